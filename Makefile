@@ -1,0 +1,164 @@
+# lakeform build.  `make help` lists the targets.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PKGS     = yaml-0.1 jansson libcurl libgit2
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN    = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = $(WARN) $(CFLAGS) -Isrc $(PKG_CFLAGS) -DLF_VERSION='"$(VERSION)"' -MMD -MP
+SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRCS = $(wildcard src/util/*.c src/core/*.c)
+CLI_SRCS = $(wildcard src/cli/*.c)
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+
+# Two trees: build/ (optimised, what users run) and build/san/ (address and
+# undefined-behaviour sanitizers, what the tests run).
+B  = build
+BS = build/san
+
+lib_objs = $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS))
+cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
+
+.PHONY: all deps test test-unit test-cli test-yaml test-schema test-ajv demo bench lint install uninstall clean help
+.DEFAULT_GOAL := all
+
+all: $(B)/bin/lakeform
+
+help:
+	@echo "make deps     install missing Debian packages (apt-get)"
+	@echo "make          build build/bin/lakeform"
+	@echo "make test     deps, build, and every test layer; ends with 'N passed, N failed'"
+	@echo "make demo     deps, build, and run lakeform on examples/quickstart"
+	@echo "make bench    deps, build, and print the performance figures"
+	@echo "make lint     clang-format check and banned calls"
+	@echo "make install  PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+	@echo "make clean    remove build/"
+
+deps:
+	@./scripts/deps.sh
+
+# ---- objects ------------------------------------------------------------
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BS)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN) -O1 -c $< -o $@
+
+$(B)/liblakeform.a: $(call lib_objs,$(B))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BS)/liblakeform.a: $(call lib_objs,$(BS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/bin/lakeform: $(call cli_objs,$(B)) $(B)/liblakeform.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BS)/bin/lakeform: $(call cli_objs,$(BS)) $(BS)/liblakeform.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) -lm
+
+$(BS)/tests/%: $(BS)/obj/tests/unit/%.o $(BS)/liblakeform.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) -lcmocka -lm
+
+$(B)/tests/run_suite: $(B)/obj/tests/schema-suite/run_suite.o $(B)/liblakeform.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(B)/tests/schema_check: $(B)/obj/tests/schema-suite/schema_check.o $(B)/liblakeform.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+$(B)/tests/yaml_suite: $(B)/obj/tests/yaml-suite/yaml_suite.o $(B)/liblakeform.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+UNIT_BINS = $(patsubst tests/unit/%.c,$(BS)/tests/%,$(UNIT_SRCS))
+
+# ---- tests --------------------------------------------------------------
+# Each layer writes its closing line to build/results/<layer>; the last step
+# adds them up into one 'N passed, N failed' line.
+
+R = $(B)/results
+
+test: deps
+	@$(MAKE) --no-print-directory test-build
+	@rm -rf $(R); mkdir -p $(R)
+	@status=0; \
+	for layer in unit cli yaml schema ajv; do \
+		$(MAKE) --no-print-directory test-$$layer || status=1; \
+	done; \
+	./scripts/sum-results.sh $(R) || status=1; \
+	exit $$status
+
+test-build: $(B)/bin/lakeform $(BS)/bin/lakeform $(UNIT_BINS) $(B)/tests/run_suite $(B)/tests/yaml_suite $(B)/tests/schema_check
+
+test-unit: $(UNIT_BINS)
+	@mkdir -p $(R)
+	@./scripts/run-unit.sh $(R)/unit $(UNIT_BINS)
+
+test-cli: $(BS)/bin/lakeform
+	@mkdir -p $(R)
+	@LAKEFORM=$(BS)/bin/lakeform ./tests/cli/run.sh $(R)/cli
+
+test-yaml: $(B)/tests/yaml_suite $(B)/bin/lakeform
+	@mkdir -p $(R)
+	@$(B)/tests/yaml_suite $(B)/bin/lakeform ../shared/testdata/yaml-test-suite tests/yaml-suite/known-failures.txt | tee $(R)/yaml.log; \
+	 tail -n 1 $(R)/yaml.log > $(R)/yaml; grep -q ' 0 failed' $(R)/yaml
+
+test-schema: $(B)/tests/run_suite
+	@mkdir -p $(R)
+	@$(B)/tests/run_suite /usr/share/json-schema-test-suite/tests/draft7 | tee $(R)/schema.log; \
+	 tail -n 1 $(R)/schema.log > $(R)/schema; grep -q ' 0 failed' $(R)/schema
+
+test-ajv: $(B)/tests/schema_check
+	@mkdir -p $(R)
+	@LF_VALIDATOR="$(B)/tests/schema_check" ./tests/schemas/ajv-check.sh | tee $(R)/ajv.log; \
+	 tail -n 1 $(R)/ajv.log > $(R)/ajv; grep -q ' 0 failed' $(R)/ajv
+
+# ---- demo, bench, lint ----------------------------------------------------
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@./scripts/demo.sh $(B)/bin/lakeform
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@./tests/bench/bench.sh $(B)/bin/lakeform
+
+LINT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*/*.h tests/unit/*.c)
+
+lint:
+	@clang-format --dry-run -Werror $(LINT_SRCS)
+	@if grep -nE '\b(strcpy|sprintf|strtok|atoi|system|gets)\s*\(' $(LINT_SRCS) $(wildcard providers/*/*.c); then \
+		echo "lint: banned call (use the lf_ helpers)"; exit 1; fi
+	@echo "lint: ok"
+
+# ---- install ------------------------------------------------------------
+
+install: $(B)/bin/lakeform
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lakeform/schemas
+	install -m 0755 $(B)/bin/lakeform $(DESTDIR)$(PREFIX)/bin/lakeform
+	install -m 0644 schemas/*.json $(DESTDIR)$(PREFIX)/share/lakeform/schemas/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/lakeform
+	rm -rf $(DESTDIR)$(PREFIX)/share/lakeform
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

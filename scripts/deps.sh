@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the Debian packages lakeform needs to build and test, when absent.
+# Fast when everything is there: one dpkg query, no network.
+set -euo pipefail
+
+pkgs=(
+	gcc make libc6-dev pkg-config git ca-certificates
+	libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev libcmocka-dev
+	json-schema-test-suite   # the JSON Schema test suite (tests/schema-suite)
+	nodejs npm               # ajv-cli, an independent check of schemas/
+	clang-format             # make lint
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	[[ $status == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "deps: installing ${missing[*]}"
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+	if command -v sudo >/dev/null; then
+		sudo=(sudo)
+	else
+		echo "deps: not root and no sudo; run as root: apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,81 @@
+/*
+ * cli.h - the command table and what every command shares.
+ *
+ * Commands are data (as in libgit2's cli_cmds[] and tmux's cmd_entry): each
+ * src/cli/cmd_<name>.c exports one struct lf_command with its name, summary,
+ * option table and function; main.c parses options from the table and
+ * generates --help from it.  Only the CLI prints and chooses exit codes.
+ */
+#ifndef LF_CLI_H
+#define LF_CLI_H
+
+#include <stdio.h>
+
+#include "core/diag.h"
+
+enum lf_exit {
+	LF_EXIT_OK = 0,
+	LF_EXIT_ERROR = 1,
+	LF_EXIT_CHANGES = 2, /* plan --detailed-exitcode, drift found */
+	LF_EXIT_LOCKED = 3,
+	LF_EXIT_USAGE = 64,
+};
+
+#define LF_MAX_OPTS 24
+
+struct lf_option {
+	const char *name;      /* long name, written --name or -name */
+	char short_name;       /* 0 when none */
+	const char *value;     /* name of its value ("DIR"), NULL for a flag */
+	const char *help;
+};
+
+struct lf_cli;
+
+struct lf_command {
+	const char *name;
+	const char *summary;   /* one line for `lakeform --help` */
+	const char *usage;     /* after "usage: lakeform " */
+	const char *description;
+	const struct lf_option *options; /* ends with {0} */
+	int min_args, max_args;          /* positional arguments; -1: any */
+	int (*run)(struct lf_cli *cli);
+};
+
+/* What main() parsed, handed to a command. */
+struct lf_cli {
+	const struct lf_command *cmd;
+	const char *opt_value[LF_MAX_OPTS]; /* by index into cmd->options */
+	int opt_set[LF_MAX_OPTS];
+	char **args;
+	int nargs;
+	const char *chdir;      /* -C DIR, already applied */
+	const char *schema_dir; /* where the bundled schemas are */
+	int color;              /* stdout is a terminal and --no-color absent */
+	int verbose;
+	FILE *out, *err;
+};
+
+/* Option lookup by long name; NULL/0 when not given. */
+const char *lf_cli_opt(const struct lf_cli *cli, const char *name);
+int lf_cli_flag(const struct lf_cli *cli, const char *name);
+
+/*
+ * Print `d` to stderr as "lakeform: error: FILE:LINE:COL: message", sorted,
+ * then "lakeform: N errors" when there were any.  Returns the error count.
+ */
+size_t lf_cli_print_diags(struct lf_cli *cli, struct lf_diags *d);
+
+/* "lakeform: error: message" on stderr. */
+void lf_cli_error(struct lf_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* For commands this release does not carry out yet: says so, returns 1. */
+int lf_cli_unavailable(struct lf_cli *cli);
+
+extern const struct lf_command lf_cmd_validate, lf_cmd_export, lf_cmd_version,
+	lf_cmd_plan, lf_cmd_apply, lf_cmd_destroy, lf_cmd_drift, lf_cmd_refresh,
+	lf_cmd_import, lf_cmd_state, lf_cmd_show, lf_cmd_force_unlock,
+	lf_cmd_graph;
+
+#endif

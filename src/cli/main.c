@@ -1,0 +1,374 @@
+/*
+ * main.c - option parsing, --help, dispatch.
+ *
+ * Options may be written --name, --name=VALUE, --name VALUE, and with one
+ * dash as Terraform users do (-out FILE, -auto-approve); one-letter options
+ * as -C DIR.  Global options (-C, --no-color, --verbose) may stand before or
+ * after the command name.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/mem.h"
+
+static const struct lf_command *const commands[] = {
+	&lf_cmd_validate, &lf_cmd_plan,    &lf_cmd_apply,   &lf_cmd_destroy,
+	&lf_cmd_drift,    &lf_cmd_refresh, &lf_cmd_import,  &lf_cmd_state,
+	&lf_cmd_show,     &lf_cmd_graph,   &lf_cmd_export,  &lf_cmd_force_unlock,
+	&lf_cmd_version,
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct lf_option global_options[] = {
+	{"chdir", 'C', "DIR", "read the configuration in DIR (as if started there)"},
+	{"no-color", 0, NULL, "never colour the output"},
+	{"verbose", 'v', NULL, "say more about what is happening"},
+	{"help", 'h', NULL, "show this help"},
+	{0},
+};
+
+const char *lf_cli_opt(const struct lf_cli *cli, const char *name)
+{
+	for (int i = 0; cli->cmd->options && cli->cmd->options[i].name; i++)
+		if (!strcmp(cli->cmd->options[i].name, name) && cli->opt_set[i])
+			return cli->opt_value[i] ? cli->opt_value[i] : "";
+	return NULL;
+}
+
+int lf_cli_flag(const struct lf_cli *cli, const char *name)
+{
+	return lf_cli_opt(cli, name) != NULL;
+}
+
+void lf_cli_error(struct lf_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lakeform: error: ", cli->err);
+	va_start(ap, fmt);
+	vfprintf(cli->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', cli->err);
+}
+
+int lf_cli_unavailable(struct lf_cli *cli)
+{
+	lf_cli_error(cli, "'%s' is not available in lakeform %s; this release "
+			  "carries out 'validate' and 'export'",
+		     cli->cmd->name, LF_VERSION);
+	return LF_EXIT_ERROR;
+}
+
+size_t lf_cli_print_diags(struct lf_cli *cli, struct lf_diags *d)
+{
+	lf_diags_sort(d);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct lf_diag *e = &d->v[i];
+		const char *sev = e->severity == LF_SEV_ERROR ? "error" : "warning";
+
+		if (e->file && e->line)
+			fprintf(cli->err, "lakeform: %s: %s:%u:%u: %s\n", sev,
+				e->file, e->line, e->col, e->msg);
+		else if (e->file)
+			fprintf(cli->err, "lakeform: %s: %s: %s\n", sev, e->file,
+				e->msg);
+		else
+			fprintf(cli->err, "lakeform: %s: %s\n", sev, e->msg);
+	}
+	if (d->errors)
+		fprintf(cli->err, "lakeform: %zu error%s\n", d->errors,
+			d->errors == 1 ? "" : "s");
+	return d->errors;
+}
+
+static void print_options(FILE *f, const struct lf_option *opts)
+{
+	for (int i = 0; opts && opts[i].name; i++) {
+		struct lf_buf b = LF_BUF_INIT;
+
+		if (opts[i].short_name)
+			lf_buf_addf(&b, "-%c, ", opts[i].short_name);
+		lf_buf_addf(&b, "--%s", opts[i].name);
+		if (opts[i].value)
+			lf_buf_addf(&b, " %s", opts[i].value);
+		fprintf(f, "  %-26s %s\n", lf_buf_cstr(&b), opts[i].help);
+		lf_buf_release(&b);
+	}
+}
+
+static void main_help(FILE *f)
+{
+	fprintf(f, "usage: lakeform [-C DIR] [--no-color] <command> [options] [args]\n\n"
+		   "lakeform reconciles a lakehouse account (identities, workspaces,\n"
+		   "metastores, catalogs and grants) with YAML manifests.\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\nglobal options:\n");
+	print_options(f, global_options);
+	fprintf(f, "\nexit codes: 0 success, 1 error, 2 changes or drift found,\n"
+		   "3 state locked by another run, 64 usage error.\n"
+		   "'lakeform <command> --help' describes one command.\n");
+}
+
+static void command_help(FILE *f, const struct lf_command *c)
+{
+	fprintf(f, "usage: lakeform %s\n\n%s\n", c->usage, c->description);
+	if (c->options && c->options[0].name) {
+		fprintf(f, "\noptions:\n");
+		print_options(f, c->options);
+	}
+	fprintf(f, "\nglobal options:\n");
+	print_options(f, global_options);
+}
+
+static int usage_error(const struct lf_command *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int usage_error(const struct lf_command *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lakeform: usage error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (c)
+		fprintf(stderr, "usage: lakeform %s\n(see 'lakeform %s --help')\n",
+			c->usage, c->name);
+	else
+		fprintf(stderr, "(see 'lakeform --help')\n");
+	return LF_EXIT_USAGE;
+}
+
+static const struct lf_command *find_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+/*
+ * Match `arg` (starting with '-') against `opts`.  Returns the index, -1 when
+ * unknown.  *inline_value gets the text after '=' when present.
+ */
+static int match_option(const struct lf_option *opts, const char *arg,
+			const char **inline_value)
+{
+	const char *name = arg + 1;
+	size_t len;
+
+	*inline_value = NULL;
+	if (*name == '-')
+		name++;
+	const char *eq = strchr(name, '=');
+	len = eq ? (size_t)(eq - name) : strlen(name);
+	for (int i = 0; opts && opts[i].name; i++) {
+		int is_long = strlen(opts[i].name) == len &&
+			      !strncmp(opts[i].name, name, len) && len > 1;
+		int is_short = arg[1] != '-' && opts[i].short_name &&
+			       name[0] == opts[i].short_name &&
+			       (len == 1 || opts[i].value);
+		if (is_long) {
+			if (eq)
+				*inline_value = eq + 1;
+			return i;
+		}
+		if (is_short) {
+			/* -CDIR as well as -C DIR */
+			if (name[1])
+				*inline_value = name + 1;
+			return i;
+		}
+	}
+	return -1;
+}
+
+/* Where the bundled schemas are, whichever way lakeform was installed. */
+static char *find_schema_dir(const char *argv0)
+{
+	const char *env = getenv("LAKEFORM_SCHEMA_DIR");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env)
+		return lf_xstrdup(env);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		if (!realpath(argv0, exe))
+			return lf_xstrdup("schemas");
+		n = (ssize_t)strlen(exe);
+	}
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	/* installed: PREFIX/bin/lakeform and PREFIX/share/lakeform/schemas;
+	 * in the source tree: build/bin/lakeform or build/san/bin/lakeform */
+	static const char *const candidates[] = {
+		"%s/../share/lakeform/schemas",
+		"%s/../../schemas",
+		"%s/../../../schemas",
+	};
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(*candidates); i++) {
+		char *p = lf_xasprintf(candidates[i], exe);
+		char *probe = lf_xasprintf("%s/Account.schema.json", p);
+		int ok = access(probe, R_OK) == 0;
+		free(probe);
+		if (ok) {
+			char *real = realpath(p, NULL);
+			free(p);
+			return real ? real : lf_xstrdup("schemas");
+		}
+		free(p);
+	}
+	return lf_xstrdup("schemas");
+}
+
+int main(int argc, char **argv)
+{
+	struct lf_cli cli;
+	const struct lf_command *cmd = NULL;
+	char **args = lf_xcalloc((size_t)argc + 1, sizeof(*args));
+	int want_help = 0, no_color = 0, only_args = 0, rc;
+	char *schema_dir;
+
+	memset(&cli, 0, sizeof(cli));
+	cli.out = stdout;
+	cli.err = stderr;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *inl;
+		int idx;
+
+		if (only_args || a[0] != '-' || !a[1]) {
+			if (!cmd && !only_args) {
+				cmd = find_command(a);
+				if (!cmd) {
+					free(args);
+					return usage_error(NULL, "unknown command '%s'", a);
+				}
+				cli.cmd = cmd;
+				continue;
+			}
+			args[cli.nargs++] = argv[i];
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			only_args = 1;
+			continue;
+		}
+		if ((idx = match_option(global_options, a, &inl)) >= 0) {
+			const char *name = global_options[idx].name;
+			const char *val = inl;
+			if (global_options[idx].value && !val) {
+				if (i + 1 >= argc) {
+					free(args);
+					return usage_error(cmd, "option '%s' needs a value (%s)",
+							   a, global_options[idx].value);
+				}
+				val = argv[++i];
+			} else if (!global_options[idx].value && inl) {
+				free(args);
+				return usage_error(cmd, "option '%s' takes no value", a);
+			}
+			if (!strcmp(name, "chdir"))
+				cli.chdir = val;
+			else if (!strcmp(name, "no-color"))
+				no_color = 1;
+			else if (!strcmp(name, "verbose"))
+				cli.verbose = 1;
+			else if (!strcmp(name, "help"))
+				want_help = 1;
+			continue;
+		}
+		if (a[1] != '-' && !strcmp(a, "-version") && !cmd) {
+			cmd = &lf_cmd_version;
+			cli.cmd = cmd;
+			continue;
+		}
+		if (!strcmp(a, "--version") && !cmd) {
+			cmd = &lf_cmd_version;
+			cli.cmd = cmd;
+			continue;
+		}
+		if (!cmd) {
+			free(args);
+			return usage_error(NULL, "unknown option '%s'", a);
+		}
+		if ((idx = match_option(cmd->options, a, &inl)) < 0) {
+			free(args);
+			return usage_error(cmd, "unknown option '%s' for '%s'", a,
+					   cmd->name);
+		}
+		const struct lf_option *o = &cmd->options[idx];
+		if (o->value && !inl) {
+			if (i + 1 >= argc) {
+				free(args);
+				return usage_error(cmd, "option '%s' needs a value (%s)",
+						   a, o->value);
+			}
+			inl = argv[++i];
+		} else if (!o->value && inl) {
+			/* --flag=true / --flag=false, as Terraform's -refresh=false */
+			if (strcmp(inl, "true") && strcmp(inl, "false")) {
+				free(args);
+				return usage_error(cmd, "option '--%s' takes true or false, not '%s'",
+						   o->name, inl);
+			}
+		}
+		cli.opt_set[idx] = 1;
+		cli.opt_value[idx] = inl;
+	}
+
+	if (!cmd) {
+		free(args);
+		if (want_help) {
+			main_help(stdout);
+			return LF_EXIT_OK;
+		}
+		main_help(stderr);
+		return LF_EXIT_USAGE;
+	}
+	if (want_help) {
+		command_help(stdout, cmd);
+		free(args);
+		return LF_EXIT_OK;
+	}
+	if (cli.nargs < cmd->min_args ||
+	    (cmd->max_args >= 0 && cli.nargs > cmd->max_args)) {
+		free(args);
+		if (cmd->max_args == 0)
+			return usage_error(cmd, "'%s' takes no arguments", cmd->name);
+		return usage_error(cmd, "wrong number of arguments for '%s'",
+				   cmd->name);
+	}
+	cli.args = args;
+
+	schema_dir = find_schema_dir(argv[0]);
+	cli.schema_dir = schema_dir;
+	if (cli.chdir && chdir(cli.chdir) != 0) {
+		lf_cli_error(&cli, "cannot use '%s' as the configuration directory: %s",
+			     cli.chdir, strerror(errno));
+		free(schema_dir);
+		free(args);
+		return LF_EXIT_ERROR;
+	}
+	const char *nc = getenv("NO_COLOR");
+	cli.color = !no_color && !(nc && *nc) && isatty(STDOUT_FILENO);
+
+	rc = cmd->run(&cli);
+	fflush(stdout);
+	free(schema_dir);
+	free(args);
+	return rc;
+}

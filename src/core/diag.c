@@ -1,0 +1,96 @@
+#include "diag.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/buf.h"
+#include "../util/mem.h"
+
+void lf_diags_vadd(struct lf_diags *d, enum lf_severity sev,
+		   const struct lf_pos *pos, const char *fmt, va_list ap)
+{
+	struct lf_buf msg = LF_BUF_INIT;
+	struct lf_diag *e;
+
+	lf_buf_vaddf(&msg, fmt, ap);
+
+	LF_GROW(d->v, d->n + 1, d->alloc);
+	e = &d->v[d->n++];
+	e->severity = sev;
+	e->file = pos && pos->file ? lf_xstrdup(pos->file) : NULL;
+	e->line = pos ? pos->line : 0;
+	e->col = pos ? pos->col : 0;
+	e->msg = lf_buf_detach(&msg);
+	e->seq = d->n - 1;
+	if (sev == LF_SEV_ERROR)
+		d->errors++;
+	else
+		d->warnings++;
+}
+
+void lf_diag_error(struct lf_diags *d, const struct lf_pos *pos,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	lf_diags_vadd(d, LF_SEV_ERROR, pos, fmt, ap);
+	va_end(ap);
+}
+
+void lf_diag_warning(struct lf_diags *d, const struct lf_pos *pos,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	lf_diags_vadd(d, LF_SEV_WARNING, pos, fmt, ap);
+	va_end(ap);
+}
+
+void lf_diag_file_error(struct lf_diags *d, const char *file,
+			const char *fmt, ...)
+{
+	struct lf_pos pos = {file, 0, 0};
+	va_list ap;
+
+	va_start(ap, fmt);
+	lf_diags_vadd(d, LF_SEV_ERROR, &pos, fmt, ap);
+	va_end(ap);
+}
+
+static int cmp_diag(const void *a, const void *b)
+{
+	const struct lf_diag *x = a, *y = b;
+	int c;
+
+	if (!x->file != !y->file)
+		return x->file ? 1 : -1; /* positionless diagnostics first */
+	if (x->file && (c = strcmp(x->file, y->file)) != 0)
+		return c;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+void lf_diags_sort(struct lf_diags *d)
+{
+	/* qsort is not stable; the sequence tie-break keeps the order in
+	 * which problems at one position were found. */
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof(*d->v), cmp_diag);
+}
+
+void lf_diags_release(struct lf_diags *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->v[i].file);
+		free(d->v[i].msg);
+	}
+	free(d->v);
+	d->v = NULL;
+	d->n = d->alloc = d->errors = d->warnings = 0;
+}

@@ -1,0 +1,544 @@
+#include "manifest.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/buf.h"
+#include "../util/fs.h"
+#include "../util/mem.h"
+
+/* ---- kinds ------------------------------------------------------------ */
+
+json_t *lf_json_path(json_t *root, const char *path)
+{
+	json_t *cur = root;
+	const char *p = path;
+
+	while (cur && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		char *seg = lf_xstrndup(p, n);
+
+		cur = json_is_object(cur) ? json_object_get(cur, seg) : NULL;
+		free(seg);
+		p += n;
+		if (*p == '.')
+			p++;
+	}
+	return cur;
+}
+
+/* Follow local "$ref"s ("#/definitions/x") from `s`; borrowed result. */
+static json_t *deref(json_t *doc, json_t *s)
+{
+	for (int hops = 0; hops < 32 && json_is_object(s); hops++) {
+		const char *ref = json_string_value(json_object_get(s, "$ref"));
+		if (!ref || ref[0] != '#')
+			return s;
+		json_t *cur = doc;
+		const char *p = ref + 1;
+		while (cur && *p == '/') {
+			const char *end = strchr(p + 1, '/');
+			size_t n = end ? (size_t)(end - p - 1) : strlen(p + 1);
+			char *seg = lf_xstrndup(p + 1, n);
+			cur = json_object_get(cur, seg);
+			free(seg);
+			p += n + 1;
+		}
+		s = cur;
+	}
+	return s;
+}
+
+static char **strv_push(char **v, size_t *n, char *s)
+{
+	v = lf_xrealloc(v, (*n + 1) * sizeof(*v));
+	v[(*n)++] = s;
+	return v;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Record annotated properties under `s` (a schema), whose path is `path`. */
+static void collect_annotations(struct lf_kind *k, json_t *doc, json_t *s,
+				const char *path, int depth)
+{
+	const char *key;
+	json_t *sub;
+
+	s = deref(doc, s);
+	if (!json_is_object(s) || depth > 16)
+		return;
+	if (*path) {
+		if (json_is_true(json_object_get(s, "x-lakeform-principal")))
+			k->principals = strv_push(k->principals, &k->nprincipals,
+						  lf_xstrdup(path));
+		if (json_is_true(json_object_get(s, "x-lakeform-force-new")))
+			k->force_new = strv_push(k->force_new, &k->nforce_new,
+						 lf_xstrdup(path));
+		if (json_is_true(json_object_get(s, "x-lakeform-sensitive")))
+			k->sensitive = strv_push(k->sensitive, &k->nsensitive,
+						 lf_xstrdup(path));
+	}
+	json_object_foreach(json_object_get(s, "properties"), key, sub) {
+		char *p = *path ? lf_xasprintf("%s.%s", path, key) : lf_xstrdup(key);
+		collect_annotations(k, doc, sub, p, depth + 1);
+		free(p);
+	}
+	json_t *items = deref(doc, json_object_get(s, "items"));
+	if (json_is_object(items) && *path) {
+		char *p = lf_xasprintf("%s[]", path);
+		if (json_is_true(json_object_get(items, "x-lakeform-principal")))
+			k->principals = strv_push(k->principals, &k->nprincipals,
+						  lf_xstrdup(p));
+		/* objects inside arrays: annotations of their fields */
+		json_object_foreach(json_object_get(items, "properties"), key, sub) {
+			char *q = lf_xasprintf("%s.%s", p, key);
+			collect_annotations(k, doc, sub, q, depth + 1);
+			free(q);
+		}
+		free(p);
+	}
+}
+
+static int load_kind(struct lf_kind *k, const char *file, struct lf_diags *d)
+{
+	struct lf_pos at = {file, 0, 0};
+	json_error_t jerr;
+	json_t *schema, *v;
+	char *err = NULL;
+	size_t i;
+
+	memset(k, 0, sizeof(*k));
+	schema = json_load_file(file, JSON_REJECT_DUPLICATES, &jerr);
+	if (!schema) {
+		at.line = (unsigned)(jerr.line > 0 ? jerr.line : 0);
+		at.col = (unsigned)(jerr.column > 0 ? jerr.column : 0);
+		lf_diag_error(d, &at, "invalid schema: %s", jerr.text);
+		return -1;
+	}
+	const char *kind = json_string_value(json_object_get(schema, "x-lakeform-kind"));
+	if (!kind) {
+		json_decref(schema);
+		return 1; /* a provider resource type, not a manifest kind */
+	}
+	k->schema = schema;
+	k->name = lf_xstrdup(kind);
+	k->lower = lf_xstrdup(kind);
+	for (char *p = k->lower; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (lf_schema_compile(&k->compiled, schema, &err) != 0) {
+		lf_diag_error(d, &at, "invalid schema: %s", err);
+		free(err);
+		return -1;
+	}
+	json_array_foreach(json_object_get(schema, "x-lakeform-identity"), i, v)
+		if (json_is_string(v))
+			k->identity = strv_push(k->identity, &k->nidentity,
+						lf_xstrdup(json_string_value(v)));
+	if (!k->nidentity)
+		k->identity = strv_push(k->identity, &k->nidentity,
+					lf_xstrdup("metadata.name"));
+	json_t *refs = json_object_get(schema, "x-lakeform-refs");
+	k->refs = lf_xcalloc(json_array_size(refs) + 1, sizeof(*k->refs));
+	json_array_foreach(refs, i, v) {
+		struct lf_kind_ref *r = &k->refs[k->nrefs];
+		const char *rk = json_string_value(json_object_get(v, "kind"));
+		json_t *f;
+		size_t j;
+
+		if (!rk)
+			continue;
+		r->kind = lf_xstrdup(rk);
+		json_array_foreach(json_object_get(v, "fields"), j, f)
+			if (json_is_string(f))
+				r->fields = strv_push(r->fields, &r->nfields,
+						      lf_xstrdup(json_string_value(f)));
+		k->nrefs++;
+	}
+	collect_annotations(k, schema, schema, "", 0);
+	return 0;
+}
+
+static void kind_release(struct lf_kind *k)
+{
+	free(k->name);
+	free(k->lower);
+	if (k->compiled)
+		lf_schema_free(k->compiled);
+	json_decref(k->schema);
+	strv_free(k->identity, k->nidentity);
+	for (size_t i = 0; i < k->nrefs; i++) {
+		free(k->refs[i].kind);
+		strv_free(k->refs[i].fields, k->refs[i].nfields);
+	}
+	free(k->refs);
+	strv_free(k->principals, k->nprincipals);
+	strv_free(k->force_new, k->nforce_new);
+	strv_free(k->sensitive, k->nsensitive);
+}
+
+int lf_kinds_load(struct lf_kinds *out, const char *dir, struct lf_diags *d)
+{
+	static const char *const suffixes[] = {".schema.json", NULL};
+	char **paths = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	int werr = lf_walk_files(&paths, &n, dir, suffixes);
+	if (werr || n == 0) {
+		lf_diag_error(d, NULL, "cannot read the schemas in '%s': %s", dir,
+			      werr ? strerror(-werr) : "no *.schema.json files");
+		lf_strv_free(paths, n);
+		return -1;
+	}
+	out->v = lf_xcalloc(n, sizeof(*out->v));
+	for (size_t i = 0; i < n; i++) {
+		int r = load_kind(&out->v[out->n], paths[i], d);
+		if (r == 0)
+			out->n++;
+		else {
+			kind_release(&out->v[out->n]);
+			if (r < 0)
+				err = -1;
+		}
+	}
+	lf_strv_free(paths, n);
+	return err;
+}
+
+const struct lf_kind *lf_kinds_find(const struct lf_kinds *k, const char *name)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (!strcmp(k->v[i].name, name))
+			return &k->v[i];
+	return NULL;
+}
+
+void lf_kinds_release(struct lf_kinds *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		kind_release(&k->v[i]);
+	free(k->v);
+	k->v = NULL;
+	k->n = 0;
+}
+
+/* ---- documents ---------------------------------------------------------- */
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t c = tolower((unsigned char)a[i - 1]) ==
+						   tolower((unsigned char)b[j - 1])
+					   ? 0
+					   : 1;
+			size_t best = prev[j - 1] + c;
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			cur[j] = best;
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(*prev));
+	}
+	return prev[lb];
+}
+
+struct schema_ctx {
+	const struct lf_source *src;
+	const struct lf_source_doc *doc;
+	struct lf_diags *d;
+	int skip_name; /* metadata.name already reported */
+};
+
+static void on_schema_error(void *vctx, const struct lf_jpath_seg *path,
+			    size_t depth, const char *msg)
+{
+	struct schema_ctx *ctx = vctx;
+	struct lf_buf where = LF_BUF_INIT;
+	struct lf_pos pos = ctx->doc->pos;
+
+	for (size_t i = 0; i < depth; i++) {
+		if (path[i].key)
+			lf_buf_addf(&where, "%s%s", i ? "." : "", path[i].key);
+		else
+			lf_buf_addf(&where, "[%zu]", path[i].index);
+	}
+	if (ctx->skip_name && !strncmp(lf_buf_cstr(&where), "metadata.name", 13)) {
+		lf_buf_release(&where);
+		return;
+	}
+	if (depth) {
+		const struct lf_jpath_seg *s = &path[depth - 1];
+		pos = lf_source_pos(ctx->src, ctx->doc, s->container, s->key,
+				    s->index, 0);
+		/* an unknown property is shown where its key is written */
+		const char *u = "unknown property '";
+		if (!strncmp(msg, u, strlen(u))) {
+			const json_t *obj = s->key ? json_object_get(s->container, s->key)
+						   : json_array_get(s->container, s->index);
+			char *name = lf_xstrdup(msg + strlen(u));
+			char *q = strrchr(name, '\'');
+			if (q)
+				*q = '\0';
+			if (obj && json_object_get(obj, name))
+				pos = lf_source_pos(ctx->src, ctx->doc, obj, name, 0, 1);
+			free(name);
+		}
+	} else {
+		const char *u = "unknown property '";
+		if (!strncmp(msg, u, strlen(u))) {
+			char *name = lf_xstrdup(msg + strlen(u));
+			char *q = strrchr(name, '\'');
+			if (q)
+				*q = '\0';
+			if (json_object_get(ctx->doc->root, name))
+				pos = lf_source_pos(ctx->src, ctx->doc, ctx->doc->root,
+						    name, 0, 1);
+			free(name);
+		}
+	}
+	if (where.len)
+		lf_diag_error(ctx->d, &pos, "%s: %s", lf_buf_cstr(&where), msg);
+	else
+		lf_diag_error(ctx->d, &pos, "%s", msg);
+	lf_buf_release(&where);
+}
+
+/* Names become file and object names: refuse what could escape or confuse. */
+static int check_name(const struct lf_source *src, const struct lf_source_doc *doc,
+		      struct lf_diags *d)
+{
+	json_t *meta = json_object_get(doc->root, "metadata");
+	json_t *name = json_object_get(meta, "name");
+	const char *s = json_string_value(name);
+	struct lf_pos pos;
+
+	if (!s)
+		return 0;
+	pos = lf_source_pos(src, doc, meta, "name", 0, 0);
+	for (size_t i = 0; i < json_string_length(name); i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f) {
+			lf_diag_error(d, &pos,
+				      "metadata.name: a name must not contain control characters (found 0x%02x)",
+				      c);
+			return -1;
+		}
+	}
+	if (strchr(s, '/')) {
+		lf_diag_error(d, &pos, "metadata.name: '%s' must not contain '/'", s);
+		return -1;
+	}
+	if (strstr(s, "..")) {
+		lf_diag_error(d, &pos, "metadata.name: '%s' must not contain '..'", s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write each absent property's "default" into `inst`, following `s`. */
+static void apply_defaults(json_t *doc, json_t *s, json_t *inst, int depth)
+{
+	const char *key;
+	json_t *sub;
+
+	s = deref(doc, s);
+	if (!json_is_object(s) || !json_is_object(inst) || depth > 32)
+		return;
+	json_object_foreach(json_object_get(s, "properties"), key, sub) {
+		json_t *ds = deref(doc, sub);
+		json_t *cur = json_object_get(inst, key);
+		json_t *def = json_object_get(ds, "default");
+
+		if (!cur && def)
+			json_object_set_new(inst, key, json_deep_copy(def));
+		else if (json_is_object(cur))
+			apply_defaults(doc, ds, cur, depth + 1);
+		else if (json_is_array(cur)) {
+			json_t *items = deref(doc, json_object_get(ds, "items"));
+			size_t i;
+			json_t *it;
+			json_array_foreach(cur, i, it)
+				apply_defaults(doc, items, it, depth + 1);
+		}
+	}
+}
+
+static const char *kind_of_doc(const struct lf_source *src,
+			       const struct lf_source_doc *doc,
+			       const struct lf_kinds *kinds, struct lf_diags *d,
+			       const struct lf_kind **out)
+{
+	json_t *root = doc->root;
+	json_t *api = json_object_get(root, "apiVersion");
+	json_t *kind = json_object_get(root, "kind");
+	int bad = 0;
+
+	*out = NULL;
+	if (!api) {
+		lf_diag_error(d, &doc->pos, "missing 'apiVersion' (expected '%s')",
+			      LF_API_VERSION);
+		bad = 1;
+	} else if (!json_is_string(api) ||
+		   strcmp(json_string_value(api), LF_API_VERSION)) {
+		struct lf_pos p = lf_source_pos(src, doc, root, "apiVersion", 0, 0);
+		if (json_is_string(api)) {
+			lf_diag_error(d, &p, "unsupported apiVersion '%s' (expected '%s')",
+				      json_string_value(api), LF_API_VERSION);
+		} else {
+			lf_diag_error(d, &p, "apiVersion must be the string '%s'",
+				      LF_API_VERSION);
+		}
+		bad = 1;
+	}
+	if (!kind) {
+		lf_diag_error(d, &doc->pos, "missing 'kind'");
+		return NULL;
+	}
+	struct lf_pos kp = lf_source_pos(src, doc, root, "kind", 0, 0);
+	if (!json_is_string(kind)) {
+		lf_diag_error(d, &kp, "kind must be a string");
+		return NULL;
+	}
+	const char *name = json_string_value(kind);
+	*out = lf_kinds_find(kinds, name);
+	if (!*out) {
+		const char *best = NULL;
+		size_t bestd = 3;
+		for (size_t i = 0; i < kinds->n; i++) {
+			size_t e = edit_distance(name, kinds->v[i].name);
+			if (e < bestd) {
+				bestd = e;
+				best = kinds->v[i].name;
+			}
+		}
+		if (best)
+			lf_diag_error(d, &kp, "unknown kind '%s' (did you mean '%s'?)",
+				      name, best);
+		else
+			lf_diag_error(d, &kp, "unknown kind '%s'", name);
+		return NULL;
+	}
+	return bad ? NULL : name;
+}
+
+/* The address of a resource: lowercase kind, then its identity values. */
+static char *make_address(const struct lf_kind *k, json_t *root)
+{
+	struct lf_buf b = LF_BUF_INIT;
+
+	lf_buf_adds(&b, k->lower);
+	for (size_t i = 0; i < k->nidentity; i++) {
+		const char *v = json_string_value(lf_json_path(root, k->identity[i]));
+		if (!v) {
+			lf_buf_release(&b);
+			return NULL;
+		}
+		lf_buf_addf(&b, "/%s", v);
+	}
+	return lf_buf_detach(&b);
+}
+
+int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
+		      const struct lf_kinds *kinds, struct lf_diags *d)
+{
+	size_t errors_before = d->errors;
+
+	m->src = src;
+	m->kinds = kinds;
+	for (size_t fi = 0; fi < src->nfiles; fi++) {
+		const struct lf_source_file *f = &src->files[fi];
+		size_t real = 0;
+
+		for (size_t i = 0; i < f->ndocs; i++)
+			if (!json_is_null(src->docs[f->first_doc + i].root))
+				real++;
+		if (!f->failed && real == 0)
+			lf_diag_file_error(d, f->path, "no documents in file");
+	}
+	for (size_t i = 0; i < src->ndocs; i++) {
+		const struct lf_source_doc *doc = &src->docs[i];
+		const struct lf_kind *k;
+		struct schema_ctx ctx = {src, doc, d, 0};
+
+		if (json_is_null(doc->root))
+			continue; /* an empty document between '---' lines */
+		if (!json_is_object(doc->root)) {
+			lf_diag_error(d, &doc->pos,
+				      "a manifest must be a mapping with 'apiVersion', 'kind', 'metadata' and 'spec'");
+			continue;
+		}
+		if (!kind_of_doc(src, doc, kinds, d, &k))
+			continue;
+		ctx.skip_name = check_name(src, doc, d) != 0;
+		if (lf_schema_validate(k->compiled, doc->root, on_schema_error, &ctx) ||
+		    ctx.skip_name)
+			continue;
+		apply_defaults(k->schema, k->schema, doc->root, 0);
+
+		char *addr = make_address(k, doc->root);
+		if (!addr) {
+			lf_diag_error(d, &doc->pos, "cannot form an address for this %s",
+				      k->name);
+			continue;
+		}
+		uintptr_t seen = (uintptr_t)lf_map_get(&m->by_address, addr);
+		if (seen) {
+			const struct lf_resource *prev = &m->res[seen - 1];
+			json_t *meta = json_object_get(doc->root, "metadata");
+			struct lf_pos p = lf_source_pos(src, doc, meta, "name", 0, 0);
+			json_t *pmeta = json_object_get(prev->value, "metadata");
+			struct lf_pos pp = lf_source_pos(src, prev->doc, pmeta, "name", 0, 0);
+			lf_diag_error(d, &p, "duplicate %s '%s' (first defined at %s:%u:%u)",
+				      k->lower, addr + strlen(k->lower) + 1, pp.file,
+				      pp.line, pp.col);
+			free(addr);
+			continue;
+		}
+		LF_GROW(m->res, m->nres + 1, m->res_alloc);
+		struct lf_resource *r = &m->res[m->nres++];
+		r->kind = k;
+		r->doc = doc;
+		r->value = doc->root;
+		r->name = json_string_value(lf_json_path(doc->root, "metadata.name"));
+		r->address = addr;
+		/* indexes, not pointers: the array still moves */
+		lf_map_put(&m->by_address, addr, (void *)(uintptr_t)m->nres);
+	}
+	return d->errors > errors_before ? -1 : 0;
+}
+
+const struct lf_resource *lf_manifest_get(const struct lf_manifest *m,
+					  const char *address)
+{
+	uintptr_t i = (uintptr_t)lf_map_get(&m->by_address, address);
+
+	return i ? &m->res[i - 1] : NULL;
+}
+
+void lf_manifest_release(struct lf_manifest *m)
+{
+	for (size_t i = 0; i < m->nres; i++)
+		free(m->res[i].address);
+	free(m->res);
+	lf_map_release(&m->by_address);
+	memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,514 @@
+/*
+ * rules.c - the rules of DESIGN.md section 1 that span documents.
+ *
+ * References, principals and naming come from the schemas' annotations; the
+ * few rules that are about the domain itself (regions, CIDRs, privileges on
+ * securables, group cycles) are written out here, one function each.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest.h"
+#include "../util/buf.h"
+#include "../util/mem.h"
+
+struct ctx {
+	const struct lf_manifest *m;
+	struct lf_diags *d;
+};
+
+static struct lf_pos pos_of(const struct ctx *c, const struct lf_resource *r,
+			    const char *path)
+{
+	return lf_source_path_pos(c->m->src, r->doc, path);
+}
+
+static struct lf_pos item_pos(const struct ctx *c, const struct lf_resource *r,
+			      const json_t *array, size_t i)
+{
+	return lf_source_pos(c->m->src, r->doc, array, NULL, i, 0);
+}
+
+static const char *str_at(const struct lf_resource *r, const char *path)
+{
+	return json_string_value(lf_json_path(r->value, path));
+}
+
+static void check_accounts(struct ctx *c)
+{
+	const struct lf_resource *first = NULL;
+
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		if (strcmp(r->kind->name, "Account"))
+			continue;
+		if (!first) {
+			first = r;
+			continue;
+		}
+		struct lf_pos p = pos_of(c, r, "metadata.name");
+		struct lf_pos f = pos_of(c, first, "metadata.name");
+		lf_diag_error(c->d, &p,
+			      "a second Account '%s': exactly one is allowed (the first is '%s' at %s:%u:%u)",
+			      r->name, first->name, f.file, f.line, f.col);
+	}
+	if (!first && c->m->nres > 0)
+		lf_diag_error(c->d, NULL, "no Account is defined: exactly one is required");
+}
+
+static void check_refs(struct ctx *c)
+{
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+
+		for (size_t j = 0; j < r->kind->nrefs; j++) {
+			const struct lf_kind_ref *ref = &r->kind->refs[j];
+			const struct lf_kind *target = lf_kinds_find(c->m->kinds, ref->kind);
+			struct lf_buf addr = LF_BUF_INIT;
+			int complete = 1;
+
+			if (!target)
+				continue;
+			lf_buf_adds(&addr, target->lower);
+			for (size_t f = 0; f < ref->nfields; f++) {
+				const char *v = str_at(r, ref->fields[f]);
+				if (!v)
+					complete = 0;
+				else
+					lf_buf_addf(&addr, "/%s", v);
+			}
+			if (complete && ref->nfields &&
+			    !lf_manifest_get(c->m, lf_buf_cstr(&addr))) {
+				const char *last = ref->fields[ref->nfields - 1];
+				struct lf_pos p = pos_of(c, r, last);
+				lf_diag_error(c->d, &p, "%s: unknown %s '%s'", last,
+					      target->lower,
+					      lf_buf_cstr(&addr) + strlen(target->lower) + 1);
+			}
+			lf_buf_release(&addr);
+		}
+	}
+}
+
+/* "group:analysts" -> "group/analysts"; NULL when not a principal. */
+static char *principal_address(const char *p)
+{
+	static const char *const types[][2] = {
+		{"user:", "user"},
+		{"group:", "group"},
+		{"service_principal:", "serviceprincipal"},
+	};
+
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(types[i][0]);
+		if (!strncmp(p, types[i][0], n) && p[n])
+			return lf_xasprintf("%s/%s", types[i][1], p + n);
+	}
+	return NULL;
+}
+
+static void check_one_principal(struct ctx *c, const char *value, struct lf_pos p,
+				const char *field)
+{
+	char *addr = principal_address(value);
+
+	if (!addr)
+		lf_diag_error(c->d, &p,
+			      "%s: '%s' is not a principal (write user:NAME, group:NAME or service_principal:NAME)",
+			      field, value);
+	else if (!lf_manifest_get(c->m, addr))
+		lf_diag_error(c->d, &p, "%s: unknown principal '%s'", field, value);
+	free(addr);
+}
+
+static void check_principals(struct ctx *c)
+{
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+
+		for (size_t j = 0; j < r->kind->nprincipals; j++) {
+			const char *path = r->kind->principals[j];
+			size_t n = strlen(path);
+
+			if (n > 2 && !strcmp(path + n - 2, "[]")) {
+				char *base = lf_xstrndup(path, n - 2);
+				json_t *arr = lf_json_path(r->value, base);
+				json_t *v;
+				size_t k;
+				json_array_foreach(arr, k, v)
+					if (json_is_string(v))
+						check_one_principal(c, json_string_value(v),
+								    item_pos(c, r, arr, k), base);
+				free(base);
+			} else {
+				const char *v = str_at(r, path);
+				if (v)
+					check_one_principal(c, v, pos_of(c, r, path), path);
+			}
+		}
+	}
+}
+
+static const struct lf_resource *find_res(const struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static const struct lf_resource *find_res(const struct ctx *c, const char *fmt, ...)
+{
+	struct lf_buf b = LF_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	lf_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	const struct lf_resource *r = lf_manifest_get(c->m, lf_buf_cstr(&b));
+	lf_buf_release(&b);
+	return r;
+}
+
+static void check_workspaces(struct ctx *c)
+{
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *w = &c->m->res[i];
+		if (strcmp(w->kind->name, "Workspace"))
+			continue;
+		const char *region = str_at(w, "spec.region");
+		const char *ms = str_at(w, "spec.metastore");
+		const char *compute = str_at(w, "spec.compute");
+		const struct lf_resource *m = ms ? find_res(c, "metastore/%s", ms) : NULL;
+		const char *mregion = m ? str_at(m, "spec.region") : NULL;
+
+		if (region && mregion && strcmp(region, mregion)) {
+			struct lf_pos p = pos_of(c, w, "spec.metastore");
+			lf_diag_error(c->d, &p,
+				      "spec.metastore: workspace '%s' is in '%s' but metastore '%s' is in '%s'; a metastore serves workspaces of its own region",
+				      w->name, region, ms, mregion);
+		}
+		if (compute && !strcmp(compute, "serverless") &&
+		    lf_json_path(w->value, "spec.network")) {
+			struct lf_pos p = pos_of(c, w, "spec.network");
+			lf_diag_warning(c->d, &p,
+					"spec.network: serverless workspace '%s' runs in the serverless plane; its network is ignored",
+					w->name);
+		}
+	}
+}
+
+static int parse_cidr(const char *s, uint32_t *base, unsigned *bits)
+{
+	unsigned a, b, cc, dd, n;
+	char tail;
+
+	if (sscanf(s, "%u.%u.%u.%u/%u%c", &a, &b, &cc, &dd, &n, &tail) != 5)
+		return -1;
+	if (a > 255 || b > 255 || cc > 255 || dd > 255 || n > 32)
+		return -1;
+	*base = (a << 24) | (b << 16) | (cc << 8) | dd;
+	*bits = n;
+	return 0;
+}
+
+static uint32_t mask_of(unsigned bits)
+{
+	return bits ? ~(uint32_t)0 << (32 - bits) : 0;
+}
+
+static void check_cidrs(struct ctx *c)
+{
+	struct net {
+		const struct lf_resource *r;
+		const char *region, *cidr;
+		uint32_t base;
+		unsigned bits;
+	} *nets = lf_xcalloc(c->m->nres + 1, sizeof(*nets));
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *w = &c->m->res[i];
+		const char *compute, *cidr;
+
+		if (strcmp(w->kind->name, "Workspace"))
+			continue;
+		compute = str_at(w, "spec.compute");
+		cidr = str_at(w, "spec.network.cidr");
+		if (!compute || strcmp(compute, "classic") || !cidr)
+			continue;
+		struct net *x = &nets[n];
+		if (parse_cidr(cidr, &x->base, &x->bits) != 0) {
+			struct lf_pos p = pos_of(c, w, "spec.network.cidr");
+			lf_diag_error(c->d, &p, "spec.network.cidr: '%s' is not a valid IPv4 CIDR",
+				      cidr);
+			continue;
+		}
+		x->r = w;
+		x->region = str_at(w, "spec.region");
+		x->cidr = cidr;
+		for (size_t j = 0; j < n; j++) {
+			if (!x->region || !nets[j].region || strcmp(x->region, nets[j].region))
+				continue;
+			uint32_t mk = mask_of(x->bits < nets[j].bits ? x->bits : nets[j].bits);
+			if ((x->base & mk) == (nets[j].base & mk)) {
+				struct lf_pos p = pos_of(c, w, "spec.network.cidr");
+				lf_diag_error(c->d, &p,
+					      "spec.network.cidr: '%s' overlaps '%s' of workspace '%s' in region '%s'",
+					      cidr, nets[j].cidr, nets[j].r->name, x->region);
+			}
+		}
+		n++;
+	}
+	free(nets);
+}
+
+/* "use catalog" -> "USE_CATALOG"; owned result. */
+static char *normalise_privilege(const char *p)
+{
+	char *s = lf_xstrdup(p);
+
+	for (char *q = s; *q; q++)
+		*q = *q == ' ' || *q == '-' ? '_' : (char)toupper((unsigned char)*q);
+	return s;
+}
+
+static int in_list(const json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), s))
+			return 1;
+	return 0;
+}
+
+static size_t split_dots(const char *s, char parts[3][256])
+{
+	size_t n = 0;
+	const char *p = s;
+
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		if (n == 3 || len == 0 || len > 255)
+			return 0;
+		memcpy(parts[n], p, len);
+		parts[n][len] = '\0';
+		n++;
+		if (!dot)
+			return n;
+		p = dot + 1;
+	}
+}
+
+static int bucket_known(const struct ctx *c, const char *bucket)
+{
+	static const char *const paths[] = {
+		"spec.default_storage.bucket", "spec.storage.bucket",
+		"spec.storage_root.bucket",
+	};
+
+	for (size_t i = 0; i < c->m->nres; i++)
+		for (size_t j = 0; j < 3; j++) {
+			const char *b = str_at(&c->m->res[i], paths[j]);
+			if (b && !strcmp(b, bucket))
+				return 1;
+		}
+	return 0;
+}
+
+static void check_securable(struct ctx *c, const struct lf_resource *g)
+{
+	const char *type = str_at(g, "spec.securable.type");
+	const char *name = str_at(g, "spec.securable.name");
+	const char *ms = str_at(g, "spec.securable.metastore");
+	struct lf_pos p = pos_of(c, g, "spec.securable.name");
+	char parts[3][256];
+	size_t want = 0, got;
+
+	if (!type || !name)
+		return;
+	if (!strcmp(type, "bucket")) {
+		if (!bucket_known(c, name))
+			lf_diag_error(c->d, &p,
+				      "spec.securable.name: unknown bucket '%s' (not the storage of any account, workspace, metastore or catalog)",
+				      name);
+		return;
+	}
+	if (!strcmp(type, "metastore")) {
+		if (!find_res(c, "metastore/%s", name))
+			lf_diag_error(c->d, &p, "spec.securable.name: unknown metastore '%s'",
+				      name);
+		return;
+	}
+	if (!strcmp(type, "catalog"))
+		want = 1;
+	else if (!strcmp(type, "schema"))
+		want = 2;
+	else if (!strcmp(type, "volume") || !strcmp(type, "table"))
+		want = 3;
+	got = split_dots(name, parts);
+	if (got != want) {
+		static const char *const forms[] = {"", "CATALOG", "CATALOG.SCHEMA",
+						    "CATALOG.SCHEMA.NAME"};
+		lf_diag_error(c->d, &p,
+			      "spec.securable.name: a %s is named '%s', not '%s'", type,
+			      forms[want], name);
+		return;
+	}
+	if (!ms)
+		return; /* the schema reports the missing metastore */
+	const struct lf_resource *r;
+	if (want == 1)
+		r = find_res(c, "catalog/%s/%s", ms, parts[0]);
+	else if (want == 2)
+		r = find_res(c, "schema/%s/%s/%s", ms, parts[0], parts[1]);
+	else
+		r = find_res(c, "%s/%s/%s/%s/%s", type, ms, parts[0], parts[1], parts[2]);
+	if (!r)
+		lf_diag_error(c->d, &p, "spec.securable.name: unknown %s '%s' in metastore '%s'",
+			      type, name, ms);
+}
+
+static void check_grants(struct ctx *c)
+{
+	const struct lf_kind *gk = lf_kinds_find(c->m->kinds, "Grant");
+	json_t *table = gk ? json_object_get(gk->schema, "x-lakeform-privileges") : NULL;
+
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *g = &c->m->res[i];
+		if (strcmp(g->kind->name, "Grant"))
+			continue;
+		check_securable(c, g);
+
+		const char *type = str_at(g, "spec.securable.type");
+		json_t *valid = type ? json_object_get(table, type) : NULL;
+		json_t *privs = lf_json_path(g->value, "spec.privileges");
+		json_t *v;
+		size_t k;
+
+		if (!valid)
+			continue;
+		json_array_foreach(privs, k, v) {
+			if (!json_is_string(v))
+				continue;
+			char *norm = normalise_privilege(json_string_value(v));
+			struct lf_pos p = item_pos(c, g, privs, k);
+			if (!in_list(valid, norm)) {
+				const char *key;
+				json_t *other;
+				int known = 0;
+				json_object_foreach(table, key, other)
+					known |= in_list(other, norm);
+				if (known)
+					lf_diag_error(c->d, &p,
+						      "spec.privileges: '%s' cannot be granted on a %s",
+						      norm, type);
+				else
+					lf_diag_error(c->d, &p,
+						      "spec.privileges: unknown privilege '%s'",
+						      json_string_value(v));
+			}
+			free(norm);
+		}
+	}
+}
+
+/* ---- group membership cycles ------------------------------------------ */
+
+struct gnode {
+	const struct lf_resource *r;
+	int color; /* 0 white, 1 on the stack, 2 done */
+};
+
+static size_t group_index(const struct ctx *c, struct gnode *g, size_t n,
+			  const char *member)
+{
+	if (strncmp(member, "group:", 6))
+		return (size_t)-1;
+	const struct lf_resource *r = find_res(c, "group/%s", member + 6);
+	for (size_t i = 0; r && i < n; i++)
+		if (g[i].r == r)
+			return i;
+	return (size_t)-1;
+}
+
+struct edge {
+	size_t from;
+	size_t item;
+};
+
+static void dfs(struct ctx *c, struct gnode *g, size_t n, size_t at,
+		struct edge *stack, size_t depth)
+{
+	json_t *members = lf_json_path(g[at].r->value, "spec.members");
+	json_t *v;
+	size_t k;
+
+	g[at].color = 1;
+	json_array_foreach(members, k, v) {
+		size_t to;
+
+		if (!json_is_string(v))
+			continue;
+		to = group_index(c, g, n, json_string_value(v));
+		if (to == (size_t)-1 || g[to].color == 2)
+			continue;
+		stack[depth].from = at;
+		stack[depth].item = k;
+		if (g[to].color == 1) {
+			/* the cycle is the stack from `to` up to here */
+			struct lf_buf msg = LF_BUF_INIT;
+			size_t s = depth;
+			while (s > 0 && stack[s].from != to)
+				s--;
+			lf_buf_addf(&msg, "group membership cycle: group:%s", g[to].r->name);
+			for (size_t e = s; e <= depth; e++) {
+				const struct lf_resource *r = g[stack[e].from].r;
+				json_t *arr = lf_json_path(r->value, "spec.members");
+				struct lf_pos p = item_pos(c, r, arr, stack[e].item);
+				const char *dst = json_string_value(json_array_get(arr, stack[e].item));
+				lf_buf_addf(&msg, " -> %s (%s:%u)", dst, p.file, p.line);
+			}
+			struct lf_pos here = item_pos(c, g[at].r, members, k);
+			lf_diag_error(c->d, &here, "%s", lf_buf_cstr(&msg));
+			lf_buf_release(&msg);
+			continue;
+		}
+		dfs(c, g, n, to, stack, depth + 1);
+	}
+	g[at].color = 2;
+}
+
+static void check_group_cycles(struct ctx *c)
+{
+	struct gnode *g = lf_xcalloc(c->m->nres + 1, sizeof(*g));
+	struct edge *stack;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->m->nres; i++)
+		if (!strcmp(c->m->res[i].kind->name, "Group"))
+			g[n++].r = &c->m->res[i];
+	stack = lf_xcalloc(n + 1, sizeof(*stack));
+	for (size_t i = 0; i < n; i++)
+		if (g[i].color == 0)
+			dfs(c, g, n, i, stack, 0);
+	free(stack);
+	free(g);
+}
+
+int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d)
+{
+	struct ctx c = {m, d};
+	size_t before = d->errors;
+
+	check_accounts(&c);
+	check_refs(&c);
+	check_principals(&c);
+	check_workspaces(&c);
+	check_cidrs(&c);
+	check_grants(&c);
+	check_group_cycles(&c);
+	return d->errors > before ? -1 : 0;
+}

@@ -1,0 +1,76 @@
+/*
+ * source.h - the YAML documents of a manifest set, with their positions.
+ *
+ * A source is a file or a directory tree.  Directories are read recursively
+ * in bytewise-sorted path order; only `*.yaml` and `*.yml` files are read,
+ * entries whose names start with '.' are skipped (.git, .lakeform), and so is
+ * `lakeform.yaml` at the top (project settings, not manifests).
+ */
+#ifndef LF_CORE_SOURCE_H
+#define LF_CORE_SOURCE_H
+
+#include <jansson.h>
+
+#include "diag.h"
+#include "yaml.h"
+
+#define LF_SOURCE_MAX_FILE_BYTES (256u * 1024 * 1024)
+
+struct lf_source_file {
+	char *path;        /* owned; positions borrow it */
+	size_t first_doc;  /* index of its first document in lf_source.docs */
+	size_t ndocs;      /* documents read from it */
+	int failed;        /* it had a read or parse error */
+};
+
+struct lf_source_doc {
+	json_t *root;      /* owned reference */
+	struct lf_pos pos; /* file borrowed from lf_source_file.path */
+	unsigned index;    /* 0-based within its file */
+};
+
+struct lf_source {
+	struct lf_source_file *files;
+	size_t nfiles, files_alloc;
+	struct lf_source_doc *docs;
+	size_t ndocs, docs_alloc;
+	struct lf_posmap pos;
+};
+
+#define LF_SOURCE_INIT {NULL, 0, 0, NULL, 0, 0, LF_POSMAP_INIT}
+
+/*
+ * Load `path` (a file or a directory) into `src`, which may already hold
+ * documents.  Every problem goes to `d`; loading goes on past a bad file.
+ * Returns 0, or -1 when at least one error was added.
+ */
+int lf_source_load(struct lf_source *src, const char *path, struct lf_diags *d);
+
+/*
+ * Load YAML text that did not come from the file system (git blobs, stdin);
+ * `name` is the file name shown in diagnostics.
+ */
+int lf_source_load_buffer(struct lf_source *src, const char *name,
+			  const char *data, size_t len, struct lf_diags *d);
+
+/*
+ * Position of the value at `key`/`index` of `container` within `doc`; falls
+ * back to the document's start.  When `want_key`, an object member's key
+ * position is returned instead of its value's.
+ */
+struct lf_pos lf_source_pos(const struct lf_source *src,
+			    const struct lf_source_doc *doc,
+			    const json_t *container, const char *key,
+			    size_t index, int want_key);
+
+/*
+ * Position of the value at the dotted `path` ("spec.storage.bucket") in
+ * `doc`, or of its deepest existing ancestor.
+ */
+struct lf_pos lf_source_path_pos(const struct lf_source *src,
+				 const struct lf_source_doc *doc,
+				 const char *path);
+
+void lf_source_release(struct lf_source *src);
+
+#endif

@@ -1,0 +1,700 @@
+#include "yaml.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "../util/mem.h"
+
+/* ---- position map ---------------------------------------------------- */
+
+struct lf_posent {
+	const json_t *c; /* NULL: empty slot */
+	uint64_t k;      /* key hash (objects) or index (arrays) */
+	unsigned line, col, kline, kcol;
+};
+
+static uint64_t hash_key(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static size_t slot_of(const json_t *c, uint64_t k, size_t cap)
+{
+	uint64_t h = (uint64_t)(uintptr_t)c * 0x9E3779B97F4A7C15ull;
+
+	h ^= k + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2);
+	h ^= h >> 29;
+	return (size_t)(h & (cap - 1));
+}
+
+static void posmap_put(struct lf_posmap *m, const json_t *c, uint64_t k,
+		       const struct lf_pos *val, const struct lf_pos *key)
+{
+	if ((m->n + 1) * 10 >= m->cap * 7) {
+		size_t ncap = m->cap ? m->cap * 2 : 1024;
+		struct lf_posent *nv = lf_xcalloc(ncap, sizeof(*nv));
+
+		for (size_t i = 0; i < m->cap; i++) {
+			if (!m->v[i].c)
+				continue;
+			size_t j = slot_of(m->v[i].c, m->v[i].k, ncap);
+			while (nv[j].c)
+				j = (j + 1) & (ncap - 1);
+			nv[j] = m->v[i];
+		}
+		free(m->v);
+		m->v = nv;
+		m->cap = ncap;
+	}
+	size_t j = slot_of(c, k, m->cap);
+	while (m->v[j].c && !(m->v[j].c == c && m->v[j].k == k))
+		j = (j + 1) & (m->cap - 1);
+	if (!m->v[j].c)
+		m->n++;
+	m->v[j].c = c;
+	m->v[j].k = k;
+	m->v[j].line = val->line;
+	m->v[j].col = val->col;
+	m->v[j].kline = key ? key->line : val->line;
+	m->v[j].kcol = key ? key->col : val->col;
+}
+
+int lf_posmap_get(const struct lf_posmap *m, const json_t *container,
+		  const char *key, size_t index, struct lf_pos *val,
+		  struct lf_pos *key_pos)
+{
+	uint64_t k = key ? hash_key(key, strlen(key)) : (uint64_t)index;
+
+	if (!m->cap || !container)
+		return -1;
+	size_t j = slot_of(container, k, m->cap);
+	while (m->v[j].c) {
+		if (m->v[j].c == container && m->v[j].k == k) {
+			if (val) {
+				val->line = m->v[j].line;
+				val->col = m->v[j].col;
+			}
+			if (key_pos) {
+				key_pos->line = m->v[j].kline;
+				key_pos->col = m->v[j].kcol;
+			}
+			return 0;
+		}
+		j = (j + 1) & (m->cap - 1);
+	}
+	return -1;
+}
+
+void lf_posmap_release(struct lf_posmap *m)
+{
+	free(m->v);
+	m->v = NULL;
+	m->n = m->cap = 0;
+}
+
+/* ---- scalar resolution (YAML 1.2 core schema) -------------------------- */
+
+static int is_null(const char *s, size_t n)
+{
+	return n == 0 || (n == 1 && s[0] == '~') ||
+	       (n == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) ||
+			   !memcmp(s, "NULL", 4)));
+}
+
+static int as_bool(const char *s, size_t n, int *out)
+{
+	if (n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "True", 4) ||
+		       !memcmp(s, "TRUE", 4))) {
+		*out = 1;
+		return 0;
+	}
+	if (n == 5 && (!memcmp(s, "false", 5) || !memcmp(s, "False", 5) ||
+		       !memcmp(s, "FALSE", 5))) {
+		*out = 0;
+		return 0;
+	}
+	return -1;
+}
+
+static int all_in(const char *s, size_t n, const char *set)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!s[i] || !strchr(set, s[i]))
+			return 0;
+	return 1;
+}
+
+/* Returns a new integer or real for a core-schema int, or NULL. */
+static json_t *as_int(const char *s, size_t n)
+{
+	const char *p = s;
+	size_t m = n;
+	int base = 10, neg = 0;
+	char tmp[72];
+
+	if (n >= 3 && s[0] == '0' && s[1] == 'o' && all_in(s + 2, n - 2, "01234567")) {
+		base = 8;
+		p += 2;
+		m -= 2;
+	} else if (n >= 3 && s[0] == '0' && s[1] == 'x' &&
+		   all_in(s + 2, n - 2, "0123456789abcdefABCDEF")) {
+		base = 16;
+		p += 2;
+		m -= 2;
+	} else {
+		if (m && (*p == '-' || *p == '+')) {
+			neg = *p == '-';
+			p++;
+			m--;
+		}
+		if (!all_in(p, m, "0123456789"))
+			return NULL;
+	}
+	if (m >= sizeof(tmp) - 2)
+		return json_real(strtod(s, NULL));
+	tmp[0] = '-';
+	memcpy(tmp + 1, p, m);
+	tmp[m + 1] = '\0';
+	errno = 0;
+	char *end;
+	if (base == 10) {
+		long long v = strtoll(neg ? tmp : tmp + 1, &end, 10);
+		if (errno == ERANGE) {
+			double d = strtod(neg ? tmp : tmp + 1, NULL);
+			return json_real(d);
+		}
+		return json_integer(v);
+	}
+	unsigned long long u = strtoull(tmp + 1, &end, base);
+	if (errno == ERANGE || u > (unsigned long long)INT64_MAX)
+		return json_real((double)u);
+	return json_integer((json_int_t)u);
+}
+
+static int is_float_syntax(const char *s, size_t n)
+{
+	size_t i = 0, digits = 0;
+
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		i++;
+	while (i < n && s[i] >= '0' && s[i] <= '9') {
+		i++;
+		digits++;
+	}
+	if (i < n && s[i] == '.') {
+		i++;
+		while (i < n && s[i] >= '0' && s[i] <= '9') {
+			i++;
+			digits++;
+		}
+	}
+	if (!digits)
+		return 0;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		size_t e = 0;
+		i++;
+		if (i < n && (s[i] == '-' || s[i] == '+'))
+			i++;
+		while (i < n && s[i] >= '0' && s[i] <= '9') {
+			i++;
+			e++;
+		}
+		if (!e)
+			return 0;
+	}
+	return i == n;
+}
+
+static json_t *as_float(const char *s, size_t n)
+{
+	static const char *const inf[] = {".inf", ".Inf", ".INF"};
+	static const char *const nan[] = {".nan", ".NaN", ".NAN"};
+	const char *p = s;
+	size_t m = n;
+	int neg = 0;
+
+	if (m && (*p == '-' || *p == '+')) {
+		neg = *p == '-';
+		p++;
+		m--;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (m == 4 && !memcmp(p, inf[i], 4))
+			return json_string(neg ? "-.inf" : ".inf");
+		if (n == 4 && !memcmp(s, nan[i], 4))
+			return json_string(".nan");
+	}
+	if (!is_float_syntax(s, n))
+		return NULL;
+	char *tmp = lf_xstrndup(s, n);
+	double d = strtod(tmp, NULL);
+	free(tmp);
+	if (!isfinite(d))
+		return json_string(d < 0 ? "-.inf" : ".inf");
+	return json_real(d);
+}
+
+enum tag_kind { TAG_NONE, TAG_STR, TAG_NULL, TAG_BOOL, TAG_INT, TAG_FLOAT };
+
+static enum tag_kind tag_kind_of(const char *tag)
+{
+	static const char prefix[] = "tag:yaml.org,2002:";
+
+	if (!tag)
+		return TAG_NONE;
+	if (!strcmp(tag, "!"))
+		return TAG_STR;
+	if (strncmp(tag, prefix, sizeof(prefix) - 1))
+		return TAG_NONE;
+	tag += sizeof(prefix) - 1;
+	if (!strcmp(tag, "str"))
+		return TAG_STR;
+	if (!strcmp(tag, "null"))
+		return TAG_NULL;
+	if (!strcmp(tag, "bool"))
+		return TAG_BOOL;
+	if (!strcmp(tag, "int"))
+		return TAG_INT;
+	if (!strcmp(tag, "float"))
+		return TAG_FLOAT;
+	return TAG_NONE;
+}
+
+/*
+ * Resolve a scalar.  Returns a new reference, or NULL with *why set when an
+ * explicit tag does not fit the text.
+ */
+static json_t *resolve_scalar(const yaml_event_t *ev, const char **why)
+{
+	const char *s = (const char *)ev->data.scalar.value;
+	size_t n = ev->data.scalar.length;
+	enum tag_kind tk = tag_kind_of((const char *)ev->data.scalar.tag);
+	int plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	json_t *v;
+	int b;
+
+	if (tk == TAG_STR || (tk == TAG_NONE && !plain))
+		return json_stringn(s, n);
+	if (tk == TAG_NULL || (tk == TAG_NONE && is_null(s, n))) {
+		if (tk == TAG_NULL && !is_null(s, n)) {
+			*why = "null";
+			return NULL;
+		}
+		return json_null();
+	}
+	if (tk == TAG_BOOL || tk == TAG_NONE) {
+		if (as_bool(s, n, &b) == 0)
+			return json_boolean(b);
+		if (tk == TAG_BOOL) {
+			*why = "bool";
+			return NULL;
+		}
+	}
+	if (tk == TAG_INT || tk == TAG_NONE) {
+		if ((v = as_int(s, n)))
+			return v;
+		if (tk == TAG_INT) {
+			*why = "int";
+			return NULL;
+		}
+	}
+	if ((v = as_float(s, n)))
+		return v;
+	if (tk == TAG_FLOAT) {
+		*why = "float";
+		return NULL;
+	}
+	return json_stringn(s, n);
+}
+
+/* ---- the event loop -------------------------------------------------- */
+
+struct frame {
+	json_t *node;     /* borrowed: its parent (or the doc) owns it */
+	char *anchor;     /* owned, may be NULL */
+	char *key;        /* pending key of a mapping, owned */
+	size_t keylen;
+	struct lf_pos key_pos;
+	int have_key;
+	int is_key;       /* a collection used as a mapping key */
+};
+
+struct anchor {
+	char *name;
+	json_t *value; /* owned reference */
+	size_t nodes;
+};
+
+struct builder {
+	const char *file;
+	struct lf_posmap *pm;
+	struct lf_diags *d;
+	struct frame *st;
+	size_t depth, st_alloc;
+	struct anchor *anchors;
+	size_t nanchors, anchors_alloc;
+	size_t alias_nodes;
+	json_t *root;
+	struct lf_pos root_pos;
+	int failed;
+};
+
+static struct lf_pos mark_pos(const struct builder *b, yaml_mark_t m)
+{
+	struct lf_pos p = {b->file, (unsigned)m.line + 1, (unsigned)m.column + 1};
+
+	return p;
+}
+
+static size_t count_nodes(const json_t *v)
+{
+	size_t n = 1;
+	const char *k;
+	json_t *c;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, c)
+			n += count_nodes(c);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, c)
+			n += count_nodes(c);
+	}
+	return n;
+}
+
+static void set_anchor(struct builder *b, const char *name, json_t *v)
+{
+	/* A later anchor of the same name replaces the earlier one. */
+	for (size_t i = 0; i < b->nanchors; i++) {
+		if (!strcmp(b->anchors[i].name, name)) {
+			json_decref(b->anchors[i].value);
+			b->anchors[i].value = json_incref(v);
+			b->anchors[i].nodes = count_nodes(v);
+			return;
+		}
+	}
+	LF_GROW(b->anchors, b->nanchors + 1, b->anchors_alloc);
+	b->anchors[b->nanchors].name = lf_xstrdup(name);
+	b->anchors[b->nanchors].value = json_incref(v);
+	b->anchors[b->nanchors].nodes = count_nodes(v);
+	b->nanchors++;
+}
+
+static void clear_anchors(struct builder *b)
+{
+	for (size_t i = 0; i < b->nanchors; i++) {
+		free(b->anchors[i].name);
+		json_decref(b->anchors[i].value);
+	}
+	b->nanchors = 0;
+}
+
+/* Text of a scalar used as a mapping key. */
+static char *key_text(const json_t *v, size_t *len)
+{
+	char *s;
+
+	if (json_is_string(v)) {
+		*len = json_string_length(v);
+		return lf_xstrndup(json_string_value(v), *len);
+	}
+	if (json_is_null(v))
+		s = lf_xstrdup("");
+	else
+		s = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+	if (!s)
+		s = lf_xstrdup("");
+	*len = strlen(s);
+	return s;
+}
+
+/*
+ * Attach `v` (a new reference, consumed) at the current position.  `raw` is
+ * the scalar's text when `v` came from a scalar (used for keys).
+ */
+static void attach(struct builder *b, json_t *v, struct lf_pos pos,
+		   const char *raw, size_t rawlen)
+{
+	if (b->depth == 0) {
+		json_decref(b->root);
+		b->root = v;
+		b->root_pos = pos;
+		return;
+	}
+	struct frame *f = &b->st[b->depth - 1];
+	if (f->is_key) {
+		/* Contents of a rejected complex key: dropped. */
+		json_decref(v);
+		return;
+	}
+	if (json_is_array(f->node)) {
+		posmap_put(b->pm, f->node, json_array_size(f->node), &pos, NULL);
+		json_array_append_new(f->node, v);
+		return;
+	}
+	if (!f->have_key) {
+		if (raw) {
+			f->key = lf_xstrndup(raw, rawlen);
+			f->keylen = rawlen;
+		} else if (json_is_object(v) || json_is_array(v)) {
+			lf_diag_error(b->d, &pos, "mapping keys must be scalars");
+			b->failed = 1;
+			f->key = lf_xstrdup("");
+			f->keylen = 0;
+		} else {
+			f->key = key_text(v, &f->keylen);
+		}
+		f->key_pos = pos;
+		f->have_key = 1;
+		json_decref(v);
+		return;
+	}
+	struct lf_pos first;
+	if (memchr(f->key, '\0', f->keylen) == NULL &&
+	    json_object_get(f->node, f->key) != NULL) {
+		lf_posmap_get(b->pm, f->node, f->key, 0, NULL, &first);
+		lf_diag_error(b->d, &f->key_pos,
+			      "duplicate key '%s' (first at line %u, column %u)",
+			      f->key, first.line, first.col);
+		b->failed = 1;
+		json_decref(v);
+	} else {
+		posmap_put(b->pm, f->node, hash_key(f->key, f->keylen), &pos,
+			   &f->key_pos);
+		json_object_setn_new_nocheck(f->node, f->key, f->keylen, v);
+	}
+	free(f->key);
+	f->key = NULL;
+	f->have_key = 0;
+}
+
+static void push(struct builder *b, json_t *node, const char *anchor,
+		 struct lf_pos pos)
+{
+	struct frame *parent = b->depth ? &b->st[b->depth - 1] : NULL;
+	int is_key = parent && !parent->is_key && json_is_object(parent->node) &&
+		     !parent->have_key;
+
+	if (is_key) {
+		lf_diag_error(b->d, &pos, "mapping keys must be scalars");
+		b->failed = 1;
+		parent->key = lf_xstrdup("");
+		parent->keylen = 0;
+		parent->key_pos = pos;
+		parent->have_key = 1;
+	}
+	/* The parent takes the reference now; the frame borrows it. */
+	if (!is_key && !(parent && parent->is_key))
+		attach(b, json_incref(node), pos, NULL, 0);
+	LF_GROW(b->st, b->depth + 1, b->st_alloc);
+	struct frame *f = &b->st[b->depth++];
+	memset(f, 0, sizeof(*f));
+	f->node = node; /* we still hold the creating reference */
+	f->anchor = anchor ? lf_xstrdup(anchor) : NULL;
+	f->is_key = is_key || (parent && parent->is_key);
+}
+
+static void pop(struct builder *b)
+{
+	struct frame *f = &b->st[--b->depth];
+
+	if (f->anchor && !f->is_key)
+		set_anchor(b, f->anchor, f->node);
+	if (f->is_key && b->depth > 0 && !b->st[b->depth - 1].is_key) {
+		/* the complex key is done: the pending key placeholder waits
+		 * for the value */
+	}
+	free(f->anchor);
+	free(f->key);
+	json_decref(f->node);
+}
+
+static void unwind(struct builder *b)
+{
+	while (b->depth)
+		pop(b);
+}
+
+static void yaml_problem(struct builder *b, const yaml_parser_t *p)
+{
+	struct lf_pos pos = mark_pos(b, p->problem_mark);
+	const char *what = p->problem ? p->problem : "invalid yaml";
+
+	if (p->error == YAML_READER_ERROR) {
+		/* The reader reports a byte offset, not a line. */
+		lf_diag_file_error(b->d, b->file, "%s at byte %zu (the file must be UTF-8)", what,
+			      p->problem_offset);
+	} else if (p->context) {
+		struct lf_pos cpos = mark_pos(b, p->context_mark);
+		lf_diag_error(b->d, &pos, "%s (%s at line %u, column %u)", what,
+			      p->context, cpos.line, cpos.col);
+	} else {
+		lf_diag_error(b->d, &pos, "%s", what);
+	}
+	b->failed = 1;
+}
+
+int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
+		  const char *data, size_t len, struct lf_posmap *pm,
+		  struct lf_diags *d)
+{
+	struct builder b;
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	size_t doc_start = 0, alloc = *ndocs, doc_index = 0;
+	int done = 0, err = 0, doc_failed = 0;
+
+	memset(&b, 0, sizeof(b));
+	b.file = file;
+	b.pm = pm;
+	b.d = d;
+	if (!yaml_parser_initialize(&parser)) {
+		lf_diag_file_error(d, file, "cannot initialise the yaml parser");
+		return -1;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			yaml_problem(&b, &parser);
+			err = -1;
+			break;
+		}
+		struct lf_pos pos = mark_pos(&b, ev.start_mark);
+		const char *anchor = NULL;
+		const char *why = NULL;
+		json_t *v;
+
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			doc_start = ev.start_mark.index;
+			b.failed = 0;
+			b.alias_nodes = 0;
+			clear_anchors(&b);
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			if (ev.end_mark.index - doc_start > LF_YAML_MAX_DOC_BYTES) {
+				lf_diag_error(d, &b.root_pos,
+					      "document is larger than the limit of %u MiB",
+					      LF_YAML_MAX_DOC_BYTES >> 20);
+				b.failed = 1;
+			}
+			if (b.failed) {
+				doc_failed = 1;
+				json_decref(b.root);
+			} else {
+				LF_GROW(*docs, *ndocs + 1, alloc);
+				(*docs)[*ndocs].root = b.root ? b.root : json_null();
+				(*docs)[*ndocs].pos = b.root ? b.root_pos : pos;
+				(*docs)[*ndocs].index = (unsigned)doc_index;
+				(*ndocs)++;
+			}
+			doc_index++;
+			b.root = NULL;
+			break;
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			if (b.depth >= LF_YAML_MAX_DEPTH) {
+				lf_diag_error(d, &pos, "nesting deeper than %d levels",
+					      LF_YAML_MAX_DEPTH);
+				b.failed = 1;
+				err = -1;
+				done = 1;
+				break;
+			}
+			if (ev.type == YAML_MAPPING_START_EVENT) {
+				anchor = (const char *)ev.data.mapping_start.anchor;
+				v = json_object();
+			} else {
+				anchor = (const char *)ev.data.sequence_start.anchor;
+				v = json_array();
+			}
+			push(&b, v, anchor, pos);
+			break;
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			pop(&b);
+			break;
+		case YAML_SCALAR_EVENT:
+			v = resolve_scalar(&ev, &why);
+			if (!v) {
+				lf_diag_error(d, &pos, "'%s' is not a valid !!%s",
+					      (const char *)ev.data.scalar.value, why);
+				b.failed = 1;
+				v = json_stringn((const char *)ev.data.scalar.value,
+						 ev.data.scalar.length);
+			}
+			if (ev.data.scalar.anchor)
+				set_anchor(&b, (const char *)ev.data.scalar.anchor, v);
+			attach(&b, v, pos, (const char *)ev.data.scalar.value,
+			       ev.data.scalar.length);
+			break;
+		case YAML_ALIAS_EVENT: {
+			const char *name = (const char *)ev.data.alias.anchor;
+			struct anchor *a = NULL;
+
+			for (size_t i = 0; i < b.nanchors; i++)
+				if (!strcmp(b.anchors[i].name, name))
+					a = &b.anchors[i];
+			if (!a) {
+				lf_diag_error(d, &pos, "unknown anchor '%s'", name);
+				b.failed = 1;
+				attach(&b, json_null(), pos, NULL, 0);
+				break;
+			}
+			b.alias_nodes += a->nodes;
+			if (b.alias_nodes > LF_YAML_MAX_ALIAS_NODES) {
+				lf_diag_error(d, &pos,
+					      "aliases expand to more than %d nodes; refusing what looks like a 'billion laughs' document",
+					      LF_YAML_MAX_ALIAS_NODES);
+				b.failed = 1;
+				err = -1;
+				done = 1;
+				break;
+			}
+			v = json_deep_copy(a->value);
+			if (json_is_string(v))
+				attach(&b, v, pos, json_string_value(v),
+				       json_string_length(v));
+			else
+				attach(&b, v, pos, NULL, 0);
+			break;
+		}
+		case YAML_STREAM_START_EVENT:
+		case YAML_NO_EVENT:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+
+	unwind(&b);
+	json_decref(b.root);
+	clear_anchors(&b);
+	free(b.anchors);
+	free(b.st);
+	yaml_parser_delete(&parser);
+	return err || doc_failed ? -1 : 0;
+}
+
+void lf_yaml_docs_free(struct lf_yaml_doc *docs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_decref(docs[i].root);
+	free(docs);
+}

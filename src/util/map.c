@@ -1,0 +1,73 @@
+#include "map.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+
+uint64_t lf_hash_bytes(const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 1099511628211ull;
+	}
+	return h ^ (h >> 32);
+}
+
+static size_t find(const struct lf_map *m, const char *key, uint64_t h)
+{
+	size_t j = (size_t)h & (m->cap - 1);
+
+	while (m->v[j].key && !(m->v[j].hash == h && !strcmp(m->v[j].key, key)))
+		j = (j + 1) & (m->cap - 1);
+	return j;
+}
+
+void *lf_map_get(const struct lf_map *m, const char *key)
+{
+	if (!m->cap)
+		return NULL;
+	size_t j = find(m, key, lf_hash_bytes(key, strlen(key)));
+	return m->v[j].key ? m->v[j].value : NULL;
+}
+
+void *lf_map_put(struct lf_map *m, const char *key, void *value)
+{
+	uint64_t h = lf_hash_bytes(key, strlen(key));
+
+	if ((m->n + 1) * 10 >= m->cap * 7) {
+		size_t ncap = m->cap ? m->cap * 2 : 64;
+		struct lf_map_ent *old = m->v;
+		size_t ocap = m->cap;
+
+		m->v = lf_xcalloc(ncap, sizeof(*m->v));
+		m->cap = ncap;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].key)
+				m->v[find(m, old[i].key, old[i].hash)] = old[i];
+		free(old);
+	}
+	size_t j = find(m, key, h);
+	if (m->v[j].key) {
+		void *prev = m->v[j].value;
+		m->v[j].value = value;
+		return prev;
+	}
+	m->v[j].key = lf_xstrdup(key);
+	m->v[j].hash = h;
+	m->v[j].value = value;
+	m->n++;
+	return NULL;
+}
+
+void lf_map_release(struct lf_map *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->v[i].key);
+	free(m->v);
+	m->v = NULL;
+	m->n = m->cap = 0;
+}
