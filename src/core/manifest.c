@@ -285,36 +285,26 @@ static void on_schema_error(void *vctx, const struct lf_jpath_seg *path,
 		lf_buf_release(&where);
 		return;
 	}
-	if (depth) {
-		const struct lf_jpath_seg *s = &path[depth - 1];
-		pos = lf_source_pos(ctx->src, ctx->doc, s->container, s->key,
-				    s->index, 0);
-		/* an unknown property is shown where its key is written */
-		const char *u = "unknown property '";
-		if (!strncmp(msg, u, strlen(u))) {
-			const json_t *obj = s->key ? json_object_get(s->container, s->key)
-						   : json_array_get(s->container, s->index);
-			char *name = lf_xstrdup(msg + strlen(u));
-			char *q = strrchr(name, '\'');
-			if (q)
-				*q = '\0';
-			if (obj && json_object_get(obj, name))
-				pos = lf_source_pos(ctx->src, ctx->doc, obj, name, 0, 1);
-			free(name);
-		}
-	} else {
-		const char *u = "unknown property '";
-		if (!strncmp(msg, u, strlen(u))) {
-			char *name = lf_xstrdup(msg + strlen(u));
-			char *q = strrchr(name, '\'');
-			if (q)
-				*q = '\0';
-			if (json_object_get(ctx->doc->root, name))
-				pos = lf_source_pos(ctx->src, ctx->doc, ctx->doc->root,
-						    name, 0, 1);
-			free(name);
-		}
+	struct lf_yaml_pathseg *segs = lf_xcalloc(depth + 1, sizeof(*segs));
+	for (size_t i = 0; i < depth; i++) {
+		segs[i].key = path[i].key;
+		segs[i].index = path[i].index;
 	}
+	/* an unknown property is shown where its key is written */
+	const char *u = "unknown property '";
+	size_t n = depth;
+	char *name = NULL;
+	if (!strncmp(msg, u, strlen(u))) {
+		name = lf_xstrdup(msg + strlen(u));
+		char *q = strrchr(name, '\'');
+		if (q)
+			*q = '\0';
+		segs[n].key = name;
+		n++;
+	}
+	pos = lf_source_pos(ctx->src, ctx->doc, segs, n, name != NULL);
+	free(name);
+	free(segs);
 	if (where.len)
 		lf_diag_error(ctx->d, &pos, "%s: %s", lf_buf_cstr(&where), msg);
 	else
@@ -333,24 +323,26 @@ static int check_name(const struct lf_source *src, const struct lf_source_doc *d
 
 	if (!s)
 		return 0;
-	pos = lf_source_pos(src, doc, meta, "name", 0, 0);
+	/* positions cost a second parse: look one up only for an error */
+#define NAME_POS (pos = lf_source_path_pos(src, doc, "metadata.name", (size_t)-1), &pos)
 	for (size_t i = 0; i < json_string_length(name); i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f) {
-			lf_diag_error(d, &pos,
+			lf_diag_error(d, NAME_POS,
 				      "metadata.name: a name must not contain control characters (found 0x%02x)",
 				      c);
 			return -1;
 		}
 	}
 	if (strchr(s, '/')) {
-		lf_diag_error(d, &pos, "metadata.name: '%s' must not contain '/'", s);
+		lf_diag_error(d, NAME_POS, "metadata.name: '%s' must not contain '/'", s);
 		return -1;
 	}
 	if (strstr(s, "..")) {
-		lf_diag_error(d, &pos, "metadata.name: '%s' must not contain '..'", s);
+		lf_diag_error(d, NAME_POS, "metadata.name: '%s' must not contain '..'", s);
 		return -1;
 	}
+#undef NAME_POS
 	return 0;
 }
 
@@ -399,7 +391,7 @@ static const char *kind_of_doc(const struct lf_source *src,
 		bad = 1;
 	} else if (!json_is_string(api) ||
 		   strcmp(json_string_value(api), LF_API_VERSION)) {
-		struct lf_pos p = lf_source_pos(src, doc, root, "apiVersion", 0, 0);
+		struct lf_pos p = lf_source_path_pos(src, doc, "apiVersion", (size_t)-1);
 		if (json_is_string(api)) {
 			lf_diag_error(d, &p, "unsupported apiVersion '%s' (expected '%s')",
 				      json_string_value(api), LF_API_VERSION);
@@ -413,14 +405,17 @@ static const char *kind_of_doc(const struct lf_source *src,
 		lf_diag_error(d, &doc->pos, "missing 'kind'");
 		return NULL;
 	}
-	struct lf_pos kp = lf_source_pos(src, doc, root, "kind", 0, 0);
+	const char *name = json_string_value(kind);
+	*out = name ? lf_kinds_find(kinds, name) : NULL;
+	if (*out)
+		return bad ? NULL : name;
+	/* an error from here on: worth the cost of a position */
+	struct lf_pos kp = lf_source_path_pos(src, doc, "kind", (size_t)-1);
 	if (!json_is_string(kind)) {
 		lf_diag_error(d, &kp, "kind must be a string");
 		return NULL;
 	}
-	const char *name = json_string_value(kind);
-	*out = lf_kinds_find(kinds, name);
-	if (!*out) {
+	{
 		const char *best = NULL;
 		size_t bestd = 3;
 		for (size_t i = 0; i < kinds->n; i++) {
@@ -437,7 +432,6 @@ static const char *kind_of_doc(const struct lf_source *src,
 			lf_diag_error(d, &kp, "unknown kind '%s'", name);
 		return NULL;
 	}
-	return bad ? NULL : name;
 }
 
 /* The address of a resource: lowercase kind, then its identity values. */
@@ -503,10 +497,10 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 		uintptr_t seen = (uintptr_t)lf_map_get(&m->by_address, addr);
 		if (seen) {
 			const struct lf_resource *prev = &m->res[seen - 1];
-			json_t *meta = json_object_get(doc->root, "metadata");
-			struct lf_pos p = lf_source_pos(src, doc, meta, "name", 0, 0);
-			json_t *pmeta = json_object_get(prev->value, "metadata");
-			struct lf_pos pp = lf_source_pos(src, prev->doc, pmeta, "name", 0, 0);
+			struct lf_pos p = lf_source_path_pos(src, doc, "metadata.name",
+							     (size_t)-1);
+			struct lf_pos pp = lf_source_path_pos(src, prev->doc, "metadata.name",
+							      (size_t)-1);
 			lf_diag_error(d, &p, "duplicate %s '%s' (first defined at %s:%u:%u)",
 				      k->lower, addr + strlen(k->lower) + 1, pp.file,
 				      pp.line, pp.col);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "manifest.h"
 #include "../util/buf.h"
@@ -19,24 +20,31 @@
 struct ctx {
 	const struct lf_manifest *m;
 	struct lf_diags *d;
+	/* what the manifests declare without a document of its own */
+	struct lf_map implicit; /* address -> the workspace that implies it */
+	struct lf_map buckets;  /* bucket name -> the resource declaring it */
 };
 
 static struct lf_pos pos_of(const struct ctx *c, const struct lf_resource *r,
 			    const char *path)
 {
-	return lf_source_path_pos(c->m->src, r->doc, path);
+	return lf_source_path_pos(c->m->src, r->doc, path, (size_t)-1);
 }
 
+/* The position of item `i` of the array at the dotted `path`. */
 static struct lf_pos item_pos(const struct ctx *c, const struct lf_resource *r,
-			      const json_t *array, size_t i)
+			      const char *path, size_t i)
 {
-	return lf_source_pos(c->m->src, r->doc, array, NULL, i, 0);
+	return lf_source_path_pos(c->m->src, r->doc, path, i);
 }
 
 static const char *str_at(const struct lf_resource *r, const char *path)
 {
 	return json_string_value(lf_json_path(r->value, path));
 }
+
+static const struct lf_resource *find_res(const struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void check_accounts(struct ctx *c)
 {
@@ -82,7 +90,7 @@ static void check_refs(struct ctx *c)
 					lf_buf_addf(&addr, "/%s", v);
 			}
 			if (complete && ref->nfields &&
-			    !lf_manifest_get(c->m, lf_buf_cstr(&addr))) {
+			    !find_res(c, "%s", lf_buf_cstr(&addr))) {
 				const char *last = ref->fields[ref->nfields - 1];
 				struct lf_pos p = pos_of(c, r, last);
 				lf_diag_error(c->d, &p, "%s: unknown %s '%s'", last,
@@ -111,11 +119,15 @@ static char *principal_address(const char *p)
 	return NULL;
 }
 
-static void check_one_principal(struct ctx *c, const char *value, struct lf_pos p,
-				const char *field)
+/* `value` is at `field` (item `index` of it, or (size_t)-1) of `r`. */
+static void check_one_principal(struct ctx *c, const struct lf_resource *r,
+				const char *value, const char *field, size_t index)
 {
 	char *addr = principal_address(value);
+	struct lf_pos p;
 
+	if (!addr || !lf_manifest_get(c->m, addr))
+		p = lf_source_path_pos(c->m->src, r->doc, field, index);
 	if (!addr)
 		lf_diag_error(c->d, &p,
 			      "%s: '%s' is not a principal (write user:NAME, group:NAME or service_principal:NAME)",
@@ -141,21 +153,19 @@ static void check_principals(struct ctx *c)
 				size_t k;
 				json_array_foreach(arr, k, v)
 					if (json_is_string(v))
-						check_one_principal(c, json_string_value(v),
-								    item_pos(c, r, arr, k), base);
+						check_one_principal(c, r, json_string_value(v),
+								    base, k);
 				free(base);
 			} else {
 				const char *v = str_at(r, path);
 				if (v)
-					check_one_principal(c, v, pos_of(c, r, path), path);
+					check_one_principal(c, r, v, path, (size_t)-1);
 			}
 		}
 	}
 }
 
-static const struct lf_resource *find_res(const struct ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
+/* A declared resource, or the workspace implying it; NULL when neither. */
 static const struct lf_resource *find_res(const struct ctx *c, const char *fmt, ...)
 {
 	struct lf_buf b = LF_BUF_INIT;
@@ -165,6 +175,8 @@ static const struct lf_resource *find_res(const struct ctx *c, const char *fmt, 
 	lf_buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	const struct lf_resource *r = lf_manifest_get(c->m, lf_buf_cstr(&b));
+	if (!r)
+		r = lf_map_get(&c->implicit, lf_buf_cstr(&b));
 	lf_buf_release(&b);
 	return r;
 }
@@ -262,6 +274,158 @@ static void check_cidrs(struct ctx *c)
 	free(nets);
 }
 
+/* ---- what is declared without a document -------------------------------- */
+
+/* The catalog a workspace implies: its name with '-' turned into '_'. */
+static char *workspace_catalog_name(const char *ws)
+{
+	char *s = lf_xstrdup(ws);
+
+	for (char *p = s; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return s;
+}
+
+/*
+ * A workspace attached to a metastore, with workspace_catalog on, declares a
+ * catalog named after it and its 'default' schema (DESIGN.md section 1).
+ */
+static void collect_implicit(struct ctx *c)
+{
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *w = &c->m->res[i];
+		const char *ms;
+
+		if (strcmp(w->kind->name, "Workspace"))
+			continue;
+		ms = str_at(w, "spec.metastore");
+		if (!ms || json_is_false(lf_json_path(w->value, "spec.workspace_catalog")))
+			continue;
+		char *cat = workspace_catalog_name(w->name);
+		char *caddr = lf_xasprintf("catalog/%s/%s", ms, cat);
+		char *saddr = lf_xasprintf("schema/%s/%s/default", ms, cat);
+		const struct lf_resource *clash = lf_manifest_get(c->m, caddr);
+		const struct lf_resource *other = lf_map_get(&c->implicit, caddr);
+
+		if (clash || other) {
+			const struct lf_resource *o = clash ? clash : other;
+			struct lf_pos p = pos_of(c, w, "metadata.name");
+			struct lf_pos f = pos_of(c, o, "metadata.name");
+			lf_diag_error(c->d, &p,
+				      "the workspace catalog '%s' of workspace '%s' clashes with %s '%s' in metastore '%s' (%s:%u:%u); rename one or set spec.workspace_catalog to false",
+				      cat, w->name, clash ? "the Catalog" : "the workspace catalog of",
+				      clash ? cat : o->name, ms, f.file, f.line, f.col);
+		} else {
+			lf_map_put(&c->implicit, caddr, (void *)w);
+			lf_map_put(&c->implicit, saddr, (void *)w);
+		}
+		free(cat);
+		free(caddr);
+		free(saddr);
+	}
+}
+
+/* ---- buckets ------------------------------------------------------------------ */
+
+static const char *const declaring_paths[] = {
+	"spec.default_storage.bucket", /* Account */
+	"spec.storage.bucket",         /* Workspace */
+	"spec.storage_root.bucket",    /* Metastore */
+};
+
+static int bucket_known(const struct ctx *c, const char *bucket)
+{
+	return lf_map_get(&c->buckets, bucket) != NULL;
+}
+
+static void check_buckets(struct ctx *c)
+{
+	/* declarations: each bucket once */
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		const char *path = NULL;
+
+		if (!strcmp(r->kind->name, "Account"))
+			path = declaring_paths[0];
+		else if (!strcmp(r->kind->name, "Workspace"))
+			path = declaring_paths[1];
+		else if (!strcmp(r->kind->name, "Metastore"))
+			path = declaring_paths[2];
+		const char *b = path ? str_at(r, path) : NULL;
+		if (!b)
+			continue;
+		const struct lf_resource *first = lf_map_get(&c->buckets, b);
+		if (first) {
+			struct lf_pos p = pos_of(c, r, path);
+			struct lf_pos f = pos_of(c, first, "metadata.name");
+			lf_diag_error(c->d, &p,
+				      "%s: bucket '%s' is already declared by %s '%s' (%s:%u:%u); a bucket belongs to one resource",
+				      path, b, first->kind->lower, first->name, f.file, f.line, f.col);
+			continue;
+		}
+		lf_map_put(&c->buckets, b, (void *)r);
+	}
+	/* references: catalog and schema storage roots, storage locations */
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		const char *k = r->kind->name;
+		const char *path = NULL, *b = NULL;
+		char *owned = NULL;
+
+		if (!strcmp(k, "Catalog") || !strcmp(k, "Schema")) {
+			path = "spec.storage_root.bucket";
+			b = str_at(r, path);
+		} else if (!strcmp(k, "Volume") || !strcmp(k, "Table")) {
+			path = "spec.storage_location";
+			const char *loc = str_at(r, path);
+			if (loc && !strncmp(loc, "s3://", 5)) {
+				const char *end = strchr(loc + 5, '/');
+				owned = end ? lf_xstrndup(loc + 5, (size_t)(end - loc - 5))
+					    : lf_xstrdup(loc + 5);
+				b = owned;
+			}
+		}
+		if (b && !bucket_known(c, b)) {
+			struct lf_pos p = pos_of(c, r, path);
+			lf_diag_error(c->d, &p,
+				      "%s: unknown bucket '%s' (buckets are declared by the account's default storage, a workspace's storage or a metastore's storage root)",
+				      path, b);
+		}
+		free(owned);
+	}
+}
+
+/* ---- tables ---------------------------------------------------------------------- */
+
+static void check_columns(struct ctx *c)
+{
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *t = &c->m->res[i];
+		json_t *cols, *col;
+		size_t k;
+
+		if (strcmp(t->kind->name, "Table"))
+			continue;
+		cols = lf_json_path(t->value, "spec.columns");
+		json_array_foreach(cols, k, col) {
+			const char *name = json_string_value(json_object_get(col, "name"));
+			for (size_t j = 0; name && j < k; j++) {
+				const char *prev = json_string_value(
+					json_object_get(json_array_get(cols, j), "name"));
+				/* Unity Catalog compares column names without case */
+				if (prev && !strcasecmp(prev, name)) {
+					struct lf_pos p = item_pos(c, t, "spec.columns", k);
+					lf_diag_error(c->d, &p,
+						      "spec.columns: column '%s' is defined twice in table '%s' (first as column %zu)",
+						      name, t->name, j + 1);
+					break;
+				}
+			}
+		}
+	}
+}
+
 /* "use catalog" -> "USE_CATALOG"; owned result. */
 static char *normalise_privilege(const char *p)
 {
@@ -302,28 +466,14 @@ static size_t split_dots(const char *s, char parts[3][256])
 	}
 }
 
-static int bucket_known(const struct ctx *c, const char *bucket)
-{
-	static const char *const paths[] = {
-		"spec.default_storage.bucket", "spec.storage.bucket",
-		"spec.storage_root.bucket",
-	};
-
-	for (size_t i = 0; i < c->m->nres; i++)
-		for (size_t j = 0; j < 3; j++) {
-			const char *b = str_at(&c->m->res[i], paths[j]);
-			if (b && !strcmp(b, bucket))
-				return 1;
-		}
-	return 0;
-}
-
 static void check_securable(struct ctx *c, const struct lf_resource *g)
 {
 	const char *type = str_at(g, "spec.securable.type");
 	const char *name = str_at(g, "spec.securable.name");
 	const char *ms = str_at(g, "spec.securable.metastore");
-	struct lf_pos p = pos_of(c, g, "spec.securable.name");
+	/* positions cost a second parse: look one up only for an error */
+#define P (p = pos_of(c, g, "spec.securable.name"), &p)
+	struct lf_pos p;
 	char parts[3][256];
 	size_t want = 0, got;
 
@@ -331,14 +481,14 @@ static void check_securable(struct ctx *c, const struct lf_resource *g)
 		return;
 	if (!strcmp(type, "bucket")) {
 		if (!bucket_known(c, name))
-			lf_diag_error(c->d, &p,
-				      "spec.securable.name: unknown bucket '%s' (not the storage of any account, workspace, metastore or catalog)",
+			lf_diag_error(c->d, P,
+				      "spec.securable.name: unknown bucket '%s' (buckets are declared by the account's default storage, a workspace's storage or a metastore's storage root)",
 				      name);
 		return;
 	}
 	if (!strcmp(type, "metastore")) {
 		if (!find_res(c, "metastore/%s", name))
-			lf_diag_error(c->d, &p, "spec.securable.name: unknown metastore '%s'",
+			lf_diag_error(c->d, P, "spec.securable.name: unknown metastore '%s'",
 				      name);
 		return;
 	}
@@ -352,7 +502,7 @@ static void check_securable(struct ctx *c, const struct lf_resource *g)
 	if (got != want) {
 		static const char *const forms[] = {"", "CATALOG", "CATALOG.SCHEMA",
 						    "CATALOG.SCHEMA.NAME"};
-		lf_diag_error(c->d, &p,
+		lf_diag_error(c->d, P,
 			      "spec.securable.name: a %s is named '%s', not '%s'", type,
 			      forms[want], name);
 		return;
@@ -367,12 +517,14 @@ static void check_securable(struct ctx *c, const struct lf_resource *g)
 	else
 		r = find_res(c, "%s/%s/%s/%s/%s", type, ms, parts[0], parts[1], parts[2]);
 	if (!r)
-		lf_diag_error(c->d, &p, "spec.securable.name: unknown %s '%s' in metastore '%s'",
+		lf_diag_error(c->d, P, "spec.securable.name: unknown %s '%s' in metastore '%s'",
 			      type, name, ms);
 }
+#undef P
 
 static void check_grants(struct ctx *c)
 {
+	struct lf_map seen = LF_MAP_INIT; /* principal+securable -> grant */
 	const struct lf_kind *gk = lf_kinds_find(c->m->kinds, "Grant");
 	json_t *table = gk ? json_object_get(gk->schema, "x-lakeform-privileges") : NULL;
 
@@ -388,14 +540,46 @@ static void check_grants(struct ctx *c)
 		json_t *v;
 		size_t k;
 
+		/* one Grant per principal and securable */
+		const char *principal = str_at(g, "spec.principal");
+		const char *name = str_at(g, "spec.securable.name");
+		const char *ms = str_at(g, "spec.securable.metastore");
+		if (principal && type && name) {
+			char *key = lf_xasprintf("%s\x1f%s\x1f%s\x1f%s", principal, type,
+						 ms ? ms : "", name);
+			const struct lf_resource *first = lf_map_get(&seen, key);
+			if (first) {
+				struct lf_pos p = pos_of(c, g, "spec.securable");
+				struct lf_pos f = pos_of(c, first, "metadata.name");
+				lf_diag_error(c->d, &p,
+					      "%s already has privileges on %s '%s' through Grant '%s' (%s:%u:%u); put them in one Grant",
+					      principal, type, name, first->name, f.file, f.line, f.col);
+			} else {
+				lf_map_put(&seen, key, (void *)g);
+			}
+			free(key);
+		}
 		if (!valid)
 			continue;
 		json_array_foreach(privs, k, v) {
 			if (!json_is_string(v))
 				continue;
 			char *norm = normalise_privilege(json_string_value(v));
-			struct lf_pos p = item_pos(c, g, privs, k);
+			for (size_t j = 0; j < k; j++) {
+				const char *pv = json_string_value(json_array_get(privs, j));
+				char *pn = pv ? normalise_privilege(pv) : NULL;
+				int dup = pn && !strcmp(pn, norm);
+				free(pn);
+				if (dup) {
+					struct lf_pos p = item_pos(c, g, "spec.privileges", k);
+					lf_diag_error(c->d, &p,
+						      "spec.privileges: '%s' is listed twice (as privilege %zu and %zu)",
+						      norm, j + 1, k + 1);
+					break;
+				}
+			}
 			if (!in_list(valid, norm)) {
+				struct lf_pos p = item_pos(c, g, "spec.privileges", k);
 				const char *key;
 				json_t *other;
 				int known = 0;
@@ -413,6 +597,7 @@ static void check_grants(struct ctx *c)
 			free(norm);
 		}
 	}
+	lf_map_release(&seen);
 }
 
 /* ---- group membership cycles ------------------------------------------ */
@@ -467,11 +652,11 @@ static void dfs(struct ctx *c, struct gnode *g, size_t n, size_t at,
 			for (size_t e = s; e <= depth; e++) {
 				const struct lf_resource *r = g[stack[e].from].r;
 				json_t *arr = lf_json_path(r->value, "spec.members");
-				struct lf_pos p = item_pos(c, r, arr, stack[e].item);
+				struct lf_pos p = item_pos(c, r, "spec.members", stack[e].item);
 				const char *dst = json_string_value(json_array_get(arr, stack[e].item));
 				lf_buf_addf(&msg, " -> %s (%s:%u)", dst, p.file, p.line);
 			}
-			struct lf_pos here = item_pos(c, g[at].r, members, k);
+			struct lf_pos here = item_pos(c, g[at].r, "spec.members", k);
 			lf_diag_error(c->d, &here, "%s", lf_buf_cstr(&msg));
 			lf_buf_release(&msg);
 			continue;
@@ -500,15 +685,20 @@ static void check_group_cycles(struct ctx *c)
 
 int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d)
 {
-	struct ctx c = {m, d};
+	struct ctx c = {m, d, LF_MAP_INIT, LF_MAP_INIT};
 	size_t before = d->errors;
 
+	collect_implicit(&c);
 	check_accounts(&c);
+	check_buckets(&c);
+	check_columns(&c);
 	check_refs(&c);
 	check_principals(&c);
 	check_workspaces(&c);
 	check_cidrs(&c);
 	check_grants(&c);
 	check_group_cycles(&c);
+	lf_map_release(&c.implicit);
+	lf_map_release(&c.buckets);
 	return d->errors > before ? -1 : 0;
 }

@@ -14,23 +14,30 @@ static struct lf_source_file *add_file(struct lf_source *src, const char *path)
 	LF_GROW(src->files, src->nfiles + 1, src->files_alloc);
 	f = &src->files[src->nfiles++];
 	f->path = lf_xstrdup(path);
+	f->data = NULL;
+	f->len = 0;
+	f->pos = NULL;
 	f->first_doc = src->ndocs;
 	f->ndocs = 0;
 	f->failed = 0;
 	return f;
 }
 
+/* Parse `data` (owned, kept for positions) as the text of `f`. */
 static int load_text(struct lf_source *src, struct lf_source_file *f,
-		     const char *data, size_t len, struct lf_diags *d)
+		     char *data, size_t len, struct lf_diags *d)
 {
 	struct lf_yaml_doc *docs = NULL;
 	size_t n = 0;
-	int err = lf_yaml_parse(&docs, &n, f->path, data, len, &src->pos, d);
+	int err = lf_yaml_parse(&docs, &n, f->path, data, len, NULL, d);
 
+	f->data = data;
+	f->len = len;
 	LF_GROW(src->docs, src->ndocs + n, src->docs_alloc);
 	for (size_t i = 0; i < n; i++) {
 		struct lf_source_doc *sd = &src->docs[src->ndocs++];
 		sd->root = docs[i].root;
+		sd->file = (size_t)(f - src->files);
 		sd->pos = docs[i].pos;
 		sd->pos.file = f->path;
 		sd->index = docs[i].index;
@@ -45,7 +52,7 @@ static int load_text(struct lf_source *src, struct lf_source_file *f,
 int lf_source_load_buffer(struct lf_source *src, const char *name,
 			  const char *data, size_t len, struct lf_diags *d)
 {
-	return load_text(src, add_file(src, name), data, len, d);
+	return load_text(src, add_file(src, name), lf_xstrndup(data, len), len, d);
 }
 
 static int load_one(struct lf_source *src, const char *path, struct lf_diags *d)
@@ -67,9 +74,7 @@ static int load_one(struct lf_source *src, const char *path, struct lf_diags *d)
 		f->failed = 1;
 		return -1;
 	}
-	err = load_text(src, f, data, len, d);
-	free(data);
-	return err;
+	return load_text(src, f, data, len, d);
 }
 
 int lf_source_load(struct lf_source *src, const char *path, struct lf_diags *d)
@@ -103,54 +108,84 @@ int lf_source_load(struct lf_source *src, const char *path, struct lf_diags *d)
 	return err;
 }
 
+static const struct lf_yaml_posindex *file_index(const struct lf_source *csrc,
+						  size_t fi)
+{
+	/* the index is a cache: filling it does not change what src means */
+	struct lf_source *src = (struct lf_source *)csrc;
+	struct lf_source_file *f = &src->files[fi];
+
+	if (!f->pos) {
+		struct lf_diags ignored = LF_DIAGS_INIT;
+		struct lf_yaml_doc *docs = NULL;
+		size_t n = 0;
+
+		f->pos = lf_xcalloc(1, sizeof(*f->pos));
+		lf_yaml_parse(&docs, &n, f->path, f->data ? f->data : "", f->len,
+			      f->pos, &ignored);
+		lf_yaml_docs_free(docs, n);
+		lf_diags_release(&ignored);
+	}
+	return f->pos;
+}
+
 struct lf_pos lf_source_pos(const struct lf_source *src,
 			    const struct lf_source_doc *doc,
-			    const json_t *container, const char *key,
-			    size_t index, int want_key)
+			    const struct lf_yaml_pathseg *path, size_t depth,
+			    int want_key)
 {
 	struct lf_pos val = doc->pos, kp = doc->pos;
+	const struct lf_yaml_posindex *idx = file_index(src, doc->file);
+	size_t got = lf_yaml_posindex_get(idx, doc->index, path, depth, &val, &kp);
 
-	if (container &&
-	    lf_posmap_get(&src->pos, container, key, index, &val, &kp) == 0) {
-		val.file = kp.file = doc->pos.file;
-		return want_key ? kp : val;
-	}
-	return doc->pos;
+	val.file = kp.file = doc->pos.file;
+	if (got == 0 && depth > 0)
+		return doc->pos;
+	return want_key && got == depth ? kp : val;
 }
 
 struct lf_pos lf_source_path_pos(const struct lf_source *src,
 				 const struct lf_source_doc *doc,
-				 const char *path)
+				 const char *path, size_t index)
 {
-	struct lf_pos best = doc->pos;
-	const json_t *cur = doc->root;
-	const char *p = path;
+	struct lf_yaml_pathseg segs[32];
+	char *copy = lf_xstrdup(path);
+	size_t n = 0;
 
-	while (cur && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		char *seg = lf_xstrndup(p, n);
-		const json_t *next = NULL;
-
-		if (json_is_object(cur) && (next = json_object_get(cur, seg)))
-			best = lf_source_pos(src, doc, cur, seg, 0, 0);
-		free(seg);
-		cur = next;
-		p += n;
-		if (*p == '.')
-			p++;
+	for (char *p = copy; *p && n < 31;) {
+		char *dot = strchr(p, '.');
+		if (dot)
+			*dot = '\0';
+		segs[n].key = p;
+		segs[n].index = 0;
+		n++;
+		if (!dot)
+			break;
+		p = dot + 1;
 	}
-	return best;
+	if (index != (size_t)-1) {
+		segs[n].key = NULL;
+		segs[n].index = index;
+		n++;
+	}
+	struct lf_pos pos = lf_source_pos(src, doc, segs, n, 0);
+	free(copy);
+	return pos;
 }
 
 void lf_source_release(struct lf_source *src)
 {
-	for (size_t i = 0; i < src->nfiles; i++)
+	for (size_t i = 0; i < src->nfiles; i++) {
 		free(src->files[i].path);
+		free(src->files[i].data);
+		if (src->files[i].pos) {
+			lf_yaml_posindex_release(src->files[i].pos);
+			free(src->files[i].pos);
+		}
+	}
 	for (size_t i = 0; i < src->ndocs; i++)
 		json_decref(src->docs[i].root);
 	free(src->files);
 	free(src->docs);
-	lf_posmap_release(&src->pos);
 	memset(src, 0, sizeof(*src));
 }

@@ -18,6 +18,9 @@
 
 struct lf_source_file {
 	char *path;        /* owned; positions borrow it */
+	char *data;        /* owned: the text, parsed again for positions */
+	size_t len;
+	struct lf_yaml_posindex *pos; /* owned; made on the first need */
 	size_t first_doc;  /* index of its first document in lf_source.docs */
 	size_t ndocs;      /* documents read from it */
 	int failed;        /* it had a read or parse error */
@@ -25,6 +28,7 @@ struct lf_source_file {
 
 struct lf_source_doc {
 	json_t *root;      /* owned reference */
+	size_t file;       /* index into lf_source.files */
 	struct lf_pos pos; /* file borrowed from lf_source_file.path */
 	unsigned index;    /* 0-based within its file */
 };
@@ -34,10 +38,9 @@ struct lf_source {
 	size_t nfiles, files_alloc;
 	struct lf_source_doc *docs;
 	size_t ndocs, docs_alloc;
-	struct lf_posmap pos;
 };
 
-#define LF_SOURCE_INIT {NULL, 0, 0, NULL, 0, 0, LF_POSMAP_INIT}
+#define LF_SOURCE_INIT {NULL, 0, 0, NULL, 0, 0}
 
 /*
  * Load `path` (a file or a directory) into `src`, which may already hold
@@ -54,22 +57,25 @@ int lf_source_load_buffer(struct lf_source *src, const char *name,
 			  const char *data, size_t len, struct lf_diags *d);
 
 /*
- * Position of the value at `key`/`index` of `container` within `doc`; falls
- * back to the document's start.  When `want_key`, an object member's key
- * position is returned instead of its value's.
+ * Position of the node at `path` (`depth` steps) in `doc`, or of its deepest
+ * ancestor that exists, or of the document.  When `want_key`, an object
+ * member's key position is returned instead of its value's.  The first call
+ * for a file parses it again to index its positions (a normal load records
+ * none: see yaml.h); the index is kept for later calls.
  */
 struct lf_pos lf_source_pos(const struct lf_source *src,
 			    const struct lf_source_doc *doc,
-			    const json_t *container, const char *key,
-			    size_t index, int want_key);
+			    const struct lf_yaml_pathseg *path, size_t depth,
+			    int want_key);
 
 /*
- * Position of the value at the dotted `path` ("spec.storage.bucket") in
- * `doc`, or of its deepest existing ancestor.
+ * The same for a dotted path ("spec.storage.bucket"), optionally followed by
+ * an array index: lf_source_path_pos(src, doc, "spec.members", 3) is the
+ * fourth member; pass (size_t)-1 for no index.
  */
 struct lf_pos lf_source_path_pos(const struct lf_source *src,
 				 const struct lf_source_doc *doc,
-				 const char *path);
+				 const char *path, size_t index);
 
 void lf_source_release(struct lf_source *src);
 

@@ -7,99 +7,80 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "../util/buf.h"
+#include "../util/map.h"
 #include "../util/mem.h"
 
-/* ---- position map ---------------------------------------------------- */
+/* ---- positions by path ------------------------------------------------ */
 
-struct lf_posent {
-	const json_t *c; /* NULL: empty slot */
-	uint64_t k;      /* key hash (objects) or index (arrays) */
-	unsigned line, col, kline, kcol;
-};
-
-static uint64_t hash_key(const char *s, size_t n)
+/*
+ * A path key is the document index, then per step "\x1f" KEY for a member or
+ * "\x1e" INDEX for an item.  Keys containing those bytes could collide;
+ * the worst that does is a diagnostic pointing at a sibling.
+ */
+static void add_step(struct lf_buf *b, const char *key, size_t keylen,
+		     size_t index)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
+	if (key) {
+		lf_buf_addc(b, '\x1f');
+		lf_buf_add(b, key, keylen);
+	} else {
+		lf_buf_addf(b, "\x1e%zu", index);
 	}
-	return h;
 }
 
-static size_t slot_of(const json_t *c, uint64_t k, size_t cap)
+static void index_put(struct lf_yaml_posindex *idx, const char *path,
+		      struct lf_pos val, const struct lf_pos *key)
 {
-	uint64_t h = (uint64_t)(uintptr_t)c * 0x9E3779B97F4A7C15ull;
+	struct lf_yaml_posent *e;
 
-	h ^= k + 0x632BE59BD9B4E019ull + (h << 6) + (h >> 2);
-	h ^= h >> 29;
-	return (size_t)(h & (cap - 1));
+	LF_GROW(idx->v, idx->n + 1, idx->alloc);
+	e = &idx->v[idx->n++];
+	e->line = val.line;
+	e->col = val.col;
+	e->kline = key ? key->line : val.line;
+	e->kcol = key ? key->col : val.col;
+	lf_map_put(&idx->map, path, (void *)(uintptr_t)idx->n);
 }
 
-static void posmap_put(struct lf_posmap *m, const json_t *c, uint64_t k,
-		       const struct lf_pos *val, const struct lf_pos *key)
+size_t lf_yaml_posindex_get(const struct lf_yaml_posindex *idx, unsigned doc,
+			    const struct lf_yaml_pathseg *path, size_t depth,
+			    struct lf_pos *val, struct lf_pos *key_pos)
 {
-	if ((m->n + 1) * 10 >= m->cap * 7) {
-		size_t ncap = m->cap ? m->cap * 2 : 1024;
-		struct lf_posent *nv = lf_xcalloc(ncap, sizeof(*nv));
+	struct lf_buf b = LF_BUF_INIT;
+	size_t best = 0;
+	int found_any = 0;
 
-		for (size_t i = 0; i < m->cap; i++) {
-			if (!m->v[i].c)
-				continue;
-			size_t j = slot_of(m->v[i].c, m->v[i].k, ncap);
-			while (nv[j].c)
-				j = (j + 1) & (ncap - 1);
-			nv[j] = m->v[i];
+	lf_buf_addf(&b, "%u", doc);
+	for (size_t i = 0; i <= depth; i++) {
+		if (i > 0)
+			add_step(&b, path[i - 1].key,
+				 path[i - 1].key ? strlen(path[i - 1].key) : 0,
+				 path[i - 1].index);
+		uintptr_t at = (uintptr_t)lf_map_get(&idx->map, lf_buf_cstr(&b));
+		if (!at)
+			break;
+		const struct lf_yaml_posent *e = &idx->v[at - 1];
+		val->line = e->line;
+		val->col = e->col;
+		if (key_pos) {
+			key_pos->line = e->kline;
+			key_pos->col = e->kcol;
 		}
-		free(m->v);
-		m->v = nv;
-		m->cap = ncap;
+		best = i;
+		found_any = 1;
 	}
-	size_t j = slot_of(c, k, m->cap);
-	while (m->v[j].c && !(m->v[j].c == c && m->v[j].k == k))
-		j = (j + 1) & (m->cap - 1);
-	if (!m->v[j].c)
-		m->n++;
-	m->v[j].c = c;
-	m->v[j].k = k;
-	m->v[j].line = val->line;
-	m->v[j].col = val->col;
-	m->v[j].kline = key ? key->line : val->line;
-	m->v[j].kcol = key ? key->col : val->col;
+	lf_buf_release(&b);
+	(void)found_any;
+	return best;
 }
 
-int lf_posmap_get(const struct lf_posmap *m, const json_t *container,
-		  const char *key, size_t index, struct lf_pos *val,
-		  struct lf_pos *key_pos)
+void lf_yaml_posindex_release(struct lf_yaml_posindex *idx)
 {
-	uint64_t k = key ? hash_key(key, strlen(key)) : (uint64_t)index;
-
-	if (!m->cap || !container)
-		return -1;
-	size_t j = slot_of(container, k, m->cap);
-	while (m->v[j].c) {
-		if (m->v[j].c == container && m->v[j].k == k) {
-			if (val) {
-				val->line = m->v[j].line;
-				val->col = m->v[j].col;
-			}
-			if (key_pos) {
-				key_pos->line = m->v[j].kline;
-				key_pos->col = m->v[j].kcol;
-			}
-			return 0;
-		}
-		j = (j + 1) & (m->cap - 1);
-	}
-	return -1;
-}
-
-void lf_posmap_release(struct lf_posmap *m)
-{
-	free(m->v);
-	m->v = NULL;
-	m->n = m->cap = 0;
+	lf_map_release(&idx->map);
+	free(idx->v);
+	idx->v = NULL;
+	idx->n = idx->alloc = 0;
 }
 
 /* ---- scalar resolution (YAML 1.2 core schema) -------------------------- */
@@ -323,6 +304,8 @@ static json_t *resolve_scalar(const yaml_event_t *ev, const char **why)
 
 struct frame {
 	json_t *node;     /* borrowed: its parent (or the doc) owns it */
+	size_t plen;      /* length of its path key (with an index) */
+	size_t kp_start;  /* its first entry in builder.keys */
 	char *anchor;     /* owned, may be NULL */
 	char *key;        /* pending key of a mapping, owned */
 	size_t keylen;
@@ -337,9 +320,21 @@ struct anchor {
 	size_t nodes;
 };
 
+/* Where each key of the mappings being built is, to report duplicates. */
+struct keypos {
+	uint64_t hash;
+	unsigned line, col;
+};
+
 struct builder {
+	struct lf_yaml_posindex *idx; /* NULL: record no positions */
+	struct lf_buf path;
+	struct keypos *keys;
+	size_t nkeys, keys_alloc;
+	unsigned doc_index;
 	const char *file;
-	struct lf_posmap *pm;
+	const char *data;
+	size_t len;
 	struct lf_diags *d;
 	struct frame *st;
 	size_t depth, st_alloc;
@@ -421,6 +416,26 @@ static char *key_text(const json_t *v, size_t *len)
 	return s;
 }
 
+static uint64_t hash_key(const char *s, size_t n)
+{
+	return lf_hash_bytes(s, n);
+}
+
+/* Record the position of a child of the innermost frame (or of the root). */
+static void record(struct builder *b, const struct frame *f, const char *key,
+		   size_t keylen, size_t index, struct lf_pos pos,
+		   const struct lf_pos *key_pos)
+{
+	if (!b->idx)
+		return;
+	lf_buf_truncate(&b->path, f ? f->plen : 0);
+	if (!f)
+		lf_buf_addf(&b->path, "%u", b->doc_index);
+	else
+		add_step(&b->path, key, keylen, index);
+	index_put(b->idx, lf_buf_cstr(&b->path), pos, key_pos);
+}
+
 /*
  * Attach `v` (a new reference, consumed) at the current position.  `raw` is
  * the scalar's text when `v` came from a scalar (used for keys).
@@ -432,6 +447,7 @@ static void attach(struct builder *b, json_t *v, struct lf_pos pos,
 		json_decref(b->root);
 		b->root = v;
 		b->root_pos = pos;
+		record(b, NULL, NULL, 0, 0, pos, NULL);
 		return;
 	}
 	struct frame *f = &b->st[b->depth - 1];
@@ -441,7 +457,7 @@ static void attach(struct builder *b, json_t *v, struct lf_pos pos,
 		return;
 	}
 	if (json_is_array(f->node)) {
-		posmap_put(b->pm, f->node, json_array_size(f->node), &pos, NULL);
+		record(b, f, NULL, 0, json_array_size(f->node), pos, NULL);
 		json_array_append_new(f->node, v);
 		return;
 	}
@@ -462,18 +478,28 @@ static void attach(struct builder *b, json_t *v, struct lf_pos pos,
 		json_decref(v);
 		return;
 	}
-	struct lf_pos first;
+	uint64_t h = hash_key(f->key, f->keylen);
 	if (memchr(f->key, '\0', f->keylen) == NULL &&
 	    json_object_get(f->node, f->key) != NULL) {
-		lf_posmap_get(b->pm, f->node, f->key, 0, NULL, &first);
+		struct lf_pos first = {b->file, 0, 0};
+		for (size_t i = f->kp_start; i < b->nkeys; i++)
+			if (b->keys[i].hash == h) {
+				first.line = b->keys[i].line;
+				first.col = b->keys[i].col;
+				break;
+			}
 		lf_diag_error(b->d, &f->key_pos,
 			      "duplicate key '%s' (first at line %u, column %u)",
 			      f->key, first.line, first.col);
 		b->failed = 1;
 		json_decref(v);
 	} else {
-		posmap_put(b->pm, f->node, hash_key(f->key, f->keylen), &pos,
-			   &f->key_pos);
+		LF_GROW(b->keys, b->nkeys + 1, b->keys_alloc);
+		b->keys[b->nkeys].hash = h;
+		b->keys[b->nkeys].line = f->key_pos.line;
+		b->keys[b->nkeys].col = f->key_pos.col;
+		b->nkeys++;
+		record(b, f, f->key, f->keylen, 0, pos, &f->key_pos);
 		json_object_setn_new_nocheck(f->node, f->key, f->keylen, v);
 	}
 	free(f->key);
@@ -496,27 +522,29 @@ static void push(struct builder *b, json_t *node, const char *anchor,
 		parent->key_pos = pos;
 		parent->have_key = 1;
 	}
+	int inside_key = parent && parent->is_key;
+
 	/* The parent takes the reference now; the frame borrows it. */
-	if (!is_key && !(parent && parent->is_key))
+	if (!is_key && !inside_key)
 		attach(b, json_incref(node), pos, NULL, 0);
+	/* `parent` points into b->st, which may move now */
 	LF_GROW(b->st, b->depth + 1, b->st_alloc);
 	struct frame *f = &b->st[b->depth++];
 	memset(f, 0, sizeof(*f));
 	f->node = node; /* we still hold the creating reference */
 	f->anchor = anchor ? lf_xstrdup(anchor) : NULL;
-	f->is_key = is_key || (parent && parent->is_key);
+	f->is_key = is_key || inside_key;
+	f->plen = b->path.len; /* attach() left this node's path there */
+	f->kp_start = b->nkeys;
 }
 
 static void pop(struct builder *b)
 {
 	struct frame *f = &b->st[--b->depth];
 
+	b->nkeys = f->kp_start;
 	if (f->anchor && !f->is_key)
 		set_anchor(b, f->anchor, f->node);
-	if (f->is_key && b->depth > 0 && !b->st[b->depth - 1].is_key) {
-		/* the complex key is done: the pending key placeholder waits
-		 * for the value */
-	}
 	free(f->anchor);
 	free(f->key);
 	json_decref(f->node);
@@ -534,9 +562,17 @@ static void yaml_problem(struct builder *b, const yaml_parser_t *p)
 	const char *what = p->problem ? p->problem : "invalid yaml";
 
 	if (p->error == YAML_READER_ERROR) {
-		/* The reader reports a byte offset, not a line. */
-		lf_diag_file_error(b->d, b->file, "%s at byte %zu (the file must be UTF-8)", what,
-			      p->problem_offset);
+		/* The reader reports a byte offset, not a line: count. */
+		struct lf_pos at = {b->file, 1, 1};
+		for (size_t i = 0; i < p->problem_offset && i < b->len; i++) {
+			if (b->data[i] == '\n') {
+				at.line++;
+				at.col = 1;
+			} else if (((unsigned char)b->data[i] & 0xC0) != 0x80) {
+				at.col++;
+			}
+		}
+		lf_diag_error(b->d, &at, "%s (the file must be UTF-8)", what);
 	} else if (p->context) {
 		struct lf_pos cpos = mark_pos(b, p->context_mark);
 		lf_diag_error(b->d, &pos, "%s (%s at line %u, column %u)", what,
@@ -548,7 +584,7 @@ static void yaml_problem(struct builder *b, const yaml_parser_t *p)
 }
 
 int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
-		  const char *data, size_t len, struct lf_posmap *pm,
+		  const char *data, size_t len, struct lf_yaml_posindex *idx,
 		  struct lf_diags *d)
 {
 	struct builder b;
@@ -559,7 +595,9 @@ int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
 
 	memset(&b, 0, sizeof(b));
 	b.file = file;
-	b.pm = pm;
+	b.data = data;
+	b.len = len;
+	b.idx = idx;
 	b.d = d;
 	if (!yaml_parser_initialize(&parser)) {
 		lf_diag_file_error(d, file, "cannot initialise the yaml parser");
@@ -606,6 +644,7 @@ int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
 				(*ndocs)++;
 			}
 			doc_index++;
+			b.doc_index = (unsigned)doc_index;
 			b.root = NULL;
 			break;
 		case YAML_MAPPING_START_EVENT:
@@ -688,6 +727,8 @@ int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
 	clear_anchors(&b);
 	free(b.anchors);
 	free(b.st);
+	free(b.keys);
+	lf_buf_release(&b.path);
 	yaml_parser_delete(&parser);
 	return err || doc_failed ? -1 : 0;
 }

@@ -8,10 +8,9 @@
  * or NaN, so `.inf`, `-.inf` and `.nan` become the strings ".inf", "-.inf"
  * and ".nan".
  *
- * Every value's position is kept in a struct lf_posmap, keyed by the
- * container that holds the value and its key or index (jansson's true, false
- * and null are shared singletons, so the value's own address cannot be the
- * key).  A document's root position is kept in struct lf_yaml_doc.
+ * A document's root position is kept in struct lf_yaml_doc; positions of
+ * the nodes inside are recorded only on request, by path (struct
+ * lf_yaml_posindex below).
  *
  * Anchors and aliases are expanded by copying; the total number of nodes that
  * aliases add to one file is bounded (LF_YAML_MAX_ALIAS_NODES), so a "billion
@@ -27,30 +26,51 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "../util/map.h"
 
 #define LF_YAML_MAX_ALIAS_NODES 100000
 #define LF_YAML_MAX_DEPTH 256
 #define LF_YAML_MAX_DOC_BYTES (16u * 1024 * 1024)
 
-/* Positions of values, keyed by (container, key) or (container, index). */
-struct lf_posent;
-struct lf_posmap {
-	struct lf_posent *v;
-	size_t n, cap;
+/*
+ * One step of a path into a document: an object member (`key` set) or an
+ * array item (`key` NULL, `index`).
+ */
+struct lf_yaml_pathseg {
+	const char *key;
+	size_t index;
 };
 
-#define LF_POSMAP_INIT {NULL, 0, 0}
+/*
+ * Positions by path.  Recording a position for every node of a large
+ * manifest set costs more than the parse itself, and positions are only
+ * needed for diagnostics, so a normal load records none: when a diagnostic
+ * needs one, the file is parsed again with an index (see source.c).
+ */
+struct lf_yaml_posent {
+	unsigned line, col;   /* the value */
+	unsigned kline, kcol; /* its key, for object members */
+};
+
+struct lf_yaml_posindex {
+	struct lf_map map; /* path key -> index + 1 into v */
+	struct lf_yaml_posent *v;
+	size_t n, alloc;
+};
+
+#define LF_YAML_POSINDEX_INIT {LF_MAP_INIT, NULL, 0, 0}
 
 /*
- * Position of the value at `key` (object) or `index` (array, key NULL) in
- * `container`.  Fills *val (and *key_pos when not NULL, for object members:
- * where the key is written).  The `file` fields are left NULL: the caller
- * knows the file.  Returns 0, or -1 when the position is unknown.
+ * Position of the node at `path` (`depth` steps) in document `doc` (0-based
+ * within its file).  Returns the number of steps matched: `depth` when the
+ * node itself was found, fewer when only an ancestor was (then *val is the
+ * ancestor's position).  *key_pos (optional) gets the key's position of an
+ * object member, else the value's.  `file` fields are left NULL.
  */
-int lf_posmap_get(const struct lf_posmap *m, const json_t *container,
-		  const char *key, size_t index, struct lf_pos *val,
-		  struct lf_pos *key_pos);
-void lf_posmap_release(struct lf_posmap *m);
+size_t lf_yaml_posindex_get(const struct lf_yaml_posindex *idx, unsigned doc,
+			    const struct lf_yaml_pathseg *path, size_t depth,
+			    struct lf_pos *val, struct lf_pos *key_pos);
+void lf_yaml_posindex_release(struct lf_yaml_posindex *idx);
 
 struct lf_yaml_doc {
 	json_t *root;      /* owned reference */
@@ -62,12 +82,12 @@ struct lf_yaml_doc {
  * Parse `len` bytes of `data` as a YAML stream.  `file` names it in
  * diagnostics and must outlive the documents' positions.  Documents are
  * appended to *docs / *ndocs (the caller frees them with
- * lf_yaml_docs_free()); positions go into `pm`.  Returns 0, or -1 after
- * adding at least one error to `d` (documents parsed before the error are
- * still returned).
+ * lf_yaml_docs_free()).  When `idx` is not NULL the position of every node
+ * is recorded in it.  Returns 0, or -1 after adding at least one error to
+ * `d` (documents parsed before the error are still returned).
  */
 int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
-		  const char *data, size_t len, struct lf_posmap *pm,
+		  const char *data, size_t len, struct lf_yaml_posindex *idx,
 		  struct lf_diags *d);
 
 void lf_yaml_docs_free(struct lf_yaml_doc *docs, size_t n);

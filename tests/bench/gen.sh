@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# gen.sh N DIR - write a synthetic, valid account of about N resources to DIR.
+#
+# The mix follows a real lakehouse account: a few regions, each with a
+# metastore; users, groups and service principals; workspaces (one in eight
+# classic, with its own bucket and a /24 of its region); thousands of
+# catalogs and schemas; tables and volumes; and grants, which make up most of
+# it.  Files hold up to 1,000 documents each, as a team's repository would.
+set -euo pipefail
+n=${1:?usage: gen.sh N DIR}
+dir=${2:?usage: gen.sh N DIR}
+mkdir -p "$dir"
+awk -v N="$n" -v DIR="$dir" '
+function out(kind, text) {
+	file = sprintf("%s/%s-%04d.yaml", DIR, kind, int(count[kind] / 1000))
+	if (file != last[kind]) { if (last[kind] != "") close(last[kind]); last[kind] = file }
+	printf "---\napiVersion: lakeform/v1\nkind: %s\n%s", kind, text > file
+	count[kind]++
+	total++
+}
+BEGIN {
+	split("us-east-1 us-west-2 eu-west-1 ap-south-1", regions, " ")
+	R = 4
+	users = int(N * 0.08) + 2; groups = int(N * 0.02) + 2; sps = int(N * 0.01) + 1
+	workspaces = int(N * 0.004) + 1
+	catalogs = int(N * 0.03) + 1; schemas = int(N * 0.12) + 1
+	tables = int(N * 0.08) + 1; volumes = int(N * 0.02) + 1
+
+	out("Account", "metadata:\n  name: bench\nspec:\n  default_storage:\n    bucket: bench-default\n    region: us-east-1\n")
+	for (r = 1; r <= R; r++)
+		out("Metastore", sprintf("metadata:\n  name: ms-%s\nspec:\n  region: %s\n  storage_root:\n    prefix: metastores/%s\n", regions[r], regions[r], regions[r]))
+	for (i = 0; i < users; i++)
+		out("User", sprintf("metadata:\n  name: user%d@bench.example\nspec:\n  display_name: User %d\n", i, i))
+	for (i = 0; i < sps; i++)
+		out("ServicePrincipal", sprintf("metadata:\n  name: sp-%d\nspec:\n  display_name: Robot %d\n", i, i))
+	for (i = 0; i < groups; i++) {
+		m = ""
+		for (j = 0; j < 5; j++) m = m sprintf("      - user:user%d@bench.example\n", (i * 5 + j) % users)
+		if (i > 0) m = m sprintf("      - group:group-%d\n", i - 1)
+		out("Group", sprintf("metadata:\n  name: group-%d\nspec:\n  members:\n%s", i, m))
+	}
+	for (i = 0; i < workspaces; i++) {
+		r = i % R + 1
+		if (i % 8 == 7)
+			out("Workspace", sprintf("metadata:\n  name: ws-%d\nspec:\n  region: %s\n  compute: classic\n  metastore: ms-%s\n  storage:\n    bucket: bench-ws-%d\n  network:\n    cidr: 10.%d.%d.0/24\n  users: [group:group-%d]\n", i, regions[r], regions[r], i, int(i / 256) % 256, i % 256, i % groups))
+		else
+			out("Workspace", sprintf("metadata:\n  name: ws-%d\nspec:\n  region: %s\n  compute: serverless\n  metastore: ms-%s\n  users: [group:group-%d]\n", i, regions[r], regions[r], i % groups))
+	}
+	for (i = 0; i < catalogs; i++)
+		out("Catalog", sprintf("metadata:\n  name: cat_%d\nspec:\n  metastore: ms-%s\n  comment: catalog %d\n", i, regions[i % R + 1], i))
+	for (i = 0; i < schemas; i++) {
+		c = i % catalogs
+		out("Schema", sprintf("metadata:\n  name: sch_%d\nspec:\n  metastore: ms-%s\n  catalog: cat_%d\n", i, regions[c % R + 1], c))
+	}
+	for (i = 0; i < tables; i++) {
+		s = i % schemas; c = s % catalogs
+		out("Table", sprintf("metadata:\n  name: t_%d\nspec:\n  metastore: ms-%s\n  catalog: cat_%d\n  schema: sch_%d\n  columns:\n    - {name: id, type: BIGINT}\n    - {name: payload, type: STRING}\n", i, regions[c % R + 1], c, s))
+	}
+	for (i = 0; i < volumes; i++) {
+		s = i % schemas; c = s % catalogs
+		out("Volume", sprintf("metadata:\n  name: v_%d\nspec:\n  metastore: ms-%s\n  catalog: cat_%d\n  schema: sch_%d\n", i, regions[c % R + 1], c, s))
+	}
+	for (i = 0; total < N; i++) {
+		k = i % 3
+		p = (i % 2) ? sprintf("group:group-%d", i % groups) : sprintf("user:user%d@bench.example", i % users)
+		if (k == 0) {
+			c = i % catalogs
+			sec = sprintf("    type: catalog\n    metastore: ms-%s\n    name: cat_%d\n", regions[c % R + 1], c); priv = "[USE_CATALOG, SELECT]"
+		} else if (k == 1) {
+			s = i % schemas; c = s % catalogs
+			sec = sprintf("    type: schema\n    metastore: ms-%s\n    name: cat_%d.sch_%d\n", regions[c % R + 1], c, s); priv = "[USE_SCHEMA, MODIFY]"
+		} else {
+			t = i % tables; s = t % schemas; c = s % catalogs
+			sec = sprintf("    type: table\n    metastore: ms-%s\n    name: cat_%d.sch_%d.t_%d\n", regions[c % R + 1], c, s, t); priv = "[SELECT]"
+		}
+		out("Grant", sprintf("metadata:\n  name: g-%d\nspec:\n  principal: %s\n  securable:\n%s  privileges: %s\n", i, p, sec, priv))
+	}
+}'
