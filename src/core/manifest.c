@@ -273,15 +273,25 @@ static void on_schema_error(void *vctx, const struct lf_jpath_seg *path,
 {
 	struct schema_ctx *ctx = vctx;
 	struct lf_buf where = LF_BUF_INIT;
-	struct lf_pos pos = ctx->doc->pos;
+	/* a property that must not be there is named in the message and shown
+	 * where its key is written; the prefix is the object holding it */
+	int about_key = depth > 0 && path[depth - 1].key &&
+			(!strncmp(msg, "unknown property '", 18) ||
+			 !strncmp(msg, "property '", 10));
+	size_t shown = about_key ? depth - 1 : depth;
 
 	for (size_t i = 0; i < depth; i++) {
 		if (path[i].key)
 			lf_buf_addf(&where, "%s%s", i ? "." : "", path[i].key);
 		else
 			lf_buf_addf(&where, "[%zu]", path[i].index);
+		if (i + 1 == shown)
+			break;
 	}
-	if (ctx->skip_name && !strncmp(lf_buf_cstr(&where), "metadata.name", 13)) {
+	if (shown == 0)
+		lf_buf_truncate(&where, 0);
+	if (ctx->skip_name && depth >= 2 && path[0].key && path[1].key &&
+	    !strcmp(path[0].key, "metadata") && !strcmp(path[1].key, "name")) {
 		lf_buf_release(&where);
 		return;
 	}
@@ -290,20 +300,7 @@ static void on_schema_error(void *vctx, const struct lf_jpath_seg *path,
 		segs[i].key = path[i].key;
 		segs[i].index = path[i].index;
 	}
-	/* an unknown property is shown where its key is written */
-	const char *u = "unknown property '";
-	size_t n = depth;
-	char *name = NULL;
-	if (!strncmp(msg, u, strlen(u))) {
-		name = lf_xstrdup(msg + strlen(u));
-		char *q = strrchr(name, '\'');
-		if (q)
-			*q = '\0';
-		segs[n].key = name;
-		n++;
-	}
-	pos = lf_source_pos(ctx->src, ctx->doc, segs, n, name != NULL);
-	free(name);
+	struct lf_pos pos = lf_source_pos(ctx->src, ctx->doc, segs, depth, about_key);
 	free(segs);
 	if (where.len)
 		lf_diag_error(ctx->d, &pos, "%s: %s", lf_buf_cstr(&where), msg);

@@ -93,9 +93,24 @@ static void check_refs(struct ctx *c)
 			    !find_res(c, "%s", lf_buf_cstr(&addr))) {
 				const char *last = ref->fields[ref->nfields - 1];
 				struct lf_pos p = pos_of(c, r, last);
-				lf_diag_error(c->d, &p, "%s: unknown %s '%s'", last,
-					      target->lower,
-					      lf_buf_cstr(&addr) + strlen(target->lower) + 1);
+				struct lf_buf name = LF_BUF_INIT;
+
+				/* the first field scopes the rest: "unknown schema
+				 * 'sales.raw' in metastore 'main-use1'" */
+				for (size_t f = ref->nfields > 1; f < ref->nfields; f++)
+					lf_buf_addf(&name, "%s%s", name.len ? "." : "",
+						    str_at(r, ref->fields[f]));
+				if (ref->nfields > 1) {
+					const char *scope = strrchr(ref->fields[0], '.');
+					scope = scope ? scope + 1 : ref->fields[0];
+					lf_diag_error(c->d, &p, "%s: unknown %s '%s' in %s '%s'",
+						      last, target->lower, lf_buf_cstr(&name),
+						      scope, str_at(r, ref->fields[0]));
+				} else {
+					lf_diag_error(c->d, &p, "%s: unknown %s '%s'", last,
+						      target->lower, lf_buf_cstr(&name));
+				}
+				lf_buf_release(&name);
 			}
 			lf_buf_release(&addr);
 		}
@@ -189,7 +204,6 @@ static void check_workspaces(struct ctx *c)
 			continue;
 		const char *region = str_at(w, "spec.region");
 		const char *ms = str_at(w, "spec.metastore");
-		const char *compute = str_at(w, "spec.compute");
 		const struct lf_resource *m = ms ? find_res(c, "metastore/%s", ms) : NULL;
 		const char *mregion = m ? str_at(m, "spec.region") : NULL;
 
@@ -198,13 +212,6 @@ static void check_workspaces(struct ctx *c)
 			lf_diag_error(c->d, &p,
 				      "spec.metastore: workspace '%s' is in '%s' but metastore '%s' is in '%s'; a metastore serves workspaces of its own region",
 				      w->name, region, ms, mregion);
-		}
-		if (compute && !strcmp(compute, "serverless") &&
-		    lf_json_path(w->value, "spec.network")) {
-			struct lf_pos p = pos_of(c, w, "spec.network");
-			lf_diag_warning(c->d, &p,
-					"spec.network: serverless workspace '%s' runs in the serverless plane; its network is ignored",
-					w->name);
 		}
 	}
 }
@@ -308,14 +315,19 @@ static void collect_implicit(struct ctx *c)
 		const struct lf_resource *clash = lf_manifest_get(c->m, caddr);
 		const struct lf_resource *other = lf_map_get(&c->implicit, caddr);
 
-		if (clash || other) {
-			const struct lf_resource *o = clash ? clash : other;
-			struct lf_pos p = pos_of(c, w, "metadata.name");
-			struct lf_pos f = pos_of(c, o, "metadata.name");
+		if (clash) {
+			/* the Catalog document is the one to change */
+			struct lf_pos p = pos_of(c, clash, "metadata.name");
+			struct lf_pos f = pos_of(c, w, "metadata.name");
 			lf_diag_error(c->d, &p,
-				      "the workspace catalog '%s' of workspace '%s' clashes with %s '%s' in metastore '%s' (%s:%u:%u); rename one or set spec.workspace_catalog to false",
-				      cat, w->name, clash ? "the Catalog" : "the workspace catalog of",
-				      clash ? cat : o->name, ms, f.file, f.line, f.col);
+				      "catalog '%s' in metastore '%s' clashes with the workspace catalog of workspace '%s' (%s:%u:%u); rename it, or set spec.workspace_catalog to false on the workspace",
+				      cat, ms, w->name, f.file, f.line, f.col);
+		} else if (other) {
+			struct lf_pos p = pos_of(c, w, "metadata.name");
+			struct lf_pos f = pos_of(c, other, "metadata.name");
+			lf_diag_error(c->d, &p,
+				      "the workspace catalog '%s' of workspace '%s' clashes with that of workspace '%s' (%s:%u:%u) in metastore '%s'",
+				      cat, w->name, other->name, f.file, f.line, f.col, ms);
 		} else {
 			lf_map_put(&c->implicit, caddr, (void *)w);
 			lf_map_put(&c->implicit, saddr, (void *)w);
@@ -334,6 +346,18 @@ static const char *const declaring_paths[] = {
 	"spec.storage_root.bucket",    /* Metastore */
 };
 
+/* Where a resource of this kind declares its bucket, or NULL. */
+static const char *declaring_path(const struct lf_resource *r)
+{
+	if (!strcmp(r->kind->name, "Account"))
+		return declaring_paths[0];
+	if (!strcmp(r->kind->name, "Workspace"))
+		return declaring_paths[1];
+	if (!strcmp(r->kind->name, "Metastore"))
+		return declaring_paths[2];
+	return NULL;
+}
+
 static int bucket_known(const struct ctx *c, const char *bucket)
 {
 	return lf_map_get(&c->buckets, bucket) != NULL;
@@ -344,21 +368,14 @@ static void check_buckets(struct ctx *c)
 	/* declarations: each bucket once */
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *r = &c->m->res[i];
-		const char *path = NULL;
-
-		if (!strcmp(r->kind->name, "Account"))
-			path = declaring_paths[0];
-		else if (!strcmp(r->kind->name, "Workspace"))
-			path = declaring_paths[1];
-		else if (!strcmp(r->kind->name, "Metastore"))
-			path = declaring_paths[2];
+		const char *path = declaring_path(r);
 		const char *b = path ? str_at(r, path) : NULL;
 		if (!b)
 			continue;
 		const struct lf_resource *first = lf_map_get(&c->buckets, b);
 		if (first) {
 			struct lf_pos p = pos_of(c, r, path);
-			struct lf_pos f = pos_of(c, first, "metadata.name");
+			struct lf_pos f = pos_of(c, first, declaring_path(first));
 			lf_diag_error(c->d, &p,
 				      "%s: bucket '%s' is already declared by %s '%s' (%s:%u:%u); a bucket belongs to one resource",
 				      path, b, first->kind->lower, first->name, f.file, f.line, f.col);
@@ -415,10 +432,15 @@ static void check_columns(struct ctx *c)
 					json_object_get(json_array_get(cols, j), "name"));
 				/* Unity Catalog compares column names without case */
 				if (prev && !strcasecmp(prev, name)) {
-					struct lf_pos p = item_pos(c, t, "spec.columns", k);
+					struct lf_yaml_pathseg at[] = {
+						{"spec", 0}, {"columns", 0}, {NULL, k}, {"name", 0}};
+					struct lf_yaml_pathseg first[] = {
+						{"spec", 0}, {"columns", 0}, {NULL, j}, {"name", 0}};
+					struct lf_pos p = lf_source_pos(c->m->src, t->doc, at, 4, 0);
+					struct lf_pos f = lf_source_pos(c->m->src, t->doc, first, 4, 0);
 					lf_diag_error(c->d, &p,
-						      "spec.columns: column '%s' is defined twice in table '%s' (first as column %zu)",
-						      name, t->name, j + 1);
+						      "spec.columns: column '%s' is defined twice in table '%s' (first at line %u)",
+						      name, t->name, f.line);
 					break;
 				}
 			}

@@ -90,21 +90,27 @@ int lf_source_load(struct lf_source *src, const char *path, struct lf_diags *d)
 	}
 	if (!isdir)
 		return load_one(src, path, d);
-	int werr = lf_walk_files(&paths, &n, path, suffixes);
+	/* "m/" and "m" name the same tree: no "m//a.yaml" in messages */
+	char *dir = lf_xstrdup(path);
+	for (size_t l = strlen(dir); l > 1 && dir[l - 1] == '/'; l--)
+		dir[l - 1] = '\0';
+	int werr = lf_walk_files(&paths, &n, dir, suffixes);
 	if (werr) {
 		lf_diag_error(d, NULL, "cannot read directory '%s': %s", path,
 			      strerror(-werr));
 		err = -1;
 	}
-	size_t plen = strlen(path);
+	size_t plen = strlen(dir);
 	for (size_t i = 0; i < n; i++) {
 		const char *rel = paths[i] + plen + 1;
 		if (!strcmp(rel, "lakeform.yaml") || !strcmp(rel, "lakeform.yml"))
 			continue;
-		if (load_one(src, paths[i], d))
+		/* files of "." are named as the user sees them: "a.yaml" */
+		if (load_one(src, strcmp(dir, ".") ? paths[i] : rel, d))
 			err = -1;
 	}
 	lf_strv_free(paths, n);
+	free(dir);
 	return err;
 }
 

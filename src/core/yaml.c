@@ -556,6 +556,23 @@ static void unwind(struct builder *b)
 		pop(b);
 }
 
+/* The character at a libyaml mark (whose index counts characters). */
+static int char_at(const struct builder *b, yaml_mark_t m)
+{
+	size_t i = 0, line = 0, col = 0;
+
+	while (i < b->len && line < m.line)
+		if (b->data[i++] == '\n')
+			line++;
+	while (i < b->len && col < m.column && b->data[i] != '\n') {
+		i++;
+		while (i < b->len && ((unsigned char)b->data[i] & 0xC0) == 0x80)
+			i++;
+		col++;
+	}
+	return i < b->len ? (unsigned char)b->data[i] : -1;
+}
+
 static void yaml_problem(struct builder *b, const yaml_parser_t *p)
 {
 	struct lf_pos pos = mark_pos(b, p->problem_mark);
@@ -573,6 +590,10 @@ static void yaml_problem(struct builder *b, const yaml_parser_t *p)
 			}
 		}
 		lf_diag_error(b->d, &at, "%s (the file must be UTF-8)", what);
+	} else if (char_at(b, p->problem_mark) == '\t') {
+		/* libyaml's words for it ("found character that cannot start
+		 * any token") do not say what is wrong */
+		lf_diag_error(b->d, &pos, "a tab cannot be used for indentation (use spaces)");
 	} else if (p->context) {
 		struct lf_pos cpos = mark_pos(b, p->context_mark);
 		lf_diag_error(b->d, &pos, "%s (%s at line %u, column %u)", what,

@@ -17,6 +17,7 @@ bin=$(cd "$(dirname "${LAKEFORM:?set LAKEFORM}")" && pwd)/$(basename "$LAKEFORM"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export NO_COLOR=1 LC_ALL=C
+export LF_REPO=${LF_REPO:-$(cd "$here/../.." && pwd)}
 passed=0 failed=0
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT

@@ -23,7 +23,7 @@
 #   LF_NPM_PREFIX  where npm installs ajv-cli (default build/npm, relative
 #                  to the repository root)
 #   LF_VALIDATOR   optional command to compare with ajv, e.g.
-#                  build/bin/lakeform-schema-check
+#                  build/tests/schema_check (as make test does)
 
 set -u
 cd "$(dirname "$0")/../.." || exit 1
