@@ -45,8 +45,9 @@ struct lf_command {
 /* What main() parsed, handed to a command. */
 struct lf_cli {
 	const struct lf_command *cmd;
-	const char *opt_value[LF_MAX_OPTS]; /* by index into cmd->options */
-	int opt_set[LF_MAX_OPTS];
+	const char *opt_value[LF_MAX_OPTS]; /* by index into cmd->options: the last */
+	int opt_set[LF_MAX_OPTS];           /* how many times it was given */
+	const char **opt_all[LF_MAX_OPTS];  /* every value, for repeatable ones */
 	char **args;
 	int nargs;
 	const char *chdir;      /* -C DIR, already applied */
@@ -59,6 +60,9 @@ struct lf_cli {
 /* Option lookup by long name; NULL/0 when not given. */
 const char *lf_cli_opt(const struct lf_cli *cli, const char *name);
 int lf_cli_flag(const struct lf_cli *cli, const char *name);
+/* Every value of an option given several times (--target A --target B);
+ * borrowed, *n set to the count (0 when not given). */
+const char **lf_cli_opt_all(const struct lf_cli *cli, const char *name, size_t *n);
 
 /*
  * Print `d` to stderr as "lakeform: error: FILE:LINE:COL: message", sorted,
@@ -72,6 +76,11 @@ void lf_cli_error(struct lf_cli *cli, const char *fmt, ...)
 
 /* For commands this release does not carry out yet: says so, returns 1. */
 int lf_cli_unavailable(struct lf_cli *cli);
+
+struct lf_plan;
+/* Print a plan as text, or as --json / --markdown when the command has
+ * those options set (cmd_plan.c).  Returns LF_EXIT_OK. */
+int lf_cli_render_plan(struct lf_cli *cli, const struct lf_plan *p);
 
 extern const struct lf_command lf_cmd_validate, lf_cmd_export, lf_cmd_version,
 	lf_cmd_plan, lf_cmd_apply, lf_cmd_destroy, lf_cmd_drift, lf_cmd_refresh,

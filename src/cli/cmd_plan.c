@@ -1,21 +1,145 @@
-/* lakeform plan: its help is here; the command is not in this release. */
+/* lakeform plan: what apply would change, in the order it would. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
 #include "cli.h"
+#include "config.h"
+#include "core/planner.h"
+#include "core/render.h"
+#include "util/fs.h"
+#include "util/mem.h"
+
+#ifndef LF_VERSION
+#define LF_VERSION "0.0.0"
+#endif
+
+/* Print `p` in the format the options ask for. */
+int lf_cli_render_plan(struct lf_cli *cli, const struct lf_plan *p)
+{
+	struct lf_render_opts ro = LF_RENDER_OPTS_INIT;
+	struct lf_buf out = LF_BUF_INIT;
+
+	ro.color = cli->color;
+	if (lf_cli_flag(cli, "json")) {
+		json_t *j = lf_render_json(p);
+		char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+		fprintf(cli->out, "%s\n", s);
+		free(s);
+		json_decref(j);
+		return LF_EXIT_OK;
+	}
+	if (lf_cli_flag(cli, "markdown"))
+		lf_render_markdown(&out, p, &ro);
+	else
+		lf_render_text(&out, p, &ro);
+	fwrite(lf_buf_cstr(&out), 1, out.len, cli->out);
+	lf_buf_release(&out);
+	return LF_EXIT_OK;
+}
+
+static void now_utc(char *buf, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
 
 static int run(struct lf_cli *cli)
 {
-	return lf_cli_unavailable(cli);
+	struct lf_config c;
+	struct lf_plan p = LF_PLAN_INIT;
+	struct lf_plan_opts o;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.targets = lf_cli_opt_all(cli, "target", &o.ntargets);
+	o.excludes = lf_cli_opt_all(cli, "exclude", &o.nexcludes);
+	o.replaces = lf_cli_opt_all(cli, "replace", &o.nreplaces);
+	o.destroy = lf_cli_flag(cli, "destroy");
+	if (o.ntargets && o.nexcludes) {
+		fprintf(stderr, "lakeform: usage error: --target and --exclude cannot be used together\n");
+		return LF_EXIT_USAGE;
+	}
+	if (lf_cli_flag(cli, "json") && lf_cli_flag(cli, "markdown")) {
+		fprintf(stderr, "lakeform: usage error: choose one of --json and --markdown\n");
+		return LF_EXIT_USAGE;
+	}
+	if ((rc = lf_config_load(cli, &c)) != LF_EXIT_OK ||
+	    (rc = lf_config_state(cli, &c)) != LF_EXIT_OK ||
+	    (rc = lf_config_expand(cli, &c)) != LF_EXIT_OK)
+		goto out;
+	o.kinds = &c.kinds;
+	if (lf_plan_build(&p, &c.ds, &c.st, &o, &c.d) != 0) {
+		lf_cli_print_diags(cli, &c.d);
+		rc = LF_EXIT_ERROR;
+		goto out;
+	}
+	/* warnings of loading (a torn journal tail) are shown too */
+	if (c.d.n)
+		lf_cli_print_diags(cli, &c.d);
+
+	char created[32];
+	now_utc(created, sizeof(created));
+	lf_config_digest(&c, p.manifests_digest);
+	p.created = lf_xstrdup(created);
+	p.version = lf_xstrdup(LF_VERSION);
+
+	const char *outfile = lf_cli_opt(cli, "out");
+	if (outfile) {
+		json_t *j = lf_plan_to_json(&p);
+		char *s = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
+		int err = lf_write_file_atomic(outfile, s, strlen(s), 0600);
+		free(s);
+		json_decref(j);
+		if (err) {
+			lf_cli_error(cli, "cannot write the plan to '%s': %s", outfile,
+				     strerror(-err));
+			rc = LF_EXIT_ERROR;
+			goto out;
+		}
+	}
+	lf_cli_render_plan(cli, &p);
+	if (outfile && !lf_cli_flag(cli, "json"))
+		fprintf(cli->out, "\nSaved the plan to '%s'. Apply exactly this plan with:\n"
+				  "  lakeform apply %s\n", outfile, outfile);
+	rc = lf_cli_flag(cli, "detailed-exitcode") && lf_plan_has_changes(&p)
+		     ? LF_EXIT_CHANGES
+		     : LF_EXIT_OK;
+out:
+	lf_plan_release(&p);
+	lf_config_release(&c);
+	return rc;
 }
+
+static const struct lf_option options[] = {
+	{"out", 'o', "FILE", "also save the plan to FILE, for 'lakeform apply FILE'"},
+	{"json", 0, NULL, "print the plan as JSON in Terraform's plan shape"},
+	{"markdown", 0, NULL, "print the plan as a pull-request comment"},
+	{"detailed-exitcode", 0, NULL, "exit 0 without changes, 2 with changes, 1 on error"},
+	{"target", 0, "ADDR", "plan only ADDR, its parts and what it needs (repeatable)"},
+	{"exclude", 0, "ADDR", "leave out ADDR, its parts and what needs it (repeatable)"},
+	{"replace", 0, "ADDR", "replace ADDR even if it did not change (repeatable)"},
+	{"destroy", 0, NULL, "plan to delete everything recorded"},
+	{0},
+};
 
 const struct lf_command lf_cmd_plan = {
 	.name = "plan",
-	.summary = "show what apply would change (not in this release)",
+	.summary = "show what apply would change",
 	.usage = "plan [options]",
-	.description = "Compare the manifests with the recorded state and print the ordered changes.\n"
-		       "This release of lakeform does not carry out 'plan' yet: it\n"
-		       "exits with status 1 and changes nothing.  'validate' and\n"
-		       "'export' are complete.",
-	.options = NULL,
+	.description =
+		"Compare the manifests with the recorded state (.lakeform/) and print\n"
+		"the changes apply would make, in the order it would make them: what\n"
+		"a resource needs comes first, deletions before creations.  Each\n"
+		"manifest resource is shown with the provider resources it expands to\n"
+		"(buckets, prefixes, policies, networks, node pools).\n"
+		"Symbols: + create, ~ update in place, -/+ replace, - delete.\n"
+		"Nothing is changed; reading the providers arrives with 'apply'.",
+	.options = options,
 	.min_args = 0,
-	.max_args = -1,
+	.max_args = 0,
 	.run = run,
 };

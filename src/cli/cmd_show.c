@@ -1,21 +1,57 @@
-/* lakeform show: its help is here; the command is not in this release. */
+/* lakeform show: print a saved plan. */
+#include <string.h>
+
 #include "cli.h"
+#include "core/plan.h"
 
 static int run(struct lf_cli *cli)
 {
-	return lf_cli_unavailable(cli);
+	struct lf_plan p = LF_PLAN_INIT;
+	json_error_t jerr;
+	char *err = NULL;
+	int rc = LF_EXIT_OK;
+
+	if (lf_cli_flag(cli, "json") && lf_cli_flag(cli, "markdown")) {
+		fprintf(stderr, "lakeform: usage error: choose one of --json and --markdown\n");
+		return LF_EXIT_USAGE;
+	}
+	json_t *doc = json_load_file(cli->args[0], 0, &jerr);
+	if (!doc) {
+		if (jerr.line > 0)
+			lf_cli_error(cli, "%s:%d:%d: not a saved plan: %s", cli->args[0],
+				     jerr.line, jerr.column, jerr.text);
+		else
+			lf_cli_error(cli, "%s: %s", cli->args[0], jerr.text);
+		return LF_EXIT_ERROR;
+	}
+	if (lf_plan_from_json(&p, doc, &err) != 0) {
+		lf_cli_error(cli, "%s: not a saved plan: %s", cli->args[0], err ? err : "?");
+		free(err);
+		rc = LF_EXIT_ERROR;
+	} else {
+		rc = lf_cli_render_plan(cli, &p);
+	}
+	json_decref(doc);
+	lf_plan_release(&p);
+	return rc;
 }
+
+static const struct lf_option options[] = {
+	{"json", 0, NULL, "print the plan as JSON in Terraform's plan shape"},
+	{"markdown", 0, NULL, "print the plan as a pull-request comment"},
+	{0},
+};
 
 const struct lf_command lf_cmd_show = {
 	.name = "show",
-	.summary = "print a saved plan (not in this release)",
-	.usage = "show PLANFILE",
-	.description = "Print a plan saved with 'plan -out'.\n"
-		       "This release of lakeform does not carry out 'show' yet: it\n"
-		       "exits with status 1 and changes nothing.  'validate' and\n"
-		       "'export' are complete.",
-	.options = NULL,
-	.min_args = 0,
-	.max_args = -1,
+	.summary = "print a saved plan",
+	.usage = "show [--json | --markdown] PLANFILE",
+	.description =
+		"Print a plan saved with 'lakeform plan -out PLANFILE', as text (the\n"
+		"default), as JSON in Terraform's plan shape, or as Markdown.\n"
+		"Sensitive values were never saved: they print as (sensitive).",
+	.options = options,
+	.min_args = 1,
+	.max_args = 1,
 	.run = run,
 };

@@ -42,6 +42,17 @@ const char *lf_cli_opt(const struct lf_cli *cli, const char *name)
 	return NULL;
 }
 
+const char **lf_cli_opt_all(const struct lf_cli *cli, const char *name, size_t *n)
+{
+	for (int i = 0; cli->cmd->options && cli->cmd->options[i].name; i++)
+		if (!strcmp(cli->cmd->options[i].name, name)) {
+			*n = (size_t)cli->opt_set[i];
+			return cli->opt_all[i];
+		}
+	*n = 0;
+	return NULL;
+}
+
 int lf_cli_flag(const struct lf_cli *cli, const char *name)
 {
 	return lf_cli_opt(cli, name) != NULL;
@@ -234,6 +245,13 @@ static char *find_schema_dir(const char *argv0)
 	return lf_xstrdup("schemas");
 }
 
+static void release(struct lf_cli *cli, char **args)
+{
+	for (int i = 0; i < LF_MAX_OPTS; i++)
+		free(cli->opt_all[i]);
+	free(args);
+}
+
 int main(int argc, char **argv)
 {
 	struct lf_cli cli;
@@ -254,7 +272,7 @@ int main(int argc, char **argv)
 			if (!cmd && !only_args) {
 				cmd = find_command(a);
 				if (!cmd) {
-					free(args);
+					release(&cli, args);
 					return usage_error(NULL, "unknown command '%s'", a);
 				}
 				cli.cmd = cmd;
@@ -272,13 +290,13 @@ int main(int argc, char **argv)
 			const char *val = inl;
 			if (global_options[idx].value && !val) {
 				if (i + 1 >= argc) {
-					free(args);
+					release(&cli, args);
 					return usage_error(cmd, "option '%s' needs a value (%s)",
 							   a, global_options[idx].value);
 				}
 				val = argv[++i];
 			} else if (!global_options[idx].value && inl) {
-				free(args);
+				release(&cli, args);
 				return usage_error(cmd, "option '%s' takes no value", a);
 			}
 			if (!strcmp(name, "chdir"))
@@ -302,18 +320,18 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (!cmd) {
-			free(args);
+			release(&cli, args);
 			return usage_error(NULL, "unknown option '%s'", a);
 		}
 		if ((idx = match_option(cmd->options, a, &inl)) < 0) {
-			free(args);
+			release(&cli, args);
 			return usage_error(cmd, "unknown option '%s' for '%s'", a,
 					   cmd->name);
 		}
 		const struct lf_option *o = &cmd->options[idx];
 		if (o->value && !inl) {
 			if (i + 1 >= argc) {
-				free(args);
+				release(&cli, args);
 				return usage_error(cmd, "option '%s' needs a value (%s)",
 						   a, o->value);
 			}
@@ -321,17 +339,19 @@ int main(int argc, char **argv)
 		} else if (!o->value && inl) {
 			/* --flag=true / --flag=false, as Terraform's -refresh=false */
 			if (strcmp(inl, "true") && strcmp(inl, "false")) {
-				free(args);
+				release(&cli, args);
 				return usage_error(cmd, "option '--%s' takes true or false, not '%s'",
 						   o->name, inl);
 			}
 		}
-		cli.opt_set[idx] = 1;
+		cli.opt_all[idx] = lf_xrealloc(cli.opt_all[idx],
+					       ((size_t)cli.opt_set[idx] + 1) * sizeof(char *));
+		cli.opt_all[idx][cli.opt_set[idx]++] = inl;
 		cli.opt_value[idx] = inl;
 	}
 
 	if (!cmd) {
-		free(args);
+		release(&cli, args);
 		if (want_help) {
 			main_help(stdout);
 			return LF_EXIT_OK;
@@ -341,12 +361,12 @@ int main(int argc, char **argv)
 	}
 	if (want_help) {
 		command_help(stdout, cmd);
-		free(args);
+		release(&cli, args);
 		return LF_EXIT_OK;
 	}
 	if (cli.nargs < cmd->min_args ||
 	    (cmd->max_args >= 0 && cli.nargs > cmd->max_args)) {
-		free(args);
+		release(&cli, args);
 		if (cmd->max_args == 0)
 			return usage_error(cmd, "'%s' takes no arguments", cmd->name);
 		return usage_error(cmd, "wrong number of arguments for '%s'",
@@ -360,7 +380,7 @@ int main(int argc, char **argv)
 		lf_cli_error(&cli, "cannot use '%s' as the configuration directory: %s",
 			     cli.chdir, strerror(errno));
 		free(schema_dir);
-		free(args);
+		release(&cli, args);
 		return LF_EXIT_ERROR;
 	}
 	const char *nc = getenv("NO_COLOR");
@@ -369,6 +389,6 @@ int main(int argc, char **argv)
 	rc = cmd->run(&cli);
 	fflush(stdout);
 	free(schema_dir);
-	free(args);
+	release(&cli, args);
 	return rc;
 }

@@ -126,15 +126,21 @@ static int load_kind(struct lf_kind *k, const char *file, struct lf_diags *d)
 		return -1;
 	}
 	const char *kind = json_string_value(json_object_get(schema, "x-lakeform-kind"));
-	if (!kind) {
+	const char *type = json_string_value(json_object_get(schema, "x-lakeform-type"));
+	if (!kind && !type) {
 		json_decref(schema);
-		return 1; /* a provider resource type, not a manifest kind */
+		return 1; /* not ours */
 	}
 	k->schema = schema;
-	k->name = lf_xstrdup(kind);
-	k->lower = lf_xstrdup(kind);
+	k->is_type = kind == NULL;
+	k->name = lf_xstrdup(kind ? kind : type);
+	k->lower = lf_xstrdup(k->name);
 	for (char *p = k->lower; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
+	if (type) {
+		const char *fam = json_string_value(json_object_get(schema, "x-lakeform-family"));
+		k->family = lf_xstrdup(fam ? fam : "storage");
+	}
 	if (lf_schema_compile(&k->compiled, schema, &err) != 0) {
 		lf_diag_error(d, &at, "invalid schema: %s", err);
 		free(err);
@@ -144,7 +150,7 @@ static int load_kind(struct lf_kind *k, const char *file, struct lf_diags *d)
 		if (json_is_string(v))
 			k->identity = strv_push(k->identity, &k->nidentity,
 						lf_xstrdup(json_string_value(v)));
-	if (!k->nidentity)
+	if (!k->nidentity && !k->is_type)
 		k->identity = strv_push(k->identity, &k->nidentity,
 					lf_xstrdup("metadata.name"));
 	json_t *refs = json_object_get(schema, "x-lakeform-refs");
@@ -170,6 +176,7 @@ static int load_kind(struct lf_kind *k, const char *file, struct lf_diags *d)
 
 static void kind_release(struct lf_kind *k)
 {
+	free(k->family);
 	free(k->name);
 	free(k->lower);
 	if (k->compiled)
@@ -404,6 +411,8 @@ static const char *kind_of_doc(const struct lf_source *src,
 	}
 	const char *name = json_string_value(kind);
 	*out = name ? lf_kinds_find(kinds, name) : NULL;
+	if (*out && (*out)->is_type)
+		*out = NULL; /* provider types are made by expansion, not written */
 	if (*out)
 		return bad ? NULL : name;
 	/* an error from here on: worth the cost of a position */
@@ -416,6 +425,8 @@ static const char *kind_of_doc(const struct lf_source *src,
 		const char *best = NULL;
 		size_t bestd = 3;
 		for (size_t i = 0; i < kinds->n; i++) {
+			if (kinds->v[i].is_type)
+				continue;
 			size_t e = edit_distance(name, kinds->v[i].name);
 			if (e < bestd) {
 				bestd = e;

@@ -32,7 +32,9 @@ struct lf_kind_ref {
 };
 
 struct lf_kind {
-	char *name;          /* "ServicePrincipal" */
+	int is_type;         /* a provider resource type (storage.bucket), not a kind */
+	char *family;        /* for a type: "storage" or "compute" */
+	char *name;          /* "ServicePrincipal", or the type "storage.bucket" */
 	char *lower;         /* "serviceprincipal": the address prefix */
 	json_t *schema;      /* owned */
 	struct lf_schema *compiled;
@@ -54,7 +56,8 @@ struct lf_kinds {
 #define LF_KINDS_INIT {NULL, 0}
 
 /*
- * Load every `*.schema.json` of `dir` that declares x-lakeform-kind.
+ * Load every `*.schema.json` of `dir` that declares x-lakeform-kind (a
+ * manifest kind) or x-lakeform-type (a provider resource type).
  * Returns 0, or -1 with errors in `d` (a schema that does not compile).
  */
 int lf_kinds_load(struct lf_kinds *out, const char *dir, struct lf_diags *d);

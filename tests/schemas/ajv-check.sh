@@ -94,7 +94,7 @@ const VALIDATION = new Set(['type', 'properties', 'required', 'additionalPropert
 	'not', 'if', 'then', 'else', 'propertyNames', '$ref']);
 const ANNOTATION = new Set(['title', 'description', 'default', 'examples', '$comment']);
 const X_TOP = new Set(['x-lakeform-kind', 'x-lakeform-identity', 'x-lakeform-refs',
-	'x-lakeform-privileges']);
+	'x-lakeform-privileges', 'x-lakeform-access', 'x-lakeform-type', 'x-lakeform-family']);
 const X_PROP = new Set(['x-lakeform-force-new', 'x-lakeform-sensitive',
 	'x-lakeform-principal', 'x-lakeform-message']);
 const SECURABLES = ['metastore', 'catalog', 'schema', 'volume', 'table', 'bucket'];
@@ -174,8 +174,16 @@ function lint(file) {
 	walk(root, '', true);
 
 	if (root.$schema !== 'http://json-schema.org/draft-07/schema#') say('', '$schema is not draft-07');
-	if (root['x-lakeform-kind'] !== kind) say('', `x-lakeform-kind is not '${kind}'`);
 	if (root.additionalProperties !== false) say('', 'top level allows additional properties');
+	// a provider resource type (storage.bucket, ...) is named by x-lakeform-type
+	if (root['x-lakeform-type'] !== undefined) {
+		if (root['x-lakeform-type'] !== kind) say('', `x-lakeform-type is not '${kind}'`);
+		if (!['storage', 'compute'].includes(root['x-lakeform-family'])) say('', 'x-lakeform-family must be storage or compute');
+		for (const k of ['x-lakeform-kind', 'x-lakeform-identity', 'x-lakeform-refs'])
+			if (k in root) say('', `${k} on a provider resource type`);
+		return problems;
+	}
+	if (root['x-lakeform-kind'] !== kind) say('', `x-lakeform-kind is not '${kind}'`);
 	const ident = root['x-lakeform-identity'];
 	if (!Array.isArray(ident) || ident.length === 0) say('', 'x-lakeform-identity missing');
 	else for (const p of ident) if (!propAt(root, p)) say('', `identity field '${p}' does not exist`);
@@ -197,6 +205,13 @@ function lint(file) {
 				if (!types.includes(t)) say('', `privileges for unknown securable '${t}'`);
 				for (const p of privs[t]) if (!/^[A-Z][A-Z_]*$/.test(p)) say('', `privilege '${p}' not upper case`);
 			}
+		}
+		const access = root['x-lakeform-access'] || {};
+		const all = new Set(Object.values(privs || {}).flat());
+		for (const [p, a] of Object.entries(access)) {
+			if (!all.has(p)) say('', `x-lakeform-access names unknown privilege '${p}'`);
+			if (!Array.isArray(a) || !a.every(x => x === 'read' || x === 'write'))
+				say('', `x-lakeform-access for '${p}' must list 'read' and/or 'write'`);
 		}
 	} else if (privs) say('', 'x-lakeform-privileges outside Grant');
 	return problems;

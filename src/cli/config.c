@@ -1,0 +1,76 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "core/planner.h"
+#include "util/sha256.h"
+
+int lf_config_load(struct lf_cli *cli, struct lf_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (lf_kinds_load(&c->kinds, cli->schema_dir, &c->d) != 0) {
+		lf_cli_print_diags(cli, &c->d);
+		return LF_EXIT_ERROR;
+	}
+	lf_source_load(&c->src, ".", &c->d);
+	if (c->src.nfiles == 0 && !c->d.errors)
+		lf_diag_error(&c->d, NULL, "no manifests (*.yaml, *.yml) in this directory");
+	lf_manifest_build(&c->m, &c->src, &c->kinds, &c->d);
+	if (!c->d.errors)
+		lf_manifest_check(&c->m, &c->d);
+	if (c->d.errors) {
+		lf_cli_print_diags(cli, &c->d);
+		return LF_EXIT_ERROR;
+	}
+	return LF_EXIT_OK;
+}
+
+int lf_config_state(struct lf_cli *cli, struct lf_config *c)
+{
+	if (lf_backend_local_open(&c->backend, ".lakeform") != 0) {
+		lf_cli_error(cli, "cannot open the state in '.lakeform'");
+		return LF_EXIT_ERROR;
+	}
+	if (lf_state_load(&c->st, c->backend, 1, &c->d) != 0) {
+		lf_cli_print_diags(cli, &c->d);
+		return LF_EXIT_ERROR;
+	}
+	return LF_EXIT_OK;
+}
+
+int lf_config_expand(struct lf_cli *cli, struct lf_config *c)
+{
+	lf_planner_ignore_changes(&c->m, &c->st);
+	if (lf_expand(&c->ds, &c->m, &c->d) != 0) {
+		lf_cli_print_diags(cli, &c->d);
+		return LF_EXIT_ERROR;
+	}
+	return LF_EXIT_OK;
+}
+
+void lf_config_digest(const struct lf_config *c, char out[65])
+{
+	struct lf_sha256 h;
+
+	lf_sha256_init(&h);
+	for (size_t i = 0; i < c->src.nfiles; i++) {
+		const struct lf_source_file *f = &c->src.files[i];
+		lf_sha256_update(&h, f->path, strlen(f->path) + 1);
+		lf_sha256_update(&h, f->data ? f->data : "", f->len);
+	}
+	unsigned char md[LF_SHA256_LEN];
+	lf_sha256_final(&h, md);
+	lf_sha256_hex(out, md);
+}
+
+void lf_config_release(struct lf_config *c)
+{
+	lf_desired_release(&c->ds);
+	lf_manifest_release(&c->m);
+	lf_state_release(&c->st);
+	if (c->backend)
+		lf_backend_free(c->backend);
+	lf_source_release(&c->src);
+	lf_kinds_release(&c->kinds);
+	lf_diags_release(&c->d);
+}

@@ -1,0 +1,785 @@
+#include "expand.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state.h"
+#include "../util/buf.h"
+#include "../util/mem.h"
+
+/* A place in storage: a bucket and a path in it ("" or ending in '/'). */
+struct loc {
+	char *bucket;
+	char *path;
+};
+
+/* A securable with data: its location and the securables below it. */
+struct secnode {
+	char *address;
+	struct loc loc;
+	char **children;
+	size_t nchildren, alloc;
+};
+
+struct ex {
+	const struct lf_manifest *m;
+	struct lf_desired *out;
+	struct lf_diags *d;
+	const struct lf_resource *account;
+	struct loc default_storage;
+	struct lf_map secs;     /* securable address -> struct secnode * */
+	struct lf_map policies; /* bucket -> json array of statements */
+	struct lf_map policy_owner; /* bucket -> manifest address declaring it */
+	int failed;
+};
+
+static const char *str_at(json_t *root, const char *path)
+{
+	return json_string_value(lf_json_path(root, path));
+}
+
+static char *with_slash(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (n == 0 || p[n - 1] == '/')
+		return lf_xstrdup(p);
+	return lf_xasprintf("%s/", p);
+}
+
+static struct loc loc_make(const char *bucket, const char *path)
+{
+	struct loc l = {lf_xstrdup(bucket), with_slash(path ? path : "")};
+	return l;
+}
+
+static struct loc loc_under(const struct loc *base, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static struct loc loc_under(const struct loc *base, const char *fmt, ...)
+{
+	struct lf_buf b = LF_BUF_INIT;
+	va_list ap;
+
+	lf_buf_adds(&b, base->path);
+	va_start(ap, fmt);
+	lf_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	struct loc l = loc_make(base->bucket, lf_buf_cstr(&b));
+	lf_buf_release(&b);
+	return l;
+}
+
+static void loc_release(struct loc *l)
+{
+	free(l->bucket);
+	free(l->path);
+	l->bucket = l->path = NULL;
+}
+
+/* ---- desired resources -------------------------------------------------- */
+
+static struct lf_dres *add(struct ex *x, const char *type, const char *name,
+			   const char *provider, const char *parent, json_t *inputs,
+			   const struct lf_source_doc *doc)
+{
+	char *address = lf_xasprintf("%s/%s", type, name);
+	uintptr_t seen = (uintptr_t)lf_map_get(&x->out->index, address);
+	struct lf_dres *r;
+
+	if (seen) {
+		/* two manifest resources expand to one provider resource (a
+		 * prefix shared by name): keep the first */
+		free(address);
+		json_decref(inputs);
+		return x->out->v[seen - 1];
+	}
+	if (!inputs) {
+		/* a field the schema requires was missing: validation says so */
+		inputs = json_object();
+		x->failed = 1;
+	}
+	LF_GROW(x->out->v, x->out->n + 1, x->out->alloc);
+	r = lf_xcalloc(1, sizeof(*r));
+	x->out->v[x->out->n++] = r;
+	r->address = address;
+	r->type = lf_xstrdup(type);
+	r->name = lf_xstrdup(name);
+	r->provider = lf_xstrdup(provider);
+	r->parent = parent ? lf_xstrdup(parent) : NULL;
+	r->inputs = inputs;
+	r->doc = doc;
+	r->kind = lf_kinds_find(x->m->kinds, type);
+	lf_map_put(&x->out->index, address, (void *)(uintptr_t)x->out->n);
+	return r;
+}
+
+static void add_dep(struct lf_dres *r, const char *address)
+{
+	for (size_t i = 0; i < r->ndeps; i++)
+		if (!strcmp(r->deps[i], address))
+			return;
+	LF_GROW(r->deps, r->ndeps + 1, r->deps_alloc);
+	r->deps[r->ndeps++] = lf_xstrdup(address);
+}
+
+static json_t *labels(const struct ex *x, const char *address)
+{
+	return json_pack("{s:s, s:s}", "lakeform/account", x->out->account,
+			 "lakeform/address", address);
+}
+
+/* A provider resource, child of manifest resource `parent`. */
+static struct lf_dres *add_child(struct ex *x, const struct lf_dres *parent,
+				 const char *type, const char *name, json_t *inputs)
+{
+	const struct lf_kind *k = lf_kinds_find(x->m->kinds, type);
+	char *address = lf_xasprintf("%s/%s", type, name);
+
+	if (!k || !k->is_type) {
+		lf_diag_error(x->d, NULL, "no schema for provider resource type '%s'", type);
+		x->failed = 1;
+	}
+	if (inputs)
+		json_object_set_new(inputs, "labels", labels(x, address));
+	free(address);
+	struct lf_dres *r = add(x, type, name, k && k->family ? k->family : "storage",
+				parent->address, inputs, parent->doc);
+	/* a part comes after the manifest resource it belongs to: the plan
+	 * reads top-down, and a part that fails leaves the record to say what
+	 * was asked for */
+	add_dep(r, parent->address);
+	r->prevent_destroy = parent->prevent_destroy;
+	r->implicit = 1;
+	return r;
+}
+
+static char *prefix_name(const struct loc *l)
+{
+	size_t n = strlen(l->path);
+	return lf_xasprintf("%s/%.*s", l->bucket, (int)(n ? n - 1 : 0), l->path);
+}
+
+static struct lf_dres *add_prefix(struct ex *x, struct lf_dres *parent,
+				  const struct loc *l, const char *purpose)
+{
+	char *name = prefix_name(l);
+	struct lf_dres *p = add_child(x, parent, "storage.prefix", name,
+				      json_pack("{s:s, s:s, s:s}", "bucket", l->bucket,
+						"path", l->path, "purpose", purpose));
+	char *bucket = lf_xasprintf("storage.bucket/%s", l->bucket);
+	add_dep(p, bucket);
+	free(bucket);
+	free(name);
+	return p;
+}
+
+static struct lf_dres *add_bucket(struct ex *x, struct lf_dres *parent,
+				  const char *bucket, const char *region,
+				  const char *purpose)
+{
+	struct lf_dres *b = add_child(x, parent, "storage.bucket", bucket,
+				      json_pack("{s:s, s:s, s:s, s:b}", "name", bucket,
+						"region", region, "purpose", purpose,
+						"force_destroy", 0));
+	lf_map_put(&x->policy_owner, bucket, parent->address);
+	return b;
+}
+
+/* ---- securables and their locations ---------------------------------- */
+
+static struct secnode *sec_add(struct ex *x, const char *address, struct loc loc,
+			       const char *parent_address)
+{
+	struct secnode *n = lf_xcalloc(1, sizeof(*n));
+
+	n->address = lf_xstrdup(address);
+	n->loc = loc;
+	lf_map_put(&x->secs, address, n);
+	struct secnode *p = parent_address ? lf_map_get(&x->secs, parent_address) : NULL;
+	if (p) {
+		LF_GROW(p->children, p->nchildren + 1, p->alloc);
+		p->children[p->nchildren++] = lf_xstrdup(address);
+	}
+	return n;
+}
+
+static int loc_covers(const struct loc *outer, const struct loc *inner)
+{
+	return !strcmp(outer->bucket, inner->bucket) &&
+	       !strncmp(inner->path, outer->path, strlen(outer->path));
+}
+
+/* Add `statement` for (principal, access) on `l` to its bucket's policy. */
+static void policy_add(struct ex *x, const char *principal, const char *access,
+		       const struct loc *l)
+{
+	json_t *arr = lf_map_get(&x->policies, l->bucket);
+
+	if (!arr) {
+		arr = json_array();
+		lf_map_put(&x->policies, l->bucket, arr);
+	}
+	json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "principal", principal,
+					     "access", access, "path", l->path));
+}
+
+/* Grant `access` on securable `sec` and, as Unity Catalog inherits, on what
+ * lies below it but is stored elsewhere. */
+static void grant_access(struct ex *x, const char *principal, const char *access,
+			 const struct secnode *sec, struct loc **done, size_t *ndone,
+			 size_t *alloc)
+{
+	for (size_t i = 0; i < *ndone; i++)
+		if (loc_covers(&(*done)[i], &sec->loc))
+			goto children;
+	policy_add(x, principal, access, &sec->loc);
+	LF_GROW(*done, *ndone + 1, *alloc);
+	(*done)[(*ndone)++] = sec->loc;
+children:
+	for (size_t i = 0; i < sec->nchildren; i++) {
+		const struct secnode *c = lf_map_get(&x->secs, sec->children[i]);
+		if (c)
+			grant_access(x, principal, access, c, done, ndone, alloc);
+	}
+}
+
+/* The securable address a grant names, or NULL (metastore: no data). */
+static char *securable_address(const char *type, const char *ms, const char *name)
+{
+	if (!strcmp(type, "bucket"))
+		return lf_xasprintf("bucket/%s", name);
+	if (!strcmp(type, "metastore"))
+		return NULL;
+	struct lf_buf b = LF_BUF_INIT;
+	lf_buf_addf(&b, "%s/%s/", type, ms ? ms : "");
+	for (const char *p = name; *p; p++)
+		lf_buf_addc(&b, *p == '.' ? '/' : *p);
+	return lf_buf_detach(&b);
+}
+
+static void compile_grant(struct ex *x, const char *principal, const char *type,
+			  const char *ms, const char *name, json_t *privileges)
+{
+	json_t *access = NULL;
+	const struct lf_kind *gk = lf_kinds_find(x->m->kinds, "Grant");
+	char *addr = securable_address(type, ms, name);
+	const struct secnode *sec = addr ? lf_map_get(&x->secs, addr) : NULL;
+	int want_read = 0, want_write = 0;
+	size_t i;
+	json_t *v;
+
+	free(addr);
+	if (!sec || !gk)
+		return;
+	access = json_object_get(gk->schema, "x-lakeform-access");
+	json_array_foreach(privileges, i, v) {
+		char *norm = lf_xstrdup(json_string_value(v) ? json_string_value(v) : "");
+		for (char *p = norm; *p; p++)
+			*p = *p == ' ' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+		json_t *a = json_object_get(access, norm);
+		size_t j;
+		json_t *w;
+		json_array_foreach(a, j, w) {
+			want_read |= !strcmp(json_string_value(w), "read");
+			want_write |= !strcmp(json_string_value(w), "write");
+		}
+		free(norm);
+	}
+	const char *modes[2] = {want_read ? "read" : NULL, want_write ? "write" : NULL};
+	for (int m = 0; m < 2; m++) {
+		struct loc *done = NULL;
+		size_t ndone = 0, alloc = 0;
+		if (!modes[m])
+			continue;
+		grant_access(x, principal, modes[m], sec, &done, &ndone, &alloc);
+		free(done); /* the locs belong to the securables */
+	}
+}
+
+/* ---- manifest resources -------------------------------------------------- */
+
+static char *principal_address(const char *p)
+{
+	if (!strncmp(p, "user:", 5))
+		return lf_xasprintf("user/%s", p + 5);
+	if (!strncmp(p, "group:", 6))
+		return lf_xasprintf("group/%s", p + 6);
+	if (!strncmp(p, "service_principal:", 18))
+		return lf_xasprintf("serviceprincipal/%s", p + 18);
+	return NULL;
+}
+
+static void add_principal_dep(struct lf_dres *r, const char *p)
+{
+	char *a = p ? principal_address(p) : NULL;
+	if (a && strcmp(a, r->address))
+		add_dep(r, a);
+	free(a);
+}
+
+/* The manifest-level resource of `res`, with its reference dependencies. */
+static struct lf_dres *add_manifest(struct ex *x, const struct lf_resource *res)
+{
+	json_t *inputs = json_object();
+	json_t *meta = json_object_get(res->value, "metadata");
+	json_t *spec = json_object_get(res->value, "spec");
+	const struct lf_kind *k = res->kind;
+
+	json_object_set(inputs, "metadata", meta ? meta : json_object());
+	json_object_set(inputs, "spec", spec ? spec : json_object());
+	struct lf_dres *r = add(x, k->lower, res->address + strlen(k->lower) + 1,
+				"lakeform", NULL, inputs, res->doc);
+	r->kind = k;
+	r->prevent_destroy = json_is_true(lf_json_path(res->value, "metadata.lifecycle.prevent_destroy"));
+	for (size_t i = 0; i < k->nrefs; i++) {
+		const struct lf_kind_ref *ref = &k->refs[i];
+		const struct lf_kind *t = lf_kinds_find(x->m->kinds, ref->kind);
+		struct lf_buf a = LF_BUF_INIT;
+		int complete = t != NULL;
+
+		if (t)
+			lf_buf_adds(&a, t->lower);
+		for (size_t f = 0; f < ref->nfields && complete; f++) {
+			const char *v = str_at(res->value, ref->fields[f]);
+			if (!v)
+				complete = 0;
+			else
+				lf_buf_addf(&a, "/%s", v);
+		}
+		if (complete)
+			add_dep(r, lf_buf_cstr(&a));
+		lf_buf_release(&a);
+	}
+	for (size_t i = 0; i < k->nprincipals; i++) {
+		const char *path = k->principals[i];
+		size_t n = strlen(path);
+		if (n > 2 && !strcmp(path + n - 2, "[]")) {
+			char *base = lf_xstrndup(path, n - 2);
+			json_t *arr = lf_json_path(res->value, base), *v;
+			size_t j;
+			json_array_foreach(arr, j, v)
+				add_principal_dep(r, json_string_value(v));
+			free(base);
+		} else {
+			add_principal_dep(r, str_at(res->value, path));
+		}
+	}
+	return r;
+}
+
+static const char *region_of_account(const struct ex *x)
+{
+	return x->account ? str_at(x->account->value, "spec.default_storage.region")
+			  : "us-east-1";
+}
+
+static struct loc metastore_loc(const struct ex *x, const struct lf_resource *ms)
+{
+	const char *b = str_at(ms->value, "spec.storage_root.bucket");
+	const char *p = str_at(ms->value, "spec.storage_root.prefix");
+
+	if (b)
+		return loc_make(b, p ? p : "");
+	if (p)
+		return loc_make(x->default_storage.bucket, p);
+	struct loc l = loc_make(x->default_storage.bucket, "");
+	struct loc r = loc_under(&l, "metastores/%s/", ms->name);
+	loc_release(&l);
+	return r;
+}
+
+/* Where a workspace keeps its data. */
+static struct loc workspace_loc(const struct ex *x, const struct lf_resource *w)
+{
+	const char *b = str_at(w->value, "spec.storage.bucket");
+
+	if (b)
+		return loc_make(b, "");
+	struct loc l = loc_make(x->default_storage.bucket, "");
+	struct loc r = loc_under(&l, "workspaces/%s/", w->name);
+	loc_release(&l);
+	return r;
+}
+
+static void expand_account(struct ex *x, const struct lf_resource *res,
+			   struct lf_dres *r)
+{
+	const char *b = str_at(res->value, "spec.default_storage.bucket");
+	add_bucket(x, r, b, str_at(res->value, "spec.default_storage.region"),
+		   "default-storage");
+}
+
+static void expand_metastore(struct ex *x, const struct lf_resource *res,
+			     struct lf_dres *r)
+{
+	const char *b = str_at(res->value, "spec.storage_root.bucket");
+	struct loc l = metastore_loc(x, res);
+
+	if (b)
+		add_bucket(x, r, b, str_at(res->value, "spec.region"), "metastore");
+	if (*l.path)
+		add_prefix(x, r, &l, "metastore");
+	sec_add(x, res->address, l, NULL);
+}
+
+static void expand_catalog_like(struct ex *x, struct lf_dres *r, const char *kind,
+				const char *address, const char *parent_sec,
+				const char *own_bucket, const char *name)
+{
+	const struct secnode *p = lf_map_get(&x->secs, parent_sec);
+	struct loc l;
+
+	if (!p)
+		return;
+	if (!strcmp(kind, "catalog"))
+		l = own_bucket ? loc_make(own_bucket, "") : loc_make(p->loc.bucket, p->loc.path);
+	else
+		l = own_bucket ? loc_make(own_bucket, "") : loc_make(p->loc.bucket, p->loc.path);
+	struct loc full = own_bucket ? loc_under(&l, "%ss/%s/", kind, name)
+				     : loc_under(&l, "%ss/%s/", kind, name);
+	loc_release(&l);
+	add_prefix(x, r, &full, kind);
+	sec_add(x, address, full, parent_sec);
+}
+
+static char *cat_address(const char *ms, const char *cat)
+{
+	return lf_xasprintf("catalog/%s/%s", ms, cat);
+}
+
+static void expand_workspace(struct ex *x, const struct lf_resource *res,
+			     struct lf_dres *r)
+{
+	const char *compute = str_at(res->value, "spec.compute");
+	const char *region = str_at(res->value, "spec.region");
+	const char *bucket = str_at(res->value, "spec.storage.bucket");
+	int classic = compute && !strcmp(compute, "classic");
+	struct loc wl = workspace_loc(x, res);
+
+	if (bucket)
+		add_bucket(x, r, bucket, region, "workspace");
+	else
+		add_prefix(x, r, &wl, "workspace");
+
+	json_t *net = json_pack("{s:s, s:s, s:s, s:b}", "name", res->name, "region", region,
+				"plane", classic ? "classic" : "serverless", "internal", !classic);
+	if (classic)
+		json_object_set_new(net, "cidr", json_string(str_at(res->value, "spec.network.cidr")));
+	struct lf_dres *n = add_child(x, r, "compute.network", res->name, net);
+	if (classic) {
+		json_t *np = lf_json_path(res->value, "spec.node_pool");
+		json_t *nodes = json_object_get(np, "nodes");
+		json_t *cpus = json_object_get(np, "cpus");
+		json_t *mem = json_object_get(np, "memory_mb");
+		const char *image = json_string_value(json_object_get(np, "image"));
+		/* the schema's defaults, when the manifest has no node_pool at all */
+		json_t *defs = lf_json_path(res->kind->schema, "properties.spec.properties.node_pool.properties");
+		json_t *pool = json_pack("{s:s, s:s, s:O, s:O, s:O, s:s}", "name", res->name,
+					 "network", res->name,
+					 "nodes", nodes ? nodes : lf_json_path(defs, "nodes.default"),
+					 "cpus", cpus ? cpus : lf_json_path(defs, "cpus.default"),
+					 "memory_mb", mem ? mem : lf_json_path(defs, "memory_mb.default"),
+					 "image", image ? image : str_at(defs, "image.default"));
+		if (pool) {
+			struct lf_dres *p = add_child(x, r, "compute.node_pool", res->name, pool);
+			add_dep(p, n->address);
+		}
+	}
+	sec_add(x, res->address, wl, NULL);
+}
+
+/* The workspace catalog, its 'default' schema and the grants to its users. */
+static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res,
+				     struct lf_dres *wr)
+{
+	const char *ms = str_at(res->value, "spec.metastore");
+	const struct secnode *ws = lf_map_get(&x->secs, res->address);
+
+	if (!ms || !ws || json_is_false(lf_json_path(res->value, "spec.workspace_catalog")))
+		return;
+	char *cat = lf_xstrdup(res->name);
+	for (char *p = cat; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	char *caddr = cat_address(ms, cat);
+	char *saddr = lf_xasprintf("schema/%s/%s/default", ms, cat);
+
+	json_t *cin = json_pack("{s:{s:s}, s:{s:s, s:s}}", "metadata", "name", cat, "spec",
+				"metastore", ms, "comment", "workspace catalog");
+	struct lf_dres *c = add(x, "catalog", caddr + 8, "lakeform", wr->address, cin, res->doc);
+	c->kind = lf_kinds_find(x->m->kinds, "Catalog");
+	c->implicit = 1;
+	c->prevent_destroy = wr->prevent_destroy;
+	add_dep(c, wr->address);
+	char *msaddr = lf_xasprintf("metastore/%s", ms);
+	add_dep(c, msaddr);
+	free(msaddr);
+	struct loc cl = loc_under(&ws->loc, "catalogs/%s/", cat);
+	add_prefix(x, c, &cl, "catalog");
+	sec_add(x, caddr, cl, NULL);
+
+	json_t *sin = json_pack("{s:{s:s}, s:{s:s, s:s}}", "metadata", "name", "default",
+				"spec", "metastore", ms, "catalog", cat);
+	struct lf_dres *s = add(x, "schema", saddr + 7, "lakeform", wr->address, sin, res->doc);
+	s->kind = lf_kinds_find(x->m->kinds, "Schema");
+	s->implicit = 1;
+	s->prevent_destroy = wr->prevent_destroy;
+	add_dep(s, c->address);
+	struct loc sl = loc_under(&cl, "schemas/default/");
+	add_prefix(x, s, &sl, "schema");
+	sec_add(x, saddr, sl, caddr);
+
+	/* every user (and admin) may use the catalog and create in 'default' */
+	json_t *who = json_array();
+	json_array_extend(who, lf_json_path(res->value, "spec.users"));
+	json_array_extend(who, lf_json_path(res->value, "spec.admins"));
+	size_t i;
+	json_t *v;
+	json_array_foreach(who, i, v) {
+		const char *p = json_string_value(v);
+		int dup = 0;
+		for (size_t j = 0; j < i; j++)
+			dup |= !strcmp(json_string_value(json_array_get(who, j)), p);
+		if (dup)
+			continue;
+		json_t *privs_c = json_pack("[s]", "USE_CATALOG");
+		json_t *privs_s = json_pack("[s,s,s,s]", "USE_SCHEMA", "CREATE_TABLE",
+					    "CREATE_VOLUME", "CREATE_FUNCTION");
+		char *gname = lf_xasprintf("workspace:%s:%s", res->name, p);
+		json_t *gin = json_pack("{s:{s:s, s:[{s:s, s:s, s:s, s:O}, {s:s, s:s, s:s, s:O}]}}",
+					"spec", "principal", p, "securables",
+					"type", "catalog", "metastore", ms, "name", cat, "privileges", privs_c,
+					"type", "schema", "metastore", ms, "name", "default", "privileges", privs_s);
+		char *dotted = lf_xasprintf("%s.default", cat);
+		json_object_set_new(json_array_get(lf_json_path(gin, "spec.securables"), 1), "name",
+				    json_string(dotted));
+		struct lf_dres *g = add(x, "grant", gname, "lakeform", wr->address, gin, res->doc);
+		g->kind = lf_kinds_find(x->m->kinds, "Grant");
+		g->implicit = 1;
+		add_dep(g, c->address);
+		add_dep(g, s->address);
+		add_principal_dep(g, p);
+		compile_grant(x, p, "catalog", ms, cat, privs_c);
+		compile_grant(x, p, "schema", ms, dotted, privs_s);
+		free(dotted);
+		free(gname);
+		json_decref(privs_c);
+		json_decref(privs_s);
+	}
+	json_decref(who);
+	free(cat);
+	free(caddr);
+	free(saddr);
+}
+
+/* ---- the whole set ---------------------------------------------------------- */
+
+static int kind_is(const struct lf_resource *r, const char *k)
+{
+	return !strcmp(r->kind->name, k);
+}
+
+static int cmp_statement(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	static const char *const keys[] = {"path", "principal", "access"};
+	for (int i = 0; i < 3; i++) {
+		int c = strcmp(json_string_value(json_object_get(x, keys[i])),
+			       json_string_value(json_object_get(y, keys[i])));
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void emit_policies(struct ex *x)
+{
+	/* buckets in name order, so the plan does not depend on hash order */
+	char **names = lf_xcalloc(x->policies.n + 1, sizeof(*names));
+	size_t n = 0;
+
+	for (size_t i = 0; i < x->policies.cap; i++)
+		if (x->policies.v[i].key)
+			names[n++] = x->policies.v[i].key;
+	qsort(names, n, sizeof(*names), cmp_name);
+	for (size_t i = 0; i < n; i++) {
+		json_t *arr = lf_map_get(&x->policies, names[i]);
+		size_t m = json_array_size(arr), k = 0;
+		json_t **st = lf_xcalloc(m + 1, sizeof(*st));
+		for (size_t j = 0; j < m; j++)
+			st[j] = json_array_get(arr, j);
+		qsort(st, m, sizeof(*st), cmp_statement);
+		json_t *uniq = json_array();
+		for (size_t j = 0; j < m; j++)
+			if (j == 0 || cmp_statement(&st[j - 1], &st[j]))
+				json_array_append(uniq, st[j]), k++;
+		free(st);
+		const char *owner = lf_map_get(&x->policy_owner, names[i]);
+		struct lf_dres *parent = owner ? lf_desired_get(x->out, owner) : NULL;
+		if (!parent) {
+			json_decref(uniq);
+			continue; /* a bucket lakeform does not declare: rules.c reported it */
+		}
+		struct lf_dres *p = add_child(x, parent, "storage.policy", names[i],
+					      json_pack("{s:s, s:o}", "bucket", names[i],
+							"statements", uniq));
+		char *b = lf_xasprintf("storage.bucket/%s", names[i]);
+		add_dep(p, b);
+		free(b);
+		for (size_t j = 0; j < k; j++)
+			add_principal_dep(p, json_string_value(json_object_get(
+						     json_array_get(uniq, j), "principal")));
+	}
+	free(names);
+}
+
+int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_diags *d)
+{
+	struct ex x;
+	size_t errors = d->errors;
+
+	memset(&x, 0, sizeof(x));
+	x.m = m;
+	x.out = out;
+	x.d = d;
+	for (size_t i = 0; i < m->nres; i++)
+		if (kind_is(&m->res[i], "Account"))
+			x.account = &m->res[i];
+	out->account = lf_xstrdup(x.account ? x.account->name : "");
+	x.default_storage = loc_make(x.account ? str_at(x.account->value,
+							 "spec.default_storage.bucket")
+					       : "default",
+				     "");
+
+	/* Order matters only for locations: metastores and workspaces first,
+	 * then catalogs, schemas, volumes (parents before children). */
+	static const char *const passes[] = {"Account", "User", "Group", "ServicePrincipal",
+					     "Metastore", "Workspace", "Catalog", "Schema",
+					     "Volume", "Table", "Grant"};
+	for (size_t p = 0; p < sizeof(passes) / sizeof(*passes); p++) {
+		for (size_t i = 0; i < m->nres; i++) {
+			const struct lf_resource *res = &m->res[i];
+			if (!kind_is(res, passes[p]))
+				continue;
+			struct lf_dres *r = add_manifest(&x, res);
+			const char *ms = str_at(res->value, "spec.metastore");
+			const char *own = str_at(res->value, "spec.storage_root.bucket");
+			if (kind_is(res, "Account")) {
+				expand_account(&x, res, r);
+			} else if (kind_is(res, "Metastore")) {
+				expand_metastore(&x, res, r);
+			} else if (kind_is(res, "Workspace")) {
+				expand_workspace(&x, res, r);
+				expand_workspace_catalog(&x, res, r);
+			} else if (kind_is(res, "Catalog")) {
+				char *msa = lf_xasprintf("metastore/%s", ms);
+				expand_catalog_like(&x, r, "catalog", res->address, msa, own, res->name);
+				free(msa);
+			} else if (kind_is(res, "Schema")) {
+				char *ca = cat_address(ms, str_at(res->value, "spec.catalog"));
+				expand_catalog_like(&x, r, "schema", res->address, ca, own, res->name);
+				free(ca);
+			} else if (kind_is(res, "Volume") || kind_is(res, "Table")) {
+				const char *vt = kind_is(res, "Volume") ? "volume" : "table";
+				char *sa = lf_xasprintf("schema/%s/%s/%s", ms,
+							str_at(res->value, "spec.catalog"),
+							str_at(res->value, "spec.schema"));
+				const char *ext = str_at(res->value, "spec.storage_location");
+				const struct secnode *sp = lf_map_get(&x.secs, sa);
+				if (ext && !strncmp(ext, "s3://", 5)) {
+					const char *slash = strchr(ext + 5, '/');
+					char *b = slash ? lf_xstrndup(ext + 5, (size_t)(slash - ext - 5))
+							: lf_xstrdup(ext + 5);
+					sec_add(&x, res->address, loc_make(b, slash ? slash + 1 : ""), sa);
+					free(b);
+				} else if (sp) {
+					struct loc l = loc_under(&sp->loc, "%ss/%s/", vt, res->name);
+					if (kind_is(res, "Volume"))
+						add_prefix(&x, r, &l, "volume");
+					sec_add(&x, res->address, l, sa);
+				}
+				free(sa);
+			} else if (kind_is(res, "Grant")) {
+				const char *type = str_at(res->value, "spec.securable.type");
+				const char *name = str_at(res->value, "spec.securable.name");
+				const char *sms = str_at(res->value, "spec.securable.metastore");
+				const char *principal = str_at(res->value, "spec.principal");
+				char *sa = type && name ? securable_address(type, sms, name) : NULL;
+				if (sa && strncmp(sa, "bucket/", 7))
+					add_dep(r, sa);
+				if (type && !strcmp(type, "metastore")) {
+					char *ma = lf_xasprintf("metastore/%s", name);
+					add_dep(r, ma);
+					free(ma);
+				}
+				if (type && !strcmp(type, "bucket") && !lf_map_get(&x.secs, sa))
+					sec_add(&x, sa, loc_make(name, ""), NULL);
+				free(sa);
+				if (type && name && principal)
+					compile_grant(&x, principal, type, sms, name,
+						      lf_json_path(res->value, "spec.privileges"));
+			}
+		}
+	}
+	emit_policies(&x);
+	(void)region_of_account;
+
+	for (size_t i = 0; i < out->n; i++)
+		lf_json_digest(out->v[i]->inputs, out->v[i]->digest);
+
+	/* release the working maps */
+	for (size_t i = 0; i < x.secs.cap; i++) {
+		struct secnode *n = x.secs.v[i].key ? x.secs.v[i].value : NULL;
+		if (!n)
+			continue;
+		free(n->address);
+		loc_release(&n->loc);
+		for (size_t j = 0; j < n->nchildren; j++)
+			free(n->children[j]);
+		free(n->children);
+		free(n);
+	}
+	lf_map_release(&x.secs);
+	for (size_t i = 0; i < x.policies.cap; i++)
+		if (x.policies.v[i].key)
+			json_decref(x.policies.v[i].value);
+	lf_map_release(&x.policies);
+	lf_map_release(&x.policy_owner);
+	loc_release(&x.default_storage);
+	return x.failed || d->errors > errors ? -1 : 0;
+}
+
+struct lf_dres *lf_desired_get(const struct lf_desired *ds, const char *address)
+{
+	uintptr_t i = (uintptr_t)lf_map_get(&ds->index, address);
+	return i ? ds->v[i - 1] : NULL;
+}
+
+void lf_desired_release(struct lf_desired *ds)
+{
+	for (size_t i = 0; i < ds->n; i++) {
+		struct lf_dres *r = ds->v[i];
+		free(r->address);
+		free(r->type);
+		free(r->name);
+		free(r->provider);
+		free(r->parent);
+		json_decref(r->inputs);
+		for (size_t j = 0; j < r->ndeps; j++)
+			free(r->deps[j]);
+		free(r->deps);
+		free(r);
+	}
+	free(ds->v);
+	lf_map_release(&ds->index);
+	free(ds->account);
+	memset(ds, 0, sizeof(*ds));
+}

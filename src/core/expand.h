@@ -1,0 +1,73 @@
+/*
+ * expand.h - from manifest resources to the resources providers manage.
+ *
+ * Every manifest resource becomes a desired resource of provider
+ * "lakeform" (recorded in the state, no provider call), and expands into the
+ * provider resources of DESIGN.md section 3:
+ *
+ *   Account                 storage.bucket (the default storage)
+ *   Workspace, serverless   storage.prefix in the default storage (or its own
+ *                           storage.bucket), compute.network (internal)
+ *   Workspace, classic      storage.bucket, compute.network (its CIDR),
+ *                           compute.node_pool
+ *   workspace catalog       a Catalog and its 'default' Schema, and grants
+ *                           to the workspace's users and admins
+ *   Metastore               storage.bucket (its own) or storage.prefix
+ *   Catalog, Schema, Volume storage.prefix (the managed location)
+ *   Grants                  one storage.policy per bucket, from every grant
+ *                           on a securable stored in it (inherited down the
+ *                           namespace, as Unity Catalog does)
+ *
+ * Which privileges read and which write comes from the Grant schema's
+ * x-lakeform-access table; which fields force replacement or are sensitive
+ * from each kind's and type's schema.  Dependencies come from the schemas'
+ * x-lakeform-refs, the principals, the securables of grants, and expansion
+ * (a prefix needs its bucket, a node pool its network, a policy its bucket).
+ */
+#ifndef LF_CORE_EXPAND_H
+#define LF_CORE_EXPAND_H
+
+#include <jansson.h>
+
+#include "diag.h"
+#include "manifest.h"
+#include "../util/map.h"
+
+struct lf_dres {
+	char *address;  /* owned: "workspace/analytics", "storage.bucket/b" */
+	char *type;     /* owned: "workspace", "storage.bucket" */
+	char *name;     /* owned: the address after "type/" */
+	char *provider; /* owned: "lakeform", "storage", "compute" */
+	char *parent;   /* owned: manifest address, NULL at the manifest level */
+	json_t *inputs; /* owned: what is desired */
+	char **deps;    /* owned: addresses this one needs first */
+	size_t ndeps, deps_alloc;
+	const struct lf_kind *kind;      /* its kind or type: force-new, sensitive */
+	const struct lf_source_doc *doc; /* where it is written (or its parent) */
+	int prevent_destroy;             /* metadata.lifecycle (its own or parent's) */
+	int implicit;                    /* made by expansion, not a document */
+	char digest[65];                 /* of inputs */
+};
+
+struct lf_desired {
+	struct lf_dres **v;  /* each on the heap: pointers stay valid */
+	size_t n, alloc;
+	struct lf_map index; /* address -> index + 1 */
+	char *account;       /* the account's name, for ownership labels */
+};
+
+#define LF_DESIRED_INIT {NULL, 0, 0, LF_MAP_INIT, NULL}
+
+/*
+ * Expand a validated manifest set (lf_manifest_check() passed).  Returns 0,
+ * or -1 with errors in `d` (a provider type missing from the schemas).
+ */
+int lf_expand(struct lf_desired *out, const struct lf_manifest *m,
+	      struct lf_diags *d);
+
+/* Borrowed, or NULL. */
+struct lf_dres *lf_desired_get(const struct lf_desired *ds, const char *address);
+
+void lf_desired_release(struct lf_desired *ds);
+
+#endif

@@ -1,0 +1,651 @@
+#include "planner.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../util/buf.h"
+#include "../util/map.h"
+#include "../util/mem.h"
+
+/* ---- ignore_changes ------------------------------------------------------- */
+
+/* Set the dotted `path` of `doc` to `v` (borrowed; NULL removes it). */
+static void set_path(json_t *doc, const char *path, json_t *v)
+{
+	char *copy = lf_xstrdup(path), *p = copy;
+	json_t *cur = doc;
+
+	for (;;) {
+		char *dot = strchr(p, '.');
+		if (!dot) {
+			if (v)
+				json_object_set(cur, p, v);
+			else
+				json_object_del(cur, p);
+			break;
+		}
+		*dot = '\0';
+		json_t *next = json_object_get(cur, p);
+		if (!json_is_object(next)) {
+			if (!v)
+				break;
+			next = json_object();
+			json_object_set_new(cur, p, next);
+		}
+		cur = next;
+		p = dot + 1;
+	}
+	free(copy);
+}
+
+void lf_planner_ignore_changes(const struct lf_manifest *m, struct lf_state *st)
+{
+	for (size_t i = 0; i < m->nres; i++) {
+		const struct lf_resource *r = &m->res[i];
+		json_t *ign = lf_json_path(r->value, "metadata.lifecycle.ignore_changes");
+		struct lf_state_res *rec;
+		size_t k;
+		json_t *v;
+
+		if (!json_array_size(ign) || !(rec = lf_state_get(st, r->address)))
+			continue;
+		if (lf_state_res_parse(rec) != 0 || !rec->inputs)
+			continue;
+		json_array_foreach(ign, k, v) {
+			const char *path = json_string_value(v);
+			if (!path || !strncmp(path, "metadata.lifecycle", 18))
+				continue;
+			/* recorded inputs hold metadata and spec like the document */
+			json_t *old = lf_json_path(rec->inputs, path);
+			set_path(r->value, path, old);
+		}
+	}
+}
+
+/* ---- field differences ----------------------------------------------------- */
+
+struct leaf {
+	char *path;
+	json_t *v; /* borrowed */
+};
+
+struct leaves {
+	struct leaf *v;
+	size_t n, alloc;
+};
+
+/* Objects are walked; anything else (arrays too) is a leaf. */
+static void flatten(struct leaves *out, json_t *v, struct lf_buf *path)
+{
+	if (json_is_object(v) && json_object_size(v) > 0) {
+		const char *k;
+		json_t *c;
+		size_t len = path->len;
+		json_object_foreach(v, k, c) {
+			if (len)
+				lf_buf_addc(path, '.');
+			lf_buf_adds(path, k);
+			flatten(out, c, path);
+			lf_buf_truncate(path, len);
+		}
+		return;
+	}
+	LF_GROW(out->v, out->n + 1, out->alloc);
+	out->v[out->n].path = lf_xstrdup(lf_buf_cstr(path));
+	out->v[out->n].v = v;
+	out->n++;
+}
+
+static int cmp_leaf(const void *a, const void *b)
+{
+	return strcmp(((const struct leaf *)a)->path, ((const struct leaf *)b)->path);
+}
+
+static void leaves_release(struct leaves *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].path);
+	free(l->v);
+}
+
+/* `path` is `prefix` or lies under it (or above it: a whole object). */
+static int path_related(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix), m = strlen(path);
+
+	if (!strncmp(path, prefix, n) && (path[n] == '\0' || path[n] == '.'))
+		return 1;
+	return !strncmp(prefix, path, m) && prefix[m] == '.';
+}
+
+static int in_paths(char **paths, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (path_related(path, paths[i]))
+			return 1;
+	return 0;
+}
+
+/* Schema paths are relative to the inputs for types ("name") and to the
+ * document for kinds ("spec.region"), which is what the inputs hold too. */
+static void diff_inputs(struct lf_change *c, json_t *before, json_t *after,
+			const struct lf_kind *k, int *force_new)
+{
+	struct leaves a = {0}, b = {0};
+	struct lf_buf path = LF_BUF_INIT;
+	size_t i = 0, j = 0, alloc = 0;
+
+	flatten(&a, before, &path);
+	flatten(&b, after, &path);
+	qsort(a.v, a.n, sizeof(*a.v), cmp_leaf);
+	qsort(b.v, b.n, sizeof(*b.v), cmp_leaf);
+	*force_new = 0;
+	while (i < a.n || j < b.n) {
+		int cmp = i >= a.n ? 1 : j >= b.n ? -1 : strcmp(a.v[i].path, b.v[j].path);
+		json_t *x = cmp <= 0 ? a.v[i].v : NULL;
+		json_t *y = cmp >= 0 ? b.v[j].v : NULL;
+		const char *p = cmp <= 0 ? a.v[i].path : b.v[j].path;
+
+		if (!x || !y || !json_equal(x, y)) {
+			LF_GROW(c->diffs, c->ndiffs + 1, alloc);
+			struct lf_field_diff *fd = &c->diffs[c->ndiffs++];
+			memset(fd, 0, sizeof(*fd));
+			fd->path = lf_xstrdup(p);
+			fd->before = x ? json_incref(x) : NULL;
+			fd->after = y ? json_incref(y) : NULL;
+			fd->force_new = k && in_paths(k->force_new, k->nforce_new, p);
+			fd->sensitive = k && in_paths(k->sensitive, k->nsensitive, p);
+			*force_new |= fd->force_new;
+		}
+		if (cmp <= 0)
+			i++;
+		if (cmp >= 0)
+			j++;
+	}
+	leaves_release(&a);
+	leaves_release(&b);
+	lf_buf_release(&path);
+}
+
+/* ---- building the plan -------------------------------------------------------- */
+
+struct node {
+	const char *address;
+	struct lf_dres *want;       /* NULL when only recorded */
+	struct lf_state_res *have;  /* NULL when only declared */
+	enum lf_action action;
+	enum lf_reason reason;
+	int selected;               /* within --target / --exclude */
+	int state;                  /* DFS colour */
+	size_t parent;              /* index of its manifest resource, or -1 */
+	size_t *parts;              /* nodes whose parent this is */
+	size_t nparts, parts_alloc;
+};
+
+struct pb {
+	struct node *v;
+	size_t n, alloc;
+	struct lf_map index; /* address -> index + 1 */
+	struct lf_diags *d;
+};
+
+static size_t node_of(struct pb *b, const char *address)
+{
+	uintptr_t i = (uintptr_t)lf_map_get(&b->index, address);
+
+	if (i)
+		return i - 1;
+	LF_GROW(b->v, b->n + 1, b->alloc);
+	memset(&b->v[b->n], 0, sizeof(b->v[b->n]));
+	b->v[b->n].address = address;
+	lf_map_put(&b->index, address, (void *)(uintptr_t)(b->n + 1));
+	return b->n++;
+}
+
+static size_t find_node(const struct pb *b, const char *address)
+{
+	uintptr_t i = (uintptr_t)lf_map_get(&b->index, address);
+	return i ? i - 1 : (size_t)-1;
+}
+
+/* Dependencies of a node: desired ones, else recorded ones. */
+static json_t *recorded_deps(struct node *n)
+{
+	if (!n->have)
+		return NULL;
+	if (!n->have->deps && n->have->line)
+		lf_state_res_parse(n->have);
+	return n->have->deps;
+}
+
+static void for_each_dep(struct pb *b, struct node *n, void (*fn)(struct pb *, size_t, void *),
+			 void *ctx)
+{
+	if (n->want) {
+		for (size_t i = 0; i < n->want->ndeps; i++) {
+			size_t j = find_node(b, n->want->deps[i]);
+			if (j != (size_t)-1)
+				fn(b, j, ctx);
+		}
+		return;
+	}
+	json_t *deps = recorded_deps(n), *v;
+	size_t i;
+	json_array_foreach(deps, i, v) {
+		size_t j = json_is_string(v) ? find_node(b, json_string_value(v)) : (size_t)-1;
+		if (j != (size_t)-1)
+			fn(b, j, ctx);
+	}
+}
+
+static int is_part_of(const struct node *n, const char *manifest_address)
+{
+	const char *parent = n->want ? n->want->parent : n->have ? n->have->parent : NULL;
+	return parent && !strcmp(parent, manifest_address);
+}
+
+static void select_with_deps(struct pb *b, size_t i, void *ctx)
+{
+	if (b->v[i].selected)
+		return;
+	b->v[i].selected = 1;
+	for_each_dep(b, &b->v[i], select_with_deps, ctx);
+}
+
+/* ---- topological order ----------------------------------------------------------- */
+
+struct topo {
+	size_t *out;
+	size_t nout;
+	size_t *stack; /* for cycle reports */
+	size_t depth;
+	int cycle;
+	int with_parts; /* second pass: parts right after their parent */
+};
+
+static void dep_done(struct pb *b, size_t i, void *ctx)
+{
+	int *all = ctx;
+	*all &= b->v[i].state == 2;
+}
+
+static void visit(struct pb *b, size_t i, void *ctx);
+
+/* Visit the parts of `n` whose needs are all met: one that waits for
+ * something still in progress is placed when that is done. */
+static void place_ready_parts(struct pb *b, struct node *n, struct topo *t)
+{
+	for (size_t k = 0; k < n->nparts && !t->cycle; k++) {
+		struct node *part = &b->v[n->parts[k]];
+		int ready = 1;
+
+		if (part->state != 0)
+			continue;
+		for_each_dep(b, part, dep_done, &ready);
+		if (ready)
+			visit(b, n->parts[k], t);
+	}
+}
+
+static void report_cycle(struct pb *b, struct topo *t, size_t back_to)
+{
+	struct lf_buf msg = LF_BUF_INIT;
+	size_t s = t->depth;
+
+	while (s > 0 && t->stack[s - 1] != back_to)
+		s--;
+	lf_buf_adds(&msg, "dependency cycle: ");
+	for (size_t k = s ? s - 1 : 0; k < t->depth; k++) {
+		const struct node *n = &b->v[t->stack[k]];
+		const struct lf_source_doc *doc = n->want ? n->want->doc : NULL;
+		lf_buf_addf(&msg, "%s", n->address);
+		if (doc)
+			lf_buf_addf(&msg, " (%s:%u)", doc->pos.file, doc->pos.line);
+		lf_buf_adds(&msg, " needs ");
+	}
+	lf_buf_adds(&msg, b->v[back_to].address);
+	const struct node *first = &b->v[back_to];
+	lf_diag_error(b->d, first->want && first->want->doc ? &first->want->doc->pos : NULL,
+		      "%s", lf_buf_cstr(&msg));
+	lf_buf_release(&msg);
+}
+
+static void visit(struct pb *b, size_t i, void *ctx)
+{
+	struct topo *t = ctx;
+	struct node *n = &b->v[i];
+
+	if (n->state == 2 || t->cycle)
+		return;
+	if (n->state == 1) {
+		report_cycle(b, t, i);
+		t->cycle = 1;
+		return;
+	}
+	n->state = 1;
+	t->stack[t->depth++] = i;
+	for_each_dep(b, n, visit, ctx);
+	t->depth--;
+	n->state = 2;
+	t->out[t->nout++] = i;
+	/* its parts right after it, so a manifest resource and what it
+	 * expands to read as one block (they depend on it: still in order) */
+	if (t->with_parts) {
+		place_ready_parts(b, n, t);
+		/* this one done may be what a sibling part waited for */
+		if (n->parent != (size_t)-1 && b->v[n->parent].state == 2)
+			place_ready_parts(b, &b->v[n->parent], t);
+	}
+}
+
+static int cmp_address(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* ---- the changes ------------------------------------------------------------------- */
+
+static void add_sensitive(struct lf_change *c, const struct lf_kind *k)
+{
+	if (!k || !k->nsensitive)
+		return;
+	c->sensitive = lf_xcalloc(k->nsensitive, sizeof(*c->sensitive));
+	for (size_t i = 0; i < k->nsensitive; i++)
+		c->sensitive[i] = lf_xstrdup(k->sensitive[i]);
+	c->nsensitive = k->nsensitive;
+}
+
+static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds)
+{
+	struct lf_change *c;
+	const struct lf_kind *k = n->want ? n->want->kind : NULL;
+
+	LF_GROW(p->v, p->n + 1, p->alloc);
+	c = &p->v[p->n++];
+	memset(c, 0, sizeof(*c));
+	c->action = n->action;
+	c->reason = n->reason;
+	c->address = lf_xstrdup(n->address);
+	if (n->want) {
+		c->type = lf_xstrdup(n->want->type);
+		c->name = lf_xstrdup(n->want->name);
+		c->provider = lf_xstrdup(n->want->provider);
+		c->parent = n->want->parent ? lf_xstrdup(n->want->parent) : NULL;
+		if (n->want->doc) {
+			c->file = lf_xstrdup(n->want->doc->pos.file);
+			c->line = n->want->doc->pos.line;
+		}
+	} else {
+		const char *slash = strchr(n->address, '/');
+		c->type = lf_xstrdup(n->have->type ? n->have->type : "");
+		c->name = lf_xstrdup(slash ? slash + 1 : n->address);
+		c->provider = lf_xstrdup(n->have->provider ? n->have->provider : "lakeform");
+		c->parent = n->have->parent ? lf_xstrdup(n->have->parent) : NULL;
+		k = kinds ? lf_kinds_find(kinds, n->have->type) : NULL;
+		if (!k && kinds && n->have->type) {
+			/* manifest kinds are found by their lowercase name */
+			for (size_t i = 0; i < kinds->n; i++)
+				if (!strcmp(kinds->v[i].lower, n->have->type))
+					k = &kinds->v[i];
+		}
+	}
+	add_sensitive(c, k);
+	if (n->have && n->action != LF_ACT_CREATE) {
+		if (!n->have->inputs && n->have->line)
+			lf_state_res_parse(n->have);
+		c->before = n->have->inputs ? json_incref(n->have->inputs) : NULL;
+	}
+	if (n->want && n->action != LF_ACT_DELETE)
+		c->after = json_incref(n->want->inputs);
+	if ((n->action == LF_ACT_UPDATE || n->action == LF_ACT_REPLACE) && c->before &&
+	    c->after) {
+		int fnew;
+		diff_inputs(c, c->before, c->after, k, &fnew);
+	}
+	switch (n->action) {
+	case LF_ACT_NOOP:
+		p->nnoop++;
+		break;
+	case LF_ACT_CREATE:
+		p->ncreate++;
+		break;
+	case LF_ACT_UPDATE:
+		p->nupdate++;
+		break;
+	case LF_ACT_REPLACE:
+		p->nreplace++;
+		break;
+	case LF_ACT_DELETE:
+		p->ndelete++;
+		break;
+	}
+}
+
+static void add_warning(struct lf_plan *p, const char *msg)
+{
+	p->warnings = lf_xrealloc(p->warnings, (p->nwarnings + 1) * sizeof(*p->warnings));
+	p->warnings[p->nwarnings++] = lf_xstrdup(msg);
+}
+
+/* Whether a recorded resource (or the manifest resource it belongs to) is
+ * protected by prevent_destroy. */
+static int recorded_protected(struct pb *b, struct node *n)
+{
+	struct lf_state_res *r = n->have;
+
+	if (!r)
+		return 0;
+	if (!r->inputs && r->line)
+		lf_state_res_parse(r);
+	if (json_is_true(lf_json_path(r->inputs, "metadata.lifecycle.prevent_destroy")))
+		return 1;
+	if (r->parent) {
+		size_t j = find_node(b, r->parent);
+		if (j != (size_t)-1 && b->v[j].have && &b->v[j] != n)
+			return recorded_protected(b, &b->v[j]);
+	}
+	return 0;
+}
+
+static int listed(const char **list, size_t n, const char *address)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], address))
+			return 1;
+	return 0;
+}
+
+int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
+		  struct lf_state *st, const struct lf_plan_opts *o,
+		  struct lf_diags *d)
+{
+	struct pb b = {NULL, 0, 0, LF_MAP_INIT, d};
+	size_t errors = d->errors;
+	const struct lf_kinds *kinds = o->kinds;
+
+	for (size_t i = 0; i < ds->n; i++) {
+		size_t j = node_of(&b, ds->v[i]->address);
+		b.v[j].want = ds->v[i];
+	}
+	for (size_t i = 0; i < st->nres; i++) {
+		size_t j = node_of(&b, st->res[i].address);
+		b.v[j].have = &st->res[i];
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		const char *parent = b.v[i].want ? b.v[i].want->parent
+				     : b.v[i].have ? b.v[i].have->parent
+						   : NULL;
+		size_t j = parent ? find_node(&b, parent) : (size_t)-1;
+		b.v[i].parent = j;
+		if (j != (size_t)-1) {
+			LF_GROW(b.v[j].parts, b.v[j].nparts + 1, b.v[j].parts_alloc);
+			b.v[j].parts[b.v[j].nparts++] = i;
+		}
+	}
+
+	/* every address named on the command line must exist */
+	const char **lists[] = {o->targets, o->excludes, o->replaces};
+	size_t counts[] = {o->ntargets, o->nexcludes, o->nreplaces};
+	const char *flags[] = {"--target", "--exclude", "--replace"};
+	for (int l = 0; l < 3; l++)
+		for (size_t i = 0; i < counts[l]; i++)
+			if (find_node(&b, lists[l][i]) == (size_t)-1)
+				lf_diag_error(d, NULL, "%s: no resource '%s' is declared or recorded",
+					      flags[l], lists[l][i]);
+	for (size_t i = 0; i < o->nreplaces; i++) {
+		size_t j = find_node(&b, o->replaces[i]);
+		if (j != (size_t)-1 && (!b.v[j].want || !b.v[j].have))
+			lf_diag_error(d, NULL,
+				      "--replace: '%s' must be both declared and recorded to be replaced",
+				      o->replaces[i]);
+	}
+	if (d->errors > errors)
+		goto out;
+
+	/* selection: --target takes what it names, its parts and what they
+	 * need; --exclude drops what it names, its parts and what needs them */
+	if (o->ntargets) {
+		for (size_t t = 0; t < o->ntargets; t++)
+			for (size_t i = 0; i < b.n; i++)
+				if (!strcmp(b.v[i].address, o->targets[t]) ||
+				    is_part_of(&b.v[i], o->targets[t]))
+					select_with_deps(&b, i, NULL);
+	} else {
+		for (size_t i = 0; i < b.n; i++)
+			b.v[i].selected = 1;
+	}
+	if (o->nexcludes) {
+		/* repeat until stable: a dependant of an excluded one is out */
+		for (size_t i = 0; i < b.n; i++)
+			for (size_t t = 0; t < o->nexcludes; t++)
+				if (!strcmp(b.v[i].address, o->excludes[t]) ||
+				    is_part_of(&b.v[i], o->excludes[t]))
+					b.v[i].selected = 0;
+		int changed = 1;
+		while (changed) {
+			changed = 0;
+			for (size_t i = 0; i < b.n; i++) {
+				struct node *n = &b.v[i];
+				if (!n->selected)
+					continue;
+				size_t nd = n->want ? n->want->ndeps : 0;
+				for (size_t k = 0; k < nd; k++) {
+					size_t j = find_node(&b, n->want->deps[k]);
+					if (j != (size_t)-1 && !b.v[j].selected) {
+						n->selected = 0;
+						changed = 1;
+						break;
+					}
+				}
+			}
+		}
+	}
+	out->partial = o->ntargets || o->nexcludes;
+
+	/* actions */
+	for (size_t i = 0; i < b.n; i++) {
+		struct node *n = &b.v[i];
+
+		if (o->destroy) {
+			n->action = n->have ? LF_ACT_DELETE : LF_ACT_NOOP;
+			n->reason = n->have ? LF_REASON_DESTROY : LF_REASON_NONE;
+			if (!n->have)
+				n->want = NULL, n->selected = 0;
+		} else if (!n->have) {
+			n->action = LF_ACT_CREATE;
+		} else if (!n->want) {
+			n->action = LF_ACT_DELETE;
+			n->reason = LF_REASON_NO_CONFIG;
+		} else if (listed(o->replaces, o->nreplaces, n->address)) {
+			n->action = LF_ACT_REPLACE;
+			n->reason = LF_REASON_BY_REQUEST;
+		} else if (!strcmp(n->have->digest, n->want->digest)) {
+			n->action = LF_ACT_NOOP;
+		} else {
+			/* parse the record only now that the digests differ */
+			if (!n->have->inputs && n->have->line)
+				lf_state_res_parse(n->have);
+			struct lf_change tmp;
+			int fnew = 0;
+			memset(&tmp, 0, sizeof(tmp));
+			diff_inputs(&tmp, n->have->inputs, n->want->inputs, n->want->kind, &fnew);
+			for (size_t k = 0; k < tmp.ndiffs; k++) {
+				free(tmp.diffs[k].path);
+				json_decref(tmp.diffs[k].before);
+				json_decref(tmp.diffs[k].after);
+			}
+			free(tmp.diffs);
+			n->action = tmp.ndiffs == 0 ? LF_ACT_NOOP
+				    : fnew          ? LF_ACT_REPLACE
+						    : LF_ACT_UPDATE;
+			n->reason = fnew ? LF_REASON_CANNOT_UPDATE : LF_REASON_NONE;
+		}
+		if (!n->selected)
+			continue;
+		if (n->action == LF_ACT_REPLACE && n->want && n->want->prevent_destroy) {
+			const struct lf_pos *pos = n->want->doc ? &n->want->doc->pos : NULL;
+			lf_diag_error(d, pos,
+				      "'%s' would be replaced, but metadata.lifecycle.prevent_destroy is set%s",
+				      n->address, n->want->parent ? " on the resource it belongs to" : "");
+		}
+		if (n->action == LF_ACT_DELETE && recorded_protected(&b, n)) {
+			const struct lf_pos *pos = n->want && n->want->doc ? &n->want->doc->pos : NULL;
+			lf_diag_error(d, pos,
+				      "'%s' would be destroyed, but metadata.lifecycle.prevent_destroy is set; set it to false and apply before removing it",
+				      n->address);
+		}
+	}
+	if (d->errors > errors)
+		goto out;
+
+	/* order: deletes first, dependants before what they need; then the
+	 * rest, what is needed before what needs it */
+	struct topo t = {0};
+	t.out = lf_xcalloc(b.n + 1, sizeof(*t.out));
+	t.stack = lf_xcalloc(b.n + 1, sizeof(*t.stack));
+	const char **addrs = lf_xcalloc(b.n + 1, sizeof(*addrs));
+	for (size_t i = 0; i < b.n; i++)
+		addrs[i] = b.v[i].address;
+	qsort(addrs, b.n, sizeof(*addrs), cmp_address);
+	/* first a plain depth-first pass: it finds cycles */
+	for (size_t i = 0; i < b.n && !t.cycle; i++)
+		visit(&b, find_node(&b, addrs[i]), &t);
+	if (!t.cycle) {
+		/* then the order to show and carry out */
+		for (size_t i = 0; i < b.n; i++)
+			b.v[i].state = 0;
+		t.nout = 0;
+		t.with_parts = 1;
+		for (size_t i = 0; i < b.n; i++)
+			visit(&b, find_node(&b, addrs[i]), &t);
+	}
+	free(addrs);
+	if (!t.cycle) {
+		for (size_t i = t.nout; i-- > 0;) {
+			struct node *n = &b.v[t.out[i]];
+			if (n->selected && n->action == LF_ACT_DELETE)
+				emit(out, n, kinds);
+		}
+		for (size_t i = 0; i < t.nout; i++) {
+			struct node *n = &b.v[t.out[i]];
+			if (n->selected && n->action != LF_ACT_DELETE)
+				emit(out, n, kinds);
+		}
+	}
+	free(t.out);
+	free(t.stack);
+
+	out->destroy = o->destroy;
+	if (out->partial)
+		add_warning(out, "this plan is partial (--target or --exclude): resources outside it may not match the manifests, and a later full plan may show more changes");
+	snprintf(out->lineage, sizeof(out->lineage), "%s", st->lineage);
+	out->serial = st->serial;
+out:
+	for (size_t i = 0; i < b.n; i++)
+		free(b.v[i].parts);
+	free(b.v);
+	lf_map_release(&b.index);
+	return d->errors > errors ? -1 : 0;
+}

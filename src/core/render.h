@@ -1,0 +1,44 @@
+/*
+ * render.h - a plan as text, as Terraform-shaped JSON, or as Markdown.
+ *
+ * Renderers build their output in memory (core never prints); the CLI
+ * writes it.  They show changes in the plan's order and never print a
+ * sensitive value: "(sensitive)" stands in its place.
+ */
+#ifndef LF_CORE_RENDER_H
+#define LF_CORE_RENDER_H
+
+#include <jansson.h>
+
+#include "plan.h"
+#include "../util/buf.h"
+
+struct lf_render_opts {
+	int color;          /* ANSI colours (the CLI sets it on a terminal) */
+	size_t max_bytes;   /* Markdown: the limit of a comment, 65535 */
+};
+
+#define LF_RENDER_OPTS_INIT {0, 65535}
+
+/*
+ * Human text: one block per changed resource with its symbol (+ create,
+ * ~ update, -/+ replace, +/- replace creating first, - delete), the field
+ * differences, the reason of each replacement or deletion, warnings, then
+ * the summary line "Plan: 3 to add, 1 to change, 1 to replace, 0 to
+ * destroy." or "No changes. ..." when there are none.
+ */
+void lf_render_text(struct lf_buf *out, const struct lf_plan *p,
+		    const struct lf_render_opts *o);
+
+/* Terraform's machine-readable plan (format_version "1.2"); new reference. */
+json_t *lf_render_json(const struct lf_plan *p);
+
+/*
+ * A pull-request comment under o->max_bytes: a summary table, then the
+ * detail of each resource folded in <details>; when that would be too long,
+ * the summary and a table of changed addresses, and a note saying so.
+ */
+void lf_render_markdown(struct lf_buf *out, const struct lf_plan *p,
+			const struct lf_render_opts *o);
+
+#endif

@@ -1,0 +1,383 @@
+/*
+ * render_text.c - a plan for people, in the manner of `terraform plan`.
+ *
+ *   + storage.bucket/acme-default
+ *       # manifests/account.yaml:3
+ *       + spec:
+ *           + region: "us-east-1"
+ *
+ *   ~ workspace/analytics
+ *       ~ spec.node_pool.nodes: 2 -> 4
+ *
+ * Plan: 1 to add, 1 to change, 0 to replace, 0 to destroy.
+ *
+ * Values are printed as JSON scalars (strings quoted and escaped, so a value
+ * cannot smuggle a terminal escape); object keys of a created resource are
+ * sorted, so the output never depends on the order of a hash.  Provider
+ * resources with a manifest parent are indented under it; the plan's order
+ * is kept as it is.
+ */
+#include "render.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/mem.h"
+
+#define GREEN "\033[32m"
+#define YELLOW "\033[33m"
+#define RED "\033[31m"
+#define MAGENTA "\033[35m"
+#define BOLD "\033[1m"
+#define RESET "\033[0m"
+
+struct text {
+	struct lf_buf *out;
+	const struct lf_change *c;
+	int color;
+	struct lf_buf path; /* dotted path of the value being printed */
+};
+
+static void spaces(struct lf_buf *out, int n)
+{
+	while (n-- > 0)
+		lf_buf_addc(out, ' ');
+}
+
+static void colored(struct text *t, const char *color, const char *s)
+{
+	if (t->color)
+		lf_buf_adds(t->out, color);
+	lf_buf_adds(t->out, s);
+	if (t->color)
+		lf_buf_adds(t->out, RESET);
+}
+
+/* Free text from outside (file names, warnings): no control characters. */
+static void add_clean(struct lf_buf *out, const char *s)
+{
+	for (; *s; s++)
+		lf_buf_addc(out, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+static void add_json(struct lf_buf *out, const json_t *v)
+{
+	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
+
+	lf_buf_adds(out, s ? s : "null");
+	free(s);
+}
+
+/* Keys, paths and addresses bare when they are plain, else quoted. */
+static void add_label(struct lf_buf *out, const char *s)
+{
+	const char *p;
+
+	for (p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("_-./@:+=,", *p)))
+			break;
+	if (*s && !*p) {
+		lf_buf_adds(out, s);
+	} else {
+		json_t *j = json_string(s);
+
+		/* json_string() refuses invalid UTF-8: show it as such */
+		if (j)
+			add_json(out, j);
+		else
+			lf_buf_adds(out, "\"(invalid UTF-8)\"");
+		json_decref(j);
+	}
+}
+
+static void lead(struct text *t, int indent, char sym)
+{
+	char s[2] = {sym, '\0'};
+
+	spaces(t->out, indent);
+	colored(t, sym == '+' ? GREEN : sym == '-' ? RED : YELLOW, s);
+}
+
+static void end_line(struct text *t, const char *suffix)
+{
+	if (suffix) {
+		lf_buf_addc(t->out, ' ');
+		colored(t, RED, suffix);
+	}
+	lf_buf_addc(t->out, '\n');
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void value(struct text *t, int indent, char sym, const char *label,
+		  json_t *v, const char *suffix);
+
+static void members(struct text *t, int indent, char sym, json_t *obj)
+{
+	size_t n = json_object_size(obj), i = 0, len = t->path.len;
+	const char **keys = lf_xmalloc(n * sizeof(*keys));
+	const char *key;
+	json_t *item;
+
+	json_object_foreach(obj, key, item)
+		keys[i++] = key;
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	for (i = 0; i < n; i++) {
+		if (len)
+			lf_buf_addc(&t->path, '.');
+		lf_buf_adds(&t->path, keys[i]);
+		value(t, indent, sym, keys[i], json_object_get(obj, keys[i]),
+		      NULL);
+		lf_buf_truncate(&t->path, len);
+	}
+	free(keys);
+}
+
+static void items(struct text *t, int indent, char sym, json_t *arr)
+{
+	size_t i, len = t->path.len;
+	json_t *item;
+
+	json_array_foreach(arr, i, item) {
+		lf_buf_addf(&t->path, len ? ".%zu" : "%zu", i);
+		value(t, indent, sym, NULL, item, NULL);
+		lf_buf_truncate(&t->path, len);
+	}
+}
+
+/*
+ * One value at t->path: "sym label: scalar", or "sym label:" and its
+ * members below; an array item has no label, and an object or array inside
+ * an array is bracketed.
+ */
+static void value(struct text *t, int indent, char sym, const char *label,
+		  json_t *v, const char *suffix)
+{
+	int nested = (json_is_object(v) && json_object_size(v)) ||
+		     (json_is_array(v) && json_array_size(v));
+
+	lead(t, indent, sym);
+	if (label) {
+		lf_buf_addc(t->out, ' ');
+		add_label(t->out, label);
+		lf_buf_addc(t->out, ':');
+	}
+	if (lf_change_is_sensitive(t->c, lf_buf_cstr(&t->path))) {
+		lf_buf_adds(t->out, " " LF_SENSITIVE_TEXT);
+		end_line(t, suffix);
+		return;
+	}
+	if (!nested) {
+		lf_buf_addc(t->out, ' ');
+		add_json(t->out, v);
+		end_line(t, suffix);
+		return;
+	}
+	if (!label)
+		lf_buf_adds(t->out, json_is_object(v) ? " {" : " [");
+	end_line(t, suffix);
+	if (json_is_object(v))
+		members(t, indent + 4, sym, v);
+	else
+		items(t, indent + 4, sym, v);
+	if (!label) {
+		spaces(t->out, indent + 2);
+		lf_buf_adds(t->out, json_is_object(v) ? "}\n" : "]\n");
+	}
+}
+
+/* A value on one line, masked: for "~ path: before -> after". */
+static void inline_value(struct text *t, json_t *v)
+{
+	json_t *m = lf_change_mask(t->c, lf_buf_cstr(&t->path), v);
+
+	add_json(t->out, m);
+	json_decref(m);
+}
+
+static void diff(struct text *t, int indent, const struct lf_field_diff *d)
+{
+	const char *suffix = d->force_new ? "# forces replacement" : NULL;
+
+	lf_buf_truncate(&t->path, 0);
+	lf_buf_adds(&t->path, d->path);
+	if (!d->before && !d->after)
+		return;
+	if (!d->before) {
+		value(t, indent, '+', d->path, d->after, suffix);
+		return;
+	}
+	if (!d->after) {
+		value(t, indent, '-', d->path, d->before, suffix);
+		return;
+	}
+	lead(t, indent, '~');
+	lf_buf_addc(t->out, ' ');
+	add_label(t->out, d->path);
+	lf_buf_adds(t->out, ": ");
+	if (lf_change_is_sensitive(t->c, d->path)) {
+		lf_buf_adds(t->out, LF_SENSITIVE_TEXT);
+	} else {
+		inline_value(t, d->before);
+		lf_buf_adds(t->out, " -> ");
+		inline_value(t, d->after);
+	}
+	end_line(t, suffix);
+}
+
+static const char *reason_text(enum lf_reason r)
+{
+	switch (r) {
+	case LF_REASON_NONE:
+		return NULL;
+	case LF_REASON_CANNOT_UPDATE:
+		return "# (a field that cannot be updated in place changed)";
+	case LF_REASON_BY_REQUEST:
+		return "# (replacement requested with --replace)";
+	case LF_REASON_NO_CONFIG:
+		return "# (no longer declared in the manifests)";
+	case LF_REASON_DESTROY:
+		return "# (plan --destroy)";
+	}
+	return NULL;
+}
+
+static void header(struct text *t, int pad)
+{
+	const struct lf_change *c = t->c;
+	const char *sym = "", *color = RESET;
+
+	switch (c->action) {
+	case LF_ACT_NOOP:
+		return;
+	case LF_ACT_CREATE:
+		sym = "  +", color = GREEN;
+		break;
+	case LF_ACT_UPDATE:
+		sym = "  ~", color = YELLOW;
+		break;
+	case LF_ACT_REPLACE:
+		sym = c->create_before_destroy ? "+/-" : "-/+", color = MAGENTA;
+		break;
+	case LF_ACT_DELETE:
+		sym = "  -", color = RED;
+		break;
+	}
+	spaces(t->out, pad + (int)strspn(sym, " "));
+	colored(t, color, sym + strspn(sym, " "));
+	lf_buf_addc(t->out, ' ');
+	if (t->color)
+		lf_buf_adds(t->out, BOLD);
+	add_label(t->out, c->address);
+	if (t->color)
+		lf_buf_adds(t->out, RESET);
+	lf_buf_addc(t->out, '\n');
+}
+
+static void change(struct text *t, int pad)
+{
+	const struct lf_change *c = t->c;
+	const char *reason = reason_text(c->reason);
+	int indent = pad + 6;
+
+	header(t, pad);
+	if (reason) {
+		spaces(t->out, indent);
+		lf_buf_adds(t->out, reason);
+		lf_buf_addc(t->out, '\n');
+	}
+	if (c->file) {
+		spaces(t->out, indent);
+		lf_buf_adds(t->out, "# ");
+		add_clean(t->out, c->file);
+		if (c->line)
+			lf_buf_addf(t->out, ":%u", c->line);
+		lf_buf_addc(t->out, '\n');
+	}
+	switch (c->action) {
+	case LF_ACT_NOOP:
+	case LF_ACT_DELETE:
+		break;
+	case LF_ACT_CREATE:
+		lf_buf_truncate(&t->path, 0);
+		if (json_is_object(c->after) && !lf_change_is_sensitive(c, ""))
+			members(t, indent, '+', c->after);
+		else if (c->after)
+			value(t, indent, '+', NULL, c->after, NULL);
+		break;
+	case LF_ACT_UPDATE:
+	case LF_ACT_REPLACE:
+		for (size_t i = 0; i < c->ndiffs; i++)
+			diff(t, indent, &c->diffs[i]);
+		break;
+	}
+}
+
+static void summary(struct lf_buf *out, const struct lf_plan *p)
+{
+	size_t n[5] = {0};
+
+	for (size_t i = 0; i < p->n; i++)
+		n[p->v[i].action]++;
+	if (n[LF_ACT_CREATE] + n[LF_ACT_UPDATE] + n[LF_ACT_REPLACE] +
+		    n[LF_ACT_DELETE] ==
+	    0) {
+		lf_buf_adds(out, p->destroy
+					 ? "No changes. Nothing recorded to destroy.\n"
+					 : "No changes. The manifests match the "
+					   "recorded state.\n");
+		return;
+	}
+	lf_buf_addf(out,
+		    "Plan: %zu to add, %zu to change, %zu to replace, "
+		    "%zu to destroy.\n",
+		    n[LF_ACT_CREATE], n[LF_ACT_UPDATE], n[LF_ACT_REPLACE],
+		    n[LF_ACT_DELETE]);
+}
+
+void lf_render_text(struct lf_buf *out, const struct lf_plan *p,
+		    const struct lf_render_opts *o)
+{
+	struct text t = {out, NULL, o && o->color, LF_BUF_INIT};
+	const char *group = NULL; /* manifest address the last block belongs to */
+	int blocks = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct lf_change *c = &p->v[i];
+
+		if (c->action == LF_ACT_NOOP)
+			continue;
+		if (blocks++)
+			lf_buf_addc(out, '\n');
+		t.c = c;
+		if (!c->parent) {
+			group = c->address;
+			change(&t, 0);
+			continue;
+		}
+		if (!group || strcmp(group, c->parent) != 0) {
+			/* its parent is not the block just above: say whose it is */
+			lf_buf_adds(out, "  # part of ");
+			add_label(out, c->parent);
+			lf_buf_addc(out, '\n');
+			group = c->parent;
+		}
+		change(&t, 4);
+	}
+	if (blocks)
+		lf_buf_addc(out, '\n');
+	for (size_t i = 0; i < p->nwarnings; i++) {
+		colored(&t, YELLOW BOLD, "Warning:");
+		lf_buf_addc(out, ' ');
+		add_clean(out, p->warnings[i]);
+		lf_buf_addc(out, '\n');
+	}
+	if (p->nwarnings)
+		lf_buf_addc(out, '\n');
+	summary(out, p);
+	lf_buf_release(&t.path);
+}
