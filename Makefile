@@ -82,6 +82,10 @@ $(B)/tests/schema_check: $(B)/obj/tests/schema-suite/schema_check.o $(B)/liblake
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
+$(B)/tests/mkstate: $(B)/obj/tests/bench/mkstate.o $(B)/liblakeform.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
 $(B)/tests/yaml_suite: $(B)/obj/tests/yaml-suite/yaml_suite.o $(B)/liblakeform.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
@@ -104,13 +108,13 @@ test: deps
 	./scripts/sum-results.sh $(R) || status=1; \
 	exit $$status
 
-test-build: $(B)/bin/lakeform $(BS)/bin/lakeform $(UNIT_BINS) $(B)/tests/run_suite $(B)/tests/yaml_suite $(B)/tests/schema_check
+test-build: $(B)/bin/lakeform $(BS)/bin/lakeform $(UNIT_BINS) $(B)/tests/run_suite $(B)/tests/yaml_suite $(B)/tests/schema_check $(B)/tests/mkstate
 
 test-unit: $(UNIT_BINS)
 	@mkdir -p $(R)
 	@./scripts/run-unit.sh $(R)/unit $(UNIT_BINS)
 
-test-cli: $(BS)/bin/lakeform
+test-cli: $(BS)/bin/lakeform $(B)/tests/mkstate
 	@mkdir -p $(R)
 	@LAKEFORM=$(BS)/bin/lakeform ./tests/cli/run.sh $(R)/cli
 
@@ -136,8 +140,8 @@ demo: deps
 	@./scripts/demo.sh $(B)/bin/lakeform
 
 bench: deps
-	@$(MAKE) --no-print-directory all
-	@./tests/bench/bench.sh $(B)/bin/lakeform
+	@$(MAKE) --no-print-directory all $(B)/tests/mkstate
+	@./tests/bench/bench.sh $(B)/bin/lakeform $(B)/tests/mkstate
 
 LINT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*/*.h tests/unit/*.c)
 

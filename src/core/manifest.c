@@ -16,14 +16,24 @@ json_t *lf_json_path(json_t *root, const char *path)
 {
 	json_t *cur = root;
 	const char *p = path;
+	char seg[128];
 
 	while (cur && *p) {
 		const char *dot = strchr(p, '.');
 		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		char *seg = lf_xstrndup(p, n);
 
-		cur = json_is_object(cur) ? json_object_get(cur, seg) : NULL;
-		free(seg);
+		if (!json_is_object(cur))
+			return NULL;
+		if (n < sizeof(seg)) {
+			/* the common case, without an allocation: this is hot */
+			memcpy(seg, p, n);
+			seg[n] = '\0';
+			cur = json_object_get(cur, seg);
+		} else {
+			char *long_seg = lf_xstrndup(p, n);
+			cur = json_object_get(cur, long_seg);
+			free(long_seg);
+		}
 		p += n;
 		if (*p == '.')
 			p++;

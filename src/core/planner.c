@@ -128,6 +128,73 @@ static int in_paths(char **paths, size_t n, const char *path)
 	return 0;
 }
 
+static void add_diff(struct lf_change *c, size_t *alloc, const char *path,
+		     json_t *before, json_t *after, int force_new, int sensitive)
+{
+	struct lf_field_diff *fd;
+
+	LF_GROW(c->diffs, c->ndiffs + 1, *alloc);
+	fd = &c->diffs[c->ndiffs++];
+	memset(fd, 0, sizeof(*fd));
+	fd->path = lf_xstrdup(path);
+	fd->before = before ? json_incref(before) : NULL;
+	fd->after = after ? json_incref(after) : NULL;
+	fd->force_new = force_new;
+	fd->sensitive = sensitive;
+}
+
+/*
+ * Two lists: the items removed ("path[i]" with only a before) and the items
+ * added (only an after), as sets, in linear time: a policy may hold
+ * thousands of statements and a change touches a few.
+ */
+static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path,
+			json_t *before, json_t *after, int force_new)
+{
+	struct lf_map seen = LF_MAP_INIT;
+	size_t nb = json_array_size(before), na = json_array_size(after);
+	char **kb = lf_xcalloc(nb + 1, sizeof(*kb)), **ka = lf_xcalloc(na + 1, sizeof(*ka));
+
+	for (size_t i = 0; i < na; i++) {
+		ka[i] = json_dumps(json_array_get(after, i), JSON_COMPACT | JSON_SORT_KEYS |
+								    JSON_ENCODE_ANY);
+		uintptr_t n = (uintptr_t)lf_map_get(&seen, ka[i]);
+		lf_map_put(&seen, ka[i], (void *)(n + 1));
+	}
+	for (size_t i = 0; i < nb; i++) {
+		kb[i] = json_dumps(json_array_get(before, i), JSON_COMPACT | JSON_SORT_KEYS |
+								     JSON_ENCODE_ANY);
+		uintptr_t n = (uintptr_t)lf_map_get(&seen, kb[i]);
+		if (n) {
+			lf_map_put(&seen, kb[i], (void *)(n - 1));
+			free(kb[i]);
+			kb[i] = NULL; /* kept */
+		} else {
+			char *ip = lf_xasprintf("%s[%zu]", path, i);
+			add_diff(c, alloc, ip, json_array_get(before, i), NULL, force_new, 0);
+			free(ip);
+		}
+	}
+	/* what is left in `seen` was added; walk `after` to keep its order */
+	for (size_t i = 0; i < na; i++) {
+		uintptr_t n = (uintptr_t)lf_map_get(&seen, ka[i]);
+		if (n) {
+			/* a value added (or added more times than it was kept) */
+			lf_map_put(&seen, ka[i], (void *)(n - 1));
+			char *ip = lf_xasprintf("%s[%zu]", path, i);
+			add_diff(c, alloc, ip, NULL, json_array_get(after, i), force_new, 0);
+			free(ip);
+		}
+	}
+	for (size_t i = 0; i < nb; i++)
+		free(kb[i]);
+	for (size_t i = 0; i < na; i++)
+		free(ka[i]);
+	free(kb);
+	free(ka);
+	lf_map_release(&seen);
+}
+
 /* Schema paths are relative to the inputs for types ("name") and to the
  * document for kinds ("spec.region"), which is what the inputs hold too. */
 static void diff_inputs(struct lf_change *c, json_t *before, json_t *after,
@@ -149,15 +216,13 @@ static void diff_inputs(struct lf_change *c, json_t *before, json_t *after,
 		const char *p = cmp <= 0 ? a.v[i].path : b.v[j].path;
 
 		if (!x || !y || !json_equal(x, y)) {
-			LF_GROW(c->diffs, c->ndiffs + 1, alloc);
-			struct lf_field_diff *fd = &c->diffs[c->ndiffs++];
-			memset(fd, 0, sizeof(*fd));
-			fd->path = lf_xstrdup(p);
-			fd->before = x ? json_incref(x) : NULL;
-			fd->after = y ? json_incref(y) : NULL;
-			fd->force_new = k && in_paths(k->force_new, k->nforce_new, p);
-			fd->sensitive = k && in_paths(k->sensitive, k->nsensitive, p);
-			*force_new |= fd->force_new;
+			int fnew = k && in_paths(k->force_new, k->nforce_new, p);
+			int sens = k && in_paths(k->sensitive, k->nsensitive, p);
+			if (json_is_array(x) && json_is_array(y) && !sens)
+				diff_arrays(c, &alloc, p, x, y, fnew);
+			else
+				add_diff(c, &alloc, p, x, y, fnew, sens);
+			*force_new |= fnew;
 		}
 		if (cmp <= 0)
 			i++;
@@ -172,7 +237,7 @@ static void diff_inputs(struct lf_change *c, json_t *before, json_t *after,
 /* ---- building the plan -------------------------------------------------------- */
 
 struct node {
-	const char *address;
+	char *address;              /* owned: records may be re-parsed */
 	struct lf_dres *want;       /* NULL when only recorded */
 	struct lf_state_res *have;  /* NULL when only declared */
 	enum lf_action action;
@@ -199,7 +264,7 @@ static size_t node_of(struct pb *b, const char *address)
 		return i - 1;
 	LF_GROW(b->v, b->n + 1, b->alloc);
 	memset(&b->v[b->n], 0, sizeof(b->v[b->n]));
-	b->v[b->n].address = address;
+	b->v[b->n].address = lf_xstrdup(address);
 	lf_map_put(&b->index, address, (void *)(uintptr_t)(b->n + 1));
 	return b->n++;
 }
@@ -392,7 +457,11 @@ static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds
 		}
 	}
 	add_sensitive(c, k);
-	if (n->have && n->action != LF_ACT_CREATE) {
+	if (n->action == LF_ACT_NOOP && n->want) {
+		/* equal digests: the recorded inputs are the desired ones, and
+		 * the record need not be parsed at all */
+		c->before = json_incref(n->want->inputs);
+	} else if (n->have && n->action != LF_ACT_CREATE) {
 		if (!n->have->inputs && n->have->line)
 			lf_state_res_parse(n->have);
 		c->before = n->have->inputs ? json_incref(n->have->inputs) : NULL;
@@ -429,24 +498,26 @@ static void add_warning(struct lf_plan *p, const char *msg)
 	p->warnings[p->nwarnings++] = lf_xstrdup(msg);
 }
 
-/* Whether a recorded resource (or the manifest resource it belongs to) is
- * protected by prevent_destroy. */
-static int recorded_protected(struct pb *b, struct node *n)
+/*
+ * Whether deleting `n` is refused by prevent_destroy.  What is still
+ * declared speaks for itself (and for its parts); a resource no longer
+ * declared keeps the protection it was recorded with, so removing a
+ * protected manifest does not destroy it: the flag must be cleared and
+ * applied first.
+ */
+static int delete_protected(struct pb *b, struct node *n)
 {
+	if (n->want)
+		return n->want->prevent_destroy;
+	if (n->parent != (size_t)-1 && &b->v[n->parent] != n &&
+	    (b->v[n->parent].want || b->v[n->parent].have))
+		return delete_protected(b, &b->v[n->parent]);
 	struct lf_state_res *r = n->have;
-
 	if (!r)
 		return 0;
 	if (!r->inputs && r->line)
 		lf_state_res_parse(r);
-	if (json_is_true(lf_json_path(r->inputs, "metadata.lifecycle.prevent_destroy")))
-		return 1;
-	if (r->parent) {
-		size_t j = find_node(b, r->parent);
-		if (j != (size_t)-1 && b->v[j].have && &b->v[j] != n)
-			return recorded_protected(b, &b->v[j]);
-	}
-	return 0;
+	return json_is_true(lf_json_path(r->inputs, "metadata.lifecycle.prevent_destroy"));
 }
 
 static int listed(const char **list, size_t n, const char *address)
@@ -590,7 +661,7 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
 				      "'%s' would be replaced, but metadata.lifecycle.prevent_destroy is set%s",
 				      n->address, n->want->parent ? " on the resource it belongs to" : "");
 		}
-		if (n->action == LF_ACT_DELETE && recorded_protected(&b, n)) {
+		if (n->action == LF_ACT_DELETE && delete_protected(&b, n)) {
 			const struct lf_pos *pos = n->want && n->want->doc ? &n->want->doc->pos : NULL;
 			lf_diag_error(d, pos,
 				      "'%s' would be destroyed, but metadata.lifecycle.prevent_destroy is set; set it to false and apply before removing it",
@@ -643,8 +714,10 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
 	snprintf(out->lineage, sizeof(out->lineage), "%s", st->lineage);
 	out->serial = st->serial;
 out:
-	for (size_t i = 0; i < b.n; i++)
+	for (size_t i = 0; i < b.n; i++) {
 		free(b.v[i].parts);
+		free(b.v[i].address);
+	}
 	free(b.v);
 	lf_map_release(&b.index);
 	return d->errors > errors ? -1 : 0;

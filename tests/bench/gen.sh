@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# gen.sh N DIR - write a synthetic, valid account of about N resources to DIR.
+# gen.sh N DIR [CHANGED] - write a synthetic, valid account of about N
+# resources to DIR.  With CHANGED=1 the same account, but with a label added
+# to every hundredth resource: 1% of the resources changed.
 #
 # The mix follows a real lakehouse account: a few regions, each with a
 # metastore; users, groups and service principals; workspaces (one in eight
@@ -9,11 +11,14 @@
 set -euo pipefail
 n=${1:?usage: gen.sh N DIR}
 dir=${2:?usage: gen.sh N DIR}
+changed=${3:-0}
 mkdir -p "$dir"
-awk -v N="$n" -v DIR="$dir" '
+awk -v N="$n" -v DIR="$dir" -v CHANGED="$changed" '
 function out(kind, text) {
 	file = sprintf("%s/%s-%04d.yaml", DIR, kind, int(count[kind] / 1000))
 	if (file != last[kind]) { if (last[kind] != "") close(last[kind]); last[kind] = file }
+	if (CHANGED && total % 100 == 50)
+		sub(/^metadata:\n/, "metadata:\n  labels: {bench: changed}\n", text)
 	printf "---\napiVersion: lakeform/v1\nkind: %s\n%s", kind, text > file
 	count[kind]++
 	total++

@@ -18,6 +18,9 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export NO_COLOR=1 LC_ALL=C
 export LF_REPO=${LF_REPO:-$(cd "$here/../.." && pwd)}
+# records a state matching the manifests, until apply exists (tests/bench/mkstate.c)
+export LF_MKSTATE=${LF_MKSTATE:-$LF_REPO/build/tests/mkstate}
+export LAKEFORM_SCHEMA_DIR=${LAKEFORM_SCHEMA_DIR:-$LF_REPO/schemas}
 passed=0 failed=0
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
