@@ -7,7 +7,6 @@ pkgs=(
 	gcc make libc6-dev pkg-config git ca-certificates
 	libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev libcmocka-dev
 	json-schema-test-suite   # the JSON Schema test suite (tests/schema-suite)
-	nodejs npm               # ajv-cli, an independent check of schemas/
 	clang-format             # make lint
 )
 
@@ -16,6 +15,11 @@ for p in "${pkgs[@]}"; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	[[ $status == "install ok installed" ]] || missing+=("$p")
 done
+# ajv-cli (an independent check of schemas/) needs node and npm.  They may
+# come from elsewhere than Debian (a nodesource nodejs bundles npm, and
+# Debian's npm conflicts with it): install only what has no command.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
 echo "deps: installing ${missing[*]}"

@@ -12,8 +12,7 @@ const struct lf_command lf_cmd_apply = {
 	.usage = "apply [options] [PLANFILE]",
 	.description = "Carry out a plan through the providers.\n"
 		       "This release of lakeform does not carry out 'apply' yet: it\n"
-		       "exits with status 1 and changes nothing.  'validate' and\n"
-		       "'export' are complete.",
+		       "exits with status 1 and changes nothing.",
 	.options = NULL,
 	.min_args = 0,
 	.max_args = -1,

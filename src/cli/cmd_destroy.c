@@ -12,8 +12,7 @@ const struct lf_command lf_cmd_destroy = {
 	.usage = "destroy [options]",
 	.description = "Delete every recorded resource, dependants first.\n"
 		       "This release of lakeform does not carry out 'destroy' yet: it\n"
-		       "exits with status 1 and changes nothing.  'validate' and\n"
-		       "'export' are complete.",
+		       "exits with status 1 and changes nothing.",
 	.options = NULL,
 	.min_args = 0,
 	.max_args = -1,

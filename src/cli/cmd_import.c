@@ -12,8 +12,7 @@ const struct lf_command lf_cmd_import = {
 	.usage = "import ADDR ID",
 	.description = "Record an object that exists outside lakeform under an address.\n"
 		       "This release of lakeform does not carry out 'import' yet: it\n"
-		       "exits with status 1 and changes nothing.  'validate' and\n"
-		       "'export' are complete.",
+		       "exits with status 1 and changes nothing.",
 	.options = NULL,
 	.min_args = 0,
 	.max_args = -1,

@@ -71,8 +71,8 @@ void lf_cli_error(struct lf_cli *cli, const char *fmt, ...)
 
 int lf_cli_unavailable(struct lf_cli *cli)
 {
-	lf_cli_error(cli, "'%s' is not available in lakeform %s; this release "
-			  "carries out 'validate' and 'export'",
+	lf_cli_error(cli, "'%s' is not available in lakeform %s yet; 'lakeform --help' "
+			  "lists what this release carries out",
 		     cli->cmd->name, LF_VERSION);
 	return LF_EXIT_ERROR;
 }

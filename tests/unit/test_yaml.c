@@ -13,7 +13,7 @@
 struct parsed {
 	struct lf_yaml_doc *docs;
 	size_t n;
-	struct lf_posmap pm;
+	struct lf_yaml_posindex pm;
 	struct lf_diags d;
 	int rc;
 };
@@ -21,6 +21,7 @@ struct parsed {
 static void parse(struct parsed *p, const char *text)
 {
 	memset(p, 0, sizeof(*p));
+	/* with a position index, as the second parse for diagnostics does */
 	p->rc = lf_yaml_parse(&p->docs, &p->n, "t.yaml", text, strlen(text), &p->pm,
 			      &p->d);
 }
@@ -28,7 +29,7 @@ static void parse(struct parsed *p, const char *text)
 static void release(struct parsed *p)
 {
 	lf_yaml_docs_free(p->docs, p->n);
-	lf_posmap_release(&p->pm);
+	lf_yaml_posindex_release(&p->pm);
 	lf_diags_release(&p->d);
 }
 
@@ -74,20 +75,39 @@ static void test_positions(void **state)
 
 	parse(&p, "spec:\n  region: us-east-1\n  users:\n    - a\n    - b\n");
 	assert_int_equal(p.rc, 0);
-	json_t *spec = json_object_get(p.docs[0].root, "spec");
-	assert_int_equal(lf_posmap_get(&p.pm, spec, "region", 0, &v, &k), 0);
+	struct lf_yaml_pathseg region[] = {{"spec", 0}, {"region", 0}};
+	assert_int_equal(lf_yaml_posindex_get(&p.pm, 0, region, 2, &v, &k), 2);
 	assert_int_equal(v.line, 2);
 	assert_int_equal(v.col, 11);
 	assert_int_equal(k.line, 2);
 	assert_int_equal(k.col, 3);
-	json_t *users = json_object_get(spec, "users");
-	assert_int_equal(lf_posmap_get(&p.pm, users, NULL, 1, &v, NULL), 0);
+	struct lf_yaml_pathseg user[] = {{"spec", 0}, {"users", 0}, {NULL, 1}};
+	assert_int_equal(lf_yaml_posindex_get(&p.pm, 0, user, 3, &v, NULL), 3);
 	assert_int_equal(v.line, 5);
 	assert_int_equal(v.col, 7);
-	assert_int_equal(lf_posmap_get(&p.pm, users, NULL, 2, &v, NULL), -1);
+	/* a path that does not exist gives its deepest existing ancestor */
+	struct lf_yaml_pathseg missing[] = {{"spec", 0}, {"users", 0}, {NULL, 2}};
+	assert_int_equal(lf_yaml_posindex_get(&p.pm, 0, missing, 3, &v, NULL), 2);
+	assert_int_equal(v.line, 4);
 	/* the root's own position is kept per document */
 	assert_int_equal(p.docs[0].pos.line, 1);
 	release(&p);
+}
+
+static void test_no_index(void **state)
+{
+	struct lf_yaml_doc *docs = NULL;
+	struct lf_diags d = LF_DIAGS_INIT;
+	size_t n = 0;
+	const char *text = "a: 1\n---\nb: 2\n";
+	(void)state;
+
+	/* a normal load records no positions, only each document's start */
+	assert_int_equal(lf_yaml_parse(&docs, &n, "t.yaml", text, strlen(text), NULL, &d), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(docs[1].pos.line, 3);
+	lf_yaml_docs_free(docs, n);
+	lf_diags_release(&d);
 }
 
 static void test_documents_and_aliases(void **state)
@@ -212,6 +232,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_core_schema_scalars),
 		cmocka_unit_test(test_positions),
+		cmocka_unit_test(test_no_index),
 		cmocka_unit_test(test_documents_and_aliases),
 		cmocka_unit_test(test_duplicate_key),
 		cmocka_unit_test(test_billion_laughs),

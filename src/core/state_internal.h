@@ -1,0 +1,92 @@
+/*
+ * state_internal.h - what state.c, journal.c, lock.c and backend_local.c
+ * share and nobody else sees.
+ *
+ * The backend owns the files, the lock and the journal session (one open
+ * journal file, the group-commit queue); the state owns the records.  The
+ * journal session is guarded by `mu`: lf_state_journal_*() take it, and
+ * while one thread writes and syncs a batch with `mu` released, the threads
+ * that arrive queue their records for the next batch and wait on `cv`.
+ */
+#ifndef LF_CORE_STATE_INTERNAL_H
+#define LF_CORE_STATE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "state.h"
+#include "../util/buf.h"
+#include "../util/map.h"
+
+#define LF_STATE_FILE "state.json"
+#define LF_JOURNAL_FILE "journal.jsonl"
+#define LF_LOCK_FILE "state.lock"
+
+struct lf_backend {
+	char *dir;          /* as given: ".lakeform" */
+	char *state_path;   /* dir/state.json, for opening and for messages */
+	char *journal_path; /* dir/journal.jsonl */
+	char *lock_path;    /* dir/state.lock */
+
+	int lock_fd;        /* -1 unless this backend holds the lock */
+	struct lf_lock_info lock;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int jfd;            /* -1 until the session's first record */
+	uint64_t jserial;   /* serial the session's records carry */
+	struct lf_buf queue;      /* lines waiting for the next batch */
+	uint64_t nqueued, ndurable; /* records queued and made durable */
+	int flushing;       /* a thread is writing a batch */
+	int jerr;           /* sticky: the first write or sync error */
+	struct lf_journal_stats stats;
+};
+
+/* Records added since the last normalisation: stable pointers, indexed. */
+struct lf_state_tail {
+	struct lf_state_res **v; /* each allocated on its own */
+	size_t n, alloc;
+	struct lf_map index;     /* address -> struct lf_state_res * */
+};
+
+/* backend_local.c */
+int lf_state__mkdir(const struct lf_backend *b);
+void lf_state__uuid(char out[37]);
+/* "2025-01-31T12:00:00Z" for the current time. */
+void lf_state__now(char out[32]);
+/* Whole file into *out; -ENOENT when it does not exist. */
+int lf_state__read(char **out, size_t *len, const char *path);
+/* End the journal session: close the file, forget the queue and a sticky
+ * error.  The caller makes sure no journal call is in flight. */
+void lf_state__journal_reset(struct lf_backend *b);
+
+/* state.c: records */
+/* Fill `r` from a resource object; problems go to `d` at `pos` (the file
+ * and line, or NULL), named after `what` ("resource 3").  0 or -1. */
+int lf_state__res_from_json(struct lf_state_res *r, const json_t *obj,
+			    struct lf_diags *d, const struct lf_pos *pos,
+			    const char *what);
+/* The canonical line of a record (no newline), appended to `out`. */
+void lf_state__res_format(struct lf_buf *out, const struct lf_state_res *r);
+/* The record as a JSON object, new reference (a lazy one parsed). */
+json_t *lf_state__res_to_json(const struct lf_state_res *r);
+/* Take ownership of `r`'s contents (r is left empty). */
+void lf_state__put_owned(struct lf_state *st, struct lf_state_res *r);
+/* lf_state_put() and lf_state_remove() as the journal applies them: the
+ * state is not marked dirty (the journal records the change). */
+void lf_state__put_copy(struct lf_state *st, const struct lf_state_res *r);
+int lf_state__remove(struct lf_state *st, const char *address);
+/* Append an unresolved intent; `intent` is stolen. */
+void lf_state__pending_add(struct lf_state *st, const char *address,
+			   const char *action, json_t *intent);
+/* Drop the oldest pending intent for `address`, preferring one for
+ * `action`; 1 when there was one. */
+int lf_state__pending_resolve(struct lf_state *st, const char *address,
+			      const char *action);
+int lf_state__lineage_valid(const char *s);
+
+/* journal.c */
+int lf_state__journal_replay(struct lf_state *st, struct lf_backend *b,
+			     struct lf_diags *d);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * sha256.h - SHA-256 (FIPS 180-4), for digests of resource inputs and of
+ * manifest sets.
+ *
+ * A context is a plain struct on the caller's stack: lf_sha256_init(), any
+ * number of lf_sha256_update() calls, then lf_sha256_final(), which leaves the
+ * context unusable until the next init.  Nothing allocates, nothing fails.
+ * Tested against the FIPS 180-2 appendix B vectors (tests/unit/test_sha256.c).
+ */
+#ifndef LF_UTIL_SHA256_H
+#define LF_UTIL_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LF_SHA256_LEN 32
+#define LF_SHA256_HEX_LEN 64
+
+struct lf_sha256 {
+	uint32_t h[8];
+	uint64_t nbytes;        /* total bytes fed so far */
+	unsigned char block[64];
+	size_t nblock;          /* bytes waiting in `block` */
+};
+
+void lf_sha256_init(struct lf_sha256 *c);
+void lf_sha256_update(struct lf_sha256 *c, const void *data, size_t n);
+/* Writes the 32-byte digest to `out`. */
+void lf_sha256_final(struct lf_sha256 *c, unsigned char out[LF_SHA256_LEN]);
+
+/* lf_sha256_final(), then the digest as lowercase hex into `out`. */
+void lf_sha256_final_hex(struct lf_sha256 *c, char out[LF_SHA256_HEX_LEN + 1]);
+
+/* The digest of one buffer. */
+void lf_sha256(unsigned char out[LF_SHA256_LEN], const void *data, size_t n);
+/* Lowercase hex of `md` into `out` (65 bytes, NUL-terminated). */
+void lf_sha256_hex(char out[LF_SHA256_HEX_LEN + 1],
+		   const unsigned char md[LF_SHA256_LEN]);
+
+#endif

@@ -1,0 +1,886 @@
+/* Unit tests for src/core/state.c and lock.c: snapshot, index, push, lock. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/state.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/sha256.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+struct fixture {
+	char root[64];
+	char *dir; /* root/.lakeform */
+};
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb, (void)flag, (void)f;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	snprintf(fx->root, sizeof(fx->root), "/tmp/lf-state-XXXXXX");
+	if (!mkdtemp(fx->root))
+		return -1;
+	if (asprintf(&fx->dir, "%s/.lakeform", fx->root) < 0)
+		return -1;
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static char *path_in(struct fixture *fx, const char *name)
+{
+	char *p;
+
+	if (asprintf(&p, "%s/%s", fx->dir, name) < 0)
+		abort();
+	return p;
+}
+
+static char *slurp(const char *path)
+{
+	char *data = NULL;
+	size_t len;
+
+	if (lf_read_file(&data, &len, path, 1 << 30) != 0)
+		return NULL;
+	return data;
+}
+
+static void spit(const char *path, const char *text)
+{
+	assert_int_equal(lf_write_file_atomic(path, text, strlen(text), 0600), 0);
+}
+
+/* A record with every field set; `i` varies the content. */
+static void make_res(struct lf_state_res *r, const char *address, int i)
+{
+	const char *slash = strchr(address, '/');
+	char type[64];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(type, sizeof(type), "%.*s", (int)(slash - address), address);
+	r->address = strdup(address);
+	r->type = strdup(type);
+	r->provider = strdup(strchr(type, '.') ? "storage" : "lakeform");
+	r->parent = i % 2 ? strdup("account/acme") : NULL;
+	r->inputs = json_pack("{s:s, s:{s:i, s:[s,s], s:s}}", "name", address,
+			      "spec", "size", i, "tags", "a", "b", "note",
+			      "quote \" back \\ newline \n tab \t é");
+	r->attrs = json_pack("{s:s, s:b}", "id", "x-1", "ready", 1);
+	r->deps = json_pack("[s]", "account/acme");
+	r->sensitive = i % 3 == 0 ? json_pack("[s]", "spec.note") : NULL;
+	lf_json_digest(r->inputs, r->digest);
+}
+
+static void put_new(struct lf_state *st, const char *address, int i)
+{
+	struct lf_state_res r;
+
+	make_res(&r, address, i);
+	lf_state_put(st, &r);
+	lf_state_res_release(&r);
+}
+
+static void assert_json_same(json_t *a, json_t *b)
+{
+	if (!a || !b) {
+		assert_true(!a && !b);
+		return;
+	}
+	assert_true(json_equal(a, b));
+}
+
+static void assert_str_same(const char *a, const char *b)
+{
+	if (!a || !b) {
+		assert_true(!a && !b);
+		return;
+	}
+	assert_string_equal(a, b);
+}
+
+static void assert_res_equal(const struct lf_state_res *a, const struct lf_state_res *b)
+{
+	assert_string_equal(a->address, b->address);
+	assert_string_equal(a->type, b->type);
+	assert_string_equal(a->digest, b->digest);
+	assert_str_same(a->provider, b->provider);
+	assert_str_same(a->parent, b->parent);
+	assert_json_same(a->deps, b->deps);
+	assert_json_same(a->inputs, b->inputs);
+	assert_json_same(a->attrs, b->attrs);
+	assert_json_same(a->sensitive, b->sensitive);
+}
+
+static const char *const addrs[] = {
+	"workspace/analytics", "account/acme", "storage.bucket/acme-default",
+	"catalog/main-use1/sales", "storage.prefix/acme-default/ws/analytics",
+	"user/alice@acme.com", "group/analysts", "compute.network/use1-analytics",
+};
+#define NADDRS (sizeof(addrs) / sizeof(*addrs))
+
+static void write_sample(struct fixture *fx, struct lf_state *out)
+{
+	struct lf_backend *b;
+	struct lf_state st = LF_STATE_INIT;
+
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	for (size_t i = 0; i < NADDRS; i++)
+		put_new(&st, addrs[i], (int)i);
+	assert_int_equal(lf_state_write(b, &st), 0);
+	lf_backend_free(b);
+	if (out)
+		*out = st;
+	else
+		lf_state_release(&st);
+}
+
+static int load(struct fixture *fx, struct lf_state *st, int lazy, struct lf_diags *d)
+{
+	struct lf_backend *b;
+	int err;
+
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	err = lf_state_load(st, b, lazy, d);
+	lf_backend_free(b);
+	return err;
+}
+
+/* ---- snapshot -------------------------------------------------------------- */
+
+static void test_no_state(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_state st = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct stat sb;
+
+	assert_int_equal(load(fx, &st, 1, &d), 0);
+	assert_int_equal(st.exists, 0);
+	assert_int_equal(st.serial, 0);
+	assert_string_equal(st.lineage, "");
+	assert_int_equal(st.nres, 0);
+	assert_int_equal(d.n, 0);
+	/* reading creates nothing */
+	assert_int_equal(stat(fx->dir, &sb), -1);
+	lf_state_release(&st);
+}
+
+static void test_lineage_on_first_write(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_backend *b;
+	struct lf_state st = LF_STATE_INIT, again = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	char lineage[37], *sp = path_in(fx, "state.json");
+	struct stat sb;
+
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	assert_int_equal(lf_state_write(b, &st), 0);
+	assert_int_equal(strlen(st.lineage), 36);
+	assert_int_equal(st.lineage[14], '4'); /* a version 4 UUID */
+	assert_int_equal(st.serial, 1);
+	assert_string_equal(st.generator, "lakeform " LF_VERSION);
+	memcpy(lineage, st.lineage, 37);
+	/* every write: serial + 1, the lineage kept */
+	put_new(&st, "account/acme", 1);
+	assert_int_equal(lf_state_write(b, &st), 0);
+	assert_int_equal(st.serial, 2);
+	assert_string_equal(st.lineage, lineage);
+	lf_backend_free(b);
+
+	assert_int_equal(stat(fx->dir, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	assert_int_equal(stat(sp, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+
+	assert_int_equal(load(fx, &again, 0, &d), 0);
+	assert_int_equal(again.exists, 1);
+	assert_int_equal(again.serial, 2);
+	assert_string_equal(again.lineage, lineage);
+	assert_int_equal(again.nres, 1);
+	lf_state_release(&again);
+	lf_state_release(&st);
+	free(sp);
+}
+
+/* The exact bytes of a small snapshot: the layout is a promise to readers. */
+static void test_snapshot_layout(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_backend *b;
+	struct lf_state st = LF_STATE_INIT;
+	struct lf_state_res r;
+	char *sp = path_in(fx, "state.json"), *text, *expect;
+	json_t *doc;
+
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	memset(&r, 0, sizeof(r));
+	r.address = "storage.bucket/b";
+	r.type = "storage.bucket";
+	r.provider = "storage";
+	r.inputs = json_pack("{s:i,s:s}", "z", 1, "a", "x");
+	lf_json_digest(r.inputs, r.digest);
+	lf_state_put(&st, &r);
+	json_decref(r.inputs);
+	memset(&r, 0, sizeof(r));
+	r.address = "account/a\"q";
+	r.type = "account";
+	lf_state_put(&st, &r);
+	st.git_commit = strdup("0123abc");
+	assert_int_equal(lf_state_write(b, &st), 0);
+	lf_backend_free(b);
+
+	text = slurp(sp);
+	assert_non_null(text);
+	if (asprintf(&expect,
+		     "{\"generator\":\"lakeform %s\",\"git_commit\":\"0123abc\","
+		     "\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
+		     "{\"address\":\"account/a\\\"q\",\"type\":\"account\",\"digest\":\"\"},\n"
+		     "{\"address\":\"storage.bucket/b\",\"type\":\"storage.bucket\","
+		     "\"digest\":\"%s\",\"inputs\":{\"a\":\"x\",\"z\":1},"
+		     "\"provider\":\"storage\"}\n"
+		     "]}\n",
+		     LF_VERSION, st.lineage, st.res[1].digest) < 0)
+		abort();
+	assert_string_equal(text, expect);
+	/* and the whole file is one JSON document */
+	doc = json_loads(text, 0, NULL);
+	assert_non_null(doc);
+	assert_int_equal(json_array_size(json_object_get(doc, "resources")), 2);
+	json_decref(doc);
+	free(expect);
+	free(text);
+	free(sp);
+	lf_state_release(&st);
+}
+
+static void test_full_and_lazy_load(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_state full = LF_STATE_INIT, lazy = LF_STATE_INIT, written;
+	struct lf_diags d = LF_DIAGS_INIT;
+
+	write_sample(fx, &written);
+	assert_int_equal(load(fx, &full, 0, &d), 0);
+	assert_int_equal(load(fx, &lazy, 1, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(full.nres, NADDRS);
+	assert_int_equal(lazy.nres, NADDRS);
+	for (size_t i = 0; i < NADDRS; i++) {
+		struct lf_state_res *f = &full.res[i], *l = &lazy.res[i];
+
+		/* sorted by address */
+		if (i)
+			assert_true(strcmp(full.res[i - 1].address, f->address) < 0);
+		assert_null(f->line);
+		assert_res_equal(f, &written.res[i]);
+		/* lazy: the three leading fields without parsing */
+		assert_non_null(l->line);
+		assert_string_equal(l->address, f->address);
+		assert_string_equal(l->type, f->type);
+		assert_string_equal(l->digest, f->digest);
+		assert_null(l->inputs);
+		assert_null(l->attrs);
+		assert_null(l->provider);
+		assert_int_equal(lf_state_res_parse(l), 0);
+		assert_null(l->line);
+		assert_res_equal(l, f);
+		/* a second parse is a no-op */
+		assert_int_equal(lf_state_res_parse(l), 0);
+		assert_res_equal(l, f);
+	}
+	assert_ptr_equal(lf_state_get(&lazy, "workspace/analytics"),
+			 &lazy.res[NADDRS - 1]);
+	assert_null(lf_state_get(&lazy, "workspace/nope"));
+	lf_state_release(&full);
+	lf_state_release(&lazy);
+	lf_state_release(&written);
+}
+
+/* A lazy record copied into another state owns its line: it outlives the
+ * mapping of the snapshot it came from. */
+static void test_copy_lazy_record(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_state lazy = LF_STATE_INIT, full = LF_STATE_INIT;
+	struct lf_state other = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_state_res *r;
+
+	write_sample(fx, NULL);
+	assert_int_equal(load(fx, &lazy, 1, &d), 0);
+	assert_int_equal(load(fx, &full, 0, &d), 0);
+	assert_non_null(lazy.res[3].line);
+	assert_int_equal(lazy.res[3].line_owned, 0);
+	lf_state_put(&other, &lazy.res[3]);
+	lf_state_release(&lazy); /* unmaps the snapshot */
+	r = lf_state_get(&other, full.res[3].address);
+	assert_non_null(r);
+	assert_non_null(r->line);
+	assert_int_equal(r->line_owned, 1);
+	assert_int_equal(lf_state_res_parse(r), 0);
+	assert_res_equal(r, &full.res[3]);
+	assert_int_equal(other.dirty, 1);
+	lf_state_release(&other);
+	lf_state_release(&full);
+}
+
+/* Writing a lazily loaded state copies unparsed lines as they are. */
+static void test_lazy_rewrite_is_identical(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_state lazy = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_backend *b;
+	char *sp = path_in(fx, "state.json"), *before, *after, *nl1, *nl2;
+
+	write_sample(fx, NULL);
+	before = slurp(sp);
+	assert_int_equal(load(fx, &lazy, 1, &d), 0);
+	lf_state_res_parse(&lazy.res[2]); /* one parsed, the rest lines */
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	assert_int_equal(lf_state_write(b, &lazy), 0);
+	lf_backend_free(b);
+	after = slurp(sp);
+	/* everything but the header (serial 1 -> 2) is byte for byte the same */
+	nl1 = strchr(before, '\n');
+	nl2 = strchr(after, '\n');
+	assert_string_equal(nl1, nl2);
+	assert_non_null(strstr(after, "\"serial\":2,"));
+	free(before);
+	free(after);
+	free(sp);
+	lf_state_release(&lazy);
+}
+
+/* Thousands of records: lazy and full loads agree record by record. */
+static void test_many_records(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_state st = LF_STATE_INIT, lazy = LF_STATE_INIT, full = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_backend *b;
+	char address[64];
+	const size_t n = 3000;
+
+	/* inserted in reverse: the tail is sorted in by the write */
+	for (size_t i = n; i-- > 0;) {
+		snprintf(address, sizeof(address), "storage.prefix/b/p%05zu", i);
+		put_new(&st, address, (int)i);
+	}
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	assert_int_equal(lf_state_write(b, &st), 0);
+	lf_backend_free(b);
+	assert_int_equal(st.nres, n);
+	assert_int_equal(load(fx, &lazy, 1, &d), 0);
+	assert_int_equal(load(fx, &full, 0, &d), 0);
+	assert_int_equal(lazy.nres, n);
+	assert_int_equal(full.nres, n);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(address, sizeof(address), "storage.prefix/b/p%05zu", i);
+		assert_string_equal(lazy.res[i].address, address);
+		assert_ptr_equal(lf_state_get(&lazy, address), &lazy.res[i]);
+		assert_int_equal(lf_state_res_parse(&lazy.res[i]), 0);
+		assert_res_equal(&lazy.res[i], &full.res[i]);
+		assert_res_equal(&full.res[i], &st.res[i]);
+	}
+	lf_state_release(&st);
+	lf_state_release(&lazy);
+	lf_state_release(&full);
+}
+
+/* A snapshot someone pretty-printed (jq .) still loads, whole. */
+static void test_reformatted_snapshot(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_state st = LF_STATE_INIT, written;
+	struct lf_diags d = LF_DIAGS_INIT;
+	char *sp = path_in(fx, "state.json"), *text, *pretty;
+	json_t *doc;
+
+	write_sample(fx, &written);
+	text = slurp(sp);
+	doc = json_loads(text, 0, NULL);
+	pretty = json_dumps(doc, JSON_INDENT(2));
+	spit(sp, pretty);
+	assert_int_equal(load(fx, &st, 1, &d), 0);
+	assert_int_equal(st.nres, NADDRS);
+	assert_int_equal(st.serial, written.serial);
+	for (size_t i = 0; i < NADDRS; i++) {
+		assert_int_equal(lf_state_res_parse(&st.res[i]), 0);
+		assert_res_equal(&st.res[i], &written.res[i]);
+	}
+	json_decref(doc);
+	free(pretty);
+	free(text);
+	free(sp);
+	lf_state_release(&st);
+	lf_state_release(&written);
+}
+
+static void test_corrupt_snapshots(void **state)
+{
+	struct fixture *fx = *state;
+	char *sp = path_in(fx, "state.json"), *text;
+	static const char lin[] = "0b4a34d1-6c35-4b52-9d1e-3c4a5b6c7d8e";
+	struct {
+		const char *text;
+		int err;
+		const char *msg;
+	} cases[] = {
+		/* cut short: no closing line */
+		{"{\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
+		 "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"\"}\n",
+		 LF_STATE_ECORRUPT, "the state ends early: no closing ']}' line"},
+		{"{\"lineage\":\"%s\",\"serial\":1,\"version\":9,\"resources\":[\n]}\n",
+		 LF_STATE_EVERSION, NULL},
+		{"{\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
+		 "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"\"},\n"
+		 "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"\"}\n]}\n",
+		 LF_STATE_ECORRUPT, "resource 'a/b' is recorded twice"},
+		{"{\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
+		 "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"xyz\"}\n]}\n",
+		 LF_STATE_ECORRUPT,
+		 "resource: 'digest' must be 64 lowercase hex digits or empty"},
+		{"{\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
+		 "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"\",\"colour\":1}\n]}\n",
+		 LF_STATE_ECORRUPT, NULL},
+		{"not json %s", LF_STATE_ECORRUPT, NULL},
+		{"{\"lineage\":\"%s\",\"serial\":-1,\"version\":1,\"resources\":[]}",
+		 LF_STATE_ECORRUPT, "'serial' must be an integer of 0 or more"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct lf_state st = LF_STATE_INIT;
+		struct lf_diags d = LF_DIAGS_INIT;
+
+		mkdir(fx->dir, 0700);
+		if (asprintf(&text, cases[i].text, lin) < 0)
+			abort();
+		spit(sp, text);
+		assert_int_equal(load(fx, &st, 0, &d), cases[i].err);
+		assert_true(d.errors > 0);
+		if (cases[i].msg)
+			assert_string_equal(d.v[0].msg, cases[i].msg);
+		assert_int_equal(st.nres, 0); /* nothing half-loaded */
+		lf_diags_release(&d);
+		free(text);
+	}
+	free(sp);
+}
+
+/* ---- the index ------------------------------------------------------------ */
+
+static void test_put_get_remove(void **state)
+{
+	struct lf_state st = LF_STATE_INIT;
+	struct lf_state_res *r, *kept;
+	(void)state;
+
+	/* a sorted base, as a load leaves it */
+	put_new(&st, "b/2", 0);
+	put_new(&st, "b/4", 0);
+	put_new(&st, "b/6", 0);
+	lf_state_normalize(&st);
+	assert_int_equal(st.nres, 3);
+	kept = lf_state_get(&st, "b/4");
+
+	/* new records are kept apart: res[] does not move */
+	put_new(&st, "b/5", 1);
+	put_new(&st, "b/1", 1);
+	put_new(&st, "b/9", 1);
+	assert_int_equal(st.nres, 3);
+	assert_ptr_equal(lf_state_get(&st, "b/4"), kept);
+	assert_non_null(lf_state_get(&st, "b/5"));
+	assert_non_null(lf_state_get(&st, "b/1"));
+	assert_null(lf_state_get(&st, "b/3"));
+
+	/* replacing in place */
+	put_new(&st, "b/4", 7);
+	r = lf_state_get(&st, "b/4");
+	assert_ptr_equal(r, kept);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_object_get(r->inputs, "spec"), "size")), 7);
+
+	/* removals leave holes until normalised */
+	assert_int_equal(lf_state_remove(&st, "b/6"), 0);
+	assert_int_equal(lf_state_remove(&st, "b/9"), 0);
+	assert_int_equal(lf_state_remove(&st, "b/6"), -ENOENT);
+	assert_int_equal(lf_state_remove(&st, "b/0"), -ENOENT);
+	assert_null(lf_state_get(&st, "b/6"));
+	assert_null(lf_state_get(&st, "b/9"));
+	/* a hole can be filled again */
+	put_new(&st, "b/9", 2);
+	assert_non_null(lf_state_get(&st, "b/9"));
+
+	lf_state_normalize(&st);
+	{
+		static const char *const want[] = {"b/1", "b/2", "b/4", "b/5", "b/9"};
+		assert_int_equal(st.nres, 5);
+		for (size_t i = 0; i < 5; i++) {
+			assert_string_equal(st.res[i].address, want[i]);
+			assert_int_equal(st.res[i].removed, 0);
+			assert_ptr_equal(lf_state_get(&st, want[i]), &st.res[i]);
+		}
+	}
+	lf_state_release(&st);
+}
+
+/* ---- push and pull ---------------------------------------------------------- */
+
+static json_t *doc_with(const char *lineage, int serial)
+{
+	return json_pack("{s:i, s:s, s:i, s:[{s:s, s:s, s:s}]}", "version", 1,
+			 "lineage", lineage, "serial", serial, "resources",
+			 "address", "account/acme", "type", "account", "digest", "");
+}
+
+static void test_push(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_backend *b;
+	struct lf_state st = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	const char *l1 = "11111111-1111-4111-8111-111111111111";
+	const char *l2 = "22222222-2222-4222-8222-222222222222";
+	json_t *doc;
+
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	assert_int_equal(lf_state_load(&st, b, 1, &d), 0);
+
+	/* onto nothing: taken as it is */
+	doc = doc_with(l1, 5);
+	assert_int_equal(lf_state_push(b, &st, doc, 0, &d), 0);
+	json_decref(doc);
+	assert_string_equal(st.lineage, l1);
+	assert_int_equal(st.serial, 5);
+	assert_int_equal(st.nres, 1);
+
+	/* another lineage: refused, and nothing changes */
+	doc = doc_with(l2, 9);
+	assert_int_equal(lf_state_push(b, &st, doc, 0, &d), LF_STATE_ELINEAGE);
+	assert_int_equal(d.errors, 1);
+	assert_string_equal(st.lineage, l1);
+	/* an older serial: refused */
+	json_decref(doc);
+	doc = doc_with(l1, 4);
+	assert_int_equal(lf_state_push(b, &st, doc, 0, &d), LF_STATE_ESERIAL);
+	assert_int_equal(d.errors, 2);
+	assert_int_equal(st.serial, 5);
+	/* the same serial: taken, with a serial of its own */
+	json_decref(doc);
+	doc = doc_with(l1, 5);
+	assert_int_equal(lf_state_push(b, &st, doc, 0, &d), 0);
+	assert_int_equal(st.serial, 6);
+	/* forced: an older serial is raised above the current one */
+	json_decref(doc);
+	doc = doc_with(l1, 2);
+	assert_int_equal(lf_state_push(b, &st, doc, 1, &d), 0);
+	assert_int_equal(st.serial, 7);
+	/* forced: another lineage */
+	json_decref(doc);
+	doc = doc_with(l2, 3);
+	assert_int_equal(lf_state_push(b, &st, doc, 1, &d), 0);
+	assert_string_equal(st.lineage, l2);
+	assert_int_equal(st.serial, 8);
+	json_decref(doc);
+	lf_state_release(&st);
+	lf_diags_release(&d);
+
+	/* what was pushed is what a load finds */
+	assert_int_equal(lf_state_load(&st, b, 0, &d), 0);
+	assert_string_equal(st.lineage, l2);
+	assert_int_equal(st.serial, 8);
+	assert_string_equal(st.res[0].address, "account/acme");
+
+	/* not a state: every problem listed, nothing changed */
+	doc = json_pack("{s:i, s:s, s:i, s:[{s:s}, {s:s, s:s, s:i}]}", "version", 1,
+			"lineage", "nope", "serial", 9, "resources", "type", "x",
+			"address", "a/b", "type", "a", "digest", 3);
+	assert_int_equal(lf_state_push(b, &st, doc, 1, &d), LF_STATE_EINVALID);
+	assert_int_equal(d.errors, 3);
+	assert_string_equal(d.v[0].msg, "'lineage' must be a UUID");
+	assert_string_equal(d.v[1].msg, "resources[0]: 'address' is missing");
+	assert_string_equal(d.v[2].msg, "resources[1] 'a/b': 'digest' must be 64 "
+					"lowercase hex digits or empty");
+	assert_int_equal(st.serial, 8);
+	json_decref(doc);
+	lf_diags_release(&d);
+	lf_state_release(&st);
+	lf_backend_free(b);
+}
+
+/* pull's text (lf_state_format) and lf_state_to_json agree, and push takes
+ * pull's output back unchanged. */
+static void test_pull_push_roundtrip(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_state st = LF_STATE_INIT, again = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_buf text = LF_BUF_INIT;
+	struct lf_backend *b;
+	json_t *parsed, *built;
+
+	write_sample(fx, NULL);
+	assert_int_equal(load(fx, &st, 1, &d), 0);
+	lf_state_format(&st, &text);
+	parsed = json_loads(text.ptr, 0, NULL);
+	built = lf_state_to_json(&st);
+	assert_non_null(parsed);
+	assert_true(json_equal(parsed, built));
+
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	assert_int_equal(lf_state_push(b, &st, parsed, 0, &d), 0);
+	assert_int_equal(st.serial, 2);
+	lf_backend_free(b);
+	assert_int_equal(load(fx, &again, 0, &d), 0);
+	assert_int_equal(again.nres, NADDRS);
+	for (size_t i = 0; i < NADDRS; i++) {
+		assert_int_equal(lf_state_res_parse(&st.res[i]), 0);
+		assert_res_equal(&again.res[i], &st.res[i]);
+	}
+	json_decref(parsed);
+	json_decref(built);
+	lf_buf_release(&text);
+	lf_state_release(&st);
+	lf_state_release(&again);
+}
+
+/* ---- digests ------------------------------------------------------------------ */
+
+static void test_json_digest(void **state)
+{
+	json_t *a = json_loads("{\"b\":1,\"a\":[true,null,\"\\u00e9\"]}", 0, NULL);
+	json_t *b = json_loads("{ \"a\" : [true, null, \"\xc3\xa9\"], \"b\" : 1 }", 0, NULL);
+	const char canon[] = "{\"a\":[true,null,\"\xc3\xa9\"],\"b\":1}";
+	unsigned char md[32];
+	char da[65], db[65], want[65];
+	(void)state;
+
+	lf_json_digest(a, da);
+	lf_json_digest(b, db);
+	lf_sha256(md, canon, strlen(canon));
+	lf_sha256_hex(want, md);
+	assert_string_equal(da, want);
+	assert_string_equal(db, want);
+	lf_json_digest(NULL, da);
+	lf_sha256(md, "null", 4);
+	lf_sha256_hex(want, md);
+	assert_string_equal(da, want);
+	json_decref(a);
+	json_decref(b);
+}
+
+/* ---- the lock ------------------------------------------------------------------ */
+
+/* Child: take the lock, say so on `ready`, then wait to be killed. */
+static void hold_lock_until_killed(const char *dir, int ready)
+{
+	struct lf_backend *b;
+	struct lf_lock_info mine;
+	char c = 'x';
+
+	lf_backend_local_open(&b, dir);
+	if (lf_state_lock(b, "apply", 0, &mine, NULL) != 0)
+		_exit(2);
+	if (write(ready, &c, 1) != 1)
+		_exit(3);
+	for (;;)
+		pause();
+}
+
+static void test_lock_contention(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_backend *b;
+	struct lf_lock_info mine, holder, seen;
+	struct lf_diags d = LF_DIAGS_INIT;
+	int fds[2], status, held;
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		hold_lock_until_killed(fx->dir, fds[1]);
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+
+	/* the second writer fails at once, with the holder's description */
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	assert_int_equal(lf_state_lock(b, "state rm", 0, &mine, &holder),
+			 LF_STATE_ELOCKED);
+	assert_int_equal(holder.pid, pid);
+	assert_string_equal(holder.operation, "apply");
+	assert_string_equal(holder.version, LF_VERSION);
+	assert_int_equal(strlen(holder.id), 36);
+	assert_non_null(strchr(holder.who, '@'));
+	assert_int_equal(strlen(holder.created), 20);
+	assert_int_equal(holder.created[19], 'Z');
+	assert_non_null(strstr(holder.path, "/.lakeform/state.json"));
+	assert_int_equal(lf_state_lock_read(b, &seen, &held), 1);
+	assert_int_equal(held, 1);
+	assert_string_equal(seen.id, holder.id);
+
+	/* force-unlock cannot take a live process's lock */
+	assert_int_equal(lf_state_force_unlock(b, holder.id, &d), LF_STATE_ELOCKED);
+	assert_int_equal(lf_state_force_unlock(b, "not-it", &d), LF_STATE_ELOCKID);
+
+	/* SIGKILL: no cleanup runs, yet the kernel drops the flock */
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	/* the dead holder's description is still there, but nobody holds it */
+	assert_int_equal(lf_state_lock_read(b, &seen, &held), 1);
+	assert_int_equal(held, 0);
+	assert_string_equal(seen.id, holder.id);
+
+	assert_int_equal(lf_state_lock(b, "state rm", 0, &mine, &holder), 0);
+	assert_int_equal(mine.pid, getpid());
+	assert_string_equal(mine.operation, "state rm");
+	assert_string_not_equal(mine.id, seen.id);
+	/* taking it again from the same backend is fine */
+	assert_int_equal(lf_state_lock(b, "state rm", 0, &seen, NULL), 0);
+	assert_string_equal(seen.id, mine.id);
+	assert_int_equal(lf_state_unlock(b), 0);
+	assert_int_equal(lf_state_lock_read(b, &seen, &held), 0);
+	assert_int_equal(held, 0);
+	lf_backend_free(b);
+	lf_diags_release(&d);
+}
+
+/* A holder that exits normally; the waiter gets the lock within the backoff. */
+static void test_lock_wait(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_backend *b;
+	struct lf_lock_info mine, holder;
+	struct timespec t0, t1;
+	int fds[2], status;
+	pid_t pid;
+	char c;
+	long ms;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct lf_backend *cb;
+		close(fds[0]);
+		lf_backend_local_open(&cb, fx->dir);
+		if (lf_state_lock(cb, "apply", 0, NULL, NULL) != 0)
+			_exit(2);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(3);
+		usleep(1500 * 1000);
+		_exit(0); /* the flock goes with the process */
+	}
+	close(fds[1]);
+	assert_int_equal(read(fds[0], &c, 1), 1);
+	close(fds[0]);
+
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	/* a timeout too short for the holder: fails after waiting it out */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(lf_state_lock(b, "state mv", 300, &mine, &holder),
+			 LF_STATE_ELOCKED);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 300 && ms < 1000);
+	assert_int_equal(holder.pid, pid);
+	/* attempts at 0, 1 s and 3 s: the holder is gone by the third */
+	assert_int_equal(lf_state_lock(b, "state mv", 10000, &mine, &holder), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 1300 && ms < 4500);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	lf_backend_free(b); /* releases it */
+}
+
+static void test_force_unlock_stale(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_backend *b;
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_lock_info info;
+	char *lp = path_in(fx, "state.lock");
+	int held;
+
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	assert_int_equal(lf_state_force_unlock(b, "x", &d), LF_STATE_ENOLOCK);
+	mkdir(fx->dir, 0700);
+	/* what a holder killed before it could clean up leaves behind */
+	spit(lp, "{\"created\":\"2025-01-01T00:00:00Z\",\"id\":\"abc\","
+		 "\"operation\":\"apply\",\"path\":\"/x/state.json\",\"pid\":1,"
+		 "\"version\":\"0.1.0\",\"who\":\"a@b\"}\n");
+	assert_int_equal(lf_state_lock_read(b, &info, &held), 1);
+	assert_int_equal(held, 0);
+	assert_string_equal(info.who, "a@b");
+	assert_int_equal(lf_state_force_unlock(b, "abd", &d), LF_STATE_ELOCKID);
+	assert_string_equal(d.v[d.n - 1].msg,
+			    "lock ID 'abd' does not match the lock's ID 'abc'");
+	assert_int_equal(lf_state_force_unlock(b, "abc", &d), 0);
+	assert_int_equal(lf_state_lock_read(b, &info, &held), 0);
+	assert_int_equal(lf_state_force_unlock(b, "abc", &d), LF_STATE_ENOLOCK);
+	lf_backend_free(b);
+	lf_diags_release(&d);
+	free(lp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_no_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lineage_on_first_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_and_lazy_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_lazy_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lazy_rewrite_is_identical, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reformatted_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_snapshots, setup, teardown),
+		cmocka_unit_test(test_put_get_remove),
+		cmocka_unit_test_setup_teardown(test_push, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pull_push_roundtrip, setup, teardown),
+		cmocka_unit_test(test_json_digest),
+		cmocka_unit_test_setup_teardown(test_lock_contention, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_force_unlock_stale, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
