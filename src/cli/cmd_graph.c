@@ -27,7 +27,10 @@ static int run(struct lf_cli *cli)
 {
 	struct lf_config c;
 	int expanded = lf_cli_flag(cli, "expanded");
-	int rc = lf_config_load(cli, &c);
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = lf_config_load(cli, &c);
 
 	if (rc != LF_EXIT_OK)
 		goto out;

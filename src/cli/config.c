@@ -7,7 +7,6 @@
 
 int lf_config_load(struct lf_cli *cli, struct lf_config *c)
 {
-	memset(c, 0, sizeof(*c));
 	if (lf_kinds_load(&c->kinds, cli->schema_dir, &c->d) != 0) {
 		lf_cli_print_diags(cli, &c->d);
 		return LF_EXIT_ERROR;

@@ -22,6 +22,9 @@ struct lf_config {
 };
 
 /*
+ * The steps below fill a struct lf_config that starts zeroed (memset), in
+ * any order; lf_config_release() frees whatever was filled.
+ *
  * Load and check the manifests of the configuration directory ("." after
  * -C).  Prints the problems; returns LF_EXIT_OK or LF_EXIT_ERROR.
  */

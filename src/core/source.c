@@ -6,6 +6,7 @@
 
 #include "../util/fs.h"
 #include "../util/mem.h"
+#include "../util/sha256.h"
 
 static struct lf_source_file *add_file(struct lf_source *src, const char *path)
 {
@@ -194,4 +195,50 @@ void lf_source_release(struct lf_source *src)
 	free(src->files);
 	free(src->docs);
 	memset(src, 0, sizeof(*src));
+}
+
+static int hash_files(struct lf_sha256 *h, const char *dir, const char *const *suffixes,
+		      int skip_settings)
+{
+	char **paths = NULL;
+	size_t n = 0, plen;
+	int err = lf_walk_files(&paths, &n, dir, suffixes);
+
+	plen = strlen(dir);
+	for (size_t i = 0; !err && i < n; i++) {
+		const char *rel = paths[i] + plen + 1;
+		char *data = NULL;
+		size_t len = 0;
+
+		if (skip_settings &&
+		    (!strcmp(rel, "lakeform.yaml") || !strcmp(rel, "lakeform.yml")))
+			continue;
+		err = lf_read_file(&data, &len, paths[i], LF_SOURCE_MAX_FILE_BYTES);
+		if (err)
+			break;
+		lf_sha256_update(h, rel, strlen(rel) + 1);
+		lf_sha256_update(h, &len, sizeof(len));
+		lf_sha256_update(h, data, len);
+		free(data);
+	}
+	lf_strv_free(paths, n);
+	return err;
+}
+
+int lf_source_fingerprint(char out[65], const char *path, const char *schema_dir,
+			  const char *version)
+{
+	static const char *const yaml[] = {".yaml", ".yml", NULL};
+	static const char *const json[] = {".schema.json", NULL};
+	struct lf_sha256 h;
+	int err;
+
+	lf_sha256_init(&h);
+	lf_sha256_update(&h, version, strlen(version) + 1);
+	err = hash_files(&h, schema_dir, json, 0);
+	lf_sha256_update(&h, "\0manifests\0", 11);
+	if (!err)
+		err = lf_is_dir(path) > 0 ? hash_files(&h, path, yaml, 1) : -ENOTDIR;
+	lf_sha256_final_hex(&h, out);
+	return err;
 }

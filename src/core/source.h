@@ -79,4 +79,13 @@ struct lf_pos lf_source_path_pos(const struct lf_source *src,
 
 void lf_source_release(struct lf_source *src);
 
+/*
+ * The digest of everything a plan is computed from: `version` (lakeform's),
+ * every schema file of `schema_dir`, and every manifest file that
+ * lf_source_load() would read from `path` (names and bytes, in order).
+ * Reads the files without parsing them.  Returns 0 or -errno.
+ */
+int lf_source_fingerprint(char out[65], const char *path, const char *schema_dir,
+			  const char *version);
+
 #endif

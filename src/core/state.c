@@ -410,6 +410,9 @@ struct lf_state_res *lf_state_get(const struct lf_state *st, const char *address
 
 void lf_state__put_owned(struct lf_state *st, struct lf_state_res *r)
 {
+	/* the records no longer are exactly what the fingerprint describes */
+	free(st->fingerprint);
+	st->fingerprint = NULL;
 	struct lf_state_res *s = slot(st, r->address);
 	struct lf_state_tail *t;
 
@@ -457,6 +460,8 @@ int lf_state_remove(struct lf_state *st, const char *address)
 
 int lf_state__remove(struct lf_state *st, const char *address)
 {
+	free(st->fingerprint);
+	st->fingerprint = NULL;
 	struct lf_state_res *s = slot(st, address);
 	char *a;
 
@@ -597,6 +602,7 @@ void lf_state_release(struct lf_state *st)
 	free(st->pending);
 	free(st->generator);
 	free(st->git_commit);
+	free(st->fingerprint);
 	if (st->text_mapped)
 		munmap((void *)st->text, st->text_len);
 	else
@@ -668,6 +674,9 @@ static int header_from_json(struct lf_state *st, json_t *h, struct lf_diags *d,
 				lf_diag_error(d, pos, "'serial' must be an integer of 0 or more");
 			else
 				st->serial = (uint64_t)json_integer_value(v);
+		} else if (!strcmp(key, "fingerprint")) {
+			free(st->fingerprint);
+			st->fingerprint = json_is_string(v) ? lf_xstrdup(json_string_value(v)) : NULL;
 		} else if (!strcmp(key, "generator") || !strcmp(key, "git_commit")) {
 			if (json_is_null(v))
 				continue;
@@ -912,6 +921,8 @@ static json_t *header_json(const struct lf_state *st)
 		json_object_set_new(h, "generator", json_string(st->generator));
 	json_object_set_new(h, "git_commit", st->git_commit ?
 				     json_string(st->git_commit) : json_null());
+	if (st->fingerprint)
+		json_object_set_new(h, "fingerprint", json_string(st->fingerprint));
 	if (st->npending) {
 		json_t *a = json_array();
 		for (size_t i = 0; i < st->npending; i++)
@@ -1036,6 +1047,9 @@ int lf_state_push(struct lf_backend *b, struct lf_state *st, json_t *doc,
 	if (next.serial < floor)
 		next.serial = floor;
 	next.serial--; /* lf_state_write() adds one */
+	/* a pushed document was not made from these manifests here */
+	free(next.fingerprint);
+	next.fingerprint = NULL;
 	err = lf_state_write(b, &next);
 	if (err) {
 		lf_state_release(&next);

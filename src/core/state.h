@@ -113,6 +113,13 @@ struct lf_state {
 	char lineage[37];   /* a UUID; "" for a state never written */
 	uint64_t serial;    /* 0 for a state never written */
 	char *generator;    /* "lakeform 0.1.0" of the last writer, or NULL */
+	char *fingerprint;  /* digest of the inputs (lakeform's version, the
+			     * schemas, the manifests) whose expansion the
+			     * records are, exactly, or NULL.  Set by a writer
+			     * that recorded a complete expansion; every change
+			     * to the records (put, remove, push, a journal
+			     * outcome) clears it.  A plan whose inputs have this
+			     * digest has no changes without parsing anything. */
 	char *git_commit;   /* of the manifests last applied, or NULL; set it
 			     * (owned, malloc'ed) before lf_state_write() */
 	/* Sorted by address.  Records added since the last normalisation are
