@@ -142,7 +142,8 @@ int lf_walk_files(char ***paths, size_t *n, const char *dir,
 	int err = walk(&sv, dir, suffixes, 0);
 
 	/* alphasort uses the locale; the documented order is bytewise */
-	qsort(sv.v + first, sv.n - first, sizeof(*sv.v), cmp_str);
+	if (sv.n > first)
+		qsort(sv.v + first, sv.n - first, sizeof(*sv.v), cmp_str);
 	*paths = sv.v;
 	*n = sv.n;
 	return err;
