@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "core/git.h"
 #include "core/planner.h"
 #include "core/render.h"
 #include "core/source.h"
@@ -130,6 +131,9 @@ render:
 	now_utc(created, sizeof(created));
 	if (!p.manifests_digest[0])
 		lf_config_digest(&c, p.manifests_digest);
+	char head[41];
+	if (lf_git_head(head, ".") == 0)
+		p.git_commit = lf_xstrdup(head);
 	p.created = lf_xstrdup(created);
 	p.version = lf_xstrdup(LF_VERSION);
 

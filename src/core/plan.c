@@ -635,3 +635,32 @@ fail:
 		free(r.err);
 	return -1;
 }
+
+int lf_plan_check_current(const struct lf_plan *p, int state_exists,
+			  const char *lineage, uint64_t serial, char **why)
+{
+	*why = NULL;
+	if (!p->lineage[0]) {
+		if (state_exists && lineage && lineage[0]) {
+			*why = lf_xasprintf("the plan was made from an empty state, but a state "
+					    "(lineage %s, serial %llu) has been written since: "
+					    "plan again",
+					    lineage, (unsigned long long)serial);
+			return -1;
+		}
+		return 0;
+	}
+	if (!state_exists || !lineage || strcmp(p->lineage, lineage)) {
+		*why = lf_xasprintf("the plan's state lineage %s does not match the state's "
+				    "(%s): it was made for another state",
+				    p->lineage, lineage && lineage[0] ? lineage : "none");
+		return -1;
+	}
+	if (p->serial != serial) {
+		*why = lf_xasprintf("the plan is stale: it was made at state serial %llu and "
+				    "the state is at serial %llu now; plan again",
+				    (unsigned long long)p->serial, (unsigned long long)serial);
+		return -1;
+	}
+	return 0;
+}

@@ -153,6 +153,18 @@ json_t *lf_plan_to_json(const struct lf_plan *p);
 int lf_plan_from_json(struct lf_plan *out, const json_t *doc, char **err);
 
 /* Free everything the plan owns and leave it as LF_PLAN_INIT. */
+/*
+ * Whether a saved plan may still be applied to the state as it is now
+ * (`state_exists`: a state was ever written; its `lineage` and `serial`).
+ * Refused, with the reason in *why (owned by the caller): a state of
+ * another lineage ("does not match"), a serial that moved since the plan
+ * was made ("stale"), and a plan made from an empty state once a state
+ * exists (Terraform lets that one through: its issue 24078).  Returns 0
+ * when the plan is current, -1 otherwise.
+ */
+int lf_plan_check_current(const struct lf_plan *p, int state_exists,
+			  const char *lineage, uint64_t serial, char **why);
+
 void lf_plan_release(struct lf_plan *p);
 
 #endif

@@ -460,10 +460,40 @@ static void test_saved_errors(void **state)
 		     "saved plan: change 1: 'force_new' must be true or false");
 }
 
+static void test_check_current(void **state)
+{
+	struct lf_plan p = LF_PLAN_INIT;
+	const char *lin = "6e06a28a-2986-41fd-a4c0-117995bcec40";
+	char *why = NULL;
+	(void)state;
+
+	/* made from an empty state: fine while none exists, refused after */
+	assert_int_equal(lf_plan_check_current(&p, 0, "", 0, &why), 0);
+	assert_null(why);
+	assert_int_equal(lf_plan_check_current(&p, 1, lin, 1, &why), -1);
+	assert_non_null(strstr(why, "made from an empty state"));
+	free(why);
+
+	snprintf(p.lineage, sizeof(p.lineage), "%s", lin);
+	p.serial = 4;
+	assert_int_equal(lf_plan_check_current(&p, 1, lin, 4, &why), 0);
+	assert_int_equal(lf_plan_check_current(&p, 1, lin, 5, &why), -1);
+	assert_non_null(strstr(why, "stale"));
+	free(why);
+	assert_int_equal(lf_plan_check_current(&p, 1, "0a06a28a-2986-41fd-a4c0-117995bcec40", 4,
+					       &why), -1);
+	assert_non_null(strstr(why, "does not match"));
+	free(why);
+	/* the state was removed since */
+	assert_int_equal(lf_plan_check_current(&p, 0, "", 0, &why), -1);
+	free(why);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_check_current),
 		cmocka_unit_test(test_add_and_counts),
 		cmocka_unit_test(test_is_sensitive),
 		cmocka_unit_test(test_mask),
