@@ -634,9 +634,18 @@ static void emit_policies(struct ex *x)
 		char *b = lf_xasprintf("storage.bucket/%s", names[i]);
 		add_dep(p, b);
 		free(b);
-		for (size_t j = 0; j < k; j++)
-			add_principal_dep(p, json_string_value(json_object_get(
-						     json_array_get(uniq, j), "principal")));
+		/* a policy may hold a statement per grant: add each principal
+		 * once (add_dep's own check is linear) */
+		struct lf_map seen = LF_MAP_INIT;
+		for (size_t j = 0; j < k; j++) {
+			const char *who = json_string_value(json_object_get(
+				json_array_get(uniq, j), "principal"));
+			if (who && !lf_map_get(&seen, who)) {
+				lf_map_put(&seen, who, (void *)1);
+				add_principal_dep(p, who);
+			}
+		}
+		lf_map_release(&seen);
 	}
 	free(names);
 }

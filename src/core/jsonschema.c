@@ -716,13 +716,15 @@ static int parse_escape(struct re_parser *rp, int in_class,
 		if (rp->p < rp->end && *rp->p == '{') {
 			/* the 'u' flag's form, whose code point semantics we keep */
 			uint32_t v = 0;
-			int digits = 0, h;
+			int digits = 0;
 
-			for (rp->p++; rp->p < rp->end && (h = hexval(*rp->p)) >= 0; rp->p++, digits++)
-				if ((v = v * 16 + (uint32_t)h) > CP_MAX)
-					break;
-			if (digits == 0 || rp->p == rp->end || *rp->p != '}' || v > CP_MAX ||
-			    (v >= 0xd800 && v <= 0xdfff))
+			rp->p++;
+			while (rp->p < rp->end && hexval(*rp->p) >= 0 && v <= CP_MAX) {
+				v = v * 16 + (uint32_t)hexval(*rp->p++);
+				digits++;
+			}
+			if (digits == 0 || rp->p == rp->end || *rp->p != '}' ||
+			    v > CP_MAX || (v >= 0xd800 && v <= 0xdfff))
 				return re_fail(rp, "invalid '\\u{...}' escape");
 			rp->p++;
 			if (v == 0)
@@ -1829,8 +1831,9 @@ static struct node *compile_node(struct compiler *c, const json_t *json,
 		return n;
 	if (!json_is_object(json) && !json_is_boolean(json)) {
 		cfail(c, lf_buf_cstr(loc), "a schema must be an object or a boolean, not %s",
-		      json_is_array(json) ? "an array" : json_is_null(json) ? "null" :
-		      json_is_string(json) ? "a string" : "a number");
+		      !json ? "nothing" : json_is_array(json) ? "an array" :
+		      json_is_null(json) ? "null" : json_is_string(json) ? "a string" :
+		      "a number");
 		return NULL;
 	}
 	n = lf_xcalloc(1, sizeof(*n));

@@ -785,6 +785,12 @@ static void test_compile_errors(void **state)
 		      "cannot use pattern '[b-a]': range out of order in character class at '#'");
 	compile_fails("{\"pattern\": \"\\\\p{L}\"}",
 		      "cannot use pattern '\\p{L}': unicode property escapes are not supported at '#'");
+	/* a million copies would take glibc minutes to compile */
+	compile_fails("{\"pattern\": \"(?:a{0,1000}){0,1000}\"}",
+		      "cannot use pattern '(?:a{0,1000}){0,1000}': repetition makes the pattern"
+		      " too large at '#'");
+	compile_fails("{\"pattern\": \"a\\\\Bb\"}",
+		      "cannot use pattern 'a\\Bb': '\\B' is not supported at '#'");
 	compile_fails("{\"patternProperties\": {\"[a\": {}}}",
 		      "cannot use pattern '[a': missing ']' at '#/patternProperties/[a'");
 	compile_fails("{\"properties\": {\"a\": {\"$ref\": \"#/definitions/nope\"}}}",
