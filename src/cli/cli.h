@@ -70,6 +70,11 @@ const char **lf_cli_opt_all(const struct lf_cli *cli, const char *name, size_t *
  */
 size_t lf_cli_print_diags(struct lf_cli *cli, struct lf_diags *d);
 
+/* "lakeform: usage error: message", the command's usage line and where
+ * its help is, on stderr; returns LF_EXIT_USAGE. */
+int lf_cli_usage_error(struct lf_cli *cli, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* "lakeform: error: message" on stderr. */
 void lf_cli_error(struct lf_cli *cli, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

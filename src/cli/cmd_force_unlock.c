@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "config.h"
 #include "core/state.h"
 
 #define STATE_DIR ".lakeform"
@@ -23,21 +24,6 @@ static const char *or_unknown(const char *s)
 	return s && *s ? s : "(unknown)";
 }
 
-/* Terraform's "Lock Info:" block, on stderr (as 'state' prints it). */
-static void print_lock_info(struct lf_cli *cli, const struct lf_lock_info *i)
-{
-	fprintf(cli->err, "Lock Info:\n");
-	fprintf(cli->err, "  ID:        %s\n", or_unknown(i->id));
-	fprintf(cli->err, "  Path:      %s\n", or_unknown(i->path));
-	fprintf(cli->err, "  Operation: %s\n", or_unknown(i->operation));
-	fprintf(cli->err, "  Who:       %s\n", or_unknown(i->who));
-	fprintf(cli->err, "  Version:   %s\n", or_unknown(i->version));
-	if (i->pid)
-		fprintf(cli->err, "  PID:       %ld\n", i->pid);
-	else
-		fprintf(cli->err, "  PID:       (unknown)\n");
-	fprintf(cli->err, "  Created:   %s\n", or_unknown(i->created));
-}
 
 /* Ask on the terminal, as terraform force-unlock does; 1 for "yes". */
 static int confirm(struct lf_cli *cli, const char *id)
@@ -90,7 +76,7 @@ static int run(struct lf_cli *cli)
 	if (held) {
 		lf_cli_error(cli, "the lock is held by process %ld (%s), which is still "
 				  "running", info.pid, or_unknown(info.who));
-		print_lock_info(cli, &info);
+		lf_cli_print_lock_info(cli, &info);
 		fprintf(cli->err, "A local lock ends with its process: wait for that run "
 				  "to end, or stop it.\n");
 		rc = LF_EXIT_LOCKED;

@@ -59,31 +59,25 @@ static int unchanged_since_recorded(struct lf_cli *cli, struct lf_config *c,
 				    struct lf_plan *p)
 {
 	char fp[65];
-	int full = lf_cli_flag(cli, "json") || lf_cli_opt(cli, "out");
 
+	/* The JSON plan and a saved plan show every resource's values (and
+	 * mask its secrets): those take the full path.  Text and Markdown
+	 * show no no-op at all. */
+	if (lf_cli_flag(cli, "json") || lf_cli_opt(cli, "out"))
+		return 0;
 	if (!c->st.fingerprint || c->st.npending || c->st.torn_tail ||
 	    lf_source_fingerprint(fp, ".", cli->schema_dir, LF_VERSION) != 0 ||
 	    strcmp(fp, c->st.fingerprint))
 		return 0;
 	for (size_t i = 0; i < c->st.nres; i++) {
-		struct lf_state_res *r = &c->st.res[i];
+		const struct lf_state_res *r = &c->st.res[i];
 		const char *slash = strchr(r->address, '/');
 
-		/* the JSON plan and a saved plan show every resource's values */
-		if (full && r->line)
-			lf_state_res_parse(r);
-		struct lf_change *ch = lf_plan_add(p, LF_ACT_NOOP, r->type,
-						   slash ? slash + 1 : r->address,
-						   r->provider ? r->provider : "lakeform",
-						   r->parent);
-		if (full && r->inputs) {
-			ch->before = json_incref(r->inputs);
-			ch->after = json_incref(r->inputs);
-		}
+		lf_plan_add(p, LF_ACT_NOOP, r->type, slash ? slash + 1 : r->address,
+			    r->provider ? r->provider : "lakeform", r->parent);
 	}
 	snprintf(p->lineage, sizeof(p->lineage), "%s", c->st.lineage);
 	p->serial = c->st.serial;
-	snprintf(p->manifests_digest, sizeof(p->manifests_digest), "%s", fp);
 	return 1;
 }
 
@@ -100,12 +94,10 @@ static int run(struct lf_cli *cli)
 	o.replaces = lf_cli_opt_all(cli, "replace", &o.nreplaces);
 	o.destroy = lf_cli_flag(cli, "destroy");
 	if (o.ntargets && o.nexcludes) {
-		fprintf(stderr, "lakeform: usage error: --target and --exclude cannot be used together\n");
-		return LF_EXIT_USAGE;
+		return lf_cli_usage_error(cli, "--target and --exclude cannot be used together");
 	}
 	if (lf_cli_flag(cli, "json") && lf_cli_flag(cli, "markdown")) {
-		fprintf(stderr, "lakeform: usage error: choose one of --json and --markdown\n");
-		return LF_EXIT_USAGE;
+		return lf_cli_usage_error(cli, "choose one of --json and --markdown");
 	}
 	memset(&c, 0, sizeof(c));
 	if ((rc = lf_config_state(cli, &c)) != LF_EXIT_OK)

@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "core/plan.h"
+#include "util/fs.h"
 
 static int run(struct lf_cli *cli)
 {
@@ -12,16 +13,22 @@ static int run(struct lf_cli *cli)
 	int rc = LF_EXIT_OK;
 
 	if (lf_cli_flag(cli, "json") && lf_cli_flag(cli, "markdown")) {
-		fprintf(stderr, "lakeform: usage error: choose one of --json and --markdown\n");
-		return LF_EXIT_USAGE;
+		return lf_cli_usage_error(cli, "choose one of --json and --markdown");
 	}
-	json_t *doc = json_load_file(cli->args[0], 0, &jerr);
+	const char *path = cli->args[0];
+	int isdir = lf_is_dir(path);
+	if (isdir != 0) {
+		lf_cli_error(cli, "%s: %s", path,
+			     isdir > 0 ? "is a directory, not a saved plan" : strerror(-isdir));
+		return LF_EXIT_ERROR;
+	}
+	json_t *doc = json_load_file(path, 0, &jerr);
 	if (!doc) {
 		if (jerr.line > 0)
-			lf_cli_error(cli, "%s:%d:%d: not a saved plan: %s", cli->args[0],
+			lf_cli_error(cli, "%s:%d:%d: not a saved plan: %s", path,
 				     jerr.line, jerr.column, jerr.text);
 		else
-			lf_cli_error(cli, "%s: %s", cli->args[0], jerr.text);
+			lf_cli_error(cli, "%s: not a saved plan: %s", path, jerr.text);
 		return LF_EXIT_ERROR;
 	}
 	if (lf_plan_from_json(&p, doc, &err) != 0) {

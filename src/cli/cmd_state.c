@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "core/state.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -30,22 +31,8 @@ static const struct lf_option options[] = {
 
 const struct lf_command lf_cmd_state;
 
-static int usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* The same shape as main.c's usage errors. */
-static int usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("lakeform: usage error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fprintf(stderr, "usage: lakeform %s\n(see 'lakeform state --help')\n",
-		lf_cmd_state.usage);
-	return LF_EXIT_USAGE;
-}
+/* main.c's usage errors, without the cli at hand */
+#define usage(...) lf_cli_usage_error(cli, __VA_ARGS__)
 
 /*
  * "30s", "2m", "1m30s", "500ms", "1h", "0": as Terraform's -lock-timeout
@@ -94,26 +81,7 @@ static int parse_duration(const char *s, long *ms)
 	return 0;
 }
 
-static const char *or_unknown(const char *s)
-{
-	return s && *s ? s : "(unknown)";
-}
 
-/* Terraform's "Lock Info:" block, on stderr (force-unlock prints the same). */
-static void print_lock_info(struct lf_cli *cli, const struct lf_lock_info *i)
-{
-	fprintf(cli->err, "Lock Info:\n");
-	fprintf(cli->err, "  ID:        %s\n", or_unknown(i->id));
-	fprintf(cli->err, "  Path:      %s\n", or_unknown(i->path));
-	fprintf(cli->err, "  Operation: %s\n", or_unknown(i->operation));
-	fprintf(cli->err, "  Who:       %s\n", or_unknown(i->who));
-	fprintf(cli->err, "  Version:   %s\n", or_unknown(i->version));
-	if (i->pid)
-		fprintf(cli->err, "  PID:       %ld\n", i->pid);
-	else
-		fprintf(cli->err, "  PID:       (unknown)\n");
-	fprintf(cli->err, "  Created:   %s\n", or_unknown(i->created));
-}
 
 /* Take the lock for `operation`, or say who holds it. */
 static int take_lock(struct lf_cli *cli, struct lf_backend *b, const char *operation,
@@ -130,7 +98,7 @@ static int take_lock(struct lf_cli *cli, struct lf_backend *b, const char *opera
 					  "after waiting %s", waited);
 		else
 			lf_cli_error(cli, "the state is locked by another run");
-		print_lock_info(cli, &holder);
+		lf_cli_print_lock_info(cli, &holder);
 		fprintf(cli->err,
 			"lakeform takes the lock so that two runs never change the state\n"
 			"at once.  Wait for that run to end, or pass --lock-timeout DURATION\n"

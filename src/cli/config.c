@@ -85,3 +85,23 @@ void lf_config_release(struct lf_config *c)
 	lf_kinds_release(&c->kinds);
 	lf_diags_release(&c->d);
 }
+
+static const char *or_unknown(const char *s)
+{
+	return s && *s ? s : "(unknown)";
+}
+
+void lf_cli_print_lock_info(struct lf_cli *cli, const struct lf_lock_info *i)
+{
+	fprintf(cli->err, "Lock Info:\n");
+	fprintf(cli->err, "  ID:        %s\n", or_unknown(i->id));
+	fprintf(cli->err, "  Path:      %s\n", or_unknown(i->path));
+	fprintf(cli->err, "  Operation: %s\n", or_unknown(i->operation));
+	fprintf(cli->err, "  Who:       %s\n", or_unknown(i->who));
+	fprintf(cli->err, "  Version:   %s\n", or_unknown(i->version));
+	if (i->pid)
+		fprintf(cli->err, "  PID:       %ld\n", i->pid);
+	else
+		fprintf(cli->err, "  PID:       (unknown)\n");
+	fprintf(cli->err, "  Created:   %s\n", or_unknown(i->created));
+}

@@ -41,4 +41,7 @@ void lf_config_digest(const struct lf_config *c, char out[65]);
 
 void lf_config_release(struct lf_config *c);
 
+/* Terraform's "Lock Info:" block about a lock holder, on stderr. */
+void lf_cli_print_lock_info(struct lf_cli *cli, const struct lf_lock_info *i);
+
 #endif

@@ -140,6 +140,18 @@ static void command_help(FILE *f, const struct lf_command *c)
 	print_options(f, global_options);
 }
 
+static void vusage_error(const struct lf_command *c, const char *fmt, va_list ap)
+{
+	fputs("lakeform: usage error: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (c)
+		fprintf(stderr, "usage: lakeform %s\n(see 'lakeform %s --help')\n",
+			c->usage, c->name);
+	else
+		fprintf(stderr, "(see 'lakeform --help')\n");
+}
+
 static int usage_error(const struct lf_command *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -147,16 +159,19 @@ static int usage_error(const struct lf_command *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("lakeform: usage error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vusage_error(c, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	if (c)
-		fprintf(stderr, "usage: lakeform %s\n(see 'lakeform %s --help')\n",
-			c->usage, c->name);
-	else
-		fprintf(stderr, "(see 'lakeform --help')\n");
+	return LF_EXIT_USAGE;
+}
+
+int lf_cli_usage_error(struct lf_cli *cli, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vusage_error(cli->cmd, fmt, ap);
+	va_end(ap);
 	return LF_EXIT_USAGE;
 }
 

@@ -90,11 +90,18 @@ static struct lf_dres *add(struct ex *x, const char *type, const char *name,
 	struct lf_dres *r;
 
 	if (seen) {
-		/* two manifest resources expand to one provider resource (a
-		 * prefix shared by name): keep the first */
+		/* two resources would share one provider resource: two catalogs
+		 * with one managed location, say */
+		struct lf_dres *first = x->out->v[seen - 1];
+		if (parent && first->parent && strcmp(parent, first->parent)) {
+			lf_diag_error(x->d, doc ? &doc->pos : NULL,
+				      "'%s' would use the same %s as '%s': '%s'; give one of them a storage root of its own",
+				      parent, type, first->parent, name);
+			x->failed = 1;
+		}
 		free(address);
 		json_decref(inputs);
-		return x->out->v[seen - 1];
+		return first;
 	}
 	if (!inputs) {
 		/* a field the schema requires was missing: validation says so */
@@ -328,8 +335,8 @@ static struct lf_dres *add_manifest(struct ex *x, const struct lf_resource *res)
 	json_t *spec = json_object_get(res->value, "spec");
 	const struct lf_kind *k = res->kind;
 
-	json_object_set(inputs, "metadata", meta ? meta : json_object());
-	json_object_set(inputs, "spec", spec ? spec : json_object());
+	json_object_set_new(inputs, "metadata", meta ? json_incref(meta) : json_object());
+	json_object_set_new(inputs, "spec", spec ? json_incref(spec) : json_object());
 	struct lf_dres *r = add(x, k->lower, res->address + strlen(k->lower) + 1,
 				"lakeform", NULL, inputs, res->doc);
 	r->kind = k;

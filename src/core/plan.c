@@ -57,6 +57,9 @@ const char *lf_reason_name(enum lf_reason r)
 		return "delete_because_no_resource_config";
 	case LF_REASON_DESTROY:
 		return NULL;
+	case LF_REASON_REPLACED_WITH:
+		/* Terraform's reason for a replace_triggered_by: the nearest */
+		return "replace_by_triggers";
 	}
 	return NULL;
 }
@@ -75,6 +78,8 @@ static const char *reason_key(enum lf_reason r)
 		return "no_config";
 	case LF_REASON_DESTROY:
 		return "destroy";
+	case LF_REASON_REPLACED_WITH:
+		return "replaced_with";
 	}
 	return NULL;
 }
@@ -391,7 +396,6 @@ static int fail(struct reader *r, const char *fmt, ...)
 
 	if (r->err)
 		return -1;
-	lf_buf_adds(&b, "saved plan: ");
 	lf_buf_adds(&b, r->where);
 	va_start(ap, fmt);
 	lf_buf_vaddf(&b, fmt, ap);
@@ -498,7 +502,7 @@ static int parse_reason(struct reader *r, const json_t *o, enum lf_reason *out)
 {
 	static const enum lf_reason all[] = {
 		LF_REASON_CANNOT_UPDATE, LF_REASON_BY_REQUEST,
-		LF_REASON_NO_CONFIG, LF_REASON_DESTROY};
+		LF_REASON_NO_CONFIG, LF_REASON_DESTROY, LF_REASON_REPLACED_WITH};
 	json_t *v = json_object_get(o, "reason");
 
 	*out = LF_REASON_NONE;

@@ -39,6 +39,7 @@ enum lf_reason {
 	LF_REASON_BY_REQUEST,     /* --replace ADDR */
 	LF_REASON_NO_CONFIG,      /* recorded, no longer declared */
 	LF_REASON_DESTROY,        /* plan --destroy */
+	LF_REASON_REPLACED_WITH,  /* what it lives in or on is replaced */
 };
 
 /* One field that differs: a dotted path ("spec.node_pool.nodes"). */

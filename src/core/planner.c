@@ -151,6 +151,8 @@ static void add_diff(struct lf_change *c, size_t *alloc, const char *path,
 static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path,
 			json_t *before, json_t *after, int force_new)
 {
+	size_t ndiffs = c->ndiffs;
+
 	struct lf_map seen = LF_MAP_INIT;
 	size_t nb = json_array_size(before), na = json_array_size(after);
 	char **kb = lf_xcalloc(nb + 1, sizeof(*kb)), **ka = lf_xcalloc(na + 1, sizeof(*ka));
@@ -170,7 +172,7 @@ static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path,
 			free(kb[i]);
 			kb[i] = NULL; /* kept */
 		} else {
-			char *ip = lf_xasprintf("%s[%zu]", path, i);
+			char *ip = lf_xasprintf("%s.%zu", path, i);
 			add_diff(c, alloc, ip, json_array_get(before, i), NULL, force_new, 0);
 			free(ip);
 		}
@@ -181,7 +183,7 @@ static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path,
 		if (n) {
 			/* a value added (or added more times than it was kept) */
 			lf_map_put(&seen, ka[i], (void *)(n - 1));
-			char *ip = lf_xasprintf("%s[%zu]", path, i);
+			char *ip = lf_xasprintf("%s.%zu", path, i);
 			add_diff(c, alloc, ip, NULL, json_array_get(after, i), force_new, 0);
 			free(ip);
 		}
@@ -193,6 +195,10 @@ static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path,
 	free(kb);
 	free(ka);
 	lf_map_release(&seen);
+	/* the same items in another order: order matters (columns), so the
+	 * list as a whole differs */
+	if (c->ndiffs == ndiffs)
+		add_diff(c, alloc, path, before, after, force_new, 0);
 }
 
 /* Schema paths are relative to the inputs for types ("name") and to the
@@ -303,20 +309,6 @@ static void for_each_dep(struct pb *b, struct node *n, void (*fn)(struct pb *, s
 		if (j != (size_t)-1)
 			fn(b, j, ctx);
 	}
-}
-
-static int is_part_of(const struct node *n, const char *manifest_address)
-{
-	const char *parent = n->want ? n->want->parent : n->have ? n->have->parent : NULL;
-	return parent && !strcmp(parent, manifest_address);
-}
-
-static void select_with_deps(struct pb *b, size_t i, void *ctx)
-{
-	if (b->v[i].selected)
-		return;
-	b->v[i].selected = 1;
-	for_each_dep(b, &b->v[i], select_with_deps, ctx);
 }
 
 /* ---- topological order ----------------------------------------------------------- */
@@ -498,6 +490,8 @@ static void add_warning(struct lf_plan *p, const char *msg)
 	p->warnings[p->nwarnings++] = lf_xstrdup(msg);
 }
 
+static int holds_data(const struct node *n);
+
 /*
  * Whether deleting `n` is refused by prevent_destroy.  What is still
  * declared speaks for itself (and for its parts); a resource no longer
@@ -507,6 +501,8 @@ static void add_warning(struct lf_plan *p, const char *msg)
  */
 static int delete_protected(struct pb *b, struct node *n)
 {
+	if (!holds_data(n))
+		return 0;
 	if (n->want)
 		return n->want->prevent_destroy;
 	if (n->parent != (size_t)-1 && &b->v[n->parent] != n &&
@@ -528,6 +524,185 @@ static int listed(const char **list, size_t n, const char *address)
 	return 0;
 }
 
+/* ---- selection -------------------------------------------------------------- */
+
+struct edges {
+	size_t **v; /* per node: the nodes that depend on it */
+	size_t *n, *alloc;
+};
+
+static void add_rev(struct pb *b, size_t j, void *ctx)
+{
+	struct edges *e = ((void **)ctx)[0];
+	size_t from = *(size_t *)((void **)ctx)[1];
+
+	(void)b;
+	LF_GROW(e->v[j], e->n[j] + 1, e->alloc[j]);
+	e->v[j][e->n[j]++] = from;
+}
+
+static struct edges reverse_edges(struct pb *b)
+{
+	struct edges e;
+
+	e.v = lf_xcalloc(b->n + 1, sizeof(*e.v));
+	e.n = lf_xcalloc(b->n + 1, sizeof(*e.n));
+	e.alloc = lf_xcalloc(b->n + 1, sizeof(*e.alloc));
+	for (size_t i = 0; i < b->n; i++) {
+		void *ctx[2] = {&e, &i};
+		for_each_dep(b, &b->v[i], add_rev, ctx);
+	}
+	return e;
+}
+
+static void edges_release(struct edges *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(e->v[i]);
+	free(e->v);
+	free(e->n);
+	free(e->alloc);
+}
+
+/* `address` is node i, or one of its ancestors (it is a part of a part...). */
+static int names_or_holds(const struct pb *b, size_t i, const char *address)
+{
+	for (size_t k = 0; i != (size_t)-1 && k < 64; k++) {
+		if (!strcmp(b->v[i].address, address))
+			return 1;
+		i = b->v[i].parent;
+	}
+	return 0;
+}
+
+struct closure {
+	struct pb *b;
+	const struct edges *rev;
+	int value;
+	int deletes_only;
+	size_t *stack;
+	size_t n;
+};
+
+/*
+ * Set `selected` to `value` on node i and everything reachable from it
+ * through dependencies (rev NULL) or dependants (rev given).  With
+ * `deletes_only`, only deleted nodes are followed.
+ */
+static void mark_closure(struct pb *b, size_t i, const struct edges *rev, void *unused,
+			 int value, int deletes_only)
+{
+	size_t *stack = lf_xcalloc(b->n + 1, sizeof(*stack));
+	char *seen = lf_xcalloc(b->n + 1, 1);
+	size_t n = 0;
+
+	(void)unused;
+	stack[n++] = i;
+	seen[i] = 1;
+	while (n) {
+		size_t k = stack[--n];
+		struct node *x = &b->v[k];
+
+		x->selected = value;
+		/* the next ones: its dependencies or its dependants (the parts
+		 * of a target are seeds themselves, see names_or_holds()) */
+		size_t *next = NULL, nn = 0, na = 0;
+		if (rev) {
+			for (size_t r = 0; r < rev->n[k]; r++) {
+				LF_GROW(next, nn + 1, na);
+				next[nn++] = rev->v[k][r];
+			}
+		} else {
+			size_t nd = x->want ? x->want->ndeps : 0;
+			for (size_t r = 0; r < nd; r++) {
+				size_t j = find_node(b, x->want->deps[r]);
+				if (j != (size_t)-1) {
+					LF_GROW(next, nn + 1, na);
+					next[nn++] = j;
+				}
+			}
+			json_t *deps = !x->want ? recorded_deps(x) : NULL, *v;
+			size_t q;
+			json_array_foreach(deps, q, v) {
+				size_t j = json_is_string(v) ? find_node(b, json_string_value(v))
+							     : (size_t)-1;
+				if (j != (size_t)-1) {
+					LF_GROW(next, nn + 1, na);
+					next[nn++] = j;
+				}
+			}
+		}
+		for (size_t q = 0; q < nn; q++) {
+			size_t j = next[q];
+			if (seen[j] || (deletes_only && b->v[j].action != LF_ACT_DELETE))
+				continue;
+			seen[j] = 1;
+			stack[n++] = j;
+		}
+		free(next);
+	}
+	free(seen);
+	free(stack);
+}
+
+/*
+ * A provider resource lives in or on another (a prefix in its bucket, a
+ * policy on it, a node pool in its network): when that one is replaced,
+ * so is it.  Repeated until nothing changes (chains are short).
+ */
+static void cascade_replacements(struct pb *b)
+{
+	int changed = 1;
+
+	while (changed) {
+		changed = 0;
+		for (size_t i = 0; i < b->n; i++) {
+			struct node *n = &b->v[i];
+			if (!n->want || !n->have || !strcmp(n->want->provider, "lakeform") ||
+			    (n->action != LF_ACT_NOOP && n->action != LF_ACT_UPDATE))
+				continue;
+			for (size_t k = 0; k < n->want->ndeps; k++) {
+				size_t j = find_node(b, n->want->deps[k]);
+				const struct node *dep = j != (size_t)-1 ? &b->v[j] : NULL;
+				if (dep && dep->action == LF_ACT_REPLACE && dep->want &&
+				    strcmp(dep->want->provider, "lakeform")) {
+					n->action = LF_ACT_REPLACE;
+					n->reason = LF_REASON_REPLACED_WITH;
+					changed = 1;
+					break;
+				}
+			}
+		}
+	}
+}
+
+/* Parts that hold no data of their own are not protected by their
+ * resource's prevent_destroy: a policy or a grant can always be rewritten. */
+static int holds_data(const struct node *n)
+{
+	const char *type = n->want ? n->want->type : n->have ? n->have->type : "";
+	return strcmp(type, "storage.policy") && strcmp(type, "grant");
+}
+
+static int replace_protected(struct pb *b, struct node *n)
+{
+	if (!holds_data(n))
+		return 0;
+	if (n->want && n->want->prevent_destroy)
+		return 1;
+	return n->parent != (size_t)-1 && b->v[n->parent].want &&
+	       b->v[n->parent].want->prevent_destroy;
+}
+
+static const struct lf_pos *doc_pos(struct pb *b, struct node *n)
+{
+	if (n->want && n->want->doc)
+		return &n->want->doc->pos;
+	if (n->parent != (size_t)-1 && b->v[n->parent].want && b->v[n->parent].want->doc)
+		return &b->v[n->parent].want->doc->pos;
+	return NULL;
+}
+
 int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
 		  struct lf_state *st, const struct lf_plan_opts *o,
 		  struct lf_diags *d)
@@ -544,6 +719,11 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
 		size_t j = node_of(&b, st->res[i].address);
 		b.v[j].have = &st->res[i];
 	}
+	/* a record with nothing declared for it is parsed now: its parent and
+	 * dependencies decide where its deletion goes (the others stay lazy) */
+	for (size_t i = 0; i < b.n; i++)
+		if (!b.v[i].want && b.v[i].have && b.v[i].have->line)
+			lf_state_res_parse(b.v[i].have);
 	for (size_t i = 0; i < b.n; i++) {
 		const char *parent = b.v[i].want ? b.v[i].want->parent
 				     : b.v[i].have ? b.v[i].have->parent
@@ -575,55 +755,13 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
 	if (d->errors > errors)
 		goto out;
 
-	/* selection: --target takes what it names, its parts and what they
-	 * need; --exclude drops what it names, its parts and what needs them */
-	if (o->ntargets) {
-		for (size_t t = 0; t < o->ntargets; t++)
-			for (size_t i = 0; i < b.n; i++)
-				if (!strcmp(b.v[i].address, o->targets[t]) ||
-				    is_part_of(&b.v[i], o->targets[t]))
-					select_with_deps(&b, i, NULL);
-	} else {
-		for (size_t i = 0; i < b.n; i++)
-			b.v[i].selected = 1;
-	}
-	if (o->nexcludes) {
-		/* repeat until stable: a dependant of an excluded one is out */
-		for (size_t i = 0; i < b.n; i++)
-			for (size_t t = 0; t < o->nexcludes; t++)
-				if (!strcmp(b.v[i].address, o->excludes[t]) ||
-				    is_part_of(&b.v[i], o->excludes[t]))
-					b.v[i].selected = 0;
-		int changed = 1;
-		while (changed) {
-			changed = 0;
-			for (size_t i = 0; i < b.n; i++) {
-				struct node *n = &b.v[i];
-				if (!n->selected)
-					continue;
-				size_t nd = n->want ? n->want->ndeps : 0;
-				for (size_t k = 0; k < nd; k++) {
-					size_t j = find_node(&b, n->want->deps[k]);
-					if (j != (size_t)-1 && !b.v[j].selected) {
-						n->selected = 0;
-						changed = 1;
-						break;
-					}
-				}
-			}
-		}
-	}
-	out->partial = o->ntargets || o->nexcludes;
-
-	/* actions */
+	/* actions first: whether a target is deleted decides what it takes */
 	for (size_t i = 0; i < b.n; i++) {
 		struct node *n = &b.v[i];
 
 		if (o->destroy) {
 			n->action = n->have ? LF_ACT_DELETE : LF_ACT_NOOP;
 			n->reason = n->have ? LF_REASON_DESTROY : LF_REASON_NONE;
-			if (!n->have)
-				n->want = NULL, n->selected = 0;
 		} else if (!n->have) {
 			n->action = LF_ACT_CREATE;
 		} else if (!n->want) {
@@ -653,19 +791,80 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
 						    : LF_ACT_UPDATE;
 			n->reason = fnew ? LF_REASON_CANNOT_UPDATE : LF_REASON_NONE;
 		}
+	}
+	if (!o->destroy)
+		cascade_replacements(&b);
+
+	/* what --target and --exclude leave in the plan */
+	struct edges rev = reverse_edges(&b);
+	if (o->ntargets) {
+		for (size_t t = 0; t < o->ntargets; t++)
+			for (size_t i = 0; i < b.n; i++) {
+				if (!names_or_holds(&b, i, o->targets[t]))
+					continue;
+				/* a target deleted takes what needs it (deleted
+				 * first); one kept takes what it needs */
+				if (b.v[i].action == LF_ACT_DELETE)
+					mark_closure(&b, i, &rev, NULL, 1, 1);
+				else
+					mark_closure(&b, i, NULL, NULL, 1, 0);
+			}
+	} else {
+		for (size_t i = 0; i < b.n; i++)
+			b.v[i].selected = 1;
+	}
+	for (size_t t = 0; t < o->nexcludes; t++)
+		for (size_t i = 0; i < b.n; i++) {
+			if (!names_or_holds(&b, i, o->excludes[t]))
+				continue;
+			/* excluded from a destroy, it stays, and so does what it
+			 * needs; otherwise what needs it cannot change either */
+			if (o->destroy)
+				mark_closure(&b, i, NULL, NULL, 0, 0);
+			else
+				mark_closure(&b, i, &rev, NULL, 0, 0);
+		}
+	edges_release(&rev, b.n);
+	if (o->destroy)
+		for (size_t i = 0; i < b.n; i++)
+			if (!b.v[i].have)
+				b.v[i].selected = 0; /* nothing to destroy there */
+	out->partial = o->ntargets || o->nexcludes;
+
+	for (size_t i = 0; i < b.n; i++) {
+		struct node *n = &b.v[i];
+
 		if (!n->selected)
 			continue;
-		if (n->action == LF_ACT_REPLACE && n->want && n->want->prevent_destroy) {
-			const struct lf_pos *pos = n->want->doc ? &n->want->doc->pos : NULL;
+		if (n->action == LF_ACT_REPLACE && replace_protected(&b, n)) {
+			const struct lf_pos *pos = doc_pos(&b, n);
 			lf_diag_error(d, pos,
 				      "'%s' would be replaced, but metadata.lifecycle.prevent_destroy is set%s",
-				      n->address, n->want->parent ? " on the resource it belongs to" : "");
+				      n->address,
+				      n->want && n->want->prevent_destroy && !n->want->parent
+					      ? ""
+					      : " on the resource it belongs to");
 		}
 		if (n->action == LF_ACT_DELETE && delete_protected(&b, n)) {
-			const struct lf_pos *pos = n->want && n->want->doc ? &n->want->doc->pos : NULL;
+			/* one error for a protected resource and its parts */
+			size_t up = n->parent;
+			if (up != (size_t)-1 && b.v[up].selected &&
+			    b.v[up].action == LF_ACT_DELETE && delete_protected(&b, &b.v[up]))
+				continue;
+			size_t parts = 0;
+			for (size_t k = 0; k < b.n; k++)
+				parts += k != i && b.v[k].selected &&
+					 b.v[k].action == LF_ACT_DELETE &&
+					 names_or_holds(&b, k, n->address);
+			const struct lf_pos *pos = doc_pos(&b, n);
+			char with[64] = "";
+			if (parts)
+				snprintf(with, sizeof(with), " with its %zu part%s", parts,
+					 parts == 1 ? "" : "s");
 			lf_diag_error(d, pos,
-				      "'%s' would be destroyed, but metadata.lifecycle.prevent_destroy is set; set it to false and apply before removing it",
-				      n->address);
+				      "'%s' would be destroyed%s, but metadata.lifecycle.prevent_destroy is set%s; set it to false and apply before removing it",
+				      n->address, with,
+				      n->parent != (size_t)-1 ? " on the resource it belongs to" : "");
 		}
 	}
 	if (d->errors > errors)

@@ -242,6 +242,8 @@ static const char *reason_text(enum lf_reason r)
 		return "# (no longer declared in the manifests)";
 	case LF_REASON_DESTROY:
 		return "# (plan --destroy)";
+	case LF_REASON_REPLACED_WITH:
+		return "# (what it lives in or on is replaced)";
 	}
 	return NULL;
 }

@@ -67,8 +67,12 @@ int main(int argc, char **argv)
 			json_array_append_new(rec.deps, json_string(r->deps[j]));
 		rec.inputs = r->inputs;
 		rec.attrs = r->inputs;
+		rec.sensitive = json_array();
+		for (size_t j = 0; r->kind && j < r->kind->nsensitive; j++)
+			json_array_append_new(rec.sensitive, json_string(r->kind->sensitive[j]));
 		lf_state_put(&st, &rec);
 		json_decref(rec.deps);
+		json_decref(rec.sensitive);
 	}
 	/* every resource recorded as declared: the fingerprint of these
 	 * inputs says so (plan answers "no changes" from it) */

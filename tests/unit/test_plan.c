@@ -421,43 +421,43 @@ static void expect_error(const char *doc_text, const char *want)
 static void test_saved_errors(void **state)
 {
 	(void)state;
-	expect_error("[]", "saved plan: not a lakeform saved plan "
+	expect_error("[]", "not a lakeform saved plan "
 			   "(no \"format\": \"lakeform-plan\")");
 	expect_error("{\"format\": \"tfplan\"}",
-		     "saved plan: not a lakeform saved plan "
+		     "not a lakeform saved plan "
 		     "(no \"format\": \"lakeform-plan\")");
 	expect_error("{\"format\": \"lakeform-plan\", \"version\": 2}",
-		     "saved plan: format version 2 is not supported "
+		     "format version 2 is not supported "
 		     "(this lakeform reads version 1)");
 	expect_error("{\"format\": \"lakeform-plan\", \"version\": \"1\"}",
-		     "saved plan: 'version' must be an integer");
+		     "'version' must be an integer");
 	expect_error("{" HEAD "\"changes\": {}}",
-		     "saved plan: 'changes' must be an array");
+		     "'changes' must be an array");
 	expect_error("{\"format\": \"lakeform-plan\", \"version\": 1, \"lineage\": "
 		     "\"0123456789012345678901234567890123456789\"}",
-		     "saved plan: 'lineage' is longer than 36 characters");
+		     "'lineage' is longer than 36 characters");
 	expect_error("{\"format\": \"lakeform-plan\", \"version\": 1, "
 		     "\"lineage\": \"\", \"serial\": -1}",
-		     "saved plan: 'serial' is out of range");
+		     "'serial' is out of range");
 	expect_error("{" HEAD "\"changes\": [{\"address\": \"a/b\", \"type\": \"a\", "
 		     "\"name\": \"b\", \"provider\": \"lakeform\", \"action\": "
 		     "\"explode\"}]}",
-		     "saved plan: change 1: unknown action 'explode'");
+		     "change 1: unknown action 'explode'");
 	expect_error("{" HEAD "\"changes\": [{\"address\": \"a/b\", \"type\": \"a\", "
 		     "\"name\": \"b\", \"provider\": \"lakeform\", \"action\": "
 		     "\"delete\", \"reason\": \"whim\"}]}",
-		     "saved plan: change 1: unknown reason 'whim'");
+		     "change 1: unknown reason 'whim'");
 	expect_error("{" HEAD "\"changes\": [{\"address\": \"a/b\", \"type\": \"a\", "
 		     "\"name\": \"b\", \"provider\": \"lakeform\", \"action\": "
 		     "\"create\", \"create_before_destroy\": false, \"line\": 0, "
 		     "\"sensitive\": [], \"diffs\": []}, {\"type\": \"a\"}]}",
-		     "saved plan: change 2: missing 'address'");
+		     "change 2: missing 'address'");
 	expect_error("{" HEAD "\"changes\": [{\"address\": \"a/b\", \"type\": \"a\", "
 		     "\"name\": \"b\", \"provider\": \"lakeform\", \"action\": "
 		     "\"create\", \"create_before_destroy\": false, \"line\": 0, "
 		     "\"sensitive\": [], \"diffs\": [{\"path\": \"x\", "
 		     "\"force_new\": 1, \"sensitive\": false}]}]}",
-		     "saved plan: change 1: 'force_new' must be true or false");
+		     "change 1: 'force_new' must be true or false");
 }
 
 static void test_check_current(void **state)
