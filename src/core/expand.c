@@ -553,8 +553,10 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 		if (dup)
 			continue;
 		json_t *privs_c = json_pack("[s]", "USE_CATALOG");
-		json_t *privs_s = json_pack("[s,s,s,s]", "USE_SCHEMA", "CREATE_TABLE",
-					    "CREATE_VOLUME", "CREATE_FUNCTION");
+		/* create assets in 'default', and read and change what is there */
+		json_t *privs_s = json_pack("[s,s,s,s,s,s,s,s]", "USE_SCHEMA", "CREATE_TABLE",
+					    "CREATE_VOLUME", "CREATE_FUNCTION", "SELECT", "MODIFY",
+					    "READ_VOLUME", "WRITE_VOLUME");
 		char *gname = lf_xasprintf("workspace:%s:%s", res->name, p);
 		json_t *gin = json_pack("{s:{s:s, s:[{s:s, s:s, s:s, s:O}, {s:s, s:s, s:s, s:O}]}}",
 					"spec", "principal", p, "securables",
