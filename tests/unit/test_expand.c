@@ -687,10 +687,16 @@ static void test_policy_quickstart(void **state)
 			  "read metastores/main-use1/catalogs/sales/schemas/curated/ group:analysts\n"
 			  "read metastores/main-use1/catalogs/sales/schemas/raw/ group:engineers\n"
 			  "write metastores/main-use1/catalogs/sales/schemas/raw/ group:engineers\n"
-			  "write workspaces/analytics/catalogs/analytics/schemas/default/ "
+			  "read workspaces/analytics/catalogs/analytics/schemas/default/ "
 			  "group:analysts\n"
 			  "write workspaces/analytics/catalogs/analytics/schemas/default/ "
+			  "group:analysts\n"
+			  "read workspaces/analytics/catalogs/analytics/schemas/default/ "
 			  "group:engineers\n"
+			  "write workspaces/analytics/catalogs/analytics/schemas/default/ "
+			  "group:engineers\n"
+			  "read workspaces/analytics/catalogs/analytics/schemas/default/ "
+			  "user:carol@acme.com\n"
 			  "write workspaces/analytics/catalogs/analytics/schemas/default/ "
 			  "user:carol@acme.com\n");
 	struct lf_dres *p = get(&w, "storage.policy/acme-lakehouse-default");
@@ -718,7 +724,9 @@ static void test_policy_classic(void **state)
 	assert_statements(&w, "initech-ws-prod",
 			  "read  service_principal:deploy-bot\n"
 			  "write  service_principal:deploy-bot\n"
+			  "read catalogs/prod/schemas/default/ group:operators\n"
 			  "write catalogs/prod/schemas/default/ group:operators\n"
+			  "read catalogs/prod/schemas/default/ user:joanna@initech.example\n"
 			  "write catalogs/prod/schemas/default/ user:joanna@initech.example\n");
 	assert_statements(&w, "initech-default-usw2", "(no policy)\n");
 	world_release(&w);
@@ -734,8 +742,12 @@ static void test_policy_multi_region(void **state)
 	assert_statements(&w, "globex-default-use1",
 			  "read metastores/main-use1/catalogs/main/schemas/sales/tables/orders/ "
 			  "group:analysts-us\n"
+			  "read workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
+			  "group:analysts-us\n"
 			  "write workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
 			  "group:analysts-us\n"
+			  "read workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
+			  "group:data-platform\n"
 			  "write workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
 			  "group:data-platform\n");
 	char *got = statements(&w, "globex-uc-euw1");
