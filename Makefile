@@ -147,7 +147,8 @@ LINT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*/*.h tests/unit/*.c)
 
 lint:
 	@clang-format --dry-run -Werror $(LINT_SRCS)
-	@if grep -nE '\b(strcpy|sprintf|strtok|atoi|system|gets)\s*\(' $(LINT_SRCS) $(wildcard providers/*/*.c); then \
+	@if grep -nE '\b(strcpy|sprintf|strtok|atoi|system|gets)\s*\(' $(LINT_SRCS) $(wildcard providers/*/*.c) | \
+		grep -vE '^[^:]+:[0-9]+:\s*(/\*|\*)'; then \
 		echo "lint: banned call (use the lf_ helpers)"; exit 1; fi
 	@echo "lint: ok"
 

@@ -24,9 +24,9 @@ enum lf_exit {
 #define LF_MAX_OPTS 24
 
 struct lf_option {
-	const char *name;      /* long name, written --name or -name */
-	char short_name;       /* 0 when none */
-	const char *value;     /* name of its value ("DIR"), NULL for a flag */
+	const char *name;  /* long name, written --name or -name */
+	char short_name;   /* 0 when none */
+	const char *value; /* name of its value ("DIR"), NULL for a flag */
 	const char *help;
 };
 
@@ -34,8 +34,8 @@ struct lf_cli;
 
 struct lf_command {
 	const char *name;
-	const char *summary;   /* one line for `lakeform --help` */
-	const char *usage;     /* after "usage: lakeform " */
+	const char *summary; /* one line for `lakeform --help` */
+	const char *usage;   /* after "usage: lakeform " */
 	const char *description;
 	const struct lf_option *options; /* ends with {0} */
 	int min_args, max_args;          /* positional arguments; -1: any */
@@ -73,11 +73,10 @@ size_t lf_cli_print_diags(struct lf_cli *cli, struct lf_diags *d);
 /* "lakeform: usage error: message", the command's usage line and where
  * its help is, on stderr; returns LF_EXIT_USAGE. */
 int lf_cli_usage_error(struct lf_cli *cli, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* "lakeform: error: message" on stderr. */
-void lf_cli_error(struct lf_cli *cli, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void lf_cli_error(struct lf_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* For commands this release does not carry out yet: says so, returns 1. */
 int lf_cli_unavailable(struct lf_cli *cli);
@@ -87,9 +86,8 @@ struct lf_plan;
  * those options set (cmd_plan.c).  Returns LF_EXIT_OK. */
 int lf_cli_render_plan(struct lf_cli *cli, const struct lf_plan *p);
 
-extern const struct lf_command lf_cmd_validate, lf_cmd_export, lf_cmd_version,
-	lf_cmd_plan, lf_cmd_apply, lf_cmd_destroy, lf_cmd_drift, lf_cmd_refresh,
-	lf_cmd_import, lf_cmd_state, lf_cmd_show, lf_cmd_force_unlock,
-	lf_cmd_graph;
+extern const struct lf_command lf_cmd_validate, lf_cmd_export, lf_cmd_version, lf_cmd_plan,
+    lf_cmd_apply, lf_cmd_destroy, lf_cmd_drift, lf_cmd_refresh, lf_cmd_import, lf_cmd_state,
+    lf_cmd_show, lf_cmd_force_unlock, lf_cmd_graph;
 
 #endif

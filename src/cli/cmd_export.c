@@ -19,8 +19,7 @@ static int run(struct lf_cli *cli)
 		goto out;
 	}
 	for (size_t i = 0; i < src.ndocs; i++) {
-		if (json_dumpf(src.docs[i].root, cli->out,
-			       JSON_COMPACT | JSON_ENCODE_ANY) != 0) {
+		if (json_dumpf(src.docs[i].root, cli->out, JSON_COMPACT | JSON_ENCODE_ANY) != 0) {
 			lf_cli_error(cli, "cannot write to standard output");
 			rc = LF_EXIT_ERROR;
 			goto out;
@@ -38,24 +37,23 @@ out:
 }
 
 static const struct lf_option options[] = {
-	{"json", 0, NULL, "print JSON, one document per line (the default)"},
-	{0},
+    {"json", 0, NULL, "print JSON, one document per line (the default)"},
+    {0},
 };
 
 const struct lf_command lf_cmd_export = {
-	.name = "export",
-	.summary = "print the loaded manifests as JSON",
-	.usage = "export [--json] [PATH]",
-	.description =
-		"Load the YAML documents of PATH (a file or a directory tree; the\n"
-		"configuration directory by default) exactly as lakeform reads them:\n"
-		"anchors and aliases expanded, scalars resolved by the YAML 1.2 core\n"
-		"schema.  Each document is printed as one line of JSON, in the order\n"
-		"read (files in sorted path order).  Nothing is printed when any\n"
-		"file fails to load; the errors are listed instead.\n"
-		"JSON has no infinities: '.inf', '-.inf' and '.nan' print as strings.",
-	.options = options,
-	.min_args = 0,
-	.max_args = 1,
-	.run = run,
+    .name = "export",
+    .summary = "print the loaded manifests as JSON",
+    .usage = "export [--json] [PATH]",
+    .description = "Load the YAML documents of PATH (a file or a directory tree; the\n"
+                   "configuration directory by default) exactly as lakeform reads them:\n"
+                   "anchors and aliases expanded, scalars resolved by the YAML 1.2 core\n"
+                   "schema.  Each document is printed as one line of JSON, in the order\n"
+                   "read (files in sorted path order).  Nothing is printed when any\n"
+                   "file fails to load; the errors are listed instead.\n"
+                   "JSON has no infinities: '.inf', '-.inf' and '.nan' print as strings.",
+    .options = options,
+    .min_args = 0,
+    .max_args = 1,
+    .run = run,
 };

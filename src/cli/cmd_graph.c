@@ -58,7 +58,7 @@ static int run(struct lf_cli *cli)
 	}
 	qsort(lines, n, sizeof(*lines), cmp_str);
 	fprintf(cli->out, "digraph lakeform {\n  rankdir = \"RL\";\n"
-			  "  node [shape = box, fontname = \"sans-serif\"];\n");
+	                  "  node [shape = box, fontname = \"sans-serif\"];\n");
 	for (size_t i = 0; i < n; i++) {
 		char *sep = strchr(lines[i], '\x1f');
 		fputs("  ", cli->out);
@@ -84,22 +84,21 @@ out:
 }
 
 static const struct lf_option options[] = {
-	{"expanded", 0, NULL, "show the provider resources too (buckets, prefixes, ...)"},
-	{0},
+    {"expanded", 0, NULL, "show the provider resources too (buckets, prefixes, ...)"},
+    {0},
 };
 
 const struct lf_command lf_cmd_graph = {
-	.name = "graph",
-	.summary = "print the dependency graph as DOT",
-	.usage = "graph [--expanded]",
-	.description =
-		"Print the dependency graph of the manifests in Graphviz DOT: one node\n"
-		"per resource, an edge from each resource to each one it needs.  By\n"
-		"default only manifest resources; with --expanded also the provider\n"
-		"resources they expand to (dashed).  Render it with, for example,\n"
-		"'lakeform graph | dot -Tsvg > graph.svg'.",
-	.options = options,
-	.min_args = 0,
-	.max_args = 0,
-	.run = run,
+    .name = "graph",
+    .summary = "print the dependency graph as DOT",
+    .usage = "graph [--expanded]",
+    .description = "Print the dependency graph of the manifests in Graphviz DOT: one node\n"
+                   "per resource, an edge from each resource to each one it needs.  By\n"
+                   "default only manifest resources; with --expanded also the provider\n"
+                   "resources they expand to (dashed).  Render it with, for example,\n"
+                   "'lakeform graph | dot -Tsvg > graph.svg'.",
+    .options = options,
+    .min_args = 0,
+    .max_args = 0,
+    .run = run,
 };

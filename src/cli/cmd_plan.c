@@ -55,8 +55,7 @@ static void now_utc(char *buf, size_t n)
  * nothing happened since, the plan is all no-ops: answer it from digests
  * without parsing a manifest or a record.  Returns 1 when it did.
  */
-static int unchanged_since_recorded(struct lf_cli *cli, struct lf_config *c,
-				    struct lf_plan *p)
+static int unchanged_since_recorded(struct lf_cli *cli, struct lf_config *c, struct lf_plan *p)
 {
 	char fp[65];
 
@@ -74,7 +73,7 @@ static int unchanged_since_recorded(struct lf_cli *cli, struct lf_config *c,
 		const char *slash = strchr(r->address, '/');
 
 		lf_plan_add(p, LF_ACT_NOOP, r->type, slash ? slash + 1 : r->address,
-			    r->provider ? r->provider : "lakeform", r->parent);
+		            r->provider ? r->provider : "lakeform", r->parent);
 	}
 	snprintf(p->lineage, sizeof(p->lineage), "%s", c->st.lineage);
 	p->serial = c->st.serial;
@@ -138,18 +137,19 @@ render:
 		json_decref(j);
 		if (err) {
 			lf_cli_error(cli, "cannot write the plan to '%s': %s", outfile,
-				     strerror(-err));
+			             strerror(-err));
 			rc = LF_EXIT_ERROR;
 			goto out;
 		}
 	}
 	lf_cli_render_plan(cli, &p);
 	if (outfile && !lf_cli_flag(cli, "json"))
-		fprintf(cli->out, "\nSaved the plan to '%s'. Apply exactly this plan with:\n"
-				  "  lakeform apply %s\n", outfile, outfile);
-	rc = lf_cli_flag(cli, "detailed-exitcode") && lf_plan_has_changes(&p)
-		     ? LF_EXIT_CHANGES
-		     : LF_EXIT_OK;
+		fprintf(cli->out,
+		        "\nSaved the plan to '%s'. Apply exactly this plan with:\n"
+		        "  lakeform apply %s\n",
+		        outfile, outfile);
+	rc = lf_cli_flag(cli, "detailed-exitcode") && lf_plan_has_changes(&p) ? LF_EXIT_CHANGES
+	                                                                      : LF_EXIT_OK;
 out:
 	lf_plan_release(&p);
 	lf_config_release(&c);
@@ -157,31 +157,30 @@ out:
 }
 
 static const struct lf_option options[] = {
-	{"out", 'o', "FILE", "also save the plan to FILE, for 'lakeform apply FILE'"},
-	{"json", 0, NULL, "print the plan as JSON in Terraform's plan shape"},
-	{"markdown", 0, NULL, "print the plan as a pull-request comment"},
-	{"detailed-exitcode", 0, NULL, "exit 0 without changes, 2 with changes, 1 on error"},
-	{"target", 0, "ADDR", "plan only ADDR, its parts and what it needs (repeatable)"},
-	{"exclude", 0, "ADDR", "leave out ADDR, its parts and what needs it (repeatable)"},
-	{"replace", 0, "ADDR", "replace ADDR even if it did not change (repeatable)"},
-	{"destroy", 0, NULL, "plan to delete everything recorded"},
-	{0},
+    {"out", 'o', "FILE", "also save the plan to FILE, for 'lakeform apply FILE'"},
+    {"json", 0, NULL, "print the plan as JSON in Terraform's plan shape"},
+    {"markdown", 0, NULL, "print the plan as a pull-request comment"},
+    {"detailed-exitcode", 0, NULL, "exit 0 without changes, 2 with changes, 1 on error"},
+    {"target", 0, "ADDR", "plan only ADDR, its parts and what it needs (repeatable)"},
+    {"exclude", 0, "ADDR", "leave out ADDR, its parts and what needs it (repeatable)"},
+    {"replace", 0, "ADDR", "replace ADDR even if it did not change (repeatable)"},
+    {"destroy", 0, NULL, "plan to delete everything recorded"},
+    {0},
 };
 
 const struct lf_command lf_cmd_plan = {
-	.name = "plan",
-	.summary = "show what apply would change",
-	.usage = "plan [options]",
-	.description =
-		"Compare the manifests with the recorded state (.lakeform/) and print\n"
-		"the changes apply would make, in the order it would make them: what\n"
-		"a resource needs comes first, deletions before creations.  Each\n"
-		"manifest resource is shown with the provider resources it expands to\n"
-		"(buckets, prefixes, policies, networks, node pools).\n"
-		"Symbols: + create, ~ update in place, -/+ replace, - delete.\n"
-		"Nothing is changed; reading the providers arrives with 'apply'.",
-	.options = options,
-	.min_args = 0,
-	.max_args = 0,
-	.run = run,
+    .name = "plan",
+    .summary = "show what apply would change",
+    .usage = "plan [options]",
+    .description = "Compare the manifests with the recorded state (.lakeform/) and print\n"
+                   "the changes apply would make, in the order it would make them: what\n"
+                   "a resource needs comes first, deletions before creations.  Each\n"
+                   "manifest resource is shown with the provider resources it expands to\n"
+                   "(buckets, prefixes, policies, networks, node pools).\n"
+                   "Symbols: + create, ~ update in place, -/+ replace, - delete.\n"
+                   "Nothing is changed; reading the providers arrives with 'apply'.",
+    .options = options,
+    .min_args = 0,
+    .max_args = 0,
+    .run = run,
 };

@@ -19,14 +19,14 @@ static int run(struct lf_cli *cli)
 	int isdir = lf_is_dir(path);
 	if (isdir != 0) {
 		lf_cli_error(cli, "%s: %s", path,
-			     isdir > 0 ? "is a directory, not a saved plan" : strerror(-isdir));
+		             isdir > 0 ? "is a directory, not a saved plan" : strerror(-isdir));
 		return LF_EXIT_ERROR;
 	}
 	json_t *doc = json_load_file(path, 0, &jerr);
 	if (!doc) {
 		if (jerr.line > 0)
-			lf_cli_error(cli, "%s:%d:%d: not a saved plan: %s", path,
-				     jerr.line, jerr.column, jerr.text);
+			lf_cli_error(cli, "%s:%d:%d: not a saved plan: %s", path, jerr.line,
+			             jerr.column, jerr.text);
 		else
 			lf_cli_error(cli, "%s: not a saved plan: %s", path, jerr.text);
 		return LF_EXIT_ERROR;
@@ -44,21 +44,20 @@ static int run(struct lf_cli *cli)
 }
 
 static const struct lf_option options[] = {
-	{"json", 0, NULL, "print the plan as JSON in Terraform's plan shape"},
-	{"markdown", 0, NULL, "print the plan as a pull-request comment"},
-	{0},
+    {"json", 0, NULL, "print the plan as JSON in Terraform's plan shape"},
+    {"markdown", 0, NULL, "print the plan as a pull-request comment"},
+    {0},
 };
 
 const struct lf_command lf_cmd_show = {
-	.name = "show",
-	.summary = "print a saved plan",
-	.usage = "show [--json | --markdown] PLANFILE",
-	.description =
-		"Print a plan saved with 'lakeform plan -out PLANFILE', as text (the\n"
-		"default), as JSON in Terraform's plan shape, or as Markdown.\n"
-		"Sensitive values were never saved: they print as (sensitive).",
-	.options = options,
-	.min_args = 1,
-	.max_args = 1,
-	.run = run,
+    .name = "show",
+    .summary = "print a saved plan",
+    .usage = "show [--json | --markdown] PLANFILE",
+    .description = "Print a plan saved with 'lakeform plan -out PLANFILE', as text (the\n"
+                   "default), as JSON in Terraform's plan shape, or as Markdown.\n"
+                   "Sensitive values were never saved: they print as (sensitive).",
+    .options = options,
+    .min_args = 1,
+    .max_args = 1,
+    .run = run,
 };

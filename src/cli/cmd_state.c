@@ -22,11 +22,11 @@
 #define STATE_DIR ".lakeform"
 
 static const struct lf_option options[] = {
-	{"lock-timeout", 0, "DURATION",
-	 "rm, mv, push: wait this long for the lock (30s, 2m, 1m30s; default 0s)"},
-	{"force", 0, NULL, "push: replace a state of another lineage or a newer serial"},
-	{"dry-run", 0, NULL, "rm, mv: print what would change and change nothing"},
-	{0},
+    {"lock-timeout", 0, "DURATION",
+     "rm, mv, push: wait this long for the lock (30s, 2m, 1m30s; default 0s)"},
+    {"force", 0, NULL, "push: replace a state of another lineage or a newer serial"},
+    {"dry-run", 0, NULL, "rm, mv: print what would change and change nothing"},
+    {0},
 };
 
 const struct lf_command lf_cmd_state;
@@ -81,11 +81,9 @@ static int parse_duration(const char *s, long *ms)
 	return 0;
 }
 
-
-
 /* Take the lock for `operation`, or say who holds it. */
 static int take_lock(struct lf_cli *cli, struct lf_backend *b, const char *operation,
-		     long timeout_ms)
+                     long timeout_ms)
 {
 	struct lf_lock_info mine, holder;
 	int err = lf_state_lock(b, operation, timeout_ms, &mine, &holder);
@@ -94,20 +92,22 @@ static int take_lock(struct lf_cli *cli, struct lf_backend *b, const char *opera
 		const char *waited = lf_cli_opt(cli, "lock-timeout");
 
 		if (timeout_ms > 0)
-			lf_cli_error(cli, "the state is still locked by another run "
-					  "after waiting %s", waited);
+			lf_cli_error(cli,
+			             "the state is still locked by another run "
+			             "after waiting %s",
+			             waited);
 		else
 			lf_cli_error(cli, "the state is locked by another run");
 		lf_cli_print_lock_info(cli, &holder);
 		fprintf(cli->err,
-			"lakeform takes the lock so that two runs never change the state\n"
-			"at once.  Wait for that run to end, or pass --lock-timeout DURATION\n"
-			"to wait for it; a lock whose process died is released with it.\n");
+		        "lakeform takes the lock so that two runs never change the state\n"
+		        "at once.  Wait for that run to end, or pass --lock-timeout DURATION\n"
+		        "to wait for it; a lock whose process died is released with it.\n");
 		return LF_EXIT_LOCKED;
 	}
 	if (err < 0) {
 		lf_cli_error(cli, "cannot lock the state in '%s': %s", STATE_DIR,
-			     lf_state_strerror(err));
+		             lf_state_strerror(err));
 		return LF_EXIT_ERROR;
 	}
 	if (cli->verbose)
@@ -126,10 +126,11 @@ static int load(struct lf_cli *cli, struct lf_backend *b, struct lf_state *st)
 	if (err < 0)
 		return LF_EXIT_ERROR;
 	for (size_t i = 0; i < st->npending; i++)
-		fprintf(cli->err, "lakeform: warning: the %s of '%s' was interrupted "
-				  "before its outcome was recorded; the next apply or "
-				  "refresh settles it by reading the provider\n",
-			st->pending[i].action, st->pending[i].address);
+		fprintf(cli->err,
+		        "lakeform: warning: the %s of '%s' was interrupted "
+		        "before its outcome was recorded; the next apply or "
+		        "refresh settles it by reading the provider\n",
+		        st->pending[i].action, st->pending[i].address);
 	return LF_EXIT_OK;
 }
 
@@ -139,7 +140,7 @@ static int write_state(struct lf_cli *cli, struct lf_backend *b, struct lf_state
 
 	if (err < 0) {
 		lf_cli_error(cli, "cannot write the state to '%s': %s", STATE_DIR,
-			     lf_state_strerror(err));
+		             lf_state_strerror(err));
 		return LF_EXIT_ERROR;
 	}
 	return LF_EXIT_OK;
@@ -201,7 +202,7 @@ static json_t *sorted_copy(json_t *v)
 		json_t *out = json_object(), *e;
 		const char *key;
 
-		json_object_foreach(v, key, e)
+		json_object_foreach (v, key, e)
 			keys[k++] = key;
 		qsort(keys, n, sizeof(*keys), cmp_str);
 		for (size_t i = 0; i < n; i++)
@@ -213,7 +214,7 @@ static json_t *sorted_copy(json_t *v)
 		json_t *out = json_array(), *e;
 		size_t i;
 
-		json_array_foreach(v, i, e)
+		json_array_foreach (v, i, e)
 			json_array_append_new(out, sorted_copy(e));
 		return out;
 	}
@@ -277,7 +278,7 @@ static int run_show(struct lf_cli *cli, struct lf_backend *b, struct lf_state *s
 	}
 	inputs = r->inputs ? sorted_copy(r->inputs) : NULL;
 	attrs = r->attrs ? sorted_copy(r->attrs) : NULL;
-	json_array_foreach(r->sensitive, i, p) {
+	json_array_foreach (r->sensitive, i, p) {
 		mask(inputs, json_string_value(p));
 		mask(attrs, json_string_value(p));
 	}
@@ -311,8 +312,8 @@ static int run_show(struct lf_cli *cli, struct lf_backend *b, struct lf_state *s
  * provider resources a manifest resource expanded into go with it.  Lines
  * that cannot name a member as parent are not parsed.
  */
-static void add_descendants(struct lf_state *st, char ***set, size_t *n,
-			    size_t *alloc, struct lf_map *in)
+static void add_descendants(struct lf_state *st, char ***set, size_t *n, size_t *alloc,
+                            struct lf_map *in)
 {
 	for (size_t done = 0; done < *n;) {
 		size_t upto = *n;
@@ -331,7 +332,7 @@ static void add_descendants(struct lf_state *st, char ***set, size_t *n,
 				continue;
 			for (size_t k = 0; k < upto - done && !candidate; k++)
 				candidate = memmem(r->line, r->line_len, needles[k],
-						   strlen(needles[k])) != NULL;
+				                   strlen(needles[k])) != NULL;
 			if (!candidate || lf_state_res_parse(r) != 0 || !r->parent)
 				continue;
 			if (lf_map_get(in, r->parent)) {
@@ -384,8 +385,10 @@ static int run_rm(struct lf_cli *cli, struct lf_backend *b, struct lf_state *st)
 		fputc('\n', cli->out);
 	}
 	if (dry) {
-		fprintf(cli->out, "would remove %zu resource%s from the state "
-				  "(dry run: nothing changed)\n", n, n == 1 ? "" : "s");
+		fprintf(cli->out,
+		        "would remove %zu resource%s from the state "
+		        "(dry run: nothing changed)\n",
+		        n, n == 1 ? "" : "s");
 		goto out;
 	}
 	/* removal frees the records' fields but keeps their addresses */
@@ -395,8 +398,10 @@ static int run_rm(struct lf_cli *cli, struct lf_backend *b, struct lf_state *st)
 	}
 	rc = write_state(cli, b, st);
 	if (!rc)
-		fprintf(cli->out, "removed %zu resource%s from the state; nothing "
-				  "was destroyed\n", n, n == 1 ? "" : "s");
+		fprintf(cli->out,
+		        "removed %zu resource%s from the state; nothing "
+		        "was destroyed\n",
+		        n, n == 1 ? "" : "s");
 out:
 	free(set);
 	lf_map_release(&in);
@@ -417,7 +422,8 @@ static size_t retarget(struct lf_state *st, const char *from, const char *to)
 		size_t k;
 		int hit = 0;
 
-		if (r->removed || !strcmp(r->address, to) || (r->line && !memmem(r->line, r->line_len, q, strlen(q))))
+		if (r->removed || !strcmp(r->address, to) ||
+		    (r->line && !memmem(r->line, r->line_len, q, strlen(q))))
 			continue;
 		if (lf_state_res_parse(r) != 0)
 			continue;
@@ -428,10 +434,10 @@ static size_t retarget(struct lf_state *st, const char *from, const char *to)
 		}
 		if (r->deps) {
 			deps = json_array();
-			json_array_foreach(r->deps, k, e) {
+			json_array_foreach (r->deps, k, e) {
 				int same = !strcmp(json_string_value(e), from);
-				json_array_append_new(deps, json_string(same ? to :
-									       json_string_value(e)));
+				json_array_append_new(
+				    deps, json_string(same ? to : json_string_value(e)));
 				hit |= same;
 			}
 			c.deps = deps;
@@ -461,21 +467,26 @@ static int run_mv(struct lf_cli *cli, struct lf_backend *b, struct lf_state *st)
 		return LF_EXIT_ERROR;
 	}
 	if (lf_state_get(st, to)) {
-		lf_cli_error(cli, "'%s' is already in the state; 'state rm' it first "
-				  "if it should go", to);
+		lf_cli_error(cli,
+		             "'%s' is already in the state; 'state rm' it first "
+		             "if it should go",
+		             to);
 		return LF_EXIT_ERROR;
 	}
 	tlen = strlen(r->type);
 	if (strncmp(to, r->type, tlen) || to[tlen] != '/' || !to[tlen + 1]) {
-		lf_cli_error(cli, "cannot move '%s' to '%s': a %s's address starts "
-				  "with '%s/'", from, to, r->type, r->type);
+		lf_cli_error(cli,
+		             "cannot move '%s' to '%s': a %s's address starts "
+		             "with '%s/'",
+		             from, to, r->type, r->type);
 		return LF_EXIT_ERROR;
 	}
 	for (size_t i = 0; i < st->npending; i++)
 		if (!strcmp(st->pending[i].address, from)) {
-			lf_cli_error(cli, "cannot move '%s': its %s was interrupted and "
-					  "is not settled yet; run apply or refresh first",
-				     from, st->pending[i].action);
+			lf_cli_error(cli,
+			             "cannot move '%s': its %s was interrupted and "
+			             "is not settled yet; run apply or refresh first",
+			             from, st->pending[i].action);
 			return LF_EXIT_ERROR;
 		}
 	if (lf_state_res_parse(r) != 0) {
@@ -483,8 +494,7 @@ static int run_mv(struct lf_cli *cli, struct lf_backend *b, struct lf_state *st)
 		return LF_EXIT_ERROR;
 	}
 	if (dry) {
-		fprintf(cli->out, "would move %s to %s (dry run: nothing changed)\n",
-			from, to);
+		fprintf(cli->out, "would move %s to %s (dry run: nothing changed)\n", from, to);
 		return LF_EXIT_OK;
 	}
 	moved = *r;
@@ -497,7 +507,7 @@ static int run_mv(struct lf_cli *cli, struct lf_backend *b, struct lf_state *st)
 		fprintf(cli->out, "moved %s to %s", from, to);
 		if (refs)
 			fprintf(cli->out, " (and %zu record%s that named it)", refs,
-				refs == 1 ? "" : "s");
+			        refs == 1 ? "" : "s");
 		fputc('\n', cli->out);
 	}
 	return rc;
@@ -533,8 +543,7 @@ static int run_push(struct lf_cli *cli, struct lf_backend *b, struct lf_state *s
 
 	/* the lock is taken first (the caller did), then the file is read: a
 	 * push from a slow pipe holds the lock while it waits */
-	err = lf_read_file(&data, &len, strcmp(path, "-") ? path : "/dev/stdin",
-			   (size_t)4 << 30);
+	err = lf_read_file(&data, &len, strcmp(path, "-") ? path : "/dev/stdin", (size_t)4 << 30);
 	if (err < 0) {
 		lf_cli_error(cli, "cannot read '%s': %s", file, strerror(-err));
 		return LF_EXIT_ERROR;
@@ -544,7 +553,7 @@ static int run_push(struct lf_cli *cli, struct lf_backend *b, struct lf_state *s
 	if (!doc) {
 		/* jansson has no column for an empty input: no position then */
 		struct lf_pos pos = {file, je.column > 0 ? (unsigned)je.line : 0,
-				     je.column > 0 ? (unsigned)je.column : 0};
+		                     je.column > 0 ? (unsigned)je.column : 0};
 		lf_diag_error(&d, &pos, "not valid JSON: %s", je.text);
 		lf_cli_print_diags(cli, &d);
 		lf_diags_release(&d);
@@ -559,8 +568,8 @@ static int run_push(struct lf_cli *cli, struct lf_backend *b, struct lf_state *s
 	json_decref(doc);
 	if (err == LF_STATE_ELINEAGE || err == LF_STATE_ESERIAL) {
 		/* the core says what differs; the way round it is a CLI matter */
-		char *msg = lf_xasprintf("%s; 'state push --force' replaces it anyway",
-					 d.v[d.n - 1].msg);
+		char *msg =
+		    lf_xasprintf("%s; 'state push --force' replaces it anyway", d.v[d.n - 1].msg);
 		free(d.v[d.n - 1].msg);
 		d.v[d.n - 1].msg = msg;
 	} else if (err == LF_STATE_EINVALID || err == LF_STATE_EVERSION) {
@@ -573,7 +582,7 @@ static int run_push(struct lf_cli *cli, struct lf_backend *b, struct lf_state *s
 	if (err < 0 && err != LF_STATE_ELINEAGE && err != LF_STATE_ESERIAL &&
 	    err != LF_STATE_EINVALID && err != LF_STATE_EVERSION)
 		lf_cli_error(cli, "cannot write the state to '%s': %s", STATE_DIR,
-			     lf_state_strerror(err));
+		             lf_state_strerror(err));
 	return err < 0 ? LF_EXIT_ERROR : LF_EXIT_OK;
 }
 
@@ -581,20 +590,20 @@ static int run_push(struct lf_cli *cli, struct lf_backend *b, struct lf_state *s
 
 struct sub {
 	const char *name;
-	int min, max;        /* arguments after the subcommand; -1: any */
-	const char *lock;    /* operation name when it writes, else NULL */
-	int force, dry_run;  /* which options apply */
+	int min, max;       /* arguments after the subcommand; -1: any */
+	const char *lock;   /* operation name when it writes, else NULL */
+	int force, dry_run; /* which options apply */
 	int (*run)(struct lf_cli *, struct lf_backend *, struct lf_state *);
-	const char *args;    /* for messages */
+	const char *args; /* for messages */
 };
 
 static const struct sub subs[] = {
-	{"list", 0, -1, NULL, 0, 0, run_list, "[ADDR...]"},
-	{"show", 1, 1, NULL, 0, 0, run_show, "ADDR"},
-	{"rm", 1, -1, "state rm", 0, 1, run_rm, "ADDR..."},
-	{"mv", 2, 2, "state mv", 0, 1, run_mv, "OLD NEW"},
-	{"pull", 0, 0, NULL, 0, 0, run_pull, ""},
-	{"push", 1, 1, "state push", 1, 0, run_push, "[--force] FILE"},
+    {"list", 0, -1, NULL, 0, 0, run_list, "[ADDR...]"},
+    {"show", 1, 1, NULL, 0, 0, run_show, "ADDR"},
+    {"rm", 1, -1, "state rm", 0, 1, run_rm, "ADDR..."},
+    {"mv", 2, 2, "state mv", 0, 1, run_mv, "OLD NEW"},
+    {"pull", 0, 0, NULL, 0, 0, run_pull, ""},
+    {"push", 1, 1, "state push", 1, 0, run_push, "[--force] FILE"},
 };
 
 static int run(struct lf_cli *cli)
@@ -613,21 +622,24 @@ static int run(struct lf_cli *cli)
 			s = &subs[i];
 	if (!s)
 		return usage("unknown state subcommand '%s' (list, show, rm, mv, "
-			     "pull or push)", cli->args[0]);
+		             "pull or push)",
+		             cli->args[0]);
 	nargs = cli->nargs - 1;
 	if (nargs < s->min || (s->max >= 0 && nargs > s->max))
-		return usage("wrong number of arguments for 'state %s' (state %s%s%s)",
-			     s->name, s->name, *s->args ? " " : "", s->args);
+		return usage("wrong number of arguments for 'state %s' (state %s%s%s)", s->name,
+		             s->name, *s->args ? " " : "", s->args);
 	if (lf_cli_flag(cli, "force") && !s->force)
 		return usage("option '--force' does not apply to 'state %s'", s->name);
 	if (lf_cli_flag(cli, "dry-run") && !s->dry_run)
 		return usage("option '--dry-run' does not apply to 'state %s'", s->name);
 	if (timeout && !s->lock)
 		return usage("option '--lock-timeout' does not apply to 'state %s', "
-			     "which takes no lock", s->name);
+		             "which takes no lock",
+		             s->name);
 	if (timeout && parse_duration(timeout, &timeout_ms) < 0)
 		return usage("invalid duration '%s' for --lock-timeout (write it as "
-			     "30s, 2m or 1m30s)", timeout);
+		             "30s, 2m or 1m30s)",
+		             timeout);
 
 	lf_backend_local_open(&b, STATE_DIR);
 	rc = LF_EXIT_OK;
@@ -642,44 +654,44 @@ static int run(struct lf_cli *cli)
 }
 
 const struct lf_command lf_cmd_state = {
-	.name = "state",
-	.summary = "inspect and edit the recorded state",
-	.usage = "state (list [ADDR...] | show ADDR | rm ADDR... | mv OLD NEW | pull | push [--force] FILE)",
-	.description =
-		"Inspect and edit what lakeform has recorded in .lakeform/ of the\n"
-		"configuration directory.  Nothing here calls a provider: removing a\n"
-		"record does not destroy what it describes.\n"
-		"\n"
-		"  state list [ADDR...]\n"
-		"      Print the address of every recorded resource, sorted.  With\n"
-		"      ADDRs, only those and the addresses under them ('catalog/main'\n"
-		"      also lists 'catalog/main/sales'; 'storage.bucket' every bucket).\n"
-		"  state show ADDR\n"
-		"      Print one record as JSON: address, type, provider, parent,\n"
-		"      digest of the applied inputs, dependencies, inputs and the\n"
-		"      attributes the provider reported; sensitive values are shown\n"
-		"      as \"(sensitive)\".\n"
-		"  state rm [--dry-run] ADDR...\n"
-		"      Forget resources, and the provider resources made for them, so\n"
-		"      that lakeform no longer manages them.  They keep existing.\n"
-		"  state mv [--dry-run] OLD NEW\n"
-		"      Record the resource at OLD under NEW (same type), after a\n"
-		"      rename, so that the next plan does not replace it.  Records\n"
-		"      naming OLD as parent or dependency name NEW.\n"
-		"  state pull\n"
-		"      Print the whole state as JSON (the snapshot format, with the\n"
-		"      journal applied); nothing when there is no state.\n"
-		"  state push [--force] FILE\n"
-		"      Replace the state with FILE ('-': standard input), a document\n"
-		"      as 'state pull' prints it.  Refused when its lineage differs or\n"
-		"      its serial is older than the state's, unless --force.\n"
-		"\n"
-		"rm, mv and push take the state lock and fail at once, with exit\n"
-		"status 3 and the holder's description, when another run holds it;\n"
-		"--lock-timeout DURATION waits for it (retrying after 1 s, 2 s, 4 s ...\n"
-		"up to every 16 s).  Exit status: 0 done, 1 error, 3 locked, 64 usage.",
-	.options = options,
-	.min_args = 0,
-	.max_args = -1,
-	.run = run,
+    .name = "state",
+    .summary = "inspect and edit the recorded state",
+    .usage =
+        "state (list [ADDR...] | show ADDR | rm ADDR... | mv OLD NEW | pull | push [--force] FILE)",
+    .description = "Inspect and edit what lakeform has recorded in .lakeform/ of the\n"
+                   "configuration directory.  Nothing here calls a provider: removing a\n"
+                   "record does not destroy what it describes.\n"
+                   "\n"
+                   "  state list [ADDR...]\n"
+                   "      Print the address of every recorded resource, sorted.  With\n"
+                   "      ADDRs, only those and the addresses under them ('catalog/main'\n"
+                   "      also lists 'catalog/main/sales'; 'storage.bucket' every bucket).\n"
+                   "  state show ADDR\n"
+                   "      Print one record as JSON: address, type, provider, parent,\n"
+                   "      digest of the applied inputs, dependencies, inputs and the\n"
+                   "      attributes the provider reported; sensitive values are shown\n"
+                   "      as \"(sensitive)\".\n"
+                   "  state rm [--dry-run] ADDR...\n"
+                   "      Forget resources, and the provider resources made for them, so\n"
+                   "      that lakeform no longer manages them.  They keep existing.\n"
+                   "  state mv [--dry-run] OLD NEW\n"
+                   "      Record the resource at OLD under NEW (same type), after a\n"
+                   "      rename, so that the next plan does not replace it.  Records\n"
+                   "      naming OLD as parent or dependency name NEW.\n"
+                   "  state pull\n"
+                   "      Print the whole state as JSON (the snapshot format, with the\n"
+                   "      journal applied); nothing when there is no state.\n"
+                   "  state push [--force] FILE\n"
+                   "      Replace the state with FILE ('-': standard input), a document\n"
+                   "      as 'state pull' prints it.  Refused when its lineage differs or\n"
+                   "      its serial is older than the state's, unless --force.\n"
+                   "\n"
+                   "rm, mv and push take the state lock and fail at once, with exit\n"
+                   "status 3 and the holder's description, when another run holds it;\n"
+                   "--lock-timeout DURATION waits for it (retrying after 1 s, 2 s, 4 s ...\n"
+                   "up to every 16 s).  Exit status: 0 done, 1 error, 3 locked, 64 usage.",
+    .options = options,
+    .min_args = 0,
+    .max_args = -1,
+    .run = run,
 };

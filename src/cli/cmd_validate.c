@@ -7,14 +7,15 @@
 #include "util/buf.h"
 
 static void print_summary(struct lf_cli *cli, const struct lf_manifest *m,
-			  const struct lf_source *src)
+                          const struct lf_source *src)
 {
 	struct lf_buf b = LF_BUF_INIT;
 
 	/* kinds in the order of DESIGN.md: account first, grants last */
 	static const char *const order[] = {
-		"Account", "User",    "Group",  "ServicePrincipal", "Workspace",
-		"Metastore", "Catalog", "Schema", "Volume", "Table", "Grant",
+	    "Account",   "User",      "Group",   "ServicePrincipal",
+	    "Workspace", "Metastore", "Catalog", "Schema",
+	    "Volume",    "Table",     "Grant",
 	};
 	for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++) {
 		size_t n = 0;
@@ -24,8 +25,8 @@ static void print_summary(struct lf_cli *cli, const struct lf_manifest *m,
 			lf_buf_addf(&b, "%s%zu %s", b.len ? ", " : "", n, order[i]);
 	}
 	fprintf(cli->out, "valid: %zu resource%s in %zu file%s (%s)\n", m->nres,
-		m->nres == 1 ? "" : "s", src->nfiles, src->nfiles == 1 ? "" : "s",
-		b.len ? lf_buf_cstr(&b) : "none");
+	        m->nres == 1 ? "" : "s", src->nfiles, src->nfiles == 1 ? "" : "s",
+	        b.len ? lf_buf_cstr(&b) : "none");
 	lf_buf_release(&b);
 }
 
@@ -63,19 +64,18 @@ out:
 }
 
 const struct lf_command lf_cmd_validate = {
-	.name = "validate",
-	.summary = "check the manifests and report every problem",
-	.usage = "validate [PATH]",
-	.description =
-		"Read the manifests of PATH (a file or a directory tree; the\n"
-		"configuration directory by default), check each document against\n"
-		"its kind's schema and every rule that spans documents: one account,\n"
-		"unique names, references, regions, networks, principals, privileges\n"
-		"and cycles.  Every problem is listed as FILE:LINE:COL: message, then\n"
-		"a count, and the exit status is 1.  A valid set prints a one-line\n"
-		"summary of its resources by kind and exits 0.  Nothing is changed.",
-	.options = NULL,
-	.min_args = 0,
-	.max_args = 1,
-	.run = run,
+    .name = "validate",
+    .summary = "check the manifests and report every problem",
+    .usage = "validate [PATH]",
+    .description = "Read the manifests of PATH (a file or a directory tree; the\n"
+                   "configuration directory by default), check each document against\n"
+                   "its kind's schema and every rule that spans documents: one account,\n"
+                   "unique names, references, regions, networks, principals, privileges\n"
+                   "and cycles.  Every problem is listed as FILE:LINE:COL: message, then\n"
+                   "a count, and the exit status is 1.  A valid set prints a one-line\n"
+                   "summary of its resources by kind and exits 0.  Nothing is changed.",
+    .options = NULL,
+    .min_args = 0,
+    .max_args = 1,
+    .run = run,
 };

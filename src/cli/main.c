@@ -19,19 +19,18 @@
 #include "util/mem.h"
 
 static const struct lf_command *const commands[] = {
-	&lf_cmd_validate, &lf_cmd_plan,    &lf_cmd_apply,   &lf_cmd_destroy,
-	&lf_cmd_drift,    &lf_cmd_refresh, &lf_cmd_import,  &lf_cmd_state,
-	&lf_cmd_show,     &lf_cmd_graph,   &lf_cmd_export,  &lf_cmd_force_unlock,
-	&lf_cmd_version,
+    &lf_cmd_validate, &lf_cmd_plan,         &lf_cmd_apply,   &lf_cmd_destroy, &lf_cmd_drift,
+    &lf_cmd_refresh,  &lf_cmd_import,       &lf_cmd_state,   &lf_cmd_show,    &lf_cmd_graph,
+    &lf_cmd_export,   &lf_cmd_force_unlock, &lf_cmd_version,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const struct lf_option global_options[] = {
-	{"chdir", 'C', "DIR", "read the configuration in DIR (as if started there)"},
-	{"no-color", 0, NULL, "never colour the output"},
-	{"verbose", 'v', NULL, "say more about what is happening"},
-	{"help", 'h', NULL, "show this help"},
-	{0},
+    {"chdir", 'C', "DIR", "read the configuration in DIR (as if started there)"},
+    {"no-color", 0, NULL, "never colour the output"},
+    {"verbose", 'v', NULL, "say more about what is happening"},
+    {"help", 'h', NULL, "show this help"},
+    {0},
 };
 
 const char *lf_cli_opt(const struct lf_cli *cli, const char *name)
@@ -71,9 +70,10 @@ void lf_cli_error(struct lf_cli *cli, const char *fmt, ...)
 
 int lf_cli_unavailable(struct lf_cli *cli)
 {
-	lf_cli_error(cli, "'%s' is not available in lakeform %s yet; 'lakeform --help' "
-			  "lists what this release carries out",
-		     cli->cmd->name, LF_VERSION);
+	lf_cli_error(cli,
+	             "'%s' is not available in lakeform %s yet; 'lakeform --help' "
+	             "lists what this release carries out",
+	             cli->cmd->name, LF_VERSION);
 	return LF_EXIT_ERROR;
 }
 
@@ -85,17 +85,15 @@ size_t lf_cli_print_diags(struct lf_cli *cli, struct lf_diags *d)
 		const char *sev = e->severity == LF_SEV_ERROR ? "error" : "warning";
 
 		if (e->file && e->line)
-			fprintf(cli->err, "lakeform: %s: %s:%u:%u: %s\n", sev,
-				e->file, e->line, e->col, e->msg);
+			fprintf(cli->err, "lakeform: %s: %s:%u:%u: %s\n", sev, e->file, e->line,
+			        e->col, e->msg);
 		else if (e->file)
-			fprintf(cli->err, "lakeform: %s: %s: %s\n", sev, e->file,
-				e->msg);
+			fprintf(cli->err, "lakeform: %s: %s: %s\n", sev, e->file, e->msg);
 		else
 			fprintf(cli->err, "lakeform: %s: %s\n", sev, e->msg);
 	}
 	if (d->errors)
-		fprintf(cli->err, "lakeform: %zu error%s\n", d->errors,
-			d->errors == 1 ? "" : "s");
+		fprintf(cli->err, "lakeform: %zu error%s\n", d->errors, d->errors == 1 ? "" : "s");
 	return d->errors;
 }
 
@@ -117,16 +115,16 @@ static void print_options(FILE *f, const struct lf_option *opts)
 static void main_help(FILE *f)
 {
 	fprintf(f, "usage: lakeform [-C DIR] [--no-color] <command> [options] [args]\n\n"
-		   "lakeform reconciles a lakehouse account (identities, workspaces,\n"
-		   "metastores, catalogs and grants) with YAML manifests.\n\n"
-		   "commands:\n");
+	           "lakeform reconciles a lakehouse account (identities, workspaces,\n"
+	           "metastores, catalogs and grants) with YAML manifests.\n\n"
+	           "commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(f, "\nglobal options:\n");
 	print_options(f, global_options);
 	fprintf(f, "\nexit codes: 0 success, 1 error, 2 changes or drift found,\n"
-		   "3 state locked by another run, 64 usage error.\n"
-		   "'lakeform <command> --help' describes one command.\n");
+	           "3 state locked by another run, 64 usage error.\n"
+	           "'lakeform <command> --help' describes one command.\n");
 }
 
 static void command_help(FILE *f, const struct lf_command *c)
@@ -146,14 +144,14 @@ static void vusage_error(const struct lf_command *c, const char *fmt, va_list ap
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	if (c)
-		fprintf(stderr, "usage: lakeform %s\n(see 'lakeform %s --help')\n",
-			c->usage, c->name);
+		fprintf(stderr, "usage: lakeform %s\n(see 'lakeform %s --help')\n", c->usage,
+		        c->name);
 	else
 		fprintf(stderr, "(see 'lakeform --help')\n");
 }
 
 static int usage_error(const struct lf_command *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static int usage_error(const struct lf_command *c, const char *fmt, ...)
 {
@@ -187,8 +185,7 @@ static const struct lf_command *find_command(const char *name)
  * Match `arg` (starting with '-') against `opts`.  Returns the index, -1 when
  * unknown.  *inline_value gets the text after '=' when present.
  */
-static int match_option(const struct lf_option *opts, const char *arg,
-			const char **inline_value)
+static int match_option(const struct lf_option *opts, const char *arg, const char **inline_value)
 {
 	const char *name = arg + 1;
 	size_t len;
@@ -199,11 +196,10 @@ static int match_option(const struct lf_option *opts, const char *arg,
 	const char *eq = strchr(name, '=');
 	len = eq ? (size_t)(eq - name) : strlen(name);
 	for (int i = 0; opts && opts[i].name; i++) {
-		int is_long = strlen(opts[i].name) == len &&
-			      !strncmp(opts[i].name, name, len) && len > 1;
+		int is_long =
+		    strlen(opts[i].name) == len && !strncmp(opts[i].name, name, len) && len > 1;
 		int is_short = arg[1] != '-' && opts[i].short_name &&
-			       name[0] == opts[i].short_name &&
-			       (len == 1 || opts[i].value);
+		               name[0] == opts[i].short_name && (len == 1 || opts[i].value);
 		if (is_long) {
 			if (eq)
 				*inline_value = eq + 1;
@@ -241,9 +237,9 @@ static char *find_schema_dir(const char *argv0)
 	/* installed: PREFIX/bin/lakeform and PREFIX/share/lakeform/schemas;
 	 * in the source tree: build/bin/lakeform or build/san/bin/lakeform */
 	static const char *const candidates[] = {
-		"%s/../share/lakeform/schemas",
-		"%s/../../schemas",
-		"%s/../../../schemas",
+	    "%s/../share/lakeform/schemas",
+	    "%s/../../schemas",
+	    "%s/../../../schemas",
 	};
 	for (size_t i = 0; i < sizeof(candidates) / sizeof(*candidates); i++) {
 		char *p = lf_xasprintf(candidates[i], exe);
@@ -306,8 +302,8 @@ int main(int argc, char **argv)
 			if (global_options[idx].value && !val) {
 				if (i + 1 >= argc) {
 					release(&cli, args);
-					return usage_error(cmd, "option '%s' needs a value (%s)",
-							   a, global_options[idx].value);
+					return usage_error(cmd, "option '%s' needs a value (%s)", a,
+					                   global_options[idx].value);
 				}
 				val = argv[++i];
 			} else if (!global_options[idx].value && inl) {
@@ -340,27 +336,27 @@ int main(int argc, char **argv)
 		}
 		if ((idx = match_option(cmd->options, a, &inl)) < 0) {
 			release(&cli, args);
-			return usage_error(cmd, "unknown option '%s' for '%s'", a,
-					   cmd->name);
+			return usage_error(cmd, "unknown option '%s' for '%s'", a, cmd->name);
 		}
 		const struct lf_option *o = &cmd->options[idx];
 		if (o->value && !inl) {
 			if (i + 1 >= argc) {
 				release(&cli, args);
-				return usage_error(cmd, "option '%s' needs a value (%s)",
-						   a, o->value);
+				return usage_error(cmd, "option '%s' needs a value (%s)", a,
+				                   o->value);
 			}
 			inl = argv[++i];
 		} else if (!o->value && inl) {
 			/* --flag=true / --flag=false, as Terraform's -refresh=false */
 			if (strcmp(inl, "true") && strcmp(inl, "false")) {
 				release(&cli, args);
-				return usage_error(cmd, "option '--%s' takes true or false, not '%s'",
-						   o->name, inl);
+				return usage_error(cmd,
+				                   "option '--%s' takes true or false, not '%s'",
+				                   o->name, inl);
 			}
 		}
-		cli.opt_all[idx] = lf_xrealloc(cli.opt_all[idx],
-					       ((size_t)cli.opt_set[idx] + 1) * sizeof(char *));
+		cli.opt_all[idx] =
+		    lf_xrealloc(cli.opt_all[idx], ((size_t)cli.opt_set[idx] + 1) * sizeof(char *));
 		cli.opt_all[idx][cli.opt_set[idx]++] = inl;
 		cli.opt_value[idx] = inl;
 	}
@@ -379,21 +375,19 @@ int main(int argc, char **argv)
 		release(&cli, args);
 		return LF_EXIT_OK;
 	}
-	if (cli.nargs < cmd->min_args ||
-	    (cmd->max_args >= 0 && cli.nargs > cmd->max_args)) {
+	if (cli.nargs < cmd->min_args || (cmd->max_args >= 0 && cli.nargs > cmd->max_args)) {
 		release(&cli, args);
 		if (cmd->max_args == 0)
 			return usage_error(cmd, "'%s' takes no arguments", cmd->name);
-		return usage_error(cmd, "wrong number of arguments for '%s'",
-				   cmd->name);
+		return usage_error(cmd, "wrong number of arguments for '%s'", cmd->name);
 	}
 	cli.args = args;
 
 	schema_dir = find_schema_dir(argv[0]);
 	cli.schema_dir = schema_dir;
 	if (cli.chdir && chdir(cli.chdir) != 0) {
-		lf_cli_error(&cli, "cannot use '%s' as the configuration directory: %s",
-			     cli.chdir, strerror(errno));
+		lf_cli_error(&cli, "cannot use '%s' as the configuration directory: %s", cli.chdir,
+		             strerror(errno));
 		free(schema_dir);
 		release(&cli, args);
 		return LF_EXIT_ERROR;

@@ -49,8 +49,7 @@ void lf_backend_free(struct lf_backend *b)
 	free(b);
 }
 
-void lf_backend_journal_stats(const struct lf_backend *b,
-			      struct lf_journal_stats *out)
+void lf_backend_journal_stats(const struct lf_backend *b, struct lf_journal_stats *out)
 {
 	/* the mutex guards the counters, but the caller's view is const */
 	pthread_mutex_lock((pthread_mutex_t *)&b->mu);
@@ -94,18 +93,17 @@ void lf_state__uuid(char out[37])
 			clock_gettime(CLOCK_REALTIME, &ts);
 			for (size_t i = got; i < sizeof(r); i++)
 				r[i] = (unsigned char)((ts.tv_nsec >> (i % 4 * 8)) ^
-						       (getpid() >> (i % 2 * 8)) ^
-						       (ts.tv_sec >> (i % 3 * 8)) ^ i);
+				                       (getpid() >> (i % 2 * 8)) ^
+				                       (ts.tv_sec >> (i % 3 * 8)) ^ i);
 			break;
 		}
 		got += (size_t)n;
 	}
 	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
 	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
-		 r[10], r[11], r[12], r[13], r[14], r[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+	         r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+	         r[13], r[14], r[15]);
 }
 
 void lf_state__now(char out[32])

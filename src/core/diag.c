@@ -7,8 +7,8 @@
 #include "../util/buf.h"
 #include "../util/mem.h"
 
-void lf_diags_vadd(struct lf_diags *d, enum lf_severity sev,
-		   const struct lf_pos *pos, const char *fmt, va_list ap)
+void lf_diags_vadd(struct lf_diags *d, enum lf_severity sev, const struct lf_pos *pos,
+                   const char *fmt, va_list ap)
 {
 	struct lf_buf msg = LF_BUF_INIT;
 	struct lf_diag *e;
@@ -29,8 +29,7 @@ void lf_diags_vadd(struct lf_diags *d, enum lf_severity sev,
 		d->warnings++;
 }
 
-void lf_diag_error(struct lf_diags *d, const struct lf_pos *pos,
-		   const char *fmt, ...)
+void lf_diag_error(struct lf_diags *d, const struct lf_pos *pos, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -39,8 +38,7 @@ void lf_diag_error(struct lf_diags *d, const struct lf_pos *pos,
 	va_end(ap);
 }
 
-void lf_diag_warning(struct lf_diags *d, const struct lf_pos *pos,
-		     const char *fmt, ...)
+void lf_diag_warning(struct lf_diags *d, const struct lf_pos *pos, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -49,8 +47,7 @@ void lf_diag_warning(struct lf_diags *d, const struct lf_pos *pos,
 	va_end(ap);
 }
 
-void lf_diag_file_error(struct lf_diags *d, const char *file,
-			const char *fmt, ...)
+void lf_diag_file_error(struct lf_diags *d, const char *file, const char *fmt, ...)
 {
 	struct lf_pos pos = {file, 0, 0};
 	va_list ap;

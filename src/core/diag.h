@@ -26,7 +26,10 @@ struct lf_pos {
 	unsigned col;
 };
 
-#define LF_POS_INIT {NULL, 0, 0}
+#define LF_POS_INIT        \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 struct lf_diag {
 	enum lf_severity severity;
@@ -42,17 +45,20 @@ struct lf_diags {
 	size_t errors, warnings;
 };
 
-#define LF_DIAGS_INIT {NULL, 0, 0, 0, 0}
+#define LF_DIAGS_INIT            \
+	{                        \
+		NULL, 0, 0, 0, 0 \
+	}
 
-void lf_diags_vadd(struct lf_diags *d, enum lf_severity sev,
-		   const struct lf_pos *pos, const char *fmt, va_list ap);
-void lf_diag_error(struct lf_diags *d, const struct lf_pos *pos,
-		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void lf_diag_warning(struct lf_diags *d, const struct lf_pos *pos,
-		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void lf_diags_vadd(struct lf_diags *d, enum lf_severity sev, const struct lf_pos *pos,
+                   const char *fmt, va_list ap);
+void lf_diag_error(struct lf_diags *d, const struct lf_pos *pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void lf_diag_warning(struct lf_diags *d, const struct lf_pos *pos, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* A diagnostic about a whole file (no line). */
-void lf_diag_file_error(struct lf_diags *d, const char *file,
-			const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void lf_diag_file_error(struct lf_diags *d, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Sort by file, line, column (stable for equal positions). */
 void lf_diags_sort(struct lf_diags *d);

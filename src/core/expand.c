@@ -29,8 +29,8 @@ struct ex {
 	struct lf_diags *d;
 	const struct lf_resource *account;
 	struct loc default_storage;
-	struct lf_map secs;     /* securable address -> struct secnode * */
-	struct lf_map policies; /* bucket -> json array of statements */
+	struct lf_map secs;         /* securable address -> struct secnode * */
+	struct lf_map policies;     /* bucket -> json array of statements */
 	struct lf_map policy_owner; /* bucket -> manifest address declaring it */
 	int failed;
 };
@@ -56,7 +56,7 @@ static struct loc loc_make(const char *bucket, const char *path)
 }
 
 static struct loc loc_under(const struct loc *base, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static struct loc loc_under(const struct loc *base, const char *fmt, ...)
 {
@@ -81,9 +81,8 @@ static void loc_release(struct loc *l)
 
 /* ---- desired resources -------------------------------------------------- */
 
-static struct lf_dres *add(struct ex *x, const char *type, const char *name,
-			   const char *provider, const char *parent, json_t *inputs,
-			   const struct lf_source_doc *doc)
+static struct lf_dres *add(struct ex *x, const char *type, const char *name, const char *provider,
+                           const char *parent, json_t *inputs, const struct lf_source_doc *doc)
 {
 	char *address = lf_xasprintf("%s/%s", type, name);
 	uintptr_t seen = (uintptr_t)lf_map_get(&x->out->index, address);
@@ -95,8 +94,9 @@ static struct lf_dres *add(struct ex *x, const char *type, const char *name,
 		struct lf_dres *first = x->out->v[seen - 1];
 		if (parent && first->parent && strcmp(parent, first->parent)) {
 			lf_diag_error(x->d, doc ? &doc->pos : NULL,
-				      "'%s' would use the same %s as '%s': '%s'; give one of them a storage root of its own",
-				      parent, type, first->parent, name);
+			              "'%s' would use the same %s as '%s': '%s'; give one of them "
+			              "a storage root of its own",
+			              parent, type, first->parent, name);
 			x->failed = 1;
 		}
 		free(address);
@@ -134,13 +134,13 @@ static void add_dep(struct lf_dres *r, const char *address)
 
 static json_t *labels(const struct ex *x, const char *address)
 {
-	return json_pack("{s:s, s:s}", "lakeform/account", x->out->account,
-			 "lakeform/address", address);
+	return json_pack("{s:s, s:s}", "lakeform/account", x->out->account, "lakeform/address",
+	                 address);
 }
 
 /* A provider resource, child of manifest resource `parent`. */
-static struct lf_dres *add_child(struct ex *x, const struct lf_dres *parent,
-				 const char *type, const char *name, json_t *inputs)
+static struct lf_dres *add_child(struct ex *x, const struct lf_dres *parent, const char *type,
+                                 const char *name, json_t *inputs)
 {
 	const struct lf_kind *k = lf_kinds_find(x->m->kinds, type);
 	char *address = lf_xasprintf("%s/%s", type, name);
@@ -153,7 +153,7 @@ static struct lf_dres *add_child(struct ex *x, const struct lf_dres *parent,
 		json_object_set_new(inputs, "labels", labels(x, address));
 	free(address);
 	struct lf_dres *r = add(x, type, name, k && k->family ? k->family : "storage",
-				parent->address, inputs, parent->doc);
+	                        parent->address, inputs, parent->doc);
 	/* a part comes after the manifest resource it belongs to: the plan
 	 * reads top-down, and a part that fails leaves the record to say what
 	 * was asked for */
@@ -169,13 +169,13 @@ static char *prefix_name(const struct loc *l)
 	return lf_xasprintf("%s/%.*s", l->bucket, (int)(n ? n - 1 : 0), l->path);
 }
 
-static struct lf_dres *add_prefix(struct ex *x, struct lf_dres *parent,
-				  const struct loc *l, const char *purpose)
+static struct lf_dres *add_prefix(struct ex *x, struct lf_dres *parent, const struct loc *l,
+                                  const char *purpose)
 {
 	char *name = prefix_name(l);
-	struct lf_dres *p = add_child(x, parent, "storage.prefix", name,
-				      json_pack("{s:s, s:s, s:s}", "bucket", l->bucket,
-						"path", l->path, "purpose", purpose));
+	struct lf_dres *p = add_child(
+	    x, parent, "storage.prefix", name,
+	    json_pack("{s:s, s:s, s:s}", "bucket", l->bucket, "path", l->path, "purpose", purpose));
 	char *bucket = lf_xasprintf("storage.bucket/%s", l->bucket);
 	add_dep(p, bucket);
 	free(bucket);
@@ -183,14 +183,12 @@ static struct lf_dres *add_prefix(struct ex *x, struct lf_dres *parent,
 	return p;
 }
 
-static struct lf_dres *add_bucket(struct ex *x, struct lf_dres *parent,
-				  const char *bucket, const char *region,
-				  const char *purpose)
+static struct lf_dres *add_bucket(struct ex *x, struct lf_dres *parent, const char *bucket,
+                                  const char *region, const char *purpose)
 {
 	struct lf_dres *b = add_child(x, parent, "storage.bucket", bucket,
-				      json_pack("{s:s, s:s, s:s, s:b}", "name", bucket,
-						"region", region, "purpose", purpose,
-						"force_destroy", 0));
+	                              json_pack("{s:s, s:s, s:s, s:b}", "name", bucket, "region",
+	                                        region, "purpose", purpose, "force_destroy", 0));
 	lf_map_put(&x->policy_owner, bucket, parent->address);
 	return b;
 }
@@ -198,7 +196,7 @@ static struct lf_dres *add_bucket(struct ex *x, struct lf_dres *parent,
 /* ---- securables and their locations ---------------------------------- */
 
 static struct secnode *sec_add(struct ex *x, const char *address, struct loc loc,
-			       const char *parent_address)
+                               const char *parent_address)
 {
 	struct secnode *n = lf_xcalloc(1, sizeof(*n));
 
@@ -220,8 +218,7 @@ static int loc_covers(const struct loc *outer, const struct loc *inner)
 }
 
 /* Add `statement` for (principal, access) on `l` to its bucket's policy. */
-static void policy_add(struct ex *x, const char *principal, const char *access,
-		       const struct loc *l)
+static void policy_add(struct ex *x, const char *principal, const char *access, const struct loc *l)
 {
 	json_t *arr = lf_map_get(&x->policies, l->bucket);
 
@@ -229,15 +226,14 @@ static void policy_add(struct ex *x, const char *principal, const char *access,
 		arr = json_array();
 		lf_map_put(&x->policies, l->bucket, arr);
 	}
-	json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "principal", principal,
-					     "access", access, "path", l->path));
+	json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "principal", principal, "access",
+	                                     access, "path", l->path));
 }
 
 /* Grant `access` on securable `sec` and, as Unity Catalog inherits, on what
  * lies below it but is stored elsewhere. */
 static void grant_access(struct ex *x, const char *principal, const char *access,
-			 const struct secnode *sec, struct loc **done, size_t *ndone,
-			 size_t *alloc)
+                         const struct secnode *sec, struct loc **done, size_t *ndone, size_t *alloc)
 {
 	for (size_t i = 0; i < *ndone; i++)
 		if (loc_covers(&(*done)[i], &sec->loc))
@@ -267,8 +263,8 @@ static char *securable_address(const char *type, const char *ms, const char *nam
 	return lf_buf_detach(&b);
 }
 
-static void compile_grant(struct ex *x, const char *principal, const char *type,
-			  const char *ms, const char *name, json_t *privileges)
+static void compile_grant(struct ex *x, const char *principal, const char *type, const char *ms,
+                          const char *name, json_t *privileges)
 {
 	json_t *access = NULL;
 	const struct lf_kind *gk = lf_kinds_find(x->m->kinds, "Grant");
@@ -282,14 +278,14 @@ static void compile_grant(struct ex *x, const char *principal, const char *type,
 	if (!sec || !gk)
 		return;
 	access = json_object_get(gk->schema, "x-lakeform-access");
-	json_array_foreach(privileges, i, v) {
+	json_array_foreach (privileges, i, v) {
 		char *norm = lf_xstrdup(json_string_value(v) ? json_string_value(v) : "");
 		for (char *p = norm; *p; p++)
 			*p = *p == ' ' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
 		json_t *a = json_object_get(access, norm);
 		size_t j;
 		json_t *w;
-		json_array_foreach(a, j, w) {
+		json_array_foreach (a, j, w) {
 			want_read |= !strcmp(json_string_value(w), "read");
 			want_write |= !strcmp(json_string_value(w), "write");
 		}
@@ -337,10 +333,11 @@ static struct lf_dres *add_manifest(struct ex *x, const struct lf_resource *res)
 
 	json_object_set_new(inputs, "metadata", meta ? json_incref(meta) : json_object());
 	json_object_set_new(inputs, "spec", spec ? json_incref(spec) : json_object());
-	struct lf_dres *r = add(x, k->lower, res->address + strlen(k->lower) + 1,
-				"lakeform", NULL, inputs, res->doc);
+	struct lf_dres *r = add(x, k->lower, res->address + strlen(k->lower) + 1, "lakeform", NULL,
+	                        inputs, res->doc);
 	r->kind = k;
-	r->prevent_destroy = json_is_true(lf_json_path(res->value, "metadata.lifecycle.prevent_destroy"));
+	r->prevent_destroy =
+	    json_is_true(lf_json_path(res->value, "metadata.lifecycle.prevent_destroy"));
 	for (size_t i = 0; i < k->nrefs; i++) {
 		const struct lf_kind_ref *ref = &k->refs[i];
 		const struct lf_kind *t = lf_kinds_find(x->m->kinds, ref->kind);
@@ -367,7 +364,7 @@ static struct lf_dres *add_manifest(struct ex *x, const struct lf_resource *res)
 			char *base = lf_xstrndup(path, n - 2);
 			json_t *arr = lf_json_path(res->value, base), *v;
 			size_t j;
-			json_array_foreach(arr, j, v)
+			json_array_foreach (arr, j, v)
 				add_principal_dep(r, json_string_value(v));
 			free(base);
 		} else {
@@ -379,8 +376,7 @@ static struct lf_dres *add_manifest(struct ex *x, const struct lf_resource *res)
 
 static const char *region_of_account(const struct ex *x)
 {
-	return x->account ? str_at(x->account->value, "spec.default_storage.region")
-			  : "us-east-1";
+	return x->account ? str_at(x->account->value, "spec.default_storage.region") : "us-east-1";
 }
 
 static struct loc metastore_loc(const struct ex *x, const struct lf_resource *ms)
@@ -411,16 +407,13 @@ static struct loc workspace_loc(const struct ex *x, const struct lf_resource *w)
 	return r;
 }
 
-static void expand_account(struct ex *x, const struct lf_resource *res,
-			   struct lf_dres *r)
+static void expand_account(struct ex *x, const struct lf_resource *res, struct lf_dres *r)
 {
 	const char *b = str_at(res->value, "spec.default_storage.bucket");
-	add_bucket(x, r, b, str_at(res->value, "spec.default_storage.region"),
-		   "default-storage");
+	add_bucket(x, r, b, str_at(res->value, "spec.default_storage.region"), "default-storage");
 }
 
-static void expand_metastore(struct ex *x, const struct lf_resource *res,
-			     struct lf_dres *r)
+static void expand_metastore(struct ex *x, const struct lf_resource *res, struct lf_dres *r)
 {
 	const char *b = str_at(res->value, "spec.storage_root.bucket");
 	struct loc l = metastore_loc(x, res);
@@ -433,8 +426,8 @@ static void expand_metastore(struct ex *x, const struct lf_resource *res,
 }
 
 static void expand_catalog_like(struct ex *x, struct lf_dres *r, const char *kind,
-				const char *address, const char *parent_sec,
-				const char *own_bucket, const char *name)
+                                const char *address, const char *parent_sec, const char *own_bucket,
+                                const char *name)
 {
 	const struct secnode *p = lf_map_get(&x->secs, parent_sec);
 	struct loc l;
@@ -446,7 +439,7 @@ static void expand_catalog_like(struct ex *x, struct lf_dres *r, const char *kin
 	else
 		l = own_bucket ? loc_make(own_bucket, "") : loc_make(p->loc.bucket, p->loc.path);
 	struct loc full = own_bucket ? loc_under(&l, "%ss/%s/", kind, name)
-				     : loc_under(&l, "%ss/%s/", kind, name);
+	                             : loc_under(&l, "%ss/%s/", kind, name);
 	loc_release(&l);
 	add_prefix(x, r, &full, kind);
 	sec_add(x, address, full, parent_sec);
@@ -457,8 +450,7 @@ static char *cat_address(const char *ms, const char *cat)
 	return lf_xasprintf("catalog/%s/%s", ms, cat);
 }
 
-static void expand_workspace(struct ex *x, const struct lf_resource *res,
-			     struct lf_dres *r)
+static void expand_workspace(struct ex *x, const struct lf_resource *res, struct lf_dres *r)
 {
 	const char *compute = str_at(res->value, "spec.compute");
 	const char *region = str_at(res->value, "spec.region");
@@ -472,9 +464,10 @@ static void expand_workspace(struct ex *x, const struct lf_resource *res,
 		add_prefix(x, r, &wl, "workspace");
 
 	json_t *net = json_pack("{s:s, s:s, s:s, s:b}", "name", res->name, "region", region,
-				"plane", classic ? "classic" : "serverless", "internal", !classic);
+	                        "plane", classic ? "classic" : "serverless", "internal", !classic);
 	if (classic)
-		json_object_set_new(net, "cidr", json_string(str_at(res->value, "spec.network.cidr")));
+		json_object_set_new(net, "cidr",
+		                    json_string(str_at(res->value, "spec.network.cidr")));
 	struct lf_dres *n = add_child(x, r, "compute.network", res->name, net);
 	if (classic) {
 		json_t *np = lf_json_path(res->value, "spec.node_pool");
@@ -483,13 +476,14 @@ static void expand_workspace(struct ex *x, const struct lf_resource *res,
 		json_t *mem = json_object_get(np, "memory_mb");
 		const char *image = json_string_value(json_object_get(np, "image"));
 		/* the schema's defaults, when the manifest has no node_pool at all */
-		json_t *defs = lf_json_path(res->kind->schema, "properties.spec.properties.node_pool.properties");
-		json_t *pool = json_pack("{s:s, s:s, s:O, s:O, s:O, s:s}", "name", res->name,
-					 "network", res->name,
-					 "nodes", nodes ? nodes : lf_json_path(defs, "nodes.default"),
-					 "cpus", cpus ? cpus : lf_json_path(defs, "cpus.default"),
-					 "memory_mb", mem ? mem : lf_json_path(defs, "memory_mb.default"),
-					 "image", image ? image : str_at(defs, "image.default"));
+		json_t *defs = lf_json_path(res->kind->schema,
+		                            "properties.spec.properties.node_pool.properties");
+		json_t *pool = json_pack(
+		    "{s:s, s:s, s:O, s:O, s:O, s:s}", "name", res->name, "network", res->name,
+		    "nodes", nodes ? nodes : lf_json_path(defs, "nodes.default"), "cpus",
+		    cpus ? cpus : lf_json_path(defs, "cpus.default"), "memory_mb",
+		    mem ? mem : lf_json_path(defs, "memory_mb.default"), "image",
+		    image ? image : str_at(defs, "image.default"));
 		if (pool) {
 			struct lf_dres *p = add_child(x, r, "compute.node_pool", res->name, pool);
 			add_dep(p, n->address);
@@ -500,7 +494,7 @@ static void expand_workspace(struct ex *x, const struct lf_resource *res,
 
 /* The workspace catalog, its 'default' schema and the grants to its users. */
 static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res,
-				     struct lf_dres *wr)
+                                     struct lf_dres *wr)
 {
 	const char *ms = str_at(res->value, "spec.metastore");
 	const struct secnode *ws = lf_map_get(&x->secs, res->address);
@@ -515,7 +509,7 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 	char *saddr = lf_xasprintf("schema/%s/%s/default", ms, cat);
 
 	json_t *cin = json_pack("{s:{s:s}, s:{s:s, s:s}}", "metadata", "name", cat, "spec",
-				"metastore", ms, "comment", "workspace catalog");
+	                        "metastore", ms, "comment", "workspace catalog");
 	struct lf_dres *c = add(x, "catalog", caddr + 8, "lakeform", wr->address, cin, res->doc);
 	c->kind = lf_kinds_find(x->m->kinds, "Catalog");
 	c->implicit = 1;
@@ -528,8 +522,8 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 	add_prefix(x, c, &cl, "catalog");
 	sec_add(x, caddr, cl, NULL);
 
-	json_t *sin = json_pack("{s:{s:s}, s:{s:s, s:s}}", "metadata", "name", "default",
-				"spec", "metastore", ms, "catalog", cat);
+	json_t *sin = json_pack("{s:{s:s}, s:{s:s, s:s}}", "metadata", "name", "default", "spec",
+	                        "metastore", ms, "catalog", cat);
 	struct lf_dres *s = add(x, "schema", saddr + 7, "lakeform", wr->address, sin, res->doc);
 	s->kind = lf_kinds_find(x->m->kinds, "Schema");
 	s->implicit = 1;
@@ -545,7 +539,7 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 	json_array_extend(who, lf_json_path(res->value, "spec.admins"));
 	size_t i;
 	json_t *v;
-	json_array_foreach(who, i, v) {
+	json_array_foreach (who, i, v) {
 		const char *p = json_string_value(v);
 		int dup = 0;
 		for (size_t j = 0; j < i; j++)
@@ -554,17 +548,18 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 			continue;
 		json_t *privs_c = json_pack("[s]", "USE_CATALOG");
 		/* create assets in 'default', and read and change what is there */
-		json_t *privs_s = json_pack("[s,s,s,s,s,s,s,s]", "USE_SCHEMA", "CREATE_TABLE",
-					    "CREATE_VOLUME", "CREATE_FUNCTION", "SELECT", "MODIFY",
-					    "READ_VOLUME", "WRITE_VOLUME");
+		json_t *privs_s =
+		    json_pack("[s,s,s,s,s,s,s,s]", "USE_SCHEMA", "CREATE_TABLE", "CREATE_VOLUME",
+		              "CREATE_FUNCTION", "SELECT", "MODIFY", "READ_VOLUME", "WRITE_VOLUME");
 		char *gname = lf_xasprintf("workspace:%s:%s", res->name, p);
-		json_t *gin = json_pack("{s:{s:s, s:[{s:s, s:s, s:s, s:O}, {s:s, s:s, s:s, s:O}]}}",
-					"spec", "principal", p, "securables",
-					"type", "catalog", "metastore", ms, "name", cat, "privileges", privs_c,
-					"type", "schema", "metastore", ms, "name", "default", "privileges", privs_s);
+		json_t *gin =
+		    json_pack("{s:{s:s, s:[{s:s, s:s, s:s, s:O}, {s:s, s:s, s:s, s:O}]}}", "spec",
+		              "principal", p, "securables", "type", "catalog", "metastore", ms,
+		              "name", cat, "privileges", privs_c, "type", "schema", "metastore", ms,
+		              "name", "default", "privileges", privs_s);
 		char *dotted = lf_xasprintf("%s.default", cat);
 		json_object_set_new(json_array_get(lf_json_path(gin, "spec.securables"), 1), "name",
-				    json_string(dotted));
+		                    json_string(dotted));
 		struct lf_dres *g = add(x, "grant", gname, "lakeform", wr->address, gin, res->doc);
 		g->kind = lf_kinds_find(x->m->kinds, "Grant");
 		g->implicit = 1;
@@ -597,7 +592,7 @@ static int cmp_statement(const void *a, const void *b)
 	static const char *const keys[] = {"path", "principal", "access"};
 	for (int i = 0; i < 3; i++) {
 		int c = strcmp(json_string_value(json_object_get(x, keys[i])),
-			       json_string_value(json_object_get(y, keys[i])));
+		               json_string_value(json_object_get(y, keys[i])));
 		if (c)
 			return c;
 	}
@@ -637,9 +632,9 @@ static void emit_policies(struct ex *x)
 			json_decref(uniq);
 			continue; /* a bucket lakeform does not declare: rules.c reported it */
 		}
-		struct lf_dres *p = add_child(x, parent, "storage.policy", names[i],
-					      json_pack("{s:s, s:o}", "bucket", names[i],
-							"statements", uniq));
+		struct lf_dres *p =
+		    add_child(x, parent, "storage.policy", names[i],
+		              json_pack("{s:s, s:o}", "bucket", names[i], "statements", uniq));
 		char *b = lf_xasprintf("storage.bucket/%s", names[i]);
 		add_dep(p, b);
 		free(b);
@@ -647,8 +642,8 @@ static void emit_policies(struct ex *x)
 		 * once (add_dep's own check is linear) */
 		struct lf_map seen = LF_MAP_INIT;
 		for (size_t j = 0; j < k; j++) {
-			const char *who = json_string_value(json_object_get(
-				json_array_get(uniq, j), "principal"));
+			const char *who = json_string_value(
+			    json_object_get(json_array_get(uniq, j), "principal"));
 			if (who && !lf_map_get(&seen, who)) {
 				lf_map_put(&seen, who, (void *)1);
 				add_principal_dep(p, who);
@@ -672,16 +667,15 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 		if (kind_is(&m->res[i], "Account"))
 			x.account = &m->res[i];
 	out->account = lf_xstrdup(x.account ? x.account->name : "");
-	x.default_storage = loc_make(x.account ? str_at(x.account->value,
-							 "spec.default_storage.bucket")
-					       : "default",
-				     "");
+	x.default_storage = loc_make(
+	    x.account ? str_at(x.account->value, "spec.default_storage.bucket") : "default", "");
 
 	/* Order matters only for locations: metastores and workspaces first,
 	 * then catalogs, schemas, volumes (parents before children). */
-	static const char *const passes[] = {"Account", "User", "Group", "ServicePrincipal",
-					     "Metastore", "Workspace", "Catalog", "Schema",
-					     "Volume", "Table", "Grant"};
+	static const char *const passes[] = {
+	    "Account",   "User",      "Group",   "ServicePrincipal",
+	    "Metastore", "Workspace", "Catalog", "Schema",
+	    "Volume",    "Table",     "Grant"};
 	for (size_t p = 0; p < sizeof(passes) / sizeof(*passes); p++) {
 		for (size_t i = 0; i < m->nres; i++) {
 			const struct lf_resource *res = &m->res[i];
@@ -699,27 +693,32 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 				expand_workspace_catalog(&x, res, r);
 			} else if (kind_is(res, "Catalog")) {
 				char *msa = lf_xasprintf("metastore/%s", ms);
-				expand_catalog_like(&x, r, "catalog", res->address, msa, own, res->name);
+				expand_catalog_like(&x, r, "catalog", res->address, msa, own,
+				                    res->name);
 				free(msa);
 			} else if (kind_is(res, "Schema")) {
 				char *ca = cat_address(ms, str_at(res->value, "spec.catalog"));
-				expand_catalog_like(&x, r, "schema", res->address, ca, own, res->name);
+				expand_catalog_like(&x, r, "schema", res->address, ca, own,
+				                    res->name);
 				free(ca);
 			} else if (kind_is(res, "Volume") || kind_is(res, "Table")) {
 				const char *vt = kind_is(res, "Volume") ? "volume" : "table";
 				char *sa = lf_xasprintf("schema/%s/%s/%s", ms,
-							str_at(res->value, "spec.catalog"),
-							str_at(res->value, "spec.schema"));
+				                        str_at(res->value, "spec.catalog"),
+				                        str_at(res->value, "spec.schema"));
 				const char *ext = str_at(res->value, "spec.storage_location");
 				const struct secnode *sp = lf_map_get(&x.secs, sa);
 				if (ext && !strncmp(ext, "s3://", 5)) {
 					const char *slash = strchr(ext + 5, '/');
-					char *b = slash ? lf_xstrndup(ext + 5, (size_t)(slash - ext - 5))
-							: lf_xstrdup(ext + 5);
-					sec_add(&x, res->address, loc_make(b, slash ? slash + 1 : ""), sa);
+					char *b =
+					    slash ? lf_xstrndup(ext + 5, (size_t)(slash - ext - 5))
+					          : lf_xstrdup(ext + 5);
+					sec_add(&x, res->address,
+					        loc_make(b, slash ? slash + 1 : ""), sa);
 					free(b);
 				} else if (sp) {
-					struct loc l = loc_under(&sp->loc, "%ss/%s/", vt, res->name);
+					struct loc l =
+					    loc_under(&sp->loc, "%ss/%s/", vt, res->name);
 					if (kind_is(res, "Volume"))
 						add_prefix(&x, r, &l, "volume");
 					sec_add(&x, res->address, l, sa);
@@ -743,7 +742,7 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 				free(sa);
 				if (type && name && principal)
 					compile_grant(&x, principal, type, sms, name,
-						      lf_json_path(res->value, "spec.privileges"));
+					              lf_json_path(res->value, "spec.privileges"));
 			}
 		}
 	}

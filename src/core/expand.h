@@ -50,20 +50,22 @@ struct lf_dres {
 };
 
 struct lf_desired {
-	struct lf_dres **v;  /* each on the heap: pointers stay valid */
+	struct lf_dres **v; /* each on the heap: pointers stay valid */
 	size_t n, alloc;
 	struct lf_map index; /* address -> index + 1 */
 	char *account;       /* the account's name, for ownership labels */
 };
 
-#define LF_DESIRED_INIT {NULL, 0, 0, LF_MAP_INIT, NULL}
+#define LF_DESIRED_INIT                       \
+	{                                     \
+		NULL, 0, 0, LF_MAP_INIT, NULL \
+	}
 
 /*
  * Expand a validated manifest set (lf_manifest_check() passed).  Returns 0,
  * or -1 with errors in `d` (a provider type missing from the schemas).
  */
-int lf_expand(struct lf_desired *out, const struct lf_manifest *m,
-	      struct lf_diags *d);
+int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_diags *d);
 
 /* Borrowed, or NULL. */
 struct lf_dres *lf_desired_get(const struct lf_desired *ds, const char *address);

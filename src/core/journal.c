@@ -36,8 +36,7 @@ static const char *record_problem(json_t *rec)
 
 	if (!json_is_object(rec))
 		return "a record must be an object";
-	if (!op || (strcmp(op, "intent") && strcmp(op, "outcome") &&
-		    strcmp(op, "failed")))
+	if (!op || (strcmp(op, "intent") && strcmp(op, "outcome") && strcmp(op, "failed")))
 		return "'op' must be \"intent\", \"outcome\" or \"failed\"";
 	if (!json_string_value(json_object_get(rec, "address")) ||
 	    !json_string_value(json_object_get(rec, "action")))
@@ -56,7 +55,7 @@ static const char *record_problem(json_t *rec)
 }
 
 static int apply_record(struct lf_state *st, json_t *rec, struct lf_diags *d,
-			const struct lf_pos *pos)
+                        const struct lf_pos *pos)
 {
 	const char *op = json_string_value(json_object_get(rec, "op"));
 	const char *address = json_string_value(json_object_get(rec, "address"));
@@ -67,9 +66,10 @@ static int apply_record(struct lf_state *st, json_t *rec, struct lf_diags *d,
 		return 0;
 	}
 	if (!lf_state__pending_resolve(st, address, action))
-		lf_diag_warning(d, pos, "%s of '%s' has no intent before it; "
-					"applied anyway",
-				op[0] == 'o' ? "outcome" : "failure", address);
+		lf_diag_warning(d, pos,
+		                "%s of '%s' has no intent before it; "
+		                "applied anyway",
+		                op[0] == 'o' ? "outcome" : "failure", address);
 	if (!strcmp(op, "outcome")) {
 		json_t *obj = json_object_get(rec, "resource");
 		struct lf_state_res r;
@@ -81,8 +81,8 @@ static int apply_record(struct lf_state *st, json_t *rec, struct lf_diags *d,
 		if (lf_state__res_from_json(&r, obj, d, pos, "outcome") < 0)
 			return -1;
 		if (strcmp(r.address, address)) {
-			lf_diag_error(d, pos, "outcome of '%s' records resource '%s'",
-				      address, r.address);
+			lf_diag_error(d, pos, "outcome of '%s' records resource '%s'", address,
+			              r.address);
 			lf_state_res_release(&r);
 			return -1;
 		}
@@ -91,8 +91,7 @@ static int apply_record(struct lf_state *st, json_t *rec, struct lf_diags *d,
 	return 0;
 }
 
-int lf_state__journal_replay(struct lf_state *st, struct lf_backend *b,
-			     struct lf_diags *d)
+int lf_state__journal_replay(struct lf_state *st, struct lf_backend *b, struct lf_diags *d)
 {
 	struct lf_pos pos = {b->journal_path, 0, 1}; /* a record: its column 1 */
 	char *data = NULL, *p, *end;
@@ -108,7 +107,7 @@ int lf_state__journal_replay(struct lf_state *st, struct lf_backend *b,
 		return 0;
 	if (err < 0) {
 		lf_diag_file_error(d, b->journal_path, "cannot read the journal: %s",
-				   strerror(-err));
+		                   strerror(-err));
 		return err;
 	}
 	/* parse every line first: a damaged record is a torn tail only when
@@ -132,13 +131,16 @@ int lf_state__journal_replay(struct lf_state *st, struct lf_backend *b,
 			json_decref(rec);
 			if (!nl || nl + 1 == end) {
 				st->torn_tail = 1;
-				lf_diag_warning(d, &pos, "the journal's last record was "
-							 "cut short (a run stopped while "
-							 "writing it); it is ignored");
+				lf_diag_warning(d, &pos,
+				                "the journal's last record was "
+				                "cut short (a run stopped while "
+				                "writing it); it is ignored");
 				break;
 			}
-			lf_diag_error(d, &pos, "damaged journal record before the "
-					       "last one: %s", problem);
+			lf_diag_error(d, &pos,
+			              "damaged journal record before the "
+			              "last one: %s",
+			              problem);
 			err = LF_STATE_ECORRUPT;
 			goto out;
 		}
@@ -155,23 +157,23 @@ int lf_state__journal_replay(struct lf_state *st, struct lf_backend *b,
 	if (st->exists && serial <= st->serial)
 		goto out; /* compacted into the snapshot already: a leftover */
 	if (serial != st->serial + 1 || (st->lineage[0] && strcmp(lineage, st->lineage))) {
-		lf_diag_error(d, &pos, "the journal (lineage '%s', serial %llu) does "
-				       "not follow the snapshot (lineage '%s', serial "
-				       "%llu)",
-			      lineage, (unsigned long long)serial,
-			      st->lineage[0] ? st->lineage : "none",
-			      (unsigned long long)st->serial);
+		lf_diag_error(d, &pos,
+		              "the journal (lineage '%s', serial %llu) does "
+		              "not follow the snapshot (lineage '%s', serial "
+		              "%llu)",
+		              lineage, (unsigned long long)serial,
+		              st->lineage[0] ? st->lineage : "none",
+		              (unsigned long long)st->serial);
 		err = LF_STATE_ECORRUPT;
 		goto out;
 	}
 	for (size_t i = 0; i < nrecs; i++) {
 		pos.line = (unsigned)i + 1;
-		if (strcmp(json_string_value(json_object_get(recs[i], "lineage")),
-			   lineage) ||
-		    (uint64_t)json_integer_value(json_object_get(recs[i], "serial")) !=
-			    serial) {
-			lf_diag_error(d, &pos, "journal record of another lineage or "
-					       "serial than the records before it");
+		if (strcmp(json_string_value(json_object_get(recs[i], "lineage")), lineage) ||
+		    (uint64_t)json_integer_value(json_object_get(recs[i], "serial")) != serial) {
+			lf_diag_error(d, &pos,
+			              "journal record of another lineage or "
+			              "serial than the records before it");
 			err = LF_STATE_ECORRUPT;
 			goto out;
 		}
@@ -227,8 +229,7 @@ static int session_open(struct lf_backend *b, struct lf_state *st)
 	if ((err = lf_state__mkdir(b)) < 0)
 		return err;
 	/* a stale journal (ignored by the load) is emptied */
-	fd = open(b->journal_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-		  0600);
+	fd = open(b->journal_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	/* the new file's name must survive a crash as well as its records */
@@ -288,9 +289,8 @@ static void flush_batch(struct lf_backend *b)
 enum op { OP_INTENT, OP_OUTCOME, OP_FAILED };
 
 /* Append `rec` (stolen), wait until it is durable, apply it to `st`. */
-static int append(struct lf_backend *b, struct lf_state *st, json_t *rec,
-		  enum op op, const char *address, const char *action,
-		  const struct lf_state_res *result)
+static int append(struct lf_backend *b, struct lf_state *st, json_t *rec, enum op op,
+                  const char *address, const char *action, const struct lf_state_res *result)
 {
 	uint64_t mine;
 	char *text;
@@ -358,9 +358,8 @@ static json_t *new_record(const char *op, const char *address, const char *actio
 	return rec;
 }
 
-int lf_state_journal_intent(struct lf_backend *b, struct lf_state *st,
-			    const char *address, const char *action,
-			    json_t *record)
+int lf_state_journal_intent(struct lf_backend *b, struct lf_state *st, const char *address,
+                            const char *action, json_t *record)
 {
 	json_t *rec = new_record("intent", address, action);
 
@@ -371,15 +370,13 @@ int lf_state_journal_intent(struct lf_backend *b, struct lf_state *st,
 	return append(b, st, rec, OP_INTENT, address, action, NULL);
 }
 
-int lf_state_journal_outcome(struct lf_backend *b, struct lf_state *st,
-			     const char *address, const char *action,
-			     const struct lf_state_res *result)
+int lf_state_journal_outcome(struct lf_backend *b, struct lf_state *st, const char *address,
+                             const char *action, const struct lf_state_res *result)
 {
 	json_t *rec, *res = json_null();
 
 	if (result) {
-		if (!result->address || strcmp(result->address, address) ||
-		    !result->type)
+		if (!result->address || strcmp(result->address, address) || !result->type)
 			return -EINVAL;
 		res = lf_state__res_to_json(result);
 		if (!res)
@@ -394,9 +391,8 @@ int lf_state_journal_outcome(struct lf_backend *b, struct lf_state *st,
 	return append(b, st, rec, OP_OUTCOME, address, action, result);
 }
 
-int lf_state_journal_failed(struct lf_backend *b, struct lf_state *st,
-			    const char *address, const char *action,
-			    const char *error)
+int lf_state_journal_failed(struct lf_backend *b, struct lf_state *st, const char *address,
+                            const char *action, const char *error)
 {
 	json_t *rec = new_record("failed", address, action);
 

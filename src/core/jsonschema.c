@@ -60,9 +60,8 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } type_names[] = {
-	{"null", T_NULL},     {"boolean", T_BOOLEAN}, {"object", T_OBJECT},
-	{"array", T_ARRAY},   {"number", T_NUMBER},   {"string", T_STRING},
-	{"integer", T_INTEGER},
+    {"null", T_NULL},     {"boolean", T_BOOLEAN}, {"object", T_OBJECT},   {"array", T_ARRAY},
+    {"number", T_NUMBER}, {"string", T_STRING},   {"integer", T_INTEGER},
 };
 
 struct lf_regex {
@@ -223,7 +222,10 @@ struct cpset {
 	size_t n, alloc;
 };
 
-#define CPSET_INIT {NULL, 0, 0}
+#define CPSET_INIT         \
+	{                  \
+		NULL, 0, 0 \
+	}
 #define CP_MAX 0x10ffffu
 
 static void cpset_add(struct cpset *s, uint32_t lo, uint32_t hi)
@@ -288,10 +290,9 @@ static void cpset_negate(struct cpset *s)
 static void cpset_add_class(struct cpset *s, char cls)
 {
 	static const struct cprange space[] = {
-		{0x09, 0x0d},     {0x20, 0x20},     {0xa0, 0xa0},
-		{0x1680, 0x1680}, {0x2000, 0x200a}, {0x2028, 0x2029},
-		{0x202f, 0x202f}, {0x205f, 0x205f}, {0x3000, 0x3000},
-		{0xfeff, 0xfeff},
+	    {0x09, 0x0d},     {0x20, 0x20},     {0xa0, 0xa0},     {0x1680, 0x1680},
+	    {0x2000, 0x200a}, {0x2028, 0x2029}, {0x202f, 0x202f}, {0x205f, 0x205f},
+	    {0x3000, 0x3000}, {0xfeff, 0xfeff},
 	};
 	struct cpset t = CPSET_INIT;
 
@@ -387,8 +388,7 @@ static void emit_ascii_bracket(struct lf_buf *out, const struct cpset *s)
  * length changes, then where a continuation byte's range would not be full,
  * so that each piece is a plain product of byte ranges.
  */
-static void emit_utf8_range(struct lf_buf *out, int *first, uint32_t lo,
-			    uint32_t hi)
+static void emit_utf8_range(struct lf_buf *out, int *first, uint32_t lo, uint32_t hi)
 {
 	static const uint32_t maxes[] = {0x7f, 0x7ff, 0xffff};
 	unsigned char a[4], b[4];
@@ -485,7 +485,7 @@ static void emit_wide(struct lf_buf *out, int *first, const struct cpset *wide)
 		}
 		for (size_t k = r; k < wide->n && wide->v[k].lo <= hi; k++)
 			emit_utf8_range(out, first, wide->v[k].lo > lo ? wide->v[k].lo : lo,
-					wide->v[k].hi < hi ? wide->v[k].hi : hi);
+			                wide->v[k].hi < hi ? wide->v[k].hi : hi);
 	}
 	if (!any_full)
 		return;
@@ -571,8 +571,18 @@ static void emit_literal(struct lf_buf *out, uint32_t c)
 		case ']':
 			lf_buf_adds(out, "[]]");
 			return;
-		case '.': case '[': case '(': case ')': case '*': case '+':
-		case '?': case '{': case '}': case '|': case '$': case '\\':
+		case '.':
+		case '[':
+		case '(':
+		case ')':
+		case '*':
+		case '+':
+		case '?':
+		case '{':
+		case '}':
+		case '|':
+		case '$':
+		case '\\':
 			lf_buf_addc(out, '[');
 			lf_buf_addc(out, (char)c);
 			lf_buf_addc(out, ']');
@@ -596,7 +606,7 @@ struct re_parser {
 };
 
 static int re_fail(struct re_parser *rp, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static int re_fail(struct re_parser *rp, const char *fmt, ...)
 {
@@ -648,8 +658,7 @@ enum esc_kind {
 };
 
 /* Parse an escape; rp->p is just past the backslash. */
-static int parse_escape(struct re_parser *rp, int in_class,
-			enum esc_kind *kind, uint32_t *cp)
+static int parse_escape(struct re_parser *rp, int in_class, enum esc_kind *kind, uint32_t *cp)
 {
 	uint32_t c, lo;
 	char e;
@@ -664,7 +673,12 @@ static int parse_escape(struct re_parser *rp, int in_class,
 	}
 	e = (char)c;
 	switch (e) {
-	case 'd': case 'D': case 'w': case 'W': case 's': case 'S':
+	case 'd':
+	case 'D':
+	case 'w':
+	case 'W':
+	case 's':
+	case 'S':
 		*kind = ESC_CLASS;
 		*cp = c;
 		return 0;
@@ -701,8 +715,15 @@ static int parse_escape(struct re_parser *rp, int in_class,
 		if (rp->p < rp->end && *rp->p >= '0' && *rp->p <= '9')
 			return re_fail(rp, "octal escapes are not supported");
 		return re_fail(rp, "'\\0' (NUL) is not supported");
-	case '1': case '2': case '3': case '4': case '5': case '6': case '7':
-	case '8': case '9':
+	case '1':
+	case '2':
+	case '3':
+	case '4':
+	case '5':
+	case '6':
+	case '7':
+	case '8':
+	case '9':
 		if (in_class)
 			return re_fail(rp, "octal escapes are not supported");
 		return re_fail(rp, "backreferences are not supported");
@@ -723,8 +744,8 @@ static int parse_escape(struct re_parser *rp, int in_class,
 				v = v * 16 + (uint32_t)hexval(*rp->p++);
 				digits++;
 			}
-			if (digits == 0 || rp->p == rp->end || *rp->p != '}' ||
-			    v > CP_MAX || (v >= 0xd800 && v <= 0xdfff))
+			if (digits == 0 || rp->p == rp->end || *rp->p != '}' || v > CP_MAX ||
+			    (v >= 0xd800 && v <= 0xdfff))
 				return re_fail(rp, "invalid '\\u{...}' escape");
 			rp->p++;
 			if (v == 0)
@@ -737,11 +758,9 @@ static int parse_escape(struct re_parser *rp, int in_class,
 		if (*cp == 0)
 			return re_fail(rp, "'\\u0000' (NUL) is not supported");
 		if (*cp >= 0xd800 && *cp <= 0xdbff) {
-			if (rp->end - rp->p >= 6 && rp->p[0] == '\\' &&
-			    rp->p[1] == 'u') {
+			if (rp->end - rp->p >= 6 && rp->p[0] == '\\' && rp->p[1] == 'u') {
 				rp->p += 2;
-				if (read_hex(rp, 4, &lo) < 0 || lo < 0xdc00 ||
-				    lo > 0xdfff)
+				if (read_hex(rp, 4, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
 					return re_fail(rp, "unpaired surrogate in '\\u' escape");
 				*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
 				return 0;
@@ -752,15 +771,16 @@ static int parse_escape(struct re_parser *rp, int in_class,
 			return re_fail(rp, "unpaired surrogate in '\\u' escape");
 		return 0;
 	case 'c':
-		if (rp->p < rp->end && ((*rp->p >= 'a' && *rp->p <= 'z') ||
-					(*rp->p >= 'A' && *rp->p <= 'Z'))) {
+		if (rp->p < rp->end &&
+		    ((*rp->p >= 'a' && *rp->p <= 'z') || (*rp->p >= 'A' && *rp->p <= 'Z'))) {
 			*cp = (uint32_t)(*rp->p++ & 0x1f);
 			return 0;
 		}
 		return re_fail(rp, "'\\c' must be followed by a letter");
 	case 'k':
 		return re_fail(rp, "named backreferences are not supported");
-	case 'p': case 'P':
+	case 'p':
+	case 'P':
 		return re_fail(rp, "unicode property escapes are not supported");
 	}
 	if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z'))
@@ -842,8 +862,7 @@ static int parse_count(struct re_parser *rp, unsigned long *out)
  * advances when it is one, 0 when the brace is a literal, -1 on error.
  * An open upper bound is REPEAT_MANY.
  */
-static int parse_braces(struct re_parser *rp, unsigned long *min,
-			unsigned long *max)
+static int parse_braces(struct re_parser *rp, unsigned long *min, unsigned long *max)
 {
 	const char *save = rp->p;
 
@@ -892,8 +911,8 @@ literal:
  * would exceed MAX_EXPANSION bytes is refused rather than left to take
  * minutes in regcomp().
  */
-static int emit_repeat(struct re_parser *rp, struct lf_buf *out, size_t start,
-		       unsigned long min, unsigned long max, int copy)
+static int emit_repeat(struct re_parser *rp, struct lf_buf *out, size_t start, unsigned long min,
+                       unsigned long max, int copy)
 {
 	size_t n = out->len - start;
 	unsigned long opt = max == REPEAT_MANY ? 1 : max - min;
@@ -955,8 +974,7 @@ struct re_group {
  * extended regular expression for the C locale.  Returns 0, or -1 with the
  * reason in *why (owned by the caller).
  */
-static int translate_pattern(struct lf_buf *out, const char *src, size_t len,
-			     char **why)
+static int translate_pattern(struct lf_buf *out, const char *src, size_t len, char **why)
 {
 	struct re_parser rp = {src, src + len, NULL};
 	struct re_group *groups = NULL;
@@ -1028,7 +1046,7 @@ static int translate_pattern(struct lf_buf *out, const char *src, size_t len,
 					re_fail(&rp, "lookahead assertions are not supported");
 					goto fail;
 				} else if (q + 1 < rp.end && *q == '<' &&
-					   (q[1] == '=' || q[1] == '!')) {
+				           (q[1] == '=' || q[1] == '!')) {
 					re_fail(&rp, "lookbehind assertions are not supported");
 					goto fail;
 				} else if (q < rp.end && *q == '<') {
@@ -1218,10 +1236,10 @@ static int num_cmp(const json_t *a, const json_t *b)
 		return i < j ? -1 : i > j;
 	}
 	/* long double holds every 64-bit integer exactly on the usual ABIs */
-	x = json_is_integer(a) ? (long double)json_integer_value(a) :
-				 (long double)json_real_value(a);
-	y = json_is_integer(b) ? (long double)json_integer_value(b) :
-				 (long double)json_real_value(b);
+	x = json_is_integer(a) ? (long double)json_integer_value(a)
+	                       : (long double)json_real_value(a);
+	y = json_is_integer(b) ? (long double)json_integer_value(b)
+	                       : (long double)json_real_value(b);
 	return x < y ? -1 : x > y;
 }
 
@@ -1235,8 +1253,8 @@ static int values_equal(const json_t *a, const json_t *b)
 	switch (json_typeof(a)) {
 	case JSON_STRING:
 		return json_string_length(a) == json_string_length(b) &&
-		       memcmp(json_string_value(a), json_string_value(b),
-			      json_string_length(a)) == 0;
+		       memcmp(json_string_value(a), json_string_value(b), json_string_length(a)) ==
+		           0;
 	case JSON_ARRAY:
 		if (json_array_size(a) != json_array_size(b))
 			return 0;
@@ -1249,8 +1267,8 @@ static int values_equal(const json_t *a, const json_t *b)
 			return 0;
 		for (void *it = json_object_iter((json_t *)a); it;
 		     it = json_object_iter_next((json_t *)a, it)) {
-			const json_t *o = json_object_getn(
-				b, json_object_iter_key(it), json_object_iter_key_len(it));
+			const json_t *o = json_object_getn(b, json_object_iter_key(it),
+			                                   json_object_iter_key_len(it));
 
 			if (!o || !values_equal(json_object_iter_value(it), o))
 				return 0;
@@ -1348,7 +1366,8 @@ static void add_types(struct lf_buf *b, const json_t *type)
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			lf_buf_adds(b, i + 1 == n ? " or " : ", ");
-		lf_buf_adds(b, json_string_value(json_is_array(type) ? json_array_get(type, i) : type));
+		lf_buf_adds(
+		    b, json_string_value(json_is_array(type) ? json_array_get(type, i) : type));
 	}
 }
 
@@ -1391,7 +1410,7 @@ struct compiler {
 };
 
 static int cfail(struct compiler *c, const char *loc, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int cfail(struct compiler *c, const char *loc, const char *fmt, ...)
 {
@@ -1467,13 +1486,11 @@ static void add_pointer_token(struct lf_buf *loc, const char *key, size_t len)
 	}
 }
 
-static struct node *compile_node(struct compiler *c, const json_t *json,
-				 struct lf_buf *loc);
+static struct node *compile_node(struct compiler *c, const json_t *json, struct lf_buf *loc);
 
 /* Compile the subschema under `kw`, then `key` or `index` when given. */
-static struct node *compile_sub(struct compiler *c, const json_t *json,
-				struct lf_buf *loc, const char *kw,
-				const char *key, size_t key_len, size_t index)
+static struct node *compile_sub(struct compiler *c, const json_t *json, struct lf_buf *loc,
+                                const char *kw, const char *key, size_t key_len, size_t index)
 {
 	size_t mark = loc->len;
 	struct node *n;
@@ -1489,8 +1506,8 @@ static struct node *compile_sub(struct compiler *c, const json_t *json,
 	return n;
 }
 
-static int compile_list(struct compiler *c, struct node_list *out,
-			const json_t *arr, struct lf_buf *loc, const char *kw)
+static int compile_list(struct compiler *c, struct node_list *out, const json_t *arr,
+                        struct lf_buf *loc, const char *kw)
 {
 	if (!json_is_array(arr) || json_array_size(arr) == 0)
 		return cfail(c, lf_buf_cstr(loc), "'%s' must be a non-empty array of schemas", kw);
@@ -1505,8 +1522,8 @@ static int compile_list(struct compiler *c, struct node_list *out,
 }
 
 /* A non-negative integer keyword; 1.0 counts as an integer. */
-static int get_count(struct compiler *c, const json_t *obj, const char *kw,
-		     size_t *out, const struct lf_buf *loc)
+static int get_count(struct compiler *c, const json_t *obj, const char *kw, size_t *out,
+                     const struct lf_buf *loc)
 {
 	const json_t *v = json_object_get(obj, kw);
 
@@ -1518,13 +1535,13 @@ static int get_count(struct compiler *c, const json_t *obj, const char *kw,
 	if (json_is_integer(v))
 		*out = (size_t)json_integer_value(v);
 	else
-		*out = json_real_value(v) >= (double)SIZE_MAX ? SIZE_MAX :
-								(size_t)json_real_value(v);
+		*out =
+		    json_real_value(v) >= (double)SIZE_MAX ? SIZE_MAX : (size_t)json_real_value(v);
 	return 0;
 }
 
-static int get_number(struct compiler *c, const json_t *obj, const char *kw,
-		      const json_t **out, const struct lf_buf *loc)
+static int get_number(struct compiler *c, const json_t *obj, const char *kw, const json_t **out,
+                      const struct lf_buf *loc)
 {
 	const json_t *v = json_object_get(obj, kw);
 
@@ -1536,8 +1553,8 @@ static int get_number(struct compiler *c, const json_t *obj, const char *kw,
 	return 0;
 }
 
-static int compile_regex(struct compiler *c, struct lf_regex *re,
-			 const char *src, size_t len, const struct lf_buf *loc)
+static int compile_regex(struct compiler *c, struct lf_regex *re, const char *src, size_t len,
+                         const struct lf_buf *loc)
 {
 	struct lf_buf ere = LF_BUF_INIT, q = LF_BUF_INIT;
 	char *why = NULL;
@@ -1590,7 +1607,7 @@ static int prop_cmp(const void *x, const void *y)
 }
 
 static int compile_type(struct compiler *c, struct node *n, const json_t *t,
-			const struct lf_buf *loc)
+                        const struct lf_buf *loc)
 {
 	const json_t *one;
 	size_t i, count = json_is_array(t) ? json_array_size(t) : 1;
@@ -1602,7 +1619,8 @@ static int compile_type(struct compiler *c, struct node *n, const json_t *t,
 
 		one = json_is_array(t) ? json_array_get(t, i) : t;
 		if (!json_is_string(one))
-			return cfail(c, loc->ptr, "'type' must be a type name or an array of type names");
+			return cfail(c, loc->ptr,
+			             "'type' must be a type name or an array of type names");
 		for (k = 0; k < sizeof(type_names) / sizeof(type_names[0]); k++)
 			if (strcmp(json_string_value(one), type_names[k].name) == 0)
 				break;
@@ -1616,8 +1634,8 @@ static int compile_type(struct compiler *c, struct node *n, const json_t *t,
 	return 0;
 }
 
-static int compile_object_keywords(struct compiler *c, struct node *n,
-				   const json_t *json, struct lf_buf *loc)
+static int compile_object_keywords(struct compiler *c, struct node *n, const json_t *json,
+                                   struct lf_buf *loc)
 {
 	const json_t *v;
 
@@ -1632,9 +1650,9 @@ static int compile_object_keywords(struct compiler *c, struct node *n,
 		     it = json_object_iter_next((json_t *)v, it), i++) {
 			n->props[i].key = json_object_iter_key(it);
 			n->props[i].len = json_object_iter_key_len(it);
-			n->props[i].node = compile_sub(c, json_object_iter_value(it), loc,
-						       "properties", n->props[i].key,
-						       n->props[i].len, 0);
+			n->props[i].node =
+			    compile_sub(c, json_object_iter_value(it), loc, "properties",
+			                n->props[i].key, n->props[i].len, 0);
 			if (!n->props[i].node)
 				return -1;
 		}
@@ -1661,20 +1679,22 @@ static int compile_object_keywords(struct compiler *c, struct node *n,
 				return -1;
 			n->npattern_props++;
 			n->pattern_props[i].node = compile_sub(c, json_object_iter_value(it), loc,
-							       "patternProperties", key, len, 0);
+			                                       "patternProperties", key, len, 0);
 			if (!n->pattern_props[i].node)
 				return -1;
 		}
 	}
 	if ((v = json_object_get(json, "additionalProperties")) &&
-	    !(n->additional_props = compile_sub(c, v, loc, "additionalProperties", NULL, 0, (size_t)-1)))
+	    !(n->additional_props =
+	          compile_sub(c, v, loc, "additionalProperties", NULL, 0, (size_t)-1)))
 		return -1;
 	if ((v = json_object_get(json, "required"))) {
 		if (!json_is_array(v))
 			return cfail(c, loc->ptr, "'required' must be an array of property names");
 		for (size_t i = 0; i < json_array_size(v); i++)
 			if (!json_is_string(json_array_get(v, i)))
-				return cfail(c, loc->ptr, "'required' must be an array of property names");
+				return cfail(c, loc->ptr,
+				             "'required' must be an array of property names");
 		n->required = v;
 	}
 	if (get_count(c, json, "minProperties", &n->min_props, loc) < 0 ||
@@ -1700,9 +1720,13 @@ static int compile_object_keywords(struct compiler *c, struct node *n,
 			if (json_is_array(dv)) {
 				for (size_t k = 0; k < json_array_size(dv); k++)
 					if (!json_is_string(json_array_get(dv, k)))
-						return cfail(c, loc->ptr, "'dependencies' of '%s' must be a schema or an array of property names", d->key);
+						return cfail(c, loc->ptr,
+						             "'dependencies' of '%s' must be a "
+						             "schema or an array of property names",
+						             d->key);
 				d->required = dv;
-			} else if (!(d->node = compile_sub(c, dv, loc, "dependencies", d->key, d->len, 0))) {
+			} else if (!(d->node = compile_sub(c, dv, loc, "dependencies", d->key,
+			                                   d->len, 0))) {
 				return -1;
 			}
 		}
@@ -1710,8 +1734,8 @@ static int compile_object_keywords(struct compiler *c, struct node *n,
 	return 0;
 }
 
-static int compile_array_keywords(struct compiler *c, struct node *n,
-				  const json_t *json, struct lf_buf *loc)
+static int compile_array_keywords(struct compiler *c, struct node *n, const json_t *json,
+                                  struct lf_buf *loc)
 {
 	const json_t *v;
 
@@ -1721,7 +1745,8 @@ static int compile_array_keywords(struct compiler *c, struct node *n,
 			n->item_list.n = json_array_size(v);
 			n->item_list.v = lf_xcalloc(n->item_list.n, sizeof(*n->item_list.v));
 			for (size_t i = 0; i < n->item_list.n; i++)
-				if (!(n->item_list.v[i] = compile_sub(c, json_array_get(v, i), loc, "items", NULL, 0, i)))
+				if (!(n->item_list.v[i] = compile_sub(c, json_array_get(v, i), loc,
+				                                      "items", NULL, 0, i)))
 					return -1;
 		} else if (!(n->items = compile_sub(c, v, loc, "items", NULL, 0, (size_t)-1))) {
 			return -1;
@@ -1744,8 +1769,8 @@ static int compile_array_keywords(struct compiler *c, struct node *n,
 	return 0;
 }
 
-static int compile_keywords(struct compiler *c, struct node *n,
-			    const json_t *json, struct lf_buf *loc)
+static int compile_keywords(struct compiler *c, struct node *n, const json_t *json,
+                            struct lf_buf *loc)
 {
 	static const char *const subs[] = {"not", "if", "then", "else"};
 	const json_t *v;
@@ -1771,8 +1796,8 @@ static int compile_keywords(struct compiler *c, struct node *n,
 		if (!json_is_string(v))
 			return cfail(c, loc->ptr, "'pattern' must be a string");
 		n->pattern = lf_xcalloc(1, sizeof(*n->pattern));
-		if (compile_regex(c, n->pattern, json_string_value(v),
-				  json_string_length(v), loc) < 0) {
+		if (compile_regex(c, n->pattern, json_string_value(v), json_string_length(v), loc) <
+		    0) {
 			free(n->pattern);
 			n->pattern = NULL;
 			return -1;
@@ -1792,15 +1817,20 @@ static int compile_keywords(struct compiler *c, struct node *n,
 	    compile_object_keywords(c, n, json, loc) < 0)
 		return -1;
 
-	if ((v = json_object_get(json, "allOf")) && compile_list(c, &n->all_of, v, loc, "allOf") < 0)
+	if ((v = json_object_get(json, "allOf")) &&
+	    compile_list(c, &n->all_of, v, loc, "allOf") < 0)
 		return -1;
-	if ((v = json_object_get(json, "anyOf")) && compile_list(c, &n->any_of, v, loc, "anyOf") < 0)
+	if ((v = json_object_get(json, "anyOf")) &&
+	    compile_list(c, &n->any_of, v, loc, "anyOf") < 0)
 		return -1;
-	if ((v = json_object_get(json, "oneOf")) && compile_list(c, &n->one_of, v, loc, "oneOf") < 0)
+	if ((v = json_object_get(json, "oneOf")) &&
+	    compile_list(c, &n->one_of, v, loc, "oneOf") < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		struct node **slot = i == 0 ? &n->not_ : i == 1 ? &n->if_ :
-				     i == 2 ? &n->then_ : &n->else_;
+		struct node **slot = i == 0   ? &n->not_
+		                     : i == 1 ? &n->if_
+		                     : i == 2 ? &n->then_
+		                              : &n->else_;
 
 		if ((v = json_object_get(json, subs[i])) &&
 		    !(*slot = compile_sub(c, v, loc, subs[i], NULL, 0, (size_t)-1)))
@@ -1814,14 +1844,13 @@ static int compile_keywords(struct compiler *c, struct node *n,
 		for (void *it = json_object_iter((json_t *)v); it;
 		     it = json_object_iter_next((json_t *)v, it))
 			if (!compile_sub(c, json_object_iter_value(it), loc, "definitions",
-					 json_object_iter_key(it), json_object_iter_key_len(it), 0))
+			                 json_object_iter_key(it), json_object_iter_key_len(it), 0))
 				return -1;
 	}
 	return 0;
 }
 
-static struct node *compile_node(struct compiler *c, const json_t *json,
-				 struct lf_buf *loc)
+static struct node *compile_node(struct compiler *c, const json_t *json, struct lf_buf *loc)
 {
 	struct lf_schema *s = c->s;
 	struct node *n = memo_get(c, json);
@@ -1831,9 +1860,11 @@ static struct node *compile_node(struct compiler *c, const json_t *json,
 		return n;
 	if (!json_is_object(json) && !json_is_boolean(json)) {
 		cfail(c, lf_buf_cstr(loc), "a schema must be an object or a boolean, not %s",
-		      !json ? "nothing" : json_is_array(json) ? "an array" :
-		      json_is_null(json) ? "null" : json_is_string(json) ? "a string" :
-		      "a number");
+		      !json                  ? "nothing"
+		      : json_is_array(json)  ? "an array"
+		      : json_is_null(json)   ? "null"
+		      : json_is_string(json) ? "a string"
+		                             : "a number");
 		return NULL;
 	}
 	n = lf_xcalloc(1, sizeof(*n));
@@ -1869,8 +1900,7 @@ static struct node *compile_node(struct compiler *c, const json_t *json,
  * Find the target of a local $ref: "#" and a JSON pointer (RFC 6901) written
  * as a URI fragment, so %-escapes are undone first, then ~1 and ~0.
  */
-static const json_t *resolve_pointer(const json_t *root, const char *ref,
-				     const char **why)
+static const json_t *resolve_pointer(const json_t *root, const char *ref, const char **why)
 {
 	struct lf_buf frag = LF_BUF_INIT, tok = LF_BUF_INIT;
 	const json_t *cur = root;
@@ -1976,7 +2006,9 @@ static int check_cycles(struct compiler *c, struct node *n)
 	if (n->mark == 2)
 		return 0;
 	if (n->mark == 1)
-		return cfail(c, n->loc, "circular $ref: the schema refers to itself without descending into the value");
+		return cfail(
+		    c, n->loc,
+		    "circular $ref: the schema refers to itself without descending into the value");
 	n->mark = 1;
 	lists[0] = &n->all_of;
 	lists[1] = &n->any_of;
@@ -2107,8 +2139,7 @@ static void err_end(struct vctx *v)
 	v->fn(v->ctx, v->path, v->depth, lf_buf_cstr(&v->msg));
 }
 
-static void report(struct vctx *v, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void report(struct vctx *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void report(struct vctx *v, const char *fmt, ...)
 {
@@ -2124,8 +2155,7 @@ static void report(struct vctx *v, const char *fmt, ...)
 }
 
 /* "<value> <text> <limit>" */
-static void report_limit(struct vctx *v, const json_t *inst, const char *text,
-			 const json_t *limit)
+static void report_limit(struct vctx *v, const json_t *inst, const char *text, const json_t *limit)
 {
 	struct lf_buf *b = err_begin(v);
 
@@ -2138,8 +2168,7 @@ static void report_limit(struct vctx *v, const json_t *inst, const char *text,
 }
 
 /* "<text> '<name>'" */
-static void report_name(struct vctx *v, const char *text, const char *key,
-			size_t len)
+static void report_name(struct vctx *v, const char *text, const char *key, size_t len)
 {
 	struct lf_buf *b = err_begin(v);
 
@@ -2150,8 +2179,7 @@ static void report_name(struct vctx *v, const char *text, const char *key,
 	err_end(v);
 }
 
-static int push(struct vctx *v, const json_t *container, const char *key,
-		size_t index)
+static int push(struct vctx *v, const json_t *container, const char *key, size_t index)
 {
 	if (v->depth == MAX_DEPTH) {
 		report(v, "value is nested more than %d levels deep", MAX_DEPTH);
@@ -2164,9 +2192,8 @@ static int push(struct vctx *v, const json_t *container, const char *key,
 	return 0;
 }
 
-static void validate_at(struct vctx *v, const struct node *n,
-			const json_t *container, const char *key, size_t index,
-			const json_t *value)
+static void validate_at(struct vctx *v, const struct node *n, const json_t *container,
+                        const char *key, size_t index, const json_t *value)
 {
 	if (n->kind == NODE_TRUE || push(v, container, key, index) < 0)
 		return;
@@ -2189,8 +2216,8 @@ static int matches(struct vctx *v, const struct node *n, const json_t *inst)
 	return ok;
 }
 
-static int regex_matches(const struct vctx *v, const struct lf_regex *re,
-		    const char *str, size_t len)
+static int regex_matches(const struct vctx *v, const struct lf_regex *re, const char *str,
+                         size_t len)
 {
 	regmatch_t m[1];
 	locale_t old;
@@ -2205,8 +2232,7 @@ static int regex_matches(const struct vctx *v, const struct lf_regex *re,
 	return rc == 0;
 }
 
-static void check_string(struct vctx *v, const struct node *n,
-			 const json_t *inst)
+static void check_string(struct vctx *v, const struct node *n, const json_t *inst)
 {
 	const char *str = json_string_value(inst);
 	size_t len = json_string_length(inst);
@@ -2219,8 +2245,8 @@ static void check_string(struct vctx *v, const struct node *n,
 
 			if (b) {
 				add_value(b, inst);
-				lf_buf_addf(b, " is shorter than %zu character%s",
-					    n->min_length, n->min_length == 1 ? "" : "s");
+				lf_buf_addf(b, " is shorter than %zu character%s", n->min_length,
+				            n->min_length == 1 ? "" : "s");
 				err_end(v);
 			}
 		}
@@ -2229,8 +2255,8 @@ static void check_string(struct vctx *v, const struct node *n,
 
 			if (b) {
 				add_value(b, inst);
-				lf_buf_addf(b, " is longer than %zu character%s",
-					    n->max_length, n->max_length == 1 ? "" : "s");
+				lf_buf_addf(b, " is longer than %zu character%s", n->max_length,
+				            n->max_length == 1 ? "" : "s");
 				err_end(v);
 			}
 		}
@@ -2273,8 +2299,7 @@ static int is_multiple(const json_t *inst, const json_t *divisor)
 	return dabs(q - k) <= dabs(q) * 8 * DBL_EPSILON;
 }
 
-static void check_number(struct vctx *v, const struct node *n,
-			 const json_t *inst)
+static void check_number(struct vctx *v, const struct node *n, const json_t *inst)
 {
 	if (n->minimum && num_cmp(inst, n->minimum) < 0)
 		report_limit(v, inst, " is less than the minimum ", n->minimum);
@@ -2282,16 +2307,15 @@ static void check_number(struct vctx *v, const struct node *n,
 		report_limit(v, inst, " is greater than the maximum ", n->maximum);
 	if (n->exclusive_minimum && num_cmp(inst, n->exclusive_minimum) <= 0)
 		report_limit(v, inst, " is not greater than the exclusive minimum ",
-			     n->exclusive_minimum);
+		             n->exclusive_minimum);
 	if (n->exclusive_maximum && num_cmp(inst, n->exclusive_maximum) >= 0)
 		report_limit(v, inst, " is not less than the exclusive maximum ",
-			     n->exclusive_maximum);
+		             n->exclusive_maximum);
 	if (n->multiple_of && !is_multiple(inst, n->multiple_of))
 		report_limit(v, inst, " is not a multiple of ", n->multiple_of);
 }
 
-static void check_array(struct vctx *v, const struct node *n,
-			const json_t *inst)
+static void check_array(struct vctx *v, const struct node *n, const json_t *inst)
 {
 	size_t size = json_array_size(inst);
 
@@ -2302,16 +2326,15 @@ static void check_array(struct vctx *v, const struct node *n,
 		size_t fixed = n->item_list.n < size ? n->item_list.n : size;
 
 		for (size_t i = 0; i < fixed && !STOP(v); i++)
-			validate_at(v, n->item_list.v[i], inst, NULL, i,
-				    json_array_get(inst, i));
+			validate_at(v, n->item_list.v[i], inst, NULL, i, json_array_get(inst, i));
 		if (size > n->item_list.n && n->additional_items) {
 			if (n->additional_items->kind == NODE_FALSE)
-				report(v, "expected at most %zu item%s, got %zu",
-				       n->item_list.n, n->item_list.n == 1 ? "" : "s", size);
+				report(v, "expected at most %zu item%s, got %zu", n->item_list.n,
+				       n->item_list.n == 1 ? "" : "s", size);
 			else
 				for (size_t i = n->item_list.n; i < size && !STOP(v); i++)
 					validate_at(v, n->additional_items, inst, NULL, i,
-						    json_array_get(inst, i));
+					            json_array_get(inst, i));
 		}
 	}
 	if (STOP(v))
@@ -2330,7 +2353,8 @@ static void check_array(struct vctx *v, const struct node *n,
 				if (values_equal(json_array_get(inst, i), json_array_get(inst, j)))
 					break;
 			if (i < j) {
-				report(v, "items must be unique (items %zu and %zu are equal)", i, j);
+				report(v, "items must be unique (items %zu and %zu are equal)", i,
+				       j);
 				break;
 			}
 		}
@@ -2353,8 +2377,7 @@ static void check_array(struct vctx *v, const struct node *n,
 	}
 }
 
-static const struct prop *find_prop(const struct node *n, const char *key,
-				    size_t len)
+static const struct prop *find_prop(const struct node *n, const char *key, size_t len)
 {
 	size_t lo = 0, hi = n->nprops;
 
@@ -2373,9 +2396,8 @@ static const struct prop *find_prop(const struct node *n, const char *key,
 }
 
 /* Validate a member; a `false` schema gets a message about the property. */
-static void check_member(struct vctx *v, const struct node *n,
-			 const json_t *obj, const char *key, size_t len,
-			 const json_t *value, const char *false_text)
+static void check_member(struct vctx *v, const struct node *n, const json_t *obj, const char *key,
+                         size_t len, const json_t *value, const char *false_text)
 {
 	struct lf_buf *b;
 
@@ -2400,8 +2422,8 @@ static void check_member(struct vctx *v, const struct node *n,
 	v->depth--;
 }
 
-static void check_name(struct vctx *v, const struct node *n, const json_t *obj,
-		       const char *key, size_t len)
+static void check_name(struct vctx *v, const struct node *n, const json_t *obj, const char *key,
+                       size_t len)
 {
 	const char *name = v->name;
 	size_t name_len = v->name_len;
@@ -2419,8 +2441,7 @@ static void check_name(struct vctx *v, const struct node *n, const json_t *obj,
 	v->depth--;
 }
 
-static void check_object(struct vctx *v, const struct node *n,
-			 const json_t *inst)
+static void check_object(struct vctx *v, const struct node *n, const json_t *inst)
 {
 	json_t *obj = (json_t *)inst; /* iteration does not change it */
 	size_t size = json_object_size(inst);
@@ -2440,12 +2461,12 @@ static void check_object(struct vctx *v, const struct node *n,
 				if (regex_matches(v, &n->pattern_props[i].re, key, len)) {
 					matched = 1;
 					check_member(v, n->pattern_props[i].node, inst, key, len,
-						     value, "not allowed");
+					             value, "not allowed");
 				}
 			}
 			if (!matched && n->additional_props && !STOP(v))
 				check_member(v, n->additional_props, inst, key, len, value,
-					     "unknown");
+				             "unknown");
 			if (n->property_names && !STOP(v))
 				check_name(v, n->property_names, inst, key, len);
 		}
@@ -2455,7 +2476,7 @@ static void check_object(struct vctx *v, const struct node *n,
 
 		if (!json_object_getn(inst, json_string_value(r), json_string_length(r)))
 			report_name(v, "missing required property ", json_string_value(r),
-				    json_string_length(r));
+			            json_string_length(r));
 	}
 	if (STOP(v))
 		return;
@@ -2541,8 +2562,7 @@ static int branch_selected(const struct node *b, const json_t *inst)
  * it fits none, the useful message is about that property.  Returns 1 when
  * it reported so.
  */
-static int report_discriminator(struct vctx *v, const struct node_list *alts,
-				const json_t *inst)
+static int report_discriminator(struct vctx *v, const struct node_list *alts, const json_t *inst)
 {
 	const struct node *first = deref(alts->v[0]);
 	const struct prop *key = NULL;
@@ -2559,8 +2579,8 @@ static int report_discriminator(struct vctx *v, const struct node_list *alts,
 		return 0;
 	for (size_t i = 0; i < alts->n; i++) {
 		const struct node *alt = deref(alts->v[i]);
-		const struct prop *p = alt->kind == NODE_SCHEMA ?
-					       find_prop(alt, key->key, key->len) : NULL;
+		const struct prop *p =
+		    alt->kind == NODE_SCHEMA ? find_prop(alt, key->key, key->len) : NULL;
 		const struct node *d = p ? discriminator(p) : NULL;
 
 		if (!d || (d->const_value && values_equal(value, d->const_value)) ||
@@ -2573,7 +2593,8 @@ static int report_discriminator(struct vctx *v, const struct node_list *alts,
 		add_value(b, value);
 		lf_buf_adds(b, " is not one of ");
 		for (size_t i = 0; i < alts->n; i++) {
-			const struct node *d = discriminator(find_prop(deref(alts->v[i]), key->key, key->len));
+			const struct node *d =
+			    discriminator(find_prop(deref(alts->v[i]), key->key, key->len));
 			const json_t *vals = d->enum_values;
 			size_t count = d->const_value ? 1 : json_array_size(vals);
 
@@ -2585,7 +2606,8 @@ static int report_discriminator(struct vctx *v, const struct node_list *alts,
 				}
 				if (shown > 1)
 					lf_buf_adds(b, ", ");
-				add_value(b, d->const_value ? d->const_value : json_array_get(vals, k));
+				add_value(b, d->const_value ? d->const_value
+				                            : json_array_get(vals, k));
 			}
 		}
 		err_end(v);
@@ -2595,8 +2617,8 @@ static int report_discriminator(struct vctx *v, const struct node_list *alts,
 }
 
 /* No alternative of anyOf, or none of oneOf, matched: say something useful. */
-static void alternatives_failed(struct vctx *v, const struct node_list *alts,
-				const json_t *inst, const char *msg)
+static void alternatives_failed(struct vctx *v, const struct node_list *alts, const json_t *inst,
+                                const char *msg)
 {
 	size_t chosen = 0, selected = 0, before = v->errors;
 
@@ -2622,8 +2644,7 @@ static void alternatives_failed(struct vctx *v, const struct node_list *alts,
 	report(v, "%s", msg);
 }
 
-static void check_combinators(struct vctx *v, const struct node *n,
-			      const json_t *inst)
+static void check_combinators(struct vctx *v, const struct node *n, const json_t *inst)
 {
 	for (size_t i = 0; i < n->all_of.n && !STOP(v); i++)
 		validate(v, n->all_of.v[i], inst);
@@ -2635,7 +2656,7 @@ static void check_combinators(struct vctx *v, const struct node *n,
 				break;
 		if (i == n->any_of.n)
 			alternatives_failed(v, &n->any_of, inst,
-					    "must match at least one of the alternatives");
+			                    "must match at least one of the alternatives");
 	}
 	if (n->one_of.n && !STOP(v)) {
 		size_t matched = 0;
@@ -2647,10 +2668,12 @@ static void check_combinators(struct vctx *v, const struct node *n,
 				break;
 		}
 		if (matched == 0)
-			alternatives_failed(v, &n->one_of, inst,
-					    "must match exactly one of the alternatives, matched 0");
+			alternatives_failed(
+			    v, &n->one_of, inst,
+			    "must match exactly one of the alternatives, matched 0");
 		else if (matched > 1)
-			report(v, "must match exactly one of the alternatives, matched %zu", matched);
+			report(v, "must match exactly one of the alternatives, matched %zu",
+			       matched);
 	}
 	if (n->not_ && !STOP(v) && matches(v, n->not_, inst))
 		report(v, "must not match the schema in 'not'");
@@ -2742,8 +2765,8 @@ static void validate(struct vctx *v, const struct node *n, const json_t *inst)
 		check_combinators(v, n, inst);
 }
 
-size_t lf_schema_validate(const struct lf_schema *s, const json_t *instance,
-			  lf_schema_error_fn fn, void *ctx)
+size_t lf_schema_validate(const struct lf_schema *s, const json_t *instance, lf_schema_error_fn fn,
+                          void *ctx)
 {
 	struct vctx v;
 	size_t errors;

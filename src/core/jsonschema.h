@@ -74,8 +74,8 @@ struct lf_jpath_seg {
  * When the value's subschema carries "x-lakeform-message" (a string), that
  * message is used instead of the generic one for a failing `pattern`.
  */
-typedef void (*lf_schema_error_fn)(void *ctx, const struct lf_jpath_seg *path,
-				   size_t depth, const char *msg);
+typedef void (*lf_schema_error_fn)(void *ctx, const struct lf_jpath_seg *path, size_t depth,
+                                   const char *msg);
 
 /*
  * Compile `schema` (a draft-07 schema document, borrowed; a reference is
@@ -92,8 +92,8 @@ int lf_schema_compile(struct lf_schema **out, json_t *schema, char **err);
  * through `fn` (0 when valid).  `fn` may be NULL to only count.
  * Validation never changes the instance.
  */
-size_t lf_schema_validate(const struct lf_schema *s, const json_t *instance,
-			  lf_schema_error_fn fn, void *ctx);
+size_t lf_schema_validate(const struct lf_schema *s, const json_t *instance, lf_schema_error_fn fn,
+                          void *ctx);
 
 /* Free a compiled schema; NULL is allowed. */
 void lf_schema_free(struct lf_schema *s);

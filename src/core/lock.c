@@ -83,12 +83,12 @@ static int info_parse(struct lf_lock_info *i, const char *text, size_t len)
 	}
 	copy_field(i->id, sizeof(i->id), id);
 	copy_field(i->operation, sizeof(i->operation),
-		   json_string_value(json_object_get(o, "operation")));
+	           json_string_value(json_object_get(o, "operation")));
 	copy_field(i->who, sizeof(i->who), json_string_value(json_object_get(o, "who")));
 	copy_field(i->version, sizeof(i->version),
-		   json_string_value(json_object_get(o, "version")));
+	           json_string_value(json_object_get(o, "version")));
 	copy_field(i->created, sizeof(i->created),
-		   json_string_value(json_object_get(o, "created")));
+	           json_string_value(json_object_get(o, "created")));
 	copy_field(i->path, sizeof(i->path), json_string_value(json_object_get(o, "path")));
 	i->pid = (long)json_integer_value(json_object_get(o, "pid"));
 	json_decref(o);
@@ -117,8 +117,7 @@ static void read_holder(int fd, struct lf_lock_info *i)
 		sleep_ms(10);
 }
 
-static void describe_self(struct lf_backend *b, struct lf_lock_info *i,
-			  const char *operation)
+static void describe_self(struct lf_backend *b, struct lf_lock_info *i, const char *operation)
 {
 	struct passwd *pw = getpwuid(geteuid());
 	char host[256] = "", *dir;
@@ -130,9 +129,8 @@ static void describe_self(struct lf_backend *b, struct lf_lock_info *i,
 		copy_field(host, sizeof(host), "localhost");
 	{
 		/* user@host, cut to fit like every other field */
-		char *who = pw && pw->pw_name ?
-				    lf_xasprintf("%s@%s", pw->pw_name, host) :
-				    lf_xasprintf("%ld@%s", (long)geteuid(), host);
+		char *who = pw && pw->pw_name ? lf_xasprintf("%s@%s", pw->pw_name, host)
+		                              : lf_xasprintf("%ld@%s", (long)geteuid(), host);
 		copy_field(i->who, sizeof(i->who), who);
 		free(who);
 	}
@@ -145,7 +143,7 @@ static void describe_self(struct lf_backend *b, struct lf_lock_info *i,
 }
 
 int lf_state_lock(struct lf_backend *b, const char *operation, long timeout_ms,
-		  struct lf_lock_info *mine, struct lf_lock_info *holder)
+                  struct lf_lock_info *mine, struct lf_lock_info *holder)
 {
 	long start = now_ms(), delay = BACKOFF_FIRST_MS;
 	struct lf_lock_info me;
@@ -217,8 +215,7 @@ int lf_state_unlock(struct lf_backend *b)
 	return 0;
 }
 
-int lf_state_lock_read(struct lf_backend *b, struct lf_lock_info *info,
-		       int *held)
+int lf_state_lock_read(struct lf_backend *b, struct lf_lock_info *info, int *held)
 {
 	int fd, has;
 
@@ -251,8 +248,7 @@ int lf_state_lock_read(struct lf_backend *b, struct lf_lock_info *info,
 	return has;
 }
 
-int lf_state_force_unlock(struct lf_backend *b, const char *id,
-			  struct lf_diags *d)
+int lf_state_force_unlock(struct lf_backend *b, const char *id, struct lf_diags *d)
 {
 	struct lf_lock_info info;
 	int fd, err = 0;
@@ -262,7 +258,7 @@ int lf_state_force_unlock(struct lf_backend *b, const char *id,
 		if (errno != ENOENT) {
 			err = -errno;
 			lf_diag_file_error(d, b->lock_path, "cannot open the lock: %s",
-					   strerror(errno));
+			                   strerror(errno));
 			return err;
 		}
 		lf_diag_error(d, NULL, "the state is not locked");
@@ -271,21 +267,23 @@ int lf_state_force_unlock(struct lf_backend *b, const char *id,
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK) {
 			err = -errno;
-			lf_diag_file_error(d, b->lock_path, "cannot lock: %s",
-					   strerror(errno));
+			lf_diag_file_error(d, b->lock_path, "cannot lock: %s", strerror(errno));
 			close(fd);
 			return err;
 		}
 		read_holder(fd, &info);
 		if (info.id[0] && strcmp(info.id, id)) {
-			lf_diag_error(d, NULL, "lock ID '%s' does not match the "
-					       "lock's ID '%s'", id, info.id);
+			lf_diag_error(d, NULL,
+			              "lock ID '%s' does not match the "
+			              "lock's ID '%s'",
+			              id, info.id);
 			err = LF_STATE_ELOCKID;
 		} else {
-			lf_diag_error(d, NULL, "the lock is held by process %ld (%s), "
-					       "which is still running; a local lock "
-					       "ends with its process",
-				      info.pid, info.who[0] ? info.who : "unknown");
+			lf_diag_error(d, NULL,
+			              "the lock is held by process %ld (%s), "
+			              "which is still running; a local lock "
+			              "ends with its process",
+			              info.pid, info.who[0] ? info.who : "unknown");
 			err = LF_STATE_ELOCKED;
 		}
 		close(fd);
@@ -295,13 +293,12 @@ int lf_state_force_unlock(struct lf_backend *b, const char *id,
 		lf_diag_error(d, NULL, "the state is not locked");
 		err = LF_STATE_ENOLOCK;
 	} else if (strcmp(info.id, id)) {
-		lf_diag_error(d, NULL, "lock ID '%s' does not match the lock's ID '%s'",
-			      id, info.id);
+		lf_diag_error(d, NULL, "lock ID '%s' does not match the lock's ID '%s'", id,
+		              info.id);
 		err = LF_STATE_ELOCKID;
 	} else if (ftruncate(fd, 0) < 0 || fdatasync(fd) < 0) {
 		err = -errno;
-		lf_diag_file_error(d, b->lock_path, "cannot clear the lock: %s",
-				   strerror(errno));
+		lf_diag_file_error(d, b->lock_path, "cannot clear the lock: %s", strerror(errno));
 	}
 	close(fd); /* releases our flock */
 	return err;

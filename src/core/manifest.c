@@ -78,8 +78,8 @@ static void strv_free(char **v, size_t n)
 }
 
 /* Record annotated properties under `s` (a schema), whose path is `path`. */
-static void collect_annotations(struct lf_kind *k, json_t *doc, json_t *s,
-				const char *path, int depth)
+static void collect_annotations(struct lf_kind *k, json_t *doc, json_t *s, const char *path,
+                                int depth)
 {
 	const char *key;
 	json_t *sub;
@@ -89,16 +89,13 @@ static void collect_annotations(struct lf_kind *k, json_t *doc, json_t *s,
 		return;
 	if (*path) {
 		if (json_is_true(json_object_get(s, "x-lakeform-principal")))
-			k->principals = strv_push(k->principals, &k->nprincipals,
-						  lf_xstrdup(path));
+			k->principals = strv_push(k->principals, &k->nprincipals, lf_xstrdup(path));
 		if (json_is_true(json_object_get(s, "x-lakeform-force-new")))
-			k->force_new = strv_push(k->force_new, &k->nforce_new,
-						 lf_xstrdup(path));
+			k->force_new = strv_push(k->force_new, &k->nforce_new, lf_xstrdup(path));
 		if (json_is_true(json_object_get(s, "x-lakeform-sensitive")))
-			k->sensitive = strv_push(k->sensitive, &k->nsensitive,
-						 lf_xstrdup(path));
+			k->sensitive = strv_push(k->sensitive, &k->nsensitive, lf_xstrdup(path));
 	}
-	json_object_foreach(json_object_get(s, "properties"), key, sub) {
+	json_object_foreach (json_object_get(s, "properties"), key, sub) {
 		char *p = *path ? lf_xasprintf("%s.%s", path, key) : lf_xstrdup(key);
 		collect_annotations(k, doc, sub, p, depth + 1);
 		free(p);
@@ -107,10 +104,9 @@ static void collect_annotations(struct lf_kind *k, json_t *doc, json_t *s,
 	if (json_is_object(items) && *path) {
 		char *p = lf_xasprintf("%s[]", path);
 		if (json_is_true(json_object_get(items, "x-lakeform-principal")))
-			k->principals = strv_push(k->principals, &k->nprincipals,
-						  lf_xstrdup(p));
+			k->principals = strv_push(k->principals, &k->nprincipals, lf_xstrdup(p));
 		/* objects inside arrays: annotations of their fields */
-		json_object_foreach(json_object_get(items, "properties"), key, sub) {
+		json_object_foreach (json_object_get(items, "properties"), key, sub) {
 			char *q = lf_xasprintf("%s.%s", p, key);
 			collect_annotations(k, doc, sub, q, depth + 1);
 			free(q);
@@ -156,16 +152,15 @@ static int load_kind(struct lf_kind *k, const char *file, struct lf_diags *d)
 		free(err);
 		return -1;
 	}
-	json_array_foreach(json_object_get(schema, "x-lakeform-identity"), i, v)
+	json_array_foreach (json_object_get(schema, "x-lakeform-identity"), i, v)
 		if (json_is_string(v))
-			k->identity = strv_push(k->identity, &k->nidentity,
-						lf_xstrdup(json_string_value(v)));
+			k->identity =
+			    strv_push(k->identity, &k->nidentity, lf_xstrdup(json_string_value(v)));
 	if (!k->nidentity && !k->is_type)
-		k->identity = strv_push(k->identity, &k->nidentity,
-					lf_xstrdup("metadata.name"));
+		k->identity = strv_push(k->identity, &k->nidentity, lf_xstrdup("metadata.name"));
 	json_t *refs = json_object_get(schema, "x-lakeform-refs");
 	k->refs = lf_xcalloc(json_array_size(refs) + 1, sizeof(*k->refs));
-	json_array_foreach(refs, i, v) {
+	json_array_foreach (refs, i, v) {
 		struct lf_kind_ref *r = &k->refs[k->nrefs];
 		const char *rk = json_string_value(json_object_get(v, "kind"));
 		json_t *f;
@@ -174,10 +169,10 @@ static int load_kind(struct lf_kind *k, const char *file, struct lf_diags *d)
 		if (!rk)
 			continue;
 		r->kind = lf_xstrdup(rk);
-		json_array_foreach(json_object_get(v, "fields"), j, f)
+		json_array_foreach (json_object_get(v, "fields"), j, f)
 			if (json_is_string(f))
 				r->fields = strv_push(r->fields, &r->nfields,
-						      lf_xstrdup(json_string_value(f)));
+				                      lf_xstrdup(json_string_value(f)));
 		k->nrefs++;
 	}
 	collect_annotations(k, schema, schema, "", 0);
@@ -213,7 +208,7 @@ int lf_kinds_load(struct lf_kinds *out, const char *dir, struct lf_diags *d)
 	int werr = lf_walk_files(&paths, &n, dir, suffixes);
 	if (werr || n == 0) {
 		lf_diag_error(d, NULL, "cannot read the schemas in '%s': %s", dir,
-			      werr ? strerror(-werr) : "no *.schema.json files");
+		              werr ? strerror(-werr) : "no *.schema.json files");
 		lf_strv_free(paths, n);
 		return -1;
 	}
@@ -262,10 +257,10 @@ static size_t edit_distance(const char *a, const char *b)
 	for (size_t i = 1; i <= la; i++) {
 		cur[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			size_t c = tolower((unsigned char)a[i - 1]) ==
-						   tolower((unsigned char)b[j - 1])
-					   ? 0
-					   : 1;
+			size_t c =
+			    tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1])
+			        ? 0
+			        : 1;
 			size_t best = prev[j - 1] + c;
 			if (prev[j] + 1 < best)
 				best = prev[j] + 1;
@@ -285,16 +280,16 @@ struct schema_ctx {
 	int skip_name; /* metadata.name already reported */
 };
 
-static void on_schema_error(void *vctx, const struct lf_jpath_seg *path,
-			    size_t depth, const char *msg)
+static void on_schema_error(void *vctx, const struct lf_jpath_seg *path, size_t depth,
+                            const char *msg)
 {
 	struct schema_ctx *ctx = vctx;
 	struct lf_buf where = LF_BUF_INIT;
 	/* a property that must not be there is named in the message and shown
 	 * where its key is written; the prefix is the object holding it */
-	int about_key = depth > 0 && path[depth - 1].key &&
-			(!strncmp(msg, "unknown property '", 18) ||
-			 !strncmp(msg, "property '", 10));
+	int about_key =
+	    depth > 0 && path[depth - 1].key &&
+	    (!strncmp(msg, "unknown property '", 18) || !strncmp(msg, "property '", 10));
 	size_t shown = about_key ? depth - 1 : depth;
 
 	for (size_t i = 0; i < depth; i++) {
@@ -328,7 +323,7 @@ static void on_schema_error(void *vctx, const struct lf_jpath_seg *path,
 
 /* Names become file and object names: refuse what could escape or confuse. */
 static int check_name(const struct lf_source *src, const struct lf_source_doc *doc,
-		      struct lf_diags *d)
+                      struct lf_diags *d)
 {
 	json_t *meta = json_object_get(doc->root, "metadata");
 	json_t *name = json_object_get(meta, "name");
@@ -337,14 +332,15 @@ static int check_name(const struct lf_source *src, const struct lf_source_doc *d
 
 	if (!s)
 		return 0;
-	/* positions cost a second parse: look one up only for an error */
+		/* positions cost a second parse: look one up only for an error */
 #define NAME_POS (pos = lf_source_path_pos(src, doc, "metadata.name", (size_t)-1), &pos)
 	for (size_t i = 0; i < json_string_length(name); i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f) {
 			lf_diag_error(d, NAME_POS,
-				      "metadata.name: a name must not contain control characters (found 0x%02x)",
-				      c);
+			              "metadata.name: a name must not contain control characters "
+			              "(found 0x%02x)",
+			              c);
 			return -1;
 		}
 	}
@@ -369,7 +365,7 @@ static void apply_defaults(json_t *doc, json_t *s, json_t *inst, int depth)
 	s = deref(doc, s);
 	if (!json_is_object(s) || !json_is_object(inst) || depth > 32)
 		return;
-	json_object_foreach(json_object_get(s, "properties"), key, sub) {
+	json_object_foreach (json_object_get(s, "properties"), key, sub) {
 		json_t *ds = deref(doc, sub);
 		json_t *cur = json_object_get(inst, key);
 		json_t *def = json_object_get(ds, "default");
@@ -382,16 +378,15 @@ static void apply_defaults(json_t *doc, json_t *s, json_t *inst, int depth)
 			json_t *items = deref(doc, json_object_get(ds, "items"));
 			size_t i;
 			json_t *it;
-			json_array_foreach(cur, i, it)
+			json_array_foreach (cur, i, it)
 				apply_defaults(doc, items, it, depth + 1);
 		}
 	}
 }
 
-static const char *kind_of_doc(const struct lf_source *src,
-			       const struct lf_source_doc *doc,
-			       const struct lf_kinds *kinds, struct lf_diags *d,
-			       const struct lf_kind **out)
+static const char *kind_of_doc(const struct lf_source *src, const struct lf_source_doc *doc,
+                               const struct lf_kinds *kinds, struct lf_diags *d,
+                               const struct lf_kind **out)
 {
 	json_t *root = doc->root;
 	json_t *api = json_object_get(root, "apiVersion");
@@ -400,18 +395,15 @@ static const char *kind_of_doc(const struct lf_source *src,
 
 	*out = NULL;
 	if (!api) {
-		lf_diag_error(d, &doc->pos, "missing 'apiVersion' (expected '%s')",
-			      LF_API_VERSION);
+		lf_diag_error(d, &doc->pos, "missing 'apiVersion' (expected '%s')", LF_API_VERSION);
 		bad = 1;
-	} else if (!json_is_string(api) ||
-		   strcmp(json_string_value(api), LF_API_VERSION)) {
+	} else if (!json_is_string(api) || strcmp(json_string_value(api), LF_API_VERSION)) {
 		struct lf_pos p = lf_source_path_pos(src, doc, "apiVersion", (size_t)-1);
 		if (json_is_string(api)) {
 			lf_diag_error(d, &p, "unsupported apiVersion '%s' (expected '%s')",
-				      json_string_value(api), LF_API_VERSION);
+			              json_string_value(api), LF_API_VERSION);
 		} else {
-			lf_diag_error(d, &p, "apiVersion must be the string '%s'",
-				      LF_API_VERSION);
+			lf_diag_error(d, &p, "apiVersion must be the string '%s'", LF_API_VERSION);
 		}
 		bad = 1;
 	}
@@ -444,8 +436,7 @@ static const char *kind_of_doc(const struct lf_source *src,
 			}
 		}
 		if (best)
-			lf_diag_error(d, &kp, "unknown kind '%s' (did you mean '%s'?)",
-				      name, best);
+			lf_diag_error(d, &kp, "unknown kind '%s' (did you mean '%s'?)", name, best);
 		else
 			lf_diag_error(d, &kp, "unknown kind '%s'", name);
 		return NULL;
@@ -470,7 +461,7 @@ static char *make_address(const struct lf_kind *k, json_t *root)
 }
 
 int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
-		      const struct lf_kinds *kinds, struct lf_diags *d)
+                      const struct lf_kinds *kinds, struct lf_diags *d)
 {
 	size_t errors_before = d->errors;
 
@@ -495,7 +486,8 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 			continue; /* an empty document between '---' lines */
 		if (!json_is_object(doc->root)) {
 			lf_diag_error(d, &doc->pos,
-				      "a manifest must be a mapping with 'apiVersion', 'kind', 'metadata' and 'spec'");
+			              "a manifest must be a mapping with 'apiVersion', 'kind', "
+			              "'metadata' and 'spec'");
 			continue;
 		}
 		if (!kind_of_doc(src, doc, kinds, d, &k))
@@ -508,20 +500,18 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 
 		char *addr = make_address(k, doc->root);
 		if (!addr) {
-			lf_diag_error(d, &doc->pos, "cannot form an address for this %s",
-				      k->name);
+			lf_diag_error(d, &doc->pos, "cannot form an address for this %s", k->name);
 			continue;
 		}
 		uintptr_t seen = (uintptr_t)lf_map_get(&m->by_address, addr);
 		if (seen) {
 			const struct lf_resource *prev = &m->res[seen - 1];
-			struct lf_pos p = lf_source_path_pos(src, doc, "metadata.name",
-							     (size_t)-1);
-			struct lf_pos pp = lf_source_path_pos(src, prev->doc, "metadata.name",
-							      (size_t)-1);
+			struct lf_pos p = lf_source_path_pos(src, doc, "metadata.name", (size_t)-1);
+			struct lf_pos pp =
+			    lf_source_path_pos(src, prev->doc, "metadata.name", (size_t)-1);
 			lf_diag_error(d, &p, "duplicate %s '%s' (first defined at %s:%u:%u)",
-				      k->lower, addr + strlen(k->lower) + 1, pp.file,
-				      pp.line, pp.col);
+			              k->lower, addr + strlen(k->lower) + 1, pp.file, pp.line,
+			              pp.col);
 			free(addr);
 			continue;
 		}
@@ -538,8 +528,7 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 	return d->errors > errors_before ? -1 : 0;
 }
 
-const struct lf_resource *lf_manifest_get(const struct lf_manifest *m,
-					  const char *address)
+const struct lf_resource *lf_manifest_get(const struct lf_manifest *m, const char *address)
 {
 	uintptr_t i = (uintptr_t)lf_map_get(&m->by_address, address);
 

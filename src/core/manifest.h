@@ -26,23 +26,23 @@
 #define LF_API_VERSION "lakeform/v1"
 
 struct lf_kind_ref {
-	char *kind;     /* referenced kind, e.g. "Catalog" */
-	char **fields;  /* dotted paths in the referring document */
+	char *kind;    /* referenced kind, e.g. "Catalog" */
+	char **fields; /* dotted paths in the referring document */
 	size_t nfields;
 };
 
 struct lf_kind {
-	int is_type;         /* a provider resource type (storage.bucket), not a kind */
-	char *family;        /* for a type: "storage" or "compute" */
-	char *name;          /* "ServicePrincipal", or the type "storage.bucket" */
-	char *lower;         /* "serviceprincipal": the address prefix */
-	json_t *schema;      /* owned */
+	int is_type;    /* a provider resource type (storage.bucket), not a kind */
+	char *family;   /* for a type: "storage" or "compute" */
+	char *name;     /* "ServicePrincipal", or the type "storage.bucket" */
+	char *lower;    /* "serviceprincipal": the address prefix */
+	json_t *schema; /* owned */
 	struct lf_schema *compiled;
-	char **identity;     /* dotted paths forming the resource's key */
+	char **identity; /* dotted paths forming the resource's key */
 	size_t nidentity;
 	struct lf_kind_ref *refs;
 	size_t nrefs;
-	char **principals;   /* dotted paths; a trailing "[]" means each item */
+	char **principals; /* dotted paths; a trailing "[]" means each item */
 	size_t nprincipals;
 	char **force_new, **sensitive;
 	size_t nforce_new, nsensitive;
@@ -53,7 +53,10 @@ struct lf_kinds {
 	size_t n;
 };
 
-#define LF_KINDS_INIT {NULL, 0}
+#define LF_KINDS_INIT   \
+	{               \
+		NULL, 0 \
+	}
 
 /*
  * Load every `*.schema.json` of `dir` that declares x-lakeform-kind (a
@@ -66,22 +69,25 @@ const struct lf_kind *lf_kinds_find(const struct lf_kinds *k, const char *name);
 void lf_kinds_release(struct lf_kinds *k);
 
 struct lf_resource {
-	const struct lf_kind *kind;       /* borrowed from the kinds */
-	const struct lf_source_doc *doc;  /* borrowed from the source */
-	json_t *value;                    /* borrowed: the document's root */
-	const char *name;                 /* borrowed: metadata.name */
-	char *address;                    /* owned: "catalog/main-use1/sales" */
+	const struct lf_kind *kind;      /* borrowed from the kinds */
+	const struct lf_source_doc *doc; /* borrowed from the source */
+	json_t *value;                   /* borrowed: the document's root */
+	const char *name;                /* borrowed: metadata.name */
+	char *address;                   /* owned: "catalog/main-use1/sales" */
 };
 
 struct lf_manifest {
-	const struct lf_source *src;      /* borrowed */
-	const struct lf_kinds *kinds;     /* borrowed */
-	struct lf_resource *res;          /* in document order */
+	const struct lf_source *src;  /* borrowed */
+	const struct lf_kinds *kinds; /* borrowed */
+	struct lf_resource *res;      /* in document order */
 	size_t nres, res_alloc;
-	struct lf_map by_address;         /* address -> index + 1 into res */
+	struct lf_map by_address; /* address -> index + 1 into res */
 };
 
-#define LF_MANIFEST_INIT {NULL, NULL, NULL, 0, 0, LF_MAP_INIT}
+#define LF_MANIFEST_INIT                            \
+	{                                           \
+		NULL, NULL, NULL, 0, 0, LF_MAP_INIT \
+	}
 
 /*
  * Check every document of `src` against its kind and index the valid ones.
@@ -89,14 +95,13 @@ struct lf_manifest {
  * -1 when errors were added to `d`.
  */
 int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
-		      const struct lf_kinds *kinds, struct lf_diags *d);
+                      const struct lf_kinds *kinds, struct lf_diags *d);
 
 /* The rules across documents (DESIGN.md section 1).  Returns 0 or -1. */
 int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d);
 
 /* Borrowed resource at `address`, or NULL. */
-const struct lf_resource *lf_manifest_get(const struct lf_manifest *m,
-					  const char *address);
+const struct lf_resource *lf_manifest_get(const struct lf_manifest *m, const char *address);
 
 /* The value at a dotted path of a document, borrowed, or NULL. */
 json_t *lf_json_path(json_t *root, const char *path);

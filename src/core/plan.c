@@ -119,23 +119,21 @@ static int sensitive_below(const struct lf_change *c, const char *path)
 	return 0;
 }
 
-static json_t *mask_at(const struct lf_change *c, struct lf_buf *path,
-		       json_t *v)
+static json_t *mask_at(const struct lf_change *c, struct lf_buf *path, json_t *v)
 {
 	size_t len = path->len;
 	json_t *copy;
 
 	if (lf_change_is_sensitive(c, lf_buf_cstr(path)))
 		return json_string(LF_SENSITIVE_TEXT);
-	if (!(json_is_object(v) || json_is_array(v)) ||
-	    !sensitive_below(c, lf_buf_cstr(path)))
+	if (!(json_is_object(v) || json_is_array(v)) || !sensitive_below(c, lf_buf_cstr(path)))
 		return json_incref(v);
 	if (json_is_object(v)) {
 		const char *key;
 		json_t *item;
 
 		copy = json_object();
-		json_object_foreach(v, key, item) {
+		json_object_foreach (v, key, item) {
 			if (len)
 				lf_buf_addc(path, '.');
 			lf_buf_adds(path, key);
@@ -147,7 +145,7 @@ static json_t *mask_at(const struct lf_change *c, struct lf_buf *path,
 		json_t *item;
 
 		copy = json_array();
-		json_array_foreach(v, i, item) {
+		json_array_foreach (v, i, item) {
 			lf_buf_addf(path, len ? ".%zu" : "%zu", i);
 			json_array_append_new(copy, mask_at(c, path, item));
 			lf_buf_truncate(path, len);
@@ -199,9 +197,8 @@ void lf_plan_recount(struct lf_plan *p)
 		count(p, p->v[i].action);
 }
 
-struct lf_change *lf_plan_add(struct lf_plan *p, enum lf_action action,
-			      const char *type, const char *name,
-			      const char *provider, const char *parent)
+struct lf_change *lf_plan_add(struct lf_plan *p, enum lf_action action, const char *type,
+                              const char *name, const char *provider, const char *parent)
 {
 	struct lf_change *c;
 
@@ -218,8 +215,8 @@ struct lf_change *lf_plan_add(struct lf_plan *p, enum lf_action action,
 	return c;
 }
 
-void lf_change_add_diff(struct lf_change *c, const char *path, json_t *before,
-			json_t *after, int force_new, int sensitive)
+void lf_change_add_diff(struct lf_change *c, const char *path, json_t *before, json_t *after,
+                        int force_new, int sensitive)
 {
 	struct lf_field_diff *d;
 
@@ -314,8 +311,7 @@ static json_t *change_to_json(const struct lf_change *c)
 	json_object_set_new(o, "parent", str_or_null(c->parent));
 	json_object_set_new(o, "action", json_string(lf_action_name(c->action)));
 	json_object_set_new(o, "reason", str_or_null(reason));
-	json_object_set_new(o, "create_before_destroy",
-			    json_boolean(c->create_before_destroy));
+	json_object_set_new(o, "create_before_destroy", json_boolean(c->create_before_destroy));
 	/* absent, not null: null is a value a resource's inputs may hold */
 	if (c->before)
 		json_object_set_new(o, "before", lf_change_mask(c, "", c->before));
@@ -327,11 +323,9 @@ static json_t *change_to_json(const struct lf_change *c)
 
 		json_object_set_new(jd, "path", json_string(d->path));
 		if (d->before)
-			json_object_set_new(jd, "before",
-					    lf_change_mask(c, d->path, d->before));
+			json_object_set_new(jd, "before", lf_change_mask(c, d->path, d->before));
 		if (d->after)
-			json_object_set_new(jd, "after",
-					    lf_change_mask(c, d->path, d->after));
+			json_object_set_new(jd, "after", lf_change_mask(c, d->path, d->after));
 		json_object_set_new(jd, "force_new", json_boolean(d->force_new));
 		json_object_set_new(jd, "sensitive", json_boolean(d->sensitive));
 		json_array_append_new(diffs, jd);
@@ -356,16 +350,14 @@ json_t *lf_plan_to_json(const struct lf_plan *p)
 	json_object_set_new(doc, "created", str_or_null(p->created));
 	json_object_set_new(doc, "lineage", json_string(p->lineage));
 	json_object_set_new(doc, "serial", json_integer((json_int_t)p->serial));
-	json_object_set_new(doc, "manifests_digest",
-			    json_string(p->manifests_digest));
+	json_object_set_new(doc, "manifests_digest", json_string(p->manifests_digest));
 	json_object_set_new(doc, "git_commit", str_or_null(p->git_commit));
 	json_object_set_new(doc, "destroy", json_boolean(p->destroy));
 	json_object_set_new(doc, "partial", json_boolean(p->partial));
 	/* for readers of the file; lf_plan_from_json() recounts */
 	json_object_set_new(counts, "create", json_integer((json_int_t)p->ncreate));
 	json_object_set_new(counts, "update", json_integer((json_int_t)p->nupdate));
-	json_object_set_new(counts, "replace",
-			    json_integer((json_int_t)p->nreplace));
+	json_object_set_new(counts, "replace", json_integer((json_int_t)p->nreplace));
 	json_object_set_new(counts, "delete", json_integer((json_int_t)p->ndelete));
 	json_object_set_new(counts, "no-op", json_integer((json_int_t)p->nnoop));
 	json_object_set_new(doc, "counts", counts);
@@ -386,8 +378,7 @@ struct reader {
 	char *err;
 };
 
-static int fail(struct reader *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static int fail(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int fail(struct reader *r, const char *fmt, ...)
 {
@@ -408,8 +399,7 @@ static int fail(struct reader *r, const char *fmt, ...)
  * A string member: required ones must be strings, optional ones may also
  * be null or absent (*out NULL).  *out is a new copy.
  */
-static int get_str(struct reader *r, const json_t *o, const char *key,
-		   int required, char **out)
+static int get_str(struct reader *r, const json_t *o, const char *key, int required, char **out)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -426,8 +416,7 @@ static int get_str(struct reader *r, const json_t *o, const char *key,
 }
 
 /* A fixed-size string member: required, shorter than `size`. */
-static int get_fixed(struct reader *r, const json_t *o, const char *key,
-		     char *out, size_t size)
+static int get_fixed(struct reader *r, const json_t *o, const char *key, char *out, size_t size)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -439,20 +428,17 @@ static int get_fixed(struct reader *r, const json_t *o, const char *key,
 	return 0;
 }
 
-static int get_bool(struct reader *r, const json_t *o, const char *key,
-		    int *out)
+static int get_bool(struct reader *r, const json_t *o, const char *key, int *out)
 {
 	json_t *v = json_object_get(o, key);
 
 	if (!json_is_boolean(v))
-		return fail(r, v ? "'%s' must be true or false" : "missing '%s'",
-			    key);
+		return fail(r, v ? "'%s' must be true or false" : "missing '%s'", key);
 	*out = json_is_true(v);
 	return 0;
 }
 
-static int get_uint(struct reader *r, const json_t *o, const char *key,
-		    uint64_t max, uint64_t *out)
+static int get_uint(struct reader *r, const json_t *o, const char *key, uint64_t max, uint64_t *out)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -464,8 +450,7 @@ static int get_uint(struct reader *r, const json_t *o, const char *key,
 	return 0;
 }
 
-static int get_array(struct reader *r, const json_t *o, const char *key,
-		     json_t **out)
+static int get_array(struct reader *r, const json_t *o, const char *key, json_t **out)
 {
 	*out = json_object_get(o, key);
 	if (!json_is_array(*out))
@@ -483,9 +468,8 @@ static json_t *get_value(const json_t *o, const char *key)
 
 static int parse_action(struct reader *r, const json_t *o, enum lf_action *out)
 {
-	static const enum lf_action all[] = {LF_ACT_NOOP, LF_ACT_CREATE,
-					     LF_ACT_UPDATE, LF_ACT_REPLACE,
-					     LF_ACT_DELETE};
+	static const enum lf_action all[] = {LF_ACT_NOOP, LF_ACT_CREATE, LF_ACT_UPDATE,
+	                                     LF_ACT_REPLACE, LF_ACT_DELETE};
 	json_t *v = json_object_get(o, "action");
 
 	if (!json_is_string(v))
@@ -500,9 +484,9 @@ static int parse_action(struct reader *r, const json_t *o, enum lf_action *out)
 
 static int parse_reason(struct reader *r, const json_t *o, enum lf_reason *out)
 {
-	static const enum lf_reason all[] = {
-		LF_REASON_CANNOT_UPDATE, LF_REASON_BY_REQUEST,
-		LF_REASON_NO_CONFIG, LF_REASON_DESTROY, LF_REASON_REPLACED_WITH};
+	static const enum lf_reason all[] = {LF_REASON_CANNOT_UPDATE, LF_REASON_BY_REQUEST,
+	                                     LF_REASON_NO_CONFIG, LF_REASON_DESTROY,
+	                                     LF_REASON_REPLACED_WITH};
 	json_t *v = json_object_get(o, "reason");
 
 	*out = LF_REASON_NONE;
@@ -518,15 +502,14 @@ static int parse_reason(struct reader *r, const json_t *o, enum lf_reason *out)
 	return fail(r, "unknown reason '%s'", json_string_value(v));
 }
 
-static int parse_strings(struct reader *r, const json_t *o, const char *key,
-			 char ***v, size_t *n)
+static int parse_strings(struct reader *r, const json_t *o, const char *key, char ***v, size_t *n)
 {
 	json_t *arr, *item;
 	size_t i;
 
 	if (get_array(r, o, key, &arr) < 0)
 		return -1;
-	json_array_foreach(arr, i, item) {
+	json_array_foreach (arr, i, item) {
 		if (!json_is_string(item))
 			return fail(r, "'%s' must hold strings only", key);
 		strv_push(v, n, lf_xstrdup(json_string_value(item)));
@@ -543,11 +526,9 @@ static int parse_change(struct reader *r, const json_t *o, struct lf_change *c)
 	if (!json_is_object(o))
 		return fail(r, "not an object");
 	if (get_str(r, o, "address", 1, &c->address) < 0 ||
-	    get_str(r, o, "type", 1, &c->type) < 0 ||
-	    get_str(r, o, "name", 1, &c->name) < 0 ||
+	    get_str(r, o, "type", 1, &c->type) < 0 || get_str(r, o, "name", 1, &c->name) < 0 ||
 	    get_str(r, o, "provider", 1, &c->provider) < 0 ||
-	    get_str(r, o, "parent", 0, &c->parent) < 0 ||
-	    parse_action(r, o, &c->action) < 0 ||
+	    get_str(r, o, "parent", 0, &c->parent) < 0 || parse_action(r, o, &c->action) < 0 ||
 	    parse_reason(r, o, &c->reason) < 0 ||
 	    get_bool(r, o, "create_before_destroy", &c->create_before_destroy) < 0 ||
 	    get_str(r, o, "file", 0, &c->file) < 0 ||
@@ -558,7 +539,7 @@ static int parse_change(struct reader *r, const json_t *o, struct lf_change *c)
 	c->line = (unsigned)line;
 	c->before = get_value(o, "before");
 	c->after = get_value(o, "after");
-	json_array_foreach(diffs, i, jd) {
+	json_array_foreach (diffs, i, jd) {
 		struct lf_field_diff *d;
 		char *path;
 		int force_new = 0, sensitive = 0;
@@ -591,17 +572,16 @@ int lf_plan_from_json(struct lf_plan *out, const json_t *doc, char **err)
 	memset(out, 0, sizeof(*out));
 	if (err)
 		*err = NULL;
-	if (!json_is_object(doc) ||
-	    !json_is_string(v = json_object_get(doc, "format")) ||
+	if (!json_is_object(doc) || !json_is_string(v = json_object_get(doc, "format")) ||
 	    strcmp(json_string_value(v), LF_PLAN_FORMAT) != 0) {
-		fail(&r, "not a lakeform saved plan (no \"format\": \"%s\")",
-		     LF_PLAN_FORMAT);
+		fail(&r, "not a lakeform saved plan (no \"format\": \"%s\")", LF_PLAN_FORMAT);
 		goto fail;
 	}
 	if (get_uint(&r, doc, "version", UINT32_MAX, &version) < 0)
 		goto fail;
 	if (version != LF_PLAN_FORMAT_VERSION) {
-		fail(&r, "format version %" PRIu64 " is not supported "
+		fail(&r,
+		     "format version %" PRIu64 " is not supported "
 		     "(this lakeform reads version %d)",
 		     version, LF_PLAN_FORMAT_VERSION);
 		goto fail;
@@ -611,19 +591,18 @@ int lf_plan_from_json(struct lf_plan *out, const json_t *doc, char **err)
 	    get_fixed(&r, doc, "lineage", out->lineage, sizeof(out->lineage)) < 0 ||
 	    get_uint(&r, doc, "serial", INT64_MAX, &out->serial) < 0 ||
 	    get_fixed(&r, doc, "manifests_digest", out->manifests_digest,
-		      sizeof(out->manifests_digest)) < 0 ||
+	              sizeof(out->manifests_digest)) < 0 ||
 	    get_str(&r, doc, "git_commit", 0, &out->git_commit) < 0 ||
 	    get_bool(&r, doc, "destroy", &out->destroy) < 0 ||
 	    get_bool(&r, doc, "partial", &out->partial) < 0 ||
-	    parse_strings(&r, doc, "warnings", &out->warnings,
-			  &out->nwarnings) < 0 ||
+	    parse_strings(&r, doc, "warnings", &out->warnings, &out->nwarnings) < 0 ||
 	    get_array(&r, doc, "changes", &changes) < 0)
 		goto fail;
 	if (json_array_size(changes)) {
 		out->alloc = json_array_size(changes);
 		out->v = lf_xcalloc(out->alloc, sizeof(*out->v));
 	}
-	json_array_foreach(changes, i, jc) {
+	json_array_foreach (changes, i, jc) {
 		snprintf(r.where, sizeof(r.where), "change %zu: ", i + 1);
 		out->n = i + 1; /* so that release frees what was read */
 		if (parse_change(&r, jc, &out->v[i]) < 0)
@@ -640,30 +619,30 @@ fail:
 	return -1;
 }
 
-int lf_plan_check_current(const struct lf_plan *p, int state_exists,
-			  const char *lineage, uint64_t serial, char **why)
+int lf_plan_check_current(const struct lf_plan *p, int state_exists, const char *lineage,
+                          uint64_t serial, char **why)
 {
 	*why = NULL;
 	if (!p->lineage[0]) {
 		if (state_exists && lineage && lineage[0]) {
 			*why = lf_xasprintf("the plan was made from an empty state, but a state "
-					    "(lineage %s, serial %llu) has been written since: "
-					    "plan again",
-					    lineage, (unsigned long long)serial);
+			                    "(lineage %s, serial %llu) has been written since: "
+			                    "plan again",
+			                    lineage, (unsigned long long)serial);
 			return -1;
 		}
 		return 0;
 	}
 	if (!state_exists || !lineage || strcmp(p->lineage, lineage)) {
 		*why = lf_xasprintf("the plan's state lineage %s does not match the state's "
-				    "(%s): it was made for another state",
-				    p->lineage, lineage && lineage[0] ? lineage : "none");
+		                    "(%s): it was made for another state",
+		                    p->lineage, lineage && lineage[0] ? lineage : "none");
 		return -1;
 	}
 	if (p->serial != serial) {
 		*why = lf_xasprintf("the plan is stale: it was made at state serial %llu and "
-				    "the state is at serial %llu now; plan again",
-				    (unsigned long long)p->serial, (unsigned long long)serial);
+		                    "the state is at serial %llu now; plan again",
+		                    (unsigned long long)p->serial, (unsigned long long)serial);
 		return -1;
 	}
 	return 0;

@@ -35,39 +35,39 @@ enum lf_action {
 /* Why a resource is replaced or deleted (Terraform's action_reason). */
 enum lf_reason {
 	LF_REASON_NONE,
-	LF_REASON_CANNOT_UPDATE,  /* a force-new field changed */
-	LF_REASON_BY_REQUEST,     /* --replace ADDR */
-	LF_REASON_NO_CONFIG,      /* recorded, no longer declared */
-	LF_REASON_DESTROY,        /* plan --destroy */
-	LF_REASON_REPLACED_WITH,  /* what it lives in or on is replaced */
+	LF_REASON_CANNOT_UPDATE, /* a force-new field changed */
+	LF_REASON_BY_REQUEST,    /* --replace ADDR */
+	LF_REASON_NO_CONFIG,     /* recorded, no longer declared */
+	LF_REASON_DESTROY,       /* plan --destroy */
+	LF_REASON_REPLACED_WITH, /* what it lives in or on is replaced */
 };
 
 /* One field that differs: a dotted path ("spec.node_pool.nodes"). */
 struct lf_field_diff {
-	char *path;       /* owned */
-	json_t *before;   /* owned reference, NULL when absent */
-	json_t *after;    /* owned reference, NULL when absent */
-	int force_new;    /* this field forces the replacement */
+	char *path;     /* owned */
+	json_t *before; /* owned reference, NULL when absent */
+	json_t *after;  /* owned reference, NULL when absent */
+	int force_new;  /* this field forces the replacement */
 	int sensitive;
 };
 
 struct lf_change {
 	enum lf_action action;
 	enum lf_reason reason;
-	int create_before_destroy; /* for LF_ACT_REPLACE */
-	char *address;    /* owned: "workspace/analytics" */
-	char *type;       /* owned: "workspace", "storage.bucket" */
-	char *name;       /* owned: the address after the type and '/' */
-	char *provider;   /* owned: "lakeform", "storage", "compute" */
-	char *parent;     /* owned: manifest address, NULL for manifest level */
-	json_t *before;   /* owned: recorded inputs, NULL for a create */
-	json_t *after;    /* owned: desired inputs, NULL for a delete */
+	int create_before_destroy;   /* for LF_ACT_REPLACE */
+	char *address;               /* owned: "workspace/analytics" */
+	char *type;                  /* owned: "workspace", "storage.bucket" */
+	char *name;                  /* owned: the address after the type and '/' */
+	char *provider;              /* owned: "lakeform", "storage", "compute" */
+	char *parent;                /* owned: manifest address, NULL for manifest level */
+	json_t *before;              /* owned: recorded inputs, NULL for a create */
+	json_t *after;               /* owned: desired inputs, NULL for a delete */
 	struct lf_field_diff *diffs; /* owned: for updates and replacements */
 	size_t ndiffs;
 	char **sensitive; /* owned: dotted paths never to print */
 	size_t nsensitive;
-	char *file;       /* owned: manifest file of the resource, or NULL */
-	unsigned line;    /* and its line */
+	char *file;    /* owned: manifest file of the resource, or NULL */
+	unsigned line; /* and its line */
 };
 
 struct lf_plan {
@@ -75,20 +75,23 @@ struct lf_plan {
 	size_t n, alloc;
 	/* counts over provider AND manifest resources */
 	size_t ncreate, nupdate, nreplace, ndelete, nnoop;
-	int destroy;           /* plan --destroy */
-	int partial;           /* --target or --exclude was used */
-	char **warnings;       /* owned, shown before the summary */
+	int destroy;     /* plan --destroy */
+	int partial;     /* --target or --exclude was used */
+	char **warnings; /* owned, shown before the summary */
 	size_t nwarnings;
 	/* what a saved plan must match at apply time */
-	char lineage[37];      /* "" when made from an empty state */
+	char lineage[37]; /* "" when made from an empty state */
 	uint64_t serial;
 	char manifests_digest[65];
-	char *git_commit;      /* or NULL */
-	char *created;         /* UTC, RFC 3339 */
-	char *version;         /* lakeform version that made it */
+	char *git_commit; /* or NULL */
+	char *created;    /* UTC, RFC 3339 */
+	char *version;    /* lakeform version that made it */
 };
 
-#define LF_PLAN_INIT {0}
+#define LF_PLAN_INIT \
+	{            \
+		0    \
+	}
 
 /* 1 when the plan changes anything. */
 int lf_plan_has_changes(const struct lf_plan *p);
@@ -117,8 +120,7 @@ int lf_change_is_sensitive(const struct lf_change *c, const char *path);
  * it replaced by the string "(sensitive)".  New reference (NULL for NULL);
  * `v` itself (one more reference) when nothing in it is sensitive.
  */
-json_t *lf_change_mask(const struct lf_change *c, const char *path,
-		       json_t *v);
+json_t *lf_change_mask(const struct lf_change *c, const char *path, json_t *v);
 
 /*
  * Helpers for whoever fills a plan.  lf_plan_add() appends a change with
@@ -128,17 +130,16 @@ json_t *lf_change_mask(const struct lf_change *c, const char *path,
  * the next lf_plan_add().  Set c->action afterwards only with
  * lf_plan_recount() to follow.
  */
-struct lf_change *lf_plan_add(struct lf_plan *p, enum lf_action action,
-			      const char *type, const char *name,
-			      const char *provider, const char *parent);
+struct lf_change *lf_plan_add(struct lf_plan *p, enum lf_action action, const char *type,
+                              const char *name, const char *provider, const char *parent);
 /* Recompute ncreate ... nnoop from the changes. */
 void lf_plan_recount(struct lf_plan *p);
 /* `before` and `after` are borrowed (the diff takes its own reference). */
-void lf_change_add_diff(struct lf_change *c, const char *path, json_t *before,
-			json_t *after, int force_new, int sensitive);
+void lf_change_add_diff(struct lf_change *c, const char *path, json_t *before, json_t *after,
+                        int force_new, int sensitive);
 void lf_change_add_sensitive(struct lf_change *c, const char *path);
 void lf_plan_add_warning(struct lf_plan *p, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /*
  * A saved plan (plan -out FILE): everything above as one JSON document,
@@ -163,8 +164,8 @@ int lf_plan_from_json(struct lf_plan *out, const json_t *doc, char **err);
  * exists (Terraform lets that one through: its issue 24078).  Returns 0
  * when the plan is current, -1 otherwise.
  */
-int lf_plan_check_current(const struct lf_plan *p, int state_exists,
-			  const char *lineage, uint64_t serial, char **why);
+int lf_plan_check_current(const struct lf_plan *p, int state_exists, const char *lineage,
+                          uint64_t serial, char **why);
 
 void lf_plan_release(struct lf_plan *p);
 

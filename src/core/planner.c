@@ -53,7 +53,7 @@ void lf_planner_ignore_changes(const struct lf_manifest *m, struct lf_state *st)
 			continue;
 		if (lf_state_res_parse(rec) != 0 || !rec->inputs)
 			continue;
-		json_array_foreach(ign, k, v) {
+		json_array_foreach (ign, k, v) {
 			const char *path = json_string_value(v);
 			if (!path || !strncmp(path, "metadata.lifecycle", 18))
 				continue;
@@ -83,7 +83,7 @@ static void flatten(struct leaves *out, json_t *v, struct lf_buf *path)
 		const char *k;
 		json_t *c;
 		size_t len = path->len;
-		json_object_foreach(v, k, c) {
+		json_object_foreach (v, k, c) {
 			if (len)
 				lf_buf_addc(path, '.');
 			lf_buf_adds(path, k);
@@ -128,8 +128,8 @@ static int in_paths(char **paths, size_t n, const char *path)
 	return 0;
 }
 
-static void add_diff(struct lf_change *c, size_t *alloc, const char *path,
-		     json_t *before, json_t *after, int force_new, int sensitive)
+static void add_diff(struct lf_change *c, size_t *alloc, const char *path, json_t *before,
+                     json_t *after, int force_new, int sensitive)
 {
 	struct lf_field_diff *fd;
 
@@ -148,8 +148,8 @@ static void add_diff(struct lf_change *c, size_t *alloc, const char *path,
  * added (only an after), as sets, in linear time: a policy may hold
  * thousands of statements and a change touches a few.
  */
-static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path,
-			json_t *before, json_t *after, int force_new)
+static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path, json_t *before,
+                        json_t *after, int force_new)
 {
 	size_t ndiffs = c->ndiffs;
 
@@ -158,14 +158,14 @@ static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path,
 	char **kb = lf_xcalloc(nb + 1, sizeof(*kb)), **ka = lf_xcalloc(na + 1, sizeof(*ka));
 
 	for (size_t i = 0; i < na; i++) {
-		ka[i] = json_dumps(json_array_get(after, i), JSON_COMPACT | JSON_SORT_KEYS |
-								    JSON_ENCODE_ANY);
+		ka[i] = json_dumps(json_array_get(after, i),
+		                   JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 		uintptr_t n = (uintptr_t)lf_map_get(&seen, ka[i]);
 		lf_map_put(&seen, ka[i], (void *)(n + 1));
 	}
 	for (size_t i = 0; i < nb; i++) {
-		kb[i] = json_dumps(json_array_get(before, i), JSON_COMPACT | JSON_SORT_KEYS |
-								     JSON_ENCODE_ANY);
+		kb[i] = json_dumps(json_array_get(before, i),
+		                   JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 		uintptr_t n = (uintptr_t)lf_map_get(&seen, kb[i]);
 		if (n) {
 			lf_map_put(&seen, kb[i], (void *)(n - 1));
@@ -203,8 +203,8 @@ static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path,
 
 /* Schema paths are relative to the inputs for types ("name") and to the
  * document for kinds ("spec.region"), which is what the inputs hold too. */
-static void diff_inputs(struct lf_change *c, json_t *before, json_t *after,
-			const struct lf_kind *k, int *force_new)
+static void diff_inputs(struct lf_change *c, json_t *before, json_t *after, const struct lf_kind *k,
+                        int *force_new)
 {
 	struct leaves a = {0}, b = {0};
 	struct lf_buf path = LF_BUF_INIT;
@@ -243,15 +243,15 @@ static void diff_inputs(struct lf_change *c, json_t *before, json_t *after,
 /* ---- building the plan -------------------------------------------------------- */
 
 struct node {
-	char *address;              /* owned: records may be re-parsed */
-	struct lf_dres *want;       /* NULL when only recorded */
-	struct lf_state_res *have;  /* NULL when only declared */
+	char *address;             /* owned: records may be re-parsed */
+	struct lf_dres *want;      /* NULL when only recorded */
+	struct lf_state_res *have; /* NULL when only declared */
 	enum lf_action action;
 	enum lf_reason reason;
-	int selected;               /* within --target / --exclude */
-	int state;                  /* DFS colour */
-	size_t parent;              /* index of its manifest resource, or -1 */
-	size_t *parts;              /* nodes whose parent this is */
+	int selected;  /* within --target / --exclude */
+	int state;     /* DFS colour */
+	size_t parent; /* index of its manifest resource, or -1 */
+	size_t *parts; /* nodes whose parent this is */
 	size_t nparts, parts_alloc;
 };
 
@@ -292,7 +292,7 @@ static json_t *recorded_deps(struct node *n)
 }
 
 static void for_each_dep(struct pb *b, struct node *n, void (*fn)(struct pb *, size_t, void *),
-			 void *ctx)
+                         void *ctx)
 {
 	if (n->want) {
 		for (size_t i = 0; i < n->want->ndeps; i++) {
@@ -304,7 +304,7 @@ static void for_each_dep(struct pb *b, struct node *n, void (*fn)(struct pb *, s
 	}
 	json_t *deps = recorded_deps(n), *v;
 	size_t i;
-	json_array_foreach(deps, i, v) {
+	json_array_foreach (deps, i, v) {
 		size_t j = json_is_string(v) ? find_node(b, json_string_value(v)) : (size_t)-1;
 		if (j != (size_t)-1)
 			fn(b, j, ctx);
@@ -364,8 +364,8 @@ static void report_cycle(struct pb *b, struct topo *t, size_t back_to)
 	}
 	lf_buf_adds(&msg, b->v[back_to].address);
 	const struct node *first = &b->v[back_to];
-	lf_diag_error(b->d, first->want && first->want->doc ? &first->want->doc->pos : NULL,
-		      "%s", lf_buf_cstr(&msg));
+	lf_diag_error(b->d, first->want && first->want->doc ? &first->want->doc->pos : NULL, "%s",
+	              lf_buf_cstr(&msg));
 	lf_buf_release(&msg);
 }
 
@@ -460,8 +460,7 @@ static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds
 	}
 	if (n->want && n->action != LF_ACT_DELETE)
 		c->after = json_incref(n->want->inputs);
-	if ((n->action == LF_ACT_UPDATE || n->action == LF_ACT_REPLACE) && c->before &&
-	    c->after) {
+	if ((n->action == LF_ACT_UPDATE || n->action == LF_ACT_REPLACE) && c->before && c->after) {
 		int fnew;
 		diff_inputs(c, c->before, c->after, k, &fnew);
 	}
@@ -589,8 +588,8 @@ struct closure {
  * through dependencies (rev NULL) or dependants (rev given).  With
  * `deletes_only`, only deleted nodes are followed.
  */
-static void mark_closure(struct pb *b, size_t i, const struct edges *rev, void *unused,
-			 int value, int deletes_only)
+static void mark_closure(struct pb *b, size_t i, const struct edges *rev, void *unused, int value,
+                         int deletes_only)
 {
 	size_t *stack = lf_xcalloc(b->n + 1, sizeof(*stack));
 	char *seen = lf_xcalloc(b->n + 1, 1);
@@ -623,9 +622,9 @@ static void mark_closure(struct pb *b, size_t i, const struct edges *rev, void *
 			}
 			json_t *deps = !x->want ? recorded_deps(x) : NULL, *v;
 			size_t q;
-			json_array_foreach(deps, q, v) {
+			json_array_foreach (deps, q, v) {
 				size_t j = json_is_string(v) ? find_node(b, json_string_value(v))
-							     : (size_t)-1;
+				                             : (size_t)-1;
 				if (j != (size_t)-1) {
 					LF_GROW(next, nn + 1, na);
 					next[nn++] = j;
@@ -703,9 +702,8 @@ static const struct lf_pos *doc_pos(struct pb *b, struct node *n)
 	return NULL;
 }
 
-int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
-		  struct lf_state *st, const struct lf_plan_opts *o,
-		  struct lf_diags *d)
+int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_state *st,
+                  const struct lf_plan_opts *o, struct lf_diags *d)
 {
 	struct pb b = {NULL, 0, 0, LF_MAP_INIT, d};
 	size_t errors = d->errors;
@@ -725,9 +723,9 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
 		if (!b.v[i].want && b.v[i].have && b.v[i].have->line)
 			lf_state_res_parse(b.v[i].have);
 	for (size_t i = 0; i < b.n; i++) {
-		const char *parent = b.v[i].want ? b.v[i].want->parent
-				     : b.v[i].have ? b.v[i].have->parent
-						   : NULL;
+		const char *parent = b.v[i].want   ? b.v[i].want->parent
+		                     : b.v[i].have ? b.v[i].have->parent
+		                                   : NULL;
 		size_t j = parent ? find_node(&b, parent) : (size_t)-1;
 		b.v[i].parent = j;
 		if (j != (size_t)-1) {
@@ -743,14 +741,16 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
 	for (int l = 0; l < 3; l++)
 		for (size_t i = 0; i < counts[l]; i++)
 			if (find_node(&b, lists[l][i]) == (size_t)-1)
-				lf_diag_error(d, NULL, "%s: no resource '%s' is declared or recorded",
-					      flags[l], lists[l][i]);
+				lf_diag_error(d, NULL,
+				              "%s: no resource '%s' is declared or recorded",
+				              flags[l], lists[l][i]);
 	for (size_t i = 0; i < o->nreplaces; i++) {
 		size_t j = find_node(&b, o->replaces[i]);
 		if (j != (size_t)-1 && (!b.v[j].want || !b.v[j].have))
-			lf_diag_error(d, NULL,
-				      "--replace: '%s' must be both declared and recorded to be replaced",
-				      o->replaces[i]);
+			lf_diag_error(
+			    d, NULL,
+			    "--replace: '%s' must be both declared and recorded to be replaced",
+			    o->replaces[i]);
 	}
 	if (d->errors > errors)
 		goto out;
@@ -787,8 +787,8 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
 			}
 			free(tmp.diffs);
 			n->action = tmp.ndiffs == 0 ? LF_ACT_NOOP
-				    : fnew          ? LF_ACT_REPLACE
-						    : LF_ACT_UPDATE;
+			            : fnew          ? LF_ACT_REPLACE
+			                            : LF_ACT_UPDATE;
 			n->reason = fnew ? LF_REASON_CANNOT_UPDATE : LF_REASON_NONE;
 		}
 	}
@@ -839,11 +839,12 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
 		if (n->action == LF_ACT_REPLACE && replace_protected(&b, n)) {
 			const struct lf_pos *pos = doc_pos(&b, n);
 			lf_diag_error(d, pos,
-				      "'%s' would be replaced, but metadata.lifecycle.prevent_destroy is set%s",
-				      n->address,
-				      n->want && n->want->prevent_destroy && !n->want->parent
-					      ? ""
-					      : " on the resource it belongs to");
+			              "'%s' would be replaced, but "
+			              "metadata.lifecycle.prevent_destroy is set%s",
+			              n->address,
+			              n->want && n->want->prevent_destroy && !n->want->parent
+			                  ? ""
+			                  : " on the resource it belongs to");
 		}
 		if (n->action == LF_ACT_DELETE && delete_protected(&b, n)) {
 			/* one error for a protected resource and its parts */
@@ -854,17 +855,19 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
 			size_t parts = 0;
 			for (size_t k = 0; k < b.n; k++)
 				parts += k != i && b.v[k].selected &&
-					 b.v[k].action == LF_ACT_DELETE &&
-					 names_or_holds(&b, k, n->address);
+				         b.v[k].action == LF_ACT_DELETE &&
+				         names_or_holds(&b, k, n->address);
 			const struct lf_pos *pos = doc_pos(&b, n);
 			char with[64] = "";
 			if (parts)
 				snprintf(with, sizeof(with), " with its %zu part%s", parts,
-					 parts == 1 ? "" : "s");
-			lf_diag_error(d, pos,
-				      "'%s' would be destroyed%s, but metadata.lifecycle.prevent_destroy is set%s; set it to false and apply before removing it",
-				      n->address, with,
-				      n->parent != (size_t)-1 ? " on the resource it belongs to" : "");
+				         parts == 1 ? "" : "s");
+			lf_diag_error(
+			    d, pos,
+			    "'%s' would be destroyed%s, but metadata.lifecycle.prevent_destroy is "
+			    "set%s; set it to false and apply before removing it",
+			    n->address, with,
+			    n->parent != (size_t)-1 ? " on the resource it belongs to" : "");
 		}
 	}
 	if (d->errors > errors)
@@ -909,7 +912,9 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
 
 	out->destroy = o->destroy;
 	if (out->partial)
-		add_warning(out, "this plan is partial (--target or --exclude): resources outside it may not match the manifests, and a later full plan may show more changes");
+		add_warning(
+		    out, "this plan is partial (--target or --exclude): resources outside it may "
+		         "not match the manifests, and a later full plan may show more changes");
 	snprintf(out->lineage, sizeof(out->lineage), "%s", st->lineage);
 	out->serial = st->serial;
 out:

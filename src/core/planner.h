@@ -26,13 +26,13 @@
 
 struct lf_plan_opts {
 	const struct lf_kinds *kinds; /* for what is only recorded: sensitive fields */
-	const char **targets;  /* --target: these, their parts and what they need */
+	const char **targets;         /* --target: these, their parts and what they need */
 	size_t ntargets;
 	const char **excludes; /* --exclude: not these, nor what needs them */
 	size_t nexcludes;
 	const char **replaces; /* --replace: replace even if unchanged */
 	size_t nreplaces;
-	int destroy;           /* plan --destroy */
+	int destroy; /* plan --destroy */
 };
 
 /*
@@ -46,8 +46,7 @@ void lf_planner_ignore_changes(const struct lf_manifest *m, struct lf_state *st)
  * Build the plan of `ds` against `st`.  Returns 0, or -1 with errors in `d`
  * (prevent_destroy, a cycle, an unknown --target/--exclude/--replace).
  */
-int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds,
-		  struct lf_state *st, const struct lf_plan_opts *o,
-		  struct lf_diags *d);
+int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_state *st,
+                  const struct lf_plan_opts *o, struct lf_diags *d);
 
 #endif

@@ -14,11 +14,14 @@
 #include "../util/buf.h"
 
 struct lf_render_opts {
-	int color;          /* ANSI colours (the CLI sets it on a terminal) */
-	size_t max_bytes;   /* Markdown: the limit of a comment, 65535 */
+	int color;        /* ANSI colours (the CLI sets it on a terminal) */
+	size_t max_bytes; /* Markdown: the limit of a comment, 65535 */
 };
 
-#define LF_RENDER_OPTS_INIT {0, 65535}
+#define LF_RENDER_OPTS_INIT \
+	{                   \
+		0, 65535    \
+	}
 
 /*
  * Human text: one block per changed resource with its symbol (+ create,
@@ -27,8 +30,7 @@ struct lf_render_opts {
  * the summary line "Plan: 3 to add, 1 to change, 1 to replace, 0 to
  * destroy." or "No changes. ..." when there are none.
  */
-void lf_render_text(struct lf_buf *out, const struct lf_plan *p,
-		    const struct lf_render_opts *o);
+void lf_render_text(struct lf_buf *out, const struct lf_plan *p, const struct lf_render_opts *o);
 
 /* Terraform's machine-readable plan (format_version "1.2"); new reference. */
 json_t *lf_render_json(const struct lf_plan *p);
@@ -39,6 +41,6 @@ json_t *lf_render_json(const struct lf_plan *p);
  * the summary and a table of changed addresses, and a note saying so.
  */
 void lf_render_markdown(struct lf_buf *out, const struct lf_plan *p,
-			const struct lf_render_opts *o);
+                        const struct lf_render_opts *o);
 
 #endif

@@ -33,8 +33,7 @@
  * a scalar or null that is not; an object with only its non-false members;
  * an array of the shapes of its items.
  */
-static json_t *shape_at(const struct lf_change *c, struct lf_buf *path,
-			json_t *v)
+static json_t *shape_at(const struct lf_change *c, struct lf_buf *path, json_t *v)
 {
 	size_t len = path->len;
 	json_t *r;
@@ -46,7 +45,7 @@ static json_t *shape_at(const struct lf_change *c, struct lf_buf *path,
 		json_t *item;
 
 		r = json_object();
-		json_object_foreach(v, key, item) {
+		json_object_foreach (v, key, item) {
 			json_t *s;
 
 			if (len)
@@ -66,7 +65,7 @@ static json_t *shape_at(const struct lf_change *c, struct lf_buf *path,
 		json_t *item;
 
 		r = json_array();
-		json_array_foreach(v, i, item) {
+		json_array_foreach (v, i, item) {
 			lf_buf_addf(path, len ? ".%zu" : "%zu", i);
 			json_array_append_new(r, shape_at(c, path, item));
 			lf_buf_truncate(path, len);
@@ -109,12 +108,10 @@ static json_t *actions(const struct lf_change *c)
 		json_array_append_new(a, json_string("update"));
 		break;
 	case LF_ACT_REPLACE:
-		json_array_append_new(a, json_string(c->create_before_destroy
-							     ? "create"
-							     : "delete"));
-		json_array_append_new(a, json_string(c->create_before_destroy
-							     ? "delete"
-							     : "create"));
+		json_array_append_new(a,
+		                      json_string(c->create_before_destroy ? "create" : "delete"));
+		json_array_append_new(a,
+		                      json_string(c->create_before_destroy ? "delete" : "create"));
 		break;
 	case LF_ACT_DELETE:
 		json_array_append_new(a, json_string("delete"));
@@ -198,9 +195,8 @@ static json_t *resource_change(const struct lf_change *c)
 		for (size_t i = 0; i < c->ndiffs; i++)
 			if (c->diffs[i].force_new)
 				json_array_append_new(
-					paths,
-					path_steps(c->diffs[i].path,
-						   c->after ? c->after : c->before));
+				    paths,
+				    path_steps(c->diffs[i].path, c->after ? c->after : c->before));
 	if (json_array_size(paths))
 		json_object_set_new(ch, "replace_paths", paths);
 	else
@@ -288,8 +284,7 @@ json_t *lf_render_json(const struct lf_plan *p)
 		json_decref(prior);
 	}
 	json_object_set_new(config, "provider_config", providers);
-	json_object_set_new(config, "root_module",
-			    json_pack("{s:o}", "resources", declared));
+	json_object_set_new(config, "root_module", json_pack("{s:o}", "resources", declared));
 	json_object_set_new(doc, "configuration", config);
 	if (p->created)
 		json_object_set_new(doc, "timestamp", json_string(p->created));
@@ -307,11 +302,10 @@ json_t *lf_render_json(const struct lf_plan *p)
 		json_array_append_new(warnings, json_string(p->warnings[i]));
 	json_object_set_new(ext, "warnings", warnings);
 	json_object_set_new(ext, "summary",
-			    json_pack("{s:I,s:I,s:I,s:I}", "add",
-				      (json_int_t)n[LF_ACT_CREATE], "change",
-				      (json_int_t)n[LF_ACT_UPDATE], "replace",
-				      (json_int_t)n[LF_ACT_REPLACE], "destroy",
-				      (json_int_t)n[LF_ACT_DELETE]));
+	                    json_pack("{s:I,s:I,s:I,s:I}", "add", (json_int_t)n[LF_ACT_CREATE],
+	                              "change", (json_int_t)n[LF_ACT_UPDATE], "replace",
+	                              (json_int_t)n[LF_ACT_REPLACE], "destroy",
+	                              (json_int_t)n[LF_ACT_DELETE]));
 	json_object_set_new(doc, "lakeform", ext);
 	return doc;
 }

@@ -67,31 +67,28 @@ static void add_escaped(struct lf_buf *b, const char *s)
 			lf_buf_adds(b, "&#124;");
 			break;
 		default:
-			lf_buf_addc(b, (unsigned char)*s < 0x20 || *s == 0x7f ? ' '
-									   : *s);
+			lf_buf_addc(b, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
 		}
 	}
 }
 
-static void head(struct lf_buf *b, const struct lf_plan *p,
-		 const struct tally *t)
+static void head(struct lf_buf *b, const struct lf_plan *p, const struct tally *t)
 {
 	if (t->add + t->change + t->replace + t->destroy == 0) {
-		lf_buf_adds(b, p->destroy
-				       ? "### No changes. Nothing recorded to destroy.\n\n"
-				       : "### No changes. The manifests match the "
-					 "recorded state.\n\n");
+		lf_buf_adds(b, p->destroy ? "### No changes. Nothing recorded to destroy.\n\n"
+		                          : "### No changes. The manifests match the "
+		                            "recorded state.\n\n");
 		return;
 	}
 	lf_buf_addf(b,
-		    "### Plan: %zu to add, %zu to change, %zu to replace, "
-		    "%zu to destroy.\n\n",
-		    t->add, t->change, t->replace, t->destroy);
+	            "### Plan: %zu to add, %zu to change, %zu to replace, "
+	            "%zu to destroy.\n\n",
+	            t->add, t->change, t->replace, t->destroy);
 	lf_buf_addf(b,
-		    "| add | change | replace | destroy |\n"
-		    "|---:|---:|---:|---:|\n"
-		    "| %zu | %zu | %zu | %zu |\n\n",
-		    t->add, t->change, t->replace, t->destroy);
+	            "| add | change | replace | destroy |\n"
+	            "|---:|---:|---:|---:|\n"
+	            "| %zu | %zu | %zu | %zu |\n\n",
+	            t->add, t->change, t->replace, t->destroy);
 }
 
 static void warnings(struct lf_buf *b, const struct lf_plan *p)
@@ -178,8 +175,7 @@ static void details(struct lf_buf *b, const struct lf_change *c)
 }
 
 /* The full form, or -1 as soon as it passes `max`. */
-static int full(struct lf_buf *b, const struct lf_plan *p,
-		const struct tally *t, size_t max)
+static int full(struct lf_buf *b, const struct lf_plan *p, const struct tally *t, size_t max)
 {
 	head(b, p, t);
 	warnings(b, p);
@@ -196,8 +192,7 @@ static void row(struct lf_buf *b, const struct lf_change *c)
 	lf_buf_adds(b, "</code> |\n");
 }
 
-static void fallback(struct lf_buf *b, const struct lf_plan *p,
-		     const struct tally *t, size_t max)
+static void fallback(struct lf_buf *b, const struct lf_plan *p, const struct tally *t, size_t max)
 {
 	struct lf_buf line = LF_BUF_INIT, last = LF_BUF_INIT;
 	size_t total = t->add + t->change + t->replace + t->destroy, shown = 0;
@@ -205,10 +200,10 @@ static void fallback(struct lf_buf *b, const struct lf_plan *p,
 
 	head(b, p, t);
 	lf_buf_addf(b,
-		    "> **Note:** the detail of every change does not fit in one "
-		    "comment (at most %zu bytes), so only the changed resources "
-		    "are listed. Run `lakeform plan` to see every field.\n\n",
-		    max);
+	            "> **Note:** the detail of every change does not fit in one "
+	            "comment (at most %zu bytes), so only the changed resources "
+	            "are listed. Run `lakeform plan` to see every field.\n\n",
+	            max);
 	/* the final row at its longest, kept in reserve below */
 	lf_buf_addf(&last, "| | _and %zu more_ |\n", total);
 	mark = b->len;
@@ -216,9 +211,9 @@ static void fallback(struct lf_buf *b, const struct lf_plan *p,
 	if (b->len + 40 + last.len > max && p->nwarnings) {
 		lf_buf_truncate(b, mark);
 		lf_buf_addf(b,
-			    "> **Warning:** %zu warnings are not shown; run "
-			    "`lakeform plan` to read them.\n\n",
-			    p->nwarnings);
+		            "> **Warning:** %zu warnings are not shown; run "
+		            "`lakeform plan` to read them.\n\n",
+		            p->nwarnings);
 	}
 	lf_buf_adds(b, "| action | address |\n|---|---|\n");
 	for (size_t i = 0; i < p->n; i++) {
@@ -240,8 +235,7 @@ static void fallback(struct lf_buf *b, const struct lf_plan *p,
 	lf_buf_release(&last);
 }
 
-void lf_render_markdown(struct lf_buf *out, const struct lf_plan *p,
-			const struct lf_render_opts *o)
+void lf_render_markdown(struct lf_buf *out, const struct lf_plan *p, const struct lf_render_opts *o)
 {
 	size_t max = o ? o->max_bytes : 65535;
 	struct lf_buf md = LF_BUF_INIT;

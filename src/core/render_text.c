@@ -113,8 +113,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void value(struct text *t, int indent, char sym, const char *label,
-		  json_t *v, const char *suffix);
+static void value(struct text *t, int indent, char sym, const char *label, json_t *v,
+                  const char *suffix);
 
 static void members(struct text *t, int indent, char sym, json_t *obj)
 {
@@ -123,15 +123,14 @@ static void members(struct text *t, int indent, char sym, json_t *obj)
 	const char *key;
 	json_t *item;
 
-	json_object_foreach(obj, key, item)
+	json_object_foreach (obj, key, item)
 		keys[i++] = key;
 	qsort(keys, n, sizeof(*keys), cmp_str);
 	for (i = 0; i < n; i++) {
 		if (len)
 			lf_buf_addc(&t->path, '.');
 		lf_buf_adds(&t->path, keys[i]);
-		value(t, indent, sym, keys[i], json_object_get(obj, keys[i]),
-		      NULL);
+		value(t, indent, sym, keys[i], json_object_get(obj, keys[i]), NULL);
 		lf_buf_truncate(&t->path, len);
 	}
 	free(keys);
@@ -142,7 +141,7 @@ static void items(struct text *t, int indent, char sym, json_t *arr)
 	size_t i, len = t->path.len;
 	json_t *item;
 
-	json_array_foreach(arr, i, item) {
+	json_array_foreach (arr, i, item) {
 		lf_buf_addf(&t->path, len ? ".%zu" : "%zu", i);
 		value(t, indent, sym, NULL, item, NULL);
 		lf_buf_truncate(&t->path, len);
@@ -154,11 +153,11 @@ static void items(struct text *t, int indent, char sym, json_t *arr)
  * members below; an array item has no label, and an object or array inside
  * an array is bracketed.
  */
-static void value(struct text *t, int indent, char sym, const char *label,
-		  json_t *v, const char *suffix)
+static void value(struct text *t, int indent, char sym, const char *label, json_t *v,
+                  const char *suffix)
 {
-	int nested = (json_is_object(v) && json_object_size(v)) ||
-		     (json_is_array(v) && json_array_size(v));
+	int nested =
+	    (json_is_object(v) && json_object_size(v)) || (json_is_array(v) && json_array_size(v));
 
 	lead(t, indent, sym);
 	if (label) {
@@ -325,24 +324,19 @@ static void summary(struct lf_buf *out, const struct lf_plan *p)
 
 	for (size_t i = 0; i < p->n; i++)
 		n[p->v[i].action]++;
-	if (n[LF_ACT_CREATE] + n[LF_ACT_UPDATE] + n[LF_ACT_REPLACE] +
-		    n[LF_ACT_DELETE] ==
-	    0) {
-		lf_buf_adds(out, p->destroy
-					 ? "No changes. Nothing recorded to destroy.\n"
-					 : "No changes. The manifests match the "
-					   "recorded state.\n");
+	if (n[LF_ACT_CREATE] + n[LF_ACT_UPDATE] + n[LF_ACT_REPLACE] + n[LF_ACT_DELETE] == 0) {
+		lf_buf_adds(out, p->destroy ? "No changes. Nothing recorded to destroy.\n"
+		                            : "No changes. The manifests match the "
+		                              "recorded state.\n");
 		return;
 	}
 	lf_buf_addf(out,
-		    "Plan: %zu to add, %zu to change, %zu to replace, "
-		    "%zu to destroy.\n",
-		    n[LF_ACT_CREATE], n[LF_ACT_UPDATE], n[LF_ACT_REPLACE],
-		    n[LF_ACT_DELETE]);
+	            "Plan: %zu to add, %zu to change, %zu to replace, "
+	            "%zu to destroy.\n",
+	            n[LF_ACT_CREATE], n[LF_ACT_UPDATE], n[LF_ACT_REPLACE], n[LF_ACT_DELETE]);
 }
 
-void lf_render_text(struct lf_buf *out, const struct lf_plan *p,
-		    const struct lf_render_opts *o)
+void lf_render_text(struct lf_buf *out, const struct lf_plan *p, const struct lf_render_opts *o)
 {
 	struct text t = {out, NULL, o && o->color, LF_BUF_INIT};
 	const char *group = NULL; /* manifest address the last block belongs to */

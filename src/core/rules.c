@@ -25,15 +25,14 @@ struct ctx {
 	struct lf_map buckets;  /* bucket name -> the resource declaring it */
 };
 
-static struct lf_pos pos_of(const struct ctx *c, const struct lf_resource *r,
-			    const char *path)
+static struct lf_pos pos_of(const struct ctx *c, const struct lf_resource *r, const char *path)
 {
 	return lf_source_path_pos(c->m->src, r->doc, path, (size_t)-1);
 }
 
 /* The position of item `i` of the array at the dotted `path`. */
-static struct lf_pos item_pos(const struct ctx *c, const struct lf_resource *r,
-			      const char *path, size_t i)
+static struct lf_pos item_pos(const struct ctx *c, const struct lf_resource *r, const char *path,
+                              size_t i)
 {
 	return lf_source_path_pos(c->m->src, r->doc, path, i);
 }
@@ -44,7 +43,7 @@ static const char *str_at(const struct lf_resource *r, const char *path)
 }
 
 static const struct lf_resource *find_res(const struct ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 static void check_accounts(struct ctx *c)
 {
@@ -60,9 +59,10 @@ static void check_accounts(struct ctx *c)
 		}
 		struct lf_pos p = pos_of(c, r, "metadata.name");
 		struct lf_pos f = pos_of(c, first, "metadata.name");
-		lf_diag_error(c->d, &p,
-			      "a second Account '%s': exactly one is allowed (the first is '%s' at %s:%u:%u)",
-			      r->name, first->name, f.file, f.line, f.col);
+		lf_diag_error(
+		    c->d, &p,
+		    "a second Account '%s': exactly one is allowed (the first is '%s' at %s:%u:%u)",
+		    r->name, first->name, f.file, f.line, f.col);
 	}
 	if (!first && c->m->nres > 0)
 		lf_diag_error(c->d, NULL, "no Account is defined: exactly one is required");
@@ -89,8 +89,7 @@ static void check_refs(struct ctx *c)
 				else
 					lf_buf_addf(&addr, "/%s", v);
 			}
-			if (complete && ref->nfields &&
-			    !find_res(c, "%s", lf_buf_cstr(&addr))) {
+			if (complete && ref->nfields && !find_res(c, "%s", lf_buf_cstr(&addr))) {
 				const char *last = ref->fields[ref->nfields - 1];
 				struct lf_pos p = pos_of(c, r, last);
 				struct lf_buf name = LF_BUF_INIT;
@@ -99,16 +98,16 @@ static void check_refs(struct ctx *c)
 				 * 'sales.raw' in metastore 'main-use1'" */
 				for (size_t f = ref->nfields > 1; f < ref->nfields; f++)
 					lf_buf_addf(&name, "%s%s", name.len ? "." : "",
-						    str_at(r, ref->fields[f]));
+					            str_at(r, ref->fields[f]));
 				if (ref->nfields > 1) {
 					const char *scope = strrchr(ref->fields[0], '.');
 					scope = scope ? scope + 1 : ref->fields[0];
 					lf_diag_error(c->d, &p, "%s: unknown %s '%s' in %s '%s'",
-						      last, target->lower, lf_buf_cstr(&name),
-						      scope, str_at(r, ref->fields[0]));
+					              last, target->lower, lf_buf_cstr(&name),
+					              scope, str_at(r, ref->fields[0]));
 				} else {
 					lf_diag_error(c->d, &p, "%s: unknown %s '%s'", last,
-						      target->lower, lf_buf_cstr(&name));
+					              target->lower, lf_buf_cstr(&name));
 				}
 				lf_buf_release(&name);
 			}
@@ -121,9 +120,9 @@ static void check_refs(struct ctx *c)
 static char *principal_address(const char *p)
 {
 	static const char *const types[][2] = {
-		{"user:", "user"},
-		{"group:", "group"},
-		{"service_principal:", "serviceprincipal"},
+	    {"user:", "user"},
+	    {"group:", "group"},
+	    {"service_principal:", "serviceprincipal"},
 	};
 
 	for (size_t i = 0; i < 3; i++) {
@@ -135,8 +134,8 @@ static char *principal_address(const char *p)
 }
 
 /* `value` is at `field` (item `index` of it, or (size_t)-1) of `r`. */
-static void check_one_principal(struct ctx *c, const struct lf_resource *r,
-				const char *value, const char *field, size_t index)
+static void check_one_principal(struct ctx *c, const struct lf_resource *r, const char *value,
+                                const char *field, size_t index)
 {
 	char *addr = principal_address(value);
 	struct lf_pos p;
@@ -145,8 +144,9 @@ static void check_one_principal(struct ctx *c, const struct lf_resource *r,
 		p = lf_source_path_pos(c->m->src, r->doc, field, index);
 	if (!addr)
 		lf_diag_error(c->d, &p,
-			      "%s: '%s' is not a principal (write user:NAME, group:NAME or service_principal:NAME)",
-			      field, value);
+		              "%s: '%s' is not a principal (write user:NAME, group:NAME or "
+		              "service_principal:NAME)",
+		              field, value);
 	else if (!lf_manifest_get(c->m, addr))
 		lf_diag_error(c->d, &p, "%s: unknown principal '%s'", field, value);
 	free(addr);
@@ -166,10 +166,10 @@ static void check_principals(struct ctx *c)
 				json_t *arr = lf_json_path(r->value, base);
 				json_t *v;
 				size_t k;
-				json_array_foreach(arr, k, v)
+				json_array_foreach (arr, k, v)
 					if (json_is_string(v))
 						check_one_principal(c, r, json_string_value(v),
-								    base, k);
+						                    base, k);
 				free(base);
 			} else {
 				const char *v = str_at(r, path);
@@ -209,9 +209,11 @@ static void check_workspaces(struct ctx *c)
 
 		if (region && mregion && strcmp(region, mregion)) {
 			struct lf_pos p = pos_of(c, w, "spec.metastore");
-			lf_diag_error(c->d, &p,
-				      "spec.metastore: workspace '%s' is in '%s' but metastore '%s' is in '%s'; a metastore serves workspaces of its own region",
-				      w->name, region, ms, mregion);
+			lf_diag_error(
+			    c->d, &p,
+			    "spec.metastore: workspace '%s' is in '%s' but metastore '%s' is in "
+			    "'%s'; a metastore serves workspaces of its own region",
+			    w->name, region, ms, mregion);
 		}
 	}
 }
@@ -259,7 +261,7 @@ static void check_cidrs(struct ctx *c)
 		if (parse_cidr(cidr, &x->base, &x->bits) != 0) {
 			struct lf_pos p = pos_of(c, w, "spec.network.cidr");
 			lf_diag_error(c->d, &p, "spec.network.cidr: '%s' is not a valid IPv4 CIDR",
-				      cidr);
+			              cidr);
 			continue;
 		}
 		x->r = w;
@@ -272,8 +274,9 @@ static void check_cidrs(struct ctx *c)
 			if ((x->base & mk) == (nets[j].base & mk)) {
 				struct lf_pos p = pos_of(c, w, "spec.network.cidr");
 				lf_diag_error(c->d, &p,
-					      "spec.network.cidr: '%s' overlaps '%s' of workspace '%s' in region '%s'",
-					      cidr, nets[j].cidr, nets[j].r->name, x->region);
+				              "spec.network.cidr: '%s' overlaps '%s' of workspace "
+				              "'%s' in region '%s'",
+				              cidr, nets[j].cidr, nets[j].r->name, x->region);
 			}
 		}
 		n++;
@@ -320,14 +323,17 @@ static void collect_implicit(struct ctx *c)
 			struct lf_pos p = pos_of(c, clash, "metadata.name");
 			struct lf_pos f = pos_of(c, w, "metadata.name");
 			lf_diag_error(c->d, &p,
-				      "catalog '%s' in metastore '%s' clashes with the workspace catalog of workspace '%s' (%s:%u:%u); rename it, or set spec.workspace_catalog to false on the workspace",
-				      cat, ms, w->name, f.file, f.line, f.col);
+			              "catalog '%s' in metastore '%s' clashes with the workspace "
+			              "catalog of workspace '%s' (%s:%u:%u); rename it, or set "
+			              "spec.workspace_catalog to false on the workspace",
+			              cat, ms, w->name, f.file, f.line, f.col);
 		} else if (other) {
 			struct lf_pos p = pos_of(c, w, "metadata.name");
 			struct lf_pos f = pos_of(c, other, "metadata.name");
 			lf_diag_error(c->d, &p,
-				      "the workspace catalog '%s' of workspace '%s' clashes with that of workspace '%s' (%s:%u:%u) in metastore '%s'",
-				      cat, w->name, other->name, f.file, f.line, f.col, ms);
+			              "the workspace catalog '%s' of workspace '%s' clashes with "
+			              "that of workspace '%s' (%s:%u:%u) in metastore '%s'",
+			              cat, w->name, other->name, f.file, f.line, f.col, ms);
 		} else {
 			lf_map_put(&c->implicit, caddr, (void *)w);
 			lf_map_put(&c->implicit, saddr, (void *)w);
@@ -341,9 +347,9 @@ static void collect_implicit(struct ctx *c)
 /* ---- buckets ------------------------------------------------------------------ */
 
 static const char *const declaring_paths[] = {
-	"spec.default_storage.bucket", /* Account */
-	"spec.storage.bucket",         /* Workspace */
-	"spec.storage_root.bucket",    /* Metastore */
+    "spec.default_storage.bucket", /* Account */
+    "spec.storage.bucket",         /* Workspace */
+    "spec.storage_root.bucket",    /* Metastore */
 };
 
 /* Where a resource of this kind declares its bucket, or NULL. */
@@ -377,8 +383,10 @@ static void check_buckets(struct ctx *c)
 			struct lf_pos p = pos_of(c, r, path);
 			struct lf_pos f = pos_of(c, first, declaring_path(first));
 			lf_diag_error(c->d, &p,
-				      "%s: bucket '%s' is already declared by %s '%s' (%s:%u:%u); a bucket belongs to one resource",
-				      path, b, first->kind->lower, first->name, f.file, f.line, f.col);
+			              "%s: bucket '%s' is already declared by %s '%s' (%s:%u:%u); "
+			              "a bucket belongs to one resource",
+			              path, b, first->kind->lower, first->name, f.file, f.line,
+			              f.col);
 			continue;
 		}
 		lf_map_put(&c->buckets, b, (void *)r);
@@ -399,15 +407,17 @@ static void check_buckets(struct ctx *c)
 			if (loc && !strncmp(loc, "s3://", 5)) {
 				const char *end = strchr(loc + 5, '/');
 				owned = end ? lf_xstrndup(loc + 5, (size_t)(end - loc - 5))
-					    : lf_xstrdup(loc + 5);
+				            : lf_xstrdup(loc + 5);
 				b = owned;
 			}
 		}
 		if (b && !bucket_known(c, b)) {
 			struct lf_pos p = pos_of(c, r, path);
-			lf_diag_error(c->d, &p,
-				      "%s: unknown bucket '%s' (buckets are declared by the account's default storage, a workspace's storage or a metastore's storage root)",
-				      path, b);
+			lf_diag_error(
+			    c->d, &p,
+			    "%s: unknown bucket '%s' (buckets are declared by the account's "
+			    "default storage, a workspace's storage or a metastore's storage root)",
+			    path, b);
 		}
 		free(owned);
 	}
@@ -425,22 +435,25 @@ static void check_columns(struct ctx *c)
 		if (strcmp(t->kind->name, "Table"))
 			continue;
 		cols = lf_json_path(t->value, "spec.columns");
-		json_array_foreach(cols, k, col) {
+		json_array_foreach (cols, k, col) {
 			const char *name = json_string_value(json_object_get(col, "name"));
 			for (size_t j = 0; name && j < k; j++) {
 				const char *prev = json_string_value(
-					json_object_get(json_array_get(cols, j), "name"));
+				    json_object_get(json_array_get(cols, j), "name"));
 				/* Unity Catalog compares column names without case */
 				if (prev && !strcasecmp(prev, name)) {
 					struct lf_yaml_pathseg at[] = {
-						{"spec", 0}, {"columns", 0}, {NULL, k}, {"name", 0}};
+					    {"spec", 0}, {"columns", 0}, {NULL, k}, {"name", 0}};
 					struct lf_yaml_pathseg first[] = {
-						{"spec", 0}, {"columns", 0}, {NULL, j}, {"name", 0}};
-					struct lf_pos p = lf_source_pos(c->m->src, t->doc, at, 4, 0);
-					struct lf_pos f = lf_source_pos(c->m->src, t->doc, first, 4, 0);
+					    {"spec", 0}, {"columns", 0}, {NULL, j}, {"name", 0}};
+					struct lf_pos p =
+					    lf_source_pos(c->m->src, t->doc, at, 4, 0);
+					struct lf_pos f =
+					    lf_source_pos(c->m->src, t->doc, first, 4, 0);
 					lf_diag_error(c->d, &p,
-						      "spec.columns: column '%s' is defined twice in table '%s' (first at line %u)",
-						      name, t->name, f.line);
+					              "spec.columns: column '%s' is defined twice "
+					              "in table '%s' (first at line %u)",
+					              name, t->name, f.line);
 					break;
 				}
 			}
@@ -463,7 +476,7 @@ static int in_list(const json_t *arr, const char *s)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(arr, i, v)
+	json_array_foreach (arr, i, v)
 		if (json_is_string(v) && !strcmp(json_string_value(v), s))
 			return 1;
 	return 0;
@@ -504,14 +517,15 @@ static void check_securable(struct ctx *c, const struct lf_resource *g)
 	if (!strcmp(type, "bucket")) {
 		if (!bucket_known(c, name))
 			lf_diag_error(c->d, P,
-				      "spec.securable.name: unknown bucket '%s' (buckets are declared by the account's default storage, a workspace's storage or a metastore's storage root)",
-				      name);
+			              "spec.securable.name: unknown bucket '%s' (buckets are "
+			              "declared by the account's default storage, a workspace's "
+			              "storage or a metastore's storage root)",
+			              name);
 		return;
 	}
 	if (!strcmp(type, "metastore")) {
 		if (!find_res(c, "metastore/%s", name))
-			lf_diag_error(c->d, P, "spec.securable.name: unknown metastore '%s'",
-				      name);
+			lf_diag_error(c->d, P, "spec.securable.name: unknown metastore '%s'", name);
 		return;
 	}
 	if (!strcmp(type, "catalog"))
@@ -523,10 +537,9 @@ static void check_securable(struct ctx *c, const struct lf_resource *g)
 	got = split_dots(name, parts);
 	if (got != want) {
 		static const char *const forms[] = {"", "CATALOG", "CATALOG.SCHEMA",
-						    "CATALOG.SCHEMA.NAME"};
-		lf_diag_error(c->d, P,
-			      "spec.securable.name: a %s is named '%s', not '%s'", type,
-			      forms[want], name);
+		                                    "CATALOG.SCHEMA.NAME"};
+		lf_diag_error(c->d, P, "spec.securable.name: a %s is named '%s', not '%s'", type,
+		              forms[want], name);
 		return;
 	}
 	if (!ms)
@@ -540,7 +553,7 @@ static void check_securable(struct ctx *c, const struct lf_resource *g)
 		r = find_res(c, "%s/%s/%s/%s/%s", type, ms, parts[0], parts[1], parts[2]);
 	if (!r)
 		lf_diag_error(c->d, P, "spec.securable.name: unknown %s '%s' in metastore '%s'",
-			      type, name, ms);
+		              type, name, ms);
 }
 #undef P
 
@@ -568,14 +581,16 @@ static void check_grants(struct ctx *c)
 		const char *ms = str_at(g, "spec.securable.metastore");
 		if (principal && type && name) {
 			char *key = lf_xasprintf("%s\x1f%s\x1f%s\x1f%s", principal, type,
-						 ms ? ms : "", name);
+			                         ms ? ms : "", name);
 			const struct lf_resource *first = lf_map_get(&seen, key);
 			if (first) {
 				struct lf_pos p = pos_of(c, g, "spec.securable");
 				struct lf_pos f = pos_of(c, first, "metadata.name");
 				lf_diag_error(c->d, &p,
-					      "%s already has privileges on %s '%s' through Grant '%s' (%s:%u:%u); put them in one Grant",
-					      principal, type, name, first->name, f.file, f.line, f.col);
+				              "%s already has privileges on %s '%s' through Grant "
+				              "'%s' (%s:%u:%u); put them in one Grant",
+				              principal, type, name, first->name, f.file, f.line,
+				              f.col);
 			} else {
 				lf_map_put(&seen, key, (void *)g);
 			}
@@ -583,7 +598,7 @@ static void check_grants(struct ctx *c)
 		}
 		if (!valid)
 			continue;
-		json_array_foreach(privs, k, v) {
+		json_array_foreach (privs, k, v) {
 			if (!json_is_string(v))
 				continue;
 			char *norm = normalise_privilege(json_string_value(v));
@@ -595,8 +610,9 @@ static void check_grants(struct ctx *c)
 				if (dup) {
 					struct lf_pos p = item_pos(c, g, "spec.privileges", k);
 					lf_diag_error(c->d, &p,
-						      "spec.privileges: '%s' is listed twice (as privilege %zu and %zu)",
-						      norm, j + 1, k + 1);
+					              "spec.privileges: '%s' is listed twice (as "
+					              "privilege %zu and %zu)",
+					              norm, j + 1, k + 1);
 					break;
 				}
 			}
@@ -605,16 +621,17 @@ static void check_grants(struct ctx *c)
 				const char *key;
 				json_t *other;
 				int known = 0;
-				json_object_foreach(table, key, other)
+				json_object_foreach (table, key, other)
 					known |= in_list(other, norm);
 				if (known)
-					lf_diag_error(c->d, &p,
-						      "spec.privileges: '%s' cannot be granted on a %s",
-						      norm, type);
+					lf_diag_error(
+					    c->d, &p,
+					    "spec.privileges: '%s' cannot be granted on a %s", norm,
+					    type);
 				else
 					lf_diag_error(c->d, &p,
-						      "spec.privileges: unknown privilege '%s'",
-						      json_string_value(v));
+					              "spec.privileges: unknown privilege '%s'",
+					              json_string_value(v));
 			}
 			free(norm);
 		}
@@ -629,8 +646,7 @@ struct gnode {
 	int color; /* 0 white, 1 on the stack, 2 done */
 };
 
-static size_t group_index(const struct ctx *c, struct gnode *g, size_t n,
-			  const char *member)
+static size_t group_index(const struct ctx *c, struct gnode *g, size_t n, const char *member)
 {
 	if (strncmp(member, "group:", 6))
 		return (size_t)-1;
@@ -646,15 +662,15 @@ struct edge {
 	size_t item;
 };
 
-static void dfs(struct ctx *c, struct gnode *g, size_t n, size_t at,
-		struct edge *stack, size_t depth)
+static void dfs(struct ctx *c, struct gnode *g, size_t n, size_t at, struct edge *stack,
+                size_t depth)
 {
 	json_t *members = lf_json_path(g[at].r->value, "spec.members");
 	json_t *v;
 	size_t k;
 
 	g[at].color = 1;
-	json_array_foreach(members, k, v) {
+	json_array_foreach (members, k, v) {
 		size_t to;
 
 		if (!json_is_string(v))
@@ -675,7 +691,8 @@ static void dfs(struct ctx *c, struct gnode *g, size_t n, size_t at,
 				const struct lf_resource *r = g[stack[e].from].r;
 				json_t *arr = lf_json_path(r->value, "spec.members");
 				struct lf_pos p = item_pos(c, r, "spec.members", stack[e].item);
-				const char *dst = json_string_value(json_array_get(arr, stack[e].item));
+				const char *dst =
+				    json_string_value(json_array_get(arr, stack[e].item));
 				lf_buf_addf(&msg, " -> %s (%s:%u)", dst, p.file, p.line);
 			}
 			struct lf_pos here = item_pos(c, g[at].r, "spec.members", k);

@@ -25,8 +25,8 @@ static struct lf_source_file *add_file(struct lf_source *src, const char *path)
 }
 
 /* Parse `data` (owned, kept for positions) as the text of `f`. */
-static int load_text(struct lf_source *src, struct lf_source_file *f,
-		     char *data, size_t len, struct lf_diags *d)
+static int load_text(struct lf_source *src, struct lf_source_file *f, char *data, size_t len,
+                     struct lf_diags *d)
 {
 	struct lf_yaml_doc *docs = NULL;
 	size_t n = 0;
@@ -50,8 +50,8 @@ static int load_text(struct lf_source *src, struct lf_source_file *f,
 	return err;
 }
 
-int lf_source_load_buffer(struct lf_source *src, const char *name,
-			  const char *data, size_t len, struct lf_diags *d)
+int lf_source_load_buffer(struct lf_source *src, const char *name, const char *data, size_t len,
+                          struct lf_diags *d)
 {
 	return load_text(src, add_file(src, name), lf_xstrndup(data, len), len, d);
 }
@@ -65,13 +65,12 @@ static int load_one(struct lf_source *src, const char *path, struct lf_diags *d)
 
 	if (err == -EFBIG) {
 		lf_diag_file_error(d, f->path, "file is larger than the limit of %u MiB",
-			      LF_SOURCE_MAX_FILE_BYTES >> 20);
+		                   LF_SOURCE_MAX_FILE_BYTES >> 20);
 		f->failed = 1;
 		return -1;
 	}
 	if (err) {
-		lf_diag_file_error(d, f->path, "cannot read: %s",
-			      strerror(-err));
+		lf_diag_file_error(d, f->path, "cannot read: %s", strerror(-err));
 		f->failed = 1;
 		return -1;
 	}
@@ -97,8 +96,7 @@ int lf_source_load(struct lf_source *src, const char *path, struct lf_diags *d)
 		dir[l - 1] = '\0';
 	int werr = lf_walk_files(&paths, &n, dir, suffixes);
 	if (werr) {
-		lf_diag_error(d, NULL, "cannot read directory '%s': %s", path,
-			      strerror(-werr));
+		lf_diag_error(d, NULL, "cannot read directory '%s': %s", path, strerror(-werr));
 		err = -1;
 	}
 	size_t plen = strlen(dir);
@@ -115,8 +113,7 @@ int lf_source_load(struct lf_source *src, const char *path, struct lf_diags *d)
 	return err;
 }
 
-static const struct lf_yaml_posindex *file_index(const struct lf_source *csrc,
-						  size_t fi)
+static const struct lf_yaml_posindex *file_index(const struct lf_source *csrc, size_t fi)
 {
 	/* the index is a cache: filling it does not change what src means */
 	struct lf_source *src = (struct lf_source *)csrc;
@@ -128,18 +125,15 @@ static const struct lf_yaml_posindex *file_index(const struct lf_source *csrc,
 		size_t n = 0;
 
 		f->pos = lf_xcalloc(1, sizeof(*f->pos));
-		lf_yaml_parse(&docs, &n, f->path, f->data ? f->data : "", f->len,
-			      f->pos, &ignored);
+		lf_yaml_parse(&docs, &n, f->path, f->data ? f->data : "", f->len, f->pos, &ignored);
 		lf_yaml_docs_free(docs, n);
 		lf_diags_release(&ignored);
 	}
 	return f->pos;
 }
 
-struct lf_pos lf_source_pos(const struct lf_source *src,
-			    const struct lf_source_doc *doc,
-			    const struct lf_yaml_pathseg *path, size_t depth,
-			    int want_key)
+struct lf_pos lf_source_pos(const struct lf_source *src, const struct lf_source_doc *doc,
+                            const struct lf_yaml_pathseg *path, size_t depth, int want_key)
 {
 	struct lf_pos val = doc->pos, kp = doc->pos;
 	const struct lf_yaml_posindex *idx = file_index(src, doc->file);
@@ -151,9 +145,8 @@ struct lf_pos lf_source_pos(const struct lf_source *src,
 	return want_key && got == depth ? kp : val;
 }
 
-struct lf_pos lf_source_path_pos(const struct lf_source *src,
-				 const struct lf_source_doc *doc,
-				 const char *path, size_t index)
+struct lf_pos lf_source_path_pos(const struct lf_source *src, const struct lf_source_doc *doc,
+                                 const char *path, size_t index)
 {
 	struct lf_yaml_pathseg segs[32];
 	char *copy = lf_xstrdup(path);
@@ -198,7 +191,7 @@ void lf_source_release(struct lf_source *src)
 }
 
 static int hash_files(struct lf_sha256 *h, const char *dir, const char *const *suffixes,
-		      int skip_settings)
+                      int skip_settings)
 {
 	char **paths = NULL;
 	size_t n = 0, plen;
@@ -226,7 +219,7 @@ static int hash_files(struct lf_sha256 *h, const char *dir, const char *const *s
 }
 
 int lf_source_fingerprint(char out[65], const char *path, const char *schema_dir,
-			  const char *version)
+                          const char *version)
 {
 	static const char *const yaml[] = {".yaml", ".yml", NULL};
 	static const char *const json[] = {".schema.json", NULL};

@@ -17,13 +17,13 @@
 #define LF_SOURCE_MAX_FILE_BYTES (256u * 1024 * 1024)
 
 struct lf_source_file {
-	char *path;        /* owned; positions borrow it */
-	char *data;        /* owned: the text, parsed again for positions */
+	char *path; /* owned; positions borrow it */
+	char *data; /* owned: the text, parsed again for positions */
 	size_t len;
 	struct lf_yaml_posindex *pos; /* owned; made on the first need */
-	size_t first_doc;  /* index of its first document in lf_source.docs */
-	size_t ndocs;      /* documents read from it */
-	int failed;        /* it had a read or parse error */
+	size_t first_doc;             /* index of its first document in lf_source.docs */
+	size_t ndocs;                 /* documents read from it */
+	int failed;                   /* it had a read or parse error */
 };
 
 struct lf_source_doc {
@@ -40,7 +40,10 @@ struct lf_source {
 	size_t ndocs, docs_alloc;
 };
 
-#define LF_SOURCE_INIT {NULL, 0, 0, NULL, 0, 0}
+#define LF_SOURCE_INIT                 \
+	{                              \
+		NULL, 0, 0, NULL, 0, 0 \
+	}
 
 /*
  * Load `path` (a file or a directory) into `src`, which may already hold
@@ -53,8 +56,8 @@ int lf_source_load(struct lf_source *src, const char *path, struct lf_diags *d);
  * Load YAML text that did not come from the file system (git blobs, stdin);
  * `name` is the file name shown in diagnostics.
  */
-int lf_source_load_buffer(struct lf_source *src, const char *name,
-			  const char *data, size_t len, struct lf_diags *d);
+int lf_source_load_buffer(struct lf_source *src, const char *name, const char *data, size_t len,
+                          struct lf_diags *d);
 
 /*
  * Position of the node at `path` (`depth` steps) in `doc`, or of its deepest
@@ -63,19 +66,16 @@ int lf_source_load_buffer(struct lf_source *src, const char *name,
  * for a file parses it again to index its positions (a normal load records
  * none: see yaml.h); the index is kept for later calls.
  */
-struct lf_pos lf_source_pos(const struct lf_source *src,
-			    const struct lf_source_doc *doc,
-			    const struct lf_yaml_pathseg *path, size_t depth,
-			    int want_key);
+struct lf_pos lf_source_pos(const struct lf_source *src, const struct lf_source_doc *doc,
+                            const struct lf_yaml_pathseg *path, size_t depth, int want_key);
 
 /*
  * The same for a dotted path ("spec.storage.bucket"), optionally followed by
  * an array index: lf_source_path_pos(src, doc, "spec.members", 3) is the
  * fourth member; pass (size_t)-1 for no index.
  */
-struct lf_pos lf_source_path_pos(const struct lf_source *src,
-				 const struct lf_source_doc *doc,
-				 const char *path, size_t index);
+struct lf_pos lf_source_path_pos(const struct lf_source *src, const struct lf_source_doc *doc,
+                                 const char *path, size_t index);
 
 void lf_source_release(struct lf_source *src);
 
@@ -86,6 +86,6 @@ void lf_source_release(struct lf_source *src);
  * Reads the files without parsing them.  Returns 0 or -errno.
  */
 int lf_source_fingerprint(char out[65], const char *path, const char *schema_dir,
-			  const char *version);
+                          const char *version);
 
 #endif

@@ -89,9 +89,9 @@ int lf_state__lineage_valid(const char *s)
 	for (int i = 0; i < 36; i++) {
 		int dash = i == 8 || i == 13 || i == 18 || i == 23;
 		char c = s[i];
-		if (dash ? c != '-' :
-			   !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-			     (c >= 'A' && c <= 'F')))
+		if (dash ? c != '-'
+		         : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		             (c >= 'A' && c <= 'F')))
 			return 0;
 	}
 	return 1;
@@ -104,15 +104,14 @@ static int string_array(const json_t *v)
 
 	if (!json_is_array(v))
 		return 0;
-	json_array_foreach(v, i, e)
+	json_array_foreach (v, i, e)
 		if (!json_is_string(e))
 			return 0;
 	return 1;
 }
 
-int lf_state__res_from_json(struct lf_state_res *r, const json_t *obj,
-			    struct lf_diags *d, const struct lf_pos *pos,
-			    const char *what)
+int lf_state__res_from_json(struct lf_state_res *r, const json_t *obj, struct lf_diags *d,
+                            const struct lf_pos *pos, const char *what)
 {
 	const char *key;
 	json_t *v;
@@ -124,11 +123,11 @@ int lf_state__res_from_json(struct lf_state_res *r, const json_t *obj,
 		return -1;
 	}
 	/* jansson's iteration needs a non-const object; nothing is changed */
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach ((json_t *)obj, key, v) {
 		if (!strcmp(key, "address") || !strcmp(key, "type")) {
 			if (!json_is_string(v) || !json_string_length(v)) {
-				lf_diag_error(d, pos, "%s: '%s' must be a non-empty string",
-					      what, key);
+				lf_diag_error(d, pos, "%s: '%s' must be a non-empty string", what,
+				              key);
 				continue;
 			}
 			if (key[0] == 'a')
@@ -139,8 +138,10 @@ int lf_state__res_from_json(struct lf_state_res *r, const json_t *obj,
 			const char *s = json_string_value(v);
 			size_t n = json_string_length(v);
 			if (!s || (n && !is_hex_digest(s, n))) {
-				lf_diag_error(d, pos, "%s: 'digest' must be 64 lowercase hex "
-						      "digits or empty", what);
+				lf_diag_error(d, pos,
+				              "%s: 'digest' must be 64 lowercase hex "
+				              "digits or empty",
+				              what);
 				continue;
 			}
 			memcpy(r->digest, s, n + 1);
@@ -159,8 +160,8 @@ int lf_state__res_from_json(struct lf_state_res *r, const json_t *obj,
 			if (json_is_null(v))
 				continue;
 			if (!string_array(v)) {
-				lf_diag_error(d, pos, "%s: '%s' must be an array of strings",
-					      what, key);
+				lf_diag_error(d, pos, "%s: '%s' must be an array of strings", what,
+				              key);
 				continue;
 			}
 			if (key[0] == 'd')
@@ -203,13 +204,27 @@ static void add_json_string(struct lf_buf *out, const char *s)
 		if (!c)
 			break;
 		switch (c) {
-		case '"': esc = "\\\""; break;
-		case '\\': esc = "\\\\"; break;
-		case '\b': esc = "\\b"; break;
-		case '\f': esc = "\\f"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\t': esc = "\\t"; break;
+		case '"':
+			esc = "\\\"";
+			break;
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '\b':
+			esc = "\\b";
+			break;
+		case '\f':
+			esc = "\\f";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		case '\r':
+			esc = "\\r";
+			break;
+		case '\t':
+			esc = "\\t";
+			break;
 		default:
 			snprintf(seq, sizeof(seq), "\\u%04X", c);
 			esc = seq;
@@ -291,8 +306,7 @@ json_t *lf_state__res_to_json(const struct lf_state_res *r)
  * escapes, or any other shape (a hand-edited line), make it give up, and the
  * caller parses the line instead.
  */
-static int scan_string(const char **p, const char *end, const char **s,
-		       size_t *n)
+static int scan_string(const char **p, const char *end, const char **s, size_t *n)
 {
 	const char *q = memchr(*p, '"', (size_t)(end - *p));
 
@@ -322,9 +336,8 @@ static int scan_line(struct lf_state_res *r, const char *line, size_t len)
 	const char *p = line, *end = line + len, *a, *t, *dg;
 	size_t na, nt, nd;
 
-	if (EXPECT(&p, end, "{\"address\":\"") || scan_string(&p, end, &a, &na) ||
-	    !na || EXPECT(&p, end, ",\"type\":\"") ||
-	    scan_string(&p, end, &t, &nt) || !nt ||
+	if (EXPECT(&p, end, "{\"address\":\"") || scan_string(&p, end, &a, &na) || !na ||
+	    EXPECT(&p, end, ",\"type\":\"") || scan_string(&p, end, &t, &nt) || !nt ||
 	    EXPECT(&p, end, ",\"digest\":\"") || scan_string(&p, end, &dg, &nd) ||
 	    (nd && !is_hex_digest(dg, nd)) || p >= end || (*p != ',' && *p != '}') ||
 	    end[-1] != '}')
@@ -372,13 +385,12 @@ int lf_state_res_parse(struct lf_state_res *r)
 static int cmp_res(const void *a, const void *b)
 {
 	return strcmp(((const struct lf_state_res *)a)->address,
-		      ((const struct lf_state_res *)b)->address);
+	              ((const struct lf_state_res *)b)->address);
 }
 
 static int cmp_res_ptr(const void *a, const void *b)
 {
-	return cmp_res(*(struct lf_state_res *const *)a,
-		       *(struct lf_state_res *const *)b);
+	return cmp_res(*(struct lf_state_res *const *)a, *(struct lf_state_res *const *)b);
 }
 
 /* The slot of `address` in res[] or the tail, holes included, or NULL. */
@@ -542,8 +554,8 @@ void lf_state_normalize(struct lf_state *st)
 
 /* ---- pending intents ---------------------------------------------------- */
 
-void lf_state__pending_add(struct lf_state *st, const char *address,
-			   const char *action, json_t *intent)
+void lf_state__pending_add(struct lf_state *st, const char *address, const char *action,
+                           json_t *intent)
 {
 	struct lf_state_pending *p;
 
@@ -554,8 +566,7 @@ void lf_state__pending_add(struct lf_state *st, const char *address,
 	p->intent = intent;
 }
 
-int lf_state__pending_resolve(struct lf_state *st, const char *address,
-			      const char *action)
+int lf_state__pending_resolve(struct lf_state *st, const char *address, const char *action)
 {
 	size_t k = st->npending;
 
@@ -572,7 +583,7 @@ int lf_state__pending_resolve(struct lf_state *st, const char *address,
 	free(st->pending[k].action);
 	json_decref(st->pending[k].intent);
 	memmove(&st->pending[k], &st->pending[k + 1],
-		(st->npending - k - 1) * sizeof(*st->pending));
+	        (st->npending - k - 1) * sizeof(*st->pending));
 	st->npending--;
 	return 1;
 }
@@ -620,8 +631,7 @@ static void append_res(struct lf_state *st, struct lf_state_res *r)
 }
 
 /* Sort res[] when it is not sorted yet; duplicates are errors. */
-static int sort_check(struct lf_state *st, struct lf_diags *d,
-		      const struct lf_pos *pos, int sorted)
+static int sort_check(struct lf_state *st, struct lf_diags *d, const struct lf_pos *pos, int sorted)
 {
 	int err = 0;
 
@@ -630,14 +640,14 @@ static int sort_check(struct lf_state *st, struct lf_diags *d,
 	for (size_t i = 1; i < st->nres; i++)
 		if (!strcmp(st->res[i - 1].address, st->res[i].address)) {
 			lf_diag_error(d, pos, "resource '%s' is recorded twice",
-				      st->res[i].address);
+			              st->res[i].address);
 			err = -1;
 		}
 	return err;
 }
 
 static int header_from_json(struct lf_state *st, json_t *h, struct lf_diags *d,
-			    const struct lf_pos *pos)
+                            const struct lf_pos *pos)
 {
 	size_t errors = d->errors;
 	const char *key;
@@ -653,14 +663,14 @@ static int header_from_json(struct lf_state *st, json_t *h, struct lf_diags *d,
 		return -1;
 	}
 	if (json_integer_value(v) > LF_STATE_VERSION) {
-		lf_diag_error(d, pos, "state format version %lld is newer than this "
-				      "lakeform (%s) reads (version %d): use a newer "
-				      "lakeform",
-			      (long long)json_integer_value(v), LF_VERSION,
-			      LF_STATE_VERSION);
+		lf_diag_error(d, pos,
+		              "state format version %lld is newer than this "
+		              "lakeform (%s) reads (version %d): use a newer "
+		              "lakeform",
+		              (long long)json_integer_value(v), LF_VERSION, LF_STATE_VERSION);
 		return LF_STATE_EVERSION;
 	}
-	json_object_foreach(h, key, v) {
+	json_object_foreach (h, key, v) {
 		if (!strcmp(key, "version") || !strcmp(key, "resources")) {
 			continue;
 		} else if (!strcmp(key, "lineage")) {
@@ -676,7 +686,8 @@ static int header_from_json(struct lf_state *st, json_t *h, struct lf_diags *d,
 				st->serial = (uint64_t)json_integer_value(v);
 		} else if (!strcmp(key, "fingerprint")) {
 			free(st->fingerprint);
-			st->fingerprint = json_is_string(v) ? lf_xstrdup(json_string_value(v)) : NULL;
+			st->fingerprint =
+			    json_is_string(v) ? lf_xstrdup(json_string_value(v)) : NULL;
 		} else if (!strcmp(key, "generator") || !strcmp(key, "git_commit")) {
 			if (json_is_null(v))
 				continue;
@@ -684,8 +695,8 @@ static int header_from_json(struct lf_state *st, json_t *h, struct lf_diags *d,
 				lf_diag_error(d, pos, "'%s' must be a string", key);
 				continue;
 			}
-			char **dst = key[0] == 'g' && key[1] == 'e' ? &st->generator :
-								      &st->git_commit;
+			char **dst =
+			    key[0] == 'g' && key[1] == 'e' ? &st->generator : &st->git_commit;
 			free(*dst);
 			*dst = lf_xstrdup(json_string_value(v));
 		} else if (!strcmp(key, "pending")) {
@@ -695,12 +706,14 @@ static int header_from_json(struct lf_state *st, json_t *h, struct lf_diags *d,
 				lf_diag_error(d, pos, "'pending' must be an array");
 				continue;
 			}
-			json_array_foreach(v, i, e) {
+			json_array_foreach (v, i, e) {
 				const char *a = json_string_value(json_object_get(e, "address"));
 				const char *act = json_string_value(json_object_get(e, "action"));
 				if (!a || !act) {
-					lf_diag_error(d, pos, "pending[%zu] must have 'address' "
-							      "and 'action' strings", i);
+					lf_diag_error(d, pos,
+					              "pending[%zu] must have 'address' "
+					              "and 'action' strings",
+					              i);
 					continue;
 				}
 				lf_state__pending_add(st, a, act, json_deep_copy(e));
@@ -718,7 +731,7 @@ static int header_from_json(struct lf_state *st, json_t *h, struct lf_diags *d,
 
 /* A whole state document (state push, or a snapshot someone reformatted). */
 static int doc_to_state(struct lf_state *st, json_t *doc, struct lf_diags *d,
-			const struct lf_pos *pos)
+                        const struct lf_pos *pos)
 {
 	json_t *res = json_object_get(doc, "resources"), *e;
 	size_t errors = d->errors, i;
@@ -731,11 +744,11 @@ static int doc_to_state(struct lf_state *st, json_t *doc, struct lf_diags *d,
 			lf_diag_error(d, pos, "'resources' must be an array");
 		return -1;
 	}
-	json_array_foreach(res, i, e) {
+	json_array_foreach (res, i, e) {
 		struct lf_state_res r;
 		const char *a = json_string_value(json_object_get(e, "address"));
-		char *what = a ? lf_xasprintf("resources[%zu] '%s'", i, a) :
-				 lf_xasprintf("resources[%zu]", i);
+		char *what = a ? lf_xasprintf("resources[%zu] '%s'", i, a)
+		               : lf_xasprintf("resources[%zu]", i);
 		if (lf_state__res_from_json(&r, e, d, pos, what) == 0)
 			append_res(st, &r);
 		free(what);
@@ -759,8 +772,8 @@ static int open_text(const char *path, char **out, size_t *len, int *mapped)
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
-		void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ,
-			       MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		void *m =
+		    mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 		if (m != MAP_FAILED) {
 			close(fd);
 			*out = m;
@@ -782,8 +795,7 @@ static void close_text(char *text, size_t len, int mapped)
 		free(text);
 }
 
-static int load_snapshot(struct lf_state *st, struct lf_backend *b, int lazy,
-			 struct lf_diags *d)
+static int load_snapshot(struct lf_state *st, struct lf_backend *b, int lazy, struct lf_diags *d)
 {
 	struct lf_pos pos = {b->state_path, 0, 1}; /* a line: its column 1 */
 	char *data = NULL, *p, *end, *nl, *prev = NULL;
@@ -795,8 +807,7 @@ static int load_snapshot(struct lf_state *st, struct lf_backend *b, int lazy,
 	if (err == -ENOENT)
 		return 0;
 	if (err < 0) {
-		lf_diag_file_error(d, b->state_path, "cannot read the state: %s",
-				   strerror(-err));
+		lf_diag_file_error(d, b->state_path, "cannot read the state: %s", strerror(-err));
 		return err;
 	}
 	st->exists = 1;
@@ -893,8 +904,7 @@ static int load_snapshot(struct lf_state *st, struct lf_backend *b, int lazy,
 	return d->errors > errors ? LF_STATE_ECORRUPT : 0;
 }
 
-int lf_state_load(struct lf_state *st, struct lf_backend *b, int lazy,
-		  struct lf_diags *d)
+int lf_state_load(struct lf_state *st, struct lf_backend *b, int lazy, struct lf_diags *d)
 {
 	int err = load_snapshot(st, b, lazy, d);
 
@@ -919,8 +929,8 @@ static json_t *header_json(const struct lf_state *st)
 	json_object_set_new(h, "serial", json_integer((json_int_t)st->serial));
 	if (st->generator)
 		json_object_set_new(h, "generator", json_string(st->generator));
-	json_object_set_new(h, "git_commit", st->git_commit ?
-				     json_string(st->git_commit) : json_null());
+	json_object_set_new(h, "git_commit",
+	                    st->git_commit ? json_string(st->git_commit) : json_null());
 	if (st->fingerprint)
 		json_object_set_new(h, "fingerprint", json_string(st->fingerprint));
 	if (st->npending) {
@@ -1008,8 +1018,8 @@ json_t *lf_state_to_json(const struct lf_state *st)
 	return doc;
 }
 
-int lf_state_push(struct lf_backend *b, struct lf_state *st, json_t *doc,
-		  int force, struct lf_diags *d)
+int lf_state_push(struct lf_backend *b, struct lf_state *st, json_t *doc, int force,
+                  struct lf_diags *d)
 {
 	struct lf_state next = LF_STATE_INIT;
 	uint64_t floor;
@@ -1022,17 +1032,19 @@ int lf_state_push(struct lf_backend *b, struct lf_state *st, json_t *doc,
 	}
 	if (st->exists && st->lineage[0] && !force) {
 		if (strcmp(next.lineage, st->lineage)) {
-			lf_diag_error(d, NULL, "the document's lineage '%s' is not the "
-					       "state's lineage '%s': it is another state",
-				      next.lineage, st->lineage);
+			lf_diag_error(d, NULL,
+			              "the document's lineage '%s' is not the "
+			              "state's lineage '%s': it is another state",
+			              next.lineage, st->lineage);
 			lf_state_release(&next);
 			return LF_STATE_ELINEAGE;
 		}
 		if (next.serial < st->serial) {
-			lf_diag_error(d, NULL, "the document's serial %llu is older than "
-					       "the state's serial %llu",
-				      (unsigned long long)next.serial,
-				      (unsigned long long)st->serial);
+			lf_diag_error(d, NULL,
+			              "the document's serial %llu is older than "
+			              "the state's serial %llu",
+			              (unsigned long long)next.serial,
+			              (unsigned long long)st->serial);
 			lf_state_release(&next);
 			return LF_STATE_ESERIAL;
 		}
@@ -1075,7 +1087,7 @@ void lf_json_digest(const json_t *v, char out[65])
 	lf_sha256_init(&c);
 	if (v)
 		json_dump_callback(v, digest_cb, &c,
-				   JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+		                   JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
 	else
 		lf_sha256_update(&c, "null", 4);
 	lf_sha256_final_hex(&c, out);

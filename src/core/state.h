@@ -74,14 +74,14 @@ struct lf_buf;
  * lf_state_put().
  */
 struct lf_state_res {
-	char *address;   /* owned; the key */
-	char *type;      /* "workspace", "storage.bucket" */
-	char *provider;  /* "lakeform" for manifest resources, else the family */
-	char *parent;    /* manifest address that produced it, or NULL */
-	char digest[65]; /* hex digest of the applied inputs, "" when unknown */
-	json_t *deps;    /* array of addresses, owned, may be NULL */
-	json_t *inputs;  /* what it was applied with, owned, may be NULL */
-	json_t *attrs;   /* what the provider reported, owned, may be NULL */
+	char *address;     /* owned; the key */
+	char *type;        /* "workspace", "storage.bucket" */
+	char *provider;    /* "lakeform" for manifest resources, else the family */
+	char *parent;      /* manifest address that produced it, or NULL */
+	char digest[65];   /* hex digest of the applied inputs, "" when unknown */
+	json_t *deps;      /* array of addresses, owned, may be NULL */
+	json_t *inputs;    /* what it was applied with, owned, may be NULL */
+	json_t *attrs;     /* what the provider reported, owned, may be NULL */
 	json_t *sensitive; /* array of dotted paths (relative to inputs and to
 			    * attrs) whose values are secret: `state show`
 			    * prints "(sensitive)" for them; owned, may be NULL */
@@ -110,17 +110,17 @@ struct lf_state_pending {
 };
 
 struct lf_state {
-	char lineage[37];   /* a UUID; "" for a state never written */
-	uint64_t serial;    /* 0 for a state never written */
-	char *generator;    /* "lakeform 0.1.0" of the last writer, or NULL */
-	char *fingerprint;  /* digest of the inputs (lakeform's version, the
+	char lineage[37];  /* a UUID; "" for a state never written */
+	uint64_t serial;   /* 0 for a state never written */
+	char *generator;   /* "lakeform 0.1.0" of the last writer, or NULL */
+	char *fingerprint; /* digest of the inputs (lakeform's version, the
 			     * schemas, the manifests) whose expansion the
 			     * records are, exactly, or NULL.  Set by a writer
 			     * that recorded a complete expansion; every change
 			     * to the records (put, remove, push, a journal
 			     * outcome) clears it.  A plan whose inputs have this
 			     * digest has no changes without parsing anything. */
-	char *git_commit;   /* of the manifests last applied, or NULL; set it
+	char *git_commit;  /* of the manifests last applied, or NULL; set it
 			     * (owned, malloc'ed) before lf_state_write() */
 	/* Sorted by address.  Records added since the last normalisation are
 	 * kept apart (lf_state_get() finds them, iterating res[] does not) so
@@ -132,23 +132,26 @@ struct lf_state {
 	size_t nres, res_alloc;
 	struct lf_state_pending *pending; /* in the order the intents were made */
 	size_t npending, pending_alloc;
-	int torn_tail;      /* the journal's last record was cut short */
-	int exists;         /* a snapshot or journal was found (or written) */
+	int torn_tail; /* the journal's last record was cut short */
+	int exists;    /* a snapshot or journal was found (or written) */
 
 	/* private to the state code */
-	void *tail;               /* records added since the normalisation */
+	void *tail; /* records added since the normalisation */
 	size_t nholes;
-	uint64_t journal_serial;  /* serial of the journal records this state
+	uint64_t journal_serial; /* serial of the journal records this state
 				   * holds (replayed or written), 0 when none */
 	size_t journal_records;
-	int dirty;                /* changed by lf_state_put(), _remove() or
+	int dirty;        /* changed by lf_state_put(), _remove() or
 				   * _pending_drop() since the last write */
-	const char *text;         /* the snapshot, when lazy lines point in it */
+	const char *text; /* the snapshot, when lazy lines point in it */
 	size_t text_len;
-	int text_mapped;          /* mmap(2)ed, else malloc()ed */
+	int text_mapped; /* mmap(2)ed, else malloc()ed */
 };
 
-#define LF_STATE_INIT {.serial = 0}
+#define LF_STATE_INIT       \
+	{                   \
+		.serial = 0 \
+	}
 
 /* Where and how the state is kept; the local backend is a directory. */
 struct lf_backend;
@@ -167,8 +170,7 @@ struct lf_journal_stats {
 	uint64_t records; /* records appended and made durable */
 	uint64_t syncs;   /* fdatasync calls that made them durable */
 };
-void lf_backend_journal_stats(const struct lf_backend *b,
-			      struct lf_journal_stats *out);
+void lf_backend_journal_stats(const struct lf_backend *b, struct lf_journal_stats *out);
 
 /* What a lock holder is, as the second writer sees it. */
 struct lf_lock_info {
@@ -178,7 +180,7 @@ struct lf_lock_info {
 	char version[32];   /* lakeform version */
 	char created[32];   /* UTC, RFC 3339: "2025-01-31T12:00:00Z" */
 	long pid;
-	char path[256];     /* absolute path of the state file */
+	char path[256]; /* absolute path of the state file */
 };
 
 /*
@@ -192,7 +194,7 @@ struct lf_lock_info {
  * Taking a lock this backend already holds returns 0.
  */
 int lf_state_lock(struct lf_backend *b, const char *operation, long timeout_ms,
-		  struct lf_lock_info *mine, struct lf_lock_info *holder);
+                  struct lf_lock_info *mine, struct lf_lock_info *holder);
 /* Clear the description and release the lock; 0 when it was not held. */
 int lf_state_unlock(struct lf_backend *b);
 
@@ -201,8 +203,7 @@ int lf_state_unlock(struct lf_backend *b);
  * one (*held: 1 when a live process holds the lock, 0 for a description
  * left by a process that died), 0 when there is none, or a negative code.
  */
-int lf_state_lock_read(struct lf_backend *b, struct lf_lock_info *info,
-		       int *held);
+int lf_state_lock_read(struct lf_backend *b, struct lf_lock_info *info, int *held);
 
 /*
  * Remove a lock whose holder vanished.  `id` must match the recorded lock ID
@@ -210,8 +211,7 @@ int lf_state_lock_read(struct lf_backend *b, struct lf_lock_info *info,
  * process cannot be removed (LF_STATE_ELOCKED); a stale description is
  * deleted.  No lock at all is LF_STATE_ENOLOCK.  Reasons go to `d` too.
  */
-int lf_state_force_unlock(struct lf_backend *b, const char *id,
-			  struct lf_diags *d);
+int lf_state_force_unlock(struct lf_backend *b, const char *id, struct lf_diags *d);
 
 /*
  * Load the snapshot and replay the journal into `st` (initialised with
@@ -223,8 +223,7 @@ int lf_state_force_unlock(struct lf_backend *b, const char *id,
  * No state at all is not an error: st->exists is 0.  A writer loads after
  * taking the lock.
  */
-int lf_state_load(struct lf_state *st, struct lf_backend *b, int lazy,
-		  struct lf_diags *d);
+int lf_state_load(struct lf_state *st, struct lf_backend *b, int lazy, struct lf_diags *d);
 /* Parse a lazily loaded record in place; 0 (also when already parsed) or
  * LF_STATE_ECORRUPT.  Gives the same record a full load gives. */
 int lf_state_res_parse(struct lf_state_res *r);
@@ -253,15 +252,13 @@ struct lf_state_res *lf_state_get(const struct lf_state *st, const char *address
  * After an I/O error the journal refuses every later record (the outcome of
  * a failed fdatasync is unknowable); compact with lf_state_write().
  */
-int lf_state_journal_intent(struct lf_backend *b, struct lf_state *st,
-			    const char *address, const char *action,
-			    json_t *record);
-int lf_state_journal_outcome(struct lf_backend *b, struct lf_state *st,
-			     const char *address, const char *action,
-			     const struct lf_state_res *result /* NULL: gone */);
-int lf_state_journal_failed(struct lf_backend *b, struct lf_state *st,
-			    const char *address, const char *action,
-			    const char *error);
+int lf_state_journal_intent(struct lf_backend *b, struct lf_state *st, const char *address,
+                            const char *action, json_t *record);
+int lf_state_journal_outcome(struct lf_backend *b, struct lf_state *st, const char *address,
+                             const char *action,
+                             const struct lf_state_res *result /* NULL: gone */);
+int lf_state_journal_failed(struct lf_backend *b, struct lf_state *st, const char *address,
+                            const char *action, const char *error);
 
 /*
  * Set or remove a record in memory (state rm, state mv, apply's results);
@@ -317,8 +314,8 @@ json_t *lf_state_to_json(const struct lf_state *st);
  * when it is not above it, so that a saved plan made before the push is
  * refused.  A journal left by an earlier run is compacted first.
  */
-int lf_state_push(struct lf_backend *b, struct lf_state *st, json_t *doc,
-		  int force, struct lf_diags *d);
+int lf_state_push(struct lf_backend *b, struct lf_state *st, json_t *doc, int force,
+                  struct lf_diags *d);
 
 void lf_state_res_release(struct lf_state_res *r);
 void lf_state_release(struct lf_state *st);

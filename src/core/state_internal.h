@@ -28,17 +28,17 @@ struct lf_backend {
 	char *journal_path; /* dir/journal.jsonl */
 	char *lock_path;    /* dir/state.lock */
 
-	int lock_fd;        /* -1 unless this backend holds the lock */
+	int lock_fd; /* -1 unless this backend holds the lock */
 	struct lf_lock_info lock;
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int jfd;            /* -1 until the session's first record */
-	uint64_t jserial;   /* serial the session's records carry */
-	struct lf_buf queue;      /* lines waiting for the next batch */
+	int jfd;                    /* -1 until the session's first record */
+	uint64_t jserial;           /* serial the session's records carry */
+	struct lf_buf queue;        /* lines waiting for the next batch */
 	uint64_t nqueued, ndurable; /* records queued and made durable */
-	int flushing;       /* a thread is writing a batch */
-	int jerr;           /* sticky: the first write or sync error */
+	int flushing;               /* a thread is writing a batch */
+	int jerr;                   /* sticky: the first write or sync error */
 	struct lf_journal_stats stats;
 };
 
@@ -46,7 +46,7 @@ struct lf_backend {
 struct lf_state_tail {
 	struct lf_state_res **v; /* each allocated on its own */
 	size_t n, alloc;
-	struct lf_map index;     /* address -> struct lf_state_res * */
+	struct lf_map index; /* address -> struct lf_state_res * */
 };
 
 /* backend_local.c */
@@ -63,9 +63,8 @@ void lf_state__journal_reset(struct lf_backend *b);
 /* state.c: records */
 /* Fill `r` from a resource object; problems go to `d` at `pos` (the file
  * and line, or NULL), named after `what` ("resource 3").  0 or -1. */
-int lf_state__res_from_json(struct lf_state_res *r, const json_t *obj,
-			    struct lf_diags *d, const struct lf_pos *pos,
-			    const char *what);
+int lf_state__res_from_json(struct lf_state_res *r, const json_t *obj, struct lf_diags *d,
+                            const struct lf_pos *pos, const char *what);
 /* The canonical line of a record (no newline), appended to `out`. */
 void lf_state__res_format(struct lf_buf *out, const struct lf_state_res *r);
 /* The record as a JSON object, new reference (a lazy one parsed). */
@@ -77,16 +76,14 @@ void lf_state__put_owned(struct lf_state *st, struct lf_state_res *r);
 void lf_state__put_copy(struct lf_state *st, const struct lf_state_res *r);
 int lf_state__remove(struct lf_state *st, const char *address);
 /* Append an unresolved intent; `intent` is stolen. */
-void lf_state__pending_add(struct lf_state *st, const char *address,
-			   const char *action, json_t *intent);
+void lf_state__pending_add(struct lf_state *st, const char *address, const char *action,
+                           json_t *intent);
 /* Drop the oldest pending intent for `address`, preferring one for
  * `action`; 1 when there was one. */
-int lf_state__pending_resolve(struct lf_state *st, const char *address,
-			      const char *action);
+int lf_state__pending_resolve(struct lf_state *st, const char *address, const char *action);
 int lf_state__lineage_valid(const char *s);
 
 /* journal.c */
-int lf_state__journal_replay(struct lf_state *st, struct lf_backend *b,
-			     struct lf_diags *d);
+int lf_state__journal_replay(struct lf_state *st, struct lf_backend *b, struct lf_diags *d);
 
 #endif

@@ -18,8 +18,7 @@
  * "\x1e" INDEX for an item.  Keys containing those bytes could collide;
  * the worst that does is a diagnostic pointing at a sibling.
  */
-static void add_step(struct lf_buf *b, const char *key, size_t keylen,
-		     size_t index)
+static void add_step(struct lf_buf *b, const char *key, size_t keylen, size_t index)
 {
 	if (key) {
 		lf_buf_addc(b, '\x1f');
@@ -29,8 +28,8 @@ static void add_step(struct lf_buf *b, const char *key, size_t keylen,
 	}
 }
 
-static void index_put(struct lf_yaml_posindex *idx, const char *path,
-		      struct lf_pos val, const struct lf_pos *key)
+static void index_put(struct lf_yaml_posindex *idx, const char *path, struct lf_pos val,
+                      const struct lf_pos *key)
 {
 	struct lf_yaml_posent *e;
 
@@ -44,8 +43,8 @@ static void index_put(struct lf_yaml_posindex *idx, const char *path,
 }
 
 size_t lf_yaml_posindex_get(const struct lf_yaml_posindex *idx, unsigned doc,
-			    const struct lf_yaml_pathseg *path, size_t depth,
-			    struct lf_pos *val, struct lf_pos *key_pos)
+                            const struct lf_yaml_pathseg *path, size_t depth, struct lf_pos *val,
+                            struct lf_pos *key_pos)
 {
 	struct lf_buf b = LF_BUF_INIT;
 	size_t best = 0;
@@ -54,9 +53,8 @@ size_t lf_yaml_posindex_get(const struct lf_yaml_posindex *idx, unsigned doc,
 	lf_buf_addf(&b, "%u", doc);
 	for (size_t i = 0; i <= depth; i++) {
 		if (i > 0)
-			add_step(&b, path[i - 1].key,
-				 path[i - 1].key ? strlen(path[i - 1].key) : 0,
-				 path[i - 1].index);
+			add_step(&b, path[i - 1].key, path[i - 1].key ? strlen(path[i - 1].key) : 0,
+			         path[i - 1].index);
 		uintptr_t at = (uintptr_t)lf_map_get(&idx->map, lf_buf_cstr(&b));
 		if (!at)
 			break;
@@ -88,19 +86,18 @@ void lf_yaml_posindex_release(struct lf_yaml_posindex *idx)
 static int is_null(const char *s, size_t n)
 {
 	return n == 0 || (n == 1 && s[0] == '~') ||
-	       (n == 4 && (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) ||
-			   !memcmp(s, "NULL", 4)));
+	       (n == 4 &&
+	        (!memcmp(s, "null", 4) || !memcmp(s, "Null", 4) || !memcmp(s, "NULL", 4)));
 }
 
 static int as_bool(const char *s, size_t n, int *out)
 {
-	if (n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "True", 4) ||
-		       !memcmp(s, "TRUE", 4))) {
+	if (n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "True", 4) || !memcmp(s, "TRUE", 4))) {
 		*out = 1;
 		return 0;
 	}
-	if (n == 5 && (!memcmp(s, "false", 5) || !memcmp(s, "False", 5) ||
-		       !memcmp(s, "FALSE", 5))) {
+	if (n == 5 &&
+	    (!memcmp(s, "false", 5) || !memcmp(s, "False", 5) || !memcmp(s, "FALSE", 5))) {
 		*out = 0;
 		return 0;
 	}
@@ -130,7 +127,7 @@ static json_t *as_int(const char *s, size_t n)
 		p += 2;
 		m -= 2;
 	} else if (n >= 3 && s[0] == '0' && s[1] == 'x' &&
-		   all_in(s + 2, n - 2, "0123456789abcdefABCDEF")) {
+	           all_in(s + 2, n - 2, "0123456789abcdefABCDEF")) {
 		base = 16;
 		p += 2;
 		m -= 2;
@@ -303,15 +300,15 @@ static json_t *resolve_scalar(const yaml_event_t *ev, const char **why)
 /* ---- the event loop -------------------------------------------------- */
 
 struct frame {
-	json_t *node;     /* borrowed: its parent (or the doc) owns it */
-	size_t plen;      /* length of its path key (with an index) */
-	size_t kp_start;  /* its first entry in builder.keys */
-	char *anchor;     /* owned, may be NULL */
-	char *key;        /* pending key of a mapping, owned */
+	json_t *node;    /* borrowed: its parent (or the doc) owns it */
+	size_t plen;     /* length of its path key (with an index) */
+	size_t kp_start; /* its first entry in builder.keys */
+	char *anchor;    /* owned, may be NULL */
+	char *key;       /* pending key of a mapping, owned */
 	size_t keylen;
 	struct lf_pos key_pos;
 	int have_key;
-	int is_key;       /* a collection used as a mapping key */
+	int is_key; /* a collection used as a mapping key */
 };
 
 struct anchor {
@@ -361,10 +358,10 @@ static size_t count_nodes(const json_t *v)
 	size_t i;
 
 	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, c)
+		json_object_foreach ((json_t *)v, k, c)
 			n += count_nodes(c);
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, c)
+		json_array_foreach (v, i, c)
 			n += count_nodes(c);
 	}
 	return n;
@@ -422,9 +419,8 @@ static uint64_t hash_key(const char *s, size_t n)
 }
 
 /* Record the position of a child of the innermost frame (or of the root). */
-static void record(struct builder *b, const struct frame *f, const char *key,
-		   size_t keylen, size_t index, struct lf_pos pos,
-		   const struct lf_pos *key_pos)
+static void record(struct builder *b, const struct frame *f, const char *key, size_t keylen,
+                   size_t index, struct lf_pos pos, const struct lf_pos *key_pos)
 {
 	if (!b->idx)
 		return;
@@ -440,8 +436,7 @@ static void record(struct builder *b, const struct frame *f, const char *key,
  * Attach `v` (a new reference, consumed) at the current position.  `raw` is
  * the scalar's text when `v` came from a scalar (used for keys).
  */
-static void attach(struct builder *b, json_t *v, struct lf_pos pos,
-		   const char *raw, size_t rawlen)
+static void attach(struct builder *b, json_t *v, struct lf_pos pos, const char *raw, size_t rawlen)
 {
 	if (b->depth == 0) {
 		json_decref(b->root);
@@ -479,8 +474,7 @@ static void attach(struct builder *b, json_t *v, struct lf_pos pos,
 		return;
 	}
 	uint64_t h = hash_key(f->key, f->keylen);
-	if (memchr(f->key, '\0', f->keylen) == NULL &&
-	    json_object_get(f->node, f->key) != NULL) {
+	if (memchr(f->key, '\0', f->keylen) == NULL && json_object_get(f->node, f->key) != NULL) {
 		struct lf_pos first = {b->file, 0, 0};
 		for (size_t i = f->kp_start; i < b->nkeys; i++)
 			if (b->keys[i].hash == h) {
@@ -488,9 +482,8 @@ static void attach(struct builder *b, json_t *v, struct lf_pos pos,
 				first.col = b->keys[i].col;
 				break;
 			}
-		lf_diag_error(b->d, &f->key_pos,
-			      "duplicate key '%s' (first at line %u, column %u)",
-			      f->key, first.line, first.col);
+		lf_diag_error(b->d, &f->key_pos, "duplicate key '%s' (first at line %u, column %u)",
+		              f->key, first.line, first.col);
 		b->failed = 1;
 		json_decref(v);
 	} else {
@@ -507,12 +500,10 @@ static void attach(struct builder *b, json_t *v, struct lf_pos pos,
 	f->have_key = 0;
 }
 
-static void push(struct builder *b, json_t *node, const char *anchor,
-		 struct lf_pos pos)
+static void push(struct builder *b, json_t *node, const char *anchor, struct lf_pos pos)
 {
 	struct frame *parent = b->depth ? &b->st[b->depth - 1] : NULL;
-	int is_key = parent && !parent->is_key && json_is_object(parent->node) &&
-		     !parent->have_key;
+	int is_key = parent && !parent->is_key && json_is_object(parent->node) && !parent->have_key;
 
 	if (is_key) {
 		lf_diag_error(b->d, &pos, "mapping keys must be scalars");
@@ -596,17 +587,16 @@ static void yaml_problem(struct builder *b, const yaml_parser_t *p)
 		lf_diag_error(b->d, &pos, "a tab cannot be used for indentation (use spaces)");
 	} else if (p->context) {
 		struct lf_pos cpos = mark_pos(b, p->context_mark);
-		lf_diag_error(b->d, &pos, "%s (%s at line %u, column %u)", what,
-			      p->context, cpos.line, cpos.col);
+		lf_diag_error(b->d, &pos, "%s (%s at line %u, column %u)", what, p->context,
+		              cpos.line, cpos.col);
 	} else {
 		lf_diag_error(b->d, &pos, "%s", what);
 	}
 	b->failed = 1;
 }
 
-int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
-		  const char *data, size_t len, struct lf_yaml_posindex *idx,
-		  struct lf_diags *d)
+int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file, const char *data,
+                  size_t len, struct lf_yaml_posindex *idx, struct lf_diags *d)
 {
 	struct builder b;
 	yaml_parser_t parser;
@@ -650,8 +640,8 @@ int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
 		case YAML_DOCUMENT_END_EVENT:
 			if (ev.end_mark.index - doc_start > LF_YAML_MAX_DOC_BYTES) {
 				lf_diag_error(d, &b.root_pos,
-					      "document is larger than the limit of %u MiB",
-					      LF_YAML_MAX_DOC_BYTES >> 20);
+				              "document is larger than the limit of %u MiB",
+				              LF_YAML_MAX_DOC_BYTES >> 20);
 				b.failed = 1;
 			}
 			if (b.failed) {
@@ -672,7 +662,7 @@ int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
 		case YAML_SEQUENCE_START_EVENT:
 			if (b.depth >= LF_YAML_MAX_DEPTH) {
 				lf_diag_error(d, &pos, "nesting deeper than %d levels",
-					      LF_YAML_MAX_DEPTH);
+				              LF_YAML_MAX_DEPTH);
 				b.failed = 1;
 				err = -1;
 				done = 1;
@@ -695,10 +685,10 @@ int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
 			v = resolve_scalar(&ev, &why);
 			if (!v) {
 				lf_diag_error(d, &pos, "'%s' is not a valid !!%s",
-					      (const char *)ev.data.scalar.value, why);
+				              (const char *)ev.data.scalar.value, why);
 				b.failed = 1;
 				v = json_stringn((const char *)ev.data.scalar.value,
-						 ev.data.scalar.length);
+				                 ev.data.scalar.length);
 			}
 			if (ev.data.scalar.anchor)
 				set_anchor(&b, (const char *)ev.data.scalar.anchor, v);
@@ -721,8 +711,9 @@ int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
 			b.alias_nodes += a->nodes;
 			if (b.alias_nodes > LF_YAML_MAX_ALIAS_NODES) {
 				lf_diag_error(d, &pos,
-					      "aliases expand to more than %d nodes; refusing what looks like a 'billion laughs' document",
-					      LF_YAML_MAX_ALIAS_NODES);
+				              "aliases expand to more than %d nodes; refusing what "
+				              "looks like a 'billion laughs' document",
+				              LF_YAML_MAX_ALIAS_NODES);
 				b.failed = 1;
 				err = -1;
 				done = 1;
@@ -730,8 +721,7 @@ int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
 			}
 			v = json_deep_copy(a->value);
 			if (json_is_string(v))
-				attach(&b, v, pos, json_string_value(v),
-				       json_string_length(v));
+				attach(&b, v, pos, json_string_value(v), json_string_length(v));
 			else
 				attach(&b, v, pos, NULL, 0);
 			break;

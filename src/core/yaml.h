@@ -58,7 +58,10 @@ struct lf_yaml_posindex {
 	size_t n, alloc;
 };
 
-#define LF_YAML_POSINDEX_INIT {LF_MAP_INIT, NULL, 0, 0}
+#define LF_YAML_POSINDEX_INIT           \
+	{                               \
+		LF_MAP_INIT, NULL, 0, 0 \
+	}
 
 /*
  * Position of the node at `path` (`depth` steps) in document `doc` (0-based
@@ -68,8 +71,8 @@ struct lf_yaml_posindex {
  * object member, else the value's.  `file` fields are left NULL.
  */
 size_t lf_yaml_posindex_get(const struct lf_yaml_posindex *idx, unsigned doc,
-			    const struct lf_yaml_pathseg *path, size_t depth,
-			    struct lf_pos *val, struct lf_pos *key_pos);
+                            const struct lf_yaml_pathseg *path, size_t depth, struct lf_pos *val,
+                            struct lf_pos *key_pos);
 void lf_yaml_posindex_release(struct lf_yaml_posindex *idx);
 
 struct lf_yaml_doc {
@@ -86,9 +89,8 @@ struct lf_yaml_doc {
  * is recorded in it.  Returns 0, or -1 after adding at least one error to
  * `d` (documents parsed before the error are still returned).
  */
-int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
-		  const char *data, size_t len, struct lf_yaml_posindex *idx,
-		  struct lf_diags *d);
+int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file, const char *data,
+                  size_t len, struct lf_yaml_posindex *idx, struct lf_diags *d);
 
 void lf_yaml_docs_free(struct lf_yaml_doc *docs, size_t n);
 

@@ -16,14 +16,16 @@ struct lf_buf {
 	size_t alloc;
 };
 
-#define LF_BUF_INIT {NULL, 0, 0}
+#define LF_BUF_INIT        \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 void lf_buf_grow(struct lf_buf *b, size_t extra);
 void lf_buf_add(struct lf_buf *b, const void *data, size_t n);
 void lf_buf_adds(struct lf_buf *b, const char *s);
 void lf_buf_addc(struct lf_buf *b, char c);
-void lf_buf_addf(struct lf_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void lf_buf_addf(struct lf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lf_buf_vaddf(struct lf_buf *b, const char *fmt, va_list ap);
 void lf_buf_truncate(struct lf_buf *b, size_t len);
 /* Returns a C string (never NULL), borrowed from the buffer. */

@@ -83,8 +83,7 @@ struct strv {
 	size_t n, alloc;
 };
 
-static int walk(struct strv *sv, const char *dir, const char *const *suffixes,
-		int depth)
+static int walk(struct strv *sv, const char *dir, const char *const *suffixes, int depth)
 {
 	struct dirent **ents = NULL;
 	int n, err = 0;
@@ -134,8 +133,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int lf_walk_files(char ***paths, size_t *n, const char *dir,
-		  const char *const *suffixes)
+int lf_walk_files(char ***paths, size_t *n, const char *dir, const char *const *suffixes)
 {
 	struct strv sv = {*paths, *n, *n};
 	size_t first = *n;
@@ -185,8 +183,7 @@ static int fsync_dir_of(const char *path)
 	return err;
 }
 
-int lf_write_file_atomic(const char *path, const void *data, size_t len,
-			 int mode)
+int lf_write_file_atomic(const char *path, const void *data, size_t len, int mode)
 {
 	char *tmp = lf_xasprintf("%s.tmp.%ld", path, (long)getpid());
 	const char *p = data;

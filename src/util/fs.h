@@ -21,8 +21,7 @@ int lf_read_file(char **out, size_t *len, const char *path, size_t max);
  * `dir/...`, sorted bytewise, appended to *paths (an array of owned strings
  * the caller frees with lf_strv_free()).  Returns 0 or -errno.
  */
-int lf_walk_files(char ***paths, size_t *n, const char *dir,
-		  const char *const *suffixes);
+int lf_walk_files(char ***paths, size_t *n, const char *dir, const char *const *suffixes);
 
 void lf_strv_free(char **v, size_t n);
 
@@ -34,7 +33,6 @@ int lf_is_dir(const char *path);
  * directory, fsync, rename, fsync of the directory.  `mode` is the new
  * file's mode.  Returns 0 or -errno; on failure `path` is untouched.
  */
-int lf_write_file_atomic(const char *path, const void *data, size_t len,
-			 int mode);
+int lf_write_file_atomic(const char *path, const void *data, size_t len, int mode);
 
 #endif

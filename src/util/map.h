@@ -21,7 +21,10 @@ struct lf_map {
 	size_t n, cap;
 };
 
-#define LF_MAP_INIT {NULL, 0, 0}
+#define LF_MAP_INIT        \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 uint64_t lf_hash_bytes(const void *data, size_t n);
 /* Borrowed value, or NULL when absent. */

@@ -19,19 +19,18 @@ char *lf_xstrdup(const char *s);
 char *lf_xstrndup(const char *s, size_t n);
 
 /* printf into a new string owned by the caller. */
-char *lf_xasprintf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+char *lf_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Grow an array so that it holds at least `need` elements of `size` bytes. */
-#define LF_GROW(ptr, need, alloc)                                            \
-	do {                                                                 \
-		if ((need) > (alloc)) {                                      \
-			size_t lf_grow_n_ = (alloc) ? (alloc)*2 : 8;        \
-			while (lf_grow_n_ < (need))                          \
-				lf_grow_n_ *= 2;                             \
+#define LF_GROW(ptr, need, alloc)                                                \
+	do {                                                                     \
+		if ((need) > (alloc)) {                                          \
+			size_t lf_grow_n_ = (alloc) ? (alloc)*2 : 8;             \
+			while (lf_grow_n_ < (need))                              \
+				lf_grow_n_ *= 2;                                 \
 			(ptr) = lf_xrealloc((ptr), lf_grow_n_ * sizeof(*(ptr))); \
-			(alloc) = lf_grow_n_;                                \
-		}                                                            \
+			(alloc) = lf_grow_n_;                                    \
+		}                                                                \
 	} while (0)
 
 #endif

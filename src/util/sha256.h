@@ -18,9 +18,9 @@
 
 struct lf_sha256 {
 	uint32_t h[8];
-	uint64_t nbytes;        /* total bytes fed so far */
+	uint64_t nbytes; /* total bytes fed so far */
 	unsigned char block[64];
-	size_t nblock;          /* bytes waiting in `block` */
+	size_t nblock; /* bytes waiting in `block` */
 };
 
 void lf_sha256_init(struct lf_sha256 *c);
@@ -34,7 +34,6 @@ void lf_sha256_final_hex(struct lf_sha256 *c, char out[LF_SHA256_HEX_LEN + 1]);
 /* The digest of one buffer. */
 void lf_sha256(unsigned char out[LF_SHA256_LEN], const void *data, size_t n);
 /* Lowercase hex of `md` into `out` (65 bytes, NUL-terminated). */
-void lf_sha256_hex(char out[LF_SHA256_HEX_LEN + 1],
-		   const unsigned char md[LF_SHA256_LEN]);
+void lf_sha256_hex(char out[LF_SHA256_HEX_LEN + 1], const unsigned char md[LF_SHA256_LEN]);
 
 #endif

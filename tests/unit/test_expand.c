@@ -56,7 +56,8 @@ static char *repo_path(const char *rel)
 		free(p);
 	}
 	fail_msg("cannot find '%s' (run from the repository root or set "
-		 "LAKEFORM_SCHEMA_DIR)", rel);
+	         "LAKEFORM_SCHEMA_DIR)",
+	         rel);
 	return NULL;
 }
 
@@ -75,8 +76,8 @@ static void fail_with_diags(const struct lf_diags *d, const char *what)
 	struct lf_buf b = LF_BUF_INIT;
 
 	for (size_t i = 0; i < d->n; i++)
-		lf_buf_addf(&b, "  %s:%u:%u: %s\n", d->v[i].file ? d->v[i].file : "-",
-			    d->v[i].line, d->v[i].col, d->v[i].msg);
+		lf_buf_addf(&b, "  %s:%u:%u: %s\n", d->v[i].file ? d->v[i].file : "-", d->v[i].line,
+		            d->v[i].col, d->v[i].msg);
 	fail_msg("%s failed:\n%s", what, lf_buf_cstr(&b));
 	lf_buf_release(&b);
 }
@@ -175,7 +176,7 @@ static int has_dep(const struct lf_dres *r, const char *address)
 
 /* `r` needs `address`, directly or through what it needs. */
 static int needs(const struct lf_desired *ds, const struct lf_dres *r, const char *address,
-		 struct lf_map *seen)
+                 struct lf_map *seen)
 {
 	if (has_dep(r, address))
 		return 1;
@@ -190,8 +191,7 @@ static int needs(const struct lf_desired *ds, const struct lf_dres *r, const cha
 	return 0;
 }
 
-static int needs_at_all(const struct lf_desired *ds, const struct lf_dres *r,
-			const char *address)
+static int needs_at_all(const struct lf_desired *ds, const struct lf_dres *r, const char *address)
 {
 	struct lf_map seen = LF_MAP_INIT;
 	int yes = needs(ds, r, address, &seen);
@@ -221,8 +221,7 @@ static char *provider_resources(const struct world *w)
 
 	for (size_t i = 0; i < w->ds.n; i++)
 		if (strcmp(w->ds.v[i]->provider, "lakeform"))
-			v[n++] = lf_xasprintf("%s %s", w->ds.v[i]->address,
-					      w->ds.v[i]->type);
+			v[n++] = lf_xasprintf("%s %s", w->ds.v[i]->address, w->ds.v[i]->type);
 	qsort(v, n, sizeof(*v), cmp_str);
 	for (size_t i = 0; i < n; i++) {
 		lf_buf_addf(&b, "%s\n", v[i]);
@@ -242,21 +241,21 @@ static void test_quickstart_provider_resources(void **state)
 	world_example(&w, "quickstart");
 	char *got = provider_resources(&w);
 	const char *want =
-		"compute.network/analytics compute.network\n"
-		"storage.bucket/acme-lakehouse-default storage.bucket\n"
-		"storage.policy/acme-lakehouse-default storage.policy\n"
-		"storage.prefix/acme-lakehouse-default/metastores/main-use1 storage.prefix\n"
-		"storage.prefix/acme-lakehouse-default/metastores/main-use1/catalogs/sales "
-		"storage.prefix\n"
-		"storage.prefix/acme-lakehouse-default/metastores/main-use1/catalogs/sales/"
-		"schemas/curated storage.prefix\n"
-		"storage.prefix/acme-lakehouse-default/metastores/main-use1/catalogs/sales/"
-		"schemas/raw storage.prefix\n"
-		"storage.prefix/acme-lakehouse-default/workspaces/analytics storage.prefix\n"
-		"storage.prefix/acme-lakehouse-default/workspaces/analytics/catalogs/analytics "
-		"storage.prefix\n"
-		"storage.prefix/acme-lakehouse-default/workspaces/analytics/catalogs/analytics/"
-		"schemas/default storage.prefix\n";
+	    "compute.network/analytics compute.network\n"
+	    "storage.bucket/acme-lakehouse-default storage.bucket\n"
+	    "storage.policy/acme-lakehouse-default storage.policy\n"
+	    "storage.prefix/acme-lakehouse-default/metastores/main-use1 storage.prefix\n"
+	    "storage.prefix/acme-lakehouse-default/metastores/main-use1/catalogs/sales "
+	    "storage.prefix\n"
+	    "storage.prefix/acme-lakehouse-default/metastores/main-use1/catalogs/sales/"
+	    "schemas/curated storage.prefix\n"
+	    "storage.prefix/acme-lakehouse-default/metastores/main-use1/catalogs/sales/"
+	    "schemas/raw storage.prefix\n"
+	    "storage.prefix/acme-lakehouse-default/workspaces/analytics storage.prefix\n"
+	    "storage.prefix/acme-lakehouse-default/workspaces/analytics/catalogs/analytics "
+	    "storage.prefix\n"
+	    "storage.prefix/acme-lakehouse-default/workspaces/analytics/catalogs/analytics/"
+	    "schemas/default storage.prefix\n";
 	if (strcmp(got, want))
 		fail_msg("got:\n%s\nwant:\n%s", got, want);
 	free(got);
@@ -292,10 +291,10 @@ static void test_quickstart_manifest_level(void **state)
 		assert_ptr_equal(r->kind, res->kind);
 		assert_ptr_equal(r->doc, res->doc);
 		assert_true(json_equal(json_object_get(r->inputs, "spec"),
-				       json_object_get(res->value, "spec")) ||
-			    !json_object_get(res->value, "spec"));
+		                       json_object_get(res->value, "spec")) ||
+		            !json_object_get(res->value, "spec"));
 		assert_true(json_equal(json_object_get(r->inputs, "metadata"),
-				       json_object_get(res->value, "metadata")));
+		                       json_object_get(res->value, "metadata")));
 	}
 	struct lf_dres *ms = get(&w, "metastore/main-use1");
 	assert_int_equal(ms->prevent_destroy, 1);
@@ -319,8 +318,7 @@ struct collect {
 	size_t n;
 };
 
-static void on_error(void *ctx, const struct lf_jpath_seg *path, size_t depth,
-		     const char *msg)
+static void on_error(void *ctx, const struct lf_jpath_seg *path, size_t depth, const char *msg)
 {
 	struct collect *c = ctx;
 
@@ -371,7 +369,7 @@ static void check_invariants(const char *example)
 		for (size_t j = 0; j < r->ndeps; j++) {
 			if (!lf_desired_get(&w.ds, r->deps[j]))
 				lf_buf_addf(&bad, "%s: dependency '%s' is not declared\n",
-					    r->address, r->deps[j]);
+				            r->address, r->deps[j]);
 			if (!strcmp(r->deps[j], r->address))
 				lf_buf_addf(&bad, "%s depends on itself\n", r->address);
 		}
@@ -381,20 +379,21 @@ static void check_invariants(const char *example)
 			 * grants through the catalog) */
 			const struct lf_dres *p = lf_desired_get(&w.ds, r->parent);
 			if (!p)
-				lf_buf_addf(&bad, "%s: parent '%s' is not declared\n",
-					    r->address, r->parent);
+				lf_buf_addf(&bad, "%s: parent '%s' is not declared\n", r->address,
+				            r->parent);
 			else if (strcmp(p->provider, "lakeform"))
 				lf_buf_addf(&bad, "%s: parent '%s' is not a manifest resource\n",
-					    r->address, r->parent);
+				            r->address, r->parent);
 			if (strcmp(r->provider, "lakeform") ? !has_dep(r, r->parent)
-							   : !needs_at_all(&w.ds, r, r->parent))
+			                                    : !needs_at_all(&w.ds, r, r->parent))
 				lf_buf_addf(&bad, "%s does not depend on its parent '%s'\n",
-					    r->address, r->parent);
+				            r->address, r->parent);
 			/* what a protected resource expands to is protected
 			 * (the workspace catalog's grants: see test_workspace_catalog) */
-			if (p && strcmp(r->type, "grant") && r->prevent_destroy != p->prevent_destroy)
+			if (p && strcmp(r->type, "grant") &&
+			    r->prevent_destroy != p->prevent_destroy)
 				lf_buf_addf(&bad, "%s: prevent_destroy %d, its parent's %d\n",
-					    r->address, r->prevent_destroy, p->prevent_destroy);
+				            r->address, r->prevent_destroy, p->prevent_destroy);
 		}
 		if (!strcmp(r->provider, "lakeform")) {
 			assert_int_equal(r->kind->is_type, 0);
@@ -406,7 +405,7 @@ static void check_invariants(const char *example)
 			    !lf_json_path(r->inputs, "spec.storage_location") &&
 			    !own_prefix(&w.ds, r->address))
 				lf_buf_addf(&bad, "%s has no storage.prefix of its own\n",
-					    r->address);
+				            r->address);
 			continue;
 		}
 		/* a provider resource: of a type, made by expansion, with a parent */
@@ -425,8 +424,8 @@ static void check_invariants(const char *example)
 		lf_schema_validate(s, r->inputs, on_error, &c);
 		if (c.n > before) {
 			char *in = json_dumps(r->inputs, JSON_COMPACT | JSON_SORT_KEYS);
-			lf_buf_addf(&bad, "%s: inputs %s do not validate:\n%s", r->address,
-				    in, lf_buf_cstr(&c.msgs));
+			lf_buf_addf(&bad, "%s: inputs %s do not validate:\n%s", r->address, in,
+			            lf_buf_cstr(&c.msgs));
 			free(in);
 			lf_buf_truncate(&c.msgs, 0);
 		}
@@ -434,9 +433,9 @@ static void check_invariants(const char *example)
 		/* ownership labels: the account and the address */
 		json_t *labels = json_object_get(r->inputs, "labels");
 		assert_string_equal(json_string_value(json_object_get(labels, "lakeform/account")),
-				    w.ds.account);
+		                    w.ds.account);
 		assert_string_equal(json_string_value(json_object_get(labels, "lakeform/address")),
-				    r->address);
+		                    r->address);
 		/* what a provider resource needs first */
 		const char *bucket = json_string_value(json_object_get(r->inputs, "bucket"));
 		if (bucket) {
@@ -446,9 +445,9 @@ static void check_invariants(const char *example)
 			free(b);
 		}
 		if (!strcmp(r->type, "compute.node_pool")) {
-			char *n = lf_xasprintf("compute.network/%s",
-					       json_string_value(json_object_get(r->inputs,
-										 "network")));
+			char *n =
+			    lf_xasprintf("compute.network/%s",
+			                 json_string_value(json_object_get(r->inputs, "network")));
 			if (!has_dep(r, n))
 				lf_buf_addf(&bad, "%s does not depend on '%s'\n", r->address, n);
 			free(n);
@@ -457,7 +456,8 @@ static void check_invariants(const char *example)
 			/* what it lives in is declared */
 			char *b = lf_xasprintf("storage.bucket/%s", bucket);
 			if (!lf_desired_get(&w.ds, b))
-				lf_buf_addf(&bad, "%s: bucket '%s' is not declared\n", r->address, b);
+				lf_buf_addf(&bad, "%s: bucket '%s' is not declared\n", r->address,
+				            b);
 			free(b);
 		}
 	}
@@ -501,8 +501,9 @@ static void test_workspace_catalog(void **state)
 	assert_string_equal(cat->kind->name, "Catalog");
 	assert_dep(cat, "workspace/analytics");
 	assert_dep(cat, "metastore/main-use1");
-	assert_json(cat->inputs, "{\"metadata\": {\"name\": \"analytics\"}, \"spec\": "
-				 "{\"metastore\": \"main-use1\", \"comment\": \"workspace catalog\"}}");
+	assert_json(cat->inputs,
+	            "{\"metadata\": {\"name\": \"analytics\"}, \"spec\": "
+	            "{\"metastore\": \"main-use1\", \"comment\": \"workspace catalog\"}}");
 
 	struct lf_dres *sch = get(&w, "schema/main-use1/analytics/default");
 	assert_string_equal(sch->parent, "workspace/analytics");
@@ -510,27 +511,26 @@ static void test_workspace_catalog(void **state)
 	assert_string_equal(sch->kind->name, "Schema");
 	assert_dep(sch, "catalog/main-use1/analytics");
 	assert_json(sch->inputs, "{\"metadata\": {\"name\": \"default\"}, \"spec\": "
-				 "{\"metastore\": \"main-use1\", \"catalog\": \"analytics\"}}");
+	                         "{\"metastore\": \"main-use1\", \"catalog\": \"analytics\"}}");
 
 	/* stored in the workspace's storage: a prefix each */
 	struct lf_dres *cp = get(&w, "storage.prefix/acme-lakehouse-default/workspaces/"
-				     "analytics/catalogs/analytics");
+	                             "analytics/catalogs/analytics");
 	assert_string_equal(cp->parent, "catalog/main-use1/analytics");
 	assert_string_equal(json_string_value(json_object_get(cp->inputs, "path")),
-			    "workspaces/analytics/catalogs/analytics/");
-	assert_string_equal(json_string_value(json_object_get(cp->inputs, "purpose")),
-			    "catalog");
+	                    "workspaces/analytics/catalogs/analytics/");
+	assert_string_equal(json_string_value(json_object_get(cp->inputs, "purpose")), "catalog");
 	struct lf_dres *sp = get(&w, "storage.prefix/acme-lakehouse-default/workspaces/"
-				     "analytics/catalogs/analytics/schemas/default");
+	                             "analytics/catalogs/analytics/schemas/default");
 	assert_string_equal(sp->parent, "schema/main-use1/analytics/default");
 	assert_string_equal(json_string_value(json_object_get(sp->inputs, "path")),
-			    "workspaces/analytics/catalogs/analytics/schemas/default/");
+	                    "workspaces/analytics/catalogs/analytics/schemas/default/");
 
 	/* one grant per user and admin: use the catalog, create in 'default' */
 	static const char *const who[] = {"group:analysts", "group:engineers",
-					  "user:carol@acme.com"};
+	                                  "user:carol@acme.com"};
 	static const char *const addr[] = {"group/analysts", "group/engineers",
-					   "user/carol@acme.com"};
+	                                   "user/carol@acme.com"};
 	for (size_t i = 0; i < 3; i++) {
 		char *a = lf_xasprintf("grant/workspace:analytics:%s", who[i]);
 		struct lf_dres *g = get(&w, a);
@@ -540,9 +540,9 @@ static void test_workspace_catalog(void **state)
 		assert_dep(g, "schema/main-use1/analytics/default");
 		assert_dep(g, addr[i]);
 		assert_string_equal(json_string_value(lf_json_path(g->inputs, "spec.principal")),
-				    who[i]);
+		                    who[i]);
 		char *sec = json_dumps(lf_json_path(g->inputs, "spec.securables"),
-				       JSON_COMPACT | JSON_SORT_KEYS);
+		                       JSON_COMPACT | JSON_SORT_KEYS);
 		assert_non_null(strstr(sec, "\"USE_CATALOG\""));
 		assert_non_null(strstr(sec, "\"CREATE_TABLE\""));
 		free(sec);
@@ -568,12 +568,14 @@ static void test_workspace_catalog_off_and_own_bucket(void **state)
 	assert_null(lf_desired_get(&w.ds, "catalog/main-euw1/ingest_eu"));
 	/* hyphens become underscores; stored in the workspace's own bucket */
 	get(&w, "catalog/main-euw1/analytics_eu");
-	struct lf_dres *p = get(&w, "storage.prefix/globex-ws-analytics-euw1/catalogs/analytics_eu");
+	struct lf_dres *p =
+	    get(&w, "storage.prefix/globex-ws-analytics-euw1/catalogs/analytics_eu");
 	assert_dep(p, "storage.bucket/globex-ws-analytics-euw1");
 	/* a serverless workspace with a bucket: the bucket, no prefix in default storage */
 	struct lf_dres *b = get(&w, "storage.bucket/globex-ws-analytics-euw1");
 	assert_string_equal(b->parent, "workspace/analytics-eu");
-	assert_null(lf_desired_get(&w.ds, "storage.prefix/globex-default-use1/workspaces/analytics-eu"));
+	assert_null(
+	    lf_desired_get(&w.ds, "storage.prefix/globex-default-use1/workspaces/analytics-eu"));
 	/* the metastore with a bucket of its own: the bucket, its root is the bucket */
 	b = get(&w, "storage.bucket/globex-uc-euw1");
 	assert_string_equal(b->parent, "metastore/main-euw1");
@@ -598,33 +600,35 @@ static void test_classic_workspace(void **state)
 	assert_string_equal(b->parent, "workspace/staging");
 	assert_string_equal(b->provider, "storage");
 	assert_json(b->inputs, "{\"name\": \"initech-ws-staging\", \"region\": \"us-west-2\", "
-			       "\"purpose\": \"workspace\", \"force_destroy\": false, \"labels\": "
-			       "{\"lakeform/account\": \"initech\", \"lakeform/address\": "
-			       "\"storage.bucket/initech-ws-staging\"}}");
+	                       "\"purpose\": \"workspace\", \"force_destroy\": false, \"labels\": "
+	                       "{\"lakeform/account\": \"initech\", \"lakeform/address\": "
+	                       "\"storage.bucket/initech-ws-staging\"}}");
 	struct lf_dres *n = get(&w, "compute.network/staging");
 	assert_string_equal(n->provider, "compute");
 	assert_json(n->inputs, "{\"name\": \"staging\", \"region\": \"us-west-2\", \"plane\": "
-			       "\"classic\", \"internal\": false, \"cidr\": \"10.30.16.0/20\", "
-			       "\"labels\": {\"lakeform/account\": \"initech\", "
-			       "\"lakeform/address\": \"compute.network/staging\"}}");
+	                       "\"classic\", \"internal\": false, \"cidr\": \"10.30.16.0/20\", "
+	                       "\"labels\": {\"lakeform/account\": \"initech\", "
+	                       "\"lakeform/address\": \"compute.network/staging\"}}");
 	struct lf_dres *np = get(&w, "compute.node_pool/staging");
 	assert_string_equal(np->provider, "compute");
 	assert_string_equal(np->parent, "workspace/staging");
 	assert_dep(np, "compute.network/staging");
 	assert_dep(np, "workspace/staging");
-	assert_json(np->inputs, "{\"name\": \"staging\", \"network\": \"staging\", \"nodes\": 2, "
-				"\"cpus\": 1, \"memory_mb\": 1024, \"image\": "
-				"\"localhost/lakeform-node:1\", \"labels\": {\"lakeform/account\": "
-				"\"initech\", \"lakeform/address\": \"compute.node_pool/staging\"}}");
+	assert_json(np->inputs,
+	            "{\"name\": \"staging\", \"network\": \"staging\", \"nodes\": 2, "
+	            "\"cpus\": 1, \"memory_mb\": 1024, \"image\": "
+	            "\"localhost/lakeform-node:1\", \"labels\": {\"lakeform/account\": "
+	            "\"initech\", \"lakeform/address\": \"compute.node_pool/staging\"}}");
 	/* dev gives some fields: the image is the default */
 	np = get(&w, "compute.node_pool/dev");
 	assert_int_equal(json_integer_value(json_object_get(np->inputs, "nodes")), 1);
 	assert_true(json_number_value(json_object_get(np->inputs, "cpus")) == 0.5);
 	assert_int_equal(json_integer_value(json_object_get(np->inputs, "memory_mb")), 512);
 	assert_string_equal(json_string_value(json_object_get(np->inputs, "image")),
-			    "localhost/lakeform-node:1");
+	                    "localhost/lakeform-node:1");
 	/* a classic workspace keeps nothing in the default storage */
-	assert_null(lf_desired_get(&w.ds, "storage.prefix/initech-default-usw2/workspaces/staging"));
+	assert_null(
+	    lf_desired_get(&w.ds, "storage.prefix/initech-default-usw2/workspaces/staging"));
 	/* prod is protected, and so is all it expands to */
 	assert_int_equal(get(&w, "workspace/prod")->prevent_destroy, 1);
 	assert_int_equal(get(&w, "storage.bucket/initech-ws-prod")->prevent_destroy, 1);
@@ -637,9 +641,9 @@ static void test_classic_workspace(void **state)
 	world_example(&w, "quickstart");
 	n = get(&w, "compute.network/analytics");
 	assert_json(n->inputs, "{\"name\": \"analytics\", \"region\": \"us-east-1\", \"plane\": "
-			       "\"serverless\", \"internal\": true, \"labels\": "
-			       "{\"lakeform/account\": \"acme\", \"lakeform/address\": "
-			       "\"compute.network/analytics\"}}");
+	                       "\"serverless\", \"internal\": true, \"labels\": "
+	                       "{\"lakeform/account\": \"acme\", \"lakeform/address\": "
+	                       "\"compute.network/analytics\"}}");
 	world_release(&w);
 }
 
@@ -658,11 +662,10 @@ static char *statements(const struct world *w, const char *bucket)
 	if (!p)
 		return lf_xstrdup("(no policy)\n");
 	assert_string_equal(json_string_value(json_object_get(p->inputs, "bucket")), bucket);
-	json_array_foreach(json_object_get(p->inputs, "statements"), i, s)
-		lf_buf_addf(&b, "%s %s %s\n",
-			    json_string_value(json_object_get(s, "access")),
-			    json_string_value(json_object_get(s, "path")),
-			    json_string_value(json_object_get(s, "principal")));
+	json_array_foreach (json_object_get(p->inputs, "statements"), i, s)
+		lf_buf_addf(&b, "%s %s %s\n", json_string_value(json_object_get(s, "access")),
+		            json_string_value(json_object_get(s, "path")),
+		            json_string_value(json_object_get(s, "principal")));
 	return lf_buf_detach(&b);
 }
 
@@ -683,22 +686,23 @@ static void test_policy_quickstart(void **state)
 	world_example(&w, "quickstart");
 	/* SELECT reads, MODIFY and CREATE_TABLE write; USE_* and the
 	 * metastore's CREATE_CATALOG give no statement */
-	assert_statements(&w, "acme-lakehouse-default",
-			  "read metastores/main-use1/catalogs/sales/schemas/curated/ group:analysts\n"
-			  "read metastores/main-use1/catalogs/sales/schemas/raw/ group:engineers\n"
-			  "write metastores/main-use1/catalogs/sales/schemas/raw/ group:engineers\n"
-			  "read workspaces/analytics/catalogs/analytics/schemas/default/ "
-			  "group:analysts\n"
-			  "write workspaces/analytics/catalogs/analytics/schemas/default/ "
-			  "group:analysts\n"
-			  "read workspaces/analytics/catalogs/analytics/schemas/default/ "
-			  "group:engineers\n"
-			  "write workspaces/analytics/catalogs/analytics/schemas/default/ "
-			  "group:engineers\n"
-			  "read workspaces/analytics/catalogs/analytics/schemas/default/ "
-			  "user:carol@acme.com\n"
-			  "write workspaces/analytics/catalogs/analytics/schemas/default/ "
-			  "user:carol@acme.com\n");
+	assert_statements(
+	    &w, "acme-lakehouse-default",
+	    "read metastores/main-use1/catalogs/sales/schemas/curated/ group:analysts\n"
+	    "read metastores/main-use1/catalogs/sales/schemas/raw/ group:engineers\n"
+	    "write metastores/main-use1/catalogs/sales/schemas/raw/ group:engineers\n"
+	    "read workspaces/analytics/catalogs/analytics/schemas/default/ "
+	    "group:analysts\n"
+	    "write workspaces/analytics/catalogs/analytics/schemas/default/ "
+	    "group:analysts\n"
+	    "read workspaces/analytics/catalogs/analytics/schemas/default/ "
+	    "group:engineers\n"
+	    "write workspaces/analytics/catalogs/analytics/schemas/default/ "
+	    "group:engineers\n"
+	    "read workspaces/analytics/catalogs/analytics/schemas/default/ "
+	    "user:carol@acme.com\n"
+	    "write workspaces/analytics/catalogs/analytics/schemas/default/ "
+	    "user:carol@acme.com\n");
 	struct lf_dres *p = get(&w, "storage.policy/acme-lakehouse-default");
 	assert_string_equal(p->parent, "account/acme");
 	assert_dep(p, "storage.bucket/acme-lakehouse-default");
@@ -717,17 +721,17 @@ static void test_policy_classic(void **state)
 	/* ALL_PRIVILEGES reads and writes; the metastore has a bucket of its
 	 * own, so the catalog lives at its root */
 	assert_statements(&w, "initech-uc-usw2",
-			  "read catalogs/reports/ group:developers\n"
-			  "read catalogs/reports/ group:operators\n"
-			  "write catalogs/reports/ group:operators\n");
+	                  "read catalogs/reports/ group:developers\n"
+	                  "read catalogs/reports/ group:operators\n"
+	                  "write catalogs/reports/ group:operators\n");
 	/* READ_FILES and WRITE_FILES on a bucket: the whole bucket */
 	assert_statements(&w, "initech-ws-prod",
-			  "read  service_principal:deploy-bot\n"
-			  "write  service_principal:deploy-bot\n"
-			  "read catalogs/prod/schemas/default/ group:operators\n"
-			  "write catalogs/prod/schemas/default/ group:operators\n"
-			  "read catalogs/prod/schemas/default/ user:joanna@initech.example\n"
-			  "write catalogs/prod/schemas/default/ user:joanna@initech.example\n");
+	                  "read  service_principal:deploy-bot\n"
+	                  "write  service_principal:deploy-bot\n"
+	                  "read catalogs/prod/schemas/default/ group:operators\n"
+	                  "write catalogs/prod/schemas/default/ group:operators\n"
+	                  "read catalogs/prod/schemas/default/ user:joanna@initech.example\n"
+	                  "write catalogs/prod/schemas/default/ user:joanna@initech.example\n");
 	assert_statements(&w, "initech-default-usw2", "(no policy)\n");
 	world_release(&w);
 }
@@ -740,22 +744,22 @@ static void test_policy_multi_region(void **state)
 	world_example(&w, "multi-region");
 	/* a SELECT on a table: its managed location */
 	assert_statements(&w, "globex-default-use1",
-			  "read metastores/main-use1/catalogs/main/schemas/sales/tables/orders/ "
-			  "group:analysts-us\n"
-			  "read workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
-			  "group:analysts-us\n"
-			  "write workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
-			  "group:analysts-us\n"
-			  "read workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
-			  "group:data-platform\n"
-			  "write workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
-			  "group:data-platform\n");
+	                  "read metastores/main-use1/catalogs/main/schemas/sales/tables/orders/ "
+	                  "group:analysts-us\n"
+	                  "read workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
+	                  "group:analysts-us\n"
+	                  "write workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
+	                  "group:analysts-us\n"
+	                  "read workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
+	                  "group:data-platform\n"
+	                  "write workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
+	                  "group:data-platform\n");
 	char *got = statements(&w, "globex-uc-euw1");
 	assert_non_null(strstr(got, "read catalogs/main/schemas/sales/ group:analysts-eu\n"));
 	assert_non_null(strstr(got, "read catalogs/main/schemas/landing/volumes/dropzone/ "
-				    "service_principal:ingest-eu\n"));
+	                            "service_principal:ingest-eu\n"));
 	assert_non_null(strstr(got, "write catalogs/main/schemas/landing/volumes/dropzone/ "
-				    "service_principal:ingest-eu\n"));
+	                            "service_principal:ingest-eu\n"));
 	/* USE_CATALOG on main and the metastore grants: nothing */
 	assert_null(strstr(got, "data-platform"));
 	assert_null(strstr(got, "read catalogs/main/ "));
@@ -764,59 +768,59 @@ static void test_policy_multi_region(void **state)
 }
 
 static const char *const INHERIT_BASE =
-	"apiVersion: lakeform/v1\n"
-	"kind: Account\n"
-	"metadata: {name: acme}\n"
-	"spec:\n"
-	"  default_storage: {bucket: acme-default, region: us-east-1}\n"
-	"---\n"
-	"apiVersion: lakeform/v1\n"
-	"kind: User\n"
-	"metadata: {name: alice@acme.com}\n"
-	"---\n"
-	"apiVersion: lakeform/v1\n"
-	"kind: Group\n"
-	"metadata: {name: analysts}\n"
-	"spec: {members: ['user:alice@acme.com']}\n"
-	"---\n"
-	"apiVersion: lakeform/v1\n"
-	"kind: Metastore\n"
-	"metadata: {name: main-use1}\n"
-	"spec: {region: us-east-1}\n"
-	"---\n"
-	"apiVersion: lakeform/v1\n"
-	"kind: Workspace\n"
-	"metadata: {name: etl}\n"
-	"spec:\n"
-	"  region: us-east-1\n"
-	"  compute: classic\n"
-	"  metastore: main-use1\n"
-	"  workspace_catalog: false\n"
-	"  storage: {bucket: acme-ws-etl}\n"
-	"  network: {cidr: 10.0.0.0/16}\n"
-	"---\n"
-	"apiVersion: lakeform/v1\n"
-	"kind: Catalog\n"
-	"metadata: {name: sales}\n"
-	"spec: {metastore: main-use1}\n"
-	"---\n"
-	"apiVersion: lakeform/v1\n"
-	"kind: Schema\n"
-	"metadata: {name: raw}\n"
-	"spec: {metastore: main-use1, catalog: sales}\n"
-	"---\n"
-	"apiVersion: lakeform/v1\n"
-	"kind: Schema\n"
-	"metadata: {name: ext}\n"
-	"spec:\n"
-	"  metastore: main-use1\n"
-	"  catalog: sales\n"
-	"  storage_root: {bucket: acme-ws-etl}\n"
-	"---\n"
-	"apiVersion: lakeform/v1\n"
-	"kind: Volume\n"
-	"metadata: {name: files}\n"
-	"spec: {metastore: main-use1, catalog: sales, schema: ext}\n";
+    "apiVersion: lakeform/v1\n"
+    "kind: Account\n"
+    "metadata: {name: acme}\n"
+    "spec:\n"
+    "  default_storage: {bucket: acme-default, region: us-east-1}\n"
+    "---\n"
+    "apiVersion: lakeform/v1\n"
+    "kind: User\n"
+    "metadata: {name: alice@acme.com}\n"
+    "---\n"
+    "apiVersion: lakeform/v1\n"
+    "kind: Group\n"
+    "metadata: {name: analysts}\n"
+    "spec: {members: ['user:alice@acme.com']}\n"
+    "---\n"
+    "apiVersion: lakeform/v1\n"
+    "kind: Metastore\n"
+    "metadata: {name: main-use1}\n"
+    "spec: {region: us-east-1}\n"
+    "---\n"
+    "apiVersion: lakeform/v1\n"
+    "kind: Workspace\n"
+    "metadata: {name: etl}\n"
+    "spec:\n"
+    "  region: us-east-1\n"
+    "  compute: classic\n"
+    "  metastore: main-use1\n"
+    "  workspace_catalog: false\n"
+    "  storage: {bucket: acme-ws-etl}\n"
+    "  network: {cidr: 10.0.0.0/16}\n"
+    "---\n"
+    "apiVersion: lakeform/v1\n"
+    "kind: Catalog\n"
+    "metadata: {name: sales}\n"
+    "spec: {metastore: main-use1}\n"
+    "---\n"
+    "apiVersion: lakeform/v1\n"
+    "kind: Schema\n"
+    "metadata: {name: raw}\n"
+    "spec: {metastore: main-use1, catalog: sales}\n"
+    "---\n"
+    "apiVersion: lakeform/v1\n"
+    "kind: Schema\n"
+    "metadata: {name: ext}\n"
+    "spec:\n"
+    "  metastore: main-use1\n"
+    "  catalog: sales\n"
+    "  storage_root: {bucket: acme-ws-etl}\n"
+    "---\n"
+    "apiVersion: lakeform/v1\n"
+    "kind: Volume\n"
+    "metadata: {name: files}\n"
+    "spec: {metastore: main-use1, catalog: sales, schema: ext}\n";
 
 /* Unity Catalog inheritance: a SELECT on the catalog covers what is below
  * it; a schema stored in another bucket needs a statement of its own. */
@@ -825,28 +829,29 @@ static void test_policy_inheritance(void **state)
 	struct world w;
 	(void)state;
 
-	char *yaml = lf_xasprintf("%s---\n"
-				  "apiVersion: lakeform/v1\n"
-				  "kind: Grant\n"
-				  "metadata: {name: analysts-read-sales}\n"
-				  "spec:\n"
-				  "  principal: group:analysts\n"
-				  "  securable: {type: catalog, metastore: main-use1, name: sales}\n"
-				  "  privileges: [USE_CATALOG, USE_SCHEMA, SELECT]\n"
-				  "---\n"
-				  "apiVersion: lakeform/v1\n"
-				  "kind: Grant\n"
-				  "metadata: {name: alice-metastore}\n"
-				  "spec:\n"
-				  "  principal: user:alice@acme.com\n"
-				  "  securable: {type: metastore, name: main-use1}\n"
-				  "  privileges: [CREATE_CATALOG, CREATE_EXTERNAL_LOCATION]\n",
-				  INHERIT_BASE);
+	char *yaml =
+	    lf_xasprintf("%s---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Grant\n"
+	                 "metadata: {name: analysts-read-sales}\n"
+	                 "spec:\n"
+	                 "  principal: group:analysts\n"
+	                 "  securable: {type: catalog, metastore: main-use1, name: sales}\n"
+	                 "  privileges: [USE_CATALOG, USE_SCHEMA, SELECT]\n"
+	                 "---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Grant\n"
+	                 "metadata: {name: alice-metastore}\n"
+	                 "spec:\n"
+	                 "  principal: user:alice@acme.com\n"
+	                 "  securable: {type: metastore, name: main-use1}\n"
+	                 "  privileges: [CREATE_CATALOG, CREATE_EXTERNAL_LOCATION]\n",
+	                 INHERIT_BASE);
 	world_yaml(&w, yaml);
 	free(yaml);
 	/* raw lies under the catalog's location: covered, no statement */
 	assert_statements(&w, "acme-default",
-			  "read metastores/main-use1/catalogs/sales/ group:analysts\n");
+	                  "read metastores/main-use1/catalogs/sales/ group:analysts\n");
 	/* ext (and its volume) in the workspace bucket: one statement there */
 	assert_statements(&w, "acme-ws-etl", "read schemas/ext/ group:analysts\n");
 	struct lf_dres *p = get(&w, "storage.policy/acme-ws-etl");
@@ -868,27 +873,29 @@ static void test_policy_write_and_scope(void **state)
 	struct world w;
 	(void)state;
 
-	char *yaml = lf_xasprintf("%s---\n"
-				  "apiVersion: lakeform/v1\n"
-				  "kind: Grant\n"
-				  "metadata: {name: g1}\n"
-				  "spec:\n"
-				  "  principal: user:alice@acme.com\n"
-				  "  securable: {type: schema, metastore: main-use1, name: sales.ext}\n"
-				  "  privileges: [use schema, modify]\n"
-				  "---\n"
-				  "apiVersion: lakeform/v1\n"
-				  "kind: Grant\n"
-				  "metadata: {name: g2}\n"
-				  "spec:\n"
-				  "  principal: group:analysts\n"
-				  "  securable: {type: schema, metastore: main-use1, name: sales.raw}\n"
-				  "  privileges: [CREATE_TABLE]\n",
-				  INHERIT_BASE);
+	char *yaml =
+	    lf_xasprintf("%s---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Grant\n"
+	                 "metadata: {name: g1}\n"
+	                 "spec:\n"
+	                 "  principal: user:alice@acme.com\n"
+	                 "  securable: {type: schema, metastore: main-use1, name: sales.ext}\n"
+	                 "  privileges: [use schema, modify]\n"
+	                 "---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Grant\n"
+	                 "metadata: {name: g2}\n"
+	                 "spec:\n"
+	                 "  principal: group:analysts\n"
+	                 "  securable: {type: schema, metastore: main-use1, name: sales.raw}\n"
+	                 "  privileges: [CREATE_TABLE]\n",
+	                 INHERIT_BASE);
 	world_yaml(&w, yaml);
 	free(yaml);
-	assert_statements(&w, "acme-default",
-			  "write metastores/main-use1/catalogs/sales/schemas/raw/ group:analysts\n");
+	assert_statements(
+	    &w, "acme-default",
+	    "write metastores/main-use1/catalogs/sales/schemas/raw/ group:analysts\n");
 	assert_statements(&w, "acme-ws-etl", "write schemas/ext/ user:alice@acme.com\n");
 	world_release(&w);
 }
@@ -914,37 +921,37 @@ static void test_no_grants_no_policy(void **state)
 static void test_shared_location_is_not_silent(void **state)
 {
 	static const char *const yaml =
-		"apiVersion: lakeform/v1\n"
-		"kind: Account\n"
-		"metadata: {name: acme}\n"
-		"spec:\n"
-		"  default_storage: {bucket: acme-default, region: us-east-1}\n"
-		"---\n"
-		"apiVersion: lakeform/v1\n"
-		"kind: Metastore\n"
-		"metadata: {name: main-use1}\n"
-		"spec: {region: us-east-1}\n"
-		"---\n"
-		"apiVersion: lakeform/v1\n"
-		"kind: Metastore\n"
-		"metadata: {name: main-use2}\n"
-		"spec: {region: us-east-2}\n"
-		"---\n"
-		"apiVersion: lakeform/v1\n"
-		"kind: Workspace\n"
-		"metadata: {name: ana}\n"
-		"spec:\n"
-		"  region: us-east-1\n"
-		"  compute: serverless\n"
-		"  metastore: main-use1\n"
-		"  storage: {bucket: acme-ws-ana}\n"
-		"---\n"
-		"apiVersion: lakeform/v1\n"
-		"kind: Catalog\n"
-		"metadata: {name: ana}\n"
-		"spec:\n"
-		"  metastore: main-use2\n"
-		"  storage_root: {bucket: acme-ws-ana}\n";
+	    "apiVersion: lakeform/v1\n"
+	    "kind: Account\n"
+	    "metadata: {name: acme}\n"
+	    "spec:\n"
+	    "  default_storage: {bucket: acme-default, region: us-east-1}\n"
+	    "---\n"
+	    "apiVersion: lakeform/v1\n"
+	    "kind: Metastore\n"
+	    "metadata: {name: main-use1}\n"
+	    "spec: {region: us-east-1}\n"
+	    "---\n"
+	    "apiVersion: lakeform/v1\n"
+	    "kind: Metastore\n"
+	    "metadata: {name: main-use2}\n"
+	    "spec: {region: us-east-2}\n"
+	    "---\n"
+	    "apiVersion: lakeform/v1\n"
+	    "kind: Workspace\n"
+	    "metadata: {name: ana}\n"
+	    "spec:\n"
+	    "  region: us-east-1\n"
+	    "  compute: serverless\n"
+	    "  metastore: main-use1\n"
+	    "  storage: {bucket: acme-ws-ana}\n"
+	    "---\n"
+	    "apiVersion: lakeform/v1\n"
+	    "kind: Catalog\n"
+	    "metadata: {name: ana}\n"
+	    "spec:\n"
+	    "  metastore: main-use2\n"
+	    "  storage_root: {bucket: acme-ws-ana}\n";
 	struct world w;
 	(void)state;
 
@@ -958,9 +965,9 @@ static void test_shared_location_is_not_silent(void **state)
 		const struct lf_dres *b = own_prefix(&w.ds, "catalog/main-use2/ana");
 		if (!a || !b || a == b)
 			fail_msg("catalog/main-use1/ana and catalog/main-use2/ana share "
-				 "'storage.prefix/acme-ws-ana/catalogs/ana' silently (own "
-				 "prefixes: %s, %s)",
-				 a ? a->address : "none", b ? b->address : "none");
+			         "'storage.prefix/acme-ws-ana/catalogs/ana' silently (own "
+			         "prefixes: %s, %s)",
+			         a ? a->address : "none", b ? b->address : "none");
 	}
 	assert_true(w.d.errors > 0 || w.ds.n > 0);
 	world_release(&w);
@@ -987,22 +994,22 @@ static void test_deterministic(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quickstart_provider_resources),
-		cmocka_unit_test(test_quickstart_manifest_level),
-		cmocka_unit_test(test_invariants_quickstart),
-		cmocka_unit_test(test_invariants_multi_region),
-		cmocka_unit_test(test_invariants_classic),
-		cmocka_unit_test(test_workspace_catalog),
-		cmocka_unit_test(test_workspace_catalog_off_and_own_bucket),
-		cmocka_unit_test(test_classic_workspace),
-		cmocka_unit_test(test_policy_quickstart),
-		cmocka_unit_test(test_policy_classic),
-		cmocka_unit_test(test_policy_multi_region),
-		cmocka_unit_test(test_policy_inheritance),
-		cmocka_unit_test(test_policy_write_and_scope),
-		cmocka_unit_test(test_no_grants_no_policy),
-		cmocka_unit_test(test_shared_location_is_not_silent),
-		cmocka_unit_test(test_deterministic),
+	    cmocka_unit_test(test_quickstart_provider_resources),
+	    cmocka_unit_test(test_quickstart_manifest_level),
+	    cmocka_unit_test(test_invariants_quickstart),
+	    cmocka_unit_test(test_invariants_multi_region),
+	    cmocka_unit_test(test_invariants_classic),
+	    cmocka_unit_test(test_workspace_catalog),
+	    cmocka_unit_test(test_workspace_catalog_off_and_own_bucket),
+	    cmocka_unit_test(test_classic_workspace),
+	    cmocka_unit_test(test_policy_quickstart),
+	    cmocka_unit_test(test_policy_classic),
+	    cmocka_unit_test(test_policy_multi_region),
+	    cmocka_unit_test(test_policy_inheritance),
+	    cmocka_unit_test(test_policy_write_and_scope),
+	    cmocka_unit_test(test_no_grants_no_policy),
+	    cmocka_unit_test(test_shared_location_is_not_silent),
+	    cmocka_unit_test(test_deterministic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

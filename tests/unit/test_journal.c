@@ -114,8 +114,7 @@ static void make_res(struct lf_state_res *r, const char *address, int size)
 }
 
 /* intent + outcome for a create or update */
-static void apply_one(struct session *s, const char *address, const char *action,
-		      int size)
+static void apply_one(struct session *s, const char *address, const char *action, int size)
 {
 	struct lf_state_res r;
 	json_t *planned = json_pack("{s:i}", "size", size);
@@ -153,10 +152,10 @@ static void test_record_and_replay(void **state)
 	memcpy(lineage, s.st.lineage, 37);
 	apply_one(&s, "storage.bucket/b", "create", 2);
 	apply_one(&s, "storage.bucket/a", "update", 3);
-	assert_int_equal(lf_state_journal_intent(s.b, &s.st, "storage.bucket/b",
-						 "delete", NULL), 0);
-	assert_int_equal(lf_state_journal_outcome(s.b, &s.st, "storage.bucket/b",
-						  "delete", NULL), 0);
+	assert_int_equal(lf_state_journal_intent(s.b, &s.st, "storage.bucket/b", "delete", NULL),
+	                 0);
+	assert_int_equal(lf_state_journal_outcome(s.b, &s.st, "storage.bucket/b", "delete", NULL),
+	                 0);
 	assert_int_equal(s.st.npending, 0);
 	assert_int_equal(size_of(&s.st, "storage.bucket/a"), 3);
 	assert_null(lf_state_get(&s.st, "storage.bucket/b"));
@@ -187,10 +186,10 @@ static void test_pending_intent(void **state)
 
 	open_session(fx, &s, 1);
 	apply_one(&s, "storage.bucket/a", "create", 1);
-	assert_int_equal(lf_state_journal_intent(s.b, &s.st, "storage.bucket/a",
-						 "update", planned), 0);
-	assert_int_equal(lf_state_journal_intent(s.b, &s.st, "storage.bucket/new",
-						 "create", planned), 0);
+	assert_int_equal(lf_state_journal_intent(s.b, &s.st, "storage.bucket/a", "update", planned),
+	                 0);
+	assert_int_equal(
+	    lf_state_journal_intent(s.b, &s.st, "storage.bucket/new", "create", planned), 0);
 	assert_int_equal(s.st.npending, 2);
 	close_session(&s); /* no outcomes: as if killed */
 
@@ -198,10 +197,9 @@ static void test_pending_intent(void **state)
 	assert_int_equal(s.st.npending, 2);
 	assert_string_equal(s.st.pending[0].address, "storage.bucket/a");
 	assert_string_equal(s.st.pending[0].action, "update");
-	assert_true(json_equal(json_object_get(s.st.pending[0].intent, "record"),
-			       planned));
-	assert_string_equal(json_string_value(json_object_get(s.st.pending[0].intent,
-							      "op")), "intent");
+	assert_true(json_equal(json_object_get(s.st.pending[0].intent, "record"), planned));
+	assert_string_equal(json_string_value(json_object_get(s.st.pending[0].intent, "op")),
+	                    "intent");
 	assert_string_equal(s.st.pending[1].address, "storage.bucket/new");
 	/* the records are as before the calls */
 	assert_int_equal(size_of(&s.st, "storage.bucket/a"), 1);
@@ -212,10 +210,11 @@ static void test_pending_intent(void **state)
 	{
 		struct lf_state_res r;
 		make_res(&r, "storage.bucket/new", 9);
-		assert_int_equal(lf_state_journal_failed(s.b, &s.st, "storage.bucket/a",
-							 "update", "not applied"), 0);
-		assert_int_equal(lf_state_journal_outcome(s.b, &s.st, "storage.bucket/new",
-							  "create", &r), 0);
+		assert_int_equal(lf_state_journal_failed(s.b, &s.st, "storage.bucket/a", "update",
+		                                         "not applied"),
+		                 0);
+		assert_int_equal(
+		    lf_state_journal_outcome(s.b, &s.st, "storage.bucket/new", "create", &r), 0);
 		lf_state_res_release(&r);
 	}
 	assert_int_equal(s.st.npending, 0);
@@ -245,16 +244,16 @@ static void torn_at_every_offset(struct fixture *fx, int last_is_intent)
 	open_session(fx, &s, 1);
 	apply_one(&s, "storage.bucket/a", "create", 1);
 	apply_one(&s, "storage.bucket/b", "create", 2);
-	assert_int_equal(lf_state_journal_intent(s.b, &s.st, "storage.bucket/c",
-						 "create", NULL), 0);
+	assert_int_equal(lf_state_journal_intent(s.b, &s.st, "storage.bucket/c", "create", NULL),
+	                 0);
 	before = slurp(fx->journal, &start);
 	make_res(&r, "storage.bucket/c", 3);
 	if (last_is_intent)
-		assert_int_equal(lf_state_journal_intent(s.b, &s.st, "storage.bucket/a",
-							 "delete", NULL), 0);
+		assert_int_equal(
+		    lf_state_journal_intent(s.b, &s.st, "storage.bucket/a", "delete", NULL), 0);
 	else
-		assert_int_equal(lf_state_journal_outcome(s.b, &s.st, "storage.bucket/c",
-							  "create", &r), 0);
+		assert_int_equal(
+		    lf_state_journal_outcome(s.b, &s.st, "storage.bucket/c", "create", &r), 0);
 	lf_state_res_release(&r);
 	close_session(&s);
 	full = slurp(fx->journal, &len);
@@ -273,8 +272,8 @@ static void torn_at_every_offset(struct fixture *fx, int last_is_intent)
 		if (torn) {
 			assert_int_equal(t.d.v[0].line, 6);
 			assert_string_equal(t.d.v[0].msg,
-					    "the journal's last record was cut short (a "
-					    "run stopped while writing it); it is ignored");
+			                    "the journal's last record was cut short (a "
+			                    "run stopped while writing it); it is ignored");
 		}
 		/* everything before the last record, always */
 		assert_int_equal(size_of(&t.st, "storage.bucket/a"), 1);
@@ -343,7 +342,7 @@ static void test_damaged_middle(void **state)
 	assert_int_equal(d.errors, 1);
 	assert_int_equal(d.v[0].line, 1);
 	assert_string_equal(d.v[0].msg, "damaged journal record before the last "
-					"one: the record is not valid JSON");
+	                                "one: the record is not valid JSON");
 	lf_backend_free(b);
 	lf_diags_release(&d);
 	free(full);
@@ -426,12 +425,12 @@ static void test_stale_journal_after_compaction(void **state)
 
 	open_session(fx, &s, 1);
 	apply_one(&s, "storage.bucket/a", "create", 1);
-	assert_int_equal(lf_state_journal_intent(s.b, &s.st, "storage.bucket/b",
-						 "create", NULL), 0);
-	assert_int_equal(lf_state_journal_outcome(s.b, &s.st, "storage.bucket/a",
-						  "delete", NULL), 0);
-	assert_int_equal(lf_state_journal_intent(s.b, &s.st, "storage.bucket/z",
-						 "create", NULL), 0);
+	assert_int_equal(lf_state_journal_intent(s.b, &s.st, "storage.bucket/b", "create", NULL),
+	                 0);
+	assert_int_equal(lf_state_journal_outcome(s.b, &s.st, "storage.bucket/a", "delete", NULL),
+	                 0);
+	assert_int_equal(lf_state_journal_intent(s.b, &s.st, "storage.bucket/z", "create", NULL),
+	                 0);
 	journal = slurp(fx->journal, &len);
 	assert_int_equal(lf_state_write(s.b, &s.st), 0);
 	assert_int_equal(s.st.serial, 1);
@@ -450,8 +449,8 @@ static void test_stale_journal_after_compaction(void **state)
 	assert_string_equal(s.st.pending[0].address, "storage.bucket/b");
 	assert_string_equal(s.st.pending[1].address, "storage.bucket/z");
 	/* the next record starts a fresh journal (serial 2) over the stale one */
-	assert_int_equal(lf_state_journal_failed(s.b, &s.st, "storage.bucket/b",
-						 "create", "refused"), 0);
+	assert_int_equal(
+	    lf_state_journal_failed(s.b, &s.st, "storage.bucket/b", "create", "refused"), 0);
 	close_session(&s);
 	open_session(fx, &s, 1);
 	assert_int_equal(s.d.n, 0);
@@ -544,8 +543,8 @@ static void *work(void *arg)
 		make_res(&r, address, i);
 		w->err = lf_state_journal_intent(w->s->b, &w->s->st, address, "create", NULL);
 		if (!w->err)
-			w->err = lf_state_journal_outcome(w->s->b, &w->s->st, address,
-							  "create", &r);
+			w->err =
+			    lf_state_journal_outcome(w->s->b, &w->s->st, address, "create", &r);
 		lf_state_res_release(&r);
 	}
 	return NULL;
@@ -577,8 +576,7 @@ static void test_group_commit(void **state)
 	/* threads that arrived while a sync was in flight shared the next one */
 	assert_true(stats.syncs < stats.records);
 	print_message("group commit: %llu records, %llu fdatasync calls\n",
-		      (unsigned long long)stats.records,
-		      (unsigned long long)stats.syncs);
+	              (unsigned long long)stats.records, (unsigned long long)stats.syncs);
 	assert_int_equal(s.st.npending, 0);
 	close_session(&s);
 
@@ -594,15 +592,15 @@ static void test_group_commit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_record_and_replay, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pending_intent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_torn_tail_outcome, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_torn_tail_intent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_damaged_middle, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_serials, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stale_journal_after_compaction, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal_not_following, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_record_and_replay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pending_intent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_torn_tail_outcome, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_torn_tail_intent, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_middle, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_serials, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stale_journal_after_compaction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_journal_not_following, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,8 +43,7 @@ static void errs_release(struct errs *e)
 	e->n = 0;
 }
 
-static void collect(void *ctx, const struct lf_jpath_seg *path, size_t depth,
-		    const char *msg)
+static void collect(void *ctx, const struct lf_jpath_seg *path, size_t depth, const char *msg)
 {
 	struct errs *e = ctx;
 	struct lf_buf p = LF_BUF_INIT;
@@ -99,8 +98,7 @@ static struct lf_schema *compile_ok(const char *schema_text)
 }
 
 /* Validate with a compiled schema; returns the number of errors. */
-static size_t run(const struct lf_schema *s, const char *instance_text,
-		  struct errs *e)
+static size_t run(const struct lf_schema *s, const char *instance_text, struct errs *e)
 {
 	json_t *inst = parse(instance_text);
 	char *before = json_dumps(inst, JSON_ENCODE_ANY | JSON_SORT_KEYS);
@@ -123,8 +121,7 @@ static size_t run(const struct lf_schema *s, const char *instance_text,
 }
 
 /* Compile, validate, free: returns the number of errors. */
-static size_t check(const char *schema_text, const char *instance_text,
-		    struct errs *e)
+static size_t check(const char *schema_text, const char *instance_text, struct errs *e)
 {
 	struct lf_schema *s = compile_ok(schema_text);
 	size_t n = run(s, instance_text, e);
@@ -134,8 +131,8 @@ static size_t check(const char *schema_text, const char *instance_text,
 }
 
 /* Expect exactly one error, with this message at this path. */
-static void check1(const char *schema_text, const char *instance_text,
-		   const char *msg, const char *path)
+static void check1(const char *schema_text, const char *instance_text, const char *msg,
+                   const char *path)
 {
 	struct errs e = {0};
 
@@ -145,8 +142,8 @@ static void check1(const char *schema_text, const char *instance_text,
 		for (size_t i = 0; i < e.n && i < MAX_ERRS; i++)
 			print_message("error %zu: '%s': %s\n", i, e.path[i], e.msg[i]);
 		errs_release(&e);
-		fail_msg("expected one error for %s against %s, got %zu",
-			 instance_text, schema_text, n);
+		fail_msg("expected one error for %s against %s, got %zu", instance_text,
+		         schema_text, n);
 	}
 	assert_string_equal(e.msg[0], msg);
 	assert_string_equal(e.path[0], path);
@@ -211,8 +208,8 @@ static void test_type(void **state)
 	valid("{\"type\": \"number\"}", "7.25");
 	check1("{\"type\": \"number\"}", "\"7\"", "expected number, got string", "");
 	valid("{\"type\": [\"string\", \"null\"]}", "null");
-	check1("{\"type\": [\"string\", \"null\"]}", "1",
-	       "expected string or null, got integer", "");
+	check1("{\"type\": [\"string\", \"null\"]}", "1", "expected string or null, got integer",
+	       "");
 	check1("{\"type\": [\"string\", \"integer\", \"null\"]}", "true",
 	       "expected string, integer or null, got boolean", "");
 }
@@ -229,14 +226,12 @@ static void test_properties_paths(void **state)
 {
 	struct lf_schema *s;
 	struct errs e = {0};
-	const char *schema =
-		"{\"properties\": {\"a\": {\"properties\": {\"b\": {\"items\": "
-		"{\"type\": \"string\"}}}}}}";
+	const char *schema = "{\"properties\": {\"a\": {\"properties\": {\"b\": {\"items\": "
+	                     "{\"type\": \"string\"}}}}}}";
 
 	(void)state;
 	valid(schema, "{\"a\": {\"b\": [\"x\", \"y\"]}, \"c\": 1}");
-	check1(schema, "{\"a\": {\"b\": [\"x\", 2]}}", "expected string, got integer",
-	       "/a/b/1");
+	check1(schema, "{\"a\": {\"b\": [\"x\", 2]}}", "expected string, got integer", "/a/b/1");
 
 	/* the containers and depth themselves, not only their rendering */
 	s = compile_ok(schema);
@@ -269,8 +264,8 @@ static void test_additional_properties(void **state)
 {
 	struct errs e = {0};
 	const char *closed =
-		"{\"properties\": {\"name\": {}}, \"patternProperties\": {\"^x-\": {}},"
-		" \"additionalProperties\": false}";
+	    "{\"properties\": {\"name\": {}}, \"patternProperties\": {\"^x-\": {}},"
+	    " \"additionalProperties\": false}";
 
 	(void)state;
 	valid(closed, "{\"name\": 1, \"x-note\": 2}");
@@ -282,16 +277,15 @@ static void test_additional_properties(void **state)
 	/* a schema applies to the additional members only */
 	check1("{\"properties\": {\"a\": {}}, \"additionalProperties\": {\"type\": \"integer\"}}",
 	       "{\"a\": \"s\", \"b\": \"t\"}", "expected integer, got string", "/b");
-	check1("{\"properties\": {\"a\": false}}", "{\"a\": 1}",
-	       "property 'a' is not allowed", "/a");
+	check1("{\"properties\": {\"a\": false}}", "{\"a\": 1}", "property 'a' is not allowed",
+	       "/a");
 }
 
 static void test_pattern_properties(void **state)
 {
 	struct errs e = {0};
-	const char *schema =
-		"{\"patternProperties\": {\"^s_\": {\"type\": \"string\"},"
-		" \"_n$\": {\"type\": \"number\"}}}";
+	const char *schema = "{\"patternProperties\": {\"^s_\": {\"type\": \"string\"},"
+	                     " \"_n$\": {\"type\": \"number\"}}}";
 
 	(void)state;
 	valid(schema, "{\"s_a\": \"x\", \"b_n\": 1, \"other\": null}");
@@ -319,16 +313,14 @@ static void test_enum(void **state)
 	invalid("{\"enum\": [{\"a\": 1}]}", "{\"a\": 1, \"b\": 2}");
 	invalid("{\"enum\": [[1, 2]]}", "[2, 1]");
 	invalid("{\"enum\": [false]}", "0");
-	check1("{\"enum\": [\"a\"]}", "{\"k\": [1, 2]}",
-	       "{\"k\":[1,2]} is not one of 'a'", "");
+	check1("{\"enum\": [\"a\"]}", "{\"k\": [1, 2]}", "{\"k\":[1,2]} is not one of 'a'", "");
 }
 
 static void test_const(void **state)
 {
 	(void)state;
 	valid("{\"const\": \"lakeform/v1\"}", "\"lakeform/v1\"");
-	check1("{\"const\": \"lakeform/v1\"}", "\"lakeform/v2\"",
-	       "must be 'lakeform/v1'", "");
+	check1("{\"const\": \"lakeform/v1\"}", "\"lakeform/v2\"", "must be 'lakeform/v1'", "");
 	check1("{\"const\": 5}", "6", "must be 5", "");
 	check1("{\"const\": null}", "0", "must be null", "");
 	valid("{\"const\": 5}", "5.0");
@@ -438,15 +430,14 @@ static void test_pattern_in_utf8_locale(void **state)
 static void test_x_lakeform_message(void **state)
 {
 	const char *schema =
-		"{\"properties\": {\"name\": {\"type\": \"string\", \"pattern\": \"^[a-z]+$\","
-		" \"maxLength\": 5,"
-		" \"x-lakeform-message\": \"a name is lowercase letters only\"}}}";
+	    "{\"properties\": {\"name\": {\"type\": \"string\", \"pattern\": \"^[a-z]+$\","
+	    " \"maxLength\": 5,"
+	    " \"x-lakeform-message\": \"a name is lowercase letters only\"}}}";
 
 	(void)state;
 	check1(schema, "{\"name\": \"Bad\"}", "a name is lowercase letters only", "/name");
 	/* it replaces the pattern's message only */
-	check1(schema, "{\"name\": \"abcdefg\"}",
-	       "'abcdefg' is longer than 5 characters", "/name");
+	check1(schema, "{\"name\": \"abcdefg\"}", "'abcdefg' is longer than 5 characters", "/name");
 	check1(schema, "{\"name\": 3}", "expected string, got integer", "/name");
 }
 
@@ -474,8 +465,8 @@ static void test_numbers(void **state)
 	valid("{\"minimum\": 2}", "2.0");
 	check1("{\"exclusiveMaximum\": 5}", "5", "5 is not less than the exclusive maximum 5", "");
 	valid("{\"exclusiveMaximum\": 5}", "4.999");
-	check1("{\"exclusiveMinimum\": 2}", "2",
-	       "2 is not greater than the exclusive minimum 2", "");
+	check1("{\"exclusiveMinimum\": 2}", "2", "2 is not greater than the exclusive minimum 2",
+	       "");
 	check1("{\"maximum\": 1.5}", "2.5", "2.5 is greater than the maximum 1.5", "");
 	/* integers compare exactly, beyond what a double holds */
 	check1("{\"maximum\": 9007199254740992}", "9007199254740993",
@@ -503,13 +494,13 @@ static void test_items(void **state)
 	valid("{\"items\": {\"type\": \"integer\"}}", "[1, 2, 3]");
 	check1("{\"items\": {\"type\": \"integer\"}}", "[1, \"x\", 3]",
 	       "expected integer, got string", "/1");
-	check1("{\"items\": [{\"type\": \"integer\"}, {\"type\": \"string\"}]}",
-	       "[1, 2]", "expected string, got integer", "/1");
+	check1("{\"items\": [{\"type\": \"integer\"}, {\"type\": \"string\"}]}", "[1, 2]",
+	       "expected string, got integer", "/1");
 	valid("{\"items\": [{\"type\": \"integer\"}]}", "[1, \"anything\"]");
 	check1("{\"items\": [{}, {}], \"additionalItems\": false}", "[1, 2, 3]",
 	       "expected at most 2 items, got 3", "");
-	check1("{\"items\": [{}], \"additionalItems\": {\"type\": \"string\"}}",
-	       "[1, \"a\", 3]", "expected string, got integer", "/2");
+	check1("{\"items\": [{}], \"additionalItems\": {\"type\": \"string\"}}", "[1, \"a\", 3]",
+	       "expected string, got integer", "/2");
 	/* additionalItems does nothing beside an items schema */
 	valid("{\"items\": {}, \"additionalItems\": false}", "[1, 2, 3]");
 }
@@ -522,8 +513,7 @@ static void test_item_counts(void **state)
 	valid("{\"minItems\": 1, \"maxItems\": 1}", "[null]");
 	check1("{\"maxProperties\": 1}", "{\"a\": 1, \"b\": 2}",
 	       "expected at most 1 property, got 2", "");
-	check1("{\"minProperties\": 2}", "{\"a\": 1}",
-	       "expected at least 2 properties, got 1", "");
+	check1("{\"minProperties\": 2}", "{\"a\": 1}", "expected at least 2 properties, got 1", "");
 }
 
 static void test_unique_items(void **state)
@@ -556,15 +546,14 @@ static void test_property_names(void **state)
 	       "property name 'Foo' does not match pattern '^[a-z]+$'", "/Foo");
 	check1("{\"propertyNames\": {\"maxLength\": 2}}", "{\"abc\": 1}",
 	       "property name 'abc' is longer than 2 characters", "/abc");
-	check1("{\"propertyNames\": false}", "{\"a\": 1}",
-	       "property name 'a' is not allowed", "/a");
+	check1("{\"propertyNames\": false}", "{\"a\": 1}", "property name 'a' is not allowed",
+	       "/a");
 	valid("{\"propertyNames\": false}", "{}");
 }
 
 static void test_dependencies(void **state)
 {
-	const char *schema =
-		"{\"dependencies\": {\"a\": [\"b\"], \"c\": {\"required\": [\"d\"]}}}";
+	const char *schema = "{\"dependencies\": {\"a\": [\"b\"], \"c\": {\"required\": [\"d\"]}}}";
 
 	(void)state;
 	valid(schema, "{\"a\": 1, \"b\": 2}");
@@ -577,8 +566,7 @@ static void test_dependencies(void **state)
 static void test_all_of(void **state)
 {
 	struct errs e = {0};
-	const char *schema =
-		"{\"allOf\": [{\"required\": [\"a\"]}, {\"required\": [\"b\"]}]}";
+	const char *schema = "{\"allOf\": [{\"required\": [\"a\"]}, {\"required\": [\"b\"]}]}";
 
 	(void)state;
 	valid(schema, "{\"a\": 1, \"b\": 2}");
@@ -601,8 +589,7 @@ static void test_any_of(void **state)
 
 static void test_one_of(void **state)
 {
-	const char *schema =
-		"{\"oneOf\": [{\"type\": \"integer\"}, {\"minimum\": 2}]}";
+	const char *schema = "{\"oneOf\": [{\"type\": \"integer\"}, {\"minimum\": 2}]}";
 
 	(void)state;
 	valid(schema, "1");
@@ -611,13 +598,13 @@ static void test_one_of(void **state)
 	check1(schema, "1.5", "must match exactly one of the alternatives, matched 0", "");
 }
 
-#define DISCRIMINATED(kw)                                                          \
-	"{\"properties\": {\"spec\": {\"" kw "\": ["                               \
-	"{\"properties\": {\"mode\": {\"const\": \"serverless\"},"                 \
-	" \"size\": {\"type\": \"integer\"}}, \"required\": [\"mode\"]},"          \
-	"{\"$ref\": \"#/definitions/classic\"}]}},"                                \
-	" \"definitions\": {\"classic\": {\"properties\": {\"mode\": {\"enum\": [\"classic\"]},"  \
-	" \"nodes\": {\"type\": \"array\"}}, \"required\": [\"mode\", \"nodes\"],"    \
+#define DISCRIMINATED(kw)                                                                        \
+	"{\"properties\": {\"spec\": {\"" kw "\": ["                                             \
+	"{\"properties\": {\"mode\": {\"const\": \"serverless\"},"                               \
+	" \"size\": {\"type\": \"integer\"}}, \"required\": [\"mode\"]},"                        \
+	"{\"$ref\": \"#/definitions/classic\"}]}},"                                              \
+	" \"definitions\": {\"classic\": {\"properties\": {\"mode\": {\"enum\": [\"classic\"]}," \
+	" \"nodes\": {\"type\": \"array\"}}, \"required\": [\"mode\", \"nodes\"],"               \
 	" \"additionalProperties\": false}}}"
 
 static void test_discriminator(void **state)
@@ -630,8 +617,9 @@ static void test_discriminator(void **state)
 	/* the const picks the branch, whose own errors are reported */
 	check1(DISCRIMINATED("oneOf"), "{\"spec\": {\"mode\": \"serverless\", \"size\": \"big\"}}",
 	       "expected integer, got string", "/spec/size");
-	assert_int_equal(check(DISCRIMINATED("anyOf"),
-			       "{\"spec\": {\"mode\": \"classic\", \"extra\": 1}}", &e), 2);
+	assert_int_equal(
+	    check(DISCRIMINATED("anyOf"), "{\"spec\": {\"mode\": \"classic\", \"extra\": 1}}", &e),
+	    2);
 	assert_string_equal(e.msg[0], "unknown property 'extra'");
 	assert_string_equal(e.path[0], "/spec/extra");
 	assert_string_equal(e.msg[1], "missing required property 'nodes'");
@@ -658,10 +646,9 @@ static void test_not(void **state)
 
 static void test_if_then_else(void **state)
 {
-	const char *schema =
-		"{\"if\": {\"properties\": {\"kind\": {\"const\": \"table\"}}},"
-		" \"then\": {\"required\": [\"columns\"]},"
-		" \"else\": {\"required\": [\"target\"]}}";
+	const char *schema = "{\"if\": {\"properties\": {\"kind\": {\"const\": \"table\"}}},"
+	                     " \"then\": {\"required\": [\"columns\"]},"
+	                     " \"else\": {\"required\": [\"target\"]}}";
 
 	(void)state;
 	valid(schema, "{\"kind\": \"table\", \"columns\": []}");
@@ -688,7 +675,8 @@ static void test_ref(void **state)
 	       " \"c\": {\"$ref\": \"#/p%25c\"}, \"d\": {\"$ref\": \"#/arr/1\"}}}",
 	       "{\"a\": 1, \"b\": 2, \"c\": 3, \"d\": 4}", "expected null, got integer", "/d");
 	/* %-escapes are undone before the pointer is read: %2F is a '/' */
-	check1("{\"definitions\": {\"a b\": {\"type\": \"null\"}, \"x\": {\"y\": {\"type\": \"integer\"}}},"
+	check1("{\"definitions\": {\"a b\": {\"type\": \"null\"}, \"x\": {\"y\": {\"type\": "
+	       "\"integer\"}}},"
 	       " \"properties\": {\"p\": {\"$ref\": \"#/definitions/a%20b\"},"
 	       " \"q\": {\"$ref\": \"#/definitions/x%2Fy\"}}}",
 	       "{\"p\": null, \"q\": \"s\"}", "expected integer, got string", "/q");
@@ -697,8 +685,10 @@ static void test_ref(void **state)
 	      " \"properties\": {\"a\": {\"$ref\": \"#/definitions/x\", \"maxItems\": 1}}}",
 	      "{\"a\": [1, 2, 3]}");
 	/* a chain of refs, and refs to boolean schemas */
-	valid("{\"definitions\": {\"a\": {\"type\": \"integer\"}, \"b\": {\"$ref\": \"#/definitions/a\"}},"
-	      " \"$ref\": \"#/definitions/b\"}", "5");
+	valid("{\"definitions\": {\"a\": {\"type\": \"integer\"}, \"b\": {\"$ref\": "
+	      "\"#/definitions/a\"}},"
+	      " \"$ref\": \"#/definitions/b\"}",
+	      "5");
 	check1("{\"definitions\": {\"no\": false}, \"$ref\": \"#/definitions/no\"}", "1",
 	       "no value is allowed here", "");
 }
@@ -740,23 +730,24 @@ static void test_annotations_ignored(void **state)
 	(void)state;
 	valid("{\"title\": \"t\", \"description\": \"d\", \"default\": 5, \"examples\": [1],"
 	      " \"$comment\": \"c\", \"format\": \"date-time\", \"x-lakeform-doc\": {\"a\": 1},"
-	      " \"type\": \"string\"}", "\"not a date\"");
+	      " \"type\": \"string\"}",
+	      "\"not a date\"");
 }
 
 static void test_many_errors_reported(void **state)
 {
 	struct errs e = {0};
-	const char *schema =
-		"{\"type\": \"object\", \"required\": [\"apiVersion\", \"kind\"],"
-		" \"additionalProperties\": false,"
-		" \"properties\": {\"apiVersion\": {\"const\": \"lakeform/v1\"},"
-		" \"kind\": {\"enum\": [\"Catalog\", \"Table\"]},"
-		" \"tags\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}, \"maxItems\": 2}}}";
+	const char *schema = "{\"type\": \"object\", \"required\": [\"apiVersion\", \"kind\"],"
+	                     " \"additionalProperties\": false,"
+	                     " \"properties\": {\"apiVersion\": {\"const\": \"lakeform/v1\"},"
+	                     " \"kind\": {\"enum\": [\"Catalog\", \"Table\"]},"
+	                     " \"tags\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}, "
+	                     "\"maxItems\": 2}}}";
 
 	(void)state;
-	assert_int_equal(check(schema,
-			       "{\"apiVersion\": \"v0\", \"tags\": [\"a\", 1, \"c\"], \"zz\": 0}",
-			       &e), 5);
+	assert_int_equal(
+	    check(schema, "{\"apiVersion\": \"v0\", \"tags\": [\"a\", 1, \"c\"], \"zz\": 0}", &e),
+	    5);
 	assert_string_equal(e.msg[0], "must be 'lakeform/v1'");
 	assert_string_equal(e.path[0], "/apiVersion");
 	assert_string_equal(e.msg[1], "expected string, got integer");
@@ -774,44 +765,48 @@ static void test_compile_errors(void **state)
 {
 	(void)state;
 	compile_fails("{\"properties\": {\"a\": {\"pattern\": \"(ab\"}}}",
-		      "cannot use pattern '(ab': missing ')' at '#/properties/a'");
+	              "cannot use pattern '(ab': missing ')' at '#/properties/a'");
 	compile_fails("{\"pattern\": \"a(?=b)\"}",
-		      "cannot use pattern 'a(?=b)': lookahead assertions are not supported at '#'");
+	              "cannot use pattern 'a(?=b)': lookahead assertions are not supported at '#'");
 	compile_fails("{\"pattern\": \"(a)\\\\1\"}",
-		      "cannot use pattern '(a)\\1': backreferences are not supported at '#'");
+	              "cannot use pattern '(a)\\1': backreferences are not supported at '#'");
 	compile_fails("{\"pattern\": \"*a\"}",
-		      "cannot use pattern '*a': nothing to repeat before '*' at '#'");
+	              "cannot use pattern '*a': nothing to repeat before '*' at '#'");
 	compile_fails("{\"pattern\": \"[b-a]\"}",
-		      "cannot use pattern '[b-a]': range out of order in character class at '#'");
-	compile_fails("{\"pattern\": \"\\\\p{L}\"}",
-		      "cannot use pattern '\\p{L}': unicode property escapes are not supported at '#'");
+	              "cannot use pattern '[b-a]': range out of order in character class at '#'");
+	compile_fails(
+	    "{\"pattern\": \"\\\\p{L}\"}",
+	    "cannot use pattern '\\p{L}': unicode property escapes are not supported at '#'");
 	/* a million copies would take glibc minutes to compile */
 	compile_fails("{\"pattern\": \"(?:a{0,1000}){0,1000}\"}",
-		      "cannot use pattern '(?:a{0,1000}){0,1000}': repetition makes the pattern"
-		      " too large at '#'");
+	              "cannot use pattern '(?:a{0,1000}){0,1000}': repetition makes the pattern"
+	              " too large at '#'");
 	compile_fails("{\"pattern\": \"a\\\\Bb\"}",
-		      "cannot use pattern 'a\\Bb': '\\B' is not supported at '#'");
+	              "cannot use pattern 'a\\Bb': '\\B' is not supported at '#'");
 	compile_fails("{\"patternProperties\": {\"[a\": {}}}",
-		      "cannot use pattern '[a': missing ']' at '#/patternProperties/[a'");
+	              "cannot use pattern '[a': missing ']' at '#/patternProperties/[a'");
 	compile_fails("{\"properties\": {\"a\": {\"$ref\": \"#/definitions/nope\"}}}",
-		      "unresolvable $ref '#/definitions/nope': no such location in the document"
-		      " at '#/properties/a'");
+	              "unresolvable $ref '#/definitions/nope': no such location in the document"
+	              " at '#/properties/a'");
 	compile_fails("{\"$ref\": \"http://localhost:1234/x.json\"}",
-		      "unresolvable $ref 'http://localhost:1234/x.json': only references within"
-		      " the same document ('#...') are supported at '#'");
-	compile_fails("{\"items\": [{}, {\"$ref\": \"#/items/2\"}]}",
-		      "unresolvable $ref '#/items/2': no such location in the document at '#/items/1'");
+	              "unresolvable $ref 'http://localhost:1234/x.json': only references within"
+	              " the same document ('#...') are supported at '#'");
+	compile_fails(
+	    "{\"items\": [{}, {\"$ref\": \"#/items/2\"}]}",
+	    "unresolvable $ref '#/items/2': no such location in the document at '#/items/1'");
 	compile_fails("{\"type\": \"strin\"}", "unknown type 'strin' at '#'");
 	compile_fails("{\"minLength\": -1}", "'minLength' must be a non-negative integer at '#'");
 	compile_fails("{\"maxItems\": 1.5}", "'maxItems' must be a non-negative integer at '#'");
-	compile_fails("{\"required\": \"a\"}", "'required' must be an array of property names at '#'");
+	compile_fails("{\"required\": \"a\"}",
+	              "'required' must be an array of property names at '#'");
 	compile_fails("{\"multipleOf\": 0}", "'multipleOf' must be greater than 0 at '#'");
 	compile_fails("{\"properties\": {\"a\": 5}}",
-		      "a schema must be an object or a boolean, not a number at '#/properties/a'");
+	              "a schema must be an object or a boolean, not a number at '#/properties/a'");
 	compile_fails("{\"anyOf\": []}", "'anyOf' must be a non-empty array of schemas at '#'");
 	compile_fails("{\"definitions\": {\"d\": {\"pattern\": \"(\"}}}",
-		      "cannot use pattern '(': missing ')' at '#/definitions/d'");
-	compile_fails("{\"x-lakeform-message\": 1}", "'x-lakeform-message' must be a string at '#'");
+	              "cannot use pattern '(': missing ')' at '#/definitions/d'");
+	compile_fails("{\"x-lakeform-message\": 1}",
+	              "'x-lakeform-message' must be a string at '#'");
 }
 
 static void test_circular_refs(void **state)
@@ -819,20 +814,24 @@ static void test_circular_refs(void **state)
 	(void)state;
 	/* refs that never descend into the instance would loop for ever */
 	compile_fails("{\"$ref\": \"#\"}",
-		      "circular $ref: the schema refers to itself without descending into the value"
-		      " at '#'");
+	              "circular $ref: the schema refers to itself without descending into the value"
+	              " at '#'");
 	compile_fails("{\"definitions\": {\"a\": {\"anyOf\": [{\"type\": \"string\"},"
-		      " {\"$ref\": \"#/definitions/a\"}]}}, \"properties\": {\"p\": {\"$ref\": \"#/definitions/a\"}}}",
-		      "circular $ref: the schema refers to itself without descending into the value"
-		      " at '#/definitions/a'");
+	              " {\"$ref\": \"#/definitions/a\"}]}}, \"properties\": {\"p\": {\"$ref\": "
+	              "\"#/definitions/a\"}}}",
+	              "circular $ref: the schema refers to itself without descending into the value"
+	              " at '#/definitions/a'");
 	/* through properties or items it is recursion, and fine */
-	valid("{\"definitions\": {\"node\": {\"properties\": {\"next\": {\"$ref\": \"#/definitions/node\"}}}},"
-	      " \"$ref\": \"#/definitions/node\"}", "{\"next\": {\"next\": {}}}");
+	valid("{\"definitions\": {\"node\": {\"properties\": {\"next\": {\"$ref\": "
+	      "\"#/definitions/node\"}}}},"
+	      " \"$ref\": \"#/definitions/node\"}",
+	      "{\"next\": {\"next\": {}}}");
 }
 
 static void test_schema_outlives_caller_reference(void **state)
 {
-	json_t *schema = parse("{\"properties\": {\"a\": {\"pattern\": \"^x\", \"enum\": [\"xy\"]}}}");
+	json_t *schema =
+	    parse("{\"properties\": {\"a\": {\"pattern\": \"^x\", \"enum\": [\"xy\"]}}}");
 	struct lf_schema *s = NULL;
 	char *err = NULL;
 	struct errs e = {0};
@@ -853,42 +852,42 @@ static void test_schema_outlives_caller_reference(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_type),
-		cmocka_unit_test(test_type_error_stops_other_keywords),
-		cmocka_unit_test(test_properties_paths),
-		cmocka_unit_test(test_required),
-		cmocka_unit_test(test_additional_properties),
-		cmocka_unit_test(test_pattern_properties),
-		cmocka_unit_test(test_enum),
-		cmocka_unit_test(test_const),
-		cmocka_unit_test(test_pattern),
-		cmocka_unit_test(test_pattern_unicode),
-		cmocka_unit_test(test_long_values),
-		cmocka_unit_test(test_pattern_in_utf8_locale),
-		cmocka_unit_test(test_x_lakeform_message),
-		cmocka_unit_test(test_length),
-		cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_multiple_of),
-		cmocka_unit_test(test_items),
-		cmocka_unit_test(test_item_counts),
-		cmocka_unit_test(test_unique_items),
-		cmocka_unit_test(test_contains),
-		cmocka_unit_test(test_property_names),
-		cmocka_unit_test(test_dependencies),
-		cmocka_unit_test(test_all_of),
-		cmocka_unit_test(test_any_of),
-		cmocka_unit_test(test_one_of),
-		cmocka_unit_test(test_discriminator),
-		cmocka_unit_test(test_not),
-		cmocka_unit_test(test_if_then_else),
-		cmocka_unit_test(test_ref),
-		cmocka_unit_test(test_recursion_depth),
-		cmocka_unit_test(test_boolean_schemas),
-		cmocka_unit_test(test_annotations_ignored),
-		cmocka_unit_test(test_many_errors_reported),
-		cmocka_unit_test(test_compile_errors),
-		cmocka_unit_test(test_circular_refs),
-		cmocka_unit_test(test_schema_outlives_caller_reference),
+	    cmocka_unit_test(test_type),
+	    cmocka_unit_test(test_type_error_stops_other_keywords),
+	    cmocka_unit_test(test_properties_paths),
+	    cmocka_unit_test(test_required),
+	    cmocka_unit_test(test_additional_properties),
+	    cmocka_unit_test(test_pattern_properties),
+	    cmocka_unit_test(test_enum),
+	    cmocka_unit_test(test_const),
+	    cmocka_unit_test(test_pattern),
+	    cmocka_unit_test(test_pattern_unicode),
+	    cmocka_unit_test(test_long_values),
+	    cmocka_unit_test(test_pattern_in_utf8_locale),
+	    cmocka_unit_test(test_x_lakeform_message),
+	    cmocka_unit_test(test_length),
+	    cmocka_unit_test(test_numbers),
+	    cmocka_unit_test(test_multiple_of),
+	    cmocka_unit_test(test_items),
+	    cmocka_unit_test(test_item_counts),
+	    cmocka_unit_test(test_unique_items),
+	    cmocka_unit_test(test_contains),
+	    cmocka_unit_test(test_property_names),
+	    cmocka_unit_test(test_dependencies),
+	    cmocka_unit_test(test_all_of),
+	    cmocka_unit_test(test_any_of),
+	    cmocka_unit_test(test_one_of),
+	    cmocka_unit_test(test_discriminator),
+	    cmocka_unit_test(test_not),
+	    cmocka_unit_test(test_if_then_else),
+	    cmocka_unit_test(test_ref),
+	    cmocka_unit_test(test_recursion_depth),
+	    cmocka_unit_test(test_boolean_schemas),
+	    cmocka_unit_test(test_annotations_ignored),
+	    cmocka_unit_test(test_many_errors_reported),
+	    cmocka_unit_test(test_compile_errors),
+	    cmocka_unit_test(test_circular_refs),
+	    cmocka_unit_test(test_schema_outlives_caller_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,11 +40,10 @@ static void test_names(void **state)
 	assert_string_equal(lf_action_name(LF_ACT_DELETE), "delete");
 	assert_null(lf_reason_name(LF_REASON_NONE));
 	assert_string_equal(lf_reason_name(LF_REASON_CANNOT_UPDATE),
-			    "replace_because_cannot_update");
-	assert_string_equal(lf_reason_name(LF_REASON_BY_REQUEST),
-			    "replace_by_request");
+	                    "replace_because_cannot_update");
+	assert_string_equal(lf_reason_name(LF_REASON_BY_REQUEST), "replace_by_request");
 	assert_string_equal(lf_reason_name(LF_REASON_NO_CONFIG),
-			    "delete_because_no_resource_config");
+	                    "delete_because_no_resource_config");
 	/* terraform destroy gives no action_reason */
 	assert_null(lf_reason_name(LF_REASON_DESTROY));
 }
@@ -56,22 +55,20 @@ static void test_add_and_counts(void **state)
 	(void)state;
 
 	assert_int_equal(lf_plan_has_changes(&p), 0);
-	c = lf_plan_add(&p, LF_ACT_NOOP, "catalog", "main-use1/sales", "lakeform",
-			NULL);
+	c = lf_plan_add(&p, LF_ACT_NOOP, "catalog", "main-use1/sales", "lakeform", NULL);
 	assert_string_equal(c->address, "catalog/main-use1/sales");
 	assert_string_equal(c->name, "main-use1/sales");
 	assert_null(c->parent);
 	assert_null(c->before);
 	assert_int_equal(lf_plan_has_changes(&p), 0);
-	c = lf_plan_add(&p, LF_ACT_UPDATE, "storage.prefix", "main-use1-sales",
-			"storage", "catalog/main-use1/sales");
+	c = lf_plan_add(&p, LF_ACT_UPDATE, "storage.prefix", "main-use1-sales", "storage",
+	                "catalog/main-use1/sales");
 	assert_string_equal(c->address, "storage.prefix/main-use1-sales");
 	assert_string_equal(c->provider, "storage");
 	assert_string_equal(c->parent, "catalog/main-use1/sales");
 	assert_int_equal(lf_plan_has_changes(&p), 1);
 	for (int i = 0; i < 20; i++)
-		lf_plan_add(&p, LF_ACT_CREATE, "storage.bucket", "b", "storage",
-			    NULL);
+		lf_plan_add(&p, LF_ACT_CREATE, "storage.bucket", "b", "storage", NULL);
 	assert_int_equal(p.n, 22);
 	assert_int_equal(p.nnoop, 1);
 	assert_int_equal(p.nupdate, 1);
@@ -95,8 +92,7 @@ static void test_is_sensitive(void **state)
 	json_t *one = json_integer(1);
 	(void)state;
 
-	c = lf_plan_add(&p, LF_ACT_UPDATE, "service_principal", "etl-bot",
-			"lakeform", NULL);
+	c = lf_plan_add(&p, LF_ACT_UPDATE, "service_principal", "etl-bot", "lakeform", NULL);
 	assert_int_equal(lf_change_is_sensitive(c, "spec.secret"), 0);
 	lf_change_add_sensitive(c, "spec.secret");
 	assert_int_equal(lf_change_is_sensitive(c, "spec.secret"), 1);
@@ -124,13 +120,12 @@ static void test_mask(void **state)
 	struct lf_plan p = LF_PLAN_INIT;
 	struct lf_change *c;
 	json_t *v = J("{\"spec\": {\"secret\": {\"a\": 1}, \"keys\": [\"k1\", "
-		      "{\"pw\": \"x\", \"id\": 2}], \"name\": \"bot\"}, "
-		      "\"plain\": [1, 2]}");
+	              "{\"pw\": \"x\", \"id\": 2}], \"name\": \"bot\"}, "
+	              "\"plain\": [1, 2]}");
 	json_t *m;
 	(void)state;
 
-	c = lf_plan_add(&p, LF_ACT_CREATE, "service_principal", "etl-bot",
-			"lakeform", NULL);
+	c = lf_plan_add(&p, LF_ACT_CREATE, "service_principal", "etl-bot", "lakeform", NULL);
 	m = lf_change_mask(c, "", v);
 	assert_ptr_equal(m, v); /* nothing sensitive: the same value */
 	json_decref(m);
@@ -139,13 +134,12 @@ static void test_mask(void **state)
 	lf_change_add_sensitive(c, "spec.keys.1.pw");
 	m = lf_change_mask(c, "", v);
 	assert_json(m, "{\"spec\": {\"secret\": \"(sensitive)\", \"keys\": "
-		       "[\"(sensitive)\", {\"pw\": \"(sensitive)\", \"id\": 2}], "
-		       "\"name\": \"bot\"}, \"plain\": [1, 2]}");
+	               "[\"(sensitive)\", {\"pw\": \"(sensitive)\", \"id\": 2}], "
+	               "\"name\": \"bot\"}, \"plain\": [1, 2]}");
 	/* the original is untouched, and untouched parts are shared */
 	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(json_object_get(v, "spec"), "secret"),
-				 "a")),
-			 1);
+	                     json_object_get(json_object_get(v, "spec"), "secret"), "a")),
+	                 1);
 	assert_ptr_equal(json_object_get(m, "plain"), json_object_get(v, "plain"));
 	json_decref(m);
 	/* a value below the root, masked at its own path */
@@ -174,16 +168,15 @@ static void full_plan(struct lf_plan *p)
 	p->version = strdup("0.1.0");
 	lf_plan_add_warning(p, "targeting is in effect: the plan may be partial");
 
-	c = lf_plan_add(p, LF_ACT_CREATE, "workspace", "analytics", "lakeform",
-			NULL);
+	c = lf_plan_add(p, LF_ACT_CREATE, "workspace", "analytics", "lakeform", NULL);
 	c->after = J("{\"spec\": {\"region\": \"us-east-1\", \"ratio\": 0.1, "
-		     "\"tags\": {\"team\": \"data\"}, \"users\": [\"a\", \"b\"], "
-		     "\"none\": null}}");
+	             "\"tags\": {\"team\": \"data\"}, \"users\": [\"a\", \"b\"], "
+	             "\"none\": null}}");
 	c->file = strdup("manifests/workspaces.yaml");
 	c->line = 12;
 
-	c = lf_plan_add(p, LF_ACT_REPLACE, "compute.network", "analytics",
-			"compute", "workspace/analytics");
+	c = lf_plan_add(p, LF_ACT_REPLACE, "compute.network", "analytics", "compute",
+	                "workspace/analytics");
 	c->reason = LF_REASON_CANNOT_UPDATE;
 	c->create_before_destroy = 1;
 	c->before = J("{\"cidr\": \"10.0.0.0/16\"}");
@@ -198,8 +191,7 @@ static void full_plan(struct lf_plan *p)
 	lf_change_add_diff(c, "old", a, NULL, 0, 0);
 	json_decref(a);
 
-	c = lf_plan_add(p, LF_ACT_DELETE, "storage.bucket", "old", "storage",
-			NULL);
+	c = lf_plan_add(p, LF_ACT_DELETE, "storage.bucket", "old", "storage", NULL);
 	c->reason = LF_REASON_NO_CONFIG;
 	c->before = json_null(); /* a JSON null, which is not "absent" */
 
@@ -273,8 +265,7 @@ static void assert_same_plan(const struct lf_plan *a, const struct lf_plan *b)
 }
 
 /* to_json, through text, from_json. */
-static void round_trip(const struct lf_plan *in, struct lf_plan *out,
-		       char **text)
+static void round_trip(const struct lf_plan *in, struct lf_plan *out, char **text)
 {
 	json_t *doc = lf_plan_to_json(in), *back;
 	char *err = NULL;
@@ -302,21 +293,18 @@ static void test_saved_round_trip(void **state)
 	assert_null(q.v[2].after);
 	assert_null(q.v[0].before);
 	/* the float survives exactly */
-	assert_true(json_real_value(json_object_get(
-			    json_object_get(q.v[0].after, "spec"), "ratio")) == 0.1);
+	assert_true(json_real_value(
+	                json_object_get(json_object_get(q.v[0].after, "spec"), "ratio")) == 0.1);
 	d1 = lf_plan_to_json(&p);
 	d2 = lf_plan_to_json(&q);
 	assert_true(json_equal(d1, d2));
-	assert_string_equal(json_string_value(json_object_get(d1, "format")),
-			    "lakeform-plan");
+	assert_string_equal(json_string_value(json_object_get(d1, "format")), "lakeform-plan");
 	assert_int_equal(json_integer_value(json_object_get(d1, "version")), 1);
-	assert_json(json_object_get(d1, "counts"),
-		    "{\"create\": 1, \"update\": 0, \"replace\": 1, "
-		    "\"delete\": 1, \"no-op\": 1}");
+	assert_json(json_object_get(d1, "counts"), "{\"create\": 1, \"update\": 0, \"replace\": 1, "
+	                                           "\"delete\": 1, \"no-op\": 1}");
 	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(d1, "changes"), 2),
-				    "reason")),
-			    "no_config");
+	                        json_array_get(json_object_get(d1, "changes"), 2), "reason")),
+	                    "no_config");
 	json_decref(d1);
 	json_decref(d2);
 	free(text);
@@ -350,13 +338,12 @@ static void test_saved_masks_secrets(void **state)
 	char *text;
 	(void)state;
 
-	c = lf_plan_add(&p, LF_ACT_UPDATE, "service_principal", "etl-bot",
-			"lakeform", NULL);
+	c = lf_plan_add(&p, LF_ACT_UPDATE, "service_principal", "etl-bot", "lakeform", NULL);
 	lf_change_add_sensitive(c, "spec.secret");
 	c->before = J("{\"spec\": {\"secret\": \"hunter2\", \"name\": \"bot\", "
-		      "\"token\": \"tok-OLD\"}}");
+	              "\"token\": \"tok-OLD\"}}");
 	c->after = J("{\"spec\": {\"secret\": \"correct-horse\", \"name\": "
-		     "\"bot2\", \"token\": \"tok-NEW\"}}");
+	             "\"bot2\", \"token\": \"tok-NEW\"}}");
 	a = json_string("hunter2");
 	b = json_string("correct-horse");
 	lf_change_add_diff(c, "spec.secret", a, b, 0, 1);
@@ -370,7 +357,7 @@ static void test_saved_masks_secrets(void **state)
 	json_decref(b);
 	/* a diff on a parent object holding the secret */
 	lf_change_add_diff(c, "spec", json_object_get(c->before, "spec"),
-			   json_object_get(c->after, "spec"), 0, 0);
+	                   json_object_get(c->after, "spec"), 0, 0);
 
 	round_trip(&p, &q, &text);
 	assert_null(strstr(text, "hunter2"));
@@ -378,20 +365,20 @@ static void test_saved_masks_secrets(void **state)
 	assert_null(strstr(text, "tok-"));
 	assert_non_null(strstr(text, "bot2"));
 	assert_json(q.v[0].before, "{\"spec\": {\"secret\": \"(sensitive)\", "
-				   "\"name\": \"bot\", \"token\": \"(sensitive)\"}}");
+	                           "\"name\": \"bot\", \"token\": \"(sensitive)\"}}");
 	assert_json(q.v[0].after, "{\"spec\": {\"secret\": \"(sensitive)\", "
-				  "\"name\": \"bot2\", \"token\": \"(sensitive)\"}}");
+	                          "\"name\": \"bot2\", \"token\": \"(sensitive)\"}}");
 	assert_json(q.v[0].diffs[0].before, "\"(sensitive)\"");
 	assert_json(q.v[0].diffs[1].after, "\"(sensitive)\"");
 	assert_json(q.v[0].diffs[2].after, "{\"secret\": \"(sensitive)\", "
-					   "\"name\": \"bot2\", \"token\": \"(sensitive)\"}");
+	                                   "\"name\": \"bot2\", \"token\": \"(sensitive)\"}");
 	assert_int_equal(q.v[0].diffs[0].sensitive, 1);
 	assert_int_equal(q.v[0].nsensitive, 1);
 	assert_string_equal(q.v[0].sensitive[0], "spec.secret");
 	/* the plan in memory still holds the real value */
-	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(p.v[0].after, "spec"), "secret")),
-			    "correct-horse");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(p.v[0].after, "spec"), "secret")),
+	    "correct-horse");
 	free(text);
 	lf_plan_release(&p);
 	lf_plan_release(&q);
@@ -413,8 +400,8 @@ static void expect_error(const char *doc_text, const char *want)
 	json_decref(doc);
 }
 
-#define HEAD                                                             \
-	"\"format\": \"lakeform-plan\", \"version\": 1, \"lineage\": \"\", "  \
+#define HEAD                                                                 \
+	"\"format\": \"lakeform-plan\", \"version\": 1, \"lineage\": \"\", " \
 	"\"serial\": 0, \"manifests_digest\": \"\", \"destroy\": false, "    \
 	"\"partial\": false, \"warnings\": [], "
 
@@ -422,42 +409,40 @@ static void test_saved_errors(void **state)
 {
 	(void)state;
 	expect_error("[]", "not a lakeform saved plan "
-			   "(no \"format\": \"lakeform-plan\")");
-	expect_error("{\"format\": \"tfplan\"}",
-		     "not a lakeform saved plan "
-		     "(no \"format\": \"lakeform-plan\")");
+	                   "(no \"format\": \"lakeform-plan\")");
+	expect_error("{\"format\": \"tfplan\"}", "not a lakeform saved plan "
+	                                         "(no \"format\": \"lakeform-plan\")");
 	expect_error("{\"format\": \"lakeform-plan\", \"version\": 2}",
-		     "format version 2 is not supported "
-		     "(this lakeform reads version 1)");
+	             "format version 2 is not supported "
+	             "(this lakeform reads version 1)");
 	expect_error("{\"format\": \"lakeform-plan\", \"version\": \"1\"}",
-		     "'version' must be an integer");
-	expect_error("{" HEAD "\"changes\": {}}",
-		     "'changes' must be an array");
+	             "'version' must be an integer");
+	expect_error("{" HEAD "\"changes\": {}}", "'changes' must be an array");
 	expect_error("{\"format\": \"lakeform-plan\", \"version\": 1, \"lineage\": "
-		     "\"0123456789012345678901234567890123456789\"}",
-		     "'lineage' is longer than 36 characters");
+	             "\"0123456789012345678901234567890123456789\"}",
+	             "'lineage' is longer than 36 characters");
 	expect_error("{\"format\": \"lakeform-plan\", \"version\": 1, "
-		     "\"lineage\": \"\", \"serial\": -1}",
-		     "'serial' is out of range");
+	             "\"lineage\": \"\", \"serial\": -1}",
+	             "'serial' is out of range");
 	expect_error("{" HEAD "\"changes\": [{\"address\": \"a/b\", \"type\": \"a\", "
-		     "\"name\": \"b\", \"provider\": \"lakeform\", \"action\": "
-		     "\"explode\"}]}",
-		     "change 1: unknown action 'explode'");
+	             "\"name\": \"b\", \"provider\": \"lakeform\", \"action\": "
+	             "\"explode\"}]}",
+	             "change 1: unknown action 'explode'");
 	expect_error("{" HEAD "\"changes\": [{\"address\": \"a/b\", \"type\": \"a\", "
-		     "\"name\": \"b\", \"provider\": \"lakeform\", \"action\": "
-		     "\"delete\", \"reason\": \"whim\"}]}",
-		     "change 1: unknown reason 'whim'");
+	             "\"name\": \"b\", \"provider\": \"lakeform\", \"action\": "
+	             "\"delete\", \"reason\": \"whim\"}]}",
+	             "change 1: unknown reason 'whim'");
 	expect_error("{" HEAD "\"changes\": [{\"address\": \"a/b\", \"type\": \"a\", "
-		     "\"name\": \"b\", \"provider\": \"lakeform\", \"action\": "
-		     "\"create\", \"create_before_destroy\": false, \"line\": 0, "
-		     "\"sensitive\": [], \"diffs\": []}, {\"type\": \"a\"}]}",
-		     "change 2: missing 'address'");
+	             "\"name\": \"b\", \"provider\": \"lakeform\", \"action\": "
+	             "\"create\", \"create_before_destroy\": false, \"line\": 0, "
+	             "\"sensitive\": [], \"diffs\": []}, {\"type\": \"a\"}]}",
+	             "change 2: missing 'address'");
 	expect_error("{" HEAD "\"changes\": [{\"address\": \"a/b\", \"type\": \"a\", "
-		     "\"name\": \"b\", \"provider\": \"lakeform\", \"action\": "
-		     "\"create\", \"create_before_destroy\": false, \"line\": 0, "
-		     "\"sensitive\": [], \"diffs\": [{\"path\": \"x\", "
-		     "\"force_new\": 1, \"sensitive\": false}]}]}",
-		     "change 1: 'force_new' must be true or false");
+	             "\"name\": \"b\", \"provider\": \"lakeform\", \"action\": "
+	             "\"create\", \"create_before_destroy\": false, \"line\": 0, "
+	             "\"sensitive\": [], \"diffs\": [{\"path\": \"x\", "
+	             "\"force_new\": 1, \"sensitive\": false}]}]}",
+	             "change 1: 'force_new' must be true or false");
 }
 
 static void test_check_current(void **state)
@@ -480,8 +465,8 @@ static void test_check_current(void **state)
 	assert_int_equal(lf_plan_check_current(&p, 1, lin, 5, &why), -1);
 	assert_non_null(strstr(why, "stale"));
 	free(why);
-	assert_int_equal(lf_plan_check_current(&p, 1, "0a06a28a-2986-41fd-a4c0-117995bcec40", 4,
-					       &why), -1);
+	assert_int_equal(
+	    lf_plan_check_current(&p, 1, "0a06a28a-2986-41fd-a4c0-117995bcec40", 4, &why), -1);
 	assert_non_null(strstr(why, "does not match"));
 	free(why);
 	/* the state was removed since */
@@ -492,15 +477,15 @@ static void test_check_current(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_check_current),
-		cmocka_unit_test(test_add_and_counts),
-		cmocka_unit_test(test_is_sensitive),
-		cmocka_unit_test(test_mask),
-		cmocka_unit_test(test_saved_round_trip),
-		cmocka_unit_test(test_saved_empty_state),
-		cmocka_unit_test(test_saved_masks_secrets),
-		cmocka_unit_test(test_saved_errors),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_check_current),
+	    cmocka_unit_test(test_add_and_counts),
+	    cmocka_unit_test(test_is_sensitive),
+	    cmocka_unit_test(test_mask),
+	    cmocka_unit_test(test_saved_round_trip),
+	    cmocka_unit_test(test_saved_empty_state),
+	    cmocka_unit_test(test_saved_masks_secrets),
+	    cmocka_unit_test(test_saved_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,13 +56,13 @@ static int load_kinds(void **state)
 	}
 	if (!dir) {
 		fprintf(stderr, "cannot find schemas/: run from the repository root or set "
-				"LAKEFORM_SCHEMA_DIR\n");
+		                "LAKEFORM_SCHEMA_DIR\n");
 		return -1;
 	}
 	int rc = lf_kinds_load(&KINDS, dir, &d);
 	for (size_t i = 0; i < d.n; i++)
 		fprintf(stderr, "%s:%u: %s\n", d.v[i].file ? d.v[i].file : "-", d.v[i].line,
-			d.v[i].msg);
+		        d.v[i].msg);
 	free(dir);
 	lf_diags_release(&d);
 	return rc == 0 ? 0 : -1;
@@ -158,7 +158,7 @@ static char *type_of(const char *address)
  * manifest level), written at file:line.  Its kind follows from its type.
  */
 static struct lf_dres *want(struct t *t, const char *address, const char *parent,
-			    const char *inputs, const char *file, unsigned line)
+                            const char *inputs, const char *file, unsigned line)
 {
 	struct lf_dres *r = lf_xcalloc(1, sizeof(*r));
 	char *type = type_of(address);
@@ -207,7 +207,7 @@ static void dep(struct lf_dres *r, const char *address)
 
 /* Record `address` as applied with `inputs`, needing `deps` (JSON array). */
 static void have(struct t *t, const char *address, const char *parent, const char *inputs,
-		 const char *deps)
+                 const char *deps)
 {
 	struct lf_state_res rec;
 	char *type = type_of(address);
@@ -244,8 +244,7 @@ static char *changes(const struct lf_plan *p, int noops)
 
 	for (size_t i = 0; i < p->n; i++)
 		if (noops || p->v[i].action != LF_ACT_NOOP)
-			lf_buf_addf(&b, "%s %s\n", lf_action_name(p->v[i].action),
-				    p->v[i].address);
+			lf_buf_addf(&b, "%s %s\n", lf_action_name(p->v[i].action), p->v[i].address);
 	return lf_buf_detach(&b);
 }
 
@@ -328,12 +327,12 @@ static const struct lf_field_diff *diff_at(const struct lf_change *c, const char
 }
 
 /* Inputs used throughout. */
-#define BUCKET(name, region)                                                          \
+#define BUCKET(name, region)                                                                \
 	"{\"name\": \"" name "\", \"region\": \"" region "\", \"purpose\": \"workspace\", " \
 	"\"force_destroy\": false, \"labels\": {\"lakeform/account\": \"acme\"}}"
-#define WS(name, region, extra)                                                  \
-	"{\"metadata\": {\"name\": \"" name "\"" extra "}, \"spec\": {\"region\": \"" \
-	region "\", \"compute\": \"serverless\"}}"
+#define WS(name, region, extra)                                                              \
+	"{\"metadata\": {\"name\": \"" name "\"" extra "}, \"spec\": {\"region\": \"" region \
+	"\", \"compute\": \"serverless\"}}"
 #define PROTECTED ", \"lifecycle\": {\"prevent_destroy\": true}"
 #define DOC(name) "{\"metadata\": {\"name\": \"" name "\"}, \"spec\": {}}"
 
@@ -445,9 +444,9 @@ static void test_update(void **state)
 	assert_null(fd->after);
 	/* the whole values too, for the JSON output */
 	assert_json(json_object_get(json_object_get(c->before, "spec"), "tags"),
-		    "{\"a\": \"1\", \"c\": \"old\"}");
+	            "{\"a\": \"1\", \"c\": \"old\"}");
 	assert_json(json_object_get(json_object_get(c->after, "spec"), "tags"),
-		    "{\"a\": \"2\", \"b\": \"new\"}");
+	            "{\"a\": \"2\", \"b\": \"new\"}");
 
 	c = change(&t.p, "storage.bucket/b");
 	assert_int_equal(c->ndiffs, 1);
@@ -565,12 +564,11 @@ static void test_replace_errors(void **state)
 	t.o.replaces = r;
 	t.o.nreplaces = 3;
 	assert_int_equal(plan(&t), -1);
-	assert_diags(&t.d,
-		     "--replace: no resource 'workspace/nowhere' is declared or recorded\n"
-		     "--replace: 'workspace/new' must be both declared and recorded to be "
-		     "replaced\n"
-		     "--replace: 'workspace/gone' must be both declared and recorded to be "
-		     "replaced\n");
+	assert_diags(&t.d, "--replace: no resource 'workspace/nowhere' is declared or recorded\n"
+	                   "--replace: 'workspace/new' must be both declared and recorded to be "
+	                   "replaced\n"
+	                   "--replace: 'workspace/gone' must be both declared and recorded to be "
+	                   "replaced\n");
 	assert_int_equal(t.p.n, 0);
 	t_release(&t);
 }
@@ -588,8 +586,8 @@ static void test_destroy(void **state)
 	struct lf_dres *c = want(&t, "catalog/m/c", NULL, DOC("c"), "c.yaml", 1);
 	want(&t, "storage.prefix/b/c", "catalog/m/c",
 	     "{\"bucket\": \"b\", \"path\": \"c/\", \"purpose\": \"catalog\"}", NULL, 0);
-	want(&t, "workspace/never-applied", NULL, WS("never-applied", "us-east-1", ""),
-	     "w.yaml", 1);
+	want(&t, "workspace/never-applied", NULL, WS("never-applied", "us-east-1", ""), "w.yaml",
+	     1);
 	dep(m, "account/acme");
 	dep(c, "metastore/m");
 	(void)a;
@@ -604,11 +602,11 @@ static void test_destroy(void **state)
 	assert_ok(&t);
 	/* dependants first; what was never applied is not in the plan */
 	assert_changes(&t.p, 1,
-		       "delete grant/g\n"
-		       "delete storage.prefix/b/c\n"
-		       "delete catalog/m/c\n"
-		       "delete metastore/m\n"
-		       "delete account/acme\n");
+	               "delete grant/g\n"
+	               "delete storage.prefix/b/c\n"
+	               "delete catalog/m/c\n"
+	               "delete metastore/m\n"
+	               "delete account/acme\n");
 	assert_int_equal(t.p.destroy, 1);
 	assert_int_equal(t.p.ndelete, 5);
 	for (size_t i = 0; i < t.p.n; i++) {
@@ -636,14 +634,14 @@ static void test_prevent_destroy_replace(void **state)
 	(void)state;
 
 	t_init(&t);
-	struct lf_dres *w = want(&t, "workspace/w", NULL, WS("w", "eu-west-1", PROTECTED),
-				 "w.yaml", 3);
+	struct lf_dres *w =
+	    want(&t, "workspace/w", NULL, WS("w", "eu-west-1", PROTECTED), "w.yaml", 3);
 	w->prevent_destroy = 1;
 	have(&t, "workspace/w", NULL, WS("w", "us-east-1", PROTECTED), NULL);
 	assert_int_equal(plan(&t), -1);
 	assert_int_equal(t.d.errors, 1);
 	assert_diags(&t.d, "w.yaml:3: 'workspace/w' would be replaced, but "
-			   "metadata.lifecycle.prevent_destroy is set\n");
+	                   "metadata.lifecycle.prevent_destroy is set\n");
 	t_release(&t);
 
 	/* a part of a protected resource, replaced: named with its parent's place */
@@ -651,14 +649,14 @@ static void test_prevent_destroy_replace(void **state)
 	w = want(&t, "workspace/w", NULL, WS("w", "us-east-1", PROTECTED), "w.yaml", 3);
 	w->prevent_destroy = 1;
 	have(&t, "workspace/w", NULL, WS("w", "us-east-1", PROTECTED), NULL);
-	struct lf_dres *b = want(&t, "storage.bucket/b", "workspace/w",
-				 BUCKET("b", "eu-west-1"), NULL, 0);
+	struct lf_dres *b =
+	    want(&t, "storage.bucket/b", "workspace/w", BUCKET("b", "eu-west-1"), NULL, 0);
 	assert_int_equal(b->prevent_destroy, 1);
 	have(&t, "storage.bucket/b", "workspace/w", BUCKET("b", "us-east-1"), NULL);
 	assert_int_equal(plan(&t), -1);
 	assert_diags(&t.d, "w.yaml:3: 'storage.bucket/b' would be replaced, but "
-			   "metadata.lifecycle.prevent_destroy is set on the resource it "
-			   "belongs to\n");
+	                   "metadata.lifecycle.prevent_destroy is set on the resource it "
+	                   "belongs to\n");
 	t_release(&t);
 
 	/* --replace of a protected resource */
@@ -704,7 +702,7 @@ static void test_prevent_destroy_delete_part(void **state)
 	assert_int_equal(t.d.errors, 1);
 	char *s = diags(&t.d);
 	assert_non_null(strstr(s, "'storage.bucket/old' would be destroyed, but "
-				  "metadata.lifecycle.prevent_destroy is set"));
+	                          "metadata.lifecycle.prevent_destroy is set"));
 	free(s);
 	t_release(&t);
 
@@ -735,8 +733,8 @@ static void assert_undeclared_protected(struct t *t)
 		fail_msg("no error; plan:\n%s", c);
 	}
 	if (!strstr(s, "'workspace/gone' would be destroyed with its 1 part, but "
-		       "metadata.lifecycle.prevent_destroy is set; set it to false and apply "
-		       "before removing it\n"))
+	               "metadata.lifecycle.prevent_destroy is set; set it to false and apply "
+	               "before removing it\n"))
 		fail_msg("diagnostics:\n%s", s);
 	/* its bucket is protected by the same record: reported too, or left
 	 * out of the count as implied by its manifest resource's error */
@@ -757,15 +755,15 @@ static void test_prevent_destroy_undeclared(void **state)
 
 	/* and plan --destroy refuses a declared protected one */
 	t_init(&t);
-	struct lf_dres *w = want(&t, "workspace/w", NULL, WS("w", "us-east-1", PROTECTED),
-				 "w.yaml", 3);
+	struct lf_dres *w =
+	    want(&t, "workspace/w", NULL, WS("w", "us-east-1", PROTECTED), "w.yaml", 3);
 	w->prevent_destroy = 1;
 	have(&t, "workspace/w", NULL, WS("w", "us-east-1", PROTECTED), NULL);
 	t.o.destroy = 1;
 	assert_int_equal(plan(&t), -1);
 	assert_diags(&t.d, "w.yaml:3: 'workspace/w' would be destroyed, but "
-			   "metadata.lifecycle.prevent_destroy is set; set it to false and "
-			   "apply before removing it\n");
+	                   "metadata.lifecycle.prevent_destroy is set; set it to false and "
+	                   "apply before removing it\n");
 	t_release(&t);
 }
 
@@ -826,8 +824,7 @@ static void test_prevent_destroy_lazy_part(void **state)
 	char *s = diags(&t.d);
 	if (rc != -1 || !strstr(s, "'storage.bucket/old' would be destroyed")) {
 		char *c = changes(&t.p, 0);
-		fail_msg("a lazily read state loses the protection of a part; plan:\n%s%s", c,
-			 s);
+		fail_msg("a lazily read state loses the protection of a part; plan:\n%s%s", c, s);
 	}
 	free(s);
 	t_release(&t);
@@ -887,9 +884,9 @@ static void setup_graph(struct t *t)
 	want(t, "metastore/m", NULL, DOC("m"), "m.yaml", 1);
 	struct lf_dres *w = want(t, "workspace/w", NULL, WS("w", "us-east-1", ""), "w.yaml", 1);
 	dep(w, "metastore/m");
-	struct lf_dres *p = want(t, "storage.prefix/b/w", "workspace/w",
-				 "{\"bucket\": \"b\", \"path\": \"w/\", \"purpose\": \"workspace\"}",
-				 NULL, 0);
+	struct lf_dres *p =
+	    want(t, "storage.prefix/b/w", "workspace/w",
+	         "{\"bucket\": \"b\", \"path\": \"w/\", \"purpose\": \"workspace\"}", NULL, 0);
 	dep(p, "storage.bucket/b");
 	want(t, "compute.network/w", "workspace/w", "{\"name\": \"w\"}", NULL, 0);
 	struct lf_dres *c = want(t, "catalog/m/c", NULL, DOC("c"), "c.yaml", 1);
@@ -914,9 +911,9 @@ static void test_target(void **state)
 	t.o.ntargets = 1;
 	assert_ok(&t);
 	/* the target, its parts (the recorded one too) and what they need */
-	static const char *const in[] = {"workspace/w", "storage.prefix/b/w",
-					 "compute.network/w", "storage.prefix/b/old",
-					 "metastore/m", "storage.bucket/b", "account/a"};
+	static const char *const in[] = {
+	    "workspace/w", "storage.prefix/b/w", "compute.network/w", "storage.prefix/b/old",
+	    "metastore/m", "storage.bucket/b",   "account/a"};
 	for (size_t i = 0; i < sizeof(in) / sizeof(*in); i++)
 		if (!in_plan(&t.p, in[i]))
 			fail_msg("--target workspace/w leaves out '%s'", in[i]);
@@ -936,8 +933,8 @@ static void test_target(void **state)
 	t.o.ntargets = 1;
 	assert_ok(&t);
 	assert_changes(&t.p, 1,
-		       "create account/a\ncreate storage.bucket/b\ncreate metastore/m\n"
-		       "update workspace/w\ncreate storage.prefix/b/w\n");
+	               "create account/a\ncreate storage.bucket/b\ncreate metastore/m\n"
+	               "update workspace/w\ncreate storage.prefix/b/w\n");
 	t_release(&t);
 }
 
@@ -968,7 +965,7 @@ static void test_target_destroy(void **state)
 	t.o.ntargets = 1;
 	assert_ok(&t);
 	assert_changes(&t.p, 1,
-		       "delete schema/m/c/s\ndelete storage.prefix/b/c\ndelete catalog/m/c\n");
+	               "delete schema/m/c/s\ndelete storage.prefix/b/c\ndelete catalog/m/c\n");
 	t_release(&t);
 }
 
@@ -990,8 +987,8 @@ static void test_target_parts_of_parts(void **state)
 	t.o.ntargets = 1;
 	assert_ok(&t);
 	assert_changes(&t.p, 1,
-		       "create workspace/w\ncreate catalog/m/w\n"
-		       "create storage.prefix/b/w/catalogs/w\n");
+	               "create workspace/w\ncreate catalog/m/w\n"
+	               "create storage.prefix/b/w/catalogs/w\n");
 	t_release(&t);
 }
 
@@ -1029,8 +1026,7 @@ static void test_exclude(void **state)
 	t.o.nexcludes = 1;
 	assert_ok(&t);
 	/* out: m, what needs it (w, c), w's parts (needing w) */
-	assert_changes(&t.p, 1,
-		       "create account/a\ncreate storage.bucket/b\ncreate user/u\n");
+	assert_changes(&t.p, 1, "create account/a\ncreate storage.bucket/b\ncreate user/u\n");
 	assert_int_equal(t.p.partial, 1);
 	assert_int_equal(t.p.nwarnings, 1);
 	t_release(&t);
@@ -1043,8 +1039,8 @@ static void test_exclude(void **state)
 	t.o.nexcludes = 1;
 	assert_ok(&t);
 	assert_changes(&t.p, 1,
-		       "create account/a\ncreate storage.bucket/b\ncreate metastore/m\n"
-		       "create catalog/m/c\ncreate user/u\n");
+	               "create account/a\ncreate storage.bucket/b\ncreate metastore/m\n"
+	               "create catalog/m/c\ncreate user/u\n");
 	t_release(&t);
 }
 
@@ -1121,9 +1117,9 @@ static void test_order(void **state)
 	have(&t, "grant/z", NULL, DOC("z"), "[\"group/y\"]");
 	assert_ok(&t);
 	assert_changes(&t.p, 1,
-		       "delete grant/z\ndelete group/y\ndelete user/x\n"
-		       "update account/a\ncreate metastore/m\ncreate workspace/w\n"
-		       "create catalog/m/c\n");
+	               "delete grant/z\ndelete group/y\ndelete user/x\n"
+	               "update account/a\ncreate metastore/m\ncreate workspace/w\n"
+	               "create catalog/m/c\n");
 	t_release(&t);
 }
 
@@ -1142,7 +1138,7 @@ static void test_order_with_parts(void **state)
 		for (size_t j = 0; j < r->ndeps; j++)
 			if (position(&t.p, r->deps[j]) > position(&t.p, r->address))
 				fail_msg("'%s' comes before '%s', which it needs", r->address,
-					 r->deps[j]);
+				         r->deps[j]);
 	}
 	/* the recorded-only part is deleted first */
 	assert_int_equal(position(&t.p, "storage.prefix/b/old"), 0);
@@ -1303,7 +1299,7 @@ static void test_sensitive(void **state)
 	assert_int_equal(lf_change_is_sensitive(c, "spec.client_secret"), 1);
 	json_t *m = lf_change_mask(c, "", c->before);
 	assert_json(m, "{\"metadata\": {\"name\": \"gone\"}, \"spec\": {\"client_secret\": "
-		       "\"(sensitive)\"}}");
+	               "\"(sensitive)\"}}");
 	json_decref(m);
 	t_release(&t);
 }
@@ -1311,17 +1307,17 @@ static void test_sensitive(void **state)
 /* ---- ignore_changes, through real manifests ------------------------------------------------- */
 
 static const char *const IGN_ACCOUNT =
-	"apiVersion: lakeform/v1\n"
-	"kind: Account\n"
-	"metadata: {name: acme}\n"
-	"spec:\n"
-	"  default_storage: {bucket: acme-default, region: us-east-1}\n"
-	"---\n"
-	"apiVersion: lakeform/v1\n"
-	"kind: User\n"
-	"metadata: {name: alice@acme.com}\n"
-	"spec: {display_name: Alice}\n"
-	"---\n";
+    "apiVersion: lakeform/v1\n"
+    "kind: Account\n"
+    "metadata: {name: acme}\n"
+    "spec:\n"
+    "  default_storage: {bucket: acme-default, region: us-east-1}\n"
+    "---\n"
+    "apiVersion: lakeform/v1\n"
+    "kind: User\n"
+    "metadata: {name: alice@acme.com}\n"
+    "spec: {display_name: Alice}\n"
+    "---\n";
 
 struct man {
 	struct lf_source src;
@@ -1391,17 +1387,17 @@ static void record_all(struct lf_state *st, const struct lf_desired *ds)
 static char *ws_yaml(const char *tags, const char *users)
 {
 	return lf_xasprintf("%s"
-			    "apiVersion: lakeform/v1\n"
-			    "kind: Workspace\n"
-			    "metadata:\n"
-			    "  name: analytics\n"
-			    "  lifecycle: {ignore_changes: [spec.tags, spec.users]}\n"
-			    "spec:\n"
-			    "  region: us-east-1\n"
-			    "  compute: serverless\n"
-			    "  users: %s\n"
-			    "%s",
-			    IGN_ACCOUNT, users, tags);
+	                    "apiVersion: lakeform/v1\n"
+	                    "kind: Workspace\n"
+	                    "metadata:\n"
+	                    "  name: analytics\n"
+	                    "  lifecycle: {ignore_changes: [spec.tags, spec.users]}\n"
+	                    "spec:\n"
+	                    "  region: us-east-1\n"
+	                    "  compute: serverless\n"
+	                    "  users: %s\n"
+	                    "%s",
+	                    IGN_ACCOUNT, users, tags);
 }
 
 static void test_ignore_changes(void **state)
@@ -1492,36 +1488,36 @@ static void test_ignore_changes_unrecorded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create),
-		cmocka_unit_test(test_noop),
-		cmocka_unit_test(test_update),
-		cmocka_unit_test(test_replace_force_new),
-		cmocka_unit_test(test_delete),
-		cmocka_unit_test(test_replace_by_request),
-		cmocka_unit_test(test_replace_errors),
-		cmocka_unit_test(test_destroy),
-		cmocka_unit_test(test_prevent_destroy_replace),
-		cmocka_unit_test(test_prevent_destroy_delete_part),
-		cmocka_unit_test(test_prevent_destroy_undeclared),
-		cmocka_unit_test(test_prevent_destroy_lazy_part),
-		cmocka_unit_test(test_prevent_destroy_lazy_undeclared),
-		cmocka_unit_test(test_lazy_state_same_plan),
-		cmocka_unit_test(test_target),
-		cmocka_unit_test(test_target_destroy),
-		cmocka_unit_test(test_target_parts_of_parts),
-		cmocka_unit_test(test_target_delete),
-		cmocka_unit_test(test_exclude),
-		cmocka_unit_test(test_exclude_destroy),
-		cmocka_unit_test(test_target_unknown),
-		cmocka_unit_test(test_order),
-		cmocka_unit_test(test_order_with_parts),
-		cmocka_unit_test(test_cycle),
-		cmocka_unit_test(test_array_diff),
-		cmocka_unit_test(test_array_diff_paths),
-		cmocka_unit_test(test_array_reorder),
-		cmocka_unit_test(test_sensitive),
-		cmocka_unit_test(test_ignore_changes),
-		cmocka_unit_test(test_ignore_changes_unrecorded),
+	    cmocka_unit_test(test_create),
+	    cmocka_unit_test(test_noop),
+	    cmocka_unit_test(test_update),
+	    cmocka_unit_test(test_replace_force_new),
+	    cmocka_unit_test(test_delete),
+	    cmocka_unit_test(test_replace_by_request),
+	    cmocka_unit_test(test_replace_errors),
+	    cmocka_unit_test(test_destroy),
+	    cmocka_unit_test(test_prevent_destroy_replace),
+	    cmocka_unit_test(test_prevent_destroy_delete_part),
+	    cmocka_unit_test(test_prevent_destroy_undeclared),
+	    cmocka_unit_test(test_prevent_destroy_lazy_part),
+	    cmocka_unit_test(test_prevent_destroy_lazy_undeclared),
+	    cmocka_unit_test(test_lazy_state_same_plan),
+	    cmocka_unit_test(test_target),
+	    cmocka_unit_test(test_target_destroy),
+	    cmocka_unit_test(test_target_parts_of_parts),
+	    cmocka_unit_test(test_target_delete),
+	    cmocka_unit_test(test_exclude),
+	    cmocka_unit_test(test_exclude_destroy),
+	    cmocka_unit_test(test_target_unknown),
+	    cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_order_with_parts),
+	    cmocka_unit_test(test_cycle),
+	    cmocka_unit_test(test_array_diff),
+	    cmocka_unit_test(test_array_diff_paths),
+	    cmocka_unit_test(test_array_reorder),
+	    cmocka_unit_test(test_sensitive),
+	    cmocka_unit_test(test_ignore_changes),
+	    cmocka_unit_test(test_ignore_changes_unrecorded),
 	};
 	return cmocka_run_group_tests(tests, load_kinds, free_kinds);
 }

@@ -32,8 +32,8 @@ static void assert_json(const json_t *v, const char *text)
 }
 
 /* A diff whose values are given as JSON text; NULL for absent. */
-static void add_diff(struct lf_change *c, const char *path, const char *before,
-		     const char *after, int force_new, int sensitive)
+static void add_diff(struct lf_change *c, const char *path, const char *before, const char *after,
+                     int force_new, int sensitive)
 {
 	json_t *b = before ? J(before) : NULL, *a = after ? J(after) : NULL;
 
@@ -76,9 +76,8 @@ static char *json_text(const struct lf_plan *p)
 /* resource_changes[i].change */
 static json_t *change_of(json_t *doc, size_t i)
 {
-	return json_object_get(
-		json_array_get(json_object_get(doc, "resource_changes"), i),
-		"change");
+	return json_object_get(json_array_get(json_object_get(doc, "resource_changes"), i),
+	                       "change");
 }
 
 static json_t *rc_of(json_t *doc, size_t i)
@@ -94,37 +93,36 @@ static void test_text_create(void **state)
 	struct lf_change *c;
 	(void)state;
 
-	c = lf_plan_add(&p, LF_ACT_CREATE, "workspace", "analytics", "lakeform",
-			NULL);
+	c = lf_plan_add(&p, LF_ACT_CREATE, "workspace", "analytics", "lakeform", NULL);
 	c->file = strdup("manifests/workspaces.yaml");
 	c->line = 3;
 	/* keys out of order on purpose: the output sorts them */
 	c->after = J("{\"spec\": {\"region\": \"us-east-1\", \"weights\": [], "
-		     "\"users\": [\"user:alice@acme.com\", {\"name\": \"x\", "
-		     "\"admin\": true}], \"compute\": \"serverless\", "
-		     "\"nodes\": 2, \"ratio\": 0.5, \"note\": null}, "
-		     "\"metadata\": {\"labels\": {\"team\": \"data\"}}}");
+	             "\"users\": [\"user:alice@acme.com\", {\"name\": \"x\", "
+	             "\"admin\": true}], \"compute\": \"serverless\", "
+	             "\"nodes\": 2, \"ratio\": 0.5, \"note\": null}, "
+	             "\"metadata\": {\"labels\": {\"team\": \"data\"}}}");
 	assert_text(&p, 0,
-		    "  + workspace/analytics\n"
-		    "      # manifests/workspaces.yaml:3\n"
-		    "      + metadata:\n"
-		    "          + labels:\n"
-		    "              + team: \"data\"\n"
-		    "      + spec:\n"
-		    "          + compute: \"serverless\"\n"
-		    "          + nodes: 2\n"
-		    "          + note: null\n"
-		    "          + ratio: 0.5\n"
-		    "          + region: \"us-east-1\"\n"
-		    "          + users:\n"
-		    "              + \"user:alice@acme.com\"\n"
-		    "              + {\n"
-		    "                  + admin: true\n"
-		    "                  + name: \"x\"\n"
-		    "                }\n"
-		    "          + weights: []\n"
-		    "\n"
-		    "Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy.\n");
+	            "  + workspace/analytics\n"
+	            "      # manifests/workspaces.yaml:3\n"
+	            "      + metadata:\n"
+	            "          + labels:\n"
+	            "              + team: \"data\"\n"
+	            "      + spec:\n"
+	            "          + compute: \"serverless\"\n"
+	            "          + nodes: 2\n"
+	            "          + note: null\n"
+	            "          + ratio: 0.5\n"
+	            "          + region: \"us-east-1\"\n"
+	            "          + users:\n"
+	            "              + \"user:alice@acme.com\"\n"
+	            "              + {\n"
+	            "                  + admin: true\n"
+	            "                  + name: \"x\"\n"
+	            "                }\n"
+	            "          + weights: []\n"
+	            "\n"
+	            "Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy.\n");
 	lf_plan_release(&p);
 }
 
@@ -134,8 +132,7 @@ static void test_text_update_nested(void **state)
 	struct lf_change *c;
 	(void)state;
 
-	c = lf_plan_add(&p, LF_ACT_UPDATE, "compute.node_pool", "etl", "compute",
-			NULL);
+	c = lf_plan_add(&p, LF_ACT_UPDATE, "compute.node_pool", "etl", "compute", NULL);
 	c->file = strdup("manifests/etl.yaml");
 	c->line = 7;
 	add_diff(c, "spec.node_pool.nodes", "2", "4", 0, 0);
@@ -144,17 +141,17 @@ static void test_text_update_nested(void **state)
 	add_diff(c, "spec.old", "\"x\"", NULL, 0, 0);
 	add_diff(c, "spec.zones", "[\"a\"]", "[\"a\", \"b\"]", 0, 0);
 	assert_text(&p, 0,
-		    "  ~ compute.node_pool/etl\n"
-		    "      # manifests/etl.yaml:7\n"
-		    "      ~ spec.node_pool.nodes: 2 -> 4\n"
-		    "      ~ spec.node_pool.size: \"small\" -> \"large\"\n"
-		    "      + spec.labels:\n"
-		    "          + cost: 3\n"
-		    "          + tier: \"gold\"\n"
-		    "      - spec.old: \"x\"\n"
-		    "      ~ spec.zones: [\"a\"] -> [\"a\",\"b\"]\n"
-		    "\n"
-		    "Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy.\n");
+	            "  ~ compute.node_pool/etl\n"
+	            "      # manifests/etl.yaml:7\n"
+	            "      ~ spec.node_pool.nodes: 2 -> 4\n"
+	            "      ~ spec.node_pool.size: \"small\" -> \"large\"\n"
+	            "      + spec.labels:\n"
+	            "          + cost: 3\n"
+	            "          + tier: \"gold\"\n"
+	            "      - spec.old: \"x\"\n"
+	            "      ~ spec.zones: [\"a\"] -> [\"a\",\"b\"]\n"
+	            "\n"
+	            "Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy.\n");
 	lf_plan_release(&p);
 }
 
@@ -164,29 +161,27 @@ static void test_text_replace(void **state)
 	struct lf_change *c;
 	(void)state;
 
-	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "etl", "compute",
-			NULL);
+	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "etl", "compute", NULL);
 	c->reason = LF_REASON_CANNOT_UPDATE;
 	add_diff(c, "cidr", "\"10.0.0.0/16\"", "\"10.1.0.0/16\"", 1, 0);
 	add_diff(c, "mtu", "1500", "9000", 0, 0);
 	add_diff(c, "subnets", NULL, "[\"a\"]", 1, 0);
-	c = lf_plan_add(&p, LF_ACT_REPLACE, "storage.bucket", "logs", "storage",
-			NULL);
+	c = lf_plan_add(&p, LF_ACT_REPLACE, "storage.bucket", "logs", "storage", NULL);
 	c->reason = LF_REASON_BY_REQUEST;
 	c->create_before_destroy = 1;
 	assert_text(&p, 0,
-		    "-/+ compute.network/etl\n"
-		    "      # (a field that cannot be updated in place changed)\n"
-		    "      ~ cidr: \"10.0.0.0/16\" -> \"10.1.0.0/16\" "
-		    "# forces replacement\n"
-		    "      ~ mtu: 1500 -> 9000\n"
-		    "      + subnets: # forces replacement\n"
-		    "          + \"a\"\n"
-		    "\n"
-		    "+/- storage.bucket/logs\n"
-		    "      # (replacement requested with --replace)\n"
-		    "\n"
-		    "Plan: 0 to add, 0 to change, 2 to replace, 0 to destroy.\n");
+	            "-/+ compute.network/etl\n"
+	            "      # (a field that cannot be updated in place changed)\n"
+	            "      ~ cidr: \"10.0.0.0/16\" -> \"10.1.0.0/16\" "
+	            "# forces replacement\n"
+	            "      ~ mtu: 1500 -> 9000\n"
+	            "      + subnets: # forces replacement\n"
+	            "          + \"a\"\n"
+	            "\n"
+	            "+/- storage.bucket/logs\n"
+	            "      # (replacement requested with --replace)\n"
+	            "\n"
+	            "Plan: 0 to add, 0 to change, 2 to replace, 0 to destroy.\n");
 	lf_plan_release(&p);
 }
 
@@ -208,22 +203,22 @@ static void test_text_delete_reasons(void **state)
 	c->reason = LF_REASON_CANNOT_UPDATE;
 	c = lf_plan_add(&p, LF_ACT_DELETE, "storage.bucket", "e", "storage", NULL);
 	assert_text(&p, 0,
-		    "  - storage.bucket/a\n"
-		    "      # (no longer declared in the manifests)\n"
-		    "\n"
-		    "  - storage.bucket/b\n"
-		    "      # (plan --destroy)\n"
-		    "      # manifests/b.yaml\n"
-		    "\n"
-		    "  - storage.bucket/c\n"
-		    "      # (replacement requested with --replace)\n"
-		    "\n"
-		    "  - storage.bucket/d\n"
-		    "      # (a field that cannot be updated in place changed)\n"
-		    "\n"
-		    "  - storage.bucket/e\n"
-		    "\n"
-		    "Plan: 0 to add, 0 to change, 0 to replace, 5 to destroy.\n");
+	            "  - storage.bucket/a\n"
+	            "      # (no longer declared in the manifests)\n"
+	            "\n"
+	            "  - storage.bucket/b\n"
+	            "      # (plan --destroy)\n"
+	            "      # manifests/b.yaml\n"
+	            "\n"
+	            "  - storage.bucket/c\n"
+	            "      # (replacement requested with --replace)\n"
+	            "\n"
+	            "  - storage.bucket/d\n"
+	            "      # (a field that cannot be updated in place changed)\n"
+	            "\n"
+	            "  - storage.bucket/e\n"
+	            "\n"
+	            "Plan: 0 to add, 0 to change, 0 to replace, 5 to destroy.\n");
 	lf_plan_release(&p);
 }
 
@@ -233,27 +228,24 @@ static void secret_plan(struct lf_plan *p)
 	struct lf_change *c;
 
 	memset(p, 0, sizeof(*p));
-	c = lf_plan_add(p, LF_ACT_CREATE, "service_principal", "etl-bot",
-			"lakeform", NULL);
+	c = lf_plan_add(p, LF_ACT_CREATE, "service_principal", "etl-bot", "lakeform", NULL);
 	lf_change_add_sensitive(c, "spec.credentials");
 	c->after = J("{\"spec\": {\"display_name\": \"ETL\", \"credentials\": "
-		     "{\"id\": \"SECRET-id\", \"key\": \"SECRET-key\"}}}");
-	c = lf_plan_add(p, LF_ACT_UPDATE, "service_principal", "ci-bot",
-			"lakeform", NULL);
+	             "{\"id\": \"SECRET-id\", \"key\": \"SECRET-key\"}}}");
+	c = lf_plan_add(p, LF_ACT_UPDATE, "service_principal", "ci-bot", "lakeform", NULL);
 	lf_change_add_sensitive(c, "spec.secret");
 	lf_change_add_sensitive(c, "spec.creds.secret");
 	c->before = J("{\"spec\": {\"secret\": \"SECRET-old\", \"creds\": "
-		      "{\"id\": \"a\", \"secret\": \"SECRET-1\"}}}");
+	              "{\"id\": \"a\", \"secret\": \"SECRET-1\"}}}");
 	c->after = J("{\"spec\": {\"secret\": \"SECRET-new\", \"token\": "
-		     "\"SECRET-tok\", \"creds\": {\"id\": \"b\", \"secret\": "
-		     "\"SECRET-2\"}}}");
+	             "\"SECRET-tok\", \"creds\": {\"id\": \"b\", \"secret\": "
+	             "\"SECRET-2\"}}}");
 	add_diff(c, "spec.secret", "\"SECRET-old\"", "\"SECRET-new\"", 0, 1);
 	/* marked on the diff only */
 	add_diff(c, "spec.token", NULL, "\"SECRET-tok\"", 0, 1);
 	add_diff(c, "spec.creds", "{\"id\": \"a\", \"secret\": \"SECRET-1\"}",
-		 "{\"id\": \"b\", \"secret\": \"SECRET-2\"}", 0, 0);
-	c = lf_plan_add(p, LF_ACT_DELETE, "service_principal", "old-bot",
-			"lakeform", NULL);
+	         "{\"id\": \"b\", \"secret\": \"SECRET-2\"}", 0, 0);
+	c = lf_plan_add(p, LF_ACT_DELETE, "service_principal", "old-bot", "lakeform", NULL);
 	lf_change_add_sensitive(c, "spec.secret");
 	c->reason = LF_REASON_NO_CONFIG;
 	c->before = J("{\"spec\": {\"secret\": \"SECRET-gone\", \"name\": \"o\"}}");
@@ -266,21 +258,21 @@ static void test_text_sensitive(void **state)
 
 	secret_plan(&p);
 	assert_text(&p, 0,
-		    "  + service_principal/etl-bot\n"
-		    "      + spec:\n"
-		    "          + credentials: (sensitive)\n"
-		    "          + display_name: \"ETL\"\n"
-		    "\n"
-		    "  ~ service_principal/ci-bot\n"
-		    "      ~ spec.secret: (sensitive)\n"
-		    "      + spec.token: (sensitive)\n"
-		    "      ~ spec.creds: {\"id\":\"a\",\"secret\":\"(sensitive)\"} -> "
-		    "{\"id\":\"b\",\"secret\":\"(sensitive)\"}\n"
-		    "\n"
-		    "  - service_principal/old-bot\n"
-		    "      # (no longer declared in the manifests)\n"
-		    "\n"
-		    "Plan: 1 to add, 1 to change, 0 to replace, 1 to destroy.\n");
+	            "  + service_principal/etl-bot\n"
+	            "      + spec:\n"
+	            "          + credentials: (sensitive)\n"
+	            "          + display_name: \"ETL\"\n"
+	            "\n"
+	            "  ~ service_principal/ci-bot\n"
+	            "      ~ spec.secret: (sensitive)\n"
+	            "      + spec.token: (sensitive)\n"
+	            "      ~ spec.creds: {\"id\":\"a\",\"secret\":\"(sensitive)\"} -> "
+	            "{\"id\":\"b\",\"secret\":\"(sensitive)\"}\n"
+	            "\n"
+	            "  - service_principal/old-bot\n"
+	            "      # (no longer declared in the manifests)\n"
+	            "\n"
+	            "Plan: 1 to add, 1 to change, 0 to replace, 1 to destroy.\n");
 	lf_plan_release(&p);
 }
 
@@ -291,8 +283,7 @@ static void test_text_no_changes(void **state)
 	(void)state;
 
 	assert_text(&p, 0, "No changes. The manifests match the recorded state.\n");
-	c = lf_plan_add(&p, LF_ACT_NOOP, "workspace", "analytics", "lakeform",
-			NULL);
+	c = lf_plan_add(&p, LF_ACT_NOOP, "workspace", "analytics", "lakeform", NULL);
 	c->before = J("{\"a\": 1}");
 	c->after = J("{\"a\": 1}");
 	assert_text(&p, 0, "No changes. The manifests match the recorded state.\n");
@@ -302,9 +293,9 @@ static void test_text_no_changes(void **state)
 	p.destroy = 0;
 	lf_plan_add_warning(&p, "state was refreshed");
 	assert_text(&p, 0,
-		    "Warning: state was refreshed\n"
-		    "\n"
-		    "No changes. The manifests match the recorded state.\n");
+	            "Warning: state was refreshed\n"
+	            "\n"
+	            "No changes. The manifests match the recorded state.\n");
 	lf_plan_release(&p);
 }
 
@@ -314,48 +305,45 @@ static void test_text_children_and_warnings(void **state)
 	struct lf_change *c;
 	(void)state;
 
-	c = lf_plan_add(&p, LF_ACT_CREATE, "workspace", "analytics", "lakeform",
-			NULL);
+	c = lf_plan_add(&p, LF_ACT_CREATE, "workspace", "analytics", "lakeform", NULL);
 	c->after = J("{\"region\": \"us-east-1\"}");
-	c = lf_plan_add(&p, LF_ACT_CREATE, "storage.prefix", "analytics",
-			"storage", "workspace/analytics");
+	c = lf_plan_add(&p, LF_ACT_CREATE, "storage.prefix", "analytics", "storage",
+	                "workspace/analytics");
 	c->after = J("{\"prefix\": \"ws/analytics/\"}");
-	c = lf_plan_add(&p, LF_ACT_CREATE, "compute.network", "analytics",
-			"compute", "workspace/analytics");
+	c = lf_plan_add(&p, LF_ACT_CREATE, "compute.network", "analytics", "compute",
+	                "workspace/analytics");
 	c->after = J("{}");
 	/* an unchanged manifest resource: not shown, its child says whose */
 	lf_plan_add(&p, LF_ACT_NOOP, "workspace", "etl", "lakeform", NULL);
-	c = lf_plan_add(&p, LF_ACT_UPDATE, "compute.node_pool", "etl", "compute",
-			"workspace/etl");
+	c = lf_plan_add(&p, LF_ACT_UPDATE, "compute.node_pool", "etl", "compute", "workspace/etl");
 	add_diff(c, "nodes", "2", "3", 0, 0);
-	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "etl", "compute",
-			"workspace/etl");
+	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "etl", "compute", "workspace/etl");
 	c->reason = LF_REASON_CANNOT_UPDATE;
 	add_diff(c, "cidr", "\"10.0.0.0/16\"", "\"10.1.0.0/16\"", 1, 0);
 	lf_plan_add_warning(&p, "workspace 'etl' has no admins");
 	lf_plan_add_warning(&p, "a\033[31mred\nline");
 	assert_text(&p, 0,
-		    "  + workspace/analytics\n"
-		    "      + region: \"us-east-1\"\n"
-		    "\n"
-		    "      + storage.prefix/analytics\n"
-		    "          + prefix: \"ws/analytics/\"\n"
-		    "\n"
-		    "      + compute.network/analytics\n"
-		    "\n"
-		    "  # part of workspace/etl\n"
-		    "      ~ compute.node_pool/etl\n"
-		    "          ~ nodes: 2 -> 3\n"
-		    "\n"
-		    "    -/+ compute.network/etl\n"
-		    "          # (a field that cannot be updated in place changed)\n"
-		    "          ~ cidr: \"10.0.0.0/16\" -> \"10.1.0.0/16\" "
-		    "# forces replacement\n"
-		    "\n"
-		    "Warning: workspace 'etl' has no admins\n"
-		    "Warning: a?[31mred?line\n"
-		    "\n"
-		    "Plan: 3 to add, 1 to change, 1 to replace, 0 to destroy.\n");
+	            "  + workspace/analytics\n"
+	            "      + region: \"us-east-1\"\n"
+	            "\n"
+	            "      + storage.prefix/analytics\n"
+	            "          + prefix: \"ws/analytics/\"\n"
+	            "\n"
+	            "      + compute.network/analytics\n"
+	            "\n"
+	            "  # part of workspace/etl\n"
+	            "      ~ compute.node_pool/etl\n"
+	            "          ~ nodes: 2 -> 3\n"
+	            "\n"
+	            "    -/+ compute.network/etl\n"
+	            "          # (a field that cannot be updated in place changed)\n"
+	            "          ~ cidr: \"10.0.0.0/16\" -> \"10.1.0.0/16\" "
+	            "# forces replacement\n"
+	            "\n"
+	            "Warning: workspace 'etl' has no admins\n"
+	            "Warning: a?[31mred?line\n"
+	            "\n"
+	            "Plan: 3 to add, 1 to change, 1 to replace, 0 to destroy.\n");
 	lf_plan_release(&p);
 }
 
@@ -365,25 +353,24 @@ static void test_text_color(void **state)
 	struct lf_change *c;
 	(void)state;
 
-	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "etl", "compute",
-			NULL);
+	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "etl", "compute", NULL);
 	add_diff(c, "cidr", "\"a\"", "\"b\"", 1, 0);
 	add_diff(c, "x", NULL, "1", 0, 0);
 	add_diff(c, "y", "1", NULL, 0, 0);
 	c = lf_plan_add(&p, LF_ACT_DELETE, "storage.bucket", "b", "storage", NULL);
 	lf_plan_add_warning(&p, "w");
 	assert_text(&p, 1,
-		    "\033[35m-/+\033[0m \033[1mcompute.network/etl\033[0m\n"
-		    "      \033[33m~\033[0m cidr: \"a\" -> \"b\" "
-		    "\033[31m# forces replacement\033[0m\n"
-		    "      \033[32m+\033[0m x: 1\n"
-		    "      \033[31m-\033[0m y: 1\n"
-		    "\n"
-		    "  \033[31m-\033[0m \033[1mstorage.bucket/b\033[0m\n"
-		    "\n"
-		    "\033[33m\033[1mWarning:\033[0m w\n"
-		    "\n"
-		    "Plan: 0 to add, 0 to change, 1 to replace, 1 to destroy.\n");
+	            "\033[35m-/+\033[0m \033[1mcompute.network/etl\033[0m\n"
+	            "      \033[33m~\033[0m cidr: \"a\" -> \"b\" "
+	            "\033[31m# forces replacement\033[0m\n"
+	            "      \033[32m+\033[0m x: 1\n"
+	            "      \033[31m-\033[0m y: 1\n"
+	            "\n"
+	            "  \033[31m-\033[0m \033[1mstorage.bucket/b\033[0m\n"
+	            "\n"
+	            "\033[33m\033[1mWarning:\033[0m w\n"
+	            "\n"
+	            "Plan: 0 to add, 0 to change, 1 to replace, 1 to destroy.\n");
 	lf_plan_release(&p);
 }
 
@@ -395,15 +382,15 @@ static void test_text_odd_values(void **state)
 
 	c = lf_plan_add(&p, LF_ACT_CREATE, "table", "main/s/t", "lakeform", NULL);
 	c->after = J("{\"two words\": \"a\\u001b[2Jb\", \"q\\\"k\": \"\\\"\", "
-		     "\"\": 1, \"caf\\u00e9\": \"\\u00e9\\n\"}");
+	             "\"\": 1, \"caf\\u00e9\": \"\\u00e9\\n\"}");
 	assert_text(&p, 0,
-		    "  + table/main/s/t\n"
-		    "      + \"\": 1\n"
-		    "      + \"caf\u00e9\": \"\u00e9\\n\"\n"
-		    "      + \"q\\\"k\": \"\\\"\"\n"
-		    "      + \"two words\": \"a\\u001B[2Jb\"\n"
-		    "\n"
-		    "Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy.\n");
+	            "  + table/main/s/t\n"
+	            "      + \"\": 1\n"
+	            "      + \"caf\u00e9\": \"\u00e9\\n\"\n"
+	            "      + \"q\\\"k\": \"\\\"\"\n"
+	            "      + \"two words\": \"a\\u001B[2Jb\"\n"
+	            "\n"
+	            "Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy.\n");
 	lf_plan_release(&p);
 }
 
@@ -419,70 +406,57 @@ static void test_json_actions(void **state)
 	c = lf_plan_add(&p, LF_ACT_NOOP, "group", "g", "lakeform", NULL);
 	c->before = J("{\"m\": []}");
 	c->after = J("{\"m\": []}");
-	c = lf_plan_add(&p, LF_ACT_CREATE, "storage.bucket", "new", "storage",
-			"account/acme");
+	c = lf_plan_add(&p, LF_ACT_CREATE, "storage.bucket", "new", "storage", "account/acme");
 	c->after = J("{\"name\": \"new\"}");
 	c = lf_plan_add(&p, LF_ACT_UPDATE, "storage.bucket", "up", "storage", NULL);
 	c->before = J("{\"v\": 1}");
 	c->after = J("{\"v\": 2}");
-	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "r1", "compute",
-			NULL);
+	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "r1", "compute", NULL);
 	c->before = J("{\"v\": 1}");
 	c->after = J("{\"v\": 2}");
-	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "r2", "compute",
-			NULL);
+	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "r2", "compute", NULL);
 	c->create_before_destroy = 1;
 	c->before = J("{\"v\": 1}");
 	c->after = J("{\"v\": 2}");
-	c = lf_plan_add(&p, LF_ACT_DELETE, "storage.bucket", "old", "storage",
-			NULL);
+	c = lf_plan_add(&p, LF_ACT_DELETE, "storage.bucket", "old", "storage", NULL);
 	c->before = J("{\"v\": 1}");
 	doc = lf_render_json(&p);
 	assert_json(json_object_get(change_of(doc, 0), "actions"), "[\"no-op\"]");
 	assert_json(json_object_get(change_of(doc, 1), "actions"), "[\"create\"]");
 	assert_json(json_object_get(change_of(doc, 2), "actions"), "[\"update\"]");
-	assert_json(json_object_get(change_of(doc, 3), "actions"),
-		    "[\"delete\", \"create\"]");
-	assert_json(json_object_get(change_of(doc, 4), "actions"),
-		    "[\"create\", \"delete\"]");
+	assert_json(json_object_get(change_of(doc, 3), "actions"), "[\"delete\", \"create\"]");
+	assert_json(json_object_get(change_of(doc, 4), "actions"), "[\"create\", \"delete\"]");
 	assert_json(json_object_get(change_of(doc, 5), "actions"), "[\"delete\"]");
 	/* a resource change, field by field */
-	assert_json(rc_of(doc, 1),
-		    "{\"address\": \"storage.bucket/new\", \"mode\": \"managed\", "
-		    "\"type\": \"storage.bucket\", \"name\": \"new\", "
-		    "\"provider_name\": \"registry.lakeform.dev/lakeform/storage\", "
-		    "\"change\": {\"actions\": [\"create\"], \"before\": null, "
-		    "\"after\": {\"name\": \"new\"}, \"after_unknown\": {}, "
-		    "\"before_sensitive\": false, \"after_sensitive\": {}}, "
-		    "\"lakeform\": {\"parent\": \"account/acme\"}}");
-	assert_json(change_of(doc, 5),
-		    "{\"actions\": [\"delete\"], \"before\": {\"v\": 1}, "
-		    "\"after\": null, \"after_unknown\": {}, "
-		    "\"before_sensitive\": {}, \"after_sensitive\": false}");
+	assert_json(rc_of(doc, 1), "{\"address\": \"storage.bucket/new\", \"mode\": \"managed\", "
+	                           "\"type\": \"storage.bucket\", \"name\": \"new\", "
+	                           "\"provider_name\": \"registry.lakeform.dev/lakeform/storage\", "
+	                           "\"change\": {\"actions\": [\"create\"], \"before\": null, "
+	                           "\"after\": {\"name\": \"new\"}, \"after_unknown\": {}, "
+	                           "\"before_sensitive\": false, \"after_sensitive\": {}}, "
+	                           "\"lakeform\": {\"parent\": \"account/acme\"}}");
+	assert_json(change_of(doc, 5), "{\"actions\": [\"delete\"], \"before\": {\"v\": 1}, "
+	                               "\"after\": null, \"after_unknown\": {}, "
+	                               "\"before_sensitive\": {}, \"after_sensitive\": false}");
 	assert_null(json_object_get(rc_of(doc, 1), "index"));
 	/* planned values: everything that exists after apply */
 	planned = json_object_get(
-		json_object_get(json_object_get(doc, "planned_values"),
-				"root_module"),
-		"resources");
+	    json_object_get(json_object_get(doc, "planned_values"), "root_module"), "resources");
 	assert_int_equal(json_array_size(planned), 5);
 	assert_json(json_array_get(planned, 1),
-		    "{\"address\": \"storage.bucket/new\", \"mode\": \"managed\", "
-		    "\"type\": \"storage.bucket\", \"name\": \"new\", "
-		    "\"provider_name\": \"registry.lakeform.dev/lakeform/storage\", "
-		    "\"schema_version\": 0, \"values\": {\"name\": \"new\"}, "
-		    "\"sensitive_values\": {}}");
+	            "{\"address\": \"storage.bucket/new\", \"mode\": \"managed\", "
+	            "\"type\": \"storage.bucket\", \"name\": \"new\", "
+	            "\"provider_name\": \"registry.lakeform.dev/lakeform/storage\", "
+	            "\"schema_version\": 0, \"values\": {\"name\": \"new\"}, "
+	            "\"sensitive_values\": {}}");
 	/* prior state: everything recorded before */
 	prior = json_object_get(
-		json_object_get(
-			json_object_get(json_object_get(doc, "prior_state"),
-					"values"),
-			"root_module"),
-		"resources");
+	    json_object_get(json_object_get(json_object_get(doc, "prior_state"), "values"),
+	                    "root_module"),
+	    "resources");
 	assert_int_equal(json_array_size(prior), 5);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(prior, 4), "address")),
-			    "storage.bucket/old");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(prior, 4), "address")),
+	                    "storage.bucket/old");
 	json_decref(doc);
 	lf_plan_release(&p);
 }
@@ -494,13 +468,12 @@ static void test_json_reasons_and_replace_paths(void **state)
 	json_t *doc;
 	(void)state;
 
-	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "n", "compute",
-			NULL);
+	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "n", "compute", NULL);
 	c->reason = LF_REASON_CANNOT_UPDATE;
 	c->before = J("{\"cidr\": \"a\", \"subnets\": [{\"cidr\": \"x\"}, "
-		      "{\"cidr\": \"y\"}], \"mtu\": 1}");
+	              "{\"cidr\": \"y\"}], \"mtu\": 1}");
 	c->after = J("{\"cidr\": \"b\", \"subnets\": [{\"cidr\": \"x\"}, "
-		     "{\"cidr\": \"z\"}], \"mtu\": 2, \"m\": {\"7\": 1}}");
+	             "{\"cidr\": \"z\"}], \"mtu\": 2, \"m\": {\"7\": 1}}");
 	add_diff(c, "cidr", "\"a\"", "\"b\"", 1, 0);
 	add_diff(c, "mtu", "1", "2", 0, 0);
 	add_diff(c, "subnets.1.cidr", "\"y\"", "\"z\"", 1, 0);
@@ -515,14 +488,13 @@ static void test_json_reasons_and_replace_paths(void **state)
 	add_diff(c, "v", "1", "2", 0, 0);
 	doc = lf_render_json(&p);
 	assert_json(json_object_get(change_of(doc, 0), "replace_paths"),
-		    "[[\"cidr\"], [\"subnets\", 1, \"cidr\"], [\"m\", \"7\"]]");
+	            "[[\"cidr\"], [\"subnets\", 1, \"cidr\"], [\"m\", \"7\"]]");
 	assert_json(json_object_get(rc_of(doc, 0), "action_reason"),
-		    "\"replace_because_cannot_update\"");
+	            "\"replace_because_cannot_update\"");
 	assert_null(json_object_get(change_of(doc, 1), "replace_paths"));
-	assert_json(json_object_get(rc_of(doc, 1), "action_reason"),
-		    "\"replace_by_request\"");
+	assert_json(json_object_get(rc_of(doc, 1), "action_reason"), "\"replace_by_request\"");
 	assert_json(json_object_get(rc_of(doc, 2), "action_reason"),
-		    "\"delete_because_no_resource_config\"");
+	            "\"delete_because_no_resource_config\"");
 	/* like terraform destroy: no reason given */
 	assert_null(json_object_get(rc_of(doc, 3), "action_reason"));
 	assert_null(json_object_get(rc_of(doc, 4), "action_reason"));
@@ -543,39 +515,34 @@ static void test_json_sensitive(void **state)
 	assert_null(strstr(s, "SECRET"));
 	free(s);
 	doc = lf_render_json(&p);
-	assert_json(change_of(doc, 0),
-		    "{\"actions\": [\"create\"], \"before\": null, "
-		    "\"after\": {\"spec\": {\"display_name\": \"ETL\", "
-		    "\"credentials\": \"(sensitive)\"}}, \"after_unknown\": {}, "
-		    "\"before_sensitive\": false, "
-		    "\"after_sensitive\": {\"spec\": {\"credentials\": true}}}");
-	assert_json(change_of(doc, 1),
-		    "{\"actions\": [\"update\"], "
-		    "\"before\": {\"spec\": {\"secret\": \"(sensitive)\", "
-		    "\"creds\": {\"id\": \"a\", \"secret\": \"(sensitive)\"}}}, "
-		    "\"after\": {\"spec\": {\"secret\": \"(sensitive)\", "
-		    "\"token\": \"(sensitive)\", \"creds\": {\"id\": \"b\", "
-		    "\"secret\": \"(sensitive)\"}}}, \"after_unknown\": {}, "
-		    "\"before_sensitive\": {\"spec\": {\"secret\": true, "
-		    "\"creds\": {\"secret\": true}}}, "
-		    "\"after_sensitive\": {\"spec\": {\"secret\": true, "
-		    "\"token\": true, \"creds\": {\"secret\": true}}}}");
-	assert_json(change_of(doc, 2),
-		    "{\"actions\": [\"delete\"], "
-		    "\"before\": {\"spec\": {\"secret\": \"(sensitive)\", "
-		    "\"name\": \"o\"}}, \"after\": null, \"after_unknown\": {}, "
-		    "\"before_sensitive\": {\"spec\": {\"secret\": true}}, "
-		    "\"after_sensitive\": false}");
+	assert_json(change_of(doc, 0), "{\"actions\": [\"create\"], \"before\": null, "
+	                               "\"after\": {\"spec\": {\"display_name\": \"ETL\", "
+	                               "\"credentials\": \"(sensitive)\"}}, \"after_unknown\": {}, "
+	                               "\"before_sensitive\": false, "
+	                               "\"after_sensitive\": {\"spec\": {\"credentials\": true}}}");
+	assert_json(change_of(doc, 1), "{\"actions\": [\"update\"], "
+	                               "\"before\": {\"spec\": {\"secret\": \"(sensitive)\", "
+	                               "\"creds\": {\"id\": \"a\", \"secret\": \"(sensitive)\"}}}, "
+	                               "\"after\": {\"spec\": {\"secret\": \"(sensitive)\", "
+	                               "\"token\": \"(sensitive)\", \"creds\": {\"id\": \"b\", "
+	                               "\"secret\": \"(sensitive)\"}}}, \"after_unknown\": {}, "
+	                               "\"before_sensitive\": {\"spec\": {\"secret\": true, "
+	                               "\"creds\": {\"secret\": true}}}, "
+	                               "\"after_sensitive\": {\"spec\": {\"secret\": true, "
+	                               "\"token\": true, \"creds\": {\"secret\": true}}}}");
+	assert_json(change_of(doc, 2), "{\"actions\": [\"delete\"], "
+	                               "\"before\": {\"spec\": {\"secret\": \"(sensitive)\", "
+	                               "\"name\": \"o\"}}, \"after\": null, \"after_unknown\": {}, "
+	                               "\"before_sensitive\": {\"spec\": {\"secret\": true}}, "
+	                               "\"after_sensitive\": false}");
 	assert_json(json_object_get(
-			    json_array_get(
-				    json_object_get(
-					    json_object_get(
-						    json_object_get(doc, "planned_values"),
-						    "root_module"),
-					    "resources"),
-				    0),
-			    "sensitive_values"),
-		    "{\"spec\": {\"credentials\": true}}");
+	                json_array_get(
+	                    json_object_get(json_object_get(json_object_get(doc, "planned_values"),
+	                                                    "root_module"),
+	                                    "resources"),
+	                    0),
+	                "sensitive_values"),
+	            "{\"spec\": {\"credentials\": true}}");
 	json_decref(doc);
 	lf_plan_release(&p);
 }
@@ -590,13 +557,13 @@ static void test_json_arrays_in_sensitive_shape(void **state)
 	c = lf_plan_add(&p, LF_ACT_CREATE, "storage.policy", "p", "storage", NULL);
 	lf_change_add_sensitive(c, "keys.1");
 	c->after = J("{\"keys\": [\"k0\", \"k1\", {\"a\": 1}], \"none\": [], "
-		     "\"n\": null}");
+	             "\"n\": null}");
 	doc = lf_render_json(&p);
 	assert_json(json_object_get(change_of(doc, 0), "after"),
-		    "{\"keys\": [\"k0\", \"(sensitive)\", {\"a\": 1}], "
-		    "\"none\": [], \"n\": null}");
+	            "{\"keys\": [\"k0\", \"(sensitive)\", {\"a\": 1}], "
+	            "\"none\": [], \"n\": null}");
 	assert_json(json_object_get(change_of(doc, 0), "after_sensitive"),
-		    "{\"keys\": [false, true, {}], \"none\": []}");
+	            "{\"keys\": [false, true, {}], \"none\": []}");
 	json_decref(doc);
 	lf_plan_release(&p);
 }
@@ -618,11 +585,9 @@ static void test_json_top_level(void **state)
 	c->after = J("{}");
 	c->file = strdup("m.yaml");
 	c->line = 4;
-	c = lf_plan_add(&p, LF_ACT_CREATE, "storage.prefix", "w", "storage",
-			"workspace/w");
+	c = lf_plan_add(&p, LF_ACT_CREATE, "storage.prefix", "w", "storage", "workspace/w");
 	c->after = J("{}");
-	c = lf_plan_add(&p, LF_ACT_CREATE, "storage.prefix", "w2", "storage",
-			"workspace/w");
+	c = lf_plan_add(&p, LF_ACT_CREATE, "storage.prefix", "w2", "storage", "workspace/w");
 	c->after = J("{}");
 	doc = lf_render_json(&p);
 	assert_json(json_object_get(doc, "format_version"), "\"1.2\"");
@@ -637,25 +602,24 @@ static void test_json_top_level(void **state)
 	assert_null(json_object_get(doc, "prior_state"));
 	cfg = json_object_get(doc, "configuration");
 	assert_json(json_object_get(cfg, "provider_config"),
-		    "{\"lakeform\": {\"name\": \"lakeform\", \"full_name\": "
-		    "\"registry.lakeform.dev/lakeform/lakeform\"}, "
-		    "\"storage\": {\"name\": \"storage\", \"full_name\": "
-		    "\"registry.lakeform.dev/lakeform/storage\"}}");
-	assert_json(json_array_get(json_object_get(json_object_get(cfg, "root_module"),
-						   "resources"),
-				   0),
-		    "{\"address\": \"workspace/w\", \"mode\": \"managed\", "
-		    "\"type\": \"workspace\", \"name\": \"w\", "
-		    "\"provider_config_key\": \"lakeform\", \"expressions\": {}, "
-		    "\"schema_version\": 0}");
+	            "{\"lakeform\": {\"name\": \"lakeform\", \"full_name\": "
+	            "\"registry.lakeform.dev/lakeform/lakeform\"}, "
+	            "\"storage\": {\"name\": \"storage\", \"full_name\": "
+	            "\"registry.lakeform.dev/lakeform/storage\"}}");
+	assert_json(
+	    json_array_get(json_object_get(json_object_get(cfg, "root_module"), "resources"), 0),
+	    "{\"address\": \"workspace/w\", \"mode\": \"managed\", "
+	    "\"type\": \"workspace\", \"name\": \"w\", "
+	    "\"provider_config_key\": \"lakeform\", \"expressions\": {}, "
+	    "\"schema_version\": 0}");
 	assert_json(json_object_get(rc_of(doc, 0), "lakeform"),
-		    "{\"parent\": null, \"file\": \"m.yaml\", \"line\": 4}");
+	            "{\"parent\": null, \"file\": \"m.yaml\", \"line\": 4}");
 	assert_json(json_object_get(doc, "lakeform"),
-		    "{\"version\": \"0.1.0\", \"lineage\": "
-		    "\"0b7e3c52-8a4f-4d2e-9a55-3f1c2b9e7d10\", \"serial\": 7, "
-		    "\"git_commit\": null, \"destroy\": false, \"partial\": true, "
-		    "\"warnings\": [\"targeting is in effect\"], \"summary\": "
-		    "{\"add\": 3, \"change\": 0, \"replace\": 0, \"destroy\": 0}}");
+	            "{\"version\": \"0.1.0\", \"lineage\": "
+	            "\"0b7e3c52-8a4f-4d2e-9a55-3f1c2b9e7d10\", \"serial\": 7, "
+	            "\"git_commit\": null, \"destroy\": false, \"partial\": true, "
+	            "\"warnings\": [\"targeting is in effect\"], \"summary\": "
+	            "{\"add\": 3, \"change\": 0, \"replace\": 0, \"destroy\": 0}}");
 	json_decref(doc);
 	lf_plan_release(&p);
 
@@ -678,8 +642,7 @@ static void test_md_small(void **state)
 	char *md;
 	(void)state;
 
-	c = lf_plan_add(&p, LF_ACT_UPDATE, "compute.node_pool", "etl", "compute",
-			"workspace/etl");
+	c = lf_plan_add(&p, LF_ACT_UPDATE, "compute.node_pool", "etl", "compute", "workspace/etl");
 	c->file = strdup("etl.yaml");
 	c->line = 2;
 	add_diff(c, "spec.nodes", "2", "4", 0, 0);
@@ -689,38 +652,37 @@ static void test_md_small(void **state)
 	c->reason = LF_REASON_NO_CONFIG;
 	lf_plan_add_warning(&p, "a <b> & c|d");
 	md = markdown(&p, 65535);
-	assert_string_equal(md,
-			    "### Plan: 0 to add, 1 to change, 0 to replace, 1 to destroy.\n"
-			    "\n"
-			    "| add | change | replace | destroy |\n"
-			    "|---:|---:|---:|---:|\n"
-			    "| 0 | 1 | 0 | 1 |\n"
-			    "\n"
-			    "> **Warning:** a &lt;b&gt; &amp; c&#124;d\n"
-			    "\n"
-			    "<details><summary>update <code>compute.node_pool/etl"
-			    "</code></summary>\n"
-			    "\n"
-			    "```diff\n"
-			    "!   compute.node_pool/etl\n"
-			    "      # etl.yaml:2\n"
-			    "!       spec.nodes: 2 -> 4\n"
-			    "+       spec.tags:\n"
-			    "+           a: \"b\"\n"
-			    "```\n"
-			    "\n"
-			    "</details>\n"
-			    "\n"
-			    "<details><summary>delete <code>storage.bucket/old"
-			    "</code></summary>\n"
-			    "\n"
-			    "```diff\n"
-			    "-   storage.bucket/old\n"
-			    "      # (no longer declared in the manifests)\n"
-			    "```\n"
-			    "\n"
-			    "</details>\n"
-			    "\n");
+	assert_string_equal(md, "### Plan: 0 to add, 1 to change, 0 to replace, 1 to destroy.\n"
+	                        "\n"
+	                        "| add | change | replace | destroy |\n"
+	                        "|---:|---:|---:|---:|\n"
+	                        "| 0 | 1 | 0 | 1 |\n"
+	                        "\n"
+	                        "> **Warning:** a &lt;b&gt; &amp; c&#124;d\n"
+	                        "\n"
+	                        "<details><summary>update <code>compute.node_pool/etl"
+	                        "</code></summary>\n"
+	                        "\n"
+	                        "```diff\n"
+	                        "!   compute.node_pool/etl\n"
+	                        "      # etl.yaml:2\n"
+	                        "!       spec.nodes: 2 -> 4\n"
+	                        "+       spec.tags:\n"
+	                        "+           a: \"b\"\n"
+	                        "```\n"
+	                        "\n"
+	                        "</details>\n"
+	                        "\n"
+	                        "<details><summary>delete <code>storage.bucket/old"
+	                        "</code></summary>\n"
+	                        "\n"
+	                        "```diff\n"
+	                        "-   storage.bucket/old\n"
+	                        "      # (no longer declared in the manifests)\n"
+	                        "```\n"
+	                        "\n"
+	                        "</details>\n"
+	                        "\n");
 	assert_null(strstr(md, "unchanged"));
 	free(md);
 	lf_plan_release(&p);
@@ -734,8 +696,7 @@ static void test_md_no_changes_and_sensitive(void **state)
 
 	lf_plan_add(&p, LF_ACT_NOOP, "group", "g", "lakeform", NULL);
 	md = markdown(&p, 65535);
-	assert_string_equal(
-		md, "### No changes. The manifests match the recorded state.\n\n");
+	assert_string_equal(md, "### No changes. The manifests match the recorded state.\n\n");
 	free(md);
 	lf_plan_release(&p);
 
@@ -764,7 +725,7 @@ static void test_md_fence_and_escaping(void **state)
 	c->after = J("{\"comment\": \"```` </details>\"}");
 	md = markdown(&p, 65535);
 	assert_non_null(strstr(md, "<summary>create <code>table/a&#124;b&lt;c&gt;"
-				   "</code></summary>"));
+	                           "</code></summary>"));
 	/* a fence longer than any run of backticks inside */
 	assert_non_null(strstr(md, "\n`````diff\n"));
 	assert_non_null(strstr(md, "\n`````\n\n</details>"));
@@ -795,7 +756,7 @@ static void big_plan(struct lf_plan *p, size_t n, size_t value_len)
 
 		snprintf(name, sizeof(name), "bucket-%06zu", i);
 		c = lf_plan_add(p, LF_ACT_CREATE, "storage.bucket", name, "storage",
-				"account/acme");
+		                "account/acme");
 		c->after = json_pack("{s:s,s:s}", "name", name, "blob", big);
 	}
 	free(big);
@@ -814,7 +775,7 @@ static void test_md_huge_plan(void **state)
 	md = markdown(&p, 65535);
 	assert_true(strlen(md) <= 65535);
 	assert_non_null(strstr(md, "### Plan: 50000 to add, 0 to change, "
-				   "0 to replace, 0 to destroy.\n"));
+	                           "0 to replace, 0 to destroy.\n"));
 	assert_non_null(strstr(md, "| 50000 | 0 | 0 | 0 |\n"));
 	assert_non_null(strstr(md, "**Note:**"));
 	assert_non_null(strstr(md, "a warning that should still be seen"));
@@ -829,8 +790,8 @@ static void test_md_huge_plan(void **state)
 	assert_string_equal(strchr(more, '\n'), "\n");
 	/* rows are in plan order */
 	assert_non_null(strstr(md, "| create | <code>storage.bucket/bucket-000000"
-				   "</code> |\n| create | <code>storage.bucket/"
-				   "bucket-000001</code> |\n"));
+	                           "</code> |\n| create | <code>storage.bucket/"
+	                           "bucket-000001</code> |\n"));
 	free(md);
 	lf_plan_release(&p);
 }
@@ -879,26 +840,26 @@ static void test_md_never_over_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_text_create),
-		cmocka_unit_test(test_text_update_nested),
-		cmocka_unit_test(test_text_replace),
-		cmocka_unit_test(test_text_delete_reasons),
-		cmocka_unit_test(test_text_sensitive),
-		cmocka_unit_test(test_text_no_changes),
-		cmocka_unit_test(test_text_children_and_warnings),
-		cmocka_unit_test(test_text_color),
-		cmocka_unit_test(test_text_odd_values),
-		cmocka_unit_test(test_json_actions),
-		cmocka_unit_test(test_json_reasons_and_replace_paths),
-		cmocka_unit_test(test_json_sensitive),
-		cmocka_unit_test(test_json_arrays_in_sensitive_shape),
-		cmocka_unit_test(test_json_top_level),
-		cmocka_unit_test(test_md_small),
-		cmocka_unit_test(test_md_no_changes_and_sensitive),
-		cmocka_unit_test(test_md_fence_and_escaping),
-		cmocka_unit_test(test_md_huge_plan),
-		cmocka_unit_test(test_md_fallback_table_fits),
-		cmocka_unit_test(test_md_never_over_limit),
+	    cmocka_unit_test(test_text_create),
+	    cmocka_unit_test(test_text_update_nested),
+	    cmocka_unit_test(test_text_replace),
+	    cmocka_unit_test(test_text_delete_reasons),
+	    cmocka_unit_test(test_text_sensitive),
+	    cmocka_unit_test(test_text_no_changes),
+	    cmocka_unit_test(test_text_children_and_warnings),
+	    cmocka_unit_test(test_text_color),
+	    cmocka_unit_test(test_text_odd_values),
+	    cmocka_unit_test(test_json_actions),
+	    cmocka_unit_test(test_json_reasons_and_replace_paths),
+	    cmocka_unit_test(test_json_sensitive),
+	    cmocka_unit_test(test_json_arrays_in_sensitive_shape),
+	    cmocka_unit_test(test_json_top_level),
+	    cmocka_unit_test(test_md_small),
+	    cmocka_unit_test(test_md_no_changes_and_sensitive),
+	    cmocka_unit_test(test_md_fence_and_escaping),
+	    cmocka_unit_test(test_md_huge_plan),
+	    cmocka_unit_test(test_md_fallback_table_fits),
+	    cmocka_unit_test(test_md_never_over_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,7 @@ static void test_fips_abc(void **state)
 
 	hex_of(hex, "abc", 3);
 	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223"
-				 "b00361a396177a9cb410ff61f20015ad");
+	                         "b00361a396177a9cb410ff61f20015ad");
 }
 
 /* FIPS 180-2 appendix B.2: two blocks (the padding spills over) */
@@ -37,7 +37,7 @@ static void test_fips_two_blocks(void **state)
 
 	hex_of(hex, m, strlen(m));
 	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039"
-				 "a33ce45964ff2167f6ecedd419db06c1");
+	                         "a33ce45964ff2167f6ecedd419db06c1");
 }
 
 /* FIPS 180-2 appendix B.3: one million 'a', fed in uneven pieces */
@@ -57,22 +57,22 @@ static void test_fips_million_a(void **state)
 	}
 	lf_sha256_final_hex(&c, hex);
 	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67"
-				 "f1809a48a497200e046d39ccc7112cd0");
+	                         "f1809a48a497200e046d39ccc7112cd0");
 }
 
 static void test_empty_and_896_bits(void **state)
 {
 	const char *m = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
-			"hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
+	                "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
 	char hex[65];
 	(void)state;
 
 	hex_of(hex, "", 0);
 	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb924"
-				 "27ae41e4649b934ca495991b7852b855");
+	                         "27ae41e4649b934ca495991b7852b855");
 	hex_of(hex, m, strlen(m));
 	assert_string_equal(hex, "cf5b16a778af8380036ce59e7b049237"
-				 "0b249b11e8f07a51afac45037afee9d1");
+	                         "0b249b11e8f07a51afac45037afee9d1");
 }
 
 /*
@@ -86,15 +86,15 @@ static void test_block_edges(void **state)
 		size_t n;
 		const char *hex;
 	} cases[] = {
-		{55, "595615dbe4f0f407ae397d08b4c2cb870cb9b0e11937416f950c5160acf9c005"},
-		{56, "784f623b787495078e93ff28a25b581df0584055a7e71d8cd90c454716b92f51"},
-		{57, "808f0738aa4401bdee842e5a15a7baad5809f976d8eb6f9bd2683cebd2e8d671"},
-		{63, "5ca3e1ef5207490eac01a795e5cc94d59582a5118bf9534665c8668d87aa647c"},
-		{64, "2fcd5a0d60e4c941381fcc4e00a4bf8be422c3ddfafb93c809e8d1e2bfffae8e"},
-		{65, "1b3cd1877ab2f2f19f7be001722554f336cb799df0329de0bb4c118dc6abc06d"},
-		{119, "faef67da856d6fd9c8d12f9ed0a4fefd3cf0ce085ab43e2907418d457e3c354b"},
-		{120, "c9512b08619c19fbb503c7da6b46ef20301e5f7a7a5f43989182398536f5c5c8"},
-		{128, "6c05be2c4268843ae47e68e611277ce62c02153f2f4d2e1e2a1a4b44f766cf74"},
+	    {55, "595615dbe4f0f407ae397d08b4c2cb870cb9b0e11937416f950c5160acf9c005"},
+	    {56, "784f623b787495078e93ff28a25b581df0584055a7e71d8cd90c454716b92f51"},
+	    {57, "808f0738aa4401bdee842e5a15a7baad5809f976d8eb6f9bd2683cebd2e8d671"},
+	    {63, "5ca3e1ef5207490eac01a795e5cc94d59582a5118bf9534665c8668d87aa647c"},
+	    {64, "2fcd5a0d60e4c941381fcc4e00a4bf8be422c3ddfafb93c809e8d1e2bfffae8e"},
+	    {65, "1b3cd1877ab2f2f19f7be001722554f336cb799df0329de0bb4c118dc6abc06d"},
+	    {119, "faef67da856d6fd9c8d12f9ed0a4fefd3cf0ce085ab43e2907418d457e3c354b"},
+	    {120, "c9512b08619c19fbb503c7da6b46ef20301e5f7a7a5f43989182398536f5c5c8"},
+	    {128, "6c05be2c4268843ae47e68e611277ce62c02153f2f4d2e1e2a1a4b44f766cf74"},
 	};
 	char msg[128], hex[65];
 	(void)state;
@@ -131,11 +131,9 @@ static void test_block_edges(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fips_abc),
-		cmocka_unit_test(test_fips_two_blocks),
-		cmocka_unit_test(test_fips_million_a),
-		cmocka_unit_test(test_empty_and_896_bits),
-		cmocka_unit_test(test_block_edges),
+	    cmocka_unit_test(test_fips_abc),       cmocka_unit_test(test_fips_two_blocks),
+	    cmocka_unit_test(test_fips_million_a), cmocka_unit_test(test_empty_and_896_bits),
+	    cmocka_unit_test(test_block_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,9 +92,8 @@ static void make_res(struct lf_state_res *r, const char *address, int i)
 	r->type = strdup(type);
 	r->provider = strdup(strchr(type, '.') ? "storage" : "lakeform");
 	r->parent = i % 2 ? strdup("account/acme") : NULL;
-	r->inputs = json_pack("{s:s, s:{s:i, s:[s,s], s:s}}", "name", address,
-			      "spec", "size", i, "tags", "a", "b", "note",
-			      "quote \" back \\ newline \n tab \t é");
+	r->inputs = json_pack("{s:s, s:{s:i, s:[s,s], s:s}}", "name", address, "spec", "size", i,
+	                      "tags", "a", "b", "note", "quote \" back \\ newline \n tab \t é");
 	r->attrs = json_pack("{s:s, s:b}", "id", "x-1", "ready", 1);
 	r->deps = json_pack("[s]", "account/acme");
 	r->sensitive = i % 3 == 0 ? json_pack("[s]", "spec.note") : NULL;
@@ -142,9 +141,14 @@ static void assert_res_equal(const struct lf_state_res *a, const struct lf_state
 }
 
 static const char *const addrs[] = {
-	"workspace/analytics", "account/acme", "storage.bucket/acme-default",
-	"catalog/main-use1/sales", "storage.prefix/acme-default/ws/analytics",
-	"user/alice@acme.com", "group/analysts", "compute.network/use1-analytics",
+    "workspace/analytics",
+    "account/acme",
+    "storage.bucket/acme-default",
+    "catalog/main-use1/sales",
+    "storage.prefix/acme-default/ws/analytics",
+    "user/alice@acme.com",
+    "group/analysts",
+    "compute.network/use1-analytics",
 };
 #define NADDRS (sizeof(addrs) / sizeof(*addrs))
 
@@ -263,14 +267,14 @@ static void test_snapshot_layout(void **state)
 	text = slurp(sp);
 	assert_non_null(text);
 	if (asprintf(&expect,
-		     "{\"generator\":\"lakeform %s\",\"git_commit\":\"0123abc\","
-		     "\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
-		     "{\"address\":\"account/a\\\"q\",\"type\":\"account\",\"digest\":\"\"},\n"
-		     "{\"address\":\"storage.bucket/b\",\"type\":\"storage.bucket\","
-		     "\"digest\":\"%s\",\"inputs\":{\"a\":\"x\",\"z\":1},"
-		     "\"provider\":\"storage\"}\n"
-		     "]}\n",
-		     LF_VERSION, st.lineage, st.res[1].digest) < 0)
+	             "{\"generator\":\"lakeform %s\",\"git_commit\":\"0123abc\","
+	             "\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
+	             "{\"address\":\"account/a\\\"q\",\"type\":\"account\",\"digest\":\"\"},\n"
+	             "{\"address\":\"storage.bucket/b\",\"type\":\"storage.bucket\","
+	             "\"digest\":\"%s\",\"inputs\":{\"a\":\"x\",\"z\":1},"
+	             "\"provider\":\"storage\"}\n"
+	             "]}\n",
+	             LF_VERSION, st.lineage, st.res[1].digest) < 0)
 		abort();
 	assert_string_equal(text, expect);
 	/* and the whole file is one JSON document */
@@ -319,8 +323,7 @@ static void test_full_and_lazy_load(void **state)
 		assert_int_equal(lf_state_res_parse(l), 0);
 		assert_res_equal(l, f);
 	}
-	assert_ptr_equal(lf_state_get(&lazy, "workspace/analytics"),
-			 &lazy.res[NADDRS - 1]);
+	assert_ptr_equal(lf_state_get(&lazy, "workspace/analytics"), &lazy.res[NADDRS - 1]);
 	assert_null(lf_state_get(&lazy, "workspace/nope"));
 	lf_state_release(&full);
 	lf_state_release(&lazy);
@@ -458,26 +461,25 @@ static void test_corrupt_snapshots(void **state)
 		int err;
 		const char *msg;
 	} cases[] = {
-		/* cut short: no closing line */
-		{"{\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
-		 "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"\"}\n",
-		 LF_STATE_ECORRUPT, "the state ends early: no closing ']}' line"},
-		{"{\"lineage\":\"%s\",\"serial\":1,\"version\":9,\"resources\":[\n]}\n",
-		 LF_STATE_EVERSION, NULL},
-		{"{\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
-		 "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"\"},\n"
-		 "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"\"}\n]}\n",
-		 LF_STATE_ECORRUPT, "resource 'a/b' is recorded twice"},
-		{"{\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
-		 "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"xyz\"}\n]}\n",
-		 LF_STATE_ECORRUPT,
-		 "resource: 'digest' must be 64 lowercase hex digits or empty"},
-		{"{\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
-		 "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"\",\"colour\":1}\n]}\n",
-		 LF_STATE_ECORRUPT, NULL},
-		{"not json %s", LF_STATE_ECORRUPT, NULL},
-		{"{\"lineage\":\"%s\",\"serial\":-1,\"version\":1,\"resources\":[]}",
-		 LF_STATE_ECORRUPT, "'serial' must be an integer of 0 or more"},
+	    /* cut short: no closing line */
+	    {"{\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
+	     "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"\"}\n",
+	     LF_STATE_ECORRUPT, "the state ends early: no closing ']}' line"},
+	    {"{\"lineage\":\"%s\",\"serial\":1,\"version\":9,\"resources\":[\n]}\n",
+	     LF_STATE_EVERSION, NULL},
+	    {"{\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
+	     "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"\"},\n"
+	     "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"\"}\n]}\n",
+	     LF_STATE_ECORRUPT, "resource 'a/b' is recorded twice"},
+	    {"{\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
+	     "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"xyz\"}\n]}\n",
+	     LF_STATE_ECORRUPT, "resource: 'digest' must be 64 lowercase hex digits or empty"},
+	    {"{\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
+	     "{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"\",\"colour\":1}\n]}\n",
+	     LF_STATE_ECORRUPT, NULL},
+	    {"not json %s", LF_STATE_ECORRUPT, NULL},
+	    {"{\"lineage\":\"%s\",\"serial\":-1,\"version\":1,\"resources\":[]}", LF_STATE_ECORRUPT,
+	     "'serial' must be an integer of 0 or more"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
@@ -529,8 +531,8 @@ static void test_put_get_remove(void **state)
 	put_new(&st, "b/4", 7);
 	r = lf_state_get(&st, "b/4");
 	assert_ptr_equal(r, kept);
-	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(r->inputs, "spec"), "size")), 7);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(r->inputs, "spec"), "size")), 7);
 
 	/* removals leave holes until normalised */
 	assert_int_equal(lf_state_remove(&st, "b/6"), 0);
@@ -560,9 +562,9 @@ static void test_put_get_remove(void **state)
 
 static json_t *doc_with(const char *lineage, int serial)
 {
-	return json_pack("{s:i, s:s, s:i, s:[{s:s, s:s, s:s}]}", "version", 1,
-			 "lineage", lineage, "serial", serial, "resources",
-			 "address", "account/acme", "type", "account", "digest", "");
+	return json_pack("{s:i, s:s, s:i, s:[{s:s, s:s, s:s}]}", "version", 1, "lineage", lineage,
+	                 "serial", serial, "resources", "address", "account/acme", "type",
+	                 "account", "digest", "");
 }
 
 static void test_push(void **state)
@@ -624,15 +626,15 @@ static void test_push(void **state)
 	assert_string_equal(st.res[0].address, "account/acme");
 
 	/* not a state: every problem listed, nothing changed */
-	doc = json_pack("{s:i, s:s, s:i, s:[{s:s}, {s:s, s:s, s:i}]}", "version", 1,
-			"lineage", "nope", "serial", 9, "resources", "type", "x",
-			"address", "a/b", "type", "a", "digest", 3);
+	doc = json_pack("{s:i, s:s, s:i, s:[{s:s}, {s:s, s:s, s:i}]}", "version", 1, "lineage",
+	                "nope", "serial", 9, "resources", "type", "x", "address", "a/b", "type",
+	                "a", "digest", 3);
 	assert_int_equal(lf_state_push(b, &st, doc, 1, &d), LF_STATE_EINVALID);
 	assert_int_equal(d.errors, 3);
 	assert_string_equal(d.v[0].msg, "'lineage' must be a UUID");
 	assert_string_equal(d.v[1].msg, "resources[0]: 'address' is missing");
 	assert_string_equal(d.v[2].msg, "resources[1] 'a/b': 'digest' must be 64 "
-					"lowercase hex digits or empty");
+	                                "lowercase hex digits or empty");
 	assert_int_equal(st.serial, 8);
 	json_decref(doc);
 	lf_diags_release(&d);
@@ -742,8 +744,7 @@ static void test_lock_contention(void **state)
 
 	/* the second writer fails at once, with the holder's description */
 	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
-	assert_int_equal(lf_state_lock(b, "state rm", 0, &mine, &holder),
-			 LF_STATE_ELOCKED);
+	assert_int_equal(lf_state_lock(b, "state rm", 0, &mine, &holder), LF_STATE_ELOCKED);
 	assert_int_equal(holder.pid, pid);
 	assert_string_equal(holder.operation, "apply");
 	assert_string_equal(holder.version, LF_VERSION);
@@ -816,8 +817,7 @@ static void test_lock_wait(void **state)
 	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
 	/* a timeout too short for the holder: fails after waiting it out */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(lf_state_lock(b, "state mv", 300, &mine, &holder),
-			 LF_STATE_ELOCKED);
+	assert_int_equal(lf_state_lock(b, "state mv", 300, &mine, &holder), LF_STATE_ELOCKED);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	assert_true(ms >= 300 && ms < 1000);
@@ -846,14 +846,13 @@ static void test_force_unlock_stale(void **state)
 	mkdir(fx->dir, 0700);
 	/* what a holder killed before it could clean up leaves behind */
 	spit(lp, "{\"created\":\"2025-01-01T00:00:00Z\",\"id\":\"abc\","
-		 "\"operation\":\"apply\",\"path\":\"/x/state.json\",\"pid\":1,"
-		 "\"version\":\"0.1.0\",\"who\":\"a@b\"}\n");
+	         "\"operation\":\"apply\",\"path\":\"/x/state.json\",\"pid\":1,"
+	         "\"version\":\"0.1.0\",\"who\":\"a@b\"}\n");
 	assert_int_equal(lf_state_lock_read(b, &info, &held), 1);
 	assert_int_equal(held, 0);
 	assert_string_equal(info.who, "a@b");
 	assert_int_equal(lf_state_force_unlock(b, "abd", &d), LF_STATE_ELOCKID);
-	assert_string_equal(d.v[d.n - 1].msg,
-			    "lock ID 'abd' does not match the lock's ID 'abc'");
+	assert_string_equal(d.v[d.n - 1].msg, "lock ID 'abd' does not match the lock's ID 'abc'");
 	assert_int_equal(lf_state_force_unlock(b, "abc", &d), 0);
 	assert_int_equal(lf_state_lock_read(b, &info, &held), 0);
 	assert_int_equal(lf_state_force_unlock(b, "abc", &d), LF_STATE_ENOLOCK);
@@ -865,22 +864,22 @@ static void test_force_unlock_stale(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_no_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lineage_on_first_write, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_snapshot_layout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_full_and_lazy_load, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_copy_lazy_record, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lazy_rewrite_is_identical, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_many_records, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reformatted_snapshot, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_corrupt_snapshots, setup, teardown),
-		cmocka_unit_test(test_put_get_remove),
-		cmocka_unit_test_setup_teardown(test_push, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pull_push_roundtrip, setup, teardown),
-		cmocka_unit_test(test_json_digest),
-		cmocka_unit_test_setup_teardown(test_lock_contention, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lock_wait, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_force_unlock_stale, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_no_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lineage_on_first_write, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_snapshot_layout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_full_and_lazy_load, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_copy_lazy_record, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lazy_rewrite_is_identical, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reformatted_snapshot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_corrupt_snapshots, setup, teardown),
+	    cmocka_unit_test(test_put_get_remove),
+	    cmocka_unit_test_setup_teardown(test_push, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pull_push_roundtrip, setup, teardown),
+	    cmocka_unit_test(test_json_digest),
+	    cmocka_unit_test_setup_teardown(test_lock_contention, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lock_wait, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_force_unlock_stale, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,8 +22,7 @@ static void parse(struct parsed *p, const char *text)
 {
 	memset(p, 0, sizeof(*p));
 	/* with a position index, as the second parse for diagnostics does */
-	p->rc = lf_yaml_parse(&p->docs, &p->n, "t.yaml", text, strlen(text), &p->pm,
-			      &p->d);
+	p->rc = lf_yaml_parse(&p->docs, &p->n, "t.yaml", text, strlen(text), &p->pm, &p->d);
 }
 
 static void release(struct parsed *p)
@@ -39,8 +38,8 @@ static void test_core_schema_scalars(void **state)
 	(void)state;
 
 	parse(&p, "a: no\nb: on\nc: 0o17\nd: 0x1F\ne: ~\nf: null\ng: 1e3\n"
-		  "h: .inf\ni: -.inf\nj: .nan\nk: true\nl: True\nm: yes\n"
-		  "n: '12'\no: -42\np: 3.5\nq:\nr: !!str 7\ns: +12\n");
+	          "h: .inf\ni: -.inf\nj: .nan\nk: true\nl: True\nm: yes\n"
+	          "n: '12'\no: -42\np: 3.5\nq:\nr: !!str 7\ns: +12\n");
 	assert_int_equal(p.rc, 0);
 	assert_int_equal(p.n, 1);
 	json_t *r = p.docs[0].root;
@@ -122,9 +121,8 @@ static void test_documents_and_aliases(void **state)
 	assert_int_equal(json_integer_value(json_object_get(use, "x")), 1);
 	/* aliases are copies: changing one leaves the anchor alone */
 	json_object_set_new(use, "x", json_integer(2));
-	assert_int_equal(json_integer_value(json_object_get(
-				 json_object_get(p.docs[0].root, "base"), "x")),
-			 1);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(p.docs[0].root, "base"), "x")), 1);
 	assert_true(json_is_null(p.docs[1].root));
 	assert_true(json_is_array(p.docs[2].root));
 	assert_int_equal(p.docs[2].index, 2);
@@ -230,17 +228,17 @@ static void test_explicit_tags(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_core_schema_scalars),
-		cmocka_unit_test(test_positions),
-		cmocka_unit_test(test_no_index),
-		cmocka_unit_test(test_documents_and_aliases),
-		cmocka_unit_test(test_duplicate_key),
-		cmocka_unit_test(test_billion_laughs),
-		cmocka_unit_test(test_deep_nesting),
-		cmocka_unit_test(test_syntax_error_position),
-		cmocka_unit_test(test_invalid_utf8),
-		cmocka_unit_test(test_complex_key_refused),
-		cmocka_unit_test(test_explicit_tags),
+	    cmocka_unit_test(test_core_schema_scalars),
+	    cmocka_unit_test(test_positions),
+	    cmocka_unit_test(test_no_index),
+	    cmocka_unit_test(test_documents_and_aliases),
+	    cmocka_unit_test(test_duplicate_key),
+	    cmocka_unit_test(test_billion_laughs),
+	    cmocka_unit_test(test_deep_nesting),
+	    cmocka_unit_test(test_syntax_error_position),
+	    cmocka_unit_test(test_invalid_utf8),
+	    cmocka_unit_test(test_complex_key_refused),
+	    cmocka_unit_test(test_explicit_tags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
