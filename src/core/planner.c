@@ -419,27 +419,19 @@ static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds
 	struct lf_change *c;
 	const struct lf_kind *k = n->want ? n->want->kind : NULL;
 
-	LF_GROW(p->v, p->n + 1, p->alloc);
-	c = &p->v[p->n++];
-	memset(c, 0, sizeof(*c));
-	c->action = n->action;
-	c->reason = n->reason;
-	c->address = lf_xstrdup(n->address);
 	if (n->want) {
-		c->type = lf_xstrdup(n->want->type);
-		c->name = lf_xstrdup(n->want->name);
-		c->provider = lf_xstrdup(n->want->provider);
-		c->parent = n->want->parent ? lf_xstrdup(n->want->parent) : NULL;
+		c = lf_plan_add(p, n->action, n->want->type, n->want->name, n->want->provider,
+		                n->want->parent);
 		if (n->want->doc) {
 			c->file = lf_xstrdup(n->want->doc->pos.file);
 			c->line = n->want->doc->pos.line;
 		}
 	} else {
 		const char *slash = strchr(n->address, '/');
-		c->type = lf_xstrdup(n->have->type ? n->have->type : "");
-		c->name = lf_xstrdup(slash ? slash + 1 : n->address);
-		c->provider = lf_xstrdup(n->have->provider ? n->have->provider : "lakeform");
-		c->parent = n->have->parent ? lf_xstrdup(n->have->parent) : NULL;
+		c = lf_plan_add(p, n->action, n->have->type ? n->have->type : "",
+		                slash ? slash + 1 : n->address,
+		                n->have->provider ? n->have->provider : "lakeform",
+		                n->have->parent);
 		k = kinds ? lf_kinds_find(kinds, n->have->type) : NULL;
 		if (!k && kinds && n->have->type) {
 			/* manifest kinds are found by their lowercase name */
@@ -448,6 +440,7 @@ static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds
 					k = &kinds->v[i];
 		}
 	}
+	c->reason = n->reason;
 	add_sensitive(c, k);
 	if (n->action == LF_ACT_NOOP && n->want) {
 		/* equal digests: the recorded inputs are the desired ones, and
@@ -464,29 +457,6 @@ static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds
 		int fnew;
 		diff_inputs(c, c->before, c->after, k, &fnew);
 	}
-	switch (n->action) {
-	case LF_ACT_NOOP:
-		p->nnoop++;
-		break;
-	case LF_ACT_CREATE:
-		p->ncreate++;
-		break;
-	case LF_ACT_UPDATE:
-		p->nupdate++;
-		break;
-	case LF_ACT_REPLACE:
-		p->nreplace++;
-		break;
-	case LF_ACT_DELETE:
-		p->ndelete++;
-		break;
-	}
-}
-
-static void add_warning(struct lf_plan *p, const char *msg)
-{
-	p->warnings = lf_xrealloc(p->warnings, (p->nwarnings + 1) * sizeof(*p->warnings));
-	p->warnings[p->nwarnings++] = lf_xstrdup(msg);
 }
 
 static int holds_data(const struct node *n);
@@ -912,9 +882,10 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 
 	out->destroy = o->destroy;
 	if (out->partial)
-		add_warning(
-		    out, "this plan is partial (--target or --exclude): resources outside it may "
-		         "not match the manifests, and a later full plan may show more changes");
+		lf_plan_add_warning(
+		    out, "%s",
+		    "this plan is partial (--target or --exclude): resources outside it may "
+		    "not match the manifests, and a later full plan may show more changes");
 	snprintf(out->lineage, sizeof(out->lineage), "%s", st->lineage);
 	out->serial = st->serial;
 out:
