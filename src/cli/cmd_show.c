@@ -3,7 +3,30 @@
 
 #include "cli.h"
 #include "core/plan.h"
+#include "core/state.h"
 #include "util/fs.h"
+
+/*
+ * A saved plan is applied only to the state it was made from: say so now
+ * when the state of this directory moved since (apply will refuse it).
+ */
+static void warn_if_stale(struct lf_cli *cli, const struct lf_plan *p)
+{
+	struct lf_backend *b = NULL;
+	struct lf_state st = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	char *why = NULL;
+
+	if (lf_backend_local_open(&b, ".lakeform") == 0 && lf_state_load(&st, b, 1, &d) == 0 &&
+	    lf_plan_check_current(p, st.exists, st.lineage, st.serial, &why) != 0)
+		fprintf(cli->err,
+		        "lakeform: warning: %s; 'lakeform apply' would refuse this plan\n", why);
+	free(why);
+	lf_state_release(&st);
+	if (b)
+		lf_backend_free(b);
+	lf_diags_release(&d);
+}
 
 static int run(struct lf_cli *cli)
 {
@@ -37,6 +60,7 @@ static int run(struct lf_cli *cli)
 		rc = LF_EXIT_ERROR;
 	} else {
 		rc = lf_cli_render_plan(cli, &p);
+		warn_if_stale(cli, &p);
 	}
 	json_decref(doc);
 	lf_plan_release(&p);
@@ -55,7 +79,11 @@ const struct lf_command lf_cmd_show = {
     .usage = "show [--json | --markdown] PLANFILE",
     .description = "Print a plan saved with 'lakeform plan -out PLANFILE', as text (the\n"
                    "default), as JSON in Terraform's plan shape, or as Markdown.\n"
-                   "Sensitive values were never saved: they print as (sensitive).",
+                   "Sensitive values were never saved: they print as (sensitive).\n"
+                   "When the state of the configuration directory moved since the\n"
+                   "plan was made (another lineage, another serial, or a state written\n"
+                   "since a plan made from none), a warning says so: apply refuses\n"
+                   "such a plan.",
     .options = options,
     .min_args = 1,
     .max_args = 1,
