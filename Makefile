@@ -17,6 +17,12 @@ SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 LIB_SRCS = $(wildcard src/util/*.c src/core/*.c)
 CLI_SRCS = $(wildcard src/cli/*.c)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+SDK_SRCS  = $(wildcard providers/sdk/*.c)
+UTIL_SRCS = $(wildcard src/util/*.c)
+# every folder of providers/ but sdk/ is one provider executable
+PROVIDERS = $(sort $(filter-out sdk,$(notdir $(patsubst %/,%,$(dir $(wildcard providers/*/*.c))))))
+PROVIDER_BINS = $(patsubst %,$(B)/bin/lakeform-provider-%,$(PROVIDERS))
+PROVIDER_SAN_BINS = $(patsubst %,$(BS)/bin/lakeform-provider-%,$(PROVIDERS))
 
 # Two trees: build/ (optimised, what users run) and build/san/ (address and
 # undefined-behaviour sanitizers, what the tests run).
@@ -29,7 +35,7 @@ cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
 .PHONY: all deps test test-unit test-cli test-yaml test-schema test-ajv demo bench lint install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(B)/bin/lakeform
+all: $(B)/bin/lakeform $(PROVIDER_BINS)
 
 help:
 	@echo "make deps     install missing Debian packages (apt-get)"
@@ -92,6 +98,28 @@ $(B)/tests/yaml_suite: $(B)/obj/tests/yaml-suite/yaml_suite.o $(B)/liblakeform.a
 
 UNIT_BINS = $(patsubst tests/unit/%.c,$(BS)/tests/%,$(UNIT_SRCS))
 
+# the providers the protocol tests (test_sdk) drive
+include tests/providers/Makefile.inc
+
+# ---- providers: each links the SDK and src/util, nothing of core ----------
+
+$(B)/libsdk.a: $(patsubst %.c,$(B)/obj/%.o,$(SDK_SRCS) $(UTIL_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BS)/libsdk.a: $(patsubst %.c,$(BS)/obj/%.o,$(SDK_SRCS) $(UTIL_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+.SECONDEXPANSION:
+$(B)/bin/lakeform-provider-%: $$(patsubst %.c,$(B)/obj/%.o,$$(wildcard providers/$$*/*.c)) $(B)/libsdk.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
+$(BS)/bin/lakeform-provider-%: $$(patsubst %.c,$(BS)/obj/%.o,$$(wildcard providers/$$*/*.c)) $(BS)/libsdk.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
 # ---- tests --------------------------------------------------------------
 # Each layer writes its closing line to build/results/<layer>; the last step
 # adds them up into one 'N passed, N failed' line.
@@ -108,7 +136,7 @@ test: deps
 	./scripts/sum-results.sh $(R) || status=1; \
 	exit $$status
 
-test-build: $(B)/bin/lakeform $(BS)/bin/lakeform $(UNIT_BINS) $(B)/tests/run_suite $(B)/tests/yaml_suite $(B)/tests/schema_check $(B)/tests/mkstate
+test-build: $(B)/bin/lakeform $(BS)/bin/lakeform $(PROVIDER_BINS) $(PROVIDER_SAN_BINS) $(UNIT_BINS) $(B)/tests/run_suite $(B)/tests/yaml_suite $(B)/tests/schema_check $(B)/tests/mkstate
 
 test-unit: $(UNIT_BINS)
 	@mkdir -p $(R)
@@ -143,7 +171,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(B)/tests/mkstate
 	@./tests/bench/bench.sh $(B)/bin/lakeform $(B)/tests/mkstate
 
-LINT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*/*.h tests/unit/*.c)
+LINT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*/*.h tests/unit/*.c providers/*/*.c providers/*/*.h)
 
 lint:
 	@clang-format --dry-run -Werror $(LINT_SRCS)
@@ -154,13 +182,14 @@ lint:
 
 # ---- install ------------------------------------------------------------
 
-install: $(B)/bin/lakeform
+install: $(B)/bin/lakeform $(PROVIDER_BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lakeform/schemas
 	install -m 0755 $(B)/bin/lakeform $(DESTDIR)$(PREFIX)/bin/lakeform
+	for p in $(PROVIDER_BINS); do install -m 0755 $$p $(DESTDIR)$(PREFIX)/bin/; done
 	install -m 0644 schemas/*.json $(DESTDIR)$(PREFIX)/share/lakeform/schemas/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/lakeform
+	rm -f $(DESTDIR)$(PREFIX)/bin/lakeform $(DESTDIR)$(PREFIX)/bin/lakeform-provider-*
 	rm -rf $(DESTDIR)$(PREFIX)/share/lakeform
 
 clean:
