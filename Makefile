@@ -32,7 +32,7 @@ BS = build/san
 lib_objs = $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS))
 cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-yaml test-schema test-ajv demo bench lint install uninstall clean help
+.PHONY: all deps test test-unit test-cli test-providers test-yaml test-schema test-ajv demo bench lint install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: $(B)/bin/lakeform $(PROVIDER_BINS)
@@ -112,11 +112,11 @@ $(BS)/libsdk.a: $(patsubst %.c,$(BS)/obj/%.o,$(SDK_SRCS) $(UTIL_SRCS))
 	ar rcs $@ $^
 
 .SECONDEXPANSION:
-$(B)/bin/lakeform-provider-%: $$(patsubst %.c,$(B)/obj/%.o,$$(wildcard providers/$$*/*.c)) $(B)/libsdk.a
+$(B)/bin/lakeform-provider-%: $$(subst .c,.o,$$(addprefix $(B)/obj/,$$(wildcard providers/$$*/*.c))) $(B)/libsdk.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
-$(BS)/bin/lakeform-provider-%: $$(patsubst %.c,$(BS)/obj/%.o,$$(wildcard providers/$$*/*.c)) $(BS)/libsdk.a
+$(BS)/bin/lakeform-provider-%: $$(subst .c,.o,$$(addprefix $(BS)/obj/,$$(wildcard providers/$$*/*.c))) $(BS)/libsdk.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
@@ -130,7 +130,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-build
 	@rm -rf $(R); mkdir -p $(R)
 	@status=0; \
-	for layer in unit cli yaml schema ajv; do \
+	for layer in unit cli providers yaml schema ajv; do \
 		$(MAKE) --no-print-directory test-$$layer || status=1; \
 	done; \
 	./scripts/sum-results.sh $(R) || status=1; \
@@ -142,9 +142,14 @@ test-unit: $(UNIT_BINS)
 	@mkdir -p $(R)
 	@./scripts/run-unit.sh $(R)/unit $(UNIT_BINS)
 
-test-cli: $(BS)/bin/lakeform $(B)/tests/mkstate
+test-cli: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS) $(B)/tests/mkstate
 	@mkdir -p $(R)
 	@LAKEFORM=$(BS)/bin/lakeform ./tests/cli/run.sh $(R)/cli
+
+test-providers: $(PROVIDER_SAN_BINS)
+	@mkdir -p $(R)
+	@LF_PROVIDER_DIR=$(BS)/bin ./tests/providers/local/run.sh > $(R)/providers.log 2>&1; rc=$$?; \
+	 grep -v '^ok ' $(R)/providers.log | tail -n 20; tail -n 1 $(R)/providers.log > $(R)/providers; exit $$rc
 
 test-yaml: $(B)/tests/yaml_suite $(B)/bin/lakeform
 	@mkdir -p $(R)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: run lakeform on a copy of examples/quickstart.
-# This release reads, checks and plans; apply arrives with the providers,
-# and this script will run it then.
+# Validates, plans, applies with the embedded local providers (no server),
+# shows what they made on disk, and plans again: no changes.
 set -euo pipefail
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,15 +18,23 @@ say "lakeform -C quickstart validate"
 say "lakeform -C quickstart export --json | head -n 2"
 "$bin" -C "$q" export --json | head -n 2
 
-say "lakeform -C quickstart plan | tail -n 25"
-"$bin" -C "$q" plan | tail -n 25
+say "lakeform -C quickstart plan | tail -n 12"
+"$bin" -C "$q" plan | tail -n 12
 
-say "lakeform -C quickstart graph"
-"$bin" -C "$q" graph
+say "lakeform -C quickstart apply --auto-approve | tail -n 4"
+"$bin" -C "$q" apply --auto-approve | tail -n 4
+
+say "what the local providers made (under quickstart/.lakeform/local)"
+(cd "$q/.lakeform/local" && find . -name '*.json' ! -name '.lock' | sort)
+
+say "lakeform -C quickstart plan --detailed-exitcode"
+rc=0
+"$bin" -C "$q" plan --detailed-exitcode || rc=$?
+echo "(exit status $rc: 0 means no changes)"
+
+say "lakeform -C quickstart graph | head -n 8"
+"$bin" -C "$q" graph | head -n 8
 
 say "a mistake: the workspace moved to eu-west-1, its metastore did not"
 sed -i 's/region: us-east-1/region: eu-west-1/' "$q/30-workspace.yaml"
 "$bin" -C "$q" validate || echo "(exit status $?)"
-
-say "lakeform apply"
-"$bin" -C "$q" apply || echo "(exit status $?: apply arrives with the providers, in the next release)"

@@ -52,6 +52,7 @@ struct lf_cli {
 	int nargs;
 	const char *chdir;      /* -C DIR, already applied */
 	const char *schema_dir; /* where the bundled schemas are */
+	const char *exe_dir;    /* where lakeform is: its providers are beside it */
 	int color;              /* stdout is a terminal and --no-color absent */
 	int verbose;
 	FILE *out, *err;

@@ -1,20 +1,434 @@
-/* lakeform apply: its help is here; the command is not in this release. */
+/* lakeform apply and destroy: carry out a plan through the providers. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "config.h"
+#include "core/apply.h"
+#include "core/planner.h"
+#include "core/render.h"
+#include "core/source.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/mem.h"
+
+#ifndef LF_VERSION
+#define LF_VERSION "0.0.0"
+#endif
+
+static volatile sig_atomic_t stopping;
+
+/* The first Ctrl-C stops starting new work and waits for the calls in
+ * flight; the second leaves at once: every call started has its intent in
+ * the journal, so the next run resolves it. */
+static void on_sigint(int sig)
+{
+	static const char first[] = "\nlakeform: stopping: no new changes start; waiting for "
+	                            "those in flight (Ctrl-C again to leave now)\n";
+	static const char second[] = "\nlakeform: leaving now; the next run resolves the "
+	                             "changes that were in flight\n";
+	(void)sig;
+	if (stopping) {
+		ssize_t w = write(2, second, sizeof(second) - 1);
+		(void)w;
+		_exit(130);
+	}
+	stopping = 1;
+	ssize_t w = write(2, first, sizeof(first) - 1);
+	(void)w;
+}
+
+struct progress {
+	struct lf_cli *cli;
+	int tty;
+};
+
+static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, const char *address,
+                        const char *message, size_t done, size_t total)
+{
+	struct progress *pr = ctx;
+	FILE *f = pr->cli->out;
+
+	if (pr->tty) {
+		/* a live count on one line, results above it */
+		fprintf(f, "\r\033[K");
+		if (ev == LF_STEP_DONE)
+			fprintf(f, "%s: %s\n", address,
+			        !strcmp(verb, "destroying") ? "destroyed"
+			        : !strcmp(verb, "updating") ? "updated"
+			                                    : "created");
+		else if (ev == LF_STEP_FAILED)
+			fprintf(f, "%s: failed: %s\n", address, message ? message : "");
+		else if (ev == LF_STEP_SKIPPED)
+			fprintf(f, "%s: skipped: %s\n", address, message ? message : "");
+		fprintf(f, "[%zu/%zu] %s %s", done, total, verb, address);
+		fflush(f);
+		return;
+	}
+	switch (ev) {
+	case LF_STEP_START:
+		fprintf(f, "%s: %s...\n", address, verb);
+		break;
+	case LF_STEP_DONE:
+		fprintf(f, "%s: %s\n", address,
+		        !strcmp(verb, "destroying") ? "destroyed"
+		        : !strcmp(verb, "updating") ? "updated"
+		                                    : "created");
+		break;
+	case LF_STEP_FAILED:
+		fprintf(f, "%s: failed: %s\n", address, message ? message : "");
+		break;
+	case LF_STEP_SKIPPED:
+		fprintf(f, "%s: skipped: %s\n", address, message ? message : "");
+		break;
+	}
+	fflush(f);
+}
+
+/* lakeform.yaml: the providers and their settings (defaults: local). */
+static int read_settings(struct lf_cli *cli, json_t **out)
+{
+	struct lf_source src = LF_SOURCE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	int rc = 0;
+
+	*out = NULL;
+	if (access("lakeform.yaml", F_OK) != 0) {
+		*out = json_object();
+		return 0;
+	}
+	lf_source_load(&src, "lakeform.yaml", &d);
+	if (!d.errors && (src.ndocs != 1 || !json_is_object(src.docs[0].root)))
+		lf_diag_file_error(&d, "lakeform.yaml", "must hold one mapping of settings");
+	if (d.errors) {
+		lf_cli_print_diags(cli, &d);
+		rc = -1;
+	} else {
+		*out = json_incref(src.docs[0].root);
+	}
+	lf_diags_release(&d);
+	lf_source_release(&src);
+	return rc;
+}
+
+static char *find_provider(struct lf_cli *cli, const char *name)
+{
+	char *p = lf_xasprintf("%s/lakeform-provider-%s", cli->exe_dir, name);
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	const char *path = getenv("PATH");
+	char *copy = lf_xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (char *dir = copy, *next; dir; dir = next) {
+		next = strchr(dir, ':');
+		if (next)
+			*next++ = '\0';
+		p = lf_xasprintf("%s/lakeform-provider-%s", *dir ? dir : ".", name);
+		if (access(p, X_OK) == 0) {
+			free(copy);
+			return p;
+		}
+		free(p);
+	}
+	free(copy);
+	return NULL;
+}
+
+static int start_family(struct lf_cli *cli, json_t *settings, const char *family,
+                        const char *account, struct lf_provider **out)
+{
+	json_t *conf = json_object_get(json_object_get(settings, "providers"), family);
+	const char *name = json_string_value(json_object_get(conf, "name"));
+	char defname[32];
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_provider_error err;
+
+	snprintf(defname, sizeof(defname), "local-%s", family);
+	if (!name)
+		name = defname;
+	char *exe = find_provider(cli, name);
+	if (!exe) {
+		lf_cli_error(cli,
+		             "no provider 'lakeform-provider-%s' beside lakeform or on PATH (%s "
+		             "resources, lakeform.yaml providers.%s.name)",
+		             name, family, family);
+		return -1;
+	}
+	mkdir(".lakeform", 0700);
+	mkdir(".lakeform/logs", 0700);
+	char *log = lf_xasprintf(".lakeform/logs/%s.log", name);
+	int rc = lf_provider_start(out, exe, log, LF_VERSION, &d);
+	free(exe);
+	if (rc) {
+		lf_cli_print_diags(cli, &d);
+		lf_diags_release(&d);
+		free(log);
+		return -1;
+	}
+	lf_diags_release(&d);
+	if (lf_provider_configure(*out, json_object_get(conf, "settings"), account, &err)) {
+		lf_cli_error(cli, "provider '%s' refused its settings: %s (its log: %s)", name,
+		             err.message, log);
+		free(log);
+		return -1;
+	}
+	free(log);
+	return 0;
+}
+
+static int confirm(struct lf_cli *cli, int destroy)
+{
+	char answer[64];
+
+	if (!isatty(STDIN_FILENO)) {
+		lf_cli_error(cli,
+		             "refusing to %s without confirmation: standard input is not a "
+		             "terminal; pass --auto-approve",
+		             destroy ? "destroy" : "apply");
+		return 0;
+	}
+	fprintf(cli->out, "\nDo you want to %s? Only 'yes' will be accepted: ",
+	        destroy ? "destroy all these resources" : "perform these actions");
+	fflush(cli->out);
+	if (!fgets(answer, sizeof(answer), stdin))
+		return 0;
+	answer[strcspn(answer, "\n")] = '\0';
+	return !strcmp(answer, "yes");
+}
+
+static int run_apply(struct lf_cli *cli, int destroy)
+{
+	struct lf_config c;
+	struct lf_plan p = LF_PLAN_INIT;
+	struct lf_plan saved = LF_PLAN_INIT;
+	struct lf_plan_opts o;
+	struct lf_providers pv = {0};
+	struct lf_apply_result res = {0};
+	struct lf_lock_info mine, holder;
+	json_t *settings = NULL;
+	const char *planfile = cli->nargs ? cli->args[0] : NULL;
+	int rc = LF_EXIT_ERROR, locked = 0;
+
+	memset(&o, 0, sizeof(o));
+	memset(&c, 0, sizeof(c));
+	o.targets = lf_cli_opt_all(cli, "target", &o.ntargets);
+	o.excludes = lf_cli_opt_all(cli, "exclude", &o.nexcludes);
+	o.replaces = lf_cli_opt_all(cli, "replace", &o.nreplaces);
+	o.destroy = destroy;
+	if (o.ntargets && o.nexcludes)
+		return lf_cli_usage_error(cli, "--target and --exclude cannot be used together");
+	if (planfile && (o.ntargets || o.nexcludes || o.nreplaces))
+		return lf_cli_usage_error(
+		    cli, "a saved plan is applied as it is: no --target, --exclude or --replace");
+	const char *par = lf_cli_opt(cli, "parallelism");
+	long parallelism = par ? strtol(par, NULL, 10) : 10;
+	if (parallelism < 1 || parallelism > 256)
+		return lf_cli_usage_error(cli, "--parallelism takes a number from 1 to 256");
+	const char *lt = lf_cli_opt(cli, "lock-timeout");
+	long lock_ms = 0;
+	if (lt && lf_cli_parse_duration(lt, &lock_ms))
+		return lf_cli_usage_error(
+		    cli, "invalid duration '%s' for --lock-timeout (write it as 30s, 2m or 1m30s)",
+		    lt);
+
+	if (read_settings(cli, &settings))
+		goto out;
+	if (lf_backend_local_open(&c.backend, ".lakeform") != 0) {
+		lf_cli_error(cli, "cannot open the state in '.lakeform'");
+		goto out;
+	}
+	mkdir(".lakeform", 0700);
+	int lrc = lf_state_lock(c.backend, destroy ? "destroy" : "apply", lock_ms, &mine, &holder);
+	if (lrc == LF_STATE_ELOCKED) {
+		lf_cli_error(cli, "the state is locked by another run");
+		lf_cli_print_lock_info(cli, &holder);
+		rc = LF_EXIT_LOCKED;
+		goto out;
+	} else if (lrc) {
+		lf_cli_error(cli, "cannot lock the state: %s", lf_state_strerror(lrc));
+		goto out;
+	}
+	locked = 1;
+	if (lf_state_load(&c.st, c.backend, 1, &c.d) != 0) {
+		lf_cli_print_diags(cli, &c.d);
+		goto out;
+	}
+	if (lf_config_load(cli, &c) != LF_EXIT_OK)
+		goto out;
+	const char *account = c.m.nres ? "" : "";
+	for (size_t i = 0; i < c.m.nres; i++)
+		if (!strcmp(c.m.res[i].kind->name, "Account"))
+			account = c.m.res[i].name;
+	if (start_family(cli, settings, "storage", account, &pv.storage) ||
+	    start_family(cli, settings, "compute", account, &pv.compute))
+		goto out;
+	if (c.st.npending) {
+		fprintf(cli->out, "Resolving %zu change%s interrupted by an earlier run...\n",
+		        c.st.npending, c.st.npending == 1 ? "" : "s");
+		if (lf_apply_resolve_pending(&c.st, c.backend, &pv, 30000, &c.d)) {
+			lf_cli_print_diags(cli, &c.d);
+			goto out;
+		}
+	}
+	if (lf_config_expand(cli, &c) != LF_EXIT_OK)
+		goto out;
+	o.kinds = &c.kinds;
+	if (planfile) {
+		json_error_t jerr;
+		char *why = NULL;
+		json_t *doc = json_load_file(planfile, 0, &jerr);
+		if (!doc || lf_plan_from_json(&saved, doc, &why)) {
+			lf_cli_error(cli, "%s: not a saved plan: %s", planfile,
+			             doc ? why : jerr.text);
+			free(why);
+			json_decref(doc);
+			goto out;
+		}
+		json_decref(doc);
+		if (lf_plan_check_current(&saved, c.st.exists, c.st.lineage, c.st.serial, &why)) {
+			lf_cli_error(cli, "%s: %s", planfile, why);
+			free(why);
+			goto out;
+		}
+		char digest[65];
+		lf_config_digest(&c, digest);
+		if (strcmp(digest, saved.manifests_digest)) {
+			lf_cli_error(
+			    cli, "%s: the manifests changed since this plan was made; plan again",
+			    planfile);
+			goto out;
+		}
+		o.destroy = saved.destroy;
+	}
+	if (lf_plan_build(&p, &c.ds, &c.st, &o, &c.d) != 0) {
+		lf_cli_print_diags(cli, &c.d);
+		goto out;
+	}
+	lf_cli_render_plan(cli, &p);
+	if (!lf_plan_has_changes(&p)) {
+		rc = LF_EXIT_OK;
+		goto out;
+	}
+	if (!planfile && !lf_cli_flag(cli, "auto-approve") && !confirm(cli, destroy)) {
+		fprintf(cli->out, "%s cancelled.\n", destroy ? "Destroy" : "Apply");
+		goto out;
+	}
+	fputc('\n', cli->out);
+
+	struct progress pr = {cli, isatty(fileno(cli->out))};
+	struct lf_apply_opts ao = {(int)parallelism, 60000, 4, &stopping, on_progress, &pr};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigaction(SIGINT, &sa, NULL);
+	int arc = lf_apply(&res, &p, &c.ds, &c.st, c.backend, &pv, &ao);
+	if (pr.tty)
+		fprintf(cli->out, "\r\033[K");
+	/* a complete apply of every change is what the fingerprint says */
+	if (arc == 0 && !p.partial && !destroy) {
+		char fp[65];
+		if (lf_source_fingerprint(fp, ".", cli->schema_dir, LF_VERSION) == 0) {
+			free(c.st.fingerprint);
+			c.st.fingerprint = lf_xstrdup(fp);
+		}
+	}
+	int werr = lf_state_write(c.backend, &c.st);
+	if (werr)
+		lf_cli_error(cli, "cannot compact the state: %s (the journal holds every change)",
+		             lf_state_strerror(werr));
+	if (arc == 0) {
+		fprintf(cli->out,
+		        "\n%s complete! Resources: %zu added, %zu changed, %zu destroyed.\n",
+		        destroy ? "Destroy" : "Apply", p.ncreate + p.nreplace, p.nupdate,
+		        p.ndelete + p.nreplace);
+		rc = werr ? LF_EXIT_ERROR : LF_EXIT_OK;
+	} else {
+		fprintf(cli->err, "\n");
+		for (size_t i = 0; i < res.nfailures; i++)
+			lf_cli_error(cli, "%s", res.failures[i]);
+		lf_cli_error(cli,
+		             "%s incomplete: %zu done, %zu failed, %zu skipped, %zu not started%s",
+		             destroy ? "destroy" : "apply", res.done, res.failed, res.skipped,
+		             res.not_started, stopping ? " (interrupted)" : "");
+		rc = LF_EXIT_ERROR;
+	}
+out:
+	lf_provider_stop(pv.storage, 5000);
+	lf_provider_stop(pv.compute, 5000);
+	if (locked)
+		lf_state_unlock(c.backend);
+	lf_apply_result_release(&res);
+	lf_plan_release(&p);
+	lf_plan_release(&saved);
+	json_decref(settings);
+	lf_config_release(&c);
+	return rc;
+}
 
 static int run(struct lf_cli *cli)
 {
-	return lf_cli_unavailable(cli);
+	return run_apply(cli, 0);
 }
+
+static int run_destroy(struct lf_cli *cli)
+{
+	return run_apply(cli, 1);
+}
+
+static const struct lf_option options[] = {
+    {"auto-approve", 0, NULL, "do not ask for confirmation"},
+    {"parallelism", 0, "N", "run up to N changes at once (default 10)"},
+    {"target", 0, "ADDR", "only ADDR, its parts and what it needs (repeatable)"},
+    {"exclude", 0, "ADDR", "all but ADDR, its parts and what needs it (repeatable)"},
+    {"replace", 0, "ADDR", "replace ADDR even if it did not change (repeatable)"},
+    {"lock-timeout", 0, "DURATION", "wait this long for the state lock (30s, 2m)"},
+    {"json", 0, NULL, "print the plan as JSON before applying"},
+    {"markdown", 0, NULL, "print the plan as Markdown before applying"},
+    {0},
+};
 
 const struct lf_command lf_cmd_apply = {
     .name = "apply",
-    .summary = "create, update and delete to match the manifests (not in this release)",
+    .summary = "create, update and delete to match the manifests",
     .usage = "apply [options] [PLANFILE]",
-    .description = "Carry out a plan through the providers.\n"
-                   "This release of lakeform does not carry out 'apply' yet: it\n"
-                   "exits with status 1 and changes nothing.",
-    .options = NULL,
+    .description = "Plan, show the plan, ask for confirmation (not with --auto-approve\n"
+                   "or a PLANFILE), then carry the changes out through the providers:\n"
+                   "independent changes at once (--parallelism), a change only after\n"
+                   "what it needs.  Every provider call is written to the journal\n"
+                   "before and after it happens, so an interrupted apply is resumed\n"
+                   "by the next one without doing anything twice.  A failed change\n"
+                   "fails alone: what needs it is skipped, the rest goes on.\n"
+                   "Ctrl-C once: no new changes start; twice: leave at once.\n"
+                   "With PLANFILE (from 'plan -out'), exactly that plan is applied,\n"
+                   "and refused if the state or the manifests moved since.",
+    .options = options,
     .min_args = 0,
-    .max_args = -1,
+    .max_args = 1,
     .run = run,
+};
+
+static const struct lf_option destroy_options[] = {
+    {"auto-approve", 0, NULL, "do not ask for confirmation"},
+    {"parallelism", 0, "N", "run up to N deletions at once (default 10)"},
+    {"target", 0, "ADDR", "only ADDR, its parts and what needs it (repeatable)"},
+    {"exclude", 0, "ADDR", "all but ADDR, its parts and what it needs (repeatable)"},
+    {"lock-timeout", 0, "DURATION", "wait this long for the state lock (30s, 2m)"},
+    {0},
+};
+
+const struct lf_command lf_cmd_destroy = {
+    .name = "destroy",
+    .summary = "delete everything lakeform manages",
+    .usage = "destroy [options]",
+    .description = "Plan the deletion of every recorded resource (what needs a\n"
+                   "resource first), show it, ask for confirmation (not with\n"
+                   "--auto-approve) and carry it out.  prevent_destroy refuses it.",
+    .options = destroy_options,
+    .min_args = 0,
+    .max_args = 0,
+    .run = run_destroy,
 };

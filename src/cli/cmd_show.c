@@ -9,6 +9,7 @@
 /*
  * A saved plan is applied only to the state it was made from: say so now
  * when the state of this directory moved since (apply will refuse it).
+ * Without a state here there is nothing to compare with: no warning.
  */
 static void warn_if_stale(struct lf_cli *cli, const struct lf_plan *p)
 {
@@ -18,7 +19,7 @@ static void warn_if_stale(struct lf_cli *cli, const struct lf_plan *p)
 	char *why = NULL;
 
 	if (lf_backend_local_open(&b, ".lakeform") == 0 && lf_state_load(&st, b, 1, &d) == 0 &&
-	    lf_plan_check_current(p, st.exists, st.lineage, st.serial, &why) != 0)
+	    st.exists && lf_plan_check_current(p, st.exists, st.lineage, st.serial, &why) != 0)
 		fprintf(cli->err,
 		        "lakeform: warning: %s; 'lakeform apply' would refuse this plan\n", why);
 	free(why);

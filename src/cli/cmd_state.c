@@ -34,53 +34,6 @@ const struct lf_command lf_cmd_state;
 /* main.c's usage errors, without the cli at hand */
 #define usage(...) lf_cli_usage_error(cli, __VA_ARGS__)
 
-/*
- * "30s", "2m", "1m30s", "500ms", "1h", "0": as Terraform's -lock-timeout
- * (Go durations, whole numbers).  Returns 0 with *ms set, or -1.
- */
-static int parse_duration(const char *s, long *ms)
-{
-	long total = 0;
-
-	if (!strcmp(s, "0")) {
-		*ms = 0;
-		return 0;
-	}
-	if (!*s)
-		return -1;
-	while (*s) {
-		long n = 0, unit;
-
-		if (*s < '0' || *s > '9')
-			return -1;
-		while (*s >= '0' && *s <= '9') {
-			n = n * 10 + (*s++ - '0');
-			if (n > 100000000L)
-				return -1;
-		}
-		if (!strncmp(s, "ms", 2)) {
-			unit = 1;
-			s += 2;
-		} else if (*s == 's') {
-			unit = 1000;
-			s++;
-		} else if (*s == 'm') {
-			unit = 60 * 1000L;
-			s++;
-		} else if (*s == 'h') {
-			unit = 3600 * 1000L;
-			s++;
-		} else {
-			return -1;
-		}
-		total += n * unit;
-		if (total > 7L * 24 * 3600 * 1000)
-			return -1;
-	}
-	*ms = total;
-	return 0;
-}
-
 /* Take the lock for `operation`, or say who holds it. */
 static int take_lock(struct lf_cli *cli, struct lf_backend *b, const char *operation,
                      long timeout_ms)
@@ -636,7 +589,7 @@ static int run(struct lf_cli *cli)
 		return usage("option '--lock-timeout' does not apply to 'state %s', "
 		             "which takes no lock",
 		             s->name);
-	if (timeout && parse_duration(timeout, &timeout_ms) < 0)
+	if (timeout && lf_cli_parse_duration(timeout, &timeout_ms) < 0)
 		return usage("invalid duration '%s' for --lock-timeout (write it as "
 		             "30s, 2m or 1m30s)",
 		             timeout);

@@ -105,3 +105,50 @@ void lf_cli_print_lock_info(struct lf_cli *cli, const struct lf_lock_info *i)
 		fprintf(cli->err, "  PID:       (unknown)\n");
 	fprintf(cli->err, "  Created:   %s\n", or_unknown(i->created));
 }
+
+/*
+ * "30s", "2m", "1m30s", "500ms", "1h", "0": as Terraform's -lock-timeout
+ * (Go durations, whole numbers).  Returns 0 with *ms set, or -1.
+ */
+int lf_cli_parse_duration(const char *s, long *ms)
+{
+	long total = 0;
+
+	if (!strcmp(s, "0")) {
+		*ms = 0;
+		return 0;
+	}
+	if (!*s)
+		return -1;
+	while (*s) {
+		long n = 0, unit;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		while (*s >= '0' && *s <= '9') {
+			n = n * 10 + (*s++ - '0');
+			if (n > 100000000L)
+				return -1;
+		}
+		if (!strncmp(s, "ms", 2)) {
+			unit = 1;
+			s += 2;
+		} else if (*s == 's') {
+			unit = 1000;
+			s++;
+		} else if (*s == 'm') {
+			unit = 60 * 1000L;
+			s++;
+		} else if (*s == 'h') {
+			unit = 3600 * 1000L;
+			s++;
+		} else {
+			return -1;
+		}
+		total += n * unit;
+		if (total > 7L * 24 * 3600 * 1000)
+			return -1;
+	}
+	*ms = total;
+	return 0;
+}

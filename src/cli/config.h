@@ -41,6 +41,10 @@ void lf_config_digest(const struct lf_config *c, char out[65]);
 
 void lf_config_release(struct lf_config *c);
 
+/* "30s", "2m", "1m30s", "500ms", "1h", "0" (as Terraform's -lock-timeout):
+ * 0 with *ms set, or -1. */
+int lf_cli_parse_duration(const char *s, long *ms);
+
 /* Terraform's "Lock Info:" block about a lock holder, on stderr. */
 void lf_cli_print_lock_info(struct lf_cli *cli, const struct lf_lock_info *i);
 

@@ -384,6 +384,13 @@ int main(int argc, char **argv)
 	cli.args = args;
 
 	schema_dir = find_schema_dir(argv[0]);
+	char exe_dir[PATH_MAX];
+	ssize_t en = readlink("/proc/self/exe", exe_dir, sizeof(exe_dir) - 1);
+	exe_dir[en > 0 ? en : 0] = '\0';
+	char *slash = strrchr(exe_dir, '/');
+	if (slash)
+		*slash = '\0';
+	cli.exe_dir = exe_dir;
 	cli.schema_dir = schema_dir;
 	if (cli.chdir && chdir(cli.chdir) != 0) {
 		lf_cli_error(&cli, "cannot use '%s' as the configuration directory: %s", cli.chdir,

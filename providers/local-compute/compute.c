@@ -1,0 +1,1107 @@
+/*
+ * lakeform-provider-local-compute - the embedded default compute provider.
+ *
+ * Nothing runs: a network is the record ROOT/networks/<name>.json and a node
+ * pool the record ROOT/node_pools/<name>.json listing its nodes.  ROOT is
+ * settings.root, by default .lakeform/local/compute under the working
+ * directory (the configuration directory).
+ *
+ * Invariants:
+ * - names are checked before they are joined to ROOT, so nothing the inputs
+ *   say can reach outside it;
+ * - every change happens under an exclusive flock on ROOT/.alloc.lock, so
+ *   two provider processes (or two workers of one) never hand out the same
+ *   address block nor interleave a check-then-act; records are written to a
+ *   temporary file, fsynced and renamed, so a crash leaves the old record or
+ *   the new one;
+ * - the networks of one region never overlap: a classic network keeps the
+ *   CIDR it is given and is refused (1002) when that overlaps another; a
+ *   serverless one gets the first free /24 of 100.64.0.0/10;
+ * - an object is lakeform's when it carries the label lakeform/address; a
+ *   record of the same name with another address, or none, is a conflict.
+ * Reads take no lock: every change they could observe is a rename.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../sdk/lfp.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/mem.h"
+
+#define DEFAULT_ROOT ".lakeform/local/compute"
+#define LABEL_ADDRESS "lakeform/address"
+#define LABEL_ACCOUNT "lakeform/account"
+#define MAX_RECORD (16u << 20)
+#define MAX_NODES 1000
+
+/* Serverless networks are carved out of 100.64.0.0/10 in /24 blocks. */
+#define POOL_BASE 0x64400000u
+#define POOL_BLOCKS (1u << 14)
+
+struct compute {
+	char *root; /* owned; NULL means DEFAULT_ROOT */
+};
+
+static struct compute compute_state;
+
+static const char *root_of(struct lfp_call *call)
+{
+	struct compute *st = lfp_call_state(call);
+
+	return st && st->root ? st->root : DEFAULT_ROOT;
+}
+
+/* ---- small helpers (the same as local-storage's) ---------------------- */
+
+static const char *errstr(int err, char *buf, size_t n)
+{
+	/* the GNU strerror_r: thread-safe, returns the message */
+	return strerror_r(err < 0 ? -err : err, buf, n);
+}
+
+static int fs_error(struct lfp_call *call, int err, const char *path)
+{
+	char buf[128];
+	int retryable = err == -EAGAIN || err == -EINTR || err == -EBUSY || err == -ENOSPC;
+
+	lfp_error(call, LFP_E_INTERNAL, retryable, "'%s': %s", path, errstr(err, buf, sizeof(buf)));
+	return -1;
+}
+
+static const char *get_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int need_str(struct lfp_call *call, const json_t *o, const char *key, const char **out)
+{
+	*out = get_str(o, key);
+	if (!*out) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'%s' must be a string", key);
+		return -1;
+	}
+	return 0;
+}
+
+/* A name that becomes a file name: nothing that could leave its directory. */
+static int check_name(struct lfp_call *call, const char *what, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 200 || name[0] == '.' || strchr(name, '/')) {
+		lfp_error(call, LFP_E_INVALID, 0, "invalid %s name '%s'", what, name);
+		return -1;
+	}
+	for (const char *p = name; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\') {
+			lfp_error(call, LFP_E_INVALID, 0, "invalid %s name '%s'", what, name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* 0 and *out (new reference), 1 when missing, or -1 after lfp_error(). */
+static int load_json(struct lfp_call *call, const char *path, json_t **out)
+{
+	json_error_t jerr;
+	char *data = NULL;
+	size_t len;
+	int err = lf_read_file(&data, &len, path, MAX_RECORD);
+
+	*out = NULL;
+	if (err == -ENOENT || err == -ENOTDIR)
+		return 1;
+	if (err < 0)
+		return fs_error(call, err, path);
+	*out = json_loadb(data, len, 0, &jerr);
+	free(data);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		lfp_error(call, LFP_E_INTERNAL, 0, "'%s': not a json object: %s", path, jerr.text);
+		return -1;
+	}
+	return 0;
+}
+
+static int save_json(struct lfp_call *call, const char *path, const json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+	struct lf_buf b = LF_BUF_INIT;
+	int err;
+
+	if (!s) {
+		lfp_error(call, LFP_E_INTERNAL, 0, "cannot encode '%s'", path);
+		return -1;
+	}
+	lf_buf_adds(&b, s);
+	lf_buf_addc(&b, '\n');
+	free(s);
+	err = lf_write_file_atomic(path, b.ptr, b.len, 0644);
+	lf_buf_release(&b);
+	return err < 0 ? fs_error(call, err, path) : 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int mkdir_p(const char *path)
+{
+	char *p = lf_xstrdup(path);
+	int err = 0;
+
+	for (char *s = p + 1; !err; s++) {
+		int end = !*s;
+
+		if (*s != '/' && !end)
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			err = -errno;
+		if (end)
+			break;
+		*s = '/';
+	}
+	free(p);
+	return err;
+}
+
+/* The lock every change takes; creates ROOT. *fd is the lock's descriptor. */
+static int lock_root(struct lfp_call *call, int *fd)
+{
+	const char *root = root_of(call);
+	char *path = lf_xasprintf("%s/.alloc.lock", root);
+	int err = mkdir_p(root);
+
+	*fd = -1;
+	if (err < 0) {
+		fs_error(call, err, root);
+		goto fail;
+	}
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0) {
+		fs_error(call, -errno, path);
+		goto fail;
+	}
+	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			fs_error(call, -errno, path);
+			goto fail;
+		}
+		if (lfp_call_remaining_ms(call) < 100) {
+			lfp_error(call, LFP_E_UNAVAILABLE, 1, "'%s' is locked by another process",
+			          path);
+			goto fail;
+		}
+		usleep(10 * 1000);
+	}
+	free(path);
+	return 0;
+fail:
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	free(path);
+	return -1;
+}
+
+static void unlock_root(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
+
+/*
+ * The labels an object must carry: inputs.labels with lakeform/address set
+ * to the call's address (and lakeform/account to the configured account).
+ * New reference, or NULL after lfp_error().
+ */
+static json_t *labels_for(struct lfp_call *call, const char *address, const json_t *inputs)
+{
+	const char *account = lfp_call_account(call);
+	json_t *in = json_object_get(inputs, "labels");
+	const char *given;
+	json_t *labels;
+
+	if (in && !json_is_object(in)) {
+		lfp_error(call, LFP_E_INVALID, 0, "'labels' must be an object");
+		return NULL;
+	}
+	given = get_str(in, LABEL_ADDRESS);
+	if (given && strcmp(given, address)) {
+		lfp_error(call, LFP_E_INVALID, 0, "label '%s' is '%s', not the address '%s'",
+		          LABEL_ADDRESS, given, address);
+		return NULL;
+	}
+	given = get_str(in, LABEL_ACCOUNT);
+	if (given && *account && strcmp(given, account)) {
+		lfp_error(call, LFP_E_INVALID, 0, "label '%s' is '%s', not the account '%s'",
+		          LABEL_ACCOUNT, given, account);
+		return NULL;
+	}
+	labels = in ? json_deep_copy(in) : json_object();
+	json_object_set_new(labels, LABEL_ADDRESS, json_string(address));
+	if (!given && *account)
+		json_object_set_new(labels, LABEL_ACCOUNT, json_string(account));
+	return labels;
+}
+
+/*
+ * Whether a stored object belongs to `address` (and to the configured
+ * account, when both it and the object name one).
+ */
+static int owned_by(struct lfp_call *call, const json_t *record, const char *address)
+{
+	const json_t *labels = json_object_get(record, "labels");
+	const char *have = get_str(labels, LABEL_ADDRESS);
+	const char *acct = get_str(labels, LABEL_ACCOUNT);
+	const char *want_acct = lfp_call_account(call);
+
+	if (!have || strcmp(have, address))
+		return 0;
+	return !acct || !want_acct || !*want_acct || !strcmp(acct, want_acct);
+}
+
+static const char *owner_of(const json_t *record)
+{
+	const char *a = get_str(json_object_get(record, "labels"), LABEL_ADDRESS);
+
+	return a ? a : "(none)";
+}
+
+static json_t *read_found(const char *id, json_t *attributes)
+{
+	return json_pack("{s:b, s:s, s:o}", "exists", 1, "id", id, "attributes", attributes);
+}
+
+static json_t *read_missing(void)
+{
+	return json_pack("{s:b, s:n, s:n}", "exists", 0, "id", "attributes");
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+/* kind: "networks" or "node_pools" */
+static char *record_path(struct lfp_call *call, const char *kind, const char *name)
+{
+	return lf_xasprintf("%s/%s/%s.json", root_of(call), kind, name);
+}
+
+/* The names of the records of one kind, sorted; 0 or -1 after lfp_error(). */
+static int list_records(struct lfp_call *call, const char *kind, char ***names, size_t *n)
+{
+	char *dir = lf_xasprintf("%s/%s", root_of(call), kind);
+	struct dirent **ents = NULL;
+	size_t alloc = 0;
+	int m = scandir(dir, &ents, NULL, alphasort);
+
+	*names = NULL;
+	*n = 0;
+	if (m < 0) {
+		int err = -errno;
+
+		free(dir);
+		if (err == -ENOENT)
+			return 0;
+		return fs_error(call, err, root_of(call));
+	}
+	for (int i = 0; i < m; i++) {
+		const char *name = ents[i]->d_name;
+		size_t len = strlen(name);
+
+		if (name[0] != '.' && len > 5 && !strcmp(name + len - 5, ".json")) {
+			LF_GROW(*names, *n + 1, alloc);
+			(*names)[(*n)++] = lf_xstrndup(name, len - 5);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	free(dir);
+	return 0;
+}
+
+/* Read by id, or by the address label when id is null. */
+static int read_record(struct lfp_call *call, const json_t *params, const char *kind,
+                       json_t *(*attributes)(const json_t *record), json_t **result)
+{
+	const char *id = get_str(params, "id");
+	const char *address;
+	json_t *rec = NULL;
+	char **names = NULL, *path;
+	size_t n = 0;
+	int r;
+
+	if (need_str(call, params, "address", &address) < 0)
+		return -1;
+	if (id) {
+		if (check_name(call, "record", id) < 0)
+			return -1;
+		path = record_path(call, kind, id);
+		r = load_json(call, path, &rec);
+		free(path);
+		if (r < 0)
+			return -1;
+		*result = r == 0 ? read_found(id, attributes(rec)) : read_missing();
+		json_decref(rec);
+		return 0;
+	}
+	if (list_records(call, kind, &names, &n) < 0)
+		return -1;
+	*result = NULL;
+	for (size_t i = 0; i < n && !*result; i++) {
+		path = record_path(call, kind, names[i]);
+		if (load_json(call, path, &rec) == 0 && owned_by(call, rec, address))
+			*result = read_found(names[i], attributes(rec));
+		json_decref(rec);
+		rec = NULL;
+		free(path);
+	}
+	lf_strv_free(names, n);
+	if (!*result)
+		*result = read_missing();
+	return 0;
+}
+
+/* Write a record; creates its directory. 0 or -1 after lfp_error(). */
+static int save_record(struct lfp_call *call, const char *kind, const char *name, const json_t *rec)
+{
+	char *dir = lf_xasprintf("%s/%s", root_of(call), kind);
+	char *path = record_path(call, kind, name);
+	int err = mkdir_p(dir);
+
+	if (err < 0)
+		fs_error(call, err, dir);
+	else
+		err = save_json(call, path, rec);
+	free(dir);
+	free(path);
+	return err < 0 ? -1 : 0;
+}
+
+/* Remove a record owned by `address`; a missing one is fine. */
+static int delete_record(struct lfp_call *call, const char *kind, const char *what,
+                         const char *name, const char *address)
+{
+	char *dir = lf_xasprintf("%s/%s", root_of(call), kind);
+	char *path = record_path(call, kind, name);
+	json_t *rec = NULL;
+	int r = load_json(call, path, &rec), err = -1;
+
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		lfp_log("%s '%s' is gone already", what, name);
+		err = 0;
+		goto out;
+	}
+	if (!owned_by(call, rec, address)) {
+		lfp_error(call, LFP_E_CONFLICT, 0, "%s '%s' belongs to '%s'", what, name,
+		          owner_of(rec));
+		goto out;
+	}
+	if (unlink(path) < 0 || fsync_dir(dir) < 0) {
+		fs_error(call, -errno, path);
+		goto out;
+	}
+	lfp_log("deleted %s '%s'", what, name);
+	err = 0;
+out:
+	json_decref(rec);
+	free(dir);
+	free(path);
+	return err;
+}
+
+/* ---- compute.network -------------------------------------------------- */
+
+struct cidr {
+	uint32_t base; /* masked */
+	int len;
+};
+
+static int parse_cidr(struct cidr *out, const char *s)
+{
+	uint32_t addr = 0;
+	int len = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0;
+		int digits = 0;
+
+		for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
+			v = v * 10 + (unsigned)(*s - '0');
+		if (!digits || digits > 3 || v > 255 || *s != (i < 3 ? '.' : '/'))
+			return -1;
+		s++;
+		addr = addr << 8 | v;
+	}
+	if (!(*s >= '0' && *s <= '9'))
+		return -1;
+	for (int digits = 0; *s >= '0' && *s <= '9'; s++, digits++) {
+		if (digits >= 2)
+			return -1;
+		len = len * 10 + (*s - '0');
+	}
+	if (*s || len > 32)
+		return -1;
+	out->len = len;
+	out->base = len ? addr & (uint32_t)(0xffffffffu << (32 - len)) : 0;
+	return 0;
+}
+
+static int cidr_overlap(const struct cidr *a, const struct cidr *b)
+{
+	uint64_t a0 = a->base, a1 = a0 + (1ull << (32 - a->len));
+	uint64_t b0 = b->base, b1 = b0 + (1ull << (32 - b->len));
+
+	return a0 < b1 && b0 < a1;
+}
+
+static json_t *network_attributes(const json_t *rec)
+{
+	return json_deep_copy(rec);
+}
+
+static int network_read(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	return read_record(call, params, "networks", network_attributes, result);
+}
+
+struct network_inputs {
+	const char *name, *region, *plane, *cidr;
+	int internal;
+};
+
+static int network_inputs(struct lfp_call *call, const json_t *inputs, struct network_inputs *in)
+{
+	json_t *internal = json_object_get(inputs, "internal");
+	json_t *cidr = json_object_get(inputs, "cidr");
+	struct cidr c;
+
+	if (need_str(call, inputs, "name", &in->name) < 0 ||
+	    need_str(call, inputs, "region", &in->region) < 0 ||
+	    need_str(call, inputs, "plane", &in->plane) < 0 ||
+	    check_name(call, "network", in->name) < 0)
+		return -1;
+	if (strcmp(in->plane, "serverless") && strcmp(in->plane, "classic")) {
+		lfp_error(call, LFP_E_INVALID, 0,
+		          "network plane must be 'serverless' or 'classic'");
+		return -1;
+	}
+	if (!json_is_boolean(internal)) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'internal' must be a boolean");
+		return -1;
+	}
+	in->internal = json_is_true(internal);
+	in->cidr = NULL;
+	if (cidr && !json_is_null(cidr)) {
+		in->cidr = json_string_value(cidr);
+		if (!in->cidr || parse_cidr(&c, in->cidr) < 0) {
+			lfp_error(call, LFP_E_INVALID, 0, "invalid cidr '%s'",
+			          in->cidr ? in->cidr : "(not a string)");
+			return -1;
+		}
+	}
+	if (!strcmp(in->plane, "classic") && !in->cidr) {
+		lfp_error(call, LFP_E_INVALID, 0, "classic network '%s' needs a cidr", in->name);
+		return -1;
+	}
+	if (!strcmp(in->plane, "serverless") && in->cidr) {
+		lfp_error(call, LFP_E_INVALID, 0,
+		          "serverless network '%s' gets its cidr allocated, it cannot be given",
+		          in->name);
+		return -1;
+	}
+	return 0;
+}
+
+struct taken {
+	struct cidr *v;
+	char **names;
+	size_t n, alloc;
+};
+
+static void taken_release(struct taken *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->names[i]);
+	free(t->v);
+	free(t->names);
+}
+
+/* The CIDRs of the other networks of `region`; 0 or -1 after lfp_error(). */
+static int region_cidrs(struct lfp_call *call, const char *region, const char *except,
+                        struct taken *t)
+{
+	char **names = NULL;
+	size_t n = 0, names_alloc = 0;
+	int err = 0;
+
+	if (list_records(call, "networks", &names, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n && !err; i++) {
+		char *path = record_path(call, "networks", names[i]);
+		json_t *rec = NULL;
+		const char *r, *c;
+		struct cidr cidr;
+
+		if (strcmp(names[i], except)) {
+			err = load_json(call, path, &rec) < 0 ? -1 : 0;
+			r = get_str(rec, "region");
+			c = get_str(rec, "cidr");
+			if (!err && r && c && !strcmp(r, region) && parse_cidr(&cidr, c) == 0) {
+				LF_GROW(t->v, t->n + 1, t->alloc);
+				LF_GROW(t->names, t->n + 1, names_alloc);
+				t->v[t->n] = cidr;
+				t->names[t->n++] = lf_xstrdup(names[i]);
+			}
+		}
+		json_decref(rec);
+		free(path);
+	}
+	lf_strv_free(names, n);
+	return err;
+}
+
+static int network_create(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	struct network_inputs in;
+	struct taken taken = {NULL, NULL, 0, 0};
+	const char *address;
+	json_t *inputs, *labels = NULL, *rec = NULL;
+	char *path = NULL, *allocated = NULL;
+	int lock = -1, r, err = -1;
+
+	inputs = json_object_get(params, "inputs");
+	if (need_str(call, params, "address", &address) < 0 ||
+	    network_inputs(call, inputs, &in) < 0)
+		return -1;
+	labels = labels_for(call, address, inputs);
+	if (!labels || lock_root(call, &lock) < 0)
+		goto out;
+	path = record_path(call, "networks", in.name);
+	r = load_json(call, path, &rec);
+	if (r < 0)
+		goto out;
+	if (r == 0) {
+		if (!owned_by(call, rec, address)) {
+			lfp_error(call, LFP_E_CONFLICT, 0, "network '%s' belongs to '%s'", in.name,
+			          owner_of(rec));
+			goto out;
+		}
+		lfp_log("network '%s' exists already for '%s'", in.name, address);
+		goto done;
+	}
+	if (region_cidrs(call, in.region, in.name, &taken) < 0)
+		goto out;
+	if (in.cidr) {
+		struct cidr c;
+
+		parse_cidr(&c, in.cidr);
+		for (size_t i = 0; i < taken.n; i++) {
+			if (cidr_overlap(&c, &taken.v[i])) {
+				lfp_error(call, LFP_E_CONFLICT, 0,
+				          "cidr '%s' overlaps network '%s' in region '%s'", in.cidr,
+				          taken.names[i], in.region);
+				goto out;
+			}
+		}
+	} else {
+		uint32_t b;
+		struct cidr c = {0, 24};
+
+		for (b = 0; b < POOL_BLOCKS; b++) {
+			size_t i;
+
+			c.base = POOL_BASE + (b << 8);
+			for (i = 0; i < taken.n && !cidr_overlap(&c, &taken.v[i]); i++)
+				;
+			if (i == taken.n)
+				break;
+		}
+		if (b == POOL_BLOCKS) {
+			lfp_error(call, LFP_E_CONFLICT, 0,
+			          "no free /24 left in 100.64.0.0/10 for region '%s'", in.region);
+			goto out;
+		}
+		allocated = lf_xasprintf("%u.%u.%u.0/24", c.base >> 24, (c.base >> 16) & 0xff,
+		                         (c.base >> 8) & 0xff);
+	}
+	rec = json_pack("{s:s, s:s, s:s, s:b, s:s, s:O}", "name", in.name, "region", in.region,
+	                "plane", in.plane, "internal", in.internal, "cidr",
+	                in.cidr ? in.cidr : allocated, "labels", labels);
+	if (save_record(call, "networks", in.name, rec) < 0)
+		goto out;
+	lfp_log("created network '%s' (%s)", in.name, in.cidr ? in.cidr : allocated);
+done:
+	*result = json_pack("{s:s, s:o}", "id", in.name, "attributes", network_attributes(rec));
+	err = 0;
+out:
+	unlock_root(lock);
+	taken_release(&taken);
+	json_decref(labels);
+	json_decref(rec);
+	free(path);
+	free(allocated);
+	return err;
+}
+
+static int network_update(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	struct network_inputs in;
+	const char *address, *id, *field = NULL;
+	json_t *inputs, *labels = NULL, *rec = NULL;
+	char *path = NULL;
+	int lock = -1, r, err = -1;
+
+	inputs = json_object_get(params, "inputs");
+	if (need_str(call, params, "address", &address) < 0 ||
+	    need_str(call, params, "id", &id) < 0 || network_inputs(call, inputs, &in) < 0)
+		return -1;
+	labels = labels_for(call, address, inputs);
+	if (!labels || lock_root(call, &lock) < 0)
+		goto out;
+	path = record_path(call, "networks", id);
+	r = check_name(call, "network", id) < 0 ? -1 : load_json(call, path, &rec);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		lfp_error(call, LFP_E_NOT_FOUND, 0, "network '%s' does not exist", id);
+		goto out;
+	}
+	if (!owned_by(call, rec, address)) {
+		lfp_error(call, LFP_E_CONFLICT, 0, "network '%s' belongs to '%s'", id,
+		          owner_of(rec));
+		goto out;
+	}
+	/* everything but the labels is force-new: the planner replaces */
+	if (strcmp(in.name, id))
+		field = "name";
+	else if (!get_str(rec, "region") || strcmp(get_str(rec, "region"), in.region))
+		field = "region";
+	else if (!get_str(rec, "plane") || strcmp(get_str(rec, "plane"), in.plane))
+		field = "plane";
+	else if (json_is_true(json_object_get(rec, "internal")) != in.internal)
+		field = "internal";
+	else if (in.cidr && (!get_str(rec, "cidr") || strcmp(get_str(rec, "cidr"), in.cidr)))
+		field = "cidr";
+	if (field) {
+		lfp_error(call, LFP_E_INVALID, 0, "network '%s': '%s' cannot change in place", id,
+		          field);
+		goto out;
+	}
+	json_object_set(rec, "labels", labels);
+	if (save_record(call, "networks", id, rec) < 0)
+		goto out;
+	*result = json_pack("{s:o}", "attributes", network_attributes(rec));
+	err = 0;
+out:
+	unlock_root(lock);
+	json_decref(labels);
+	json_decref(rec);
+	free(path);
+	return err;
+}
+
+static int network_delete(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const char *address, *id;
+	char **pools = NULL;
+	size_t n = 0;
+	int lock = -1, err = -1;
+
+	if (need_str(call, params, "address", &address) < 0 ||
+	    need_str(call, params, "id", &id) < 0 || check_name(call, "network", id) < 0)
+		return -1;
+	if (lock_root(call, &lock) < 0 || list_records(call, "node_pools", &pools, &n) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		char *path = record_path(call, "node_pools", pools[i]);
+		json_t *pool = NULL;
+		const char *net;
+
+		if (load_json(call, path, &pool) < 0) {
+			free(path);
+			goto out;
+		}
+		net = get_str(pool, "network");
+		if (net && !strcmp(net, id)) {
+			lfp_error(call, LFP_E_CONFLICT, 0, "network '%s' still has node pool '%s'",
+			          id, pools[i]);
+			json_decref(pool);
+			free(path);
+			goto out;
+		}
+		json_decref(pool);
+		free(path);
+	}
+	if (delete_record(call, "networks", "network", id, address) < 0)
+		goto out;
+	*result = json_object();
+	err = 0;
+out:
+	unlock_root(lock);
+	lf_strv_free(pools, n);
+	return err;
+}
+
+/* ---- compute.node_pool ------------------------------------------------ */
+
+/* Attributes: the inputs (nodes as a count) and the nodes as `instances`. */
+static json_t *pool_attributes(const json_t *rec)
+{
+	json_t *a = json_deep_copy(rec);
+	json_t *nodes = json_object_get(rec, "nodes");
+
+	json_object_set(a, "instances", json_is_array(nodes) ? nodes : json_array());
+	json_object_set_new(a, "nodes", json_integer((json_int_t)json_array_size(nodes)));
+	return a;
+}
+
+static int pool_read(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	return read_record(call, params, "node_pools", pool_attributes, result);
+}
+
+struct pool_inputs {
+	const char *name, *network, *image;
+	size_t nodes;
+	json_t *cpus, *memory_mb; /* borrowed */
+};
+
+static int pool_inputs(struct lfp_call *call, const json_t *inputs, struct pool_inputs *in)
+{
+	json_t *nodes = json_object_get(inputs, "nodes");
+
+	if (need_str(call, inputs, "name", &in->name) < 0 ||
+	    need_str(call, inputs, "network", &in->network) < 0 ||
+	    need_str(call, inputs, "image", &in->image) < 0 ||
+	    check_name(call, "node pool", in->name) < 0 ||
+	    check_name(call, "network", in->network) < 0)
+		return -1;
+	in->cpus = json_object_get(inputs, "cpus");
+	in->memory_mb = json_object_get(inputs, "memory_mb");
+	if (!json_is_integer(nodes) || json_integer_value(nodes) < 0 ||
+	    json_integer_value(nodes) > MAX_NODES) {
+		lfp_error(call, LFP_E_INVALID, 0, "'nodes' must be an integer from 0 to %d",
+		          MAX_NODES);
+		return -1;
+	}
+	in->nodes = (size_t)json_integer_value(nodes);
+	if (!json_is_number(in->cpus) || json_number_value(in->cpus) <= 0) {
+		lfp_error(call, LFP_E_INVALID, 0, "'cpus' must be a positive number");
+		return -1;
+	}
+	if (!json_is_integer(in->memory_mb) || json_integer_value(in->memory_mb) <= 0) {
+		lfp_error(call, LFP_E_INVALID, 0, "'memory_mb' must be a positive integer");
+		return -1;
+	}
+	if (!*in->image) {
+		lfp_error(call, LFP_E_INVALID, 0, "'image' must not be empty");
+		return -1;
+	}
+	return 0;
+}
+
+static json_t *new_node(const char *pool, long index, const struct pool_inputs *in)
+{
+	char *id = lf_xasprintf("%s-%ld", pool, index);
+	json_t *node = json_pack("{s:s, s:O, s:O, s:s}", "id", id, "cpus", in->cpus, "memory_mb",
+	                         in->memory_mb, "image", in->image);
+
+	free(id);
+	return node;
+}
+
+/* n of the node id "<pool>-<n>", or -1. */
+static long node_index(const char *pool, const json_t *node)
+{
+	const char *id = get_str(node, "id");
+	size_t n = strlen(pool);
+	char *end;
+	long v;
+
+	if (!id || strncmp(id, pool, n) || id[n] != '-' || !(id[n + 1] >= '0' && id[n + 1] <= '9'))
+		return -1;
+	v = strtol(id + n + 1, &end, 10);
+	return *end ? -1 : v;
+}
+
+static int node_matches(const json_t *node, const struct pool_inputs *in)
+{
+	const char *image = get_str(node, "image");
+
+	return image && !strcmp(image, in->image) &&
+	       json_number_value(json_object_get(node, "cpus")) == json_number_value(in->cpus) &&
+	       json_integer_value(json_object_get(node, "memory_mb")) ==
+	           json_integer_value(in->memory_mb);
+}
+
+/* Whether the pool holds node "<pool>-<index>". */
+static int has_node(const json_t *nodes, const char *pool, long index)
+{
+	size_t i;
+	json_t *node;
+
+	json_array_foreach (nodes, i, node) {
+		if (node_index(pool, node) == index)
+			return 1;
+	}
+	return 0;
+}
+
+/* Adds nodes until there are in->nodes, each with the lowest free index. */
+static void grow_pool(json_t *nodes, const char *pool, const struct pool_inputs *in)
+{
+	long next = 1;
+
+	while (json_array_size(nodes) < in->nodes) {
+		while (has_node(nodes, pool, next))
+			next++;
+		json_array_append_new(nodes, new_node(pool, next, in));
+		next++;
+	}
+}
+
+static int pool_create(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	struct pool_inputs in;
+	const char *address;
+	json_t *inputs, *labels = NULL, *rec = NULL, *net = NULL, *nodes;
+	char *path = NULL, *netpath = NULL;
+	int lock = -1, r, err = -1;
+
+	inputs = json_object_get(params, "inputs");
+	if (need_str(call, params, "address", &address) < 0 || pool_inputs(call, inputs, &in) < 0)
+		return -1;
+	labels = labels_for(call, address, inputs);
+	if (!labels || lock_root(call, &lock) < 0)
+		goto out;
+	netpath = record_path(call, "networks", in.network);
+	r = load_json(call, netpath, &net);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		lfp_error(call, LFP_E_NOT_FOUND, 0, "network '%s' does not exist", in.network);
+		goto out;
+	}
+	path = record_path(call, "node_pools", in.name);
+	r = load_json(call, path, &rec);
+	if (r < 0)
+		goto out;
+	if (r == 0) {
+		if (!owned_by(call, rec, address)) {
+			lfp_error(call, LFP_E_CONFLICT, 0, "node pool '%s' belongs to '%s'",
+			          in.name, owner_of(rec));
+			goto out;
+		}
+		lfp_log("node pool '%s' exists already for '%s'", in.name, address);
+		goto done;
+	}
+	nodes = json_array();
+	grow_pool(nodes, in.name, &in);
+	rec = json_pack("{s:s, s:s, s:O, s:O, s:s, s:o, s:O}", "name", in.name, "network",
+	                in.network, "cpus", in.cpus, "memory_mb", in.memory_mb, "image", in.image,
+	                "nodes", nodes, "labels", labels);
+	if (save_record(call, "node_pools", in.name, rec) < 0)
+		goto out;
+	lfp_log("created node pool '%s' with %zu nodes", in.name, in.nodes);
+done:
+	*result = json_pack("{s:s, s:o}", "id", in.name, "attributes", pool_attributes(rec));
+	err = 0;
+out:
+	unlock_root(lock);
+	json_decref(labels);
+	json_decref(rec);
+	json_decref(net);
+	free(path);
+	free(netpath);
+	return err;
+}
+
+/*
+ * Resizing removes the highest-numbered nodes or adds new ones and leaves
+ * the others alone; a new image, cpus or memory rolls the remaining nodes
+ * one at a time, the record rewritten after each, so a crash in the middle
+ * leaves a record that says which nodes were rolled and a retry finishes.
+ */
+static int pool_update(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	struct pool_inputs in;
+	const char *address, *id;
+	json_t *inputs, *labels = NULL, *rec = NULL, *nodes, *node, *rolled = json_array();
+	char *path = NULL;
+	size_t i;
+	int lock = -1, r, err = -1;
+
+	inputs = json_object_get(params, "inputs");
+	if (need_str(call, params, "address", &address) < 0 ||
+	    need_str(call, params, "id", &id) < 0 || pool_inputs(call, inputs, &in) < 0)
+		goto out;
+	if (strcmp(in.name, id)) {
+		lfp_error(call, LFP_E_INVALID, 0, "node pool '%s': 'name' cannot change in place",
+		          id);
+		goto out;
+	}
+	labels = labels_for(call, address, inputs);
+	if (!labels || lock_root(call, &lock) < 0)
+		goto out;
+	path = record_path(call, "node_pools", id);
+	r = load_json(call, path, &rec);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		lfp_error(call, LFP_E_NOT_FOUND, 0, "node pool '%s' does not exist", id);
+		goto out;
+	}
+	if (!owned_by(call, rec, address)) {
+		lfp_error(call, LFP_E_CONFLICT, 0, "node pool '%s' belongs to '%s'", id,
+		          owner_of(rec));
+		goto out;
+	}
+	if (!get_str(rec, "network") || strcmp(get_str(rec, "network"), in.network)) {
+		lfp_error(call, LFP_E_INVALID, 0,
+		          "node pool '%s': 'network' cannot change in place", id);
+		goto out;
+	}
+	nodes = json_object_get(rec, "nodes");
+	if (!json_is_array(nodes)) {
+		nodes = json_array();
+		json_object_set_new(rec, "nodes", nodes);
+	}
+
+	/* the new spec and the smaller size first: one write */
+	json_object_set(rec, "cpus", in.cpus);
+	json_object_set(rec, "memory_mb", in.memory_mb);
+	json_object_set_new(rec, "image", json_string(in.image));
+	json_object_set(rec, "labels", labels);
+	while (json_array_size(nodes) > in.nodes) {
+		size_t top = 0;
+		long best = -2;
+
+		json_array_foreach (nodes, i, node) {
+			if (node_index(id, node) > best) {
+				best = node_index(id, node);
+				top = i;
+			}
+		}
+		lfp_log("node pool '%s': removing node '%s'", id,
+		        get_str(json_array_get(nodes, top), "id"));
+		json_array_remove(nodes, top);
+	}
+	if (save_record(call, "node_pools", id, rec) < 0)
+		goto out;
+
+	/* then roll what is left, one node at a time */
+	json_array_foreach (nodes, i, node) {
+		if (node_matches(node, &in))
+			continue;
+		json_object_set(node, "cpus", in.cpus);
+		json_object_set(node, "memory_mb", in.memory_mb);
+		json_object_set_new(node, "image", json_string(in.image));
+		if (save_record(call, "node_pools", id, rec) < 0)
+			goto out;
+		lfp_log("node pool '%s': rolled node '%s'", id, get_str(node, "id"));
+		json_array_append(rolled, json_object_get(node, "id"));
+	}
+
+	/* and the new nodes last */
+	if (json_array_size(nodes) < in.nodes) {
+		grow_pool(nodes, id, &in);
+		if (save_record(call, "node_pools", id, rec) < 0)
+			goto out;
+	}
+	*result = json_pack("{s:o}", "attributes", pool_attributes(rec));
+	json_object_set(json_object_get(*result, "attributes"), "rolled", rolled);
+	err = 0;
+out:
+	unlock_root(lock);
+	json_decref(labels);
+	json_decref(rec);
+	json_decref(rolled);
+	free(path);
+	return err;
+}
+
+static int pool_delete(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const char *address, *id;
+	int lock = -1, err = -1;
+
+	if (need_str(call, params, "address", &address) < 0 ||
+	    need_str(call, params, "id", &id) < 0 || check_name(call, "node pool", id) < 0)
+		return -1;
+	if (lock_root(call, &lock) < 0 ||
+	    delete_record(call, "node_pools", "node pool", id, address) < 0)
+		goto out;
+	*result = json_object();
+	err = 0;
+out:
+	unlock_root(lock);
+	return err;
+}
+
+/* ---- the provider ----------------------------------------------------- */
+
+static int configure(struct lfp_call *call, const json_t *settings)
+{
+	struct compute *st = lfp_call_state(call);
+	const char *key;
+	json_t *v;
+
+	json_object_foreach ((json_t *)settings, key, v) {
+		if (!strcmp(key, "root")) {
+			if (!json_is_string(v) || !*json_string_value(v)) {
+				lfp_error(call, LFP_E_INVALID, 0, "setting 'root' must be a path");
+				return -1;
+			}
+			free(st->root);
+			st->root = lf_xstrdup(json_string_value(v));
+		} else {
+			lfp_log("ignoring unknown setting '%s'", key);
+		}
+	}
+	return 0;
+}
+
+static const struct lfp_type types[] = {
+    {"compute.network", NULL, network_read, network_create, network_update, network_delete, NULL},
+    {"compute.node_pool", NULL, pool_read, pool_create, pool_update, pool_delete, NULL},
+};
+
+static const struct lfp_provider provider = {
+    .version = LFP_VERSION,
+    .name = "local-compute",
+    .types = types,
+    .ntypes = sizeof(types) / sizeof(types[0]),
+    .concurrency = 4, /* changes serialise on the root's flock; reads run alongside */
+    .configure = configure,
+    .state = &compute_state,
+};
+
+int main(int argc, char **argv)
+{
+	int rc = lfp_main(&provider, argc, argv);
+
+	free(compute_state.root);
+	return rc;
+}

@@ -1,0 +1,1467 @@
+/*
+ * lakeform-provider-local-storage - the embedded default storage provider.
+ *
+ * A bucket is a directory ROOT/buckets/<name>/ holding its metadata file
+ * .lakeform-bucket.json; a prefix is a directory inside it with a marker
+ * .lakeform-prefix.json; a bucket's policy is the file .lakeform-policy.json
+ * at its top.  ROOT is settings.root, by default .lakeform/local/storage
+ * under the working directory (the configuration directory).
+ *
+ * Invariants:
+ * - every name and path is checked before it is joined to ROOT, so nothing
+ *   the inputs say can reach outside it, and no symbolic link is followed
+ *   below ROOT/buckets;
+ * - every change happens under an exclusive flock on ROOT/.lock (so two
+ *   provider processes, or two workers of one, never interleave a
+ *   check-then-act), and is crash-safe: files are written to a temporary
+ *   name, fsynced and renamed; a bucket is assembled in ROOT/.staging and
+ *   renamed into place whole; a deleted bucket is renamed into ROOT/.trash
+ *   before it is removed.  Whatever a crash leaves in .staging or .trash is
+ *   removed the next time the lock is taken;
+ * - an object is lakeform's when it carries the label lakeform/address; an
+ *   object with the same name but no such label, or another address, is a
+ *   conflict (1002) and is never touched.
+ * Reads take no lock: every change they could observe is a rename.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../sdk/lfp.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/mem.h"
+
+#define DEFAULT_ROOT ".lakeform/local/storage"
+#define BUCKET_META ".lakeform-bucket.json"
+#define PREFIX_MARKER ".lakeform-prefix.json"
+#define POLICY_FILE ".lakeform-policy.json"
+#define LABEL_ADDRESS "lakeform/address"
+#define LABEL_ACCOUNT "lakeform/account"
+#define MAX_RECORD (16u << 20)
+
+struct storage {
+	char *root; /* owned; NULL means DEFAULT_ROOT */
+};
+
+static struct storage storage_state;
+
+static const char *root_of(struct lfp_call *call)
+{
+	struct storage *st = lfp_call_state(call);
+
+	return st && st->root ? st->root : DEFAULT_ROOT;
+}
+
+/* ---- small helpers --------------------------------------------------- */
+
+static const char *errstr(int err, char *buf, size_t n)
+{
+	/* the GNU strerror_r: thread-safe, returns the message */
+	return strerror_r(err < 0 ? -err : err, buf, n);
+}
+
+static int fs_error(struct lfp_call *call, int err, const char *path)
+{
+	char buf[128];
+	int retryable = err == -EAGAIN || err == -EINTR || err == -EBUSY || err == -ENOSPC;
+
+	lfp_error(call, LFP_E_INTERNAL, retryable, "'%s': %s", path, errstr(err, buf, sizeof(buf)));
+	return -1;
+}
+
+static const char *get_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int need_str(struct lfp_call *call, const json_t *o, const char *key, const char **out)
+{
+	*out = get_str(o, key);
+	if (!*out) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'%s' must be a string", key);
+		return -1;
+	}
+	return 0;
+}
+
+static int need_obj(struct lfp_call *call, const json_t *params, const char *key, json_t **out)
+{
+	*out = json_object_get(params, key);
+	if (!json_is_object(*out)) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'%s' must be an object", key);
+		return -1;
+	}
+	return 0;
+}
+
+/* A single name: a bucket.  Nothing that could leave its directory. */
+static int check_name(struct lfp_call *call, const char *what, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 255 || name[0] == '.' || strchr(name, '/')) {
+		lfp_error(call, LFP_E_INVALID, 0, "invalid %s name '%s'", what, name);
+		return -1;
+	}
+	for (const char *p = name; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '\\') {
+			lfp_error(call, LFP_E_INVALID, 0, "invalid %s name '%s'", what, name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int seg_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
+/*
+ * A path inside a bucket: segments of [A-Za-z0-9_.-]+ each followed by '/'
+ * ("a/b/"); the last '/' may be missing.  No "." or "..", no segment that
+ * could be mistaken for lakeform's own files.  `allow_empty`: "" (the whole
+ * bucket) is accepted.
+ */
+static int check_path(struct lfp_call *call, const char *what, const char *path, int allow_empty)
+{
+	const char *p = path;
+
+	if (!*p) {
+		if (allow_empty)
+			return 0;
+		goto bad;
+	}
+	while (*p) {
+		const char *s = p;
+
+		while (*p && *p != '/') {
+			if (!seg_char(*p))
+				goto bad;
+			p++;
+		}
+		if (p == s || (p - s == 1 && s[0] == '.') ||
+		    (p - s == 2 && s[0] == '.' && s[1] == '.') || !strncmp(s, ".lakeform", 9))
+			goto bad;
+		if (*p == '/')
+			p++;
+	}
+	return 0;
+bad:
+	lfp_error(call, LFP_E_INVALID, 0, "invalid %s '%s'", what, path);
+	return -1;
+}
+
+/* `path` with exactly one trailing '/', a new string. */
+static char *dir_path(const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n && path[n - 1] == '/')
+		return lf_xstrdup(path);
+	return lf_xasprintf("%s/", path);
+}
+
+/* 0 and *out (new reference), 1 when missing, or -1 after lfp_error(). */
+static int load_json(struct lfp_call *call, const char *path, json_t **out)
+{
+	json_error_t jerr;
+	char *data = NULL;
+	size_t len;
+	int err = lf_read_file(&data, &len, path, MAX_RECORD);
+
+	*out = NULL;
+	if (err == -ENOENT || err == -ENOTDIR)
+		return 1;
+	if (err < 0)
+		return fs_error(call, err, path);
+	*out = json_loadb(data, len, 0, &jerr);
+	free(data);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		lfp_error(call, LFP_E_INTERNAL, 0, "'%s': not a json object: %s", path, jerr.text);
+		return -1;
+	}
+	return 0;
+}
+
+static int save_json(struct lfp_call *call, const char *path, const json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+	struct lf_buf b = LF_BUF_INIT;
+	int err;
+
+	if (!s) {
+		lfp_error(call, LFP_E_INTERNAL, 0, "cannot encode '%s'", path);
+		return -1;
+	}
+	lf_buf_adds(&b, s);
+	lf_buf_addc(&b, '\n');
+	free(s);
+	err = lf_write_file_atomic(path, b.ptr, b.len, 0644);
+	lf_buf_release(&b);
+	return err < 0 ? fs_error(call, err, path) : 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int mkdir_p(const char *path)
+{
+	char *p = lf_xstrdup(path);
+	int err = 0;
+
+	for (char *s = p + 1; !err; s++) {
+		int end = !*s;
+
+		if (*s != '/' && !end)
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			err = -errno;
+		if (end)
+			break;
+		*s = '/';
+	}
+	free(p);
+	return err;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 ? -1 : 0;
+	return unlink(path) < 0 ? -1 : 0;
+}
+
+/* rm -rf, never following links; a missing path is fine. */
+static int rm_rf(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		return -errno;
+	return 0;
+}
+
+/* 1 when `path` is a real directory (not a link), 0 when absent, -1 else. */
+static int real_dir(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+	return S_ISDIR(st.st_mode) ? 1 : -1;
+}
+
+static char *now_iso(void)
+{
+	char buf[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return lf_xstrdup(buf);
+}
+
+static unsigned long next_serial(void)
+{
+	static unsigned long serial;
+
+	return __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED);
+}
+
+/* The lock every change takes; creates ROOT. *fd is the lock's descriptor. */
+static int lock_root(struct lfp_call *call, int *fd)
+{
+	const char *root = root_of(call);
+	char *path = lf_xasprintf("%s/.lock", root);
+	char *junk;
+	int err = mkdir_p(root);
+
+	*fd = -1;
+	if (err < 0) {
+		fs_error(call, err, root);
+		goto fail;
+	}
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0) {
+		fs_error(call, -errno, path);
+		goto fail;
+	}
+	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			fs_error(call, -errno, path);
+			goto fail;
+		}
+		if (lfp_call_remaining_ms(call) < 100) {
+			lfp_error(call, LFP_E_UNAVAILABLE, 1, "'%s' is locked by another process",
+			          path);
+			goto fail;
+		}
+		usleep(10 * 1000);
+	}
+	/* under the lock, anything in .staging or .trash was left by a crash */
+	junk = lf_xasprintf("%s/.staging", root);
+	rm_rf(junk);
+	free(junk);
+	junk = lf_xasprintf("%s/.trash", root);
+	rm_rf(junk);
+	free(junk);
+	free(path);
+	return 0;
+fail:
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	free(path);
+	return -1;
+}
+
+static void unlock_root(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
+
+/*
+ * The labels an object must carry: inputs.labels with lakeform/address set
+ * to the call's address (and lakeform/account to the configured account).  New reference, or NULL after lfp_error().
+ */
+static json_t *labels_for(struct lfp_call *call, const char *address, const json_t *inputs)
+{
+	const char *account = lfp_call_account(call);
+	json_t *in = json_object_get(inputs, "labels");
+	const char *given;
+	json_t *labels;
+
+	if (in && !json_is_object(in)) {
+		lfp_error(call, LFP_E_INVALID, 0, "'labels' must be an object");
+		return NULL;
+	}
+	given = get_str(in, LABEL_ADDRESS);
+	if (given && strcmp(given, address)) {
+		lfp_error(call, LFP_E_INVALID, 0, "label '%s' is '%s', not the address '%s'",
+		          LABEL_ADDRESS, given, address);
+		return NULL;
+	}
+	given = get_str(in, LABEL_ACCOUNT);
+	if (given && *account && strcmp(given, account)) {
+		lfp_error(call, LFP_E_INVALID, 0, "label '%s' is '%s', not the account '%s'",
+		          LABEL_ACCOUNT, given, account);
+		return NULL;
+	}
+	labels = in ? json_deep_copy(in) : json_object();
+	json_object_set_new(labels, LABEL_ADDRESS, json_string(address));
+	if (!given && *account)
+		json_object_set_new(labels, LABEL_ACCOUNT, json_string(account));
+	return labels;
+}
+
+/*
+ * Whether a stored object belongs to `address` (and to the configured
+ * account, when both it and the object name one).
+ */
+static int owned_by(struct lfp_call *call, const json_t *record, const char *address)
+{
+	const json_t *labels = json_object_get(record, "labels");
+	const char *have = get_str(labels, LABEL_ADDRESS);
+	const char *acct = get_str(labels, LABEL_ACCOUNT);
+	const char *want_acct = lfp_call_account(call);
+
+	if (!have || strcmp(have, address))
+		return 0;
+	return !acct || !want_acct || !*want_acct || !strcmp(acct, want_acct);
+}
+
+static const char *owner_of(const json_t *record)
+{
+	const char *a = get_str(json_object_get(record, "labels"), LABEL_ADDRESS);
+
+	return a ? a : "(none)";
+}
+
+static json_t *read_found(const char *id, json_t *attributes)
+{
+	return json_pack("{s:b, s:s, s:o}", "exists", 1, "id", id, "attributes", attributes);
+}
+
+static json_t *read_missing(void)
+{
+	return json_pack("{s:b, s:n, s:n}", "exists", 0, "id", "attributes");
+}
+
+/* Attributes: the record plus where it lives. */
+static json_t *with_url(const json_t *record, const char *dir)
+{
+	json_t *a = json_deep_copy(record);
+	char *abs = realpath(dir, NULL);
+
+	if (abs) {
+		char *url = lf_xasprintf("file://%s/", abs);
+		json_object_set_new(a, "url", json_string(url));
+		free(url);
+		free(abs);
+	}
+	return a;
+}
+
+/* Read-only scan: the names in ROOT/buckets that are real directories. */
+static int list_buckets(struct lfp_call *call, char ***names, size_t *n)
+{
+	char *dir = lf_xasprintf("%s/buckets", root_of(call));
+	struct dirent **ents = NULL;
+	size_t alloc = 0;
+	int m = scandir(dir, &ents, NULL, alphasort);
+
+	*names = NULL;
+	*n = 0;
+	if (m < 0) {
+		int err = -errno;
+		if (err == -ENOENT) {
+			free(dir);
+			return 0;
+		}
+		fs_error(call, err, dir);
+		free(dir);
+		return -1;
+	}
+	for (int i = 0; i < m; i++) {
+		char *p = lf_xasprintf("%s/%s", dir, ents[i]->d_name);
+		if (ents[i]->d_name[0] != '.' && real_dir(p) == 1) {
+			LF_GROW(*names, *n + 1, alloc);
+			(*names)[(*n)++] = lf_xstrdup(ents[i]->d_name);
+		}
+		free(p);
+		free(ents[i]);
+	}
+	free(ents);
+	free(dir);
+	return 0;
+}
+
+static char *bucket_dir(struct lfp_call *call, const char *name)
+{
+	return lf_xasprintf("%s/buckets/%s", root_of(call), name);
+}
+
+/*
+ * The bucket's metadata: 0 and *meta, 1 when there is no such bucket (no
+ * directory, or a directory lakeform did not make), -1 after lfp_error().
+ */
+static int load_bucket(struct lfp_call *call, const char *name, json_t **meta)
+{
+	char *dir = bucket_dir(call, name);
+	char *path = lf_xasprintf("%s/%s", dir, BUCKET_META);
+	int r = real_dir(dir);
+
+	*meta = NULL;
+	r = r == 1 ? load_json(call, path, meta) : 1;
+	free(path);
+	free(dir);
+	return r;
+}
+
+/* ---- storage.bucket -------------------------------------------------- */
+
+static int bucket_read(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const char *id = get_str(params, "id");
+	const char *address;
+	json_t *meta = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	if (need_str(call, params, "address", &address) < 0)
+		return -1;
+	if (id) {
+		if (check_name(call, "bucket", id) < 0)
+			return -1;
+		r = load_bucket(call, id, &meta);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			char *dir = bucket_dir(call, id);
+			*result = read_found(id, with_url(meta, dir));
+			free(dir);
+		} else {
+			*result = read_missing();
+		}
+		json_decref(meta);
+		return 0;
+	}
+	if (list_buckets(call, &names, &n) < 0)
+		return -1;
+	*result = NULL;
+	for (size_t i = 0; i < n && !*result; i++) {
+		if (load_bucket(call, names[i], &meta) == 0 && owned_by(call, meta, address)) {
+			char *dir = bucket_dir(call, names[i]);
+			*result = read_found(names[i], with_url(meta, dir));
+			free(dir);
+		}
+		json_decref(meta);
+		meta = NULL;
+	}
+	lf_strv_free(names, n);
+	if (!*result)
+		*result = read_missing();
+	return 0;
+}
+
+static int bucket_inputs(struct lfp_call *call, const json_t *inputs, const char **name,
+                         const char **region, const char **purpose, int *force_destroy)
+{
+	json_t *fd = json_object_get(inputs, "force_destroy");
+
+	if (need_str(call, inputs, "name", name) < 0 ||
+	    need_str(call, inputs, "region", region) < 0 ||
+	    need_str(call, inputs, "purpose", purpose) < 0)
+		return -1;
+	if (fd && !json_is_boolean(fd) && !json_is_null(fd)) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'force_destroy' must be a boolean");
+		return -1;
+	}
+	*force_destroy = json_is_true(fd);
+	return check_name(call, "bucket", *name);
+}
+
+static int bucket_create(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const char *address, *name, *region, *purpose;
+	json_t *inputs, *labels = NULL, *meta = NULL;
+	char *dir = NULL, *parent = NULL, *stage = NULL, *path = NULL, *created = NULL;
+	int force_destroy, lock = -1, r, err = -1;
+
+	if (need_str(call, params, "address", &address) < 0 ||
+	    need_obj(call, params, "inputs", &inputs) < 0 ||
+	    bucket_inputs(call, inputs, &name, &region, &purpose, &force_destroy) < 0)
+		return -1;
+	labels = labels_for(call, address, inputs);
+	if (!labels)
+		return -1;
+	if (lock_root(call, &lock) < 0)
+		goto out;
+	dir = bucket_dir(call, name);
+	r = real_dir(dir);
+	if (r < 0) {
+		lfp_error(call, LFP_E_CONFLICT, 0, "'%s' is in the way of bucket '%s'", dir, name);
+		goto out;
+	}
+	if (r > 0) {
+		r = load_bucket(call, name, &meta);
+		if (r < 0)
+			goto out;
+		if (r > 0) {
+			lfp_error(call, LFP_E_CONFLICT, 0,
+			          "bucket '%s' exists and was not made by lakeform", name);
+			goto out;
+		}
+		if (!owned_by(call, meta, address)) {
+			lfp_error(call, LFP_E_CONFLICT, 0, "bucket '%s' belongs to '%s'", name,
+			          owner_of(meta));
+			goto out;
+		}
+		lfp_log("bucket '%s' exists already for '%s'", name, address);
+		*result = json_pack("{s:s, s:o}", "id", name, "attributes", with_url(meta, dir));
+		err = 0;
+		goto out;
+	}
+
+	/* assemble the bucket aside, then rename it into place whole */
+	created = now_iso();
+	meta = json_pack("{s:s, s:s, s:s, s:b, s:O, s:s}", "name", name, "region", region,
+	                 "purpose", purpose, "force_destroy", force_destroy, "labels", labels,
+	                 "created", created);
+	parent = lf_xasprintf("%s/buckets", root_of(call));
+	stage = lf_xasprintf("%s/.staging/%s.%ld.%lu", root_of(call), name, (long)getpid(),
+	                     next_serial());
+	path = lf_xasprintf("%s/%s", stage, BUCKET_META);
+	if ((r = mkdir_p(parent)) < 0 || (r = mkdir_p(stage)) < 0) {
+		fs_error(call, r, r == -EEXIST ? stage : parent);
+		goto out;
+	}
+	if (save_json(call, path, meta) < 0)
+		goto out;
+	if (renameat2(AT_FDCWD, stage, AT_FDCWD, dir, RENAME_NOREPLACE) < 0) {
+		r = -errno;
+		if (r == -EINVAL || r == -ENOSYS) {
+			/* a file system without RENAME_NOREPLACE: the lock still holds */
+			r = real_dir(dir) == 0 && rename(stage, dir) == 0 ? 0 : -EEXIST;
+		}
+		if (r == -EEXIST || r == -ENOTEMPTY) {
+			lfp_error(call, LFP_E_CONFLICT, 0, "bucket '%s' appeared meanwhile", name);
+			goto out;
+		}
+		if (r < 0) {
+			fs_error(call, r, dir);
+			goto out;
+		}
+	}
+	if ((r = fsync_dir(parent)) < 0) {
+		fs_error(call, r, parent);
+		goto out;
+	}
+	lfp_log("created bucket '%s'", name);
+	*result = json_pack("{s:s, s:o}", "id", name, "attributes", with_url(meta, dir));
+	err = 0;
+out:
+	if (stage)
+		rm_rf(stage);
+	unlock_root(lock);
+	json_decref(labels);
+	json_decref(meta);
+	free(dir);
+	free(parent);
+	free(stage);
+	free(path);
+	free(created);
+	return err;
+}
+
+static int bucket_update(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const char *address, *id, *name, *region, *purpose;
+	json_t *inputs, *labels = NULL, *meta = NULL;
+	char *dir = NULL, *path = NULL;
+	int force_destroy, lock = -1, r, err = -1;
+
+	if (need_str(call, params, "address", &address) < 0 ||
+	    need_str(call, params, "id", &id) < 0 ||
+	    need_obj(call, params, "inputs", &inputs) < 0 ||
+	    bucket_inputs(call, inputs, &name, &region, &purpose, &force_destroy) < 0 ||
+	    check_name(call, "bucket", id) < 0)
+		return -1;
+	if (strcmp(name, id)) {
+		lfp_error(call, LFP_E_INVALID, 0,
+		          "bucket 'name' cannot change in place ('%s' to '%s')", id, name);
+		return -1;
+	}
+	labels = labels_for(call, address, inputs);
+	if (!labels || lock_root(call, &lock) < 0)
+		goto out;
+	r = load_bucket(call, id, &meta);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		lfp_error(call, LFP_E_NOT_FOUND, 0, "bucket '%s' does not exist", id);
+		goto out;
+	}
+	if (!owned_by(call, meta, address)) {
+		lfp_error(call, LFP_E_CONFLICT, 0, "bucket '%s' belongs to '%s'", id,
+		          owner_of(meta));
+		goto out;
+	}
+	if (!get_str(meta, "region") || strcmp(get_str(meta, "region"), region)) {
+		lfp_error(call, LFP_E_INVALID, 0,
+		          "bucket 'region' cannot change in place ('%s' to '%s')",
+		          get_str(meta, "region") ? get_str(meta, "region") : "", region);
+		goto out;
+	}
+	json_object_set_new(meta, "purpose", json_string(purpose));
+	json_object_set_new(meta, "force_destroy", json_boolean(force_destroy));
+	json_object_set(meta, "labels", labels);
+	dir = bucket_dir(call, id);
+	path = lf_xasprintf("%s/%s", dir, BUCKET_META);
+	if (save_json(call, path, meta) < 0)
+		goto out;
+	*result = json_pack("{s:o}", "attributes", with_url(meta, dir));
+	err = 0;
+out:
+	unlock_root(lock);
+	json_decref(labels);
+	json_decref(meta);
+	free(dir);
+	free(path);
+	return err;
+}
+
+/* A file lakeform writes: a record, or the temporary of one a crash left. */
+static int own_file(const char *name, int top)
+{
+	const char *names[] = {PREFIX_MARKER, BUCKET_META, POLICY_FILE};
+
+	for (size_t i = 0; i < (top ? 3u : 1u); i++) {
+		size_t n = strlen(names[i]);
+		if (!strcmp(name, names[i]) ||
+		    (!strncmp(name, names[i], n) && !strncmp(name + n, ".tmp.", 5)))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Whether `dir` holds anything but lakeform's own files and empty
+ * directories: 1 and the first such path in *what, 0, or -errno.
+ */
+static int holds_data(const char *dir, int top, char **what)
+{
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, alphasort), found = 0;
+
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		char *p = lf_xasprintf("%s/%s", dir, name);
+		struct stat st;
+
+		if (found || !strcmp(name, ".") || !strcmp(name, "..")) {
+			/* skip */
+		} else if (lstat(p, &st) < 0) {
+			found = -errno;
+		} else if (S_ISDIR(st.st_mode)) {
+			found = holds_data(p, 0, what);
+		} else if (!(S_ISREG(st.st_mode) && own_file(name, top))) {
+			*what = p;
+			p = NULL;
+			found = 1;
+		}
+		free(p);
+		free(ents[i]);
+	}
+	free(ents);
+	return found;
+}
+
+static int bucket_delete(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const char *address, *id;
+	json_t *meta = NULL, *attrs = json_object_get(params, "attributes");
+	char *dir = NULL, *parent = NULL, *trash = NULL, *what = NULL;
+	int lock = -1, r, err = -1;
+
+	if (need_str(call, params, "address", &address) < 0 ||
+	    need_str(call, params, "id", &id) < 0 || check_name(call, "bucket", id) < 0)
+		return -1;
+	if (lock_root(call, &lock) < 0)
+		goto out;
+	dir = bucket_dir(call, id);
+	r = real_dir(dir);
+	if (r == 0) {
+		lfp_log("bucket '%s' is gone already", id);
+		goto done;
+	}
+	if (r > 0 && (r = load_bucket(call, id, &meta)) < 0)
+		goto out;
+	if (r != 0) {
+		lfp_error(call, LFP_E_CONFLICT, 0, "bucket '%s' was not made by lakeform", id);
+		goto out;
+	}
+	if (!owned_by(call, meta, address)) {
+		lfp_error(call, LFP_E_CONFLICT, 0, "bucket '%s' belongs to '%s'", id,
+		          owner_of(meta));
+		goto out;
+	}
+	if (!json_is_true(json_object_get(meta, "force_destroy")) &&
+	    !json_is_true(json_object_get(attrs, "force_destroy"))) {
+		r = holds_data(dir, 1, &what);
+		if (r < 0) {
+			fs_error(call, r, dir);
+			goto out;
+		}
+		if (r > 0) {
+			lfp_log("bucket '%s' holds '%s'", id, what);
+			lfp_error(call, LFP_E_CONFLICT, 0, "bucket '%s' is not empty", id);
+			goto out;
+		}
+	}
+	/* out of sight in one rename, then removed at leisure */
+	parent = lf_xasprintf("%s/buckets", root_of(call));
+	trash = lf_xasprintf("%s/.trash", root_of(call));
+	if ((r = mkdir_p(trash)) < 0) {
+		fs_error(call, r, trash);
+		goto out;
+	}
+	free(trash);
+	trash =
+	    lf_xasprintf("%s/.trash/%s.%ld.%lu", root_of(call), id, (long)getpid(), next_serial());
+	if (rename(dir, trash) < 0) {
+		fs_error(call, -errno, dir);
+		goto out;
+	}
+	if ((r = fsync_dir(parent)) < 0) {
+		fs_error(call, r, parent);
+		goto out;
+	}
+	if ((r = rm_rf(trash)) < 0)
+		lfp_log("cannot remove '%s' (removed at the next change)", trash);
+	lfp_log("deleted bucket '%s'", id);
+done:
+	*result = json_object();
+	err = 0;
+out:
+	unlock_root(lock);
+	json_decref(meta);
+	free(dir);
+	free(parent);
+	free(trash);
+	free(what);
+	return err;
+}
+
+/* ---- storage.prefix -------------------------------------------------- */
+
+/* "bucket/path/" into its parts (new strings), or -1 after lfp_error(). */
+static int split_prefix_id(struct lfp_call *call, const char *id, char **bucket, char **path)
+{
+	const char *slash = strchr(id, '/');
+
+	*bucket = *path = NULL;
+	if (!slash) {
+		lfp_error(call, LFP_E_INVALID, 0, "invalid prefix id '%s'", id);
+		return -1;
+	}
+	*bucket = lf_xstrndup(id, (size_t)(slash - id));
+	*path = lf_xstrdup(slash + 1);
+	if (check_name(call, "bucket", *bucket) < 0 ||
+	    check_path(call, "prefix path", *path, 0) < 0) {
+		free(*bucket);
+		free(*path);
+		*bucket = *path = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static char *prefix_dir(struct lfp_call *call, const char *bucket, const char *path)
+{
+	char *p = dir_path(path);
+	char *dir = lf_xasprintf("%s/buckets/%s/%s", root_of(call), bucket, p);
+
+	free(p);
+	dir[strlen(dir) - 1] = '\0';
+	return dir;
+}
+
+static char *prefix_id(const char *bucket, const char *path)
+{
+	char *p = dir_path(path);
+	char *id = lf_xasprintf("%s/%s", bucket, p);
+
+	free(p);
+	return id;
+}
+
+/* Whether every directory from the bucket down to `path` is a real one. */
+static int prefix_dirs_real(struct lfp_call *call, const char *bucket, const char *path)
+{
+	char *cur = bucket_dir(call, bucket);
+	const char *p = path;
+	int ok = real_dir(cur) == 1;
+
+	while (ok && *p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		char *next = lf_xasprintf("%s/%.*s", cur, (int)n, p);
+
+		free(cur);
+		cur = next;
+		ok = real_dir(cur) == 1;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	free(cur);
+	return ok;
+}
+
+/* The prefix's marker: 0 and *marker, 1 when none, -1 after lfp_error(). */
+static int load_prefix(struct lfp_call *call, const char *bucket, const char *path, json_t **marker)
+{
+	char *dir, *file;
+	int r;
+
+	*marker = NULL;
+	if (!prefix_dirs_real(call, bucket, path))
+		return 1;
+	dir = prefix_dir(call, bucket, path);
+	file = lf_xasprintf("%s/%s", dir, PREFIX_MARKER);
+	r = load_json(call, file, marker);
+	free(dir);
+	free(file);
+	return r;
+}
+
+struct marker_scan {
+	const char *address;
+	char *found_path; /* path of the prefix, relative to its bucket */
+	json_t *found;
+};
+
+static void scan_markers(struct lfp_call *call, struct marker_scan *s, const char *dir,
+                         const char *rel, int depth)
+{
+	struct dirent **ents = NULL;
+	int n = depth > 64 ? -1 : scandir(dir, &ents, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		char *p = lf_xasprintf("%s/%s", dir, name);
+
+		if (s->found || name[0] == '.') {
+			/* skip: lakeform's files, and every dot name */
+		} else if (real_dir(p) == 1) {
+			char *r = lf_xasprintf("%s%s/", rel, name);
+			char *m = lf_xasprintf("%s/%s", p, PREFIX_MARKER);
+			json_t *marker = NULL;
+
+			if (load_json(call, m, &marker) == 0 &&
+			    owned_by(call, marker, s->address)) {
+				s->found = marker;
+				s->found_path = r;
+				r = NULL;
+			} else {
+				json_decref(marker);
+				scan_markers(call, s, p, r, depth + 1);
+			}
+			free(m);
+			free(r);
+		}
+		free(p);
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+static int prefix_read(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const char *id = get_str(params, "id");
+	const char *address;
+	json_t *marker = NULL;
+	char *bucket = NULL, *path = NULL, **names = NULL;
+	size_t n = 0;
+	int r;
+
+	if (need_str(call, params, "address", &address) < 0)
+		return -1;
+	if (id) {
+		if (split_prefix_id(call, id, &bucket, &path) < 0)
+			return -1;
+		r = load_prefix(call, bucket, path, &marker);
+		if (r == 0) {
+			char *dir = prefix_dir(call, bucket, path);
+			char *pid = prefix_id(bucket, path);
+			*result = read_found(pid, with_url(marker, dir));
+			free(dir);
+			free(pid);
+		} else if (r > 0) {
+			*result = read_missing();
+		}
+		json_decref(marker);
+		free(bucket);
+		free(path);
+		return r < 0 ? -1 : 0;
+	}
+	if (list_buckets(call, &names, &n) < 0)
+		return -1;
+	*result = NULL;
+	for (size_t i = 0; i < n && !*result; i++) {
+		struct marker_scan s = {address, NULL, NULL};
+		char *dir = bucket_dir(call, names[i]);
+
+		scan_markers(call, &s, dir, "", 0);
+		if (s.found) {
+			char *pdir = prefix_dir(call, names[i], s.found_path);
+			char *pid = prefix_id(names[i], s.found_path);
+			*result = read_found(pid, with_url(s.found, pdir));
+			free(pdir);
+			free(pid);
+		}
+		json_decref(s.found);
+		free(s.found_path);
+		free(dir);
+	}
+	lf_strv_free(names, n);
+	if (!*result)
+		*result = read_missing();
+	return 0;
+}
+
+static int prefix_inputs(struct lfp_call *call, const json_t *inputs, const char **bucket,
+                         const char **path, const char **purpose)
+{
+	if (need_str(call, inputs, "bucket", bucket) < 0 ||
+	    need_str(call, inputs, "path", path) < 0 ||
+	    need_str(call, inputs, "purpose", purpose) < 0 ||
+	    check_name(call, "bucket", *bucket) < 0 ||
+	    check_path(call, "prefix path", *path, 0) < 0)
+		return -1;
+	return 0;
+}
+
+static int prefix_create(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const char *address, *bucket, *path, *purpose;
+	json_t *inputs, *labels = NULL, *marker = NULL, *meta = NULL;
+	char *cur = NULL, *file = NULL, *id = NULL;
+	const char *p;
+	int lock = -1, r, err = -1;
+
+	if (need_str(call, params, "address", &address) < 0 ||
+	    need_obj(call, params, "inputs", &inputs) < 0 ||
+	    prefix_inputs(call, inputs, &bucket, &path, &purpose) < 0)
+		return -1;
+	labels = labels_for(call, address, inputs);
+	if (!labels || lock_root(call, &lock) < 0)
+		goto out;
+	r = load_bucket(call, bucket, &meta);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		lfp_error(call, LFP_E_NOT_FOUND, 0, "bucket '%s' does not exist", bucket);
+		goto out;
+	}
+	/* one directory at a time, so a link planted on the way is noticed */
+	cur = bucket_dir(call, bucket);
+	for (p = path; *p;) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		char *next = lf_xasprintf("%s/%.*s", cur, (int)n, p);
+
+		r = real_dir(next);
+		if (r == 0) {
+			if (mkdir(next, 0755) < 0 || fsync_dir(cur) < 0) {
+				fs_error(call, -errno, next);
+				free(next);
+				goto out;
+			}
+		} else if (r < 0) {
+			lfp_error(call, LFP_E_CONFLICT, 0, "'%s' is in the way of prefix '%s/%s'",
+			          next, bucket, path);
+			free(next);
+			goto out;
+		}
+		free(cur);
+		cur = next;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	id = prefix_id(bucket, path);
+	file = lf_xasprintf("%s/%s", cur, PREFIX_MARKER);
+	r = load_json(call, file, &marker);
+	if (r < 0)
+		goto out;
+	if (r == 0) {
+		if (!owned_by(call, marker, address)) {
+			lfp_error(call, LFP_E_CONFLICT, 0, "prefix '%s' belongs to '%s'", id,
+			          owner_of(marker));
+			goto out;
+		}
+		lfp_log("prefix '%s' exists already for '%s'", id, address);
+	} else {
+		char *dp = dir_path(path);
+		marker = json_pack("{s:s, s:s, s:s, s:O}", "bucket", bucket, "path", dp, "purpose",
+		                   purpose, "labels", labels);
+		free(dp);
+		if (save_json(call, file, marker) < 0)
+			goto out;
+		lfp_log("created prefix '%s'", id);
+	}
+	*result = json_pack("{s:s, s:o}", "id", id, "attributes", with_url(marker, cur));
+	err = 0;
+out:
+	unlock_root(lock);
+	json_decref(labels);
+	json_decref(marker);
+	json_decref(meta);
+	free(cur);
+	free(file);
+	free(id);
+	return err;
+}
+
+static int prefix_update(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const char *address, *id, *bucket, *path, *purpose;
+	json_t *inputs, *labels = NULL, *marker = NULL;
+	char *want = NULL, *dir = NULL, *file = NULL;
+	int lock = -1, r, err = -1;
+
+	if (need_str(call, params, "address", &address) < 0 ||
+	    need_str(call, params, "id", &id) < 0 ||
+	    need_obj(call, params, "inputs", &inputs) < 0 ||
+	    prefix_inputs(call, inputs, &bucket, &path, &purpose) < 0)
+		return -1;
+	want = prefix_id(bucket, path);
+	if (strcmp(want, id)) {
+		lfp_error(call, LFP_E_INVALID, 0, "prefix cannot move in place ('%s' to '%s')", id,
+		          want);
+		goto out;
+	}
+	labels = labels_for(call, address, inputs);
+	if (!labels || lock_root(call, &lock) < 0)
+		goto out;
+	r = load_prefix(call, bucket, path, &marker);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		lfp_error(call, LFP_E_NOT_FOUND, 0, "prefix '%s' does not exist", id);
+		goto out;
+	}
+	if (!owned_by(call, marker, address)) {
+		lfp_error(call, LFP_E_CONFLICT, 0, "prefix '%s' belongs to '%s'", id,
+		          owner_of(marker));
+		goto out;
+	}
+	json_object_set_new(marker, "purpose", json_string(purpose));
+	json_object_set(marker, "labels", labels);
+	dir = prefix_dir(call, bucket, path);
+	file = lf_xasprintf("%s/%s", dir, PREFIX_MARKER);
+	if (save_json(call, file, marker) < 0)
+		goto out;
+	*result = json_pack("{s:o}", "attributes", with_url(marker, dir));
+	err = 0;
+out:
+	unlock_root(lock);
+	json_decref(labels);
+	json_decref(marker);
+	free(want);
+	free(dir);
+	free(file);
+	return err;
+}
+
+static int prefix_delete(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	char ebuf[128];
+	const char *address, *id;
+	json_t *marker = NULL;
+	char *bucket = NULL, *path = NULL, *dir = NULL, *file = NULL, *top = NULL;
+	int lock = -1, r, err = -1;
+
+	if (need_str(call, params, "address", &address) < 0 ||
+	    need_str(call, params, "id", &id) < 0 || split_prefix_id(call, id, &bucket, &path) < 0)
+		return -1;
+	if (lock_root(call, &lock) < 0)
+		goto out;
+	r = load_prefix(call, bucket, path, &marker);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		lfp_log("prefix '%s' is gone already", id);
+		goto done;
+	}
+	if (!owned_by(call, marker, address)) {
+		lfp_error(call, LFP_E_CONFLICT, 0, "prefix '%s' belongs to '%s'", id,
+		          owner_of(marker));
+		goto out;
+	}
+	dir = prefix_dir(call, bucket, path);
+	file = lf_xasprintf("%s/%s", dir, PREFIX_MARKER);
+	if (unlink(file) < 0 || fsync_dir(dir) < 0) {
+		fs_error(call, -errno, file);
+		goto out;
+	}
+	/* the directory, and the parents it alone kept, unless they hold data */
+	top = bucket_dir(call, bucket);
+	while (strlen(dir) > strlen(top)) {
+		char *slash = strrchr(dir, '/');
+
+		if (rmdir(dir) < 0) {
+			if (errno == ENOTEMPTY || errno == EEXIST)
+				lfp_log("prefix '%s': '%s' holds data, left in place", id, dir);
+			else
+				lfp_log("prefix '%s': cannot remove '%s': %s", id, dir,
+				        errstr(errno, ebuf, sizeof(ebuf)));
+			break;
+		}
+		*slash = '\0';
+		fsync_dir(dir);
+	}
+	lfp_log("deleted prefix '%s'", id);
+done:
+	*result = json_object();
+	err = 0;
+out:
+	unlock_root(lock);
+	json_decref(marker);
+	free(bucket);
+	free(path);
+	free(dir);
+	free(file);
+	free(top);
+	return err;
+}
+
+/* ---- storage.policy -------------------------------------------------- */
+
+static int check_statements(struct lfp_call *call, const json_t *statements)
+{
+	size_t i;
+	json_t *s;
+
+	if (!json_is_array(statements)) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'statements' must be an array");
+		return -1;
+	}
+	json_array_foreach (statements, i, s) {
+		const char *principal = get_str(s, "principal");
+		const char *access = get_str(s, "access");
+		const char *path = get_str(s, "path");
+
+		if (!principal || !*principal || !access || !path ||
+		    (strcmp(access, "read") && strcmp(access, "write"))) {
+			lfp_error(call, LFP_E_INVALID, 0,
+			          "statement %zu needs a principal, access 'read' or 'write' and a "
+			          "path",
+			          i);
+			return -1;
+		}
+		if (check_path(call, "policy path", path, 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static char *policy_file(struct lfp_call *call, const char *bucket)
+{
+	return lf_xasprintf("%s/buckets/%s/%s", root_of(call), bucket, POLICY_FILE);
+}
+
+/* The policy of a bucket: 0 and *policy, 1 when none, -1 after lfp_error(). */
+static int load_policy(struct lfp_call *call, const char *bucket, json_t **policy)
+{
+	char *dir = bucket_dir(call, bucket);
+	char *file = policy_file(call, bucket);
+	int r = real_dir(dir) == 1 ? load_json(call, file, policy) : 1;
+
+	if (r)
+		*policy = NULL;
+	free(dir);
+	free(file);
+	return r;
+}
+
+static int policy_read(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const char *id = get_str(params, "id");
+	const char *address;
+	json_t *policy = NULL;
+	char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	if (need_str(call, params, "address", &address) < 0)
+		return -1;
+	if (id) {
+		if (check_name(call, "bucket", id) < 0)
+			return -1;
+		r = load_policy(call, id, &policy);
+		if (r < 0)
+			return -1;
+		*result = r == 0 ? read_found(id, json_incref(policy)) : read_missing();
+		json_decref(policy);
+		return 0;
+	}
+	if (list_buckets(call, &names, &n) < 0)
+		return -1;
+	*result = NULL;
+	for (size_t i = 0; i < n && !*result; i++) {
+		if (load_policy(call, names[i], &policy) == 0 && owned_by(call, policy, address))
+			*result = read_found(names[i], json_incref(policy));
+		json_decref(policy);
+		policy = NULL;
+	}
+	lf_strv_free(names, n);
+	if (!*result)
+		*result = read_missing();
+	return 0;
+}
+
+static int policy_write(struct lfp_call *call, const json_t *params, json_t **result, int create)
+{
+	const char *address, *bucket, *id = NULL;
+	json_t *inputs, *statements, *labels = NULL, *meta = NULL, *policy = NULL;
+	char *file = NULL;
+	int lock = -1, r, err = -1;
+
+	if (need_str(call, params, "address", &address) < 0 ||
+	    need_obj(call, params, "inputs", &inputs) < 0 ||
+	    need_str(call, inputs, "bucket", &bucket) < 0 || check_name(call, "bucket", bucket) < 0)
+		return -1;
+	statements = json_object_get(inputs, "statements");
+	if (check_statements(call, statements) < 0)
+		return -1;
+	if (!create) {
+		if (need_str(call, params, "id", &id) < 0)
+			return -1;
+		if (strcmp(id, bucket)) {
+			lfp_error(call, LFP_E_INVALID, 0,
+			          "policy cannot move to another bucket in place ('%s' to '%s')",
+			          id, bucket);
+			return -1;
+		}
+	}
+	labels = labels_for(call, address, inputs);
+	if (!labels || lock_root(call, &lock) < 0)
+		goto out;
+	r = load_bucket(call, bucket, &meta);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		lfp_error(call, LFP_E_NOT_FOUND, 0, "bucket '%s' does not exist", bucket);
+		goto out;
+	}
+	r = load_policy(call, bucket, &policy);
+	if (r < 0)
+		goto out;
+	if (r == 0 && !owned_by(call, policy, address)) {
+		lfp_error(call, LFP_E_CONFLICT, 0, "the policy of bucket '%s' belongs to '%s'",
+		          bucket, owner_of(policy));
+		goto out;
+	}
+	if (r > 0 && !create) {
+		lfp_error(call, LFP_E_NOT_FOUND, 0, "bucket '%s' has no policy", bucket);
+		goto out;
+	}
+	if (r == 0 && create) {
+		lfp_log("the policy of bucket '%s' exists already for '%s'", bucket, address);
+	} else {
+		json_decref(policy);
+		policy = json_pack("{s:s, s:O, s:O}", "bucket", bucket, "statements", statements,
+		                   "labels", labels);
+		file = policy_file(call, bucket);
+		if (save_json(call, file, policy) < 0)
+			goto out;
+	}
+	if (create)
+		*result = json_pack("{s:s, s:O}", "id", bucket, "attributes", policy);
+	else
+		*result = json_pack("{s:O}", "attributes", policy);
+	err = 0;
+out:
+	unlock_root(lock);
+	json_decref(labels);
+	json_decref(meta);
+	json_decref(policy);
+	free(file);
+	return err;
+}
+
+static int policy_create(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	return policy_write(call, params, result, 1);
+}
+
+static int policy_update(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	return policy_write(call, params, result, 0);
+}
+
+static int policy_delete(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const char *address, *id;
+	json_t *policy = NULL;
+	char *file = NULL, *dir = NULL;
+	int lock = -1, r, err = -1;
+
+	if (need_str(call, params, "address", &address) < 0 ||
+	    need_str(call, params, "id", &id) < 0 || check_name(call, "bucket", id) < 0)
+		return -1;
+	if (lock_root(call, &lock) < 0)
+		goto out;
+	r = load_policy(call, id, &policy);
+	if (r < 0)
+		goto out;
+	if (r == 0) {
+		if (!owned_by(call, policy, address)) {
+			lfp_error(call, LFP_E_CONFLICT, 0,
+			          "the policy of bucket '%s' belongs to '%s'", id,
+			          owner_of(policy));
+			goto out;
+		}
+		file = policy_file(call, id);
+		dir = bucket_dir(call, id);
+		if (unlink(file) < 0 || fsync_dir(dir) < 0) {
+			fs_error(call, -errno, file);
+			goto out;
+		}
+	}
+	*result = json_object();
+	err = 0;
+out:
+	unlock_root(lock);
+	json_decref(policy);
+	free(file);
+	free(dir);
+	return err;
+}
+
+/* ---- the provider ---------------------------------------------------- */
+
+static int configure(struct lfp_call *call, const json_t *settings)
+{
+	struct storage *st = lfp_call_state(call);
+	const char *key;
+	json_t *v;
+
+	if (settings && !json_is_object(settings) && !json_is_null(settings)) {
+		lfp_error(call, LFP_E_INVALID, 0, "settings must be an object");
+		return -1;
+	}
+	json_object_foreach ((json_t *)settings, key, v) {
+		if (!strcmp(key, "root")) {
+			if (!json_is_string(v) || !*json_string_value(v)) {
+				lfp_error(call, LFP_E_INVALID, 0, "setting 'root' must be a path");
+				return -1;
+			}
+			free(st->root);
+			st->root = lf_xstrdup(json_string_value(v));
+		} else {
+			lfp_log("ignoring unknown setting '%s'", key);
+		}
+	}
+	return 0;
+}
+
+static const struct lfp_type types[] = {
+    {"storage.bucket", NULL, bucket_read, bucket_create, bucket_update, bucket_delete, NULL},
+    {"storage.prefix", NULL, prefix_read, prefix_create, prefix_update, prefix_delete, NULL},
+    {"storage.policy", NULL, policy_read, policy_create, policy_update, policy_delete, NULL},
+};
+
+static const struct lfp_provider provider = {
+    .version = LFP_VERSION,
+    .name = "local-storage",
+    .types = types,
+    .ntypes = sizeof(types) / sizeof(types[0]),
+    .concurrency = 4, /* changes serialise on the root's flock; reads run alongside */
+    .configure = configure,
+    .state = &storage_state,
+};
+
+int main(int argc, char **argv)
+{
+	int rc = lfp_main(&provider, argc, argv);
+
+	free(storage_state.root);
+	return rc;
+}

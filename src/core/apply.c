@@ -1,0 +1,478 @@
+#include "apply.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../util/buf.h"
+#include "../util/map.h"
+#include "../util/mem.h"
+
+enum step_kind { STEP_DELETE, STEP_PUT };
+
+struct step {
+	enum step_kind kind;
+	const struct lf_change *c;
+	const struct lf_dres *want; /* for a put */
+	json_t *prior;              /* recorded attributes, owned (update, delete) */
+	char *type;                 /* owned */
+	size_t *waits;              /* steps that must succeed first */
+	size_t nwaits, waits_alloc;
+	int state; /* 0 waiting, 1 running, 2 done, 3 failed, 4 skipped */
+};
+
+struct run {
+	struct step *v;
+	size_t n, alloc;
+	struct lf_map put_of, del_of; /* address -> step index + 1 */
+	const struct lf_desired *ds;
+	struct lf_state *st;
+	struct lf_backend *b;
+	const struct lf_providers *pv;
+	const struct lf_apply_opts *o;
+	struct lf_apply_result *res;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	size_t running, finished;
+};
+
+static struct lf_provider *provider_for(const struct lf_providers *pv, const char *family)
+{
+	if (!strcmp(family, "storage"))
+		return pv->storage;
+	if (!strcmp(family, "compute"))
+		return pv->compute;
+	return NULL;
+}
+
+static size_t add_step(struct run *r, enum step_kind kind, const struct lf_change *c)
+{
+	struct step *s;
+
+	LF_GROW(r->v, r->n + 1, r->alloc);
+	s = &r->v[r->n];
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	s->c = c;
+	s->type = lf_xstrdup(c->type);
+	lf_map_put(kind == STEP_PUT ? &r->put_of : &r->del_of, c->address,
+	           (void *)(uintptr_t)(r->n + 1));
+	return r->n++;
+}
+
+static void add_wait(struct run *r, size_t step, size_t on)
+{
+	struct step *s = &r->v[step];
+
+	if (step == on)
+		return;
+	LF_GROW(s->waits, s->nwaits + 1, s->waits_alloc);
+	s->waits[s->nwaits++] = on;
+}
+
+static size_t lookup(const struct lf_map *m, const char *address)
+{
+	uintptr_t i = (uintptr_t)lf_map_get(m, address);
+	return i ? i - 1 : (size_t)-1;
+}
+
+/* ---- one step ---------------------------------------------------------- */
+
+static void report(struct run *r, enum lf_step_event ev, const struct step *s, const char *msg)
+{
+	const char *verb = s->kind == STEP_DELETE          ? "destroying"
+	                   : s->c->action == LF_ACT_UPDATE ? "updating"
+	                                                   : "creating";
+
+	if (r->o->progress)
+		r->o->progress(r->o->ctx, ev, verb, s->c->address, msg, r->finished, r->n);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* A provider call with retries for what the provider says may pass later. */
+static int call(struct run *r, struct lf_provider *p, const char *method, json_t *params,
+                json_t **result, struct lf_provider_error *err)
+{
+	int attempts = r->o->max_attempts > 0 ? r->o->max_attempts : 4;
+	long backoff = 250;
+
+	for (int a = 1;; a++) {
+		if (lf_provider_call(p, method, params, r->o->deadline_ms, result, err) == 0)
+			return 0;
+		if (!err->retryable || a >= attempts)
+			return -1;
+		sleep_ms(backoff);
+		backoff *= 2;
+	}
+}
+
+static json_t *string_array(char **v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* The record of a resource now in place. */
+static void fill_record(struct lf_state_res *rec, const struct lf_dres *w, json_t *attrs)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->address = w->address;
+	rec->type = w->type;
+	rec->provider = w->provider;
+	rec->parent = w->parent;
+	memcpy(rec->digest, w->digest, sizeof(rec->digest));
+	rec->deps = string_array(w->deps, w->ndeps);
+	rec->inputs = w->inputs;
+	rec->attrs = attrs;
+	rec->sensitive = w->kind ? string_array(w->kind->sensitive, w->kind->nsensitive) : NULL;
+}
+
+static int run_step(struct run *r, struct step *s, char **why)
+{
+	const struct lf_change *c = s->c;
+	const char *family = c->provider;
+	struct lf_provider_error err = {0};
+	json_t *result = NULL;
+	int rc = -1;
+
+	*why = NULL;
+	if (!strcmp(family, "lakeform")) {
+		/* a manifest resource: recorded, no call */
+		if (s->kind == STEP_DELETE)
+			return lf_state_journal_outcome(r->b, r->st, c->address, "delete", NULL)
+			           ? -1
+			           : 0;
+		struct lf_state_res rec;
+		fill_record(&rec, s->want, NULL);
+		rc = lf_state_journal_outcome(r->b, r->st, c->address, "record", &rec);
+		json_decref(rec.deps);
+		json_decref(rec.sensitive);
+		if (rc)
+			*why = lf_xstrdup("cannot write the journal");
+		return rc ? -1 : 0;
+	}
+	struct lf_provider *p = provider_for(r->pv, family);
+	if (!p) {
+		*why = lf_xasprintf("no provider for '%s' resources is configured", family);
+		return -1;
+	}
+	const char *id = json_string_value(json_object_get(s->prior, "id"));
+	const char *action = s->kind == STEP_DELETE       ? "delete"
+	                     : c->action == LF_ACT_UPDATE ? "update"
+	                                                  : "create";
+	json_t *params = json_pack("{s:s, s:s}", "type", s->type, "address", c->address);
+	if (s->kind == STEP_DELETE) {
+		json_object_set_new(params, "id", id ? json_string(id) : json_null());
+		json_object_set(params, "attributes", s->prior ? s->prior : json_object());
+	} else {
+		json_object_set(params, "inputs", s->want->inputs);
+		if (c->action == LF_ACT_UPDATE) {
+			json_object_set_new(params, "id", id ? json_string(id) : json_null());
+			json_object_set(params, "prior", s->prior ? s->prior : json_object());
+		}
+	}
+	/* the intent is on disk before the provider hears of it */
+	json_t *intent = json_pack("{s:s, s:s}", "type", s->type, "family", family);
+	if (lf_state_journal_intent(r->b, r->st, c->address, action, intent)) {
+		json_decref(intent);
+		json_decref(params);
+		*why = lf_xstrdup("cannot write the journal");
+		return -1;
+	}
+	json_decref(intent);
+	rc = call(r, p, action, params, &result, &err);
+	json_decref(params);
+	if (rc) {
+		*why = lf_xasprintf("%s failed: %s", action, err.message);
+		/* a call that timed out may still have happened: leave the
+		 * intent pending, the next run reads the provider */
+		if (err.code != LF_PROVIDER_EDEADLINE && err.code != LF_PROVIDER_EGONE)
+			lf_state_journal_failed(r->b, r->st, c->address, action, err.message);
+		return -1;
+	}
+	if (s->kind == STEP_DELETE) {
+		rc = lf_state_journal_outcome(r->b, r->st, c->address, action, NULL);
+	} else {
+		json_t *attrs = json_object_get(result, "attributes");
+		json_t *a = json_is_object(attrs) ? json_deep_copy(attrs) : json_object();
+		const char *nid = json_string_value(json_object_get(result, "id"));
+		if (nid && !json_object_get(a, "id"))
+			json_object_set_new(a, "id", json_string(nid));
+		else if (!nid && id && !json_object_get(a, "id"))
+			json_object_set_new(a, "id", json_string(id));
+		struct lf_state_res rec;
+		fill_record(&rec, s->want, a);
+		rc = lf_state_journal_outcome(r->b, r->st, c->address, action, &rec);
+		json_decref(rec.deps);
+		json_decref(rec.sensitive);
+		json_decref(a);
+	}
+	json_decref(result);
+	if (rc)
+		*why = lf_xstrdup("cannot write the journal");
+	return rc ? -1 : 0;
+}
+
+/* ---- scheduling -------------------------------------------------------- */
+
+/* 1 ready, 0 not yet, -1 never (something it waits for failed) */
+static int readiness(const struct run *r, const struct step *s)
+{
+	int ready = 1;
+
+	for (size_t i = 0; i < s->nwaits; i++) {
+		int st = r->v[s->waits[i]].state;
+		if (st >= 3)
+			return -1;
+		if (st != 2)
+			ready = 0;
+	}
+	return ready;
+}
+
+static void *worker(void *arg)
+{
+	struct run *r = arg;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		struct step *pick = NULL;
+		int progress = 1;
+
+		/* skip what can never run, pick what can */
+		while (progress) {
+			progress = 0;
+			for (size_t i = 0; i < r->n; i++) {
+				struct step *s = &r->v[i];
+				if (s->state != 0)
+					continue;
+				int rd = readiness(r, s);
+				if (rd < 0) {
+					s->state = 4;
+					r->finished++;
+					r->res->skipped++;
+					report(r, LF_STEP_SKIPPED, s, "what it needs failed");
+					progress = 1;
+				} else if (rd > 0 && !pick) {
+					pick = s;
+				}
+			}
+		}
+		int stopping = r->o->stopping && *r->o->stopping;
+		if (pick && !stopping) {
+			pick->state = 1;
+			r->running++;
+			report(r, LF_STEP_START, pick, NULL);
+			pthread_mutex_unlock(&r->mu);
+			char *why = NULL;
+			int rc = run_step(r, pick, &why);
+			pthread_mutex_lock(&r->mu);
+			r->running--;
+			r->finished++;
+			pick->state = rc ? 3 : 2;
+			if (rc) {
+				r->res->failed++;
+				r->res->failures = lf_xrealloc(
+				    r->res->failures, (r->res->nfailures + 1) * sizeof(char *));
+				r->res->failures[r->res->nfailures++] =
+				    lf_xasprintf("%s: %s", pick->c->address, why ? why : "failed");
+			} else {
+				r->res->done++;
+			}
+			report(r, rc ? LF_STEP_FAILED : LF_STEP_DONE, pick, why);
+			free(why);
+			pthread_cond_broadcast(&r->cv);
+			continue;
+		}
+		if (r->running == 0 && (stopping || r->finished == r->n || !pick))
+			break; /* nothing runs, nothing can start */
+		pthread_cond_wait(&r->cv, &r->mu);
+	}
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const struct lf_desired *ds,
+             struct lf_state *st, struct lf_backend *b, const struct lf_providers *pv,
+             const struct lf_apply_opts *o)
+{
+	struct run r;
+
+	memset(res, 0, sizeof(*res));
+	memset(&r, 0, sizeof(r));
+	r.ds = ds;
+	r.st = st;
+	r.b = b;
+	r.pv = pv;
+	r.o = o;
+	r.res = res;
+
+	/* the steps, and everything read from the state before threads start */
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct lf_change *c = &plan->v[i];
+		struct lf_state_res *rec = lf_state_get(st, c->address);
+
+		if (c->action == LF_ACT_NOOP)
+			continue;
+		if (rec && rec->line)
+			lf_state_res_parse(rec);
+		if (c->action == LF_ACT_DELETE || c->action == LF_ACT_REPLACE) {
+			size_t k = add_step(&r, STEP_DELETE, c);
+			r.v[k].prior = rec && rec->attrs ? json_incref(rec->attrs) : NULL;
+		}
+		if (c->action != LF_ACT_DELETE) {
+			size_t k = add_step(&r, STEP_PUT, c);
+			r.v[k].want = lf_desired_get(ds, c->address);
+			r.v[k].prior = rec && rec->attrs ? json_incref(rec->attrs) : NULL;
+			if (!r.v[k].want) {
+				/* a saved plan for manifests that changed: refused before */
+				r.v[k].state = 3;
+			}
+		}
+	}
+	/* the order between steps */
+	for (size_t k = 0; k < r.n; k++) {
+		struct step *s = &r.v[k];
+		if (s->kind == STEP_PUT) {
+			size_t d = lookup(&r.del_of, s->c->address);
+			if (d != (size_t)-1)
+				add_wait(&r, k, d);
+			for (size_t j = 0; s->want && j < s->want->ndeps; j++) {
+				size_t on = lookup(&r.put_of, s->want->deps[j]);
+				if (on != (size_t)-1)
+					add_wait(&r, k, on);
+			}
+		} else {
+			/* what needs it is deleted first: its recorded deps name us */
+			struct lf_state_res *rec = lf_state_get(st, s->c->address);
+			size_t i;
+			json_t *dep;
+			json_array_foreach (rec ? rec->deps : NULL, i, dep) {
+				size_t on = lookup(&r.del_of, json_string_value(dep));
+				if (on != (size_t)-1)
+					add_wait(&r, on, k);
+			}
+		}
+	}
+
+	int n = o->parallelism > 0 ? o->parallelism : 10;
+	pthread_t *threads = lf_xcalloc((size_t)n, sizeof(*threads));
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	int started = 0;
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&threads[i], NULL, worker, &r) == 0)
+			started++;
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.cv);
+
+	for (size_t k = 0; k < r.n; k++) {
+		if (r.v[k].state == 0)
+			res->not_started++;
+		json_decref(r.v[k].prior);
+		free(r.v[k].type);
+		free(r.v[k].waits);
+	}
+	free(r.v);
+	lf_map_release(&r.put_of);
+	lf_map_release(&r.del_of);
+	return res->failed || res->skipped || res->not_started ? -1 : 0;
+}
+
+int lf_apply_resolve_pending(struct lf_state *st, struct lf_backend *b,
+                             const struct lf_providers *pv, long deadline_ms, struct lf_diags *d)
+{
+	size_t errors = d->errors;
+
+	/* copies first: each outcome drops a pending entry */
+	size_t n = st->npending;
+	char **addr = lf_xcalloc(n + 1, sizeof(*addr));
+	json_t **intent = lf_xcalloc(n + 1, sizeof(*intent));
+	for (size_t i = 0; i < n; i++) {
+		addr[i] = lf_xstrdup(st->pending[i].address);
+		intent[i] = json_incref(st->pending[i].intent);
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *rec_json = json_object_get(intent[i], "record");
+		const char *type = json_string_value(json_object_get(rec_json, "type"));
+		const char *family = json_string_value(json_object_get(rec_json, "family"));
+		struct lf_provider *p = family ? provider_for(pv, family) : NULL;
+		struct lf_provider_error err;
+		json_t *res = NULL;
+
+		if (!p || !type) {
+			lf_diag_error(
+			    d, NULL,
+			    "cannot resolve the interrupted change of '%s': no provider for it",
+			    addr[i]);
+			continue;
+		}
+		json_t *params = json_pack("{s:s, s:s, s:n, s:n}", "type", type, "address", addr[i],
+		                           "id", "inputs");
+		int rc = lf_provider_call(p, "read", params, deadline_ms, &res, &err);
+		json_decref(params);
+		if (rc) {
+			lf_diag_error(d, NULL, "cannot resolve the interrupted change of '%s': %s",
+			              addr[i], err.message);
+			continue;
+		}
+		struct lf_state_res *have = lf_state_get(st, addr[i]);
+		if (json_is_true(json_object_get(res, "exists"))) {
+			/* it exists: record what the provider reports; the next
+			 * plan compares it with the manifests */
+			struct lf_state_res rec;
+			memset(&rec, 0, sizeof(rec));
+			if (have && have->line)
+				lf_state_res_parse(have);
+			rec.address = addr[i];
+			rec.type = (char *)type;
+			rec.provider = (char *)family;
+			rec.parent = have ? have->parent : NULL;
+			/* the digest of what was applied is unknown: "" makes the
+			 * next plan compare fields */
+			rec.deps = have ? have->deps : NULL;
+			rec.inputs = have ? have->inputs : NULL;
+			json_t *a = json_deep_copy(json_object_get(res, "attributes"));
+			if (!a)
+				a = json_object();
+			const char *id = json_string_value(json_object_get(res, "id"));
+			if (id)
+				json_object_set_new(a, "id", json_string(id));
+			rec.attrs = a;
+			lf_state_journal_outcome(b, st, addr[i], "read", &rec);
+			json_decref(a);
+		} else {
+			lf_state_journal_outcome(b, st, addr[i], "read", NULL);
+		}
+		json_decref(res);
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(addr[i]);
+		json_decref(intent[i]);
+	}
+	free(addr);
+	free(intent);
+	return d->errors > errors ? -1 : 0;
+}
+
+void lf_apply_result_release(struct lf_apply_result *res)
+{
+	for (size_t i = 0; i < res->nfailures; i++)
+		free(res->failures[i]);
+	free(res->failures);
+	memset(res, 0, sizeof(*res));
+}

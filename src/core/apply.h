@@ -1,0 +1,74 @@
+/*
+ * apply.h - carry out a plan through the providers, recording every step.
+ *
+ * Each change becomes one or two steps: a delete step (deletes, and the
+ * first half of a replacement) and a create-or-update step.  A create or
+ * update waits for the steps of what the resource needs; a delete waits
+ * for the deletions of what needs the resource; a replacement's create
+ * waits for its own delete.  Up to `parallelism` steps run at once.
+ *
+ * Before every provider call an intent goes to the journal and after it an
+ * outcome (lf_state_journal_*): a crash at any instant leaves a journal
+ * from which the next run knows what was asked and resolves an intent
+ * without an outcome by reading the provider (lf_apply_resolve_pending),
+ * never by creating twice.  Manifest resources (provider "lakeform") are
+ * recorded without a call.  A failed step fails alone: what needs it is
+ * skipped, independent work goes on.  Errors the provider marks retryable
+ * are retried with backoff.
+ */
+#ifndef LF_CORE_APPLY_H
+#define LF_CORE_APPLY_H
+
+#include <signal.h>
+
+#include "expand.h"
+#include "plan.h"
+#include "provider.h"
+#include "state.h"
+
+/* The providers of one run, by family ("storage", "compute"). */
+struct lf_providers {
+	struct lf_provider *storage;
+	struct lf_provider *compute;
+};
+
+enum lf_step_event { LF_STEP_START, LF_STEP_DONE, LF_STEP_FAILED, LF_STEP_SKIPPED };
+
+struct lf_apply_opts {
+	int parallelism;                 /* default 10 */
+	long deadline_ms;                /* per provider call */
+	int max_attempts;                /* for retryable errors */
+	volatile sig_atomic_t *stopping; /* set: start nothing new */
+	/* called from worker threads, one call at a time */
+	void (*progress)(void *ctx, enum lf_step_event ev, const char *verb, const char *address,
+	                 const char *message, size_t done, size_t total);
+	void *ctx;
+};
+
+struct lf_apply_result {
+	size_t done, failed, skipped, not_started;
+	char **failures; /* "address: why", owned */
+	size_t nfailures;
+};
+
+/*
+ * Carry out `plan` (its changes; desired resources from `ds`, records from
+ * `st`).  Records go to the journal as they happen; the caller writes the
+ * snapshot afterwards.  Returns 0 when every step succeeded, -1 otherwise
+ * (details in *res).
+ */
+int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const struct lf_desired *ds,
+             struct lf_state *st, struct lf_backend *b, const struct lf_providers *pv,
+             const struct lf_apply_opts *o);
+
+/*
+ * Resolve every intent without an outcome by reading the provider (by the
+ * resource's ownership label): what exists is recorded, what does not is
+ * forgotten.  Returns 0, or -1 with errors in `d`.
+ */
+int lf_apply_resolve_pending(struct lf_state *st, struct lf_backend *b,
+                             const struct lf_providers *pv, long deadline_ms, struct lf_diags *d);
+
+void lf_apply_result_release(struct lf_apply_result *res);
+
+#endif

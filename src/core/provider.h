@@ -1,0 +1,68 @@
+/*
+ * provider.h - lakeform's side of the provider protocol (docs/providers.md).
+ *
+ * A provider is a child process spoken to with JSON-RPC 2.0, one message a
+ * line, on its stdin and stdout.  Any number of threads may call
+ * lf_provider_call() at once: requests carry ids, a reader thread matches
+ * the answers, and at most the provider's announced concurrency are in
+ * flight (the others wait their turn).  Every call has a deadline; a call
+ * that misses it, or whose provider dies, fails alone with a clear error,
+ * and the provider's stderr is kept in a log file for the report.
+ */
+#ifndef LF_CORE_PROVIDER_H
+#define LF_CORE_PROVIDER_H
+
+#include <jansson.h>
+
+#include "diag.h"
+
+#define LF_PROTOCOL_VERSION 1
+
+struct lf_provider;
+
+/* Why a call failed. */
+struct lf_provider_error {
+	int code;      /* the provider's error code, or one of LF_PROVIDER_E* */
+	int retryable; /* the provider says the same call may succeed later */
+	char message[512];
+};
+
+enum {
+	LF_PROVIDER_EDEADLINE = -1, /* no answer before the deadline */
+	LF_PROVIDER_EGONE = -2,     /* the provider exited or its pipe broke */
+	LF_PROVIDER_EPROTO = -3,    /* an answer that breaks the protocol */
+};
+
+/*
+ * Start `exe` (a lakeform-provider-NAME executable) in the current
+ * directory and initialize it; `log_path` receives its stderr.  Returns 0,
+ * or -1 with an error in `d`.
+ */
+int lf_provider_start(struct lf_provider **out, const char *exe, const char *log_path,
+                      const char *lakeform_version, struct lf_diags *d);
+
+/* configure {settings, account}; 0 or -1 with the reason in *err. */
+int lf_provider_configure(struct lf_provider *p, json_t *settings, const char *account,
+                          struct lf_provider_error *err);
+
+/* The provider's name and announced concurrency, from initialize. */
+const char *lf_provider_name(const struct lf_provider *p);
+int lf_provider_concurrency(const struct lf_provider *p);
+/* 1 when it announced resource type `type`. */
+int lf_provider_has_type(const struct lf_provider *p, const char *type);
+
+/*
+ * Call `method` with `params` (borrowed; "deadline_ms" is added) and wait
+ * for the answer at most `deadline_ms`.  Returns 0 with the result in
+ * *result (new reference), or -1 with *err filled.  Thread-safe.
+ */
+int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, long deadline_ms,
+                     json_t **result, struct lf_provider_error *err);
+
+/* Ask it to shut down, wait up to `wait_ms`, then kill it; frees `p`. */
+void lf_provider_stop(struct lf_provider *p, long wait_ms);
+
+/* Where its stderr went (borrowed). */
+const char *lf_provider_log(const struct lf_provider *p);
+
+#endif
