@@ -138,6 +138,18 @@ static char *find_provider(struct lf_cli *cli, const char *name)
 	return NULL;
 }
 
+/* providers.<family>.timeout in lakeform.yaml: the deadline of each call */
+static long family_timeout_ms(json_t *settings, const char *family)
+{
+	json_t *conf = json_object_get(json_object_get(settings, "providers"), family);
+	const char *t = json_string_value(json_object_get(conf, "timeout"));
+	long ms;
+
+	if (t && lf_cli_parse_duration(t, &ms) == 0 && ms > 0)
+		return ms;
+	return 60000;
+}
+
 static int start_family(struct lf_cli *cli, json_t *settings, const char *family,
                         const char *account, struct lf_provider **out)
 {
@@ -320,7 +332,10 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	fputc('\n', cli->out);
 
 	struct progress pr = {cli, isatty(fileno(cli->out))};
-	struct lf_apply_opts ao = {(int)parallelism, 60000, 4, &stopping, on_progress, &pr};
+	long timeout = family_timeout_ms(settings, "storage");
+	if (family_timeout_ms(settings, "compute") > timeout)
+		timeout = family_timeout_ms(settings, "compute");
+	struct lf_apply_opts ao = {(int)parallelism, timeout, 4, &stopping, on_progress, &pr};
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;

@@ -233,7 +233,9 @@ int lf_provider_start(struct lf_provider **out, const char *exe, const char *log
 	int logfd;
 
 	*out = NULL;
-	logfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* appended to: the log of a run that failed is still there after the
+	 * next one, and a crash test can count what each run did */
+	logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (logfd < 0) {
 		lf_diag_error(d, NULL, "cannot open the provider log '%s': %s", log_path,
 		              strerror(errno));
