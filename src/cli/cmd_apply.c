@@ -89,109 +89,6 @@ static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, cons
 	fflush(f);
 }
 
-/* lakeform.yaml: the providers and their settings (defaults: local). */
-static int read_settings(struct lf_cli *cli, json_t **out)
-{
-	struct lf_source src = LF_SOURCE_INIT;
-	struct lf_diags d = LF_DIAGS_INIT;
-	int rc = 0;
-
-	*out = NULL;
-	if (access("lakeform.yaml", F_OK) != 0) {
-		*out = json_object();
-		return 0;
-	}
-	lf_source_load(&src, "lakeform.yaml", &d);
-	if (!d.errors && (src.ndocs != 1 || !json_is_object(src.docs[0].root)))
-		lf_diag_file_error(&d, "lakeform.yaml", "must hold one mapping of settings");
-	if (d.errors) {
-		lf_cli_print_diags(cli, &d);
-		rc = -1;
-	} else {
-		*out = json_incref(src.docs[0].root);
-	}
-	lf_diags_release(&d);
-	lf_source_release(&src);
-	return rc;
-}
-
-static char *find_provider(struct lf_cli *cli, const char *name)
-{
-	char *p = lf_xasprintf("%s/lakeform-provider-%s", cli->exe_dir, name);
-	if (access(p, X_OK) == 0)
-		return p;
-	free(p);
-	const char *path = getenv("PATH");
-	char *copy = lf_xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
-	for (char *dir = copy, *next; dir; dir = next) {
-		next = strchr(dir, ':');
-		if (next)
-			*next++ = '\0';
-		p = lf_xasprintf("%s/lakeform-provider-%s", *dir ? dir : ".", name);
-		if (access(p, X_OK) == 0) {
-			free(copy);
-			return p;
-		}
-		free(p);
-	}
-	free(copy);
-	return NULL;
-}
-
-/* providers.<family>.timeout in lakeform.yaml: the deadline of each call */
-static long family_timeout_ms(json_t *settings, const char *family)
-{
-	json_t *conf = json_object_get(json_object_get(settings, "providers"), family);
-	const char *t = json_string_value(json_object_get(conf, "timeout"));
-	long ms;
-
-	if (t && lf_cli_parse_duration(t, &ms) == 0 && ms > 0)
-		return ms;
-	return 60000;
-}
-
-static int start_family(struct lf_cli *cli, json_t *settings, const char *family,
-                        const char *account, struct lf_provider **out)
-{
-	json_t *conf = json_object_get(json_object_get(settings, "providers"), family);
-	const char *name = json_string_value(json_object_get(conf, "name"));
-	char defname[32];
-	struct lf_diags d = LF_DIAGS_INIT;
-	struct lf_provider_error err;
-
-	snprintf(defname, sizeof(defname), "local-%s", family);
-	if (!name)
-		name = defname;
-	char *exe = find_provider(cli, name);
-	if (!exe) {
-		lf_cli_error(cli,
-		             "no provider 'lakeform-provider-%s' beside lakeform or on PATH (%s "
-		             "resources, lakeform.yaml providers.%s.name)",
-		             name, family, family);
-		return -1;
-	}
-	mkdir(".lakeform", 0700);
-	mkdir(".lakeform/logs", 0700);
-	char *log = lf_xasprintf(".lakeform/logs/%s.log", name);
-	int rc = lf_provider_start(out, exe, log, LF_VERSION, &d);
-	free(exe);
-	if (rc) {
-		lf_cli_print_diags(cli, &d);
-		lf_diags_release(&d);
-		free(log);
-		return -1;
-	}
-	lf_diags_release(&d);
-	if (lf_provider_configure(*out, json_object_get(conf, "settings"), account, &err)) {
-		lf_cli_error(cli, "provider '%s' refused its settings: %s (its log: %s)", name,
-		             err.message, log);
-		free(log);
-		return -1;
-	}
-	free(log);
-	return 0;
-}
-
 static int confirm(struct lf_cli *cli, int destroy)
 {
 	char answer[64];
@@ -247,7 +144,7 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		    cli, "invalid duration '%s' for --lock-timeout (write it as 30s, 2m or 1m30s)",
 		    lt);
 
-	if (read_settings(cli, &settings))
+	if (lf_cli_read_settings(cli, &settings))
 		goto out;
 	if (lf_backend_local_open(&c.backend, ".lakeform") != 0) {
 		lf_cli_error(cli, "cannot open the state in '.lakeform'");
@@ -275,8 +172,8 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	for (size_t i = 0; i < c.m.nres; i++)
 		if (!strcmp(c.m.res[i].kind->name, "Account"))
 			account = c.m.res[i].name;
-	if (start_family(cli, settings, "storage", account, &pv.storage) ||
-	    start_family(cli, settings, "compute", account, &pv.compute))
+	if (lf_cli_start_provider(cli, settings, "storage", account, &pv.storage) ||
+	    lf_cli_start_provider(cli, settings, "compute", account, &pv.compute))
 		goto out;
 	if (c.st.npending) {
 		fprintf(cli->out, "Resolving %zu change%s interrupted by an earlier run...\n",
@@ -332,9 +229,9 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	fputc('\n', cli->out);
 
 	struct progress pr = {cli, isatty(fileno(cli->out))};
-	long timeout = family_timeout_ms(settings, "storage");
-	if (family_timeout_ms(settings, "compute") > timeout)
-		timeout = family_timeout_ms(settings, "compute");
+	long timeout = lf_cli_provider_timeout(settings, "storage");
+	if (lf_cli_provider_timeout(settings, "compute") > timeout)
+		timeout = lf_cli_provider_timeout(settings, "compute");
 	struct lf_apply_opts ao = {(int)parallelism, timeout, 4, &stopping, on_progress, &pr};
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));

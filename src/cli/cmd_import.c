@@ -1,20 +1,150 @@
-/* lakeform import: its help is here; the command is not in this release. */
+/* lakeform import: adopt an existing object into the state. */
+#include <string.h>
+
 #include "cli.h"
+#include "config.h"
+#include "core/apply.h"
+#include "util/mem.h"
+
+static struct lf_provider *provider_for(struct lf_providers *pv, const char *family)
+{
+	return !strcmp(family, "storage")   ? pv->storage
+	       : !strcmp(family, "compute") ? pv->compute
+	                                    : NULL;
+}
+
+static json_t *strings(char **v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
 
 static int run(struct lf_cli *cli)
 {
-	return lf_cli_unavailable(cli);
+	struct lf_config c;
+	struct lf_providers pv = {0};
+	json_t *settings = NULL, *res = NULL;
+	const char *addr = cli->args[0], *id = cli->args[1];
+	struct lf_provider_error err;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = lf_cli_open_for_write(cli, &c, "import", &settings, &pv);
+	if (rc != LF_EXIT_OK)
+		goto out;
+	rc = LF_EXIT_ERROR;
+	if (lf_config_expand(cli, &c) != LF_EXIT_OK)
+		goto out;
+	struct lf_dres *w = lf_desired_get(&c.ds, addr);
+	if (!w) {
+		lf_cli_error(cli,
+		             "'%s' is not declared by the manifests; import adopts an object for a "
+		             "resource they declare",
+		             addr);
+		goto out;
+	}
+	struct lf_provider *p = provider_for(&pv, w->provider);
+	if (!p) {
+		lf_cli_error(cli,
+		             "'%s' is a manifest resource, recorded by apply: import the provider "
+		             "resources it expands to ('lakeform graph --expanded')",
+		             addr);
+		goto out;
+	}
+	if (lf_state_get(&c.st, addr)) {
+		lf_cli_error(cli,
+		             "'%s' is already recorded; 'lakeform state rm' it first to import "
+		             "another object",
+		             addr);
+		goto out;
+	}
+	json_t *params = json_pack("{s:s, s:s, s:s, s:O}", "type", w->type, "address", addr, "id",
+	                           id, "inputs", w->inputs);
+	int crc = lf_provider_call(p, "read", params,
+	                           lf_cli_provider_timeout(settings, w->provider), &res, &err);
+	json_decref(params);
+	if (crc) {
+		lf_cli_error(cli, "cannot read '%s' from provider '%s': %s", id,
+		             lf_provider_name(p), err.message);
+		goto out;
+	}
+	if (!json_is_true(json_object_get(res, "exists"))) {
+		lf_cli_error(cli, "provider '%s' has no %s with id '%s'", lf_provider_name(p),
+		             w->type, id);
+		goto out;
+	}
+	json_t *attrs = json_deep_copy(json_object_get(res, "attributes"));
+	if (!attrs)
+		attrs = json_object();
+	if (!json_object_get(attrs, "id"))
+		json_object_set_new(attrs, "id", json_string(id));
+	json_t *seen = lf_observed_inputs(w->inputs, attrs);
+	struct lf_state_res rec;
+	memset(&rec, 0, sizeof(rec));
+	rec.address = w->address;
+	rec.type = w->type;
+	rec.provider = w->provider;
+	rec.parent = w->parent;
+	rec.deps = strings(w->deps, w->ndeps);
+	rec.inputs = seen;
+	rec.attrs = attrs;
+	lf_json_digest(seen, rec.digest);
+	lf_state_put(&c.st, &rec);
+	json_decref(rec.deps);
+	json_decref(seen);
+	json_decref(attrs);
+	/* the manifest resource it belongs to is a record without a call */
+	struct lf_dres *parent = w->parent ? lf_desired_get(&c.ds, w->parent) : NULL;
+	if (parent && !lf_state_get(&c.st, parent->address)) {
+		memset(&rec, 0, sizeof(rec));
+		rec.address = parent->address;
+		rec.type = parent->type;
+		rec.provider = parent->provider;
+		memcpy(rec.digest, parent->digest, sizeof(rec.digest));
+		rec.deps = strings(parent->deps, parent->ndeps);
+		rec.inputs = parent->inputs;
+		lf_state_put(&c.st, &rec);
+		json_decref(rec.deps);
+	}
+	int werr = lf_state_write(c.backend, &c.st);
+	if (werr) {
+		lf_cli_error(cli, "cannot write the state: %s", lf_state_strerror(werr));
+		goto out;
+	}
+	fprintf(cli->out,
+	        "Imported %s (id '%s'). 'lakeform plan' shows how it differs from the manifests.\n",
+	        addr, id);
+	rc = LF_EXIT_OK;
+out:
+	json_decref(res);
+	lf_provider_stop(pv.storage, 5000);
+	lf_provider_stop(pv.compute, 5000);
+	if (c.backend)
+		lf_state_unlock(c.backend);
+	json_decref(settings);
+	lf_config_release(&c);
+	return rc;
 }
+
+static const struct lf_option options[] = {
+    {"lock-timeout", 0, "DURATION", "wait this long for the state lock (30s, 2m)"},
+    {0},
+};
 
 const struct lf_command lf_cmd_import = {
     .name = "import",
-    .summary = "adopt an existing object into the state (not in this release)",
-    .usage = "import ADDR ID",
-    .description = "Record an object that exists outside lakeform under an address.\n"
-                   "This release of lakeform does not carry out 'import' yet: it\n"
-                   "exits with status 1 and changes nothing.",
-    .options = NULL,
-    .min_args = 0,
-    .max_args = -1,
+    .summary = "adopt an existing object into the state",
+    .usage = "import [--lock-timeout DURATION] ADDR ID",
+    .description = "Record the existing object ID (as its provider names it: a bucket's\n"
+                   "name, a network's name) under the provider resource ADDR that the\n"
+                   "manifests declare ('lakeform graph --expanded' lists them), with\n"
+                   "its fields as the provider reports them, so that the next plan shows\n"
+                   "only how it differs from the manifests.  The manifest resource ADDR\n"
+                   "belongs to is recorded too.  Nothing is created or changed.",
+    .options = options,
+    .min_args = 2,
+    .max_args = 2,
     .run = run,
 };

@@ -1,20 +1,111 @@
-/* lakeform refresh: its help is here; the command is not in this release. */
+/* lakeform refresh: record what the providers report. */
+#include <string.h>
+
 #include "cli.h"
+#include "config.h"
+#include "core/apply.h"
+
+/* The account's name, for the providers' ownership labels. */
+static const char *account_of(const struct lf_config *c)
+{
+	for (size_t i = 0; i < c->m.nres; i++)
+		if (!strcmp(c->m.res[i].kind->name, "Account"))
+			return c->m.res[i].name;
+	return "";
+}
+
+/*
+ * Lock the state, load it and the manifests, start the providers: what
+ * refresh and import share.  Returns LF_EXIT_OK or the exit code.
+ */
+int lf_cli_open_for_write(struct lf_cli *cli, struct lf_config *c, const char *operation,
+                          json_t **settings, struct lf_providers *pv)
+{
+	struct lf_lock_info mine, holder;
+	long lock_ms = 0;
+	const char *lt = lf_cli_opt(cli, "lock-timeout");
+
+	if (lt && lf_cli_parse_duration(lt, &lock_ms))
+		return lf_cli_usage_error(cli, "invalid duration '%s' for --lock-timeout", lt);
+	if (lf_cli_read_settings(cli, settings))
+		return LF_EXIT_ERROR;
+	if (lf_backend_local_open(&c->backend, ".lakeform") != 0) {
+		lf_cli_error(cli, "cannot open the state in '.lakeform'");
+		return LF_EXIT_ERROR;
+	}
+	int lrc = lf_state_lock(c->backend, operation, lock_ms, &mine, &holder);
+	if (lrc == LF_STATE_ELOCKED) {
+		lf_cli_error(cli, "the state is locked by another run");
+		lf_cli_print_lock_info(cli, &holder);
+		return LF_EXIT_LOCKED;
+	} else if (lrc) {
+		lf_cli_error(cli, "cannot lock the state: %s", lf_state_strerror(lrc));
+		return LF_EXIT_ERROR;
+	}
+	if (lf_state_load(&c->st, c->backend, 1, &c->d) != 0) {
+		lf_cli_print_diags(cli, &c->d);
+		return LF_EXIT_ERROR;
+	}
+	if (lf_config_load(cli, c) != LF_EXIT_OK)
+		return LF_EXIT_ERROR;
+	const char *account = account_of(c);
+	if (lf_cli_start_provider(cli, *settings, "storage", account, &pv->storage) ||
+	    lf_cli_start_provider(cli, *settings, "compute", account, &pv->compute))
+		return LF_EXIT_ERROR;
+	return LF_EXIT_OK;
+}
 
 static int run(struct lf_cli *cli)
 {
-	return lf_cli_unavailable(cli);
+	struct lf_config c;
+	struct lf_providers pv = {0};
+	json_t *settings = NULL;
+	size_t refreshed = 0, gone = 0;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = lf_cli_open_for_write(cli, &c, "refresh", &settings, &pv);
+	if (rc != LF_EXIT_OK)
+		goto out;
+	long timeout = lf_cli_provider_timeout(settings, "storage");
+	if (lf_refresh(&c.st, c.backend, &pv, timeout, &refreshed, &gone, &c.d))
+		rc = LF_EXIT_ERROR;
+	if (c.d.n)
+		lf_cli_print_diags(cli, &c.d);
+	int werr = lf_state_write(c.backend, &c.st);
+	if (werr) {
+		lf_cli_error(cli, "cannot write the state: %s", lf_state_strerror(werr));
+		rc = LF_EXIT_ERROR;
+	}
+	fprintf(cli->out, "Refreshed %zu resource%s; %zu no longer exist%s and %s forgotten.\n",
+	        refreshed, refreshed == 1 ? "" : "s", gone, gone == 1 ? "s" : "",
+	        gone == 1 ? "was" : "were");
+out:
+	lf_provider_stop(pv.storage, 5000);
+	lf_provider_stop(pv.compute, 5000);
+	if (c.backend)
+		lf_state_unlock(c.backend);
+	json_decref(settings);
+	lf_config_release(&c);
+	return rc;
 }
+
+static const struct lf_option options[] = {
+    {"lock-timeout", 0, "DURATION", "wait this long for the state lock (30s, 2m)"},
+    {0},
+};
 
 const struct lf_command lf_cmd_refresh = {
     .name = "refresh",
-    .summary = "update recorded attributes from the providers (not in this release)",
-    .usage = "refresh [options]",
-    .description = "Read every recorded resource and record what is real.\n"
-                   "This release of lakeform does not carry out 'refresh' yet: it\n"
-                   "exits with status 1 and changes nothing.",
-    .options = NULL,
+    .summary = "update recorded attributes from the providers",
+    .usage = "refresh [--lock-timeout DURATION]",
+    .description = "Read every recorded provider resource and record what the provider\n"
+                   "reports: its attributes, and the fields it was applied with as they\n"
+                   "are now, so that the next plan shows what changed behind lakeform's\n"
+                   "back.  What no longer exists is forgotten (the next plan creates\n"
+                   "it again).  Takes the state lock; changes nothing but the state.",
+    .options = options,
     .min_args = 0,
-    .max_args = -1,
+    .max_args = 0,
     .run = run,
 };

@@ -1,8 +1,13 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <stdlib.h>
 
 #include "core/planner.h"
+#include "core/provider.h"
+#include "util/mem.h"
 #include "util/sha256.h"
 
 int lf_config_load(struct lf_cli *cli, struct lf_config *c)
@@ -150,5 +155,112 @@ int lf_cli_parse_duration(const char *s, long *ms)
 			return -1;
 	}
 	*ms = total;
+	return 0;
+}
+
+#ifndef LF_VERSION
+#define LF_VERSION "0.0.0"
+#endif
+
+/* lakeform.yaml: the providers and their settings (defaults: local). */
+int lf_cli_read_settings(struct lf_cli *cli, json_t **out)
+{
+	struct lf_source src = LF_SOURCE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	int rc = 0;
+
+	*out = NULL;
+	if (access("lakeform.yaml", F_OK) != 0) {
+		*out = json_object();
+		return 0;
+	}
+	lf_source_load(&src, "lakeform.yaml", &d);
+	if (!d.errors && (src.ndocs != 1 || !json_is_object(src.docs[0].root)))
+		lf_diag_file_error(&d, "lakeform.yaml", "must hold one mapping of settings");
+	if (d.errors) {
+		lf_cli_print_diags(cli, &d);
+		rc = -1;
+	} else {
+		*out = json_incref(src.docs[0].root);
+	}
+	lf_diags_release(&d);
+	lf_source_release(&src);
+	return rc;
+}
+
+static char *find_provider(struct lf_cli *cli, const char *name)
+{
+	char *p = lf_xasprintf("%s/lakeform-provider-%s", cli->exe_dir, name);
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	const char *path = getenv("PATH");
+	char *copy = lf_xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (char *dir = copy, *next; dir; dir = next) {
+		next = strchr(dir, ':');
+		if (next)
+			*next++ = '\0';
+		p = lf_xasprintf("%s/lakeform-provider-%s", *dir ? dir : ".", name);
+		if (access(p, X_OK) == 0) {
+			free(copy);
+			return p;
+		}
+		free(p);
+	}
+	free(copy);
+	return NULL;
+}
+
+/* providers.<family>.timeout in lakeform.yaml: the deadline of each call */
+long lf_cli_provider_timeout(json_t *settings, const char *family)
+{
+	json_t *conf = json_object_get(json_object_get(settings, "providers"), family);
+	const char *t = json_string_value(json_object_get(conf, "timeout"));
+	long ms;
+
+	if (t && lf_cli_parse_duration(t, &ms) == 0 && ms > 0)
+		return ms;
+	return 60000;
+}
+
+int lf_cli_start_provider(struct lf_cli *cli, json_t *settings, const char *family,
+                          const char *account, struct lf_provider **out)
+{
+	json_t *conf = json_object_get(json_object_get(settings, "providers"), family);
+	const char *name = json_string_value(json_object_get(conf, "name"));
+	char defname[32];
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_provider_error err;
+
+	snprintf(defname, sizeof(defname), "local-%s", family);
+	if (!name)
+		name = defname;
+	char *exe = find_provider(cli, name);
+	if (!exe) {
+		lf_cli_error(cli,
+		             "no provider 'lakeform-provider-%s' beside lakeform or on PATH (%s "
+		             "resources, lakeform.yaml providers.%s.name)",
+		             name, family, family);
+		return -1;
+	}
+	mkdir(".lakeform", 0700);
+	mkdir(".lakeform/logs", 0700);
+	char *log = lf_xasprintf(".lakeform/logs/%s.log", name);
+	int rc = lf_provider_start(out, exe, log, LF_VERSION, &d);
+	free(exe);
+	if (rc) {
+		lf_cli_print_diags(cli, &d);
+		lf_diags_release(&d);
+		free(log);
+		return -1;
+	}
+	lf_diags_release(&d);
+	if (lf_provider_configure(*out, json_object_get(conf, "settings"), account, &err)) {
+		lf_cli_error(cli, "provider '%s' refused its settings: %s (its log: %s)", name,
+		             err.message, log);
+		free(log);
+		return -1;
+	}
+	free(log);
 	return 0;
 }

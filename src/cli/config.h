@@ -41,6 +41,32 @@ void lf_config_digest(const struct lf_config *c, char out[65]);
 
 void lf_config_release(struct lf_config *c);
 
+struct lf_provider;
+
+/* lakeform.yaml at the top of the configuration directory (an empty object
+ * when absent); prints its problems.  0 or -1. */
+int lf_cli_read_settings(struct lf_cli *cli, json_t **out);
+
+/*
+ * Start and configure the provider of `family` ("storage", "compute") named
+ * in the settings (default "local-<family>"), found beside lakeform or on
+ * PATH, its stderr appended to .lakeform/logs/<name>.log.  0 or -1 (said).
+ */
+int lf_cli_start_provider(struct lf_cli *cli, json_t *settings, const char *family,
+                          const char *account, struct lf_provider **out);
+
+/* The deadline of each call to the family's provider (providers.F.timeout). */
+long lf_cli_provider_timeout(json_t *settings, const char *family);
+
+struct lf_providers;
+/*
+ * For refresh and import: read the settings, take the state lock for
+ * `operation`, load the state and the manifests, start the providers.
+ * Returns LF_EXIT_OK or the exit code (said).
+ */
+int lf_cli_open_for_write(struct lf_cli *cli, struct lf_config *c, const char *operation,
+                          json_t **settings, struct lf_providers *pv);
+
 /* "30s", "2m", "1m30s", "500ms", "1h", "0" (as Terraform's -lock-timeout):
  * 0 with *ms set, or -1. */
 int lf_cli_parse_duration(const char *s, long *ms);

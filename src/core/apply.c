@@ -476,3 +476,78 @@ void lf_apply_result_release(struct lf_apply_result *res)
 	free(res->failures);
 	memset(res, 0, sizeof(*res));
 }
+
+json_t *lf_observed_inputs(json_t *inputs, json_t *attrs)
+{
+	json_t *out = json_is_object(inputs) ? json_deep_copy(inputs) : json_object();
+	const char *k;
+	json_t *v;
+
+	json_object_foreach (out, k, v) {
+		json_t *seen = json_object_get(attrs, k);
+		if (seen)
+			json_object_set(out, k, seen);
+	}
+	return out;
+}
+
+int lf_refresh(struct lf_state *st, struct lf_backend *b, const struct lf_providers *pv,
+               long deadline_ms, size_t *refreshed, size_t *gone, struct lf_diags *d)
+{
+	size_t errors = d->errors, n = st->nres;
+	char **addrs = lf_xcalloc(n + 1, sizeof(*addrs));
+
+	*refreshed = *gone = 0;
+	/* addresses first: recording changes the records */
+	for (size_t i = 0; i < n; i++)
+		addrs[i] = lf_xstrdup(st->res[i].address);
+	for (size_t i = 0; i < n; i++) {
+		struct lf_state_res *r = lf_state_get(st, addrs[i]);
+		struct lf_provider_error err;
+		json_t *res = NULL;
+
+		if (!r)
+			continue;
+		if (r->line)
+			lf_state_res_parse(r);
+		struct lf_provider *p = r->provider ? provider_for(pv, r->provider) : NULL;
+		if (!p)
+			continue; /* a manifest resource: nothing to read */
+		const char *id = json_string_value(json_object_get(r->attrs, "id"));
+		json_t *params = json_pack("{s:s, s:s, s:o, s:O}", "type", r->type, "address",
+		                           r->address, "id", id ? json_string(id) : json_null(),
+		                           "inputs", r->inputs ? r->inputs : json_null());
+		int rc = lf_provider_call(p, "read", params, deadline_ms, &res, &err);
+		json_decref(params);
+		if (rc) {
+			lf_diag_error(d, NULL, "%s: cannot read it: %s", addrs[i], err.message);
+			continue;
+		}
+		if (!json_is_true(json_object_get(res, "exists"))) {
+			lf_state_journal_outcome(b, st, addrs[i], "refresh", NULL);
+			(*gone)++;
+		} else {
+			struct lf_state_res rec = *r;
+			json_t *attrs = json_deep_copy(json_object_get(res, "attributes"));
+			if (!attrs)
+				attrs = json_object();
+			const char *nid = json_string_value(json_object_get(res, "id"));
+			if (nid && !json_object_get(attrs, "id"))
+				json_object_set_new(attrs, "id", json_string(nid));
+			json_t *seen = lf_observed_inputs(r->inputs, attrs);
+			rec.inputs = seen;
+			rec.attrs = attrs;
+			lf_json_digest(seen, rec.digest);
+			rec.line = NULL;
+			lf_state_journal_outcome(b, st, addrs[i], "refresh", &rec);
+			json_decref(seen);
+			json_decref(attrs);
+			(*refreshed)++;
+		}
+		json_decref(res);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(addrs[i]);
+	free(addrs);
+	return d->errors > errors ? -1 : 0;
+}
