@@ -32,7 +32,7 @@ BS = build/san
 lib_objs = $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS))
 cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-providers test-yaml test-schema test-ajv demo bench lint install uninstall clean help
+.PHONY: all deps test test-unit test-cli test-providers test-integration test-yaml test-schema test-ajv demo bench lint install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: $(B)/bin/lakeform $(PROVIDER_BINS)
@@ -92,6 +92,15 @@ $(B)/tests/mkstate: $(B)/obj/tests/bench/mkstate.o $(B)/liblakeform.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
+# benchmark tools: a provider that takes 10 ms a call, a protocol driver
+$(B)/bin/lakeform-provider-sleepy: $(B)/obj/tests/bench/sleepy/main.o $(B)/libsdk.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
+$(B)/tests/proto_bench: $(B)/obj/tests/bench/proto_bench.o $(B)/liblakeform.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
 $(B)/tests/yaml_suite: $(B)/obj/tests/yaml-suite/yaml_suite.o $(B)/liblakeform.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm
@@ -130,7 +139,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-build
 	@rm -rf $(R); mkdir -p $(R)
 	@status=0; \
-	for layer in unit cli providers yaml schema ajv; do \
+	for layer in unit cli providers integration yaml schema ajv; do \
 		$(MAKE) --no-print-directory test-$$layer || status=1; \
 	done; \
 	./scripts/sum-results.sh $(R) || status=1; \
@@ -150,6 +159,12 @@ test-providers: $(PROVIDER_SAN_BINS)
 	@mkdir -p $(R)
 	@LF_PROVIDER_DIR=$(BS)/bin ./tests/providers/local/run.sh > $(R)/providers.log 2>&1; rc=$$?; \
 	 grep -v '^ok ' $(R)/providers.log | tail -n 20; tail -n 1 $(R)/providers.log > $(R)/providers; exit $$rc
+
+# kill -9 of apply at 20 points, then convergence checked on disk
+test-integration: $(B)/bin/lakeform $(PROVIDER_BINS)
+	@mkdir -p $(R)
+	@./tests/integration/crash.sh $(B)/bin/lakeform > $(R)/integration.log 2>&1; rc=$$?; \
+	 grep -v '^ok ' $(R)/integration.log | tail -n 25; tail -n 1 $(R)/integration.log > $(R)/integration; exit $$rc
 
 test-yaml: $(B)/tests/yaml_suite $(B)/bin/lakeform
 	@mkdir -p $(R)
@@ -173,7 +188,7 @@ demo: deps
 	@./scripts/demo.sh $(B)/bin/lakeform
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(B)/tests/mkstate
+	@$(MAKE) --no-print-directory all $(B)/tests/mkstate $(B)/bin/lakeform-provider-sleepy $(B)/tests/proto_bench
 	@./tests/bench/bench.sh $(B)/bin/lakeform $(B)/tests/mkstate
 
 LINT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*/*.h tests/unit/*.c providers/*/*.c providers/*/*.h)

@@ -332,8 +332,11 @@ static void *worker(void *arg)
 			}
 		}
 		call_free(c);
-		/* a call for the address just freed may be waiting */
-		pthread_cond_broadcast(&s->work);
+		/* a call for the address just freed may be waiting; with nothing
+		 * queued, waking every idle worker after every call is a
+		 * thundering herd (256 workers: 1.5 ms a call) */
+		if (s->queued)
+			pthread_cond_broadcast(&s->work);
 		if (!s->queued && !s->nrunning)
 			pthread_cond_broadcast(&s->idle);
 	}

@@ -178,10 +178,13 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	if (c.st.npending) {
 		fprintf(cli->out, "Resolving %zu change%s interrupted by an earlier run...\n",
 		        c.st.npending, c.st.npending == 1 ? "" : "s");
-		if (lf_apply_resolve_pending(&c.st, c.backend, &pv, 30000, &c.d)) {
+		if (lf_apply_resolve_pending(&c.st, c.backend, &pv,
+		                             lf_cli_provider_timeout(settings, "storage"), &c.d)) {
 			lf_cli_print_diags(cli, &c.d);
 			goto out;
 		}
+		/* the settled records join the others before planning */
+		lf_state_normalize(&c.st);
 	}
 	if (lf_config_expand(cli, &c) != LF_EXIT_OK)
 		goto out;
@@ -229,10 +232,13 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	fputc('\n', cli->out);
 
 	struct progress pr = {cli, isatty(fileno(cli->out))};
-	long timeout = lf_cli_provider_timeout(settings, "storage");
-	if (lf_cli_provider_timeout(settings, "compute") > timeout)
-		timeout = lf_cli_provider_timeout(settings, "compute");
-	struct lf_apply_opts ao = {(int)parallelism, timeout, 4, &stopping, on_progress, &pr};
+	struct lf_apply_opts ao = {(int)parallelism,
+	                           lf_cli_provider_timeout(settings, "storage"),
+	                           4,
+	                           &stopping,
+	                           on_progress,
+	                           &pr,
+	                           lf_cli_provider_timeout(settings, "compute")};
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;

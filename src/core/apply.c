@@ -97,6 +97,14 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+static long deadline_for(const struct lf_apply_opts *o, const struct lf_provider *p,
+                         const struct lf_providers *pv)
+{
+	if (p == pv->compute && o->compute_deadline_ms > 0)
+		return o->compute_deadline_ms;
+	return o->deadline_ms;
+}
+
 /* A provider call with retries for what the provider says may pass later. */
 static int call(struct run *r, struct lf_provider *p, const char *method, json_t *params,
                 json_t **result, struct lf_provider_error *err)
@@ -105,7 +113,8 @@ static int call(struct run *r, struct lf_provider *p, const char *method, json_t
 	long backoff = 250;
 
 	for (int a = 1;; a++) {
-		if (lf_provider_call(p, method, params, r->o->deadline_ms, result, err) == 0)
+		if (lf_provider_call(p, method, params, deadline_for(r->o, p, r->pv), result,
+		                     err) == 0)
 			return 0;
 		if (!err->retryable || a >= attempts)
 			return -1;
@@ -182,7 +191,15 @@ static int run_step(struct run *r, struct step *s, char **why)
 		}
 	}
 	/* the intent is on disk before the provider hears of it */
+	/* what settling an interrupted call needs: the record it would make */
 	json_t *intent = json_pack("{s:s, s:s}", "type", s->type, "family", family);
+	if (s->want) {
+		json_object_set(intent, "inputs", s->want->inputs);
+		json_object_set_new(intent, "digest", json_string(s->want->digest));
+		json_object_set_new(intent, "deps", string_array(s->want->deps, s->want->ndeps));
+		if (s->want->parent)
+			json_object_set_new(intent, "parent", json_string(s->want->parent));
+	}
 	if (lf_state_journal_intent(r->b, r->st, c->address, action, intent)) {
 		json_decref(intent);
 		json_decref(params);
@@ -432,28 +449,38 @@ int lf_apply_resolve_pending(struct lf_state *st, struct lf_backend *b,
 		}
 		struct lf_state_res *have = lf_state_get(st, addr[i]);
 		if (json_is_true(json_object_get(res, "exists"))) {
-			/* it exists: record what the provider reports; the next
-			 * plan compares it with the manifests */
+			/* it exists: record what the provider reports, as the
+			 * inputs it was (or was being) applied with; equal to the
+			 * manifests, the next plan has nothing to do for it */
 			struct lf_state_res rec;
 			memset(&rec, 0, sizeof(rec));
 			if (have && have->line)
 				lf_state_res_parse(have);
-			rec.address = addr[i];
-			rec.type = (char *)type;
-			rec.provider = (char *)family;
-			rec.parent = have ? have->parent : NULL;
-			/* the digest of what was applied is unknown: "" makes the
-			 * next plan compare fields */
-			rec.deps = have ? have->deps : NULL;
-			rec.inputs = have ? have->inputs : NULL;
 			json_t *a = json_deep_copy(json_object_get(res, "attributes"));
 			if (!a)
 				a = json_object();
 			const char *id = json_string_value(json_object_get(res, "id"));
 			if (id)
 				json_object_set_new(a, "id", json_string(id));
+			json_t *asked = json_object_get(rec_json, "inputs");
+			json_t *seen = lf_observed_inputs(asked  ? asked
+			                                  : have ? have->inputs
+			                                         : NULL,
+			                                  a);
+			rec.address = addr[i];
+			rec.type = (char *)type;
+			rec.provider = (char *)family;
+			rec.parent = (char *)json_string_value(json_object_get(rec_json, "parent"));
+			if (!rec.parent && have)
+				rec.parent = have->parent;
+			rec.deps = json_object_get(rec_json, "deps");
+			if (!rec.deps && have)
+				rec.deps = have->deps;
+			rec.inputs = seen;
 			rec.attrs = a;
+			lf_json_digest(seen, rec.digest);
 			lf_state_journal_outcome(b, st, addr[i], "read", &rec);
+			json_decref(seen);
 			json_decref(a);
 		} else {
 			lf_state_journal_outcome(b, st, addr[i], "read", NULL);

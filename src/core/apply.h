@@ -36,13 +36,14 @@ enum lf_step_event { LF_STEP_START, LF_STEP_DONE, LF_STEP_FAILED, LF_STEP_SKIPPE
 
 struct lf_apply_opts {
 	int parallelism;                 /* default 10 */
-	long deadline_ms;                /* per provider call */
+	long deadline_ms;                /* per call to the storage provider */
 	int max_attempts;                /* for retryable errors */
 	volatile sig_atomic_t *stopping; /* set: start nothing new */
 	/* called from worker threads, one call at a time */
 	void (*progress)(void *ctx, enum lf_step_event ev, const char *verb, const char *address,
 	                 const char *message, size_t done, size_t total);
 	void *ctx;
+	long compute_deadline_ms; /* per call to the compute provider */
 };
 
 struct lf_apply_result {

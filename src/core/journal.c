@@ -65,7 +65,11 @@ static int apply_record(struct lf_state *st, json_t *rec, struct lf_diags *d,
 		lf_state__pending_add(st, address, action, json_incref(rec));
 		return 0;
 	}
-	if (!lf_state__pending_resolve(st, address, action))
+	/* a manifest resource's record, a refresh and the settling read of an
+	 * interrupted call are outcomes without an intent of their own */
+	int needs_intent =
+	    strcmp(action, "record") && strcmp(action, "refresh") && strcmp(action, "read");
+	if (!lf_state__pending_resolve(st, address, action) && needs_intent)
 		lf_diag_warning(d, pos,
 		                "%s of '%s' has no intent before it; "
 		                "applied anyway",

@@ -42,6 +42,7 @@ struct lf_provider {
 	pthread_cond_t slot_cv;   /* a place in flight came free */
 	int in_flight;
 	int gone;
+	int abandoned; /* a call went unanswered: it may never answer again */
 	int64_t next_id;
 	struct pending *waiting;
 };
@@ -144,6 +145,11 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 		        p->name, p->log);
 		return -1;
 	}
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!waited && (now.tv_sec > until.tv_sec ||
+	                (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec)))
+		waited = 1; /* woken at the deadline: too late to send it */
 	if (waited) {
 		pthread_mutex_unlock(&p->mu);
 		set_err(err, LF_PROVIDER_EDEADLINE, 0,
@@ -190,6 +196,7 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 			        "provider '%s' exited during '%s' (its log: %s)", p->name, method,
 			        p->log);
 		} else if (!me.done) {
+			p->abandoned = 1;
 			set_err(err, LF_PROVIDER_EDEADLINE, 0,
 			        "provider '%s' did not answer '%s' within %ld ms", p->name, method,
 			        deadline_ms);
@@ -371,7 +378,10 @@ void lf_provider_stop(struct lf_provider *p, long wait_ms)
 
 	if (!p)
 		return;
-	if (!p->gone)
+	/* a provider that left a call unanswered is not asked twice */
+	if (p->abandoned)
+		wait_ms = wait_ms < 200 ? wait_ms : 200;
+	else if (!p->gone)
 		lf_provider_call(p, "shutdown", NULL, wait_ms > 0 ? wait_ms : 1, &res, &e);
 	json_decref(res);
 	close(p->in_fd); /* end of input: it must exit */

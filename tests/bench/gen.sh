@@ -65,7 +65,7 @@ BEGIN {
 		s = i % schemas; c = s % catalogs
 		out("Volume", sprintf("metadata:\n  name: v_%d\nspec:\n  metastore: ms-%s\n  catalog: cat_%d\n  schema: sch_%d\n", i, regions[c % R + 1], c, s))
 	}
-	for (i = 0; total < N; i++) {
+	for (i = 0; total < N && i < N * 20; i++) {
 		k = i % 3
 		p = (i % 2) ? sprintf("group:group-%d", i % groups) : sprintf("user:user%d@bench.example", i % users)
 		if (k == 0) {
@@ -78,6 +78,11 @@ BEGIN {
 			t = i % tables; s = t % schemas; c = s % catalogs
 			sec = sprintf("    type: table\n    metastore: ms-%s\n    name: cat_%d.sch_%d.t_%d\n", regions[c % R + 1], c, s, t); priv = "[SELECT]"
 		}
+		# one Grant per principal and securable (a rule): skip repeats
+		key = p SUBSEP sec
+		if (key in granted)
+			continue
+		granted[key] = 1
 		out("Grant", sprintf("metadata:\n  name: g-%d\nspec:\n  principal: %s\n  securable:\n%s  privileges: %s\n", i, p, sec, priv))
 	}
 }'
