@@ -189,7 +189,7 @@ demo: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(B)/tests/mkstate $(B)/bin/lakeform-provider-sleepy $(B)/tests/proto_bench
-	@./tests/bench/bench.sh $(B)/bin/lakeform $(B)/tests/mkstate
+	@./tests/bench/bench.sh $(B)/bin/lakeform $(B)/tests/mkstate $(B)/tests/proto_bench
 
 LINT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*/*.h tests/unit/*.c providers/*/*.c providers/*/*.h)
 

@@ -332,11 +332,12 @@ static void *worker(void *arg)
 			}
 		}
 		call_free(c);
-		/* a call for the address just freed may be waiting; with nothing
-		 * queued, waking every idle worker after every call is a
-		 * thundering herd (256 workers: 1.5 ms a call) */
+		/* a call for the address just freed may be waiting: this worker
+		 * takes it itself as it loops; waking the idle ones too was a
+		 * thundering herd (256 workers: 1.5 ms a call).  One more may
+		 * run now that this one is free. */
 		if (s->queued)
-			pthread_cond_broadcast(&s->work);
+			pthread_cond_signal(&s->work);
 		if (!s->queued && !s->nrunning)
 			pthread_cond_broadcast(&s->idle);
 	}

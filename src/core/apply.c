@@ -21,7 +21,10 @@ struct step {
 	char *type;                 /* owned */
 	size_t *waits;              /* steps that must succeed first */
 	size_t nwaits, waits_alloc;
-	int state; /* 0 waiting, 1 running, 2 done, 3 failed, 4 skipped */
+	size_t *then; /* steps waiting for this one */
+	size_t nthen, then_alloc;
+	size_t remaining; /* of `waits`, not done yet */
+	int state;        /* 0 waiting, 1 running, 2 done, 3 failed, 4 skipped */
 };
 
 struct run {
@@ -37,6 +40,8 @@ struct run {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	size_t running, finished;
+	size_t *ready; /* steps whose waits are all done: a stack */
+	size_t nready;
 };
 
 static struct lf_provider *provider_for(const struct lf_providers *pv, const char *family)
@@ -242,19 +247,29 @@ static int run_step(struct run *r, struct step *s, char **why)
 
 /* ---- scheduling -------------------------------------------------------- */
 
-/* 1 ready, 0 not yet, -1 never (something it waits for failed) */
-static int readiness(const struct run *r, const struct step *s)
+/* A step failed or was skipped: what waits for it can never run. */
+static void skip_after(struct run *r, size_t k)
 {
-	int ready = 1;
-
-	for (size_t i = 0; i < s->nwaits; i++) {
-		int st = r->v[s->waits[i]].state;
-		if (st >= 3)
-			return -1;
-		if (st != 2)
-			ready = 0;
+	for (size_t i = 0; i < r->v[k].nthen; i++) {
+		struct step *t = &r->v[r->v[k].then[i]];
+		if (t->state != 0)
+			continue;
+		t->state = 4;
+		r->finished++;
+		r->res->skipped++;
+		report(r, LF_STEP_SKIPPED, t, "what it needs failed");
+		skip_after(r, r->v[k].then[i]);
 	}
-	return ready;
+}
+
+/* A step succeeded: what waited only for it is ready now. */
+static void release_after(struct run *r, size_t k)
+{
+	for (size_t i = 0; i < r->v[k].nthen; i++) {
+		size_t j = r->v[k].then[i];
+		if (r->v[j].state == 0 && --r->v[j].remaining == 0)
+			r->ready[r->nready++] = j;
+	}
 }
 
 static void *worker(void *arg)
@@ -263,30 +278,10 @@ static void *worker(void *arg)
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
-		struct step *pick = NULL;
-		int progress = 1;
-
-		/* skip what can never run, pick what can */
-		while (progress) {
-			progress = 0;
-			for (size_t i = 0; i < r->n; i++) {
-				struct step *s = &r->v[i];
-				if (s->state != 0)
-					continue;
-				int rd = readiness(r, s);
-				if (rd < 0) {
-					s->state = 4;
-					r->finished++;
-					r->res->skipped++;
-					report(r, LF_STEP_SKIPPED, s, "what it needs failed");
-					progress = 1;
-				} else if (rd > 0 && !pick) {
-					pick = s;
-				}
-			}
-		}
 		int stopping = r->o->stopping && *r->o->stopping;
-		if (pick && !stopping) {
+		if (r->nready && !stopping) {
+			size_t k = r->ready[--r->nready];
+			struct step *pick = &r->v[k];
 			pick->state = 1;
 			r->running++;
 			report(r, LF_STEP_START, pick, NULL);
@@ -308,11 +303,16 @@ static void *worker(void *arg)
 			}
 			report(r, rc ? LF_STEP_FAILED : LF_STEP_DONE, pick, why);
 			free(why);
+			if (rc)
+				skip_after(r, k);
+			else
+				release_after(r, k);
 			pthread_cond_broadcast(&r->cv);
 			continue;
 		}
-		if (r->running == 0 && (stopping || r->finished == r->n || !pick))
-			break; /* nothing runs, nothing can start */
+		/* nothing to start: done when nothing runs either */
+		if (r->running == 0 && (stopping || r->nready == 0))
+			break;
 		pthread_cond_wait(&r->cv, &r->mu);
 	}
 	pthread_cond_broadcast(&r->cv);
@@ -383,6 +383,32 @@ int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const stru
 		}
 	}
 
+	/* the reverse edges, and what can start at once */
+	r.ready = lf_xcalloc(r.n + 1, sizeof(*r.ready));
+	for (size_t k = 0; k < r.n; k++) {
+		struct step *s = &r.v[k];
+		s->remaining = s->nwaits;
+		for (size_t i = 0; i < s->nwaits; i++) {
+			struct step *w = &r.v[s->waits[i]];
+			LF_GROW(w->then, w->nthen + 1, w->then_alloc);
+			w->then[w->nthen++] = k;
+		}
+	}
+	for (size_t k = r.n; k-- > 0;) {
+		if (r.v[k].state == 3) {
+			/* a put without a desired resource cannot run */
+			r.finished++;
+			res->failed++;
+			res->failures =
+			    lf_xrealloc(res->failures, (res->nfailures + 1) * sizeof(char *));
+			res->failures[res->nfailures++] =
+			    lf_xasprintf("%s: not declared by the manifests", r.v[k].c->address);
+			skip_after(&r, k);
+		} else if (r.v[k].state == 0 && r.v[k].remaining == 0) {
+			r.ready[r.nready++] = k; /* popped from the end: plan order */
+		}
+	}
+
 	int n = o->parallelism > 0 ? o->parallelism : 10;
 	pthread_t *threads = lf_xcalloc((size_t)n, sizeof(*threads));
 	pthread_mutex_init(&r.mu, NULL);
@@ -403,7 +429,9 @@ int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const stru
 		json_decref(r.v[k].prior);
 		free(r.v[k].type);
 		free(r.v[k].waits);
+		free(r.v[k].then);
 	}
+	free(r.ready);
 	free(r.v);
 	lf_map_release(&r.put_of);
 	lf_map_release(&r.del_of);

@@ -314,15 +314,21 @@ static int append(struct lf_backend *b, struct lf_state *st, json_t *rec, enum o
 	lf_buf_addc(&b->queue, '\n');
 	free(text);
 	mine = ++b->nqueued;
+	/* A manifest resource's record stands for no provider call: losing it
+	 * in a crash only makes the next plan record it again.  It is not
+	 * waited for; the next durable record's batch, or the snapshot,
+	 * carries it (the queue is written in order, so a record that is on
+	 * disk has every record before it on disk too). */
+	int lazy = op == OP_OUTCOME && action && !strcmp(action, "record");
 	/* group commit: whoever finds no batch in flight writes everything
 	 * queued so far; the others wait for it and find their record done */
-	while (b->ndurable < mine && !b->jerr) {
+	while (!lazy && b->ndurable < mine && !b->jerr) {
 		if (b->flushing)
 			pthread_cond_wait(&b->cv, &b->mu);
 		else
 			flush_batch(b);
 	}
-	if (b->ndurable < mine) {
+	if (!lazy && b->ndurable < mine) {
 		err = b->jerr;
 		goto out;
 	}

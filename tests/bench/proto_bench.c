@@ -3,6 +3,7 @@
  * from THREADS threads through lakeform's provider host; prints the time.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -14,9 +15,11 @@ static long per_thread;
 
 static void *worker(void *arg)
 {
+	/* an address per thread: a provider runs one call per address at once */
+	char address[64];
+	snprintf(address, sizeof(address), "storage.bucket/bench-%ld", (long)(intptr_t)arg);
 	json_t *params = json_pack("{s:s, s:s, s:n, s:n}", "type", "storage.bucket", "address",
-				   "storage.bucket/bench", "id", "inputs");
-	(void)arg;
+				   address, "id", "inputs");
 	for (long i = 0; i < per_thread; i++) {
 		json_t *res = NULL;
 		struct lf_provider_error err;
@@ -51,7 +54,7 @@ int main(int argc, char **argv)
 	pthread_t *t = calloc((size_t)threads, sizeof(*t));
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (int i = 0; i < threads; i++)
-		pthread_create(&t[i], NULL, worker, NULL);
+		pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i);
 	for (int i = 0; i < threads; i++)
 		pthread_join(t[i], NULL);
 	clock_gettime(CLOCK_MONOTONIC, &b);
