@@ -40,7 +40,8 @@ struct run {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	size_t running, finished;
-	size_t *ready; /* steps whose waits are all done: a stack */
+	size_t *ready; /* steps whose waits are all done: a min-heap of
+	                * indexes, so the earliest in plan order starts first */
 	size_t nready;
 };
 
@@ -247,6 +248,40 @@ static int run_step(struct run *r, struct step *s, char **why)
 
 /* ---- scheduling -------------------------------------------------------- */
 
+static void ready_push(struct run *r, size_t k)
+{
+	size_t i = r->nready++;
+
+	r->ready[i] = k;
+	while (i > 0 && r->ready[(i - 1) / 2] > r->ready[i]) {
+		size_t up = (i - 1) / 2, t = r->ready[up];
+		r->ready[up] = r->ready[i];
+		r->ready[i] = t;
+		i = up;
+	}
+}
+
+static size_t ready_pop(struct run *r)
+{
+	size_t top = r->ready[0], i = 0;
+
+	r->ready[0] = r->ready[--r->nready];
+	for (;;) {
+		size_t l = 2 * i + 1, m = i;
+		if (l < r->nready && r->ready[l] < r->ready[m])
+			m = l;
+		if (l + 1 < r->nready && r->ready[l + 1] < r->ready[m])
+			m = l + 1;
+		if (m == i)
+			break;
+		size_t t = r->ready[m];
+		r->ready[m] = r->ready[i];
+		r->ready[i] = t;
+		i = m;
+	}
+	return top;
+}
+
 /* A step failed or was skipped: what waits for it can never run. */
 static void skip_after(struct run *r, size_t k)
 {
@@ -268,7 +303,7 @@ static void release_after(struct run *r, size_t k)
 	for (size_t i = 0; i < r->v[k].nthen; i++) {
 		size_t j = r->v[k].then[i];
 		if (r->v[j].state == 0 && --r->v[j].remaining == 0)
-			r->ready[r->nready++] = j;
+			ready_push(r, j);
 	}
 }
 
@@ -280,7 +315,7 @@ static void *worker(void *arg)
 	for (;;) {
 		int stopping = r->o->stopping && *r->o->stopping;
 		if (r->nready && !stopping) {
-			size_t k = r->ready[--r->nready];
+			size_t k = ready_pop(r);
 			struct step *pick = &r->v[k];
 			pick->state = 1;
 			r->running++;
@@ -405,7 +440,7 @@ int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const stru
 			    lf_xasprintf("%s: not declared by the manifests", r.v[k].c->address);
 			skip_after(&r, k);
 		} else if (r.v[k].state == 0 && r.v[k].remaining == 0) {
-			r.ready[r.nready++] = k; /* popped from the end: plan order */
+			ready_push(&r, k);
 		}
 	}
 
