@@ -163,6 +163,92 @@ int lf_cli_parse_duration(const char *s, long *ms)
 #endif
 
 /* lakeform.yaml: the providers and their settings (defaults: local). */
+/*
+ * lakeform.yaml's shape: a mistake must not fall back silently to the
+ * local providers.
+ *   providers: {storage|compute: {name: NAME, settings: {...}, timeout: 30s}}
+ *   backend: {type: local}
+ */
+static void check_settings(const struct lf_source *src, struct lf_diags *d)
+{
+	const struct lf_source_doc *doc = &src->docs[0];
+	const char *key;
+	json_t *v;
+
+#define AT(path) lf_source_path_pos(src, doc, (path), (size_t)-1)
+	json_object_foreach (doc->root, key, v) {
+		if (strcmp(key, "providers") && strcmp(key, "backend")) {
+			struct lf_pos p = AT(key);
+			lf_diag_error(d, &p, "unknown setting '%s' (providers, backend)", key);
+		}
+	}
+	json_t *backend = json_object_get(doc->root, "backend");
+	if (backend) {
+		const char *type = json_string_value(json_object_get(backend, "type"));
+		if (!json_is_object(backend) || !type || strcmp(type, "local")) {
+			struct lf_pos p = AT("backend");
+			lf_diag_error(d, &p,
+			              "backend: only {type: local} is supported in this release");
+		}
+	}
+	json_t *providers = json_object_get(doc->root, "providers");
+	if (providers && !json_is_object(providers)) {
+		struct lf_pos p = AT("providers");
+		lf_diag_error(d, &p, "providers must be a mapping of families (storage, compute)");
+		return;
+	}
+	json_object_foreach (providers, key, v) {
+		char path[64];
+		snprintf(path, sizeof(path), "providers.%s", key);
+		if (strcmp(key, "storage") && strcmp(key, "compute")) {
+			struct lf_pos p = AT(path);
+			lf_diag_error(d, &p, "unknown provider family '%s' (storage, compute)",
+			              key);
+			continue;
+		}
+		if (!json_is_object(v)) {
+			struct lf_pos p = AT(path);
+			lf_diag_error(d, &p, "%s must be a mapping with name, settings, timeout",
+			              path);
+			continue;
+		}
+		const char *k;
+		json_t *f;
+		json_object_foreach (v, k, f) {
+			char fpath[96];
+			snprintf(fpath, sizeof(fpath), "%s.%s", path, k);
+			struct lf_pos p = AT(fpath);
+			long ms;
+			if (!strcmp(k, "name")) {
+				const char *n = json_string_value(f);
+				int ok = n && *n;
+				for (const char *c = n; ok && *c; c++)
+					ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+					     *c == '-' || *c == '_';
+				if (!ok)
+					lf_diag_error(
+					    d, &p,
+					    "%s: a provider name is lowercase letters, digits, '-' "
+					    "and '_' (lakeform-provider-NAME)",
+					    fpath);
+			} else if (!strcmp(k, "settings")) {
+				if (!json_is_object(f) && !json_is_null(f))
+					lf_diag_error(d, &p, "%s must be a mapping", fpath);
+			} else if (!strcmp(k, "timeout")) {
+				if (!json_is_string(f) ||
+				    lf_cli_parse_duration(json_string_value(f), &ms) || ms <= 0)
+					lf_diag_error(
+					    d, &p, "%s: write a duration such as 30s or 2m", fpath);
+			} else {
+				lf_diag_error(d, &p,
+				              "unknown key '%s' in %s (name, settings, timeout)", k,
+				              path);
+			}
+		}
+	}
+#undef AT
+}
+
 int lf_cli_read_settings(struct lf_cli *cli, json_t **out)
 {
 	struct lf_source src = LF_SOURCE_INIT;
@@ -177,6 +263,8 @@ int lf_cli_read_settings(struct lf_cli *cli, json_t **out)
 	lf_source_load(&src, "lakeform.yaml", &d);
 	if (!d.errors && (src.ndocs != 1 || !json_is_object(src.docs[0].root)))
 		lf_diag_file_error(&d, "lakeform.yaml", "must hold one mapping of settings");
+	if (!d.errors)
+		check_settings(&src, &d);
 	if (d.errors) {
 		lf_cli_print_diags(cli, &d);
 		rc = -1;

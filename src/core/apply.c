@@ -216,7 +216,11 @@ static int run_step(struct run *r, struct step *s, char **why)
 	rc = call(r, p, action, params, &result, &err);
 	json_decref(params);
 	if (rc) {
-		*why = lf_xasprintf("%s failed: %s", action, err.message);
+		if (err.code > 0)
+			*why = lf_xasprintf("%s failed: %s (provider '%s', error %d)", action,
+			                    err.message, lf_provider_name(p), err.code);
+		else
+			*why = lf_xasprintf("%s failed: %s", action, err.message);
 		/* a call that timed out may still have happened: leave the
 		 * intent pending, the next run reads the provider */
 		if (err.code != LF_PROVIDER_EDEADLINE && err.code != LF_PROVIDER_EGONE)
