@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "../sdk/lfp.h"
+#include "../sdk/lfp_files.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -62,36 +63,6 @@ static const char *root_of(struct lfp_call *call)
 
 /* ---- small helpers (the same as local-storage's) ---------------------- */
 
-static const char *errstr(int err, char *buf, size_t n)
-{
-	/* the GNU strerror_r: thread-safe, returns the message */
-	return strerror_r(err < 0 ? -err : err, buf, n);
-}
-
-static int fs_error(struct lfp_call *call, int err, const char *path)
-{
-	char buf[128];
-	int retryable = err == -EAGAIN || err == -EINTR || err == -EBUSY || err == -ENOSPC;
-
-	lfp_error(call, LFP_E_INTERNAL, retryable, "'%s': %s", path, errstr(err, buf, sizeof(buf)));
-	return -1;
-}
-
-static const char *get_str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static int need_str(struct lfp_call *call, const json_t *o, const char *key, const char **out)
-{
-	*out = get_str(o, key);
-	if (!*out) {
-		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'%s' must be a string", key);
-		return -1;
-	}
-	return 0;
-}
-
 /* A name that becomes a file name: nothing that could leave its directory. */
 static int check_name(struct lfp_call *call, const char *what, const char *name)
 {
@@ -110,101 +81,26 @@ static int check_name(struct lfp_call *call, const char *what, const char *name)
 	return 0;
 }
 
-/* 0 and *out (new reference), 1 when missing, or -1 after lfp_error(). */
-static int load_json(struct lfp_call *call, const char *path, json_t **out)
-{
-	json_error_t jerr;
-	char *data = NULL;
-	size_t len;
-	int err = lf_read_file(&data, &len, path, MAX_RECORD);
-
-	*out = NULL;
-	if (err == -ENOENT || err == -ENOTDIR)
-		return 1;
-	if (err < 0)
-		return fs_error(call, err, path);
-	*out = json_loadb(data, len, 0, &jerr);
-	free(data);
-	if (!json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		lfp_error(call, LFP_E_INTERNAL, 0, "'%s': not a json object: %s", path, jerr.text);
-		return -1;
-	}
-	return 0;
-}
-
-static int save_json(struct lfp_call *call, const char *path, const json_t *v)
-{
-	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
-	struct lf_buf b = LF_BUF_INIT;
-	int err;
-
-	if (!s) {
-		lfp_error(call, LFP_E_INTERNAL, 0, "cannot encode '%s'", path);
-		return -1;
-	}
-	lf_buf_adds(&b, s);
-	lf_buf_addc(&b, '\n');
-	free(s);
-	err = lf_write_file_atomic(path, b.ptr, b.len, 0644);
-	lf_buf_release(&b);
-	return err < 0 ? fs_error(call, err, path) : 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int mkdir_p(const char *path)
-{
-	char *p = lf_xstrdup(path);
-	int err = 0;
-
-	for (char *s = p + 1; !err; s++) {
-		int end = !*s;
-
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			err = -errno;
-		if (end)
-			break;
-		*s = '/';
-	}
-	free(p);
-	return err;
-}
-
 /* The lock every change takes; creates ROOT. *fd is the lock's descriptor. */
 static int lock_root(struct lfp_call *call, int *fd)
 {
 	const char *root = root_of(call);
 	char *path = lf_xasprintf("%s/.alloc.lock", root);
-	int err = mkdir_p(root);
+	int err = lfp_mkdir_p(root);
 
 	*fd = -1;
 	if (err < 0) {
-		fs_error(call, err, root);
+		lfp_fs_error(call, err, root);
 		goto fail;
 	}
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (*fd < 0) {
-		fs_error(call, -errno, path);
+		lfp_fs_error(call, -errno, path);
 		goto fail;
 	}
 	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			fs_error(call, -errno, path);
+			lfp_fs_error(call, -errno, path);
 			goto fail;
 		}
 		if (lfp_call_remaining_ms(call) < 100) {
@@ -222,80 +118,6 @@ fail:
 	*fd = -1;
 	free(path);
 	return -1;
-}
-
-static void unlock_root(int fd)
-{
-	if (fd >= 0)
-		close(fd); /* releases the flock */
-}
-
-/*
- * The labels an object must carry: inputs.labels with lakeform/address set
- * to the call's address (and lakeform/account to the configured account).
- * New reference, or NULL after lfp_error().
- */
-static json_t *labels_for(struct lfp_call *call, const char *address, const json_t *inputs)
-{
-	const char *account = lfp_call_account(call);
-	json_t *in = json_object_get(inputs, "labels");
-	const char *given;
-	json_t *labels;
-
-	if (in && !json_is_object(in)) {
-		lfp_error(call, LFP_E_INVALID, 0, "'labels' must be an object");
-		return NULL;
-	}
-	given = get_str(in, LABEL_ADDRESS);
-	if (given && strcmp(given, address)) {
-		lfp_error(call, LFP_E_INVALID, 0, "label '%s' is '%s', not the address '%s'",
-		          LABEL_ADDRESS, given, address);
-		return NULL;
-	}
-	given = get_str(in, LABEL_ACCOUNT);
-	if (given && *account && strcmp(given, account)) {
-		lfp_error(call, LFP_E_INVALID, 0, "label '%s' is '%s', not the account '%s'",
-		          LABEL_ACCOUNT, given, account);
-		return NULL;
-	}
-	labels = in ? json_deep_copy(in) : json_object();
-	json_object_set_new(labels, LABEL_ADDRESS, json_string(address));
-	if (!given && *account)
-		json_object_set_new(labels, LABEL_ACCOUNT, json_string(account));
-	return labels;
-}
-
-/*
- * Whether a stored object belongs to `address` (and to the configured
- * account, when both it and the object name one).
- */
-static int owned_by(struct lfp_call *call, const json_t *record, const char *address)
-{
-	const json_t *labels = json_object_get(record, "labels");
-	const char *have = get_str(labels, LABEL_ADDRESS);
-	const char *acct = get_str(labels, LABEL_ACCOUNT);
-	const char *want_acct = lfp_call_account(call);
-
-	if (!have || strcmp(have, address))
-		return 0;
-	return !acct || !want_acct || !*want_acct || !strcmp(acct, want_acct);
-}
-
-static const char *owner_of(const json_t *record)
-{
-	const char *a = get_str(json_object_get(record, "labels"), LABEL_ADDRESS);
-
-	return a ? a : "(none)";
-}
-
-static json_t *read_found(const char *id, json_t *attributes)
-{
-	return json_pack("{s:b, s:s, s:o}", "exists", 1, "id", id, "attributes", attributes);
-}
-
-static json_t *read_missing(void)
-{
-	return json_pack("{s:b, s:n, s:n}", "exists", 0, "id", "attributes");
 }
 
 /* ---- records ---------------------------------------------------------- */
@@ -322,7 +144,7 @@ static int list_records(struct lfp_call *call, const char *kind, char ***names, 
 		free(dir);
 		if (err == -ENOENT)
 			return 0;
-		return fs_error(call, err, root_of(call));
+		return lfp_fs_error(call, err, root_of(call));
 	}
 	for (int i = 0; i < m; i++) {
 		const char *name = ents[i]->d_name;
@@ -343,24 +165,24 @@ static int list_records(struct lfp_call *call, const char *kind, char ***names, 
 static int read_record(struct lfp_call *call, const json_t *params, const char *kind,
                        json_t *(*attributes)(const json_t *record), json_t **result)
 {
-	const char *id = get_str(params, "id");
+	const char *id = lfp_get_str(params, "id");
 	const char *address;
 	json_t *rec = NULL;
 	char **names = NULL, *path;
 	size_t n = 0;
 	int r;
 
-	if (need_str(call, params, "address", &address) < 0)
+	if (lfp_need_str(call, params, "address", &address) < 0)
 		return -1;
 	if (id) {
 		if (check_name(call, "record", id) < 0)
 			return -1;
 		path = record_path(call, kind, id);
-		r = load_json(call, path, &rec);
+		r = lfp_load_json(call, path, &rec);
 		free(path);
 		if (r < 0)
 			return -1;
-		*result = r == 0 ? read_found(id, attributes(rec)) : read_missing();
+		*result = r == 0 ? lfp_read_found(id, attributes(rec)) : lfp_read_missing();
 		json_decref(rec);
 		return 0;
 	}
@@ -369,15 +191,15 @@ static int read_record(struct lfp_call *call, const json_t *params, const char *
 	*result = NULL;
 	for (size_t i = 0; i < n && !*result; i++) {
 		path = record_path(call, kind, names[i]);
-		if (load_json(call, path, &rec) == 0 && owned_by(call, rec, address))
-			*result = read_found(names[i], attributes(rec));
+		if (lfp_load_json(call, path, &rec) == 0 && lfp_owned_by(call, rec, address))
+			*result = lfp_read_found(names[i], attributes(rec));
 		json_decref(rec);
 		rec = NULL;
 		free(path);
 	}
 	lf_strv_free(names, n);
 	if (!*result)
-		*result = read_missing();
+		*result = lfp_read_missing();
 	return 0;
 }
 
@@ -386,12 +208,12 @@ static int save_record(struct lfp_call *call, const char *kind, const char *name
 {
 	char *dir = lf_xasprintf("%s/%s", root_of(call), kind);
 	char *path = record_path(call, kind, name);
-	int err = mkdir_p(dir);
+	int err = lfp_mkdir_p(dir);
 
 	if (err < 0)
-		fs_error(call, err, dir);
+		lfp_fs_error(call, err, dir);
 	else
-		err = save_json(call, path, rec);
+		err = lfp_save_json(call, path, rec);
 	free(dir);
 	free(path);
 	return err < 0 ? -1 : 0;
@@ -404,7 +226,7 @@ static int delete_record(struct lfp_call *call, const char *kind, const char *wh
 	char *dir = lf_xasprintf("%s/%s", root_of(call), kind);
 	char *path = record_path(call, kind, name);
 	json_t *rec = NULL;
-	int r = load_json(call, path, &rec), err = -1;
+	int r = lfp_load_json(call, path, &rec), err = -1;
 
 	if (r < 0)
 		goto out;
@@ -413,13 +235,13 @@ static int delete_record(struct lfp_call *call, const char *kind, const char *wh
 		err = 0;
 		goto out;
 	}
-	if (!owned_by(call, rec, address)) {
+	if (!lfp_owned_by(call, rec, address)) {
 		lfp_error(call, LFP_E_CONFLICT, 0, "%s '%s' belongs to '%s'", what, name,
-		          owner_of(rec));
+		          lfp_owner_of(rec));
 		goto out;
 	}
-	if (unlink(path) < 0 || fsync_dir(dir) < 0) {
-		fs_error(call, -errno, path);
+	if (unlink(path) < 0 || lf_fsync_dir(dir) < 0) {
+		lfp_fs_error(call, -errno, path);
 		goto out;
 	}
 	lfp_log("deleted %s '%s'", what, name);
@@ -497,9 +319,9 @@ static int network_inputs(struct lfp_call *call, const json_t *inputs, struct ne
 	json_t *cidr = json_object_get(inputs, "cidr");
 	struct cidr c;
 
-	if (need_str(call, inputs, "name", &in->name) < 0 ||
-	    need_str(call, inputs, "region", &in->region) < 0 ||
-	    need_str(call, inputs, "plane", &in->plane) < 0 ||
+	if (lfp_need_str(call, inputs, "name", &in->name) < 0 ||
+	    lfp_need_str(call, inputs, "region", &in->region) < 0 ||
+	    lfp_need_str(call, inputs, "plane", &in->plane) < 0 ||
 	    check_name(call, "network", in->name) < 0)
 		return -1;
 	if (strcmp(in->plane, "serverless") && strcmp(in->plane, "classic")) {
@@ -565,9 +387,9 @@ static int region_cidrs(struct lfp_call *call, const char *region, const char *e
 		struct cidr cidr;
 
 		if (strcmp(names[i], except)) {
-			err = load_json(call, path, &rec) < 0 ? -1 : 0;
-			r = get_str(rec, "region");
-			c = get_str(rec, "cidr");
+			err = lfp_load_json(call, path, &rec) < 0 ? -1 : 0;
+			r = lfp_get_str(rec, "region");
+			c = lfp_get_str(rec, "cidr");
 			if (!err && r && c && !strcmp(r, region) && parse_cidr(&cidr, c) == 0) {
 				LF_GROW(t->v, t->n + 1, t->alloc);
 				LF_GROW(t->names, t->n + 1, names_alloc);
@@ -592,20 +414,20 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 	int lock = -1, r, err = -1;
 
 	inputs = json_object_get(params, "inputs");
-	if (need_str(call, params, "address", &address) < 0 ||
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
 	    network_inputs(call, inputs, &in) < 0)
 		return -1;
-	labels = labels_for(call, address, inputs);
+	labels = lfp_labels_for(call, address, inputs);
 	if (!labels || lock_root(call, &lock) < 0)
 		goto out;
 	path = record_path(call, "networks", in.name);
-	r = load_json(call, path, &rec);
+	r = lfp_load_json(call, path, &rec);
 	if (r < 0)
 		goto out;
 	if (r == 0) {
-		if (!owned_by(call, rec, address)) {
+		if (!lfp_owned_by(call, rec, address)) {
 			lfp_error(call, LFP_E_CONFLICT, 0, "network '%s' belongs to '%s'", in.name,
-			          owner_of(rec));
+			          lfp_owner_of(rec));
 			goto out;
 		}
 		lfp_log("network '%s' exists already for '%s'", in.name, address);
@@ -656,7 +478,7 @@ done:
 	*result = json_pack("{s:s, s:o}", "id", in.name, "attributes", network_attributes(rec));
 	err = 0;
 out:
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	taken_release(&taken);
 	json_decref(labels);
 	json_decref(rec);
@@ -674,35 +496,36 @@ static int network_update(struct lfp_call *call, const json_t *params, json_t **
 	int lock = -1, r, err = -1;
 
 	inputs = json_object_get(params, "inputs");
-	if (need_str(call, params, "address", &address) < 0 ||
-	    need_str(call, params, "id", &id) < 0 || network_inputs(call, inputs, &in) < 0)
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
+	    lfp_need_str(call, params, "id", &id) < 0 || network_inputs(call, inputs, &in) < 0)
 		return -1;
-	labels = labels_for(call, address, inputs);
+	labels = lfp_labels_for(call, address, inputs);
 	if (!labels || lock_root(call, &lock) < 0)
 		goto out;
 	path = record_path(call, "networks", id);
-	r = check_name(call, "network", id) < 0 ? -1 : load_json(call, path, &rec);
+	r = check_name(call, "network", id) < 0 ? -1 : lfp_load_json(call, path, &rec);
 	if (r < 0)
 		goto out;
 	if (r > 0) {
 		lfp_error(call, LFP_E_NOT_FOUND, 0, "network '%s' does not exist", id);
 		goto out;
 	}
-	if (!owned_by(call, rec, address)) {
+	if (!lfp_owned_by(call, rec, address)) {
 		lfp_error(call, LFP_E_CONFLICT, 0, "network '%s' belongs to '%s'", id,
-		          owner_of(rec));
+		          lfp_owner_of(rec));
 		goto out;
 	}
 	/* everything but the labels is force-new: the planner replaces */
 	if (strcmp(in.name, id))
 		field = "name";
-	else if (!get_str(rec, "region") || strcmp(get_str(rec, "region"), in.region))
+	else if (!lfp_get_str(rec, "region") || strcmp(lfp_get_str(rec, "region"), in.region))
 		field = "region";
-	else if (!get_str(rec, "plane") || strcmp(get_str(rec, "plane"), in.plane))
+	else if (!lfp_get_str(rec, "plane") || strcmp(lfp_get_str(rec, "plane"), in.plane))
 		field = "plane";
 	else if (json_is_true(json_object_get(rec, "internal")) != in.internal)
 		field = "internal";
-	else if (in.cidr && (!get_str(rec, "cidr") || strcmp(get_str(rec, "cidr"), in.cidr)))
+	else if (in.cidr &&
+	         (!lfp_get_str(rec, "cidr") || strcmp(lfp_get_str(rec, "cidr"), in.cidr)))
 		field = "cidr";
 	if (field) {
 		lfp_error(call, LFP_E_INVALID, 0, "network '%s': '%s' cannot change in place", id,
@@ -715,7 +538,7 @@ static int network_update(struct lfp_call *call, const json_t *params, json_t **
 	*result = json_pack("{s:o}", "attributes", network_attributes(rec));
 	err = 0;
 out:
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	json_decref(labels);
 	json_decref(rec);
 	free(path);
@@ -729,8 +552,8 @@ static int network_delete(struct lfp_call *call, const json_t *params, json_t **
 	size_t n = 0;
 	int lock = -1, err = -1;
 
-	if (need_str(call, params, "address", &address) < 0 ||
-	    need_str(call, params, "id", &id) < 0 || check_name(call, "network", id) < 0)
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
+	    lfp_need_str(call, params, "id", &id) < 0 || check_name(call, "network", id) < 0)
 		return -1;
 	if (lock_root(call, &lock) < 0 || list_records(call, "node_pools", &pools, &n) < 0)
 		goto out;
@@ -739,11 +562,11 @@ static int network_delete(struct lfp_call *call, const json_t *params, json_t **
 		json_t *pool = NULL;
 		const char *net;
 
-		if (load_json(call, path, &pool) < 0) {
+		if (lfp_load_json(call, path, &pool) < 0) {
 			free(path);
 			goto out;
 		}
-		net = get_str(pool, "network");
+		net = lfp_get_str(pool, "network");
 		if (net && !strcmp(net, id)) {
 			lfp_error(call, LFP_E_CONFLICT, 0, "network '%s' still has node pool '%s'",
 			          id, pools[i]);
@@ -759,7 +582,7 @@ static int network_delete(struct lfp_call *call, const json_t *params, json_t **
 	*result = json_object();
 	err = 0;
 out:
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	lf_strv_free(pools, n);
 	return err;
 }
@@ -792,9 +615,9 @@ static int pool_inputs(struct lfp_call *call, const json_t *inputs, struct pool_
 {
 	json_t *nodes = json_object_get(inputs, "nodes");
 
-	if (need_str(call, inputs, "name", &in->name) < 0 ||
-	    need_str(call, inputs, "network", &in->network) < 0 ||
-	    need_str(call, inputs, "image", &in->image) < 0 ||
+	if (lfp_need_str(call, inputs, "name", &in->name) < 0 ||
+	    lfp_need_str(call, inputs, "network", &in->network) < 0 ||
+	    lfp_need_str(call, inputs, "image", &in->image) < 0 ||
 	    check_name(call, "node pool", in->name) < 0 ||
 	    check_name(call, "network", in->network) < 0)
 		return -1;
@@ -835,7 +658,7 @@ static json_t *new_node(const char *pool, long index, const struct pool_inputs *
 /* n of the node id "<pool>-<n>", or -1. */
 static long node_index(const char *pool, const json_t *node)
 {
-	const char *id = get_str(node, "id");
+	const char *id = lfp_get_str(node, "id");
 	size_t n = strlen(pool);
 	char *end;
 	long v;
@@ -848,7 +671,7 @@ static long node_index(const char *pool, const json_t *node)
 
 static int node_matches(const json_t *node, const struct pool_inputs *in)
 {
-	const char *image = get_str(node, "image");
+	const char *image = lfp_get_str(node, "image");
 
 	return image && !strcmp(image, in->image) &&
 	       json_number_value(json_object_get(node, "cpus")) == json_number_value(in->cpus) &&
@@ -891,13 +714,14 @@ static int pool_create(struct lfp_call *call, const json_t *params, json_t **res
 	int lock = -1, r, err = -1;
 
 	inputs = json_object_get(params, "inputs");
-	if (need_str(call, params, "address", &address) < 0 || pool_inputs(call, inputs, &in) < 0)
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
+	    pool_inputs(call, inputs, &in) < 0)
 		return -1;
-	labels = labels_for(call, address, inputs);
+	labels = lfp_labels_for(call, address, inputs);
 	if (!labels || lock_root(call, &lock) < 0)
 		goto out;
 	netpath = record_path(call, "networks", in.network);
-	r = load_json(call, netpath, &net);
+	r = lfp_load_json(call, netpath, &net);
 	if (r < 0)
 		goto out;
 	if (r > 0) {
@@ -905,13 +729,13 @@ static int pool_create(struct lfp_call *call, const json_t *params, json_t **res
 		goto out;
 	}
 	path = record_path(call, "node_pools", in.name);
-	r = load_json(call, path, &rec);
+	r = lfp_load_json(call, path, &rec);
 	if (r < 0)
 		goto out;
 	if (r == 0) {
-		if (!owned_by(call, rec, address)) {
+		if (!lfp_owned_by(call, rec, address)) {
 			lfp_error(call, LFP_E_CONFLICT, 0, "node pool '%s' belongs to '%s'",
-			          in.name, owner_of(rec));
+			          in.name, lfp_owner_of(rec));
 			goto out;
 		}
 		lfp_log("node pool '%s' exists already for '%s'", in.name, address);
@@ -929,7 +753,7 @@ done:
 	*result = json_pack("{s:s, s:o}", "id", in.name, "attributes", pool_attributes(rec));
 	err = 0;
 out:
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	json_decref(labels);
 	json_decref(rec);
 	json_decref(net);
@@ -954,31 +778,31 @@ static int pool_update(struct lfp_call *call, const json_t *params, json_t **res
 	int lock = -1, r, err = -1;
 
 	inputs = json_object_get(params, "inputs");
-	if (need_str(call, params, "address", &address) < 0 ||
-	    need_str(call, params, "id", &id) < 0 || pool_inputs(call, inputs, &in) < 0)
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
+	    lfp_need_str(call, params, "id", &id) < 0 || pool_inputs(call, inputs, &in) < 0)
 		goto out;
 	if (strcmp(in.name, id)) {
 		lfp_error(call, LFP_E_INVALID, 0, "node pool '%s': 'name' cannot change in place",
 		          id);
 		goto out;
 	}
-	labels = labels_for(call, address, inputs);
+	labels = lfp_labels_for(call, address, inputs);
 	if (!labels || lock_root(call, &lock) < 0)
 		goto out;
 	path = record_path(call, "node_pools", id);
-	r = load_json(call, path, &rec);
+	r = lfp_load_json(call, path, &rec);
 	if (r < 0)
 		goto out;
 	if (r > 0) {
 		lfp_error(call, LFP_E_NOT_FOUND, 0, "node pool '%s' does not exist", id);
 		goto out;
 	}
-	if (!owned_by(call, rec, address)) {
+	if (!lfp_owned_by(call, rec, address)) {
 		lfp_error(call, LFP_E_CONFLICT, 0, "node pool '%s' belongs to '%s'", id,
-		          owner_of(rec));
+		          lfp_owner_of(rec));
 		goto out;
 	}
-	if (!get_str(rec, "network") || strcmp(get_str(rec, "network"), in.network)) {
+	if (!lfp_get_str(rec, "network") || strcmp(lfp_get_str(rec, "network"), in.network)) {
 		lfp_error(call, LFP_E_INVALID, 0,
 		          "node pool '%s': 'network' cannot change in place", id);
 		goto out;
@@ -1005,7 +829,7 @@ static int pool_update(struct lfp_call *call, const json_t *params, json_t **res
 			}
 		}
 		lfp_log("node pool '%s': removing node '%s'", id,
-		        get_str(json_array_get(nodes, top), "id"));
+		        lfp_get_str(json_array_get(nodes, top), "id"));
 		json_array_remove(nodes, top);
 	}
 	if (save_record(call, "node_pools", id, rec) < 0)
@@ -1020,7 +844,7 @@ static int pool_update(struct lfp_call *call, const json_t *params, json_t **res
 		json_object_set_new(node, "image", json_string(in.image));
 		if (save_record(call, "node_pools", id, rec) < 0)
 			goto out;
-		lfp_log("node pool '%s': rolled node '%s'", id, get_str(node, "id"));
+		lfp_log("node pool '%s': rolled node '%s'", id, lfp_get_str(node, "id"));
 		json_array_append(rolled, json_object_get(node, "id"));
 	}
 
@@ -1034,7 +858,7 @@ static int pool_update(struct lfp_call *call, const json_t *params, json_t **res
 	json_object_set(json_object_get(*result, "attributes"), "rolled", rolled);
 	err = 0;
 out:
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	json_decref(labels);
 	json_decref(rec);
 	json_decref(rolled);
@@ -1047,8 +871,8 @@ static int pool_delete(struct lfp_call *call, const json_t *params, json_t **res
 	const char *address, *id;
 	int lock = -1, err = -1;
 
-	if (need_str(call, params, "address", &address) < 0 ||
-	    need_str(call, params, "id", &id) < 0 || check_name(call, "node pool", id) < 0)
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
+	    lfp_need_str(call, params, "id", &id) < 0 || check_name(call, "node pool", id) < 0)
 		return -1;
 	if (lock_root(call, &lock) < 0 ||
 	    delete_record(call, "node_pools", "node pool", id, address) < 0)
@@ -1056,7 +880,7 @@ static int pool_delete(struct lfp_call *call, const json_t *params, json_t **res
 	*result = json_object();
 	err = 0;
 out:
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	return err;
 }
 

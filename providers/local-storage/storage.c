@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "../sdk/lfp.h"
+#include "../sdk/lfp_files.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -63,36 +64,6 @@ static const char *root_of(struct lfp_call *call)
 }
 
 /* ---- small helpers --------------------------------------------------- */
-
-static const char *errstr(int err, char *buf, size_t n)
-{
-	/* the GNU strerror_r: thread-safe, returns the message */
-	return strerror_r(err < 0 ? -err : err, buf, n);
-}
-
-static int fs_error(struct lfp_call *call, int err, const char *path)
-{
-	char buf[128];
-	int retryable = err == -EAGAIN || err == -EINTR || err == -EBUSY || err == -ENOSPC;
-
-	lfp_error(call, LFP_E_INTERNAL, retryable, "'%s': %s", path, errstr(err, buf, sizeof(buf)));
-	return -1;
-}
-
-static const char *get_str(const json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static int need_str(struct lfp_call *call, const json_t *o, const char *key, const char **out)
-{
-	*out = get_str(o, key);
-	if (!*out) {
-		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'%s' must be a string", key);
-		return -1;
-	}
-	return 0;
-}
 
 static int need_obj(struct lfp_call *call, const json_t *params, const char *key, json_t **out)
 {
@@ -173,81 +144,6 @@ static char *dir_path(const char *path)
 	return lf_xasprintf("%s/", path);
 }
 
-/* 0 and *out (new reference), 1 when missing, or -1 after lfp_error(). */
-static int load_json(struct lfp_call *call, const char *path, json_t **out)
-{
-	json_error_t jerr;
-	char *data = NULL;
-	size_t len;
-	int err = lf_read_file(&data, &len, path, MAX_RECORD);
-
-	*out = NULL;
-	if (err == -ENOENT || err == -ENOTDIR)
-		return 1;
-	if (err < 0)
-		return fs_error(call, err, path);
-	*out = json_loadb(data, len, 0, &jerr);
-	free(data);
-	if (!json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		lfp_error(call, LFP_E_INTERNAL, 0, "'%s': not a json object: %s", path, jerr.text);
-		return -1;
-	}
-	return 0;
-}
-
-static int save_json(struct lfp_call *call, const char *path, const json_t *v)
-{
-	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
-	struct lf_buf b = LF_BUF_INIT;
-	int err;
-
-	if (!s) {
-		lfp_error(call, LFP_E_INTERNAL, 0, "cannot encode '%s'", path);
-		return -1;
-	}
-	lf_buf_adds(&b, s);
-	lf_buf_addc(&b, '\n');
-	free(s);
-	err = lf_write_file_atomic(path, b.ptr, b.len, 0644);
-	lf_buf_release(&b);
-	return err < 0 ? fs_error(call, err, path) : 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int mkdir_p(const char *path)
-{
-	char *p = lf_xstrdup(path);
-	int err = 0;
-
-	for (char *s = p + 1; !err; s++) {
-		int end = !*s;
-
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			err = -errno;
-		if (end)
-			break;
-		*s = '/';
-	}
-	free(p);
-	return err;
-}
-
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -303,21 +199,21 @@ static int lock_root(struct lfp_call *call, int *fd)
 	const char *root = root_of(call);
 	char *path = lf_xasprintf("%s/.lock", root);
 	char *junk;
-	int err = mkdir_p(root);
+	int err = lfp_mkdir_p(root);
 
 	*fd = -1;
 	if (err < 0) {
-		fs_error(call, err, root);
+		lfp_fs_error(call, err, root);
 		goto fail;
 	}
 	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (*fd < 0) {
-		fs_error(call, -errno, path);
+		lfp_fs_error(call, -errno, path);
 		goto fail;
 	}
 	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			fs_error(call, -errno, path);
+			lfp_fs_error(call, -errno, path);
 			goto fail;
 		}
 		if (lfp_call_remaining_ms(call) < 100) {
@@ -342,79 +238,6 @@ fail:
 	*fd = -1;
 	free(path);
 	return -1;
-}
-
-static void unlock_root(int fd)
-{
-	if (fd >= 0)
-		close(fd); /* releases the flock */
-}
-
-/*
- * The labels an object must carry: inputs.labels with lakeform/address set
- * to the call's address (and lakeform/account to the configured account).  New reference, or NULL after lfp_error().
- */
-static json_t *labels_for(struct lfp_call *call, const char *address, const json_t *inputs)
-{
-	const char *account = lfp_call_account(call);
-	json_t *in = json_object_get(inputs, "labels");
-	const char *given;
-	json_t *labels;
-
-	if (in && !json_is_object(in)) {
-		lfp_error(call, LFP_E_INVALID, 0, "'labels' must be an object");
-		return NULL;
-	}
-	given = get_str(in, LABEL_ADDRESS);
-	if (given && strcmp(given, address)) {
-		lfp_error(call, LFP_E_INVALID, 0, "label '%s' is '%s', not the address '%s'",
-		          LABEL_ADDRESS, given, address);
-		return NULL;
-	}
-	given = get_str(in, LABEL_ACCOUNT);
-	if (given && *account && strcmp(given, account)) {
-		lfp_error(call, LFP_E_INVALID, 0, "label '%s' is '%s', not the account '%s'",
-		          LABEL_ACCOUNT, given, account);
-		return NULL;
-	}
-	labels = in ? json_deep_copy(in) : json_object();
-	json_object_set_new(labels, LABEL_ADDRESS, json_string(address));
-	if (!given && *account)
-		json_object_set_new(labels, LABEL_ACCOUNT, json_string(account));
-	return labels;
-}
-
-/*
- * Whether a stored object belongs to `address` (and to the configured
- * account, when both it and the object name one).
- */
-static int owned_by(struct lfp_call *call, const json_t *record, const char *address)
-{
-	const json_t *labels = json_object_get(record, "labels");
-	const char *have = get_str(labels, LABEL_ADDRESS);
-	const char *acct = get_str(labels, LABEL_ACCOUNT);
-	const char *want_acct = lfp_call_account(call);
-
-	if (!have || strcmp(have, address))
-		return 0;
-	return !acct || !want_acct || !*want_acct || !strcmp(acct, want_acct);
-}
-
-static const char *owner_of(const json_t *record)
-{
-	const char *a = get_str(json_object_get(record, "labels"), LABEL_ADDRESS);
-
-	return a ? a : "(none)";
-}
-
-static json_t *read_found(const char *id, json_t *attributes)
-{
-	return json_pack("{s:b, s:s, s:o}", "exists", 1, "id", id, "attributes", attributes);
-}
-
-static json_t *read_missing(void)
-{
-	return json_pack("{s:b, s:n, s:n}", "exists", 0, "id", "attributes");
 }
 
 /* Attributes: the record plus where it lives. */
@@ -448,7 +271,7 @@ static int list_buckets(struct lfp_call *call, char ***names, size_t *n)
 			free(dir);
 			return 0;
 		}
-		fs_error(call, err, dir);
+		lfp_fs_error(call, err, dir);
 		free(dir);
 		return -1;
 	}
@@ -482,7 +305,7 @@ static int load_bucket(struct lfp_call *call, const char *name, json_t **meta)
 	int r = real_dir(dir);
 
 	*meta = NULL;
-	r = r == 1 ? load_json(call, path, meta) : 1;
+	r = r == 1 ? lfp_load_json(call, path, meta) : 1;
 	free(path);
 	free(dir);
 	return r;
@@ -492,14 +315,14 @@ static int load_bucket(struct lfp_call *call, const char *name, json_t **meta)
 
 static int bucket_read(struct lfp_call *call, const json_t *params, json_t **result)
 {
-	const char *id = get_str(params, "id");
+	const char *id = lfp_get_str(params, "id");
 	const char *address;
 	json_t *meta = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	int r;
 
-	if (need_str(call, params, "address", &address) < 0)
+	if (lfp_need_str(call, params, "address", &address) < 0)
 		return -1;
 	if (id) {
 		if (check_name(call, "bucket", id) < 0)
@@ -509,10 +332,10 @@ static int bucket_read(struct lfp_call *call, const json_t *params, json_t **res
 			return -1;
 		if (r == 0) {
 			char *dir = bucket_dir(call, id);
-			*result = read_found(id, with_url(meta, dir));
+			*result = lfp_read_found(id, with_url(meta, dir));
 			free(dir);
 		} else {
-			*result = read_missing();
+			*result = lfp_read_missing();
 		}
 		json_decref(meta);
 		return 0;
@@ -521,9 +344,9 @@ static int bucket_read(struct lfp_call *call, const json_t *params, json_t **res
 		return -1;
 	*result = NULL;
 	for (size_t i = 0; i < n && !*result; i++) {
-		if (load_bucket(call, names[i], &meta) == 0 && owned_by(call, meta, address)) {
+		if (load_bucket(call, names[i], &meta) == 0 && lfp_owned_by(call, meta, address)) {
 			char *dir = bucket_dir(call, names[i]);
-			*result = read_found(names[i], with_url(meta, dir));
+			*result = lfp_read_found(names[i], with_url(meta, dir));
 			free(dir);
 		}
 		json_decref(meta);
@@ -531,7 +354,7 @@ static int bucket_read(struct lfp_call *call, const json_t *params, json_t **res
 	}
 	lf_strv_free(names, n);
 	if (!*result)
-		*result = read_missing();
+		*result = lfp_read_missing();
 	return 0;
 }
 
@@ -540,9 +363,9 @@ static int bucket_inputs(struct lfp_call *call, const json_t *inputs, const char
 {
 	json_t *fd = json_object_get(inputs, "force_destroy");
 
-	if (need_str(call, inputs, "name", name) < 0 ||
-	    need_str(call, inputs, "region", region) < 0 ||
-	    need_str(call, inputs, "purpose", purpose) < 0)
+	if (lfp_need_str(call, inputs, "name", name) < 0 ||
+	    lfp_need_str(call, inputs, "region", region) < 0 ||
+	    lfp_need_str(call, inputs, "purpose", purpose) < 0)
 		return -1;
 	if (fd && !json_is_boolean(fd) && !json_is_null(fd)) {
 		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'force_destroy' must be a boolean");
@@ -559,11 +382,11 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 	char *dir = NULL, *parent = NULL, *stage = NULL, *path = NULL, *created = NULL;
 	int force_destroy, lock = -1, r, err = -1;
 
-	if (need_str(call, params, "address", &address) < 0 ||
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
 	    need_obj(call, params, "inputs", &inputs) < 0 ||
 	    bucket_inputs(call, inputs, &name, &region, &purpose, &force_destroy) < 0)
 		return -1;
-	labels = labels_for(call, address, inputs);
+	labels = lfp_labels_for(call, address, inputs);
 	if (!labels)
 		return -1;
 	if (lock_root(call, &lock) < 0)
@@ -583,9 +406,9 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 			          "bucket '%s' exists and was not made by lakeform", name);
 			goto out;
 		}
-		if (!owned_by(call, meta, address)) {
+		if (!lfp_owned_by(call, meta, address)) {
 			lfp_error(call, LFP_E_CONFLICT, 0, "bucket '%s' belongs to '%s'", name,
-			          owner_of(meta));
+			          lfp_owner_of(meta));
 			goto out;
 		}
 		lfp_log("bucket '%s' exists already for '%s'", name, address);
@@ -603,11 +426,11 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 	stage = lf_xasprintf("%s/.staging/%s.%ld.%lu", root_of(call), name, (long)getpid(),
 	                     next_serial());
 	path = lf_xasprintf("%s/%s", stage, BUCKET_META);
-	if ((r = mkdir_p(parent)) < 0 || (r = mkdir_p(stage)) < 0) {
-		fs_error(call, r, r == -EEXIST ? stage : parent);
+	if ((r = lfp_mkdir_p(parent)) < 0 || (r = lfp_mkdir_p(stage)) < 0) {
+		lfp_fs_error(call, r, r == -EEXIST ? stage : parent);
 		goto out;
 	}
-	if (save_json(call, path, meta) < 0)
+	if (lfp_save_json(call, path, meta) < 0)
 		goto out;
 	if (renameat2(AT_FDCWD, stage, AT_FDCWD, dir, RENAME_NOREPLACE) < 0) {
 		r = -errno;
@@ -620,12 +443,12 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 			goto out;
 		}
 		if (r < 0) {
-			fs_error(call, r, dir);
+			lfp_fs_error(call, r, dir);
 			goto out;
 		}
 	}
-	if ((r = fsync_dir(parent)) < 0) {
-		fs_error(call, r, parent);
+	if ((r = lf_fsync_dir(parent)) < 0) {
+		lfp_fs_error(call, r, parent);
 		goto out;
 	}
 	lfp_log("created bucket '%s'", name);
@@ -634,7 +457,7 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 out:
 	if (stage)
 		rm_rf(stage);
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	json_decref(labels);
 	json_decref(meta);
 	free(dir);
@@ -652,8 +475,8 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 	char *dir = NULL, *path = NULL;
 	int force_destroy, lock = -1, r, err = -1;
 
-	if (need_str(call, params, "address", &address) < 0 ||
-	    need_str(call, params, "id", &id) < 0 ||
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
+	    lfp_need_str(call, params, "id", &id) < 0 ||
 	    need_obj(call, params, "inputs", &inputs) < 0 ||
 	    bucket_inputs(call, inputs, &name, &region, &purpose, &force_destroy) < 0 ||
 	    check_name(call, "bucket", id) < 0)
@@ -663,7 +486,7 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 		          "bucket 'name' cannot change in place ('%s' to '%s')", id, name);
 		return -1;
 	}
-	labels = labels_for(call, address, inputs);
+	labels = lfp_labels_for(call, address, inputs);
 	if (!labels || lock_root(call, &lock) < 0)
 		goto out;
 	r = load_bucket(call, id, &meta);
@@ -673,15 +496,15 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 		lfp_error(call, LFP_E_NOT_FOUND, 0, "bucket '%s' does not exist", id);
 		goto out;
 	}
-	if (!owned_by(call, meta, address)) {
+	if (!lfp_owned_by(call, meta, address)) {
 		lfp_error(call, LFP_E_CONFLICT, 0, "bucket '%s' belongs to '%s'", id,
-		          owner_of(meta));
+		          lfp_owner_of(meta));
 		goto out;
 	}
-	if (!get_str(meta, "region") || strcmp(get_str(meta, "region"), region)) {
+	if (!lfp_get_str(meta, "region") || strcmp(lfp_get_str(meta, "region"), region)) {
 		lfp_error(call, LFP_E_INVALID, 0,
 		          "bucket 'region' cannot change in place ('%s' to '%s')",
-		          get_str(meta, "region") ? get_str(meta, "region") : "", region);
+		          lfp_get_str(meta, "region") ? lfp_get_str(meta, "region") : "", region);
 		goto out;
 	}
 	json_object_set_new(meta, "purpose", json_string(purpose));
@@ -689,12 +512,12 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 	json_object_set(meta, "labels", labels);
 	dir = bucket_dir(call, id);
 	path = lf_xasprintf("%s/%s", dir, BUCKET_META);
-	if (save_json(call, path, meta) < 0)
+	if (lfp_save_json(call, path, meta) < 0)
 		goto out;
 	*result = json_pack("{s:o}", "attributes", with_url(meta, dir));
 	err = 0;
 out:
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	json_decref(labels);
 	json_decref(meta);
 	free(dir);
@@ -757,8 +580,8 @@ static int bucket_delete(struct lfp_call *call, const json_t *params, json_t **r
 	char *dir = NULL, *parent = NULL, *trash = NULL, *what = NULL;
 	int lock = -1, r, err = -1;
 
-	if (need_str(call, params, "address", &address) < 0 ||
-	    need_str(call, params, "id", &id) < 0 || check_name(call, "bucket", id) < 0)
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
+	    lfp_need_str(call, params, "id", &id) < 0 || check_name(call, "bucket", id) < 0)
 		return -1;
 	if (lock_root(call, &lock) < 0)
 		goto out;
@@ -774,16 +597,16 @@ static int bucket_delete(struct lfp_call *call, const json_t *params, json_t **r
 		lfp_error(call, LFP_E_CONFLICT, 0, "bucket '%s' was not made by lakeform", id);
 		goto out;
 	}
-	if (!owned_by(call, meta, address)) {
+	if (!lfp_owned_by(call, meta, address)) {
 		lfp_error(call, LFP_E_CONFLICT, 0, "bucket '%s' belongs to '%s'", id,
-		          owner_of(meta));
+		          lfp_owner_of(meta));
 		goto out;
 	}
 	if (!json_is_true(json_object_get(meta, "force_destroy")) &&
 	    !json_is_true(json_object_get(attrs, "force_destroy"))) {
 		r = holds_data(dir, 1, &what);
 		if (r < 0) {
-			fs_error(call, r, dir);
+			lfp_fs_error(call, r, dir);
 			goto out;
 		}
 		if (r > 0) {
@@ -795,19 +618,19 @@ static int bucket_delete(struct lfp_call *call, const json_t *params, json_t **r
 	/* out of sight in one rename, then removed at leisure */
 	parent = lf_xasprintf("%s/buckets", root_of(call));
 	trash = lf_xasprintf("%s/.trash", root_of(call));
-	if ((r = mkdir_p(trash)) < 0) {
-		fs_error(call, r, trash);
+	if ((r = lfp_mkdir_p(trash)) < 0) {
+		lfp_fs_error(call, r, trash);
 		goto out;
 	}
 	free(trash);
 	trash =
 	    lf_xasprintf("%s/.trash/%s.%ld.%lu", root_of(call), id, (long)getpid(), next_serial());
 	if (rename(dir, trash) < 0) {
-		fs_error(call, -errno, dir);
+		lfp_fs_error(call, -errno, dir);
 		goto out;
 	}
-	if ((r = fsync_dir(parent)) < 0) {
-		fs_error(call, r, parent);
+	if ((r = lf_fsync_dir(parent)) < 0) {
+		lfp_fs_error(call, r, parent);
 		goto out;
 	}
 	if ((r = rm_rf(trash)) < 0)
@@ -817,7 +640,7 @@ done:
 	*result = json_object();
 	err = 0;
 out:
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	json_decref(meta);
 	free(dir);
 	free(parent);
@@ -903,7 +726,7 @@ static int load_prefix(struct lfp_call *call, const char *bucket, const char *pa
 		return 1;
 	dir = prefix_dir(call, bucket, path);
 	file = lf_xasprintf("%s/%s", dir, PREFIX_MARKER);
-	r = load_json(call, file, marker);
+	r = lfp_load_json(call, file, marker);
 	free(dir);
 	free(file);
 	return r;
@@ -932,8 +755,8 @@ static void scan_markers(struct lfp_call *call, struct marker_scan *s, const cha
 			char *m = lf_xasprintf("%s/%s", p, PREFIX_MARKER);
 			json_t *marker = NULL;
 
-			if (load_json(call, m, &marker) == 0 &&
-			    owned_by(call, marker, s->address)) {
+			if (lfp_load_json(call, m, &marker) == 0 &&
+			    lfp_owned_by(call, marker, s->address)) {
 				s->found = marker;
 				s->found_path = r;
 				r = NULL;
@@ -952,14 +775,14 @@ static void scan_markers(struct lfp_call *call, struct marker_scan *s, const cha
 
 static int prefix_read(struct lfp_call *call, const json_t *params, json_t **result)
 {
-	const char *id = get_str(params, "id");
+	const char *id = lfp_get_str(params, "id");
 	const char *address;
 	json_t *marker = NULL;
 	char *bucket = NULL, *path = NULL, **names = NULL;
 	size_t n = 0;
 	int r;
 
-	if (need_str(call, params, "address", &address) < 0)
+	if (lfp_need_str(call, params, "address", &address) < 0)
 		return -1;
 	if (id) {
 		if (split_prefix_id(call, id, &bucket, &path) < 0)
@@ -968,11 +791,11 @@ static int prefix_read(struct lfp_call *call, const json_t *params, json_t **res
 		if (r == 0) {
 			char *dir = prefix_dir(call, bucket, path);
 			char *pid = prefix_id(bucket, path);
-			*result = read_found(pid, with_url(marker, dir));
+			*result = lfp_read_found(pid, with_url(marker, dir));
 			free(dir);
 			free(pid);
 		} else if (r > 0) {
-			*result = read_missing();
+			*result = lfp_read_missing();
 		}
 		json_decref(marker);
 		free(bucket);
@@ -990,7 +813,7 @@ static int prefix_read(struct lfp_call *call, const json_t *params, json_t **res
 		if (s.found) {
 			char *pdir = prefix_dir(call, names[i], s.found_path);
 			char *pid = prefix_id(names[i], s.found_path);
-			*result = read_found(pid, with_url(s.found, pdir));
+			*result = lfp_read_found(pid, with_url(s.found, pdir));
 			free(pdir);
 			free(pid);
 		}
@@ -1000,16 +823,16 @@ static int prefix_read(struct lfp_call *call, const json_t *params, json_t **res
 	}
 	lf_strv_free(names, n);
 	if (!*result)
-		*result = read_missing();
+		*result = lfp_read_missing();
 	return 0;
 }
 
 static int prefix_inputs(struct lfp_call *call, const json_t *inputs, const char **bucket,
                          const char **path, const char **purpose)
 {
-	if (need_str(call, inputs, "bucket", bucket) < 0 ||
-	    need_str(call, inputs, "path", path) < 0 ||
-	    need_str(call, inputs, "purpose", purpose) < 0 ||
+	if (lfp_need_str(call, inputs, "bucket", bucket) < 0 ||
+	    lfp_need_str(call, inputs, "path", path) < 0 ||
+	    lfp_need_str(call, inputs, "purpose", purpose) < 0 ||
 	    check_name(call, "bucket", *bucket) < 0 ||
 	    check_path(call, "prefix path", *path, 0) < 0)
 		return -1;
@@ -1024,11 +847,11 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 	const char *p;
 	int lock = -1, r, err = -1;
 
-	if (need_str(call, params, "address", &address) < 0 ||
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
 	    need_obj(call, params, "inputs", &inputs) < 0 ||
 	    prefix_inputs(call, inputs, &bucket, &path, &purpose) < 0)
 		return -1;
-	labels = labels_for(call, address, inputs);
+	labels = lfp_labels_for(call, address, inputs);
 	if (!labels || lock_root(call, &lock) < 0)
 		goto out;
 	r = load_bucket(call, bucket, &meta);
@@ -1047,8 +870,8 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 
 		r = real_dir(next);
 		if (r == 0) {
-			if (mkdir(next, 0755) < 0 || fsync_dir(cur) < 0) {
-				fs_error(call, -errno, next);
+			if (mkdir(next, 0755) < 0 || lf_fsync_dir(cur) < 0) {
+				lfp_fs_error(call, -errno, next);
 				free(next);
 				goto out;
 			}
@@ -1066,13 +889,13 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 	}
 	id = prefix_id(bucket, path);
 	file = lf_xasprintf("%s/%s", cur, PREFIX_MARKER);
-	r = load_json(call, file, &marker);
+	r = lfp_load_json(call, file, &marker);
 	if (r < 0)
 		goto out;
 	if (r == 0) {
-		if (!owned_by(call, marker, address)) {
+		if (!lfp_owned_by(call, marker, address)) {
 			lfp_error(call, LFP_E_CONFLICT, 0, "prefix '%s' belongs to '%s'", id,
-			          owner_of(marker));
+			          lfp_owner_of(marker));
 			goto out;
 		}
 		lfp_log("prefix '%s' exists already for '%s'", id, address);
@@ -1081,14 +904,14 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 		marker = json_pack("{s:s, s:s, s:s, s:O}", "bucket", bucket, "path", dp, "purpose",
 		                   purpose, "labels", labels);
 		free(dp);
-		if (save_json(call, file, marker) < 0)
+		if (lfp_save_json(call, file, marker) < 0)
 			goto out;
 		lfp_log("created prefix '%s'", id);
 	}
 	*result = json_pack("{s:s, s:o}", "id", id, "attributes", with_url(marker, cur));
 	err = 0;
 out:
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	json_decref(labels);
 	json_decref(marker);
 	json_decref(meta);
@@ -1105,8 +928,8 @@ static int prefix_update(struct lfp_call *call, const json_t *params, json_t **r
 	char *want = NULL, *dir = NULL, *file = NULL;
 	int lock = -1, r, err = -1;
 
-	if (need_str(call, params, "address", &address) < 0 ||
-	    need_str(call, params, "id", &id) < 0 ||
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
+	    lfp_need_str(call, params, "id", &id) < 0 ||
 	    need_obj(call, params, "inputs", &inputs) < 0 ||
 	    prefix_inputs(call, inputs, &bucket, &path, &purpose) < 0)
 		return -1;
@@ -1116,7 +939,7 @@ static int prefix_update(struct lfp_call *call, const json_t *params, json_t **r
 		          want);
 		goto out;
 	}
-	labels = labels_for(call, address, inputs);
+	labels = lfp_labels_for(call, address, inputs);
 	if (!labels || lock_root(call, &lock) < 0)
 		goto out;
 	r = load_prefix(call, bucket, path, &marker);
@@ -1126,21 +949,21 @@ static int prefix_update(struct lfp_call *call, const json_t *params, json_t **r
 		lfp_error(call, LFP_E_NOT_FOUND, 0, "prefix '%s' does not exist", id);
 		goto out;
 	}
-	if (!owned_by(call, marker, address)) {
+	if (!lfp_owned_by(call, marker, address)) {
 		lfp_error(call, LFP_E_CONFLICT, 0, "prefix '%s' belongs to '%s'", id,
-		          owner_of(marker));
+		          lfp_owner_of(marker));
 		goto out;
 	}
 	json_object_set_new(marker, "purpose", json_string(purpose));
 	json_object_set(marker, "labels", labels);
 	dir = prefix_dir(call, bucket, path);
 	file = lf_xasprintf("%s/%s", dir, PREFIX_MARKER);
-	if (save_json(call, file, marker) < 0)
+	if (lfp_save_json(call, file, marker) < 0)
 		goto out;
 	*result = json_pack("{s:o}", "attributes", with_url(marker, dir));
 	err = 0;
 out:
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	json_decref(labels);
 	json_decref(marker);
 	free(want);
@@ -1157,8 +980,9 @@ static int prefix_delete(struct lfp_call *call, const json_t *params, json_t **r
 	char *bucket = NULL, *path = NULL, *dir = NULL, *file = NULL, *top = NULL;
 	int lock = -1, r, err = -1;
 
-	if (need_str(call, params, "address", &address) < 0 ||
-	    need_str(call, params, "id", &id) < 0 || split_prefix_id(call, id, &bucket, &path) < 0)
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
+	    lfp_need_str(call, params, "id", &id) < 0 ||
+	    split_prefix_id(call, id, &bucket, &path) < 0)
 		return -1;
 	if (lock_root(call, &lock) < 0)
 		goto out;
@@ -1169,15 +993,15 @@ static int prefix_delete(struct lfp_call *call, const json_t *params, json_t **r
 		lfp_log("prefix '%s' is gone already", id);
 		goto done;
 	}
-	if (!owned_by(call, marker, address)) {
+	if (!lfp_owned_by(call, marker, address)) {
 		lfp_error(call, LFP_E_CONFLICT, 0, "prefix '%s' belongs to '%s'", id,
-		          owner_of(marker));
+		          lfp_owner_of(marker));
 		goto out;
 	}
 	dir = prefix_dir(call, bucket, path);
 	file = lf_xasprintf("%s/%s", dir, PREFIX_MARKER);
-	if (unlink(file) < 0 || fsync_dir(dir) < 0) {
-		fs_error(call, -errno, file);
+	if (unlink(file) < 0 || lf_fsync_dir(dir) < 0) {
+		lfp_fs_error(call, -errno, file);
 		goto out;
 	}
 	/* the directory, and the parents it alone kept, unless they hold data */
@@ -1190,18 +1014,18 @@ static int prefix_delete(struct lfp_call *call, const json_t *params, json_t **r
 				lfp_log("prefix '%s': '%s' holds data, left in place", id, dir);
 			else
 				lfp_log("prefix '%s': cannot remove '%s': %s", id, dir,
-				        errstr(errno, ebuf, sizeof(ebuf)));
+				        lfp_errstr(errno, ebuf, sizeof(ebuf)));
 			break;
 		}
 		*slash = '\0';
-		fsync_dir(dir);
+		lf_fsync_dir(dir);
 	}
 	lfp_log("deleted prefix '%s'", id);
 done:
 	*result = json_object();
 	err = 0;
 out:
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	json_decref(marker);
 	free(bucket);
 	free(path);
@@ -1223,9 +1047,9 @@ static int check_statements(struct lfp_call *call, const json_t *statements)
 		return -1;
 	}
 	json_array_foreach (statements, i, s) {
-		const char *principal = get_str(s, "principal");
-		const char *access = get_str(s, "access");
-		const char *path = get_str(s, "path");
+		const char *principal = lfp_get_str(s, "principal");
+		const char *access = lfp_get_str(s, "access");
+		const char *path = lfp_get_str(s, "path");
 
 		if (!principal || !*principal || !access || !path ||
 		    (strcmp(access, "read") && strcmp(access, "write"))) {
@@ -1251,7 +1075,7 @@ static int load_policy(struct lfp_call *call, const char *bucket, json_t **polic
 {
 	char *dir = bucket_dir(call, bucket);
 	char *file = policy_file(call, bucket);
-	int r = real_dir(dir) == 1 ? load_json(call, file, policy) : 1;
+	int r = real_dir(dir) == 1 ? lfp_load_json(call, file, policy) : 1;
 
 	if (r)
 		*policy = NULL;
@@ -1262,14 +1086,14 @@ static int load_policy(struct lfp_call *call, const char *bucket, json_t **polic
 
 static int policy_read(struct lfp_call *call, const json_t *params, json_t **result)
 {
-	const char *id = get_str(params, "id");
+	const char *id = lfp_get_str(params, "id");
 	const char *address;
 	json_t *policy = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	int r;
 
-	if (need_str(call, params, "address", &address) < 0)
+	if (lfp_need_str(call, params, "address", &address) < 0)
 		return -1;
 	if (id) {
 		if (check_name(call, "bucket", id) < 0)
@@ -1277,7 +1101,7 @@ static int policy_read(struct lfp_call *call, const json_t *params, json_t **res
 		r = load_policy(call, id, &policy);
 		if (r < 0)
 			return -1;
-		*result = r == 0 ? read_found(id, json_incref(policy)) : read_missing();
+		*result = r == 0 ? lfp_read_found(id, json_incref(policy)) : lfp_read_missing();
 		json_decref(policy);
 		return 0;
 	}
@@ -1285,14 +1109,15 @@ static int policy_read(struct lfp_call *call, const json_t *params, json_t **res
 		return -1;
 	*result = NULL;
 	for (size_t i = 0; i < n && !*result; i++) {
-		if (load_policy(call, names[i], &policy) == 0 && owned_by(call, policy, address))
-			*result = read_found(names[i], json_incref(policy));
+		if (load_policy(call, names[i], &policy) == 0 &&
+		    lfp_owned_by(call, policy, address))
+			*result = lfp_read_found(names[i], json_incref(policy));
 		json_decref(policy);
 		policy = NULL;
 	}
 	lf_strv_free(names, n);
 	if (!*result)
-		*result = read_missing();
+		*result = lfp_read_missing();
 	return 0;
 }
 
@@ -1303,15 +1128,16 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 	char *file = NULL;
 	int lock = -1, r, err = -1;
 
-	if (need_str(call, params, "address", &address) < 0 ||
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
 	    need_obj(call, params, "inputs", &inputs) < 0 ||
-	    need_str(call, inputs, "bucket", &bucket) < 0 || check_name(call, "bucket", bucket) < 0)
+	    lfp_need_str(call, inputs, "bucket", &bucket) < 0 ||
+	    check_name(call, "bucket", bucket) < 0)
 		return -1;
 	statements = json_object_get(inputs, "statements");
 	if (check_statements(call, statements) < 0)
 		return -1;
 	if (!create) {
-		if (need_str(call, params, "id", &id) < 0)
+		if (lfp_need_str(call, params, "id", &id) < 0)
 			return -1;
 		if (strcmp(id, bucket)) {
 			lfp_error(call, LFP_E_INVALID, 0,
@@ -1320,7 +1146,7 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 			return -1;
 		}
 	}
-	labels = labels_for(call, address, inputs);
+	labels = lfp_labels_for(call, address, inputs);
 	if (!labels || lock_root(call, &lock) < 0)
 		goto out;
 	r = load_bucket(call, bucket, &meta);
@@ -1333,9 +1159,9 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 	r = load_policy(call, bucket, &policy);
 	if (r < 0)
 		goto out;
-	if (r == 0 && !owned_by(call, policy, address)) {
+	if (r == 0 && !lfp_owned_by(call, policy, address)) {
 		lfp_error(call, LFP_E_CONFLICT, 0, "the policy of bucket '%s' belongs to '%s'",
-		          bucket, owner_of(policy));
+		          bucket, lfp_owner_of(policy));
 		goto out;
 	}
 	if (r > 0 && !create) {
@@ -1349,7 +1175,7 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 		policy = json_pack("{s:s, s:O, s:O}", "bucket", bucket, "statements", statements,
 		                   "labels", labels);
 		file = policy_file(call, bucket);
-		if (save_json(call, file, policy) < 0)
+		if (lfp_save_json(call, file, policy) < 0)
 			goto out;
 	}
 	if (create)
@@ -1358,7 +1184,7 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 		*result = json_pack("{s:O}", "attributes", policy);
 	err = 0;
 out:
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	json_decref(labels);
 	json_decref(meta);
 	json_decref(policy);
@@ -1383,8 +1209,8 @@ static int policy_delete(struct lfp_call *call, const json_t *params, json_t **r
 	char *file = NULL, *dir = NULL;
 	int lock = -1, r, err = -1;
 
-	if (need_str(call, params, "address", &address) < 0 ||
-	    need_str(call, params, "id", &id) < 0 || check_name(call, "bucket", id) < 0)
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
+	    lfp_need_str(call, params, "id", &id) < 0 || check_name(call, "bucket", id) < 0)
 		return -1;
 	if (lock_root(call, &lock) < 0)
 		goto out;
@@ -1392,23 +1218,23 @@ static int policy_delete(struct lfp_call *call, const json_t *params, json_t **r
 	if (r < 0)
 		goto out;
 	if (r == 0) {
-		if (!owned_by(call, policy, address)) {
+		if (!lfp_owned_by(call, policy, address)) {
 			lfp_error(call, LFP_E_CONFLICT, 0,
 			          "the policy of bucket '%s' belongs to '%s'", id,
-			          owner_of(policy));
+			          lfp_owner_of(policy));
 			goto out;
 		}
 		file = policy_file(call, id);
 		dir = bucket_dir(call, id);
-		if (unlink(file) < 0 || fsync_dir(dir) < 0) {
-			fs_error(call, -errno, file);
+		if (unlink(file) < 0 || lf_fsync_dir(dir) < 0) {
+			lfp_fs_error(call, -errno, file);
 			goto out;
 		}
 	}
 	*result = json_object();
 	err = 0;
 out:
-	unlock_root(lock);
+	lfp_unlock_root(lock);
 	json_decref(policy);
 	free(file);
 	free(dir);

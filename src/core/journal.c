@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "state_internal.h"
+#include "../util/fs.h"
 #include "../util/mem.h"
 
 #define DUMP_FLAGS (JSON_SORT_KEYS | JSON_COMPACT)
@@ -205,18 +206,6 @@ out:
 
 /* ---- recording ------------------------------------------------------------ */
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /*
  * The first record of a run: a journal left by an earlier run is compacted
  * first, so that this run's records get a serial of their own.  `b->mu` is
@@ -237,7 +226,7 @@ static int session_open(struct lf_backend *b, struct lf_state *st)
 	if (fd < 0)
 		return -errno;
 	/* the new file's name must survive a crash as well as its records */
-	if ((err = fsync_dir(b->dir)) < 0) {
+	if ((err = lf_fsync_dir(b->dir)) < 0) {
 		close(fd);
 		return err;
 	}

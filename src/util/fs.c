@@ -163,23 +163,30 @@ int lf_is_dir(const char *path)
 	return S_ISDIR(st.st_mode) ? 1 : 0;
 }
 
-static int fsync_dir_of(const char *path)
+int lf_fsync_dir(const char *dir)
 {
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? lf_xstrndup(path, (size_t)(slash - path)) : lf_xstrdup(".");
-	int fd, err = 0;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
 
-	if (!*dir) {
-		free(dir);
-		dir = lf_xstrdup("/");
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
 	if (fd < 0)
 		return -errno;
 	if (fsync(fd) < 0)
 		err = -errno;
 	close(fd);
+	return err;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? lf_xstrndup(path, (size_t)(slash - path)) : lf_xstrdup(".");
+	int err;
+
+	if (!*dir) {
+		free(dir);
+		dir = lf_xstrdup("/");
+	}
+	err = lf_fsync_dir(dir);
+	free(dir);
 	return err;
 }
 

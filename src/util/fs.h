@@ -25,6 +25,10 @@ int lf_walk_files(char ***paths, size_t *n, const char *dir, const char *const *
 
 void lf_strv_free(char **v, size_t n);
 
+/* fsync a directory, so that a rename or creation in it is durable.
+ * 0 or -errno. */
+int lf_fsync_dir(const char *dir);
+
 /* 1 when `path` is a directory, 0 when it is something else, -errno. */
 int lf_is_dir(const char *path);
 

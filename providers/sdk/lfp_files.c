@@ -1,0 +1,193 @@
+/*
+ * lfp_files.c - helpers for providers that keep their objects in files
+ * (the local providers): JSON records written crash-safely, ownership
+ * labels, the answers of read.  See lfp_files.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lfp_files.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/mem.h"
+
+#define LABEL_ADDRESS "lakeform/address"
+#define LABEL_ACCOUNT "lakeform/account"
+#define MAX_RECORD (16u << 20)
+
+const char *lfp_errstr(int err, char *buf, size_t n)
+{
+	/* the GNU strerror_r: thread-safe, returns the message */
+	return strerror_r(err < 0 ? -err : err, buf, n);
+}
+
+int lfp_fs_error(struct lfp_call *call, int err, const char *path)
+{
+	char buf[128];
+	int retryable = err == -EAGAIN || err == -EINTR || err == -EBUSY || err == -ENOSPC;
+
+	lfp_error(call, LFP_E_INTERNAL, retryable, "'%s': %s", path,
+	          lfp_errstr(err, buf, sizeof(buf)));
+	return -1;
+}
+
+const char *lfp_get_str(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+int lfp_need_str(struct lfp_call *call, const json_t *o, const char *key, const char **out)
+{
+	*out = lfp_get_str(o, key);
+	if (!*out) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'%s' must be a string", key);
+		return -1;
+	}
+	return 0;
+}
+
+/* 0 and *out (new reference), 1 when missing, or -1 after lfp_error(). */
+int lfp_load_json(struct lfp_call *call, const char *path, json_t **out)
+{
+	json_error_t jerr;
+	char *data = NULL;
+	size_t len;
+	int err = lf_read_file(&data, &len, path, MAX_RECORD);
+
+	*out = NULL;
+	if (err == -ENOENT || err == -ENOTDIR)
+		return 1;
+	if (err < 0)
+		return lfp_fs_error(call, err, path);
+	*out = json_loadb(data, len, 0, &jerr);
+	free(data);
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		lfp_error(call, LFP_E_INTERNAL, 0, "'%s': not a json object: %s", path, jerr.text);
+		return -1;
+	}
+	return 0;
+}
+
+int lfp_save_json(struct lfp_call *call, const char *path, const json_t *v)
+{
+	char *s = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+	struct lf_buf b = LF_BUF_INIT;
+	int err;
+
+	if (!s) {
+		lfp_error(call, LFP_E_INTERNAL, 0, "cannot encode '%s'", path);
+		return -1;
+	}
+	lf_buf_adds(&b, s);
+	lf_buf_addc(&b, '\n');
+	free(s);
+	err = lf_write_file_atomic(path, b.ptr, b.len, 0644);
+	lf_buf_release(&b);
+	return err < 0 ? lfp_fs_error(call, err, path) : 0;
+}
+
+int lfp_mkdir_p(const char *path)
+{
+	char *p = lf_xstrdup(path);
+	int err = 0;
+
+	for (char *s = p + 1; !err; s++) {
+		int end = !*s;
+
+		if (*s != '/' && !end)
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			err = -errno;
+		if (end)
+			break;
+		*s = '/';
+	}
+	free(p);
+	return err;
+}
+
+/*
+ * The labels an object must carry: inputs.labels with lakeform/address set
+ * to the call's address (and lakeform/account to the configured account).  New reference, or NULL after lfp_error().
+ */
+json_t *lfp_labels_for(struct lfp_call *call, const char *address, const json_t *inputs)
+{
+	const char *account = lfp_call_account(call);
+	json_t *in = json_object_get(inputs, "labels");
+	const char *given;
+	json_t *labels;
+
+	if (in && !json_is_object(in)) {
+		lfp_error(call, LFP_E_INVALID, 0, "'labels' must be an object");
+		return NULL;
+	}
+	given = lfp_get_str(in, LABEL_ADDRESS);
+	if (given && strcmp(given, address)) {
+		lfp_error(call, LFP_E_INVALID, 0, "label '%s' is '%s', not the address '%s'",
+		          LABEL_ADDRESS, given, address);
+		return NULL;
+	}
+	given = lfp_get_str(in, LABEL_ACCOUNT);
+	if (given && *account && strcmp(given, account)) {
+		lfp_error(call, LFP_E_INVALID, 0, "label '%s' is '%s', not the account '%s'",
+		          LABEL_ACCOUNT, given, account);
+		return NULL;
+	}
+	labels = in ? json_deep_copy(in) : json_object();
+	json_object_set_new(labels, LABEL_ADDRESS, json_string(address));
+	if (!given && *account)
+		json_object_set_new(labels, LABEL_ACCOUNT, json_string(account));
+	return labels;
+}
+
+/*
+ * Whether a stored object belongs to `address` (and to the configured
+ * account, when both it and the object name one).
+ */
+int lfp_owned_by(struct lfp_call *call, const json_t *record, const char *address)
+{
+	const json_t *labels = json_object_get(record, "labels");
+	const char *have = lfp_get_str(labels, LABEL_ADDRESS);
+	const char *acct = lfp_get_str(labels, LABEL_ACCOUNT);
+	const char *want_acct = lfp_call_account(call);
+
+	if (!have || strcmp(have, address))
+		return 0;
+	return !acct || !want_acct || !*want_acct || !strcmp(acct, want_acct);
+}
+
+const char *lfp_owner_of(const json_t *record)
+{
+	const char *a = lfp_get_str(json_object_get(record, "labels"), LABEL_ADDRESS);
+
+	return a ? a : "(none)";
+}
+
+json_t *lfp_read_found(const char *id, json_t *attributes)
+{
+	return json_pack("{s:b, s:s, s:o}", "exists", 1, "id", id, "attributes", attributes);
+}
+
+json_t *lfp_read_missing(void)
+{
+	return json_pack("{s:b, s:n, s:n}", "exists", 0, "id", "attributes");
+}
+
+void lfp_unlock_root(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}

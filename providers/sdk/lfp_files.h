@@ -1,0 +1,54 @@
+/*
+ * lfp_files.h - helpers for providers that keep their objects in files, as
+ * the embedded local providers do: parameters, JSON records written
+ * crash-safely, the ownership labels of docs/providers.md, and the shapes
+ * of read's answer.  Errors go to the call with lfp_error().
+ */
+#ifndef LFP_FILES_H
+#define LFP_FILES_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "lfp.h"
+
+/* strerror() of a negative errno, into `buf`. */
+const char *lfp_errstr(int err, char *buf, size_t n);
+/* Fail the call for a file system error on `path`; returns -1. */
+int lfp_fs_error(struct lfp_call *call, int err, const char *path);
+
+/* The string member `key` of `o`, or NULL (borrowed). */
+const char *lfp_get_str(const json_t *o, const char *key);
+/* Like lfp_get_str(), failing the call (1003) when it is missing. 0 or -1. */
+int lfp_need_str(struct lfp_call *call, const json_t *o, const char *key, const char **out);
+
+/*
+ * Read a JSON record: 0 with *out (new reference), 1 when the file does
+ * not exist (*out NULL), -1 after lfp_error().
+ */
+int lfp_load_json(struct lfp_call *call, const char *path, json_t **out);
+/* Write a JSON record atomically (temporary file, fsync, rename). 0 or -1. */
+int lfp_save_json(struct lfp_call *call, const char *path, const json_t *v);
+/* mkdir -p, mode 0700; 0 or -errno. */
+int lfp_mkdir_p(const char *path);
+
+/*
+ * The labels an object for `address` carries: inputs.labels with
+ * lakeform/address and lakeform/account filled in; NULL after lfp_error()
+ * when the inputs name another address or account.
+ */
+json_t *lfp_labels_for(struct lfp_call *call, const char *address, const json_t *inputs);
+/* 1 when `record`'s labels say it belongs to `address` of this account. */
+int lfp_owned_by(struct lfp_call *call, const json_t *record, const char *address);
+/* The lakeform/address a record carries, or NULL. */
+const char *lfp_owner_of(const json_t *record);
+
+/* read's answers: {exists: true, id, attributes} (attributes stolen) and
+ * {exists: false}. */
+json_t *lfp_read_found(const char *id, json_t *attributes);
+json_t *lfp_read_missing(void);
+
+/* Release a lock taken with flock on `fd`. */
+void lfp_unlock_root(int fd);
+
+#endif
