@@ -145,13 +145,13 @@ test: deps
 	./scripts/sum-results.sh $(R) || status=1; \
 	exit $$status
 
-test-build: $(B)/bin/lakeform $(BS)/bin/lakeform $(PROVIDER_BINS) $(PROVIDER_SAN_BINS) $(UNIT_BINS) $(B)/tests/run_suite $(B)/tests/yaml_suite $(B)/tests/schema_check $(B)/tests/mkstate
+test-build: $(B)/bin/lakeform $(BS)/bin/lakeform $(PROVIDER_BINS) $(PROVIDER_SAN_BINS) $(UNIT_BINS) $(B)/tests/run_suite $(B)/tests/yaml_suite $(B)/tests/schema_check $(B)/tests/mkstate $(B)/bin/lakeform-provider-sleepy
 
 test-unit: $(UNIT_BINS)
 	@mkdir -p $(R)
 	@./scripts/run-unit.sh $(R)/unit $(UNIT_BINS)
 
-test-cli: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS) $(B)/tests/mkstate
+test-cli: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS) $(B)/tests/mkstate $(B)/bin/lakeform-provider-sleepy
 	@mkdir -p $(R)
 	@LAKEFORM=$(BS)/bin/lakeform ./tests/cli/run.sh $(R)/cli
 
