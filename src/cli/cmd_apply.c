@@ -89,6 +89,37 @@ static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, cons
 	fflush(f);
 }
 
+/* Where each provider's log ended before this run: --verbose prints what
+ * they logged during it. */
+struct log_mark {
+	char path[256];
+	long from;
+};
+
+static void mark_log(struct log_mark *m, json_t *settings, const char *family)
+{
+	const char *name = json_string_value(json_object_get(
+	    json_object_get(json_object_get(settings, "providers"), family), "name"));
+	struct stat st;
+
+	snprintf(m->path, sizeof(m->path), ".lakeform/logs/%s%s.log", name ? "" : "local-",
+	         name ? name : family);
+	m->from = stat(m->path, &st) == 0 ? (long)st.st_size : 0;
+}
+
+static void show_log(struct lf_cli *cli, const struct log_mark *m)
+{
+	FILE *f = fopen(m->path, "r");
+	char line[1024];
+
+	if (!f)
+		return;
+	fseek(f, m->from, SEEK_SET);
+	while (fgets(line, sizeof(line), f))
+		fprintf(cli->err, "%s: %s", m->path, line);
+	fclose(f);
+}
+
 static int confirm(struct lf_cli *cli, int destroy)
 {
 	char answer[64];
@@ -119,6 +150,7 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	struct lf_apply_result res = {0};
 	struct lf_lock_info mine, holder;
 	json_t *settings = NULL;
+	struct log_mark marks[2] = {{"", 0}, {"", 0}};
 	const char *planfile = cli->nargs ? cli->args[0] : NULL;
 	int rc = LF_EXIT_ERROR, locked = 0;
 
@@ -146,6 +178,8 @@ static int run_apply(struct lf_cli *cli, int destroy)
 
 	if (lf_cli_read_settings(cli, &settings))
 		goto out;
+	mark_log(&marks[0], settings, "storage");
+	mark_log(&marks[1], settings, "compute");
 	if (lf_backend_local_open(&c.backend, ".lakeform") != 0) {
 		lf_cli_error(cli, "cannot open the state in '.lakeform'");
 		goto out;
@@ -277,6 +311,11 @@ static int run_apply(struct lf_cli *cli, int destroy)
 out:
 	lf_provider_stop(pv.storage, 5000);
 	lf_provider_stop(pv.compute, 5000);
+	/* stopped first: what they log while stopping is shown too */
+	if (cli->verbose && settings) {
+		show_log(cli, &marks[0]);
+		show_log(cli, &marks[1]);
+	}
 	if (locked)
 		lf_state_unlock(c.backend);
 	lf_apply_result_release(&res);
