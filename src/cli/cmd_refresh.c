@@ -5,56 +5,6 @@
 #include "config.h"
 #include "core/apply.h"
 
-/* The account's name, for the providers' ownership labels. */
-static const char *account_of(const struct lf_config *c)
-{
-	for (size_t i = 0; i < c->m.nres; i++)
-		if (!strcmp(c->m.res[i].kind->name, "Account"))
-			return c->m.res[i].name;
-	return "";
-}
-
-/*
- * Lock the state, load it and the manifests, start the providers: what
- * refresh and import share.  Returns LF_EXIT_OK or the exit code.
- */
-int lf_cli_open_for_write(struct lf_cli *cli, struct lf_config *c, const char *operation,
-                          json_t **settings, struct lf_providers *pv)
-{
-	struct lf_lock_info mine, holder;
-	long lock_ms = 0;
-	const char *lt = lf_cli_opt(cli, "lock-timeout");
-
-	if (lt && lf_cli_parse_duration(lt, &lock_ms))
-		return lf_cli_usage_error(cli, "invalid duration '%s' for --lock-timeout", lt);
-	if (lf_cli_read_settings(cli, settings))
-		return LF_EXIT_ERROR;
-	if (lf_backend_local_open(&c->backend, ".lakeform") != 0) {
-		lf_cli_error(cli, "cannot open the state in '.lakeform'");
-		return LF_EXIT_ERROR;
-	}
-	int lrc = lf_state_lock(c->backend, operation, lock_ms, &mine, &holder);
-	if (lrc == LF_STATE_ELOCKED) {
-		lf_cli_error(cli, "the state is locked by another run");
-		lf_cli_print_lock_info(cli, &holder);
-		return LF_EXIT_LOCKED;
-	} else if (lrc) {
-		lf_cli_error(cli, "cannot lock the state: %s", lf_state_strerror(lrc));
-		return LF_EXIT_ERROR;
-	}
-	if (lf_state_load(&c->st, c->backend, 1, &c->d) != 0) {
-		lf_cli_print_diags(cli, &c->d);
-		return LF_EXIT_ERROR;
-	}
-	if (lf_config_load(cli, c) != LF_EXIT_OK)
-		return LF_EXIT_ERROR;
-	const char *account = account_of(c);
-	if (lf_cli_start_provider(cli, *settings, "storage", account, &pv->storage) ||
-	    lf_cli_start_provider(cli, *settings, "compute", account, &pv->compute))
-		return LF_EXIT_ERROR;
-	return LF_EXIT_OK;
-}
-
 static int run(struct lf_cli *cli)
 {
 	struct lf_config c;
