@@ -61,7 +61,7 @@ static const char *root_of(struct lfp_call *call)
 	return st && st->root ? st->root : DEFAULT_ROOT;
 }
 
-/* ---- small helpers (the same as local-storage's) ---------------------- */
+/* ---- small helpers (the shared ones are in providers/sdk/lfp_files.c) -- */
 
 /* A name that becomes a file name: nothing that could leave its directory. */
 static int check_name(struct lfp_call *call, const char *what, const char *name)
@@ -889,22 +889,8 @@ out:
 static int configure(struct lfp_call *call, const json_t *settings)
 {
 	struct compute *st = lfp_call_state(call);
-	const char *key;
-	json_t *v;
 
-	json_object_foreach ((json_t *)settings, key, v) {
-		if (!strcmp(key, "root")) {
-			if (!json_is_string(v) || !*json_string_value(v)) {
-				lfp_error(call, LFP_E_INVALID, 0, "setting 'root' must be a path");
-				return -1;
-			}
-			free(st->root);
-			st->root = lf_xstrdup(json_string_value(v));
-		} else {
-			lfp_log("ignoring unknown setting '%s'", key);
-		}
-	}
-	return 0;
+	return lfp_configure_root(call, settings, &st->root);
 }
 
 static const struct lfp_type types[] = {

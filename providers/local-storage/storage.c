@@ -1246,26 +1246,8 @@ out:
 static int configure(struct lfp_call *call, const json_t *settings)
 {
 	struct storage *st = lfp_call_state(call);
-	const char *key;
-	json_t *v;
 
-	if (settings && !json_is_object(settings) && !json_is_null(settings)) {
-		lfp_error(call, LFP_E_INVALID, 0, "settings must be an object");
-		return -1;
-	}
-	json_object_foreach ((json_t *)settings, key, v) {
-		if (!strcmp(key, "root")) {
-			if (!json_is_string(v) || !*json_string_value(v)) {
-				lfp_error(call, LFP_E_INVALID, 0, "setting 'root' must be a path");
-				return -1;
-			}
-			free(st->root);
-			st->root = lf_xstrdup(json_string_value(v));
-		} else {
-			lfp_log("ignoring unknown setting '%s'", key);
-		}
-	}
-	return 0;
+	return lfp_configure_root(call, settings, &st->root);
 }
 
 static const struct lfp_type types[] = {

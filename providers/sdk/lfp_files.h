@@ -48,6 +48,14 @@ const char *lfp_owner_of(const json_t *record);
 json_t *lfp_read_found(const char *id, json_t *attributes);
 json_t *lfp_read_missing(void);
 
+/*
+ * The settings of a provider whose only setting is "root", the directory
+ * its objects live under: sets *root (owned; free the old one).  Settings
+ * must be an object or null; unknown ones are logged and ignored.  0, or
+ * -1 after lfp_error().
+ */
+int lfp_configure_root(struct lfp_call *call, const json_t *settings, char **root);
+
 /* Release a lock taken with flock on `fd`. */
 void lfp_unlock_root(int fd);
 
