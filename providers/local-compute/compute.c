@@ -203,6 +203,31 @@ static int read_record(struct lfp_call *call, const json_t *params, const char *
 	return 0;
 }
 
+/* Every record of one kind that carries the account's labels. */
+static int list_kind(struct lfp_call *call, const char *kind,
+                     json_t *(*attributes)(const json_t *record), json_t **result)
+{
+	json_t *objects = json_array(), *rec = NULL;
+	char **names = NULL;
+	size_t n = 0;
+
+	if (list_records(call, kind, &names, &n) < 0) {
+		json_decref(objects);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *path = record_path(call, kind, names[i]);
+		if (lfp_load_json(call, path, &rec) == 0)
+			lfp_list_add(call, objects, names[i], attributes(rec));
+		json_decref(rec);
+		rec = NULL;
+		free(path);
+	}
+	lf_strv_free(names, n);
+	*result = json_pack("{s:o}", "objects", objects);
+	return 0;
+}
+
 /* Write a record; creates its directory. 0 or -1 after lfp_error(). */
 static int save_record(struct lfp_call *call, const char *kind, const char *name, const json_t *rec)
 {
@@ -312,6 +337,12 @@ struct network_inputs {
 	const char *name, *region, *plane, *cidr;
 	int internal;
 };
+
+static int network_list(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	(void)params;
+	return list_kind(call, "networks", network_attributes, result);
+}
 
 static int network_inputs(struct lfp_call *call, const json_t *inputs, struct network_inputs *in)
 {
@@ -611,6 +642,12 @@ struct pool_inputs {
 	json_t *cpus, *memory_mb; /* borrowed */
 };
 
+static int pool_list(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	(void)params;
+	return list_kind(call, "node_pools", pool_attributes, result);
+}
+
 static int pool_inputs(struct lfp_call *call, const json_t *inputs, struct pool_inputs *in)
 {
 	json_t *nodes = json_object_get(inputs, "nodes");
@@ -894,8 +931,9 @@ static int configure(struct lfp_call *call, const json_t *settings)
 }
 
 static const struct lfp_type types[] = {
-    {"compute.network", NULL, network_read, network_create, network_update, network_delete, NULL},
-    {"compute.node_pool", NULL, pool_read, pool_create, pool_update, pool_delete, NULL},
+    {"compute.network", NULL, network_read, network_create, network_update, network_delete, NULL,
+     network_list},
+    {"compute.node_pool", NULL, pool_read, pool_create, pool_update, pool_delete, NULL, pool_list},
 };
 
 static const struct lfp_provider provider = {

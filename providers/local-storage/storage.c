@@ -358,6 +358,31 @@ static int bucket_read(struct lfp_call *call, const json_t *params, json_t **res
 	return 0;
 }
 
+static int bucket_list(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	json_t *objects = json_array(), *meta = NULL;
+	char **names = NULL;
+	size_t n = 0;
+
+	(void)params;
+	if (list_buckets(call, &names, &n) < 0) {
+		json_decref(objects);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (load_bucket(call, names[i], &meta) == 0) {
+			char *dir = bucket_dir(call, names[i]);
+			lfp_list_add(call, objects, names[i], with_url(meta, dir));
+			free(dir);
+		}
+		json_decref(meta);
+		meta = NULL;
+	}
+	lf_strv_free(names, n);
+	*result = json_pack("{s:o}", "objects", objects);
+	return 0;
+}
+
 static int bucket_inputs(struct lfp_call *call, const json_t *inputs, const char **name,
                          const char **region, const char **purpose, int *force_destroy)
 {
@@ -736,6 +761,9 @@ struct marker_scan {
 	const char *address;
 	char *found_path; /* path of the prefix, relative to its bucket */
 	json_t *found;
+	/* list: every labelled prefix of `bucket` goes to `objects` instead */
+	const char *bucket;
+	json_t *objects;
 };
 
 static void scan_markers(struct lfp_call *call, struct marker_scan *s, const char *dir,
@@ -755,8 +783,16 @@ static void scan_markers(struct lfp_call *call, struct marker_scan *s, const cha
 			char *m = lf_xasprintf("%s/%s", p, PREFIX_MARKER);
 			json_t *marker = NULL;
 
-			if (lfp_load_json(call, m, &marker) == 0 &&
-			    lfp_owned_by(call, marker, s->address)) {
+			if (s->objects) {
+				if (lfp_load_json(call, m, &marker) == 0) {
+					char *pid = prefix_id(s->bucket, r);
+					lfp_list_add(call, s->objects, pid, with_url(marker, p));
+					free(pid);
+				}
+				json_decref(marker);
+				scan_markers(call, s, p, r, depth + 1);
+			} else if (lfp_load_json(call, m, &marker) == 0 &&
+			           lfp_owned_by(call, marker, s->address)) {
 				s->found = marker;
 				s->found_path = r;
 				r = NULL;
@@ -806,7 +842,7 @@ static int prefix_read(struct lfp_call *call, const json_t *params, json_t **res
 		return -1;
 	*result = NULL;
 	for (size_t i = 0; i < n && !*result; i++) {
-		struct marker_scan s = {address, NULL, NULL};
+		struct marker_scan s = {address, NULL, NULL, NULL, NULL};
 		char *dir = bucket_dir(call, names[i]);
 
 		scan_markers(call, &s, dir, "", 0);
@@ -824,6 +860,29 @@ static int prefix_read(struct lfp_call *call, const json_t *params, json_t **res
 	lf_strv_free(names, n);
 	if (!*result)
 		*result = lfp_read_missing();
+	return 0;
+}
+
+static int prefix_list(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	json_t *objects = json_array();
+	char **names = NULL;
+	size_t n = 0;
+
+	(void)params;
+	if (list_buckets(call, &names, &n) < 0) {
+		json_decref(objects);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct marker_scan s = {NULL, NULL, NULL, names[i], objects};
+		char *dir = bucket_dir(call, names[i]);
+
+		scan_markers(call, &s, dir, "", 0);
+		free(dir);
+	}
+	lf_strv_free(names, n);
+	*result = json_pack("{s:o}", "objects", objects);
 	return 0;
 }
 
@@ -1121,6 +1180,28 @@ static int policy_read(struct lfp_call *call, const json_t *params, json_t **res
 	return 0;
 }
 
+static int policy_list(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	json_t *objects = json_array(), *policy = NULL;
+	char **names = NULL;
+	size_t n = 0;
+
+	(void)params;
+	if (list_buckets(call, &names, &n) < 0) {
+		json_decref(objects);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (load_policy(call, names[i], &policy) == 0)
+			lfp_list_add(call, objects, names[i], json_incref(policy));
+		json_decref(policy);
+		policy = NULL;
+	}
+	lf_strv_free(names, n);
+	*result = json_pack("{s:o}", "objects", objects);
+	return 0;
+}
+
 static int policy_write(struct lfp_call *call, const json_t *params, json_t **result, int create)
 {
 	const char *address, *bucket, *id = NULL;
@@ -1251,9 +1332,12 @@ static int configure(struct lfp_call *call, const json_t *settings)
 }
 
 static const struct lfp_type types[] = {
-    {"storage.bucket", NULL, bucket_read, bucket_create, bucket_update, bucket_delete, NULL},
-    {"storage.prefix", NULL, prefix_read, prefix_create, prefix_update, prefix_delete, NULL},
-    {"storage.policy", NULL, policy_read, policy_create, policy_update, policy_delete, NULL},
+    {"storage.bucket", NULL, bucket_read, bucket_create, bucket_update, bucket_delete, NULL,
+     bucket_list},
+    {"storage.prefix", NULL, prefix_read, prefix_create, prefix_update, prefix_delete, NULL,
+     prefix_list},
+    {"storage.policy", NULL, policy_read, policy_create, policy_update, policy_delete, NULL,
+     policy_list},
 };
 
 static const struct lfp_provider provider = {

@@ -35,7 +35,7 @@
 #define LFP_MAX_THREADS 256
 #define LFP_CHUNK 65536
 
-enum lfp_op { OP_READ, OP_CREATE, OP_UPDATE, OP_DELETE, OP_VALIDATE };
+enum lfp_op { OP_READ, OP_CREATE, OP_UPDATE, OP_DELETE, OP_VALIDATE, OP_LIST };
 
 struct lfp_call {
 	const struct lfp_provider *p;
@@ -253,6 +253,10 @@ static void finish_call(struct lfp_call *c, int rc, json_t *result)
 		if (!json_is_array(json_object_get(result, "diagnostics")))
 			missing = "diagnostics";
 		break;
+	case OP_LIST:
+		if (!json_is_array(json_object_get(result, "objects")))
+			missing = "objects";
+		break;
 	}
 	if (missing) {
 		json_decref(result);
@@ -463,7 +467,7 @@ static int check_op(struct lfp_server *s, struct lfp_call *c, json_t *params)
 		reply_errorf(c->id, LFP_E_INVALID_PARAMS, "'type' must be a string");
 		return -1;
 	}
-	if (!json_is_string(address) || !json_string_length(address)) {
+	if (c->op != OP_LIST && (!json_is_string(address) || !json_string_length(address))) {
 		reply_errorf(c->id, LFP_E_INVALID_PARAMS, "'address' must be a non-empty string");
 		return -1;
 	}
@@ -474,6 +478,9 @@ static int check_op(struct lfp_server *s, struct lfp_call *c, json_t *params)
 		return -1;
 	}
 	switch (c->op) {
+	case OP_LIST:
+		c->fn = t->list;
+		break;
 	case OP_READ:
 		if (id && !json_is_string(id) && !json_is_null(id)) {
 			reply_errorf(c->id, LFP_E_INVALID_PARAMS, "'id' must be a string or null");
@@ -535,11 +542,16 @@ static int check_op(struct lfp_server *s, struct lfp_call *c, json_t *params)
 		reply_error(c->id, LFP_E_INVALID, 0, "this type cannot be updated in place");
 		return -1;
 	}
+	if (c->op == OP_LIST && !c->fn) {
+		reply_errorf(c->id, LFP_E_NO_METHOD, "type '%s' cannot be listed", t->name);
+		return -1;
+	}
 	if (!c->fn) {
 		reply_errorf(c->id, LFP_E_INTERNAL, "type '%s' has no %s", t->name, c->method);
 		return -1;
 	}
-	c->address = json_string_value(address);
+	/* every list of a type runs in order, apart from the addresses */
+	c->address = c->op == OP_LIST ? t->name : json_string_value(address);
 	return 0;
 }
 
@@ -548,7 +560,7 @@ static const struct {
 	enum lfp_op op;
 } ops[] = {
     {"read", OP_READ},     {"create", OP_CREATE},     {"update", OP_UPDATE},
-    {"delete", OP_DELETE}, {"validate", OP_VALIDATE},
+    {"delete", OP_DELETE}, {"validate", OP_VALIDATE}, {"list", OP_LIST},
 };
 
 /* Handles one line; returns 1 after shutdown, else 0. */

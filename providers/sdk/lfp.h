@@ -35,7 +35,10 @@
  * with 1004 (retryable).  It checks the result's shape too: read must give
  * a boolean `exists` (`id` and `attributes` default to null), create a
  * string `id` and an object `attributes`, update an object `attributes`,
- * validate an array `diagnostics`; a NULL result stands for {}.  A callback
+ * validate an array `diagnostics`, list an array `objects`; a NULL result
+ * stands for {}.  `list` (params: type) reports every object of the type
+ * that carries the configured account's ownership label, whatever its
+ * address: what drift detection calls unmanaged when no state records it.  A callback
  * that returns -1 without lfp_error() is answered -32603.
  */
 #ifndef LFP_H
@@ -73,6 +76,7 @@ struct lfp_type {
 	lfp_op_fn update;        /* {attributes}; NULL: every change replaces */
 	lfp_op_fn del;           /* {} */
 	lfp_op_fn validate;      /* {diagnostics: [...]}; NULL: always valid */
+	lfp_op_fn list;          /* {objects: [{id, address, attributes}]}; NULL: -32601 */
 };
 
 struct lfp_provider {

@@ -176,6 +176,22 @@ const char *lfp_owner_of(const json_t *record)
 	return a ? a : "(none)";
 }
 
+int lfp_list_add(struct lfp_call *call, json_t *objects, const char *id, json_t *attributes)
+{
+	const json_t *labels = json_object_get(attributes, "labels");
+	const char *addr = lfp_get_str(labels, LABEL_ADDRESS);
+	const char *acct = lfp_get_str(labels, LABEL_ACCOUNT);
+	const char *want_acct = lfp_call_account(call);
+
+	if (!addr || (want_acct && *want_acct && (!acct || strcmp(acct, want_acct)))) {
+		json_decref(attributes);
+		return 0;
+	}
+	json_array_append_new(objects, json_pack("{s:s, s:s, s:o}", "id", id, "address", addr,
+	                                         "attributes", attributes));
+	return 1;
+}
+
 json_t *lfp_read_found(const char *id, json_t *attributes)
 {
 	return json_pack("{s:b, s:s, s:o}", "exists", 1, "id", id, "attributes", attributes);

@@ -43,6 +43,14 @@ int lfp_owned_by(struct lfp_call *call, const json_t *record, const char *addres
 /* The lakeform/address a record carries, or NULL. */
 const char *lfp_owner_of(const json_t *record);
 
+/*
+ * For list: append {id, address, attributes} to `objects` when the
+ * attributes' labels name an address and the configured account (an
+ * object of another account, or without labels, is not listed).  Steals
+ * `attributes`; returns 1 when added, else 0.
+ */
+int lfp_list_add(struct lfp_call *call, json_t *objects, const char *id, json_t *attributes);
+
 /* read's answers: {exists: true, id, attributes} (attributes stolen) and
  * {exists: false}. */
 json_t *lfp_read_found(const char *id, json_t *attributes);

@@ -188,6 +188,18 @@ rpc "$STORAGE" update '{"type":"storage.policy","address":"policy/acme-main","id
 check "policy update rewrites the file" grep -q '"principal": "user:ann"' "$B/acme-main/.lakeform-policy.json"
 rpc "$STORAGE" read '{"type":"storage.policy","address":"policy/acme-main","id":null,"inputs":null}'
 check "policy read by label finds it" has '"exists":true,"id":"acme-main"'
+rpc "$STORAGE" list '{"type":"storage.bucket"}'
+check "bucket list names the labelled bucket" has '"id":"acme-main","address":"account/acme"'
+rpc "$STORAGE" list '{"type":"storage.prefix"}'
+check "prefix list names the labelled prefix" has '"id":"acme-main/ws/analytics/","address":"workspace/analytics"'
+rpc "$STORAGE" list '{"type":"storage.policy"}'
+check "policy list names the policy" has '"id":"acme-main","address":"policy/acme-main"'
+mkdir -p "$B/handmade"
+rpc "$STORAGE" list '{"type":"storage.bucket"}'
+check "bucket list leaves out a directory made by hand" not has '"handmade"'
+rmdir "$B/handmade"
+rpc "$STORAGE" list '{"type":"storage.nothing"}'
+check "list of an unknown type is invalid params" code -32602
 
 echo "part-0" >"$B/acme-main/ws/analytics/part-0.parquet"
 rpc "$STORAGE" delete '{"type":"storage.bucket","address":"account/acme","id":"acme-main","attributes":null}'
@@ -335,6 +347,10 @@ check "it keeps three nodes" same "$(nodes_in wp)" '"id":"wp-1" "id":"wp-2" "id"
 
 rpc "$COMPUTE" read '{"type":"compute.node_pool","address":"pool/wp","id":null,"inputs":null}'
 check "node pool read by label finds it" has '"exists":true,"id":"wp"'
+rpc "$COMPUTE" list '{"type":"compute.node_pool"}'
+check "node pool list names it with its address" has '"id":"wp","address":"pool/wp"'
+rpc "$COMPUTE" list '{"type":"compute.network"}'
+check "network list names the networks" has '"id":"cl-one"'
 
 rpc "$COMPUTE" update "$(poolupd wp cl-one 5 img:1)"
 check "resize up answers five nodes" has '"nodes":5'
