@@ -61,6 +61,9 @@ struct lf_cli {
 /* Option lookup by long name; NULL/0 when not given. */
 const char *lf_cli_opt(const struct lf_cli *cli, const char *name);
 int lf_cli_flag(const struct lf_cli *cli, const char *name);
+/* A flag that may be turned off: --x and --x=true are 1, --x=false 0,
+ * absent `dflt` (plan --refresh=false). */
+int lf_cli_bool(const struct lf_cli *cli, const char *name, int dflt);
 /* Every value of an option given several times (--target A --target B);
  * borrowed, *n set to the count (0 when not given). */
 const char **lf_cli_opt_all(const struct lf_cli *cli, const char *name, size_t *n);

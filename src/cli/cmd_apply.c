@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "util/map.h"
 #include "config.h"
 #include "core/apply.h"
 #include "core/planner.h"
@@ -120,6 +121,30 @@ static void show_log(struct lf_cli *cli, const struct log_mark *m)
 	fclose(f);
 }
 
+/* Whether two plans make the same changes (address and action, in any order
+ * of equal rank): a saved plan is applied only as it was shown. */
+static int same_changes(const struct lf_plan *a, const struct lf_plan *b)
+{
+	struct lf_map m = LF_MAP_INIT;
+	size_t na = 0, nb = 0;
+	int same = 1;
+
+	for (size_t i = 0; i < a->n; i++)
+		if (a->v[i].action != LF_ACT_NOOP) {
+			lf_map_put(&m, a->v[i].address, (void *)&a->v[i]);
+			na++;
+		}
+	for (size_t i = 0; i < b->n && same; i++) {
+		if (b->v[i].action == LF_ACT_NOOP)
+			continue;
+		const struct lf_change *x = lf_map_get(&m, b->v[i].address);
+		same = x && x->action == b->v[i].action;
+		nb++;
+	}
+	lf_map_release(&m);
+	return same && na == nb;
+}
+
 static int confirm(struct lf_cli *cli, int destroy)
 {
 	char answer[64];
@@ -151,6 +176,7 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	struct lf_lock_info mine, holder;
 	json_t *settings = NULL;
 	struct log_mark marks[2] = {{"", 0}, {"", 0}};
+	struct lf_observations obs = {0};
 	const char *planfile = cli->nargs ? cli->args[0] : NULL;
 	int rc = LF_EXIT_ERROR, locked = 0;
 
@@ -165,10 +191,10 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	if (planfile && (o.ntargets || o.nexcludes || o.nreplaces))
 		return lf_cli_usage_error(
 		    cli, "a saved plan is applied as it is: no --target, --exclude or --replace");
-	const char *par = lf_cli_opt(cli, "parallelism");
-	long parallelism = par ? strtol(par, NULL, 10) : 10;
-	if (parallelism < 1 || parallelism > 256)
-		return lf_cli_usage_error(cli, "--parallelism takes a number from 1 to 256");
+	int parallelism, refresh = lf_cli_bool(cli, "refresh", 1);
+	if ((rc = lf_cli_parallelism(cli, &parallelism)) != 0)
+		return rc;
+	rc = LF_EXIT_ERROR;
 	const char *lt = lf_cli_opt(cli, "lock-timeout");
 	long lock_ms = 0;
 	if (lt && lf_cli_parse_duration(lt, &lock_ms))
@@ -220,6 +246,9 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		/* the settled records join the others before planning */
 		lf_state_normalize(&c.st);
 	}
+	/* plan against the objects as they are now */
+	if (refresh && lf_cli_refresh_with(cli, &c, settings, &pv, parallelism, &obs) != LF_EXIT_OK)
+		goto out;
 	if (lf_config_expand(cli, &c) != LF_EXIT_OK)
 		goto out;
 	o.kinds = &c.kinds;
@@ -254,6 +283,14 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		lf_cli_print_diags(cli, &c.d);
 		goto out;
 	}
+	if (planfile && !same_changes(&saved, &p)) {
+		lf_cli_error(cli,
+		             "%s: the real objects changed since this plan was made (it would do "
+		             "something else now); plan again",
+		             planfile);
+		goto out;
+	}
+	lf_cli_print_observed(cli, &obs);
 	lf_cli_render_plan(cli, &p);
 	if (!lf_plan_has_changes(&p)) {
 		rc = LF_EXIT_OK;
@@ -319,6 +356,7 @@ out:
 	if (locked)
 		lf_state_unlock(c.backend);
 	lf_apply_result_release(&res);
+	lf_observations_release(&obs);
 	lf_plan_release(&p);
 	lf_plan_release(&saved);
 	json_decref(settings);
@@ -343,6 +381,7 @@ static const struct lf_option options[] = {
     {"exclude", 0, "ADDR", "all but ADDR, its parts and what needs it (repeatable)"},
     {"replace", 0, "ADDR", "replace ADDR even if it did not change (repeatable)"},
     {"lock-timeout", 0, "DURATION", "wait this long for the state lock (30s, 2m)"},
+    {"refresh", 0, NULL, "read the real objects before planning (default; =false skips)"},
     {"json", 0, NULL, "print the plan as JSON before applying"},
     {"markdown", 0, NULL, "print the plan as Markdown before applying"},
     {0},
@@ -360,8 +399,12 @@ const struct lf_command lf_cmd_apply = {
                    "by the next one without doing anything twice.  A failed change\n"
                    "fails alone: what needs it is skipped, the rest goes on.\n"
                    "Ctrl-C once: no new changes start; twice: leave at once.\n"
+                   "Before planning, every recorded resource is read through its\n"
+                   "provider (--refresh=false skips it), so what changed behind\n"
+                   "lakeform's back is put back.\n"
                    "With PLANFILE (from 'plan -out'), exactly that plan is applied,\n"
-                   "and refused if the state or the manifests moved since.",
+                   "and refused if the state, the manifests or the real objects\n"
+                   "moved since.",
     .options = options,
     .min_args = 0,
     .max_args = 1,
@@ -374,6 +417,7 @@ static const struct lf_option destroy_options[] = {
     {"target", 0, "ADDR", "only ADDR, its parts and what needs it (repeatable)"},
     {"exclude", 0, "ADDR", "all but ADDR, its parts and what it needs (repeatable)"},
     {"lock-timeout", 0, "DURATION", "wait this long for the state lock (30s, 2m)"},
+    {"refresh", 0, NULL, "read the real objects before planning (default; =false skips)"},
     {0},
 };
 

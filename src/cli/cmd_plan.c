@@ -80,12 +80,91 @@ static int unchanged_since_recorded(struct lf_cli *cli, struct lf_config *c, str
 	return 1;
 }
 
+/* Whether any record is a provider resource (lazy records are parsed). */
+static int has_provider_records(struct lf_state *st)
+{
+	for (size_t i = 0; i < st->nres; i++) {
+		struct lf_state_res *r = &st->res[i];
+		if (r->removed)
+			continue;
+		if (r->line)
+			lf_state_res_parse(r);
+		if (r->provider && strcmp(r->provider, "lakeform"))
+			return 1;
+	}
+	return 0;
+}
+
+/* In text output, what changed behind lakeform's back, before the plan. */
+static void print_observed(struct lf_cli *cli, const struct lf_observations *obs)
+{
+	if (!obs->changed && !obs->gone)
+		return;
+	fprintf(cli->out, "Objects changed outside lakeform since they were recorded:\n");
+	for (size_t i = 0; i < obs->n; i++) {
+		if (obs->v[i].status == LF_OBS_CHANGED)
+			fprintf(cli->out, "  ~ %s changed\n", obs->v[i].address);
+		else if (obs->v[i].status == LF_OBS_GONE)
+			fprintf(cli->out, "  - %s no longer exists\n", obs->v[i].address);
+	}
+	fprintf(cli->out, "\n");
+}
+
+int lf_cli_refresh_with(struct lf_cli *cli, struct lf_config *c, json_t *settings,
+                        const struct lf_providers *pv, int parallelism,
+                        struct lf_observations *obs)
+{
+	int rc = lf_cli_observe(cli, c, settings, pv, parallelism, obs);
+
+	if (rc == LF_EXIT_OK) {
+		lf_observations_fold(obs, &c->st);
+		lf_state_normalize(&c->st);
+	} else {
+		lf_cli_error(cli, "cannot plan without reading every resource; run with "
+		                  "--refresh=false to plan from the recorded state alone");
+	}
+	return rc;
+}
+
+void lf_cli_print_observed(struct lf_cli *cli, const struct lf_observations *obs)
+{
+	print_observed(cli, obs);
+}
+
+int lf_cli_refresh_for_plan(struct lf_cli *cli, struct lf_config *c, int parallelism,
+                            struct lf_observations *obs)
+{
+	struct lf_providers pv = {0};
+	json_t *settings = NULL;
+	int rc = LF_EXIT_OK;
+
+	memset(obs, 0, sizeof(*obs));
+	if (!has_provider_records(&c->st))
+		return LF_EXIT_OK;
+	if (lf_cli_read_settings(cli, &settings) ||
+	    lf_cli_start_providers(cli, c, settings, &pv) != LF_EXIT_OK) {
+		rc = LF_EXIT_ERROR;
+		goto out;
+	}
+	rc = lf_cli_refresh_with(cli, c, settings, &pv, parallelism, obs);
+out:
+	lf_provider_stop(pv.storage, 5000);
+	lf_provider_stop(pv.compute, 5000);
+	json_decref(settings);
+	return rc;
+}
+
 static int run(struct lf_cli *cli)
 {
 	struct lf_config c;
 	struct lf_plan p = LF_PLAN_INIT;
 	struct lf_plan_opts o;
+	struct lf_observations obs = {0};
+	int refresh = lf_cli_bool(cli, "refresh", 1), parallelism;
 	int rc;
+
+	if ((rc = lf_cli_parallelism(cli, &parallelism)) != 0)
+		return rc;
 
 	memset(&o, 0, sizeof(o));
 	o.targets = lf_cli_opt_all(cli, "target", &o.ntargets);
@@ -101,11 +180,15 @@ static int run(struct lf_cli *cli)
 	memset(&c, 0, sizeof(c));
 	if ((rc = lf_config_state(cli, &c)) != LF_EXIT_OK)
 		goto out;
-	if (!o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy &&
+	if (!refresh && !o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy &&
 	    unchanged_since_recorded(cli, &c, &p))
 		goto render;
-	if ((rc = lf_config_load(cli, &c)) != LF_EXIT_OK ||
-	    (rc = lf_config_expand(cli, &c)) != LF_EXIT_OK)
+	if ((rc = lf_config_load(cli, &c)) != LF_EXIT_OK)
+		goto out;
+	if (refresh &&
+	    (rc = lf_cli_refresh_for_plan(cli, &c, parallelism, &obs)) != LF_EXIT_OK)
+		goto out;
+	if ((rc = lf_config_expand(cli, &c)) != LF_EXIT_OK)
 		goto out;
 	o.kinds = &c.kinds;
 	if (lf_plan_build(&p, &c.ds, &c.st, &o, &c.d) != 0) {
@@ -142,6 +225,8 @@ render:
 			goto out;
 		}
 	}
+	if (!lf_cli_flag(cli, "json") && !lf_cli_flag(cli, "markdown"))
+		print_observed(cli, &obs);
 	lf_cli_render_plan(cli, &p);
 	if (outfile && !lf_cli_flag(cli, "json"))
 		fprintf(cli->out,
@@ -151,6 +236,7 @@ render:
 	rc = lf_cli_flag(cli, "detailed-exitcode") && lf_plan_has_changes(&p) ? LF_EXIT_CHANGES
 	                                                                      : LF_EXIT_OK;
 out:
+	lf_observations_release(&obs);
 	lf_plan_release(&p);
 	lf_config_release(&c);
 	return rc;
@@ -165,6 +251,8 @@ static const struct lf_option options[] = {
     {"exclude", 0, "ADDR", "leave out ADDR, its parts and what needs it (repeatable)"},
     {"replace", 0, "ADDR", "replace ADDR even if it did not change (repeatable)"},
     {"destroy", 0, NULL, "plan to delete everything recorded"},
+    {"refresh", 0, NULL, "read the real objects first (default; --refresh=false skips it)"},
+    {"parallelism", 0, "N", "read up to N resources at once (default 10)"},
     {0},
 };
 
@@ -178,7 +266,11 @@ const struct lf_command lf_cmd_plan = {
                    "manifest resource is shown with the provider resources it expands to\n"
                    "(buckets, prefixes, policies, networks, node pools).\n"
                    "Symbols: + create, ~ update in place, -/+ replace, - delete.\n"
-                   "Nothing is changed; reading the providers arrives with 'apply'.",
+                   "First every recorded provider resource is read through its\n"
+                   "provider, so that what changed behind lakeform's back (a field\n"
+                   "changed, an object deleted) is planned back; --refresh=false plans\n"
+                   "from the recorded state alone.  Nothing is changed, not even the\n"
+                   "state.",
     .options = options,
     .min_args = 0,
     .max_args = 0,

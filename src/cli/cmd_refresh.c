@@ -3,34 +3,83 @@
 
 #include "cli.h"
 #include "config.h"
-#include "core/apply.h"
+#include "core/refresh.h"
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* Objects carrying lakeform's labels that no state records. */
+static int report_unmanaged(struct lf_cli *cli, struct lf_config *c, json_t *settings,
+                            const struct lf_providers *pv)
+{
+	struct lf_unmanaged *u = NULL;
+	size_t n = 0, managed = 0, unlisted = 0;
+
+	if (lf_list_unmanaged(&c->st, pv, lf_cli_provider_timeout(settings, "storage"), &u, &n,
+	                      &managed, &unlisted, &c->d)) {
+		lf_cli_print_diags(cli, &c->d);
+		lf_unmanaged_release(u, n);
+		return LF_EXIT_ERROR;
+	}
+	if (n) {
+		fprintf(cli->out,
+		        "\n%zu unmanaged object%s carr%s lakeform's labels but no state records "
+		        "%s:\n",
+		        n, plural(n, "", "s"), plural(n, "ies", "y"), plural(n, "it", "them"));
+		for (size_t i = 0; i < n; i++)
+			fprintf(cli->out, "  %s '%s' (labelled %s)\n", u[i].type, u[i].id,
+			        u[i].address);
+		fprintf(cli->out, "Import one with 'lakeform import ADDR ID', or delete it.\n");
+	}
+	lf_unmanaged_release(u, n);
+	return LF_EXIT_OK;
+}
 
 static int run(struct lf_cli *cli)
 {
 	struct lf_config c;
 	struct lf_providers pv = {0};
+	struct lf_observations obs = {0};
 	json_t *settings = NULL;
-	size_t refreshed = 0, gone = 0;
-	int rc;
+	int parallelism, rc;
 
+	if ((rc = lf_cli_parallelism(cli, &parallelism)) != 0)
+		return rc;
 	memset(&c, 0, sizeof(c));
 	rc = lf_cli_open_for_write(cli, &c, "refresh", &settings, &pv);
 	if (rc != LF_EXIT_OK)
 		goto out;
-	long timeout = lf_cli_provider_timeout(settings, "storage");
-	if (lf_refresh(&c.st, c.backend, &pv, timeout, &refreshed, &gone, &c.d))
-		rc = LF_EXIT_ERROR;
-	if (c.d.n)
+	rc = lf_cli_observe(cli, &c, settings, &pv, parallelism, &obs);
+	/* what could be read is recorded, even when some could not */
+	if (lf_observations_record(&obs, &c.st, c.backend, &c.d)) {
 		lf_cli_print_diags(cli, &c.d);
+		rc = LF_EXIT_ERROR;
+	}
 	int werr = lf_state_write(c.backend, &c.st);
 	if (werr) {
 		lf_cli_error(cli, "cannot write the state: %s", lf_state_strerror(werr));
 		rc = LF_EXIT_ERROR;
 	}
-	fprintf(cli->out, "Refreshed %zu resource%s; %zu no longer exist%s and %s forgotten.\n",
-	        refreshed, refreshed == 1 ? "" : "s", gone, gone == 1 ? "s" : "",
-	        gone == 1 ? "was" : "were");
+	fprintf(cli->out, "Read %zu resource%s: %zu as recorded, %zu changed outside lakeform",
+	        obs.n - obs.errors, plural(obs.n - obs.errors, "", "s"), obs.same, obs.changed);
+	if (obs.gone)
+		fprintf(cli->out, ", %zu no longer exist%s and %s forgotten", obs.gone,
+		        plural(obs.gone, "s", ""), plural(obs.gone, "was", "were"));
+	if (obs.errors)
+		fprintf(cli->out, ", %zu could not be read", obs.errors);
+	fprintf(cli->out, ".\n");
+	for (size_t i = 0; i < obs.n; i++) {
+		if (obs.v[i].status == LF_OBS_CHANGED)
+			fprintf(cli->out, "  changed: %s\n", obs.v[i].address);
+		else if (obs.v[i].status == LF_OBS_GONE)
+			fprintf(cli->out, "  gone:    %s\n", obs.v[i].address);
+	}
+	if (report_unmanaged(cli, &c, settings, &pv) != LF_EXIT_OK)
+		rc = LF_EXIT_ERROR;
 out:
+	lf_observations_release(&obs);
 	lf_provider_stop(pv.storage, 5000);
 	lf_provider_stop(pv.compute, 5000);
 	if (c.backend)
@@ -41,6 +90,7 @@ out:
 }
 
 static const struct lf_option options[] = {
+    {"parallelism", 0, "N", "read up to N resources at once (default 10)"},
     {"lock-timeout", 0, "DURATION", "wait this long for the state lock (30s, 2m)"},
     {0},
 };
@@ -48,12 +98,15 @@ static const struct lf_option options[] = {
 const struct lf_command lf_cmd_refresh = {
     .name = "refresh",
     .summary = "update recorded attributes from the providers",
-    .usage = "refresh [--lock-timeout DURATION]",
-    .description = "Read every recorded provider resource and record what the provider\n"
-                   "reports: its attributes, and the fields it was applied with as they\n"
-                   "are now, so that the next plan shows what changed behind lakeform's\n"
-                   "back.  What no longer exists is forgotten (the next plan creates\n"
-                   "it again).  Takes the state lock; changes nothing but the state.",
+    .usage = "refresh [--parallelism N] [--lock-timeout DURATION]",
+    .description =
+        "Read every recorded provider resource and record what the provider\n"
+        "reports: its attributes, and the fields it was applied with as they\n"
+        "are now, so that the next plan shows what changed behind lakeform's\n"
+        "back.  What no longer exists is forgotten (the next plan creates it\n"
+        "again).  Then ask the providers for every object carrying this\n"
+        "account's labels and list those no state records (unmanaged).\n"
+        "Takes the state lock; changes nothing but the state.",
     .options = options,
     .min_args = 0,
     .max_args = 0,

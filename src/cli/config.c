@@ -397,9 +397,59 @@ int lf_cli_open_for_write(struct lf_cli *cli, struct lf_config *c, const char *o
 	}
 	if (lf_config_load(cli, c) != LF_EXIT_OK)
 		return LF_EXIT_ERROR;
+	return lf_cli_start_providers(cli, c, *settings, pv);
+}
+
+int lf_cli_start_providers(struct lf_cli *cli, struct lf_config *c, json_t *settings,
+                           struct lf_providers *pv)
+{
 	const char *account = account_of(c);
-	if (lf_cli_start_provider(cli, *settings, "storage", account, &pv->storage) ||
-	    lf_cli_start_provider(cli, *settings, "compute", account, &pv->compute))
+
+	if (lf_cli_start_provider(cli, settings, "storage", account, &pv->storage) ||
+	    lf_cli_start_provider(cli, settings, "compute", account, &pv->compute))
 		return LF_EXIT_ERROR;
 	return LF_EXIT_OK;
+}
+
+int lf_cli_parallelism(struct lf_cli *cli, int *out)
+{
+	const char *par = lf_cli_opt(cli, "parallelism");
+	char *end = NULL;
+	long n = par ? strtol(par, &end, 10) : 10;
+
+	if ((par && (!*par || *end)) || n < 1 || n > 256)
+		return lf_cli_usage_error(cli, "--parallelism takes a number from 1 to 256");
+	*out = (int)n;
+	return 0;
+}
+
+struct observe_progress {
+	FILE *f;
+	int tty;
+};
+
+static void observe_progress(size_t done, size_t total, void *arg)
+{
+	struct observe_progress *op = arg;
+
+	if (op->tty && (done == total || done % 64 == 0)) {
+		fprintf(op->f, "\r\033[KReading %zu of %zu recorded resources", done, total);
+		fflush(op->f);
+	}
+}
+
+int lf_cli_observe(struct lf_cli *cli, struct lf_config *c, json_t *settings,
+                   const struct lf_providers *pv, int parallelism, struct lf_observations *obs)
+{
+	struct observe_progress op = {cli->err, isatty(fileno(cli->err))};
+	long t1 = lf_cli_provider_timeout(settings, "storage");
+	long t2 = lf_cli_provider_timeout(settings, "compute");
+
+	lf_observe(obs, &c->st, pv, parallelism, t1 > t2 ? t1 : t2, observe_progress, &op);
+	if (op.tty && obs->n)
+		fprintf(cli->err, "\r\033[K");
+	for (size_t i = 0; i < obs->n; i++)
+		if (obs->v[i].status == LF_OBS_ERROR)
+			lf_cli_error(cli, "%s: %s", obs->v[i].address, obs->v[i].error);
+	return obs->errors ? LF_EXIT_ERROR : LF_EXIT_OK;
 }

@@ -9,6 +9,7 @@
 #include "core/expand.h"
 #include "core/manifest.h"
 #include "core/source.h"
+#include "core/refresh.h"
 #include "core/state.h"
 
 struct lf_config {
@@ -69,6 +70,40 @@ int lf_cli_open_for_write(struct lf_cli *cli, struct lf_config *c, const char *o
 
 /* "30s", "2m", "1m30s", "500ms", "1h", "0" (as Terraform's -lock-timeout):
  * 0 with *ms set, or -1. */
+/*
+ * Start both families' providers for the account the manifests (already
+ * loaded in `c`) declare.  LF_EXIT_OK or the exit code, the error printed.
+ */
+int lf_cli_start_providers(struct lf_cli *cli, struct lf_config *c, json_t *settings,
+                           struct lf_providers *pv);
+
+/*
+ * Read every recorded provider resource (lf_observe), with a live count on
+ * stderr when it is a terminal, and print the resources that could not be
+ * read.  LF_EXIT_OK, or LF_EXIT_ERROR when any could not be read.
+ */
+int lf_cli_observe(struct lf_cli *cli, struct lf_config *c, json_t *settings,
+                   const struct lf_providers *pv, int parallelism, struct lf_observations *obs);
+
+/*
+ * plan's (and apply's) refresh: when the state records provider resources,
+ * start the providers, read them all and fold what was read into c->st in
+ * memory.  `obs` is the caller's to release.  LF_EXIT_OK or the exit code.
+ */
+int lf_cli_refresh_for_plan(struct lf_cli *cli, struct lf_config *c, int parallelism,
+                            struct lf_observations *obs);
+
+/* The same with providers already started (apply). */
+int lf_cli_refresh_with(struct lf_cli *cli, struct lf_config *c, json_t *settings,
+                        const struct lf_providers *pv, int parallelism,
+                        struct lf_observations *obs);
+
+/* "Objects changed outside lakeform..." before a text plan, when any did. */
+void lf_cli_print_observed(struct lf_cli *cli, const struct lf_observations *obs);
+
+/* --parallelism N (1 to 256, default 10): 0 with *out, or the usage exit. */
+int lf_cli_parallelism(struct lf_cli *cli, int *out);
+
 int lf_cli_parse_duration(const char *s, long *ms);
 
 /* Terraform's "Lock Info:" block about a lock holder, on stderr. */

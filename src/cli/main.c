@@ -54,7 +54,16 @@ const char **lf_cli_opt_all(const struct lf_cli *cli, const char *name, size_t *
 
 int lf_cli_flag(const struct lf_cli *cli, const char *name)
 {
-	return lf_cli_opt(cli, name) != NULL;
+	return lf_cli_bool(cli, name, 0);
+}
+
+int lf_cli_bool(const struct lf_cli *cli, const char *name, int dflt)
+{
+	const char *v = lf_cli_opt(cli, name);
+
+	if (!v)
+		return dflt;
+	return strcmp(v, "false") != 0; /* --flag, --flag=true; --flag=false */
 }
 
 void lf_cli_error(struct lf_cli *cli, const char *fmt, ...)

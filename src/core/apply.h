@@ -78,14 +78,6 @@ int lf_apply_resolve_pending(struct lf_state *st, struct lf_backend *b,
  */
 json_t *lf_observed_inputs(json_t *inputs, json_t *attrs);
 
-/*
- * refresh: read every recorded provider resource and record what the
- * provider reports (lf_observed_inputs); forget what no longer exists.
- * Counts go to *refreshed and *gone.  Returns 0, or -1 with errors in `d`
- * (what could be read is still recorded).
- */
-int lf_refresh(struct lf_state *st, struct lf_backend *b, const struct lf_providers *pv,
-               long deadline_ms, size_t *refreshed, size_t *gone, struct lf_diags *d);
 
 void lf_apply_result_release(struct lf_apply_result *res);
 

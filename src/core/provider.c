@@ -365,6 +365,11 @@ int lf_provider_has_type(const struct lf_provider *p, const char *type)
 	return 0;
 }
 
+const json_t *lf_provider_types(const struct lf_provider *p)
+{
+	return p->types;
+}
+
 const char *lf_provider_log(const struct lf_provider *p)
 {
 	return p->log;

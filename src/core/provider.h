@@ -50,6 +50,8 @@ const char *lf_provider_name(const struct lf_provider *p);
 int lf_provider_concurrency(const struct lf_provider *p);
 /* 1 when it announced resource type `type`. */
 int lf_provider_has_type(const struct lf_provider *p, const char *type);
+/* The type names it announced: an array of strings (borrowed). */
+const json_t *lf_provider_types(const struct lf_provider *p);
 
 /*
  * Call `method` with `params` (borrowed; "deadline_ms" is added) and wait

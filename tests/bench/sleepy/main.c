@@ -1,7 +1,8 @@
 /*
  * lakeform-provider-sleepy - a storage provider for benchmarks: every
  * create and delete takes SLEEPY_MS milliseconds (default 10), as a remote
- * API would, and keeps nothing; reads answer at once.  It runs up to 256
+ * API would, and keeps nothing; reads answer at once: an object asked for
+ * by its id exists as it was recorded, one looked up by label does not.  It runs up to 256
  * calls at once, so that lakeform's --parallelism is what limits it.
  */
 #include "../../../providers/sdk/lfp.h"
@@ -24,9 +25,16 @@ static void nap(void)
 
 static int op_read(struct lfp_call *call, const json_t *params, json_t **result)
 {
+	json_t *id = json_object_get(params, "id");
+	json_t *inputs = json_object_get(params, "inputs");
+
 	(void)call;
-	(void)params;
-	*result = json_pack("{s:b}", "exists", 0);
+	if (!json_is_string(id)) {
+		*result = json_pack("{s:b}", "exists", 0);
+		return 0;
+	}
+	*result = json_pack("{s:b, s:O, s:o}", "exists", 1, "id", id, "attributes",
+	                    json_is_object(inputs) ? json_incref(inputs) : json_object());
 	return 0;
 }
 
