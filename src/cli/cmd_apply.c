@@ -3,11 +3,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "util/map.h"
 #include "config.h"
 #include "core/apply.h"
 #include "core/planner.h"
@@ -15,6 +15,7 @@
 #include "core/source.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/map.h"
 #include "util/mem.h"
 
 #ifndef LF_VERSION
@@ -46,7 +47,53 @@ static void on_sigint(int sig)
 struct progress {
 	struct lf_cli *cli;
 	int tty;
+	int width;         /* of the terminal */
+	char **inflight;   /* addresses being changed now, owned */
+	size_t ninflight, alloc;
 };
+
+static const char *done_word(const char *verb)
+{
+	return !strcmp(verb, "destroying") ? "destroyed"
+	       : !strcmp(verb, "updating") ? "updated"
+	                                   : "created";
+}
+
+static void inflight_update(struct progress *pr, enum lf_step_event ev, const char *address)
+{
+	if (ev == LF_STEP_START) {
+		LF_GROW(pr->inflight, pr->ninflight + 1, pr->alloc);
+		pr->inflight[pr->ninflight++] = lf_xstrdup(address);
+		return;
+	}
+	if (ev != LF_STEP_DONE && ev != LF_STEP_FAILED)
+		return;
+	for (size_t i = 0; i < pr->ninflight; i++)
+		if (!strcmp(pr->inflight[i], address)) {
+			free(pr->inflight[i]);
+			pr->inflight[i] = pr->inflight[--pr->ninflight];
+			return;
+		}
+}
+
+/* The live line: "[12/40] 3 in flight: a, b (+1)", cut to the width. */
+static void live_line(struct progress *pr, size_t done, size_t total)
+{
+	struct lf_buf b = LF_BUF_INIT;
+	size_t width = pr->width > 20 ? (size_t)pr->width - 1 : 79;
+
+	lf_buf_addf(&b, "[%zu/%zu] %zu in flight", done, total, pr->ninflight);
+	for (size_t i = 0; i < pr->ninflight; i++) {
+		size_t need = strlen(pr->inflight[i]) + 2;
+		if (b.len + need + 8 > width) {
+			lf_buf_addf(&b, " (+%zu)", pr->ninflight - i);
+			break;
+		}
+		lf_buf_addf(&b, "%s%s", i ? ", " : ": ", pr->inflight[i]);
+	}
+	fprintf(pr->cli->out, "%.*s", (int)(b.len < width ? b.len : width), lf_buf_cstr(&b));
+	lf_buf_release(&b);
+}
 
 static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, const char *address,
                         const char *message, size_t done, size_t total)
@@ -55,18 +102,18 @@ static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, cons
 	FILE *f = pr->cli->out;
 
 	if (pr->tty) {
-		/* a live count on one line, results above it */
+		/* results scroll above one live line */
+		inflight_update(pr, ev, address);
 		fprintf(f, "\r\033[K");
 		if (ev == LF_STEP_DONE)
-			fprintf(f, "%s: %s\n", address,
-			        !strcmp(verb, "destroying") ? "destroyed"
-			        : !strcmp(verb, "updating") ? "updated"
-			                                    : "created");
+			fprintf(f, "%s: %s\n", address, done_word(verb));
 		else if (ev == LF_STEP_FAILED)
 			fprintf(f, "%s: failed: %s\n", address, message ? message : "");
 		else if (ev == LF_STEP_SKIPPED)
 			fprintf(f, "%s: skipped: %s\n", address, message ? message : "");
-		fprintf(f, "[%zu/%zu] %s %s", done, total, verb, address);
+		else if (ev == LF_STEP_RETRY)
+			fprintf(f, "%s: %s\n", address, message ? message : "");
+		live_line(pr, done, total);
 		fflush(f);
 		return;
 	}
@@ -75,10 +122,7 @@ static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, cons
 		fprintf(f, "%s: %s...\n", address, verb);
 		break;
 	case LF_STEP_DONE:
-		fprintf(f, "%s: %s\n", address,
-		        !strcmp(verb, "destroying") ? "destroyed"
-		        : !strcmp(verb, "updating") ? "updated"
-		                                    : "created");
+		fprintf(f, "%s: %s\n", address, done_word(verb));
 		break;
 	case LF_STEP_FAILED:
 		fprintf(f, "%s: failed: %s\n", address, message ? message : "");
@@ -86,8 +130,18 @@ static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, cons
 	case LF_STEP_SKIPPED:
 		fprintf(f, "%s: skipped: %s\n", address, message ? message : "");
 		break;
+	case LF_STEP_RETRY:
+		fprintf(f, "%s: %s\n", address, message ? message : "");
+		break;
 	}
 	fflush(f);
+}
+
+static void progress_release(struct progress *pr)
+{
+	for (size_t i = 0; i < pr->ninflight; i++)
+		free(pr->inflight[i]);
+	free(pr->inflight);
 }
 
 /* Where each provider's log ended before this run: --verbose prints what
@@ -302,7 +356,10 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	}
 	fputc('\n', cli->out);
 
-	struct progress pr = {cli, isatty(fileno(cli->out))};
+	struct progress pr = {cli, isatty(fileno(cli->out)), 80, NULL, 0, 0};
+	struct winsize ws;
+	if (pr.tty && ioctl(fileno(cli->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col)
+		pr.width = ws.ws_col;
 	struct lf_apply_opts ao = {(int)parallelism,
 	                           lf_cli_provider_timeout(settings, "storage"),
 	                           4,
@@ -317,6 +374,7 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	int arc = lf_apply(&res, &p, &c.ds, &c.st, c.backend, &pv, &ao);
 	if (pr.tty)
 		fprintf(cli->out, "\r\033[K");
+	progress_release(&pr);
 	/* a complete apply of every change is what the fingerprint says */
 	if (arc == 0 && !p.partial && !destroy) {
 		char fp[65];

@@ -112,8 +112,8 @@ static long deadline_for(const struct lf_apply_opts *o, const struct lf_provider
 }
 
 /* A provider call with retries for what the provider says may pass later. */
-static int call(struct run *r, struct lf_provider *p, const char *method, json_t *params,
-                json_t **result, struct lf_provider_error *err)
+static int call(struct run *r, const struct step *s, struct lf_provider *p, const char *method,
+                json_t *params, json_t **result, struct lf_provider_error *err)
 {
 	int attempts = r->o->max_attempts > 0 ? r->o->max_attempts : 4;
 	long backoff = 250;
@@ -124,6 +124,13 @@ static int call(struct run *r, struct lf_provider *p, const char *method, json_t
 			return 0;
 		if (!err->retryable || a >= attempts)
 			return -1;
+		/* say so: a slow apply should not look stuck */
+		char *msg = lf_xasprintf("%s; retrying in %.2g s (attempt %d of %d)", err->message,
+		                         backoff / 1000.0, a + 1, attempts);
+		pthread_mutex_lock(&r->mu);
+		report(r, LF_STEP_RETRY, s, msg);
+		pthread_mutex_unlock(&r->mu);
+		free(msg);
 		sleep_ms(backoff);
 		backoff *= 2;
 	}
@@ -213,7 +220,7 @@ static int run_step(struct run *r, struct step *s, char **why)
 		return -1;
 	}
 	json_decref(intent);
-	rc = call(r, p, action, params, &result, &err);
+	rc = call(r, s, p, action, params, &result, &err);
 	json_decref(params);
 	if (rc) {
 		if (err.code > 0)

@@ -32,7 +32,7 @@ struct lf_providers {
 	struct lf_provider *compute;
 };
 
-enum lf_step_event { LF_STEP_START, LF_STEP_DONE, LF_STEP_FAILED, LF_STEP_SKIPPED };
+enum lf_step_event { LF_STEP_START, LF_STEP_DONE, LF_STEP_FAILED, LF_STEP_SKIPPED, LF_STEP_RETRY };
 
 struct lf_apply_opts {
 	int parallelism;                 /* default 10 */
