@@ -47,8 +47,8 @@ static void on_sigint(int sig)
 struct progress {
 	struct lf_cli *cli;
 	int tty;
-	int width;         /* of the terminal */
-	char **inflight;   /* addresses being changed now, owned */
+	int width;       /* of the terminal */
+	char **inflight; /* addresses being changed now, owned */
 	size_t ninflight, alloc;
 };
 

@@ -111,8 +111,7 @@ static void print_observed(struct lf_cli *cli, const struct lf_observations *obs
 }
 
 int lf_cli_refresh_with(struct lf_cli *cli, struct lf_config *c, json_t *settings,
-                        const struct lf_providers *pv, int parallelism,
-                        struct lf_observations *obs)
+                        const struct lf_providers *pv, int parallelism, struct lf_observations *obs)
 {
 	int rc = lf_cli_observe(cli, c, settings, pv, parallelism, obs);
 
@@ -185,8 +184,7 @@ static int run(struct lf_cli *cli)
 		goto render;
 	if ((rc = lf_config_load(cli, &c)) != LF_EXIT_OK)
 		goto out;
-	if (refresh &&
-	    (rc = lf_cli_refresh_for_plan(cli, &c, parallelism, &obs)) != LF_EXIT_OK)
+	if (refresh && (rc = lf_cli_refresh_for_plan(cli, &c, parallelism, &obs)) != LF_EXIT_OK)
 		goto out;
 	if ((rc = lf_config_expand(cli, &c)) != LF_EXIT_OK)
 		goto out;

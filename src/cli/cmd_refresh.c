@@ -99,14 +99,13 @@ const struct lf_command lf_cmd_refresh = {
     .name = "refresh",
     .summary = "update recorded attributes from the providers",
     .usage = "refresh [--parallelism N] [--lock-timeout DURATION]",
-    .description =
-        "Read every recorded provider resource and record what the provider\n"
-        "reports: its attributes, and the fields it was applied with as they\n"
-        "are now, so that the next plan shows what changed behind lakeform's\n"
-        "back.  What no longer exists is forgotten (the next plan creates it\n"
-        "again).  Then ask the providers for every object carrying this\n"
-        "account's labels and list those no state records (unmanaged).\n"
-        "Takes the state lock; changes nothing but the state.",
+    .description = "Read every recorded provider resource and record what the provider\n"
+                   "reports: its attributes, and the fields it was applied with as they\n"
+                   "are now, so that the next plan shows what changed behind lakeform's\n"
+                   "back.  What no longer exists is forgotten (the next plan creates it\n"
+                   "again).  Then ask the providers for every object carrying this\n"
+                   "account's labels and list those no state records (unmanaged).\n"
+                   "Takes the state lock; changes nothing but the state.",
     .options = options,
     .min_args = 0,
     .max_args = 0,

@@ -591,4 +591,3 @@ json_t *lf_observed_inputs(json_t *inputs, json_t *attrs)
 	}
 	return out;
 }
-

@@ -145,10 +145,18 @@ int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf
 	for (size_t i = 0; i < n; i++) {
 		json_decref(r.jobs[i].params);
 		switch (r.obs[i].status) {
-		case LF_OBS_SAME: out->same++; break;
-		case LF_OBS_CHANGED: out->changed++; break;
-		case LF_OBS_GONE: out->gone++; break;
-		case LF_OBS_ERROR: out->errors++; break;
+		case LF_OBS_SAME:
+			out->same++;
+			break;
+		case LF_OBS_CHANGED:
+			out->changed++;
+			break;
+		case LF_OBS_GONE:
+			out->gone++;
+			break;
+		case LF_OBS_ERROR:
+			out->errors++;
+			break;
 		}
 	}
 	free(r.jobs);
@@ -237,9 +245,9 @@ static int recorded(struct lf_state *st, const char *address, const char *type, 
 	return !have || !id || !strcmp(have, id);
 }
 
-static int list_one(struct lf_state *st, struct lf_provider *p, const char *type,
-                    long deadline_ms, struct lf_unmanaged **out, size_t *n, size_t *alloc,
-                    size_t *managed, size_t *unlisted, struct lf_diags *d)
+static int list_one(struct lf_state *st, struct lf_provider *p, const char *type, long deadline_ms,
+                    struct lf_unmanaged **out, size_t *n, size_t *alloc, size_t *managed,
+                    size_t *unlisted, struct lf_diags *d)
 {
 	struct lf_provider_error err;
 	json_t *res = NULL, *obj;

@@ -43,7 +43,7 @@ static int op_create(struct lfp_call *call, const json_t *params, json_t **resul
 	(void)call;
 	nap();
 	*result = json_pack("{s:O, s:O}", "id", json_object_get(params, "address"), "attributes",
-			    json_object_get(params, "inputs"));
+	                    json_object_get(params, "inputs"));
 	return 0;
 }
 
@@ -65,13 +65,13 @@ static int op_delete(struct lfp_call *call, const json_t *params, json_t **resul
 }
 
 static const struct lfp_type types[] = {
-	{"storage.bucket", NULL, op_read, op_create, op_update, op_delete, NULL, NULL},
-	{"storage.prefix", NULL, op_read, op_create, op_update, op_delete, NULL, NULL},
-	{"storage.policy", NULL, op_read, op_create, op_update, op_delete, NULL, NULL},
+    {"storage.bucket", NULL, op_read, op_create, op_update, op_delete, NULL, NULL},
+    {"storage.prefix", NULL, op_read, op_create, op_update, op_delete, NULL, NULL},
+    {"storage.policy", NULL, op_read, op_create, op_update, op_delete, NULL, NULL},
 };
 
 static const struct lfp_provider provider = {
-	LFP_VERSION, "sleepy", types, sizeof(types) / sizeof(types[0]), 256, NULL, NULL,
+    LFP_VERSION, "sleepy", types, sizeof(types) / sizeof(types[0]), 256, NULL, NULL,
 };
 
 int main(int argc, char **argv)
