@@ -78,7 +78,6 @@ int lf_apply_resolve_pending(struct lf_state *st, struct lf_backend *b,
  */
 json_t *lf_observed_inputs(json_t *inputs, json_t *attrs);
 
-
 void lf_apply_result_release(struct lf_apply_result *res);
 
 #endif
