@@ -5,7 +5,6 @@
 
 #include "cli.h"
 #include "config.h"
-#include "core/git.h"
 #include "core/planner.h"
 #include "core/render.h"
 #include "core/source.h"
@@ -65,8 +64,7 @@ static int unchanged_since_recorded(struct lf_cli *cli, struct lf_config *c, str
 	if (lf_cli_flag(cli, "json") || lf_cli_opt(cli, "out"))
 		return 0;
 	if (!c->st.fingerprint || c->st.npending || c->st.torn_tail ||
-	    lf_source_fingerprint(fp, ".", cli->schema_dir, LF_VERSION) != 0 ||
-	    strcmp(fp, c->st.fingerprint))
+	    lf_config_fingerprint(cli, fp) != 0 || strcmp(fp, c->st.fingerprint))
 		return 0;
 	for (size_t i = 0; i < c->st.nres; i++) {
 		const struct lf_state_res *r = &c->st.res[i];
@@ -122,9 +120,9 @@ render:
 	now_utc(created, sizeof(created));
 	if (!p.manifests_digest[0])
 		lf_config_digest(&c, p.manifests_digest);
-	char head[41];
-	if (lf_git_head(head, ".") == 0)
-		p.git_commit = lf_xstrdup(head);
+	const char *commit = lf_cli_config_commit(cli);
+	if (commit)
+		p.git_commit = lf_xstrdup(commit);
 	p.created = lf_xstrdup(created);
 	p.version = lf_xstrdup(LF_VERSION);
 
