@@ -83,6 +83,8 @@ static int run(struct lf_cli *cli)
 	struct lf_config c;
 	struct lf_plan p = LF_PLAN_INIT;
 	struct lf_plan_opts o;
+	struct lf_changed changed = LF_CHANGED_INIT;
+	const char *since = lf_cli_opt(cli, "changed-since");
 	int rc;
 
 	memset(&o, 0, sizeof(o));
@@ -93,19 +95,36 @@ static int run(struct lf_cli *cli)
 	if (o.ntargets && o.nexcludes) {
 		return lf_cli_usage_error(cli, "--target and --exclude cannot be used together");
 	}
+	if (since && (o.ntargets || o.nexcludes || o.destroy))
+		return lf_cli_usage_error(
+		    cli,
+		    "--changed-since chooses the targets: no --target, --exclude or --destroy");
 	if (lf_cli_flag(cli, "json") && lf_cli_flag(cli, "markdown")) {
 		return lf_cli_usage_error(cli, "choose one of --json and --markdown");
 	}
 	memset(&c, 0, sizeof(c));
 	if ((rc = lf_config_state(cli, &c)) != LF_EXIT_OK)
 		goto out;
-	if (!o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy &&
+	if (!o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy && !since &&
 	    unchanged_since_recorded(cli, &c, &p))
 		goto render;
 	if ((rc = lf_config_load(cli, &c)) != LF_EXIT_OK ||
 	    (rc = lf_config_expand(cli, &c)) != LF_EXIT_OK)
 		goto out;
 	o.kinds = &c.kinds;
+	if (since) {
+		/* as if each changed resource and dependant were a --target */
+		if ((rc = lf_cli_changed_since(cli, &c, since, &changed)) != LF_EXIT_OK)
+			goto out;
+		o.targets = changed.targets;
+		o.ntargets = changed.ntargets;
+		if (!o.ntargets) {
+			p.partial = 1;
+			snprintf(p.lineage, sizeof(p.lineage), "%s", c.st.lineage);
+			p.serial = c.st.serial;
+			goto render;
+		}
+	}
 	if (lf_plan_build(&p, &c.ds, &c.st, &o, &c.d) != 0) {
 		lf_cli_print_diags(cli, &c.d);
 		rc = LF_EXIT_ERROR;
@@ -149,6 +168,7 @@ render:
 	rc = lf_cli_flag(cli, "detailed-exitcode") && lf_plan_has_changes(&p) ? LF_EXIT_CHANGES
 	                                                                      : LF_EXIT_OK;
 out:
+	lf_changed_release(&changed);
 	lf_plan_release(&p);
 	lf_config_release(&c);
 	return rc;
@@ -163,6 +183,7 @@ static const struct lf_option options[] = {
     {"exclude", 0, "ADDR", "leave out ADDR, its parts and what needs it (repeatable)"},
     {"replace", 0, "ADDR", "replace ADDR even if it did not change (repeatable)"},
     {"destroy", 0, NULL, "plan to delete everything recorded"},
+    {"changed-since", 0, "REV", "plan only what changed since git REV and what needs it"},
     {0},
 };
 

@@ -6,6 +6,7 @@
 #define LF_CLI_CONFIG_H
 
 #include "cli.h"
+#include "core/changed.h"
 #include "core/expand.h"
 #include "core/manifest.h"
 #include "core/source.h"
@@ -59,6 +60,16 @@ const char *lf_cli_config_commit(struct lf_cli *cli);
  * (the manifests then are not those on disk: nothing is short-cut).
  */
 int lf_config_fingerprint(struct lf_cli *cli, char out[65]);
+
+/*
+ * plan --changed-since REV: compare the manifests of REV (same repository
+ * and directory as those loaded: --git's, or the configuration
+ * directory's work tree) with those in `c` (loaded and expanded), fill
+ * `out`, and print the list (on stderr when stdout carries --json or
+ * --markdown).  LF_EXIT_OK, or LF_EXIT_ERROR (said).
+ */
+int lf_cli_changed_since(struct lf_cli *cli, struct lf_config *c, const char *rev,
+                         struct lf_changed *out);
 
 /* Open the backend and read the state (lazily); LF_EXIT_OK or ERROR. */
 int lf_config_state(struct lf_cli *cli, struct lf_config *c);

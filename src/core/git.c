@@ -48,7 +48,9 @@ static char *clean_path(const char *p)
 		while (*p == '/')
 			p++;
 	}
-	return lf_xstrdup(lf_buf_cstr(&b));
+	char *out = lf_xstrdup(lf_buf_cstr(&b));
+	lf_buf_release(&b);
+	return out;
 }
 
 /* Fill `out` from REPO (`text` up to `at`) and REV[:PATH] after it. */
@@ -146,6 +148,40 @@ void lf_git_spec_release(struct lf_git_spec *s)
 	memset(s, 0, sizeof(*s));
 }
 
+int lf_git_spec_of_dir(struct lf_git_spec *out, const char *dir, const char *rev,
+                       struct lf_diags *d)
+{
+	git_repository *repo = NULL;
+	char *top = NULL, *here = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	git_libgit2_init();
+	if (git_repository_open_ext(&repo, dir, 0, NULL) != 0 || !git_repository_workdir(repo)) {
+		lf_diag_error(d, NULL,
+		              "the configuration directory is not in a git work tree: name the "
+		              "repository with --git REPO@REV");
+		goto out;
+	}
+	top = realpath(git_repository_workdir(repo), NULL);
+	here = realpath(dir, NULL);
+	size_t n = top ? strlen(top) : 0;
+	if (!top || !here || strncmp(here, top, n) || (here[n] && here[n] != '/' && n > 1)) {
+		lf_diag_error(d, NULL, "cannot place '%s' in the work tree of its repository", dir);
+		goto out;
+	}
+	out->repo = lf_xstrdup(top);
+	out->rev = lf_xstrdup(rev);
+	out->path = clean_path(here + n);
+	rc = 0;
+out:
+	free(top);
+	free(here);
+	git_repository_free(repo);
+	git_libgit2_shutdown();
+	return rc;
+}
+
 /* ---- reading a commit ------------------------------------------------------ */
 
 struct found {
@@ -220,9 +256,10 @@ static int load_blob(struct lf_source *src, git_repository *repo, const git_oid 
 	return err ? -1 : 0;
 }
 
-/* The tree of the commit `rev` names, at `path`; -1 with a message in `d`. */
+/* The tree of the commit `rev` names, at `path`; -1 with a message in `d`.
+ * With `missing_ok`, a `path` the commit lacks is 0 with *out NULL. */
 static int resolve(git_tree **out, char *commit, git_repository *repo,
-                   const struct lf_git_spec *spec, struct lf_diags *d)
+                   const struct lf_git_spec *spec, int missing_ok, struct lf_diags *d)
 {
 	git_object *obj = NULL, *peeled = NULL;
 	git_tree *root = NULL;
@@ -262,6 +299,10 @@ static int resolve(git_tree **out, char *commit, git_repository *repo,
 		goto out;
 	}
 	if (git_tree_entry_bypath(&entry, root, spec->path) != 0) {
+		if (missing_ok) {
+			rc = 0; /* *out stays NULL: nothing there */
+			goto out;
+		}
 		lf_diag_error(d, NULL, "no '%s' in the tree of '%s' (commit %.12s)", spec->path,
 		              spec->rev, id);
 		goto out;
@@ -317,8 +358,12 @@ int lf_git_load(struct lf_source *src, char *commit, const struct lf_git_spec *s
 			              spec->repo);
 		goto out;
 	}
-	if (resolve(&tree, commit, repo, spec, d))
+	if (resolve(&tree, commit, repo, spec, what == LF_GIT_MANIFESTS_IF_ANY, d))
 		goto out;
+	if (!tree) {
+		rc = 0;
+		goto out;
+	}
 
 	if (what == LF_GIT_SETTINGS) {
 		const git_tree_entry *e = git_tree_entry_byname(tree, "lakeform.yaml");

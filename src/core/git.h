@@ -51,10 +51,19 @@ struct lf_git_spec {
 int lf_git_spec_parse(struct lf_git_spec *out, const char *text, char **why);
 void lf_git_spec_release(struct lf_git_spec *s);
 
+/*
+ * The spec naming directory `dir` at `rev` in the work tree that holds it
+ * (searched upwards): REPO the work tree's top, PATH `dir`'s place in it.
+ * Returns 0, or -1 with a message in `d` (not in a work tree).
+ */
+int lf_git_spec_of_dir(struct lf_git_spec *out, const char *dir, const char *rev,
+                       struct lf_diags *d);
+
 /* Which files of the tree under the spec's PATH lf_git_load() reads. */
 enum lf_git_what {
-	LF_GIT_MANIFESTS, /* every manifest file, as lf_source_load() on a directory */
-	LF_GIT_SETTINGS,  /* lakeform.yaml alone (nothing when the tree has none) */
+	LF_GIT_MANIFESTS,        /* every manifest file, as lf_source_load() on a directory */
+	LF_GIT_MANIFESTS_IF_ANY, /* the same; a PATH the tree lacks is an empty set */
+	LF_GIT_SETTINGS,         /* lakeform.yaml alone (nothing when the tree has none) */
 };
 
 /*
