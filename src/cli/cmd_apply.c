@@ -292,9 +292,9 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	 * plan's, else the one read (--git's, or HEAD of the directory) */
 	const char *commit =
 	    planfile && saved.git_commit ? saved.git_commit : lf_cli_config_commit(cli);
-	if (arc == 0 && !destroy && commit) {
+	if (arc == 0 && !destroy) {
 		free(c.st.git_commit);
-		c.st.git_commit = lf_xstrdup(commit);
+		c.st.git_commit = commit ? lf_xstrdup(commit) : NULL;
 	}
 	int werr = lf_state_write(c.backend, &c.st);
 	if (werr)
