@@ -301,6 +301,40 @@ run state show
 expect "... and records the plan's commit" 0 "^git commit: $c_merge\$"
 cd "$work" || exit 1
 
+# ---- the pipelines of examples/gitops -------------------------------------------
+# the state in a directory of its own (-C), the manifests from a clone (--git)
+git clone -q "$repo" "$work/ci"
+home=$work/home
+mkdir -p "$home"
+src="$work/ci@HEAD:config"
+run -C "$home" --git "$src" validate
+expect "flow: validate" 0 '^valid: 18 resources'
+run -C "$home" --git "$src" plan --detailed-exitcode -out "$work/flow.bin"
+expect "flow: plan --detailed-exitcode -out: 2 with changes" 2 'Saved the plan'
+run -C "$home" show --markdown "$work/flow.bin"
+expect "flow: show --markdown of the saved plan" 0 'catalog/main-use1/sales'
+# another run holds the state lock: exit 3 at once, or wait for it
+if command -v flock >/dev/null; then
+	mkdir -p "$home/.lakeform"
+	flock "$home/.lakeform/state.lock" sleep 4 &
+	holder=$!
+	sleep 0.5
+	run -C "$home" --git "$src" apply "$work/flow.bin"
+	expect "flow: apply while another run holds the lock: exit 3" 3 'locked by another run'
+	run -C "$home" --git "$src" apply --lock-timeout 30s "$work/flow.bin"
+	expect "flow: apply --lock-timeout waits for the lock" 0 'Apply complete!'
+	wait "$holder"
+else
+	run -C "$home" --git "$src" apply --lock-timeout 30s "$work/flow.bin"
+	expect "flow: apply --lock-timeout" 0 'Apply complete!'
+fi
+check "flow: the state is in -C, not in the clone" \
+	test -s "$home/.lakeform/state.json" -a ! -e "$work/ci/config/.lakeform"
+run -C "$home" --git "$src" plan --detailed-exitcode
+expect "flow: the next plan has no changes" 0 'No changes'
+run -C "$home" state show
+expect "flow: state show names the clone's HEAD" 0 "^git commit: $(git -C "$work/ci" rev-parse HEAD)\$"
+
 # ---- plan --changed-since ---------------------------------------------------------
 # the state of ws holds v1; main changed the catalog (merge) and added a group
 cd "$ws" || exit 1
