@@ -339,11 +339,16 @@ int lf_git_load(struct lf_source *src, char *commit, const struct lf_git_spec *s
 
 	git_libgit2_init();
 	err = git_repository_open_ext(&repo, spec->repo, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
-	if (err == GIT_EOWNER) {
+	/* libgit2 1.5 reports a repository of another user as ENOTFOUND with
+	 * a message about safe.directory; later versions as EOWNER */
+	if (err == GIT_EOWNER || (err && strstr(last_message(), "safe.directory"))) {
+		/* safe.directory takes absolute paths */
+		char *abs = realpath(spec->repo, NULL);
 		lf_diag_error(d, NULL,
 		              "'%s' belongs to another user and git refuses to read it; trust "
 		              "it with: git config --global --add safe.directory '%s'",
-		              spec->repo, spec->repo);
+		              spec->repo, abs ? abs : spec->repo);
+		free(abs);
 		goto out;
 	}
 	if (err) {

@@ -229,6 +229,23 @@ expect "--git on a command that reads no manifests: 64" 64 "does not apply to 's
 run validate --git repo@main:config config
 expect "--git and a PATH argument: 64" 64 "not as an argument"
 
+# a repository of another user: refused as git refuses it, until trusted
+if [[ $(id -u) == 0 ]] && id nobody >/dev/null 2>&1; then
+	git clone -q --bare "$repo" "$work/theirs.git"
+	chown -R nobody "$work/theirs.git"
+	run validate --git theirs.git@v1:config
+	expect "a repository of another user: the safe.directory advice" 1 \
+		"belongs to another user .*safe.directory '$work/theirs.git'"
+	mkdir -p "$work/trusting"
+	printf '[safe]\n\tdirectory = %s\n' "$work/theirs.git" >"$work/trusting/.gitconfig"
+	out=$(HOME=$work/trusting "$lf" validate --git "$work/theirs.git@v1:config" 2>&1)
+	rc=$?
+	err=
+	expect "... read once safe.directory names it" 0 '^valid: 17 resources'
+else
+	echo "skip a repository of another user (needs root to chown)"
+fi
+
 # an abbreviated id that two objects share: made by adding blobs until
 # two ids agree on their first 4 hex digits (about 300 are needed)
 amb=$work/amb
