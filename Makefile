@@ -32,7 +32,7 @@ BS = build/san
 lib_objs = $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS))
 cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-providers test-integration test-yaml test-schema test-ajv demo bench lint install uninstall clean help
+.PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-yaml test-schema test-ajv demo bench lint install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: $(B)/bin/lakeform $(PROVIDER_BINS)
@@ -139,7 +139,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-build
 	@rm -rf $(R); mkdir -p $(R)
 	@status=0; \
-	for layer in unit cli providers integration yaml schema ajv; do \
+	for layer in unit cli providers integration git yaml schema ajv; do \
 		$(MAKE) --no-print-directory test-$$layer || status=1; \
 	done; \
 	./scripts/sum-results.sh $(R) || status=1; \
@@ -165,6 +165,12 @@ test-integration: $(B)/bin/lakeform $(PROVIDER_BINS)
 	@mkdir -p $(R)
 	@./tests/integration/crash.sh $(B)/bin/lakeform > $(R)/integration.log 2>&1; rc=$$?; \
 	 grep -v '^ok ' $(R)/integration.log | tail -n 25; tail -n 1 $(R)/integration.log > $(R)/integration; exit $$rc
+
+# real repositories made with the git CLI, read with --git (tests/integration/git)
+test-git: $(B)/bin/lakeform $(PROVIDER_BINS)
+	@mkdir -p $(R)
+	@./tests/integration/git/run.sh $(B)/bin/lakeform > $(R)/git.log 2>&1; rc=$$?; \
+	 grep -v '^ok ' $(R)/git.log | tail -n 25; tail -n 1 $(R)/git.log > $(R)/git; exit $$rc
 
 test-yaml: $(B)/tests/yaml_suite $(B)/bin/lakeform
 	@mkdir -p $(R)

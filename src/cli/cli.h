@@ -31,6 +31,7 @@ struct lf_option {
 };
 
 struct lf_cli;
+struct lf_git_spec;
 
 struct lf_command {
 	const char *name;
@@ -56,6 +57,8 @@ struct lf_cli {
 	int color;              /* stdout is a terminal and --no-color absent */
 	int verbose;
 	FILE *out, *err;
+	const struct lf_git_spec *git; /* --git REPO@REV[:PATH], or NULL */
+	char git_commit[41];           /* the commit read (config.h), or "" */
 };
 
 /* Option lookup by long name; NULL/0 when not given. */

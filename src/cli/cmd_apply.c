@@ -378,10 +378,18 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	/* a complete apply of every change is what the fingerprint says */
 	if (arc == 0 && !p.partial && !destroy) {
 		char fp[65];
-		if (lf_source_fingerprint(fp, ".", cli->schema_dir, LF_VERSION) == 0) {
+		if (lf_config_fingerprint(cli, fp) == 0) {
 			free(c.st.fingerprint);
 			c.st.fingerprint = lf_xstrdup(fp);
 		}
+	}
+	/* the commit whose manifests the state now carries out: the saved
+	 * plan's, else the one read (--git's, or HEAD of the directory) */
+	const char *commit =
+	    planfile && saved.git_commit ? saved.git_commit : lf_cli_config_commit(cli);
+	if (arc == 0 && !destroy) {
+		free(c.st.git_commit);
+		c.st.git_commit = commit ? lf_xstrdup(commit) : NULL;
 	}
 	int werr = lf_state_write(c.backend, &c.st);
 	if (werr)

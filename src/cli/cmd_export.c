@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "core/source.h"
 
 static int run(struct lf_cli *cli)
@@ -11,7 +12,11 @@ static int run(struct lf_cli *cli)
 	const char *path = cli->nargs ? cli->args[0] : ".";
 	int rc = LF_EXIT_OK;
 
-	lf_source_load(&src, path, &d);
+	if (cli->git && cli->nargs)
+		return lf_cli_usage_error(cli, "with --git the directory is named in "
+		                               "REPO@REV:PATH, not as an argument");
+
+	lf_cli_load_source(cli, &src, cli->nargs ? path : NULL, &d);
 	if (d.errors) {
 		/* nothing is printed from a set that did not load whole */
 		lf_cli_print_diags(cli, &d);

@@ -5,7 +5,6 @@
 
 #include "cli.h"
 #include "config.h"
-#include "core/git.h"
 #include "core/planner.h"
 #include "core/render.h"
 #include "core/source.h"
@@ -65,8 +64,7 @@ static int unchanged_since_recorded(struct lf_cli *cli, struct lf_config *c, str
 	if (lf_cli_flag(cli, "json") || lf_cli_opt(cli, "out"))
 		return 0;
 	if (!c->st.fingerprint || c->st.npending || c->st.torn_tail ||
-	    lf_source_fingerprint(fp, ".", cli->schema_dir, LF_VERSION) != 0 ||
-	    strcmp(fp, c->st.fingerprint))
+	    lf_config_fingerprint(cli, fp) != 0 || strcmp(fp, c->st.fingerprint))
 		return 0;
 	for (size_t i = 0; i < c->st.nres; i++) {
 		const struct lf_state_res *r = &c->st.res[i];
@@ -160,6 +158,8 @@ static int run(struct lf_cli *cli)
 	struct lf_plan_opts o;
 	struct lf_observations obs = {0};
 	int refresh = lf_cli_bool(cli, "refresh", 1), parallelism;
+	struct lf_changed changed = LF_CHANGED_INIT;
+	const char *since = lf_cli_opt(cli, "changed-since");
 	int rc;
 
 	if ((rc = lf_cli_parallelism(cli, &parallelism)) != 0)
@@ -173,13 +173,17 @@ static int run(struct lf_cli *cli)
 	if (o.ntargets && o.nexcludes) {
 		return lf_cli_usage_error(cli, "--target and --exclude cannot be used together");
 	}
+	if (since && (o.ntargets || o.nexcludes || o.destroy))
+		return lf_cli_usage_error(
+		    cli,
+		    "--changed-since chooses the targets: no --target, --exclude or --destroy");
 	if (lf_cli_flag(cli, "json") && lf_cli_flag(cli, "markdown")) {
 		return lf_cli_usage_error(cli, "choose one of --json and --markdown");
 	}
 	memset(&c, 0, sizeof(c));
 	if ((rc = lf_config_state(cli, &c)) != LF_EXIT_OK)
 		goto out;
-	if (!refresh && !o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy &&
+	if (!refresh && !o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy && !since &&
 	    unchanged_since_recorded(cli, &c, &p))
 		goto render;
 	if ((rc = lf_config_load(cli, &c)) != LF_EXIT_OK)
@@ -189,6 +193,19 @@ static int run(struct lf_cli *cli)
 	if ((rc = lf_config_expand(cli, &c)) != LF_EXIT_OK)
 		goto out;
 	o.kinds = &c.kinds;
+	if (since) {
+		/* as if each changed resource and dependant were a --target */
+		if ((rc = lf_cli_changed_since(cli, &c, since, &changed)) != LF_EXIT_OK)
+			goto out;
+		o.targets = changed.targets;
+		o.ntargets = changed.ntargets;
+		if (!o.ntargets) {
+			p.partial = 1;
+			snprintf(p.lineage, sizeof(p.lineage), "%s", c.st.lineage);
+			p.serial = c.st.serial;
+			goto render;
+		}
+	}
 	if (lf_plan_build(&p, &c.ds, &c.st, &o, &c.d) != 0) {
 		lf_cli_print_diags(cli, &c.d);
 		rc = LF_EXIT_ERROR;
@@ -203,9 +220,9 @@ render:
 	now_utc(created, sizeof(created));
 	if (!p.manifests_digest[0])
 		lf_config_digest(&c, p.manifests_digest);
-	char head[41];
-	if (lf_git_head(head, ".") == 0)
-		p.git_commit = lf_xstrdup(head);
+	const char *commit = lf_cli_config_commit(cli);
+	if (commit)
+		p.git_commit = lf_xstrdup(commit);
 	p.created = lf_xstrdup(created);
 	p.version = lf_xstrdup(LF_VERSION);
 
@@ -235,6 +252,7 @@ render:
 	                                                                      : LF_EXIT_OK;
 out:
 	lf_observations_release(&obs);
+	lf_changed_release(&changed);
 	lf_plan_release(&p);
 	lf_config_release(&c);
 	return rc;
@@ -251,6 +269,7 @@ static const struct lf_option options[] = {
     {"destroy", 0, NULL, "plan to delete everything recorded"},
     {"refresh", 0, NULL, "read the real objects first (default; --refresh=false skips it)"},
     {"parallelism", 0, "N", "read up to N resources at once (default 10)"},
+    {"changed-since", 0, "REV", "plan only what changed since git REV and what needs it"},
     {0},
 };
 

@@ -209,6 +209,21 @@ static void mask(json_t *root, const char *path)
 	free(copy);
 }
 
+/* What the state is as a whole: which lineage and serial, written by which
+ * lakeform, carrying out the manifests of which commit. */
+static void show_header(struct lf_cli *cli, const struct lf_state *st)
+{
+	if (!st->exists) {
+		fprintf(cli->out, "no state in '%s' yet\n", STATE_DIR);
+		return;
+	}
+	fprintf(cli->out, "lineage:    %s\n", st->lineage);
+	fprintf(cli->out, "serial:     %llu\n", (unsigned long long)st->serial);
+	fprintf(cli->out, "written by: %s\n", st->generator ? st->generator : "(unknown)");
+	fprintf(cli->out, "git commit: %s\n", st->git_commit ? st->git_commit : "(none)");
+	fprintf(cli->out, "resources:  %zu\n", st->nres);
+}
+
 static int run_show(struct lf_cli *cli, struct lf_backend *b, struct lf_state *st)
 {
 	struct lf_state_res *r;
@@ -220,6 +235,10 @@ static int run_show(struct lf_cli *cli, struct lf_backend *b, struct lf_state *s
 
 	if (rc)
 		return rc;
+	if (cli->nargs == 1) {
+		show_header(cli, st);
+		return LF_EXIT_OK;
+	}
 	r = lf_state_get(st, cli->args[1]);
 	if (!r) {
 		lf_cli_error(cli, "no resource '%s' in the state", cli->args[1]);
@@ -552,7 +571,7 @@ struct sub {
 
 static const struct sub subs[] = {
     {"list", 0, -1, NULL, 0, 0, run_list, "[ADDR...]"},
-    {"show", 1, 1, NULL, 0, 0, run_show, "ADDR"},
+    {"show", 0, 1, NULL, 0, 0, run_show, "[ADDR]"},
     {"rm", 1, -1, "state rm", 0, 1, run_rm, "ADDR..."},
     {"mv", 2, 2, "state mv", 0, 1, run_mv, "OLD NEW"},
     {"pull", 0, 0, NULL, 0, 0, run_pull, ""},
@@ -609,8 +628,8 @@ static int run(struct lf_cli *cli)
 const struct lf_command lf_cmd_state = {
     .name = "state",
     .summary = "inspect and edit the recorded state",
-    .usage =
-        "state (list [ADDR...] | show ADDR | rm ADDR... | mv OLD NEW | pull | push [--force] FILE)",
+    .usage = "state (list [ADDR...] | show [ADDR] | rm ADDR... | mv OLD NEW | pull | push "
+             "[--force] FILE)",
     .description = "Inspect and edit what lakeform has recorded in .lakeform/ of the\n"
                    "configuration directory.  Nothing here calls a provider: removing a\n"
                    "record does not destroy what it describes.\n"
@@ -619,11 +638,13 @@ const struct lf_command lf_cmd_state = {
                    "      Print the address of every recorded resource, sorted.  With\n"
                    "      ADDRs, only those and the addresses under them ('catalog/main'\n"
                    "      also lists 'catalog/main/sales'; 'storage.bucket' every bucket).\n"
-                   "  state show ADDR\n"
+                   "  state show [ADDR]\n"
                    "      Print one record as JSON: address, type, provider, parent,\n"
                    "      digest of the applied inputs, dependencies, inputs and the\n"
                    "      attributes the provider reported; sensitive values are shown\n"
-                   "      as \"(sensitive)\".\n"
+                   "      as \"(sensitive)\".  Without ADDR, the state's header: lineage,\n"
+                   "      serial, the lakeform that wrote it, the git commit whose\n"
+                   "      manifests the last apply carried out, the number of records.\n"
                    "  state rm [--dry-run] ADDR...\n"
                    "      Forget resources, and the provider resources made for them, so\n"
                    "      that lakeform no longer manages them.  They keep existing.\n"

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "core/manifest.h"
 #include "core/source.h"
 #include "util/buf.h"
@@ -39,12 +40,16 @@ static int run(struct lf_cli *cli)
 	const char *path = cli->nargs ? cli->args[0] : ".";
 	int rc = LF_EXIT_OK;
 
+	if (cli->git && cli->nargs)
+		return lf_cli_usage_error(cli, "with --git the directory is named in "
+		                               "REPO@REV:PATH, not as an argument");
+
 	if (lf_kinds_load(&kinds, cli->schema_dir, &d) != 0) {
 		lf_cli_print_diags(cli, &d);
 		rc = LF_EXIT_ERROR;
 		goto out;
 	}
-	lf_source_load(&src, path, &d);
+	lf_cli_load_source(cli, &src, cli->nargs ? path : NULL, &d);
 	if (src.nfiles == 0 && !d.errors)
 		lf_diag_error(&d, NULL, "no manifests (*.yaml, *.yml) in '%s'", path);
 	lf_manifest_build(&m, &src, &kinds, &d);

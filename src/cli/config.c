@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "core/apply.h"
+#include "core/git.h"
 #include "core/planner.h"
 #include "core/provider.h"
 #include "util/mem.h"
@@ -17,7 +18,9 @@ int lf_config_load(struct lf_cli *cli, struct lf_config *c)
 		lf_cli_print_diags(cli, &c->d);
 		return LF_EXIT_ERROR;
 	}
-	lf_source_load(&c->src, ".", &c->d);
+	lf_cli_load_source(cli, &c->src, NULL, &c->d);
+	if (cli->git && *cli->git->path)
+		c->root_len = strlen(cli->git->path) + 1;
 	if (c->src.nfiles == 0 && !c->d.errors)
 		lf_diag_error(&c->d, NULL, "no manifests (*.yaml, *.yml) in this directory");
 	lf_manifest_build(&c->m, &c->src, &c->kinds, &c->d);
@@ -60,7 +63,10 @@ void lf_config_digest(const struct lf_config *c, char out[65])
 	lf_sha256_init(&h);
 	for (size_t i = 0; i < c->src.nfiles; i++) {
 		const struct lf_source_file *f = &c->src.files[i];
-		lf_sha256_update(&h, f->path, strlen(f->path) + 1);
+		/* names from the configuration directory: a plan made with
+		 * --git REPO@REV:PATH applies in a checkout of PATH */
+		const char *name = strlen(f->path) > c->root_len ? f->path + c->root_len : f->path;
+		lf_sha256_update(&h, name, strlen(name) + 1);
 		lf_sha256_update(&h, f->data ? f->data : "", f->len);
 	}
 	unsigned char md[LF_SHA256_LEN];
@@ -257,13 +263,21 @@ int lf_cli_read_settings(struct lf_cli *cli, json_t **out)
 	int rc = 0;
 
 	*out = NULL;
-	if (access("lakeform.yaml", F_OK) != 0) {
-		*out = json_object();
-		return 0;
+	if (cli->git) {
+		/* lakeform.yaml of the same commit */
+		if (lf_cli_load_settings_source(cli, &src, &d) == 0 && src.nfiles == 0) {
+			*out = json_object();
+			return 0;
+		}
+	} else {
+		if (access("lakeform.yaml", F_OK) != 0) {
+			*out = json_object();
+			return 0;
+		}
+		lf_source_load(&src, "lakeform.yaml", &d);
 	}
-	lf_source_load(&src, "lakeform.yaml", &d);
 	if (!d.errors && (src.ndocs != 1 || !json_is_object(src.docs[0].root)))
-		lf_diag_file_error(&d, "lakeform.yaml", "must hold one mapping of settings");
+		lf_diag_file_error(&d, src.files[0].path, "must hold one mapping of settings");
 	if (!d.errors)
 		check_settings(&src, &d);
 	if (d.errors) {

@@ -6,6 +6,7 @@
 #define LF_CLI_CONFIG_H
 
 #include "cli.h"
+#include "core/changed.h"
 #include "core/expand.h"
 #include "core/manifest.h"
 #include "core/source.h"
@@ -20,6 +21,8 @@ struct lf_config {
 	struct lf_backend *backend;
 	struct lf_state st;
 	struct lf_diags d;
+	size_t root_len; /* with --git REPO@REV:PATH, strlen("PATH/") that each
+	                  * file name starts with (0 without) */
 };
 
 /*
@@ -30,6 +33,44 @@ struct lf_config {
  * -C).  Prints the problems; returns LF_EXIT_OK or LF_EXIT_ERROR.
  */
 int lf_config_load(struct lf_cli *cli, struct lf_config *c);
+
+/*
+ * The manifests: those of --git's commit (then `path` must be NULL), or
+ * lf_source_load() of `path` ("." when NULL).  With --git an empty tree is
+ * an error here, said with the commit's name.  Sets cli->git_commit on the
+ * first read of a commit; every later read takes that same commit, even if
+ * the branch moved meanwhile.  0, or -1 with errors in `d`.
+ */
+int lf_cli_load_source(struct lf_cli *cli, struct lf_source *src, const char *path,
+                       struct lf_diags *d);
+
+/* lakeform.yaml of --git's commit into `src` (nothing added when that tree
+ * has none).  0, or -1 with errors in `d`. */
+int lf_cli_load_settings_source(struct lf_cli *cli, struct lf_source *src, struct lf_diags *d);
+
+/*
+ * The commit of the configuration read: --git's (resolved), or HEAD of the
+ * repository holding the configuration directory; NULL when there is none.
+ * Borrowed from `cli`, which caches it.  What plan records in a plan, apply
+ * in the state, and drift reports.
+ */
+const char *lf_cli_config_commit(struct lf_cli *cli);
+
+/*
+ * lf_source_fingerprint() of the configuration directory, or -1 with --git
+ * (the manifests then are not those on disk: nothing is short-cut).
+ */
+int lf_config_fingerprint(struct lf_cli *cli, char out[65]);
+
+/*
+ * plan --changed-since REV: compare the manifests of REV (same repository
+ * and directory as those loaded: --git's, or the configuration
+ * directory's work tree) with those in `c` (loaded and expanded), fill
+ * `out`, and print the list (on stderr when stdout carries --json or
+ * --markdown).  LF_EXIT_OK, or LF_EXIT_ERROR (said).
+ */
+int lf_cli_changed_since(struct lf_cli *cli, struct lf_config *c, const char *rev,
+                         struct lf_changed *out);
 
 /* Open the backend and read the state (lazily); LF_EXIT_OK or ERROR. */
 int lf_config_state(struct lf_cli *cli, struct lf_config *c);

@@ -3,8 +3,8 @@
  *
  * Options may be written --name, --name=VALUE, --name VALUE, and with one
  * dash as Terraform users do (-out FILE, -auto-approve); one-letter options
- * as -C DIR.  Global options (-C, --no-color, --verbose) may stand before or
- * after the command name.
+ * as -C DIR.  Global options (-C, --git, --no-color, --verbose) may stand
+ * before or after the command name.
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "core/git.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -27,6 +28,7 @@ static const struct lf_command *const commands[] = {
 
 static const struct lf_option global_options[] = {
     {"chdir", 'C', "DIR", "read the configuration in DIR (as if started there)"},
+    {"git", 0, "REPO@REV[:PATH]", "read the manifests of a git commit (no checkout)"},
     {"no-color", 0, NULL, "never colour the output"},
     {"verbose", 'v', NULL, "say more about what is happening"},
     {"help", 'h', NULL, "show this help"},
@@ -106,11 +108,27 @@ size_t lf_cli_print_diags(struct lf_cli *cli, struct lf_diags *d)
 	return d->errors;
 }
 
-static void print_options(FILE *f, const struct lf_option *opts)
+/* The commands that read manifests, and so take --git. */
+static int reads_manifests(const struct lf_command *c)
+{
+	static const char *const names[] = {"validate", "plan",   "apply", "destroy", "drift",
+	                                    "refresh",  "import", "graph", "export"};
+
+	for (size_t i = 0; c && i < sizeof(names) / sizeof(*names); i++)
+		if (!strcmp(c->name, names[i]))
+			return 1;
+	return 0;
+}
+
+/* `for_cmd`: a command's help, which lists --git only where it applies */
+static void print_options(FILE *f, const struct lf_option *opts, const struct lf_command *for_cmd)
 {
 	for (int i = 0; opts && opts[i].name; i++) {
 		struct lf_buf b = LF_BUF_INIT;
 
+		if (for_cmd && opts == global_options && !strcmp(opts[i].name, "git") &&
+		    !reads_manifests(for_cmd))
+			continue;
 		if (opts[i].short_name)
 			lf_buf_addf(&b, "-%c, ", opts[i].short_name);
 		lf_buf_addf(&b, "--%s", opts[i].name);
@@ -130,7 +148,7 @@ static void main_help(FILE *f)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(f, "\nglobal options:\n");
-	print_options(f, global_options);
+	print_options(f, global_options, NULL);
 	fprintf(f, "\nexit codes: 0 success, 1 error, 2 changes or drift found,\n"
 	           "3 state locked by another run, 64 usage error.\n"
 	           "'lakeform <command> --help' describes one command.\n");
@@ -141,10 +159,10 @@ static void command_help(FILE *f, const struct lf_command *c)
 	fprintf(f, "usage: lakeform %s\n\n%s\n", c->usage, c->description);
 	if (c->options && c->options[0].name) {
 		fprintf(f, "\noptions:\n");
-		print_options(f, c->options);
+		print_options(f, c->options, NULL);
 	}
 	fprintf(f, "\nglobal options:\n");
-	print_options(f, global_options);
+	print_options(f, global_options, c);
 }
 
 static void vusage_error(const struct lf_command *c, const char *fmt, va_list ap)
@@ -279,6 +297,8 @@ int main(int argc, char **argv)
 	char **args = lf_xcalloc((size_t)argc + 1, sizeof(*args));
 	int want_help = 0, no_color = 0, only_args = 0, rc;
 	char *schema_dir;
+	const char *git_text = NULL;
+	struct lf_git_spec git = LF_GIT_SPEC_INIT;
 
 	memset(&cli, 0, sizeof(cli));
 	cli.out = stdout;
@@ -321,6 +341,8 @@ int main(int argc, char **argv)
 			}
 			if (!strcmp(name, "chdir"))
 				cli.chdir = val;
+			else if (!strcmp(name, "git"))
+				git_text = val;
 			else if (!strcmp(name, "no-color"))
 				no_color = 1;
 			else if (!strcmp(name, "verbose"))
@@ -391,6 +413,11 @@ int main(int argc, char **argv)
 		return usage_error(cmd, "wrong number of arguments for '%s'", cmd->name);
 	}
 	cli.args = args;
+	if (git_text && !reads_manifests(cmd)) {
+		release(&cli, args);
+		return usage_error(cmd, "--git does not apply to '%s', which reads no manifests",
+		                   cmd->name);
+	}
 
 	schema_dir = find_schema_dir(argv[0]);
 	char exe_dir[PATH_MAX];
@@ -408,11 +435,25 @@ int main(int argc, char **argv)
 		release(&cli, args);
 		return LF_EXIT_ERROR;
 	}
+	/* after -C: REPO is a path from the configuration directory, like
+	 * every other path on the command line */
+	if (git_text) {
+		char *why = NULL;
+		if (lf_git_spec_parse(&git, git_text, &why)) {
+			rc = usage_error(cmd, "--git: %s", why);
+			free(why);
+			free(schema_dir);
+			release(&cli, args);
+			return rc;
+		}
+		cli.git = &git;
+	}
 	const char *nc = getenv("NO_COLOR");
 	cli.color = !no_color && !(nc && *nc) && isatty(STDOUT_FILENO);
 
 	rc = cmd->run(&cli);
 	fflush(stdout);
+	lf_git_spec_release(&git);
 	free(schema_dir);
 	release(&cli, args);
 	return rc;
