@@ -54,7 +54,8 @@ static int run(struct lf_cli *cli)
 	struct lf_lock_info info;
 	int held, has, err, rc = LF_EXIT_ERROR;
 
-	lf_backend_local_open(&b, STATE_DIR);
+	if (lf_cli_open_backend(cli, NULL, &b) != LF_EXIT_OK)
+		return LF_EXIT_ERROR;
 	/* look first, so that nobody is asked to confirm something that
 	 * cannot be done */
 	has = lf_state_lock_read(b, &info, &held);
