@@ -275,6 +275,16 @@ static int network_read(struct lfp_call *call, const json_t *params, json_t **re
 		return -1;
 	if (id) {
 		r = network_inspect(call, id, &net);
+		/*
+		 * Podman derives a network's id from its name: a network made by
+		 * hand in place of ours has our id.  It is not what we made.
+		 */
+		if (r > 0 && !labels_own(call, json_object_get(net, "Labels"), address)) {
+			lfp_log("network '%s' is no longer '%s' (it belongs to %s)",
+			        lfp_get_str(net, "Name"), address,
+			        owner_or_none(json_object_get(net, "Labels")));
+			r = 0;
+		}
 	} else {
 		if (network_find(call, address, &found) < 0)
 			return -1;
