@@ -32,6 +32,7 @@
  */
 #include <curl/curl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,8 @@
 #define DEFAULT_PREFIX "lf-"
 #define MAX_NODES 1000
 #define MIB (1024LL * 1024LL)
+#define DEFAULT_WIDTH 4 /* nodes made or removed at once */
+#define MAX_WIDTH 32
 
 /* busybox as PID 1 ignores SIGTERM: the default command exits on it */
 #define DEFAULT_COMMAND "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"
@@ -60,9 +63,10 @@ struct docker {
 	struct engine engine;
 	char *prefix;    /* of every name the provider gives; owned */
 	json_t *command; /* the nodes' Cmd, or json null: the image's own */
+	int width;       /* nodes made or removed at once */
 };
 
-static struct docker docker_state = {ENGINE_INIT, NULL, NULL};
+static struct docker docker_state = {ENGINE_INIT, NULL, NULL, DEFAULT_WIDTH};
 
 static struct docker *state_of(struct lfp_call *call)
 {
@@ -186,29 +190,28 @@ static int network_inputs(struct lfp_call *call, const json_t *inputs, struct ne
 	    lfp_need_str(call, inputs, "plane", &in->plane) < 0)
 		return -1;
 	if (strcmp(in->plane, "serverless") && strcmp(in->plane, "classic")) {
-		lfp_error(call, LFP_E_INVALID, 0,
-		          "network plane must be 'serverless' or 'classic'");
+		dk_error(call, LFP_E_INVALID, 0, "network plane must be 'serverless' or 'classic'");
 		return -1;
 	}
 	if (!json_is_boolean(internal)) {
-		lfp_error(call, LFP_E_INVALID, 0, "'internal' must be a boolean");
+		dk_error(call, LFP_E_INVALID, 0, "'internal' must be a boolean");
 		return -1;
 	}
 	in->internal = json_is_true(internal);
 	in->cidr = cidr && !json_is_null(cidr) ? json_string_value(cidr) : NULL;
 	if (cidr && !json_is_null(cidr) && !in->cidr) {
-		lfp_error(call, LFP_E_INVALID, 0, "'cidr' must be a string");
+		dk_error(call, LFP_E_INVALID, 0, "'cidr' must be a string");
 		return -1;
 	}
 	if (!strcmp(in->plane, "classic") && !in->cidr) {
-		lfp_error(call, LFP_E_INVALID, 0, "classic network '%s' needs a cidr", in->name);
+		dk_error(call, LFP_E_INVALID, 0, "classic network '%s' needs a cidr", in->name);
 		return -1;
 	}
 	if (!strcmp(in->plane, "serverless") && in->cidr) {
-		lfp_error(call, LFP_E_INVALID, 0,
-		          "serverless network '%s' gets its subnet from the engine, it cannot be "
-		          "given a cidr",
-		          in->name);
+		dk_error(call, LFP_E_INVALID, 0,
+		         "serverless network '%s' gets its subnet from the engine, it cannot be "
+		         "given a cidr",
+		         in->name);
 		return -1;
 	}
 	return 0;
@@ -352,7 +355,7 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 			json_t *have = json_object_get(net, "Labels");
 
 			if (!labels_own(call, have, address)) {
-				lfp_error(
+				dk_error(
 				    call, LFP_E_CONFLICT, 0,
 				    "network '%s' exists and is not lakeform's '%s' (it belongs "
 				    "to %s): remove it or choose another name",
@@ -385,15 +388,15 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 	}
 	id = lfp_get_str(answer, "Id");
 	if (!id) {
-		lfp_error(call, LFP_E_INTERNAL, 0, "the engine created network '%s' without an id",
-		          dname);
+		dk_error(call, LFP_E_INTERNAL, 0, "the engine created network '%s' without an id",
+		         dname);
 		goto out;
 	}
 	r = network_inspect(call, id, &net);
 	if (r <= 0) {
 		if (r == 0)
-			lfp_error(call, LFP_E_UNAVAILABLE, 1,
-			          "network '%s' vanished right after it was created", dname);
+			dk_error(call, LFP_E_UNAVAILABLE, 1,
+			         "network '%s' vanished right after it was created", dname);
 		goto out;
 	}
 	lfp_log("created network '%s' (%s%s)", dname, in.internal ? "internal, " : "",
@@ -429,7 +432,7 @@ static int network_update(struct lfp_call *call, const json_t *params, json_t **
 	r = network_inspect(call, id, &net);
 	if (r <= 0) {
 		if (r == 0)
-			lfp_error(call, LFP_E_NOT_FOUND, 0, "network '%s' does not exist", id);
+			dk_error(call, LFP_E_NOT_FOUND, 0, "network '%s' does not exist", id);
 		goto out;
 	}
 	attrs = network_attributes(call, net);
@@ -449,9 +452,9 @@ static int network_update(struct lfp_call *call, const json_t *params, json_t **
 	else if (!json_equal(own, labels))
 		field = "labels";
 	if (field) {
-		lfp_error(call, LFP_E_INVALID, 0,
-		          "network '%s': '%s' of a docker network cannot change in place", in.name,
-		          field);
+		dk_error(call, LFP_E_INVALID, 0,
+		         "network '%s': '%s' of a docker network cannot change in place", in.name,
+		         field);
 		goto out;
 	}
 	*result = json_pack("{s:O}", "attributes", attrs);
@@ -482,9 +485,9 @@ static int network_delete(struct lfp_call *call, const json_t *params, json_t **
 		goto done;
 	}
 	if (!labels_own(call, json_object_get(net, "Labels"), address)) {
-		lfp_error(call, LFP_E_CONFLICT, 0, "network '%s' belongs to %s, not '%s'",
-		          lfp_get_str(net, "Name"), owner_or_none(json_object_get(net, "Labels")),
-		          address);
+		dk_error(call, LFP_E_CONFLICT, 0, "network '%s' belongs to %s, not '%s'",
+		         lfp_get_str(net, "Name"), owner_or_none(json_object_get(net, "Labels")),
+		         address);
 		goto out;
 	}
 	esc = engine_escape(id);
@@ -530,23 +533,23 @@ static int pool_inputs(struct lfp_call *call, const json_t *inputs, struct pool_
 	in->memory_mb = json_object_get(inputs, "memory_mb");
 	if (!json_is_integer(nodes) || json_integer_value(nodes) < 0 ||
 	    json_integer_value(nodes) > MAX_NODES) {
-		lfp_error(call, LFP_E_INVALID, 0, "'nodes' must be an integer from 0 to %d",
-		          MAX_NODES);
+		dk_error(call, LFP_E_INVALID, 0, "'nodes' must be an integer from 0 to %d",
+		         MAX_NODES);
 		return -1;
 	}
 	in->nodes = (long)json_integer_value(nodes);
 	if (!json_is_number(in->cpus) || json_number_value(in->cpus) <= 0 ||
 	    json_number_value(in->cpus) > 1024) {
-		lfp_error(call, LFP_E_INVALID, 0, "'cpus' must be a positive number");
+		dk_error(call, LFP_E_INVALID, 0, "'cpus' must be a positive number");
 		return -1;
 	}
 	if (!json_is_integer(in->memory_mb) || json_integer_value(in->memory_mb) < 6) {
-		lfp_error(call, LFP_E_INVALID, 0,
-		          "'memory_mb' must be an integer of at least 6 (the engine's minimum)");
+		dk_error(call, LFP_E_INVALID, 0,
+		         "'memory_mb' must be an integer of at least 6 (the engine's minimum)");
 		return -1;
 	}
 	if (!*in->image) {
-		lfp_error(call, LFP_E_INVALID, 0, "'image' must not be empty");
+		dk_error(call, LFP_E_INVALID, 0, "'image' must not be empty");
 		return -1;
 	}
 	in->nano_cpus = llround(json_number_value(in->cpus) * 1e9);
@@ -651,7 +654,7 @@ static int container_inspect(struct lfp_call *call, const char *id, json_t **out
 
 /*
  * The containers labelled with `address` (every pool of the account when
- * NULL), inspected, sorted by node index.  0 or -1 after lfp_error().
+ * NULL), inspected, sorted by node index.  0 or -1 after dk_error().
  */
 static int pool_gather(struct lfp_call *call, const char *address, struct pool *out)
 {
@@ -891,7 +894,7 @@ struct pool_plan {
 
 /*
  * Make node `index` and start it: 0, 1 when its name is taken by another
- * container (the caller takes the next index), -1 after lfp_error().  A
+ * container (the caller takes the next index), -1 after dk_error().  A
  * node that cannot be started is removed again: nothing half made stays.
  */
 static int node_create(struct lfp_call *call, const struct pool_plan *pp, long index)
@@ -937,8 +940,8 @@ static int node_create(struct lfp_call *call, const struct pool_plan *pp, long i
 	}
 	id = lfp_get_str(answer, "Id");
 	if (!id) {
-		lfp_error(call, LFP_E_INTERNAL, 0, "the engine created node '%s' without an id",
-		          dname);
+		dk_error(call, LFP_E_INTERNAL, 0, "the engine created node '%s' without an id",
+		         dname);
 		goto out;
 	}
 	if (container_start(call, id, dname) < 0) {
@@ -964,6 +967,80 @@ out:
 	free(path);
 	free(what);
 	return err;
+}
+
+/*
+ * Several nodes made or removed at once: `n` jobs on up to `width`
+ * threads.  Each job's rc is set; returns -1 when one failed (its error
+ * is the call's), else 0.  Only independent nodes go through here: new
+ * ones and ones being removed; a roll stays one node at a time.
+ */
+struct job {
+	int (*fn)(struct lfp_call *call, struct job *job);
+	const struct pool_plan *pp;
+	long index;             /* node_job: the node to make */
+	const struct node *del; /* remove_job: the node to remove */
+	int rc;
+};
+
+struct jobs {
+	struct lfp_call *call;
+	struct job *v;
+	size_t n, next;
+	pthread_mutex_t lock;
+};
+
+static void *jobs_worker(void *arg)
+{
+	struct jobs *js = arg;
+
+	for (;;) {
+		struct job *j = NULL;
+
+		pthread_mutex_lock(&js->lock);
+		if (js->next < js->n)
+			j = &js->v[js->next++];
+		pthread_mutex_unlock(&js->lock);
+		if (!j)
+			return NULL;
+		j->rc = j->fn(js->call, j);
+	}
+}
+
+static int run_jobs(struct lfp_call *call, struct job *v, size_t n, int width)
+{
+	struct jobs js = {call, v, n, 0, PTHREAD_MUTEX_INITIALIZER};
+	pthread_t threads[MAX_WIDTH];
+	size_t started = 0;
+	int err = 0;
+
+	if (width > MAX_WIDTH)
+		width = MAX_WIDTH;
+	for (; started + 1 < (size_t)width && started + 1 < n; started++) {
+		if (pthread_create(&threads[started], NULL, jobs_worker, &js) != 0)
+			break;
+	}
+	jobs_worker(&js); /* this thread works too */
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].rc < 0)
+			err = -1;
+	return err;
+}
+
+static int node_job(struct lfp_call *call, struct job *j)
+{
+	return node_create(call, j->pp, j->index);
+}
+
+static int remove_job(struct lfp_call *call, struct job *j)
+{
+	int rc = container_remove(call, j->del->id, j->del->name);
+
+	if (rc == 0)
+		lfp_log("removed node '%s'", j->del->name);
+	return rc;
 }
 
 /* Whether a node runs what the inputs ask for. */
@@ -1005,7 +1082,7 @@ static void pool_forget(struct pool *p, size_t i)
 /*
  * Bring the pool's containers to the inputs, one node at a time (see the
  * invariants at the top).  Appends the names of replaced nodes to
- * `rolled`.  0 or -1 after lfp_error(); what was done before a failure
+ * `rolled`.  0 or -1 after dk_error(); what was done before a failure
  * stays done and labelled, so the next create or update carries on.
  */
 static int pool_converge(struct lfp_call *call, const struct pool_plan *pp, json_t *rolled)
@@ -1013,6 +1090,7 @@ static int pool_converge(struct lfp_call *call, const struct pool_plan *pp, json
 	const struct pool_inputs *in = pp->in;
 	struct pool p = {NULL, 0, 0};
 	json_t *got = NULL;
+	struct job *jobs = NULL;
 	char *path = NULL;
 	long have = 0;
 	int r, err = -1;
@@ -1022,9 +1100,9 @@ static int pool_converge(struct lfp_call *call, const struct pool_plan *pp, json
 	got = NULL;
 	if (r <= 0) {
 		if (r == 0)
-			lfp_error(call, LFP_E_NOT_FOUND, 0,
-			          "network '%s' of node pool '%s' does not exist", pp->dnet,
-			          in->name);
+			dk_error(call, LFP_E_NOT_FOUND, 0,
+			         "network '%s' of node pool '%s' does not exist", pp->dnet,
+			         in->name);
 		goto out;
 	}
 	/* docker routes /images/{name}/json with the name's slashes as they are */
@@ -1033,7 +1111,7 @@ static int pool_converge(struct lfp_call *call, const struct pool_plan *pp, json
 	json_decref(got);
 	if (r <= 0) {
 		if (r == 0)
-			lfp_error(
+			dk_error(
 			    call, LFP_E_INVALID, 0,
 			    "image '%s' is not in the docker engine at '%s': pull it "
 			    "('docker pull %s' or 'podman pull %s') or build it (for a busybox "
@@ -1057,13 +1135,18 @@ static int pool_converge(struct lfp_call *call, const struct pool_plan *pp, json
 			i++;
 		}
 	}
-	while ((long)p.n > in->nodes) {
-		struct node *x = &p.v[p.n - 1];
+	if ((long)p.n > in->nodes) {
+		size_t keep = (size_t)in->nodes, k = 0;
 
-		if (container_remove(call, x->id, x->name) < 0)
+		jobs = lf_xcalloc(p.n - keep, sizeof(*jobs));
+		for (size_t i = keep; i < p.n; i++)
+			jobs[k++] = (struct job){remove_job, pp, 0, &p.v[i], 0};
+		if (run_jobs(call, jobs, k, state_of(call)->width) < 0)
 			goto out;
-		lfp_log("node pool '%s': removed node '%s'", in->name, x->name);
-		pool_forget(&p, p.n - 1);
+		while (p.n > keep)
+			pool_forget(&p, p.n - 1);
+		free(jobs);
+		jobs = NULL;
 	}
 
 	/* roll what differs, start what stopped: one node at a time */
@@ -1089,20 +1172,29 @@ static int pool_converge(struct lfp_call *call, const struct pool_plan *pp, json
 		}
 	}
 
-	/* the missing nodes last, each at the lowest free index */
+	/*
+	 * The missing nodes last, at the lowest free indices, several at once;
+	 * an index whose name another container holds is skipped and the
+	 * next round takes another.
+	 */
 	have = (long)p.n;
-	for (long index = 1; have < in->nodes; index++) {
-		if (index_used(&p, index))
-			continue;
-		r = node_create(call, pp, index);
-		if (r < 0)
+	jobs = lf_xcalloc((size_t)in->nodes, sizeof(*jobs));
+	for (long index = 1; have < in->nodes;) {
+		size_t k = 0;
+
+		for (; have + (long)k < in->nodes; index++) {
+			if (!index_used(&p, index))
+				jobs[k++] = (struct job){node_job, pp, index, NULL, 0};
+		}
+		if (run_jobs(call, jobs, k, state_of(call)->width) < 0)
 			goto out;
-		if (r == 0)
-			have++;
+		for (size_t i = 0; i < k; i++)
+			have += jobs[i].rc == 0;
 	}
 	err = 0;
 out:
 	pool_release(&p);
+	free(jobs);
 	free(path);
 	return err;
 }
@@ -1139,8 +1231,8 @@ static int pool_change(struct lfp_call *call, const json_t *params, int creating
 	    pool_inputs(call, inputs, &in) < 0)
 		goto out;
 	if (id && strcmp(id, in.name)) {
-		lfp_error(call, LFP_E_INVALID, 0, "node pool '%s': 'name' cannot change in place",
-		          id);
+		dk_error(call, LFP_E_INVALID, 0, "node pool '%s': 'name' cannot change in place",
+		         id);
 		goto out;
 	}
 	labels = lfp_labels_for(call, pp.address, inputs);
@@ -1172,21 +1264,23 @@ static int pool_update(struct lfp_call *call, const json_t *params, json_t **res
 static int pool_delete(struct lfp_call *call, const json_t *params, json_t **result)
 {
 	struct pool p = {NULL, 0, 0};
+	struct job *jobs = NULL;
 	const char *address;
 	int err = -1;
 
 	if (lfp_need_str(call, params, "address", &address) < 0 ||
 	    pool_gather(call, address, &p) < 0)
 		return -1;
-	for (size_t i = 0; i < p.n; i++) {
-		if (container_remove(call, p.v[i].id, p.v[i].name) < 0)
-			goto out;
-		lfp_log("removed node '%s'", p.v[i].name);
-	}
+	jobs = lf_xcalloc(p.n + 1, sizeof(*jobs));
+	for (size_t i = 0; i < p.n; i++)
+		jobs[i] = (struct job){remove_job, NULL, 0, &p.v[i], 0};
+	if (run_jobs(call, jobs, p.n, state_of(call)->width) < 0)
+		goto out;
 	*result = json_object();
 	err = 0;
 out:
 	pool_release(&p);
+	free(jobs);
 	return err;
 }
 
@@ -1197,45 +1291,55 @@ static int configure(struct lfp_call *call, const json_t *settings)
 	struct docker *st = state_of(call);
 	struct engine e = ENGINE_INIT;
 	const char *host = NULL, *prefix = DEFAULT_PREFIX, *key;
+	int width = DEFAULT_WIDTH;
 	json_t *command = NULL, *v, *answer = NULL;
 	long status;
 	int err = -1;
 
 	if (settings && !json_is_object(settings) && !json_is_null(settings)) {
-		lfp_error(call, LFP_E_INVALID, 0, "settings must be an object");
+		dk_error(call, LFP_E_INVALID, 0, "settings must be an object");
 		return -1;
 	}
 	json_object_foreach ((json_t *)settings, key, v) {
 		if (!strcmp(key, "host")) {
 			host = json_string_value(v);
 			if (!host || !*host) {
-				lfp_error(call, LFP_E_INVALID, 0,
-				          "setting 'host' must be unix:///path or tcp://host:port");
+				dk_error(call, LFP_E_INVALID, 0,
+				         "setting 'host' must be unix:///path or tcp://host:port");
 				goto out;
 			}
 		} else if (!strcmp(key, "prefix")) {
 			prefix = json_string_value(v);
 			if (!prefix || strspn(prefix, "abcdefghijklmnopqrstuvwxyz0123456789-_.") !=
 			                   strlen(prefix)) {
-				lfp_error(
+				dk_error(
 				    call, LFP_E_INVALID, 0,
 				    "setting 'prefix' must be lowercase letters, digits, '-', '_' "
 				    "or '.'");
 				goto out;
 			}
+		} else if (!strcmp(key, "parallel_nodes")) {
+			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+			    json_integer_value(v) > MAX_WIDTH) {
+				dk_error(call, LFP_E_INVALID, 0,
+				         "setting 'parallel_nodes' must be an integer from 1 to %d",
+				         MAX_WIDTH);
+				goto out;
+			}
+			width = (int)json_integer_value(v);
 		} else if (!strcmp(key, "command")) {
 			size_t i;
 			json_t *arg;
 
 			if (!json_is_null(v) && (!json_is_array(v) || !json_array_size(v))) {
-				lfp_error(call, LFP_E_INVALID, 0,
-				          "setting 'command' must be a list of strings, or null");
+				dk_error(call, LFP_E_INVALID, 0,
+				         "setting 'command' must be a list of strings, or null");
 				goto out;
 			}
 			json_array_foreach (v, i, arg) {
 				if (!json_is_string(arg)) {
-					lfp_error(call, LFP_E_INVALID, 0,
-					          "setting 'command' must be a list of strings");
+					dk_error(call, LFP_E_INVALID, 0,
+					         "setting 'command' must be a list of strings");
 					goto out;
 				}
 			}
@@ -1263,6 +1367,7 @@ static int configure(struct lfp_call *call, const json_t *settings)
 	json_decref(st->command);
 	st->command = command;
 	command = NULL;
+	st->width = width;
 	err = 0;
 out:
 	engine_release(&e);

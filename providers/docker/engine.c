@@ -3,6 +3,8 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -19,6 +21,22 @@
 #define REFUSED_RETRY_MS 1500
 #define RETRY_PAUSE_MS 150
 #define MAX_ATTEMPTS 4
+
+static pthread_mutex_t error_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void dk_error(struct lfp_call *call, int code, int retryable, const char *fmt, ...)
+{
+	struct lf_buf m = LF_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	lf_buf_vaddf(&m, fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&error_lock);
+	lfp_error(call, code, retryable, "%s", lf_buf_cstr(&m));
+	pthread_mutex_unlock(&error_lock);
+	lf_buf_release(&m);
+}
 
 void engine_release(struct engine *e)
 {
@@ -39,10 +57,10 @@ static int parse_address(struct lfp_call *call, struct engine *e, const char *ad
 	} else if (!strncmp(addr, "tcp://", 6) && addr[6] && !strchr(addr + 6, '/')) {
 		e->base = lf_xasprintf("http://%s", addr + 6);
 	} else {
-		lfp_error(call, LFP_E_INVALID, 0,
-		          "docker engine address '%s' (from %s) must be unix:///path or "
-		          "tcp://host:port",
-		          addr, from);
+		dk_error(call, LFP_E_INVALID, 0,
+		         "docker engine address '%s' (from %s) must be unix:///path or "
+		         "tcp://host:port",
+		         addr, from);
 		return -1;
 	}
 	e->where = lf_xstrdup(addr);
@@ -75,11 +93,11 @@ int engine_resolve(struct lfp_call *call, struct engine *out, const char *docker
 			goto out;
 		}
 	}
-	lfp_error(call, LFP_E_UNAVAILABLE, 0,
-	          "no docker engine found: none of '/var/run/docker.sock', "
-	          "'/run/podman/podman.sock'%s%s%s exists; start docker or "
-	          "'podman system service', or set DOCKER_HOST or the 'host' setting",
-	          xdg ? ", '" : "", xdg ? xdg : "", xdg ? "'" : "");
+	dk_error(call, LFP_E_UNAVAILABLE, 0,
+	         "no docker engine found: none of '/var/run/docker.sock', "
+	         "'/run/podman/podman.sock'%s%s%s exists; start docker or "
+	         "'podman system service', or set DOCKER_HOST or the 'host' setting",
+	         xdg ? ", '" : "", xdg ? xdg : "", xdg ? "'" : "");
 out:
 	free(xdg);
 	return err;
@@ -118,22 +136,22 @@ static int socket_problem(struct lfp_call *call, const struct engine *e, long os
 	if (!e->socket)
 		return 0;
 	if (stat(e->socket, &st) < 0 || os_errno == ENOENT) {
-		lfp_error(call, LFP_E_UNAVAILABLE, 0,
-		          "docker engine socket '%s' (from %s) does not exist: start docker or "
-		          "'podman system service', or point DOCKER_HOST at the engine",
-		          e->socket, e->from);
+		dk_error(call, LFP_E_UNAVAILABLE, 0,
+		         "docker engine socket '%s' (from %s) does not exist: start docker or "
+		         "'podman system service', or point DOCKER_HOST at the engine",
+		         e->socket, e->from);
 		return 1;
 	}
 	if (os_errno == EACCES || access(e->socket, R_OK | W_OK) < 0) {
-		lfp_error(call, LFP_E_UNAVAILABLE, 0,
-		          "permission denied on docker engine socket '%s' (from %s): run as a "
-		          "member of its group (docker), or use a rootless podman socket",
-		          e->socket, e->from);
+		dk_error(call, LFP_E_UNAVAILABLE, 0,
+		         "permission denied on docker engine socket '%s' (from %s): run as a "
+		         "member of its group (docker), or use a rootless podman socket",
+		         e->socket, e->from);
 		return 1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
-		lfp_error(call, LFP_E_UNAVAILABLE, 0, "'%s' (from %s) is not a socket", e->socket,
-		          e->from);
+		dk_error(call, LFP_E_UNAVAILABLE, 0, "'%s' (from %s) is not a socket", e->socket,
+		         e->from);
 		return 1;
 	}
 	return 0;
@@ -153,7 +171,7 @@ int engine_call(struct lfp_call *call, const struct engine *e, const char *metho
 	*out = NULL;
 	*status = 0;
 	if (!h) {
-		lfp_error(call, LFP_E_INTERNAL, 0, "cannot start a curl handle");
+		dk_error(call, LFP_E_INTERNAL, 0, "cannot start a curl handle");
 		goto out;
 	}
 	headers = curl_slist_append(headers, "Content-Type: application/json");
@@ -162,10 +180,10 @@ int engine_call(struct lfp_call *call, const struct engine *e, const char *metho
 		CURLcode rc;
 
 		if (left <= 0) {
-			lfp_error(call, LFP_E_UNAVAILABLE, 1,
-			          "the deadline passed before the docker engine at '%s' answered "
-			          "'%s %s'",
-			          e->where, method, path);
+			dk_error(call, LFP_E_UNAVAILABLE, 1,
+			         "the deadline passed before the docker engine at '%s' answered "
+			         "'%s %s'",
+			         e->where, method, path);
 			goto out;
 		}
 		curl_easy_reset(h);
@@ -203,17 +221,17 @@ int engine_call(struct lfp_call *call, const struct engine *e, const char *metho
 			continue;
 		}
 		if (rc == CURLE_OPERATION_TIMEDOUT)
-			lfp_error(call, LFP_E_UNAVAILABLE, 1,
-			          "the docker engine at '%s' did not answer '%s %s' in time",
-			          e->where, method, path);
+			dk_error(call, LFP_E_UNAVAILABLE, 1,
+			         "the docker engine at '%s' did not answer '%s %s' in time",
+			         e->where, method, path);
 		else if (rc == CURLE_COULDNT_CONNECT)
-			lfp_error(call, LFP_E_UNAVAILABLE, 1,
-			          "cannot connect to the docker engine at '%s' (from %s): %s",
-			          e->where, e->from,
-			          os_errno ? strerror((int)os_errno) : curl_easy_strerror(rc));
+			dk_error(call, LFP_E_UNAVAILABLE, 1,
+			         "cannot connect to the docker engine at '%s' (from %s): %s",
+			         e->where, e->from,
+			         os_errno ? strerror((int)os_errno) : curl_easy_strerror(rc));
 		else
-			lfp_error(call, LFP_E_UNAVAILABLE, 1, "docker engine at '%s': '%s %s': %s",
-			          e->where, method, path, curl_easy_strerror(rc));
+			dk_error(call, LFP_E_UNAVAILABLE, 1, "docker engine at '%s': '%s %s': %s",
+			         e->where, method, path, curl_easy_strerror(rc));
 		goto out;
 	}
 	if (answer.len)
@@ -276,9 +294,9 @@ int engine_fail(struct lfp_call *call, long status, const json_t *answer, const 
 		retryable = 1;
 	}
 	if (*msg)
-		lfp_error(call, code, retryable, "%s: %s", what, msg);
+		dk_error(call, code, retryable, "%s: %s", what, msg);
 	else
-		lfp_error(call, code, retryable, "%s: the engine answered http %ld", what, status);
+		dk_error(call, code, retryable, "%s: the engine answered http %ld", what, status);
 	return -1;
 }
 

@@ -4,7 +4,7 @@
  * JSON answer, and the engine's errors turned into the protocol's codes.
  *
  * Docker and Podman (`podman system service`) both answer this API, on a
- * unix socket or on TCP.  Every function that fails has called lfp_error()
+ * unix socket or on TCP.  Every function that fails has called dk_error()
  * on the call with a lowercase message that names the engine's address.
  * A `struct engine` is set by configure, which runs alone, and only read by
  * the calls after it, so it needs no lock.
@@ -31,10 +31,18 @@ struct engine {
 void engine_release(struct engine *e);
 
 /*
+ * lfp_error() that may be called for one call from several threads at once
+ * (the workers of a pool change, run_jobs() in docker.c): the last message
+ * stays.  Everything in this provider reports errors through it.
+ */
+void dk_error(struct lfp_call *call, int code, int retryable, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/*
  * Choose the engine: `docker_host` (DOCKER_HOST, may be NULL or ""), else
  * `setting` (settings.host), else the first of /var/run/docker.sock,
  * /run/podman/podman.sock and `xdg_runtime`/podman/podman.sock that
- * exists.  0, or -1 after lfp_error() (1003 for an address that is neither
+ * exists.  0, or -1 after dk_error() (1003 for an address that is neither
  * unix:// nor tcp://, 1004 when no socket exists).
  */
 int engine_resolve(struct lfp_call *call, struct engine *out, const char *docker_host,
@@ -44,7 +52,7 @@ int engine_resolve(struct lfp_call *call, struct engine *out, const char *docker
  * One request: `method` on "/v1.41`path`" with `body` (borrowed, may be
  * NULL) as JSON.  On an answer of any status: 0, *status set and *out the
  * parsed body (new reference; NULL when empty or not JSON).  When the
- * engine cannot be reached: -1 after lfp_error() (1004; a refused
+ * engine cannot be reached: -1 after dk_error() (1004; a refused
  * connection and 502/503/504 are retried briefly first, within the call's
  * deadline).
  */
