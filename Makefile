@@ -167,11 +167,11 @@ test-integration: $(B)/bin/lakeform $(PROVIDER_BINS)
 	@./tests/integration/crash.sh $(B)/bin/lakeform > $(R)/integration.log 2>&1; rc=$$?; \
 	 grep -v '^ok ' $(R)/integration.log | tail -n 25; tail -n 1 $(R)/integration.log > $(R)/integration; exit $$rc
 
-# the docker provider against a podman service the test starts (needs root,
-# podman, runc, busybox-static: make deps)
-test-docker: $(B)/bin/lakeform $(PROVIDER_BINS)
+# the docker provider (sanitizer build) against a podman service the test
+# starts (needs root, podman, runc, busybox-static: make deps)
+test-docker: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
 	@mkdir -p $(R)
-	@./tests/integration/docker/run.sh $(B)/bin/lakeform > $(R)/docker.log 2>&1; rc=$$?; \
+	@./tests/integration/docker/run.sh $(BS)/bin/lakeform > $(R)/docker.log 2>&1; rc=$$?; \
 	 grep -v '^ok ' $(R)/docker.log | tail -n 25; tail -n 1 $(R)/docker.log > $(R)/docker; exit $$rc
 
 test-yaml: $(B)/tests/yaml_suite $(B)/bin/lakeform

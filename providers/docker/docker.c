@@ -117,13 +117,15 @@ static int engine_get(struct lfp_call *call, const char *path, const char *what,
 /* The query `filters={"label":["k=v",...]}` for the account and address. */
 static char *label_filter(struct lfp_call *call, const char *address)
 {
-	json_t *want = json_array();
+	json_t *want = json_array(), *filters;
 	char *text, *esc, *q;
 
 	json_array_append_new(want, json_sprintf("%s=%s", LABEL_ACCOUNT, lfp_call_account(call)));
 	if (address)
 		json_array_append_new(want, json_sprintf("%s=%s", LABEL_ADDRESS, address));
-	text = json_dumps(json_pack("{s:o}", "label", want), JSON_COMPACT);
+	filters = json_pack("{s:o}", "label", want);
+	text = json_dumps(filters, JSON_COMPACT);
+	json_decref(filters);
 	esc = engine_escape(text);
 	q = lf_xasprintf("filters=%s", esc);
 	free(esc);

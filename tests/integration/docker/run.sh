@@ -283,7 +283,7 @@ rpc() { # ACCOUNT TYPE: the provider's answer to list TYPE for ACCOUNT
 		'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":1}}' \
 		'{"jsonrpc":"2.0","id":2,"method":"configure","params":{"settings":{"prefix":"'"$prefix"'"},"account":"'"$1"'"}}' \
 		'{"jsonrpc":"2.0","id":3,"method":"list","params":{"type":"'"$2"'"}}' |
-		(cd "$scratch" && "$provider" 2>/dev/null) | grep '"id":3'
+		(cd "$scratch" && "$provider" 2>>"$scratch/rpc.log") | grep '"id":3'
 }
 listed() { # FILE ADDRESS...: FILE lists exactly these addresses
 	test "$(grep -o '"address":"[^"]*"' "$1" | sort | tr '\n' ' ')" = \
@@ -338,5 +338,10 @@ check "destroy: no container left" test -z "$(podman ps -a --format '{{.Names}}'
 check "destroy: no network left" test -z "$(podman network ls --format '{{.Name}}' | grep "^$prefix")"
 check "destroy: nothing labelled for hooli or piedpiper left" \
 	test -z "$(podman ps -a -q --filter label=lakeform/account=hooli; podman ps -a -q --filter label=lakeform/account=piedpiper; podman network ls -q --filter label=lakeform/account=hooli; podman network ls -q --filter label=lakeform/account=piedpiper)"
+
+# with the sanitizer build (make test-docker), a leak or an error would be
+# in the providers' logs
+check "no sanitizer report in the provider logs" \
+	bash -c "! cat '$classic'/.lakeform/logs/*.log '$serverless'/.lakeform/logs/*.log '$errors'/.lakeform/logs/*.log '$scratch/rpc.log' 2>/dev/null | grep -E 'Sanitizer|runtime error'"
 
 finish
