@@ -287,7 +287,7 @@ int engine_fail(struct lfp_call *call, long status, const json_t *answer, const 
 
 	if (status == 404)
 		code = LFP_E_NOT_FOUND;
-	else if (status == 409)
+	else if (status == 409 || status == 403) /* 403: a network still in use */
 		code = LFP_E_CONFLICT;
 	else if (status >= 500 && !lasting_cause(msg, &code)) {
 		code = LFP_E_UNAVAILABLE;

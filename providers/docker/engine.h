@@ -61,7 +61,7 @@ int engine_call(struct lfp_call *call, const struct engine *e, const char *metho
 
 /*
  * Fail the call for an engine answer that is not a success: "`what`: the
- * engine's message".  404 is 1001, 409 1002, 400 1003, other 4xx 1003 and
+ * engine's message".  404 is 1001, 409 and 403 1002, other 4xx 1003 and
  * 5xx 1004 retryable, but for causes known not to clear by themselves.
  * Returns -1.
  */

@@ -276,6 +276,27 @@ podman network rm -f "${prefix}finance" >/dev/null 2>&1
 check "foreign network removed: apply creates lakeform's" lfc "$serverless" apply --auto-approve
 check "foreign network removed: plan finds no changes" plan_clean "$serverless"
 
+# ---- other ways to name the engine -------------------------------------------
+
+port=$((20000 + $$ % 20000))
+podman system service --time=0 "tcp://127.0.0.1:$port" >"$scratch/tcp.log" 2>&1 &
+tcp_pid=$!
+for _ in $(seq 1 100); do
+	curl -sf "http://127.0.0.1:$port/v1.41/_ping" >/dev/null 2>&1 && break
+	sleep 0.05
+done
+check "tcp: DOCKER_HOST=tcp://127.0.0.1:$port, refresh + plan finds no changes" \
+	env DOCKER_HOST="tcp://127.0.0.1:$port" bash -c "'$lf' -C '$serverless' refresh && '$lf' -C '$serverless' plan --detailed-exitcode"
+kill "$tcp_pid" 2>/dev/null
+wait "$tcp_pid" 2>/dev/null
+cp "$serverless/lakeform.yaml" "$scratch/lakeform.yaml.saved"
+printf '      host: unix://%s\n' "$ENGINE_SOCK" >>"$serverless/lakeform.yaml"
+check "settings.host: used when DOCKER_HOST is not set" \
+	env -u DOCKER_HOST bash -c "'$lf' -C '$serverless' refresh && '$lf' -C '$serverless' plan --detailed-exitcode"
+check "settings.host: DOCKER_HOST comes first" \
+	bash -c "! DOCKER_HOST=unix://$scratch/nothing.sock '$lf' -C '$serverless' refresh >/dev/null 2>&1"
+cp "$scratch/lakeform.yaml.saved" "$serverless/lakeform.yaml"
+
 # ---- list, over the protocol ------------------------------------------------
 
 rpc() { # ACCOUNT TYPE: the provider's answer to list TYPE for ACCOUNT
