@@ -330,6 +330,20 @@ check "bad DOCKER_HOST: apply fails" bash -c "! DOCKER_HOST=ssh://x '$lf' -C '$e
 check "bad DOCKER_HOST: the message says what is expected" \
 	grep -q "docker engine address 'ssh://x' (from DOCKER_HOST) must be unix:///path or tcp://host:port" "$scratch/out"
 
+# an engine that died: its socket is still there, nobody answers on it
+podman system service --time=0 "unix://$scratch/dead.sock" >/dev/null 2>&1 &
+dead_pid=$!
+for _ in $(seq 1 100); do
+	[[ -S $scratch/dead.sock ]] && break
+	sleep 0.05
+done
+kill -9 "$dead_pid" 2>/dev/null
+wait "$dead_pid" 2>/dev/null
+check "engine down: apply fails" \
+	bash -c "! DOCKER_HOST=unix://$scratch/dead.sock '$lf' -C '$errors' apply --auto-approve >'$scratch/out' 2>&1"
+check "engine down: the message says the connection was refused" \
+	grep -q "cannot connect to the docker engine at 'unix://$scratch/dead.sock' (from DOCKER_HOST): Connection refused" "$scratch/out"
+
 # permission denied: the socket seen by an unprivileged user
 if command -v setpriv >/dev/null; then
 	chmod 0755 "$scratch"
