@@ -123,7 +123,11 @@ ids() { # POOL: "name id" of every node, sorted
 inspect() { podman inspect --format "$2" "$1" 2>/dev/null; }
 net_field() { podman network inspect --format "$2" "$1" 2>/dev/null; }
 
+# a /24 of its own, so that another run on the same engine does not collide
+octet=$((40 + $$ % 200))
+cidr=10.$octet.0.0/24
 classic=$(config classic podman)
+sed -i "s|10.40.0.0/24|$cidr|" "$classic/10-workspace.yaml"
 serverless=$(config serverless serverless-podman)
 net=${prefix}etl
 
@@ -131,8 +135,8 @@ net=${prefix}etl
 
 check "classic: apply" lfc "$classic" apply --auto-approve
 check "classic: network exists" podman network exists "$net"
-check "classic: network has the customer cidr 10.40.0.0/24" \
-	bash -c "podman network inspect $net | grep -q '\"subnet\": \"10.40.0.0/24\"'"
+check "classic: network has the customer cidr $cidr" \
+	bash -c "podman network inspect $net | grep -qF '\"subnet\": \"$cidr\"'"
 check "classic: network is not internal" \
 	test "$(net_field "$net" '{{.Internal}}')" = false
 check "classic: network labels (account, address, plane, region)" \
@@ -148,8 +152,8 @@ check "classic: node labels (account, workspace, address, index)" \
 	= "hooli etl compute.node_pool/etl 2"
 check "classic: node attached to the workspace network" \
 	bash -c "podman inspect $node | grep -q '\"$net\"'"
-check "classic: node address in 10.40.0.0/24" \
-	bash -c "podman inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' $node | grep -q '^10\.40\.0\.'"
+check "classic: node address in $cidr" \
+	bash -c "podman inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' $node | grep -q '^10\.$octet\.0\.'"
 check "classic: plan after apply finds no changes" plan_clean "$classic"
 check "classic: apply again changes nothing" \
 	bash -c "'$lf' -C '$classic' apply --auto-approve | grep -q '^No changes'"
@@ -216,13 +220,27 @@ check "drift, node label changed: the relabelled container is left alone" \
 check "drift, node label changed: plan finds no changes" plan_clean "$classic"
 podman rm -f -t 0 "${prefix}etl-2" >/dev/null 2>&1
 
+# a node made again by hand, still the pool's, with other limits
+podman rm -f -t 0 "${prefix}etl-3" >/dev/null 2>&1
+podman run -d --name "${prefix}etl-3" --network "$net" --label lakeform/account=hooli \
+	--label lakeform/address=compute.node_pool/etl --label lakeform/pool=etl \
+	--label lakeform/workspace=etl --label lakeform/node=3 --cpus 1 -m 512m \
+	"$img2" sleep 600 >/dev/null 2>&1
+plan_shows2() { plan_shows "$1" "$2" && grep -qF -- "$3" "$scratch/out"; }
+check "drift, node limits changed: refresh + plan shows cpus and memory_mb" \
+	plan_shows2 "$classic" "cpus: 1 -> 0.5" "memory_mb: 512 -> 256"
+check "drift, node limits changed: apply heals" lfc "$classic" apply --auto-approve
+check "drift, node limits changed: the node was rolled to 0.5 cpu and 256 MiB" \
+	test "$(inspect "${prefix}etl-3" '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}')" = "500000000 268435456"
+check "drift, node limits changed: plan finds no changes" plan_clean "$classic"
+
 podman network rm -f "$net" >/dev/null 2>&1 # -f: with its containers
 check "drift, network deleted: it is gone" bash -c "! podman network exists $net"
 check "drift, network deleted: refresh + plan shows it created again" \
 	plan_shows "$classic" "+ compute.network/etl"
 check "drift, network deleted: apply heals" lfc "$classic" apply --auto-approve
 check "drift, network deleted: network is back with its cidr" \
-	bash -c "podman network inspect $net | grep -q '\"subnet\": \"10.40.0.0/24\"'"
+	bash -c "podman network inspect $net | grep -qF '\"subnet\": \"$cidr\"'"
 check "drift, network deleted: 2 nodes run in it again" test "$(count_running etl)" = 2
 check "drift, network deleted: plan finds no changes" plan_clean "$classic"
 
@@ -355,7 +373,7 @@ if command -v setpriv >/dev/null; then
 fi
 
 sed -i "s|$img1|localhost/lakeform-missing-$$:1|" "$errors/10-workspace.yaml"
-sed -i "s|10.40.0.0/24|10.41.0.0/24|; s|name: etl|name: etlx|" "$errors/10-workspace.yaml"
+sed -i "s|10.40.0.0/24|10.$octet.1.0/24|; s|name: etl|name: etlx|" "$errors/10-workspace.yaml"
 check "image missing: apply fails" bash -c "! '$lf' -C '$errors' apply --auto-approve >'$scratch/out' 2>&1"
 check "image missing: the message names the image and how to make it" \
 	bash -c "grep -q \"image 'localhost/lakeform-missing-$$:1' is not in the docker engine\" '$scratch/out' &&
