@@ -947,7 +947,7 @@ static int node_create(struct lfp_call *call, const struct pool_plan *pp, long i
 		goto out;
 	}
 	if (container_start(call, id, dname) < 0) {
-		/* keep the start's error; a failed removal is only logged */
+		/* the start's error stands, unless the engine cannot even be reached */
 		free(path);
 		path = lf_xasprintf("/containers/%s?force=1&v=1", id);
 		json_decref(have);
