@@ -342,6 +342,10 @@ static void *worker(void *arg)
 		 * run now that this one is free. */
 		if (s->queued)
 			pthread_cond_signal(&s->work);
+		/* stopping, and that was the last call: the workers waiting for
+		 * a busy address must wake to see there is nothing left */
+		else if (s->stopping)
+			pthread_cond_broadcast(&s->work);
 		if (!s->queued && !s->nrunning)
 			pthread_cond_broadcast(&s->idle);
 	}
