@@ -115,6 +115,8 @@ void lf_cli_print_lock_info(struct lf_cli *cli, const struct lf_lock_info *i)
 	else
 		fprintf(cli->err, "  PID:       (unknown)\n");
 	fprintf(cli->err, "  Created:   %s\n", or_unknown(i->created));
+	if (i->expires[0])
+		fprintf(cli->err, "  Expires:   %s (unless its holder renews it)\n", i->expires);
 }
 
 /*

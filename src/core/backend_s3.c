@@ -139,6 +139,11 @@ static int s3_send(struct lf_remote *r, const char *method, const char *key, con
 
 /* ---- opening ------------------------------------------------------------ */
 
+int lf_backend_is_remote(const struct lf_backend *b)
+{
+	return b && b->remote;
+}
+
 static char *dup_or_null(const char *s)
 {
 	return s && *s ? lf_xstrdup(s) : NULL;

@@ -164,6 +164,8 @@ struct lf_backend;
  */
 int lf_backend_local_open(struct lf_backend **out, const char *dir);
 void lf_backend_free(struct lf_backend *b);
+/* 1 when the state lives elsewhere (the s3 backend), 0 for the local one. */
+int lf_backend_is_remote(const struct lf_backend *b);
 
 /* Counters of the journal of one backend: how well group commit groups. */
 struct lf_journal_stats {
