@@ -8,6 +8,7 @@ pkgs=(
 	libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev libcmocka-dev
 	json-schema-test-suite   # the JSON Schema test suite (tests/schema-suite)
 	clang-format             # make lint
+	awscli                   # /usr/bin/aws, the independent client of make test-s3
 )
 
 missing=()
