@@ -612,7 +612,10 @@ static int put_versioning(struct lfp_call *call, const char *name, const char *r
 	return rc;
 }
 
-/* Default encryption, SSE-S3; a store without it is logged, not an error. */
+/*
+ * Default encryption, SSE-S3: 0 when set, 1 when the store has none (logged,
+ * not an error), -1 after lfp_error().
+ */
 static int put_encryption(struct lfp_call *call, const char *name, const char *region,
                           const char *what)
 {
@@ -631,9 +634,10 @@ static int put_encryption(struct lfp_call *call, const char *name, const char *r
 	struct s3_resp r = S3_RESP_INIT;
 	int ok = send_req(call, &q, &r) == 0, rc = 0;
 
-	if (ok && (r.status == 501 || !strcmp(r.code, "NotImplemented")))
+	if (ok && (r.status == 501 || !strcmp(r.code, "NotImplemented"))) {
 		lfp_log("%s: the store has no default encryption, left as it is", what);
-	else if (!ok || !ok_status(&r))
+		rc = 1;
+	} else if (!ok || !ok_status(&r))
 		rc = s3_fail(call, ok, &r, what);
 	s3_resp_release(&r);
 	free(xml);
@@ -694,16 +698,14 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 	}
 	tags = bucket_tags(labels, &in);
 	if (put_tags(call, in.name, NULL, tags, what) < 0 ||
-	    put_encryption(call, in.name, in.region, what) < 0 ||
+	    (rc = put_encryption(call, in.name, in.region, what)) < 0 ||
 	    (in.versioning == 1 && put_versioning(call, in.name, in.region, 1, what) < 0))
 		goto out;
 	lfp_log("created %s in '%s'", what, in.region);
+	/* what a read would say now, without four more requests */
 	json_decref(attrs);
-	attrs = NULL;
-	if (bucket_load(call, in.name, 0, &attrs) != 0) {
-		if (!attrs)
-			goto out;
-	}
+	attrs =
+	    bucket_attrs(in.name, in.region, tags, in.versioning == 1, rc == 0 ? "AES256" : NULL);
 	*result = json_pack("{s:s, s:O}", "id", in.name, "attributes", attrs);
 	err = 0;
 out:
@@ -756,15 +758,15 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 	if (put_tags(call, id, NULL, tags, what) < 0)
 		goto out;
 	if (in.versioning >= 0 &&
-	    in.versioning != json_is_true(json_object_get(attrs, "versioning")))
+	    in.versioning != json_is_true(json_object_get(attrs, "versioning"))) {
 		if (put_versioning(call, id, in.region, in.versioning, what) < 0)
 			goto out;
-	json_decref(attrs);
-	attrs = NULL;
-	if (bucket_load(call, id, 0, &attrs) != 0) {
-		if (!attrs)
-			goto out;
+		json_object_set_new(attrs, "versioning", json_boolean(in.versioning));
 	}
+	/* the attributes read before, with what this update changed */
+	json_object_set_new(attrs, "labels", labels_of_tags(tags));
+	json_object_set_new(attrs, "purpose", json_string(in.purpose));
+	json_object_set_new(attrs, "force_destroy", json_boolean(in.force_destroy));
 	*result = json_pack("{s:O}", "attributes", attrs);
 	err = 0;
 out:
