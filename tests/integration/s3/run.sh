@@ -150,6 +150,19 @@ check "wrong secret: no bucket made" test -z "$(buckets)"
 AWS_ACCESS_KEY_ID=AKIANOBODY run badid "$cfg" apply --auto-approve
 check "unknown key id: a clear error" has badid "InvalidAccessKeyId"
 
+# ---- settings refused before any request --------------------------------
+cfg=$(newcfg nocreds)
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$lf" -C "$cfg" apply --auto-approve \
+	>"$work/nocreds.out" 2>&1
+check "no credentials: a clear configure error" has nocreds "no s3 credentials: set 'access_key_id'"
+cfg=$(newcfg tls)
+sed -i 's#^      endpoint: .*#      endpoint: https://s3.example.com\n      tls_verify: false#' "$cfg/lakeform.yaml"
+env -u AWS_ENDPOINT_URL "$lf" -C "$cfg" apply --auto-approve >"$work/tls.out" 2>&1
+check "tls_verify false refused for a remote endpoint" \
+	has tls "'tls_verify: false' is only allowed for an endpoint on this machine"
+run tls-state "$cfg" state list
+check "refused settings: nothing recorded" test ! -s "$work/tls-state.out"
+
 # ---- unreachable endpoint: a clear error, fast -------------------------
 cfg=$(newcfg unreachable)
 dead=$((port + 1))
@@ -271,6 +284,33 @@ check "aws: policy back" test "$(policy acme-lf-ws-etl | jq -r .Id)" == \
 run refresh2 "$cfg" refresh
 run healed "$cfg" plan --detailed-exitcode
 check "plan after healing: no changes (exit 0)" test $rc -eq 0
+
+# a grant to a principal the settings have no ARN for
+cat >"$cfg/60-carol.yaml" <<'YAML'
+apiVersion: lakeform/v1
+kind: User
+metadata:
+  name: carol@acme.example
+spec:
+  display_name: Carol
+---
+apiVersion: lakeform/v1
+kind: Grant
+metadata:
+  name: carol-reads-default
+spec:
+  principal: user:carol@acme.example
+  securable: {type: bucket, name: acme-lf-default}
+  privileges: [READ_FILES]
+YAML
+run unmapped "$cfg" apply --auto-approve
+check "unmapped principal: apply fails" test $rc -ne 0
+check "unmapped principal: says which and where to map it" \
+	has unmapped "principal 'user:carol@acme.example' has no ARN: add it to the s3 provider's settings 'principals'"
+check "unmapped principal: no policy written" test -z "$(policy acme-lf-default)"
+rm "$cfg/60-carol.yaml"
+run mapped "$cfg" apply --auto-approve
+check "without the grant: apply succeeds" test $rc -eq 0
 
 aws s3api delete-bucket --bucket acme-lf-default
 run refresh3 "$cfg" refresh
