@@ -60,11 +60,12 @@ done
 
 work=$(mktemp -d /tmp/lakeform-s3.XXXXXX)
 moto_pid=
+busy_pid=
 cleanup() {
-	if [[ -n $moto_pid ]]; then
-		kill "$moto_pid" 2>/dev/null
-		wait "$moto_pid" 2>/dev/null
-	fi
+	for pid in $moto_pid $busy_pid; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
 	if [[ ${S3_KEEP:-0} == 1 ]]; then echo "# kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -174,6 +175,40 @@ check "unreachable endpoint: apply fails" test $rc -ne 0
 check "unreachable endpoint: the error says it cannot reach s3" has unreachable "cannot reach s3 at 'http://127.0.0.1:$dead'"
 check "unreachable endpoint: fails within 20 s ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 20000
 info "unreachable endpoint: apply failed after $((t1 - t0)) ms"
+
+# ---- a store that keeps saying SlowDown: retried, then retryable 1004 ---
+busy=$((dead + 1))
+while port_open "$busy"; do busy=$((busy + 1)); done
+python3 - "$busy" >"$work/busy.log" 2>&1 <<'PY' &
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        n = int(self.headers.get('Content-Length') or 0)
+        if n:
+            self.rfile.read(n)
+        body = b'<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>'
+        self.send_response(503)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(body)
+    do_GET = do_PUT = do_DELETE = do_HEAD = do_POST = answer
+http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+PY
+busy_pid=$!
+for _ in $(seq 50); do port_open "$busy" && break; sleep 0.1; done
+cfg=$(newcfg busy)
+t0=$(now_ms)
+AWS_ENDPOINT_URL=http://127.0.0.1:$busy run busy "$cfg" apply --auto-approve
+t1=$(now_ms)
+kill "$busy_pid" 2>/dev/null
+wait "$busy_pid" 2>/dev/null
+check "SlowDown: apply fails" test $rc -ne 0
+check "SlowDown: the error says s3 is busy" has busy "s3 is busy for bucket 'acme-lf-default': 503 SlowDown"
+# one call: 4 attempts in the provider; lakeform retries the retryable error 4 times
+tries=$(grep -c 'request GET /acme-lf-default?tagging= 503 SlowDown' "$cfg/.lakeform/logs/s3.log")
+check "SlowDown: retried inside the provider and by lakeform ($tries requests for one bucket)" test "$tries" -eq 16
+info "SlowDown: apply gave up after $((t1 - t0)) ms"
 
 # ---- a bucket name someone else owns: conflict -------------------------
 mkdir -p "$work/taken"
