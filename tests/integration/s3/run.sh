@@ -230,6 +230,22 @@ check "foreign bucket: conflict message" has taken "bucket 'someone-elses-bucket
 check "foreign bucket: left without tags" test -z "$(tag someone-elses-bucket lakeform/address)"
 aws s3api delete-bucket --bucket someone-elses-bucket
 
+# ---- virtual-hosted addressing: bucket.localhost:PORT --------------------
+mkdir -p "$work/virtual"
+cat >"$work/virtual/lakeform.yaml" <<'YAML'
+providers:
+  storage:
+    name: s3
+    settings: {addressing: virtual}
+YAML
+sed 's/someone-elses-bucket/acme-lf-virtual/' "$work/taken/account.yaml" >"$work/virtual/account.yaml"
+AWS_ENDPOINT_URL=http://localhost:$port run virtual "$work/virtual" apply --auto-approve
+check "virtual addressing: apply" test $rc -eq 0
+check "virtual addressing: aws sees the bucket labelled" test "$(tag acme-lf-virtual lakeform/address)" == storage.bucket/acme-lf-virtual
+check "virtual addressing: the bucket was named in the host (PUT /)" grep -q '"PUT / HTTP/1.1" 200' "$work/moto.log"
+AWS_ENDPOINT_URL=http://localhost:$port run virtual-destroy "$work/virtual" destroy --auto-approve
+check "virtual addressing: destroy" test $rc -eq 0 -a -z "$(buckets)"
+
 # ---- apply examples/s3, then every effect seen by aws ------------------
 cfg=$(newcfg main)
 t0=$(now_ms)
