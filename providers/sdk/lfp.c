@@ -342,9 +342,9 @@ static void *worker(void *arg)
 		 * run now that this one is free. */
 		if (s->queued)
 			pthread_cond_signal(&s->work);
-		/* stopping, and that was the last call: the workers waiting for
-		 * a busy address must wake to see there is nothing left */
-		else if (s->stopping)
+		/* stopping: a worker that found only busy addresses went back
+		 * to sleep; wake them all to take what is free now, or exit */
+		if (s->stopping)
 			pthread_cond_broadcast(&s->work);
 		if (!s->queued && !s->nrunning)
 			pthread_cond_broadcast(&s->idle);
