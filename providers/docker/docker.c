@@ -707,8 +707,12 @@ static json_t *cpus_json(long long nano, const json_t *want)
 
 /*
  * The attributes of a pool: keyed like its inputs, each field as the nodes
- * have it.  Where a node disagrees with `want` (the inputs, or NULL) the
- * field shows that node's value, so that drift is visible.
+ * have it.  Image, cpus and memory_mb are what every node has or, when the
+ * nodes disagree, "mixed: A, B" whatever `want` says: a value that no
+ * manifest asks for, so the plan shows an update (which rolls the odd
+ * nodes) and reading again gives the same answer (a choice made by
+ * `want`, the recorded inputs, would flip once a refresh recorded it).
+ * Network and labels show the node that disagrees with `want`.
  */
 static json_t *pool_attributes(struct lfp_call *call, const char *name, const struct pool *p,
                                const json_t *want)
@@ -749,15 +753,35 @@ static json_t *pool_attributes(struct lfp_call *call, const char *name, const st
 	}
 	a = json_pack("{s:s, s:s, s:I, s:o}", "id", name, "name", name, "nodes",
 	              (json_int_t)running, "instances", instances);
-	if (img)
+	const struct node *odd_img = NULL, *odd_cpu = NULL, *odd_mem = NULL;
+	for (size_t i = 1; i < p->n; i++) {
+		if (!odd_img && strcmp(p->v[i].image, p->v[0].image))
+			odd_img = &p->v[i];
+		if (!odd_cpu && p->v[i].nano_cpus != p->v[0].nano_cpus)
+			odd_cpu = &p->v[i];
+		if (!odd_mem && p->v[i].memory != p->v[0].memory)
+			odd_mem = &p->v[i];
+	}
+	if (odd_img)
+		json_object_set_new(a, "image",
+		                    json_sprintf("mixed: %s, %s", p->v[0].image, odd_img->image));
+	else if (img)
 		json_object_set_new(a, "image", json_string(img->image));
 	else if (want_image)
 		json_object_set_new(a, "image", json_string(want_image));
-	if (cpu)
+	if (odd_cpu)
+		json_object_set_new(a, "cpus",
+		                    json_sprintf("mixed: %g, %g", (double)p->v[0].nano_cpus / 1e9,
+		                                 (double)odd_cpu->nano_cpus / 1e9));
+	else if (cpu)
 		json_object_set_new(a, "cpus", cpus_json(cpu->nano_cpus, want_cpus));
 	else if (want_cpus)
 		json_object_set(a, "cpus", (json_t *)want_cpus);
-	if (mem)
+	if (odd_mem)
+		json_object_set_new(
+		    a, "memory_mb",
+		    json_sprintf("mixed: %lld, %lld", p->v[0].memory / MIB, odd_mem->memory / MIB));
+	else if (mem)
 		json_object_set_new(a, "memory_mb", json_integer(mem->memory / MIB));
 	else if (want_mem)
 		json_object_set(a, "memory_mb", (json_t *)want_mem);
