@@ -483,7 +483,7 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 			goto out;
 		}
 	}
-	if ((r = lf_fsync_dir(parent)) < 0) {
+	if ((r = lfp_fsync_dir(parent)) < 0) {
 		lfp_fs_error(call, r, parent);
 		goto out;
 	}
@@ -668,7 +668,7 @@ static int bucket_delete(struct lfp_call *call, const json_t *params, json_t **r
 		lfp_fs_error(call, -errno, dir);
 		goto out;
 	}
-	if ((r = lf_fsync_dir(parent)) < 0) {
+	if ((r = lfp_fsync_dir(parent)) < 0) {
 		lfp_fs_error(call, r, parent);
 		goto out;
 	}
@@ -943,7 +943,7 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 
 		r = real_dir(next);
 		if (r == 0) {
-			if (mkdir(next, 0755) < 0 || lf_fsync_dir(cur) < 0) {
+			if (mkdir(next, 0755) < 0 || lfp_fsync_dir(cur) < 0) {
 				lfp_fs_error(call, -errno, next);
 				free(next);
 				goto out;
@@ -1073,7 +1073,7 @@ static int prefix_delete(struct lfp_call *call, const json_t *params, json_t **r
 	}
 	dir = prefix_dir(call, bucket, path);
 	file = lf_xasprintf("%s/%s", dir, PREFIX_MARKER);
-	if (unlink(file) < 0 || lf_fsync_dir(dir) < 0) {
+	if (unlink(file) < 0 || lfp_fsync_dir(dir) < 0) {
 		lfp_fs_error(call, -errno, file);
 		goto out;
 	}
@@ -1091,7 +1091,7 @@ static int prefix_delete(struct lfp_call *call, const json_t *params, json_t **r
 			break;
 		}
 		*slash = '\0';
-		lf_fsync_dir(dir);
+		lfp_fsync_dir(dir);
 	}
 	lfp_log("deleted prefix '%s'", id);
 done:
@@ -1321,7 +1321,7 @@ static int policy_delete(struct lfp_call *call, const json_t *params, json_t **r
 		}
 		file = policy_file(call, id);
 		dir = bucket_dir(call, id);
-		if (unlink(file) < 0 || lf_fsync_dir(dir) < 0) {
+		if (unlink(file) < 0 || lfp_fsync_dir(dir) < 0) {
 			lfp_fs_error(call, -errno, file);
 			goto out;
 		}

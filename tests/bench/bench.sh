@@ -75,6 +75,14 @@ read -r t m < <(tail -n 1 "$work/time")
 made=$(grep -c ': created$' "$work/apply.log" || true)
 printf '%-40s %10s %9s\n' "apply, $made local creates" "$t" "$((m / 1024))"
 rm -rf "$dir"
+# the same with the local providers' fsyncs off (settings durable: false)
+"$here/gen.sh" 10000 "$dir"
+printf 'providers:\n  storage: {name: local-storage, settings: {durable: false}}\n  compute: {name: local-compute, settings: {durable: false}}\n' >"$dir/lakeform.yaml"
+/usr/bin/time -f '%e %M' -o "$work/time" "$bin" -C "$dir" apply --auto-approve > "$work/apply.log"
+read -r t m < <(tail -n 1 "$work/time")
+made=$(grep -c ': created$' "$work/apply.log" || true)
+printf '%-40s %10s %9s\n' "apply, $made local creates, durable: false" "$t" "$((m / 1024))"
+rm -rf "$dir"
 
 bindir=$(dirname "$bin")
 dir=$work/sleepy
