@@ -384,6 +384,16 @@ check "image missing: the node pool is not recorded as created" \
 	bash -c "! '$lf' -C '$errors' state list | grep -q compute.node_pool"
 check "image missing: destroy cleans up" lfc "$errors" destroy --auto-approve
 
+# ---- unmanaged: labelled for the account, recorded by no state -------------
+
+check "unmanaged: state rm forgets the finance network" lfc "$serverless" state rm compute.network/finance
+check "unmanaged: refresh reports it" bash -c "'$lf' -C '$serverless' refresh > '$scratch/out' 2>&1;
+	grep -q 'unmanaged object' '$scratch/out' && grep -q '(labelled compute.network/finance)' '$scratch/out'"
+check "unmanaged: the network is still there" test -n "$(podman network ls --format '{{.Name}}' | grep "^${prefix}finance$")"
+netid=$(podman network inspect -f '{{.Id}}' "${prefix}finance" 2>/dev/null)
+check "unmanaged: import adopts it again by its id" lfc "$serverless" import compute.network/finance "$netid"
+check "unmanaged: then refresh reports none" bash -c "'$lf' -C '$serverless' refresh > '$scratch/out' 2>&1; ! grep -q 'unmanaged object' '$scratch/out'"
+
 # ---- destroy -----------------------------------------------------------------
 
 check "destroy classic" lfc "$classic" destroy --auto-approve
