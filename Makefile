@@ -171,7 +171,7 @@ test-integration: $(B)/bin/lakeform $(PROVIDER_BINS)
 test-git: $(B)/bin/lakeform $(PROVIDER_BINS)
 	@mkdir -p $(R)
 	@./tests/integration/git/run.sh $(B)/bin/lakeform > $(R)/git.log 2>&1; rc=$$?; \
-	 grep -v '^ok ' $(R)/git.log | tail -n 25; tail -n 1 $(R)/git.log > $(R)/git; exit $$rc
+	 grep -v '^ok ' $(R)/git.log | tail -n 25; grep -E '^git: [0-9]+ passed' $(R)/git.log | tail -n 1 > $(R)/git; exit $$rc
 
 # the docker provider (sanitizer build) against a podman service the test
 # starts (needs root, podman, runc, busybox-static: make deps)

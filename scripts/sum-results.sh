@@ -10,7 +10,12 @@ for layer in unit cli providers integration git docker s3 s3-backend yaml schema
 		missing=$((missing + 1))
 		continue
 	fi
-	line=$(tail -n 1 "$f")
+	line=$(grep -E ' [0-9]+ passed' "$f" | tail -n 1)
+	if [[ -z $line ]]; then
+		echo "$layer: no 'N passed, N failed' line (counted as 1 failed)"
+		missing=$((missing + 1))
+		continue
+	fi
 	p=$(sed -n 's/.* \([0-9][0-9]*\) passed.*/\1/p' <<<"$line")
 	x=$(sed -n 's/.* \([0-9][0-9]*\) failed.*/\1/p' <<<"$line")
 	s=$(sed -n 's/.* \([0-9][0-9]*\) skipped.*/\1/p' <<<"$line")

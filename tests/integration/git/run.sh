@@ -268,7 +268,8 @@ run validate --git repo@broken:config
 expect "an error in a file from git has its tree path and LINE:COL" 1 \
 	'^lakeform: error: config/70-bad.yaml:4:9: metadata.name'
 run plan --git repo@broken:config
-expect "plan --git lists the same error" 1 'config/70-bad.yaml:4:9:'
+expect "plan --git reads lakeform.yaml of the commit too (the backend is chosen there)" 1 \
+	"config/lakeform.yaml:2:[0-9]+: unknown setting 'providres'"
 # the same problem, found in a checkout of the commit, at the same place
 checkout_of broken "$work/co-broken"
 ondisk=$(cd "$work/co-broken/config" && "$lf" apply --auto-approve 2>&1 >/dev/null | grep providres)
