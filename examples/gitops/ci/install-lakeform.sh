@@ -9,7 +9,8 @@
 #   PREFIX         where to install (default $HOME/.local)
 #
 # A PREFIX restored from a cache (keyed by LAKEFORM_REF) is used as it is;
-# the libraries lakeform links with are installed either way.
+# the libraries lakeform links with are installed either way, with curl and
+# jq, which the GitLab jobs use to talk to GitLab's API.
 set -eu
 : "${LAKEFORM_REPO:?set LAKEFORM_REPO to the git URL of lakeform}"
 : "${LAKEFORM_REF:?set LAKEFORM_REF to the tag or commit of lakeform to build}"
@@ -21,7 +22,7 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends \
 	gcc make libc6-dev pkg-config git ca-certificates \
-	libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev >/dev/null
+	libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev curl jq >/dev/null
 
 if [ -x "$PREFIX/bin/lakeform" ] && [ -f "$PREFIX/share/lakeform/ref" ] &&
 	[ "$(cat "$PREFIX/share/lakeform/ref")" = "$LAKEFORM_REF" ]; then
