@@ -405,8 +405,10 @@ static int run(struct lf_cli *cli)
 		                               "other");
 	if (webhook && strncmp(webhook, "http://", 7) && strncmp(webhook, "https://", 8))
 		return lf_cli_usage_error(cli, "--webhook takes an http:// or https:// URL");
-	if (read_ignore(cli, &ig, &ignore_text, &ignore_len))
-		return LF_EXIT_ERROR;
+	if (read_ignore(cli, &ig, &ignore_text, &ignore_len)) {
+		rc = LF_EXIT_ERROR;
+		goto out;
+	}
 
 	/* the lock: never compare with a state an apply is halfway through */
 	rc = lf_cli_open_for_write(cli, &c, "drift", &settings, &pv);
