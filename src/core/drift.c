@@ -17,7 +17,10 @@ int lf_glob_match(const char *p, const char *s)
 		if (*p == '*') {
 			star = p++;
 			back = s;
-		} else if (*p == '?' || *p == *s) {
+		} else if (*p == '\\' && p[1] && p[1] == *s) {
+			p += 2;
+			s++;
+		} else if ((*p == '?' || *p == *s) && *p != '\\') {
 			p++;
 			s++;
 		} else if (star) {
@@ -70,6 +73,9 @@ static void parse_line(struct lf_ignore *ig, const char *s, size_t len, const ch
 				lf_diag_error(d, &pos, "a pattern cannot end with '\\'");
 				goto bad;
 			}
+			/* a wildcard stays escaped, for lf_glob_match() */
+			if (s[i] == '*' || s[i] == '?' || s[i] == '\\')
+				lf_buf_addc(in_field ? &field : &addr, '\\');
 			lf_buf_addc(in_field ? &field : &addr, s[i]);
 			continue;
 		}

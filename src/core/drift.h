@@ -33,7 +33,7 @@
 /* ---- .lakeformignore ------------------------------------------------------ */
 
 struct lf_ignore_rule {
-	char *address; /* owned, unescaped, may hold '*' and '?' */
+	char *address; /* owned, for lf_glob_match(): '\' only before '*', '?', '\' */
 	char *field;   /* owned, or NULL: the whole resource */
 	int negate;    /* written with a leading '!' */
 	unsigned line;
@@ -77,8 +77,8 @@ char *lf_ignore_pattern(const char *address, const char *field);
 
 void lf_ignore_release(struct lf_ignore *ig);
 
-/* Shell-style match: '*' any run of characters, '?' one; nothing else is
- * special.  1 or 0. */
+/* Shell-style match: '*' any run of characters, '?' one, '\' makes the
+ * next character literal; nothing else is special.  1 or 0. */
 int lf_glob_match(const char *pattern, const char *s);
 
 /* ---- the comparison ------------------------------------------------------- */
