@@ -313,7 +313,6 @@ static int write_ignore(struct lf_cli *cli, const struct lf_drift *dr, const cha
 	lf_buf_add(&b, old ? old : "", oldlen);
 	if (oldlen && old[oldlen - 1] != '\n')
 		lf_buf_addc(&b, '\n');
-	size_t mark = b.len;
 	lf_buf_addf(&b, "%s# baseline of 'lakeform drift --write-ignore', %s\n", oldlen ? "\n" : "",
 	            today);
 	for (size_t i = 0; i < dr->n; i++) {
@@ -341,7 +340,6 @@ static int write_ignore(struct lf_cli *cli, const struct lf_drift *dr, const cha
 		fprintf(cli->out, "Nothing to add to %s: no drift found.\n", IGNORE_FILE);
 		return LF_EXIT_OK;
 	}
-	(void)mark;
 	int err = lf_write_file_atomic(IGNORE_FILE, b.ptr, b.len, 0644);
 	lf_buf_release(&b);
 	if (err) {
