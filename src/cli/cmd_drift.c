@@ -113,7 +113,12 @@ static void describe(struct lf_buf *b, const struct lf_drift_finding *f)
 
 static void summary_line(struct lf_buf *b, const struct lf_drift *dr)
 {
-	if (!lf_drift_found(dr)) {
+	if (!lf_drift_found(dr) && dr->errors) {
+		lf_buf_addf(b,
+		            "No drift found, but the check is incomplete: %zu resource%s could not "
+		            "be read",
+		            dr->errors, plural(dr->errors, "", "s"));
+	} else if (!lf_drift_found(dr)) {
 		lf_buf_addf(
 		    b, "No drift: the real objects match the recorded state and the manifests");
 	} else {
@@ -210,6 +215,8 @@ static void md_head(struct lf_buf *b, const struct lf_drift *dr, const struct lf
 	if (found)
 		lf_buf_addf(b, "## lakeform drift: %zu finding%s\n\n", found,
 		            plural(found, "", "s"));
+	else if (dr->errors)
+		lf_buf_addf(b, "## lakeform drift: incomplete\n\n");
 	else
 		lf_buf_addf(b, "## lakeform drift: in sync\n\n");
 	lf_buf_addf(b,
