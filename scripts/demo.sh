@@ -32,6 +32,13 @@ rc=0
 "$bin" -C "$q" plan --detailed-exitcode || rc=$?
 echo "(exit status $rc: 0 means no changes)"
 
+say "behind lakeform's back: the bucket policy deleted; plan reads the real objects first"
+rm "$q/.lakeform/local/storage/buckets/acme-lakehouse-default/.lakeform-policy.json"
+rc=0
+"$bin" -C "$q" plan --detailed-exitcode | grep -E '^Objects|^  [-~] |^Plan' || rc=$?
+say "lakeform -C quickstart apply --auto-approve | tail -n 1   (heals it)"
+"$bin" -C "$q" apply --auto-approve | tail -n 1
+
 say "lakeform -C quickstart graph | head -n 8"
 "$bin" -C "$q" graph | head -n 8
 

@@ -8,6 +8,9 @@ pkgs=(
 	libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev libcmocka-dev
 	json-schema-test-suite   # the JSON Schema test suite (tests/schema-suite)
 	clang-format             # make lint
+	podman runc busybox-static # make test-docker: a Docker Engine API and a node image
+	awscli                   # /usr/bin/aws, the independent client of make test-s3
+	jq                       # the s3 tests read aws's JSON answers
 )
 
 missing=()

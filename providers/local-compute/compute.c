@@ -265,7 +265,7 @@ static int delete_record(struct lfp_call *call, const char *kind, const char *wh
 		          lfp_owner_of(rec));
 		goto out;
 	}
-	if (unlink(path) < 0 || lf_fsync_dir(dir) < 0) {
+	if (unlink(path) < 0 || lfp_fsync_dir(dir) < 0) {
 		lfp_fs_error(call, -errno, path);
 		goto out;
 	}

@@ -383,10 +383,13 @@ static int bucket_list(struct lfp_call *call, const json_t *params, json_t **res
 	return 0;
 }
 
+/* *versioning: 1 or 0 as the inputs say, -1 when they do not say. */
 static int bucket_inputs(struct lfp_call *call, const json_t *inputs, const char **name,
-                         const char **region, const char **purpose, int *force_destroy)
+                         const char **region, const char **purpose, int *force_destroy,
+                         int *versioning)
 {
 	json_t *fd = json_object_get(inputs, "force_destroy");
+	json_t *ver = json_object_get(inputs, "versioning");
 
 	if (lfp_need_str(call, inputs, "name", name) < 0 ||
 	    lfp_need_str(call, inputs, "region", region) < 0 ||
@@ -396,7 +399,12 @@ static int bucket_inputs(struct lfp_call *call, const json_t *inputs, const char
 		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'force_destroy' must be a boolean");
 		return -1;
 	}
+	if (ver && !json_is_boolean(ver) && !json_is_null(ver)) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'versioning' must be a boolean");
+		return -1;
+	}
 	*force_destroy = json_is_true(fd);
+	*versioning = json_is_boolean(ver) ? json_is_true(ver) : -1;
 	return check_name(call, "bucket", *name);
 }
 
@@ -405,11 +413,11 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 	const char *address, *name, *region, *purpose;
 	json_t *inputs, *labels = NULL, *meta = NULL;
 	char *dir = NULL, *parent = NULL, *stage = NULL, *path = NULL, *created = NULL;
-	int force_destroy, lock = -1, r, err = -1;
+	int force_destroy, versioning, lock = -1, r, err = -1;
 
 	if (lfp_need_str(call, params, "address", &address) < 0 ||
 	    need_obj(call, params, "inputs", &inputs) < 0 ||
-	    bucket_inputs(call, inputs, &name, &region, &purpose, &force_destroy) < 0)
+	    bucket_inputs(call, inputs, &name, &region, &purpose, &force_destroy, &versioning) < 0)
 		return -1;
 	labels = lfp_labels_for(call, address, inputs);
 	if (!labels)
@@ -447,6 +455,9 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 	meta = json_pack("{s:s, s:s, s:s, s:b, s:O, s:s}", "name", name, "region", region,
 	                 "purpose", purpose, "force_destroy", force_destroy, "labels", labels,
 	                 "created", created);
+	/* recorded only when asked for: there is nothing to version here */
+	if (versioning >= 0)
+		json_object_set_new(meta, "versioning", json_boolean(versioning));
 	parent = lf_xasprintf("%s/buckets", root_of(call));
 	stage = lf_xasprintf("%s/.staging/%s.%ld.%lu", root_of(call), name, (long)getpid(),
 	                     next_serial());
@@ -472,7 +483,7 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 			goto out;
 		}
 	}
-	if ((r = lf_fsync_dir(parent)) < 0) {
+	if ((r = lfp_fsync_dir(parent)) < 0) {
 		lfp_fs_error(call, r, parent);
 		goto out;
 	}
@@ -498,12 +509,13 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 	const char *address, *id, *name, *region, *purpose;
 	json_t *inputs, *labels = NULL, *meta = NULL;
 	char *dir = NULL, *path = NULL;
-	int force_destroy, lock = -1, r, err = -1;
+	int force_destroy, versioning, lock = -1, r, err = -1;
 
 	if (lfp_need_str(call, params, "address", &address) < 0 ||
 	    lfp_need_str(call, params, "id", &id) < 0 ||
 	    need_obj(call, params, "inputs", &inputs) < 0 ||
-	    bucket_inputs(call, inputs, &name, &region, &purpose, &force_destroy) < 0 ||
+	    bucket_inputs(call, inputs, &name, &region, &purpose, &force_destroy, &versioning) <
+	        0 ||
 	    check_name(call, "bucket", id) < 0)
 		return -1;
 	if (strcmp(name, id)) {
@@ -534,6 +546,8 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 	}
 	json_object_set_new(meta, "purpose", json_string(purpose));
 	json_object_set_new(meta, "force_destroy", json_boolean(force_destroy));
+	if (versioning >= 0)
+		json_object_set_new(meta, "versioning", json_boolean(versioning));
 	json_object_set(meta, "labels", labels);
 	dir = bucket_dir(call, id);
 	path = lf_xasprintf("%s/%s", dir, BUCKET_META);
@@ -654,7 +668,7 @@ static int bucket_delete(struct lfp_call *call, const json_t *params, json_t **r
 		lfp_fs_error(call, -errno, dir);
 		goto out;
 	}
-	if ((r = lf_fsync_dir(parent)) < 0) {
+	if ((r = lfp_fsync_dir(parent)) < 0) {
 		lfp_fs_error(call, r, parent);
 		goto out;
 	}
@@ -929,7 +943,7 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 
 		r = real_dir(next);
 		if (r == 0) {
-			if (mkdir(next, 0755) < 0 || lf_fsync_dir(cur) < 0) {
+			if (mkdir(next, 0755) < 0 || lfp_fsync_dir(cur) < 0) {
 				lfp_fs_error(call, -errno, next);
 				free(next);
 				goto out;
@@ -1059,7 +1073,7 @@ static int prefix_delete(struct lfp_call *call, const json_t *params, json_t **r
 	}
 	dir = prefix_dir(call, bucket, path);
 	file = lf_xasprintf("%s/%s", dir, PREFIX_MARKER);
-	if (unlink(file) < 0 || lf_fsync_dir(dir) < 0) {
+	if (unlink(file) < 0 || lfp_fsync_dir(dir) < 0) {
 		lfp_fs_error(call, -errno, file);
 		goto out;
 	}
@@ -1077,7 +1091,7 @@ static int prefix_delete(struct lfp_call *call, const json_t *params, json_t **r
 			break;
 		}
 		*slash = '\0';
-		lf_fsync_dir(dir);
+		lfp_fsync_dir(dir);
 	}
 	lfp_log("deleted prefix '%s'", id);
 done:
@@ -1307,7 +1321,7 @@ static int policy_delete(struct lfp_call *call, const json_t *params, json_t **r
 		}
 		file = policy_file(call, id);
 		dir = bucket_dir(call, id);
-		if (unlink(file) < 0 || lf_fsync_dir(dir) < 0) {
+		if (unlink(file) < 0 || lfp_fsync_dir(dir) < 0) {
 			lfp_fs_error(call, -errno, file);
 			goto out;
 		}

@@ -342,6 +342,10 @@ static void *worker(void *arg)
 		 * run now that this one is free. */
 		if (s->queued)
 			pthread_cond_signal(&s->work);
+		/* stopping: a worker that found only busy addresses went back
+		 * to sleep; wake them all to take what is free now, or exit */
+		if (s->stopping)
+			pthread_cond_broadcast(&s->work);
 		if (!s->queued && !s->nrunning)
 			pthread_cond_broadcast(&s->idle);
 	}

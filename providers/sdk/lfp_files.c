@@ -93,7 +93,7 @@ int lfp_save_json(struct lfp_call *call, const char *path, const json_t *v)
 	lf_buf_adds(&b, s);
 	lf_buf_addc(&b, '\n');
 	free(s);
-	err = lf_write_file_atomic(path, b.ptr, b.len, 0644);
+	err = lf_write_file_atomic_sync(path, b.ptr, b.len, 0644, lfp_durable);
 	lf_buf_release(&b);
 	return err < 0 ? lfp_fs_error(call, err, path) : 0;
 }
@@ -208,6 +208,13 @@ void lfp_unlock_root(int fd)
 		close(fd); /* releases the flock */
 }
 
+int lfp_durable = 1;
+
+int lfp_fsync_dir(const char *dir)
+{
+	return lfp_durable ? lf_fsync_dir(dir) : 0;
+}
+
 int lfp_configure_root(struct lfp_call *call, const json_t *settings, char **root)
 {
 	const char *key;
@@ -225,6 +232,12 @@ int lfp_configure_root(struct lfp_call *call, const json_t *settings, char **roo
 			}
 			free(*root);
 			*root = lf_xstrdup(json_string_value(v));
+		} else if (!strcmp(key, "durable")) {
+			if (!json_is_boolean(v)) {
+				lfp_error(call, LFP_E_INVALID, 0, "setting 'durable' is true or false");
+				return -1;
+			}
+			lfp_durable = json_is_true(v);
 		} else {
 			lfp_log("ignoring unknown setting '%s'", key);
 		}

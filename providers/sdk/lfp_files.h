@@ -57,6 +57,16 @@ json_t *lfp_read_found(const char *id, json_t *attributes);
 json_t *lfp_read_missing(void);
 
 /*
+ * Whether files are fsynced (setting `durable`, default true).  Off, a
+ * write is still atomic for a crash of the process, but a power loss may
+ * lose the last objects; the next plan's refresh then finds them missing
+ * and creates them again.
+ */
+extern int lfp_durable;
+/* lf_fsync_dir() when durable, else nothing. */
+int lfp_fsync_dir(const char *dir);
+
+/*
  * The settings of a provider whose only setting is "root", the directory
  * its objects live under: sets *root (owned; free the old one).  Settings
  * must be an object or null; unknown ones are logged and ignored.  0, or

@@ -260,10 +260,8 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		goto out;
 	mark_log(&marks[0], settings, "storage");
 	mark_log(&marks[1], settings, "compute");
-	if (lf_backend_local_open(&c.backend, ".lakeform") != 0) {
-		lf_cli_error(cli, "cannot open the state in '.lakeform'");
+	if (lf_cli_open_backend(cli, settings, &c.backend) != LF_EXIT_OK)
 		goto out;
-	}
 	mkdir(".lakeform", 0700);
 	int lrc = lf_state_lock(c.backend, destroy ? "destroy" : "apply", lock_ms, &mine, &holder);
 	if (lrc == LF_STATE_ELOCKED) {

@@ -54,7 +54,8 @@ static int run(struct lf_cli *cli)
 	struct lf_lock_info info;
 	int held, has, err, rc = LF_EXIT_ERROR;
 
-	lf_backend_local_open(&b, STATE_DIR);
+	if (lf_cli_open_backend(cli, NULL, &b) != LF_EXIT_OK)
+		return LF_EXIT_ERROR;
 	/* look first, so that nobody is asked to confirm something that
 	 * cannot be done */
 	has = lf_state_lock_read(b, &info, &held);
@@ -71,7 +72,9 @@ static int run(struct lf_cli *cli)
 		lf_cli_error(cli, "lock ID '%s' does not match the lock's ID '%s'", id, info.id);
 		goto out;
 	}
-	if (held) {
+	/* a remote lock cannot tell whether its holder still runs: its lease
+	 * says so at best, and removing it is what force-unlock is for */
+	if (held && !lf_backend_is_remote(b)) {
 		lf_cli_error(cli,
 		             "the lock is held by process %ld (%s), which is still "
 		             "running",
@@ -123,6 +126,10 @@ const struct lf_command lf_cmd_force_unlock = {
                    "released by the kernel when its process ends, however it ends, so a\n"
                    "lock held by a running process cannot be removed: force-unlock then\n"
                    "fails with exit status 3 and says which process holds it.\n"
+                   "On the s3 backend the lock is an object with a lease: a run that\n"
+                   "died leaves it until the lease ends (the next run then takes it\n"
+                   "over); force-unlock removes it at once, whether or not its holder\n"
+                   "still runs - make sure it does not.\n"
                    "Exit status: 0 removed, 1 error (no lock, another ID, not confirmed),\n"
                    "3 held by a live process, 64 usage.",
     .options = options,

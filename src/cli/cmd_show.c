@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 #include "core/plan.h"
 #include "core/state.h"
 #include "util/fs.h"
@@ -18,7 +19,7 @@ static void warn_if_stale(struct lf_cli *cli, const struct lf_plan *p)
 	struct lf_diags d = LF_DIAGS_INIT;
 	char *why = NULL;
 
-	if (lf_backend_local_open(&b, ".lakeform") == 0 && lf_state_load(&st, b, 1, &d) == 0 &&
+	if (lf_cli_open_backend(cli, NULL, &b) == LF_EXIT_OK && lf_state_load(&st, b, 1, &d) == 0 &&
 	    st.exists && lf_plan_check_current(p, st.exists, st.lineage, st.serial, &why) != 0)
 		fprintf(cli->err,
 		        "lakeform: warning: %s; 'lakeform apply' would refuse this plan\n", why);

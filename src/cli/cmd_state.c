@@ -613,7 +613,8 @@ static int run(struct lf_cli *cli)
 		             "30s, 2m or 1m30s)",
 		             timeout);
 
-	lf_backend_local_open(&b, STATE_DIR);
+	if (lf_cli_open_backend(cli, NULL, &b) != LF_EXIT_OK)
+		return LF_EXIT_ERROR;
 	rc = LF_EXIT_OK;
 	/* dry runs change nothing, but read what a real run would read */
 	if (s->lock)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "core/apply.h"
+#include "core/backend_s3.h"
 #include "core/git.h"
 #include "core/planner.h"
 #include "core/provider.h"
@@ -35,10 +36,8 @@ int lf_config_load(struct lf_cli *cli, struct lf_config *c)
 
 int lf_config_state(struct lf_cli *cli, struct lf_config *c)
 {
-	if (lf_backend_local_open(&c->backend, ".lakeform") != 0) {
-		lf_cli_error(cli, "cannot open the state in '.lakeform'");
+	if (lf_cli_open_backend(cli, NULL, &c->backend) != LF_EXIT_OK)
 		return LF_EXIT_ERROR;
-	}
 	if (lf_state_load(&c->st, c->backend, 1, &c->d) != 0) {
 		lf_cli_print_diags(cli, &c->d);
 		return LF_EXIT_ERROR;
@@ -116,6 +115,8 @@ void lf_cli_print_lock_info(struct lf_cli *cli, const struct lf_lock_info *i)
 	else
 		fprintf(cli->err, "  PID:       (unknown)\n");
 	fprintf(cli->err, "  Created:   %s\n", or_unknown(i->created));
+	if (i->expires[0])
+		fprintf(cli->err, "  Expires:   %s (unless its holder renews it)\n", i->expires);
 }
 
 /*
@@ -169,6 +170,72 @@ int lf_cli_parse_duration(const char *s, long *ms)
 #define LF_VERSION "0.0.0"
 #endif
 
+/* Whether `url` names this machine (TLS checks may be turned off only for it). */
+static int local_endpoint(const char *url)
+{
+	const char *h = strstr(url, "://");
+
+	h = h ? h + 3 : url;
+	return !strncmp(h, "127.", 4) || !strncmp(h, "localhost", 9) || !strncmp(h, "[::1]", 5);
+}
+
+/* backend: {type: s3, bucket, key, region, endpoint, addressing, tls_verify, lease} */
+static void check_s3_backend(const struct lf_source *src, const struct lf_source_doc *doc,
+                             json_t *backend, struct lf_diags *d)
+{
+	const char *k;
+	json_t *v;
+
+#define AT(path) lf_source_path_pos(src, doc, (path), (size_t)-1)
+	json_object_foreach (backend, k, v) {
+		char path[64];
+		snprintf(path, sizeof(path), "backend.%s", k);
+		struct lf_pos p = AT(path);
+		long ms;
+
+		if (!strcmp(k, "type")) {
+			continue;
+		} else if (!strcmp(k, "bucket") || !strcmp(k, "key") || !strcmp(k, "region") ||
+		           !strcmp(k, "endpoint")) {
+			if (!json_is_string(v) || !json_string_length(v))
+				lf_diag_error(d, &p, "%s must be a non-empty string", path);
+			else if (!strcmp(k, "key") && (json_string_value(v)[0] == '/' ||
+			                               strstr(json_string_value(v), "..")))
+				lf_diag_error(d, &p, "%s: a key has no leading '/' and no '..'",
+				              path);
+		} else if (!strcmp(k, "addressing")) {
+			const char *a = json_string_value(v);
+			if (!a || (strcmp(a, "path") && strcmp(a, "virtual")))
+				lf_diag_error(d, &p, "%s is 'path' or 'virtual'", path);
+		} else if (!strcmp(k, "tls_verify")) {
+			const char *ep = json_string_value(json_object_get(backend, "endpoint"));
+			if (!json_is_boolean(v))
+				lf_diag_error(d, &p, "%s is true or false", path);
+			else if (json_is_false(v) && (!ep || !local_endpoint(ep)))
+				lf_diag_error(d, &p,
+				              "%s: false only for an endpoint on this machine "
+				              "(127.0.0.1, localhost, [::1])",
+				              path);
+		} else if (!strcmp(k, "lease")) {
+			if (!json_is_string(v) ||
+			    lf_cli_parse_duration(json_string_value(v), &ms) || ms < 10000)
+				lf_diag_error(d, &p,
+				              "%s: write a duration of at least 10s, such as 2m",
+				              path);
+		} else {
+			lf_diag_error(d, &p,
+			              "unknown key '%s' in backend (type, bucket, key, region, "
+			              "endpoint, addressing, tls_verify, lease)",
+			              k);
+		}
+	}
+	if (!json_object_get(backend, "bucket") || !json_object_get(backend, "key")) {
+		struct lf_pos p = AT("backend");
+		lf_diag_error(d, &p, "backend: an s3 backend needs a bucket and a key");
+	}
+#undef AT
+}
+
 /* lakeform.yaml: the providers and their settings (defaults: local). */
 /*
  * lakeform.yaml's shape: a mistake must not fall back silently to the
@@ -192,10 +259,16 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 	json_t *backend = json_object_get(doc->root, "backend");
 	if (backend) {
 		const char *type = json_string_value(json_object_get(backend, "type"));
-		if (!json_is_object(backend) || !type || strcmp(type, "local")) {
-			struct lf_pos p = AT("backend");
+		struct lf_pos p = AT("backend");
+		if (!json_is_object(backend) || !type ||
+		    (strcmp(type, "local") && strcmp(type, "s3"))) {
 			lf_diag_error(d, &p,
-			              "backend: only {type: local} is supported in this release");
+			              "backend: write {type: local} or {type: s3, bucket: "
+			              "NAME, key: PATH, ...}");
+		} else if (!strcmp(type, "s3")) {
+			check_s3_backend(src, doc, backend, d);
+		} else if (json_object_size(backend) != 1) {
+			lf_diag_error(d, &p, "backend: the local backend takes no settings");
 		}
 	}
 	json_t *providers = json_object_get(doc->root, "providers");
@@ -392,10 +465,8 @@ int lf_cli_open_for_write(struct lf_cli *cli, struct lf_config *c, const char *o
 		return lf_cli_usage_error(cli, "invalid duration '%s' for --lock-timeout", lt);
 	if (lf_cli_read_settings(cli, settings))
 		return LF_EXIT_ERROR;
-	if (lf_backend_local_open(&c->backend, ".lakeform") != 0) {
-		lf_cli_error(cli, "cannot open the state in '.lakeform'");
+	if (lf_cli_open_backend(cli, *settings, &c->backend) != LF_EXIT_OK)
 		return LF_EXIT_ERROR;
-	}
 	int lrc = lf_state_lock(c->backend, operation, lock_ms, &mine, &holder);
 	if (lrc == LF_STATE_ELOCKED) {
 		lf_cli_error(cli, "the state is locked by another run");
@@ -466,4 +537,79 @@ int lf_cli_observe(struct lf_cli *cli, struct lf_config *c, json_t *settings,
 		if (obs->v[i].status == LF_OBS_ERROR)
 			lf_cli_error(cli, "%s: %s", obs->v[i].address, obs->v[i].error);
 	return obs->errors ? LF_EXIT_ERROR : LF_EXIT_OK;
+}
+
+/* An environment variable, or NULL when unset or empty. */
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
+int lf_cli_open_backend(struct lf_cli *cli, json_t *settings, struct lf_backend **out)
+{
+	json_t *be = json_object_get(settings, "backend");
+	const char *type = json_string_value(json_object_get(be, "type"));
+	json_t *own = NULL;
+
+	*out = NULL;
+	if (!settings) {
+		if (lf_cli_read_settings(cli, &own))
+			return LF_EXIT_ERROR;
+		be = json_object_get(own, "backend");
+		type = json_string_value(json_object_get(be, "type"));
+	}
+	if (!type || !strcmp(type, "local")) {
+		json_decref(own);
+		if (lf_backend_local_open(out, ".lakeform") != 0) {
+			lf_cli_error(cli, "cannot open the state in '.lakeform'");
+			return LF_EXIT_ERROR;
+		}
+		return LF_EXIT_OK;
+	}
+
+	/* s3: the environment as AWS's own tools read it wins over the file */
+	struct lf_s3_backend_conf c;
+	const char *addressing = json_string_value(json_object_get(be, "addressing"));
+	const char *lease = json_string_value(json_object_get(be, "lease"));
+	json_t *tls = json_object_get(be, "tls_verify");
+
+	memset(&c, 0, sizeof(c));
+	c.bucket = json_string_value(json_object_get(be, "bucket"));
+	c.key = json_string_value(json_object_get(be, "key"));
+	c.endpoint = env("AWS_ENDPOINT_URL_S3") ? env("AWS_ENDPOINT_URL_S3")
+	             : env("AWS_ENDPOINT_URL")  ? env("AWS_ENDPOINT_URL")
+	                                       : json_string_value(json_object_get(be, "endpoint"));
+	c.region = env("AWS_REGION")           ? env("AWS_REGION")
+	           : env("AWS_DEFAULT_REGION") ? env("AWS_DEFAULT_REGION")
+	                                       : json_string_value(json_object_get(be, "region"));
+	c.virtual_host = addressing && !strcmp(addressing, "virtual");
+	c.tls_verify = !json_is_false(tls);
+	c.access_key = env("AWS_ACCESS_KEY_ID");
+	c.secret_key = env("AWS_SECRET_ACCESS_KEY");
+	c.session_token = env("AWS_SESSION_TOKEN");
+	if (lease)
+		lf_cli_parse_duration(lease, &c.lease_ms);
+	if (!c.tls_verify && c.endpoint && !local_endpoint(c.endpoint)) {
+		lf_cli_error(cli,
+		             "lakeform.yaml: backend.tls_verify is false, but the endpoint "
+		             "'%s' is not on this machine",
+		             c.endpoint);
+		json_decref(own);
+		return LF_EXIT_ERROR;
+	}
+	if (!c.access_key || !c.secret_key) {
+		lf_cli_error(cli,
+		             "the s3 backend needs credentials: set AWS_ACCESS_KEY_ID and "
+		             "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)");
+		json_decref(own);
+		return LF_EXIT_ERROR;
+	}
+	int err = lf_backend_s3_open(out, &c, ".lakeform");
+	json_decref(own);
+	if (err) {
+		lf_cli_error(cli, "cannot open the s3 state: %s", lf_state_strerror(err));
+		return LF_EXIT_ERROR;
+	}
+	return LF_EXIT_OK;
 }

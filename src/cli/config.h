@@ -142,6 +142,13 @@ int lf_cli_refresh_with(struct lf_cli *cli, struct lf_config *c, json_t *setting
 /* "Objects changed outside lakeform..." before a text plan, when any did. */
 void lf_cli_print_observed(struct lf_cli *cli, const struct lf_observations *obs);
 
+/*
+ * Open the backend lakeform.yaml selects (`settings`, or read here when
+ * NULL): the local one in .lakeform/, or s3 with credentials from the
+ * environment.  LF_EXIT_OK or the exit code, the error printed.
+ */
+int lf_cli_open_backend(struct lf_cli *cli, json_t *settings, struct lf_backend **out);
+
 /* --parallelism N (1 to 256, default 10): 0 with *out, or the usage exit. */
 int lf_cli_parallelism(struct lf_cli *cli, int *out);
 

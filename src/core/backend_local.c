@@ -39,6 +39,7 @@ void lf_backend_free(struct lf_backend *b)
 		return;
 	lf_state_unlock(b);
 	lf_state__journal_reset(b);
+	lf_remote__free(b);
 	lf_buf_release(&b->queue);
 	pthread_cond_destroy(&b->cv);
 	pthread_mutex_destroy(&b->mu);

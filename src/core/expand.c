@@ -183,12 +183,23 @@ static struct lf_dres *add_prefix(struct ex *x, struct lf_dres *parent, const st
 	return p;
 }
 
+/*
+ * A declared bucket.  `decl` is the manifest object that declares it
+ * (spec.default_storage, spec.storage, spec.storage_root): its
+ * force_destroy and versioning go to the inputs, versioning only when the
+ * manifest says it, so that plans of manifests without it do not change.
+ */
 static struct lf_dres *add_bucket(struct ex *x, struct lf_dres *parent, const char *bucket,
-                                  const char *region, const char *purpose)
+                                  const char *region, const char *purpose, json_t *decl)
 {
-	struct lf_dres *b = add_child(x, parent, "storage.bucket", bucket,
-	                              json_pack("{s:s, s:s, s:s, s:b}", "name", bucket, "region",
-	                                        region, "purpose", purpose, "force_destroy", 0));
+	json_t *versioning = json_object_get(decl, "versioning");
+	json_t *inputs =
+	    json_pack("{s:s, s:s, s:s, s:b}", "name", bucket, "region", region, "purpose", purpose,
+	              "force_destroy", json_is_true(json_object_get(decl, "force_destroy")));
+
+	if (json_is_boolean(versioning))
+		json_object_set(inputs, "versioning", versioning);
+	struct lf_dres *b = add_child(x, parent, "storage.bucket", bucket, inputs);
 	lf_map_put(&x->policy_owner, bucket, parent->address);
 	return b;
 }
@@ -410,7 +421,8 @@ static struct loc workspace_loc(const struct ex *x, const struct lf_resource *w)
 static void expand_account(struct ex *x, const struct lf_resource *res, struct lf_dres *r)
 {
 	const char *b = str_at(res->value, "spec.default_storage.bucket");
-	add_bucket(x, r, b, str_at(res->value, "spec.default_storage.region"), "default-storage");
+	add_bucket(x, r, b, str_at(res->value, "spec.default_storage.region"), "default-storage",
+	           lf_json_path(res->value, "spec.default_storage"));
 }
 
 static void expand_metastore(struct ex *x, const struct lf_resource *res, struct lf_dres *r)
@@ -419,7 +431,8 @@ static void expand_metastore(struct ex *x, const struct lf_resource *res, struct
 	struct loc l = metastore_loc(x, res);
 
 	if (b)
-		add_bucket(x, r, b, str_at(res->value, "spec.region"), "metastore");
+		add_bucket(x, r, b, str_at(res->value, "spec.region"), "metastore",
+		           lf_json_path(res->value, "spec.storage_root"));
 	if (*l.path)
 		add_prefix(x, r, &l, "metastore");
 	sec_add(x, res->address, l, NULL);
@@ -459,7 +472,8 @@ static void expand_workspace(struct ex *x, const struct lf_resource *res, struct
 	struct loc wl = workspace_loc(x, res);
 
 	if (bucket)
-		add_bucket(x, r, bucket, region, "workspace");
+		add_bucket(x, r, bucket, region, "workspace",
+		           lf_json_path(res->value, "spec.storage"));
 	else
 		add_prefix(x, r, &wl, "workspace");
 

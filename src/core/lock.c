@@ -53,7 +53,7 @@ static void copy_field(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
-static char *info_text(const struct lf_lock_info *i)
+char *lf_state__lock_text(const struct lf_lock_info *i)
 {
 	json_t *o = json_object();
 	char *text;
@@ -65,13 +65,15 @@ static char *info_text(const struct lf_lock_info *i)
 	json_object_set_new(o, "created", json_string(i->created));
 	json_object_set_new(o, "pid", json_integer(i->pid));
 	json_object_set_new(o, "path", json_string(i->path));
+	if (i->expires[0])
+		json_object_set_new(o, "expires", json_string(i->expires));
 	text = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
 	json_decref(o);
 	return text;
 }
 
 /* 1 when `text` is a description with an ID, 0 when not (yet). */
-static int info_parse(struct lf_lock_info *i, const char *text, size_t len)
+int lf_state__lock_parse(struct lf_lock_info *i, const char *text, size_t len)
 {
 	json_t *o = json_loadb(text, len, 0, NULL);
 	const char *id = json_string_value(json_object_get(o, "id"));
@@ -90,6 +92,8 @@ static int info_parse(struct lf_lock_info *i, const char *text, size_t len)
 	copy_field(i->created, sizeof(i->created),
 	           json_string_value(json_object_get(o, "created")));
 	copy_field(i->path, sizeof(i->path), json_string_value(json_object_get(o, "path")));
+	copy_field(i->expires, sizeof(i->expires),
+	           json_string_value(json_object_get(o, "expires")));
 	i->pid = (long)json_integer_value(json_object_get(o, "pid"));
 	json_decref(o);
 	return 1;
@@ -104,7 +108,7 @@ static int read_info(int fd, struct lf_lock_info *i)
 		memset(i, 0, sizeof(*i));
 		return 0;
 	}
-	return info_parse(i, buf, (size_t)n);
+	return lf_state__lock_parse(i, buf, (size_t)n);
 }
 
 /*
@@ -117,7 +121,7 @@ static void read_holder(int fd, struct lf_lock_info *i)
 		sleep_ms(10);
 }
 
-static void describe_self(struct lf_backend *b, struct lf_lock_info *i, const char *operation)
+void lf_state__describe_self(struct lf_backend *b, struct lf_lock_info *i, const char *operation)
 {
 	struct passwd *pw = getpwuid(geteuid());
 	char host[256] = "", *dir;
@@ -182,8 +186,8 @@ int lf_state_lock(struct lf_backend *b, const char *operation, long timeout_ms,
 		sleep_ms(delay < timeout_ms - waited ? delay : timeout_ms - waited);
 		delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
 	}
-	describe_self(b, &me, operation);
-	text = info_text(&me);
+	lf_state__describe_self(b, &me, operation);
+	text = lf_state__lock_text(&me);
 	err = 0;
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, text, strlen(text), 0) < 0 ||
 	    pwrite(fd, "\n", 1, (off_t)strlen(text)) < 0)
@@ -195,15 +199,27 @@ int lf_state_lock(struct lf_backend *b, const char *operation, long timeout_ms,
 	}
 	b->lock_fd = fd;
 	b->lock = me;
+	if (b->remote) {
+		long left = timeout_ms - (now_ms() - start);
+		err = lf_remote__lock(b, left > 0 ? left : 0, holder);
+		if (err) {
+			lf_state_unlock(b);
+			return err;
+		}
+	}
 	if (mine)
-		*mine = me;
+		*mine = b->lock;
 	return 0;
 }
 
 int lf_state_unlock(struct lf_backend *b)
 {
+	int rerr = 0;
+
 	if (b->lock_fd < 0)
 		return 0;
+	if (b->remote)
+		rerr = lf_remote__unlock(b);
 	/* the description goes before the lock, so nobody ever sees a free
 	 * lock described as ours */
 	if (ftruncate(b->lock_fd, 0) < 0) {
@@ -212,7 +228,7 @@ int lf_state_unlock(struct lf_backend *b)
 	close(b->lock_fd);
 	b->lock_fd = -1;
 	memset(&b->lock, 0, sizeof(b->lock));
-	return 0;
+	return rerr;
 }
 
 int lf_state_lock_read(struct lf_backend *b, struct lf_lock_info *info, int *held)
@@ -225,6 +241,8 @@ int lf_state_lock_read(struct lf_backend *b, struct lf_lock_info *info, int *hel
 		*held = 1;
 		return 1;
 	}
+	if (b->remote)
+		return lf_remote__lock_read(b, info, held);
 	fd = open(b->lock_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		memset(info, 0, sizeof(*info));
@@ -253,6 +271,8 @@ int lf_state_force_unlock(struct lf_backend *b, const char *id, struct lf_diags 
 	struct lf_lock_info info;
 	int fd, err = 0;
 
+	if (b->remote)
+		return lf_remote__force_unlock(b, id, d);
 	fd = open(b->lock_path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT) {

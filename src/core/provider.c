@@ -20,7 +20,8 @@
 struct pending {
 	int64_t id;
 	int done;
-	json_t *answer; /* the whole response, owned */
+	json_t *answer;    /* the whole response, owned */
+	pthread_cond_t cv; /* its answer arrived, or the provider is gone */
 	struct pending *next;
 };
 
@@ -38,7 +39,6 @@ struct lf_provider {
 	int reader_started;
 	pthread_mutex_t mu;
 	pthread_mutex_t write_mu; /* one line at a time, without holding mu */
-	pthread_cond_t cv;        /* an answer arrived, or the provider is gone */
 	pthread_cond_t slot_cv;   /* a place in flight came free */
 	int in_flight;
 	int gone;
@@ -83,7 +83,8 @@ static void *reader_main(void *arg)
 			w->done = 1;
 			w->answer = msg;
 			msg = NULL;
-			pthread_cond_broadcast(&p->cv);
+			/* only its caller: waking every waiter costs a switch each */
+			pthread_cond_signal(&w->cv);
 		}
 		pthread_mutex_unlock(&p->mu);
 		json_decref(msg); /* an answer nobody waits for any more */
@@ -91,7 +92,8 @@ static void *reader_main(void *arg)
 	free(line);
 	pthread_mutex_lock(&p->mu);
 	p->gone = 1;
-	pthread_cond_broadcast(&p->cv);
+	for (struct pending *w = p->waiting; w; w = w->next)
+		pthread_cond_signal(&w->cv);
 	pthread_cond_broadcast(&p->slot_cv);
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -158,6 +160,7 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 		return -1;
 	}
 	p->in_flight++;
+	pthread_cond_init(&me.cv, NULL);
 	me.id = ++p->next_id;
 	me.next = p->waiting;
 	p->waiting = &me;
@@ -189,7 +192,7 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 		        strerror(werrno));
 	} else {
 		while (!me.done && !p->gone)
-			if (pthread_cond_timedwait(&p->cv, &p->mu, &until) == ETIMEDOUT)
+			if (pthread_cond_timedwait(&me.cv, &p->mu, &until) == ETIMEDOUT)
 				break;
 		if (!me.done && p->gone) {
 			set_err(err, LF_PROVIDER_EGONE, 0,
@@ -229,6 +232,7 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 	p->in_flight--;
 	pthread_cond_signal(&p->slot_cv);
 	pthread_mutex_unlock(&p->mu);
+	pthread_cond_destroy(&me.cv);
 	return rc;
 }
 
@@ -285,7 +289,6 @@ int lf_provider_start(struct lf_provider **out, const char *exe, const char *log
 	p->concurrency = 1;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_mutex_init(&p->write_mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
 	pthread_cond_init(&p->slot_cv, NULL);
 	if (pthread_create(&p->reader, NULL, reader_main, p) == 0)
 		p->reader_started = 1;
@@ -404,7 +407,6 @@ reaped:
 	fclose(p->out);
 	pthread_mutex_destroy(&p->mu);
 	pthread_mutex_destroy(&p->write_mu);
-	pthread_cond_destroy(&p->cv);
 	pthread_cond_destroy(&p->slot_cv);
 	json_decref(p->types);
 	free(p->log);

@@ -906,7 +906,13 @@ static int load_snapshot(struct lf_state *st, struct lf_backend *b, int lazy, st
 
 int lf_state_load(struct lf_state *st, struct lf_backend *b, int lazy, struct lf_diags *d)
 {
-	int err = load_snapshot(st, b, lazy, d);
+	int err = lf_remote__pull(b);
+
+	if (err) {
+		lf_diag_error(d, NULL, "%s", lf_state_strerror(err));
+		return err;
+	}
+	err = load_snapshot(st, b, lazy, d);
 
 	if (!err)
 		err = lf_state__journal_replay(st, b, d);
@@ -996,6 +1002,9 @@ int lf_state_write(struct lf_backend *b, struct lf_state *st)
 		return err;
 	}
 	free(old_generator);
+	/* remote: the snapshot goes up before the journal is dropped there */
+	if ((err = lf_remote__push_snapshot(b)) != 0)
+		return err;
 	/* the snapshot holds the journal's changes now; a journal that
 	 * survives a crash here names a serial not above the snapshot's */
 	unlink(b->journal_path);
@@ -1113,6 +1122,11 @@ const char *lf_state_strerror(int err)
 			return "the state is not locked";
 		case LF_STATE_ELOCKID:
 			return "the lock ID does not match";
+		case LF_STATE_EREMOTE:
+			return lf_state__remote_error();
+		case LF_STATE_ECONFLICT:
+			return "the state in the backend changed under this run (was its lock "
+			       "taken over after the lease?); nothing was overwritten";
 		}
 		return "unknown state error";
 	}

@@ -164,6 +164,8 @@ struct lf_backend;
  */
 int lf_backend_local_open(struct lf_backend **out, const char *dir);
 void lf_backend_free(struct lf_backend *b);
+/* 1 when the state lives elsewhere (the s3 backend), 0 for the local one. */
+int lf_backend_is_remote(const struct lf_backend *b);
 
 /* Counters of the journal of one backend: how well group commit groups. */
 struct lf_journal_stats {
@@ -180,7 +182,8 @@ struct lf_lock_info {
 	char version[32];   /* lakeform version */
 	char created[32];   /* UTC, RFC 3339: "2025-01-31T12:00:00Z" */
 	long pid;
-	char path[256]; /* absolute path of the state file */
+	char path[256];   /* absolute path of the state file */
+	char expires[32]; /* s3 backend: when the lease ends unless renewed, or "" */
 };
 
 /*
@@ -326,14 +329,16 @@ void lf_state_release(struct lf_state *st);
 void lf_json_digest(const json_t *v, char out[65]);
 
 enum lf_state_err {
-	LF_STATE_ELOCKED = -1000,  /* another process holds the lock */
-	LF_STATE_ELINEAGE = -1001, /* push: another lineage */
-	LF_STATE_ESERIAL = -1002,  /* push: an older serial */
-	LF_STATE_ECORRUPT = -1003, /* the snapshot or journal cannot be read */
-	LF_STATE_EINVALID = -1004, /* push: not a state document */
-	LF_STATE_EVERSION = -1005, /* written by a newer lakeform */
-	LF_STATE_ENOLOCK = -1006,  /* force-unlock: nothing is locked */
-	LF_STATE_ELOCKID = -1007,  /* force-unlock: the ID does not match */
+	LF_STATE_ELOCKED = -1000,   /* another process holds the lock */
+	LF_STATE_ELINEAGE = -1001,  /* push: another lineage */
+	LF_STATE_ESERIAL = -1002,   /* push: an older serial */
+	LF_STATE_ECORRUPT = -1003,  /* the snapshot or journal cannot be read */
+	LF_STATE_EINVALID = -1004,  /* push: not a state document */
+	LF_STATE_EVERSION = -1005,  /* written by a newer lakeform */
+	LF_STATE_ENOLOCK = -1006,   /* force-unlock: nothing is locked */
+	LF_STATE_ELOCKID = -1007,   /* force-unlock: the ID does not match */
+	LF_STATE_EREMOTE = -1008,   /* the remote backend failed (lf_state_strerror says how) */
+	LF_STATE_ECONFLICT = -1009, /* the remote state changed under this run */
 };
 
 /* Text for an LF_STATE_E* code or a -errno value; static, never NULL. */

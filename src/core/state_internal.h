@@ -22,11 +22,15 @@
 #define LF_JOURNAL_FILE "journal.jsonl"
 #define LF_LOCK_FILE "state.lock"
 
+struct lf_remote; /* backend_s3.c */
+
 struct lf_backend {
-	char *dir;          /* as given: ".lakeform" */
-	char *state_path;   /* dir/state.json, for opening and for messages */
-	char *journal_path; /* dir/journal.jsonl */
-	char *lock_path;    /* dir/state.lock */
+	struct lf_remote *remote; /* NULL: local; else the files below are a
+	                           * working copy of the remote state */
+	char *dir;                /* as given: ".lakeform" */
+	char *state_path;         /* dir/state.json, for opening and for messages */
+	char *journal_path;       /* dir/journal.jsonl */
+	char *lock_path;          /* dir/state.lock */
 
 	int lock_fd; /* -1 unless this backend holds the lock */
 	struct lf_lock_info lock;
@@ -82,6 +86,23 @@ void lf_state__pending_add(struct lf_state *st, const char *address, const char 
  * `action`; 1 when there was one. */
 int lf_state__pending_resolve(struct lf_state *st, const char *address, const char *action);
 int lf_state__lineage_valid(const char *s);
+
+/* lock.c */
+char *lf_state__lock_text(const struct lf_lock_info *i);
+int lf_state__lock_parse(struct lf_lock_info *i, const char *text, size_t len);
+void lf_state__describe_self(struct lf_backend *b, struct lf_lock_info *i, const char *operation);
+
+/* backend_s3.c: the remote's part of each step (no-ops for a local backend;
+ * 0 or an LF_STATE_E* code) */
+int lf_remote__lock(struct lf_backend *b, long timeout_ms, struct lf_lock_info *holder);
+int lf_remote__unlock(struct lf_backend *b);
+int lf_remote__lock_read(struct lf_backend *b, struct lf_lock_info *info, int *held);
+int lf_remote__force_unlock(struct lf_backend *b, const char *id, struct lf_diags *d);
+int lf_remote__pull(struct lf_backend *b);
+int lf_remote__push_snapshot(struct lf_backend *b);
+void lf_remote__journal_synced(struct lf_backend *b);
+void lf_remote__free(struct lf_backend *b);
+const char *lf_state__remote_error(void);
 
 /* journal.c */
 int lf_state__journal_replay(struct lf_state *st, struct lf_backend *b, struct lf_diags *d);

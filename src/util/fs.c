@@ -192,6 +192,12 @@ static int fsync_dir_of(const char *path)
 
 int lf_write_file_atomic(const char *path, const void *data, size_t len, int mode)
 {
+	return lf_write_file_atomic_sync(path, data, len, mode, 1);
+}
+
+int lf_write_file_atomic_sync(const char *path, const void *data, size_t len, int mode,
+                              int durable)
+{
 	char *tmp = lf_xasprintf("%s.tmp.%ld", path, (long)getpid());
 	const char *p = data;
 	int fd, err = 0;
@@ -213,7 +219,7 @@ int lf_write_file_atomic(const char *path, const void *data, size_t len, int mod
 		p += w;
 		len -= (size_t)w;
 	}
-	if (!err && fsync(fd) < 0)
+	if (!err && durable && fsync(fd) < 0)
 		err = -errno;
 	if (close(fd) < 0 && !err)
 		err = -errno;
@@ -221,7 +227,7 @@ int lf_write_file_atomic(const char *path, const void *data, size_t len, int mod
 		err = -errno;
 	if (err)
 		unlink(tmp);
-	else
+	else if (durable)
 		err = fsync_dir_of(path);
 	free(tmp);
 	return err;

@@ -38,5 +38,9 @@ int lf_is_dir(const char *path);
  * file's mode.  Returns 0 or -errno; on failure `path` is untouched.
  */
 int lf_write_file_atomic(const char *path, const void *data, size_t len, int mode);
+/* The same; with `durable` 0 nothing is fsynced (still never half-written
+ * after a crash of the process, but a power loss may lose the file). */
+int lf_write_file_atomic_sync(const char *path, const void *data, size_t len, int mode,
+                              int durable);
 
 #endif

@@ -374,8 +374,8 @@ static int attempt(CURL *h, const struct s3_conf *c, long budget_ms, const struc
 	            req->key && *req->key ? "/" : "", req->key ? req->key : "",
 	            req->query ? "?" : "", req->query ? req->query : "");
 	if (rc == CURLE_OK)
-		log_line("%s %ld%s%s %ld ms", lf_buf_cstr(&line), out->status, *out->code ? " " : "",
-		        out->code, now_ms() - t0);
+		log_line("%s %ld%s%s %ld ms", lf_buf_cstr(&line), out->status,
+		         *out->code ? " " : "", out->code, now_ms() - t0);
 	else
 		log_line("%s failed: %s %ld ms", lf_buf_cstr(&line), out->transport, now_ms() - t0);
 	lf_buf_release(&line);

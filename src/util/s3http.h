@@ -45,8 +45,8 @@ struct s3_req {
 	const char *content_type; /* of the body */
 	const char *if_none_match;
 	const char *if_match; /* an ETag, quotes included */
-	const char *tagging; /* x-amz-tagging, URL-encoded */
-	int checksum;        /* send x-amz-checksum-sha256 of the body */
+	const char *tagging;  /* x-amz-tagging, URL-encoded */
+	int checksum;         /* send x-amz-checksum-sha256 of the body */
 };
 
 struct s3_resp {
@@ -61,8 +61,8 @@ struct s3_resp {
 	int timed_out;          /* the deadline passed */
 };
 
-#define S3_RESP_INIT                                  \
-	{                                             \
+#define S3_RESP_INIT                                      \
+	{                                                 \
 		0, LF_BUF_INIT, "", "", "", "", "", "", 0 \
 	}
 

@@ -748,6 +748,28 @@ static void sdk_answers_in_flight_at_end_of_input(void **state)
 	assert_int_equal(prov_finish(&p, 0), 0);
 }
 
+/* Two calls queued for one address when input ends: both answered, and
+ * the provider exits (it once left idle workers asleep and hung). */
+static void sdk_same_address_queued_at_end_of_input(void **state)
+{
+	struct prov p;
+	int a, b;
+	(void)state;
+
+	prov_ready(&p, &sdk_target);
+	a = send_req(&p, "create", slow_params("test.slow/q", 200, -1));
+	b = send_req(&p, "create", slow_params("test.slow/q", 0, -1));
+	close(p.in);
+	p.in = open("/dev/null", O_WRONLY);
+	for (int i = 0; i < 2; i++) {
+		json_t *r = recv_msg(&p);
+		assert_int_equal(id_of(r), i == 0 ? a : b);
+		result_of(r);
+		json_decref(r);
+	}
+	assert_int_equal(prov_finish(&p, 0), 0);
+}
+
 static void sdk_shutdown_waits_for_calls(void **state)
 {
 	struct prov p;
@@ -889,6 +911,7 @@ int main(void)
 	    cmocka_unit_test(sdk_same_address_one_at_a_time),
 	    cmocka_unit_test(sdk_runs_concurrently),
 	    cmocka_unit_test(sdk_answers_in_flight_at_end_of_input),
+	    cmocka_unit_test(sdk_same_address_queued_at_end_of_input),
 	    cmocka_unit_test(sdk_shutdown_waits_for_calls),
 	    cmocka_unit_test(sdk_deadline),
 	    cmocka_unit_test(sdk_callback_errors),

@@ -297,6 +297,25 @@ check "a network label for another address is refused" code 1003
 rpc "$COMPUTE" create "$(net sl-one serverless eu-west-1 | sed 's|"address":"network/sl-one"|"address":"network/thief"|; s|"lakeform/address":"network/sl-one"|"lakeform/address":"network/thief"|')"
 check "a network name owned by another address is a conflict" code 1002
 
+# durable: false writes the same files without a single fsync (strace counts)
+session() { # SETTINGS: configure with them, then create one bucket
+	printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":1}}' \
+		"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"configure\",\"params\":{\"settings\":$1,\"account\":\"acme\"}}" \
+		"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"create\",\"params\":$(bucket "$2" "account/$2")}"
+}
+syncs() { # SETTINGS BUCKET: fsync calls made by the session (LeakSanitizer cannot run under ptrace)
+	(cd "$work" && session "$1" "$2" | ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=fsync,fdatasync -o "$scratch/strace" "$STORAGE" >"$scratch/out-$2" 2>>"$log")
+	grep -c 'fsync\|fdatasync' "$scratch/strace"
+}
+n_durable=$(syncs '{}' durable-one)
+n_fast=$(syncs '{"durable":false}' fast-one)
+check "a durable create fsyncs ($n_durable calls)" test "$n_durable" -gt 0
+check "durable: false makes no fsync" same "$n_fast" 0
+check "durable: false still makes the bucket" test -f "$B/fast-one/.lakeform-bucket.json"
+(cd "$work" && session '{"durable":"no"}' bad-one | "$STORAGE" >"$scratch/out-bad" 2>>"$log")
+last=$(grep -E '"id":2[,}]' "$scratch/out-bad")
+check "durable must be true or false" code 1003
+
 # two processes allocate at once: every block handed out once
 for p in a b; do
 	(

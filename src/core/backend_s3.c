@@ -1,0 +1,638 @@
+/*
+ * backend_s3.c - the state in an S3 bucket, shared by every pipeline that
+ * points at it.
+ *
+ * Three objects under the configured key:
+ *
+ *   KEY           the snapshot, as the local backend's state.json
+ *   KEY.journal   the journal since that snapshot, as journal.jsonl
+ *   KEY.lock      the lock: the holder's description (JSON), created with
+ *                 If-None-Match: * so that exactly one writer gets it
+ *
+ * Each process works on a copy of the snapshot and journal in a directory
+ * of its own under .lakeform/s3/, so the local backend's code (lazy loads,
+ * group commit, compaction) serves unchanged: this file adds the remote
+ * step to each of its steps.
+ *
+ * - lock: the local lock, then the lock object.  Its description carries
+ *   `expires`, the end of a lease that a thread renews every third of it
+ *   while the lock is held; a lock whose lease ended (its holder crashed or
+ *   lost the network) is taken over by the next writer, and force-unlock
+ *   removes one at once.  The lock object is replaced and removed only with
+ *   If-Match on its ETag, so a taken-over lock is never removed by its old
+ *   holder.
+ * - load: the snapshot and journal are fetched (after the lock, when one is
+ *   taken, so what is read is what the last writer left).
+ * - journal: each durable batch wakes the same thread, which uploads the
+ *   journal object (a batch that arrives while an upload runs goes up with
+ *   the next one); unlock waits for the last upload.  The intent of a
+ *   provider call is durable on local disk before the call, as on the local
+ *   backend; on the remote it may lag by one upload, which a create that
+ *   finds its labelled object (docs/providers.md) makes harmless.
+ * - write: the snapshot is uploaded with If-Match on the ETag it was read
+ *   with (If-None-Match: * for the first), so that a writer whose lock was
+ *   taken over fails (LF_STATE_ECONFLICT) instead of overwriting a newer
+ *   state; then the journal object is deleted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend_s3.h"
+#include "state_internal.h"
+#include "../util/fs.h"
+#include "../util/mem.h"
+#include "../util/s3http.h"
+
+#define REQUEST_DEADLINE_MS 60000L
+
+struct lf_remote {
+	struct s3_conf conf;
+	char *bucket;
+	char *key, *journal_key, *lock_key;
+	long lease_ms;
+	char *workdir; /* this process's copy: removed at the end */
+	int pulled;
+
+	pthread_mutex_t mu; /* guards everything below */
+	pthread_cond_t cv;
+	char snap_etag[128];    /* of the snapshot as read or written; "" none */
+	char lock_etag[128];    /* of our lock object; "" when not held */
+	struct lf_lock_info me; /* our description, for renewals */
+	int journal_dirty;      /* a durable batch not uploaded yet */
+	int uploading;          /* the keeper is uploading the journal */
+	int stop;               /* the keeper should end */
+	int keeper_running;
+	int err; /* sticky: the first failed upload or renewal */
+	pthread_t keeper;
+};
+
+static char remote_error[512] = "the s3 state backend failed";
+static pthread_mutex_t remote_error_mu = PTHREAD_MUTEX_INITIALIZER;
+
+const char *lf_state__remote_error(void)
+{
+	return remote_error;
+}
+
+static void set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&remote_error_mu);
+	va_start(ap, fmt);
+	vsnprintf(remote_error, sizeof(remote_error), fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&remote_error_mu);
+}
+
+/* Why a request failed, as a person should read it. */
+static int request_error(struct lf_remote *r, const char *what, const char *key,
+                         const struct s3_resp *resp)
+{
+	if (!resp->status)
+		set_error("cannot reach the s3 state backend at %s (%s s3://%s/%s): %s",
+		          r->conf.endpoint ? r->conf.endpoint : "aws", what, r->bucket, key,
+		          resp->transport);
+	else if (!strcmp(resp->code, "SignatureDoesNotMatch") ||
+	         !strcmp(resp->code, "InvalidAccessKeyId"))
+		set_error("the s3 state backend refused the credentials (%s s3://%s/%s: %s): "
+		          "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+		          what, r->bucket, key, resp->code);
+	else if (!strcmp(resp->code, "NoSuchBucket"))
+		set_error("the state bucket '%s' does not exist (create it first: lakeform "
+		          "does not make the bucket its own state lives in)",
+		          r->bucket);
+	else if (!strcmp(resp->code, "AccessDenied"))
+		set_error("access denied to s3://%s/%s (%s)", r->bucket, key, what);
+	else
+		set_error("%s s3://%s/%s: HTTP %ld%s%s%s%s", what, r->bucket, key, resp->status,
+		          *resp->code ? " " : "", resp->code, *resp->message ? ": " : "",
+		          resp->message);
+	return LF_STATE_EREMOTE;
+}
+
+static int s3_send(struct lf_remote *r, const char *method, const char *key, const char *body,
+                   size_t len, const char *if_match, const char *if_none_match, struct s3_resp *out)
+{
+	struct s3_req req = {0};
+
+	req.method = method;
+	req.bucket = r->bucket;
+	req.key = key;
+	req.body = body;
+	req.body_len = len;
+	req.content_type = "application/json";
+	req.if_match = if_match && *if_match ? if_match : NULL;
+	req.if_none_match = if_none_match;
+	return s3_request(&r->conf, REQUEST_DEADLINE_MS, &req, out);
+}
+
+/* ---- opening ------------------------------------------------------------ */
+
+int lf_backend_is_remote(const struct lf_backend *b)
+{
+	return b && b->remote;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s && *s ? lf_xstrdup(s) : NULL;
+}
+
+int lf_backend_s3_open(struct lf_backend **out, const struct lf_s3_backend_conf *c,
+                       const char *local_dir)
+{
+	struct lf_remote *r = lf_xcalloc(1, sizeof(*r));
+	char *base = lf_xasprintf("%s/s3", local_dir);
+	char *tmpl = lf_xasprintf("%s/run.XXXXXX", base);
+	int err = 0;
+
+	mkdir(local_dir, 0700);
+	mkdir(base, 0700);
+	if (!mkdtemp(tmpl)) {
+		err = -errno;
+		set_error("cannot make a working directory under '%s': %s", base, strerror(errno));
+		free(base);
+		free(tmpl);
+		free(r);
+		return err ? err : -EIO;
+	}
+	free(base);
+	r->conf.endpoint = dup_or_null(c->endpoint);
+	if (r->conf.endpoint) {
+		size_t n = strlen(r->conf.endpoint);
+		while (n && r->conf.endpoint[n - 1] == '/')
+			r->conf.endpoint[--n] = '\0';
+	}
+	r->conf.region = lf_xstrdup(c->region && *c->region ? c->region : "us-east-1");
+	r->conf.virtual_host = c->virtual_host;
+	r->conf.tls_verify = c->tls_verify;
+	r->conf.access_key = dup_or_null(c->access_key);
+	r->conf.secret_key = dup_or_null(c->secret_key);
+	r->conf.session_token = dup_or_null(c->session_token);
+	r->bucket = lf_xstrdup(c->bucket);
+	r->key = lf_xstrdup(c->key);
+	r->journal_key = lf_xasprintf("%s.journal", c->key);
+	r->lock_key = lf_xasprintf("%s.lock", c->key);
+	r->lease_ms = c->lease_ms > 0 ? c->lease_ms : 60000;
+	r->workdir = tmpl;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+
+	err = lf_backend_local_open(out, r->workdir);
+	if (err) {
+		free(r);
+		return err;
+	}
+	(*out)->remote = r;
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void lf_remote__free(struct lf_backend *b)
+{
+	struct lf_remote *r = b->remote;
+
+	if (!r)
+		return;
+	/* lf_state_unlock() ran before: the keeper has stopped */
+	nftw(r->workdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(r->conf.endpoint);
+	free(r->conf.region);
+	free(r->conf.access_key);
+	free(r->conf.secret_key);
+	free(r->conf.session_token);
+	free(r->bucket);
+	free(r->key);
+	free(r->journal_key);
+	free(r->lock_key);
+	free(r->workdir);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+	b->remote = NULL;
+}
+
+/* ---- fetching ----------------------------------------------------------- */
+
+/* GET `key` into `path` (removed when the object does not exist). */
+static int fetch(struct lf_remote *r, const char *key, const char *path, char *etag,
+                 size_t etag_size)
+{
+	struct s3_resp resp = S3_RESP_INIT;
+	int err = 0;
+
+	if (s3_send(r, "GET", key, NULL, 0, NULL, NULL, &resp) < 0 ||
+	    (resp.status != 200 && resp.status != 404)) {
+		err = request_error(r, "GET", key, &resp);
+	} else if (resp.status == 404) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			err = -errno;
+		if (etag)
+			etag[0] = '\0';
+	} else {
+		err = lf_write_file_atomic(path, resp.body.ptr ? resp.body.ptr : "", resp.body.len,
+		                           0600);
+		if (etag)
+			snprintf(etag, etag_size, "%s", resp.etag);
+	}
+	s3_resp_release(&resp);
+	return err;
+}
+
+int lf_remote__pull(struct lf_backend *b)
+{
+	struct lf_remote *r = b->remote;
+	char etag[128];
+	int err;
+
+	if (!r || r->pulled)
+		return 0;
+	err = fetch(r, r->key, b->state_path, etag, sizeof(etag));
+	if (!err)
+		err = fetch(r, r->journal_key, b->journal_path, NULL, 0);
+	if (err)
+		return err;
+	pthread_mutex_lock(&r->mu);
+	snprintf(r->snap_etag, sizeof(r->snap_etag), "%s", etag);
+	pthread_mutex_unlock(&r->mu);
+	r->pulled = 1;
+	return 0;
+}
+
+/* ---- the keeper: journal uploads and lease renewals ---------------------- */
+
+static void expiry(char out[32], long lease_ms)
+{
+	time_t t = time(NULL) + (lease_ms + 999) / 1000;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int expired(const struct lf_lock_info *i)
+{
+	char now[32];
+
+	if (!i->expires[0])
+		return 0; /* no lease: only force-unlock removes it */
+	lf_state__now(now);
+	return strcmp(now, i->expires) > 0; /* both UTC RFC 3339: text order is time order */
+}
+
+/* Upload the journal file as it is now.  Called without r->mu. */
+static int upload_journal(struct lf_backend *b)
+{
+	struct lf_remote *r = b->remote;
+	struct s3_resp resp = S3_RESP_INIT;
+	char *data = NULL;
+	size_t len = 0;
+	int err = lf_state__read(&data, &len, b->journal_path);
+
+	if (err == -ENOENT)
+		return 0; /* compacted meanwhile */
+	if (err)
+		return err;
+	if (s3_send(r, "PUT", r->journal_key, data, len, NULL, NULL, &resp) < 0 ||
+	    resp.status != 200)
+		err = request_error(r, "PUT", r->journal_key, &resp);
+	s3_resp_release(&resp);
+	free(data);
+	return err;
+}
+
+/* Renew the lease: replace our lock object, only if it is still ours. */
+static int renew(struct lf_remote *r)
+{
+	struct s3_resp resp = S3_RESP_INIT;
+	char etag[128];
+	int err = 0;
+
+	pthread_mutex_lock(&r->mu);
+	expiry(r->me.expires, r->lease_ms);
+	char *text = lf_state__lock_text(&r->me);
+	snprintf(etag, sizeof(etag), "%s", r->lock_etag);
+	pthread_mutex_unlock(&r->mu);
+	if (s3_send(r, "PUT", r->lock_key, text, strlen(text), etag, NULL, &resp) < 0)
+		err = request_error(r, "PUT", r->lock_key, &resp);
+	else if (resp.status == 412)
+		err = LF_STATE_ECONFLICT;
+	else if (resp.status != 200)
+		err = request_error(r, "PUT", r->lock_key, &resp);
+	if (!err) {
+		pthread_mutex_lock(&r->mu);
+		snprintf(r->lock_etag, sizeof(r->lock_etag), "%s", resp.etag);
+		pthread_mutex_unlock(&r->mu);
+	}
+	s3_resp_release(&resp);
+	free(text);
+	return err;
+}
+
+static void *keeper(void *arg)
+{
+	struct lf_backend *b = arg;
+	struct lf_remote *r = b->remote;
+	struct timespec next;
+
+	clock_gettime(CLOCK_REALTIME, &next);
+	next.tv_sec += r->lease_ms / 3000 ? r->lease_ms / 3000 : 1;
+	pthread_mutex_lock(&r->mu);
+	while (!r->stop || r->journal_dirty) {
+		if (r->journal_dirty) {
+			r->journal_dirty = 0;
+			r->uploading = 1;
+			pthread_mutex_unlock(&r->mu);
+			int err = upload_journal(b);
+			pthread_mutex_lock(&r->mu);
+			r->uploading = 0;
+			if (err && !r->err)
+				r->err = err;
+			pthread_cond_broadcast(&r->cv);
+			continue;
+		}
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (now.tv_sec >= next.tv_sec) {
+			pthread_mutex_unlock(&r->mu);
+			int err = renew(r);
+			pthread_mutex_lock(&r->mu);
+			if (err && !r->err)
+				r->err = err;
+			next = now;
+			next.tv_sec += r->lease_ms / 3000 ? r->lease_ms / 3000 : 1;
+			continue;
+		}
+		pthread_cond_timedwait(&r->cv, &r->mu, &next);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+void lf_remote__journal_synced(struct lf_backend *b)
+{
+	struct lf_remote *r = b->remote;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->journal_dirty = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Wait until no journal upload is queued or running. */
+static void drain(struct lf_remote *r)
+{
+	pthread_mutex_lock(&r->mu);
+	while (r->keeper_running && (r->journal_dirty || r->uploading))
+		pthread_cond_wait(&r->cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* ---- the lock ------------------------------------------------------------ */
+
+/* The lock object's description and ETag: 1 when it exists, 0 when not. */
+static int read_lock(struct lf_remote *r, struct lf_lock_info *info, char *etag, size_t n, int *err)
+{
+	struct s3_resp resp = S3_RESP_INIT;
+	int has = 0;
+
+	*err = 0;
+	memset(info, 0, sizeof(*info));
+	if (s3_send(r, "GET", r->lock_key, NULL, 0, NULL, NULL, &resp) < 0 ||
+	    (resp.status != 200 && resp.status != 404)) {
+		*err = request_error(r, "GET", r->lock_key, &resp);
+	} else if (resp.status == 200) {
+		has = 1;
+		lf_state__lock_parse(info, resp.body.ptr ? resp.body.ptr : "", resp.body.len);
+		if (etag)
+			snprintf(etag, n, "%s", resp.etag);
+	}
+	s3_resp_release(&resp);
+	return has;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+int lf_remote__lock(struct lf_backend *b, long timeout_ms, struct lf_lock_info *holder)
+{
+	struct lf_remote *r = b->remote;
+	long start = now_ms(), delay = 1000;
+	int err;
+
+	if (!r)
+		return 0;
+	r->me = b->lock;
+	snprintf(r->me.path, sizeof(r->me.path), "s3://%s/%s", r->bucket, r->key);
+	for (;;) {
+		struct s3_resp resp = S3_RESP_INIT;
+
+		expiry(r->me.expires, r->lease_ms);
+		char *text = lf_state__lock_text(&r->me);
+		int sent = s3_send(r, "PUT", r->lock_key, text, strlen(text), NULL, "*", &resp);
+		free(text);
+		if (sent == 0 && resp.status == 200) {
+			snprintf(r->lock_etag, sizeof(r->lock_etag), "%s", resp.etag);
+			s3_resp_release(&resp);
+			break;
+		}
+		if (sent < 0 || (resp.status != 412 && resp.status != 409)) {
+			err = request_error(r, "PUT", r->lock_key, &resp);
+			s3_resp_release(&resp);
+			return err;
+		}
+		s3_resp_release(&resp);
+
+		/* someone holds it: whom, and is their lease over? */
+		struct lf_lock_info other;
+		char etag[128] = "";
+		if (!read_lock(r, &other, etag, sizeof(etag), &err)) {
+			if (err)
+				return err;
+			continue; /* released meanwhile: try again at once */
+		}
+		if (expired(&other)) {
+			/* its holder stopped renewing: take it over, only as it
+			 * is now (another taker may be quicker) */
+			struct s3_resp del = S3_RESP_INIT;
+			s3_send(r, "DELETE", r->lock_key, NULL, 0, etag, NULL, &del);
+			s3_resp_release(&del);
+			continue;
+		}
+		long waited = now_ms() - start;
+		if (waited >= timeout_ms) {
+			if (holder)
+				*holder = other;
+			return LF_STATE_ELOCKED;
+		}
+		sleep_ms(delay < timeout_ms - waited ? delay : timeout_ms - waited);
+		delay = delay * 2 > 16000 ? 16000 : delay * 2;
+	}
+	b->lock = r->me;
+	/* what the last writer left, read under the lock */
+	r->pulled = 0;
+	if ((err = lf_remote__pull(b)) != 0) {
+		lf_remote__unlock(b);
+		return err;
+	}
+	r->stop = 0;
+	r->err = 0;
+	if (pthread_create(&r->keeper, NULL, keeper, b) == 0)
+		r->keeper_running = 1;
+	return 0;
+}
+
+int lf_remote__unlock(struct lf_backend *b)
+{
+	struct lf_remote *r = b->remote;
+	struct s3_resp resp = S3_RESP_INIT;
+	int err;
+
+	if (!r || !r->lock_etag[0])
+		return 0;
+	if (r->keeper_running) {
+		pthread_mutex_lock(&r->mu);
+		r->stop = 1;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		pthread_join(r->keeper, NULL); /* uploads what is left first */
+		r->keeper_running = 0;
+	}
+	err = r->err;
+	/* only our own lock object: not one taken over after our lease */
+	if (s3_send(r, "DELETE", r->lock_key, NULL, 0, r->lock_etag, NULL, &resp) < 0 ||
+	    (resp.status != 204 && resp.status != 200 && resp.status != 412 &&
+	     resp.status != 404)) {
+		if (!err)
+			err = request_error(r, "DELETE", r->lock_key, &resp);
+	}
+	s3_resp_release(&resp);
+	r->lock_etag[0] = '\0';
+	return err;
+}
+
+int lf_remote__lock_read(struct lf_backend *b, struct lf_lock_info *info, int *held)
+{
+	int err, has = read_lock(b->remote, info, NULL, 0, &err);
+
+	if (err)
+		return err;
+	*held = has && !expired(info);
+	return has;
+}
+
+int lf_remote__force_unlock(struct lf_backend *b, const char *id, struct lf_diags *d)
+{
+	struct lf_remote *r = b->remote;
+	struct lf_lock_info info;
+	struct s3_resp resp = S3_RESP_INIT;
+	char etag[128] = "";
+	int err;
+
+	if (!read_lock(r, &info, etag, sizeof(etag), &err)) {
+		if (err) {
+			lf_diag_error(d, NULL, "%s", lf_state_strerror(err));
+			return err;
+		}
+		lf_diag_error(d, NULL, "the state is not locked");
+		return LF_STATE_ENOLOCK;
+	}
+	if (strcmp(info.id, id)) {
+		lf_diag_error(d, NULL, "lock ID '%s' does not match the lock's ID '%s'", id,
+		              info.id);
+		return LF_STATE_ELOCKID;
+	}
+	if (s3_send(r, "DELETE", r->lock_key, NULL, 0, etag, NULL, &resp) < 0 ||
+	    (resp.status != 204 && resp.status != 200)) {
+		err = resp.status == 412 ? LF_STATE_ECONFLICT
+		                         : request_error(r, "DELETE", r->lock_key, &resp);
+		lf_diag_error(d, NULL, "%s", lf_state_strerror(err));
+	}
+	s3_resp_release(&resp);
+	return err;
+}
+
+/* ---- writing the snapshot ------------------------------------------------ */
+
+int lf_remote__push_snapshot(struct lf_backend *b)
+{
+	struct lf_remote *r = b->remote;
+	struct s3_resp resp = S3_RESP_INIT;
+	char *data = NULL;
+	size_t len = 0;
+	char etag[128];
+	int err;
+
+	if (!r)
+		return 0;
+	/* a journal upload in flight finishes first; none is needed after */
+	drain(r);
+	pthread_mutex_lock(&r->mu);
+	if (r->err) {
+		err = r->err;
+		pthread_mutex_unlock(&r->mu);
+		return err;
+	}
+	snprintf(etag, sizeof(etag), "%s", r->snap_etag);
+	pthread_mutex_unlock(&r->mu);
+	if ((err = lf_state__read(&data, &len, b->state_path)) != 0)
+		return err;
+	if (s3_send(r, "PUT", r->key, data, len, etag[0] ? etag : NULL, etag[0] ? NULL : "*",
+	            &resp) < 0)
+		err = request_error(r, "PUT", r->key, &resp);
+	else if (resp.status == 412)
+		err = LF_STATE_ECONFLICT;
+	else if (resp.status != 200)
+		err = request_error(r, "PUT", r->key, &resp);
+	free(data);
+	if (!err) {
+		pthread_mutex_lock(&r->mu);
+		snprintf(r->snap_etag, sizeof(r->snap_etag), "%s", resp.etag);
+		r->journal_dirty = 0;
+		pthread_mutex_unlock(&r->mu);
+		s3_resp_release(&resp);
+		/* the snapshot holds the journal now */
+		struct s3_resp del = S3_RESP_INIT;
+		if (s3_send(r, "DELETE", r->journal_key, NULL, 0, NULL, NULL, &del) < 0 ||
+		    (del.status != 204 && del.status != 200 && del.status != 404))
+			err = request_error(r, "DELETE", r->journal_key, &del);
+		s3_resp_release(&del);
+		return err;
+	}
+	s3_resp_release(&resp);
+	return err;
+}

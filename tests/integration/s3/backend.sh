@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# backend.sh LAKEFORM_BINARY - the s3 state backend against moto_server.
+#
+# The resources are made by the embedded local providers (or the sleepy
+# test provider); only the state lives in S3, at s3://lf-state/KEY, and
+# every claim is checked with /usr/bin/aws: the snapshot object and its
+# records, no journal or lock object left behind, a lock held by another
+# writer (exit 3, its holder named), a lease that ends after a kill -9 and
+# is taken over, a lease kept alive by a long apply, force-unlock, four
+# applies racing on one state with none of their changes lost, wrong
+# credentials, an unreachable endpoint and a missing state bucket.
+# Prints one line per check; the last is `s3-backend: N passed, N failed`.
+set -uo pipefail
+
+lf=${1:?usage: backend.sh LAKEFORM_BINARY}
+case $lf in /*) ;; *) lf=$PWD/$lf ;; esac
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+bindir=$(dirname "$lf")
+passed=0
+failed=0
+ok() {
+	passed=$((passed + 1))
+	echo "ok   $*"
+}
+last=
+fail() {
+	failed=$((failed + 1))
+	echo "FAIL $*"
+	if [[ -n $last && -f $work/$last.out ]]; then tail -n 6 "$work/$last.out" | sed 's/^/     /'; fi
+}
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else fail "$name"; fi
+}
+finish() {
+	echo "s3-backend: $passed passed, $failed failed"
+	[[ $failed -eq 0 ]]
+	exit
+}
+
+work=$(mktemp -d /tmp/lakeform-s3b.XXXXXX)
+moto_pid=
+pids=()
+cleanup() {
+	for pid in "${pids[@]}" $moto_pid; do
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+# shellcheck source=moto-env.sh
+. "$here/moto-env.sh"
+if ! moto_start; then
+	fail "moto_server with an IAM access key"
+	finish
+fi
+ok "moto_server with an IAM access key"
+export PATH="$bindir:$PATH"
+
+# config NAME KEY [STORAGE_PROVIDER]: a copy of examples/quickstart whose
+# state is s3://lf-state/KEY (endpoint and credentials from AWS_*)
+config() {
+	local d=$work/$1
+	rm -rf "$d"
+	cp -r "$root/examples/quickstart" "$d"
+	{
+		echo "backend: {type: s3, bucket: lf-state, key: $2, region: us-east-1, lease: 10s}"
+		if [[ -n ${3:-} ]]; then echo "providers: {storage: {name: $3}}"; fi
+	} >"$d/lakeform.yaml"
+	echo "$d"
+}
+rc=0
+run() { # run NAME DIR ARGS...: output in $work/NAME.out, status in $rc
+	local name=$1 dir=$2
+	shift 2
+	last=$name
+	"$lf" -C "$dir" "$@" >"$work/$name.out" 2>&1
+	rc=$?
+}
+has() { grep -q -- "$2" "$work/$1.out"; }
+exists() { aws s3api head-object --bucket lf-state --key "$1" >/dev/null 2>&1; }
+absent() { ! exists "$1"; }
+snapshot() { aws s3 cp "s3://lf-state/$1" - 2>/dev/null; }
+records() { snapshot "$1" | jq '.resources | length'; }
+
+# ---- before the bucket exists -------------------------------------------
+q=$(config q acme/prod.json)
+run nobucket "$q" apply --auto-approve
+check "no state bucket: exit 1" test "$rc" -eq 1
+check "no state bucket: it says so" has nobucket "the state bucket 'lf-state' does not exist"
+check "no state bucket: nothing was created" test ! -e "$q/.lakeform/local"
+aws s3api create-bucket --bucket lf-state >/dev/null
+
+# ---- apply, plan, a second directory ------------------------------------
+run apply "$q" apply --auto-approve
+check "apply on the s3 backend: exit 0" test "$rc" -eq 0
+check "the snapshot object exists" exists acme/prod.json
+check "the snapshot records 32 resources" test "$(records acme/prod.json)" = 32
+check "no journal object is left" absent acme/prod.json.journal
+check "no lock object is left" absent acme/prod.json.lock
+check "no working copy is left under .lakeform/s3" test -z "$(ls -A "$q/.lakeform/s3")"
+run plan "$q" plan --detailed-exitcode
+check "plan after apply: no changes" test "$rc" -eq 0
+b=$work/b
+mkdir -p "$b"
+cp "$q"/*.yaml "$b/"
+run plan2 "$b" plan --refresh=false --detailed-exitcode
+check "another directory plans from the state in s3: no changes" test "$rc" -eq 0
+run list2 "$b" state list
+check "another directory lists the 32 records" test "$(wc -l <"$work/list2.out")" -eq 32
+serial=$(snapshot acme/prod.json | jq .serial)
+run pull "$b" state pull
+check "state pull gives the s3 snapshot's serial" test "$(jq .serial "$work/pull.out")" = "$serial"
+
+# ---- a lock held by another writer --------------------------------------
+held='{"id":"11111111-2222-3333-4444-555555555555","operation":"apply","who":"ci@runner-7","version":"0.1.0","created":"2026-01-01T00:00:00Z","pid":4242,"path":"s3://lf-state/acme/prod.json","expires":"2999-01-01T00:00:00Z"}'
+printf '%s' "$held" | aws s3 cp - s3://lf-state/acme/prod.json.lock >/dev/null
+sed -i 's/display_name: Alice Martin/display_name: Alice M./' "$q/10-identities.yaml"
+run locked "$q" apply --auto-approve
+check "a held lock: exit 3" test "$rc" -eq 3
+check "a held lock: the holder is named" has locked "Who:       ci@runner-7"
+check "a held lock: its lease is shown" has locked "Expires:   2999-01-01T00:00:00Z"
+check "a held lock: the snapshot did not move" test "$(snapshot acme/prod.json | jq .serial)" = "$serial"
+start=$(date +%s)
+run locked2 "$q" apply --auto-approve --lock-timeout 2s
+check "--lock-timeout 2s waits, then exit 3" test "$rc" -eq 3 -a "$(($(date +%s) - start))" -ge 2
+run unlock "$q" force-unlock -force 11111111-2222-3333-4444-555555555555
+check "force-unlock removes the lock object" absent acme/prod.json.lock
+run after "$q" apply --auto-approve
+check "then apply goes through" test "$rc" -eq 0
+check "and the change is in the s3 snapshot" grep -qF 'Alice M."' <<<"$(snapshot acme/prod.json)"
+
+# ---- an expired lease is taken over --------------------------------------
+printf '%s' "${held/2999-01-01/2001-01-01}" | aws s3 cp - s3://lf-state/acme/prod.json.lock >/dev/null
+run takeover "$q" plan --detailed-exitcode
+check "plan does not need the lock" test "$rc" -eq 0
+run takeover2 "$q" apply --auto-approve
+check "a lock whose lease ended is taken over" test "$rc" -eq 0
+check "and released after" absent acme/prod.json.lock
+
+# ---- kill -9 leaves the lock until its lease ends -------------------------
+c=$(config crash acme/crash.json sleepy)
+SLEEPY_MS=300 "$lf" -C "$c" apply --auto-approve --parallelism 1 >"$work/crash1.out" 2>&1 &
+pid=$!
+pids+=("$pid")
+for _ in $(seq 100); do grep -q 'storage.*: created$' "$work/crash1.out" && break; sleep 0.1; done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+check "a killed apply leaves its lock object" exists acme/crash.json.lock
+SLEEPY_MS=0 run crash2 "$c" apply --auto-approve
+check "the next apply at once: exit 3 (the lease runs)" test "$rc" -eq 3
+sleep 11
+SLEEPY_MS=0 run crash3 "$c" apply --auto-approve
+check "after the lease: apply takes the lock over and finishes" test "$rc" -eq 0
+SLEEPY_MS=0 run crash4 "$c" plan --detailed-exitcode
+check "then plan shows no changes" test "$rc" -eq 0
+
+# ---- a long apply keeps its lease alive ------------------------------------
+l=$(config long acme/long.json sleepy)
+SLEEPY_MS=2000 "$lf" -C "$l" apply --auto-approve --parallelism 1 >"$work/long1.out" 2>&1 &
+pid=$!
+pids+=("$pid")
+sleep 12.5 # past one lease (the apply takes about 18 s: 9 storage creates of 2 s)
+SLEEPY_MS=0 run long2 "$l" apply --auto-approve
+check "12 s into a 10 s lease, a renewed lock still holds: exit 3" test "$rc" -eq 3
+wait "$pid"
+check "the long apply finishes" test $? -eq 0
+check "with every record in s3" test "$(records acme/long.json)" = 32
+
+# ---- four applies racing on one state --------------------------------------
+r=$(config race acme/race.json sleepy)
+targets=(user/alice@acme.com user/bob@acme.com user/carol@acme.com serviceprincipal/etl-bot)
+rpids=()
+for t in "${targets[@]}"; do
+	SLEEPY_MS=20 "$lf" -C "$r" apply --auto-approve --lock-timeout 2m --target "$t" \
+		>"$work/race-${t//[\/@]/_}.out" 2>&1 &
+	rpids+=($!)
+done
+pids+=("${rpids[@]}")
+all=0
+for pid in "${rpids[@]}"; do wait "$pid" || all=1; done
+for f in "$work"/race-*.out; do grep -q 'complete!' "$f" || tail -n 5 "$f"; done
+check "four racing applies all finish (they wait for the lock)" test "$all" -eq 0
+listing=$(snapshot acme/race.json | jq -r '.resources[].address')
+for t in "${targets[@]}"; do
+	check "after the race the state holds $t" grep -qx "$t" <<<"$listing"
+done
+last=race-user_alice_acme.com
+check "after the race each apply wrote its own serial" test "$(snapshot acme/race.json | jq .serial)" -ge 4
+
+# ---- credentials and endpoint ---------------------------------------------
+AWS_SECRET_ACCESS_KEY=wrong run creds "$q" plan
+check "wrong credentials: exit 1" test "$rc" -eq 1
+check "wrong credentials: said so" has creds "refused the credentials"
+start=$(date +%s%N)
+AWS_ENDPOINT_URL=http://127.0.0.1:9 run unreach "$q" plan
+ms=$((($(date +%s%N) - start) / 1000000))
+check "unreachable endpoint: exit 1" test "$rc" -eq 1
+check "unreachable endpoint: said so" has unreach "cannot reach the s3 state backend at http://127.0.0.1:9"
+check "unreachable endpoint: within 10 s ($ms ms)" test "$ms" -lt 10000
+env -u AWS_ACCESS_KEY_ID "$lf" -C "$q" plan >"$work/nocreds.out" 2>&1
+check "no credentials: said which variables" has nocreds "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+finish

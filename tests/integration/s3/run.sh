@@ -1,0 +1,399 @@
+#!/usr/bin/env bash
+# run.sh LAKEFORM_BINARY - lakeform with the s3 provider against moto_server.
+#
+# Starts `moto_server -H 127.0.0.1 -p PORT` (INITIAL_NO_AUTH_ACTION_COUNT=3:
+# the first three requests make an IAM user, its policy and its access key
+# with /usr/bin/aws), then applies a copy of examples/s3 and checks every
+# effect with /usr/bin/aws, independently of lakeform: buckets, tags,
+# versioning, encryption, policies, prefix marker objects.  Then changes
+# made behind lakeform's back (tags, versioning, policy, a deleted bucket)
+# must show in `refresh` + `plan` and be healed by `apply`; wrong
+# credentials, an unreachable endpoint and a bucket name owned by someone
+# else must fail clearly; a bucket holding data is only destroyed with
+# force_destroy; `destroy` leaves no bucket.
+#
+# The provider's log (.lakeform/logs/s3.log: one line per request) gives the
+# request counts printed as '# ' lines with the timings.
+#
+# Needs moto_server (moto 5) on PATH, /usr/bin/aws (Debian's awscli), jq.
+# S3_KEEP=1 keeps the work directory.  Prints one line per check and ends
+# with `s3: N passed, N failed`; exits 0 iff none failed.
+set -uo pipefail
+
+lf=${1:?usage: run.sh LAKEFORM_BINARY}
+case $lf in /*) ;; *) lf=$PWD/$lf ;; esac
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../../.." && pwd)
+awsbin=/usr/bin/aws
+passed=0
+failed=0
+
+ok() {
+	passed=$((passed + 1))
+	echo "ok   $*"
+}
+fail() {
+	failed=$((failed + 1))
+	echo "FAIL $*"
+}
+info() { echo "# $*"; }
+# check NAME COMMAND...: ok when the command succeeds
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else fail "$name"; fi
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+quiet() { "$@" >/dev/null 2>&1; }
+finish() {
+	echo "s3: $passed passed, $failed failed"
+	[[ $failed -eq 0 ]]
+	exit
+}
+
+for tool in moto_server "$awsbin" jq; do
+	if ! command -v "$tool" >/dev/null; then
+		fail "needs $tool"
+		finish
+	fi
+done
+
+work=$(mktemp -d /tmp/lakeform-s3.XXXXXX)
+moto_pid=
+busy_pid=
+cleanup() {
+	for pid in $moto_pid $busy_pid; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	if [[ ${S3_KEEP:-0} == 1 ]]; then echo "# kept $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# a free port: nothing answers on it now
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port=
+for _ in $(seq 50); do
+	p=$((20000 + RANDOM % 20000))
+	if ! port_open "$p"; then
+		port=$p
+		break
+	fi
+done
+endpoint=http://127.0.0.1:$port
+
+INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+moto_pid=$!
+# wait for the port, not with a request: every request counts against the three
+for _ in $(seq 100); do
+	port_open "$port" && break
+	sleep 0.1
+done
+check "moto_server listens on $port" port_open "$port"
+
+# aws's own files must not steer it
+export AWS_CONFIG_FILE=$work/aws-config AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_REGION
+export AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=bootstrap AWS_SECRET_ACCESS_KEY=bootstrap
+aws() { "$awsbin" --endpoint-url "$endpoint" "$@"; }
+
+aws iam create-user --user-name lf >/dev/null &&
+	aws iam put-user-policy --user-name lf --policy-name all --policy-document \
+		'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}' &&
+	aws iam create-access-key --user-name lf >"$work/key.json"
+key=$(jq -r .AccessKey.AccessKeyId "$work/key.json" 2>/dev/null)
+secret=$(jq -r .AccessKey.SecretAccessKey "$work/key.json" 2>/dev/null)
+if [[ -z $key || $key == null ]]; then
+	fail "iam access key made with aws"
+	finish
+fi
+ok "iam access key made with aws"
+export AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret
+# lakeform's provider reads the endpoint from the environment, over lakeform.yaml
+export AWS_ENDPOINT_URL=$endpoint
+
+# run NAME DIR ARGS...: lakeform, its output in $work/NAME.out, status in $rc
+rc=0
+run() {
+	local name=$1 dir=$2
+	shift 2
+	"$lf" -C "$dir" "$@" >"$work/$name.out" 2>&1
+	rc=$?
+}
+out() { cat "$work/$1.out"; }
+has() { grep -q -- "$2" "$work/$1.out"; }
+requests() { grep -c ' request ' "$1/.lakeform/logs/s3.log" 2>/dev/null || echo 0; }
+buckets() { aws s3api list-buckets --query 'Buckets[].Name' --output text 2>/dev/null | tr '\t' '\n' | sort; }
+tag() { # tag BUCKET KEY: a bucket tag's value
+	aws s3api get-bucket-tagging --bucket "$1" --output json 2>/dev/null |
+		jq -r --arg k "$2" '.TagSet[] | select(.Key == $k) | .Value'
+}
+versioning() { aws s3api get-bucket-versioning --bucket "$1" --query Status --output text 2>/dev/null; }
+policy() { aws s3api get-bucket-policy --bucket "$1" --query Policy --output text 2>/dev/null; }
+
+newcfg() { # newcfg NAME: a fresh copy of examples/s3
+	rm -rf "${work:?}/$1"
+	cp -r "$root/examples/s3" "$work/$1"
+	rm -rf "$work/$1/.lakeform"
+	echo "$work/$1"
+}
+
+# ---- wrong credentials: a clear error, nothing created -----------------
+cfg=$(newcfg badkey)
+AWS_SECRET_ACCESS_KEY=not-the-secret run badkey "$cfg" apply --auto-approve
+check "wrong secret: apply fails" test $rc -ne 0
+check "wrong secret: the error names the signature" has badkey "SignatureDoesNotMatch"
+check "wrong secret: the error says the secret does not match the key" \
+	has badkey "secret access key does not match"
+run badkey-state "$cfg" state list
+check "wrong secret: no storage object recorded" bash -c "! grep -q '^storage\.' '$work/badkey-state.out'"
+check "wrong secret: no bucket made" test -z "$(buckets)"
+AWS_ACCESS_KEY_ID=AKIANOBODY run badid "$cfg" apply --auto-approve
+check "unknown key id: a clear error" has badid "InvalidAccessKeyId"
+
+# ---- settings refused before any request --------------------------------
+cfg=$(newcfg nocreds)
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY "$lf" -C "$cfg" apply --auto-approve \
+	>"$work/nocreds.out" 2>&1
+check "no credentials: a clear configure error" has nocreds "no s3 credentials: set 'access_key_id'"
+cfg=$(newcfg tls)
+sed -i 's#^      endpoint: .*#      endpoint: https://s3.example.com\n      tls_verify: false#' "$cfg/lakeform.yaml"
+env -u AWS_ENDPOINT_URL "$lf" -C "$cfg" apply --auto-approve >"$work/tls.out" 2>&1
+check "tls_verify false refused for a remote endpoint" \
+	has tls "'tls_verify: false' is only allowed for an endpoint on this machine"
+run tls-state "$cfg" state list
+check "refused settings: nothing recorded" test ! -s "$work/tls-state.out"
+
+# ---- unreachable endpoint: a clear error, fast -------------------------
+cfg=$(newcfg unreachable)
+dead=$((port + 1))
+while port_open "$dead"; do dead=$((dead + 1)); done
+t0=$(now_ms)
+AWS_ENDPOINT_URL=http://127.0.0.1:$dead run unreachable "$cfg" apply --auto-approve
+t1=$(now_ms)
+check "unreachable endpoint: apply fails" test $rc -ne 0
+check "unreachable endpoint: the error says it cannot reach s3" has unreachable "cannot reach s3 at 'http://127.0.0.1:$dead'"
+check "unreachable endpoint: fails within 20 s ($((t1 - t0)) ms)" test $((t1 - t0)) -lt 20000
+info "unreachable endpoint: apply failed after $((t1 - t0)) ms"
+
+# ---- a store that keeps saying SlowDown: retried, then retryable 1004 ---
+busy=$((dead + 1))
+while port_open "$busy"; do busy=$((busy + 1)); done
+python3 - "$busy" >"$work/busy.log" 2>&1 <<'PY' &
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        n = int(self.headers.get('Content-Length') or 0)
+        if n:
+            self.rfile.read(n)
+        body = b'<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>'
+        self.send_response(503)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(body)
+    do_GET = do_PUT = do_DELETE = do_HEAD = do_POST = answer
+http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
+PY
+busy_pid=$!
+for _ in $(seq 50); do port_open "$busy" && break; sleep 0.1; done
+cfg=$(newcfg busy)
+t0=$(now_ms)
+AWS_ENDPOINT_URL=http://127.0.0.1:$busy run busy "$cfg" apply --auto-approve
+t1=$(now_ms)
+kill "$busy_pid" 2>/dev/null
+wait "$busy_pid" 2>/dev/null
+check "SlowDown: apply fails" test $rc -ne 0
+check "SlowDown: the error says s3 is busy" has busy "s3 is busy for bucket 'acme-lf-default': 503 SlowDown"
+# one call: 4 attempts in the provider; lakeform retries the retryable error 4 times
+tries=$(grep -c 'request GET /acme-lf-default?tagging= 503 SlowDown' "$cfg/.lakeform/logs/s3.log")
+check "SlowDown: retried inside the provider and by lakeform ($tries requests for one bucket)" test "$tries" -eq 16
+info "SlowDown: apply gave up after $((t1 - t0)) ms"
+
+# ---- a bucket name someone else owns: conflict -------------------------
+mkdir -p "$work/taken"
+cp "$root/examples/s3/lakeform.yaml" "$work/taken/"
+cat >"$work/taken/account.yaml" <<'YAML'
+apiVersion: lakeform/v1
+kind: Account
+metadata:
+  name: acme
+spec:
+  default_storage:
+    bucket: someone-elses-bucket
+    region: us-east-1
+YAML
+aws s3api create-bucket --bucket someone-elses-bucket >/dev/null
+run taken "$work/taken" apply --auto-approve
+check "foreign bucket: apply fails" test $rc -ne 0
+check "foreign bucket: conflict message" has taken "bucket 'someone-elses-bucket' exists and was not made by lakeform"
+check "foreign bucket: left without tags" test -z "$(tag someone-elses-bucket lakeform/address)"
+aws s3api delete-bucket --bucket someone-elses-bucket
+
+# ---- virtual-hosted addressing: bucket.localhost:PORT --------------------
+mkdir -p "$work/virtual"
+cat >"$work/virtual/lakeform.yaml" <<'YAML'
+providers:
+  storage:
+    name: s3
+    settings: {addressing: virtual}
+YAML
+sed 's/someone-elses-bucket/acme-lf-virtual/' "$work/taken/account.yaml" >"$work/virtual/account.yaml"
+AWS_ENDPOINT_URL=http://localhost:$port run virtual "$work/virtual" apply --auto-approve
+check "virtual addressing: apply" test $rc -eq 0
+check "virtual addressing: aws sees the bucket labelled" test "$(tag acme-lf-virtual lakeform/address)" == storage.bucket/acme-lf-virtual
+check "virtual addressing: the bucket was named in the host (PUT /)" grep -q '"PUT / HTTP/1.1" 200' "$work/moto.log"
+AWS_ENDPOINT_URL=http://localhost:$port run virtual-destroy "$work/virtual" destroy --auto-approve
+check "virtual addressing: destroy" test $rc -eq 0 -a -z "$(buckets)"
+
+# ---- apply examples/s3, then every effect seen by aws ------------------
+cfg=$(newcfg main)
+t0=$(now_ms)
+run apply "$cfg" apply --auto-approve
+t1=$(now_ms)
+check "apply examples/s3" test $rc -eq 0
+[[ $rc -eq 0 ]] || out apply | tail -n 20
+apply_ms=$((t1 - t0))
+apply_req=$(requests "$cfg")
+info "apply: $apply_ms ms, $apply_req S3 requests"
+
+run plan0 "$cfg" plan --detailed-exitcode
+check "plan after apply: no changes (exit 0)" test $rc -eq 0
+
+want="acme-lf-default
+acme-lf-uc-use1
+acme-lf-ws-etl"
+check "aws: the three buckets exist" test "$(buckets)" == "$want"
+for b in acme-lf-default acme-lf-uc-use1 acme-lf-ws-etl; do
+	check "aws: $b tagged lakeform/address" test "$(tag $b lakeform/address)" == "storage.bucket/$b"
+	check "aws: $b tagged lakeform/account" test "$(tag $b lakeform/account)" == "acme"
+	check "aws: $b encrypted AES256" test "$(aws s3api get-bucket-encryption --bucket $b \
+		--query 'ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm' \
+		--output text 2>/dev/null)" == AES256
+done
+check "aws: purpose tag recorded" test "$(tag acme-lf-ws-etl lakeform:purpose)" == workspace
+check "aws: force_destroy tag recorded" test "$(tag acme-lf-ws-etl lakeform:force_destroy)" == true
+check "aws: metastore bucket versioned" test "$(versioning acme-lf-uc-use1)" == Enabled
+check "aws: default storage versioned" test "$(versioning acme-lf-default)" == Enabled
+check "aws: workspace bucket not versioned" test "$(versioning acme-lf-ws-etl)" != Enabled
+
+pol=$(policy acme-lf-uc-use1)
+check "aws: policy Id carries the labels" test "$(jq -r .Id <<<"$pol")" == \
+	"lakeform/account=acme;lakeform/address=storage.policy/acme-lf-uc-use1"
+check "aws: analysts may read sales" test "$(jq -r '.Statement[] | select(.Principal.AWS == "arn:aws:iam::123456789012:role/analysts" and (.Action == ["s3:GetObject"])) | .Resource' <<<"$pol")" == "arn:aws:s3:::acme-lf-uc-use1/catalogs/sales/*"
+check "aws: etl-bot may write sales.raw" bash -c "jq -e '.Statement[] | select(.Principal.AWS == \"arn:aws:iam::123456789012:role/etl-bot\" and (.Action | index(\"s3:PutObject\")) and .Resource == \"arn:aws:s3:::acme-lf-uc-use1/catalogs/sales/schemas/raw/*\")' >/dev/null <<<'$pol'"
+check "aws: listing limited to the granted prefix" bash -c "jq -e '.Statement[] | select(.Action == \"s3:ListBucket\" and .Condition.StringLike.\"s3:prefix\" == \"catalogs/sales/*\")' >/dev/null <<<'$pol'"
+check "aws: workspace bucket policy exists" test -n "$(policy acme-lf-ws-etl)"
+check "aws: default storage has no policy" test -z "$(policy acme-lf-default)"
+
+for p in acme-lf-uc-use1:catalogs/sales/ acme-lf-uc-use1:catalogs/sales/schemas/raw/ \
+	acme-lf-ws-etl:catalogs/etl/ acme-lf-ws-etl:catalogs/etl/schemas/default/; do
+	b=${p%%:*} k=${p#*:}
+	check "aws: marker object s3://$b/$k" quiet aws s3api head-object --bucket "$b" --key "$k"
+	check "aws: marker s3://$b/$k labelled" test "$(aws s3api get-object-tagging --bucket "$b" --key "$k" \
+		--output json | jq -r '.TagSet[] | select(.Key == "lakeform/address") | .Value')" == "storage.prefix/$b/${k%/}"
+done
+
+# no-change refresh + plan, and plan alone: time and requests
+r0=$(requests "$cfg")
+t0=$(now_ms)
+run refresh0 "$cfg" refresh
+t1=$(now_ms)
+r1=$(requests "$cfg")
+check "no-change refresh succeeds" test $rc -eq 0
+run plan1 "$cfg" plan --detailed-exitcode
+t2=$(now_ms)
+r2=$(requests "$cfg")
+check "plan after refresh: no changes (exit 0)" test $rc -eq 0
+[[ $rc -eq 0 ]] || out plan1 | head -n 40
+info "no-change refresh: $((t1 - t0)) ms, $((r1 - r0)) S3 requests; plan after it: $((t2 - t1)) ms, $((r2 - r1)) S3 requests"
+t0=$(now_ms)
+run plan2 "$cfg" plan
+t1=$(now_ms)
+info "plan alone: $((t1 - t0)) ms, $(($(requests "$cfg") - r2)) S3 requests"
+
+# ---- drift behind lakeform's back --------------------------------------
+aws s3api put-bucket-tagging --bucket acme-lf-ws-etl \
+	--tagging 'TagSet=[{Key=owner,Value=someone}]'
+aws s3api put-bucket-versioning --bucket acme-lf-uc-use1 \
+	--versioning-configuration Status=Suspended
+aws s3api put-bucket-policy --bucket acme-lf-ws-etl --policy \
+	'{"Version":"2012-10-17","Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::acme-lf-ws-etl/*"}]}'
+run refresh1 "$cfg" refresh
+check "refresh after drift" test $rc -eq 0
+run drift "$cfg" plan --detailed-exitcode
+check "plan after drift: changes (exit 2)" test $rc -eq 2
+check "plan shows the retagged bucket" has drift "~ storage.bucket/acme-lf-ws-etl"
+check "plan shows the unversioned bucket" has drift "~ storage.bucket/acme-lf-uc-use1"
+check "plan shows the changed policy" has drift "~ storage.policy/acme-lf-ws-etl"
+run heal "$cfg" apply --auto-approve
+check "apply heals the drift" test $rc -eq 0
+check "aws: tags back" test "$(tag acme-lf-ws-etl lakeform/address)" == storage.bucket/acme-lf-ws-etl
+check "aws: versioning back" test "$(versioning acme-lf-uc-use1)" == Enabled
+check "aws: policy back" test "$(policy acme-lf-ws-etl | jq -r .Id)" == \
+	"lakeform/account=acme;lakeform/address=storage.policy/acme-lf-ws-etl"
+run refresh2 "$cfg" refresh
+run healed "$cfg" plan --detailed-exitcode
+check "plan after healing: no changes (exit 0)" test $rc -eq 0
+
+# a grant to a principal the settings have no ARN for
+cat >"$cfg/60-carol.yaml" <<'YAML'
+apiVersion: lakeform/v1
+kind: User
+metadata:
+  name: carol@acme.example
+spec:
+  display_name: Carol
+---
+apiVersion: lakeform/v1
+kind: Grant
+metadata:
+  name: carol-reads-default
+spec:
+  principal: user:carol@acme.example
+  securable: {type: bucket, name: acme-lf-default}
+  privileges: [READ_FILES]
+YAML
+run unmapped "$cfg" apply --auto-approve
+check "unmapped principal: apply fails" test $rc -ne 0
+check "unmapped principal: says which and where to map it" \
+	has unmapped "principal 'user:carol@acme.example' has no ARN: add it to the s3 provider's settings 'principals'"
+check "unmapped principal: no policy written" test -z "$(policy acme-lf-default)"
+rm "$cfg/60-carol.yaml"
+run mapped "$cfg" apply --auto-approve
+check "without the grant: apply succeeds" test $rc -eq 0
+
+aws s3api delete-bucket --bucket acme-lf-default
+run refresh3 "$cfg" refresh
+run gone "$cfg" plan --detailed-exitcode
+check "deleted bucket: plan exits 2" test $rc -eq 2
+check "deleted bucket: plan creates it again" has gone "+ storage.bucket/acme-lf-default"
+run recreate "$cfg" apply --auto-approve
+check "deleted bucket: apply recreates it" test $rc -eq 0
+check "aws: deleted bucket is back, labelled" test "$(tag acme-lf-default lakeform/address)" == storage.bucket/acme-lf-default
+
+# ---- destroy: data only goes with force_destroy -------------------------
+echo data >"$work/object"
+aws s3api put-object --bucket acme-lf-uc-use1 --key catalogs/sales/t1/part-0 --body "$work/object" >/dev/null
+aws s3api put-object --bucket acme-lf-uc-use1 --key catalogs/sales/t1/part-0 --body "$work/object" >/dev/null
+aws s3api put-object --bucket acme-lf-ws-etl --key scratch/tmp-0 --body "$work/object" >/dev/null
+run destroy1 "$cfg" destroy --auto-approve
+check "destroy with data: fails" test $rc -ne 0
+check "destroy with data: says the bucket is not empty" has destroy1 "bucket 'acme-lf-uc-use1' is not empty"
+check "destroy with data: the bucket and its object stay" \
+	quiet aws s3api head-object --bucket acme-lf-uc-use1 --key catalogs/sales/t1/part-0
+check "destroy: force_destroy bucket went with its object" bash -c "! grep -qx acme-lf-ws-etl <<<'$(buckets)'"
+check "destroy: the empty default storage went" bash -c "! grep -qx acme-lf-default <<<'$(buckets)'"
+
+sed -i 's/^    versioning: true$/    versioning: true\n    force_destroy: true/' "$cfg/20-metastore.yaml"
+run force "$cfg" apply --auto-approve
+check "force_destroy set by apply" test $rc -eq 0
+check "aws: force_destroy tag now true" test "$(tag acme-lf-uc-use1 lakeform:force_destroy)" == true
+run destroy2 "$cfg" destroy --auto-approve
+check "destroy with force_destroy: succeeds" test $rc -eq 0
+[[ $rc -eq 0 ]] || out destroy2 | tail -n 20
+check "destroy leaves no bucket (aws s3api list-buckets)" test -z "$(buckets)"
+run empty "$cfg" state list
+check "destroy leaves no storage object in the state" bash -c "! grep -q '^storage\.' '$work/empty.out'"
+
+finish
