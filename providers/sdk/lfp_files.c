@@ -234,7 +234,8 @@ int lfp_configure_root(struct lfp_call *call, const json_t *settings, char **roo
 			*root = lf_xstrdup(json_string_value(v));
 		} else if (!strcmp(key, "durable")) {
 			if (!json_is_boolean(v)) {
-				lfp_error(call, LFP_E_INVALID, 0, "setting 'durable' is true or false");
+				lfp_error(call, LFP_E_INVALID, 0,
+				          "setting 'durable' is true or false");
 				return -1;
 			}
 			lfp_durable = json_is_true(v);

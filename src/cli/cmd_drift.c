@@ -1,20 +1,529 @@
-/* lakeform drift: its help is here; the command is not in this release. */
+/*
+ * lakeform drift: read every recorded resource and the account's labelled
+ * objects under the state lock, compare them with the state and the
+ * manifests (core/drift.h), and report: text, --json, --markdown, a
+ * --report file, a --webhook.  Never writes the state.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "cli.h"
+#include "config.h"
+#include "core/drift.h"
+#include "core/provider.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/mem.h"
+#include "util/webhook.h"
+
+#ifndef LF_VERSION
+#define LF_VERSION "0.0.0"
+#endif
+
+#define IGNORE_FILE ".lakeformignore"
+#define MARKDOWN_MAX 65535
+
+static const char *plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* .lakeformignore of the configuration directory; absent is empty. */
+static int read_ignore(struct lf_cli *cli, struct lf_ignore *ig, char **text, size_t *len)
+{
+	struct lf_diags d = LF_DIAGS_INIT;
+	int err = lf_read_file(text, len, IGNORE_FILE, 1 << 20);
+
+	if (err == -ENOENT) {
+		*text = NULL;
+		*len = 0;
+		return 0;
+	}
+	if (err) {
+		lf_cli_error(cli, "%s: cannot read it: %s", IGNORE_FILE, strerror(-err));
+		return -1;
+	}
+	if (lf_ignore_parse(ig, *text, *len, IGNORE_FILE, &d)) {
+		lf_cli_print_diags(cli, &d);
+		lf_diags_release(&d);
+		return -1;
+	}
+	lf_diags_release(&d);
+	return 0;
+}
+
+/* A value on one line, cut to `max` bytes; "(absent)" for none. */
+static char *show_value(json_t *v, size_t max)
+{
+	if (!v)
+		return lf_xstrdup("(absent)");
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	if (s && strlen(s) > max) {
+		s[max - 3] = '\0';
+		char *t = lf_xasprintf("%s...", s);
+		free(s);
+		return t;
+	}
+	return s ? s : lf_xstrdup("?");
+}
+
+static char symbol(enum lf_drift_kind k)
+{
+	switch (k) {
+	case LF_DRIFT_CHANGED:
+		return '~';
+	case LF_DRIFT_MISSING:
+		return '-';
+	case LF_DRIFT_UNMANAGED:
+		return '?';
+	case LF_DRIFT_NOT_APPLIED:
+		return '+';
+	case LF_DRIFT_NOT_DECLARED:
+		return '!';
+	}
+	return ' ';
+}
+
+/* What a finding means, in words, after its address. */
+static void describe(struct lf_buf *b, const struct lf_drift_finding *f)
+{
+	switch (f->kind) {
+	case LF_DRIFT_CHANGED:
+		lf_buf_addf(b, "changed outside lakeform");
+		break;
+	case LF_DRIFT_MISSING:
+		lf_buf_addf(b, "missing: recorded, no longer exists");
+		break;
+	case LF_DRIFT_UNMANAGED:
+		lf_buf_addf(b,
+		            "unmanaged: %s '%s' carries this account's labels, no state records it",
+		            f->type, f->id ? f->id : "");
+		break;
+	case LF_DRIFT_NOT_APPLIED:
+		lf_buf_addf(b, "not applied: declared in the manifests, never applied");
+		break;
+	case LF_DRIFT_NOT_DECLARED:
+		lf_buf_addf(b, "not declared: recorded, no longer in the manifests");
+		break;
+	}
+}
+
+static void summary_line(struct lf_buf *b, const struct lf_drift *dr)
+{
+	if (!lf_drift_found(dr) && dr->errors) {
+		lf_buf_addf(b,
+		            "No drift found, but the check is incomplete: %zu resource%s could not "
+		            "be read",
+		            dr->errors, plural(dr->errors, "", "s"));
+	} else if (!lf_drift_found(dr)) {
+		lf_buf_addf(
+		    b, "No drift: the real objects match the recorded state and the manifests");
+	} else {
+		lf_buf_addf(
+		    b,
+		    "Drift: %zu changed, %zu missing, %zu unmanaged, %zu not applied, %zu not "
+		    "declared",
+		    dr->changed, dr->missing, dr->unmanaged, dr->not_applied, dr->not_declared);
+	}
+	lf_buf_addf(b, " (ignored: %zu).", dr->ignored);
+}
+
+static void share_line(struct lf_buf *b, const struct lf_drift *dr)
+{
+	size_t listed = dr->managed_objects + dr->unmanaged_objects;
+
+	lf_buf_addf(b, "Read %zu recorded resource%s, %zu in sync", dr->checked,
+	            plural(dr->checked, "", "s"), dr->in_sync);
+	if (dr->errors)
+		lf_buf_addf(b, ", %zu could not be read", dr->errors);
+	if (listed)
+		lf_buf_addf(b, "; lakeform manages %zu of %zu labelled objects (%.1f%%)",
+		            dr->managed_objects, listed,
+		            100.0 * (double)dr->managed_objects / (double)listed);
+	lf_buf_addf(b, ".\n");
+}
+
+static void render_text(struct lf_buf *b, const struct lf_drift *dr)
+{
+	for (size_t i = 0; i < dr->n; i++) {
+		const struct lf_drift_finding *f = &dr->v[i];
+		if (f->ignored)
+			continue;
+		lf_buf_addf(b, "%c %s  ", symbol(f->kind), f->address);
+		describe(b, f);
+		lf_buf_addc(b, '\n');
+		for (size_t k = 0; k < f->nfields; k++) {
+			const struct lf_drift_field *fl = &f->fields[k];
+			if (fl->ignored)
+				continue;
+			char *was = show_value(fl->recorded, 200), *now = show_value(fl->real, 200);
+			lf_buf_addf(b, "    ~ %s: %s -> %s\n", fl->path, was, now);
+			free(was);
+			free(now);
+		}
+	}
+	if (dr->n > dr->ignored)
+		lf_buf_addc(b, '\n');
+	summary_line(b, dr);
+	lf_buf_addc(b, '\n');
+	share_line(b, dr);
+}
+
+/* ---- markdown --------------------------------------------------------------- */
+
+/* Text for a table cell: one line, '|' and '`' made harmless, cut short. */
+static void add_cell(struct lf_buf *b, json_t *v)
+{
+	char *s = show_value(v, 120);
+
+	if (!v) {
+		lf_buf_adds(b, "_absent_");
+	} else {
+		lf_buf_adds(b, "<code>");
+		for (const char *p = s; *p; p++) {
+			switch (*p) {
+			case '|':
+				lf_buf_adds(b, "&#124;");
+				break;
+			case '<':
+				lf_buf_adds(b, "&lt;");
+				break;
+			case '>':
+				lf_buf_adds(b, "&gt;");
+				break;
+			case '&':
+				lf_buf_adds(b, "&amp;");
+				break;
+			default:
+				lf_buf_addc(b, *p);
+			}
+		}
+		lf_buf_adds(b, "</code>");
+	}
+	free(s);
+}
+
+static void md_head(struct lf_buf *b, const struct lf_drift *dr, const struct lf_drift_meta *meta)
+{
+	size_t found =
+	    dr->changed + dr->missing + dr->unmanaged + dr->not_applied + dr->not_declared;
+	size_t listed = dr->managed_objects + dr->unmanaged_objects;
+
+	if (found)
+		lf_buf_addf(b, "## lakeform drift: %zu finding%s\n\n", found,
+		            plural(found, "", "s"));
+	else if (dr->errors)
+		lf_buf_addf(b, "## lakeform drift: incomplete\n\n");
+	else
+		lf_buf_addf(b, "## lakeform drift: in sync\n\n");
+	lf_buf_addf(b,
+	            "| changed | missing | unmanaged | not applied | not declared | ignored |\n");
+	lf_buf_addf(b, "|---:|---:|---:|---:|---:|---:|\n");
+	lf_buf_addf(b, "| %zu | %zu | %zu | %zu | %zu | %zu |\n\n", dr->changed, dr->missing,
+	            dr->unmanaged, dr->not_applied, dr->not_declared, dr->ignored);
+	lf_buf_addf(b, "%zu recorded resource%s read, %zu in sync", dr->checked,
+	            plural(dr->checked, "", "s"), dr->in_sync);
+	if (dr->errors)
+		lf_buf_addf(b, ", **%zu could not be read**", dr->errors);
+	if (listed)
+		lf_buf_addf(b, "; lakeform manages %zu of %zu labelled objects (%.1f%%)",
+		            dr->managed_objects, listed,
+		            100.0 * (double)dr->managed_objects / (double)listed);
+	lf_buf_addf(b, ".\n");
+	lf_buf_addf(b, "State serial %llu", meta->serial);
+	if (meta->git_commit)
+		lf_buf_addf(b, ", manifests at commit `%.12s`", meta->git_commit);
+	lf_buf_addf(b, ".\n");
+}
+
+static void md_full(struct lf_buf *b, const struct lf_drift *dr)
+{
+	for (size_t i = 0; i < dr->n; i++) {
+		const struct lf_drift_finding *f = &dr->v[i];
+		if (f->ignored)
+			continue;
+		if (f->kind != LF_DRIFT_CHANGED) {
+			lf_buf_addf(b, "\n`%c` `%s`: ", symbol(f->kind), f->address);
+			describe(b, f);
+			lf_buf_addc(b, '\n');
+			continue;
+		}
+		size_t shown = 0;
+		for (size_t k = 0; k < f->nfields; k++)
+			shown += !f->fields[k].ignored;
+		lf_buf_addf(
+		    b,
+		    "\n<details><summary><code>~</code> <code>%s</code>: %zu field%s changed "
+		    "outside lakeform</summary>\n\n",
+		    f->address, shown, plural(shown, "", "s"));
+		lf_buf_adds(b, "| field | recorded | real |\n|---|---|---|\n");
+		for (size_t k = 0; k < f->nfields; k++) {
+			const struct lf_drift_field *fl = &f->fields[k];
+			if (fl->ignored)
+				continue;
+			lf_buf_addf(b, "| <code>%s</code> | ", fl->path);
+			add_cell(b, fl->recorded);
+			lf_buf_adds(b, " | ");
+			add_cell(b, fl->real);
+			lf_buf_adds(b, " |\n");
+		}
+		lf_buf_adds(b, "\n</details>\n");
+	}
+}
+
+/* The short form: one row per finding, stopping before `max` bytes. */
+static void md_short(struct lf_buf *b, const struct lf_drift *dr, size_t max)
+{
+	const char *tail_fmt = "| | _and %zu more_ |\n";
+	size_t left = dr->n - dr->ignored;
+
+	lf_buf_adds(b, "\nThe detail is too long for a comment: `lakeform drift --json` has it "
+	               "all.\n\n| kind | address |\n|---|---|\n");
+	for (size_t i = 0; i < dr->n; i++) {
+		const struct lf_drift_finding *f = &dr->v[i];
+		if (f->ignored)
+			continue;
+		size_t need = strlen(f->address) + 40;
+		if (b->len + need + 64 > max) {
+			lf_buf_addf(b, tail_fmt, left);
+			return;
+		}
+		lf_buf_addf(b, "| %s | <code>%s</code> |\n", lf_drift_kind_name(f->kind),
+		            f->address);
+		left--;
+	}
+}
+
+static void render_markdown(struct lf_buf *b, const struct lf_drift *dr,
+                            const struct lf_drift_meta *meta)
+{
+	md_head(b, dr, meta);
+	size_t head = b->len;
+	md_full(b, dr);
+	if (b->len > MARKDOWN_MAX) {
+		lf_buf_truncate(b, head);
+		md_short(b, dr, MARKDOWN_MAX);
+	}
+}
+
+/* ---- --write-ignore ------------------------------------------------------- */
+
+static int write_ignore(struct lf_cli *cli, const struct lf_drift *dr, const char *old,
+                        size_t oldlen, const char *today)
+{
+	struct lf_buf b = LF_BUF_INIT;
+	size_t added = 0;
+
+	lf_buf_add(&b, old ? old : "", oldlen);
+	if (oldlen && old[oldlen - 1] != '\n')
+		lf_buf_addc(&b, '\n');
+	lf_buf_addf(&b, "%s# baseline of 'lakeform drift --write-ignore', %s\n", oldlen ? "\n" : "",
+	            today);
+	for (size_t i = 0; i < dr->n; i++) {
+		const struct lf_drift_finding *f = &dr->v[i];
+		if (f->ignored)
+			continue;
+		if (f->kind == LF_DRIFT_CHANGED) {
+			for (size_t k = 0; k < f->nfields; k++) {
+				if (f->fields[k].ignored)
+					continue;
+				char *p = lf_ignore_pattern(f->address, f->fields[k].path);
+				lf_buf_addf(&b, "%s\n", p);
+				free(p);
+				added++;
+			}
+		} else {
+			char *p = lf_ignore_pattern(f->address, NULL);
+			lf_buf_addf(&b, "%s\n", p);
+			free(p);
+			added++;
+		}
+	}
+	if (!added) {
+		lf_buf_release(&b);
+		fprintf(cli->out, "Nothing to add to %s: no drift found.\n", IGNORE_FILE);
+		return LF_EXIT_OK;
+	}
+	int err = lf_write_file_atomic(IGNORE_FILE, b.ptr, b.len, 0644);
+	lf_buf_release(&b);
+	if (err) {
+		lf_cli_error(cli, "cannot write %s: %s", IGNORE_FILE, strerror(-err));
+		return LF_EXIT_ERROR;
+	}
+	fprintf(cli->out, "Added %zu pattern%s to %s: drift ignores what it found today.\n", added,
+	        plural(added, "", "s"), IGNORE_FILE);
+	return LF_EXIT_OK;
+}
+
+/* ---- reading, under the lock ---------------------------------------------- */
+
+static void stop_providers(struct lf_providers *pv)
+{
+	lf_provider_stop(pv->storage, 5000);
+	lf_provider_stop(pv->compute, 5000);
+	pv->storage = pv->compute = NULL;
+}
+
+static int post_webhook(struct lf_cli *cli, const char *url, const char *body)
+{
+	struct lf_webhook_opts o = {10000, 30000, 4, 500, "lakeform/" LF_VERSION};
+	const char *b = getenv("LAKEFORM_WEBHOOK_BACKOFF_MS"); /* tests: not 3.5 s of waiting */
+	char err[256];
+	long status;
+	int tries;
+
+	if (b && *b)
+		o.backoff_ms = strtol(b, NULL, 10);
+	if (lf_webhook_post(url, body, strlen(body), &o, &status, &tries, err, sizeof(err))) {
+		lf_cli_error(cli, "cannot post the report to the webhook: %s (%d attempt%s)", err,
+		             tries, plural((size_t)tries, "", "s"));
+		return LF_EXIT_ERROR;
+	}
+	return LF_EXIT_OK;
+}
 
 static int run(struct lf_cli *cli)
 {
-	return lf_cli_unavailable(cli);
+	struct lf_config c;
+	struct lf_providers pv = {0};
+	struct lf_observations obs = {0};
+	struct lf_ignore ig = LF_IGNORE_INIT;
+	struct lf_drift dr = LF_DRIFT_INIT;
+	struct lf_unmanaged *um = NULL;
+	size_t num = 0, managed = 0, unlisted = 0, ignore_len = 0;
+	char *ignore_text = NULL, *body = NULL;
+	json_t *settings = NULL, *report = NULL;
+	int parallelism, rc, read_rc;
+	const char *report_file = lf_cli_opt(cli, "report");
+	const char *webhook = lf_cli_opt(cli, "webhook");
+	int as_json = lf_cli_flag(cli, "json"), as_md = lf_cli_flag(cli, "markdown");
+	int baseline = lf_cli_flag(cli, "write-ignore");
+
+	memset(&c, 0, sizeof(c));
+	if ((rc = lf_cli_parallelism(cli, &parallelism)) != 0)
+		return rc;
+	if (as_json + as_md + baseline > 1)
+		return lf_cli_usage_error(cli, "--json, --markdown and --write-ignore exclude each "
+		                               "other");
+	if (webhook && strncmp(webhook, "http://", 7) && strncmp(webhook, "https://", 8))
+		return lf_cli_usage_error(cli, "--webhook takes an http:// or https:// URL");
+	if (read_ignore(cli, &ig, &ignore_text, &ignore_len)) {
+		rc = LF_EXIT_ERROR;
+		goto out;
+	}
+
+	/* the lock: never compare with a state an apply is halfway through */
+	rc = lf_cli_open_for_write(cli, &c, "drift", &settings, &pv);
+	if (rc != LF_EXIT_OK)
+		goto out;
+	if (lf_config_expand(cli, &c) != LF_EXIT_OK) {
+		rc = LF_EXIT_ERROR;
+		goto out;
+	}
+	read_rc = lf_cli_observe(cli, &c, settings, &pv, parallelism, &obs);
+	if (lf_list_unmanaged(&c.st, &pv, lf_cli_provider_timeout(settings, "storage"), &um, &num,
+	                      &managed, &unlisted, &c.d)) {
+		lf_cli_print_diags(cli, &c.d);
+		read_rc = LF_EXIT_ERROR;
+	}
+	stop_providers(&pv);
+
+	struct lf_drift_input in = {&c.st, &obs, &c.ds, &c.m, um, num, managed, unlisted, &ig};
+	lf_drift_build(&dr, &in);
+
+	char stamp[32], today[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+	struct lf_drift_meta meta = {LF_VERSION,   stamp,       lf_cli_config_commit(cli),
+	                             c.st.lineage, c.st.serial, &obs};
+	/* the state is read: let a waiting apply go on while we report */
+	lf_state_unlock(c.backend);
+
+	if (baseline) {
+		rc = read_rc != LF_EXIT_OK ? read_rc
+		                           : write_ignore(cli, &dr, ignore_text, ignore_len, today);
+		goto out;
+	}
+	report = lf_drift_to_json(&dr, &meta);
+	body = json_dumps(report, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	struct lf_buf text = LF_BUF_INIT;
+	if (as_json) {
+		fprintf(cli->out, "%s\n", body);
+	} else if (as_md) {
+		render_markdown(&text, &dr, &meta);
+		fputs(lf_buf_cstr(&text), cli->out);
+	} else {
+		render_text(&text, &dr);
+		fputs(lf_buf_cstr(&text), cli->out);
+	}
+	lf_buf_release(&text);
+
+	rc = read_rc != LF_EXIT_OK ? read_rc : lf_drift_found(&dr) ? LF_EXIT_CHANGES : LF_EXIT_OK;
+	if (report_file) {
+		struct lf_buf doc = LF_BUF_INIT;
+		lf_buf_addf(&doc, "%s\n", body);
+		int err = lf_write_file_atomic(report_file, doc.ptr, doc.len, 0644);
+		lf_buf_release(&doc);
+		if (err) {
+			lf_cli_error(cli, "cannot write the report '%s': %s", report_file,
+			             strerror(-err));
+			rc = LF_EXIT_ERROR;
+		}
+	}
+	if (webhook && post_webhook(cli, webhook, body) != LF_EXIT_OK)
+		rc = LF_EXIT_ERROR;
+out:
+	free(body);
+	json_decref(report);
+	lf_drift_release(&dr);
+	lf_unmanaged_release(um, num);
+	lf_observations_release(&obs);
+	stop_providers(&pv);
+	if (c.backend)
+		lf_state_unlock(c.backend);
+	json_decref(settings);
+	lf_config_release(&c);
+	lf_ignore_release(&ig);
+	free(ignore_text);
+	return rc;
 }
+
+static const struct lf_option options[] = {
+    {"json", 0, NULL, "print the report as JSON (docs/drift-format.md)"},
+    {"markdown", 0, NULL, "print the report as Markdown, for an issue or pull request"},
+    {"report", 0, "FILE", "also write the JSON report to FILE (atomically)"},
+    {"webhook", 0, "URL", "also POST the JSON report to URL (retried on 5xx)"},
+    {"write-ignore", 0, NULL, "append what is found to .lakeformignore, as a baseline"},
+    {"parallelism", 0, "N", "read up to N resources at once (default 10)"},
+    {"lock-timeout", 0, "DURATION", "wait this long for the state lock (30s, 2m)"},
+    {0},
+};
 
 const struct lf_command lf_cmd_drift = {
     .name = "drift",
-    .summary = "report what changed behind lakeform's back (not in this release)",
-    .usage = "drift [options]",
-    .description = "Refresh every recorded resource and report differences.\n"
-                   "This release of lakeform does not carry out 'drift' yet: it\n"
-                   "exits with status 1 and changes nothing.",
-    .options = NULL,
+    .summary = "report what changed behind lakeform's back",
+    .usage = "drift [--json | --markdown | --write-ignore] [--report FILE] [--webhook URL]\n"
+             "       [--parallelism N] [--lock-timeout DURATION]",
+    .description = "Read every recorded resource through its provider and every object\n"
+                   "carrying this account's labels, and compare them with the recorded\n"
+                   "state and the manifests.  Findings: changed (field by field, recorded\n"
+                   "and real values), missing (recorded, gone), unmanaged (labelled, in no\n"
+                   "state), not applied (declared, never applied) and not declared\n"
+                   "(recorded, no longer declared).  .lakeformignore and the manifests'\n"
+                   "metadata.lifecycle.ignore_changes say what is expected to drift:\n"
+                   "those findings are counted as ignored.  Holds the state lock while\n"
+                   "reading; never writes the state ('lakeform refresh' records).\n"
+                   "Exit status: 0 in sync, 2 drift found, 1 error (a resource that\n"
+                   "could not be read, a report or webhook that failed), 3 locked.",
+    .options = options,
     .min_args = 0,
-    .max_args = -1,
+    .max_args = 0,
     .run = run,
 };

@@ -195,8 +195,7 @@ int lf_write_file_atomic(const char *path, const void *data, size_t len, int mod
 	return lf_write_file_atomic_sync(path, data, len, mode, 1);
 }
 
-int lf_write_file_atomic_sync(const char *path, const void *data, size_t len, int mode,
-                              int durable)
+int lf_write_file_atomic_sync(const char *path, const void *data, size_t len, int mode, int durable)
 {
 	char *tmp = lf_xasprintf("%s.tmp.%ld", path, (long)getpid());
 	const char *p = data;

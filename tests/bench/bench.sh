@@ -11,7 +11,8 @@
 # local providers; 1,000 independent creates on a provider that takes
 # 10 ms a call (tests/bench/sleepy) at --parallelism 50, against the ideal
 # 0.2 s plus start-up (a plan of the same directory); and 100,000 protocol
-# calls (tests/bench/proto_bench).
+# calls (tests/bench/proto_bench).  Between them, drift on the applied
+# 10,000-resource account and on one with 10,000 provider resources.
 set -euo pipefail
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 mkstate=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
@@ -80,6 +81,11 @@ printf '%-40s %10s %9s\n' "apply, $made local creates" "$t" "$((m / 1024))"
 /usr/bin/time -f '%e %M' -o "$work/time" "$bin" -C "$dir" plan --detailed-exitcode > /dev/null
 read -r t m < <(tail -n 1 "$work/time")
 printf '%-40s %10s %9s\n' "plan with refresh, 2,006 objects read" "$t" "$((m / 1024))"
+# drift on what was just applied: every provider resource read, every
+# labelled object listed, the manifests expanded; nothing found
+read -r t m < <(measure "$bin" -C "$dir" drift)
+read_n=$("$bin" -C "$dir" drift | sed -nE 's/^Read ([0-9]+) recorded.*/\1/p')
+printf '%-40s %10s %9s\n' "drift, $read_n provider resources read" "$t" "$m"
 rm -rf "$dir"
 # the same with the local providers' fsyncs off (settings durable: false)
 "$here/gen.sh" 10000 "$dir"
@@ -88,6 +94,15 @@ printf 'providers:\n  storage: {name: local-storage, settings: {durable: false}}
 read -r t m < <(tail -n 1 "$work/time")
 made=$(grep -c ': created$' "$work/apply.log" || true)
 printf '%-40s %10s %9s\n' "apply, $made local creates, durable: false" "$t" "$((m / 1024))"
+rm -rf "$dir"
+# drift on an account with 10,000 provider resources (gen.sh 53500 makes
+# 10,016 of them, with 53,500 manifest resources)
+dir=$work/drift-10000
+"$here/gen.sh" 53500 "$dir"
+"$bin" -C "$dir" apply --auto-approve > /dev/null
+read -r t m < <(measure "$bin" -C "$dir" drift)
+read_n=$("$bin" -C "$dir" drift | sed -nE 's/^Read ([0-9]+) recorded.*/\1/p')
+printf '%-40s %10s %9s\n' "drift, $read_n provider resources read" "$t" "$m"
 rm -rf "$dir"
 
 bindir=$(dirname "$bin")
