@@ -190,6 +190,8 @@ check "image change: plan finds no changes" plan_clean "$classic"
 
 id1=$(inspect "${prefix}etl-1" '{{.Id}}')
 podman kill "${prefix}etl-1" >/dev/null 2>&1
+check "drift, node killed: lakeform drift exits 2 naming nodes" bash -c "'$lf' -C '$classic' drift > '$scratch/out' 2>&1;
+	[[ \$? -eq 2 ]] && grep -q 'compute.node_pool/etl' '$scratch/out' && grep -q 'nodes' '$scratch/out'"
 check "drift, node killed: refresh + plan shows nodes 1 -> 2" plan_shows "$classic" "nodes: 1 -> 2"
 check "drift, node killed: apply heals" lfc "$classic" apply --auto-approve
 check "drift, node killed: 2 nodes running again" test "$(count_running etl)" = 2

@@ -319,6 +319,14 @@ aws s3api put-bucket-versioning --bucket acme-lf-uc-use1 \
 	--versioning-configuration Status=Suspended
 aws s3api put-bucket-policy --bucket acme-lf-ws-etl --policy \
 	'{"Version":"2012-10-17","Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::acme-lf-ws-etl/*"}]}'
+# drift reads the same, says it field by field, and writes nothing
+serial0=$("$lf" -C "$cfg" state pull | jq .serial)
+run drift0 "$cfg" drift
+check "drift after changes behind lakeform's back: exit 2" test $rc -eq 2
+check "drift names the retagged bucket" has drift0 "storage.bucket/acme-lf-ws-etl"
+check "drift names the unversioned bucket" has drift0 "storage.bucket/acme-lf-uc-use1"
+check "drift names the changed policy" has drift0 "storage.policy/acme-lf-ws-etl"
+check "drift wrote no state" test "$("$lf" -C "$cfg" state pull | jq .serial)" = "$serial0"
 run refresh1 "$cfg" refresh
 check "refresh after drift" test $rc -eq 0
 run drift "$cfg" plan --detailed-exitcode
