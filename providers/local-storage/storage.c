@@ -918,6 +918,7 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 	json_t *inputs, *labels = NULL, *marker = NULL, *meta = NULL;
 	char *cur = NULL, *file = NULL, *id = NULL;
 	const char *p;
+	struct lfp_syncs sy = {{0}, 0};
 	int lock = -1, r, err = -1;
 
 	if (lfp_need_str(call, params, "address", &address) < 0 ||
@@ -943,11 +944,12 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 
 		r = real_dir(next);
 		if (r == 0) {
-			if (mkdir(next, 0755) < 0 || lfp_fsync_dir(cur) < 0) {
+			if (mkdir(next, 0755) < 0) {
 				lfp_fs_error(call, -errno, next);
 				free(next);
 				goto out;
 			}
+			lfp_syncs_add(&sy, cur); /* its new entry */
 		} else if (r < 0) {
 			lfp_error(call, LFP_E_CONFLICT, 0, "'%s' is in the way of prefix '%s/%s'",
 			          next, bucket, path);
@@ -977,7 +979,7 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 		marker = json_pack("{s:s, s:s, s:s, s:O}", "bucket", bucket, "path", dp, "purpose",
 		                   purpose, "labels", labels);
 		free(dp);
-		if (lfp_save_json(call, file, marker) < 0)
+		if (lfp_save_json_deferred(call, file, marker, &sy) < 0)
 			goto out;
 		lfp_log("created prefix '%s'", id);
 	}
@@ -985,6 +987,13 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 	err = 0;
 out:
 	lfp_unlock_root(lock);
+	/* durable before the answer, but side by side with other changes */
+	if (err == 0 && lfp_syncs_run(call, &sy) < 0) {
+		json_decref(*result);
+		*result = NULL;
+		err = -1;
+	}
+	lfp_syncs_release(&sy);
 	json_decref(labels);
 	json_decref(marker);
 	json_decref(meta);

@@ -98,6 +98,77 @@ int lfp_save_json(struct lfp_call *call, const char *path, const json_t *v)
 	return err < 0 ? lfp_fs_error(call, err, path) : 0;
 }
 
+void lfp_syncs_add(struct lfp_syncs *s, const char *path)
+{
+	if (!lfp_durable)
+		return;
+	if (s->n < LFP_MAX_SYNCS) {
+		s->paths[s->n++] = lf_xstrdup(path);
+		return;
+	}
+	/* full: this one now, under the lock (rare: very deep paths) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+int lfp_save_json_deferred(struct lfp_call *call, const char *path, const json_t *v,
+                           struct lfp_syncs *s)
+{
+	char *s_text = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+	struct lf_buf b = LF_BUF_INIT;
+	int err;
+
+	if (!s_text) {
+		lfp_error(call, LFP_E_INTERNAL, 0, "cannot encode '%s'", path);
+		return -1;
+	}
+	lf_buf_adds(&b, s_text);
+	lf_buf_addc(&b, '\n');
+	free(s_text);
+	err = lf_write_file_atomic_sync(path, b.ptr, b.len, 0644, 0);
+	lf_buf_release(&b);
+	if (err < 0)
+		return lfp_fs_error(call, err, path);
+	lfp_syncs_add(s, path);
+	const char *slash = strrchr(path, '/');
+	if (slash) {
+		char *dir = lf_xstrndup(path, (size_t)(slash - path));
+		lfp_syncs_add(s, dir);
+		free(dir);
+	}
+	return 0;
+}
+
+int lfp_syncs_run(struct lfp_call *call, struct lfp_syncs *s)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		int fd = failed ? -1 : open(s->paths[i], O_RDONLY | O_CLOEXEC);
+		/* gone meanwhile (removed by a later change): nothing to keep */
+		if (!failed && fd < 0 && errno != ENOENT)
+			failed = lfp_fs_error(call, -errno, s->paths[i]);
+		if (fd >= 0) {
+			if (fsync(fd) < 0)
+				failed = lfp_fs_error(call, -errno, s->paths[i]);
+			close(fd);
+		}
+		free(s->paths[i]);
+	}
+	s->n = 0;
+	return failed ? -1 : 0;
+}
+
+void lfp_syncs_release(struct lfp_syncs *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->paths[i]);
+	s->n = 0;
+}
+
 int lfp_mkdir_p(const char *path)
 {
 	char *p = lf_xstrdup(path);

@@ -67,6 +67,25 @@ extern int lfp_durable;
 int lfp_fsync_dir(const char *dir);
 
 /*
+ * fsyncs put off until the root's lock is let go, so that changes made
+ * under the lock one after the other are made durable side by side (the
+ * file system commits concurrent fsyncs together).  The call is answered
+ * only after lfp_syncs_run().  Nothing is recorded when not durable.
+ */
+#define LFP_MAX_SYNCS 72
+struct lfp_syncs {
+	char *paths[LFP_MAX_SYNCS];
+	size_t n;
+};
+void lfp_syncs_add(struct lfp_syncs *s, const char *path);
+/* lfp_save_json() without its fsyncs: the file and its directory go to `s`. */
+int lfp_save_json_deferred(struct lfp_call *call, const char *path, const json_t *v,
+                           struct lfp_syncs *s);
+/* fsync every path of `s` (a path gone meanwhile is skipped); 0 or -1. */
+int lfp_syncs_run(struct lfp_call *call, struct lfp_syncs *s);
+void lfp_syncs_release(struct lfp_syncs *s);
+
+/*
  * The settings of a provider whose only setting is "root", the directory
  * its objects live under: sets *root (owned; free the old one).  Settings
  * must be an object or null; unknown ones are logged and ignored.  0, or

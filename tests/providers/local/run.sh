@@ -301,7 +301,8 @@ check "a network name owned by another address is a conflict" code 1002
 session() { # SETTINGS: configure with them, then create one bucket
 	printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":1}}' \
 		"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"configure\",\"params\":{\"settings\":$1,\"account\":\"acme\"}}" \
-		"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"create\",\"params\":$(bucket "$2" "account/$2")}"
+		"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"create\",\"params\":$(bucket "$2" "account/$2")}" \
+		"{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"create\",\"params\":$(prefix "$2" a/b/ "workspace/$2")}"
 }
 syncs() { # SETTINGS BUCKET: fsync calls made by the session (LeakSanitizer cannot run under ptrace)
 	(cd "$work" && session "$1" "$2" | ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=fsync,fdatasync -o "$scratch/strace" "$STORAGE" >"$scratch/out-$2" 2>>"$log")
@@ -309,7 +310,10 @@ syncs() { # SETTINGS BUCKET: fsync calls made by the session (LeakSanitizer cann
 }
 n_durable=$(syncs '{}' durable-one)
 n_fast=$(syncs '{"durable":false}' fast-one)
-check "a durable create fsyncs ($n_durable calls)" test "$n_durable" -gt 0
+# a bucket: its meta file, its directory, buckets/ (3); a prefix a/b/: the
+# marker, b/, a/ and the bucket's directory (4), after the root's lock
+check "a durable bucket and prefix fsync 7 times ($n_durable)" same "$n_durable" 7
+check "durable: the prefix was made" test -f "$B/durable-one/a/b/.lakeform-prefix.json"
 check "durable: false makes no fsync" same "$n_fast" 0
 check "durable: false still makes the bucket" test -f "$B/fast-one/.lakeform-bucket.json"
 (cd "$work" && session '{"durable":"no"}' bad-one | "$STORAGE" >"$scratch/out-bad" 2>>"$log")
