@@ -73,8 +73,18 @@ echo
 printf '%-40s %10s %9s\n' "apply" "seconds" "peak MiB"
 dir=$work/apply-10000
 "$here/gen.sh" 10000 "$dir"
-/usr/bin/time -f '%e %M' -o "$work/time" "$bin" -C "$dir" apply --auto-approve > "$work/apply.log"
-read -r t m < <(tail -n 1 "$work/time")
+# best of $runs applies, each from nothing (the last one's objects stay)
+best_apply() {
+	local t m bt="" bm=""
+	for _ in $(seq "$runs"); do
+		rm -rf "$dir/.lakeform"
+		/usr/bin/time -f '%e %M' -o "$work/time" "$bin" -C "$dir" apply --auto-approve > "$work/apply.log"
+		read -r t m < <(tail -n 1 "$work/time")
+		if [[ -z $bt ]] || awk -v a="$t" -v b="$bt" 'BEGIN{exit !(a<b)}'; then bt=$t bm=$m; fi
+	done
+	echo "$bt $bm"
+}
+read -r t m < <(best_apply)
 made=$(grep -c ': created$' "$work/apply.log" || true)
 printf '%-40s %10s %9s\n' "apply, $made local creates" "$t" "$((m / 1024))"
 # what a plan costs once it reads every real object first (the default)
@@ -90,8 +100,7 @@ rm -rf "$dir"
 # the same with the local providers' fsyncs off (settings durable: false)
 "$here/gen.sh" 10000 "$dir"
 printf 'providers:\n  storage: {name: local-storage, settings: {durable: false}}\n  compute: {name: local-compute, settings: {durable: false}}\n' >"$dir/lakeform.yaml"
-/usr/bin/time -f '%e %M' -o "$work/time" "$bin" -C "$dir" apply --auto-approve > "$work/apply.log"
-read -r t m < <(tail -n 1 "$work/time")
+read -r t m < <(best_apply)
 made=$(grep -c ': created$' "$work/apply.log" || true)
 printf '%-40s %10s %9s\n' "apply, $made local creates, durable: false" "$t" "$((m / 1024))"
 rm -rf "$dir"
