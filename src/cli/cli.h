@@ -85,8 +85,6 @@ int lf_cli_usage_error(struct lf_cli *cli, const char *fmt, ...)
 /* "lakeform: error: message" on stderr. */
 void lf_cli_error(struct lf_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* For commands this release does not carry out yet: says so, returns 1. */
-int lf_cli_unavailable(struct lf_cli *cli);
 
 struct lf_plan;
 /* Print a plan as text, or as --json / --markdown when the command has

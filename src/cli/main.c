@@ -79,15 +79,6 @@ void lf_cli_error(struct lf_cli *cli, const char *fmt, ...)
 	fputc('\n', cli->err);
 }
 
-int lf_cli_unavailable(struct lf_cli *cli)
-{
-	lf_cli_error(cli,
-	             "'%s' is not available in lakeform %s yet; 'lakeform --help' "
-	             "lists what this release carries out",
-	             cli->cmd->name, LF_VERSION);
-	return LF_EXIT_ERROR;
-}
-
 size_t lf_cli_print_diags(struct lf_cli *cli, struct lf_diags *d)
 {
 	lf_diags_sort(d);
