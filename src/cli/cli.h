@@ -85,7 +85,6 @@ int lf_cli_usage_error(struct lf_cli *cli, const char *fmt, ...)
 /* "lakeform: error: message" on stderr. */
 void lf_cli_error(struct lf_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-
 struct lf_plan;
 /* Print a plan as text, or as --json / --markdown when the command has
  * those options set (cmd_plan.c).  Returns LF_EXIT_OK. */
