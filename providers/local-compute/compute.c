@@ -84,40 +84,7 @@ static int check_name(struct lfp_call *call, const char *what, const char *name)
 /* The lock every change takes; creates ROOT. *fd is the lock's descriptor. */
 static int lock_root(struct lfp_call *call, int *fd)
 {
-	const char *root = root_of(call);
-	char *path = lf_xasprintf("%s/.alloc.lock", root);
-	int err = lfp_mkdir_p(root);
-
-	*fd = -1;
-	if (err < 0) {
-		lfp_fs_error(call, err, root);
-		goto fail;
-	}
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (*fd < 0) {
-		lfp_fs_error(call, -errno, path);
-		goto fail;
-	}
-	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			lfp_fs_error(call, -errno, path);
-			goto fail;
-		}
-		if (lfp_call_remaining_ms(call) < 100) {
-			lfp_error(call, LFP_E_UNAVAILABLE, 1, "'%s' is locked by another process",
-			          path);
-			goto fail;
-		}
-		usleep(10 * 1000);
-	}
-	free(path);
-	return 0;
-fail:
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-	free(path);
-	return -1;
+	return lfp_lock_root(call, root_of(call), ".alloc.lock", fd);
 }
 
 /* ---- records ---------------------------------------------------------- */

@@ -197,32 +197,10 @@ static unsigned long next_serial(void)
 static int lock_root(struct lfp_call *call, int *fd)
 {
 	const char *root = root_of(call);
-	char *path = lf_xasprintf("%s/.lock", root);
 	char *junk;
-	int err = lfp_mkdir_p(root);
 
-	*fd = -1;
-	if (err < 0) {
-		lfp_fs_error(call, err, root);
-		goto fail;
-	}
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (*fd < 0) {
-		lfp_fs_error(call, -errno, path);
-		goto fail;
-	}
-	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			lfp_fs_error(call, -errno, path);
-			goto fail;
-		}
-		if (lfp_call_remaining_ms(call) < 100) {
-			lfp_error(call, LFP_E_UNAVAILABLE, 1, "'%s' is locked by another process",
-			          path);
-			goto fail;
-		}
-		usleep(10 * 1000);
-	}
+	if (lfp_lock_root(call, root, ".lock", fd) < 0)
+		return -1;
 	/* under the lock, anything in .staging or .trash was left by a crash */
 	junk = lf_xasprintf("%s/.staging", root);
 	rm_rf(junk);
@@ -230,14 +208,7 @@ static int lock_root(struct lfp_call *call, int *fd)
 	junk = lf_xasprintf("%s/.trash", root);
 	rm_rf(junk);
 	free(junk);
-	free(path);
 	return 0;
-fail:
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-	free(path);
-	return -1;
 }
 
 /* Attributes: the record plus where it lives. */
@@ -313,11 +284,23 @@ static int load_bucket(struct lfp_call *call, const char *name, json_t **meta)
 
 /* ---- storage.bucket -------------------------------------------------- */
 
-static int bucket_read(struct lfp_call *call, const json_t *params, json_t **result)
+/*
+ * A record kept once per bucket (its metadata, its policy): read and list
+ * are the same walk for both.  `load` is load_bucket() or load_policy();
+ * `attributes` makes what read and list report (a new reference).
+ */
+struct bucket_record {
+	int (*load)(struct lfp_call *call, const char *bucket, json_t **rec);
+	json_t *(*attributes)(struct lfp_call *call, const char *bucket, const json_t *rec);
+};
+
+/* read: by id (the bucket's name), or the record labelled with the address */
+static int read_bucket_record(struct lfp_call *call, const json_t *params,
+                              const struct bucket_record *k, json_t **result)
 {
 	const char *id = lfp_get_str(params, "id");
 	const char *address;
-	json_t *meta = NULL;
+	json_t *rec = NULL;
 	char **names = NULL;
 	size_t n = 0;
 	int r;
@@ -327,30 +310,22 @@ static int bucket_read(struct lfp_call *call, const json_t *params, json_t **res
 	if (id) {
 		if (check_name(call, "bucket", id) < 0)
 			return -1;
-		r = load_bucket(call, id, &meta);
+		r = k->load(call, id, &rec);
 		if (r < 0)
 			return -1;
-		if (r == 0) {
-			char *dir = bucket_dir(call, id);
-			*result = lfp_read_found(id, with_url(meta, dir));
-			free(dir);
-		} else {
-			*result = lfp_read_missing();
-		}
-		json_decref(meta);
+		*result =
+		    r == 0 ? lfp_read_found(id, k->attributes(call, id, rec)) : lfp_read_missing();
+		json_decref(rec);
 		return 0;
 	}
 	if (list_buckets(call, &names, &n) < 0)
 		return -1;
 	*result = NULL;
 	for (size_t i = 0; i < n && !*result; i++) {
-		if (load_bucket(call, names[i], &meta) == 0 && lfp_owned_by(call, meta, address)) {
-			char *dir = bucket_dir(call, names[i]);
-			*result = lfp_read_found(names[i], with_url(meta, dir));
-			free(dir);
-		}
-		json_decref(meta);
-		meta = NULL;
+		if (k->load(call, names[i], &rec) == 0 && lfp_owned_by(call, rec, address))
+			*result = lfp_read_found(names[i], k->attributes(call, names[i], rec));
+		json_decref(rec);
+		rec = NULL;
 	}
 	lf_strv_free(names, n);
 	if (!*result)
@@ -358,29 +333,48 @@ static int bucket_read(struct lfp_call *call, const json_t *params, json_t **res
 	return 0;
 }
 
-static int bucket_list(struct lfp_call *call, const json_t *params, json_t **result)
+static int list_bucket_records(struct lfp_call *call, const struct bucket_record *k,
+                               json_t **result)
 {
-	json_t *objects = json_array(), *meta = NULL;
+	json_t *objects = json_array(), *rec = NULL;
 	char **names = NULL;
 	size_t n = 0;
 
-	(void)params;
 	if (list_buckets(call, &names, &n) < 0) {
 		json_decref(objects);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (load_bucket(call, names[i], &meta) == 0) {
-			char *dir = bucket_dir(call, names[i]);
-			lfp_list_add(call, objects, names[i], with_url(meta, dir));
-			free(dir);
-		}
-		json_decref(meta);
-		meta = NULL;
+		if (k->load(call, names[i], &rec) == 0)
+			lfp_list_add(call, objects, names[i], k->attributes(call, names[i], rec));
+		json_decref(rec);
+		rec = NULL;
 	}
 	lf_strv_free(names, n);
 	*result = json_pack("{s:o}", "objects", objects);
 	return 0;
+}
+
+static json_t *bucket_attributes(struct lfp_call *call, const char *bucket, const json_t *meta)
+{
+	char *dir = bucket_dir(call, bucket);
+	json_t *a = with_url(meta, dir);
+
+	free(dir);
+	return a;
+}
+
+static const struct bucket_record bucket_meta = {load_bucket, bucket_attributes};
+
+static int bucket_read(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	return read_bucket_record(call, params, &bucket_meta, result);
+}
+
+static int bucket_list(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	(void)params;
+	return list_bucket_records(call, &bucket_meta, result);
 }
 
 /* *versioning: 1 or 0 as the inputs say, -1 when they do not say. */
@@ -1119,32 +1113,9 @@ out:
 
 /* ---- storage.policy -------------------------------------------------- */
 
-static int check_statements(struct lfp_call *call, const json_t *statements)
+static int policy_path_ok(struct lfp_call *call, const char *path)
 {
-	size_t i;
-	json_t *s;
-
-	if (!json_is_array(statements)) {
-		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'statements' must be an array");
-		return -1;
-	}
-	json_array_foreach (statements, i, s) {
-		const char *principal = lfp_get_str(s, "principal");
-		const char *access = lfp_get_str(s, "access");
-		const char *path = lfp_get_str(s, "path");
-
-		if (!principal || !*principal || !access || !path ||
-		    (strcmp(access, "read") && strcmp(access, "write"))) {
-			lfp_error(call, LFP_E_INVALID, 0,
-			          "statement %zu needs a principal, access 'read' or 'write' and a "
-			          "path",
-			          i);
-			return -1;
-		}
-		if (check_path(call, "policy path", path, 1) < 0)
-			return -1;
-	}
-	return 0;
+	return check_path(call, "policy path", path, 1) == 0;
 }
 
 static char *policy_file(struct lfp_call *call, const char *bucket)
@@ -1166,63 +1137,24 @@ static int load_policy(struct lfp_call *call, const char *bucket, json_t **polic
 	return r;
 }
 
+static json_t *policy_attributes(struct lfp_call *call, const char *bucket, const json_t *policy)
+{
+	(void)call;
+	(void)bucket;
+	return json_incref((json_t *)policy);
+}
+
+static const struct bucket_record bucket_policy = {load_policy, policy_attributes};
+
 static int policy_read(struct lfp_call *call, const json_t *params, json_t **result)
 {
-	const char *id = lfp_get_str(params, "id");
-	const char *address;
-	json_t *policy = NULL;
-	char **names = NULL;
-	size_t n = 0;
-	int r;
-
-	if (lfp_need_str(call, params, "address", &address) < 0)
-		return -1;
-	if (id) {
-		if (check_name(call, "bucket", id) < 0)
-			return -1;
-		r = load_policy(call, id, &policy);
-		if (r < 0)
-			return -1;
-		*result = r == 0 ? lfp_read_found(id, json_incref(policy)) : lfp_read_missing();
-		json_decref(policy);
-		return 0;
-	}
-	if (list_buckets(call, &names, &n) < 0)
-		return -1;
-	*result = NULL;
-	for (size_t i = 0; i < n && !*result; i++) {
-		if (load_policy(call, names[i], &policy) == 0 &&
-		    lfp_owned_by(call, policy, address))
-			*result = lfp_read_found(names[i], json_incref(policy));
-		json_decref(policy);
-		policy = NULL;
-	}
-	lf_strv_free(names, n);
-	if (!*result)
-		*result = lfp_read_missing();
-	return 0;
+	return read_bucket_record(call, params, &bucket_policy, result);
 }
 
 static int policy_list(struct lfp_call *call, const json_t *params, json_t **result)
 {
-	json_t *objects = json_array(), *policy = NULL;
-	char **names = NULL;
-	size_t n = 0;
-
 	(void)params;
-	if (list_buckets(call, &names, &n) < 0) {
-		json_decref(objects);
-		return -1;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (load_policy(call, names[i], &policy) == 0)
-			lfp_list_add(call, objects, names[i], json_incref(policy));
-		json_decref(policy);
-		policy = NULL;
-	}
-	lf_strv_free(names, n);
-	*result = json_pack("{s:o}", "objects", objects);
-	return 0;
+	return list_bucket_records(call, &bucket_policy, result);
 }
 
 static int policy_write(struct lfp_call *call, const json_t *params, json_t **result, int create)
@@ -1238,7 +1170,7 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 	    check_name(call, "bucket", bucket) < 0)
 		return -1;
 	statements = json_object_get(inputs, "statements");
-	if (check_statements(call, statements) < 0)
+	if (lfp_check_statements(call, statements, policy_path_ok) < 0)
 		return -1;
 	if (!create) {
 		if (lfp_need_str(call, params, "id", &id) < 0)

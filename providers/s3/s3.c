@@ -1581,33 +1581,11 @@ static int policy_list(struct lfp_call *call, const json_t *params, json_t **res
 	return 0;
 }
 
-static int check_statements(struct lfp_call *call, const json_t *statements)
+static int policy_path_ok(struct lfp_call *call, const char *path)
 {
-	size_t i;
-	json_t *s;
-
-	if (!json_is_array(statements)) {
-		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'statements' must be an array");
-		return -1;
-	}
-	json_array_foreach (statements, i, s) {
-		const char *principal = lfp_get_str(s, "principal");
-		const char *access = lfp_get_str(s, "access");
-		const char *path = lfp_get_str(s, "path");
-
-		if (!principal || !*principal || !access || !path ||
-		    (strcmp(access, "read") && strcmp(access, "write"))) {
-			lfp_error(call, LFP_E_INVALID, 0,
-			          "statement %zu needs a principal, access 'read' or 'write' and a "
-			          "path",
-			          i);
-			return -1;
-		}
-		if (!valid_path(path, 1)) {
-			lfp_error(call, LFP_E_INVALID, 0, "invalid policy path '%s'", path);
-			return -1;
-		}
-	}
+	if (valid_path(path, 1))
+		return 1;
+	lfp_error(call, LFP_E_INVALID, 0, "invalid policy path '%s'", path);
 	return 0;
 }
 
@@ -1624,7 +1602,7 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 	    lfp_need_str(call, inputs, "bucket", &bucket) < 0 || need_bucket(call, bucket) < 0)
 		return -1;
 	statements = json_object_get(inputs, "statements");
-	if (check_statements(call, statements) < 0)
+	if (lfp_check_statements(call, statements, policy_path_ok) < 0)
 		return -1;
 	if (!create) {
 		if (lfp_need_str(call, params, "id", &id) < 0)

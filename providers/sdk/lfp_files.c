@@ -273,6 +273,72 @@ json_t *lfp_read_missing(void)
 	return json_pack("{s:b, s:n, s:n}", "exists", 0, "id", "attributes");
 }
 
+int lfp_lock_root(struct lfp_call *call, const char *root, const char *name, int *fd)
+{
+	char *path = lf_xasprintf("%s/%s", root, name);
+	int err = lfp_mkdir_p(root);
+
+	*fd = -1;
+	if (err < 0) {
+		lfp_fs_error(call, err, root);
+		goto fail;
+	}
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (*fd < 0) {
+		lfp_fs_error(call, -errno, path);
+		goto fail;
+	}
+	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			lfp_fs_error(call, -errno, path);
+			goto fail;
+		}
+		if (lfp_call_remaining_ms(call) < 100) {
+			lfp_error(call, LFP_E_UNAVAILABLE, 1, "'%s' is locked by another process",
+			          path);
+			goto fail;
+		}
+		usleep(10 * 1000);
+	}
+	free(path);
+	return 0;
+fail:
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	free(path);
+	return -1;
+}
+
+int lfp_check_statements(struct lfp_call *call, const json_t *statements,
+                         int (*path_ok)(struct lfp_call *call, const char *path))
+{
+	size_t i;
+	json_t *s;
+
+	if (!json_is_array(statements)) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'statements' must be an array");
+		return -1;
+	}
+	json_array_foreach (statements, i, s) {
+		const char *principal = lfp_get_str(s, "principal");
+		const char *access = lfp_get_str(s, "access");
+		const char *path = lfp_get_str(s, "path");
+
+		if (!principal || !*principal || !access || !path ||
+		    (strcmp(access, "read") && strcmp(access, "write"))) {
+			lfp_error(call, LFP_E_INVALID, 0,
+			          "statement %zu needs a principal, access 'read' or 'write' and a "
+			          "path",
+			          i);
+			return -1;
+		}
+		if (!path_ok(call, path))
+			return -1;
+	}
+	return 0;
+}
+
 void lfp_unlock_root(int fd)
 {
 	if (fd >= 0)

@@ -93,6 +93,21 @@ void lfp_syncs_release(struct lfp_syncs *s);
  */
 int lfp_configure_root(struct lfp_call *call, const json_t *settings, char **root);
 
+/*
+ * Take the exclusive flock on ROOT/NAME (made with ROOT when missing),
+ * trying every 10 ms until 100 ms before the call's deadline (then 1004,
+ * retryable).  0 with *fd, or -1 after lfp_error() (*fd -1).
+ */
+int lfp_lock_root(struct lfp_call *call, const char *root, const char *name, int *fd);
+
+/*
+ * A storage.policy's `statements`: an array of {principal, access: read or
+ * write, path}; `path_ok` judges each path (returns 1, or 0 after
+ * lfp_error()).  0, or -1 after lfp_error().
+ */
+int lfp_check_statements(struct lfp_call *call, const json_t *statements,
+                         int (*path_ok)(struct lfp_call *call, const char *path));
+
 /* Release a lock taken with flock on `fd`. */
 void lfp_unlock_root(int fd);
 
