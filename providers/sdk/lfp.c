@@ -13,8 +13,9 @@
  * Locking: `lock` guards the queue, the running set and `stopping`; `work`
  * wakes workers, `idle` wakes the main thread waiting for the pool to drain.
  * A queued call belongs to the queue; once taken, to its worker alone.
- * Responses are written whole, one line each, under `out_lock`; log lines
- * under `log_lock`.
+ * Responses are written whole, one line each, batched under `out_lock`
+ * (send_lines); log lines under `log_lock`.  A provider whose reads are
+ * quick (inline_reads) has them run on the main thread itself.
  */
 #include "lfp.h"
 
@@ -65,8 +66,13 @@ struct lfp_server {
 	pthread_cond_t idle;
 	struct lfp_call *head, *tail; /* the queue, oldest first */
 	size_t queued;
-	const char **running; /* addresses held by workers, `concurrency` slots */
+	const char **running; /* addresses held by workers, and the main
+	                       * thread's inline read: `concurrency` + 1 slots */
 	size_t nrunning;
+	size_t nidle;    /* workers waiting on `work` */
+	size_t waking;   /* of those, signalled and not yet running */
+	size_t starting; /* workers created and not yet running */
+	size_t nthreads; /* workers created, of `concurrency` at most */
 	int stopping;
 	pthread_t *threads;
 };
@@ -95,6 +101,60 @@ void lfp_log(const char *fmt, ...)
 	lf_buf_release(&line);
 }
 
+/*
+ * Responses leave in batches: a thread with lines to send appends them to
+ * `outq`; if no thread is writing, it becomes the writer and writes
+ * everything queued, again and again until the queue is empty; otherwise
+ * the writer takes its lines along.  Answers that finish together cost one
+ * write, and wake lakeform once.  Each line is whole in the queue, so
+ * lines never interleave.
+ */
+static struct lf_buf outq = LF_BUF_INIT; /* under out_lock */
+static int writing;                      /* under out_lock */
+static int out_broken;                   /* stdout is gone: drop answers */
+
+static void write_out(int fd, const char *p, size_t n)
+{
+	while (n > 0 && !out_broken) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			out_broken = 1;
+			lfp_log("cannot write responses: %s", strerror(errno));
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void send_lines(const char *text, size_t len)
+{
+	pthread_mutex_lock(&out_lock);
+	lf_buf_add(&outq, text, len);
+	if (writing) {
+		pthread_mutex_unlock(&out_lock);
+		return;
+	}
+	writing = 1;
+	while (outq.len) {
+		struct lf_buf batch = outq;
+		outq = (struct lf_buf)LF_BUF_INIT;
+		pthread_mutex_unlock(&out_lock);
+		write_out(1, batch.ptr, batch.len);
+		lf_buf_release(&batch);
+		pthread_mutex_lock(&out_lock);
+	}
+	writing = 0;
+	pthread_mutex_unlock(&out_lock);
+}
+
+/* Answers of calls the input thread ran itself (inline reads): sent
+ * together before it next waits for input. */
+static struct lf_buf held = LF_BUF_INIT; /* the main thread's */
+static _Thread_local int holding;        /* set on the main thread only */
+
 /* Writes `msg` as one line and drops the reference. */
 static void send_msg(json_t *msg)
 {
@@ -105,12 +165,20 @@ static void send_msg(json_t *msg)
 		lfp_log("cannot encode a response");
 		return;
 	}
-	pthread_mutex_lock(&out_lock);
-	fputs(text, stdout);
-	fputc('\n', stdout);
-	fflush(stdout);
-	pthread_mutex_unlock(&out_lock);
+	size_t n = strlen(text);
+	text[n] = '\n'; /* over the NUL: the line is sent by length */
+	if (holding)
+		lf_buf_add(&held, text, n + 1);
+	else
+		send_lines(text, n + 1);
 	free(text);
+}
+
+static void send_held(void)
+{
+	if (held.len)
+		send_lines(held.ptr, held.len);
+	lf_buf_truncate(&held, 0);
 }
 
 static json_t *envelope(json_t *id)
@@ -310,20 +378,56 @@ static struct lfp_call *take_call(struct lfp_server *s)
 	return NULL;
 }
 
+/*
+ * Wake an idle worker for each queued call no woken worker is on its way
+ * to take: a burst of 50 slow calls starts on 50 workers at once.  (Waking
+ * every idle worker for each call was a thundering herd: 1.5 ms a call with
+ * 256 workers; waking one that wakes the next as it starts spread a burst
+ * of 50 over 2.5 ms.)
+ */
+static void *worker(void *arg);
+
+static void wake_workers(struct lfp_server *s)
+{
+	while (s->queued > s->waking && s->nidle > s->waking) {
+		s->waking++;
+		pthread_cond_signal(&s->work);
+	}
+	/* still more than the idle ones can take: more workers, up to the
+	 * concurrency.  They start as needed, not all at once: 256 threads
+	 * made at start cost a provider 20 ms before its first answer. */
+	while (s->queued > s->waking + s->starting && s->nthreads < (size_t)s->concurrency &&
+	       !s->stopping) {
+		if (pthread_create(&s->threads[s->nthreads], NULL, worker, s)) {
+			lfp_log("cannot start a worker thread: %s", strerror(errno));
+			break;
+		}
+		s->nthreads++;
+		s->starting++;
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct lfp_server *s = arg;
 
 	pthread_mutex_lock(&s->lock);
+	if (s->starting)
+		s->starting--;
 	for (;;) {
 		struct lfp_call *c = take_call(s);
 		if (!c) {
 			if (s->stopping && !s->queued)
 				break;
+			s->nidle++;
 			pthread_cond_wait(&s->work, &s->lock);
+			s->nidle--;
+			if (s->waking)
+				s->waking--;
 			continue;
 		}
 		s->running[s->nrunning++] = c->address;
+		wake_workers(s); /* more queued than hands on the way */
 		pthread_mutex_unlock(&s->lock);
 
 		run_call(c);
@@ -338,10 +442,7 @@ static void *worker(void *arg)
 		call_free(c);
 		/* a call for the address just freed may be waiting: this worker
 		 * takes it itself as it loops; waking the idle ones too was a
-		 * thundering herd (256 workers: 1.5 ms a call).  One more may
-		 * run now that this one is free. */
-		if (s->queued)
-			pthread_cond_signal(&s->work);
+		 * thundering herd (256 workers: 1.5 ms a call). */
 		/* stopping: a worker that found only busy addresses went back
 		 * to sleep; wake them all to take what is free now, or exit */
 		if (s->stopping)
@@ -362,13 +463,56 @@ static void enqueue(struct lfp_server *s, struct lfp_call *c)
 		s->head = c;
 	s->tail = c;
 	s->queued++;
-	pthread_cond_signal(&s->work);
+	wake_workers(s);
 	pthread_mutex_unlock(&s->lock);
+}
+
+static int address_queued(const struct lfp_server *s, const char *address)
+{
+	for (const struct lfp_call *c = s->head; c; c = c->next)
+		if (!strcmp(c->address, address))
+			return 1;
+	return 0;
+}
+
+/*
+ * A read of a provider that declared its reads quick (inline_reads) runs on
+ * the main thread at once, its answer held until the main thread next
+ * waits for input: no hand-off to a worker and back.  Not when a call for
+ * the same address is queued or running: the order per address holds.
+ * Returns 1 when it ran.
+ */
+static int run_inline(struct lfp_server *s, struct lfp_call *c)
+{
+	if (!s->p->inline_reads || c->op != OP_READ)
+		return 0;
+	pthread_mutex_lock(&s->lock);
+	if (address_busy(s, c->address) || address_queued(s, c->address)) {
+		pthread_mutex_unlock(&s->lock);
+		return 0;
+	}
+	s->running[s->nrunning++] = c->address;
+	pthread_mutex_unlock(&s->lock);
+	run_call(c);
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nrunning; i++)
+		if (s->running[i] == c->address) {
+			s->running[i] = s->running[--s->nrunning];
+			break;
+		}
+	if (s->queued) /* a call for this address may have waited */
+		wake_workers(s);
+	if (!s->queued && !s->nrunning)
+		pthread_cond_broadcast(&s->idle);
+	pthread_mutex_unlock(&s->lock);
+	call_free(c);
+	return 1;
 }
 
 /* Wait until every queued and running call has been answered. */
 static void drain(struct lfp_server *s)
 {
+	send_held(); /* answered already: not kept waiting behind the pool */
 	pthread_mutex_lock(&s->lock);
 	while (s->queued || s->nrunning)
 		pthread_cond_wait(&s->idle, &s->lock);
@@ -661,7 +805,8 @@ static int handle_line(struct lfp_server *s, const char *line, size_t len,
 		goto out;
 	}
 	c->params = json_incref(params);
-	enqueue(s, c);
+	if (!run_inline(s, c))
+		enqueue(s, c);
 out:
 	json_decref(msg);
 	return ret;
@@ -688,6 +833,7 @@ static int reader_next(struct lfp_reader *r, int *too_long)
 	r->too_long = 0;
 	for (;;) {
 		if (r->pos == r->len) {
+			send_held(); /* what the main thread answered, before it waits */
 			ssize_t n = r->eof ? 0 : read(0, r->chunk, LFP_CHUNK);
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -771,7 +917,6 @@ int lfp_main(const struct lfp_provider *p, int argc, char **argv)
 {
 	struct lfp_server s = {0};
 	struct lfp_reader r = {0};
-	size_t nthreads = 0;
 	int too_long, err = 0;
 
 	(void)argc;
@@ -788,15 +933,19 @@ int lfp_main(const struct lfp_provider *p, int argc, char **argv)
 	pthread_mutex_init(&s.lock, NULL);
 	pthread_cond_init(&s.work, NULL);
 	pthread_cond_init(&s.idle, NULL);
-	s.running = lf_xcalloc((size_t)s.concurrency, sizeof(*s.running));
+	s.running = lf_xcalloc((size_t)s.concurrency + 1, sizeof(*s.running));
+	holding = 1; /* this thread's answers go out before it reads */
 	s.threads = lf_xcalloc((size_t)s.concurrency, sizeof(*s.threads));
-	for (; nthreads < (size_t)s.concurrency; nthreads++) {
-		if (pthread_create(&s.threads[nthreads], NULL, worker, &s)) {
-			lfp_log("cannot start a worker thread: %s", strerror(errno));
-			err = 1;
-			break;
-		}
+	/* one worker now, the others when calls queue up (wake_workers) */
+	pthread_mutex_lock(&s.lock);
+	if (pthread_create(&s.threads[0], NULL, worker, &s)) {
+		lfp_log("cannot start a worker thread: %s", strerror(errno));
+		err = 1;
+	} else {
+		s.nthreads = 1;
+		s.starting = 1;
 	}
+	pthread_mutex_unlock(&s.lock);
 
 	r.chunk = lf_xmalloc(LFP_CHUNK);
 	while (!err && reader_next(&r, &too_long)) {
@@ -813,12 +962,15 @@ int lfp_main(const struct lfp_provider *p, int argc, char **argv)
 			break;
 	}
 
+	send_held();
+	holding = 0;
 	/* end of input or shutdown: answer what is in flight, then stop */
 	pthread_mutex_lock(&s.lock);
 	s.stopping = 1;
 	pthread_cond_broadcast(&s.work);
 	pthread_mutex_unlock(&s.lock);
-	for (size_t i = 0; i < nthreads; i++)
+	/* stopping: no worker is created any more */
+	for (size_t i = 0; i < s.nthreads; i++)
 		pthread_join(s.threads[i], NULL);
 
 	pthread_cond_destroy(&s.idle);

@@ -13,7 +13,7 @@
  *        bucket_update, bucket_delete, NULL},
  *   };
  *   static const struct lfp_provider provider = {
- *       LFP_VERSION, "local-storage", types, 1, 4, configure, NULL,
+ *       LFP_VERSION, "local-storage", types, 1, 4, configure, NULL, 0,
  *   };
  *   int main(int argc, char **argv) { return lfp_main(&provider, argc, argv); }
  *
@@ -88,6 +88,11 @@ struct lfp_provider {
 	/* `settings` borrowed; return 0, or -1 after lfp_error().  NULL: none */
 	int (*configure)(struct lfp_call *call, const json_t *settings);
 	void *state; /* the provider's own, lfp_call_state() */
+	/* 1: every read callback answers quickly without blocking (it never
+	 * waits on a network, a lock or a sleep), so the SDK may run reads on
+	 * its input thread instead of handing each to a worker; their answers
+	 * are written together.  0 (the default): reads go to the workers. */
+	int inline_reads;
 };
 
 /* Run the provider until `shutdown` or end of input; returns the exit code. */

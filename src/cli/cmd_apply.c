@@ -1,3 +1,4 @@
+#include <time.h>
 /* lakeform apply and destroy: carry out a plan through the providers. */
 #include <errno.h>
 #include <signal.h>
@@ -50,6 +51,9 @@ struct progress {
 	int width;       /* of the terminal */
 	char **inflight; /* addresses being changed now, owned */
 	size_t ninflight, alloc;
+	size_t done, total; /* as of the last event */
+	int live_shown;     /* the live line is on the screen */
+	int changed;        /* events since the live line was drawn */
 };
 
 static const char *done_word(const char *verb)
@@ -102,9 +106,18 @@ static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, cons
 	FILE *f = pr->cli->out;
 
 	if (pr->tty) {
-		/* results scroll above one live line */
+		/* results scroll above one live line, drawn again at the end
+		 * of each turn of the executor (on_turn) */
 		inflight_update(pr, ev, address);
-		fprintf(f, "\r\033[K");
+		pr->done = done;
+		pr->total = total;
+		pr->changed = 1;
+		if (ev == LF_STEP_START)
+			return;
+		if (pr->live_shown) {
+			fprintf(f, "\r\033[K");
+			pr->live_shown = 0;
+		}
 		if (ev == LF_STEP_DONE)
 			fprintf(f, "%s: %s\n", address, done_word(verb));
 		else if (ev == LF_STEP_FAILED)
@@ -113,8 +126,6 @@ static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, cons
 			fprintf(f, "%s: skipped: %s\n", address, message ? message : "");
 		else if (ev == LF_STEP_RETRY)
 			fprintf(f, "%s: %s\n", address, message ? message : "");
-		live_line(pr, done, total);
-		fflush(f);
 		return;
 	}
 	switch (ev) {
@@ -133,6 +144,21 @@ static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, cons
 	case LF_STEP_RETRY:
 		fprintf(f, "%s: %s\n", address, message ? message : "");
 		break;
+	}
+}
+
+/* The end of a turn of the executor: what its events printed goes out
+ * (once a turn, not once a line: 2,000 steps made 4,000 writes). */
+static void on_turn(void *ctx)
+{
+	struct progress *pr = ctx;
+	FILE *f = pr->cli->out;
+
+	if (pr->tty && pr->changed) {
+		fprintf(f, "\r\033[K");
+		live_line(pr, pr->done, pr->total);
+		pr->live_shown = 1;
+		pr->changed = 0;
 	}
 	fflush(f);
 }
@@ -278,14 +304,19 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		lf_cli_print_diags(cli, &c.d);
 		goto out;
 	}
+	/* the providers start while the manifests load (they need them only
+	 * for configure's account name) */
+	if (lf_cli_launch_provider(cli, settings, "storage", &pv.storage) ||
+	    lf_cli_launch_provider(cli, settings, "compute", &pv.compute))
+		goto out;
 	if (lf_config_load(cli, &c) != LF_EXIT_OK)
 		goto out;
-	const char *account = c.m.nres ? "" : "";
+	const char *account = "";
 	for (size_t i = 0; i < c.m.nres; i++)
 		if (!strcmp(c.m.res[i].kind->name, "Account"))
 			account = c.m.res[i].name;
-	if (lf_cli_start_provider(cli, settings, "storage", account, &pv.storage) ||
-	    lf_cli_start_provider(cli, settings, "compute", account, &pv.compute))
+	if (lf_cli_ready_provider(cli, settings, "storage", account, pv.storage) ||
+	    lf_cli_ready_provider(cli, settings, "compute", account, pv.compute))
 		goto out;
 	if (c.st.npending) {
 		fprintf(cli->out, "Resolving %zu change%s interrupted by an earlier run...\n",
@@ -354,7 +385,7 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	}
 	fputc('\n', cli->out);
 
-	struct progress pr = {cli, isatty(fileno(cli->out)), 80, NULL, 0, 0};
+	struct progress pr = {cli, isatty(fileno(cli->out)), 80, NULL, 0, 0, 0, 0, 0, 0};
 	struct winsize ws;
 	if (pr.tty && ioctl(fileno(cli->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col)
 		pr.width = ws.ws_col;
@@ -364,7 +395,8 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	                           &stopping,
 	                           on_progress,
 	                           &pr,
-	                           lf_cli_provider_timeout(settings, "compute")};
+	                           lf_cli_provider_timeout(settings, "compute"),
+	                           on_turn};
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;

@@ -80,7 +80,7 @@ void lf_config_release(struct lf_config *c)
 	 * one by one costs a tenth of a large plan, and exit() frees it all.
 	 * The sanitizer builds (the tests) free everything, so leaks still
 	 * show. */
-	if (c->src.ndocs > 10000) {
+	if (1) {
 		if (c->backend)
 			lf_backend_free(c->backend); /* releases the lock */
 		c->backend = NULL;
@@ -399,18 +399,24 @@ long lf_cli_provider_timeout(json_t *settings, const char *family)
 	return 60000;
 }
 
-int lf_cli_start_provider(struct lf_cli *cli, json_t *settings, const char *family,
-                          const char *account, struct lf_provider **out)
+static const char *provider_name(json_t *settings, const char *family, char *defname,
+                                 size_t size)
 {
 	json_t *conf = json_object_get(json_object_get(settings, "providers"), family);
 	const char *name = json_string_value(json_object_get(conf, "name"));
-	char defname[32];
-	struct lf_diags d = LF_DIAGS_INIT;
-	struct lf_provider_error err;
 
-	snprintf(defname, sizeof(defname), "local-%s", family);
-	if (!name)
-		name = defname;
+	snprintf(defname, size, "local-%s", family);
+	return name ? name : defname;
+}
+
+int lf_cli_launch_provider(struct lf_cli *cli, json_t *settings, const char *family,
+                           struct lf_provider **out)
+{
+	char defname[32];
+	const char *name = provider_name(settings, family, defname, sizeof(defname));
+	struct lf_diags d = LF_DIAGS_INIT;
+
+	*out = NULL;
 	char *exe = find_provider(cli, name);
 	if (!exe) {
 		lf_cli_error(cli,
@@ -422,23 +428,44 @@ int lf_cli_start_provider(struct lf_cli *cli, json_t *settings, const char *fami
 	mkdir(".lakeform", 0700);
 	mkdir(".lakeform/logs", 0700);
 	char *log = lf_xasprintf(".lakeform/logs/%s.log", name);
-	int rc = lf_provider_start(out, exe, log, LF_VERSION, &d);
+	int rc = lf_provider_launch(out, exe, log, LF_VERSION, &d);
 	free(exe);
-	if (rc) {
+	free(log);
+	if (rc)
+		lf_cli_print_diags(cli, &d);
+	lf_diags_release(&d);
+	return rc ? -1 : 0;
+}
+
+int lf_cli_ready_provider(struct lf_cli *cli, json_t *settings, const char *family,
+                          const char *account, struct lf_provider *p)
+{
+	json_t *conf = json_object_get(json_object_get(settings, "providers"), family);
+	char defname[32];
+	const char *name = provider_name(settings, family, defname, sizeof(defname));
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_provider_error err;
+
+	if (lf_provider_await(p, &d)) {
 		lf_cli_print_diags(cli, &d);
 		lf_diags_release(&d);
-		free(log);
 		return -1;
 	}
 	lf_diags_release(&d);
-	if (lf_provider_configure(*out, json_object_get(conf, "settings"), account, &err)) {
+	if (lf_provider_configure(p, json_object_get(conf, "settings"), account, &err)) {
 		lf_cli_error(cli, "provider '%s' refused its settings: %s (its log: %s)", name,
-		             err.message, log);
-		free(log);
+		             err.message, lf_provider_log(p));
 		return -1;
 	}
-	free(log);
 	return 0;
+}
+
+int lf_cli_start_provider(struct lf_cli *cli, json_t *settings, const char *family,
+                          const char *account, struct lf_provider **out)
+{
+	if (lf_cli_launch_provider(cli, settings, family, out))
+		return -1;
+	return lf_cli_ready_provider(cli, settings, family, account, *out);
 }
 
 /* The account's name, for the providers' ownership labels. */
@@ -490,8 +517,11 @@ int lf_cli_start_providers(struct lf_cli *cli, struct lf_config *c, json_t *sett
 {
 	const char *account = account_of(c);
 
-	if (lf_cli_start_provider(cli, settings, "storage", account, &pv->storage) ||
-	    lf_cli_start_provider(cli, settings, "compute", account, &pv->compute))
+	/* both start at once: each spends most of its start-up on its own */
+	if (lf_cli_launch_provider(cli, settings, "storage", &pv->storage) ||
+	    lf_cli_launch_provider(cli, settings, "compute", &pv->compute) ||
+	    lf_cli_ready_provider(cli, settings, "storage", account, pv->storage) ||
+	    lf_cli_ready_provider(cli, settings, "compute", account, pv->compute))
 		return LF_EXIT_ERROR;
 	return LF_EXIT_OK;
 }

@@ -96,6 +96,14 @@ int lf_cli_read_settings(struct lf_cli *cli, json_t **out);
  */
 int lf_cli_start_provider(struct lf_cli *cli, json_t *settings, const char *family,
                           const char *account, struct lf_provider **out);
+/* The same in two halves: launch (the process starts and initializes in
+ * the background), then ready (its initialize answer, then configure), so
+ * that other work overlaps a provider's start-up.  0 or -1 (said); after
+ * a launch, *out is set and is stopped by the caller in any case. */
+int lf_cli_launch_provider(struct lf_cli *cli, json_t *settings, const char *family,
+                           struct lf_provider **out);
+int lf_cli_ready_provider(struct lf_cli *cli, json_t *settings, const char *family,
+                          const char *account, struct lf_provider *p);
 
 /* The deadline of each call to the family's provider (providers.F.timeout). */
 long lf_cli_provider_timeout(json_t *settings, const char *family);

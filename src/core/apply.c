@@ -1,6 +1,6 @@
 #include "apply.h"
 
-#include <pthread.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +25,16 @@ struct step {
 	size_t nthen, then_alloc;
 	size_t remaining; /* of `waits`, not done yet */
 	int state;        /* 0 waiting, 1 running, 2 done, 3 failed, 4 skipped */
+
+	/* while its provider call is out (running steps only) */
+	struct lf_provider *p;
+	const char *action; /* "create", "update", "delete" */
+	json_t *params;     /* of the call, owned; kept for retries */
+	struct lf_call *call;
+	struct timespec until;    /* the call's deadline */
+	struct timespec retry_at; /* call == NULL: when to send it again */
+	int attempt;
+	long backoff_ms;
 };
 
 struct run {
@@ -37,9 +47,12 @@ struct run {
 	const struct lf_providers *pv;
 	const struct lf_apply_opts *o;
 	struct lf_apply_result *res;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
 	size_t running, finished;
+	size_t *records; /* manifest steps started, to record */
+	size_t nrecords, records_done;
+	size_t *fly; /* running steps with a provider call out or to retry */
+	size_t nfly;
+	int out_storage, out_compute; /* calls in flight per provider */
 	size_t *ready; /* steps whose waits are all done: a min-heap of
 	                * indexes, so the earliest in plan order starts first */
 	size_t nready;
@@ -97,12 +110,6 @@ static void report(struct run *r, enum lf_step_event ev, const struct step *s, c
 		r->o->progress(r->o->ctx, ev, verb, s->c->address, msg, r->finished, r->n);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 static long deadline_for(const struct lf_apply_opts *o, const struct lf_provider *p,
                          const struct lf_providers *pv)
 {
@@ -111,29 +118,24 @@ static long deadline_for(const struct lf_apply_opts *o, const struct lf_provider
 	return o->deadline_ms;
 }
 
-/* A provider call with retries for what the provider says may pass later. */
-static int call(struct run *r, const struct step *s, struct lf_provider *p, const char *method,
-                json_t *params, json_t **result, struct lf_provider_error *err)
+static void ts_now(struct timespec *t)
 {
-	int attempts = r->o->max_attempts > 0 ? r->o->max_attempts : 4;
-	long backoff = 250;
+	clock_gettime(CLOCK_MONOTONIC, t);
+}
 
-	for (int a = 1;; a++) {
-		if (lf_provider_call(p, method, params, deadline_for(r->o, p, r->pv), result,
-		                     err) == 0)
-			return 0;
-		if (!err->retryable || a >= attempts)
-			return -1;
-		/* say so: a slow apply should not look stuck */
-		char *msg = lf_xasprintf("%s; retrying in %.2g s (attempt %d of %d)", err->message,
-		                         backoff / 1000.0, a + 1, attempts);
-		pthread_mutex_lock(&r->mu);
-		report(r, LF_STEP_RETRY, s, msg);
-		pthread_mutex_unlock(&r->mu);
-		free(msg);
-		sleep_ms(backoff);
-		backoff *= 2;
+static void ts_add_ms(struct timespec *t, long ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
 	}
+}
+
+static int ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
 static json_t *string_array(char **v, size_t n)
@@ -159,39 +161,40 @@ static void fill_record(struct lf_state_res *rec, const struct lf_dres *w, json_
 	rec->sensitive = w->kind ? string_array(w->kind->sensitive, w->kind->nsensitive) : NULL;
 }
 
-static int run_step(struct run *r, struct step *s, char **why)
+/* A manifest resource's step: recorded, no provider call. */
+static int run_record(struct run *r, struct step *s, char **why)
 {
 	const struct lf_change *c = s->c;
-	const char *family = c->provider;
-	struct lf_provider_error err = {0};
-	json_t *result = NULL;
-	int rc = -1;
+	int rc;
 
-	*why = NULL;
-	if (!strcmp(family, "lakeform")) {
-		/* a manifest resource: recorded, no call */
-		if (s->kind == STEP_DELETE)
-			return lf_state_journal_outcome(r->b, r->st, c->address, "delete", NULL)
-			           ? -1
-			           : 0;
+	if (s->kind == STEP_DELETE)
+		rc = lf_state_journal_outcome(r->b, r->st, c->address, "delete", NULL);
+	else {
 		struct lf_state_res rec;
 		fill_record(&rec, s->want, NULL);
 		rc = lf_state_journal_outcome(r->b, r->st, c->address, "record", &rec);
 		json_decref(rec.deps);
 		json_decref(rec.sensitive);
-		if (rc)
-			*why = lf_xstrdup("cannot write the journal");
-		return rc ? -1 : 0;
 	}
-	struct lf_provider *p = provider_for(r->pv, family);
-	if (!p) {
-		*why = lf_xasprintf("no provider for '%s' resources is configured", family);
-		return -1;
-	}
+	if (rc)
+		*why = lf_xstrdup("cannot write the journal");
+	return rc ? -1 : 0;
+}
+
+/*
+ * A provider step, before its call: the call's params, and its intent
+ * queued in the journal (the executor syncs the journal before it sends
+ * the call, so the intent is on disk before the provider hears of it).
+ */
+static int prepare(struct run *r, struct step *s, char **why)
+{
+	const struct lf_change *c = s->c;
+	const char *family = c->provider;
 	const char *id = json_string_value(json_object_get(s->prior, "id"));
-	const char *action = s->kind == STEP_DELETE       ? "delete"
-	                     : c->action == LF_ACT_UPDATE ? "update"
-	                                                  : "create";
+
+	s->action = s->kind == STEP_DELETE       ? "delete"
+	            : c->action == LF_ACT_UPDATE ? "update"
+	                                         : "create";
 	json_t *params = json_pack("{s:s, s:s}", "type", s->type, "address", c->address);
 	if (s->kind == STEP_DELETE) {
 		json_object_set_new(params, "id", id ? json_string(id) : json_null());
@@ -203,7 +206,6 @@ static int run_step(struct run *r, struct step *s, char **why)
 			json_object_set(params, "prior", s->prior ? s->prior : json_object());
 		}
 	}
-	/* the intent is on disk before the provider hears of it */
 	/* what settling an interrupted call needs: the record it would make */
 	json_t *intent = json_pack("{s:s, s:s}", "type", s->type, "family", family);
 	if (s->want) {
@@ -213,29 +215,41 @@ static int run_step(struct run *r, struct step *s, char **why)
 		if (s->want->parent)
 			json_object_set_new(intent, "parent", json_string(s->want->parent));
 	}
-	if (lf_state_journal_intent(r->b, r->st, c->address, action, intent)) {
-		json_decref(intent);
+	int rc = lf_state_journal_intent(r->b, r->st, c->address, s->action, intent);
+	json_decref(intent);
+	if (rc) {
 		json_decref(params);
 		*why = lf_xstrdup("cannot write the journal");
 		return -1;
 	}
-	json_decref(intent);
-	rc = call(r, s, p, action, params, &result, &err);
-	json_decref(params);
+	s->params = params;
+	s->attempt = 1;
+	s->backoff_ms = 250;
+	return 0;
+}
+
+/* A provider step, after its call: its outcome (or failure) queued in the
+ * journal.  `result` is stolen. */
+static int conclude(struct run *r, struct step *s, int rc, json_t *result,
+                    const struct lf_provider_error *err, char **why)
+{
+	const struct lf_change *c = s->c;
+	const char *id = json_string_value(json_object_get(s->prior, "id"));
+
 	if (rc) {
-		if (err.code > 0)
-			*why = lf_xasprintf("%s failed: %s (provider '%s', error %d)", action,
-			                    err.message, lf_provider_name(p), err.code);
+		if (err->code > 0)
+			*why = lf_xasprintf("%s failed: %s (provider '%s', error %d)", s->action,
+			                    err->message, lf_provider_name(s->p), err->code);
 		else
-			*why = lf_xasprintf("%s failed: %s", action, err.message);
+			*why = lf_xasprintf("%s failed: %s", s->action, err->message);
 		/* a call that timed out may still have happened: leave the
 		 * intent pending, the next run reads the provider */
-		if (err.code != LF_PROVIDER_EDEADLINE && err.code != LF_PROVIDER_EGONE)
-			lf_state_journal_failed(r->b, r->st, c->address, action, err.message);
+		if (err->code != LF_PROVIDER_EDEADLINE && err->code != LF_PROVIDER_EGONE)
+			lf_state_journal_failed(r->b, r->st, c->address, s->action, err->message);
 		return -1;
 	}
 	if (s->kind == STEP_DELETE) {
-		rc = lf_state_journal_outcome(r->b, r->st, c->address, action, NULL);
+		rc = lf_state_journal_outcome(r->b, r->st, c->address, s->action, NULL);
 	} else {
 		json_t *attrs = json_object_get(result, "attributes");
 		json_t *a = json_is_object(attrs) ? json_deep_copy(attrs) : json_object();
@@ -246,7 +260,7 @@ static int run_step(struct run *r, struct step *s, char **why)
 			json_object_set_new(a, "id", json_string(id));
 		struct lf_state_res rec;
 		fill_record(&rec, s->want, a);
-		rc = lf_state_journal_outcome(r->b, r->st, c->address, action, &rec);
+		rc = lf_state_journal_outcome(r->b, r->st, c->address, s->action, &rec);
 		json_decref(rec.deps);
 		json_decref(rec.sensitive);
 		json_decref(a);
@@ -318,52 +332,288 @@ static void release_after(struct run *r, size_t k)
 	}
 }
 
-static void *worker(void *arg)
-{
-	struct run *r = arg;
+/* ---- the executor ------------------------------------------------------ */
 
-	pthread_mutex_lock(&r->mu);
-	for (;;) {
-		int stopping = r->o->stopping && *r->o->stopping;
-		if (r->nready && !stopping) {
-			size_t k = ready_pop(r);
-			struct step *pick = &r->v[k];
-			pick->state = 1;
+/*
+ * One thread carries out the whole plan: provider calls are sent without
+ * waiting (lf_provider_send) and their answers collected from one inbox,
+ * so `parallelism` calls are in flight with no thread per call.  Each turn
+ * of the loop starts what is ready, syncs the journal once for every
+ * record the turn queued (the intents of the calls about to go out, the
+ * outcomes of the answers just taken), sends the calls, and waits for the
+ * next answer, deadline or retry.  (A worker thread per call cost more in
+ * wake-ups and journal waits than the calls themselves: 0.34 s of
+ * overhead for 2,004 steps on a provider answering at once.)
+ */
+
+static int *out_count(struct run *r, const struct lf_provider *p)
+{
+	return p == r->pv->compute ? &r->out_compute : &r->out_storage;
+}
+
+/* Step `k` ended with `rc`; `why` (owned) says why it failed. */
+static void finish(struct run *r, size_t k, int rc, char *why)
+{
+	struct step *s = &r->v[k];
+
+	r->finished++;
+	s->state = rc ? 3 : 2;
+	if (rc) {
+		r->res->failed++;
+		r->res->failures =
+		    lf_xrealloc(r->res->failures, (r->res->nfailures + 1) * sizeof(char *));
+		r->res->failures[r->res->nfailures++] =
+		    lf_xasprintf("%s: %s", s->c->address, why ? why : "failed");
+	} else {
+		r->res->done++;
+	}
+	report(r, rc ? LF_STEP_FAILED : LF_STEP_DONE, s, why);
+	free(why);
+	if (rc)
+		skip_after(r, k);
+	else
+		release_after(r, k);
+}
+
+static void fly_remove(struct run *r, size_t k)
+{
+	for (size_t i = 0; i < r->nfly; i++)
+		if (r->fly[i] == k) {
+			r->fly[i] = r->fly[--r->nfly];
+			return;
+		}
+}
+
+/* A provider step leaves the flight with `rc`. */
+static void land(struct run *r, size_t k, int rc, char *why)
+{
+	struct step *s = &r->v[k];
+
+	fly_remove(r, k);
+	json_decref(s->params);
+	s->params = NULL;
+	r->running--;
+	finish(r, k, rc, why);
+}
+
+/* Record the manifest steps start_ready() set aside, once the turn's calls
+ * are out: they cost no call, and the calls should not wait for them. */
+static void run_records(struct run *r)
+{
+	/* a few at a time: answers that came meanwhile are taken between
+	 * (1,000 records at once kept a call's answer waiting 20 ms) */
+	size_t upto = r->records_done + 64 < r->nrecords ? r->records_done + 64 : r->nrecords;
+
+	for (; r->records_done < upto; r->records_done++) {
+		size_t k = r->records[r->records_done];
+		char *why = NULL;
+
+		report(r, LF_STEP_START, &r->v[k], NULL);
+		int rc = run_record(r, &r->v[k], &why);
+		r->running--;
+		finish(r, k, rc, why);
+	}
+	if (r->records_done == r->nrecords)
+		r->nrecords = r->records_done = 0;
+}
+
+/* Start what is ready, up to `n` running; the steps whose call is to be
+ * sent go to send[], the manifest steps to r->records. */
+static size_t start_ready(struct run *r, size_t n, size_t *send, size_t nsend)
+{
+	size_t held = 0;
+	size_t *hold = NULL;
+
+	while (r->nready && r->running < n) {
+		size_t k = ready_pop(r);
+		struct step *s = &r->v[k];
+		char *why = NULL;
+
+		if (!strcmp(s->c->provider, "lakeform")) {
+			/* it takes a place too, until recorded: at --parallelism
+			 * 1 the steps run one by one in plan order */
+			s->state = 1;
 			r->running++;
-			report(r, LF_STEP_START, pick, NULL);
-			pthread_mutex_unlock(&r->mu);
-			char *why = NULL;
-			int rc = run_step(r, pick, &why);
-			pthread_mutex_lock(&r->mu);
-			r->running--;
-			r->finished++;
-			pick->state = rc ? 3 : 2;
-			if (rc) {
-				r->res->failed++;
-				r->res->failures = lf_xrealloc(
-				    r->res->failures, (r->res->nfailures + 1) * sizeof(char *));
-				r->res->failures[r->res->nfailures++] =
-				    lf_xasprintf("%s: %s", pick->c->address, why ? why : "failed");
-			} else {
-				r->res->done++;
-			}
-			report(r, rc ? LF_STEP_FAILED : LF_STEP_DONE, pick, why);
-			free(why);
-			if (rc)
-				skip_after(r, k);
-			else
-				release_after(r, k);
-			pthread_cond_broadcast(&r->cv);
+			r->records[r->nrecords++] = k;
 			continue;
 		}
-		/* nothing to start: done when nothing runs either */
-		if (r->running == 0 && (stopping || r->nready == 0))
-			break;
-		pthread_cond_wait(&r->cv, &r->mu);
+		struct lf_provider *p = provider_for(r->pv, s->c->provider);
+		if (!p) {
+			s->state = 1;
+			report(r, LF_STEP_START, s, NULL);
+			finish(r, k, -1,
+			       lf_xasprintf("no provider for '%s' resources is configured",
+			                    s->c->provider));
+			continue;
+		}
+		int conc = lf_provider_concurrency(p);
+		if (conc > 0 && *out_count(r, p) >= conc) {
+			/* its provider is full: after the others */
+			hold = lf_xrealloc(hold, (held + 1) * sizeof(*hold));
+			hold[held++] = k;
+			continue;
+		}
+		s->state = 1;
+		s->p = p;
+		r->running++;
+		report(r, LF_STEP_START, s, NULL);
+		if (prepare(r, s, &why)) {
+			r->running--;
+			finish(r, k, -1, why);
+			continue;
+		}
+		(*out_count(r, p))++;
+		s->retry_at.tv_sec = LONG_MAX; /* to be sent now, not a retry */
+		r->fly[r->nfly++] = k;
+		send[nsend++] = k;
 	}
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	return NULL;
+	for (size_t i = 0; i < held; i++)
+		ready_push(r, hold[i]);
+	free(hold);
+	return nsend;
+}
+
+/* Sync the journal, then send each call of send[]. */
+static void send_calls(struct run *r, struct lf_inbox *in, const size_t *send, size_t nsend)
+{
+	int jerr = lf_state_journal_sync(r->b);
+	int flush_storage = 0, flush_compute = 0;
+	struct timespec now;
+
+	ts_now(&now);
+	for (size_t i = 0; i < nsend; i++) {
+		size_t k = send[i];
+		struct step *s = &r->v[k];
+		struct lf_provider_error err = {0};
+		long deadline = deadline_for(r->o, s->p, r->pv);
+
+		if (jerr) {
+			/* its intent may not be on disk: the call must not go */
+			(*out_count(r, s->p))--;
+			land(r, k, -1, lf_xstrdup("cannot write the journal"));
+			continue;
+		}
+		if (lf_provider_send(s->p, s->action, s->params, deadline, in,
+		                     (void *)(uintptr_t)k, &s->call, &err)) {
+			(*out_count(r, s->p))--;
+			char *why = NULL;
+			conclude(r, s, -1, NULL, &err, &why);
+			land(r, k, -1, why);
+			continue;
+		}
+		s->until = now;
+		ts_add_ms(&s->until, deadline);
+		if (s->p == r->pv->compute)
+			flush_compute = 1;
+		else
+			flush_storage = 1;
+	}
+	/* a broken pipe is found by the flush: its calls come back failed */
+	if (flush_storage)
+		lf_provider_flush(r->pv->storage);
+	if (flush_compute)
+		lf_provider_flush(r->pv->compute);
+}
+
+/* An answer (or a missed deadline, or a provider gone) came back. */
+static void take_answer(struct run *r, struct lf_call *c)
+{
+	size_t k = (size_t)(uintptr_t)lf_call_tag(c);
+	struct step *s = &r->v[k];
+	struct lf_provider_error err = {0};
+	json_t *result = NULL;
+	int attempts = r->o->max_attempts > 0 ? r->o->max_attempts : 4;
+
+	int rc = lf_call_take(c, deadline_for(r->o, s->p, r->pv), &result, &err);
+	s->call = NULL;
+	(*out_count(r, s->p))--;
+	if (rc && err.retryable && s->attempt < attempts) {
+		/* say so: a slow apply should not look stuck */
+		char *msg = lf_xasprintf("%s; retrying in %.2g s (attempt %d of %d)", err.message,
+		                         s->backoff_ms / 1000.0, s->attempt + 1, attempts);
+		report(r, LF_STEP_RETRY, s, msg);
+		free(msg);
+		ts_now(&s->retry_at);
+		ts_add_ms(&s->retry_at, s->backoff_ms);
+		s->backoff_ms *= 2;
+		s->attempt++;
+		return;
+	}
+	char *why = NULL;
+	rc = conclude(r, s, rc, result, &err, &why);
+	land(r, k, rc, why);
+}
+
+static void run_loop(struct run *r, size_t n)
+{
+	struct lf_inbox *in = lf_inbox_new();
+	size_t *send = lf_xcalloc(n + 1, sizeof(*send));
+
+	r->fly = lf_xcalloc(n + 1, sizeof(*r->fly));
+	r->records = lf_xcalloc(r->n + 1, sizeof(*r->records));
+	for (;;) {
+		int stopping = r->o->stopping && *r->o->stopping;
+		size_t nsend = stopping ? 0 : start_ready(r, n, send, 0);
+		struct timespec now, until;
+
+		/* retries whose time came (their intent is on disk already) */
+		ts_now(&now);
+		for (size_t i = 0; i < r->nfly; i++) {
+			struct step *s = &r->v[r->fly[i]];
+			if (s->call || ts_before(&now, &s->retry_at))
+				continue;
+			int conc = lf_provider_concurrency(s->p);
+			if (conc > 0 && *out_count(r, s->p) >= conc)
+				continue;
+			(*out_count(r, s->p))++;
+			s->retry_at.tv_sec = LONG_MAX; /* sent: not a retry any more */
+			send[nsend++] = r->fly[i];
+		}
+		if (nsend)
+			send_calls(r, in, send, nsend); /* syncs the journal first */
+		int recorded = r->nrecords > 0;
+		if (recorded)
+			run_records(r);
+		if (r->running == 0 && (stopping || r->nready == 0)) {
+			if (r->o->turn)
+				r->o->turn(r->o->ctx);
+			break; /* lf_apply() syncs what is queued */
+		}
+		/* records left, or what they released may start: no waiting */
+		int again = r->nrecords || (recorded && r->nready && !stopping);
+		if (!again)
+			lf_state_journal_sync(r->b); /* outcomes, while calls run;
+			                              * an error shows at the next */
+
+		/* wait for an answer, the first deadline or retry, or a while
+		 * (a Ctrl-C is noticed within it) */
+		until = now;
+		ts_add_ms(&until, again ? 0 : 100);
+		for (size_t i = 0; i < r->nfly; i++) {
+			struct step *s = &r->v[r->fly[i]];
+			const struct timespec *t = s->call ? &s->until : &s->retry_at;
+			if (ts_before(t, &until))
+				until = *t;
+		}
+		if (r->o->turn)
+			r->o->turn(r->o->ctx);
+		struct lf_call *c = lf_inbox_next(in, &until);
+		while (c) {
+			take_answer(r, c);
+			c = lf_inbox_next(in, NULL);
+		}
+		/* calls past their deadline come back as such next turn */
+		ts_now(&now);
+		for (size_t i = 0; i < r->nfly; i++) {
+			struct step *s = &r->v[r->fly[i]];
+			if (s->call && !ts_before(&now, &s->until))
+				lf_call_expire(s->call);
+		}
+	}
+	free(send);
+	free(r->fly);
+	free(r->records);
+	lf_inbox_free(in);
 }
 
 int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const struct lf_desired *ds,
@@ -455,19 +705,10 @@ int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const stru
 		}
 	}
 
-	int n = o->parallelism > 0 ? o->parallelism : 10;
-	pthread_t *threads = lf_xcalloc((size_t)n, sizeof(*threads));
-	pthread_mutex_init(&r.mu, NULL);
-	pthread_cond_init(&r.cv, NULL);
-	int started = 0;
-	for (int i = 0; i < n; i++)
-		if (pthread_create(&threads[i], NULL, worker, &r) == 0)
-			started++;
-	for (int i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	free(threads);
-	pthread_mutex_destroy(&r.mu);
-	pthread_cond_destroy(&r.cv);
+	size_t n = o->parallelism > 0 ? (size_t)o->parallelism : 10;
+	lf_state_journal_defer(b, 1);
+	run_loop(&r, n);
+	lf_state_journal_defer(b, 0); /* syncs what the last turn queued */
 
 	for (size_t k = 0; k < r.n; k++) {
 		if (r.v[k].state == 0)

@@ -39,11 +39,15 @@ struct lf_apply_opts {
 	long deadline_ms;                /* per call to the storage provider */
 	int max_attempts;                /* for retryable errors */
 	volatile sig_atomic_t *stopping; /* set: start nothing new */
-	/* called from worker threads, one call at a time */
+	/* called from the executor's thread, which calls lf_apply() */
 	void (*progress)(void *ctx, enum lf_step_event ev, const char *verb, const char *address,
 	                 const char *message, size_t done, size_t total);
 	void *ctx;
 	long compute_deadline_ms; /* per call to the compute provider */
+	/* called after each turn's events, before the executor waits for
+	 * answers (at least every 100 ms while work runs): the place to flush
+	 * output or redraw a live line.  NULL: nothing. */
+	void (*turn)(void *ctx);
 };
 
 struct lf_apply_result {

@@ -41,6 +41,7 @@ void lf_backend_free(struct lf_backend *b)
 	lf_state__journal_reset(b);
 	lf_remote__free(b);
 	lf_buf_release(&b->queue);
+	lf_buf_release(&b->spare);
 	pthread_cond_destroy(&b->cv);
 	pthread_mutex_destroy(&b->mu);
 	free(b->dir);

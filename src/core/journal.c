@@ -260,7 +260,10 @@ static void flush_batch(struct lf_backend *b)
 	uint64_t target = b->nqueued, n = b->nqueued - b->ndurable;
 	int err;
 
-	b->queue = (struct lf_buf)LF_BUF_INIT;
+	/* the next batch fills the buffer the last one was written from:
+	 * growing a new one from nothing each time was a tenth of apply's work */
+	b->queue = b->spare;
+	b->spare = (struct lf_buf)LF_BUF_INIT;
 	b->flushing = 1;
 	pthread_mutex_unlock(&b->mu);
 	err = write_all(b->jfd, batch.ptr, batch.len);
@@ -277,14 +280,27 @@ static void flush_batch(struct lf_backend *b)
 		lf_remote__journal_synced(b);
 	}
 	pthread_cond_broadcast(&b->cv);
-	lf_buf_release(&batch);
+	lf_buf_truncate(&batch, 0);
+	if (!b->spare.ptr)
+		b->spare = batch;
+	else
+		lf_buf_release(&batch);
 }
 
 enum op { OP_INTENT, OP_OUTCOME, OP_FAILED };
 
-/* Append `rec` (stolen), wait until it is durable, apply it to `st`. */
+/*
+ * Append `rec` (stolen), wait until it is durable, apply it to `st`.  An
+ * outcome's resource comes as text, `res_text` (formatted once by
+ * lf_state__res_format(), NULL for "gone"): it is spliced into the journal
+ * line as "resource" and kept as the state's record, unparsed, as a lazily
+ * read snapshot keeps its records (formatting it once, instead of dumping
+ * it into the line and deep-copying it into the state, halved apply's own
+ * work per resource).
+ */
 static int append(struct lf_backend *b, struct lf_state *st, json_t *rec, enum op op,
-                  const char *address, const char *action, const struct lf_state_res *result)
+                  const char *address, const char *action, const struct lf_state_res *result,
+                  const struct lf_buf *res_text)
 {
 	uint64_t mine;
 	char *text;
@@ -300,8 +316,19 @@ static int append(struct lf_backend *b, struct lf_state *st, json_t *rec, enum o
 	json_object_set_new(rec, "lineage", json_string(st->lineage));
 	json_object_set_new(rec, "serial", json_integer((json_int_t)b->jserial));
 	text = json_dumps(rec, DUMP_FLAGS);
-	lf_buf_adds(&b->queue, text);
-	lf_buf_addc(&b->queue, '\n');
+	if (op == OP_OUTCOME) {
+		/* {...} becomes {...,"resource":R} */
+		lf_buf_add(&b->queue, text, strlen(text) - 1);
+		lf_buf_adds(&b->queue, ",\"resource\":");
+		if (res_text)
+			lf_buf_add(&b->queue, res_text->ptr, res_text->len);
+		else
+			lf_buf_adds(&b->queue, "null");
+		lf_buf_adds(&b->queue, "}\n");
+	} else {
+		lf_buf_adds(&b->queue, text);
+		lf_buf_addc(&b->queue, '\n');
+	}
 	free(text);
 	mine = ++b->nqueued;
 	/* A manifest resource's record stands for no provider call: losing it
@@ -309,7 +336,7 @@ static int append(struct lf_backend *b, struct lf_state *st, json_t *rec, enum o
 	 * waited for; the next durable record's batch, or the snapshot,
 	 * carries it (the queue is written in order, so a record that is on
 	 * disk has every record before it on disk too). */
-	int lazy = op == OP_OUTCOME && action && !strcmp(action, "record");
+	int lazy = b->deferred || (op == OP_OUTCOME && action && !strcmp(action, "record"));
 	/* group commit: whoever finds no batch in flight writes everything
 	 * queued so far; the others wait for it and find their record done */
 	while (!lazy && b->ndurable < mine && !b->jerr) {
@@ -329,10 +356,20 @@ static int append(struct lf_backend *b, struct lf_state *st, json_t *rec, enum o
 		break;
 	case OP_OUTCOME:
 		lf_state__pending_resolve(st, address, action);
-		if (result)
-			lf_state__put_copy(st, result);
-		else
+		if (result) {
+			struct lf_state_res kept;
+			memset(&kept, 0, sizeof(kept));
+			kept.address = lf_xstrdup(result->address);
+			kept.type = lf_xstrdup(result->type);
+			memcpy(kept.digest, result->digest, sizeof(kept.digest));
+			kept.digest[64] = '\0';
+			kept.line = lf_xstrndup(res_text->ptr, res_text->len);
+			kept.line_len = res_text->len;
+			kept.line_owned = 1;
+			lf_state__put_owned(st, &kept);
+		} else {
 			lf_state__remove(st, address);
+		}
 		break;
 	case OP_FAILED:
 		lf_state__pending_resolve(st, address, action);
@@ -342,6 +379,32 @@ out:
 	pthread_mutex_unlock(&b->mu);
 	json_decref(rec);
 	return err;
+}
+
+int lf_state_journal_sync(struct lf_backend *b)
+{
+	int err;
+
+	pthread_mutex_lock(&b->mu);
+	uint64_t want = b->nqueued;
+	while (b->ndurable < want && !b->jerr) {
+		if (b->flushing)
+			pthread_cond_wait(&b->cv, &b->mu);
+		else
+			flush_batch(b);
+	}
+	err = b->ndurable < want ? b->jerr : 0;
+	pthread_mutex_unlock(&b->mu);
+	return err;
+}
+
+void lf_state_journal_defer(struct lf_backend *b, int on)
+{
+	if (!on)
+		lf_state_journal_sync(b);
+	pthread_mutex_lock(&b->mu);
+	b->deferred = on;
+	pthread_mutex_unlock(&b->mu);
 }
 
 /* NULL when address or action is not UTF-8 (JSON could not carry it). */
@@ -365,30 +428,30 @@ int lf_state_journal_intent(struct lf_backend *b, struct lf_state *st, const cha
 
 	if (!rec)
 		return -EINVAL;
-	if (record)
-		json_object_set_new(rec, "record", json_deep_copy(record));
-	return append(b, st, rec, OP_INTENT, address, action, NULL);
+	if (record) /* shared, not copied: nobody changes it while pending */
+		json_object_set(rec, "record", record);
+	return append(b, st, rec, OP_INTENT, address, action, NULL, NULL);
 }
 
 int lf_state_journal_outcome(struct lf_backend *b, struct lf_state *st, const char *address,
                              const char *action, const struct lf_state_res *result)
 {
-	json_t *rec, *res = json_null();
+	json_t *rec;
+	struct lf_buf text = LF_BUF_INIT;
 
 	if (result) {
 		if (!result->address || strcmp(result->address, address) || !result->type)
 			return -EINVAL;
-		res = lf_state__res_to_json(result);
-		if (!res)
-			return LF_STATE_ECORRUPT;
+		lf_state__res_format(&text, result);
 	}
 	rec = new_record("outcome", address, action);
 	if (!rec) {
-		json_decref(res);
+		lf_buf_release(&text);
 		return -EINVAL;
 	}
-	json_object_set_new(rec, "resource", res);
-	return append(b, st, rec, OP_OUTCOME, address, action, result);
+	int err = append(b, st, rec, OP_OUTCOME, address, action, result, result ? &text : NULL);
+	lf_buf_release(&text);
+	return err;
 }
 
 int lf_state_journal_failed(struct lf_backend *b, struct lf_state *st, const char *address,
@@ -399,5 +462,5 @@ int lf_state_journal_failed(struct lf_backend *b, struct lf_state *st, const cha
 	if (!rec)
 		return -EINVAL;
 	json_object_set_new(rec, "error", json_string(error ? error : ""));
-	return append(b, st, rec, OP_FAILED, address, action, NULL);
+	return append(b, st, rec, OP_FAILED, address, action, NULL, NULL);
 }

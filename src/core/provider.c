@@ -16,13 +16,35 @@
 #include "../util/buf.h"
 #include "../util/mem.h"
 
+#define LF_INIT_DEADLINE_MS 10000L
+
 /* One request waiting for its answer. */
 struct pending {
 	int64_t id;
 	int done;
 	json_t *answer;    /* the whole response, owned */
 	pthread_cond_t cv; /* its answer arrived, or the provider is gone */
+	int cv_unused;     /* a struct lf_call: delivered to its inbox */
 	struct pending *next;
+};
+
+/* A call sent with lf_provider_send(): a pending request that, once
+ * answered, is delivered to its inbox instead of waking a caller. */
+struct lf_call {
+	struct pending w; /* first: the reader finds it among p->waiting */
+	struct lf_provider *p;
+	struct lf_inbox *inbox;
+	void *tag;
+	const char *method; /* static: one of the protocol's names */
+	int local;          /* 0, or LF_PROVIDER_EDEADLINE / EGONE */
+	struct lf_call *inext;
+};
+
+struct lf_inbox {
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+	struct lf_call *head, *tail;
+	int waiting; /* its owner sleeps on cv */
 };
 
 struct lf_provider {
@@ -45,7 +67,51 @@ struct lf_provider {
 	int abandoned; /* a call went unanswered: it may never answer again */
 	int64_t next_id;
 	struct pending *waiting;
+	int async; /* how many of `waiting` are struct lf_call */
+	struct lf_inbox *init_inbox; /* until lf_provider_await() */
+	struct lf_call *init_call;
+	struct timespec init_until;
+	int init_failed;
+	pthread_mutex_t q_mu; /* guards outq */
+	struct lf_buf outq;   /* requests lf_provider_send() queued */
 };
+
+static void inbox_put(struct lf_call *c)
+{
+	struct lf_inbox *in = c->inbox;
+
+	pthread_mutex_lock(&in->mu);
+	c->inext = NULL;
+	if (in->tail)
+		in->tail->inext = c;
+	else
+		in->head = c;
+	in->tail = c;
+	if (in->waiting)
+		pthread_cond_signal(&in->cv);
+	pthread_mutex_unlock(&in->mu);
+}
+
+static void unlink_waiting(struct lf_provider *p, struct pending *w)
+{
+	for (struct pending **pp = &p->waiting; *pp; pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			return;
+		}
+}
+
+/* An answered (or failed) lf_call leaves the provider: with p->mu held. */
+static void deliver(struct lf_provider *p, struct lf_call *c, int local)
+{
+	c->w.done = 1;
+	c->local = local;
+	unlink_waiting(p, &c->w);
+	p->async--;
+	p->in_flight--;
+	pthread_cond_signal(&p->slot_cv);
+	inbox_put(c);
+}
 
 static void set_err(struct lf_provider_error *e, int code, int retryable, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -80,11 +146,16 @@ static void *reader_main(void *arg)
 		while (w && !(json_is_integer(id) && json_integer_value(id) == w->id))
 			w = w->next;
 		if (w && !w->done) {
-			w->done = 1;
 			w->answer = msg;
 			msg = NULL;
-			/* only its caller: waking every waiter costs a switch each */
-			pthread_cond_signal(&w->cv);
+			if (w->cv_unused) {
+				deliver(p, (struct lf_call *)w, 0);
+			} else {
+				w->done = 1;
+				/* only its caller: waking every waiter costs a
+				 * switch each */
+				pthread_cond_signal(&w->cv);
+			}
 		}
 		pthread_mutex_unlock(&p->mu);
 		json_decref(msg); /* an answer nobody waits for any more */
@@ -92,8 +163,13 @@ static void *reader_main(void *arg)
 	free(line);
 	pthread_mutex_lock(&p->mu);
 	p->gone = 1;
-	for (struct pending *w = p->waiting; w; w = w->next)
-		pthread_cond_signal(&w->cv);
+	for (struct pending *w = p->waiting, *next; w; w = next) {
+		next = w->next;
+		if (w->cv_unused)
+			deliver(p, (struct lf_call *)w, LF_PROVIDER_EGONE);
+		else
+			pthread_cond_signal(&w->cv);
+	}
 	pthread_cond_broadcast(&p->slot_cv);
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -123,6 +199,46 @@ static void deadline_at(struct timespec *ts, long ms)
 		ts->tv_sec++;
 		ts->tv_nsec -= 1000000000L;
 	}
+}
+
+/* The request line of call `id`, with its "\n", appended to `b`. */
+static void format_request(struct lf_buf *b, int64_t id, const char *method, json_t *params,
+                           long deadline_ms)
+{
+	json_t *empty = params ? NULL : json_object();
+	json_t *req = json_pack("{s:s, s:I, s:s, s:O}", "jsonrpc", "2.0", "id", (json_int_t)id,
+	                        "method", method, "params", params ? params : empty);
+	json_decref(empty);
+	json_object_set_new(json_object_get(req, "params"), "deadline_ms",
+	                    json_integer(deadline_ms));
+	char *line = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	lf_buf_adds(b, line);
+	lf_buf_addc(b, '\n');
+	free(line);
+}
+
+/* What an answer says: 0 with *result (new reference), or -1 with *err. */
+static int interpret(const struct lf_provider *p, const char *method, json_t *answer,
+                     json_t **result, struct lf_provider_error *err)
+{
+	json_t *res = json_object_get(answer, "result");
+	json_t *e = json_object_get(answer, "error");
+
+	if (json_is_object(res)) {
+		*result = json_incref(res);
+		return 0;
+	}
+	if (json_is_object(e)) {
+		const char *m = json_string_value(json_object_get(e, "message"));
+		set_err(err, (int)json_integer_value(json_object_get(e, "code")),
+		        json_is_true(json_object_get(json_object_get(e, "data"), "retryable")),
+		        "%s", m ? m : "(no message)");
+		return -1;
+	}
+	set_err(err, LF_PROVIDER_EPROTO, 0,
+	        "provider '%s' answered '%s' with neither result nor error", p->name, method);
+	return -1;
 }
 
 int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, long deadline_ms,
@@ -165,18 +281,8 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 	me.next = p->waiting;
 	p->waiting = &me;
 
-	json_t *empty = params ? NULL : json_object();
-	json_t *req = json_pack("{s:s, s:I, s:s, s:O}", "jsonrpc", "2.0", "id", (json_int_t)me.id,
-	                        "method", method, "params", params ? params : empty);
-	json_decref(empty);
-	json_object_set_new(json_object_get(req, "params"), "deadline_ms",
-	                    json_integer(deadline_ms));
-	char *line = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
 	struct lf_buf b = LF_BUF_INIT;
-	lf_buf_adds(&b, line);
-	lf_buf_addc(&b, '\n');
-	free(line);
+	format_request(&b, me.id, method, params, deadline_ms);
 	/* one writer at a time, so the line stays whole; mu is let go while
 	 * writing: a provider blocked on a full stdout must still be read */
 	pthread_mutex_unlock(&p->mu);
@@ -204,30 +310,11 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 			        "provider '%s' did not answer '%s' within %ld ms", p->name, method,
 			        deadline_ms);
 		} else {
-			json_t *res = json_object_get(me.answer, "result");
-			json_t *e = json_object_get(me.answer, "error");
-			if (json_is_object(res)) {
-				*result = json_incref(res);
-				rc = 0;
-			} else if (json_is_object(e)) {
-				const char *m = json_string_value(json_object_get(e, "message"));
-				set_err(err, (int)json_integer_value(json_object_get(e, "code")),
-				        json_is_true(json_object_get(json_object_get(e, "data"),
-				                                     "retryable")),
-				        "%s", m ? m : "(no message)");
-			} else {
-				set_err(err, LF_PROVIDER_EPROTO, 0,
-				        "provider '%s' answered '%s' with neither result nor error",
-				        p->name, method);
-			}
+			rc = interpret(p, method, me.answer, result, err);
 		}
 	}
 	/* unlink, free the slot */
-	for (struct pending **pp = &p->waiting; *pp; pp = &(*pp)->next)
-		if (*pp == &me) {
-			*pp = me.next;
-			break;
-		}
+	unlink_waiting(p, &me);
 	json_decref(me.answer);
 	p->in_flight--;
 	pthread_cond_signal(&p->slot_cv);
@@ -236,8 +323,159 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 	return rc;
 }
 
-int lf_provider_start(struct lf_provider **out, const char *exe, const char *log_path,
-                      const char *lakeform_version, struct lf_diags *d)
+/* ---- calls without waiting ----------------------------------------------- */
+
+struct lf_inbox *lf_inbox_new(void)
+{
+	struct lf_inbox *in = lf_xcalloc(1, sizeof(*in));
+	pthread_condattr_t a;
+
+	pthread_mutex_init(&in->mu, NULL);
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&in->cv, &a);
+	pthread_condattr_destroy(&a);
+	return in;
+}
+
+void lf_inbox_free(struct lf_inbox *in)
+{
+	if (!in)
+		return;
+	pthread_mutex_destroy(&in->mu);
+	pthread_cond_destroy(&in->cv);
+	free(in);
+}
+
+int lf_provider_send(struct lf_provider *p, const char *method, json_t *params, long deadline_ms,
+                     struct lf_inbox *inbox, void *tag, struct lf_call **out,
+                     struct lf_provider_error *err)
+{
+	struct lf_call *c;
+
+	*out = NULL;
+	pthread_mutex_lock(&p->mu);
+	if (p->gone) {
+		pthread_mutex_unlock(&p->mu);
+		set_err(err, LF_PROVIDER_EGONE, 0, "provider '%s' has exited (its log: %s)",
+		        p->name, p->log);
+		return -1;
+	}
+	if (p->concurrency > 0 && p->in_flight >= p->concurrency) {
+		pthread_mutex_unlock(&p->mu);
+		set_err(err, LF_PROVIDER_EBUSY, 1, "provider '%s' has %d calls in flight already",
+		        p->name, p->in_flight);
+		return -1;
+	}
+	c = lf_xcalloc(1, sizeof(*c));
+	c->p = p;
+	c->inbox = inbox;
+	c->tag = tag;
+	c->method = method;
+	c->w.cv_unused = 1;
+	c->w.id = ++p->next_id;
+	c->w.next = p->waiting;
+	p->waiting = &c->w;
+	p->in_flight++;
+	p->async++;
+	/* queued, not written: lf_provider_flush() writes every queued line
+	 * with one write (q_mu is never held across a write, so the reader,
+	 * which needs mu, always runs) */
+	pthread_mutex_lock(&p->q_mu);
+	format_request(&p->outq, c->w.id, method, params, deadline_ms);
+	pthread_mutex_unlock(&p->q_mu);
+	pthread_mutex_unlock(&p->mu);
+	*out = c;
+	return 0;
+}
+
+int lf_provider_flush(struct lf_provider *p)
+{
+	pthread_mutex_lock(&p->q_mu);
+	struct lf_buf lines = p->outq;
+	p->outq = (struct lf_buf)LF_BUF_INIT;
+	pthread_mutex_unlock(&p->q_mu);
+	pthread_mutex_lock(&p->write_mu);
+	int werr = lines.len ? write_all(p->in_fd, lines.ptr, lines.len) : 0;
+	pthread_mutex_unlock(&p->write_mu);
+	lf_buf_release(&lines);
+	if (!werr)
+		return 0;
+	/* its stdin is closed: every call sent without waiting fails now,
+	 * as the reader will find at its stdout's end */
+	pthread_mutex_lock(&p->mu);
+	p->gone = 1;
+	for (struct pending *w = p->waiting, *next; w; w = next) {
+		next = w->next;
+		if (w->cv_unused && !w->done)
+			deliver(p, (struct lf_call *)w, LF_PROVIDER_EGONE);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return -1;
+}
+
+struct lf_call *lf_inbox_next(struct lf_inbox *in, const struct timespec *until)
+{
+	struct lf_call *c;
+
+	pthread_mutex_lock(&in->mu);
+	while (!in->head && until) {
+		in->waiting = 1;
+		int rc = pthread_cond_timedwait(&in->cv, &in->mu, until);
+		in->waiting = 0;
+		if (rc == ETIMEDOUT)
+			break;
+	}
+	c = in->head;
+	if (c) {
+		in->head = c->inext;
+		if (!in->head)
+			in->tail = NULL;
+	}
+	pthread_mutex_unlock(&in->mu);
+	return c;
+}
+
+void lf_call_expire(struct lf_call *c)
+{
+	struct lf_provider *p = c->p;
+
+	pthread_mutex_lock(&p->mu);
+	if (!c->w.done) {
+		p->abandoned = 1;
+		deliver(p, c, LF_PROVIDER_EDEADLINE);
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+void *lf_call_tag(const struct lf_call *c)
+{
+	return c->tag;
+}
+
+int lf_call_take(struct lf_call *c, long deadline_ms, json_t **result,
+                 struct lf_provider_error *err)
+{
+	struct lf_provider *p = c->p;
+	int rc = -1;
+
+	*result = NULL;
+	if (c->local == LF_PROVIDER_EDEADLINE)
+		set_err(err, LF_PROVIDER_EDEADLINE, 0,
+		        "provider '%s' did not answer '%s' within %ld ms", p->name, c->method,
+		        deadline_ms);
+	else if (c->local == LF_PROVIDER_EGONE)
+		set_err(err, LF_PROVIDER_EGONE, 0, "provider '%s' exited during '%s' (its log: %s)",
+		        p->name, c->method, p->log);
+	else
+		rc = interpret(p, c->method, c->w.answer, result, err);
+	json_decref(c->w.answer);
+	free(c);
+	return rc;
+}
+
+int lf_provider_launch(struct lf_provider **out, const char *exe, const char *log_path,
+                       const char *lakeform_version, struct lf_diags *d)
 {
 	int to_child[2], from_child[2];
 	struct lf_provider *p;
@@ -289,19 +527,60 @@ int lf_provider_start(struct lf_provider **out, const char *exe, const char *log
 	p->concurrency = 1;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_mutex_init(&p->write_mu, NULL);
+	pthread_mutex_init(&p->q_mu, NULL);
 	pthread_cond_init(&p->slot_cv, NULL);
 	if (pthread_create(&p->reader, NULL, reader_main, p) == 0)
 		p->reader_started = 1;
 
+	/* initialize goes out now; lf_provider_await() takes its answer */
 	struct lf_provider_error e;
-	json_t *res = NULL;
 	json_t *params = json_pack("{s:i, s:s}", "protocol_version", LF_PROTOCOL_VERSION,
 	                           "lakeform_version", lakeform_version);
-	int rc = lf_provider_call(p, "initialize", params, 10000, &res, &e);
+	p->init_inbox = lf_inbox_new();
+	int rc = lf_provider_send(p, "initialize", params, LF_INIT_DEADLINE_MS, p->init_inbox, NULL,
+	                          &p->init_call, &e);
 	json_decref(params);
+	if (rc == 0)
+		lf_provider_flush(p); /* a broken pipe delivers the call as failed */
+	else
+		p->init_failed = 1;
+	clock_gettime(CLOCK_MONOTONIC, &p->init_until);
+	p->init_until.tv_sec += LF_INIT_DEADLINE_MS / 1000;
+	*out = p;
+	return 0;
+}
+
+int lf_provider_await(struct lf_provider *p, struct lf_diags *d)
+{
+	struct lf_provider_error e;
+	json_t *res = NULL;
+	int rc = -1;
+
+	if (!p->init_inbox)
+		return 0; /* ready already */
+	if (p->init_failed) {
+		lf_inbox_free(p->init_inbox);
+		p->init_inbox = NULL;
+		lf_diag_error(d, NULL, "provider '%s' did not initialize: it exited at once (its log: %s)",
+		              p->name, p->log);
+		p->abandoned = 1;
+		return -1;
+	}
+	struct lf_call *c = lf_inbox_next(p->init_inbox, &p->init_until);
+	if (!c) {
+		lf_call_expire(p->init_call);
+		c = lf_inbox_next(p->init_inbox, NULL);
+	}
+	if (c)
+		rc = lf_call_take(c, LF_INIT_DEADLINE_MS, &res, &e);
+	else /* cannot happen: an expired call is delivered at once */
+		set_err(&e, LF_PROVIDER_EDEADLINE, 0, "no answer");
+	lf_inbox_free(p->init_inbox);
+	p->init_inbox = NULL;
+	p->init_call = NULL;
 	if (rc) {
 		lf_diag_error(d, NULL, "provider '%s' did not initialize: %s", p->name, e.message);
-		lf_provider_stop(p, 1000);
+		p->abandoned = 1; /* not asked to shut down: it may not speak at all */
 		return -1;
 	}
 	const char *name = json_string_value(json_object_get(res, "name"));
@@ -311,7 +590,7 @@ int lf_provider_start(struct lf_provider **out, const char *exe, const char *log
 		lf_diag_error(d, NULL, "provider '%s' speaks protocol version %lld, not %d",
 		              p->name, (long long)proto, LF_PROTOCOL_VERSION);
 		json_decref(res);
-		lf_provider_stop(p, 1000);
+		p->abandoned = 1;
 		return -1;
 	}
 	if (name) {
@@ -329,7 +608,19 @@ int lf_provider_start(struct lf_provider **out, const char *exe, const char *log
 		if (json_is_string(json_object_get(t, "type")))
 			json_array_append(p->types, json_object_get(t, "type"));
 	json_decref(res);
-	*out = p;
+	return 0;
+}
+
+int lf_provider_start(struct lf_provider **out, const char *exe, const char *log_path,
+                      const char *lakeform_version, struct lf_diags *d)
+{
+	if (lf_provider_launch(out, exe, log_path, lakeform_version, d))
+		return -1;
+	if (lf_provider_await(*out, d)) {
+		lf_provider_stop(*out, 200);
+		*out = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -386,6 +677,12 @@ void lf_provider_stop(struct lf_provider *p, long wait_ms)
 
 	if (!p)
 		return;
+	if (p->init_inbox) { /* launched, never awaited: take its answer */
+		struct lf_diags d = LF_DIAGS_INIT;
+		if (lf_provider_await(p, &d))
+			p->abandoned = 1; /* it may not speak the protocol at all */
+		lf_diags_release(&d);
+	}
 	/* a provider that left a call unanswered is not asked twice */
 	if (p->abandoned)
 		wait_ms = wait_ms < 200 ? wait_ms : 200;
@@ -393,11 +690,23 @@ void lf_provider_stop(struct lf_provider *p, long wait_ms)
 		lf_provider_call(p, "shutdown", NULL, wait_ms > 0 ? wait_ms : 1, &res, &e);
 	json_decref(res);
 	close(p->in_fd); /* end of input: it must exit */
-	for (long waited = 0; waited < wait_ms; waited += 10) {
+	/* its stdout closes as it exits: wait for the reader to see that,
+	 * then for the process, polling quickly (a provider exits within
+	 * milliseconds; a 10 ms poll cost most of a short run's shutdown) */
+	struct timespec until;
+	deadline_at(&until, wait_ms);
+	pthread_mutex_lock(&p->mu);
+	while (!p->gone)
+		if (pthread_cond_timedwait(&p->slot_cv, &p->mu, &until) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&p->mu);
+	for (long us = 0; us < wait_ms * 1000;) {
 		if (waitpid(p->pid, &status, WNOHANG) == p->pid)
 			goto reaped;
-		struct timespec ts = {0, 10 * 1000000L};
+		long step = us < 5000 ? 100 : 1000;
+		struct timespec ts = {0, step * 1000L};
 		nanosleep(&ts, NULL);
+		us += step;
 	}
 	kill(p->pid, SIGKILL);
 	waitpid(p->pid, &status, 0);
@@ -407,8 +716,10 @@ reaped:
 	fclose(p->out);
 	pthread_mutex_destroy(&p->mu);
 	pthread_mutex_destroy(&p->write_mu);
+	pthread_mutex_destroy(&p->q_mu);
 	pthread_cond_destroy(&p->slot_cv);
 	json_decref(p->types);
+	lf_buf_release(&p->outq);
 	free(p->log);
 	free(p->name);
 	free(p);

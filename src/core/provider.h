@@ -13,6 +13,7 @@
 #define LF_CORE_PROVIDER_H
 
 #include <jansson.h>
+#include <time.h>
 
 #include "diag.h"
 
@@ -31,6 +32,7 @@ enum {
 	LF_PROVIDER_EDEADLINE = -1, /* no answer before the deadline */
 	LF_PROVIDER_EGONE = -2,     /* the provider exited or its pipe broke */
 	LF_PROVIDER_EPROTO = -3,    /* an answer that breaks the protocol */
+	LF_PROVIDER_EBUSY = -4,     /* lf_provider_send(): its concurrency is used up */
 };
 
 /*
@@ -40,6 +42,17 @@ enum {
  */
 int lf_provider_start(struct lf_provider **out, const char *exe, const char *log_path,
                       const char *lakeform_version, struct lf_diags *d);
+
+/*
+ * The same in two halves, so that starting a provider overlaps other work:
+ * lf_provider_launch() starts the process and sends `initialize` without
+ * waiting (0, or -1 with an error in `d`); lf_provider_await() takes the
+ * answer (0, or -1 with an error in `d`; the caller then stops it).  A
+ * provider launched and never awaited is awaited by lf_provider_stop().
+ */
+int lf_provider_launch(struct lf_provider **out, const char *exe, const char *log_path,
+                       const char *lakeform_version, struct lf_diags *d);
+int lf_provider_await(struct lf_provider *p, struct lf_diags *d);
 
 /* configure {settings, account}; 0 or -1 with the reason in *err. */
 int lf_provider_configure(struct lf_provider *p, json_t *settings, const char *account,
@@ -60,6 +73,37 @@ const json_t *lf_provider_types(const struct lf_provider *p);
  */
 int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, long deadline_ms,
                      json_t **result, struct lf_provider_error *err);
+
+/*
+ * Calls without waiting, for a caller that keeps many in flight from one
+ * thread (apply's executor, the protocol benchmark).  lf_provider_send()
+ * queues the request and returns at once: 0 with *out, or -1 with *err (the
+ * provider is gone, or LF_PROVIDER_EBUSY: its announced concurrency is in
+ * flight already).  lf_provider_flush() writes every queued request with
+ * one write; nothing is sent before it.  The answer, or the provider's
+ * death, puts the call in `inbox`; lf_inbox_next() takes the next one,
+ * waiting until `until` (CLOCK_MONOTONIC; NULL: do not wait) and returning
+ * NULL if none came.  lf_call_take() gives the outcome as lf_provider_call()
+ * does and frees the call.  A call past its deadline is given up with
+ * lf_call_expire(): unless its answer came meanwhile it arrives in the
+ * inbox as LF_PROVIDER_EDEADLINE.  An inbox may collect calls to several
+ * providers; lf_call_tag() is the caller's own pointer.
+ */
+struct lf_call;
+struct lf_inbox;
+
+struct lf_inbox *lf_inbox_new(void);
+void lf_inbox_free(struct lf_inbox *in);
+int lf_provider_send(struct lf_provider *p, const char *method, json_t *params, long deadline_ms,
+                     struct lf_inbox *inbox, void *tag, struct lf_call **out,
+                     struct lf_provider_error *err);
+int lf_provider_flush(struct lf_provider *p);
+struct lf_call *lf_inbox_next(struct lf_inbox *in, const struct timespec *until);
+void lf_call_expire(struct lf_call *c);
+void *lf_call_tag(const struct lf_call *c);
+/* `deadline_ms` is only for the message of a call that missed it. */
+int lf_call_take(struct lf_call *c, long deadline_ms, json_t **result,
+                 struct lf_provider_error *err);
 
 /* Ask it to shut down, wait up to `wait_ms`, then kill it; frees `p`. */
 void lf_provider_stop(struct lf_provider *p, long wait_ms);

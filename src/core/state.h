@@ -264,6 +264,17 @@ int lf_state_journal_failed(struct lf_backend *b, struct lf_state *st, const cha
                             const char *action, const char *error);
 
 /*
+ * Deferred records, for a caller that batches (apply's executor): after
+ * lf_state_journal_defer(b, 1) the three calls above queue their record and
+ * return at once, and lf_state_journal_sync() writes everything queued with
+ * one fdatasync; 0, or the journal's error.  A caller must sync before it
+ * acts on an intent.  lf_state_journal_defer(b, 0) syncs and goes back to
+ * waiting for each record.
+ */
+void lf_state_journal_defer(struct lf_backend *b, int on);
+int lf_state_journal_sync(struct lf_backend *b);
+
+/*
  * Set or remove a record in memory (state rm, state mv, apply's results);
  * persisted by lf_state_write().  `r` is copied (json values deep-copied, a
  * lazy record's line copied as it is).  Removing an absent address returns

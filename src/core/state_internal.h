@@ -40,9 +40,11 @@ struct lf_backend {
 	int jfd;                    /* -1 until the session's first record */
 	uint64_t jserial;           /* serial the session's records carry */
 	struct lf_buf queue;        /* lines waiting for the next batch */
+	struct lf_buf spare;        /* the last batch's buffer, emptied */
 	uint64_t nqueued, ndurable; /* records queued and made durable */
 	int flushing;               /* a thread is writing a batch */
 	int jerr;                   /* sticky: the first write or sync error */
+	int deferred;               /* records are queued; lf_state_journal_sync() */
 	struct lf_journal_stats stats;
 };
 

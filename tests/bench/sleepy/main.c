@@ -72,6 +72,7 @@ static const struct lfp_type types[] = {
 
 static const struct lfp_provider provider = {
     LFP_VERSION, "sleepy", types, sizeof(types) / sizeof(types[0]), 256, NULL, NULL,
+    1, /* inline_reads: a read answers from its params at once */
 };
 
 int main(int argc, char **argv)

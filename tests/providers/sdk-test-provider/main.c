@@ -264,7 +264,7 @@ static const struct lfp_type types[] = {
 };
 
 static const struct lfp_provider provider = {
-    LFP_VERSION, "sdktest", types, sizeof(types) / sizeof(types[0]), 4, configure, NULL,
+    LFP_VERSION, "sdktest", types, sizeof(types) / sizeof(types[0]), 4, configure, NULL, 0,
 };
 
 int main(int argc, char **argv)
