@@ -20,6 +20,7 @@
 #include "lfp.h"
 
 #include "util/buf.h"
+#include "util/jsonout.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -158,20 +159,20 @@ static _Thread_local int holding;        /* set on the main thread only */
 /* Writes `msg` as one line and drops the reference. */
 static void send_msg(json_t *msg)
 {
-	char *text = json_dumps(msg, JSON_COMPACT);
+	/* held answers are encoded in place, the others into a line of
+	 * their own */
+	struct lf_buf line = LF_BUF_INIT;
+	struct lf_buf *b = holding ? &held : &line;
 
-	json_decref(msg);
-	if (!text) {
+	if (lf_buf_add_json(b, msg, JSON_COMPACT) < 0) {
 		lfp_log("cannot encode a response");
-		return;
+	} else {
+		lf_buf_addc(b, '\n');
+		if (!holding)
+			send_lines(line.ptr, line.len);
 	}
-	size_t n = strlen(text);
-	text[n] = '\n'; /* over the NUL: the line is sent by length */
-	if (holding)
-		lf_buf_add(&held, text, n + 1);
-	else
-		send_lines(text, n + 1);
-	free(text);
+	lf_buf_release(&line);
+	json_decref(msg);
 }
 
 static void send_held(void)

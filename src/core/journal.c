@@ -23,6 +23,7 @@
 
 #include "state_internal.h"
 #include "../util/fs.h"
+#include "../util/jsonout.h"
 #include "../util/mem.h"
 
 #define DUMP_FLAGS (JSON_SORT_KEYS | JSON_COMPACT)
@@ -303,7 +304,6 @@ static int append(struct lf_backend *b, struct lf_state *st, json_t *rec, enum o
                   const struct lf_buf *res_text)
 {
 	uint64_t mine;
-	char *text;
 	int err = 0;
 
 	pthread_mutex_lock(&b->mu);
@@ -315,21 +315,21 @@ static int append(struct lf_backend *b, struct lf_state *st, json_t *rec, enum o
 		goto out;
 	json_object_set_new(rec, "lineage", json_string(st->lineage));
 	json_object_set_new(rec, "serial", json_integer((json_int_t)b->jserial));
-	text = json_dumps(rec, DUMP_FLAGS);
+	if (lf_buf_add_json(&b->queue, rec, DUMP_FLAGS) < 0) {
+		err = -EINVAL;
+		goto out;
+	}
 	if (op == OP_OUTCOME) {
 		/* {...} becomes {...,"resource":R} */
-		lf_buf_add(&b->queue, text, strlen(text) - 1);
+		lf_buf_truncate(&b->queue, b->queue.len - 1);
 		lf_buf_adds(&b->queue, ",\"resource\":");
 		if (res_text)
 			lf_buf_add(&b->queue, res_text->ptr, res_text->len);
 		else
 			lf_buf_adds(&b->queue, "null");
-		lf_buf_adds(&b->queue, "}\n");
-	} else {
-		lf_buf_adds(&b->queue, text);
-		lf_buf_addc(&b->queue, '\n');
+		lf_buf_addc(&b->queue, '}');
 	}
-	free(text);
+	lf_buf_addc(&b->queue, '\n');
 	mine = ++b->nqueued;
 	/* A manifest resource's record stands for no provider call: losing it
 	 * in a crash only makes the next plan record it again.  It is not

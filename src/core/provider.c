@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include "../util/buf.h"
+#include "../util/jsonout.h"
 #include "../util/mem.h"
 
 #define LF_INIT_DEADLINE_MS 10000L
+#define READ_CHUNK 65536
 
 /* One request waiting for its answer. */
 struct pending {
@@ -74,9 +76,12 @@ struct lf_provider {
 	int init_failed;
 	pthread_mutex_t q_mu; /* guards outq */
 	struct lf_buf outq;   /* requests lf_provider_send() queued */
+	struct lf_buf spare;  /* the last flush's buffer, emptied */
 };
 
-static void inbox_put(struct lf_call *c)
+/* Put `c` in its inbox; wake its owner unless `quiet` (the reader wakes
+ * each inbox once per read instead: inbox_wake). */
+static void inbox_put(struct lf_call *c, int quiet)
 {
 	struct lf_inbox *in = c->inbox;
 
@@ -87,7 +92,15 @@ static void inbox_put(struct lf_call *c)
 	else
 		in->head = c;
 	in->tail = c;
-	if (in->waiting)
+	if (in->waiting && !quiet)
+		pthread_cond_signal(&in->cv);
+	pthread_mutex_unlock(&in->mu);
+}
+
+static void inbox_wake(struct lf_inbox *in)
+{
+	pthread_mutex_lock(&in->mu);
+	if (in->waiting && in->head)
 		pthread_cond_signal(&in->cv);
 	pthread_mutex_unlock(&in->mu);
 }
@@ -102,7 +115,7 @@ static void unlink_waiting(struct lf_provider *p, struct pending *w)
 }
 
 /* An answered (or failed) lf_call leaves the provider: with p->mu held. */
-static void deliver(struct lf_provider *p, struct lf_call *c, int local)
+static void deliver_quietly(struct lf_provider *p, struct lf_call *c, int local, int quiet)
 {
 	c->w.done = 1;
 	c->local = local;
@@ -110,7 +123,12 @@ static void deliver(struct lf_provider *p, struct lf_call *c, int local)
 	p->async--;
 	p->in_flight--;
 	pthread_cond_signal(&p->slot_cv);
-	inbox_put(c);
+	inbox_put(c, quiet);
+}
+
+static void deliver(struct lf_provider *p, struct lf_call *c, int local)
+{
+	deliver_quietly(p, c, local, 0);
 }
 
 static void set_err(struct lf_provider_error *e, int code, int retryable, const char *fmt, ...)
@@ -129,38 +147,91 @@ static void set_err(struct lf_provider_error *e, int code, int retryable, const 
 	va_end(ap);
 }
 
+/* The inboxes that got answers from one read, woken once it is handled. */
+struct touched {
+	struct lf_inbox *v[8];
+	size_t n;
+};
+
+/* One answer line: to its caller, or to its inbox. */
+static void take_line(struct lf_provider *p, const char *line, size_t len, struct touched *t)
+{
+	json_error_t jerr;
+	json_t *msg = json_loadb(line, len, 0, &jerr);
+	json_t *id = json_object_get(msg, "id");
+
+	pthread_mutex_lock(&p->mu);
+	struct pending *w = p->waiting;
+	while (w && !(json_is_integer(id) && json_integer_value(id) == w->id))
+		w = w->next;
+	if (w && !w->done) {
+		w->answer = msg;
+		msg = NULL;
+		if (w->cv_unused) {
+			struct lf_call *c = (struct lf_call *)w;
+			size_t i = 0;
+			while (i < t->n && t->v[i] != c->inbox)
+				i++;
+			int quiet = i < t->n || t->n < sizeof(t->v) / sizeof(t->v[0]);
+			if (i == t->n && quiet)
+				t->v[t->n++] = c->inbox;
+			deliver_quietly(p, c, 0, quiet);
+		} else {
+			w->done = 1;
+			/* only its caller: waking every waiter costs a switch
+			 * each */
+			pthread_cond_signal(&w->cv);
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	json_decref(msg); /* an answer nobody waits for any more */
+}
+
+/*
+ * Reads the provider's answers a chunk at a time: every answer of a chunk
+ * is delivered before the inboxes waiting for them are woken, once each, so
+ * that 50 answers arriving together wake apply's executor once, not 50
+ * times.
+ */
 static void *reader_main(void *arg)
 {
 	struct lf_provider *p = arg;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
+	struct lf_buf part = LF_BUF_INIT; /* a line the last chunk began */
+	char *chunk = lf_xmalloc(READ_CHUNK);
+	struct touched t = {{NULL}, 0};
 
-	while ((n = getline(&line, &cap, p->out)) > 0) {
-		json_error_t jerr;
-		json_t *msg = json_loadb(line, (size_t)n, 0, &jerr);
-		json_t *id = json_object_get(msg, "id");
-
-		pthread_mutex_lock(&p->mu);
-		struct pending *w = p->waiting;
-		while (w && !(json_is_integer(id) && json_integer_value(id) == w->id))
-			w = w->next;
-		if (w && !w->done) {
-			w->answer = msg;
-			msg = NULL;
-			if (w->cv_unused) {
-				deliver(p, (struct lf_call *)w, 0);
-			} else {
-				w->done = 1;
-				/* only its caller: waking every waiter costs a
-				 * switch each */
-				pthread_cond_signal(&w->cv);
+	for (;;) {
+		ssize_t n = read(p->out_fd, chunk, READ_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		const char *s = chunk, *end = chunk + n;
+		while (s < end) {
+			const char *nl = memchr(s, '\n', (size_t)(end - s));
+			if (!nl) {
+				lf_buf_add(&part, s, (size_t)(end - s));
+				break;
 			}
+			if (part.len) {
+				lf_buf_add(&part, s, (size_t)(nl - s));
+				take_line(p, part.ptr, part.len, &t);
+				lf_buf_truncate(&part, 0);
+			} else {
+				take_line(p, s, (size_t)(nl - s), &t);
+			}
+			s = nl + 1;
 		}
-		pthread_mutex_unlock(&p->mu);
-		json_decref(msg); /* an answer nobody waits for any more */
+		for (size_t i = 0; i < t.n; i++)
+			inbox_wake(t.v[i]);
+		t.n = 0;
 	}
-	free(line);
+	if (part.len) /* a last answer without its newline */
+		take_line(p, part.ptr, part.len, &t);
+	for (size_t i = 0; i < t.n; i++)
+		inbox_wake(t.v[i]);
+	lf_buf_release(&part);
+	free(chunk);
 	pthread_mutex_lock(&p->mu);
 	p->gone = 1;
 	for (struct pending *w = p->waiting, *next; w; w = next) {
@@ -201,21 +272,31 @@ static void deadline_at(struct timespec *ts, long ms)
 	}
 }
 
-/* The request line of call `id`, with its "\n", appended to `b`. */
+/*
+ * The request line of call `id`, with its "\n", appended to `b`: the
+ * envelope written as text around the params, "deadline_ms" added as their
+ * last member (the params are not copied, nor changed).  `method` is one of
+ * the protocol's names, which need no escaping.
+ */
 static void format_request(struct lf_buf *b, int64_t id, const char *method, json_t *params,
                            long deadline_ms)
 {
-	json_t *empty = params ? NULL : json_object();
-	json_t *req = json_pack("{s:s, s:I, s:s, s:O}", "jsonrpc", "2.0", "id", (json_int_t)id,
-	                        "method", method, "params", params ? params : empty);
-	json_decref(empty);
-	json_object_set_new(json_object_get(req, "params"), "deadline_ms",
-	                    json_integer(deadline_ms));
-	char *line = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	lf_buf_adds(b, line);
-	lf_buf_addc(b, '\n');
-	free(line);
+	lf_buf_addf(b, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\",\"params\":",
+	            (long long)id, method);
+	size_t at = b->len;
+	if (json_is_object(params) && json_object_size(params) > 0 &&
+	    !json_object_get(params, "deadline_ms") &&
+	    lf_buf_add_json(b, params, JSON_COMPACT) == 0) {
+		lf_buf_truncate(b, b->len - 1); /* its closing '}' */
+		lf_buf_addf(b, ",\"deadline_ms\":%ld}}\n", deadline_ms);
+		return;
+	}
+	lf_buf_truncate(b, at);
+	json_t *copy = json_is_object(params) ? json_copy(params) : json_object();
+	json_object_set_new(copy, "deadline_ms", json_integer(deadline_ms));
+	lf_buf_add_json(b, copy, JSON_COMPACT);
+	json_decref(copy);
+	lf_buf_adds(b, "}\n");
 }
 
 /* What an answer says: 0 with *result (new reference), or -1 with *err. */
@@ -391,14 +472,23 @@ int lf_provider_send(struct lf_provider *p, const char *method, json_t *params, 
 
 int lf_provider_flush(struct lf_provider *p)
 {
+	/* the queue is swapped with an empty buffer kept from the last flush
+	 * (growing a new one each time showed in profiles) */
+	pthread_mutex_lock(&p->write_mu);
 	pthread_mutex_lock(&p->q_mu);
 	struct lf_buf lines = p->outq;
-	p->outq = (struct lf_buf)LF_BUF_INIT;
+	p->outq = p->spare;
+	p->spare = (struct lf_buf)LF_BUF_INIT;
 	pthread_mutex_unlock(&p->q_mu);
-	pthread_mutex_lock(&p->write_mu);
 	int werr = lines.len ? write_all(p->in_fd, lines.ptr, lines.len) : 0;
+	lf_buf_truncate(&lines, 0);
+	pthread_mutex_lock(&p->q_mu);
+	if (!p->spare.ptr)
+		p->spare = lines;
+	else
+		lf_buf_release(&lines);
+	pthread_mutex_unlock(&p->q_mu);
 	pthread_mutex_unlock(&p->write_mu);
-	lf_buf_release(&lines);
 	if (!werr)
 		return 0;
 	/* its stdin is closed: every call sent without waiting fails now,
@@ -720,6 +810,7 @@ reaped:
 	pthread_cond_destroy(&p->slot_cv);
 	json_decref(p->types);
 	lf_buf_release(&p->outq);
+	lf_buf_release(&p->spare);
 	free(p->log);
 	free(p->name);
 	free(p);

@@ -14,6 +14,7 @@
 
 #include "state_internal.h"
 #include "../util/fs.h"
+#include "../util/jsonout.h"
 #include "../util/mem.h"
 #include "../util/sha256.h"
 
@@ -238,7 +239,6 @@ static void add_json_string(struct lf_buf *out, const char *s)
 void lf_state__res_format(struct lf_buf *out, const struct lf_state_res *r)
 {
 	json_t *rest;
-	char *text;
 
 	if (r->line) {
 		lf_buf_add(out, r->line, r->line_len);
@@ -264,14 +264,14 @@ void lf_state__res_format(struct lf_buf *out, const struct lf_state_res *r)
 		json_object_set_new(rest, "provider", json_string(r->provider));
 	if (r->sensitive)
 		json_object_set(rest, "sensitive", r->sensitive);
-	text = json_dumps(rest, DUMP_FLAGS);
-	if (text && strcmp(text, "{}")) {
-		lf_buf_addc(out, ',');
-		lf_buf_adds(out, text + 1);
+	/* "{...}" in place, its '{' turned into the ',' after the digest */
+	size_t at = out->len;
+	if (lf_buf_add_json(out, rest, DUMP_FLAGS) == 0 && out->len - at > 2) {
+		out->ptr[at] = ',';
 	} else {
+		lf_buf_truncate(out, at);
 		lf_buf_addc(out, '}');
 	}
-	free(text);
 	json_decref(rest);
 }
 

@@ -37,8 +37,8 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* One thread, `window` calls in flight: send what fits, write them with
- * one flush, take what came back, repeat. */
+/* One thread, up to `window` calls in flight: send what fits, write them
+ * with one flush, take what came back, repeat. */
 static void pipelined(long n, long window)
 {
 	/* PROTO_BENCH_METHOD=create: the sleepy provider's 10 ms creates */
@@ -51,7 +51,9 @@ static void pipelined(long n, long window)
 	long sent = 0, done = 0, flying = 0;
 
 	while (done < n) {
-		while (sent < n && flying < window) {
+		/* refill once half the window came back: a request or two per
+		 * answer would cost the provider a wake-up each */
+		while (sent < n && flying < window && (flying <= window / 2 || sent % window)) {
 			struct lf_call *c;
 			struct lf_provider_error err;
 			char address[64];
