@@ -35,6 +35,7 @@ struct step {
 	struct timespec retry_at; /* call == NULL: when to send it again */
 	int attempt;
 	long backoff_ms;
+	json_t *result; /* answered, until recorded (record_answers) */
 };
 
 struct run {
@@ -50,6 +51,8 @@ struct run {
 	size_t running, finished;
 	size_t *records; /* manifest steps started, to record */
 	size_t nrecords, records_done;
+	size_t *answered; /* calls answered, their records not yet written */
+	size_t nanswered;
 	size_t *fly; /* running steps with a provider call out or to retry */
 	size_t nfly;
 	int out_storage, out_compute; /* calls in flight per provider */
@@ -351,13 +354,13 @@ static int *out_count(struct run *r, const struct lf_provider *p)
 	return p == r->pv->compute ? &r->out_compute : &r->out_storage;
 }
 
-/* Step `k` ended with `rc`; `why` (owned) says why it failed. */
-static void finish(struct run *r, size_t k, int rc, char *why)
+/* Count and report step `k`, which ended with `rc`; `why` (owned) says
+ * why it failed. */
+static void tally(struct run *r, size_t k, int rc, char *why)
 {
 	struct step *s = &r->v[k];
 
 	r->finished++;
-	s->state = rc ? 3 : 2;
 	if (rc) {
 		r->res->failed++;
 		r->res->failures =
@@ -369,6 +372,14 @@ static void finish(struct run *r, size_t k, int rc, char *why)
 	}
 	report(r, rc ? LF_STEP_FAILED : LF_STEP_DONE, s, why);
 	free(why);
+}
+
+/* Step `k` ended with `rc`: counted, and what waits for it released or
+ * skipped. */
+static void finish(struct run *r, size_t k, int rc, char *why)
+{
+	r->v[k].state = rc ? 3 : 2;
+	tally(r, k, rc, why);
 	if (rc)
 		skip_after(r, k);
 	else
@@ -540,8 +551,43 @@ static void take_answer(struct run *r, struct lf_call *c)
 		return;
 	}
 	char *why = NULL;
+	if (rc == 0) {
+		/* done: its place and what waits for it are free at once, so
+		 * that the calls they allow go out before this one's record
+		 * is written (record_answers, after the turn's sends) */
+		fly_remove(r, k);
+		json_decref(s->params);
+		s->params = NULL;
+		r->running--;
+		s->result = result;
+		s->state = 2;
+		release_after(r, k);
+		r->answered[r->nanswered++] = k;
+		return;
+	}
 	rc = conclude(r, s, rc, result, &err, &why);
 	land(r, k, rc, why);
+}
+
+/* The outcomes of the calls take_answer() let go early, to the journal
+ * (synced with the next turn's intents, or before the loop waits). */
+static void record_answers(struct run *r)
+{
+	struct lf_provider_error none = {0};
+
+	for (size_t i = 0; i < r->nanswered; i++) {
+		size_t k = r->answered[i];
+		struct step *s = &r->v[k];
+		char *why = NULL;
+		json_t *result = s->result;
+
+		s->result = NULL;
+		int rc = conclude(r, s, 0, result, &none, &why);
+		if (rc) /* the journal failed: what it released fails to send */
+			s->state = 3;
+		tally(r, k, rc, why);
+	}
+	r->nanswered = 0;
 }
 
 static void run_loop(struct run *r, size_t n)
@@ -550,6 +596,7 @@ static void run_loop(struct run *r, size_t n)
 	size_t *send = lf_xcalloc(n + 1, sizeof(*send));
 
 	r->fly = lf_xcalloc(n + 1, sizeof(*r->fly));
+	r->answered = lf_xcalloc(n + 1, sizeof(*r->answered));
 	r->records = lf_xcalloc(r->n + 1, sizeof(*r->records));
 	for (;;) {
 		int stopping = r->o->stopping && *r->o->stopping;
@@ -571,6 +618,7 @@ static void run_loop(struct run *r, size_t n)
 		}
 		if (nsend)
 			send_calls(r, in, send, nsend); /* syncs the journal first */
+		record_answers(r);
 		int recorded = r->nrecords > 0;
 		if (recorded)
 			run_records(r);
@@ -612,6 +660,7 @@ static void run_loop(struct run *r, size_t n)
 	}
 	free(send);
 	free(r->fly);
+	free(r->answered);
 	free(r->records);
 	lf_inbox_free(in);
 }

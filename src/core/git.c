@@ -3,10 +3,38 @@
 #include <git2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../util/buf.h"
 #include "../util/fs.h"
 #include "../util/mem.h"
+
+/*
+ * Whether `path` or a directory above it holds a ".git": initializing
+ * libgit2 parses every system CA certificate (its TLS setup), 10 ms and
+ * more, which a directory outside any repository need not pay.
+ */
+static int in_git_tree(const char *path)
+{
+	char *dir = realpath(path, NULL);
+	int found = 0;
+
+	while (dir && !found) {
+		struct stat st;
+		char *dotgit = lf_xasprintf("%s/.git", strcmp(dir, "/") ? dir : "");
+		found = lstat(dotgit, &st) == 0;
+		free(dotgit);
+		char *slash = strrchr(dir, '/');
+		if (found || !slash || (slash == dir && !dir[1]))
+			break;
+		if (slash == dir)
+			slash[1] = '\0'; /* "/a" -> "/" */
+		else
+			*slash = '\0';
+	}
+	free(dir);
+	return found;
+}
 
 int lf_git_head(char out[41], const char *path)
 {
@@ -14,6 +42,8 @@ int lf_git_head(char out[41], const char *path)
 	git_oid oid;
 	int err = -1;
 
+	if (!in_git_tree(path))
+		return -1;
 	git_libgit2_init();
 	if (git_repository_open_ext(&repo, path, 0, NULL) == 0 &&
 	    git_reference_name_to_id(&oid, repo, "HEAD") == 0) {

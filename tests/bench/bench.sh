@@ -10,8 +10,9 @@
 # Then the rows of apply: 10,000 generated resources applied with the
 # local providers; 1,000 independent creates on a provider that takes
 # 10 ms a call (tests/bench/sleepy) at --parallelism 50, against the ideal
-# 0.2 s plus start-up (a plan of the same directory); and 100,000 protocol
-# calls (tests/bench/proto_bench).  Between them, drift on the applied
+# 0.2 s plus start-up (the same apply making one change); and 100,000
+# protocol calls (tests/bench/proto_bench), pipelined as apply sends them
+# and one at a time.  Between them, drift on the applied
 # 10,000-resource account and on one with 10,000 provider resources.
 set -euo pipefail
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -117,18 +118,39 @@ rm -rf "$dir"
 bindir=$(dirname "$bin")
 dir=$work/sleepy
 "$here/sleepy-account.sh" 1000 "$dir"
-start=$( { /usr/bin/time -f '%e' "$bin" -C "$dir" plan > /dev/null; } 2>&1 | tail -n 1)
-best=""
-for _ in $(seq "$runs"); do
-	rm -rf "$dir/.lakeform"
-	t=$( { /usr/bin/time -f '%e' "$bin" -C "$dir" apply --auto-approve --parallelism 50 > /dev/null; } 2>&1 | tail -n 1)
-	if [[ -z $best ]] || awk -v a="$t" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$t; fi
-done
-ideal=$(awk -v s="$start" 'BEGIN{ printf "%.2f", 0.2 + s }')
-printf '%-40s %10s   (ideal %s: 0.2 s + start-up %s s)\n' "apply, 1000 x 10 ms, parallelism 50" "$best" "$ideal" "$start"
+# best of $runs wall times of one apply on a fresh state; $@: extra flags
+best_sleepy() {
+	local best="" t
+	for _ in $(seq "$runs"); do
+		rm -rf "$dir/.lakeform"
+		t=$( { /usr/bin/time -f '%e' "$bin" -C "$dir" apply --auto-approve --parallelism 50 "$@" > /dev/null; } 2>&1 | tail -n 1)
+		if [[ -z $best ]] || awk -v a="$t" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$t; fi
+	done
+	echo "$best"
+}
+# start-up: the same command on the same manifests making one change (the
+# account's bucket, one 10 ms call, taken off): loading, planning, starting
+# the providers, writing the state and stopping them
+one=$(best_sleepy --target account/bench)
+start=$(awk -v t="$one" 'BEGIN{ printf "%.2f", t - 0.01 }')
+best=$(best_sleepy)
+# the 1,000 prefixes wait for the bucket and the policy for them: two
+# calls more on the way than the 0.2 s of DESIGN's 1,000 independent ones
+ideal=$(awk -v s="$start" 'BEGIN{ printf "%.2f", 0.2 + 0.02 + s }')
+verdict=$(awk -v b="$best" -v i="$ideal" 'BEGIN{ printf "%.2fx the ideal: %s", b / i, (b <= 1.25 * i ? "within 25%" : "NOT within 25%") }')
+printf '%-40s %10s   (ideal %s = 0.2 s + 0.02 s before and after + start-up %s s; %s)\n' \
+	"apply, 1000 x 10 ms, parallelism 50" "$best" "$ideal" "$start" "$verdict"
 rm -rf "$dir"
 
-t=$("$proto" "$bindir/lakeform-provider-sleepy" 100000 1)
-printf '%-40s %10s\n' "100,000 protocol calls, one at a time" "$t"
-t=$("$proto" "$bindir/lakeform-provider-sleepy" 100000 8)
-printf '%-40s %10s\n' "100,000 protocol calls, 8 in flight" "$t"
+# the protocol: best of $runs; pipelined is how apply's executor calls
+best_proto() {
+	local best="" t
+	for _ in $(seq "$runs"); do
+		t=$("$proto" "$bindir/lakeform-provider-sleepy" 100000 "$@")
+		if [[ -z $best ]] || awk -v a="$t" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$t; fi
+	done
+	echo "$best"
+}
+printf '%-40s %10s\n' "100,000 protocol calls, 64 pipelined" "$(best_proto 1 64)"
+printf '%-40s %10s\n' "100,000 protocol calls, one at a time" "$(best_proto 1)"
+printf '%-40s %10s\n' "100,000 protocol calls, 8 threads" "$(best_proto 8)"
