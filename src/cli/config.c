@@ -399,8 +399,7 @@ long lf_cli_provider_timeout(json_t *settings, const char *family)
 	return 60000;
 }
 
-static const char *provider_name(json_t *settings, const char *family, char *defname,
-                                 size_t size)
+static const char *provider_name(json_t *settings, const char *family, char *defname, size_t size)
 {
 	json_t *conf = json_object_get(json_object_get(settings, "providers"), family);
 	const char *name = json_string_value(json_object_get(conf, "name"));

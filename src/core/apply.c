@@ -56,7 +56,7 @@ struct run {
 	size_t *fly; /* running steps with a provider call out or to retry */
 	size_t nfly;
 	int out_storage, out_compute; /* calls in flight per provider */
-	size_t *ready; /* steps whose waits are all done: a min-heap of
+	size_t *ready;                /* steps whose waits are all done: a min-heap of
 	                * indexes, so the earliest in plan order starts first */
 	size_t nready;
 };
@@ -340,13 +340,21 @@ static void release_after(struct run *r, size_t k)
 /*
  * One thread carries out the whole plan: provider calls are sent without
  * waiting (lf_provider_send) and their answers collected from one inbox,
- * so `parallelism` calls are in flight with no thread per call.  Each turn
- * of the loop starts what is ready, syncs the journal once for every
- * record the turn queued (the intents of the calls about to go out, the
- * outcomes of the answers just taken), sends the calls, and waits for the
- * next answer, deadline or retry.  (A worker thread per call cost more in
- * wake-ups and journal waits than the calls themselves: 0.34 s of
- * overhead for 2,004 steps on a provider answering at once.)
+ * so `parallelism` calls are in flight with no thread per call.  A turn of
+ * the loop:
+ *
+ *   1. starts what is ready: a provider step queues its intent, a manifest
+ *      step is set aside (both take a place of `parallelism`);
+ *   2. syncs the journal once and sends the turn's calls (send_calls);
+ *   3. writes the outcomes of the answers the last turn took
+ *      (record_answers) and the manifest steps' records (run_records);
+ *   4. waits for the next answer, deadline, retry or 0.1 s, and takes every
+ *      answer there is; a success frees its place and its dependants at
+ *      once, so their calls go out in the next turn before its record.
+ *
+ * (A worker thread per call cost more in wake-ups and journal waits than
+ * the calls themselves: 0.34 s of overhead for 2,004 steps on a provider
+ * answering at once.)
  */
 
 static int *out_count(struct run *r, const struct lf_provider *p)
@@ -504,8 +512,8 @@ static void send_calls(struct run *r, struct lf_inbox *in, const size_t *send, s
 			land(r, k, -1, lf_xstrdup("cannot write the journal"));
 			continue;
 		}
-		if (lf_provider_send(s->p, s->action, s->params, deadline, in,
-		                     (void *)(uintptr_t)k, &s->call, &err)) {
+		if (lf_provider_send(s->p, s->action, s->params, deadline, in, (void *)(uintptr_t)k,
+		                     &s->call, &err)) {
 			(*out_count(r, s->p))--;
 			char *why = NULL;
 			conclude(r, s, -1, NULL, &err, &why);
@@ -680,7 +688,7 @@ int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const stru
 	r.o = o;
 	r.res = res;
 
-	/* the steps, and everything read from the state before threads start */
+	/* the steps, and everything they need from the state */
 	for (size_t i = 0; i < plan->n; i++) {
 		const struct lf_change *c = &plan->v[i];
 		struct lf_state_res *rec = lf_state_get(st, c->address);

@@ -69,7 +69,7 @@ struct lf_provider {
 	int abandoned; /* a call went unanswered: it may never answer again */
 	int64_t next_id;
 	struct pending *waiting;
-	int async; /* how many of `waiting` are struct lf_call */
+	int async;                   /* how many of `waiting` are struct lf_call */
 	struct lf_inbox *init_inbox; /* until lf_provider_await() */
 	struct lf_call *init_call;
 	struct timespec init_until;
@@ -281,8 +281,9 @@ static void deadline_at(struct timespec *ts, long ms)
 static void format_request(struct lf_buf *b, int64_t id, const char *method, json_t *params,
                            long deadline_ms)
 {
-	lf_buf_addf(b, "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\",\"params\":",
-	            (long long)id, method);
+	lf_buf_addf(b,
+	            "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\",\"params\":", (long long)id,
+	            method);
 	size_t at = b->len;
 	if (json_is_object(params) && json_object_size(params) > 0 &&
 	    !json_object_get(params, "deadline_ms") &&
@@ -651,7 +652,8 @@ int lf_provider_await(struct lf_provider *p, struct lf_diags *d)
 	if (p->init_failed) {
 		lf_inbox_free(p->init_inbox);
 		p->init_inbox = NULL;
-		lf_diag_error(d, NULL, "provider '%s' did not initialize: it exited at once (its log: %s)",
+		lf_diag_error(d, NULL,
+		              "provider '%s' did not initialize: it exited at once (its log: %s)",
 		              p->name, p->log);
 		p->abandoned = 1;
 		return -1;

@@ -1,4 +1,5 @@
-/* Unit tests for src/core/journal.c: recording, replay, recovery, group commit. */
+/* Unit tests for src/core/journal.c: recording, replay, recovery, group commit,
+ * deferred records. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -589,6 +590,64 @@ static void test_group_commit(void **state)
 	close_session(&s);
 }
 
+/* Deferred records (apply's executor): queued, nothing on disk, until one
+ * sync writes them all; the state in memory has them at once. */
+static void test_deferred(void **state)
+{
+	struct fixture *fx = *state;
+	struct session s;
+	struct lf_journal_stats before, after;
+	size_t len = 0;
+
+	open_session(fx, &s, 1);
+	apply_one(&s, "storage.bucket/first", "create", 1); /* opens the journal */
+	char *text = slurp(fx->journal, &len);
+	assert_non_null(text);
+	free(text);
+	size_t on_disk = len;
+	lf_backend_journal_stats(s.b, &before);
+
+	lf_state_journal_defer(s.b, 1);
+	for (int i = 0; i < 10; i++) {
+		char address[64];
+		snprintf(address, sizeof(address), "storage.bucket/d%d", i);
+		apply_one(&s, address, "create", 100 + i);
+	}
+	/* in memory already: the records, and no intent left pending */
+	assert_int_equal(size_of(&s.st, "storage.bucket/d9"), 109);
+	assert_int_equal(s.st.npending, 0);
+	/* not on disk yet */
+	text = slurp(fx->journal, &len);
+	free(text);
+	assert_int_equal(len, on_disk);
+
+	assert_int_equal(lf_state_journal_sync(s.b), 0);
+	lf_backend_journal_stats(s.b, &after);
+	assert_int_equal(after.records - before.records, 20);
+	assert_int_equal(after.syncs - before.syncs, 1); /* one fdatasync for 20 */
+	text = slurp(fx->journal, &len);
+	free(text);
+	assert_true(len > on_disk);
+	assert_int_equal(lf_state_journal_sync(s.b), 0); /* nothing queued: nothing done */
+	lf_backend_journal_stats(s.b, &before);
+	assert_int_equal(before.syncs, after.syncs);
+
+	/* back to waiting: a record is on disk when the call returns */
+	lf_state_journal_defer(s.b, 0);
+	apply_one(&s, "storage.bucket/last", "create", 7);
+	lf_backend_journal_stats(s.b, &after);
+	assert_int_equal(after.syncs - before.syncs, 2);
+	close_session(&s);
+
+	/* a new session replays every record from the journal */
+	open_session(fx, &s, 1);
+	assert_int_equal(s.d.n, 0);
+	assert_int_equal(s.st.nres, 12);
+	assert_int_equal(size_of(&s.st, "storage.bucket/d3"), 103);
+	assert_int_equal(size_of(&s.st, "storage.bucket/last"), 7);
+	close_session(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -601,6 +660,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stale_journal_after_compaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_journal_not_following, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deferred, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -730,6 +730,68 @@ static void sdk_runs_concurrently(void **state)
 	assert_int_equal(prov_finish(&p, 0), 0);
 }
 
+/*
+ * Reads while every worker is busy (4 slow creates, concurrency 4): with
+ * inline_reads a read of a free address is answered at once by the input
+ * thread; a read of an address whose create is running waits for it (the
+ * order per address holds); without inline_reads a read waits for a worker.
+ * Returns how long the free address's read took, in ms.
+ */
+static long long read_while_busy(int inline_reads)
+{
+	const char *addr[] = {"test.slow/1", "test.slow/2", "test.slow/3", "test.slow/4"};
+	struct prov p;
+	json_t *r;
+
+	if (inline_reads)
+		setenv("LFP_TEST_INLINE_READS", "1", 1);
+	prov_ready(&p, &sdk_target);
+	unsetenv("LFP_TEST_INLINE_READS");
+	for (size_t i = 0; i < 4; i++)
+		send_req(&p, "create", slow_params(addr[i], 800, -1));
+	usleep(100 * 1000); /* the four are running */
+	long long t0 = now_ms();
+	int free_read = send_req(&p, "read", read_params("test.item/x", NULL));
+	int busy_read = send_req(&p, "read",
+	                         json_pack("{s:s, s:s, s:n, s:n}", "type", "test.slow", "address",
+	                                   "test.slow/1", "id", "inputs"));
+	long long took = -1;
+	int seen_create1 = 0;
+	for (int i = 0; i < 6; i++) {
+		r = recv_msg(&p);
+		int id = id_of(r);
+		json_t *res = result_of(r);
+		if (id == free_read) {
+			took = now_ms() - t0;
+			assert_false(json_is_true(json_object_get(res, "exists")));
+		} else if (id == busy_read) {
+			/* after its address's create, never before */
+			assert_true(seen_create1);
+		} else if (!strcmp(json_string_value(json_object_get(res, "id")), "test.slow/1")) {
+			seen_create1 = 1;
+		}
+		json_decref(r);
+	}
+	assert_int_equal(prov_finish(&p, 0), 0);
+	return took;
+}
+
+static void sdk_inline_reads(void **state)
+{
+	(void)state;
+	long long took = read_while_busy(1);
+	print_message("inline read with 4 busy workers: %lld ms\n", took);
+	assert_true(took >= 0 && took < 400);
+}
+
+static void sdk_reads_wait_for_a_worker(void **state)
+{
+	(void)state;
+	long long took = read_while_busy(0);
+	print_message("read without inline_reads, 4 busy workers: %lld ms\n", took);
+	assert_true(took >= 500);
+}
+
 static void sdk_answers_in_flight_at_end_of_input(void **state)
 {
 	struct prov p;
@@ -910,6 +972,8 @@ int main(void)
 	    cmocka_unit_test(sdk_out_of_order),
 	    cmocka_unit_test(sdk_same_address_one_at_a_time),
 	    cmocka_unit_test(sdk_runs_concurrently),
+	    cmocka_unit_test(sdk_inline_reads),
+	    cmocka_unit_test(sdk_reads_wait_for_a_worker),
 	    cmocka_unit_test(sdk_answers_in_flight_at_end_of_input),
 	    cmocka_unit_test(sdk_same_address_queued_at_end_of_input),
 	    cmocka_unit_test(sdk_shutdown_waits_for_calls),

@@ -267,9 +267,16 @@ static const struct lfp_provider provider = {
     LFP_VERSION, "sdktest", types, sizeof(types) / sizeof(types[0]), 4, configure, NULL, 0,
 };
 
+/* the same with inline_reads, when LFP_TEST_INLINE_READS=1: test.item and
+ * test.slow reads answer at once from memory */
+static const struct lfp_provider provider_inline = {
+    LFP_VERSION, "sdktest", types, sizeof(types) / sizeof(types[0]), 4, configure, NULL, 1,
+};
+
 int main(int argc, char **argv)
 {
-	int rc = lfp_main(&provider, argc, argv);
+	const char *inl = getenv("LFP_TEST_INLINE_READS");
+	int rc = lfp_main(inl && !strcmp(inl, "1") ? &provider_inline : &provider, argc, argv);
 
 	for (size_t i = 0; i < store.n; i++) {
 		free(store.items[i].id);
