@@ -784,7 +784,8 @@ void lf_provider_stop(struct lf_provider *p, long wait_ms)
 	close(p->in_fd); /* end of input: it must exit */
 	/* its stdout closes as it exits: wait for the reader to see that,
 	 * then for the process, polling quickly (a provider exits within
-	 * milliseconds; a 10 ms poll cost most of a short run's shutdown) */
+	 * milliseconds; a 10 ms poll cost most of a short run's shutdown);
+	 * `wait_ms` is the whole wait before it is killed */
 	struct timespec until;
 	deadline_at(&until, wait_ms);
 	pthread_mutex_lock(&p->mu);
@@ -792,13 +793,17 @@ void lf_provider_stop(struct lf_provider *p, long wait_ms)
 		if (pthread_cond_timedwait(&p->slot_cv, &p->mu, &until) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&p->mu);
-	for (long us = 0; us < wait_ms * 1000;) {
+	/* then for the process, until the same deadline */
+	for (long us = 0;; us += us < 5000 ? 100 : 1000) {
 		if (waitpid(p->pid, &status, WNOHANG) == p->pid)
 			goto reaped;
-		long step = us < 5000 ? 100 : 1000;
-		struct timespec ts = {0, step * 1000L};
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (now.tv_sec > until.tv_sec ||
+		    (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
+			break;
+		struct timespec ts = {0, (us < 5000 ? 100 : 1000) * 1000L};
 		nanosleep(&ts, NULL);
-		us += step;
 	}
 	kill(p->pid, SIGKILL);
 	waitpid(p->pid, &status, 0);
