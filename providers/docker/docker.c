@@ -242,18 +242,26 @@ static json_t *network_attributes(struct lfp_call *call, const json_t *net)
 	return a;
 }
 
-/* Inspect a network by id or name: 1 found, 0 not, -1 failed. */
-static int network_inspect(struct lfp_call *call, const char *id_or_name, json_t **out)
+/* GET /<collection>/<id><tail> of an object, `noun` naming it in errors:
+ * 1 found, 0 not, -1 failed. */
+static int inspect(struct lfp_call *call, const char *collection, const char *noun, const char *id,
+                   const char *tail, json_t **out)
 {
-	char *esc = engine_escape(id_or_name);
-	char *path = lf_xasprintf("/networks/%s", esc);
-	char *what = lf_xasprintf("inspecting network '%s'", id_or_name);
+	char *esc = engine_escape(id);
+	char *path = lf_xasprintf("/%s/%s%s", collection, esc, tail);
+	char *what = lf_xasprintf("inspecting %s '%s'", noun, id);
 	int r = engine_get(call, path, what, out);
 
 	free(what);
 	free(path);
 	free(esc);
 	return r;
+}
+
+/* Inspect a network by id or name: 1 found, 0 not, -1 failed. */
+static int network_inspect(struct lfp_call *call, const char *id_or_name, json_t **out)
+{
+	return inspect(call, "networks", "network", id_or_name, "", out);
 }
 
 /* The networks carrying the account's (and the address's) labels. */
@@ -643,15 +651,7 @@ static void node_from(struct lfp_call *call, struct node *x, const json_t *c)
 
 static int container_inspect(struct lfp_call *call, const char *id, json_t **out)
 {
-	char *esc = engine_escape(id);
-	char *path = lf_xasprintf("/containers/%s/json", esc);
-	char *what = lf_xasprintf("inspecting container '%s'", id);
-	int r = engine_get(call, path, what, out);
-
-	free(what);
-	free(path);
-	free(esc);
-	return r;
+	return inspect(call, "containers", "container", id, "/json", out);
 }
 
 /*

@@ -13,6 +13,7 @@
 
 #include "engine.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/mem.h"
 
 #define API_PREFIX "/v1.41"
@@ -113,21 +114,6 @@ static size_t collect(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-static void pause_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /* Why a unix socket cannot be connected to, in words; NULL when unclear. */
 static int socket_problem(struct lfp_call *call, const struct engine *e, long os_errno)
 {
@@ -164,7 +150,7 @@ int engine_call(struct lfp_call *call, const struct engine *e, const char *metho
 	struct curl_slist *headers = NULL;
 	char *url = lf_xasprintf("%s%s%s", e->base, API_PREFIX, path);
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	long start = now_ms();
+	long start = lf_now_ms();
 	CURL *h = curl_easy_init();
 	int err = -1;
 
@@ -208,7 +194,7 @@ int engine_call(struct lfp_call *call, const struct engine *e, const char *metho
 			    attempt < MAX_ATTEMPTS) {
 				lfp_log("engine answered %ld to '%s %s', trying again", *status,
 				        method, path);
-				pause_ms(RETRY_PAUSE_MS * attempt);
+				lf_sleep_ms(RETRY_PAUSE_MS * attempt);
 				continue;
 			}
 			break;
@@ -216,8 +202,8 @@ int engine_call(struct lfp_call *call, const struct engine *e, const char *metho
 		curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
 		if (rc == CURLE_COULDNT_CONNECT && socket_problem(call, e, os_errno))
 			goto out;
-		if (rc == CURLE_COULDNT_CONNECT && now_ms() - start < REFUSED_RETRY_MS) {
-			pause_ms(RETRY_PAUSE_MS);
+		if (rc == CURLE_COULDNT_CONNECT && lf_now_ms() - start < REFUSED_RETRY_MS) {
+			lf_sleep_ms(RETRY_PAUSE_MS);
 			continue;
 		}
 		if (rc == CURLE_OPERATION_TIMEDOUT)

@@ -1214,10 +1214,7 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 		if (lfp_save_json(call, file, policy) < 0)
 			goto out;
 	}
-	if (create)
-		*result = json_pack("{s:s, s:O}", "id", bucket, "attributes", policy);
-	else
-		*result = json_pack("{s:O}", "attributes", policy);
+	*result = lfp_write_answer(create ? bucket : NULL, policy);
 	err = 0;
 out:
 	lfp_unlock_root(lock);

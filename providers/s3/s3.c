@@ -1247,10 +1247,7 @@ static int prefix_write(struct lfp_call *call, const json_t *params, json_t **re
 	attrs =
 	    json_pack("{s:s, s:s, s:s, s:O, s:o}", "bucket", bucket, "path", path, "purpose",
 	              purpose, "labels", labels, "url", json_sprintf("s3://%s/%s", bucket, path));
-	if (create)
-		*result = json_pack("{s:s, s:O}", "id", pid, "attributes", attrs);
-	else
-		*result = json_pack("{s:O}", "attributes", attrs);
+	*result = lfp_write_answer(create ? pid : NULL, attrs);
 	err = 0;
 out:
 	s3_resp_release(&r);
@@ -1662,10 +1659,7 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 	json_decref(attrs);
 	attrs = json_pack("{s:s, s:O, s:O}", "bucket", bucket, "statements", statements, "labels",
 	                  labels);
-	if (create)
-		*result = json_pack("{s:s, s:O}", "id", bucket, "attributes", attrs);
-	else
-		*result = json_pack("{s:O}", "attributes", attrs);
+	*result = lfp_write_answer(create ? bucket : NULL, attrs);
 	err = 0;
 out:
 	s3_resp_release(&r);

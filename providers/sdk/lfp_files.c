@@ -273,6 +273,13 @@ json_t *lfp_read_missing(void)
 	return json_pack("{s:b, s:n, s:n}", "exists", 0, "id", "attributes");
 }
 
+json_t *lfp_write_answer(const char *id, json_t *attributes)
+{
+	if (id)
+		return json_pack("{s:s, s:O}", "id", id, "attributes", attributes);
+	return json_pack("{s:O}", "attributes", attributes);
+}
+
 int lfp_lock_root(struct lfp_call *call, const char *root, const char *name, int *fd)
 {
 	char *path = lf_xasprintf("%s/%s", root, name);

@@ -55,6 +55,10 @@ int lfp_list_add(struct lfp_call *call, json_t *objects, const char *id, json_t 
  * {exists: false}. */
 json_t *lfp_read_found(const char *id, json_t *attributes);
 json_t *lfp_read_missing(void);
+/* The answer of a callback that serves both create and update: {id,
+ * attributes} when `id` is given (create), {attributes} when it is NULL
+ * (update); `attributes` borrowed. */
+json_t *lfp_write_answer(const char *id, json_t *attributes);
 
 /*
  * Whether files are fsynced (setting `durable`, default true).  Off, a

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "core/drift.h"
 #include "core/provider.h"
+#include "core/render.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -183,24 +184,7 @@ static void add_cell(struct lf_buf *b, json_t *v)
 		lf_buf_adds(b, "_absent_");
 	} else {
 		lf_buf_adds(b, "<code>");
-		for (const char *p = s; *p; p++) {
-			switch (*p) {
-			case '|':
-				lf_buf_adds(b, "&#124;");
-				break;
-			case '<':
-				lf_buf_adds(b, "&lt;");
-				break;
-			case '>':
-				lf_buf_adds(b, "&gt;");
-				break;
-			case '&':
-				lf_buf_adds(b, "&amp;");
-				break;
-			default:
-				lf_buf_addc(b, *p);
-			}
-		}
+		lf_markdown_escape(b, s);
 		lf_buf_adds(b, "</code>");
 	}
 	free(s);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../util/buf.h"
+#include "../util/clock.h"
 #include "../util/map.h"
 #include "../util/mem.h"
 
@@ -119,26 +120,6 @@ static long deadline_for(const struct lf_apply_opts *o, const struct lf_provider
 	if (p == pv->compute && o->compute_deadline_ms > 0)
 		return o->compute_deadline_ms;
 	return o->deadline_ms;
-}
-
-static void ts_now(struct timespec *t)
-{
-	clock_gettime(CLOCK_MONOTONIC, t);
-}
-
-static void ts_add_ms(struct timespec *t, long ms)
-{
-	t->tv_sec += ms / 1000;
-	t->tv_nsec += (ms % 1000) * 1000000L;
-	if (t->tv_nsec >= 1000000000L) {
-		t->tv_sec++;
-		t->tv_nsec -= 1000000000L;
-	}
-}
-
-static int ts_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
 static json_t *string_array(char **v, size_t n)
@@ -499,7 +480,7 @@ static void send_calls(struct run *r, struct lf_inbox *in, const size_t *send, s
 	int flush_storage = 0, flush_compute = 0;
 	struct timespec now;
 
-	ts_now(&now);
+	clock_gettime(CLOCK_MONOTONIC, &now);
 	for (size_t i = 0; i < nsend; i++) {
 		size_t k = send[i];
 		struct step *s = &r->v[k];
@@ -521,7 +502,7 @@ static void send_calls(struct run *r, struct lf_inbox *in, const size_t *send, s
 			continue;
 		}
 		s->until = now;
-		ts_add_ms(&s->until, deadline);
+		lf_ts_add_ms(&s->until, deadline);
 		if (s->p == r->pv->compute)
 			flush_compute = 1;
 		else
@@ -552,8 +533,8 @@ static void take_answer(struct run *r, struct lf_call *c)
 		                         s->backoff_ms / 1000.0, s->attempt + 1, attempts);
 		report(r, LF_STEP_RETRY, s, msg);
 		free(msg);
-		ts_now(&s->retry_at);
-		ts_add_ms(&s->retry_at, s->backoff_ms);
+		clock_gettime(CLOCK_MONOTONIC, &s->retry_at);
+		lf_ts_add_ms(&s->retry_at, s->backoff_ms);
 		s->backoff_ms *= 2;
 		s->attempt++;
 		return;
@@ -612,10 +593,10 @@ static void run_loop(struct run *r, size_t n)
 		struct timespec now, until;
 
 		/* retries whose time came (their intent is on disk already) */
-		ts_now(&now);
+		clock_gettime(CLOCK_MONOTONIC, &now);
 		for (size_t i = 0; i < r->nfly; i++) {
 			struct step *s = &r->v[r->fly[i]];
-			if (s->call || ts_before(&now, &s->retry_at))
+			if (s->call || lf_ts_before(&now, &s->retry_at))
 				continue;
 			int conc = lf_provider_concurrency(s->p);
 			if (conc > 0 && *out_count(r, s->p) >= conc)
@@ -644,11 +625,11 @@ static void run_loop(struct run *r, size_t n)
 		/* wait for an answer, the first deadline or retry, or a while
 		 * (a Ctrl-C is noticed within it) */
 		until = now;
-		ts_add_ms(&until, again ? 0 : 100);
+		lf_ts_add_ms(&until, again ? 0 : 100);
 		for (size_t i = 0; i < r->nfly; i++) {
 			struct step *s = &r->v[r->fly[i]];
 			const struct timespec *t = s->call ? &s->until : &s->retry_at;
-			if (ts_before(t, &until))
+			if (lf_ts_before(t, &until))
 				until = *t;
 		}
 		if (r->o->turn)
@@ -659,10 +640,10 @@ static void run_loop(struct run *r, size_t n)
 			c = lf_inbox_next(in, NULL);
 		}
 		/* calls past their deadline come back as such next turn */
-		ts_now(&now);
+		clock_gettime(CLOCK_MONOTONIC, &now);
 		for (size_t i = 0; i < r->nfly; i++) {
 			struct step *s = &r->v[r->fly[i]];
-			if (s->call && !ts_before(&now, &s->until))
+			if (s->call && !lf_ts_before(&now, &s->until))
 				lf_call_expire(s->call);
 		}
 	}

@@ -48,6 +48,7 @@
 
 #include "backend_s3.h"
 #include "state_internal.h"
+#include "../util/clock.h"
 #include "../util/fs.h"
 #include "../util/mem.h"
 #include "../util/s3http.h"
@@ -432,26 +433,10 @@ static int read_lock(struct lf_remote *r, struct lf_lock_info *info, char *etag,
 	return has;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
 int lf_remote__lock(struct lf_backend *b, long timeout_ms, struct lf_lock_info *holder)
 {
 	struct lf_remote *r = b->remote;
-	long start = now_ms(), delay = 1000;
+	long start = lf_now_ms(), delay = 1000;
 	int err;
 
 	if (!r)
@@ -493,13 +478,13 @@ int lf_remote__lock(struct lf_backend *b, long timeout_ms, struct lf_lock_info *
 			s3_resp_release(&del);
 			continue;
 		}
-		long waited = now_ms() - start;
+		long waited = lf_now_ms() - start;
 		if (waited >= timeout_ms) {
 			if (holder)
 				*holder = other;
 			return LF_STATE_ELOCKED;
 		}
-		sleep_ms(delay < timeout_ms - waited ? delay : timeout_ms - waited);
+		lf_sleep_ms(delay < timeout_ms - waited ? delay : timeout_ms - waited);
 		delay = delay * 2 > 16000 ? 16000 : delay * 2;
 	}
 	b->lock = r->me;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "state_internal.h"
+#include "../util/clock.h"
 #include "../util/mem.h"
 
 #ifndef LF_VERSION
@@ -31,22 +32,6 @@
 /* Waiting for a lock: 1 s, doubling, at most 16 s between attempts. */
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 16000
-
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
 
 static void copy_field(char *dst, size_t size, const char *src)
 {
@@ -118,7 +103,7 @@ static int read_info(int fd, struct lf_lock_info *i)
 static void read_holder(int fd, struct lf_lock_info *i)
 {
 	for (int tries = 0; tries < 50 && !read_info(fd, i); tries++)
-		sleep_ms(10);
+		lf_sleep_ms(10);
 }
 
 void lf_state__describe_self(struct lf_backend *b, struct lf_lock_info *i, const char *operation)
@@ -149,7 +134,7 @@ void lf_state__describe_self(struct lf_backend *b, struct lf_lock_info *i, const
 int lf_state_lock(struct lf_backend *b, const char *operation, long timeout_ms,
                   struct lf_lock_info *mine, struct lf_lock_info *holder)
 {
-	long start = now_ms(), delay = BACKOFF_FIRST_MS;
+	long start = lf_now_ms(), delay = BACKOFF_FIRST_MS;
 	struct lf_lock_info me;
 	char *text;
 	int fd, err;
@@ -176,14 +161,14 @@ int lf_state_lock(struct lf_backend *b, const char *operation, long timeout_ms,
 			close(fd);
 			return err;
 		}
-		waited = now_ms() - start;
+		waited = lf_now_ms() - start;
 		if (waited >= timeout_ms) {
 			if (holder)
 				read_holder(fd, holder);
 			close(fd);
 			return LF_STATE_ELOCKED;
 		}
-		sleep_ms(delay < timeout_ms - waited ? delay : timeout_ms - waited);
+		lf_sleep_ms(delay < timeout_ms - waited ? delay : timeout_ms - waited);
 		delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
 	}
 	lf_state__describe_self(b, &me, operation);
@@ -200,7 +185,7 @@ int lf_state_lock(struct lf_backend *b, const char *operation, long timeout_ms,
 	b->lock_fd = fd;
 	b->lock = me;
 	if (b->remote) {
-		long left = timeout_ms - (now_ms() - start);
+		long left = timeout_ms - (lf_now_ms() - start);
 		err = lf_remote__lock(b, left > 0 ? left : 0, holder);
 		if (err) {
 			lf_state_unlock(b);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../util/buf.h"
+#include "../util/clock.h"
 #include "../util/jsonout.h"
 #include "../util/mem.h"
 
@@ -261,17 +262,6 @@ static int write_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
-static void deadline_at(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /*
  * The request line of call `id`, with its "\n", appended to `b`: the
  * envelope written as text around the params, "deadline_ms" added as their
@@ -331,7 +321,7 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 	int rc = -1, waited = 0;
 
 	*result = NULL;
-	deadline_at(&until, deadline_ms);
+	until = lf_ts_in_ms(CLOCK_REALTIME, deadline_ms);
 	pthread_mutex_lock(&p->mu);
 	/* at most `concurrency` requests in flight */
 	while (!p->gone && p->concurrency > 0 && p->in_flight >= p->concurrency)
@@ -347,8 +337,7 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 	}
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	if (!waited && (now.tv_sec > until.tv_sec ||
-	                (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec)))
+	if (!waited && !lf_ts_before(&now, &until))
 		waited = 1; /* woken at the deadline: too late to send it */
 	if (waited) {
 		pthread_mutex_unlock(&p->mu);
@@ -635,8 +624,7 @@ int lf_provider_launch(struct lf_provider **out, const char *exe, const char *lo
 		lf_provider_flush(p); /* a broken pipe delivers the call as failed */
 	else
 		p->init_failed = 1;
-	clock_gettime(CLOCK_MONOTONIC, &p->init_until);
-	p->init_until.tv_sec += LF_INIT_DEADLINE_MS / 1000;
+	p->init_until = lf_ts_in_ms(CLOCK_MONOTONIC, LF_INIT_DEADLINE_MS);
 	*out = p;
 	return 0;
 }
@@ -787,7 +775,7 @@ void lf_provider_stop(struct lf_provider *p, long wait_ms)
 	 * milliseconds; a 10 ms poll cost most of a short run's shutdown);
 	 * `wait_ms` is the whole wait before it is killed */
 	struct timespec until;
-	deadline_at(&until, wait_ms);
+	until = lf_ts_in_ms(CLOCK_REALTIME, wait_ms);
 	pthread_mutex_lock(&p->mu);
 	while (!p->gone)
 		if (pthread_cond_timedwait(&p->slot_cv, &p->mu, &until) == ETIMEDOUT)
@@ -799,8 +787,7 @@ void lf_provider_stop(struct lf_provider *p, long wait_ms)
 			goto reaped;
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
-		if (now.tv_sec > until.tv_sec ||
-		    (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
+		if (!lf_ts_before(&now, &until))
 			break;
 		struct timespec ts = {0, (us < 5000 ? 100 : 1000) * 1000L};
 		nanosleep(&ts, NULL);

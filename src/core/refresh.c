@@ -165,6 +165,19 @@ int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf
 	return 0;
 }
 
+/* Record `r` as `ob` found it (its values borrowed from both). */
+static struct lf_state_res observed(const struct lf_state_res *r, const struct lf_observation *ob)
+{
+	struct lf_state_res rec = *r;
+
+	rec.inputs = ob->seen;
+	rec.attrs = ob->attrs;
+	memcpy(rec.digest, ob->digest, sizeof(rec.digest));
+	rec.line = NULL;
+	rec.line_owned = 0;
+	return rec;
+}
+
 void lf_observations_fold(const struct lf_observations *o, struct lf_state *st)
 {
 	for (size_t i = 0; i < o->n; i++) {
@@ -175,13 +188,7 @@ void lf_observations_fold(const struct lf_observations *o, struct lf_state *st)
 			lf_state_remove(st, ob->address);
 		} else if ((ob->status == LF_OBS_CHANGED || ob->fresh) &&
 		           (r = lf_state_get(st, ob->address))) {
-			struct lf_state_res rec = *r;
-
-			rec.inputs = ob->seen;
-			rec.attrs = ob->attrs;
-			memcpy(rec.digest, ob->digest, sizeof(rec.digest));
-			rec.line = NULL;
-			rec.line_owned = 0;
+			struct lf_state_res rec = observed(r, ob);
 			lf_state_put(st, &rec);
 		}
 	}
@@ -199,13 +206,7 @@ int lf_observations_record(const struct lf_observations *o, struct lf_state *st,
 			rc = lf_state_journal_outcome(b, st, ob->address, "refresh", NULL);
 		} else if ((ob->status == LF_OBS_CHANGED || ob->fresh) &&
 		           (r = lf_state_get(st, ob->address))) {
-			struct lf_state_res rec = *r;
-
-			rec.inputs = ob->seen;
-			rec.attrs = ob->attrs;
-			memcpy(rec.digest, ob->digest, sizeof(rec.digest));
-			rec.line = NULL;
-			rec.line_owned = 0;
+			struct lf_state_res rec = observed(r, ob);
 			rc = lf_state_journal_outcome(b, st, ob->address, "refresh", &rec);
 		}
 		if (rc) {

@@ -43,4 +43,8 @@ json_t *lf_render_json(const struct lf_plan *p);
 void lf_render_markdown(struct lf_buf *out, const struct lf_plan *p,
                         const struct lf_render_opts *o);
 
+/* `s` as text in HTML or a Markdown table cell: no markup, no line breaks
+ * (control characters become spaces), no '|'. */
+void lf_markdown_escape(struct lf_buf *b, const char *s);
+
 #endif

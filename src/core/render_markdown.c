@@ -49,8 +49,7 @@ static struct tally count(const struct lf_plan *p)
 	return t;
 }
 
-/* Text in HTML or a table cell: no markup, no line breaks, no '|'. */
-static void add_escaped(struct lf_buf *b, const char *s)
+void lf_markdown_escape(struct lf_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
@@ -95,7 +94,7 @@ static void warnings(struct lf_buf *b, const struct lf_plan *p)
 {
 	for (size_t i = 0; i < p->nwarnings; i++) {
 		lf_buf_adds(b, "> **Warning:** ");
-		add_escaped(b, p->warnings[i]);
+		lf_markdown_escape(b, p->warnings[i]);
 		lf_buf_adds(b, "\n\n");
 	}
 }
@@ -148,7 +147,7 @@ static void details(struct lf_buf *b, const struct lf_change *c)
 		fence = 3;
 
 	lf_buf_addf(b, "<details><summary>%s <code>", lf_action_name(c->action));
-	add_escaped(b, c->address);
+	lf_markdown_escape(b, c->address);
 	lf_buf_adds(b, "</code></summary>\n\n");
 	for (size_t i = 0; i < fence; i++)
 		lf_buf_addc(b, '`');
@@ -188,7 +187,7 @@ static int full(struct lf_buf *b, const struct lf_plan *p, const struct tally *t
 static void row(struct lf_buf *b, const struct lf_change *c)
 {
 	lf_buf_addf(b, "| %s | <code>", lf_action_name(c->action));
-	add_escaped(b, c->address);
+	lf_markdown_escape(b, c->address);
 	lf_buf_adds(b, "</code> |\n");
 }
 

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "clock.h"
 #include "mem.h"
 #include "s3http.h"
 #include "sha256.h"
@@ -223,21 +224,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
 /* The request's URL: path style or virtual host, on the endpoint or AWS. */
 static char *url_for(const struct s3_conf *c, const struct s3_req *req, const char *region)
 {
@@ -276,7 +262,7 @@ static int attempt(CURL *h, const struct s3_conf *c, long budget_ms, const struc
 	char *url = url_for(c, req, region), *sigv4 = lf_xasprintf("aws:amz:%s:s3", region);
 	const char *body = req->body ? req->body : "";
 	size_t body_len = req->body ? req->body_len : 0;
-	long t0 = now_ms();
+	long t0 = lf_now_ms();
 	CURLcode rc;
 
 	lf_buf_truncate(&out->body, 0);
@@ -375,9 +361,10 @@ static int attempt(CURL *h, const struct s3_conf *c, long budget_ms, const struc
 	            req->query ? "?" : "", req->query ? req->query : "");
 	if (rc == CURLE_OK)
 		log_line("%s %ld%s%s %ld ms", lf_buf_cstr(&line), out->status,
-		         *out->code ? " " : "", out->code, now_ms() - t0);
+		         *out->code ? " " : "", out->code, lf_now_ms() - t0);
 	else
-		log_line("%s failed: %s %ld ms", lf_buf_cstr(&line), out->transport, now_ms() - t0);
+		log_line("%s failed: %s %ld ms", lf_buf_cstr(&line), out->transport,
+		         lf_now_ms() - t0);
 	lf_buf_release(&line);
 	curl_slist_free_all(hdrs);
 	free(url);
@@ -397,7 +384,7 @@ int s3_request(const struct s3_conf *c, long remaining_ms, const struct s3_req *
                struct s3_resp *out)
 {
 	CURL *h = handle();
-	long start = now_ms(), backoff = FIRST_BACKOFF_MS;
+	long start = lf_now_ms(), backoff = FIRST_BACKOFF_MS;
 	const char *region = req->region ? req->region : c->region;
 	char moved[32] = "";
 	int answered = 0;
@@ -407,7 +394,7 @@ int s3_request(const struct s3_conf *c, long remaining_ms, const struct s3_req *
 		return -1;
 	}
 	for (int a = 1; a <= MAX_ATTEMPTS; a++) {
-		long left = remaining_ms - (now_ms() - start);
+		long left = remaining_ms - (lf_now_ms() - start);
 
 		if (left <= 0) {
 			out->timed_out = 1;
@@ -428,10 +415,10 @@ int s3_request(const struct s3_conf *c, long remaining_ms, const struct s3_req *
 		}
 		if (!worth_retrying(out, answered) || a == MAX_ATTEMPTS)
 			break;
-		left = remaining_ms - (now_ms() - start);
+		left = remaining_ms - (lf_now_ms() - start);
 		if (left <= backoff)
 			break;
-		sleep_ms(backoff);
+		lf_sleep_ms(backoff);
 		backoff *= 2;
 	}
 	return answered ? 0 : -1;

@@ -1,5 +1,7 @@
 #include "webhook.h"
 
+#include "clock.h"
+
 #include <curl/curl.h>
 #include <stdio.h>
 #include <time.h>
@@ -10,14 +12,6 @@ static size_t discard(char *p, size_t size, size_t n, void *arg)
 	(void)p;
 	(void)arg;
 	return size * n;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0)
-		;
 }
 
 int lf_webhook_post(const char *url, const char *body, size_t len, const struct lf_webhook_opts *o,
@@ -41,7 +35,7 @@ int lf_webhook_post(const char *url, const char *body, size_t len, const struct 
 	headers = curl_slist_append(headers, "Expect:"); /* no 100-continue round trip */
 	for (int i = 0; i < attempts; i++) {
 		if (i) {
-			sleep_ms(backoff);
+			lf_sleep_ms(backoff);
 			backoff *= 2;
 		}
 		curl_easy_reset(h);

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "core/provider.h"
+#include "util/clock.h"
 
 static struct lf_provider *prov;
 static long per_thread;
@@ -23,7 +24,7 @@ static void *worker(void *arg)
 	char address[64];
 	snprintf(address, sizeof(address), "storage.bucket/bench-%ld", (long)(intptr_t)arg);
 	json_t *params = json_pack("{s:s, s:s, s:n, s:n}", "type", "storage.bucket", "address",
-				   address, "id", "inputs");
+	                           address, "id", "inputs");
 	for (long i = 0; i < per_thread; i++) {
 		json_t *res = NULL;
 		struct lf_provider_error err;
@@ -69,9 +70,7 @@ static void pipelined(long n, long window)
 			flying++;
 		}
 		lf_provider_flush(prov);
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += 10;
+		struct timespec until = lf_ts_in_ms(CLOCK_MONOTONIC, 10000);
 		struct lf_call *c = lf_inbox_next(in, &until);
 		while (c) {
 			json_t *res = NULL;

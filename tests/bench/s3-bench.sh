@@ -17,23 +17,13 @@ work=$(mktemp -d /tmp/lakeform-s3-bench.XXXXXX)
 moto_pid=
 trap '[[ -n $moto_pid ]] && kill $moto_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port=$((20000 + RANDOM % 20000))
-while port_open $port; do port=$((port + 1)); done
-INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p $port >"$work/moto.log" 2>&1 &
-moto_pid=$!
-for _ in $(seq 100); do port_open $port && break; sleep 0.1; done
-
-export AWS_CONFIG_FILE=$work/none AWS_SHARED_CREDENTIALS_FILE=$work/none AWS_DEFAULT_REGION=us-east-1
-export AWS_ACCESS_KEY_ID=bootstrap AWS_SECRET_ACCESS_KEY=bootstrap
-aws() { /usr/bin/aws --endpoint-url "http://127.0.0.1:$port" "$@"; }
-aws iam create-user --user-name lf >/dev/null
-aws iam put-user-policy --user-name lf --policy-name all --policy-document \
-	'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
-aws iam create-access-key --user-name lf >"$work/key.json"
-AWS_ACCESS_KEY_ID=$(jq -r .AccessKey.AccessKeyId "$work/key.json")
-AWS_SECRET_ACCESS_KEY=$(jq -r .AccessKey.SecretAccessKey "$work/key.json")
-export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL=http://127.0.0.1:$port
+key=
+# shellcheck source=../integration/s3/moto-env.sh
+. "$root/tests/integration/s3/moto-env.sh"
+moto_start || {
+	echo "s3-bench: cannot start moto_server with an IAM key (log: $work/moto.log)" >&2
+	exit 1
+}
 
 cfg=$work/cfg
 cp -r "$root/examples/s3" "$cfg"

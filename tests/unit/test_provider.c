@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/provider.h"
+#include "util/clock.h"
 
 struct fixture {
 	char dir[64]; /* the provider's working directory */
@@ -100,20 +101,6 @@ static struct lf_provider *start_sdk(const struct fixture *fx)
 	return start(fx, "LF_TEST_PROVIDER", "build/san/tests/lakeform-provider-sdktest", NULL);
 }
 
-static struct timespec in_ms(long ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += ms / 1000;
-	t.tv_nsec += (ms % 1000) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	return t;
-}
-
 static json_t *item_create(int i)
 {
 	char name[32];
@@ -155,7 +142,7 @@ static void test_pipelined(void **state)
 			flying++;
 		}
 		assert_int_equal(lf_provider_flush(p), 0);
-		struct timespec until = in_ms(10000);
+		struct timespec until = lf_ts_in_ms(CLOCK_MONOTONIC, 10000);
 		struct lf_call *c = lf_inbox_next(in, &until);
 		assert_non_null(c);
 		while (c) {
@@ -195,10 +182,10 @@ static void test_nothing_before_flush(void **state)
 
 	assert_int_equal(lf_provider_send(p, "create", params, 10000, in, NULL, &c, &err), 0);
 	json_decref(params);
-	struct timespec until = in_ms(300);
+	struct timespec until = lf_ts_in_ms(CLOCK_MONOTONIC, 300);
 	assert_null(lf_inbox_next(in, &until));
 	assert_int_equal(lf_provider_flush(p), 0);
-	until = in_ms(10000);
+	until = lf_ts_in_ms(CLOCK_MONOTONIC, 10000);
 	c = lf_inbox_next(in, &until);
 	assert_non_null(c);
 	json_t *res = NULL;
@@ -224,7 +211,7 @@ static void test_expire(void **state)
 	assert_int_equal(lf_provider_send(p, "create", params, 200, in, NULL, &c, &err), 0);
 	json_decref(params);
 	assert_int_equal(lf_provider_flush(p), 0);
-	struct timespec until = in_ms(300);
+	struct timespec until = lf_ts_in_ms(CLOCK_MONOTONIC, 300);
 	assert_null(lf_inbox_next(in, &until)); /* still sleeping */
 	lf_call_expire(c);
 	c = lf_inbox_next(in, NULL);
@@ -235,7 +222,7 @@ static void test_expire(void **state)
 	assert_int_equal(err.code, LF_PROVIDER_EDEADLINE);
 	assert_non_null(strstr(err.message, "did not answer 'create' within 200 ms"));
 	/* its answer, when it comes, goes nowhere */
-	until = in_ms(2000);
+	until = lf_ts_in_ms(CLOCK_MONOTONIC, 2000);
 	assert_null(lf_inbox_next(in, &until));
 	lf_inbox_free(in);
 	lf_provider_stop(p, 5000);
@@ -260,7 +247,7 @@ static void test_provider_dies(void **state)
 	json_decref(settings);
 	assert_int_equal(lf_provider_send(p, "create", params, 10000, in, NULL, &c, &err), 0);
 	lf_provider_flush(p);
-	struct timespec until = in_ms(10000);
+	struct timespec until = lf_ts_in_ms(CLOCK_MONOTONIC, 10000);
 	c = lf_inbox_next(in, &until);
 	assert_non_null(c);
 	json_t *res = NULL;

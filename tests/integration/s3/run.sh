@@ -70,47 +70,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# a free port: nothing answers on it now
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port=
-for _ in $(seq 50); do
-	p=$((20000 + RANDOM % 20000))
-	if ! port_open "$p"; then
-		port=$p
-		break
-	fi
-done
-endpoint=http://127.0.0.1:$port
-
-INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
-moto_pid=$!
-# wait for the port, not with a request: every request counts against the three
-for _ in $(seq 100); do
-	port_open "$port" && break
-	sleep 0.1
-done
-check "moto_server listens on $port" port_open "$port"
-
-# aws's own files must not steer it
-export AWS_CONFIG_FILE=$work/aws-config AWS_SHARED_CREDENTIALS_FILE=$work/aws-credentials
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_REGION
-export AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=bootstrap AWS_SECRET_ACCESS_KEY=bootstrap
-aws() { "$awsbin" --endpoint-url "$endpoint" "$@"; }
-
-aws iam create-user --user-name lf >/dev/null &&
-	aws iam put-user-policy --user-name lf --policy-name all --policy-document \
-		'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}' &&
-	aws iam create-access-key --user-name lf >"$work/key.json"
-key=$(jq -r .AccessKey.AccessKeyId "$work/key.json" 2>/dev/null)
-secret=$(jq -r .AccessKey.SecretAccessKey "$work/key.json" 2>/dev/null)
+# moto_server on a free port, authentication on, an IAM key for lakeform
+# and aws (moto-env.sh, shared with backend.sh and the s3 bench)
+key=
+# shellcheck source=moto-env.sh
+. "$here/moto-env.sh"
+moto_start
+check "moto_server listens on $port" moto_port_open "$port"
 if [[ -z $key || $key == null ]]; then
 	fail "iam access key made with aws"
 	finish
 fi
 ok "iam access key made with aws"
-export AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret
-# lakeform's provider reads the endpoint from the environment, over lakeform.yaml
-export AWS_ENDPOINT_URL=$endpoint
 
 # run NAME DIR ARGS...: lakeform, its output in $work/NAME.out, status in $rc
 rc=0
@@ -167,7 +138,7 @@ check "refused settings: nothing recorded" test ! -s "$work/tls-state.out"
 # ---- unreachable endpoint: a clear error, fast -------------------------
 cfg=$(newcfg unreachable)
 dead=$((port + 1))
-while port_open "$dead"; do dead=$((dead + 1)); done
+while moto_port_open "$dead"; do dead=$((dead + 1)); done
 t0=$(now_ms)
 AWS_ENDPOINT_URL=http://127.0.0.1:$dead run unreachable "$cfg" apply --auto-approve
 t1=$(now_ms)
@@ -178,7 +149,7 @@ info "unreachable endpoint: apply failed after $((t1 - t0)) ms"
 
 # ---- a store that keeps saying SlowDown: retried, then retryable 1004 ---
 busy=$((dead + 1))
-while port_open "$busy"; do busy=$((busy + 1)); done
+while moto_port_open "$busy"; do busy=$((busy + 1)); done
 python3 - "$busy" >"$work/busy.log" 2>&1 <<'PY' &
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
@@ -196,7 +167,7 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
 PY
 busy_pid=$!
-for _ in $(seq 50); do port_open "$busy" && break; sleep 0.1; done
+for _ in $(seq 50); do moto_port_open "$busy" && break; sleep 0.1; done
 cfg=$(newcfg busy)
 t0=$(now_ms)
 AWS_ENDPOINT_URL=http://127.0.0.1:$busy run busy "$cfg" apply --auto-approve
