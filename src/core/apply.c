@@ -57,10 +57,19 @@ struct run {
 	size_t *fly; /* running steps with a provider call out or to retry */
 	size_t nfly;
 	int out_storage, out_compute; /* calls in flight per provider */
-	size_t *ready;                /* steps whose waits are all done: a min-heap of
-	                * indexes, so the earliest in plan order starts first */
-	size_t nready;
+	/* Steps whose waits are all done, in min-heaps of indexes (the
+	 * earliest in plan order starts first), one per lane: steps needing no
+	 * call (manifest records, and those with no provider, which fail at
+	 * once), storage calls, compute calls.  A lane whose provider is full
+	 * is passed over without being searched. */
+	struct heap {
+		size_t *v;
+		size_t n;
+	} ready[3];
+	size_t nready; /* in all lanes */
 };
+
+enum { LANE_NOW, LANE_STORAGE, LANE_COMPUTE, NLANES };
 
 static struct lf_provider *provider_for(const struct lf_providers *pv, const char *family)
 {
@@ -257,38 +266,53 @@ static int conclude(struct run *r, struct step *s, int rc, json_t *result,
 
 /* ---- scheduling -------------------------------------------------------- */
 
-static void ready_push(struct run *r, size_t k)
+static void heap_push(struct heap *h, size_t k)
 {
-	size_t i = r->nready++;
+	size_t i = h->n++;
 
-	r->ready[i] = k;
-	while (i > 0 && r->ready[(i - 1) / 2] > r->ready[i]) {
-		size_t up = (i - 1) / 2, t = r->ready[up];
-		r->ready[up] = r->ready[i];
-		r->ready[i] = t;
+	h->v[i] = k;
+	while (i > 0 && h->v[(i - 1) / 2] > h->v[i]) {
+		size_t up = (i - 1) / 2, t = h->v[up];
+		h->v[up] = h->v[i];
+		h->v[i] = t;
 		i = up;
 	}
 }
 
-static size_t ready_pop(struct run *r)
+static size_t heap_pop(struct heap *h)
 {
-	size_t top = r->ready[0], i = 0;
+	size_t top = h->v[0], i = 0;
 
-	r->ready[0] = r->ready[--r->nready];
+	h->v[0] = h->v[--h->n];
 	for (;;) {
 		size_t l = 2 * i + 1, m = i;
-		if (l < r->nready && r->ready[l] < r->ready[m])
+		if (l < h->n && h->v[l] < h->v[m])
 			m = l;
-		if (l + 1 < r->nready && r->ready[l + 1] < r->ready[m])
+		if (l + 1 < h->n && h->v[l + 1] < h->v[m])
 			m = l + 1;
 		if (m == i)
 			break;
-		size_t t = r->ready[m];
-		r->ready[m] = r->ready[i];
-		r->ready[i] = t;
+		size_t t = h->v[m];
+		h->v[m] = h->v[i];
+		h->v[i] = t;
 		i = m;
 	}
 	return top;
+}
+
+static int lane_of(const struct run *r, const struct step *s)
+{
+	struct lf_provider *p = provider_for(r->pv, s->c->provider);
+
+	if (!p || !strcmp(s->c->provider, "lakeform"))
+		return LANE_NOW;
+	return p == r->pv->compute ? LANE_COMPUTE : LANE_STORAGE;
+}
+
+static void ready_push(struct run *r, size_t k)
+{
+	heap_push(&r->ready[lane_of(r, &r->v[k])], k);
+	r->nready++;
 }
 
 /* A step failed or was skipped: what waits for it can never run. */
@@ -417,18 +441,40 @@ static void run_records(struct run *r)
 		r->nrecords = r->records_done = 0;
 }
 
+/* The lane whose first step starts next: the earliest in plan order of the
+ * lanes whose provider has room; -1 when none. */
+static int next_lane(struct run *r)
+{
+	int best = -1;
+
+	for (int lane = 0; lane < NLANES; lane++) {
+		struct heap *h = &r->ready[lane];
+		struct lf_provider *p = lane == LANE_STORAGE   ? r->pv->storage
+		                        : lane == LANE_COMPUTE ? r->pv->compute
+		                                               : NULL;
+		if (!h->n)
+			continue;
+		if (p && lf_provider_concurrency(p) > 0 &&
+		    *out_count(r, p) >= lf_provider_concurrency(p))
+			continue; /* its provider is full */
+		if (best < 0 || h->v[0] < r->ready[best].v[0])
+			best = lane;
+	}
+	return best;
+}
+
 /* Start what is ready, up to `n` running; the steps whose call is to be
  * sent go to send[], the manifest steps to r->records. */
 static size_t start_ready(struct run *r, size_t n, size_t *send, size_t nsend)
 {
-	size_t held = 0;
-	size_t *hold = NULL;
+	int lane;
 
-	while (r->nready && r->running < n) {
-		size_t k = ready_pop(r);
+	while (r->running < n && (lane = next_lane(r)) >= 0) {
+		size_t k = heap_pop(&r->ready[lane]);
 		struct step *s = &r->v[k];
 		char *why = NULL;
 
+		r->nready--;
 		if (!strcmp(s->c->provider, "lakeform")) {
 			/* it takes a place too, until recorded: at --parallelism
 			 * 1 the steps run one by one in plan order */
@@ -446,13 +492,6 @@ static size_t start_ready(struct run *r, size_t n, size_t *send, size_t nsend)
 			                    s->c->provider));
 			continue;
 		}
-		int conc = lf_provider_concurrency(p);
-		if (conc > 0 && *out_count(r, p) >= conc) {
-			/* its provider is full: after the others */
-			hold = lf_xrealloc(hold, (held + 1) * sizeof(*hold));
-			hold[held++] = k;
-			continue;
-		}
 		s->state = 1;
 		s->p = p;
 		r->running++;
@@ -467,9 +506,6 @@ static size_t start_ready(struct run *r, size_t n, size_t *send, size_t nsend)
 		r->fly[r->nfly++] = k;
 		send[nsend++] = k;
 	}
-	for (size_t i = 0; i < held; i++)
-		ready_push(r, hold[i]);
-	free(hold);
 	return nsend;
 }
 
@@ -718,7 +754,8 @@ int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const stru
 	}
 
 	/* the reverse edges, and what can start at once */
-	r.ready = lf_xcalloc(r.n + 1, sizeof(*r.ready));
+	for (int lane = 0; lane < NLANES; lane++)
+		r.ready[lane].v = lf_xcalloc(r.n + 1, sizeof(size_t));
 	for (size_t k = 0; k < r.n; k++) {
 		struct step *s = &r.v[k];
 		s->remaining = s->nwaits;
@@ -756,7 +793,8 @@ int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const stru
 		free(r.v[k].waits);
 		free(r.v[k].then);
 	}
-	free(r.ready);
+	for (int lane = 0; lane < NLANES; lane++)
+		free(r.ready[lane].v);
 	free(r.v);
 	lf_map_release(&r.put_of);
 	lf_map_release(&r.del_of);

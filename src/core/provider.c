@@ -27,7 +27,7 @@ struct pending {
 	int done;
 	json_t *answer;    /* the whole response, owned */
 	pthread_cond_t cv; /* its answer arrived, or the provider is gone */
-	int cv_unused;     /* a struct lf_call: delivered to its inbox */
+	int is_call;       /* a struct lf_call: delivered to its inbox, cv unused */
 	struct pending *next;
 };
 
@@ -70,7 +70,6 @@ struct lf_provider {
 	int abandoned; /* a call went unanswered: it may never answer again */
 	int64_t next_id;
 	struct pending *waiting;
-	int async;                   /* how many of `waiting` are struct lf_call */
 	struct lf_inbox *init_inbox; /* until lf_provider_await() */
 	struct lf_call *init_call;
 	struct timespec init_until;
@@ -121,7 +120,6 @@ static void deliver_quietly(struct lf_provider *p, struct lf_call *c, int local,
 	c->w.done = 1;
 	c->local = local;
 	unlink_waiting(p, &c->w);
-	p->async--;
 	p->in_flight--;
 	pthread_cond_signal(&p->slot_cv);
 	inbox_put(c, quiet);
@@ -168,7 +166,7 @@ static void take_line(struct lf_provider *p, const char *line, size_t len, struc
 	if (w && !w->done) {
 		w->answer = msg;
 		msg = NULL;
-		if (w->cv_unused) {
+		if (w->is_call) {
 			struct lf_call *c = (struct lf_call *)w;
 			size_t i = 0;
 			while (i < t->n && t->v[i] != c->inbox)
@@ -237,7 +235,7 @@ static void *reader_main(void *arg)
 	p->gone = 1;
 	for (struct pending *w = p->waiting, *next; w; w = next) {
 		next = w->next;
-		if (w->cv_unused)
+		if (w->is_call)
 			deliver(p, (struct lf_call *)w, LF_PROVIDER_EGONE);
 		else
 			pthread_cond_signal(&w->cv);
@@ -443,12 +441,11 @@ int lf_provider_send(struct lf_provider *p, const char *method, json_t *params, 
 	c->inbox = inbox;
 	c->tag = tag;
 	c->method = method;
-	c->w.cv_unused = 1;
+	c->w.is_call = 1;
 	c->w.id = ++p->next_id;
 	c->w.next = p->waiting;
 	p->waiting = &c->w;
 	p->in_flight++;
-	p->async++;
 	/* queued, not written: lf_provider_flush() writes every queued line
 	 * with one write (q_mu is never held across a write, so the reader,
 	 * which needs mu, always runs) */
@@ -487,7 +484,7 @@ int lf_provider_flush(struct lf_provider *p)
 	p->gone = 1;
 	for (struct pending *w = p->waiting, *next; w; w = next) {
 		next = w->next;
-		if (w->cv_unused && !w->done)
+		if (w->is_call && !w->done)
 			deliver(p, (struct lf_call *)w, LF_PROVIDER_EGONE);
 	}
 	pthread_mutex_unlock(&p->mu);
