@@ -441,6 +441,14 @@ static void run_records(struct run *r)
 		r->nrecords = r->records_done = 0;
 }
 
+/* Whether `p` has as many calls out as the concurrency it announced. */
+static int provider_full(struct run *r, const struct lf_provider *p)
+{
+	int conc = lf_provider_concurrency(p);
+
+	return conc > 0 && *out_count(r, p) >= conc;
+}
+
 /* The lane whose first step starts next: the earliest in plan order of the
  * lanes whose provider has room; -1 when none. */
 static int next_lane(struct run *r)
@@ -452,11 +460,8 @@ static int next_lane(struct run *r)
 		struct lf_provider *p = lane == LANE_STORAGE   ? r->pv->storage
 		                        : lane == LANE_COMPUTE ? r->pv->compute
 		                                               : NULL;
-		if (!h->n)
+		if (!h->n || (p && provider_full(r, p)))
 			continue;
-		if (p && lf_provider_concurrency(p) > 0 &&
-		    *out_count(r, p) >= lf_provider_concurrency(p))
-			continue; /* its provider is full */
 		if (best < 0 || h->v[0] < r->ready[best].v[0])
 			best = lane;
 	}
@@ -569,8 +574,7 @@ static void take_answer(struct run *r, struct lf_call *c)
 		                         s->backoff_ms / 1000.0, s->attempt + 1, attempts);
 		report(r, LF_STEP_RETRY, s, msg);
 		free(msg);
-		clock_gettime(CLOCK_MONOTONIC, &s->retry_at);
-		lf_ts_add_ms(&s->retry_at, s->backoff_ms);
+		s->retry_at = lf_ts_in_ms(CLOCK_MONOTONIC, s->backoff_ms);
 		s->backoff_ms *= 2;
 		s->attempt++;
 		return;
@@ -634,8 +638,7 @@ static void run_loop(struct run *r, size_t n)
 			struct step *s = &r->v[r->fly[i]];
 			if (s->call || lf_ts_before(&now, &s->retry_at))
 				continue;
-			int conc = lf_provider_concurrency(s->p);
-			if (conc > 0 && *out_count(r, s->p) >= conc)
+			if (provider_full(r, s->p))
 				continue;
 			(*out_count(r, s->p))++;
 			s->retry_at.tv_sec = LONG_MAX; /* sent: not a retry any more */
