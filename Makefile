@@ -195,7 +195,7 @@ test-s3-backend: $(B)/bin/lakeform $(PROVIDER_BINS) $(B)/bin/lakeform-provider-s
 
 test-yaml: $(B)/tests/yaml_suite $(B)/bin/lakeform
 	@mkdir -p $(R)
-	@$(B)/tests/yaml_suite $(B)/bin/lakeform ../shared/testdata/yaml-test-suite tests/yaml-suite/known-failures.txt | tee $(R)/yaml.log; \
+	@$(B)/tests/yaml_suite $(B)/bin/lakeform tests/yaml-suite/data tests/yaml-suite/known-failures.txt | tee $(R)/yaml.log; \
 	 tail -n 1 $(R)/yaml.log > $(R)/yaml; grep -q ' 0 failed' $(R)/yaml
 
 test-schema: $(B)/tests/run_suite
