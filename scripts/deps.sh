@@ -9,8 +9,15 @@ pkgs=(
 	json-schema-test-suite   # the JSON Schema test suite (tests/schema-suite)
 	clang-format             # make lint
 	podman runc busybox-static # make test-docker: a Docker Engine API and a node image
+	curl                     # make test-docker asks the engine's socket directly
 	awscli                   # /usr/bin/aws, the independent client of make test-s3
 	jq                       # the s3 tests read aws's JSON answers
+	python3-venv             # scripts/moto.sh: moto[server] into build/moto when
+	                         # moto_server is missing (Debian 12 has no moto)
+	python3                  # small HTTP servers of the CLI tests (a webhook)
+	strace                   # the provider tests count fsyncs
+	perl                     # a test provider written in Perl (JSON::PP)
+	procps                   # pgrep: the crash tests find a provider's children
 )
 
 missing=()

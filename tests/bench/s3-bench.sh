@@ -20,6 +20,10 @@ trap '[[ -n $moto_pid ]] && kill $moto_pid 2>/dev/null; wait 2>/dev/null; rm -rf
 key=
 # shellcheck source=../integration/s3/moto-env.sh
 . "$root/tests/integration/s3/moto-env.sh"
+moto_find || {
+	echo "s3-bench: $moto_why" >&2
+	exit 1
+}
 moto_start || {
 	echo "s3-bench: cannot start moto_server with an IAM key (log: $work/moto.log)" >&2
 	exit 1

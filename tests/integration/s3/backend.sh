@@ -53,6 +53,10 @@ cleanup() {
 trap cleanup EXIT
 # shellcheck source=moto-env.sh
 . "$here/moto-env.sh"
+if ! moto_find; then
+	fail "needs moto_server: $moto_why"
+	finish
+fi
 if ! moto_start; then
 	fail "moto_server with an IAM access key"
 	finish

@@ -4,11 +4,30 @@
 # AWS_* variables lakeform and aws then use.  Sets $endpoint, $moto_pid,
 # $key, $secret, and defines aws() (Debian's awscli with --endpoint-url).
 # The caller stops the server: kill "$moto_pid".  Needs $work (a scratch
-# directory) and jq.
+# directory) and jq.  moto_server is found, or installed into build/moto,
+# by scripts/moto.sh (moto_find); its reason, when there is none, is left
+# in $moto_why.
 awsbin=/usr/bin/aws
+moto_bin=
+moto_why=
+moto_find() {
+	[[ -n $moto_bin ]] && return 0
+	local err
+	err=$(mktemp)
+	if moto_bin=$("$(dirname "${BASH_SOURCE[0]}")/../../../scripts/moto.sh" 2>"$err"); then
+		rm -f "$err"
+		return 0
+	fi
+	moto_why=$(grep '^moto: no\|^moto: MOTO' "$err" | tail -n 1)
+	moto_why=${moto_why:-$(tail -n 1 "$err")}
+	rm -f "$err"
+	moto_bin=
+	return 1
+}
 moto_port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 moto_start() {
 	local p
+	moto_find || return 1
 	port=
 	for _ in $(seq 50); do
 		p=$((20000 + RANDOM % 20000))
@@ -18,7 +37,7 @@ moto_start() {
 		fi
 	done
 	endpoint=http://127.0.0.1:$port
-	INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+	INITIAL_NO_AUTH_ACTION_COUNT=3 "$moto_bin" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
 	moto_pid=$!
 	# the port, not a request: every request counts against the three
 	for _ in $(seq 100); do

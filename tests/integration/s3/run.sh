@@ -15,7 +15,8 @@
 # The provider's log (.lakeform/logs/s3.log: one line per request) gives the
 # request counts printed as '# ' lines with the timings.
 #
-# Needs moto_server (moto 5) on PATH, /usr/bin/aws (Debian's awscli), jq.
+# Needs moto_server (moto 5: on PATH, or installed into build/moto by
+# scripts/moto.sh), /usr/bin/aws (Debian's awscli), jq.
 # S3_KEEP=1 keeps the work directory.  Prints one line per check and ends
 # with `s3: N passed, N failed`; exits 0 iff none failed.
 set -uo pipefail
@@ -51,12 +52,18 @@ finish() {
 	exit
 }
 
-for tool in moto_server "$awsbin" jq; do
+for tool in "$awsbin" jq; do
 	if ! command -v "$tool" >/dev/null; then
-		fail "needs $tool"
+		fail "needs $tool (make deps installs awscli and jq)"
 		finish
 	fi
 done
+# shellcheck source=moto-env.sh
+. "$here/moto-env.sh"
+if ! moto_find; then
+	fail "needs moto_server: $moto_why"
+	finish
+fi
 
 work=$(mktemp -d /tmp/lakeform-s3.XXXXXX)
 moto_pid=
@@ -73,8 +80,6 @@ trap cleanup EXIT
 # moto_server on a free port, authentication on, an IAM key for lakeform
 # and aws (moto-env.sh, shared with backend.sh and the s3 bench)
 key=
-# shellcheck source=moto-env.sh
-. "$here/moto-env.sh"
 moto_start
 check "moto_server listens on $port" moto_port_open "$port"
 if [[ -z $key || $key == null ]]; then
