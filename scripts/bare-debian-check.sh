@@ -43,7 +43,28 @@ trap cleanup EXIT
 for m in "${mounts[@]}"; do
 	mountpoint -q "$root/$m" || mount --rbind "/$m" "$root/$m"
 done
-in_root() { chroot "$root" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb bash -c "$1"; }
+# A network that inspects TLS signs with a local authority the host trusts
+# (/usr/local/share/ca-certificates); the root must trust it too, and node
+# reads only its own list unless told (NODE_EXTRA_CA_CERTS).  Elsewhere
+# there is nothing to copy and this changes nothing.
+extra_ca=()
+if compgen -G '/usr/local/share/ca-certificates/*' >/dev/null; then
+	mkdir -p "$root/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/* "$root/usr/local/share/ca-certificates/"
+	extra_ca=(NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt)
+fi
+# A command as root of the new root: its own mount namespace, the root
+# made / with pivot_root, not chroot (under chroot, runc's exec enters a
+# container's namespaces but not its root, and `podman exec` runs the
+# outer root's programs).
+in_root() {
+	mkdir -p "$root/.oldroot"
+	unshare -m bash -c 'mount --make-rprivate / && mount --rbind "$1" "$1" && cd "$1" &&
+		pivot_root . .oldroot && umount -l /.oldroot && shift &&
+		exec /usr/bin/env -i "$@"' \
+		in_root "$root" HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin TERM=dumb "${extra_ca[@]}" \
+		bash -c "[ ! -d /usr/local/share/ca-certificates ] || update-ca-certificates >/dev/null 2>&1; $1"
+}
 
 echo "bare-debian-check: apt-get install gcc make git ca-certificates"
 in_root 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq gcc make git ca-certificates' \
