@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "core/apply.h"
-#include "core/backend_s3.h"
+#include "state/backends/s3.h"
 #include "core/git.h"
 #include "core/planner.h"
 #include "core/provider.h"

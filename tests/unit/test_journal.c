@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/state.h"
+#include "state/state.h"
 #include "util/fs.h"
 
 struct fixture {

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/state.h"
+#include "state/state.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/sha256.h"

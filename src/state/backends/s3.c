@@ -46,12 +46,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend_s3.h"
-#include "state_internal.h"
-#include "../util/clock.h"
-#include "../util/fs.h"
-#include "../util/mem.h"
-#include "../util/s3http.h"
+#include "s3.h"
+#include "../state_internal.h"
+#include "../../util/clock.h"
+#include "../../util/fs.h"
+#include "../../util/mem.h"
+#include "../../util/s3http.h"
 
 #define REQUEST_DEADLINE_MS 60000L
 

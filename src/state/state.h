@@ -54,14 +54,14 @@
  * below or -errno; lf_state_strerror() names either.  Where a function takes
  * a struct lf_diags, the reason is also added there, in words.
  */
-#ifndef LF_CORE_STATE_H
-#define LF_CORE_STATE_H
+#ifndef LF_STATE_STATE_H
+#define LF_STATE_STATE_H
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "diag.h"
+#include "../core/diag.h"
 
 struct lf_buf;
 

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "state_internal.h"
-#include "../util/fs.h"
-#include "../util/mem.h"
+#include "../state_internal.h"
+#include "../../util/fs.h"
+#include "../../util/mem.h"
 
 int lf_backend_local_open(struct lf_backend **out, const char *dir)
 {

@@ -8,8 +8,8 @@
  * while one thread writes and syncs a batch with `mu` released, the threads
  * that arrive queue their records for the next batch and wait on `cv`.
  */
-#ifndef LF_CORE_STATE_INTERNAL_H
-#define LF_CORE_STATE_INTERNAL_H
+#ifndef LF_STATE_STATE_INTERNAL_H
+#define LF_STATE_STATE_INTERNAL_H
 
 #include <pthread.h>
 #include <stdint.h>

@@ -1,10 +1,10 @@
 /*
  * backend_s3.h - the state kept in an S3 bucket (backend_s3.c says how).
  */
-#ifndef LF_CORE_BACKEND_S3_H
-#define LF_CORE_BACKEND_S3_H
+#ifndef LF_STATE_BACKENDS_S3_H
+#define LF_STATE_BACKENDS_S3_H
 
-#include "state.h"
+#include "../state.h"
 
 struct lf_s3_backend_conf {
 	const char *bucket;   /* required: an existing bucket */
