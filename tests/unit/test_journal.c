@@ -1,4 +1,4 @@
-/* Unit tests for src/core/journal.c: recording, replay, recovery, group commit,
+/* Unit tests for src/state/journal.c: recording, replay, recovery, group commit,
  * deferred records. */
 #include <setjmp.h>
 #include <stdarg.h>

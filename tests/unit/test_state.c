@@ -1,4 +1,4 @@
-/* Unit tests for src/core/state.c and lock.c: snapshot, index, push, lock. */
+/* Unit tests for src/state/state.c and lock.c: snapshot, index, push, lock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,124 +1,256 @@
 /*
- * backend_local.c - the local backend: the state as files in a directory
- * (".lakeform" under the configuration directory), and the helpers the state
- * code shares (UUIDs, times, whole-file reads).
+ * local.c - the local backend: the state as files in a directory
+ * (".lakeform" under the configuration directory), which is its own working
+ * copy, locked with flock(2).
+ *
+ * The lock is flock(2) on .lakeform/state.lock: the kernel drops it when the
+ * process ends, however it ends (SIGKILL included), and the descriptor is
+ * close-on-exec so providers lakeform starts never inherit it.  The file's
+ * content is the holder's description, one line of JSON written after the
+ * lock is taken and truncated away before it is released, so that a second
+ * writer can say who holds it.  The file itself is never removed: removing a
+ * file others may have open and be waiting on would let two processes each
+ * lock a different file of the same name.  A backend that keeps a working
+ * copy of a remote state takes this lock on its copy first
+ * (lf_local__lock()).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <time.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "../state_internal.h"
-#include "../../util/fs.h"
-#include "../../util/mem.h"
+#include "../../util/clock.h"
+
+/* Waiting for a lock: 1 s, doubling, at most 16 s between attempts. */
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 16000
+
+extern const struct lf_backend_ops lf_backend_local_ops;
+
+/* ---- settings and opening --------------------------------------------------- */
+
+/* backend: {type: local} */
+static void local_check(const json_t *conf, lf_backend_pos_fn pos, void *pos_arg,
+                        struct lf_diags *d)
+{
+	if (json_object_size(conf) != 1) {
+		struct lf_pos p = pos(pos_arg, "backend");
+		lf_diag_error(d, &p, "backend: the local backend takes no settings");
+	}
+}
 
 int lf_backend_local_open(struct lf_backend **out, const char *dir)
 {
-	struct lf_backend *b = lf_xcalloc(1, sizeof(*b));
-
-	b->dir = lf_xstrdup(dir);
-	b->state_path = lf_xasprintf("%s/%s", dir, LF_STATE_FILE);
-	b->journal_path = lf_xasprintf("%s/%s", dir, LF_JOURNAL_FILE);
-	b->lock_path = lf_xasprintf("%s/%s", dir, LF_LOCK_FILE);
-	b->lock_fd = -1;
-	b->jfd = -1;
-	pthread_mutex_init(&b->mu, NULL);
-	pthread_cond_init(&b->cv, NULL);
-	*out = b;
+	*out = lf_backend__new(&lf_backend_local_ops, dir);
 	return 0;
 }
 
-void lf_backend_free(struct lf_backend *b)
+static int local_open(struct lf_backend **out, const json_t *conf, const char *dir,
+                      lf_backend_getenv_fn getenv_fn, void *env_arg, struct lf_diags *d)
 {
-	if (!b)
-		return;
-	lf_state_unlock(b);
-	lf_state__journal_reset(b);
-	lf_remote__free(b);
-	lf_buf_release(&b->queue);
-	lf_buf_release(&b->spare);
-	pthread_cond_destroy(&b->cv);
-	pthread_mutex_destroy(&b->mu);
-	free(b->dir);
-	free(b->state_path);
-	free(b->journal_path);
-	free(b->lock_path);
-	free(b);
+	int err = lf_backend_local_open(out, dir);
+
+	if (err)
+		lf_diag_error(d, NULL, "cannot open the state in '%s'", dir);
+	return err;
 }
 
-void lf_backend_journal_stats(const struct lf_backend *b, struct lf_journal_stats *out)
-{
-	/* the mutex guards the counters, but the caller's view is const */
-	pthread_mutex_lock((pthread_mutex_t *)&b->mu);
-	*out = b->stats;
-	pthread_mutex_unlock((pthread_mutex_t *)&b->mu);
-}
+/* ---- the lock ------------------------------------------------------------- */
 
-void lf_state__journal_reset(struct lf_backend *b)
+static int read_info(int fd, struct lf_lock_info *i)
 {
-	if (b->jfd >= 0)
-		close(b->jfd);
-	b->jfd = -1;
-	b->jserial = 0;
-	b->jerr = 0;
-	b->flushing = 0;
-	b->nqueued = b->ndurable = 0;
-	lf_buf_truncate(&b->queue, 0);
-}
+	char buf[2048];
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
 
-int lf_state__mkdir(const struct lf_backend *b)
-{
-	if (mkdir(b->dir, 0700) == 0 || errno == EEXIST)
+	if (n <= 0) {
+		memset(i, 0, sizeof(*i));
 		return 0;
-	return -errno;
-}
-
-/* A version 4 (random) UUID, as Terraform makes its lineages and lock IDs. */
-void lf_state__uuid(char out[37])
-{
-	unsigned char r[16];
-	size_t got = 0;
-
-	while (got < sizeof(r)) {
-		ssize_t n = getrandom(r + got, sizeof(r) - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			/* no entropy source: time and pid are unique enough
-			 * for a lineage, which is no secret */
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			for (size_t i = got; i < sizeof(r); i++)
-				r[i] = (unsigned char)((ts.tv_nsec >> (i % 4 * 8)) ^
-				                       (getpid() >> (i % 2 * 8)) ^
-				                       (ts.tv_sec >> (i % 3 * 8)) ^ i);
-			break;
-		}
-		got += (size_t)n;
 	}
-	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
-	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	         r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-	         r[13], r[14], r[15]);
+	return lf_state__lock_parse(i, buf, (size_t)n);
 }
 
-void lf_state__now(char out[32])
+/*
+ * The holder's description.  A holder writes it just after taking the lock,
+ * so an empty or half-written one is given a moment to appear.
+ */
+static void read_holder(int fd, struct lf_lock_info *i)
 {
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	for (int tries = 0; tries < 50 && !read_info(fd, i); tries++)
+		lf_sleep_ms(10);
 }
 
-int lf_state__read(char **out, size_t *len, const char *path)
+int lf_local__lock(struct lf_backend *b, const char *operation, long timeout_ms,
+                   struct lf_lock_info *holder)
 {
-	/* a state is read whole; 4 GiB is far beyond any real one */
-	return lf_read_file(out, len, path, (size_t)4 << 30);
+	long start = lf_now_ms(), delay = BACKOFF_FIRST_MS;
+	struct lf_lock_info me;
+	char *text;
+	int fd, err;
+
+	if ((err = lf_state__mkdir(b)) < 0)
+		return err;
+	fd = open(b->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		long waited;
+
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+		waited = lf_now_ms() - start;
+		if (waited >= timeout_ms) {
+			if (holder)
+				read_holder(fd, holder);
+			close(fd);
+			return LF_STATE_ELOCKED;
+		}
+		lf_sleep_ms(delay < timeout_ms - waited ? delay : timeout_ms - waited);
+		delay = delay * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : delay * 2;
+	}
+	lf_state__describe_self(b, &me, operation);
+	text = lf_state__lock_text(&me);
+	err = 0;
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, text, strlen(text), 0) < 0 ||
+	    pwrite(fd, "\n", 1, (off_t)strlen(text)) < 0)
+		err = -errno;
+	free(text);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	b->lock_fd = fd;
+	b->lock = me;
+	return 0;
 }
+
+void lf_local__unlock(struct lf_backend *b)
+{
+	if (b->lock_fd < 0)
+		return;
+	/* the description goes before the lock, so nobody ever sees a free
+	 * lock described as ours */
+	if (ftruncate(b->lock_fd, 0) < 0) {
+		/* a stale description is harmless: the next holder rewrites it */
+	}
+	close(b->lock_fd);
+	b->lock_fd = -1;
+	memset(&b->lock, 0, sizeof(b->lock));
+}
+
+static int local_lock(struct lf_backend *b, const char *operation, long timeout_ms,
+                      struct lf_lock_info *holder)
+{
+	return lf_local__lock(b, operation, timeout_ms, holder);
+}
+
+static int local_unlock(struct lf_backend *b)
+{
+	lf_local__unlock(b);
+	return 0;
+}
+
+static int local_lock_read(struct lf_backend *b, struct lf_lock_info *info, int *held)
+{
+	int fd, has;
+
+	fd = open(b->lock_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		memset(info, 0, sizeof(*info));
+		return errno == ENOENT ? 0 : -errno;
+	}
+	/* a shared lock that cannot be had means a live holder; taken, it is
+	 * dropped at once */
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK) {
+			int err = -errno;
+			close(fd);
+			return err;
+		}
+		*held = 1;
+		read_holder(fd, info);
+		has = 1;
+	} else {
+		has = read_info(fd, info);
+	}
+	close(fd);
+	return has;
+}
+
+static int local_force_unlock(struct lf_backend *b, const char *id, struct lf_diags *d)
+{
+	struct lf_lock_info info;
+	int fd, err = 0;
+
+	fd = open(b->lock_path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT) {
+			err = -errno;
+			lf_diag_file_error(d, b->lock_path, "cannot open the lock: %s",
+			                   strerror(errno));
+			return err;
+		}
+		lf_diag_error(d, NULL, "the state is not locked");
+		return LF_STATE_ENOLOCK;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK) {
+			err = -errno;
+			lf_diag_file_error(d, b->lock_path, "cannot lock: %s", strerror(errno));
+			close(fd);
+			return err;
+		}
+		read_holder(fd, &info);
+		if (info.id[0] && strcmp(info.id, id)) {
+			lf_diag_error(d, NULL,
+			              "lock ID '%s' does not match the "
+			              "lock's ID '%s'",
+			              id, info.id);
+			err = LF_STATE_ELOCKID;
+		} else {
+			lf_diag_error(d, NULL,
+			              "the lock is held by process %ld (%s), "
+			              "which is still running; a local lock "
+			              "ends with its process",
+			              info.pid, info.who[0] ? info.who : "unknown");
+			err = LF_STATE_ELOCKED;
+		}
+		close(fd);
+		return err;
+	}
+	if (!read_info(fd, &info)) {
+		lf_diag_error(d, NULL, "the state is not locked");
+		err = LF_STATE_ENOLOCK;
+	} else if (strcmp(info.id, id)) {
+		lf_diag_error(d, NULL, "lock ID '%s' does not match the lock's ID '%s'", id,
+		              info.id);
+		err = LF_STATE_ELOCKID;
+	} else if (ftruncate(fd, 0) < 0 || fdatasync(fd) < 0) {
+		err = -errno;
+		lf_diag_file_error(d, b->lock_path, "cannot clear the lock: %s", strerror(errno));
+	}
+	close(fd); /* releases our flock */
+	return err;
+}
+
+const struct lf_backend_ops lf_backend_local_ops = {
+    .version = LF_BACKEND_OPS_VERSION,
+    .usage = "{type: local}",
+    .check = local_check,
+    .open = local_open,
+    /* the working copy is the state: nothing to pull, sync or push */
+    .lock = local_lock,
+    .unlock = local_unlock,
+    .lock_read = local_lock_read,
+    .force_unlock = local_force_unlock,
+};
