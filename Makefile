@@ -14,7 +14,7 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(WARN) $(CFLAGS) -Isrc $(PKG_CFLAGS) -DLF_VERSION='"$(VERSION)"' -MMD -MP
 SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_SRCS = $(wildcard src/util/*.c src/core/*.c)
+LIB_SRCS = $(wildcard src/util/*.c src/core/*.c src/state/*.c src/state/backends/*.c)
 CLI_SRCS = $(wildcard src/cli/*.c)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 SDK_SRCS  = $(wildcard providers/sdk/*.c)
@@ -221,7 +221,7 @@ bench: deps
 bench-docker: $(B)/bin/lakeform $(PROVIDER_BINS)
 	@./tests/bench/docker-bench.sh $(B)/bin/lakeform
 
-LINT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*/*.h tests/unit/*.c providers/*/*.c providers/*/*.h)
+LINT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*/*.h src/state/backends/*.h tests/unit/*.c providers/*/*.c providers/*/*.h)
 
 lint:
 	@clang-format --dry-run -Werror $(LINT_SRCS)

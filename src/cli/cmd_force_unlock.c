@@ -10,7 +10,7 @@
 
 #include "cli.h"
 #include "config.h"
-#include "core/state.h"
+#include "state/state.h"
 
 #define STATE_DIR ".lakeform"
 

@@ -4,7 +4,7 @@
 #include "cli.h"
 #include "config.h"
 #include "core/plan.h"
-#include "core/state.h"
+#include "state/state.h"
 #include "util/fs.h"
 
 /*

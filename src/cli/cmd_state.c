@@ -13,7 +13,7 @@
 
 #include "cli.h"
 #include "config.h"
-#include "core/state.h"
+#include "state/state.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/map.h"

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 
 #include "core/apply.h"
-#include "core/backend_s3.h"
 #include "core/git.h"
 #include "core/planner.h"
 #include "core/provider.h"
+#include "state/backend.h"
 #include "util/mem.h"
 #include "util/sha256.h"
 
@@ -170,70 +170,17 @@ int lf_cli_parse_duration(const char *s, long *ms)
 #define LF_VERSION "0.0.0"
 #endif
 
-/* Whether `url` names this machine (TLS checks may be turned off only for it). */
-static int local_endpoint(const char *url)
+/* Where `path` ("backend.key") is written in lakeform.yaml. */
+struct settings_at {
+	const struct lf_source *src;
+	const struct lf_source_doc *doc;
+};
+
+static struct lf_pos settings_pos(void *arg, const char *path)
 {
-	const char *h = strstr(url, "://");
+	struct settings_at *at = arg;
 
-	h = h ? h + 3 : url;
-	return !strncmp(h, "127.", 4) || !strncmp(h, "localhost", 9) || !strncmp(h, "[::1]", 5);
-}
-
-/* backend: {type: s3, bucket, key, region, endpoint, addressing, tls_verify, lease} */
-static void check_s3_backend(const struct lf_source *src, const struct lf_source_doc *doc,
-                             json_t *backend, struct lf_diags *d)
-{
-	const char *k;
-	json_t *v;
-
-#define AT(path) lf_source_path_pos(src, doc, (path), (size_t)-1)
-	json_object_foreach (backend, k, v) {
-		char path[64];
-		snprintf(path, sizeof(path), "backend.%s", k);
-		struct lf_pos p = AT(path);
-		long ms;
-
-		if (!strcmp(k, "type")) {
-			continue;
-		} else if (!strcmp(k, "bucket") || !strcmp(k, "key") || !strcmp(k, "region") ||
-		           !strcmp(k, "endpoint")) {
-			if (!json_is_string(v) || !json_string_length(v))
-				lf_diag_error(d, &p, "%s must be a non-empty string", path);
-			else if (!strcmp(k, "key") && (json_string_value(v)[0] == '/' ||
-			                               strstr(json_string_value(v), "..")))
-				lf_diag_error(d, &p, "%s: a key has no leading '/' and no '..'",
-				              path);
-		} else if (!strcmp(k, "addressing")) {
-			const char *a = json_string_value(v);
-			if (!a || (strcmp(a, "path") && strcmp(a, "virtual")))
-				lf_diag_error(d, &p, "%s is 'path' or 'virtual'", path);
-		} else if (!strcmp(k, "tls_verify")) {
-			const char *ep = json_string_value(json_object_get(backend, "endpoint"));
-			if (!json_is_boolean(v))
-				lf_diag_error(d, &p, "%s is true or false", path);
-			else if (json_is_false(v) && (!ep || !local_endpoint(ep)))
-				lf_diag_error(d, &p,
-				              "%s: false only for an endpoint on this machine "
-				              "(127.0.0.1, localhost, [::1])",
-				              path);
-		} else if (!strcmp(k, "lease")) {
-			if (!json_is_string(v) ||
-			    lf_cli_parse_duration(json_string_value(v), &ms) || ms < 10000)
-				lf_diag_error(d, &p,
-				              "%s: write a duration of at least 10s, such as 2m",
-				              path);
-		} else {
-			lf_diag_error(d, &p,
-			              "unknown key '%s' in backend (type, bucket, key, region, "
-			              "endpoint, addressing, tls_verify, lease)",
-			              k);
-		}
-	}
-	if (!json_object_get(backend, "bucket") || !json_object_get(backend, "key")) {
-		struct lf_pos p = AT("backend");
-		lf_diag_error(d, &p, "backend: an s3 backend needs a bucket and a key");
-	}
-#undef AT
+	return lf_source_path_pos(at->src, at->doc, path, (size_t)-1);
 }
 
 /* lakeform.yaml: the providers and their settings (defaults: local). */
@@ -258,18 +205,8 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 	}
 	json_t *backend = json_object_get(doc->root, "backend");
 	if (backend) {
-		const char *type = json_string_value(json_object_get(backend, "type"));
-		struct lf_pos p = AT("backend");
-		if (!json_is_object(backend) || !type ||
-		    (strcmp(type, "local") && strcmp(type, "s3"))) {
-			lf_diag_error(d, &p,
-			              "backend: write {type: local} or {type: s3, bucket: "
-			              "NAME, key: PATH, ...}");
-		} else if (!strcmp(type, "s3")) {
-			check_s3_backend(src, doc, backend, d);
-		} else if (json_object_size(backend) != 1) {
-			lf_diag_error(d, &p, "backend: the local backend takes no settings");
-		}
+		struct settings_at at = {src, doc};
+		lf_backend_check_settings(backend, settings_pos, &at, d);
 	}
 	json_t *providers = json_object_get(doc->root, "providers");
 	if (providers && !json_is_object(providers)) {
@@ -568,77 +505,30 @@ int lf_cli_observe(struct lf_cli *cli, struct lf_config *c, json_t *settings,
 	return obs->errors ? LF_EXIT_ERROR : LF_EXIT_OK;
 }
 
-/* An environment variable, or NULL when unset or empty. */
-static const char *env(const char *name)
+/* The backend reads the environment through the front end. */
+static const char *cli_getenv(void *arg, const char *name)
 {
-	const char *v = getenv(name);
-	return v && *v ? v : NULL;
+	(void)arg;
+	return getenv(name);
 }
 
 int lf_cli_open_backend(struct lf_cli *cli, json_t *settings, struct lf_backend **out)
 {
-	json_t *be = json_object_get(settings, "backend");
-	const char *type = json_string_value(json_object_get(be, "type"));
+	struct lf_diags d = LF_DIAGS_INIT;
 	json_t *own = NULL;
+	int err;
 
 	*out = NULL;
 	if (!settings) {
 		if (lf_cli_read_settings(cli, &own))
 			return LF_EXIT_ERROR;
-		be = json_object_get(own, "backend");
-		type = json_string_value(json_object_get(be, "type"));
+		settings = own;
 	}
-	if (!type || !strcmp(type, "local")) {
-		json_decref(own);
-		if (lf_backend_local_open(out, ".lakeform") != 0) {
-			lf_cli_error(cli, "cannot open the state in '.lakeform'");
-			return LF_EXIT_ERROR;
-		}
-		return LF_EXIT_OK;
-	}
-
-	/* s3: the environment as AWS's own tools read it wins over the file */
-	struct lf_s3_backend_conf c;
-	const char *addressing = json_string_value(json_object_get(be, "addressing"));
-	const char *lease = json_string_value(json_object_get(be, "lease"));
-	json_t *tls = json_object_get(be, "tls_verify");
-
-	memset(&c, 0, sizeof(c));
-	c.bucket = json_string_value(json_object_get(be, "bucket"));
-	c.key = json_string_value(json_object_get(be, "key"));
-	c.endpoint = env("AWS_ENDPOINT_URL_S3") ? env("AWS_ENDPOINT_URL_S3")
-	             : env("AWS_ENDPOINT_URL")  ? env("AWS_ENDPOINT_URL")
-	                                       : json_string_value(json_object_get(be, "endpoint"));
-	c.region = env("AWS_REGION")           ? env("AWS_REGION")
-	           : env("AWS_DEFAULT_REGION") ? env("AWS_DEFAULT_REGION")
-	                                       : json_string_value(json_object_get(be, "region"));
-	c.virtual_host = addressing && !strcmp(addressing, "virtual");
-	c.tls_verify = !json_is_false(tls);
-	c.access_key = env("AWS_ACCESS_KEY_ID");
-	c.secret_key = env("AWS_SECRET_ACCESS_KEY");
-	c.session_token = env("AWS_SESSION_TOKEN");
-	if (lease)
-		lf_cli_parse_duration(lease, &c.lease_ms);
-	if (!c.tls_verify && c.endpoint && !local_endpoint(c.endpoint)) {
-		lf_cli_error(cli,
-		             "lakeform.yaml: backend.tls_verify is false, but the endpoint "
-		             "'%s' is not on this machine",
-		             c.endpoint);
-		json_decref(own);
-		return LF_EXIT_ERROR;
-	}
-	if (!c.access_key || !c.secret_key) {
-		lf_cli_error(cli,
-		             "the s3 backend needs credentials: set AWS_ACCESS_KEY_ID and "
-		             "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)");
-		json_decref(own);
-		return LF_EXIT_ERROR;
-	}
-	int err = lf_backend_s3_open(out, &c, ".lakeform");
+	err = lf_backend_open_settings(out, json_object_get(settings, "backend"), ".lakeform",
+	                               cli_getenv, NULL, &d);
 	json_decref(own);
-	if (err) {
-		lf_cli_error(cli, "cannot open the s3 state: %s", lf_state_strerror(err));
-		return LF_EXIT_ERROR;
-	}
-	return LF_EXIT_OK;
+	if (err)
+		lf_cli_print_diags(cli, &d);
+	lf_diags_release(&d);
+	return err ? LF_EXIT_ERROR : LF_EXIT_OK;
 }

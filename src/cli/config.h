@@ -11,7 +11,7 @@
 #include "core/manifest.h"
 #include "core/source.h"
 #include "core/refresh.h"
-#include "core/state.h"
+#include "state/state.h"
 
 struct lf_config {
 	struct lf_kinds kinds;

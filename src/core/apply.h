@@ -24,7 +24,7 @@
 #include "expand.h"
 #include "plan.h"
 #include "provider.h"
-#include "state.h"
+#include "../state/state.h"
 
 /* The providers of one run, by family ("storage", "compute"). */
 struct lf_providers {

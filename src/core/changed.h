@@ -15,7 +15,7 @@
 
 #include "expand.h"
 #include "manifest.h"
-#include "state.h"
+#include "../state/state.h"
 
 enum lf_change_how {
 	LF_CHANGED_ADDED,

@@ -28,7 +28,7 @@
 #include "expand.h"
 #include "manifest.h"
 #include "refresh.h"
-#include "state.h"
+#include "../state/state.h"
 
 /* ---- .lakeformignore ------------------------------------------------------ */
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state.h"
+#include "../state/state.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
 

@@ -22,7 +22,7 @@
 #include "expand.h"
 #include "manifest.h"
 #include "plan.h"
-#include "state.h"
+#include "../state/state.h"
 
 struct lf_plan_opts {
 	const struct lf_kinds *kinds; /* for what is only recorded: sensitive fields */

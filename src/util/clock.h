@@ -22,4 +22,10 @@ struct timespec lf_ts_in_ms(clockid_t clock, long ms);
 /* Whether `a` is earlier than `b`. */
 int lf_ts_before(const struct timespec *a, const struct timespec *b);
 
+/*
+ * A duration as Go and Terraform write it, in whole numbers: "30s", "2m",
+ * "1m30s", "500ms", "1h", "0"; at most a week.  0 with *ms set, or -1.
+ */
+int lf_duration_parse(const char *s, long *ms);
+
 #endif

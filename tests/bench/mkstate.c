@@ -15,7 +15,7 @@
 #include "core/manifest.h"
 #include "core/planner.h"
 #include "core/source.h"
-#include "core/state.h"
+#include "state/state.h"
 
 #ifndef LF_VERSION
 #define LF_VERSION "0.0.0"

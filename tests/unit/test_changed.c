@@ -20,7 +20,7 @@
 #include "core/expand.h"
 #include "core/manifest.h"
 #include "core/source.h"
-#include "core/state.h"
+#include "state/state.h"
 #include "util/mem.h"
 
 static char *repo_path(const char *rel)

@@ -21,7 +21,7 @@
 #include "core/jsonschema.h"
 #include "core/manifest.h"
 #include "core/source.h"
-#include "core/state.h"
+#include "state/state.h"
 #include "util/buf.h"
 #include "util/map.h"
 #include "util/mem.h"

@@ -1,4 +1,4 @@
-/* Unit tests for src/core/journal.c: recording, replay, recovery, group commit,
+/* Unit tests for src/state/journal.c: recording, replay, recovery, group commit,
  * deferred records. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/state.h"
+#include "state/state.h"
 #include "util/fs.h"
 
 struct fixture {

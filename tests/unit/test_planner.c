@@ -25,7 +25,7 @@
 #include "core/plan.h"
 #include "core/planner.h"
 #include "core/source.h"
-#include "core/state.h"
+#include "state/state.h"
 #include "util/buf.h"
 #include "util/mem.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests for src/core/state.c and lock.c: snapshot, index, push, lock. */
+/* Unit tests for src/state/state.c and lock.c: snapshot, index, push, lock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/state.h"
+#include "state/state.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/sha256.h"

@@ -278,7 +278,8 @@ static void flush_batch(struct lf_backend *b)
 		b->ndurable = target;
 		b->stats.syncs++;
 		b->stats.records += n;
-		lf_remote__journal_synced(b);
+		if (b->ops->journal_synced)
+			b->ops->journal_synced(b);
 	}
 	pthread_cond_broadcast(&b->cv);
 	lf_buf_truncate(&batch, 0);

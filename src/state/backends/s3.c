@@ -1,5 +1,5 @@
 /*
- * backend_s3.c - the state in an S3 bucket, shared by every pipeline that
+ * s3.c - the s3 backend: the state in an S3 bucket, shared by every pipeline that
  * points at it.
  *
  * Three objects under the configured key:
@@ -10,9 +10,9 @@
  *                 If-None-Match: * so that exactly one writer gets it
  *
  * Each process works on a copy of the snapshot and journal in a directory
- * of its own under .lakeform/s3/, so the local backend's code (lazy loads,
- * group commit, compaction) serves unchanged: this file adds the remote
- * step to each of its steps.
+ * of its own under .lakeform/s3/, so the state code (lazy loads, group
+ * commit, compaction) serves unchanged: this file's operations add the
+ * remote step to each of its steps.
  *
  * - lock: the local lock, then the lock object.  Its description carries
  *   `expires`, the end of a lease that a thread renews every third of it
@@ -46,14 +46,30 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend_s3.h"
-#include "state_internal.h"
-#include "../util/clock.h"
-#include "../util/fs.h"
-#include "../util/mem.h"
-#include "../util/s3http.h"
+#include "../state_internal.h"
+#include "../../util/clock.h"
+#include "../../util/fs.h"
+#include "../../util/mem.h"
+#include "../../util/s3http.h"
 
 #define REQUEST_DEADLINE_MS 60000L
+
+struct lf_s3_backend_conf {
+	const char *bucket;   /* required: an existing bucket */
+	const char *key;      /* required: "lakeform/prod.json" */
+	const char *region;   /* signing region; NULL: us-east-1 */
+	const char *endpoint; /* "http://127.0.0.1:9000"; NULL: AWS */
+	int virtual_host;     /* bucket in the host name instead of the path */
+	int tls_verify;
+	const char *access_key, *secret_key, *session_token;
+	long lease_ms; /* of the lock; 0: 60 s */
+};
+
+static int open_conf(struct lf_backend **out, const struct lf_s3_backend_conf *c,
+                     const char *local_dir);
+static int remote_unlock(struct lf_backend *b);
+
+extern const struct lf_backend_ops lf_backend_s3_ops;
 
 struct lf_remote {
 	struct s3_conf conf;
@@ -76,49 +92,31 @@ struct lf_remote {
 	pthread_t keeper;
 };
 
-static char remote_error[512] = "the s3 state backend failed";
-static pthread_mutex_t remote_error_mu = PTHREAD_MUTEX_INITIALIZER;
-
-const char *lf_state__remote_error(void)
-{
-	return remote_error;
-}
-
-static void set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void set_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&remote_error_mu);
-	va_start(ap, fmt);
-	vsnprintf(remote_error, sizeof(remote_error), fmt, ap);
-	va_end(ap);
-	pthread_mutex_unlock(&remote_error_mu);
-}
-
 /* Why a request failed, as a person should read it. */
 static int request_error(struct lf_remote *r, const char *what, const char *key,
                          const struct s3_resp *resp)
 {
 	if (!resp->status)
-		set_error("cannot reach the s3 state backend at %s (%s s3://%s/%s): %s",
-		          r->conf.endpoint ? r->conf.endpoint : "aws", what, r->bucket, key,
-		          resp->transport);
+		lf_backend__set_error("cannot reach the s3 state backend at %s (%s s3://%s/%s): %s",
+		                      r->conf.endpoint ? r->conf.endpoint : "aws", what, r->bucket,
+		                      key, resp->transport);
 	else if (!strcmp(resp->code, "SignatureDoesNotMatch") ||
 	         !strcmp(resp->code, "InvalidAccessKeyId"))
-		set_error("the s3 state backend refused the credentials (%s s3://%s/%s: %s): "
-		          "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-		          what, r->bucket, key, resp->code);
+		lf_backend__set_error(
+		    "the s3 state backend refused the credentials (%s s3://%s/%s: %s): "
+		    "check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+		    what, r->bucket, key, resp->code);
 	else if (!strcmp(resp->code, "NoSuchBucket"))
-		set_error("the state bucket '%s' does not exist (create it first: lakeform "
-		          "does not make the bucket its own state lives in)",
-		          r->bucket);
+		lf_backend__set_error(
+		    "the state bucket '%s' does not exist (create it first: lakeform "
+		    "does not make the bucket its own state lives in)",
+		    r->bucket);
 	else if (!strcmp(resp->code, "AccessDenied"))
-		set_error("access denied to s3://%s/%s (%s)", r->bucket, key, what);
+		lf_backend__set_error("access denied to s3://%s/%s (%s)", r->bucket, key, what);
 	else
-		set_error("%s s3://%s/%s: HTTP %ld%s%s%s%s", what, r->bucket, key, resp->status,
-		          *resp->code ? " " : "", resp->code, *resp->message ? ": " : "",
-		          resp->message);
+		lf_backend__set_error("%s s3://%s/%s: HTTP %ld%s%s%s%s", what, r->bucket, key,
+		                      resp->status, *resp->code ? " " : "", resp->code,
+		                      *resp->message ? ": " : "", resp->message);
 	return LF_STATE_EREMOTE;
 }
 
@@ -138,20 +136,142 @@ static int s3_send(struct lf_remote *r, const char *method, const char *key, con
 	return s3_request(&r->conf, REQUEST_DEADLINE_MS, &req, out);
 }
 
-/* ---- opening ------------------------------------------------------------ */
+/* ---- settings ------------------------------------------------------------- */
 
-int lf_backend_is_remote(const struct lf_backend *b)
+/* Whether `url` names this machine (TLS checks may be turned off only for it). */
+static int local_endpoint(const char *url)
 {
-	return b && b->remote;
+	const char *h = strstr(url, "://");
+
+	h = h ? h + 3 : url;
+	return !strncmp(h, "127.", 4) || !strncmp(h, "localhost", 9) || !strncmp(h, "[::1]", 5);
 }
+
+/* backend: {type: s3, bucket, key, region, endpoint, addressing, tls_verify, lease} */
+static void s3_check(const json_t *backend, lf_backend_pos_fn pos, void *pos_arg,
+                     struct lf_diags *d)
+{
+	const char *k;
+	json_t *v;
+
+#define AT(path) pos(pos_arg, (path))
+	/* jansson iterates a const object, but its macro takes no const */
+	json_object_foreach ((json_t *)backend, k, v) {
+		char path[64];
+		snprintf(path, sizeof(path), "backend.%s", k);
+		struct lf_pos p = AT(path);
+		long ms;
+
+		if (!strcmp(k, "type")) {
+			continue;
+		} else if (!strcmp(k, "bucket") || !strcmp(k, "key") || !strcmp(k, "region") ||
+		           !strcmp(k, "endpoint")) {
+			if (!json_is_string(v) || !json_string_length(v))
+				lf_diag_error(d, &p, "%s must be a non-empty string", path);
+			else if (!strcmp(k, "key") && (json_string_value(v)[0] == '/' ||
+			                               strstr(json_string_value(v), "..")))
+				lf_diag_error(d, &p, "%s: a key has no leading '/' and no '..'",
+				              path);
+		} else if (!strcmp(k, "addressing")) {
+			const char *a = json_string_value(v);
+			if (!a || (strcmp(a, "path") && strcmp(a, "virtual")))
+				lf_diag_error(d, &p, "%s is 'path' or 'virtual'", path);
+		} else if (!strcmp(k, "tls_verify")) {
+			const char *ep = json_string_value(json_object_get(backend, "endpoint"));
+			if (!json_is_boolean(v))
+				lf_diag_error(d, &p, "%s is true or false", path);
+			else if (json_is_false(v) && (!ep || !local_endpoint(ep)))
+				lf_diag_error(d, &p,
+				              "%s: false only for an endpoint on this machine "
+				              "(127.0.0.1, localhost, [::1])",
+				              path);
+		} else if (!strcmp(k, "lease")) {
+			if (!json_is_string(v) || lf_duration_parse(json_string_value(v), &ms) ||
+			    ms < 10000)
+				lf_diag_error(d, &p,
+				              "%s: write a duration of at least 10s, such as 2m",
+				              path);
+		} else {
+			lf_diag_error(d, &p,
+			              "unknown key '%s' in backend (type, bucket, key, region, "
+			              "endpoint, addressing, tls_verify, lease)",
+			              k);
+		}
+	}
+	if (!json_object_get(backend, "bucket") || !json_object_get(backend, "key")) {
+		struct lf_pos p = AT("backend");
+		lf_diag_error(d, &p, "backend: an s3 backend needs a bucket and a key");
+	}
+#undef AT
+}
+
+/* An environment variable, or NULL when unset or empty. */
+static const char *env(lf_backend_getenv_fn getenv_fn, void *arg, const char *name)
+{
+	const char *v = getenv_fn(arg, name);
+	return v && *v ? v : NULL;
+}
+
+static int s3_open(struct lf_backend **out, const json_t *be, const char *dir,
+                   lf_backend_getenv_fn getenv_fn, void *env_arg, struct lf_diags *d)
+{
+#define ENV(name) env(getenv_fn, env_arg, (name))
+	/* the environment as AWS's own tools read it wins over the file */
+	struct lf_s3_backend_conf c;
+	const char *addressing = json_string_value(json_object_get(be, "addressing"));
+	const char *lease = json_string_value(json_object_get(be, "lease"));
+	json_t *tls = json_object_get(be, "tls_verify");
+
+	memset(&c, 0, sizeof(c));
+	c.bucket = json_string_value(json_object_get(be, "bucket"));
+	c.key = json_string_value(json_object_get(be, "key"));
+	c.endpoint = ENV("AWS_ENDPOINT_URL_S3") ? ENV("AWS_ENDPOINT_URL_S3")
+	             : ENV("AWS_ENDPOINT_URL")  ? ENV("AWS_ENDPOINT_URL")
+	                                       : json_string_value(json_object_get(be, "endpoint"));
+	c.region = ENV("AWS_REGION")           ? ENV("AWS_REGION")
+	           : ENV("AWS_DEFAULT_REGION") ? ENV("AWS_DEFAULT_REGION")
+	                                       : json_string_value(json_object_get(be, "region"));
+	c.virtual_host = addressing && !strcmp(addressing, "virtual");
+	c.tls_verify = !json_is_false(tls);
+	c.access_key = ENV("AWS_ACCESS_KEY_ID");
+	c.secret_key = ENV("AWS_SECRET_ACCESS_KEY");
+	c.session_token = ENV("AWS_SESSION_TOKEN");
+#undef ENV
+	if (lease)
+		lf_duration_parse(lease, &c.lease_ms);
+	if (!c.tls_verify && c.endpoint && !local_endpoint(c.endpoint)) {
+		lf_diag_error(d, NULL,
+		              "lakeform.yaml: backend.tls_verify is false, but the endpoint "
+		              "'%s' is not on this machine",
+		              c.endpoint);
+		return -EINVAL;
+	}
+	if (!c.access_key || !c.secret_key) {
+		lf_diag_error(d, NULL,
+		              "the s3 backend needs credentials: set AWS_ACCESS_KEY_ID and "
+		              "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)");
+		return -EINVAL;
+	}
+	int err = open_conf(out, &c, dir);
+	if (err)
+		lf_diag_error(d, NULL, "cannot open the s3 state: %s", lf_state_strerror(err));
+	return err;
+}
+
+/* ---- opening ------------------------------------------------------------ */
 
 static char *dup_or_null(const char *s)
 {
 	return s && *s ? lf_xstrdup(s) : NULL;
 }
 
-int lf_backend_s3_open(struct lf_backend **out, const struct lf_s3_backend_conf *c,
-                       const char *local_dir)
+/*
+ * Open the state at s3://bucket/key, working in a directory of this
+ * process's own under `local_dir`/s3/ (removed by lf_backend_free()).
+ * Nothing is sent until the state is locked or loaded.  0 or -errno.
+ */
+static int open_conf(struct lf_backend **out, const struct lf_s3_backend_conf *c,
+                     const char *local_dir)
 {
 	struct lf_remote *r = lf_xcalloc(1, sizeof(*r));
 	char *base = lf_xasprintf("%s/s3", local_dir);
@@ -162,7 +282,8 @@ int lf_backend_s3_open(struct lf_backend **out, const struct lf_s3_backend_conf 
 	mkdir(base, 0700);
 	if (!mkdtemp(tmpl)) {
 		err = -errno;
-		set_error("cannot make a working directory under '%s': %s", base, strerror(errno));
+		lf_backend__set_error("cannot make a working directory under '%s': %s", base,
+		                      strerror(errno));
 		free(base);
 		free(tmpl);
 		free(r);
@@ -190,12 +311,8 @@ int lf_backend_s3_open(struct lf_backend **out, const struct lf_s3_backend_conf 
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_cond_init(&r->cv, NULL);
 
-	err = lf_backend_local_open(out, r->workdir);
-	if (err) {
-		free(r);
-		return err;
-	}
-	(*out)->remote = r;
+	*out = lf_backend__new(&lf_backend_s3_ops, r->workdir);
+	(*out)->impl = r;
 	return 0;
 }
 
@@ -208,9 +325,9 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return 0;
 }
 
-void lf_remote__free(struct lf_backend *b)
+static void s3_free(struct lf_backend *b)
 {
-	struct lf_remote *r = b->remote;
+	struct lf_remote *r = b->impl;
 
 	if (!r)
 		return;
@@ -229,7 +346,7 @@ void lf_remote__free(struct lf_backend *b)
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
-	b->remote = NULL;
+	b->impl = NULL;
 }
 
 /* ---- fetching ----------------------------------------------------------- */
@@ -259,9 +376,9 @@ static int fetch(struct lf_remote *r, const char *key, const char *path, char *e
 	return err;
 }
 
-int lf_remote__pull(struct lf_backend *b)
+static int s3_pull(struct lf_backend *b)
 {
-	struct lf_remote *r = b->remote;
+	struct lf_remote *r = b->impl;
 	char etag[128];
 	int err;
 
@@ -303,7 +420,7 @@ static int expired(const struct lf_lock_info *i)
 /* Upload the journal file as it is now.  Called without r->mu. */
 static int upload_journal(struct lf_backend *b)
 {
-	struct lf_remote *r = b->remote;
+	struct lf_remote *r = b->impl;
 	struct s3_resp resp = S3_RESP_INIT;
 	char *data = NULL;
 	size_t len = 0;
@@ -352,7 +469,7 @@ static int renew(struct lf_remote *r)
 static void *keeper(void *arg)
 {
 	struct lf_backend *b = arg;
-	struct lf_remote *r = b->remote;
+	struct lf_remote *r = b->impl;
 	struct timespec next;
 
 	clock_gettime(CLOCK_REALTIME, &next);
@@ -389,9 +506,9 @@ static void *keeper(void *arg)
 	return NULL;
 }
 
-void lf_remote__journal_synced(struct lf_backend *b)
+static void s3_journal_synced(struct lf_backend *b)
 {
-	struct lf_remote *r = b->remote;
+	struct lf_remote *r = b->impl;
 
 	if (!r)
 		return;
@@ -433,9 +550,9 @@ static int read_lock(struct lf_remote *r, struct lf_lock_info *info, char *etag,
 	return has;
 }
 
-int lf_remote__lock(struct lf_backend *b, long timeout_ms, struct lf_lock_info *holder)
+static int remote_lock(struct lf_backend *b, long timeout_ms, struct lf_lock_info *holder)
 {
-	struct lf_remote *r = b->remote;
+	struct lf_remote *r = b->impl;
 	long start = lf_now_ms(), delay = 1000;
 	int err;
 
@@ -490,8 +607,8 @@ int lf_remote__lock(struct lf_backend *b, long timeout_ms, struct lf_lock_info *
 	b->lock = r->me;
 	/* what the last writer left, read under the lock */
 	r->pulled = 0;
-	if ((err = lf_remote__pull(b)) != 0) {
-		lf_remote__unlock(b);
+	if ((err = s3_pull(b)) != 0) {
+		remote_unlock(b);
 		return err;
 	}
 	r->stop = 0;
@@ -501,9 +618,9 @@ int lf_remote__lock(struct lf_backend *b, long timeout_ms, struct lf_lock_info *
 	return 0;
 }
 
-int lf_remote__unlock(struct lf_backend *b)
+static int remote_unlock(struct lf_backend *b)
 {
-	struct lf_remote *r = b->remote;
+	struct lf_remote *r = b->impl;
 	struct s3_resp resp = S3_RESP_INIT;
 	int err;
 
@@ -530,9 +647,9 @@ int lf_remote__unlock(struct lf_backend *b)
 	return err;
 }
 
-int lf_remote__lock_read(struct lf_backend *b, struct lf_lock_info *info, int *held)
+static int s3_lock_read(struct lf_backend *b, struct lf_lock_info *info, int *held)
 {
-	int err, has = read_lock(b->remote, info, NULL, 0, &err);
+	int err, has = read_lock(b->impl, info, NULL, 0, &err);
 
 	if (err)
 		return err;
@@ -540,9 +657,9 @@ int lf_remote__lock_read(struct lf_backend *b, struct lf_lock_info *info, int *h
 	return has;
 }
 
-int lf_remote__force_unlock(struct lf_backend *b, const char *id, struct lf_diags *d)
+static int s3_force_unlock(struct lf_backend *b, const char *id, struct lf_diags *d)
 {
-	struct lf_remote *r = b->remote;
+	struct lf_remote *r = b->impl;
 	struct lf_lock_info info;
 	struct s3_resp resp = S3_RESP_INIT;
 	char etag[128] = "";
@@ -573,9 +690,9 @@ int lf_remote__force_unlock(struct lf_backend *b, const char *id, struct lf_diag
 
 /* ---- writing the snapshot ------------------------------------------------ */
 
-int lf_remote__push_snapshot(struct lf_backend *b)
+static int s3_push(struct lf_backend *b)
 {
-	struct lf_remote *r = b->remote;
+	struct lf_remote *r = b->impl;
 	struct s3_resp resp = S3_RESP_INIT;
 	char *data = NULL;
 	size_t len = 0;
@@ -621,3 +738,58 @@ int lf_remote__push_snapshot(struct lf_backend *b)
 	s3_resp_release(&resp);
 	return err;
 }
+
+/* ---- the operations ----------------------------------------------------- */
+
+/* The working copy's lock, then the lock object, within the same wait. */
+static int s3_lock(struct lf_backend *b, const char *operation, long timeout_ms,
+                   struct lf_lock_info *holder)
+{
+	long start = lf_now_ms();
+	int err = lf_local__lock(b, operation, timeout_ms, holder);
+
+	if (err)
+		return err;
+	long left = timeout_ms - (lf_now_ms() - start);
+	err = remote_lock(b, left > 0 ? left : 0, holder);
+	if (err) {
+		remote_unlock(b);
+		lf_local__unlock(b);
+	}
+	return err;
+}
+
+static int s3_unlock(struct lf_backend *b)
+{
+	int err = remote_unlock(b);
+
+	lf_local__unlock(b);
+	return err;
+}
+
+static int s3_renew(struct lf_backend *b)
+{
+	return renew(b->impl);
+}
+
+static unsigned s3_capabilities(const struct lf_backend *b)
+{
+	return LF_BACKEND_CAP_REMOTE | LF_BACKEND_CAP_LEASE;
+}
+
+const struct lf_backend_ops lf_backend_s3_ops = {
+    .version = LF_BACKEND_OPS_VERSION,
+    .usage = "{type: s3, bucket: NAME, key: PATH, ...}",
+    .check = s3_check,
+    .open = s3_open,
+    .pull = s3_pull,
+    .journal_synced = s3_journal_synced,
+    .push = s3_push,
+    .lock = s3_lock,
+    .renew = s3_renew,
+    .unlock = s3_unlock,
+    .lock_read = s3_lock_read,
+    .force_unlock = s3_force_unlock,
+    .capabilities = s3_capabilities,
+    .free = s3_free,
+};

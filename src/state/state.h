@@ -54,14 +54,14 @@
  * below or -errno; lf_state_strerror() names either.  Where a function takes
  * a struct lf_diags, the reason is also added there, in words.
  */
-#ifndef LF_CORE_STATE_H
-#define LF_CORE_STATE_H
+#ifndef LF_STATE_STATE_H
+#define LF_STATE_STATE_H
 
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "diag.h"
+#include "../core/diag.h"
 
 struct lf_buf;
 
@@ -164,7 +164,8 @@ struct lf_backend;
  */
 int lf_backend_local_open(struct lf_backend **out, const char *dir);
 void lf_backend_free(struct lf_backend *b);
-/* 1 when the state lives elsewhere (the s3 backend), 0 for the local one. */
+/* 1 when the state lives elsewhere (LF_BACKEND_CAP_REMOTE), 0 when the
+ * working copy is the state (the local backend). */
 int lf_backend_is_remote(const struct lf_backend *b);
 
 /* Counters of the journal of one backend: how well group commit groups. */
@@ -182,8 +183,9 @@ struct lf_lock_info {
 	char version[32];   /* lakeform version */
 	char created[32];   /* UTC, RFC 3339: "2025-01-31T12:00:00Z" */
 	long pid;
-	char path[256];   /* absolute path of the state file */
-	char expires[32]; /* s3 backend: when the lease ends unless renewed, or "" */
+	char path[256]; /* absolute path of the state file */
+	char expires
+	    [32]; /* a leased lock (LF_BACKEND_CAP_LEASE): when the lease ends unless renewed, or "" */
 };
 
 /*

@@ -906,7 +906,8 @@ static int load_snapshot(struct lf_state *st, struct lf_backend *b, int lazy, st
 
 int lf_state_load(struct lf_state *st, struct lf_backend *b, int lazy, struct lf_diags *d)
 {
-	int err = lf_remote__pull(b);
+	/* the backend brings the working copy up to date first */
+	int err = b->ops->pull ? b->ops->pull(b) : 0;
 
 	if (err) {
 		lf_diag_error(d, NULL, "%s", lf_state_strerror(err));
@@ -1002,8 +1003,9 @@ int lf_state_write(struct lf_backend *b, struct lf_state *st)
 		return err;
 	}
 	free(old_generator);
-	/* remote: the snapshot goes up before the journal is dropped there */
-	if ((err = lf_remote__push_snapshot(b)) != 0)
+	/* the backend's copy of the snapshot goes up before the journal is
+	 * dropped there */
+	if (b->ops->push && (err = b->ops->push(b)) != 0)
 		return err;
 	/* the snapshot holds the journal's changes now; a journal that
 	 * survives a crash here names a serial not above the snapshot's */
@@ -1123,7 +1125,7 @@ const char *lf_state_strerror(int err)
 		case LF_STATE_ELOCKID:
 			return "the lock ID does not match";
 		case LF_STATE_EREMOTE:
-			return lf_state__remote_error();
+			return lf_backend__error();
 		case LF_STATE_ECONFLICT:
 			return "the state in the backend changed under this run (was its lock "
 			       "taken over after the lease?); nothing was overwritten";

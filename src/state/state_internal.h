@@ -1,19 +1,23 @@
 /*
- * state_internal.h - what state.c, journal.c, lock.c and backend_local.c
- * share and nobody else sees.
+ * state_internal.h - what the state layer (state.c, journal.c, lock.c,
+ * backend.c) and its backends (backends/) share and nobody else sees.
  *
- * The backend owns the files, the lock and the journal session (one open
- * journal file, the group-commit queue); the state owns the records.  The
+ * A struct lf_backend is a working copy of the state in a directory (the
+ * snapshot, the journal, the lock file), the operations of the backend that
+ * keeps it (backend.h), and the backend's own data; it owns the lock and
+ * the journal session (one open journal file, the group-commit queue); the
+ * state owns the records.  The
  * journal session is guarded by `mu`: lf_state_journal_*() take it, and
  * while one thread writes and syncs a batch with `mu` released, the threads
  * that arrive queue their records for the next batch and wait on `cv`.
  */
-#ifndef LF_CORE_STATE_INTERNAL_H
-#define LF_CORE_STATE_INTERNAL_H
+#ifndef LF_STATE_STATE_INTERNAL_H
+#define LF_STATE_STATE_INTERNAL_H
 
 #include <pthread.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "state.h"
 #include "../util/buf.h"
 #include "../util/map.h"
@@ -22,18 +26,17 @@
 #define LF_JOURNAL_FILE "journal.jsonl"
 #define LF_LOCK_FILE "state.lock"
 
-struct lf_remote; /* backend_s3.c */
-
 struct lf_backend {
-	struct lf_remote *remote; /* NULL: local; else the files below are a
-	                           * working copy of the remote state */
-	char *dir;                /* as given: ".lakeform" */
-	char *state_path;         /* dir/state.json, for opening and for messages */
-	char *journal_path;       /* dir/journal.jsonl */
-	char *lock_path;          /* dir/state.lock */
+	const struct lf_backend_ops *ops;
+	void *impl;         /* the backend's own (ops->free frees it), or NULL */
+	char *dir;          /* the working copy, as given: ".lakeform" */
+	char *state_path;   /* dir/state.json, for opening and for messages */
+	char *journal_path; /* dir/journal.jsonl */
+	char *lock_path;    /* dir/state.lock */
 
-	int lock_fd; /* -1 unless this backend holds the lock */
-	struct lf_lock_info lock;
+	int locked;               /* between a successful ops->lock and lf_state_unlock() */
+	int lock_fd;              /* the working copy's flock (lf_local__lock), or -1 */
+	struct lf_lock_info lock; /* this run's description while locked */
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -55,7 +58,12 @@ struct lf_state_tail {
 	struct lf_map index; /* address -> struct lf_state_res * */
 };
 
-/* backend_local.c */
+/* backend.c: the working copy, and helpers for every backend */
+/* A backend of `ops` with its working copy in `dir`; nothing is created. */
+struct lf_backend *lf_backend__new(const struct lf_backend_ops *ops, const char *dir);
+/* The words of the last LF_STATE_EREMOTE, for lf_state_strerror(). */
+void lf_backend__set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *lf_backend__error(void);
 int lf_state__mkdir(const struct lf_backend *b);
 void lf_state__uuid(char out[37]);
 /* "2025-01-31T12:00:00Z" for the current time. */
@@ -94,17 +102,14 @@ char *lf_state__lock_text(const struct lf_lock_info *i);
 int lf_state__lock_parse(struct lf_lock_info *i, const char *text, size_t len);
 void lf_state__describe_self(struct lf_backend *b, struct lf_lock_info *i, const char *operation);
 
-/* backend_s3.c: the remote's part of each step (no-ops for a local backend;
- * 0 or an LF_STATE_E* code) */
-int lf_remote__lock(struct lf_backend *b, long timeout_ms, struct lf_lock_info *holder);
-int lf_remote__unlock(struct lf_backend *b);
-int lf_remote__lock_read(struct lf_backend *b, struct lf_lock_info *info, int *held);
-int lf_remote__force_unlock(struct lf_backend *b, const char *id, struct lf_diags *d);
-int lf_remote__pull(struct lf_backend *b);
-int lf_remote__push_snapshot(struct lf_backend *b);
-void lf_remote__journal_synced(struct lf_backend *b);
-void lf_remote__free(struct lf_backend *b);
-const char *lf_state__remote_error(void);
+/* backends/local.c: the working copy's lock, an flock(2) on its lock file
+ * with the holder's description in it, which the local backend is and a
+ * backend with a remote lock takes first.  lf_local__lock() sets b->lock_fd
+ * and b->lock; lf_local__unlock() truncates the description and drops the
+ * lock (no-op when not held). */
+int lf_local__lock(struct lf_backend *b, const char *operation, long timeout_ms,
+                   struct lf_lock_info *holder);
+void lf_local__unlock(struct lf_backend *b);
 
 /* journal.c */
 int lf_state__journal_replay(struct lf_state *st, struct lf_backend *b, struct lf_diags *d);

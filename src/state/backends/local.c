@@ -1,5 +1,7 @@
 /*
- * lock.c - the state lock of the local backend.
+ * local.c - the local backend: the state as files in a directory
+ * (".lakeform" under the configuration directory), which is its own working
+ * copy, locked with flock(2).
  *
  * The lock is flock(2) on .lakeform/state.lock: the kernel drops it when the
  * process ends, however it ends (SIGKILL included), and the descriptor is
@@ -8,81 +10,56 @@
  * lock is taken and truncated away before it is released, so that a second
  * writer can say who holds it.  The file itself is never removed: removing a
  * file others may have open and be waiting on would let two processes each
- * lock a different file of the same name.
+ * lock a different file of the same name.  A backend that keeps a working
+ * copy of a remote state takes this lock on its copy first
+ * (lf_local__lock()).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "state_internal.h"
-#include "../util/clock.h"
-#include "../util/mem.h"
-
-#ifndef LF_VERSION
-#define LF_VERSION "0.0.0"
-#endif
+#include "../state_internal.h"
+#include "../../util/clock.h"
 
 /* Waiting for a lock: 1 s, doubling, at most 16 s between attempts. */
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 16000
 
-static void copy_field(char *dst, size_t size, const char *src)
+extern const struct lf_backend_ops lf_backend_local_ops;
+
+/* ---- settings and opening --------------------------------------------------- */
+
+/* backend: {type: local} */
+static void local_check(const json_t *conf, lf_backend_pos_fn pos, void *pos_arg,
+                        struct lf_diags *d)
 {
-	snprintf(dst, size, "%s", src ? src : "");
-}
-
-char *lf_state__lock_text(const struct lf_lock_info *i)
-{
-	json_t *o = json_object();
-	char *text;
-
-	json_object_set_new(o, "id", json_string(i->id));
-	json_object_set_new(o, "operation", json_string(i->operation));
-	json_object_set_new(o, "who", json_string(i->who));
-	json_object_set_new(o, "version", json_string(i->version));
-	json_object_set_new(o, "created", json_string(i->created));
-	json_object_set_new(o, "pid", json_integer(i->pid));
-	json_object_set_new(o, "path", json_string(i->path));
-	if (i->expires[0])
-		json_object_set_new(o, "expires", json_string(i->expires));
-	text = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
-	json_decref(o);
-	return text;
-}
-
-/* 1 when `text` is a description with an ID, 0 when not (yet). */
-int lf_state__lock_parse(struct lf_lock_info *i, const char *text, size_t len)
-{
-	json_t *o = json_loadb(text, len, 0, NULL);
-	const char *id = json_string_value(json_object_get(o, "id"));
-
-	memset(i, 0, sizeof(*i));
-	if (!id || !*id) {
-		json_decref(o);
-		return 0;
+	if (json_object_size(conf) != 1) {
+		struct lf_pos p = pos(pos_arg, "backend");
+		lf_diag_error(d, &p, "backend: the local backend takes no settings");
 	}
-	copy_field(i->id, sizeof(i->id), id);
-	copy_field(i->operation, sizeof(i->operation),
-	           json_string_value(json_object_get(o, "operation")));
-	copy_field(i->who, sizeof(i->who), json_string_value(json_object_get(o, "who")));
-	copy_field(i->version, sizeof(i->version),
-	           json_string_value(json_object_get(o, "version")));
-	copy_field(i->created, sizeof(i->created),
-	           json_string_value(json_object_get(o, "created")));
-	copy_field(i->path, sizeof(i->path), json_string_value(json_object_get(o, "path")));
-	copy_field(i->expires, sizeof(i->expires),
-	           json_string_value(json_object_get(o, "expires")));
-	i->pid = (long)json_integer_value(json_object_get(o, "pid"));
-	json_decref(o);
-	return 1;
 }
+
+int lf_backend_local_open(struct lf_backend **out, const char *dir)
+{
+	*out = lf_backend__new(&lf_backend_local_ops, dir);
+	return 0;
+}
+
+static int local_open(struct lf_backend **out, const json_t *conf, const char *dir,
+                      lf_backend_getenv_fn getenv_fn, void *env_arg, struct lf_diags *d)
+{
+	int err = lf_backend_local_open(out, dir);
+
+	if (err)
+		lf_diag_error(d, NULL, "cannot open the state in '%s'", dir);
+	return err;
+}
+
+/* ---- the lock ------------------------------------------------------------- */
 
 static int read_info(int fd, struct lf_lock_info *i)
 {
@@ -106,44 +83,14 @@ static void read_holder(int fd, struct lf_lock_info *i)
 		lf_sleep_ms(10);
 }
 
-void lf_state__describe_self(struct lf_backend *b, struct lf_lock_info *i, const char *operation)
-{
-	struct passwd *pw = getpwuid(geteuid());
-	char host[256] = "", *dir;
-
-	memset(i, 0, sizeof(*i));
-	lf_state__uuid(i->id);
-	copy_field(i->operation, sizeof(i->operation), operation);
-	if (gethostname(host, sizeof(host) - 1) < 0)
-		copy_field(host, sizeof(host), "localhost");
-	{
-		/* user@host, cut to fit like every other field */
-		char *who = pw && pw->pw_name ? lf_xasprintf("%s@%s", pw->pw_name, host)
-		                              : lf_xasprintf("%ld@%s", (long)geteuid(), host);
-		copy_field(i->who, sizeof(i->who), who);
-		free(who);
-	}
-	copy_field(i->version, sizeof(i->version), LF_VERSION);
-	lf_state__now(i->created);
-	i->pid = (long)getpid();
-	dir = realpath(b->dir, NULL);
-	snprintf(i->path, sizeof(i->path), "%s/%s", dir ? dir : b->dir, LF_STATE_FILE);
-	free(dir);
-}
-
-int lf_state_lock(struct lf_backend *b, const char *operation, long timeout_ms,
-                  struct lf_lock_info *mine, struct lf_lock_info *holder)
+int lf_local__lock(struct lf_backend *b, const char *operation, long timeout_ms,
+                   struct lf_lock_info *holder)
 {
 	long start = lf_now_ms(), delay = BACKOFF_FIRST_MS;
 	struct lf_lock_info me;
 	char *text;
 	int fd, err;
 
-	if (b->lock_fd >= 0) {
-		if (mine)
-			*mine = b->lock;
-		return 0;
-	}
 	if ((err = lf_state__mkdir(b)) < 0)
 		return err;
 	fd = open(b->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -184,27 +131,13 @@ int lf_state_lock(struct lf_backend *b, const char *operation, long timeout_ms,
 	}
 	b->lock_fd = fd;
 	b->lock = me;
-	if (b->remote) {
-		long left = timeout_ms - (lf_now_ms() - start);
-		err = lf_remote__lock(b, left > 0 ? left : 0, holder);
-		if (err) {
-			lf_state_unlock(b);
-			return err;
-		}
-	}
-	if (mine)
-		*mine = b->lock;
 	return 0;
 }
 
-int lf_state_unlock(struct lf_backend *b)
+void lf_local__unlock(struct lf_backend *b)
 {
-	int rerr = 0;
-
 	if (b->lock_fd < 0)
-		return 0;
-	if (b->remote)
-		rerr = lf_remote__unlock(b);
+		return;
 	/* the description goes before the lock, so nobody ever sees a free
 	 * lock described as ours */
 	if (ftruncate(b->lock_fd, 0) < 0) {
@@ -213,21 +146,24 @@ int lf_state_unlock(struct lf_backend *b)
 	close(b->lock_fd);
 	b->lock_fd = -1;
 	memset(&b->lock, 0, sizeof(b->lock));
-	return rerr;
 }
 
-int lf_state_lock_read(struct lf_backend *b, struct lf_lock_info *info, int *held)
+static int local_lock(struct lf_backend *b, const char *operation, long timeout_ms,
+                      struct lf_lock_info *holder)
+{
+	return lf_local__lock(b, operation, timeout_ms, holder);
+}
+
+static int local_unlock(struct lf_backend *b)
+{
+	lf_local__unlock(b);
+	return 0;
+}
+
+static int local_lock_read(struct lf_backend *b, struct lf_lock_info *info, int *held)
 {
 	int fd, has;
 
-	*held = 0;
-	if (b->lock_fd >= 0) {
-		*info = b->lock;
-		*held = 1;
-		return 1;
-	}
-	if (b->remote)
-		return lf_remote__lock_read(b, info, held);
 	fd = open(b->lock_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		memset(info, 0, sizeof(*info));
@@ -251,13 +187,11 @@ int lf_state_lock_read(struct lf_backend *b, struct lf_lock_info *info, int *hel
 	return has;
 }
 
-int lf_state_force_unlock(struct lf_backend *b, const char *id, struct lf_diags *d)
+static int local_force_unlock(struct lf_backend *b, const char *id, struct lf_diags *d)
 {
 	struct lf_lock_info info;
 	int fd, err = 0;
 
-	if (b->remote)
-		return lf_remote__force_unlock(b, id, d);
 	fd = open(b->lock_path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno != ENOENT) {
@@ -308,3 +242,15 @@ int lf_state_force_unlock(struct lf_backend *b, const char *id, struct lf_diags 
 	close(fd); /* releases our flock */
 	return err;
 }
+
+const struct lf_backend_ops lf_backend_local_ops = {
+    .version = LF_BACKEND_OPS_VERSION,
+    .usage = "{type: local}",
+    .check = local_check,
+    .open = local_open,
+    /* the working copy is the state: nothing to pull, sync or push */
+    .lock = local_lock,
+    .unlock = local_unlock,
+    .lock_read = local_lock_read,
+    .force_unlock = local_force_unlock,
+};
