@@ -177,14 +177,15 @@ struct log_mark {
 	long from;
 };
 
-static void mark_log(struct log_mark *m, json_t *settings, const char *family)
+static void mark_log(struct log_mark *m, json_t *settings, int family)
 {
 	const char *name = json_string_value(json_object_get(
-	    json_object_get(json_object_get(settings, "providers"), family), "name"));
+	    json_object_get(json_object_get(settings, "providers"), lf_families[family].name),
+	    "name"));
 	struct stat st;
 
-	snprintf(m->path, sizeof(m->path), ".lakeform/logs/%s%s.log", name ? "" : "local-",
-	         name ? name : family);
+	snprintf(m->path, sizeof(m->path), ".lakeform/logs/%s.log",
+	         name ? name : lf_families[family].provider);
 	m->from = stat(m->path, &st) == 0 ? (long)st.st_size : 0;
 }
 
@@ -255,13 +256,14 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	struct lf_apply_result res = {0};
 	struct lf_lock_info mine, holder;
 	json_t *settings = NULL;
-	struct log_mark marks[2] = {{"", 0}, {"", 0}};
+	struct log_mark marks[LF_NFAMILIES];
 	struct lf_observations obs = {0};
 	const char *planfile = cli->nargs ? cli->args[0] : NULL;
 	int rc = LF_EXIT_ERROR, locked = 0;
 
 	memset(&o, 0, sizeof(o));
 	memset(&c, 0, sizeof(c));
+	memset(marks, 0, sizeof(marks));
 	o.targets = lf_cli_opt_all(cli, "target", &o.ntargets);
 	o.excludes = lf_cli_opt_all(cli, "exclude", &o.nexcludes);
 	o.replaces = lf_cli_opt_all(cli, "replace", &o.nreplaces);
@@ -284,8 +286,8 @@ static int run_apply(struct lf_cli *cli, int destroy)
 
 	if (lf_cli_read_settings(cli, &settings))
 		goto out;
-	mark_log(&marks[0], settings, "storage");
-	mark_log(&marks[1], settings, "compute");
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		mark_log(&marks[f], settings, f);
 	if (lf_cli_open_backend(cli, settings, &c.backend) != LF_EXIT_OK)
 		goto out;
 	mkdir(".lakeform", 0700);
@@ -306,23 +308,26 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	}
 	/* the providers start while the manifests load (they need them only
 	 * for configure's account name) */
-	if (lf_cli_launch_provider(cli, settings, "storage", &pv.storage) ||
-	    lf_cli_launch_provider(cli, settings, "compute", &pv.compute))
-		goto out;
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		if (lf_cli_launch_provider(cli, settings, lf_families[f].name, &pv.v[f]))
+			goto out;
 	if (lf_config_load(cli, &c) != LF_EXIT_OK)
 		goto out;
 	const char *account = "";
 	for (size_t i = 0; i < c.m.nres; i++)
 		if (!strcmp(c.m.res[i].kind->name, "Account"))
 			account = c.m.res[i].name;
-	if (lf_cli_ready_provider(cli, settings, "storage", account, pv.storage) ||
-	    lf_cli_ready_provider(cli, settings, "compute", account, pv.compute))
-		goto out;
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		if (lf_cli_ready_provider(cli, settings, lf_families[f].name, account, pv.v[f]))
+			goto out;
 	if (c.st.npending) {
 		fprintf(cli->out, "Resolving %zu change%s interrupted by an earlier run...\n",
 		        c.st.npending, c.st.npending == 1 ? "" : "s");
-		if (lf_apply_resolve_pending(&c.st, c.backend, &pv,
-		                             lf_cli_provider_timeout(settings, "storage"), &c.d)) {
+		/* the default family's deadline, for every family's reads */
+		if (lf_apply_resolve_pending(
+		        &c.st, c.backend, &pv,
+		        lf_cli_provider_timeout(settings, lf_families[LF_FAMILY_DEFAULT].name),
+		        &c.d)) {
 			lf_cli_print_diags(cli, &c.d);
 			goto out;
 		}
@@ -389,14 +394,16 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	struct winsize ws;
 	if (pr.tty && ioctl(fileno(cli->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col)
 		pr.width = ws.ws_col;
-	struct lf_apply_opts ao = {(int)parallelism,
-	                           lf_cli_provider_timeout(settings, "storage"),
-	                           4,
-	                           &stopping,
-	                           on_progress,
-	                           &pr,
-	                           lf_cli_provider_timeout(settings, "compute"),
-	                           on_turn};
+	struct lf_apply_opts ao;
+	memset(&ao, 0, sizeof(ao));
+	ao.parallelism = parallelism;
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		ao.deadline_ms[f] = lf_cli_provider_timeout(settings, lf_families[f].name);
+	ao.max_attempts = 4;
+	ao.stopping = &stopping;
+	ao.progress = on_progress;
+	ao.ctx = &pr;
+	ao.turn = on_turn;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
@@ -442,13 +449,11 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		rc = LF_EXIT_ERROR;
 	}
 out:
-	lf_provider_stop(pv.storage, 5000);
-	lf_provider_stop(pv.compute, 5000);
+	lf_cli_stop_providers(&pv);
 	/* stopped first: what they log while stopping is shown too */
-	if (cli->verbose && settings) {
-		show_log(cli, &marks[0]);
-		show_log(cli, &marks[1]);
-	}
+	if (cli->verbose && settings)
+		for (int f = 0; f < LF_NFAMILIES; f++)
+			show_log(cli, &marks[f]);
 	if (locked)
 		lf_state_unlock(c.backend);
 	lf_apply_result_release(&res);

@@ -344,13 +344,6 @@ static int write_ignore(struct lf_cli *cli, const struct lf_drift *dr, const cha
 
 /* ---- reading, under the lock ---------------------------------------------- */
 
-static void stop_providers(struct lf_providers *pv)
-{
-	lf_provider_stop(pv->storage, 5000);
-	lf_provider_stop(pv->compute, 5000);
-	pv->storage = pv->compute = NULL;
-}
-
 static int post_webhook(struct lf_cli *cli, const char *url, const char *body)
 {
 	struct lf_webhook_opts o = {10000, 30000, 4, 500, "lakeform/" LF_VERSION};
@@ -408,12 +401,13 @@ static int run(struct lf_cli *cli)
 		goto out;
 	}
 	read_rc = lf_cli_observe(cli, &c, settings, &pv, parallelism, &obs);
-	if (lf_list_unmanaged(&c.st, &pv, lf_cli_provider_timeout(settings, "storage"), &um, &num,
-	                      &managed, &unlisted, &c.d)) {
+	if (lf_list_unmanaged(
+	        &c.st, &pv, lf_cli_provider_timeout(settings, lf_families[LF_FAMILY_DEFAULT].name),
+	        &um, &num, &managed, &unlisted, &c.d)) {
 		lf_cli_print_diags(cli, &c.d);
 		read_rc = LF_EXIT_ERROR;
 	}
-	stop_providers(&pv);
+	lf_cli_stop_providers(&pv);
 
 	struct lf_drift_input in = {&c.st, &obs, &c.ds, &c.m, um, num, managed, unlisted, &ig};
 	lf_drift_build(&dr, &in);
@@ -469,7 +463,7 @@ out:
 	lf_drift_release(&dr);
 	lf_unmanaged_release(um, num);
 	lf_observations_release(&obs);
-	stop_providers(&pv);
+	lf_cli_stop_providers(&pv);
 	if (c.backend)
 		lf_state_unlock(c.backend);
 	json_decref(settings);

@@ -6,13 +6,6 @@
 #include "core/apply.h"
 #include "util/mem.h"
 
-static struct lf_provider *provider_for(struct lf_providers *pv, const char *family)
-{
-	return !strcmp(family, "storage")   ? pv->storage
-	       : !strcmp(family, "compute") ? pv->compute
-	                                    : NULL;
-}
-
 static json_t *strings(char **v, size_t n)
 {
 	json_t *a = json_array();
@@ -45,7 +38,7 @@ static int run(struct lf_cli *cli)
 		             addr);
 		goto out;
 	}
-	struct lf_provider *p = provider_for(&pv, w->provider);
+	struct lf_provider *p = lf_providers_get(&pv, w->provider);
 	if (!p) {
 		lf_cli_error(cli,
 		             "'%s' is a manifest resource, recorded by apply: import the provider "
@@ -119,8 +112,7 @@ static int run(struct lf_cli *cli)
 	rc = LF_EXIT_OK;
 out:
 	json_decref(res);
-	lf_provider_stop(pv.storage, 5000);
-	lf_provider_stop(pv.compute, 5000);
+	lf_cli_stop_providers(&pv);
 	if (c.backend)
 		lf_state_unlock(c.backend);
 	json_decref(settings);

@@ -145,8 +145,7 @@ int lf_cli_refresh_for_plan(struct lf_cli *cli, struct lf_config *c, int paralle
 	}
 	rc = lf_cli_refresh_with(cli, c, settings, &pv, parallelism, obs);
 out:
-	lf_provider_stop(pv.storage, 5000);
-	lf_provider_stop(pv.compute, 5000);
+	lf_cli_stop_providers(&pv);
 	json_decref(settings);
 	return rc;
 }

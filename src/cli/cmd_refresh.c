@@ -17,8 +17,9 @@ static int report_unmanaged(struct lf_cli *cli, struct lf_config *c, json_t *set
 	struct lf_unmanaged *u = NULL;
 	size_t n = 0, managed = 0, unlisted = 0;
 
-	if (lf_list_unmanaged(&c->st, pv, lf_cli_provider_timeout(settings, "storage"), &u, &n,
-	                      &managed, &unlisted, &c->d)) {
+	if (lf_list_unmanaged(
+	        &c->st, pv, lf_cli_provider_timeout(settings, lf_families[LF_FAMILY_DEFAULT].name),
+	        &u, &n, &managed, &unlisted, &c->d)) {
 		lf_cli_print_diags(cli, &c->d);
 		lf_unmanaged_release(u, n);
 		return LF_EXIT_ERROR;
@@ -80,8 +81,7 @@ static int run(struct lf_cli *cli)
 		rc = LF_EXIT_ERROR;
 out:
 	lf_observations_release(&obs);
-	lf_provider_stop(pv.storage, 5000);
-	lf_provider_stop(pv.compute, 5000);
+	lf_cli_stop_providers(&pv);
 	if (c.backend)
 		lf_state_unlock(c.backend);
 	json_decref(settings);

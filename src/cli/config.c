@@ -272,18 +272,21 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 		}
 	}
 	json_t *providers = json_object_get(doc->root, "providers");
+	char families[128] = "";
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		snprintf(families + strlen(families), sizeof(families) - strlen(families), "%s%s",
+		         f ? ", " : "", lf_families[f].name);
 	if (providers && !json_is_object(providers)) {
 		struct lf_pos p = AT("providers");
-		lf_diag_error(d, &p, "providers must be a mapping of families (storage, compute)");
+		lf_diag_error(d, &p, "providers must be a mapping of families (%s)", families);
 		return;
 	}
 	json_object_foreach (providers, key, v) {
 		char path[64];
 		snprintf(path, sizeof(path), "providers.%s", key);
-		if (strcmp(key, "storage") && strcmp(key, "compute")) {
+		if (lf_family_find(key) < 0) {
 			struct lf_pos p = AT(path);
-			lf_diag_error(d, &p, "unknown provider family '%s' (storage, compute)",
-			              key);
+			lf_diag_error(d, &p, "unknown provider family '%s' (%s)", key, families);
 			continue;
 		}
 		if (!json_is_object(v)) {
@@ -403,8 +406,9 @@ static const char *provider_name(json_t *settings, const char *family, char *def
 {
 	json_t *conf = json_object_get(json_object_get(settings, "providers"), family);
 	const char *name = json_string_value(json_object_get(conf, "name"));
+	int f = lf_family_find(family);
 
-	snprintf(defname, size, "local-%s", family);
+	snprintf(defname, size, "%s", f < 0 ? "" : lf_families[f].provider);
 	return name ? name : defname;
 }
 
@@ -516,13 +520,22 @@ int lf_cli_start_providers(struct lf_cli *cli, struct lf_config *c, json_t *sett
 {
 	const char *account = account_of(c);
 
-	/* both start at once: each spends most of its start-up on its own */
-	if (lf_cli_launch_provider(cli, settings, "storage", &pv->storage) ||
-	    lf_cli_launch_provider(cli, settings, "compute", &pv->compute) ||
-	    lf_cli_ready_provider(cli, settings, "storage", account, pv->storage) ||
-	    lf_cli_ready_provider(cli, settings, "compute", account, pv->compute))
-		return LF_EXIT_ERROR;
+	/* all start at once: each spends most of its start-up on its own */
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		if (lf_cli_launch_provider(cli, settings, lf_families[f].name, &pv->v[f]))
+			return LF_EXIT_ERROR;
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		if (lf_cli_ready_provider(cli, settings, lf_families[f].name, account, pv->v[f]))
+			return LF_EXIT_ERROR;
 	return LF_EXIT_OK;
+}
+
+void lf_cli_stop_providers(struct lf_providers *pv)
+{
+	for (int f = 0; f < LF_NFAMILIES; f++) {
+		lf_provider_stop(pv->v[f], 5000);
+		pv->v[f] = NULL;
+	}
 }
 
 int lf_cli_parallelism(struct lf_cli *cli, int *out)
@@ -556,10 +569,13 @@ int lf_cli_observe(struct lf_cli *cli, struct lf_config *c, json_t *settings,
                    const struct lf_providers *pv, int parallelism, struct lf_observations *obs)
 {
 	struct observe_progress op = {cli->err, isatty(fileno(cli->err))};
-	long t1 = lf_cli_provider_timeout(settings, "storage");
-	long t2 = lf_cli_provider_timeout(settings, "compute");
+	long deadline = 0;
 
-	lf_observe(obs, &c->st, pv, parallelism, t1 > t2 ? t1 : t2, observe_progress, &op);
+	for (int f = 0; f < LF_NFAMILIES; f++) {
+		long t = lf_cli_provider_timeout(settings, lf_families[f].name);
+		deadline = t > deadline ? t : deadline;
+	}
+	lf_observe(obs, &c->st, pv, parallelism, deadline, observe_progress, &op);
 	if (op.tty && obs->n)
 		fprintf(cli->err, "\r\033[K");
 	for (size_t i = 0; i < obs->n; i++)

@@ -105,6 +105,9 @@ int lf_cli_launch_provider(struct lf_cli *cli, json_t *settings, const char *fam
 int lf_cli_ready_provider(struct lf_cli *cli, json_t *settings, const char *family,
                           const char *account, struct lf_provider *p);
 
+/* Stop every started provider (5 s each at most) and forget it. */
+void lf_cli_stop_providers(struct lf_providers *pv);
+
 /* The deadline of each call to the family's provider (providers.F.timeout). */
 long lf_cli_provider_timeout(json_t *settings, const char *family);
 
