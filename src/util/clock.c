@@ -1,6 +1,7 @@
 #include "clock.h"
 
 #include <errno.h>
+#include <string.h>
 
 long lf_now_ms(void)
 {
@@ -40,4 +41,51 @@ struct timespec lf_ts_in_ms(clockid_t clock, long ms)
 int lf_ts_before(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * "30s", "2m", "1m30s", "500ms", "1h", "0": as Terraform's -lock-timeout
+ * (Go durations, whole numbers).  Returns 0 with *ms set, or -1.
+ */
+int lf_parse_duration(const char *s, long *ms)
+{
+	long total = 0;
+
+	if (!strcmp(s, "0")) {
+		*ms = 0;
+		return 0;
+	}
+	if (!*s)
+		return -1;
+	while (*s) {
+		long n = 0, unit;
+
+		if (*s < '0' || *s > '9')
+			return -1;
+		while (*s >= '0' && *s <= '9') {
+			n = n * 10 + (*s++ - '0');
+			if (n > 100000000L)
+				return -1;
+		}
+		if (!strncmp(s, "ms", 2)) {
+			unit = 1;
+			s += 2;
+		} else if (*s == 's') {
+			unit = 1000;
+			s++;
+		} else if (*s == 'm') {
+			unit = 60 * 1000L;
+			s++;
+		} else if (*s == 'h') {
+			unit = 3600 * 1000L;
+			s++;
+		} else {
+			return -1;
+		}
+		total += n * unit;
+		if (total > 7L * 24 * 3600 * 1000)
+			return -1;
+	}
+	*ms = total;
+	return 0;
 }

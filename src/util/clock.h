@@ -22,4 +22,8 @@ struct timespec lf_ts_in_ms(clockid_t clock, long ms);
 /* Whether `a` is earlier than `b`. */
 int lf_ts_before(const struct timespec *a, const struct timespec *b);
 
+/* "30s", "2m", "1m30s", "500ms", "1h", "0" (as Terraform's -lock-timeout;
+ * at most a week): 0 with *ms set, or -1. */
+int lf_parse_duration(const char *s, long *ms);
+
 #endif
