@@ -49,7 +49,7 @@ static void print_list(FILE *f, const struct lf_changed *ch, const char *rev, co
 	fputc('\n', f);
 }
 
-int lf_cli_changed_since(struct lf_cli *cli, struct lf_config *c, const char *rev,
+int lf_cli_changed_since(struct lf_cli *cli, struct lf_session *s, const char *rev,
                          struct lf_changed *out)
 {
 	struct lf_git_spec spec = LF_GIT_SPEC_INIT;
@@ -60,10 +60,10 @@ int lf_cli_changed_since(struct lf_cli *cli, struct lf_config *c, const char *re
 	int rc = LF_EXIT_ERROR;
 
 	/* the same directory of the same repository, at REV */
-	if (cli->git) {
-		spec.repo = lf_xstrdup(cli->git->repo);
+	if (s->opts.git) {
+		spec.repo = lf_xstrdup(s->opts.git->repo);
 		spec.rev = lf_xstrdup(rev);
-		spec.path = lf_xstrdup(cli->git->path);
+		spec.path = lf_xstrdup(s->opts.git->path);
 	} else if (lf_git_spec_of_dir(&spec, ".", rev, &d)) {
 		goto out;
 	}
@@ -72,8 +72,8 @@ int lf_cli_changed_since(struct lf_cli *cli, struct lf_config *c, const char *re
 		goto out;
 	/* what REV got wrong is not this plan's business: a resource that
 	 * does not build there counts as added now */
-	lf_manifest_build(&before, &src, &c->kinds, &ignored);
-	lf_changed_find(out, &before, &c->m, &c->ds, &c->st);
+	lf_manifest_build(&before, &src, &s->kinds, &ignored);
+	lf_changed_find(out, &before, &s->m, &s->ds, &s->st);
 	print_list(lf_cli_flag(cli, "json") || lf_cli_flag(cli, "markdown") ? cli->err : cli->out,
 	           out, rev, commit);
 	rc = LF_EXIT_OK;

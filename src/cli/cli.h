@@ -58,7 +58,6 @@ struct lf_cli {
 	int verbose;
 	FILE *out, *err;
 	const struct lf_git_spec *git; /* --git REPO@REV[:PATH], or NULL */
-	char git_commit[41];           /* the commit read (config.h), or "" */
 };
 
 /* Option lookup by long name; NULL/0 when not given. */

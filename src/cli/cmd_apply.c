@@ -177,14 +177,15 @@ struct log_mark {
 	long from;
 };
 
-static void mark_log(struct log_mark *m, json_t *settings, const char *family)
+static void mark_log(struct log_mark *m, json_t *settings, int family)
 {
 	const char *name = json_string_value(json_object_get(
-	    json_object_get(json_object_get(settings, "providers"), family), "name"));
+	    json_object_get(json_object_get(settings, "providers"), lf_families[family].name),
+	    "name"));
 	struct stat st;
 
-	snprintf(m->path, sizeof(m->path), ".lakeform/logs/%s%s.log", name ? "" : "local-",
-	         name ? name : family);
+	snprintf(m->path, sizeof(m->path), ".lakeform/logs/%s.log",
+	         name ? name : lf_families[family].provider);
 	m->from = stat(m->path, &st) == 0 ? (long)st.st_size : 0;
 }
 
@@ -247,21 +248,20 @@ static int confirm(struct lf_cli *cli, int destroy)
 
 static int run_apply(struct lf_cli *cli, int destroy)
 {
-	struct lf_config c;
+	struct lf_session s;
 	struct lf_plan p = LF_PLAN_INIT;
 	struct lf_plan saved = LF_PLAN_INIT;
 	struct lf_plan_opts o;
-	struct lf_providers pv = {0};
 	struct lf_apply_result res = {0};
-	struct lf_lock_info mine, holder;
-	json_t *settings = NULL;
-	struct log_mark marks[2] = {{"", 0}, {"", 0}};
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct log_mark marks[LF_NFAMILIES];
 	struct lf_observations obs = {0};
 	const char *planfile = cli->nargs ? cli->args[0] : NULL;
-	int rc = LF_EXIT_ERROR, locked = 0;
+	int rc = LF_EXIT_ERROR;
 
 	memset(&o, 0, sizeof(o));
-	memset(&c, 0, sizeof(c));
+	memset(marks, 0, sizeof(marks));
+	lf_cli_session_init(cli, &s);
 	o.targets = lf_cli_opt_all(cli, "target", &o.ntargets);
 	o.excludes = lf_cli_opt_all(cli, "exclude", &o.nexcludes);
 	o.replaces = lf_cli_opt_all(cli, "replace", &o.nreplaces);
@@ -277,64 +277,64 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	rc = LF_EXIT_ERROR;
 	const char *lt = lf_cli_opt(cli, "lock-timeout");
 	long lock_ms = 0;
-	if (lt && lf_cli_parse_duration(lt, &lock_ms))
+	if (lt && lf_duration_parse(lt, &lock_ms))
 		return lf_cli_usage_error(
 		    cli, "invalid duration '%s' for --lock-timeout (write it as 30s, 2m or 1m30s)",
 		    lt);
 
-	if (lf_cli_read_settings(cli, &settings))
-		goto out;
-	mark_log(&marks[0], settings, "storage");
-	mark_log(&marks[1], settings, "compute");
-	if (lf_cli_open_backend(cli, settings, &c.backend) != LF_EXIT_OK)
-		goto out;
-	mkdir(".lakeform", 0700);
-	int lrc = lf_state_lock(c.backend, destroy ? "destroy" : "apply", lock_ms, &mine, &holder);
-	if (lrc == LF_STATE_ELOCKED) {
-		lf_cli_error(cli, "the state is locked by another run");
-		lf_cli_print_lock_info(cli, &holder);
-		rc = LF_EXIT_LOCKED;
-		goto out;
-	} else if (lrc) {
-		lf_cli_error(cli, "cannot lock the state: %s", lf_state_strerror(lrc));
+	if (lf_session_settings(&s, &d)) {
+		lf_cli_print_diags(cli, &d);
 		goto out;
 	}
-	locked = 1;
-	if (lf_state_load(&c.st, c.backend, 1, &c.d) != 0) {
-		lf_cli_print_diags(cli, &c.d);
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		mark_log(&marks[f], s.settings, f);
+	if (lf_cli_open_backend(cli, &s, &s.backend) != LF_EXIT_OK)
+		goto out;
+	mkdir(".lakeform", 0700);
+	int lrc = lf_session_lock(&s, destroy ? "destroy" : "apply", lock_ms);
+	if (lrc) {
+		lf_cli_session_error(cli, &s, NULL);
+		if (lrc == LF_SESSION_ELOCKED) {
+			lf_cli_print_lock_info(cli, &s.holder);
+			rc = LF_EXIT_LOCKED;
+		}
+		goto out;
+	}
+	if (lf_session_load_state(&s) != 0) {
+		lf_cli_print_diags(cli, &s.d);
 		goto out;
 	}
 	/* the providers start while the manifests load (they need them only
 	 * for configure's account name) */
-	if (lf_cli_launch_provider(cli, settings, "storage", &pv.storage) ||
-	    lf_cli_launch_provider(cli, settings, "compute", &pv.compute))
+	if (lf_session_launch_providers(&s, &d)) {
+		lf_cli_session_error(cli, &s, &d);
 		goto out;
-	if (lf_config_load(cli, &c) != LF_EXIT_OK)
+	}
+	if (lf_cli_load(cli, &s) != LF_EXIT_OK)
 		goto out;
-	const char *account = "";
-	for (size_t i = 0; i < c.m.nres; i++)
-		if (!strcmp(c.m.res[i].kind->name, "Account"))
-			account = c.m.res[i].name;
-	if (lf_cli_ready_provider(cli, settings, "storage", account, pv.storage) ||
-	    lf_cli_ready_provider(cli, settings, "compute", account, pv.compute))
+	if (lf_session_ready_providers(&s, &d)) {
+		lf_cli_session_error(cli, &s, &d);
 		goto out;
-	if (c.st.npending) {
+	}
+	if (s.st.npending) {
 		fprintf(cli->out, "Resolving %zu change%s interrupted by an earlier run...\n",
-		        c.st.npending, c.st.npending == 1 ? "" : "s");
-		if (lf_apply_resolve_pending(&c.st, c.backend, &pv,
-		                             lf_cli_provider_timeout(settings, "storage"), &c.d)) {
-			lf_cli_print_diags(cli, &c.d);
+		        s.st.npending, s.st.npending == 1 ? "" : "s");
+		/* the default family's deadline, for every family's reads */
+		if (lf_apply_resolve_pending(&s.st, s.backend, &s.pv,
+		                             lf_session_provider_timeout(&s, LF_FAMILY_DEFAULT),
+		                             &s.d)) {
+			lf_cli_print_diags(cli, &s.d);
 			goto out;
 		}
 		/* the settled records join the others before planning */
-		lf_state_normalize(&c.st);
+		lf_state_normalize(&s.st);
 	}
 	/* plan against the objects as they are now */
-	if (refresh && lf_cli_refresh_with(cli, &c, settings, &pv, parallelism, &obs) != LF_EXIT_OK)
+	if (refresh && lf_cli_refresh_with(cli, &s, parallelism, &obs) != LF_EXIT_OK)
 		goto out;
-	if (lf_config_expand(cli, &c) != LF_EXIT_OK)
+	if (lf_cli_expand(cli, &s) != LF_EXIT_OK)
 		goto out;
-	o.kinds = &c.kinds;
+	o.kinds = &s.kinds;
 	if (planfile) {
 		json_error_t jerr;
 		char *why = NULL;
@@ -347,13 +347,13 @@ static int run_apply(struct lf_cli *cli, int destroy)
 			goto out;
 		}
 		json_decref(doc);
-		if (lf_plan_check_current(&saved, c.st.exists, c.st.lineage, c.st.serial, &why)) {
+		if (lf_plan_check_current(&saved, s.st.exists, s.st.lineage, s.st.serial, &why)) {
 			lf_cli_error(cli, "%s: %s", planfile, why);
 			free(why);
 			goto out;
 		}
 		char digest[65];
-		lf_config_digest(&c, digest);
+		lf_session_digest(&s, digest);
 		if (strcmp(digest, saved.manifests_digest)) {
 			lf_cli_error(
 			    cli, "%s: the manifests changed since this plan was made; plan again",
@@ -362,8 +362,8 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		}
 		o.destroy = saved.destroy;
 	}
-	if (lf_plan_build(&p, &c.ds, &c.st, &o, &c.d) != 0) {
-		lf_cli_print_diags(cli, &c.d);
+	if (lf_plan_build(&p, &s.ds, &s.st, &o, &s.d) != 0) {
+		lf_cli_print_diags(cli, &s.d);
 		goto out;
 	}
 	if (planfile && !same_changes(&saved, &p)) {
@@ -389,39 +389,41 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	struct winsize ws;
 	if (pr.tty && ioctl(fileno(cli->out), TIOCGWINSZ, &ws) == 0 && ws.ws_col)
 		pr.width = ws.ws_col;
-	struct lf_apply_opts ao = {(int)parallelism,
-	                           lf_cli_provider_timeout(settings, "storage"),
-	                           4,
-	                           &stopping,
-	                           on_progress,
-	                           &pr,
-	                           lf_cli_provider_timeout(settings, "compute"),
-	                           on_turn};
+	struct lf_apply_opts ao;
+	memset(&ao, 0, sizeof(ao));
+	ao.parallelism = parallelism;
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		ao.deadline_ms[f] = lf_session_provider_timeout(&s, f);
+	ao.max_attempts = 4;
+	ao.stopping = &stopping;
+	ao.progress = on_progress;
+	ao.ctx = &pr;
+	ao.turn = on_turn;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigaction(SIGINT, &sa, NULL);
-	int arc = lf_apply(&res, &p, &c.ds, &c.st, c.backend, &pv, &ao);
+	int arc = lf_apply(&res, &p, &s.ds, &s.st, s.backend, &s.pv, &ao);
 	if (pr.tty)
 		fprintf(cli->out, "\r\033[K");
 	progress_release(&pr);
 	/* a complete apply of every change is what the fingerprint says */
 	if (arc == 0 && !p.partial && !destroy) {
 		char fp[65];
-		if (lf_config_fingerprint(cli, fp) == 0) {
-			free(c.st.fingerprint);
-			c.st.fingerprint = lf_xstrdup(fp);
+		if (lf_session_fingerprint(&s, fp) == 0) {
+			free(s.st.fingerprint);
+			s.st.fingerprint = lf_xstrdup(fp);
 		}
 	}
 	/* the commit whose manifests the state now carries out: the saved
 	 * plan's, else the one read (--git's, or HEAD of the directory) */
 	const char *commit =
-	    planfile && saved.git_commit ? saved.git_commit : lf_cli_config_commit(cli);
+	    planfile && saved.git_commit ? saved.git_commit : lf_session_commit(&s);
 	if (arc == 0 && !destroy) {
-		free(c.st.git_commit);
-		c.st.git_commit = commit ? lf_xstrdup(commit) : NULL;
+		free(s.st.git_commit);
+		s.st.git_commit = commit ? lf_xstrdup(commit) : NULL;
 	}
-	int werr = lf_state_write(c.backend, &c.st);
+	int werr = lf_state_write(s.backend, &s.st);
 	if (werr)
 		lf_cli_error(cli, "cannot compact the state: %s (the journal holds every change)",
 		             lf_state_strerror(werr));
@@ -442,21 +444,17 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		rc = LF_EXIT_ERROR;
 	}
 out:
-	lf_provider_stop(pv.storage, 5000);
-	lf_provider_stop(pv.compute, 5000);
+	lf_session_stop_providers(&s);
 	/* stopped first: what they log while stopping is shown too */
-	if (cli->verbose && settings) {
-		show_log(cli, &marks[0]);
-		show_log(cli, &marks[1]);
-	}
-	if (locked)
-		lf_state_unlock(c.backend);
+	if (cli->verbose && s.settings)
+		for (int f = 0; f < LF_NFAMILIES; f++)
+			show_log(cli, &marks[f]);
 	lf_apply_result_release(&res);
 	lf_observations_release(&obs);
 	lf_plan_release(&p);
 	lf_plan_release(&saved);
-	json_decref(settings);
-	lf_config_release(&c);
+	lf_diags_release(&d);
+	lf_session_close(&s);
 	return rc;
 }
 

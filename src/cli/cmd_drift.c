@@ -344,13 +344,6 @@ static int write_ignore(struct lf_cli *cli, const struct lf_drift *dr, const cha
 
 /* ---- reading, under the lock ---------------------------------------------- */
 
-static void stop_providers(struct lf_providers *pv)
-{
-	lf_provider_stop(pv->storage, 5000);
-	lf_provider_stop(pv->compute, 5000);
-	pv->storage = pv->compute = NULL;
-}
-
 static int post_webhook(struct lf_cli *cli, const char *url, const char *body)
 {
 	struct lf_webhook_opts o = {10000, 30000, 4, 500, "lakeform/" LF_VERSION};
@@ -371,22 +364,21 @@ static int post_webhook(struct lf_cli *cli, const char *url, const char *body)
 
 static int run(struct lf_cli *cli)
 {
-	struct lf_config c;
-	struct lf_providers pv = {0};
+	struct lf_session s;
 	struct lf_observations obs = {0};
 	struct lf_ignore ig = LF_IGNORE_INIT;
 	struct lf_drift dr = LF_DRIFT_INIT;
 	struct lf_unmanaged *um = NULL;
 	size_t num = 0, managed = 0, unlisted = 0, ignore_len = 0;
 	char *ignore_text = NULL, *body = NULL;
-	json_t *settings = NULL, *report = NULL;
+	json_t *report = NULL;
 	int parallelism, rc, read_rc;
 	const char *report_file = lf_cli_opt(cli, "report");
 	const char *webhook = lf_cli_opt(cli, "webhook");
 	int as_json = lf_cli_flag(cli, "json"), as_md = lf_cli_flag(cli, "markdown");
 	int baseline = lf_cli_flag(cli, "write-ignore");
 
-	memset(&c, 0, sizeof(c));
+	lf_cli_session_init(cli, &s);
 	if ((rc = lf_cli_parallelism(cli, &parallelism)) != 0)
 		return rc;
 	if (as_json + as_md + baseline > 1)
@@ -400,22 +392,22 @@ static int run(struct lf_cli *cli)
 	}
 
 	/* the lock: never compare with a state an apply is halfway through */
-	rc = lf_cli_open_for_write(cli, &c, "drift", &settings, &pv);
+	rc = lf_cli_open_for_write(cli, &s, "drift");
 	if (rc != LF_EXIT_OK)
 		goto out;
-	if (lf_config_expand(cli, &c) != LF_EXIT_OK) {
+	if (lf_cli_expand(cli, &s) != LF_EXIT_OK) {
 		rc = LF_EXIT_ERROR;
 		goto out;
 	}
-	read_rc = lf_cli_observe(cli, &c, settings, &pv, parallelism, &obs);
-	if (lf_list_unmanaged(&c.st, &pv, lf_cli_provider_timeout(settings, "storage"), &um, &num,
-	                      &managed, &unlisted, &c.d)) {
-		lf_cli_print_diags(cli, &c.d);
+	read_rc = lf_cli_observe(cli, &s, parallelism, &obs);
+	if (lf_list_unmanaged(&s.st, &s.pv, lf_session_provider_timeout(&s, LF_FAMILY_DEFAULT), &um,
+	                      &num, &managed, &unlisted, &s.d)) {
+		lf_cli_print_diags(cli, &s.d);
 		read_rc = LF_EXIT_ERROR;
 	}
-	stop_providers(&pv);
+	lf_session_stop_providers(&s);
 
-	struct lf_drift_input in = {&c.st, &obs, &c.ds, &c.m, um, num, managed, unlisted, &ig};
+	struct lf_drift_input in = {&s.st, &obs, &s.ds, &s.m, um, num, managed, unlisted, &ig};
 	lf_drift_build(&dr, &in);
 
 	char stamp[32], today[16];
@@ -424,10 +416,10 @@ static int run(struct lf_cli *cli)
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	strftime(today, sizeof(today), "%Y-%m-%d", &tm);
-	struct lf_drift_meta meta = {LF_VERSION,   stamp,       lf_cli_config_commit(cli),
-	                             c.st.lineage, c.st.serial, &obs};
+	struct lf_drift_meta meta = {LF_VERSION,   stamp,       lf_session_commit(&s),
+	                             s.st.lineage, s.st.serial, &obs};
 	/* the state is read: let a waiting apply go on while we report */
-	lf_state_unlock(c.backend);
+	lf_session_unlock(&s);
 
 	if (baseline) {
 		rc = read_rc != LF_EXIT_OK ? read_rc
@@ -469,11 +461,7 @@ out:
 	lf_drift_release(&dr);
 	lf_unmanaged_release(um, num);
 	lf_observations_release(&obs);
-	stop_providers(&pv);
-	if (c.backend)
-		lf_state_unlock(c.backend);
-	json_decref(settings);
-	lf_config_release(&c);
+	lf_session_close(&s);
 	lf_ignore_release(&ig);
 	free(ignore_text);
 	return rc;

@@ -10,13 +10,16 @@ static int run(struct lf_cli *cli)
 	struct lf_source src = LF_SOURCE_INIT;
 	struct lf_diags d = LF_DIAGS_INIT;
 	const char *path = cli->nargs ? cli->args[0] : ".";
+	struct lf_session s;
 	int rc = LF_EXIT_OK;
 
 	if (cli->git && cli->nargs)
 		return lf_cli_usage_error(cli, "with --git the directory is named in "
 		                               "REPO@REV:PATH, not as an argument");
 
-	lf_cli_load_source(cli, &src, cli->nargs ? path : NULL, &d);
+	lf_cli_session_init(cli, &s);
+	lf_session_load_source(&s, &src, cli->nargs ? path : NULL, &d);
+	lf_session_close(&s);
 	if (d.errors) {
 		/* nothing is printed from a set that did not load whole */
 		lf_cli_print_diags(cli, &d);

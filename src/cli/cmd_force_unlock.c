@@ -49,13 +49,17 @@ static int confirm(struct lf_cli *cli, const char *id)
 static int run(struct lf_cli *cli)
 {
 	const char *id = cli->args[0];
+	struct lf_session s;
 	struct lf_backend *b;
 	struct lf_diags d = LF_DIAGS_INIT;
 	struct lf_lock_info info;
 	int held, has, err, rc = LF_EXIT_ERROR;
 
-	if (lf_cli_open_backend(cli, NULL, &b) != LF_EXIT_OK)
+	lf_cli_session_init(cli, &s);
+	if (lf_cli_open_backend(cli, &s, &b) != LF_EXIT_OK) {
+		lf_session_close(&s);
 		return LF_EXIT_ERROR;
+	}
 	/* look first, so that nobody is asked to confirm something that
 	 * cannot be done */
 	has = lf_state_lock_read(b, &info, &held);
@@ -110,6 +114,7 @@ static int run(struct lf_cli *cli)
 out:
 	lf_diags_release(&d);
 	lf_backend_free(b);
+	lf_session_close(&s);
 	return rc;
 }
 

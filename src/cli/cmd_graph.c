@@ -25,29 +25,29 @@ static void quoted(FILE *f, const char *s)
 
 static int run(struct lf_cli *cli)
 {
-	struct lf_config c;
+	struct lf_session s;
 	int expanded = lf_cli_flag(cli, "expanded");
 	int rc;
 
-	memset(&c, 0, sizeof(c));
-	rc = lf_config_load(cli, &c);
+	lf_cli_session_init(cli, &s);
+	rc = lf_cli_load(cli, &s);
 
 	if (rc != LF_EXIT_OK)
 		goto out;
-	if (lf_expand(&c.ds, &c.m, &c.d) != 0) {
-		lf_cli_print_diags(cli, &c.d);
+	if (lf_expand(&s.ds, &s.m, &s.d) != 0) {
+		lf_cli_print_diags(cli, &s.d);
 		rc = LF_EXIT_ERROR;
 		goto out;
 	}
 	/* lines sorted, so the output is the same on every run */
 	char **lines = lf_xcalloc(1, sizeof(*lines));
 	size_t n = 0;
-	for (size_t i = 0; i < c.ds.n; i++) {
-		const struct lf_dres *r = c.ds.v[i];
+	for (size_t i = 0; i < s.ds.n; i++) {
+		const struct lf_dres *r = s.ds.v[i];
 		if (!expanded && strcmp(r->provider, "lakeform"))
 			continue;
 		for (size_t j = 0; j < r->ndeps; j++) {
-			const struct lf_dres *t = lf_desired_get(&c.ds, r->deps[j]);
+			const struct lf_dres *t = lf_desired_get(&s.ds, r->deps[j]);
 			if (!t || (!expanded && strcmp(t->provider, "lakeform")))
 				continue;
 			lines = lf_xrealloc(lines, (n + 1) * sizeof(*lines));
@@ -68,7 +68,7 @@ static int run(struct lf_cli *cli)
 			fputs(" -> ", cli->out);
 			quoted(cli->out, sep + 1);
 		} else {
-			const struct lf_dres *r = lf_desired_get(&c.ds, lines[i]);
+			const struct lf_dres *r = lf_desired_get(&s.ds, lines[i]);
 			quoted(cli->out, lines[i]);
 			if (r && strcmp(r->provider, "lakeform"))
 				fputs(" [style = dashed]", cli->out);
@@ -79,7 +79,7 @@ static int run(struct lf_cli *cli)
 	fputs("}\n", cli->out);
 	free(lines);
 out:
-	lf_config_release(&c);
+	lf_session_close(&s);
 	return rc;
 }
 

@@ -6,13 +6,6 @@
 #include "core/apply.h"
 #include "util/mem.h"
 
-static struct lf_provider *provider_for(struct lf_providers *pv, const char *family)
-{
-	return !strcmp(family, "storage")   ? pv->storage
-	       : !strcmp(family, "compute") ? pv->compute
-	                                    : NULL;
-}
-
 static json_t *strings(char **v, size_t n)
 {
 	json_t *a = json_array();
@@ -23,21 +16,20 @@ static json_t *strings(char **v, size_t n)
 
 static int run(struct lf_cli *cli)
 {
-	struct lf_config c;
-	struct lf_providers pv = {0};
-	json_t *settings = NULL, *res = NULL;
+	struct lf_session s;
+	json_t *res = NULL;
 	const char *addr = cli->args[0], *id = cli->args[1];
 	struct lf_provider_error err;
 	int rc;
 
-	memset(&c, 0, sizeof(c));
-	rc = lf_cli_open_for_write(cli, &c, "import", &settings, &pv);
+	lf_cli_session_init(cli, &s);
+	rc = lf_cli_open_for_write(cli, &s, "import");
 	if (rc != LF_EXIT_OK)
 		goto out;
 	rc = LF_EXIT_ERROR;
-	if (lf_config_expand(cli, &c) != LF_EXIT_OK)
+	if (lf_cli_expand(cli, &s) != LF_EXIT_OK)
 		goto out;
-	struct lf_dres *w = lf_desired_get(&c.ds, addr);
+	struct lf_dres *w = lf_desired_get(&s.ds, addr);
 	if (!w) {
 		lf_cli_error(cli,
 		             "'%s' is not declared by the manifests; import adopts an object for a "
@@ -45,7 +37,7 @@ static int run(struct lf_cli *cli)
 		             addr);
 		goto out;
 	}
-	struct lf_provider *p = provider_for(&pv, w->provider);
+	struct lf_provider *p = lf_providers_get(&s.pv, w->provider);
 	if (!p) {
 		lf_cli_error(cli,
 		             "'%s' is a manifest resource, recorded by apply: import the provider "
@@ -53,7 +45,7 @@ static int run(struct lf_cli *cli)
 		             addr);
 		goto out;
 	}
-	if (lf_state_get(&c.st, addr)) {
+	if (lf_state_get(&s.st, addr)) {
 		lf_cli_error(cli,
 		             "'%s' is already recorded; 'lakeform state rm' it first to import "
 		             "another object",
@@ -63,7 +55,8 @@ static int run(struct lf_cli *cli)
 	json_t *params = json_pack("{s:s, s:s, s:s, s:O}", "type", w->type, "address", addr, "id",
 	                           id, "inputs", w->inputs);
 	int crc = lf_provider_call(p, "read", params,
-	                           lf_cli_provider_timeout(settings, w->provider), &res, &err);
+	                           lf_session_provider_timeout(&s, lf_family_find(w->provider)),
+	                           &res, &err);
 	json_decref(params);
 	if (crc) {
 		lf_cli_error(cli, "cannot read '%s' from provider '%s': %s", id,
@@ -91,13 +84,13 @@ static int run(struct lf_cli *cli)
 	rec.inputs = seen;
 	rec.attrs = attrs;
 	lf_json_digest(seen, rec.digest);
-	lf_state_put(&c.st, &rec);
+	lf_state_put(&s.st, &rec);
 	json_decref(rec.deps);
 	json_decref(seen);
 	json_decref(attrs);
 	/* the manifest resource it belongs to is a record without a call */
-	struct lf_dres *parent = w->parent ? lf_desired_get(&c.ds, w->parent) : NULL;
-	if (parent && !lf_state_get(&c.st, parent->address)) {
+	struct lf_dres *parent = w->parent ? lf_desired_get(&s.ds, w->parent) : NULL;
+	if (parent && !lf_state_get(&s.st, parent->address)) {
 		memset(&rec, 0, sizeof(rec));
 		rec.address = parent->address;
 		rec.type = parent->type;
@@ -105,10 +98,10 @@ static int run(struct lf_cli *cli)
 		memcpy(rec.digest, parent->digest, sizeof(rec.digest));
 		rec.deps = strings(parent->deps, parent->ndeps);
 		rec.inputs = parent->inputs;
-		lf_state_put(&c.st, &rec);
+		lf_state_put(&s.st, &rec);
 		json_decref(rec.deps);
 	}
-	int werr = lf_state_write(c.backend, &c.st);
+	int werr = lf_state_write(s.backend, &s.st);
 	if (werr) {
 		lf_cli_error(cli, "cannot write the state: %s", lf_state_strerror(werr));
 		goto out;
@@ -119,12 +112,7 @@ static int run(struct lf_cli *cli)
 	rc = LF_EXIT_OK;
 out:
 	json_decref(res);
-	lf_provider_stop(pv.storage, 5000);
-	lf_provider_stop(pv.compute, 5000);
-	if (c.backend)
-		lf_state_unlock(c.backend);
-	json_decref(settings);
-	lf_config_release(&c);
+	lf_session_close(&s);
 	return rc;
 }
 

@@ -54,7 +54,7 @@ static void now_utc(char *buf, size_t n)
  * nothing happened since, the plan is all no-ops: answer it from digests
  * without parsing a manifest or a record.  Returns 1 when it did.
  */
-static int unchanged_since_recorded(struct lf_cli *cli, struct lf_config *c, struct lf_plan *p)
+static int unchanged_since_recorded(struct lf_cli *cli, struct lf_session *s, struct lf_plan *p)
 {
 	char fp[65];
 
@@ -63,97 +63,24 @@ static int unchanged_since_recorded(struct lf_cli *cli, struct lf_config *c, str
 	 * show no no-op at all. */
 	if (lf_cli_flag(cli, "json") || lf_cli_opt(cli, "out"))
 		return 0;
-	if (!c->st.fingerprint || c->st.npending || c->st.torn_tail ||
-	    lf_config_fingerprint(cli, fp) != 0 || strcmp(fp, c->st.fingerprint))
+	if (!s->st.fingerprint || s->st.npending || s->st.torn_tail ||
+	    lf_session_fingerprint(s, fp) != 0 || strcmp(fp, s->st.fingerprint))
 		return 0;
-	for (size_t i = 0; i < c->st.nres; i++) {
-		const struct lf_state_res *r = &c->st.res[i];
+	for (size_t i = 0; i < s->st.nres; i++) {
+		const struct lf_state_res *r = &s->st.res[i];
 		const char *slash = strchr(r->address, '/');
 
 		lf_plan_add(p, LF_ACT_NOOP, r->type, slash ? slash + 1 : r->address,
 		            r->provider ? r->provider : "lakeform", r->parent);
 	}
-	snprintf(p->lineage, sizeof(p->lineage), "%s", c->st.lineage);
-	p->serial = c->st.serial;
+	snprintf(p->lineage, sizeof(p->lineage), "%s", s->st.lineage);
+	p->serial = s->st.serial;
 	return 1;
-}
-
-/* Whether any record is a provider resource (lazy records are parsed). */
-static int has_provider_records(struct lf_state *st)
-{
-	for (size_t i = 0; i < st->nres; i++) {
-		struct lf_state_res *r = &st->res[i];
-		if (r->removed)
-			continue;
-		if (r->line)
-			lf_state_res_parse(r);
-		if (r->provider && strcmp(r->provider, "lakeform"))
-			return 1;
-	}
-	return 0;
-}
-
-/* In text output, what changed behind lakeform's back, before the plan. */
-static void print_observed(struct lf_cli *cli, const struct lf_observations *obs)
-{
-	if (!obs->changed && !obs->gone)
-		return;
-	fprintf(cli->out, "Objects changed outside lakeform since they were recorded:\n");
-	for (size_t i = 0; i < obs->n; i++) {
-		if (obs->v[i].status == LF_OBS_CHANGED)
-			fprintf(cli->out, "  ~ %s changed\n", obs->v[i].address);
-		else if (obs->v[i].status == LF_OBS_GONE)
-			fprintf(cli->out, "  - %s no longer exists\n", obs->v[i].address);
-	}
-	fprintf(cli->out, "\n");
-}
-
-int lf_cli_refresh_with(struct lf_cli *cli, struct lf_config *c, json_t *settings,
-                        const struct lf_providers *pv, int parallelism, struct lf_observations *obs)
-{
-	int rc = lf_cli_observe(cli, c, settings, pv, parallelism, obs);
-
-	if (rc == LF_EXIT_OK) {
-		lf_observations_fold(obs, &c->st);
-		lf_state_normalize(&c->st);
-	} else {
-		lf_cli_error(cli, "cannot plan without reading every resource; run with "
-		                  "--refresh=false to plan from the recorded state alone");
-	}
-	return rc;
-}
-
-void lf_cli_print_observed(struct lf_cli *cli, const struct lf_observations *obs)
-{
-	print_observed(cli, obs);
-}
-
-int lf_cli_refresh_for_plan(struct lf_cli *cli, struct lf_config *c, int parallelism,
-                            struct lf_observations *obs)
-{
-	struct lf_providers pv = {0};
-	json_t *settings = NULL;
-	int rc = LF_EXIT_OK;
-
-	memset(obs, 0, sizeof(*obs));
-	if (!has_provider_records(&c->st))
-		return LF_EXIT_OK;
-	if (lf_cli_read_settings(cli, &settings) ||
-	    lf_cli_start_providers(cli, c, settings, &pv) != LF_EXIT_OK) {
-		rc = LF_EXIT_ERROR;
-		goto out;
-	}
-	rc = lf_cli_refresh_with(cli, c, settings, &pv, parallelism, obs);
-out:
-	lf_provider_stop(pv.storage, 5000);
-	lf_provider_stop(pv.compute, 5000);
-	json_decref(settings);
-	return rc;
 }
 
 static int run(struct lf_cli *cli)
 {
-	struct lf_config c;
+	struct lf_session s;
 	struct lf_plan p = LF_PLAN_INIT;
 	struct lf_plan_opts o;
 	struct lf_observations obs = {0};
@@ -180,47 +107,47 @@ static int run(struct lf_cli *cli)
 	if (lf_cli_flag(cli, "json") && lf_cli_flag(cli, "markdown")) {
 		return lf_cli_usage_error(cli, "choose one of --json and --markdown");
 	}
-	memset(&c, 0, sizeof(c));
-	if ((rc = lf_config_state(cli, &c)) != LF_EXIT_OK)
+	lf_cli_session_init(cli, &s);
+	if ((rc = lf_cli_load_state(cli, &s)) != LF_EXIT_OK)
 		goto out;
 	if (!refresh && !o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy && !since &&
-	    unchanged_since_recorded(cli, &c, &p))
+	    unchanged_since_recorded(cli, &s, &p))
 		goto render;
-	if ((rc = lf_config_load(cli, &c)) != LF_EXIT_OK)
+	if ((rc = lf_cli_load(cli, &s)) != LF_EXIT_OK)
 		goto out;
-	if (refresh && (rc = lf_cli_refresh_for_plan(cli, &c, parallelism, &obs)) != LF_EXIT_OK)
+	if (refresh && (rc = lf_cli_refresh_for_plan(cli, &s, parallelism, &obs)) != LF_EXIT_OK)
 		goto out;
-	if ((rc = lf_config_expand(cli, &c)) != LF_EXIT_OK)
+	if ((rc = lf_cli_expand(cli, &s)) != LF_EXIT_OK)
 		goto out;
-	o.kinds = &c.kinds;
+	o.kinds = &s.kinds;
 	if (since) {
 		/* as if each changed resource and dependant were a --target */
-		if ((rc = lf_cli_changed_since(cli, &c, since, &changed)) != LF_EXIT_OK)
+		if ((rc = lf_cli_changed_since(cli, &s, since, &changed)) != LF_EXIT_OK)
 			goto out;
 		o.targets = changed.targets;
 		o.ntargets = changed.ntargets;
 		if (!o.ntargets) {
 			p.partial = 1;
-			snprintf(p.lineage, sizeof(p.lineage), "%s", c.st.lineage);
-			p.serial = c.st.serial;
+			snprintf(p.lineage, sizeof(p.lineage), "%s", s.st.lineage);
+			p.serial = s.st.serial;
 			goto render;
 		}
 	}
-	if (lf_plan_build(&p, &c.ds, &c.st, &o, &c.d) != 0) {
-		lf_cli_print_diags(cli, &c.d);
+	if (lf_plan_build(&p, &s.ds, &s.st, &o, &s.d) != 0) {
+		lf_cli_print_diags(cli, &s.d);
 		rc = LF_EXIT_ERROR;
 		goto out;
 	}
 render:
 	/* warnings of loading (a torn journal tail) are shown too */
-	if (c.d.n)
-		lf_cli_print_diags(cli, &c.d);
+	if (s.d.n)
+		lf_cli_print_diags(cli, &s.d);
 
 	char created[32];
 	now_utc(created, sizeof(created));
 	if (!p.manifests_digest[0])
-		lf_config_digest(&c, p.manifests_digest);
-	const char *commit = lf_cli_config_commit(cli);
+		lf_session_digest(&s, p.manifests_digest);
+	const char *commit = lf_session_commit(&s);
 	if (commit)
 		p.git_commit = lf_xstrdup(commit);
 	p.created = lf_xstrdup(created);
@@ -229,9 +156,9 @@ render:
 	const char *outfile = lf_cli_opt(cli, "out");
 	if (outfile) {
 		json_t *j = lf_plan_to_json(&p);
-		char *s = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
-		int err = lf_write_file_atomic(outfile, s, strlen(s), 0600);
-		free(s);
+		char *text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
+		int err = lf_write_file_atomic(outfile, text, strlen(text), 0600);
+		free(text);
 		json_decref(j);
 		if (err) {
 			lf_cli_error(cli, "cannot write the plan to '%s': %s", outfile,
@@ -241,7 +168,7 @@ render:
 		}
 	}
 	if (!lf_cli_flag(cli, "json") && !lf_cli_flag(cli, "markdown"))
-		print_observed(cli, &obs);
+		lf_cli_print_observed(cli, &obs);
 	lf_cli_render_plan(cli, &p);
 	if (outfile && !lf_cli_flag(cli, "json"))
 		fprintf(cli->out,
@@ -254,7 +181,7 @@ out:
 	lf_observations_release(&obs);
 	lf_changed_release(&changed);
 	lf_plan_release(&p);
-	lf_config_release(&c);
+	lf_session_close(&s);
 	return rc;
 }
 

@@ -11,15 +11,14 @@ static const char *plural(size_t n, const char *one, const char *many)
 }
 
 /* Objects carrying lakeform's labels that no state records. */
-static int report_unmanaged(struct lf_cli *cli, struct lf_config *c, json_t *settings,
-                            const struct lf_providers *pv)
+static int report_unmanaged(struct lf_cli *cli, struct lf_session *s)
 {
 	struct lf_unmanaged *u = NULL;
 	size_t n = 0, managed = 0, unlisted = 0;
 
-	if (lf_list_unmanaged(&c->st, pv, lf_cli_provider_timeout(settings, "storage"), &u, &n,
-	                      &managed, &unlisted, &c->d)) {
-		lf_cli_print_diags(cli, &c->d);
+	if (lf_list_unmanaged(&s->st, &s->pv, lf_session_provider_timeout(s, LF_FAMILY_DEFAULT), &u,
+	                      &n, &managed, &unlisted, &s->d)) {
+		lf_cli_print_diags(cli, &s->d);
 		lf_unmanaged_release(u, n);
 		return LF_EXIT_ERROR;
 	}
@@ -39,25 +38,24 @@ static int report_unmanaged(struct lf_cli *cli, struct lf_config *c, json_t *set
 
 static int run(struct lf_cli *cli)
 {
-	struct lf_config c;
-	struct lf_providers pv = {0};
+	struct lf_session s;
 	struct lf_observations obs = {0};
-	json_t *settings = NULL;
+
 	int parallelism, rc;
 
 	if ((rc = lf_cli_parallelism(cli, &parallelism)) != 0)
 		return rc;
-	memset(&c, 0, sizeof(c));
-	rc = lf_cli_open_for_write(cli, &c, "refresh", &settings, &pv);
+	lf_cli_session_init(cli, &s);
+	rc = lf_cli_open_for_write(cli, &s, "refresh");
 	if (rc != LF_EXIT_OK)
 		goto out;
-	rc = lf_cli_observe(cli, &c, settings, &pv, parallelism, &obs);
+	rc = lf_cli_observe(cli, &s, parallelism, &obs);
 	/* what could be read is recorded, even when some could not */
-	if (lf_observations_record(&obs, &c.st, c.backend, &c.d)) {
-		lf_cli_print_diags(cli, &c.d);
+	if (lf_observations_record(&obs, &s.st, s.backend, &s.d)) {
+		lf_cli_print_diags(cli, &s.d);
 		rc = LF_EXIT_ERROR;
 	}
-	int werr = lf_state_write(c.backend, &c.st);
+	int werr = lf_state_write(s.backend, &s.st);
 	if (werr) {
 		lf_cli_error(cli, "cannot write the state: %s", lf_state_strerror(werr));
 		rc = LF_EXIT_ERROR;
@@ -76,16 +74,11 @@ static int run(struct lf_cli *cli)
 		else if (obs.v[i].status == LF_OBS_GONE)
 			fprintf(cli->out, "  gone:    %s\n", obs.v[i].address);
 	}
-	if (report_unmanaged(cli, &c, settings, &pv) != LF_EXIT_OK)
+	if (report_unmanaged(cli, &s) != LF_EXIT_OK)
 		rc = LF_EXIT_ERROR;
 out:
 	lf_observations_release(&obs);
-	lf_provider_stop(pv.storage, 5000);
-	lf_provider_stop(pv.compute, 5000);
-	if (c.backend)
-		lf_state_unlock(c.backend);
-	json_decref(settings);
-	lf_config_release(&c);
+	lf_session_close(&s);
 	return rc;
 }
 

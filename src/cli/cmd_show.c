@@ -14,12 +14,14 @@
  */
 static void warn_if_stale(struct lf_cli *cli, const struct lf_plan *p)
 {
+	struct lf_session s;
 	struct lf_backend *b = NULL;
 	struct lf_state st = LF_STATE_INIT;
 	struct lf_diags d = LF_DIAGS_INIT;
 	char *why = NULL;
 
-	if (lf_cli_open_backend(cli, NULL, &b) == LF_EXIT_OK && lf_state_load(&st, b, 1, &d) == 0 &&
+	lf_cli_session_init(cli, &s);
+	if (lf_cli_open_backend(cli, &s, &b) == LF_EXIT_OK && lf_state_load(&st, b, 1, &d) == 0 &&
 	    st.exists && lf_plan_check_current(p, st.exists, st.lineage, st.serial, &why) != 0)
 		fprintf(cli->err,
 		        "lakeform: warning: %s; 'lakeform apply' would refuse this plan\n", why);
@@ -28,6 +30,7 @@ static void warn_if_stale(struct lf_cli *cli, const struct lf_plan *p)
 	if (b)
 		lf_backend_free(b);
 	lf_diags_release(&d);
+	lf_session_close(&s);
 }
 
 static int run(struct lf_cli *cli)

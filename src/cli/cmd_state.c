@@ -583,6 +583,7 @@ static int run(struct lf_cli *cli)
 	const struct sub *s = NULL;
 	struct lf_backend *b = NULL;
 	struct lf_state st = LF_STATE_INIT;
+	struct lf_session ses;
 	const char *timeout = lf_cli_opt(cli, "lock-timeout");
 	long timeout_ms = 0;
 	int nargs, rc;
@@ -608,13 +609,16 @@ static int run(struct lf_cli *cli)
 		return usage("option '--lock-timeout' does not apply to 'state %s', "
 		             "which takes no lock",
 		             s->name);
-	if (timeout && lf_cli_parse_duration(timeout, &timeout_ms) < 0)
+	if (timeout && lf_duration_parse(timeout, &timeout_ms) < 0)
 		return usage("invalid duration '%s' for --lock-timeout (write it as "
 		             "30s, 2m or 1m30s)",
 		             timeout);
 
-	if (lf_cli_open_backend(cli, NULL, &b) != LF_EXIT_OK)
+	lf_cli_session_init(cli, &ses);
+	if (lf_cli_open_backend(cli, &ses, &b) != LF_EXIT_OK) {
+		lf_session_close(&ses);
 		return LF_EXIT_ERROR;
+	}
 	rc = LF_EXIT_OK;
 	/* dry runs change nothing, but read what a real run would read */
 	if (s->lock)
@@ -623,6 +627,7 @@ static int run(struct lf_cli *cli)
 		rc = s->run(cli, b, &st);
 	lf_state_release(&st);
 	lf_backend_free(b); /* releases the lock */
+	lf_session_close(&ses);
 	return rc;
 }
 

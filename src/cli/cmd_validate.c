@@ -38,6 +38,7 @@ static int run(struct lf_cli *cli)
 	struct lf_manifest m = LF_MANIFEST_INIT;
 	struct lf_diags d = LF_DIAGS_INIT;
 	const char *path = cli->nargs ? cli->args[0] : ".";
+	struct lf_session s;
 	int rc = LF_EXIT_OK;
 
 	if (cli->git && cli->nargs)
@@ -49,7 +50,9 @@ static int run(struct lf_cli *cli)
 		rc = LF_EXIT_ERROR;
 		goto out;
 	}
-	lf_cli_load_source(cli, &src, cli->nargs ? path : NULL, &d);
+	lf_cli_session_init(cli, &s);
+	lf_session_load_source(&s, &src, cli->nargs ? path : NULL, &d);
+	lf_session_close(&s);
 	if (src.nfiles == 0 && !d.errors)
 		lf_diag_error(&d, NULL, "no manifests (*.yaml, *.yml) in '%s'", path);
 	lf_manifest_build(&m, &src, &kinds, &d);

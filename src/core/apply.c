@@ -29,6 +29,7 @@ struct step {
 
 	/* while its provider call is out (running steps only) */
 	struct lf_provider *p;
+	int family;         /* of `p`: index into lf_families */
 	const char *action; /* "create", "update", "delete" */
 	json_t *params;     /* of the call, owned; kept for retries */
 	struct lf_call *call;
@@ -56,29 +57,21 @@ struct run {
 	size_t nanswered;
 	size_t *fly; /* running steps with a provider call out or to retry */
 	size_t nfly;
-	int out_storage, out_compute; /* calls in flight per provider */
+	int out[LF_NFAMILIES]; /* calls in flight per family's provider */
 	/* Steps whose waits are all done, in min-heaps of indexes (the
 	 * earliest in plan order starts first), one per lane: steps needing no
 	 * call (manifest records, and those with no provider, which fail at
-	 * once), storage calls, compute calls.  A lane whose provider is full
-	 * is passed over without being searched. */
+	 * once), then one lane per family for its provider's calls.  A lane
+	 * whose provider is full is passed over without being searched. */
 	struct heap {
 		size_t *v;
 		size_t n;
-	} ready[3];
+	} ready[1 + LF_NFAMILIES];
 	size_t nready; /* in all lanes */
 };
 
-enum { LANE_NOW, LANE_STORAGE, LANE_COMPUTE, NLANES };
-
-static struct lf_provider *provider_for(const struct lf_providers *pv, const char *family)
-{
-	if (!strcmp(family, "storage"))
-		return pv->storage;
-	if (!strcmp(family, "compute"))
-		return pv->compute;
-	return NULL;
-}
+/* Lane 0 needs no call; lane 1 + f holds the calls of family f. */
+enum { LANE_NOW, NLANES = 1 + LF_NFAMILIES };
 
 static size_t add_step(struct run *r, enum step_kind kind, const struct lf_change *c)
 {
@@ -123,12 +116,11 @@ static void report(struct run *r, enum lf_step_event ev, const struct step *s, c
 		r->o->progress(r->o->ctx, ev, verb, s->c->address, msg, r->finished, r->n);
 }
 
-static long deadline_for(const struct lf_apply_opts *o, const struct lf_provider *p,
-                         const struct lf_providers *pv)
+static long deadline_for(const struct lf_apply_opts *o, int family)
 {
-	if (p == pv->compute && o->compute_deadline_ms > 0)
-		return o->compute_deadline_ms;
-	return o->deadline_ms;
+	if (o->deadline_ms[family] > 0)
+		return o->deadline_ms[family];
+	return o->deadline_ms[LF_FAMILY_DEFAULT];
 }
 
 static json_t *string_array(char **v, size_t n)
@@ -302,11 +294,11 @@ static size_t heap_pop(struct heap *h)
 
 static int lane_of(const struct run *r, const struct step *s)
 {
-	struct lf_provider *p = provider_for(r->pv, s->c->provider);
+	int f = lf_family_find(s->c->provider);
 
-	if (!p || !strcmp(s->c->provider, "lakeform"))
+	if (f < 0 || !r->pv->v[f])
 		return LANE_NOW;
-	return p == r->pv->compute ? LANE_COMPUTE : LANE_STORAGE;
+	return 1 + f;
 }
 
 static void ready_push(struct run *r, size_t k)
@@ -362,9 +354,9 @@ static void release_after(struct run *r, size_t k)
  * answering at once.)
  */
 
-static int *out_count(struct run *r, const struct lf_provider *p)
+static int *out_count(struct run *r, const struct step *s)
 {
-	return p == r->pv->compute ? &r->out_compute : &r->out_storage;
+	return &r->out[s->family];
 }
 
 /* Count and report step `k`, which ended with `rc`; `why` (owned) says
@@ -441,12 +433,13 @@ static void run_records(struct run *r)
 		r->nrecords = r->records_done = 0;
 }
 
-/* Whether `p` has as many calls out as the concurrency it announced. */
-static int provider_full(struct run *r, const struct lf_provider *p)
+/* Whether family f's provider has as many calls out as the concurrency
+ * it announced. */
+static int provider_full(struct run *r, int f)
 {
-	int conc = lf_provider_concurrency(p);
+	int conc = lf_provider_concurrency(r->pv->v[f]);
 
-	return conc > 0 && *out_count(r, p) >= conc;
+	return conc > 0 && r->out[f] >= conc;
 }
 
 /* The lane whose first step starts next: the earliest in plan order of the
@@ -457,10 +450,7 @@ static int next_lane(struct run *r)
 
 	for (int lane = 0; lane < NLANES; lane++) {
 		struct heap *h = &r->ready[lane];
-		struct lf_provider *p = lane == LANE_STORAGE   ? r->pv->storage
-		                        : lane == LANE_COMPUTE ? r->pv->compute
-		                                               : NULL;
-		if (!h->n || (p && provider_full(r, p)))
+		if (!h->n || (lane != LANE_NOW && provider_full(r, lane - 1)))
 			continue;
 		if (best < 0 || h->v[0] < r->ready[best].v[0])
 			best = lane;
@@ -488,7 +478,8 @@ static size_t start_ready(struct run *r, size_t n, size_t *send, size_t nsend)
 			r->records[r->nrecords++] = k;
 			continue;
 		}
-		struct lf_provider *p = provider_for(r->pv, s->c->provider);
+		int f = lf_family_find(s->c->provider);
+		struct lf_provider *p = f < 0 ? NULL : r->pv->v[f];
 		if (!p) {
 			s->state = 1;
 			report(r, LF_STEP_START, s, NULL);
@@ -499,6 +490,7 @@ static size_t start_ready(struct run *r, size_t n, size_t *send, size_t nsend)
 		}
 		s->state = 1;
 		s->p = p;
+		s->family = f;
 		r->running++;
 		report(r, LF_STEP_START, s, NULL);
 		if (prepare(r, s, &why)) {
@@ -506,7 +498,7 @@ static size_t start_ready(struct run *r, size_t n, size_t *send, size_t nsend)
 			finish(r, k, -1, why);
 			continue;
 		}
-		(*out_count(r, p))++;
+		(*out_count(r, s))++;
 		s->retry_at.tv_sec = LONG_MAX; /* to be sent now, not a retry */
 		r->fly[r->nfly++] = k;
 		send[nsend++] = k;
@@ -518,7 +510,7 @@ static size_t start_ready(struct run *r, size_t n, size_t *send, size_t nsend)
 static void send_calls(struct run *r, struct lf_inbox *in, const size_t *send, size_t nsend)
 {
 	int jerr = lf_state_journal_sync(r->b);
-	int flush_storage = 0, flush_compute = 0;
+	int flush[LF_NFAMILIES] = {0};
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -526,17 +518,17 @@ static void send_calls(struct run *r, struct lf_inbox *in, const size_t *send, s
 		size_t k = send[i];
 		struct step *s = &r->v[k];
 		struct lf_provider_error err = {0};
-		long deadline = deadline_for(r->o, s->p, r->pv);
+		long deadline = deadline_for(r->o, s->family);
 
 		if (jerr) {
 			/* its intent may not be on disk: the call must not go */
-			(*out_count(r, s->p))--;
+			(*out_count(r, s))--;
 			land(r, k, -1, lf_xstrdup("cannot write the journal"));
 			continue;
 		}
 		if (lf_provider_send(s->p, s->action, s->params, deadline, in, (void *)(uintptr_t)k,
 		                     &s->call, &err)) {
-			(*out_count(r, s->p))--;
+			(*out_count(r, s))--;
 			char *why = NULL;
 			conclude(r, s, -1, NULL, &err, &why);
 			land(r, k, -1, why);
@@ -544,16 +536,12 @@ static void send_calls(struct run *r, struct lf_inbox *in, const size_t *send, s
 		}
 		s->until = now;
 		lf_ts_add_ms(&s->until, deadline);
-		if (s->p == r->pv->compute)
-			flush_compute = 1;
-		else
-			flush_storage = 1;
+		flush[s->family] = 1;
 	}
 	/* a broken pipe is found by the flush: its calls come back failed */
-	if (flush_storage)
-		lf_provider_flush(r->pv->storage);
-	if (flush_compute)
-		lf_provider_flush(r->pv->compute);
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		if (flush[f])
+			lf_provider_flush(r->pv->v[f]);
 }
 
 /* An answer (or a missed deadline, or a provider gone) came back. */
@@ -565,9 +553,9 @@ static void take_answer(struct run *r, struct lf_call *c)
 	json_t *result = NULL;
 	int attempts = r->o->max_attempts > 0 ? r->o->max_attempts : 4;
 
-	int rc = lf_call_take(c, deadline_for(r->o, s->p, r->pv), &result, &err);
+	int rc = lf_call_take(c, deadline_for(r->o, s->family), &result, &err);
 	s->call = NULL;
-	(*out_count(r, s->p))--;
+	(*out_count(r, s))--;
 	if (rc && err.retryable && s->attempt < attempts) {
 		/* say so: a slow apply should not look stuck */
 		char *msg = lf_xasprintf("%s; retrying in %.2g s (attempt %d of %d)", err.message,
@@ -638,9 +626,9 @@ static void run_loop(struct run *r, size_t n)
 			struct step *s = &r->v[r->fly[i]];
 			if (s->call || lf_ts_before(&now, &s->retry_at))
 				continue;
-			if (provider_full(r, s->p))
+			if (provider_full(r, s->family))
 				continue;
-			(*out_count(r, s->p))++;
+			(*out_count(r, s))++;
 			s->retry_at.tv_sec = LONG_MAX; /* sent: not a retry any more */
 			send[nsend++] = r->fly[i];
 		}
@@ -821,7 +809,7 @@ int lf_apply_resolve_pending(struct lf_state *st, struct lf_backend *b,
 		json_t *rec_json = json_object_get(intent[i], "record");
 		const char *type = json_string_value(json_object_get(rec_json, "type"));
 		const char *family = json_string_value(json_object_get(rec_json, "family"));
-		struct lf_provider *p = family ? provider_for(pv, family) : NULL;
+		struct lf_provider *p = lf_providers_get(pv, family);
 		struct lf_provider_error err;
 		json_t *res = NULL;
 

@@ -22,28 +22,23 @@
 #include <signal.h>
 
 #include "expand.h"
+#include "family.h"
 #include "plan.h"
 #include "provider.h"
 #include "../state/state.h"
 
-/* The providers of one run, by family ("storage", "compute"). */
-struct lf_providers {
-	struct lf_provider *storage;
-	struct lf_provider *compute;
-};
-
 enum lf_step_event { LF_STEP_START, LF_STEP_DONE, LF_STEP_FAILED, LF_STEP_SKIPPED, LF_STEP_RETRY };
 
 struct lf_apply_opts {
-	int parallelism;                 /* default 10 */
-	long deadline_ms;                /* per call to the storage provider */
+	int parallelism; /* default 10 */
+	/* per call to each family's provider; 0: the default family's */
+	long deadline_ms[LF_NFAMILIES];
 	int max_attempts;                /* for retryable errors */
 	volatile sig_atomic_t *stopping; /* set: start nothing new */
 	/* called from the executor's thread, which calls lf_apply() */
 	void (*progress)(void *ctx, enum lf_step_event ev, const char *verb, const char *address,
 	                 const char *message, size_t done, size_t total);
 	void *ctx;
-	long compute_deadline_ms; /* per call to the compute provider */
 	/* called after each turn's events, before the executor waits for
 	 * answers (at least every 100 ms while work runs): the place to flush
 	 * output or redraw a live line.  NULL: nothing. */

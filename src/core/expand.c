@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "family.h"
 #include "../state/state.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
@@ -152,8 +153,9 @@ static struct lf_dres *add_child(struct ex *x, const struct lf_dres *parent, con
 	if (inputs)
 		json_object_set_new(inputs, "labels", labels(x, address));
 	free(address);
-	struct lf_dres *r = add(x, type, name, k && k->family ? k->family : "storage",
-	                        parent->address, inputs, parent->doc);
+	struct lf_dres *r =
+	    add(x, type, name, k && k->family ? k->family : lf_families[LF_FAMILY_DEFAULT].name,
+	        parent->address, inputs, parent->doc);
 	/* a part comes after the manifest resource it belongs to: the plan
 	 * reads top-down, and a part that fails leaves the record to say what
 	 * was asked for */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "family.h"
 #include "../util/buf.h"
 #include "../util/fs.h"
 #include "../util/mem.h"
@@ -145,7 +146,7 @@ static int load_kind(struct lf_kind *k, const char *file, struct lf_diags *d)
 		*p = (char)tolower((unsigned char)*p);
 	if (type) {
 		const char *fam = json_string_value(json_object_get(schema, "x-lakeform-family"));
-		k->family = lf_xstrdup(fam ? fam : "storage");
+		k->family = lf_xstrdup(fam ? fam : lf_families[LF_FAMILY_DEFAULT].name);
 	}
 	if (lf_schema_compile(&k->compiled, schema, &err) != 0) {
 		lf_diag_error(d, &at, "invalid schema: %s", err);

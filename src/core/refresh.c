@@ -5,17 +5,6 @@
 
 #include "util/mem.h"
 
-static struct lf_provider *provider_for(const struct lf_providers *pv, const char *family)
-{
-	if (!family)
-		return NULL;
-	if (!strcmp(family, "storage"))
-		return pv->storage;
-	if (!strcmp(family, "compute"))
-		return pv->compute;
-	return NULL;
-}
-
 /* One read to make: the record's parts the reading thread needs. */
 struct job {
 	struct lf_provider *p;
@@ -104,7 +93,7 @@ int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf
 			continue;
 		if (res->line)
 			lf_state_res_parse(res);
-		struct lf_provider *p = provider_for(pv, res->provider);
+		struct lf_provider *p = lf_providers_get(pv, res->provider);
 		if (!p)
 			continue; /* a manifest resource: nothing to read */
 		const char *id = json_string_value(json_object_get(res->attrs, "id"));
@@ -291,20 +280,20 @@ int lf_list_unmanaged(struct lf_state *st, const struct lf_providers *pv, long d
                       struct lf_unmanaged **out, size_t *n, size_t *managed, size_t *unlisted,
                       struct lf_diags *d)
 {
-	struct lf_provider *ps[2] = {pv->storage, pv->compute};
 	size_t alloc = 0, errors = d->errors;
 
 	*out = NULL;
 	*n = *managed = *unlisted = 0;
-	for (size_t k = 0; k < 2; k++) {
+	for (int f = 0; f < LF_NFAMILIES; f++) {
+		struct lf_provider *p = pv->v[f];
 		size_t i;
 		json_t *t;
 
-		if (!ps[k])
+		if (!p)
 			continue;
-		json_array_foreach (lf_provider_types(ps[k]), i, t)
-			list_one(st, ps[k], json_string_value(t), deadline_ms, out, n, &alloc,
-			         managed, unlisted, d);
+		json_array_foreach (lf_provider_types(p), i, t)
+			list_one(st, p, json_string_value(t), deadline_ms, out, n, &alloc, managed,
+			         unlisted, d);
 	}
 	return d->errors > errors ? -1 : 0;
 }

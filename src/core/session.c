@@ -1,0 +1,536 @@
+#include "session.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "git.h"
+#include "planner.h"
+#include "provider.h"
+#include "../state/backend.h"
+#include "../util/buf.h"
+#include "../util/clock.h"
+#include "../util/mem.h"
+#include "../util/sha256.h"
+
+#ifndef LF_VERSION
+#define LF_VERSION "0.0.0"
+#endif
+
+void lf_session_init(struct lf_session *s, const struct lf_session_opts *opts)
+{
+	memset(s, 0, sizeof(*s));
+	s->opts = *opts;
+}
+
+/* Why the call that fails now failed, in one sentence. */
+__attribute__((format(printf, 2, 3))) static void set_error(struct lf_session *s, const char *fmt,
+                                                            ...)
+{
+	struct lf_buf b = LF_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	lf_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	free(s->error);
+	lf_buf_cstr(&b);
+	s->error = lf_buf_detach(&b);
+}
+
+/* An environment variable as the front end gives it, or NULL when unset or
+ * empty. */
+static const char *env(const struct lf_session *s, const char *name)
+{
+	const char *v = s->opts.getenv ? s->opts.getenv(name, s->opts.getenv_arg) : NULL;
+	return v && *v ? v : NULL;
+}
+
+/* ---- the configuration ---------------------------------------------------- */
+
+/* Read `what` from --git's commit: the one resolved first, every time. */
+static int load_git(struct lf_session *s, struct lf_source *src, enum lf_git_what what,
+                    struct lf_diags *d)
+{
+	struct lf_git_spec pinned = *s->opts.git;
+	char commit[41];
+	int err;
+
+	if (s->git_commit[0])
+		pinned.rev = s->git_commit;
+	err = lf_git_load(src, commit, &pinned, what, d);
+	if (err == 0 && !s->git_commit[0])
+		memcpy(s->git_commit, commit, sizeof(commit));
+	return err;
+}
+
+int lf_session_load_source(struct lf_session *s, struct lf_source *src, const char *path,
+                           struct lf_diags *d)
+{
+	const struct lf_git_spec *git = s->opts.git;
+
+	if (!git)
+		return lf_source_load(src, path ? path : ".", d);
+	if (load_git(s, src, LF_GIT_MANIFESTS, d))
+		return -1;
+	if (src->nfiles == 0) {
+		lf_diag_error(d, NULL,
+		              "no manifests (*.yaml, *.yml) in '%s' of '%s' (commit %.12s)",
+		              *git->path ? git->path : "/", git->rev, s->git_commit);
+		return -1;
+	}
+	return 0;
+}
+
+int lf_session_load_settings_source(struct lf_session *s, struct lf_source *src, struct lf_diags *d)
+{
+	return load_git(s, src, LF_GIT_SETTINGS, d);
+}
+
+const char *lf_session_commit(struct lf_session *s)
+{
+	if (!s->git_commit[0] && !s->opts.git && lf_git_head(s->git_commit, ".") != 0)
+		s->git_commit[0] = '\0';
+	return s->git_commit[0] ? s->git_commit : NULL;
+}
+
+int lf_session_fingerprint(struct lf_session *s, char out[65])
+{
+	if (s->opts.git)
+		return -1;
+	return lf_source_fingerprint(out, ".", s->opts.schema_dir, LF_VERSION);
+}
+
+int lf_session_load(struct lf_session *s)
+{
+	if (lf_kinds_load(&s->kinds, s->opts.schema_dir, &s->d) != 0)
+		return -1;
+	lf_session_load_source(s, &s->src, NULL, &s->d);
+	if (s->opts.git && *s->opts.git->path)
+		s->root_len = strlen(s->opts.git->path) + 1;
+	if (s->src.nfiles == 0 && !s->d.errors)
+		lf_diag_error(&s->d, NULL, "no manifests (*.yaml, *.yml) in this directory");
+	lf_manifest_build(&s->m, &s->src, &s->kinds, &s->d);
+	if (!s->d.errors)
+		lf_manifest_check(&s->m, &s->d);
+	return s->d.errors ? -1 : 0;
+}
+
+int lf_session_expand(struct lf_session *s)
+{
+	lf_planner_ignore_changes(&s->m, &s->st);
+	return lf_expand(&s->ds, &s->m, &s->d) != 0 ? -1 : 0;
+}
+
+void lf_session_digest(const struct lf_session *s, char out[65])
+{
+	struct lf_sha256 h;
+
+	lf_sha256_init(&h);
+	for (size_t i = 0; i < s->src.nfiles; i++) {
+		const struct lf_source_file *f = &s->src.files[i];
+		/* names from the configuration directory: a plan made with
+		 * --git REPO@REV:PATH applies in a checkout of PATH */
+		const char *name = strlen(f->path) > s->root_len ? f->path + s->root_len : f->path;
+		lf_sha256_update(&h, name, strlen(name) + 1);
+		lf_sha256_update(&h, f->data ? f->data : "", f->len);
+	}
+	unsigned char md[LF_SHA256_LEN];
+	lf_sha256_final(&h, md);
+	lf_sha256_hex(out, md);
+}
+
+const char *lf_session_account(const struct lf_session *s)
+{
+	for (size_t i = 0; i < s->m.nres; i++)
+		if (!strcmp(s->m.res[i].kind->name, "Account"))
+			return s->m.res[i].name;
+	return "";
+}
+
+/* ---- lakeform.yaml -------------------------------------------------------- */
+
+/* Where a setting of lakeform.yaml is written, for the backend's check. */
+struct settings_at {
+	const struct lf_source *src;
+	const struct lf_source_doc *doc;
+};
+
+static struct lf_pos settings_pos(void *arg, const char *path)
+{
+	struct settings_at *at = arg;
+
+	return lf_source_path_pos(at->src, at->doc, path, (size_t)-1);
+}
+
+/* lakeform.yaml: the providers and their settings (defaults: local). */
+/*
+ * lakeform.yaml's shape: a mistake must not fall back silently to the
+ * local providers.
+ *   providers: {storage|compute: {name: NAME, settings: {...}, timeout: 30s}}
+ *   backend: {type: local}
+ */
+static void check_settings(const struct lf_source *src, struct lf_diags *d)
+{
+	const struct lf_source_doc *doc = &src->docs[0];
+	const char *key;
+	json_t *v;
+
+#define AT(path) lf_source_path_pos(src, doc, (path), (size_t)-1)
+	json_object_foreach (doc->root, key, v) {
+		if (strcmp(key, "providers") && strcmp(key, "backend")) {
+			struct lf_pos p = AT(key);
+			lf_diag_error(d, &p, "unknown setting '%s' (providers, backend)", key);
+		}
+	}
+	json_t *backend = json_object_get(doc->root, "backend");
+	if (backend) {
+		struct settings_at at = {src, doc};
+		lf_backend_check_settings(backend, settings_pos, &at, d);
+	}
+	json_t *providers = json_object_get(doc->root, "providers");
+	char families[128] = "";
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		snprintf(families + strlen(families), sizeof(families) - strlen(families), "%s%s",
+		         f ? ", " : "", lf_families[f].name);
+	if (providers && !json_is_object(providers)) {
+		struct lf_pos p = AT("providers");
+		lf_diag_error(d, &p, "providers must be a mapping of families (%s)", families);
+		return;
+	}
+	json_object_foreach (providers, key, v) {
+		char path[64];
+		snprintf(path, sizeof(path), "providers.%s", key);
+		if (lf_family_find(key) < 0) {
+			struct lf_pos p = AT(path);
+			lf_diag_error(d, &p, "unknown provider family '%s' (%s)", key, families);
+			continue;
+		}
+		if (!json_is_object(v)) {
+			struct lf_pos p = AT(path);
+			lf_diag_error(d, &p, "%s must be a mapping with name, settings, timeout",
+			              path);
+			continue;
+		}
+		const char *k;
+		json_t *f;
+		json_object_foreach (v, k, f) {
+			char fpath[96];
+			snprintf(fpath, sizeof(fpath), "%s.%s", path, k);
+			struct lf_pos p = AT(fpath);
+			long ms;
+			if (!strcmp(k, "name")) {
+				const char *n = json_string_value(f);
+				int ok = n && *n;
+				for (const char *c = n; ok && *c; c++)
+					ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+					     *c == '-' || *c == '_';
+				if (!ok)
+					lf_diag_error(
+					    d, &p,
+					    "%s: a provider name is lowercase letters, digits, '-' "
+					    "and '_' (lakeform-provider-NAME)",
+					    fpath);
+			} else if (!strcmp(k, "settings")) {
+				if (!json_is_object(f) && !json_is_null(f))
+					lf_diag_error(d, &p, "%s must be a mapping", fpath);
+			} else if (!strcmp(k, "timeout")) {
+				if (!json_is_string(f) ||
+				    lf_duration_parse(json_string_value(f), &ms) || ms <= 0)
+					lf_diag_error(
+					    d, &p, "%s: write a duration such as 30s or 2m", fpath);
+			} else {
+				lf_diag_error(d, &p,
+				              "unknown key '%s' in %s (name, settings, timeout)", k,
+				              path);
+			}
+		}
+	}
+#undef AT
+}
+
+int lf_session_settings(struct lf_session *s, struct lf_diags *d)
+{
+	struct lf_source src = LF_SOURCE_INIT;
+	size_t errors = d->errors;
+
+	if (s->settings)
+		return 0;
+	if (s->opts.git) {
+		/* lakeform.yaml of the same commit */
+		if (lf_session_load_settings_source(s, &src, d) == 0 && src.nfiles == 0) {
+			s->settings = json_object();
+			return 0;
+		}
+	} else {
+		if (access("lakeform.yaml", F_OK) != 0) {
+			s->settings = json_object();
+			return 0;
+		}
+		lf_source_load(&src, "lakeform.yaml", d);
+	}
+	if (d->errors == errors && (src.ndocs != 1 || !json_is_object(src.docs[0].root)))
+		lf_diag_file_error(d, src.files[0].path, "must hold one mapping of settings");
+	if (d->errors == errors)
+		check_settings(&src, d);
+	if (d->errors == errors)
+		s->settings = json_incref(src.docs[0].root);
+	lf_source_release(&src);
+	return s->settings ? 0 : -1;
+}
+
+/* ---- the state ------------------------------------------------------------ */
+
+/* The front end's environment, in the shape the backends ask for it. */
+static const char *backend_env(void *arg, const char *name)
+{
+	return env(arg, name);
+}
+
+int lf_session_open_backend(struct lf_backend **out, struct lf_session *s, struct lf_diags *d)
+{
+	*out = NULL;
+	if (!s->settings && lf_session_settings(s, d))
+		return -1;
+	if (lf_backend_open_settings(out, json_object_get(s->settings, "backend"), ".lakeform",
+	                             backend_env, s, d) != 0)
+		return -1;
+	return 0;
+}
+
+int lf_session_lock(struct lf_session *s, const char *operation, long timeout_ms)
+{
+	struct lf_lock_info mine;
+	int lrc = lf_state_lock(s->backend, operation, timeout_ms, &mine, &s->holder);
+
+	if (lrc == LF_STATE_ELOCKED) {
+		set_error(s, "the state is locked by another run");
+		return LF_SESSION_ELOCKED;
+	} else if (lrc) {
+		set_error(s, "cannot lock the state: %s", lf_state_strerror(lrc));
+		return -1;
+	}
+	return 0;
+}
+
+void lf_session_unlock(struct lf_session *s)
+{
+	if (s->backend)
+		lf_state_unlock(s->backend);
+}
+
+int lf_session_load_state(struct lf_session *s)
+{
+	return lf_state_load(&s->st, s->backend, 1, &s->d) != 0 ? -1 : 0;
+}
+
+int lf_session_open_for_write(struct lf_session *s, const char *operation, long lock_timeout_ms,
+                              struct lf_diags *d)
+{
+	int err;
+
+	if (lf_session_settings(s, d) || lf_session_open_backend(&s->backend, s, d))
+		return -1;
+	if ((err = lf_session_lock(s, operation, lock_timeout_ms)) != 0)
+		return err;
+	if (lf_session_load_state(s) || lf_session_load(s))
+		return -1;
+	return lf_session_start_providers(s, d);
+}
+
+/* ---- the providers -------------------------------------------------------- */
+
+/* lakeform-provider-NAME beside lakeform, else on PATH; owned, or NULL. */
+static char *find_provider(const struct lf_session *s, const char *name)
+{
+	char *p = lf_xasprintf("%s/lakeform-provider-%s", s->opts.exe_dir, name);
+	if (access(p, X_OK) == 0)
+		return p;
+	free(p);
+	const char *path = s->opts.getenv ? s->opts.getenv("PATH", s->opts.getenv_arg) : NULL;
+	char *copy = lf_xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (char *dir = copy, *next; dir; dir = next) {
+		next = strchr(dir, ':');
+		if (next)
+			*next++ = '\0';
+		p = lf_xasprintf("%s/lakeform-provider-%s", *dir ? dir : ".", name);
+		if (access(p, X_OK) == 0) {
+			free(copy);
+			return p;
+		}
+		free(p);
+	}
+	free(copy);
+	return NULL;
+}
+
+/* providers.<family> in lakeform.yaml, or NULL */
+static json_t *family_conf(const struct lf_session *s, int family)
+{
+	return json_object_get(json_object_get(s->settings, "providers"), lf_families[family].name);
+}
+
+long lf_session_provider_timeout(const struct lf_session *s, int family)
+{
+	const char *t = json_string_value(json_object_get(family_conf(s, family), "timeout"));
+	long ms;
+
+	if (t && lf_duration_parse(t, &ms) == 0 && ms > 0)
+		return ms;
+	return 60000;
+}
+
+static const char *provider_name(const struct lf_session *s, int family)
+{
+	const char *name = json_string_value(json_object_get(family_conf(s, family), "name"));
+
+	return name ? name : lf_families[family].provider;
+}
+
+static int launch_provider(struct lf_session *s, int family, struct lf_diags *d)
+{
+	const char *name = provider_name(s, family);
+	const char *fam = lf_families[family].name;
+
+	char *exe = find_provider(s, name);
+	if (!exe) {
+		set_error(s,
+		          "no provider 'lakeform-provider-%s' beside lakeform or on PATH (%s "
+		          "resources, lakeform.yaml providers.%s.name)",
+		          name, fam, fam);
+		return -1;
+	}
+	mkdir(".lakeform", 0700);
+	mkdir(".lakeform/logs", 0700);
+	char *log = lf_xasprintf(".lakeform/logs/%s.log", name);
+	int rc = lf_provider_launch(&s->pv.v[family], exe, log, LF_VERSION, d);
+	free(exe);
+	free(log);
+	return rc ? -1 : 0;
+}
+
+static int ready_provider(struct lf_session *s, int family, const char *account, struct lf_diags *d)
+{
+	struct lf_provider *p = s->pv.v[family];
+	struct lf_provider_error err;
+
+	if (lf_provider_await(p, d))
+		return -1;
+	if (lf_provider_configure(p, json_object_get(family_conf(s, family), "settings"), account,
+	                          &err)) {
+		set_error(s, "provider '%s' refused its settings: %s (its log: %s)",
+		          provider_name(s, family), err.message, lf_provider_log(p));
+		return -1;
+	}
+	return 0;
+}
+
+int lf_session_launch_providers(struct lf_session *s, struct lf_diags *d)
+{
+	if (lf_session_settings(s, d))
+		return -1;
+	/* all start at once: each spends most of its start-up on its own */
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		if (launch_provider(s, f, d))
+			return -1;
+	return 0;
+}
+
+int lf_session_ready_providers(struct lf_session *s, struct lf_diags *d)
+{
+	const char *account = lf_session_account(s);
+
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		if (ready_provider(s, f, account, d))
+			return -1;
+	return 0;
+}
+
+int lf_session_start_providers(struct lf_session *s, struct lf_diags *d)
+{
+	if (lf_session_launch_providers(s, d))
+		return -1;
+	return lf_session_ready_providers(s, d);
+}
+
+void lf_session_stop_providers(struct lf_session *s)
+{
+	for (int f = 0; f < LF_NFAMILIES; f++) {
+		lf_provider_stop(s->pv.v[f], 5000);
+		s->pv.v[f] = NULL;
+	}
+}
+
+int lf_session_has_provider_records(struct lf_session *s)
+{
+	for (size_t i = 0; i < s->st.nres; i++) {
+		struct lf_state_res *r = &s->st.res[i];
+		if (r->removed)
+			continue;
+		if (r->line)
+			lf_state_res_parse(r);
+		if (r->provider && strcmp(r->provider, "lakeform"))
+			return 1;
+	}
+	return 0;
+}
+
+int lf_session_observe(struct lf_session *s, int parallelism,
+                       void (*progress)(size_t done, size_t total, void *arg), void *arg,
+                       struct lf_observations *obs)
+{
+	long deadline = 0;
+
+	/* one deadline for every read: the longest of the families' */
+	for (int f = 0; f < LF_NFAMILIES; f++) {
+		long t = lf_session_provider_timeout(s, f);
+		deadline = t > deadline ? t : deadline;
+	}
+	lf_observe(obs, &s->st, &s->pv, parallelism, deadline, progress, arg);
+	return obs->errors ? -1 : 0;
+}
+
+void lf_session_fold(struct lf_session *s, const struct lf_observations *obs)
+{
+	lf_observations_fold(obs, &s->st);
+	lf_state_normalize(&s->st);
+}
+
+/* ---- closing -------------------------------------------------------------- */
+
+void lf_session_close(struct lf_session *s)
+{
+	lf_session_stop_providers(s);
+	lf_session_unlock(s);
+	free(s->error);
+	s->error = NULL;
+	json_decref(s->settings);
+	s->settings = NULL;
+#if !defined(__SANITIZE_ADDRESS__)
+	/* The process ends right after: freeing a few hundred thousand values
+	 * one by one costs a tenth of a large plan, and exit() frees it all.
+	 * The sanitizer builds (the tests) free everything, so leaks still
+	 * show.  A long-lived front end (a server) builds with
+	 * LF_SESSION_FREE_ALL. */
+#if !defined(LF_SESSION_FREE_ALL)
+	if (1) {
+		if (s->backend)
+			lf_backend_free(s->backend); /* releases the lock */
+		s->backend = NULL;
+		return;
+	}
+#endif
+#endif
+	lf_desired_release(&s->ds);
+	lf_manifest_release(&s->m);
+	lf_state_release(&s->st);
+	if (s->backend)
+		lf_backend_free(s->backend);
+	s->backend = NULL;
+	lf_source_release(&s->src);
+	lf_kinds_release(&s->kinds);
+	lf_diags_release(&s->d);
+}

@@ -1,0 +1,192 @@
+/*
+ * session.h - one configuration opened for a run: what every front end (the
+ * CLI, a server, a program linking liblakeform) needs before it can plan,
+ * apply or refresh.
+ *
+ * A session reads the configuration of the current directory, or of a
+ * commit named with --git REPO@REV[:PATH]: lakeform.yaml (checked, with
+ * positions), the kinds, the manifests and their expansion; it opens the
+ * state backend, takes the state lock, loads the state and, on demand,
+ * starts the providers of every family (family.h).  lf_session_close()
+ * stops, unlocks and frees all of it in one call.
+ *
+ * Like the rest of core, a session never prints, never exits and reads no
+ * environment variable: what it needs from the environment (PATH to find
+ * providers, AWS_* for the s3 backend) it asks the front end through
+ * `opts.getenv`.  A call that fails returns -1 and says why in one of two
+ * ways: diagnostics (added to the `d` it was given, or to s->d for the
+ * configuration's files and state, as noted), or one sentence in s->error
+ * (owned by the session until the next failure or lf_session_close()).
+ */
+#ifndef LF_CORE_SESSION_H
+#define LF_CORE_SESSION_H
+
+#include <jansson.h>
+
+#include "expand.h"
+#include "family.h"
+#include "manifest.h"
+#include "refresh.h"
+#include "source.h"
+#include "../state/state.h"
+
+struct lf_git_spec;
+
+struct lf_session_opts {
+	const char *schema_dir;        /* the schemas of the kinds and types */
+	const char *exe_dir;           /* providers beside lakeform come first */
+	const struct lf_git_spec *git; /* the manifests of a commit, or NULL */
+	/* the environment as the front end sees it (PATH, AWS_*): a value or
+	 * NULL; NULL here: an empty environment */
+	const char *(*getenv)(const char *name, void *arg);
+	void *getenv_arg;
+};
+
+struct lf_session {
+	struct lf_session_opts opts;
+	json_t *settings; /* lakeform.yaml, checked; NULL until read */
+	struct lf_kinds kinds;
+	struct lf_source src;
+	struct lf_manifest m;
+	struct lf_desired ds;
+	struct lf_backend *backend; /* the state's, once opened */
+	struct lf_state st;
+	struct lf_providers pv;     /* started on demand */
+	struct lf_diags d;          /* the configuration's and the state's */
+	char *error;                /* why the last call failed, or NULL */
+	struct lf_lock_info holder; /* after LF_SESSION_ELOCKED */
+	size_t root_len;            /* with --git REPO@REV:PATH, strlen("PATH/") */
+	char git_commit[41];        /* the commit read, or "" */
+};
+
+/* The state lock is held by another run: s->holder describes it. */
+#define LF_SESSION_ELOCKED -2
+
+/* Start a session on `opts` (copied; what it points to must outlive it). */
+void lf_session_init(struct lf_session *s, const struct lf_session_opts *opts);
+
+/* Stop the providers, release the state lock, free everything. */
+void lf_session_close(struct lf_session *s);
+
+/* ---- the configuration ---------------------------------------------------- */
+
+/*
+ * The manifests: those of the --git commit (then `path` must be NULL), or
+ * lf_source_load() of `path` ("." when NULL).  With --git an empty tree is
+ * an error here, said with the commit's name.  The first read of a commit
+ * pins it: every later read takes that same commit, even if the branch
+ * moved meanwhile.  0, or -1 with errors in `d`.
+ */
+int lf_session_load_source(struct lf_session *s, struct lf_source *src, const char *path,
+                           struct lf_diags *d);
+
+/* lakeform.yaml of the --git commit into `src` (nothing added when that
+ * tree has none).  0, or -1 with errors in `d`. */
+int lf_session_load_settings_source(struct lf_session *s, struct lf_source *src,
+                                    struct lf_diags *d);
+
+/*
+ * lakeform.yaml at the top of the configuration (an empty mapping when
+ * absent) into s->settings, checked, once.  0, or -1 with errors in `d`.
+ */
+int lf_session_settings(struct lf_session *s, struct lf_diags *d);
+
+/*
+ * Load and check the kinds and the manifests of the configuration
+ * directory.  0, or -1 with errors in s->d.
+ */
+int lf_session_load(struct lf_session *s);
+
+/* Apply ignore_changes (from the state) and expand.  0, or -1 (s->d). */
+int lf_session_expand(struct lf_session *s);
+
+/* Hex SHA-256 of every manifest file's name and bytes, in order. */
+void lf_session_digest(const struct lf_session *s, char out[65]);
+
+/*
+ * lf_source_fingerprint() of the configuration directory, or -1 with --git
+ * (the manifests then are not those on disk: nothing is short-cut).
+ */
+int lf_session_fingerprint(struct lf_session *s, char out[65]);
+
+/*
+ * The commit of the configuration read: --git's (resolved), or HEAD of the
+ * repository holding the configuration directory; NULL when there is none.
+ * Borrowed from the session, which caches it.
+ */
+const char *lf_session_commit(struct lf_session *s);
+
+/* The account the manifests declare ("" when none), borrowed. */
+const char *lf_session_account(const struct lf_session *s);
+
+/* ---- the state ------------------------------------------------------------ */
+
+/*
+ * Open the backend the settings select (read first when they are not):
+ * the local one in .lakeform/, or s3 with credentials from the
+ * environment.  *out is the caller's (lf_backend_free()).  0, or -1 with
+ * the settings' errors in `d` or s->error.
+ */
+int lf_session_open_backend(struct lf_backend **out, struct lf_session *s, struct lf_diags *d);
+
+/*
+ * Take the state lock for `operation`, waiting up to `timeout_ms`, on
+ * s->backend (lf_session_open_backend() into it first).  0,
+ * LF_SESSION_ELOCKED, or -1 (s->error).
+ */
+int lf_session_lock(struct lf_session *s, const char *operation, long timeout_ms);
+
+/* Release the state lock when held (before lf_session_close()). */
+void lf_session_unlock(struct lf_session *s);
+
+/* Read the state of s->backend into s->st.  0, or -1 (s->d). */
+int lf_session_load_state(struct lf_session *s);
+
+/*
+ * What refresh, import and drift share: the settings, the backend, the
+ * lock for `operation`, the state, the manifests and the providers.  0,
+ * LF_SESSION_ELOCKED, or -1: s->error, else errors in `d` (settings,
+ * providers) when it has any, else in s->d (state, manifests).
+ */
+int lf_session_open_for_write(struct lf_session *s, const char *operation, long lock_timeout_ms,
+                              struct lf_diags *d);
+
+/* ---- the providers -------------------------------------------------------- */
+
+/*
+ * Start every family's provider in two halves: launch (the processes
+ * start and initialize in the background, found beside lakeform or on
+ * PATH, their stderr appended to .lakeform/logs/NAME.log), then ready
+ * (their initialize answer, then configure with the account of the loaded
+ * manifests), so that other work overlaps their start-up.  0, or -1 with
+ * s->error or errors in `d`; what was launched is stopped by
+ * lf_session_stop_providers() or lf_session_close() in any case.
+ */
+int lf_session_launch_providers(struct lf_session *s, struct lf_diags *d);
+int lf_session_ready_providers(struct lf_session *s, struct lf_diags *d);
+/* Both halves at once. */
+int lf_session_start_providers(struct lf_session *s, struct lf_diags *d);
+
+/* Stop the providers started (5 s each at most). */
+void lf_session_stop_providers(struct lf_session *s);
+
+/* The deadline of each call to family f's provider (providers.F.timeout;
+ * default 60 s). */
+long lf_session_provider_timeout(const struct lf_session *s, int family);
+
+/* Whether the state records any provider resource (parses lazy records). */
+int lf_session_has_provider_records(struct lf_session *s);
+
+/*
+ * Read every recorded provider resource (lf_observe) through the started
+ * providers, `progress` called as reads finish.  0, or -1 when any could
+ * not be read (each one's error in `obs`).
+ */
+int lf_session_observe(struct lf_session *s, int parallelism,
+                       void (*progress)(size_t done, size_t total, void *arg), void *arg,
+                       struct lf_observations *obs);
+
+/* Fold what was read into s->st, in memory: what plan compares with. */
+void lf_session_fold(struct lf_session *s, const struct lf_observations *obs);
+
+#endif
