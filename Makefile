@@ -148,7 +148,8 @@ test: deps
 
 test-build: $(B)/bin/lakeform $(BS)/bin/lakeform $(PROVIDER_BINS) $(PROVIDER_SAN_BINS) $(UNIT_BINS) $(B)/tests/run_suite $(B)/tests/yaml_suite $(B)/tests/schema_check $(B)/tests/mkstate $(B)/bin/lakeform-provider-sleepy
 
-test-unit: $(UNIT_BINS)
+# test_session runs a front end of its own with the local providers
+test-unit: $(UNIT_BINS) $(PROVIDER_SAN_BINS)
 	@mkdir -p $(R)
 	@./scripts/run-unit.sh $(R)/unit $(UNIT_BINS)
 
