@@ -375,8 +375,11 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 			lfp_log("network '%s' exists already for '%s'", dname, address);
 			goto done;
 		}
-		body = json_pack("{s:s, s:s, s:b, s:b, s:O}", "Name", dname, "Driver", "bridge",
-		                 "CheckDuplicate", 1, "Internal", in.internal, "Labels", labels);
+		body = json_pack("{s:s, s:s, s:b, s:O}", "Name", dname, "Driver", "bridge",
+		                 "Internal", in.internal, "Labels", labels);
+		/* from 1.44 the engine always refuses a second network of one name */
+		if (engine_of(call)->api < 44)
+			json_object_set_new(body, "CheckDuplicate", json_true());
 		if (in.cidr)
 			json_object_set_new(body, "IPAM",
 			                    json_pack("{s:s, s:[{s:s}]}", "Driver", "default",
@@ -1384,7 +1387,8 @@ static int configure(struct lfp_call *call, const json_t *settings)
 		engine_fail(call, status, answer, "the docker engine's ping");
 		goto out;
 	}
-	lfp_log("docker engine at '%s' (from %s)", e.where, e.from);
+	if (engine_negotiate(call, &e, getenv("DOCKER_API_VERSION")) < 0)
+		goto out;
 	engine_release(&st->engine);
 	st->engine = e;
 	memset(&e, 0, sizeof(e));

@@ -14,7 +14,8 @@
 # changed) found by refresh + plan and healed by apply, a network that is
 # not lakeform's left alone, isolation between serverless workspaces,
 # list, the errors (no socket, permission denied, image missing), and
-# destroy leaving nothing behind.
+# destroy leaving nothing behind.  First, the choice of API version against
+# a fake engine (negotiate.sh, fake-engine.py).
 #
 # Needs root (podman's networks), podman, runc and busybox-static
 # (scripts/deps.sh installs them).  One line per check, `ok   NAME` or
@@ -61,6 +62,7 @@ img2=localhost/lakeform-test-$$:2
 # shellcheck source=engine.sh
 . "$here/engine.sh"
 cleanup() {
+	declare -F fake_stop >/dev/null && fake_stop
 	if [[ -n $ENGINE_PID ]]; then
 		engine_sweep "$prefix"
 		engine_stop
@@ -79,6 +81,11 @@ for f in "$lf" "$provider"; do
 		finish
 	fi
 done
+# ---- API version negotiation, against a fake engine --------------------------
+
+# shellcheck source=negotiate.sh
+. "$here/negotiate.sh"
+
 if ! engine_start "$scratch" "$img1" "$img2" 2>"$scratch/engine.err"; then
 	fail "podman engine starts" "$(cat "$scratch/engine.err")"
 	finish
@@ -133,7 +140,10 @@ net=${prefix}etl
 
 # ---- classic apply ----------------------------------------------------------
 
-check "classic: apply" lfc "$classic" apply --auto-approve
+check "classic: apply" lfc "$classic" --verbose apply --auto-approve
+podman_version=$(podman version --format '{{.Server.Version}}' 2>/dev/null)
+check "classic: apply --verbose names Podman $podman_version and API 1.41, its newest" \
+	grep -q "docker engine at .*: Podman $podman_version, API 1\.[0-9]* to 1\.41; using API 1\.41 " "$scratch/out"
 check "classic: network exists" podman network exists "$net"
 check "classic: network has the customer cidr $cidr" \
 	bash -c "podman network inspect $net | grep -qF '\"subnet\": \"$cidr\"'"
