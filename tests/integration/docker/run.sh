@@ -168,6 +168,26 @@ check "classic: plan after apply finds no changes" plan_clean "$classic"
 check "classic: apply again changes nothing" \
 	bash -c "'$lf' -C '$classic' apply --auto-approve | grep -q '^No changes'"
 
+# ---- one node off its network: that node is rolled, not the pool ------------
+
+before=$(ids etl)
+podman network disconnect "$net" "${prefix}etl-2" >/dev/null 2>&1
+check "node off its network: node 2 has no network now" \
+	test -z "$(inspect "${prefix}etl-2" '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}')"
+check "node off its network: refresh + plan shows nodes 2 -> 3" plan_shows "$classic" "nodes: 2 -> 3"
+check "node off its network: the plan changes the pool in place, replaces nothing" \
+	bash -c "grep -q 'Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy' '$scratch/out' &&
+		! grep -q 'forces replacement' '$scratch/out'"
+check "node off its network: apply heals" lfc "$classic" apply --auto-approve
+check "node off its network: node 2 is on the network again" \
+	test "$(inspect "${prefix}etl-2" '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}')" = "$net"
+check "node off its network: nodes 1 and 3 keep their container ids" \
+	test "$(ids etl | grep -v "^${prefix}etl-2 ")" = "$(grep -v "^${prefix}etl-2 " <<<"$before")"
+check "node off its network: node 2 is a new container" \
+	test "$(ids etl | grep "^${prefix}etl-2 ")" != "$(grep "^${prefix}etl-2 " <<<"$before")"
+check "node off its network: 3 nodes running" test "$(count_running etl)" = 3
+check "node off its network: plan finds no changes" plan_clean "$classic"
+
 # ---- resize and roll --------------------------------------------------------
 
 before=$(ids etl)
