@@ -11,8 +11,9 @@ engine serving API MIN to MAX would.
 - in range: GET /v1.N/networks and /v1.N/containers/json answer an empty
   list, GET /v1.N/networks/NAME is 404; anything else is 404 too.
 
-Every request line is appended to LOG ("GET /v1.47/networks?..."), which is
-what the tests read to see which version the provider chose.
+Every request line is appended to LOG ("GET /v1.47/networks?...", a POST
+followed by its body), which is what the tests read to see which version
+the provider chose.
 """
 import json
 import os
@@ -42,10 +43,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_any(self):
         n = int(self.headers.get("Content-Length") or 0)
-        if n:
-            self.rfile.read(n)
+        body = self.rfile.read(n).decode(errors="replace") if n else ""
         with open(log, "a") as f:
-            f.write("%s %s\n" % (self.command, self.path))
+            f.write("%s %s%s\n" % (self.command, self.path, " " + body if body else ""))
         path = self.path.split("?", 1)[0]
         m = re.match(r"^/v1\.(\d+)(/.*)$", path)
         if m:

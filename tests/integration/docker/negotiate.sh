@@ -121,6 +121,8 @@ else
 			grep -q 'docker.log: docker: docker engine at .*: Docker 99.0.0, API 1.44 to 1.47; using API 1.47' '$scratch/out'"
 	check "negotiation: the apply's requests were at /v1.47" \
 		bash -c "asked /v1.47/networks && grep -q '^POST /v1.47/networks/create' '$fake_log' && never_asked /v1.41/"
+	check "negotiation: at 1.47 the network is created without CheckDuplicate (deprecated from 1.44)" \
+		bash -c "grep '^POST /v1.47/networks/create {' '$fake_log' && never_asked CheckDuplicate"
 	fake_stop
 	export -n fake_sock fake_log
 fi

@@ -142,8 +142,8 @@ net=${prefix}etl
 
 check "classic: apply" lfc "$classic" --verbose apply --auto-approve
 podman_version=$(podman version --format '{{.Server.Version}}' 2>/dev/null)
-check "classic: apply --verbose names Podman $podman_version and API 1.41, its newest" \
-	grep -q "docker engine at .*: Podman $podman_version, API 1\.[0-9]* to 1\.41; using API 1\.41 " "$scratch/out"
+check "classic: apply --verbose names Podman $podman_version, its API 1.24 to 1.41, and 1.41 chosen" \
+	grep -q "docker engine at .*: Podman $podman_version, API 1\.24 to 1\.41; using API 1\.41 " "$scratch/out"
 check "classic: network exists" podman network exists "$net"
 check "classic: network has the customer cidr $cidr" \
 	bash -c "podman network inspect $net | grep -qF '\"subnet\": \"$cidr\"'"
