@@ -32,7 +32,7 @@ BS = build/san
 lib_objs = $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS))
 cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-docker test-s3 test-s3-backend test-yaml test-schema test-ajv demo bench bench-docker lint install uninstall clean help
+.PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-yaml test-schema test-ajv demo bench bench-docker lint install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: $(B)/bin/lakeform $(PROVIDER_BINS)
@@ -140,7 +140,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-build
 	@rm -rf $(R); mkdir -p $(R)
 	@status=0; \
-	for layer in unit cli providers integration git docker s3 s3-backend yaml schema ajv; do \
+	for layer in unit cli providers integration git docker dockerd s3 s3-backend yaml schema ajv; do \
 		$(MAKE) --no-print-directory test-$$layer || status=1; \
 	done; \
 	./scripts/sum-results.sh $(R) || status=1; \
@@ -180,6 +180,14 @@ test-docker: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
 	@mkdir -p $(R)
 	@./tests/integration/docker/run.sh $(BS)/bin/lakeform > $(R)/docker.log 2>&1; rc=$$?; \
 	 grep -v '^ok ' $(R)/docker.log | tail -n 25; tail -n 1 $(R)/docker.log > $(R)/docker; exit $$rc
+
+# the docker provider (sanitizer build) against Docker's own engine, a
+# private dockerd the test starts and stops (needs root, docker.io,
+# busybox-static: make deps)
+test-dockerd: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
+	@mkdir -p $(R)
+	@./tests/integration/docker/dockerd.sh $(BS)/bin/lakeform > $(R)/dockerd.log 2>&1; rc=$$?; \
+	 grep -v '^ok ' $(R)/dockerd.log | tail -n 25; tail -n 1 $(R)/dockerd.log > $(R)/dockerd; exit $$rc
 
 # the s3 provider against a moto_server it starts, every effect checked
 # with /usr/bin/aws (sanitizer builds: a leak or a bad access fails it)

@@ -10,6 +10,8 @@ pkgs=(
 	clang-format             # make lint
 	podman runc busybox-static # make test-docker: a Docker Engine API and a node image
 	curl                     # make test-docker asks the engine's socket directly
+	docker.io                # make test-dockerd: Docker's own engine (dockerd, its
+	                         # containerd) and the docker CLI that checks it
 	awscli                   # /usr/bin/aws, the independent client of make test-s3
 	jq                       # the s3 tests read aws's JSON answers
 	python3-venv             # scripts/moto.sh: moto[server] into build/moto when

@@ -375,8 +375,11 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 			lfp_log("network '%s' exists already for '%s'", dname, address);
 			goto done;
 		}
-		body = json_pack("{s:s, s:s, s:b, s:b, s:O}", "Name", dname, "Driver", "bridge",
-		                 "CheckDuplicate", 1, "Internal", in.internal, "Labels", labels);
+		body = json_pack("{s:s, s:s, s:b, s:O}", "Name", dname, "Driver", "bridge",
+		                 "Internal", in.internal, "Labels", labels);
+		/* from 1.44 the engine always refuses a second network of one name */
+		if (engine_of(call)->api < 44)
+			json_object_set_new(body, "CheckDuplicate", json_true());
 		if (in.cidr)
 			json_object_set_new(body, "IPAM",
 			                    json_pack("{s:s, s:[{s:s}]}", "Driver", "default",
@@ -569,11 +572,12 @@ static int pool_inputs(struct lfp_call *call, const json_t *inputs, struct pool_
 
 /* A container of a pool as the engine has it. */
 struct node {
-	char *id, *name, *image, *network, *ip, *state;
+	char *id, *name, *image, *network, *state; /* network: the first one, or "" */
 	long index; /* from its lakeform/node label; -1 when it has none */
 	int running;
 	long long nano_cpus, memory;
 	json_t *labels; /* all of them */
+	json_t *nets;   /* NetworkSettings.Networks: docker name -> endpoint */
 };
 
 struct pool {
@@ -590,9 +594,9 @@ static void pool_release(struct pool *p)
 		free(x->name);
 		free(x->image);
 		free(x->network);
-		free(x->ip);
 		free(x->state);
 		json_decref(x->labels);
+		json_decref(x->nets);
 	}
 	free(p->v);
 	memset(p, 0, sizeof(*p));
@@ -635,23 +639,31 @@ static void node_from(struct lfp_call *call, struct node *x, const json_t *c)
 	x->labels = json_incref(json_object_get(cfg, "Labels"));
 	if (!x->labels)
 		x->labels = json_object();
+	x->nets = json_is_object(nets) ? json_incref((json_t *)nets) : json_object();
 	x->index = node ? strtol(node, &end, 10) : -1;
 	if (!node || *end || x->index < 1)
 		x->index = -1;
 	json_object_foreach ((json_t *)nets, netname, v) {
 		x->network = lf_xstrdup(netname);
-		x->ip = dup_or_empty(lfp_get_str(v, "IPAddress"));
 		break;
 	}
-	if (!x->network) {
+	if (!x->network)
 		x->network = lf_xstrdup("");
-		x->ip = lf_xstrdup("");
-	}
 }
 
 static int container_inspect(struct lfp_call *call, const char *id, json_t **out)
 {
 	return inspect(call, "containers", "container", id, "/json", out);
+}
+
+/*
+ * Whether a node is on the network `dnet` (a docker name) and on no other:
+ * a node disconnected by hand, or connected to a second network, is not
+ * one the pool can count on, and a change rolls it.
+ */
+static int node_in(const struct node *x, const char *dnet)
+{
+	return dnet && json_object_size(x->nets) == 1 && json_object_get(x->nets, dnet);
 }
 
 /*
@@ -712,7 +724,13 @@ static json_t *cpus_json(long long nano, const json_t *want)
  * manifest asks for, so the plan shows an update (which rolls the odd
  * nodes) and reading again gives the same answer (a choice made by
  * `want`, the recorded inputs, would flip once a refresh recorded it).
- * Network and labels show the node that disagrees with `want`.
+ * Labels show the node that disagrees with `want`.
+ *
+ * The network is the pool's, never one node's: `want`'s network (without
+ * `want`, the first node's).  It is force-new, so a node disconnected by
+ * hand must not show there, or the plan would replace every node of the
+ * pool; such a node is not counted in `nodes` instead, and the update
+ * that brings `nodes` back rolls that node alone (node_in()).
  */
 static json_t *pool_attributes(struct lfp_call *call, const char *name, const struct pool *p,
                                const json_t *want)
@@ -723,33 +741,39 @@ static json_t *pool_attributes(struct lfp_call *call, const char *name, const st
 	const json_t *want_mem = json_object_get(want, "memory_mb");
 	long long wnano = want_cpus ? llround(json_number_value(want_cpus) * 1e9) : -1;
 	long long wmem = want_mem ? json_integer_value(want_mem) * MIB : -1;
-	const struct node *img = NULL, *cpu = NULL, *mem = NULL, *net = NULL;
+	const struct node *img = NULL, *cpu = NULL, *mem = NULL;
 	json_t *instances = json_array(), *a, *wlabels = json_object_get(want, "labels");
-	json_t *lab = NULL; /* the ownership labels shown */
+	json_t *lab = NULL;                                         /* the ownership labels shown */
+	char *pnet = want_net ? docker_name(call, want_net) : NULL; /* the pool's network */
 	long running = 0;
 
+	for (size_t i = 0; !pnet && i < p->n; i++)
+		if (*p->v[i].network)
+			pnet = lf_xstrdup(p->v[i].network);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct node *x = &p->v[i];
 		json_t *own = ownership_labels(x->labels);
+		int in = node_in(x, pnet);
+		const char *ip =
+		    in ? lfp_get_str(json_object_get(x->nets, pnet), "IPAddress") : NULL;
 
-		running += x->running;
+		running += x->running && in;
 		if (!img || (want_image && !strcmp(img->image, want_image)))
 			img = x;
 		if (!cpu || cpu->nano_cpus == wnano)
 			cpu = x;
 		if (!mem || mem->memory == wmem)
 			mem = x;
-		if (!net || (want_net && !strcmp(strip_prefix(call, net->network), want_net)))
-			net = x;
 		if (!lab || (wlabels && json_equal(lab, wlabels))) {
 			json_decref(lab);
 			lab = json_incref(own);
 		}
 		json_decref(own);
-		json_array_append_new(instances,
-		                      json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "name", x->name,
-		                                "id", x->id, "index", (json_int_t)x->index, "state",
-		                                x->state, "ip", x->ip, "image", x->image));
+		json_array_append_new(
+		    instances, json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "name", x->name,
+		                         "id", x->id, "index", (json_int_t)x->index, "state",
+		                         x->state, "network", in ? strip_prefix(call, pnet) : "",
+		                         "ip", ip ? ip : "", "image", x->image));
 	}
 	a = json_pack("{s:s, s:s, s:I, s:o}", "id", name, "name", name, "nodes",
 	              (json_int_t)running, "instances", instances);
@@ -785,14 +809,13 @@ static json_t *pool_attributes(struct lfp_call *call, const char *name, const st
 		json_object_set_new(a, "memory_mb", json_integer(mem->memory / MIB));
 	else if (want_mem)
 		json_object_set(a, "memory_mb", (json_t *)want_mem);
-	if (net)
-		json_object_set_new(a, "network", json_string(strip_prefix(call, net->network)));
-	else if (want_net)
-		json_object_set_new(a, "network", json_string(want_net));
+	if (pnet)
+		json_object_set_new(a, "network", json_string(strip_prefix(call, pnet)));
 	if (lab)
 		json_object_set_new(a, "labels", lab);
 	else if (wlabels)
 		json_object_set(a, "labels", wlabels);
+	free(pnet);
 	return a;
 }
 
@@ -1074,7 +1097,7 @@ static int node_matches(const struct pool_plan *pp, const struct node *x)
 {
 	json_t *own = ownership_labels(x->labels);
 	int same = !strcmp(x->image, pp->in->image) && x->nano_cpus == pp->in->nano_cpus &&
-	           x->memory == pp->in->memory && !strcmp(x->network, pp->dnet) &&
+	           x->memory == pp->in->memory && node_in(x, pp->dnet) &&
 	           json_equal(own, pp->labels);
 
 	json_decref(own);
@@ -1098,9 +1121,9 @@ static void pool_forget(struct pool *p, size_t i)
 	free(x->name);
 	free(x->image);
 	free(x->network);
-	free(x->ip);
 	free(x->state);
 	json_decref(x->labels);
+	json_decref(x->nets);
 	memmove(&p->v[i], &p->v[i + 1], (p->n - i - 1) * sizeof(*p->v));
 	p->n--;
 }
@@ -1384,7 +1407,8 @@ static int configure(struct lfp_call *call, const json_t *settings)
 		engine_fail(call, status, answer, "the docker engine's ping");
 		goto out;
 	}
-	lfp_log("docker engine at '%s' (from %s)", e.where, e.from);
+	if (engine_negotiate(call, &e, getenv("DOCKER_API_VERSION")) < 0)
+		goto out;
 	engine_release(&st->engine);
 	st->engine = e;
 	memset(&e, 0, sizeof(e));

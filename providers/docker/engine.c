@@ -16,7 +16,6 @@
 #include "util/clock.h"
 #include "util/mem.h"
 
-#define API_PREFIX "/v1.41"
 #define MAX_ANSWER (64u << 20)
 /* a refused connection (an engine restarting) is tried again for this long */
 #define REFUSED_RETRY_MS 1500
@@ -45,6 +44,7 @@ void engine_release(struct engine *e)
 	free(e->base);
 	free(e->where);
 	free(e->from);
+	free(e->product);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -148,7 +148,8 @@ int engine_call(struct lfp_call *call, const struct engine *e, const char *metho
 {
 	struct lf_buf answer = LF_BUF_INIT;
 	struct curl_slist *headers = NULL;
-	char *url = lf_xasprintf("%s%s%s", e->base, API_PREFIX, path);
+	char *url = e->api ? lf_xasprintf("%s/v1.%d%s", e->base, e->api, path)
+	                   : lf_xasprintf("%s%s", e->base, path);
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	long start = lf_now_ms();
 	CURL *h = curl_easy_init();
@@ -230,6 +231,100 @@ out:
 	lf_buf_release(&answer);
 	free(text);
 	free(url);
+	return err;
+}
+
+/* The minor of "1.N" (N < 1000), or -1 when `v` is not of that form. */
+static int api_minor(const char *v)
+{
+	char *end = NULL;
+	long n;
+
+	if (!v || strncmp(v, "1.", 2) || v[2] < '0' || v[2] > '9')
+		return -1;
+	n = strtol(v + 2, &end, 10);
+	return *end || n > 999 ? -1 : (int)n;
+}
+
+/* "Podman 4.3.1" or "Docker 20.10.24+dfsg1" from a /version answer (owned). */
+static char *product_of(const json_t *version)
+{
+	const char *v = json_string_value(json_object_get(version, "Version"));
+	const char *kind = "Docker";
+	const json_t *c;
+	size_t i;
+
+	/* podman names its component "Podman Engine", docker "Engine" */
+	json_array_foreach (json_object_get(version, "Components"), i, c) {
+		const char *name = json_string_value(json_object_get(c, "Name"));
+
+		if (name && strstr(name, "Podman"))
+			kind = "Podman";
+	}
+	return lf_xasprintf("%s %s", kind, v ? v : "(version not given)");
+}
+
+int engine_negotiate(struct lfp_call *call, struct engine *e, const char *forced)
+{
+	json_t *answer = NULL;
+	const char *max_text, *min_text;
+	int max, min, use, err = -1;
+	long status;
+
+	e->api = 0; /* GET /version is unversioned: every engine answers it */
+	if (engine_call(call, e, "GET", "/version", NULL, &status, &answer) < 0)
+		goto out;
+	if (status != 200) {
+		engine_fail(call, status, answer, "asking the docker engine its version");
+		goto out;
+	}
+	max_text = json_string_value(json_object_get(answer, "ApiVersion"));
+	min_text = json_string_value(json_object_get(answer, "MinAPIVersion"));
+	max = api_minor(max_text);
+	min = min_text ? api_minor(min_text) : max;
+	if (max < 0 || min < 0) {
+		dk_error(call, LFP_E_UNAVAILABLE, 0,
+		         "the docker engine at '%s' answered /version without an API version of "
+		         "the form 1.N (ApiVersion '%s', MinAPIVersion '%s')",
+		         e->where, max_text ? max_text : "", min_text ? min_text : "");
+		goto out;
+	}
+	free(e->product);
+	e->product = product_of(answer);
+	if (forced && *forced) {
+		use = api_minor(forced);
+		if (use < 0) {
+			dk_error(call, LFP_E_INVALID, 0,
+			         "DOCKER_API_VERSION '%s' must be an API version of the form 1.N, "
+			         "like 1.44",
+			         forced);
+			goto out;
+		}
+		lfp_log("docker engine at '%s' (from %s): %s, API 1.%d to 1.%d; using API 1.%d "
+		        "(from DOCKER_API_VERSION%s)",
+		        e->where, e->from, e->product, min, max, use,
+		        use < ENGINE_API_MIN || use > ENGINE_API_MAX
+		            ? ", outside the versions lakeform has checked"
+		            : "");
+	} else {
+		use = max < ENGINE_API_MAX ? max : ENGINE_API_MAX;
+		if (use < min || use < ENGINE_API_MIN) {
+			dk_error(call, LFP_E_UNAVAILABLE, 0,
+			         "the docker engine at '%s' (%s) speaks API 1.%d to 1.%d, lakeform "
+			         "speaks 1.%d to 1.%d: no version in common (DOCKER_API_VERSION "
+			         "forces one)",
+			         e->where, e->product, min, max, ENGINE_API_MIN, ENGINE_API_MAX);
+			goto out;
+		}
+		lfp_log("docker engine at '%s' (from %s): %s, API 1.%d to 1.%d; using API 1.%d "
+		        "(lakeform speaks 1.%d to 1.%d)",
+		        e->where, e->from, e->product, min, max, use, ENGINE_API_MIN,
+		        ENGINE_API_MAX);
+	}
+	e->api = use;
+	err = 0;
+out:
+	json_decref(answer);
 	return err;
 }
 

@@ -1,7 +1,8 @@
 /*
- * engine.h - the Docker Engine API (v1.41) through libcurl, for the docker
- * provider: where the engine is, one HTTP request with a JSON body and a
- * JSON answer, and the engine's errors turned into the protocol's codes.
+ * engine.h - the Docker Engine API through libcurl, for the docker provider:
+ * where the engine is, which API version both sides speak, one HTTP request
+ * with a JSON body and a JSON answer, and the engine's errors turned into
+ * the protocol's codes.
  *
  * Docker and Podman (`podman system service`) both answer this API, on a
  * unix socket or on TCP.  Every function that fails has called dk_error()
@@ -16,16 +17,26 @@
 
 #include "../sdk/lfp.h"
 
+/*
+ * The API versions 1.x whose requests and answers the provider has been
+ * checked against (the Engine API's version history, and the engines of
+ * docs/docker.md).  Only the minor number changes: the major is 1.
+ */
+#define ENGINE_API_MIN 41
+#define ENGINE_API_MAX 47
+
 struct engine {
-	char *socket; /* unix socket path, or NULL for TCP */
-	char *base;   /* "http://localhost" or "http://host:port"; owned */
-	char *where;  /* the address as written ("unix:///run/podman/podman.sock") */
-	char *from;   /* where the address came from ("DOCKER_HOST"), for messages */
+	char *socket;  /* unix socket path, or NULL for TCP */
+	char *base;    /* "http://localhost" or "http://host:port"; owned */
+	char *where;   /* the address as written ("unix:///run/podman/podman.sock") */
+	char *from;    /* where the address came from ("DOCKER_HOST"), for messages */
+	char *product; /* "Podman 4.3.1", "Docker 20.10.24"; NULL before engine_negotiate() */
+	int api;       /* the minor of API 1.x in every path; 0: unversioned paths */
 };
 
-#define ENGINE_INIT                    \
-	{                              \
-		NULL, NULL, NULL, NULL \
+#define ENGINE_INIT                             \
+	{                                       \
+		NULL, NULL, NULL, NULL, NULL, 0 \
 	}
 
 void engine_release(struct engine *e);
@@ -49,7 +60,20 @@ int engine_resolve(struct lfp_call *call, struct engine *out, const char *docker
                    const char *setting, const char *xdg_runtime);
 
 /*
- * One request: `method` on "/v1.41`path`" with `body` (borrowed, may be
+ * Choose the API version, as the Docker CLI does: GET /version (an
+ * unversioned path), then the highest version both the engine
+ * (MinAPIVersion to ApiVersion) and the provider (ENGINE_API_MIN to
+ * ENGINE_API_MAX) speak; `forced` (DOCKER_API_VERSION, may be NULL or "")
+ * is used exactly as given, unchecked against either range, as the CLI
+ * does.  Sets e->api and e->product and logs both.  0, or -1 after
+ * dk_error(): 1004 when the two ranges do not meet (the message names
+ * both), 1003 when `forced` is not "1.N".
+ */
+int engine_negotiate(struct lfp_call *call, struct engine *e, const char *forced);
+
+/*
+ * One request: `method` on "/v1.N`path`" (N is e->api; `path` alone while
+ * it is 0) with `body` (borrowed, may be
  * NULL) as JSON.  On an answer of any status: 0, *status set and *out the
  * parsed body (new reference; NULL when empty or not JSON).  When the
  * engine cannot be reached: -1 after dk_error() (1004; a refused

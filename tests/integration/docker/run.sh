@@ -14,7 +14,8 @@
 # changed) found by refresh + plan and healed by apply, a network that is
 # not lakeform's left alone, isolation between serverless workspaces,
 # list, the errors (no socket, permission denied, image missing), and
-# destroy leaving nothing behind.
+# destroy leaving nothing behind.  First, the choice of API version against
+# a fake engine (negotiate.sh, fake-engine.py).
 #
 # Needs root (podman's networks), podman, runc and busybox-static
 # (scripts/deps.sh installs them).  One line per check, `ok   NAME` or
@@ -61,6 +62,7 @@ img2=localhost/lakeform-test-$$:2
 # shellcheck source=engine.sh
 . "$here/engine.sh"
 cleanup() {
+	declare -F fake_stop >/dev/null && fake_stop
 	if [[ -n $ENGINE_PID ]]; then
 		engine_sweep "$prefix"
 		engine_stop
@@ -79,6 +81,11 @@ for f in "$lf" "$provider"; do
 		finish
 	fi
 done
+# ---- API version negotiation, against a fake engine --------------------------
+
+# shellcheck source=negotiate.sh
+. "$here/negotiate.sh"
+
 if ! engine_start "$scratch" "$img1" "$img2" 2>"$scratch/engine.err"; then
 	fail "podman engine starts" "$(cat "$scratch/engine.err")"
 	finish
@@ -133,7 +140,10 @@ net=${prefix}etl
 
 # ---- classic apply ----------------------------------------------------------
 
-check "classic: apply" lfc "$classic" apply --auto-approve
+check "classic: apply" lfc "$classic" --verbose apply --auto-approve
+podman_version=$(podman version --format '{{.Server.Version}}' 2>/dev/null)
+check "classic: apply --verbose names Podman $podman_version, its API 1.24 to 1.41, and 1.41 chosen" \
+	grep -q "docker engine at .*: Podman $podman_version, API 1\.24 to 1\.41; using API 1\.41 " "$scratch/out"
 check "classic: network exists" podman network exists "$net"
 check "classic: network has the customer cidr $cidr" \
 	bash -c "podman network inspect $net | grep -qF '\"subnet\": \"$cidr\"'"
@@ -157,6 +167,26 @@ check "classic: node address in $cidr" \
 check "classic: plan after apply finds no changes" plan_clean "$classic"
 check "classic: apply again changes nothing" \
 	bash -c "'$lf' -C '$classic' apply --auto-approve | grep -q '^No changes'"
+
+# ---- one node off its network: that node is rolled, not the pool ------------
+
+before=$(ids etl)
+podman network disconnect "$net" "${prefix}etl-2" >/dev/null 2>&1
+check "node off its network: node 2 has no network now" \
+	test -z "$(inspect "${prefix}etl-2" '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}')"
+check "node off its network: refresh + plan shows nodes 2 -> 3" plan_shows "$classic" "nodes: 2 -> 3"
+check "node off its network: the plan changes the pool in place, replaces nothing" \
+	bash -c "grep -q 'Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy' '$scratch/out' &&
+		! grep -q 'forces replacement' '$scratch/out'"
+check "node off its network: apply heals" lfc "$classic" apply --auto-approve
+check "node off its network: node 2 is on the network again" \
+	test "$(inspect "${prefix}etl-2" '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}')" = "$net"
+check "node off its network: nodes 1 and 3 keep their container ids" \
+	test "$(ids etl | grep -v "^${prefix}etl-2 ")" = "$(grep -v "^${prefix}etl-2 " <<<"$before")"
+check "node off its network: node 2 is a new container" \
+	test "$(ids etl | grep "^${prefix}etl-2 ")" != "$(grep "^${prefix}etl-2 " <<<"$before")"
+check "node off its network: 3 nodes running" test "$(count_running etl)" = 3
+check "node off its network: plan finds no changes" plan_clean "$classic"
 
 # ---- resize and roll --------------------------------------------------------
 
