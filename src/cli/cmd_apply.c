@@ -425,12 +425,25 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	if (werr)
 		lf_cli_error(cli, "cannot compact the state: %s (the journal holds every change)",
 		             lf_state_strerror(werr));
-	if (arc == 0) {
+	/* the state is saved only once the lock is released (a remote backend
+	 * uploads then): a run that exits non-zero never says complete */
+	if (arc == 0 && !werr && locked) {
+		werr = lf_state_unlock(c.backend);
+		locked = 0;
+		if (werr)
+			lf_cli_error(cli, "cannot save the state: %s", lf_state_strerror(werr));
+	}
+	if (arc == 0 && werr) {
+		lf_cli_error(cli,
+		             "%s incomplete: every change was made, but the state was not saved",
+		             destroy ? "destroy" : "apply");
+		rc = LF_EXIT_ERROR;
+	} else if (arc == 0) {
 		fprintf(cli->out,
 		        "\n%s complete! Resources: %zu added, %zu changed, %zu destroyed.\n",
 		        destroy ? "Destroy" : "Apply", p.ncreate + p.nreplace, p.nupdate,
 		        p.ndelete + p.nreplace);
-		rc = werr ? LF_EXIT_ERROR : LF_EXIT_OK;
+		rc = LF_EXIT_OK;
 	} else {
 		fprintf(cli->err, "\n");
 		for (size_t i = 0; i < res.nfailures; i++)

@@ -901,12 +901,14 @@ void lf_apply_result_release(struct lf_apply_result *res)
 json_t *lf_observed_inputs(json_t *inputs, json_t *attrs)
 {
 	json_t *out = json_is_object(inputs) ? json_deep_copy(inputs) : json_object();
+	json_t *unknown = json_object_get(attrs, "unknown");
 	const char *k;
 	json_t *v;
 
 	json_object_foreach (out, k, v) {
 		json_t *seen = json_object_get(attrs, k);
-		if (seen)
+		/* a field the provider could not read is not a change */
+		if (seen && !json_object_get(unknown, k))
 			json_object_set(out, k, seen);
 	}
 	return out;
