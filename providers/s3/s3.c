@@ -963,7 +963,8 @@ static int next_version(const char **p, char **key, char **version)
 
 /*
  * Delete every version and delete marker in a bucket, or, with `only`, those
- * of that one key.  Each by its version id: `null` for what was written
+ * of that one key (picked from the whole listing: libcurl signs a query as
+ * given, and moto refuses the signature of an encoded '/' in `prefix=`).  Each by its version id: `null` for what was written
  * while versioning was off.
  */
 static int delete_versions(struct lfp_call *call, const char *name, const char *only,
@@ -987,11 +988,6 @@ static int delete_versions(struct lfp_call *call, const char *name, const char *
 		if (ver_marker) {
 			lf_buf_adds(&qs, "version-id-marker=");
 			s3_uri_encode(&qs, ver_marker, 0);
-			lf_buf_adds(&qs, "&");
-		}
-		if (only) {
-			lf_buf_adds(&qs, "prefix=");
-			s3_uri_encode(&qs, only, 0);
 			lf_buf_adds(&qs, "&");
 		}
 		lf_buf_adds(&qs, "versions=");
@@ -1473,6 +1469,18 @@ static int prefix_delete(struct lfp_call *call, const json_t *params, json_t **r
 	if (rc == 0) {
 		if (may_change(call, attrs, address, what) < 0)
 			goto out;
+		/* whether the bucket is or was versioned: its versioning status
+		 * (Ceph gives no version id for a `null` version's tags) */
+		char *vbody = NULL, *vstatus = NULL;
+		if (!*version) {
+			if (get_sub(call, bucket, "versioning=", what, &vbody) < 0)
+				goto out;
+			vstatus = vbody ? s3_xml_text(vbody, "Status", NULL) : NULL;
+			if (vstatus && *vstatus)
+				snprintf(version, sizeof(version), "null");
+			free(vbody);
+			free(vstatus);
+		}
 		if (*version) {
 			/* a bucket that is or was versioned: delete every version of
 			 * the marker by its id, `null` (written while versioning was
