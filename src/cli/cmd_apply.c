@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "state/backend.h"
 #include "core/apply.h"
 #include "core/planner.h"
 #include "core/render.h"
@@ -170,6 +171,16 @@ static void progress_release(struct progress *pr)
 	free(pr->inflight);
 }
 
+/* The backend's word while the run goes on (a lease renewal that failed),
+ * from its own thread. */
+static void print_notice(void *arg, const char *msg)
+{
+	struct lf_cli *cli = arg;
+
+	fprintf(cli->err, "lakeform: warning: %s\n", msg);
+	fflush(cli->err);
+}
+
 /* Where each provider's log ended before this run: --verbose prints what
  * they logged during it. */
 struct log_mark {
@@ -289,6 +300,7 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	if (lf_cli_open_backend(cli, settings, &c.backend) != LF_EXIT_OK)
 		goto out;
 	mkdir(".lakeform", 0700);
+	lf_backend_set_notice(c.backend, print_notice, cli);
 	int lrc = lf_state_lock(c.backend, destroy ? "destroy" : "apply", lock_ms, &mine, &holder);
 	if (lrc == LF_STATE_ELOCKED) {
 		lf_cli_error(cli, "the state is locked by another run");

@@ -212,7 +212,8 @@ static int prepare(struct run *r, struct step *s, char **why)
 	json_decref(intent);
 	if (rc) {
 		json_decref(params);
-		*why = lf_xstrdup("cannot write the journal");
+		*why = rc == LF_STATE_ELEASE ? lf_xstrdup(lf_state_strerror(rc))
+		                             : lf_xstrdup("cannot write the journal");
 		return -1;
 	}
 	s->params = params;
@@ -531,7 +532,9 @@ static void send_calls(struct run *r, struct lf_inbox *in, const size_t *send, s
 		if (jerr) {
 			/* its intent may not be on disk: the call must not go */
 			(*out_count(r, s->p))--;
-			land(r, k, -1, lf_xstrdup("cannot write the journal"));
+			land(r, k, -1,
+			     lf_xstrdup(jerr == LF_STATE_ELEASE ? lf_state_strerror(jerr)
+			                                        : "cannot write the journal"));
 			continue;
 		}
 		if (lf_provider_send(s->p, s->action, s->params, deadline, in, (void *)(uintptr_t)k,

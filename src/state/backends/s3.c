@@ -572,11 +572,45 @@ static int renew(struct lf_remote *r)
 	return err;
 }
 
+/* The lease is proved until `lease_ms` from now (a lock or renewal that
+ * just succeeded); 0 ends the lease's watch, -1 says it is lost. */
+static void lease_proved(struct lf_backend *b, long until)
+{
+	__atomic_store_n(&b->lease_until_ms, until, __ATOMIC_RELEASE);
+}
+
+/* Say what happened to the lease as it happens (the CLI prints it). */
+static void lease_notice(struct lf_backend *b, int err, long proved_until)
+{
+	struct lf_remote *r = b->impl;
+	char *msg;
+
+	if (!b->notice)
+		return;
+	if (err == LF_STATE_ECONFLICT)
+		msg = lf_xasprintf("the lock s3://%s/%s was taken over by another run: no new "
+		                   "change starts",
+		                   r->bucket, r->lock_key);
+	else if (proved_until > lf_now_ms())
+		msg = lf_xasprintf("cannot renew the lease of s3://%s/%s: %s; it ends in %ld s "
+		                   "unless a renewal succeeds",
+		                   r->bucket, r->lock_key, lf_state_strerror(err),
+		                   (proved_until - lf_now_ms()) / 1000);
+	else
+		msg = lf_xasprintf("cannot renew the lease of s3://%s/%s: %s; it has ended: no new "
+		                   "change starts",
+		                   r->bucket, r->lock_key, lf_state_strerror(err));
+	b->notice(b->notice_arg, msg);
+	free(msg);
+}
+
 static void *keeper(void *arg)
 {
 	struct lf_backend *b = arg;
 	struct lf_remote *r = b->impl;
 	struct timespec next;
+
+	long proved = __atomic_load_n(&b->lease_until_ms, __ATOMIC_ACQUIRE);
 
 	clock_gettime(CLOCK_REALTIME, &next);
 	next.tv_sec += r->lease_ms / 3000 ? r->lease_ms / 3000 : 1;
@@ -598,7 +632,17 @@ static void *keeper(void *arg)
 		clock_gettime(CLOCK_REALTIME, &now);
 		if (now.tv_sec >= next.tv_sec) {
 			pthread_mutex_unlock(&r->mu);
+			long asked = lf_now_ms();
 			int err = renew(r);
+			if (!err) {
+				proved = asked + r->lease_ms;
+				lease_proved(b, proved);
+			} else {
+				if (err == LF_STATE_ECONFLICT)
+					proved = -1;
+				lease_proved(b, proved);
+				lease_notice(b, err, proved);
+			}
 			pthread_mutex_lock(&r->mu);
 			if (err && !r->err)
 				r->err = err;
@@ -660,6 +704,7 @@ static int remote_lock(struct lf_backend *b, long timeout_ms, struct lf_lock_inf
 {
 	struct lf_remote *r = b->impl;
 	long start = lf_now_ms(), delay = 1000;
+	long asked;
 	int err;
 
 	if (!r)
@@ -674,6 +719,7 @@ static int remote_lock(struct lf_backend *b, long timeout_ms, struct lf_lock_inf
 
 		expiry(r->me.expires, r->lease_ms);
 		char *text = lf_state__lock_text(&r->me);
+		asked = lf_now_ms();
 		int sent = s3_send(r, "PUT", r->lock_key, text, strlen(text), NULL, "*", &resp);
 		free(text);
 		if (sent == 0 && resp.status == 200) {
@@ -722,6 +768,7 @@ static int remote_lock(struct lf_backend *b, long timeout_ms, struct lf_lock_inf
 	}
 	r->stop = 0;
 	r->err = 0;
+	lease_proved(b, asked + r->lease_ms);
 	if (pthread_create(&r->keeper, NULL, keeper, b) == 0)
 		r->keeper_running = 1;
 	return 0;
@@ -744,6 +791,7 @@ static int remote_unlock(struct lf_backend *b)
 		r->keeper_running = 0;
 	}
 	err = r->err;
+	lease_proved(b, 0);
 	/* only our own lock object: not one taken over after our lease */
 	if (s3_send_if_match(r, "DELETE", r->lock_key, NULL, 0, r->lock_etag, &resp) < 0 ||
 	    (resp.status != 204 && resp.status != 200 && resp.status != 412 &&
@@ -810,6 +858,9 @@ static int s3_push(struct lf_backend *b)
 
 	if (!r)
 		return 0;
+	/* a lock taken over is another run's: its state is not ours to write */
+	if (__atomic_load_n(&b->lease_until_ms, __ATOMIC_ACQUIRE) < 0)
+		return LF_STATE_ELEASE;
 	/* a journal upload in flight finishes first; none is needed after */
 	drain(r);
 	pthread_mutex_lock(&r->mu);
