@@ -131,6 +131,11 @@ n=$(grep -c 'the store does not support bucket tagging' "$s/.lakeform/logs/s3.lo
 check "the provider's log says it once ($n)" test "$n" -eq 1
 check "no bucket is left behind" test -z "$(buckets)"
 
+# AWS_ENDPOINT_URL_S3 is read before AWS_ENDPOINT_URL, as AWS's tools do
+rm -rf "$s/.lakeform"
+AWS_ENDPOINT_URL=http://127.0.0.1:9 AWS_ENDPOINT_URL_S3=$endpoint run s3url "$s" apply --auto-approve
+check "AWS_ENDPOINT_URL_S3 wins over AWS_ENDPOINT_URL" has s3url "it answered 501 NotImplemented"
+
 sed -i 's/^      addressing: path/      addressing: path\n      features: {tagging: false}/' "$s/lakeform.yaml"
 rm -f "$s/.lakeform/logs/s3.log"
 run notags "$s" apply --auto-approve
