@@ -14,6 +14,10 @@ pkgs=(
 	                         # containerd) and the docker CLI that checks it
 	awscli                   # /usr/bin/aws, the independent client of make test-s3
 	jq                       # the s3 tests read aws's JSON answers
+	ceph-mon                 # make test-ceph: the cluster's monitor (and monmaptool)
+	ceph-osd                 # make test-ceph: one OSD on memstore
+	radosgw                  # make test-ceph: Ceph's S3 gateway (and radosgw-admin)
+	ceph-common              # make test-ceph: the ceph command that adds the OSD
 	python3-venv             # scripts/moto.sh: moto[server] into build/moto when
 	                         # moto_server is missing (Debian 12 has no moto)
 	python3                  # small HTTP servers of the CLI tests (a webhook)

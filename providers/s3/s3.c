@@ -24,6 +24,7 @@
  * still updated by id, which is how lost tags heal.
  */
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +42,29 @@
 #define SID_PREFIX "Lakeform"
 #define XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 
+/*
+ * The optional parts of S3 a store may lack.  `features: {NAME: false}` in
+ * the settings goes without one; a store found lacking one (501, or a 400
+ * without a message to a request only that feature makes) is remembered
+ * for the rest of the run, so it is asked once and named in every error.
+ */
+enum feature { F_TAGGING, F_ENCRYPTION, F_POLICY, F_NFEATURES };
+
+static const char *const feature_names[F_NFEATURES] = {"tagging", "encryption", "policy"};
+static const char *const feature_words[F_NFEATURES] = {"bucket tagging", "default encryption",
+                                                       "bucket policies"};
+
 struct s3 {
 	struct s3_conf conf;
 	json_t *principals; /* name -> ARN, owned */
 	int configured;
+	int off[F_NFEATURES];   /* features: {NAME: false} */
+	pthread_mutex_t mu;     /* guards the two below */
+	int lacks[F_NFEATURES]; /* the store answered that it has none */
+	char lack_answer[F_NFEATURES][96];
 };
 
-static struct s3 s3_state;
+static struct s3 s3_state = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 static struct s3 *st(struct lfp_call *call)
 {
@@ -67,9 +84,76 @@ static int send_req(struct lfp_call *call, const struct s3_req *q, struct s3_res
 	return s3_request(conf_of(call), lfp_call_remaining_ms(call), q, r);
 }
 
+/* 501 Not Implemented is final: the store will not have it in a moment. */
 static int is_throttle(const struct s3_resp *r)
 {
-	return r->status >= 500 || r->status == 429 || !strcmp(r->code, "SlowDown");
+	return (r->status >= 500 && r->status != 501) || r->status == 429 ||
+	       !strcmp(r->code, "SlowDown");
+}
+
+/*
+ * Whether an answer says the store lacks what was asked: 501 or
+ * NotImplemented; with `bare_400`, also a 400 without a message (Ceph's
+ * answer to PutBucketEncryption), for requests only that feature makes.
+ */
+static int lacks_feature(int answered, const struct s3_resp *r, int bare_400)
+{
+	if (!answered)
+		return 0;
+	if (r->status == 501 || !strcmp(r->code, "NotImplemented"))
+		return 1;
+	return bare_400 && r->status == 400 && !*r->message &&
+	       (!*r->code || !strcmp(r->code, "InvalidArgument") ||
+	        !strcmp(r->code, "InvalidRequest"));
+}
+
+/*
+ * Fail the call because the store lacks feature `f`; the answer that said
+ * so is the first one (remembered).  Bucket tagging holds lakeform's
+ * ownership labels: no setting goes without it.  Returns -1.
+ */
+static int feature_fail(struct lfp_call *call, enum feature f, const struct s3_resp *r,
+                        const char *what)
+{
+	struct s3 *s = st(call);
+	char answer[96];
+
+	pthread_mutex_lock(&s->mu);
+	if (r && !s->lacks[f]) {
+		snprintf(s->lack_answer[f], sizeof(s->lack_answer[f]), "%ld %s", r->status,
+		         *r->code ? r->code : "(no code)");
+		s->lacks[f] = 1;
+		lfp_log("the store does not support %s: it answered %s for %s", feature_words[f],
+		        s->lack_answer[f], what);
+	}
+	snprintf(answer, sizeof(answer), "%s", s->lack_answer[f]);
+	pthread_mutex_unlock(&s->mu);
+	if (f == F_TAGGING)
+		lfp_error(call, LFP_E_INVALID, 0,
+		          "the store does not support %s (it answered %s for %s): lakeform keeps "
+		          "its ownership labels in tags and cannot manage buckets on it",
+		          feature_words[f], answer, what);
+	else
+		lfp_error(call, LFP_E_INVALID, 0,
+		          "the store does not support %s (it answered %s for %s): set 'features: "
+		          "{%s: false}' in the s3 provider's settings to go without it",
+		          feature_words[f], answer, what, feature_names[f]);
+	return -1;
+}
+
+/* Whether to use feature `f`: on in the settings; -1 after lfp_error() when
+ * the store was found lacking it earlier in this run. */
+static int use_feature(struct lfp_call *call, enum feature f, const char *what)
+{
+	struct s3 *s = st(call);
+	int lacks;
+
+	if (s->off[f])
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	lacks = s->lacks[f];
+	pthread_mutex_unlock(&s->mu);
+	return lacks ? feature_fail(call, f, NULL, what) : 1;
 }
 
 /*
@@ -290,10 +374,15 @@ static int get_tags(struct lfp_call *call, const char *bucket, const char *key, 
 {
 	struct s3_req q = {.method = "GET", .bucket = bucket, .key = key, .query = "tagging="};
 	struct s3_resp r = S3_RESP_INIT;
-	int ok = send_req(call, &q, &r) == 0, rc = -1;
+	int ok, rc = -1;
 
 	*tags = NULL;
-	if (ok && ok_status(&r)) {
+	if (use_feature(call, F_TAGGING, what) < 0)
+		return -1;
+	ok = send_req(call, &q, &r) == 0;
+	if (lacks_feature(ok, &r, 0)) {
+		feature_fail(call, F_TAGGING, &r, what);
+	} else if (ok && ok_status(&r)) {
 		*tags = parse_tags(lf_buf_cstr(&r.body));
 		if (version)
 			snprintf(version, nversion, "%s", r.version_id);
@@ -322,9 +411,16 @@ static int put_tags(struct lfp_call *call, const char *bucket, const char *key, 
 	                   .body_len = strlen(xml),
 	                   .checksum = 1};
 	struct s3_resp r = S3_RESP_INIT;
-	int ok = send_req(call, &q, &r) == 0, rc = 0;
+	int ok, rc = 0;
 
-	if (!ok || !ok_status(&r))
+	if (use_feature(call, F_TAGGING, what) < 0) {
+		free(xml);
+		return -1;
+	}
+	ok = send_req(call, &q, &r) == 0;
+	if (lacks_feature(ok, &r, 0))
+		rc = feature_fail(call, F_TAGGING, &r, what);
+	else if (!ok || !ok_status(&r))
 		rc = s3_fail(call, ok, &r, what);
 	s3_resp_release(&r);
 	free(xml);
@@ -365,18 +461,48 @@ static int get_sub(struct lfp_call *call, const char *bucket, const char *query,
 	return rc;
 }
 
+/*
+ * A LocationConstraint as S3 defines it: empty (or absent) is us-east-1,
+ * `EU` is eu-west-1, anything else shaped like a region (`us-east-1`,
+ * `us-gov-west-1`) is that region.  NULL for what is none of these (Ceph
+ * answers its zonegroup's name, `default`): not known, so not a change.
+ */
+static const char *region_of_location(const char *loc)
+{
+	const char *p = loc;
+	int groups = 0;
+
+	if (!loc || !*loc)
+		return "us-east-1";
+	if (!strcmp(loc, "EU"))
+		return "eu-west-1";
+	if (!(p[0] >= 'a' && p[0] <= 'z' && p[1] >= 'a' && p[1] <= 'z'))
+		return NULL;
+	p += 2;
+	while (*p == '-' && p[1] >= 'a' && p[1] <= 'z') {
+		for (p++; *p >= 'a' && *p <= 'z'; p++)
+			;
+		groups++;
+	}
+	if (!groups || *p != '-' || !(p[1] >= '0' && p[1] <= '9'))
+		return NULL;
+	for (p++; *p >= '0' && *p <= '9'; p++)
+		;
+	return *p ? NULL : loc;
+}
+
 static json_t *bucket_attrs(const char *name, const char *region, const json_t *tags,
                             int versioning, const char *encryption)
 {
 	const char *purpose = lfp_get_str(tags, TAG_PURPOSE);
 	const char *force = lfp_get_str(tags, TAG_FORCE);
 	char *url = lf_xasprintf("s3://%s/", name);
-	json_t *a =
-	    json_pack("{s:s, s:s, s:o, s:b, s:b, s:o, s:o, s:s}", "name", name, "region", region,
-	              "purpose", purpose ? json_string(purpose) : json_null(), "force_destroy",
-	              force && !strcmp(force, "true"), "versioning", versioning, "encryption",
-	              encryption ? json_string(encryption) : json_null(), "labels",
-	              labels_of_tags(tags), "url", url);
+	json_t *a = json_pack("{s:s, s:o, s:o, s:b, s:b, s:o, s:o, s:s}", "name", name, "region",
+	                      region ? json_string(region) : json_null(), "purpose",
+	                      purpose ? json_string(purpose) : json_null(), "force_destroy",
+	                      force && !strcmp(force, "true"), "versioning", versioning,
+	                      "encryption", encryption ? json_string(encryption) : json_null(),
+	                      "labels", labels_of_tags(tags), "url", url);
 
 	free(url);
 	return a;
@@ -389,7 +515,8 @@ static json_t *bucket_attrs(const char *name, const char *region, const json_t *
  */
 static int bucket_load(struct lfp_call *call, const char *name, int only_ours, json_t **attrs)
 {
-	char *what = what_bucket(name), *body = NULL, *region = NULL, *status = NULL;
+	char *what = what_bucket(name), *body = NULL, *location = NULL, *status = NULL;
+	const char *region;
 	char *alg = NULL;
 	json_t *tags = NULL;
 	int rc;
@@ -413,14 +540,8 @@ static int bucket_load(struct lfp_call *call, const char *name, int only_ours, j
 		rc = 1;
 		goto out;
 	}
-	region = body ? s3_xml_text(body, "LocationConstraint", NULL) : NULL;
-	if (!region || !*region) {
-		free(region);
-		region = lf_xstrdup("us-east-1");
-	} else if (!strcmp(region, "EU")) {
-		free(region);
-		region = lf_xstrdup("eu-west-1");
-	}
+	location = body ? s3_xml_text(body, "LocationConstraint", NULL) : NULL;
+	region = region_of_location(location);
 	free(body);
 	body = NULL;
 	if ((rc = get_sub(call, name, "versioning=", what, &body)) < 0)
@@ -428,16 +549,28 @@ static int bucket_load(struct lfp_call *call, const char *name, int only_ours, j
 	status = body ? s3_xml_text(body, "Status", NULL) : NULL;
 	free(body);
 	body = NULL;
-	if ((rc = get_sub(call, name, "encryption=", what, &body)) < 0)
+	if ((rc = use_feature(call, F_ENCRYPTION, what)) < 0)
+		goto out;
+	if (rc && (rc = get_sub(call, name, "encryption=", what, &body)) < 0)
 		goto out;
 	alg = body ? s3_xml_text(body, "SSEAlgorithm", NULL) : NULL;
 	*attrs = bucket_attrs(name, region, tags, status && !strcmp(status, "Enabled"), alg);
+	if (!region) {
+		/* read, but not understood: the plan keeps the recorded region
+		 * (docs/providers.md, "unknown"), and lakeform warns */
+		json_object_set_new(
+		    *attrs, "unknown",
+		    json_pack("{s:o}", "region",
+		              json_sprintf("bucket '%s' answers location '%s', which is not an S3 "
+		                           "region: its region is not known",
+		                           name, location)));
+	}
 	rc = 0;
 out:
 	json_decref(tags);
 	free(what);
 	free(body);
-	free(region);
+	free(location);
 	free(status);
 	free(alg);
 	return rc;
@@ -612,10 +745,7 @@ static int put_versioning(struct lfp_call *call, const char *name, const char *r
 	return rc;
 }
 
-/*
- * Default encryption, SSE-S3: 0 when set, 1 when the store has none (logged,
- * not an error), -1 after lfp_error().
- */
+/* Default encryption, SSE-S3: 0 when set, -1 after lfp_error(). */
 static int put_encryption(struct lfp_call *call, const char *name, const char *region,
                           const char *what)
 {
@@ -634,14 +764,51 @@ static int put_encryption(struct lfp_call *call, const char *name, const char *r
 	struct s3_resp r = S3_RESP_INIT;
 	int ok = send_req(call, &q, &r) == 0, rc = 0;
 
-	if (ok && (r.status == 501 || !strcmp(r.code, "NotImplemented"))) {
-		lfp_log("%s: the store has no default encryption, left as it is", what);
-		rc = 1;
-	} else if (!ok || !ok_status(&r))
+	if (lacks_feature(ok, &r, 1))
+		rc = feature_fail(call, F_ENCRYPTION, &r, what);
+	else if (!ok || !ok_status(&r))
 		rc = s3_fail(call, ok, &r, what);
 	s3_resp_release(&r);
 	free(xml);
 	return rc;
+}
+
+/*
+ * Bring a bucket of ours to its inputs, whatever an earlier run left of it
+ * (created and tagged, then refused encryption): the tags, default
+ * encryption unless the settings go without it, versioning when the inputs
+ * say.  `attrs` is what was read (or, for a new bucket, what it is now)
+ * and is updated with each change made.  0, -1 after lfp_error(), -2 when
+ * the tags could not be put.
+ */
+static int bucket_converge(struct lfp_call *call, const struct bucket_in *in, const json_t *labels,
+                           json_t *attrs, const char *what)
+{
+	json_t *tags = bucket_tags(labels, in);
+	int rc = put_tags(call, in->name, NULL, tags, what);
+
+	if (rc == 0) {
+		json_object_set_new(attrs, "labels", labels_of_tags(tags));
+		json_object_set_new(attrs, "purpose", json_string(in->purpose));
+		json_object_set_new(attrs, "force_destroy", json_boolean(in->force_destroy));
+	}
+	json_decref(tags);
+	if (rc < 0)
+		return -2;
+	if ((rc = use_feature(call, F_ENCRYPTION, what)) < 0)
+		return -1;
+	if (rc && !json_is_string(json_object_get(attrs, "encryption"))) {
+		if (put_encryption(call, in->name, in->region, what) < 0)
+			return -1;
+		json_object_set_new(attrs, "encryption", json_string("AES256"));
+	}
+	if (in->versioning >= 0 &&
+	    in->versioning != json_is_true(json_object_get(attrs, "versioning"))) {
+		if (put_versioning(call, in->name, in->region, in->versioning, what) < 0)
+			return -1;
+		json_object_set_new(attrs, "versioning", json_boolean(in->versioning));
+	}
+	return 0;
 }
 
 static int bucket_create(struct lfp_call *call, const json_t *params, json_t **result)
@@ -677,7 +844,11 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 				          what);
 			goto out;
 		}
-		lfp_log("%s exists already for '%s'", what, address);
+		/* made by an earlier run that may have stopped half way: what it
+		 * did not finish is done now */
+		lfp_log("%s exists already for '%s': bringing it to its inputs", what, address);
+		if (bucket_converge(call, &in, labels, attrs, what) < 0)
+			goto out;
 		*result = json_pack("{s:s, s:O}", "id", in.name, "attributes", attrs);
 		err = 0;
 		goto out;
@@ -696,16 +867,23 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 		s3_fail(call, ok, &r, what);
 		goto out;
 	}
-	tags = bucket_tags(labels, &in);
-	if (put_tags(call, in.name, NULL, tags, what) < 0 ||
-	    (rc = put_encryption(call, in.name, in.region, what)) < 0 ||
-	    (in.versioning == 1 && put_versioning(call, in.name, in.region, 1, what) < 0))
-		goto out;
 	lfp_log("created %s in '%s'", what, in.region);
 	/* what a read would say now, without four more requests */
 	json_decref(attrs);
-	attrs =
-	    bucket_attrs(in.name, in.region, tags, in.versioning == 1, rc == 0 ? "AES256" : NULL);
+	tags = json_object();
+	attrs = bucket_attrs(in.name, in.region, tags, 0, NULL);
+	rc = bucket_converge(call, &in, labels, attrs, what);
+	if (rc == -2) {
+		/* untagged, it would not be lakeform's to the next run: take
+		 * back the empty bucket made a moment ago */
+		struct s3_req d = {.method = "DELETE", .bucket = in.name, .region = in.region};
+		s3_resp_release(&r);
+		int dok = send_req(call, &d, &r) == 0 && ok_status(&r);
+		lfp_log("%s: %s after its tags were refused", what,
+		        dok ? "deleted" : "could not delete it");
+	}
+	if (rc < 0)
+		goto out;
 	*result = json_pack("{s:s, s:O}", "id", in.name, "attributes", attrs);
 	err = 0;
 out:
@@ -748,25 +926,16 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 	}
 	if (may_change(call, attrs, address, what) < 0)
 		goto out;
-	if (strcmp(lfp_get_str(attrs, "region"), in.region)) {
+	/* a region not known (an unknown location) is not a change */
+	if (lfp_get_str(attrs, "region") && strcmp(lfp_get_str(attrs, "region"), in.region)) {
 		lfp_error(call, LFP_E_INVALID, 0,
 		          "bucket 'region' cannot change in place ('%s' to '%s')",
 		          lfp_get_str(attrs, "region"), in.region);
 		goto out;
 	}
-	tags = bucket_tags(labels, &in);
-	if (put_tags(call, id, NULL, tags, what) < 0)
-		goto out;
-	if (in.versioning >= 0 &&
-	    in.versioning != json_is_true(json_object_get(attrs, "versioning"))) {
-		if (put_versioning(call, id, in.region, in.versioning, what) < 0)
-			goto out;
-		json_object_set_new(attrs, "versioning", json_boolean(in.versioning));
-	}
 	/* the attributes read before, with what this update changed */
-	json_object_set_new(attrs, "labels", labels_of_tags(tags));
-	json_object_set_new(attrs, "purpose", json_string(in.purpose));
-	json_object_set_new(attrs, "force_destroy", json_boolean(in.force_destroy));
+	if (bucket_converge(call, &in, labels, attrs, what) < 0)
+		goto out;
 	*result = json_pack("{s:O}", "attributes", attrs);
 	err = 0;
 out:
@@ -792,8 +961,14 @@ static int next_version(const char **p, char **key, char **version)
 	return 1;
 }
 
-/* Delete every object and every version of one in a bucket. */
-static int empty_bucket(struct lfp_call *call, const char *name, const char *what)
+/*
+ * Delete every version and delete marker in a bucket, or, with `only`, those
+ * of that one key (picked from the whole listing: libcurl signs a query as
+ * given, and moto refuses the signature of an encoded '/' in `prefix=`).  Each by its version id: `null` for what was written
+ * while versioning was off.
+ */
+static int delete_versions(struct lfp_call *call, const char *name, const char *only,
+                           const char *what)
 {
 	char *key_marker = NULL, *ver_marker = NULL;
 	size_t deleted = 0;
@@ -828,6 +1003,11 @@ static int empty_bucket(struct lfp_call *call, const char *name, const char *wha
 		while (next_version(&p, &k, &v)) {
 			struct lf_buf dq = LF_BUF_INIT;
 			struct s3_resp dr = S3_RESP_INIT;
+			if (only && k && strcmp(k, only)) {
+				free(k);
+				free(v);
+				continue;
+			}
 			if (v) {
 				lf_buf_adds(&dq, "versionId=");
 				s3_uri_encode(&dq, v, 0);
@@ -863,7 +1043,7 @@ static int empty_bucket(struct lfp_call *call, const char *name, const char *wha
 		if (!more)
 			break;
 	}
-	lfp_log("%s: deleted %zu objects and versions (force_destroy)", what, deleted);
+	lfp_log("%s: deleted %zu versions and delete markers", what, deleted);
 	err = 0;
 out:
 	free(key_marker);
@@ -917,7 +1097,7 @@ static int bucket_delete(struct lfp_call *call, const json_t *params, json_t **r
 		}
 		if (ok && !strcmp(r.code, "BucketNotEmpty") && pass == 0) {
 			s3_resp_release(&r);
-			if (empty_bucket(call, id, what) < 0)
+			if (delete_versions(call, id, NULL, what) < 0)
 				goto out;
 			continue;
 		}
@@ -1289,15 +1469,29 @@ static int prefix_delete(struct lfp_call *call, const json_t *params, json_t **r
 	if (rc == 0) {
 		if (may_change(call, attrs, address, what) < 0)
 			goto out;
-		/* in a versioned bucket, remove the version itself: no marker left */
-		if (*version && strcmp(version, "null")) {
-			lf_buf_adds(&qs, "versionId=");
-			s3_uri_encode(&qs, version, 0);
+		/* whether the bucket is or was versioned: its versioning status
+		 * (Ceph gives no version id for a `null` version's tags) */
+		char *vbody = NULL, *vstatus = NULL;
+		if (!*version) {
+			if (get_sub(call, bucket, "versioning=", what, &vbody) < 0)
+				goto out;
+			vstatus = vbody ? s3_xml_text(vbody, "Status", NULL) : NULL;
+			if (vstatus && *vstatus)
+				snprintf(version, sizeof(version), "null");
+			free(vbody);
+			free(vstatus);
 		}
-		struct s3_req q = {.method = "DELETE",
-		                   .bucket = bucket,
-		                   .key = path,
-		                   .query = qs.len ? lf_buf_cstr(&qs) : NULL};
+		if (*version) {
+			/* a bucket that is or was versioned: delete every version of
+			 * the marker by its id, `null` (written while versioning was
+			 * off) included, and the delete markers of the key, so that
+			 * nothing of it is left to keep the bucket from being empty */
+			if (delete_versions(call, bucket, path, what) < 0)
+				goto out;
+			lfp_log("deleted %s with its versions", what);
+			goto done;
+		}
+		struct s3_req q = {.method = "DELETE", .bucket = bucket, .key = path};
 		int ok = send_req(call, &q, &r) == 0;
 		if (!ok || (!ok_status(&r) && r.status != 404)) {
 			s3_fail(call, ok, &r, what);
@@ -1305,6 +1499,7 @@ static int prefix_delete(struct lfp_call *call, const json_t *params, json_t **r
 		}
 		lfp_log("deleted %s", what);
 	}
+done:
 	*result = json_object();
 	err = 0;
 out:
@@ -1522,6 +1717,22 @@ static int policy_read(struct lfp_call *call, const json_t *params, json_t **res
 	if (lfp_need_str(call, params, "address", &address) < 0)
 		return -1;
 	*result = NULL;
+	if (st(call)->off[F_POLICY]) {
+		/* features: {policy: false}: what was recorded is all there is */
+		const json_t *inputs = json_object_get(params, "inputs");
+		json_t *labels =
+		    json_is_object(inputs) ? lfp_labels_for(call, address, inputs) : NULL;
+		if (labels && (id || hint))
+			*result = lfp_read_found(
+			    id ? id : hint,
+			    json_pack("{s:s, s:O, s:o}", "bucket", hint ? hint : id, "statements",
+			              json_object_get(inputs, "statements"), "labels", labels));
+		else
+			json_decref(labels);
+		if (!*result)
+			*result = lfp_read_missing();
+		return 0;
+	}
 	if (id || (hint && valid_bucket(hint))) {
 		const char *b = id ? id : hint;
 		if (need_bucket(call, b) < 0 || (rc = policy_load(call, b, &attrs)) < 0)
@@ -1559,6 +1770,10 @@ static int policy_list(struct lfp_call *call, const json_t *params, json_t **res
 	size_t n = 0;
 
 	(void)params;
+	if (st(call)->off[F_POLICY]) {
+		*result = json_pack("{s:o}", "objects", objects);
+		return 0;
+	}
 	if (list_bucket_names(call, &names, &n) < 0) {
 		json_decref(objects);
 		return -1;
@@ -1618,6 +1833,13 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 	if (!doc)
 		goto out;
 	what = lf_xasprintf("the policy of bucket '%s'", bucket);
+	if ((rc = use_feature(call, F_POLICY, what)) < 0)
+		goto out;
+	if (!rc) {
+		/* features: {policy: false}: recorded, never sent */
+		lfp_log("%s not sent: the settings say the store has no bucket policies", what);
+		goto answer;
+	}
 	rc = policy_load(call, bucket, &attrs);
 	if (rc < 0)
 		goto out;
@@ -1650,12 +1872,17 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 			lfp_error(call, LFP_E_NOT_FOUND, 0, "bucket '%s' does not exist", bucket);
 			goto out;
 		}
+		if (lacks_feature(ok, &r, 0)) {
+			feature_fail(call, F_POLICY, &r, what);
+			goto out;
+		}
 		if (!ok || !ok_status(&r)) {
 			s3_fail(call, ok, &r, what);
 			goto out;
 		}
 		lfp_log("%s %s", create ? "created" : "updated", what);
 	}
+answer:
 	json_decref(attrs);
 	attrs = json_pack("{s:s, s:O, s:O}", "bucket", bucket, "statements", statements, "labels",
 	                  labels);
@@ -1693,6 +1920,11 @@ static int policy_delete(struct lfp_call *call, const json_t *params, json_t **r
 	    lfp_need_str(call, params, "id", &id) < 0 || need_bucket(call, id) < 0)
 		return -1;
 	what = lf_xasprintf("the policy of bucket '%s'", id);
+	if (st(call)->off[F_POLICY]) {
+		*result = json_object();
+		err = 0;
+		goto out;
+	}
 	rc = policy_load(call, id, &attrs);
 	if (rc < 0)
 		goto out;
@@ -1821,8 +2053,8 @@ static int setting_str(struct lfp_call *call, const json_t *settings, const char
 static int configure(struct lfp_call *call, const json_t *settings)
 {
 	static const char *const known[] = {
-	    "endpoint",          "region",        "addressing", "access_key_id",
-	    "secret_access_key", "session_token", "tls_verify", "principals"};
+	    "endpoint",      "region",     "addressing", "access_key_id", "secret_access_key",
+	    "session_token", "tls_verify", "principals", "features"};
 	struct s3 *s = st(call);
 	struct s3_conf c = {0};
 	json_t *tls, *principals, *v;
@@ -1841,7 +2073,40 @@ static int configure(struct lfp_call *call, const json_t *settings)
 		if (i == n)
 			lfp_log("ignoring unknown setting '%s'", key);
 	}
-	if (setting_str(call, settings, "endpoint", "AWS_ENDPOINT_URL", &c.endpoint) < 0 ||
+	int off[F_NFEATURES] = {0};
+	json_t *features = json_object_get(settings, "features");
+
+	if (features && !json_is_object(features) && !json_is_null(features)) {
+		lfp_error(call, LFP_E_INVALID, 0,
+		          "setting 'features' must map features (tagging, encryption, policy) to "
+		          "true or false");
+		return -1;
+	}
+	json_object_foreach (features, key, v) {
+		int f;
+		for (f = 0; f < F_NFEATURES && strcmp(feature_names[f], key); f++)
+			;
+		if (f == F_NFEATURES || !json_is_boolean(v)) {
+			lfp_error(call, LFP_E_INVALID, 0,
+			          "setting 'features.%s': write true or false for one of tagging, "
+			          "encryption, policy",
+			          key);
+			return -1;
+		}
+		off[f] = json_is_false(v);
+	}
+	if (off[F_TAGGING]) {
+		lfp_error(
+		    call, LFP_E_INVALID, 0,
+		    "setting 'features.tagging: false' cannot be honoured: lakeform keeps its "
+		    "ownership labels in bucket tags, and without them it cannot tell its "
+		    "buckets from others'");
+		return -1;
+	}
+	/* AWS_ENDPOINT_URL_S3 (for S3 alone) before AWS_ENDPOINT_URL, as AWS's tools */
+	if (setting_str(call, settings, "endpoint",
+	                env("AWS_ENDPOINT_URL_S3") ? "AWS_ENDPOINT_URL_S3" : "AWS_ENDPOINT_URL",
+	                &c.endpoint) < 0 ||
 	    setting_str(call, settings, "region", "AWS_DEFAULT_REGION", &region_default) < 0 ||
 	    setting_str(call, settings, "region", "AWS_REGION", &c.region) < 0 ||
 	    setting_str(call, settings, "access_key_id", "AWS_ACCESS_KEY_ID", &c.access_key) < 0 ||
@@ -1917,6 +2182,7 @@ static int configure(struct lfp_call *call, const json_t *settings)
 	s->conf = c;
 	json_decref(s->principals);
 	s->principals = principals ? json_deep_copy(principals) : json_object();
+	memcpy(s->off, off, sizeof(off));
 	s->configured = 1;
 	lfp_log("configured: endpoint '%s', region '%s', %s addressing",
 	        c.endpoint ? c.endpoint : "aws", c.region, c.virtual_host ? "virtual" : "path");

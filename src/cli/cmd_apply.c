@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "state/backend.h"
 #include "core/apply.h"
 #include "core/planner.h"
 #include "core/render.h"
@@ -170,6 +171,16 @@ static void progress_release(struct progress *pr)
 	free(pr->inflight);
 }
 
+/* The backend's word while the run goes on (a lease renewal that failed),
+ * from its own thread. */
+static void print_notice(void *arg, const char *msg)
+{
+	struct lf_cli *cli = arg;
+
+	fprintf(cli->err, "lakeform: warning: %s\n", msg);
+	fflush(cli->err);
+}
+
 /* Where each provider's log ended before this run: --verbose prints what
  * they logged during it. */
 struct log_mark {
@@ -291,6 +302,7 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	if (lf_cli_open_backend(cli, &s, &s.backend) != LF_EXIT_OK)
 		goto out;
 	mkdir(".lakeform", 0700);
+	lf_backend_set_notice(s.backend, print_notice, cli);
 	int lrc = lf_session_lock(&s, destroy ? "destroy" : "apply", lock_ms);
 	if (lrc) {
 		lf_cli_session_error(cli, &s, NULL);
@@ -427,12 +439,24 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	if (werr)
 		lf_cli_error(cli, "cannot compact the state: %s (the journal holds every change)",
 		             lf_state_strerror(werr));
-	if (arc == 0) {
+	/* the state is saved only once the lock is released (a remote backend
+	 * uploads then): a run that exits non-zero never says complete */
+	if (arc == 0 && !werr) {
+		werr = lf_session_unlock(&s);
+		if (werr)
+			lf_cli_error(cli, "cannot save the state: %s", lf_state_strerror(werr));
+	}
+	if (arc == 0 && werr) {
+		lf_cli_error(cli,
+		             "%s incomplete: every change was made, but the state was not saved",
+		             destroy ? "destroy" : "apply");
+		rc = LF_EXIT_ERROR;
+	} else if (arc == 0) {
 		fprintf(cli->out,
 		        "\n%s complete! Resources: %zu added, %zu changed, %zu destroyed.\n",
 		        destroy ? "Destroy" : "Apply", p.ncreate + p.nreplace, p.nupdate,
 		        p.ndelete + p.nreplace);
-		rc = werr ? LF_EXIT_ERROR : LF_EXIT_OK;
+		rc = LF_EXIT_OK;
 	} else {
 		fprintf(cli->err, "\n");
 		for (size_t i = 0; i < res.nfailures; i++)

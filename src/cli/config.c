@@ -149,9 +149,15 @@ int lf_cli_observe(struct lf_cli *cli, struct lf_session *s, int parallelism,
 	lf_session_observe(s, parallelism, observe_progress, &op, obs);
 	if (op.tty && obs->n)
 		fprintf(cli->err, "\r\033[K");
-	for (size_t i = 0; i < obs->n; i++)
+	for (size_t i = 0; i < obs->n; i++) {
+		const char *k;
+		json_t *v;
 		if (obs->v[i].status == LF_OBS_ERROR)
 			lf_cli_error(cli, "%s: %s", obs->v[i].address, obs->v[i].error);
+		json_object_foreach (json_object_get(obs->v[i].attrs, "unknown"), k, v)
+			fprintf(cli->err, "lakeform: warning: %s: %s\n", obs->v[i].address,
+			        json_is_string(v) ? json_string_value(v) : k);
+	}
 	return obs->errors ? LF_EXIT_ERROR : LF_EXIT_OK;
 }
 

@@ -204,7 +204,8 @@ static int prepare(struct run *r, struct step *s, char **why)
 	json_decref(intent);
 	if (rc) {
 		json_decref(params);
-		*why = lf_xstrdup("cannot write the journal");
+		*why = rc == LF_STATE_ELEASE ? lf_xstrdup(lf_state_strerror(rc))
+		                             : lf_xstrdup("cannot write the journal");
 		return -1;
 	}
 	s->params = params;
@@ -523,7 +524,9 @@ static void send_calls(struct run *r, struct lf_inbox *in, const size_t *send, s
 		if (jerr) {
 			/* its intent may not be on disk: the call must not go */
 			(*out_count(r, s))--;
-			land(r, k, -1, lf_xstrdup("cannot write the journal"));
+			land(r, k, -1,
+			     lf_xstrdup(jerr == LF_STATE_ELEASE ? lf_state_strerror(jerr)
+			                                        : "cannot write the journal"));
 			continue;
 		}
 		if (lf_provider_send(s->p, s->action, s->params, deadline, in, (void *)(uintptr_t)k,
@@ -889,12 +892,14 @@ void lf_apply_result_release(struct lf_apply_result *res)
 json_t *lf_observed_inputs(json_t *inputs, json_t *attrs)
 {
 	json_t *out = json_is_object(inputs) ? json_deep_copy(inputs) : json_object();
+	json_t *unknown = json_object_get(attrs, "unknown");
 	const char *k;
 	json_t *v;
 
 	json_object_foreach (out, k, v) {
 		json_t *seen = json_object_get(attrs, k);
-		if (seen)
+		/* a field the provider could not read is not a change */
+		if (seen && !json_object_get(unknown, k))
 			json_object_set(out, k, seen);
 	}
 	return out;

@@ -72,8 +72,10 @@ int lf_apply_resolve_pending(struct lf_state *st, struct lf_backend *b,
 /*
  * What a provider reports, as the inputs it was applied with: the recorded
  * `inputs` with each key the provider also reports taken from `attrs`, so
- * that a field changed behind lakeform's back shows in the next plan.  New
- * reference.
+ * that a field changed behind lakeform's back shows in the next plan.  A
+ * key named in `attrs.unknown` (the provider read it but cannot say what it
+ * is: docs/providers.md) keeps its recorded value: not knowing is no
+ * change, and never a replacement.  New reference.
  */
 json_t *lf_observed_inputs(json_t *inputs, json_t *attrs);
 

@@ -316,10 +316,9 @@ int lf_session_lock(struct lf_session *s, const char *operation, long timeout_ms
 	return 0;
 }
 
-void lf_session_unlock(struct lf_session *s)
+int lf_session_unlock(struct lf_session *s)
 {
-	if (s->backend)
-		lf_state_unlock(s->backend);
+	return s->backend ? lf_state_unlock(s->backend) : 0;
 }
 
 int lf_session_load_state(struct lf_session *s)

@@ -136,8 +136,10 @@ int lf_session_open_backend(struct lf_backend **out, struct lf_session *s, struc
  */
 int lf_session_lock(struct lf_session *s, const char *operation, long timeout_ms);
 
-/* Release the state lock when held (before lf_session_close()). */
-void lf_session_unlock(struct lf_session *s);
+/* Release the state lock when held (before lf_session_close()): 0, or the
+ * first error of the backend's remote steps (a remote backend saves the
+ * state then), the lock released anyway. */
+int lf_session_unlock(struct lf_session *s);
 
 /* Read the state of s->backend into s->st.  0, or -1 (s->d). */
 int lf_session_load_state(struct lf_session *s);

@@ -87,6 +87,12 @@ struct lf_backend *lf_backend__new(const struct lf_backend_ops *ops, const char 
 	return b;
 }
 
+void lf_backend_set_notice(struct lf_backend *b, lf_backend_notice_fn fn, void *arg)
+{
+	b->notice_arg = arg;
+	b->notice = fn;
+}
+
 void lf_backend_free(struct lf_backend *b)
 {
 	if (!b)

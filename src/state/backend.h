@@ -155,6 +155,13 @@ void lf_backend_check_settings(const json_t *conf, lf_backend_pos_fn pos, void *
 int lf_backend_open_settings(struct lf_backend **out, const json_t *conf, const char *dir,
                              lf_backend_getenv_fn getenv_fn, void *env_arg, struct lf_diags *d);
 
+/*
+ * What a backend says while it works, as it happens, from any thread: a
+ * failed lease renewal, a lock taken over.  `msg` is borrowed for the call.
+ */
+typedef void (*lf_backend_notice_fn)(void *arg, const char *msg);
+void lf_backend_set_notice(struct lf_backend *b, lf_backend_notice_fn fn, void *arg);
+
 /* The capabilities of an open backend (LF_BACKEND_CAP_*). */
 unsigned lf_backend_capabilities(const struct lf_backend *b);
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "state_internal.h"
+#include "../util/clock.h"
 #include "../util/fs.h"
 #include "../util/jsonout.h"
 #include "../util/mem.h"
@@ -382,10 +383,21 @@ out:
 	return err;
 }
 
+/* Whether the lock's lease is still proved (or there is none). */
+static int lease_ok(struct lf_backend *b)
+{
+	long until = __atomic_load_n(&b->lease_until_ms, __ATOMIC_ACQUIRE);
+
+	return until == 0 || (until > 0 && lf_now_ms() < until);
+}
+
 int lf_state_journal_sync(struct lf_backend *b)
 {
 	int err;
 
+	/* the calls a sync lets go must run under a lock still ours */
+	if (!lease_ok(b))
+		return LF_STATE_ELEASE;
 	pthread_mutex_lock(&b->mu);
 	uint64_t want = b->nqueued;
 	while (b->ndurable < want && !b->jerr) {
@@ -425,8 +437,11 @@ static json_t *new_record(const char *op, const char *address, const char *actio
 int lf_state_journal_intent(struct lf_backend *b, struct lf_state *st, const char *address,
                             const char *action, json_t *record)
 {
-	json_t *rec = new_record("intent", address, action);
+	json_t *rec;
 
+	if (!lease_ok(b))
+		return LF_STATE_ELEASE;
+	rec = new_record("intent", address, action);
 	if (!rec)
 		return -EINVAL;
 	if (record) /* shared, not copied: nobody changes it while pending */

@@ -1129,6 +1129,9 @@ const char *lf_state_strerror(int err)
 		case LF_STATE_ECONFLICT:
 			return "the state in the backend changed under this run (was its lock "
 			       "taken over after the lease?); nothing was overwritten";
+		case LF_STATE_ELEASE:
+			return "the lock's lease can no longer be proved (its renewals failed, "
+			       "or it was taken over): no new change starts";
 		}
 		return "unknown state error";
 	}

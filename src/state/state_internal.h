@@ -48,6 +48,12 @@ struct lf_backend {
 	int flushing;               /* a thread is writing a batch */
 	int jerr;                   /* sticky: the first write or sync error */
 	int deferred;               /* records are queued; lf_state_journal_sync() */
+	/* a lock with a lease: lf_now_ms() until which it is proved, 0 for no
+	 * lease, -1 once lost; past it no intent is recorded, so no call
+	 * starts (atomic: the backend's renewal thread sets it) */
+	long lease_until_ms;
+	lf_backend_notice_fn notice; /* lf_backend_set_notice() */
+	void *notice_arg;
 	struct lf_journal_stats stats;
 };
 

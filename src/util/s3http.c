@@ -376,8 +376,10 @@ static int worth_retrying(const struct s3_resp *r, int answered)
 {
 	if (!answered)
 		return !r->timed_out;
-	return r->status >= 500 || r->status == 429 || !strcmp(r->code, "SlowDown") ||
-	       !strcmp(r->code, "RequestTimeout") || !strcmp(r->code, "RequestTimeTooSkewed");
+	/* 501 Not Implemented is final: the store lacks what was asked */
+	return (r->status >= 500 && r->status != 501) || r->status == 429 ||
+	       !strcmp(r->code, "SlowDown") || !strcmp(r->code, "RequestTimeout") ||
+	       !strcmp(r->code, "RequestTimeTooSkewed");
 }
 
 int s3_request(const struct s3_conf *c, long remaining_ms, const struct s3_req *req,

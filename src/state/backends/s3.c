@@ -90,6 +90,8 @@ struct lf_remote {
 	int keeper_running;
 	int err; /* sticky: the first failed upload or renewal */
 	pthread_t keeper;
+	int etag_bare; /* the store compares If-Match with the ETag unquoted (Ceph) */
+	int probed;    /* conditional creates are known to be honoured */
 };
 
 /* Why a request failed, as a person should read it. */
@@ -134,6 +136,110 @@ static int s3_send(struct lf_remote *r, const char *method, const char *key, con
 	req.if_match = if_match && *if_match ? if_match : NULL;
 	req.if_none_match = if_none_match;
 	return s3_request(&r->conf, REQUEST_DEADLINE_MS, &req, out);
+}
+
+/*
+ * A request with If-Match on `etag` (as S3 gives it, in quotes).  Ceph
+ * compares If-Match with the ETag unquoted and answers 412 to the quoted
+ * form: a 412 is asked again once with the other form, and the form that
+ * worked is kept for the rest of the run.  A true mismatch fails in both.
+ */
+static int s3_send_if_match(struct lf_remote *r, const char *method, const char *key,
+                            const char *body, size_t len, const char *etag, struct s3_resp *out)
+{
+	char bare[128];
+	size_t n = strlen(etag);
+	int quoted = n >= 2 && etag[0] == '"' && etag[n - 1] == '"';
+
+	if (quoted)
+		snprintf(bare, sizeof(bare), "%.*s", (int)(n - 2), etag + 1);
+	else
+		snprintf(bare, sizeof(bare), "\"%s\"", etag);
+	pthread_mutex_lock(&r->mu);
+	int use_bare = r->etag_bare;
+	pthread_mutex_unlock(&r->mu);
+	const char *first = quoted && use_bare ? bare : etag;
+	const char *second = first == bare ? etag : bare;
+
+	if (s3_send(r, method, key, body, len, first, NULL, out) < 0 || out->status != 412 ||
+	    !quoted)
+		return out->status ? 0 : -1;
+	s3_resp_release(out);
+	*out = (struct s3_resp)S3_RESP_INIT;
+	if (s3_send(r, method, key, body, len, second, NULL, out) < 0)
+		return -1;
+	if (out->status != 412) {
+		pthread_mutex_lock(&r->mu);
+		r->etag_bare = second == bare;
+		pthread_mutex_unlock(&r->mu);
+	}
+	return 0;
+}
+
+/*
+ * Whether the store honours If-None-Match: * on PUT, on which the lock
+ * rests (s3rver ignores it: two runs would both hold the lock).  Proved
+ * once per state key: a probe object created twice must fail the second
+ * time; then KEY.conditional-writes records the proof, so later runs make
+ * one request.  0, or LF_STATE_EREMOTE with the store's shortcoming.
+ */
+static int probe_conditional(struct lf_remote *r)
+{
+	struct s3_resp resp = S3_RESP_INIT;
+	char *proof = lf_xasprintf("%s.conditional-writes", r->key);
+	char *probe = lf_xasprintf("%s.probe-%ld-%d", r->key, (long)time(NULL), (int)getpid());
+	const char *note = "{\"if_none_match\":\"honoured\"}\n";
+	int err = 0, second;
+
+	if (r->probed)
+		goto out;
+	if (s3_send(r, "GET", proof, NULL, 0, NULL, NULL, &resp) < 0 ||
+	    (resp.status != 200 && resp.status != 404)) {
+		err = request_error(r, "GET", proof, &resp);
+		goto out;
+	}
+	if (resp.status == 200) {
+		r->probed = 1;
+		goto out;
+	}
+	s3_resp_release(&resp);
+	resp = (struct s3_resp)S3_RESP_INIT;
+	if (s3_send(r, "PUT", probe, "1", 1, NULL, "*", &resp) < 0 || resp.status != 200) {
+		err = request_error(r, "PUT", probe, &resp);
+		goto out;
+	}
+	s3_resp_release(&resp);
+	resp = (struct s3_resp)S3_RESP_INIT;
+	if (s3_send(r, "PUT", probe, "2", 1, NULL, "*", &resp) < 0) {
+		err = request_error(r, "PUT", probe, &resp);
+		goto out;
+	}
+	second = (int)resp.status;
+	s3_resp_release(&resp);
+	resp = (struct s3_resp)S3_RESP_INIT;
+	s3_send(r, "DELETE", probe, NULL, 0, NULL, NULL, &resp);
+	if (second != 412 && second != 409) {
+		lf_backend__set_error(
+		    "the s3 store at %s does not honour conditional writes: a second create of "
+		    "s3://%s/%s with If-None-Match: * answered %d instead of 412, so a lock "
+		    "there would not lock; keep the state on a store that honours them",
+		    r->conf.endpoint ? r->conf.endpoint : "aws", r->bucket, probe, second);
+		err = LF_STATE_EREMOTE;
+		goto out;
+	}
+	s3_resp_release(&resp);
+	resp = (struct s3_resp)S3_RESP_INIT;
+	if (s3_send(r, "PUT", proof, note, strlen(note), NULL, NULL, &resp) < 0 ||
+	    resp.status != 200) {
+		err = request_error(r, "PUT", proof, &resp);
+		goto out;
+	}
+	r->probed = 1;
+out:
+	s3_resp_release(&resp);
+	free(proof);
+	free(probe);
+	return err;
 }
 
 /* ---- settings ------------------------------------------------------------- */
@@ -450,7 +556,7 @@ static int renew(struct lf_remote *r)
 	char *text = lf_state__lock_text(&r->me);
 	snprintf(etag, sizeof(etag), "%s", r->lock_etag);
 	pthread_mutex_unlock(&r->mu);
-	if (s3_send(r, "PUT", r->lock_key, text, strlen(text), etag, NULL, &resp) < 0)
+	if (s3_send_if_match(r, "PUT", r->lock_key, text, strlen(text), etag, &resp) < 0)
 		err = request_error(r, "PUT", r->lock_key, &resp);
 	else if (resp.status == 412)
 		err = LF_STATE_ECONFLICT;
@@ -466,11 +572,45 @@ static int renew(struct lf_remote *r)
 	return err;
 }
 
+/* The lease is proved until `lease_ms` from now (a lock or renewal that
+ * just succeeded); 0 ends the lease's watch, -1 says it is lost. */
+static void lease_proved(struct lf_backend *b, long until)
+{
+	__atomic_store_n(&b->lease_until_ms, until, __ATOMIC_RELEASE);
+}
+
+/* Say what happened to the lease as it happens (the CLI prints it). */
+static void lease_notice(struct lf_backend *b, int err, long proved_until)
+{
+	struct lf_remote *r = b->impl;
+	char *msg;
+
+	if (!b->notice)
+		return;
+	if (err == LF_STATE_ECONFLICT)
+		msg = lf_xasprintf("the lock s3://%s/%s was taken over by another run: no new "
+		                   "change starts",
+		                   r->bucket, r->lock_key);
+	else if (proved_until > lf_now_ms())
+		msg = lf_xasprintf("cannot renew the lease of s3://%s/%s: %s; it ends in %ld s "
+		                   "unless a renewal succeeds",
+		                   r->bucket, r->lock_key, lf_state_strerror(err),
+		                   (proved_until - lf_now_ms()) / 1000);
+	else
+		msg = lf_xasprintf("cannot renew the lease of s3://%s/%s: %s; it has ended: no new "
+		                   "change starts",
+		                   r->bucket, r->lock_key, lf_state_strerror(err));
+	b->notice(b->notice_arg, msg);
+	free(msg);
+}
+
 static void *keeper(void *arg)
 {
 	struct lf_backend *b = arg;
 	struct lf_remote *r = b->impl;
 	struct timespec next;
+
+	long proved = __atomic_load_n(&b->lease_until_ms, __ATOMIC_ACQUIRE);
 
 	clock_gettime(CLOCK_REALTIME, &next);
 	next.tv_sec += r->lease_ms / 3000 ? r->lease_ms / 3000 : 1;
@@ -492,7 +632,17 @@ static void *keeper(void *arg)
 		clock_gettime(CLOCK_REALTIME, &now);
 		if (now.tv_sec >= next.tv_sec) {
 			pthread_mutex_unlock(&r->mu);
+			long asked = lf_now_ms();
 			int err = renew(r);
+			if (!err) {
+				proved = asked + r->lease_ms;
+				lease_proved(b, proved);
+			} else {
+				if (err == LF_STATE_ECONFLICT)
+					proved = -1;
+				lease_proved(b, proved);
+				lease_notice(b, err, proved);
+			}
 			pthread_mutex_lock(&r->mu);
 			if (err && !r->err)
 				r->err = err;
@@ -554,10 +704,14 @@ static int remote_lock(struct lf_backend *b, long timeout_ms, struct lf_lock_inf
 {
 	struct lf_remote *r = b->impl;
 	long start = lf_now_ms(), delay = 1000;
+	long asked;
 	int err;
 
 	if (!r)
 		return 0;
+	/* a lock on a store that ignores If-None-Match would not lock */
+	if ((err = probe_conditional(r)) != 0)
+		return err;
 	r->me = b->lock;
 	snprintf(r->me.path, sizeof(r->me.path), "s3://%s/%s", r->bucket, r->key);
 	for (;;) {
@@ -565,6 +719,7 @@ static int remote_lock(struct lf_backend *b, long timeout_ms, struct lf_lock_inf
 
 		expiry(r->me.expires, r->lease_ms);
 		char *text = lf_state__lock_text(&r->me);
+		asked = lf_now_ms();
 		int sent = s3_send(r, "PUT", r->lock_key, text, strlen(text), NULL, "*", &resp);
 		free(text);
 		if (sent == 0 && resp.status == 200) {
@@ -591,7 +746,7 @@ static int remote_lock(struct lf_backend *b, long timeout_ms, struct lf_lock_inf
 			/* its holder stopped renewing: take it over, only as it
 			 * is now (another taker may be quicker) */
 			struct s3_resp del = S3_RESP_INIT;
-			s3_send(r, "DELETE", r->lock_key, NULL, 0, etag, NULL, &del);
+			s3_send_if_match(r, "DELETE", r->lock_key, NULL, 0, etag, &del);
 			s3_resp_release(&del);
 			continue;
 		}
@@ -613,6 +768,7 @@ static int remote_lock(struct lf_backend *b, long timeout_ms, struct lf_lock_inf
 	}
 	r->stop = 0;
 	r->err = 0;
+	lease_proved(b, asked + r->lease_ms);
 	if (pthread_create(&r->keeper, NULL, keeper, b) == 0)
 		r->keeper_running = 1;
 	return 0;
@@ -635,8 +791,9 @@ static int remote_unlock(struct lf_backend *b)
 		r->keeper_running = 0;
 	}
 	err = r->err;
+	lease_proved(b, 0);
 	/* only our own lock object: not one taken over after our lease */
-	if (s3_send(r, "DELETE", r->lock_key, NULL, 0, r->lock_etag, NULL, &resp) < 0 ||
+	if (s3_send_if_match(r, "DELETE", r->lock_key, NULL, 0, r->lock_etag, &resp) < 0 ||
 	    (resp.status != 204 && resp.status != 200 && resp.status != 412 &&
 	     resp.status != 404)) {
 		if (!err)
@@ -678,7 +835,7 @@ static int s3_force_unlock(struct lf_backend *b, const char *id, struct lf_diags
 		              info.id);
 		return LF_STATE_ELOCKID;
 	}
-	if (s3_send(r, "DELETE", r->lock_key, NULL, 0, etag, NULL, &resp) < 0 ||
+	if (s3_send_if_match(r, "DELETE", r->lock_key, NULL, 0, etag, &resp) < 0 ||
 	    (resp.status != 204 && resp.status != 200)) {
 		err = resp.status == 412 ? LF_STATE_ECONFLICT
 		                         : request_error(r, "DELETE", r->lock_key, &resp);
@@ -701,6 +858,9 @@ static int s3_push(struct lf_backend *b)
 
 	if (!r)
 		return 0;
+	/* a lock taken over is another run's: its state is not ours to write */
+	if (__atomic_load_n(&b->lease_until_ms, __ATOMIC_ACQUIRE) < 0)
+		return LF_STATE_ELEASE;
 	/* a journal upload in flight finishes first; none is needed after */
 	drain(r);
 	pthread_mutex_lock(&r->mu);
@@ -713,8 +873,8 @@ static int s3_push(struct lf_backend *b)
 	pthread_mutex_unlock(&r->mu);
 	if ((err = lf_state__read(&data, &len, b->state_path)) != 0)
 		return err;
-	if (s3_send(r, "PUT", r->key, data, len, etag[0] ? etag : NULL, etag[0] ? NULL : "*",
-	            &resp) < 0)
+	if ((etag[0] ? s3_send_if_match(r, "PUT", r->key, data, len, etag, &resp)
+	             : s3_send(r, "PUT", r->key, data, len, NULL, "*", &resp)) < 0)
 		err = request_error(r, "PUT", r->key, &resp);
 	else if (resp.status == 412)
 		err = LF_STATE_ECONFLICT;

@@ -174,6 +174,25 @@ wait "$pid"
 check "the long apply finishes" test $? -eq 0
 check "with every record in s3" test "$(records acme/long.json)" = 32
 
+# ---- a lock taken over while apply runs: said at once, nothing new starts ----
+t=$(config lost acme/lost.json sleepy)
+SLEEPY_MS=1000 "$lf" -C "$t" apply --auto-approve --parallelism 1 >"$work/lost1.out" 2>&1 &
+pid=$!
+pids+=("$pid")
+for _ in $(seq 100); do exists acme/lost.json.lock && break; sleep 0.1; done
+sleep 1
+printf '%s' "$held" | aws s3 cp - s3://lf-state/acme/lost.json.lock >/dev/null
+wait "$pid"
+rc=$?
+last=lost1
+check "a lock taken over during apply: exit 1" test "$rc" -eq 1
+check "it is said as it happens" has lost1 "warning: the lock s3://lf-state/acme/lost.json.lock was taken over by another run: no new change starts"
+check "the changes after it were not started" has lost1 "the lock's lease can no longer be proved"
+check "no success line" bash -c "! grep -q 'complete!' '$work/lost1.out'"
+check "the other run's lock is left alone" grep -q runner-7 <<<"$(aws s3 cp s3://lf-state/acme/lost.json.lock - 2>/dev/null)"
+check "no snapshot was written over it" absent acme/lost.json
+aws s3 rm s3://lf-state/acme/lost.json.lock >/dev/null 2>&1
+
 # ---- four applies racing on one state --------------------------------------
 r=$(config race acme/race.json sleepy)
 targets=(user/alice@acme.com user/bob@acme.com user/carol@acme.com serviceprincipal/etl-bot)
