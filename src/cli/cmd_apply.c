@@ -1,6 +1,7 @@
 #include <time.h>
 /* lakeform apply and destroy: carry out a plan through the providers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,11 +192,16 @@ static void mark_log(struct log_mark *m, json_t *settings, int family)
 
 static void show_log(struct lf_cli *cli, const struct log_mark *m)
 {
-	FILE *f = fopen(m->path, "r");
+	/* not through a link: its target is not a provider's log */
+	int fd = lf_open_nofollow(AT_FDCWD, m->path, O_RDONLY, 0);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char line[1024];
 
-	if (!f)
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	fseek(f, m->from, SEEK_SET);
 	while (fgets(line, sizeof(line), f))
 		fprintf(cli->err, "%s: %s", m->path, line);
@@ -290,7 +296,6 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		mark_log(&marks[f], s.settings, f);
 	if (lf_cli_open_backend(cli, &s, &s.backend) != LF_EXIT_OK)
 		goto out;
-	mkdir(".lakeform", 0700);
 	int lrc = lf_session_lock(&s, destroy ? "destroy" : "apply", lock_ms);
 	if (lrc) {
 		lf_cli_session_error(cli, &s, NULL);
@@ -454,7 +459,7 @@ out:
 	lf_plan_release(&p);
 	lf_plan_release(&saved);
 	lf_diags_release(&d);
-	lf_session_close(&s);
+	lf_cli_session_close(cli, &s);
 	return rc;
 }
 

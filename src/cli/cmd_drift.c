@@ -461,7 +461,7 @@ out:
 	lf_drift_release(&dr);
 	lf_unmanaged_release(um, num);
 	lf_observations_release(&obs);
-	lf_session_close(&s);
+	lf_cli_session_close(cli, &s);
 	lf_ignore_release(&ig);
 	free(ignore_text);
 	return rc;

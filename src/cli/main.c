@@ -419,6 +419,21 @@ int main(int argc, char **argv)
 		*slash = '\0';
 	cli.exe_dir = exe_dir;
 	cli.schema_dir = schema_dir;
+	/* the configuration directory holds .lakeform: reached through
+	 * another user's link, its state and logs would be theirs to move */
+	char *link = NULL;
+	long owner = 0;
+	if (cli.chdir && lf_foreign_symlink(&link, &owner, cli.chdir) == 1) {
+		lf_cli_error(
+		    &cli,
+		    "cannot use '%s' as the configuration directory: '%s' is a symbolic "
+		    "link owned by another user (uid %ld), which lakeform refuses to follow",
+		    cli.chdir, link, owner);
+		free(link);
+		free(schema_dir);
+		release(&cli, args);
+		return LF_EXIT_ERROR;
+	}
 	if (cli.chdir && chdir(cli.chdir) != 0) {
 		lf_cli_error(&cli, "cannot use '%s' as the configuration directory: %s", cli.chdir,
 		             strerror(errno));

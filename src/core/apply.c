@@ -162,7 +162,7 @@ static int run_record(struct run *r, struct step *s, char **why)
 		json_decref(rec.sensitive);
 	}
 	if (rc)
-		*why = lf_xstrdup("cannot write the journal");
+		*why = lf_xasprintf("cannot write the journal: %s", lf_state_strerror(rc));
 	return rc ? -1 : 0;
 }
 
@@ -204,7 +204,7 @@ static int prepare(struct run *r, struct step *s, char **why)
 	json_decref(intent);
 	if (rc) {
 		json_decref(params);
-		*why = lf_xstrdup("cannot write the journal");
+		*why = lf_xasprintf("cannot write the journal: %s", lf_state_strerror(rc));
 		return -1;
 	}
 	s->params = params;
@@ -252,7 +252,7 @@ static int conclude(struct run *r, struct step *s, int rc, json_t *result,
 	}
 	json_decref(result);
 	if (rc)
-		*why = lf_xstrdup("cannot write the journal");
+		*why = lf_xasprintf("cannot write the journal: %s", lf_state_strerror(rc));
 	return rc ? -1 : 0;
 }
 
@@ -523,7 +523,8 @@ static void send_calls(struct run *r, struct lf_inbox *in, const size_t *send, s
 		if (jerr) {
 			/* its intent may not be on disk: the call must not go */
 			(*out_count(r, s))--;
-			land(r, k, -1, lf_xstrdup("cannot write the journal"));
+			land(r, k, -1,
+			     lf_xasprintf("cannot write the journal: %s", lf_state_strerror(jerr)));
 			continue;
 		}
 		if (lf_provider_send(s->p, s->action, s->params, deadline, in, (void *)(uintptr_t)k,
