@@ -468,8 +468,11 @@ static int ready_provider(struct lf_session *s, int family, const char *account,
 		return -1;
 	if (lf_provider_configure(p, json_object_get(family_conf(s, family), "settings"), account,
 	                          &err)) {
-		/* a provider that died names its log already */
-		if (err.code == LF_PROVIDER_EGONE || !lf_provider_log(p))
+		/* one that died did not refuse: the words say so, and name its
+		 * log already */
+		if (err.code == LF_PROVIDER_EGONE)
+			set_error(s, "%s", err.message);
+		else if (!lf_provider_log(p))
 			set_error(s, "provider '%s' refused its settings: %s",
 			          provider_name(s, family), err.message);
 		else
