@@ -100,8 +100,8 @@ static void live_line(struct progress *pr, size_t done, size_t total)
 	lf_buf_release(&b);
 }
 
-static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, const char *address,
-                        const char *message, size_t done, size_t total)
+static void print_progress(void *ctx, enum lf_step_event ev, const char *verb, const char *address,
+                           const char *message, size_t done, size_t total)
 {
 	struct progress *pr = ctx;
 	FILE *f = pr->cli->out;
@@ -146,6 +146,18 @@ static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, cons
 		fprintf(f, "%s: %s\n", address, message ? message : "");
 		break;
 	}
+}
+
+static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, const char *address,
+                        const char *message, size_t done, size_t total)
+{
+	/* a provider's words are shown with their control bytes escaped */
+	struct lf_buf esc = LF_BUF_INIT;
+
+	if (message)
+		lf_buf_add_escaped(&esc, message, strlen(message));
+	print_progress(ctx, ev, verb, address, message ? lf_buf_cstr(&esc) : NULL, done, total);
+	lf_buf_release(&esc);
 }
 
 /* The end of a turn of the executor: what its events printed goes out

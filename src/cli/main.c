@@ -70,13 +70,18 @@ int lf_cli_bool(const struct lf_cli *cli, const char *name, int dflt)
 
 void lf_cli_error(struct lf_cli *cli, const char *fmt, ...)
 {
+	struct lf_buf raw = LF_BUF_INIT, msg = LF_BUF_INIT;
 	va_list ap;
 
-	fputs("lakeform: error: ", cli->err);
+	/* what the message quotes (a provider's answer, a file) is shown with
+	 * its control bytes escaped, not sent to the terminal */
 	va_start(ap, fmt);
-	vfprintf(cli->err, fmt, ap);
+	lf_buf_vaddf(&raw, fmt, ap);
 	va_end(ap);
-	fputc('\n', cli->err);
+	lf_buf_add_escaped(&msg, lf_buf_cstr(&raw), raw.len);
+	fprintf(cli->err, "lakeform: error: %s\n", lf_buf_cstr(&msg));
+	lf_buf_release(&raw);
+	lf_buf_release(&msg);
 }
 
 size_t lf_cli_print_diags(struct lf_cli *cli, struct lf_diags *d)
