@@ -10,7 +10,8 @@
  * Invariants:
  * - every name and path is checked before it is joined to ROOT, so nothing
  *   the inputs say can reach outside it, and no symbolic link is followed
- *   below ROOT/buckets;
+ *   in ROOT or below it when writing (a relative ROOT from the
+ *   configuration directory on; docs/state.md);
  * - every change happens under an exclusive flock on ROOT/.lock (so two
  *   provider processes, or two workers of one, never interleave a
  *   check-then-act), and is crash-safe: files are written to a temporary
