@@ -232,8 +232,9 @@ static int delete_record(struct lfp_call *call, const char *kind, const char *wh
 		          lfp_owner_of(rec));
 		goto out;
 	}
-	if (unlink(path) < 0 || lfp_fsync_dir(dir) < 0) {
-		lfp_fs_error(call, -errno, path);
+	int r2 = lf_unlink_nofollow(AT_FDCWD, path, 0);
+	if (r2 < 0 || (r2 = lfp_fsync_dir(dir)) < 0) {
+		lfp_fs_error(call, r2, path);
 		goto out;
 	}
 	lfp_log("deleted %s '%s'", what, name);

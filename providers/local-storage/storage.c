@@ -10,7 +10,8 @@
  * Invariants:
  * - every name and path is checked before it is joined to ROOT, so nothing
  *   the inputs say can reach outside it, and no symbolic link is followed
- *   below ROOT/buckets;
+ *   in ROOT or below it when writing (a relative ROOT from the
+ *   configuration directory on; docs/state.md);
  * - every change happens under an exclusive flock on ROOT/.lock (so two
  *   provider processes, or two workers of one, never interleave a
  *   check-then-act), and is crash-safe: files are written to a temporary
@@ -144,25 +145,10 @@ static char *dir_path(const char *path)
 	return lf_xasprintf("%s/", path);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path) < 0 ? -1 : 0;
-	return unlink(path) < 0 ? -1 : 0;
-}
-
 /* rm -rf, never following links; a missing path is fine. */
 static int rm_rf(const char *path)
 {
-	struct stat st;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
-		return -errno;
-	return 0;
+	return lf_remove_tree_nofollow(AT_FDCWD, path);
 }
 
 /* 1 when `path` is a real directory (not a link), 0 when absent, -1 else. */
@@ -453,20 +439,29 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 	if (versioning >= 0)
 		json_object_set_new(meta, "versioning", json_boolean(versioning));
 	parent = lf_xasprintf("%s/buckets", root_of(call));
-	stage = lf_xasprintf("%s/.staging/%s.%ld.%lu", root_of(call), name, (long)getpid(),
+	stage = lf_xasprintf("%s/.staging/%s.%llu.%lu", root_of(call), name, lf_random_suffix(),
 	                     next_serial());
 	path = lf_xasprintf("%s/%s", stage, BUCKET_META);
-	if ((r = lfp_mkdir_p(parent)) < 0 || (r = lfp_mkdir_p(stage)) < 0) {
-		lfp_fs_error(call, r, r == -EEXIST ? stage : parent);
+	if ((r = lfp_mkdir_p(parent)) < 0) {
+		lfp_fs_error(call, r, parent);
+		goto out;
+	}
+	/* a name nobody could plant beforehand, made by this call alone */
+	char *staging = lf_xasprintf("%s/.staging", root_of(call));
+	r = lfp_mkdir_p(staging);
+	free(staging);
+	if (r < 0 || (r = lf_mkdir_new_nofollow(AT_FDCWD, stage, 0755)) < 0) {
+		lfp_fs_error(call, r, stage);
 		goto out;
 	}
 	if (lfp_save_json(call, path, meta) < 0)
 		goto out;
-	if (renameat2(AT_FDCWD, stage, AT_FDCWD, dir, RENAME_NOREPLACE) < 0) {
-		r = -errno;
+	if ((r = lf_rename_nofollow(AT_FDCWD, stage, dir, RENAME_NOREPLACE)) < 0) {
 		if (r == -EINVAL || r == -ENOSYS) {
 			/* a file system without RENAME_NOREPLACE: the lock still holds */
-			r = real_dir(dir) == 0 && rename(stage, dir) == 0 ? 0 : -EEXIST;
+			r = real_dir(dir) == 0 && lf_rename_nofollow(AT_FDCWD, stage, dir, 0) == 0
+			        ? 0
+			        : -EEXIST;
 		}
 		if (r == -EEXIST || r == -ENOTEMPTY) {
 			lfp_error(call, LFP_E_CONFLICT, 0, "bucket '%s' appeared meanwhile", name);
@@ -656,10 +651,10 @@ static int bucket_delete(struct lfp_call *call, const json_t *params, json_t **r
 		goto out;
 	}
 	free(trash);
-	trash =
-	    lf_xasprintf("%s/.trash/%s.%ld.%lu", root_of(call), id, (long)getpid(), next_serial());
-	if (rename(dir, trash) < 0) {
-		lfp_fs_error(call, -errno, dir);
+	trash = lf_xasprintf("%s/.trash/%s.%llu.%lu", root_of(call), id, lf_random_suffix(),
+	                     next_serial());
+	if ((r = lf_rename_nofollow(AT_FDCWD, dir, trash, RENAME_NOREPLACE)) < 0) {
+		lfp_fs_error(call, r, dir);
 		goto out;
 	}
 	if ((r = lfp_fsync_dir(parent)) < 0) {
@@ -938,8 +933,8 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 
 		r = real_dir(next);
 		if (r == 0) {
-			if (mkdir(next, 0755) < 0) {
-				lfp_fs_error(call, -errno, next);
+			if ((r = lf_mkdir_new_nofollow(AT_FDCWD, next, 0755)) < 0) {
+				lfp_fs_error(call, r, next);
 				free(next);
 				goto out;
 			}
@@ -1076,8 +1071,8 @@ static int prefix_delete(struct lfp_call *call, const json_t *params, json_t **r
 	}
 	dir = prefix_dir(call, bucket, path);
 	file = lf_xasprintf("%s/%s", dir, PREFIX_MARKER);
-	if (unlink(file) < 0 || lfp_fsync_dir(dir) < 0) {
-		lfp_fs_error(call, -errno, file);
+	if ((r = lf_unlink_nofollow(AT_FDCWD, file, 0)) < 0 || (r = lfp_fsync_dir(dir)) < 0) {
+		lfp_fs_error(call, r, file);
 		goto out;
 	}
 	/* the directory, and the parents it alone kept, unless they hold data */
@@ -1085,12 +1080,12 @@ static int prefix_delete(struct lfp_call *call, const json_t *params, json_t **r
 	while (strlen(dir) > strlen(top)) {
 		char *slash = strrchr(dir, '/');
 
-		if (rmdir(dir) < 0) {
-			if (errno == ENOTEMPTY || errno == EEXIST)
+		if ((r = lf_unlink_nofollow(AT_FDCWD, dir, AT_REMOVEDIR)) < 0) {
+			if (r == -ENOTEMPTY || r == -EEXIST)
 				lfp_log("prefix '%s': '%s' holds data, left in place", id, dir);
 			else
 				lfp_log("prefix '%s': cannot remove '%s': %s", id, dir,
-				        lfp_errstr(errno, ebuf, sizeof(ebuf)));
+				        lfp_errstr(r, ebuf, sizeof(ebuf)));
 			break;
 		}
 		*slash = '\0';
@@ -1259,8 +1254,9 @@ static int policy_delete(struct lfp_call *call, const json_t *params, json_t **r
 		}
 		file = policy_file(call, id);
 		dir = bucket_dir(call, id);
-		if (unlink(file) < 0 || lfp_fsync_dir(dir) < 0) {
-			lfp_fs_error(call, -errno, file);
+		r = lf_unlink_nofollow(AT_FDCWD, file, 0);
+		if (r < 0 || (r = lfp_fsync_dir(dir)) < 0) {
+			lfp_fs_error(call, r, file);
 			goto out;
 		}
 	}

@@ -36,6 +36,14 @@ int lfp_fs_error(struct lfp_call *call, int err, const char *path)
 	char buf[128];
 	int retryable = err == -EAGAIN || err == -EINTR || err == -EBUSY || err == -ENOSPC;
 
+	if (err == -ELOOP) {
+		char *link = lf_symlink_in(path);
+		lfp_error(call, LFP_E_CONFLICT, 0,
+		          "'%s' is a symbolic link, which lakeform refuses to follow",
+		          link ? link : path);
+		free(link);
+		return -1;
+	}
 	lfp_error(call, LFP_E_INTERNAL, retryable, "'%s': %s", path,
 	          lfp_errstr(err, buf, sizeof(buf)));
 	return -1;
@@ -93,7 +101,7 @@ int lfp_save_json(struct lfp_call *call, const char *path, const json_t *v)
 	lf_buf_adds(&b, s);
 	lf_buf_addc(&b, '\n');
 	free(s);
-	err = lf_write_file_atomic_sync(path, b.ptr, b.len, 0644, lfp_durable);
+	err = lf_write_file_atomic_nofollow(AT_FDCWD, path, b.ptr, b.len, 0644, lfp_durable);
 	lf_buf_release(&b);
 	return err < 0 ? lfp_fs_error(call, err, path) : 0;
 }
@@ -128,7 +136,7 @@ int lfp_save_json_deferred(struct lfp_call *call, const char *path, const json_t
 	lf_buf_adds(&b, s_text);
 	lf_buf_addc(&b, '\n');
 	free(s_text);
-	err = lf_write_file_atomic_sync(path, b.ptr, b.len, 0644, 0);
+	err = lf_write_file_atomic_nofollow(AT_FDCWD, path, b.ptr, b.len, 0644, 0);
 	lf_buf_release(&b);
 	if (err < 0)
 		return lfp_fs_error(call, err, path);
@@ -171,23 +179,7 @@ void lfp_syncs_release(struct lfp_syncs *s)
 
 int lfp_mkdir_p(const char *path)
 {
-	char *p = lf_xstrdup(path);
-	int err = 0;
-
-	for (char *s = p + 1; !err; s++) {
-		int end = !*s;
-
-		if (*s != '/' && !end)
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			err = -errno;
-		if (end)
-			break;
-		*s = '/';
-	}
-	free(p);
-	return err;
+	return lf_mkdirs_nofollow(AT_FDCWD, path, 0755);
 }
 
 /*
@@ -290,9 +282,10 @@ int lfp_lock_root(struct lfp_call *call, const char *root, const char *name, int
 		lfp_fs_error(call, err, root);
 		goto fail;
 	}
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	*fd = lf_open_nofollow(AT_FDCWD, path, O_RDWR | O_CREAT, 0644);
 	if (*fd < 0) {
-		lfp_fs_error(call, -errno, path);
+		lfp_fs_error(call, *fd, path);
+		*fd = -1;
 		goto fail;
 	}
 	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
@@ -359,6 +352,54 @@ int lfp_fsync_dir(const char *dir)
 	return lfp_durable ? lf_fsync_dir(dir) : 0;
 }
 
+/*
+ * The root as the provider uses it.  A relative one stays as it is: it lies
+ * under the configuration directory, where no link is followed.  An
+ * absolute one may be reached through links of the user's own or root's,
+ * never another user's; it is then written without them (the real path of
+ * the part that exists, the rest as given), so that every later step can
+ * refuse a link.  0, or -1 after lfp_error().
+ */
+static int root_path(struct lfp_call *call, const char *root, char **out)
+{
+	char *link = NULL, *head, *real;
+	long owner = 0;
+	size_t n;
+
+	*out = NULL;
+	if (root[0] != '/') {
+		*out = lf_xstrdup(root);
+		return 0;
+	}
+	if (lf_foreign_symlink(&link, &owner, root) == 1) {
+		lfp_error(
+		    call, LFP_E_INVALID, 0,
+		    "setting 'root': '%s' is a symbolic link owned by another user (uid %ld), "
+		    "which lakeform refuses to follow",
+		    link, owner);
+		free(link);
+		return -1;
+	}
+	head = lf_xstrdup(root);
+	for (n = strlen(head); n > 0; n--) {
+		if (head[n] != '/' && head[n] != '\0')
+			continue;
+		char c = head[n];
+		head[n] = '\0';
+		real = realpath(head, NULL);
+		head[n] = c;
+		if (real) {
+			*out = lf_xasprintf("%s%s", strcmp(real, "/") ? real : "", head + n);
+			free(real);
+			break;
+		}
+	}
+	if (!*out)
+		*out = lf_xstrdup(root);
+	free(head);
+	return 0;
+}
+
 int lfp_configure_root(struct lfp_call *call, const json_t *settings, char **root)
 {
 	const char *key;
@@ -374,8 +415,11 @@ int lfp_configure_root(struct lfp_call *call, const json_t *settings, char **roo
 				lfp_error(call, LFP_E_INVALID, 0, "setting 'root' must be a path");
 				return -1;
 			}
+			char *real = NULL;
+			if (root_path(call, json_string_value(v), &real) < 0)
+				return -1;
 			free(*root);
-			*root = lf_xstrdup(json_string_value(v));
+			*root = real;
 		} else if (!strcmp(key, "durable")) {
 			if (!json_is_boolean(v)) {
 				lfp_error(call, LFP_E_INVALID, 0,

@@ -1,6 +1,7 @@
 #include <time.h>
 /* lakeform apply and destroy: carry out a plan through the providers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +101,8 @@ static void live_line(struct progress *pr, size_t done, size_t total)
 	lf_buf_release(&b);
 }
 
-static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, const char *address,
-                        const char *message, size_t done, size_t total)
+static void print_progress(void *ctx, enum lf_step_event ev, const char *verb, const char *address,
+                           const char *message, size_t done, size_t total)
 {
 	struct progress *pr = ctx;
 	FILE *f = pr->cli->out;
@@ -146,6 +147,18 @@ static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, cons
 		fprintf(f, "%s: %s\n", address, message ? message : "");
 		break;
 	}
+}
+
+static void on_progress(void *ctx, enum lf_step_event ev, const char *verb, const char *address,
+                        const char *message, size_t done, size_t total)
+{
+	/* a provider's words are shown with their control bytes escaped */
+	struct lf_buf esc = LF_BUF_INIT;
+
+	if (message)
+		lf_buf_add_escaped(&esc, message, strlen(message));
+	print_progress(ctx, ev, verb, address, message ? lf_buf_cstr(&esc) : NULL, done, total);
+	lf_buf_release(&esc);
 }
 
 /* The end of a turn of the executor: what its events printed goes out
@@ -202,11 +215,16 @@ static void mark_log(struct log_mark *m, json_t *settings, int family)
 
 static void show_log(struct lf_cli *cli, const struct log_mark *m)
 {
-	FILE *f = fopen(m->path, "r");
+	/* not through a link: its target is not a provider's log */
+	int fd = lf_open_nofollow(AT_FDCWD, m->path, O_RDONLY, 0);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char line[1024];
 
-	if (!f)
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	fseek(f, m->from, SEEK_SET);
 	while (fgets(line, sizeof(line), f))
 		fprintf(cli->err, "%s: %s", m->path, line);
@@ -301,7 +319,6 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		mark_log(&marks[f], s.settings, f);
 	if (lf_cli_open_backend(cli, &s, &s.backend) != LF_EXIT_OK)
 		goto out;
-	mkdir(".lakeform", 0700);
 	lf_backend_set_notice(s.backend, print_notice, cli);
 	int lrc = lf_session_lock(&s, destroy ? "destroy" : "apply", lock_ms);
 	if (lrc) {
@@ -478,7 +495,7 @@ out:
 	lf_plan_release(&p);
 	lf_plan_release(&saved);
 	lf_diags_release(&d);
-	lf_session_close(&s);
+	lf_cli_session_close(cli, &s);
 	return rc;
 }
 

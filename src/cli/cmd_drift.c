@@ -445,7 +445,8 @@ static int run(struct lf_cli *cli)
 	if (report_file) {
 		struct lf_buf doc = LF_BUF_INIT;
 		lf_buf_addf(&doc, "%s\n", body);
-		int err = lf_write_file_atomic(report_file, doc.ptr, doc.len, 0644);
+		/* like a saved plan: it names the account's objects and their fields */
+		int err = lf_write_file_atomic(report_file, doc.ptr, doc.len, 0600);
 		lf_buf_release(&doc);
 		if (err) {
 			lf_cli_error(cli, "cannot write the report '%s': %s", report_file,
@@ -461,7 +462,7 @@ out:
 	lf_drift_release(&dr);
 	lf_unmanaged_release(um, num);
 	lf_observations_release(&obs);
-	lf_session_close(&s);
+	lf_cli_session_close(cli, &s);
 	lf_ignore_release(&ig);
 	free(ignore_text);
 	return rc;

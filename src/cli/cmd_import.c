@@ -112,7 +112,7 @@ static int run(struct lf_cli *cli)
 	rc = LF_EXIT_OK;
 out:
 	json_decref(res);
-	lf_session_close(&s);
+	lf_cli_session_close(cli, &s);
 	return rc;
 }
 

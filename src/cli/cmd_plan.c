@@ -181,7 +181,7 @@ out:
 	lf_observations_release(&obs);
 	lf_changed_release(&changed);
 	lf_plan_release(&p);
-	lf_session_close(&s);
+	lf_cli_session_close(cli, &s);
 	return rc;
 }
 

@@ -78,7 +78,7 @@ static int run(struct lf_cli *cli)
 		rc = LF_EXIT_ERROR;
 out:
 	lf_observations_release(&obs);
-	lf_session_close(&s);
+	lf_cli_session_close(cli, &s);
 	return rc;
 }
 

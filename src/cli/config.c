@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,13 @@ void lf_cli_session_init(struct lf_cli *cli, struct lf_session *s)
 	struct lf_session_opts o = {cli->schema_dir, cli->exe_dir, cli->git, process_env, NULL};
 
 	lf_session_init(s, &o);
+}
+
+void lf_cli_session_close(struct lf_cli *cli, struct lf_session *s)
+{
+	if (cli->verbose && s->log_note)
+		fprintf(cli->err, "lakeform: note: %s\n", s->log_note);
+	lf_session_close(s);
 }
 
 void lf_cli_session_error(struct lf_cli *cli, struct lf_session *s, struct lf_diags *d)

@@ -15,6 +15,9 @@
 /* A session on the configuration the command line names: -C's directory
  * or --git's commit, the bundled schemas, the process environment. */
 void lf_cli_session_init(struct lf_cli *cli, struct lf_session *s);
+/* lf_session_close(), saying with --verbose what the run did not keep
+ * (the providers' logs on a read-only directory). */
+void lf_cli_session_close(struct lf_cli *cli, struct lf_session *s);
 
 /* Say why a session call failed: s->error when set (then cleared), else
  * the diagnostics `d` with their count. */

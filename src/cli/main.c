@@ -70,13 +70,18 @@ int lf_cli_bool(const struct lf_cli *cli, const char *name, int dflt)
 
 void lf_cli_error(struct lf_cli *cli, const char *fmt, ...)
 {
+	struct lf_buf raw = LF_BUF_INIT, msg = LF_BUF_INIT;
 	va_list ap;
 
-	fputs("lakeform: error: ", cli->err);
+	/* what the message quotes (a provider's answer, a file) is shown with
+	 * its control bytes escaped, not sent to the terminal */
 	va_start(ap, fmt);
-	vfprintf(cli->err, fmt, ap);
+	lf_buf_vaddf(&raw, fmt, ap);
 	va_end(ap);
-	fputc('\n', cli->err);
+	lf_buf_add_escaped(&msg, lf_buf_cstr(&raw), raw.len);
+	fprintf(cli->err, "lakeform: error: %s\n", lf_buf_cstr(&msg));
+	lf_buf_release(&raw);
+	lf_buf_release(&msg);
 }
 
 size_t lf_cli_print_diags(struct lf_cli *cli, struct lf_diags *d)
@@ -419,6 +424,21 @@ int main(int argc, char **argv)
 		*slash = '\0';
 	cli.exe_dir = exe_dir;
 	cli.schema_dir = schema_dir;
+	/* the configuration directory holds .lakeform: reached through
+	 * another user's link, its state and logs would be theirs to move */
+	char *link = NULL;
+	long owner = 0;
+	if (cli.chdir && lf_foreign_symlink(&link, &owner, cli.chdir) == 1) {
+		lf_cli_error(
+		    &cli,
+		    "cannot use '%s' as the configuration directory: '%s' is a symbolic "
+		    "link owned by another user (uid %ld), which lakeform refuses to follow",
+		    cli.chdir, link, owner);
+		free(link);
+		free(schema_dir);
+		release(&cli, args);
+		return LF_EXIT_ERROR;
+	}
 	if (cli.chdir && chdir(cli.chdir) != 0) {
 		lf_cli_error(&cli, "cannot use '%s' as the configuration directory: %s", cli.chdir,
 		             strerror(errno));

@@ -162,7 +162,7 @@ static int run_record(struct run *r, struct step *s, char **why)
 		json_decref(rec.sensitive);
 	}
 	if (rc)
-		*why = lf_xstrdup("cannot write the journal");
+		*why = lf_xasprintf("cannot write the journal: %s", lf_state_strerror(rc));
 	return rc ? -1 : 0;
 }
 
@@ -204,8 +204,9 @@ static int prepare(struct run *r, struct step *s, char **why)
 	json_decref(intent);
 	if (rc) {
 		json_decref(params);
-		*why = rc == LF_STATE_ELEASE ? lf_xstrdup(lf_state_strerror(rc))
-		                             : lf_xstrdup("cannot write the journal");
+		*why = rc == LF_STATE_ELEASE
+		           ? lf_xstrdup(lf_state_strerror(rc))
+		           : lf_xasprintf("cannot write the journal: %s", lf_state_strerror(rc));
 		return -1;
 	}
 	s->params = params;
@@ -253,7 +254,7 @@ static int conclude(struct run *r, struct step *s, int rc, json_t *result,
 	}
 	json_decref(result);
 	if (rc)
-		*why = lf_xstrdup("cannot write the journal");
+		*why = lf_xasprintf("cannot write the journal: %s", lf_state_strerror(rc));
 	return rc ? -1 : 0;
 }
 
@@ -525,8 +526,9 @@ static void send_calls(struct run *r, struct lf_inbox *in, const size_t *send, s
 			/* its intent may not be on disk: the call must not go */
 			(*out_count(r, s))--;
 			land(r, k, -1,
-			     lf_xstrdup(jerr == LF_STATE_ELEASE ? lf_state_strerror(jerr)
-			                                        : "cannot write the journal"));
+			     jerr == LF_STATE_ELEASE ? lf_xstrdup(lf_state_strerror(jerr))
+			                             : lf_xasprintf("cannot write the journal: %s",
+			                                            lf_state_strerror(jerr)));
 			continue;
 		}
 		if (lf_provider_send(s->p, s->action, s->params, deadline, in, (void *)(uintptr_t)k,

@@ -10,10 +10,14 @@
 void lf_diags_vadd(struct lf_diags *d, enum lf_severity sev, const struct lf_pos *pos,
                    const char *fmt, va_list ap)
 {
-	struct lf_buf msg = LF_BUF_INIT;
+	struct lf_buf raw = LF_BUF_INIT, msg = LF_BUF_INIT;
 	struct lf_diag *e;
 
-	lf_buf_vaddf(&msg, fmt, ap);
+	/* messages quote input: its control bytes are shown, not sent */
+	lf_buf_vaddf(&raw, fmt, ap);
+	lf_buf_add_escaped(&msg, lf_buf_cstr(&raw), raw.len);
+	lf_buf_add(&msg, "", 0);
+	lf_buf_release(&raw);
 
 	LF_GROW(d->v, d->n + 1, d->alloc);
 	e = &d->v[d->n++];

@@ -15,6 +15,7 @@
 
 #include "../util/buf.h"
 #include "../util/clock.h"
+#include "../util/fs.h"
 #include "../util/jsonout.h"
 #include "../util/mem.h"
 
@@ -128,6 +129,12 @@ static void deliver_quietly(struct lf_provider *p, struct lf_call *c, int local,
 static void deliver(struct lf_provider *p, struct lf_call *c, int local)
 {
 	deliver_quietly(p, c, local, 0);
+}
+
+/* Where its stderr goes, for messages. */
+static const char *log_of(const struct lf_provider *p)
+{
+	return p->log ? p->log : "none kept";
 }
 
 static void set_err(struct lf_provider_error *e, int code, int retryable, const char *fmt, ...)
@@ -330,7 +337,7 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 	if (p->gone) {
 		pthread_mutex_unlock(&p->mu);
 		set_err(err, LF_PROVIDER_EGONE, 0, "provider '%s' has exited (its log: %s)",
-		        p->name, p->log);
+		        p->name, log_of(p));
 		return -1;
 	}
 	struct timespec now;
@@ -372,7 +379,7 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 		if (!me.done && p->gone) {
 			set_err(err, LF_PROVIDER_EGONE, 0,
 			        "provider '%s' exited during '%s' (its log: %s)", p->name, method,
-			        p->log);
+			        log_of(p));
 		} else if (!me.done) {
 			p->abandoned = 1;
 			set_err(err, LF_PROVIDER_EDEADLINE, 0,
@@ -427,7 +434,7 @@ int lf_provider_send(struct lf_provider *p, const char *method, json_t *params, 
 	if (p->gone) {
 		pthread_mutex_unlock(&p->mu);
 		set_err(err, LF_PROVIDER_EGONE, 0, "provider '%s' has exited (its log: %s)",
-		        p->name, p->log);
+		        p->name, log_of(p));
 		return -1;
 	}
 	if (p->concurrency > 0 && p->in_flight >= p->concurrency) {
@@ -543,7 +550,7 @@ int lf_call_take(struct lf_call *c, long deadline_ms, json_t **result,
 		        deadline_ms);
 	else if (c->local == LF_PROVIDER_EGONE)
 		set_err(err, LF_PROVIDER_EGONE, 0, "provider '%s' exited during '%s' (its log: %s)",
-		        p->name, c->method, p->log);
+		        p->name, c->method, log_of(p));
 	else
 		rc = interpret(p, c->method, c->w.answer, result, err);
 	json_decref(c->w.answer);
@@ -561,10 +568,13 @@ int lf_provider_launch(struct lf_provider **out, const char *exe, const char *lo
 	*out = NULL;
 	/* appended to: the log of a run that failed is still there after the
 	 * next one, and a crash test can count what each run did */
-	logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	logfd = log_path ? lf_open_nofollow(AT_FDCWD, log_path, O_WRONLY | O_CREAT | O_APPEND, 0600)
+	                 : open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (logfd < 0) {
+		int err = log_path ? -logfd : errno;
 		lf_diag_error(d, NULL, "cannot open the provider log '%s': %s", log_path,
-		              strerror(errno));
+		              err == ELOOP ? "a symbolic link, which lakeform refuses to follow"
+		                           : strerror(err));
 		return -1;
 	}
 	if (pipe2(to_child, O_CLOEXEC) || pipe2(from_child, O_CLOEXEC)) {
@@ -598,7 +608,7 @@ int lf_provider_launch(struct lf_provider **out, const char *exe, const char *lo
 	p->in_fd = to_child[1];
 	p->out_fd = from_child[0];
 	p->out = fdopen(from_child[0], "r");
-	p->log = lf_xstrdup(log_path);
+	p->log = log_path ? lf_xstrdup(log_path) : NULL;
 	const char *base = strrchr(exe, '/');
 	p->name = lf_xstrdup(base ? base + 1 : exe);
 	p->concurrency = 1;
@@ -639,7 +649,7 @@ int lf_provider_await(struct lf_provider *p, struct lf_diags *d)
 		p->init_inbox = NULL;
 		lf_diag_error(d, NULL,
 		              "provider '%s' did not initialize: it exited at once (its log: %s)",
-		              p->name, p->log);
+		              p->name, log_of(p));
 		p->abandoned = 1;
 		return -1;
 	}

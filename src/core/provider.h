@@ -37,8 +37,9 @@ enum {
 
 /*
  * Start `exe` (a lakeform-provider-NAME executable) in the current
- * directory and initialize it; `log_path` receives its stderr.  Returns 0,
- * or -1 with an error in `d`.
+ * directory and initialize it; `log_path` receives its stderr (appended to,
+ * opened without following a symbolic link), or nothing does when it is
+ * NULL.  Returns 0, or -1 with an error in `d`.
  */
 int lf_provider_start(struct lf_provider **out, const char *exe, const char *log_path,
                       const char *lakeform_version, struct lf_diags *d);
@@ -108,7 +109,7 @@ int lf_call_take(struct lf_call *c, long deadline_ms, json_t **result,
 /* Ask it to shut down, wait up to `wait_ms`, then kill it; frees `p`. */
 void lf_provider_stop(struct lf_provider *p, long wait_ms);
 
-/* Where its stderr went (borrowed). */
+/* Where its stderr went (borrowed), NULL when nowhere. */
 const char *lf_provider_log(const struct lf_provider *p);
 
 #endif

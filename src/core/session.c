@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "../state/backend.h"
 #include "../util/buf.h"
 #include "../util/clock.h"
+#include "../util/fs.h"
 #include "../util/mem.h"
 #include "../util/sha256.h"
 
@@ -389,6 +392,48 @@ static const char *provider_name(const struct lf_session *s, int family)
 	return name ? name : lf_families[family].provider;
 }
 
+/*
+ * Where a provider's stderr goes: appended to .lakeform/logs/NAME.log, made
+ * without following a symbolic link (a link is an error).  Where that
+ * cannot be written (a read-only file system, no permission) no log is kept:
+ * *out is NULL and s->log_note says why, so that commands that only read
+ * need no write access.  0, or -1 with s->error.
+ */
+static int provider_log(struct lf_session *s, const char *name, char **out)
+{
+	char *path = lf_xasprintf(".lakeform/logs/%s.log", name);
+	int fd = lf_mkdirs_nofollow(AT_FDCWD, ".lakeform/logs", 0700);
+
+	*out = NULL;
+	if (fd == 0)
+		fd = lf_open_nofollow(AT_FDCWD, path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (fd >= 0) {
+		close(fd);
+		*out = path;
+		return 0;
+	}
+	if (fd == -EROFS || fd == -EACCES || fd == -EPERM) {
+		if (!s->log_note)
+			s->log_note = lf_xasprintf("the providers' logs are not kept: cannot write "
+			                           "'%s': %s",
+			                           path, strerror(-fd));
+		free(path);
+		return 0;
+	}
+	if (fd == -ELOOP) {
+		char *link = lf_symlink_in(path);
+		set_error(s,
+		          "cannot open the provider log: '%s' is a symbolic link, which "
+		          "lakeform refuses to follow",
+		          link ? link : path);
+		free(link);
+	} else {
+		set_error(s, "cannot open the provider log '%s': %s", path, strerror(-fd));
+	}
+	free(path);
+	return -1;
+}
+
 static int launch_provider(struct lf_session *s, int family, struct lf_diags *d)
 {
 	const char *name = provider_name(s, family);
@@ -402,9 +447,11 @@ static int launch_provider(struct lf_session *s, int family, struct lf_diags *d)
 		          name, fam, fam);
 		return -1;
 	}
-	mkdir(".lakeform", 0700);
-	mkdir(".lakeform/logs", 0700);
-	char *log = lf_xasprintf(".lakeform/logs/%s.log", name);
+	char *log = NULL;
+	if (provider_log(s, name, &log)) {
+		free(exe);
+		return -1;
+	}
 	int rc = lf_provider_launch(&s->pv.v[family], exe, log, LF_VERSION, d);
 	free(exe);
 	free(log);
@@ -420,8 +467,16 @@ static int ready_provider(struct lf_session *s, int family, const char *account,
 		return -1;
 	if (lf_provider_configure(p, json_object_get(family_conf(s, family), "settings"), account,
 	                          &err)) {
-		set_error(s, "provider '%s' refused its settings: %s (its log: %s)",
-		          provider_name(s, family), err.message, lf_provider_log(p));
+		/* one that died did not refuse: the words say so, and name its
+		 * log already */
+		if (err.code == LF_PROVIDER_EGONE)
+			set_error(s, "%s", err.message);
+		else if (!lf_provider_log(p))
+			set_error(s, "provider '%s' refused its settings: %s",
+			          provider_name(s, family), err.message);
+		else
+			set_error(s, "provider '%s' refused its settings: %s (its log: %s)",
+			          provider_name(s, family), err.message, lf_provider_log(p));
 		return -1;
 	}
 	return 0;
@@ -506,6 +561,8 @@ void lf_session_close(struct lf_session *s)
 	lf_session_unlock(s);
 	free(s->error);
 	s->error = NULL;
+	free(s->log_note);
+	s->log_note = NULL;
 	json_decref(s->settings);
 	s->settings = NULL;
 #if !defined(__SANITIZE_ADDRESS__)

@@ -57,6 +57,7 @@ struct lf_session {
 	struct lf_lock_info holder; /* after LF_SESSION_ELOCKED */
 	size_t root_len;            /* with --git REPO@REV:PATH, strlen("PATH/") */
 	char git_commit[41];        /* the commit read, or "" */
+	char *log_note;             /* why the providers' logs are not kept, or NULL */
 };
 
 /* The state lock is held by another run: s->holder describes it. */

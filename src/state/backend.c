@@ -165,11 +165,20 @@ const char *lf_backend__error(void)
 	return backend_error;
 }
 
+int lf_state__refuse_link(const char *path, int err)
+{
+	if (err != -ELOOP)
+		return err;
+	char *link = lf_symlink_in(path);
+	lf_backend__set_error("'%s' is a symbolic link, which lakeform refuses to follow",
+	                      link ? link : path);
+	free(link);
+	return LF_STATE_ESYMLINK;
+}
+
 int lf_state__mkdir(const struct lf_backend *b)
 {
-	if (mkdir(b->dir, 0700) == 0 || errno == EEXIST)
-		return 0;
-	return -errno;
+	return lf_state__refuse_link(b->dir, lf_mkdirs_nofollow(AT_FDCWD, b->dir, 0700));
 }
 
 /* A version 4 (random) UUID, as Terraform makes its lineages and lock IDs. */

@@ -224,9 +224,10 @@ static int session_open(struct lf_backend *b, struct lf_state *st)
 	if ((err = lf_state__mkdir(b)) < 0)
 		return err;
 	/* a stale journal (ignored by the load) is emptied */
-	fd = open(b->journal_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	fd = lf_open_nofollow(AT_FDCWD, b->journal_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND,
+	                      0600);
 	if (fd < 0)
-		return -errno;
+		return lf_state__refuse_link(b->journal_path, fd);
 	/* the new file's name must survive a crash as well as its records */
 	if ((err = lf_fsync_dir(b->dir)) < 0) {
 		close(fd);

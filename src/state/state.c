@@ -993,7 +993,9 @@ int lf_state_write(struct lf_backend *b, struct lf_state *st)
 	lf_state_format(st, &text);
 	err = lf_state__mkdir(b);
 	if (!err)
-		err = lf_write_file_atomic(b->state_path, text.ptr, text.len, 0600);
+		err = lf_state__refuse_link(
+		    b->state_path, lf_write_file_atomic_nofollow(AT_FDCWD, b->state_path, text.ptr,
+		                                                 text.len, 0600, 1));
 	lf_buf_release(&text);
 	if (err) {
 		free(st->generator);
@@ -1009,7 +1011,7 @@ int lf_state_write(struct lf_backend *b, struct lf_state *st)
 		return err;
 	/* the snapshot holds the journal's changes now; a journal that
 	 * survives a crash here names a serial not above the snapshot's */
-	unlink(b->journal_path);
+	lf_unlink_nofollow(AT_FDCWD, b->journal_path, 0);
 	lf_state__journal_reset(b);
 	st->journal_serial = 0;
 	st->journal_records = 0;
@@ -1125,6 +1127,7 @@ const char *lf_state_strerror(int err)
 		case LF_STATE_ELOCKID:
 			return "the lock ID does not match";
 		case LF_STATE_EREMOTE:
+		case LF_STATE_ESYMLINK:
 			return lf_backend__error();
 		case LF_STATE_ECONFLICT:
 			return "the state in the backend changed under this run (was its lock "

@@ -353,6 +353,7 @@ enum lf_state_err {
 	LF_STATE_EREMOTE = -1008,   /* the remote backend failed (lf_state_strerror says how) */
 	LF_STATE_ECONFLICT = -1009, /* the remote state changed under this run */
 	LF_STATE_ELEASE = -1010,    /* the lock's lease can no longer be proved */
+	LF_STATE_ESYMLINK = -1011,  /* a symbolic link where lakeform writes (the text names it) */
 };
 
 /* Text for an LF_STATE_E* code or a -errno value; static, never NULL. */

@@ -70,7 +70,12 @@ struct lf_backend *lf_backend__new(const struct lf_backend_ops *ops, const char 
 /* The words of the last LF_STATE_EREMOTE, for lf_state_strerror(). */
 void lf_backend__set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *lf_backend__error(void);
+/* The working copy's directory, made (0700) when missing; no symbolic link
+ * is followed on the way (docs/state.md). */
 int lf_state__mkdir(const struct lf_backend *b);
+/* `err` of a write to `path`; -ELOOP, a link met, becomes LF_STATE_ESYMLINK
+ * with words naming the link. */
+int lf_state__refuse_link(const char *path, int err);
 void lf_state__uuid(char out[37]);
 /* "2025-01-31T12:00:00Z" for the current time. */
 void lf_state__now(char out[32]);

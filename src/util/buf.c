@@ -95,3 +95,20 @@ void lf_buf_release(struct lf_buf *b)
 	b->ptr = NULL;
 	b->len = b->alloc = 0;
 }
+
+void lf_buf_add_escaped(struct lf_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t from = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != 0x7f)
+			continue;
+		lf_buf_add(b, s + from, i - from);
+		char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+		lf_buf_add(b, esc, 4);
+		from = i + 1;
+	}
+	lf_buf_add(b, s + from, n - from);
+}

@@ -28,6 +28,13 @@ void lf_buf_addc(struct lf_buf *b, char c);
 void lf_buf_addf(struct lf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lf_buf_vaddf(struct lf_buf *b, const char *fmt, va_list ap);
 void lf_buf_truncate(struct lf_buf *b, size_t len);
+/*
+ * Append `n` bytes of `s` with every control byte (below 0x20, and 0x7f)
+ * written as \xNN, other bytes (UTF-8 included) as they are: for messages
+ * that quote input (a YAML or JSON file, a provider's answer), so that what
+ * they quote cannot move the terminal's cursor, recolour it or hide text.
+ */
+void lf_buf_add_escaped(struct lf_buf *b, const char *s, size_t n);
 /* Returns a C string (never NULL), borrowed from the buffer. */
 const char *lf_buf_cstr(struct lf_buf *b);
 /* Hands the string to the caller, who frees it; the buffer is reset. */

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -175,37 +177,330 @@ int lf_fsync_dir(const char *dir)
 	return err;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? lf_xstrndup(path, (size_t)(slash - path)) : lf_xstrdup(".");
-	int err;
+/* ---- opening without following links ------------------------------------ */
 
-	if (!*dir) {
-		free(dir);
-		dir = lf_xstrdup("/");
+/* A link met where none may be: ELOOP and ENOTDIR (O_DIRECTORY on a link)
+ * become -ELOOP when `name` in `dirfd` is one. */
+static int link_error(int dirfd, const char *name, int err)
+{
+	struct stat st;
+
+	if ((err == ELOOP || err == ENOTDIR || err == EEXIST) &&
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return -ELOOP;
+	return -err;
+}
+
+/*
+ * The directory holding the last component of `path`, opened from `dirfd`
+ * (or "/" for an absolute path) one component at a time with O_NOFOLLOW,
+ * directories that are missing made with `dir_mode` when it is not 0.
+ * *last points into `path` at that component ("" when path ends in '/').
+ * A descriptor the caller closes, or -errno.
+ */
+static int open_parent(int dirfd, const char *path, const char **last, int dir_mode)
+{
+	const char *p = path;
+	int fd;
+
+	fd = *p == '/' ? open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+	               : openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		while (*p == '/')
+			p++;
+		const char *end = strchr(p, '/');
+		if (!end) {
+			*last = p;
+			return fd;
+		}
+		char *name = lf_xstrndup(p, (size_t)(end - p));
+		int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && dir_mode) {
+			if (mkdirat(fd, name, (mode_t)dir_mode) < 0 && errno != EEXIST)
+				next = -1;
+			else
+				next = openat(fd, name,
+				              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0) {
+			int err = link_error(fd, name, errno);
+			free(name);
+			close(fd);
+			return err;
+		}
+		free(name);
+		close(fd);
+		fd = next;
+		p = end;
 	}
-	err = lf_fsync_dir(dir);
-	free(dir);
+}
+
+int lf_open_nofollow(int dirfd, const char *path, int flags, int mode)
+{
+	const char *last;
+	int pfd = open_parent(dirfd, path, &last, 0), fd;
+
+	if (pfd < 0)
+		return pfd;
+	fd = openat(pfd, *last ? last : ".", flags | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+	if (fd < 0)
+		fd = link_error(pfd, last, errno);
+	close(pfd);
+	return fd;
+}
+
+int lf_mkdirs_nofollow(int dirfd, const char *path, int mode)
+{
+	const char *last;
+	int pfd = open_parent(dirfd, path, &last, mode), err = 0, fd;
+
+	if (pfd < 0)
+		return pfd;
+	if (*last && mkdirat(pfd, last, (mode_t)mode) < 0 && errno != EEXIST)
+		err = -errno;
+	if (!err) {
+		/* there already: a directory, not a link to one */
+		fd = openat(pfd, *last ? last : ".",
+		            O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			err = link_error(pfd, last, errno);
+		else
+			close(fd);
+	}
+	close(pfd);
 	return err;
 }
 
-int lf_write_file_atomic(const char *path, const void *data, size_t len, int mode)
+int lf_mkdir_new_nofollow(int dirfd, const char *path, int mode)
 {
-	return lf_write_file_atomic_sync(path, data, len, mode, 1);
+	const char *last;
+	int pfd = open_parent(dirfd, path, &last, 0), err = 0;
+
+	if (pfd < 0)
+		return pfd;
+	if (mkdirat(pfd, *last ? last : ".", (mode_t)mode) < 0)
+		err = link_error(pfd, last, errno);
+	close(pfd);
+	return err;
 }
 
-int lf_write_file_atomic_sync(const char *path, const void *data, size_t len, int mode, int durable)
+int lf_unlink_nofollow(int dirfd, const char *path, int flags)
 {
-	char *tmp = lf_xasprintf("%s.tmp.%ld", path, (long)getpid());
-	const char *p = data;
+	const char *last;
+	int pfd = open_parent(dirfd, path, &last, 0), err = 0;
+
+	if (pfd < 0)
+		return pfd;
+	if (unlinkat(pfd, last, flags) < 0)
+		err = -errno;
+	close(pfd);
+	return err;
+}
+
+int lf_rename_nofollow(int dirfd, const char *from, const char *to, unsigned flags)
+{
+	const char *lfrom, *lto;
+	int ffd = open_parent(dirfd, from, &lfrom, 0), tfd, err = 0;
+
+	if (ffd < 0)
+		return ffd;
+	tfd = open_parent(dirfd, to, &lto, 0);
+	if (tfd < 0) {
+		close(ffd);
+		return tfd;
+	}
+	if (renameat2(ffd, lfrom, tfd, lto, flags) < 0)
+		err = -errno;
+	close(ffd);
+	close(tfd);
+	return err;
+}
+
+static int remove_tree_at(int dirfd, const char *name, int depth)
+{
+	struct dirent *e;
+	DIR *dir;
 	int fd, err = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
+	if (depth > 256)
+		return -ELOOP;
+	if (unlinkat(dirfd, name, 0) == 0)
+		return 0;
+	if (errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
 		err = -errno;
-		free(tmp);
+		close(fd);
 		return err;
+	}
+	while (!err && (e = readdir(dir)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			err = remove_tree_at(fd, e->d_name, depth + 1);
+	closedir(dir);
+	if (!err && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
+int lf_remove_tree_nofollow(int dirfd, const char *path)
+{
+	const char *last;
+	int pfd = open_parent(dirfd, path, &last, 0), err;
+
+	if (pfd == -ENOENT)
+		return 0;
+	if (pfd < 0)
+		return pfd;
+	err = *last ? remove_tree_at(pfd, last, 0) : -EINVAL;
+	close(pfd);
+	return err;
+}
+
+char *lf_symlink_in(const char *path)
+{
+	char *p = lf_xstrdup(path);
+
+	for (char *s = p + 1;; s++) {
+		int end = !*s;
+		struct stat st;
+
+		if (*s != '/' && !end)
+			continue;
+		*s = '\0';
+		if (lstat(p, &st) < 0)
+			break;
+		if (S_ISLNK(st.st_mode))
+			return p;
+		if (end)
+			break;
+		*s = '/';
+	}
+	free(p);
+	return NULL;
+}
+
+/* ---- roots ---------------------------------------------------------------- */
+
+int lf_foreign_symlink(char **link, long *owner, const char *path)
+{
+	struct lf_buf done = LF_BUF_INIT; /* resolved so far, no link in it */
+	char *todo = lf_xstrdup(path);    /* what is left to resolve */
+	uid_t me = geteuid();
+	int links = 0, rc = 0;
+
+	*link = NULL;
+	if (*todo != '/') {
+		char cwd[4096];
+		if (!getcwd(cwd, sizeof(cwd))) {
+			rc = -errno;
+			goto out;
+		}
+		lf_buf_adds(&done, strcmp(cwd, "/") ? cwd : "");
+	}
+	char *p = todo;
+	for (;;) {
+		struct stat st;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		char *end = strchr(p, '/');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		size_t mark = done.len;
+		if (n == 1 && *p == '.') {
+			p += n;
+			continue;
+		}
+		if (n == 2 && !strncmp(p, "..", 2)) {
+			char *slash = done.len ? strrchr(done.ptr, '/') : NULL;
+			lf_buf_truncate(&done, slash ? (size_t)(slash - done.ptr) : 0);
+			p += n;
+			continue;
+		}
+		lf_buf_addc(&done, '/');
+		lf_buf_add(&done, p, n);
+		p += n;
+		if (lstat(done.ptr, &st) < 0)
+			break; /* not there (yet): nothing further can be a link */
+		if (!S_ISLNK(st.st_mode))
+			continue;
+		if (st.st_uid != me && st.st_uid != 0) {
+			*link = lf_xstrdup(done.ptr);
+			*owner = (long)st.st_uid;
+			rc = 1;
+			goto out;
+		}
+		if (++links > 40) {
+			rc = -ELOOP;
+			goto out;
+		}
+		char target[4096];
+		ssize_t tn = readlink(done.ptr, target, sizeof(target) - 1);
+		if (tn < 0) {
+			rc = -errno;
+			goto out;
+		}
+		target[tn] = '\0';
+		lf_buf_truncate(&done, *target == '/' ? 0 : mark);
+		char *rest = lf_xasprintf("%s/%s", target, p);
+		free(todo);
+		todo = p = rest;
+	}
+out:
+	free(todo);
+	lf_buf_release(&done);
+	return rc;
+}
+
+/* ---- atomic writes -------------------------------------------------------- */
+
+/* A name no other process can guess: decimal, as crash tests expect of a
+ * temporary ("NAME.tmp.DIGITS"). */
+unsigned long long lf_random_suffix(void)
+{
+	unsigned long long r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		r ^= (unsigned long long)ts.tv_nsec * 2654435761u ^ (unsigned long long)getpid()
+		                                                        << 32;
+	}
+	return r;
+}
+
+/* In the directory `dfd`: `name`.tmp.RANDOM made with O_EXCL and no link
+ * followed, filled, synced, renamed over `name`, the directory synced. */
+static int write_atomic_at(int dfd, const char *name, const void *data, size_t len, int mode,
+                           int durable)
+{
+	char *tmp = NULL;
+	const char *p = data;
+	int fd = -1, err = 0;
+
+	for (int tries = 0; fd < 0 && tries < 10; tries++) {
+		free(tmp);
+		tmp = lf_xasprintf("%s.tmp.%llu", name, lf_random_suffix());
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		            (mode_t)mode);
+		if (fd < 0 && errno != EEXIST) {
+			err = -errno;
+			free(tmp);
+			return err;
+		}
+	}
+	if (fd < 0) {
+		free(tmp);
+		return -EEXIST;
 	}
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
@@ -222,12 +517,46 @@ int lf_write_file_atomic_sync(const char *path, const void *data, size_t len, in
 		err = -errno;
 	if (close(fd) < 0 && !err)
 		err = -errno;
-	if (!err && rename(tmp, path) < 0)
+	if (!err && renameat(dfd, tmp, dfd, name) < 0)
 		err = -errno;
 	if (err)
-		unlink(tmp);
-	else if (durable)
-		err = fsync_dir_of(path);
+		unlinkat(dfd, tmp, 0);
+	else if (durable && fsync(dfd) < 0)
+		err = -errno;
 	free(tmp);
+	return err;
+}
+
+int lf_write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	return lf_write_file_atomic_sync(path, data, len, mode, 1);
+}
+
+int lf_write_file_atomic_sync(const char *path, const void *data, size_t len, int mode, int durable)
+{
+	/* the directory as the user named it, links and all */
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? lf_xstrndup(path, (size_t)(slash - path)) : lf_xstrdup(".");
+	int dfd, err;
+
+	dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (dfd < 0)
+		return -errno;
+	err = write_atomic_at(dfd, slash ? slash + 1 : path, data, len, mode, durable);
+	close(dfd);
+	return err;
+}
+
+int lf_write_file_atomic_nofollow(int dirfd, const char *path, const void *data, size_t len,
+                                  int mode, int durable)
+{
+	const char *last;
+	int dfd = open_parent(dirfd, path, &last, 0), err;
+
+	if (dfd < 0)
+		return dfd;
+	err = *last ? write_atomic_at(dfd, last, data, len, mode, durable) : -EISDIR;
+	close(dfd);
 	return err;
 }

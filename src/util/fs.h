@@ -34,13 +34,60 @@ int lf_is_dir(const char *path);
 
 /*
  * Write `len` bytes to `path` atomically: a temporary file in the same
- * directory, fsync, rename, fsync of the directory.  `mode` is the new
- * file's mode.  Returns 0 or -errno; on failure `path` is untouched.
+ * directory (`path`.tmp.RANDOM, made with O_EXCL and O_NOFOLLOW, so its name
+ * cannot be guessed and planted beforehand), fsync, rename, fsync of the
+ * directory.  `mode` is the new file's mode.  The directory is reached as
+ * `path` names it: for files the user named (plan -out).  Returns 0 or
+ * -errno; on failure `path` is untouched.
  */
 int lf_write_file_atomic(const char *path, const void *data, size_t len, int mode);
 /* The same; with `durable` 0 nothing is fsynced (still never half-written
  * after a crash of the process, but a power loss may lose the file). */
 int lf_write_file_atomic_sync(const char *path, const void *data, size_t len, int mode,
                               int durable);
+
+/*
+ * Files lakeform and its local providers keep for themselves (.lakeform/,
+ * a provider's root) are reached without following a symbolic link: from
+ * `dirfd` (AT_FDCWD: the working directory, the configuration directory) or
+ * from "/" when `path` is absolute, each component is opened on its own with
+ * O_NOFOLLOW, so that a link anywhere in `path` fails with -ELOOP instead of
+ * sending the write elsewhere.  Each returns 0 (a descriptor for
+ * lf_open_nofollow(), O_CLOEXEC) or -errno.
+ */
+int lf_open_nofollow(int dirfd, const char *path, int flags, int mode);
+/* The directories of `path` that are missing, `path` included, made with
+ * `mode`; one that exists must be a directory, not a link to one. */
+int lf_mkdirs_nofollow(int dirfd, const char *path, int mode);
+/* mkdirat(2) of `path`'s last component: -EEXIST when something is there
+ * (-ELOOP for a link), so the directory is this caller's own. */
+int lf_mkdir_new_nofollow(int dirfd, const char *path, int mode);
+/* unlinkat(2) of `path`'s last component (`flags`: AT_REMOVEDIR for a
+ * directory); a link there is removed, not followed. */
+int lf_unlink_nofollow(int dirfd, const char *path, int flags);
+/* renameat2(2) (`flags`: RENAME_NOREPLACE or 0); either name's last
+ * component may be a link, which is moved or replaced, never followed. */
+int lf_rename_nofollow(int dirfd, const char *from, const char *to, unsigned flags);
+/* Remove `path` and everything under it (rm -rf) without following a link;
+ * 0 when it does not exist. */
+int lf_remove_tree_nofollow(int dirfd, const char *path);
+/* lf_write_file_atomic_sync() into a directory reached without links. */
+int lf_write_file_atomic_nofollow(int dirfd, const char *path, const void *data, size_t len,
+                                  int mode, int durable);
+/* A random number for a temporary's name, which nobody can then guess and
+ * plant beforehand. */
+unsigned long long lf_random_suffix(void);
+/* For a message after -ELOOP: the first part of `path` (relative to the
+ * working directory) that is a symbolic link, a new string, or NULL. */
+char *lf_symlink_in(const char *path);
+
+/*
+ * Whether `path` (made absolute from the working directory) is reached
+ * through a symbolic link owned by another user than the effective user
+ * and root, following the links that are not: 1 with the link (a new string
+ * in *link) and its owner's uid in *owner, 0 when none is, or -errno.  A
+ * component that does not exist ends the walk.
+ */
+int lf_foreign_symlink(char **link, long *owner, const char *path);
 
 #endif

@@ -24,6 +24,7 @@
 
 #include "../state_internal.h"
 #include "../../util/clock.h"
+#include "../../util/fs.h"
 
 /* Waiting for a lock: 1 s, doubling, at most 16 s between attempts. */
 #define BACKOFF_FIRST_MS 1000
@@ -93,9 +94,9 @@ int lf_local__lock(struct lf_backend *b, const char *operation, long timeout_ms,
 
 	if ((err = lf_state__mkdir(b)) < 0)
 		return err;
-	fd = open(b->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = lf_open_nofollow(AT_FDCWD, b->lock_path, O_RDWR | O_CREAT, 0600);
 	if (fd < 0)
-		return -errno;
+		return lf_state__refuse_link(b->lock_path, fd);
 	for (;;) {
 		long waited;
 
@@ -164,10 +165,10 @@ static int local_lock_read(struct lf_backend *b, struct lf_lock_info *info, int 
 {
 	int fd, has;
 
-	fd = open(b->lock_path, O_RDONLY | O_CLOEXEC);
+	fd = lf_open_nofollow(AT_FDCWD, b->lock_path, O_RDONLY, 0);
 	if (fd < 0) {
 		memset(info, 0, sizeof(*info));
-		return errno == ENOENT ? 0 : -errno;
+		return fd == -ENOENT ? 0 : lf_state__refuse_link(b->lock_path, fd);
 	}
 	/* a shared lock that cannot be had means a live holder; taken, it is
 	 * dropped at once */
@@ -192,12 +193,12 @@ static int local_force_unlock(struct lf_backend *b, const char *id, struct lf_di
 	struct lf_lock_info info;
 	int fd, err = 0;
 
-	fd = open(b->lock_path, O_RDWR | O_CLOEXEC);
+	fd = lf_open_nofollow(AT_FDCWD, b->lock_path, O_RDWR, 0);
 	if (fd < 0) {
-		if (errno != ENOENT) {
-			err = -errno;
+		if (fd != -ENOENT) {
+			err = lf_state__refuse_link(b->lock_path, fd);
 			lf_diag_file_error(d, b->lock_path, "cannot open the lock: %s",
-			                   strerror(errno));
+			                   lf_state_strerror(err));
 			return err;
 		}
 		lf_diag_error(d, NULL, "the state is not locked");

@@ -384,16 +384,21 @@ static int open_conf(struct lf_backend **out, const struct lf_s3_backend_conf *c
 	char *tmpl = lf_xasprintf("%s/run.XXXXXX", base);
 	int err = 0;
 
-	mkdir(local_dir, 0700);
-	mkdir(base, 0700);
-	if (!mkdtemp(tmpl)) {
-		err = -errno;
+	/* .lakeform/s3 is made without following a link, as the local state */
+	if ((err = lf_mkdirs_nofollow(AT_FDCWD, base, 0700)) == -ELOOP) {
+		err = lf_state__refuse_link(base, err);
+	} else if (!mkdtemp(tmpl)) {
+		err = errno ? -errno : -EIO;
 		lf_backend__set_error("cannot make a working directory under '%s': %s", base,
 		                      strerror(errno));
+	} else {
+		err = 0;
+	}
+	if (err) {
 		free(base);
 		free(tmpl);
 		free(r);
-		return err ? err : -EIO;
+		return err;
 	}
 	free(base);
 	r->conf.endpoint = dup_or_null(c->endpoint);
@@ -473,8 +478,8 @@ static int fetch(struct lf_remote *r, const char *key, const char *path, char *e
 		if (etag)
 			etag[0] = '\0';
 	} else {
-		err = lf_write_file_atomic(path, resp.body.ptr ? resp.body.ptr : "", resp.body.len,
-		                           0600);
+		err = lf_write_file_atomic_nofollow(
+		    AT_FDCWD, path, resp.body.ptr ? resp.body.ptr : "", resp.body.len, 0600, 1);
 		if (etag)
 			snprintf(etag, etag_size, "%s", resp.etag);
 	}
@@ -506,7 +511,10 @@ static int s3_pull(struct lf_backend *b)
 
 static void expiry(char out[32], long lease_ms)
 {
-	time_t t = time(NULL) + (lease_ms + 999) / 1000;
+	/* rounded up: the lease lasts at least its length, in whole seconds */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	time_t t = ts.tv_sec + (ts.tv_nsec / 1000000 + lease_ms + 999) / 1000;
 	struct tm tm;
 
 	gmtime_r(&t, &tm);

@@ -147,6 +147,10 @@ check "and released after" absent acme/prod.json.lock
 
 # ---- kill -9 leaves the lock until its lease ends -------------------------
 c=$(config crash acme/crash.json sleepy)
+# started half way through a second, so that an expiry rounded down to the
+# second would show: the lease written must end 10 s after the start or later
+while (( 10#$(date +%N) < 400000000 || 10#$(date +%N) > 600000000 )); do sleep 0.05; done
+t0=$(date +%s%3N)
 SLEEPY_MS=300 "$lf" -C "$c" apply --auto-approve --parallelism 1 >"$work/crash1.out" 2>&1 &
 pid=$!
 pids+=("$pid")
@@ -154,6 +158,9 @@ for _ in $(seq 100); do grep -q 'storage.*: created$' "$work/crash1.out" && brea
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 check "a killed apply leaves its lock object" exists acme/crash.json.lock
+expires=$(aws s3 cp s3://lf-state/acme/crash.json.lock - 2>/dev/null | jq -r .expires)
+check "its 10 s lease lasts at least 10 s ($expires, started at $t0 ms)" \
+	test "$(($(date -d "$expires" +%s) * 1000 - t0))" -ge 10000
 SLEEPY_MS=0 run crash2 "$c" apply --auto-approve
 check "the next apply at once: exit 3 (the lease runs)" test "$rc" -eq 3
 sleep 11
