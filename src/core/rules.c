@@ -557,11 +557,22 @@ static void check_securable(struct ctx *c, const struct lf_resource *g)
 }
 #undef P
 
+/* Whether `privilege`'s entry in the table lists securable `type`. */
+static int granted_on(const json_t *entry, const char *type)
+{
+	return in_list(json_object_get(entry, "on"), type);
+}
+
 static void check_grants(struct ctx *c)
 {
 	struct lf_map seen = LF_MAP_INIT; /* principal+securable -> grant */
 	const struct lf_kind *gk = lf_kinds_find(c->m->kinds, "Grant");
+	/* privilege -> {on: [securable types], access: [...]} */
 	json_t *table = gk ? json_object_get(gk->schema, "x-lakeform-privileges") : NULL;
+	json_t *types =
+	    gk ? lf_json_path(gk->schema,
+	                      "properties.spec.properties.securable.properties.type.enum")
+	       : NULL;
 
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *g = &c->m->res[i];
@@ -570,7 +581,6 @@ static void check_grants(struct ctx *c)
 		check_securable(c, g);
 
 		const char *type = str_at(g, "spec.securable.type");
-		json_t *valid = type ? json_object_get(table, type) : NULL;
 		json_t *privs = lf_json_path(g->value, "spec.privileges");
 		json_t *v;
 		size_t k;
@@ -596,7 +606,7 @@ static void check_grants(struct ctx *c)
 			}
 			free(key);
 		}
-		if (!valid)
+		if (!type || !table)
 			continue;
 		json_array_foreach (privs, k, v) {
 			if (!json_is_string(v))
@@ -616,22 +626,40 @@ static void check_grants(struct ctx *c)
 					break;
 				}
 			}
-			if (!in_list(valid, norm)) {
+			json_t *entry = json_object_get(table, norm);
+			if (!granted_on(entry, type)) {
 				struct lf_pos p = item_pos(c, g, "spec.privileges", k);
-				const char *key;
-				json_t *other;
-				int known = 0;
-				json_object_foreach (table, key, other)
-					known |= in_list(other, norm);
-				if (known)
+				struct lf_buf where = LF_BUF_INIT;
+				json_t *on = json_object_get(entry, "on"), *t;
+				size_t ti, managed = 0;
+
+				/* Unity Catalog grants some only on securables that
+				 * lakeform does not manage: say which */
+				json_array_foreach (on, ti, t) {
+					const char *ts = json_string_value(t);
+					if (in_list(types, ts))
+						managed++;
+					else
+						lf_buf_addf(&where, "%s%s",
+						            where.len ? " or a " : "", ts);
+				}
+				if (!entry)
+					lf_diag_error(c->d, &p,
+					              "spec.privileges: unknown privilege '%s'",
+					              json_string_value(v));
+				else if (managed)
 					lf_diag_error(
 					    c->d, &p,
 					    "spec.privileges: '%s' cannot be granted on a %s", norm,
 					    type);
 				else
-					lf_diag_error(c->d, &p,
-					              "spec.privileges: unknown privilege '%s'",
-					              json_string_value(v));
+					lf_diag_error(
+					    c->d, &p,
+					    "spec.privileges: '%s' cannot be granted on a "
+					    "%s: Unity Catalog grants it on a %s, which "
+					    "lakeform does not manage",
+					    norm, type, lf_buf_cstr(&where));
+				lf_buf_release(&where);
 			}
 			free(norm);
 		}
