@@ -264,6 +264,17 @@ static void check_cidrs(struct ctx *c)
 			              cidr);
 			continue;
 		}
+		if (x->base & ~mask_of(x->bits)) {
+			/* 10.30.17.0/20 is most likely 10.30.16.0/20 with a typo */
+			uint32_t net = x->base & mask_of(x->bits);
+			struct lf_pos p = pos_of(c, w, "spec.network.cidr");
+			lf_diag_error(c->d, &p,
+			              "spec.network.cidr: '%s' has host bits set (did you mean "
+			              "'%u.%u.%u.%u/%u'?)",
+			              cidr, net >> 24, (net >> 16) & 255, (net >> 8) & 255,
+			              net & 255, x->bits);
+			continue;
+		}
 		x->r = w;
 		x->region = str_at(w, "spec.region");
 		x->cidr = cidr;
