@@ -52,6 +52,9 @@ static int run(struct lf_cli *cli)
 	}
 	lf_cli_session_init(cli, &s);
 	lf_session_load_source(&s, &src, cli->nargs ? path : NULL, &d);
+	/* lakeform.yaml may add the regions of a private cloud */
+	if (!d.errors && lf_session_settings(&s, &d) == 0)
+		lf_kinds_add_regions(&kinds, json_object_get(s.settings, "regions"));
 	lf_session_close(&s);
 	if (src.nfiles == 0 && !d.errors)
 		lf_diag_error(&d, NULL, "no manifests (*.yaml, *.yml) in '%s'", path);
