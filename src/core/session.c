@@ -282,23 +282,31 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 
 int lf_session_settings(struct lf_session *s, struct lf_diags *d)
 {
+	return lf_session_settings_in(s, ".", d);
+}
+
+int lf_session_settings_in(struct lf_session *s, const char *dir, struct lf_diags *d)
+{
 	struct lf_source src = LF_SOURCE_INIT;
 	size_t errors = d->errors;
 
 	if (s->settings)
 		return 0;
+	/* "lakeform.yaml" in the configuration directory, as messages say it */
+	char *path =
+	    strcmp(dir, ".") ? lf_xasprintf("%s/lakeform.yaml", dir) : lf_xstrdup("lakeform.yaml");
 	if (s->opts.git) {
 		/* lakeform.yaml of the same commit */
 		if (lf_session_load_settings_source(s, &src, d) == 0 && src.nfiles == 0) {
 			s->settings = json_object();
-			return 0;
+			goto out;
 		}
 	} else {
-		if (access("lakeform.yaml", F_OK) != 0) {
+		if (access(path, F_OK) != 0) {
 			s->settings = json_object();
-			return 0;
+			goto out;
 		}
-		lf_source_load(&src, "lakeform.yaml", d);
+		lf_source_load(&src, path, d);
 	}
 	if (d->errors == errors && (src.ndocs != 1 || !json_is_object(src.docs[0].root)))
 		lf_diag_file_error(d, src.files[0].path, "must hold one mapping of settings");
@@ -306,7 +314,9 @@ int lf_session_settings(struct lf_session *s, struct lf_diags *d)
 		check_settings(&src, d);
 	if (d->errors == errors)
 		s->settings = json_incref(src.docs[0].root);
+out:
 	lf_source_release(&src);
+	free(path);
 	return s->settings ? 0 : -1;
 }
 
