@@ -6,6 +6,7 @@
 #include "core/manifest.h"
 #include "core/source.h"
 #include "util/buf.h"
+#include "util/fs.h"
 
 static void print_summary(struct lf_cli *cli, const struct lf_manifest *m,
                           const struct lf_source *src)
@@ -52,9 +53,14 @@ static int run(struct lf_cli *cli)
 	}
 	lf_cli_session_init(cli, &s);
 	lf_session_load_source(&s, &src, cli->nargs ? path : NULL, &d);
-	lf_session_close(&s);
 	if (src.nfiles == 0 && !d.errors)
 		lf_diag_error(&d, NULL, "no manifests (*.yaml, *.yml) in '%s'", path);
+	/* lakeform.yaml (of the directory validated) may add the regions of a
+	 * private cloud */
+	if (!d.errors &&
+	    lf_session_settings_in(&s, cli->nargs && lf_is_dir(path) > 0 ? path : ".", &d) == 0)
+		lf_kinds_add_regions(&kinds, json_object_get(s.settings, "regions"));
+	lf_session_close(&s);
 	lf_manifest_build(&m, &src, &kinds, &d);
 	/* cross-document rules only make sense over a set that loaded whole */
 	if (!d.errors)

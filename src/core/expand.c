@@ -290,12 +290,13 @@ static void compile_grant(struct ex *x, const char *principal, const char *type,
 	free(addr);
 	if (!sec || !gk)
 		return;
-	access = json_object_get(gk->schema, "x-lakeform-access");
+	/* each privilege's storage access: its entry in the one table */
+	access = json_object_get(gk->schema, "x-lakeform-privileges");
 	json_array_foreach (privileges, i, v) {
 		char *norm = lf_xstrdup(json_string_value(v) ? json_string_value(v) : "");
 		for (char *p = norm; *p; p++)
 			*p = *p == ' ' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-		json_t *a = json_object_get(access, norm);
+		json_t *a = json_object_get(json_object_get(access, norm), "access");
 		size_t j;
 		json_t *w;
 		json_array_foreach (a, j, w) {

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "family.h"
 #include "../util/buf.h"
@@ -199,6 +200,40 @@ static void kind_release(struct lf_kind *k)
 	strv_free(k->sensitive, k->nsensitive);
 }
 
+/* `dir`/regions.json: {"regions": ["us-east-1", ...]}; absent: not checked. */
+static int load_regions(struct lf_kinds *out, const char *dir, struct lf_diags *d)
+{
+	char *path = lf_xasprintf("%s/regions.json", dir);
+	json_error_t jerr;
+	json_t *root, *list;
+	size_t i;
+	json_t *v;
+	int err = 0;
+
+	if (access(path, F_OK) != 0) {
+		free(path);
+		return 0;
+	}
+	root = json_load_file(path, 0, &jerr);
+	list = json_object_get(root, "regions");
+	if (!root)
+		lf_diag_file_error(d, path, "%s (line %d)", jerr.text, jerr.line);
+	else if (!json_is_array(list))
+		lf_diag_file_error(d, path, "must hold {\"regions\": [NAME, ...]}");
+	json_array_foreach (list, i, v)
+		if (!json_is_string(v) && !err) {
+			lf_diag_file_error(d, path, "regions[%zu] is not a string", i);
+			err = -1;
+		}
+	if (!root || !json_is_array(list))
+		err = -1;
+	if (!err)
+		out->regions = json_incref(list);
+	json_decref(root);
+	free(path);
+	return err;
+}
+
 int lf_kinds_load(struct lf_kinds *out, const char *dir, struct lf_diags *d)
 {
 	static const char *const suffixes[] = {".schema.json", NULL};
@@ -225,7 +260,21 @@ int lf_kinds_load(struct lf_kinds *out, const char *dir, struct lf_diags *d)
 		}
 	}
 	lf_strv_free(paths, n);
+	if (load_regions(out, dir, d) != 0)
+		err = -1;
 	return err;
+}
+
+void lf_kinds_add_regions(struct lf_kinds *k, const json_t *names)
+{
+	size_t i;
+	json_t *v;
+
+	if (!k->regions)
+		return; /* no list to extend: regions are not checked */
+	json_array_foreach (names, i, v)
+		if (json_is_string(v))
+			json_array_append(k->regions, v);
 }
 
 const struct lf_kind *lf_kinds_find(const struct lf_kinds *k, const char *name)
@@ -243,11 +292,13 @@ void lf_kinds_release(struct lf_kinds *k)
 	free(k->v);
 	k->v = NULL;
 	k->n = 0;
+	json_decref(k->regions);
+	k->regions = NULL;
 }
 
 /* ---- documents ---------------------------------------------------------- */
 
-static size_t edit_distance(const char *a, const char *b)
+size_t lf_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
 
@@ -430,7 +481,7 @@ static const char *kind_of_doc(const struct lf_source *src, const struct lf_sour
 		for (size_t i = 0; i < kinds->n; i++) {
 			if (kinds->v[i].is_type)
 				continue;
-			size_t e = edit_distance(name, kinds->v[i].name);
+			size_t e = lf_edit_distance(name, kinds->v[i].name);
 			if (e < bestd) {
 				bestd = e;
 				best = kinds->v[i].name;

@@ -51,19 +51,30 @@ struct lf_kind {
 struct lf_kinds {
 	struct lf_kind *v;
 	size_t n;
+	/* owned: the regions that exist (strings), from regions.json beside
+	 * the schemas and lakeform.yaml's `regions`; NULL: no regions.json, and
+	 * regions are not checked */
+	json_t *regions;
 };
 
-#define LF_KINDS_INIT   \
-	{               \
-		NULL, 0 \
+#define LF_KINDS_INIT         \
+	{                     \
+		NULL, 0, NULL \
 	}
 
 /*
  * Load every `*.schema.json` of `dir` that declares x-lakeform-kind (a
- * manifest kind) or x-lakeform-type (a provider resource type).
- * Returns 0, or -1 with errors in `d` (a schema that does not compile).
+ * manifest kind) or x-lakeform-type (a provider resource type), and the
+ * cloud's regions from `dir`/regions.json when it is there.
+ * Returns 0, or -1 with errors in `d` (a schema that does not compile, a
+ * regions.json that is not {"regions": [NAME, ...]}).
  */
 int lf_kinds_load(struct lf_kinds *out, const char *dir, struct lf_diags *d);
+/*
+ * Add the regions of a private cloud (`names`, lakeform.yaml's `regions`, a
+ * checked array of strings, borrowed) to those regions.json lists.
+ */
+void lf_kinds_add_regions(struct lf_kinds *k, const json_t *names);
 /* Borrowed kind, or NULL. */
 const struct lf_kind *lf_kinds_find(const struct lf_kinds *k, const char *name);
 void lf_kinds_release(struct lf_kinds *k);
@@ -102,6 +113,12 @@ int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d);
 
 /* Borrowed resource at `address`, or NULL. */
 const struct lf_resource *lf_manifest_get(const struct lf_manifest *m, const char *address);
+
+/*
+ * Levenshtein distance of `a` and `b`, ignoring case, for "did you mean"
+ * suggestions; 99 for strings of 63 characters or more.
+ */
+size_t lf_edit_distance(const char *a, const char *b);
 
 /* The value at a dotted path of a document, borrowed, or NULL. */
 json_t *lf_json_path(json_t *root, const char *path);

@@ -1,9 +1,13 @@
 /*
  * rules.c - the rules of DESIGN.md section 1 that span documents.
  *
- * References, principals and naming come from the schemas' annotations; the
- * few rules that are about the domain itself (regions, CIDRs, privileges on
- * securables, group cycles) are written out here, one function each.
+ * References, principals and naming come from the schemas' annotations, the
+ * privileges from Grant's x-lakeform-privileges table and the regions from
+ * regions.json; the rules that are about the domain itself (Unity Catalog's
+ * names without case, one metastore per region, regions that exist and
+ * data that stays in them, S3 bucket names, CIDRs, external locations out
+ * of managed storage, unique identities, privileges on securables, group
+ * cycles) are written out here, one function each.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -40,6 +44,16 @@ static struct lf_pos item_pos(const struct ctx *c, const struct lf_resource *r, 
 static const char *str_at(const struct lf_resource *r, const char *path)
 {
 	return json_string_value(lf_json_path(r->value, path));
+}
+
+/* `s` in lower case; owned result. */
+static char *lower_dup(const char *s)
+{
+	char *d = lf_xstrdup(s);
+
+	for (char *p = d; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return d;
 }
 
 static const struct lf_resource *find_res(const struct ctx *c, const char *fmt, ...)
@@ -262,6 +276,17 @@ static void check_cidrs(struct ctx *c)
 			struct lf_pos p = pos_of(c, w, "spec.network.cidr");
 			lf_diag_error(c->d, &p, "spec.network.cidr: '%s' is not a valid IPv4 CIDR",
 			              cidr);
+			continue;
+		}
+		if (x->base & ~mask_of(x->bits)) {
+			/* 10.30.17.0/20 is most likely 10.30.16.0/20 with a typo */
+			uint32_t net = x->base & mask_of(x->bits);
+			struct lf_pos p = pos_of(c, w, "spec.network.cidr");
+			lf_diag_error(c->d, &p,
+			              "spec.network.cidr: '%s' has host bits set (did you mean "
+			              "'%u.%u.%u.%u/%u'?)",
+			              cidr, net >> 24, (net >> 16) & 255, (net >> 8) & 255,
+			              net & 255, x->bits);
 			continue;
 		}
 		x->r = w;
@@ -557,11 +582,22 @@ static void check_securable(struct ctx *c, const struct lf_resource *g)
 }
 #undef P
 
+/* Whether `privilege`'s entry in the table lists securable `type`. */
+static int granted_on(const json_t *entry, const char *type)
+{
+	return in_list(json_object_get(entry, "on"), type);
+}
+
 static void check_grants(struct ctx *c)
 {
 	struct lf_map seen = LF_MAP_INIT; /* principal+securable -> grant */
 	const struct lf_kind *gk = lf_kinds_find(c->m->kinds, "Grant");
+	/* privilege -> {on: [securable types], access: [...]} */
 	json_t *table = gk ? json_object_get(gk->schema, "x-lakeform-privileges") : NULL;
+	json_t *types =
+	    gk ? lf_json_path(gk->schema,
+	                      "properties.spec.properties.securable.properties.type.enum")
+	       : NULL;
 
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *g = &c->m->res[i];
@@ -570,7 +606,6 @@ static void check_grants(struct ctx *c)
 		check_securable(c, g);
 
 		const char *type = str_at(g, "spec.securable.type");
-		json_t *valid = type ? json_object_get(table, type) : NULL;
 		json_t *privs = lf_json_path(g->value, "spec.privileges");
 		json_t *v;
 		size_t k;
@@ -596,7 +631,7 @@ static void check_grants(struct ctx *c)
 			}
 			free(key);
 		}
-		if (!valid)
+		if (!type || !table)
 			continue;
 		json_array_foreach (privs, k, v) {
 			if (!json_is_string(v))
@@ -616,22 +651,40 @@ static void check_grants(struct ctx *c)
 					break;
 				}
 			}
-			if (!in_list(valid, norm)) {
+			json_t *entry = json_object_get(table, norm);
+			if (!granted_on(entry, type)) {
 				struct lf_pos p = item_pos(c, g, "spec.privileges", k);
-				const char *key;
-				json_t *other;
-				int known = 0;
-				json_object_foreach (table, key, other)
-					known |= in_list(other, norm);
-				if (known)
+				struct lf_buf where = LF_BUF_INIT;
+				json_t *on = json_object_get(entry, "on"), *t;
+				size_t ti, managed = 0;
+
+				/* Unity Catalog grants some only on securables that
+				 * lakeform does not manage: say which */
+				json_array_foreach (on, ti, t) {
+					const char *ts = json_string_value(t);
+					if (in_list(types, ts))
+						managed++;
+					else
+						lf_buf_addf(&where, "%s%s",
+						            where.len ? " or a " : "", ts);
+				}
+				if (!entry)
+					lf_diag_error(c->d, &p,
+					              "spec.privileges: unknown privilege '%s'",
+					              json_string_value(v));
+				else if (managed)
 					lf_diag_error(
 					    c->d, &p,
 					    "spec.privileges: '%s' cannot be granted on a %s", norm,
 					    type);
 				else
-					lf_diag_error(c->d, &p,
-					              "spec.privileges: unknown privilege '%s'",
-					              json_string_value(v));
+					lf_diag_error(
+					    c->d, &p,
+					    "spec.privileges: '%s' cannot be granted on a "
+					    "%s: Unity Catalog grants it on a %s, which "
+					    "lakeform does not manage",
+					    norm, type, lf_buf_cstr(&where));
+				lf_buf_release(&where);
 			}
 			free(norm);
 		}
@@ -722,6 +775,521 @@ static void check_group_cycles(struct ctx *c)
 	free(g);
 }
 
+/* ---- Unity Catalog names without case ------------------------------------ */
+
+/*
+ * Unity Catalog folds catalog, schema, table and volume names to lower case
+ * (columns: check_columns), so two that differ only in case are one.  The
+ * address holds every level's name, the metastore's included.
+ */
+static void check_case(struct ctx *c)
+{
+	struct lf_map seen = LF_MAP_INIT;     /* lower-case address -> resource */
+	struct lf_map implicit = LF_MAP_INIT; /* lower-case address -> workspace */
+	for (size_t i = 0; i < c->implicit.cap; i++) {
+		const struct lf_map_ent *e = &c->implicit.v[i];
+		if (!e->key)
+			continue;
+		char *low = lower_dup(e->key);
+		lf_map_put(&implicit, low, e->value);
+		free(low);
+	}
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		const char *k = r->kind->name;
+
+		if (strcmp(k, "Catalog") && strcmp(k, "Schema") && strcmp(k, "Table") &&
+		    strcmp(k, "Volume"))
+			continue;
+		char *low = lower_dup(r->address);
+		const struct lf_resource *first = lf_map_get(&seen, low);
+		const struct lf_resource *ws = lf_map_get(&implicit, low);
+		struct lf_pos p, f;
+
+		if (first && strcmp(first->address, r->address)) {
+			p = pos_of(c, r, "metadata.name");
+			f = pos_of(c, first, "metadata.name");
+			lf_diag_error(c->d, &p,
+			              "%s '%s' differs only in case from %s '%s' (%s:%u:%u); Unity "
+			              "Catalog names are case-insensitive",
+			              r->kind->lower, r->name, first->kind->lower, first->name,
+			              f.file, f.line, f.col);
+		} else if (!first && ws && !lf_map_get(&c->implicit, r->address)) {
+			p = pos_of(c, r, "metadata.name");
+			f = pos_of(c, ws, "metadata.name");
+			lf_diag_error(c->d, &p,
+			              "%s '%s' differs only in case from the workspace catalog of "
+			              "workspace '%s' (%s:%u:%u); Unity Catalog names are "
+			              "case-insensitive",
+			              r->kind->lower, r->name, ws->name, f.file, f.line, f.col);
+		}
+		if (!first)
+			lf_map_put(&seen, low, (void *)r);
+		free(low);
+	}
+	lf_map_release(&implicit);
+	lf_map_release(&seen);
+}
+
+/* ---- regions ---------------------------------------------------------------------- */
+
+static const struct {
+	const char *kind, *path;
+} region_paths[] = {
+    {"Account", "spec.default_storage.region"},
+    {"Workspace", "spec.region"},
+    {"Metastore", "spec.region"},
+};
+
+static void check_regions(struct ctx *c)
+{
+	const json_t *known = c->m->kinds->regions;
+
+	if (!known)
+		return; /* no regions.json beside the schemas */
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+
+		for (size_t j = 0; j < sizeof(region_paths) / sizeof(*region_paths); j++) {
+			const char *region;
+			if (strcmp(r->kind->name, region_paths[j].kind))
+				continue;
+			region = str_at(r, region_paths[j].path);
+			if (!region || in_list(known, region))
+				continue;
+			const char *best = NULL;
+			size_t bestd = 4, k;
+			json_t *v;
+			json_array_foreach (known, k, v) {
+				size_t e = lf_edit_distance(region, json_string_value(v));
+				if (e < bestd) {
+					bestd = e;
+					best = json_string_value(v);
+				}
+			}
+			struct lf_pos p = pos_of(c, r, region_paths[j].path);
+			if (best)
+				lf_diag_error(c->d, &p,
+				              "%s: unknown region '%s' (did you mean '%s'?)",
+				              region_paths[j].path, region, best);
+			else
+				lf_diag_error(c->d, &p,
+				              "%s: unknown region '%s' (a private cloud's regions "
+				              "are listed in lakeform.yaml's 'regions')",
+				              region_paths[j].path, region);
+		}
+	}
+}
+
+/* Unity Catalog: a region has at most one metastore per account. */
+static void check_metastore_regions(struct ctx *c)
+{
+	struct lf_map seen = LF_MAP_INIT; /* region -> metastore */
+
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		const char *region;
+
+		if (strcmp(r->kind->name, "Metastore") || !(region = str_at(r, "spec.region")))
+			continue;
+		const struct lf_resource *first = lf_map_get(&seen, region);
+		if (!first) {
+			lf_map_put(&seen, region, (void *)r);
+			continue;
+		}
+		struct lf_pos p = pos_of(c, r, "spec.region");
+		struct lf_pos f = pos_of(c, first, "metadata.name");
+		lf_diag_error(
+		    c->d, &p,
+		    "spec.region: metastore '%s' is a second metastore in '%s' (the first "
+		    "is '%s' at %s:%u:%u); an account has one metastore per region",
+		    r->name, region, first->name, f.file, f.line, f.col);
+	}
+	lf_map_release(&seen);
+}
+
+/* ---- identities ------------------------------------------------------------------ */
+
+/*
+ * A service principal's application ID names it to the cloud, and a user's
+ * e-mail address names the user whatever its case: two of either are one
+ * identity declared twice.
+ */
+static void check_identities(struct ctx *c)
+{
+	struct lf_map ids = LF_MAP_INIT, mails = LF_MAP_INIT;
+
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		int sp = !strcmp(r->kind->name, "ServicePrincipal");
+		const char *path = sp ? "spec.application_id" : "metadata.name";
+		const char *v;
+
+		if ((!sp && strcmp(r->kind->name, "User")) || !(v = str_at(r, path)))
+			continue;
+		char *low = lower_dup(v);
+		struct lf_map *seen = sp ? &ids : &mails;
+		const struct lf_resource *first = lf_map_get(seen, low);
+		if (!first) {
+			lf_map_put(seen, low, (void *)r);
+		} else if (sp) {
+			struct lf_pos p = pos_of(c, r, path);
+			struct lf_pos f = pos_of(c, first, path);
+			lf_diag_error(
+			    c->d, &p,
+			    "%s: service principal '%s' has the application ID of service "
+			    "principal '%s' (%s:%u:%u); an application ID names one "
+			    "service principal",
+			    path, r->name, first->name, f.file, f.line, f.col);
+		} else {
+			struct lf_pos p = pos_of(c, r, path);
+			struct lf_pos f = pos_of(c, first, path);
+			lf_diag_error(c->d, &p,
+			              "user '%s' has the e-mail address of user '%s' (%s:%u:%u); "
+			              "e-mail addresses are compared without case",
+			              r->name, first->name, f.file, f.line, f.col);
+		}
+		free(low);
+	}
+	lf_map_release(&ids);
+	lf_map_release(&mails);
+}
+
+/* ---- S3 bucket names ------------------------------------------------------------- */
+
+/* Why `b` is not a valid S3 bucket name (general purpose buckets), or NULL. */
+static const char *bucket_name_problem(const char *b, char *buf, size_t n)
+{
+	static const char *const prefixes[] = {"xn--", "sthree-", "amzn-s3-demo-"};
+	static const char *const suffixes[] = {"-s3alias", "--ol-s3", ".mrap", "--x-s3",
+	                                       "--table-s3"};
+	size_t len = strlen(b);
+	unsigned a, bb, cc, dd;
+	char tail;
+
+	if (len < 3 || len > 63)
+		return "it must be 3 to 63 characters long";
+	for (const char *p = b; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		      *p == '-'))
+			return "it may hold only lowercase letters, digits, dots and hyphens";
+	if (!isalnum((unsigned char)b[0]) || !isalnum((unsigned char)b[len - 1]))
+		return "it must begin and end with a letter or digit";
+	if (strstr(b, ".."))
+		return "it must not hold two adjacent dots";
+	if (sscanf(b, "%u.%u.%u.%u%c", &a, &bb, &cc, &dd, &tail) == 4)
+		return "it must not be shaped like an IP address";
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+		if (!strncmp(b, prefixes[i], strlen(prefixes[i]))) {
+			snprintf(buf, n, "it must not begin with '%s'", prefixes[i]);
+			return buf;
+		}
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(*suffixes); i++) {
+		size_t sl = strlen(suffixes[i]);
+		if (len >= sl && !strcmp(b + len - sl, suffixes[i])) {
+			snprintf(buf, n, "it must not end with '%s'", suffixes[i]);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+static void check_bucket_names(struct ctx *c)
+{
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		const char *path = declaring_path(r);
+		const char *b = path ? str_at(r, path) : NULL;
+		char buf[64];
+		const char *why = b ? bucket_name_problem(b, buf, sizeof(buf)) : NULL;
+
+		if (why) {
+			struct lf_pos p = pos_of(c, r, path);
+			lf_diag_error(c->d, &p, "%s: '%s' is not a valid S3 bucket name: %s", path,
+			              b, why);
+		}
+	}
+}
+
+/* ---- managed storage ----------------------------------------------------------- */
+
+/*
+ * A managed storage location: where Unity Catalog keeps the managed tables
+ * and volumes of a metastore, catalog or schema.  `path` is "" for a whole
+ * bucket, else ends in '/'.  These follow expand.c's layout (metastore_loc,
+ * workspace_loc, expand_catalog_like, expand_workspace_catalog).
+ */
+struct mloc {
+	const struct lf_resource *r; /* the declaring resource, for positions */
+	const char *kind;            /* "metastore", "catalog", "schema" */
+	char *name;                  /* as the user writes it: "main.sales" */
+	char *bucket, *path;
+};
+
+struct mlocs {
+	struct mloc *v;
+	size_t n, alloc;
+	struct lf_map by_addr; /* securable address -> index + 1 */
+};
+
+static size_t mloc_add(struct mlocs *l, const struct lf_resource *r, const char *kind,
+                       const char *addr, char *name, const char *bucket, char *path)
+{
+	LF_GROW(l->v, l->n + 1, l->alloc);
+	struct mloc *x = &l->v[l->n++];
+	x->r = r;
+	x->kind = kind;
+	x->name = name;
+	x->bucket = lf_xstrdup(bucket);
+	x->path = path;
+	lf_map_put(&l->by_addr, addr, (void *)(uintptr_t)l->n);
+	return l->n - 1;
+}
+
+static const struct mloc *mloc_at(const struct mlocs *l, const char *addr)
+{
+	uintptr_t i = (uintptr_t)lf_map_get(&l->by_addr, addr);
+	return i ? &l->v[i - 1] : NULL;
+}
+
+static const char *default_bucket(const struct ctx *c)
+{
+	for (size_t i = 0; i < c->m->nres; i++)
+		if (!strcmp(c->m->res[i].kind->name, "Account"))
+			return str_at(&c->m->res[i], "spec.default_storage.bucket");
+	return NULL;
+}
+
+static void collect_managed(const struct ctx *c, struct mlocs *l)
+{
+	const char *def = default_bucket(c);
+
+	if (!def)
+		return;
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		const char *b = str_at(r, "spec.storage_root.bucket");
+		const char *pre = str_at(r, "spec.storage_root.prefix");
+
+		if (strcmp(r->kind->name, "Metastore"))
+			continue;
+		char *path = pre ? lf_xasprintf("%s/", pre)
+		             : b ? lf_xstrdup("")
+		                 : lf_xasprintf("metastores/%s/", r->name);
+		mloc_add(l, r, "metastore", r->address, lf_xstrdup(r->name), b ? b : def, path);
+	}
+	/* workspace catalogs and their 'default' schemas */
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *w = &c->m->res[i];
+		const char *ms = str_at(w, "spec.metastore");
+		const char *b = str_at(w, "spec.storage.bucket");
+
+		if (strcmp(w->kind->name, "Workspace") || !ms ||
+		    json_is_false(lf_json_path(w->value, "spec.workspace_catalog")))
+			continue;
+		char *cat = workspace_catalog_name(w->name);
+		char *caddr = lf_xasprintf("catalog/%s/%s", ms, cat);
+		char *saddr = lf_xasprintf("schema/%s/%s/default", ms, cat);
+		if (lf_map_get(&c->implicit, caddr) == w) {
+			char *cpath = b ? lf_xasprintf("catalogs/%s/", cat)
+			                : lf_xasprintf("workspaces/%s/catalogs/%s/", w->name, cat);
+			mloc_add(l, w, "catalog", caddr, lf_xstrdup(cat), b ? b : def, cpath);
+			mloc_add(l, w, "schema", saddr, lf_xasprintf("%s.default", cat),
+			         b ? b : def, lf_xasprintf("%sschemas/default/", cpath));
+		}
+		free(cat);
+		free(caddr);
+		free(saddr);
+	}
+	/* catalogs, then schemas: each under its parent unless it has a bucket */
+	for (int pass = 0; pass < 2; pass++) {
+		const char *kind = pass ? "Schema" : "Catalog";
+		for (size_t i = 0; i < c->m->nres; i++) {
+			const struct lf_resource *r = &c->m->res[i];
+			const char *own = str_at(r, "spec.storage_root.bucket");
+			const char *ms = str_at(r, "spec.metastore");
+			const char *cat = str_at(r, "spec.catalog");
+			const struct mloc *parent;
+
+			if (strcmp(r->kind->name, kind) || !ms || (pass && !cat))
+				continue;
+			char *paddr = pass ? lf_xasprintf("catalog/%s/%s", ms, cat)
+			                   : lf_xasprintf("metastore/%s", ms);
+			parent = mloc_at(l, paddr);
+			free(paddr);
+			if (!parent && !own)
+				continue;
+			char *path = lf_xasprintf("%s%ss/%s/", own ? "" : parent->path,
+			                          r->kind->lower, r->name);
+			char *name =
+			    pass ? lf_xasprintf("%s.%s", cat, r->name) : lf_xstrdup(r->name);
+			mloc_add(l, r, pass ? "schema" : "catalog", r->address, name,
+			         own ? own : parent->bucket, path);
+		}
+	}
+}
+
+static void mlocs_release(struct mlocs *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].bucket);
+		free(l->v[i].path);
+	}
+	free(l->v);
+	lf_map_release(&l->by_addr);
+}
+
+/* Whether path `a` of a bucket lies inside `b` (both "" or ending in '/'). */
+static int path_inside(const char *a, const char *b)
+{
+	return !strncmp(a, b, strlen(b));
+}
+
+/*
+ * Unity Catalog keeps external tables and volumes out of managed storage,
+ * and lets no external location (a Grant on a bucket) overlap a metastore's
+ * storage root.
+ */
+static void check_external_locations(struct ctx *c)
+{
+	struct mlocs l = {NULL, 0, 0, LF_MAP_INIT};
+
+	collect_managed(c, &l);
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		const char *k = r->kind->name;
+		int table = !strcmp(k, "Table");
+		const char *type = str_at(r, table ? "spec.table_type" : "spec.volume_type");
+		const char *loc = str_at(r, "spec.storage_location");
+
+		if ((!table && strcmp(k, "Volume")) || !type || strcmp(type, "EXTERNAL") || !loc ||
+		    strncmp(loc, "s3://", 5))
+			continue;
+		const char *slash = strchr(loc + 5, '/');
+		char *bucket =
+		    slash ? lf_xstrndup(loc + 5, (size_t)(slash - loc - 5)) : lf_xstrdup(loc + 5);
+		const char *rest = slash ? slash + 1 : "";
+		char *path =
+		    lf_xasprintf("%s%s", rest, *rest && rest[strlen(rest) - 1] != '/' ? "/" : "");
+		for (size_t j = 0; j < l.n; j++) {
+			const struct mloc *m = &l.v[j];
+			int inside = path_inside(path, m->path);
+			if (strcmp(bucket, m->bucket) || (!inside && !path_inside(m->path, path)))
+				continue;
+			struct lf_pos p = pos_of(c, r, "spec.storage_location");
+			lf_diag_error(c->d, &p,
+			              "spec.storage_location: '%s' %s the managed storage of %s "
+			              "'%s' (s3://%s/%s); Unity Catalog keeps external %ss out of "
+			              "managed storage",
+			              loc, inside ? "lies inside" : "holds", m->kind, m->name,
+			              m->bucket, m->path, r->kind->lower);
+			break;
+		}
+		free(bucket);
+		free(path);
+	}
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *g = &c->m->res[i];
+		const char *type = str_at(g, "spec.securable.type");
+		const char *b = str_at(g, "spec.securable.name");
+
+		if (strcmp(g->kind->name, "Grant") || !type || strcmp(type, "bucket") || !b)
+			continue;
+		for (size_t j = 0; j < l.n; j++) {
+			const struct mloc *m = &l.v[j];
+			if (strcmp(m->kind, "metastore") || strcmp(m->bucket, b))
+				continue;
+			struct lf_pos p = pos_of(c, g, "spec.securable.name");
+			lf_diag_error(c->d, &p,
+			              "spec.securable.name: bucket '%s' holds the storage root of "
+			              "metastore '%s' (s3://%s/%s); Unity Catalog lets no external "
+			              "location overlap a metastore's root: grant on the "
+			              "metastore's catalogs, schemas, tables and volumes instead",
+			              b, m->name, m->bucket, m->path);
+			break;
+		}
+	}
+	mlocs_release(&l);
+}
+
+/* ---- data residency -------------------------------------------------------------- */
+
+/* `region`, or NULL when check_regions reported it: one mistake, one error. */
+static const char *known_region(const struct ctx *c, const char *region)
+{
+	const json_t *known = c->m->kinds->regions;
+
+	return region && known && !in_list(known, region) ? NULL : region;
+}
+
+/* The region of declared bucket `b`: its declaring resource's. */
+static const char *bucket_region(const struct ctx *c, const char *b)
+{
+	const struct lf_resource *r = lf_map_get(&c->buckets, b);
+
+	if (!r)
+		return NULL;
+	if (!strcmp(r->kind->name, "Account"))
+		return str_at(r, "spec.default_storage.region");
+	return str_at(r, "spec.region");
+}
+
+/*
+ * Data stays in its region: a serverless workspace without a bucket keeps
+ * its data in the default storage, a metastore without one its root; a
+ * catalog's or schema's own bucket is in its metastore's region.
+ */
+static void check_residency(struct ctx *c)
+{
+	const char *def = default_bucket(c);
+	const char *def_region = def ? known_region(c, bucket_region(c, def)) : NULL;
+
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		const char *k = r->kind->name;
+		const char *region = known_region(c, str_at(r, "spec.region"));
+
+		if (!strcmp(k, "Workspace")) {
+			const char *compute = str_at(r, "spec.compute");
+			if (!region || !def_region || !compute || strcmp(compute, "serverless") ||
+			    str_at(r, "spec.storage.bucket") || !strcmp(region, def_region))
+				continue;
+			struct lf_pos p = pos_of(c, r, "spec.region");
+			lf_diag_error(c->d, &p,
+			              "spec.region: serverless workspace '%s' is in '%s' but would "
+			              "keep its data in the default storage bucket '%s', in '%s'; "
+			              "give it a bucket of its own in spec.storage",
+			              r->name, region, def, def_region);
+		} else if (!strcmp(k, "Metastore")) {
+			if (!region || !def_region || str_at(r, "spec.storage_root.bucket") ||
+			    !strcmp(region, def_region))
+				continue;
+			struct lf_pos p = pos_of(c, r, "spec.region");
+			lf_diag_error(c->d, &p,
+			              "spec.region: metastore '%s' is in '%s' but its storage root "
+			              "would be in the default storage bucket '%s', in '%s'; give "
+			              "it a bucket of its own in spec.storage_root.bucket",
+			              r->name, region, def, def_region);
+		} else if (!strcmp(k, "Catalog") || !strcmp(k, "Schema")) {
+			const char *b = str_at(r, "spec.storage_root.bucket");
+			const char *ms = str_at(r, "spec.metastore");
+			const struct lf_resource *m = ms ? find_res(c, "metastore/%s", ms) : NULL;
+			const char *mregion = m ? known_region(c, str_at(m, "spec.region")) : NULL;
+			const char *bregion = b ? known_region(c, bucket_region(c, b)) : NULL;
+			if (!mregion || !bregion || !strcmp(mregion, bregion))
+				continue;
+			struct lf_pos p = pos_of(c, r, "spec.storage_root.bucket");
+			lf_diag_error(
+			    c->d, &p,
+			    "spec.storage_root.bucket: bucket '%s' is in '%s' but %s '%s' "
+			    "belongs to metastore '%s', in '%s'; its managed data stays "
+			    "in the metastore's region",
+			    b, bregion, r->kind->lower, r->name, ms, mregion);
+		}
+	}
+}
+
 int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d)
 {
 	struct ctx c = {m, d, LF_MAP_INIT, LF_MAP_INIT};
@@ -729,7 +1297,14 @@ int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d)
 
 	collect_implicit(&c);
 	check_accounts(&c);
+	check_regions(&c);
+	check_metastore_regions(&c);
+	check_identities(&c);
 	check_buckets(&c);
+	check_bucket_names(&c);
+	check_case(&c);
+	check_external_locations(&c);
+	check_residency(&c);
 	check_columns(&c);
 	check_refs(&c);
 	check_principals(&c);

@@ -111,6 +111,10 @@ int lf_session_load(struct lf_session *s)
 {
 	if (lf_kinds_load(&s->kinds, s->opts.schema_dir, &s->d) != 0)
 		return -1;
+	/* lakeform.yaml's regions are part of what the manifests may name */
+	if (!s->settings && lf_session_settings(s, &s->d) != 0)
+		return -1;
+	lf_kinds_add_regions(&s->kinds, json_object_get(s->settings, "regions"));
 	lf_session_load_source(s, &s->src, NULL, &s->d);
 	if (s->opts.git && *s->opts.git->path)
 		s->root_len = strlen(s->opts.git->path) + 1;
@@ -184,9 +188,33 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 
 #define AT(path) lf_source_path_pos(src, doc, (path), (size_t)-1)
 	json_object_foreach (doc->root, key, v) {
-		if (strcmp(key, "providers") && strcmp(key, "backend")) {
+		if (strcmp(key, "providers") && strcmp(key, "backend") && strcmp(key, "regions")) {
 			struct lf_pos p = AT(key);
-			lf_diag_error(d, &p, "unknown setting '%s' (providers, backend)", key);
+			lf_diag_error(d, &p, "unknown setting '%s' (providers, backend, regions)",
+			              key);
+		}
+	}
+	/* regions: [my-private-1]: a private cloud's regions, beside the
+	 * cloud's own (schemas/regions.json) */
+	json_t *regions = json_object_get(doc->root, "regions");
+	if (regions && !json_is_array(regions)) {
+		struct lf_pos p = AT("regions");
+		lf_diag_error(d, &p,
+		              "regions must be a list of region names such as "
+		              "[my-private-1]");
+	}
+	size_t ri;
+	json_array_foreach (regions, ri, v) {
+		const char *r = json_string_value(v);
+		int ok = r && *r && strlen(r) <= 32;
+		for (const char *c = r; ok && *c; c++)
+			ok = (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-';
+		if (!ok) {
+			struct lf_pos p = lf_source_path_pos(src, doc, "regions", ri);
+			lf_diag_error(d, &p,
+			              "regions[%zu]: a region is 1 to 32 lowercase letters, digits "
+			              "and '-', such as 'my-private-1'",
+			              ri);
 		}
 	}
 	json_t *backend = json_object_get(doc->root, "backend");
@@ -257,23 +285,31 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 
 int lf_session_settings(struct lf_session *s, struct lf_diags *d)
 {
+	return lf_session_settings_in(s, ".", d);
+}
+
+int lf_session_settings_in(struct lf_session *s, const char *dir, struct lf_diags *d)
+{
 	struct lf_source src = LF_SOURCE_INIT;
 	size_t errors = d->errors;
 
 	if (s->settings)
 		return 0;
+	/* "lakeform.yaml" in the configuration directory, as messages say it */
+	char *path =
+	    strcmp(dir, ".") ? lf_xasprintf("%s/lakeform.yaml", dir) : lf_xstrdup("lakeform.yaml");
 	if (s->opts.git) {
 		/* lakeform.yaml of the same commit */
 		if (lf_session_load_settings_source(s, &src, d) == 0 && src.nfiles == 0) {
 			s->settings = json_object();
-			return 0;
+			goto out;
 		}
 	} else {
-		if (access("lakeform.yaml", F_OK) != 0) {
+		if (access(path, F_OK) != 0) {
 			s->settings = json_object();
-			return 0;
+			goto out;
 		}
-		lf_source_load(&src, "lakeform.yaml", d);
+		lf_source_load(&src, path, d);
 	}
 	if (d->errors == errors && (src.ndocs != 1 || !json_is_object(src.docs[0].root)))
 		lf_diag_file_error(d, src.files[0].path, "must hold one mapping of settings");
@@ -281,7 +317,9 @@ int lf_session_settings(struct lf_session *s, struct lf_diags *d)
 		check_settings(&src, d);
 	if (d->errors == errors)
 		s->settings = json_incref(src.docs[0].root);
+out:
 	lf_source_release(&src);
+	free(path);
 	return s->settings ? 0 : -1;
 }
 

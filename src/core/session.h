@@ -91,6 +91,8 @@ int lf_session_load_settings_source(struct lf_session *s, struct lf_source *src,
  * absent) into s->settings, checked, once.  0, or -1 with errors in `d`.
  */
 int lf_session_settings(struct lf_session *s, struct lf_diags *d);
+/* The same, from the lakeform.yaml of directory `dir` (validate DIR). */
+int lf_session_settings_in(struct lf_session *s, const char *dir, struct lf_diags *d);
 
 /*
  * Load and check the kinds and the manifests of the configuration

@@ -32,8 +32,13 @@ BEGIN {
 	tables = int(N * 0.08) + 1; volumes = int(N * 0.02) + 1
 
 	out("Account", "metadata:\n  name: bench\nspec:\n  default_storage:\n    bucket: bench-default\n    region: us-east-1\n")
+	# data stays in its region: outside that of the default storage, a metastore
+	# and a serverless workspace have buckets of their own
 	for (r = 1; r <= R; r++)
-		out("Metastore", sprintf("metadata:\n  name: ms-%s\nspec:\n  region: %s\n  storage_root:\n    prefix: metastores/%s\n", regions[r], regions[r], regions[r]))
+		if (r == 1)
+			out("Metastore", sprintf("metadata:\n  name: ms-%s\nspec:\n  region: %s\n  storage_root:\n    prefix: metastores/%s\n", regions[r], regions[r], regions[r]))
+		else
+			out("Metastore", sprintf("metadata:\n  name: ms-%s\nspec:\n  region: %s\n  storage_root:\n    bucket: bench-ms-%s\n", regions[r], regions[r], regions[r]))
 	for (i = 0; i < users; i++)
 		out("User", sprintf("metadata:\n  name: user%d@bench.example\nspec:\n  display_name: User %d\n", i, i))
 	for (i = 0; i < sps; i++)
@@ -48,8 +53,10 @@ BEGIN {
 		r = i % R + 1
 		if (i % 8 == 7)
 			out("Workspace", sprintf("metadata:\n  name: ws-%d\nspec:\n  region: %s\n  compute: classic\n  metastore: ms-%s\n  storage:\n    bucket: bench-ws-%d\n  network:\n    cidr: 10.%d.%d.0/24\n  users: [group:group-%d]\n", i, regions[r], regions[r], i, int(i / 256) % 256, i % 256, i % groups))
-		else
+		else if (r == 1)
 			out("Workspace", sprintf("metadata:\n  name: ws-%d\nspec:\n  region: %s\n  compute: serverless\n  metastore: ms-%s\n  users: [group:group-%d]\n", i, regions[r], regions[r], i % groups))
+		else
+			out("Workspace", sprintf("metadata:\n  name: ws-%d\nspec:\n  region: %s\n  compute: serverless\n  metastore: ms-%s\n  storage:\n    bucket: bench-ws-%d\n  users: [group:group-%d]\n", i, regions[r], regions[r], i, i % groups))
 	}
 	for (i = 0; i < catalogs; i++)
 		out("Catalog", sprintf("metadata:\n  name: cat_%d\nspec:\n  metastore: ms-%s\n  comment: catalog %d\n", i, regions[i % R + 1], i))

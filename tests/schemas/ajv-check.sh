@@ -94,10 +94,13 @@ const VALIDATION = new Set(['type', 'properties', 'required', 'additionalPropert
 	'not', 'if', 'then', 'else', 'propertyNames', '$ref']);
 const ANNOTATION = new Set(['title', 'description', 'default', 'examples', '$comment']);
 const X_TOP = new Set(['x-lakeform-kind', 'x-lakeform-identity', 'x-lakeform-refs',
-	'x-lakeform-privileges', 'x-lakeform-access', 'x-lakeform-type', 'x-lakeform-family']);
+	'x-lakeform-privileges', 'x-lakeform-type', 'x-lakeform-family']);
 const X_PROP = new Set(['x-lakeform-force-new', 'x-lakeform-sensitive',
 	'x-lakeform-principal', 'x-lakeform-message']);
 const SECURABLES = ['metastore', 'catalog', 'schema', 'volume', 'table', 'bucket'];
+// Unity Catalog securables lakeform does not manage: a privilege may be
+// known and grantable only there (USE_CONNECTION on a connection)
+const UNMANAGED = ['function', 'model', 'view', 'storage_credential', 'connection'];
 
 function checkRegex(re) {
 	if (!re.startsWith('^') || !re.endsWith('$') || re.endsWith('\\$'))
@@ -198,20 +201,23 @@ function lint(file) {
 	const privs = root['x-lakeform-privileges'];
 	if (kind === 'Grant') {
 		const types = ((propAt(root, 'spec.securable.type') || {}).enum) || [];
-		if (!privs) say('', 'x-lakeform-privileges missing');
+		// one table: privilege -> {on: [securables], access: [read|write]}
+		if (!privs || typeof privs !== 'object') say('', 'x-lakeform-privileges missing');
 		else {
-			for (const t of SECURABLES) if (!Array.isArray(privs[t])) say('', `no privileges for '${t}'`);
-			for (const t of Object.keys(privs)) {
-				if (!types.includes(t)) say('', `privileges for unknown securable '${t}'`);
-				for (const p of privs[t]) if (!/^[A-Z][A-Z_]*$/.test(p)) say('', `privilege '${p}' not upper case`);
+			const on = new Set();
+			for (const [p, e] of Object.entries(privs)) {
+				if (!/^[A-Z][A-Z_]*$/.test(p)) say('', `privilege '${p}' not upper case`);
+				const keys = Object.keys(e || {}).sort().join(',');
+				if (keys !== 'access,on') { say('', `privilege '${p}' must have exactly 'on' and 'access'`); continue; }
+				if (!Array.isArray(e.on) || e.on.length === 0) say('', `privilege '${p}': 'on' must list securables`);
+				else for (const t of e.on) {
+					if (!types.includes(t) && !UNMANAGED.includes(t)) say('', `privilege '${p}' on unknown securable '${t}'`);
+					on.add(t);
+				}
+				if (!Array.isArray(e.access) || !e.access.every(x => x === 'read' || x === 'write'))
+					say('', `access of '${p}' must list 'read' and/or 'write', or nothing`);
 			}
-		}
-		const access = root['x-lakeform-access'] || {};
-		const all = new Set(Object.values(privs || {}).flat());
-		for (const [p, a] of Object.entries(access)) {
-			if (!all.has(p)) say('', `x-lakeform-access names unknown privilege '${p}'`);
-			if (!Array.isArray(a) || !a.every(x => x === 'read' || x === 'write'))
-				say('', `x-lakeform-access for '${p}' must list 'read' and/or 'write'`);
+			for (const t of SECURABLES) if (!on.has(t)) say('', `no privileges for '${t}'`);
 		}
 	} else if (privs) say('', 'x-lakeform-privileges outside Grant');
 	return problems;
