@@ -5,7 +5,9 @@
  * one, and the helpers the state code and the backends use (UUIDs, times,
  * whole-file reads, the words of a remote error).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -103,7 +105,17 @@ void lf_backend_free(struct lf_backend *b)
 	free(b->state_path);
 	free(b->journal_path);
 	free(b->lock_path);
+	memset(&b->key, 0, sizeof(b->key));
 	free(b);
+}
+
+void lf_backend_set_key(struct lf_backend *b, const struct lf_state_key *key)
+{
+	b->has_key = key != NULL;
+	if (key)
+		b->key = *key;
+	else
+		memset(&b->key, 0, sizeof(b->key));
 }
 
 unsigned lf_backend_capabilities(const struct lf_backend *b)
@@ -209,4 +221,37 @@ int lf_state__read(char **out, size_t *len, const char *path)
 {
 	/* a state is read whole; 4 GiB is far beyond any real one */
 	return lf_read_file(out, len, path, (size_t)4 << 30);
+}
+
+/* ---- leftovers of runs that died ------------------------------------------ */
+
+/* 1 when no process of this machine has `pid` (a pid reused since counts as
+ * alive: the leftover then waits for a later run). */
+static int pid_dead(long pid)
+{
+	return pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+void lf_state__clean_leftovers(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		/* lf_write_file_atomic()'s temporary files: NAME.tmp.PID */
+		const char *t = NULL, *q = e->d_name;
+		while ((q = strstr(q, ".tmp.")) != NULL)
+			t = q++;
+		if (!t || !t[5])
+			continue;
+		char *end;
+		long pid = strtol(t + 5, &end, 10);
+		if (*end || end == t + 5)
+			continue;
+		if (pid_dead(pid))
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
 }
