@@ -5,10 +5,10 @@
  * one, and the helpers the state code and the backends use (UUIDs, times,
  * whole-file reads, the words of a remote error).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -232,26 +232,32 @@ static int pid_dead(long pid)
 	return pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
+/* lf_write_file_atomic()'s temporary files are NAME.tmp.PID: the pid of a
+ * file so named, else 0. */
+static long tmp_writer(const char *name)
+{
+	const char *t = NULL, *q = name;
+	char *end;
+	long pid;
+
+	while ((q = strstr(q, ".tmp.")) != NULL)
+		t = q++;
+	if (!t || !t[5])
+		return 0;
+	pid = strtol(t + 5, &end, 10);
+	return *end || end == t + 5 ? 0 : pid;
+}
+
+static int clean_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	if (flag == FTW_F && S_ISREG(sb->st_mode) && pid_dead(tmp_writer(path + ftw->base)))
+		unlink(path);
+	return 0;
+}
+
 void lf_state__clean_leftovers(const char *dir)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		/* lf_write_file_atomic()'s temporary files: NAME.tmp.PID */
-		const char *t = NULL, *q = e->d_name;
-		while ((q = strstr(q, ".tmp.")) != NULL)
-			t = q++;
-		if (!t || !t[5])
-			continue;
-		char *end;
-		long pid = strtol(t + 5, &end, 10);
-		if (*end || end == t + 5)
-			continue;
-		if (pid_dead(pid))
-			unlinkat(dirfd(d), e->d_name, 0);
-	}
-	closedir(d);
+	/* the state's and, below it, the local providers' (whose writers
+	 * also write by rename); symbolic links are not followed */
+	nftw(dir, clean_entry, 16, FTW_PHYS);
 }
