@@ -24,7 +24,7 @@
 
 static const struct lf_option options[] = {
     {"lock-timeout", 0, "DURATION",
-     "rm, mv, push: wait this long for the lock (30s, 2m, 1m30s; default 0s)"},
+     "rm, mv, push, rekey: wait this long for the lock (30s, 2m, 1m30s; default 0s)"},
     {"force", 0, NULL, "push: replace a state of another lineage or a newer serial"},
     {"dry-run", 0, NULL, "rm, mv: print what would change and change nothing"},
     {"new-key-file", 0, "PATH", "rekey: the file holding the new key (base64 of 32 bytes)"},

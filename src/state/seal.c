@@ -506,13 +506,14 @@ json_t *lf_state_res_open_inputs(const struct lf_state *st, struct lf_state_res 
                                  const json_t *want)
 {
 	struct lf_buf path = LF_BUF_INIT;
-	struct walk w = {st->has_key ? &st->key : NULL, NULL, r->address, want, 0, 0};
 	json_t *c;
 
+	/* parsed first: parsing replaces the record's strings */
 	if (r->line && lf_state_res_parse(r) != 0)
 		return NULL;
 	if (!r->inputs)
 		return NULL;
+	struct walk w = {st->has_key ? &st->key : NULL, NULL, r->address, want, 0, 0};
 	c = json_deep_copy(r->inputs);
 	walk(&w, c, &path, "inputs");
 	lf_buf_release(&path);
