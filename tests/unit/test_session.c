@@ -102,7 +102,8 @@ static void test_settings_problems_have_positions(void **state)
 static void test_s3_credentials_come_from_the_callback(void **state)
 {
 	const char *env[] = {"AWS_ACCESS_KEY_ID", "AKIA", NULL, NULL};
-	struct lf_session_opts o = {"schemas", "/nonexistent", NULL, fake_env, (void *)env, NULL, NULL};
+	struct lf_session_opts o = {"schemas",   "/nonexistent", NULL, fake_env,
+	                            (void *)env, NULL,           NULL};
 	struct lf_session s;
 	struct lf_diags d = LF_DIAGS_INIT;
 	struct lf_backend *b = NULL;
