@@ -6,6 +6,7 @@ set -euo pipefail
 pkgs=(
 	gcc make libc6-dev pkg-config git ca-certificates
 	libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev libcmocka-dev
+	libssl-dev               # libcrypto: AES-256-GCM and SHA-256 of the state's secrets
 	json-schema-test-suite   # the JSON Schema test suite (tests/schema-suite)
 	clang-format             # make lint
 	podman runc busybox-static # make test-docker: a Docker Engine API and a node image

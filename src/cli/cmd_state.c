@@ -7,6 +7,7 @@
  * with exit status 3 when another run holds it (or still holds it after
  * --lock-timeout).  docs/state.md describes the files and the rules.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,9 +24,10 @@
 
 static const struct lf_option options[] = {
     {"lock-timeout", 0, "DURATION",
-     "rm, mv, push: wait this long for the lock (30s, 2m, 1m30s; default 0s)"},
+     "rm, mv, push, rekey: wait this long for the lock (30s, 2m, 1m30s; default 0s)"},
     {"force", 0, NULL, "push: replace a state of another lineage or a newer serial"},
     {"dry-run", 0, NULL, "rm, mv: print what would change and change nothing"},
+    {"new-key-file", 0, "PATH", "rekey: the file holding the new key (base64 of 32 bytes)"},
     {0},
 };
 
@@ -496,7 +498,12 @@ static int run_pull(struct lf_cli *cli, struct lf_backend *b, struct lf_state *s
 		return rc;
 	if (!st->exists)
 		return LF_EXIT_OK; /* as terraform state pull: nothing */
-	lf_state_format(st, &text);
+	int err = lf_state_format(st, &text);
+	if (err) {
+		lf_cli_error(cli, "%s", lf_state_strerror(err));
+		lf_buf_release(&text);
+		return LF_EXIT_ERROR;
+	}
 	fwrite(text.ptr, 1, text.len, cli->out);
 	lf_buf_release(&text);
 	return LF_EXIT_OK;
@@ -558,6 +565,49 @@ static int run_push(struct lf_cli *cli, struct lf_backend *b, struct lf_state *s
 	return err < 0 ? LF_EXIT_ERROR : LF_EXIT_OK;
 }
 
+/* ---- rekey --------------------------------------------------------------- */
+
+static int run_rekey(struct lf_cli *cli, struct lf_backend *b, struct lf_state *st)
+{
+	const char *file = lf_cli_opt(cli, "new-key-file");
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_state_key to;
+	char was[17];
+	size_t n = 0;
+	int err, rc;
+
+	err = lf_state_key_from_file(&to, file);
+	if (err == -EINVAL) {
+		lf_cli_error(cli,
+		             "'%s' does not hold a key: write 32 bytes in base64 (44 characters, "
+		             "such as the output of 'openssl rand -base64 32')",
+		             file);
+		return LF_EXIT_ERROR;
+	} else if (err) {
+		lf_cli_error(cli, "cannot read '%s': %s", file, strerror(-err));
+		return LF_EXIT_ERROR;
+	}
+	if ((rc = load(cli, b, st)) != LF_EXIT_OK)
+		return rc;
+	if (!st->exists) {
+		lf_cli_error(cli, "no state in '%s' yet: nothing to rekey", STATE_DIR);
+		return LF_EXIT_ERROR;
+	}
+	memcpy(was, st->key_id, sizeof(was));
+	err = lf_state_rekey(b, st, &to, &n, &d);
+	lf_cli_print_diags(cli, &d);
+	lf_diags_release(&d);
+	memset(&to, 0, sizeof(to));
+	if (err)
+		return LF_EXIT_ERROR;
+	fprintf(cli->out,
+	        "re-encrypted %zu value%s with key %s (was %s); the journal is compacted\n", n,
+	        n == 1 ? "" : "s", st->key_id, was[0] ? was : "none");
+	fprintf(cli->out, "From now on give lakeform the new key (LAKEFORM_STATE_KEY or "
+	                  "state.encryption.key_file).\n");
+	return LF_EXIT_OK;
+}
+
 /* ---- dispatch ------------------------------------------------------------ */
 
 struct sub {
@@ -565,17 +615,19 @@ struct sub {
 	int min, max;       /* arguments after the subcommand; -1: any */
 	const char *lock;   /* operation name when it writes, else NULL */
 	int force, dry_run; /* which options apply */
+	int new_key;
 	int (*run)(struct lf_cli *, struct lf_backend *, struct lf_state *);
 	const char *args; /* for messages */
 };
 
 static const struct sub subs[] = {
-    {"list", 0, -1, NULL, 0, 0, run_list, "[ADDR...]"},
-    {"show", 0, 1, NULL, 0, 0, run_show, "[ADDR]"},
-    {"rm", 1, -1, "state rm", 0, 1, run_rm, "ADDR..."},
-    {"mv", 2, 2, "state mv", 0, 1, run_mv, "OLD NEW"},
-    {"pull", 0, 0, NULL, 0, 0, run_pull, ""},
-    {"push", 1, 1, "state push", 1, 0, run_push, "[--force] FILE"},
+    {"list", 0, -1, NULL, 0, 0, 0, run_list, "[ADDR...]"},
+    {"show", 0, 1, NULL, 0, 0, 0, run_show, "[ADDR]"},
+    {"rm", 1, -1, "state rm", 0, 1, 0, run_rm, "ADDR..."},
+    {"mv", 2, 2, "state mv", 0, 1, 0, run_mv, "OLD NEW"},
+    {"pull", 0, 0, NULL, 0, 0, 0, run_pull, ""},
+    {"push", 1, 1, "state push", 1, 0, 0, run_push, "[--force] FILE"},
+    {"rekey", 0, 0, "state rekey", 0, 0, 1, run_rekey, "--new-key-file PATH"},
 };
 
 static int run(struct lf_cli *cli)
@@ -589,13 +641,13 @@ static int run(struct lf_cli *cli)
 	int nargs, rc;
 
 	if (cli->nargs < 1)
-		return usage("'state' needs a subcommand: list, show, rm, mv, pull or push");
+		return usage("'state' needs a subcommand: list, show, rm, mv, pull, push or rekey");
 	for (size_t i = 0; i < sizeof(subs) / sizeof(*subs); i++)
 		if (!strcmp(cli->args[0], subs[i].name))
 			s = &subs[i];
 	if (!s)
 		return usage("unknown state subcommand '%s' (list, show, rm, mv, "
-		             "pull or push)",
+		             "pull, push or rekey)",
 		             cli->args[0]);
 	nargs = cli->nargs - 1;
 	if (nargs < s->min || (s->max >= 0 && nargs > s->max))
@@ -605,6 +657,10 @@ static int run(struct lf_cli *cli)
 		return usage("option '--force' does not apply to 'state %s'", s->name);
 	if (lf_cli_flag(cli, "dry-run") && !s->dry_run)
 		return usage("option '--dry-run' does not apply to 'state %s'", s->name);
+	if (lf_cli_opt(cli, "new-key-file") && !s->new_key)
+		return usage("option '--new-key-file' does not apply to 'state %s'", s->name);
+	if (s->new_key && !lf_cli_opt(cli, "new-key-file"))
+		return usage("'state %s' needs --new-key-file PATH", s->name);
 	if (timeout && !s->lock)
 		return usage("option '--lock-timeout' does not apply to 'state %s', "
 		             "which takes no lock",
@@ -635,7 +691,7 @@ const struct lf_command lf_cmd_state = {
     .name = "state",
     .summary = "inspect and edit the recorded state",
     .usage = "state (list [ADDR...] | show [ADDR] | rm ADDR... | mv OLD NEW | pull | push "
-             "[--force] FILE)",
+             "[--force] FILE | rekey --new-key-file PATH)",
     .description = "Inspect and edit what lakeform has recorded in .lakeform/ of the\n"
                    "configuration directory.  Nothing here calls a provider: removing a\n"
                    "record does not destroy what it describes.\n"
@@ -665,8 +721,13 @@ const struct lf_command lf_cmd_state = {
                    "      Replace the state with FILE ('-': standard input), a document\n"
                    "      as 'state pull' prints it.  Refused when its lineage differs or\n"
                    "      its serial is older than the state's, unless --force.\n"
+                   "  state rekey --new-key-file PATH\n"
+                   "      Re-encrypt the state's sensitive values with the key in PATH\n"
+                   "      (base64 of 32 bytes); the current key is the one given as\n"
+                   "      usual (LAKEFORM_STATE_KEY or state.encryption.key_file).  The\n"
+                   "      journal is compacted, so no value stays under the old key.\n"
                    "\n"
-                   "rm, mv and push take the state lock and fail at once, with exit\n"
+                   "rm, mv, push and rekey take the state lock and fail at once, with exit\n"
                    "status 3 and the holder's description, when another run holds it;\n"
                    "--lock-timeout DURATION waits for it (retrying after 1 s, 2 s, 4 s ...\n"
                    "up to every 16 s).  Exit status: 0 done, 1 error, 3 locked, 64 usage.",

@@ -13,7 +13,16 @@ static const char *process_env(const char *name, void *arg)
 
 void lf_cli_session_init(struct lf_cli *cli, struct lf_session *s)
 {
-	struct lf_session_opts o = {cli->schema_dir, cli->exe_dir, cli->git, process_env, NULL};
+	struct lf_session_opts o = {.schema_dir = cli->schema_dir,
+	                            .exe_dir = cli->exe_dir,
+	                            .git = cli->git,
+	                            .getenv = process_env};
+
+	/* the key of the state's sensitive values, from the environment */
+	o.state_key = getenv("LAKEFORM_STATE_KEY");
+	if (o.state_key && !*o.state_key)
+		o.state_key = NULL;
+	o.state_key_name = "LAKEFORM_STATE_KEY";
 
 	lf_session_init(s, &o);
 }

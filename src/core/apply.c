@@ -197,6 +197,11 @@ static int prepare(struct run *r, struct step *s, char **why)
 		json_object_set(intent, "inputs", s->want->inputs);
 		json_object_set_new(intent, "digest", json_string(s->want->digest));
 		json_object_set_new(intent, "deps", string_array(s->want->deps, s->want->ndeps));
+		/* the journal keeps the inputs at these paths sealed */
+		if (s->want->kind && s->want->kind->nsensitive)
+			json_object_set_new(
+			    intent, "sensitive",
+			    string_array(s->want->kind->sensitive, s->want->kind->nsensitive));
 		if (s->want->parent)
 			json_object_set_new(intent, "parent", json_string(s->want->parent));
 	}
@@ -863,6 +868,9 @@ int lf_apply_resolve_pending(struct lf_state *st, struct lf_backend *b,
 			rec.deps = json_object_get(rec_json, "deps");
 			if (!rec.deps && have)
 				rec.deps = have->deps;
+			rec.sensitive = json_object_get(rec_json, "sensitive");
+			if (!rec.sensitive && have)
+				rec.sensitive = have->sensitive;
 			rec.inputs = seen;
 			rec.attrs = a;
 			lf_json_digest(seen, rec.digest);

@@ -113,6 +113,7 @@ struct node {
 	size_t min_length, max_length;
 	struct lf_regex *pattern;
 	const char *message; /* x-lakeform-message */
+	int sensitive;       /* x-lakeform-sensitive: messages never show the value */
 
 	const json_t *minimum, *maximum;
 	const json_t *exclusive_minimum, *exclusive_maximum;
@@ -1787,6 +1788,7 @@ static int compile_keywords(struct compiler *c, struct node *n, const json_t *js
 	if (get_count(c, json, "minLength", &n->min_length, loc) < 0 ||
 	    get_count(c, json, "maxLength", &n->max_length, loc) < 0)
 		return -1;
+	n->sensitive = json_is_true(json_object_get(json, "x-lakeform-sensitive"));
 	if ((v = json_object_get(json, "x-lakeform-message"))) {
 		if (!json_is_string(v))
 			return cfail(c, loc->ptr, "'x-lakeform-message' must be a string");
@@ -2113,11 +2115,22 @@ struct vctx {
 	struct lf_buf msg;
 	size_t depth;
 	struct lf_jpath_seg path[MAX_DEPTH];
+	/* set below an x-lakeform-sensitive node: no message shows the value */
+	int hide;
 };
 
 #define STOP(v) ((v)->fast && (v)->errors)
 
 static void validate(struct vctx *v, const struct node *n, const json_t *inst);
+
+/* The instance in a message, or "(sensitive)" in its place. */
+static void add_inst(const struct vctx *v, struct lf_buf *b, const json_t *inst)
+{
+	if (v->hide)
+		lf_buf_adds(b, "(sensitive)");
+	else
+		add_value(b, inst);
+}
 
 /*
  * Count an error and return the buffer for its message, or NULL when no
@@ -2161,7 +2174,7 @@ static void report_limit(struct vctx *v, const json_t *inst, const char *text, c
 
 	if (!b)
 		return;
-	add_value(b, inst);
+	add_inst(v, b, inst);
 	lf_buf_adds(b, text);
 	add_value(b, limit);
 	err_end(v);
@@ -2244,7 +2257,7 @@ static void check_string(struct vctx *v, const struct node *n, const json_t *ins
 			struct lf_buf *b = err_begin(v);
 
 			if (b) {
-				add_value(b, inst);
+				add_inst(v, b, inst);
 				lf_buf_addf(b, " is shorter than %zu character%s", n->min_length,
 				            n->min_length == 1 ? "" : "s");
 				err_end(v);
@@ -2254,7 +2267,7 @@ static void check_string(struct vctx *v, const struct node *n, const json_t *ins
 			struct lf_buf *b = err_begin(v);
 
 			if (b) {
-				add_value(b, inst);
+				add_inst(v, b, inst);
 				lf_buf_addf(b, " is longer than %zu character%s", n->max_length,
 				            n->max_length == 1 ? "" : "s");
 				err_end(v);
@@ -2270,7 +2283,7 @@ static void check_string(struct vctx *v, const struct node *n, const json_t *ins
 			if (n->message) {
 				lf_buf_adds(b, n->message);
 			} else {
-				add_value(b, inst);
+				add_inst(v, b, inst);
 				lf_buf_adds(b, " does not match pattern ");
 				add_quoted(b, n->pattern->src, strlen(n->pattern->src));
 			}
@@ -2687,7 +2700,19 @@ static void check_combinators(struct vctx *v, const struct node *n, const json_t
 	}
 }
 
+static void validate_node(struct vctx *v, const struct node *n, const json_t *inst);
+
 static void validate(struct vctx *v, const struct node *n, const json_t *inst)
+{
+	int hide = v->hide;
+
+	if (n->sensitive)
+		v->hide = 1;
+	validate_node(v, n, inst);
+	v->hide = hide;
+}
+
+static void validate_node(struct vctx *v, const struct node *n, const json_t *inst)
 {
 	struct lf_buf *b;
 
@@ -2732,7 +2757,7 @@ static void validate(struct vctx *v, const struct node *n, const json_t *inst)
 	}
 	if (n->enum_values && !in_enum(n->enum_values, inst)) {
 		if ((b = err_begin(v))) {
-			add_value(b, inst);
+			add_inst(v, b, inst);
 			if (json_array_size(n->enum_values) == 0) {
 				lf_buf_adds(b, " is not allowed: 'enum' is empty");
 			} else {
@@ -2777,6 +2802,7 @@ size_t lf_schema_validate(const struct lf_schema *s, const json_t *instance, lf_
 	v.ctx = ctx;
 	v.errors = 0;
 	v.fast = 0;
+	v.hide = 0;
 	v.name = NULL;
 	v.name_len = 0;
 	v.msg = (struct lf_buf)LF_BUF_INIT;

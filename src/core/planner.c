@@ -51,16 +51,18 @@ void lf_planner_ignore_changes(const struct lf_manifest *m, struct lf_state *st)
 
 		if (!json_array_size(ign) || !(rec = lf_state_get(st, r->address)))
 			continue;
-		if (lf_state_res_parse(rec) != 0 || !rec->inputs)
+		json_t *inputs = lf_state_res_open_inputs(st, rec, NULL);
+		if (!inputs)
 			continue;
 		json_array_foreach (ign, k, v) {
 			const char *path = json_string_value(v);
 			if (!path || !strncmp(path, "metadata.lifecycle", 18))
 				continue;
 			/* recorded inputs hold metadata and spec like the document */
-			json_t *old = lf_json_path(rec->inputs, path);
+			json_t *old = lf_json_path(inputs, path);
 			set_path(r->value, path, old);
 		}
+		json_decref(inputs);
 	}
 }
 
@@ -414,7 +416,8 @@ static void add_sensitive(struct lf_change *c, const struct lf_kind *k)
 	c->nsensitive = k->nsensitive;
 }
 
-static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds)
+static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds,
+                 const struct lf_state *st)
 {
 	struct lf_change *c;
 	const struct lf_kind *k = n->want ? n->want->kind : NULL;
@@ -447,9 +450,9 @@ static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds
 		 * the record need not be parsed at all */
 		c->before = json_incref(n->want->inputs);
 	} else if (n->have && n->action != LF_ACT_CREATE) {
-		if (!n->have->inputs && n->have->line)
-			lf_state_res_parse(n->have);
-		c->before = n->have->inputs ? json_incref(n->have->inputs) : NULL;
+		/* sealed values opened: a secret the manifests did not change
+		 * is no difference */
+		c->before = lf_state_res_open_inputs(st, n->have, n->want ? n->want->inputs : NULL);
 	}
 	if (n->want && n->action != LF_ACT_DELETE)
 		c->after = json_incref(n->want->inputs);
@@ -744,12 +747,12 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 			n->action = LF_ACT_NOOP;
 		} else {
 			/* parse the record only now that the digests differ */
-			if (!n->have->inputs && n->have->line)
-				lf_state_res_parse(n->have);
+			json_t *have_in = lf_state_res_open_inputs(st, n->have, n->want->inputs);
 			struct lf_change tmp;
 			int fnew = 0;
 			memset(&tmp, 0, sizeof(tmp));
-			diff_inputs(&tmp, n->have->inputs, n->want->inputs, n->want->kind, &fnew);
+			diff_inputs(&tmp, have_in, n->want->inputs, n->want->kind, &fnew);
+			json_decref(have_in);
 			for (size_t k = 0; k < tmp.ndiffs; k++) {
 				free(tmp.diffs[k].path);
 				json_decref(tmp.diffs[k].before);
@@ -869,12 +872,12 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 		for (size_t i = t.nout; i-- > 0;) {
 			struct node *n = &b.v[t.out[i]];
 			if (n->selected && n->action == LF_ACT_DELETE)
-				emit(out, n, kinds);
+				emit(out, n, kinds, st);
 		}
 		for (size_t i = 0; i < t.nout; i++) {
 			struct node *n = &b.v[t.out[i]];
 			if (n->selected && n->action != LF_ACT_DELETE)
-				emit(out, n, kinds);
+				emit(out, n, kinds, st);
 		}
 	}
 	free(t.out);

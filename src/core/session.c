@@ -179,6 +179,7 @@ static struct lf_pos settings_pos(void *arg, const char *path)
  * local providers.
  *   providers: {storage|compute: {name: NAME, settings: {...}, timeout: 30s}}
  *   backend: {type: local}
+ *   state: {encryption: {key_file: PATH}}
  */
 static void check_settings(const struct lf_source *src, struct lf_diags *d)
 {
@@ -188,9 +189,11 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 
 #define AT(path) lf_source_path_pos(src, doc, (path), (size_t)-1)
 	json_object_foreach (doc->root, key, v) {
-		if (strcmp(key, "providers") && strcmp(key, "backend") && strcmp(key, "regions")) {
+		if (strcmp(key, "providers") && strcmp(key, "backend") && strcmp(key, "regions") &&
+		    strcmp(key, "state")) {
 			struct lf_pos p = AT(key);
-			lf_diag_error(d, &p, "unknown setting '%s' (providers, backend, regions)",
+			lf_diag_error(d, &p,
+			              "unknown setting '%s' (providers, backend, regions, state)",
 			              key);
 		}
 	}
@@ -215,6 +218,32 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 			              "regions[%zu]: a region is 1 to 32 lowercase letters, digits "
 			              "and '-', such as 'my-private-1'",
 			              ri);
+		}
+	}
+	json_t *state = json_object_get(doc->root, "state");
+	if (state) {
+		json_t *enc = json_object_get(state, "encryption");
+		const char *k;
+		json_t *e;
+		if (!json_is_object(state) || json_object_size(state) != 1 || !enc) {
+			struct lf_pos p = AT("state");
+			lf_diag_error(d, &p, "state must be a mapping with encryption");
+		} else if (!json_is_object(enc) || !json_object_get(enc, "key_file")) {
+			struct lf_pos p = AT("state.encryption");
+			lf_diag_error(d, &p, "state.encryption must be a mapping with key_file");
+		} else {
+			json_object_foreach (enc, k, e) {
+				char path[64];
+				snprintf(path, sizeof(path), "state.encryption.%s", k);
+				struct lf_pos p = AT(path);
+				if (strcmp(k, "key_file"))
+					lf_diag_error(d, &p,
+					              "unknown key '%s' in state.encryption "
+					              "(key_file)",
+					              k);
+				else if (!json_is_string(e) || !json_string_length(e))
+					lf_diag_error(d, &p, "%s must be a file name", path);
+			}
 		}
 	}
 	json_t *backend = json_object_get(doc->root, "backend");
@@ -331,6 +360,48 @@ static const char *backend_env(void *arg, const char *name)
 	return env(arg, name);
 }
 
+/*
+ * The key of the state's sensitive values: the front end's (opts.state_key,
+ * from its environment), else lakeform.yaml's state.encryption.key_file,
+ * else none (salted digests).
+ */
+static int open_key(struct lf_session *s, struct lf_backend *b)
+{
+	const char *file = json_string_value(json_object_get(
+	    json_object_get(json_object_get(s->settings, "state"), "encryption"), "key_file"));
+	struct lf_state_key key;
+	int err;
+
+	if (s->opts.state_key) {
+		if (lf_state_key_from_base64(&key, s->opts.state_key, strlen(s->opts.state_key))) {
+			set_error(s,
+			          "%s is not a key: write 32 bytes in base64 (44 characters, "
+			          "such as the output of 'openssl rand -base64 32')",
+			          s->opts.state_key_name ? s->opts.state_key_name
+			                                 : "the state key");
+			return -1;
+		}
+	} else if (file) {
+		if ((err = lf_state_key_from_file(&key, file)) == -EINVAL) {
+			set_error(s,
+			          "state.encryption.key_file '%s' does not hold a key: write 32 "
+			          "bytes in base64 (44 characters, such as the output of 'openssl "
+			          "rand -base64 32')",
+			          file);
+			return -1;
+		} else if (err) {
+			set_error(s, "cannot read state.encryption.key_file '%s': %s", file,
+			          strerror(-err));
+			return -1;
+		}
+	} else {
+		return 0;
+	}
+	lf_backend_set_key(b, &key);
+	memset(&key, 0, sizeof(key));
+	return 0;
+}
+
 int lf_session_open_backend(struct lf_backend **out, struct lf_session *s, struct lf_diags *d)
 {
 	*out = NULL;
@@ -339,6 +410,11 @@ int lf_session_open_backend(struct lf_backend **out, struct lf_session *s, struc
 	if (lf_backend_open_settings(out, json_object_get(s->settings, "backend"), ".lakeform",
 	                             backend_env, s, d) != 0)
 		return -1;
+	if (open_key(s, *out) != 0) {
+		lf_backend_free(*out);
+		*out = NULL;
+		return -1;
+	}
 	return 0;
 }
 

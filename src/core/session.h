@@ -40,6 +40,12 @@ struct lf_session_opts {
 	 * NULL; NULL here: an empty environment */
 	const char *(*getenv)(const char *name, void *arg);
 	void *getenv_arg;
+	/* the key of the state's sensitive values, base64 of 32 bytes, as
+	 * the front end found it (the CLI: LAKEFORM_STATE_KEY), and the name
+	 * to give it in messages; NULL: lakeform.yaml's
+	 * state.encryption.key_file, else no key (salted digests) */
+	const char *state_key;
+	const char *state_key_name;
 };
 
 struct lf_session {

@@ -6,7 +6,9 @@
  * whole-file reads, the words of a remote error).
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -109,7 +111,17 @@ void lf_backend_free(struct lf_backend *b)
 	free(b->state_path);
 	free(b->journal_path);
 	free(b->lock_path);
+	memset(&b->key, 0, sizeof(b->key));
 	free(b);
+}
+
+void lf_backend_set_key(struct lf_backend *b, const struct lf_state_key *key)
+{
+	b->has_key = key != NULL;
+	if (key)
+		b->key = *key;
+	else
+		memset(&b->key, 0, sizeof(b->key));
 }
 
 unsigned lf_backend_capabilities(const struct lf_backend *b)
@@ -224,4 +236,43 @@ int lf_state__read(char **out, size_t *len, const char *path)
 {
 	/* a state is read whole; 4 GiB is far beyond any real one */
 	return lf_read_file(out, len, path, (size_t)4 << 30);
+}
+
+/* ---- leftovers of runs that died ------------------------------------------ */
+
+/* 1 when no process of this machine has `pid` (a pid reused since counts as
+ * alive: the leftover then waits for a later run). */
+static int pid_dead(long pid)
+{
+	return pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* lf_write_file_atomic()'s temporary files are NAME.tmp.PID: the pid of a
+ * file so named, else 0. */
+static long tmp_writer(const char *name)
+{
+	const char *t = NULL, *q = name;
+	char *end;
+	long pid;
+
+	while ((q = strstr(q, ".tmp.")) != NULL)
+		t = q++;
+	if (!t || !t[5])
+		return 0;
+	pid = strtol(t + 5, &end, 10);
+	return *end || end == t + 5 ? 0 : pid;
+}
+
+static int clean_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	if (flag == FTW_F && S_ISREG(sb->st_mode) && pid_dead(tmp_writer(path + ftw->base)))
+		unlink(path);
+	return 0;
+}
+
+void lf_state__clean_leftovers(const char *dir)
+{
+	/* the state's and, below it, the local providers' (whose writers
+	 * also write by rename); symbolic links are not followed */
+	nftw(dir, clean_entry, 16, FTW_PHYS);
 }

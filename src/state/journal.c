@@ -219,6 +219,8 @@ static int session_open(struct lf_backend *b, struct lf_state *st)
 
 	if (st->journal_records && (err = lf_state_write(b, st)) < 0)
 		return err;
+	if ((err = lf_state__key_for_write(st, b)) < 0)
+		return err;
 	if (!st->lineage[0])
 		lf_state__uuid(st->lineage);
 	if ((err = lf_state__mkdir(b)) < 0)
@@ -445,8 +447,17 @@ int lf_state_journal_intent(struct lf_backend *b, struct lf_state *st, const cha
 	rec = new_record("intent", address, action);
 	if (!rec)
 		return -EINVAL;
-	if (record) /* shared, not copied: nobody changes it while pending */
-		json_object_set(rec, "record", record);
+	if (record) {
+		/* shared, not copied: nobody changes it while pending; its
+		 * sensitive inputs are sealed in a copy */
+		json_t *sealed =
+		    lf_state__seal_intent(b->has_key ? &b->key : NULL, address, record);
+		if (!sealed) {
+			json_decref(rec);
+			return -EIO;
+		}
+		json_object_set_new(rec, "record", sealed);
+	}
 	return append(b, st, rec, OP_INTENT, address, action, NULL, NULL);
 }
 
@@ -459,7 +470,11 @@ int lf_state_journal_outcome(struct lf_backend *b, struct lf_state *st, const ch
 	if (result) {
 		if (!result->address || strcmp(result->address, address) || !result->type)
 			return -EINVAL;
-		lf_state__res_format(&text, result);
+		int err = lf_state__res_format(&text, result, b->has_key ? &b->key : NULL, NULL);
+		if (err) {
+			lf_buf_release(&text);
+			return err;
+		}
 	}
 	rec = new_record("outcome", address, action);
 	if (!rec) {

@@ -103,6 +103,8 @@ int lf_state_lock(struct lf_backend *b, const char *operation, long timeout_ms,
 		if ((err = b->ops->lock(b, operation, timeout_ms, holder)) != 0)
 			return err;
 		b->locked = 1;
+		/* the holder cleans what runs that died left in the working copy */
+		lf_state__clean_leftovers(b->dir);
 	}
 	if (mine)
 		*mine = b->lock;

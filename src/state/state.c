@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "state_internal.h"
+#include "../util/crc32c.h"
 #include "../util/fs.h"
 #include "../util/jsonout.h"
 #include "../util/mem.h"
@@ -70,6 +71,14 @@ static void res_copy(struct lf_state_res *dst, const struct lf_state_res *src)
 		dst->line_len = src->line_len;
 		dst->line_owned = 1;
 	}
+}
+
+static int is_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
 }
 
 static int is_hex_digest(const char *s, size_t n)
@@ -175,6 +184,9 @@ int lf_state__res_from_json(struct lf_state_res *r, const json_t *obj, struct lf
 		} else if (!strcmp(key, "attrs")) {
 			if (!json_is_null(v))
 				r->attrs = json_deep_copy(v);
+		} else if (!strcmp(key, "sum") && json_is_string(v)) {
+			/* the line's checksum: checked on the text, where there
+			 * is one (a snapshot's line), never part of the record */
 		} else {
 			lf_diag_error(d, pos, "%s: unknown key '%s'", what, key);
 		}
@@ -236,14 +248,106 @@ static void add_json_string(struct lf_buf *out, const char *s)
 	lf_buf_addc(out, '"');
 }
 
-void lf_state__res_format(struct lf_buf *out, const struct lf_state_res *r)
+/*
+ * Every resource line written ends in ,"sum":"XXXXXXXX"} : the CRC-32C, in
+ * hex, of the line's bytes before that comma.  "sum" sorts after every key
+ * of a record, so the line keeps its keys sorted.
+ */
+#define SUM_TAIL 18 /* strlen(",\"sum\":\"") + 8 + strlen("\"}") */
+
+/* 1: the line ends in a checksum that matches; 0: it has none; -1: it has
+ * one that does not match (the line changed after it was written). */
+static int line_sum_check(const char *line, size_t len)
 {
-	json_t *rest;
+	uint32_t want = 0;
+
+	if (len < SUM_TAIL + 2 || memcmp(line + len - SUM_TAIL, ",\"sum\":\"", 8) ||
+	    memcmp(line + len - 2, "\"}", 2))
+		return 0;
+	for (size_t i = len - 10; i < len - 2; i++) {
+		char c = line[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return -1;
+		want = want << 4 | (uint32_t)d;
+	}
+	return lf_crc32c(0, line, len - SUM_TAIL) == want ? 1 : -1;
+}
+
+/* The record's text from `start` ends in '}': its checksum goes before it. */
+static void add_sum(struct lf_buf *out, size_t start)
+{
+	uint32_t crc;
+
+	lf_buf_truncate(out, out->len - 1);
+	crc = lf_crc32c(0, out->ptr + start, out->len - start);
+	lf_buf_addf(out, ",\"sum\":\"%08x\"}", crc);
+}
+
+/* Line number of a lazy record's text in the snapshot it was read from,
+ * or 0 when it is not there. */
+static unsigned line_of(const struct lf_state *st, const struct lf_state_res *r)
+{
+	unsigned n = 1;
+
+	if (!st || !st->text || r->line < st->text || r->line >= st->text + st->text_len)
+		return 0;
+	for (const char *p = st->text; (p = memchr(p, '\n', (size_t)(r->line - p))) != NULL; p++)
+		n++;
+	return n;
+}
+
+static int damaged(const struct lf_state *st, const struct lf_state_res *r, const char *why)
+{
+	unsigned line = line_of(st, r);
+
+	if (line && st->path)
+		lf_backend__set_error("%s:%u: the record of '%s' is damaged: %s", st->path, line,
+		                      r->address, why);
+	else
+		lf_backend__set_error("the record of '%s' is damaged: %s", r->address, why);
+	return LF_STATE_EDAMAGED;
+}
+
+static void format_parsed(struct lf_buf *out, const struct lf_state_res *r);
+
+int lf_state__res_format(struct lf_buf *out, const struct lf_state_res *r,
+                         const struct lf_state_key *k, const struct lf_state *st)
+{
+	struct lf_state_res sealed;
+	int err = 0;
 
 	if (r->line) {
-		lf_buf_add(out, r->line, r->line_len);
-		return;
+		int sum = line_sum_check(r->line, r->line_len);
+		if (sum > 0) {
+			/* a line with a checksum was written sealed */
+			lf_buf_add(out, r->line, r->line_len);
+			return 0;
+		}
+		if (sum < 0)
+			return damaged(st, r, "its checksum does not match its text");
+		/* a version 1 line: parsed, so that it is checked and sealed */
+		res_copy(&sealed, r);
+		if (lf_state_res_parse(&sealed) != 0) {
+			lf_state_res_release(&sealed);
+			return damaged(st, r, "it is not a valid record");
+		}
+	} else {
+		res_copy(&sealed, r);
 	}
+	if (lf_state__seal_res(k, &sealed) < 0)
+		err = -EIO;
+	else
+		format_parsed(out, &sealed);
+	lf_state_res_release(&sealed);
+	return err;
+}
+
+static void format_parsed(struct lf_buf *out, const struct lf_state_res *r)
+{
+	json_t *rest;
+	size_t start = out->len;
+
 	/* address, type and digest lead so that a lazy reader finds them with
 	 * a scanner; the rest follows with its keys sorted */
 	lf_buf_adds(out, "{\"address\":");
@@ -273,14 +377,18 @@ void lf_state__res_format(struct lf_buf *out, const struct lf_state_res *r)
 		lf_buf_addc(out, '}');
 	}
 	json_decref(rest);
+	add_sum(out, start);
 }
 
 json_t *lf_state__res_to_json(const struct lf_state_res *r)
 {
 	json_t *o;
 
-	if (r->line)
-		return json_loadb(r->line, r->line_len, JSON_REJECT_DUPLICATES, NULL);
+	if (r->line) {
+		o = json_loadb(r->line, r->line_len, JSON_REJECT_DUPLICATES, NULL);
+		json_object_del(o, "sum");
+		return o;
+	}
 	o = json_object();
 	json_object_set_new(o, "address", json_string(r->address));
 	json_object_set_new(o, "type", json_string(r->type));
@@ -361,6 +469,8 @@ int lf_state_res_parse(struct lf_state_res *r)
 
 	if (!r->line)
 		return 0;
+	if (line_sum_check(r->line, r->line_len) < 0)
+		return LF_STATE_ECORRUPT;
 	obj = json_loadb(r->line, r->line_len, JSON_REJECT_DUPLICATES, NULL);
 	if (!obj || lf_state__res_from_json(&full, obj, &d, NULL, "resource") < 0) {
 		json_decref(obj);
@@ -614,6 +724,7 @@ void lf_state_release(struct lf_state *st)
 	free(st->generator);
 	free(st->git_commit);
 	free(st->fingerprint);
+	free(st->path);
 	if (st->text_mapped)
 		munmap((void *)st->text, st->text_len);
 	else
@@ -635,7 +746,7 @@ static int sort_check(struct lf_state *st, struct lf_diags *d, const struct lf_p
 {
 	int err = 0;
 
-	if (!sorted)
+	if (!sorted && st->nres)
 		qsort(st->res, st->nres, sizeof(*st->res), cmp_res);
 	for (size_t i = 1; i < st->nres; i++)
 		if (!strcmp(st->res[i - 1].address, st->res[i].address)) {
@@ -684,6 +795,12 @@ static int header_from_json(struct lf_state *st, json_t *h, struct lf_diags *d,
 				lf_diag_error(d, pos, "'serial' must be an integer of 0 or more");
 			else
 				st->serial = (uint64_t)json_integer_value(v);
+		} else if (!strcmp(key, "key_id")) {
+			const char *s = json_string_value(v);
+			if (!s || strlen(s) != 16 || !is_hex(s, 16))
+				lf_diag_error(d, pos, "'key_id' must be 16 lowercase hex digits");
+			else
+				memcpy(st->key_id, s, 17);
 		} else if (!strcmp(key, "fingerprint")) {
 			free(st->fingerprint);
 			st->fingerprint =
@@ -800,7 +917,7 @@ static int load_snapshot(struct lf_state *st, struct lf_backend *b, int lazy, st
 	struct lf_pos pos = {b->state_path, 0, 1}; /* a line: its column 1 */
 	char *data = NULL, *p, *end, *nl, *prev = NULL;
 	size_t len, errors = d->errors, lines = 0;
-	int err, sorted = 1, closed = 0, mapped;
+	int err, sorted = 1, closed = 0, mapped, version = 0;
 	json_t *h;
 
 	err = open_text(b->state_path, &data, &len, &mapped);
@@ -844,6 +961,7 @@ static int load_snapshot(struct lf_state *st, struct lf_backend *b, int lazy, st
 			return LF_STATE_ECORRUPT;
 		}
 		err = header_from_json(st, h, d, &pos);
+		version = (int)json_integer_value(json_object_get(h, "version"));
 		json_decref(h);
 		if (err < 0) {
 			close_text(data, len, mapped);
@@ -871,6 +989,18 @@ static int load_snapshot(struct lf_state *st, struct lf_backend *b, int lazy, st
 		}
 		if (n && p[n - 1] == ',')
 			n--;
+		/* every line is checked, lazily read or not: a CRC-32C costs
+		 * a few milliseconds for 100,000 lines.  Version 1 lines have
+		 * no checksum; they are checked when parsed or copied. */
+		int sum = line_sum_check(p, n);
+		if (sum < 0 || (sum == 0 && version >= 2)) {
+			lf_diag_error(d, &pos,
+			              sum < 0 ? "resource line is damaged: its checksum does not "
+			                        "match its text (was it changed by hand? use "
+			                        "'state pull' and 'state push')"
+			                      : "resource line is damaged: it has no checksum");
+			continue;
+		}
 		/* lazily: the scanner, or a parse for a line it cannot read */
 		if (!lazy || scan_line(&r, p, n) != 0) {
 			json_t *obj = json_loadb(p, n, JSON_REJECT_DUPLICATES, NULL);
@@ -904,6 +1034,21 @@ static int load_snapshot(struct lf_state *st, struct lf_backend *b, int lazy, st
 	return d->errors > errors ? LF_STATE_ECORRUPT : 0;
 }
 
+/* The run's key is the one the state's values are encrypted with. */
+static int key_check(struct lf_state *st, const struct lf_backend *b, struct lf_diags *d)
+{
+	st->has_key = b->has_key;
+	st->key = b->key;
+	if (!st->key_id[0] || !b->has_key || !strcmp(st->key_id, b->key.id))
+		return 0;
+	lf_diag_file_error(d, b->state_path,
+	                   "the state's sensitive values are encrypted with key '%s', and the "
+	                   "key given is '%s': give the state's key (to change it, use "
+	                   "'state rekey')",
+	                   st->key_id, b->key.id);
+	return LF_STATE_EKEY;
+}
+
 int lf_state_load(struct lf_state *st, struct lf_backend *b, int lazy, struct lf_diags *d)
 {
 	/* the backend brings the working copy up to date first */
@@ -913,7 +1058,11 @@ int lf_state_load(struct lf_state *st, struct lf_backend *b, int lazy, struct lf
 		lf_diag_error(d, NULL, "%s", lf_state_strerror(err));
 		return err;
 	}
+	free(st->path);
+	st->path = lf_xstrdup(b->state_path);
 	err = load_snapshot(st, b, lazy, d);
+	if (!err)
+		err = key_check(st, b, d);
 
 	if (!err)
 		err = lf_state__journal_replay(st, b, d);
@@ -938,6 +1087,8 @@ static json_t *header_json(const struct lf_state *st)
 		json_object_set_new(h, "generator", json_string(st->generator));
 	json_object_set_new(h, "git_commit",
 	                    st->git_commit ? json_string(st->git_commit) : json_null());
+	if (st->key_id[0])
+		json_object_set_new(h, "key_id", json_string(st->key_id));
 	if (st->fingerprint)
 		json_object_set_new(h, "fingerprint", json_string(st->fingerprint));
 	if (st->npending) {
@@ -949,11 +1100,12 @@ static json_t *header_json(const struct lf_state *st)
 	return h;
 }
 
-void lf_state_format(const struct lf_state *st, struct lf_buf *out)
+int lf_state_format(const struct lf_state *st, struct lf_buf *out)
 {
 	json_t *h = header_json(st);
 	char *text = json_dumps(h, DUMP_FLAGS);
-	int first = 1;
+	const struct lf_state_key *k = st->has_key ? &st->key : NULL;
+	int first = 1, err;
 
 	/* the header object, left open for "resources", which comes last */
 	lf_buf_add(out, text, strlen(text) - 1);
@@ -965,12 +1117,37 @@ void lf_state_format(const struct lf_state *st, struct lf_buf *out)
 			continue;
 		if (!first)
 			lf_buf_adds(out, ",\n");
-		lf_state__res_format(out, &st->res[i]);
+		if ((err = lf_state__res_format(out, &st->res[i], k, st)) != 0)
+			return err;
 		first = 0;
 	}
 	if (!first)
 		lf_buf_addc(out, '\n');
 	lf_buf_adds(out, "]}\n");
+	return 0;
+}
+
+int lf_state__key_for_write(struct lf_state *st, const struct lf_backend *b)
+{
+	st->has_key = b->has_key;
+	st->key = b->key;
+	if (b->has_key && st->key_id[0] && strcmp(st->key_id, b->key.id)) {
+		lf_backend__set_error("the state's sensitive values are encrypted with key '%s', "
+		                      "and the key given is '%s'",
+		                      st->key_id, b->key.id);
+		return LF_STATE_EKEY;
+	}
+	if (b->has_key) {
+		memcpy(st->key_id, b->key.id, sizeof(st->key_id));
+		return 0;
+	}
+	if (!st->key_id[0])
+		return 0;
+	lf_backend__set_error("the state's sensitive values are encrypted with key '%s' and this "
+	                      "run has no key (LAKEFORM_STATE_KEY, or state.encryption.key_file "
+	                      "in lakeform.yaml)",
+	                      st->key_id);
+	return LF_STATE_EKEY;
 }
 
 int lf_state_write(struct lf_backend *b, struct lf_state *st)
@@ -982,6 +1159,8 @@ int lf_state_write(struct lf_backend *b, struct lf_state *st)
 	int err;
 
 	lf_state_normalize(st);
+	if ((err = lf_state__key_for_write(st, b)) != 0)
+		return err;
 	memcpy(old_lineage, st->lineage, sizeof(old_lineage));
 	if (!st->lineage[0])
 		lf_state__uuid(st->lineage);
@@ -990,8 +1169,9 @@ int lf_state_write(struct lf_backend *b, struct lf_state *st)
 	if (!st->journal_serial || st->dirty)
 		st->serial++;
 	st->generator = lf_xstrdup("lakeform " LF_VERSION);
-	lf_state_format(st, &text);
-	err = lf_state__mkdir(b);
+	err = lf_state_format(st, &text);
+	if (!err)
+		err = lf_state__mkdir(b);
 	if (!err)
 		err = lf_state__refuse_link(
 		    b->state_path, lf_write_file_atomic_nofollow(AT_FDCWD, b->state_path, text.ptr,
@@ -1135,6 +1315,9 @@ const char *lf_state_strerror(int err)
 		case LF_STATE_ELEASE:
 			return "the lock's lease can no longer be proved (its renewals failed, "
 			       "or it was taken over): no new change starts";
+		case LF_STATE_EDAMAGED:
+		case LF_STATE_EKEY:
+			return lf_backend__error();
 		}
 		return "unknown state error";
 	}

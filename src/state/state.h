@@ -65,8 +65,31 @@
 
 struct lf_buf;
 
-/* The snapshot format written; a snapshot with a higher version is refused. */
-#define LF_STATE_VERSION 1
+/* The snapshot format written; a snapshot with a higher version is refused.
+ * Version 2 ends every resource line with its checksum ("sum", CRC-32C of
+ * the line before it) and keeps sensitive values sealed; version 1 lines
+ * load as they are, are checked by parsing when copied, and are rewritten
+ * as version 2 lines by the next write. */
+#define LF_STATE_VERSION 2
+
+/*
+ * A key for the state's sensitive values: 32 bytes for AES-256-GCM, and its
+ * id, the first 8 bytes of its SHA-256 in hex, which the snapshot's header
+ * (`key_id`) and every encrypted value carry.  The front end finds it
+ * (LAKEFORM_STATE_KEY, lakeform.yaml's state.encryption.key_file) and gives
+ * it to the backend with lf_backend_set_key(); the state code reads no
+ * environment.
+ */
+struct lf_state_key {
+	unsigned char bytes[32];
+	char id[17];
+};
+
+/* The key from its standard base64 (44 characters; white space around it
+ * ignored).  0, or -EINVAL when it is not 32 bytes in base64. */
+int lf_state_key_from_base64(struct lf_state_key *out, const char *text, size_t len);
+/* The key from a file holding its base64.  0, -errno, or -EINVAL. */
+int lf_state_key_from_file(struct lf_state_key *out, const char *path);
 
 /*
  * One recorded resource.  Records inside a struct lf_state belong to it and
@@ -134,6 +157,13 @@ struct lf_state {
 	size_t npending, pending_alloc;
 	int torn_tail; /* the journal's last record was cut short */
 	int exists;    /* a snapshot or journal was found (or written) */
+	/* Sensitive values: sealed with `key` when has_key (copied from the
+	 * backend by lf_state_load()), else kept as salted digests.  key_id is
+	 * the header's: the key the state's values are encrypted with, "" when
+	 * none is. */
+	int has_key;
+	struct lf_state_key key;
+	char key_id[17];
 
 	/* private to the state code */
 	void *tail; /* records added since the normalisation */
@@ -143,6 +173,7 @@ struct lf_state {
 	size_t journal_records;
 	int dirty;        /* changed by lf_state_put(), _remove() or
 				   * _pending_drop() since the last write */
+	char *path;       /* the snapshot's, for messages; NULL when not read */
 	const char *text; /* the snapshot, when lazy lines point in it */
 	size_t text_len;
 	int text_mapped; /* mmap(2)ed, else malloc()ed */
@@ -164,6 +195,9 @@ struct lf_backend;
  */
 int lf_backend_local_open(struct lf_backend **out, const char *dir);
 void lf_backend_free(struct lf_backend *b);
+/* The key of the state's sensitive values (copied), or NULL for none: the
+ * values are then kept as salted digests.  Set before lf_state_load(). */
+void lf_backend_set_key(struct lf_backend *b, const struct lf_state_key *key);
 /* 1 when the state lives elsewhere (LF_BACKEND_CAP_REMOTE), 0 when the
  * working copy is the state (the local backend). */
 int lf_backend_is_remote(const struct lf_backend *b);
@@ -230,8 +264,30 @@ int lf_state_force_unlock(struct lf_backend *b, const char *id, struct lf_diags 
  */
 int lf_state_load(struct lf_state *st, struct lf_backend *b, int lazy, struct lf_diags *d);
 /* Parse a lazily loaded record in place; 0 (also when already parsed) or
- * LF_STATE_ECORRUPT.  Gives the same record a full load gives. */
+ * LF_STATE_ECORRUPT (its checksum does not match, or it is not a record).
+ * Gives the same record a full load gives. */
 int lf_state_res_parse(struct lf_state_res *r);
+
+/*
+ * The recorded inputs of `r` (parsed if lazy) with its sealed values opened
+ * as far as they can be, for comparing with the desired inputs `want` (may
+ * be NULL): an encrypted value is decrypted with the state's key; a salted
+ * digest becomes `want`'s value at the same path when that value has the
+ * digest.  What cannot be opened stays sealed, and so differs from any
+ * desired value.  New reference, or NULL when `r` has no inputs.
+ */
+json_t *lf_state_res_open_inputs(const struct lf_state *st, struct lf_state_res *r,
+                                 const json_t *want);
+
+/*
+ * state rekey: re-encrypt every encrypted value of the records and of the
+ * pending intents from the state's key (st->key, which must be the key the
+ * header names) to `to`, encrypt values still in clear, and write the
+ * state (compacting the journal).  Salted digests stay as they are.
+ * *count: the values re-encrypted.  0, or a negative code (reasons in `d`).
+ */
+int lf_state_rekey(struct lf_backend *b, struct lf_state *st, const struct lf_state_key *to,
+                   size_t *count, struct lf_diags *d);
 
 /* Borrowed record, or NULL: binary search in res[], then a hash lookup among
  * the records added since the last normalisation. */
@@ -313,9 +369,11 @@ int lf_state_write(struct lf_backend *b, struct lf_state *st);
 /*
  * The snapshot text of `st` as it stands (serial included), exactly as
  * lf_state_write() lays it out: `state pull` prints it.  Appends to `out`;
- * `st` must be normalised.
+ * `st` must be normalised.  Every line copied is checked first: 0, or
+ * LF_STATE_EDAMAGED for a line whose checksum does not match (or a
+ * version 1 line that is not a record), lf_state_strerror() naming it.
  */
-void lf_state_format(const struct lf_state *st, struct lf_buf *out);
+int lf_state_format(const struct lf_state *st, struct lf_buf *out);
 
 /* The snapshot as one JSON document, new reference (lazy records parsed
  * into the document; `st` itself is not changed). */
@@ -354,6 +412,10 @@ enum lf_state_err {
 	LF_STATE_ECONFLICT = -1009, /* the remote state changed under this run */
 	LF_STATE_ELEASE = -1010,    /* the lock's lease can no longer be proved */
 	LF_STATE_ESYMLINK = -1011,  /* a symbolic link where lakeform writes (the text names it) */
+	LF_STATE_EDAMAGED = -1012,  /* a record's text does not match its checksum
+				     * (lf_state_strerror says which) */
+	LF_STATE_EKEY = -1013,      /* the state is encrypted with another key, or
+				     * this run has none (lf_state_strerror says) */
 };
 
 /* Text for an LF_STATE_E* code or a -errno value; static, never NULL. */

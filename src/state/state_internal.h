@@ -55,6 +55,9 @@ struct lf_backend {
 	lf_backend_notice_fn notice; /* lf_backend_set_notice() */
 	void *notice_arg;
 	struct lf_journal_stats stats;
+
+	int has_key; /* lf_backend_set_key(): sensitive values are encrypted */
+	struct lf_state_key key;
 };
 
 /* Records added since the last normalisation: stable pointers, indexed. */
@@ -90,10 +93,20 @@ void lf_state__journal_reset(struct lf_backend *b);
  * and line, or NULL), named after `what` ("resource 3").  0 or -1. */
 int lf_state__res_from_json(struct lf_state_res *r, const json_t *obj, struct lf_diags *d,
                             const struct lf_pos *pos, const char *what);
-/* The canonical line of a record (no newline), appended to `out`. */
-void lf_state__res_format(struct lf_buf *out, const struct lf_state_res *r);
+/* The canonical line of a record (no newline), its sensitive values sealed
+ * with `k` (NULL: as salted digests) and its checksum at the end, appended
+ * to `out`.  A lazy record's line is checked and copied as it is (a
+ * version 1 line without a checksum is parsed and formatted anew).  0, or
+ * LF_STATE_EDAMAGED (the words for lf_state_strerror() set, naming the
+ * line when it is in `st`'s snapshot text; `st` may be NULL). */
+int lf_state__res_format(struct lf_buf *out, const struct lf_state_res *r,
+                         const struct lf_state_key *k, const struct lf_state *st);
 /* The record as a JSON object, new reference (a lazy one parsed). */
 json_t *lf_state__res_to_json(const struct lf_state_res *r);
+/* Before a write: the backend's key into `st`, and the header's key_id
+ * set from it.  LF_STATE_EKEY (words set) when the state's values are
+ * encrypted and the run has no key. */
+int lf_state__key_for_write(struct lf_state *st, const struct lf_backend *b);
 /* Take ownership of `r`'s contents (r is left empty). */
 void lf_state__put_owned(struct lf_state *st, struct lf_state_res *r);
 /* lf_state_put() and lf_state_remove() as the journal applies them: the
@@ -107,6 +120,22 @@ void lf_state__pending_add(struct lf_state *st, const char *address, const char 
  * `action`; 1 when there was one. */
 int lf_state__pending_resolve(struct lf_state *st, const char *address, const char *action);
 int lf_state__lineage_valid(const char *s);
+
+/* seal.c: sensitive values (docs/state.md, "Sensitive values") */
+/* 1 when `v` is a sealed value ({"$encrypted": ...} or {"$sha256": ...}). */
+int lf_state__is_sealed(const json_t *v);
+/* Seal, with `k` (NULL: salted digests), the values of `r` at its
+ * `sensitive` paths that are still in clear; inputs and attrs are replaced
+ * by sealed copies (never changed in place: they may be shared).  0 or
+ * -EIO. */
+int lf_state__seal_res(const struct lf_state_key *k, struct lf_state_res *r);
+/* An intent's record with its inputs sealed at its "sensitive" paths: new
+ * reference (`record` itself when nothing needs sealing), NULL on failure. */
+json_t *lf_state__seal_intent(const struct lf_state_key *k, const char *address, json_t *record);
+/* Leftovers of runs that died: files NAME.tmp.PID under `dir` (and its
+ * subdirectories) whose PID is not a live process of this machine are
+ * removed.  Called by a run that holds the lock. */
+void lf_state__clean_leftovers(const char *dir);
 
 /* lock.c */
 char *lf_state__lock_text(const struct lf_lock_info *i);

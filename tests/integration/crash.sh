@@ -15,6 +15,8 @@
 #   - nothing else there carries a lakeform/address label (no leftover
 #     object, no stray temporary or staging file), and no label is on two
 #     objects;
+#   - no temporary file (NAME.tmp.PID) of a killed writer is left under
+#     .lakeform once the last apply took the lock;
 #   - from the providers' logs (.lakeform/logs/*.log, appended to across
 #     runs): no object was created twice, none was deleted, and no create was
 #     sent for an object that existed already (the providers' create is
@@ -196,6 +198,16 @@ done
 info "$mid of $kills kills hit a running apply"
 
 # ---- finish the apply -------------------------------------------------------
+# what writers killed mid-write left: NAME.tmp.PID (lf_write_file_atomic's),
+# under .lakeform; one more, of a writer killed here, so that there is one
+# whatever the kills hit
+tmps=$(find "$acct/.lakeform" -name '*.tmp.[0-9]*' | wc -l)
+sleep 60 &
+dead=$!
+kill -9 "$dead"
+wait "$dead" 2>/dev/null
+echo '{"torn' >"$acct/.lakeform/state.json.tmp.$dead"
+info "$tmps temporary files of killed writers under .lakeform before the last apply, and one planted (pid $dead, killed)"
 done_ok=0
 for try in 1 2 3; do
 	"$lf" -C "$acct" apply --auto-approve --parallelism 8 >"$work/final-$try.out" 2>&1
@@ -209,6 +221,12 @@ if ((done_ok)); then
 	ok "apply without kill completes (try $try: $(grep -m1 -E '^(Apply complete|No changes)' "$work/final-$try.out"))"
 else
 	fail "apply without kill does not complete in 3 tries (exit $rc): $(grep -m3 'error' "$work/final-$try.out")"
+fi
+left=$(find "$acct/.lakeform" -name '*.tmp.[0-9]*')
+if [[ -z $left ]]; then
+	ok "the apply that holds the lock removed every temporary file of a killed writer ($((tmps + 1)))"
+else
+	fail "temporary files of killed writers left: $(echo "$left" | head -3 | tr '\n' ' ')"
 fi
 "$lf" -C "$acct" plan --detailed-exitcode >"$work/plan-final.out" 2>&1
 rc=$?

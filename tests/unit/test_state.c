@@ -17,6 +17,7 @@
 
 #include "state/state.h"
 #include "util/buf.h"
+#include "util/crc32c.h"
 #include "util/fs.h"
 #include "util/sha256.h"
 
@@ -138,6 +139,33 @@ static void assert_res_equal(const struct lf_state_res *a, const struct lf_state
 	assert_json_same(a->inputs, b->inputs);
 	assert_json_same(a->attrs, b->attrs);
 	assert_json_same(a->sensitive, b->sensitive);
+}
+
+/*
+ * `got` (read back) is `want` (as put): sensitive values are sealed on disk,
+ * and open to the desired value they were sealed from.
+ */
+static void assert_res_matches(const struct lf_state *st, struct lf_state_res *got,
+                               const struct lf_state_res *want)
+{
+	struct lf_state_res opened = *got;
+	json_t *in = got->inputs ? lf_state_res_open_inputs(st, got, want->inputs) : NULL;
+
+	opened = *got;
+	opened.inputs = in;
+	assert_res_equal(&opened, want);
+	json_decref(in);
+}
+
+/* A line of a snapshot with its checksum, as the writer ends it. */
+static char *with_sum(const char *line)
+{
+	char *out;
+	size_t n = strlen(line) - 1; /* without its '}' */
+
+	if (asprintf(&out, "%.*s,\"sum\":\"%08x\"}", (int)n, line, lf_crc32c(0, line, n)) < 0)
+		abort();
+	return out;
 }
 
 static const char *const addrs[] = {
@@ -266,17 +294,26 @@ static void test_snapshot_layout(void **state)
 
 	text = slurp(sp);
 	assert_non_null(text);
-	if (asprintf(&expect,
-	             "{\"generator\":\"lakeform %s\",\"git_commit\":\"0123abc\","
-	             "\"lineage\":\"%s\",\"serial\":1,\"version\":1,\"resources\":[\n"
-	             "{\"address\":\"account/a\\\"q\",\"type\":\"account\",\"digest\":\"\"},\n"
+	char *l1 =
+	         with_sum("{\"address\":\"account/a\\\"q\",\"type\":\"account\",\"digest\":\"\"}"),
+	     *l2, *raw;
+	if (asprintf(&raw,
 	             "{\"address\":\"storage.bucket/b\",\"type\":\"storage.bucket\","
 	             "\"digest\":\"%s\",\"inputs\":{\"a\":\"x\",\"z\":1},"
-	             "\"provider\":\"storage\"}\n"
-	             "]}\n",
-	             LF_VERSION, st.lineage, st.res[1].digest) < 0)
+	             "\"provider\":\"storage\"}",
+	             st.res[1].digest) < 0)
+		abort();
+	l2 = with_sum(raw);
+	if (asprintf(&expect,
+	             "{\"generator\":\"lakeform %s\",\"git_commit\":\"0123abc\","
+	             "\"lineage\":\"%s\",\"serial\":1,\"version\":2,\"resources\":[\n"
+	             "%s,\n%s\n]}\n",
+	             LF_VERSION, st.lineage, l1, l2) < 0)
 		abort();
 	assert_string_equal(text, expect);
+	free(l1);
+	free(l2);
+	free(raw);
 	/* and the whole file is one JSON document */
 	doc = json_loads(text, 0, NULL);
 	assert_non_null(doc);
@@ -307,7 +344,7 @@ static void test_full_and_lazy_load(void **state)
 		if (i)
 			assert_true(strcmp(full.res[i - 1].address, f->address) < 0);
 		assert_null(f->line);
-		assert_res_equal(f, &written.res[i]);
+		assert_res_matches(&full, f, &written.res[i]);
 		/* lazy: the three leading fields without parsing */
 		assert_non_null(l->line);
 		assert_string_equal(l->address, f->address);
@@ -319,6 +356,9 @@ static void test_full_and_lazy_load(void **state)
 		assert_int_equal(lf_state_res_parse(l), 0);
 		assert_null(l->line);
 		assert_res_equal(l, f);
+		/* the sensitive value is sealed, never in clear */
+		if (written.res[i].sensitive)
+			assert_false(json_equal(l->inputs, written.res[i].inputs));
 		/* a second parse is a no-op */
 		assert_int_equal(lf_state_res_parse(l), 0);
 		assert_res_equal(l, f);
@@ -415,7 +455,7 @@ static void test_many_records(void **state)
 		assert_ptr_equal(lf_state_get(&lazy, address), &lazy.res[i]);
 		assert_int_equal(lf_state_res_parse(&lazy.res[i]), 0);
 		assert_res_equal(&lazy.res[i], &full.res[i]);
-		assert_res_equal(&full.res[i], &st.res[i]);
+		assert_res_matches(&full, &full.res[i], &st.res[i]);
 	}
 	lf_state_release(&st);
 	lf_state_release(&lazy);
@@ -441,7 +481,7 @@ static void test_reformatted_snapshot(void **state)
 	assert_int_equal(st.serial, written.serial);
 	for (size_t i = 0; i < NADDRS; i++) {
 		assert_int_equal(lf_state_res_parse(&st.res[i]), 0);
-		assert_res_equal(&st.res[i], &written.res[i]);
+		assert_res_matches(&st, &st.res[i], &written.res[i]);
 	}
 	json_decref(doc);
 	free(pretty);
@@ -655,11 +695,19 @@ static void test_pull_push_roundtrip(void **state)
 
 	write_sample(fx, NULL);
 	assert_int_equal(load(fx, &st, 1, &d), 0);
-	lf_state_format(&st, &text);
+	assert_int_equal(lf_state_format(&st, &text), 0);
 	parsed = json_loads(text.ptr, 0, NULL);
 	built = lf_state_to_json(&st);
 	assert_non_null(parsed);
-	assert_true(json_equal(parsed, built));
+	/* the same document but the lines' checksums */
+	json_t *pr = json_deep_copy(parsed), *e;
+	size_t k;
+	json_array_foreach (json_object_get(pr, "resources"), k, e) {
+		assert_non_null(json_object_get(e, "sum"));
+		json_object_del(e, "sum");
+	}
+	assert_true(json_equal(pr, built));
+	json_decref(pr);
 
 	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
 	assert_int_equal(lf_state_push(b, &st, parsed, 0, &d), 0);
@@ -676,6 +724,334 @@ static void test_pull_push_roundtrip(void **state)
 	lf_buf_release(&text);
 	lf_state_release(&st);
 	lf_state_release(&again);
+}
+
+/* ---- integrity: a checksum per line ------------------------------------------ */
+
+static void test_crc32c(void **state)
+{
+	(void)state;
+	/* the check value of CRC-32C (RFC 3720, B.4) */
+	assert_int_equal(lf_crc32c(0, "123456789", 9), 0xe3069283u);
+	assert_int_equal(lf_crc32c(lf_crc32c(0, "1234", 4), "56789", 5), 0xe3069283u);
+	assert_int_equal(lf_crc32c(0, "", 0), 0);
+}
+
+/* Replace `from` by `to` in line `line` of the snapshot. */
+static void damage(struct fixture *fx, int line, const char *from, const char *to)
+{
+	char *sp = path_in(fx, "state.json"), *text = slurp(sp), *p = text;
+	struct lf_buf out = LF_BUF_INIT;
+
+	for (int i = 1; i < line; i++)
+		p = strchr(p, '\n') + 1;
+	char *at = strstr(p, from);
+	assert_non_null(at);
+	assert_true(at < strchr(p, '\n'));
+	lf_buf_add(&out, text, (size_t)(at - text));
+	lf_buf_adds(&out, to);
+	lf_buf_adds(&out, at + strlen(from));
+	spit(sp, out.ptr);
+	lf_buf_release(&out);
+	free(text);
+	free(sp);
+}
+
+static void test_damaged_line(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_state st = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+
+	write_sample(fx, NULL);
+	/* no longer JSON after address, type and digest: lazy or not */
+	damage(fx, 3, "\"inputs\":{", "\"inputs\":{{");
+	for (int lazy = 0; lazy < 2; lazy++) {
+		assert_int_equal(load(fx, &st, lazy, &d), LF_STATE_ECORRUPT);
+		assert_int_equal(d.errors, 1);
+		assert_non_null(strstr(d.v[0].file, "/.lakeform/state.json"));
+		assert_int_equal(d.v[0].line, 3);
+		assert_non_null(strstr(d.v[0].msg, "checksum does not match"));
+		lf_diags_release(&d);
+		lf_state_release(&st);
+	}
+	/* still JSON, one byte of a value changed */
+	damage(fx, 3, "\"inputs\":{{", "\"inputs\":{");
+	damage(fx, 4, "\"ready\":true", "\"ready\":fals");
+	assert_int_equal(load(fx, &st, 1, &d), LF_STATE_ECORRUPT);
+	assert_int_equal(d.v[0].line, 4);
+	lf_diags_release(&d);
+	lf_state_release(&st);
+}
+
+/* A line changed after the lazy load (in place, which lakeform never does)
+ * is found when it is copied into the next snapshot. */
+static void test_damaged_line_found_on_write(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_state st = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_backend *b;
+	char *sp = path_in(fx, "state.json"), *text;
+
+	write_sample(fx, NULL);
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	assert_int_equal(lf_state_load(&st, b, 1, &d), 0);
+	text = slurp(sp);
+	char *at = strstr(strchr(strchr(text, '\n') + 1, '\n') + 1, "x-1");
+	FILE *f = fopen(sp, "r+");
+	assert_non_null(f);
+	fseek(f, at - text, SEEK_SET);
+	fputs("y-1", f);
+	fclose(f);
+	st.dirty = 1;
+	assert_int_equal(lf_state_write(b, &st), LF_STATE_EDAMAGED);
+	assert_non_null(strstr(lf_state_strerror(LF_STATE_EDAMAGED), "state.json:3: the record"));
+	/* the snapshot was not replaced */
+	char *after = slurp(sp);
+	assert_non_null(strstr(after, "y-1"));
+	free(after);
+	free(text);
+	free(sp);
+	lf_state_release(&st);
+	lf_backend_free(b);
+}
+
+/* A version 1 snapshot (no checksums) loads; a write checks its lines by
+ * parsing them and writes them with checksums. */
+static void test_version_1_snapshot(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_state st = LF_STATE_INIT, again = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_backend *b;
+	char *sp = path_in(fx, "state.json");
+
+	assert_int_equal(mkdir(fx->dir, 0700), 0);
+	spit(sp,
+	     "{\"generator\":\"lakeform 0.1.0\",\"git_commit\":null,"
+	     "\"lineage\":\"6f1c0d2e-3b4a-4c5d-8e9f-0a1b2c3d4e5f\",\"serial\":3,\"version\":1,"
+	     "\"resources\":[\n"
+	     "{\"address\":\"account/acme\",\"type\":\"account\",\"digest\":\"\","
+	     "\"provider\":\"lakeform\"},\n"
+	     "{\"address\":\"serviceprincipal/bot\",\"type\":\"serviceprincipal\",\"digest\":\"\","
+	     "\"inputs\":{\"spec\":{\"client_secret\":\"s3cr3t\"}},\"provider\":\"lakeform\","
+	     "\"sensitive\":[\"spec.client_secret\"]}\n"
+	     "]}\n");
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	assert_int_equal(lf_state_load(&st, b, 1, &d), 0);
+	assert_int_equal(st.nres, 2);
+	assert_int_equal(lf_state_write(b, &st), 0);
+	char *text = slurp(sp);
+	assert_non_null(strstr(text, "\"version\":2"));
+	assert_null(strstr(text, "s3cr3t")); /* sealed on the way */
+	assert_int_equal(load(fx, &again, 1, &d), 0);
+	assert_int_equal(d.errors, 0);
+	free(text);
+	free(sp);
+	lf_state_release(&st);
+	lf_state_release(&again);
+	lf_backend_free(b);
+}
+
+/* ---- sensitive values ------------------------------------------------------------ */
+
+static void make_secret(struct lf_state_res *r, const char *secret)
+{
+	memset(r, 0, sizeof(*r));
+	r->address = "serviceprincipal/bot";
+	r->type = "serviceprincipal";
+	r->provider = "lakeform";
+	r->inputs = json_pack("{s:{s:s}, s:{s:s, s:s}}", "metadata", "name", "bot", "spec",
+	                      "client_secret", secret, "display_name", "Bot");
+	r->sensitive = json_pack("[s]", "spec.client_secret");
+	lf_json_digest(r->inputs, r->digest);
+}
+
+static void key_of(struct lf_state_key *k, const char *b64)
+{
+	assert_int_equal(lf_state_key_from_base64(k, b64, strlen(b64)), 0);
+}
+
+#define K1 "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+#define K2 "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="
+
+/* Write one secret record with `key` (NULL: none); 0 or the error. */
+static int write_secret(struct fixture *fx, const struct lf_state_key *key, const char *secret)
+{
+	struct lf_backend *b;
+	struct lf_state st = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_state_res r;
+	int err;
+
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	lf_backend_set_key(b, key);
+	err = lf_state_load(&st, b, 1, &d);
+	if (!err) {
+		make_secret(&r, secret);
+		lf_state_put(&st, &r);
+		json_decref(r.inputs);
+		json_decref(r.sensitive);
+		err = lf_state_write(b, &st);
+	}
+	lf_diags_release(&d);
+	lf_state_release(&st);
+	lf_backend_free(b);
+	return err;
+}
+
+/* The recorded inputs opened with `key`, against the desired `secret`
+ * (NULL: against nothing). */
+static json_t *opened(struct fixture *fx, const struct lf_state_key *key, const char *secret,
+                      int *err)
+{
+	struct lf_backend *b;
+	struct lf_state st = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_state_res want;
+	json_t *in = NULL;
+
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	lf_backend_set_key(b, key);
+	*err = lf_state_load(&st, b, 1, &d);
+	if (!*err) {
+		make_secret(&want, secret ? secret : "");
+		in = lf_state_res_open_inputs(&st, lf_state_get(&st, "serviceprincipal/bot"),
+		                              secret ? want.inputs : NULL);
+		json_decref(want.inputs);
+		json_decref(want.sensitive);
+	}
+	lf_diags_release(&d);
+	lf_state_release(&st);
+	lf_backend_free(b);
+	return in;
+}
+
+static const char *secret_in(json_t *in)
+{
+	return json_string_value(json_object_get(json_object_get(in, "spec"), "client_secret"));
+}
+
+static void test_secret_digest_only(void **state)
+{
+	struct fixture *fx = *state;
+	char *sp = path_in(fx, "state.json"), *text;
+	int err;
+
+	assert_int_equal(write_secret(fx, NULL, "hunter2"), 0);
+	text = slurp(sp);
+	assert_null(strstr(text, "hunter2"));
+	assert_non_null(strstr(text, "\"client_secret\":{\"$sha256\":\""));
+	assert_null(strstr(text, "key_id"));
+	/* the same secret opens to itself: no difference */
+	json_t *in = opened(fx, NULL, "hunter2", &err);
+	assert_int_equal(err, 0);
+	assert_string_equal(secret_in(in), "hunter2");
+	json_decref(in);
+	/* another one does not */
+	in = opened(fx, NULL, "hunter3", &err);
+	assert_int_equal(err, 0);
+	assert_non_null(secret_in(in));
+	assert_string_not_equal(secret_in(in), "hunter3");
+	json_decref(in);
+	free(text);
+	free(sp);
+}
+
+static void test_secret_encrypted_round_trip(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_state_key k1, k2;
+	char *sp = path_in(fx, "state.json"), *text;
+	int err;
+
+	key_of(&k1, K1);
+	key_of(&k2, K2);
+	assert_string_equal(k1.id, "3eb1bd439947eb76");
+	assert_int_equal(write_secret(fx, &k1, "hunter2"), 0);
+	text = slurp(sp);
+	assert_null(strstr(text, "hunter2"));
+	assert_non_null(strstr(text, "\"key_id\":\"3eb1bd439947eb76\""));
+	assert_non_null(strstr(text, "\"client_secret\":{\"$encrypted\":\"3eb1bd439947eb76:"));
+	/* decrypted, with no desired value to compare with */
+	json_t *in = opened(fx, &k1, NULL, &err);
+	assert_int_equal(err, 0);
+	assert_string_equal(secret_in(in), "hunter2");
+	json_decref(in);
+	/* the wrong key is refused at load */
+	in = opened(fx, &k2, NULL, &err);
+	assert_int_equal(err, LF_STATE_EKEY);
+	assert_null(in);
+	/* no key: readable (the value stays sealed), not writable */
+	in = opened(fx, NULL, NULL, &err);
+	assert_int_equal(err, 0);
+	assert_string_not_equal(secret_in(in), "hunter2");
+	json_decref(in);
+	assert_int_equal(write_secret(fx, NULL, "hunter2"), LF_STATE_EKEY);
+	assert_non_null(strstr(lf_state_strerror(LF_STATE_EKEY), "3eb1bd439947eb76"));
+	/* a base64 that is not 32 bytes is not a key */
+	assert_int_equal(lf_state_key_from_base64(&k2, "c2hvcnQ=", 8), -EINVAL);
+	free(text);
+	free(sp);
+}
+
+static void test_rekey(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_state_key k1, k2;
+	struct lf_backend *b;
+	struct lf_state st = LF_STATE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+	size_t n = 0;
+	int err;
+
+	key_of(&k1, K1);
+	key_of(&k2, K2);
+	assert_int_equal(write_secret(fx, &k1, "hunter2"), 0);
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	lf_backend_set_key(b, &k1);
+	assert_int_equal(lf_state_load(&st, b, 1, &d), 0);
+	assert_int_equal(lf_state_rekey(b, &st, &k2, &n, &d), 0);
+	assert_int_equal(n, 1);
+	lf_state_release(&st);
+	lf_backend_free(b);
+	json_t *in = opened(fx, &k2, NULL, &err);
+	assert_int_equal(err, 0);
+	assert_string_equal(secret_in(in), "hunter2");
+	json_decref(in);
+	assert_null(opened(fx, &k1, NULL, &err));
+	assert_int_equal(err, LF_STATE_EKEY);
+}
+
+/* The journal holds sealed values too: an outcome's record and an intent's
+ * inputs at its "sensitive" paths. */
+static void test_journal_sealed(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_backend *b;
+	struct lf_state st = LF_STATE_INIT;
+	struct lf_state_res r;
+	char *jp = path_in(fx, "journal.jsonl"), *text;
+
+	assert_int_equal(lf_backend_local_open(&b, fx->dir), 0);
+	make_secret(&r, "hunter2");
+	json_t *intent = json_pack("{s:O, s:O}", "inputs", r.inputs, "sensitive", r.sensitive);
+	assert_int_equal(lf_state_journal_intent(b, &st, r.address, "create", intent), 0);
+	/* the caller's record is not changed */
+	assert_string_equal(secret_in(json_object_get(intent, "inputs")), "hunter2");
+	assert_int_equal(lf_state_journal_outcome(b, &st, r.address, "create", &r), 0);
+	text = slurp(jp);
+	assert_non_null(strstr(text, "\"op\":\"intent\""));
+	assert_non_null(strstr(text, "\"op\":\"outcome\""));
+	assert_null(strstr(text, "hunter2"));
+	json_decref(intent);
+	json_decref(r.inputs);
+	json_decref(r.sensitive);
+	free(text);
+	free(jp);
+	lf_state_release(&st);
+	lf_backend_free(b);
 }
 
 /* ---- digests ------------------------------------------------------------------ */
@@ -877,6 +1253,14 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_push, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pull_push_roundtrip, setup, teardown),
 	    cmocka_unit_test(test_json_digest),
+	    cmocka_unit_test(test_crc32c),
+	    cmocka_unit_test_setup_teardown(test_damaged_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_line_found_on_write, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_version_1_snapshot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_secret_digest_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_secret_encrypted_round_trip, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rekey, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_journal_sealed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lock_contention, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lock_wait, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_force_unlock_stale, setup, teardown),

@@ -34,10 +34,12 @@
  *   taken over fails (LF_STATE_ECONFLICT) instead of overwriting a newer
  *   state; then the journal object is deleted.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,8 @@ struct lf_s3_backend_conf {
 static int open_conf(struct lf_backend **out, const struct lf_s3_backend_conf *c,
                      const char *local_dir);
 static int remote_unlock(struct lf_backend *b);
+static char *run_dir_template(const char *base);
+static int clean_dead_runs(struct lf_backend *b);
 
 extern const struct lf_backend_ops lf_backend_s3_ops;
 
@@ -381,7 +385,7 @@ static int open_conf(struct lf_backend **out, const struct lf_s3_backend_conf *c
 {
 	struct lf_remote *r = lf_xcalloc(1, sizeof(*r));
 	char *base = lf_xasprintf("%s/s3", local_dir);
-	char *tmpl = lf_xasprintf("%s/run.XXXXXX", base);
+	char *tmpl = run_dir_template(base);
 	int err = 0;
 
 	/* .lakeform/s3 is made without following a link, as the local state */
@@ -770,7 +774,7 @@ static int remote_lock(struct lf_backend *b, long timeout_ms, struct lf_lock_inf
 	b->lock = r->me;
 	/* what the last writer left, read under the lock */
 	r->pulled = 0;
-	if ((err = s3_pull(b)) != 0) {
+	if ((err = s3_pull(b)) != 0 || (err = clean_dead_runs(b)) != 0) {
 		remote_unlock(b);
 		return err;
 	}
@@ -961,3 +965,170 @@ const struct lf_backend_ops lf_backend_s3_ops = {
     .capabilities = s3_capabilities,
     .free = s3_free,
 };
+
+/* ---- leftovers of runs that died on this machine ---------------------------
+ *
+ * Each run works in .lakeform/s3/run.HOST.PID.XXXXXX, removed when it ends.
+ * A run killed (kill -9, a crash) leaves its directory behind, and in it
+ * the journal of its last steps, whose last batch may never have reached
+ * the journal object.  The next run on the same machine that holds the
+ * lock removes the directories of runs whose process is gone; first, when
+ * the dead run's journal continues the journal object (same lineage, the
+ * serial after the snapshot's, the object's bytes a prefix of it), it is
+ * taken as this run's journal and uploaded, so that its intents are
+ * settled by reading the provider instead of being sent again.
+ */
+
+static char *run_dir_template(const char *base)
+{
+	char host[256] = "";
+
+	if (gethostname(host, sizeof(host) - 1) != 0 || !*host)
+		snprintf(host, sizeof(host), "localhost");
+	for (char *c = host; *c; c++)
+		if (*c == '/' || *c == '.')
+			*c = '_';
+	return lf_xasprintf("%s/run.%s.%ld.XXXXXX", base, host, (long)getpid());
+}
+
+/* The pid of a run directory's name when the run was on this machine and
+ * its process is gone, else 0. */
+static long dead_run(const char *name)
+{
+	char host[256] = "", mine[256] = "";
+	const char *dot, *last;
+	long pid;
+	char *end;
+
+	if (strncmp(name, "run.", 4))
+		return 0;
+	last = strrchr(name, '.');
+	if (last == name + 3)
+		return 0;
+	for (dot = last - 1; dot > name + 3 && *dot != '.'; dot--)
+		;
+	if (dot <= name + 3 || (size_t)(dot - name - 4) >= sizeof(host))
+		return 0;
+	memcpy(host, name + 4, (size_t)(dot - name - 4));
+	pid = strtol(dot + 1, &end, 10);
+	if (end != last || pid <= 0 || pid == (long)getpid())
+		return 0;
+	if (gethostname(mine, sizeof(mine) - 1) != 0 || !*mine)
+		snprintf(mine, sizeof(mine), "localhost");
+	for (char *c = mine; *c; c++)
+		if (*c == '/' || *c == '.')
+			*c = '_';
+	if (strcmp(host, mine) || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		return 0;
+	return pid;
+}
+
+/* Lineage and serial of the first record of a journal's text. */
+static int journal_head(const char *text, size_t len, char lineage[37], long long *serial)
+{
+	const char *nl = memchr(text, '\n', len);
+	json_t *rec = nl ? json_loadb(text, (size_t)(nl - text), 0, NULL) : NULL;
+	const char *l = json_string_value(json_object_get(rec, "lineage"));
+	int ok = l && strlen(l) == 36 && json_is_integer(json_object_get(rec, "serial"));
+
+	if (ok) {
+		memcpy(lineage, l, 37);
+		*serial = json_integer_value(json_object_get(rec, "serial"));
+	}
+	json_decref(rec);
+	return ok ? 0 : -1;
+}
+
+/* Lineage ("" for none) and serial (0) of the working copy's snapshot. */
+static void snapshot_head(const struct lf_backend *b, char lineage[37], long long *serial)
+{
+	char *text = NULL;
+	size_t len = 0;
+	json_t *h = NULL;
+
+	lineage[0] = '\0';
+	*serial = 0;
+	if (lf_state__read(&text, &len, b->state_path) != 0)
+		return;
+	/* the header line, closed, is a document of its own */
+	const char *nl = memchr(text, '\n', len);
+	if (nl && nl - text > 14 && !memcmp(nl - 14, ",\"resources\":[", 14)) {
+		struct lf_buf hb = LF_BUF_INIT;
+		lf_buf_add(&hb, text, (size_t)(nl - text));
+		lf_buf_adds(&hb, "]}");
+		h = json_loadb(hb.ptr, hb.len, 0, NULL);
+		lf_buf_release(&hb);
+	} else {
+		h = json_loadb(text, len, 0, NULL);
+	}
+	const char *l = json_string_value(json_object_get(h, "lineage"));
+	if (l && strlen(l) == 36)
+		memcpy(lineage, l, 37);
+	*serial = json_integer_value(json_object_get(h, "serial"));
+	json_decref(h);
+	free(text);
+}
+
+/* Take a dead run's journal when it continues the one just pulled. */
+static int adopt_journal(struct lf_backend *b, const char *dead_dir)
+{
+	char *path = lf_xasprintf("%s/%s", dead_dir, LF_JOURNAL_FILE);
+	char *dead = NULL, *ours = NULL, lineage[37], snap_lineage[37];
+	size_t dlen = 0, olen = 0;
+	long long serial, snap_serial;
+	int err = 0;
+
+	if (lf_state__read(&dead, &dlen, path) != 0 || !dlen ||
+	    journal_head(dead, dlen, lineage, &serial) != 0)
+		goto out;
+	snapshot_head(b, snap_lineage, &snap_serial);
+	if (serial != snap_serial + 1 || (snap_lineage[0] && strcmp(lineage, snap_lineage)))
+		goto out; /* compacted since, or another state's */
+	if (lf_state__read(&ours, &olen, b->journal_path) != 0)
+		olen = 0;
+	if (olen >= dlen || (olen && memcmp(ours, dead, olen)))
+		goto out; /* nothing more than the object holds, or not its sequel */
+	if ((err = lf_write_file_atomic(b->journal_path, dead, dlen, 0600)) == 0)
+		err = upload_journal(b);
+out:
+	free(path);
+	free(dead);
+	free(ours);
+	return err;
+}
+
+static int clean_dead_runs(struct lf_backend *b)
+{
+	struct lf_remote *r = b->impl;
+	char *base = lf_xstrdup(r->workdir);
+	char *slash = strrchr(base, '/');
+	DIR *d;
+	struct dirent *e;
+	int err = 0;
+
+	if (slash)
+		*slash = '\0';
+	/* .lakeform/s3 -> .lakeform: what killed writers left beside it */
+	slash = strrchr(base, '/');
+	if (slash) {
+		*slash = '\0';
+		lf_state__clean_leftovers(base);
+		*slash = '/';
+	}
+	if (!(d = opendir(base))) {
+		free(base);
+		return 0;
+	}
+	while (!err && (e = readdir(d)) != NULL) {
+		if (!dead_run(e->d_name))
+			continue;
+		char *dir = lf_xasprintf("%s/%s", base, e->d_name);
+		err = adopt_journal(b, dir);
+		if (!err)
+			nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		free(dir);
+	}
+	closedir(d);
+	free(base);
+	return err;
+}

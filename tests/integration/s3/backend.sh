@@ -6,7 +6,8 @@
 # every claim is checked with /usr/bin/aws: the snapshot object and its
 # records, no journal or lock object left behind, a lock held by another
 # writer (exit 3, its holder named), a lease that ends after a kill -9 and
-# is taken over, a lease kept alive by a long apply, force-unlock, four
+# is taken over (the killed run's working copy then removed, its journal
+# taken instead of creating again), a lease kept alive by a long apply, force-unlock, four
 # applies racing on one state with none of their changes lost, wrong
 # credentials, an unreachable endpoint and a missing state bucket.
 # Prints one line per check; the last is `s3-backend: N passed, N failed`.
@@ -161,11 +162,25 @@ check "a killed apply leaves its lock object" exists acme/crash.json.lock
 expires=$(aws s3 cp s3://lf-state/acme/crash.json.lock - 2>/dev/null | jq -r .expires)
 check "its 10 s lease lasts at least 10 s ($expires, started at $t0 ms)" \
 	test "$(($(date -d "$expires" +%s) * 1000 - t0))" -ge 10000
+dead=$(ls -d "$c"/.lakeform/s3/run.* 2>/dev/null)
+check "a killed apply leaves its working copy, named after its host and pid" \
+	test "$(wc -w <<<"$dead")" -eq 1 -a -n "$(grep -F ".$pid." <<<"$dead")"
+# the journal object one upload behind the killed run's local journal: only
+# its first record (an intent) reached s3, its creates are on local disk only
+head -n 1 "$dead/journal.jsonl" | aws s3 cp - s3://lf-state/acme/crash.json.journal >/dev/null
+made=$(sed -nE 's/^(storage[^:]*): created$/\1/p' "$work/crash1.out")
 SLEEPY_MS=0 run crash2 "$c" apply --auto-approve
 check "the next apply at once: exit 3 (the lease runs)" test "$rc" -eq 3
+check "a run without the lock leaves the dead run's working copy" test -d "$dead"
 sleep 11
 SLEEPY_MS=0 run crash3 "$c" apply --auto-approve
 check "after the lease: apply takes the lock over and finishes" test "$rc" -eq 0
+check "the dead run's working copy is removed by the run that holds the lock" test ! -e "$dead"
+check "no working copy is left under .lakeform/s3 after it" test -z "$(ls -A "$c/.lakeform/s3")"
+again=0
+for a in $made; do grep -qxF "$a: created" "$work/crash3.out" && again=1; done
+check "what the killed run created ($(wc -w <<<"$made")) is not created again: its local journal settles it" \
+	test -n "$made" -a "$again" -eq 0
 SLEEPY_MS=0 run crash4 "$c" plan --detailed-exitcode
 check "then plan shows no changes" test "$rc" -eq 0
 
