@@ -438,6 +438,11 @@ int lf_plan_same_values(const struct lf_plan *saved, const struct lf_plan *now,
 			rc = -1;
 		} else {
 			json_t *a = change_to_json(&saved->v[i]), *b = change_to_json(c);
+			/* where the manifest was read: with --git REPO@REV:PATH
+			 * a name in the repository, in a checkout of PATH one
+			 * in the directory (manifests_digest pins the files) */
+			json_object_del(a, "file");
+			json_object_del(b, "file");
 			char *ta = canonical(a), *tb = canonical(b);
 			rc = ta && tb && !strcmp(ta, tb) ? 0 : -1;
 			free(ta);

@@ -165,7 +165,8 @@ int lf_plan_check_digest(const json_t *doc, char **why);
 
 /*
  * Whether every change of a saved plan (read back) is, value for value as
- * the saved plan shows it (secrets masked), the change `now` makes at the
+ * the saved plan shows it (secrets masked; all but `file`, which names
+ * the same file differently with --git), the change `now` makes at the
  * same address: 0, or -1 with *address (borrowed from `saved`) the first
  * that differs or that `now` lacks.  `now` may hold changes `saved` does
  * not (the no-ops a partial plan leaves out).  A digest anyone can compute
