@@ -375,7 +375,14 @@ static int run_apply(struct lf_cli *cli, int destroy)
 			json_decref(doc);
 			goto out;
 		}
+		/* what the file shows is what it held when saved */
+		int altered = lf_plan_check_digest(doc, &why);
 		json_decref(doc);
+		if (altered) {
+			lf_cli_error(cli, "%s: %s", planfile, why);
+			free(why);
+			goto out;
+		}
 		if (lf_plan_check_current(&saved, s.st.exists, s.st.lineage, s.st.serial, &why)) {
 			lf_cli_error(cli, "%s: %s", planfile, why);
 			free(why);
@@ -400,6 +407,17 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		             "%s: the real objects changed since this plan was made (it would do "
 		             "something else now); plan again",
 		             planfile);
+		goto out;
+	}
+	/* and with the values it shows: a digest anyone can recompute does
+	 * not tell an edited plan from the one saved, this does */
+	const char *differs;
+	if (planfile && lf_plan_same_values(&saved, &p, &differs)) {
+		lf_cli_error(cli,
+		             "%s: '%s' is not what apply would do now with the manifests and the "
+		             "real objects: the plan was altered, or they changed since; plan "
+		             "again",
+		             planfile, differs);
 		goto out;
 	}
 	lf_cli_print_observed(cli, &obs);

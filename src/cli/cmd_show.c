@@ -63,6 +63,11 @@ static int run(struct lf_cli *cli)
 		lf_cli_error(cli, "%s: not a saved plan: %s", cli->args[0], err ? err : "?");
 		free(err);
 		rc = LF_EXIT_ERROR;
+	} else if (lf_plan_check_digest(doc, &err) != 0) {
+		/* an edited plan is not shown as if it were the one saved */
+		lf_cli_error(cli, "%s: %s", cli->args[0], err);
+		free(err);
+		rc = LF_EXIT_ERROR;
 	} else {
 		rc = lf_cli_render_plan(cli, &p);
 		warn_if_stale(cli, &p);
@@ -88,7 +93,8 @@ const struct lf_command lf_cmd_show = {
                    "When the state of the configuration directory moved since the\n"
                    "plan was made (another lineage, another serial, or a state written\n"
                    "since a plan made from none), a warning says so: apply refuses\n"
-                   "such a plan.",
+                   "such a plan.  A plan edited since it was saved (its digest does\n"
+                   "not match) is refused.",
     .options = options,
     .min_args = 1,
     .max_args = 1,

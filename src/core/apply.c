@@ -234,9 +234,11 @@ static int conclude(struct run *r, struct step *s, int rc, json_t *result,
 			                    err->message, lf_provider_name(s->p), err->code);
 		else
 			*why = lf_xasprintf("%s failed: %s", s->action, err->message);
-		/* a call that timed out may still have happened: leave the
-		 * intent pending, the next run reads the provider */
-		if (err->code != LF_PROVIDER_EDEADLINE && err->code != LF_PROVIDER_EGONE)
+		/* a call that timed out, or whose provider died or broke the
+		 * session, may still have happened: leave the intent pending,
+		 * the next run reads the provider */
+		if (err->code != LF_PROVIDER_EDEADLINE && err->code != LF_PROVIDER_EGONE &&
+		    err->code != LF_PROVIDER_EBROKEN)
 			lf_state_journal_failed(r->b, r->st, c->address, s->action, err->message);
 		return -1;
 	}

@@ -7,6 +7,12 @@
  * It never holds a sensitive value in clear: before, after and the diffs are
  * masked on the way out, so reading a saved plan back gives "(sensitive)"
  * where the secret was; apply takes secrets from the manifests again.
+ *
+ * Its "digest" is the SHA-256 of the canonical JSON (compact, keys sorted)
+ * of everything else in it: a saved plan edited by hand no longer matches
+ * it.  Anyone can compute a digest, so apply also builds the plan again
+ * from the manifests and compares each change the file shows with it
+ * (lf_plan_same_values): what was shown is what is applied.
  */
 #include "plan.h"
 
@@ -17,7 +23,9 @@
 #include <string.h>
 
 #include "../util/buf.h"
+#include "../util/map.h"
 #include "../util/mem.h"
+#include "../util/sha256.h"
 
 int lf_plan_has_changes(const struct lf_plan *p)
 {
@@ -339,6 +347,28 @@ static json_t *change_to_json(const struct lf_change *c)
 	return o;
 }
 
+/* The canonical form of a JSON value: compact, keys sorted (owned). */
+static char *canonical(const json_t *v)
+{
+	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY |
+	                         JSON_REAL_PRECISION(17));
+}
+
+/* The digest of a saved plan `doc`: of every member but "digest". */
+static void doc_digest(char out[65], const json_t *doc)
+{
+	json_t *copy = json_copy((json_t *)doc);
+	char *text;
+
+	json_object_del(copy, "digest");
+	text = canonical(copy);
+	unsigned char md[LF_SHA256_LEN];
+	lf_sha256(md, text ? text : "", text ? strlen(text) : 0);
+	lf_sha256_hex(out, md);
+	free(text);
+	json_decref(copy);
+}
+
 json_t *lf_plan_to_json(const struct lf_plan *p)
 {
 	json_t *doc = json_object(), *counts = json_object();
@@ -367,7 +397,64 @@ json_t *lf_plan_to_json(const struct lf_plan *p)
 	for (size_t i = 0; i < p->n; i++)
 		json_array_append_new(changes, change_to_json(&p->v[i]));
 	json_object_set_new(doc, "changes", changes);
+	char digest[65];
+	doc_digest(digest, doc);
+	json_object_set_new(doc, "digest", json_string(digest));
 	return doc;
+}
+
+int lf_plan_check_digest(const json_t *doc, char **why)
+{
+	const char *saved = json_string_value(json_object_get(doc, "digest"));
+	char digest[65];
+
+	*why = NULL;
+	if (!saved) {
+		*why = lf_xstrdup("the plan has no digest: it was altered, or saved by an older "
+		                  "lakeform; plan again");
+		return -1;
+	}
+	doc_digest(digest, doc);
+	if (strcmp(saved, digest)) {
+		*why = lf_xstrdup("the plan was altered after it was saved: its digest does not "
+		                  "match what it holds; plan again");
+		return -1;
+	}
+	return 0;
+}
+
+int lf_plan_same_values(const struct lf_plan *saved, const struct lf_plan *now,
+                        const char **address)
+{
+	struct lf_map m = LF_MAP_INIT;
+	int rc = 0;
+
+	*address = NULL;
+	for (size_t i = 0; i < now->n; i++)
+		lf_map_put(&m, now->v[i].address, (void *)&now->v[i]);
+	for (size_t i = 0; i < saved->n && rc == 0; i++) {
+		const struct lf_change *c = lf_map_get(&m, saved->v[i].address);
+		if (!c) {
+			rc = -1;
+		} else {
+			json_t *a = change_to_json(&saved->v[i]), *b = change_to_json(c);
+			/* where the manifest was read: with --git REPO@REV:PATH
+			 * a name in the repository, in a checkout of PATH one
+			 * in the directory (manifests_digest pins the files) */
+			json_object_del(a, "file");
+			json_object_del(b, "file");
+			char *ta = canonical(a), *tb = canonical(b);
+			rc = ta && tb && !strcmp(ta, tb) ? 0 : -1;
+			free(ta);
+			free(tb);
+			json_decref(a);
+			json_decref(b);
+		}
+		if (rc)
+			*address = saved->v[i].address;
+	}
+	lf_map_release(&m);
+	return rc;
 }
 
 /* ---- saved plan: reading ---------------------------------------------- */

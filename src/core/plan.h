@@ -154,6 +154,28 @@ void lf_plan_add_warning(struct lf_plan *p, const char *fmt, ...)
 json_t *lf_plan_to_json(const struct lf_plan *p);
 int lf_plan_from_json(struct lf_plan *out, const json_t *doc, char **err);
 
+/*
+ * A saved plan's "digest", which lf_plan_to_json() adds: the SHA-256 (hex)
+ * of the canonical JSON (compact, keys sorted) of every other member of the
+ * document.  lf_plan_check_digest() returns 0 when `doc` (a saved plan as
+ * read) matches its digest, else -1 with the reason in *why (owned by the
+ * caller): no digest, or one that does not match (the file was edited).
+ */
+int lf_plan_check_digest(const json_t *doc, char **why);
+
+/*
+ * Whether every change of a saved plan (read back) is, value for value as
+ * the saved plan shows it (secrets masked; all but `file`, which names
+ * the same file differently with --git), the change `now` makes at the
+ * same address: 0, or -1 with *address (borrowed from `saved`) the first
+ * that differs or that `now` lacks.  `now` may hold changes `saved` does
+ * not (the no-ops a partial plan leaves out).  A digest anyone can compute
+ * does not bind a plan to what apply does; this does, apply having built
+ * `now` from the manifests again.
+ */
+int lf_plan_same_values(const struct lf_plan *saved, const struct lf_plan *now,
+                        const char **address);
+
 /* Free everything the plan owns and leave it as LF_PLAN_INIT. */
 /*
  * Whether a saved plan may still be applied to the state as it is now

@@ -19,7 +19,6 @@
 #include "../util/jsonout.h"
 #include "../util/mem.h"
 
-#define LF_INIT_DEADLINE_MS 10000L
 #define READ_CHUNK 65536
 
 /* One request waiting for its answer. */
@@ -69,7 +68,13 @@ struct lf_provider {
 	int in_flight;
 	int gone;
 	int abandoned; /* a call went unanswered: it may never answer again */
+	char *broken;  /* why the session broke (a line that is no answer); gone too */
 	int64_t next_id;
+	int64_t *expired; /* ids given up on: their answers may still come */
+	size_t nexpired, expired_alloc;
+	long timeout_ms;         /* initialize's and configure's deadline */
+	size_t max_answer;       /* the longest answer line read */
+	char *max_answer_source; /* where that limit is set, for the message */
 	struct pending *waiting;
 	struct lf_inbox *init_inbox; /* until lf_provider_await() */
 	struct lf_call *init_call;
@@ -113,6 +118,25 @@ static void unlink_waiting(struct lf_provider *p, struct pending *w)
 			*pp = w->next;
 			return;
 		}
+}
+
+/* A call given up on (with p->mu held): a late answer to it is ignored. */
+static void add_expired(struct lf_provider *p, int64_t id)
+{
+	LF_GROW(p->expired, p->nexpired + 1, p->expired_alloc);
+	p->expired[p->nexpired++] = id;
+}
+
+/* 1 when `id` was given up on (then forgotten: it answers once), with
+ * p->mu held. */
+static int take_expired(struct lf_provider *p, int64_t id)
+{
+	for (size_t i = 0; i < p->nexpired; i++)
+		if (p->expired[i] == id) {
+			p->expired[i] = p->expired[--p->nexpired];
+			return 1;
+		}
+	return 0;
 }
 
 /* An answered (or failed) lf_call leaves the provider: with p->mu held. */
@@ -159,16 +183,135 @@ struct touched {
 	size_t n;
 };
 
-/* One answer line: to its caller, or to its inbox. */
-static void take_line(struct lf_provider *p, const char *line, size_t len, struct touched *t)
+/*
+ * The session breaks: the provider wrote a line that is not an answer
+ * lakeform can match (docs/providers.md, "stdout").  Nothing it writes
+ * after can be trusted to line up with a request, so every call in flight
+ * fails at once with the reason and later calls fail without being sent,
+ * instead of each waiting out its deadline.  Called by the reader, which
+ * then stops reading; it ends as at end of input.
+ */
+__attribute__((format(printf, 2, 3))) static void break_session(struct lf_provider *p,
+                                                                const char *fmt, ...)
+{
+	struct lf_buf b = LF_BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	lf_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&p->mu);
+	if (!p->broken)
+		p->broken = lf_buf_detach(&b);
+	p->abandoned = 1; /* it is not asked to shut down: it is killed */
+	pthread_mutex_unlock(&p->mu);
+	lf_buf_release(&b);
+}
+
+/* The length of the valid UTF-8 prefix of s[0..n) (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF). */
+static size_t utf8_valid_len(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k;
+		unsigned lo = 0x80, hi = 0xbf;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			k = 1;
+		else if (c >= 0xe0 && c <= 0xef) {
+			k = 2;
+			if (c == 0xe0)
+				lo = 0xa0;
+			else if (c == 0xed)
+				hi = 0x9f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			k = 3;
+			if (c == 0xf0)
+				lo = 0x90;
+			else if (c == 0xf4)
+				hi = 0x8f;
+		} else {
+			return i;
+		}
+		if (n - i <= k)
+			return i;
+		if (s[i + 1] < lo || s[i + 1] > hi)
+			return i;
+		for (size_t j = 2; j <= k; j++)
+			if (s[i + j] < 0x80 || s[i + j] > 0xbf)
+				return i;
+		i += k + 1;
+	}
+	return n;
+}
+
+static int is_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* 1 when jansson's message can be quoted as it is: printable ASCII (it
+ * may hold a piece of the line). */
+static int printable(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/*
+ * One answer line: to its caller, or to its inbox.  Returns 0, or -1 when
+ * the line broke the session (break_session() was called).
+ */
+static int take_line(struct lf_provider *p, const char *line, size_t len, struct touched *t)
 {
 	json_error_t jerr;
+	size_t ok;
+
+	if (is_blank(line, len))
+		return 0;
+	if ((ok = utf8_valid_len((const unsigned char *)line, len)) < len) {
+		break_session(p, "it wrote a line that is not UTF-8 (byte 0x%02x at offset %zu)",
+		              (unsigned char)line[ok], ok);
+		return -1;
+	}
 	json_t *msg = json_loadb(line, len, 0, &jerr);
+	if (!msg) {
+		if (printable(jerr.text))
+			break_session(p, "it wrote a line that is not JSON (column %d: %s)",
+			              jerr.column, jerr.text);
+		else
+			break_session(p, "it wrote a line that is not JSON (column %d)",
+			              jerr.column);
+		return -1;
+	}
 	json_t *id = json_object_get(msg, "id");
+	if (!json_is_object(msg) || !json_is_integer(id)) {
+		if (!json_is_object(msg))
+			break_session(p, "it wrote a line that is not a JSON object");
+		else if (json_is_null(id))
+			break_session(p, "it answered with id null: it could not read a request");
+		else
+			break_session(p, "it wrote an answer without an integer id");
+		json_decref(msg);
+		return -1;
+	}
+	json_int_t idv = json_integer_value(id);
 
 	pthread_mutex_lock(&p->mu);
 	struct pending *w = p->waiting;
-	while (w && !(json_is_integer(id) && json_integer_value(id) == w->id))
+	while (w && w->id != idv)
 		w = w->next;
 	if (w && !w->done) {
 		w->answer = msg;
@@ -188,16 +331,27 @@ static void take_line(struct lf_provider *p, const char *line, size_t len, struc
 			 * each */
 			pthread_cond_signal(&w->cv);
 		}
+	} else if (take_expired(p, idv)) {
+		/* an answer nobody waits for any more: it came too late */
+	} else {
+		pthread_mutex_unlock(&p->mu);
+		json_decref(msg);
+		break_session(p, "it answered id %lld, which is not a request in flight",
+		              (long long)idv);
+		return -1;
 	}
 	pthread_mutex_unlock(&p->mu);
-	json_decref(msg); /* an answer nobody waits for any more */
+	json_decref(msg);
+	return 0;
 }
 
 /*
  * Reads the provider's answers a chunk at a time: every answer of a chunk
  * is delivered before the inboxes waiting for them are woken, once each, so
  * that 50 answers arriving together wake apply's executor once, not 50
- * times.
+ * times.  A line is kept only up to p->max_answer bytes: a longer one
+ * breaks the session without being read further, so a provider cannot
+ * make lakeform hold more than that.
  */
 static void *reader_main(void *arg)
 {
@@ -205,26 +359,36 @@ static void *reader_main(void *arg)
 	struct lf_buf part = LF_BUF_INIT; /* a line the last chunk began */
 	char *chunk = lf_xmalloc(READ_CHUNK);
 	struct touched t = {{NULL}, 0};
+	int broke = 0;
 
-	for (;;) {
+	while (!broke) {
 		ssize_t n = read(p->out_fd, chunk, READ_CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		const char *s = chunk, *end = chunk + n;
-		while (s < end) {
+		while (s < end && !broke) {
 			const char *nl = memchr(s, '\n', (size_t)(end - s));
+			size_t seg = (size_t)((nl ? nl : end) - s);
+			if (part.len + seg > p->max_answer) {
+				break_session(p, "it wrote a line longer than %zu bytes%s%s",
+				              p->max_answer,
+				              p->max_answer_source ? ", the limit of " : "",
+				              p->max_answer_source ? p->max_answer_source : "");
+				broke = 1;
+				break;
+			}
 			if (!nl) {
-				lf_buf_add(&part, s, (size_t)(end - s));
+				lf_buf_add(&part, s, seg);
 				break;
 			}
 			if (part.len) {
-				lf_buf_add(&part, s, (size_t)(nl - s));
-				take_line(p, part.ptr, part.len, &t);
+				lf_buf_add(&part, s, seg);
+				broke = take_line(p, part.ptr, part.len, &t) < 0;
 				lf_buf_truncate(&part, 0);
 			} else {
-				take_line(p, s, (size_t)(nl - s), &t);
+				broke = take_line(p, s, seg, &t) < 0;
 			}
 			s = nl + 1;
 		}
@@ -232,7 +396,7 @@ static void *reader_main(void *arg)
 			inbox_wake(t.v[i]);
 		t.n = 0;
 	}
-	if (part.len) /* a last answer without its newline */
+	if (part.len && !broke) /* a last answer without its newline */
 		take_line(p, part.ptr, part.len, &t);
 	for (size_t i = 0; i < t.n; i++)
 		inbox_wake(t.v[i]);
@@ -243,7 +407,8 @@ static void *reader_main(void *arg)
 	for (struct pending *w = p->waiting, *next; w; w = next) {
 		next = w->next;
 		if (w->is_call)
-			deliver(p, (struct lf_call *)w, LF_PROVIDER_EGONE);
+			deliver(p, (struct lf_call *)w,
+			        p->broken ? LF_PROVIDER_EBROKEN : LF_PROVIDER_EGONE);
 		else
 			pthread_cond_signal(&w->cv);
 	}
@@ -295,6 +460,22 @@ static void format_request(struct lf_buf *b, int64_t id, const char *method, jso
 	lf_buf_adds(b, "}\n");
 }
 
+/* Why a call fails once the provider is gone: it broke the session, or it
+ * exited (`method`: during that call; NULL: before it was sent). */
+static void set_gone(const struct lf_provider *p, struct lf_provider_error *err, const char *method)
+{
+	if (p->broken)
+		set_err(err, LF_PROVIDER_EBROKEN, 0,
+		        "provider '%s' broke the protocol: %s (its log: %s)", p->name, p->broken,
+		        log_of(p));
+	else if (method)
+		set_err(err, LF_PROVIDER_EGONE, 0, "provider '%s' exited during '%s' (its log: %s)",
+		        p->name, method, log_of(p));
+	else
+		set_err(err, LF_PROVIDER_EGONE, 0, "provider '%s' has exited (its log: %s)",
+		        p->name, log_of(p));
+}
+
 /* What an answer says: 0 with *result (new reference), or -1 with *err. */
 static int interpret(const struct lf_provider *p, const char *method, json_t *answer,
                      json_t **result, struct lf_provider_error *err)
@@ -335,9 +516,8 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 			break;
 		}
 	if (p->gone) {
+		set_gone(p, err, NULL);
 		pthread_mutex_unlock(&p->mu);
-		set_err(err, LF_PROVIDER_EGONE, 0, "provider '%s' has exited (its log: %s)",
-		        p->name, log_of(p));
 		return -1;
 	}
 	struct timespec now;
@@ -377,11 +557,10 @@ int lf_provider_call(struct lf_provider *p, const char *method, json_t *params, 
 			if (pthread_cond_timedwait(&me.cv, &p->mu, &until) == ETIMEDOUT)
 				break;
 		if (!me.done && p->gone) {
-			set_err(err, LF_PROVIDER_EGONE, 0,
-			        "provider '%s' exited during '%s' (its log: %s)", p->name, method,
-			        log_of(p));
+			set_gone(p, err, method);
 		} else if (!me.done) {
 			p->abandoned = 1;
+			add_expired(p, me.id);
 			set_err(err, LF_PROVIDER_EDEADLINE, 0,
 			        "provider '%s' did not answer '%s' within %ld ms", p->name, method,
 			        deadline_ms);
@@ -432,9 +611,8 @@ int lf_provider_send(struct lf_provider *p, const char *method, json_t *params, 
 	*out = NULL;
 	pthread_mutex_lock(&p->mu);
 	if (p->gone) {
+		set_gone(p, err, NULL);
 		pthread_mutex_unlock(&p->mu);
-		set_err(err, LF_PROVIDER_EGONE, 0, "provider '%s' has exited (its log: %s)",
-		        p->name, log_of(p));
 		return -1;
 	}
 	if (p->concurrency > 0 && p->in_flight >= p->concurrency) {
@@ -492,7 +670,8 @@ int lf_provider_flush(struct lf_provider *p)
 	for (struct pending *w = p->waiting, *next; w; w = next) {
 		next = w->next;
 		if (w->is_call && !w->done)
-			deliver(p, (struct lf_call *)w, LF_PROVIDER_EGONE);
+			deliver(p, (struct lf_call *)w,
+			        p->broken ? LF_PROVIDER_EBROKEN : LF_PROVIDER_EGONE);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return -1;
@@ -527,6 +706,7 @@ void lf_call_expire(struct lf_call *c)
 	pthread_mutex_lock(&p->mu);
 	if (!c->w.done) {
 		p->abandoned = 1;
+		add_expired(p, c->w.id);
 		deliver(p, c, LF_PROVIDER_EDEADLINE);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -548,9 +728,8 @@ int lf_call_take(struct lf_call *c, long deadline_ms, json_t **result,
 		set_err(err, LF_PROVIDER_EDEADLINE, 0,
 		        "provider '%s' did not answer '%s' within %ld ms", p->name, c->method,
 		        deadline_ms);
-	else if (c->local == LF_PROVIDER_EGONE)
-		set_err(err, LF_PROVIDER_EGONE, 0, "provider '%s' exited during '%s' (its log: %s)",
-		        p->name, c->method, log_of(p));
+	else if (c->local == LF_PROVIDER_EGONE || c->local == LF_PROVIDER_EBROKEN)
+		set_gone(p, err, c->method);
 	else
 		rc = interpret(p, c->method, c->w.answer, result, err);
 	json_decref(c->w.answer);
@@ -559,7 +738,8 @@ int lf_call_take(struct lf_call *c, long deadline_ms, json_t **result,
 }
 
 int lf_provider_launch(struct lf_provider **out, const char *exe, const char *log_path,
-                       const char *lakeform_version, struct lf_diags *d)
+                       const char *lakeform_version, const struct lf_provider_opts *opts,
+                       struct lf_diags *d)
 {
 	int to_child[2], from_child[2];
 	struct lf_provider *p;
@@ -612,6 +792,10 @@ int lf_provider_launch(struct lf_provider **out, const char *exe, const char *lo
 	const char *base = strrchr(exe, '/');
 	p->name = lf_xstrdup(base ? base + 1 : exe);
 	p->concurrency = 1;
+	p->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : LF_PROVIDER_TIMEOUT_MS;
+	p->max_answer = opts && opts->max_answer > 0 ? opts->max_answer : LF_PROVIDER_MAX_ANSWER;
+	if (opts && opts->max_answer_source)
+		p->max_answer_source = lf_xstrdup(opts->max_answer_source);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_mutex_init(&p->write_mu, NULL);
 	pthread_mutex_init(&p->q_mu, NULL);
@@ -624,14 +808,14 @@ int lf_provider_launch(struct lf_provider **out, const char *exe, const char *lo
 	json_t *params = json_pack("{s:i, s:s}", "protocol_version", LF_PROTOCOL_VERSION,
 	                           "lakeform_version", lakeform_version);
 	p->init_inbox = lf_inbox_new();
-	int rc = lf_provider_send(p, "initialize", params, LF_INIT_DEADLINE_MS, p->init_inbox, NULL,
+	int rc = lf_provider_send(p, "initialize", params, p->timeout_ms, p->init_inbox, NULL,
 	                          &p->init_call, &e);
 	json_decref(params);
 	if (rc == 0)
 		lf_provider_flush(p); /* a broken pipe delivers the call as failed */
 	else
 		p->init_failed = 1;
-	p->init_until = lf_ts_in_ms(CLOCK_MONOTONIC, LF_INIT_DEADLINE_MS);
+	p->init_until = lf_ts_in_ms(CLOCK_MONOTONIC, p->timeout_ms);
 	*out = p;
 	return 0;
 }
@@ -659,7 +843,7 @@ int lf_provider_await(struct lf_provider *p, struct lf_diags *d)
 		c = lf_inbox_next(p->init_inbox, NULL);
 	}
 	if (c)
-		rc = lf_call_take(c, LF_INIT_DEADLINE_MS, &res, &e);
+		rc = lf_call_take(c, p->timeout_ms, &res, &e);
 	else /* cannot happen: an expired call is delivered at once */
 		set_err(&e, LF_PROVIDER_EDEADLINE, 0, "no answer");
 	lf_inbox_free(p->init_inbox);
@@ -699,9 +883,10 @@ int lf_provider_await(struct lf_provider *p, struct lf_diags *d)
 }
 
 int lf_provider_start(struct lf_provider **out, const char *exe, const char *log_path,
-                      const char *lakeform_version, struct lf_diags *d)
+                      const char *lakeform_version, const struct lf_provider_opts *opts,
+                      struct lf_diags *d)
 {
-	if (lf_provider_launch(out, exe, log_path, lakeform_version, d))
+	if (lf_provider_launch(out, exe, log_path, lakeform_version, opts, d))
 		return -1;
 	if (lf_provider_await(*out, d)) {
 		lf_provider_stop(*out, 200);
@@ -718,7 +903,7 @@ int lf_provider_configure(struct lf_provider *p, json_t *settings, const char *a
 	json_t *params =
 	    json_pack("{s:o, s:s}", "settings", settings ? json_incref(settings) : json_object(),
 	              "account", account ? account : "");
-	int rc = lf_provider_call(p, "configure", params, 30000, &res, err);
+	int rc = lf_provider_call(p, "configure", params, p->timeout_ms, &res, err);
 
 	json_decref(params);
 	json_decref(res);
@@ -814,5 +999,8 @@ reaped:
 	lf_buf_release(&p->spare);
 	free(p->log);
 	free(p->name);
+	free(p->broken);
+	free(p->expired);
+	free(p->max_answer_source);
 	free(p);
 }

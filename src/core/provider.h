@@ -33,16 +33,40 @@ enum {
 	LF_PROVIDER_EGONE = -2,     /* the provider exited or its pipe broke */
 	LF_PROVIDER_EPROTO = -3,    /* an answer that breaks the protocol */
 	LF_PROVIDER_EBUSY = -4,     /* lf_provider_send(): its concurrency is used up */
+	LF_PROVIDER_EBROKEN = -5,   /* it wrote a line that is no answer: the session is over */
+};
+
+/*
+ * How lakeform.yaml's providers.<family> sets a provider up.  Zeros take
+ * the defaults.
+ *
+ * `max_answer` bounds every line read from the provider, in bytes without
+ * its "\n": a longer line, or one that is not UTF-8, not a JSON object,
+ * or the answer to no request in flight (an answer to a call given up on
+ * at its deadline excepted), breaks the session at once: every call in
+ * flight and every later one fails with LF_PROVIDER_EBROKEN and the
+ * reason, the longer line is not read further, and the provider is killed
+ * when stopped.  `max_answer_source` names the setting in that message.
+ */
+#define LF_PROVIDER_TIMEOUT_MS 60000L
+#define LF_PROVIDER_MAX_ANSWER ((size_t)16 << 20)
+
+struct lf_provider_opts {
+	long timeout_ms;               /* initialize's and configure's deadline */
+	size_t max_answer;             /* the longest line read from it */
+	const char *max_answer_source; /* "lakeform.yaml providers.storage.max_answer" */
 };
 
 /*
  * Start `exe` (a lakeform-provider-NAME executable) in the current
  * directory and initialize it; `log_path` receives its stderr (appended to,
  * opened without following a symbolic link), or nothing does when it is
- * NULL.  Returns 0, or -1 with an error in `d`.
+ * NULL; `opts` may be NULL (the defaults).  Returns 0, or -1 with an error
+ * in `d`.
  */
 int lf_provider_start(struct lf_provider **out, const char *exe, const char *log_path,
-                      const char *lakeform_version, struct lf_diags *d);
+                      const char *lakeform_version, const struct lf_provider_opts *opts,
+                      struct lf_diags *d);
 
 /*
  * The same in two halves, so that starting a provider overlaps other work:
@@ -52,10 +76,12 @@ int lf_provider_start(struct lf_provider **out, const char *exe, const char *log
  * provider launched and never awaited is awaited by lf_provider_stop().
  */
 int lf_provider_launch(struct lf_provider **out, const char *exe, const char *log_path,
-                       const char *lakeform_version, struct lf_diags *d);
+                       const char *lakeform_version, const struct lf_provider_opts *opts,
+                       struct lf_diags *d);
 int lf_provider_await(struct lf_provider *p, struct lf_diags *d);
 
-/* configure {settings, account}; 0 or -1 with the reason in *err. */
+/* configure {settings, account}, waiting up to the opts' timeout_ms; 0 or
+ * -1 with the reason in *err. */
 int lf_provider_configure(struct lf_provider *p, json_t *settings, const char *account,
                           struct lf_provider_error *err);
 

@@ -173,11 +173,53 @@ static struct lf_pos settings_pos(void *arg, const char *path)
 	return lf_source_path_pos(at->src, at->doc, path, (size_t)-1);
 }
 
+/* The bounds of providers.<family>.max_answer, and how it is written. */
+#define MAX_ANSWER_MIN ((size_t)64 << 10)
+#define MAX_ANSWER_MAX ((size_t)1 << 30)
+
+/*
+ * A size in bytes: an integer, or a string of digits with a unit B, KiB,
+ * MiB or GiB ("8MiB", "512KiB").  0 with *out, or -1.
+ */
+static int parse_size(const json_t *v, size_t *out)
+{
+	static const struct {
+		const char *unit;
+		int shift;
+	} units[] = {{"", 0}, {"B", 0}, {"KiB", 10}, {"MiB", 20}, {"GiB", 30}};
+	unsigned long long n = 0;
+	const char *p;
+
+	if (json_is_integer(v)) {
+		if (json_integer_value(v) < 0)
+			return -1;
+		*out = (size_t)json_integer_value(v);
+		return 0;
+	}
+	if (!json_is_string(v))
+		return -1;
+	p = json_string_value(v);
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (unsigned)(*p - '0');
+		if (n > MAX_ANSWER_MAX)
+			return -1; /* out of range whatever the unit */
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(p, units[i].unit)) {
+			*out = (size_t)(n << units[i].shift);
+			return 0;
+		}
+	return -1;
+}
+
 /* lakeform.yaml: the providers and their settings (defaults: local). */
 /*
  * lakeform.yaml's shape: a mistake must not fall back silently to the
  * local providers.
- *   providers: {storage|compute: {name: NAME, settings: {...}, timeout: 30s}}
+ *   providers: {storage|compute: {name: NAME, settings: {...}, timeout: 30s,
+ *                                 max_answer: 16MiB}}
  *   backend: {type: local}
  *   state: {encryption: {key_file: PATH}}
  */
@@ -271,8 +313,9 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 		}
 		if (!json_is_object(v)) {
 			struct lf_pos p = AT(path);
-			lf_diag_error(d, &p, "%s must be a mapping with name, settings, timeout",
-			              path);
+			lf_diag_error(
+			    d, &p, "%s must be a mapping with name, settings, timeout, max_answer",
+			    path);
 			continue;
 		}
 		const char *k;
@@ -282,6 +325,7 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 			snprintf(fpath, sizeof(fpath), "%s.%s", path, k);
 			struct lf_pos p = AT(fpath);
 			long ms;
+			size_t size;
 			if (!strcmp(k, "name")) {
 				const char *n = json_string_value(f);
 				int ok = n && *n;
@@ -302,10 +346,19 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 				    lf_duration_parse(json_string_value(f), &ms) || ms <= 0)
 					lf_diag_error(
 					    d, &p, "%s: write a duration such as 30s or 2m", fpath);
+			} else if (!strcmp(k, "max_answer")) {
+				if (parse_size(f, &size) || size < MAX_ANSWER_MIN ||
+				    size > MAX_ANSWER_MAX)
+					lf_diag_error(
+					    d, &p,
+					    "%s: write a size from 64KiB to 1GiB, such as "
+					    "16MiB",
+					    fpath);
 			} else {
 				lf_diag_error(d, &p,
-				              "unknown key '%s' in %s (name, settings, timeout)", k,
-				              path);
+				              "unknown key '%s' in %s (name, settings, timeout, "
+				              "max_answer)",
+				              k, path);
 			}
 		}
 	}
@@ -496,7 +549,17 @@ long lf_session_provider_timeout(const struct lf_session *s, int family)
 
 	if (t && lf_duration_parse(t, &ms) == 0 && ms > 0)
 		return ms;
-	return 60000;
+	return LF_PROVIDER_TIMEOUT_MS;
+}
+
+size_t lf_session_provider_max_answer(const struct lf_session *s, int family)
+{
+	size_t n;
+
+	if (parse_size(json_object_get(family_conf(s, family), "max_answer"), &n) == 0 &&
+	    n >= MAX_ANSWER_MIN && n <= MAX_ANSWER_MAX)
+		return n;
+	return LF_PROVIDER_MAX_ANSWER;
 }
 
 static const char *provider_name(const struct lf_session *s, int family)
@@ -566,9 +629,16 @@ static int launch_provider(struct lf_session *s, int family, struct lf_diags *d)
 		free(exe);
 		return -1;
 	}
-	int rc = lf_provider_launch(&s->pv.v[family], exe, log, LF_VERSION, d);
+	char *source = lf_xasprintf("lakeform.yaml providers.%s.max_answer", fam);
+	struct lf_provider_opts po = {
+	    .timeout_ms = lf_session_provider_timeout(s, family),
+	    .max_answer = lf_session_provider_max_answer(s, family),
+	    .max_answer_source = source,
+	};
+	int rc = lf_provider_launch(&s->pv.v[family], exe, log, LF_VERSION, &po, d);
 	free(exe);
 	free(log);
+	free(source);
 	return rc ? -1 : 0;
 }
 

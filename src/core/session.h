@@ -185,6 +185,10 @@ void lf_session_stop_providers(struct lf_session *s);
  * default 60 s). */
 long lf_session_provider_timeout(const struct lf_session *s, int family);
 
+/* The longest line read from family f's provider, in bytes
+ * (providers.F.max_answer; default 16 MiB, LF_PROVIDER_MAX_ANSWER). */
+size_t lf_session_provider_max_answer(const struct lf_session *s, int family);
+
 /* Whether the state records any provider resource (parses lazy records). */
 int lf_session_has_provider_records(struct lf_session *s);
 

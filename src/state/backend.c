@@ -247,8 +247,8 @@ static int pid_dead(long pid)
 	return pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
-/* lf_write_file_atomic()'s temporary files are NAME.tmp.PID: the pid of a
- * file so named, else 0. */
+/* lf_write_file_atomic()'s temporary files are NAME.tmp.PID.RANDOM (and
+ * were NAME.tmp.PID): the pid of a file so named, else 0. */
 static long tmp_writer(const char *name)
 {
 	const char *t = NULL, *q = name;
@@ -260,7 +260,18 @@ static long tmp_writer(const char *name)
 	if (!t || !t[5])
 		return 0;
 	pid = strtol(t + 5, &end, 10);
-	return *end || end == t + 5 ? 0 : pid;
+	if (end == t + 5)
+		return 0;
+	if (*end == '.') { /* the random part: digits only */
+		const char *r = end + 1;
+		if (!*r)
+			return 0;
+		for (; *r; r++)
+			if (*r < '0' || *r > '9')
+				return 0;
+		return pid;
+	}
+	return *end ? 0 : pid;
 }
 
 static int clean_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)

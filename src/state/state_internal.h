@@ -132,7 +132,7 @@ int lf_state__seal_res(const struct lf_state_key *k, struct lf_state_res *r);
 /* An intent's record with its inputs sealed at its "sensitive" paths: new
  * reference (`record` itself when nothing needs sealing), NULL on failure. */
 json_t *lf_state__seal_intent(const struct lf_state_key *k, const char *address, json_t *record);
-/* Leftovers of runs that died: files NAME.tmp.PID under `dir` (and its
+/* Leftovers of runs that died: files NAME.tmp.PID.RANDOM (or NAME.tmp.PID) under `dir` (and its
  * subdirectories) whose PID is not a live process of this machine are
  * removed.  Called by a run that holds the lock. */
 void lf_state__clean_leftovers(const char *dir);

@@ -463,8 +463,8 @@ out:
 
 /* ---- atomic writes -------------------------------------------------------- */
 
-/* A name no other process can guess: decimal, as crash tests expect of a
- * temporary ("NAME.tmp.DIGITS"). */
+/* A number no other process can guess: the last part of a temporary's
+ * name ("NAME.tmp.PID.DIGITS"). */
 unsigned long long lf_random_suffix(void)
 {
 	unsigned long long r = 0;
@@ -478,7 +478,9 @@ unsigned long long lf_random_suffix(void)
 	return r;
 }
 
-/* In the directory `dfd`: `name`.tmp.RANDOM made with O_EXCL and no link
+/* In the directory `dfd`: `name`.tmp.PID.RANDOM (the writer's pid, for the
+ * cleanup of a dead writer's leftovers; a random part, so that the name
+ * cannot be guessed) made with O_EXCL and no link
  * followed, filled, synced, renamed over `name`, the directory synced. */
 static int write_atomic_at(int dfd, const char *name, const void *data, size_t len, int mode,
                            int durable)
@@ -489,7 +491,7 @@ static int write_atomic_at(int dfd, const char *name, const void *data, size_t l
 
 	for (int tries = 0; fd < 0 && tries < 10; tries++) {
 		free(tmp);
-		tmp = lf_xasprintf("%s.tmp.%llu", name, lf_random_suffix());
+		tmp = lf_xasprintf("%s.tmp.%ld.%llu", name, (long)getpid(), lf_random_suffix());
 		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		            (mode_t)mode);
 		if (fd < 0 && errno != EEXIST) {

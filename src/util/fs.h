@@ -34,7 +34,7 @@ int lf_is_dir(const char *path);
 
 /*
  * Write `len` bytes to `path` atomically: a temporary file in the same
- * directory (`path`.tmp.RANDOM, made with O_EXCL and O_NOFOLLOW, so its name
+ * directory (`path`.tmp.PID.RANDOM, made with O_EXCL and O_NOFOLLOW, so its name
  * cannot be guessed and planted beforehand), fsync, rename, fsync of the
  * directory.  `mode` is the new file's mode.  The directory is reached as
  * `path` names it: for files the user named (plan -out).  Returns 0 or

@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 	}
 	long n = strtol(argv[2], NULL, 10);
 	int threads = (int)strtol(argv[3], NULL, 10);
-	if (lf_provider_start(&prov, argv[1], "/dev/null", "bench", &d) ||
+	if (lf_provider_start(&prov, argv[1], "/dev/null", "bench", NULL, &d) ||
 	    lf_provider_configure(prov, NULL, "bench", &err)) {
 		fprintf(stderr, "proto_bench: cannot start %s\n", argv[1]);
 		return 1;

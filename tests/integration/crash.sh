@@ -15,7 +15,7 @@
 #   - nothing else there carries a lakeform/address label (no leftover
 #     object, no stray temporary or staging file), and no label is on two
 #     objects;
-#   - no temporary file (NAME.tmp.PID) of a killed writer is left under
+#   - no temporary file (NAME.tmp.PID.RANDOM) of a killed writer is left under
 #     .lakeform once the last apply took the lock;
 #   - from the providers' logs (.lakeform/logs/*.log, appended to across
 #     runs): no object was created twice, none was deleted, and no create was
@@ -198,7 +198,7 @@ done
 info "$mid of $kills kills hit a running apply"
 
 # ---- finish the apply -------------------------------------------------------
-# what writers killed mid-write left: NAME.tmp.PID (lf_write_file_atomic's),
+# what writers killed mid-write left: NAME.tmp.PID.RANDOM (lf_write_file_atomic's),
 # under .lakeform; one more, of a writer killed here, so that there is one
 # whatever the kills hit
 tmps=$(find "$acct/.lakeform" -name '*.tmp.[0-9]*' | wc -l)
@@ -206,7 +206,7 @@ sleep 60 &
 dead=$!
 kill -9 "$dead"
 wait "$dead" 2>/dev/null
-echo '{"torn' >"$acct/.lakeform/state.json.tmp.$dead"
+echo '{"torn' >"$acct/.lakeform/state.json.tmp.$dead.$RANDOM$RANDOM"
 info "$tmps temporary files of killed writers under .lakeform before the last apply, and one planted (pid $dead, killed)"
 done_ok=0
 for try in 1 2 3; do
@@ -299,12 +299,12 @@ else
 	fail "labels on more than one object: $(echo "$dups" | head -5 | while read -r a; do grep -F "$a	" "$work/objects" | cut -f2; done | tr '\n' ' ')"
 fi
 # What a provider killed mid-write leaves: the temporary of a record
-# (NAME.tmp.PID, never read as a record, removed by nobody) and a bucket
+# (NAME.tmp.PID.RANDOM, never read as a record, removed by nobody) and a bucket
 # assembled in .staging (removed the next time the provider takes its lock).
 # They are not objects: reported, not failed.  A labelled file anywhere else
 # is a leftover.
-litter=$(cut -f1 "$work/strays" | grep -E '(^storage/(\.staging|\.trash)/|\.tmp\.[0-9]+$)')
-others=$(cut -f1 "$work/strays" | grep -vE '(^storage/(\.staging|\.trash)/|\.tmp\.[0-9]+$)')
+litter=$(cut -f1 "$work/strays" | grep -E '(^storage/(\.staging|\.trash)/|\.tmp\.[0-9]+(\.[0-9]+)?$)')
+others=$(cut -f1 "$work/strays" | grep -vE '(^storage/(\.staging|\.trash)/|\.tmp\.[0-9]+(\.[0-9]+)?$)')
 if [[ -n $litter ]]; then
 	info "$(echo "$litter" | wc -l) temporary files of killed providers carry a label (not objects): $(echo "$litter" | head -3 | tr '\n' ' ')"
 fi

@@ -6,8 +6,10 @@
  *
  * What is tested: calls sent without waiting (lf_provider_send, flush,
  * inbox), the concurrency a provider announced, a missed deadline given up
- * with lf_call_expire, a provider that dies with calls out, and the two
- * halves of starting a provider (launch, await).
+ * with lf_call_expire (its late answer ignored), a provider that dies with
+ * calls out, one that breaks the session with a line that is no answer or
+ * is longer than max_answer, and the two halves of starting a provider
+ * (launch, await).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -76,8 +78,9 @@ static char *exe_path(const struct fixture *fx, const char *env, const char *fal
 	return out;
 }
 
-static struct lf_provider *start(const struct fixture *fx, const char *env, const char *fallback,
-                                 json_t *settings)
+static struct lf_provider *start_with(const struct fixture *fx, const char *env,
+                                      const char *fallback, json_t *settings,
+                                      const struct lf_provider_opts *opts)
 {
 	struct lf_diags d = LF_DIAGS_INIT;
 	struct lf_provider *p = NULL;
@@ -85,7 +88,7 @@ static struct lf_provider *start(const struct fixture *fx, const char *env, cons
 	char *exe = exe_path(fx, env, fallback);
 
 	assert_non_null(exe);
-	if (lf_provider_start(&p, exe, "provider.log", "test", &d) != 0) {
+	if (lf_provider_start(&p, exe, "provider.log", "test", opts, &d) != 0) {
 		for (size_t i = 0; i < d.n; i++)
 			print_message("%s\n", d.v[i].msg);
 		fail_msg("cannot start %s", exe);
@@ -94,6 +97,12 @@ static struct lf_provider *start(const struct fixture *fx, const char *env, cons
 	lf_diags_release(&d);
 	assert_int_equal(lf_provider_configure(p, settings, "acct", &err), 0);
 	return p;
+}
+
+static struct lf_provider *start(const struct fixture *fx, const char *env, const char *fallback,
+                                 json_t *settings)
+{
+	return start_with(fx, env, fallback, settings, NULL);
 }
 
 static struct lf_provider *start_sdk(const struct fixture *fx)
@@ -224,6 +233,17 @@ static void test_expire(void **state)
 	/* its answer, when it comes, goes nowhere */
 	until = lf_ts_in_ms(CLOCK_MONOTONIC, 2000);
 	assert_null(lf_inbox_next(in, &until));
+	/* and does not break the session: a late answer is no stray one */
+	params = item_create(2);
+	assert_int_equal(lf_provider_send(p, "create", params, 10000, in, NULL, &c, &err), 0);
+	json_decref(params);
+	assert_int_equal(lf_provider_flush(p), 0);
+	until = lf_ts_in_ms(CLOCK_MONOTONIC, 10000);
+	c = lf_inbox_next(in, &until);
+	assert_non_null(c);
+	if (lf_call_take(c, 10000, &res, &err) != 0)
+		fail_msg("create after a late answer: %s", err.message);
+	json_decref(res);
 	lf_inbox_free(in);
 	lf_provider_stop(p, 5000);
 }
@@ -262,6 +282,120 @@ static void test_provider_dies(void **state)
 	lf_provider_stop(p, 5000);
 }
 
+/*
+ * A create of storage.prefix/b/p answered as settings.answer says (and
+ * `more` settings, stolen), with `opts`: err[0] is the call's failure,
+ * err[1] and err[2] those of a send and a call after it.  Returns 0 when
+ * the create succeeded instead (nothing else is tried then).
+ */
+static int bad_answer(const struct fixture *fx, const char *kind, json_t *more,
+                      const struct lf_provider_opts *opts, struct lf_provider_error *err)
+{
+	json_t *settings = json_pack("{s:{s:s}}", "answer", "storage.prefix/b/p", kind);
+	json_object_update(settings, more);
+	json_decref(more);
+	struct lf_provider *p =
+	    start_with(fx, "LF_TEST_FAULTY_PROVIDER", "tests/providers/lakeform-provider-faulty",
+	               settings, opts);
+	struct lf_inbox *in = lf_inbox_new();
+	struct lf_call *c;
+	json_t *params =
+	    json_pack("{s:s, s:s, s:{s:s, s:{s:s, s:s}}}", "type", "storage.prefix", "address",
+	              "storage.prefix/b/p", "inputs", "bucket", "b", "labels", "lakeform/address",
+	              "storage.prefix/b/p", "lakeform/account", "acct");
+	struct timespec a, b;
+
+	json_decref(settings);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	assert_int_equal(lf_provider_send(p, "create", params, 20000, in, NULL, &c, &err[0]), 0);
+	lf_provider_flush(p);
+	struct timespec until = lf_ts_in_ms(CLOCK_MONOTONIC, 20000);
+	c = lf_inbox_next(in, &until);
+	assert_non_null(c);
+	json_t *res = NULL;
+	if (lf_call_take(c, 20000, &res, &err[0]) == 0) {
+		json_decref(res);
+		json_decref(params);
+		lf_inbox_free(in);
+		lf_provider_stop(p, 5000);
+		return 0;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_true(b.tv_sec - a.tv_sec < 5); /* at once, not at the deadline */
+	/* later calls fail at once, with the same reason */
+	assert_int_equal(lf_provider_send(p, "create", params, 20000, in, NULL, &c, &err[1]), -1);
+	assert_int_equal(lf_provider_call(p, "read", params, 20000, &res, &err[2]), -1);
+	json_decref(params);
+	lf_inbox_free(in);
+	lf_provider_stop(p, 5000);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	assert_true(b.tv_sec - a.tv_sec < 5); /* killed, not waited for */
+	return -1;
+}
+
+/* Lines that are no answer break the session at once: every call fails
+ * with LF_PROVIDER_EBROKEN and what was wrong. */
+static void test_broken_session(void **state)
+{
+	static const struct {
+		const char *kind, *says;
+	} cases[] = {
+	    {"not-json", "broke the protocol: it wrote a line that is not JSON (column 4: "},
+	    {"wrong-id", "broke the protocol: it answered id 1003, which is not a request in "
+	                 "flight (its log: provider.log)"},
+	    {"null-id", "broke the protocol: it answered with id null"},
+	    {"not-utf8", "broke the protocol: it wrote a line that is not UTF-8 (byte 0xff at "
+	                 "offset 42)"},
+	    {"not-object", "broke the protocol: it wrote a line that is not a JSON object"},
+	    {"string-id", "broke the protocol: it wrote an answer without an integer id"},
+	};
+	struct fixture *fx = *state;
+	struct lf_provider_error err[3];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* a root each: the object made before is not found made */
+		json_t *more = json_pack("{s:s}", "root", cases[i].kind);
+		assert_int_equal(bad_answer(fx, cases[i].kind, more, NULL, err), -1);
+		for (int j = 0; j < 3; j++) {
+			assert_int_equal(err[j].code, LF_PROVIDER_EBROKEN);
+			if (!strstr(err[j].message, cases[i].says))
+				fail_msg("%s: %s", cases[i].kind, err[j].message);
+		}
+	}
+}
+
+/* Lines of spaces, tabs and "\r", and empty ones, are no messages: the
+ * answer after them is taken. */
+static void test_blank_lines(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_provider_error err[3];
+
+	assert_int_equal(bad_answer(fx, "blank-first", json_object(), NULL, err), 0);
+}
+
+/* A line longer than max_answer breaks the session once that much of it
+ * was read, and the message names where the limit is set. */
+static void test_max_answer(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_provider_error err[3];
+	struct lf_provider_opts opts = {0, 64 << 10, "the test's limit"};
+
+	assert_int_equal(bad_answer(fx, "huge", json_pack("{s:i}", "huge_mib", 1), &opts, err), -1);
+	for (int j = 0; j < 3; j++) {
+		assert_int_equal(err[j].code, LF_PROVIDER_EBROKEN);
+		assert_non_null(strstr(err[j].message, "broke the protocol: it wrote a line longer "
+		                                       "than 65536 bytes, the limit of the test's "
+		                                       "limit (its log: provider.log)"));
+	}
+	/* the same line under the default limit (16 MiB) is an answer */
+	assert_int_equal(bad_answer(fx, "huge",
+	                            json_pack("{s:i, s:s}", "huge_mib", 1, "root", "two"), NULL,
+	                            err),
+	                 0);
+}
+
 /* Launch, then await: the start-up runs meanwhile; an executable that
  * cannot run is reported when awaited, and stopping it does not hang. */
 static void test_launch_await(void **state)
@@ -271,7 +405,7 @@ static void test_launch_await(void **state)
 	struct lf_provider *p = NULL;
 	char *exe = exe_path(fx, "LF_TEST_PROVIDER", "build/san/tests/lakeform-provider-sdktest");
 
-	assert_int_equal(lf_provider_launch(&p, exe, "provider.log", "test", &d), 0);
+	assert_int_equal(lf_provider_launch(&p, exe, "provider.log", "test", NULL, &d), 0);
 	free(exe);
 	assert_int_equal(lf_provider_await(p, &d), 0);
 	assert_int_equal(d.n, 0);
@@ -281,9 +415,9 @@ static void test_launch_await(void **state)
 
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	assert_int_equal(
-	    lf_provider_launch(&p, "/nonexistent/lakeform-provider-x", "provider.log", "test", &d),
-	    0);
+	assert_int_equal(lf_provider_launch(&p, "/nonexistent/lakeform-provider-x", "provider.log",
+	                                    "test", NULL, &d),
+	                 0);
 	assert_int_equal(lf_provider_await(p, &d), -1);
 	assert_int_equal(d.n, 1);
 	assert_non_null(strstr(d.v[0].msg, "did not initialize"));
@@ -293,7 +427,7 @@ static void test_launch_await(void **state)
 
 	/* launched and never awaited: stop awaits it */
 	exe = exe_path(fx, "LF_TEST_PROVIDER", "build/san/tests/lakeform-provider-sdktest");
-	assert_int_equal(lf_provider_launch(&p, exe, "provider.log", "test", &d), 0);
+	assert_int_equal(lf_provider_launch(&p, exe, "provider.log", "test", NULL, &d), 0);
 	free(exe);
 	lf_provider_stop(p, 5000);
 	lf_diags_release(&d);
@@ -307,6 +441,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_provider_dies, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_launch_await, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_broken_session, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_max_answer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_blank_lines, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
