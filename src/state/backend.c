@@ -105,11 +105,17 @@ void lf_backend_free(struct lf_backend *b)
 	lf_buf_release(&b->spare);
 	pthread_cond_destroy(&b->cv);
 	pthread_mutex_destroy(&b->mu);
+	free(b->info);
 	free(b->dir);
 	free(b->state_path);
 	free(b->journal_path);
 	free(b->lock_path);
 	free(b);
+}
+
+const char *lf_backend_info(const struct lf_backend *b)
+{
+	return b ? b->info : NULL;
 }
 
 unsigned lf_backend_capabilities(const struct lf_backend *b)
