@@ -257,8 +257,9 @@ if moto_start_web 7 && waws s3api create-bucket --bucket lf-state >/dev/null; th
 	[[ $rc -eq 0 ]] || sed 's/^/# /' "$work/web.out" | tail -n 5
 	check "web identity from a profile: --verbose names the profile, the role and STS" \
 		has web "^lakeform: s3 state backend: credentials from web identity (profile 'lfweb' in the config file '$AWS_CONFIG_FILE'): role '$role_arn' assumed through STS at '$wendpoint'"
+	wexists() { waws s3api head-object --bucket lf-state --key "$1" >/dev/null 2>&1; }
 	check "web identity: the state was written with the temporary keys (aws sees it)" \
-		waws s3api head-object --bucket lf-state --key acme/prod.json --output text >/dev/null 2>&1
+		wexists acme/prod.json
 	noenv AWS_ROLE_ARN="$role_arn" AWS_WEB_IDENTITY_TOKEN_FILE="$work/no-token" \
 		"$lf" -C "$q" plan >"$work/notoken.out" 2>&1
 	check "web identity: a missing token file is named" has notoken "cannot read the web identity token file '$work/no-token'"
