@@ -1656,9 +1656,10 @@ static json_t *decompile_policy(struct lfp_call *call, const char *bucket, const
 		for (j = 0; j < (nres ? nres : 1); j++) {
 			const char *res = json_string_value(json_array_get(resv, j));
 			size_t rn = res ? strlen(res) : 0;
-			int ours_ = sid && !strncmp(sid, SID_PREFIX, strlen(SID_PREFIX)) && effect &&
-			            !strcmp(effect, "Allow") && who && res && rn > strlen(objs) &&
-			            !strncmp(res, objs, strlen(objs)) && res[rn - 1] == '*';
+			int ours_ = sid && !strncmp(sid, SID_PREFIX, strlen(SID_PREFIX)) &&
+			            effect && !strcmp(effect, "Allow") && who && res &&
+			            rn > strlen(objs) && !strncmp(res, objs, strlen(objs)) &&
+			            res[rn - 1] == '*';
 			const char *access = !ours_                             ? "other"
 			                     : same_actions(act, read_actions)  ? "read"
 			                     : same_actions(act, write_actions) ? "write"
@@ -2068,7 +2069,7 @@ static int configure(struct lfp_call *call, const json_t *settings)
 {
 	static const char *const known[] = {
 	    "endpoint",      "region",     "addressing", "access_key_id", "secret_access_key",
-	    "session_token", "tls_verify", "principals", "features", "policy_max_bytes"};
+	    "session_token", "tls_verify", "principals", "features",      "policy_max_bytes"};
 	struct s3 *s = st(call);
 	struct s3_conf c = {0};
 	json_t *tls, *principals, *v;

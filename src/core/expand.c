@@ -685,7 +685,8 @@ static json_t *compact_statements(json_t **st, size_t m, size_t *k)
 		if (!write) {
 			lf_buf_truncate(&key, 0);
 			lf_buf_addf(&key, "%s\n%s", who, path);
-			if ((uintptr_t)lf_map_get(&seen, lf_buf_cstr(&key)) & (uintptr_t)ACCESS_WRITE)
+			if ((uintptr_t)lf_map_get(&seen, lf_buf_cstr(&key)) &
+			    (uintptr_t)ACCESS_WRITE)
 				continue;
 		}
 		json_array_append(uniq, st[j]);
@@ -779,8 +780,9 @@ int lf_expand_check_policies(const struct lf_desired *ds, const json_t *settings
 				size_t jj;
 				json_t *t;
 				json_array_foreach (sts, jj, t)
-					if (!strcmp(json_string_value(json_object_get(t, "principal")),
-					            who))
+					if (!strcmp(
+					        json_string_value(json_object_get(t, "principal")),
+					        who))
 						json_array_append(mine, t);
 				c[n].principal = who;
 				c[n++].bytes = policy_bytes(bucket, mine, arns, id) - frame;
@@ -792,11 +794,12 @@ int lf_expand_check_policies(const struct lf_desired *ds, const json_t *settings
 		for (j = 0; j < n && j < 5; j++)
 			lf_buf_addf(&top, "%s'%s' %zu bytes", j ? ", " : "", c[j].principal,
 			            c[j].bytes);
-		lf_diag_error(d, r->doc ? &r->doc->pos : NULL,
-		              "the policy of bucket '%s' would be %zu bytes, over the store's limit "
-		              "of %zu (providers.storage.settings.policy_max_bytes): grant fewer "
-		              "paths or grant to groups; the largest principals: %s%s",
-		              bucket, bytes, limit, lf_buf_cstr(&top), n > 5 ? ", ..." : "");
+		lf_diag_error(
+		    d, r->doc ? &r->doc->pos : NULL,
+		    "the policy of bucket '%s' would be %zu bytes, over the store's limit "
+		    "of %zu (providers.storage.settings.policy_max_bytes): grant fewer "
+		    "paths or grant to groups; the largest principals: %s%s",
+		    bucket, bytes, limit, lf_buf_cstr(&top), n > 5 ? ", ..." : "");
 		lf_buf_release(&top);
 		free(c);
 		free(id);

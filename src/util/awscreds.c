@@ -240,8 +240,8 @@ int aws_creds_resolve(struct aws_creds *out, const struct aws_creds_opts *o, cha
 		goto out;
 	}
 	if (fe && fe != -ENOENT) {
-		*err = lf_xasprintf("cannot read the config file '%s': %s", conf_path,
-		                    strerror(-fe));
+		*err =
+		    lf_xasprintf("cannot read the config file '%s': %s", conf_path, strerror(-fe));
 		goto out;
 	}
 	if (profile && !cred.found && !conf.found) {
@@ -270,8 +270,10 @@ int aws_creds_resolve(struct aws_creds *out, const struct aws_creds_opts *o, cha
 	}
 
 	/* the keys */
-	const char *role = env(o, "AWS_ROLE_ARN"), *token_file = env(o, "AWS_WEB_IDENTITY_TOKEN_FILE");
-	const char *session = env(o, "AWS_ROLE_SESSION_NAME"), *wi_from = "AWS_WEB_IDENTITY_TOKEN_FILE";
+	const char *role = env(o, "AWS_ROLE_ARN"),
+	           *token_file = env(o, "AWS_WEB_IDENTITY_TOKEN_FILE");
+	const char *session = env(o, "AWS_ROLE_SESSION_NAME"),
+	           *wi_from = "AWS_WEB_IDENTITY_TOKEN_FILE";
 	char *wi_where = NULL;
 	if (!role || !token_file) {
 		role = section_get(&conf, "role_arn");
@@ -297,11 +299,12 @@ int aws_creds_resolve(struct aws_creds *out, const struct aws_creds_opts *o, cha
 		                              out->region ? out->region : "us-east-1");
 		char *sname = session ? lf_xstrdup(session)
 		                      : lf_xasprintf("lakeform-%lld", (long long)time(NULL));
-		int e = assume_role_web_identity(out, url, role, sname, token_file, o->timeout_ms, err);
+		int e =
+		    assume_role_web_identity(out, url, role, sname, token_file, o->timeout_ms, err);
 		if (!e)
-			out->source = lf_xasprintf(
-			    "web identity (%s): role '%s' assumed through STS at '%s'",
-			    wi_from ? wi_from : wi_where, role, url);
+			out->source =
+			    lf_xasprintf("web identity (%s): role '%s' assumed through STS at '%s'",
+			                 wi_from ? wi_from : wi_where, role, url);
 		free(url);
 		free(sname);
 		if (e) {
@@ -313,8 +316,8 @@ int aws_creds_resolve(struct aws_creds *out, const struct aws_creds_opts *o, cha
 		set_keys(out, section_get(&cred, "aws_access_key_id"),
 		         section_get(&cred, "aws_secret_access_key"),
 		         section_get(&cred, "aws_session_token"));
-		out->source = lf_xasprintf("profile '%s' in the shared credentials file '%s'", pname,
-		                           cred_path);
+		out->source = lf_xasprintf("profile '%s' in the shared credentials file '%s'",
+		                           pname, cred_path);
 	} else if (section_get(&conf, "aws_access_key_id") &&
 	           section_get(&conf, "aws_secret_access_key")) {
 		set_keys(out, section_get(&conf, "aws_access_key_id"),
@@ -341,9 +344,10 @@ out:
 
 char *aws_creds_describe(const struct aws_creds *c)
 {
-	return lf_xasprintf("credentials from %s; region %s%s%s%s", c->source ? c->source : "nowhere",
-	                    c->region ? "'" : "", c->region ? c->region : "not set",
-	                    c->region ? "' from " : "", c->region ? c->region_source : "");
+	return lf_xasprintf("credentials from %s; region %s%s%s%s",
+	                    c->source ? c->source : "nowhere", c->region ? "'" : "",
+	                    c->region ? c->region : "not set", c->region ? "' from " : "",
+	                    c->region ? c->region_source : "");
 }
 
 void aws_creds_release(struct aws_creds *c)

@@ -49,8 +49,8 @@ struct aws_creds {
 	char *region_source; /* where the region came from, or NULL */
 };
 
-#define AWS_CREDS_INIT                           \
-	{                                        \
+#define AWS_CREDS_INIT                             \
+	{                                          \
 		NULL, NULL, NULL, NULL, NULL, NULL \
 	}
 

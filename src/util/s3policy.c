@@ -96,10 +96,11 @@ json_t *s3_policy_compile(const char *bucket, const char *id, const json_t *stat
 			if (!json_array_size(w[k].res[write]))
 				continue;
 			json_array_append_new(
-			    out, json_pack("{s:o, s:s, s:{s:s}, s:o, s:o}", "Sid",
-			                   json_sprintf("Lakeform%s%zu", write ? "Write" : "Read", k),
-			                   "Effect", "Allow", "Principal", "AWS", w[k].arn, "Action",
-			                   actions(write), "Resource", one_or_list(w[k].res[write])));
+			    out,
+			    json_pack("{s:o, s:s, s:{s:s}, s:o, s:o}", "Sid",
+			              json_sprintf("Lakeform%s%zu", write ? "Write" : "Read", k),
+			              "Effect", "Allow", "Principal", "AWS", w[k].arn, "Action",
+			              actions(write), "Resource", one_or_list(w[k].res[write])));
 		}
 		json_t *list = json_pack("{s:o, s:s, s:{s:s}, s:s, s:o}", "Sid",
 		                         json_sprintf("LakeformList%zu", k), "Effect", "Allow",

@@ -364,10 +364,11 @@ static int s3_open(struct lf_backend **out, const json_t *be, const char *dir,
 	}
 	if (found > 0) {
 		aws_creds_release(&creds);
-		lf_diag_error(d, NULL,
-		              "the s3 backend needs credentials: set AWS_ACCESS_KEY_ID and "
-		              "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), or "
-		              "name a profile of the shared files with AWS_PROFILE");
+		lf_diag_error(
+		    d, NULL,
+		    "the s3 backend needs credentials: set AWS_ACCESS_KEY_ID and "
+		    "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), or "
+		    "name a profile of the shared files with AWS_PROFILE");
 		return -EINVAL;
 	}
 	c.region = creds.region;
