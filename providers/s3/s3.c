@@ -32,6 +32,8 @@
 #include "../sdk/lfp.h"
 #include "../sdk/lfp_files.h"
 #include "util/s3http.h"
+#include "util/s3policy.h"
+#include "util/awscreds.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -1514,18 +1516,9 @@ out:
 
 /* ---- storage.policy -------------------------------------------------- */
 
-static const char *const read_actions[] = {"s3:GetObject", NULL};
-static const char *const write_actions[] = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject",
-                                            "s3:AbortMultipartUpload", NULL};
-
-static json_t *actions(const char *const *v)
-{
-	json_t *a = json_array();
-
-	for (; *v; v++)
-		json_array_append_new(a, json_string(*v));
-	return a;
-}
+/* The actions of a read and a write grant: the ones s3policy.c compiles. */
+#define read_actions (s3_policy_actions(0))
+#define write_actions (s3_policy_actions(1))
 
 static int same_actions(const json_t *have, const char *const *want)
 {
@@ -1592,60 +1585,53 @@ static json_t *labels_from_id(const char *id)
 	return labels;
 }
 
-/* The policy document for the statements: NULL after lfp_error(). */
+static const char *arn_cb(void *arg, const char *principal)
+{
+	return arn_of(arg, principal);
+}
+
+/* The policy document for the statements (src/util/s3policy.c, the one the
+ * plan measured): NULL after lfp_error(). */
 static json_t *compile_policy(struct lfp_call *call, const char *bucket, const json_t *statements,
                               const json_t *labels)
 {
 	char *id = labels_id(labels);
-	json_t *doc = json_pack("{s:s, s:s, s:[]}", "Version", "2012-10-17", "Id", id, "Statement");
-	json_t *out = json_object_get(doc, "Statement"), *s;
-	size_t i;
+	const char *missing = NULL;
+	json_t *doc = s3_policy_compile(bucket, id, statements, arn_cb, call, &missing);
 
 	free(id);
-	json_array_foreach (statements, i, s) {
-		const char *principal = lfp_get_str(s, "principal");
-		const char *access = lfp_get_str(s, "access");
-		const char *path = lfp_get_str(s, "path");
-		const char *arn = principal ? arn_of(call, principal) : NULL;
-		int write = access && !strcmp(access, "write");
-
-		if (!arn) {
-			lfp_error(call, LFP_E_INVALID, 0,
-			          "principal '%s' has no ARN: add it to the s3 provider's settings "
-			          "'principals'",
-			          principal ? principal : "");
-			json_decref(doc);
-			return NULL;
-		}
-		json_t *obj =
-		    json_pack("{s:o, s:s, s:{s:s}, s:o, s:o}", "Sid",
-		              json_sprintf("%s%s%zu", SID_PREFIX, write ? "Write" : "Read", i),
-		              "Effect", "Allow", "Principal", "AWS", arn, "Action",
-		              actions(write ? write_actions : read_actions), "Resource",
-		              json_sprintf("arn:aws:s3:::%s/%s*", bucket, path));
-		json_t *list =
-		    json_pack("{s:o, s:s, s:{s:s}, s:s, s:o}", "Sid",
-		              json_sprintf("%sList%zu", SID_PREFIX, i), "Effect", "Allow",
-		              "Principal", "AWS", arn, "Action", "s3:ListBucket", "Resource",
-		              json_sprintf("arn:aws:s3:::%s", bucket));
-		if (*path)
-			json_object_set_new(list, "Condition",
-			                    json_pack("{s:{s:o}}", "StringLike", "s3:prefix",
-			                              json_sprintf("%s*", path)));
-		json_array_append_new(out, obj);
-		json_array_append_new(out, list);
-	}
+	if (!doc)
+		lfp_error(call, LFP_E_INVALID, 0,
+		          "principal '%s' has no ARN: add it to the s3 provider's settings "
+		          "'principals'",
+		          missing ? missing : "");
 	return doc;
 }
 
+/* Statements in the order expand writes them: path, principal, access. */
+static int cmp_statement(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	static const char *const keys[] = {"path", "principal", "access"};
+
+	for (int i = 0; i < 3; i++) {
+		int c = strcmp(lfp_get_str(x, keys[i]), lfp_get_str(y, keys[i]));
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
 /*
- * The statements a policy document grants, in the inputs' words.  What
- * lakeform did not write (another Sid, a Deny, other actions) comes back
- * as a statement with access "other", so that it shows as a difference.
+ * The statements a policy document grants, in the inputs' words and order
+ * (sorted by path, principal, access; each once): a statement with several
+ * Resources gives one per Resource.  What lakeform did not write (another
+ * Sid, a Deny, other actions) comes back as a statement with access
+ * "other", so that it shows as a difference.
  */
 static json_t *decompile_policy(struct lfp_call *call, const char *bucket, const json_t *doc)
 {
-	json_t *out = json_array(), *s;
+	json_t *all = json_array(), *out = json_array(), *s;
 	size_t i;
 	char *objs = lf_xasprintf("arn:aws:s3:::%s/", bucket);
 
@@ -1653,33 +1639,55 @@ static json_t *decompile_policy(struct lfp_call *call, const char *bucket, const
 		const char *sid = lfp_get_str(s, "Sid");
 		const char *effect = lfp_get_str(s, "Effect");
 		const char *arn = lfp_get_str(json_object_get(s, "Principal"), "AWS");
-		const char *res = lfp_get_str(s, "Resource");
 		const char *who = arn ? principal_of(call, arn) : NULL;
 		json_t *act = json_object_get(s, "Action");
-		size_t rn = res ? strlen(res) : 0;
+		json_t *resv = json_object_get(s, "Resource"), *one = NULL;
+		size_t j, nres;
 
 		if (sid && !strncmp(sid, SID_PREFIX "List", strlen(SID_PREFIX "List")) && effect &&
 		    !strcmp(effect, "Allow"))
 			continue; /* the listing half of a grant */
-		int ours_ = sid && !strncmp(sid, SID_PREFIX, strlen(SID_PREFIX)) && effect &&
-		            !strcmp(effect, "Allow") && who && res && rn > strlen(objs) &&
-		            !strncmp(res, objs, strlen(objs)) && res[rn - 1] == '*';
-		const char *access = !ours_                             ? "other"
-		                     : same_actions(act, read_actions)  ? "read"
-		                     : same_actions(act, write_actions) ? "write"
-		                                                        : "other";
-		char *path =
-		    ours_ ? lf_xstrndup(res + strlen(objs), rn - strlen(objs) - 1) : lf_xstrdup("");
-		char *p = who ? lf_xstrdup(who)
-		              : lf_xasprintf("(not lakeform's: %s)", sid   ? sid
-		                                                     : arn ? arn
-		                                                           : "?");
-		json_array_append_new(out, json_pack("{s:s, s:s, s:s}", "principal", p, "access",
-		                                     access, "path", path));
-		free(path);
-		free(p);
+		if (!json_is_array(resv)) {
+			one = json_array();
+			json_array_append(one, resv ? resv : json_null());
+			resv = one;
+		}
+		nres = json_array_size(resv);
+		for (j = 0; j < (nres ? nres : 1); j++) {
+			const char *res = json_string_value(json_array_get(resv, j));
+			size_t rn = res ? strlen(res) : 0;
+			int ours_ = sid && !strncmp(sid, SID_PREFIX, strlen(SID_PREFIX)) &&
+			            effect && !strcmp(effect, "Allow") && who && res &&
+			            rn > strlen(objs) && !strncmp(res, objs, strlen(objs)) &&
+			            res[rn - 1] == '*';
+			const char *access = !ours_                             ? "other"
+			                     : same_actions(act, read_actions)  ? "read"
+			                     : same_actions(act, write_actions) ? "write"
+			                                                        : "other";
+			char *path = ours_ ? lf_xstrndup(res + strlen(objs), rn - strlen(objs) - 1)
+			                   : lf_xstrdup("");
+			char *p = who ? lf_xstrdup(who)
+			              : lf_xasprintf("(not lakeform's: %s)", sid   ? sid
+			                                                     : arn ? arn
+			                                                           : "?");
+			json_array_append_new(all, json_pack("{s:s, s:s, s:s}", "principal", p,
+			                                     "access", access, "path", path));
+			free(path);
+			free(p);
+		}
+		json_decref(one);
 	}
 	free(objs);
+	size_t n = json_array_size(all);
+	json_t **v = lf_xcalloc(n + 1, sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i] = json_array_get(all, i);
+	qsort(v, n, sizeof(*v), cmp_statement);
+	for (i = 0; i < n; i++)
+		if (i == 0 || cmp_statement(&v[i - 1], &v[i]))
+			json_array_append(out, v[i]);
+	free(v);
+	json_decref(all);
 	return out;
 }
 
@@ -2021,6 +2029,13 @@ static const char *env(const char *name)
 	return v && *v ? v : NULL;
 }
 
+/* The process's environment, in the shape awscreds.h asks for it. */
+static const char *process_env(void *arg, const char *name)
+{
+	(void)arg;
+	return getenv(name);
+}
+
 static int local_host(const char *endpoint)
 {
 	const char *h = strstr(endpoint, "://");
@@ -2054,13 +2069,15 @@ static int configure(struct lfp_call *call, const json_t *settings)
 {
 	static const char *const known[] = {
 	    "endpoint",      "region",     "addressing", "access_key_id", "secret_access_key",
-	    "session_token", "tls_verify", "principals", "features"};
+	    "session_token", "tls_verify", "principals", "features",      "policy_max_bytes"};
 	struct s3 *s = st(call);
 	struct s3_conf c = {0};
 	json_t *tls, *principals, *v;
 	const char *key, *addressing;
-	char *region_default = NULL;
-	int from_env = env("AWS_ACCESS_KEY_ID") != NULL;
+	char *region_set = NULL, *key_set = NULL, *secret_set = NULL, *token_set = NULL;
+	char *describe = NULL;
+	struct aws_creds creds = AWS_CREDS_INIT;
+	int err = -1;
 
 	if (settings && !json_is_object(settings) && !json_is_null(settings)) {
 		lfp_error(call, LFP_E_INVALID, 0, "settings must be an object");
@@ -2107,33 +2124,46 @@ static int configure(struct lfp_call *call, const json_t *settings)
 	if (setting_str(call, settings, "endpoint",
 	                env("AWS_ENDPOINT_URL_S3") ? "AWS_ENDPOINT_URL_S3" : "AWS_ENDPOINT_URL",
 	                &c.endpoint) < 0 ||
-	    setting_str(call, settings, "region", "AWS_DEFAULT_REGION", &region_default) < 0 ||
-	    setting_str(call, settings, "region", "AWS_REGION", &c.region) < 0 ||
-	    setting_str(call, settings, "access_key_id", "AWS_ACCESS_KEY_ID", &c.access_key) < 0 ||
-	    setting_str(call, settings, "secret_access_key", "AWS_SECRET_ACCESS_KEY",
-	                &c.secret_key) < 0 ||
-	    setting_str(call, settings, "session_token", "AWS_SESSION_TOKEN", &c.session_token) < 0)
+	    setting_str(call, settings, "region", NULL, &region_set) < 0 ||
+	    setting_str(call, settings, "access_key_id", NULL, &key_set) < 0 ||
+	    setting_str(call, settings, "secret_access_key", NULL, &secret_set) < 0 ||
+	    setting_str(call, settings, "session_token", NULL, &token_set) < 0)
 		goto fail;
-	/* AWS_REGION first, then AWS_DEFAULT_REGION, then the setting */
-	if (!env("AWS_REGION") && env("AWS_DEFAULT_REGION")) {
-		free(c.region);
-		c.region = region_default;
-		region_default = NULL;
+	/* keys and region as AWS's tools find them (src/util/awscreds.h): the
+	 * environment, then these settings, web identity, the shared files */
+	struct aws_creds_opts ao = {
+	    .getenv_fn = process_env,
+	    .access_key = key_set,
+	    .secret_key = secret_set,
+	    .session_token = token_set,
+	    .keys_source = "the provider's settings (access_key_id)",
+	    .region = region_set,
+	    .region_source = "the provider's settings (region)",
+	};
+	char *why = NULL;
+	int found = aws_creds_resolve(&creds, &ao, &why);
+	if (found < 0) {
+		lfp_error(call, LFP_E_INVALID, 0, "%s", why);
+		free(why);
+		goto fail;
 	}
-	free(region_default);
-	if (!c.region)
-		c.region = lf_xstrdup("us-east-1");
-	/* keys from the environment come with the environment's token, or none */
-	if (from_env && !env("AWS_SESSION_TOKEN")) {
-		free(c.session_token);
-		c.session_token = NULL;
-	}
-	if (!c.access_key || !*c.access_key || !c.secret_key || !*c.secret_key) {
+	if (found > 0) {
 		lfp_error(call, LFP_E_INVALID, 0,
 		          "no s3 credentials: set 'access_key_id' and 'secret_access_key' in the "
-		          "provider's settings, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+		          "provider's settings, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+		          "name a profile of the shared files with AWS_PROFILE");
 		goto fail;
 	}
+	c.access_key = lf_xstrdup(creds.access_key);
+	c.secret_key = lf_xstrdup(creds.secret_key);
+	c.session_token = creds.session_token ? lf_xstrdup(creds.session_token) : NULL;
+	c.region = lf_xstrdup(creds.region ? creds.region : "us-east-1");
+	if (!creds.region) {
+		free(creds.region_source);
+		creds.region = lf_xstrdup("us-east-1");
+		creds.region_source = lf_xstrdup("the default");
+	}
+	describe = aws_creds_describe(&creds);
 	if (c.endpoint) {
 		size_t n = strlen(c.endpoint);
 		while (n && c.endpoint[n - 1] == '/')
@@ -2186,10 +2216,19 @@ static int configure(struct lfp_call *call, const json_t *settings)
 	s->configured = 1;
 	lfp_log("configured: endpoint '%s', region '%s', %s addressing",
 	        c.endpoint ? c.endpoint : "aws", c.region, c.virtual_host ? "virtual" : "path");
-	return 0;
+	lfp_log("%s", describe);
+	err = 0;
+	goto out;
 fail:
 	conf_release(&c);
-	return -1;
+out:
+	free(describe);
+	free(region_set);
+	free(key_set);
+	free(secret_set);
+	free(token_set);
+	aws_creds_release(&creds);
+	return err;
 }
 
 static const struct lfp_type types[] = {

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "state/backend.h"
+
 static const char *process_env(const char *name, void *arg)
 {
 	(void)arg;
@@ -62,6 +64,8 @@ int lf_cli_open_backend(struct lf_cli *cli, struct lf_session *s, struct lf_back
 	if (lf_session_open_backend(out, s, &d) != 0) {
 		lf_cli_session_error(cli, s, &d);
 		rc = LF_EXIT_ERROR;
+	} else if (cli->verbose && lf_backend_info(*out)) {
+		fprintf(cli->err, "lakeform: %s\n", lf_backend_info(*out));
 	}
 	lf_diags_release(&d);
 	return rc;

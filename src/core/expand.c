@@ -9,6 +9,7 @@
 #include "../state/state.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
+#include "../util/s3policy.h"
 
 /* A place in storage: a bucket and a path in it ("" or ending in '/'). */
 struct loc {
@@ -621,6 +622,194 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* ---- policy compaction (issue 14, item 9) ---------------------------------
+ * A bucket policy keeps each (principal, access, path) once, and drops a
+ * statement that another of the same principal already grants: one on a
+ * path above it (or the same path) with the same access, or write.  The
+ * provider then writes one document statement per principal and access
+ * (src/util/s3policy.c); lf_expand_check_policies() measures that document
+ * against the store's limit, so a policy AWS would refuse fails the plan. */
+
+#define ACCESS_READ ((void *)1)
+#define ACCESS_WRITE ((void *)2)
+
+/* Whether (principal, path) is granted `access` or more by `seen`. */
+static int covered(const struct lf_map *seen, struct lf_buf *key, const char *principal,
+                   const char *path, int write, int strict)
+{
+	size_t n = strlen(path);
+
+	/* every prefix that ends a segment: "", "a/", "a/b/", and the path */
+	for (size_t i = 0; i <= n; i++) {
+		if (i && path[i - 1] != '/')
+			continue;
+		if (strict && i == n)
+			break;
+		lf_buf_truncate(key, 0);
+		lf_buf_addf(key, "%s\n%.*s", principal, (int)i, path);
+		void *v = lf_map_get(seen, lf_buf_cstr(key));
+		if ((uintptr_t)v & (uintptr_t)ACCESS_WRITE)
+			return 1;
+		if (!write && v)
+			return 1;
+	}
+	return 0;
+}
+
+/* The sorted statements `st` without duplicates and without what another
+ * already grants: a new array of `*k` statements (borrowed from `st`). */
+static json_t *compact_statements(json_t **st, size_t m, size_t *k)
+{
+	struct lf_map seen = LF_MAP_INIT;
+	struct lf_buf key = LF_BUF_INIT;
+	json_t *uniq = json_array();
+
+	for (size_t j = 0; j < m; j++) {
+		const char *who = json_string_value(json_object_get(st[j], "principal"));
+		const char *path = json_string_value(json_object_get(st[j], "path"));
+		int write = !strcmp(json_string_value(json_object_get(st[j], "access")), "write");
+		lf_buf_truncate(&key, 0);
+		lf_buf_addf(&key, "%s\n%s", who, path);
+		uintptr_t bits = (uintptr_t)lf_map_get(&seen, lf_buf_cstr(&key));
+		bits |= write ? (uintptr_t)ACCESS_WRITE : (uintptr_t)ACCESS_READ;
+		lf_map_put(&seen, lf_buf_cstr(&key), (void *)bits);
+	}
+	for (size_t j = 0; j < m; j++) {
+		const char *who = json_string_value(json_object_get(st[j], "principal"));
+		const char *path = json_string_value(json_object_get(st[j], "path"));
+		int write = !strcmp(json_string_value(json_object_get(st[j], "access")), "write");
+		if (j && !cmp_statement(&st[j - 1], &st[j]))
+			continue; /* the same grant twice */
+		/* above it (strictly), or a write on the same path for a read */
+		if (covered(&seen, &key, who, path, write, 1))
+			continue;
+		if (!write) {
+			lf_buf_truncate(&key, 0);
+			lf_buf_addf(&key, "%s\n%s", who, path);
+			if ((uintptr_t)lf_map_get(&seen, lf_buf_cstr(&key)) &
+			    (uintptr_t)ACCESS_WRITE)
+				continue;
+		}
+		json_array_append(uniq, st[j]);
+		(*k)++;
+	}
+	lf_buf_release(&key);
+	lf_map_release(&seen);
+	return uniq;
+}
+
+static const char *arn_or_name(void *arg, const char *principal)
+{
+	const char *arn = json_string_value(json_object_get(arg, principal));
+
+	/* unmapped: the provider refuses it at validate; measured by its name */
+	return arn ? arn : principal;
+}
+
+struct contributor {
+	const char *principal;
+	size_t bytes;
+};
+
+static int cmp_contributor(const void *a, const void *b)
+{
+	const struct contributor *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return strcmp(x->principal, y->principal);
+}
+
+/* Bytes of the document for `statements` as s3policy.c writes it. */
+static size_t policy_bytes(const char *bucket, const json_t *statements, const json_t *arns,
+                           const char *id)
+{
+	json_t *doc = s3_policy_compile(bucket, id, statements, arn_or_name, (void *)arns, NULL);
+	char *text = doc ? s3_policy_text(doc) : NULL;
+	size_t n = text ? strlen(text) : 0;
+
+	free(text);
+	json_decref(doc);
+	return n;
+}
+
+int lf_expand_check_policies(const struct lf_desired *ds, const json_t *settings,
+                             struct lf_diags *d)
+{
+	const json_t *storage = json_object_get(json_object_get(settings, "providers"), "storage");
+	const json_t *conf = json_object_get(storage, "settings");
+	const json_t *max = json_object_get(conf, "policy_max_bytes");
+	const json_t *arns = json_object_get(conf, "principals");
+	const char *name = json_string_value(json_object_get(storage, "name"));
+	int failed = 0;
+
+	if (max && (!json_is_integer(max) || json_integer_value(max) < 1)) {
+		lf_diag_error(d, NULL,
+		              "lakeform.yaml: providers.storage.settings.policy_max_bytes: write a "
+		              "number of bytes, such as 20480");
+		return -1;
+	}
+	if (!max && (!name || strcmp(name, "s3")))
+		return 0; /* a store without a known limit */
+	size_t limit = max ? (size_t)json_integer_value(max) : LF_POLICY_MAX_BYTES;
+	for (size_t i = 0; i < ds->n; i++) {
+		const struct lf_dres *r = ds->v[i];
+		if (strcmp(r->type, "storage.policy"))
+			continue;
+		const char *bucket = json_string_value(json_object_get(r->inputs, "bucket"));
+		const json_t *sts = json_object_get(r->inputs, "statements");
+		/* the Id as the provider writes it */
+		char *id = lf_xasprintf("lakeform/account=%s;lakeform/address=%s", ds->account,
+		                        r->address);
+		size_t bytes = policy_bytes(bucket, sts, arns, id);
+		if (bytes <= limit) {
+			free(id);
+			continue;
+		}
+		/* each principal's share: the document of its statements alone,
+		 * less the document's frame */
+		size_t frame = policy_bytes(bucket, NULL, arns, id), n = 0, j;
+		struct contributor *c = lf_xcalloc(json_array_size(sts) + 1, sizeof(*c));
+		json_t *s;
+		json_array_foreach (sts, j, s) {
+			const char *who = json_string_value(json_object_get(s, "principal"));
+			size_t k;
+			for (k = 0; k < n && strcmp(c[k].principal, who); k++)
+				;
+			if (k == n) {
+				json_t *mine = json_array();
+				size_t jj;
+				json_t *t;
+				json_array_foreach (sts, jj, t)
+					if (!strcmp(
+					        json_string_value(json_object_get(t, "principal")),
+					        who))
+						json_array_append(mine, t);
+				c[n].principal = who;
+				c[n++].bytes = policy_bytes(bucket, mine, arns, id) - frame;
+				json_decref(mine);
+			}
+		}
+		qsort(c, n, sizeof(*c), cmp_contributor);
+		struct lf_buf top = LF_BUF_INIT;
+		for (j = 0; j < n && j < 5; j++)
+			lf_buf_addf(&top, "%s'%s' %zu bytes", j ? ", " : "", c[j].principal,
+			            c[j].bytes);
+		lf_diag_error(
+		    d, r->doc ? &r->doc->pos : NULL,
+		    "the policy of bucket '%s' would be %zu bytes, over the store's limit "
+		    "of %zu (providers.storage.settings.policy_max_bytes): grant fewer "
+		    "paths or grant to groups; the largest principals: %s%s",
+		    bucket, bytes, limit, lf_buf_cstr(&top), n > 5 ? ", ..." : "");
+		lf_buf_release(&top);
+		free(c);
+		free(id);
+		failed = 1;
+	}
+	return failed ? -1 : 0;
+}
+/* ---- end of policy compaction ------------------------------------------- */
+
 static void emit_policies(struct ex *x)
 {
 	/* buckets in name order, so the plan does not depend on hash order */
@@ -638,10 +827,7 @@ static void emit_policies(struct ex *x)
 		for (size_t j = 0; j < m; j++)
 			st[j] = json_array_get(arr, j);
 		qsort(st, m, sizeof(*st), cmp_statement);
-		json_t *uniq = json_array();
-		for (size_t j = 0; j < m; j++)
-			if (j == 0 || cmp_statement(&st[j - 1], &st[j]))
-				json_array_append(uniq, st[j]), k++;
+		json_t *uniq = compact_statements(st, m, &k);
 		free(st);
 		const char *owner = lf_map_get(&x->policy_owner, names[i]);
 		struct lf_dres *parent = owner ? lf_desired_get(x->out, owner) : NULL;

@@ -67,6 +67,21 @@ struct lf_desired {
  */
 int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_diags *d);
 
+/* The default limit of a bucket policy's size: AWS's 20 KB. */
+#define LF_POLICY_MAX_BYTES 20480
+
+/*
+ * Measure every storage.policy of `ds` as the s3 provider will write it
+ * (src/util/s3policy.c, ARNs from `settings`' providers.storage.settings
+ * .principals) against providers.storage.settings.policy_max_bytes
+ * (default LF_POLICY_MAX_BYTES when the storage provider is s3; no limit
+ * for another provider unless set).  Returns 0, or -1 with an error in `d`
+ * per policy that cannot fit: the bucket, the size and its largest
+ * principals by bytes.  `settings` is lakeform.yaml's root, borrowed.
+ */
+int lf_expand_check_policies(const struct lf_desired *ds, const json_t *settings,
+                             struct lf_diags *d);
+
 /* Borrowed, or NULL. */
 struct lf_dres *lf_desired_get(const struct lf_desired *ds, const char *address);
 

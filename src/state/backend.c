@@ -107,6 +107,7 @@ void lf_backend_free(struct lf_backend *b)
 	lf_buf_release(&b->spare);
 	pthread_cond_destroy(&b->cv);
 	pthread_mutex_destroy(&b->mu);
+	free(b->info);
 	free(b->dir);
 	free(b->state_path);
 	free(b->journal_path);
@@ -122,6 +123,11 @@ void lf_backend_set_key(struct lf_backend *b, const struct lf_state_key *key)
 		b->key = *key;
 	else
 		memset(&b->key, 0, sizeof(b->key));
+}
+
+const char *lf_backend_info(const struct lf_backend *b)
+{
+	return b ? b->info : NULL;
 }
 
 unsigned lf_backend_capabilities(const struct lf_backend *b)

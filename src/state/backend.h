@@ -162,6 +162,13 @@ int lf_backend_open_settings(struct lf_backend **out, const json_t *conf, const 
 typedef void (*lf_backend_notice_fn)(void *arg, const char *msg);
 void lf_backend_set_notice(struct lf_backend *b, lf_backend_notice_fn fn, void *arg);
 
+/*
+ * What the backend chose when it opened, for --verbose (the s3 backend:
+ * where its credentials and region came from, never a secret): borrowed,
+ * or NULL when it has nothing to say.
+ */
+const char *lf_backend_info(const struct lf_backend *b);
+
 /* The capabilities of an open backend (LF_BACKEND_CAP_*). */
 unsigned lf_backend_capabilities(const struct lf_backend *b);
 

@@ -52,6 +52,7 @@ struct lf_backend {
 	 * lease, -1 once lost; past it no intent is recorded, so no call
 	 * starts (atomic: the backend's renewal thread sets it) */
 	long lease_until_ms;
+	char *info; /* what open chose, for --verbose (lf_backend_info()), or NULL */
 	lf_backend_notice_fn notice; /* lf_backend_set_notice() */
 	void *notice_arg;
 	struct lf_journal_stats stats;

@@ -53,6 +53,7 @@
 #include "../../util/fs.h"
 #include "../../util/mem.h"
 #include "../../util/s3http.h"
+#include "../../util/awscreds.h"
 
 #define REQUEST_DEADLINE_MS 60000L
 
@@ -338,14 +339,8 @@ static int s3_open(struct lf_backend **out, const json_t *be, const char *dir,
 	c.endpoint = ENV("AWS_ENDPOINT_URL_S3") ? ENV("AWS_ENDPOINT_URL_S3")
 	             : ENV("AWS_ENDPOINT_URL")  ? ENV("AWS_ENDPOINT_URL")
 	                                       : json_string_value(json_object_get(be, "endpoint"));
-	c.region = ENV("AWS_REGION")           ? ENV("AWS_REGION")
-	           : ENV("AWS_DEFAULT_REGION") ? ENV("AWS_DEFAULT_REGION")
-	                                       : json_string_value(json_object_get(be, "region"));
 	c.virtual_host = addressing && !strcmp(addressing, "virtual");
 	c.tls_verify = !json_is_false(tls);
-	c.access_key = ENV("AWS_ACCESS_KEY_ID");
-	c.secret_key = ENV("AWS_SECRET_ACCESS_KEY");
-	c.session_token = ENV("AWS_SESSION_TOKEN");
 #undef ENV
 	if (lease)
 		lf_duration_parse(lease, &c.lease_ms);
@@ -356,15 +351,49 @@ static int s3_open(struct lf_backend **out, const json_t *be, const char *dir,
 		              c.endpoint);
 		return -EINVAL;
 	}
-	if (!c.access_key || !c.secret_key) {
-		lf_diag_error(d, NULL,
-		              "the s3 backend needs credentials: set AWS_ACCESS_KEY_ID and "
-		              "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)");
+	/* keys and region as AWS's tools find them (src/util/awscreds.h) */
+	struct aws_creds_opts ao = {
+	    .getenv_fn = getenv_fn,
+	    .env_arg = env_arg,
+	    .region = json_string_value(json_object_get(be, "region")),
+	    .region_source = "lakeform.yaml (backend.region)",
+	};
+	struct aws_creds creds = AWS_CREDS_INIT;
+	char *why = NULL;
+	int found = aws_creds_resolve(&creds, &ao, &why);
+	if (found < 0) {
+		lf_diag_error(d, NULL, "the s3 backend: %s", why);
+		free(why);
 		return -EINVAL;
 	}
+	if (found > 0) {
+		aws_creds_release(&creds);
+		lf_diag_error(
+		    d, NULL,
+		    "the s3 backend needs credentials: set AWS_ACCESS_KEY_ID and "
+		    "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), or "
+		    "name a profile of the shared files with AWS_PROFILE");
+		return -EINVAL;
+	}
+	c.region = creds.region;
+	c.access_key = creds.access_key;
+	c.secret_key = creds.secret_key;
+	c.session_token = creds.session_token;
+	if (!creds.region) {
+		free(creds.region_source);
+		creds.region = lf_xstrdup("us-east-1");
+		creds.region_source = lf_xstrdup("the default");
+		c.region = creds.region;
+	}
 	int err = open_conf(out, &c, dir);
-	if (err)
+	if (err) {
 		lf_diag_error(d, NULL, "cannot open the s3 state: %s", lf_state_strerror(err));
+	} else {
+		char *what = aws_creds_describe(&creds);
+		(*out)->info = lf_xasprintf("s3 state backend: %s", what);
+		free(what);
+	}
+	aws_creds_release(&creds);
 	return err;
 }
 

@@ -45,7 +45,7 @@ work=$(mktemp -d /tmp/lakeform-s3b.XXXXXX)
 moto_pid=
 pids=()
 cleanup() {
-	for pid in "${pids[@]}" $moto_pid; do
+	for pid in "${pids[@]}" $moto_pid ${wmoto_pid:-}; do
 		kill -9 "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
@@ -248,4 +248,44 @@ check "unreachable endpoint: said so" has unreach "cannot reach the s3 state bac
 check "unreachable endpoint: within 10 s ($ms ms)" test "$ms" -lt 10000
 env -u AWS_ACCESS_KEY_ID "$lf" -C "$q" plan >"$work/nocreds.out" 2>&1
 check "no credentials: said which variables" has nocreds "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+
+# ---- credentials as AWS's tools find them (src/util/awscreds.c) ------------
+noenv() { env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN "$@"; }
+run verbose-env "$q" --verbose plan
+check "--verbose: the backend names the environment's keys" \
+	has verbose-env "^lakeform: s3 state backend: credentials from the environment (AWS_ACCESS_KEY_ID); region 'us-east-1' from AWS_DEFAULT_REGION"
+check "--verbose: no secret printed" bash -c "! grep -qF -- '$secret' '$work/verbose-env.out'"
+moto_profiles
+noenv AWS_PROFILE=lfprof "$lf" -C "$q" --verbose plan >"$work/prof.out" 2>&1
+check "AWS_PROFILE in the credentials file: plan exit 0" test $? -eq 0
+check "AWS_PROFILE in the credentials file: --verbose says so" \
+	has prof "^lakeform: s3 state backend: credentials from profile 'lfprof' in the shared credentials file '$AWS_SHARED_CREDENTIALS_FILE'"
+noenv -u AWS_DEFAULT_REGION AWS_PROFILE=lfconf "$lf" -C "$q" --verbose plan >"$work/conf.out" 2>&1
+check "AWS_PROFILE in the config file only: plan exit 0" test $? -eq 0
+check "AWS_PROFILE in the config file only: --verbose says so" \
+	has conf "^lakeform: s3 state backend: credentials from profile 'lfconf' in the config file '$AWS_CONFIG_FILE'"
+noenv AWS_PROFILE=nope "$lf" -C "$q" plan >"$work/noprof.out" 2>&1
+check "a missing profile: exit 1" test $? -eq 1
+check "a missing profile: names the profile and both files" \
+	has noprof "profile 'nope' (AWS_PROFILE) is not in the shared credentials file '$AWS_SHARED_CREDENTIALS_FILE' nor in the config file '$AWS_CONFIG_FILE'"
+# web identity from a profile, on a server of its own: its first requests
+# unchecked (the IAM user and role, the state bucket), lakeform's call to
+# STS the last of them, then every request checked (moto-env.sh)
+if moto_start_web 7 && waws s3api create-bucket --bucket lf-state >/dev/null; then
+	printf '[profile lfweb]\nrole_arn = %s\nweb_identity_token_file = %s\n' "$role_arn" "$token_file" >>"$AWS_CONFIG_FILE"
+	noenv AWS_PROFILE=lfweb AWS_ENDPOINT_URL="$wendpoint" "$lf" -C "$q" --verbose apply --auto-approve >"$work/web.out" 2>&1
+	rc=$?
+	check "web identity from a profile: apply with STS's temporary keys exit 0" test $rc -eq 0
+	[[ $rc -eq 0 ]] || sed 's/^/# /' "$work/web.out" | tail -n 5
+	check "web identity from a profile: --verbose names the profile, the role and STS" \
+		has web "^lakeform: s3 state backend: credentials from web identity (profile 'lfweb' in the config file '$AWS_CONFIG_FILE'): role '$role_arn' assumed through STS at '$wendpoint'"
+	wexists() { waws s3api head-object --bucket lf-state --key "$1" >/dev/null 2>&1; }
+	check "web identity: the state was written with the temporary keys (aws sees it)" \
+		wexists acme/prod.json
+	noenv AWS_ROLE_ARN="$role_arn" AWS_WEB_IDENTITY_TOKEN_FILE="$work/no-token" \
+		"$lf" -C "$q" plan >"$work/notoken.out" 2>&1
+	check "web identity: a missing token file is named" has notoken "cannot read the web identity token file '$work/no-token'"
+else
+	fail "web identity: a second moto_server with a role"
+fi
 finish

@@ -69,7 +69,7 @@ work=$(mktemp -d /tmp/lakeform-s3.XXXXXX)
 moto_pid=
 busy_pid=
 cleanup() {
-	for pid in $moto_pid $busy_pid; do
+	for pid in $moto_pid $busy_pid ${wmoto_pid:-}; do
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
@@ -379,5 +379,65 @@ check "destroy with force_destroy: succeeds" test $rc -eq 0
 check "destroy leaves no bucket (aws s3api list-buckets)" test -z "$(buckets)"
 run empty "$cfg" state list
 check "destroy leaves no storage object in the state" bash -c "! grep -q '^storage\.' '$work/empty.out'"
+
+# ---- 650 grants on one bucket: a compact policy AWS would take -----------
+cfg=$(newcfg grants)
+ngrants=$("$root/tests/integration/s3/gen-grants.sh" "$cfg" 25 2 12 covered)
+check "generated $ngrants grants on acme-lf-uc-use1" test "$ngrants" -ge 650
+run grants "$cfg" --verbose apply --auto-approve
+check "650 grants: apply exit 0" test $rc -eq 0
+[[ $rc -eq 0 ]] || out grants | tail -n 20
+bytes=$(policy acme-lf-uc-use1 | tr -d '\n' | wc -c)
+check "650 grants: the policy aws reads is under 20,480 bytes ($bytes)" test "$bytes" -gt 0 -a "$bytes" -lt 20480
+check "650 grants: one read statement per principal" \
+	test "$(policy acme-lf-uc-use1 | jq '[.Statement[] | select(.Sid | startswith("LakeformRead")) | .Principal.AWS] | length == (unique | length)')" == true
+check "650 grants: a principal's paths merged in one statement" \
+	test "$(policy acme-lf-uc-use1 | jq '[.Statement[] | select(.Principal.AWS | endswith("generated-user-7")) | select(.Sid | startswith("LakeformRead")) | .Resource[]] | length')" -eq 2
+run grants-plan "$cfg" plan
+check "650 grants: the plan after apply has no changes" has grants-plan "No changes"
+
+# ---- credentials as AWS's tools find them, said in the log ---------------
+check "--verbose apply: the provider logs the environment's keys" \
+	has grants "credentials from the environment (AWS_ACCESS_KEY_ID); region 'us-east-1' from AWS_DEFAULT_REGION"
+check "--verbose apply: no secret printed" bash -c "! grep -qF -- '$secret' '$work/grants.out'"
+noenv() { env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN "$@"; }
+moto_profiles
+noenv AWS_PROFILE=lfprof "$lf" -C "$cfg" --verbose apply --auto-approve >"$work/prof.out" 2>&1
+check "AWS_PROFILE in the credentials file: apply exit 0" test $? -eq 0
+check "AWS_PROFILE in the credentials file: the log says so" \
+	has prof "credentials from profile 'lfprof' in the shared credentials file '$AWS_SHARED_CREDENTIALS_FILE'"
+# the config file's profile, its region too (none in the settings)
+sed -i '/^      region: us-east-1$/d' "$cfg/lakeform.yaml"
+noenv -u AWS_DEFAULT_REGION AWS_PROFILE=lfconf "$lf" -C "$cfg" --verbose apply --auto-approve >"$work/conf.out" 2>&1
+check "AWS_PROFILE in the config file only: apply exit 0" test $? -eq 0
+check "AWS_PROFILE in the config file only: keys and region from it" \
+	has conf "credentials from profile 'lfconf' in the config file '$AWS_CONFIG_FILE'; region 'us-east-1' from profile 'lfconf' in the config file"
+noenv AWS_PROFILE=nope "$lf" -C "$cfg" apply --auto-approve >"$work/noprof.out" 2>&1
+check "a missing profile: apply fails" test $? -ne 0
+check "a missing profile: names the profile and both files" \
+	has noprof "profile 'nope' (AWS_PROFILE) is not in the shared credentials file '$AWS_SHARED_CREDENTIALS_FILE' nor in the config file '$AWS_CONFIG_FILE'"
+run grants-destroy "$cfg" destroy --auto-approve
+check "650 grants: destroy exit 0" test $rc -eq 0
+
+# web identity from the environment, on a server of its own: its first
+# requests unchecked (the IAM user and role), lakeform's call to STS the
+# last of them, then every request checked (moto-env.sh)
+if moto_start_web 6; then
+	cfg=$(newcfg web)
+	noenv AWS_ROLE_ARN="$role_arn" AWS_WEB_IDENTITY_TOKEN_FILE="$token_file" AWS_ENDPOINT_URL="$wendpoint" \
+		"$lf" -C "$cfg" --verbose apply --auto-approve >"$work/web.out" 2>&1
+	rc=$?
+	check "web identity: apply with STS's temporary keys exit 0" test $rc -eq 0
+	[[ $rc -eq 0 ]] || out web | tail -n 10
+	check "web identity: the log names the role and STS" \
+		has web "credentials from web identity (AWS_WEB_IDENTITY_TOKEN_FILE): role '$role_arn' assumed through STS at '$wendpoint'"
+	check "web identity: aws sees the buckets made with the temporary keys" \
+		test "$(waws s3api list-buckets --query 'length(Buckets)' --output text 2>/dev/null)" -ge 3
+	noenv AWS_ROLE_ARN="$role_arn" AWS_WEB_IDENTITY_TOKEN_FILE="$work/no-token" AWS_ENDPOINT_URL="$wendpoint" \
+		"$lf" -C "$cfg" apply --auto-approve >"$work/notoken.out" 2>&1
+	check "web identity: a missing token file is named" has notoken "cannot read the web identity token file '$work/no-token'"
+else
+	fail "web identity: a second moto_server with a role"
+fi
 
 finish
