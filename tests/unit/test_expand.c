@@ -742,14 +742,19 @@ static void test_policy_multi_region(void **state)
 	                  "group:data-platform\n");
 	char *got = statements(&w, "globex-uc-euw1");
 	assert_non_null(strstr(got, "read catalogs/main/schemas/sales/ group:analysts-eu\n"));
-	/* ingest-eu writes the whole bucket, which covers its grants on the
-	 * volume below */
-	assert_non_null(strstr(got, "write  service_principal:ingest-eu\n"));
-	assert_null(strstr(got, "catalogs/main/schemas/landing/volumes/dropzone/ "
+	/* ingest-eu reads and writes the volume: the write covers the read */
+	assert_non_null(strstr(got, "write catalogs/main/schemas/landing/volumes/dropzone/ "
+	                            "service_principal:ingest-eu\n"));
+	assert_null(strstr(got, "read catalogs/main/schemas/landing/volumes/dropzone/ "
 	                        "service_principal:ingest-eu\n"));
 	/* USE_CATALOG on main and the metastore grants: nothing */
 	assert_null(strstr(got, "data-platform"));
 	assert_null(strstr(got, "read catalogs/main/ "));
+	free(got);
+	/* its files grant is on its own workspace's bucket, not the metastore's
+	 * root (which Unity Catalog forbids): the whole bucket */
+	got = statements(&w, "globex-ws-ingest-euw1");
+	assert_non_null(strstr(got, "write  service_principal:ingest-eu\n"));
 	free(got);
 	world_release(&w);
 }
