@@ -33,6 +33,7 @@ struct ex {
 	struct lf_map secs;         /* securable address -> struct secnode * */
 	struct lf_map policies;     /* bucket -> json array of statements */
 	struct lf_map policy_owner; /* bucket -> manifest address declaring it */
+	json_t *later; /* [principal, type, metastore, name, privileges]: compiled last */
 	int failed;
 };
 
@@ -139,9 +140,15 @@ static json_t *labels(const struct ex *x, const char *address)
 	                 address);
 }
 
-/* A provider resource, child of manifest resource `parent`. */
-static struct lf_dres *add_child(struct ex *x, const struct lf_dres *parent, const char *type,
-                                 const char *name, json_t *inputs)
+/*
+ * A provider resource, child of manifest resource `parent`.  A part the
+ * parent is built from (its bucket, its network, its storage root: a
+ * `foundation`) is made before the parent and deleted after it, as a
+ * control plane asks for them when the parent is created; any other part
+ * (a node pool, a policy) comes after the parent.
+ */
+static struct lf_dres *add_part(struct ex *x, struct lf_dres *parent, const char *type,
+                                const char *name, json_t *inputs, int foundation)
 {
 	const struct lf_kind *k = lf_kinds_find(x->m->kinds, type);
 	char *address = lf_xasprintf("%s/%s", type, name);
@@ -156,13 +163,19 @@ static struct lf_dres *add_child(struct ex *x, const struct lf_dres *parent, con
 	struct lf_dres *r =
 	    add(x, type, name, k && k->family ? k->family : lf_families[LF_FAMILY_DEFAULT].name,
 	        parent->address, inputs, parent->doc);
-	/* a part comes after the manifest resource it belongs to: the plan
-	 * reads top-down, and a part that fails leaves the record to say what
-	 * was asked for */
-	add_dep(r, parent->address);
+	if (foundation)
+		add_dep(parent, r->address);
+	else
+		add_dep(r, parent->address);
 	r->prevent_destroy = parent->prevent_destroy;
 	r->implicit = 1;
 	return r;
+}
+
+static struct lf_dres *add_child(struct ex *x, struct lf_dres *parent, const char *type,
+                                 const char *name, json_t *inputs)
+{
+	return add_part(x, parent, type, name, inputs, 0);
 }
 
 static char *prefix_name(const struct loc *l)
@@ -175,9 +188,10 @@ static struct lf_dres *add_prefix(struct ex *x, struct lf_dres *parent, const st
                                   const char *purpose)
 {
 	char *name = prefix_name(l);
-	struct lf_dres *p = add_child(
+	struct lf_dres *p = add_part(
 	    x, parent, "storage.prefix", name,
-	    json_pack("{s:s, s:s, s:s}", "bucket", l->bucket, "path", l->path, "purpose", purpose));
+	    json_pack("{s:s, s:s, s:s}", "bucket", l->bucket, "path", l->path, "purpose", purpose),
+	    1);
 	char *bucket = lf_xasprintf("storage.bucket/%s", l->bucket);
 	add_dep(p, bucket);
 	free(bucket);
@@ -201,7 +215,7 @@ static struct lf_dres *add_bucket(struct ex *x, struct lf_dres *parent, const ch
 
 	if (json_is_boolean(versioning))
 		json_object_set(inputs, "versioning", versioning);
-	struct lf_dres *b = add_child(x, parent, "storage.bucket", bucket, inputs);
+	struct lf_dres *b = add_part(x, parent, "storage.bucket", bucket, inputs, 1);
 	lf_map_put(&x->policy_owner, bucket, parent->address);
 	return b;
 }
@@ -313,6 +327,45 @@ static void compile_grant(struct ex *x, const char *principal, const char *type,
 		grant_access(x, principal, modes[m], sec, &done, &ndone, &alloc);
 		free(done); /* the locs belong to the securables */
 	}
+}
+
+/*
+ * Compile a grant once every securable is known: a catalog's owner reaches
+ * the schemas declared after it, in locations of their own, too.
+ */
+static void compile_later(struct ex *x, const char *principal, const char *type, const char *ms,
+                          const char *name, json_t *privileges)
+{
+	json_array_append_new(x->later,
+	                      json_pack("[s, s, s?, s, O]", principal, type, ms, name, privileges));
+}
+
+static void compile_deferred(struct ex *x)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach (x->later, i, v)
+		compile_grant(x, json_string_value(json_array_get(v, 0)),
+		              json_string_value(json_array_get(v, 1)),
+		              json_string_value(json_array_get(v, 2)),
+		              json_string_value(json_array_get(v, 3)), json_array_get(v, 4));
+}
+
+/*
+ * The owner of a catalog, schema, volume or table holds every privilege on
+ * it (Unity Catalog), so it reaches the storage as ALL_PRIVILEGES does.
+ * `name` is the dotted name inside the metastore: "sales.raw".
+ */
+static void compile_owner(struct ex *x, const struct lf_resource *res, const char *type,
+                          const char *name)
+{
+	const char *owner = str_at(res->value, "spec.owner");
+	json_t *all = json_pack("[s]", "ALL_PRIVILEGES");
+
+	if (owner)
+		compile_later(x, owner, type, str_at(res->value, "spec.metastore"), name, all);
+	json_decref(all);
 }
 
 /* ---- manifest resources -------------------------------------------------- */
@@ -484,7 +537,7 @@ static void expand_workspace(struct ex *x, const struct lf_resource *res, struct
 	if (classic)
 		json_object_set_new(net, "cidr",
 		                    json_string(str_at(res->value, "spec.network.cidr")));
-	struct lf_dres *n = add_child(x, r, "compute.network", res->name, net);
+	struct lf_dres *n = add_part(x, r, "compute.network", res->name, net, 1);
 	if (classic) {
 		json_t *np = lf_json_path(res->value, "spec.node_pool");
 		json_t *nodes = json_object_get(np, "nodes");
@@ -526,6 +579,9 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 
 	json_t *cin = json_pack("{s:{s:s}, s:{s:s, s:s}}", "metadata", "name", cat, "spec",
 	                        "metastore", ms, "comment", "workspace catalog");
+	json_t *admins = lf_json_path(res->value, "spec.admins");
+	if (json_array_size(admins))
+		json_object_set(json_object_get(cin, "spec"), "owners", admins);
 	struct lf_dres *c = add(x, "catalog", caddr + 8, "lakeform", wr->address, cin, res->doc);
 	c->kind = lf_kinds_find(x->m->kinds, "Catalog");
 	c->implicit = 1;
@@ -549,12 +605,15 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 	add_prefix(x, s, &sl, "schema");
 	sec_add(x, saddr, sl, caddr);
 
-	/* every user (and admin) may use the catalog and create in 'default' */
+	/* every user (and admin) may use the catalog and create assets in
+	 * 'default', as in Databricks: what they create is theirs, what the
+	 * others create is not */
 	json_t *who = json_array();
 	json_array_extend(who, lf_json_path(res->value, "spec.users"));
 	json_array_extend(who, lf_json_path(res->value, "spec.admins"));
 	size_t i;
 	json_t *v;
+	char *dotted = lf_xasprintf("%s.default", cat);
 	json_array_foreach (who, i, v) {
 		const char *p = json_string_value(v);
 		int dup = 0;
@@ -563,32 +622,32 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 		if (dup)
 			continue;
 		json_t *privs_c = json_pack("[s]", "USE_CATALOG");
-		/* create assets in 'default', and read and change what is there */
-		json_t *privs_s =
-		    json_pack("[s,s,s,s,s,s,s,s]", "USE_SCHEMA", "CREATE_TABLE", "CREATE_VOLUME",
-		              "CREATE_FUNCTION", "SELECT", "MODIFY", "READ_VOLUME", "WRITE_VOLUME");
+		json_t *privs_s = json_pack("[s,s,s,s]", "USE_SCHEMA", "CREATE_TABLE",
+		                            "CREATE_VOLUME", "CREATE_FUNCTION");
 		char *gname = lf_xasprintf("workspace:%s:%s", res->name, p);
 		json_t *gin =
 		    json_pack("{s:{s:s, s:[{s:s, s:s, s:s, s:O}, {s:s, s:s, s:s, s:O}]}}", "spec",
 		              "principal", p, "securables", "type", "catalog", "metastore", ms,
 		              "name", cat, "privileges", privs_c, "type", "schema", "metastore", ms,
-		              "name", "default", "privileges", privs_s);
-		char *dotted = lf_xasprintf("%s.default", cat);
-		json_object_set_new(json_array_get(lf_json_path(gin, "spec.securables"), 1), "name",
-		                    json_string(dotted));
+		              "name", dotted, "privileges", privs_s);
 		struct lf_dres *g = add(x, "grant", gname, "lakeform", wr->address, gin, res->doc);
 		g->kind = lf_kinds_find(x->m->kinds, "Grant");
 		g->implicit = 1;
 		add_dep(g, c->address);
 		add_dep(g, s->address);
 		add_principal_dep(g, p);
-		compile_grant(x, p, "catalog", ms, cat, privs_c);
-		compile_grant(x, p, "schema", ms, dotted, privs_s);
-		free(dotted);
+		compile_later(x, p, "catalog", ms, cat, privs_c);
+		compile_later(x, p, "schema", ms, dotted, privs_s);
 		free(gname);
 		json_decref(privs_c);
 		json_decref(privs_s);
 	}
+	/* the workspace's admins own its catalog: every privilege on it */
+	json_t *all = json_pack("[s]", "ALL_PRIVILEGES");
+	json_array_foreach (lf_json_path(res->value, "spec.admins"), i, v)
+		compile_later(x, json_string_value(v), "catalog", ms, cat, all);
+	json_decref(all);
+	free(dotted);
 	json_decref(who);
 	free(cat);
 	free(caddr);
@@ -683,6 +742,7 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 		if (kind_is(&m->res[i], "Account"))
 			x.account = &m->res[i];
 	out->account = lf_xstrdup(x.account ? x.account->name : "");
+	x.later = json_array();
 	x.default_storage = loc_make(
 	    x.account ? str_at(x.account->value, "spec.default_storage.bucket") : "default", "");
 
@@ -711,11 +771,16 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 				char *msa = lf_xasprintf("metastore/%s", ms);
 				expand_catalog_like(&x, r, "catalog", res->address, msa, own,
 				                    res->name);
+				compile_owner(&x, res, "catalog", res->name);
 				free(msa);
 			} else if (kind_is(res, "Schema")) {
 				char *ca = cat_address(ms, str_at(res->value, "spec.catalog"));
 				expand_catalog_like(&x, r, "schema", res->address, ca, own,
 				                    res->name);
+				char *dn = lf_xasprintf("%s.%s", str_at(res->value, "spec.catalog"),
+				                        res->name);
+				compile_owner(&x, res, "schema", dn);
+				free(dn);
 				free(ca);
 			} else if (kind_is(res, "Volume") || kind_is(res, "Table")) {
 				const char *vt = kind_is(res, "Volume") ? "volume" : "table";
@@ -739,6 +804,11 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 						add_prefix(&x, r, &l, "volume");
 					sec_add(&x, res->address, l, sa);
 				}
+				char *dn =
+				    lf_xasprintf("%s.%s.%s", str_at(res->value, "spec.catalog"),
+				                 str_at(res->value, "spec.schema"), res->name);
+				compile_owner(&x, res, vt, dn);
+				free(dn);
 				free(sa);
 			} else if (kind_is(res, "Grant")) {
 				const char *type = str_at(res->value, "spec.securable.type");
@@ -762,6 +832,8 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 			}
 		}
 	}
+	compile_deferred(&x);
+	json_decref(x.later);
 	emit_policies(&x);
 	(void)region_of_account;
 

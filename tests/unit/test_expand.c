@@ -384,8 +384,20 @@ static void check_invariants(const char *example)
 			else if (strcmp(p->provider, "lakeform"))
 				lf_buf_addf(&bad, "%s: parent '%s' is not a manifest resource\n",
 				            r->address, r->parent);
-			if (strcmp(r->provider, "lakeform") ? !has_dep(r, r->parent)
-			                                    : !needs_at_all(&w.ds, r, r->parent))
+			/* ... except what the parent is built from (its bucket,
+			 * its network, its storage root): the parent needs that */
+			int foundation = !strcmp(r->type, "storage.bucket") ||
+			                 !strcmp(r->type, "storage.prefix") ||
+			                 !strcmp(r->type, "compute.network");
+			if (foundation && p && !has_dep(p, r->address))
+				lf_buf_addf(&bad, "%s does not depend on its foundation '%s'\n",
+				            r->parent, r->address);
+			else if (foundation && has_dep(r, r->parent))
+				lf_buf_addf(&bad, "%s depends on its parent '%s'\n", r->address,
+				            r->parent);
+			else if (!foundation && (strcmp(r->provider, "lakeform")
+			                             ? !has_dep(r, r->parent)
+			                             : !needs_at_all(&w.ds, r, r->parent)))
 				lf_buf_addf(&bad, "%s does not depend on its parent '%s'\n",
 				            r->address, r->parent);
 			/* what a protected resource expands to is protected
@@ -501,9 +513,11 @@ static void test_workspace_catalog(void **state)
 	assert_string_equal(cat->kind->name, "Catalog");
 	assert_dep(cat, "workspace/analytics");
 	assert_dep(cat, "metastore/main-use1");
+	/* the workspace's admins own it */
 	assert_json(cat->inputs,
 	            "{\"metadata\": {\"name\": \"analytics\"}, \"spec\": "
-	            "{\"metastore\": \"main-use1\", \"comment\": \"workspace catalog\"}}");
+	            "{\"metastore\": \"main-use1\", \"comment\": \"workspace catalog\", "
+	            "\"owners\": [\"user:carol@acme.com\"]}}");
 
 	struct lf_dres *sch = get(&w, "schema/main-use1/analytics/default");
 	assert_string_equal(sch->parent, "workspace/analytics");
@@ -544,7 +558,14 @@ static void test_workspace_catalog(void **state)
 		char *sec = json_dumps(lf_json_path(g->inputs, "spec.securables"),
 		                       JSON_COMPACT | JSON_SORT_KEYS);
 		assert_non_null(strstr(sec, "\"USE_CATALOG\""));
+		assert_non_null(strstr(sec, "\"USE_SCHEMA\""));
 		assert_non_null(strstr(sec, "\"CREATE_TABLE\""));
+		assert_non_null(strstr(sec, "\"CREATE_VOLUME\""));
+		/* creating is not reading or changing what others made */
+		assert_null(strstr(sec, "\"SELECT\""));
+		assert_null(strstr(sec, "\"MODIFY\""));
+		assert_null(strstr(sec, "\"READ_VOLUME\""));
+		assert_null(strstr(sec, "\"WRITE_VOLUME\""));
 		free(sec);
 		free(a);
 	}
@@ -685,22 +706,27 @@ static void test_policy_quickstart(void **state)
 
 	world_example(&w, "quickstart");
 	/* SELECT reads, MODIFY and CREATE_TABLE write; USE_* and the
-	 * metastore's CREATE_CATALOG give no statement */
+	 * metastore's CREATE_CATALOG give no statement.  Owners hold every
+	 * privilege: engineers own sales and curated, etl-bot owns raw.  In
+	 * the workspace catalog, users may create in 'default' (write) but
+	 * not read what others made; carol, an admin, owns the catalog */
 	assert_statements(
 	    &w, "acme-lakehouse-default",
+	    "read metastores/main-use1/catalogs/sales/ group:engineers\n"
+	    "write metastores/main-use1/catalogs/sales/ group:engineers\n"
 	    "read metastores/main-use1/catalogs/sales/schemas/curated/ group:analysts\n"
+	    "read metastores/main-use1/catalogs/sales/schemas/curated/ group:engineers\n"
+	    "write metastores/main-use1/catalogs/sales/schemas/curated/ group:engineers\n"
 	    "read metastores/main-use1/catalogs/sales/schemas/raw/ group:engineers\n"
 	    "write metastores/main-use1/catalogs/sales/schemas/raw/ group:engineers\n"
-	    "read workspaces/analytics/catalogs/analytics/schemas/default/ "
-	    "group:analysts\n"
+	    "read metastores/main-use1/catalogs/sales/schemas/raw/ service_principal:etl-bot\n"
+	    "write metastores/main-use1/catalogs/sales/schemas/raw/ service_principal:etl-bot\n"
+	    "read workspaces/analytics/catalogs/analytics/ user:carol@acme.com\n"
+	    "write workspaces/analytics/catalogs/analytics/ user:carol@acme.com\n"
 	    "write workspaces/analytics/catalogs/analytics/schemas/default/ "
 	    "group:analysts\n"
-	    "read workspaces/analytics/catalogs/analytics/schemas/default/ "
-	    "group:engineers\n"
 	    "write workspaces/analytics/catalogs/analytics/schemas/default/ "
 	    "group:engineers\n"
-	    "read workspaces/analytics/catalogs/analytics/schemas/default/ "
-	    "user:carol@acme.com\n"
 	    "write workspaces/analytics/catalogs/analytics/schemas/default/ "
 	    "user:carol@acme.com\n");
 	struct lf_dres *p = get(&w, "storage.policy/acme-lakehouse-default");
@@ -709,6 +735,7 @@ static void test_policy_quickstart(void **state)
 	assert_dep(p, "group/analysts");
 	assert_dep(p, "group/engineers");
 	assert_dep(p, "user/carol@acme.com");
+	assert_dep(p, "serviceprincipal/etl-bot");
 	world_release(&w);
 }
 
@@ -723,14 +750,16 @@ static void test_policy_classic(void **state)
 	assert_statements(&w, "initech-uc-usw2",
 	                  "read catalogs/reports/ group:developers\n"
 	                  "read catalogs/reports/ group:operators\n"
-	                  "write catalogs/reports/ group:operators\n");
+	                  "write catalogs/reports/ group:operators\n"
+	                  "read catalogs/reports/schemas/finance/ group:operators\n"
+	                  "write catalogs/reports/schemas/finance/ group:operators\n");
 	/* READ_FILES and WRITE_FILES on a bucket: the whole bucket */
 	assert_statements(&w, "initech-ws-prod",
 	                  "read  service_principal:deploy-bot\n"
 	                  "write  service_principal:deploy-bot\n"
-	                  "read catalogs/prod/schemas/default/ group:operators\n"
+	                  "read catalogs/prod/ user:joanna@initech.example\n"
+	                  "write catalogs/prod/ user:joanna@initech.example\n"
 	                  "write catalogs/prod/schemas/default/ group:operators\n"
-	                  "read catalogs/prod/schemas/default/ user:joanna@initech.example\n"
 	                  "write catalogs/prod/schemas/default/ user:joanna@initech.example\n");
 	assert_statements(&w, "initech-default-usw2", "(no policy)\n");
 	world_release(&w);
@@ -742,16 +771,24 @@ static void test_policy_multi_region(void **state)
 	(void)state;
 
 	world_example(&w, "multi-region");
-	/* a SELECT on a table: its managed location */
+	/* a SELECT on a table: its managed location; the owners of main and
+	 * of main.sales, and the admins of analytics-us (who own its catalog):
+	 * everything */
 	assert_statements(&w, "globex-default-use1",
+	                  "read metastores/main-use1/catalogs/main/ group:data-platform\n"
+	                  "write metastores/main-use1/catalogs/main/ group:data-platform\n"
+	                  "read metastores/main-use1/catalogs/main/schemas/sales/ "
+	                  "service_principal:ingest-us\n"
+	                  "write metastores/main-use1/catalogs/main/schemas/sales/ "
+	                  "service_principal:ingest-us\n"
 	                  "read metastores/main-use1/catalogs/main/schemas/sales/tables/orders/ "
 	                  "group:analysts-us\n"
-	                  "read workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
-	                  "group:analysts-us\n"
+	                  "read workspaces/analytics-us/catalogs/analytics_us/ "
+	                  "group:data-platform\n"
+	                  "write workspaces/analytics-us/catalogs/analytics_us/ "
+	                  "group:data-platform\n"
 	                  "write workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
 	                  "group:analysts-us\n"
-	                  "read workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
-	                  "group:data-platform\n"
 	                  "write workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
 	                  "group:data-platform\n");
 	char *got = statements(&w, "globex-uc-euw1");
@@ -760,9 +797,11 @@ static void test_policy_multi_region(void **state)
 	                            "service_principal:ingest-eu\n"));
 	assert_non_null(strstr(got, "write catalogs/main/schemas/landing/volumes/dropzone/ "
 	                            "service_principal:ingest-eu\n"));
-	/* USE_CATALOG on main and the metastore grants: nothing */
-	assert_null(strstr(got, "data-platform"));
-	assert_null(strstr(got, "read catalogs/main/ "));
+	/* USE_CATALOG on main and the metastore grants: nothing; data-platform
+	 * owns main, so it holds everything there */
+	assert_null(strstr(got, "read catalogs/main/ group:analysts-eu"));
+	assert_non_null(strstr(got, "read catalogs/main/ group:data-platform\n"));
+	assert_non_null(strstr(got, "write catalogs/main/ group:data-platform\n"));
 	free(got);
 	world_release(&w);
 }
