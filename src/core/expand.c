@@ -33,7 +33,9 @@ struct ex {
 	struct lf_map secs;         /* securable address -> struct secnode * */
 	struct lf_map policies;     /* bucket -> json array of statements */
 	struct lf_map policy_owner; /* bucket -> manifest address declaring it */
-	json_t *later; /* [principal, type, metastore, name, privileges]: compiled last */
+	json_t *later;              /* [principal, type, metastore, name, privileges, source] */
+	const char *source;         /* the manifest address whose grant is compiled */
+	struct lf_map sources;      /* bucket -> json object: source address -> true */
 	int failed;
 };
 
@@ -255,6 +257,14 @@ static void policy_add(struct ex *x, const char *principal, const char *access, 
 	}
 	json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "principal", principal, "access",
 	                                     access, "path", l->path));
+	if (x->source) {
+		json_t *from = lf_map_get(&x->sources, l->bucket);
+		if (!from) {
+			from = json_object();
+			lf_map_put(&x->sources, l->bucket, from);
+		}
+		json_object_set_new(from, x->source, json_true());
+	}
 }
 
 /* Grant `access` on securable `sec` and, as Unity Catalog inherits, on what
@@ -333,11 +343,11 @@ static void compile_grant(struct ex *x, const char *principal, const char *type,
  * Compile a grant once every securable is known: a catalog's owner reaches
  * the schemas declared after it, in locations of their own, too.
  */
-static void compile_later(struct ex *x, const char *principal, const char *type, const char *ms,
-                          const char *name, json_t *privileges)
+static void compile_later(struct ex *x, const char *source, const char *principal, const char *type,
+                          const char *ms, const char *name, json_t *privileges)
 {
-	json_array_append_new(x->later,
-	                      json_pack("[s, s, s?, s, O]", principal, type, ms, name, privileges));
+	json_array_append_new(x->later, json_pack("[s, s, s?, s, O, s]", principal, type, ms, name,
+	                                          privileges, source));
 }
 
 static void compile_deferred(struct ex *x)
@@ -345,11 +355,14 @@ static void compile_deferred(struct ex *x)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach (x->later, i, v)
+	json_array_foreach (x->later, i, v) {
+		x->source = json_string_value(json_array_get(v, 5));
 		compile_grant(x, json_string_value(json_array_get(v, 0)),
 		              json_string_value(json_array_get(v, 1)),
 		              json_string_value(json_array_get(v, 2)),
 		              json_string_value(json_array_get(v, 3)), json_array_get(v, 4));
+	}
+	x->source = NULL;
 }
 
 /*
@@ -364,7 +377,8 @@ static void compile_owner(struct ex *x, const struct lf_resource *res, const cha
 	json_t *all = json_pack("[s]", "ALL_PRIVILEGES");
 
 	if (owner)
-		compile_later(x, owner, type, str_at(res->value, "spec.metastore"), name, all);
+		compile_later(x, res->address, owner, type, str_at(res->value, "spec.metastore"),
+		              name, all);
 	json_decref(all);
 }
 
@@ -636,8 +650,8 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 		add_dep(g, c->address);
 		add_dep(g, s->address);
 		add_principal_dep(g, p);
-		compile_later(x, p, "catalog", ms, cat, privs_c);
-		compile_later(x, p, "schema", ms, dotted, privs_s);
+		compile_later(x, g->address, p, "catalog", ms, cat, privs_c);
+		compile_later(x, g->address, p, "schema", ms, dotted, privs_s);
 		free(gname);
 		json_decref(privs_c);
 		json_decref(privs_s);
@@ -645,7 +659,7 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 	/* the workspace's admins own its catalog: every privilege on it */
 	json_t *all = json_pack("[s]", "ALL_PRIVILEGES");
 	json_array_foreach (lf_json_path(res->value, "spec.admins"), i, v)
-		compile_later(x, json_string_value(v), "catalog", ms, cat, all);
+		compile_later(x, wr->address, json_string_value(v), "catalog", ms, cat, all);
 	json_decref(all);
 	free(dotted);
 	json_decref(who);
@@ -710,6 +724,14 @@ static void emit_policies(struct ex *x)
 		struct lf_dres *p =
 		    add_child(x, parent, "storage.policy", names[i],
 		              json_pack("{s:s, s:o}", "bucket", names[i], "statements", uniq));
+		/* what its statements come from: the plan shows a change of it
+		 * under the grant that caused it */
+		const char *from;
+		json_t *t;
+		json_object_foreach (lf_map_get(&x->sources, names[i]), from, t) {
+			LF_GROW(p->sources, p->nsources + 1, p->sources_alloc);
+			p->sources[p->nsources++] = lf_xstrdup(from);
+		}
 		char *b = lf_xasprintf("storage.bucket/%s", names[i]);
 		add_dep(p, b);
 		free(b);
@@ -826,6 +848,7 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 				if (type && !strcmp(type, "bucket") && !lf_map_get(&x.secs, sa))
 					sec_add(&x, sa, loc_make(name, ""), NULL);
 				free(sa);
+				x.source = res->address;
 				if (type && name && principal)
 					compile_grant(&x, principal, type, sms, name,
 					              lf_json_path(res->value, "spec.privileges"));
@@ -858,6 +881,10 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 			json_decref(x.policies.v[i].value);
 	lf_map_release(&x.policies);
 	lf_map_release(&x.policy_owner);
+	for (size_t i = 0; i < x.sources.cap; i++)
+		if (x.sources.v[i].key)
+			json_decref(x.sources.v[i].value);
+	lf_map_release(&x.sources);
 	loc_release(&x.default_storage);
 	return x.failed || d->errors > errors ? -1 : 0;
 }
@@ -878,6 +905,9 @@ void lf_desired_release(struct lf_desired *ds)
 		free(r->provider);
 		free(r->parent);
 		json_decref(r->inputs);
+		for (size_t j = 0; j < r->nsources; j++)
+			free(r->sources[j]);
+		free(r->sources);
 		for (size_t j = 0; j < r->ndeps; j++)
 			free(r->deps[j]);
 		free(r->deps);

@@ -279,6 +279,7 @@ static void change_release(struct lf_change *c)
 		free(c->sensitive[i]);
 	free(c->sensitive);
 	free(c->note);
+	free(c->cause);
 	free(c->file);
 	memset(c, 0, sizeof(*c));
 }
@@ -319,6 +320,8 @@ static json_t *change_to_json(const struct lf_change *c)
 	json_object_set_new(o, "create_before_destroy", json_boolean(c->create_before_destroy));
 	if (c->note)
 		json_object_set_new(o, "note", json_string(c->note));
+	if (c->cause)
+		json_object_set_new(o, "cause", json_string(c->cause));
 	/* absent, not null: null is a value a resource's inputs may hold */
 	if (c->before)
 		json_object_set_new(o, "before", lf_change_mask(c, "", c->before));
@@ -538,7 +541,8 @@ static int parse_change(struct reader *r, const json_t *o, struct lf_change *c)
 	    get_str(r, o, "parent", 0, &c->parent) < 0 || parse_action(r, o, &c->action) < 0 ||
 	    parse_reason(r, o, &c->reason) < 0 ||
 	    get_bool(r, o, "create_before_destroy", &c->create_before_destroy) < 0 ||
-	    get_str(r, o, "note", 0, &c->note) < 0 || get_str(r, o, "file", 0, &c->file) < 0 ||
+	    get_str(r, o, "note", 0, &c->note) < 0 || get_str(r, o, "cause", 0, &c->cause) < 0 ||
+	    get_str(r, o, "file", 0, &c->file) < 0 ||
 	    get_uint(r, o, "line", UINT32_MAX, &line) < 0 ||
 	    parse_strings(r, o, "sensitive", &c->sensitive, &c->nsensitive) < 0 ||
 	    get_array(r, o, "diffs", &diffs) < 0)

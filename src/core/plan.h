@@ -68,6 +68,7 @@ struct lf_change {
 	char **sensitive; /* owned: dotted paths never to print */
 	size_t nsensitive;
 	char *note;    /* owned: why it is kept or goes, one sentence, or NULL */
+	char *cause;   /* owned: the change it is shown under (a grant), or NULL */
 	char *file;    /* owned: manifest file of the resource, or NULL */
 	unsigned line; /* and its line */
 };

@@ -224,7 +224,10 @@ static void diff_inputs(struct lf_change *c, json_t *before, json_t *after, cons
 		if (!x || !y || !json_equal(x, y)) {
 			int fnew = k && in_paths(k->force_new, k->nforce_new, p);
 			int sens = k && in_paths(k->sensitive, k->nsensitive, p);
-			if (json_is_array(x) && json_is_array(y) && !sens)
+			/* a grant's privileges are read as a whole: before and
+			 * after, not which item moved */
+			int whole = k && !strcmp(k->name, "Grant") && !strcmp(p, "spec.privileges");
+			if (json_is_array(x) && json_is_array(y) && !sens && !whole)
 				diff_arrays(c, &alloc, p, x, y, fnew);
 			else
 				add_diff(c, &alloc, p, x, y, fnew, sens);
@@ -253,8 +256,9 @@ struct node {
 	size_t parent; /* index of its manifest resource, or -1 */
 	size_t *parts; /* nodes whose parent this is */
 	size_t nparts, parts_alloc;
-	char *note;  /* owned: why it is kept, or goes, or NULL */
-	int ws_kept; /* a workspace catalog (or its schema) outliving its workspace */
+	char *note;        /* owned: why it is kept, or goes, or NULL */
+	int ws_kept;       /* a workspace catalog (or its schema) outliving its workspace */
+	const char *cause; /* a policy's: the change it is shown under (borrowed) */
 };
 
 struct pb {
@@ -444,6 +448,7 @@ static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds
 	}
 	c->reason = n->reason;
 	c->note = n->note ? lf_xstrdup(n->note) : NULL;
+	c->cause = n->cause ? lf_xstrdup(n->cause) : NULL;
 	add_sensitive(c, k);
 	if (n->action == LF_ACT_NOOP && n->want) {
 		/* equal digests: the recorded inputs are the desired ones, and
@@ -742,6 +747,115 @@ static void refuse_data_loss(struct pb *b, const struct lf_plan_opts *o)
 		                  parent, n->address, n->address),
 		     1);
 	}
+}
+
+/* ---- what a policy change comes from -------------------------------------- */
+
+static int is_policy_change(const struct node *n)
+{
+	return n->selected && n->want && !strcmp(n->want->type, "storage.policy") &&
+	       (n->action == LF_ACT_UPDATE || n->action == LF_ACT_CREATE ||
+	        n->action == LF_ACT_REPLACE);
+}
+
+/* Whether `principal` has a statement in the recorded policy of `n`. */
+static int recorded_for(struct node *n, const char *principal)
+{
+	size_t i;
+	json_t *st;
+
+	json_array_foreach (json_object_get(recorded_inputs(n), "statements"), i, st) {
+		const char *who = json_string_value(json_object_get(st, "principal"));
+		if (principal && who && !strcmp(who, principal))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A policy is compiled from grants (and owners): when it changes, say which
+ * of them changed it, in a note, so that the plan reads "this grant, hence
+ * this policy" rather than "part of the account".
+ */
+static void note_policy_causes(struct pb *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct node *n = &b->v[i];
+		struct lf_buf from = LF_BUF_INIT;
+
+		if (!is_policy_change(n) || n->action == LF_ACT_CREATE)
+			continue;
+		for (size_t k = 0; k < n->want->nsources; k++) {
+			size_t j = find_node(b, n->want->sources[k]);
+			if (j != (size_t)-1 && b->v[j].selected && b->v[j].action != LF_ACT_NOOP)
+				lf_buf_addf(&from, "%s%s", from.len ? ", " : "", b->v[j].address);
+		}
+		for (size_t j = 0; j < b->n; j++) {
+			struct node *g = &b->v[j];
+			if (goes(g) && !g->want && !strcmp(type_of(g), "grant") &&
+			    recorded_for(n, json_string_value(lf_json_path(recorded_inputs(g),
+			                                                   "spec.principal")))) {
+				lf_buf_addf(&from, "%s%s (removed)", from.len ? ", " : "",
+				            g->address);
+				if (!n->cause)
+					n->cause = g->address; /* shown "from" it */
+			}
+		}
+		if (from.len && !n->note)
+			set_note(n, lf_xasprintf("changed by %s", lf_buf_cstr(&from)));
+		lf_buf_release(&from);
+	}
+}
+
+/*
+ * Show a policy change right under the last of its changed sources, when
+ * what it needs is done by then: nothing depends on a policy, so moving it
+ * keeps the order valid.
+ */
+static void place_policies(struct pb *b, size_t *out, size_t nout)
+{
+	size_t *pos = lf_xcalloc(b->n + 1, sizeof(*pos));
+
+	for (size_t i = 0; i < nout; i++)
+		pos[out[i]] = i;
+	for (size_t i = 0; i < b->n; i++) {
+		struct node *n = &b->v[i];
+		size_t at = (size_t)-1;
+
+		/* a new policy comes from every grant: it stays where it is */
+		if (!is_policy_change(n) || n->action == LF_ACT_CREATE)
+			continue;
+		for (size_t k = 0; k < n->want->nsources; k++) {
+			size_t j = find_node(b, n->want->sources[k]);
+			if (j == (size_t)-1 || !b->v[j].selected || b->v[j].action == LF_ACT_NOOP ||
+			    b->v[j].action == LF_ACT_DELETE)
+				continue;
+			if (at == (size_t)-1 || pos[j] > pos[at])
+				at = j;
+		}
+		if (at == (size_t)-1)
+			continue;
+		int ready = 1;
+		for (size_t d = 0; d < n->want->ndeps; d++) {
+			size_t j = find_node(b, n->want->deps[d]);
+			ready &= j == (size_t)-1 || pos[j] <= pos[at];
+		}
+		if (!ready)
+			continue;
+		/* take it out, put it right after `at` */
+		size_t from = pos[i], to = pos[at] + (pos[at] < from ? 1 : 0);
+		if (from < to) {
+			for (size_t k = from; k < to; k++)
+				out[k] = out[k + 1], pos[out[k]] = k;
+		} else {
+			for (size_t k = from; k > to; k--)
+				out[k] = out[k - 1], pos[out[k]] = k;
+		}
+		out[to] = i;
+		pos[i] = to;
+		n->cause = b->v[at].address;
+	}
+	free(pos);
 }
 
 /* ---- selection -------------------------------------------------------------- */
@@ -1161,6 +1275,8 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 	}
 	free(addrs);
 	if (!t.cycle) {
+		note_policy_causes(&b);
+		place_policies(&b, t.out, t.nout);
 		for (size_t i = t.nout; i-- > 0;) {
 			struct node *n = &b.v[t.out[i]];
 			if (n->selected && n->action == LF_ACT_DELETE)

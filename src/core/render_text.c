@@ -366,12 +366,14 @@ void lf_render_text(struct lf_buf *out, const struct lf_plan *p, const struct lf
 			change(&t, 0);
 			continue;
 		}
-		if (!group || strcmp(group, c->parent) != 0) {
+		/* a policy changed by a grant is shown under that grant */
+		const char *under = c->cause ? c->cause : c->parent;
+		if (!group || strcmp(group, under) != 0) {
 			/* its parent is not the block just above: say whose it is */
-			lf_buf_adds(out, "  # part of ");
-			add_label(out, c->parent);
+			lf_buf_adds(out, c->cause ? "  # from " : "  # part of ");
+			add_label(out, under);
 			lf_buf_addc(out, '\n');
-			group = c->parent;
+			group = under;
 		}
 		change(&t, 4);
 	}
