@@ -758,53 +758,69 @@ static int is_policy_change(const struct node *n)
 	        n->action == LF_ACT_REPLACE);
 }
 
-/* Whether `principal` has a statement in the recorded policy of `n`. */
-static int recorded_for(struct node *n, const char *principal)
+/* Add `address` to the list of what changed a policy: five named at most. */
+static void add_cause(struct lf_buf *from, size_t *n, const char *address, const char *what)
 {
-	size_t i;
-	json_t *st;
-
-	json_array_foreach (json_object_get(recorded_inputs(n), "statements"), i, st) {
-		const char *who = json_string_value(json_object_get(st, "principal"));
-		if (principal && who && !strcmp(who, principal))
-			return 1;
-	}
-	return 0;
+	if ((*n)++ < 5)
+		lf_buf_addf(from, "%s%s%s", from->len ? ", " : "", address, what);
 }
 
 /*
  * A policy is compiled from grants (and owners): when it changes, say which
  * of them changed it, in a note, so that the plan reads "this grant, hence
- * this policy" rather than "part of the account".
+ * this policy" rather than "part of the account".  A grant no longer
+ * declared is not among the sources: it is named when its principal had a
+ * statement in the recorded policy.
  */
 static void note_policy_causes(struct pb *b)
 {
+	size_t *removed = lf_xcalloc(b->n + 1, sizeof(*removed)), nremoved = 0;
+
+	for (size_t j = 0; j < b->n; j++)
+		if (goes(&b->v[j]) && !b->v[j].want && !strcmp(type_of(&b->v[j]), "grant"))
+			removed[nremoved++] = j;
 	for (size_t i = 0; i < b->n; i++) {
 		struct node *n = &b->v[i];
 		struct lf_buf from = LF_BUF_INIT;
+		struct lf_map had = LF_MAP_INIT; /* principals of the recorded statements */
+		size_t count = 0;
 
 		if (!is_policy_change(n) || n->action == LF_ACT_CREATE)
 			continue;
 		for (size_t k = 0; k < n->want->nsources; k++) {
 			size_t j = find_node(b, n->want->sources[k]);
 			if (j != (size_t)-1 && b->v[j].selected && b->v[j].action != LF_ACT_NOOP)
-				lf_buf_addf(&from, "%s%s", from.len ? ", " : "", b->v[j].address);
+				add_cause(&from, &count, b->v[j].address, "");
 		}
-		for (size_t j = 0; j < b->n; j++) {
-			struct node *g = &b->v[j];
-			if (goes(g) && !g->want && !strcmp(type_of(g), "grant") &&
-			    recorded_for(n, json_string_value(lf_json_path(recorded_inputs(g),
-			                                                   "spec.principal")))) {
-				lf_buf_addf(&from, "%s%s (removed)", from.len ? ", " : "",
-				            g->address);
-				if (!n->cause)
-					n->cause = g->address; /* shown "from" it */
+		if (nremoved) {
+			size_t q;
+			json_t *st;
+			json_array_foreach (json_object_get(recorded_inputs(n), "statements"), q,
+			                    st) {
+				const char *who =
+				    json_string_value(json_object_get(st, "principal"));
+				if (who)
+					lf_map_put(&had, who, (void *)1);
 			}
 		}
-		if (from.len && !n->note)
+		for (size_t r = 0; r < nremoved; r++) {
+			struct node *g = &b->v[removed[r]];
+			const char *who =
+			    json_string_value(lf_json_path(recorded_inputs(g), "spec.principal"));
+			if (!who || !lf_map_get(&had, who))
+				continue;
+			add_cause(&from, &count, g->address, " (removed)");
+			if (!n->cause)
+				n->cause = g->address; /* shown "from" it */
+		}
+		if (count > 5)
+			lf_buf_addf(&from, " and %zu more", count - 5);
+		if (count && !n->note)
 			set_note(n, lf_xasprintf("changed by %s", lf_buf_cstr(&from)));
+		lf_map_release(&had);
 		lf_buf_release(&from);
 	}
+	free(removed);
 }
 
 /*
