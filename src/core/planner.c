@@ -666,12 +666,19 @@ static void keep_what_stays_needs(struct pb *b)
 	size_t account = (size_t)-1;
 	int anything = 0;
 
+	int other_account = 0; /* a renamed account: the new one holds what stays */
 	for (size_t i = 0; i < b->n; i++) {
-		if (!strcmp(type_of(&b->v[i]), "account"))
-			account = i;
+		if (!strcmp(type_of(&b->v[i]), "account")) {
+			if (survives(&b->v[i]))
+				other_account = 1;
+			else
+				account = i;
+		}
 		if (survives(&b->v[i]))
 			k.stack[k.n++] = i;
 	}
+	if (other_account)
+		account = (size_t)-1;
 	for (size_t i = 0; i < b->n; i++) {
 		const char *parent = recorded_parent(&b->v[i]);
 		anything |=
