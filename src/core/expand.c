@@ -34,6 +34,9 @@ struct ex {
 	struct lf_map secs;         /* securable address -> struct secnode * */
 	struct lf_map policies;     /* bucket -> json array of statements */
 	struct lf_map policy_owner; /* bucket -> manifest address declaring it */
+	json_t *later;              /* [principal, type, metastore, name, privileges, source] */
+	const char *source;         /* the manifest address whose grant is compiled */
+	struct lf_map sources;      /* bucket -> json object: source address -> true */
 	int failed;
 };
 
@@ -140,9 +143,15 @@ static json_t *labels(const struct ex *x, const char *address)
 	                 address);
 }
 
-/* A provider resource, child of manifest resource `parent`. */
-static struct lf_dres *add_child(struct ex *x, const struct lf_dres *parent, const char *type,
-                                 const char *name, json_t *inputs)
+/*
+ * A provider resource, child of manifest resource `parent`.  A part the
+ * parent is built from (its bucket, its network, its storage root: a
+ * `foundation`) is made before the parent and deleted after it, as a
+ * control plane asks for them when the parent is created; any other part
+ * (a node pool, a policy) comes after the parent.
+ */
+static struct lf_dres *add_part(struct ex *x, struct lf_dres *parent, const char *type,
+                                const char *name, json_t *inputs, int foundation)
 {
 	const struct lf_kind *k = lf_kinds_find(x->m->kinds, type);
 	char *address = lf_xasprintf("%s/%s", type, name);
@@ -157,13 +166,19 @@ static struct lf_dres *add_child(struct ex *x, const struct lf_dres *parent, con
 	struct lf_dres *r =
 	    add(x, type, name, k && k->family ? k->family : lf_families[LF_FAMILY_DEFAULT].name,
 	        parent->address, inputs, parent->doc);
-	/* a part comes after the manifest resource it belongs to: the plan
-	 * reads top-down, and a part that fails leaves the record to say what
-	 * was asked for */
-	add_dep(r, parent->address);
+	if (foundation)
+		add_dep(parent, r->address);
+	else
+		add_dep(r, parent->address);
 	r->prevent_destroy = parent->prevent_destroy;
 	r->implicit = 1;
 	return r;
+}
+
+static struct lf_dres *add_child(struct ex *x, struct lf_dres *parent, const char *type,
+                                 const char *name, json_t *inputs)
+{
+	return add_part(x, parent, type, name, inputs, 0);
 }
 
 static char *prefix_name(const struct loc *l)
@@ -176,9 +191,10 @@ static struct lf_dres *add_prefix(struct ex *x, struct lf_dres *parent, const st
                                   const char *purpose)
 {
 	char *name = prefix_name(l);
-	struct lf_dres *p = add_child(
+	struct lf_dres *p = add_part(
 	    x, parent, "storage.prefix", name,
-	    json_pack("{s:s, s:s, s:s}", "bucket", l->bucket, "path", l->path, "purpose", purpose));
+	    json_pack("{s:s, s:s, s:s}", "bucket", l->bucket, "path", l->path, "purpose", purpose),
+	    1);
 	char *bucket = lf_xasprintf("storage.bucket/%s", l->bucket);
 	add_dep(p, bucket);
 	free(bucket);
@@ -202,7 +218,7 @@ static struct lf_dres *add_bucket(struct ex *x, struct lf_dres *parent, const ch
 
 	if (json_is_boolean(versioning))
 		json_object_set(inputs, "versioning", versioning);
-	struct lf_dres *b = add_child(x, parent, "storage.bucket", bucket, inputs);
+	struct lf_dres *b = add_part(x, parent, "storage.bucket", bucket, inputs, 1);
 	lf_map_put(&x->policy_owner, bucket, parent->address);
 	return b;
 }
@@ -242,6 +258,14 @@ static void policy_add(struct ex *x, const char *principal, const char *access, 
 	}
 	json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "principal", principal, "access",
 	                                     access, "path", l->path));
+	if (x->source) {
+		json_t *from = lf_map_get(&x->sources, l->bucket);
+		if (!from) {
+			from = json_object();
+			lf_map_put(&x->sources, l->bucket, from);
+		}
+		json_object_set_new(from, x->source, json_true());
+	}
 }
 
 /* Grant `access` on securable `sec` and, as Unity Catalog inherits, on what
@@ -315,6 +339,49 @@ static void compile_grant(struct ex *x, const char *principal, const char *type,
 		grant_access(x, principal, modes[m], sec, &done, &ndone, &alloc);
 		free(done); /* the locs belong to the securables */
 	}
+}
+
+/*
+ * Compile a grant once every securable is known: a catalog's owner reaches
+ * the schemas declared after it, in locations of their own, too.
+ */
+static void compile_later(struct ex *x, const char *source, const char *principal, const char *type,
+                          const char *ms, const char *name, json_t *privileges)
+{
+	json_array_append_new(x->later, json_pack("[s, s, s?, s, O, s]", principal, type, ms, name,
+	                                          privileges, source));
+}
+
+static void compile_deferred(struct ex *x)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach (x->later, i, v) {
+		x->source = json_string_value(json_array_get(v, 5));
+		compile_grant(x, json_string_value(json_array_get(v, 0)),
+		              json_string_value(json_array_get(v, 1)),
+		              json_string_value(json_array_get(v, 2)),
+		              json_string_value(json_array_get(v, 3)), json_array_get(v, 4));
+	}
+	x->source = NULL;
+}
+
+/*
+ * The owner of a catalog, schema, volume or table holds every privilege on
+ * it (Unity Catalog), so it reaches the storage as ALL_PRIVILEGES does.
+ * `name` is the dotted name inside the metastore: "sales.raw".
+ */
+static void compile_owner(struct ex *x, const struct lf_resource *res, const char *type,
+                          const char *name)
+{
+	const char *owner = str_at(res->value, "spec.owner");
+	json_t *all = json_pack("[s]", "ALL_PRIVILEGES");
+
+	if (owner)
+		compile_later(x, res->address, owner, type, str_at(res->value, "spec.metastore"),
+		              name, all);
+	json_decref(all);
 }
 
 /* ---- manifest resources -------------------------------------------------- */
@@ -486,7 +553,7 @@ static void expand_workspace(struct ex *x, const struct lf_resource *res, struct
 	if (classic)
 		json_object_set_new(net, "cidr",
 		                    json_string(str_at(res->value, "spec.network.cidr")));
-	struct lf_dres *n = add_child(x, r, "compute.network", res->name, net);
+	struct lf_dres *n = add_part(x, r, "compute.network", res->name, net, 1);
 	if (classic) {
 		json_t *np = lf_json_path(res->value, "spec.node_pool");
 		json_t *nodes = json_object_get(np, "nodes");
@@ -528,6 +595,9 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 
 	json_t *cin = json_pack("{s:{s:s}, s:{s:s, s:s}}", "metadata", "name", cat, "spec",
 	                        "metastore", ms, "comment", "workspace catalog");
+	json_t *admins = lf_json_path(res->value, "spec.admins");
+	if (json_array_size(admins))
+		json_object_set(json_object_get(cin, "spec"), "owners", admins);
 	struct lf_dres *c = add(x, "catalog", caddr + 8, "lakeform", wr->address, cin, res->doc);
 	c->kind = lf_kinds_find(x->m->kinds, "Catalog");
 	c->implicit = 1;
@@ -551,12 +621,15 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 	add_prefix(x, s, &sl, "schema");
 	sec_add(x, saddr, sl, caddr);
 
-	/* every user (and admin) may use the catalog and create in 'default' */
+	/* every user (and admin) may use the catalog and create assets in
+	 * 'default', as in Databricks: what they create is theirs, what the
+	 * others create is not */
 	json_t *who = json_array();
 	json_array_extend(who, lf_json_path(res->value, "spec.users"));
 	json_array_extend(who, lf_json_path(res->value, "spec.admins"));
 	size_t i;
 	json_t *v;
+	char *dotted = lf_xasprintf("%s.default", cat);
 	json_array_foreach (who, i, v) {
 		const char *p = json_string_value(v);
 		int dup = 0;
@@ -565,32 +638,32 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 		if (dup)
 			continue;
 		json_t *privs_c = json_pack("[s]", "USE_CATALOG");
-		/* create assets in 'default', and read and change what is there */
-		json_t *privs_s =
-		    json_pack("[s,s,s,s,s,s,s,s]", "USE_SCHEMA", "CREATE_TABLE", "CREATE_VOLUME",
-		              "CREATE_FUNCTION", "SELECT", "MODIFY", "READ_VOLUME", "WRITE_VOLUME");
+		json_t *privs_s = json_pack("[s,s,s,s]", "USE_SCHEMA", "CREATE_TABLE",
+		                            "CREATE_VOLUME", "CREATE_FUNCTION");
 		char *gname = lf_xasprintf("workspace:%s:%s", res->name, p);
 		json_t *gin =
 		    json_pack("{s:{s:s, s:[{s:s, s:s, s:s, s:O}, {s:s, s:s, s:s, s:O}]}}", "spec",
 		              "principal", p, "securables", "type", "catalog", "metastore", ms,
 		              "name", cat, "privileges", privs_c, "type", "schema", "metastore", ms,
-		              "name", "default", "privileges", privs_s);
-		char *dotted = lf_xasprintf("%s.default", cat);
-		json_object_set_new(json_array_get(lf_json_path(gin, "spec.securables"), 1), "name",
-		                    json_string(dotted));
+		              "name", dotted, "privileges", privs_s);
 		struct lf_dres *g = add(x, "grant", gname, "lakeform", wr->address, gin, res->doc);
 		g->kind = lf_kinds_find(x->m->kinds, "Grant");
 		g->implicit = 1;
 		add_dep(g, c->address);
 		add_dep(g, s->address);
 		add_principal_dep(g, p);
-		compile_grant(x, p, "catalog", ms, cat, privs_c);
-		compile_grant(x, p, "schema", ms, dotted, privs_s);
-		free(dotted);
+		compile_later(x, g->address, p, "catalog", ms, cat, privs_c);
+		compile_later(x, g->address, p, "schema", ms, dotted, privs_s);
 		free(gname);
 		json_decref(privs_c);
 		json_decref(privs_s);
 	}
+	/* the workspace's admins own its catalog: every privilege on it */
+	json_t *all = json_pack("[s]", "ALL_PRIVILEGES");
+	json_array_foreach (lf_json_path(res->value, "spec.admins"), i, v)
+		compile_later(x, wr->address, json_string_value(v), "catalog", ms, cat, all);
+	json_decref(all);
+	free(dotted);
 	json_decref(who);
 	free(cat);
 	free(caddr);
@@ -838,6 +911,14 @@ static void emit_policies(struct ex *x)
 		struct lf_dres *p =
 		    add_child(x, parent, "storage.policy", names[i],
 		              json_pack("{s:s, s:o}", "bucket", names[i], "statements", uniq));
+		/* what its statements come from: the plan shows a change of it
+		 * under the grant that caused it */
+		const char *from;
+		json_t *t;
+		json_object_foreach (lf_map_get(&x->sources, names[i]), from, t) {
+			LF_GROW(p->sources, p->nsources + 1, p->sources_alloc);
+			p->sources[p->nsources++] = lf_xstrdup(from);
+		}
 		char *b = lf_xasprintf("storage.bucket/%s", names[i]);
 		add_dep(p, b);
 		free(b);
@@ -870,6 +951,7 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 		if (kind_is(&m->res[i], "Account"))
 			x.account = &m->res[i];
 	out->account = lf_xstrdup(x.account ? x.account->name : "");
+	x.later = json_array();
 	x.default_storage = loc_make(
 	    x.account ? str_at(x.account->value, "spec.default_storage.bucket") : "default", "");
 
@@ -898,11 +980,16 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 				char *msa = lf_xasprintf("metastore/%s", ms);
 				expand_catalog_like(&x, r, "catalog", res->address, msa, own,
 				                    res->name);
+				compile_owner(&x, res, "catalog", res->name);
 				free(msa);
 			} else if (kind_is(res, "Schema")) {
 				char *ca = cat_address(ms, str_at(res->value, "spec.catalog"));
 				expand_catalog_like(&x, r, "schema", res->address, ca, own,
 				                    res->name);
+				char *dn = lf_xasprintf("%s.%s", str_at(res->value, "spec.catalog"),
+				                        res->name);
+				compile_owner(&x, res, "schema", dn);
+				free(dn);
 				free(ca);
 			} else if (kind_is(res, "Volume") || kind_is(res, "Table")) {
 				const char *vt = kind_is(res, "Volume") ? "volume" : "table";
@@ -926,6 +1013,11 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 						add_prefix(&x, r, &l, "volume");
 					sec_add(&x, res->address, l, sa);
 				}
+				char *dn =
+				    lf_xasprintf("%s.%s.%s", str_at(res->value, "spec.catalog"),
+				                 str_at(res->value, "spec.schema"), res->name);
+				compile_owner(&x, res, vt, dn);
+				free(dn);
 				free(sa);
 			} else if (kind_is(res, "Grant")) {
 				const char *type = str_at(res->value, "spec.securable.type");
@@ -943,12 +1035,15 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 				if (type && !strcmp(type, "bucket") && !lf_map_get(&x.secs, sa))
 					sec_add(&x, sa, loc_make(name, ""), NULL);
 				free(sa);
+				x.source = res->address;
 				if (type && name && principal)
 					compile_grant(&x, principal, type, sms, name,
 					              lf_json_path(res->value, "spec.privileges"));
 			}
 		}
 	}
+	compile_deferred(&x);
+	json_decref(x.later);
 	emit_policies(&x);
 	(void)region_of_account;
 
@@ -973,6 +1068,10 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 			json_decref(x.policies.v[i].value);
 	lf_map_release(&x.policies);
 	lf_map_release(&x.policy_owner);
+	for (size_t i = 0; i < x.sources.cap; i++)
+		if (x.sources.v[i].key)
+			json_decref(x.sources.v[i].value);
+	lf_map_release(&x.sources);
 	loc_release(&x.default_storage);
 	return x.failed || d->errors > errors ? -1 : 0;
 }
@@ -993,6 +1092,9 @@ void lf_desired_release(struct lf_desired *ds)
 		free(r->provider);
 		free(r->parent);
 		json_decref(r->inputs);
+		for (size_t j = 0; j < r->nsources; j++)
+			free(r->sources[j]);
+		free(r->sources);
 		for (size_t j = 0; j < r->ndeps; j++)
 			free(r->deps[j]);
 		free(r->deps);

@@ -42,6 +42,8 @@ struct lf_dres {
 	json_t *inputs; /* owned: what is desired */
 	char **deps;    /* owned: addresses this one needs first */
 	size_t ndeps, deps_alloc;
+	char **sources; /* owned: a policy's: the manifest addresses its statements come from */
+	size_t nsources, sources_alloc;
 	const struct lf_kind *kind;      /* its kind or type: force-new, sensitive */
 	const struct lf_source_doc *doc; /* where it is written (or its parent) */
 	int prevent_destroy;             /* metadata.lifecycle (its own or parent's) */

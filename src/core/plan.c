@@ -68,6 +68,8 @@ const char *lf_reason_name(enum lf_reason r)
 	case LF_REASON_REPLACED_WITH:
 		/* Terraform's reason for a replace_triggered_by: the nearest */
 		return "replace_by_triggers";
+	case LF_REASON_KEPT:
+		return NULL; /* a no-op: Terraform gives none */
 	}
 	return NULL;
 }
@@ -88,6 +90,8 @@ static const char *reason_key(enum lf_reason r)
 		return "destroy";
 	case LF_REASON_REPLACED_WITH:
 		return "replaced_with";
+	case LF_REASON_KEPT:
+		return "kept";
 	}
 	return NULL;
 }
@@ -282,6 +286,8 @@ static void change_release(struct lf_change *c)
 	for (size_t i = 0; i < c->nsensitive; i++)
 		free(c->sensitive[i]);
 	free(c->sensitive);
+	free(c->note);
+	free(c->cause);
 	free(c->file);
 	memset(c, 0, sizeof(*c));
 }
@@ -320,6 +326,10 @@ static json_t *change_to_json(const struct lf_change *c)
 	json_object_set_new(o, "action", json_string(lf_action_name(c->action)));
 	json_object_set_new(o, "reason", str_or_null(reason));
 	json_object_set_new(o, "create_before_destroy", json_boolean(c->create_before_destroy));
+	if (c->note)
+		json_object_set_new(o, "note", json_string(c->note));
+	if (c->cause)
+		json_object_set_new(o, "cause", json_string(c->cause));
 	/* absent, not null: null is a value a resource's inputs may hold */
 	if (c->before)
 		json_object_set_new(o, "before", lf_change_mask(c, "", c->before));
@@ -572,8 +582,8 @@ static int parse_action(struct reader *r, const json_t *o, enum lf_action *out)
 static int parse_reason(struct reader *r, const json_t *o, enum lf_reason *out)
 {
 	static const enum lf_reason all[] = {LF_REASON_CANNOT_UPDATE, LF_REASON_BY_REQUEST,
-	                                     LF_REASON_NO_CONFIG, LF_REASON_DESTROY,
-	                                     LF_REASON_REPLACED_WITH};
+	                                     LF_REASON_NO_CONFIG,     LF_REASON_DESTROY,
+	                                     LF_REASON_REPLACED_WITH, LF_REASON_KEPT};
 	json_t *v = json_object_get(o, "reason");
 
 	*out = LF_REASON_NONE;
@@ -618,6 +628,7 @@ static int parse_change(struct reader *r, const json_t *o, struct lf_change *c)
 	    get_str(r, o, "parent", 0, &c->parent) < 0 || parse_action(r, o, &c->action) < 0 ||
 	    parse_reason(r, o, &c->reason) < 0 ||
 	    get_bool(r, o, "create_before_destroy", &c->create_before_destroy) < 0 ||
+	    get_str(r, o, "note", 0, &c->note) < 0 || get_str(r, o, "cause", 0, &c->cause) < 0 ||
 	    get_str(r, o, "file", 0, &c->file) < 0 ||
 	    get_uint(r, o, "line", UINT32_MAX, &line) < 0 ||
 	    parse_strings(r, o, "sensitive", &c->sensitive, &c->nsensitive) < 0 ||

@@ -40,6 +40,7 @@ enum lf_reason {
 	LF_REASON_NO_CONFIG,     /* recorded, no longer declared */
 	LF_REASON_DESTROY,       /* plan --destroy */
 	LF_REASON_REPLACED_WITH, /* what it lives in or on is replaced */
+	LF_REASON_KEPT,          /* a no-op: it would go, but survives (see note) */
 };
 
 /* One field that differs: a dotted path ("spec.node_pool.nodes"). */
@@ -66,6 +67,8 @@ struct lf_change {
 	size_t ndiffs;
 	char **sensitive; /* owned: dotted paths never to print */
 	size_t nsensitive;
+	char *note;    /* owned: why it is kept or goes, one sentence, or NULL */
+	char *cause;   /* owned: the change it is shown under (a grant), or NULL */
 	char *file;    /* owned: manifest file of the resource, or NULL */
 	unsigned line; /* and its line */
 };

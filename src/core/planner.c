@@ -226,7 +226,10 @@ static void diff_inputs(struct lf_change *c, json_t *before, json_t *after, cons
 		if (!x || !y || !json_equal(x, y)) {
 			int fnew = k && in_paths(k->force_new, k->nforce_new, p);
 			int sens = k && in_paths(k->sensitive, k->nsensitive, p);
-			if (json_is_array(x) && json_is_array(y) && !sens)
+			/* a grant's privileges are read as a whole: before and
+			 * after, not which item moved */
+			int whole = k && !strcmp(k->name, "Grant") && !strcmp(p, "spec.privileges");
+			if (json_is_array(x) && json_is_array(y) && !sens && !whole)
 				diff_arrays(c, &alloc, p, x, y, fnew);
 			else
 				add_diff(c, &alloc, p, x, y, fnew, sens);
@@ -255,6 +258,9 @@ struct node {
 	size_t parent; /* index of its manifest resource, or -1 */
 	size_t *parts; /* nodes whose parent this is */
 	size_t nparts, parts_alloc;
+	char *note;        /* owned: why it is kept, or goes, or NULL */
+	int ws_kept;       /* a workspace catalog (or its schema) outliving its workspace */
+	const char *cause; /* a policy's: the change it is shown under (borrowed) */
 };
 
 struct pb {
@@ -444,6 +450,8 @@ static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds
 		}
 	}
 	c->reason = n->reason;
+	c->note = n->note ? lf_xstrdup(n->note) : NULL;
+	c->cause = n->cause ? lf_xstrdup(n->cause) : NULL;
 	add_sensitive(c, k);
 	if (n->action == LF_ACT_NOOP && n->want) {
 		/* equal digests: the recorded inputs are the desired ones, and
@@ -494,6 +502,386 @@ static int listed(const char **list, size_t n, const char *address)
 		if (!strcmp(list[i], address))
 			return 1;
 	return 0;
+}
+
+/* ---- what survives -------------------------------------------------------- */
+
+static const char *type_of(const struct node *n)
+{
+	return n->want ? n->want->type : n->have && n->have->type ? n->have->type : "";
+}
+
+static json_t *recorded_inputs(struct node *n)
+{
+	if (!n->have)
+		return NULL;
+	if (!n->have->inputs && n->have->line)
+		lf_state_res_parse(n->have);
+	return n->have->inputs;
+}
+
+static const char *recorded_parent(const struct node *n)
+{
+	return n->want ? n->want->parent : n->have ? n->have->parent : NULL;
+}
+
+static int goes(const struct node *n)
+{
+	return n->selected && n->action == LF_ACT_DELETE;
+}
+
+/* Whether node i still exists once the plan is applied. */
+static int survives(const struct node *n)
+{
+	if (!n->selected)
+		return n->have != NULL;
+	return n->action != LF_ACT_DELETE && (n->want || n->have);
+}
+
+static void set_note(struct node *n, char *note)
+{
+	free(n->note);
+	n->note = note;
+}
+
+/*
+ * Keep node j, which would be deleted: a no-op, shown (with `note`) when it
+ * belongs to nothing, or to something this plan deletes or keeps; a record
+ * whose manifest parent went in an earlier plan, or a part of something
+ * kept then, is kept silently: it was shown then.  `show` forces it.
+ */
+static void keep(struct pb *b, size_t j, char *note, int show)
+{
+	struct node *n = &b->v[j];
+	const char *parent = recorded_parent(n);
+	size_t p = parent ? find_node(b, parent) : (size_t)-1;
+
+	n->action = LF_ACT_NOOP;
+	if (!show && !n->want && parent &&
+	    (p == (size_t)-1 || (!goes(&b->v[p]) && b->v[p].reason != LF_REASON_KEPT))) {
+		n->reason = LF_REASON_NONE;
+		free(note);
+		return;
+	}
+	n->reason = LF_REASON_KEPT;
+	set_note(n, note);
+}
+
+/* The bucket a catalog or schema keeps its data in, from its prefix part. */
+static size_t storage_bucket_of(struct pb *b, struct node *n)
+{
+	for (size_t k = 0; k < n->nparts; k++) {
+		struct node *part = &b->v[n->parts[k]];
+		if (strcmp(type_of(part), "storage.prefix"))
+			continue;
+		const char *bucket = json_string_value(json_object_get(
+		    part->want ? part->want->inputs : recorded_inputs(part), "bucket"));
+		if (bucket) {
+			char *a = lf_xasprintf("storage.bucket/%s", bucket);
+			size_t j = find_node(b, a);
+			free(a);
+			return j;
+		}
+	}
+	return (size_t)-1;
+}
+
+/*
+ * A workspace catalog and its 'default' schema belong to the metastore:
+ * removing the workspace leaves them (as Databricks does), unless the
+ * metastore goes too, they are destroyed by name, or the storage they are
+ * in is destroyed with force_destroy.
+ */
+static void keep_workspace_catalogs(struct pb *b, const struct lf_plan_opts *o)
+{
+	if (o->destroy)
+		return; /* what a destroy names goes, its workspace catalog too */
+	for (size_t i = 0; i < b->n; i++) {
+		struct node *n = &b->v[i];
+		const char *type = type_of(n);
+		const char *parent = recorded_parent(n);
+
+		if (!goes(n) || n->want || (strcmp(type, "catalog") && strcmp(type, "schema")) ||
+		    !parent || strncmp(parent, "workspace/", 10) ||
+		    listed(o->targets, o->ntargets, n->address))
+			continue;
+		size_t w = find_node(b, parent);
+		if (w != (size_t)-1 && survives(&b->v[w]))
+			continue; /* workspace_catalog: false, or a partial plan */
+		const char *ms =
+		    json_string_value(lf_json_path(recorded_inputs(n), "spec.metastore"));
+		char *msa = lf_xasprintf("metastore/%s", ms ? ms : "");
+		size_t m = find_node(b, msa);
+		free(msa);
+		if (m == (size_t)-1 || !survives(&b->v[m]))
+			continue; /* the metastore goes, and what is in it */
+		size_t bk = storage_bucket_of(b, n);
+		if (bk != (size_t)-1 && goes(&b->v[bk]) &&
+		    json_is_true(json_object_get(recorded_inputs(&b->v[bk]), "force_destroy"))) {
+			set_note(n, lf_xasprintf("its storage, %s, is destroyed with force_destroy",
+			                         b->v[bk].address));
+			continue;
+		}
+		n->ws_kept = 1;
+		if (!strcmp(type, "catalog"))
+			keep(b, i,
+			     lf_xasprintf(
+			         "a workspace catalog belongs to metastore '%s' and outlives "
+			         "%s; to remove it: lakeform destroy --target %s",
+			         ms, parent, n->address),
+			     0);
+		else
+			keep(b, i,
+			     lf_xasprintf("in a workspace catalog, which outlives %s", parent), 0);
+	}
+}
+
+struct keeper {
+	size_t *stack;
+	size_t n;
+	size_t from;
+};
+
+static void keep_dep(struct pb *b, size_t j, void *ctx)
+{
+	struct keeper *k = ctx;
+	struct node *from = &b->v[k->from], *n = &b->v[j];
+
+	/* a workspace catalog outlives its workspace: it needs it only to be
+	 * made */
+	if (from->ws_kept && from->parent == j)
+		return;
+	if (!goes(n))
+		return;
+	keep(b, j, lf_xasprintf("%s needs it and stays", from->address), 0);
+	k->stack[k->n++] = j;
+}
+
+/*
+ * Nothing that stays may lose what it needs: a kept resource keeps its
+ * dependencies (its bucket, its network, its metastore, its principals),
+ * and anything that stays keeps the account.  --exclude, --target and the
+ * workspace catalogs all come through here.
+ */
+static void keep_what_stays_needs(struct pb *b)
+{
+	struct keeper k = {lf_xcalloc(b->n + 1, sizeof(size_t)), 0, 0};
+	size_t account = (size_t)-1;
+	int anything = 0;
+
+	int other_account = 0; /* a renamed account: the new one holds what stays */
+	for (size_t i = 0; i < b->n; i++) {
+		if (!strcmp(type_of(&b->v[i]), "account")) {
+			if (survives(&b->v[i]))
+				other_account = 1;
+			else
+				account = i;
+		}
+		if (survives(&b->v[i]))
+			k.stack[k.n++] = i;
+	}
+	if (other_account)
+		account = (size_t)-1;
+	for (size_t i = 0; i < b->n; i++) {
+		const char *parent = recorded_parent(&b->v[i]);
+		anything |=
+		    survives(&b->v[i]) && i != account &&
+		    !(parent && account != (size_t)-1 && !strcmp(parent, b->v[account].address));
+	}
+	if (anything && account != (size_t)-1 && goes(&b->v[account])) {
+		keep(b, account, lf_xstrdup("what stays is in the account"), 0);
+		k.stack[k.n++] = account;
+	}
+	while (k.n) {
+		size_t i = k.stack[--k.n];
+		struct node *n = &b->v[i];
+		k.from = i;
+		if (n->want && n->selected) {
+			for (size_t d = 0; d < n->want->ndeps; d++) {
+				size_t j = find_node(b, n->want->deps[d]);
+				if (j != (size_t)-1)
+					keep_dep(b, j, &k);
+			}
+		} else {
+			json_t *deps = recorded_deps(n), *v;
+			size_t q;
+			json_array_foreach (deps, q, v) {
+				size_t j = json_is_string(v) ? find_node(b, json_string_value(v))
+				                             : (size_t)-1;
+				if (j != (size_t)-1)
+					keep_dep(b, j, &k);
+			}
+		}
+	}
+	free(k.stack);
+}
+
+/*
+ * A workspace storage bucket holds the workspace's data: deleting it with
+ * its workspace is refused unless the manifest said force_destroy, so that
+ * no plan says "destroy" for data that would survive (or for data nobody
+ * meant to lose).
+ */
+static void refuse_data_loss(struct pb *b, const struct lf_plan_opts *o)
+{
+	if (o->destroy)
+		return; /* destroying a bucket by name: the provider deletes it if empty */
+	for (size_t i = 0; i < b->n; i++) {
+		struct node *n = &b->v[i];
+		const char *parent = recorded_parent(n);
+
+		if (!goes(n) || n->want || strcmp(type_of(n), "storage.bucket") || !parent ||
+		    strncmp(parent, "workspace/", 10) ||
+		    json_is_true(json_object_get(recorded_inputs(n), "force_destroy")))
+			continue;
+		size_t w = find_node(b, parent);
+		if (w != (size_t)-1 && survives(&b->v[w]))
+			continue; /* a part no longer made: its workspace stays */
+		if (delete_protected(b, n))
+			continue; /* prevent_destroy says so, louder */
+		if (w != (size_t)-1) {
+			lf_diag_error(
+			    b->d, NULL,
+			    "'%s' of %s holds data and would be destroyed with it, but "
+			    "spec.storage.force_destroy is not set: set it to true and apply "
+			    "before removing the workspace, or keep the bucket outside "
+			    "lakeform with 'lakeform state rm %s'",
+			    n->address, parent, n->address);
+			continue;
+		}
+		/* what kept it (its workspace catalog) went since */
+		keep(b, i,
+		     lf_xasprintf("holds data of %s, removed, and force_destroy is not set: "
+		                  "'lakeform destroy --target %s' deletes it once it is empty, "
+		                  "'lakeform state rm %s' forgets it",
+		                  parent, n->address, n->address),
+		     1);
+	}
+}
+
+/* ---- what a policy change comes from -------------------------------------- */
+
+static int is_policy_change(const struct node *n)
+{
+	return n->selected && n->want && !strcmp(n->want->type, "storage.policy") &&
+	       (n->action == LF_ACT_UPDATE || n->action == LF_ACT_CREATE ||
+	        n->action == LF_ACT_REPLACE);
+}
+
+/* Add `address` to the list of what changed a policy: five named at most. */
+static void add_cause(struct lf_buf *from, size_t *n, const char *address, const char *what)
+{
+	if ((*n)++ < 5)
+		lf_buf_addf(from, "%s%s%s", from->len ? ", " : "", address, what);
+}
+
+/*
+ * A policy is compiled from grants (and owners): when it changes, say which
+ * of them changed it, in a note, so that the plan reads "this grant, hence
+ * this policy" rather than "part of the account".  A grant no longer
+ * declared is not among the sources: it is named when its principal had a
+ * statement in the recorded policy.
+ */
+static void note_policy_causes(struct pb *b)
+{
+	size_t *removed = lf_xcalloc(b->n + 1, sizeof(*removed)), nremoved = 0;
+
+	for (size_t j = 0; j < b->n; j++)
+		if (goes(&b->v[j]) && !b->v[j].want && !strcmp(type_of(&b->v[j]), "grant"))
+			removed[nremoved++] = j;
+	for (size_t i = 0; i < b->n; i++) {
+		struct node *n = &b->v[i];
+		struct lf_buf from = LF_BUF_INIT;
+		struct lf_map had = LF_MAP_INIT; /* principals of the recorded statements */
+		size_t count = 0;
+
+		if (!is_policy_change(n) || n->action == LF_ACT_CREATE)
+			continue;
+		for (size_t k = 0; k < n->want->nsources; k++) {
+			size_t j = find_node(b, n->want->sources[k]);
+			if (j != (size_t)-1 && b->v[j].selected && b->v[j].action != LF_ACT_NOOP)
+				add_cause(&from, &count, b->v[j].address, "");
+		}
+		if (nremoved) {
+			size_t q;
+			json_t *st;
+			json_array_foreach (json_object_get(recorded_inputs(n), "statements"), q,
+			                    st) {
+				const char *who =
+				    json_string_value(json_object_get(st, "principal"));
+				if (who)
+					lf_map_put(&had, who, (void *)1);
+			}
+		}
+		for (size_t r = 0; r < nremoved; r++) {
+			struct node *g = &b->v[removed[r]];
+			const char *who =
+			    json_string_value(lf_json_path(recorded_inputs(g), "spec.principal"));
+			if (!who || !lf_map_get(&had, who))
+				continue;
+			add_cause(&from, &count, g->address, " (removed)");
+			if (!n->cause)
+				n->cause = g->address; /* shown "from" it */
+		}
+		if (count > 5)
+			lf_buf_addf(&from, " and %zu more", count - 5);
+		if (count && !n->note)
+			set_note(n, lf_xasprintf("changed by %s", lf_buf_cstr(&from)));
+		lf_map_release(&had);
+		lf_buf_release(&from);
+	}
+	free(removed);
+}
+
+/*
+ * Show a policy change right under the last of its changed sources, when
+ * what it needs is done by then: nothing depends on a policy, so moving it
+ * keeps the order valid.
+ */
+static void place_policies(struct pb *b, size_t *out, size_t nout)
+{
+	size_t *pos = lf_xcalloc(b->n + 1, sizeof(*pos));
+
+	for (size_t i = 0; i < nout; i++)
+		pos[out[i]] = i;
+	for (size_t i = 0; i < b->n; i++) {
+		struct node *n = &b->v[i];
+		size_t at = (size_t)-1;
+
+		/* a new policy comes from every grant: it stays where it is */
+		if (!is_policy_change(n) || n->action == LF_ACT_CREATE)
+			continue;
+		for (size_t k = 0; k < n->want->nsources; k++) {
+			size_t j = find_node(b, n->want->sources[k]);
+			if (j == (size_t)-1 || !b->v[j].selected || b->v[j].action == LF_ACT_NOOP ||
+			    b->v[j].action == LF_ACT_DELETE)
+				continue;
+			if (at == (size_t)-1 || pos[j] > pos[at])
+				at = j;
+		}
+		if (at == (size_t)-1)
+			continue;
+		int ready = 1;
+		for (size_t d = 0; d < n->want->ndeps; d++) {
+			size_t j = find_node(b, n->want->deps[d]);
+			ready &= j == (size_t)-1 || pos[j] <= pos[at];
+		}
+		if (!ready)
+			continue;
+		/* take it out, put it right after `at` */
+		size_t from = pos[i], to = pos[at] + (pos[at] < from ? 1 : 0);
+		if (from < to) {
+			for (size_t k = from; k < to; k++)
+				out[k] = out[k + 1], pos[out[k]] = k;
+		} else {
+			for (size_t k = from; k > to; k--)
+				out[k] = out[k - 1], pos[out[k]] = k;
+		}
+		out[to] = i;
+		pos[i] = to;
+		n->cause = b->v[at].address;
+	}
+	free(pos);
 }
 
 /* ---- selection -------------------------------------------------------------- */
@@ -782,27 +1170,71 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 				else
 					mark_closure(&b, i, NULL, NULL, 1, 0);
 			}
+		/* what a deleted target takes goes with its parts, which it is
+		 * built from (made before it, so not among its dependants) */
+		for (int more = 1; more;) {
+			more = 0;
+			for (size_t i = 0; i < b.n; i++) {
+				struct node *n = &b.v[i];
+				if (n->selected || n->action != LF_ACT_DELETE ||
+				    n->parent == (size_t)-1 || !b.v[n->parent].selected ||
+				    b.v[n->parent].action != LF_ACT_DELETE)
+					continue;
+				mark_closure(&b, i, &rev, NULL, 1, 1);
+				more = 1;
+			}
+		}
 	} else {
 		for (size_t i = 0; i < b.n; i++)
 			b.v[i].selected = 1;
+	}
+	/* a target that stays needs the account, as everything does */
+	if (o->ntargets && !o->destroy) {
+		size_t account = (size_t)-1;
+		int any = 0;
+		for (size_t i = 0; i < b.n; i++) {
+			any |= b.v[i].selected;
+			if (!strcmp(type_of(&b.v[i]), "account"))
+				account = i;
+		}
+		if (any && account != (size_t)-1 && !b.v[account].selected)
+			mark_closure(&b, account, NULL, NULL, 1, 0);
 	}
 	for (size_t t = 0; t < o->nexcludes; t++)
 		for (size_t i = 0; i < b.n; i++) {
 			if (!names_or_holds(&b, i, o->excludes[t]))
 				continue;
 			/* excluded from a destroy, it stays, and so does what it
-			 * needs; otherwise what needs it cannot change either */
+			 * needs (keep_what_stays_needs() below); otherwise what
+			 * needs it cannot change either */
 			if (o->destroy)
 				mark_closure(&b, i, NULL, NULL, 0, 0);
 			else
 				mark_closure(&b, i, &rev, NULL, 0, 0);
 		}
+	/* the parts of what is excluded from a plan are excluded with it:
+	 * what it is built from is not among what needs it */
+	for (int more = o->nexcludes && !o->destroy; more;) {
+		more = 0;
+		for (size_t i = 0; i < b.n; i++) {
+			struct node *n = &b.v[i];
+			if (!n->selected || n->parent == (size_t)-1 || b.v[n->parent].selected)
+				continue;
+			mark_closure(&b, i, &rev, NULL, 0, 0);
+			more = 1;
+		}
+	}
 	edges_release(&rev, b.n);
 	if (o->destroy)
 		for (size_t i = 0; i < b.n; i++)
 			if (!b.v[i].have)
 				b.v[i].selected = 0; /* nothing to destroy there */
 	out->partial = o->ntargets || o->nexcludes;
+	keep_workspace_catalogs(&b, o);
+	keep_what_stays_needs(&b);
+	refuse_data_loss(&b, o);
+	if (d->errors > errors)
+		goto out;
 
 	for (size_t i = 0; i < b.n; i++) {
 		struct node *n = &b.v[i];
@@ -869,6 +1301,8 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 	}
 	free(addrs);
 	if (!t.cycle) {
+		note_policy_causes(&b);
+		place_policies(&b, t.out, t.nout);
 		for (size_t i = t.nout; i-- > 0;) {
 			struct node *n = &b.v[t.out[i]];
 			if (n->selected && n->action == LF_ACT_DELETE)
@@ -895,6 +1329,7 @@ out:
 	for (size_t i = 0; i < b.n; i++) {
 		free(b.v[i].parts);
 		free(b.v[i].address);
+		free(b.v[i].note);
 	}
 	free(b.v);
 	lf_map_release(&b.index);

@@ -146,7 +146,9 @@ static void details(struct lf_buf *b, const struct lf_change *c)
 	if (fence < 3)
 		fence = 3;
 
-	lf_buf_addf(b, "<details><summary>%s <code>", lf_action_name(c->action));
+	/* a kept resource is a no-op the reader must see: it is not destroyed */
+	lf_buf_addf(b, "<details><summary>%s <code>",
+	            c->reason == LF_REASON_KEPT ? "keep" : lf_action_name(c->action));
 	lf_markdown_escape(b, c->address);
 	lf_buf_adds(b, "</code></summary>\n\n");
 	for (size_t i = 0; i < fence; i++)
@@ -179,7 +181,7 @@ static int full(struct lf_buf *b, const struct lf_plan *p, const struct tally *t
 	head(b, p, t);
 	warnings(b, p);
 	for (size_t i = 0; i < p->n && b->len <= max; i++)
-		if (p->v[i].action != LF_ACT_NOOP)
+		if (p->v[i].action != LF_ACT_NOOP || p->v[i].reason == LF_REASON_KEPT)
 			details(b, &p->v[i]);
 	return b->len <= max ? 0 : -1;
 }

@@ -243,6 +243,8 @@ static const char *reason_text(enum lf_reason r)
 		return "# (plan --destroy)";
 	case LF_REASON_REPLACED_WITH:
 		return "# (what it lives in or on is replaced)";
+	case LF_REASON_KEPT:
+		return "# (kept, not destroyed)";
 	}
 	return NULL;
 }
@@ -254,7 +256,10 @@ static void header(struct text *t, int pad)
 
 	switch (c->action) {
 	case LF_ACT_NOOP:
-		return;
+		if (c->reason != LF_REASON_KEPT)
+			return;
+		sym = "  =";
+		break;
 	case LF_ACT_CREATE:
 		sym = "  +", color = GREEN;
 		break;
@@ -289,6 +294,12 @@ static void change(struct text *t, int pad)
 	if (reason) {
 		spaces(t->out, indent);
 		lf_buf_adds(t->out, reason);
+		lf_buf_addc(t->out, '\n');
+	}
+	if (c->note) {
+		spaces(t->out, indent);
+		lf_buf_adds(t->out, "# ");
+		add_clean(t->out, c->note);
 		lf_buf_addc(t->out, '\n');
 	}
 	if (c->file) {
@@ -345,7 +356,7 @@ void lf_render_text(struct lf_buf *out, const struct lf_plan *p, const struct lf
 	for (size_t i = 0; i < p->n; i++) {
 		const struct lf_change *c = &p->v[i];
 
-		if (c->action == LF_ACT_NOOP)
+		if (c->action == LF_ACT_NOOP && c->reason != LF_REASON_KEPT)
 			continue;
 		if (blocks++)
 			lf_buf_addc(out, '\n');
@@ -355,12 +366,14 @@ void lf_render_text(struct lf_buf *out, const struct lf_plan *p, const struct lf
 			change(&t, 0);
 			continue;
 		}
-		if (!group || strcmp(group, c->parent) != 0) {
+		/* a policy changed by a grant is shown under that grant */
+		const char *under = c->cause ? c->cause : c->parent;
+		if (!group || strcmp(group, under) != 0) {
 			/* its parent is not the block just above: say whose it is */
-			lf_buf_adds(out, "  # part of ");
-			add_label(out, c->parent);
+			lf_buf_adds(out, c->cause ? "  # from " : "  # part of ");
+			add_label(out, under);
 			lf_buf_addc(out, '\n');
-			group = c->parent;
+			group = under;
 		}
 		change(&t, 4);
 	}

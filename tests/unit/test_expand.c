@@ -384,8 +384,20 @@ static void check_invariants(const char *example)
 			else if (strcmp(p->provider, "lakeform"))
 				lf_buf_addf(&bad, "%s: parent '%s' is not a manifest resource\n",
 				            r->address, r->parent);
-			if (strcmp(r->provider, "lakeform") ? !has_dep(r, r->parent)
-			                                    : !needs_at_all(&w.ds, r, r->parent))
+			/* ... except what the parent is built from (its bucket,
+			 * its network, its storage root): the parent needs that */
+			int foundation = !strcmp(r->type, "storage.bucket") ||
+			                 !strcmp(r->type, "storage.prefix") ||
+			                 !strcmp(r->type, "compute.network");
+			if (foundation && p && !has_dep(p, r->address))
+				lf_buf_addf(&bad, "%s does not depend on its foundation '%s'\n",
+				            r->parent, r->address);
+			else if (foundation && has_dep(r, r->parent))
+				lf_buf_addf(&bad, "%s depends on its parent '%s'\n", r->address,
+				            r->parent);
+			else if (!foundation && (strcmp(r->provider, "lakeform")
+			                             ? !has_dep(r, r->parent)
+			                             : !needs_at_all(&w.ds, r, r->parent)))
 				lf_buf_addf(&bad, "%s does not depend on its parent '%s'\n",
 				            r->address, r->parent);
 			/* what a protected resource expands to is protected
@@ -501,9 +513,11 @@ static void test_workspace_catalog(void **state)
 	assert_string_equal(cat->kind->name, "Catalog");
 	assert_dep(cat, "workspace/analytics");
 	assert_dep(cat, "metastore/main-use1");
+	/* the workspace's admins own it */
 	assert_json(cat->inputs,
 	            "{\"metadata\": {\"name\": \"analytics\"}, \"spec\": "
-	            "{\"metastore\": \"main-use1\", \"comment\": \"workspace catalog\"}}");
+	            "{\"metastore\": \"main-use1\", \"comment\": \"workspace catalog\", "
+	            "\"owners\": [\"user:carol@acme.com\"]}}");
 
 	struct lf_dres *sch = get(&w, "schema/main-use1/analytics/default");
 	assert_string_equal(sch->parent, "workspace/analytics");
@@ -544,7 +558,14 @@ static void test_workspace_catalog(void **state)
 		char *sec = json_dumps(lf_json_path(g->inputs, "spec.securables"),
 		                       JSON_COMPACT | JSON_SORT_KEYS);
 		assert_non_null(strstr(sec, "\"USE_CATALOG\""));
+		assert_non_null(strstr(sec, "\"USE_SCHEMA\""));
 		assert_non_null(strstr(sec, "\"CREATE_TABLE\""));
+		assert_non_null(strstr(sec, "\"CREATE_VOLUME\""));
+		/* creating is not reading or changing what others made */
+		assert_null(strstr(sec, "\"SELECT\""));
+		assert_null(strstr(sec, "\"MODIFY\""));
+		assert_null(strstr(sec, "\"READ_VOLUME\""));
+		assert_null(strstr(sec, "\"WRITE_VOLUME\""));
 		free(sec);
 		free(a);
 	}
@@ -684,25 +705,30 @@ static void test_policy_quickstart(void **state)
 	(void)state;
 
 	world_example(&w, "quickstart");
-	/* SELECT reads, MODIFY and CREATE_TABLE write (a write covers the
-	 * read of the same path); USE_* and the metastore's CREATE_CATALOG give
-	 * no statement */
+	/* SELECT reads, MODIFY and CREATE_TABLE write; USE_* and the
+	 * metastore's CREATE_CATALOG give no statement.  Owners hold every
+	 * privilege: engineers own sales and curated, etl-bot owns raw.  In
+	 * the workspace catalog, users may create in 'default' (write) but
+	 * not read what others made; carol, an admin, owns the catalog.  A
+	 * write covers the read of its path and everything below it, for the
+	 * same principal */
 	assert_statements(
 	    &w, "acme-lakehouse-default",
+	    "write metastores/main-use1/catalogs/sales/ group:engineers\n"
 	    "read metastores/main-use1/catalogs/sales/schemas/curated/ group:analysts\n"
-	    "write metastores/main-use1/catalogs/sales/schemas/raw/ group:engineers\n"
+	    "write metastores/main-use1/catalogs/sales/schemas/raw/ service_principal:etl-bot\n"
+	    "write workspaces/analytics/catalogs/analytics/ user:carol@acme.com\n"
 	    "write workspaces/analytics/catalogs/analytics/schemas/default/ "
 	    "group:analysts\n"
 	    "write workspaces/analytics/catalogs/analytics/schemas/default/ "
-	    "group:engineers\n"
-	    "write workspaces/analytics/catalogs/analytics/schemas/default/ "
-	    "user:carol@acme.com\n");
+	    "group:engineers\n");
 	struct lf_dres *p = get(&w, "storage.policy/acme-lakehouse-default");
 	assert_string_equal(p->parent, "account/acme");
 	assert_dep(p, "storage.bucket/acme-lakehouse-default");
 	assert_dep(p, "group/analysts");
 	assert_dep(p, "group/engineers");
 	assert_dep(p, "user/carol@acme.com");
+	assert_dep(p, "serviceprincipal/etl-bot");
 	world_release(&w);
 }
 
@@ -720,8 +746,8 @@ static void test_policy_classic(void **state)
 	/* READ_FILES and WRITE_FILES on a bucket: the whole bucket */
 	assert_statements(&w, "initech-ws-prod",
 	                  "write  service_principal:deploy-bot\n"
-	                  "write catalogs/prod/schemas/default/ group:operators\n"
-	                  "write catalogs/prod/schemas/default/ user:joanna@initech.example\n");
+	                  "write catalogs/prod/ user:joanna@initech.example\n"
+	                  "write catalogs/prod/schemas/default/ group:operators\n");
 	assert_statements(&w, "initech-default-usw2", "(no policy)\n");
 	world_release(&w);
 }
@@ -732,25 +758,28 @@ static void test_policy_multi_region(void **state)
 	(void)state;
 
 	world_example(&w, "multi-region");
-	/* a SELECT on a table: its managed location */
+	/* a SELECT on a table: its managed location; the owners of main and
+	 * of main.sales, and the admins of analytics-us (who own its catalog):
+	 * everything */
 	assert_statements(&w, "globex-default-use1",
+	                  "write metastores/main-use1/catalogs/main/ group:data-platform\n"
+	                  "write metastores/main-use1/catalogs/main/schemas/sales/ "
+	                  "service_principal:ingest-us\n"
 	                  "read metastores/main-use1/catalogs/main/schemas/sales/tables/orders/ "
 	                  "group:analysts-us\n"
+	                  "write workspaces/analytics-us/catalogs/analytics_us/ "
+	                  "group:data-platform\n"
 	                  "write workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
-	                  "group:analysts-us\n"
-	                  "write workspaces/analytics-us/catalogs/analytics_us/schemas/default/ "
-	                  "group:data-platform\n");
-	char *got = statements(&w, "globex-uc-euw1");
-	assert_non_null(strstr(got, "read catalogs/main/schemas/sales/ group:analysts-eu\n"));
-	/* ingest-eu reads and writes the volume: the write covers the read */
-	assert_non_null(strstr(got, "write catalogs/main/schemas/landing/volumes/dropzone/ "
-	                            "service_principal:ingest-eu\n"));
-	assert_null(strstr(got, "read catalogs/main/schemas/landing/volumes/dropzone/ "
-	                        "service_principal:ingest-eu\n"));
-	/* USE_CATALOG on main and the metastore grants: nothing */
-	assert_null(strstr(got, "data-platform"));
-	assert_null(strstr(got, "read catalogs/main/ "));
-	free(got);
+	                  "group:analysts-us\n");
+	/* ingest-eu owns main.sales and main.landing: its grant on the
+	 * dropzone volume below is covered; USE_CATALOG on main and the
+	 * metastore grants give nothing; data-platform owns main */
+	assert_statements(&w, "globex-uc-euw1",
+	                  "write catalogs/main/ group:data-platform\n"
+	                  "write catalogs/main/schemas/landing/ service_principal:ingest-eu\n"
+	                  "read catalogs/main/schemas/sales/ group:analysts-eu\n"
+	                  "write catalogs/main/schemas/sales/ service_principal:ingest-eu\n");
+	char *got;
 	/* its files grant is on its own workspace's bucket, not the metastore's
 	 * root (which Unity Catalog forbids): the whole bucket */
 	got = statements(&w, "globex-ws-ingest-euw1");

@@ -626,6 +626,52 @@ static void test_destroy(void **state)
 	t_release(&t);
 }
 
+/* destroy --exclude: what the excluded needs stays, the account with it,
+ * and what would have been destroyed is shown as kept (issue 16, item 15) */
+static void test_destroy_exclude_keeps_needs(void **state)
+{
+	struct t t;
+	const char *ex[] = {"workspace/w"};
+	(void)state;
+
+	t_init(&t);
+	have(&t, "account/acme", NULL, DOC("acme"), "[\"storage.bucket/d\"]");
+	have(&t, "storage.bucket/d", "account/acme", BUCKET("d", "us-east-1"), "[]");
+	have(&t, "metastore/m", NULL, DOC("m"), "[\"storage.prefix/d/m\"]");
+	have(&t, "storage.prefix/d/m", "metastore/m",
+	     "{\"bucket\": \"d\", \"path\": \"m/\", \"purpose\": \"metastore\"}",
+	     "[\"storage.bucket/d\"]");
+	have(&t, "workspace/w", NULL, WS("w", "us-east-1", ""),
+	     "[\"metastore/m\", \"storage.bucket/wb\"]");
+	have(&t, "storage.bucket/wb", "workspace/w", BUCKET("wb", "us-east-1"), "[]");
+	have(&t, "user/u", NULL, DOC("u"), "[]");
+	t.o.destroy = 1;
+	t.o.excludes = ex;
+	t.o.nexcludes = 1;
+	assert_ok(&t);
+	/* the metastore, its prefix and the bucket it is in stay because the
+	 * workspace needs them (not in a destroy plan at all); the account
+	 * stays because something stays, and is shown as kept */
+	assert_changes(&t.p, 1,
+	               "delete user/u\n"
+	               "no-op account/acme\n");
+	assert_int_equal(change(&t.p, "account/acme")->reason, LF_REASON_KEPT);
+	assert_string_equal(change(&t.p, "account/acme")->note, "what stays is in the account");
+	assert_false(in_plan(&t.p, "storage.bucket/d"));
+	assert_false(in_plan(&t.p, "metastore/m"));
+	t_release(&t);
+
+	/* a renamed account: the old one goes, the new one holds what stays */
+	t_init(&t);
+	want(&t, "account/new", NULL, DOC("new"), "a.yaml", 1);
+	want(&t, "user/u", NULL, DOC("u"), "a.yaml", 5);
+	have(&t, "account/old", NULL, DOC("old"), "[]");
+	have(&t, "user/u", NULL, DOC("u"), "[]");
+	assert_ok(&t);
+	assert_changes(&t.p, 0, "delete account/old\ncreate account/new\n");
+	t_release(&t);
+}
+
 /* ---- prevent_destroy ------------------------------------------------------------------------- */
 
 static void test_prevent_destroy_replace(void **state)
@@ -1515,6 +1561,7 @@ int main(void)
 	    cmocka_unit_test(test_array_diff),
 	    cmocka_unit_test(test_array_diff_paths),
 	    cmocka_unit_test(test_array_reorder),
+	    cmocka_unit_test(test_destroy_exclude_keeps_needs),
 	    cmocka_unit_test(test_sensitive),
 	    cmocka_unit_test(test_ignore_changes),
 	    cmocka_unit_test(test_ignore_changes_unrecorded),
