@@ -3,7 +3,7 @@
 set -u
 dir=$1
 passed=0 failed=0 skipped=0 missing=0
-for layer in unit cli providers integration git docker dockerd s3 s3-backend yaml schema ajv; do
+for layer in unit cli providers integration git docker dockerd s3 s3-backend yaml schema ajv fuzz; do
 	f=$dir/$layer
 	if [[ ! -s $f ]]; then
 		echo "$layer: did not report (counted as 1 failed)"
