@@ -635,7 +635,7 @@ static int sort_check(struct lf_state *st, struct lf_diags *d, const struct lf_p
 {
 	int err = 0;
 
-	if (!sorted && st->nres > 1) /* qsort(NULL, 0, ...) is undefined */
+	if (!sorted && st->nres)
 		qsort(st->res, st->nres, sizeof(*st->res), cmp_res);
 	for (size_t i = 1; i < st->nres; i++)
 		if (!strcmp(st->res[i - 1].address, st->res[i].address)) {
