@@ -165,7 +165,9 @@ test-providers: $(PROVIDER_SAN_BINS)
 	@LF_PROVIDER_DIR=$(BS)/bin ./tests/providers/local/run.sh > $(R)/providers.log 2>&1; rc=$$?; \
 	 grep -v '^ok ' $(R)/providers.log | tail -n 20; tail -n 1 $(R)/providers.log > $(R)/providers; exit $$rc
 
-# kill -9 of apply at 20 points, then convergence checked on disk
+# kill -9 of apply (lakeform or a provider) at CRASH_POINTS points of an
+# apply that creates, updates and deletes; state, convergence and disk
+# checked after each (docs/development.md, "The crash test")
 test-integration: $(B)/bin/lakeform $(PROVIDER_BINS)
 	@mkdir -p $(R)
 	@./tests/integration/crash.sh $(B)/bin/lakeform > $(R)/integration.log 2>&1; rc=$$?; \
