@@ -251,6 +251,9 @@ $(FZ)/liblakeform.a: $(call lib_objs,$(FZ))
 	@rm -f $@
 	ar rcs $@ $^
 
+# kept: make would delete them as intermediates and compile them again
+.SECONDARY: $(patsubst %,$(FZ)/obj/tests/fuzz/fuzz_%.o,$(FUZZ_TARGETS))
+
 $(FZ)/fuzz_%: $(FZ)/obj/tests/fuzz/fuzz_%.o $(FZ)/liblakeform.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lpthread -lm
 
