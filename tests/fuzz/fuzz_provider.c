@@ -172,7 +172,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	close(fd);
 
-	if (lf_provider_start(&p, exe, log_path, "0.0.0-fuzz", &d) == 0) {
+#ifdef LF_PROVIDER_MAX_ANSWER
+	/* the bound on answer lines (the provider-protocol work): small, so
+	 * that long lines meet it */
+	struct lf_provider_opts opts = {.timeout_ms = 5000, .max_answer = 4096};
+	int rc = lf_provider_start(&p, exe, log_path, "0.0.0-fuzz", &opts, &d);
+#else
+	int rc = lf_provider_start(&p, exe, log_path, "0.0.0-fuzz", &d);
+#endif
+	if (rc == 0) {
 		calls(p);
 		lf_provider_stop(p, 1000);
 	} else if (!d.errors) {
