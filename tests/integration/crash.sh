@@ -22,8 +22,8 @@
 # provider's log has grown (the changes: a measure of progress that a
 # loaded machine does not skew).  What is killed: lakeform itself with its
 # providers (half the points), or one of its providers alone, lakeform
-# left to notice (the other half: local-storage, or local-compute every
-# fourth time).  After each kill:
+# left to notice (the other half: local-storage and local-compute, a
+# quarter of the points each).  After each kill:
 #   - the state is readable: `state list` exits 0, `state pull` is JSON
 #     with a resources array (jq);
 #   - the next apply converges: it exits 0, and a plan after it (which
