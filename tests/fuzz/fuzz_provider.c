@@ -17,8 +17,10 @@
  *
  * after each chunk it ends the line and answers that id with an error, so
  * no call waits for its deadline.  The calls are those apply makes, with
- * the functions apply uses (lf_provider_start, _configure, _call, _send,
- * _flush, lf_inbox_next, lf_call_take, lf_provider_stop).  Checked besides
+ * the functions apply uses (lf_provider_launch and, 2 ms later, as a
+ * session that launches every provider before awaiting any,
+ * lf_provider_await; _configure, _call, _send, _flush, lf_inbox_next,
+ * lf_call_take, lf_provider_stop).  Checked besides
  * the sanitizers: every failed call says why, and a provider that
  * initialized has a name and a concurrency of at least 1.
  *
@@ -172,14 +174,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	close(fd);
 
+	/* launched, then awaited a moment later, as a session starts its
+	 * providers: every one launched before any is awaited */
 #ifdef LF_PROVIDER_MAX_ANSWER
 	/* the bound on answer lines (the provider-protocol work): small, so
 	 * that long lines meet it */
 	struct lf_provider_opts opts = {.timeout_ms = 5000, .max_answer = 4096};
-	int rc = lf_provider_start(&p, exe, log_path, "0.0.0-fuzz", &opts, &d);
+	int rc = lf_provider_launch(&p, exe, log_path, "0.0.0-fuzz", &opts, &d);
 #else
-	int rc = lf_provider_start(&p, exe, log_path, "0.0.0-fuzz", &d);
+	int rc = lf_provider_launch(&p, exe, log_path, "0.0.0-fuzz", &d);
 #endif
+	if (rc == 0) {
+		struct timespec pause = {0, 2000000L};
+		nanosleep(&pause, NULL);
+		if (lf_provider_await(p, &d) != 0) {
+			lf_provider_stop(p, 200);
+			p = NULL;
+			rc = -1;
+		}
+	}
 	if (rc == 0) {
 		calls(p);
 		lf_provider_stop(p, 1000);

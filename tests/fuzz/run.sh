@@ -85,7 +85,7 @@ for t in "$@"; do
 		mapfile -t inputs < <(find "$regs" -type f ! -name 'README*' | sort)
 		nregs=${#inputs[@]}
 		if ((nregs)); then
-			if ! "$bin" -runs=1 "${inputs[@]}" >"$log" 2>&1; then
+			if ! { "$bin" -runs=1 "${inputs[@]}" >"$log" 2>&1; } 2>/dev/null; then
 				bad=$(grep -oE 'Running: .*' "$log" | tail -n 1 | sed 's/^Running: //')
 			fi
 		fi
@@ -104,7 +104,7 @@ for t in "$@"; do
 			why=$(head -n 1 "$k.why" 2>/dev/null)
 			sig=$(sed -n 2p "$k.why" 2>/dev/null)
 			[[ -n $sig ]] && sigs+=("$sig")
-			if "$bin" "$k" >"$scratch/known.log" 2>&1; then
+			if { "$bin" "$k" >"$scratch/known.log" 2>&1; } 2>/dev/null; then
 				echo "known - $t: known/$t/$(basename "$k") passes this run (fixed, or a race): ${why:-no .why}"
 			else
 				echo "known - $t: known/$t/$(basename "$k") still crashes: ${why:-no .why}"
@@ -126,8 +126,9 @@ for t in "$@"; do
 	fi
 	mkdir -p "$work" "$art"
 	start=$(date +%s%N)
-	"$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$art/" "$work" "$corpus" >"$log" 2>&1
+	# (braces: bash's own "Aborted" notice of a crash goes nowhere)
+	{ "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$art/" "$work" "$corpus" >"$log" 2>&1; } 2>/dev/null
 	rc=$?
 	ms=$((($(date +%s%N) - start) / 1000000))
 	runs=$(stat number_of_executed_units "$log")
