@@ -25,14 +25,16 @@ PROVIDER_BINS = $(patsubst %,$(B)/bin/lakeform-provider-%,$(PROVIDERS))
 PROVIDER_SAN_BINS = $(patsubst %,$(BS)/bin/lakeform-provider-%,$(PROVIDERS))
 
 # Two trees: build/ (optimised, what users run) and build/san/ (address and
-# undefined-behaviour sanitizers, what the tests run).
+# undefined-behaviour sanitizers, what the tests run); a third, build/fuzz/,
+# for the fuzz targets (clang, libFuzzer, the same sanitizers).
 B  = build
 BS = build/san
+FZ = build/fuzz
 
 lib_objs = $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS))
 cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-yaml test-schema test-ajv demo bench bench-docker lint install uninstall clean help
+.PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker lint install uninstall clean help
 .DEFAULT_GOAL := all
 
 all: $(B)/bin/lakeform $(PROVIDER_BINS)
@@ -44,6 +46,7 @@ help:
 	@echo "make demo     deps, build, and run lakeform on examples/quickstart"
 	@echo "make bench    deps, build, and print the performance figures"
 	@echo "make bench-docker  time apply and refresh of 10 nodes on podman"
+	@echo "make fuzz     each fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS)) s; FUZZ_TARGETS=..."
 	@echo "make lint     clang-format check and banned calls"
 	@echo "make install  PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
 	@echo "make clean    remove build/"
@@ -136,7 +139,7 @@ $(BS)/bin/lakeform-provider-%: $$(subst .c,.o,$$(addprefix $(BS)/obj/,$$(wildcar
 
 R = $(B)/results
 # every layer of make test, in order: one list, which sum-results.sh reads too
-LAYERS = unit cli providers integration git docker dockerd s3 s3-backend ceph s3rver yaml schema ajv
+LAYERS = unit cli providers integration git docker dockerd s3 s3-backend ceph s3rver yaml schema ajv fuzz
 
 test: deps
 	@$(MAKE) --no-print-directory test-build
@@ -148,7 +151,7 @@ test: deps
 	./scripts/sum-results.sh $(R) $(LAYERS) || status=1; \
 	exit $$status
 
-test-build: $(B)/bin/lakeform $(BS)/bin/lakeform $(PROVIDER_BINS) $(PROVIDER_SAN_BINS) $(UNIT_BINS) $(B)/tests/run_suite $(B)/tests/yaml_suite $(B)/tests/schema_check $(B)/tests/mkstate $(B)/bin/lakeform-provider-sleepy
+test-build: $(B)/bin/lakeform $(BS)/bin/lakeform $(PROVIDER_BINS) $(PROVIDER_SAN_BINS) $(UNIT_BINS) $(B)/tests/run_suite $(B)/tests/yaml_suite $(B)/tests/schema_check $(B)/tests/mkstate $(B)/bin/lakeform-provider-sleepy fuzz-build
 
 # test_session runs a front end of its own with the local providers
 test-unit: $(UNIT_BINS) $(PROVIDER_SAN_BINS)
@@ -164,7 +167,9 @@ test-providers: $(PROVIDER_SAN_BINS)
 	@LF_PROVIDER_DIR=$(BS)/bin ./tests/providers/local/run.sh > $(R)/providers.log 2>&1; rc=$$?; \
 	 grep -v '^ok ' $(R)/providers.log | tail -n 20; tail -n 1 $(R)/providers.log > $(R)/providers; exit $$rc
 
-# kill -9 of apply at 20 points, then convergence checked on disk
+# kill -9 of apply (lakeform or a provider) at CRASH_POINTS points of an
+# apply that creates, updates and deletes; state, convergence and disk
+# checked after each (docs/development.md, "The crash test")
 test-integration: $(B)/bin/lakeform $(PROVIDER_BINS)
 	@mkdir -p $(R)
 	@./tests/integration/crash.sh $(B)/bin/lakeform > $(R)/integration.log 2>&1; rc=$$?; \
@@ -233,6 +238,62 @@ test-ajv: $(B)/tests/schema_check
 	@LF_VALIDATOR="$(B)/tests/schema_check" ./tests/schemas/ajv-check.sh | tee $(R)/ajv.log; \
 	 tail -n 1 $(R)/ajv.log > $(R)/ajv; grep -q ' 0 failed' $(R)/ajv
 
+# ---- fuzzing --------------------------------------------------------------
+# tests/fuzz/fuzz_<name>.c, each a libFuzzer target (LLVMFuzzerTestOneInput),
+# linked with the library built again by clang into build/fuzz/: coverage
+# for libFuzzer, address and undefined-behaviour sanitizers that abort.
+# Seeds in tests/fuzz/corpus/<name>/, crashers fixed since in
+# tests/fuzz/regressions/<name>/ (docs/development.md, "Fuzzing").
+
+FUZZ_CC      ?= clang
+FUZZ_SAN      = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_CFLAGS  ?= -O1 -g
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS     = $(patsubst %,$(FZ)/fuzz_%,$(FUZZ_TARGETS))
+FUZZ_RUNS    ?= 4000
+# fuzz_provider starts a process an input: about 150 inputs a second
+FUZZ_RUNS_provider ?= 1000
+FUZZ_SECONDS ?= 600
+
+$(FZ)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(ALL_CFLAGS) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+# where the targets find the schemas and their provider, unless told
+$(FZ)/obj/tests/fuzz/%.o: ALL_CFLAGS += -DLF_FUZZ_SCHEMAS='"$(CURDIR)/schemas"' \
+	-DLF_FUZZ_PROVIDER='"$(CURDIR)/$(FZ)/bin/lakeform-provider-fuzz"'
+
+$(FZ)/liblakeform.a: $(call lib_objs,$(FZ))
+	@rm -f $@
+	ar rcs $@ $^
+
+# kept: make would delete them as intermediates and compile them again
+.SECONDARY: $(patsubst %,$(FZ)/obj/tests/fuzz/fuzz_%.o,$(FUZZ_TARGETS))
+
+$(FZ)/fuzz_%: $(FZ)/obj/tests/fuzz/fuzz_%.o $(FZ)/liblakeform.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
+# the provider fuzz_provider talks to: plain, it starts once per input
+$(FZ)/bin/lakeform-provider-fuzz: tests/fuzz/provider.c
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) -O2 -o $@ $<
+
+fuzz-build: $(FUZZ_BINS) $(FZ)/bin/lakeform-provider-fuzz
+
+# every target for FUZZ_RUNS inputs from its seeds (the same inputs each
+# time: -seed=1), after its regressions; a target is a check
+test-fuzz: fuzz-build
+	@mkdir -p $(R)
+	@FUZZ_RUNS_provider=$(FUZZ_RUNS_provider) \
+	 ./tests/fuzz/run.sh --runs $(FUZZ_RUNS) $(FZ) $(FUZZ_TARGETS) > $(R)/fuzz.log 2>&1; rc=$$?; \
+	 grep -v '^ok ' $(R)/fuzz.log | tail -n 25; tail -n 1 $(R)/fuzz.log > $(R)/fuzz; exit $$rc
+
+# the long run: FUZZ_SECONDS each, one after the other, the corpus kept in
+# build/fuzz/corpus/<name>, crashers in build/fuzz/crashes/<name>
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@./tests/fuzz/run.sh --seconds $(FUZZ_SECONDS) $(FZ) $(FUZZ_TARGETS)
+
 # ---- demo, bench, lint ----------------------------------------------------
 
 demo: deps
@@ -246,7 +307,7 @@ bench: deps
 bench-docker: $(B)/bin/lakeform $(PROVIDER_BINS)
 	@./tests/bench/docker-bench.sh $(B)/bin/lakeform
 
-LINT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*/*.h src/state/backends/*.h tests/unit/*.c providers/*/*.c providers/*/*.h)
+LINT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*/*.h src/state/backends/*.h tests/unit/*.c tests/fuzz/*.c providers/*/*.c providers/*/*.h)
 
 lint:
 	@clang-format --dry-run -Werror $(LINT_SRCS)

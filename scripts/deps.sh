@@ -9,6 +9,9 @@ pkgs=(
 	libssl-dev               # libcrypto: AES-256-GCM and SHA-256 of the state's secrets
 	json-schema-test-suite   # the JSON Schema test suite (tests/schema-suite)
 	clang-format             # make lint
+	clang libclang-rt-14-dev # make fuzz, the fuzz layer: clang with libFuzzer and its
+	                         # sanitizer runtimes (libclang_rt.fuzzer is in the
+	                         # runtime package, only recommended by clang)
 	podman runc busybox-static # make test-docker: a Docker Engine API and a node image
 	curl                     # make test-docker asks the engine's socket directly
 	docker.io                # make test-dockerd: Docker's own engine (dockerd, its

@@ -491,6 +491,30 @@ static void test_reformatted_snapshot(void **state)
 	lf_state_release(&written);
 }
 
+/* A state without records (everything destroyed), pretty-printed: the
+ * reader sorts no array at all (fuzz_state found qsort given NULL). */
+static void test_reformatted_empty_snapshot(void **state)
+{
+	struct fixture *fx = *state;
+	char *sp = path_in(fx, "state.json");
+
+	mkdir(fx->dir, 0700);
+	spit(sp, "{\"lineage\": \"0b4a34d1-6c35-4b52-9d1e-3c4a5b6c7d8e\", \"serial\": 3,\n"
+	         " \"version\": 1, \"resources\": []}\n");
+	for (int lazy = 0; lazy < 2; lazy++) {
+		struct lf_state st = LF_STATE_INIT;
+		struct lf_diags d = LF_DIAGS_INIT;
+
+		assert_int_equal(load(fx, &st, lazy, &d), 0);
+		assert_int_equal(d.n, 0);
+		assert_int_equal(st.exists, 1);
+		assert_int_equal(st.serial, 3);
+		assert_int_equal(st.nres, 0);
+		lf_state_release(&st);
+	}
+	free(sp);
+}
+
 static void test_corrupt_snapshots(void **state)
 {
 	struct fixture *fx = *state;
@@ -1244,6 +1268,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lineage_on_first_write, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_full_and_lazy_load, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reformatted_empty_snapshot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_copy_lazy_record, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lazy_rewrite_is_identical, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_records, setup, teardown),
