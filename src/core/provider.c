@@ -1,6 +1,7 @@
 #include "provider.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -48,7 +49,18 @@ struct lf_inbox {
 	pthread_cond_t cv; /* on CLOCK_MONOTONIC */
 	struct lf_call *head, *tail;
 	int waiting; /* its owner sleeps on cv */
+	/* its owner's reference, and the reader's while the inbox waits for
+	 * its wake (struct touched): the owner may take the answer and free
+	 * the inbox before the reader wakes it, so the last one frees it */
+	int refs;
 };
+
+static void inbox_destroy(struct lf_inbox *in)
+{
+	pthread_mutex_destroy(&in->mu);
+	pthread_cond_destroy(&in->cv);
+	free(in);
+}
 
 struct lf_provider {
 	pid_t pid;
@@ -103,12 +115,17 @@ static void inbox_put(struct lf_call *c, int quiet)
 	pthread_mutex_unlock(&in->mu);
 }
 
+/* Wake the owner when it sleeps on an answer, and drop the reader's
+ * reference (taken when the inbox was touched). */
 static void inbox_wake(struct lf_inbox *in)
 {
 	pthread_mutex_lock(&in->mu);
 	if (in->waiting && in->head)
 		pthread_cond_signal(&in->cv);
+	int last = --in->refs == 0;
 	pthread_mutex_unlock(&in->mu);
+	if (last)
+		inbox_destroy(in);
 }
 
 static void unlink_waiting(struct lf_provider *p, struct pending *w)
@@ -322,8 +339,13 @@ static int take_line(struct lf_provider *p, const char *line, size_t len, struct
 			while (i < t->n && t->v[i] != c->inbox)
 				i++;
 			int quiet = i < t->n || t->n < sizeof(t->v) / sizeof(t->v[0]);
-			if (i == t->n && quiet)
+			if (i == t->n && quiet) {
+				/* held until its wake: the owner may free it first */
+				pthread_mutex_lock(&c->inbox->mu);
+				c->inbox->refs++;
+				pthread_mutex_unlock(&c->inbox->mu);
 				t->v[t->n++] = c->inbox;
+			}
 			deliver_quietly(p, c, 0, quiet);
 		} else {
 			w->done = 1;
@@ -585,6 +607,7 @@ struct lf_inbox *lf_inbox_new(void)
 	struct lf_inbox *in = lf_xcalloc(1, sizeof(*in));
 	pthread_condattr_t a;
 
+	in->refs = 1;
 	pthread_mutex_init(&in->mu, NULL);
 	pthread_condattr_init(&a);
 	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
@@ -597,9 +620,11 @@ void lf_inbox_free(struct lf_inbox *in)
 {
 	if (!in)
 		return;
-	pthread_mutex_destroy(&in->mu);
-	pthread_cond_destroy(&in->cv);
-	free(in);
+	pthread_mutex_lock(&in->mu);
+	int last = --in->refs == 0;
+	pthread_mutex_unlock(&in->mu);
+	if (last)
+		inbox_destroy(in);
 }
 
 int lf_provider_send(struct lf_provider *p, const char *method, json_t *params, long deadline_ms,
@@ -869,7 +894,8 @@ int lf_provider_await(struct lf_provider *p, struct lf_diags *d)
 		p->name = lf_xstrdup(name);
 	}
 	pthread_mutex_lock(&p->mu);
-	p->concurrency = conc > 0 ? (int)conc : 1;
+	/* a number past int's range means no limit we could keep: the most */
+	p->concurrency = conc <= 0 ? 1 : conc > INT_MAX ? INT_MAX : (int)conc;
 	pthread_cond_broadcast(&p->slot_cv);
 	pthread_mutex_unlock(&p->mu);
 	p->types = json_array();
