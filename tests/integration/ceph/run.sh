@@ -18,7 +18,7 @@
 #   over.
 # - then a second cluster whose zonegroup's api_name is a real region
 #   (us-east-1): the location is read as that region, no warning, no
-#   change.
+#   change; and `features: {policy: false}`: policies recorded, not sent.
 # A cluster that cannot start is a failure with its reason.  Prints one line
 # per check; the last is `ceph: N passed, N failed`.
 set -uo pipefail
@@ -234,9 +234,12 @@ r=$work/s3-region
 cp -r "$root/examples/s3" "$r"
 rm -rf "$r/.lakeform"
 sed -i "s#^      endpoint: .*#      endpoint: $endpoint#" "$r/lakeform.yaml"
-sed -i 's/^      addressing: path/      addressing: path\n      features: {encryption: false}/' "$r/lakeform.yaml"
+# and policies gone without: recorded, never sent
+sed -i 's/^      addressing: path/      addressing: path\n      features: {encryption: false, policy: false}/' "$r/lakeform.yaml"
 run rapply "$r" apply --auto-approve
 check "api_name us-east-1: apply exit 0" test "$rc" -eq 0
+check "features: {policy: false}: the policies are recorded" has rapply "storage.policy/acme-lf-uc-use1"
+check "features: {policy: false}: no bucket policy is sent" test -z "$(policy_sids acme-lf-uc-use1)"
 check "api_name us-east-1: the store answers the region as the location" \
 	test "$(aws s3api get-bucket-location --bucket acme-lf-default --query LocationConstraint --output text 2>/dev/null)" = us-east-1
 run rnoop "$r" plan --detailed-exitcode
