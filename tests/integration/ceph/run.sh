@@ -16,6 +16,9 @@
 # - the state backend: apply, refresh (conditional writes with If-Match,
 #   which Ceph compares unquoted), a held lock, kill -9 and the lease taken
 #   over.
+# - then a second cluster whose zonegroup's api_name is a real region
+#   (us-east-1): the location is read as that region, no warning, no
+#   change; and `features: {policy: false}`: policies recorded, not sent.
 # A cluster that cannot start is a failure with its reason.  Prints one line
 # per check; the last is `ceph: N passed, N failed`.
 set -uo pipefail
@@ -216,4 +219,32 @@ SLEEPY_MS=0 run crash3 "$c" apply --auto-approve
 check "after the lease: taken over, apply finishes" test "$rc" -eq 0
 SLEEPY_MS=0 run crash4 "$c" plan --detailed-exitcode
 check "then no changes" test "$rc" -eq 0
+
+# ---- a zonegroup whose api_name is a real region ------------------------------
+# set before radosgw starts (it reads it only then): GetBucketLocation then
+# answers "us-east-1", a region, read as that region
+ceph_stop
+t0=$(date +%s)
+if ! ceph_start "$work/ceph-region" us-east-1; then
+	fail "a second cluster, its zonegroup's api_name us-east-1: $ceph_why"
+	finish
+fi
+ok "a second cluster, its zonegroup's api_name us-east-1, up in $(($(date +%s) - t0)) s"
+r=$work/s3-region
+cp -r "$root/examples/s3" "$r"
+rm -rf "$r/.lakeform"
+sed -i "s#^      endpoint: .*#      endpoint: $endpoint#" "$r/lakeform.yaml"
+# and policies gone without: recorded, never sent
+sed -i 's/^      addressing: path/      addressing: path\n      features: {encryption: false, policy: false}/' "$r/lakeform.yaml"
+run rapply "$r" apply --auto-approve
+check "api_name us-east-1: apply exit 0" test "$rc" -eq 0
+check "features: {policy: false}: the policies are recorded" has rapply "storage.policy/acme-lf-uc-use1"
+check "features: {policy: false}: no bucket policy is sent" test -z "$(policy_sids acme-lf-uc-use1)"
+check "api_name us-east-1: the store answers the region as the location" \
+	test "$(aws s3api get-bucket-location --bucket acme-lf-default --query LocationConstraint --output text 2>/dev/null)" = us-east-1
+run rnoop "$r" plan --detailed-exitcode
+check "api_name us-east-1: plan after apply, no changes" test "$rc" -eq 0
+check "api_name us-east-1: no warning about the location" hasnt rnoop "which is not an S3 region"
+run rdestroy "$r" destroy --auto-approve
+check "api_name us-east-1: destroy exit 0, no bucket left" test "$rc" -eq 0 -a -z "$(buckets)"
 finish
