@@ -28,6 +28,7 @@ pkgs=(
 	strace                   # the provider tests count fsyncs
 	perl                     # a test provider written in Perl (JSON::PP)
 	procps                   # pgrep: the crash tests find a provider's children
+	time                     # /usr/bin/time: peak memory in a CLI test and make bench
 )
 
 missing=()
