@@ -29,6 +29,7 @@ pkgs=(
 	perl                     # a test provider written in Perl (JSON::PP)
 	procps                   # pgrep: the crash tests find a provider's children
 	time                     # /usr/bin/time: peak memory in a CLI test and make bench
+	iproute2                 # ip route: the dockerd test picks a network no route covers
 )
 
 missing=()

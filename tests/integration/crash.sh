@@ -38,7 +38,10 @@
 #     object, no stray temporary), and no label is on two objects;
 #   - from the providers' logs (.lakeform/logs/*.log, kept in order across
 #     runs): no object created again while it existed (created
-#     twice without a deletion between: a duplicate), none deleted twice,
+#     twice without a deletion between: a duplicate), none deleted twice;
+#     a provider writes its line after its change, so each provider kill
+#     may leave one line out and pairs up to that many are gaps, not
+#     duplicates;
 #     and no create sent for an object that existed already (the
 #     providers' create is idempotent and says "exists already" then;
 #     lakeform must settle an interrupted create by reading, never by
@@ -544,10 +547,18 @@ awk '{ ev = $1; $1 = ""; key = $0
        if (ev == "created" && last[key] == "created") printf "created twice:%s\n", key
        if (ev == "deleted" && last[key] == "deleted") printf "deleted twice:%s\n", key
        last[key] = ev }' "$work/events" >"$work/twice"
-if [[ ! -s $work/twice ]]; then
+# A provider writes its line after the change: one killed between the
+# change and the line leaves the line out, so a deletion (or creation)
+# made then shows as the next event twice in a row.  That is a gap in the
+# log, not a duplicate (a create of an object that exists says "exists
+# already", checked below), and each provider kill can make one at most.
+pairs=$(wc -l <"$work/twice")
+if ((pairs == 0)); then
 	ok "0 duplicates: no object created again while it existed, none deleted twice ($created creations, $deleted deletions in the providers' logs)"
+elif ((pairs <= mid_pv)); then
+	ok "0 duplicates: $pairs events twice in a row, no more than the $mid_pv provider kills that can each leave one line out ($created creations, $deleted deletions): $(head -3 "$work/twice" | tr '\n' ';')"
 else
-	fail "$(wc -l <"$work/twice") duplicates: $(head -5 "$work/twice" | tr '\n' ';')"
+	fail "$pairs duplicates, more than the $mid_pv provider kills could explain: $(head -5 "$work/twice" | tr '\n' ';')"
 fi
 again=$(cat "$work"/logs/*.log | grep -E " exists already for ")
 if [[ -z $again ]]; then
