@@ -165,7 +165,7 @@ test-cli: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS) $(B)/tests/mkstate $(B)/bin/la
 test-providers: $(PROVIDER_SAN_BINS)
 	@mkdir -p $(R)
 	@LF_PROVIDER_DIR=$(BS)/bin ./tests/providers/local/run.sh > $(R)/providers.log 2>&1; rc=$$?; \
-	 grep -v '^ok ' $(R)/providers.log | tail -n 20; tail -n 1 $(R)/providers.log > $(R)/providers; exit $$rc
+	 grep -v '^ok ' $(R)/providers.log | tail -n 20; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/providers.log | tail -n 1 > $(R)/providers; exit $$rc
 
 # kill -9 of apply (lakeform or a provider) at CRASH_POINTS points of an
 # apply that creates, updates and deletes; state, convergence and disk
@@ -173,7 +173,7 @@ test-providers: $(PROVIDER_SAN_BINS)
 test-integration: $(B)/bin/lakeform $(PROVIDER_BINS)
 	@mkdir -p $(R)
 	@./tests/integration/crash.sh $(B)/bin/lakeform > $(R)/integration.log 2>&1; rc=$$?; \
-	 grep -v '^ok ' $(R)/integration.log | tail -n 25; tail -n 1 $(R)/integration.log > $(R)/integration; exit $$rc
+	 grep -v '^ok ' $(R)/integration.log | tail -n 25; grep -E '^crash: [0-9]+ passed' $(R)/integration.log | tail -n 1 > $(R)/integration; exit $$rc
 
 # real repositories made with the git CLI, read with --git (tests/integration/git)
 test-git: $(B)/bin/lakeform $(PROVIDER_BINS)
@@ -186,7 +186,7 @@ test-git: $(B)/bin/lakeform $(PROVIDER_BINS)
 test-docker: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
 	@mkdir -p $(R)
 	@./tests/integration/docker/run.sh $(BS)/bin/lakeform > $(R)/docker.log 2>&1; rc=$$?; \
-	 grep -v '^ok ' $(R)/docker.log | tail -n 25; tail -n 1 $(R)/docker.log > $(R)/docker; exit $$rc
+	 grep -v '^ok ' $(R)/docker.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/docker.log | tail -n 1 > $(R)/docker; exit $$rc
 
 # the docker provider (sanitizer build) against Docker's own engine, a
 # private dockerd the test starts and stops (needs root, docker.io,
@@ -194,49 +194,49 @@ test-docker: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
 test-dockerd: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
 	@mkdir -p $(R)
 	@./tests/integration/docker/dockerd.sh $(BS)/bin/lakeform > $(R)/dockerd.log 2>&1; rc=$$?; \
-	 grep -v '^ok ' $(R)/dockerd.log | tail -n 25; tail -n 1 $(R)/dockerd.log > $(R)/dockerd; exit $$rc
+	 grep -v '^ok ' $(R)/dockerd.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/dockerd.log | tail -n 1 > $(R)/dockerd; exit $$rc
 
 # the s3 provider against a moto_server it starts, every effect checked
 # with /usr/bin/aws (sanitizer builds: a leak or a bad access fails it)
 test-s3: $(BS)/bin/lakeform $(BS)/bin/lakeform-provider-s3 $(BS)/bin/lakeform-provider-local-compute
 	@mkdir -p $(R)
 	@./tests/integration/s3/run.sh $(BS)/bin/lakeform > $(R)/s3.log 2>&1; rc=$$?; \
-	 grep -v '^ok ' $(R)/s3.log | tail -n 25; tail -n 1 $(R)/s3.log > $(R)/s3; exit $$rc
+	 grep -v '^ok ' $(R)/s3.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/s3.log | tail -n 1 > $(R)/s3; exit $$rc
 
 # the s3 state backend against a moto_server it starts (locks, leases, races)
 test-s3-backend: $(B)/bin/lakeform $(PROVIDER_BINS) $(B)/bin/lakeform-provider-sleepy
 	@mkdir -p $(R)
 	@./tests/integration/s3/backend.sh $(B)/bin/lakeform > $(R)/s3-backend.log 2>&1; rc=$$?; \
-	 grep -v '^ok ' $(R)/s3-backend.log | tail -n 25; tail -n 1 $(R)/s3-backend.log > $(R)/s3-backend; exit $$rc
+	 grep -v '^ok ' $(R)/s3-backend.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/s3-backend.log | tail -n 1 > $(R)/s3-backend; exit $$rc
 
 # the s3 provider and state backend on Ceph's radosgw, a cluster the test
 # starts (one monitor, one memstore OSD: make deps installs them)
 test-ceph: $(B)/bin/lakeform $(PROVIDER_BINS) $(B)/bin/lakeform-provider-sleepy
 	@mkdir -p $(R)
 	@./tests/integration/ceph/run.sh $(B)/bin/lakeform > $(R)/ceph.log 2>&1; rc=$$?; \
-	 grep -v '^ok ' $(R)/ceph.log | tail -n 25; tail -n 1 $(R)/ceph.log > $(R)/ceph; exit $$rc
+	 grep -v '^ok ' $(R)/ceph.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/ceph.log | tail -n 1 > $(R)/ceph; exit $$rc
 
 # the s3 provider and state backend on s3rver (npm, into build/s3rver), a
 # store without tagging and without conditional writes
 test-s3rver: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
 	@mkdir -p $(R)
 	@./tests/integration/s3rver/run.sh $(BS)/bin/lakeform > $(R)/s3rver.log 2>&1; rc=$$?; \
-	 grep -v '^ok ' $(R)/s3rver.log | tail -n 25; tail -n 1 $(R)/s3rver.log > $(R)/s3rver; exit $$rc
+	 grep -v '^ok ' $(R)/s3rver.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/s3rver.log | tail -n 1 > $(R)/s3rver; exit $$rc
 
 test-yaml: $(B)/tests/yaml_suite $(B)/bin/lakeform
 	@mkdir -p $(R)
 	@$(B)/tests/yaml_suite $(B)/bin/lakeform tests/yaml-suite/data tests/yaml-suite/known-failures.txt | tee $(R)/yaml.log; \
-	 tail -n 1 $(R)/yaml.log > $(R)/yaml; grep -q ' 0 failed' $(R)/yaml
+	 grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/yaml.log | tail -n 1 > $(R)/yaml; grep -q ' 0 failed' $(R)/yaml
 
 test-schema: $(B)/tests/run_suite
 	@mkdir -p $(R)
 	@$(B)/tests/run_suite /usr/share/json-schema-test-suite/tests/draft7 | tee $(R)/schema.log; \
-	 tail -n 1 $(R)/schema.log > $(R)/schema; grep -q ' 0 failed' $(R)/schema
+	 grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/schema.log | tail -n 1 > $(R)/schema; grep -q ' 0 failed' $(R)/schema
 
 test-ajv: $(B)/tests/schema_check
 	@mkdir -p $(R)
 	@LF_VALIDATOR="$(B)/tests/schema_check" ./tests/schemas/ajv-check.sh | tee $(R)/ajv.log; \
-	 tail -n 1 $(R)/ajv.log > $(R)/ajv; grep -q ' 0 failed' $(R)/ajv
+	 grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/ajv.log | tail -n 1 > $(R)/ajv; grep -q ' 0 failed' $(R)/ajv
 
 # ---- fuzzing --------------------------------------------------------------
 # tests/fuzz/fuzz_<name>.c, each a libFuzzer target (LLVMFuzzerTestOneInput),
@@ -286,7 +286,7 @@ test-fuzz: fuzz-build
 	@mkdir -p $(R)
 	@FUZZ_RUNS_provider=$(FUZZ_RUNS_provider) \
 	 ./tests/fuzz/run.sh --runs $(FUZZ_RUNS) $(FZ) $(FUZZ_TARGETS) > $(R)/fuzz.log 2>&1; rc=$$?; \
-	 grep -v '^ok ' $(R)/fuzz.log | tail -n 25; tail -n 1 $(R)/fuzz.log > $(R)/fuzz; exit $$rc
+	 grep -v '^ok ' $(R)/fuzz.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/fuzz.log | tail -n 1 > $(R)/fuzz; exit $$rc
 
 # the long run: FUZZ_SECONDS each, one after the other, the corpus kept in
 # build/fuzz/corpus/<name>, crashers in build/fuzz/crashes/<name>
