@@ -86,13 +86,6 @@ static int send_req(struct lfp_call *call, const struct s3_req *q, struct s3_res
 	return s3_request(conf_of(call), lfp_call_remaining_ms(call), q, r);
 }
 
-/* 501 Not Implemented is final: the store will not have it in a moment. */
-static int is_throttle(const struct s3_resp *r)
-{
-	return (r->status >= 500 && r->status != 501) || r->status == 429 ||
-	       !strcmp(r->code, "SlowDown");
-}
-
 /*
  * Whether an answer says the store lacks what was asked: 501 or
  * NotImplemented; with `bare_400`, also a 400 without a message (Ceph's
@@ -201,7 +194,7 @@ static int s3_fail(struct lfp_call *call, int answered, const struct s3_resp *r,
 		    call, LFP_E_CONFLICT, 0,
 		    "%s exists already and was not made by lakeform (BucketAlreadyOwnedByYou)",
 		    what);
-	} else if (is_throttle(r)) {
+	} else if (s3_resp_busy(r)) {
 		lfp_error(call, LFP_E_UNAVAILABLE, 1, "s3 is busy for %s: %ld %s", what, r->status,
 		          *r->code ? r->code : "(no code)");
 	} else {

@@ -249,8 +249,8 @@ static void add_json_string(struct lf_buf *out, const char *s)
 }
 
 /*
- * Every resource line written ends in ,"sum":"XXXXXXXX"} : the CRC-32C, in
- * hex, of the line's bytes before that comma.  "sum" sorts after every key
+ * Every resource line written ends in ,"sum":"1a2b3c4d"} : the CRC-32C, in
+ * eight hex digits, of the line's bytes before that comma.  "sum" sorts after every key
  * of a record, so the line keeps its keys sorted.
  */
 #define SUM_TAIL 18 /* strlen(",\"sum\":\"") + 8 + strlen("\"}") */

@@ -392,12 +392,12 @@ char *lf_symlink_in(const char *path)
 int lf_foreign_symlink(char **link, long *owner, const char *path)
 {
 	struct lf_buf done = LF_BUF_INIT; /* resolved so far, no link in it */
-	char *todo = lf_xstrdup(path);    /* what is left to resolve */
+	char *left = lf_xstrdup(path);    /* what is left to resolve */
 	uid_t me = geteuid();
 	int links = 0, rc = 0;
 
 	*link = NULL;
-	if (*todo != '/') {
+	if (*left != '/') {
 		char cwd[4096];
 		if (!getcwd(cwd, sizeof(cwd))) {
 			rc = -errno;
@@ -405,7 +405,7 @@ int lf_foreign_symlink(char **link, long *owner, const char *path)
 		}
 		lf_buf_adds(&done, strcmp(cwd, "/") ? cwd : "");
 	}
-	char *p = todo;
+	char *p = left;
 	for (;;) {
 		struct stat st;
 
@@ -452,11 +452,11 @@ int lf_foreign_symlink(char **link, long *owner, const char *path)
 		target[tn] = '\0';
 		lf_buf_truncate(&done, *target == '/' ? 0 : mark);
 		char *rest = lf_xasprintf("%s/%s", target, p);
-		free(todo);
-		todo = p = rest;
+		free(left);
+		left = p = rest;
 	}
 out:
-	free(todo);
+	free(left);
 	lf_buf_release(&done);
 	return rc;
 }

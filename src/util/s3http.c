@@ -372,13 +372,18 @@ static int attempt(CURL *h, const struct s3_conf *c, long budget_ms, const struc
 	return rc == CURLE_OK ? 0 : -1;
 }
 
+int s3_resp_busy(const struct s3_resp *r)
+{
+	/* a 501 is final: the store lacks what was asked, now and later */
+	return (r->status >= 500 && r->status != 501) || r->status == 429 ||
+	       !strcmp(r->code, "SlowDown");
+}
+
 static int worth_retrying(const struct s3_resp *r, int answered)
 {
 	if (!answered)
 		return !r->timed_out;
-	/* 501 Not Implemented is final: the store lacks what was asked */
-	return (r->status >= 500 && r->status != 501) || r->status == 429 ||
-	       !strcmp(r->code, "SlowDown") || !strcmp(r->code, "RequestTimeout") ||
+	return s3_resp_busy(r) || !strcmp(r->code, "RequestTimeout") ||
 	       !strcmp(r->code, "RequestTimeTooSkewed");
 }
 

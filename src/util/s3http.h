@@ -75,6 +75,10 @@ int s3_request(const struct s3_conf *c, long remaining_ms, const struct s3_req *
                struct s3_resp *out);
 void s3_resp_release(struct s3_resp *r);
 
+/* Whether an answer says the store is busy (5xx but 501, 429, SlowDown):
+ * worth asking again later, unlike a 501 (the store lacks the feature). */
+int s3_resp_busy(const struct s3_resp *r);
+
 /* Where each request's line goes (NULL: nowhere, the default). */
 void s3_http_set_log(void (*fn)(const char *line));
 

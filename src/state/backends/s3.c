@@ -997,7 +997,7 @@ const struct lf_backend_ops lf_backend_s3_ops = {
 
 /* ---- leftovers of runs that died on this machine ---------------------------
  *
- * Each run works in .lakeform/s3/run.HOST.PID.XXXXXX, removed when it ends.
+ * Each run works in .lakeform/s3/run.HOST.PID.RANDOM (made by mkdtemp), removed when it ends.
  * A run killed (kill -9, a crash) leaves its directory behind, and in it
  * the journal of its last steps, whose last batch may never have reached
  * the journal object.  The next run on the same machine that holds the

@@ -27,30 +27,11 @@ lf=${1:?usage: run.sh LAKEFORM_BINARY}
 case $lf in /*) ;; *) lf=$PWD/$lf ;; esac
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../../.." && pwd)
+layer=ceph
+# shellcheck source=../checks.sh
+. "$root/tests/integration/checks.sh"
 bindir=$(dirname "$lf")
 awsbin=/usr/bin/aws
-passed=0
-failed=0
-last=
-ok() {
-	passed=$((passed + 1))
-	echo "ok   $*"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL $*"
-	if [[ -n $last && -f $work/$last.out ]]; then tail -n 6 "$work/$last.out" | sed 's/^/     /'; fi
-}
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
-finish() {
-	echo "ceph: $passed passed, $failed failed"
-	[[ $failed -eq 0 ]]
-	exit
-}
 
 work=$(mktemp -d /tmp/lakeform-ceph.XXXXXX)
 pids=()

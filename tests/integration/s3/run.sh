@@ -25,32 +25,14 @@ lf=${1:?usage: run.sh LAKEFORM_BINARY}
 case $lf in /*) ;; *) lf=$PWD/$lf ;; esac
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../../.." && pwd)
+layer=s3
+# shellcheck source=../checks.sh
+. "$root/tests/integration/checks.sh"
 awsbin=/usr/bin/aws
-passed=0
-failed=0
 
-ok() {
-	passed=$((passed + 1))
-	echo "ok   $*"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL $*"
-}
 info() { echo "# $*"; }
-# check NAME COMMAND...: ok when the command succeeds
-check() {
-	local name=$1
-	shift
-	if "$@"; then ok "$name"; else fail "$name"; fi
-}
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 quiet() { "$@" >/dev/null 2>&1; }
-finish() {
-	echo "s3: $passed passed, $failed failed"
-	[[ $failed -eq 0 ]]
-	exit
-}
 
 for tool in "$awsbin" jq; do
 	if ! command -v "$tool" >/dev/null; then
