@@ -43,6 +43,7 @@ help:
 	@echo "make deps     install missing Debian packages (apt-get)"
 	@echo "make          build build/bin/lakeform"
 	@echo "make test     deps, build, and every test layer; ends with 'N passed, N failed'"
+	@echo "make test-L   one layer, L one of: $(LAYERS)"
 	@echo "make demo     deps, build, and run lakeform on examples/quickstart"
 	@echo "make bench    deps, build, and print the performance figures"
 	@echo "make bench-docker  time apply and refresh of 10 nodes on podman"
