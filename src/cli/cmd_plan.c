@@ -22,6 +22,7 @@ int lf_cli_render_plan(struct lf_cli *cli, const struct lf_plan *p)
 	struct lf_buf out = LF_BUF_INIT;
 
 	ro.color = cli->color;
+	ro.dir = cli->chdir ? cli->chdir : ".";
 	if (lf_cli_flag(cli, "json")) {
 		json_t *j = lf_render_json(p);
 		char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);

@@ -16,11 +16,12 @@
 struct lf_render_opts {
 	int color;        /* ANSI colours (the CLI sets it on a terminal) */
 	size_t max_bytes; /* Markdown: the limit of a comment, 65535 */
+	const char *dir;  /* Markdown: the directory planned, as given, or NULL */
 };
 
-#define LF_RENDER_OPTS_INIT \
-	{                   \
-		0, 65535    \
+#define LF_RENDER_OPTS_INIT    \
+	{                      \
+		0, 65535, NULL \
 	}
 
 /*
@@ -36,9 +37,11 @@ void lf_render_text(struct lf_buf *out, const struct lf_plan *p, const struct lf
 json_t *lf_render_json(const struct lf_plan *p);
 
 /*
- * A pull-request comment under o->max_bytes: a summary table, then the
- * detail of each resource folded in <details>; when that would be too long,
- * the summary and a table of changed addresses, and a note saying so.
+ * A pull-request comment under o->max_bytes: the counts, the directory and
+ * commit, a warning naming what is destroyed or replaced, how to apply;
+ * then one <details> fold with a table of the manifest resources and, per
+ * manifest resource, the diff of its changes and its provider resources',
+ * as many whole sections as fit (a line counts those left out).
  */
 void lf_render_markdown(struct lf_buf *out, const struct lf_plan *p,
                         const struct lf_render_opts *o);

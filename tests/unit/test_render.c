@@ -60,6 +60,7 @@ static char *markdown(const struct lf_plan *p, size_t max)
 	struct lf_render_opts o = LF_RENDER_OPTS_INIT;
 
 	o.max_bytes = max;
+	o.dir = "cfg";
 	lf_render_markdown(&out, p, &o);
 	return lf_buf_detach(&out);
 }
@@ -635,6 +636,16 @@ static void test_json_top_level(void **state)
 
 /* ---- Markdown ------------------------------------------------------------- */
 
+static size_t count_lines_starting(const char *s, const char *prefix)
+{
+	size_t n = 0, len = strlen(prefix);
+
+	for (const char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, prefix, len) == 0)
+			n++;
+	return n;
+}
+
 static void test_md_small(void **state)
 {
 	struct lf_plan p = LF_PLAN_INIT;
@@ -652,38 +663,93 @@ static void test_md_small(void **state)
 	c->reason = LF_REASON_NO_CONFIG;
 	lf_plan_add_warning(&p, "a <b> & c|d");
 	md = markdown(&p, 65535);
-	assert_string_equal(md, "### Plan: 0 to add, 1 to change, 0 to replace, 1 to destroy.\n"
+	assert_string_equal(md, "### lakeform plan: 0 to add, 1 to change, 0 to replace, "
+	                        "1 to destroy\n"
 	                        "\n"
-	                        "| add | change | replace | destroy |\n"
-	                        "|---:|---:|---:|---:|\n"
-	                        "| 0 | 1 | 0 | 1 |\n"
+	                        "**Directory** <code>cfg</code>\n"
+	                        "\n"
+	                        "> **Warning:** applying this plan **destroys 1 resource**:\n"
+	                        ">\n"
+	                        "> - destroy <code>storage.bucket/old</code>: no longer "
+	                        "declared in the manifests\n"
 	                        "\n"
 	                        "> **Warning:** a &lt;b&gt; &amp; c&#124;d\n"
 	                        "\n"
-	                        "<details><summary>update <code>compute.node_pool/etl"
-	                        "</code></summary>\n"
+	                        "**To apply:** merge this pull request; the pipeline of the "
+	                        "main branch applies the merged commit. By hand: "
+	                        "<code>lakeform -C cfg apply</code>.\n"
+	                        "\n"
+	                        "<details><summary>Show the 2 changes, under 2 manifest "
+	                        "resources</summary>\n"
+	                        "\n"
+	                        "| manifest resource | change | its provider resources |\n"
+	                        "|---|---|---|\n"
+	                        "| <code>workspace/etl</code> | no change | 1 update |\n"
+	                        "| <code>storage.bucket/old</code> | destroy | none |\n"
+	                        "\n"
+	                        "#### changes under <code>workspace/etl</code>\n"
 	                        "\n"
 	                        "```diff\n"
-	                        "!   compute.node_pool/etl\n"
-	                        "      # etl.yaml:2\n"
-	                        "!       spec.nodes: 2 -> 4\n"
-	                        "+       spec.tags:\n"
-	                        "+           a: \"b\"\n"
+	                        "!       compute.node_pool/etl\n"
+	                        "          # etl.yaml:2\n"
+	                        "!           spec.nodes: 2 -> 4\n"
+	                        "+           spec.tags:\n"
+	                        "+               a: \"b\"\n"
 	                        "```\n"
 	                        "\n"
-	                        "</details>\n"
-	                        "\n"
-	                        "<details><summary>delete <code>storage.bucket/old"
-	                        "</code></summary>\n"
+	                        "#### destroy <code>storage.bucket/old</code>\n"
 	                        "\n"
 	                        "```diff\n"
 	                        "-   storage.bucket/old\n"
 	                        "      # (no longer declared in the manifests)\n"
 	                        "```\n"
 	                        "\n"
-	                        "</details>\n"
-	                        "\n");
+	                        "</details>\n");
 	assert_null(strstr(md, "unchanged"));
+	free(md);
+	lf_plan_release(&p);
+}
+
+/* Provider resources under their manifest resource, which comes first; a
+ * replacement is '!' (changed), never '-' (deleted), in column one. */
+static void test_md_groups_and_replace(void **state)
+{
+	struct lf_plan p = LF_PLAN_INIT;
+	struct lf_change *c;
+	char *md;
+	(void)state;
+
+	p.git_commit = strdup("0123456789abcdef0123456789abcdef01234567");
+	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "w", "compute", "workspace/w");
+	c->reason = LF_REASON_CANNOT_UPDATE;
+	add_diff(c, "cidr", "\"10.0.0.0/16\"", "\"10.1.0.0/16\"", 1, 0);
+	c = lf_plan_add(&p, LF_ACT_CREATE, "group", "g", "lakeform", NULL);
+	c->after = J("{\"n\": 1}");
+	c = lf_plan_add(&p, LF_ACT_UPDATE, "workspace", "w", "lakeform", NULL);
+	add_diff(c, "spec.network.cidr", "\"10.0.0.0/16\"", "\"10.1.0.0/16\"", 0, 0);
+	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.node_pool", "w", "compute", "workspace/w");
+	c->reason = LF_REASON_REPLACED_WITH;
+	c->create_before_destroy = 1;
+	md = markdown(&p, 65535);
+	assert_non_null(strstr(md, "**Directory** <code>cfg</code> · **Commit** <code>"
+	                           "0123456789ab</code>\n"));
+	assert_non_null(strstr(md, "**replaces 2** (destroyed, then created again):\n>\n"
+	                           "> - replace <code>compute.network/w</code>: <code>cidr"
+	                           "</code> cannot change in place\n"
+	                           "> - replace <code>compute.node_pool/w</code>: what it lives "
+	                           "in or on is replaced\n"));
+	assert_non_null(strstr(md, "| <code>workspace/w</code> | update | 2 replace |\n"
+	                           "| <code>group/g</code> | create | none |\n\n"));
+	assert_non_null(strstr(md, "#### update <code>workspace/w</code>\n\n```diff\n"
+	                           "!   workspace/w\n"
+	                           "!       spec.network.cidr: \"10.0.0.0/16\" -> \"10.1.0.0/16\"\n"
+	                           "\n"
+	                           "!    -/+ compute.network/w\n"));
+	assert_non_null(strstr(md, "!    +/- compute.node_pool/w\n"));
+	/* one fold, and no line of a replacement starts with '-' */
+	assert_int_equal(count_lines_starting(md, "<details>"), 1);
+	assert_int_equal(count_lines_starting(md, "</details>"), 1);
+	assert_int_equal(count_lines_starting(md, "-"), 0);
 	free(md);
 	lf_plan_release(&p);
 }
@@ -696,7 +762,8 @@ static void test_md_no_changes_and_sensitive(void **state)
 
 	lf_plan_add(&p, LF_ACT_NOOP, "group", "g", "lakeform", NULL);
 	md = markdown(&p, 65535);
-	assert_string_equal(md, "### No changes. The manifests match the recorded state.\n\n");
+	assert_string_equal(md, "### lakeform plan: no changes, the manifests match the "
+	                        "recorded state\n\n**Directory** <code>cfg</code>\n\n");
 	free(md);
 	lf_plan_release(&p);
 
@@ -706,10 +773,10 @@ static void test_md_no_changes_and_sensitive(void **state)
 	assert_non_null(strstr(md, "+           credentials: (sensitive)\n"));
 	assert_non_null(strstr(md, "!       spec.secret: (sensitive)\n"));
 	free(md);
-	/* and in the fallback form */
-	md = markdown(&p, 400);
+	/* and when the sections are left out */
+	md = markdown(&p, 1000);
 	assert_null(strstr(md, "SECRET"));
-	assert_non_null(strstr(md, "**Note:**"));
+	assert_non_null(strstr(md, "is left out"));
 	free(md);
 	lf_plan_release(&p);
 }
@@ -724,23 +791,13 @@ static void test_md_fence_and_escaping(void **state)
 	c = lf_plan_add(&p, LF_ACT_CREATE, "table", "a|b<c>", "lakeform", NULL);
 	c->after = J("{\"comment\": \"```` </details>\"}");
 	md = markdown(&p, 65535);
-	assert_non_null(strstr(md, "<summary>create <code>table/a&#124;b&lt;c&gt;"
-	                           "</code></summary>"));
+	assert_non_null(strstr(md, "| <code>table/a&#124;b&lt;c&gt;</code> | create |"));
+	assert_non_null(strstr(md, "#### create <code>table/a&#124;b&lt;c&gt;</code>\n"));
 	/* a fence longer than any run of backticks inside */
 	assert_non_null(strstr(md, "\n`````diff\n"));
 	assert_non_null(strstr(md, "\n`````\n\n</details>"));
 	free(md);
 	lf_plan_release(&p);
-}
-
-static size_t count_lines_starting(const char *s, const char *prefix)
-{
-	size_t n = 0, len = strlen(prefix);
-
-	for (const char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		if (strncmp(l, prefix, len) == 0)
-			n++;
-	return n;
 }
 
 static void big_plan(struct lf_plan *p, size_t n, size_t value_len)
@@ -751,22 +808,25 @@ static void big_plan(struct lf_plan *p, size_t n, size_t value_len)
 	big[value_len] = '\0';
 	memset(p, 0, sizeof(*p));
 	for (size_t i = 0; i < n; i++) {
-		char name[32];
+		char name[32], parent[32];
 		struct lf_change *c;
 
 		snprintf(name, sizeof(name), "bucket-%06zu", i);
-		c = lf_plan_add(p, LF_ACT_CREATE, "storage.bucket", name, "storage",
-		                "account/acme");
+		snprintf(parent, sizeof(parent), "account/a%02zu", i % 25);
+		c = lf_plan_add(p, LF_ACT_CREATE, "storage.bucket", name, "storage", parent);
 		c->after = json_pack("{s:s,s:s}", "name", name, "blob", big);
 	}
 	free(big);
 }
 
+/* 50,000 provider resources under 25 manifest resources: the heading, the
+ * warning and the table stay, the sections that fit are shown whole, a line
+ * counts the others. */
 static void test_md_huge_plan(void **state)
 {
 	struct lf_plan p;
-	const char *more;
-	size_t rows, rest;
+	const char *left;
+	size_t rows, sections, rest;
 	char *md;
 	(void)state;
 
@@ -774,47 +834,48 @@ static void test_md_huge_plan(void **state)
 	lf_plan_add_warning(&p, "a warning that should still be seen");
 	md = markdown(&p, 65535);
 	assert_true(strlen(md) <= 65535);
-	assert_non_null(strstr(md, "### Plan: 50000 to add, 0 to change, "
-	                           "0 to replace, 0 to destroy.\n"));
-	assert_non_null(strstr(md, "| 50000 | 0 | 0 | 0 |\n"));
-	assert_non_null(strstr(md, "**Note:**"));
+	assert_non_null(strstr(md, "### lakeform plan: 50000 to add, 0 to change, "
+	                           "0 to replace, 0 to destroy\n"));
 	assert_non_null(strstr(md, "a warning that should still be seen"));
-	assert_null(strstr(md, "<details>"));
-	rows = count_lines_starting(md, "| create | <code>storage.bucket/");
-	assert_true(rows > 500);
-	more = strstr(md, "| | _and ");
-	assert_non_null(more);
-	assert_int_equal(sscanf(more, "| | _and %zu more_ |", &rest), 1);
-	assert_int_equal(rows + rest, 50000);
-	/* the "more" row is the last line */
-	assert_string_equal(strchr(more, '\n'), "\n");
-	/* rows are in plan order */
-	assert_non_null(strstr(md, "| create | <code>storage.bucket/bucket-000000"
-	                           "</code> |\n| create | <code>storage.bucket/"
-	                           "bucket-000001</code> |\n"));
+	assert_int_equal(count_lines_starting(md, "<details>"), 1);
+	rows = count_lines_starting(md, "| <code>account/");
+	assert_int_equal(rows, 25);
+	assert_non_null(strstr(md, "| <code>account/a00</code> | no change | 2000 create |\n"));
+	/* a section of 2,000 resources is longer than a comment: none fits */
+	sections = count_lines_starting(md, "#### changes under <code>account/");
+	assert_int_equal(sections, 0);
+	left = strstr(md, "_The detail of ");
+	assert_non_null(left);
+	assert_int_equal(sscanf(left, "_The detail of %zu more", &rest), 1);
+	assert_int_equal(sections + rest, 25);
+	/* sections are whole: every fence is closed, the fold too */
+	assert_int_equal(count_lines_starting(md, "```diff") * 2, count_lines_starting(md, "```"));
+	assert_string_equal(md + strlen(md) - strlen("</details>\n"), "</details>\n");
 	free(md);
 	lf_plan_release(&p);
 }
 
-static void test_md_fallback_table_fits(void **state)
+static void test_md_sections_fit_or_not(void **state)
 {
 	struct lf_plan p;
 	char *md;
 	(void)state;
 
-	/* 300 changes of about 1 KB each: the detail does not fit, the list does */
+	/* 300 changes of about 1 KB each: some sections fit, the table does */
 	big_plan(&p, 300, 1000);
 	md = markdown(&p, 65535);
 	assert_true(strlen(md) <= 65535);
-	assert_non_null(strstr(md, "**Note:**"));
-	assert_null(strstr(md, "<details>"));
-	assert_null(strstr(md, "| | _and "));
-	assert_int_equal(count_lines_starting(md, "| create | <code>"), 300);
+	assert_non_null(strstr(md, "is left out"));
+	assert_int_equal(count_lines_starting(md, "| <code>account/"), 25);
+	assert_int_equal(count_lines_starting(md, "<details>"), 1);
 	free(md);
-	/* with a larger limit the detail is back */
+	/* with a larger limit every section is there */
 	md = markdown(&p, 1000000);
-	assert_null(strstr(md, "**Note:**"));
-	assert_int_equal(count_lines_starting(md, "<details>"), 300);
+	assert_null(strstr(md, "is left out"));
+	assert_int_equal(count_lines_starting(md, "#### changes under"), 25);
+	assert_int_equal(count_lines_starting(md, "+   storage.bucket/") +
+	                     count_lines_starting(md, "+       storage.bucket/"),
+	                 300);
 	free(md);
 	lf_plan_release(&p);
 }
@@ -855,10 +916,11 @@ int main(void)
 	    cmocka_unit_test(test_json_arrays_in_sensitive_shape),
 	    cmocka_unit_test(test_json_top_level),
 	    cmocka_unit_test(test_md_small),
+	    cmocka_unit_test(test_md_groups_and_replace),
 	    cmocka_unit_test(test_md_no_changes_and_sensitive),
 	    cmocka_unit_test(test_md_fence_and_escaping),
 	    cmocka_unit_test(test_md_huge_plan),
-	    cmocka_unit_test(test_md_fallback_table_fits),
+	    cmocka_unit_test(test_md_sections_fit_or_not),
 	    cmocka_unit_test(test_md_never_over_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
