@@ -173,126 +173,6 @@ static void render_text(struct lf_buf *b, const struct lf_drift *dr)
 	share_line(b, dr);
 }
 
-/* ---- markdown --------------------------------------------------------------- */
-
-/* Text for a table cell: one line, '|' and '`' made harmless, cut short. */
-static void add_cell(struct lf_buf *b, json_t *v)
-{
-	char *s = show_value(v, 120);
-
-	if (!v) {
-		lf_buf_adds(b, "_absent_");
-	} else {
-		lf_buf_adds(b, "<code>");
-		lf_markdown_escape(b, s);
-		lf_buf_adds(b, "</code>");
-	}
-	free(s);
-}
-
-static void md_head(struct lf_buf *b, const struct lf_drift *dr, const struct lf_drift_meta *meta)
-{
-	size_t found =
-	    dr->changed + dr->missing + dr->unmanaged + dr->not_applied + dr->not_declared;
-	size_t listed = dr->managed_objects + dr->unmanaged_objects;
-
-	if (found)
-		lf_buf_addf(b, "## lakeform drift: %zu finding%s\n\n", found,
-		            plural(found, "", "s"));
-	else if (dr->errors)
-		lf_buf_addf(b, "## lakeform drift: incomplete\n\n");
-	else
-		lf_buf_addf(b, "## lakeform drift: in sync\n\n");
-	lf_buf_addf(b,
-	            "| changed | missing | unmanaged | not applied | not declared | ignored |\n");
-	lf_buf_addf(b, "|---:|---:|---:|---:|---:|---:|\n");
-	lf_buf_addf(b, "| %zu | %zu | %zu | %zu | %zu | %zu |\n\n", dr->changed, dr->missing,
-	            dr->unmanaged, dr->not_applied, dr->not_declared, dr->ignored);
-	lf_buf_addf(b, "%zu recorded resource%s read, %zu in sync", dr->checked,
-	            plural(dr->checked, "", "s"), dr->in_sync);
-	if (dr->errors)
-		lf_buf_addf(b, ", **%zu could not be read**", dr->errors);
-	if (listed)
-		lf_buf_addf(b, "; lakeform manages %zu of %zu labelled objects (%.1f%%)",
-		            dr->managed_objects, listed,
-		            100.0 * (double)dr->managed_objects / (double)listed);
-	lf_buf_addf(b, ".\n");
-	lf_buf_addf(b, "State serial %llu", meta->serial);
-	if (meta->git_commit)
-		lf_buf_addf(b, ", manifests at commit `%.12s`", meta->git_commit);
-	lf_buf_addf(b, ".\n");
-}
-
-static void md_full(struct lf_buf *b, const struct lf_drift *dr)
-{
-	for (size_t i = 0; i < dr->n; i++) {
-		const struct lf_drift_finding *f = &dr->v[i];
-		if (f->ignored)
-			continue;
-		if (f->kind != LF_DRIFT_CHANGED) {
-			lf_buf_addf(b, "\n`%c` `%s`: ", symbol(f->kind), f->address);
-			describe(b, f);
-			lf_buf_addc(b, '\n');
-			continue;
-		}
-		size_t shown = 0;
-		for (size_t k = 0; k < f->nfields; k++)
-			shown += !f->fields[k].ignored;
-		lf_buf_addf(
-		    b,
-		    "\n<details><summary><code>~</code> <code>%s</code>: %zu field%s changed "
-		    "outside lakeform</summary>\n\n",
-		    f->address, shown, plural(shown, "", "s"));
-		lf_buf_adds(b, "| field | recorded | real |\n|---|---|---|\n");
-		for (size_t k = 0; k < f->nfields; k++) {
-			const struct lf_drift_field *fl = &f->fields[k];
-			if (fl->ignored)
-				continue;
-			lf_buf_addf(b, "| <code>%s</code> | ", fl->path);
-			add_cell(b, fl->recorded);
-			lf_buf_adds(b, " | ");
-			add_cell(b, fl->real);
-			lf_buf_adds(b, " |\n");
-		}
-		lf_buf_adds(b, "\n</details>\n");
-	}
-}
-
-/* The short form: one row per finding, stopping before `max` bytes. */
-static void md_short(struct lf_buf *b, const struct lf_drift *dr, size_t max)
-{
-	const char *tail_fmt = "| | _and %zu more_ |\n";
-	size_t left = dr->n - dr->ignored;
-
-	lf_buf_adds(b, "\nThe detail is too long for a comment: `lakeform drift --json` has it "
-	               "all.\n\n| kind | address |\n|---|---|\n");
-	for (size_t i = 0; i < dr->n; i++) {
-		const struct lf_drift_finding *f = &dr->v[i];
-		if (f->ignored)
-			continue;
-		size_t need = strlen(f->address) + 40;
-		if (b->len + need + 64 > max) {
-			lf_buf_addf(b, tail_fmt, left);
-			return;
-		}
-		lf_buf_addf(b, "| %s | <code>%s</code> |\n", lf_drift_kind_name(f->kind),
-		            f->address);
-		left--;
-	}
-}
-
-static void render_markdown(struct lf_buf *b, const struct lf_drift *dr,
-                            const struct lf_drift_meta *meta)
-{
-	md_head(b, dr, meta);
-	size_t head = b->len;
-	md_full(b, dr);
-	if (b->len > MARKDOWN_MAX) {
-		lf_buf_truncate(b, head);
-		md_short(b, dr, MARKDOWN_MAX);
-	}
-}
-
 /* ---- --write-ignore ------------------------------------------------------- */
 
 static int write_ignore(struct lf_cli *cli, const struct lf_drift *dr, const char *old,
@@ -433,7 +313,7 @@ static int run(struct lf_cli *cli)
 	if (as_json) {
 		fprintf(cli->out, "%s\n", body);
 	} else if (as_md) {
-		render_markdown(&text, &dr, &meta);
+		lf_drift_markdown(&text, &dr, &meta, cli->chdir ? cli->chdir : ".", MARKDOWN_MAX);
 		fputs(lf_buf_cstr(&text), cli->out);
 	} else {
 		render_text(&text, &dr);

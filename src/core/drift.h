@@ -29,6 +29,7 @@
 #include "manifest.h"
 #include "refresh.h"
 #include "../state/state.h"
+#include "../util/buf.h"
 
 /* ---- .lakeformignore ------------------------------------------------------ */
 
@@ -160,6 +161,17 @@ struct lf_drift_meta {
 
 /* The report of docs/drift-format.md; new reference. */
 json_t *lf_drift_to_json(const struct lf_drift *dr, const struct lf_drift_meta *meta);
+
+/*
+ * The report as an issue or pull-request comment (Markdown), appended to
+ * `out`: the counts, where it was checked (`dir` as given, or NULL; the
+ * commit and serial of `meta`), a warning naming what no longer exists or
+ * could not be read, then one <details> fold with a row per finding and a
+ * table of fields per changed resource.  Never longer than `max` bytes:
+ * rows and sections are left out whole, and a line counts them.
+ */
+void lf_drift_markdown(struct lf_buf *out, const struct lf_drift *dr,
+                       const struct lf_drift_meta *meta, const char *dir, size_t max);
 
 void lf_drift_release(struct lf_drift *dr);
 

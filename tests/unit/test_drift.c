@@ -213,12 +213,120 @@ static void fields_one_by_one(void **unused)
 	lf_diags_release(&d);
 }
 
+/* A report of `nmissing` missing resources and `nchanged` changed ones of
+ * `nfields` fields each, made by hand. */
+static void big_report(struct lf_drift *dr, size_t nmissing, size_t nchanged, size_t nfields)
+{
+	memset(dr, 0, sizeof(*dr));
+	dr->n = nmissing + nchanged;
+	dr->v = lf_xcalloc(dr->n, sizeof(*dr->v));
+	for (size_t i = 0; i < dr->n; i++) {
+		struct lf_drift_finding *f = &dr->v[i];
+
+		f->type = lf_xstrdup(i < nmissing ? "compute.network" : "storage.policy");
+		f->address = lf_xasprintf("%s/r%05zu", f->type, i);
+		if (i < nmissing) {
+			f->kind = LF_DRIFT_MISSING;
+			dr->missing++;
+			continue;
+		}
+		f->kind = LF_DRIFT_CHANGED;
+		dr->changed++;
+		f->nfields = nfields;
+		f->fields = lf_xcalloc(nfields, sizeof(*f->fields));
+		for (size_t k = 0; k < nfields; k++) {
+			f->fields[k].path = lf_xasprintf("statements[%zu].access", k);
+			f->fields[k].recorded = json_string("write");
+			f->fields[k].real = k % 2 ? json_string("read|<b>") : NULL;
+		}
+	}
+	dr->checked = dr->n;
+}
+
+static size_t lines_starting(const char *s, const char *prefix)
+{
+	size_t n = 0, len = strlen(prefix);
+
+	for (const char *l = s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		n += strncmp(l, prefix, len) == 0;
+	return n;
+}
+
+static void markdown_whole_sections(void **unused)
+{
+	struct lf_drift dr;
+	struct lf_drift_meta meta = {
+	    "0.1.0", "2026-01-01T00:00:00Z", "0123456789abcdef0123456789abcdef01234567", "", 7,
+	    NULL};
+	struct lf_buf b = LF_BUF_INIT;
+	const char *md;
+	size_t rows, sections, rest_rows = 0, rest_sections = 0;
+
+	/* small: everything is there, in one fold */
+	big_report(&dr, 12, 2, 3);
+	lf_drift_markdown(&b, &dr, &meta, "config", 65535);
+	md = lf_buf_cstr(&b);
+	assert_non_null(strstr(md, "### lakeform drift: 14 findings\n\n**Directory** "
+	                           "<code>config</code> · **Commit** <code>0123456789ab</code> · "
+	                           "**State serial** 7\n"));
+	assert_non_null(strstr(md, "> **Warning:** 12 recorded resources no longer exist;"));
+	assert_non_null(strstr(md, "> - and 2 more, in the details below\n"));
+	assert_int_equal(lines_starting(md, "> - <code>compute.network/"), 10);
+	assert_int_equal(lines_starting(md, "<details>"), 1);
+	assert_int_equal(lines_starting(md, "| missing | "), 12);
+	assert_int_equal(lines_starting(md, "#### changed <code>storage.policy/"), 2);
+	assert_non_null(strstr(md, "| <code>statements[1].access</code> | <code>\"write\"</code> | "
+	                           "<code>\"read&#124;&lt;b&gt;\"</code> |\n"));
+	assert_non_null(strstr(md, "| <code>statements[0].access</code> | <code>\"write\"</code> | "
+	                           "_absent_ |\n"));
+	assert_null(strstr(md, "Left out"));
+	lf_buf_release(&b);
+	lf_drift_release(&dr);
+
+	/* large: rows and sections stop whole, and are counted */
+	big_report(&dr, 3000, 40, 60);
+	lf_buf_truncate(&b, 0);
+	lf_drift_markdown(&b, &dr, &meta, NULL, 65535);
+	md = lf_buf_cstr(&b);
+	assert_true(b.len <= 65535);
+	rows = lines_starting(md, "| missing | <code>") + lines_starting(md, "| changed | <code>");
+	sections = lines_starting(md, "#### changed ");
+	assert_true(rows > 100 && rows < 3040);
+	assert_non_null(strstr(md, "| _and "));
+	assert_int_equal(sscanf(strstr(md, "| _and "), "| _and %zu more_", &rest_rows), 1);
+	assert_int_equal(rows + rest_rows, 3040);
+	const char *left = strstr(md, "_Left out to stay under 65535 characters: ");
+	assert_non_null(left);
+	assert_int_equal(sscanf(left,
+	                        "_Left out to stay under 65535 characters: %*u finding%*s "
+	                        "of the table, the fields of %zu",
+	                        &rest_sections),
+	                 1);
+	assert_int_equal(sections + rest_sections, 40);
+	/* every section is whole: its header row and all its 60 fields */
+	assert_int_equal(lines_starting(md, "| <code>statements["), sections * 60);
+	assert_string_equal(md + b.len - strlen("</details>\n"), "</details>\n");
+	assert_null(strstr(md, "**Directory**"));
+	lf_buf_release(&b);
+
+	/* never over the limit, whatever it is */
+	for (size_t max = 0; max < 20000; max += 331) {
+		struct lf_buf c = LF_BUF_INIT;
+
+		lf_drift_markdown(&c, &dr, &meta, "d", max);
+		if (c.len > max)
+			fail_msg("%zu bytes for a limit of %zu", c.len, max);
+		lf_buf_release(&c);
+	}
+	lf_drift_release(&dr);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(glob_wildcards),           cmocka_unit_test(ignore_last_match_wins),
 	    cmocka_unit_test(ignore_errors_have_lines), cmocka_unit_test(ignore_pattern_round_trip),
-	    cmocka_unit_test(fields_one_by_one),
+	    cmocka_unit_test(fields_one_by_one),        cmocka_unit_test(markdown_whole_sections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
