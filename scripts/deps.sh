@@ -30,6 +30,10 @@ pkgs=(
 	procps                   # pgrep: the crash tests find a provider's children
 	time                     # /usr/bin/time: peak memory in a CLI test and make bench
 	iproute2                 # ip route: the dockerd test picks a network no route covers
+	cmark-gfm                # the cli test markdown-render renders the plan and drift
+	                         # comments as GitHub does (scripts/render-comment.sh)
+	chromium                 # scripts/screenshot-comment.sh: docs/img/plan-comment*.png,
+	                         # and the picture the markdown-render test takes
 )
 
 missing=()
