@@ -331,6 +331,9 @@ run -C "$home" --git "$src" plan --detailed-exitcode -out "$work/flow.bin"
 expect "flow: plan --detailed-exitcode -out: 2 with changes" 2 'Saved the plan'
 run -C "$home" show --markdown "$work/flow.bin"
 expect "flow: show --markdown of the saved plan" 0 'catalog/main-use1/sales'
+expect "flow: the comment names the commit planned" 0 \
+	"\\*\\*Commit\\*\\* <code>$(git -C "$work/ci" rev-parse HEAD | cut -c1-12)</code>"
+expect "flow: the comment says how to apply" 0 '^\*\*To apply:\*\* merge this pull request'
 # another run holds the state lock: exit 3 at once, or wait for it
 if command -v flock >/dev/null; then
 	mkdir -p "$home/.lakeform"
@@ -352,6 +355,13 @@ run -C "$home" --git "$src" plan --detailed-exitcode
 expect "flow: the next plan has no changes" 0 'No changes'
 run -C "$home" state show
 expect "flow: state show names the clone's HEAD" 0 "^git commit: $(git -C "$work/ci" rev-parse HEAD)\$"
+# the nightly drift job: the issue's text on stdout, the JSON in a file
+run -C "$home" --git "$src" drift --markdown --report "$work/drift.json" --lock-timeout 5m
+expect "flow: drift --markdown, in sync" 0 '^### lakeform drift: in sync$'
+expect "flow: the drift comment names the commit" 0 \
+	"\\*\\*Commit\\*\\* <code>$(git -C "$work/ci" rev-parse HEAD | cut -c1-12)</code>"
+check "flow: drift --report wrote the JSON report beside it" \
+	grep -q '"status": "in_sync"' "$work/drift.json"
 
 # ---- plan --changed-since ---------------------------------------------------------
 # the state of ws holds v1; main changed the catalog (merge) and added a group
