@@ -281,6 +281,21 @@ static void markdown_whole_sections(void **unused)
 	                           "_absent_ |\n"));
 	assert_null(strstr(md, "Left out"));
 	lf_buf_release(&b);
+	/* a long value is cut after 120 characters, on a character */
+	char long_value[800] = "\"";
+	for (int i = 0; i < 100; i++)
+		strcat(long_value, "\\u00e9");
+	strcat(long_value, "\"");
+	json_decref(dr.v[12].fields[1].real);
+	dr.v[12].fields[1].real = json_loads(long_value, JSON_DECODE_ANY, NULL);
+	lf_drift_markdown(&b, &dr, &meta, NULL, 65535);
+	md = lf_buf_cstr(&b);
+	const char *cut = strstr(md, "<code>\"\xc3\xa9");
+	assert_non_null(cut);
+	/* the quote and 2-byte "é"s: byte 120 is the middle of one, so the
+	 * cut steps back to 119, a whole character */
+	assert_int_equal(strstr(cut, "...</code>") - (cut + strlen("<code>")), 119);
+	lf_buf_release(&b);
 	lf_drift_release(&dr);
 
 	/* large: rows and sections stop whole, and are counted */
