@@ -23,6 +23,8 @@ int lf_cli_render_plan(struct lf_cli *cli, const struct lf_plan *p)
 
 	ro.color = cli->color;
 	ro.dir = cli->chdir ? cli->chdir : ".";
+	/* apply and destroy print the plan they carry out: no "merge to apply" */
+	ro.applying = strcmp(cli->cmd->name, "plan") != 0 && strcmp(cli->cmd->name, "show") != 0;
 	if (lf_cli_flag(cli, "json")) {
 		json_t *j = lf_render_json(p);
 		char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);

@@ -17,11 +17,12 @@ struct lf_render_opts {
 	int color;        /* ANSI colours (the CLI sets it on a terminal) */
 	size_t max_bytes; /* Markdown: the limit of a comment, 65535 */
 	const char *dir;  /* Markdown: the directory planned, as given, or NULL */
+	int applying;     /* Markdown: printed by apply, so no "to apply, merge" */
 };
 
-#define LF_RENDER_OPTS_INIT    \
-	{                      \
-		0, 65535, NULL \
+#define LF_RENDER_OPTS_INIT       \
+	{                         \
+		0, 65535, NULL, 0 \
 	}
 
 /*

@@ -502,7 +502,7 @@ void lf_render_markdown(struct lf_buf *out, const struct lf_plan *p, const struc
 		            p->nwarnings);
 	}
 	if (g.n) {
-		if (t.add + t.change + t.replace + t.destroy)
+		if (t.add + t.change + t.replace + t.destroy && !(o && o->applying))
 			how_to_apply(&md, o);
 		body(&md, p, &g, max);
 	}
