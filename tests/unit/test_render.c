@@ -720,6 +720,7 @@ static void test_md_groups_and_replace(void **state)
 	(void)state;
 
 	p.git_commit = strdup("0123456789abcdef0123456789abcdef01234567");
+	p.partial = 1;
 	c = lf_plan_add(&p, LF_ACT_REPLACE, "compute.network", "w", "compute", "workspace/w");
 	c->reason = LF_REASON_CANNOT_UPDATE;
 	add_diff(c, "cidr", "\"10.0.0.0/16\"", "\"10.1.0.0/16\"", 1, 0);
@@ -732,7 +733,7 @@ static void test_md_groups_and_replace(void **state)
 	c->create_before_destroy = 1;
 	md = markdown(&p, 65535);
 	assert_non_null(strstr(md, "**Directory** <code>cfg</code> · **Commit** <code>"
-	                           "0123456789ab</code>\n"));
+	                           "0123456789ab</code> · **Partial** (--target or --exclude)\n"));
 	assert_non_null(strstr(md, "**replaces 2** (destroyed, then created again):\n>\n"
 	                           "> - replace <code>compute.network/w</code>: <code>cidr"
 	                           "</code> cannot change in place\n"
