@@ -30,6 +30,8 @@ pkgs=(
 	procps                   # pgrep: the crash tests find a provider's children
 	time                     # /usr/bin/time: peak memory in a CLI test and make bench
 	iproute2                 # ip route: the dockerd test picks a network no route covers
+	man-db bsdextrautils     # the CLI tests render build/lakeform.1 (man -l, col -b)
+	zsh fish                 # the CLI tests run the zsh and fish completion scripts
 )
 
 missing=()
