@@ -37,7 +37,27 @@ cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
 .PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker lint install uninstall clean help
 .DEFAULT_GOAL := all
 
-all: $(B)/bin/lakeform $(PROVIDER_BINS)
+# the man page and the completion scripts are made by lakeform itself,
+# from the command table its --help comes from
+DOC_PRODUCTS = $(B)/lakeform.1 $(B)/completion/lakeform.bash $(B)/completion/_lakeform \
+               $(B)/completion/lakeform.fish
+
+all: $(B)/bin/lakeform $(PROVIDER_BINS) $(DOC_PRODUCTS)
+
+$(B)/lakeform.1: $(B)/bin/lakeform
+	$< __man > $@.tmp && mv $@.tmp $@
+
+$(B)/completion/lakeform.bash: $(B)/bin/lakeform
+	@mkdir -p $(dir $@)
+	$< completion bash > $@.tmp && mv $@.tmp $@
+
+$(B)/completion/_lakeform: $(B)/bin/lakeform
+	@mkdir -p $(dir $@)
+	$< completion zsh > $@.tmp && mv $@.tmp $@
+
+$(B)/completion/lakeform.fish: $(B)/bin/lakeform
+	@mkdir -p $(dir $@)
+	$< completion fish > $@.tmp && mv $@.tmp $@
 
 help:
 	@echo "make deps     install missing Debian packages (apt-get)"
@@ -49,7 +69,8 @@ help:
 	@echo "make bench-docker  time apply and refresh of 10 nodes on podman"
 	@echo "make fuzz     each fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS)) s; FUZZ_TARGETS=..."
 	@echo "make lint     clang-format check and banned calls"
-	@echo "make install  PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)"
+	@echo "make install  PREFIX=$(PREFIX) DESTDIR=$(DESTDIR): lakeform, its providers, schemas,"
+	@echo "              man page (build/lakeform.1) and bash, zsh, fish completion"
 	@echo "make clean    remove build/"
 
 deps:
@@ -159,7 +180,7 @@ test-unit: $(UNIT_BINS) $(PROVIDER_SAN_BINS)
 	@mkdir -p $(R)
 	@./scripts/run-unit.sh $(R)/unit $(UNIT_BINS)
 
-test-cli: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS) $(B)/tests/mkstate $(B)/bin/lakeform-provider-sleepy
+test-cli: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS) $(B)/tests/mkstate $(B)/bin/lakeform-provider-sleepy $(B)/bin/lakeform $(PROVIDER_BINS) $(DOC_PRODUCTS)
 	@mkdir -p $(R)
 	@LAKEFORM=$(BS)/bin/lakeform ./tests/cli/run.sh $(R)/cli
 
@@ -319,15 +340,29 @@ lint:
 
 # ---- install ------------------------------------------------------------
 
-install: $(B)/bin/lakeform $(PROVIDER_BINS)
+install: $(B)/bin/lakeform $(PROVIDER_BINS) $(DOC_PRODUCTS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/lakeform/schemas
 	install -m 0755 $(B)/bin/lakeform $(DESTDIR)$(PREFIX)/bin/lakeform
 	for p in $(PROVIDER_BINS); do install -m 0755 $$p $(DESTDIR)$(PREFIX)/bin/; done
 	install -m 0644 schemas/*.json $(DESTDIR)$(PREFIX)/share/lakeform/schemas/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0644 $(B)/lakeform.1 $(DESTDIR)$(PREFIX)/share/man/man1/lakeform.1
+	install -m 0644 $(B)/completion/lakeform.bash \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lakeform
+	install -m 0644 $(B)/completion/_lakeform $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_lakeform
+	install -m 0644 $(B)/completion/lakeform.fish \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/lakeform.fish
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/lakeform $(DESTDIR)$(PREFIX)/bin/lakeform-provider-*
 	rm -rf $(DESTDIR)$(PREFIX)/share/lakeform
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/lakeform.1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/lakeform \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_lakeform \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/lakeform.fish
 
 clean:
 	rm -rf build

@@ -34,6 +34,8 @@ pkgs=(
 	                         # comments as GitHub does (scripts/render-comment.sh)
 	chromium                 # scripts/screenshot-comment.sh: docs/img/plan-comment*.png,
 	                         # and the picture the markdown-render test takes
+	man-db bsdextrautils     # the CLI tests render build/lakeform.1 (man -l, col -b)
+	zsh fish                 # the CLI tests run the zsh and fish completion scripts
 )
 
 missing=()

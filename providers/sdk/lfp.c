@@ -19,6 +19,12 @@
  */
 #include "lfp.h"
 
+#ifdef LF_VERSION
+#define LFP_RELEASE LF_VERSION
+#else
+#define LFP_RELEASE "0.0.0"
+#endif
+
 #include "util/buf.h"
 #include "util/jsonout.h"
 #include "util/mem.h"
@@ -537,7 +543,8 @@ static void do_initialize(struct lfp_server *s, json_t *id, json_t *params)
 		             json_integer_value(v), LFP_PROTOCOL_VERSION);
 		return;
 	}
-	reply_result(id, json_pack("{s:s, s:i, s:i, s:O}", "name", s->p->name, "protocol_version",
+	reply_result(id, json_pack("{s:s, s:s, s:i, s:i, s:O}", "name", s->p->name, "version",
+	                           s->p->release ? s->p->release : LFP_RELEASE, "protocol_version",
 	                           LFP_PROTOCOL_VERSION, "concurrency", s->concurrency,
 	                           "resource_types", s->resource_types));
 }

@@ -93,6 +93,10 @@ struct lfp_provider {
 	 * its input thread instead of handing each to a worker; their answers
 	 * are written together.  0 (the default): reads go to the workers. */
 	int inline_reads;
+	/* the provider's own version, reported at initialize (lakeform.yaml's
+	 * providers.NAME.version is checked against it); NULL: the version of
+	 * the lakeform release it was built with */
+	const char *release;
 };
 
 /* Run the provider until `shutdown` or end of input; returns the exit code. */

@@ -41,6 +41,17 @@ struct lf_command {
 	const struct lf_option *options; /* ends with {0} */
 	int min_args, max_args;          /* positional arguments; -1: any */
 	int (*run)(struct lf_cli *cli);
+	int hidden; /* a helper of completion and the build: not in --help */
+};
+
+/* The levels of LAKEFORM_LOG, most verbose first. */
+enum lf_log_level {
+	LF_LOG_TRACE = 1,
+	LF_LOG_DEBUG,
+	LF_LOG_INFO,
+	LF_LOG_WARN,
+	LF_LOG_ERROR,
+	LF_LOG_OFF,
 };
 
 /* What main() parsed, handed to a command. */
@@ -58,7 +69,37 @@ struct lf_cli {
 	int verbose;
 	FILE *out, *err;
 	const struct lf_git_spec *git; /* --git REPO@REV[:PATH], or NULL */
+	int automation;                /* LAKEFORM_IN_AUTOMATION: no "next, run" hints */
+	FILE *log;                     /* LAKEFORM_LOG's destination, or NULL */
+	enum lf_log_level log_level;   /* what goes there */
 };
+
+/* The command table, in the order of --help (hidden ones last). */
+extern const struct lf_command *const lf_commands[];
+extern const size_t lf_ncommands;
+extern const struct lf_option lf_global_options[];
+
+/* The environment variables lakeform reads, for --help and the man page. */
+struct lf_envvar {
+	const char *name, *help;
+};
+extern const struct lf_envvar lf_environment[];
+
+/*
+ * Split `text` into words as a shell would (blanks between words; 'single'
+ * and "double" quotes; a backslash escapes the next character), appending
+ * copies to *words (*n of them, grown).  0, or -1 with *why (static words).
+ */
+int lf_cli_split_words(const char *text, char ***words, size_t *n, const char **why);
+
+/* Open LAKEFORM_LOG's destination from the environment: 0, or
+ * LF_EXIT_USAGE after saying why on stderr. */
+int lf_cli_log_open(struct lf_cli *cli);
+void lf_cli_log_close(struct lf_cli *cli);
+
+/* A line of LAKEFORM_LOG at `level` (nothing when below the chosen one). */
+void lf_cli_log(struct lf_cli *cli, enum lf_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Option lookup by long name; NULL/0 when not given. */
 const char *lf_cli_opt(const struct lf_cli *cli, const char *name);
@@ -89,6 +130,8 @@ struct lf_plan;
  * those options set (cmd_plan.c).  Returns LF_EXIT_OK. */
 int lf_cli_render_plan(struct lf_cli *cli, const struct lf_plan *p);
 
+extern const struct lf_command lf_cmd_init, lf_cmd_providers, lf_cmd_completion, lf_cmd_complete,
+    lf_cmd_man;
 extern const struct lf_command lf_cmd_validate, lf_cmd_export, lf_cmd_version, lf_cmd_plan,
     lf_cmd_apply, lf_cmd_destroy, lf_cmd_drift, lf_cmd_refresh, lf_cmd_import, lf_cmd_state,
     lf_cmd_show, lf_cmd_force_unlock, lf_cmd_graph;

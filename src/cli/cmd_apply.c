@@ -259,6 +259,13 @@ static int confirm(struct lf_cli *cli, int destroy)
 {
 	char answer[64];
 
+	if (!lf_cli_bool(cli, "input", 1)) {
+		lf_cli_error(cli,
+		             "refusing to %s without confirmation: -input=false; pass "
+		             "--auto-approve",
+		             destroy ? "destroy" : "apply");
+		return 0;
+	}
 	if (!isatty(STDIN_FILENO)) {
 		lf_cli_error(cli,
 		             "refusing to %s without confirmation: standard input is not a "
@@ -320,7 +327,16 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	if (lf_cli_open_backend(cli, &s, &s.backend) != LF_EXIT_OK)
 		goto out;
 	lf_backend_set_notice(s.backend, print_notice, cli);
-	int lrc = lf_session_lock(&s, destroy ? "destroy" : "apply", lock_ms);
+	int lrc = 0;
+	if (!lf_cli_bool(cli, "lock", 1)) {
+		if (lf_cli_check_no_lock(cli, &s))
+			goto out;
+	} else {
+		lrc = lf_session_lock(&s, destroy ? "destroy" : "apply", lock_ms);
+	}
+	if (!lrc && lf_cli_bool(cli, "lock", 1))
+		lf_cli_log(cli, LF_LOG_INFO, "state lock taken for %s",
+		           destroy ? "destroy" : "apply");
 	if (lrc) {
 		lf_cli_session_error(cli, &s, NULL);
 		if (lrc == LF_SESSION_ELOCKED) {
@@ -345,6 +361,7 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		lf_cli_session_error(cli, &s, &d);
 		goto out;
 	}
+	lf_cli_log_providers(cli, &s);
 	if (s.st.npending) {
 		fprintf(cli->out, "Resolving %zu change%s interrupted by an earlier run...\n",
 		        s.st.npending, s.st.npending == 1 ? "" : "s");
@@ -487,6 +504,9 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		             destroy ? "destroy" : "apply");
 		rc = LF_EXIT_ERROR;
 	} else if (arc == 0) {
+		lf_cli_log(cli, LF_LOG_INFO, "%s complete: %zu added, %zu changed, %zu destroyed",
+		           destroy ? "destroy" : "apply", p.ncreate + p.nreplace, p.nupdate,
+		           p.ndelete + p.nreplace);
 		fprintf(cli->out,
 		        "\n%s complete! Resources: %zu added, %zu changed, %zu destroyed.\n",
 		        destroy ? "Destroy" : "Apply", p.ncreate + p.nreplace, p.nupdate,
@@ -517,8 +537,72 @@ out:
 	return rc;
 }
 
+/*
+ * apply -refresh-only, as Terraform's: read every recorded resource, show
+ * what changed outside lakeform, and on approval record it in the state;
+ * nothing is created, changed or deleted.
+ */
+static int run_refresh_only(struct lf_cli *cli)
+{
+	struct lf_session s;
+	struct lf_observations obs = {0};
+	int parallelism, rc;
+
+	if (cli->nargs)
+		return lf_cli_usage_error(cli, "-refresh-only applies no saved plan");
+	if (!lf_cli_bool(cli, "refresh", 1))
+		return lf_cli_usage_error(cli, "-refresh-only reads the real objects: not with "
+		                               "--refresh=false");
+	if (lf_cli_opt(cli, "target") || lf_cli_opt(cli, "exclude") || lf_cli_opt(cli, "replace"))
+		return lf_cli_usage_error(cli, "-refresh-only records every resource: no --target, "
+		                               "--exclude or --replace");
+	if ((rc = lf_cli_parallelism(cli, &parallelism)) != 0)
+		return rc;
+	lf_cli_session_init(cli, &s);
+	if ((rc = lf_cli_open_for_write(cli, &s, "apply")) != LF_EXIT_OK)
+		goto out;
+	if ((rc = lf_cli_observe(cli, &s, parallelism, &obs)) != LF_EXIT_OK) {
+		lf_cli_error(cli, "nothing recorded: every resource must be read");
+		goto out;
+	}
+	if (!obs.changed && !obs.gone) {
+		fprintf(cli->out,
+		        "No changes outside lakeform: the %zu recorded resource%s %s as "
+		        "recorded.\n",
+		        obs.n, obs.n == 1 ? "" : "s", obs.n == 1 ? "is" : "are");
+		goto out;
+	}
+	lf_cli_print_observed(cli, &obs);
+	fprintf(cli->out, "This records those changes in the state; no object is changed.\n");
+	rc = LF_EXIT_ERROR;
+	if (!lf_cli_flag(cli, "auto-approve") && !confirm(cli, 0)) {
+		fprintf(cli->out, "Apply cancelled.\n");
+		goto out;
+	}
+	if (lf_observations_record(&obs, &s.st, s.backend, &s.d)) {
+		lf_cli_print_diags(cli, &s.d);
+		goto out;
+	}
+	int werr = lf_state_write(s.backend, &s.st);
+	if (!werr)
+		werr = lf_session_unlock(&s);
+	if (werr) {
+		lf_cli_error(cli, "cannot write the state: %s", lf_state_strerror(werr));
+		goto out;
+	}
+	fprintf(cli->out, "\nApply complete! Recorded %zu changed and %zu gone resource%s.\n",
+	        obs.changed, obs.gone, obs.gone == 1 ? "" : "s");
+	rc = LF_EXIT_OK;
+out:
+	lf_observations_release(&obs);
+	lf_cli_session_close(cli, &s);
+	return rc;
+}
+
 static int run(struct lf_cli *cli)
 {
+	if (lf_cli_flag(cli, "refresh-only"))
+		return run_refresh_only(cli);
 	return run_apply(cli, 0);
 }
 
@@ -537,6 +621,9 @@ static const struct lf_option options[] = {
     {"refresh", 0, NULL, "read the real objects before planning (default; =false skips)"},
     {"json", 0, NULL, "print the plan as JSON before applying"},
     {"markdown", 0, NULL, "print the plan as Markdown before applying"},
+    {"refresh-only", 0, NULL, "only record what changed outside lakeform"},
+    {"lock", 0, NULL, "take the state lock (default; -lock=false: not, local backend only)"},
+    {"input", 0, NULL, "ask for confirmation (default; -input=false: never ask)"},
     {0},
 };
 
@@ -557,7 +644,12 @@ const struct lf_command lf_cmd_apply = {
                    "lakeform's back is put back.\n"
                    "With PLANFILE (from 'plan -out'), exactly that plan is applied,\n"
                    "and refused if the state, the manifests or the real objects\n"
-                   "moved since.",
+                   "moved since.\n"
+                   "-refresh-only reads every recorded resource, shows what changed\n"
+                   "outside lakeform and, once confirmed, records it in the state:\n"
+                   "no object is created, changed or deleted.  -input=false refuses\n"
+                   "to ask (pass --auto-approve); -lock=false runs without the state\n"
+                   "lock (the local backend only: no other run may write meanwhile).",
     .options = options,
     .min_args = 0,
     .max_args = 1,
@@ -571,6 +663,8 @@ static const struct lf_option destroy_options[] = {
     {"exclude", 0, "ADDR", "all but ADDR, its parts and what it needs (repeatable)"},
     {"lock-timeout", 0, "DURATION", "wait this long for the state lock (30s, 2m)"},
     {"refresh", 0, NULL, "read the real objects before planning (default; =false skips)"},
+    {"lock", 0, NULL, "take the state lock (default; -lock=false: not, local backend only)"},
+    {"input", 0, NULL, "ask for confirmation (default; -input=false: never ask)"},
     {0},
 };
 

@@ -356,6 +356,8 @@ static const struct lf_option options[] = {
     {"write-ignore", 0, NULL, "append what is found to .lakeformignore, as a baseline"},
     {"parallelism", 0, "N", "read up to N resources at once (default 10)"},
     {"lock-timeout", 0, "DURATION", "wait this long for the state lock (30s, 2m)"},
+    {"lock", 0, NULL, "take the state lock (default; -lock=false: not, local backend only)"},
+    {"input", 0, NULL, "accepted for Terraform's -input=false: never asks"},
     {0},
 };
 

@@ -106,9 +106,8 @@ static int run(struct lf_cli *cli)
 		lf_cli_error(cli, "cannot write the state: %s", lf_state_strerror(werr));
 		goto out;
 	}
-	fprintf(cli->out,
-	        "Imported %s (id '%s'). 'lakeform plan' shows how it differs from the manifests.\n",
-	        addr, id);
+	fprintf(cli->out, "Imported %s (id '%s').%s\n", addr, id,
+	        cli->automation ? "" : " 'lakeform plan' shows how it differs from the manifests.");
 	rc = LF_EXIT_OK;
 out:
 	json_decref(res);
@@ -118,6 +117,8 @@ out:
 
 static const struct lf_option options[] = {
     {"lock-timeout", 0, "DURATION", "wait this long for the state lock (30s, 2m)"},
+    {"lock", 0, NULL, "take the state lock (default; -lock=false: not, local backend only)"},
+    {"input", 0, NULL, "accepted for Terraform's -input=false: never asks"},
     {0},
 };
 

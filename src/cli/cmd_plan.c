@@ -81,6 +81,76 @@ static int unchanged_since_recorded(struct lf_cli *cli, struct lf_session *s, st
 	return 1;
 }
 
+/*
+ * plan takes no lock (it works on a read-only directory), but with
+ * -lock-timeout it waits, as Terraform's plan does, up to that long for a
+ * run holding the lock to finish, so that it does not plan from a state
+ * that run is halfway through.  LF_EXIT_OK, or the exit code (said).
+ */
+static int wait_for_writer(struct lf_cli *cli, struct lf_session *s)
+{
+	const char *lt = lf_cli_opt(cli, "lock-timeout");
+	long timeout_ms = 0, waited = 0, step = 1000;
+	struct lf_lock_info info;
+	int held = 0;
+
+	if (lt && lf_duration_parse(lt, &timeout_ms))
+		return lf_cli_usage_error(
+		    cli, "invalid duration '%s' for --lock-timeout (write it as 30s, 2m or 1m30s)",
+		    lt);
+	if (!lt || !lf_cli_bool(cli, "lock", 1))
+		return LF_EXIT_OK;
+	for (;;) {
+		memset(&info, 0, sizeof(info));
+		int err = lf_state_lock_read(s->backend, &info, &held);
+		if (err < 0) {
+			lf_cli_error(cli, "cannot read the state lock: %s", lf_state_strerror(err));
+			return LF_EXIT_ERROR;
+		}
+		if (!held)
+			return LF_EXIT_OK;
+		if (waited >= timeout_ms)
+			break;
+		long nap = step < timeout_ms - waited ? step : timeout_ms - waited;
+		struct timespec ts = {nap / 1000, (nap % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+		waited += nap;
+		step = step < 16000 ? step * 2 : 16000;
+	}
+	lf_cli_error(cli, "the state is locked by another run (waited %s)", lt);
+	lf_cli_print_lock_info(cli, &info);
+	return LF_EXIT_LOCKED;
+}
+
+/* plan -refresh-only: what changed outside lakeform, nothing else. */
+static int refresh_only(struct lf_cli *cli, struct lf_session *s, int parallelism)
+{
+	struct lf_observations obs = {0};
+	int rc;
+
+	if ((rc = lf_cli_load(cli, s)) != LF_EXIT_OK)
+		return rc;
+	if ((rc = lf_cli_refresh_for_plan(cli, s, parallelism, &obs)) != LF_EXIT_OK)
+		goto out;
+	if (obs.changed || obs.gone) {
+		lf_cli_print_observed(cli, &obs);
+		fprintf(cli->out, "-refresh-only: no object would change.%s\n",
+		        cli->automation ? ""
+		                        : " 'lakeform apply -refresh-only' records these in "
+		                          "the state.");
+	} else {
+		fprintf(cli->out,
+		        "No changes outside lakeform: the %zu recorded resource%s %s as "
+		        "recorded.\n",
+		        obs.n, obs.n == 1 ? "" : "s", obs.n == 1 ? "is" : "are");
+	}
+	rc = lf_cli_flag(cli, "detailed-exitcode") && (obs.changed || obs.gone) ? LF_EXIT_CHANGES
+	                                                                        : LF_EXIT_OK;
+out:
+	lf_observations_release(&obs);
+	return rc;
+}
+
 static int run(struct lf_cli *cli)
 {
 	struct lf_session s;
@@ -110,9 +180,30 @@ static int run(struct lf_cli *cli)
 	if (lf_cli_flag(cli, "json") && lf_cli_flag(cli, "markdown")) {
 		return lf_cli_usage_error(cli, "choose one of --json and --markdown");
 	}
+	int only = lf_cli_flag(cli, "refresh-only");
+	if (only && !refresh)
+		return lf_cli_usage_error(cli, "-refresh-only reads the real objects: not with "
+		                               "--refresh=false");
+	if (only &&
+	    (o.ntargets || o.nexcludes || o.nreplaces || o.destroy || since ||
+	     lf_cli_opt(cli, "out") || lf_cli_flag(cli, "json") || lf_cli_flag(cli, "markdown")))
+		return lf_cli_usage_error(cli, "-refresh-only plans no change: not with --target, "
+		                               "--exclude, --replace, --destroy, --changed-since, "
+		                               "-out, --json or --markdown");
 	lf_cli_session_init(cli, &s);
-	if ((rc = lf_cli_load_state(cli, &s)) != LF_EXIT_OK)
+	if ((rc = lf_cli_open_backend(cli, &s, &s.backend)) != LF_EXIT_OK)
 		goto out;
+	if ((rc = wait_for_writer(cli, &s)) != LF_EXIT_OK)
+		goto out;
+	if (lf_session_load_state(&s) != 0) {
+		lf_cli_print_diags(cli, &s.d);
+		rc = LF_EXIT_ERROR;
+		goto out;
+	}
+	if (only) {
+		rc = refresh_only(cli, &s, parallelism);
+		goto out;
+	}
 	if (!refresh && !o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy && !since &&
 	    unchanged_since_recorded(cli, &s, &p))
 		goto render;
@@ -141,6 +232,9 @@ static int run(struct lf_cli *cli)
 		rc = LF_EXIT_ERROR;
 		goto out;
 	}
+	lf_cli_log(cli, LF_LOG_INFO,
+	           "plan: %zu to add, %zu to change, %zu to replace, %zu to destroy", p.ncreate,
+	           p.nupdate, p.nreplace, p.ndelete);
 render:
 	/* warnings of loading (a torn journal tail) are shown too */
 	if (s.d.n)
@@ -173,7 +267,9 @@ render:
 	if (!lf_cli_flag(cli, "json") && !lf_cli_flag(cli, "markdown"))
 		lf_cli_print_observed(cli, &obs);
 	lf_cli_render_plan(cli, &p);
-	if (outfile && !lf_cli_flag(cli, "json"))
+	if (outfile && !lf_cli_flag(cli, "json") && cli->automation)
+		fprintf(cli->out, "\nSaved the plan to '%s'.\n", outfile);
+	else if (outfile && !lf_cli_flag(cli, "json"))
 		fprintf(cli->out,
 		        "\nSaved the plan to '%s'. Apply exactly this plan with:\n"
 		        "  lakeform apply %s\n",
@@ -200,6 +296,10 @@ static const struct lf_option options[] = {
     {"refresh", 0, NULL, "read the real objects first (default; --refresh=false skips it)"},
     {"parallelism", 0, "N", "read up to N resources at once (default 10)"},
     {"changed-since", 0, "REV", "plan only what changed since git REV and what needs it"},
+    {"refresh-only", 0, NULL, "only show what changed outside lakeform; plan no change"},
+    {"lock-timeout", 0, "DURATION", "first wait this long for a run holding the lock"},
+    {"lock", 0, NULL, "with --lock-timeout, wait for the lock (default; -lock=false: not)"},
+    {"input", 0, NULL, "accepted for Terraform's -input=false: plan never asks"},
     {0},
 };
 
@@ -217,7 +317,10 @@ const struct lf_command lf_cmd_plan = {
                    "provider, so that what changed behind lakeform's back (a field\n"
                    "changed, an object deleted) is planned back; --refresh=false plans\n"
                    "from the recorded state alone.  Nothing is changed, not even the\n"
-                   "state.",
+                   "state.  plan takes no lock; -lock-timeout DURATION first waits up\n"
+                   "to DURATION for a run holding the state lock to finish (exit 3 if\n"
+                   "it does not).  -refresh-only shows only what changed outside\n"
+                   "lakeform (-detailed-exitcode: 2 when anything did).",
     .options = options,
     .min_args = 0,
     .max_args = 0,

@@ -30,7 +30,9 @@ static int report_unmanaged(struct lf_cli *cli, struct lf_session *s)
 		for (size_t i = 0; i < n; i++)
 			fprintf(cli->out, "  %s '%s' (labelled %s)\n", u[i].type, u[i].id,
 			        u[i].address);
-		fprintf(cli->out, "Import one with 'lakeform import ADDR ID', or delete it.\n");
+		if (!cli->automation)
+			fprintf(cli->out,
+			        "Import one with 'lakeform import ADDR ID', or delete it.\n");
 	}
 	lf_unmanaged_release(u, n);
 	return LF_EXIT_OK;
@@ -85,6 +87,8 @@ out:
 static const struct lf_option options[] = {
     {"parallelism", 0, "N", "read up to N resources at once (default 10)"},
     {"lock-timeout", 0, "DURATION", "wait this long for the state lock (30s, 2m)"},
+    {"lock", 0, NULL, "take the state lock (default; -lock=false: not, local backend only)"},
+    {"input", 0, NULL, "accepted for Terraform's -input=false: never asks"},
     {0},
 };
 

@@ -211,6 +211,19 @@ static void mask(json_t *root, const char *path)
 	free(copy);
 }
 
+void lf_cli_masked_values(const struct lf_state_res *r, json_t **inputs, json_t **attrs)
+{
+	size_t i;
+	json_t *p;
+
+	*inputs = r->inputs ? sorted_copy(r->inputs) : NULL;
+	*attrs = r->attrs ? sorted_copy(r->attrs) : NULL;
+	json_array_foreach (r->sensitive, i, p) {
+		mask(*inputs, json_string_value(p));
+		mask(*attrs, json_string_value(p));
+	}
+}
+
 /* What the state is as a whole: which lineage and serial, written by which
  * lakeform, carrying out the manifests of which commit. */
 static void show_header(struct lf_cli *cli, const struct lf_state *st)
@@ -231,8 +244,6 @@ static int run_show(struct lf_cli *cli, struct lf_backend *b, struct lf_state *s
 	struct lf_state_res *r;
 	json_t *o, *inputs, *attrs;
 	char *text;
-	size_t i;
-	json_t *p;
 	int rc = load(cli, b, st);
 
 	if (rc)
@@ -250,12 +261,7 @@ static int run_show(struct lf_cli *cli, struct lf_backend *b, struct lf_state *s
 		lf_cli_error(cli, "the state's record of '%s' cannot be read", r->address);
 		return LF_EXIT_ERROR;
 	}
-	inputs = r->inputs ? sorted_copy(r->inputs) : NULL;
-	attrs = r->attrs ? sorted_copy(r->attrs) : NULL;
-	json_array_foreach (r->sensitive, i, p) {
-		mask(inputs, json_string_value(p));
-		mask(attrs, json_string_value(p));
-	}
+	lf_cli_masked_values(r, &inputs, &attrs);
 	o = json_object();
 	json_object_set_new(o, "address", json_string(r->address));
 	json_object_set_new(o, "type", json_string(r->type));

@@ -1,4 +1,5 @@
 /* lakeform validate: every problem of a manifest set, with its position. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -32,6 +33,41 @@ static void print_summary(struct lf_cli *cli, const struct lf_manifest *m,
 	lf_buf_release(&b);
 }
 
+/*
+ * The diagnostics in the shape of `terraform validate -json`: valid,
+ * error_count, warning_count and one object per problem with severity,
+ * summary, detail and, when it has a line, its range.
+ */
+static void print_json(struct lf_cli *cli, struct lf_diags *d)
+{
+	json_t *diags = json_array();
+
+	lf_diags_sort(d);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct lf_diag *e = &d->v[i];
+		json_t *o = json_pack("{s:s, s:s, s:s}", "severity",
+		                      e->severity == LF_SEV_ERROR ? "error" : "warning", "summary",
+		                      e->msg, "detail", "");
+		if (e->file && e->line)
+			json_object_set_new(
+			    o, "range",
+			    json_pack("{s:s, s:{s:i, s:i}, s:{s:i, s:i}}", "filename", e->file,
+			              "start", "line", (json_int_t)e->line, "column",
+			              (json_int_t)e->col, "end", "line", (json_int_t)e->line,
+			              "column", (json_int_t)e->col + 1));
+		else if (e->file)
+			json_object_set_new(o, "detail", json_pack("s", e->file));
+		json_array_append_new(diags, o);
+	}
+	json_t *j = json_pack("{s:s, s:b, s:i, s:i, s:o}", "format_version", "1.0", "valid",
+	                      d->errors == 0, "error_count", (json_int_t)d->errors, "warning_count",
+	                      (json_int_t)d->warnings, "diagnostics", diags);
+	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fprintf(cli->out, "%s\n", text);
+	free(text);
+	json_decref(j);
+}
+
 static int run(struct lf_cli *cli)
 {
 	struct lf_source src = LF_SOURCE_INIT;
@@ -47,7 +83,10 @@ static int run(struct lf_cli *cli)
 		                               "REPO@REV:PATH, not as an argument");
 
 	if (lf_kinds_load(&kinds, cli->schema_dir, &d) != 0) {
-		lf_cli_print_diags(cli, &d);
+		if (lf_cli_flag(cli, "json"))
+			print_json(cli, &d);
+		else
+			lf_cli_print_diags(cli, &d);
 		rc = LF_EXIT_ERROR;
 		goto out;
 	}
@@ -65,7 +104,10 @@ static int run(struct lf_cli *cli)
 	/* cross-document rules only make sense over a set that loaded whole */
 	if (!d.errors)
 		lf_manifest_check(&m, &d);
-	if (lf_cli_print_diags(cli, &d))
+	if (lf_cli_flag(cli, "json")) {
+		print_json(cli, &d);
+		rc = d.errors ? LF_EXIT_ERROR : LF_EXIT_OK;
+	} else if (lf_cli_print_diags(cli, &d))
 		rc = LF_EXIT_ERROR;
 	else
 		print_summary(cli, &m, &src);
@@ -77,18 +119,27 @@ out:
 	return rc;
 }
 
+static const struct lf_option options[] = {
+    {"json", 0, NULL, "print the result as JSON in Terraform's validate shape"},
+    {0},
+};
+
 const struct lf_command lf_cmd_validate = {
     .name = "validate",
     .summary = "check the manifests and report every problem",
-    .usage = "validate [PATH]",
+    .usage = "validate [--json] [PATH]",
     .description = "Read the manifests of PATH (a file or a directory tree; the\n"
                    "configuration directory by default), check each document against\n"
                    "its kind's schema and every rule that spans documents: one account,\n"
                    "unique names, references, regions, networks, principals, privileges\n"
                    "and cycles.  Every problem is listed as FILE:LINE:COL: message, then\n"
                    "a count, and the exit status is 1.  A valid set prints a one-line\n"
-                   "summary of its resources by kind and exits 0.  Nothing is changed.",
-    .options = NULL,
+                   "summary of its resources by kind and exits 0.  Nothing is changed.\n"
+                   "With --json, the result in the shape of 'terraform validate -json'\n"
+                   "on standard output: valid, error_count, warning_count, and\n"
+                   "diagnostics with severity, summary, detail and range (filename,\n"
+                   "start and end line and column); the exit status is the same.",
+    .options = options,
     .min_args = 0,
     .max_args = 1,
     .run = run,

@@ -5,12 +5,40 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/provider.h"
 #include "state/backend.h"
 
 static const char *process_env(const char *name, void *arg)
 {
 	(void)arg;
 	return getenv(name);
+}
+
+/* init -backend-config's overrides, kept for the runs after it: read
+ * once; NULL when there are none (kept for the process: its sessions
+ * point at it). */
+static json_t *saved_backend_config;
+static int saved_read;
+
+const json_t *lf_cli_saved_backend_config(struct lf_cli *cli)
+{
+	json_error_t jerr;
+
+	if (!saved_read) {
+		saved_read = 1;
+		if (access(LF_CLI_BACKEND_CONFIG, F_OK) == 0) {
+			saved_backend_config = json_load_file(LF_CLI_BACKEND_CONFIG, 0, &jerr);
+			if (!json_is_object(saved_backend_config)) {
+				fprintf(cli->err,
+				        "lakeform: warning: %s: ignored, not a JSON object (run "
+				        "'lakeform init' again)\n",
+				        LF_CLI_BACKEND_CONFIG);
+				json_decref(saved_backend_config);
+				saved_backend_config = NULL;
+			}
+		}
+	}
+	return saved_backend_config;
 }
 
 void lf_cli_session_init(struct lf_cli *cli, struct lf_session *s)
@@ -25,6 +53,8 @@ void lf_cli_session_init(struct lf_cli *cli, struct lf_session *s)
 	if (o.state_key && !*o.state_key)
 		o.state_key = NULL;
 	o.state_key_name = "LAKEFORM_STATE_KEY";
+	o.backend_config = lf_cli_saved_backend_config(cli);
+	o.backend_config_source = LF_CLI_BACKEND_CONFIG " (from 'lakeform init -backend-config')";
 
 	lf_session_init(s, &o);
 }
@@ -64,8 +94,14 @@ int lf_cli_open_backend(struct lf_cli *cli, struct lf_session *s, struct lf_back
 	if (lf_session_open_backend(out, s, &d) != 0) {
 		lf_cli_session_error(cli, s, &d);
 		rc = LF_EXIT_ERROR;
-	} else if (cli->verbose && lf_backend_info(*out)) {
-		fprintf(cli->err, "lakeform: %s\n", lf_backend_info(*out));
+	} else {
+		const char *type = json_string_value(
+		    json_object_get(json_object_get(s->settings, "backend"), "type"));
+		lf_cli_log(cli, LF_LOG_INFO, "state backend: %s", type ? type : "local");
+		if (lf_backend_info(*out))
+			lf_cli_log(cli, LF_LOG_DEBUG, "%s", lf_backend_info(*out));
+		if (cli->verbose && lf_backend_info(*out))
+			fprintf(cli->err, "lakeform: %s\n", lf_backend_info(*out));
 	}
 	lf_diags_release(&d);
 	return rc;
@@ -113,6 +149,18 @@ void lf_cli_print_lock_info(struct lf_cli *cli, const struct lf_lock_info *i)
 		fprintf(cli->err, "  Expires:   %s (unless its holder renews it)\n", i->expires);
 }
 
+void lf_cli_log_providers(struct lf_cli *cli, struct lf_session *s)
+{
+	for (int f = 0; f < LF_NFAMILIES; f++) {
+		struct lf_provider *p = lf_session_provider(s, f);
+		if (p)
+			lf_cli_log(cli, LF_LOG_INFO, "provider %s %s serves %s",
+			           lf_provider_name(p),
+			           lf_provider_version(p) ? lf_provider_version(p) : "(no version)",
+			           lf_families[f].name);
+	}
+}
+
 int lf_cli_open_for_write(struct lf_cli *cli, struct lf_session *s, const char *operation)
 {
 	struct lf_diags d = LF_DIAGS_INIT;
@@ -122,7 +170,20 @@ int lf_cli_open_for_write(struct lf_cli *cli, struct lf_session *s, const char *
 
 	if (lt && lf_duration_parse(lt, &lock_ms))
 		return lf_cli_usage_error(cli, "invalid duration '%s' for --lock-timeout", lt);
+	if (!lf_cli_bool(cli, "lock", 1)) {
+		/* -lock=false: only where the state is local files */
+		if (lf_session_settings(s, &d) == 0 && (rc = lf_cli_check_no_lock(cli, s)) != 0) {
+			lf_diags_release(&d);
+			return rc;
+		}
+		operation = NULL;
+	}
 	err = lf_session_open_for_write(s, operation, lock_ms, &d);
+	if (!err) {
+		if (operation)
+			lf_cli_log(cli, LF_LOG_INFO, "state lock taken for %s", operation);
+		lf_cli_log_providers(cli, s);
+	}
 	if (err == LF_SESSION_ELOCKED) {
 		lf_cli_session_error(cli, s, NULL);
 		lf_cli_print_lock_info(cli, &s->holder);
@@ -133,6 +194,22 @@ int lf_cli_open_for_write(struct lf_cli *cli, struct lf_session *s, const char *
 	}
 	lf_diags_release(&d);
 	return rc;
+}
+
+int lf_cli_check_no_lock(struct lf_cli *cli, struct lf_session *s)
+{
+	const char *type =
+	    json_string_value(json_object_get(json_object_get(s->settings, "backend"), "type"));
+
+	if (type && strcmp(type, "local")) {
+		lf_cli_error(cli,
+		             "-lock=false: the %s backend keeps its journal and state consistent "
+		             "only under its lock; run without -lock=false",
+		             type);
+		return LF_EXIT_ERROR;
+	}
+	lf_cli_log(cli, LF_LOG_WARN, "-lock=false: the state lock is not taken");
+	return 0;
 }
 
 int lf_cli_parallelism(struct lf_cli *cli, int *out)
@@ -208,6 +285,7 @@ int lf_cli_refresh_for_plan(struct lf_cli *cli, struct lf_session *s, int parall
 		lf_cli_session_error(cli, s, &d);
 		rc = LF_EXIT_ERROR;
 	} else {
+		lf_cli_log_providers(cli, s);
 		rc = lf_cli_refresh_with(cli, s, parallelism, obs);
 	}
 	lf_session_stop_providers(s);

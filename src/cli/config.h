@@ -12,6 +12,10 @@
 #include "core/session.h"
 #include "util/clock.h"
 
+/* Where init keeps its -backend-config overrides for later runs. */
+#define LF_CLI_BACKEND_CONFIG ".lakeform/backend-config.json"
+const json_t *lf_cli_saved_backend_config(struct lf_cli *cli);
+
 /* A session on the configuration the command line names: -C's directory
  * or --git's commit, the bundled schemas, the process environment. */
 void lf_cli_session_init(struct lf_cli *cli, struct lf_session *s);
@@ -74,6 +78,17 @@ int lf_cli_refresh_with(struct lf_cli *cli, struct lf_session *s, int parallelis
 
 /* "Objects changed outside lakeform..." before a text plan, when any did. */
 void lf_cli_print_observed(struct lf_cli *cli, const struct lf_observations *obs);
+
+/* -lock=false is for the local backend only: 0, or LF_EXIT_ERROR (said)
+ * for another (the settings read already). */
+int lf_cli_check_no_lock(struct lf_cli *cli, struct lf_session *s);
+
+/* A record's inputs and attributes, copied with sorted keys and each
+ * sensitive value as "(sensitive)" (the caller's; NULL when absent). */
+void lf_cli_masked_values(const struct lf_state_res *r, json_t **inputs, json_t **attrs);
+
+/* LAKEFORM_LOG: each started provider's name and version. */
+void lf_cli_log_providers(struct lf_cli *cli, struct lf_session *s);
 
 /* --parallelism N (1 to 256, default 10): 0 with *out, or the usage exit. */
 int lf_cli_parallelism(struct lf_cli *cli, int *out);

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -19,14 +20,23 @@
 #include "util/fs.h"
 #include "util/mem.h"
 
-static const struct lf_command *const commands[] = {
-    &lf_cmd_validate, &lf_cmd_plan,         &lf_cmd_apply,   &lf_cmd_destroy, &lf_cmd_drift,
-    &lf_cmd_refresh,  &lf_cmd_import,       &lf_cmd_state,   &lf_cmd_show,    &lf_cmd_graph,
-    &lf_cmd_export,   &lf_cmd_force_unlock, &lf_cmd_version,
-};
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+#ifndef LF_VERSION
+#define LF_VERSION "0.0.0"
+#endif
+#define LF_VERSION_TEXT LF_VERSION
 
-static const struct lf_option global_options[] = {
+const struct lf_command *const lf_commands[] = {
+    &lf_cmd_init,       &lf_cmd_validate, &lf_cmd_plan,   &lf_cmd_apply,        &lf_cmd_destroy,
+    &lf_cmd_drift,      &lf_cmd_refresh,  &lf_cmd_import, &lf_cmd_state,        &lf_cmd_show,
+    &lf_cmd_providers,  &lf_cmd_graph,    &lf_cmd_export, &lf_cmd_force_unlock, &lf_cmd_version,
+    &lf_cmd_completion, &lf_cmd_complete, &lf_cmd_man,
+};
+const size_t lf_ncommands = sizeof(lf_commands) / sizeof(lf_commands[0]);
+#define commands lf_commands
+#define NCOMMANDS lf_ncommands
+#define global_options lf_global_options
+
+const struct lf_option lf_global_options[] = {
     {"chdir", 'C', "DIR", "read the configuration in DIR (as if started there)"},
     {"git", 0, "REPO@REV[:PATH]", "read the manifests of a git commit (no checkout)"},
     {"no-color", 0, NULL, "never colour the output"},
@@ -142,9 +152,13 @@ static void main_help(FILE *f)
 	           "metastores, catalogs and grants) with YAML manifests.\n\n"
 	           "commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
+		if (!commands[i]->hidden)
+			fprintf(f, "  %-14s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(f, "\nglobal options:\n");
 	print_options(f, global_options, NULL);
+	fprintf(f, "\nenvironment:\n");
+	for (size_t i = 0; lf_environment[i].name; i++)
+		fprintf(f, "  %-26s %s\n", lf_environment[i].name, lf_environment[i].help);
 	fprintf(f, "\nexit codes: 0 success, 1 error, 2 changes or drift found,\n"
 	           "3 state locked by another run, 64 usage error.\n"
 	           "'lakeform <command> --help' describes one command.\n");
@@ -279,6 +293,89 @@ static char *find_schema_dir(const char *argv0)
 	return lf_xstrdup("schemas");
 }
 
+/*
+ * Where the command name is in argv (0: none): the first word that is not
+ * a global option or its value.
+ */
+static int command_index(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *inl;
+		int idx;
+
+		if (!strcmp(a, "--"))
+			return 0;
+		if (a[0] != '-' || !a[1])
+			return find_command(a) ? i : 0;
+		if ((idx = match_option(global_options, a, &inl)) >= 0) {
+			if (global_options[idx].value && !inl)
+				i++;
+			continue;
+		}
+		return 0; /* -version, or an option before any command */
+	}
+	return 0;
+}
+
+/*
+ * LAKEFORM_CLI_ARGS and LAKEFORM_CLI_ARGS_<command> (a '-' in the name
+ * written '_'), as Terraform's TF_CLI_ARGS: their words go right after the
+ * command name, the general ones first, so that the command line's own
+ * options come last and win.  *argvp is replaced when any were added (the
+ * new array and its words are in *owned, freed by free_words()).
+ */
+static int add_env_args(int *argcp, char ***argvp, char ***owned, size_t *nowned)
+{
+	int ci = command_index(*argcp, *argvp);
+	char **words = NULL;
+	size_t n = 0;
+	const char *why = NULL;
+
+	if (!ci)
+		return 0;
+	char *var = lf_xasprintf("LAKEFORM_CLI_ARGS_%s", (*argvp)[ci]);
+	for (char *c = var; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	const char *names[2] = {"LAKEFORM_CLI_ARGS", var};
+	for (int k = 0; k < 2; k++) {
+		const char *v = getenv(names[k]);
+		if (v && lf_cli_split_words(v, &words, &n, &why)) {
+			fprintf(stderr, "lakeform: usage error: %s: %s\n", names[k], why);
+			for (size_t i = 0; i < n; i++)
+				free(words[i]);
+			free(words);
+			free(var);
+			return LF_EXIT_USAGE;
+		}
+	}
+	free(var);
+	*owned = words;
+	*nowned = n;
+	if (!n)
+		return 0;
+	char **nv = lf_xcalloc((size_t)*argcp + n + 1, sizeof(*nv));
+	int j = 0;
+	for (int i = 0; i <= ci; i++)
+		nv[j++] = (*argvp)[i];
+	for (size_t i = 0; i < n; i++)
+		nv[j++] = words[i];
+	for (int i = ci + 1; i < *argcp; i++)
+		nv[j++] = (*argvp)[i];
+	*argcp = j;
+	*argvp = nv;
+	return 0;
+}
+
+static void free_words(char **words, size_t n, char **argv, char **orig)
+{
+	for (size_t i = 0; i < n; i++)
+		free(words[i]);
+	free(words);
+	if (argv != orig)
+		free(argv);
+}
+
 static void release(struct lf_cli *cli, char **args)
 {
 	for (int i = 0; i < LF_MAX_OPTS; i++)
@@ -286,9 +383,54 @@ static void release(struct lf_cli *cli, char **args)
 	free(args);
 }
 
+static int run_main(int argc, char **argv, struct lf_cli *clip);
+
 int main(int argc, char **argv)
 {
 	struct lf_cli cli;
+	char **orig = argv, **words = NULL;
+	size_t nwords = 0;
+	struct timespec t0, t1;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	memset(&cli, 0, sizeof(cli));
+	cli.log_level = LF_LOG_OFF;
+	if ((rc = add_env_args(&argc, &argv, &words, &nwords)) != 0)
+		return rc;
+	if ((rc = lf_cli_log_open(&cli)) != 0) {
+		free_words(words, nwords, argv, orig);
+		return rc;
+	}
+	{
+		struct lf_buf line = LF_BUF_INIT;
+		for (int i = 1; i < argc; i++)
+			lf_buf_addf(&line, "%s%s", i > 1 ? " " : "", argv[i]);
+		lf_cli_log(&cli, LF_LOG_INFO, "lakeform %s started: %s", LF_VERSION_TEXT,
+		           lf_buf_cstr(&line));
+		lf_buf_release(&line);
+		if (nwords) {
+			struct lf_buf added = LF_BUF_INIT;
+			for (size_t i = 0; i < nwords; i++)
+				lf_buf_addf(&added, "%s%s", i ? " " : "", words[i]);
+			lf_cli_log(&cli, LF_LOG_DEBUG,
+			           "LAKEFORM_CLI_ARGS added after the command name: %s",
+			           lf_buf_cstr(&added));
+			lf_buf_release(&added);
+		}
+	}
+	rc = run_main(argc, argv, &cli);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	lf_cli_log(&cli, LF_LOG_INFO, "exit status %d after %ld ms", rc,
+	           (long)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	lf_cli_log_close(&cli);
+	free_words(words, nwords, argv, orig);
+	return rc;
+}
+
+static int run_main(int argc, char **argv, struct lf_cli *clip)
+{
+	struct lf_cli cli = *clip;
 	const struct lf_command *cmd = NULL;
 	char **args = lf_xcalloc((size_t)argc + 1, sizeof(*args));
 	int want_help = 0, no_color = 0, only_args = 0, rc;
@@ -296,9 +438,10 @@ int main(int argc, char **argv)
 	const char *git_text = NULL;
 	struct lf_git_spec git = LF_GIT_SPEC_INIT;
 
-	memset(&cli, 0, sizeof(cli));
 	cli.out = stdout;
 	cli.err = stderr;
+	const char *auto_env = getenv("LAKEFORM_IN_AUTOMATION");
+	cli.automation = auto_env && *auto_env;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *inl;

@@ -69,6 +69,7 @@ struct lf_provider {
 	FILE *out;
 	char *log;
 	char *name;
+	char *version; /* from initialize, or NULL when it said none */
 	int concurrency;
 	json_t *types; /* array of type names */
 
@@ -893,6 +894,9 @@ int lf_provider_await(struct lf_provider *p, struct lf_diags *d)
 		free(p->name);
 		p->name = lf_xstrdup(name);
 	}
+	const char *version = json_string_value(json_object_get(res, "version"));
+	free(p->version);
+	p->version = version ? lf_xstrdup(version) : NULL;
 	pthread_mutex_lock(&p->mu);
 	/* a number past int's range means no limit we could keep: the most */
 	p->concurrency = conc <= 0 ? 1 : conc > INT_MAX ? INT_MAX : (int)conc;
@@ -939,6 +943,11 @@ int lf_provider_configure(struct lf_provider *p, json_t *settings, const char *a
 const char *lf_provider_name(const struct lf_provider *p)
 {
 	return p->name;
+}
+
+const char *lf_provider_version(const struct lf_provider *p)
+{
+	return p->version;
 }
 
 int lf_provider_concurrency(const struct lf_provider *p)
@@ -1025,6 +1034,7 @@ reaped:
 	lf_buf_release(&p->spare);
 	free(p->log);
 	free(p->name);
+	free(p->version);
 	free(p->broken);
 	free(p->expired);
 	free(p->max_answer_source);

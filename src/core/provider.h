@@ -88,6 +88,8 @@ int lf_provider_configure(struct lf_provider *p, json_t *settings, const char *a
 /* The provider's name and announced concurrency, from initialize. */
 const char *lf_provider_name(const struct lf_provider *p);
 int lf_provider_concurrency(const struct lf_provider *p);
+/* The version it reported at initialize, or NULL when it reported none. */
+const char *lf_provider_version(const struct lf_provider *p);
 /* 1 when it announced resource type `type`. */
 int lf_provider_has_type(const struct lf_provider *p, const char *type);
 /* The type names it announced: an array of strings (borrowed). */

@@ -18,6 +18,9 @@
 #include "../util/fs.h"
 #include "../util/mem.h"
 #include "../util/sha256.h"
+#include "../util/version.h"
+
+static json_t *family_conf(const struct lf_session *s, int family);
 
 #ifndef LF_VERSION
 #define LF_VERSION "0.0.0"
@@ -316,9 +319,10 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 		}
 		if (!json_is_object(v)) {
 			struct lf_pos p = AT(path);
-			lf_diag_error(
-			    d, &p, "%s must be a mapping with name, settings, timeout, max_answer",
-			    path);
+			lf_diag_error(d, &p,
+			              "%s must be a mapping with name, version, settings, timeout, "
+			              "max_answer",
+			              path);
 			continue;
 		}
 		const char *k;
@@ -349,6 +353,18 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 				    lf_duration_parse(json_string_value(f), &ms) || ms <= 0)
 					lf_diag_error(
 					    d, &p, "%s: write a duration such as 30s or 2m", fpath);
+			} else if (!strcmp(k, "version")) {
+				struct lf_constraint c;
+				const char *why = NULL;
+				if (!json_is_string(f))
+					lf_diag_error(d, &p,
+					              "%s: write a version constraint such as "
+					              "\">= 1.2, < 2\"",
+					              fpath);
+				else if (lf_constraint_parse(&c, json_string_value(f), &why))
+					lf_diag_error(d, &p,
+					              "%s: '%s' is not a version constraint: %s",
+					              fpath, json_string_value(f), why);
 			} else if (!strcmp(k, "max_answer")) {
 				if (parse_size(f, &size) || size < MAX_ANSWER_MIN ||
 				    size > MAX_ANSWER_MAX)
@@ -359,13 +375,49 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 					    fpath);
 			} else {
 				lf_diag_error(d, &p,
-				              "unknown key '%s' in %s (name, settings, timeout, "
-				              "max_answer)",
+				              "unknown key '%s' in %s (name, version, settings, "
+				              "timeout, max_answer)",
 				              k, path);
 			}
 		}
 	}
 #undef AT
+}
+
+static struct lf_pos override_pos(void *arg, const char *path)
+{
+	struct lf_pos p = {arg, 0, 0};
+	(void)path;
+	return p;
+}
+
+/* opts.backend_config over lakeform.yaml's backend, checked as a whole. */
+static int override_backend(struct lf_session *s, struct lf_diags *d)
+{
+	json_t *merged = json_deep_copy(json_object_get(s->settings, "backend"));
+	size_t errors = d->errors;
+
+	if (!json_is_object(merged)) {
+		json_decref(merged);
+		merged = json_object();
+	}
+	if (!json_object_get(merged, "type") && !json_object_get(s->opts.backend_config, "type"))
+		json_object_set_new(merged, "type", json_string("local"));
+	json_object_update(merged, (json_t *)s->opts.backend_config);
+	lf_backend_check_settings(merged, override_pos,
+	                          (void *)(s->opts.backend_config_source
+	                                       ? s->opts.backend_config_source
+	                                       : "backend settings"),
+	                          d);
+	if (d->errors != errors) {
+		json_decref(merged);
+		return -1;
+	}
+	json_t *copy = json_deep_copy(s->settings);
+	json_object_set_new(copy, "backend", merged);
+	json_decref(s->settings);
+	s->settings = copy;
+	return 0;
 }
 
 int lf_session_settings(struct lf_session *s, struct lf_diags *d)
@@ -400,9 +452,28 @@ int lf_session_settings_in(struct lf_session *s, const char *dir, struct lf_diag
 		lf_diag_file_error(d, src.files[0].path, "must hold one mapping of settings");
 	if (d->errors == errors)
 		check_settings(&src, d);
-	if (d->errors == errors)
+	if (d->errors == errors) {
 		s->settings = json_incref(src.docs[0].root);
+		/* where each provider version is required, for the message
+		 * when a provider does not satisfy it (after this source is
+		 * gone) */
+		for (int f = 0; f < LF_NFAMILIES; f++) {
+			char vpath[96];
+			snprintf(vpath, sizeof(vpath), "providers.%s.version", lf_families[f].name);
+			if (!json_object_get(family_conf(s, f), "version"))
+				continue;
+			struct lf_pos p = lf_source_path_pos(&src, &src.docs[0], vpath, (size_t)-1);
+			free(s->version_at[f].file);
+			s->version_at[f].file = lf_xstrdup(p.file ? p.file : path);
+			s->version_at[f].line = p.line;
+			s->version_at[f].col = p.col;
+		}
+	}
 out:
+	if (s->settings && s->opts.backend_config && override_backend(s, d)) {
+		json_decref(s->settings);
+		s->settings = NULL;
+	}
 	lf_source_release(&src);
 	free(path);
 	return s->settings ? 0 : -1;
@@ -506,7 +577,7 @@ int lf_session_open_for_write(struct lf_session *s, const char *operation, long 
 
 	if (lf_session_settings(s, d) || lf_session_open_backend(&s->backend, s, d))
 		return -1;
-	if ((err = lf_session_lock(s, operation, lock_timeout_ms)) != 0)
+	if (operation && (err = lf_session_lock(s, operation, lock_timeout_ms)) != 0)
 		return err;
 	if (lf_session_load_state(s) || lf_session_load(s))
 		return -1;
@@ -645,12 +716,50 @@ static int launch_provider(struct lf_session *s, int family, struct lf_diags *d)
 	return rc ? -1 : 0;
 }
 
+/* The provider's version against providers.F.version: 0, or -1 with the
+ * reason at the constraint's position in lakeform.yaml. */
+static int check_version(struct lf_session *s, int family, struct lf_diags *d)
+{
+	const char *want = json_string_value(json_object_get(family_conf(s, family), "version"));
+	const char *have = lf_provider_version(s->pv.v[family]);
+	const char *fam = lf_families[family].name, *why = NULL;
+	struct lf_pos at = {s->version_at[family].file, s->version_at[family].line,
+	                    s->version_at[family].col};
+	struct lf_constraint c;
+	struct lf_version v;
+
+	if (!want || lf_constraint_parse(&c, want, &why))
+		return 0; /* checked with the settings */
+	if (!have) {
+		lf_diag_error(d, &at,
+		              "providers.%s.version: provider '%s' reports no version, and '%s' "
+		              "is required",
+		              fam, provider_name(s, family), want);
+		return -1;
+	}
+	if (lf_version_parse(&v, have, strlen(have))) {
+		lf_diag_error(d, &at,
+		              "providers.%s.version: provider '%s' reports version '%s', which is "
+		              "not numbers with dots, and '%s' is required",
+		              fam, provider_name(s, family), have, want);
+		return -1;
+	}
+	if (!lf_constraint_match(&c, &v)) {
+		lf_diag_error(d, &at,
+		              "providers.%s.version: provider '%s' is version %s, which does not "
+		              "satisfy '%s'",
+		              fam, provider_name(s, family), have, want);
+		return -1;
+	}
+	return 0;
+}
+
 static int ready_provider(struct lf_session *s, int family, const char *account, struct lf_diags *d)
 {
 	struct lf_provider *p = s->pv.v[family];
 	struct lf_provider_error err;
 
-	if (lf_provider_await(p, d))
+	if (lf_provider_await(p, d) || check_version(s, family, d))
 		return -1;
 	if (lf_provider_configure(p, json_object_get(family_conf(s, family), "settings"), account,
 	                          &err)) {
@@ -688,6 +797,21 @@ int lf_session_ready_providers(struct lf_session *s, struct lf_diags *d)
 		if (ready_provider(s, f, account, d))
 			return -1;
 	return 0;
+}
+
+int lf_session_initialize_providers(struct lf_session *s, struct lf_diags *d)
+{
+	if (lf_session_launch_providers(s, d))
+		return -1;
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		if (lf_provider_await(s->pv.v[f], d) || check_version(s, f, d))
+			return -1;
+	return 0;
+}
+
+struct lf_provider *lf_session_provider(const struct lf_session *s, int family)
+{
+	return s->pv.v[family];
 }
 
 int lf_session_start_providers(struct lf_session *s, struct lf_diags *d)
@@ -750,6 +874,10 @@ void lf_session_close(struct lf_session *s)
 	s->error = NULL;
 	free(s->log_note);
 	s->log_note = NULL;
+	for (int f = 0; f < LF_NFAMILIES; f++) {
+		free(s->version_at[f].file);
+		s->version_at[f].file = NULL;
+	}
 	json_decref(s->settings);
 	s->settings = NULL;
 #if !defined(__SANITIZE_ADDRESS__)

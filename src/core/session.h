@@ -46,6 +46,11 @@ struct lf_session_opts {
 	 * state.encryption.key_file, else no key (salted digests) */
 	const char *state_key;
 	const char *state_key_name;
+	/* backend settings that override lakeform.yaml's backend.KEY (init
+	 * -backend-config, kept for the runs after it), and the name to give
+	 * them in messages; NULL: none */
+	const json_t *backend_config;
+	const char *backend_config_source;
 };
 
 struct lf_session {
@@ -64,6 +69,12 @@ struct lf_session {
 	size_t root_len;            /* with --git REPO@REV:PATH, strlen("PATH/") */
 	char git_commit[41];        /* the commit read, or "" */
 	char *log_note;             /* why the providers' logs are not kept, or NULL */
+	/* where lakeform.yaml requires each family's provider version
+	 * (providers.F.version); file NULL when it does not */
+	struct {
+		char *file;
+		unsigned line, col;
+	} version_at[LF_NFAMILIES];
 };
 
 /* The state lock is held by another run: s->holder describes it. */
@@ -155,7 +166,8 @@ int lf_session_load_state(struct lf_session *s);
 
 /*
  * What refresh, import and drift share: the settings, the backend, the
- * lock for `operation`, the state, the manifests and the providers.  0,
+ * lock for `operation` (none when NULL: Terraform's -lock=false), the
+ * state, the manifests and the providers.  0,
  * LF_SESSION_ELOCKED, or -1: s->error, else errors in `d` (settings,
  * providers) when it has any, else in s->d (state, manifests).
  */
@@ -177,6 +189,16 @@ int lf_session_launch_providers(struct lf_session *s, struct lf_diags *d);
 int lf_session_ready_providers(struct lf_session *s, struct lf_diags *d);
 /* Both halves at once. */
 int lf_session_start_providers(struct lf_session *s, struct lf_diags *d);
+
+/*
+ * What `init` does: launch every family's provider and take its answer to
+ * initialize (its name and version, checked against providers.F.version),
+ * without configuring it.  0, or -1 with s->error or errors in `d`.
+ */
+int lf_session_initialize_providers(struct lf_session *s, struct lf_diags *d);
+
+/* The provider serving family f, once launched (NULL before). */
+struct lf_provider *lf_session_provider(const struct lf_session *s, int family);
 
 /* Stop the providers started (5 s each at most). */
 void lf_session_stop_providers(struct lf_session *s);

@@ -363,6 +363,12 @@ static void t_initialize(const struct target *t)
 	r = call_ok(&p, "initialize",
 	            json_pack("{s:i, s:s}", "protocol_version", 1, "lakeform_version", "0.1.0"));
 	assert_true(json_is_string(json_object_get(r, "name")));
+	/* its version, as the SDK reports struct lfp_provider's release; the
+	 * Perl provider (no SDK) reports none, which the protocol allows */
+	if (t == &sdk_target)
+		assert_string_equal(json_string_value(json_object_get(r, "version")), "1.4.2");
+	else
+		assert_null(json_object_get(r, "version"));
 	assert_attr_int(r, "protocol_version", 1);
 	assert_true(json_is_integer(json_object_get(r, "concurrency")));
 	assert_true(json_integer_value(json_object_get(r, "concurrency")) >= 1);

@@ -71,8 +71,9 @@ static const struct lfp_type types[] = {
 };
 
 static const struct lfp_provider provider = {
-    LFP_VERSION, "sleepy", types, sizeof(types) / sizeof(types[0]), 256, NULL, NULL,
-    1, /* inline_reads: a read answers from its params at once */
+    LFP_VERSION, "sleepy", types, sizeof(types) / sizeof(types[0]),
+    256,         NULL,     NULL,  1, /* inline_reads: a read answers from its params at once */
+    NULL,                            /* release: the lakeform it was built with */
 };
 
 int main(int argc, char **argv)

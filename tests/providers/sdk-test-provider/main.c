@@ -258,19 +258,21 @@ static int configure(struct lfp_call *call, const json_t *settings)
 	"\"string\"},\"value\":{},\"labels\":{\"type\":\"object\"}}}"
 
 static const struct lfp_type types[] = {
-    {"test.item", ITEM_SCHEMA, item_read, item_create, item_update, item_delete, item_validate, NULL},
+    {"test.item", ITEM_SCHEMA, item_read, item_create, item_update, item_delete, item_validate,
+     NULL},
     {"test.slow", NULL, slow_read, slow_create, NULL, slow_delete, NULL, NULL},
     {"test.broken", NULL, broken_read, broken_create, NULL, slow_delete, NULL, NULL},
 };
 
 static const struct lfp_provider provider = {
-    LFP_VERSION, "sdktest", types, sizeof(types) / sizeof(types[0]), 4, configure, NULL, 0,
+    LFP_VERSION, "sdktest", types,   sizeof(types) / sizeof(types[0]), 4, configure,
+    NULL,        0,         "1.4.2", /* release: what initialize reports as its version */
 };
 
 /* the same with inline_reads, when LFP_TEST_INLINE_READS=1: test.item and
  * test.slow reads answer at once from memory */
 static const struct lfp_provider provider_inline = {
-    LFP_VERSION, "sdktest", types, sizeof(types) / sizeof(types[0]), 4, configure, NULL, 1,
+    LFP_VERSION, "sdktest", types, sizeof(types) / sizeof(types[0]), 4, configure, NULL, 1, "1.4.2",
 };
 
 int main(int argc, char **argv)
