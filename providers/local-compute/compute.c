@@ -18,7 +18,10 @@
  *   CIDR it is given and is refused (1002) when that overlaps another; a
  *   serverless one gets the first free /24 of 100.64.0.0/10;
  * - an object is lakeform's when it carries the label lakeform/address; a
- *   record of the same name with another address, or none, is a conflict.
+ *   record of the same name with another address, or none, is a conflict;
+ * - each node records the network it is on: a pool changing networks moves
+ *   its nodes one at a time (move_pool()), and a network is deleted only
+ *   when no pool and no node is on it.
  * Reads take no lock: every change they could observe is a rename.
  */
 #include <dirent.h>
@@ -790,17 +793,25 @@ static const char *node_network(const json_t *node, const char *pool_net)
 }
 
 /*
- * A pool changing networks: the new one must exist; each node is moved
- * (attached to the new network, detached from the old one) and the record
- * written after each, so that the pool keeps serving and a crash leaves a
- * record saying which nodes moved; the pool's network changes last.
+ * A pool changing networks: the new one must exist; each node not on it
+ * is moved (attached to the new network, detached from the old one) and
+ * the record written after each, so that the pool keeps serving and a
+ * crash leaves a record saying which nodes moved; the pool's network
+ * changes last.  A pool already there (all its nodes too) is left as it is.
  */
 static int move_pool(struct lfp_call *call, const char *id, json_t *rec, const char *to)
 {
-	char *netpath = record_path(call, "networks", to);
-	json_t *net = NULL, *node;
 	const char *from = lfp_get_str(rec, "network");
+	json_t *node;
 	size_t i;
+	int moving = !from || strcmp(from, to);
+
+	json_array_foreach (json_object_get(rec, "nodes"), i, node)
+		moving |= strcmp(node_network(node, from ? from : ""), to) != 0;
+	if (!moving)
+		return 0;
+	char *netpath = record_path(call, "networks", to);
+	json_t *net = NULL;
 	int r = lfp_load_json(call, netpath, &net);
 
 	free(netpath);
@@ -869,10 +880,8 @@ static int pool_update(struct lfp_call *call, const json_t *params, json_t **res
 		nodes = json_array();
 		json_object_set_new(rec, "nodes", nodes);
 	}
-	if (!lfp_get_str(rec, "network") || strcmp(lfp_get_str(rec, "network"), in.network)) {
-		if (move_pool(call, id, rec, in.network) < 0)
-			goto out;
-	}
+	if (move_pool(call, id, rec, in.network) < 0)
+		goto out;
 
 	/* the new spec and the smaller size first: one write */
 	json_object_set(rec, "cpus", in.cpus);
