@@ -38,6 +38,8 @@ struct ex {
 	const char *source;         /* the manifest address whose grant is compiled */
 	struct lf_map sources;      /* bucket -> json object: source address -> true */
 	struct lf_state *st;        /* what is recorded, or NULL */
+	struct lf_map nets_of;      /* parent -> json array of recorded networks [name, cidr] */
+	int nets_indexed;
 	int failed;
 };
 
@@ -567,32 +569,54 @@ static int cidrs_overlap(const char *x, const char *y)
  * "<workspace>-a-b-c-d-len" for one made beside another.  A network name
  * has at most 63 characters: a long workspace name is cut to leave room.
  */
-static char *classic_network_name(struct ex *x, const struct lf_resource *res, const char *cidr)
+/* The recorded networks by workspace, [name, cidr] each: one pass over the
+ * state (only network records are parsed) for all workspaces. */
+static void index_networks(struct ex *x)
 {
-	int any = 0;
-	const char *overlapping = NULL;
-
+	x->nets_indexed = 1;
 	for (size_t i = 0; x->st && i < x->st->nres; i++) {
 		struct lf_state_res *rec = &x->st->res[i];
 		if (rec->removed || !rec->type || strcmp(rec->type, "compute.network"))
 			continue;
 		if (rec->line && lf_state_res_parse(rec) != 0)
 			continue;
-		if (!rec->parent || strcmp(rec->parent, res->address))
-			continue;
-		any = 1;
-		const char *had = json_string_value(json_object_get(rec->inputs, "cidr"));
 		const char *name = strchr(rec->address, '/');
-		if (had && name && !strcmp(had, cidr))
-			return lf_xstrdup(name + 1);
-		if (had && name && cidrs_overlap(had, cidr))
-			overlapping = name + 1;
+		if (!rec->parent || !name)
+			continue;
+		json_t *list = lf_map_get(&x->nets_of, rec->parent);
+		if (!list) {
+			list = json_array();
+			lf_map_put(&x->nets_of, rec->parent, list);
+		}
+		json_array_append_new(list, json_pack("[s, O]", name + 1,
+		                                      json_object_get(rec->inputs, "cidr")
+		                                          ? json_object_get(rec->inputs, "cidr")
+		                                          : json_null()));
+	}
+}
+
+static char *classic_network_name(struct ex *x, const struct lf_resource *res, const char *cidr)
+{
+	const char *overlapping = NULL;
+	size_t i;
+	json_t *pair;
+
+	if (!x->nets_indexed)
+		index_networks(x);
+	json_t *recorded = lf_map_get(&x->nets_of, res->address);
+	json_array_foreach (recorded, i, pair) {
+		const char *name = json_string_value(json_array_get(pair, 0));
+		const char *had = json_string_value(json_array_get(pair, 1));
+		if (had && !strcmp(had, cidr))
+			return lf_xstrdup(name);
+		if (had && cidrs_overlap(had, cidr))
+			overlapping = name;
 	}
 	/* a network cannot be made beside one it overlaps: that one is
 	 * replaced (its CIDR is force-new), its node pool with it */
 	if (overlapping)
 		return lf_xstrdup(overlapping);
-	if (!any)
+	if (!json_array_size(recorded))
 		return lf_xstrdup(res->name);
 	char *tail = lf_xasprintf("-%s", cidr);
 	for (char *p = tail; *p; p++)
@@ -1151,6 +1175,10 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 		if (x.sources.v[i].key)
 			json_decref(x.sources.v[i].value);
 	lf_map_release(&x.sources);
+	for (size_t i = 0; i < x.nets_of.cap; i++)
+		if (x.nets_of.v[i].key)
+			json_decref(x.nets_of.v[i].value);
+	lf_map_release(&x.nets_of);
 	loc_release(&x.default_storage);
 	return x.failed || d->errors > errors ? -1 : 0;
 }
