@@ -394,7 +394,7 @@ listed() { # FILE ADDRESS...: FILE lists exactly these addresses
 rpc hooli compute.network >"$scratch/list.hooli"
 rpc piedpiper compute.network >"$scratch/list.piedpiper"
 rpc hooli compute.node_pool >"$scratch/list.pool"
-check "list: the networks of account hooli" listed "$scratch/list.hooli" compute.network/etl
+check "list: the networks of account hooli (etl's since its CIDR move)" listed "$scratch/list.hooli" "compute.network/etl-10-$octet-2-0-24"
 check "list: the networks of account piedpiper" listed "$scratch/list.piedpiper" \
 	compute.network/finance compute.network/research
 check "list: node pool etl with its 2 nodes" \
