@@ -22,9 +22,12 @@
  *   create sent again after a crash never makes a second object, and a
  *   pool create that failed half way is finished by the next one;
  * - a pool is changed one node at a time: surplus nodes (highest index
- *   first) are removed, nodes whose image, limits, network or labels differ
- *   are replaced in place one by one, stopped ones are started, missing
- *   ones are added; nodes that match are never touched;
+ *   first) are removed, a running node that is only on another network
+ *   (the pool moved to a new one) is connected to the pool's network and
+ *   disconnected from the old one, without a restart; nodes whose image,
+ *   limits, network or labels differ otherwise are replaced in place one
+ *   by one, stopped ones are started, missing ones are added; nodes that
+ *   match are never touched;
  * - read reports what the engine has, keyed like the inputs, so that the
  *   core sees drift: `nodes` is the count of running nodes.
  * Calls for different addresses run in parallel; they touch different
@@ -1104,6 +1107,68 @@ static int node_matches(const struct pool_plan *pp, const struct node *x)
 	return same;
 }
 
+/*
+ * Whether a running node differs from the inputs only by being on other
+ * networks, not on the pool's (the pool moved): one on no network at all,
+ * or on the pool's and another, is rolled instead.
+ */
+static int node_elsewhere(const struct pool_plan *pp, const struct node *x)
+{
+	json_t *own = ownership_labels(x->labels);
+	int same = x->running && !strcmp(x->image, pp->in->image) &&
+	           x->nano_cpus == pp->in->nano_cpus && x->memory == pp->in->memory &&
+	           json_equal(own, pp->labels) && json_object_size(x->nets) > 0 &&
+	           !json_object_get(x->nets, pp->dnet);
+
+	json_decref(own);
+	return same;
+}
+
+/* POST /networks/NET/{connect,disconnect} for container `id`. */
+static int network_attach(struct lfp_call *call, const char *net, const char *verb, const char *id,
+                          const char *name)
+{
+	char *esc = engine_escape(net);
+	char *path = lf_xasprintf("/networks/%s/%s", esc, verb);
+	char *what = lf_xasprintf("%s node '%s' %s network '%s'",
+	                          !strcmp(verb, "connect") ? "connecting" : "disconnecting", name,
+	                          !strcmp(verb, "connect") ? "to" : "from", net);
+	json_t *body = json_pack("{s:s}", "Container", id), *answer = NULL;
+	long status;
+	int err = engine_call(call, engine_of(call), "POST", path, body, &status, &answer);
+
+	if (err == 0 && status != 200 && status != 204)
+		err = engine_fail(call, status, answer, what);
+	json_decref(body);
+	json_decref(answer);
+	free(what);
+	free(path);
+	free(esc);
+	return err;
+}
+
+/*
+ * Move a running node to the pool's network without stopping it: connect
+ * it to the new network, then disconnect it from every other one.  0, or
+ * -1 after dk_error(); a node left on both is rolled by the next update.
+ */
+static int node_move(struct lfp_call *call, const struct pool_plan *pp, const struct node *x)
+{
+	const char *net;
+	json_t *v;
+
+	if (network_attach(call, pp->dnet, "connect", x->id, x->name) < 0)
+		return -1;
+	json_object_foreach (x->nets, net, v) {
+		if (strcmp(net, pp->dnet) &&
+		    network_attach(call, net, "disconnect", x->id, x->name) < 0)
+			return -1;
+	}
+	lfp_log("node pool '%s': moved node '%s' from network '%s' to '%s'", pp->in->name, x->name,
+	        *x->network ? x->network : "(none)", pp->dnet);
+	return 0;
+}
+
 static int index_used(const struct pool *p, long index)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -1207,6 +1272,12 @@ static int pool_converge(struct lfp_call *call, const struct pool_plan *pp, json
 			continue;
 		if (!roll && container_start(call, x->id, x->name) == 0) {
 			lfp_log("node pool '%s': started node '%s' again", in->name, x->name);
+			continue;
+		}
+		/* on another network only (the pool moves): it keeps running */
+		if (node_elsewhere(pp, x)) {
+			if (node_move(call, pp, x) < 0)
+				goto out;
 			continue;
 		}
 		if (container_remove(call, x->id, x->name) < 0)

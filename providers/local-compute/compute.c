@@ -18,7 +18,10 @@
  *   CIDR it is given and is refused (1002) when that overlaps another; a
  *   serverless one gets the first free /24 of 100.64.0.0/10;
  * - an object is lakeform's when it carries the label lakeform/address; a
- *   record of the same name with another address, or none, is a conflict.
+ *   record of the same name with another address, or none, is a conflict;
+ * - each node records the network it is on: a pool changing networks moves
+ *   its nodes one at a time (move_pool()), and a network is deleted only
+ *   when no pool and no node is on it.
  * Reads take no lock: every change they could observe is a rename.
  */
 #include <dirent.h>
@@ -573,6 +576,20 @@ static int network_delete(struct lfp_call *call, const json_t *params, json_t **
 			free(path);
 			goto out;
 		}
+		/* a pool moving off it leaves no node behind */
+		size_t k;
+		json_t *node;
+		json_array_foreach (json_object_get(pool, "nodes"), k, node) {
+			const char *on = lfp_get_str(node, "network");
+			if (on && !strcmp(on, id)) {
+				lfp_error(call, LFP_E_CONFLICT, 0,
+				          "network '%s' still has node '%s' of node pool '%s'", id,
+				          lfp_get_str(node, "id"), pools[i]);
+				json_decref(pool);
+				free(path);
+				goto out;
+			}
+		}
 		json_decref(pool);
 		free(path);
 	}
@@ -653,8 +670,9 @@ static int pool_inputs(struct lfp_call *call, const json_t *inputs, struct pool_
 static json_t *new_node(const char *pool, long index, const struct pool_inputs *in)
 {
 	char *id = lf_xasprintf("%s-%ld", pool, index);
-	json_t *node = json_pack("{s:s, s:O, s:O, s:s}", "id", id, "cpus", in->cpus, "memory_mb",
-	                         in->memory_mb, "image", in->image);
+	json_t *node =
+	    json_pack("{s:s, s:O, s:O, s:s, s:s}", "id", id, "cpus", in->cpus, "memory_mb",
+	              in->memory_mb, "image", in->image, "network", in->network);
 
 	free(id);
 	return node;
@@ -767,6 +785,56 @@ out:
 	return err;
 }
 
+/* The network node `node` of a pool on `pool_net` is attached to. */
+static const char *node_network(const json_t *node, const char *pool_net)
+{
+	const char *net = lfp_get_str(node, "network");
+	return net ? net : pool_net;
+}
+
+/*
+ * A pool changing networks: the new one must exist; each node not on it
+ * is moved (attached to the new network, detached from the old one) and
+ * the record written after each, so that the pool keeps serving and a
+ * crash leaves a record saying which nodes moved; the pool's network
+ * changes last.  A pool already there (all its nodes too) is left as it is.
+ */
+static int move_pool(struct lfp_call *call, const char *id, json_t *rec, const char *to)
+{
+	const char *from = lfp_get_str(rec, "network");
+	json_t *node;
+	size_t i;
+	int moving = !from || strcmp(from, to);
+
+	json_array_foreach (json_object_get(rec, "nodes"), i, node)
+		moving |= strcmp(node_network(node, from ? from : ""), to) != 0;
+	if (!moving)
+		return 0;
+	char *netpath = record_path(call, "networks", to);
+	json_t *net = NULL;
+	int r = lfp_load_json(call, netpath, &net);
+
+	free(netpath);
+	json_decref(net);
+	if (r != 0) {
+		if (r > 0)
+			lfp_error(call, LFP_E_NOT_FOUND, 0, "network '%s' does not exist", to);
+		return -1;
+	}
+	json_array_foreach (json_object_get(rec, "nodes"), i, node) {
+		const char *was = node_network(node, from ? from : "");
+		if (!strcmp(was, to))
+			continue;
+		lfp_log("node pool '%s': moving node '%s' from network '%s' to '%s'", id,
+		        lfp_get_str(node, "id"), was, to);
+		json_object_set_new(node, "network", json_string(to));
+		if (save_record(call, "node_pools", id, rec) < 0)
+			return -1;
+	}
+	json_object_set_new(rec, "network", json_string(to));
+	return save_record(call, "node_pools", id, rec);
+}
+
 /*
  * Resizing removes the highest-numbered nodes or adds new ones and leaves
  * the others alone; a new image, cpus or memory rolls the remaining nodes
@@ -807,16 +875,13 @@ static int pool_update(struct lfp_call *call, const json_t *params, json_t **res
 		          lfp_owner_of(rec));
 		goto out;
 	}
-	if (!lfp_get_str(rec, "network") || strcmp(lfp_get_str(rec, "network"), in.network)) {
-		lfp_error(call, LFP_E_INVALID, 0,
-		          "node pool '%s': 'network' cannot change in place", id);
-		goto out;
-	}
 	nodes = json_object_get(rec, "nodes");
 	if (!json_is_array(nodes)) {
 		nodes = json_array();
 		json_object_set_new(rec, "nodes", nodes);
 	}
+	if (move_pool(call, id, rec, in.network) < 0)
+		goto out;
 
 	/* the new spec and the smaller size first: one write */
 	json_object_set(rec, "cpus", in.cpus);

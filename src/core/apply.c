@@ -693,6 +693,14 @@ static void run_loop(struct run *r, size_t n)
 	lf_inbox_free(in);
 }
 
+static int wants(const struct lf_dres *w, const char *address)
+{
+	for (size_t j = 0; w && j < w->ndeps; j++)
+		if (!strcmp(w->deps[j], address))
+			return 1;
+	return 0;
+}
+
 int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const struct lf_desired *ds,
              struct lf_state *st, struct lf_backend *b, const struct lf_providers *pv,
              const struct lf_apply_opts *o)
@@ -742,6 +750,19 @@ int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const stru
 				size_t on = lookup(&r.put_of, s->want->deps[j]);
 				if (on != (size_t)-1)
 					add_wait(&r, k, on);
+			}
+			/* an update that leaves something deleted (a node pool
+			 * leaving its old network) runs before that deletion */
+			struct lf_state_res *rec = lf_state_get(st, s->c->address);
+			size_t i;
+			json_t *dep;
+			json_array_foreach (s->c->action == LF_ACT_UPDATE && rec ? rec->deps : NULL,
+			                    i, dep) {
+				const char *had = json_string_value(dep);
+				size_t gone = had ? lookup(&r.del_of, had) : (size_t)-1;
+				if (gone != (size_t)-1 && r.v[gone].c->action == LF_ACT_DELETE &&
+				    !wants(s->want, had))
+					add_wait(&r, gone, k);
 			}
 		} else {
 			/* what needs it is deleted first: its recorded deps name us */

@@ -37,6 +37,9 @@ struct ex {
 	json_t *later;              /* [principal, type, metastore, name, privileges, source] */
 	const char *source;         /* the manifest address whose grant is compiled */
 	struct lf_map sources;      /* bucket -> json object: source address -> true */
+	struct lf_state *st;        /* what is recorded, or NULL */
+	struct lf_map nets_of;      /* parent -> json array of recorded networks [name, cidr] */
+	int nets_indexed;
 	int failed;
 };
 
@@ -534,6 +537,97 @@ static char *cat_address(const char *ms, const char *cat)
 	return lf_xasprintf("catalog/%s/%s", ms, cat);
 }
 
+/* An IPv4 CIDR as base and mask: 0, or -1 when it is not one. */
+static int cidr_parse(const char *s, uint32_t *base, uint32_t *mask)
+{
+	unsigned a, b, c, d, bits;
+	char end;
+
+	if (!s || sscanf(s, "%u.%u.%u.%u/%u%c", &a, &b, &c, &d, &bits, &end) != 5 || a > 255 ||
+	    b > 255 || c > 255 || d > 255 || bits > 32)
+		return -1;
+	*base = (uint32_t)a << 24 | (uint32_t)b << 16 | (uint32_t)c << 8 | (uint32_t)d;
+	*mask = bits ? ~(uint32_t)0 << (32 - bits) : 0;
+	return 0;
+}
+
+static int cidrs_overlap(const char *x, const char *y)
+{
+	uint32_t xb, xm, yb, ym;
+
+	if (cidr_parse(x, &xb, &xm) || cidr_parse(y, &yb, &ym))
+		return 0;
+	uint32_t m = xm & ym; /* the shorter prefix */
+	return (xb & m) == (yb & m);
+}
+
+/*
+ * The name of classic workspace `res`'s network for `cidr` (see
+ * lf_expand_recorded()): the recorded one with that CIDR; else a recorded
+ * one whose CIDR overlaps it (the two cannot exist side by side: that one
+ * is replaced); else the workspace's name for its first network, and
+ * "<workspace>-a-b-c-d-len" for one made beside another.  A network name
+ * has at most 63 characters: a long workspace name is cut to leave room.
+ */
+/* The recorded networks by workspace, [name, cidr] each: one pass over the
+ * state (only network records are parsed) for all workspaces. */
+static void index_networks(struct ex *x)
+{
+	x->nets_indexed = 1;
+	for (size_t i = 0; x->st && i < x->st->nres; i++) {
+		struct lf_state_res *rec = &x->st->res[i];
+		if (rec->removed || !rec->type || strcmp(rec->type, "compute.network"))
+			continue;
+		if (rec->line && lf_state_res_parse(rec) != 0)
+			continue;
+		const char *name = strchr(rec->address, '/');
+		if (!rec->parent || !name)
+			continue;
+		json_t *list = lf_map_get(&x->nets_of, rec->parent);
+		if (!list) {
+			list = json_array();
+			lf_map_put(&x->nets_of, rec->parent, list);
+		}
+		json_array_append_new(list, json_pack("[s, O]", name + 1,
+		                                      json_object_get(rec->inputs, "cidr")
+		                                          ? json_object_get(rec->inputs, "cidr")
+		                                          : json_null()));
+	}
+}
+
+static char *classic_network_name(struct ex *x, const struct lf_resource *res, const char *cidr)
+{
+	const char *overlapping = NULL;
+	size_t i;
+	json_t *pair;
+
+	if (!x->nets_indexed)
+		index_networks(x);
+	json_t *recorded = lf_map_get(&x->nets_of, res->address);
+	json_array_foreach (recorded, i, pair) {
+		const char *name = json_string_value(json_array_get(pair, 0));
+		const char *had = json_string_value(json_array_get(pair, 1));
+		if (had && !strcmp(had, cidr))
+			return lf_xstrdup(name);
+		if (had && cidrs_overlap(had, cidr))
+			overlapping = name;
+	}
+	/* a network cannot be made beside one it overlaps: that one is
+	 * replaced (its CIDR is force-new), its node pool with it */
+	if (overlapping)
+		return lf_xstrdup(overlapping);
+	if (!json_array_size(recorded))
+		return lf_xstrdup(res->name);
+	char *tail = lf_xasprintf("-%s", cidr);
+	for (char *p = tail; *p; p++)
+		if (*p == '.' || *p == '/')
+			*p = '-';
+	size_t room = 63 - strlen(tail);
+	char *name = lf_xasprintf("%.*s%s", (int)room, res->name, tail);
+	free(tail);
+	return name;
+}
+
 static void expand_workspace(struct ex *x, const struct lf_resource *res, struct lf_dres *r)
 {
 	const char *compute = str_at(res->value, "spec.compute");
@@ -548,12 +642,13 @@ static void expand_workspace(struct ex *x, const struct lf_resource *res, struct
 	else
 		add_prefix(x, r, &wl, "workspace");
 
-	json_t *net = json_pack("{s:s, s:s, s:s, s:b}", "name", res->name, "region", region,
-	                        "plane", classic ? "classic" : "serverless", "internal", !classic);
+	const char *cidr = classic ? str_at(res->value, "spec.network.cidr") : NULL;
+	char *netname = cidr ? classic_network_name(x, res, cidr) : lf_xstrdup(res->name);
+	json_t *net = json_pack("{s:s, s:s, s:s, s:b}", "name", netname, "region", region, "plane",
+	                        classic ? "classic" : "serverless", "internal", !classic);
 	if (classic)
-		json_object_set_new(net, "cidr",
-		                    json_string(str_at(res->value, "spec.network.cidr")));
-	struct lf_dres *n = add_part(x, r, "compute.network", res->name, net, 1);
+		json_object_set_new(net, "cidr", json_string(cidr));
+	struct lf_dres *n = add_part(x, r, "compute.network", netname, net, 1);
 	if (classic) {
 		json_t *np = lf_json_path(res->value, "spec.node_pool");
 		json_t *nodes = json_object_get(np, "nodes");
@@ -563,17 +658,18 @@ static void expand_workspace(struct ex *x, const struct lf_resource *res, struct
 		/* the schema's defaults, when the manifest has no node_pool at all */
 		json_t *defs = lf_json_path(res->kind->schema,
 		                            "properties.spec.properties.node_pool.properties");
-		json_t *pool = json_pack(
-		    "{s:s, s:s, s:O, s:O, s:O, s:s}", "name", res->name, "network", res->name,
-		    "nodes", nodes ? nodes : lf_json_path(defs, "nodes.default"), "cpus",
-		    cpus ? cpus : lf_json_path(defs, "cpus.default"), "memory_mb",
-		    mem ? mem : lf_json_path(defs, "memory_mb.default"), "image",
-		    image ? image : str_at(defs, "image.default"));
+		json_t *pool =
+		    json_pack("{s:s, s:s, s:O, s:O, s:O, s:s}", "name", res->name, "network",
+		              netname, "nodes", nodes ? nodes : lf_json_path(defs, "nodes.default"),
+		              "cpus", cpus ? cpus : lf_json_path(defs, "cpus.default"), "memory_mb",
+		              mem ? mem : lf_json_path(defs, "memory_mb.default"), "image",
+		              image ? image : str_at(defs, "image.default"));
 		if (pool) {
 			struct lf_dres *p = add_child(x, r, "compute.node_pool", res->name, pool);
 			add_dep(p, n->address);
 		}
 	}
+	free(netname);
 	sec_add(x, res->address, wl, NULL);
 }
 
@@ -940,10 +1036,17 @@ static void emit_policies(struct ex *x)
 
 int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_diags *d)
 {
+	return lf_expand_recorded(out, m, NULL, d);
+}
+
+int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, struct lf_state *st,
+                       struct lf_diags *d)
+{
 	struct ex x;
 	size_t errors = d->errors;
 
 	memset(&x, 0, sizeof(x));
+	x.st = st;
 	x.m = m;
 	x.out = out;
 	x.d = d;
@@ -1072,6 +1175,10 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 		if (x.sources.v[i].key)
 			json_decref(x.sources.v[i].value);
 	lf_map_release(&x.sources);
+	for (size_t i = 0; i < x.nets_of.cap; i++)
+		if (x.nets_of.v[i].key)
+			json_decref(x.nets_of.v[i].value);
+	lf_map_release(&x.nets_of);
 	loc_release(&x.default_storage);
 	return x.failed || d->errors > errors ? -1 : 0;
 }

@@ -33,6 +33,8 @@
 #include "manifest.h"
 #include "../util/map.h"
 
+struct lf_state;
+
 struct lf_dres {
 	char *address;  /* owned: "workspace/analytics", "storage.bucket/b" */
 	char *type;     /* owned: "workspace", "storage.bucket" */
@@ -68,6 +70,18 @@ struct lf_desired {
  * or -1 with errors in `d` (a provider type missing from the schemas).
  */
 int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_diags *d);
+
+/*
+ * lf_expand() against a state: the one choice expansion takes from what is
+ * recorded is the name of a classic workspace's network.  It is the
+ * recorded network of that workspace with the same CIDR (so nothing moves
+ * while the CIDR stays), else the workspace's name when the workspace has
+ * no network recorded, else "<workspace>-<the CIDR's numbers>" (a CIDR
+ * change makes a new network beside the old one: the node pool moves over
+ * and the old network goes after it).  `st` may be NULL (as lf_expand()).
+ */
+int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, struct lf_state *st,
+                       struct lf_diags *d);
 
 /* The default limit of a bucket policy's size: AWS's 20 KB. */
 #define LF_POLICY_MAX_BYTES 20480

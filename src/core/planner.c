@@ -258,9 +258,12 @@ struct node {
 	size_t parent; /* index of its manifest resource, or -1 */
 	size_t *parts; /* nodes whose parent this is */
 	size_t nparts, parts_alloc;
-	char *note;        /* owned: why it is kept, or goes, or NULL */
-	int ws_kept;       /* a workspace catalog (or its schema) outliving its workspace */
-	const char *cause; /* a policy's: the change it is shown under (borrowed) */
+	char *note;           /* owned: why it is kept, or goes, or NULL */
+	int ws_kept;          /* a workspace catalog (or its schema) outliving its workspace */
+	const char *cause;    /* a policy's: the change it is shown under (borrowed) */
+	int late;             /* a delete that waits for updates (mark_late_deletes()) */
+	json_t *movers;       /* a late one's: the updates it waits for */
+	const char *moved_to; /* and where they move (borrowed) */
 };
 
 struct pb {
@@ -1036,6 +1039,93 @@ static void cascade_replacements(struct pb *b)
 	}
 }
 
+/* Whether desired resource `n` still names `address` among its needs. */
+static int wants_dep(const struct node *n, const char *address)
+{
+	for (size_t k = 0; n->want && k < n->want->ndeps; k++)
+		if (!strcmp(n->want->deps[k], address))
+			return 1;
+	return 0;
+}
+
+/*
+ * A deleted resource that an updated one needed and needs no more (a
+ * classic workspace's old network, which its node pool leaves for a new
+ * one) goes after the update, not before it: it is marked `late`, with a
+ * note saying who moves and where, and so is what it needed that is
+ * deleted too.  Only updates are looked at: their records are parsed
+ * already, and a replaced resource is deleted before its needs anyway.
+ */
+static void mark_late_deletes(struct pb *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		struct node *s = &b->v[i];
+		if (!s->selected || s->action != LF_ACT_UPDATE)
+			continue;
+		json_t *deps = recorded_deps(s), *v;
+		size_t k;
+		json_array_foreach (deps, k, v) {
+			const char *had = json_string_value(v);
+			size_t j = had ? find_node(b, had) : (size_t)-1;
+			if (j == (size_t)-1 || wants_dep(s, had))
+				continue;
+			struct node *x = &b->v[j];
+			if (!x->selected || x->action != LF_ACT_DELETE)
+				continue;
+			x->late = 1;
+			if (!x->movers)
+				x->movers = json_array();
+			json_array_append_new(x->movers, json_string(s->address));
+			/* where it moves: a new need of the same type */
+			for (size_t w = 0; w < s->want->ndeps && !x->moved_to; w++) {
+				size_t t = find_node(b, s->want->deps[w]);
+				if (t != (size_t)-1 && !b->v[t].have &&
+				    !strcmp(type_of(&b->v[t]), type_of(x)))
+					x->moved_to = b->v[t].address;
+			}
+		}
+	}
+	/* the note: "deleted after A and B moved to C" */
+	for (size_t i = 0; i < b->n; i++) {
+		struct node *x = &b->v[i];
+		size_t n = json_array_size(x->movers);
+		if (!n || x->note)
+			continue; /* it says something else already */
+		struct lf_buf note = LF_BUF_INIT;
+		lf_buf_adds(&note, "deleted after ");
+		for (size_t k = 0; k < n; k++)
+			lf_buf_addf(&note, "%s%s",
+			            k == 0      ? ""
+			            : k + 1 < n ? ", "
+			                        : " and ",
+			            json_string_value(json_array_get(x->movers, k)));
+		lf_buf_addf(&note, " moved %s%s", x->moved_to ? "to " : "off it",
+		            x->moved_to ? x->moved_to : "");
+		set_note(x, lf_xstrdup(lf_buf_cstr(&note)));
+		lf_buf_release(&note);
+	}
+	/* what a late one needed and that goes as well goes after it */
+	for (int more = 1; more;) {
+		more = 0;
+		for (size_t i = 0; i < b->n; i++) {
+			struct node *x = &b->v[i];
+			if (!x->late || x->want)
+				continue;
+			json_t *deps = recorded_deps(x), *v;
+			size_t k;
+			json_array_foreach (deps, k, v) {
+				size_t j = json_is_string(v) ? find_node(b, json_string_value(v))
+				                             : (size_t)-1;
+				if (j != (size_t)-1 && !b->v[j].late && b->v[j].selected &&
+				    b->v[j].action == LF_ACT_DELETE) {
+					b->v[j].late = 1;
+					more = 1;
+				}
+			}
+		}
+	}
+}
+
 /* Parts that hold no data of their own are not protected by their
  * resource's prevent_destroy: a policy or a grant can always be rewritten. */
 static int holds_data(const struct node *n)
@@ -1235,6 +1325,8 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 	refuse_data_loss(&b, o);
 	if (d->errors > errors)
 		goto out;
+	if (!o->destroy)
+		mark_late_deletes(&b);
 
 	for (size_t i = 0; i < b.n; i++) {
 		struct node *n = &b.v[i];
@@ -1251,7 +1343,11 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 			                  ? ""
 			                  : " on the resource it belongs to");
 		}
-		if (n->action == LF_ACT_DELETE && delete_protected(&b, n)) {
+		/* one left for its like by all that used it (a network whose
+		 * node pool moved to a new one) is not what prevent_destroy
+		 * guards: the resource it belongs to stays, updated */
+		if (n->action == LF_ACT_DELETE && !(n->late && n->moved_to) &&
+		    delete_protected(&b, n)) {
 			/* one error for a protected resource and its parts */
 			size_t up = n->parent;
 			if (up != (size_t)-1 && b.v[up].selected &&
@@ -1305,12 +1401,17 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 		place_policies(&b, t.out, t.nout);
 		for (size_t i = t.nout; i-- > 0;) {
 			struct node *n = &b.v[t.out[i]];
-			if (n->selected && n->action == LF_ACT_DELETE)
+			if (n->selected && n->action == LF_ACT_DELETE && !n->late)
 				emit(out, n, kinds, st);
 		}
 		for (size_t i = 0; i < t.nout; i++) {
 			struct node *n = &b.v[t.out[i]];
 			if (n->selected && n->action != LF_ACT_DELETE)
+				emit(out, n, kinds, st);
+		}
+		for (size_t i = t.nout; i-- > 0;) {
+			struct node *n = &b.v[t.out[i]];
+			if (n->selected && n->action == LF_ACT_DELETE && n->late)
 				emit(out, n, kinds, st);
 		}
 	}
@@ -1330,6 +1431,7 @@ out:
 		free(b.v[i].parts);
 		free(b.v[i].address);
 		free(b.v[i].note);
+		json_decref(b.v[i].movers);
 	}
 	free(b.v);
 	lf_map_release(&b.index);

@@ -132,7 +132,7 @@ int lf_session_load(struct lf_session *s)
 int lf_session_expand(struct lf_session *s)
 {
 	lf_planner_ignore_changes(&s->m, &s->st);
-	if (lf_expand(&s->ds, &s->m, &s->d) != 0)
+	if (lf_expand_recorded(&s->ds, &s->m, &s->st, &s->d) != 0)
 		return -1;
 	/* a bucket policy the store would refuse fails the plan, not the apply */
 	return lf_expand_check_policies(&s->ds, s->settings, &s->d) != 0 ? -1 : 0;

@@ -1531,6 +1531,90 @@ static void test_ignore_changes_unrecorded(void **state)
 	free(y);
 }
 
+static char *classic_yaml(const char *cidr)
+{
+	return lf_xasprintf("%s"
+	                    "apiVersion: lakeform/v1\n"
+	                    "kind: Workspace\n"
+	                    "metadata:\n"
+	                    "  name: etl\n"
+	                    "  lifecycle: {prevent_destroy: true}\n"
+	                    "spec:\n"
+	                    "  region: us-east-1\n"
+	                    "  compute: classic\n"
+	                    "  storage: {bucket: acme-ws-etl}\n"
+	                    "  network: {cidr: '%s'}\n",
+	                    IGN_ACCOUNT, cidr);
+}
+
+/* Plan `cidr` for workspace etl against `st`, expanded against it; the
+ * errors, when the plan fails, are returned (to free). */
+static char *plan_cidr(struct lf_plan *p, struct lf_state *st, const char *cidr, int ok)
+{
+	struct man now;
+	struct lf_plan_opts o;
+	char *y = classic_yaml(cidr), *errors = NULL;
+
+	memset(&o, 0, sizeof(o));
+	o.kinds = &KINDS;
+	man_load(&now, y);
+	assert_int_equal(lf_expand_recorded(&now.ds, &now.m, st, &now.d), 0);
+	assert_int_equal(lf_plan_build(p, &now.ds, st, &o, &now.d), ok ? 0 : -1);
+	if (!ok)
+		errors = diags(&now.d);
+	man_release(&now);
+	free(y);
+	return errors;
+}
+
+/*
+ * A classic workspace's CIDR changes: a network named after the new CIDR
+ * is created, the workspace and its pool are updated, the old network is
+ * deleted last (prevent_destroy allows it: the workspace stays); the names
+ * recorded are kept while the CIDR stays; an overlapping CIDR replaces.
+ */
+static void test_cidr_move(void **state)
+{
+	struct man old;
+	struct lf_state st = LF_STATE_INIT;
+	struct lf_plan p = LF_PLAN_INIT;
+	(void)state;
+
+	char *y = classic_yaml("10.20.0.0/16");
+	man_load(&old, y);
+	assert_int_equal(lf_expand_recorded(&old.ds, &old.m, &st, &old.d), 0);
+	assert_non_null(lf_desired_get(&old.ds, "compute.network/etl"));
+	record_all(&st, &old.ds);
+
+	free(plan_cidr(&p, &st, "10.20.0.0/16", 1));
+	assert_int_equal(lf_plan_has_changes(&p), 0);
+	lf_plan_release(&p);
+
+	free(plan_cidr(&p, &st, "10.21.0.0/16", 1));
+	assert_changes(&p, 0,
+	               "create compute.network/etl-10-21-0-0-16\n"
+	               "update workspace/etl\n"
+	               "update compute.node_pool/etl\n"
+	               "delete compute.network/etl\n");
+	const struct lf_change *c = change(&p, "compute.network/etl");
+	assert_non_null(c);
+	assert_string_equal(c->note, "deleted after workspace/etl and compute.node_pool/etl moved "
+	                             "to compute.network/etl-10-21-0-0-16");
+	lf_plan_release(&p);
+
+	/* overlapping the old range: the network cannot be made beside it,
+	 * so it is replaced, which prevent_destroy refuses */
+	char *errors = plan_cidr(&p, &st, "10.20.0.0/17", 0);
+	if (!strstr(errors, "'compute.network/etl' would be replaced") ||
+	    !strstr(errors, "'compute.node_pool/etl' would be replaced"))
+		fail_msg("errors: %s", errors);
+	free(errors);
+	lf_plan_release(&p);
+	free(y);
+	man_release(&old);
+	lf_state_release(&st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1565,6 +1649,7 @@ int main(void)
 	    cmocka_unit_test(test_sensitive),
 	    cmocka_unit_test(test_ignore_changes),
 	    cmocka_unit_test(test_ignore_changes_unrecorded),
+	    cmocka_unit_test(test_cidr_move),
 	};
 	return cmocka_run_group_tests(tests, load_kinds, free_kinds);
 }

@@ -13,7 +13,9 @@
 # drift (a node killed, a node removed, the network deleted, a node's labels
 # changed) found by refresh + plan and healed by apply, a network that is
 # not lakeform's left alone, isolation between serverless workspaces,
-# list, the errors (no socket, permission denied, image missing), and
+# list, a CIDR change moving the nodes to a new network (same containers)
+# and deleting the old one, the errors (no socket, permission denied, image
+# missing), and
 # destroy leaving nothing behind.  First, the choice of API version against
 # a fake engine (negotiate.sh, fake-engine.py).
 #
@@ -277,6 +279,34 @@ check "drift, network deleted: network is back with its cidr" \
 check "drift, network deleted: 2 nodes run in it again" test "$(count_running etl)" = 2
 check "drift, network deleted: plan finds no changes" plan_clean "$classic"
 
+# ---- a CIDR change moves the pool to a new network -------------------------
+
+# 10.O.1.0/24 is the errors case's below; this one is 10.O.2.0/24
+cidr2=10.$octet.2.0/24
+net2=${prefix}etl-10-$octet-2-0-24
+before=$(ids etl)
+: >"$classic/.lakeform/logs/docker.log"
+sed -i "s|$cidr|$cidr2|" "$classic/10-workspace.yaml"
+check "cidr move: the plan creates the network, updates the pool, deletes the old network last" \
+	bash -c "'$lf' -C '$classic' plan --refresh=false > '$scratch/out' 2>&1;
+		grep -E '^ *[-+~] [a-z_.]+/[^ :]*\$' '$scratch/out' | tr -s ' ' | tr '\n' '|' |
+		grep -qx ' + compute.network/etl-10-$octet-2-0-24| ~ workspace/etl| ~ compute.node_pool/etl| - compute.network/etl|' &&
+		grep -q 'Plan: 1 to add, 2 to change, 0 to replace, 1 to destroy' '$scratch/out'"
+check "cidr move: apply" lfc "$classic" apply --auto-approve
+check "cidr move: the new network exists with the new cidr" \
+	bash -c "podman network inspect $net2 | grep -qF '\"subnet\": \"$cidr2\"'"
+check "cidr move: the old network is gone" bash -c "! podman network exists $net"
+check "cidr move: the pool keeps its size (2 nodes running)" test "$(count_running etl)" = 2
+check "cidr move: the nodes were moved, not made again (same container ids)" \
+	test "$(ids etl)" = "$before"
+check "cidr move: every node is on the new network and on no other" \
+	test "$(for n in $(running etl); do inspect "$n" '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}'; done | sort -u)" = "$net2 "
+check "cidr move: every node has an address in $cidr2" \
+	test "$(for n in $(running etl); do inspect "$n" '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' | grep -c "^10\.$octet\.2\."; done | sort -u)" = 1
+check "cidr move: each node moved once (connected, then disconnected)" \
+	bash -c "grep -c 'moved node' '$classic/.lakeform/logs/docker.log' | grep -qx 2"
+check "cidr move: plan finds no changes" plan_clean "$classic"
+
 # ---- serverless and isolation ---------------------------------------------
 
 check "serverless: apply" lfc "$serverless" apply --auto-approve
@@ -364,7 +394,7 @@ listed() { # FILE ADDRESS...: FILE lists exactly these addresses
 rpc hooli compute.network >"$scratch/list.hooli"
 rpc piedpiper compute.network >"$scratch/list.piedpiper"
 rpc hooli compute.node_pool >"$scratch/list.pool"
-check "list: the networks of account hooli" listed "$scratch/list.hooli" compute.network/etl
+check "list: the networks of account hooli (etl's since its CIDR move)" listed "$scratch/list.hooli" "compute.network/etl-10-$octet-2-0-24"
 check "list: the networks of account piedpiper" listed "$scratch/list.piedpiper" \
 	compute.network/finance compute.network/research
 check "list: node pool etl with its 2 nodes" \

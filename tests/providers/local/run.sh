@@ -399,12 +399,31 @@ check "rolled nodes have the new image" grep -q '"image":"img:2"' <<<"$(node_of 
 check "no node has the old image" not grep -q 'img:1' "$C/node_pools/wp.json"
 check "the added node is wp-3" same "$(nodes_in wp)" '"id":"wp-1" "id":"wp-2" "id":"wp-3" '
 
-rpc "$COMPUTE" update "$(poolupd wp cl-five 3 img:2)"
-check "moving a node pool to another network in place is refused" code 1003
-
 rpc "$COMPUTE" delete '{"type":"compute.network","address":"network/cl-one","id":"cl-one","attributes":null}'
 check "a network with a node pool is not deleted" code 1002
 check "its record stays" test -f "$C/networks/cl-one.json"
+
+# a pool changing networks: updated in place, its nodes moved one by one
+nodes_before=$(nodes_in wp)
+rpc "$COMPUTE" update "$(poolupd wp cl-missing 3 img:2)"
+check "moving a node pool to a network that does not exist is refused" code 1001
+check "its nodes stay where they were" not grep -q 'cl-missing' "$C/node_pools/wp.json"
+rpc "$COMPUTE" update "$(poolupd wp cl-five 3 img:2)"
+check "moving a node pool to another network is an update" ok
+check "the pool is on the new network" has '"network":"cl-five","nodes":3'
+check "the same nodes, none rolled" \
+	bash -c '[[ "$1" == "$2" ]] && grep -qF "\"rolled\":[]" <<<"$3"' _ "$(nodes_in wp)" "$nodes_before" "$last"
+check "every node is on the new network" \
+	same "$(flat "$C/node_pools/wp.json" | grep -o '"network":"[^"]*"' | sort | uniq -c | tr -s ' ')" ' 4 "network":"cl-five"'
+# a move cut short: one node still on the old network keeps it
+jq '.nodes[1].network = "cl-one"' "$C/node_pools/wp.json" >"$C/wp.tmp" && mv "$C/wp.tmp" "$C/node_pools/wp.json"
+rpc "$COMPUTE" delete '{"type":"compute.network","address":"network/cl-one","id":"cl-one","attributes":null}'
+check "a network that still has a node of a moving pool is not deleted" code 1002
+check "the error names the node" has "still has node 'wp-2' of node pool 'wp'"
+rpc "$COMPUTE" update "$(poolupd wp cl-five 3 img:2)"
+check "the next update finishes the move" not grep -q '"cl-one"' "$C/node_pools/wp.json"
+rpc "$COMPUTE" update "$(poolupd wp cl-one 3 img:2)"
+check "and the pool moves back" has '"network":"cl-one","nodes":3'
 rpc "$COMPUTE" delete '{"type":"compute.node_pool","address":"pool/wp","id":"wp","attributes":null}'
 check "node pool delete succeeds" ok
 check "node pool record is gone" not_exists "$C/node_pools/wp.json"
