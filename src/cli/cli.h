@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "core/diag.h"
+#include "core/overlay.h"
 
 enum lf_exit {
 	LF_EXIT_OK = 0,
@@ -58,6 +59,8 @@ struct lf_cli {
 	int verbose;
 	FILE *out, *err;
 	const struct lf_git_spec *git; /* --git REPO@REV[:PATH], or NULL */
+	struct lf_var_arg *vars;       /* -var and -var-file, in order */
+	size_t nvars;
 };
 
 /* Option lookup by long name; NULL/0 when not given. */

@@ -25,6 +25,8 @@ void lf_cli_session_init(struct lf_cli *cli, struct lf_session *s)
 	if (o.state_key && !*o.state_key)
 		o.state_key = NULL;
 	o.state_key_name = "LAKEFORM_STATE_KEY";
+	o.vars = cli->vars;
+	o.nvars = cli->nvars;
 
 	lf_session_init(s, &o);
 }

@@ -10,6 +10,7 @@
 
 #include "apply.h"
 #include "git.h"
+#include "overlay.h"
 #include "planner.h"
 #include "provider.h"
 #include "../state/backend.h"
@@ -70,14 +71,98 @@ static int load_git(struct lf_session *s, struct lf_source *src, enum lf_git_wha
 	return err;
 }
 
+/* ---- overlays: the directories of bases, on disk or in the commit ---- */
+
+static int ov_load_dir(void *arg, struct lf_source *src, const char *dir, struct lf_diags *d)
+{
+	struct lf_session *s = arg;
+
+	if (!s->opts.git)
+		return lf_source_load(src, dir, d);
+	struct lf_git_spec spec = *s->opts.git;
+	char *path = lf_overlay_git_path(s->opts.git->path, dir);
+	spec.path = path;
+	spec.rev = s->git_commit[0] ? s->git_commit : spec.rev;
+	int err = lf_git_load(src, NULL, &spec, LF_GIT_MANIFESTS, d);
+	free(path);
+	return err;
+}
+
+static int ov_load_settings(void *arg, struct lf_source *src, const char *dir, struct lf_diags *d)
+{
+	struct lf_session *s = arg;
+
+	if (!s->opts.git) {
+		char *path = !strcmp(dir, ".") ? lf_xstrdup("lakeform.yaml")
+		                               : lf_xasprintf("%s/lakeform.yaml", dir);
+		int err = access(path, F_OK) == 0 ? lf_source_load(src, path, d) : 0;
+		free(path);
+		return err;
+	}
+	struct lf_git_spec spec = *s->opts.git;
+	char *path = lf_overlay_git_path(s->opts.git->path, dir);
+	spec.path = path;
+	spec.rev = s->git_commit[0] ? s->git_commit : spec.rev;
+	int err = lf_git_load(src, NULL, &spec, LF_GIT_SETTINGS, d);
+	free(path);
+	return err;
+}
+
+static int load_overlay(struct lf_session *s, struct lf_source *src, struct lf_diags *d)
+{
+	struct lf_overlay_io io = {ov_load_dir, ov_load_settings, s, 0, NULL};
+	struct lf_overlay_vars vars = {s->opts.vars, s->opts.nvars, s->opts.getenv,
+	                               s->opts.getenv_arg};
+	struct lf_git_spec here = LF_GIT_SPEC_INIT;
+	struct lf_diags ignored = LF_DIAGS_INIT;
+	char *name = NULL;
+	const char *top = s->opts.git ? s->opts.git->path : NULL;
+
+	/* a base lies in the repository: the commit's tree, or the work
+	 * tree holding the configuration directory (else its parent) */
+	if (!top && lf_git_spec_of_dir(&here, ".", "HEAD", &ignored) == 0)
+		top = here.path;
+	if (top) {
+		io.reach = *top ? 1 : 0;
+		for (const char *c = top; *c; c++)
+			io.reach += *c == '/';
+		name = s->opts.git ? lf_xasprintf("the tree of '%s'", s->opts.git->rev)
+		                   : lf_xasprintf("the git work tree '%s'", here.repo);
+	} else {
+		io.reach = 1;
+		name = lf_xstrdup("the parent of the configuration directory");
+	}
+	io.reach_name = name;
+	int err = lf_overlay_load(src, &io, &vars, d);
+	lf_git_spec_release(&here);
+	lf_diags_release(&ignored);
+	free(name);
+	return err;
+}
+
 int lf_session_load_source(struct lf_session *s, struct lf_source *src, const char *path,
                            struct lf_diags *d)
 {
 	const struct lf_git_spec *git = s->opts.git;
 
-	if (!git)
-		return lf_source_load(src, path ? path : ".", d);
+	if (!path && !s->settings && lf_session_settings(s, d) != 0)
+		return -1;
+	if (!path && lf_overlay_active(s->settings)) {
+		if (git && !s->git_commit[0] && load_git(s, src, LF_GIT_SETTINGS, d))
+			return -1; /* pins the commit */
+		lf_source_release(src);
+		return load_overlay(s, src, d);
+	}
+	if (!git) {
+		int err = lf_source_load(src, path ? path : ".", d);
+		/* ${var.NAME} without declared variables is an error */
+		if (!path && !err)
+			err = lf_vars_substitute(src, NULL, d);
+		return err;
+	}
 	if (load_git(s, src, LF_GIT_MANIFESTS, d))
+		return -1;
+	if (lf_vars_substitute(src, NULL, d))
 		return -1;
 	if (src->nfiles == 0) {
 		lf_diag_error(d, NULL,
@@ -102,7 +187,8 @@ const char *lf_session_commit(struct lf_session *s)
 
 int lf_session_fingerprint(struct lf_session *s, char out[65])
 {
-	if (s->opts.git)
+	/* bases, patches and variables: the files of '.' are not all */
+	if (s->opts.git || s->opts.nvars || lf_overlay_active(s->settings))
 		return -1;
 	return lf_source_fingerprint(out, ".", s->opts.schema_dir, LF_VERSION);
 }
@@ -147,6 +233,15 @@ void lf_session_digest(const struct lf_session *s, char out[65])
 		const char *name = strlen(f->path) > s->root_len ? f->path + s->root_len : f->path;
 		lf_sha256_update(&h, name, strlen(name) + 1);
 		lf_sha256_update(&h, f->data ? f->data : "", f->len);
+	}
+	/* with an overlay, what the files make: patches and variables */
+	if (s->src.aux) {
+		for (size_t i = 0; i < s->src.ndocs; i++) {
+			char *j = json_dumps(s->src.docs[i].root,
+			                     JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+			lf_sha256_update(&h, j ? j : "", j ? strlen(j) + 1 : 0);
+			free(j);
+		}
 	}
 	unsigned char md[LF_SHA256_LEN];
 	lf_sha256_final(&h, md);
@@ -235,13 +330,16 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 #define AT(path) lf_source_path_pos(src, doc, (path), (size_t)-1)
 	json_object_foreach (doc->root, key, v) {
 		if (strcmp(key, "providers") && strcmp(key, "backend") && strcmp(key, "regions") &&
-		    strcmp(key, "state")) {
+		    strcmp(key, "state") && strcmp(key, "base") && strcmp(key, "patches") &&
+		    strcmp(key, "variables")) {
 			struct lf_pos p = AT(key);
 			lf_diag_error(d, &p,
-			              "unknown setting '%s' (providers, backend, regions, state)",
+			              "unknown setting '%s' (providers, backend, regions, state, "
+			              "base, patches, variables)",
 			              key);
 		}
 	}
+	lf_overlay_check_settings(src, doc, d);
 	/* regions: [my-private-1]: a private cloud's regions, beside the
 	 * cloud's own (schemas/regions.json) */
 	json_t *regions = json_object_get(doc->root, "regions");
