@@ -758,7 +758,8 @@ struct loading {
 	struct lf_source *out;
 	struct decl *decls;
 	size_t ndecls, decls_alloc;
-	char *chain[LF_OVERLAY_MAX_DEPTH + 1];
+	char *chain[LF_OVERLAY_MAX_DEPTH + 1]; /* from the top of the reach */
+	const char *names[LF_OVERLAY_MAX_DEPTH + 1]; /* from the configuration */
 	size_t depth;
 	struct lf_diags *d;
 };
@@ -818,10 +819,12 @@ static int load_level(struct loading *l, const char *dir, const struct lf_pos *b
 		path_key(&p, "base");
 		struct lf_pos at = pos_at(aux, sdoc, &p, 0);
 		free(p.v);
-		unsigned up = 0;
+		unsigned up = 0, rup = 0;
 		char *bdir = join_dir(dir, base, &up);
+		/* the same directory has one name from the top of the reach */
+		char *broot = join_dir(*l->io->top ? l->io->top : ".", bdir, &rup);
 		int bad = 0;
-		if (up > l->io->reach) {
+		if (rup > 0) {
 			lf_diag_error(l->d, &at, "base '%s' lies outside %s, beyond the reach of bases",
 			              base, l->io->reach_name);
 			bad = 1;
@@ -835,11 +838,11 @@ static int load_level(struct loading *l, const char *dir, const struct lf_pos *b
 			bad = 1;
 		}
 		for (size_t i = 0; !bad && i <= l->depth; i++) {
-			if (strcmp(l->chain[i], bdir))
+			if (strcmp(l->chain[i], broot))
 				continue;
 			struct lf_buf cyc = LF_BUF_INIT;
 			for (size_t k = i; k <= l->depth; k++)
-				lf_buf_addf(&cyc, "%s -> ", l->chain[k]);
+				lf_buf_addf(&cyc, "%s -> ", l->names[k]);
 			lf_buf_addf(&cyc, "%s", bdir);
 			lf_diag_error(l->d, &at, "cycle of bases: %s", cyc.ptr);
 			lf_buf_release(&cyc);
@@ -852,12 +855,16 @@ static int load_level(struct loading *l, const char *dir, const struct lf_pos *b
 		}
 		if (bad) {
 			free(bdir);
+			free(broot);
 			return -1;
 		}
-		l->chain[++l->depth] = bdir;
+		l->depth++;
+		l->chain[l->depth] = broot;
+		l->names[l->depth] = bdir;
 		int err = load_level(l, bdir, &at, base);
 		l->depth--;
 		free(bdir);
+		free(broot);
 		if (err)
 			return -1;
 		/* the base's load may have moved aux's documents */
@@ -1235,7 +1242,9 @@ int lf_overlay_load(struct lf_source *out, const struct lf_overlay_io *io,
 
 	if (!out->aux)
 		out->aux = lf_xcalloc(1, sizeof(*out->aux));
-	l.chain[0] = ".";
+	unsigned up = 0;
+	l.chain[0] = join_dir(*io->top ? io->top : ".", ".", &up);
+	l.names[0] = ".";
 	if (load_level(&l, ".", NULL, ".") == 0) {
 		json_t *values = resolve(&l, vars);
 		if (d->errors == errors)
@@ -1243,6 +1252,7 @@ int lf_overlay_load(struct lf_source *out, const struct lf_overlay_io *io,
 		json_decref(values);
 	}
 	free(l.decls);
+	free(l.chain[0]);
 	return d->errors != errors ? -1 : 0;
 }
 

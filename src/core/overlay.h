@@ -38,9 +38,10 @@ struct lf_overlay_io {
 	int (*load_settings)(void *arg, struct lf_source *src, const char *dir,
 	                     struct lf_diags *d);
 	void *arg;
-	/* how many levels above the configuration directory a base may lie,
-	 * and the name of that top for messages ("the git work tree") */
-	unsigned reach;
+	/* where bases may lie: the configuration directory's path from the
+	 * top of that reach ("" for the top itself, "config/prod"), and the
+	 * top's name for messages ("the git work tree '/src/infra'") */
+	const char *top;
 	const char *reach_name;
 };
 

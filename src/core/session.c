@@ -110,7 +110,7 @@ static int ov_load_settings(void *arg, struct lf_source *src, const char *dir, s
 
 static int load_overlay(struct lf_session *s, struct lf_source *src, struct lf_diags *d)
 {
-	struct lf_overlay_io io = {ov_load_dir, ov_load_settings, s, 0, NULL};
+	struct lf_overlay_io io = {ov_load_dir, ov_load_settings, s, NULL, NULL};
 	struct lf_overlay_vars vars = {s->opts.vars, s->opts.nvars, s->opts.getenv,
 	                               s->opts.getenv_arg};
 	struct lf_git_spec here = LF_GIT_SPEC_INIT;
@@ -122,21 +122,24 @@ static int load_overlay(struct lf_session *s, struct lf_source *src, struct lf_d
 	 * tree holding the configuration directory (else its parent) */
 	if (!top && lf_git_spec_of_dir(&here, ".", "HEAD", &ignored) == 0)
 		top = here.path;
+	char *cwd = NULL;
 	if (top) {
-		io.reach = *top ? 1 : 0;
-		for (const char *c = top; *c; c++)
-			io.reach += *c == '/';
 		name = s->opts.git ? lf_xasprintf("the tree of '%s'", s->opts.git->rev)
 		                   : lf_xasprintf("the git work tree '%s'", here.repo);
 	} else {
-		io.reach = 1;
+		/* outside a work tree: the configuration directory's parent */
+		cwd = realpath(".", NULL);
+		const char *slash = cwd ? strrchr(cwd, '/') : NULL;
+		top = slash && slash[1] ? slash + 1 : "";
 		name = lf_xstrdup("the parent of the configuration directory");
 	}
+	io.top = top;
 	io.reach_name = name;
 	int err = lf_overlay_load(src, &io, &vars, d);
 	lf_git_spec_release(&here);
 	lf_diags_release(&ignored);
 	free(name);
+	free(cwd);
 	return err;
 }
 
@@ -151,19 +154,27 @@ int lf_session_load_source(struct lf_session *s, struct lf_source *src, const ch
 		if (git && !s->git_commit[0] && load_git(s, src, LF_GIT_SETTINGS, d))
 			return -1; /* pins the commit */
 		lf_source_release(src);
-		return load_overlay(s, src, d);
+		/* what is not patched and substituted whole is not checked */
+		if (load_overlay(s, src, d) == 0)
+			return 0;
+		lf_source_release(src);
+		return -1;
 	}
 	if (!git) {
 		int err = lf_source_load(src, path ? path : ".", d);
 		/* ${var.NAME} without declared variables is an error */
-		if (!path && !err)
-			err = lf_vars_substitute(src, NULL, d);
+		if (!path && !err && lf_vars_substitute(src, NULL, d)) {
+			lf_source_release(src);
+			err = -1;
+		}
 		return err;
 	}
 	if (load_git(s, src, LF_GIT_MANIFESTS, d))
 		return -1;
-	if (lf_vars_substitute(src, NULL, d))
+	if (lf_vars_substitute(src, NULL, d)) {
+		lf_source_release(src);
 		return -1;
+	}
 	if (src->nfiles == 0) {
 		lf_diag_error(d, NULL,
 		              "no manifests (*.yaml, *.yml) in '%s' of '%s' (commit %.12s)",
