@@ -199,7 +199,10 @@ const char *lf_session_commit(struct lf_session *s)
 int lf_session_fingerprint(struct lf_session *s, char out[65])
 {
 	/* bases, patches and variables: the files of '.' are not all */
-	if (s->opts.git || s->opts.nvars || lf_overlay_active(s->settings))
+	struct lf_diags ignored = LF_DIAGS_INIT;
+	int settings = s->settings || lf_session_settings(s, &ignored) == 0;
+	lf_diags_release(&ignored);
+	if (s->opts.git || s->opts.nvars || !settings || lf_overlay_active(s->settings))
 		return -1;
 	return lf_source_fingerprint(out, ".", s->opts.schema_dir, LF_VERSION);
 }

@@ -319,6 +319,58 @@ static void test_cycle_and_reach(void **state)
 	lf_diags_release(&d);
 }
 
+/* a target names every document of that kind and name; patches apply in
+ * order, each on the result of those before */
+static void test_every_target_in_order(void **state)
+{
+	(void)state;
+	struct mem_dir dirs[] = {
+	    {".",
+	     "patches:\n"
+	     "  - target: {kind: Schema, name: raw}\n"
+	     "    merge: {spec: {comment: one}}\n"
+	     "  - target: {kind: Schema, name: raw}\n"
+	     "    json: [{op: test, path: /spec/comment, value: one},\n"
+	     "           {op: replace, path: /spec/comment, value: two}]\n",
+	     "kind: Schema\nmetadata: {name: raw}\nspec: {catalog: a}\n---\n"
+	     "kind: Schema\nmetadata: {name: raw}\nspec: {catalog: b}\n---\n"
+	     "kind: Schema\nmetadata: {name: curated}\nspec: {catalog: a}\n"},
+	};
+	struct lf_source src = LF_SOURCE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+
+	assert_int_equal(load(&src, dirs, 1, NULL, 0, &d), 0);
+	assert_int_equal(d.errors, 0);
+	for (size_t i = 0; i < 2; i++)
+		assert_string_equal(json_string_value(json_object_get(
+		                        json_object_get(doc(&src, i), "spec"), "comment")),
+		                    "two");
+	assert_null(json_object_get(json_object_get(doc(&src, 2), "spec"), "comment"));
+	lf_source_release(&src);
+	lf_diags_release(&d);
+}
+
+/* a chain of bases longer than LF_OVERLAY_MAX_DEPTH is refused */
+static void test_depth_limit(void **state)
+{
+	(void)state;
+	struct mem_dir dirs[LF_OVERLAY_MAX_DEPTH + 2];
+	char names[LF_OVERLAY_MAX_DEPTH + 2][16], settings[LF_OVERLAY_MAX_DEPTH + 2][32];
+	struct lf_source src = LF_SOURCE_INIT;
+	struct lf_diags d = LF_DIAGS_INIT;
+
+	for (int i = 0; i < LF_OVERLAY_MAX_DEPTH + 2; i++) {
+		snprintf(names[i], sizeof(names[i]), i ? "../b%d" : ".", i);
+		snprintf(settings[i], sizeof(settings[i]), "base: ../b%d\n", i + 1);
+		dirs[i] = (struct mem_dir){names[i], settings[i], ""};
+	}
+	assert_int_equal(load(&src, dirs, LF_OVERLAY_MAX_DEPTH + 2, NULL, 0, &d), -1);
+	assert_int_equal(d.errors, 1);
+	assert_non_null(strstr(d.v[0].msg, "more than 16 bases"));
+	lf_source_release(&src);
+	lf_diags_release(&d);
+}
+
 static void test_from_text(void **state)
 {
 	(void)state;
@@ -361,7 +413,8 @@ int main(void)
 	    cmocka_unit_test(test_merge_patch),     cmocka_unit_test(test_json_patch),
 	    cmocka_unit_test(test_json_patch_errors), cmocka_unit_test(test_variables),
 	    cmocka_unit_test(test_undeclared),      cmocka_unit_test(test_cycle_and_reach),
-	    cmocka_unit_test(test_from_text),
+	    cmocka_unit_test(test_from_text),       cmocka_unit_test(test_every_target_in_order),
+	    cmocka_unit_test(test_depth_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

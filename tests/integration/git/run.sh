@@ -431,5 +431,42 @@ else
 fi
 cd "$work" || exit 1
 
+# ---- environments: bases and patches read from the commit ---------------
+envrepo=$work/envrepo
+git init -q -b main "$envrepo"
+git -C "$envrepo" config user.name "lakeform tests"
+git -C "$envrepo" config user.email tests@lakeform.invalid
+mkdir -p "$envrepo/envs"
+cp -r "$top"/examples/environments/. "$envrepo/envs/"
+git -C "$envrepo" add -A && git -C "$envrepo" commit -qm "environments"
+for e in dev prod; do
+	run export --git "envrepo@main:envs/$e"
+	want=$(cd "$envrepo/envs/$e" && "$lf" export)
+	if [[ $rc == 0 && -n $out && $out == "$want" ]]; then
+		ok "environments: export --git of $e equals export of the checkout"
+	else
+		fail "environments: export --git of $e equals export of the checkout" "rc=$rc; $err"
+	fi
+done
+run validate --git envrepo@main:envs/prod -var region=eu-central-1
+expect "environments: -var applies with --git" 0 'valid: 11 resources in 6 files'
+# the working directory changes; the commit does not
+sed -i 's/nodes: 2/nodes: many/' "$envrepo/envs/base/30-workspace.yaml"
+run validate --git envrepo@main:envs/dev
+expect "environments: --git reads the base of the commit, not of the disk" 0 'valid: 11'
+git -C "$envrepo" commit -qam "bad base"
+run validate --git envrepo@main:envs/prod
+expect "environments: an error in the commit's base names its path in the tree" 1 \
+	'envs/base/30-workspace.yaml:17:12: spec.node_pool.nodes'
+printf 'base: ../../..\n' >"$envrepo/envs/dev/lakeform.yaml"
+git -C "$envrepo" commit -qam "base out of the tree"
+run validate --git envrepo@main:envs/dev
+expect "environments: a base outside the commit's tree is refused" 1 \
+	"envs/dev/lakeform.yaml:1:7: base '../../..' lies outside the tree of 'main'"
+cd "$envrepo/envs/dev" && run validate
+expect "environments: a base outside the work tree is refused" 1 \
+	"lakeform.yaml:1:7: base '../../..' lies outside the git work tree"
+cd "$work" || exit 1
+
 echo "git: $passed passed, $failed failed"
 ((failed == 0))
