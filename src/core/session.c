@@ -148,8 +148,10 @@ int lf_session_load_source(struct lf_session *s, struct lf_source *src, const ch
 {
 	const struct lf_git_spec *git = s->opts.git;
 
-	if (!path && !s->settings && lf_session_settings(s, d) != 0)
-		return -1;
+	/* settings that fail are reported; the manifests are still read (as
+	 * they are, without an overlay) for their own errors */
+	if (!path && !s->settings)
+		lf_session_settings(s, d);
 	if (!path && lf_overlay_active(s->settings)) {
 		if (git && !s->git_commit[0] && load_git(s, src, LF_GIT_SETTINGS, d))
 			return -1; /* pins the commit */

@@ -451,13 +451,13 @@ done
 run validate --git envrepo@main:envs/prod -var region=eu-central-1
 expect "environments: -var applies with --git" 0 'valid: 11 resources in 6 files'
 # the working directory changes; the commit does not
-sed -i 's/nodes: 2/nodes: many/' "$envrepo/envs/base/30-workspace.yaml"
+sed -i 's/cidr: 10.40.0.0\/20/cidr: 10.40.0.0\/99/' "$envrepo/envs/base/30-workspace.yaml"
 run validate --git envrepo@main:envs/dev
 expect "environments: --git reads the base of the commit, not of the disk" 0 'valid: 11'
 git -C "$envrepo" commit -qam "bad base"
 run validate --git envrepo@main:envs/prod
 expect "environments: an error in the commit's base names its path in the tree" 1 \
-	'envs/base/30-workspace.yaml:17:12: spec.node_pool.nodes'
+	'envs/base/30-workspace.yaml:13:11: spec.network.cidr'
 printf 'base: ../../..\n' >"$envrepo/envs/dev/lakeform.yaml"
 git -C "$envrepo" commit -qam "base out of the tree"
 run validate --git envrepo@main:envs/dev
