@@ -150,8 +150,12 @@ int lf_session_load_source(struct lf_session *s, struct lf_source *src, const ch
 
 	/* settings that fail are reported; the manifests are still read (as
 	 * they are, without an overlay) for their own errors */
-	if (!path && !s->settings)
-		lf_session_settings(s, d);
+	if (!path && !s->settings) {
+		/* with --git the commit's problems would be said twice */
+		struct lf_diags sd = LF_DIAGS_INIT;
+		lf_session_settings(s, git ? &sd : d);
+		lf_diags_release(&sd);
+	}
 	if (!path && lf_overlay_active(s->settings)) {
 		if (git && !s->git_commit[0] && load_git(s, src, LF_GIT_SETTINGS, d))
 			return -1; /* pins the commit */
