@@ -344,7 +344,8 @@ int main(int argc, char **argv)
 			else if (!strcmp(name, "git"))
 				git_text = val;
 			else if (!strcmp(name, "var") || !strcmp(name, "var-file")) {
-				cli.vars = lf_xrealloc(cli.vars, (cli.nvars + 1) * sizeof(*cli.vars));
+				cli.vars =
+				    lf_xrealloc(cli.vars, (cli.nvars + 1) * sizeof(*cli.vars));
 				cli.vars[cli.nvars].is_file = !strcmp(name, "var-file");
 				cli.vars[cli.nvars++].text = val;
 			} else if (!strcmp(name, "no-color"))

@@ -84,14 +84,20 @@ static int type_matches(const char *type, const json_t *v)
 static const char *type_of(const json_t *v)
 {
 	switch (json_typeof(v)) {
-	case JSON_STRING: return "a string";
+	case JSON_STRING:
+		return "a string";
 	case JSON_INTEGER:
-	case JSON_REAL: return "a number";
+	case JSON_REAL:
+		return "a number";
 	case JSON_TRUE:
-	case JSON_FALSE: return "a bool";
-	case JSON_ARRAY: return "a list";
-	case JSON_OBJECT: return "a map";
-	default: return "null";
+	case JSON_FALSE:
+		return "a bool";
+	case JSON_ARRAY:
+		return "a list";
+	case JSON_OBJECT:
+		return "a map";
+	default:
+		return "null";
 	}
 }
 
@@ -135,8 +141,9 @@ void lf_overlay_check_settings(const struct lf_source *src, const struct lf_sour
 		path_index(&p, i);
 		at = pos_at(src, doc, &p, 0);
 		if (!json_is_object(patch)) {
-			lf_diag_error(d, &at, "patches[%zu] must be a mapping with target and merge "
-			                      "or json",
+			lf_diag_error(d, &at,
+			              "patches[%zu] must be a mapping with target and merge "
+			              "or json",
 			              i);
 			continue;
 		}
@@ -146,9 +153,9 @@ void lf_overlay_check_settings(const struct lf_source *src, const struct lf_sour
 			if (strcmp(k, "target") && strcmp(k, "merge") && strcmp(k, "json")) {
 				path_key(&p, k);
 				struct lf_pos kp = pos_at(src, doc, &p, 1);
-				lf_diag_error(d, &kp,
-				              "unknown key '%s' in patches[%zu] (target, merge, json)",
-				              k, i);
+				lf_diag_error(
+				    d, &kp,
+				    "unknown key '%s' in patches[%zu] (target, merge, json)", k, i);
 				p.n--;
 			}
 		}
@@ -158,23 +165,26 @@ void lf_overlay_check_settings(const struct lf_source *src, const struct lf_sour
 			if (t)
 				path_key(&p, "target");
 			struct lf_pos tp = pos_at(src, doc, &p, 0);
-			lf_diag_error(d, &tp,
-			              "patches[%zu].target must be a mapping of kind and name, such "
-			              "as {kind: Workspace, name: analytics}",
-			              i);
+			lf_diag_error(
+			    d, &tp,
+			    "patches[%zu].target must be a mapping of kind and name, such "
+			    "as {kind: Workspace, name: analytics}",
+			    i);
 			if (t)
 				p.n--;
 		}
-		json_t *merge = json_object_get(patch, "merge"), *js = json_object_get(patch, "json");
+		json_t *merge = json_object_get(patch, "merge"),
+		       *js = json_object_get(patch, "json");
 		if (!merge == !js) {
-			lf_diag_error(d, &at, "patches[%zu] needs exactly one of merge (RFC 7386) "
-			                      "and json (RFC 6902)",
+			lf_diag_error(d, &at,
+			              "patches[%zu] needs exactly one of merge (RFC 7386) "
+			              "and json (RFC 6902)",
 			              i);
 		} else if (merge && !json_is_object(merge)) {
 			path_key(&p, "merge");
 			struct lf_pos mp = pos_at(src, doc, &p, 0);
-			lf_diag_error(d, &mp,
-			              "patches[%zu].merge must be a mapping (a JSON merge patch)", i);
+			lf_diag_error(
+			    d, &mp, "patches[%zu].merge must be a mapping (a JSON merge patch)", i);
 			p.n--;
 		} else if (js && !json_is_array(js)) {
 			path_key(&p, "json");
@@ -198,10 +208,11 @@ void lf_overlay_check_settings(const struct lf_source *src, const struct lf_sour
 			path_index(&p, j);
 			struct lf_pos op_pos = pos_at(src, doc, &p, 0);
 			if (!json_is_object(op) || !known) {
-				lf_diag_error(d, &op_pos,
-				              "patches[%zu].json[%zu] must be a mapping with op (add, "
-				              "remove, replace, move, copy, test) and path",
-				              i, j);
+				lf_diag_error(
+				    d, &op_pos,
+				    "patches[%zu].json[%zu] must be a mapping with op (add, "
+				    "remove, replace, move, copy, test) and path",
+				    i, j);
 			} else if (!json_is_string(json_object_get(op, "path"))) {
 				lf_diag_error(d, &op_pos,
 				              "patches[%zu].json[%zu]: '%s' needs a path, such as "
@@ -210,12 +221,13 @@ void lf_overlay_check_settings(const struct lf_source *src, const struct lf_sour
 			} else if ((!strcmp(name, "add") || !strcmp(name, "replace") ||
 			            !strcmp(name, "test")) &&
 			           !json_object_get(op, "value")) {
-				lf_diag_error(d, &op_pos, "patches[%zu].json[%zu]: '%s' needs a value",
-				              i, j, name);
+				lf_diag_error(d, &op_pos,
+				              "patches[%zu].json[%zu]: '%s' needs a value", i, j,
+				              name);
 			} else if ((!strcmp(name, "move") || !strcmp(name, "copy")) &&
 			           !json_is_string(json_object_get(op, "from"))) {
-				lf_diag_error(d, &op_pos, "patches[%zu].json[%zu]: '%s' needs from", i,
-				              j, name);
+				lf_diag_error(d, &op_pos, "patches[%zu].json[%zu]: '%s' needs from",
+				              i, j, name);
 			}
 			p.n--;
 		}
@@ -265,10 +277,11 @@ void lf_overlay_check_settings(const struct lf_source *src, const struct lf_sour
 			if (json_object_get(v, "type"))
 				path_key(&p, "type");
 			struct lf_pos tp = pos_at(src, doc, &p, 0);
-			lf_diag_error(d, &tp,
-			              "variables.%s.type must be one of string, number, bool, list, "
-			              "map",
-			              name);
+			lf_diag_error(
+			    d, &tp,
+			    "variables.%s.type must be one of string, number, bool, list, "
+			    "map",
+			    name);
 			if (json_object_get(v, "type"))
 				p.n--;
 		} else if (json_object_get(v, "default") &&
@@ -288,8 +301,8 @@ void lf_overlay_check_settings(const struct lf_source *src, const struct lf_sour
 
 /* Record where every node under `node` (at `p` in `file`/`docidx` of
  * `from`) was written; `copy` is its copy in `doc` (or the node itself). */
-static void mark(struct lf_source_doc *doc, json_t *copy, const struct lf_source *from,
-                 size_t file, unsigned docidx, struct lf_pos doc_pos, struct path *p)
+static void mark(struct lf_source_doc *doc, json_t *copy, const struct lf_source *from, size_t file,
+                 unsigned docidx, struct lf_pos doc_pos, struct path *p)
 {
 	struct lf_source_origin o = {from, file, docidx, doc_pos, p->v, p->n, NULL};
 	lf_source_origin_set(doc, copy, &o);
@@ -356,9 +369,9 @@ static json_t *copy_keeping(struct lf_source_doc *doc, json_t *v)
 /* ---- patches --------------------------------------------------------------- */
 
 struct patching {
-	struct lf_source *out;  /* the manifests */
-	struct lf_source *aux;  /* the lakeform.yaml holding the patch */
-	size_t sfile;           /* its file in aux */
+	struct lf_source *out; /* the manifests */
+	struct lf_source *aux; /* the lakeform.yaml holding the patch */
+	size_t sfile;          /* its file in aux */
 	struct lf_source_doc *sdoc;
 	struct lf_source_doc *doc; /* the document patched */
 	struct lf_diags *d;
@@ -383,7 +396,8 @@ static json_t *merge(struct patching *c, json_t *target, json_t *patch, struct p
 		res = json_incref(target);
 	} else {
 		res = json_object();
-		struct lf_source_origin o = {c->aux, c->sfile, c->sdoc->index, c->sdoc->pos, p->v, p->n, NULL};
+		struct lf_source_origin o = {c->aux, c->sfile, c->sdoc->index, c->sdoc->pos, p->v,
+		                             p->n,   NULL};
 		lf_source_origin_set(c->doc, res, &o);
 	}
 	const char *k;
@@ -478,8 +492,8 @@ static json_t *follow(json_t *root, char **toks, size_t n, char **why)
 				*why = lf_xasprintf("no item %ld at '%s' (the list has %zu)", ix,
 				                    at.len ? at.ptr : "/", json_array_size(node));
 		} else {
-			*why = lf_xasprintf("'%s' is %s, which has no members", at.ptr ? at.ptr : "/",
-			                    type_of(node));
+			*why = lf_xasprintf("'%s' is %s, which has no members",
+			                    at.ptr ? at.ptr : "/", type_of(node));
 		}
 		if (!next) {
 			lf_buf_release(&at);
@@ -649,9 +663,8 @@ static void apply_patch(struct patching *c, json_t *patch, size_t i, struct path
 			              i, j, json_string_value(json_object_get(op, "op")),
 			              json_string_value(json_object_get(op, "path")),
 			              json_string_value(json_object_get(c->doc->root, "kind")),
-			              json_string_value(
-			                  json_object_get(json_object_get(c->doc->root, "metadata"),
-			                                  "name")),
+			              json_string_value(json_object_get(
+			                  json_object_get(c->doc->root, "metadata"), "name")),
 			              w, why);
 			free(w);
 			free(why);
@@ -714,7 +727,8 @@ static char *join_dir(const char *dir, const char *rel, unsigned *up)
 	size_t n = 0, alloc = 0;
 
 	*up = 0;
-	for (char *s = strtok(all, "/"); s; s = strtok(NULL, "/")) {
+	char *save = NULL;
+	for (char *s = strtok_r(all, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
 		if (!strcmp(s, "."))
 			continue;
 		if (!strcmp(s, "..") && n && strcmp(parts[n - 1], "..")) {
@@ -758,7 +772,7 @@ struct loading {
 	struct lf_source *out;
 	struct decl *decls;
 	size_t ndecls, decls_alloc;
-	char *chain[LF_OVERLAY_MAX_DEPTH + 1]; /* from the top of the reach */
+	char *chain[LF_OVERLAY_MAX_DEPTH + 1];       /* from the top of the reach */
 	const char *names[LF_OVERLAY_MAX_DEPTH + 1]; /* from the configuration */
 	size_t depth;
 	struct lf_diags *d;
@@ -825,15 +839,17 @@ static int load_level(struct loading *l, const char *dir, const struct lf_pos *b
 		char *broot = join_dir(*l->io->top ? l->io->top : ".", bdir, &rup);
 		int bad = 0;
 		if (rup > 0) {
-			lf_diag_error(l->d, &at, "base '%s' lies outside %s, beyond the reach of bases",
-			              base, l->io->reach_name);
+			lf_diag_error(l->d, &at,
+			              "base '%s' lies outside %s, beyond the reach of bases", base,
+			              l->io->reach_name);
 			bad = 1;
 		} else if (inside(bdir, dir) || !strcmp(bdir, dir)) {
 			int self = !strcmp(bdir, dir);
 			lf_diag_error(l->d, &at,
-			              self ? "base '%s' is this directory itself"
-			                   : "base '%s' lies inside this directory, whose files are "
-			                     "read already: put it beside it",
+			              self
+			                  ? "base '%s' is this directory itself"
+			                  : "base '%s' lies inside this directory, whose files are "
+			                    "read already: put it beside it",
 			              base);
 			bad = 1;
 		}
@@ -966,15 +982,16 @@ static json_t *resolve(struct loading *l, const struct lf_overlay_vars *vars)
 			json_object_set(values, dc->name, dc->dflt);
 		char env[160];
 		snprintf(env, sizeof(env), "LAKEFORM_VAR_%s", dc->name);
-		const char *text = vars && vars->getenv ? vars->getenv(env, vars->getenv_arg) : NULL;
+		const char *text =
+		    vars && vars->getenv ? vars->getenv(env, vars->getenv_arg) : NULL;
 		if (text) {
 			char *why = NULL;
 			json_t *v = lf_var_from_text(dc->type, text, &why);
 			if (v)
 				json_object_set_new(values, dc->name, v);
 			else
-				lf_diag_error(d, NULL, "%s: variable '%s' is a %s: %s", env, dc->name,
-				              dc->type, why);
+				lf_diag_error(d, NULL, "%s: variable '%s' is a %s: %s", env,
+				              dc->name, dc->type, why);
 			free(why);
 		}
 	}
@@ -991,10 +1008,11 @@ static json_t *resolve(struct loading *l, const struct lf_overlay_vars *vars)
 			char *why = NULL;
 			json_t *v;
 			if (!dc)
-				lf_diag_error(d, NULL,
-				              "-var '%s': no variable '%s' is declared (lakeform.yaml "
-				              "variables)",
-				              text, name);
+				lf_diag_error(
+				    d, NULL,
+				    "-var '%s': no variable '%s' is declared (lakeform.yaml "
+				    "variables)",
+				    text, name);
 			else if ((v = lf_var_from_text(dc->type, eq + 1, &why)))
 				json_object_set_new(values, name, v);
 			else
@@ -1012,8 +1030,9 @@ static json_t *resolve(struct loading *l, const struct lf_overlay_vars *vars)
 		struct lf_source_file *f = &aux->files[before];
 		struct lf_source_doc *doc = f->ndocs ? &aux->docs[f->first_doc] : NULL;
 		if (!doc || f->ndocs != 1 || !json_is_object(doc->root)) {
-			lf_diag_file_error(d, f->path, "a var file holds one mapping of names to "
-			                               "values");
+			lf_diag_file_error(d, f->path,
+			                   "a var file holds one mapping of names to "
+			                   "values");
 			continue;
 		}
 		const char *name;
@@ -1023,13 +1042,14 @@ static json_t *resolve(struct loading *l, const struct lf_overlay_vars *vars)
 			struct decl *dc = find_decl(l, name);
 			if (!dc) {
 				struct lf_pos at = lf_source_pos(aux, doc, &seg, 1, 1);
-				lf_diag_error(d, &at, "no variable '%s' is declared (lakeform.yaml "
-				                      "variables)",
+				lf_diag_error(d, &at,
+				              "no variable '%s' is declared (lakeform.yaml "
+				              "variables)",
 				              name);
 			} else if (!type_matches(dc->type, v)) {
 				struct lf_pos at = lf_source_pos(aux, doc, &seg, 1, 0);
-				lf_diag_error(d, &at, "variable '%s' is a %s, not %s", name, dc->type,
-				              type_of(v));
+				lf_diag_error(d, &at, "variable '%s' is a %s, not %s", name,
+				              dc->type, type_of(v));
 			} else {
 				json_object_set(values, name, v);
 			}
@@ -1040,7 +1060,8 @@ static json_t *resolve(struct loading *l, const struct lf_overlay_vars *vars)
 		if (json_object_get(values, dc->name))
 			continue;
 		struct lf_yaml_pathseg segs[2] = {{"variables", 0}, {dc->name, 0}};
-		struct lf_pos at = lf_source_pos(l->out->aux, &l->out->aux->docs[dc->sdoc], segs, 2, 1);
+		struct lf_pos at =
+		    lf_source_pos(l->out->aux, &l->out->aux->docs[dc->sdoc], segs, 2, 1);
 		lf_diag_error(d, &at,
 		              "variable '%s' has no value: give it a default, -var %s=VALUE, "
 		              "-var-file FILE or LAKEFORM_VAR_%s",
@@ -1089,13 +1110,15 @@ static const json_t *lookup(struct subst *c, const char *s, const char *e)
 		}
 		if (best) {
 			char *hint = lf_xasprintf(" (did you mean '%s'?)", best);
-			subst_error(c, "undeclared variable '%s'%s: declare it under variables in "
-			               "lakeform.yaml",
+			subst_error(c,
+			            "undeclared variable '%s'%s: declare it under variables in "
+			            "lakeform.yaml",
 			            name, hint);
 			free(hint);
 		} else {
-			subst_error(c, "undeclared variable '%s'%s: declare it under variables in "
-			               "lakeform.yaml",
+			subst_error(c,
+			            "undeclared variable '%s'%s: declare it under variables in "
+			            "lakeform.yaml",
 			            name, "");
 		}
 	}

@@ -35,8 +35,7 @@ struct lf_overlay_io {
 	 * normalised.  0, or -1 with errors in `d`. */
 	int (*load_dir)(void *arg, struct lf_source *src, const char *dir, struct lf_diags *d);
 	/* The lakeform.yaml of `dir` into `src`, nothing when there is none. */
-	int (*load_settings)(void *arg, struct lf_source *src, const char *dir,
-	                     struct lf_diags *d);
+	int (*load_settings)(void *arg, struct lf_source *src, const char *dir, struct lf_diags *d);
 	void *arg;
 	/* where bases may lie: the configuration directory's path from the
 	 * top of that reach ("" for the top itself, "config/prod"), and the

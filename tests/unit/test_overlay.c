@@ -48,8 +48,7 @@ static int mem_load_dir(void *arg, struct lf_source *src, const char *dir, struc
 	return err;
 }
 
-static int mem_load_settings(void *arg, struct lf_source *src, const char *dir,
-                             struct lf_diags *d)
+static int mem_load_settings(void *arg, struct lf_source *src, const char *dir, struct lf_diags *d)
 {
 	const struct mem_dir *m = find(arg, dir);
 	if (!m || !m->settings)
@@ -95,13 +94,13 @@ static void assert_pos(struct lf_pos p, const char *file, unsigned line, unsigne
 	assert_int_equal(p.col, col);
 }
 
-static const char base_yaml[] = "kind: Workspace\n"           /* 1 */
-                                "metadata: {name: w}\n"       /* 2 */
-                                "spec:\n"                     /* 3 */
-                                "  region: us-east-1\n"       /* 4 */
-                                "  users: [a, b, c]\n"        /* 5 */
+static const char base_yaml[] = "kind: Workspace\n"             /* 1 */
+                                "metadata: {name: w}\n"         /* 2 */
+                                "spec:\n"                       /* 3 */
+                                "  region: us-east-1\n"         /* 4 */
+                                "  users: [a, b, c]\n"          /* 5 */
                                 "  pool: {nodes: 2, cpus: 1}\n" /* 6 */
-                                "  tags: {x~y: 1, a/b: 2}\n"; /* 7 */
+                                "  tags: {x~y: 1, a/b: 2}\n";   /* 7 */
 
 /* RFC 7386: members merge, null removes, a non-object replaces */
 static void test_merge_patch(void **state)
@@ -410,10 +409,10 @@ static void test_from_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_merge_patch),     cmocka_unit_test(test_json_patch),
+	    cmocka_unit_test(test_merge_patch),       cmocka_unit_test(test_json_patch),
 	    cmocka_unit_test(test_json_patch_errors), cmocka_unit_test(test_variables),
-	    cmocka_unit_test(test_undeclared),      cmocka_unit_test(test_cycle_and_reach),
-	    cmocka_unit_test(test_from_text),       cmocka_unit_test(test_every_target_in_order),
+	    cmocka_unit_test(test_undeclared),        cmocka_unit_test(test_cycle_and_reach),
+	    cmocka_unit_test(test_from_text),         cmocka_unit_test(test_every_target_in_order),
 	    cmocka_unit_test(test_depth_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
