@@ -1289,3 +1289,34 @@ char *lf_overlay_git_path(const char *top, const char *dir)
 	}
 	return p;
 }
+
+char *lf_overlay_relative(const char *top, const char *path)
+{
+	size_t tl = strlen(top), common = 0;
+
+	if (!tl)
+		return lf_xstrdup(path);
+	/* the bytes of the whole directories `top` and `path` share */
+	for (size_t i = 0;; i++) {
+		if (i == tl) {
+			if (path[i] == '/')
+				common = i + 1;
+			break;
+		}
+		if (top[i] != path[i])
+			break;
+		if (top[i] == '/')
+			common = i + 1;
+	}
+	struct lf_buf b = LF_BUF_INIT;
+	/* one ".." for each directory of `top` below the shared ones */
+	if (common <= tl) {
+		lf_buf_adds(&b, "../");
+		for (const char *t = top + common; *t; t++)
+			if (*t == '/')
+				lf_buf_adds(&b, "../");
+	}
+	lf_buf_adds(&b, path + common);
+	lf_buf_cstr(&b);
+	return lf_buf_detach(&b);
+}

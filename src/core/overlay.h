@@ -102,4 +102,9 @@ json_t *lf_var_from_text(const char *type, const char *text, char **why);
  * the configuration at `top` ("" for the root); malloc'ed. */
 char *lf_overlay_git_path(const char *top, const char *dir);
 
+/* `path` (a file's path in a commit's tree) as seen from directory `top`
+ * of that tree: "envs/base/a.yaml" from "envs/prod" is "../base/a.yaml";
+ * malloc'ed. */
+char *lf_overlay_relative(const char *top, const char *path);
+
 #endif

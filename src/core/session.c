@@ -251,7 +251,13 @@ void lf_session_digest(const struct lf_session *s, char out[65])
 		/* names from the configuration directory: a plan made with
 		 * --git REPO@REV:PATH applies in a checkout of PATH */
 		const char *name = strlen(f->path) > s->root_len ? f->path + s->root_len : f->path;
+		/* a base's file as the checkout names it: "../base/a.yaml" */
+		char *rel = NULL;
+		if (s->root_len && (strncmp(f->path, s->opts.git->path, s->root_len - 1) ||
+		                    f->path[s->root_len - 1] != '/'))
+			name = rel = lf_overlay_relative(s->opts.git->path, f->path);
 		lf_sha256_update(&h, name, strlen(name) + 1);
+		free(rel);
 		lf_sha256_update(&h, f->data ? f->data : "", f->len);
 	}
 	/* with an overlay, what the files make: patches and variables */

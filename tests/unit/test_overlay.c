@@ -370,6 +370,24 @@ static void test_depth_limit(void **state)
 	lf_diags_release(&d);
 }
 
+static void test_relative(void **state)
+{
+	(void)state;
+	const char *cases[][3] = {
+	    {"envs/prod", "envs/base/a.yaml", "../base/a.yaml"},
+	    {"envs/prod", "envs/prod/a.yaml", "a.yaml"},
+	    {"envs/prod", "base/a.yaml", "../../base/a.yaml"},
+	    {"envs/prod", "envs/prodx/a.yaml", "../prodx/a.yaml"},
+	    {"", "base/a.yaml", "base/a.yaml"},
+	    {"a", "b/c.yaml", "../b/c.yaml"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *r = lf_overlay_relative(cases[i][0], cases[i][1]);
+		assert_string_equal(r, cases[i][2]);
+		free(r);
+	}
+}
+
 static void test_from_text(void **state)
 {
 	(void)state;
@@ -413,7 +431,7 @@ int main(void)
 	    cmocka_unit_test(test_json_patch_errors), cmocka_unit_test(test_variables),
 	    cmocka_unit_test(test_undeclared),        cmocka_unit_test(test_cycle_and_reach),
 	    cmocka_unit_test(test_from_text),         cmocka_unit_test(test_every_target_in_order),
-	    cmocka_unit_test(test_depth_limit),
+	    cmocka_unit_test(test_depth_limit),       cmocka_unit_test(test_relative),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -448,6 +448,14 @@ for e in dev prod; do
 		fail "environments: export --git of $e equals export of the checkout" "rc=$rc; $err"
 	fi
 done
+# a plan saved from the commit applies in a checkout: the base's files are
+# named there as the commit names them from envs/dev ("../base/...")
+run plan --git envrepo@main:envs/dev -out "$work/env-dev.plan"
+expect "environments: plan -out with --git" 0 'Plan: 27 to add'
+cd "$envrepo/envs/dev" && run apply "$work/env-dev.plan"
+expect "environments: a plan saved with --git applies in the checkout" 0 \
+	'Apply complete! Resources: 27 added'
+cd "$work" || exit 1
 run validate --git envrepo@main:envs/prod -var region=eu-central-1
 expect "environments: -var applies with --git" 0 'valid: 11 resources in 6 files'
 # the working directory changes; the commit does not
