@@ -29,7 +29,7 @@ static const struct lf_command *const commands[] = {
 static const struct lf_option global_options[] = {
     {"chdir", 'C', "DIR", "read the configuration in DIR (as if started there)"},
     {"git", 0, "REPO@REV[:PATH]", "read the manifests of a git commit (no checkout)"},
-    {"var", 0, "NAME=VALUE", "set a variable of the manifests (repeatable)"},
+    {"var", 0, "NAME=VALUE", "set variable NAME, as LAKEFORM_VAR_NAME does (repeatable)"},
     {"var-file", 0, "FILE", "set variables from a YAML file of NAME: VALUE (repeatable)"},
     {"no-color", 0, NULL, "never colour the output"},
     {"verbose", 'v', NULL, "say more about what is happening"},
