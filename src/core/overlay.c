@@ -607,8 +607,8 @@ static int json_op(struct patching *c, json_t *op, struct path *p, char **why)
 			goto out;
 		}
 		size_t flen = strlen(from);
-		if (!strcmp(name, "move") && !strncmp(ptr, from, flen) &&
-		    (ptr[flen] == '/' || !ptr[flen])) {
+		/* RFC 6902 4.4: from must not be a proper prefix of path */
+		if (!strcmp(name, "move") && !strncmp(ptr, from, flen) && ptr[flen] == '/') {
 			*why = lf_xasprintf("cannot move '%s' into itself", from);
 			goto out;
 		}

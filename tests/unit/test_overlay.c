@@ -158,6 +158,7 @@ static void test_json_patch(void **state)
 	     "      - {op: copy, from: /spec/pool, path: /spec/pool2}\n"
 	     "      - {op: replace, path: /spec/tags/x~0y, value: 9}\n"
 	     "      - {op: remove, path: /spec/tags/a~1b}\n"
+	     "      - {op: move, from: /spec/pool, path: /spec/pool}\n"
 	     "      - {op: test, path: /spec/pool/nodes, value: 2}\n"
 	     "      - {op: add, path: /spec/users/-, value: last}\n",
 	     ""},
