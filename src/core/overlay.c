@@ -819,12 +819,11 @@ static int load_level(struct loading *l, const char *dir, const struct lf_pos *b
 			return -1;
 		}
 		sdoc = &aux->docs[aux->files[sfile].first_doc];
-		/* the top lakeform.yaml was checked with the other settings */
-		if (l->depth > 0) {
-			lf_overlay_check_settings(aux, sdoc, l->d);
-			if (l->d->errors != errors)
-				return -1;
-		}
+		/* the top's was checked with the other settings, when it is the
+		 * configuration directory's: then this finds nothing new */
+		lf_overlay_check_settings(aux, sdoc, l->d);
+		if (l->d->errors != errors)
+			return -1;
 	}
 
 	const char *base = sdoc ? json_string_value(json_object_get(sdoc->root, "base")) : NULL;
