@@ -458,6 +458,13 @@ expect "environments: a plan saved with --git applies in the checkout" 0 \
 cd "$work" || exit 1
 run validate --git envrepo@main:envs/prod -var region=eu-central-1
 expect "environments: -var applies with --git" 0 'valid: 11 resources in 6 files'
+printf 'region: [eu-central-1]\n' >"$work/env.vars"
+run validate --git envrepo@main:envs/prod -var-file "$work/env.vars"
+expect "environments: -var-file is read from the disk with --git, with positions" 1 \
+	"env.vars:1:9: variable 'region' is a string, not a list"
+printf 'region: ap-south-1\n' >"$work/env.vars"
+run export --git envrepo@main:envs/prod -var-file "$work/env.vars"
+expect "environments: -var-file's value with --git" 0 '"region":"ap-south-1"'
 # the working directory changes; the commit does not
 sed -i 's/cidr: 10.40.0.0\/20/cidr: 10.40.0.0\/99/' "$envrepo/envs/base/30-workspace.yaml"
 run validate --git envrepo@main:envs/dev
