@@ -1,9 +1,12 @@
 #include "overlay.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "git.h"
 #include "manifest.h"
 #include "yaml.h"
 #include "../util/buf.h"
@@ -1318,4 +1321,117 @@ char *lf_overlay_relative(const char *top, const char *path)
 	lf_buf_adds(&b, path + common);
 	lf_buf_cstr(&b);
 	return lf_buf_detach(&b);
+}
+
+/* ---- the configuration's directories, on disk or in a commit ------------- */
+
+/* The directories of an overlay, from the configuration directory or the
+ * directory `prefix` (validate DIR, export DIR), on disk or in the commit. */
+struct ov_at {
+	const struct lf_git_spec *git; /* the commit's, its rev pinned; or NULL */
+	const char *prefix;            /* NULL: the configuration directory */
+};
+
+static char *ov_path(const struct ov_at *at, const char *dir)
+{
+	if (at->git)
+		return lf_overlay_git_path(at->git->path, dir);
+	if (!at->prefix)
+		return lf_xstrdup(dir);
+	char *p = lf_overlay_git_path(at->prefix, dir);
+	if (!*p) {
+		free(p);
+		p = lf_xstrdup(".");
+	}
+	return p;
+}
+
+static int ov_load_dir(void *arg, struct lf_source *src, const char *dir, struct lf_diags *d)
+{
+	struct ov_at *at = arg;
+	char *path = ov_path(at, dir);
+	int err;
+
+	if (!at->git) {
+		err = lf_source_load(src, path, d);
+	} else {
+		struct lf_git_spec spec = *at->git;
+		spec.path = path;
+		err = lf_git_load(src, NULL, &spec, LF_GIT_MANIFESTS, d);
+	}
+	free(path);
+	return err;
+}
+
+static int ov_load_settings(void *arg, struct lf_source *src, const char *dir, struct lf_diags *d)
+{
+	struct ov_at *at = arg;
+	char *path = ov_path(at, dir);
+	int err;
+
+	if (!at->git) {
+		char *file = !strcmp(path, ".") ? lf_xstrdup("lakeform.yaml")
+		                                : lf_xasprintf("%s/lakeform.yaml", path);
+		err = access(file, F_OK) == 0 ? lf_source_load(src, file, d) : 0;
+		free(file);
+	} else {
+		struct lf_git_spec spec = *at->git;
+		spec.path = path;
+		err = lf_git_load(src, NULL, &spec, LF_GIT_SETTINGS, d);
+	}
+	free(path);
+	return err;
+}
+
+int lf_overlay_load_config(struct lf_source *out, const struct lf_git_spec *git,
+                           const char *rev_name, const char *prefix,
+                           const struct lf_overlay_vars *vars, struct lf_diags *d)
+{
+	struct ov_at at = {git, prefix};
+	struct lf_overlay_io io = {ov_load_dir, ov_load_settings, &at, NULL, NULL};
+	struct lf_git_spec here = LF_GIT_SPEC_INIT;
+	struct lf_diags ignored = LF_DIAGS_INIT;
+	char *name = NULL, *cwd = NULL;
+	const char *top = git ? git->path : NULL;
+
+	/* a base lies in the repository: the commit's tree, or the work
+	 * tree holding the configuration directory (else its parent) */
+	if (!top && lf_git_spec_of_dir(&here, prefix ? prefix : ".", "HEAD", &ignored) == 0)
+		top = here.path;
+	if (top) {
+		name = git ? lf_xasprintf("the tree of '%s'", rev_name ? rev_name : git->rev)
+		           : lf_xasprintf("the git work tree '%s'", here.repo);
+	} else {
+		/* outside a work tree: the configuration directory's parent */
+		cwd = realpath(prefix ? prefix : ".", NULL);
+		const char *slash = cwd ? strrchr(cwd, '/') : NULL;
+		top = slash && slash[1] ? slash + 1 : "";
+		name = lf_xstrdup("the parent of the configuration directory");
+	}
+	io.top = top;
+	io.reach_name = name;
+	int err = lf_overlay_load(out, &io, vars, d);
+	lf_git_spec_release(&here);
+	lf_diags_release(&ignored);
+	free(name);
+	free(cwd);
+	return err;
+}
+
+/* Whether directory `dir`'s lakeform.yaml names a base, patches or
+ * variables (read only to know; checked when loaded). */
+int lf_overlay_dir_is_overlay(const char *dir)
+{
+	struct lf_source src = LF_SOURCE_INIT;
+	struct lf_diags ignored = LF_DIAGS_INIT;
+	char *file = lf_xasprintf("%s/lakeform.yaml", dir);
+	int yes = 0;
+
+	if (lf_is_dir(dir) > 0 && access(file, F_OK) == 0 &&
+	    lf_source_load(&src, file, &ignored) == 0 && src.ndocs == 1)
+		yes = lf_overlay_active(src.docs[0].root);
+	lf_source_release(&src);
+	lf_diags_release(&ignored);
+	free(file);
+	return yes;
 }

@@ -80,6 +80,23 @@ void lf_overlay_check_settings(const struct lf_source *src, const struct lf_sour
 int lf_overlay_load(struct lf_source *out, const struct lf_overlay_io *io,
                     const struct lf_overlay_vars *vars, struct lf_diags *d);
 
+struct lf_git_spec;
+
+/*
+ * lf_overlay_load() of the configuration directory (`prefix` NULL) or of
+ * directory `prefix`, read from the disk, or from the commit `git` names
+ * (its rev already the commit to read, `rev_name` the rev as the user wrote
+ * it, for messages).  Bases lie within the git work tree holding the
+ * directory (outside any, within its parent), or within the commit's tree.
+ */
+int lf_overlay_load_config(struct lf_source *out, const struct lf_git_spec *git,
+                           const char *rev_name, const char *prefix,
+                           const struct lf_overlay_vars *vars, struct lf_diags *d);
+
+/* Whether directory `dir` on disk has a lakeform.yaml naming a base,
+ * patches or variables (read only to know; checked when loaded). */
+int lf_overlay_dir_is_overlay(const char *dir);
+
 /*
  * Substitute `${var.NAME}` in every document of `src` from `values` (an
  * object, borrowed; NULL: none declared).  A value that is only

@@ -73,121 +73,21 @@ static int load_git(struct lf_session *s, struct lf_source *src, enum lf_git_wha
 
 /* ---- overlays: the directories of bases, on disk or in the commit ---- */
 
-/* The directories of an overlay, from the configuration directory or the
- * directory `prefix` (validate DIR, export DIR), on disk or in the commit. */
-struct ov_at {
-	struct lf_session *s;
-	const char *prefix; /* NULL: the configuration directory */
-};
-
-static char *ov_path(const struct ov_at *at, const char *dir)
-{
-	if (at->s->opts.git)
-		return lf_overlay_git_path(at->s->opts.git->path, dir);
-	if (!at->prefix)
-		return lf_xstrdup(dir);
-	char *p = lf_overlay_git_path(at->prefix, dir);
-	if (!*p) {
-		free(p);
-		p = lf_xstrdup(".");
-	}
-	return p;
-}
-
-static int ov_load_dir(void *arg, struct lf_source *src, const char *dir, struct lf_diags *d)
-{
-	struct ov_at *at = arg;
-	struct lf_session *s = at->s;
-	char *path = ov_path(at, dir);
-	int err;
-
-	if (!s->opts.git) {
-		err = lf_source_load(src, path, d);
-	} else {
-		struct lf_git_spec spec = *s->opts.git;
-		spec.path = path;
-		spec.rev = s->git_commit[0] ? s->git_commit : spec.rev;
-		err = lf_git_load(src, NULL, &spec, LF_GIT_MANIFESTS, d);
-	}
-	free(path);
-	return err;
-}
-
-static int ov_load_settings(void *arg, struct lf_source *src, const char *dir, struct lf_diags *d)
-{
-	struct ov_at *at = arg;
-	struct lf_session *s = at->s;
-	char *path = ov_path(at, dir);
-	int err;
-
-	if (!s->opts.git) {
-		char *file = !strcmp(path, ".") ? lf_xstrdup("lakeform.yaml")
-		                                : lf_xasprintf("%s/lakeform.yaml", path);
-		err = access(file, F_OK) == 0 ? lf_source_load(src, file, d) : 0;
-		free(file);
-	} else {
-		struct lf_git_spec spec = *s->opts.git;
-		spec.path = path;
-		spec.rev = s->git_commit[0] ? s->git_commit : spec.rev;
-		err = lf_git_load(src, NULL, &spec, LF_GIT_SETTINGS, d);
-	}
-	free(path);
-	return err;
-}
-
+/* An overlay of the configuration directory, or of directory `prefix`. */
 static int load_overlay(struct lf_session *s, struct lf_source *src, const char *prefix,
                         struct lf_diags *d)
 {
-	struct ov_at at = {s, prefix};
-	struct lf_overlay_io io = {ov_load_dir, ov_load_settings, &at, NULL, NULL};
 	struct lf_overlay_vars vars = {s->opts.vars, s->opts.nvars, s->opts.getenv,
 	                               s->opts.getenv_arg};
-	struct lf_git_spec here = LF_GIT_SPEC_INIT;
-	struct lf_diags ignored = LF_DIAGS_INIT;
-	char *name = NULL;
-	const char *top = s->opts.git ? s->opts.git->path : NULL;
+	struct lf_git_spec pinned;
 
-	/* a base lies in the repository: the commit's tree, or the work
-	 * tree holding the configuration directory (else its parent) */
-	if (!top && lf_git_spec_of_dir(&here, prefix ? prefix : ".", "HEAD", &ignored) == 0)
-		top = here.path;
-	char *cwd = NULL;
-	if (top) {
-		name = s->opts.git ? lf_xasprintf("the tree of '%s'", s->opts.git->rev)
-		                   : lf_xasprintf("the git work tree '%s'", here.repo);
-	} else {
-		/* outside a work tree: the configuration directory's parent */
-		cwd = realpath(prefix ? prefix : ".", NULL);
-		const char *slash = cwd ? strrchr(cwd, '/') : NULL;
-		top = slash && slash[1] ? slash + 1 : "";
-		name = lf_xstrdup("the parent of the configuration directory");
+	if (s->opts.git) {
+		pinned = *s->opts.git;
+		if (s->git_commit[0])
+			pinned.rev = s->git_commit;
 	}
-	io.top = top;
-	io.reach_name = name;
-	int err = lf_overlay_load(src, &io, &vars, d);
-	lf_git_spec_release(&here);
-	lf_diags_release(&ignored);
-	free(name);
-	free(cwd);
-	return err;
-}
-
-/* Whether directory `dir`'s lakeform.yaml names a base, patches or
- * variables (read only to know; checked when loaded). */
-static int dir_is_overlay(const char *dir)
-{
-	struct lf_source src = LF_SOURCE_INIT;
-	struct lf_diags ignored = LF_DIAGS_INIT;
-	char *file = lf_xasprintf("%s/lakeform.yaml", dir);
-	int yes = 0;
-
-	if (lf_is_dir(dir) > 0 && access(file, F_OK) == 0 &&
-	    lf_source_load(&src, file, &ignored) == 0 && src.ndocs == 1)
-		yes = lf_overlay_active(src.docs[0].root);
-	lf_source_release(&src);
-	lf_diags_release(&ignored);
-	free(file);
-	return yes;
+	return lf_overlay_load_config(src, s->opts.git ? &pinned : NULL,
+	                              s->opts.git ? s->opts.git->rev : NULL, prefix, &vars, d);
 }
 
 int lf_session_load_source(struct lf_session *s, struct lf_source *src, const char *path,
@@ -213,7 +113,7 @@ int lf_session_load_source(struct lf_session *s, struct lf_source *src, const ch
 		lf_source_release(src);
 		return -1;
 	}
-	if (path && !git && dir_is_overlay(path)) {
+	if (path && !git && lf_overlay_dir_is_overlay(path)) {
 		if (load_overlay(s, src, path, d) == 0)
 			return 0;
 		lf_source_release(src);
