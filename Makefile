@@ -255,9 +255,9 @@ test-schema: $(B)/tests/run_suite
 	@$(B)/tests/run_suite /usr/share/json-schema-test-suite/tests/draft7 | tee $(R)/schema.log; \
 	 grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/schema.log | tail -n 1 > $(R)/schema; grep -q ' 0 failed' $(R)/schema
 
-test-ajv: $(B)/tests/schema_check
+test-ajv: $(B)/tests/schema_check $(B)/bin/lakeform
 	@mkdir -p $(R)
-	@LF_VALIDATOR="$(B)/tests/schema_check" ./tests/schemas/ajv-check.sh | tee $(R)/ajv.log; \
+	@LF_VALIDATOR="$(B)/tests/schema_check" LAKEFORM="$(B)/bin/lakeform" ./tests/schemas/ajv-check.sh | tee $(R)/ajv.log; \
 	 grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/ajv.log | tail -n 1 > $(R)/ajv; grep -q ' 0 failed' $(R)/ajv
 
 # ---- fuzzing --------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "core/diag.h"
+#include "core/overlay.h"
 
 enum lf_exit {
 	LF_EXIT_OK = 0,
@@ -72,6 +73,8 @@ struct lf_cli {
 	int automation;                /* LAKEFORM_IN_AUTOMATION: no "next, run" hints */
 	FILE *log;                     /* LAKEFORM_LOG's destination, or NULL */
 	enum lf_log_level log_level;   /* what goes there */
+	struct lf_var_arg *vars;       /* -var and -var-file, in order */
+	size_t nvars;
 };
 
 /* The command table, in the order of --help (hidden ones last). */

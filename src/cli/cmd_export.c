@@ -57,7 +57,9 @@ const struct lf_command lf_cmd_export = {
                    "configuration directory by default) exactly as lakeform reads them:\n"
                    "anchors and aliases expanded, scalars resolved by the YAML 1.2 core\n"
                    "schema.  Each document is printed as one line of JSON, in the order\n"
-                   "read (files in sorted path order).  Nothing is printed when any\n"
+                   "read (files in sorted path order).  For the configuration directory,\n"
+                   "its base, patches and variables are applied first: what validate,\n"
+                   "plan and apply see (docs/environments.md).  Nothing is printed when any\n"
                    "file fails to load; the errors are listed instead.\n"
                    "JSON has no infinities: '.inf', '-.inf' and '.nan' print as strings.",
     .options = options,

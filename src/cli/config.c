@@ -55,6 +55,8 @@ void lf_cli_session_init(struct lf_cli *cli, struct lf_session *s)
 	o.state_key_name = "LAKEFORM_STATE_KEY";
 	o.backend_config = lf_cli_saved_backend_config(cli);
 	o.backend_config_source = LF_CLI_BACKEND_CONFIG " (from 'lakeform init -backend-config')";
+	o.vars = cli->vars;
+	o.nvars = cli->nvars;
 
 	lf_session_init(s, &o);
 }

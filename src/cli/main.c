@@ -39,6 +39,8 @@ const size_t lf_ncommands = sizeof(lf_commands) / sizeof(lf_commands[0]);
 const struct lf_option lf_global_options[] = {
     {"chdir", 'C', "DIR", "read the configuration in DIR (as if started there)"},
     {"git", 0, "REPO@REV[:PATH]", "read the manifests of a git commit (no checkout)"},
+    {"var", 0, "NAME=VALUE", "set variable NAME, as LAKEFORM_VAR_NAME does (repeatable)"},
+    {"var-file", 0, "FILE", "set variables from a YAML file of NAME: VALUE (repeatable)"},
     {"no-color", 0, NULL, "never colour the output"},
     {"verbose", 'v', NULL, "say more about what is happening"},
     {"help", 'h', NULL, "show this help"},
@@ -132,7 +134,8 @@ static void print_options(FILE *f, const struct lf_option *opts, const struct lf
 	for (int i = 0; opts && opts[i].name; i++) {
 		struct lf_buf b = LF_BUF_INIT;
 
-		if (for_cmd && opts == global_options && !strcmp(opts[i].name, "git") &&
+		if (for_cmd && opts == global_options &&
+		    (!strcmp(opts[i].name, "git") || !strncmp(opts[i].name, "var", 3)) &&
 		    !reads_manifests(for_cmd))
 			continue;
 		if (opts[i].short_name)
@@ -380,6 +383,7 @@ static void release(struct lf_cli *cli, char **args)
 {
 	for (int i = 0; i < LF_MAX_OPTS; i++)
 		free(cli->opt_all[i]);
+	free(cli->vars);
 	free(args);
 }
 
@@ -482,7 +486,12 @@ static int run_main(int argc, char **argv, struct lf_cli *clip)
 				cli.chdir = val;
 			else if (!strcmp(name, "git"))
 				git_text = val;
-			else if (!strcmp(name, "no-color"))
+			else if (!strcmp(name, "var") || !strcmp(name, "var-file")) {
+				cli.vars =
+				    lf_xrealloc(cli.vars, (cli.nvars + 1) * sizeof(*cli.vars));
+				cli.vars[cli.nvars].is_file = !strcmp(name, "var-file");
+				cli.vars[cli.nvars++].text = val;
+			} else if (!strcmp(name, "no-color"))
 				no_color = 1;
 			else if (!strcmp(name, "verbose"))
 				cli.verbose = 1;
@@ -555,6 +564,11 @@ static int run_main(int argc, char **argv, struct lf_cli *clip)
 	if (git_text && !reads_manifests(cmd)) {
 		release(&cli, args);
 		return usage_error(cmd, "--git does not apply to '%s', which reads no manifests",
+		                   cmd->name);
+	}
+	if (cli.nvars && !reads_manifests(cmd)) {
+		release(&cli, args);
+		return usage_error(cmd, "-var does not apply to '%s', which reads no manifests",
 		                   cmd->name);
 	}
 

@@ -10,6 +10,7 @@
 
 #include "apply.h"
 #include "git.h"
+#include "overlay.h"
 #include "planner.h"
 #include "provider.h"
 #include "../state/backend.h"
@@ -73,15 +74,69 @@ static int load_git(struct lf_session *s, struct lf_source *src, enum lf_git_wha
 	return err;
 }
 
+/* ---- overlays: the directories of bases, on disk or in the commit ---- */
+
+/* An overlay of the configuration directory, or of directory `prefix`. */
+static int load_overlay(struct lf_session *s, struct lf_source *src, const char *prefix,
+                        struct lf_diags *d)
+{
+	struct lf_overlay_vars vars = {s->opts.vars, s->opts.nvars, s->opts.getenv,
+	                               s->opts.getenv_arg};
+	struct lf_git_spec pinned;
+
+	if (s->opts.git) {
+		pinned = *s->opts.git;
+		if (s->git_commit[0])
+			pinned.rev = s->git_commit;
+	}
+	return lf_overlay_load_config(src, s->opts.git ? &pinned : NULL,
+	                              s->opts.git ? s->opts.git->rev : NULL, prefix, &vars, d);
+}
+
 int lf_session_load_source(struct lf_session *s, struct lf_source *src, const char *path,
                            struct lf_diags *d)
 {
 	const struct lf_git_spec *git = s->opts.git;
 
-	if (!git)
-		return lf_source_load(src, path ? path : ".", d);
+	/* settings that fail are reported; the manifests are still read (as
+	 * they are, without an overlay) for their own errors */
+	if (!path && !s->settings) {
+		/* with --git the commit's problems would be said twice */
+		struct lf_diags sd = LF_DIAGS_INIT;
+		lf_session_settings(s, git ? &sd : d);
+		lf_diags_release(&sd);
+	}
+	if (!path && lf_overlay_active(s->settings)) {
+		if (git && !s->git_commit[0] && load_git(s, src, LF_GIT_SETTINGS, d))
+			return -1; /* pins the commit */
+		lf_source_release(src);
+		/* what is not patched and substituted whole is not checked */
+		if (load_overlay(s, src, NULL, d) == 0)
+			return 0;
+		lf_source_release(src);
+		return -1;
+	}
+	if (path && !git && lf_overlay_dir_is_overlay(path)) {
+		if (load_overlay(s, src, path, d) == 0)
+			return 0;
+		lf_source_release(src);
+		return -1;
+	}
+	if (!git) {
+		int err = lf_source_load(src, path ? path : ".", d);
+		/* ${var.NAME} without declared variables is an error */
+		if (!path && !err && lf_vars_substitute(src, NULL, d)) {
+			lf_source_release(src);
+			err = -1;
+		}
+		return err;
+	}
 	if (load_git(s, src, LF_GIT_MANIFESTS, d))
 		return -1;
+	if (lf_vars_substitute(src, NULL, d)) {
+		lf_source_release(src);
+		return -1;
+	}
 	if (src->nfiles == 0) {
 		lf_diag_error(d, NULL,
 		              "no manifests (*.yaml, *.yml) in '%s' of '%s' (commit %.12s)",
@@ -105,7 +160,11 @@ const char *lf_session_commit(struct lf_session *s)
 
 int lf_session_fingerprint(struct lf_session *s, char out[65])
 {
-	if (s->opts.git)
+	/* bases, patches and variables: the files of '.' are not all */
+	struct lf_diags ignored = LF_DIAGS_INIT;
+	int settings = s->settings || lf_session_settings(s, &ignored) == 0;
+	lf_diags_release(&ignored);
+	if (s->opts.git || s->opts.nvars || !settings || lf_overlay_active(s->settings))
 		return -1;
 	return lf_source_fingerprint(out, ".", s->opts.schema_dir, LF_VERSION);
 }
@@ -148,8 +207,23 @@ void lf_session_digest(const struct lf_session *s, char out[65])
 		/* names from the configuration directory: a plan made with
 		 * --git REPO@REV:PATH applies in a checkout of PATH */
 		const char *name = strlen(f->path) > s->root_len ? f->path + s->root_len : f->path;
+		/* a base's file as the checkout names it: "../base/a.yaml" */
+		char *rel = NULL;
+		if (s->root_len && (strncmp(f->path, s->opts.git->path, s->root_len - 1) ||
+		                    f->path[s->root_len - 1] != '/'))
+			name = rel = lf_overlay_relative(s->opts.git->path, f->path);
 		lf_sha256_update(&h, name, strlen(name) + 1);
+		free(rel);
 		lf_sha256_update(&h, f->data ? f->data : "", f->len);
+	}
+	/* with an overlay, what the files make: patches and variables */
+	if (s->src.aux) {
+		for (size_t i = 0; i < s->src.ndocs; i++) {
+			char *j = json_dumps(s->src.docs[i].root,
+			                     JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+			lf_sha256_update(&h, j ? j : "", j ? strlen(j) + 1 : 0);
+			free(j);
+		}
 	}
 	unsigned char md[LF_SHA256_LEN];
 	lf_sha256_final(&h, md);
@@ -238,13 +312,16 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 #define AT(path) lf_source_path_pos(src, doc, (path), (size_t)-1)
 	json_object_foreach (doc->root, key, v) {
 		if (strcmp(key, "providers") && strcmp(key, "backend") && strcmp(key, "regions") &&
-		    strcmp(key, "state")) {
+		    strcmp(key, "state") && strcmp(key, "base") && strcmp(key, "patches") &&
+		    strcmp(key, "variables")) {
 			struct lf_pos p = AT(key);
 			lf_diag_error(d, &p,
-			              "unknown setting '%s' (providers, backend, regions, state)",
+			              "unknown setting '%s' (providers, backend, regions, state, "
+			              "base, patches, variables)",
 			              key);
 		}
 	}
+	lf_overlay_check_settings(src, doc, d);
 	/* regions: [my-private-1]: a private cloud's regions, beside the
 	 * cloud's own (schemas/regions.json) */
 	json_t *regions = json_object_get(doc->root, "regions");

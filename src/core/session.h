@@ -31,6 +31,7 @@
 #include "../state/state.h"
 
 struct lf_git_spec;
+struct lf_var_arg;
 
 struct lf_session_opts {
 	const char *schema_dir;        /* the schemas of the kinds and types */
@@ -51,6 +52,10 @@ struct lf_session_opts {
 	 * them in messages; NULL: none */
 	const json_t *backend_config;
 	const char *backend_config_source;
+	/* -var NAME=VALUE and -var-file FILE in command-line order
+	 * (overlay.h); LAKEFORM_VAR_NAME is asked of `getenv` */
+	const struct lf_var_arg *vars;
+	size_t nvars;
 };
 
 struct lf_session {
@@ -90,7 +95,9 @@ void lf_session_close(struct lf_session *s);
 
 /*
  * The manifests: those of the --git commit (then `path` must be NULL), or
- * lf_source_load() of `path` ("." when NULL).  With --git an empty tree is
+ * lf_source_load() of `path` ("." when NULL).  For the configuration
+ * directory (`path` NULL) lakeform.yaml is read first and its base, patches
+ * and variables applied (overlay.h).  With --git an empty tree is
  * an error here, said with the commit's name.  The first read of a commit
  * pins it: every later read takes that same commit, even if the branch
  * moved meanwhile.  0, or -1 with errors in `d`.

@@ -1,6 +1,8 @@
 #include "source.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +44,7 @@ static int load_text(struct lf_source *src, struct lf_source_file *f, char *data
 		sd->pos = docs[i].pos;
 		sd->pos.file = f->path;
 		sd->index = docs[i].index;
+		sd->origins = NULL;
 	}
 	free(docs); /* the roots moved into src */
 	f->ndocs = n;
@@ -132,10 +135,112 @@ static const struct lf_yaml_posindex *file_index(const struct lf_source *csrc, s
 	return f->pos;
 }
 
+static void origin_key(char key[32], const json_t *node)
+{
+	snprintf(key, 32, "%p", (const void *)node);
+}
+
+void lf_source_origin_set(struct lf_source_doc *doc, const json_t *node,
+                          const struct lf_source_origin *o)
+{
+	char key[32];
+	struct lf_source_origins *os = doc->origins;
+
+	if (!os) {
+		os = doc->origins = lf_xcalloc(1, sizeof(*os));
+	}
+	origin_key(key, node);
+	size_t at = (size_t)(uintptr_t)lf_map_get(&os->map, key);
+	struct lf_source_origin *e;
+	if (at) {
+		e = &os->v[at - 1];
+		for (size_t i = 0; i < e->nsegs; i++)
+			free((char *)e->segs[i].key);
+		free(e->segs);
+		json_decref(e->node);
+	} else {
+		LF_GROW(os->v, os->n + 1, os->alloc);
+		e = &os->v[os->n++];
+		lf_map_put(&os->map, key, (void *)(uintptr_t)os->n);
+	}
+	*e = *o;
+	e->node = json_incref((json_t *)node);
+	e->segs = lf_xcalloc(o->nsegs ? o->nsegs : 1, sizeof(*e->segs));
+	for (size_t i = 0; i < o->nsegs; i++) {
+		e->segs[i].key = o->segs[i].key ? lf_xstrdup(o->segs[i].key) : NULL;
+		e->segs[i].index = o->segs[i].index;
+	}
+}
+
+const struct lf_source_origin *lf_source_origin_get(const struct lf_source_doc *doc,
+                                                    const json_t *node)
+{
+	char key[32];
+
+	if (!doc->origins)
+		return NULL;
+	origin_key(key, node);
+	size_t at = (size_t)(uintptr_t)lf_map_get(&doc->origins->map, key);
+	return at ? &doc->origins->v[at - 1] : NULL;
+}
+
+static void origins_free(struct lf_source_origins *os)
+{
+	if (!os)
+		return;
+	for (size_t i = 0; i < os->n; i++) {
+		for (size_t j = 0; j < os->v[i].nsegs; j++)
+			free((char *)os->v[i].segs[j].key);
+		free(os->v[i].segs);
+		json_decref(os->v[i].node);
+	}
+	free(os->v);
+	lf_map_release(&os->map);
+	free(os);
+}
+
+/* A patched document: the deepest node along `path` whose origin is known
+ * names the file, and the rest of the path is followed there. */
+static int origin_pos(struct lf_pos *out, const struct lf_source_doc *doc,
+                      const struct lf_yaml_pathseg *path, size_t depth, int want_key)
+{
+	const struct lf_source_origin *best = lf_source_origin_get(doc, doc->root);
+	size_t at = 0;
+	json_t *node = doc->root;
+
+	for (size_t i = 0; i < depth && node; i++) {
+		node = path[i].key ? json_object_get(node, path[i].key)
+		                   : json_array_get(node, path[i].index);
+		const struct lf_source_origin *o = node ? lf_source_origin_get(doc, node) : NULL;
+		if (o) {
+			best = o;
+			at = i + 1;
+		}
+	}
+	if (!best)
+		return 0;
+	size_t n = best->nsegs + depth - at;
+	struct lf_yaml_pathseg *segs = lf_xcalloc(n ? n : 1, sizeof(*segs));
+	memcpy(segs, best->segs, best->nsegs * sizeof(*segs));
+	memcpy(segs + best->nsegs, path + at, (depth - at) * sizeof(*segs));
+	struct lf_pos val = best->doc_pos, kp = best->doc_pos;
+	const struct lf_yaml_posindex *idx = file_index(best->src, best->file);
+	size_t got = lf_yaml_posindex_get(idx, best->doc, segs, n, &val, &kp);
+	free(segs);
+	val.file = kp.file = best->src->files[best->file].path;
+	if (got == 0 && n > 0)
+		*out = best->doc_pos;
+	else
+		*out = want_key && got == n ? kp : val;
+	return 1;
+}
+
 struct lf_pos lf_source_pos(const struct lf_source *src, const struct lf_source_doc *doc,
                             const struct lf_yaml_pathseg *path, size_t depth, int want_key)
 {
 	struct lf_pos val = doc->pos, kp = doc->pos;
+	if (doc->origins && origin_pos(&val, doc, path, depth, want_key))
+		return val;
 	const struct lf_yaml_posindex *idx = file_index(src, doc->file);
 	size_t got = lf_yaml_posindex_get(idx, doc->index, path, depth, &val, &kp);
 
@@ -183,8 +288,14 @@ void lf_source_release(struct lf_source *src)
 			free(src->files[i].pos);
 		}
 	}
-	for (size_t i = 0; i < src->ndocs; i++)
+	for (size_t i = 0; i < src->ndocs; i++) {
 		json_decref(src->docs[i].root);
+		origins_free(src->docs[i].origins);
+	}
+	if (src->aux) {
+		lf_source_release(src->aux);
+		free(src->aux);
+	}
 	free(src->files);
 	free(src->docs);
 	memset(src, 0, sizeof(*src));

@@ -26,11 +26,39 @@ struct lf_source_file {
 	int failed;                   /* it had a read or parse error */
 };
 
+/*
+ * Where a node of a patched or substituted document was written (overlay.h):
+ * a document `doc` of file `file` of source `src` (the manifests or their
+ * `aux`), at the path `segs` inside it.
+ */
+struct lf_source_origin {
+	const struct lf_source *src;
+	size_t file;
+	unsigned doc;
+	struct lf_pos doc_pos;
+	struct lf_yaml_pathseg *segs; /* keys owned */
+	size_t nsegs;
+	/* the node, held so that its address is not reused while the
+	 * origins live (set by lf_source_origin_set()) */
+	json_t *node;
+};
+
+/* Origins by node (the json_t's address). */
+struct lf_source_origins {
+	struct lf_map map; /* "%p" -> index + 1 into v */
+	struct lf_source_origin *v;
+	size_t n, alloc;
+};
+
 struct lf_source_doc {
 	json_t *root;      /* owned reference */
 	size_t file;       /* index into lf_source.files */
 	struct lf_pos pos; /* file borrowed from lf_source_file.path */
 	unsigned index;    /* 0-based within its file */
+	/* owned, NULL for a document as read: the origins of its nodes once
+	 * an overlay patched it or a variable replaced a value; positions
+	 * follow the deepest node that has one */
+	struct lf_source_origins *origins;
 };
 
 struct lf_source {
@@ -38,11 +66,15 @@ struct lf_source {
 	size_t nfiles, files_alloc;
 	struct lf_source_doc *docs;
 	size_t ndocs, docs_alloc;
+	/* owned, or NULL: files that positions may point into but whose
+	 * documents are not manifests (an overlay's lakeform.yaml, a
+	 * -var-file) */
+	struct lf_source *aux;
 };
 
-#define LF_SOURCE_INIT                 \
-	{                              \
-		NULL, 0, 0, NULL, 0, 0 \
+#define LF_SOURCE_INIT                       \
+	{                                    \
+		NULL, 0, 0, NULL, 0, 0, NULL \
 	}
 
 /*
@@ -78,6 +110,13 @@ struct lf_pos lf_source_path_pos(const struct lf_source *src, const struct lf_so
                                  const char *path, size_t index);
 
 void lf_source_release(struct lf_source *src);
+
+/* Record that `node` of `doc` was written at `o` (copied; its keys too). */
+void lf_source_origin_set(struct lf_source_doc *doc, const json_t *node,
+                          const struct lf_source_origin *o);
+/* The origin recorded for `node`, or NULL. */
+const struct lf_source_origin *lf_source_origin_get(const struct lf_source_doc *doc,
+                                                    const json_t *node);
 
 /*
  * The digest of everything a plan is computed from: `version` (lakeform's),

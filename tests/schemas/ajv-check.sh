@@ -11,7 +11,8 @@
 #      tests/schemas/examples/invalid/*.json invalid against the schema of
 #      its "kind" (or, when "kind" names no schema, of its file-name prefix:
 #      "user-kind-misspelled.json" is checked against User);
-#      every document of examples/*/ (YAML, several per file) is valid;
+#      every document of examples/*/ (YAML, several per file) is valid; an
+#      overlay's (docs/environments.md) as `$LAKEFORM -C DIR export` prints it;
 #   3. when LF_VALIDATOR is set, that command is run as
 #      `$LF_VALIDATOR SCHEMA DOC` (exit 0 valid, 1 invalid) on the same pairs
 #      and must agree with ajv.
@@ -282,9 +283,47 @@ function yamlFiles(dir) {
 	return r.sort();
 }
 
+// A directory whose lakeform.yaml has a base or variables is an overlay
+// (docs/environments.md): its files hold ${var.NAME}, so its documents are
+// checked as `lakeform export` gives them, patched and substituted, when
+// LAKEFORM names the binary; the base of an overlay likewise is checked only
+// through its overlays.
+const { execFileSync } = require('child_process');
+const settingsOf = d => {
+	const f = path.join(d, 'lakeform.yaml');
+	try { return fs.existsSync(f) ? yaml.load(fs.readFileSync(f, 'utf8')) || {} : {}; }
+	catch (e) { return {}; }
+};
+const overlayDir = d => { const s = settingsOf(d); return !!(s.base || s.variables || s.patches); };
 if (fs.existsSync('examples')) {
 	let n = 0;
+	const dirs = new Set(yamlFiles('examples').map(f => path.dirname(f)));
+	for (const d of fs.readdirSync('examples', { withFileTypes: true })) {
+		if (!d.isDirectory()) continue;
+		for (const e of fs.readdirSync(path.join('examples', d.name), { withFileTypes: true })) {
+			const sub = path.join('examples', d.name, e.name);
+			if (e.isDirectory() && settingsOf(sub).base) dirs.add(sub);
+		}
+	}
+	for (const d of [...dirs].sort()) {
+		if (!overlayDir(d) || !settingsOf(d).base) continue;
+		if (!process.env.LAKEFORM) {
+			emit('-', d, 'valid', `${d}: an overlay, checked only with LAKEFORM set`);
+			continue;
+		}
+		let lines;
+		try { lines = execFileSync(process.env.LAKEFORM, ['-C', d, 'export'], { encoding: 'utf8' }).split('\n').filter(Boolean); }
+		catch (e) { emit('-', d, 'valid', `${d}: lakeform export failed`); continue; }
+		lines.forEach((l, i) => {
+			const doc = JSON.parse(l);
+			const json = `${tmp}/doc-${++n}.json`;
+			fs.writeFileSync(json, l);
+			const kind = kinds.includes(doc.kind) ? doc.kind : null;
+			emit(kind ? schemaOf(kind) : '-', json, 'valid', `${d} (export)#${i + 1}`);
+		});
+	}
 	for (const file of yamlFiles('examples')) {
+		if (overlayDir(path.dirname(file))) continue;
 		let docs;
 		try { docs = yaml.loadAll(fs.readFileSync(file, 'utf8')); } catch (e) {
 			emit('-', file, 'valid', `${file}: ${e.message.split('\n')[0]}`);

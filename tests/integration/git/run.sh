@@ -441,5 +441,57 @@ else
 fi
 cd "$work" || exit 1
 
+# ---- environments: bases and patches read from the commit ---------------
+envrepo=$work/envrepo
+git init -q -b main "$envrepo"
+git -C "$envrepo" config user.name "lakeform tests"
+git -C "$envrepo" config user.email tests@lakeform.invalid
+mkdir -p "$envrepo/envs"
+cp -r "$top"/examples/environments/. "$envrepo/envs/"
+git -C "$envrepo" add -A && git -C "$envrepo" commit -qm "environments"
+for e in dev prod; do
+	run export --git "envrepo@main:envs/$e"
+	want=$(cd "$envrepo/envs/$e" && "$lf" export)
+	if [[ $rc == 0 && -n $out && $out == "$want" ]]; then
+		ok "environments: export --git of $e equals export of the checkout"
+	else
+		fail "environments: export --git of $e equals export of the checkout" "rc=$rc; $err"
+	fi
+done
+# a plan saved from the commit applies in a checkout: the base's files are
+# named there as the commit names them from envs/dev ("../base/...")
+run plan --git envrepo@main:envs/dev -out "$work/env-dev.plan"
+expect "environments: plan -out with --git" 0 'Plan: 27 to add'
+cd "$envrepo/envs/dev" && run apply "$work/env-dev.plan"
+expect "environments: a plan saved with --git applies in the checkout" 0 \
+	'Apply complete! Resources: 27 added'
+cd "$work" || exit 1
+run validate --git envrepo@main:envs/prod -var region=eu-central-1
+expect "environments: -var applies with --git" 0 'valid: 11 resources in 6 files'
+printf 'region: [eu-central-1]\n' >"$work/env.vars"
+run validate --git envrepo@main:envs/prod -var-file "$work/env.vars"
+expect "environments: -var-file is read from the disk with --git, with positions" 1 \
+	"env.vars:1:9: variable 'region' is a string, not a list"
+printf 'region: ap-south-1\n' >"$work/env.vars"
+run export --git envrepo@main:envs/prod -var-file "$work/env.vars"
+expect "environments: -var-file's value with --git" 0 '"region":"ap-south-1"'
+# the working directory changes; the commit does not
+sed -i 's/cidr: 10.40.0.0\/20/cidr: 10.40.0.0\/99/' "$envrepo/envs/base/30-workspace.yaml"
+run validate --git envrepo@main:envs/dev
+expect "environments: --git reads the base of the commit, not of the disk" 0 'valid: 11'
+git -C "$envrepo" commit -qam "bad base"
+run validate --git envrepo@main:envs/prod
+expect "environments: an error in the commit's base names its path in the tree" 1 \
+	'envs/base/30-workspace.yaml:13:11: spec.network.cidr'
+printf 'base: ../../..\n' >"$envrepo/envs/dev/lakeform.yaml"
+git -C "$envrepo" commit -qam "base out of the tree"
+run validate --git envrepo@main:envs/dev
+expect "environments: a base outside the commit's tree is refused" 1 \
+	"envs/dev/lakeform.yaml:1:7: base '../../..' lies outside the tree of 'main'"
+cd "$envrepo/envs/dev" && run validate
+expect "environments: a base outside the work tree is refused" 1 \
+	"lakeform.yaml:1:7: base '../../..' lies outside the git work tree"
+cd "$work" || exit 1
+
 echo "git: $passed passed, $failed failed"
 ((failed == 0))
