@@ -14,7 +14,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 rm -rf "$dir"
 cp -r "$repo/examples/multi-region" "$dir"
 LAKEFORM_SCHEMA_DIR=${LAKEFORM_SCHEMA_DIR:-$repo/schemas} "$mkstate" "$dir" >/dev/null
-sed -i 's#cidr: 10.20.0.0/16#cidr: 10.21.0.0/16#; s/nodes: 2/nodes: 3/' "$dir/31-workspaces-eu.yaml"
+sed -i 's#cidr: 10.20.0.0/16#cidr: 10.20.0.0/17#; s/nodes: 2/nodes: 3/' "$dir/31-workspaces-eu.yaml"
 # the last document of 50-tables.yaml is the volume 'dropzone'; the grant
 # on it is the one naming 'main.landing.dropzone'
 awk 'BEGIN { RS = "\n---\n"; ORS = "" } !/name: dropzone/ { printf "%s%s", (n++ ? "\n---\n" : ""), $0 } END { print "\n" }' \

@@ -24,6 +24,7 @@ const struct lf_envvar lf_environment[] = {
     {"LAKEFORM_LOG", "log the run: trace, debug, info, warn, error or off"},
     {"LAKEFORM_LOG_PATH", "append the log to this file (default: standard error)"},
     {"LAKEFORM_IN_AUTOMATION", "shorter output for pipelines: no 'next, run ...' hints"},
+    {"LAKEFORM_VAR_<name>", "the value of variable <name>, below -var and -var-file"},
     {"LAKEFORM_STATE_KEY", "the key of the state's sensitive values (base64)"},
     {"NO_COLOR", "never colour the output"},
     {0},

@@ -82,8 +82,8 @@ static void leave_scratch(char *dir)
 
 static void test_settings_problems_have_positions(void **state)
 {
-	struct lf_session_opts o = {"schemas", "/nonexistent", NULL, fake_env, NULL,
-	                            NULL,      NULL,           NULL, NULL};
+	struct lf_session_opts o = {.schema_dir = "schemas", .exe_dir = "/nonexistent",
+	                            .getenv = fake_env};
 	struct lf_session s;
 	struct lf_diags d = LF_DIAGS_INIT;
 	(void)state;
@@ -103,8 +103,8 @@ static void test_settings_problems_have_positions(void **state)
 static void test_s3_credentials_come_from_the_callback(void **state)
 {
 	const char *env[] = {"AWS_ACCESS_KEY_ID", "AKIA", NULL, NULL};
-	struct lf_session_opts o = {"schemas", "/nonexistent", NULL, fake_env, (void *)env,
-	                            NULL,      NULL,           NULL, NULL};
+	struct lf_session_opts o = {.schema_dir = "schemas", .exe_dir = "/nonexistent",
+	                            .getenv = fake_env, .getenv_arg = (void *)env};
 	struct lf_session s;
 	struct lf_diags d = LF_DIAGS_INIT;
 	struct lf_backend *b = NULL;
@@ -190,7 +190,7 @@ static void test_a_front_end_plans_applies_and_refreshes(void **state)
 
 	snprintf(schemas, sizeof(schemas), "%s/schemas", repo);
 	snprintf(bin, sizeof(bin), "%s/build/san/bin", repo);
-	struct lf_session_opts o = {schemas, bin, NULL, fake_env, NULL, NULL, NULL, NULL, NULL};
+	struct lf_session_opts o = {.schema_dir = schemas, .exe_dir = bin, .getenv = fake_env};
 
 	size_t before = plan_changes(&o, 1);
 	assert_true(before > 0);
