@@ -1296,6 +1296,8 @@ static const struct lfp_provider provider = {
     .concurrency = 4, /* changes serialise on the root's flock; reads run alongside */
     .configure = configure,
     .state = &storage_state,
+    /* a read opens one file (or walks the tree without an id), takes no lock */
+    .inline_reads = 1,
 };
 
 int main(int argc, char **argv)

@@ -158,6 +158,13 @@ const char *lf_session_account(const struct lf_session *s)
 	for (size_t i = 0; i < s->m.nres; i++)
 		if (!strcmp(s->m.res[i].kind->name, "Account"))
 			return s->m.res[i].name;
+	/* manifests not loaded (a plan whose inputs the state's fingerprint
+	 * matches): the account the state records */
+	for (size_t i = 0; !s->m.nres && i < s->st.nres; i++) {
+		const struct lf_state_res *r = &s->st.res[i];
+		if (!r->removed && !strcmp(r->type, "account") && strchr(r->address, '/'))
+			return strchr(r->address, '/') + 1;
+	}
 	return "";
 }
 
@@ -709,11 +716,18 @@ int lf_session_has_provider_records(struct lf_session *s)
 {
 	for (size_t i = 0; i < s->st.nres; i++) {
 		struct lf_state_res *r = &s->st.res[i];
+		char name[64];
+		int has;
+
 		if (r->removed)
 			continue;
-		if (r->line)
-			lf_state_res_parse(r);
-		if (r->provider && strcmp(r->provider, "lakeform"))
+		/* scanned, not parsed: most records are the manifests' */
+		has = lf_state_res_provider(r, name, sizeof(name));
+		if (has < 0 && lf_state_res_parse(r) == 0 && r->provider) {
+			snprintf(name, sizeof(name), "%s", r->provider);
+			has = 1;
+		}
+		if (has > 0 && strcmp(name, "lakeform"))
 			return 1;
 	}
 	return 0;
