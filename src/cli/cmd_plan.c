@@ -56,15 +56,12 @@ static void now_utc(char *buf, size_t n)
  */
 static int unchanged_since_recorded(struct lf_cli *cli, struct lf_session *s)
 {
-	char fp[65];
-
 	/* The JSON plan and a saved plan show every resource's values (and
 	 * mask its secrets): those take the full path.  Text and Markdown
 	 * show no no-op at all. */
 	if (lf_cli_flag(cli, "json") || lf_cli_opt(cli, "out"))
 		return 0;
-	return s->st.fingerprint && !s->st.npending && !s->st.torn_tail &&
-	       lf_session_fingerprint(s, fp) == 0 && !strcmp(fp, s->st.fingerprint);
+	return lf_session_inputs_recorded(s);
 }
 
 /* The plan of a state unchanged_since_recorded(): every record a no-op. */

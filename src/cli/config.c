@@ -115,6 +115,12 @@ void lf_cli_print_lock_info(struct lf_cli *cli, const struct lf_lock_info *i)
 
 int lf_cli_open_for_write(struct lf_cli *cli, struct lf_session *s, const char *operation)
 {
+	return lf_cli_open_for_write_lazy(cli, s, operation, NULL);
+}
+
+int lf_cli_open_for_write_lazy(struct lf_cli *cli, struct lf_session *s, const char *operation,
+                               int *loaded)
+{
 	struct lf_diags d = LF_DIAGS_INIT;
 	long lock_ms = 0;
 	const char *lt = lf_cli_opt(cli, "lock-timeout");
@@ -122,7 +128,8 @@ int lf_cli_open_for_write(struct lf_cli *cli, struct lf_session *s, const char *
 
 	if (lt && lf_duration_parse(lt, &lock_ms))
 		return lf_cli_usage_error(cli, "invalid duration '%s' for --lock-timeout", lt);
-	err = lf_session_open_for_write(s, operation, lock_ms, &d);
+	err = loaded ? lf_session_open_for_write_lazy(s, operation, lock_ms, loaded, &d)
+	             : lf_session_open_for_write(s, operation, lock_ms, &d);
 	if (err == LF_SESSION_ELOCKED) {
 		lf_cli_session_error(cli, s, NULL);
 		lf_cli_print_lock_info(cli, &s->holder);

@@ -506,18 +506,43 @@ int lf_session_load_state(struct lf_session *s)
 	return lf_state_load(&s->st, s->backend, 1, &s->d) != 0 ? -1 : 0;
 }
 
-int lf_session_open_for_write(struct lf_session *s, const char *operation, long lock_timeout_ms,
-                              struct lf_diags *d)
+int lf_session_inputs_recorded(struct lf_session *s)
 {
-	int err;
+	char fp[65];
+
+	return s->st.fingerprint && !s->st.npending && !s->st.torn_tail &&
+	       lf_session_fingerprint(s, fp) == 0 && !strcmp(fp, s->st.fingerprint);
+}
+
+static int open_for_write(struct lf_session *s, const char *operation, long lock_timeout_ms,
+                          int *loaded, struct lf_diags *d)
+{
+	int err, load;
 
 	if (lf_session_settings(s, d) || lf_session_open_backend(&s->backend, s, d))
 		return -1;
 	if ((err = lf_session_lock(s, operation, lock_timeout_ms)) != 0)
 		return err;
-	if (lf_session_load_state(s) || lf_session_load(s))
+	if (lf_session_load_state(s))
+		return -1;
+	load = !loaded || !lf_session_inputs_recorded(s);
+	if (loaded)
+		*loaded = load;
+	if (load && lf_session_load(s))
 		return -1;
 	return lf_session_start_providers(s, d);
+}
+
+int lf_session_open_for_write(struct lf_session *s, const char *operation, long lock_timeout_ms,
+                              struct lf_diags *d)
+{
+	return open_for_write(s, operation, lock_timeout_ms, NULL, d);
+}
+
+int lf_session_open_for_write_lazy(struct lf_session *s, const char *operation,
+                                   long lock_timeout_ms, int *loaded, struct lf_diags *d)
+{
+	return open_for_write(s, operation, lock_timeout_ms, loaded, d);
 }
 
 /* ---- the providers -------------------------------------------------------- */
