@@ -412,7 +412,7 @@ static void test_provider_scan(void **state)
 		memset(&r, 0, sizeof(r));
 		r.line = cases[i].line;
 		r.line_len = strlen(cases[i].line);
-		strcpy(name, "?");
+		snprintf(name, sizeof(name), "?");
 		assert_int_equal(lf_state_res_provider(&r, name, sizeof(name)), cases[i].rc);
 		if (cases[i].name)
 			assert_string_equal(name, cases[i].name);
