@@ -49,6 +49,15 @@ static void observe_answer(const struct job *j, struct lf_observation *o, json_t
 	lf_json_digest(o->seen, o->digest);
 	o->status = strcmp(o->digest, j->digest) ? LF_OBS_CHANGED : LF_OBS_SAME;
 	o->fresh = o->status == LF_OBS_SAME && !json_equal(attrs, j->attrs);
+	if (o->status == LF_OBS_SAME && !o->fresh && j->inputs && j->attrs) {
+		/* as recorded, value for value (equal digests are equal inputs):
+		 * the record's values stand for the answer's, which is freed
+		 * now rather than held with every other until the end */
+		json_decref(o->attrs);
+		json_decref(o->seen);
+		o->attrs = json_incref(j->attrs);
+		o->seen = json_incref(j->inputs);
+	}
 }
 
 static void observe_failed(struct lf_observation *o, const struct lf_provider_error *err)
