@@ -323,8 +323,8 @@ demo: deps
 	@./scripts/demo.sh $(B)/bin/lakeform
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(B)/tests/mkstate $(B)/bin/lakeform-provider-sleepy $(B)/tests/proto_bench
-	@./tests/bench/bench.sh $(B)/bin/lakeform $(B)/tests/mkstate $(B)/tests/proto_bench
+	@$(MAKE) --no-print-directory all $(B)/bin/lakeform-provider-sleepy $(B)/tests/proto_bench
+	@./tests/bench/bench.sh $(B)/bin/lakeform $(B)/tests/proto_bench
 
 bench-docker: $(B)/bin/lakeform $(PROVIDER_BINS)
 	@./tests/bench/docker-bench.sh $(B)/bin/lakeform

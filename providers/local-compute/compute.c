@@ -977,6 +977,7 @@ static const struct lfp_provider provider = {
     .concurrency = 4, /* changes serialise on the root's flock; reads run alongside */
     .configure = configure,
     .state = &compute_state,
+    .inline_reads = 1, /* a read opens one record file and takes no lock */
 };
 
 int main(int argc, char **argv)

@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,10 +199,42 @@ static int lock_root(struct lfp_call *call, int *fd)
 }
 
 /* Attributes: the record plus where it lives. */
-static json_t *with_url(const json_t *record, const char *dir)
+/*
+ * realpath() of ROOT/buckets, found once per root: a url below it is that
+ * and the rest of the directory's path (whose directories the callers found
+ * real, not links: checked names, no "." or ".."), without a readlink of
+ * every component per object, which dominated reads.
+ */
+static pthread_mutex_t real_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *real_of, *real_buckets; /* ROOT/buckets and its realpath */
+
+static char *real_path_of(struct lfp_call *call, const char *dir)
+{
+	char *buckets = lf_xasprintf("%s/buckets", root_of(call)), *abs = NULL;
+	size_t n = strlen(buckets);
+
+	if (strncmp(dir, buckets, n) || dir[n] != '/' || strstr(dir + n, "/.")) {
+		free(buckets);
+		return realpath(dir, NULL);
+	}
+	pthread_mutex_lock(&real_mu);
+	if (!real_of || strcmp(real_of, buckets)) {
+		free(real_of);
+		free(real_buckets);
+		real_of = lf_xstrdup(buckets);
+		real_buckets = realpath(buckets, NULL);
+	}
+	if (real_buckets)
+		abs = lf_xasprintf("%s%s", real_buckets, dir + n);
+	pthread_mutex_unlock(&real_mu);
+	free(buckets);
+	return abs;
+}
+
+static json_t *with_url(struct lfp_call *call, const json_t *record, const char *dir)
 {
 	json_t *a = json_deep_copy(record);
-	char *abs = realpath(dir, NULL);
+	char *abs = real_path_of(call, dir);
 
 	if (abs) {
 		char *url = lf_xasprintf("file://%s/", abs);
@@ -344,7 +377,7 @@ static int list_bucket_records(struct lfp_call *call, const struct bucket_record
 static json_t *bucket_attributes(struct lfp_call *call, const char *bucket, const json_t *meta)
 {
 	char *dir = bucket_dir(call, bucket);
-	json_t *a = with_url(meta, dir);
+	json_t *a = with_url(call, meta, dir);
 
 	free(dir);
 	return a;
@@ -425,7 +458,8 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 			goto out;
 		}
 		lfp_log("bucket '%s' exists already for '%s'", name, address);
-		*result = json_pack("{s:s, s:o}", "id", name, "attributes", with_url(meta, dir));
+		*result =
+		    json_pack("{s:s, s:o}", "id", name, "attributes", with_url(call, meta, dir));
 		err = 0;
 		goto out;
 	}
@@ -477,7 +511,7 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 		goto out;
 	}
 	lfp_log("created bucket '%s'", name);
-	*result = json_pack("{s:s, s:o}", "id", name, "attributes", with_url(meta, dir));
+	*result = json_pack("{s:s, s:o}", "id", name, "attributes", with_url(call, meta, dir));
 	err = 0;
 out:
 	if (stage)
@@ -542,7 +576,7 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 	path = lf_xasprintf("%s/%s", dir, BUCKET_META);
 	if (lfp_save_json(call, path, meta) < 0)
 		goto out;
-	*result = json_pack("{s:o}", "attributes", with_url(meta, dir));
+	*result = json_pack("{s:o}", "attributes", with_url(call, meta, dir));
 	err = 0;
 out:
 	lfp_unlock_root(lock);
@@ -789,7 +823,8 @@ static void scan_markers(struct lfp_call *call, struct marker_scan *s, const cha
 			if (s->objects) {
 				if (lfp_load_json(call, m, &marker) == 0) {
 					char *pid = prefix_id(s->bucket, r);
-					lfp_list_add(call, s->objects, pid, with_url(marker, p));
+					lfp_list_add(call, s->objects, pid,
+					             with_url(call, marker, p));
 					free(pid);
 				}
 				json_decref(marker);
@@ -830,7 +865,7 @@ static int prefix_read(struct lfp_call *call, const json_t *params, json_t **res
 		if (r == 0) {
 			char *dir = prefix_dir(call, bucket, path);
 			char *pid = prefix_id(bucket, path);
-			*result = lfp_read_found(pid, with_url(marker, dir));
+			*result = lfp_read_found(pid, with_url(call, marker, dir));
 			free(dir);
 			free(pid);
 		} else if (r > 0) {
@@ -852,7 +887,7 @@ static int prefix_read(struct lfp_call *call, const json_t *params, json_t **res
 		if (s.found) {
 			char *pdir = prefix_dir(call, names[i], s.found_path);
 			char *pid = prefix_id(names[i], s.found_path);
-			*result = lfp_read_found(pid, with_url(s.found, pdir));
+			*result = lfp_read_found(pid, with_url(call, s.found, pdir));
 			free(pdir);
 			free(pid);
 		}
@@ -972,7 +1007,7 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 			goto out;
 		lfp_log("created prefix '%s'", id);
 	}
-	*result = json_pack("{s:s, s:o}", "id", id, "attributes", with_url(marker, cur));
+	*result = json_pack("{s:s, s:o}", "id", id, "attributes", with_url(call, marker, cur));
 	err = 0;
 out:
 	lfp_unlock_root(lock);
@@ -1031,7 +1066,7 @@ static int prefix_update(struct lfp_call *call, const json_t *params, json_t **r
 	file = lf_xasprintf("%s/%s", dir, PREFIX_MARKER);
 	if (lfp_save_json(call, file, marker) < 0)
 		goto out;
-	*result = json_pack("{s:o}", "attributes", with_url(marker, dir));
+	*result = json_pack("{s:o}", "attributes", with_url(call, marker, dir));
 	err = 0;
 out:
 	lfp_unlock_root(lock);
@@ -1296,6 +1331,8 @@ static const struct lfp_provider provider = {
     .concurrency = 4, /* changes serialise on the root's flock; reads run alongside */
     .configure = configure,
     .state = &storage_state,
+    /* a read opens one file (or walks the tree without an id), takes no lock */
+    .inline_reads = 1,
 };
 
 int main(int argc, char **argv)
@@ -1303,5 +1340,7 @@ int main(int argc, char **argv)
 	int rc = lfp_main(&provider, argc, argv);
 
 	free(storage_state.root);
+	free(real_of);
+	free(real_buckets);
 	return rc;
 }

@@ -252,7 +252,7 @@ static int run(struct lf_cli *cli)
 	size_t num = 0, managed = 0, unlisted = 0, ignore_len = 0;
 	char *ignore_text = NULL, *body = NULL;
 	json_t *report = NULL;
-	int parallelism, rc, read_rc;
+	int parallelism, rc, read_rc, loaded = 1;
 	const char *report_file = lf_cli_opt(cli, "report");
 	const char *webhook = lf_cli_opt(cli, "webhook");
 	int as_json = lf_cli_flag(cli, "json"), as_md = lf_cli_flag(cli, "markdown");
@@ -272,10 +272,13 @@ static int run(struct lf_cli *cli)
 	}
 
 	/* the lock: never compare with a state an apply is halfway through */
-	rc = lf_cli_open_for_write(cli, &s, "drift");
+	/* When the state records exactly these manifests, applied, the
+	 * expansion would find nothing not applied or not declared: it is
+	 * made only if an object changed (its ignore_changes are needed). */
+	rc = lf_cli_open_for_write_lazy(cli, &s, "drift", &loaded);
 	if (rc != LF_EXIT_OK)
 		goto out;
-	if (lf_cli_expand(cli, &s) != LF_EXIT_OK) {
+	if (loaded && lf_cli_expand(cli, &s) != LF_EXIT_OK) {
 		rc = LF_EXIT_ERROR;
 		goto out;
 	}
@@ -286,8 +289,17 @@ static int run(struct lf_cli *cli)
 		read_rc = LF_EXIT_ERROR;
 	}
 	lf_session_stop_providers(&s);
+	if (!loaded && obs.changed) {
+		if (lf_cli_load(cli, &s) != LF_EXIT_OK || lf_cli_expand(cli, &s) != LF_EXIT_OK) {
+			rc = LF_EXIT_ERROR;
+			goto out;
+		}
+		loaded = 1;
+	}
 
-	struct lf_drift_input in = {&s.st, &obs, &s.ds, &s.m, um, num, managed, unlisted, &ig};
+	struct lf_drift_input in = {
+	    &s.st,    &obs, loaded ? &s.ds : NULL, loaded ? &s.m : NULL, um, num, managed,
+	    unlisted, &ig};
 	lf_drift_build(&dr, &in);
 
 	char stamp[32], today[16];

@@ -55,30 +55,35 @@ static void now_utc(char *buf, size_t n)
  * When the state records exactly the expansion of these very inputs (its
  * fingerprint: lakeform's version, the schemas, the manifest files) and
  * nothing happened since, the plan is all no-ops: answer it from digests
- * without parsing a manifest or a record.  Returns 1 when it did.
+ * without parsing a manifest or a record.  Returns 1 when the state is so.
  */
-static int unchanged_since_recorded(struct lf_cli *cli, struct lf_session *s, struct lf_plan *p)
+static int unchanged_since_recorded(struct lf_cli *cli, struct lf_session *s)
 {
-	char fp[65];
-
 	/* The JSON plan and a saved plan show every resource's values (and
 	 * mask its secrets): those take the full path.  Text and Markdown
 	 * show no no-op at all. */
 	if (lf_cli_flag(cli, "json") || lf_cli_opt(cli, "out"))
 		return 0;
-	if (!s->st.fingerprint || s->st.npending || s->st.torn_tail ||
-	    lf_session_fingerprint(s, fp) != 0 || strcmp(fp, s->st.fingerprint))
-		return 0;
+	return lf_session_inputs_recorded(s);
+}
+
+/* The plan of a state unchanged_since_recorded(): every record a no-op. */
+static void plan_noops(struct lf_session *s, struct lf_plan *p)
+{
 	for (size_t i = 0; i < s->st.nres; i++) {
 		const struct lf_state_res *r = &s->st.res[i];
 		const char *slash = strchr(r->address, '/');
+		char provider[64];
 
-		lf_plan_add(p, LF_ACT_NOOP, r->type, slash ? slash + 1 : r->address,
-		            r->provider ? r->provider : "lakeform", r->parent);
+		/* the provider's name is scanned from a lazy record, not parsed */
+		if (lf_state_res_provider(r, provider, sizeof(provider)) <= 0)
+			snprintf(provider, sizeof(provider), "%s",
+			         r->provider ? r->provider : "lakeform");
+		lf_plan_add(p, LF_ACT_NOOP, r->type, slash ? slash + 1 : r->address, provider,
+		            r->parent);
 	}
 	snprintf(p->lineage, sizeof(p->lineage), "%s", s->st.lineage);
 	p->serial = s->st.serial;
-	return 1;
 }
 
 /*
@@ -157,7 +162,7 @@ static int run(struct lf_cli *cli)
 	struct lf_plan p = LF_PLAN_INIT;
 	struct lf_plan_opts o;
 	struct lf_observations obs = {0};
-	int refresh = lf_cli_bool(cli, "refresh", 1), parallelism;
+	int refresh = lf_cli_bool(cli, "refresh", 1), refreshed = 0, parallelism;
 	struct lf_changed changed = LF_CHANGED_INIT;
 	const char *since = lf_cli_opt(cli, "changed-since");
 	int rc;
@@ -204,12 +209,24 @@ static int run(struct lf_cli *cli)
 		rc = refresh_only(cli, &s, parallelism);
 		goto out;
 	}
-	if (!refresh && !o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy && !since &&
-	    unchanged_since_recorded(cli, &s, &p))
-		goto render;
+	if (!o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy && !since &&
+	    unchanged_since_recorded(cli, &s)) {
+		/* The manifests are what the state records.  Unless a real
+		 * object changed since (a refresh finds that out, reading only
+		 * the provider records), the plan is all no-ops. */
+		if (refresh &&
+		    (rc = lf_cli_refresh_for_plan(cli, &s, parallelism, &obs)) != LF_EXIT_OK)
+			goto out;
+		refreshed = refresh;
+		if (!obs.changed && !obs.gone) {
+			plan_noops(&s, &p);
+			goto render;
+		}
+	}
 	if ((rc = lf_cli_load(cli, &s)) != LF_EXIT_OK)
 		goto out;
-	if (refresh && (rc = lf_cli_refresh_for_plan(cli, &s, parallelism, &obs)) != LF_EXIT_OK)
+	if (refresh && !refreshed &&
+	    (rc = lf_cli_refresh_for_plan(cli, &s, parallelism, &obs)) != LF_EXIT_OK)
 		goto out;
 	if ((rc = lf_cli_expand(cli, &s)) != LF_EXIT_OK)
 		goto out;

@@ -165,6 +165,12 @@ void lf_cli_log_providers(struct lf_cli *cli, struct lf_session *s)
 
 int lf_cli_open_for_write(struct lf_cli *cli, struct lf_session *s, const char *operation)
 {
+	return lf_cli_open_for_write_lazy(cli, s, operation, NULL);
+}
+
+int lf_cli_open_for_write_lazy(struct lf_cli *cli, struct lf_session *s, const char *operation,
+                               int *loaded)
+{
 	struct lf_diags d = LF_DIAGS_INIT;
 	long lock_ms = 0;
 	const char *lt = lf_cli_opt(cli, "lock-timeout");
@@ -180,7 +186,8 @@ int lf_cli_open_for_write(struct lf_cli *cli, struct lf_session *s, const char *
 		}
 		operation = NULL;
 	}
-	err = lf_session_open_for_write(s, operation, lock_ms, &d);
+	err = loaded ? lf_session_open_for_write_lazy(s, operation, lock_ms, loaded, &d)
+	             : lf_session_open_for_write(s, operation, lock_ms, &d);
 	if (!err) {
 		if (operation)
 			lf_cli_log(cli, LF_LOG_INFO, "state lock taken for %s", operation);

@@ -44,6 +44,10 @@ int lf_cli_open_backend(struct lf_cli *cli, struct lf_session *s, struct lf_back
  * lf_session_open_for_write().  Returns LF_EXIT_OK or the exit code (said).
  */
 int lf_cli_open_for_write(struct lf_cli *cli, struct lf_session *s, const char *operation);
+/* The same, the manifests loaded only when the state does not record
+ * exactly them (lf_session_open_for_write_lazy(): *loaded). */
+int lf_cli_open_for_write_lazy(struct lf_cli *cli, struct lf_session *s, const char *operation,
+                               int *loaded);
 
 /*
  * plan --changed-since REV: compare the manifests of REV (same repository

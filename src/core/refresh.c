@@ -1,49 +1,46 @@
 #include "refresh.h"
 
-#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "family.h"
+#include "util/clock.h"
 #include "util/mem.h"
 
-/* One read to make: the record's parts the reading thread needs. */
+/*
+ * Reads go out as apply's calls do: from this one thread, without waiting
+ * (lf_provider_send), up to `parallelism` in flight in all and no more
+ * than each provider's concurrency, written to each provider's pipe
+ * together (lf_provider_flush), their answers taken from one inbox.  No
+ * thread per call, no hand-off per answer.
+ */
+
+/* One read to make: the record's parts the answer is compared with. */
 struct job {
 	struct lf_provider *p;
+	struct lf_state_res *res;
+	int family;
+	int skipped;        /* its record did not parse: not read, not reported */
 	json_t *params;     /* the read's params */
 	json_t *inputs;     /* borrowed from the record */
 	json_t *attrs;      /* borrowed from the record */
 	const char *digest; /* borrowed from the record */
+	struct lf_call *call;
+	struct timespec until; /* its deadline */
 };
 
-struct reader {
-	pthread_mutex_t mu;
-	struct job *jobs;
-	struct lf_observation *obs;
-	size_t n, next, done;
-	long deadline_ms;
-	void (*progress)(size_t done, size_t total, void *arg);
-	void *arg;
-};
-
-static void observe_one(const struct job *j, struct lf_observation *o, long deadline_ms)
+/* What a read answered, as an observation. */
+static void observe_answer(const struct job *j, struct lf_observation *o, json_t *res)
 {
-	struct lf_provider_error err;
-	json_t *res = NULL;
-
-	if (lf_provider_call(j->p, "read", j->params, deadline_ms, &res, &err)) {
-		o->status = LF_OBS_ERROR;
-		o->error = lf_xasprintf("cannot read it: %s", err.message);
-		return;
-	}
 	if (!json_is_true(json_object_get(res, "exists"))) {
 		o->status = LF_OBS_GONE;
-		json_decref(res);
 		return;
 	}
-	json_t *attrs = json_deep_copy(json_object_get(res, "attributes"));
-	if (!json_is_object(attrs)) {
-		json_decref(attrs);
-		attrs = json_object();
-	}
+	/* the answer is ours alone: its attributes are kept, not copied (a
+	 * large bucket policy's copy showed in profiles) */
+	json_t *attrs = json_object_get(res, "attributes");
+	attrs = json_is_object(attrs) ? json_incref(attrs) : json_object();
 	const char *id = json_string_value(json_object_get(res, "id"));
 	if (id && !json_object_get(attrs, "id"))
 		json_object_set_new(attrs, "id", json_string(id));
@@ -52,88 +49,216 @@ static void observe_one(const struct job *j, struct lf_observation *o, long dead
 	lf_json_digest(o->seen, o->digest);
 	o->status = strcmp(o->digest, j->digest) ? LF_OBS_CHANGED : LF_OBS_SAME;
 	o->fresh = o->status == LF_OBS_SAME && !json_equal(attrs, j->attrs);
-	json_decref(res);
+	if (o->status == LF_OBS_SAME && !o->fresh && j->inputs && j->attrs) {
+		/* as recorded, value for value (equal digests are equal inputs):
+		 * the record's values stand for the answer's, which is freed
+		 * now rather than held with every other until the end */
+		json_decref(o->attrs);
+		json_decref(o->seen);
+		o->attrs = json_incref(j->attrs);
+		o->seen = json_incref(j->inputs);
+	}
 }
 
-static void *read_worker(void *arg)
+static void observe_failed(struct lf_observation *o, const struct lf_provider_error *err)
 {
-	struct reader *r = arg;
+	o->status = LF_OBS_ERROR;
+	o->error = lf_xasprintf("cannot read it: %s", err->message);
+}
 
-	for (;;) {
-		pthread_mutex_lock(&r->mu);
-		size_t i = r->next < r->n ? r->next++ : r->n;
-		pthread_mutex_unlock(&r->mu);
-		if (i == r->n)
+/*
+ * The provider that serves record `res`, or NULL for a manifest record
+ * (or a provider not started).  The provider's name is scanned from the
+ * record's line; only a record to be read is parsed (it must be, for its
+ * inputs).  A record that does not parse is not read, as before.
+ */
+static struct lf_provider *reader_of(struct lf_state_res *res, const struct lf_providers *pv,
+                                     int *family)
+{
+	char name[64];
+	int has = lf_state_res_provider(res, name, sizeof(name));
+
+	if (has < 0) {
+		if (lf_state_res_parse(res) != 0 || !res->provider)
 			return NULL;
-		observe_one(&r->jobs[i], &r->obs[i], r->deadline_ms);
-		pthread_mutex_lock(&r->mu);
-		r->done++;
-		if (r->progress)
-			r->progress(r->done, r->n, r->arg);
-		pthread_mutex_unlock(&r->mu);
+		snprintf(name, sizeof(name), "%s", res->provider);
+	} else if (has == 0) {
+		return NULL;
 	}
+	*family = lf_family_find(name);
+	if (*family < 0 || !pv->v[*family])
+		return NULL;
+	return pv->v[*family];
+}
+
+/*
+ * Make job `j`'s read of `res`: parsed here, just before it is sent, so that
+ * parsing the next records overlaps the provider's reading of these.  0, or
+ * -1 for a record that does not parse (it is not read).
+ */
+static int prepare(struct job *j, struct lf_state_res *res)
+{
+	if (res->line && lf_state_res_parse(res) != 0)
+		return -1;
+	const char *id = json_string_value(json_object_get(res->attrs, "id"));
+	j->params = json_pack("{s:s, s:s, s:o, s:O}", "type", res->type, "address", res->address,
+	                      "id", id ? json_string(id) : json_null(), "inputs",
+	                      res->inputs ? res->inputs : json_null());
+	j->inputs = res->inputs;
+	j->attrs = res->attrs;
+	j->digest = res->digest;
+	return 0;
 }
 
 int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf_providers *pv,
                int parallelism, long deadline_ms,
                void (*progress)(size_t done, size_t total, void *arg), void *arg)
 {
-	struct reader r;
+	struct job *jobs;
+	struct lf_observation *obs;
 	size_t n = 0;
 
 	memset(out, 0, sizeof(*out));
-	memset(&r, 0, sizeof(r));
-	/* every record is parsed here, on one thread: the readers only read */
-	r.jobs = lf_xcalloc(st->nres + 1, sizeof(*r.jobs));
-	r.obs = lf_xcalloc(st->nres + 1, sizeof(*r.obs));
+	jobs = lf_xcalloc(st->nres + 1, sizeof(*jobs));
+	obs = lf_xcalloc(st->nres + 1, sizeof(*obs));
 	for (size_t i = 0; i < st->nres; i++) {
 		struct lf_state_res *res = &st->res[i];
+		int family = -1;
 
 		if (res->removed)
 			continue;
-		if (res->line)
-			lf_state_res_parse(res);
-		struct lf_provider *p = lf_providers_get(pv, res->provider);
+		struct lf_provider *p = reader_of(res, pv, &family);
 		if (!p)
 			continue; /* a manifest resource: nothing to read */
-		const char *id = json_string_value(json_object_get(res->attrs, "id"));
-		r.jobs[n].p = p;
-		r.jobs[n].params = json_pack("{s:s, s:s, s:o, s:O}", "type", res->type, "address",
-		                             res->address, "id", id ? json_string(id) : json_null(),
-		                             "inputs", res->inputs ? res->inputs : json_null());
-		r.jobs[n].inputs = res->inputs;
-		r.jobs[n].attrs = res->attrs;
-		r.jobs[n].digest = res->digest;
-		r.obs[n].address = lf_xstrdup(res->address);
-		r.obs[n].type = lf_xstrdup(res->type);
+		jobs[n].p = p;
+		jobs[n].res = res;
+		jobs[n].family = family;
+		obs[n].address = lf_xstrdup(res->address);
+		obs[n].type = lf_xstrdup(res->type);
 		n++;
 	}
-	r.n = n;
-	r.deadline_ms = deadline_ms;
-	r.progress = progress;
-	r.arg = arg;
-	pthread_mutex_init(&r.mu, NULL);
 
-	size_t nthreads = parallelism < 1 ? 1 : (size_t)parallelism;
-	if (nthreads > n)
-		nthreads = n;
-	pthread_t *threads = lf_xcalloc(nthreads + 1, sizeof(*threads));
-	size_t started = 0;
-	for (size_t i = 0; i < nthreads; i++)
-		if (pthread_create(&threads[i], NULL, read_worker, &r) == 0)
-			started++;
-		else
-			break;
-	if (started == 0 && n)
-		read_worker(&r); /* no thread could start: read them here */
-	for (size_t i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	free(threads);
-	pthread_mutex_destroy(&r.mu);
+	/* each family's reads in the state's order, sent as places free up */
+	size_t *queue = lf_xcalloc(n + 1, sizeof(*queue));
+	size_t first[LF_NFAMILIES + 1] = {0}, next[LF_NFAMILIES] = {0}, end[LF_NFAMILIES] = {0};
+	for (size_t i = 0; i < n; i++)
+		first[jobs[i].family + 1]++;
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		first[f + 1] += first[f];
+	for (int f = 0; f < LF_NFAMILIES; f++)
+		next[f] = end[f] = first[f];
+	for (size_t i = 0; i < n; i++)
+		queue[end[jobs[i].family]++] = i;
 
+	size_t limit = parallelism < 1 ? 1 : (size_t)parallelism;
+	size_t *fly = lf_xcalloc(limit + 1, sizeof(*fly));
+	size_t nfly = 0, done = 0;
+	struct lf_inbox *in = lf_inbox_new();
+
+	while (done < n) {
+		struct timespec now, until;
+		int flush[LF_NFAMILIES] = {0};
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		/* fill the places, the families in turn */
+		for (int more = 1; more && nfly < limit;) {
+			more = 0;
+			for (int f = 0; f < LF_NFAMILIES && nfly < limit; f++) {
+				struct lf_provider_error err = {0};
+				struct job *j;
+				size_t k;
+
+				if (next[f] == end[f])
+					continue;
+				k = queue[next[f]];
+				j = &jobs[k];
+				if (!j->params && prepare(j, j->res) != 0) {
+					next[f]++;
+					j->skipped = 1;
+					done++;
+					more = 1;
+					continue;
+				}
+				if (lf_provider_send(j->p, "read", j->params, deadline_ms, in,
+				                     (void *)&jobs[k], &j->call, &err)) {
+					if (err.code == LF_PROVIDER_EBUSY)
+						continue; /* its places are taken: later */
+					next[f]++;
+					observe_failed(&obs[k], &err);
+					done++;
+					if (progress)
+						progress(done, n, arg);
+					more = 1;
+					continue;
+				}
+				next[f]++;
+				j->until = now;
+				lf_ts_add_ms(&j->until, deadline_ms);
+				fly[nfly++] = k;
+				flush[f] = 1;
+				more = 1;
+			}
+		}
+		for (int f = 0; f < LF_NFAMILIES; f++)
+			if (flush[f])
+				lf_provider_flush(pv->v[f]);
+		/* the answers that came, or the first deadline (with none in
+		 * flight, every provider still busy with calls given up on:
+		 * a short wait before trying again) */
+		until = now;
+		lf_ts_add_ms(&until, 10);
+		if (nfly)
+			until = jobs[fly[0]].until;
+		for (size_t i = 1; i < nfly; i++)
+			if (lf_ts_before(&jobs[fly[i]].until, &until))
+				until = jobs[fly[i]].until;
+		struct lf_call *c = lf_inbox_next(in, &until);
+		while (c) {
+			struct job *j = lf_call_tag(c);
+			size_t k = (size_t)(j - jobs);
+			struct lf_provider_error err = {0};
+			json_t *res = NULL;
+
+			if (lf_call_take(c, deadline_ms, &res, &err))
+				observe_failed(&obs[k], &err);
+			else
+				observe_answer(j, &obs[k], res);
+			json_decref(res);
+			j->call = NULL;
+			for (size_t i = 0; i < nfly; i++)
+				if (fly[i] == k) {
+					fly[i] = fly[--nfly];
+					break;
+				}
+			done++;
+			if (progress)
+				progress(done, n, arg);
+			c = lf_inbox_next(in, NULL);
+		}
+		/* a read past its deadline comes back as such */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		for (size_t i = 0; i < nfly; i++)
+			if (!lf_ts_before(&now, &jobs[fly[i]].until))
+				lf_call_expire(jobs[fly[i]].call);
+	}
+	lf_inbox_free(in);
+	free(fly);
+	free(queue);
+
+	/* the records that did not parse leave no observation */
+	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
-		json_decref(r.jobs[i].params);
-		switch (r.obs[i].status) {
+		json_decref(jobs[i].params);
+		if (jobs[i].skipped) {
+			free(obs[i].address);
+			free(obs[i].type);
+			continue;
+		}
+		obs[kept++] = obs[i];
+	}
+	n = kept;
+	for (size_t i = 0; i < n; i++) {
+		switch (obs[i].status) {
 		case LF_OBS_SAME:
 			out->same++;
 			break;
@@ -148,8 +273,8 @@ int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf
 			break;
 		}
 	}
-	free(r.jobs);
-	out->v = r.obs;
+	free(jobs);
+	out->v = obs;
 	out->n = n;
 	return 0;
 }

@@ -235,6 +235,13 @@ const char *lf_session_account(const struct lf_session *s)
 	for (size_t i = 0; i < s->m.nres; i++)
 		if (!strcmp(s->m.res[i].kind->name, "Account"))
 			return s->m.res[i].name;
+	/* manifests not loaded (a plan whose inputs the state's fingerprint
+	 * matches): the account the state records */
+	for (size_t i = 0; !s->m.nres && i < s->st.nres; i++) {
+		const struct lf_state_res *r = &s->st.res[i];
+		if (!r->removed && !strcmp(r->type, "account") && strchr(r->address, '/'))
+			return strchr(r->address, '/') + 1;
+	}
 	return "";
 }
 
@@ -647,18 +654,43 @@ int lf_session_load_state(struct lf_session *s)
 	return lf_state_load(&s->st, s->backend, 1, &s->d) != 0 ? -1 : 0;
 }
 
-int lf_session_open_for_write(struct lf_session *s, const char *operation, long lock_timeout_ms,
-                              struct lf_diags *d)
+int lf_session_inputs_recorded(struct lf_session *s)
 {
-	int err;
+	char fp[65];
+
+	return s->st.fingerprint && !s->st.npending && !s->st.torn_tail &&
+	       lf_session_fingerprint(s, fp) == 0 && !strcmp(fp, s->st.fingerprint);
+}
+
+static int open_for_write(struct lf_session *s, const char *operation, long lock_timeout_ms,
+                          int *loaded, struct lf_diags *d)
+{
+	int err, load;
 
 	if (lf_session_settings(s, d) || lf_session_open_backend(&s->backend, s, d))
 		return -1;
 	if (operation && (err = lf_session_lock(s, operation, lock_timeout_ms)) != 0)
 		return err;
-	if (lf_session_load_state(s) || lf_session_load(s))
+	if (lf_session_load_state(s))
+		return -1;
+	load = !loaded || !lf_session_inputs_recorded(s);
+	if (loaded)
+		*loaded = load;
+	if (load && lf_session_load(s))
 		return -1;
 	return lf_session_start_providers(s, d);
+}
+
+int lf_session_open_for_write(struct lf_session *s, const char *operation, long lock_timeout_ms,
+                              struct lf_diags *d)
+{
+	return open_for_write(s, operation, lock_timeout_ms, NULL, d);
+}
+
+int lf_session_open_for_write_lazy(struct lf_session *s, const char *operation,
+                                   long lock_timeout_ms, int *loaded, struct lf_diags *d)
+{
+	return open_for_write(s, operation, lock_timeout_ms, loaded, d);
 }
 
 /* ---- the providers -------------------------------------------------------- */
@@ -910,11 +942,18 @@ int lf_session_has_provider_records(struct lf_session *s)
 {
 	for (size_t i = 0; i < s->st.nres; i++) {
 		struct lf_state_res *r = &s->st.res[i];
+		char name[64];
+		int has;
+
 		if (r->removed)
 			continue;
-		if (r->line)
-			lf_state_res_parse(r);
-		if (r->provider && strcmp(r->provider, "lakeform"))
+		/* scanned, not parsed: most records are the manifests' */
+		has = lf_state_res_provider(r, name, sizeof(name));
+		if (has < 0 && lf_state_res_parse(r) == 0 && r->provider) {
+			snprintf(name, sizeof(name), "%s", r->provider);
+			has = 1;
+		}
+		if (has > 0 && strcmp(name, "lakeform"))
 			return 1;
 	}
 	return 0;

@@ -181,6 +181,24 @@ int lf_session_load_state(struct lf_session *s);
 int lf_session_open_for_write(struct lf_session *s, const char *operation, long lock_timeout_ms,
                               struct lf_diags *d);
 
+/*
+ * 1 when the state records exactly the expansion of the inputs as they are
+ * now, applied: its fingerprint (lakeform's version, the schemas, the
+ * manifest files) is theirs, no intent is pending, no journal tail was torn,
+ * and the configuration is a directory (not --git).  The state must be
+ * loaded.  Nothing is parsed: the files are hashed.
+ */
+int lf_session_inputs_recorded(struct lf_session *s);
+
+/*
+ * lf_session_open_for_write(), except that when lf_session_inputs_recorded()
+ * the manifests are not loaded: *loaded says whether they were (the caller
+ * may still lf_session_load() them).  What drift uses: in the common case,
+ * nothing drifted, the expansion would only say what the state says.
+ */
+int lf_session_open_for_write_lazy(struct lf_session *s, const char *operation,
+                                   long lock_timeout_ms, int *loaded, struct lf_diags *d);
+
 /* ---- the providers -------------------------------------------------------- */
 
 /*

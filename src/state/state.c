@@ -490,6 +490,95 @@ int lf_state_res_parse(struct lf_state_res *r)
 	return err;
 }
 
+/* The end of the JSON string whose text starts at `p` (after its opening
+ * quote): its closing quote, or NULL past `end`. */
+static const char *string_end(const char *p, const char *end)
+{
+	for (;;) {
+		const char *q = memchr(p, '"', (size_t)(end - p));
+		const char *b = q;
+
+		if (!q)
+			return NULL;
+		while (b > p && b[-1] == '\\')
+			b--;
+		if ((q - b) % 2 == 0) /* an even run of backslashes: not escaped */
+			return q;
+		p = q + 1;
+	}
+}
+
+int lf_state_res_provider(const struct lf_state_res *r, char *buf, size_t size)
+{
+	const char *p, *end;
+	int depth = 0, key = 0;
+
+	if (!r->line) {
+		if (!r->provider)
+			return 0;
+		if (strlen(r->provider) >= size)
+			return -1;
+		memcpy(buf, r->provider, strlen(r->provider) + 1);
+		return 1;
+	}
+	/* a walk of the line that knows strings and nesting, and stops at the
+	 * member "provider" of the outer object */
+	p = r->line;
+	end = r->line + r->line_len;
+	for (; p < end; p++) {
+		switch (*p) {
+		case '"': {
+			const char *s = p + 1, *q = string_end(s, end);
+			if (!q)
+				return -1;
+			p = q;
+			if (depth != 1 || !key)
+				break;
+			key = 0;
+			if (q - s != 8 || memcmp(s, "provider", 8))
+				break;
+			for (p++; p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n');
+			     p++)
+				;
+			if (p >= end || *p != ':')
+				return -1;
+			for (p++; p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n');
+			     p++)
+				;
+			if ((size_t)(end - p) >= 4 && !memcmp(p, "null", 4))
+				return 0;
+			if (p >= end || *p != '"')
+				return -1;
+			s = p + 1;
+			q = string_end(s, end);
+			if (!q || (size_t)(q - s) >= size || memchr(s, '\\', (size_t)(q - s)))
+				return -1;
+			memcpy(buf, s, (size_t)(q - s));
+			buf[q - s] = '\0';
+			return 1;
+		}
+		case '{':
+			depth++;
+			key = depth == 1;
+			break;
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (--depth < 1)
+				return depth == 0 && *p == '}' ? 0 : -1;
+			break;
+		case ',':
+			key = depth == 1;
+			break;
+		default:
+			break;
+		}
+	}
+	return -1;
+}
+
 /* ---- the index ---------------------------------------------------------- */
 
 static int cmp_res(const void *a, const void *b)

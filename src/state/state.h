@@ -267,6 +267,17 @@ int lf_state_load(struct lf_state *st, struct lf_backend *b, int lazy, struct lf
  * LF_STATE_ECORRUPT (its checksum does not match, or it is not a record).
  * Gives the same record a full load gives. */
 int lf_state_res_parse(struct lf_state_res *r);
+/*
+ * The record's provider without parsing it: 1 with the name in `buf` (of
+ * `size` bytes, NUL-terminated), 0 when the record names none.  A lazy
+ * record's line is scanned for its top-level "provider" member, allocating
+ * nothing; -1 when the scan cannot tell (an escaped or overlong name, a
+ * line of another shape): parse the record then.  A record whose line is
+ * damaged may be reported by its name here and fail lf_state_res_parse()
+ * later.  Refresh uses it to skip the manifest records ("lakeform"), most
+ * of a state, without parsing them.
+ */
+int lf_state_res_provider(const struct lf_state_res *r, char *buf, size_t size);
 
 /*
  * The recorded inputs of `r` (parsed if lazy) with its sealed values opened

@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
-# make bench: generate synthetic accounts and time lakeform on them.
+# make bench: generate synthetic accounts and time lakeform's default
+# commands on them, then the shortcuts, the executor and the protocol.
 #
-# For each size: `validate`; `plan` with no changes (the state is recorded by
-# tests/bench/mkstate, as a provider that reports its inputs back would); and
-# `plan` with 1% of the resources changed.  Prints wall time and peak RSS
-# (best of LF_BENCH_RUNS runs) and the growth per 10x resources.  The
-# figures are this machine's; docs/performance.md says how to read them.
+# For each size (LF_BENCH_SIZES, default 1000 10000 100000 resources), on
+# an account of tests/bench/gen.sh applied with the local providers:
+#   validate; plan with no state; apply of all of it (from nothing);
+#   plan right after apply (refreshing: the default); plan after a comment
+#   line was added to every file; plan after 1% of the resources changed;
+#   apply of that 1%; drift.
+# Then, labelled as such, the shortcut: plan --refresh=false on unchanged
+# files (the state's fingerprint answers it).  Every row is the best of
+# LF_BENCH_RUNS runs (default 3): wall seconds and peak RSS from
+# /usr/bin/time, the machine's 1-minute load average (/proc/loadavg) when
+# the row was measured, the growth per 10x resources, and the CPU seconds
+# (user + system, lakeform and its providers) of the best run, which a
+# shared machine's load moves less than the wall time.  Each size's
+# account is described in bytes of YAML, files, state records and provider
+# objects.  The figures are this machine's; docs/performance.md says how
+# to read them.
 #
-# Then the rows of apply: 10,000 generated resources applied with the
-# local providers; 1,000 independent creates on a provider that takes
-# 10 ms a call (tests/bench/sleepy) at --parallelism 50, against the ideal
-# 0.2 s plus start-up (the same apply making one change); and 100,000
-# protocol calls (tests/bench/proto_bench), pipelined as apply sends them
-# and one at a time.  Between them, drift on the applied
-# 10,000-resource account and on one with 10,000 provider resources.
+# Then: 1,000 independent creates on a provider that takes 10 ms a call
+# (tests/bench/sleepy) at --parallelism 50, against the ideal 0.2 s plus
+# start-up; and 100,000 protocol calls (tests/bench/proto_bench), pipelined
+# as apply sends them and one at a time.
 set -euo pipefail
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-mkstate=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
-proto=$(cd "$(dirname "$3")" && pwd)/$(basename "$3")
+proto=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 export LAKEFORM_SCHEMA_DIR=${LAKEFORM_SCHEMA_DIR:-$(cd "$here/../../schemas" && pwd)}
 work=$(mktemp -d "${TMPDIR:-/tmp}/lakeform-bench.XXXXXX")
@@ -25,95 +33,79 @@ trap 'rm -rf "$work"' EXIT
 runs=${LF_BENCH_RUNS:-3}
 sizes=${LF_BENCH_SIZES:-"1000 10000 100000"}
 
-# best of $runs: "seconds MiB" of one command (exit 0 or 2 is success)
+load() { cut -d' ' -f1 /proc/loadavg; }
+
+# best of $runs: "seconds MiB load cpu" of one command (exit 0 or 2 is
+# success); LF_BENCH_BEFORE, when set, is run before each run (not timed)
 measure() {
-	local best_t="" best_m="" t m rc
+	local best_t="" best_m="" best_l="" best_c="" t m l c u sy rc
 	for _ in $(seq "$runs"); do
+		[[ -n ${LF_BENCH_BEFORE:-} ]] && eval "$LF_BENCH_BEFORE"
 		rc=0
-		/usr/bin/time -f '%e %M' -o "$work/time" "$@" >/dev/null 2>"$work/err" || rc=$?
+		l=$(load)
+		/usr/bin/time -f '%e %M %U %S' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || rc=$?
 		if [[ $rc -ne 0 && $rc -ne 2 ]]; then
-			cat "$work/err" >&2
+			echo "bench: '$*' failed ($rc):" >&2
+			tail -n 5 "$work/err" >&2
 			return 1
 		fi
-		read -r t m < <(tail -n 1 "$work/time")
+		read -r t m u sy < <(tail -n 1 "$work/time")
+		c=$(awk -v u="$u" -v s="$sy" 'BEGIN{printf "%.2f", u + s}')
 		if [[ -z $best_t ]] || awk -v a="$t" -v b="$best_t" 'BEGIN{exit !(a<b)}'; then
-			best_t=$t best_m=$m
+			best_t=$t best_m=$m best_l=$l best_c=$c
 		fi
 	done
-	echo "$best_t $((best_m / 1024))"
+	echo "$best_t $((best_m / 1024)) $best_l $best_c"
 }
 
 declare -A prev
-row() { # what n seconds mib
+row() { # what n seconds mib load cpu
 	local ratio=-
 	[[ -n ${prev[$1]:-} ]] && ratio=$(awk -v a="$3" -v b="${prev[$1]}" 'BEGIN{ if (b > 0) printf "%.1f", a/b; else print "-" }')
-	printf '%-26s %10s %9s %9s %10s\n' "$1" "$2" "$3" "$4" "$ratio"
+	printf '%-44s %9s %8s %8s %9s %6s %8s\n' "$1" "$2" "$3" "$4" "$ratio" "$5" "$6"
 	prev[$1]=$3
 }
+timed() { # what n command...
+	local what=$1 n=$2 t m l c
+	shift 2
+	read -r t m l c < <(measure "$@")
+	row "$what" "$n" "$t" "$m" "$l" "$c"
+}
 
-printf 'lakeform %s on %s, %s cores; best of %s runs\n' "$("$bin" version | cut -d' ' -f2)" \
-	"$(uname -m)" "$(nproc)" "$runs"
-printf '%-26s %10s %9s %9s %10s\n' "what" "resources" "seconds" "peak MiB" "x per 10x"
+printf 'lakeform %s on %s, %s cores; best of %s runs; load: 1-minute load average\n' \
+	"$("$bin" version | cut -d' ' -f2)" "$(uname -m)" "$(nproc)" "$runs"
 for n in $sizes; do
 	dir=$work/acct-$n
+	rm -rf "$dir"
 	"$here/gen.sh" "$n" "$dir"
-	read -r t m < <(measure "$bin" -C "$dir" validate)
-	row "validate" "$n" "$t" "$m"
-	"$mkstate" "$dir"
-	# the planner alone: mkstate records a state but makes no object, so
-	# these plans do not read the providers (--refresh=false)
-	read -r t m < <(measure "$bin" -C "$dir" plan --refresh=false --detailed-exitcode)
-	row "plan, no changes" "$n" "$t" "$m"
+	echo
+	printf '%-44s %9s %8s %8s %9s %6s %8s\n' "what" "resources" "seconds" "peak MiB" "x per 10x" "load" "cpu s"
+	timed "validate" "$n" "$bin" -C "$dir" validate
+	LF_BENCH_BEFORE="rm -rf '$dir/.lakeform'" timed "plan, no state" "$n" \
+		"$bin" -C "$dir" plan --detailed-exitcode
+	LF_BENCH_BEFORE="rm -rf '$dir/.lakeform'" timed "apply of all (local providers)" "$n" \
+		"$bin" -C "$dir" apply --auto-approve
+	objects=$(grep -cE '^\{"address":"[a-z_]+\.[a-z_]+/' "$dir/.lakeform/state.json" || true)
+	records=$(grep -c '^{"address"' "$dir/.lakeform/state.json" || true)
+	timed "plan right after apply (refreshing)" "$n" "$bin" -C "$dir" plan --detailed-exitcode
+	for f in "$dir"/*.yaml; do echo "# reviewed" >>"$f"; done
+	timed "plan, a comment added to every file" "$n" "$bin" -C "$dir" plan --detailed-exitcode
 	"$here/gen.sh" "$n" "$dir" 1 # the same files, 1% of resources changed
-	read -r t m < <(measure "$bin" -C "$dir" plan --refresh=false --detailed-exitcode)
-	row "plan, 1% changed" "$n" "$t" "$m"
+	timed "plan, 1% of resources changed" "$n" "$bin" -C "$dir" plan --detailed-exitcode
+	# each run applies the same change to the same state and objects
+	cp -a "$dir/.lakeform" "$work/before"
+	LF_BENCH_BEFORE="rm -rf '$dir/.lakeform' && cp -a '$work/before' '$dir/.lakeform'" \
+		timed "apply of that 1%" "$n" "$bin" -C "$dir" apply --auto-approve
+	changed=$(grep -cE ': (updated|replaced|created|destroyed)$' "$work/out" || true)
+	rm -rf "$work/before"
+	timed "drift" "$n" "$bin" -C "$dir" drift
+	timed "shortcut: plan --refresh=false, no change" "$n" \
+		"$bin" -C "$dir" plan --refresh=false --detailed-exitcode
+	printf '  account: %s bytes of YAML in %s files; %s state records, %s provider objects; the 1%% apply changed %s\n' \
+		"$(cat "$dir"/*.yaml | wc -c)" "$(ls "$dir"/*.yaml | wc -l)" "$records" "$objects" "$changed"
 	rm -rf "$dir"
 done
-
 echo
-printf '%-40s %10s %9s\n' "apply" "seconds" "peak MiB"
-dir=$work/apply-10000
-"$here/gen.sh" 10000 "$dir"
-# best of $runs applies, each from nothing (the last one's objects stay)
-best_apply() {
-	local t m bt="" bm=""
-	for _ in $(seq "$runs"); do
-		rm -rf "$dir/.lakeform"
-		/usr/bin/time -f '%e %M' -o "$work/time" "$bin" -C "$dir" apply --auto-approve > "$work/apply.log"
-		read -r t m < <(tail -n 1 "$work/time")
-		if [[ -z $bt ]] || awk -v a="$t" -v b="$bt" 'BEGIN{exit !(a<b)}'; then bt=$t bm=$m; fi
-	done
-	echo "$bt $bm"
-}
-read -r t m < <(best_apply)
-made=$(grep -c ': created$' "$work/apply.log" || true)
-printf '%-40s %10s %9s\n' "apply, $made local creates" "$t" "$((m / 1024))"
-# what a plan costs once it reads every real object first (the default)
-/usr/bin/time -f '%e %M' -o "$work/time" "$bin" -C "$dir" plan --detailed-exitcode > /dev/null
-read -r t m < <(tail -n 1 "$work/time")
-printf '%-40s %10s %9s\n' "plan with refresh, 2,006 objects read" "$t" "$((m / 1024))"
-# drift on what was just applied: every provider resource read, every
-# labelled object listed, the manifests expanded; nothing found
-read -r t m < <(measure "$bin" -C "$dir" drift)
-read_n=$("$bin" -C "$dir" drift | sed -nE 's/^Read ([0-9]+) recorded.*/\1/p')
-printf '%-40s %10s %9s\n' "drift, $read_n provider resources read" "$t" "$m"
-rm -rf "$dir"
-# the same with the local providers' fsyncs off (settings durable: false)
-"$here/gen.sh" 10000 "$dir"
-printf 'providers:\n  storage: {name: local-storage, settings: {durable: false}}\n  compute: {name: local-compute, settings: {durable: false}}\n' >"$dir/lakeform.yaml"
-read -r t m < <(best_apply)
-made=$(grep -c ': created$' "$work/apply.log" || true)
-printf '%-40s %10s %9s\n' "apply, $made local creates, durable: false" "$t" "$((m / 1024))"
-rm -rf "$dir"
-# drift on an account with 10,000 provider resources (gen.sh 53500 makes
-# 10,016 of them, with 53,500 manifest resources)
-dir=$work/drift-10000
-"$here/gen.sh" 53500 "$dir"
-"$bin" -C "$dir" apply --auto-approve > /dev/null
-read -r t m < <(measure "$bin" -C "$dir" drift)
-read_n=$("$bin" -C "$dir" drift | sed -nE 's/^Read ([0-9]+) recorded.*/\1/p')
-printf '%-40s %10s %9s\n' "drift, $read_n provider resources read" "$t" "$m"
-rm -rf "$dir"
 
 bindir=$(dirname "$bin")
 dir=$work/sleepy

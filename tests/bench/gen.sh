@@ -4,10 +4,15 @@
 # to every hundredth resource: 1% of the resources changed.
 #
 # The mix follows a real lakehouse account: a few regions, each with a
-# metastore; users, groups and service principals; workspaces (one in eight
-# classic, with its own bucket and a /24 of its region); thousands of
-# catalogs and schemas; tables and volumes; and grants, which make up most of
-# it.  Files hold up to 1,000 documents each, as a team's repository would.
+# metastore; users, groups and service principals; workspaces, 2,000 of them
+# at 100,000 resources, across the regions (one in eight classic, with its
+# own bucket, network and node pool, a /24 of its region; the serverless
+# ones outside the first region with a bucket of their own); thousands of
+# catalogs and schemas; tables with columns, and volumes; and grants, which
+# make up most of it.  At 100,000 resources that is about 20 MB of YAML in
+# about 110 files and about 15,000 provider objects (buckets, prefixes,
+# policies, networks, node pools).  Files hold up to 1,000 documents each, as
+# a team's repository would.
 set -euo pipefail
 n=${1:?usage: gen.sh N DIR}
 dir=${2:?usage: gen.sh N DIR}
@@ -27,9 +32,9 @@ BEGIN {
 	split("us-east-1 us-west-2 eu-west-1 ap-south-1", regions, " ")
 	R = 4
 	users = int(N * 0.08) + 2; groups = int(N * 0.02) + 2; sps = int(N * 0.01) + 1
-	workspaces = int(N * 0.004) + 1
-	catalogs = int(N * 0.03) + 1; schemas = int(N * 0.12) + 1
-	tables = int(N * 0.08) + 1; volumes = int(N * 0.02) + 1
+	workspaces = int(N * 0.02) + 1
+	catalogs = int(N * 0.01) + 1; schemas = int(N * 0.03) + 1
+	tables = int(N * 0.08) + 1; volumes = int(N * 0.01) + 1
 
 	out("Account", "metadata:\n  name: bench\nspec:\n  default_storage:\n    bucket: bench-default\n    region: us-east-1\n")
 	# data stays in its region: outside that of the default storage, a metastore

@@ -353,6 +353,11 @@ static void test_full_and_lazy_load(void **state)
 		assert_null(l->inputs);
 		assert_null(l->attrs);
 		assert_null(l->provider);
+		/* its provider scanned from the line is the parsed one */
+		char pv[32];
+		assert_int_equal(lf_state_res_provider(l, pv, sizeof(pv)), f->provider ? 1 : 0);
+		if (f->provider)
+			assert_string_equal(pv, f->provider);
 		assert_int_equal(lf_state_res_parse(l), 0);
 		assert_null(l->line);
 		assert_res_equal(l, f);
@@ -368,6 +373,56 @@ static void test_full_and_lazy_load(void **state)
 	lf_state_release(&full);
 	lf_state_release(&lazy);
 	lf_state_release(&written);
+}
+
+/* The provider scanned from a record's line, without parsing it: the outer
+ * object's member only, whatever nested objects or strings hold. */
+static void test_provider_scan(void **state)
+{
+	struct lf_state_res r;
+	char name[16];
+	static const struct {
+		const char *line;
+		int rc;
+		const char *name;
+	} cases[] = {
+	    {"{\"address\":\"a/b\",\"type\":\"a\",\"digest\":\"\",\"provider\":\"lakeform\"}", 1,
+	     "lakeform"},
+	    /* a nested "provider" key and one inside a string come first */
+	    {"{\"address\":\"s/b\",\"inputs\":{\"provider\":\"lakeform\",\"x\":[{\"provider\":1}]},"
+	     "\"note\":\"\\\"provider\\\":\\\"lakeform\\\"\",\"provider\":\"storage\",\"sum\":"
+	     "\"0\"}",
+	     1, "storage"},
+	    /* white space around the colon, as a hand-edited line has it */
+	    {"{\"provider\" : \"compute\"}", 1, "compute"},
+	    /* no provider at the outer level (only nested), or null */
+	    {"{\"address\":\"a/b\",\"inputs\":{\"provider\":\"storage\"}}", 0, NULL},
+	    {"{\"address\":\"a/b\",\"provider\":null}", 0, NULL},
+	    /* cannot tell: escaped or too long for the buffer, or not a line of
+	     * the shape written: parse it instead */
+	    {"{\"provider\":\"stor\\u0061ge\"}", -1, NULL},
+	    {"{\"provider\":\"a-name-longer-than-sixteen\"}", -1, NULL},
+	    {"{\"provider\":\"storage", -1, NULL},
+	    {"{\"address\":\"a/b\"", -1, NULL},
+	    {"[\"provider\",\"storage\"]", -1, NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&r, 0, sizeof(r));
+		r.line = cases[i].line;
+		r.line_len = strlen(cases[i].line);
+		snprintf(name, sizeof(name), "?");
+		assert_int_equal(lf_state_res_provider(&r, name, sizeof(name)), cases[i].rc);
+		if (cases[i].name)
+			assert_string_equal(name, cases[i].name);
+	}
+	/* a parsed record answers from its field */
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(lf_state_res_provider(&r, name, sizeof(name)), 0);
+	r.provider = "compute";
+	assert_int_equal(lf_state_res_provider(&r, name, sizeof(name)), 1);
+	assert_string_equal(name, "compute");
 }
 
 /* A lazy record copied into another state owns its line: it outlives the
@@ -1268,6 +1323,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_lineage_on_first_write, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_snapshot_layout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_full_and_lazy_load, setup, teardown),
+	    cmocka_unit_test(test_provider_scan),
 	    cmocka_unit_test_setup_teardown(test_reformatted_empty_snapshot, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_copy_lazy_record, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lazy_rewrite_is_identical, setup, teardown),
