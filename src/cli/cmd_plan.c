@@ -249,10 +249,10 @@ static int run(struct lf_cli *cli)
 		rc = LF_EXIT_ERROR;
 		goto out;
 	}
+render:
 	lf_cli_log(cli, LF_LOG_INFO,
 	           "plan: %zu to add, %zu to change, %zu to replace, %zu to destroy", p.ncreate,
 	           p.nupdate, p.nreplace, p.ndelete);
-render:
 	/* warnings of loading (a torn journal tail) are shown too */
 	if (s.d.n)
 		lf_cli_print_diags(cli, &s.d);
