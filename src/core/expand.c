@@ -37,6 +37,7 @@ struct ex {
 	json_t *later;              /* [principal, type, metastore, name, privileges, source] */
 	const char *source;         /* the manifest address whose grant is compiled */
 	struct lf_map sources;      /* bucket -> json object: source address -> true */
+	json_t *tags;               /* the user's tags of what is expanded now (borrowed) */
 	int failed;
 };
 
@@ -162,6 +163,10 @@ static struct lf_dres *add_part(struct ex *x, struct lf_dres *parent, const char
 	}
 	if (inputs)
 		json_object_set_new(inputs, "labels", labels(x, address));
+	/* the user's tags, on the types that carry them; none, no field, so
+	 * that plans of manifests without tags do not change */
+	if (inputs && json_object_size(x->tags) && k && lf_json_path(k->schema, "properties.tags"))
+		json_object_set(inputs, "tags", x->tags);
 	free(address);
 	struct lf_dres *r =
 	    add(x, type, name, k && k->family ? k->family : lf_families[LF_FAMILY_DEFAULT].name,
@@ -672,6 +677,16 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 
 /* ---- the whole set ---------------------------------------------------------- */
 
+/* The account's tags with a workspace's over them: a new object. */
+static json_t *merged_tags(json_t *account, json_t *workspace)
+{
+	json_t *t = json_is_object(account) ? json_deep_copy(account) : json_object();
+
+	if (json_is_object(workspace))
+		json_object_update(t, workspace);
+	return t;
+}
+
 static int kind_is(const struct lf_resource *r, const char *k)
 {
 	return !strcmp(r->kind->name, k);
@@ -951,6 +966,7 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 		if (kind_is(&m->res[i], "Account"))
 			x.account = &m->res[i];
 	out->account = lf_xstrdup(x.account ? x.account->name : "");
+	json_t *account_tags = x.account ? lf_json_path(x.account->value, "spec.tags") : NULL;
 	x.later = json_array();
 	x.default_storage = loc_make(
 	    x.account ? str_at(x.account->value, "spec.default_storage.bucket") : "default", "");
@@ -968,6 +984,13 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 				continue;
 			struct lf_dres *r = add_manifest(&x, res);
 			const char *ms = str_at(res->value, "spec.metastore");
+			json_t *ws_tags = NULL;
+			x.tags = account_tags;
+			if (kind_is(res, "Workspace")) {
+				ws_tags = merged_tags(account_tags,
+				                      lf_json_path(res->value, "spec.tags"));
+				x.tags = ws_tags;
+			}
 			const char *own = str_at(res->value, "spec.storage_root.bucket");
 			if (kind_is(res, "Account")) {
 				expand_account(&x, res, r);
@@ -1040,6 +1063,8 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 					compile_grant(&x, principal, type, sms, name,
 					              lf_json_path(res->value, "spec.privileges"));
 			}
+			json_decref(ws_tags);
+			x.tags = NULL;
 		}
 	}
 	compile_deferred(&x);

@@ -1213,6 +1213,125 @@ static void check_external_locations(struct ctx *c)
 	mlocs_release(&l);
 }
 
+/* ---- tags ------------------------------------------------------------------------ */
+
+/*
+ * The user's tags reach S3 tags and compute labels beside lakeform's own
+ * (expand.c): a bucket carries lakeform/account, lakeform/address,
+ * lakeform:purpose and lakeform:force_destroy, a prefix's marker object
+ * the first three.  S3 allows 50 tags on a bucket and 10 on an object.
+ */
+#define TAG_MAX_BUCKET 50
+#define TAG_MAX_OBJECT 10
+#define TAG_OWN_BUCKET 4
+#define TAG_OWN_OBJECT 3
+
+static void check_tag_keys(struct ctx *c, const struct lf_resource *r)
+{
+	json_t *tags = lf_json_path(r->value, "spec.tags"), *v;
+	const char *k;
+
+	json_object_foreach (tags, k, v) {
+		const char *why = NULL;
+		if (!strncasecmp(k, "lakeform/", 9) || !strncasecmp(k, "lakeform:", 9))
+			why = "keys beginning with 'lakeform/' or 'lakeform:' are lakeform's own "
+			      "(the labels by which it knows what it owns), and a tag may not "
+			      "override them";
+		else if (!strncasecmp(k, "aws:", 4))
+			why = "S3 reserves keys beginning with 'aws:' for AWS's own tags";
+		if (!why)
+			continue;
+		struct lf_yaml_pathseg segs[3] = {{"spec", 0}, {"tags", 0}, {k, 0}};
+		struct lf_pos p = lf_source_pos(c->m->src, r->doc, segs, 3, 1);
+		lf_diag_error(c->d, &p,
+		              "spec.tags: tag '%s' cannot be used: %s; choose another key", k, why);
+	}
+}
+
+/* How many keys `a` and `b` hold together. */
+static size_t tags_union(json_t *a, json_t *b)
+{
+	size_t n = json_object_size(a);
+	const char *k;
+	json_t *v;
+
+	json_object_foreach (b, k, v)
+		n += !json_object_get(a, k);
+	return n;
+}
+
+/* Report `n` tags over a limit: `where` names the objects they reach. */
+static void tags_over(struct ctx *c, const struct lf_resource *r, size_t n, int object,
+                      const char *where)
+{
+	size_t own = object ? TAG_OWN_OBJECT : TAG_OWN_BUCKET;
+	size_t max = object ? TAG_MAX_OBJECT : TAG_MAX_BUCKET;
+	struct lf_pos p = pos_of(c, r, "spec.tags");
+
+	lf_diag_error(c->d, &p,
+	              "spec.tags: %zu tags reach %s, and with lakeform's own %zu that is %zu, "
+	              "over the %zu S3 allows on %s: keep at most %zu",
+	              n, where, own, n + own, max, object ? "an object" : "a bucket", max - own);
+}
+
+static void check_tags(struct ctx *c)
+{
+	const struct lf_resource *account = NULL;
+	int account_prefixes = 0;
+
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		const char *k = r->kind->name;
+		if (!strcmp(k, "Account"))
+			account = r;
+		/* a metastore's, catalog's, schema's or volume's prefix carries
+		 * the account's tags */
+		account_prefixes |= !strcmp(k, "Metastore") || !strcmp(k, "Catalog") ||
+		                    !strcmp(k, "Schema") || !strcmp(k, "Volume");
+		if (!strcmp(k, "Account") || !strcmp(k, "Workspace"))
+			check_tag_keys(c, r);
+	}
+	json_t *at = account ? lf_json_path(account->value, "spec.tags") : NULL;
+	size_t na = json_object_size(at);
+	int account_over = 0;
+	if (account && na + TAG_OWN_BUCKET > TAG_MAX_BUCKET) {
+		tags_over(c, account, na, 0, "the default storage bucket");
+		account_over = 1;
+	} else if (account && account_prefixes && na + TAG_OWN_OBJECT > TAG_MAX_OBJECT) {
+		tags_over(c, account, na, 1, "the prefixes of metastores and catalogs");
+		account_over = 1;
+	}
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *w = &c->m->res[i];
+		if (strcmp(w->kind->name, "Workspace"))
+			continue;
+		json_t *wt = lf_json_path(w->value, "spec.tags");
+		size_t n = tags_union(at, wt);
+		int bucket = str_at(w, "spec.storage.bucket") != NULL;
+		/* expand.c: a prefix in the default storage without a bucket of
+		 * its own, and the workspace catalog's prefixes */
+		int prefixes =
+		    !bucket || (str_at(w, "spec.metastore") &&
+		                !json_is_false(lf_json_path(w->value, "spec.workspace_catalog")));
+		const struct lf_resource *at_r = json_object_size(wt) ? w : account;
+		if (!at_r || account_over)
+			continue; /* the account's own are too many: said once, there */
+		char *where = NULL;
+		if (bucket && n + TAG_OWN_BUCKET > TAG_MAX_BUCKET) {
+			where = lf_xasprintf("the bucket of workspace '%s' (its own and the "
+			                     "account's)",
+			                     w->name);
+			tags_over(c, at_r, n, 0, where);
+		} else if (prefixes && n + TAG_OWN_OBJECT > TAG_MAX_OBJECT) {
+			where = lf_xasprintf("the prefixes of workspace '%s' (its own and the "
+			                     "account's)",
+			                     w->name);
+			tags_over(c, at_r, n, 1, where);
+		}
+		free(where);
+	}
+}
+
 /* ---- data residency -------------------------------------------------------------- */
 
 /* `region`, or NULL when check_regions reported it: one mistake, one error. */
@@ -1305,6 +1424,7 @@ int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d)
 	check_case(&c);
 	check_external_locations(&c);
 	check_residency(&c);
+	check_tags(&c);
 	check_columns(&c);
 	check_refs(&c);
 	check_principals(&c);
