@@ -302,6 +302,50 @@ run refresh2 "$cfg" refresh
 run healed "$cfg" plan --detailed-exitcode
 check "plan after healing: no changes (exit 0)" test $rc -eq 0
 
+# ---- spec.tags: S3 tags on buckets, object tags on prefix markers -------
+otag() { # otag BUCKET KEY TAG: an object tag's value
+	aws s3api get-object-tagging --bucket "$1" --key "$2" --output json 2>/dev/null |
+		jq -r --arg k "$3" '.TagSet[] | select(.Key == $k) | .Value'
+}
+printf '  tags:\n    cost-center: "4711"\n    team: platform\n' >>"$cfg/00-account.yaml"
+printf '  tags:\n    team: etl\n' >>"$cfg/30-workspace.yaml"
+run tags "$cfg" apply --auto-approve
+check "tags: apply" test $rc -eq 0
+check "tags: only updates in place" has tags "Resources: 0 added, [0-9]* changed, 0 destroyed"
+check "aws: default storage tagged cost-center" test "$(tag acme-lf-default cost-center)" == 4711
+check "aws: default storage tagged team=platform" test "$(tag acme-lf-default team)" == platform
+check "aws: workspace bucket tagged with the account's tag" test "$(tag acme-lf-ws-etl cost-center)" == 4711
+check "aws: workspace bucket's own tag over the account's" test "$(tag acme-lf-ws-etl team)" == etl
+check "aws: workspace bucket keeps lakeform's labels beside them" \
+	test "$(tag acme-lf-ws-etl lakeform/address)" == storage.bucket/acme-lf-ws-etl
+check "aws: catalog marker carries the account's tags" \
+	test "$(otag acme-lf-uc-use1 catalogs/sales/ team)" == platform
+check "aws: workspace catalog marker carries the workspace's" \
+	test "$(otag acme-lf-ws-etl catalogs/etl/ team)" == etl
+check "aws: a marker keeps its lakeform labels beside the tags" \
+	test "$(otag acme-lf-ws-etl catalogs/etl/ lakeform/address)" == storage.prefix/acme-lf-ws-etl/catalogs/etl
+sed -i 's/team: etl/team: ingest/' "$cfg/30-workspace.yaml"
+run retag-plan "$cfg" plan
+check "tags: a changed tag is planned as an update" has retag-plan "~ tags.team: \"etl\" -> \"ingest\""
+check "tags: no replace" has retag-plan "0 to add, [0-9]* to change, 0 to replace, 0 to destroy"
+run retag "$cfg" apply --auto-approve
+check "tags: the change applied in place" has retag "Resources: 0 added, [0-9]* changed, 0 destroyed"
+check "aws: bucket tag changed" test "$(tag acme-lf-ws-etl team)" == ingest
+check "aws: marker tag changed" test "$(otag acme-lf-ws-etl catalogs/etl/ team)" == ingest
+check "aws: the account's buckets keep theirs" test "$(tag acme-lf-default team)" == platform
+aws s3api put-object-tagging --bucket acme-lf-ws-etl --key catalogs/etl/ \
+	--tagging 'TagSet=[{Key=team,Value=someone}]'
+run retag-refresh "$cfg" refresh
+run retag-drift "$cfg" plan
+check "tags: a marker retagged behind lakeform's back shows in the plan" \
+	has retag-drift "~ tags.team: \"someone\" -> \"ingest\""
+run retag-heal "$cfg" apply --auto-approve
+check "aws: marker tags healed" test "$(otag acme-lf-ws-etl catalogs/etl/ team)" == ingest
+run refresh3 "$cfg" refresh
+run tagged "$cfg" plan --detailed-exitcode
+check "plan after tagging: no changes (exit 0)" test $rc -eq 0
+[[ $rc -eq 0 ]] || out tagged | head -n 40
+
 # a grant to a principal the settings have no ARN for
 cat >"$cfg/60-carol.yaml" <<'YAML'
 apiVersion: lakeform/v1
