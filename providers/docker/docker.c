@@ -178,17 +178,28 @@ static json_t *tags_of_labels(const json_t *labels)
 	return tags;
 }
 
-/* Put the user's `tags` on `labels`, and LABEL_TAGS naming them. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Put the user's `tags` on `labels`, and LABEL_TAGS naming them (sorted). */
 static void label_tags(json_t *labels, const json_t *tags)
 {
 	struct lf_buf keys = LF_BUF_INIT;
+	const char **names = lf_xcalloc(json_object_size(tags) + 1, sizeof(*names));
+	size_t n = 0;
 	const char *k;
 	json_t *v;
 
 	json_object_foreach ((json_t *)tags, k, v) {
 		json_object_set(labels, k, v);
-		lf_buf_addf(&keys, "%s%s", keys.len ? "," : "", k);
+		names[n++] = k;
 	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++)
+		lf_buf_addf(&keys, "%s%s", i ? "," : "", names[i]);
+	free(names);
 	if (keys.len)
 		json_object_set_new(labels, LABEL_TAGS, json_string(lf_buf_cstr(&keys)));
 	lf_buf_release(&keys);

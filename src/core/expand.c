@@ -38,6 +38,7 @@ struct ex {
 	const char *source;         /* the manifest address whose grant is compiled */
 	struct lf_map sources;      /* bucket -> json object: source address -> true */
 	json_t *tags;               /* the user's tags of what is expanded now (borrowed) */
+	json_t *account_tags;       /* the account's (borrowed) */
 	int failed;
 };
 
@@ -466,29 +467,50 @@ static const char *region_of_account(const struct ex *x)
 	return x->account ? str_at(x->account->value, "spec.default_storage.region") : "us-east-1";
 }
 
-static struct loc metastore_loc(const struct ex *x, const struct lf_resource *ms)
+/*
+ * The root of the default storage in `region`: the account's bucket in its
+ * own region; in another, "<bucket>-<region>" (lf_regional_bucket), a part
+ * of the account made the first time a region needs it, with the account's
+ * force_destroy, versioning and tags.
+ */
+static struct loc default_storage_in(struct ex *x, const char *region)
+{
+	char *name = lf_regional_bucket(x->default_storage.bucket, region_of_account(x), region);
+	struct lf_dres *acct = x->account ? lf_desired_get(x->out, x->account->address) : NULL;
+
+	if (acct && strcmp(name, x->default_storage.bucket)) {
+		json_t *tags = x->tags;
+		x->tags = x->account_tags;
+		add_bucket(x, acct, name, region, "default-storage",
+		           lf_json_path(x->account->value, "spec.default_storage"));
+		x->tags = tags;
+	}
+	struct loc l = loc_make(name, "");
+	free(name);
+	return l;
+}
+
+static struct loc metastore_loc(struct ex *x, const struct lf_resource *ms)
 {
 	const char *b = str_at(ms->value, "spec.storage_root.bucket");
 	const char *p = str_at(ms->value, "spec.storage_root.prefix");
 
 	if (b)
 		return loc_make(b, p ? p : "");
-	if (p)
-		return loc_make(x->default_storage.bucket, p);
-	struct loc l = loc_make(x->default_storage.bucket, "");
-	struct loc r = loc_under(&l, "metastores/%s/", ms->name);
+	struct loc l = default_storage_in(x, str_at(ms->value, "spec.region"));
+	struct loc r = p ? loc_make(l.bucket, p) : loc_under(&l, "metastores/%s/", ms->name);
 	loc_release(&l);
 	return r;
 }
 
 /* Where a workspace keeps its data. */
-static struct loc workspace_loc(const struct ex *x, const struct lf_resource *w)
+static struct loc workspace_loc(struct ex *x, const struct lf_resource *w)
 {
 	const char *b = str_at(w->value, "spec.storage.bucket");
 
 	if (b)
 		return loc_make(b, "");
-	struct loc l = loc_make(x->default_storage.bucket, "");
+	struct loc l = default_storage_in(x, str_at(w->value, "spec.region"));
 	struct loc r = loc_under(&l, "workspaces/%s/", w->name);
 	loc_release(&l);
 	return r;
@@ -967,6 +989,7 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 			x.account = &m->res[i];
 	out->account = lf_xstrdup(x.account ? x.account->name : "");
 	json_t *account_tags = x.account ? lf_json_path(x.account->value, "spec.tags") : NULL;
+	x.account_tags = account_tags;
 	x.later = json_array();
 	x.default_storage = loc_make(
 	    x.account ? str_at(x.account->value, "spec.default_storage.bucket") : "default", "");
@@ -1070,7 +1093,6 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 	compile_deferred(&x);
 	json_decref(x.later);
 	emit_policies(&x);
-	(void)region_of_account;
 
 	for (size_t i = 0; i < out->n; i++)
 		lf_json_digest(out->v[i]->inputs, out->v[i]->digest);
