@@ -1414,6 +1414,10 @@ static int prefix_write(struct lfp_call *call, const json_t *params, json_t **re
 			          lfp_owner_of(attrs));
 			goto out;
 		}
+		/* made by an earlier run that stopped before its answer: its
+		 * tags as the inputs say now */
+		if (put_tags(call, bucket, path, labels, what) < 0)
+			goto out;
 		lfp_log("%s exists already for '%s'", what, address);
 	} else if (!create && rc > 0) {
 		lfp_error(call, LFP_E_NOT_FOUND, 0, "%s does not exist", what);
