@@ -7,7 +7,9 @@
 # effect with /usr/bin/aws, independently of lakeform: buckets, tags,
 # versioning, encryption, policies, prefix marker objects.  Then changes
 # made behind lakeform's back (tags, versioning, policy, a deleted bucket)
-# must show in `refresh` + `plan` and be healed by `apply`; wrong
+# must show in `refresh` + `plan` and be healed by `apply`; spec.tags on
+# buckets and markers, changed in place; the regional default storage of an
+# eu-west-1 serverless workspace; wrong
 # credentials, an unreachable endpoint and a bucket name owned by someone
 # else must fail clearly; a bucket holding data is only destroyed with
 # force_destroy; `destroy` leaves no bucket.
@@ -345,6 +347,40 @@ run refresh3 "$cfg" refresh
 run tagged "$cfg" plan --detailed-exitcode
 check "plan after tagging: no changes (exit 0)" test $rc -eq 0
 [[ $rc -eq 0 ]] || out tagged | head -n 40
+
+# ---- serverless default storage is regional ------------------------------
+# a serverless workspace in eu-west-1 without a bucket: the account's default
+# storage of eu-west-1, acme-lf-default-eu-west-1, made in eu-west-1
+cat >"$cfg/31-eu.yaml" <<'YAML'
+apiVersion: lakeform/v1
+kind: Workspace
+metadata:
+  name: reports-eu
+spec:
+  region: eu-west-1
+  compute: serverless
+YAML
+run regional "$cfg" apply --auto-approve
+check "regional default storage: apply" test $rc -eq 0
+[[ $rc -eq 0 ]] || out regional | tail -n 20
+check "aws: acme-lf-default-eu-west-1 exists" quiet aws s3api head-bucket --bucket acme-lf-default-eu-west-1
+check "aws: acme-lf-default-eu-west-1 is in eu-west-1" test "$(aws s3api get-bucket-location \
+	--bucket acme-lf-default-eu-west-1 --query LocationConstraint --output text 2>/dev/null)" == eu-west-1
+check "aws: acme-lf-default-eu-west-1 labelled" \
+	test "$(tag acme-lf-default-eu-west-1 lakeform/address)" == storage.bucket/acme-lf-default-eu-west-1
+check "aws: acme-lf-default-eu-west-1 carries the account's tags" \
+	test "$(tag acme-lf-default-eu-west-1 team)" == platform
+check "aws: acme-lf-default-eu-west-1 versioned as the default storage" \
+	test "$(versioning acme-lf-default-eu-west-1)" == Enabled
+check "aws: the EU workspace's marker is in it" \
+	quiet aws s3api head-object --bucket acme-lf-default-eu-west-1 --key workspaces/reports-eu/
+check "aws: nothing of the EU workspace in the us-east-1 default storage" \
+	bash -c "! aws s3api head-object --bucket acme-lf-default --key workspaces/reports-eu/ >/dev/null 2>&1"
+rm "$cfg/31-eu.yaml"
+run unregional "$cfg" apply --auto-approve
+check "regional default storage: removed with the last workspace needing it" test $rc -eq 0
+check "aws: acme-lf-default-eu-west-1 is gone" \
+	bash -c "! aws s3api head-bucket --bucket acme-lf-default-eu-west-1 >/dev/null 2>&1"
 
 # a grant to a principal the settings have no ARN for
 cat >"$cfg/60-carol.yaml" <<'YAML'
