@@ -53,6 +53,7 @@
 #define LABEL_WORKSPACE "lakeform/workspace"
 #define LABEL_POOL "lakeform/pool"
 #define LABEL_NODE "lakeform/node"
+#define LABEL_TAGS "lakeform/tags" /* which other labels are the user's tags */
 #define DEFAULT_PREFIX "lf-"
 #define MAX_NODES 1000
 #define MIB (1024LL * 1024LL)
@@ -139,8 +140,8 @@ static char *label_filter(struct lfp_call *call, const char *address)
 /* The lakeform/ labels but the provider's own bookkeeping: the ownership. */
 static json_t *ownership_labels(const json_t *labels)
 {
-	static const char *const own[] = {LABEL_PLANE, LABEL_REGION, LABEL_WORKSPACE, LABEL_POOL,
-	                                  LABEL_NODE};
+	static const char *const own[] = {LABEL_PLANE, LABEL_REGION, LABEL_WORKSPACE,
+	                                  LABEL_POOL,  LABEL_NODE,   LABEL_TAGS};
 	json_t *out = json_object(), *v;
 	const char *k;
 
@@ -155,6 +156,56 @@ static json_t *ownership_labels(const json_t *labels)
 			json_object_set(out, k, v);
 	}
 	return out;
+}
+
+/*
+ * The user's tags among a container's labels: those LABEL_TAGS names (an
+ * image's own labels are not tags).  Tag keys hold no comma.
+ */
+static json_t *tags_of_labels(const json_t *labels)
+{
+	const char *list = lfp_get_str(labels, LABEL_TAGS);
+	json_t *tags = json_object();
+
+	while (list && *list) {
+		const char *comma = strchr(list, ',');
+		size_t n = comma ? (size_t)(comma - list) : strlen(list);
+		char *k = lf_xstrndup(list, n);
+		const char *v = lfp_get_str(labels, k);
+
+		if (v)
+			json_object_set_new(tags, k, json_string(v));
+		free(k);
+		list = comma ? comma + 1 : "";
+	}
+	return tags;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Put the user's `tags` on `labels`, and LABEL_TAGS naming them (sorted). */
+static void label_tags(json_t *labels, const json_t *tags)
+{
+	struct lf_buf keys = LF_BUF_INIT;
+	const char **names = lf_xcalloc(json_object_size(tags) + 1, sizeof(*names));
+	size_t n = 0;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach ((json_t *)tags, k, v) {
+		json_object_set(labels, k, v);
+		names[n++] = k;
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n; i++)
+		lf_buf_addf(&keys, "%s%s", i ? "," : "", names[i]);
+	free(names);
+	if (keys.len)
+		json_object_set_new(labels, LABEL_TAGS, json_string(lf_buf_cstr(&keys)));
+	lf_buf_release(&keys);
 }
 
 static int str_eq(const char *a, const char *b)
@@ -746,8 +797,9 @@ static json_t *pool_attributes(struct lfp_call *call, const char *name, const st
 	long long wmem = want_mem ? json_integer_value(want_mem) * MIB : -1;
 	const struct node *img = NULL, *cpu = NULL, *mem = NULL;
 	json_t *instances = json_array(), *a, *wlabels = json_object_get(want, "labels");
-	json_t *lab = NULL;                                         /* the ownership labels shown */
-	char *pnet = want_net ? docker_name(call, want_net) : NULL; /* the pool's network */
+	json_t *lab = NULL; /* the ownership labels shown */
+	json_t *tags = NULL, *wtags = json_object_get(want, "tags"); /* the user's tags shown */
+	char *pnet = want_net ? docker_name(call, want_net) : NULL;  /* the pool's network */
 	long running = 0;
 
 	for (size_t i = 0; !pnet && i < p->n; i++)
@@ -772,6 +824,12 @@ static json_t *pool_attributes(struct lfp_call *call, const char *name, const st
 			lab = json_incref(own);
 		}
 		json_decref(own);
+		json_t *mine = tags_of_labels(x->labels);
+		if (!tags || (wtags && json_equal(tags, wtags))) {
+			json_decref(tags);
+			tags = json_incref(mine);
+		}
+		json_decref(mine);
 		json_array_append_new(
 		    instances, json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "name", x->name,
 		                         "id", x->id, "index", (json_int_t)x->index, "state",
@@ -818,6 +876,10 @@ static json_t *pool_attributes(struct lfp_call *call, const char *name, const st
 		json_object_set_new(a, "labels", lab);
 	else if (wlabels)
 		json_object_set(a, "labels", wlabels);
+	if (tags)
+		json_object_set_new(a, "tags", tags);
+	else if (wtags)
+		json_object_set(a, "tags", wtags);
 	free(pnet);
 	return a;
 }
@@ -941,6 +1003,7 @@ struct pool_plan {
 	const struct pool_inputs *in;
 	const char *address;
 	const json_t *labels; /* ownership, from the inputs */
+	const json_t *tags;   /* the user's, from the inputs */
 	char *dnet;           /* the network's docker name */
 };
 
@@ -978,6 +1041,7 @@ static int node_create(struct lfp_call *call, const struct pool_plan *pp, long i
 	json_object_set_new(labels, LABEL_WORKSPACE, json_string(pp->in->name));
 	json_object_set_new(labels, LABEL_POOL, json_string(pp->in->name));
 	json_object_set_new(labels, LABEL_NODE, json_sprintf("%ld", index));
+	label_tags(labels, pp->tags);
 	body = json_pack("{s:s, s:s, s:O, s:{s:I, s:I, s:s}, s:{s:{s:{}}}}", "Image", pp->in->image,
 	                 "Hostname", base, "Labels", labels, "HostConfig", "NanoCpus",
 	                 (json_int_t)pp->in->nano_cpus, "Memory", (json_int_t)pp->in->memory,
@@ -1098,12 +1162,13 @@ static int remove_job(struct lfp_call *call, struct job *j)
 /* Whether a node runs what the inputs ask for. */
 static int node_matches(const struct pool_plan *pp, const struct node *x)
 {
-	json_t *own = ownership_labels(x->labels);
+	json_t *own = ownership_labels(x->labels), *tags = tags_of_labels(x->labels);
 	int same = !strcmp(x->image, pp->in->image) && x->nano_cpus == pp->in->nano_cpus &&
 	           x->memory == pp->in->memory && node_in(x, pp->dnet) &&
-	           json_equal(own, pp->labels);
+	           json_equal(own, pp->labels) && json_equal(tags, pp->tags);
 
 	json_decref(own);
+	json_decref(tags);
 	return same;
 }
 
@@ -1340,9 +1405,9 @@ static int pool_result(struct lfp_call *call, const struct pool_plan *pp, const 
 static int pool_change(struct lfp_call *call, const json_t *params, int creating, json_t **result)
 {
 	struct pool_inputs in;
-	struct pool_plan pp = {&in, NULL, NULL, NULL};
+	struct pool_plan pp = {&in, NULL, NULL, NULL, NULL};
 	const json_t *inputs = json_object_get(params, "inputs");
-	json_t *labels = NULL, *rolled = json_array();
+	json_t *labels = NULL, *tags = NULL, *rolled = json_array();
 	const char *id = NULL;
 	int err = -1;
 
@@ -1356,9 +1421,10 @@ static int pool_change(struct lfp_call *call, const json_t *params, int creating
 		goto out;
 	}
 	labels = lfp_labels_for(call, pp.address, inputs);
-	if (!labels)
+	if (!labels || !(tags = lfp_tags_for(call, inputs)))
 		goto out;
 	pp.labels = labels;
+	pp.tags = tags;
 	pp.dnet = docker_name(call, in.network);
 	if (pool_converge(call, &pp, creating ? NULL : rolled) < 0 ||
 	    pool_result(call, &pp, inputs, creating ? NULL : rolled, creating, result) < 0)
@@ -1366,6 +1432,7 @@ static int pool_change(struct lfp_call *call, const json_t *params, int creating
 	err = 0;
 out:
 	json_decref(labels);
+	json_decref(tags);
 	json_decref(rolled);
 	free(pp.dnet);
 	return err;

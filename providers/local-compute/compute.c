@@ -411,7 +411,7 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 	struct network_inputs in;
 	struct taken taken = {NULL, NULL, 0, 0};
 	const char *address;
-	json_t *inputs, *labels = NULL, *rec = NULL;
+	json_t *inputs, *labels = NULL, *tags = NULL, *rec = NULL;
 	char *path = NULL, *allocated = NULL;
 	int lock = -1, r, err = -1;
 
@@ -420,7 +420,7 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 	    network_inputs(call, inputs, &in) < 0)
 		return -1;
 	labels = lfp_labels_for(call, address, inputs);
-	if (!labels || lock_root(call, &lock) < 0)
+	if (!labels || !(tags = lfp_tags_for(call, inputs)) || lock_root(call, &lock) < 0)
 		goto out;
 	path = record_path(call, "networks", in.name);
 	r = lfp_load_json(call, path, &rec);
@@ -473,6 +473,7 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 	rec = json_pack("{s:s, s:s, s:s, s:b, s:s, s:O}", "name", in.name, "region", in.region,
 	                "plane", in.plane, "internal", in.internal, "cidr",
 	                in.cidr ? in.cidr : allocated, "labels", labels);
+	lfp_tags_record(rec, tags);
 	if (save_record(call, "networks", in.name, rec) < 0)
 		goto out;
 	lfp_log("created network '%s' (%s)", in.name, in.cidr ? in.cidr : allocated);
@@ -483,6 +484,7 @@ out:
 	lfp_unlock_root(lock);
 	taken_release(&taken);
 	json_decref(labels);
+	json_decref(tags);
 	json_decref(rec);
 	free(path);
 	free(allocated);
@@ -493,7 +495,7 @@ static int network_update(struct lfp_call *call, const json_t *params, json_t **
 {
 	struct network_inputs in;
 	const char *address, *id, *field = NULL;
-	json_t *inputs, *labels = NULL, *rec = NULL;
+	json_t *inputs, *labels = NULL, *tags = NULL, *rec = NULL;
 	char *path = NULL;
 	int lock = -1, r, err = -1;
 
@@ -502,7 +504,7 @@ static int network_update(struct lfp_call *call, const json_t *params, json_t **
 	    lfp_need_str(call, params, "id", &id) < 0 || network_inputs(call, inputs, &in) < 0)
 		return -1;
 	labels = lfp_labels_for(call, address, inputs);
-	if (!labels || lock_root(call, &lock) < 0)
+	if (!labels || !(tags = lfp_tags_for(call, inputs)) || lock_root(call, &lock) < 0)
 		goto out;
 	path = record_path(call, "networks", id);
 	r = check_name(call, "network", id) < 0 ? -1 : lfp_load_json(call, path, &rec);
@@ -517,7 +519,7 @@ static int network_update(struct lfp_call *call, const json_t *params, json_t **
 		          lfp_owner_of(rec));
 		goto out;
 	}
-	/* everything but the labels is force-new: the planner replaces */
+	/* everything but the labels and tags is force-new: the planner replaces */
 	if (strcmp(in.name, id))
 		field = "name";
 	else if (!lfp_get_str(rec, "region") || strcmp(lfp_get_str(rec, "region"), in.region))
@@ -535,6 +537,7 @@ static int network_update(struct lfp_call *call, const json_t *params, json_t **
 		goto out;
 	}
 	json_object_set(rec, "labels", labels);
+	lfp_tags_record(rec, tags);
 	if (save_record(call, "networks", id, rec) < 0)
 		goto out;
 	*result = json_pack("{s:o}", "attributes", network_attributes(rec));
@@ -542,6 +545,7 @@ static int network_update(struct lfp_call *call, const json_t *params, json_t **
 out:
 	lfp_unlock_root(lock);
 	json_decref(labels);
+	json_decref(tags);
 	json_decref(rec);
 	free(path);
 	return err;
@@ -732,7 +736,7 @@ static int pool_create(struct lfp_call *call, const json_t *params, json_t **res
 {
 	struct pool_inputs in;
 	const char *address;
-	json_t *inputs, *labels = NULL, *rec = NULL, *net = NULL, *nodes;
+	json_t *inputs, *labels = NULL, *tags = NULL, *rec = NULL, *net = NULL, *nodes;
 	char *path = NULL, *netpath = NULL;
 	int lock = -1, r, err = -1;
 
@@ -741,7 +745,7 @@ static int pool_create(struct lfp_call *call, const json_t *params, json_t **res
 	    pool_inputs(call, inputs, &in) < 0)
 		return -1;
 	labels = lfp_labels_for(call, address, inputs);
-	if (!labels || lock_root(call, &lock) < 0)
+	if (!labels || !(tags = lfp_tags_for(call, inputs)) || lock_root(call, &lock) < 0)
 		goto out;
 	netpath = record_path(call, "networks", in.network);
 	r = lfp_load_json(call, netpath, &net);
@@ -769,6 +773,7 @@ static int pool_create(struct lfp_call *call, const json_t *params, json_t **res
 	rec = json_pack("{s:s, s:s, s:O, s:O, s:s, s:o, s:O}", "name", in.name, "network",
 	                in.network, "cpus", in.cpus, "memory_mb", in.memory_mb, "image", in.image,
 	                "nodes", nodes, "labels", labels);
+	lfp_tags_record(rec, tags);
 	if (save_record(call, "node_pools", in.name, rec) < 0)
 		goto out;
 	lfp_log("created node pool '%s' with %zu nodes", in.name, in.nodes);
@@ -778,6 +783,7 @@ done:
 out:
 	lfp_unlock_root(lock);
 	json_decref(labels);
+	json_decref(tags);
 	json_decref(rec);
 	json_decref(net);
 	free(path);
@@ -845,7 +851,8 @@ static int pool_update(struct lfp_call *call, const json_t *params, json_t **res
 {
 	struct pool_inputs in;
 	const char *address, *id;
-	json_t *inputs, *labels = NULL, *rec = NULL, *nodes, *node, *rolled = json_array();
+	json_t *inputs, *labels = NULL, *tags = NULL, *rec = NULL, *nodes, *node,
+	                *rolled = json_array();
 	char *path = NULL;
 	size_t i;
 	int lock = -1, r, err = -1;
@@ -860,7 +867,7 @@ static int pool_update(struct lfp_call *call, const json_t *params, json_t **res
 		goto out;
 	}
 	labels = lfp_labels_for(call, address, inputs);
-	if (!labels || lock_root(call, &lock) < 0)
+	if (!labels || !(tags = lfp_tags_for(call, inputs)) || lock_root(call, &lock) < 0)
 		goto out;
 	path = record_path(call, "node_pools", id);
 	r = lfp_load_json(call, path, &rec);
@@ -888,6 +895,7 @@ static int pool_update(struct lfp_call *call, const json_t *params, json_t **res
 	json_object_set(rec, "memory_mb", in.memory_mb);
 	json_object_set_new(rec, "image", json_string(in.image));
 	json_object_set(rec, "labels", labels);
+	lfp_tags_record(rec, tags);
 	while (json_array_size(nodes) > in.nodes) {
 		size_t top = 0;
 		long best = -2;
@@ -930,6 +938,7 @@ static int pool_update(struct lfp_call *call, const json_t *params, json_t **res
 out:
 	lfp_unlock_root(lock);
 	json_decref(labels);
+	json_decref(tags);
 	json_decref(rec);
 	json_decref(rolled);
 	free(path);

@@ -424,7 +424,7 @@ static int bucket_inputs(struct lfp_call *call, const json_t *inputs, const char
 static int bucket_create(struct lfp_call *call, const json_t *params, json_t **result)
 {
 	const char *address, *name, *region, *purpose;
-	json_t *inputs, *labels = NULL, *meta = NULL;
+	json_t *inputs, *labels = NULL, *meta = NULL, *tags = NULL;
 	char *dir = NULL, *parent = NULL, *stage = NULL, *path = NULL, *created = NULL;
 	int force_destroy, versioning, lock = -1, r, err = -1;
 
@@ -435,7 +435,7 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 	labels = lfp_labels_for(call, address, inputs);
 	if (!labels)
 		return -1;
-	if (lock_root(call, &lock) < 0)
+	if (!(tags = lfp_tags_for(call, inputs)) || lock_root(call, &lock) < 0)
 		goto out;
 	dir = bucket_dir(call, name);
 	r = real_dir(dir);
@@ -472,6 +472,7 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 	/* recorded only when asked for: there is nothing to version here */
 	if (versioning >= 0)
 		json_object_set_new(meta, "versioning", json_boolean(versioning));
+	lfp_tags_record(meta, tags);
 	parent = lf_xasprintf("%s/buckets", root_of(call));
 	stage = lf_xasprintf("%s/.staging/%s.%llu.%lu", root_of(call), name, lf_random_suffix(),
 	                     next_serial());
@@ -518,6 +519,7 @@ out:
 		rm_rf(stage);
 	lfp_unlock_root(lock);
 	json_decref(labels);
+	json_decref(tags);
 	json_decref(meta);
 	free(dir);
 	free(parent);
@@ -530,7 +532,7 @@ out:
 static int bucket_update(struct lfp_call *call, const json_t *params, json_t **result)
 {
 	const char *address, *id, *name, *region, *purpose;
-	json_t *inputs, *labels = NULL, *meta = NULL;
+	json_t *inputs, *labels = NULL, *meta = NULL, *tags = NULL;
 	char *dir = NULL, *path = NULL;
 	int force_destroy, versioning, lock = -1, r, err = -1;
 
@@ -547,7 +549,7 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 		return -1;
 	}
 	labels = lfp_labels_for(call, address, inputs);
-	if (!labels || lock_root(call, &lock) < 0)
+	if (!labels || !(tags = lfp_tags_for(call, inputs)) || lock_root(call, &lock) < 0)
 		goto out;
 	r = load_bucket(call, id, &meta);
 	if (r < 0)
@@ -572,6 +574,7 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 	if (versioning >= 0)
 		json_object_set_new(meta, "versioning", json_boolean(versioning));
 	json_object_set(meta, "labels", labels);
+	lfp_tags_record(meta, tags);
 	dir = bucket_dir(call, id);
 	path = lf_xasprintf("%s/%s", dir, BUCKET_META);
 	if (lfp_save_json(call, path, meta) < 0)
@@ -581,6 +584,7 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 out:
 	lfp_unlock_root(lock);
 	json_decref(labels);
+	json_decref(tags);
 	json_decref(meta);
 	free(dir);
 	free(path);
@@ -939,7 +943,7 @@ static int prefix_inputs(struct lfp_call *call, const json_t *inputs, const char
 static int prefix_create(struct lfp_call *call, const json_t *params, json_t **result)
 {
 	const char *address, *bucket, *path, *purpose;
-	json_t *inputs, *labels = NULL, *marker = NULL, *meta = NULL;
+	json_t *inputs, *labels = NULL, *marker = NULL, *meta = NULL, *tags = NULL;
 	char *cur = NULL, *file = NULL, *id = NULL;
 	const char *p;
 	struct lfp_syncs sy = {{0}, 0};
@@ -950,7 +954,7 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 	    prefix_inputs(call, inputs, &bucket, &path, &purpose) < 0)
 		return -1;
 	labels = lfp_labels_for(call, address, inputs);
-	if (!labels || lock_root(call, &lock) < 0)
+	if (!labels || !(tags = lfp_tags_for(call, inputs)) || lock_root(call, &lock) < 0)
 		goto out;
 	r = load_bucket(call, bucket, &meta);
 	if (r < 0)
@@ -1002,6 +1006,7 @@ static int prefix_create(struct lfp_call *call, const json_t *params, json_t **r
 		char *dp = dir_path(path);
 		marker = json_pack("{s:s, s:s, s:s, s:O}", "bucket", bucket, "path", dp, "purpose",
 		                   purpose, "labels", labels);
+		lfp_tags_record(marker, tags);
 		free(dp);
 		if (lfp_save_json_deferred(call, file, marker, &sy) < 0)
 			goto out;
@@ -1019,6 +1024,7 @@ out:
 	}
 	lfp_syncs_release(&sy);
 	json_decref(labels);
+	json_decref(tags);
 	json_decref(marker);
 	json_decref(meta);
 	free(cur);
@@ -1030,7 +1036,7 @@ out:
 static int prefix_update(struct lfp_call *call, const json_t *params, json_t **result)
 {
 	const char *address, *id, *bucket, *path, *purpose;
-	json_t *inputs, *labels = NULL, *marker = NULL;
+	json_t *inputs, *labels = NULL, *marker = NULL, *tags = NULL;
 	char *want = NULL, *dir = NULL, *file = NULL;
 	int lock = -1, r, err = -1;
 
@@ -1046,7 +1052,7 @@ static int prefix_update(struct lfp_call *call, const json_t *params, json_t **r
 		goto out;
 	}
 	labels = lfp_labels_for(call, address, inputs);
-	if (!labels || lock_root(call, &lock) < 0)
+	if (!labels || !(tags = lfp_tags_for(call, inputs)) || lock_root(call, &lock) < 0)
 		goto out;
 	r = load_prefix(call, bucket, path, &marker);
 	if (r < 0)
@@ -1062,6 +1068,7 @@ static int prefix_update(struct lfp_call *call, const json_t *params, json_t **r
 	}
 	json_object_set_new(marker, "purpose", json_string(purpose));
 	json_object_set(marker, "labels", labels);
+	lfp_tags_record(marker, tags);
 	dir = prefix_dir(call, bucket, path);
 	file = lf_xasprintf("%s/%s", dir, PREFIX_MARKER);
 	if (lfp_save_json(call, file, marker) < 0)
@@ -1071,6 +1078,7 @@ static int prefix_update(struct lfp_call *call, const json_t *params, json_t **r
 out:
 	lfp_unlock_root(lock);
 	json_decref(labels);
+	json_decref(tags);
 	json_decref(marker);
 	free(want);
 	free(dir);

@@ -325,6 +325,34 @@ static json_t *labels_of_tags(const json_t *tags)
 	return labels;
 }
 
+/* The user's tags among an object's tags: all but lakeform's own. */
+static json_t *user_tags_of(const json_t *tags)
+{
+	json_t *user = json_object(), *v;
+	const char *k;
+
+	json_object_foreach ((json_t *)tags, k, v)
+		if (strncmp(k, "lakeform/", 9) && strncmp(k, "lakeform:", 9))
+			json_object_set(user, k, v);
+	return user;
+}
+
+/* The labels an object for `address` carries with the inputs' tags (the
+ * user's) beside them: what its tag set holds.  NULL after lfp_error(). */
+static json_t *labels_and_tags(struct lfp_call *call, const char *address, const json_t *inputs)
+{
+	json_t *labels = lfp_labels_for(call, address, inputs);
+	json_t *tags = labels ? lfp_tags_for(call, inputs) : NULL;
+
+	if (!tags) {
+		json_decref(labels);
+		return NULL;
+	}
+	json_object_update(labels, tags);
+	json_decref(tags);
+	return labels;
+}
+
 static char *tagging_xml(const json_t *tags)
 {
 	struct lf_buf b = LF_BUF_INIT;
@@ -499,6 +527,7 @@ static json_t *bucket_attrs(const char *name, const char *region, const json_t *
 	                      "encryption", encryption ? json_string(encryption) : json_null(),
 	                      "labels", labels_of_tags(tags), "url", url);
 
+	json_object_set_new(a, "tags", user_tags_of(tags));
 	free(url);
 	return a;
 }
@@ -784,6 +813,7 @@ static int bucket_converge(struct lfp_call *call, const struct bucket_in *in, co
 
 	if (rc == 0) {
 		json_object_set_new(attrs, "labels", labels_of_tags(tags));
+		json_object_set_new(attrs, "tags", user_tags_of(tags));
 		json_object_set_new(attrs, "purpose", json_string(in->purpose));
 		json_object_set_new(attrs, "force_destroy", json_boolean(in->force_destroy));
 	}
@@ -818,7 +848,7 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 	if (lfp_need_str(call, params, "address", &address) < 0 ||
 	    need_obj(call, params, "inputs", &inputs) < 0 || bucket_inputs(call, inputs, &in) < 0)
 		return -1;
-	labels = lfp_labels_for(call, address, inputs);
+	labels = labels_and_tags(call, address, inputs);
 	if (!labels)
 		return -1;
 	what = what_bucket(in.name);
@@ -908,7 +938,7 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 		          "bucket 'name' cannot change in place ('%s' to '%s')", id, in.name);
 		return -1;
 	}
-	labels = lfp_labels_for(call, address, inputs);
+	labels = labels_and_tags(call, address, inputs);
 	if (!labels)
 		return -1;
 	what = what_bucket(id);
@@ -1141,9 +1171,9 @@ static json_t *prefix_attrs(const char *bucket, const char *path, const json_t *
 {
 	const char *purpose = lfp_get_str(tags, TAG_PURPOSE);
 	char *url = lf_xasprintf("s3://%s/%s", bucket, path);
-	json_t *a = json_pack("{s:s, s:s, s:o, s:o, s:s}", "bucket", bucket, "path", path,
+	json_t *a = json_pack("{s:s, s:s, s:o, s:o, s:o, s:s}", "bucket", bucket, "path", path,
 	                      "purpose", purpose ? json_string(purpose) : json_null(), "labels",
-	                      labels_of_tags(tags), "url", url);
+	                      labels_of_tags(tags), "tags", user_tags_of(tags), "url", url);
 
 	free(url);
 	return a;
@@ -1371,7 +1401,7 @@ static int prefix_write(struct lfp_call *call, const json_t *params, json_t **re
 		goto out;
 	}
 	what = lf_xasprintf("prefix '%s'", pid);
-	labels = lfp_labels_for(call, address, inputs);
+	labels = labels_and_tags(call, address, inputs);
 	if (!labels)
 		goto out;
 	json_object_set_new(labels, TAG_PURPOSE, json_string(purpose));
@@ -1384,6 +1414,10 @@ static int prefix_write(struct lfp_call *call, const json_t *params, json_t **re
 			          lfp_owner_of(attrs));
 			goto out;
 		}
+		/* made by an earlier run that stopped before its answer: its
+		 * tags as the inputs say now */
+		if (put_tags(call, bucket, path, labels, what) < 0)
+			goto out;
 		lfp_log("%s exists already for '%s'", what, address);
 	} else if (!create && rc > 0) {
 		lfp_error(call, LFP_E_NOT_FOUND, 0, "%s does not exist", what);
@@ -1418,10 +1452,7 @@ static int prefix_write(struct lfp_call *call, const json_t *params, json_t **re
 		lfp_log("created %s", what);
 	}
 	json_decref(attrs);
-	json_object_del(labels, TAG_PURPOSE);
-	attrs =
-	    json_pack("{s:s, s:s, s:s, s:O, s:o}", "bucket", bucket, "path", path, "purpose",
-	              purpose, "labels", labels, "url", json_sprintf("s3://%s/%s", bucket, path));
+	attrs = prefix_attrs(bucket, path, labels);
 	*result = lfp_write_answer(create ? pid : NULL, attrs);
 	err = 0;
 out:

@@ -216,6 +216,40 @@ json_t *lfp_labels_for(struct lfp_call *call, const char *address, const json_t 
 	return labels;
 }
 
+json_t *lfp_tags_for(struct lfp_call *call, const json_t *inputs)
+{
+	json_t *in = json_object_get(inputs, "tags"), *v;
+	const char *k;
+
+	if (!in || json_is_null(in))
+		return json_object();
+	if (!json_is_object(in)) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'tags' must be an object");
+		return NULL;
+	}
+	json_object_foreach (in, k, v) {
+		if (!json_is_string(v)) {
+			lfp_error(call, LFP_E_INVALID_PARAMS, 0, "tag '%s' must be a string", k);
+			return NULL;
+		}
+		if (!strncmp(k, "lakeform/", 9) || !strncmp(k, "lakeform:", 9)) {
+			lfp_error(call, LFP_E_INVALID, 0,
+			          "tag '%s' is in lakeform's own namespace (lakeform/, lakeform:)",
+			          k);
+			return NULL;
+		}
+	}
+	return json_deep_copy(in);
+}
+
+void lfp_tags_record(json_t *record, const json_t *tags)
+{
+	if (json_object_size(tags))
+		json_object_set_new(record, "tags", json_deep_copy(tags));
+	else
+		json_object_del(record, "tags");
+}
+
 /*
  * Whether a stored object belongs to `address` (and to the configured
  * account, when both it and the object name one).

@@ -38,6 +38,16 @@ int lfp_mkdir_p(const char *path);
  * when the inputs name another address or account.
  */
 json_t *lfp_labels_for(struct lfp_call *call, const char *address, const json_t *inputs);
+
+/*
+ * The user's tags of the inputs (inputs.tags, an object of strings whose
+ * keys are not lakeform's: no `lakeform/` or `lakeform:` prefix).  A new
+ * object, empty when the inputs have none, or NULL after lfp_error().
+ */
+json_t *lfp_tags_for(struct lfp_call *call, const json_t *inputs);
+
+/* Set `tags` on `record` as "tags", or remove "tags" when it is empty. */
+void lfp_tags_record(json_t *record, const json_t *tags);
 /* 1 when `record`'s labels say it belongs to `address` of this account. */
 int lfp_owned_by(struct lfp_call *call, const json_t *record, const char *address);
 /* The lakeform/address a record carries, or NULL. */

@@ -40,6 +40,8 @@ struct ex {
 	struct lf_state *st;        /* what is recorded, or NULL */
 	struct lf_map nets_of;      /* parent -> json array of recorded networks [name, cidr] */
 	int nets_indexed;
+	json_t *tags;               /* the user's tags of what is expanded now (borrowed) */
+	json_t *account_tags;       /* the account's (borrowed) */
 	int failed;
 };
 
@@ -165,6 +167,10 @@ static struct lf_dres *add_part(struct ex *x, struct lf_dres *parent, const char
 	}
 	if (inputs)
 		json_object_set_new(inputs, "labels", labels(x, address));
+	/* the user's tags, on the types that carry them; none, no field, so
+	 * that plans of manifests without tags do not change */
+	if (inputs && json_object_size(x->tags) && k && lf_json_path(k->schema, "properties.tags"))
+		json_object_set(inputs, "tags", x->tags);
 	free(address);
 	struct lf_dres *r =
 	    add(x, type, name, k && k->family ? k->family : lf_families[LF_FAMILY_DEFAULT].name,
@@ -464,29 +470,50 @@ static const char *region_of_account(const struct ex *x)
 	return x->account ? str_at(x->account->value, "spec.default_storage.region") : "us-east-1";
 }
 
-static struct loc metastore_loc(const struct ex *x, const struct lf_resource *ms)
+/*
+ * The root of the default storage in `region`: the account's bucket in its
+ * own region; in another, "<bucket>-<region>" (lf_regional_bucket), a part
+ * of the account made the first time a region needs it, with the account's
+ * force_destroy, versioning and tags.
+ */
+static struct loc default_storage_in(struct ex *x, const char *region)
+{
+	char *name = lf_regional_bucket(x->default_storage.bucket, region_of_account(x), region);
+	struct lf_dres *acct = x->account ? lf_desired_get(x->out, x->account->address) : NULL;
+
+	if (acct && strcmp(name, x->default_storage.bucket)) {
+		json_t *tags = x->tags;
+		x->tags = x->account_tags;
+		add_bucket(x, acct, name, region, "default-storage",
+		           lf_json_path(x->account->value, "spec.default_storage"));
+		x->tags = tags;
+	}
+	struct loc l = loc_make(name, "");
+	free(name);
+	return l;
+}
+
+static struct loc metastore_loc(struct ex *x, const struct lf_resource *ms)
 {
 	const char *b = str_at(ms->value, "spec.storage_root.bucket");
 	const char *p = str_at(ms->value, "spec.storage_root.prefix");
 
 	if (b)
 		return loc_make(b, p ? p : "");
-	if (p)
-		return loc_make(x->default_storage.bucket, p);
-	struct loc l = loc_make(x->default_storage.bucket, "");
-	struct loc r = loc_under(&l, "metastores/%s/", ms->name);
+	struct loc l = default_storage_in(x, str_at(ms->value, "spec.region"));
+	struct loc r = p ? loc_make(l.bucket, p) : loc_under(&l, "metastores/%s/", ms->name);
 	loc_release(&l);
 	return r;
 }
 
 /* Where a workspace keeps its data. */
-static struct loc workspace_loc(const struct ex *x, const struct lf_resource *w)
+static struct loc workspace_loc(struct ex *x, const struct lf_resource *w)
 {
 	const char *b = str_at(w->value, "spec.storage.bucket");
 
 	if (b)
 		return loc_make(b, "");
-	struct loc l = loc_make(x->default_storage.bucket, "");
+	struct loc l = default_storage_in(x, str_at(w->value, "spec.region"));
 	struct loc r = loc_under(&l, "workspaces/%s/", w->name);
 	loc_release(&l);
 	return r;
@@ -767,6 +794,16 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 }
 
 /* ---- the whole set ---------------------------------------------------------- */
+
+/* The account's tags with a workspace's over them: a new object. */
+static json_t *merged_tags(json_t *account, json_t *workspace)
+{
+	json_t *t = json_is_object(account) ? json_deep_copy(account) : json_object();
+
+	if (json_is_object(workspace))
+		json_object_update(t, workspace);
+	return t;
+}
 
 static int kind_is(const struct lf_resource *r, const char *k)
 {
@@ -1054,6 +1091,8 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 		if (kind_is(&m->res[i], "Account"))
 			x.account = &m->res[i];
 	out->account = lf_xstrdup(x.account ? x.account->name : "");
+	json_t *account_tags = x.account ? lf_json_path(x.account->value, "spec.tags") : NULL;
+	x.account_tags = account_tags;
 	x.later = json_array();
 	x.default_storage = loc_make(
 	    x.account ? str_at(x.account->value, "spec.default_storage.bucket") : "default", "");
@@ -1071,6 +1110,13 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 				continue;
 			struct lf_dres *r = add_manifest(&x, res);
 			const char *ms = str_at(res->value, "spec.metastore");
+			json_t *ws_tags = NULL;
+			x.tags = account_tags;
+			if (kind_is(res, "Workspace")) {
+				ws_tags = merged_tags(account_tags,
+				                      lf_json_path(res->value, "spec.tags"));
+				x.tags = ws_tags;
+			}
 			const char *own = str_at(res->value, "spec.storage_root.bucket");
 			if (kind_is(res, "Account")) {
 				expand_account(&x, res, r);
@@ -1143,12 +1189,13 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 					compile_grant(&x, principal, type, sms, name,
 					              lf_json_path(res->value, "spec.privileges"));
 			}
+			json_decref(ws_tags);
+			x.tags = NULL;
 		}
 	}
 	compile_deferred(&x);
 	json_decref(x.later);
 	emit_policies(&x);
-	(void)region_of_account;
 
 	for (size_t i = 0; i < out->n; i++)
 		lf_json_digest(out->v[i]->inputs, out->v[i]->digest);

@@ -14,6 +14,13 @@
 
 /* ---- kinds ------------------------------------------------------------ */
 
+char *lf_regional_bucket(const char *bucket, const char *home_region, const char *region)
+{
+	if (!region || !home_region || !strcmp(region, home_region))
+		return lf_xstrdup(bucket);
+	return lf_xasprintf("%s-%s", bucket, region);
+}
+
 json_t *lf_json_path(json_t *root, const char *path)
 {
 	json_t *cur = root;

@@ -123,6 +123,14 @@ size_t lf_edit_distance(const char *a, const char *b);
 /* The value at a dotted path of a document, borrowed, or NULL. */
 json_t *lf_json_path(json_t *root, const char *path);
 
+/*
+ * The account's default storage bucket in `region`: serverless default
+ * storage is regional, so the account's `bucket` (in its own region) has a
+ * sibling in every other region in use, named "<bucket>-<region>".  Owned
+ * result; rules.c checks that it is a valid bucket name.
+ */
+char *lf_regional_bucket(const char *bucket, const char *home_region, const char *region);
+
 void lf_manifest_release(struct lf_manifest *m);
 
 #endif

@@ -1060,9 +1060,18 @@ static const char *default_bucket(const struct ctx *c)
 	return NULL;
 }
 
+static const char *default_region(const struct ctx *c)
+{
+	for (size_t i = 0; i < c->m->nres; i++)
+		if (!strcmp(c->m->res[i].kind->name, "Account"))
+			return str_at(&c->m->res[i], "spec.default_storage.region");
+	return NULL;
+}
+
 static void collect_managed(const struct ctx *c, struct mlocs *l)
 {
 	const char *def = default_bucket(c);
+	const char *home = default_region(c);
 
 	if (!def)
 		return;
@@ -1076,7 +1085,10 @@ static void collect_managed(const struct ctx *c, struct mlocs *l)
 		char *path = pre ? lf_xasprintf("%s/", pre)
 		             : b ? lf_xstrdup("")
 		                 : lf_xasprintf("metastores/%s/", r->name);
-		mloc_add(l, r, "metastore", r->address, lf_xstrdup(r->name), b ? b : def, path);
+		char *regional = lf_regional_bucket(def, home, str_at(r, "spec.region"));
+		mloc_add(l, r, "metastore", r->address, lf_xstrdup(r->name), b ? b : regional,
+		         path);
+		free(regional);
 	}
 	/* workspace catalogs and their 'default' schemas */
 	for (size_t i = 0; i < c->m->nres; i++) {
@@ -1093,9 +1105,11 @@ static void collect_managed(const struct ctx *c, struct mlocs *l)
 		if (lf_map_get(&c->implicit, caddr) == w) {
 			char *cpath = b ? lf_xasprintf("catalogs/%s/", cat)
 			                : lf_xasprintf("workspaces/%s/catalogs/%s/", w->name, cat);
-			mloc_add(l, w, "catalog", caddr, lf_xstrdup(cat), b ? b : def, cpath);
+			char *regional = lf_regional_bucket(def, home, str_at(w, "spec.region"));
+			mloc_add(l, w, "catalog", caddr, lf_xstrdup(cat), b ? b : regional, cpath);
 			mloc_add(l, w, "schema", saddr, lf_xasprintf("%s.default", cat),
-			         b ? b : def, lf_xasprintf("%sschemas/default/", cpath));
+			         b ? b : regional, lf_xasprintf("%sschemas/default/", cpath));
+			free(regional);
 		}
 		free(cat);
 		free(caddr);
@@ -1213,6 +1227,125 @@ static void check_external_locations(struct ctx *c)
 	mlocs_release(&l);
 }
 
+/* ---- tags ------------------------------------------------------------------------ */
+
+/*
+ * The user's tags reach S3 tags and compute labels beside lakeform's own
+ * (expand.c): a bucket carries lakeform/account, lakeform/address,
+ * lakeform:purpose and lakeform:force_destroy, a prefix's marker object
+ * the first three.  S3 allows 50 tags on a bucket and 10 on an object.
+ */
+#define TAG_MAX_BUCKET 50
+#define TAG_MAX_OBJECT 10
+#define TAG_OWN_BUCKET 4
+#define TAG_OWN_OBJECT 3
+
+static void check_tag_keys(struct ctx *c, const struct lf_resource *r)
+{
+	json_t *tags = lf_json_path(r->value, "spec.tags"), *v;
+	const char *k;
+
+	json_object_foreach (tags, k, v) {
+		const char *why = NULL;
+		if (!strncasecmp(k, "lakeform/", 9) || !strncasecmp(k, "lakeform:", 9))
+			why = "keys beginning with 'lakeform/' or 'lakeform:' are lakeform's own "
+			      "(the labels by which it knows what it owns), and a tag may not "
+			      "override them";
+		else if (!strncasecmp(k, "aws:", 4))
+			why = "S3 reserves keys beginning with 'aws:' for AWS's own tags";
+		if (!why)
+			continue;
+		struct lf_yaml_pathseg segs[3] = {{"spec", 0}, {"tags", 0}, {k, 0}};
+		struct lf_pos p = lf_source_pos(c->m->src, r->doc, segs, 3, 1);
+		lf_diag_error(c->d, &p,
+		              "spec.tags: tag '%s' cannot be used: %s; choose another key", k, why);
+	}
+}
+
+/* How many keys `a` and `b` hold together. */
+static size_t tags_union(json_t *a, json_t *b)
+{
+	size_t n = json_object_size(a);
+	const char *k;
+	json_t *v;
+
+	json_object_foreach (b, k, v)
+		n += !json_object_get(a, k);
+	return n;
+}
+
+/* Report `n` tags over a limit: `where` names the objects they reach. */
+static void tags_over(struct ctx *c, const struct lf_resource *r, size_t n, int object,
+                      const char *where)
+{
+	size_t own = object ? TAG_OWN_OBJECT : TAG_OWN_BUCKET;
+	size_t max = object ? TAG_MAX_OBJECT : TAG_MAX_BUCKET;
+	struct lf_pos p = pos_of(c, r, "spec.tags");
+
+	lf_diag_error(c->d, &p,
+	              "spec.tags: %zu tags reach %s, and with lakeform's own %zu that is %zu, "
+	              "over the %zu S3 allows on %s: keep at most %zu",
+	              n, where, own, n + own, max, object ? "an object" : "a bucket", max - own);
+}
+
+static void check_tags(struct ctx *c)
+{
+	const struct lf_resource *account = NULL;
+	int account_prefixes = 0;
+
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		const char *k = r->kind->name;
+		if (!strcmp(k, "Account"))
+			account = r;
+		/* a metastore's, catalog's, schema's or volume's prefix carries
+		 * the account's tags */
+		account_prefixes |= !strcmp(k, "Metastore") || !strcmp(k, "Catalog") ||
+		                    !strcmp(k, "Schema") || !strcmp(k, "Volume");
+		if (!strcmp(k, "Account") || !strcmp(k, "Workspace"))
+			check_tag_keys(c, r);
+	}
+	json_t *at = account ? lf_json_path(account->value, "spec.tags") : NULL;
+	size_t na = json_object_size(at);
+	int account_over = 0;
+	if (account && na + TAG_OWN_BUCKET > TAG_MAX_BUCKET) {
+		tags_over(c, account, na, 0, "the default storage bucket");
+		account_over = 1;
+	} else if (account && account_prefixes && na + TAG_OWN_OBJECT > TAG_MAX_OBJECT) {
+		tags_over(c, account, na, 1, "the prefixes of metastores and catalogs");
+		account_over = 1;
+	}
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *w = &c->m->res[i];
+		if (strcmp(w->kind->name, "Workspace"))
+			continue;
+		json_t *wt = lf_json_path(w->value, "spec.tags");
+		size_t n = tags_union(at, wt);
+		int bucket = str_at(w, "spec.storage.bucket") != NULL;
+		/* expand.c: a prefix in the default storage without a bucket of
+		 * its own, and the workspace catalog's prefixes */
+		int prefixes =
+		    !bucket || (str_at(w, "spec.metastore") &&
+		                !json_is_false(lf_json_path(w->value, "spec.workspace_catalog")));
+		const struct lf_resource *at_r = json_object_size(wt) ? w : account;
+		if (!at_r || account_over)
+			continue; /* the account's own are too many: said once, there */
+		char *where = NULL;
+		if (bucket && n + TAG_OWN_BUCKET > TAG_MAX_BUCKET) {
+			where = lf_xasprintf("the bucket of workspace '%s' (its own and the "
+			                     "account's)",
+			                     w->name);
+			tags_over(c, at_r, n, 0, where);
+		} else if (prefixes && n + TAG_OWN_OBJECT > TAG_MAX_OBJECT) {
+			where = lf_xasprintf("the prefixes of workspace '%s' (its own and the "
+			                     "account's)",
+			                     w->name);
+			tags_over(c, at_r, n, 1, where);
+		}
+		free(where);
+	}
+}
+
 /* ---- data residency -------------------------------------------------------------- */
 
 /* `region`, or NULL when check_regions reported it: one mistake, one error. */
@@ -1236,42 +1369,71 @@ static const char *bucket_region(const struct ctx *c, const char *b)
 }
 
 /*
- * Data stays in its region: a serverless workspace without a bucket keeps
- * its data in the default storage, a metastore without one its root; a
- * catalog's or schema's own bucket is in its metastore's region.
+ * Serverless default storage is regional: a workspace without a bucket of
+ * its own, or a metastore without one, in another region than the default
+ * storage's keeps its data in the default storage bucket of its region,
+ * "<bucket>-<region>" (lf_regional_bucket, expand.c).  That name must be a
+ * bucket name S3 takes, and no other resource's.
  */
-static void check_residency(struct ctx *c)
+static void check_regional_buckets(struct ctx *c)
 {
-	const char *def = default_bucket(c);
-	const char *def_region = def ? known_region(c, bucket_region(c, def)) : NULL;
+	const struct lf_resource *acct = NULL;
+	struct lf_map seen = LF_MAP_INIT;
 
+	for (size_t i = 0; i < c->m->nres; i++)
+		if (!strcmp(c->m->res[i].kind->name, "Account"))
+			acct = &c->m->res[i];
+	const char *def = acct ? str_at(acct, "spec.default_storage.bucket") : NULL;
+	const char *home =
+	    acct ? known_region(c, str_at(acct, "spec.default_storage.region")) : NULL;
+	char buf[64];
+	if (!def || !home || bucket_name_problem(def, buf, sizeof(buf)))
+		return; /* no default storage, or reported already */
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *r = &c->m->res[i];
 		const char *k = r->kind->name;
 		const char *region = known_region(c, str_at(r, "spec.region"));
+		int uses = (!strcmp(k, "Workspace") && !str_at(r, "spec.storage.bucket")) ||
+		           (!strcmp(k, "Metastore") && !str_at(r, "spec.storage_root.bucket"));
+		if (!uses || !region || !strcmp(region, home) || lf_map_get(&seen, region))
+			continue;
+		lf_map_put(&seen, region, (void *)r);
+		char *name = lf_regional_bucket(def, home, region);
+		const char *why = bucket_name_problem(name, buf, sizeof(buf));
+		const struct lf_resource *other = lf_map_get(&c->buckets, name);
+		struct lf_pos p = pos_of(c, acct, "spec.default_storage.bucket");
+		if (why)
+			lf_diag_error(c->d, &p,
+			              "spec.default_storage.bucket: %s '%s' in '%s' keeps its data "
+			              "in the default storage of its region, bucket '%s', which is "
+			              "not a valid S3 bucket name: %s; choose a shorter default "
+			              "storage bucket name, or give it a bucket of its own",
+			              r->kind->lower, r->name, region, name, why);
+		else if (other)
+			lf_diag_error(c->d, &p,
+			              "spec.default_storage.bucket: %s '%s' in '%s' keeps its data "
+			              "in the default storage of its region, bucket '%s', which %s "
+			              "'%s' declares too; a bucket belongs to one resource",
+			              r->kind->lower, r->name, region, name, other->kind->lower,
+			              other->name);
+		free(name);
+	}
+	lf_map_release(&seen);
+}
 
-		if (!strcmp(k, "Workspace")) {
-			const char *compute = str_at(r, "spec.compute");
-			if (!region || !def_region || !compute || strcmp(compute, "serverless") ||
-			    str_at(r, "spec.storage.bucket") || !strcmp(region, def_region))
-				continue;
-			struct lf_pos p = pos_of(c, r, "spec.region");
-			lf_diag_error(c->d, &p,
-			              "spec.region: serverless workspace '%s' is in '%s' but would "
-			              "keep its data in the default storage bucket '%s', in '%s'; "
-			              "give it a bucket of its own in spec.storage",
-			              r->name, region, def, def_region);
-		} else if (!strcmp(k, "Metastore")) {
-			if (!region || !def_region || str_at(r, "spec.storage_root.bucket") ||
-			    !strcmp(region, def_region))
-				continue;
-			struct lf_pos p = pos_of(c, r, "spec.region");
-			lf_diag_error(c->d, &p,
-			              "spec.region: metastore '%s' is in '%s' but its storage root "
-			              "would be in the default storage bucket '%s', in '%s'; give "
-			              "it a bucket of its own in spec.storage_root.bucket",
-			              r->name, region, def, def_region);
-		} else if (!strcmp(k, "Catalog") || !strcmp(k, "Schema")) {
+/*
+ * Data stays in its region: a catalog's or schema's own bucket is in its
+ * metastore's region.  (A serverless workspace's default storage and a
+ * metastore's root in the default storage are in their own region's
+ * default storage bucket: check_regional_buckets.)
+ */
+static void check_residency(struct ctx *c)
+{
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		const char *k = r->kind->name;
+
+		if (!strcmp(k, "Catalog") || !strcmp(k, "Schema")) {
 			const char *b = str_at(r, "spec.storage_root.bucket");
 			const char *ms = str_at(r, "spec.metastore");
 			const struct lf_resource *m = ms ? find_res(c, "metastore/%s", ms) : NULL;
@@ -1305,6 +1467,8 @@ int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d)
 	check_case(&c);
 	check_external_locations(&c);
 	check_residency(&c);
+	check_regional_buckets(&c);
+	check_tags(&c);
 	check_columns(&c);
 	check_refs(&c);
 	check_principals(&c);

@@ -587,16 +587,27 @@ static void test_workspace_catalog_off_and_own_bucket(void **state)
 	assert_null(lf_desired_get(&w.ds, "catalog/main-use1/ingest_us"));
 	assert_null(lf_desired_get(&w.ds, "schema/main-use1/ingest_us/default"));
 	assert_null(lf_desired_get(&w.ds, "catalog/main-euw1/ingest_eu"));
-	/* hyphens become underscores; stored in the workspace's own bucket */
+	/* hyphens become underscores; a serverless workspace in eu-west-1
+	 * without a bucket keeps its data in the default storage of its region,
+	 * globex-default-use1-eu-west-1, a part of the account */
 	get(&w, "catalog/main-euw1/analytics_eu");
-	struct lf_dres *p =
-	    get(&w, "storage.prefix/globex-ws-analytics-euw1/catalogs/analytics_eu");
-	assert_dep(p, "storage.bucket/globex-ws-analytics-euw1");
-	/* a serverless workspace with a bucket: the bucket, no prefix in default storage */
-	struct lf_dres *b = get(&w, "storage.bucket/globex-ws-analytics-euw1");
-	assert_string_equal(b->parent, "workspace/analytics-eu");
+	struct lf_dres *p = get(&w, "storage.prefix/globex-default-use1-eu-west-1/workspaces/"
+	                            "analytics-eu/catalogs/analytics_eu");
+	assert_dep(p, "storage.bucket/globex-default-use1-eu-west-1");
+	p = get(&w, "storage.prefix/globex-default-use1-eu-west-1/workspaces/analytics-eu");
+	assert_string_equal(p->parent, "workspace/analytics-eu");
+	struct lf_dres *b = get(&w, "storage.bucket/globex-default-use1-eu-west-1");
+	assert_string_equal(b->parent, "account/globex");
+	assert_dep(get(&w, "account/globex"), "storage.bucket/globex-default-use1-eu-west-1");
+	assert_string_equal(json_string_value(json_object_get(b->inputs, "region")), "eu-west-1");
+	assert_string_equal(json_string_value(json_object_get(b->inputs, "purpose")),
+	                    "default-storage");
+	/* the default storage's versioning and force_destroy go with it */
+	assert_false(json_is_true(json_object_get(b->inputs, "force_destroy")));
 	assert_null(
 	    lf_desired_get(&w.ds, "storage.prefix/globex-default-use1/workspaces/analytics-eu"));
+	/* the us-east-1 one stays in the account's bucket */
+	get(&w, "storage.prefix/globex-default-use1/workspaces/analytics-us");
 	/* the metastore with a bucket of its own: the bucket, its root is the bucket */
 	b = get(&w, "storage.bucket/globex-uc-euw1");
 	assert_string_equal(b->parent, "metastore/main-euw1");
@@ -623,13 +634,15 @@ static void test_classic_workspace(void **state)
 	assert_json(b->inputs, "{\"name\": \"initech-ws-staging\", \"region\": \"us-west-2\", "
 	                       "\"purpose\": \"workspace\", \"force_destroy\": false, \"labels\": "
 	                       "{\"lakeform/account\": \"initech\", \"lakeform/address\": "
-	                       "\"storage.bucket/initech-ws-staging\"}}");
+	                       "\"storage.bucket/initech-ws-staging\"}, \"tags\": {\"stage\": "
+	                       "\"staging\"}}");
 	struct lf_dres *n = get(&w, "compute.network/staging");
 	assert_string_equal(n->provider, "compute");
 	assert_json(n->inputs, "{\"name\": \"staging\", \"region\": \"us-west-2\", \"plane\": "
 	                       "\"classic\", \"internal\": false, \"cidr\": \"10.30.16.0/20\", "
 	                       "\"labels\": {\"lakeform/account\": \"initech\", "
-	                       "\"lakeform/address\": \"compute.network/staging\"}}");
+	                       "\"lakeform/address\": \"compute.network/staging\"}, \"tags\": "
+	                       "{\"stage\": \"staging\"}}");
 	struct lf_dres *np = get(&w, "compute.node_pool/staging");
 	assert_string_equal(np->provider, "compute");
 	assert_string_equal(np->parent, "workspace/staging");
@@ -639,7 +652,8 @@ static void test_classic_workspace(void **state)
 	            "{\"name\": \"staging\", \"network\": \"staging\", \"nodes\": 2, "
 	            "\"cpus\": 1, \"memory_mb\": 1024, \"image\": "
 	            "\"localhost/lakeform-node:1\", \"labels\": {\"lakeform/account\": "
-	            "\"initech\", \"lakeform/address\": \"compute.node_pool/staging\"}}");
+	            "\"initech\", \"lakeform/address\": \"compute.node_pool/staging\"}, \"tags\": "
+	            "{\"stage\": \"staging\"}}");
 	/* dev gives some fields: the image is the default */
 	np = get(&w, "compute.node_pool/dev");
 	assert_int_equal(json_integer_value(json_object_get(np->inputs, "nodes")), 1);
@@ -664,7 +678,61 @@ static void test_classic_workspace(void **state)
 	assert_json(n->inputs, "{\"name\": \"analytics\", \"region\": \"us-east-1\", \"plane\": "
 	                       "\"serverless\", \"internal\": true, \"labels\": "
 	                       "{\"lakeform/account\": \"acme\", \"lakeform/address\": "
-	                       "\"compute.network/analytics\"}}");
+	                       "\"compute.network/analytics\"}, \"tags\": {\"owner\": "
+	                       "\"platform-team\", \"cost-center\": \"4711\"}}");
+	world_release(&w);
+}
+
+/* ---- tags ------------------------------------------------------------------------------ */
+
+static void assert_tags(const struct world *w, const char *address, const char *want)
+{
+	assert_json(json_object_get(get(w, address)->inputs, "tags"), want);
+}
+
+static void test_tags(void **state)
+{
+	struct world w;
+	(void)state;
+
+	/* the account's tags on what it expands to, a workspace's over them on
+	 * what the workspace expands to; none on a policy */
+	world_example(&w, "quickstart");
+	assert_tags(&w, "storage.bucket/acme-lakehouse-default", "{\"owner\": \"platform-team\"}");
+	assert_tags(&w, "storage.prefix/acme-lakehouse-default/metastores/main-use1",
+	            "{\"owner\": \"platform-team\"}");
+	assert_tags(&w, "storage.prefix/acme-lakehouse-default/metastores/main-use1/catalogs/sales",
+	            "{\"owner\": \"platform-team\"}");
+	const char *ws = "{\"owner\": \"platform-team\", \"cost-center\": \"4711\"}";
+	assert_tags(&w, "storage.prefix/acme-lakehouse-default/workspaces/analytics", ws);
+	assert_tags(&w, "compute.network/analytics", ws);
+	assert_tags(&w,
+	            "storage.prefix/acme-lakehouse-default/workspaces/analytics/catalogs/analytics",
+	            ws);
+	assert_tags(&w,
+	            "storage.prefix/acme-lakehouse-default/workspaces/analytics/catalogs/analytics/"
+	            "schemas/default",
+	            ws);
+	assert_null(
+	    json_object_get(get(&w, "storage.policy/acme-lakehouse-default")->inputs, "tags"));
+	/* the manifest-level resources keep spec.tags where the manifest has it */
+	assert_null(json_object_get(get(&w, "metastore/main-use1")->inputs, "tags"));
+	world_release(&w);
+
+	/* no tags: no 'tags' input at all (so plans without tags do not change) */
+	world_example(&w, "s3");
+	assert_null(json_object_get(get(&w, "storage.bucket/acme-lf-default")->inputs, "tags"));
+	assert_null(json_object_get(get(&w, "compute.network/etl")->inputs, "tags"));
+	world_release(&w);
+
+	/* multi-region: the account says company, ingest-us adds workload (a
+	 * key in both takes the workspace's value: tests/cli/plan-tags) */
+	world_example(&w, "multi-region");
+	assert_tags(&w, "compute.node_pool/ingest-us",
+	            "{\"company\": \"globex\", \"workload\": \"ingestion\"}");
+	/* the regional default storage is the account's: its tags only */
+	assert_tags(&w, "storage.bucket/globex-default-use1-eu-west-1",
+	            "{\"company\": \"globex\"}");
 	world_release(&w);
 }
 
@@ -1023,6 +1091,7 @@ int main(void)
 	    cmocka_unit_test(test_workspace_catalog),
 	    cmocka_unit_test(test_workspace_catalog_off_and_own_bucket),
 	    cmocka_unit_test(test_classic_workspace),
+	    cmocka_unit_test(test_tags),
 	    cmocka_unit_test(test_policy_quickstart),
 	    cmocka_unit_test(test_policy_classic),
 	    cmocka_unit_test(test_policy_multi_region),

@@ -307,6 +307,29 @@ check "cidr move: each node moved once (connected, then disconnected)" \
 	bash -c "grep -c 'moved node' '$classic/.lakeform/logs/docker.log' | grep -qx 2"
 check "cidr move: plan finds no changes" plan_clean "$classic"
 
+# ---- spec.tags: labels on the nodes, changed by rolling them in place ------
+tags_of() { inspect "$1" '{{index .Config.Labels "team"}} {{index .Config.Labels "cost-center"}} {{index .Config.Labels "lakeform/tags"}}'; }
+printf '  tags:\n    team: etl\n    cost-center: "4711"\n' >>"$classic/10-workspace.yaml"
+check "tags: apply" lfc "$classic" apply --auto-approve
+check "tags: only updates in place" grep -q 'Resources: 0 added, [0-9]* changed, 0 destroyed' "$scratch/out"
+for n in $(running etl); do
+	check "tags: node $n labelled team and cost-center, lakeform/tags naming them" \
+		test "$(tags_of "$n")" = "etl 4711 cost-center,team"
+	check "tags: node $n keeps its ownership labels" \
+		test "$(inspect "$n" '{{index .Config.Labels "lakeform/address"}}')" = compute.node_pool/etl
+done
+check "tags: plan finds no changes" plan_clean "$classic"
+sed -i 's/team: etl/team: ingest/' "$classic/10-workspace.yaml"
+check "tags: a changed tag is planned as an update" bash -c "'$lf' -C '$classic' plan > '$scratch/out' 2>&1;
+	grep -qF '~ tags.team: \"etl\" -> \"ingest\"' '$scratch/out' && grep -q '0 to replace, 0 to destroy' '$scratch/out'"
+check "tags: changed tag applied" lfc "$classic" apply --auto-approve
+check "tags: changed tag applied in place" grep -q 'Resources: 0 added, [0-9]* changed, 0 destroyed' "$scratch/out"
+check "tags: 2 nodes still run" test "$(count_running etl)" = 2
+for n in $(running etl); do
+	check "tags: node $n relabelled team=ingest" test "$(tags_of "$n")" = "ingest 4711 cost-center,team"
+done
+check "tags: plan after the change finds no changes" plan_clean "$classic"
+
 # ---- serverless and isolation ---------------------------------------------
 
 check "serverless: apply" lfc "$serverless" apply --auto-approve

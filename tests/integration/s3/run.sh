@@ -7,7 +7,9 @@
 # effect with /usr/bin/aws, independently of lakeform: buckets, tags,
 # versioning, encryption, policies, prefix marker objects.  Then changes
 # made behind lakeform's back (tags, versioning, policy, a deleted bucket)
-# must show in `refresh` + `plan` and be healed by `apply`; wrong
+# must show in `refresh` + `plan` and be healed by `apply`; spec.tags on
+# buckets and markers, changed in place; the regional default storage of an
+# eu-west-1 serverless workspace; wrong
 # credentials, an unreachable endpoint and a bucket name owned by someone
 # else must fail clearly; a bucket holding data is only destroyed with
 # force_destroy; `destroy` leaves no bucket.
@@ -301,6 +303,84 @@ check "aws: policy back" test "$(policy acme-lf-ws-etl | jq -r .Id)" == \
 run refresh2 "$cfg" refresh
 run healed "$cfg" plan --detailed-exitcode
 check "plan after healing: no changes (exit 0)" test $rc -eq 0
+
+# ---- spec.tags: S3 tags on buckets, object tags on prefix markers -------
+otag() { # otag BUCKET KEY TAG: an object tag's value
+	aws s3api get-object-tagging --bucket "$1" --key "$2" --output json 2>/dev/null |
+		jq -r --arg k "$3" '.TagSet[] | select(.Key == $k) | .Value'
+}
+printf '  tags:\n    cost-center: "4711"\n    team: platform\n' >>"$cfg/00-account.yaml"
+printf '  tags:\n    team: etl\n' >>"$cfg/30-workspace.yaml"
+run tags "$cfg" apply --auto-approve
+check "tags: apply" test $rc -eq 0
+check "tags: only updates in place" has tags "Resources: 0 added, [0-9]* changed, 0 destroyed"
+check "aws: default storage tagged cost-center" test "$(tag acme-lf-default cost-center)" == 4711
+check "aws: default storage tagged team=platform" test "$(tag acme-lf-default team)" == platform
+check "aws: workspace bucket tagged with the account's tag" test "$(tag acme-lf-ws-etl cost-center)" == 4711
+check "aws: workspace bucket's own tag over the account's" test "$(tag acme-lf-ws-etl team)" == etl
+check "aws: workspace bucket keeps lakeform's labels beside them" \
+	test "$(tag acme-lf-ws-etl lakeform/address)" == storage.bucket/acme-lf-ws-etl
+check "aws: catalog marker carries the account's tags" \
+	test "$(otag acme-lf-uc-use1 catalogs/sales/ team)" == platform
+check "aws: workspace catalog marker carries the workspace's" \
+	test "$(otag acme-lf-ws-etl catalogs/etl/ team)" == etl
+check "aws: a marker keeps its lakeform labels beside the tags" \
+	test "$(otag acme-lf-ws-etl catalogs/etl/ lakeform/address)" == storage.prefix/acme-lf-ws-etl/catalogs/etl
+sed -i 's/team: etl/team: ingest/' "$cfg/30-workspace.yaml"
+run retag-plan "$cfg" plan
+check "tags: a changed tag is planned as an update" has retag-plan "~ tags.team: \"etl\" -> \"ingest\""
+check "tags: no replace" has retag-plan "0 to add, [0-9]* to change, 0 to replace, 0 to destroy"
+run retag "$cfg" apply --auto-approve
+check "tags: the change applied in place" has retag "Resources: 0 added, [0-9]* changed, 0 destroyed"
+check "aws: bucket tag changed" test "$(tag acme-lf-ws-etl team)" == ingest
+check "aws: marker tag changed" test "$(otag acme-lf-ws-etl catalogs/etl/ team)" == ingest
+check "aws: the account's buckets keep theirs" test "$(tag acme-lf-default team)" == platform
+aws s3api put-object-tagging --bucket acme-lf-ws-etl --key catalogs/etl/ \
+	--tagging 'TagSet=[{Key=team,Value=someone}]'
+run retag-refresh "$cfg" refresh
+run retag-drift "$cfg" plan
+check "tags: a marker retagged behind lakeform's back shows in the plan" \
+	has retag-drift "~ tags.team: \"someone\" -> \"ingest\""
+run retag-heal "$cfg" apply --auto-approve
+check "aws: marker tags healed" test "$(otag acme-lf-ws-etl catalogs/etl/ team)" == ingest
+run refresh3 "$cfg" refresh
+run tagged "$cfg" plan --detailed-exitcode
+check "plan after tagging: no changes (exit 0)" test $rc -eq 0
+[[ $rc -eq 0 ]] || out tagged | head -n 40
+
+# ---- serverless default storage is regional ------------------------------
+# a serverless workspace in eu-west-1 without a bucket: the account's default
+# storage of eu-west-1, acme-lf-default-eu-west-1, made in eu-west-1
+cat >"$cfg/31-eu.yaml" <<'YAML'
+apiVersion: lakeform/v1
+kind: Workspace
+metadata:
+  name: reports-eu
+spec:
+  region: eu-west-1
+  compute: serverless
+YAML
+run regional "$cfg" apply --auto-approve
+check "regional default storage: apply" test $rc -eq 0
+[[ $rc -eq 0 ]] || out regional | tail -n 20
+check "aws: acme-lf-default-eu-west-1 exists" quiet aws s3api head-bucket --bucket acme-lf-default-eu-west-1
+check "aws: acme-lf-default-eu-west-1 is in eu-west-1" test "$(aws s3api get-bucket-location \
+	--bucket acme-lf-default-eu-west-1 --query LocationConstraint --output text 2>/dev/null)" == eu-west-1
+check "aws: acme-lf-default-eu-west-1 labelled" \
+	test "$(tag acme-lf-default-eu-west-1 lakeform/address)" == storage.bucket/acme-lf-default-eu-west-1
+check "aws: acme-lf-default-eu-west-1 carries the account's tags" \
+	test "$(tag acme-lf-default-eu-west-1 team)" == platform
+check "aws: acme-lf-default-eu-west-1 versioned as the default storage" \
+	test "$(versioning acme-lf-default-eu-west-1)" == Enabled
+check "aws: the EU workspace's marker is in it" \
+	quiet aws s3api head-object --bucket acme-lf-default-eu-west-1 --key workspaces/reports-eu/
+check "aws: nothing of the EU workspace in the us-east-1 default storage" \
+	bash -c "! aws s3api head-object --bucket acme-lf-default --key workspaces/reports-eu/ >/dev/null 2>&1"
+rm "$cfg/31-eu.yaml"
+run unregional "$cfg" apply --auto-approve
+check "regional default storage: removed with the last workspace needing it" test $rc -eq 0
+check "aws: acme-lf-default-eu-west-1 is gone" \
+	bash -c "! aws s3api head-bucket --bucket acme-lf-default-eu-west-1 >/dev/null 2>&1"
 
 # a grant to a principal the settings have no ARN for
 cat >"$cfg/60-carol.yaml" <<'YAML'

@@ -143,6 +143,26 @@ check "bucket update rewrites the metadata" grep -q '"purpose": "workspace"' "$B
 check "bucket update keeps the new label" grep -q '"lakeform/team": "data"' "$B/acme-main/.lakeform-bucket.json"
 check "bucket update keeps created" same "$created1" "$(grep '"created"' "$B/acme-main/.lakeform-bucket.json")"
 
+# the user's tags: recorded beside the labels, changed and removed in place
+bucket_tags() { # TAGS-JSON
+	echo "{\"type\":\"storage.bucket\",\"address\":\"account/acme\",\"id\":\"acme-main\",\"inputs\":{\"name\":\"acme-main\",\"region\":\"eu-west-1\",\"purpose\":\"workspace\",\"labels\":$(labels account/acme),\"tags\":$1},\"prior\":null}"
+}
+rpc "$STORAGE" update "$(bucket_tags '{"team":"data","cost-center":"4711"}')"
+check "bucket update with tags answers them" has '"tags":{"team":"data","cost-center":"4711"}'
+check "bucket tags recorded" grep -q '"cost-center": "4711"' "$B/acme-main/.lakeform-bucket.json"
+rpc "$STORAGE" read '{"type":"storage.bucket","address":"account/acme","id":"acme-main","inputs":null}'
+check "bucket read reports the tags" has '"tags":{"cost-center":"4711","team":"data"}'
+rpc "$STORAGE" update "$(bucket_tags '{"team":"ml"}')"
+check "bucket tag changed in place" grep -q '"team": "ml"' "$B/acme-main/.lakeform-bucket.json"
+check "bucket tag removed in place" bash -c "! grep -q cost-center '$B/acme-main/.lakeform-bucket.json'"
+rpc "$STORAGE" update "$(bucket_tags '{"lakeform/address":"other"}')"
+check "a tag in lakeform's namespace is refused (1003)" code 1003
+check "the refusal names the tag" has "tag 'lakeform/address' is in lakeform's own namespace"
+rpc "$STORAGE" update "$(bucket_tags '{"team":1}')"
+check "a tag that is not a string is refused (-32602)" code -32602
+rpc "$STORAGE" update "$(bucket_tags '{}')"
+check "no tags: none recorded" bash -c "! grep -q '\"tags\"' '$B/acme-main/.lakeform-bucket.json'"
+
 rpc "$STORAGE" update "{\"type\":\"storage.bucket\",\"address\":\"account/acme\",\"id\":\"acme-main\",\"inputs\":{\"name\":\"acme-main\",\"region\":\"us-east-1\",\"purpose\":\"workspace\",\"labels\":$(labels account/acme)},\"prior\":null}"
 check "bucket region change in place is refused" code 1003
 check "bucket region is unchanged" grep -q '"region": "eu-west-1"' "$B/acme-main/.lakeform-bucket.json"
