@@ -128,13 +128,19 @@ static struct lf_dres *add(struct ex *x, const char *type, const char *name, con
 	return r;
 }
 
+/* Add `address` to r's dependencies; the caller knows it is not there yet. */
+static void add_new_dep(struct lf_dres *r, const char *address)
+{
+	LF_GROW(r->deps, r->ndeps + 1, r->deps_alloc);
+	r->deps[r->ndeps++] = lf_xstrdup(address);
+}
+
 static void add_dep(struct lf_dres *r, const char *address)
 {
 	for (size_t i = 0; i < r->ndeps; i++)
 		if (!strcmp(r->deps[i], address))
 			return;
-	LF_GROW(r->deps, r->ndeps + 1, r->deps_alloc);
-	r->deps[r->ndeps++] = lf_xstrdup(address);
+	add_new_dep(r, address);
 }
 
 static json_t *labels(const struct ex *x, const char *address)
@@ -923,15 +929,19 @@ static void emit_policies(struct ex *x)
 		add_dep(p, b);
 		free(b);
 		/* a policy may hold a statement per grant: add each principal
-		 * once (add_dep's own check is linear) */
+		 * once, checked against `seen` rather than by add_dep's linear
+		 * search, which made a policy of P principals cost P^2; the only
+		 * other dependency is the bucket, never a principal's address */
 		struct lf_map seen = LF_MAP_INIT;
 		for (size_t j = 0; j < k; j++) {
 			const char *who = json_string_value(
 			    json_object_get(json_array_get(uniq, j), "principal"));
-			if (who && !lf_map_get(&seen, who)) {
+			char *a = who && !lf_map_get(&seen, who) ? principal_address(who) : NULL;
+			if (a) {
 				lf_map_put(&seen, who, (void *)1);
-				add_principal_dep(p, who);
+				add_new_dep(p, a);
 			}
+			free(a);
 		}
 		lf_map_release(&seen);
 	}

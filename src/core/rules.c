@@ -1068,11 +1068,11 @@ static void collect_managed(const struct ctx *c, struct mlocs *l)
 		return;
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *r = &c->m->res[i];
-		const char *b = str_at(r, "spec.storage_root.bucket");
-		const char *pre = str_at(r, "spec.storage_root.prefix");
 
 		if (strcmp(r->kind->name, "Metastore"))
 			continue;
+		const char *b = str_at(r, "spec.storage_root.bucket");
+		const char *pre = str_at(r, "spec.storage_root.prefix");
 		char *path = pre ? lf_xasprintf("%s/", pre)
 		             : b ? lf_xstrdup("")
 		                 : lf_xasprintf("metastores/%s/", r->name);
@@ -1081,11 +1081,12 @@ static void collect_managed(const struct ctx *c, struct mlocs *l)
 	/* workspace catalogs and their 'default' schemas */
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *w = &c->m->res[i];
+
+		if (strcmp(w->kind->name, "Workspace"))
+			continue;
 		const char *ms = str_at(w, "spec.metastore");
 		const char *b = str_at(w, "spec.storage.bucket");
-
-		if (strcmp(w->kind->name, "Workspace") || !ms ||
-		    json_is_false(lf_json_path(w->value, "spec.workspace_catalog")))
+		if (!ms || json_is_false(lf_json_path(w->value, "spec.workspace_catalog")))
 			continue;
 		char *cat = workspace_catalog_name(w->name);
 		char *caddr = lf_xasprintf("catalog/%s/%s", ms, cat);
@@ -1106,12 +1107,14 @@ static void collect_managed(const struct ctx *c, struct mlocs *l)
 		const char *kind = pass ? "Schema" : "Catalog";
 		for (size_t i = 0; i < c->m->nres; i++) {
 			const struct lf_resource *r = &c->m->res[i];
+			const struct mloc *parent;
+
+			if (strcmp(r->kind->name, kind))
+				continue;
 			const char *own = str_at(r, "spec.storage_root.bucket");
 			const char *ms = str_at(r, "spec.metastore");
 			const char *cat = str_at(r, "spec.catalog");
-			const struct mloc *parent;
-
-			if (strcmp(r->kind->name, kind) || !ms || (pass && !cat))
+			if (!ms || (pass && !cat))
 				continue;
 			char *paddr = pass ? lf_xasprintf("catalog/%s/%s", ms, cat)
 			                   : lf_xasprintf("metastore/%s", ms);
@@ -1160,11 +1163,12 @@ static void check_external_locations(struct ctx *c)
 		const struct lf_resource *r = &c->m->res[i];
 		const char *k = r->kind->name;
 		int table = !strcmp(k, "Table");
+
+		if (!table && strcmp(k, "Volume"))
+			continue;
 		const char *type = str_at(r, table ? "spec.table_type" : "spec.volume_type");
 		const char *loc = str_at(r, "spec.storage_location");
-
-		if ((!table && strcmp(k, "Volume")) || !type || strcmp(type, "EXTERNAL") || !loc ||
-		    strncmp(loc, "s3://", 5))
+		if (!type || strcmp(type, "EXTERNAL") || !loc || strncmp(loc, "s3://", 5))
 			continue;
 		const char *slash = strchr(loc + 5, '/');
 		char *bucket =
@@ -1191,10 +1195,12 @@ static void check_external_locations(struct ctx *c)
 	}
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *g = &c->m->res[i];
+
+		if (strcmp(g->kind->name, "Grant"))
+			continue;
 		const char *type = str_at(g, "spec.securable.type");
 		const char *b = str_at(g, "spec.securable.name");
-
-		if (strcmp(g->kind->name, "Grant") || !type || strcmp(type, "bucket") || !b)
+		if (!type || strcmp(type, "bucket") || !b)
 			continue;
 		for (size_t j = 0; j < l.n; j++) {
 			const struct mloc *m = &l.v[j];
@@ -1248,6 +1254,10 @@ static void check_residency(struct ctx *c)
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *r = &c->m->res[i];
 		const char *k = r->kind->name;
+
+		if (strcmp(k, "Workspace") && strcmp(k, "Metastore") && strcmp(k, "Catalog") &&
+		    strcmp(k, "Schema"))
+			continue;
 		const char *region = known_region(c, str_at(r, "spec.region"));
 
 		if (!strcmp(k, "Workspace")) {
