@@ -9,6 +9,7 @@
 #include "../state/state.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
+#include "../util/par.h"
 #include "../util/s3policy.h"
 
 /* A place in storage: a bucket and a path in it ("" or ending in '/'). */
@@ -948,6 +949,14 @@ static void emit_policies(struct ex *x)
 	free(names);
 }
 
+/* lf_par_for's item: the digest of resource i's inputs */
+static void digest_item(void *arg, size_t i)
+{
+	struct lf_desired *out = arg;
+
+	lf_json_digest(out->v[i]->inputs, out->v[i]->digest);
+}
+
 int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_diags *d)
 {
 	struct ex x;
@@ -1057,8 +1066,8 @@ int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_dia
 	emit_policies(&x);
 	(void)region_of_account;
 
-	for (size_t i = 0; i < out->n; i++)
-		lf_json_digest(out->v[i]->inputs, out->v[i]->digest);
+	/* each resource's digest on whichever core: they read only */
+	lf_par_for(out->n, digest_item, out);
 
 	/* release the working maps */
 	for (size_t i = 0; i < x.secs.cap; i++) {

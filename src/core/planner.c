@@ -261,6 +261,9 @@ struct node {
 	char *note;        /* owned: why it is kept, or goes, or NULL */
 	int ws_kept;       /* a workspace catalog (or its schema) outliving its workspace */
 	const char *cause; /* a policy's: the change it is shown under (borrowed) */
+	size_t *deps;      /* for_each_dep's: the nodes it needs, once looked up */
+	size_t ndeps;
+	int deps_known; /* deps filled */
 };
 
 struct pb {
@@ -299,14 +302,24 @@ static json_t *recorded_deps(struct node *n)
 	return n->have->deps;
 }
 
-static void for_each_dep(struct pb *b, struct node *n, void (*fn)(struct pb *, size_t, void *),
-                         void *ctx)
+/*
+ * The nodes `n` needs, looked up once: the graph is walked several times
+ * (order, reverse edges, what stays), and hashing each address on every
+ * walk was the most of the planner's time.  Nodes, and what each one
+ * wants and has, are all in place before the first walk.
+ */
+static void know_deps(struct pb *b, struct node *n)
 {
+	size_t alloc = 0;
+
+	n->deps_known = 1;
 	if (n->want) {
 		for (size_t i = 0; i < n->want->ndeps; i++) {
 			size_t j = find_node(b, n->want->deps[i]);
-			if (j != (size_t)-1)
-				fn(b, j, ctx);
+			if (j != (size_t)-1) {
+				LF_GROW(n->deps, n->ndeps + 1, alloc);
+				n->deps[n->ndeps++] = j;
+			}
 		}
 		return;
 	}
@@ -314,9 +327,20 @@ static void for_each_dep(struct pb *b, struct node *n, void (*fn)(struct pb *, s
 	size_t i;
 	json_array_foreach (deps, i, v) {
 		size_t j = json_is_string(v) ? find_node(b, json_string_value(v)) : (size_t)-1;
-		if (j != (size_t)-1)
-			fn(b, j, ctx);
+		if (j != (size_t)-1) {
+			LF_GROW(n->deps, n->ndeps + 1, alloc);
+			n->deps[n->ndeps++] = j;
+		}
 	}
+}
+
+static void for_each_dep(struct pb *b, struct node *n, void (*fn)(struct pb *, size_t, void *),
+                         void *ctx)
+{
+	if (!n->deps_known)
+		know_deps(b, n);
+	for (size_t i = 0; i < n->ndeps; i++)
+		fn(b, n->deps[i], ctx);
 }
 
 /* ---- topological order ----------------------------------------------------------- */
@@ -1328,6 +1352,7 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 out:
 	for (size_t i = 0; i < b.n; i++) {
 		free(b.v[i].parts);
+		free(b.v[i].deps);
 		free(b.v[i].address);
 		free(b.v[i].note);
 	}
