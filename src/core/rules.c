@@ -20,6 +20,7 @@
 #include "manifest.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
+#include "../util/par.h"
 
 struct ctx {
 	const struct lf_manifest *m;
@@ -1300,28 +1301,62 @@ static void check_residency(struct ctx *c)
 	}
 }
 
+/* The checks after collect_implicit, in the order they report. */
+#define BUCKETS_SLOT 4
+static void (*const checks[])(struct ctx *) = {
+    check_accounts,
+    check_regions,
+    check_metastore_regions,
+    check_identities,
+    NULL, /* BUCKETS_SLOT: check_buckets fills c->buckets, so it runs first */
+    check_bucket_names,
+    check_case,
+    check_external_locations,
+    check_residency,
+    check_columns,
+    check_refs,
+    check_principals,
+    check_workspaces,
+    check_cidrs,
+    check_grants,
+    check_group_cycles,
+};
+#define NCHECKS (sizeof(checks) / sizeof(checks[0]))
+
+struct check_run {
+	const struct ctx *c;
+	struct lf_diags d[NCHECKS];
+};
+
+/* lf_par_for's item: check i, reporting into a slot of its own */
+static void run_check(void *arg, size_t i)
+{
+	struct check_run *r = arg;
+	struct ctx c = *r->c; /* the maps are only read from here on */
+
+	c.d = &r->d[i];
+	if (checks[i])
+		checks[i](&c);
+}
+
 int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d)
 {
 	struct ctx c = {m, d, LF_MAP_INIT, LF_MAP_INIT};
 	size_t before = d->errors;
+	struct check_run *r = lf_xcalloc(1, sizeof(*r));
 
 	collect_implicit(&c);
-	check_accounts(&c);
-	check_regions(&c);
-	check_metastore_regions(&c);
-	check_identities(&c);
+	/* the checks only read what the two collecting ones made: they run
+	 * on every core, and their diagnostics are added in the checks'
+	 * order, as one thread would add them */
+	c.d = &r->d[BUCKETS_SLOT];
 	check_buckets(&c);
-	check_bucket_names(&c);
-	check_case(&c);
-	check_external_locations(&c);
-	check_residency(&c);
-	check_columns(&c);
-	check_refs(&c);
-	check_principals(&c);
-	check_workspaces(&c);
-	check_cidrs(&c);
-	check_grants(&c);
-	check_group_cycles(&c);
+	c.d = d;
+	r->c = &c;
+	lf_par_for(NCHECKS, run_check, r);
+	for (size_t i = 0; i < NCHECKS; i++)
+		lf_diags_append(d, &r->d[i]);
+	free(r);
 	lf_map_release(&c.implicit);
 	lf_map_release(&c.buckets);
 	return d->errors > before ? -1 : 0;

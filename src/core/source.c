@@ -1,6 +1,7 @@
 #include "source.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,12 +168,16 @@ int lf_source_load(struct lf_source *src, const char *path, struct lf_diags *d)
 	return err;
 }
 
+static pthread_mutex_t index_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static const struct lf_yaml_posindex *file_index(const struct lf_source *csrc, size_t fi)
 {
 	/* the index is a cache: filling it does not change what src means */
 	struct lf_source *src = (struct lf_source *)csrc;
 	struct lf_source_file *f = &src->files[fi];
 
+	/* the checks across documents look positions up on several threads */
+	pthread_mutex_lock(&index_lock);
 	if (!f->pos) {
 		struct lf_diags ignored = LF_DIAGS_INIT;
 		struct lf_yaml_doc *docs = NULL;
@@ -183,7 +188,9 @@ static const struct lf_yaml_posindex *file_index(const struct lf_source *csrc, s
 		lf_yaml_docs_free(docs, n);
 		lf_diags_release(&ignored);
 	}
-	return f->pos;
+	const struct lf_yaml_posindex *idx = f->pos;
+	pthread_mutex_unlock(&index_lock);
+	return idx;
 }
 
 struct lf_pos lf_source_pos(const struct lf_source *src, const struct lf_source_doc *doc,
