@@ -8,6 +8,7 @@
 #include "../util/buf.h"
 #include "../util/map.h"
 #include "../util/mem.h"
+#include "../util/par.h"
 
 /* ---- ignore_changes ------------------------------------------------------- */
 
@@ -332,6 +333,14 @@ static void know_deps(struct pb *b, struct node *n)
 			n->deps[n->ndeps++] = j;
 		}
 	}
+}
+
+/* lf_par_for's item: know_deps of node i */
+static void know_deps_item(void *arg, size_t i)
+{
+	struct pb *b = arg;
+
+	know_deps(b, &b->v[i]);
 }
 
 static void for_each_dep(struct pb *b, struct node *n, void (*fn)(struct pb *, size_t, void *),
@@ -1107,6 +1116,9 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 	for (size_t i = 0; i < b.n; i++)
 		if (!b.v[i].want && b.v[i].have && b.v[i].have->line)
 			lf_state_res_parse(b.v[i].have);
+	/* every node's dependencies, looked up on every core: each node
+	 * writes only its own, and the map and the records are only read */
+	lf_par_for(b.n, know_deps_item, &b);
 	for (size_t i = 0; i < b.n; i++) {
 		const char *parent = b.v[i].want   ? b.v[i].want->parent
 		                     : b.v[i].have ? b.v[i].have->parent
