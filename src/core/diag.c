@@ -33,6 +33,20 @@ void lf_diags_vadd(struct lf_diags *d, enum lf_severity sev, const struct lf_pos
 		d->warnings++;
 }
 
+void lf_diags_append(struct lf_diags *to, struct lf_diags *from)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		LF_GROW(to->v, to->n + 1, to->alloc);
+		to->v[to->n] = from->v[i];
+		to->v[to->n].seq = to->n;
+		to->n++;
+	}
+	to->errors += from->errors;
+	to->warnings += from->warnings;
+	free(from->v);
+	memset(from, 0, sizeof(*from));
+}
+
 void lf_diag_error(struct lf_diags *d, const struct lf_pos *pos, const char *fmt, ...)
 {
 	va_list ap;

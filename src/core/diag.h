@@ -60,6 +60,11 @@ void lf_diag_warning(struct lf_diags *d, const struct lf_pos *pos, const char *f
 void lf_diag_file_error(struct lf_diags *d, const char *file, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Move every diagnostic of `from` to the end of `to`, in order; `from`
+ * is left empty.  Work done apart (on another thread) reports this way in
+ * the order a single thread would have. */
+void lf_diags_append(struct lf_diags *to, struct lf_diags *from);
+
 /* Sort by file, line, column (stable for equal positions). */
 void lf_diags_sort(struct lf_diags *d);
 void lf_diags_release(struct lf_diags *d);

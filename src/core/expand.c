@@ -9,6 +9,7 @@
 #include "../state/state.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
+#include "../util/par.h"
 #include "../util/s3policy.h"
 
 /* A place in storage: a bucket and a path in it ("" or ending in '/'). */
@@ -133,13 +134,19 @@ static struct lf_dres *add(struct ex *x, const char *type, const char *name, con
 	return r;
 }
 
+/* Add `address` to r's dependencies; the caller knows it is not there yet. */
+static void add_new_dep(struct lf_dres *r, const char *address)
+{
+	LF_GROW(r->deps, r->ndeps + 1, r->deps_alloc);
+	r->deps[r->ndeps++] = lf_xstrdup(address);
+}
+
 static void add_dep(struct lf_dres *r, const char *address)
 {
 	for (size_t i = 0; i < r->ndeps; i++)
 		if (!strcmp(r->deps[i], address))
 			return;
-	LF_GROW(r->deps, r->ndeps + 1, r->deps_alloc);
-	r->deps[r->ndeps++] = lf_xstrdup(address);
+	add_new_dep(r, address);
 }
 
 static json_t *labels(const struct ex *x, const char *address)
@@ -1056,19 +1063,31 @@ static void emit_policies(struct ex *x)
 		add_dep(p, b);
 		free(b);
 		/* a policy may hold a statement per grant: add each principal
-		 * once (add_dep's own check is linear) */
+		 * once, checked against `seen` rather than by add_dep's linear
+		 * search, which made a policy of P principals cost P^2; the only
+		 * other dependency is the bucket, never a principal's address */
 		struct lf_map seen = LF_MAP_INIT;
 		for (size_t j = 0; j < k; j++) {
 			const char *who = json_string_value(
 			    json_object_get(json_array_get(uniq, j), "principal"));
-			if (who && !lf_map_get(&seen, who)) {
+			char *a = who && !lf_map_get(&seen, who) ? principal_address(who) : NULL;
+			if (a) {
 				lf_map_put(&seen, who, (void *)1);
-				add_principal_dep(p, who);
+				add_new_dep(p, a);
 			}
+			free(a);
 		}
 		lf_map_release(&seen);
 	}
 	free(names);
+}
+
+/* lf_par_for's item: the digest of resource i's inputs */
+static void digest_item(void *arg, size_t i)
+{
+	struct lf_desired *out = arg;
+
+	lf_json_digest(out->v[i]->inputs, out->v[i]->digest);
 }
 
 int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_diags *d)
@@ -1197,8 +1216,8 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 	json_decref(x.later);
 	emit_policies(&x);
 
-	for (size_t i = 0; i < out->n; i++)
-		lf_json_digest(out->v[i]->inputs, out->v[i]->digest);
+	/* each resource's digest on whichever core: they read only */
+	lf_par_for(out->n, digest_item, out);
 
 	/* release the working maps */
 	for (size_t i = 0; i < x.secs.cap; i++) {

@@ -11,6 +11,7 @@
 #include "../util/buf.h"
 #include "../util/fs.h"
 #include "../util/mem.h"
+#include "../util/par.h"
 
 /* ---- kinds ------------------------------------------------------------ */
 
@@ -519,10 +520,67 @@ static char *make_address(const struct lf_kind *k, json_t *root)
 	return lf_buf_detach(&b);
 }
 
+/* The kind of `doc` when kind_of_doc() would find it without a word,
+ * else NULL; reads only. */
+static const struct lf_kind *plain_kind(const struct lf_source_doc *doc,
+                                        const struct lf_kinds *kinds)
+{
+	const char *api = json_string_value(json_object_get(doc->root, "apiVersion"));
+	const char *name = json_string_value(json_object_get(doc->root, "kind"));
+	const struct lf_kind *k = name ? lf_kinds_find(kinds, name) : NULL;
+
+	if (!json_is_object(doc->root) || !api || strcmp(api, LF_API_VERSION) || !k || k->is_type)
+		return NULL;
+	return k;
+}
+
+/* Whether check_name() would accept the name of `doc`; reads only. */
+static int plain_name(const struct lf_source_doc *doc)
+{
+	json_t *name = json_object_get(json_object_get(doc->root, "metadata"), "name");
+	const char *s = json_string_value(name);
+
+	if (!s)
+		return 1;
+	for (size_t i = 0; i < json_string_length(name); i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return !strchr(s, '/') && !strstr(s, "..");
+}
+
+static void count_only(void *ctx, const struct lf_jpath_seg *path, size_t depth, const char *msg)
+{
+}
+
+struct prevalid {
+	const struct lf_source *src;
+	const struct lf_kinds *kinds;
+	unsigned char *valid; /* per document: checked and defaulted */
+};
+
+/*
+ * Schema-check document i, and write its defaults when it passes, on
+ * whichever core: documents are independent.  A document that would need
+ * a diagnostic (of its kind, its name or its schema) is left to the
+ * single-threaded pass, which reports it where positions are looked up.
+ */
+static void prevalidate(void *arg, size_t i)
+{
+	struct prevalid *p = arg;
+	const struct lf_source_doc *doc = &p->src->docs[i];
+	const struct lf_kind *k = plain_kind(doc, p->kinds);
+
+	if (!k || !plain_name(doc) || lf_schema_validate(k->compiled, doc->root, count_only, NULL))
+		return;
+	apply_defaults(k->schema, k->schema, doc->root, 0);
+	p->valid[i] = 1;
+}
+
 int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
                       const struct lf_kinds *kinds, struct lf_diags *d)
 {
 	size_t errors_before = d->errors;
+	struct prevalid pv = {src, kinds, lf_xcalloc(src->ndocs + 1, 1)};
 
 	m->src = src;
 	m->kinds = kinds;
@@ -536,6 +594,7 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 		if (!f->failed && real == 0)
 			lf_diag_file_error(d, f->path, "no documents in file");
 	}
+	lf_par_for(src->ndocs, prevalidate, &pv);
 	for (size_t i = 0; i < src->ndocs; i++) {
 		const struct lf_source_doc *doc = &src->docs[i];
 		const struct lf_kind *k;
@@ -552,10 +611,12 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 		if (!kind_of_doc(src, doc, kinds, d, &k))
 			continue;
 		ctx.skip_name = check_name(src, doc, d) != 0;
-		if (lf_schema_validate(k->compiled, doc->root, on_schema_error, &ctx) ||
-		    ctx.skip_name)
-			continue;
-		apply_defaults(k->schema, k->schema, doc->root, 0);
+		if (!pv.valid[i]) {
+			if (lf_schema_validate(k->compiled, doc->root, on_schema_error, &ctx) ||
+			    ctx.skip_name)
+				continue;
+			apply_defaults(k->schema, k->schema, doc->root, 0);
+		}
 
 		char *addr = make_address(k, doc->root);
 		if (!addr) {
@@ -584,6 +645,7 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 		/* indexes, not pointers: the array still moves */
 		lf_map_put(&m->by_address, addr, (void *)(uintptr_t)m->nres);
 	}
+	free(pv.valid);
 	return d->errors > errors_before ? -1 : 0;
 }
 

@@ -8,6 +8,7 @@
 #include "../util/buf.h"
 #include "../util/map.h"
 #include "../util/mem.h"
+#include "../util/par.h"
 
 /* ---- ignore_changes ------------------------------------------------------- */
 
@@ -264,6 +265,9 @@ struct node {
 	int late;             /* a delete that waits for updates (mark_late_deletes()) */
 	json_t *movers;       /* a late one's: the updates it waits for */
 	const char *moved_to; /* and where they move (borrowed) */
+	size_t *deps;         /* for_each_dep's: the nodes it needs, once looked up */
+	size_t ndeps;
+	int deps_known; /* deps filled */
 };
 
 struct pb {
@@ -302,14 +306,24 @@ static json_t *recorded_deps(struct node *n)
 	return n->have->deps;
 }
 
-static void for_each_dep(struct pb *b, struct node *n, void (*fn)(struct pb *, size_t, void *),
-                         void *ctx)
+/*
+ * The nodes `n` needs, looked up once: the graph is walked several times
+ * (order, reverse edges, what stays), and hashing each address on every
+ * walk was the most of the planner's time.  Nodes, and what each one
+ * wants and has, are all in place before the first walk.
+ */
+static void know_deps(struct pb *b, struct node *n)
 {
+	size_t alloc = 0;
+
+	n->deps_known = 1;
 	if (n->want) {
 		for (size_t i = 0; i < n->want->ndeps; i++) {
 			size_t j = find_node(b, n->want->deps[i]);
-			if (j != (size_t)-1)
-				fn(b, j, ctx);
+			if (j != (size_t)-1) {
+				LF_GROW(n->deps, n->ndeps + 1, alloc);
+				n->deps[n->ndeps++] = j;
+			}
 		}
 		return;
 	}
@@ -317,9 +331,28 @@ static void for_each_dep(struct pb *b, struct node *n, void (*fn)(struct pb *, s
 	size_t i;
 	json_array_foreach (deps, i, v) {
 		size_t j = json_is_string(v) ? find_node(b, json_string_value(v)) : (size_t)-1;
-		if (j != (size_t)-1)
-			fn(b, j, ctx);
+		if (j != (size_t)-1) {
+			LF_GROW(n->deps, n->ndeps + 1, alloc);
+			n->deps[n->ndeps++] = j;
+		}
 	}
+}
+
+/* lf_par_for's item: know_deps of node i */
+static void know_deps_item(void *arg, size_t i)
+{
+	struct pb *b = arg;
+
+	know_deps(b, &b->v[i]);
+}
+
+static void for_each_dep(struct pb *b, struct node *n, void (*fn)(struct pb *, size_t, void *),
+                         void *ctx)
+{
+	if (!n->deps_known)
+		know_deps(b, n);
+	for (size_t i = 0; i < n->ndeps; i++)
+		fn(b, n->deps[i], ctx);
 }
 
 /* ---- topological order ----------------------------------------------------------- */
@@ -1173,6 +1206,9 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 	for (size_t i = 0; i < b.n; i++)
 		if (!b.v[i].want && b.v[i].have && b.v[i].have->line)
 			lf_state_res_parse(b.v[i].have);
+	/* every node's dependencies, looked up on every core: each node
+	 * writes only its own, and the map and the records are only read */
+	lf_par_for(b.n, know_deps_item, &b);
 	for (size_t i = 0; i < b.n; i++) {
 		const char *parent = b.v[i].want   ? b.v[i].want->parent
 		                     : b.v[i].have ? b.v[i].have->parent
@@ -1429,6 +1465,7 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 out:
 	for (size_t i = 0; i < b.n; i++) {
 		free(b.v[i].parts);
+		free(b.v[i].deps);
 		free(b.v[i].address);
 		free(b.v[i].note);
 		json_decref(b.v[i].movers);

@@ -62,6 +62,26 @@ static void add_clean(struct lf_buf *out, const char *s)
 
 static void add_json(struct lf_buf *out, const json_t *v)
 {
+	/* most values are plain strings and integers: written here as jansson
+	 * writes them (a string of printable ASCII with no '"' or '\\' is
+	 * quoted as it is), without an encoder and a copy per value */
+	if (json_is_integer(v)) {
+		lf_buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return;
+	}
+	if (json_is_string(v)) {
+		const char *p = json_string_value(v);
+		size_t n = json_string_length(v), i;
+		for (i = 0; i < n; i++)
+			if (p[i] < 0x20 || p[i] > 0x7e || p[i] == '"' || p[i] == '\\')
+				break;
+		if (i == n) {
+			lf_buf_addc(out, '"');
+			lf_buf_add(out, p, n);
+			lf_buf_addc(out, '"');
+			return;
+		}
+	}
 	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
 
 	lf_buf_adds(out, s ? s : "null");

@@ -20,6 +20,7 @@
 #include "manifest.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
+#include "../util/par.h"
 
 struct ctx {
 	const struct lf_manifest *m;
@@ -1077,11 +1078,11 @@ static void collect_managed(const struct ctx *c, struct mlocs *l)
 		return;
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *r = &c->m->res[i];
-		const char *b = str_at(r, "spec.storage_root.bucket");
-		const char *pre = str_at(r, "spec.storage_root.prefix");
 
 		if (strcmp(r->kind->name, "Metastore"))
 			continue;
+		const char *b = str_at(r, "spec.storage_root.bucket");
+		const char *pre = str_at(r, "spec.storage_root.prefix");
 		char *path = pre ? lf_xasprintf("%s/", pre)
 		             : b ? lf_xstrdup("")
 		                 : lf_xasprintf("metastores/%s/", r->name);
@@ -1093,11 +1094,12 @@ static void collect_managed(const struct ctx *c, struct mlocs *l)
 	/* workspace catalogs and their 'default' schemas */
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *w = &c->m->res[i];
+
+		if (strcmp(w->kind->name, "Workspace"))
+			continue;
 		const char *ms = str_at(w, "spec.metastore");
 		const char *b = str_at(w, "spec.storage.bucket");
-
-		if (strcmp(w->kind->name, "Workspace") || !ms ||
-		    json_is_false(lf_json_path(w->value, "spec.workspace_catalog")))
+		if (!ms || json_is_false(lf_json_path(w->value, "spec.workspace_catalog")))
 			continue;
 		char *cat = workspace_catalog_name(w->name);
 		char *caddr = lf_xasprintf("catalog/%s/%s", ms, cat);
@@ -1120,12 +1122,14 @@ static void collect_managed(const struct ctx *c, struct mlocs *l)
 		const char *kind = pass ? "Schema" : "Catalog";
 		for (size_t i = 0; i < c->m->nres; i++) {
 			const struct lf_resource *r = &c->m->res[i];
+			const struct mloc *parent;
+
+			if (strcmp(r->kind->name, kind))
+				continue;
 			const char *own = str_at(r, "spec.storage_root.bucket");
 			const char *ms = str_at(r, "spec.metastore");
 			const char *cat = str_at(r, "spec.catalog");
-			const struct mloc *parent;
-
-			if (strcmp(r->kind->name, kind) || !ms || (pass && !cat))
+			if (!ms || (pass && !cat))
 				continue;
 			char *paddr = pass ? lf_xasprintf("catalog/%s/%s", ms, cat)
 			                   : lf_xasprintf("metastore/%s", ms);
@@ -1174,11 +1178,12 @@ static void check_external_locations(struct ctx *c)
 		const struct lf_resource *r = &c->m->res[i];
 		const char *k = r->kind->name;
 		int table = !strcmp(k, "Table");
+
+		if (!table && strcmp(k, "Volume"))
+			continue;
 		const char *type = str_at(r, table ? "spec.table_type" : "spec.volume_type");
 		const char *loc = str_at(r, "spec.storage_location");
-
-		if ((!table && strcmp(k, "Volume")) || !type || strcmp(type, "EXTERNAL") || !loc ||
-		    strncmp(loc, "s3://", 5))
+		if (!type || strcmp(type, "EXTERNAL") || !loc || strncmp(loc, "s3://", 5))
 			continue;
 		const char *slash = strchr(loc + 5, '/');
 		char *bucket =
@@ -1205,10 +1210,12 @@ static void check_external_locations(struct ctx *c)
 	}
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *g = &c->m->res[i];
+
+		if (strcmp(g->kind->name, "Grant"))
+			continue;
 		const char *type = str_at(g, "spec.securable.type");
 		const char *b = str_at(g, "spec.securable.name");
-
-		if (strcmp(g->kind->name, "Grant") || !type || strcmp(type, "bucket") || !b)
+		if (!type || strcmp(type, "bucket") || !b)
 			continue;
 		for (size_t j = 0; j < l.n; j++) {
 			const struct mloc *m = &l.v[j];
@@ -1392,6 +1399,10 @@ static void check_regional_buckets(struct ctx *c)
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *r = &c->m->res[i];
 		const char *k = r->kind->name;
+
+		if (strcmp(k, "Workspace") && strcmp(k, "Metastore") && strcmp(k, "Catalog") &&
+		    strcmp(k, "Schema"))
+			continue;
 		const char *region = known_region(c, str_at(r, "spec.region"));
 		int uses = (!strcmp(k, "Workspace") && !str_at(r, "spec.storage.bucket")) ||
 		           (!strcmp(k, "Metastore") && !str_at(r, "spec.storage_root.bucket"));
@@ -1452,30 +1463,64 @@ static void check_residency(struct ctx *c)
 	}
 }
 
+/* The checks after collect_implicit, in the order they report. */
+#define BUCKETS_SLOT 4
+static void (*const checks[])(struct ctx *) = {
+    check_accounts,
+    check_regions,
+    check_metastore_regions,
+    check_identities,
+    NULL, /* BUCKETS_SLOT: check_buckets fills c->buckets, so it runs first */
+    check_bucket_names,
+    check_case,
+    check_external_locations,
+    check_residency,
+    check_regional_buckets,
+    check_tags,
+    check_columns,
+    check_refs,
+    check_principals,
+    check_workspaces,
+    check_cidrs,
+    check_grants,
+    check_group_cycles,
+};
+#define NCHECKS (sizeof(checks) / sizeof(checks[0]))
+
+struct check_run {
+	const struct ctx *c;
+	struct lf_diags d[NCHECKS];
+};
+
+/* lf_par_for's item: check i, reporting into a slot of its own */
+static void run_check(void *arg, size_t i)
+{
+	struct check_run *r = arg;
+	struct ctx c = *r->c; /* the maps are only read from here on */
+
+	c.d = &r->d[i];
+	if (checks[i])
+		checks[i](&c);
+}
+
 int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d)
 {
 	struct ctx c = {m, d, LF_MAP_INIT, LF_MAP_INIT};
 	size_t before = d->errors;
+	struct check_run *r = lf_xcalloc(1, sizeof(*r));
 
 	collect_implicit(&c);
-	check_accounts(&c);
-	check_regions(&c);
-	check_metastore_regions(&c);
-	check_identities(&c);
+	/* the checks only read what the two collecting ones made: they run
+	 * on every core, and their diagnostics are added in the checks'
+	 * order, as one thread would add them */
+	c.d = &r->d[BUCKETS_SLOT];
 	check_buckets(&c);
-	check_bucket_names(&c);
-	check_case(&c);
-	check_external_locations(&c);
-	check_residency(&c);
-	check_regional_buckets(&c);
-	check_tags(&c);
-	check_columns(&c);
-	check_refs(&c);
-	check_principals(&c);
-	check_workspaces(&c);
-	check_cidrs(&c);
-	check_grants(&c);
-	check_group_cycles(&c);
+	c.d = d;
+	r->c = &c;
+	lf_par_for(NCHECKS, run_check, r);
+	for (size_t i = 0; i < NCHECKS; i++)
+		lf_diags_append(d, &r->d[i]);
+	free(r);
 	lf_map_release(&c.implicit);
 	lf_map_release(&c.buckets);
 	return d->errors > before ? -1 : 0;

@@ -1,6 +1,7 @@
 #include "source.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "../util/fs.h"
 #include "../util/mem.h"
+#include "../util/par.h"
 #include "../util/sha256.h"
 
 static struct lf_source_file *add_file(struct lf_source *src, const char *path)
@@ -26,14 +28,11 @@ static struct lf_source_file *add_file(struct lf_source *src, const char *path)
 	return f;
 }
 
-/* Parse `data` (owned, kept for positions) as the text of `f`. */
-static int load_text(struct lf_source *src, struct lf_source_file *f, char *data, size_t len,
-                     struct lf_diags *d)
+/* Take the documents `docs` parsed from `data` (both owned, data kept for
+ * positions) as the text of `f`; `err`: the parse's result. */
+static int take_docs(struct lf_source *src, struct lf_source_file *f, char *data, size_t len,
+                     struct lf_yaml_doc *docs, size_t n, int err)
 {
-	struct lf_yaml_doc *docs = NULL;
-	size_t n = 0;
-	int err = lf_yaml_parse(&docs, &n, f->path, data, len, NULL, d);
-
 	f->data = data;
 	f->len = len;
 	LF_GROW(src->docs, src->ndocs + n, src->docs_alloc);
@@ -53,18 +52,49 @@ static int load_text(struct lf_source *src, struct lf_source_file *f, char *data
 	return err;
 }
 
+/* Parse `data` (owned, kept for positions) as the text of `f`. */
+static int load_text(struct lf_source *src, struct lf_source_file *f, char *data, size_t len,
+                     struct lf_diags *d)
+{
+	struct lf_yaml_doc *docs = NULL;
+	size_t n = 0;
+	int err = lf_yaml_parse(&docs, &n, f->path, data, len, NULL, d);
+
+	return take_docs(src, f, data, len, docs, n, err);
+}
+
 int lf_source_load_buffer(struct lf_source *src, const char *name, const char *data, size_t len,
                           struct lf_diags *d)
 {
 	return load_text(src, add_file(src, name), lf_xstrndup(data, len), len, d);
 }
 
-static int load_one(struct lf_source *src, const char *path, struct lf_diags *d)
+/* A file read and parsed, possibly on another thread, not yet in a source. */
+struct loaded {
+	const char *path; /* borrowed */
+	char *data;
+	size_t len;
+	int read_err; /* lf_read_file's */
+	struct lf_yaml_doc *docs;
+	size_t ndocs;
+	int parse_err;
+	struct lf_diags d; /* the parse's, moved to the caller's in file order */
+};
+
+static void read_and_parse(struct loaded *l)
+{
+	l->read_err = lf_read_file(&l->data, &l->len, l->path, LF_SOURCE_MAX_FILE_BYTES);
+	if (!l->read_err)
+		l->parse_err =
+		    lf_yaml_parse(&l->docs, &l->ndocs, l->path, l->data, l->len, NULL, &l->d);
+}
+
+/* Add the file `l` describes to `src` (its path `path`), its diagnostics
+ * to `d`, as load_one() would have. */
+static int add_loaded(struct lf_source *src, const char *path, struct loaded *l, struct lf_diags *d)
 {
 	struct lf_source_file *f = add_file(src, path);
-	char *data = NULL;
-	size_t len = 0;
-	int err = lf_read_file(&data, &len, path, LF_SOURCE_MAX_FILE_BYTES);
+	int err = l->read_err;
 
 	if (err == -EFBIG) {
 		lf_diag_file_error(d, f->path, "file is larger than the limit of %u MiB",
@@ -77,7 +107,22 @@ static int load_one(struct lf_source *src, const char *path, struct lf_diags *d)
 		f->failed = 1;
 		return -1;
 	}
-	return load_text(src, f, data, len, d);
+	lf_diags_append(d, &l->d);
+	return take_docs(src, f, l->data, l->len, l->docs, l->ndocs, l->parse_err);
+}
+
+static int load_one(struct lf_source *src, const char *path, struct lf_diags *d)
+{
+	struct loaded l = {path, NULL, 0, 0, NULL, 0, 0, LF_DIAGS_INIT};
+
+	read_and_parse(&l);
+	return add_loaded(src, path, &l, d);
+}
+
+/* lf_par_for's item: file i of `arg`, a struct loaded[] */
+static void read_and_parse_item(void *arg, size_t i)
+{
+	read_and_parse(&((struct loaded *)arg)[i]);
 }
 
 int lf_source_load(struct lf_source *src, const char *path, struct lf_diags *d)
@@ -103,18 +148,30 @@ int lf_source_load(struct lf_source *src, const char *path, struct lf_diags *d)
 		err = -1;
 	}
 	size_t plen = strlen(dir);
+	/* files are read and parsed on every core, then added in their
+	 * order: documents and diagnostics come out as one thread's would */
+	struct loaded *v = lf_xcalloc(n + 1, sizeof(*v));
+	size_t nv = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *rel = paths[i] + plen + 1;
 		if (!strcmp(rel, "lakeform.yaml") || !strcmp(rel, "lakeform.yml"))
 			continue;
 		/* files of "." are named as the user sees them: "a.yaml" */
-		if (load_one(src, strcmp(dir, ".") ? paths[i] : rel, d))
-			err = -1;
+		v[nv++].path = strcmp(dir, ".") ? paths[i] : rel;
 	}
+	/* jansson seeds its hash function on first use: do that here, once */
+	json_decref(json_object());
+	lf_par_for(nv, read_and_parse_item, v);
+	for (size_t i = 0; i < nv; i++)
+		if (add_loaded(src, v[i].path, &v[i], d))
+			err = -1;
+	free(v);
 	lf_strv_free(paths, n);
 	free(dir);
 	return err;
 }
+
+static pthread_mutex_t index_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const struct lf_yaml_posindex *file_index(const struct lf_source *csrc, size_t fi)
 {
@@ -122,6 +179,8 @@ static const struct lf_yaml_posindex *file_index(const struct lf_source *csrc, s
 	struct lf_source *src = (struct lf_source *)csrc;
 	struct lf_source_file *f = &src->files[fi];
 
+	/* the checks across documents look positions up on several threads */
+	pthread_mutex_lock(&index_lock);
 	if (!f->pos) {
 		struct lf_diags ignored = LF_DIAGS_INIT;
 		struct lf_yaml_doc *docs = NULL;
@@ -132,7 +191,9 @@ static const struct lf_yaml_posindex *file_index(const struct lf_source *csrc, s
 		lf_yaml_docs_free(docs, n);
 		lf_diags_release(&ignored);
 	}
-	return f->pos;
+	const struct lf_yaml_posindex *idx = f->pos;
+	pthread_mutex_unlock(&index_lock);
+	return idx;
 }
 
 static void origin_key(char key[32], const json_t *node)

@@ -127,6 +127,38 @@ static void test_text_create(void **state)
 	lf_plan_release(&p);
 }
 
+/* scalars as jansson encodes them, whether or not they need escaping:
+ * the plain ones are written without the encoder */
+static void test_text_scalars(void **state)
+{
+	struct lf_plan p = LF_PLAN_INIT;
+	struct lf_change *c;
+	(void)state;
+
+	c = lf_plan_add(&p, LF_ACT_CREATE, "user", "u", "lakeform", NULL);
+	c->after =
+	    J("{\"a\": \"plain ~ text\", \"b\": \"say \\\"hi\\\"\", \"c\": \"back\\\\slash\", "
+	      "\"d\": \"tab\\there\", \"e\": \"del\\u007f\", \"f\": \"caf\\u00e9\", "
+	      "\"g\": \"\", \"h\": -9223372036854775807, \"i\": 0, \"j\": 0.25}");
+	json_object_set_new(c->after, "k", json_stringn("nul\0in", 6));
+	assert_text(&p, 0,
+	            "  + user/u\n"
+	            "      + a: \"plain ~ text\"\n"
+	            "      + b: \"say \\\"hi\\\"\"\n"
+	            "      + c: \"back\\\\slash\"\n"
+	            "      + d: \"tab\\there\"\n"
+	            "      + e: \"del\x7f\"\n"
+	            "      + f: \"caf\xc3\xa9\"\n"
+	            "      + g: \"\"\n"
+	            "      + h: -9223372036854775807\n"
+	            "      + i: 0\n"
+	            "      + j: 0.25\n"
+	            "      + k: \"nul\\u0000in\"\n"
+	            "\n"
+	            "Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy.\n");
+	lf_plan_release(&p);
+}
+
 static void test_text_update_nested(void **state)
 {
 	struct lf_plan p = LF_PLAN_INIT;
@@ -903,6 +935,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_text_create),
+	    cmocka_unit_test(test_text_scalars),
 	    cmocka_unit_test(test_text_update_nested),
 	    cmocka_unit_test(test_text_replace),
 	    cmocka_unit_test(test_text_delete_reasons),
