@@ -12,7 +12,12 @@
 # eu-west-1 serverless workspace; wrong
 # credentials, an unreachable endpoint and a bucket name owned by someone
 # else must fail clearly; a bucket holding data is only destroyed with
-# force_destroy; `destroy` leaves no bucket.
+# force_destroy; `destroy` leaves no bucket.  Issue 16's semantics on fresh
+# copies: the order of creation and deletion (plan text, lakeform's output,
+# the provider's requests), the workspace catalog's statements for its
+# users and admins, owners' statements, a grant's change shown in the plan,
+# removing a workspace (its catalog kept, its data-bearing bucket refused),
+# `destroy --target` and `--exclude`.
 #
 # The provider's log (.lakeform/logs/s3.log: one line per request) gives the
 # request counts printed as '# ' lines with the timings.
@@ -441,6 +446,276 @@ check "destroy with force_destroy: succeeds" test $rc -eq 0
 check "destroy leaves no bucket (aws s3api list-buckets)" test -z "$(buckets)"
 run empty "$cfg" state list
 check "destroy leaves no storage object in the state" bash -c "! grep -q '^storage\.' '$work/empty.out'"
+
+# ---- issue 16's semantics, seen by aws ------------------------------------
+# On fresh copies of examples/s3; each part ends with nothing left in moto.
+# lineof FILE RE: the number of the first line matching; before FILE A B:
+# a line matching A comes before the first line matching B (both present)
+lineof() { grep -n -m1 -E -- "$2" "$1" | cut -d: -f1; }
+before() {
+	local a b
+	a=$(lineof "$1" "$2")
+	b=$(lineof "$1" "$3")
+	[[ -n $a && -n $b && $a -lt $b ]]
+}
+not() { ! "$@"; }
+# newlog DIR NAME: the provider's requests since the last newlog of DIR,
+# in $work/NAME.log
+newlog() {
+	local n
+	n=$(cat "$1.seen" 2>/dev/null || echo 0)
+	tail -n +$((n + 1)) "$1/.lakeform/logs/s3.log" | grep ' request ' >"$work/$2.log"
+	wc -l <"$1/.lakeform/logs/s3.log" >"$1.seen"
+}
+marker() { quiet aws s3api head-object --bucket "$1" --key "$2"; }
+bucket_exists() { quiet aws s3api head-bucket --bucket "$1"; }
+# stmt BUCKET PRINCIPAL KIND PATH: the bucket's policy gives the principal
+# (the last part of its ARN) a statement whose Sid starts with
+# Lakeform<KIND> (Read, Write, List) on PATH (an object pattern; for List
+# the s3:prefix condition)
+stmt() {
+	policy "$1" | jq -e --arg p "$2" --arg k "$3" --arg r "$4" --arg b "$1" '
+		[.Statement[] | select((.Principal.AWS | split("/") | last) == $p)
+		 | select(.Sid | startswith("Lakeform" + $k))
+		 | if $k == "List" then .Condition.StringLike."s3:prefix"
+		   else (.Resource | if type == "array" then .[] else . end
+		         | ltrimstr("arn:aws:s3:::" + $b + "/")) end]
+		| flatten | index($r) != null' >/dev/null
+}
+# only_under BUCKET PRINCIPAL PREFIX: the principal has statements, and
+# every path and listed prefix they give is under PREFIX
+only_under() {
+	policy "$1" | jq -e --arg p "$2" --arg u "$3" --arg b "$1" '
+		[.Statement[] | select((.Principal.AWS | split("/") | last) == $p)
+		 | (.Condition.StringLike."s3:prefix" // (.Resource
+		    | if type == "array" then .[] else . end | ltrimstr("arn:aws:s3:::" + $b + "/")))]
+		| length > 0 and all(startswith($u))' >/dev/null
+}
+# nostmt BUCKET PRINCIPAL: no statement names the principal (or no policy)
+nostmt() {
+	local p
+	p=$(policy "$1")
+	[[ -z $p ]] || jq -e --arg p "$2" \
+		'[.Statement[] | select((.Principal.AWS | split("/") | last) == $p)] | length == 0' >/dev/null <<<"$p"
+}
+# dropdoc FILE NAME: remove the document named NAME from a manifest file
+dropdoc() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+p, name = sys.argv[1], sys.argv[2]
+docs = open(p).read().split('---\n')
+open(p, 'w').write('---\n'.join(d for d in docs if f'name: {name}\n' not in d))
+PY
+}
+
+# 13, order: from nothing in one apply; the plan and the requests put a
+# bucket before what is built from it
+cfg=$(newcfg sem)
+"$lf" -C "$cfg" plan >"$work/sem-plan.out" 2>&1
+check "order: the plan lists the workspace's bucket before the workspace" \
+	before "$work/sem-plan.out" '\+ storage\.bucket/acme-lf-ws-etl$' '\+ workspace/etl$'
+check "order: the plan lists the workspace's bucket before its catalog's prefix" \
+	before "$work/sem-plan.out" '\+ storage\.bucket/acme-lf-ws-etl$' '\+ storage\.prefix/acme-lf-ws-etl/catalogs/etl$'
+check "order: the plan lists the metastore's bucket before the metastore" \
+	before "$work/sem-plan.out" '\+ storage\.bucket/acme-lf-uc-use1$' '\+ metastore/main-use1$'
+run sem-apply "$cfg" apply --auto-approve
+check "order: apply from nothing succeeds in one run" test $rc -eq 0
+[[ $rc -eq 0 ]] || out sem-apply | tail -n 20
+newlog "$cfg" sem-apply
+check "order: the workspace is created after its bucket was" \
+	before "$work/sem-apply.out" '^storage\.bucket/acme-lf-ws-etl: created' '^workspace/etl: creating'
+check "order: the workspace is created after its network was" \
+	before "$work/sem-apply.out" '^compute\.network/etl: created' '^workspace/etl: creating'
+check "order: moto made acme-lf-ws-etl before the workspace catalog's marker in it" \
+	before "$work/sem-apply.log" 'request PUT /acme-lf-ws-etl 200' 'request PUT /acme-lf-ws-etl/catalogs/etl/ 200'
+check "order: moto made acme-lf-uc-use1 before the sales catalog's marker in it" \
+	before "$work/sem-apply.log" 'request PUT /acme-lf-uc-use1 200' 'request PUT /acme-lf-uc-use1/catalogs/sales/ 200'
+
+# 10, the workspace catalog: its users use it and create in 'default' (a
+# write statement there) and reach nothing else of it; its admins own it
+check "workspace catalog: its users (analysts) may write in default" \
+	stmt acme-lf-ws-etl analysts Write 'catalogs/etl/schemas/default/*'
+check "workspace catalog: its users may list default" \
+	stmt acme-lf-ws-etl analysts List 'catalogs/etl/schemas/default/*'
+check "workspace catalog: its users reach nothing outside default" \
+	only_under acme-lf-ws-etl analysts catalogs/etl/schemas/default/
+check "workspace catalog: its users may not read the whole catalog" \
+	not stmt acme-lf-ws-etl analysts Read 'catalogs/etl/*'
+check "workspace catalog: its admin (alice) owns it: writes the whole catalog" \
+	stmt acme-lf-ws-etl alice Write 'catalogs/etl/*'
+check "workspace catalog: its admin lists the whole catalog" \
+	stmt acme-lf-ws-etl alice List 'catalogs/etl/*'
+run sem-show "$cfg" state show catalog/main-use1/etl
+check "workspace catalog: recorded with its admin as owner" has sem-show 'user:alice@acme.example'
+
+# 11, owners: alice owns catalog sales (no grant names her), etl-bot owns
+# sales.raw; without etl-bot's grant the owner still reaches raw; a new
+# owner takes the statement over
+check "owner: alice, owner of catalog sales without a grant, writes its location" \
+	stmt acme-lf-uc-use1 alice Write 'catalogs/sales/*'
+check "owner: alice lists it" stmt acme-lf-uc-use1 alice List 'catalogs/sales/*'
+dropdoc "$cfg/50-grants.yaml" etl-bot-writes-raw
+run sem-nogrant "$cfg" apply --auto-approve
+check "owner: apply without etl-bot's grant on sales.raw" test $rc -eq 0
+check "owner: etl-bot, owner of schema sales.raw, still writes its location" \
+	stmt acme-lf-uc-use1 etl-bot Write 'catalogs/sales/schemas/raw/*'
+check "owner: etl-bot reaches nothing else of the metastore's bucket" \
+	only_under acme-lf-uc-use1 etl-bot catalogs/sales/schemas/raw/
+sed -i 's/owner: service_principal:etl-bot/owner: user:bob@acme.example/' "$cfg/40-catalog.yaml"
+run sem-owner "$cfg" apply --auto-approve
+check "owner: apply with bob owning sales.raw" test $rc -eq 0
+check "owner: bob, the new owner, writes sales.raw's location" \
+	stmt acme-lf-uc-use1 bob Write 'catalogs/sales/schemas/raw/*'
+check "owner: etl-bot, owner no more and without a grant, has no statement" \
+	nostmt acme-lf-uc-use1 etl-bot
+
+# 17, a grant's change in the plan: its privileges, the policy under it
+sed -i 's/privileges: \[USE_CATALOG, USE_SCHEMA, SELECT\]/privileges: [USE_CATALOG, USE_SCHEMA, SELECT, MODIFY]/' \
+	"$cfg/50-grants.yaml"
+run sem-grant "$cfg" plan
+check "grant change: the plan shows the privileges before and after" has sem-grant \
+	'~ spec.privileges: \["USE_CATALOG","USE_SCHEMA","SELECT"\] -> \["USE_CATALOG","USE_SCHEMA","SELECT","MODIFY"\]'
+check "grant change: the policy change is listed right under the grant" \
+	test "$(grep -E '^ *[-+~=] [a-z][a-z_.]*/' "$work/sem-grant.out" | grep -A1 -F '~ grant/analysts-read-sales' |
+		sed -n 2p | tr -d ' ')" == '~storage.policy/acme-lf-uc-use1'
+check "grant change: the policy says which grant changed it" \
+	has sem-grant '# changed by grant/analysts-read-sales'
+check "grant change: not shown as part of the account" not has sem-grant 'part of account/acme'
+check "grant change: the statement's access goes from read to write" \
+	has sem-grant '+ access: "write"'
+run sem-grant-apply "$cfg" apply --auto-approve
+check "grant change: applied" test $rc -eq 0
+check "grant change: aws sees analysts write sales" stmt acme-lf-uc-use1 analysts Write 'catalogs/sales/*'
+check "grant change: and no read statement left for them" not stmt acme-lf-uc-use1 analysts Read 'catalogs/sales/*'
+
+# 13, order on destroy: one run; markers deleted before their bucket
+run sem-destroy "$cfg" destroy --auto-approve
+check "order: destroy succeeds in one run" test $rc -eq 0
+[[ $rc -eq 0 ]] || out sem-destroy | tail -n 20
+newlog "$cfg" sem-destroy
+check "order: the destroy plan lists the workspace before its bucket" \
+	before "$work/sem-destroy.out" '^ *- workspace/etl$' '^ *- storage\.bucket/acme-lf-ws-etl$'
+check "order: the workspace's bucket is deleted after the workspace was" \
+	before "$work/sem-destroy.out" '^workspace/etl: destroyed' '^storage\.bucket/acme-lf-ws-etl: destroying'
+check "order: the workspace's network is deleted after the workspace was" \
+	before "$work/sem-destroy.out" '^workspace/etl: destroyed' '^compute\.network/etl: destroying'
+check "order: the sales marker deleted before its bucket" \
+	before "$work/sem-destroy.log" 'request DELETE /acme-lf-uc-use1/catalogs/sales/[ ?]' 'request DELETE /acme-lf-uc-use1 '
+check "order: the workspace catalog's marker deleted before its bucket" \
+	before "$work/sem-destroy.log" 'request DELETE /acme-lf-ws-etl/catalogs/etl/[ ?]' 'request DELETE /acme-lf-ws-etl '
+check "order: destroy leaves no bucket" test -z "$(buckets)"
+
+# 14, removing a workspace: its workspace catalog belongs to the metastore
+# and outlives it, with its markers, its data and the bucket they are in
+cfg=$(newcfg semrm)
+sed -i '/^    force_destroy: true$/d' "$cfg/30-workspace.yaml"
+run semrm-apply "$cfg" apply --auto-approve
+check "remove workspace: apply with etl's bucket without force_destroy" test $rc -eq 0
+aws s3api put-object --bucket acme-lf-ws-etl --key catalogs/etl/schemas/default/t1/part-0 \
+	--body "$work/object" >/dev/null
+rm "$cfg/30-workspace.yaml"
+dropdoc "$cfg/50-grants.yaml" etl-bot-workspace-files
+run semrm-plan "$cfg" plan
+check "remove workspace: the plan destroys the workspace" has semrm-plan '^ *- workspace/etl$'
+for a in catalog/main-use1/etl schema/main-use1/etl/default storage.prefix/acme-lf-ws-etl/catalogs/etl \
+	storage.prefix/acme-lf-ws-etl/catalogs/etl/schemas/default storage.bucket/acme-lf-ws-etl; do
+	check "remove workspace: the plan keeps $a (=)" has semrm-plan "^ *= $a\$"
+	check "remove workspace: the plan does not say destroy for $a" not has semrm-plan "^ *- $a\$"
+done
+check "remove workspace: the plan says how to remove the catalog" has semrm-plan \
+	"a workspace catalog belongs to metastore 'main-use1' and outlives workspace/etl; to remove it: lakeform destroy --target catalog/main-use1/etl"
+run semrm-apply2 "$cfg" apply --auto-approve
+check "remove workspace: apply" test $rc -eq 0
+[[ $rc -eq 0 ]] || out semrm-apply2 | tail -n 20
+check "remove workspace: aws still has acme-lf-ws-etl" bucket_exists acme-lf-ws-etl
+check "remove workspace: aws still has the catalog's marker" marker acme-lf-ws-etl catalogs/etl/
+check "remove workspace: aws still has the default schema's marker" marker acme-lf-ws-etl catalogs/etl/schemas/default/
+check "remove workspace: aws still has the data in the catalog" \
+	marker acme-lf-ws-etl catalogs/etl/schemas/default/t1/part-0
+check "remove workspace: the grants to its users left the policy" nostmt acme-lf-ws-etl analysts
+run semrm-plan2 "$cfg" plan --detailed-exitcode
+check "remove workspace: the next plan has no changes (exit 0)" test $rc -eq 0
+[[ $rc -eq 0 ]] || out semrm-plan2 | head -n 30
+aws s3api delete-object --bucket acme-lf-ws-etl --key catalogs/etl/schemas/default/t1/part-0 >/dev/null
+run semrm-target "$cfg" destroy --target catalog/main-use1/etl --auto-approve
+check "remove workspace: destroy --target the kept catalog" test $rc -eq 0
+check "remove workspace: aws: its marker gone with it" not marker acme-lf-ws-etl catalogs/etl/
+check "remove workspace: aws: the bucket stays (kept, not destroyed by the target)" bucket_exists acme-lf-ws-etl
+run semrm-destroy "$cfg" destroy --auto-approve
+check "remove workspace: destroy the rest, the kept bucket included" test $rc -eq 0 -a -z "$(buckets)"
+[[ -z $(buckets) ]] || out semrm-destroy | tail -n 20
+
+# 14, a classic workspace's bucket holds data: without force_destroy its
+# removal is refused with the reason, and nothing is destroyed
+cfg=$(newcfg semref)
+sed -i -e '/^    force_destroy: true$/d' -e 's/^  metastore: main-use1$/  metastore: main-use1\n  workspace_catalog: false/' \
+	"$cfg/30-workspace.yaml"
+run semref-apply "$cfg" apply --auto-approve
+check "refused removal: apply etl without a workspace catalog nor force_destroy" test $rc -eq 0
+aws s3api put-object --bucket acme-lf-ws-etl --key scratch/tmp-0 --body "$work/object" >/dev/null
+mv "$cfg/30-workspace.yaml" "$work/semref-workspace.yaml"
+cp "$cfg/50-grants.yaml" "$work/semref-grants.yaml"
+dropdoc "$cfg/50-grants.yaml" etl-bot-workspace-files
+why="'storage.bucket/acme-lf-ws-etl' of workspace/etl holds data and would be destroyed with it, but spec.storage.force_destroy is not set"
+run semref-plan "$cfg" plan
+check "refused removal: plan fails" test $rc -ne 0
+check "refused removal: plan says why" has semref-plan "$why"
+check "refused removal: plan does not list a destroy of the bucket" not has semref-plan '- storage.bucket/acme-lf-ws-etl'
+run semref-apply2 "$cfg" apply --auto-approve
+check "refused removal: apply fails" test $rc -ne 0
+check "refused removal: apply says why" has semref-apply2 "$why"
+check "refused removal: aws still has the bucket and its data" marker acme-lf-ws-etl scratch/tmp-0
+run semref-state "$cfg" state list
+check "refused removal: nothing destroyed (workspace/etl still recorded)" has semref-state '^workspace/etl$'
+check "refused removal: its network still recorded" has semref-state '^compute.network/etl$'
+mv "$work/semref-workspace.yaml" "$cfg/30-workspace.yaml"
+cp "$work/semref-grants.yaml" "$cfg/50-grants.yaml"
+aws s3api delete-object --bucket acme-lf-ws-etl --key scratch/tmp-0 >/dev/null
+run semref-destroy "$cfg" destroy --auto-approve
+check "refused removal: destroy once the bucket is emptied" test $rc -eq 0 -a -z "$(buckets)"
+
+# 15, --target destroys the target and what depends on it; --exclude keeps
+# what the excluded resource needs
+cfg=$(newcfg semx)
+run semx-apply "$cfg" apply --auto-approve
+check "target/exclude: apply" test $rc -eq 0
+run semx-tplan "$cfg" plan --destroy --target catalog/main-use1/sales
+for a in catalog/main-use1/sales schema/main-use1/sales/raw storage.prefix/acme-lf-uc-use1/catalogs/sales \
+	grant/analysts-read-sales grant/etl-bot-writes-raw; do
+	check "--target catalog sales: the plan destroys $a" has semx-tplan "^ *- $a\$"
+done
+check "--target catalog sales: the plan destroys no bucket" not has semx-tplan '^ *- storage.bucket/'
+check "--target catalog sales: the plan destroys no workspace" not has semx-tplan '^ *- workspace/'
+run semx-target "$cfg" destroy --target catalog/main-use1/sales --auto-approve
+check "--target catalog sales: destroy" test $rc -eq 0
+check "--target catalog sales: aws: its marker is gone" not marker acme-lf-uc-use1 catalogs/sales/
+check "--target catalog sales: aws: its schema's marker is gone" not marker acme-lf-uc-use1 catalogs/sales/schemas/raw/
+check "--target catalog sales: aws: the three buckets stay" test "$(buckets | wc -l)" -eq 3
+check "--target catalog sales: aws: the workspace catalog's marker stays" marker acme-lf-ws-etl catalogs/etl/
+# the catalog back, then --exclude on everything
+run semx-apply2 "$cfg" apply --auto-approve
+check "target/exclude: apply makes the catalog again" test $rc -eq 0 -a -n "$(marker acme-lf-uc-use1 catalogs/sales/ && echo y)"
+run semx-xplan "$cfg" plan --destroy --exclude workspace/etl
+check "--exclude workspace/etl: the plan keeps the account (=)" has semx-xplan '^ *= account/acme$'
+check "--exclude workspace/etl: the plan keeps the default storage (=)" has semx-xplan '^ *= storage.bucket/acme-lf-default$'
+check "--exclude workspace/etl: the plan destroys catalog sales" has semx-xplan '^ *- catalog/main-use1/sales$'
+for k in account/ metastore/ workspace/ storage.bucket/ compute.network/ 'catalog/main-use1/etl$'; do
+	check "--exclude workspace/etl: the plan destroys no ${k%$}" not has semx-xplan "^ *- $k"
+done
+run semx-exclude "$cfg" destroy --exclude workspace/etl --auto-approve
+check "--exclude workspace/etl: destroy" test $rc -eq 0
+check "--exclude workspace/etl: aws: etl's bucket, the default storage and the metastore root stay" \
+	test "$(buckets | tr '\n' ' ')" == "acme-lf-default acme-lf-uc-use1 acme-lf-ws-etl "
+check "--exclude workspace/etl: aws: catalog sales' marker is gone" not marker acme-lf-uc-use1 catalogs/sales/
+check "--exclude workspace/etl: aws: the workspace catalog, part of it, stays" marker acme-lf-ws-etl catalogs/etl/
+run semx-state "$cfg" state list
+for a in account/acme metastore/main-use1 workspace/etl compute.network/etl storage.bucket/acme-lf-default; do
+	check "--exclude workspace/etl: $a still recorded" has semx-state "^$a\$"
+done
+run semx-xplan2 "$cfg" plan --destroy --exclude workspace/etl --detailed-exitcode
+check "--exclude workspace/etl: nothing left to destroy outside it" has semx-xplan2 'Nothing recorded to destroy'
+run semx-destroy "$cfg" destroy --auto-approve
+check "target/exclude: destroy the rest" test $rc -eq 0 -a -z "$(buckets)"
 
 # ---- 650 grants on one bucket: a compact policy AWS would take -----------
 cfg=$(newcfg grants)
