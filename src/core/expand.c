@@ -41,8 +41,8 @@ struct ex {
 	struct lf_state *st;        /* what is recorded, or NULL */
 	struct lf_map nets_of;      /* parent -> json array of recorded networks [name, cidr] */
 	int nets_indexed;
-	json_t *tags;               /* the user's tags of what is expanded now (borrowed) */
-	json_t *account_tags;       /* the account's (borrowed) */
+	json_t *tags;         /* the user's tags of what is expanded now (borrowed) */
+	json_t *account_tags; /* the account's (borrowed) */
 	int failed;
 };
 

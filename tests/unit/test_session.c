@@ -82,8 +82,8 @@ static void leave_scratch(char *dir)
 
 static void test_settings_problems_have_positions(void **state)
 {
-	struct lf_session_opts o = {.schema_dir = "schemas", .exe_dir = "/nonexistent",
-	                            .getenv = fake_env};
+	struct lf_session_opts o = {
+	    .schema_dir = "schemas", .exe_dir = "/nonexistent", .getenv = fake_env};
 	struct lf_session s;
 	struct lf_diags d = LF_DIAGS_INIT;
 	(void)state;
@@ -103,8 +103,10 @@ static void test_settings_problems_have_positions(void **state)
 static void test_s3_credentials_come_from_the_callback(void **state)
 {
 	const char *env[] = {"AWS_ACCESS_KEY_ID", "AKIA", NULL, NULL};
-	struct lf_session_opts o = {.schema_dir = "schemas", .exe_dir = "/nonexistent",
-	                            .getenv = fake_env, .getenv_arg = (void *)env};
+	struct lf_session_opts o = {.schema_dir = "schemas",
+	                            .exe_dir = "/nonexistent",
+	                            .getenv = fake_env,
+	                            .getenv_arg = (void *)env};
 	struct lf_session s;
 	struct lf_diags d = LF_DIAGS_INIT;
 	struct lf_backend *b = NULL;
