@@ -13,7 +13,8 @@
  *   two provider processes (or two workers of one) never hand out the same
  *   address block nor interleave a check-then-act; records are written to a
  *   temporary file, fsynced and renamed, so a crash leaves the old record or
- *   the new one;
+ *   the new one (a new network is renamed first and made durable after the
+ *   lock, by the SDK's group commit, before its answer);
  * - the networks of one region never overlap: a classic network keeps the
  *   CIDR it is given and is refused (1002) when that overlaps another; a
  *   serverless one gets the first free /24 of 100.64.0.0/10;
@@ -211,6 +212,28 @@ static int save_record(struct lfp_call *call, const char *kind, const char *name
 		lfp_fs_error(call, err, dir);
 	else
 		err = lfp_save_json(call, path, rec);
+	free(dir);
+	free(path);
+	return err < 0 ? -1 : 0;
+}
+
+/*
+ * save_record() for a record that did not exist: its fsyncs go to `sy`, run
+ * once the root's lock is let go (lfp_syncs_run(), by group commit with the
+ * changes of the other workers).  A power loss before that loses the new
+ * record whole, and the call was not answered.
+ */
+static int save_new_record(struct lfp_call *call, const char *kind, const char *name,
+                           const json_t *rec, struct lfp_syncs *sy)
+{
+	char *dir = lf_xasprintf("%s/%s", root_of(call), kind);
+	char *path = record_path(call, kind, name);
+	int err = lfp_mkdir_p(dir);
+
+	if (err < 0)
+		lfp_fs_error(call, err, dir);
+	else
+		err = lfp_save_json_deferred(call, path, rec, sy);
 	free(dir);
 	free(path);
 	return err < 0 ? -1 : 0;
@@ -473,6 +496,7 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 	const char *address;
 	json_t *inputs, *labels = NULL, *tags = NULL, *rec = NULL;
 	char *path = NULL, *allocated = NULL;
+	struct lfp_syncs sy = {{0}, 0};
 	int lock = -1, r, err = -1;
 
 	inputs = json_object_get(params, "inputs");
@@ -540,7 +564,7 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 	                "plane", in.plane, "internal", in.internal, "cidr",
 	                in.cidr ? in.cidr : allocated, "labels", labels);
 	lfp_tags_record(rec, tags);
-	if (save_record(call, "networks", in.name, rec) < 0)
+	if (save_new_record(call, "networks", in.name, rec, &sy) < 0)
 		goto out;
 	lfp_log("created network '%s' (%s)", in.name, in.cidr ? in.cidr : allocated);
 done:
@@ -548,6 +572,13 @@ done:
 	err = 0;
 out:
 	lfp_unlock_root(lock);
+	/* durable before the answer */
+	if (err == 0 && lfp_syncs_run(call, &sy) < 0) {
+		json_decref(*result);
+		*result = NULL;
+		err = -1;
+	}
+	lfp_syncs_release(&sy);
 	taken_release(&taken);
 	json_decref(labels);
 	json_decref(tags);
