@@ -331,17 +331,27 @@ syncs() {
 	grep -c 'fsync\|fdatasync\|syncfs' "$scratch/strace"
 }
 n_bucket=$(syncs '{}' "$(bucket durable-one account/durable-one)")
+cp "$scratch/strace" "$scratch/strace.bucket"
 n_prefix=$(syncs '{}' "$(prefix durable-one a/b/ workspace/durable-one)")
 cp "$scratch/strace" "$scratch/strace.prefix"
 n_fast=$(syncs '{"durable":false}' "$(bucket fast-one account/fast-one)")
 n_fast_prefix=$(syncs '{"durable":false}' "$(prefix fast-one a/b/ workspace/fast-one)")
+n_policy=$(syncs '{}' '{"type":"storage.policy","address":"policy/durable-one","inputs":{"bucket":"durable-one","statements":[{"principal":"group:analysts","access":"read","path":"a/"}],"labels":{"lakeform/account":"acme","lakeform/address":"policy/durable-one"}}}')
+cp "$scratch/strace" "$scratch/strace.policy"
 n_net=$(syncs '{}' "$(net sync-one serverless eu-north-1)" "$COMPUTE")
 n_fast_net=$(syncs '{"durable":false}' "$(net fast-net serverless eu-north-1)" "$COMPUTE")
-# a bucket: its meta file, its directory, buckets/ (3); a prefix a/b/ (the
-# marker, b/, a/ and the bucket's directory) and a new network (its record
-# and networks/) are synced after the root's lock by a group commit: one
-# syncfs of the file system for every change finished meanwhile, here one
-check "a durable bucket fsyncs 3 times ($n_bucket)" same "$n_bucket" 3
+# a bucket: its meta file and its directory before it is renamed into
+# place (fsync), then buckets/; a prefix a/b/ (the marker, b/, a/ and the
+# bucket's directory), a new policy (its file and the bucket's directory)
+# and a new network (its record and networks/): all that comes after the
+# rename is synced after the root's lock by a group commit, one syncfs of
+# the file system for every change finished meanwhile (here one)
+check "a durable bucket syncs 3 times ($n_bucket)" same "$n_bucket" 3
+check "a durable bucket: two fsyncs before its rename, one syncfs" same \
+	"$(grep -c 'syncfs(' "$scratch/strace.bucket")" 1
+check "a durable new policy is synced once, by syncfs ($n_policy)" same "$n_policy" 1
+check "the policy's sync is a syncfs" grep -q '^[0-9]* *syncfs(' "$scratch/strace.policy"
+check "durable: the policy was made" test -f "$B/durable-one/.lakeform-policy.json"
 check "a durable prefix a/b/ is synced once, by syncfs ($n_prefix)" same "$n_prefix" 1
 check "the prefix's sync is a syncfs" grep -q '^[0-9]* *syncfs(' "$scratch/strace.prefix"
 check "a durable new network is synced once, by syncfs ($n_net)" same "$n_net" 1
