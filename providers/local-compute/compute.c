@@ -13,7 +13,8 @@
  *   two provider processes (or two workers of one) never hand out the same
  *   address block nor interleave a check-then-act; records are written to a
  *   temporary file, fsynced and renamed, so a crash leaves the old record or
- *   the new one;
+ *   the new one (a new network is renamed first and made durable after the
+ *   lock, by the SDK's group commit, before its answer);
  * - the networks of one region never overlap: a classic network keeps the
  *   CIDR it is given and is refused (1002) when that overlaps another; a
  *   serverless one gets the first free /24 of 100.64.0.0/10;
@@ -27,6 +28,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +41,7 @@
 #include "../sdk/lfp_files.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/map.h"
 #include "util/mem.h"
 
 #define DEFAULT_ROOT ".lakeform/local/compute"
@@ -214,6 +217,28 @@ static int save_record(struct lfp_call *call, const char *kind, const char *name
 	return err < 0 ? -1 : 0;
 }
 
+/*
+ * save_record() for a record that did not exist: its fsyncs go to `sy`, run
+ * once the root's lock is let go (lfp_syncs_run(), by group commit with the
+ * changes of the other workers).  A power loss before that loses the new
+ * record whole, and the call was not answered.
+ */
+static int save_new_record(struct lfp_call *call, const char *kind, const char *name,
+                           const json_t *rec, struct lfp_syncs *sy)
+{
+	char *dir = lf_xasprintf("%s/%s", root_of(call), kind);
+	char *path = record_path(call, kind, name);
+	int err = lfp_mkdir_p(dir);
+
+	if (err < 0)
+		lfp_fs_error(call, err, dir);
+	else
+		err = lfp_save_json_deferred(call, path, rec, sy);
+	free(dir);
+	free(path);
+	return err < 0 ? -1 : 0;
+}
+
 /* Remove a record owned by `address`; a missing one is fine. */
 static int delete_record(struct lfp_call *call, const char *kind, const char *what,
                          const char *name, const char *address)
@@ -372,37 +397,95 @@ static void taken_release(struct taken *t)
 	free(t->names);
 }
 
+/*
+ * What region_cidrs() read of each network record, by its path, with the
+ * inode it read it from.  A network's region and CIDR never change in place
+ * (network_update() refuses it) and every record is written by a rename to a
+ * new inode, so an entry whose directory entry still names the same inode
+ * need not be read again: each create then costs a listing of the directory,
+ * not a read of every other network's record (2,000 networks made one after
+ * the other read 2 million records before).  Used under the root's flock, and
+ * its own mutex for the workers of this process.
+ */
+struct net_seen {
+	ino_t ino;
+	char *region; /* NULL: the record has no region or no valid cidr */
+	struct cidr cidr;
+};
+
+static struct lf_map nets_seen = LF_MAP_INIT;
+static pthread_mutex_t nets_seen_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The entry of `path` (inode `ino`), read from the record if new or stale. */
+static int net_seen_get(struct lfp_call *call, const char *path, ino_t ino, struct net_seen **out)
+{
+	struct net_seen *s = lf_map_get(&nets_seen, path);
+	json_t *rec = NULL;
+	const char *r, *c;
+	int err;
+
+	*out = NULL;
+	if (s && s->ino == ino) {
+		*out = s;
+		return 0;
+	}
+	err = lfp_load_json(call, path, &rec);
+	if (err != 0)
+		return err; /* 1: gone meanwhile */
+	if (!s) {
+		s = lf_xcalloc(1, sizeof(*s));
+		lf_map_put(&nets_seen, path, s);
+	}
+	free(s->region);
+	s->region = NULL;
+	s->ino = ino;
+	r = lfp_get_str(rec, "region");
+	c = lfp_get_str(rec, "cidr");
+	if (r && c && parse_cidr(&s->cidr, c) == 0)
+		s->region = lf_xstrdup(r);
+	json_decref(rec);
+	*out = s;
+	return 0;
+}
+
 /* The CIDRs of the other networks of `region`; 0 or -1 after lfp_error(). */
 static int region_cidrs(struct lfp_call *call, const char *region, const char *except,
                         struct taken *t)
 {
-	char **names = NULL;
-	size_t n = 0, names_alloc = 0;
+	char *dir = lf_xasprintf("%s/networks", root_of(call));
+	size_t names_alloc = 0;
+	struct dirent *e;
+	DIR *d = opendir(dir);
 	int err = 0;
 
-	if (list_records(call, "networks", &names, &n) < 0)
-		return -1;
-	for (size_t i = 0; i < n && !err; i++) {
-		char *path = record_path(call, "networks", names[i]);
-		json_t *rec = NULL;
-		const char *r, *c;
-		struct cidr cidr;
+	if (!d) {
+		err = errno == ENOENT ? 0 : lfp_fs_error(call, -errno, root_of(call));
+		free(dir);
+		return err;
+	}
+	pthread_mutex_lock(&nets_seen_mu);
+	while (!err && (e = readdir(d))) {
+		const char *name = e->d_name;
+		size_t len = strlen(name);
+		struct net_seen *s;
+		char *path;
 
-		if (strcmp(names[i], except)) {
-			err = lfp_load_json(call, path, &rec) < 0 ? -1 : 0;
-			r = lfp_get_str(rec, "region");
-			c = lfp_get_str(rec, "cidr");
-			if (!err && r && c && !strcmp(r, region) && parse_cidr(&cidr, c) == 0) {
-				LF_GROW(t->v, t->n + 1, t->alloc);
-				LF_GROW(t->names, t->n + 1, names_alloc);
-				t->v[t->n] = cidr;
-				t->names[t->n++] = lf_xstrdup(names[i]);
-			}
+		if (name[0] == '.' || len <= 5 || strcmp(name + len - 5, ".json") ||
+		    (!strncmp(name, except, len - 5) && !except[len - 5]))
+			continue;
+		path = lf_xasprintf("%s/%s", dir, name);
+		err = net_seen_get(call, path, e->d_ino, &s) < 0 ? -1 : 0;
+		if (!err && s && s->region && !strcmp(s->region, region)) {
+			LF_GROW(t->v, t->n + 1, t->alloc);
+			LF_GROW(t->names, t->n + 1, names_alloc);
+			t->v[t->n] = s->cidr;
+			t->names[t->n++] = lf_xstrndup(name, len - 5);
 		}
-		json_decref(rec);
 		free(path);
 	}
-	lf_strv_free(names, n);
+	pthread_mutex_unlock(&nets_seen_mu);
+	closedir(d);
+	free(dir);
 	return err;
 }
 
@@ -413,6 +496,7 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 	const char *address;
 	json_t *inputs, *labels = NULL, *tags = NULL, *rec = NULL;
 	char *path = NULL, *allocated = NULL;
+	struct lfp_syncs sy = {{0}, 0};
 	int lock = -1, r, err = -1;
 
 	inputs = json_object_get(params, "inputs");
@@ -440,14 +524,20 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 	if (in.cidr) {
 		struct cidr c;
 
+		const char *first = NULL;
+
 		parse_cidr(&c, in.cidr);
+		/* the directory's order is arbitrary: name the first by name */
 		for (size_t i = 0; i < taken.n; i++) {
-			if (cidr_overlap(&c, &taken.v[i])) {
-				lfp_error(call, LFP_E_CONFLICT, 0,
-				          "cidr '%s' overlaps network '%s' in region '%s'", in.cidr,
-				          taken.names[i], in.region);
-				goto out;
-			}
+			if (cidr_overlap(&c, &taken.v[i]) &&
+			    (!first || strcmp(taken.names[i], first) < 0))
+				first = taken.names[i];
+		}
+		if (first) {
+			lfp_error(call, LFP_E_CONFLICT, 0,
+			          "cidr '%s' overlaps network '%s' in region '%s'", in.cidr, first,
+			          in.region);
+			goto out;
 		}
 	} else {
 		uint32_t b;
@@ -474,7 +564,7 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 	                "plane", in.plane, "internal", in.internal, "cidr",
 	                in.cidr ? in.cidr : allocated, "labels", labels);
 	lfp_tags_record(rec, tags);
-	if (save_record(call, "networks", in.name, rec) < 0)
+	if (save_new_record(call, "networks", in.name, rec, &sy) < 0)
 		goto out;
 	lfp_log("created network '%s' (%s)", in.name, in.cidr ? in.cidr : allocated);
 done:
@@ -482,6 +572,13 @@ done:
 	err = 0;
 out:
 	lfp_unlock_root(lock);
+	/* durable before the answer */
+	if (err == 0 && lfp_syncs_run(call, &sy) < 0) {
+		json_decref(*result);
+		*result = NULL;
+		err = -1;
+	}
+	lfp_syncs_release(&sy);
 	taken_release(&taken);
 	json_decref(labels);
 	json_decref(tags);

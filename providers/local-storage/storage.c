@@ -15,8 +15,10 @@
  * - every change happens under an exclusive flock on ROOT/.lock (so two
  *   provider processes, or two workers of one, never interleave a
  *   check-then-act), and is crash-safe: files are written to a temporary
- *   name, fsynced and renamed; a bucket is assembled in ROOT/.staging and
- *   renamed into place whole; a deleted bucket is renamed into ROOT/.trash
+ *   name, fsynced and renamed (a new file, a prefix's marker or a new
+ *   policy, is renamed first and made durable once the lock is let go, by
+ *   the SDK's group commit, before the call is answered); a bucket is
+ *   assembled in ROOT/.staging and renamed into place whole; a deleted bucket is renamed into ROOT/.trash
  *   before it is removed.  Whatever a crash leaves in .staging or .trash is
  *   removed the next time the lock is taken;
  * - an object is lakeform's when it carries the label lakeform/address; an
@@ -426,6 +428,7 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 	const char *address, *name, *region, *purpose;
 	json_t *inputs, *labels = NULL, *meta = NULL, *tags = NULL;
 	char *dir = NULL, *parent = NULL, *stage = NULL, *path = NULL, *created = NULL;
+	struct lfp_syncs sy = {{0}, 0};
 	int force_destroy, versioning, lock = -1, r, err = -1;
 
 	if (lfp_need_str(call, params, "address", &address) < 0 ||
@@ -507,10 +510,8 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 			goto out;
 		}
 	}
-	if ((r = lfp_fsync_dir(parent)) < 0) {
-		lfp_fs_error(call, r, parent);
-		goto out;
-	}
+	/* its new entry in buckets/: after the lock, with the other changes */
+	lfp_syncs_add(&sy, parent);
 	lfp_log("created bucket '%s'", name);
 	*result = json_pack("{s:s, s:o}", "id", name, "attributes", with_url(call, meta, dir));
 	err = 0;
@@ -518,6 +519,13 @@ out:
 	if (stage)
 		rm_rf(stage);
 	lfp_unlock_root(lock);
+	/* durable before the answer */
+	if (err == 0 && lfp_syncs_run(call, &sy) < 0) {
+		json_decref(*result);
+		*result = NULL;
+		err = -1;
+	}
+	lfp_syncs_release(&sy);
 	json_decref(labels);
 	json_decref(tags);
 	json_decref(meta);
@@ -1200,6 +1208,7 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 	const char *address, *bucket, *id = NULL;
 	json_t *inputs, *statements, *labels = NULL, *meta = NULL, *policy = NULL;
 	char *file = NULL;
+	struct lfp_syncs sy = {{0}, 0};
 	int lock = -1, r, err = -1;
 
 	if (lfp_need_str(call, params, "address", &address) < 0 ||
@@ -1249,13 +1258,23 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 		policy = json_pack("{s:s, s:O, s:O}", "bucket", bucket, "statements", statements,
 		                   "labels", labels);
 		file = policy_file(call, bucket);
-		if (lfp_save_json(call, file, policy) < 0)
+		/* a new policy is synced after the lock, with the other changes; one
+		 * replaced is synced before its rename (the old one or the new) */
+		if (r > 0 ? lfp_save_json_deferred(call, file, policy, &sy) < 0
+		          : lfp_save_json(call, file, policy) < 0)
 			goto out;
 	}
 	*result = lfp_write_answer(create ? bucket : NULL, policy);
 	err = 0;
 out:
 	lfp_unlock_root(lock);
+	/* durable before the answer */
+	if (err == 0 && lfp_syncs_run(call, &sy) < 0) {
+		json_decref(*result);
+		*result = NULL;
+		err = -1;
+	}
+	lfp_syncs_release(&sy);
 	json_decref(labels);
 	json_decref(meta);
 	json_decref(policy);

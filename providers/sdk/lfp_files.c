@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "lfp_files.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/map.h"
 #include "util/mem.h"
 
 #define LABEL_ADDRESS "lakeform/address"
@@ -150,23 +153,113 @@ int lfp_save_json_deferred(struct lfp_call *call, const char *path, const json_t
 	return 0;
 }
 
+/*
+ * Group commit.  A call that finished its change queues its lfp_syncs and
+ * waits; one of the waiting calls at a time (the leader) takes everything
+ * queued so far and makes it durable with one syncfs() of each file system
+ * its paths are on (a provider's root: one), then wakes the calls of that
+ * batch, which answer only then.  Calls that finish while a batch is being
+ * synced queue for the next one, so under load one syncfs serves several
+ * changes, where each used to fsync its file and up to three directories
+ * (measured: 20% less wall time for an apply of 4,500 objects,
+ * docs/performance.md).  syncfs reports the file system's writeback errors
+ * since its descriptor was opened; one fails every call of the batch.
+ */
+struct sync_waiter {
+	struct lfp_syncs *s;
+	int err;           /* -errno of the first path of s that failed */
+	const char *where; /* that path (in s) */
+	int done;
+	struct sync_waiter *next;
+};
+
+static pthread_mutex_t syncs_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t syncs_cv = PTHREAD_COND_INITIALIZER;
+static struct sync_waiter *syncs_queue;
+static int syncs_leading;
+
+/* syncfs the file system holding `path`; 0, or -errno (gone meanwhile: 0) */
+static int syncfs_of(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), err = 0;
+
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+	if (syncfs(fd) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* One syncfs per file system the batch's paths are on (nearly always one:
+ * a provider's root); a path's device is told by lstat. */
+static void sync_batch(struct sync_waiter *batch)
+{
+	dev_t *devs = NULL;
+	size_t ndevs = 0, alloc = 0;
+	int err = 0;
+	const char *where = NULL;
+
+	for (struct sync_waiter *w = batch; w && !err; w = w->next) {
+		for (size_t i = 0; i < w->s->n && !err; i++) {
+			struct stat st;
+			size_t k;
+
+			where = w->s->paths[i];
+			if (lstat(where, &st) < 0) {
+				if (errno != ENOENT && errno != ENOTDIR)
+					err = -errno;
+				continue;
+			}
+			for (k = 0; k < ndevs && devs[k] != st.st_dev; k++)
+				;
+			if (k < ndevs)
+				continue;
+			LF_GROW(devs, ndevs + 1, alloc);
+			devs[ndevs++] = st.st_dev;
+			err = syncfs_of(where);
+		}
+	}
+	free(devs);
+	for (struct sync_waiter *w = batch; w; w = w->next) {
+		w->err = err;
+		w->where = where;
+	}
+}
+
 int lfp_syncs_run(struct lfp_call *call, struct lfp_syncs *s)
 {
+	struct sync_waiter me = {s, 0, NULL, 0, NULL};
 	int failed = 0;
 
-	for (size_t i = 0; i < s->n; i++) {
-		int fd = failed ? -1 : open(s->paths[i], O_RDONLY | O_CLOEXEC);
-		/* gone meanwhile (removed by a later change): nothing to keep */
-		if (!failed && fd < 0 && errno != ENOENT)
-			failed = lfp_fs_error(call, -errno, s->paths[i]);
-		if (fd >= 0) {
-			if (fsync(fd) < 0)
-				failed = lfp_fs_error(call, -errno, s->paths[i]);
-			close(fd);
+	if (s->n == 0)
+		return 0;
+	pthread_mutex_lock(&syncs_mu);
+	me.next = syncs_queue;
+	syncs_queue = &me;
+	while (!me.done) {
+		if (syncs_leading) {
+			pthread_cond_wait(&syncs_cv, &syncs_mu);
+			continue;
 		}
-		free(s->paths[i]);
+		struct sync_waiter *batch = syncs_queue;
+
+		syncs_queue = NULL;
+		syncs_leading = 1;
+		pthread_mutex_unlock(&syncs_mu);
+		sync_batch(batch);
+		pthread_mutex_lock(&syncs_mu);
+		for (struct sync_waiter *w = batch, *next; w; w = next) {
+			next = w->next; /* w may return and go once done is set */
+			w->done = 1;
+		}
+		syncs_leading = 0;
+		pthread_cond_broadcast(&syncs_cv);
 	}
-	s->n = 0;
+	pthread_mutex_unlock(&syncs_mu);
+	if (me.err)
+		failed = lfp_fs_error(call, me.err, me.where);
+	lfp_syncs_release(s);
 	return failed ? -1 : 0;
 }
 

@@ -81,10 +81,11 @@ extern int lfp_durable;
 int lfp_fsync_dir(const char *dir);
 
 /*
- * fsyncs put off until the root's lock is let go, so that changes made
- * under the lock one after the other are made durable side by side (the
- * file system commits concurrent fsyncs together).  The call is answered
- * only after lfp_syncs_run().  Nothing is recorded when not durable.
+ * Syncs put off until the root's lock is let go, so that changes made under
+ * the lock one after the other are made durable together: lfp_syncs_run()
+ * is a group commit (one syncfs for every call that reached it meanwhile).
+ * The call is answered only after lfp_syncs_run().  Nothing is recorded when
+ * not durable.
  */
 #define LFP_MAX_SYNCS 72
 struct lfp_syncs {
@@ -95,7 +96,7 @@ void lfp_syncs_add(struct lfp_syncs *s, const char *path);
 /* lfp_save_json() without its fsyncs: the file and its directory go to `s`. */
 int lfp_save_json_deferred(struct lfp_call *call, const char *path, const json_t *v,
                            struct lfp_syncs *s);
-/* fsync every path of `s` (a path gone meanwhile is skipped); 0 or -1. */
+/* Make every path of `s` durable (group commit, above); 0 or -1. */
 int lfp_syncs_run(struct lfp_call *call, struct lfp_syncs *s);
 void lfp_syncs_release(struct lfp_syncs *s);
 

@@ -323,21 +323,40 @@ session() { # SETTINGS PARAMS: configure with the settings, then one create
 		"{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"configure\",\"params\":{\"settings\":$1,\"account\":\"acme\"}}" \
 		"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"create\",\"params\":$2}"
 }
-# syncs SETTINGS PARAMS: the fsync calls of one session (one create at a
-# time: a prefix needs its bucket made first).  LeakSanitizer cannot run
-# under ptrace.
+# syncs SETTINGS PARAMS [PROVIDER]: the fsync and syncfs calls of one
+# session (one create at a time: a prefix needs its bucket made first).
+# LeakSanitizer cannot run under ptrace.
 syncs() {
-	(cd "$work" && session "$1" "$2" | ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=fsync,fdatasync -o "$scratch/strace" "$STORAGE" >/dev/null 2>>"$log")
-	grep -c 'fsync\|fdatasync' "$scratch/strace"
+	(cd "$work" && session "$1" "$2" | ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=fsync,fdatasync,syncfs -o "$scratch/strace" "${3:-$STORAGE}" >/dev/null 2>>"$log")
+	grep -c 'fsync\|fdatasync\|syncfs' "$scratch/strace"
 }
 n_bucket=$(syncs '{}' "$(bucket durable-one account/durable-one)")
+cp "$scratch/strace" "$scratch/strace.bucket"
 n_prefix=$(syncs '{}' "$(prefix durable-one a/b/ workspace/durable-one)")
+cp "$scratch/strace" "$scratch/strace.prefix"
 n_fast=$(syncs '{"durable":false}' "$(bucket fast-one account/fast-one)")
 n_fast_prefix=$(syncs '{"durable":false}' "$(prefix fast-one a/b/ workspace/fast-one)")
-# a bucket: its meta file, its directory, buckets/ (3); a prefix a/b/: the
-# marker, b/, a/ and the bucket's directory (4), after the root's lock
-check "a durable bucket fsyncs 3 times ($n_bucket)" same "$n_bucket" 3
-check "a durable prefix a/b/ fsyncs 4 times ($n_prefix)" same "$n_prefix" 4
+n_policy=$(syncs '{}' '{"type":"storage.policy","address":"policy/durable-one","inputs":{"bucket":"durable-one","statements":[{"principal":"group:analysts","access":"read","path":"a/"}],"labels":{"lakeform/account":"acme","lakeform/address":"policy/durable-one"}}}')
+cp "$scratch/strace" "$scratch/strace.policy"
+n_net=$(syncs '{}' "$(net sync-one serverless eu-north-1)" "$COMPUTE")
+n_fast_net=$(syncs '{"durable":false}' "$(net fast-net serverless eu-north-1)" "$COMPUTE")
+# a bucket: its meta file and its directory before it is renamed into
+# place (fsync), then buckets/; a prefix a/b/ (the marker, b/, a/ and the
+# bucket's directory), a new policy (its file and the bucket's directory)
+# and a new network (its record and networks/): all that comes after the
+# rename is synced after the root's lock by a group commit, one syncfs of
+# the file system for every change finished meanwhile (here one)
+check "a durable bucket syncs 3 times ($n_bucket)" same "$n_bucket" 3
+check "a durable bucket: two fsyncs before its rename, one syncfs" same \
+	"$(grep -c 'syncfs(' "$scratch/strace.bucket")" 1
+check "a durable new policy is synced once, by syncfs ($n_policy)" same "$n_policy" 1
+check "the policy's sync is a syncfs" grep -q '^[0-9]* *syncfs(' "$scratch/strace.policy"
+check "durable: the policy was made" test -f "$B/durable-one/.lakeform-policy.json"
+check "a durable prefix a/b/ is synced once, by syncfs ($n_prefix)" same "$n_prefix" 1
+check "the prefix's sync is a syncfs" grep -q '^[0-9]* *syncfs(' "$scratch/strace.prefix"
+check "a durable new network is synced once, by syncfs ($n_net)" same "$n_net" 1
+check "durable: false makes no sync for a network" same "$n_fast_net" 0
+check "durable: false still makes the network" test -f "$C/networks/fast-net.json"
 check "durable: the prefix was made" test -f "$B/durable-one/a/b/.lakeform-prefix.json"
 check "durable: false makes no fsync for a bucket" same "$n_fast" 0
 check "durable: false makes no fsync for a prefix" same "$n_fast_prefix" 0
