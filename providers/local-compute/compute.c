@@ -201,8 +201,15 @@ static int list_kind(struct lfp_call *call, const char *kind,
 	return 0;
 }
 
-/* Write a record; creates its directory. 0 or -1 after lfp_error(). */
-static int save_record(struct lfp_call *call, const char *kind, const char *name, const json_t *rec)
+/*
+ * Write a record; creates its directory.  With `sy` (a record that did not
+ * exist) its fsyncs go to `sy`, run once the root's lock is let go
+ * (lfp_syncs_run(), by group commit with the changes of the other
+ * workers): a power loss before that loses the new record whole, and the
+ * call was not answered.  0 or -1 after lfp_error().
+ */
+static int write_record(struct lfp_call *call, const char *kind, const char *name,
+                        const json_t *rec, struct lfp_syncs *sy)
 {
 	char *dir = lf_xasprintf("%s/%s", root_of(call), kind);
 	char *path = record_path(call, kind, name);
@@ -211,32 +218,22 @@ static int save_record(struct lfp_call *call, const char *kind, const char *name
 	if (err < 0)
 		lfp_fs_error(call, err, dir);
 	else
-		err = lfp_save_json(call, path, rec);
+		err = sy ? lfp_save_json_deferred(call, path, rec, sy)
+		         : lfp_save_json(call, path, rec);
 	free(dir);
 	free(path);
 	return err < 0 ? -1 : 0;
 }
 
-/*
- * save_record() for a record that did not exist: its fsyncs go to `sy`, run
- * once the root's lock is let go (lfp_syncs_run(), by group commit with the
- * changes of the other workers).  A power loss before that loses the new
- * record whole, and the call was not answered.
- */
+static int save_record(struct lfp_call *call, const char *kind, const char *name, const json_t *rec)
+{
+	return write_record(call, kind, name, rec, NULL);
+}
+
 static int save_new_record(struct lfp_call *call, const char *kind, const char *name,
                            const json_t *rec, struct lfp_syncs *sy)
 {
-	char *dir = lf_xasprintf("%s/%s", root_of(call), kind);
-	char *path = record_path(call, kind, name);
-	int err = lfp_mkdir_p(dir);
-
-	if (err < 0)
-		lfp_fs_error(call, err, dir);
-	else
-		err = lfp_save_json_deferred(call, path, rec, sy);
-	free(dir);
-	free(path);
-	return err < 0 ? -1 : 0;
+	return write_record(call, kind, name, rec, sy);
 }
 
 /* Remove a record owned by `address`; a missing one is fine. */

@@ -270,14 +270,5 @@ void lf_drift_markdown(struct lf_buf *out, const struct lf_drift *dr,
 		                 "--write-ignore</code> accepts what was found as expected.\n\n");
 		details(&md, dr, max);
 	}
-	if (md.len > max) {
-		/* a limit too small for even the heading: cut, on a character */
-		size_t n = max;
-
-		while (n > 0 && ((unsigned char)md.ptr[n] & 0xC0) == 0x80)
-			n--;
-		lf_buf_truncate(&md, n);
-	}
-	lf_buf_add(out, lf_buf_cstr(&md), md.len);
-	lf_buf_release(&md);
+	lf_markdown_finish(out, &md, max);
 }

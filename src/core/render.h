@@ -51,4 +51,8 @@ void lf_render_markdown(struct lf_buf *out, const struct lf_plan *p,
  * (control characters become spaces), no '|'. */
 void lf_markdown_escape(struct lf_buf *b, const char *s);
 
+/* Append the comment `md` to `out`, cut to `max` bytes on a character
+ * boundary if it is still longer, and release `md`. */
+void lf_markdown_finish(struct lf_buf *out, struct lf_buf *md, size_t max);
+
 #endif

@@ -479,6 +479,23 @@ static void body(struct lf_buf *b, const struct lf_plan *p, const struct groups 
 	lf_buf_release(&piece);
 }
 
+/*
+ * Append a comment to `out`, cut to `max` bytes on a character boundary
+ * when the limit is too small for even its heading, and release it.
+ */
+void lf_markdown_finish(struct lf_buf *out, struct lf_buf *md, size_t max)
+{
+	if (md->len > max) {
+		size_t n = max;
+
+		while (n > 0 && ((unsigned char)md->ptr[n] & 0xC0) == 0x80)
+			n--;
+		lf_buf_truncate(md, n);
+	}
+	lf_buf_add(out, lf_buf_cstr(md), md->len);
+	lf_buf_release(md);
+}
+
 void lf_render_markdown(struct lf_buf *out, const struct lf_plan *p, const struct lf_render_opts *o)
 {
 	size_t max = o ? o->max_bytes : 65535;
@@ -507,14 +524,5 @@ void lf_render_markdown(struct lf_buf *out, const struct lf_plan *p, const struc
 		body(&md, p, &g, max);
 	}
 	groups_release(&g);
-	if (md.len > max) {
-		/* a limit too small for even the heading: cut, on a character */
-		size_t n = max;
-
-		while (n > 0 && ((unsigned char)md.ptr[n] & 0xC0) == 0x80)
-			n--;
-		lf_buf_truncate(&md, n);
-	}
-	lf_buf_add(out, lf_buf_cstr(&md), md.len);
-	lf_buf_release(&md);
+	lf_markdown_finish(out, &md, max);
 }
