@@ -30,34 +30,12 @@ lf=${1:-$top/build/bin/lakeform}
 case $lf in /*) ;; *) lf=$PWD/$lf ;; esac
 provider=$(dirname "$lf")/lakeform-provider-docker
 
-passed=0
-failed=0
-ok() {
-	passed=$((passed + 1))
-	echo "ok   $1"
-}
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL $1"
-	shift
-	for line in "$@"; do echo "     $line"; done
-}
-check() { # NAME COMMAND...
-	local name=$1
-	shift
-	if "$@" >"$scratch/check.out" 2>&1; then
-		ok "$name"
-	else
-		fail "$name" "$(tail -n 5 "$scratch/check.out")"
-	fi
-}
-finish() {
-	echo "dockerd: $passed passed, $failed failed"
-	[[ $failed -eq 0 ]]
-	exit
-}
+layer=dockerd
+# shellcheck source=../checks.sh
+. "$top/tests/integration/checks.sh"
 
 scratch=$(mktemp -d /tmp/lfdockerd.XXXXXX)
+check_out=$scratch/check.out
 base=$scratch/engine # everything dockerd owns
 sock=$base/docker.sock
 cgroup_parent=lakeform-dockerd-$$
