@@ -165,9 +165,8 @@ static int run(struct lf_cli *cli)
 		const char *v = lf_provider_version(p);
 		fprintf(cli->out, "provider %s: %s %s\n", lf_families[f].name, lf_provider_name(p),
 		        v ? v : "(no version reported)");
-		lf_cli_log(cli, LF_LOG_INFO, "provider %s %s serves %s", lf_provider_name(p),
-		           v ? v : "(no version)", lf_families[f].name);
 	}
+	lf_cli_log_providers(cli, &s);
 
 	/* what init was given is what later runs use; none: none */
 	if (s.opts.backend_config) {
