@@ -296,6 +296,16 @@ static int run(struct lf_cli *cli)
 		}
 		loaded = 1;
 	}
+	/* the SSO provider is checked against the manifests' document */
+	if (!loaded && lf_cli_state_has_sso(&s)) {
+		if (lf_cli_load(cli, &s) != LF_EXIT_OK || lf_cli_expand(cli, &s) != LF_EXIT_OK) {
+			rc = LF_EXIT_ERROR;
+			goto out;
+		}
+		loaded = 1;
+	}
+	if (lf_cli_check_sso(cli, &s) != LF_EXIT_OK)
+		read_rc = LF_EXIT_ERROR;
 
 	struct lf_drift_input in = {
 	    &s.st,    &obs, loaded ? &s.ds : NULL, loaded ? &s.m : NULL, um, num, managed,
@@ -387,8 +397,11 @@ const struct lf_command lf_cmd_drift = {
                    "metadata.lifecycle.ignore_changes say what is expected to drift:\n"
                    "those findings are counted as ignored.  Holds the state lock while\n"
                    "reading; never writes the state ('lakeform refresh' records).\n"
+                   "An SSO document's OIDC provider is checked too: its discovery\n"
+                   "document and key set against the manifest.\n"
                    "Exit status: 0 in sync, 2 drift found, 1 error (a resource that\n"
-                   "could not be read, a report or webhook that failed), 3 locked.",
+                   "could not be read, an SSO provider that disagrees, a report or\n"
+                   "webhook that failed), 3 locked.",
     .options = options,
     .min_args = 0,
     .max_args = 0,

@@ -137,6 +137,8 @@ static int refresh_only(struct lf_cli *cli, struct lf_session *s, int parallelis
 		return rc;
 	if ((rc = lf_cli_refresh_for_plan(cli, s, parallelism, &obs)) != LF_EXIT_OK)
 		goto out;
+	if ((rc = lf_cli_check_sso(cli, s)) != LF_EXIT_OK)
+		goto out;
 	if (obs.changed || obs.gone) {
 		lf_cli_print_observed(cli, &obs);
 		fprintf(cli->out, "-refresh-only: no object would change.%s\n",
@@ -209,8 +211,9 @@ static int run(struct lf_cli *cli)
 		rc = refresh_only(cli, &s, parallelism);
 		goto out;
 	}
+	/* a refreshing plan checks the SSO provider, which needs the manifests */
 	if (!o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy && !since &&
-	    unchanged_since_recorded(cli, &s)) {
+	    !(refresh && lf_cli_state_has_sso(&s)) && unchanged_since_recorded(cli, &s)) {
 		/* The manifests are what the state records.  Unless a real
 		 * object changed since (a refresh finds that out, reading only
 		 * the provider records), the plan is all no-ops. */
@@ -227,6 +230,8 @@ static int run(struct lf_cli *cli)
 		goto out;
 	if (refresh && !refreshed &&
 	    (rc = lf_cli_refresh_for_plan(cli, &s, parallelism, &obs)) != LF_EXIT_OK)
+		goto out;
+	if (refresh && (rc = lf_cli_check_sso(cli, &s)) != LF_EXIT_OK)
 		goto out;
 	if ((rc = lf_cli_expand(cli, &s)) != LF_EXIT_OK)
 		goto out;
@@ -333,7 +338,9 @@ const struct lf_command lf_cmd_plan = {
                    "First every recorded provider resource is read through its\n"
                    "provider, so that what changed behind lakeform's back (a field\n"
                    "changed, an object deleted) is planned back; --refresh=false plans\n"
-                   "from the recorded state alone.  Nothing is changed, not even the\n"
+                   "from the recorded state alone.  An SSO document's OIDC provider\n"
+                   "is checked too (its discovery document and key set), unless\n"
+                   "--refresh=false.  Nothing is changed, not even the\n"
                    "state.  plan takes no lock; -lock-timeout DURATION first waits up\n"
                    "to DURATION for a run holding the state lock to finish (exit 3 if\n"
                    "it does not).  -refresh-only shows only what changed outside\n"

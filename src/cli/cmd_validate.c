@@ -18,7 +18,7 @@ static void print_summary(struct lf_cli *cli, const struct lf_manifest *m,
 	static const char *const order[] = {
 	    "Account",   "User",      "Group",   "ServicePrincipal",
 	    "Workspace", "Metastore", "Catalog", "Schema",
-	    "Volume",    "Table",     "Grant",
+	    "Volume",    "Table",     "Grant",   "SSO",
 	};
 	for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++) {
 		size_t n = 0;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/provider.h"
+#include "core/sso.h"
 #include "state/backend.h"
 
 static const char *process_env(const char *name, void *arg)
@@ -279,6 +280,32 @@ int lf_cli_refresh_with(struct lf_cli *cli, struct lf_session *s, int parallelis
 		lf_cli_error(cli, "cannot plan without reading every resource; run with "
 		                  "--refresh=false to plan from the recorded state alone");
 	return rc;
+}
+
+int lf_cli_check_sso(struct lf_cli *cli, struct lf_session *s)
+{
+	struct lf_diags d = LF_DIAGS_INIT;
+	const struct lf_resource *r = lf_sso_find(&s->m);
+	int rc = LF_EXIT_OK;
+
+	if (!r || !lf_json_path(r->value, "spec.oidc.issuer"))
+		return LF_EXIT_OK;
+	lf_cli_log(cli, LF_LOG_INFO, "sso: checking the discovery document of '%s'",
+	           json_string_value(lf_json_path(r->value, "spec.oidc.issuer")));
+	if (lf_sso_verify(&s->m, NULL, NULL, &d) != 0)
+		rc = LF_EXIT_ERROR;
+	if (d.n)
+		lf_cli_print_diags(cli, &d);
+	lf_diags_release(&d);
+	return rc;
+}
+
+int lf_cli_state_has_sso(const struct lf_session *s)
+{
+	for (size_t i = 0; i < s->st.nres; i++)
+		if (s->st.res[i].type && !strcmp(s->st.res[i].type, "sso"))
+			return 1;
+	return 0;
 }
 
 int lf_cli_refresh_for_plan(struct lf_cli *cli, struct lf_session *s, int parallelism,

@@ -69,6 +69,18 @@ int lf_cli_observe(struct lf_cli *cli, struct lf_session *s, int parallelism,
                    struct lf_observations *obs);
 
 /*
+ * plan's and drift's check of the SSO document's OIDC provider (core/sso.h),
+ * on manifests loaded: its discovery document fetched and compared, each
+ * mismatch printed with its position.  LF_EXIT_OK (nothing to check, or
+ * all agrees) or LF_EXIT_ERROR.
+ */
+int lf_cli_check_sso(struct lf_cli *cli, struct lf_session *s);
+
+/* Whether the state records an SSO document (so the manifests declare one
+ * when the state records exactly them). */
+int lf_cli_state_has_sso(const struct lf_session *s);
+
+/*
  * plan's (and apply's) refresh: when the state records provider resources,
  * start the providers, read them all and fold what was read into s->st in
  * memory.  `obs` is the caller's to release.  LF_EXIT_OK or the exit code.

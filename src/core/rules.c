@@ -16,8 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "manifest.h"
+#include "sso.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
 #include "../util/par.h"
@@ -81,6 +83,30 @@ static void check_accounts(struct ctx *c)
 	}
 	if (!first && c->m->nres > 0)
 		lf_diag_error(c->d, NULL, "no Account is defined: exactly one is required");
+}
+
+/* One SSO per account (as for Account), and each one's shape (sso.c). */
+static void check_sso(struct ctx *c)
+{
+	const struct lf_resource *first = NULL;
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < c->m->nres; i++) {
+		const struct lf_resource *r = &c->m->res[i];
+		if (strcmp(r->kind->name, "SSO"))
+			continue;
+		lf_sso_check(c->m, r, now, c->d);
+		if (!first) {
+			first = r;
+			continue;
+		}
+		struct lf_pos p = pos_of(c, r, "metadata.name");
+		struct lf_pos f = pos_of(c, first, "metadata.name");
+		lf_diag_error(c->d, &p,
+		              "a second SSO '%s': an account has at most one (the first is '%s' at "
+		              "%s:%u:%u)",
+		              r->name, first->name, f.file, f.line, f.col);
+	}
 }
 
 static void check_refs(struct ctx *c)
@@ -1484,6 +1510,7 @@ static void (*const checks[])(struct ctx *) = {
     check_cidrs,
     check_grants,
     check_group_cycles,
+    check_sso,
 };
 #define NCHECKS (sizeof(checks) / sizeof(checks[0]))
 
