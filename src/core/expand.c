@@ -1121,7 +1121,7 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 	static const char *const passes[] = {
 	    "Account",   "User",      "Group",   "ServicePrincipal",
 	    "Metastore", "Workspace", "Catalog", "Schema",
-	    "Volume",    "Table",     "Grant"};
+	    "Volume",    "Table",     "Grant",   "SSO"};
 	for (size_t p = 0; p < sizeof(passes) / sizeof(*passes); p++) {
 		for (size_t i = 0; i < m->nres; i++) {
 			const struct lf_resource *res = &m->res[i];
