@@ -84,7 +84,7 @@ static void check_url(const struct lf_manifest *m, const struct lf_resource *r, 
 
 	if (why) {
 		struct lf_pos p = pos_at(m, r, path, (size_t)-1);
-		lf_diag_error(d, &p, "%s '%s' %s", strrchr(path, '.') + 1, u, why);
+		lf_diag_error(d, &p, "%s: '%s' %s", path, u, why);
 	}
 }
 
@@ -109,15 +109,16 @@ static void check_scopes(const struct lf_manifest *m, const struct lf_resource *
 		if (j < i) {
 			struct lf_pos p = pos_at(m, r, "spec.oidc.scopes", i);
 			struct lf_pos f = pos_at(m, r, "spec.oidc.scopes", j);
-			lf_diag_error(d, &p, "scope '%s' is listed twice (first at %s:%u:%u)", v,
-			              f.file, f.line, f.col);
+			lf_diag_error(d, &p,
+			              "spec.oidc.scopes: '%s' is listed twice (first at %s:%u:%u)",
+			              v, f.file, f.line, f.col);
 		}
 	}
 	if (!openid && json_array_size(scopes)) {
 		struct lf_pos p = pos_at(m, r, "spec.oidc.scopes", (size_t)-1);
 		lf_diag_error(d, &p,
-		              "the scopes must include 'openid': without it the provider "
-		              "signs no ID token in");
+		              "spec.oidc.scopes: must include 'openid' (without it there is no "
+		              "ID token, and no OpenID Connect sign-in)");
 	}
 }
 
@@ -154,7 +155,7 @@ static void check_certificate(const struct lf_manifest *m, const struct lf_resou
 	BIO_free(bio);
 	if (!x) {
 		lf_diag_error(d, &p,
-		              "certificate is not a PEM X.509 certificate ('-----BEGIN "
+		              "spec.saml.certificate: not a PEM X.509 certificate ('-----BEGIN "
 		              "CERTIFICATE-----' ...): %s",
 		              crypto_reason());
 		ERR_clear_error();
@@ -162,12 +163,13 @@ static void check_certificate(const struct lf_manifest *m, const struct lf_resou
 	}
 	if (X509_cmp_time(X509_get0_notAfter(x), &now) <= 0) {
 		time_text(X509_get0_notAfter(x), when, sizeof(when));
-		lf_diag_error(d, &p,
-		              "certificate expired on %s: the identity provider needs a new one",
-		              when);
+		lf_diag_error(
+		    d, &p,
+		    "spec.saml.certificate: expired on %s: the identity provider needs a new one",
+		    when);
 	} else if (X509_cmp_time(X509_get0_notBefore(x), &now) >= 0) {
 		time_text(X509_get0_notBefore(x), when, sizeof(when));
-		lf_diag_error(d, &p, "certificate is not valid before %s", when);
+		lf_diag_error(d, &p, "spec.saml.certificate: not valid before %s", when);
 	}
 	X509_free(x);
 }
@@ -179,16 +181,19 @@ void lf_sso_check(const struct lf_manifest *m, const struct lf_resource *r, time
 	json_t *saml = lf_json_path(r->value, "spec.saml");
 
 	if (oidc && saml) {
-		struct lf_pos p = pos_at(m, r, "spec.saml", (size_t)-1);
-		struct lf_pos o = pos_at(m, r, "spec.oidc", (size_t)-1);
+		/* at the keys: the values are mappings, which start a line later */
+		struct lf_yaml_pathseg sp[2] = {{"spec", 0}, {"saml", 0}};
+		struct lf_yaml_pathseg op[2] = {{"spec", 0}, {"oidc", 0}};
+		struct lf_pos p = lf_source_pos(m->src, r->doc, sp, 2, 1);
+		struct lf_pos o = lf_source_pos(m->src, r->doc, op, 2, 1);
 		lf_diag_error(
 		    d, &p,
-		    "'saml' and 'oidc' (at %s:%u:%u) exclude each other: an account signs "
+		    "spec: 'saml' and 'oidc' (at %s:%u:%u) exclude each other: an account signs "
 		    "in through one provider",
 		    o.file, o.line, o.col);
 	} else if (!oidc && !saml) {
 		struct lf_pos p = pos_at(m, r, "spec", (size_t)-1);
-		lf_diag_error(d, &p, "write one of 'oidc' and 'saml'");
+		lf_diag_error(d, &p, "spec: write one of 'oidc' and 'saml'");
 	}
 	check_url(m, r, "spec.oidc.issuer", 1, d);
 	check_scopes(m, r, d);
@@ -229,13 +234,16 @@ static json_t *get_json(struct verify *v, const char *what, const char *url)
 	json_error_t je;
 
 	if (v->fetch(url, &body, &status, err, sizeof(err), v->arg)) {
-		lf_diag_error(v->d, &v->issuer_pos, "cannot fetch %s '%s': %s", what, url, err);
+		lf_diag_error(v->d, &v->issuer_pos, "spec.oidc.issuer: cannot fetch %s '%s': %s",
+		              what, url, err);
 	} else if (status != 200) {
-		lf_diag_error(v->d, &v->issuer_pos, "%s '%s' answered HTTP %ld, not 200", what, url,
+		lf_diag_error(v->d, &v->issuer_pos,
+		              "spec.oidc.issuer: %s '%s' answered HTTP %ld, not 200", what, url,
 		              status);
 	} else if (!(j = json_loadb(body.ptr ? body.ptr : "", body.len, 0, &je)) ||
 	           !json_is_object(j)) {
-		lf_diag_error(v->d, &v->issuer_pos, "%s '%s' is not a JSON object%s%s", what, url,
+		lf_diag_error(v->d, &v->issuer_pos,
+		              "spec.oidc.issuer: %s '%s' is not a JSON object%s%s", what, url,
 		              j ? "" : ": ", j ? "" : je.text);
 		json_decref(j);
 		j = NULL;
@@ -282,7 +290,8 @@ static void check_jwks(struct verify *v, const json_t *doc)
 
 	if (!uri || !*uri) {
 		lf_diag_error(v->d, &v->issuer_pos,
-		              "the discovery document has no 'jwks_uri': ID tokens could not be "
+		              "spec.oidc.issuer: the discovery document has no 'jwks_uri': ID "
+		              "tokens could not be "
 		              "verified");
 		return;
 	}
@@ -293,14 +302,16 @@ static void check_jwks(struct verify *v, const json_t *doc)
 	size_t i;
 	if (!json_is_array(keys) || !json_array_size(keys)) {
 		lf_diag_error(v->d, &v->issuer_pos,
-		              "the JSON Web Key Set '%s' holds no keys (a 'keys' array of at least "
+		              "spec.oidc.issuer: the JSON Web Key Set '%s' holds no keys (a 'keys' "
+		              "array of at least "
 		              "one key)",
 		              uri);
 	} else {
 		json_array_foreach (keys, i, k) {
 			if (!json_is_string(json_object_get(k, "kty"))) {
 				lf_diag_error(v->d, &v->issuer_pos,
-				              "the JSON Web Key Set '%s': key %zu has no 'kty'",
+				              "spec.oidc.issuer: the JSON Web Key Set '%s': key "
+				              "%zu has no 'kty'",
 				              uri, i + 1);
 				break;
 			}
@@ -319,7 +330,8 @@ static void check_supported(struct verify *v, const json_t *doc)
 
 	if (!json_is_array(supported)) {
 		lf_diag_warning(v->d, &v->issuer_pos,
-		                "the discovery document lists no 'scopes_supported': the scopes "
+		                "spec.oidc.issuer: the discovery document lists no "
+		                "'scopes_supported': the scopes "
 		                "are not checked");
 	} else {
 		json_array_foreach (scopes, i, s) {
@@ -328,7 +340,8 @@ static void check_supported(struct verify *v, const json_t *doc)
 			struct lf_pos p = pos_at(v->m, v->r, "spec.oidc.scopes", i);
 			char *all = joined(supported);
 			lf_diag_error(v->d, &p,
-			              "scope '%s' is not supported by '%s' (scopes_supported: %s)",
+			              "spec.oidc.scopes: '%s' is not supported by '%s' "
+			              "(scopes_supported: %s)",
 			              json_string_value(s), issuer, all);
 			free(all);
 		}
@@ -345,9 +358,8 @@ static void check_supported(struct verify *v, const json_t *doc)
 			continue;
 		struct lf_pos p = pos_at(v->m, v->r, fields[f], (size_t)-1);
 		char *all = joined(claims);
-		lf_diag_error(v->d, &p,
-		              "claim '%s' is not supported by '%s' (claims_supported: %s)", c,
-		              issuer, all);
+		lf_diag_error(v->d, &p, "%s: '%s' is not supported by '%s' (claims_supported: %s)",
+		              fields[f], c, issuer, all);
 		free(all);
 	}
 }
@@ -379,11 +391,11 @@ int lf_sso_verify(const struct lf_manifest *m, lf_sso_fetch_fn fetch, void *fetc
 		return -1;
 	const char *said = json_string_value(json_object_get(doc, "issuer"));
 	if (!said || strcmp(said, issuer))
-		lf_diag_error(
-		    d, &v.issuer_pos,
-		    "the discovery document names the issuer '%s', not '%s': the two must "
-		    "be equal character for character",
-		    said ? said : "(none)", issuer);
+		lf_diag_error(d, &v.issuer_pos,
+		              "spec.oidc.issuer: the discovery document names the issuer '%s', not "
+		              "'%s': the two must "
+		              "be equal character for character",
+		              said ? said : "(none)", issuer);
 	check_jwks(&v, doc);
 	check_supported(&v, doc);
 	json_decref(doc);

@@ -156,7 +156,7 @@ static void test_bad_urls(void **state)
 		world_load(&w, y);
 		char *t = diags_text(&w.d);
 		assert_int_equal(w.d.errors, 1);
-		assert_has(t, "16:13: issuer '");
+		assert_has(t, "16:13: spec.oidc.issuer: '");
 		assert_has(t, bad[i].why);
 		free(t);
 		free(y);
@@ -171,8 +171,9 @@ static void test_scopes(void **state)
 	world_load(&w, OIDC("https://idp.example.com", "[email, profile, email]"));
 	char *t = diags_text(&w.d);
 	assert_int_equal(w.d.errors, 2);
-	assert_has(t, "19:13: the scopes must include 'openid'");
-	assert_has(t, "19:30: scope 'email' is listed twice (first at test.yaml:19:14)");
+	assert_has(t, "19:13: spec.oidc.scopes: must include 'openid'");
+	assert_has(t,
+	           "19:30: spec.oidc.scopes: 'email' is listed twice (first at test.yaml:19:14)");
 	free(t);
 	world_release(&w);
 }
@@ -184,7 +185,7 @@ static void test_exactly_one(void **state)
 	world_load(&w, SSO_HEAD "  {}\n");
 	char *t = diags_text(&w.d);
 	assert_int_equal(w.d.errors, 1);
-	assert_has(t, "write one of 'oidc' and 'saml'");
+	assert_has(t, "spec: write one of 'oidc' and 'saml'");
 	free(t);
 	world_release(&w);
 
@@ -193,7 +194,7 @@ static void test_exactly_one(void **state)
 	                                                    "sso_url: https://idp.example.com/sso\n"
 	                                                    "    certificate: x\n");
 	t = diags_text(&w.d);
-	assert_has(t, "'saml' and 'oidc' (at test.yaml:16:5) exclude each other");
+	assert_has(t, "20:3: spec: 'saml' and 'oidc' (at test.yaml:15:3) exclude each other");
 	free(t);
 	world_release(&w);
 }
@@ -283,7 +284,7 @@ static void test_certificate(void **state)
 	lf_sso_check(&w.m, lf_sso_find(&w.m), now + 400 * day, &w.d);
 	t = diags_text(&w.d);
 	assert_int_equal(w.d.errors, 1);
-	assert_has(t, "18:18: certificate expired on ");
+	assert_has(t, "18:18: spec.saml.certificate: expired on ");
 	free(t);
 	world_release(&w);
 	free(y);
@@ -292,7 +293,7 @@ static void test_certificate(void **state)
 	world_load(&w, y);
 	t = diags_text(&w.d);
 	assert_int_equal(w.d.errors, 1);
-	assert_has(t, "18:18: certificate expired on 2021-01-01 00:00:00 UTC");
+	assert_has(t, "18:18: spec.saml.certificate: expired on 2021-01-01 00:00:00 UTC");
 	free(t);
 	world_release(&w);
 	free(y);
@@ -303,7 +304,7 @@ static void test_certificate(void **state)
 	lf_sso_check(&w.m, lf_sso_find(&w.m), now, &w.d);
 	t = diags_text(&w.d);
 	assert_int_equal(w.d.errors, 1);
-	assert_has(t, "certificate is not valid before ");
+	assert_has(t, "spec.saml.certificate: not valid before ");
 	free(t);
 	world_release(&w);
 	free(y);
@@ -313,7 +314,7 @@ static void test_certificate(void **state)
 	world_load(&w, y);
 	t = diags_text(&w.d);
 	assert_int_equal(w.d.errors, 1);
-	assert_has(t, "18:18: certificate is not a PEM X.509 certificate");
+	assert_has(t, "18:18: spec.saml.certificate: not a PEM X.509 certificate");
 	free(t);
 	world_release(&w);
 	free(y);
@@ -321,7 +322,7 @@ static void test_certificate(void **state)
 	y = saml_yaml("MIIB...\n");
 	world_load(&w, y);
 	t = diags_text(&w.d);
-	assert_has(t, "certificate is not a PEM X.509 certificate");
+	assert_has(t, "spec.saml.certificate: not a PEM X.509 certificate");
 	free(t);
 	world_release(&w);
 	free(y);
@@ -418,8 +419,8 @@ static void test_verify_matches(void **state)
 	 * (and the issuer then differs from the document's, which is said) */
 	t = VERIFY(OIDC(ISS "/", "[openid]"), &rc, {DISC, 200, DOC(CLAIMS)}, {JWKS, 200, KEYS});
 	assert_int_equal(rc, -1);
-	assert_has(t, "16:13: the discovery document names the issuer '" ISS "', not '" ISS
-	              "/': the two must be equal character for character\n");
+	assert_has(t, "16:13: spec.oidc.issuer: the discovery document names the issuer '" ISS
+	              "', not '" ISS "/': the two must be equal character for character\n");
 	assert_true(strstr(t, "cannot fetch") == NULL && strstr(t, "404") == NULL);
 	free(t);
 }
@@ -434,7 +435,7 @@ static void test_verify_issuer(void **state)
 	                 {JWKS, 200, KEYS});
 
 	assert_int_equal(rc, -1);
-	assert_string_equal(t, "16:13: the discovery document names the issuer "
+	assert_string_equal(t, "16:13: spec.oidc.issuer: the discovery document names the issuer "
 	                       "'https://other.example.com', not '" ISS
 	                       "': the two must be equal character for character\n");
 	free(t);
@@ -449,19 +450,21 @@ static void test_verify_unreachable(void **state)
 	char *t = VERIFY(MANIFEST, &rc, {DISC, 0, NULL});
 
 	assert_int_equal(rc, -1);
-	assert_string_equal(t, "16:13: cannot fetch the OIDC discovery document '" DISC
-	                       "': Connection refused\n");
+	assert_string_equal(
+	    t, "16:13: spec.oidc.issuer: cannot fetch the OIDC discovery document '" DISC
+	       "': Connection refused\n");
 	free(t);
 	t = VERIFY(MANIFEST, &rc, {DISC, 500, "oops"});
-	assert_string_equal(t, "16:13: the OIDC discovery document '" DISC
+	assert_string_equal(t, "16:13: spec.oidc.issuer: the OIDC discovery document '" DISC
 	                       "' answered HTTP 500, not 200\n");
 	free(t);
 	t = VERIFY(MANIFEST, &rc, {DISC, 200, "<html>"});
-	assert_has(t, "16:13: the OIDC discovery document '" DISC "' is not a JSON object: ");
+	assert_has(t, "16:13: spec.oidc.issuer: the OIDC discovery document '" DISC
+	              "' is not a JSON object: ");
 	free(t);
 	t = VERIFY(MANIFEST, &rc, {DISC, 200, "[1]"});
-	assert_string_equal(t,
-	                    "16:13: the OIDC discovery document '" DISC "' is not a JSON object\n");
+	assert_string_equal(t, "16:13: spec.oidc.issuer: the OIDC discovery document '" DISC
+	                       "' is not a JSON object\n");
 	free(t);
 }
 
@@ -471,11 +474,12 @@ static void test_verify_jwks(void **state)
 	char *t = VERIFY(MANIFEST, &rc, {DISC, 200, DOC(CLAIMS)});
 
 	assert_int_equal(rc, -1);
-	assert_string_equal(t,
-	                    "16:13: the JSON Web Key Set '" JWKS "' answered HTTP 404, not 200\n");
+	assert_string_equal(t, "16:13: spec.oidc.issuer: the JSON Web Key Set '" JWKS
+	                       "' answered HTTP 404, not 200\n");
 	free(t);
 	t = VERIFY(MANIFEST, &rc, {DISC, 200, DOC(CLAIMS)}, {JWKS, 0, NULL});
-	assert_has(t, "16:13: cannot fetch the JSON Web Key Set '" JWKS "': Connection refused");
+	assert_has(t, "16:13: spec.oidc.issuer: cannot fetch the JSON Web Key Set '" JWKS
+	              "': Connection refused");
 	free(t);
 	t = VERIFY(MANIFEST, &rc, {DISC, 200, DOC(CLAIMS)}, {JWKS, 200, "{\"keys\": []}"});
 	assert_has(t, "the JSON Web Key Set '" JWKS "' holds no keys");
@@ -488,8 +492,9 @@ static void test_verify_jwks(void **state)
 	           {DISC, 200,
 	            "{\"issuer\": \"" ISS "\", \"scopes_supported\": [\"openid\", \"email\"]}"});
 	assert_int_equal(rc, -1);
-	assert_string_equal(t, "16:13: the discovery document has no 'jwks_uri': ID tokens "
-	                       "could not be verified\n");
+	assert_string_equal(
+	    t, "16:13: spec.oidc.issuer: the discovery document has no 'jwks_uri': ID tokens "
+	       "could not be verified\n");
 	free(t);
 }
 
@@ -502,11 +507,11 @@ static void test_verify_scopes_and_claims(void **state)
 	           &rc, {DISC, 200, DOC(CLAIMS)}, {JWKS, 200, KEYS});
 
 	assert_int_equal(rc, -1);
-	assert_string_equal(t, "19:29: scope 'phone' is not supported by '" ISS
+	assert_string_equal(t, "19:29: spec.oidc.scopes: 'phone' is not supported by '" ISS
 	                       "' (scopes_supported: openid, email, profile)\n"
-	                       "19:36: scope 'groups' is not supported by '" ISS
+	                       "19:36: spec.oidc.scopes: 'groups' is not supported by '" ISS
 	                       "' (scopes_supported: openid, email, profile)\n"
-	                       "21:18: claim 'upn' is not supported by '" ISS
+	                       "21:18: spec.oidc.claims.user_name: 'upn' is not supported by '" ISS
 	                       "' (claims_supported: sub, email, groups)\n");
 	free(t);
 	/* a document that lists no claims: the claims are not checked; no
@@ -515,7 +520,7 @@ static void test_verify_scopes_and_claims(void **state)
 	           {DISC, 200, "{\"issuer\": \"" ISS "\", \"jwks_uri\": \"" JWKS "\"}"},
 	           {JWKS, 200, KEYS});
 	assert_int_equal(rc, 0);
-	assert_string_equal(t, "warning 16:13: the discovery document lists no "
+	assert_string_equal(t, "warning 16:13: spec.oidc.issuer: the discovery document lists no "
 	                       "'scopes_supported': the scopes are not checked\n");
 	free(t);
 }

@@ -179,9 +179,9 @@ cp 10-sso.yaml "$work/good.yaml"
 
 sed -i "s|issuer: $issuer|issuer: http://localhost:$port|" 10-sso.yaml
 expect wrong_host "issuer localhost for 127.0.0.1" issuer -1 \
-	"the discovery document names the issuer '$issuer', not 'http://localhost:$port'"
+	"spec.oidc.issuer: the discovery document names the issuer '$issuer', not 'http://localhost:$port'"
 run wrong_drift drift
-if [[ $rc -eq 1 ]] && has wrong_drift "$(position issuer): the discovery document names the issuer"; then
+if [[ $rc -eq 1 ]] && has wrong_drift "$(position issuer): spec.oidc.issuer: the discovery document names the issuer"; then
 	ok "drift: the wrong issuer is an error at its position (exit 1)"
 else
 	fail "drift: the wrong issuer is an error at its position (exit 1, got $rc)"
@@ -196,23 +196,23 @@ fi
 cp "$work/good.yaml" 10-sso.yaml
 sed -i "s|issuer: $issuer|issuer: $issuer/|" 10-sso.yaml
 expect slash "issuer with a trailing slash" issuer -1 \
-	"the discovery document names the issuer '$issuer', not '$issuer/'"
+	"spec.oidc.issuer: the discovery document names the issuer '$issuer', not '$issuer/'"
 
 cp "$work/good.yaml" 10-sso.yaml
 sed -i "s|scopes: \[openid, email, profile, groups\]|scopes: [openid, email, phone, groups]|" 10-sso.yaml
 expect scope "unsupported scope 'phone'" scopes 2 \
-	"scope 'phone' is not supported by '$issuer' (scopes_supported: openid, offline_access, email, profile, groups)"
+	"spec.oidc.scopes: 'phone' is not supported by '$issuer' (scopes_supported: openid, offline_access, email, profile, groups)"
 
 cp "$work/good.yaml" 10-sso.yaml
 sed -i "s|groups: groups |groups: roles  |" 10-sso.yaml
-expect claim "unsupported claim 'roles'" groups -1 "claim 'roles' is not supported by '$issuer'"
+expect claim "unsupported claim 'roles'" groups -1 "spec.oidc.claims.groups: 'roles' is not supported by '$issuer'"
 
 # ---- the provider stopped -------------------------------------------------------
 cp "$work/good.yaml" 10-sso.yaml
 stop_server
 run stopped plan
 if [[ $rc -eq 1 ]] &&
-	has stopped "$(position issuer): cannot fetch the OIDC discovery document '$issuer/.well-known/openid-configuration'"; then
+	has stopped "$(position issuer): spec.oidc.issuer: cannot fetch the OIDC discovery document '$issuer/.well-known/openid-configuration'"; then
 	ok "provider stopped: plan fails, the discovery document cannot be fetched"
 else
 	fail "provider stopped: plan fails, the discovery document cannot be fetched (exit $rc)"
