@@ -116,12 +116,16 @@ static void test_valid_oidc(void **state)
 		char *t = diags_text(&w.d);
 		if (w.d.n)
 			fail_msg("'%s': %s", ok[i], t);
-		/* the default scopes, with openid */
+		/* the defaults: docs/manifests.md's */
 		const struct lf_resource *r = lf_sso_find(&w.m);
 		assert_non_null(r);
-		assert_string_equal(json_string_value(json_array_get(
-		                        lf_json_path(r->value, "spec.oidc.scopes"), 0)),
-		                    "openid");
+		json_t *want = json_pack("[s, s, s]", "openid", "profile", "email");
+		assert_true(json_equal(lf_json_path(r->value, "spec.oidc.scopes"), want));
+		json_decref(want);
+		assert_string_equal(
+		    json_string_value(lf_json_path(r->value, "spec.oidc.claims.user_name")),
+		    "email");
+		assert_null(lf_json_path(r->value, "spec.oidc.claims.groups"));
 		free(t);
 		free(y);
 		world_release(&w);
@@ -158,6 +162,35 @@ static void test_bad_urls(void **state)
 		assert_int_equal(w.d.errors, 1);
 		assert_has(t, "16:13: spec.oidc.issuer: '");
 		assert_has(t, bad[i].why);
+		free(t);
+		free(y);
+		world_release(&w);
+	}
+}
+
+/* SAML's sso_url: the issuer's rules, but a query is allowed */
+static void test_saml_url(void **state)
+{
+	static const struct {
+		const char *url, *why;
+	} cases[] = {
+	    {"https://idp.example.com/sso?tenant=acme", NULL},
+	    {"http://localhost:8600/sso", NULL},
+	    {"http://idp.example.com/sso", "18:14: spec.saml.sso_url: 'http://idp.example.com/sso' "
+	                                   "must be an https:// URL"},
+	    {"https://a:b@idp.example.com/sso", "must not carry a user name or password"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct world w;
+		char *y = lf_xasprintf(SSO_HEAD "  saml:\n    idp_entity_id: e\n"
+		                                "    certificate: x\n    sso_url: %s\n",
+		                       cases[i].url);
+		world_load(&w, y);
+		char *t = diags_text(&w.d);
+		/* the certificate "x" is one error in every case */
+		assert_int_equal(w.d.errors, cases[i].why ? 2 : 1);
+		if (cases[i].why)
+			assert_has(t, cases[i].why);
 		free(t);
 		free(y);
 		world_release(&w);
@@ -556,6 +589,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_valid_oidc),
 	    cmocka_unit_test(test_bad_urls),
+	    cmocka_unit_test(test_saml_url),
 	    cmocka_unit_test(test_scopes),
 	    cmocka_unit_test(test_exactly_one),
 	    cmocka_unit_test(test_second_sso),

@@ -13,7 +13,10 @@
 #   with the manifest position of the field concerned; --refresh=false
 #   does not contact the provider;
 # - the provider stopped: plan and drift fail, saying the discovery
-#   document cannot be fetched.
+#   document cannot be fetched;
+# - what the fetch refuses, from servers of the test's own on that port: a
+#   redirect (python's http.server), a document over 1 MiB, a server that
+#   never answers (an error after 15 s).
 # Prints one line per check; the last is `oidc: N passed, N failed`.
 set -uo pipefail
 
@@ -193,6 +196,13 @@ else
 	fail "plan --refresh=false does not contact the provider (exit $rc)"
 fi
 
+run only_wrong plan -refresh-only
+if [[ $rc -eq 1 ]] && has only_wrong "$(position issuer): spec.oidc.issuer: the discovery document names the issuer"; then
+	ok "plan -refresh-only checks the provider too (exit 1)"
+else
+	fail "plan -refresh-only checks the provider too (exit 1, got $rc)"
+fi
+
 cp "$work/good.yaml" 10-sso.yaml
 sed -i "s|issuer: $issuer|issuer: $issuer/|" 10-sso.yaml
 expect slash "issuer with a trailing slash" issuer -1 \
@@ -218,11 +228,57 @@ else
 	fail "provider stopped: plan fails, the discovery document cannot be fetched (exit $rc)"
 fi
 run stopped_drift drift
-if [[ $rc -eq 1 ]] && has stopped_drift "cannot fetch the OIDC discovery document"; then
-	ok "provider stopped: drift fails (exit 1) and says why"
+if [[ $rc -eq 1 ]] && has stopped_drift "cannot fetch the OIDC discovery document" &&
+	has stopped_drift "recorded resource"; then
+	ok "provider stopped: drift reports, says why the check failed and exits 1"
 else
-	fail "provider stopped: drift fails (exit 1) and says why (exit $rc)"
+	fail "provider stopped: drift reports, says why the check failed and exits 1 (exit $rc)"
 fi
 run stopped_norefresh plan --refresh=false --detailed-exitcode
 if [[ $rc -eq 0 ]]; then ok "provider stopped: plan --refresh=false still plans (no changes)"; else fail "provider stopped: plan --refresh=false still plans (exit $rc)"; fi
+
+# ---- what the fetch refuses: a redirect, a document over 1 MiB, silence ----------
+# a plain HTTP server on the issuer's port: python's http.server answers a
+# directory without its trailing slash with a redirect (301)
+www=$work/www
+mkdir -p "$www/.well-known/openid-configuration"
+(cd "$www" && exec python3 -m http.server --bind 127.0.0.1 "$port") >"$work/www.log" 2>&1 &
+srv_pid=$!
+for _ in $(seq 100); do
+	port_open "$port" && break
+	sleep 0.1
+done
+run redirect plan
+if [[ $rc -eq 1 ]] && has redirect "$(position issuer): spec.oidc.issuer: the OIDC discovery document '$issuer/.well-known/openid-configuration' answered HTTP 301, not 200"; then
+	ok "a redirect is not followed: HTTP 301 is an error"
+else
+	fail "a redirect is not followed: HTTP 301 is an error (exit $rc)"
+fi
+rmdir "$www/.well-known/openid-configuration"
+head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$www/.well-known/openid-configuration"
+run big plan
+if [[ $rc -eq 1 ]] && has big "the answer is longer than 1048576 bytes"; then
+	ok "a discovery document over 1 MiB is refused"
+else
+	fail "a discovery document over 1 MiB is refused (exit $rc)"
+fi
+stop_server
+# a server that takes the connection and never answers
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(120)' "$port" &
+srv_pid=$!
+for _ in $(seq 100); do
+	port_open "$port" && break
+	sleep 0.1
+done
+start=$SECONDS
+run silent plan
+took=$((SECONDS - start))
+if [[ $rc -eq 1 ]] && has silent "Operation timed out after 150" && [[ $took -ge 14 && $took -le 30 ]]; then
+	ok "a provider that never answers: an error after 15 s (took ${took} s)"
+else
+	fail "a provider that never answers: an error after 15 s (exit $rc, took ${took} s)"
+fi
+stop_server
 finish
