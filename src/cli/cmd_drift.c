@@ -15,6 +15,7 @@
 #include "core/drift.h"
 #include "core/provider.h"
 #include "core/render.h"
+#include "core/sso.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/mem.h"
@@ -249,6 +250,7 @@ static int run(struct lf_cli *cli)
 	struct lf_ignore ig = LF_IGNORE_INIT;
 	struct lf_drift dr = LF_DRIFT_INIT;
 	struct lf_unmanaged *um = NULL;
+	struct lf_sso_cache sso = LF_SSO_CACHE_INIT;
 	size_t num = 0, managed = 0, unlisted = 0, ignore_len = 0;
 	char *ignore_text = NULL, *body = NULL;
 	json_t *report = NULL;
@@ -296,15 +298,17 @@ static int run(struct lf_cli *cli)
 		}
 		loaded = 1;
 	}
-	/* the SSO provider is checked against the manifests' document */
-	if (!loaded && lf_cli_state_has_sso(&s)) {
+	/* the SSO provider: against the recorded document when the manifests
+	 * are what the state records, unless it has something to say, which
+	 * is said at the manifests' positions */
+	if (!loaded && !lf_cli_sso_recorded_ok(cli, &s, &sso)) {
 		if (lf_cli_load(cli, &s) != LF_EXIT_OK || lf_cli_expand(cli, &s) != LF_EXIT_OK) {
 			rc = LF_EXIT_ERROR;
 			goto out;
 		}
 		loaded = 1;
 	}
-	if (lf_cli_check_sso(cli, &s) != LF_EXIT_OK)
+	if (loaded && lf_cli_check_sso(cli, &s, &sso) != LF_EXIT_OK)
 		read_rc = LF_EXIT_ERROR;
 
 	struct lf_drift_input in = {
@@ -359,6 +363,7 @@ static int run(struct lf_cli *cli)
 	if (webhook && post_webhook(cli, webhook, body) != LF_EXIT_OK)
 		rc = LF_EXIT_ERROR;
 out:
+	lf_sso_cache_release(&sso);
 	free(body);
 	json_decref(report);
 	lf_drift_release(&dr);

@@ -8,6 +8,7 @@
 #include "core/planner.h"
 #include "core/render.h"
 #include "core/source.h"
+#include "core/sso.h"
 #include "util/fs.h"
 #include "util/mem.h"
 
@@ -131,13 +132,14 @@ static int wait_for_writer(struct lf_cli *cli, struct lf_session *s)
 static int refresh_only(struct lf_cli *cli, struct lf_session *s, int parallelism)
 {
 	struct lf_observations obs = {0};
+	struct lf_sso_cache sso = LF_SSO_CACHE_INIT;
 	int rc;
 
 	if ((rc = lf_cli_load(cli, s)) != LF_EXIT_OK)
 		return rc;
 	if ((rc = lf_cli_refresh_for_plan(cli, s, parallelism, &obs)) != LF_EXIT_OK)
 		goto out;
-	if ((rc = lf_cli_check_sso(cli, s)) != LF_EXIT_OK)
+	if ((rc = lf_cli_check_sso(cli, s, &sso)) != LF_EXIT_OK)
 		goto out;
 	if (obs.changed || obs.gone) {
 		lf_cli_print_observed(cli, &obs);
@@ -154,6 +156,7 @@ static int refresh_only(struct lf_cli *cli, struct lf_session *s, int parallelis
 	rc = lf_cli_flag(cli, "detailed-exitcode") && (obs.changed || obs.gone) ? LF_EXIT_CHANGES
 	                                                                        : LF_EXIT_OK;
 out:
+	lf_sso_cache_release(&sso);
 	lf_observations_release(&obs);
 	return rc;
 }
@@ -166,6 +169,7 @@ static int run(struct lf_cli *cli)
 	struct lf_observations obs = {0};
 	int refresh = lf_cli_bool(cli, "refresh", 1), refreshed = 0, parallelism;
 	struct lf_changed changed = LF_CHANGED_INIT;
+	struct lf_sso_cache sso = LF_SSO_CACHE_INIT;
 	const char *since = lf_cli_opt(cli, "changed-since");
 	int rc;
 
@@ -211,9 +215,8 @@ static int run(struct lf_cli *cli)
 		rc = refresh_only(cli, &s, parallelism);
 		goto out;
 	}
-	/* a refreshing plan checks the SSO provider, which needs the manifests */
 	if (!o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy && !since &&
-	    !(refresh && lf_cli_state_has_sso(&s)) && unchanged_since_recorded(cli, &s)) {
+	    unchanged_since_recorded(cli, &s)) {
 		/* The manifests are what the state records.  Unless a real
 		 * object changed since (a refresh finds that out, reading only
 		 * the provider records), the plan is all no-ops. */
@@ -221,7 +224,10 @@ static int run(struct lf_cli *cli)
 		    (rc = lf_cli_refresh_for_plan(cli, &s, parallelism, &obs)) != LF_EXIT_OK)
 			goto out;
 		refreshed = refresh;
-		if (!obs.changed && !obs.gone) {
+		/* and unless the SSO provider has something to say, at the
+		 * positions of the manifests, which are then loaded */
+		if (!obs.changed && !obs.gone &&
+		    (!refresh || lf_cli_sso_recorded_ok(cli, &s, &sso))) {
 			plan_noops(&s, &p);
 			goto render;
 		}
@@ -231,7 +237,7 @@ static int run(struct lf_cli *cli)
 	if (refresh && !refreshed &&
 	    (rc = lf_cli_refresh_for_plan(cli, &s, parallelism, &obs)) != LF_EXIT_OK)
 		goto out;
-	if (refresh && (rc = lf_cli_check_sso(cli, &s)) != LF_EXIT_OK)
+	if (refresh && (rc = lf_cli_check_sso(cli, &s, &sso)) != LF_EXIT_OK)
 		goto out;
 	if ((rc = lf_cli_expand(cli, &s)) != LF_EXIT_OK)
 		goto out;
@@ -299,6 +305,7 @@ render:
 	rc = lf_cli_flag(cli, "detailed-exitcode") && lf_plan_has_changes(&p) ? LF_EXIT_CHANGES
 	                                                                      : LF_EXIT_OK;
 out:
+	lf_sso_cache_release(&sso);
 	lf_observations_release(&obs);
 	lf_changed_release(&changed);
 	lf_plan_release(&p);

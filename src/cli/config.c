@@ -282,7 +282,7 @@ int lf_cli_refresh_with(struct lf_cli *cli, struct lf_session *s, int parallelis
 	return rc;
 }
 
-int lf_cli_check_sso(struct lf_cli *cli, struct lf_session *s)
+int lf_cli_check_sso(struct lf_cli *cli, struct lf_session *s, struct lf_sso_cache *cache)
 {
 	struct lf_diags d = LF_DIAGS_INIT;
 	const struct lf_resource *r = lf_sso_find(&s->m);
@@ -292,7 +292,7 @@ int lf_cli_check_sso(struct lf_cli *cli, struct lf_session *s)
 		return LF_EXIT_OK;
 	lf_cli_log(cli, LF_LOG_INFO, "sso: checking the discovery document of '%s'",
 	           json_string_value(lf_json_path(r->value, "spec.oidc.issuer")));
-	if (lf_sso_verify(&s->m, NULL, NULL, &d) != 0)
+	if (lf_sso_verify(&s->m, lf_sso_fetch_cached, cache, &d) != 0)
 		rc = LF_EXIT_ERROR;
 	if (d.n)
 		lf_cli_print_diags(cli, &d);
@@ -300,12 +300,26 @@ int lf_cli_check_sso(struct lf_cli *cli, struct lf_session *s)
 	return rc;
 }
 
-int lf_cli_state_has_sso(const struct lf_session *s)
+int lf_cli_sso_recorded_ok(struct lf_cli *cli, struct lf_session *s, struct lf_sso_cache *cache)
 {
-	for (size_t i = 0; i < s->st.nres; i++)
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_state_res *r = NULL;
+	int ok;
+
+	for (size_t i = 0; i < s->st.nres && !r; i++)
 		if (s->st.res[i].type && !strcmp(s->st.res[i].type, "sso"))
-			return 1;
-	return 0;
+			r = &s->st.res[i];
+	if (!r)
+		return 1;
+	if (lf_state_res_parse(r) != 0 || !r->inputs)
+		return 0;
+	const char *issuer = json_string_value(lf_json_path(r->inputs, "spec.oidc.issuer"));
+	if (!issuer)
+		return 1; /* SAML */
+	lf_cli_log(cli, LF_LOG_INFO, "sso: checking the discovery document of '%s'", issuer);
+	ok = lf_sso_verify_value(r->inputs, lf_sso_fetch_cached, cache, &d) == 0 && d.n == 0;
+	lf_diags_release(&d);
+	return ok;
 }
 
 int lf_cli_refresh_for_plan(struct lf_cli *cli, struct lf_session *s, int parallelism,

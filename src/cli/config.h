@@ -12,6 +12,8 @@
 #include "core/session.h"
 #include "util/clock.h"
 
+struct lf_sso_cache;
+
 /* Where init keeps its -backend-config overrides for later runs. */
 #define LF_CLI_BACKEND_CONFIG ".lakeform/backend-config.json"
 const json_t *lf_cli_saved_backend_config(struct lf_cli *cli);
@@ -72,13 +74,19 @@ int lf_cli_observe(struct lf_cli *cli, struct lf_session *s, int parallelism,
  * plan's and drift's check of the SSO document's OIDC provider (core/sso.h),
  * on manifests loaded: its discovery document fetched and compared, each
  * mismatch printed with its position.  LF_EXIT_OK (nothing to check, or
- * all agrees) or LF_EXIT_ERROR.
+ * all agrees) or LF_EXIT_ERROR.  `cache` keeps what was fetched for the
+ * rest of the run (core/sso.h).
  */
-int lf_cli_check_sso(struct lf_cli *cli, struct lf_session *s);
+int lf_cli_check_sso(struct lf_cli *cli, struct lf_session *s, struct lf_sso_cache *cache);
 
-/* Whether the state records an SSO document (so the manifests declare one
- * when the state records exactly them). */
-int lf_cli_state_has_sso(const struct lf_session *s);
+/*
+ * The same check on the SSO document the state records, for a state that
+ * records exactly the manifests (which then need not be loaded): 1 when
+ * there is none or the provider agrees without a word, 0 when anything is
+ * to be said (nothing is printed: load the manifests and call
+ * lf_cli_check_sso(), which says it at the fields' positions).
+ */
+int lf_cli_sso_recorded_ok(struct lf_cli *cli, struct lf_session *s, struct lf_sso_cache *cache);
 
 /*
  * plan's (and apply's) refresh: when the state records provider resources,

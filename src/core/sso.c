@@ -212,14 +212,74 @@ static int curl_fetch(const char *url, struct lf_buf *body, long *status, char *
 	return lf_http_get(url, &o, body, status, err, errlen);
 }
 
+struct lf_sso_answer {
+	char *url;
+	int rc; /* of the fetch */
+	long status;
+	char *body, *err;
+	size_t len;
+};
+
+int lf_sso_fetch_cached(const char *url, struct lf_buf *body, long *status, char *err,
+                        size_t errlen, void *arg)
+{
+	struct lf_sso_cache *c = arg;
+	struct lf_sso_answer *a = NULL;
+
+	for (size_t i = 0; i < c->n && !a; i++)
+		if (!strcmp(c->v[i].url, url))
+			a = &c->v[i];
+	if (!a) {
+		struct lf_buf got = LF_BUF_INIT;
+		char why[512];
+		long st = 0;
+		int rc = curl_fetch(url, &got, &st, why, sizeof(why), NULL);
+		c->v = lf_xrealloc(c->v, (c->n + 1) * sizeof(*c->v));
+		a = &c->v[c->n++];
+		a->url = lf_xstrdup(url);
+		a->rc = rc;
+		a->status = st;
+		a->err = lf_xstrdup(rc ? why : "");
+		a->len = got.len;
+		a->body = lf_xmalloc(got.len + 1); /* the body may hold NUL bytes */
+		if (got.len)
+			memcpy(a->body, got.ptr, got.len);
+		lf_buf_release(&got);
+	}
+	*status = a->status;
+	snprintf(err, errlen, "%s", a->err);
+	lf_buf_add(body, a->body, a->len);
+	return a->rc;
+}
+
+void lf_sso_cache_release(struct lf_sso_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->v[i].url);
+		free(c->v[i].body);
+		free(c->v[i].err);
+	}
+	free(c->v);
+	c->v = NULL;
+	c->n = 0;
+}
+
 struct verify {
-	const struct lf_manifest *m;
+	const struct lf_manifest *m; /* NULL: no positions */
 	const struct lf_resource *r;
+	json_t *value; /* the document, or the recorded {metadata, spec} */
 	lf_sso_fetch_fn fetch;
 	void *arg;
 	struct lf_diags *d;
 	struct lf_pos issuer_pos;
 };
+
+static struct lf_pos vpos(const struct verify *v, const char *path, size_t i)
+{
+	struct lf_pos none = LF_POS_INIT;
+
+	return v->m ? pos_at(v->m, v->r, path, i) : none;
+}
 
 /*
  * GET `url` and parse it as a JSON object; NULL after an error at the
@@ -322,8 +382,8 @@ static void check_jwks(struct verify *v, const json_t *doc)
 
 static void check_supported(struct verify *v, const json_t *doc)
 {
-	const char *issuer = json_string_value(lf_json_path(v->r->value, "spec.oidc.issuer"));
-	json_t *scopes = lf_json_path(v->r->value, "spec.oidc.scopes");
+	const char *issuer = json_string_value(lf_json_path(v->value, "spec.oidc.issuer"));
+	json_t *scopes = lf_json_path(v->value, "spec.oidc.scopes");
 	json_t *supported = json_object_get(doc, "scopes_supported");
 	size_t i;
 	json_t *s;
@@ -337,7 +397,7 @@ static void check_supported(struct verify *v, const json_t *doc)
 		json_array_foreach (scopes, i, s) {
 			if (!json_is_string(s) || listed(supported, json_string_value(s)))
 				continue;
-			struct lf_pos p = pos_at(v->m, v->r, "spec.oidc.scopes", i);
+			struct lf_pos p = vpos(v, "spec.oidc.scopes", i);
 			char *all = joined(supported);
 			lf_diag_error(v->d, &p,
 			              "spec.oidc.scopes: '%s' is not supported by '%s' "
@@ -353,10 +413,10 @@ static void check_supported(struct verify *v, const json_t *doc)
 	if (!json_is_array(claims))
 		return; /* OpenID Connect makes the list optional */
 	for (size_t f = 0; f < sizeof(fields) / sizeof(*fields); f++) {
-		const char *c = json_string_value(lf_json_path(v->r->value, fields[f]));
+		const char *c = json_string_value(lf_json_path(v->value, fields[f]));
 		if (!c || listed(claims, c))
 			continue;
-		struct lf_pos p = pos_at(v->m, v->r, fields[f], (size_t)-1);
+		struct lf_pos p = vpos(v, fields[f], (size_t)-1);
 		char *all = joined(claims);
 		lf_diag_error(v->d, &p, "%s: '%s' is not supported by '%s' (claims_supported: %s)",
 		              fields[f], c, issuer, all);
@@ -364,20 +424,18 @@ static void check_supported(struct verify *v, const json_t *doc)
 	}
 }
 
-int lf_sso_verify(const struct lf_manifest *m, lf_sso_fetch_fn fetch, void *fetch_arg,
-                  struct lf_diags *d)
+static int verify_run(struct verify *v)
 {
-	const struct lf_resource *r = lf_sso_find(m);
-	size_t before = d->errors;
+	size_t before = v->d->errors;
+	const char *issuer = json_string_value(lf_json_path(v->value, "spec.oidc.issuer"));
 
-	if (!r)
-		return 0;
-	const char *issuer = json_string_value(lf_json_path(r->value, "spec.oidc.issuer"));
 	if (!issuer)
 		return 0; /* SAML: validate only */
-	struct verify v = {m, r,          fetch ? fetch : curl_fetch, fetch ? fetch_arg : NULL,
-	                   d, LF_POS_INIT};
-	v.issuer_pos = pos_at(m, r, "spec.oidc.issuer", (size_t)-1);
+	if (!v->fetch) {
+		v->fetch = curl_fetch;
+		v->arg = NULL;
+	}
+	v->issuer_pos = vpos(v, "spec.oidc.issuer", (size_t)-1);
 
 	/* OpenID Connect Discovery 1.0, section 4: the issuer, without a
 	 * trailing slash, then the well-known path */
@@ -385,19 +443,35 @@ int lf_sso_verify(const struct lf_manifest *m, lf_sso_fetch_fn fetch, void *fetc
 	while (n && issuer[n - 1] == '/')
 		n--;
 	char *url = lf_xasprintf("%.*s%s", (int)n, issuer, DISCOVERY_PATH);
-	json_t *doc = get_json(&v, "the OIDC discovery document", url);
+	json_t *doc = get_json(v, "the OIDC discovery document", url);
 	free(url);
 	if (!doc)
 		return -1;
 	const char *said = json_string_value(json_object_get(doc, "issuer"));
 	if (!said || strcmp(said, issuer))
-		lf_diag_error(d, &v.issuer_pos,
+		lf_diag_error(v->d, &v->issuer_pos,
 		              "spec.oidc.issuer: the discovery document names the issuer '%s', not "
-		              "'%s': the two must "
-		              "be equal character for character",
+		              "'%s': the two must be equal character for character",
 		              said ? said : "(none)", issuer);
-	check_jwks(&v, doc);
-	check_supported(&v, doc);
+	check_jwks(v, doc);
+	check_supported(v, doc);
 	json_decref(doc);
-	return d->errors > before ? -1 : 0;
+	return v->d->errors > before ? -1 : 0;
+}
+
+int lf_sso_verify(const struct lf_manifest *m, lf_sso_fetch_fn fetch, void *fetch_arg,
+                  struct lf_diags *d)
+{
+	const struct lf_resource *r = lf_sso_find(m);
+
+	if (!r)
+		return 0;
+	struct verify v = {m, r, r->value, fetch, fetch_arg, d, LF_POS_INIT};
+	return verify_run(&v);
+}
+
+int lf_sso_verify_value(json_t *value, lf_sso_fetch_fn fetch, void *fetch_arg, struct lf_diags *d)
+{
+	struct verify v = {NULL, NULL, value, fetch, fetch_arg, d, LF_POS_INIT};
+	return verify_run(&v);
 }

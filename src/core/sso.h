@@ -29,6 +29,26 @@
 typedef int (*lf_sso_fetch_fn)(const char *url, struct lf_buf *body, long *status, char *err,
                                size_t errlen, void *arg);
 
+/*
+ * The answers fetched so far, by URL: with lf_sso_fetch_cached() as the
+ * fetch (and the cache as its argument), a check repeated in one run (on
+ * the recorded values, then for the manifests' positions) asks each URL
+ * once, so that a provider that never answers costs its timeout once.
+ */
+struct lf_sso_cache {
+	struct lf_sso_answer *v;
+	size_t n;
+};
+
+#define LF_SSO_CACHE_INIT \
+	{                 \
+		NULL, 0   \
+	}
+
+int lf_sso_fetch_cached(const char *url, struct lf_buf *body, long *status, char *err,
+                        size_t errlen, void *cache);
+void lf_sso_cache_release(struct lf_sso_cache *c);
+
 /* The manifests' SSO document (the first, when there are more), or NULL. */
 const struct lf_resource *lf_sso_find(const struct lf_manifest *m);
 
@@ -51,5 +71,14 @@ void lf_sso_check(const struct lf_manifest *m, const struct lf_resource *r, time
  */
 int lf_sso_verify(const struct lf_manifest *m, lf_sso_fetch_fn fetch, void *fetch_arg,
                   struct lf_diags *d);
+
+/*
+ * The same checks of an SSO's values without a manifest: `value` holds
+ * "spec" (a document's root, or the inputs the state recorded for it), and
+ * the diagnostics have no position.  What plan and drift use when the state
+ * records exactly the manifests, which then need not be loaded unless
+ * something is to be reported at its position.
+ */
+int lf_sso_verify_value(json_t *value, lf_sso_fetch_fn fetch, void *fetch_arg, struct lf_diags *d);
 
 #endif

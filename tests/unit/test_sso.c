@@ -584,6 +584,28 @@ static void test_verify_nothing_to_do(void **state)
 	world_release(&w);
 }
 
+/* The recorded values ({metadata, spec}): the same checks, no positions. */
+static void test_verify_value(void **state)
+{
+	const struct answer a[] = {{DISC, 200, DOC(CLAIMS)}, {JWKS, 200, KEYS}};
+	struct server srv = {a, 2, 0};
+	struct lf_diags d = LF_DIAGS_INIT;
+	json_t *rec = json_pack("{s:{s:s}, s:{s:{s:s, s:[s, s]}}}", "metadata", "name", "corp",
+	                        "spec", "oidc", "issuer", ISS, "scopes", "openid", "phone");
+
+	assert_int_equal(lf_sso_verify_value(rec, fake_fetch, &srv, &d), -1);
+	char *t = diags_text(&d);
+	assert_string_equal(t, "0:0: spec.oidc.scopes: 'phone' is not supported by '" ISS
+	                       "' (scopes_supported: openid, email, profile)\n");
+	assert_int_equal(srv.calls, 2);
+	free(t);
+	lf_diags_release(&d);
+	json_array_remove(lf_json_path(rec, "spec.oidc.scopes"), 1);
+	assert_int_equal(lf_sso_verify_value(rec, fake_fetch, &srv, &d), 0);
+	assert_int_equal(d.n, 0);
+	json_decref(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +622,7 @@ int main(void)
 	    cmocka_unit_test(test_verify_jwks),
 	    cmocka_unit_test(test_verify_scopes_and_claims),
 	    cmocka_unit_test(test_verify_nothing_to_do),
+	    cmocka_unit_test(test_verify_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
