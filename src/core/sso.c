@@ -55,7 +55,9 @@ static const char *url_problem(const char *u, int issuer)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return "must be a URL without spaces or control characters";
 	size_t hl = strcspn(host, ":/?#");
-	if (hl == 0)
+	if (host[0] == '[') /* an IPv6 literal: its colons are not the port's */
+		hl = strcspn(host, "]/?#") + (strchr(host, ']') != NULL);
+	if (hl == 0 || (host[0] == '[' && host[hl - 1] != ']'))
 		return "must name a host after the scheme";
 	if (memchr(host, '@', strcspn(host, "/?#")))
 		return "must not carry a user name or password";

@@ -105,7 +105,7 @@ static void test_valid_oidc(void **state)
 	static const char *const ok[] = {
 	    "https://idp.example.com",        "https://idp.example.com/realms/acme",
 	    "http://127.0.0.1:8600",          "http://localhost:8600/",
-	    "https://idp.example.com:8443/a",
+	    "https://idp.example.com:8443/a", "https://[2001:db8::1]:8443/realms/acme",
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++) {
 		struct world w;
@@ -144,6 +144,8 @@ static void test_bad_urls(void **state)
 	    {"idp.example.com", "must be an https:// URL"},
 	    {"https://", "must name a host"},
 	    {"https://:443/x", "must name a host"},
+	    {"https://[2001:db8::1/x", "must name a host"},
+	    {"http://[::1]:8600", "must be an https:// URL"},
 	    {"https://me:pw@idp.example.com", "must not carry a user name or password"},
 	    {"https://idp.example.com:0", "must have a port from 1 to 65535"},
 	    {"https://idp.example.com:70000", "must have a port from 1 to 65535"},
