@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # run.sh LAKEFORM_BINARY - the SSO kind against a real OpenID Provider:
-# npm's oidc-provider 9.13.3 (a certified implementation), installed into
-# build/oidc on first use and started by server.js on 127.0.0.1 at a free
-# port, stopped by its pid.  examples/sso is copied with its issuer moved
+# npm's oidc-provider 9.13.3 (8.8.1 under node 18; a certified
+# implementation), installed into build/oidc/VERSION on first use and
+# started by server.js on 127.0.0.1 at a free port, stopped by its pid.  examples/sso is copied with its issuer moved
 # to that port.
 #
 # - the example as written: validate, a plan that checks the provider and
@@ -27,8 +27,6 @@ root=$(cd "$here/../../.." && pwd)
 layer=oidc
 # shellcheck source=../checks.sh
 . "$root/tests/integration/checks.sh"
-prefix=${LF_OIDC_PREFIX:-$root/build/oidc}
-version=9.13.3
 
 work=$(mktemp -d /tmp/lakeform-oidc.XXXXXX)
 srv_pid=
@@ -51,7 +49,15 @@ for tool in node npm curl jq; do
 	fi
 done
 
-# ---- oidc-provider, with npm, into build/oidc -----------------------------------
+# ---- oidc-provider, with npm, into build/oidc/VERSION ---------------------------
+# 9 needs node 20 or later (URL.parse); Debian 12's node is 18, for which
+# 8.8.1 serves the same discovery document and key set
+if (($(node -p 'process.versions.node.split(".")[0]') >= 20)); then
+	version=9.13.3
+else
+	version=8.8.1
+fi
+prefix=${LF_OIDC_PREFIX:-$root/build/oidc}/$version
 if [[ ! -f $prefix/node_modules/oidc-provider/package.json ]] ||
 	[[ $(jq -r .version "$prefix/node_modules/oidc-provider/package.json") != "$version" ]]; then
 	mkdir -p "$prefix"
