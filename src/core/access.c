@@ -597,13 +597,16 @@ static void yields(const struct lf_access *a, enum lf_access_how how, const char
 	}
 	if (how == LF_ACCESS_OWNER && at != d)
 		return;
-	int all = how == LF_ACCESS_OWNER || !strcmp(given, "ALL_PRIVILEGES");
+	int owner = how == LF_ACCESS_OWNER, all = owner || !strcmp(given, "ALL_PRIVILEGES");
 	const char *key;
 	json_t *v;
 	json_object_foreach (a->privileges, key, v) {
+		/* ALL_PRIVILEGES leaves out EXTERNAL_USE_SCHEMA and MANAGE, an
+		 * owner only the first (Databricks: against exfiltration and
+		 * escalation; owners of a schema lack EXTERNAL USE SCHEMA) */
 		if (all) {
 			if (!strcmp(key, "ALL_PRIVILEGES") || !strcmp(key, "EXTERNAL_USE_SCHEMA") ||
-			    !valid_on(a, key, at->pub.type))
+			    (!owner && !strcmp(key, "MANAGE")) || !valid_on(a, key, at->pub.type))
 				continue;
 		} else if (strcmp(key, given)) {
 			continue;

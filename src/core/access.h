@@ -18,7 +18,7 @@
  *
  * - a Grant gives its privileges on its securable; ALL_PRIVILEGES stands
  *   for every privilege valid on that securable's type (the Grant schema's
- *   x-lakeform-privileges table) but EXTERNAL_USE_SCHEMA;
+ *   x-lakeform-privileges table) but EXTERNAL_USE_SCHEMA and MANAGE;
  * - a privilege granted on a catalog or a schema is inherited by what it
  *   holds, where it is valid on the child's type (SELECT on a catalog:
  *   SELECT on its schemas and tables; USE_SCHEMA on a catalog: on its

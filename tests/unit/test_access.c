@@ -201,7 +201,7 @@ static const char account[] =
 
 #define SCHEMA_ALL                                                                      \
 	"APPLY_TAG CREATE_FUNCTION CREATE_MATERIALIZED_VIEW CREATE_MODEL CREATE_TABLE " \
-	"CREATE_VOLUME EXECUTE MANAGE MODIFY READ_VOLUME REFRESH SELECT USE_SCHEMA "    \
+	"CREATE_VOLUME EXECUTE MODIFY READ_VOLUME REFRESH SELECT USE_SCHEMA "           \
 	"WRITE_VOLUME"
 
 /* Nested groups, inheritance, ALL_PRIVILEGES, privileges that stay put. */
@@ -226,7 +226,7 @@ static void test_principal_nested_and_inherited(void **state)
 	/* the schema: SELECT and USE_SCHEMA inherited from the catalog (not
 	 * APPLY_TAG, which stays put, nor CREATE_SCHEMA, not a schema's), and
 	 * ALL_PRIVILEGES on it: every schema privilege but
-	 * EXTERNAL_USE_SCHEMA */
+	 * EXTERNAL_USE_SCHEMA and MANAGE */
 	assert_privileges(&l, "user:alice@acme.com", "schema/main/sales/raw", SCHEMA_ALL);
 	assert_vias(&l, "user:alice@acme.com", "schema/main/sales/raw", "SELECT",
 	            "grant/engineers-read (t.yaml:72:1) on catalog/main/sales; member of "
@@ -244,7 +244,7 @@ static void test_principal_nested_and_inherited(void **state)
 	                  "READ_VOLUME WRITE_VOLUME");
 	/* nothing on the metastore: its grant is to admins */
 	assert_privileges(&l, "user:alice@acme.com", "metastore/main", "");
-	assert_int_equal(l.n, 1 + 5 + 14 + 2 + 2);
+	assert_int_equal(l.n, 1 + 5 + 13 + 2 + 2);
 	/* sorted: the workspace, then the namespace depth first */
 	assert_string_equal(l.v[0].securable, "workspace/w1");
 	assert_string_equal(l.v[1].securable, "catalog/main/sales");
