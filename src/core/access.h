@@ -69,7 +69,8 @@ struct lf_access_via {
 	char *holder;
 	/* the membership from the line's principal up to `holder`: the
 	 * groups in order, the first one holding the principal, the last
-	 * `holder`; none when holder is the principal */
+	 * `holder`; none when holder is the principal.  Shared by the vias
+	 * with the same principal and holder, owned by the list */
 	char **groups;
 	size_t ngroups;
 	/* where it is written (owned file name), or file NULL (from a state) */
@@ -93,11 +94,13 @@ struct lf_access_list {
 	struct lf_access_line *v; /* sorted (principal: by securable, then privilege;
 	                           * securable: by principal, then privilege) */
 	size_t n, alloc;
+	char ***chains; /* what the vias' `groups` point into, NULL-terminated */
+	size_t nchains;
 };
 
-#define LF_ACCESS_LIST_INIT         \
-	{                           \
-		NULL, 0, NULL, 0, 0 \
+#define LF_ACCESS_LIST_INIT                  \
+	{                                    \
+		NULL, 0, NULL, 0, 0, NULL, 0 \
 	}
 
 /* A securable of the model. */

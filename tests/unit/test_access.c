@@ -496,7 +496,7 @@ static void test_json(void **state)
 	    "{\"principal\":\"user:alice@acme.com\",\"privilege\":\"READ_VOLUME\",\"securable\":"
 	    "{\"address\":\"volume/main/sales/raw/files\",\"metastore\":\"main\",\"name\":"
 	    "\"sales.raw.files\",\"type\":\"volume\"},\"via\":[{\"at\":{\"column\":1,"
-	    "\"file\":\"t.yaml\",\"line\":80},\"given\":\"ALL_PRIVILEGES\",\"groups\":[],"
+	    "\"file\":\"t.yaml\",\"line\":80},\"given\":\"ALL_PRIVILEGES\","
 	    "\"holder\":\"user:alice@acme.com\",\"kind\":\"grant\",\"on\":\"schema/main/"
 	    "sales/raw\",\"source\":\"grant/alice-all\"}]}");
 	free(got);
@@ -504,7 +504,86 @@ static void test_json(void **state)
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(j, "securable"), "address")),
 	    "volume/main/sales/raw/files");
+	assert_int_equal(json_array_size(json_object_get(j, "memberships")), 0);
 	json_decref(j);
+	lf_access_list_release(&l);
+
+	/* each chain of membership once, at the top, sorted */
+	assert_int_equal(lf_access_securable(&l, w.a, "sales.raw.orders", &err), 0);
+	j = lf_access_json(&l, w.a);
+	got = json_dumps(json_object_get(j, "memberships"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(got,
+	                    "[{\"groups\":[\"group:engineers\"],\"holder\":\"group:engineers\","
+	                    "\"principal\":\"group:interns\"},{\"groups\":[\"group:"
+	                    "engineers\"],\"holder\":\"group:engineers\",\"principal\":"
+	                    "\"service_principal:etl\"},{\"groups\":[\"group:interns\",\"group:"
+	                    "engineers\"],\"holder\":\"group:engineers\",\"principal\":\"user:"
+	                    "alice@acme.com\"}]");
+	free(got);
+	json_decref(j);
+	lf_access_list_release(&l);
+	world_release(&w);
+}
+
+/* The manifests of `account` and groups g1 .. g6, g1 holding dave, each
+ * next one the one before (and g6 also g3 when `shortcut`), g6 given
+ * BROWSE on the catalog. */
+static void world_nested(struct world *w, int shortcut)
+{
+	struct lf_buf y = LF_BUF_INIT;
+
+	lf_buf_adds(&y, account);
+	for (int i = 1; i <= 6; i++) {
+		lf_buf_addf(
+		    &y, "---\napiVersion: lakeform/v1\nkind: Group\nmetadata: {name: g%d}\n", i);
+		if (i == 1)
+			lf_buf_adds(&y, "spec: {members: ['user:dave@acme.com']}\n");
+		else if (i == 6 && shortcut)
+			lf_buf_adds(&y, "spec: {members: ['group:g5', 'group:g3']}\n");
+		else
+			lf_buf_addf(&y, "spec: {members: ['group:g%d']}\n", i - 1);
+	}
+	lf_buf_adds(&y, "---\napiVersion: lakeform/v1\nkind: Grant\nmetadata: {name: g6-sales}\n"
+	                "spec: {principal: 'group:g6', securable: {type: catalog, metastore: main, "
+	                "name: sales}, privileges: [BROWSE]}\n");
+	world_yaml(w, lf_buf_cstr(&y));
+	lf_buf_release(&y);
+}
+
+/* A deep nesting: the shortest chain is shown, and the text is cut after
+ * three groups. */
+static void test_deep_nesting(void **state)
+{
+	struct world w;
+	struct lf_access_list l = LF_ACCESS_LIST_INIT;
+	char *err = NULL;
+
+	world_nested(&w, 1);
+	assert_int_equal(lf_access_principal(&l, w.a, "user:dave@acme.com", &err), 0);
+	assert_vias(&l, "user:dave@acme.com", "catalog/main/sales", "BROWSE",
+	            "grant/g6-sales (t.yaml:126:1); member of group:g6 via group:g1, group:g2, "
+	            "group:g3");
+	lf_access_list_release(&l);
+	world_release(&w);
+
+	world_nested(&w, 0);
+	assert_int_equal(lf_access_principal(&l, w.a, "user:dave@acme.com", &err), 0);
+	assert_vias(&l, "user:dave@acme.com", "catalog/main/sales", "BROWSE",
+	            "grant/g6-sales (t.yaml:126:1); member of group:g6 via group:g1, group:g2, "
+	            "group:g3 and 2 more groups");
+	const struct lf_access_line *ln =
+	    line_of(&l, "user:dave@acme.com", "catalog/main/sales", "BROWSE");
+	assert_int_equal(ln->via[0].ngroups, 6);
+	assert_string_equal(ln->via[0].groups[4], "group:g5");
+	lf_access_list_release(&l);
+	/* from the securable's side: the same chain for dave, and g1 .. g5
+	 * each through the groups above it */
+	assert_int_equal(lf_access_securable(&l, w.a, "sales", &err), 0);
+	assert_vias(&l, "user:dave@acme.com", "catalog/main/sales", "BROWSE",
+	            "grant/g6-sales (t.yaml:126:1); member of group:g6 via group:g1, group:g2, "
+	            "group:g3 and 2 more groups");
+	assert_vias(&l, "group:g4", "catalog/main/sales", "BROWSE",
+	            "grant/g6-sales (t.yaml:126:1); member of group:g6 via group:g5");
 	lf_access_list_release(&l);
 	world_release(&w);
 }
@@ -520,6 +599,7 @@ int main(void)
 	    cmocka_unit_test(test_workspace_catalog),
 	    cmocka_unit_test(test_from_state),
 	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_deep_nesting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
