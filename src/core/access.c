@@ -891,7 +891,8 @@ int lf_access_principal(struct lf_access_list *out, const struct lf_access *a,
 	return 0;
 }
 
-/* Every securable matching `name` (see lf_access_securable): indexes. */
+/* Every securable matching `name` (see lf_access_securable): how many,
+ * the first `max` of them in `found` (indexes). */
 static size_t find_securables(const struct lf_access *a, const char *name, size_t *found,
                               size_t max)
 {
@@ -912,12 +913,15 @@ static size_t find_securables(const struct lf_access *a, const char *name, size_
 	}
 	if (strchr(name, '/'))
 		return 0;
-	for (i = 0; i < a->nsecs && n < max; i++) {
+	for (i = 0; i < a->nsecs; i++) {
 		const struct sec *s = &a->secs[i];
 		/* namespace names are folded to lower case by Unity Catalog */
 		int ns = s->pub.metastore != NULL;
-		if (ns ? !strcasecmp(s->pub.name, name) : !strcmp(s->pub.name, name))
-			found[n++] = i;
+		if (ns ? !strcasecmp(s->pub.name, name) : !strcmp(s->pub.name, name)) {
+			if (n < max)
+				found[n] = i;
+			n++;
+		}
 	}
 	return n;
 }
@@ -946,9 +950,10 @@ int lf_access_securable(struct lf_access_list *out, const struct lf_access *a,
 	if (n > 1) {
 		struct lf_buf b = LF_BUF_INIT;
 		lf_buf_addf(&b, "'%s' names %zu securables: ", securable, n);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n && i < 8; i++)
 			lf_buf_addf(&b, "%s'%s'", i ? ", " : "", a->secs[found[i]].pub.address);
-		lf_buf_adds(&b, "; give the address of one");
+		lf_buf_adds(&b,
+		            n > 8 ? ", ...; give the address of one" : "; give the address of one");
 		*error = lf_buf_detach(&b);
 		return -1;
 	}

@@ -162,7 +162,8 @@ const struct lf_access_securable *lf_access_securables(const struct lf_access *a
  * The list as `lakeform access --json` prints it (docs/access.md): a new
  * object, {"format_version": "1", "principal" or "securable": ...,
  * "access": [{"principal", "securable": {"address", "type", "name"},
- * "privilege", "via": [...]}]}.
+ * "privilege", "via": [...]}], "memberships": [{"principal", "holder",
+ * "groups"}]}: each chain of groups once, not in every via.
  */
 json_t *lf_access_json(const struct lf_access_list *l, const struct lf_access *a);
 
