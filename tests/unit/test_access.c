@@ -20,6 +20,7 @@
 #include "core/source.h"
 #include "state/state.h"
 #include "util/buf.h"
+#include "util/map.h"
 #include "util/mem.h"
 
 static int is_dir(const char *p)
@@ -81,6 +82,25 @@ static void world_yaml(struct world *w, const char *yaml)
 		fail_with_diags(&w->d, "lf_manifest_check");
 	if (lf_expand(&w->ds, &w->m, &w->d) != 0)
 		fail_with_diags(&w->d, "lf_expand");
+	w->a = lf_access_from_desired(&w->m, &w->ds);
+}
+
+/* examples/NAME, found beside the schemas */
+static void world_example(struct world *w, const char *name)
+{
+	char *schemas = schema_dir();
+	char *dir = lf_xasprintf("%s/../examples/%s", schemas, name);
+
+	memset(w, 0, sizeof(*w));
+	if (lf_kinds_load(&w->kinds, schemas, &w->d) != 0)
+		fail_with_diags(&w->d, "lf_kinds_load");
+	free(schemas);
+	if (lf_source_load(&w->src, dir, &w->d) != 0)
+		fail_with_diags(&w->d, "lf_source_load");
+	free(dir);
+	if (lf_manifest_build(&w->m, &w->src, &w->kinds, &w->d) != 0 ||
+	    lf_manifest_check(&w->m, &w->d) != 0 || lf_expand(&w->ds, &w->m, &w->d) != 0)
+		fail_with_diags(&w->d, "loading the example");
 	w->a = lf_access_from_desired(&w->m, &w->ds);
 }
 
@@ -588,6 +608,73 @@ static void test_deep_nesting(void **state)
 	world_release(&w);
 }
 
+/* A line with its ways, as text: "principal securable privilege: via | via". */
+static char *line_text(const struct lf_access_line *ln)
+{
+	char *v = vias(ln);
+	char *t = lf_xasprintf("%s %s %s: %s", ln->principal, ln->securable, ln->privilege, v);
+	free(v);
+	return t;
+}
+
+/* Asked from either side, the answers agree: every line of every
+ * principal's answer is in the answer on its securable, with the same
+ * ways, and the answers on all securables hold no other line. */
+static void both_ways_agree(struct world *w)
+{
+	size_t np, ns, total = 0;
+	const char *const *ps = lf_access_principals(w->a, &np);
+	const struct lf_access_securable *ss = lf_access_securables(w->a, &ns);
+	struct lf_map by_securable = LF_MAP_INIT;
+	char *err = NULL;
+
+	for (size_t i = 0; i < ns; i++) {
+		struct lf_access_list l = LF_ACCESS_LIST_INIT;
+		assert_int_equal(lf_access_securable(&l, w->a, ss[i].address, &err), 0);
+		for (size_t k = 0; k < l.n; k++) {
+			char *t = line_text(&l.v[k]);
+			lf_map_put(&by_securable, t, (void *)1);
+			free(t);
+		}
+		total += l.n;
+		lf_access_list_release(&l);
+	}
+	size_t seen = 0;
+	for (size_t i = 0; i < np; i++) {
+		struct lf_access_list l = LF_ACCESS_LIST_INIT;
+		assert_int_equal(lf_access_principal(&l, w->a, ps[i], &err), 0);
+		for (size_t k = 0; k < l.n; k++) {
+			char *t = line_text(&l.v[k]);
+			if (!lf_map_get(&by_securable, t))
+				fail_msg("only from the principal's side: %s", t);
+			free(t);
+		}
+		seen += l.n;
+		lf_access_list_release(&l);
+	}
+	assert_int_equal(seen, total);
+	assert_true(total > 0);
+	lf_map_release(&by_securable);
+}
+
+static void test_both_ways_agree(void **state)
+{
+	static const char *const examples[] = {"quickstart", "classic", "multi-region"};
+	struct world w;
+
+	world_yaml(&w, account);
+	both_ways_agree(&w);
+	world_release(&w);
+	world_nested(&w, 1);
+	both_ways_agree(&w);
+	world_release(&w);
+	for (size_t i = 0; i < 3; i++) {
+		world_example(&w, examples[i]);
+		both_ways_agree(&w);
+		world_release(&w);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -600,6 +687,7 @@ int main(void)
 	    cmocka_unit_test(test_from_state),
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_deep_nesting),
+	    cmocka_unit_test(test_both_ways_agree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
