@@ -88,6 +88,17 @@ int lf_cli_load(struct lf_cli *cli, struct lf_session *s)
 	return LF_EXIT_OK;
 }
 
+int lf_cli_check_policies(struct lf_cli *cli, struct lf_session *s, int print_warnings)
+{
+	if (lf_session_check_policies(s) != 0) {
+		lf_cli_print_diags(cli, &s->d);
+		return LF_EXIT_ERROR;
+	}
+	if (print_warnings && s->d.warnings)
+		lf_cli_print_diags(cli, &s->d);
+	return LF_EXIT_OK;
+}
+
 int lf_cli_open_backend(struct lf_cli *cli, struct lf_session *s, struct lf_backend **out)
 {
 	struct lf_diags d = LF_DIAGS_INIT;
