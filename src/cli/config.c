@@ -90,13 +90,19 @@ int lf_cli_load(struct lf_cli *cli, struct lf_session *s)
 
 int lf_cli_check_policies(struct lf_cli *cli, struct lf_session *s, int print_warnings)
 {
-	if (lf_session_check_policies(s) != 0) {
-		lf_cli_print_diags(cli, &s->d);
-		return LF_EXIT_ERROR;
+	struct lf_diags d = LF_DIAGS_INIT;
+	int rc = LF_EXIT_OK;
+
+	if (lf_session_check_policies(s, &d) != 0) {
+		lf_cli_print_diags(cli, &d);
+		rc = LF_EXIT_ERROR;
+	} else if (print_warnings) {
+		lf_cli_print_diags(cli, &d);
+	} else {
+		lf_diags_append(&s->d, &d); /* printed with the others */
 	}
-	if (print_warnings && s->d.warnings)
-		lf_cli_print_diags(cli, &s->d);
-	return LF_EXIT_OK;
+	lf_diags_release(&d);
+	return rc;
 }
 
 int lf_cli_open_backend(struct lf_cli *cli, struct lf_session *s, struct lf_backend **out)

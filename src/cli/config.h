@@ -37,9 +37,10 @@ int lf_cli_load_state(struct lf_cli *cli, struct lf_session *s);
 int lf_cli_expand(struct lf_cli *cli, struct lf_session *s);
 
 /*
- * The policies (lf_session_check_policies()): on a denied violation every
- * diagnostic is printed and LF_EXIT_ERROR returned; else LF_EXIT_OK, the
- * warnings printed too when `print_warnings` (plan prints them later).
+ * The policies (lf_session_check_policies()): on a denied violation their
+ * diagnostics are printed and LF_EXIT_ERROR returned; else LF_EXIT_OK, the
+ * warnings printed when `print_warnings`, else added to s->d (plan prints
+ * those with the others).
  */
 int lf_cli_check_policies(struct lf_cli *cli, struct lf_session *s, int print_warnings);
 

@@ -198,15 +198,15 @@ int lf_session_expand(struct lf_session *s)
 	return lf_expand_check_policies(&s->ds, s->settings, &s->d) != 0 ? -1 : 0;
 }
 
-int lf_session_check_policies(struct lf_session *s)
+int lf_session_check_policies(struct lf_session *s, struct lf_diags *d)
 {
 	struct lf_policies p = LF_POLICIES_INIT;
 	int rc = -1;
 
 	if (!s->violations)
 		s->violations = json_array();
-	if (lf_policies_load(&p, &s->m, &s->d) == 0)
-		rc = lf_policies_check(&p, &s->m, &s->ds, s->violations, &s->d) ? -1 : 0;
+	if (lf_policies_load(&p, &s->m, d) == 0)
+		rc = lf_policies_check(&p, &s->m, &s->ds, s->violations, d) ? -1 : 0;
 	lf_policies_release(&p);
 	return rc;
 }

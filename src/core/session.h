@@ -131,11 +131,11 @@ int lf_session_expand(struct lf_session *s);
 /*
  * Check the manifests and their expansion (lf_session_expand() first)
  * against their Policy and ComputePolicy documents (policy.h): each
- * violation is added to s->violations (an array, made here) and to s->d,
+ * violation is added to s->violations (an array, made here) and to `d`,
  * an error under enforcement deny and a compute policy, else a warning.
  * 0, or -1 when an error was added.
  */
-int lf_session_check_policies(struct lf_session *s);
+int lf_session_check_policies(struct lf_session *s, struct lf_diags *d);
 
 /* Hex SHA-256 of every manifest file's name and bytes, in order. */
 void lf_session_digest(const struct lf_session *s, char out[65]);
