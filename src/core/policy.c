@@ -11,9 +11,17 @@
 
 /* A path of keys and indexes, the keys borrowed. */
 struct path {
-	struct lf_yaml_pathseg seg[8];
+	struct lf_yaml_pathseg seg[40];
 	size_t n;
+	char *owned[32]; /* keys decoded from a JSON pointer */
+	size_t nowned;
 };
+
+static void path_release(struct path *p)
+{
+	for (size_t i = 0; i < p->nowned; i++)
+		free(p->owned[i]);
+}
 
 static struct path *pkey(struct path *p, const char *key)
 {
@@ -75,6 +83,43 @@ static const char *nearest_kind(const struct lf_kinds *k, const char *name)
 	return best;
 }
 
+/*
+ * Append to `p` the steps of the JSON pointer `ptr` ("/properties/a'",
+ * up to a quote) into `v`, as far as they exist.
+ */
+static void follow_pointer(struct path *p, json_t *v, const char *ptr)
+{
+	while (*ptr == '/' && p->nowned < sizeof(p->owned) / sizeof(*p->owned)) {
+		size_t n = strcspn(ptr + 1, "/'");
+		struct lf_buf key = LF_BUF_INIT;
+		for (size_t i = 1; i <= n; i++) {
+			/* ~1 is '/', ~0 is '~' */
+			if (ptr[i] == '~' && i < n && (ptr[i + 1] == '0' || ptr[i + 1] == '1')) {
+				lf_buf_addc(&key, ptr[i + 1] == '1' ? '/' : '~');
+				i++;
+			} else {
+				lf_buf_addc(&key, ptr[i]);
+			}
+		}
+		char *k = lf_buf_detach(&key);
+		if (json_is_object(v) && json_object_get(v, k)) {
+			v = json_object_get(v, k);
+			p->owned[p->nowned++] = k;
+			pkey(p, k);
+		} else if (json_is_array(v) && *k && strspn(k, "0123456789") == strlen(k) &&
+		           strtoul(k, NULL, 10) < json_array_size(v)) {
+			size_t idx = strtoul(k, NULL, 10);
+			v = json_array_get(v, idx);
+			pidx(p, idx);
+			free(k);
+		} else {
+			free(k);
+			return;
+		}
+		ptr += n + 1;
+	}
+}
+
 static void load_policy(struct lf_policies *out, const struct lf_manifest *m,
                         const struct lf_resource *res, struct lf_diags *d)
 {
@@ -127,11 +172,19 @@ static void load_policy(struct lf_policies *out, const struct lf_manifest *m,
 				    i, j, name);
 			bad = 1;
 		}
-		if (lf_schema_compile(&r.schema, json_object_get(rule, "schema"), &err) != 0) {
+		json_t *schema = json_object_get(rule, "schema");
+		if (lf_schema_compile(&r.schema, schema, &err) != 0) {
 			struct path p = {.n = 0};
-			struct lf_pos at = pos_of(
-			    m, res->doc, pkey(pidx(pkey(pkey(&p, "spec"), "rules"), i), "schema"));
+			pkey(pidx(pkey(pkey(&p, "spec"), "rules"), i), "schema");
+			/* the message ends with where in the schema: go there */
+			const char *ptr = strstr(err, " at '#");
+			while (ptr && strstr(ptr + 1, " at '#"))
+				ptr = strstr(ptr + 1, " at '#");
+			if (ptr)
+				follow_pointer(&p, schema, ptr + 6);
+			struct lf_pos at = pos_of(m, res->doc, &p);
 			lf_diag_error(d, &at, "spec.rules[%zu].schema: invalid schema: %s", i, err);
+			path_release(&p);
 			free(err);
 			bad = 1;
 		}
@@ -151,6 +204,13 @@ static void load_compute(struct lf_policies *out, const struct lf_manifest *m,
 	size_t i;
 	int bad = 0;
 
+	if (!names && !lf_json_path(res->value, "spec.workspace_labels")) {
+		struct lf_pos at = lf_source_path_pos(m->src, res->doc, "spec", (size_t)-1);
+		lf_diag_error(d, &at,
+		              "spec: attach the compute policy to workspaces by name "
+		              "(workspaces) or by labels (workspace_labels)");
+		return;
+	}
 	json_array_foreach (names, i, v) {
 		char *addr = lf_xasprintf("workspace/%s", json_string_value(v));
 		if (!lf_manifest_get(m, addr)) {
