@@ -334,13 +334,15 @@ static void test_compute_policy(void **state)
 	    "  node_pool: {nodes: 9, cpus: 8}\n"
 	    "---\napiVersion: lakeform/v1\nkind: ComputePolicy\nmetadata: {name: small}\n"
 	    "spec:\n  workspace_labels: {stage: prod}\n  max_nodes: 4\n  max_cpus: 1\n"
-	    "  max_memory_mb: 2048\n  images: ['localhost/*']\n",
+	    "  max_memory_mb: 512\n  images: ['localhost/*']\n"
+	    "---\napiVersion: lakeform/v1\nkind: ComputePolicy\nmetadata: {name: named}\n"
+	    "spec:\n  workspaces: [free]\n  images: ['docker.io/*']\n",
 	    account);
 
 	world_yaml(&w, yaml);
 	assert_int_equal(w.loaded, 0);
-	assert_int_equal(w.d.errors, 2);
-	assert_int_equal(json_array_size(w.violations), 2);
+	assert_int_equal(w.d.errors, 4);
+	assert_int_equal(json_array_size(w.violations), 4);
 	json_t *v = json_array_get(w.violations, 0);
 	assert_string_equal(str(v, "address"), "workspace/big");
 	assert_string_equal(str(v, "rule"), "spec.max_nodes");
@@ -351,6 +353,20 @@ static void test_compute_policy(void **state)
 	v = json_array_get(w.violations, 1);
 	assert_string_equal(str(v, "rule"), "spec.max_cpus");
 	assert_int_equal(num(v, "line"), 17);
+	/* the pool's default memory (1024 MiB), not written: shown at the pool */
+	v = json_array_get(w.violations, 2);
+	assert_string_equal(str(v, "rule"), "spec.max_memory_mb");
+	assert_string_equal(str(v, "detail"),
+	                    "spec.node_pool.memory_mb: 1024 MiB of memory per node is more than "
+	                    "the 512 allowed");
+	assert_int_equal(num(v, "line"), 16);
+	/* attached by name: the default image is not one of docker.io's */
+	v = json_array_get(w.violations, 3);
+	assert_string_equal(str(v, "policy"), "named");
+	assert_string_equal(str(v, "address"), "workspace/free");
+	assert_string_equal(str(v, "rule"), "spec.images");
+	assert_string_equal(str(v, "detail"), "spec.node_pool.image: 'localhost/lakeform-node:1' "
+	                                      "is not an allowed image");
 	world_release(&w);
 	free(yaml);
 
