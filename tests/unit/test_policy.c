@@ -263,11 +263,14 @@ static void test_manifest_violation(void **state)
 	                    "spec: {region: eu-west-1, compute: serverless}\n---\n"
 	                    "apiVersion: lakeform/v1\nkind: Policy\nmetadata: {name: p}\n"
 	                    "spec:\n  rules:\n    - match: {kinds: [Workspace]}\n"
-	                    "      schema: {properties: {spec: {required: [tags]}}}\n",
+	                    "      schema: {properties: {spec: {required: [tags, storage]}}}\n",
 	                    account);
 	world_yaml(&w, yaml);
 	assert_int_equal(w.d.errors, 1);
 	assert_string_equal(str(json_array_get(w.violations, 0), "enforcement"), "deny");
+	/* one violation per resource and rule: the first problem, the others counted */
+	assert_string_equal(str(json_array_get(w.violations, 0), "detail"),
+	                    "spec: missing required property 'tags' (and 1 more)");
 	world_release(&w);
 	free(yaml);
 }
