@@ -6,6 +6,7 @@
 #include "drift.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
+#include "../util/par.h"
 
 /* ---- positions ------------------------------------------------------------ */
 
@@ -277,23 +278,21 @@ static int labels_match(const json_t *want, const json_t *have)
 	return 1;
 }
 
-int lf_policy_rule_matches(const struct lf_policy_rule *r, const char *kind, const char *name,
-                           const json_t *labels)
+static int kind_and_name(const struct lf_policy_rule *r, const char *kind, const char *name)
 {
 	size_t i;
 	json_t *k;
-	int found = 0;
 
 	json_array_foreach (r->kinds, i, k)
-		if (json_is_string(k) && !strcmp(json_string_value(k), kind)) {
-			found = 1;
-			break;
-		}
-	if (!found)
-		return 0;
-	if (r->name && !lf_glob_match(r->name, name ? name : ""))
-		return 0;
-	return !r->labels || labels_match(r->labels, labels);
+		if (json_is_string(k) && !strcmp(json_string_value(k), kind))
+			return !r->name || lf_glob_match(r->name, name ? name : "");
+	return 0;
+}
+
+int lf_policy_rule_matches(const struct lf_policy_rule *r, const char *kind, const char *name,
+                           const json_t *labels)
+{
+	return kind_and_name(r, kind, name) && (!r->labels || labels_match(r->labels, labels));
 }
 
 /* ---- violations ----------------------------------------------------------- */
@@ -482,33 +481,86 @@ static size_t check_pool(const struct lf_resource *pol, const struct lf_manifest
 	return errors;
 }
 
+/*
+ * The search for violations, apart from their reporting: item i is manifest
+ * resource i, or provider resource i - m->nres.  Validation only counts
+ * here (no positions, no messages), on every core; what fails is then
+ * validated again, on one thread, to be reported in order.
+ */
+struct scan {
+	const struct lf_policies *p;
+	const struct lf_manifest *m;
+	const struct lf_desired *ds;
+	unsigned char *fail; /* [item * nrules + rule] */
+};
+
+static void scan_one(void *arg, size_t i)
+{
+	struct scan *sc = arg;
+	const struct lf_policies *p = sc->p;
+	const char *kind, *name;
+	const json_t *inst;
+	const struct lf_resource *owner; /* whose labels */
+
+	if (i < sc->m->nres) {
+		owner = &sc->m->res[i];
+		kind = owner->kind->name;
+		name = owner->name;
+		inst = owner->value;
+	} else {
+		const struct lf_dres *x = sc->ds->v[i - sc->m->nres];
+		if (!x->parent)
+			return; /* a manifest resource: checked as one */
+		kind = x->type;
+		name = x->name;
+		inst = x->inputs;
+		owner = NULL;
+	}
+	for (size_t r = 0; r < p->nrules; r++) {
+		const struct lf_policy_rule *rule = &p->rules[r];
+		if (!kind_and_name(rule, kind, name))
+			continue;
+		if (rule->labels) {
+			if (!owner && i >= sc->m->nres)
+				owner = lf_manifest_get(sc->m, sc->ds->v[i - sc->m->nres]->parent);
+			if (!labels_match(rule->labels, labels_of(owner)))
+				continue;
+		}
+		if (lf_schema_validate(rule->schema, inst, NULL, NULL))
+			sc->fail[i * p->nrules + r] = 1;
+	}
+}
+
 size_t lf_policies_check(const struct lf_policies *p, const struct lf_manifest *m,
                          const struct lf_desired *ds, json_t *violations, struct lf_diags *d)
 {
-	size_t errors = 0;
+	size_t errors = 0, on_types = 0;
 
+	for (size_t r = 0; r < p->nrules; r++)
+		on_types |= (size_t)p->rules[r].on_types;
+	size_t items = m->nres + (ds && on_types ? ds->n : 0);
+	struct scan sc = {p, m, ds, lf_xcalloc(items * p->nrules + 1, 1)};
+	if (p->nrules)
+		lf_par_for(items, scan_one, &sc);
 	for (size_t r = 0; r < p->nrules; r++) {
 		const struct lf_policy_rule *rule = &p->rules[r];
-		for (size_t i = 0; i < m->nres; i++) {
-			const struct lf_resource *res = &m->res[i];
-			if (lf_policy_rule_matches(rule, res->kind->name, res->name,
-			                           labels_of(res)))
+		for (size_t i = 0; i < items; i++) {
+			if (!sc.fail[i * p->nrules + r])
+				continue;
+			if (i < m->nres) {
+				const struct lf_resource *res = &m->res[i];
 				errors += check_rule(rule, m, res->value, res->address, res->doc, 1,
 				                     NULL, violations, d);
-		}
-		if (!ds || !rule->on_types)
-			continue;
-		for (size_t i = 0; i < ds->n; i++) {
-			const struct lf_dres *x = ds->v[i];
-			if (!x->parent)
-				continue; /* a manifest resource: checked above */
-			const struct lf_resource *parent = lf_manifest_get(m, x->parent);
-			if (lf_policy_rule_matches(rule, x->type, x->name, labels_of(parent)))
+			} else {
+				const struct lf_dres *x = ds->v[i - m->nres];
+				const struct lf_resource *parent = lf_manifest_get(m, x->parent);
 				errors += check_rule(rule, m, x->inputs, x->address,
 				                     parent ? parent->doc : x->doc, 0,
 				                     "metadata.name", violations, d);
+			}
 		}
 	}
+	free(sc.fail);
 	for (size_t c = 0; ds && c < p->ncompute; c++) {
 		for (size_t i = 0; i < ds->n; i++) {
 			const struct lf_dres *x = ds->v[i];
