@@ -205,7 +205,15 @@ static void load_compute(struct lf_policies *out, const struct lf_manifest *m,
 	size_t i;
 	int bad = 0;
 
-	if (!names && !lf_json_path(res->value, "spec.workspace_labels")) {
+	json_t *labels = lf_json_path(res->value, "spec.workspace_labels");
+	if (labels && json_object_size(labels) == 0) {
+		/* no label would attach it to every workspace: surely a mistake */
+		struct lf_pos at =
+		    lf_source_path_pos(m->src, res->doc, "spec.workspace_labels", (size_t)-1);
+		lf_diag_error(d, &at, "spec.workspace_labels: give at least one label");
+		return;
+	}
+	if (!names && !labels) {
 		struct lf_pos at = lf_source_path_pos(m->src, res->doc, "spec", (size_t)-1);
 		lf_diag_error(d, &at,
 		              "spec: attach the compute policy to workspaces by name "
