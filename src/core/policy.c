@@ -410,14 +410,46 @@ static int check_rule(const struct lf_policy_rule *r, const struct lf_manifest *
 	struct violation v = {r->deny,     r->policy,  rule,
 	                      address,     r->message, lf_buf_cstr(&f.detail),
 	                      LF_POS_INIT, LF_POS_INIT};
-	if (doc && at_doc)
+	if (doc && at_doc) {
 		v.at = lf_source_pos(m->src, doc, f.at, f.depth, 0);
-	else if (doc)
-		v.at = lf_source_path_pos(m->src, doc, fallback, (size_t)-1);
+	} else if (doc) {
+		/* the input's field where the document writes it, when it does;
+		 * else the part the resource comes from, or what holds it */
+		char *path = f.depth && f.at[0].key &&
+		                     json_object_get(lf_json_path(doc->root, fallback), f.at[0].key)
+		                 ? lf_xasprintf("%s.%s", fallback, f.at[0].key)
+		                 : lf_xstrdup(fallback);
+		v.at = lf_source_path_pos(m->src, doc, path, (size_t)-1);
+		free(path);
+	}
 	v.rule_at = rule_pos(m, r);
 	report(&v, out, d);
 	found_release(&f);
 	return r->deny;
+}
+
+/*
+ * Where in its manifest document a provider resource comes from: a
+ * workspace's storage, network or node pool, a metastore's root, the
+ * account's default storage; its name otherwise.
+ */
+static const char *source_part(const struct lf_resource *parent, const char *type)
+{
+	static const struct {
+		const char *kind, *type, *path;
+	} parts[] = {
+	    {"Workspace", "storage.bucket", "spec.storage"},
+	    {"Workspace", "compute.network", "spec.network"},
+	    {"Workspace", "compute.node_pool", "spec.node_pool"},
+	    {"Metastore", "storage.bucket", "spec.storage_root"},
+	    {"Account", "storage.bucket", "spec.default_storage"},
+	};
+
+	for (size_t i = 0; parent && i < sizeof(parts) / sizeof(*parts); i++)
+		if (!strcmp(parent->kind->name, parts[i].kind) && !strcmp(type, parts[i].type) &&
+		    lf_json_path(parent->value, parts[i].path))
+			return parts[i].path;
+	return "metadata.name";
 }
 
 static const json_t *labels_of(const struct lf_resource *r)
@@ -564,7 +596,7 @@ size_t lf_policies_check(const struct lf_policies *p, const struct lf_manifest *
 				const struct lf_resource *parent = lf_manifest_get(m, x->parent);
 				errors += check_rule(rule, m, x->inputs, x->address,
 				                     parent ? parent->doc : x->doc, 0,
-				                     "metadata.name", violations, d);
+				                     source_part(parent, x->type), violations, d);
 			}
 		}
 	}

@@ -288,11 +288,29 @@ static void test_provider_violation(void **state)
 	json_t *v = json_array_get(w.violations, 0);
 	assert_string_equal(str(v, "address"), "storage.bucket/acme-default");
 	assert_string_equal(str(v, "detail"), "missing required property 'versioning'");
-	/* the document it expands from */
-	assert_int_equal(num(v, "line"), 3);
+	/* the part of the document it comes from: the account's default_storage */
+	assert_int_equal(num(v, "line"), 5);
+	assert_int_equal(num(v, "column"), 20);
 	assert_int_equal(num(v, "rule_line"), 12);
 	world_release(&w);
 	free(yaml);
+
+	/* a field the document writes: shown where it is written */
+	world_yaml(&w, "apiVersion: lakeform/v1\nkind: Account\nmetadata: {name: acme}\nspec:\n"
+	               "  default_storage:\n"
+	               "    bucket: acme-default\n"
+	               "    region: eu-west-1\n"
+	               "    versioning: false\n" /* 8 */
+	               "---\napiVersion: lakeform/v1\nkind: Policy\nmetadata: {name: v}\n"
+	               "spec:\n  rules:\n    - match: {kinds: [storage.bucket], name: 'acme-*'}\n"
+	               "      schema: {properties: {versioning: {const: true}}}\n");
+	assert_int_equal(w.d.errors, 1);
+	v = json_array_get(w.violations, 0);
+	assert_int_equal(strncmp(str(v, "detail"), "versioning: ", 12), 0);
+	assert_int_equal(num(v, "line"), 8);
+	assert_int_equal(num(v, "column"), 17);
+	assert_int_equal(num(v, "rule_line"), 15);
+	world_release(&w);
 }
 
 static void test_bad_rules(void **state)
