@@ -651,7 +651,8 @@ static void test_json_top_level(void **state)
 	            "{\"version\": \"0.1.0\", \"lineage\": "
 	            "\"0b7e3c52-8a4f-4d2e-9a55-3f1c2b9e7d10\", \"serial\": 7, "
 	            "\"git_commit\": null, \"destroy\": false, \"partial\": true, "
-	            "\"warnings\": [\"targeting is in effect\"], \"summary\": "
+	            "\"warnings\": [\"targeting is in effect\"], \"policy_violations\": [], "
+	            "\"summary\": "
 	            "{\"add\": 3, \"change\": 0, \"replace\": 0, \"destroy\": 0}}");
 	json_decref(doc);
 	lf_plan_release(&p);
