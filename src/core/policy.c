@@ -10,7 +10,8 @@
 
 /* ---- positions ------------------------------------------------------------ */
 
-/* A path of keys and indexes, the keys borrowed. */
+/* A path of keys and indexes; keys borrowed, or owned when decoded from a
+ * JSON pointer (path_release() frees those). */
 struct path {
 	struct lf_yaml_pathseg seg[40];
 	size_t n;
