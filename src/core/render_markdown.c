@@ -316,6 +316,20 @@ static const char *jstr(json_t *v, const char *key)
 	return s ? s : "";
 }
 
+/* Text written by users (a rule's message, what the validator found): no
+ * HTML, and Markdown's emphasis, links and code spans left as characters */
+static void md_text(struct lf_buf *b, const char *s)
+{
+	char one[2] = {0, 0};
+
+	for (; *s; s++) {
+		if (strchr("\\`*_[]~#", *s))
+			lf_buf_addc(b, '\\');
+		one[0] = *s;
+		lf_markdown_escape(b, one);
+	}
+}
+
 static void violation_where(struct lf_buf *b, json_t *v, const char *prefix)
 {
 	char key[32];
@@ -350,23 +364,22 @@ static void violations(struct lf_buf *b, const struct lf_plan *p)
 			            n - VIOLATIONS_LIST_MAX);
 			break;
 		}
-		lf_buf_adds(b, "> - **");
-		lf_markdown_escape(b, jstr(v, "address"));
-		lf_buf_adds(b, "**");
+		lf_buf_adds(b, "> - ");
+		code(b, jstr(v, "address"));
 		violation_where(b, v, "");
 		lf_buf_adds(b, " violates ");
 		lf_markdown_escape(b, jstr(v, "kind"));
-		lf_buf_adds(b, " **");
-		lf_markdown_escape(b, jstr(v, "policy"));
-		lf_buf_adds(b, "** ");
-		lf_markdown_escape(b, jstr(v, "rule"));
+		lf_buf_addc(b, ' ');
+		code(b, jstr(v, "policy"));
+		lf_buf_addc(b, ' ');
+		code(b, jstr(v, "rule"));
 		violation_where(b, v, "rule_");
 		lf_buf_adds(b, ": ");
 		if (msg) {
-			lf_markdown_escape(b, msg);
+			md_text(b, msg);
 			lf_buf_adds(b, ": ");
 		}
-		lf_markdown_escape(b, jstr(v, "detail"));
+		md_text(b, jstr(v, "detail"));
 		lf_buf_addc(b, '\n');
 	}
 	lf_buf_addc(b, '\n');
