@@ -415,6 +415,10 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		}
 		o.destroy = saved.destroy;
 	}
+	/* the policies judge what would be made, not what would go */
+	if (!o.destroy && lf_cli_check_policies(cli, &s, 1) != LF_EXIT_OK)
+		goto out;
+	p.violations = json_incref(s.violations);
 	if (lf_plan_build(&p, &s.ds, &s.st, &o, &s.d) != 0) {
 		lf_cli_print_diags(cli, &s.d);
 		goto out;

@@ -241,6 +241,10 @@ static int run(struct lf_cli *cli)
 		goto out;
 	if ((rc = lf_cli_expand(cli, &s)) != LF_EXIT_OK)
 		goto out;
+	/* the policies judge what would be made, not what would go */
+	if (!o.destroy && (rc = lf_cli_check_policies(cli, &s, 0)) != LF_EXIT_OK)
+		goto out;
+	p.violations = json_incref(s.violations);
 	o.kinds = &s.kinds;
 	if (since) {
 		/* as if each changed resource and dependant were a --target */

@@ -4,7 +4,9 @@
 
 #include "cli.h"
 #include "config.h"
+#include "core/expand.h"
 #include "core/manifest.h"
+#include "core/policy.h"
 #include "core/source.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -15,11 +17,14 @@ static void print_summary(struct lf_cli *cli, const struct lf_manifest *m,
 	struct lf_buf b = LF_BUF_INIT;
 
 	/* kinds in the order of DESIGN.md: account first, grants last */
+	/* clang-format off */
 	static const char *const order[] = {
 	    "Account",   "User",      "Group",   "ServicePrincipal",
 	    "Workspace", "Metastore", "Catalog", "Schema",
 	    "Volume",    "Table",     "Grant",   "SSO",
+	    "Policy", "ComputePolicy",
 	};
+	/* clang-format on */
 	for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++) {
 		size_t n = 0;
 		for (size_t j = 0; j < m->nres; j++)
@@ -68,6 +73,21 @@ static void print_json(struct lf_cli *cli, struct lf_diags *d)
 	json_decref(j);
 }
 
+/* The policies, over the expansion too when a rule or a compute policy
+ * looks at provider resources (no state: as a first plan would expand). */
+static void check_policies(const struct lf_manifest *m, struct lf_diags *d)
+{
+	struct lf_policies p = LF_POLICIES_INIT;
+	struct lf_desired ds = LF_DESIRED_INIT;
+
+	if (lf_policies_load(&p, m, d) == 0) {
+		int expanded = lf_policies_need_expansion(&p) && lf_expand(&ds, m, d) == 0;
+		lf_policies_check(&p, m, expanded ? &ds : NULL, NULL, d);
+	}
+	lf_desired_release(&ds);
+	lf_policies_release(&p);
+}
+
 static int run(struct lf_cli *cli)
 {
 	struct lf_source src = LF_SOURCE_INIT;
@@ -104,6 +124,8 @@ static int run(struct lf_cli *cli)
 	/* cross-document rules only make sense over a set that loaded whole */
 	if (!d.errors)
 		lf_manifest_check(&m, &d);
+	if (!d.errors)
+		check_policies(&m, &d);
 	if (lf_cli_flag(cli, "json")) {
 		print_json(cli, &d);
 		rc = d.errors ? LF_EXIT_ERROR : LF_EXIT_OK;

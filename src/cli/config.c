@@ -8,6 +8,7 @@
 #include "core/provider.h"
 #include "core/sso.h"
 #include "state/backend.h"
+#include "util/clock.h"
 
 static const char *process_env(const char *name, void *arg)
 {
@@ -87,6 +88,27 @@ int lf_cli_load(struct lf_cli *cli, struct lf_session *s)
 		return LF_EXIT_ERROR;
 	}
 	return LF_EXIT_OK;
+}
+
+int lf_cli_check_policies(struct lf_cli *cli, struct lf_session *s, int print_warnings)
+{
+	struct lf_diags d = LF_DIAGS_INIT;
+	int rc = LF_EXIT_OK;
+	long start = lf_now_ms();
+	int failed = lf_session_check_policies(s, &d) != 0;
+
+	lf_cli_log(cli, LF_LOG_DEBUG, "policies: %zu violations (%zu errors) in %ld ms",
+	           json_array_size(s->violations), d.errors, lf_now_ms() - start);
+	if (failed) {
+		lf_cli_print_diags(cli, &d);
+		rc = LF_EXIT_ERROR;
+	} else if (print_warnings) {
+		lf_cli_print_diags(cli, &d);
+	} else {
+		lf_diags_append(&s->d, &d); /* printed with the others */
+	}
+	lf_diags_release(&d);
+	return rc;
 }
 
 int lf_cli_open_backend(struct lf_cli *cli, struct lf_session *s, struct lf_backend **out)

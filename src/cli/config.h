@@ -38,6 +38,14 @@ int lf_cli_load_state(struct lf_cli *cli, struct lf_session *s);
 /* Apply ignore_changes and expand; LF_EXIT_OK or LF_EXIT_ERROR (said). */
 int lf_cli_expand(struct lf_cli *cli, struct lf_session *s);
 
+/*
+ * The policies (lf_session_check_policies()): on a denied violation their
+ * diagnostics are printed and LF_EXIT_ERROR returned; else LF_EXIT_OK, the
+ * warnings printed when `print_warnings`, else added to s->d (plan prints
+ * those with the others).
+ */
+int lf_cli_check_policies(struct lf_cli *cli, struct lf_session *s, int print_warnings);
+
 /* lf_session_open_backend(), the error said; LF_EXIT_OK or ERROR. */
 int lf_cli_open_backend(struct lf_cli *cli, struct lf_session *s, struct lf_backend **out);
 

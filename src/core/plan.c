@@ -300,6 +300,7 @@ void lf_plan_release(struct lf_plan *p)
 	for (size_t i = 0; i < p->nwarnings; i++)
 		free(p->warnings[i]);
 	free(p->warnings);
+	json_decref(p->violations);
 	free(p->git_commit);
 	free(p->created);
 	free(p->version);
@@ -404,6 +405,8 @@ json_t *lf_plan_to_json(const struct lf_plan *p)
 	for (size_t i = 0; i < p->nwarnings; i++)
 		json_array_append_new(warnings, json_string(p->warnings[i]));
 	json_object_set_new(doc, "warnings", warnings);
+	if (json_array_size(p->violations))
+		json_object_set(doc, "policy_violations", p->violations);
 	for (size_t i = 0; i < p->n; i++)
 		json_array_append_new(changes, change_to_json(&p->v[i]));
 	json_object_set_new(doc, "changes", changes);
@@ -696,6 +699,18 @@ int lf_plan_from_json(struct lf_plan *out, const json_t *doc, char **err)
 	    parse_strings(&r, doc, "warnings", &out->warnings, &out->nwarnings) < 0 ||
 	    get_array(&r, doc, "changes", &changes) < 0)
 		goto fail;
+	v = json_object_get(doc, "policy_violations");
+	if (v && !json_is_array(v)) {
+		fail(&r, "policy_violations is not an array");
+		goto fail;
+	}
+	json_array_foreach (v, i, jc)
+		if (!json_is_object(jc)) {
+			fail(&r, "policy violation %zu is not an object", i + 1);
+			goto fail;
+		}
+	if (v)
+		out->violations = json_deep_copy(v);
 	if (json_array_size(changes)) {
 		out->alloc = json_array_size(changes);
 		out->v = lf_xcalloc(out->alloc, sizeof(*out->v));

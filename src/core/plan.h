@@ -82,6 +82,7 @@ struct lf_plan {
 	int partial;     /* --target or --exclude was used */
 	char **warnings; /* owned, shown before the summary */
 	size_t nwarnings;
+	json_t *violations; /* owned: the policies' warnings (policy.h), or NULL */
 	/* what a saved plan must match at apply time */
 	char lineage[37]; /* "" when made from an empty state */
 	uint64_t serial;

@@ -301,6 +301,8 @@ json_t *lf_render_json(const struct lf_plan *p)
 	for (size_t i = 0; i < p->nwarnings; i++)
 		json_array_append_new(warnings, json_string(p->warnings[i]));
 	json_object_set_new(ext, "warnings", warnings);
+	json_object_set_new(ext, "policy_violations",
+	                    p->violations ? json_deep_copy(p->violations) : json_array());
 	json_object_set_new(ext, "summary",
 	                    json_pack("{s:I,s:I,s:I,s:I}", "add", (json_int_t)n[LF_ACT_CREATE],
 	                              "change", (json_int_t)n[LF_ACT_UPDATE], "replace",

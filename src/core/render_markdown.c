@@ -306,6 +306,85 @@ static void warnings(struct lf_buf *b, const struct lf_plan *p)
 	}
 }
 
+/* At most this many policy violations are listed; the others counted. */
+#define VIOLATIONS_LIST_MAX 20
+
+static const char *jstr(json_t *v, const char *key)
+{
+	const char *s = json_string_value(json_object_get(v, key));
+
+	return s ? s : "";
+}
+
+/* Text written by users (a rule's message, what the validator found): no
+ * HTML, and Markdown's emphasis, links and code spans left as characters */
+static void md_text(struct lf_buf *b, const char *s)
+{
+	char one[2] = {0, 0};
+
+	for (; *s; s++) {
+		if (strchr("\\`*_[]~#", *s))
+			lf_buf_addc(b, '\\');
+		one[0] = *s;
+		lf_markdown_escape(b, one);
+	}
+}
+
+static void violation_where(struct lf_buf *b, json_t *v, const char *prefix)
+{
+	char key[32];
+	const char *file;
+
+	snprintf(key, sizeof(key), "%sfile", prefix);
+	file = json_string_value(json_object_get(v, key));
+	if (!file)
+		return;
+	lf_buf_adds(b, " (");
+	lf_markdown_escape(b, file);
+	snprintf(key, sizeof(key), "%sline", prefix);
+	lf_buf_addf(b, ":%lld", (long long)json_integer_value(json_object_get(v, key)));
+	snprintf(key, sizeof(key), "%scolumn", prefix);
+	lf_buf_addf(b, ":%lld)", (long long)json_integer_value(json_object_get(v, key)));
+}
+
+/* The policies' warnings (a plan with a denied violation is not made). */
+static void violations(struct lf_buf *b, const struct lf_plan *p)
+{
+	size_t n = json_array_size(p->violations), i;
+	json_t *v;
+
+	if (!n)
+		return;
+	lf_buf_addf(b, "> **Policy:** %zu violation%s of policies that warn\n>\n", n,
+	            n == 1 ? "" : "s");
+	json_array_foreach (p->violations, i, v) {
+		const char *msg = json_string_value(json_object_get(v, "message"));
+		if (i == VIOLATIONS_LIST_MAX) {
+			lf_buf_addf(b, "> - and %zu more; run `lakeform plan` to read them\n",
+			            n - VIOLATIONS_LIST_MAX);
+			break;
+		}
+		lf_buf_adds(b, "> - ");
+		code(b, jstr(v, "address"));
+		violation_where(b, v, "");
+		lf_buf_adds(b, " violates ");
+		lf_markdown_escape(b, jstr(v, "kind"));
+		lf_buf_addc(b, ' ');
+		code(b, jstr(v, "policy"));
+		lf_buf_addc(b, ' ');
+		code(b, jstr(v, "rule"));
+		violation_where(b, v, "rule_");
+		lf_buf_adds(b, ": ");
+		if (msg) {
+			md_text(b, msg);
+			lf_buf_adds(b, ": ");
+		}
+		md_text(b, jstr(v, "detail"));
+		lf_buf_addc(b, '\n');
+	}
+	lf_buf_addc(b, '\n');
+}
+
 static void how_to_apply(struct lf_buf *b, const struct lf_render_opts *o)
 {
 	lf_buf_adds(b, "**To apply:** merge this pull request; the pipeline of the main branch "
@@ -518,6 +597,7 @@ void lf_render_markdown(struct lf_buf *out, const struct lf_plan *p, const struc
 		            "to read them.\n\n",
 		            p->nwarnings);
 	}
+	violations(&md, p);
 	if (g.n) {
 		if (t.add + t.change + t.replace + t.destroy && !(o && o->applying))
 			how_to_apply(&md, o);

@@ -12,6 +12,7 @@
 #include "git.h"
 #include "overlay.h"
 #include "planner.h"
+#include "policy.h"
 #include "provider.h"
 #include "../state/backend.h"
 #include "../util/buf.h"
@@ -195,6 +196,19 @@ int lf_session_expand(struct lf_session *s)
 		return -1;
 	/* a bucket policy the store would refuse fails the plan, not the apply */
 	return lf_expand_check_policies(&s->ds, s->settings, &s->d) != 0 ? -1 : 0;
+}
+
+int lf_session_check_policies(struct lf_session *s, struct lf_diags *d)
+{
+	struct lf_policies p = LF_POLICIES_INIT;
+	int rc = -1;
+
+	if (!s->violations)
+		s->violations = json_array();
+	if (lf_policies_load(&p, &s->m, d) == 0)
+		rc = lf_policies_check(&p, &s->m, &s->ds, s->violations, d) ? -1 : 0;
+	lf_policies_release(&p);
+	return rc;
 }
 
 void lf_session_digest(const struct lf_session *s, char out[65])
@@ -996,6 +1010,8 @@ void lf_session_close(struct lf_session *s)
 	}
 	json_decref(s->settings);
 	s->settings = NULL;
+	json_decref(s->violations);
+	s->violations = NULL;
 #if !defined(__SANITIZE_ADDRESS__)
 	/* The process ends right after: freeing a few hundred thousand values
 	 * one by one costs a tenth of a large plan, and exit() frees it all.

@@ -69,6 +69,7 @@ struct lf_session {
 	struct lf_state st;
 	struct lf_providers pv;     /* started on demand */
 	struct lf_diags d;          /* the configuration's and the state's */
+	json_t *violations;         /* of the policies (policy.h), once checked */
 	char *error;                /* why the last call failed, or NULL */
 	struct lf_lock_info holder; /* after LF_SESSION_ELOCKED */
 	size_t root_len;            /* with --git REPO@REV:PATH, strlen("PATH/") */
@@ -126,6 +127,15 @@ int lf_session_load(struct lf_session *s);
 
 /* Apply ignore_changes (from the state) and expand.  0, or -1 (s->d). */
 int lf_session_expand(struct lf_session *s);
+
+/*
+ * Check the manifests and their expansion (lf_session_expand() first)
+ * against their Policy and ComputePolicy documents (policy.h): each
+ * violation is added to s->violations (an array, made here) and to `d`,
+ * an error under enforcement deny and a compute policy, else a warning.
+ * 0, or -1 when an error was added.
+ */
+int lf_session_check_policies(struct lf_session *s, struct lf_diags *d);
 
 /* Hex SHA-256 of every manifest file's name and bytes, in order. */
 void lf_session_digest(const struct lf_session *s, char out[65]);

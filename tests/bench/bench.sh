@@ -4,7 +4,8 @@
 #
 # For each size (LF_BENCH_SIZES, default 1000 10000 100000 resources), on
 # an account of tests/bench/gen.sh applied with the local providers:
-#   validate; plan with no state; apply of all of it (from nothing);
+#   validate; plan with no state, without and with the 20 compliance
+#   policies of policies.yaml; apply of all of it (from nothing);
 #   plan right after apply (refreshing: the default); plan after a comment
 #   line was added to every file; plan after 1% of the resources changed;
 #   apply of that 1%; drift.
@@ -83,6 +84,10 @@ for n in $sizes; do
 	timed "validate" "$n" "$bin" -C "$dir" validate
 	LF_BENCH_BEFORE="rm -rf '$dir/.lakeform'" timed "plan, no state" "$n" \
 		"$bin" -C "$dir" plan --detailed-exitcode
+	cp "$here/policies.yaml" "$dir/zz-policies.yaml"
+	LF_BENCH_BEFORE="rm -rf '$dir/.lakeform'" timed "plan, no state, 20 policies" "$n" \
+		"$bin" -C "$dir" plan --detailed-exitcode
+	rm "$dir/zz-policies.yaml"
 	LF_BENCH_BEFORE="rm -rf '$dir/.lakeform'" timed "apply of all (local providers)" "$n" \
 		"$bin" -C "$dir" apply --auto-approve
 	objects=$(grep -cE '^\{"address":"[a-z_]+\.[a-z_]+/' "$dir/.lakeform/state.json" || true)

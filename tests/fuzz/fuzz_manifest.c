@@ -5,7 +5,9 @@
  * `plan` and `apply` read a configuration: YAML to documents (yaml.c,
  * source.c), each checked against its kind's schema with defaults applied
  * (manifest.c), then, when that passed, the rules across documents
- * (rules.c) and the expansion into provider resources (expand.c).  Every
+ * (rules.c), the expansion into provider resources (expand.c) and the
+ * policies over both (policy.c: rule schemas compiled, violations
+ * reported into a JSON array).  Every
  * diagnostic's position is looked up, which parses the text a second time
  * with an index, as the CLI does when it prints them.
  *
@@ -22,6 +24,7 @@
 #include "core/diag.h"
 #include "core/expand.h"
 #include "core/manifest.h"
+#include "core/policy.h"
 #include "core/source.h"
 
 static struct lf_kinds kinds = LF_KINDS_INIT;
@@ -53,8 +56,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	lf_source_load_buffer(&src, "fuzz.yaml", (const char *)data, size, &d);
 	lf_manifest_build(&m, &src, &kinds, &d);
-	if (!d.errors && lf_manifest_check(&m, &d) == 0 && !d.errors)
-		lf_expand(&ds, &m, &d);
+	if (!d.errors && lf_manifest_check(&m, &d) == 0 && !d.errors &&
+	    lf_expand(&ds, &m, &d) == 0) {
+		struct lf_policies p = LF_POLICIES_INIT;
+		json_t *violations = json_array();
+		if (lf_policies_load(&p, &m, &d) == 0)
+			lf_policies_check(&p, &m, &ds, violations, &d);
+		json_decref(violations);
+		lf_policies_release(&p);
+	}
 	/* what the CLI does before printing them; and the positions a
 	 * diagnostic of every document's metadata.name would look up */
 	lf_diags_sort(&d);

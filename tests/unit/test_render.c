@@ -651,7 +651,8 @@ static void test_json_top_level(void **state)
 	            "{\"version\": \"0.1.0\", \"lineage\": "
 	            "\"0b7e3c52-8a4f-4d2e-9a55-3f1c2b9e7d10\", \"serial\": 7, "
 	            "\"git_commit\": null, \"destroy\": false, \"partial\": true, "
-	            "\"warnings\": [\"targeting is in effect\"], \"summary\": "
+	            "\"warnings\": [\"targeting is in effect\"], \"policy_violations\": [], "
+	            "\"summary\": "
 	            "{\"add\": 3, \"change\": 0, \"replace\": 0, \"destroy\": 0}}");
 	json_decref(doc);
 	lf_plan_release(&p);
@@ -931,6 +932,41 @@ static void test_md_never_over_limit(void **state)
 	lf_plan_release(&p);
 }
 
+/* The policies' warnings: above the fold, escaped, the first 20 listed */
+static void test_md_policy_violations(void **state)
+{
+	struct lf_plan p;
+	char *md;
+
+	memset(&p, 0, sizeof(p));
+	lf_plan_add(&p, LF_ACT_CREATE, "workspace", "w", "lakeform", NULL);
+	p.violations = json_array();
+	for (int i = 0; i < 22; i++)
+		json_array_append_new(
+		    p.violations,
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:i, s:i}",
+		              "policy", "tags", "kind", "Policy", "rule", "spec.rules[0]",
+		              "enforcement", "warn", "address", i ? "workspace/w" : "workspace/<b>",
+		              "message", "tagged *please*", "detail",
+		              "spec.tags: missing required property 'owner'", "file", "ws.yaml",
+		              "line", 7, "column", 5, "rule_file", "p.yaml", "rule_line", 11,
+		              "rule_column", 7));
+	md = markdown(&p, 65535);
+	assert_non_null(strstr(md, "> **Policy:** 22 violations of policies that warn\n"));
+	assert_non_null(strstr(md, "> - <code>workspace/w</code> (ws.yaml:7:5) violates Policy "
+	                           "<code>tags</code> <code>spec.rules[0]</code> (p.yaml:11:7): "
+	                           "tagged \\*please\\*: spec.tags: missing required property "
+	                           "'owner'\n"));
+	/* what a reader writes is not markup */
+	assert_null(strstr(md, "<b>"));
+	assert_int_equal(count_lines_starting(md, "> - <code>workspace/"), 20);
+	assert_non_null(strstr(md, "> - and 2 more; run `lakeform plan` to read them\n"));
+	/* above the fold */
+	assert_true(strstr(md, "Policy:") < strstr(md, "<details>"));
+	free(md);
+	lf_plan_release(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -956,6 +992,7 @@ int main(void)
 	    cmocka_unit_test(test_md_huge_plan),
 	    cmocka_unit_test(test_md_sections_fit_or_not),
 	    cmocka_unit_test(test_md_never_over_limit),
+	    cmocka_unit_test(test_md_policy_violations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,7 +15,8 @@
 # not lakeform's left alone, isolation between serverless workspaces,
 # list, a CIDR change moving the nodes to a new network (same containers)
 # and deleting the old one, the errors (no socket, permission denied, image
-# missing), and
+# missing), a compute policy refusing a pool over its limits (the nodes keep
+# theirs), and
 # destroy leaving nothing behind.  First, the choice of API version against
 # a fake engine (negotiate.sh, fake-engine.py).
 #
@@ -147,6 +148,35 @@ check "classic: node address in $cidr" \
 check "classic: plan after apply finds no changes" plan_clean "$classic"
 check "classic: apply again changes nothing" \
 	bash -c "'$lf' -C '$classic' apply --auto-approve | grep -q '^No changes'"
+
+# ---- a compute policy (docs/usage.md) --------------------------------------
+# attached to etl by name, with the pool's own values as its limits: the
+# pool passes; raised over them, apply refuses before any change, and the
+# containers keep the limits the policy allows
+cat >"$classic/20-compute-policy.yaml" <<'EOF'
+# the pool of etl within limits of its own (docs/usage.md)
+apiVersion: lakeform/v1
+kind: ComputePolicy
+metadata:
+  name: small-nodes
+spec:
+  workspaces: [etl]
+  max_nodes: 3
+  max_cpus: 0.5
+  max_memory_mb: 256
+  images: ["localhost/lakeform-*"]
+EOF
+check "compute policy: a pool within its limits plans no change" plan_clean "$classic"
+sed -i 's/cpus: 0.5/cpus: 1/; s/memory_mb: 256/memory_mb: 512/' "$classic/10-workspace.yaml"
+check "compute policy: apply refuses a pool over max_cpus and max_memory_mb, naming both positions" \
+	bash -c "! '$lf' -C '$classic' apply --auto-approve >'$scratch/out' 2>&1 &&
+		grep -qF \"10-workspace.yaml:17:11: 'workspace/etl' violates compute policy 'small-nodes' (spec.max_cpus at 20-compute-policy.yaml:9:13)\" '$scratch/out' &&
+		grep -qF \"10-workspace.yaml:18:16: 'workspace/etl' violates compute policy 'small-nodes' (spec.max_memory_mb at 20-compute-policy.yaml:10:18)\" '$scratch/out'"
+check "compute policy: every node keeps 0.5 CPU and 256 MiB (podman inspect: NanoCpus, Memory)" \
+	test "$(for n in $(running etl); do inspect "$n" '{{.HostConfig.NanoCpus}} {{.HostConfig.Memory}}'; done | sort -u)" = "500000000 268435456"
+check "compute policy: still 3 nodes" test "$(count_running etl)" = 3
+sed -i 's/cpus: 1$/cpus: 0.5/; s/memory_mb: 512/memory_mb: 256/' "$classic/10-workspace.yaml"
+rm "$classic/20-compute-policy.yaml"
 
 # ---- one node off its network: that node is rolled, not the pool ------------
 
