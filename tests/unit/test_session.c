@@ -33,6 +33,14 @@ static void test_family_table(void **state)
 		assert_string_equal(lf_families[f].type_prefix + n, ".");
 	}
 	assert_string_equal(lf_families[LF_FAMILY_COMPUTE].provider, "local-compute");
+	/* identity is optional: no default provider, one only when named */
+	assert_int_equal(lf_family_find("identity"), LF_FAMILY_IDENTITY);
+	assert_null(lf_families[LF_FAMILY_IDENTITY].provider);
+	assert_null(lf_family_provider(NULL, LF_FAMILY_IDENTITY));
+	assert_string_equal(lf_family_provider(NULL, LF_FAMILY_STORAGE), "local-storage");
+	json_t *conf = json_pack("{s:{s:{s:s}}}", "providers", "identity", "name", "scim");
+	assert_string_equal(lf_family_provider(conf, LF_FAMILY_IDENTITY), "scim");
+	json_decref(conf);
 	memset(&pv, 0, sizeof(pv));
 	pv.v[LF_FAMILY_COMPUTE] = (struct lf_provider *)&pv; /* any non-NULL */
 	assert_ptr_equal(lf_providers_get(&pv, "compute"), &pv);
