@@ -96,12 +96,18 @@ static void test_settings_problems_have_positions(void **state)
 	struct lf_diags d = LF_DIAGS_INIT;
 	(void)state;
 
-	char *dir = enter_scratch("providers:\n  identity: {name: x}\n");
+	char *dir = enter_scratch("providers:\n  identities: {name: x}\n"
+	                          "  identity: {settings: {}}\n");
 	lf_session_init(&s, &o);
 	assert_int_equal(lf_session_settings(&s, &d), -1);
-	assert_int_equal(d.errors, 1);
+	assert_int_equal(d.errors, 2);
 	assert_int_equal(d.v[0].line, 2);
-	assert_string_equal(d.v[0].msg, "unknown provider family 'identity' (storage, compute)");
+	assert_string_equal(d.v[0].msg,
+	                    "unknown provider family 'identities' (storage, compute, identity)");
+	/* an optional family has no default provider to fall back on */
+	assert_int_equal(d.v[1].line, 3);
+	assert_string_equal(d.v[1].msg, "providers.identity needs a name: this family has no "
+	                                "default provider (name: scim, for instance)");
 	assert_null(s.settings);
 	lf_diags_release(&d);
 	lf_session_close(&s);
