@@ -34,7 +34,7 @@ FZ = build/fuzz
 lib_objs = $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS))
 cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker lint install uninstall clean help
+.PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-scim test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker lint install uninstall clean help
 .DEFAULT_GOAL := all
 
 # the man page and the completion scripts are made by lakeform itself,
@@ -161,7 +161,7 @@ $(BS)/bin/lakeform-provider-%: $$(subst .c,.o,$$(addprefix $(BS)/obj/,$$(wildcar
 
 R = $(B)/results
 # every layer of make test, in order: one list, which sum-results.sh reads too
-LAYERS = unit cli providers integration git docker dockerd s3 s3-backend ceph s3rver yaml schema ajv fuzz
+LAYERS = unit cli providers integration git docker dockerd s3 s3-backend ceph s3rver scim yaml schema ajv fuzz
 
 test: deps
 	@$(MAKE) --no-print-directory test-build
@@ -237,6 +237,13 @@ test-ceph: $(B)/bin/lakeform $(PROVIDER_BINS) $(B)/bin/lakeform-provider-sleepy
 	@mkdir -p $(R)
 	@./tests/integration/ceph/run.sh $(B)/bin/lakeform > $(R)/ceph.log 2>&1; rc=$$?; \
 	 grep -v '^ok ' $(R)/ceph.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/ceph.log | tail -n 1 > $(R)/ceph; exit $$rc
+
+# the scim provider (identity family) on a SCIMMY server (npm, into
+# build/scim-server), with /Bulk and without
+test-scim: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
+	@mkdir -p $(R)
+	@./tests/integration/scim/run.sh $(BS)/bin/lakeform > $(R)/scim.log 2>&1; rc=$$?; \
+	 grep -v '^ok ' $(R)/scim.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/scim.log | tail -n 1 > $(R)/scim; exit $$rc
 
 # the s3 provider and state backend on s3rver (npm, into build/s3rver), a
 # store without tagging and without conditional writes

@@ -38,7 +38,7 @@ class ServicePrincipalExtension extends SCIMMY.Types.Schema {
 }
 
 const stores = {User: new Map(), Group: new Map()};
-let requests = 0;
+let requests = 0, bulkRequests = 0;
 
 function stamp(o) {
     const version = (o.meta?.n ?? 0) + 1;
@@ -105,9 +105,10 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(ServicePrincipalExtension,
 SCIMMY.Resources.declare(SCIMMY.Resources.Group, handlers("Group", "displayName"));
 
 const app = express();
-app.get("/stats", (req, res) => res.json({requests}));
+app.get("/stats", (req, res) => res.json({requests, bulk: bulkRequests}));
 app.use("/scim/v2", (req, res, next) => {
     requests++;
+    if (req.method === "POST" && req.path === "/Bulk") bulkRequests++;
     // If-Match on a write of one object: its version must be the current one
     const m = req.path.match(/^\/(Users|Groups)\/([^/]+)$/);
     const want = req.header("If-Match");
