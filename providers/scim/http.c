@@ -233,7 +233,8 @@ static void bulk_run(const struct scim_conf *c, struct bop **ops, size_t n)
 	struct scim_resp r;
 
 	for (size_t i = 0; i < n; i++) {
-		json_t *op = json_pack("{s:s, s:s}", "method", ops[i]->method, "path", ops[i]->path);
+		json_t *op =
+		    json_pack("{s:s, s:s}", "method", ops[i]->method, "path", ops[i]->path);
 		if (!strcmp(ops[i]->method, "POST"))
 			json_object_set_new(op, "bulkId", json_sprintf("op%zu", i));
 		if (ops[i]->data)
@@ -242,9 +243,9 @@ static void bulk_run(const struct scim_conf *c, struct bop **ops, size_t n)
 			json_object_set_new(op, "version", json_string(ops[i]->version));
 		json_array_append_new(list, op);
 	}
-	json_t *req = json_pack("{s:[s], s:o}", "schemas",
-	                        "urn:ietf:params:scim:api:messages:2.0:BulkRequest", "Operations",
-	                        list);
+	json_t *req =
+	    json_pack("{s:[s], s:o}", "schemas",
+	              "urn:ietf:params:scim:api:messages:2.0:BulkRequest", "Operations", list);
 	int rc = http_do(c, "POST", "/Bulk", req, NULL, &r, &he);
 	json_decref(req);
 	json_t *answers = rc ? NULL : json_object_get(r.body, "Operations");
@@ -263,8 +264,8 @@ static void bulk_run(const struct scim_conf *c, struct bop **ops, size_t n)
 		if (rc || !a) {
 			o->err_code = rc ? he.code : LFP_E_INTERNAL;
 			o->err_retryable = rc ? he.retryable : 1;
-			o->err = lf_xstrdup(rc ? he.msg
-			                       : "the SCIM server's bulk answer lacks this operation");
+			o->err = lf_xstrdup(
+			    rc ? he.msg : "the SCIM server's bulk answer lacks this operation");
 			continue;
 		}
 		o->r->status = status_of(json_object_get(a, "status"));

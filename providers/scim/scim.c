@@ -93,8 +93,8 @@ static int one_of(struct lfp_call *call, const json_t *settings, const char *key
 	for (int i = 0; words[i]; i++)
 		if (json_is_string(v) && !strcmp(json_string_value(v), words[i]))
 			return i;
-	lfp_error(call, LFP_E_INVALID, 0, "'%s' must be one of %s, %s, %s", key, words[0],
-	          words[1], words[2]);
+	lfp_error(call, LFP_E_INVALID, 0, "'%s' must be one of %s, %s, %s", key, words[0], words[1],
+	          words[2]);
 	return -1;
 }
 
@@ -123,10 +123,11 @@ static int discover(struct lfp_call *call, struct scim *s, int bulk, int sp)
 	s->c.bulk_max_bytes = bytes > 0 ? (long)bytes : 1 << 20;
 	scim_resp_release(&r);
 	if (bulk == 1 && !has_bulk) {
-		lfp_error(call, LFP_E_INVALID, 0,
-		          "'bulk' is on, and the SCIM server at %s does not support /Bulk "
-		          "(ServiceProviderConfig bulk.supported is false): write bulk: auto or off",
-		          s->c.base);
+		lfp_error(
+		    call, LFP_E_INVALID, 0,
+		    "'bulk' is on, and the SCIM server at %s does not support /Bulk "
+		    "(ServiceProviderConfig bulk.supported is false): write bulk: auto or off",
+		    s->c.base);
 		return -1;
 	}
 	s->c.bulk = bulk == 1 || (bulk == 0 && has_bulk);
@@ -162,8 +163,8 @@ static int configure(struct lfp_call *call, const json_t *settings)
 {
 	static const char *const bulk_words[] = {"auto", "on", "off", NULL};
 	static const char *const sp_words[] = {"auto", "resource", "user", NULL};
-	const char *known[] = {"url",       "token_env",       "service_principals", "bulk",
-	                       "timeout",   "connect_timeout", "page_size",          NULL};
+	const char *known[] = {"url",     "token_env",       "service_principals", "bulk",
+	                       "timeout", "connect_timeout", "page_size",          NULL};
 	const char *key;
 	json_t *v;
 
@@ -182,8 +183,9 @@ static int configure(struct lfp_call *call, const json_t *settings)
 	}
 	const char *url = json_string_value(json_object_get(settings, "url"));
 	if (!url || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))) {
-		lfp_error(call, LFP_E_INVALID, 0,
-		          "'url' must be the SCIM base URL, such as https://idp.example.com/scim/v2");
+		lfp_error(
+		    call, LFP_E_INVALID, 0,
+		    "'url' must be the SCIM base URL, such as https://idp.example.com/scim/v2");
 		return -1;
 	}
 	const char *env = json_string_value(json_object_get(settings, "token_env"));
@@ -223,9 +225,8 @@ static int configure(struct lfp_call *call, const json_t *settings)
 	g.c.auth = lf_xasprintf("Authorization: Bearer %s", token);
 	if (discover(call, &g, bulk, sp))
 		return -1;
-	lfp_log("%s: bulk %s, etag %s, service principals as %s", g.c.base,
-	        g.c.bulk ? "on" : "off", g.c.etag ? "on" : "off",
-	        g.sp_endpoint ? g.sp_endpoint : "Users with an extension");
+	lfp_log("%s: bulk %s, etag %s, service principals as %s", g.c.base, g.c.bulk ? "on" : "off",
+	        g.c.etag ? "on" : "off", g.sp_endpoint ? g.sp_endpoint : "Users with an extension");
 	return 0;
 }
 
@@ -283,7 +284,9 @@ static const char *endpoint(enum kind k)
 
 static const char *type_name(enum kind k)
 {
-	return k == USER ? "identity.user" : k == GROUP ? "identity.group" : "identity.service_principal";
+	return k == USER    ? "identity.user"
+	       : k == GROUP ? "identity.group"
+	                    : "identity.service_principal";
 }
 
 static char *marker(const char *address)
@@ -320,8 +323,8 @@ static json_t *labels_of(const json_t *o)
 	if (!x || strncmp(x, MARK, strlen(MARK)) || !(slash = strchr(x + strlen(MARK), '/')))
 		return json_object();
 	char *account = lf_xstrndup(x + strlen(MARK), (size_t)(slash - x - strlen(MARK)));
-	json_t *l = json_pack("{s:s, s:s}", "lakeform/account", account, "lakeform/address",
-	                      slash + 1);
+	json_t *l =
+	    json_pack("{s:s, s:s}", "lakeform/account", account, "lakeform/address", slash + 1);
 	free(account);
 	return l;
 }
@@ -361,9 +364,9 @@ static int attributes(struct lfp_call *call, enum kind k, const json_t *o, json_
 	free(p);
 	if (k == USER) {
 		const json_t *dn = json_object_get(o, "displayName");
-		json_object_set_new(a, "user_name",
-		                    field(o, "userName"));
-		json_object_set_new(a, "display_name", dn ? json_incref((json_t *)dn) : json_null());
+		json_object_set_new(a, "user_name", field(o, "userName"));
+		json_object_set_new(a, "display_name",
+		                    dn ? json_incref((json_t *)dn) : json_null());
 	} else {
 		const char *nk = k == SP && !g.sp_endpoint ? "userName" : "displayName";
 		json_object_set_new(a, "name", field(o, nk));
@@ -372,9 +375,9 @@ static int attributes(struct lfp_call *call, enum kind k, const json_t *o, json_
 		json_object_set_new(a, "active",
 		                    json_boolean(!json_is_false(json_object_get(o, "active"))));
 	if (k == SP) {
-		const json_t *app = g.sp_endpoint
-		                        ? json_object_get(o, "applicationId")
-		                        : json_object_get(json_object_get(o, SP_EXT), "applicationId");
+		const json_t *app =
+		    g.sp_endpoint ? json_object_get(o, "applicationId")
+		                  : json_object_get(json_object_get(o, SP_EXT), "applicationId");
 		json_object_set_new(a, "application_id",
 		                    app ? json_incref((json_t *)app) : json_null());
 	}
@@ -387,7 +390,8 @@ static int attributes(struct lfp_call *call, enum kind k, const json_t *o, json_
 			char *who = NULL;
 			if (!mid)
 				continue;
-			if (resolve_id(call, mid, json_string_value(json_object_get(v, "type")), &who)) {
+			if (resolve_id(call, mid, json_string_value(json_object_get(v, "type")),
+			               &who)) {
 				for (size_t j = 0; j < k2; j++)
 					free(names[j]);
 				free(names);
@@ -413,9 +417,9 @@ static int attributes(struct lfp_call *call, enum kind k, const json_t *o, json_
 static int fail(struct lfp_call *call, const struct scim_resp *r, const char *what)
 {
 	char *d = scim_detail(r);
-	int code = r->status == 404   ? LFP_E_NOT_FOUND
-	           : r->status == 409 ? LFP_E_CONFLICT
-	           : r->status == 412 ? LFP_E_CONFLICT
+	int code = r->status == 404                       ? LFP_E_NOT_FOUND
+	           : r->status == 409                     ? LFP_E_CONFLICT
+	           : r->status == 412                     ? LFP_E_CONFLICT
 	           : r->status >= 500 || r->status == 429 ? LFP_E_UNAVAILABLE
 	                                                  : LFP_E_INVALID;
 	int retry = r->status >= 500 || r->status == 429 || r->status == 412;
@@ -425,8 +429,8 @@ static int fail(struct lfp_call *call, const struct scim_resp *r, const char *wh
 		          "%s: the SCIM server at %s refused the bearer token in $%s: %s", what,
 		          g.c.base, g.c.token_env, d);
 	else if (r->status == 412)
-		lfp_error(call, code, retry, "%s: the object changed meanwhile (If-Match): %s", what,
-		          d);
+		lfp_error(call, code, retry, "%s: the object changed meanwhile (If-Match): %s",
+		          what, d);
 	else
 		lfp_error(call, code, retry, "%s: %s", what, d);
 	free(d);
@@ -590,7 +594,8 @@ static int body_of(struct lfp_call *call, enum kind k, const char *address, cons
 			if (!id) {
 				lfp_error(call, LFP_E_INVALID, 1,
 				          "member '%s' of group '%s' is not in the directory",
-				          json_string_value(v), json_string_value(json_object_get(in, "name")));
+				          json_string_value(v),
+				          json_string_value(json_object_get(in, "name")));
 				json_decref(members);
 				json_decref(b);
 				return -1;
@@ -615,8 +620,7 @@ static char *object_path(enum kind k, const char *id)
 }
 
 /* GET one object by id: 0 with *o (NULL when it does not exist). */
-static int get_object(struct lfp_call *call, enum kind k, const char *id, json_t **o,
-                      char **etag)
+static int get_object(struct lfp_call *call, enum kind k, const char *id, json_t **o, char **etag)
 {
 	struct scim_resp r;
 	char *path = object_path(k, id);
@@ -639,7 +643,8 @@ static int get_object(struct lfp_call *call, enum kind k, const char *id, json_t
 	}
 	*o = json_incref(r.body);
 	if (etag) {
-		const char *v = json_string_value(json_object_get(json_object_get(r.body, "meta"), "version"));
+		const char *v =
+		    json_string_value(json_object_get(json_object_get(r.body, "meta"), "version"));
 		*etag = r.etag ? lf_xstrdup(r.etag) : v ? lf_xstrdup(v) : NULL;
 	}
 	scim_resp_release(&r);
@@ -729,7 +734,8 @@ static int op_create(struct lfp_call *call, const json_t *params, json_t **resul
 		const char *id = json_string_value(json_object_get(r.body, "id"));
 		rc = id ? settle(call, k, id, r.body, &a) : -1;
 		if (!id)
-			lfp_error(call, LFP_E_INTERNAL, 0, "the SCIM server created it without an id");
+			lfp_error(call, LFP_E_INTERNAL, 0,
+			          "the SCIM server created it without an id");
 		scim_resp_release(&r);
 		if (rc)
 			return -1;
@@ -827,9 +833,10 @@ static int op_update(struct lfp_call *call, const json_t *params, json_t **resul
 			json_array_foreach (json_object_get(want, "members"), i, m)
 				found |= !strcmp(str(v, "value"), str(m, "value"));
 			if (!found) {
-				char *path = lf_xasprintf("members[value eq \"%s\"]", str(v, "value"));
-				json_array_append_new(ops, json_pack("{s:s, s:s}", "op", "remove",
-				                                     "path", path));
+				char *path =
+				    lf_xasprintf("members[value eq \"%s\"]", str(v, "value"));
+				json_array_append_new(
+				    ops, json_pack("{s:s, s:s}", "op", "remove", "path", path));
 				free(path);
 			}
 		}
@@ -911,11 +918,10 @@ static int op_list(struct lfp_call *call, const json_t *params, json_t **result)
 			rc = -1;
 			break;
 		}
-		json_array_append_new(objects,
-		                      json_pack("{s:O, s:s, s:o}", "id", json_object_get(a, "id"),
-		                                "address", x + strlen(MARK) +
-		                                               strlen(lfp_call_account(call)) + 1,
-		                                "attributes", a));
+		json_array_append_new(
+		    objects, json_pack("{s:O, s:s, s:o}", "id", json_object_get(a, "id"), "address",
+		                       x + strlen(MARK) + strlen(lfp_call_account(call)) + 1,
+		                       "attributes", a));
 	}
 	free(prefix);
 	json_decref(found);
@@ -930,8 +936,7 @@ static int op_list(struct lfp_call *call, const json_t *params, json_t **result)
 static const struct lfp_type types[] = {
     {"identity.user", NULL, op_read, op_create, op_update, op_delete, NULL, op_list},
     {"identity.group", NULL, op_read, op_create, op_update, op_delete, NULL, op_list},
-    {"identity.service_principal", NULL, op_read, op_create, op_update, op_delete, NULL,
-     op_list},
+    {"identity.service_principal", NULL, op_read, op_create, op_update, op_delete, NULL, op_list},
 };
 
 static const struct lfp_provider provider = {

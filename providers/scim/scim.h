@@ -12,12 +12,12 @@
 #include "../sdk/lfp.h"
 
 struct scim_conf {
-	char *base;     /* "http://127.0.0.1:8080/scim/v2", no trailing '/' */
-	char *auth;     /* "Authorization: Bearer ...": never logged */
+	char *base; /* "http://127.0.0.1:8080/scim/v2", no trailing '/' */
+	char *auth; /* "Authorization: Bearer ...": never logged */
 	char *token_env;
 	long timeout_ms, connect_timeout_ms;
-	int etag;       /* ServiceProviderConfig etag.supported */
-	int bulk;       /* send creates, updates and deletes through /Bulk */
+	int etag; /* ServiceProviderConfig etag.supported */
+	int bulk; /* send creates, updates and deletes through /Bulk */
 	long bulk_max_ops;
 	long bulk_max_bytes;
 };

@@ -874,7 +874,6 @@ static json_t *merged_tags(json_t *account, json_t *workspace)
 	return t;
 }
 
-
 static int cmp_statement(const void *a, const void *b)
 {
 	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;

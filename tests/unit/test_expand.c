@@ -1124,9 +1124,8 @@ static void test_identities_expand_only_when_served(void **state)
 		        !strcmp(g->deps[i], "identity.service_principal/etl-bot") ||
 		        !strcmp(g->deps[i], "identity.user/carol@acme.com");
 	assert_int_equal(deps, 3);
-	assert_string_equal(
-	    json_string_value(lf_json_path(g->inputs, "labels.lakeform/address")),
-	    "identity.group/data");
+	assert_string_equal(json_string_value(lf_json_path(g->inputs, "labels.lakeform/address")),
+	                    "identity.group/data");
 	free(dir);
 	world_release(&w);
 }
