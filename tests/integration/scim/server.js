@@ -10,7 +10,9 @@
 // storage (SCIMMY leaves it to the handlers), uniqueness of userName and a
 // group's displayName (409), the members' `type`, a version per object
 // with If-Match checked (412) when --etag on, and GET /stats (no token):
-// the number of SCIM requests served, for the benchmark.
+// the number of SCIM requests served (for the benchmark), of /Bulk
+// requests, of writes carrying If-Match (or a bulk operation's version) and
+// of list pages after the first.
 import express from "express";
 import SCIMMYRouters, {SCIMMY} from "scimmy-routers";
 import {randomUUID} from "node:crypto";
@@ -38,7 +40,7 @@ class ServicePrincipalExtension extends SCIMMY.Types.Schema {
 }
 
 const stores = {User: new Map(), Group: new Map()};
-let requests = 0, bulkRequests = 0;
+let requests = 0, bulkRequests = 0, ifMatch = 0, pages = 0;
 
 function stamp(o) {
     const version = (o.meta?.n ?? 0) + 1;
@@ -105,10 +107,16 @@ SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(ServicePrincipalExtension,
 SCIMMY.Resources.declare(SCIMMY.Resources.Group, handlers("Group", "displayName"));
 
 const app = express();
-app.get("/stats", (req, res) => res.json({requests, bulk: bulkRequests}));
+app.get("/stats", (req, res) => res.json({requests, bulk: bulkRequests, ifMatch, pages}));
+app.use("/scim/v2", express.json({type: ["application/scim+json", "application/json"], limit: "64mb"}));
 app.use("/scim/v2", (req, res, next) => {
     requests++;
-    if (req.method === "POST" && req.path === "/Bulk") bulkRequests++;
+    if (req.method === "POST" && req.path === "/Bulk") {
+        bulkRequests++;
+        ifMatch += (req.body?.Operations ?? []).filter(o => o.version).length;
+    }
+    if (req.header("If-Match")) ifMatch++;
+    if (req.method === "GET" && Number(req.query.startIndex) > 1) pages++;
     // If-Match on a write of one object: its version must be the current one
     const m = req.path.match(/^\/(Users|Groups)\/([^/]+)$/);
     const want = req.header("If-Match");
