@@ -694,15 +694,26 @@ static int op_read(struct lfp_call *call, const json_t *params, json_t **result)
 	return 0;
 }
 
-/* After a write whose answer held no object (204, or a bulk answer with
- * only a location): the object as the server has it now. */
+/*
+ * The attributes after a write: from the object the server answered with;
+ * else (a bulk answer is a status and a location) from what was sent, which
+ * the server accepted, so that a bulk of N creates costs no N reads more;
+ * else the object as the server has it now.
+ */
 static int settle(struct lfp_call *call, enum kind k, const char *id, json_t *answer,
-                  json_t **attrs)
+                  const json_t *sent, json_t **attrs)
 {
 	json_t *o = NULL;
 
 	if (json_object_get(answer, "meta") || json_object_get(answer, "schemas"))
 		return attributes(call, k, answer, attrs);
+	if (sent) {
+		json_t *copy = json_deep_copy(sent);
+		json_object_set_new(copy, "id", json_string(id));
+		int rc = attributes(call, k, copy, attrs);
+		json_decref(copy);
+		return rc;
+	}
 	if (get_object(call, k, id, &o, NULL))
 		return -1;
 	if (!o) {
@@ -727,12 +738,14 @@ static int op_create(struct lfp_call *call, const json_t *params, json_t **resul
 	if (body_of(call, k, address, in, &body))
 		return -1;
 	int rc = scim_send(call, &g.c, "POST", endpoint(k), body, NULL, &r);
-	json_decref(body);
-	if (rc)
+	if (rc) {
+		json_decref(body);
 		return -1;
+	}
 	if (r.status == 201 || r.status == 200) {
 		const char *id = json_string_value(json_object_get(r.body, "id"));
-		rc = id ? settle(call, k, id, r.body, &a) : -1;
+		rc = id ? settle(call, k, id, r.body, body, &a) : -1;
+		json_decref(body);
 		if (!id)
 			lfp_error(call, LFP_E_INTERNAL, 0,
 			          "the SCIM server created it without an id");
@@ -744,6 +757,7 @@ static int op_create(struct lfp_call *call, const json_t *params, json_t **resul
 		*result = json_pack("{s:O, s:o}", "id", json_object_get(a, "id"), "attributes", a);
 		return 0;
 	}
+	json_decref(body);
 	if (r.status != 409) {
 		fail(call, &r, "cannot create it");
 		scim_resp_release(&r);
@@ -854,7 +868,7 @@ static int op_update(struct lfp_call *call, const json_t *params, json_t **resul
 	if (rc)
 		goto out;
 	if (r.status == 200 || r.status == 204) {
-		rc = settle(call, k, id, r.body, &a);
+		rc = settle(call, k, id, r.body, r.status == 200 ? want : NULL, &a);
 	} else {
 		rc = fail(call, &r, "cannot update it");
 	}

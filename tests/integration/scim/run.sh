@@ -27,18 +27,14 @@ layer=scim
 prefix=${LF_SCIM_PREFIX:-$root/build/scim-server}
 export PATH=$(dirname "$lf"):$PATH
 
+# shellcheck source=server.sh
+. "$here/server.sh"
+
 work=$(mktemp -d /tmp/lakeform-scim.XXXXXX)
 check_out=$work/check.out
-srv_pid=
-stop_server() {
-	if [[ -n $srv_pid ]]; then
-		kill "$srv_pid" 2>/dev/null
-		wait "$srv_pid" 2>/dev/null
-		srv_pid=
-	fi
-}
+stop_server() { scim_stop; }
 cleanup() {
-	stop_server
+	scim_stop
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -50,44 +46,19 @@ for tool in node npm curl jq; do
 done
 
 # ---- SCIMMY, scimmy-routers and express, with npm, into build/scim-server ----
-# express 4: in express 5 req.query is a getter, so scimmy-routers' cast of
-# startIndex and count to numbers is lost and every page is the whole list
-pkgs="scimmy@1.3.5 scimmy-routers@1.3.2 express@4.21.2"
-if [[ ! -f $prefix/.installed ]] || [[ $(cat "$prefix/.installed") != "$pkgs" ]]; then
-	mkdir -p "$prefix"
-	# server.js is an ES module: the directory it runs from says so
-	printf '{"type": "module", "private": true}\n' >"$prefix/package.json"
-	# shellcheck disable=SC2086
-	if ! npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error $pkgs \
-		>"$work/npm.log" 2>&1; then
-		fail "npm install --prefix $prefix $pkgs: $(tail -n 1 "$work/npm.log")"
-		finish
-	fi
-	echo "$pkgs" >"$prefix/.installed"
+if ! scim_install "$prefix" "$work/npm.log"; then
+	fail "npm install --prefix $prefix $SCIM_PKGS: $(tail -n 1 "$work/npm.log")"
+	finish
 fi
-cp "$here/server.js" "$prefix/server.js"
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port=
-for _ in $(seq 50); do
-	p=$((20000 + RANDOM % 20000))
-	if ! port_open "$p"; then
-		port=$p
-		break
-	fi
-done
+if ! scim_free_port; then
+	fail "no free port on 127.0.0.1"
+	finish
+fi
+port=$SCIM_PORT
 token=lf-test-token-$RANDOM$RANDOM
 base=http://127.0.0.1:$port/scim/v2
 # start_server on|off: the server, with or without /Bulk, empty
-start_server() {
-	node "$prefix/server.js" --port "$port" --token "$token" --bulk "$1" >>"$work/server.log" 2>&1 &
-	srv_pid=$!
-	for _ in $(seq 100); do
-		port_open "$port" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+start_server() { scim_start "$prefix" "$port" "$token" "$1" "$work/server.log"; }
 
 # scim METHOD PATH [BODY]: the answer's body on stdout
 scim() {
