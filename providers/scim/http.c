@@ -147,8 +147,23 @@ static int http_do(const struct scim_conf *c, const char *method, const char *pa
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, data);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(data));
 	}
-	atomic_fetch_add(&nrequests, 1);
-	cc = curl_easy_perform(e);
+	/* a server closes a connection idle for a while (node: 5 s); one
+	 * that closed it just as this request went out is tried once more on
+	 * a new connection: every request here may be repeated (a create
+	 * finds its object by the marker, a PATCH is computed from what is
+	 * there, a delete of nothing succeeds) */
+	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, 4L);
+	for (int attempt = 0;; attempt++) {
+		long fresh = 0;
+		atomic_fetch_add(&nrequests, 1);
+		cc = curl_easy_perform(e);
+		curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &fresh);
+		if (attempt || fresh ||
+		    (cc != CURLE_RECV_ERROR && cc != CURLE_SEND_ERROR && cc != CURLE_GOT_NOTHING))
+			break;
+		lf_buf_truncate(&s.body, 0);
+		errbuf[0] = '\0';
+	}
 	if (cc != CURLE_OK) {
 		if (s.too_big)
 			herr_set(he, LFP_E_UNAVAILABLE, 0,

@@ -25,6 +25,7 @@
  */
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -437,9 +438,16 @@ static int fail(struct lfp_call *call, const struct scim_resp *r, const char *wh
 	return -1;
 }
 
-/* GET the objects of `ep` matching `filter`, every page; 0 with *out. */
-static int query(struct lfp_call *call, const char *ep, const char *filter, long limit,
-                 json_t **out)
+/* Stop paging a warm-up when less than this is left of the call's deadline. */
+#define WARM_RESERVE_MS 15000
+
+/*
+ * GET the objects of `ep` matching `filter`, every page (only the first
+ * `limit` when > 0); 0 with *out.  `reserve` > 0: stop early, with the
+ * pages read so far, when less than that many ms are left of the call.
+ */
+static int query_pages(struct lfp_call *call, const char *ep, const char *filter, long limit,
+                       long reserve, json_t **out)
 {
 	char *f = scim_escape(filter);
 	json_t *all = json_array();
@@ -467,6 +475,8 @@ static int query(struct lfp_call *call, const char *ep, const char *filter, long
 		start += (long)got;
 		if (!got || start > total || (limit > 0 && (long)json_array_size(all) >= limit))
 			break;
+		if (reserve > 0 && lfp_call_remaining_ms(call) < reserve)
+			break;
 	}
 	free(f);
 	*out = all;
@@ -475,6 +485,12 @@ fail:
 	free(f);
 	json_decref(all);
 	return -1;
+}
+
+static int query(struct lfp_call *call, const char *ep, const char *filter, long limit,
+                 json_t **out)
+{
+	return query_pages(call, ep, filter, limit, 0, out);
 }
 
 /* The id of `principal` in the directory: owned in *out, NULL when absent. */
@@ -509,17 +525,20 @@ static int resolve_principal(struct lfp_call *call, const char *principal, char 
 
 /*
  * Fill the cache with every object carrying this account's marker, a page
- * at a time, once a run: the members of the groups a refresh reads are then
+ * at a time, once a run (as far as the call's deadline allows): the members of the groups a refresh reads are then
  * known without one read each (a plan of 1,000 groups would otherwise read
  * every member by id).  The members lakeform does not manage are read by
  * id, as before.
  */
 static pthread_mutex_t warm_mu = PTHREAD_MUTEX_INITIALIZER;
-static int warmed;
+static atomic_int warmed; /* read without warm_mu: set once, under it */
 
 static void warm(struct lfp_call *call)
 {
-	pthread_mutex_lock(&warm_mu);
+	/* one call warms; the others read their members by id meanwhile
+	 * rather than wait for it */
+	if (pthread_mutex_trylock(&warm_mu))
+		return;
 	if (warmed) {
 		pthread_mutex_unlock(&warm_mu);
 		return;
@@ -532,7 +551,9 @@ static void warm(struct lfp_call *call)
 	for (int i = 0; i < 3 && eps[i]; i++) {
 		json_t *found = NULL, *o;
 		size_t j;
-		if (query(call, eps[i], filter, 0, &found))
+		/* within the call's deadline, whatever the directory's size:
+		 * what is not warmed is read by id */
+		if (query_pages(call, eps[i], filter, 0, WARM_RESERVE_MS, &found))
 			break; /* the reads by id still work */
 		json_array_foreach (found, j, o) {
 			char *p = principal_of(o, kinds[i]);

@@ -38,6 +38,7 @@ cat >"$cfg/lakeform.yaml" <<YAML
 providers:
   identity:
     name: scim
+    timeout: 2m
     settings:
       url: http://127.0.0.1:$port/scim/v2
       token_env: SCIM_TOKEN
@@ -70,7 +71,7 @@ step() {
 	t1=$(date +%s.%N)
 	printf '%-6s %-8s %8.2f s %7d requests (%d of them /Bulk)%s\n' "$mode" "$name" \
 		"$(echo "$t1 - $t0" | bc)" $(($(requests requests) - r0)) $(($(requests bulk) - b0)) \
-		"$([[ $rc = 0 || $rc = 2 ]] || echo "  FAILED: $(tail -n 1 "$scratch/out")")"
+		"$([[ $rc = 0 || $rc = 2 ]] || echo "  FAILED: $(grep -m 3 -E 'error|cannot' "$scratch/out")")"
 }
 
 echo "scim-bench: $users users, $groups groups of $members members, --parallelism $par"
