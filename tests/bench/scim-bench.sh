@@ -38,11 +38,12 @@ cat >"$cfg/lakeform.yaml" <<YAML
 providers:
   identity:
     name: scim
-    timeout: 2m
+    timeout: 5m
     settings:
       url: http://127.0.0.1:$port/scim/v2
       token_env: SCIM_TOKEN
       bulk: auto
+      timeout: 2m
 YAML
 {
 	printf 'apiVersion: lakeform/v1\nkind: Account\nmetadata: {name: bench}\n'

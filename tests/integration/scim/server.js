@@ -146,4 +146,9 @@ SCIMMY.Config.set({
     filter: {supported: true, maxResults: 1000},
 });
 
-app.listen(port, "127.0.0.1", () => console.log(`scim server on 127.0.0.1:${port}, bulk ${bulk ? "on" : "off"}, etag ${etag ? "on" : "off"}`));
+const server = app.listen(port, "127.0.0.1", () => console.log(`scim server on 127.0.0.1:${port}, bulk ${bulk ? "on" : "off"}, etag ${etag ? "on" : "off"}`));
+// SCIMMY answers a page by building every match first: with 10,000 users
+// one page holds the event loop for seconds, after which node's 5 s
+// keep-alive timer would reset connections that clients had just sent on
+server.keepAliveTimeout = 120000;
+server.headersTimeout = 125000;
