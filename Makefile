@@ -34,7 +34,7 @@ FZ = build/fuzz
 lib_objs = $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS))
 cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-oidc test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker lint install uninstall clean help
+.PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-oidc test-scim test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker bench-scim lint install uninstall clean help
 .DEFAULT_GOAL := all
 
 # the man page and the completion scripts are made by lakeform itself,
@@ -67,6 +67,7 @@ help:
 	@echo "make demo     deps, build, and run lakeform on examples/quickstart"
 	@echo "make bench    deps, build, and print the performance figures"
 	@echo "make bench-docker  time apply and refresh of 10 nodes on podman"
+	@echo "make bench-scim    time apply of 10,000 users and 1,000 groups to a SCIM server, bulk and plain"
 	@echo "make fuzz     each fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS)) s; FUZZ_TARGETS=..."
 	@echo "make lint     clang-format check and banned calls"
 	@echo "make install  PREFIX=$(PREFIX) DESTDIR=$(DESTDIR): lakeform, its providers, schemas,"
@@ -161,7 +162,7 @@ $(BS)/bin/lakeform-provider-%: $$(subst .c,.o,$$(addprefix $(BS)/obj/,$$(wildcar
 
 R = $(B)/results
 # every layer of make test, in order: one list, which sum-results.sh reads too
-LAYERS = unit cli providers integration git docker dockerd s3 s3-backend ceph s3rver oidc yaml schema ajv fuzz
+LAYERS = unit cli providers integration git docker dockerd s3 s3-backend ceph s3rver oidc scim yaml schema ajv fuzz
 
 test: deps
 	@$(MAKE) --no-print-directory test-build
@@ -237,6 +238,13 @@ test-ceph: $(B)/bin/lakeform $(PROVIDER_BINS) $(B)/bin/lakeform-provider-sleepy
 	@mkdir -p $(R)
 	@./tests/integration/ceph/run.sh $(B)/bin/lakeform > $(R)/ceph.log 2>&1; rc=$$?; \
 	 grep -v '^ok ' $(R)/ceph.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/ceph.log | tail -n 1 > $(R)/ceph; exit $$rc
+
+# the scim provider (identity family) on a SCIMMY server (npm, into
+# build/scim-server), with /Bulk and without
+test-scim: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
+	@mkdir -p $(R)
+	@./tests/integration/scim/run.sh $(BS)/bin/lakeform > $(R)/scim.log 2>&1; rc=$$?; \
+	 grep -v '^ok ' $(R)/scim.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/scim.log | tail -n 1 > $(R)/scim; exit $$rc
 
 # the s3 provider and state backend on s3rver (npm, into build/s3rver), a
 # store without tagging and without conditional writes
@@ -335,6 +343,9 @@ bench: deps
 
 bench-docker: $(B)/bin/lakeform $(PROVIDER_BINS)
 	@./tests/bench/docker-bench.sh $(B)/bin/lakeform
+
+bench-scim: $(B)/bin/lakeform $(PROVIDER_BINS)
+	@./tests/bench/scim-bench.sh $(B)/bin/lakeform
 
 LINT_SRCS = $(LIB_SRCS) $(CLI_SRCS) $(wildcard src/*/*.h src/state/backends/*.h tests/unit/*.c tests/fuzz/*.c providers/*/*.c providers/*/*.h)
 

@@ -13,11 +13,12 @@ pkgs=(
 	                         # sanitizer runtimes (libclang_rt.fuzzer is in the
 	                         # runtime package, only recommended by clang)
 	podman runc busybox-static # make test-docker: a Docker Engine API and a node image
-	curl                     # make test-docker asks the engine's socket directly
+	curl                     # make test-docker asks the engine's socket directly;
+	                         # make test-scim checks the SCIM server with it
 	docker.io                # make test-dockerd: Docker's own engine (dockerd, its
 	                         # containerd) and the docker CLI that checks it
 	awscli                   # /usr/bin/aws, the independent client of make test-s3
-	jq                       # the s3 tests read aws's JSON answers
+	jq                       # the s3 and scim tests read JSON answers
 	ceph-mon                 # make test-ceph: the cluster's monitor (and monmaptool)
 	ceph-osd                 # make test-ceph: one OSD on memstore
 	radosgw                  # make test-ceph: Ceph's S3 gateway (and radosgw-admin)
@@ -43,7 +44,8 @@ for p in "${pkgs[@]}"; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	[[ $status == "install ok installed" ]] || missing+=("$p")
 done
-# ajv-cli (an independent check of schemas/) needs node and npm.  They may
+# ajv-cli (an independent check of schemas/) and make test-scim's SCIM server
+# (SCIMMY) need node and npm.  They may
 # come from elsewhere than Debian (a nodesource nodejs bundles npm, and
 # Debian's npm conflicts with it): install only what has no command.
 command -v node >/dev/null || missing+=(nodejs)

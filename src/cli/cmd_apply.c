@@ -203,20 +203,19 @@ struct log_mark {
 
 static void mark_log(struct log_mark *m, json_t *settings, int family)
 {
-	const char *name = json_string_value(json_object_get(
-	    json_object_get(json_object_get(settings, "providers"), lf_families[family].name),
-	    "name"));
+	const char *name = lf_family_provider(settings, family);
 	struct stat st;
 
-	snprintf(m->path, sizeof(m->path), ".lakeform/logs/%s.log",
-	         name ? name : lf_families[family].provider);
+	if (!name)
+		return; /* an optional family not configured: no provider, no log */
+	snprintf(m->path, sizeof(m->path), ".lakeform/logs/%s.log", name);
 	m->from = stat(m->path, &st) == 0 ? (long)st.st_size : 0;
 }
 
 static void show_log(struct lf_cli *cli, const struct log_mark *m)
 {
 	/* not through a link: its target is not a provider's log */
-	int fd = lf_open_nofollow(AT_FDCWD, m->path, O_RDONLY, 0);
+	int fd = m->path[0] ? lf_open_nofollow(AT_FDCWD, m->path, O_RDONLY, 0) : -1;
 	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char line[1024];
 

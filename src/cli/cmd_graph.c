@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/family.h"
 #include "config.h"
 #include "util/mem.h"
 
@@ -34,6 +35,7 @@ static int run(struct lf_cli *cli)
 
 	if (rc != LF_EXIT_OK)
 		goto out;
+	s.ds.identities = lf_family_provider(s.settings, LF_FAMILY_IDENTITY) != NULL;
 	if (lf_expand(&s.ds, &s.m, &s.d) != 0) {
 		lf_cli_print_diags(cli, &s.d);
 		rc = LF_EXIT_ERROR;

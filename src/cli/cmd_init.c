@@ -162,6 +162,8 @@ static int run(struct lf_cli *cli)
 	}
 	for (int f = 0; f < LF_NFAMILIES; f++) {
 		struct lf_provider *p = lf_session_provider(&s, f);
+		if (!p)
+			continue; /* an optional family lakeform.yaml does not configure */
 		const char *v = lf_provider_version(p);
 		fprintf(cli->out, "provider %s: %s %s\n", lf_families[f].name, lf_provider_name(p),
 		        v ? v : "(no version reported)");

@@ -20,6 +20,8 @@ static int run(struct lf_cli *cli)
 	}
 	for (int f = 0; f < LF_NFAMILIES; f++) {
 		struct lf_provider *p = lf_session_provider(&s, f);
+		if (!p)
+			continue; /* an optional family lakeform.yaml does not configure */
 		const char *v = lf_provider_version(p);
 		const char *want = json_string_value(json_object_get(
 		    json_object_get(json_object_get(s.settings, "providers"), lf_families[f].name),

@@ -472,6 +472,68 @@ static struct lf_dres *add_manifest(struct ex *x, const struct lf_resource *res)
 	return r;
 }
 
+static int kind_is(const struct lf_resource *r, const char *k)
+{
+	return !strcmp(r->kind->name, k);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * A User, Group or ServicePrincipal as a resource of the identity family:
+ * the names and states a directory keeps.  A group's members are its
+ * principals, sorted (the order of a manifest's list means nothing), and
+ * each member's identity resource comes before the group.
+ */
+static void expand_identity(struct ex *x, const struct lf_resource *res, struct lf_dres *r)
+{
+	json_t *spec = json_object_get(res->value, "spec");
+	const char *dn = json_string_value(json_object_get(spec, "display_name"));
+	json_t *in;
+
+	if (kind_is(res, "User")) {
+		in = json_pack("{s:s, s:b}", "user_name", res->name, "active",
+		               !json_is_false(json_object_get(spec, "active")));
+		if (dn)
+			json_object_set_new(in, "display_name", json_string(dn));
+		add_child(x, r, "identity.user", res->name, in);
+		return;
+	}
+	if (kind_is(res, "ServicePrincipal")) {
+		const char *app = json_string_value(json_object_get(spec, "application_id"));
+		in = json_pack("{s:s, s:b}", "name", res->name, "active", 1);
+		if (app)
+			json_object_set_new(in, "application_id", json_string(app));
+		add_child(x, r, "identity.service_principal", res->name, in);
+		return;
+	}
+	json_t *given = json_object_get(spec, "members"), *members = json_array(), *v;
+	size_t i, n = json_array_size(given);
+	const char **names = lf_xcalloc(n ? n : 1, sizeof(*names));
+	json_array_foreach (given, i, v)
+		names[i] = json_string_value(v);
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0; i < n; i++)
+		json_array_append_new(members, json_string(names[i]));
+	free(names);
+	in = json_pack("{s:s, s:o}", "name", res->name, "members", members);
+	struct lf_dres *g = add_child(x, r, "identity.group", res->name, in);
+	json_array_foreach (members, i, v) {
+		const char *p = json_string_value(v);
+		const char *colon = strchr(p, ':');
+		const char *type = !strncmp(p, "user:", 5)    ? "identity.user"
+		                   : !strncmp(p, "group:", 6) ? "identity.group"
+		                                              : "identity.service_principal";
+		char *a = lf_xasprintf("%s/%s", type, colon + 1);
+		if (strcmp(a, g->address))
+			add_dep(g, a);
+		free(a);
+	}
+}
+
 static const char *region_of_account(const struct ex *x)
 {
 	return x->account ? str_at(x->account->value, "spec.default_storage.region") : "us-east-1";
@@ -812,11 +874,6 @@ static json_t *merged_tags(json_t *account, json_t *workspace)
 	return t;
 }
 
-static int kind_is(const struct lf_resource *r, const char *k)
-{
-	return !strcmp(r->kind->name, k);
-}
-
 static int cmp_statement(const void *a, const void *b)
 {
 	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
@@ -1139,6 +1196,10 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 			const char *own = str_at(res->value, "spec.storage_root.bucket");
 			if (kind_is(res, "Account")) {
 				expand_account(&x, res, r);
+			} else if (kind_is(res, "User") || kind_is(res, "Group") ||
+			           kind_is(res, "ServicePrincipal")) {
+				if (out->identities)
+					expand_identity(&x, res, r);
 			} else if (kind_is(res, "Metastore")) {
 				expand_metastore(&x, res, r);
 			} else if (kind_is(res, "Workspace")) {

@@ -17,6 +17,9 @@
  *   Grants                  one storage.policy per bucket, from every grant
  *                           on a securable stored in it (inherited down the
  *                           namespace, as Unity Catalog does)
+ *   User, Group,            identity.user, identity.group,
+ *   ServicePrincipal        identity.service_principal, only when
+ *                           `identities` is set (docs/identity.md)
  *
  * Which privileges read and which write comes from the Grant schema's
  * x-lakeform-access table; which fields force replacement or are sensitive
@@ -58,11 +61,15 @@ struct lf_desired {
 	size_t n, alloc;
 	struct lf_map index; /* address -> index + 1 */
 	char *account;       /* the account's name, for ownership labels */
+	/* set by the caller before expanding: Users, Groups and
+	 * ServicePrincipals also become identity.* resources (a provider
+	 * serves family identity); 0: they are records only */
+	int identities;
 };
 
-#define LF_DESIRED_INIT                       \
-	{                                     \
-		NULL, 0, 0, LF_MAP_INIT, NULL \
+#define LF_DESIRED_INIT                          \
+	{                                        \
+		NULL, 0, 0, LF_MAP_INIT, NULL, 0 \
 	}
 
 /*

@@ -12,14 +12,20 @@
 #ifndef LF_CORE_FAMILY_H
 #define LF_CORE_FAMILY_H
 
+#include <jansson.h>
+
 struct lf_provider;
 
-enum lf_family_id { LF_FAMILY_STORAGE, LF_FAMILY_COMPUTE, LF_NFAMILIES };
+enum lf_family_id { LF_FAMILY_STORAGE, LF_FAMILY_COMPUTE, LF_FAMILY_IDENTITY, LF_NFAMILIES };
 
 struct lf_family {
 	const char *name;        /* "storage": lakeform.yaml providers.storage */
 	const char *type_prefix; /* "storage.": the types it serves */
-	const char *provider;    /* the default provider: "local-storage" */
+	/* the default provider: "local-storage"; NULL for a family that is
+	 * optional: its provider starts only when lakeform.yaml names one
+	 * (providers.<family>.name), and without one nothing of the family is
+	 * expanded (identity: users and groups stay records) */
+	const char *provider;
 };
 
 /* Indexed by enum lf_family_id, in the order providers start. */
@@ -27,6 +33,11 @@ extern const struct lf_family lf_families[LF_NFAMILIES];
 
 /* The family a type's schema names when it names none. */
 #define LF_FAMILY_DEFAULT LF_FAMILY_STORAGE
+
+/* The provider serving family `f` under lakeform.yaml's root `settings`
+ * (borrowed, may be NULL): providers.<family>.name, else the default; NULL
+ * for an optional family not configured. */
+const char *lf_family_provider(const json_t *settings, int f);
 
 /* The index of the family called `name`, or -1 (NULL, "lakeform", ...). */
 int lf_family_find(const char *name);

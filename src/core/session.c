@@ -192,6 +192,9 @@ int lf_session_load(struct lf_session *s)
 int lf_session_expand(struct lf_session *s)
 {
 	lf_planner_ignore_changes(&s->m, &s->st);
+	/* identities become provider resources only where a provider serves
+	 * them (lakeform.yaml providers.identity); else they stay records */
+	s->ds.identities = lf_family_provider(s->settings, LF_FAMILY_IDENTITY) != NULL;
 	if (lf_expand_recorded(&s->ds, &s->m, &s->st, &s->d) != 0)
 		return -1;
 	/* a bucket policy the store would refuse fails the plan, not the apply */
@@ -422,6 +425,14 @@ static void check_settings(const struct lf_source *src, struct lf_diags *d)
 			              "max_answer",
 			              path);
 			continue;
+		}
+		if (!lf_families[lf_family_find(key)].provider &&
+		    !json_string_value(json_object_get(v, "name"))) {
+			struct lf_pos p = AT(path);
+			lf_diag_error(d, &p,
+			              "%s needs a name: this family has no default provider "
+			              "(name: scim, for instance)",
+			              path);
 		}
 		const char *k;
 		json_t *f;
@@ -761,9 +772,7 @@ size_t lf_session_provider_max_answer(const struct lf_session *s, int family)
 
 static const char *provider_name(const struct lf_session *s, int family)
 {
-	const char *name = json_string_value(json_object_get(family_conf(s, family), "name"));
-
-	return name ? name : lf_families[family].provider;
+	return lf_family_provider(s->settings, family);
 }
 
 /*
@@ -813,6 +822,8 @@ static int launch_provider(struct lf_session *s, int family, struct lf_diags *d)
 	const char *name = provider_name(s, family);
 	const char *fam = lf_families[family].name;
 
+	if (!name)
+		return 0; /* an optional family lakeform.yaml does not configure */
 	char *exe = find_provider(s, name);
 	if (!exe) {
 		set_error(s,
@@ -882,6 +893,8 @@ static int ready_provider(struct lf_session *s, int family, const char *account,
 	struct lf_provider *p = s->pv.v[family];
 	struct lf_provider_error err;
 
+	if (!p)
+		return 0; /* not started: an optional family not configured */
 	if (lf_provider_await(p, d) || check_version(s, family, d))
 		return -1;
 	if (lf_provider_configure(p, json_object_get(family_conf(s, family), "settings"), account,
@@ -927,7 +940,7 @@ int lf_session_initialize_providers(struct lf_session *s, struct lf_diags *d)
 	if (lf_session_launch_providers(s, d))
 		return -1;
 	for (int f = 0; f < LF_NFAMILIES; f++)
-		if (lf_provider_await(s->pv.v[f], d) || check_version(s, f, d))
+		if (s->pv.v[f] && (lf_provider_await(s->pv.v[f], d) || check_version(s, f, d)))
 			return -1;
 	return 0;
 }

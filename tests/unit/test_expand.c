@@ -1080,10 +1080,61 @@ static void test_deterministic(void **state)
 	world_release(&b);
 }
 
+/* Identities are records only, unless a provider serves family identity:
+ * then each is also an identity.* resource, a group's members sorted and
+ * their resources before it. */
+static void test_identities_expand_only_when_served(void **state)
+{
+	struct world w;
+	char *dir = repo_path("examples/scim");
+	(void)state;
+
+	world_example(&w, "scim");
+	for (size_t i = 0; i < w.ds.n; i++)
+		assert_true(strncmp(w.ds.v[i]->type, "identity.", 9));
+	world_release(&w);
+
+	world_init(&w);
+	if (lf_source_load(&w.src, dir, &w.d) != 0)
+		fail_with_diags(&w.d, "lf_source_load");
+	w.ds.identities = 1;
+	world_expand(&w);
+	struct lf_dres *u = lf_desired_get(&w.ds, "identity.user/carol@acme.com");
+	assert_non_null(u);
+	assert_string_equal(u->provider, "identity");
+	assert_string_equal(u->parent, "user/carol@acme.com");
+	assert_true(json_is_false(json_object_get(u->inputs, "active")));
+	assert_string_equal(json_string_value(json_object_get(u->inputs, "display_name")),
+	                    "Carol Nguyen");
+	assert_true(json_is_true(json_object_get(
+	    lf_desired_get(&w.ds, "identity.user/alice@acme.com")->inputs, "active")));
+	struct lf_dres *sp = lf_desired_get(&w.ds, "identity.service_principal/etl-bot");
+	assert_non_null(sp);
+	assert_string_equal(json_string_value(json_object_get(sp->inputs, "application_id")),
+	                    "3f2c9a7e-1b4d-4e8a-9c61-0d5e7f8a2b13");
+	struct lf_dres *g = lf_desired_get(&w.ds, "identity.group/data");
+	assert_non_null(g);
+	json_t *want = json_pack("[s, s, s]", "group:analysts", "service_principal:etl-bot",
+	                         "user:carol@acme.com");
+	assert_true(json_equal(json_object_get(g->inputs, "members"), want));
+	json_decref(want);
+	int deps = 0;
+	for (size_t i = 0; i < g->ndeps; i++)
+		deps += !strcmp(g->deps[i], "identity.group/analysts") ||
+		        !strcmp(g->deps[i], "identity.service_principal/etl-bot") ||
+		        !strcmp(g->deps[i], "identity.user/carol@acme.com");
+	assert_int_equal(deps, 3);
+	assert_string_equal(json_string_value(lf_json_path(g->inputs, "labels.lakeform/address")),
+	                    "identity.group/data");
+	free(dir);
+	world_release(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_quickstart_provider_resources),
+	    cmocka_unit_test(test_identities_expand_only_when_served),
 	    cmocka_unit_test(test_quickstart_manifest_level),
 	    cmocka_unit_test(test_invariants_quickstart),
 	    cmocka_unit_test(test_invariants_multi_region),

@@ -33,6 +33,14 @@ static void test_family_table(void **state)
 		assert_string_equal(lf_families[f].type_prefix + n, ".");
 	}
 	assert_string_equal(lf_families[LF_FAMILY_COMPUTE].provider, "local-compute");
+	/* identity is optional: no default provider, one only when named */
+	assert_int_equal(lf_family_find("identity"), LF_FAMILY_IDENTITY);
+	assert_null(lf_families[LF_FAMILY_IDENTITY].provider);
+	assert_null(lf_family_provider(NULL, LF_FAMILY_IDENTITY));
+	assert_string_equal(lf_family_provider(NULL, LF_FAMILY_STORAGE), "local-storage");
+	json_t *conf = json_pack("{s:{s:{s:s}}}", "providers", "identity", "name", "scim");
+	assert_string_equal(lf_family_provider(conf, LF_FAMILY_IDENTITY), "scim");
+	json_decref(conf);
 	memset(&pv, 0, sizeof(pv));
 	pv.v[LF_FAMILY_COMPUTE] = (struct lf_provider *)&pv; /* any non-NULL */
 	assert_ptr_equal(lf_providers_get(&pv, "compute"), &pv);
@@ -88,12 +96,18 @@ static void test_settings_problems_have_positions(void **state)
 	struct lf_diags d = LF_DIAGS_INIT;
 	(void)state;
 
-	char *dir = enter_scratch("providers:\n  identity: {name: x}\n");
+	char *dir = enter_scratch("providers:\n  identities: {name: x}\n"
+	                          "  identity: {settings: {}}\n");
 	lf_session_init(&s, &o);
 	assert_int_equal(lf_session_settings(&s, &d), -1);
-	assert_int_equal(d.errors, 1);
+	assert_int_equal(d.errors, 2);
 	assert_int_equal(d.v[0].line, 2);
-	assert_string_equal(d.v[0].msg, "unknown provider family 'identity' (storage, compute)");
+	assert_string_equal(d.v[0].msg,
+	                    "unknown provider family 'identities' (storage, compute, identity)");
+	/* an optional family has no default provider to fall back on */
+	assert_int_equal(d.v[1].line, 3);
+	assert_string_equal(d.v[1].msg, "providers.identity needs a name: this family has no "
+	                                "default provider (name: scim, for instance)");
 	assert_null(s.settings);
 	lf_diags_release(&d);
 	lf_session_close(&s);
