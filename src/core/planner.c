@@ -732,12 +732,15 @@ static void keep_what_stays_needs(struct pb *b)
 		size_t i = k.stack[--k.n];
 		struct node *n = &b->v[i];
 		k.from = i;
-		if (n->want && n->selected) {
-			for (size_t d = 0; d < n->want->ndeps; d++) {
-				size_t j = find_node(b, n->want->deps[d]);
-				if (j != (size_t)-1)
-					keep_dep(b, j, &k);
-			}
+		if (!n->want || n->selected) {
+			/* the dependencies know_deps() looked up: the desired
+			 * ones, or for a node with nothing declared the recorded
+			 * ones (a lookup per edge here was 2% of a plan's samples
+			 * at 100,000 resources) */
+			if (!n->deps_known)
+				know_deps(b, n);
+			for (size_t d = 0; d < n->ndeps; d++)
+				keep_dep(b, n->deps[d], &k);
 		} else {
 			json_t *deps = recorded_deps(n), *v;
 			size_t q;

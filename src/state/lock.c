@@ -5,6 +5,7 @@
  * (backends/local.c has the flock(2) of the working copy).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,12 @@ void lf_state__describe_self(struct lf_backend *b, struct lf_lock_info *i, const
 	free(dir);
 }
 
+static void *sweep(void *dir)
+{
+	lf_state__clean_leftovers(dir);
+	return NULL;
+}
+
 int lf_state_lock(struct lf_backend *b, const char *operation, long timeout_ms,
                   struct lf_lock_info *mine, struct lf_lock_info *holder)
 {
@@ -103,8 +110,16 @@ int lf_state_lock(struct lf_backend *b, const char *operation, long timeout_ms,
 		if ((err = b->ops->lock(b, operation, timeout_ms, holder)) != 0)
 			return err;
 		b->locked = 1;
-		/* the holder cleans what runs that died left in the working copy */
-		lf_state__clean_leftovers(b->dir);
+		/* The holder cleans what runs that died left in the working copy:
+		 * on a thread of its own, joined before the lock is let go.  The
+		 * walk of the local providers' trees is mostly waiting for the
+		 * file system (17,000 directories at 100,000 resources: 0.2 s of
+		 * CPU, 0.8 s and more on a busy machine), and it touches only
+		 * temporary files of dead writers, which nothing of this run
+		 * reads.  Where no thread can start, it runs here. */
+		b->sweeping = pthread_create(&b->sweeper, NULL, sweep, b->dir) == 0;
+		if (!b->sweeping)
+			lf_state__clean_leftovers(b->dir);
 	}
 	if (mine)
 		*mine = b->lock;
@@ -117,6 +132,10 @@ int lf_state_unlock(struct lf_backend *b)
 
 	if (!b->locked)
 		return 0;
+	if (b->sweeping) {
+		pthread_join(b->sweeper, NULL);
+		b->sweeping = 0;
+	}
 	err = b->ops->unlock(b);
 	b->locked = 0;
 	memset(&b->lock, 0, sizeof(b->lock));

@@ -53,8 +53,18 @@ static json_t *copy_or_null(const json_t *v)
 	return v ? json_deep_copy((json_t *)v) : NULL;
 }
 
-static void res_copy(struct lf_state_res *dst, const struct lf_state_res *src)
+static json_t *ref_or_null(const json_t *v)
 {
+	return v ? json_incref((json_t *)v) : NULL;
+}
+
+/* `src` into `dst`: its strings copied; its values deep-copied, or when
+ * `share`, referenced (for a record that only formats them: sealing copies
+ * a value before it changes it) */
+static void res_dup(struct lf_state_res *dst, const struct lf_state_res *src, int share)
+{
+	json_t *(*val)(const json_t *) = share ? ref_or_null : copy_or_null;
+
 	memset(dst, 0, sizeof(*dst));
 	dst->address = dup_or_null(src->address);
 	dst->type = dup_or_null(src->type);
@@ -62,10 +72,10 @@ static void res_copy(struct lf_state_res *dst, const struct lf_state_res *src)
 	dst->parent = dup_or_null(src->parent);
 	memcpy(dst->digest, src->digest, sizeof(dst->digest));
 	dst->digest[64] = '\0';
-	dst->deps = copy_or_null(src->deps);
-	dst->inputs = copy_or_null(src->inputs);
-	dst->attrs = copy_or_null(src->attrs);
-	dst->sensitive = copy_or_null(src->sensitive);
+	dst->deps = val(src->deps);
+	dst->inputs = val(src->inputs);
+	dst->attrs = val(src->attrs);
+	dst->sensitive = val(src->sensitive);
 	if (src->line) {
 		dst->line = lf_xstrndup(src->line, src->line_len);
 		dst->line_len = src->line_len;
@@ -175,15 +185,15 @@ int lf_state__res_from_json(struct lf_state_res *r, const json_t *obj, struct lf
 				continue;
 			}
 			if (key[0] == 'd')
-				r->deps = json_deep_copy(v);
+				r->deps = json_incref(v);
 			else
-				r->sensitive = json_deep_copy(v);
+				r->sensitive = json_incref(v);
 		} else if (!strcmp(key, "inputs")) {
 			if (!json_is_null(v))
-				r->inputs = json_deep_copy(v);
+				r->inputs = json_incref(v);
 		} else if (!strcmp(key, "attrs")) {
 			if (!json_is_null(v))
-				r->attrs = json_deep_copy(v);
+				r->attrs = json_incref(v);
 		} else if (!strcmp(key, "sum") && json_is_string(v)) {
 			/* the line's checksum: checked on the text, where there
 			 * is one (a snapshot's line), never part of the record */
@@ -327,13 +337,13 @@ int lf_state__res_format(struct lf_buf *out, const struct lf_state_res *r,
 		if (sum < 0)
 			return damaged(st, r, "its checksum does not match its text");
 		/* a version 1 line: parsed, so that it is checked and sealed */
-		res_copy(&sealed, r);
+		res_dup(&sealed, r, 1);
 		if (lf_state_res_parse(&sealed) != 0) {
 			lf_state_res_release(&sealed);
 			return damaged(st, r, "it is not a valid record");
 		}
 	} else {
-		res_copy(&sealed, r);
+		res_dup(&sealed, r, 1);
 	}
 	if (lf_state__seal_res(k, &sealed) < 0)
 		err = -EIO;
@@ -650,7 +660,7 @@ void lf_state__put_copy(struct lf_state *st, const struct lf_state_res *r)
 {
 	struct lf_state_res copy;
 
-	res_copy(&copy, r);
+	res_dup(&copy, r, 0);
 	lf_state__put_owned(st, &copy);
 }
 

@@ -36,6 +36,8 @@ struct lf_backend {
 
 	int locked;               /* between a successful ops->lock and lf_state_unlock() */
 	int lock_fd;              /* the working copy's flock (lf_local__lock), or -1 */
+	int sweeping;             /* `sweeper` runs lf_state__clean_leftovers() */
+	pthread_t sweeper;        /* joined by lf_state_unlock(), under the lock */
 	struct lf_lock_info lock; /* this run's description while locked */
 
 	pthread_mutex_t mu;
@@ -91,7 +93,9 @@ void lf_state__journal_reset(struct lf_backend *b);
 
 /* state.c: records */
 /* Fill `r` from a resource object; problems go to `d` at `pos` (the file
- * and line, or NULL), named after `what` ("resource 3").  0 or -1. */
+ * and line, or NULL), named after `what` ("resource 3").  0 or -1.  The
+ * record takes references to `obj`'s values (no copies: a large policy's
+ * copy showed in profiles), so the caller lets `obj` go unchanged. */
 int lf_state__res_from_json(struct lf_state_res *r, const json_t *obj, struct lf_diags *d,
                             const struct lf_pos *pos, const char *what);
 /* The canonical line of a record (no newline), its sensitive values sealed

@@ -33,6 +33,9 @@ void lf_sha256_final_hex(struct lf_sha256 *c, char out[LF_SHA256_HEX_LEN + 1]);
 
 /* The digest of one buffer. */
 void lf_sha256(unsigned char out[LF_SHA256_LEN], const void *data, size_t n);
+/* Tests: 1 makes every digest use the portable code even where the CPU
+ * has the SHA extensions (used when it has them), 0 lets it use them. */
+void lf_sha256__portable(int on);
 /* Lowercase hex of `md` into `out` (65 bytes, NUL-terminated). */
 void lf_sha256_hex(char out[LF_SHA256_HEX_LEN + 1], const unsigned char md[LF_SHA256_LEN]);
 
