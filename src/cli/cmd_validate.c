@@ -16,9 +16,9 @@ static void print_summary(struct lf_cli *cli, const struct lf_manifest *m,
 
 	/* kinds in the order of DESIGN.md: account first, grants last */
 	static const char *const order[] = {
-	    "Account",   "User",      "Group",   "ServicePrincipal",
-	    "Workspace", "Metastore", "Catalog", "Schema",
-	    "Volume",    "Table",     "Grant",
+	    "Account",   "User",      "Group",  "ServicePrincipal", "Workspace",
+	    "Metastore", "Catalog",   "Schema", "Volume",           "Table",
+	    "Grant",     "PriceList", "Budget",
 	};
 	for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++) {
 		size_t n = 0;

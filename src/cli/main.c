@@ -26,10 +26,10 @@
 #define LF_VERSION_TEXT LF_VERSION
 
 const struct lf_command *const lf_commands[] = {
-    &lf_cmd_init,       &lf_cmd_validate, &lf_cmd_plan,   &lf_cmd_apply,        &lf_cmd_destroy,
-    &lf_cmd_drift,      &lf_cmd_refresh,  &lf_cmd_import, &lf_cmd_state,        &lf_cmd_show,
-    &lf_cmd_providers,  &lf_cmd_graph,    &lf_cmd_export, &lf_cmd_force_unlock, &lf_cmd_version,
-    &lf_cmd_completion, &lf_cmd_complete, &lf_cmd_man,
+    &lf_cmd_init,      &lf_cmd_validate, &lf_cmd_plan,       &lf_cmd_apply,        &lf_cmd_destroy,
+    &lf_cmd_drift,     &lf_cmd_refresh,  &lf_cmd_import,     &lf_cmd_state,        &lf_cmd_show,
+    &lf_cmd_providers, &lf_cmd_graph,    &lf_cmd_export,     &lf_cmd_force_unlock, &lf_cmd_version,
+    &lf_cmd_cost,      &lf_cmd_usage,    &lf_cmd_completion, &lf_cmd_complete,     &lf_cmd_man,
 };
 const size_t lf_ncommands = sizeof(lf_commands) / sizeof(lf_commands[0]);
 #define commands lf_commands
@@ -119,8 +119,9 @@ size_t lf_cli_print_diags(struct lf_cli *cli, struct lf_diags *d)
 /* The commands that read manifests, and so take --git. */
 static int reads_manifests(const struct lf_command *c)
 {
-	static const char *const names[] = {"validate", "plan",   "apply", "destroy", "drift",
-	                                    "refresh",  "import", "graph", "export"};
+	static const char *const names[] = {"validate", "plan",    "apply",  "destroy",
+	                                    "drift",    "refresh", "import", "graph",
+	                                    "export",   "cost",    "usage"};
 
 	for (size_t i = 0; c && i < sizeof(names) / sizeof(*names); i++)
 		if (!strcmp(c->name, names[i]))

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cost.h"
 #include "manifest.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
@@ -1463,6 +1464,12 @@ static void check_residency(struct ctx *c)
 	}
 }
 
+/* PriceList and Budget (cost.c) */
+static void check_cost(struct ctx *c)
+{
+	lf_cost_check(c->m, c->d);
+}
+
 /* The checks after collect_implicit, in the order they report. */
 #define BUCKETS_SLOT 4
 static void (*const checks[])(struct ctx *) = {
@@ -1484,6 +1491,7 @@ static void (*const checks[])(struct ctx *) = {
     check_cidrs,
     check_grants,
     check_group_cycles,
+    check_cost,
 };
 #define NCHECKS (sizeof(checks) / sizeof(checks[0]))
 
