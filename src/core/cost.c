@@ -112,9 +112,9 @@ void lf_cost_check(const struct lf_manifest *m, struct lf_diags *d)
 			              "'%s' is at %s:%u:%u (put every region in one)",
 			              r->name, pl->name, first.file ? first.file : "?", first.line,
 			              first.col);
-			continue;
+		} else {
+			pl = r;
 		}
-		pl = r;
 		if (!known)
 			continue;
 		json_object_foreach (lf_json_path(r->value, "spec.regions"), region, v) {
