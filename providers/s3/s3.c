@@ -1252,9 +1252,11 @@ out:
 }
 
 /*
- * usage of a bucket or a prefix: ListObjectsV2 under it, page after page,
- * the sizes of its objects added up; keys ending in '/' (prefix markers,
- * folders) are not data and are not counted.
+ * usage of a bucket or a prefix: ListObjectsV2 of the bucket, page after
+ * page, the sizes of the objects under it added up; keys ending in '/'
+ * (prefix markers, folders) are not data and are not counted.  The keys
+ * are picked from the whole listing, not asked for with `prefix=`: moto
+ * refuses the signature of an encoded '/' there (delete_versions).
  */
 static int storage_usage(struct lfp_call *call, const json_t *params, json_t **result)
 {
@@ -1286,10 +1288,6 @@ static int storage_usage(struct lfp_call *call, const json_t *params, json_t **r
 			lf_buf_adds(&qs, "&");
 		}
 		lf_buf_adds(&qs, "list-type=2");
-		if (*path) {
-			lf_buf_adds(&qs, "&prefix=");
-			s3_uri_encode(&qs, path, 0);
-		}
 		struct s3_req q = {.method = "GET", .bucket = bucket, .query = lf_buf_cstr(&qs)};
 		int ok = send_req(call, &q, &r) == 0;
 		lf_buf_release(&qs);
@@ -1302,7 +1300,7 @@ static int storage_usage(struct lfp_call *call, const json_t *params, json_t **r
 		while ((c = s3_xml_text(p, "Contents", &p))) {
 			char *k = s3_xml_text(c, "Key", NULL), *size = s3_xml_text(c, "Size", NULL);
 			size_t kl = k ? strlen(k) : 0;
-			if (kl && k[kl - 1] != '/') {
+			if (kl && k[kl - 1] != '/' && !strncmp(k, path, strlen(path))) {
 				objects++;
 				bytes += size ? strtoll(size, NULL, 10) : 0;
 			}

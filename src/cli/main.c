@@ -119,9 +119,8 @@ size_t lf_cli_print_diags(struct lf_cli *cli, struct lf_diags *d)
 /* The commands that read manifests, and so take --git. */
 static int reads_manifests(const struct lf_command *c)
 {
-	static const char *const names[] = {"validate", "plan",    "apply",  "destroy",
-	                                    "drift",    "refresh", "import", "graph",
-	                                    "export",   "cost",    "usage"};
+	static const char *const names[] = {"validate", "plan",   "apply", "destroy", "drift",
+	                                    "refresh",  "import", "graph", "export"};
 
 	for (size_t i = 0; c && i < sizeof(names) / sizeof(*names); i++)
 		if (!strcmp(c->name, names[i]))
