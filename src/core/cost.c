@@ -115,6 +115,11 @@ void lf_cost_check(const struct lf_manifest *m, struct lf_diags *d)
 		} else {
 			pl = r;
 		}
+		if (!json_object_size(lf_json_path(r->value, "spec.regions"))) {
+			struct lf_pos at = pos_of(m, r, "spec.regions");
+			lf_diag_error(d, &at,
+			              "spec.regions: give the prices of at least one region");
+		}
 		if (!known)
 			continue;
 		json_object_foreach (lf_json_path(r->value, "spec.regions"), region, v) {
