@@ -627,6 +627,7 @@ static int pool_inputs(struct lfp_call *call, const json_t *inputs, struct pool_
 /* A container of a pool as the engine has it. */
 struct node {
 	char *id, *name, *image, *network, *state; /* network: the first one, or "" */
+	char *started;                             /* State.StartedAt, or "" */
 	long index; /* from its lakeform/node label; -1 when it has none */
 	int running;
 	long long nano_cpus, memory;
@@ -649,6 +650,7 @@ static void pool_release(struct pool *p)
 		free(x->image);
 		free(x->network);
 		free(x->state);
+		free(x->started);
 		json_decref(x->labels);
 		json_decref(x->nets);
 	}
@@ -688,6 +690,7 @@ static void node_from(struct lfp_call *call, struct node *x, const json_t *c)
 	x->image = dup_or_empty(lfp_get_str(cfg, "Image"));
 	x->state = dup_or_empty(lfp_get_str(st, "Status"));
 	x->running = json_is_true(json_object_get(st, "Running"));
+	x->started = dup_or_empty(lfp_get_str(st, "StartedAt"));
 	x->nano_cpus = json_integer_value(json_object_get(host, "NanoCpus"));
 	x->memory = json_integer_value(json_object_get(host, "Memory"));
 	x->labels = json_incref(json_object_get(cfg, "Labels"));
@@ -1473,6 +1476,29 @@ out:
 
 /* ---- the provider ----------------------------------------------------- */
 
+/* usage of a node pool: its containers, whether each runs and since when
+ * (the engine's State.StartedAt) */
+static int pool_usage(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const char *address;
+	struct pool p = {NULL, 0, 0};
+	json_t *nodes;
+
+	if (lfp_need_str(call, params, "address", &address) < 0 ||
+	    pool_gather(call, address, &p) < 0)
+		return -1;
+	nodes = json_array();
+	for (size_t i = 0; i < p.n; i++) {
+		const struct node *x = &p.v[i];
+		json_array_append_new(nodes, json_pack("{s:s,s:b,s:s?}", "id", x->name, "running",
+		                                       x->running, "started_at",
+		                                       *x->started ? x->started : NULL));
+	}
+	pool_release(&p);
+	*result = json_pack("{s:o}", "nodes", nodes);
+	return 0;
+}
+
 static int configure(struct lfp_call *call, const json_t *settings)
 {
 	struct docker *st = state_of(call);
@@ -1566,8 +1592,9 @@ out:
 
 static const struct lfp_type types[] = {
     {"compute.network", NULL, network_read, network_create, network_update, network_delete, NULL,
-     network_list},
-    {"compute.node_pool", NULL, pool_read, pool_create, pool_update, pool_delete, NULL, pool_list},
+     network_list, NULL},
+    {"compute.node_pool", NULL, pool_read, pool_create, pool_update, pool_delete, NULL, pool_list,
+     pool_usage},
 };
 
 static const struct lfp_provider provider = {

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../sdk/lfp.h"
@@ -765,12 +766,18 @@ static int pool_inputs(struct lfp_call *call, const json_t *inputs, struct pool_
 	return 0;
 }
 
+/* A node records when it started (now), for `usage` to count its uptime. */
 static json_t *new_node(const char *pool, long index, const struct pool_inputs *in)
 {
-	char *id = lf_xasprintf("%s-%ld", pool, index);
-	json_t *node =
-	    json_pack("{s:s, s:O, s:O, s:s, s:s}", "id", id, "cpus", in->cpus, "memory_mb",
-	              in->memory_mb, "image", in->image, "network", in->network);
+	char *id = lf_xasprintf("%s-%ld", pool, index), started[32];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_t *node = json_pack("{s:s, s:O, s:O, s:s, s:s, s:s}", "id", id, "cpus", in->cpus,
+	                         "memory_mb", in->memory_mb, "image", in->image, "network",
+	                         in->network, "started_at", started);
 
 	free(id);
 	return node;
@@ -1059,6 +1066,43 @@ out:
 
 /* ---- the provider ----------------------------------------------------- */
 
+/* usage of a node pool: its nodes (each running while its record holds
+ * it) and when each started */
+static int pool_usage(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const char *id = lfp_get_str(params, "id");
+	json_t *rec = NULL, *nodes = json_array(), *node;
+	size_t i;
+
+	if (!id) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'id' must name the node pool");
+		json_decref(nodes);
+		return -1;
+	}
+	if (check_name(call, "record", id) < 0) {
+		json_decref(nodes);
+		return -1;
+	}
+	char *path = record_path(call, "node_pools", id);
+	int r = lfp_load_json(call, path, &rec);
+	free(path);
+	if (r != 0) {
+		if (r > 0)
+			lfp_error(call, LFP_E_NOT_FOUND, 0, "node pool '%s' does not exist", id);
+		json_decref(nodes);
+		return -1;
+	}
+	json_array_foreach (json_object_get(rec, "nodes"), i, node) {
+		json_t *started = json_object_get(node, "started_at");
+		json_array_append_new(
+		    nodes, json_pack("{s:O,s:b,s:O}", "id", json_object_get(node, "id"), "running",
+		                     1, "started_at", started ? started : json_null()));
+	}
+	json_decref(rec);
+	*result = json_pack("{s:o}", "nodes", nodes);
+	return 0;
+}
+
 static int configure(struct lfp_call *call, const json_t *settings)
 {
 	struct compute *st = lfp_call_state(call);
@@ -1068,8 +1112,9 @@ static int configure(struct lfp_call *call, const json_t *settings)
 
 static const struct lfp_type types[] = {
     {"compute.network", NULL, network_read, network_create, network_update, network_delete, NULL,
-     network_list},
-    {"compute.node_pool", NULL, pool_read, pool_create, pool_update, pool_delete, NULL, pool_list},
+     network_list, NULL},
+    {"compute.node_pool", NULL, pool_read, pool_create, pool_update, pool_delete, NULL, pool_list,
+     pool_usage},
 };
 
 static const struct lfp_provider provider = {

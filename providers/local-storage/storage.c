@@ -1334,6 +1334,78 @@ out:
 
 /* ---- the provider ---------------------------------------------------- */
 
+/* ---- usage -------------------------------------------------------------- */
+
+/* Add the size and count of the data files under `dir` (lakeform's own
+ * files left out, no symbolic link followed); 0 or -errno. */
+static int measure_dir(const char *dir, int top, long long *bytes, long long *objects)
+{
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, alphasort), err = 0;
+
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		struct stat st;
+		char *p = lf_xasprintf("%s/%s", dir, name);
+
+		if (err || !strcmp(name, ".") || !strcmp(name, "..")) {
+			/* skip */
+		} else if (lstat(p, &st) < 0) {
+			err = -errno;
+		} else if (S_ISDIR(st.st_mode)) {
+			err = measure_dir(p, 0, bytes, objects);
+		} else if (S_ISREG(st.st_mode) && !own_file(name, top)) {
+			*bytes += (long long)st.st_size;
+			(*objects)++;
+		}
+		free(p);
+		free(ents[i]);
+	}
+	free(ents);
+	return err;
+}
+
+/* usage of a bucket or a prefix: the bytes and objects stored under it */
+static int storage_usage(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const json_t *inputs = json_object_get(params, "inputs");
+	const char *type = json_string_value(json_object_get(params, "type"));
+	int is_bucket = !strcmp(type, "storage.bucket");
+	const char *bucket =
+	    json_string_value(json_object_get(inputs, is_bucket ? "name" : "bucket"));
+	const char *path = json_string_value(json_object_get(inputs, "path"));
+	long long bytes = 0, objects = 0;
+	char *dir;
+
+	if (!bucket || (!is_bucket && !path)) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "the inputs name no %s",
+		          bucket ? "path" : "bucket");
+		return -1;
+	}
+	if (check_name(call, "bucket", bucket) < 0 ||
+	    (!is_bucket && check_path(call, "prefix path", path, 0) < 0))
+		return -1;
+	dir = is_bucket ? bucket_dir(call, bucket) : prefix_dir(call, bucket, path);
+	if (real_dir(dir) != 1) {
+		lfp_error(call, LFP_E_NOT_FOUND, 0, "'%s' does not exist", dir);
+		free(dir);
+		return -1;
+	}
+	int err = measure_dir(dir, is_bucket, &bytes, &objects);
+	if (err) {
+		lfp_error(call, LFP_E_UNAVAILABLE, 1, "cannot measure '%s': %s", dir,
+		          strerror(-err));
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	*result =
+	    json_pack("{s:I,s:I}", "bytes", (json_int_t)bytes, "objects", (json_int_t)objects);
+	return 0;
+}
+
 static int configure(struct lfp_call *call, const json_t *settings)
 {
 	struct storage *st = lfp_call_state(call);
@@ -1343,11 +1415,11 @@ static int configure(struct lfp_call *call, const json_t *settings)
 
 static const struct lfp_type types[] = {
     {"storage.bucket", NULL, bucket_read, bucket_create, bucket_update, bucket_delete, NULL,
-     bucket_list},
+     bucket_list, storage_usage},
     {"storage.prefix", NULL, prefix_read, prefix_create, prefix_update, prefix_delete, NULL,
-     prefix_list},
+     prefix_list, storage_usage},
     {"storage.policy", NULL, policy_read, policy_create, policy_update, policy_delete, NULL,
-     policy_list},
+     policy_list, NULL},
 };
 
 static const struct lfp_provider provider = {

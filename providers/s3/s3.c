@@ -1252,6 +1252,81 @@ out:
 }
 
 /*
+ * usage of a bucket or a prefix: ListObjectsV2 of the bucket, page after
+ * page, the sizes of the objects under it added up; keys ending in '/'
+ * (prefix markers, folders) are not data and are not counted.  The keys
+ * are picked from the whole listing, not asked for with `prefix=`: moto
+ * refuses the signature of an encoded '/' there (delete_versions).
+ */
+static int storage_usage(struct lfp_call *call, const json_t *params, json_t **result)
+{
+	const json_t *inputs = json_object_get(params, "inputs");
+	int is_bucket = !strcmp(lfp_get_str(params, "type"), "storage.bucket");
+	const char *bucket = lfp_get_str(inputs, is_bucket ? "name" : "bucket");
+	const char *path = is_bucket ? "" : lfp_get_str(inputs, "path");
+	long long bytes = 0, objects = 0;
+	char *token = NULL, *what;
+	int err = -1;
+
+	if (!bucket || !path) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "the inputs name no %s",
+		          bucket ? "path" : "bucket");
+		return -1;
+	}
+	if (need_bucket(call, bucket) < 0)
+		return -1;
+	what = what_bucket(bucket);
+	for (;;) {
+		struct lf_buf qs = LF_BUF_INIT;
+		struct s3_resp r = S3_RESP_INIT;
+		const char *p;
+		char *c, *trunc;
+
+		if (token) {
+			lf_buf_adds(&qs, "continuation-token=");
+			s3_uri_encode(&qs, token, 0);
+			lf_buf_adds(&qs, "&");
+		}
+		lf_buf_adds(&qs, "list-type=2");
+		struct s3_req q = {.method = "GET", .bucket = bucket, .query = lf_buf_cstr(&qs)};
+		int ok = send_req(call, &q, &r) == 0;
+		lf_buf_release(&qs);
+		if (!ok || !ok_status(&r)) {
+			s3_fail(call, ok, &r, what);
+			s3_resp_release(&r);
+			goto out;
+		}
+		p = lf_buf_cstr(&r.body);
+		while ((c = s3_xml_text(p, "Contents", &p))) {
+			char *k = s3_xml_text(c, "Key", NULL), *size = s3_xml_text(c, "Size", NULL);
+			size_t kl = k ? strlen(k) : 0;
+			if (kl && k[kl - 1] != '/' && !strncmp(k, path, strlen(path))) {
+				objects++;
+				bytes += size ? strtoll(size, NULL, 10) : 0;
+			}
+			free(k);
+			free(size);
+			free(c);
+		}
+		trunc = s3_xml_text(lf_buf_cstr(&r.body), "IsTruncated", NULL);
+		free(token);
+		token = s3_xml_text(lf_buf_cstr(&r.body), "NextContinuationToken", NULL);
+		int more = trunc && !strcmp(trunc, "true") && token;
+		free(trunc);
+		s3_resp_release(&r);
+		if (!more)
+			break;
+	}
+	*result =
+	    json_pack("{s:I,s:I}", "bytes", (json_int_t)bytes, "objects", (json_int_t)objects);
+	err = 0;
+out:
+	free(token);
+	free(what);
+	return err;
+}
+
+/*
  * Every labelled prefix of this account: into `objects` (list), or the
  * first owned by `address` into *found (read by label).
  */
@@ -2257,11 +2332,11 @@ out:
 
 static const struct lfp_type types[] = {
     {"storage.bucket", NULL, bucket_read, bucket_create, bucket_update, bucket_delete,
-     name_validate, bucket_list},
+     name_validate, bucket_list, storage_usage},
     {"storage.prefix", NULL, prefix_read, prefix_create, prefix_update, prefix_delete,
-     name_validate, prefix_list},
+     name_validate, prefix_list, storage_usage},
     {"storage.policy", NULL, policy_read, policy_create, policy_update, policy_delete,
-     policy_validate, policy_list},
+     policy_validate, policy_list, NULL},
 };
 
 static const struct lfp_provider provider = {

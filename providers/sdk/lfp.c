@@ -43,7 +43,7 @@
 #define LFP_MAX_THREADS 256
 #define LFP_CHUNK 65536
 
-enum lfp_op { OP_READ, OP_CREATE, OP_UPDATE, OP_DELETE, OP_VALIDATE, OP_LIST };
+enum lfp_op { OP_READ, OP_CREATE, OP_UPDATE, OP_DELETE, OP_VALIDATE, OP_LIST, OP_USAGE };
 
 struct lfp_call {
 	const struct lfp_provider *p;
@@ -331,6 +331,8 @@ static void finish_call(struct lfp_call *c, int rc, json_t *result)
 	case OP_LIST:
 		if (!json_is_array(json_object_get(result, "objects")))
 			missing = "objects";
+		break;
+	case OP_USAGE:
 		break;
 	}
 	if (missing) {
@@ -637,6 +639,13 @@ static int check_op(struct lfp_server *s, struct lfp_call *c, json_t *params)
 	case OP_LIST:
 		c->fn = t->list;
 		break;
+	case OP_USAGE:
+		if (id && !json_is_string(id) && !json_is_null(id)) {
+			reply_errorf(c->id, LFP_E_INVALID_PARAMS, "'id' must be a string or null");
+			return -1;
+		}
+		c->fn = t->usage;
+		break;
 	case OP_READ:
 		if (id && !json_is_string(id) && !json_is_null(id)) {
 			reply_errorf(c->id, LFP_E_INVALID_PARAMS, "'id' must be a string or null");
@@ -702,6 +711,10 @@ static int check_op(struct lfp_server *s, struct lfp_call *c, json_t *params)
 		reply_errorf(c->id, LFP_E_NO_METHOD, "type '%s' cannot be listed", t->name);
 		return -1;
 	}
+	if (c->op == OP_USAGE && !c->fn) {
+		reply_errorf(c->id, LFP_E_NO_METHOD, "type '%s' reports no usage", t->name);
+		return -1;
+	}
 	if (!c->fn) {
 		reply_errorf(c->id, LFP_E_INTERNAL, "type '%s' has no %s", t->name, c->method);
 		return -1;
@@ -715,8 +728,8 @@ static const struct {
 	const char *name;
 	enum lfp_op op;
 } ops[] = {
-    {"read", OP_READ},     {"create", OP_CREATE},     {"update", OP_UPDATE},
-    {"delete", OP_DELETE}, {"validate", OP_VALIDATE}, {"list", OP_LIST},
+    {"read", OP_READ},         {"create", OP_CREATE}, {"update", OP_UPDATE}, {"delete", OP_DELETE},
+    {"validate", OP_VALIDATE}, {"list", OP_LIST},     {"usage", OP_USAGE},
 };
 
 /* Handles one line; returns 1 after shutdown, else 0. */

@@ -77,6 +77,10 @@ struct lfp_type {
 	lfp_op_fn del;           /* {} */
 	lfp_op_fn validate;      /* {diagnostics: [...]}; NULL: always valid */
 	lfp_op_fn list;          /* {objects: [{id, address, attributes}]}; NULL: -32601 */
+	/* what the object really uses (docs/providers.md, usage): storage
+	 * {bytes, objects}, node pools {nodes: [{id, running, started_at}]};
+	 * NULL: -32601, which lakeform reports as "usage not reported" */
+	lfp_op_fn usage;
 };
 
 struct lfp_provider {

@@ -422,6 +422,9 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		lf_cli_print_diags(cli, &s.d);
 		goto out;
 	}
+	/* a budget that denies stops apply as it stops plan */
+	if (!destroy && !o.destroy && lf_cli_plan_cost(cli, &s, &p) != LF_EXIT_OK)
+		goto out;
 	if (planfile && !same_changes(&saved, &p)) {
 		lf_cli_error(cli,
 		             "%s: the real objects changed since this plan was made (it would do "

@@ -65,6 +65,10 @@ static int unchanged_since_recorded(struct lf_cli *cli, struct lf_session *s)
 	 * show no no-op at all. */
 	if (lf_cli_flag(cli, "json") || lf_cli_opt(cli, "out"))
 		return 0;
+	/* a price list makes the plan show an estimate, from the manifests */
+	for (size_t i = 0; i < s->st.nres; i++)
+		if (!strcmp(s->st.res[i].type, "pricelist"))
+			return 0;
 	return lf_session_inputs_recorded(s);
 }
 
@@ -264,6 +268,8 @@ static int run(struct lf_cli *cli)
 		rc = LF_EXIT_ERROR;
 		goto out;
 	}
+	if (!o.destroy && (rc = lf_cli_plan_cost(cli, &s, &p)) != LF_EXIT_OK)
+		goto out;
 render:
 	lf_cli_log(cli, LF_LOG_INFO,
 	           "plan: %zu to add, %zu to change, %zu to replace, %zu to destroy", p.ncreate,

@@ -23,6 +23,7 @@ static void print_summary(struct lf_cli *cli, const struct lf_manifest *m,
 	    "Workspace", "Metastore", "Catalog", "Schema",
 	    "Volume",    "Table",     "Grant",   "SSO",
 	    "Policy", "ComputePolicy",
+	    "PriceList", "Budget",
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++) {

@@ -29,6 +29,11 @@ void lf_cli_session_close(struct lf_cli *cli, struct lf_session *s);
  * the diagnostics `d` with their count. */
 void lf_cli_session_error(struct lf_cli *cli, struct lf_session *s, struct lf_diags *d);
 
+/* The estimate (core/cost.h) into p->cost, an exceeded budget said on
+ * stderr: LF_EXIT_ERROR when one denies, else LF_EXIT_OK (cmd_cost.c). */
+struct lf_plan;
+int lf_cli_plan_cost(struct lf_cli *cli, struct lf_session *s, struct lf_plan *p);
+
 /* Load and check the manifests.  LF_EXIT_OK or LF_EXIT_ERROR (said). */
 int lf_cli_load(struct lf_cli *cli, struct lf_session *s);
 

@@ -1176,9 +1176,10 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 	/* Order matters only for locations: metastores and workspaces first,
 	 * then catalogs, schemas, volumes (parents before children). */
 	static const char *const passes[] = {
-	    "Account",   "User",      "Group",   "ServicePrincipal",
-	    "Metastore", "Workspace", "Catalog", "Schema",
-	    "Volume",    "Table",     "Grant",   "SSO"};
+	    "Account", "User", "Group", "ServicePrincipal", "Metastore", "Workspace", "Catalog",
+	    "Schema", "Volume", "Table", "Grant", "SSO",
+	    /* recorded, so a plan with nothing else changed still prices */
+	    "PriceList", "Budget"};
 	for (size_t p = 0; p < sizeof(passes) / sizeof(*passes); p++) {
 		for (size_t i = 0; i < m->nres; i++) {
 			const struct lf_resource *res = &m->res[i];

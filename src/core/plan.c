@@ -304,6 +304,7 @@ void lf_plan_release(struct lf_plan *p)
 	free(p->git_commit);
 	free(p->created);
 	free(p->version);
+	json_decref(p->cost);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -90,6 +90,7 @@ struct lf_plan {
 	char *git_commit; /* or NULL */
 	char *created;    /* UTC, RFC 3339 */
 	char *version;    /* lakeform version that made it */
+	json_t *cost;     /* owned: lf_cost_estimate()'s, or NULL (no PriceList) */
 };
 
 #define LF_PLAN_INIT \

@@ -308,6 +308,8 @@ json_t *lf_render_json(const struct lf_plan *p)
 	                              "change", (json_int_t)n[LF_ACT_UPDATE], "replace",
 	                              (json_int_t)n[LF_ACT_REPLACE], "destroy",
 	                              (json_int_t)n[LF_ACT_DELETE]));
+	if (p->cost)
+		json_object_set(ext, "cost", p->cost);
 	json_object_set_new(doc, "lakeform", ext);
 	return doc;
 }

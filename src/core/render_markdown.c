@@ -25,6 +25,8 @@
  */
 #include "render.h"
 
+#include "cost.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -598,6 +600,8 @@ void lf_render_markdown(struct lf_buf *out, const struct lf_plan *p, const struc
 		            p->nwarnings);
 	}
 	violations(&md, p);
+	if (p->cost)
+		lf_cost_render_markdown(&md, p->cost);
 	if (g.n) {
 		if (t.add + t.change + t.replace + t.destroy && !(o && o->applying))
 			how_to_apply(&md, o);

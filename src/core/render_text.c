@@ -19,6 +19,8 @@
  */
 #include "render.h"
 
+#include "cost.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -408,5 +410,9 @@ void lf_render_text(struct lf_buf *out, const struct lf_plan *p, const struct lf
 	if (p->nwarnings)
 		lf_buf_addc(out, '\n');
 	summary(out, p);
+	if (p->cost) {
+		lf_buf_addc(out, '\n');
+		lf_cost_render_text(out, p->cost);
+	}
 	lf_buf_release(&t.path);
 }

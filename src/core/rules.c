@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cost.h"
 #include "manifest.h"
 #include "sso.h"
 #include "../util/buf.h"
@@ -1489,6 +1490,12 @@ static void check_residency(struct ctx *c)
 	}
 }
 
+/* PriceList and Budget (cost.c) */
+static void check_cost(struct ctx *c)
+{
+	lf_cost_check(c->m, c->d);
+}
+
 /* The checks after collect_implicit, in the order they report. */
 #define BUCKETS_SLOT 4
 static void (*const checks[])(struct ctx *) = {
@@ -1511,6 +1518,7 @@ static void (*const checks[])(struct ctx *) = {
     check_grants,
     check_group_cycles,
     check_sso,
+    check_cost,
 };
 #define NCHECKS (sizeof(checks) / sizeof(checks[0]))
 

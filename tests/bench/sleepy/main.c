@@ -65,9 +65,9 @@ static int op_delete(struct lfp_call *call, const json_t *params, json_t **resul
 }
 
 static const struct lfp_type types[] = {
-    {"storage.bucket", NULL, op_read, op_create, op_update, op_delete, NULL, NULL},
-    {"storage.prefix", NULL, op_read, op_create, op_update, op_delete, NULL, NULL},
-    {"storage.policy", NULL, op_read, op_create, op_update, op_delete, NULL, NULL},
+    {"storage.bucket", NULL, op_read, op_create, op_update, op_delete, NULL, NULL, NULL},
+    {"storage.prefix", NULL, op_read, op_create, op_update, op_delete, NULL, NULL, NULL},
+    {"storage.policy", NULL, op_read, op_create, op_update, op_delete, NULL, NULL, NULL},
 };
 
 static const struct lfp_provider provider = {

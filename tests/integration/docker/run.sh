@@ -177,6 +177,39 @@ check "compute policy: every node keeps 0.5 CPU and 256 MiB (podman inspect: Nan
 check "compute policy: still 3 nodes" test "$(count_running etl)" = 3
 sed -i 's/cpus: 1$/cpus: 0.5/; s/memory_mb: 512/memory_mb: 256/' "$classic/10-workspace.yaml"
 rm "$classic/20-compute-policy.yaml"
+# ---- usage: the running nodes and their uptime, from the engine -------------
+# A copy of the configuration (its state too) with a price list, so the
+# classic one stays as it is.  By hand: 3 nodes x (0.5 CPU x 0.04 + 0.25
+# GiB x 0.005) x 730 hours = 46.5375, 46.54 EUR a month.
+priced=$scratch/priced
+rm -rf "$priced"
+cp -r "$classic" "$priced"
+cat >"$priced/90-prices.yaml" <<'YAML'
+apiVersion: lakeform/v1
+kind: PriceList
+metadata:
+  name: list
+spec:
+  currency: EUR
+  regions:
+    eu-west-1: {cpu_hour: 0.04, memory_gib_hour: 0.005, storage_gib_month: 0.02}
+YAML
+sleep 2
+check "usage: exit 0" lfc "$priced" usage --json
+cp "$scratch/out" "$scratch/usage.json"
+ujq() { jq -r ".workspaces[] | select(.workspace == \"etl\") | $1" "$scratch/usage.json" 2>/dev/null; }
+check "usage: 3 running nodes (the engine's State.Running)" test "$(ujq .running_nodes)" = 3
+# the uptime lakeform counts, against the engine's own StartedAt
+started=$(for n in $(running etl); do date -d "$(inspect "$n" '{{.State.StartedAt}}' | sed 's/ [A-Z]*$//')" +%s; done)
+now=$(date +%s)
+want=0
+for s in $started; do want=$((want + now - s)); done
+got=$(ujq .uptime_seconds)
+check "usage: uptime $got s, the sum of now - StartedAt ($want s) within 10 s" \
+	bash -c "[[ -n '$got' && -n '$want' ]] && (( $got >= 6 && $got - $want <= 10 && $want - $got <= 10 ))"
+check "usage: priced by hand, 46.54 EUR a month" test "$(ujq .monthly.compute)" = 46.54
+check "usage: the text names the workspace and its nodes" \
+	bash -c "'$lf' -C '$priced' usage | grep -Eq '^  etl +[0-9.]+ [KMGT]?i?B +[0-9]+ +3 '"
 
 # ---- one node off its network: that node is rolled, not the pool ------------
 

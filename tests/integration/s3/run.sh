@@ -447,6 +447,63 @@ check "destroy leaves no bucket (aws s3api list-buckets)" test -z "$(buckets)"
 run empty "$cfg" state list
 check "destroy leaves no storage object in the state" bash -c "! grep -q '^storage\.' '$work/empty.out'"
 
+# ---- usage: what aws put under a workspace's storage, measured ------------
+# examples/s3 with buckets of its own, a serverless workspace 'lab' (a
+# prefix of the default storage) and a price list.  Objects uploaded with
+# aws: 1000 + 3000 bytes in etl's bucket, 700 in lab's prefix, 700 beside
+# it (not lab's).  By hand, etl's 1 node of 0.5 CPU and 512 MiB:
+# 730 x (0.5 x 0.05 + 0.5 x 0.01) = 21.90 USD a month; 4000 bytes of
+# storage cost less than a cent.
+cfg=$(newcfg usage)
+sed -i 's/acme-lf-/acme-use-/g' "$cfg"/*.yaml
+# versioned: what aws deletes leaves versions, which force_destroy takes
+sed -i 's/^    versioning: true$/    versioning: true\n    force_destroy: true/' "$cfg"/*.yaml
+cat >>"$cfg/30-workspace.yaml" <<'YAML'
+---
+apiVersion: lakeform/v1
+kind: Workspace
+metadata:
+  name: lab
+spec:
+  region: us-east-1
+  compute: serverless
+YAML
+cat >"$cfg/90-prices.yaml" <<'YAML'
+apiVersion: lakeform/v1
+kind: PriceList
+metadata:
+  name: list
+spec:
+  currency: USD
+  regions:
+    us-east-1: {cpu_hour: 0.05, memory_gib_hour: 0.01, storage_gib_month: 0.023}
+YAML
+run usage-apply "$cfg" apply --auto-approve
+check "usage: apply" test $rc -eq 0
+[[ $rc -eq 0 ]] || out usage-apply | tail -n 20
+head -c 1000 /dev/zero >"$work/o1000"
+head -c 3000 /dev/zero >"$work/o3000"
+head -c 700 /dev/zero >"$work/o700"
+aws s3api put-object --bucket acme-use-ws-etl --key scratch/a --body "$work/o1000" >/dev/null
+aws s3api put-object --bucket acme-use-ws-etl --key tables/t/part-0 --body "$work/o3000" >/dev/null
+aws s3api put-object --bucket acme-use-default --key workspaces/lab/notes.txt --body "$work/o700" >/dev/null
+aws s3api put-object --bucket acme-use-default --key elsewhere/x --body "$work/o700" >/dev/null
+run usage "$cfg" usage --json
+check "usage: exit 0" test $rc -eq 0
+[[ $rc -eq 0 ]] || out usage | tail -n 20
+ws() { jq -r --arg w "$1" ".workspaces[] | select(.workspace == \$w) | $2" "$work/usage.out" 2>/dev/null; }
+check "usage: etl's bucket holds 4000 bytes in 2 objects (ListObjectsV2)" \
+	test "$(ws etl '"\(.bytes) \(.objects)"')" == "4000 2"
+check "usage: lab's prefix holds 700 bytes in 1 object, not what is beside it" \
+	test "$(ws lab '"\(.bytes) \(.objects)"')" == "700 1"
+check "usage: etl priced by hand: 21.90 USD a month" \
+	test "$(ws etl '.monthly.total')" == "21.90"
+check "usage: no note (s3 and local-compute both answer usage)" \
+	test "$(jq '[.workspaces[].notes[]] | length' "$work/usage.out" 2>/dev/null)" == 0
+run usage-destroy "$cfg" destroy --auto-approve
+check "usage: destroy leaves no bucket" test $rc -eq 0 -a -z "$(buckets)"
+[[ $rc -eq 0 ]] || out usage-destroy | tail -n 20
+
 # ---- issue 16's semantics, seen by aws ------------------------------------
 # On fresh copies of examples/s3; each part ends with nothing left in moto.
 # lineof FILE RE: the number of the first line matching; before FILE A B:

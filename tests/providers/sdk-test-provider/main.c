@@ -259,9 +259,9 @@ static int configure(struct lfp_call *call, const json_t *settings)
 
 static const struct lfp_type types[] = {
     {"test.item", ITEM_SCHEMA, item_read, item_create, item_update, item_delete, item_validate,
-     NULL},
-    {"test.slow", NULL, slow_read, slow_create, NULL, slow_delete, NULL, NULL},
-    {"test.broken", NULL, broken_read, broken_create, NULL, slow_delete, NULL, NULL},
+     NULL, NULL},
+    {"test.slow", NULL, slow_read, slow_create, NULL, slow_delete, NULL, NULL, NULL},
+    {"test.broken", NULL, broken_read, broken_create, NULL, slow_delete, NULL, NULL, NULL},
 };
 
 static const struct lfp_provider provider = {
