@@ -36,12 +36,12 @@ static int run(struct lf_cli *cli)
 				continue;
 			json_array_append_new(edges, json_pack("[s, s]", r->address, t->address));
 		}
-		json_array_append_new(nodes, json_pack("{s:s, s:s}", "address", r->address,
-		                                       "provider", r->provider));
+		json_array_append_new(
+		    nodes, json_pack("{s:s, s:s}", "address", r->address, "provider", r->provider));
 	}
 	json_t *graph = json_pack("{s:o, s:o}", "nodes", nodes, "edges", edges);
 	struct lf_buf dot = LF_BUF_INIT;
-	lf_browse_graph_dot(graph, &dot);
+	lf_browse_graph_dot(graph, NULL, &dot);
 	fputs(lf_buf_cstr(&dot), cli->out);
 	lf_buf_release(&dot);
 	json_decref(graph);

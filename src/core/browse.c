@@ -64,9 +64,8 @@ char *lf_browse_principal_address(const char *principal)
 {
 	static const struct {
 		const char *prefix, *type;
-	} kinds[] = {{"user:", "user"},
-	             {"group:", "group"},
-	             {"service_principal:", "serviceprincipal"}};
+	} kinds[] = {
+	    {"user:", "user"}, {"group:", "group"}, {"service_principal:", "serviceprincipal"}};
 
 	if (!principal)
 		return NULL;
@@ -203,7 +202,8 @@ int lf_browse_build(struct lf_browse *b, struct lf_state *st, const char **why)
 			json_t *spec = json_object_get(r->inputs, "spec");
 			json_array_foreach (json_object_get(spec, "members"), k, dep)
 				if (json_is_string(dep))
-					list_add(list_at(b, &b->member_of, json_string_value(dep)), i);
+					list_add(list_at(b, &b->member_of, json_string_value(dep)),
+					         i);
 		}
 		if (!strcmp(r->type, "grant")) {
 			json_t *spec = json_object_get(r->inputs, "spec");
@@ -301,13 +301,12 @@ json_t *lf_browse_summary(const struct lf_browse *b)
 	for (size_t i = 0; i < b->ntypes; i++)
 		json_object_set_new(counts, b->types[i],
 		                    json_integer((json_int_t)count_type(b, b->types[i])));
-	return json_pack("{s:o, s:s, s:I, s:o, s:o, s:I, s:I, s:o}", "account",
-	                 acct && acct->n ? json_string(record_name(rec(b, acct->v[0])))
-	                                 : json_null(),
-	                 "lineage", st->lineage, "serial", (json_int_t)st->serial, "generator",
-	                 str_or_null(st->generator), "git_commit", str_or_null(st->git_commit),
-	                 "resources", (json_int_t)st->nres, "grants", (json_int_t)b->ngrants,
-	                 "types", counts);
+	return json_pack(
+	    "{s:o, s:s, s:I, s:o, s:o, s:I, s:I, s:o}", "account",
+	    acct && acct->n ? json_string(record_name(rec(b, acct->v[0]))) : json_null(), "lineage",
+	    st->lineage, "serial", (json_int_t)st->serial, "generator", str_or_null(st->generator),
+	    "git_commit", str_or_null(st->git_commit), "resources", (json_int_t)st->nres, "grants",
+	    (json_int_t)b->ngrants, "types", counts);
 }
 
 /* The storage and network records `i` expanded to or depends on. */
@@ -365,13 +364,12 @@ json_t *lf_browse_account(const struct lf_browse *b)
 		json_object_set_new(o, "storage", storage);
 		json_decref(nets);
 		json_object_set_new(o, "workspaces", json_array());
-		json_object_set_new(o, "catalogs", json_integer((json_int_t)(
-		                                       list_get(&b->sub, r->address)
-		                                           ? list_get(&b->sub, r->address)->n
-		                                           : 0)));
-		json_array_append_new(json_object_get(region_of(regions, spec_str(r, "region")),
-		                                      "metastores"),
-		                      o);
+		json_object_set_new(o, "catalogs",
+		                    json_integer((json_int_t)(list_get(&b->sub, r->address)
+		                                                  ? list_get(&b->sub, r->address)->n
+		                                                  : 0)));
+		json_array_append_new(
+		    json_object_get(region_of(regions, spec_str(r, "region")), "metastores"), o);
 		json_object_set(by_ms, record_name(r), o);
 	}
 	for (size_t k = 0; ws && k < ws->n; k++) {
@@ -392,8 +390,8 @@ json_t *lf_browse_account(const struct lf_browse *b)
 		if (mo && mreg && wreg && !strcmp(mreg, wreg))
 			json_array_append_new(json_object_get(mo, "workspaces"), o);
 		else
-			json_array_append_new(json_object_get(region_of(regions, wreg), "workspaces"),
-			                      o);
+			json_array_append_new(
+			    json_object_get(region_of(regions, wreg), "workspaces"), o);
 	}
 	json_decref(by_ms);
 	/* regions by name */
@@ -500,8 +498,8 @@ json_t *lf_browse_namespace(const struct lf_browse *b, const char *path, size_t 
 		}
 		free(addr);
 		addr = lf_buf_detach(&a);
-		json_array_append_new(crumbs, json_pack("{s:s, s:s}", "name", parts[d], "address",
-		                                        addr));
+		json_array_append_new(crumbs,
+		                      json_pack("{s:s, s:s}", "name", parts[d], "address", addr));
 	}
 	const struct lf_state_res *r = rec(b, index);
 	json_object_set_new(page, "level", json_string(r->type));
@@ -584,11 +582,10 @@ json_t *lf_browse_principal(const struct lf_browse *b, const char *principal, si
 			if (total < offset || total - offset >= limit)
 				continue;
 			const struct lf_browse_grant *g = &b->grants[l->v[k]];
-			json_array_append_new(grants,
-			                      json_pack("{s:s, s:s, s:s, s:O}", "grant",
-			                                rec(b, g->grant)->address, "securable",
-			                                g->securable, "to", who, "privileges",
-			                                g->privileges));
+			json_array_append_new(grants, json_pack("{s:s, s:s, s:s, s:O}", "grant",
+			                                        rec(b, g->grant)->address,
+			                                        "securable", g->securable, "to",
+			                                        who, "privileges", g->privileges));
 		}
 	}
 	json_decref(queue);
@@ -693,8 +690,8 @@ json_t *lf_browse_resource(const struct lf_browse *b, const char *address, lf_br
 	                      str_or_null(r->parent), "digest", r->digest);
 	json_object_set_new(o, "inputs", inputs ? inputs : json_null());
 	json_object_set_new(o, "attrs", attrs ? attrs : json_null());
-	json_object_set_new(o, "sensitive", r->sensitive ? json_deep_copy(r->sensitive)
-	                                                 : json_array());
+	json_object_set_new(o, "sensitive",
+	                    r->sensitive ? json_deep_copy(r->sensitive) : json_array());
 	json_object_set_new(o, "deps", r->deps ? json_deep_copy(r->deps) : json_array());
 	json_object_set_new(o, "dependents", addresses(b, list_get(&b->dependents, r->address)));
 	json_object_set_new(o, "children", addresses(b, list_get(&b->children, r->address)));
@@ -738,7 +735,8 @@ json_t *lf_browse_graph(const struct lf_browse *b, const char *focus, int depth,
 			for (size_t j = 0; j < nd + nn && q.n < max_nodes; j++) {
 				size_t t;
 				if (j < nd) {
-					if (!find(b, json_string_value(json_array_get(r->deps, j)), &t))
+					if (!find(b, json_string_value(json_array_get(r->deps, j)),
+					          &t))
 						continue;
 				} else {
 					t = dn->v[j - nd];
@@ -752,11 +750,11 @@ json_t *lf_browse_graph(const struct lf_browse *b, const char *focus, int depth,
 			}
 		}
 		for (size_t k = 0; k < q.n; k++)
-			json_array_append_new(
-			    nodes, json_pack("{s:s, s:s}", "address", rec(b, q.v[k])->address,
-			                     "provider", rec(b, q.v[k])->provider
-			                                     ? rec(b, q.v[k])->provider
-			                                     : "lakeform"));
+			json_array_append_new(nodes, json_pack("{s:s, s:s}", "address",
+			                                       rec(b, q.v[k])->address, "provider",
+			                                       rec(b, q.v[k])->provider
+			                                           ? rec(b, q.v[k])->provider
+			                                           : "lakeform"));
 		free(q.v);
 		free(lvl.v);
 	} else {
@@ -765,9 +763,9 @@ json_t *lf_browse_graph(const struct lf_browse *b, const char *focus, int depth,
 			if (!shown(r, expanded))
 				continue;
 			json_object_set_new(in, r->address, json_true());
-			json_array_append_new(nodes, json_pack("{s:s, s:s}", "address", r->address,
-			                                       "provider",
-			                                       r->provider ? r->provider : "lakeform"));
+			json_array_append_new(
+			    nodes, json_pack("{s:s, s:s}", "address", r->address, "provider",
+			                     r->provider ? r->provider : "lakeform"));
 		}
 	}
 	size_t k;
@@ -800,14 +798,14 @@ static void dot_quoted(struct lf_buf *out, const char *s)
 	lf_buf_addc(out, '"');
 }
 
-void lf_browse_graph_dot(const json_t *graph, struct lf_buf *out)
+void lf_browse_graph_dot(const json_t *graph, const char *url_prefix, struct lf_buf *out)
 {
 	json_t *nodes = json_object_get(graph, "nodes"), *edges = json_object_get(graph, "edges");
 	json_t *provider = json_object();
 	size_t n = 0, k;
 	json_t *v;
-	char **lines = lf_xcalloc(json_array_size(nodes) + json_array_size(edges) + 1,
-	                          sizeof(*lines));
+	char **lines =
+	    lf_xcalloc(json_array_size(nodes) + json_array_size(edges) + 1, sizeof(*lines));
 
 	/* lines sorted, so the output is the same on every run */
 	json_array_foreach (nodes, k, v) {
@@ -832,8 +830,21 @@ void lf_browse_graph_dot(const json_t *graph, struct lf_buf *out)
 		} else {
 			const char *p = json_string_value(json_object_get(provider, lines[i]));
 			dot_quoted(out, lines[i]);
-			if (p && strcmp(p, "lakeform"))
+			int dashed = p && strcmp(p, "lakeform");
+			if (url_prefix) {
+				lf_buf_adds(out, " [URL = \"");
+				lf_buf_adds(out, url_prefix);
+				for (const char *c = lines[i]; *c; c++) {
+					if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+					    (*c >= '0' && *c <= '9') || strchr("-._~", *c))
+						lf_buf_addc(out, *c);
+					else
+						lf_buf_addf(out, "%%%02X", (unsigned char)*c);
+				}
+				lf_buf_addf(out, "\"%s]", dashed ? ", style = dashed" : "");
+			} else if (dashed) {
 				lf_buf_adds(out, " [style = dashed]");
+			}
 		}
 		lf_buf_adds(out, ";\n");
 		free(lines[i]);

@@ -35,7 +35,7 @@ struct lf_browse_grant {
 };
 
 struct lf_browse {
-	struct lf_state *st; /* borrowed */
+	struct lf_state *st;        /* borrowed */
 	struct lf_map by_type;      /* type -> struct lf_browse_list * */
 	struct lf_map children;     /* parent address -> list of records it expanded to */
 	struct lf_map dependents;   /* address -> list of records that need it */
@@ -101,8 +101,9 @@ json_t *lf_browse_graph(const struct lf_browse *b, const char *focus, int depth,
                         size_t max_nodes);
 
 /* The graph of lf_browse_graph() in Graphviz DOT, as `lakeform graph`
- * prints it. */
-void lf_browse_graph_dot(const json_t *graph, struct lf_buf *out);
+ * prints it; with `url_prefix`, each node links to url_prefix followed by
+ * its address, percent-encoded. */
+void lf_browse_graph_dot(const json_t *graph, const char *url_prefix, struct lf_buf *out);
 
 /* The address of a principal's record ("user:a@b" -> "user/a@b",
  * "service_principal:x" -> "serviceprincipal/x"), owned; NULL when it is
