@@ -138,6 +138,7 @@ extern const struct lf_command lf_cmd_init, lf_cmd_providers, lf_cmd_completion,
 extern const struct lf_command lf_cmd_validate, lf_cmd_export, lf_cmd_version, lf_cmd_plan,
     lf_cmd_apply, lf_cmd_destroy, lf_cmd_drift, lf_cmd_refresh, lf_cmd_import, lf_cmd_state,
     lf_cmd_show, lf_cmd_force_unlock, lf_cmd_graph;
+extern const struct lf_command lf_cmd_access;
 extern const struct lf_command lf_cmd_serve;
 
 #endif

@@ -1,0 +1,1075 @@
+/*
+ * access.c - effective access (access.h): a model of the securables, the
+ * principals and what holds privileges (grants, owners, workspace
+ * assignments), built from desired resources or state records alike, and
+ * the two questions asked of it.
+ */
+#include "access.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "source.h"
+#include "../state/state.h"
+#include "../util/buf.h"
+#include "../util/map.h"
+#include "../util/mem.h"
+
+/* Something that gives privileges: a grant, an owner, an assignment. */
+struct holding {
+	enum lf_access_how how;
+	char *source;
+	char *holder; /* principal */
+	char *on;     /* securable address */
+	char **given; /* normalised privileges, "OWNER", "USERS", "ADMINS" */
+	size_t ngiven;
+	char *file;
+	unsigned line, col;
+};
+
+struct sec {
+	struct lf_access_securable pub;
+	char *key;        /* sort key */
+	size_t *children; /* indexes into secs */
+	size_t nchildren;
+};
+
+struct principal {
+	char *id;      /* "group:x" */
+	char **groups; /* the groups it is directly a member of */
+	size_t ngroups;
+	char **members; /* a group's direct members */
+	size_t nmembers;
+};
+
+struct lf_access {
+	json_t *privileges; /* the Grant schema's x-lakeform-privileges, owned */
+	struct sec *secs;
+	size_t nsecs, secs_alloc;
+	struct lf_map sec_index;          /* address -> index + 1 */
+	struct lf_access_securable *pubs; /* sorted copy of the public parts */
+	struct principal *prs;
+	size_t nprs, prs_alloc;
+	struct lf_map pr_index; /* id -> index + 1 */
+	const char **pr_ids;    /* sorted */
+	struct holding *hs;
+	size_t nhs, hs_alloc;
+	struct lf_map hs_by_holder; /* principal -> json array of holding indexes */
+	struct lf_map hs_by_on;     /* securable -> json array of holding indexes */
+	json_t *index_arrays;       /* owns the arrays of the two maps */
+};
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static char *normalise(const char *p)
+{
+	char *n = lf_xstrdup(p ? p : "");
+	for (char *c = n; *c; c++)
+		*c = *c == ' ' ? '_' : (char)(*c >= 'a' && *c <= 'z' ? *c - 32 : *c);
+	return n;
+}
+
+static const char *str_at(json_t *root, const char *path)
+{
+	return json_string_value(lf_json_path(root, path));
+}
+
+/* "user:x" for a principal resource's type and name, or NULL. */
+static char *principal_id(const char *type, const char *name)
+{
+	if (!strcmp(type, "user"))
+		return lf_xasprintf("user:%s", name);
+	if (!strcmp(type, "group"))
+		return lf_xasprintf("group:%s", name);
+	if (!strcmp(type, "serviceprincipal"))
+		return lf_xasprintf("service_principal:%s", name);
+	return NULL;
+}
+
+static struct principal *principal_get(struct lf_access *a, const char *id, int create)
+{
+	size_t i = (size_t)lf_map_get(&a->pr_index, id);
+	if (i)
+		return &a->prs[i - 1];
+	if (!create)
+		return NULL;
+	if (a->nprs == a->prs_alloc) {
+		a->prs_alloc = a->prs_alloc ? 2 * a->prs_alloc : 16;
+		a->prs = lf_xrealloc(a->prs, a->prs_alloc * sizeof(*a->prs));
+	}
+	struct principal *p = &a->prs[a->nprs++];
+	memset(p, 0, sizeof(*p));
+	p->id = lf_xstrdup(id);
+	lf_map_put(&a->pr_index, id, (void *)a->nprs);
+	return p;
+}
+
+static void strs_add(char ***v, size_t *n, const char *s)
+{
+	*v = lf_xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = lf_xstrdup(s);
+}
+
+static void strs_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* The securable at `address`, or NULL. */
+static struct sec *sec_get(const struct lf_access *a, const char *address)
+{
+	size_t i = (size_t)lf_map_get(&a->sec_index, address);
+	return i ? &a->secs[i - 1] : NULL;
+}
+
+static struct sec *sec_add(struct lf_access *a, const char *address, const char *type,
+                           const char *name, const char *metastore, const char *parent)
+{
+	struct sec *s = sec_get(a, address);
+	if (s)
+		return s;
+	if (a->nsecs == a->secs_alloc) {
+		a->secs_alloc = a->secs_alloc ? 2 * a->secs_alloc : 32;
+		a->secs = lf_xrealloc(a->secs, a->secs_alloc * sizeof(*a->secs));
+	}
+	s = &a->secs[a->nsecs++];
+	memset(s, 0, sizeof(*s));
+	s->pub.address = lf_xstrdup(address);
+	s->pub.type = lf_xstrdup(type);
+	s->pub.name = lf_xstrdup(name);
+	s->pub.metastore = metastore ? lf_xstrdup(metastore) : NULL;
+	s->pub.parent = parent ? lf_xstrdup(parent) : NULL;
+	lf_map_put(&a->sec_index, address, (void *)a->nsecs);
+	return s;
+}
+
+static void holding_add(struct lf_access *a, enum lf_access_how how, const char *source,
+                        const char *holder, const char *on, char **given, size_t ngiven,
+                        struct lf_pos pos)
+{
+	if (!holder || !on || !ngiven) {
+		strs_free(given, ngiven);
+		return;
+	}
+	if (a->nhs == a->hs_alloc) {
+		a->hs_alloc = a->hs_alloc ? 2 * a->hs_alloc : 32;
+		a->hs = lf_xrealloc(a->hs, a->hs_alloc * sizeof(*a->hs));
+	}
+	struct holding *h = &a->hs[a->nhs++];
+	h->how = how;
+	h->source = lf_xstrdup(source);
+	h->holder = lf_xstrdup(holder);
+	h->on = lf_xstrdup(on);
+	h->given = given;
+	h->ngiven = ngiven;
+	h->file = pos.file ? lf_xstrdup(pos.file) : NULL;
+	h->line = pos.line;
+	h->col = pos.col;
+}
+
+/* A grant securable {type, metastore, name} as an address. */
+static char *grant_target(json_t *sec)
+{
+	const char *type = str_at(sec, "type"), *ms = str_at(sec, "metastore"),
+	           *name = str_at(sec, "name");
+	if (!type || !name)
+		return NULL;
+	if (!strcmp(type, "bucket"))
+		return lf_xasprintf("bucket/%s", name);
+	if (!strcmp(type, "metastore"))
+		return lf_xasprintf("metastore/%s", name);
+	struct lf_buf b = LF_BUF_INIT;
+	lf_buf_addf(&b, "%s/%s/", type, ms ? ms : "");
+	for (const char *p = name; *p; p++)
+		lf_buf_addc(&b, *p == '.' ? '/' : *p);
+	return lf_buf_detach(&b);
+}
+
+static void grant_add(struct lf_access *a, const char *source, const char *principal,
+                      json_t *securable, json_t *privileges, struct lf_pos pos)
+{
+	char *on = grant_target(securable);
+	char **given = NULL;
+	size_t n = 0, i;
+	json_t *v;
+
+	json_array_foreach (privileges, i, v) {
+		char *p = normalise(json_string_value(v));
+		strs_add(&given, &n, p);
+		free(p);
+	}
+	holding_add(a, LF_ACCESS_GRANT, source, principal, on, given, n, pos);
+	free(on);
+}
+
+/* ---- positions ------------------------------------------------------------ */
+
+struct where {
+	const struct lf_source *src; /* NULL: no positions (a state) */
+	const struct lf_source_doc *doc;
+};
+
+static struct lf_pos pos_at(const struct where *w, const char *path, size_t index)
+{
+	struct lf_pos none = LF_POS_INIT;
+	if (!w->src || !w->doc)
+		return none;
+	if (!path)
+		return w->doc->pos;
+	return lf_source_path_pos(w->src, w->doc, path, index);
+}
+
+/* The index of string `s` in array `arr`, or (size_t)-1. */
+static size_t index_of(json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach (arr, i, v)
+		if (json_string_value(v) && !strcmp(json_string_value(v), s))
+			return i;
+	return (size_t)-1;
+}
+
+/* ---- building ------------------------------------------------------------- */
+
+static void owner_add(struct lf_access *a, const char *address, const char *owner,
+                      struct lf_pos pos)
+{
+	char **given = NULL;
+	size_t n = 0;
+	strs_add(&given, &n, "OWNER");
+	holding_add(a, LF_ACCESS_OWNER, address, owner, address, given, n, pos);
+}
+
+/*
+ * One lakeform-level resource: `type` and `name` as in its address
+ * ("schema", "main/sales/raw"), `inputs` {metadata, spec}.
+ */
+static void add_resource(struct lf_access *a, const char *address, const char *type,
+                         const char *name, json_t *inputs, const struct where *w)
+{
+	json_t *spec = json_object_get(inputs, "spec");
+	const char *ms = str_at(spec, "metastore");
+	size_t i;
+	json_t *v;
+
+	char *pid = principal_id(type, name);
+	if (pid) {
+		principal_get(a, pid, 1);
+		if (!strcmp(type, "group")) {
+			json_array_foreach (json_object_get(spec, "members"), i, v) {
+				const char *m = json_string_value(v);
+				if (!m)
+					continue;
+				struct principal *g = principal_get(a, pid, 1);
+				strs_add(&g->members, &g->nmembers, m);
+				struct principal *p = principal_get(a, m, 1);
+				strs_add(&p->groups, &p->ngroups, pid);
+			}
+		}
+		free(pid);
+		return;
+	}
+	if (!strcmp(type, "storage.bucket")) {
+		char *addr = lf_xasprintf("bucket/%s", name);
+		sec_add(a, addr, "bucket", name, NULL, NULL);
+		free(addr);
+		return;
+	}
+	if (!strcmp(type, "grant")) {
+		const char *p = str_at(spec, "principal");
+		json_t *list = json_object_get(spec, "securables");
+		if (!p)
+			return;
+		if (!list) {
+			grant_add(a, address, p, json_object_get(spec, "securable"),
+			          json_object_get(spec, "privileges"), pos_at(w, NULL, 0));
+			return;
+		}
+		/* a workspace catalog's grant: written where the workspace
+		 * names the principal among its users or admins */
+		struct lf_pos pos = pos_at(w, NULL, 0);
+		if (w->src && w->doc) {
+			json_t *wspec = json_object_get(w->doc->root, "spec");
+			size_t k = index_of(json_object_get(wspec, "users"), p);
+			const char *field = "spec.users";
+			if (k == (size_t)-1) {
+				k = index_of(json_object_get(wspec, "admins"), p);
+				field = "spec.admins";
+			}
+			if (k != (size_t)-1)
+				pos = pos_at(w, field, k);
+		}
+		json_array_foreach (list, i, v)
+			grant_add(a, address, p, v, json_object_get(v, "privileges"), pos);
+		return;
+	}
+	if (!strcmp(type, "workspace")) {
+		struct sec *s = sec_add(a, address, "workspace", name, NULL, NULL);
+		static const char *const roles[2][2] = {{"users", "USERS"}, {"admins", "ADMINS"}};
+		for (int r = 0; r < 2; r++) {
+			char *path = lf_xasprintf("spec.%s", roles[r][0]);
+			json_array_foreach (json_object_get(spec, roles[r][0]), i, v) {
+				char **given = NULL;
+				size_t n = 0;
+				strs_add(&given, &n, roles[r][1]);
+				holding_add(a, LF_ACCESS_MEMBER, s->pub.address,
+				            json_string_value(v), s->pub.address, given, n,
+				            pos_at(w, path, i));
+			}
+			free(path);
+		}
+		return;
+	}
+
+	/* the namespace: metastore/M, catalog/M/C, schema/M/C/S,
+	 * table|volume/M/C/S/T */
+	char *parent = NULL, *display = NULL;
+	const char *slash = strchr(name, '/');
+	if (!strcmp(type, "metastore")) {
+		display = lf_xstrdup(name);
+		ms = name;
+	} else if (!strcmp(type, "catalog") || !strcmp(type, "schema") || !strcmp(type, "table") ||
+	           !strcmp(type, "volume")) {
+		if (!slash)
+			return;
+		const char *last = strrchr(name, '/');
+		char *msname = lf_xstrndup(name, (size_t)(slash - name));
+		display = lf_xstrdup(slash + 1);
+		for (char *c = display; *c; c++)
+			if (*c == '/')
+				*c = '.';
+		if (!strcmp(type, "catalog"))
+			parent = lf_xasprintf("metastore/%s", msname);
+		else
+			parent =
+			    lf_xasprintf("%s/%.*s", !strcmp(type, "schema") ? "catalog" : "schema",
+			                 (int)(last - name), name);
+		sec_add(a, address, type, display, msname, parent);
+		free(msname);
+		ms = NULL;
+	} else {
+		return;
+	}
+	if (!strcmp(type, "metastore"))
+		sec_add(a, address, type, display, ms, NULL);
+	free(display);
+	free(parent);
+
+	const char *owner = str_at(spec, "owner");
+	if (owner)
+		owner_add(a, address, owner, pos_at(w, "spec.owner", (size_t)-1));
+	/* a workspace catalog's owners are its workspace's admins, written
+	 * in the workspace's document */
+	json_array_foreach (json_object_get(spec, "owners"), i, v) {
+		struct lf_pos pos = pos_at(w, NULL, 0);
+		if (w->src && w->doc) {
+			size_t k = index_of(lf_json_path(w->doc->root, "spec.admins"),
+			                    json_string_value(v));
+			if (k != (size_t)-1)
+				pos = pos_at(w, "spec.admins", k);
+		}
+		if (json_string_value(v))
+			owner_add(a, address, json_string_value(v), pos);
+	}
+}
+
+static char *sort_key(const struct sec *s)
+{
+	/* workspaces, then each metastore with its namespace depth first,
+	 * then buckets: segments are joined with '\x02' and end with
+	 * '\x01' and the type, so that a parent sorts before its children
+	 * (and a table before a volume of the same name) */
+	const char *t = s->pub.type;
+	if (!strcmp(t, "workspace"))
+		return lf_xasprintf("1%s", s->pub.name);
+	if (!strcmp(t, "bucket"))
+		return lf_xasprintf("3%s", s->pub.name);
+	if (!strcmp(t, "metastore"))
+		return lf_xasprintf("2%s\x01", s->pub.name);
+	struct lf_buf b = LF_BUF_INIT;
+	lf_buf_addf(&b, "2%s\x02", s->pub.metastore ? s->pub.metastore : "");
+	for (const char *p = s->pub.name; *p; p++)
+		lf_buf_addc(&b, *p == '.' ? '\x02' : *p);
+	lf_buf_addf(&b, "\x01%s", t);
+	return lf_buf_detach(&b);
+}
+
+static int cmp_sec(const void *x, const void *y)
+{
+	const struct sec *a = x, *b = y;
+	return strcmp(a->key, b->key);
+}
+
+static void index_add(struct lf_access *a, struct lf_map *m, const char *key, size_t i)
+{
+	json_t *arr = lf_map_get(m, key);
+	if (!arr) {
+		arr = json_array();
+		json_array_append_new(a->index_arrays, arr);
+		lf_map_put(m, key, arr);
+	}
+	json_array_append_new(arr, json_integer((json_int_t)i));
+}
+
+static void finish(struct lf_access *a)
+{
+	for (size_t i = 0; i < a->nsecs; i++)
+		a->secs[i].key = sort_key(&a->secs[i]);
+	qsort(a->secs, a->nsecs, sizeof(*a->secs), cmp_sec);
+	lf_map_release(&a->sec_index);
+	memset(&a->sec_index, 0, sizeof(a->sec_index));
+	a->pubs = lf_xcalloc(a->nsecs + 1, sizeof(*a->pubs));
+	for (size_t i = 0; i < a->nsecs; i++) {
+		lf_map_put(&a->sec_index, a->secs[i].pub.address, (void *)(i + 1));
+		a->pubs[i] = a->secs[i].pub;
+	}
+	for (size_t i = 0; i < a->nsecs; i++) {
+		struct sec *p = a->secs[i].pub.parent ? sec_get(a, a->secs[i].pub.parent) : NULL;
+		if (!p)
+			continue;
+		p->children = lf_xrealloc(p->children, (p->nchildren + 1) * sizeof(*p->children));
+		p->children[p->nchildren++] = i;
+	}
+	a->pr_ids = lf_xcalloc(a->nprs + 1, sizeof(*a->pr_ids));
+	for (size_t i = 0; i < a->nprs; i++)
+		a->pr_ids[i] = a->prs[i].id;
+	qsort(a->pr_ids, a->nprs, sizeof(*a->pr_ids), cmp_str);
+	for (size_t i = 0; i < a->nprs; i++) {
+		qsort(a->prs[i].groups, a->prs[i].ngroups, sizeof(char *), cmp_str);
+		qsort(a->prs[i].members, a->prs[i].nmembers, sizeof(char *), cmp_str);
+	}
+	a->index_arrays = json_array();
+	for (size_t i = 0; i < a->nhs; i++) {
+		index_add(a, &a->hs_by_holder, a->hs[i].holder, i);
+		index_add(a, &a->hs_by_on, a->hs[i].on, i);
+	}
+}
+
+static struct lf_access *model_new(const struct lf_kinds *kinds)
+{
+	struct lf_access *a = lf_xcalloc(1, sizeof(*a));
+	const struct lf_kind *g = kinds ? lf_kinds_find(kinds, "Grant") : NULL;
+	json_t *t = g ? json_object_get(g->schema, "x-lakeform-privileges") : NULL;
+	a->privileges = t ? json_incref(t) : json_object();
+	return a;
+}
+
+struct lf_access *lf_access_from_desired(const struct lf_manifest *m, const struct lf_desired *ds)
+{
+	struct lf_access *a = model_new(m->kinds);
+
+	for (size_t i = 0; i < ds->n; i++) {
+		const struct lf_dres *r = ds->v[i];
+		struct where w = {m->src, r->doc};
+		if (strcmp(r->provider, "lakeform") && strcmp(r->type, "storage.bucket"))
+			continue;
+		add_resource(a, r->address, r->type, r->name, r->inputs, &w);
+	}
+	finish(a);
+	return a;
+}
+
+struct lf_access *lf_access_from_state(struct lf_state *st, const struct lf_kinds *kinds)
+{
+	struct lf_access *a = model_new(kinds);
+	struct where w = {NULL, NULL};
+
+	for (size_t i = 0; i < st->nres; i++) {
+		struct lf_state_res *r = &st->res[i];
+		if (r->removed || !r->type)
+			continue;
+		int wanted = !strcmp(r->type, "storage.bucket") || !strchr(r->type, '.');
+		if (!wanted)
+			continue;
+		if (r->line && lf_state_res_parse(r) != 0)
+			continue;
+		const char *slash = strchr(r->address, '/');
+		if (!slash)
+			continue;
+		add_resource(a, r->address, r->type, slash + 1, r->inputs, &w);
+	}
+	finish(a);
+	return a;
+}
+
+void lf_access_free(struct lf_access *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->nsecs; i++) {
+		struct sec *s = &a->secs[i];
+		free(s->pub.address);
+		free(s->pub.type);
+		free(s->pub.name);
+		free(s->pub.metastore);
+		free(s->pub.parent);
+		free(s->key);
+		free(s->children);
+	}
+	free(a->secs);
+	free(a->pubs);
+	lf_map_release(&a->sec_index);
+	for (size_t i = 0; i < a->nprs; i++) {
+		free(a->prs[i].id);
+		strs_free(a->prs[i].groups, a->prs[i].ngroups);
+		strs_free(a->prs[i].members, a->prs[i].nmembers);
+	}
+	free(a->prs);
+	free(a->pr_ids);
+	lf_map_release(&a->pr_index);
+	for (size_t i = 0; i < a->nhs; i++) {
+		struct holding *h = &a->hs[i];
+		free(h->source);
+		free(h->holder);
+		free(h->on);
+		strs_free(h->given, h->ngiven);
+		free(h->file);
+	}
+	free(a->hs);
+	lf_map_release(&a->hs_by_holder);
+	lf_map_release(&a->hs_by_on);
+	json_decref(a->index_arrays);
+	json_decref(a->privileges);
+	free(a);
+}
+
+const char *const *lf_access_principals(const struct lf_access *a, size_t *n)
+{
+	*n = a->nprs;
+	return a->pr_ids;
+}
+
+const struct lf_access_securable *lf_access_securables(const struct lf_access *a, size_t *n)
+{
+	*n = a->nsecs;
+	return a->pubs;
+}
+
+/* ---- the rules ------------------------------------------------------------ */
+
+/* Whether privilege `p` may be held on a securable of `type`. */
+static int valid_on(const struct lf_access *a, const char *p, const char *type)
+{
+	json_t *on = json_object_get(json_object_get(a->privileges, p), "on");
+	return index_of(on, type) != (size_t)-1;
+}
+
+/* Privileges granted on a container that stay there (REFERENCE: catalog
+ * and schema privileges "inherited by" lists leave these out). */
+static int inherited(const char *p)
+{
+	return strcmp(p, "APPLY_TAG") && strcmp(p, "BROWSE") && strcmp(p, "MANAGE");
+}
+
+/*
+ * The privileges `given` (one of a holding's) yields on securable `d`, `at`
+ * being where it is given (d itself, or an ancestor): into *out (strings
+ * borrowed from the privilege table or static).
+ */
+static void yields(const struct lf_access *a, enum lf_access_how how, const char *given,
+                   const struct sec *at, const struct sec *d, const char ***out, size_t *n)
+{
+	*n = 0;
+	if (how == LF_ACCESS_MEMBER) {
+		if (at != d)
+			return;
+		*out = lf_xrealloc(*out, 2 * sizeof(**out));
+		if (!strcmp(given, "ADMINS"))
+			(*out)[(*n)++] = "ADMIN";
+		(*out)[(*n)++] = "USER";
+		return;
+	}
+	if (how == LF_ACCESS_OWNER && at != d)
+		return;
+	int all = how == LF_ACCESS_OWNER || !strcmp(given, "ALL_PRIVILEGES");
+	const char *key;
+	json_t *v;
+	json_object_foreach (a->privileges, key, v) {
+		if (all) {
+			if (!strcmp(key, "ALL_PRIVILEGES") || !strcmp(key, "EXTERNAL_USE_SCHEMA") ||
+			    !valid_on(a, key, at->pub.type))
+				continue;
+		} else if (strcmp(key, given)) {
+			continue;
+		}
+		if (at != d && (!inherited(key) || !valid_on(a, key, d->pub.type)))
+			continue;
+		*out = lf_xrealloc(*out, (*n + 1) * sizeof(**out));
+		(*out)[(*n)++] = key;
+	}
+}
+
+/* ---- answers -------------------------------------------------------------- */
+
+struct answer {
+	struct lf_access_list *l;
+	struct lf_map lines; /* "principal\x1fsecurable\x1fprivilege" -> index + 1 */
+};
+
+static void emit(struct answer *ans, const char *principal, const struct sec *d,
+                 const char *privilege, const struct holding *h, const char *given, char **groups,
+                 size_t ngroups)
+{
+	struct lf_access_list *l = ans->l;
+	char *key = lf_xasprintf("%s\x1f%s\x1f%s", principal, d->pub.address, privilege);
+	size_t i = (size_t)lf_map_get(&ans->lines, key);
+	if (!i) {
+		if (l->n == l->alloc) {
+			l->alloc = l->alloc ? 2 * l->alloc : 16;
+			l->v = lf_xrealloc(l->v, l->alloc * sizeof(*l->v));
+		}
+		struct lf_access_line *ln = &l->v[l->n++];
+		memset(ln, 0, sizeof(*ln));
+		ln->principal = lf_xstrdup(principal);
+		ln->securable = lf_xstrdup(d->pub.address);
+		ln->type = lf_xstrdup(d->pub.type);
+		ln->privilege = lf_xstrdup(privilege);
+		i = l->n;
+		lf_map_put(&ans->lines, key, (void *)i);
+	}
+	free(key);
+	struct lf_access_line *ln = &l->v[i - 1];
+	ln->via = lf_xrealloc(ln->via, (ln->nvia + 1) * sizeof(*ln->via));
+	struct lf_access_via *v = &ln->via[ln->nvia++];
+	memset(v, 0, sizeof(*v));
+	v->how = h->how;
+	v->source = lf_xstrdup(h->source);
+	v->on = lf_xstrdup(h->on);
+	v->given = lf_xstrdup(given);
+	v->holder = lf_xstrdup(h->holder);
+	v->file = h->file ? lf_xstrdup(h->file) : NULL;
+	v->line = h->line;
+	v->col = h->col;
+	for (size_t k = 0; k < ngroups; k++)
+		strs_add(&v->groups, &v->ngroups, groups[k]);
+}
+
+/* Every line holding `h` gives `principal` (through `groups`) on `d`
+ * and, when `down`, on everything below d. */
+static void apply_holding(struct answer *ans, const struct lf_access *a, const char *principal,
+                          const struct holding *h, const struct sec *at, const struct sec *d,
+                          int down, char **groups, size_t ngroups)
+{
+	const char **privs = NULL;
+	size_t n;
+	for (size_t g = 0; g < h->ngiven; g++) {
+		yields(a, h->how, h->given[g], at, d, &privs, &n);
+		for (size_t k = 0; k < n; k++) {
+			emit(ans, principal, d, privs[k], h, h->given[g], groups, ngroups);
+		}
+	}
+	free(privs);
+	if (!down)
+		return;
+	for (size_t c = 0; c < d->nchildren; c++)
+		apply_holding(ans, a, principal, h, at, &a->secs[d->children[c]], 1, groups,
+		              ngroups);
+}
+
+/*
+ * The groups `principal` is in, directly or not, each with one chain of
+ * membership (the shortest; among those, the first by name at each step):
+ * a JSON object group -> [group, ...] from the first group to that one.
+ */
+static json_t *memberships(const struct lf_access *a, const char *principal)
+{
+	json_t *out = json_object();
+	json_t *queue = json_array();
+	json_array_append_new(queue, json_pack("[s, []]", principal));
+	for (size_t q = 0; q < json_array_size(queue); q++) {
+		json_t *item = json_array_get(queue, q);
+		const struct principal *p =
+		    lf_map_get(&a->pr_index, json_string_value(json_array_get(item, 0)))
+		        ? &a->prs[(size_t)lf_map_get(&a->pr_index,
+		                                     json_string_value(json_array_get(item, 0))) -
+		                  1]
+		        : NULL;
+		for (size_t i = 0; p && i < p->ngroups; i++) {
+			if (json_object_get(out, p->groups[i]) || !strcmp(p->groups[i], principal))
+				continue;
+			json_t *chain = json_copy(json_array_get(item, 1));
+			json_array_append_new(chain, json_string(p->groups[i]));
+			json_object_set(out, p->groups[i], chain);
+			json_array_append_new(queue, json_pack("[s, o]", p->groups[i], chain));
+		}
+	}
+	json_decref(queue);
+	return out;
+}
+
+/* The holdings of `holder` on everything, for `principal` through `chain`. */
+static void principal_holdings(struct answer *ans, const struct lf_access *a, const char *principal,
+                               const char *holder, json_t *chain)
+{
+	json_t *idx = lf_map_get(&a->hs_by_holder, holder);
+	size_t i, ng = json_array_size(chain);
+	json_t *v;
+	char **groups = lf_xcalloc(ng + 1, sizeof(*groups));
+	for (size_t k = 0; k < ng; k++)
+		groups[k] = (char *)json_string_value(json_array_get(chain, k));
+	json_array_foreach (idx, i, v) {
+		const struct holding *h = &a->hs[json_integer_value(v)];
+		const struct sec *at = sec_get(a, h->on);
+		if (at)
+			apply_holding(ans, a, principal, h, at, at, 1, groups, ng);
+	}
+	free(groups);
+}
+
+static int cmp_via(const void *x, const void *y)
+{
+	const struct lf_access_via *a = x, *b = y;
+	int c;
+	if (a->how != b->how)
+		return (int)a->how - (int)b->how;
+	if ((c = strcmp(a->on, b->on)) || (c = strcmp(a->source, b->source)))
+		return c;
+	if ((c = strcmp(a->given ? a->given : "", b->given ? b->given : "")))
+		return c;
+	return strcmp(a->holder, b->holder);
+}
+
+static const struct lf_access *sort_model;
+
+static size_t sec_rank(const char *address)
+{
+	return (size_t)lf_map_get(&sort_model->sec_index, address);
+}
+
+static int cmp_by_securable(const void *x, const void *y)
+{
+	const struct lf_access_line *a = x, *b = y;
+	size_t ra = sec_rank(a->securable), rb = sec_rank(b->securable);
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	int c = strcmp(a->privilege, b->privilege);
+	return c ? c : strcmp(a->principal, b->principal);
+}
+
+static int cmp_by_principal(const void *x, const void *y)
+{
+	const struct lf_access_line *a = x, *b = y;
+	int c = strcmp(a->principal, b->principal);
+	if (c)
+		return c;
+	size_t ra = sec_rank(a->securable), rb = sec_rank(b->securable);
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	return strcmp(a->privilege, b->privilege);
+}
+
+static void answer_finish(struct answer *ans, const struct lf_access *a, int by_principal)
+{
+	struct lf_access_list *l = ans->l;
+	for (size_t i = 0; i < l->n; i++)
+		qsort(l->v[i].via, l->v[i].nvia, sizeof(*l->v[i].via), cmp_via);
+	/* qsort has no argument for the model: this one is only read */
+	sort_model = a;
+	qsort(l->v, l->n, sizeof(*l->v), by_principal ? cmp_by_principal : cmp_by_securable);
+	sort_model = NULL;
+	lf_map_release(&ans->lines);
+}
+
+/* The nearest of `names` to `s` within a few edits, or NULL. */
+static const char *nearest(const char *s, const char *const *names, size_t n)
+{
+	const char *best = NULL;
+	size_t bd = 4;
+	for (size_t i = 0; i < n; i++) {
+		size_t d = lf_edit_distance(s, names[i]);
+		if (d < bd) {
+			bd = d;
+			best = names[i];
+		}
+	}
+	return best;
+}
+
+int lf_access_principal(struct lf_access_list *out, const struct lf_access *a,
+                        const char *principal, char **error)
+{
+	struct answer ans = {out, LF_MAP_INIT};
+
+	*error = NULL;
+	if (strncmp(principal, "user:", 5) && strncmp(principal, "group:", 6) &&
+	    strncmp(principal, "service_principal:", 18)) {
+		*error = lf_xasprintf("'%s' is not a principal: write user:NAME, group:NAME or "
+		                      "service_principal:NAME",
+		                      principal);
+		return -1;
+	}
+	if (!lf_map_get(&a->pr_index, principal)) {
+		const char *near = nearest(principal, a->pr_ids, a->nprs);
+		*error = near ? lf_xasprintf("unknown principal '%s' (did you mean '%s'?)",
+		                             principal, near)
+		              : lf_xasprintf("unknown principal '%s'", principal);
+		return -1;
+	}
+	out->subject = lf_xstrdup(principal);
+	out->on_securable = 0;
+	json_t *none = json_array();
+	principal_holdings(&ans, a, principal, principal, none);
+	json_decref(none);
+	json_t *groups = memberships(a, principal);
+	const char *g;
+	json_t *chain;
+	json_object_foreach (groups, g, chain)
+		principal_holdings(&ans, a, principal, g, chain);
+	json_decref(groups);
+	answer_finish(&ans, a, 0);
+	return 0;
+}
+
+/* Every securable matching `name` (see lf_access_securable): indexes. */
+static size_t find_securables(const struct lf_access *a, const char *name, size_t *found,
+                              size_t max)
+{
+	size_t n = 0;
+	size_t i = (size_t)lf_map_get(&a->sec_index, name);
+	if (i) {
+		found[0] = i - 1;
+		return 1;
+	}
+	if (!strncmp(name, "storage.bucket/", 15)) {
+		char *b = lf_xasprintf("bucket/%s", name + 15);
+		i = (size_t)lf_map_get(&a->sec_index, b);
+		free(b);
+		if (i) {
+			found[0] = i - 1;
+			return 1;
+		}
+	}
+	if (strchr(name, '/'))
+		return 0;
+	for (i = 0; i < a->nsecs && n < max; i++) {
+		const struct sec *s = &a->secs[i];
+		/* namespace names are folded to lower case by Unity Catalog */
+		int ns = s->pub.metastore != NULL;
+		if (ns ? !strcasecmp(s->pub.name, name) : !strcmp(s->pub.name, name))
+			found[n++] = i;
+	}
+	return n;
+}
+
+int lf_access_securable(struct lf_access_list *out, const struct lf_access *a,
+                        const char *securable, char **error)
+{
+	struct answer ans = {out, LF_MAP_INIT};
+	size_t found[8];
+	size_t n = find_securables(a, securable, found, 8);
+
+	*error = NULL;
+	if (n == 0) {
+		const char **names = lf_xcalloc(2 * a->nsecs + 1, sizeof(*names));
+		for (size_t i = 0; i < a->nsecs; i++) {
+			names[2 * i] = a->secs[i].pub.address;
+			names[2 * i + 1] = a->secs[i].pub.name;
+		}
+		const char *near = nearest(securable, names, 2 * a->nsecs);
+		*error = near ? lf_xasprintf("unknown securable '%s' (did you mean '%s'?)",
+		                             securable, near)
+		              : lf_xasprintf("unknown securable '%s'", securable);
+		free(names);
+		return -1;
+	}
+	if (n > 1) {
+		struct lf_buf b = LF_BUF_INIT;
+		lf_buf_addf(&b, "'%s' names %zu securables: ", securable, n);
+		for (size_t i = 0; i < n; i++)
+			lf_buf_addf(&b, "%s'%s'", i ? ", " : "", a->secs[found[i]].pub.address);
+		lf_buf_adds(&b, "; give the address of one");
+		*error = lf_buf_detach(&b);
+		return -1;
+	}
+	const struct sec *d = &a->secs[found[0]];
+	out->subject = lf_xstrdup(d->pub.address);
+	out->on_securable = 1;
+
+	/* the holdings on d and on what holds it, and every principal they
+	 * reach: the holder and its members, nested */
+	json_t *candidates = json_object();
+	for (const struct sec *at = d; at;
+	     at = at->pub.parent ? sec_get(a, at->pub.parent) : NULL) {
+		size_t i;
+		json_t *v;
+		json_array_foreach (lf_map_get(&a->hs_by_on, at->pub.address), i, v) {
+			const struct holding *h = &a->hs[json_integer_value(v)];
+			json_t *queue = json_pack("[s]", h->holder);
+			for (size_t q = 0; q < json_array_size(queue); q++) {
+				const char *p = json_string_value(json_array_get(queue, q));
+				if (json_object_get(candidates, p))
+					continue;
+				json_object_set_new(candidates, p, json_true());
+				const struct principal *pr =
+				    lf_map_get(&a->pr_index, p)
+				        ? &a->prs[(size_t)lf_map_get(&a->pr_index, p) - 1]
+				        : NULL;
+				for (size_t k = 0; pr && k < pr->nmembers; k++)
+					json_array_append_new(queue, json_string(pr->members[k]));
+			}
+			json_decref(queue);
+		}
+	}
+	/* each candidate's own holdings and its groups', along its chains,
+	 * limited to those on d's line of ancestors */
+	const char *p;
+	json_t *unused;
+	json_object_foreach (candidates, p, unused) {
+		json_t *groups = memberships(a, p);
+		json_object_set_new(groups, p, json_array());
+		const char *holder;
+		json_t *chain;
+		json_object_foreach (groups, holder, chain) {
+			size_t i, ng = json_array_size(chain);
+			json_t *v;
+			char **gs = lf_xcalloc(ng + 1, sizeof(*gs));
+			for (size_t k = 0; k < ng; k++)
+				gs[k] = (char *)json_string_value(json_array_get(chain, k));
+			json_array_foreach (lf_map_get(&a->hs_by_holder, holder), i, v) {
+				const struct holding *h = &a->hs[json_integer_value(v)];
+				const struct sec *at = sec_get(a, h->on);
+				for (const struct sec *up = d; at && up;
+				     up = up->pub.parent ? sec_get(a, up->pub.parent) : NULL)
+					if (up == at)
+						apply_holding(&ans, a, p, h, at, d, 0, gs, ng);
+			}
+			free(gs);
+		}
+		json_decref(groups);
+	}
+	json_decref(candidates);
+	answer_finish(&ans, a, 1);
+	return 0;
+}
+
+void lf_access_list_release(struct lf_access_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct lf_access_line *ln = &l->v[i];
+		for (size_t k = 0; k < ln->nvia; k++) {
+			struct lf_access_via *v = &ln->via[k];
+			free(v->source);
+			free(v->on);
+			free(v->given);
+			free(v->holder);
+			strs_free(v->groups, v->ngroups);
+			free(v->file);
+		}
+		free(ln->via);
+		free(ln->principal);
+		free(ln->securable);
+		free(ln->type);
+		free(ln->privilege);
+	}
+	free(l->v);
+	free(l->subject);
+	memset(l, 0, sizeof(*l));
+}
+
+/* ---- rendering ------------------------------------------------------------ */
+
+static const char *how_name(enum lf_access_how how)
+{
+	switch (how) {
+	case LF_ACCESS_GRANT:
+		return "grant";
+	case LF_ACCESS_OWNER:
+		return "owner";
+	case LF_ACCESS_MEMBER:
+		return "assignment";
+	}
+	return "grant";
+}
+
+static json_t *securable_json(const struct lf_access *a, const char *address)
+{
+	const struct sec *s = sec_get(a, address);
+	json_t *o = json_pack("{s:s}", "address", address);
+	if (s) {
+		json_object_set_new(o, "type", json_string(s->pub.type));
+		json_object_set_new(o, "name", json_string(s->pub.name));
+		if (s->pub.metastore)
+			json_object_set_new(o, "metastore", json_string(s->pub.metastore));
+	}
+	return o;
+}
+
+json_t *lf_access_json(const struct lf_access_list *l, const struct lf_access *a)
+{
+	json_t *root = json_pack("{s:s}", "format_version", "1");
+	if (l->on_securable)
+		json_object_set_new(root, "securable", securable_json(a, l->subject));
+	else
+		json_object_set_new(root, "principal", json_string(l->subject));
+	json_t *arr = json_array();
+	for (size_t i = 0; i < l->n; i++) {
+		const struct lf_access_line *ln = &l->v[i];
+		json_t *vias = json_array();
+		for (size_t k = 0; k < ln->nvia; k++) {
+			const struct lf_access_via *v = &ln->via[k];
+			json_t *groups = json_array();
+			for (size_t g = 0; g < v->ngroups; g++)
+				json_array_append_new(groups, json_string(v->groups[g]));
+			json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "kind",
+			                      how_name(v->how), "source", v->source, "on", v->on,
+			                      "given", v->given ? v->given : "", "holder",
+			                      v->holder, "groups", groups);
+			if (v->file)
+				json_object_set_new(o, "at",
+				                    json_pack("{s:s, s:i, s:i}", "file", v->file,
+				                              "line", (int)v->line, "column",
+				                              (int)v->col));
+			else
+				json_object_set_new(o, "at", json_null());
+			json_array_append_new(vias, o);
+		}
+		json_array_append_new(arr,
+		                      json_pack("{s:s, s:o, s:s, s:o}", "principal", ln->principal,
+		                                "securable", securable_json(a, ln->securable),
+		                                "privilege", ln->privilege, "via", vias));
+	}
+	json_object_set_new(root, "access", arr);
+	return root;
+}
+
+char *lf_access_via_text(const struct lf_access_via *v, const char *principal,
+                         const char *securable)
+{
+	struct lf_buf b = LF_BUF_INIT;
+	(void)principal;
+	switch (v->how) {
+	case LF_ACCESS_GRANT:
+		lf_buf_adds(&b, v->source);
+		break;
+	case LF_ACCESS_OWNER:
+		lf_buf_addf(&b, "owner of %s", v->source);
+		break;
+	case LF_ACCESS_MEMBER:
+		lf_buf_addf(&b, "%s of %s",
+		            v->given && !strcmp(v->given, "ADMINS") ? "admin" : "user", v->source);
+		break;
+	}
+	if (v->file)
+		lf_buf_addf(&b, " (%s:%u:%u)", v->file, v->line, v->col);
+	if (v->how == LF_ACCESS_GRANT && strcmp(v->on, securable))
+		lf_buf_addf(&b, " on %s", v->on);
+	if (v->how == LF_ACCESS_GRANT && v->given && !strcmp(v->given, "ALL_PRIVILEGES"))
+		lf_buf_adds(&b, " as ALL_PRIVILEGES");
+	/* "member of group:c via group:a, group:b": the principal is in a,
+	 * a in b, b in c */
+	if (v->ngroups) {
+		lf_buf_addf(&b, "; member of %s", v->groups[v->ngroups - 1]);
+		for (size_t g = 0; g + 1 < v->ngroups; g++)
+			lf_buf_addf(&b, "%s%s", g ? ", " : " via ", v->groups[g]);
+	}
+	return lf_buf_detach(&b);
+}
