@@ -31,6 +31,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "core/access.h"
 #include "core/browse.h"
 #include "serve.h"
 #include "util/buf.h"
@@ -61,7 +62,9 @@ struct model {
 	int refs;
 	struct lf_session s;
 	struct lf_browse b;
-	char *graph_svg; /* the whole graph's drawing, made at load; NULL: none */
+	struct lf_kinds kinds; /* the Grant kind's privileges, for access */
+	struct lf_access *acc; /* effective access of the state's records */
+	char *graph_svg;       /* the whole graph's drawing, made at load; NULL: none */
 	char *graph_note;
 	long loaded_ms;
 };
@@ -92,6 +95,9 @@ static void model_unref(struct model *m)
 	if (!m || --m->refs > 0)
 		return;
 	lf_browse_release(&m->b);
+	if (m->acc)
+		lf_access_free(m->acc);
+	lf_kinds_release(&m->kinds);
 	lf_session_close(&m->s);
 	free(m->graph_svg);
 	free(m->graph_note);
@@ -243,6 +249,16 @@ static struct model *model_load(struct server *sv)
 		free(m);
 		return NULL;
 	}
+	struct lf_diags d = LF_DIAGS_INIT;
+	if (lf_kinds_load(&m->kinds, sv->cli->schema_dir, &d) != 0) {
+		lf_cli_print_diags(sv->cli, &d);
+		lf_diags_release(&d);
+		m->refs = 1;
+		model_unref(m);
+		return NULL;
+	}
+	lf_diags_release(&d);
+	m->acc = lf_access_from_state(&m->s.st, &m->kinds);
 	json_t *g = lf_browse_graph(&m->b, NULL, 0, 0, GRAPH_MAX_NODES);
 	m->graph_svg = draw_graph(sv, g);
 	if (!m->graph_svg)
@@ -681,6 +697,43 @@ static json_t *drift_doc(struct server *sv)
 	return j;
 }
 
+/*
+ * The effective access on a securable or of a principal (core/access.h)
+ * into doc's "effective": {"total", "offset", "limit", "access": [...]},
+ * sliced by the request's access_offset and access_limit.
+ */
+static void effective(struct model *m, struct MHD_Connection *c, json_t *doc, int on_securable,
+                      const char *subject)
+{
+	struct lf_access_list l = LF_ACCESS_LIST_INIT;
+	char *err = NULL;
+	size_t offset = arg_size(c, "access_offset", 0, SIZE_MAX / 2);
+	size_t limit = arg_size(c, "access_limit", PAGE_DEFAULT, PAGE_MAX);
+
+	if (!m->acc || !subject)
+		return;
+	int rc = on_securable ? lf_access_securable(&l, m->acc, subject, &err)
+	                      : lf_access_principal(&l, m->acc, subject, &err);
+	if (rc != 0) {
+		json_object_set_new(doc, "effective",
+		                    json_pack("{s:s}", "error", err ? err : "unknown"));
+		free(err);
+		lf_access_list_release(&l);
+		return;
+	}
+	json_t *all = lf_access_json(&l, m->acc);
+	json_t *lines = json_object_get(all, "access"), *page = json_array();
+	size_t n = json_array_size(lines);
+	for (size_t k = offset; k < n && k - offset < limit; k++)
+		json_array_append(page, json_array_get(lines, k));
+	json_object_set_new(doc, "effective",
+	                    json_pack("{s:I, s:I, s:I, s:o}", "total", (json_int_t)n, "offset",
+	                              (json_int_t)offset, "limit", (json_int_t)limit, "access",
+	                              page));
+	json_decref(all);
+	lf_access_list_release(&l);
+}
+
 /* The document of `page` for the request, or NULL (404, with *why). */
 static json_t *page_doc(struct server *sv, struct model *m, enum lf_page page,
                         struct MHD_Connection *c, const char **why)
@@ -705,6 +758,10 @@ static json_t *page_doc(struct server *sv, struct model *m, enum lf_page page,
 	case LF_PAGE_NAMESPACE:
 		doc = lf_browse_namespace(&m->b, arg(c, "path"), offset, limit);
 		*why = "no such securable in the state";
+		if (doc && json_object_get(doc, "securable"))
+			effective(m, c, doc, 1,
+			          json_string_value(json_object_get(
+			              json_object_get(doc, "securable"), "address")));
 		break;
 	case LF_PAGE_PRINCIPALS:
 		doc = lf_browse_principals(&m->b, offset, limit);
@@ -713,6 +770,8 @@ static json_t *page_doc(struct server *sv, struct model *m, enum lf_page page,
 		doc = lf_browse_principal(&m->b, arg(c, "name"), offset, limit);
 		*why = "no such principal in the state (name=user:..., group:..., "
 		       "service_principal:...)";
+		if (doc)
+			effective(m, c, doc, 0, arg(c, "name"));
 		break;
 	case LF_PAGE_RESOURCES:
 		doc = lf_browse_resources(&m->b, arg(c, "type"), arg(c, "prefix"), offset, limit);

@@ -25,7 +25,8 @@ static const char style[] =
     ".tag{display:inline-block;border-radius:4px;padding:0 .4em;font-size:.85em;"
     "background:#e4e9ef}.serverless{background:#d9f2e3}.classic{background:#fde9cf}"
     ".drift{background:#fbd9d9}.sync{background:#d9f2e3}.muted{color:#66717d}"
-    ".crumbs a{margin-right:.3em}.pager{margin:.5em 0}.svg{background:#fff;"
+    ".crumbs a{margin-right:.3em}.pager{margin:.5em 0}.svg svg{max-width:100%;height:auto}"
+    ".svg{background:#fff;"
     "border:1px solid #d9dee4;overflow:auto;max-height:80vh}footer{padding:1em 1.4em;"
     "color:#66717d;font-size:.85em}";
 
@@ -358,6 +359,78 @@ static void grants_table(struct lf_buf *b, const json_t *grants, int with_secura
 	lf_buf_adds(b, "</table>\n");
 }
 
+/* The effective access lines: who (or on what), which privilege, how. */
+static void effective_table(struct lf_buf *b, const json_t *d, int on_securable, const char *base)
+{
+	const json_t *e = json_object_get(d, "effective");
+	size_t i, k, g;
+	json_t *l, *v, *grp;
+
+	if (!e)
+		return;
+	lf_buf_adds(b, "<h2>Effective access</h2>");
+	if (str(e, "error")) {
+		lf_buf_adds(b, "<p class=\"muted\">");
+		esc(b, str(e, "error"));
+		lf_buf_adds(b, "</p>\n");
+		return;
+	}
+	lf_buf_addf(b,
+	            "<table class=\"effective\"><tr><th>%s</th><th>privilege</th><th>how"
+	            "</th></tr>",
+	            on_securable ? "principal" : "securable");
+	json_array_foreach (json_object_get(e, "access"), i, l) {
+		lf_buf_adds(b, "<tr><td>");
+		if (on_securable)
+			principal_link(b, str(l, "principal"));
+		else
+			resource_link(b, str(json_object_get(l, "securable"), "address"));
+		lf_buf_adds(b, "</td><td>");
+		esc(b, str(l, "privilege"));
+		lf_buf_adds(b, "</td><td>");
+		json_array_foreach (json_object_get(l, "via"), k, v) {
+			lf_buf_adds(b, "<div>");
+			esc(b, str(v, "kind"));
+			lf_buf_adds(b, " ");
+			resource_link(b, str(v, "source"));
+			if (str(v, "on") && str(json_object_get(l, "securable"), "address") &&
+			    strcmp(str(v, "on"), str(json_object_get(l, "securable"), "address"))) {
+				lf_buf_adds(b, " inherited from ");
+				resource_link(b, str(v, "on"));
+			}
+			if (json_array_size(json_object_get(v, "groups"))) {
+				lf_buf_adds(b, "; member of ");
+				json_array_foreach (json_object_get(v, "groups"), g, grp) {
+					if (g)
+						lf_buf_adds(b, " &rarr; ");
+					principal_link(b, json_string_value(grp));
+				}
+			}
+			lf_buf_adds(b, "</div>");
+		}
+		lf_buf_adds(b, "</td></tr>");
+	}
+	lf_buf_adds(b, "</table>\n");
+	/* its own pages: access_offset */
+	long long total = num(e, "total"), offset = num(e, "offset"), limit = num(e, "limit");
+	if (total > offset + limit || offset > 0) {
+		lf_buf_addf(b, "<div class=\"pager\">%lld&ndash;%lld of %lld", offset + 1,
+		            offset + limit < total ? offset + limit : total, total);
+		if (offset > 0) {
+			lf_buf_adds(b, " &middot; <a href=\"");
+			esc(b, base);
+			lf_buf_addf(b, "access_offset=%lld\">previous</a>",
+			            offset > limit ? offset - limit : 0);
+		}
+		if (offset + limit < total) {
+			lf_buf_adds(b, " &middot; <a href=\"");
+			esc(b, base);
+			lf_buf_addf(b, "access_offset=%lld\">next</a>", offset + limit);
+		}
+		lf_buf_adds(b, "</div>\n");
+	}
+}
+
 static void page_namespace(struct lf_buf *b, const json_t *d)
 {
 	const char *path = str(d, "path");
@@ -400,6 +473,12 @@ static void page_namespace(struct lf_buf *b, const json_t *d)
 		resource_link(b, str(sec, "address"));
 		lf_buf_adds(b, "</td></tr></table>\n");
 		grants_table(b, json_object_get(d, "grants"), 0);
+		struct lf_buf eb = LF_BUF_INIT;
+		lf_buf_adds(&eb, "/namespace?path=");
+		lf_url_encode(&eb, path);
+		lf_buf_adds(&eb, "&");
+		effective_table(b, d, 1, lf_buf_cstr(&eb));
+		lf_buf_release(&eb);
 	}
 	const char *level = str(d, "level");
 	const char *what = !strcmp(level, "account")     ? "Metastores"
@@ -512,6 +591,7 @@ static void page_principal(struct lf_buf *b, const json_t *d)
 	lf_url_encode(&base, who);
 	lf_buf_adds(&base, "&");
 	pager(b, d, lf_buf_cstr(&base));
+	effective_table(b, d, 0, lf_buf_cstr(&base));
 	lf_buf_truncate(&base, 0);
 	lf_buf_adds(&base, "/api/principal?name=");
 	lf_url_encode(&base, who);
