@@ -67,6 +67,13 @@ static int cmp_str(const void *x, const void *y)
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
+/* qsort(), which may not be given NULL even for nothing to sort */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
+
 static char *normalise(const char *p)
 {
 	char *n = lf_xstrdup(p ? p : "");
@@ -424,7 +431,7 @@ static void finish(struct lf_access *a)
 {
 	for (size_t i = 0; i < a->nsecs; i++)
 		a->secs[i].key = sort_key(&a->secs[i]);
-	qsort(a->secs, a->nsecs, sizeof(*a->secs), cmp_sec);
+	sort(a->secs, a->nsecs, sizeof(*a->secs), cmp_sec);
 	lf_map_release(&a->sec_index);
 	memset(&a->sec_index, 0, sizeof(a->sec_index));
 	a->pubs = lf_xcalloc(a->nsecs + 1, sizeof(*a->pubs));
@@ -442,10 +449,10 @@ static void finish(struct lf_access *a)
 	a->pr_ids = lf_xcalloc(a->nprs + 1, sizeof(*a->pr_ids));
 	for (size_t i = 0; i < a->nprs; i++)
 		a->pr_ids[i] = a->prs[i].id;
-	qsort(a->pr_ids, a->nprs, sizeof(*a->pr_ids), cmp_str);
+	sort(a->pr_ids, a->nprs, sizeof(*a->pr_ids), cmp_str);
 	for (size_t i = 0; i < a->nprs; i++) {
-		qsort(a->prs[i].groups, a->prs[i].ngroups, sizeof(char *), cmp_str);
-		qsort(a->prs[i].members, a->prs[i].nmembers, sizeof(char *), cmp_str);
+		sort(a->prs[i].groups, a->prs[i].ngroups, sizeof(char *), cmp_str);
+		sort(a->prs[i].members, a->prs[i].nmembers, sizeof(char *), cmp_str);
 	}
 	a->index_arrays = json_array();
 	for (size_t i = 0; i < a->nhs; i++) {
@@ -771,10 +778,10 @@ static void answer_finish(struct answer *ans, const struct lf_access *a, int by_
 {
 	struct lf_access_list *l = ans->l;
 	for (size_t i = 0; i < l->n; i++)
-		qsort(l->v[i].via, l->v[i].nvia, sizeof(*l->v[i].via), cmp_via);
+		sort(l->v[i].via, l->v[i].nvia, sizeof(*l->v[i].via), cmp_via);
 	/* qsort has no argument for the model: this one is only read */
 	sort_model = a;
-	qsort(l->v, l->n, sizeof(*l->v), by_principal ? cmp_by_principal : cmp_by_securable);
+	sort(l->v, l->n, sizeof(*l->v), by_principal ? cmp_by_principal : cmp_by_securable);
 	sort_model = NULL;
 	lf_map_release(&ans->lines);
 }
