@@ -34,7 +34,8 @@ FZ = build/fuzz
 lib_objs = $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS))
 cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker lint install uninstall clean help
+PHONY_SERVE = test-serve bench-serve
+.PHONY: $(PHONY_SERVE) all deps test test-unit test-cli test-providers test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker lint install uninstall clean help
 .DEFAULT_GOAL := all
 
 # the man page and the completion scripts are made by lakeform itself,
@@ -161,7 +162,7 @@ $(BS)/bin/lakeform-provider-%: $$(subst .c,.o,$$(addprefix $(BS)/obj/,$$(wildcar
 
 R = $(B)/results
 # every layer of make test, in order: one list, which sum-results.sh reads too
-LAYERS = unit cli providers integration git docker dockerd s3 s3-backend ceph s3rver yaml schema ajv fuzz
+LAYERS = unit cli providers integration git docker dockerd s3 s3-backend ceph s3rver serve yaml schema ajv fuzz
 
 test: deps
 	@$(MAKE) --no-print-directory test-build
@@ -244,6 +245,14 @@ test-s3rver: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
 	@mkdir -p $(R)
 	@./tests/integration/s3rver/run.sh $(BS)/bin/lakeform > $(R)/s3rver.log 2>&1; rc=$$?; \
 	 grep -v '^ok ' $(R)/s3rver.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/s3rver.log | tail -n 1 > $(R)/s3rver; exit $$rc
+
+# lakeform serve on the quickstart: its JSON API with curl, its pages in
+# headless Chromium (puppeteer-core from npm, into build/puppeteer), tokens,
+# drift on a schedule, the webhook, --heal, signals
+test-serve: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
+	@mkdir -p $(R)
+	@./tests/integration/serve/run.sh $(BS)/bin/lakeform > $(R)/serve.log 2>&1; rc=$$?; \
+	 grep -v '^ok ' $(R)/serve.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/serve.log | tail -n 1 > $(R)/serve; exit $$rc
 
 test-yaml: $(B)/tests/yaml_suite $(B)/bin/lakeform
 	@mkdir -p $(R)

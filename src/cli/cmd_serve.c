@@ -407,7 +407,7 @@ static void history_start(struct server *sv, const struct model *m)
 
 /* Replace the model by `m` (a state just loaded), recording what changed
  * when its serial moved. */
-static void model_swap(struct server *sv, struct model *m, const char *source)
+static void model_swap(struct server *sv, struct model *m, const char *source, json_t *applied)
 {
 	struct model *old = model_get(sv);
 	const struct lf_state *a = old ? &old->s.st : NULL, *z = &m->s.st;
@@ -421,6 +421,8 @@ static void model_swap(struct server *sv, struct model *m, const char *source)
 		    z->git_commit ? json_string(z->git_commit) : json_null(), "generator",
 		    z->generator ? json_string(z->generator) : json_null(), "resources",
 		    (json_int_t)z->nres, "changes", changes(a, z), "journal", journal_entries());
+		if (applied)
+			json_object_set(entry, "applied", applied);
 		history_add(sv, entry);
 	}
 	pthread_mutex_lock(&sv->mu);
@@ -446,11 +448,11 @@ static int files_changed(struct server *sv)
 	return changed;
 }
 
-static void reload(struct server *sv, const char *source)
+static void reload(struct server *sv, const char *source, json_t *applied)
 {
 	struct model *m = model_load(sv);
 	if (m)
-		model_swap(sv, m, source);
+		model_swap(sv, m, source, applied);
 }
 
 /* ---- the schedule: drift, webhook, heal ------------------------------------ */
@@ -506,8 +508,32 @@ static int check_drift(struct server *sv, json_t **report_out)
 	return rc;
 }
 
-/* Apply to heal the drift found in `before`; the heal recorded. */
-static void heal(struct server *sv, const json_t *before)
+/* What apply's output says it did: its lines "ADDRESS: created" (updated,
+ * replaced, destroyed), as [{"address", "action"}]. */
+static json_t *applied_lines(const char *out)
+{
+	static const char *const actions[] = {"created", "updated", "replaced", "destroyed"};
+	json_t *a = json_array();
+
+	for (const char *line = out; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		for (size_t k = 0; k < sizeof(actions) / sizeof(actions[0]); k++) {
+			size_t al = strlen(actions[k]);
+			if (n > al + 2 && !memcmp(line + n - al, actions[k], al) &&
+			    !memcmp(line + n - al - 2, ": ", 2) && !memchr(line, ' ', n - al - 2))
+				json_array_append_new(a,
+				                      json_pack("{s:s%, s:s}", "address", line,
+				                                n - al - 2, "action", actions[k]));
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return a;
+}
+
+/* Apply to heal the drift found in `before`; the heal recorded.  Returns
+ * what apply did (applied_lines()). */
+static json_t *heal(struct server *sv, const json_t *before)
 {
 	char *argv[] = {sv->self, "apply", "-auto-approve", "-input=false", NULL};
 	char *out = NULL, started[32], ended[32];
@@ -523,8 +549,10 @@ static void heal(struct server *sv, const json_t *before)
 			tail += i;
 			break;
 		}
-	json_t *h = json_pack("{s:s, s:s, s:i, s:o, s:s}", "started_at", started, "ended_at", ended,
-	                      "exit", rc, "drift", drift_summary(before), "output", tail);
+	json_t *did = applied_lines(out);
+	json_t *h =
+	    json_pack("{s:s, s:s, s:i, s:o, s:O, s:s}", "started_at", started, "ended_at", ended,
+	              "exit", rc, "drift", drift_summary(before), "applied", did, "output", tail);
 	free(out);
 	fprintf(sv->cli->err, "lakeform: serve: heal at %s: apply exited %d\n", started, rc);
 	pthread_mutex_lock(&sv->mu);
@@ -532,6 +560,7 @@ static void heal(struct server *sv, const json_t *before)
 	while (json_array_size(sv->heals) > KEEP_HEALS)
 		json_array_remove(sv->heals, 0);
 	pthread_mutex_unlock(&sv->mu);
+	return did;
 }
 
 static void *schedule(void *arg)
@@ -547,8 +576,9 @@ static void *schedule(void *arg)
 			json_t *report = NULL;
 			int rc = check_drift(sv, &report);
 			if (rc == 2 && sv->heal) {
-				heal(sv, report);
-				reload(sv, "heal");
+				json_t *did = heal(sv, report);
+				reload(sv, "heal", did);
+				json_decref(did);
 				json_decref(report);
 				report = NULL;
 				/* the page shows the state after the heal */
@@ -556,7 +586,7 @@ static void *schedule(void *arg)
 			}
 			json_decref(report);
 			if (files_changed(sv))
-				reload(sv, "apply");
+				reload(sv, "apply", NULL);
 			pthread_mutex_lock(&sv->mu);
 			next = lf_now_ms() + sv->drift_every_ms;
 			continue;
@@ -564,7 +594,7 @@ static void *schedule(void *arg)
 		/* the local state's files are looked at every second */
 		pthread_mutex_unlock(&sv->mu);
 		if (files_changed(sv))
-			reload(sv, "apply");
+			reload(sv, "apply", NULL);
 		pthread_mutex_lock(&sv->mu);
 		long wait = 1000;
 		if (next >= 0 && next - lf_now_ms() < wait)
@@ -822,6 +852,7 @@ static const struct {
 	enum lf_page page;
 } routes[] = {
     {"/", LF_PAGE_HOME},
+    {"/summary", LF_PAGE_HOME},
     {"/account", LF_PAGE_ACCOUNT},
     {"/namespace", LF_PAGE_NAMESPACE},
     {"/principals", LF_PAGE_PRINCIPALS},
@@ -857,6 +888,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		             "read-only: GET and HEAD are the only methods");
 	if (!*path)
 		path = "/";
+	if (!strcmp(url, "/favicon.ico")) /* none: say so without an error page */
+		return respond(c, MHD_HTTP_NO_CONTENT, "text/plain", NULL, 0);
 	int svg = !api && !strcmp(path, "/graph.svg");
 	int dot = api && !strcmp(path, "/graph.dot");
 	size_t r;

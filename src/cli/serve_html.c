@@ -722,6 +722,19 @@ static void page_history(struct lf_buf *b, const json_t *d)
 		} else {
 			lf_buf_adds(b, "<span class=\"muted\">the state as first seen</span>");
 		}
+		const json_t *did = json_object_get(e, "applied");
+		if (json_array_size(did)) {
+			lf_buf_addf(b, "<details open><summary>apply: %zu</summary><ul>",
+			            json_array_size(did));
+			json_array_foreach (did, k, j) {
+				lf_buf_adds(b, "<li>");
+				resource_link(b, str(j, "address"));
+				lf_buf_adds(b, " ");
+				esc(b, str(j, "action"));
+				lf_buf_adds(b, "</li>");
+			}
+			lf_buf_adds(b, "</ul></details>");
+		}
 		const json_t *jn = json_object_get(e, "journal");
 		if (json_array_size(jn)) {
 			lf_buf_addf(b, "<details><summary>%zu journal records</summary><ul>",

@@ -230,7 +230,6 @@ check "html: a comment from the state is escaped" \
 check "html: no script from the state" test "$(grep -c '<script>' <<<"$html")" -eq 0
 check "html: a content security policy without scripts" \
 	grep -qi "content-security-policy: default-src 'none'" <(curl -sI "$base/")
-unset check_out
 
 # ---- drift on the schedule --------------------------------------------------------
 if wait_for drift 20 '.last.report.status == "in_sync"'; then
@@ -245,8 +244,11 @@ if wait_for drift 20 '[.last.report.findings[] | select(.kind == "changed" and .
 else
 	fail "drift: a bucket edited behind lakeform's back shows after the next check" "$(api drift | head -c 300)"
 fi
+curl -s "$base/drift" >"$work/drift.html"
 check "drift: the page says drift, with the field" \
-	grep -q 'id="drift-status">drift<.*tags.owner' <(curl -s "$base/drift")
+	grep -q 'id="drift-status">drift<' "$work/drift.html"
+check "drift: the page names the field and both values" \
+	grep -q 'tags.owner</code>: &quot;platform-team&quot; &rarr; &quot;someone-else&quot;' "$work/drift.html"
 found=0
 for f in "$work"/hook.[0-9]*; do
 	[[ -f $f ]] && jq -e '.status == "drift"' "$f" >/dev/null 2>&1 && found=1
@@ -322,8 +324,9 @@ if start_serve heal --listen 127.0.0.1:0 --drift-every 1s --heal; then
 	fi
 	check "heal: shown on the heals page with apply's output" \
 		grep -q 'Apply complete' <(curl -s "$base/heals")
+	api history >"$work/history.json"
 	check "heal: the history has the heal's serial, what it updated" \
-		jq -e '.applies[0].source == "heal" and .applies[0].serial == 2 and (.applies[0].changes.updated | index("storage.bucket/acme-lakehouse-default") != null)' <(api history)
+		jq -e '.applies[0].source == "heal" and .applies[0].serial > 1 and (.applies[0].applied | index({"address": "storage.bucket/acme-lakehouse-default", "action": "updated"}) != null)' "$work/history.json"
 	check "SIGTERM stops serve --heal, exit 0" stop "$pid" TERM
 else
 	fail "serve --heal starts" "$(tail -n 3 "$work/heal.err")"
