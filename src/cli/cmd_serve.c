@@ -783,7 +783,7 @@ static json_t *page_doc(struct server *sv, struct model *m, enum lf_page page,
 		pthread_mutex_unlock(&sv->mu);
 		break;
 	case LF_PAGE_ACCOUNT:
-		doc = lf_browse_account(&m->b);
+		doc = lf_browse_account(&m->b, offset, limit);
 		break;
 	case LF_PAGE_NAMESPACE:
 		doc = lf_browse_namespace(&m->b, arg(c, "path"), offset, limit);

@@ -315,7 +315,8 @@ static void page_account(struct lf_buf *b, const json_t *d)
 			resource_link(b, str(m, "address"));
 			lf_buf_adds(b, "</b> &middot; ");
 			link(b, "/namespace", "path", str(m, "name"), "browse its catalogs");
-			lf_buf_addf(b, " (%lld)", num(m, "catalogs"));
+			lf_buf_addf(b, " (%lld catalogs, %lld workspaces)", num(m, "catalogs"),
+			            num(m, "workspaces_total"));
 			infra(b, "storage", json_object_get(m, "storage"));
 			json_array_foreach (json_object_get(m, "workspaces"), k, w)
 				workspace_card(b, w);
@@ -325,6 +326,9 @@ static void page_account(struct lf_buf *b, const json_t *d)
 			workspace_card(b, w);
 		lf_buf_adds(b, "</section>\n");
 	}
+	lf_buf_adds(b, "<div class=\"muted\">Workspaces");
+	pager(b, d, "/account?");
+	lf_buf_adds(b, "</div>");
 	foot(b, "/api/account");
 }
 

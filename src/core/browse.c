@@ -344,14 +344,14 @@ static json_t *region_of(json_t *regions, const char *name)
 {
 	json_t *reg = json_object_get(regions, name ? name : "(no region)");
 	if (!reg) {
-		reg = json_pack("{s:s, s:[], s:[]}", "region", name ? name : "(no region)",
-		                "metastores", "workspaces");
+		reg = json_pack("{s:s, s:[], s:[], s:i}", "region", name ? name : "(no region)",
+		                "metastores", "workspaces", "workspaces_total", 0);
 		json_object_set_new(regions, name ? name : "(no region)", reg);
 	}
 	return reg;
 }
 
-json_t *lf_browse_account(const struct lf_browse *b)
+json_t *lf_browse_account(const struct lf_browse *b, size_t offset, size_t limit)
 {
 	json_t *regions = json_object(), *by_ms = json_object();
 	const struct lf_browse_list *ms = lf_map_get(&b->by_type, "metastore");
@@ -364,6 +364,7 @@ json_t *lf_browse_account(const struct lf_browse *b)
 		json_object_set_new(o, "storage", storage);
 		json_decref(nets);
 		json_object_set_new(o, "workspaces", json_array());
+		json_object_set_new(o, "workspaces_total", json_integer(0));
 		json_object_set_new(o, "catalogs",
 		                    json_integer((json_int_t)(list_get(&b->sub, r->address)
 		                                                  ? list_get(&b->sub, r->address)->n
@@ -374,24 +375,29 @@ json_t *lf_browse_account(const struct lf_browse *b)
 	}
 	for (size_t k = 0; ws && k < ws->n; k++) {
 		const struct lf_state_res *r = rec(b, ws->v[k]);
-		json_t *o = brief(b, ws->v[k]), *storage = json_array(), *nets = json_array();
-		const char *compute = spec_str(r, "compute");
-		infrastructure(b, ws->v[k], storage, nets);
-		json_object_set_new(o, "compute", json_string(compute ? compute : "classic"));
-		json_object_set_new(o, "metastore", str_or_null(spec_str(r, "metastore")));
-		json_object_set_new(o, "storage", storage);
-		json_object_set_new(o, "networks", nets);
 		const char *m = spec_str(r, "metastore");
 		json_t *mo = m ? json_object_get(by_ms, m) : NULL;
 		/* a workspace in another region than its metastore's is listed
 		 * under its own region */
 		const char *mreg = mo ? json_string_value(json_object_get(mo, "region")) : NULL;
 		const char *wreg = spec_str(r, "region");
-		if (mo && mreg && wreg && !strcmp(mreg, wreg))
-			json_array_append_new(json_object_get(mo, "workspaces"), o);
-		else
-			json_array_append_new(
-			    json_object_get(region_of(regions, wreg), "workspaces"), o);
+		json_t *into =
+		    mo && mreg && wreg && !strcmp(mreg, wreg) ? mo : region_of(regions, wreg);
+		json_object_set_new(
+		    into, "workspaces_total",
+		    json_integer(json_integer_value(json_object_get(into, "workspaces_total")) +
+		                 1));
+		/* only the page's workspaces are described */
+		if (k < offset || k - offset >= limit)
+			continue;
+		json_t *o = brief(b, ws->v[k]), *storage = json_array(), *nets = json_array();
+		const char *compute = spec_str(r, "compute");
+		infrastructure(b, ws->v[k], storage, nets);
+		json_object_set_new(o, "compute", json_string(compute ? compute : "classic"));
+		json_object_set_new(o, "metastore", str_or_null(m));
+		json_object_set_new(o, "storage", storage);
+		json_object_set_new(o, "networks", nets);
+		json_array_append_new(json_object_get(into, "workspaces"), o);
 	}
 	json_decref(by_ms);
 	/* regions by name */
@@ -408,8 +414,10 @@ json_t *lf_browse_account(const struct lf_browse *b)
 	free(names);
 	json_decref(regions);
 	json_t *summary = lf_browse_summary(b);
-	json_t *page = json_pack("{s:O, s:o}", "account", json_object_get(summary, "account"),
-	                         "regions", list);
+	json_t *page =
+	    json_pack("{s:O, s:o, s:I, s:I, s:I}", "account", json_object_get(summary, "account"),
+	              "regions", list, "total", (json_int_t)(ws ? ws->n : 0), "offset",
+	              (json_int_t)offset, "limit", (json_int_t)limit);
 	json_decref(summary);
 	return page;
 }

@@ -69,8 +69,10 @@ void lf_browse_release(struct lf_browse *b);
 /* The state's header and the count of each type. */
 json_t *lf_browse_summary(const struct lf_browse *b);
 /* Regions -> metastores -> workspaces (serverless or classic, with the
- * storage and networks they expanded to and depend on). */
-json_t *lf_browse_account(const struct lf_browse *b);
+ * storage and networks they expanded to and depend on); every region and
+ * metastore, the workspaces sliced in address order (each region and
+ * metastore says its "workspaces_total"). */
+json_t *lf_browse_account(const struct lf_browse *b, size_t offset, size_t limit);
 /* The namespace at `path`: "" (the metastores), "METASTORE" (its
  * catalogs), "M/CATALOG" (its schemas), "M/C/SCHEMA" (its tables and
  * volumes), "M/C/S/NAME" (a table or volume); each securable with its
