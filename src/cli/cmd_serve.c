@@ -730,15 +730,15 @@ static json_t *drift_doc(struct server *sv)
 /*
  * The effective access on a securable or of a principal (core/access.h)
  * into doc's "effective": {"total", "offset", "limit", "access": [...]},
- * sliced by the request's access_offset and access_limit.
+ * sliced by the request's offset and limit.
  */
 static void effective(struct model *m, struct MHD_Connection *c, json_t *doc, int on_securable,
                       const char *subject)
 {
 	struct lf_access_list l = LF_ACCESS_LIST_INIT;
 	char *err = NULL;
-	size_t offset = arg_size(c, "access_offset", 0, SIZE_MAX / 2);
-	size_t limit = arg_size(c, "access_limit", PAGE_DEFAULT, PAGE_MAX);
+	size_t offset = arg_size(c, "offset", 0, SIZE_MAX / 2);
+	size_t limit = arg_size(c, "limit", PAGE_DEFAULT, PAGE_MAX);
 
 	if (!m->acc || !subject)
 		return;
@@ -788,20 +788,30 @@ static json_t *page_doc(struct server *sv, struct model *m, enum lf_page page,
 	case LF_PAGE_NAMESPACE:
 		doc = lf_browse_namespace(&m->b, arg(c, "path"), offset, limit);
 		*why = "no such securable in the state";
-		if (doc && json_object_get(doc, "securable"))
-			effective(m, c, doc, 1,
-			          json_string_value(json_object_get(
-			              json_object_get(doc, "securable"), "address")));
 		break;
 	case LF_PAGE_PRINCIPALS:
 		doc = lf_browse_principals(&m->b, offset, limit);
 		break;
+	case LF_PAGE_ACCESS: {
+		const char *on = arg(c, "on"), *who = arg(c, "principal");
+		if ((on && *on) == (who && *who)) {
+			*why = "name one: on=SECURABLE or principal=PRINCIPAL";
+			break;
+		}
+		doc = json_pack("{s:s, s:s}", on && *on ? "on" : "principal", on && *on ? on : who,
+		                "subject", on && *on ? on : who);
+		effective(m, c, doc, on && *on, on && *on ? on : who);
+		if (json_object_get(json_object_get(doc, "effective"), "error")) {
+			*why = "no such securable or principal in the state";
+			json_decref(doc);
+			doc = NULL;
+		}
+		break;
+	}
 	case LF_PAGE_PRINCIPAL:
 		doc = lf_browse_principal(&m->b, arg(c, "name"), offset, limit);
 		*why = "no such principal in the state (name=user:..., group:..., "
 		       "service_principal:...)";
-		if (doc)
-			effective(m, c, doc, 0, arg(c, "name"));
 		break;
 	case LF_PAGE_RESOURCES:
 		doc = lf_browse_resources(&m->b, arg(c, "type"), arg(c, "prefix"), offset, limit);
@@ -857,6 +867,7 @@ static const struct {
     {"/namespace", LF_PAGE_NAMESPACE},
     {"/principals", LF_PAGE_PRINCIPALS},
     {"/principal", LF_PAGE_PRINCIPAL},
+    {"/access", LF_PAGE_ACCESS},
     {"/resources", LF_PAGE_RESOURCES},
     {"/resource", LF_PAGE_RESOURCE},
     {"/history", LF_PAGE_HISTORY},

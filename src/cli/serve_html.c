@@ -415,7 +415,7 @@ static void effective_table(struct lf_buf *b, const json_t *d, int on_securable,
 		lf_buf_adds(b, "</td></tr>");
 	}
 	lf_buf_adds(b, "</table>\n");
-	/* its own pages: access_offset */
+	/* its pages */
 	long long total = num(e, "total"), offset = num(e, "offset"), limit = num(e, "limit");
 	if (total > offset + limit || offset > 0) {
 		lf_buf_addf(b, "<div class=\"pager\">%lld&ndash;%lld of %lld", offset + 1,
@@ -423,13 +423,13 @@ static void effective_table(struct lf_buf *b, const json_t *d, int on_securable,
 		if (offset > 0) {
 			lf_buf_adds(b, " &middot; <a href=\"");
 			esc(b, base);
-			lf_buf_addf(b, "access_offset=%lld\">previous</a>",
+			lf_buf_addf(b, "offset=%lld\">previous</a>",
 			            offset > limit ? offset - limit : 0);
 		}
 		if (offset + limit < total) {
 			lf_buf_adds(b, " &middot; <a href=\"");
 			esc(b, base);
-			lf_buf_addf(b, "access_offset=%lld\">next</a>", offset + limit);
+			lf_buf_addf(b, "offset=%lld\">next</a>", offset + limit);
 		}
 		lf_buf_adds(b, "</div>\n");
 	}
@@ -477,12 +477,10 @@ static void page_namespace(struct lf_buf *b, const json_t *d)
 		resource_link(b, str(sec, "address"));
 		lf_buf_adds(b, "</td></tr></table>\n");
 		grants_table(b, json_object_get(d, "grants"), 0);
-		struct lf_buf eb = LF_BUF_INIT;
-		lf_buf_adds(&eb, "/namespace?path=");
-		lf_url_encode(&eb, path);
-		lf_buf_adds(&eb, "&");
-		effective_table(b, d, 1, lf_buf_cstr(&eb));
-		lf_buf_release(&eb);
+		lf_buf_adds(b, "<p>");
+		link(b, "/access", "on", str(sec, "address"), "Effective access");
+		lf_buf_adds(b, ": who can do what on it, inherited grants, groups and ownership "
+		               "resolved</p>\n");
 	}
 	const char *level = str(d, "level");
 	const char *what = !strcmp(level, "account")     ? "Metastores"
@@ -523,6 +521,31 @@ static void page_namespace(struct lf_buf *b, const json_t *d)
 	foot(b, lf_buf_cstr(&api));
 	lf_buf_release(&api);
 	lf_buf_release(&p);
+}
+
+static void page_access(struct lf_buf *b, const json_t *d)
+{
+	const char *on = str(d, "on"), *who = str(d, "principal");
+	struct lf_buf t = LF_BUF_INIT, base = LF_BUF_INIT;
+
+	lf_buf_addf(&t, "Effective access %s %s", on ? "on" : "of", on ? on : who);
+	head(b, lf_buf_cstr(&t), on ? "/namespace" : "/principals");
+	lf_buf_adds(b, "<p>");
+	if (on)
+		resource_link(b, on);
+	else
+		principal_link(b, who);
+	lf_buf_adds(b, "</p>\n");
+	lf_buf_addf(&base, "/access?%s=", on ? "on" : "principal");
+	lf_url_encode(&base, on ? on : who);
+	lf_buf_adds(&base, "&");
+	effective_table(b, d, on != NULL, lf_buf_cstr(&base));
+	lf_buf_truncate(&base, 0);
+	lf_buf_addf(&base, "/api/access?%s=", on ? "on" : "principal");
+	lf_url_encode(&base, on ? on : who);
+	foot(b, lf_buf_cstr(&base));
+	lf_buf_release(&base);
+	lf_buf_release(&t);
 }
 
 static void page_principals(struct lf_buf *b, const json_t *d)
@@ -595,7 +618,10 @@ static void page_principal(struct lf_buf *b, const json_t *d)
 	lf_url_encode(&base, who);
 	lf_buf_adds(&base, "&");
 	pager(b, d, lf_buf_cstr(&base));
-	effective_table(b, d, 0, lf_buf_cstr(&base));
+	lf_buf_adds(b, "<p>");
+	link(b, "/access", "principal", who, "Effective access");
+	lf_buf_adds(b, ": everything it can do, through its groups, grants inherited down "
+	               "the namespace, ownership and workspace assignment</p>\n");
 	lf_buf_truncate(&base, 0);
 	lf_buf_adds(&base, "/api/principal?name=");
 	lf_url_encode(&base, who);
@@ -911,6 +937,9 @@ void lf_serve_html(struct lf_buf *out, enum lf_page page, const json_t *doc, con
 		break;
 	case LF_PAGE_PRINCIPAL:
 		page_principal(out, doc);
+		break;
+	case LF_PAGE_ACCESS:
+		page_access(out, doc);
 		break;
 	case LF_PAGE_RESOURCES:
 		page_resources(out, doc);

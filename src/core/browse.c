@@ -561,7 +561,9 @@ json_t *lf_browse_principal(const struct lf_browse *b, const char *principal, si
 			char *g = principal_of(rec(b, l->v[k]));
 			if (!json_object_get(seen, g)) {
 				json_object_set_new(seen, g, json_true());
-				json_t *via = json_deep_copy(json_object_get(item, "via"));
+				/* the group it came through (nested groups: the
+				 * chain is followed one step at a time) */
+				json_t *via = json_array();
 				if (q)
 					json_array_append_new(via, json_string(who));
 				json_t *e = json_pack("{s:s, s:o}", "principal", g, "via", via);

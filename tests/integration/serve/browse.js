@@ -84,6 +84,10 @@ async function has(page, name, ...texts) {
 		await has(page, 'browser: -> principal alice: her group and what she can do',
 			'Member of (1)', 'group:analysts', 'schema/main-use1/sales/curated', 'SELECT');
 		await shot(page, 'principal');
+		await follow(page, 'Effective access');
+		await has(page, 'browser: -> alice\'s effective access, through her group',
+			'Effective access of user:alice@acme.com', 'schema/main-use1/sales/curated', 'SELECT', 'member of group:analysts');
+		await shot(page, 'access');
 
 		await follow(page, 'Resources');
 		await has(page, 'browser: Resources lists the records', 'account/acme', 'workspace/analytics');

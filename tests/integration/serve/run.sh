@@ -174,18 +174,25 @@ check "namespace: sales, its grants and schemas" \
 	jq -e '.securable.address == "catalog/main-use1/sales"
 	       and ([.grants[] | "\(.principal) \(.privileges | join(","))"] | sort == ["group:analysts USE_CATALOG", "group:engineers USE_CATALOG,CREATE_SCHEMA"])
 	       and ([.children[].name] == ["curated", "raw", "scratch"])' <<<"$n"
-check "namespace: sales's effective access, its owner's privileges included" \
-	jq -e '[.effective.access[] | select(.principal == "group:engineers" and .privilege == "CREATE_SCHEMA") | .via[].kind] | sort == ["grant", "owner"]' <<<"$n"
-n=$(api 'namespace?path=main-use1/sales/curated')
-check "namespace: an inherited privilege reaches alice through group:analysts" \
-	jq -e '[.effective.access[] | select(.principal == "group:analysts" and .privilege == "SELECT")] | length == 1' <<<"$n"
+e=$(api 'access?on=catalog/main-use1/sales')
+check "access: on sales, its owner's privileges included" \
+	jq -e '[.effective.access[] | select(.principal == "group:engineers" and .privilege == "CREATE_SCHEMA") | .via[].kind] | sort == ["grant", "owner"]' <<<"$e"
+e=$(api 'access?on=schema/main-use1/sales/curated')
+check "access: on sales.curated, SELECT reaches alice through group:analysts" \
+	jq -e '[.effective.access[] | select(.principal == "user:alice@acme.com" and .privilege == "SELECT") | .via[0].groups] == [["group:analysts"]]' <<<"$e"
+e=$(api 'access?on=schema/main-use1/sales/curated&limit=2')
+check "access: paged" jq -e '.effective.limit == 2 and (.effective.access | length) == 2 and .effective.total > 2' <<<"$e"
+check "access: an unknown securable is 404" \
+	test "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/access?on=catalog/main-use1/nope")" = 404
 check "namespace: a path that does not exist is 404" \
 	test "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/namespace?path=main-use1/nope")" = 404
 p=$(api 'principal?name=user:alice@acme.com')
-check "principal: alice is in group:analysts and can SELECT on sales.curated" \
+check "principal: alice is in group:analysts, whose grants reach her" \
 	jq -e '(.member_of | map(.principal) == ["group:analysts"])
-	       and ([.effective.access[] | select(.securable.address == "schema/main-use1/sales/curated" and .privilege == "SELECT")] | length == 1)
-	       and ([.grants[].grant] | index("grant/analysts-read-curated") != null)' <<<"$p"
+	       and ([.grants[] | select(.to == "group:analysts") | .grant] | index("grant/analysts-read-curated") != null)' <<<"$p"
+e=$(api 'access?principal=user:alice@acme.com')
+check "access: of alice, SELECT on sales.curated" \
+	jq -e '[.effective.access[] | select(.securable.address == "schema/main-use1/sales/curated" and .privilege == "SELECT")] | length == 1' <<<"$e"
 p=$(api 'principal?name=group:analysts')
 check "principal: a group's members" jq -e '.members == ["user:alice@acme.com", "user:bob@acme.com"]' <<<"$p"
 r=$(api 'resources?type=grant&limit=3')
