@@ -1172,19 +1172,20 @@ const struct lf_command lf_cmd_serve = {
     .summary = "serve the account as web pages and a JSON API, read-only",
     .usage = "serve [--listen ADDR:PORT] [--token-file FILE] [--drift-every DURATION]\n"
              "       [--webhook URL] [--heal]",
-    .description = "Serve the state of the configuration directory over HTTP, read-only:\n"
-                   "the account map, the namespace with each securable's grants, the\n"
-                   "principals, the resources (sensitive values masked), the history of\n"
-                   "applies, the drift report and the dependency graph, as HTML pages\n"
-                   "and as JSON under /api/ (docs/serve.md).  Listens on 127.0.0.1:8470\n"
-                   "unless told; any other address needs a token, from --token-file or\n"
-                   "LAKEFORM_SERVE_TOKEN (16 characters at least), sent as a bearer\n"
-                   "token or as the password of basic authentication.  Only GET and HEAD\n"
-                   "are answered (405 otherwise).  With --drift-every, 'lakeform drift'\n"
-                   "runs on that schedule (taking the state lock as it does), its report\n"
-                   "shown and posted to --webhook; with --heal, drift found is healed by\n"
-                   "'lakeform apply -auto-approve', each heal recorded.  SIGINT or\n"
-                   "SIGTERM stops it.",
+    .description =
+        "Serve the state of the configuration directory over HTTP, read-only:\n"
+        "the account map, the namespace with each securable's grants, the\n"
+        "principals, effective access, the resources (sensitive values masked),\n"
+        "the history of applies, the drift report and the dependency graph,\n"
+        "as HTML pages and as JSON under /api/ (docs/serve.md).  Listens on\n"
+        "127.0.0.1:8470 unless told; any other address needs a token, from\n"
+        "--token-file or LAKEFORM_SERVE_TOKEN (16 characters at least), sent\n"
+        "as a bearer token or as the password of basic authentication.  Only\n"
+        "GET and HEAD are answered (405 otherwise).  With --drift-every, 'lakeform drift'\n"
+        "runs on that schedule (taking the state lock as it does), its report\n"
+        "shown and posted to --webhook; with --heal, drift found is healed by\n"
+        "'lakeform apply -auto-approve', each heal recorded.  SIGINT or\n"
+        "SIGTERM stops it.",
     .options = options,
     .min_args = 0,
     .max_args = 0,
