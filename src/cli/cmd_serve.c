@@ -37,6 +37,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/fs.h"
+#include "util/map.h"
 #include "util/mem.h"
 #include "util/sha256.h"
 #include "util/webhook.h"
@@ -51,7 +52,8 @@ extern char **environ;
 #define PAGE_DEFAULT 100
 #define PAGE_MAX 1000
 #define GRAPH_MAX_NODES 300
-#define GRAPH_FOCUS_MAX_NODES 150
+#define GRAPH_FOCUS_MAX_NODES 80
+#define GRAPH_CACHE 64 /* drawings of focused graphs kept per state */
 #define HISTORY_FILE ".lakeform/serve-history.jsonl"
 #define OUTPUT_MAX (256 * 1024)
 #define KEEP_HEALS 100
@@ -66,6 +68,11 @@ struct model {
 	struct lf_access *acc; /* effective access of the state's records */
 	char *graph_svg;       /* the whole graph's drawing, made at load; NULL: none */
 	char *graph_note;
+	/* focused graphs drawn since: query -> SVG, at most GRAPH_CACHE */
+	pthread_mutex_t cache_mu;
+	struct lf_map cache;
+	char *cached[GRAPH_CACHE];
+	size_t ncached;
 	long loaded_ms;
 };
 
@@ -101,6 +108,10 @@ static void model_unref(struct model *m)
 	lf_session_close(&m->s);
 	free(m->graph_svg);
 	free(m->graph_note);
+	for (size_t i = 0; i < m->ncached; i++)
+		free(m->cached[i]);
+	lf_map_release(&m->cache);
+	pthread_mutex_destroy(&m->cache_mu);
 	free(m);
 }
 
@@ -236,9 +247,11 @@ static struct model *model_load(struct server *sv)
 	const char *why = NULL;
 
 	m->refs = 1;
+	pthread_mutex_init(&m->cache_mu, NULL);
 	lf_cli_session_init(sv->cli, &m->s);
 	if (lf_cli_load_state(sv->cli, &m->s) != LF_EXIT_OK) {
 		lf_session_close(&m->s);
+		pthread_mutex_destroy(&m->cache_mu);
 		free(m);
 		return NULL;
 	}
@@ -246,6 +259,7 @@ static struct model *model_load(struct server *sv)
 		lf_cli_error(sv->cli, "%s", why);
 		lf_browse_release(&m->b);
 		lf_session_close(&m->s);
+		pthread_mutex_destroy(&m->cache_mu);
 		free(m);
 		return NULL;
 	}
@@ -857,6 +871,32 @@ static json_t *page_doc(struct server *sv, struct model *m, enum lf_page page,
 	return doc;
 }
 
+/* A focused graph's drawing (owned copy), from the model's cache or
+ * drawn now and kept. */
+static char *focused_graph(struct server *sv, struct model *m, struct MHD_Connection *c,
+                           const json_t *graph)
+{
+	const char *focus = arg(c, "focus"), *exp = arg(c, "expanded");
+	char *key = lf_xasprintf("%s\x1f%d\x1f%d", focus ? focus : "",
+	                         (int)json_integer_value(json_object_get(graph, "depth")),
+	                         exp && !strcmp(exp, "1"));
+	pthread_mutex_lock(&m->cache_mu);
+	const char *hit = lf_map_get(&m->cache, key);
+	char *svg = hit ? lf_xstrdup(hit) : NULL;
+	pthread_mutex_unlock(&m->cache_mu);
+	if (!svg) {
+		svg = draw_graph(sv, graph);
+		pthread_mutex_lock(&m->cache_mu);
+		if (svg && m->ncached < GRAPH_CACHE && !lf_map_get(&m->cache, key)) {
+			m->cached[m->ncached] = lf_xstrdup(svg);
+			lf_map_put(&m->cache, key, m->cached[m->ncached++]);
+		}
+		pthread_mutex_unlock(&m->cache_mu);
+	}
+	free(key);
+	return svg;
+}
+
 static const struct {
 	const char *path;
 	enum lf_page page;
@@ -936,7 +976,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			const char *focus = arg(c, "focus");
 			const char *exp = arg(c, "expanded");
 			if ((focus && *focus) || (exp && !strcmp(exp, "1")))
-				picture = drawn = draw_graph(sv, doc);
+				picture = drawn = focused_graph(sv, m, c, doc);
 			else
 				picture = m->graph_svg;
 			if (!picture)

@@ -227,6 +227,10 @@ check "graph: the page holds Graphviz's SVG, its boxes linked" \
 	grep -q '<svg.*' <(curl -s "$base/graph")
 check "graph: a box links to its resource" \
 	grep -q 'href="/resource?address=group%2Fanalysts"' <(curl -s "$base/graph")
+curl -s "$base/graph?focus=group/analysts" >"$work/g1.html"
+curl -s "$base/graph?focus=group/analysts" >"$work/g2.html"
+check "graph: a focused drawing, asked twice, is the same SVG" \
+	sh -c "grep -q '<svg' '$work/g1.html' && cmp -s '$work/g1.html' '$work/g2.html'"
 check "a page that does not exist is 404" test "$(curl -s -o /dev/null -w '%{http_code}' "$base/nope")" = 404
 for m in POST PUT DELETE PATCH; do
 	check "$m is refused: 405" test "$(curl -s -o /dev/null -w '%{http_code}' -X "$m" -d x "$base/api/summary")" = 405
