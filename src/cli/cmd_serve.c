@@ -149,12 +149,24 @@ static int run_child(struct server *sv, char *const argv[], const char *input, c
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, o[1], 1);
+	/* the child gets the signals this server blocks (SIGINT stops it)
+	 * and the default SIGPIPE this server ignores */
+	posix_spawnattr_t at;
+	sigset_t none, pipe_sig;
+	sigemptyset(&none);
+	sigemptyset(&pipe_sig);
+	sigaddset(&pipe_sig, SIGPIPE);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &pipe_sig);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	pthread_mutex_lock(&sv->mu);
-	int err = sv->stopping ? ECANCELED : posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	int err = sv->stopping ? ECANCELED : posix_spawn(&pid, argv[0], &fa, &at, argv, environ);
 	if (!err)
 		sv->child = pid;
 	pthread_mutex_unlock(&sv->mu);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
 	close(in[0]);
 	close(o[1]);
 	if (err) {
@@ -1139,6 +1151,10 @@ static int run(struct lf_cli *cli)
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, &old);
+	/* a child (dot) that exits before reading all its input, a client
+	 * gone: an error from write(), not the end of the server */
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
+	sigaction(SIGPIPE, &ign, &old_pipe);
 
 	long t0 = lf_now_ms();
 	files_changed(&sv);
@@ -1188,6 +1204,7 @@ static int run(struct lf_cli *cli)
 	pthread_join(th, NULL);
 	MHD_stop_daemon(d);
 out:
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	model_unref(sv.model);
 	json_decref(sv.drift);
