@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "core/access.h"
 #include "state/backend.h"
 #include "util/buf.h"
 
@@ -25,9 +26,24 @@ static const char bash_script[] =
     "# bash completion for lakeform; load it with\n"
     "#   source <(lakeform completion bash)\n"
     "_lakeform() {\n"
-    "\tlocal IFS=$'\\n'\n"
-    "\tCOMPREPLY=($(\"${COMP_WORDS[0]}\" __complete -- \"${COMP_WORDS[@]:1:COMP_CWORD}\" "
-    "2>/dev/null))\n"
+    "\tlocal IFS=$'\\n' w=() i pre\n"
+    "\t# bash cuts words at ':' and '@' (COMP_WORDBREAKS): user:al@ac comes\n"
+    "\t# as user, :, al, @, ac; join them again\n"
+    "\tfor ((i = 1; i <= COMP_CWORD; i++)); do\n"
+    "\t\tif ((i > 1)) && [[ $COMP_WORDBREAKS == *[:@]* &&\n"
+    "\t\t\t( ${COMP_WORDS[i]} == [:@] || ${COMP_WORDS[i-1]} == [:@] ) ]]; then\n"
+    "\t\t\tw[${#w[@]}-1]+=${COMP_WORDS[i]}\n"
+    "\t\telse\n"
+    "\t\t\tw+=(\"${COMP_WORDS[i]}\")\n"
+    "\t\tfi\n"
+    "\tdone\n"
+    "\tCOMPREPLY=($(\"${COMP_WORDS[0]}\" __complete -- \"${w[@]}\" 2>/dev/null))\n"
+    "\t# and bash replaces only what follows the word's last ':' or '@'\n"
+    "\tpre=${w[${#w[@]}-1]}\n"
+    "\tif [[ $COMP_WORDBREAKS == *[:@]* && $pre == *[:@]* ]]; then\n"
+    "\t\tpre=${pre%\"${pre##*[:@]}\"}\n"
+    "\t\tCOMPREPLY=(\"${COMPREPLY[@]#\"$pre\"}\")\n"
+    "\tfi\n"
     "}\n"
     "complete -o default -F _lakeform lakeform\n";
 
@@ -82,6 +98,8 @@ const struct lf_command lf_cmd_completion = {
     .description = "Print a script that makes the shell complete lakeform's commands,\n"
                    "options, and the resource addresses recorded in the state (for\n"
                    "--target, --exclude, --replace, state show|rm|mv and import).\n"
+                   "access completes principals, and access --on securables, from the\n"
+                   "manifests.\n"
                    "  bash:  source <(lakeform completion bash)\n"
                    "  zsh:   source <(lakeform completion zsh)\n"
                    "  fish:  lakeform completion fish | source\n"
@@ -131,6 +149,37 @@ static void say_addresses(struct lf_cli *cli, const char *prefix)
 	if (b)
 		lf_backend_free(b);
 	lf_diags_release(&d);
+	lf_session_close(&s);
+	if (cli->err != err)
+		fclose(cli->err);
+	cli->err = err;
+}
+
+/* access's principals (`securables` 0) or securables' addresses, from the
+ * manifests; nothing when they do not load. */
+static void say_access(struct lf_cli *cli, const char *prefix, int securables)
+{
+	struct lf_session s;
+	FILE *err = cli->err;
+
+	cli->err = fopen("/dev/null", "w");
+	if (!cli->err)
+		cli->err = err;
+	lf_cli_session_init(cli, &s);
+	if (lf_cli_load(cli, &s) == LF_EXIT_OK && lf_expand(&s.ds, &s.m, &s.d) == 0) {
+		struct lf_access *a = lf_access_from_desired(&s.m, &s.ds);
+		size_t n;
+		if (securables) {
+			const struct lf_access_securable *v = lf_access_securables(a, &n);
+			for (size_t i = 0; i < n; i++)
+				say(cli, v[i].address, prefix);
+		} else {
+			const char *const *v = lf_access_principals(a, &n);
+			for (size_t i = 0; i < n; i++)
+				say(cli, v[i], prefix);
+		}
+		lf_access_free(a);
+	}
 	lf_session_close(&s);
 	if (cli->err != err)
 		fclose(cli->err);
@@ -194,6 +243,8 @@ static int run_complete(struct lf_cli *cli)
 	if (pending) {
 		if (!strcmp(pending->value, "ADDR"))
 			say_addresses(cli, cur);
+		else if (!strcmp(pending->value, "SECURABLE"))
+			say_access(cli, cur, 1);
 		return LF_EXIT_OK; /* a file or a duration: the shell's own */
 	}
 	if (cur[0] == '-') {
@@ -224,6 +275,8 @@ static int run_complete(struct lf_cli *cli)
 		say(cli, "zsh", cur);
 	} else if (!strcmp(cmd->name, "import") && !positional) {
 		say_addresses(cli, cur);
+	} else if (!strcmp(cmd->name, "access") && !positional) {
+		say_access(cli, cur, 0);
 	}
 	return LF_EXIT_OK;
 }

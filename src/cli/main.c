@@ -120,7 +120,7 @@ size_t lf_cli_print_diags(struct lf_cli *cli, struct lf_diags *d)
 static int reads_manifests(const struct lf_command *c)
 {
 	static const char *const names[] = {"validate", "plan",   "apply", "destroy", "drift",
-	                                    "refresh",  "import", "graph", "export"};
+	                                    "refresh",  "import", "graph", "export",  "access"};
 
 	for (size_t i = 0; c && i < sizeof(names) / sizeof(*names); i++)
 		if (!strcmp(c->name, names[i]))

@@ -41,6 +41,8 @@ struct principal {
 	size_t ngroups;
 	char **members; /* a group's direct members */
 	size_t nmembers;
+	size_t *up, nup;     /* indexes of `groups` (known ones), by name */
+	size_t *down, ndown; /* indexes of `members` (known ones), by name */
 };
 
 struct lf_access {
@@ -451,8 +453,21 @@ static void finish(struct lf_access *a)
 		a->pr_ids[i] = a->prs[i].id;
 	sort(a->pr_ids, a->nprs, sizeof(*a->pr_ids), cmp_str);
 	for (size_t i = 0; i < a->nprs; i++) {
-		sort(a->prs[i].groups, a->prs[i].ngroups, sizeof(char *), cmp_str);
-		sort(a->prs[i].members, a->prs[i].nmembers, sizeof(char *), cmp_str);
+		struct principal *p = &a->prs[i];
+		sort(p->groups, p->ngroups, sizeof(char *), cmp_str);
+		sort(p->members, p->nmembers, sizeof(char *), cmp_str);
+		p->up = lf_xcalloc(p->ngroups + 1, sizeof(*p->up));
+		for (size_t k = 0; k < p->ngroups; k++) {
+			size_t j = (size_t)lf_map_get(&a->pr_index, p->groups[k]);
+			if (j)
+				p->up[p->nup++] = j - 1;
+		}
+		p->down = lf_xcalloc(p->nmembers + 1, sizeof(*p->down));
+		for (size_t k = 0; k < p->nmembers; k++) {
+			size_t j = (size_t)lf_map_get(&a->pr_index, p->members[k]);
+			if (j)
+				p->down[p->ndown++] = j - 1;
+		}
 	}
 	a->index_arrays = json_array();
 	for (size_t i = 0; i < a->nhs; i++) {
@@ -529,6 +544,8 @@ void lf_access_free(struct lf_access *a)
 		free(a->prs[i].id);
 		strs_free(a->prs[i].groups, a->prs[i].ngroups);
 		strs_free(a->prs[i].members, a->prs[i].nmembers);
+		free(a->prs[i].up);
+		free(a->prs[i].down);
 	}
 	free(a->prs);
 	free(a->pr_ids);
@@ -597,13 +614,16 @@ static void yields(const struct lf_access *a, enum lf_access_how how, const char
 	}
 	if (how == LF_ACCESS_OWNER && at != d)
 		return;
-	int all = how == LF_ACCESS_OWNER || !strcmp(given, "ALL_PRIVILEGES");
+	int owner = how == LF_ACCESS_OWNER, all = owner || !strcmp(given, "ALL_PRIVILEGES");
 	const char *key;
 	json_t *v;
 	json_object_foreach (a->privileges, key, v) {
+		/* ALL_PRIVILEGES leaves out EXTERNAL_USE_SCHEMA and MANAGE, an
+		 * owner only the first (Databricks: against exfiltration and
+		 * escalation; owners of a schema lack EXTERNAL USE SCHEMA) */
 		if (all) {
 			if (!strcmp(key, "ALL_PRIVILEGES") || !strcmp(key, "EXTERNAL_USE_SCHEMA") ||
-			    !valid_on(a, key, at->pub.type))
+			    (!owner && !strcmp(key, "MANAGE")) || !valid_on(a, key, at->pub.type))
 				continue;
 		} else if (strcmp(key, given)) {
 			continue;
@@ -656,8 +676,8 @@ static void emit(struct answer *ans, const char *principal, const struct sec *d,
 	v->file = h->file ? lf_xstrdup(h->file) : NULL;
 	v->line = h->line;
 	v->col = h->col;
-	for (size_t k = 0; k < ngroups; k++)
-		strs_add(&v->groups, &v->ngroups, groups[k]);
+	v->groups = groups; /* shared: the list's chains own them */
+	v->ngroups = ngroups;
 }
 
 /* Every line holding `h` gives `principal` (through `groups`) on `d`
@@ -683,53 +703,84 @@ static void apply_holding(struct answer *ans, const struct lf_access *a, const c
 }
 
 /*
- * The groups `principal` is in, directly or not, each with one chain of
- * membership (the shortest; among those, the first by name at each step):
- * a JSON object group -> [group, ...] from the first group to that one.
+ * The groups a principal is in, directly or not, found breadth first from
+ * it (its groups in name order at each step), so that each group's chain
+ * of membership is a shortest one, the first by name.  Indexes into
+ * a->prs; `seen[g] == gen` marks those found, pred[g] the principal g was
+ * reached from.  Returns how many, listed in `queue`.
  */
-static json_t *memberships(const struct lf_access *a, const char *principal)
+struct walk {
+	unsigned *seen, gen;
+	size_t *pred, *queue;
+};
+
+static void walk_init(struct walk *w, const struct lf_access *a)
 {
-	json_t *out = json_object();
-	json_t *queue = json_array();
-	json_array_append_new(queue, json_pack("[s, []]", principal));
-	for (size_t q = 0; q < json_array_size(queue); q++) {
-		json_t *item = json_array_get(queue, q);
-		const struct principal *p =
-		    lf_map_get(&a->pr_index, json_string_value(json_array_get(item, 0)))
-		        ? &a->prs[(size_t)lf_map_get(&a->pr_index,
-		                                     json_string_value(json_array_get(item, 0))) -
-		                  1]
-		        : NULL;
-		for (size_t i = 0; p && i < p->ngroups; i++) {
-			if (json_object_get(out, p->groups[i]) || !strcmp(p->groups[i], principal))
-				continue;
-			json_t *chain = json_copy(json_array_get(item, 1));
-			json_array_append_new(chain, json_string(p->groups[i]));
-			json_object_set(out, p->groups[i], chain);
-			json_array_append_new(queue, json_pack("[s, o]", p->groups[i], chain));
-		}
-	}
-	json_decref(queue);
-	return out;
+	w->seen = lf_xcalloc(a->nprs + 1, sizeof(*w->seen));
+	w->pred = lf_xcalloc(a->nprs + 1, sizeof(*w->pred));
+	w->queue = lf_xcalloc(a->nprs + 1, sizeof(*w->queue));
+	w->gen = 0;
 }
 
-/* The holdings of `holder` on everything, for `principal` through `chain`. */
+static void walk_release(struct walk *w)
+{
+	free(w->seen);
+	free(w->pred);
+	free(w->queue);
+}
+
+static size_t walk_up(struct walk *w, const struct lf_access *a, size_t start)
+{
+	size_t n = 0;
+	w->gen++;
+	w->seen[start] = w->gen;
+	for (size_t q = 0, at = start;; at = w->queue[q++]) {
+		const struct principal *p = &a->prs[at];
+		for (size_t i = 0; i < p->nup; i++) {
+			size_t g = p->up[i];
+			if (w->seen[g] == w->gen)
+				continue;
+			w->seen[g] = w->gen;
+			w->pred[g] = at;
+			w->queue[n++] = g;
+		}
+		if (q == n)
+			break;
+	}
+	return n;
+}
+
+/* The chain from `start` up to group `holder` (walk_up() found it): a
+ * new array the list keeps, *n set. */
+static char **chain_of(struct lf_access_list *l, const struct lf_access *a, const struct walk *w,
+                       size_t start, size_t holder, size_t *n)
+{
+	size_t len = 0;
+	for (size_t g = holder; g != start; g = w->pred[g])
+		len++;
+	char **c = lf_xcalloc(len + 1, sizeof(*c));
+	size_t k = len;
+	for (size_t g = holder; g != start; g = w->pred[g])
+		c[--k] = lf_xstrdup(a->prs[g].id);
+	l->chains = lf_xrealloc(l->chains, (l->nchains + 1) * sizeof(*l->chains));
+	l->chains[l->nchains++] = c;
+	*n = len;
+	return c;
+}
+
+/* The holdings of `holder` on everything, for `principal` through `groups`. */
 static void principal_holdings(struct answer *ans, const struct lf_access *a, const char *principal,
-                               const char *holder, json_t *chain)
+                               const char *holder, char **groups, size_t ng)
 {
 	json_t *idx = lf_map_get(&a->hs_by_holder, holder);
-	size_t i, ng = json_array_size(chain);
+	size_t i;
 	json_t *v;
-	char **groups = lf_xcalloc(ng + 1, sizeof(*groups));
-	for (size_t k = 0; k < ng; k++)
-		groups[k] = (char *)json_string_value(json_array_get(chain, k));
 	json_array_foreach (idx, i, v) {
 		const struct holding *h = &a->hs[json_integer_value(v)];
 		const struct sec *at = sec_get(a, h->on);
 		if (at)
 			apply_holding(ans, a, principal, h, at, at, 1, groups, ng);
 	}
-	free(groups);
 }
 
 static int cmp_via(const void *x, const void *y)
@@ -823,20 +874,25 @@ int lf_access_principal(struct lf_access_list *out, const struct lf_access *a,
 	}
 	out->subject = lf_xstrdup(principal);
 	out->on_securable = 0;
-	json_t *none = json_array();
-	principal_holdings(&ans, a, principal, principal, none);
-	json_decref(none);
-	json_t *groups = memberships(a, principal);
-	const char *g;
-	json_t *chain;
-	json_object_foreach (groups, g, chain)
-		principal_holdings(&ans, a, principal, g, chain);
-	json_decref(groups);
+	principal_holdings(&ans, a, principal, principal, NULL, 0);
+	struct walk w;
+	walk_init(&w, a);
+	size_t start = (size_t)lf_map_get(&a->pr_index, principal) - 1;
+	size_t n = walk_up(&w, a, start);
+	for (size_t k = 0; k < n; k++) {
+		size_t g = w.queue[k], ng;
+		if (!lf_map_get(&a->hs_by_holder, a->prs[g].id))
+			continue;
+		char **chain = chain_of(out, a, &w, start, g, &ng);
+		principal_holdings(&ans, a, principal, a->prs[g].id, chain, ng);
+	}
+	walk_release(&w);
 	answer_finish(&ans, a, 0);
 	return 0;
 }
 
-/* Every securable matching `name` (see lf_access_securable): indexes. */
+/* Every securable matching `name` (see lf_access_securable): how many,
+ * the first `max` of them in `found` (indexes). */
 static size_t find_securables(const struct lf_access *a, const char *name, size_t *found,
                               size_t max)
 {
@@ -857,12 +913,15 @@ static size_t find_securables(const struct lf_access *a, const char *name, size_
 	}
 	if (strchr(name, '/'))
 		return 0;
-	for (i = 0; i < a->nsecs && n < max; i++) {
+	for (i = 0; i < a->nsecs; i++) {
 		const struct sec *s = &a->secs[i];
 		/* namespace names are folded to lower case by Unity Catalog */
 		int ns = s->pub.metastore != NULL;
-		if (ns ? !strcasecmp(s->pub.name, name) : !strcmp(s->pub.name, name))
-			found[n++] = i;
+		if (ns ? !strcasecmp(s->pub.name, name) : !strcmp(s->pub.name, name)) {
+			if (n < max)
+				found[n] = i;
+			n++;
+		}
 	}
 	return n;
 }
@@ -891,9 +950,10 @@ int lf_access_securable(struct lf_access_list *out, const struct lf_access *a,
 	if (n > 1) {
 		struct lf_buf b = LF_BUF_INIT;
 		lf_buf_addf(&b, "'%s' names %zu securables: ", securable, n);
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n && i < 8; i++)
 			lf_buf_addf(&b, "%s'%s'", i ? ", " : "", a->secs[found[i]].pub.address);
-		lf_buf_adds(&b, "; give the address of one");
+		lf_buf_adds(&b,
+		            n > 8 ? ", ...; give the address of one" : "; give the address of one");
 		*error = lf_buf_detach(&b);
 		return -1;
 	}
@@ -903,57 +963,67 @@ int lf_access_securable(struct lf_access_list *out, const struct lf_access *a,
 
 	/* the holdings on d and on what holds it, and every principal they
 	 * reach: the holder and its members, nested */
-	json_t *candidates = json_object();
+	/* the holdings on d and on what holds it, by holder */
+	struct lf_map relevant = LF_MAP_INIT; /* holder -> json array of indexes */
+	json_t *arrays = json_array();
+	unsigned char *candidate = lf_xcalloc(a->nprs + 1, 1);
+	size_t *todo = lf_xcalloc(a->nprs + 1, sizeof(*todo)), ntodo = 0;
 	for (const struct sec *at = d; at;
 	     at = at->pub.parent ? sec_get(a, at->pub.parent) : NULL) {
 		size_t i;
 		json_t *v;
 		json_array_foreach (lf_map_get(&a->hs_by_on, at->pub.address), i, v) {
 			const struct holding *h = &a->hs[json_integer_value(v)];
-			json_t *queue = json_pack("[s]", h->holder);
-			for (size_t q = 0; q < json_array_size(queue); q++) {
-				const char *p = json_string_value(json_array_get(queue, q));
-				if (json_object_get(candidates, p))
-					continue;
-				json_object_set_new(candidates, p, json_true());
-				const struct principal *pr =
-				    lf_map_get(&a->pr_index, p)
-				        ? &a->prs[(size_t)lf_map_get(&a->pr_index, p) - 1]
-				        : NULL;
-				for (size_t k = 0; pr && k < pr->nmembers; k++)
-					json_array_append_new(queue, json_string(pr->members[k]));
+			json_t *list = lf_map_get(&relevant, h->holder);
+			if (!list) {
+				list = json_array();
+				json_array_append_new(arrays, list);
+				lf_map_put(&relevant, h->holder, list);
 			}
-			json_decref(queue);
+			json_array_append(list, v);
+			/* the holder and everyone in it, nested, are candidates */
+			size_t hi = (size_t)lf_map_get(&a->pr_index, h->holder);
+			if (!hi || candidate[hi - 1])
+				continue;
+			candidate[hi - 1] = 1;
+			todo[ntodo++] = hi - 1;
+			for (size_t q = ntodo - 1; q < ntodo; q++) {
+				const struct principal *pr = &a->prs[todo[q]];
+				for (size_t k = 0; k < pr->ndown; k++)
+					if (!candidate[pr->down[k]]) {
+						candidate[pr->down[k]] = 1;
+						todo[ntodo++] = pr->down[k];
+					}
+			}
 		}
 	}
-	/* each candidate's own holdings and its groups', along its chains,
-	 * limited to those on d's line of ancestors */
-	const char *p;
-	json_t *unused;
-	json_object_foreach (candidates, p, unused) {
-		json_t *groups = memberships(a, p);
-		json_object_set_new(groups, p, json_array());
-		const char *holder;
-		json_t *chain;
-		json_object_foreach (groups, holder, chain) {
-			size_t i, ng = json_array_size(chain);
-			json_t *v;
-			char **gs = lf_xcalloc(ng + 1, sizeof(*gs));
-			for (size_t k = 0; k < ng; k++)
-				gs[k] = (char *)json_string_value(json_array_get(chain, k));
-			json_array_foreach (lf_map_get(&a->hs_by_holder, holder), i, v) {
+	/* each candidate's own holdings among those, then its groups' along
+	 * the chains a principal query takes */
+	struct walk w;
+	walk_init(&w, a);
+	for (size_t c = 0; c < ntodo; c++) {
+		size_t start = todo[c];
+		const char *p = a->prs[start].id;
+		size_t ngroups = walk_up(&w, a, start);
+		for (size_t k = 0; k <= ngroups; k++) {
+			size_t g = k == ngroups ? start : w.queue[k], ng = 0, i;
+			json_t *list = lf_map_get(&relevant, a->prs[g].id), *v;
+			if (!list)
+				continue;
+			char **chain = g == start ? NULL : chain_of(out, a, &w, start, g, &ng);
+			json_array_foreach (list, i, v) {
 				const struct holding *h = &a->hs[json_integer_value(v)];
 				const struct sec *at = sec_get(a, h->on);
-				for (const struct sec *up = d; at && up;
-				     up = up->pub.parent ? sec_get(a, up->pub.parent) : NULL)
-					if (up == at)
-						apply_holding(&ans, a, p, h, at, d, 0, gs, ng);
+				if (at)
+					apply_holding(&ans, a, p, h, at, d, 0, chain, ng);
 			}
-			free(gs);
 		}
-		json_decref(groups);
 	}
-	json_decref(candidates);
+	walk_release(&w);
+	free(candidate);
+	free(todo);
+	lf_map_release(&relevant);
+	json_decref(arrays);
 	answer_finish(&ans, a, 1);
 	return 0;
 }
@@ -968,7 +1038,6 @@ void lf_access_list_release(struct lf_access_list *l)
 			free(v->on);
 			free(v->given);
 			free(v->holder);
-			strs_free(v->groups, v->ngroups);
 			free(v->file);
 		}
 		free(ln->via);
@@ -979,6 +1048,12 @@ void lf_access_list_release(struct lf_access_list *l)
 	}
 	free(l->v);
 	free(l->subject);
+	for (size_t i = 0; i < l->nchains; i++) {
+		for (char **c = l->chains[i]; *c; c++)
+			free(*c);
+		free(l->chains[i]);
+	}
+	free(l->chains);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -1018,18 +1093,16 @@ json_t *lf_access_json(const struct lf_access_list *l, const struct lf_access *a
 	else
 		json_object_set_new(root, "principal", json_string(l->subject));
 	json_t *arr = json_array();
+	/* each chain of membership once: "principal\x1fholder" -> groups */
+	json_t *chains = json_object();
 	for (size_t i = 0; i < l->n; i++) {
 		const struct lf_access_line *ln = &l->v[i];
 		json_t *vias = json_array();
 		for (size_t k = 0; k < ln->nvia; k++) {
 			const struct lf_access_via *v = &ln->via[k];
-			json_t *groups = json_array();
-			for (size_t g = 0; g < v->ngroups; g++)
-				json_array_append_new(groups, json_string(v->groups[g]));
-			json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "kind",
-			                      how_name(v->how), "source", v->source, "on", v->on,
-			                      "given", v->given ? v->given : "", "holder",
-			                      v->holder, "groups", groups);
+			json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", how_name(v->how),
+			                      "source", v->source, "on", v->on, "given",
+			                      v->given ? v->given : "", "holder", v->holder);
 			if (v->file)
 				json_object_set_new(o, "at",
 				                    json_pack("{s:s, s:i, s:i}", "file", v->file,
@@ -1038,13 +1111,41 @@ json_t *lf_access_json(const struct lf_access_list *l, const struct lf_access *a
 			else
 				json_object_set_new(o, "at", json_null());
 			json_array_append_new(vias, o);
+			if (v->ngroups) {
+				char *key = lf_xasprintf("%s\x1f%s", ln->principal, v->holder);
+				if (!json_object_get(chains, key)) {
+					json_t *groups = json_array();
+					for (size_t g = 0; g < v->ngroups; g++)
+						json_array_append_new(groups,
+						                      json_string(v->groups[g]));
+					json_object_set_new(
+					    chains, key,
+					    json_pack("{s:s, s:s, s:o}", "principal", ln->principal,
+					              "holder", v->holder, "groups", groups));
+				}
+				free(key);
+			}
 		}
 		json_array_append_new(arr,
 		                      json_pack("{s:s, s:o, s:s, s:o}", "principal", ln->principal,
 		                                "securable", securable_json(a, ln->securable),
 		                                "privilege", ln->privilege, "via", vias));
 	}
+	/* sorted by principal, then holder */
+	const char **keys = lf_xcalloc(json_object_size(chains) + 1, sizeof(*keys));
+	size_t nkeys = 0;
+	const char *key;
+	json_t *unused;
+	json_object_foreach (chains, key, unused)
+		keys[nkeys++] = key;
+	sort(keys, nkeys, sizeof(*keys), cmp_str);
+	json_t *memberships = json_array();
+	for (size_t i = 0; i < nkeys; i++)
+		json_array_append(memberships, json_object_get(chains, keys[i]));
+	free(keys);
+	json_decref(chains);
 	json_object_set_new(root, "access", arr);
+	json_object_set_new(root, "memberships", memberships);
 	return root;
 }
 
@@ -1074,9 +1175,13 @@ char *lf_access_via_text(const struct lf_access_via *v, const char *principal,
 	/* "member of group:c via group:a, group:b": the principal is in a,
 	 * a in b, b in c */
 	if (v->ngroups) {
+		/* a deep nesting is cut after the first three groups */
+		size_t shown = v->ngroups - 1 > 4 ? 3 : v->ngroups - 1;
 		lf_buf_addf(&b, "; member of %s", v->groups[v->ngroups - 1]);
-		for (size_t g = 0; g + 1 < v->ngroups; g++)
+		for (size_t g = 0; g < shown; g++)
 			lf_buf_addf(&b, "%s%s", g ? ", " : " via ", v->groups[g]);
+		if (shown < v->ngroups - 1)
+			lf_buf_addf(&b, " and %zu more groups", v->ngroups - 1 - shown);
 	}
 	return lf_buf_detach(&b);
 }

@@ -18,7 +18,7 @@
  *
  * - a Grant gives its privileges on its securable; ALL_PRIVILEGES stands
  *   for every privilege valid on that securable's type (the Grant schema's
- *   x-lakeform-privileges table) but EXTERNAL_USE_SCHEMA;
+ *   x-lakeform-privileges table) but EXTERNAL_USE_SCHEMA and MANAGE;
  * - a privilege granted on a catalog or a schema is inherited by what it
  *   holds, where it is valid on the child's type (SELECT on a catalog:
  *   SELECT on its schemas and tables; USE_SCHEMA on a catalog: on its
@@ -69,7 +69,8 @@ struct lf_access_via {
 	char *holder;
 	/* the membership from the line's principal up to `holder`: the
 	 * groups in order, the first one holding the principal, the last
-	 * `holder`; none when holder is the principal */
+	 * `holder`; none when holder is the principal.  Shared by the vias
+	 * with the same principal and holder, owned by the list */
 	char **groups;
 	size_t ngroups;
 	/* where it is written (owned file name), or file NULL (from a state) */
@@ -93,11 +94,13 @@ struct lf_access_list {
 	struct lf_access_line *v; /* sorted (principal: by securable, then privilege;
 	                           * securable: by principal, then privilege) */
 	size_t n, alloc;
+	char ***chains; /* what the vias' `groups` point into, NULL-terminated */
+	size_t nchains;
 };
 
-#define LF_ACCESS_LIST_INIT         \
-	{                           \
-		NULL, 0, NULL, 0, 0 \
+#define LF_ACCESS_LIST_INIT                  \
+	{                                    \
+		NULL, 0, NULL, 0, 0, NULL, 0 \
 	}
 
 /* A securable of the model. */
@@ -159,7 +162,8 @@ const struct lf_access_securable *lf_access_securables(const struct lf_access *a
  * The list as `lakeform access --json` prints it (docs/access.md): a new
  * object, {"format_version": "1", "principal" or "securable": ...,
  * "access": [{"principal", "securable": {"address", "type", "name"},
- * "privilege", "via": [...]}]}.
+ * "privilege", "via": [...]}], "memberships": [{"principal", "holder",
+ * "groups"}]}: each chain of groups once, not in every via.
  */
 json_t *lf_access_json(const struct lf_access_list *l, const struct lf_access *a);
 

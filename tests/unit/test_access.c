@@ -20,6 +20,7 @@
 #include "core/source.h"
 #include "state/state.h"
 #include "util/buf.h"
+#include "util/map.h"
 #include "util/mem.h"
 
 static int is_dir(const char *p)
@@ -81,6 +82,25 @@ static void world_yaml(struct world *w, const char *yaml)
 		fail_with_diags(&w->d, "lf_manifest_check");
 	if (lf_expand(&w->ds, &w->m, &w->d) != 0)
 		fail_with_diags(&w->d, "lf_expand");
+	w->a = lf_access_from_desired(&w->m, &w->ds);
+}
+
+/* examples/NAME, found beside the schemas */
+static void world_example(struct world *w, const char *name)
+{
+	char *schemas = schema_dir();
+	char *dir = lf_xasprintf("%s/../examples/%s", schemas, name);
+
+	memset(w, 0, sizeof(*w));
+	if (lf_kinds_load(&w->kinds, schemas, &w->d) != 0)
+		fail_with_diags(&w->d, "lf_kinds_load");
+	free(schemas);
+	if (lf_source_load(&w->src, dir, &w->d) != 0)
+		fail_with_diags(&w->d, "lf_source_load");
+	free(dir);
+	if (lf_manifest_build(&w->m, &w->src, &w->kinds, &w->d) != 0 ||
+	    lf_manifest_check(&w->m, &w->d) != 0 || lf_expand(&w->ds, &w->m, &w->d) != 0)
+		fail_with_diags(&w->d, "loading the example");
 	w->a = lf_access_from_desired(&w->m, &w->ds);
 }
 
@@ -201,7 +221,7 @@ static const char account[] =
 
 #define SCHEMA_ALL                                                                      \
 	"APPLY_TAG CREATE_FUNCTION CREATE_MATERIALIZED_VIEW CREATE_MODEL CREATE_TABLE " \
-	"CREATE_VOLUME EXECUTE MANAGE MODIFY READ_VOLUME REFRESH SELECT USE_SCHEMA "    \
+	"CREATE_VOLUME EXECUTE MODIFY READ_VOLUME REFRESH SELECT USE_SCHEMA "           \
 	"WRITE_VOLUME"
 
 /* Nested groups, inheritance, ALL_PRIVILEGES, privileges that stay put. */
@@ -226,7 +246,7 @@ static void test_principal_nested_and_inherited(void **state)
 	/* the schema: SELECT and USE_SCHEMA inherited from the catalog (not
 	 * APPLY_TAG, which stays put, nor CREATE_SCHEMA, not a schema's), and
 	 * ALL_PRIVILEGES on it: every schema privilege but
-	 * EXTERNAL_USE_SCHEMA */
+	 * EXTERNAL_USE_SCHEMA and MANAGE */
 	assert_privileges(&l, "user:alice@acme.com", "schema/main/sales/raw", SCHEMA_ALL);
 	assert_vias(&l, "user:alice@acme.com", "schema/main/sales/raw", "SELECT",
 	            "grant/engineers-read (t.yaml:72:1) on catalog/main/sales; member of "
@@ -244,7 +264,7 @@ static void test_principal_nested_and_inherited(void **state)
 	                  "READ_VOLUME WRITE_VOLUME");
 	/* nothing on the metastore: its grant is to admins */
 	assert_privileges(&l, "user:alice@acme.com", "metastore/main", "");
-	assert_int_equal(l.n, 1 + 5 + 14 + 2 + 2);
+	assert_int_equal(l.n, 1 + 5 + 13 + 2 + 2);
 	/* sorted: the workspace, then the namespace depth first */
 	assert_string_equal(l.v[0].securable, "workspace/w1");
 	assert_string_equal(l.v[1].securable, "catalog/main/sales");
@@ -496,7 +516,7 @@ static void test_json(void **state)
 	    "{\"principal\":\"user:alice@acme.com\",\"privilege\":\"READ_VOLUME\",\"securable\":"
 	    "{\"address\":\"volume/main/sales/raw/files\",\"metastore\":\"main\",\"name\":"
 	    "\"sales.raw.files\",\"type\":\"volume\"},\"via\":[{\"at\":{\"column\":1,"
-	    "\"file\":\"t.yaml\",\"line\":80},\"given\":\"ALL_PRIVILEGES\",\"groups\":[],"
+	    "\"file\":\"t.yaml\",\"line\":80},\"given\":\"ALL_PRIVILEGES\","
 	    "\"holder\":\"user:alice@acme.com\",\"kind\":\"grant\",\"on\":\"schema/main/"
 	    "sales/raw\",\"source\":\"grant/alice-all\"}]}");
 	free(got);
@@ -504,9 +524,155 @@ static void test_json(void **state)
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(j, "securable"), "address")),
 	    "volume/main/sales/raw/files");
+	assert_int_equal(json_array_size(json_object_get(j, "memberships")), 0);
+	json_decref(j);
+	lf_access_list_release(&l);
+
+	/* each chain of membership once, at the top, sorted */
+	assert_int_equal(lf_access_securable(&l, w.a, "sales.raw.orders", &err), 0);
+	j = lf_access_json(&l, w.a);
+	got = json_dumps(json_object_get(j, "memberships"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(got,
+	                    "[{\"groups\":[\"group:engineers\"],\"holder\":\"group:engineers\","
+	                    "\"principal\":\"group:interns\"},{\"groups\":[\"group:"
+	                    "engineers\"],\"holder\":\"group:engineers\",\"principal\":"
+	                    "\"service_principal:etl\"},{\"groups\":[\"group:interns\",\"group:"
+	                    "engineers\"],\"holder\":\"group:engineers\",\"principal\":\"user:"
+	                    "alice@acme.com\"}]");
+	free(got);
 	json_decref(j);
 	lf_access_list_release(&l);
 	world_release(&w);
+}
+
+/* The manifests of `account` and groups g1 .. g6, g1 holding dave, each
+ * next one the one before (and g6 also g3 when `shortcut`), g6 given
+ * BROWSE on the catalog. */
+static void world_nested(struct world *w, int shortcut)
+{
+	struct lf_buf y = LF_BUF_INIT;
+
+	lf_buf_adds(&y, account);
+	for (int i = 1; i <= 6; i++) {
+		lf_buf_addf(
+		    &y, "---\napiVersion: lakeform/v1\nkind: Group\nmetadata: {name: g%d}\n", i);
+		if (i == 1)
+			lf_buf_adds(&y, "spec: {members: ['user:dave@acme.com']}\n");
+		else if (i == 6 && shortcut)
+			lf_buf_adds(&y, "spec: {members: ['group:g5', 'group:g3']}\n");
+		else
+			lf_buf_addf(&y, "spec: {members: ['group:g%d']}\n", i - 1);
+	}
+	lf_buf_adds(&y, "---\napiVersion: lakeform/v1\nkind: Grant\nmetadata: {name: g6-sales}\n"
+	                "spec: {principal: 'group:g6', securable: {type: catalog, metastore: main, "
+	                "name: sales}, privileges: [BROWSE]}\n");
+	world_yaml(w, lf_buf_cstr(&y));
+	lf_buf_release(&y);
+}
+
+/* A deep nesting: the shortest chain is shown, and the text is cut after
+ * three groups. */
+static void test_deep_nesting(void **state)
+{
+	struct world w;
+	struct lf_access_list l = LF_ACCESS_LIST_INIT;
+	char *err = NULL;
+
+	world_nested(&w, 1);
+	assert_int_equal(lf_access_principal(&l, w.a, "user:dave@acme.com", &err), 0);
+	assert_vias(&l, "user:dave@acme.com", "catalog/main/sales", "BROWSE",
+	            "grant/g6-sales (t.yaml:126:1); member of group:g6 via group:g1, group:g2, "
+	            "group:g3");
+	lf_access_list_release(&l);
+	world_release(&w);
+
+	world_nested(&w, 0);
+	assert_int_equal(lf_access_principal(&l, w.a, "user:dave@acme.com", &err), 0);
+	assert_vias(&l, "user:dave@acme.com", "catalog/main/sales", "BROWSE",
+	            "grant/g6-sales (t.yaml:126:1); member of group:g6 via group:g1, group:g2, "
+	            "group:g3 and 2 more groups");
+	const struct lf_access_line *ln =
+	    line_of(&l, "user:dave@acme.com", "catalog/main/sales", "BROWSE");
+	assert_int_equal(ln->via[0].ngroups, 6);
+	assert_string_equal(ln->via[0].groups[4], "group:g5");
+	lf_access_list_release(&l);
+	/* from the securable's side: the same chain for dave, and g1 .. g5
+	 * each through the groups above it */
+	assert_int_equal(lf_access_securable(&l, w.a, "sales", &err), 0);
+	assert_vias(&l, "user:dave@acme.com", "catalog/main/sales", "BROWSE",
+	            "grant/g6-sales (t.yaml:126:1); member of group:g6 via group:g1, group:g2, "
+	            "group:g3 and 2 more groups");
+	assert_vias(&l, "group:g4", "catalog/main/sales", "BROWSE",
+	            "grant/g6-sales (t.yaml:126:1); member of group:g6 via group:g5");
+	lf_access_list_release(&l);
+	world_release(&w);
+}
+
+/* A line with its ways, as text: "principal securable privilege: via | via". */
+static char *line_text(const struct lf_access_line *ln)
+{
+	char *v = vias(ln);
+	char *t = lf_xasprintf("%s %s %s: %s", ln->principal, ln->securable, ln->privilege, v);
+	free(v);
+	return t;
+}
+
+/* Asked from either side, the answers agree: every line of every
+ * principal's answer is in the answer on its securable, with the same
+ * ways, and the answers on all securables hold no other line. */
+static void both_ways_agree(struct world *w)
+{
+	size_t np, ns, total = 0;
+	const char *const *ps = lf_access_principals(w->a, &np);
+	const struct lf_access_securable *ss = lf_access_securables(w->a, &ns);
+	struct lf_map by_securable = LF_MAP_INIT;
+	char *err = NULL;
+
+	for (size_t i = 0; i < ns; i++) {
+		struct lf_access_list l = LF_ACCESS_LIST_INIT;
+		assert_int_equal(lf_access_securable(&l, w->a, ss[i].address, &err), 0);
+		for (size_t k = 0; k < l.n; k++) {
+			char *t = line_text(&l.v[k]);
+			lf_map_put(&by_securable, t, (void *)1);
+			free(t);
+		}
+		total += l.n;
+		lf_access_list_release(&l);
+	}
+	size_t seen = 0;
+	for (size_t i = 0; i < np; i++) {
+		struct lf_access_list l = LF_ACCESS_LIST_INIT;
+		assert_int_equal(lf_access_principal(&l, w->a, ps[i], &err), 0);
+		for (size_t k = 0; k < l.n; k++) {
+			char *t = line_text(&l.v[k]);
+			if (!lf_map_get(&by_securable, t))
+				fail_msg("only from the principal's side: %s", t);
+			free(t);
+		}
+		seen += l.n;
+		lf_access_list_release(&l);
+	}
+	assert_int_equal(seen, total);
+	assert_true(total > 0);
+	lf_map_release(&by_securable);
+}
+
+static void test_both_ways_agree(void **state)
+{
+	static const char *const examples[] = {"quickstart", "classic", "multi-region"};
+	struct world w;
+
+	world_yaml(&w, account);
+	both_ways_agree(&w);
+	world_release(&w);
+	world_nested(&w, 1);
+	both_ways_agree(&w);
+	world_release(&w);
+	for (size_t i = 0; i < 3; i++) {
+		world_example(&w, examples[i]);
+		both_ways_agree(&w);
+		world_release(&w);
+	}
 }
 
 int main(void)
@@ -520,6 +686,8 @@ int main(void)
 	    cmocka_unit_test(test_workspace_catalog),
 	    cmocka_unit_test(test_from_state),
 	    cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_deep_nesting),
+	    cmocka_unit_test(test_both_ways_agree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
