@@ -363,6 +363,22 @@ static void grants_table(struct lf_buf *b, const json_t *grants, int with_secura
 	lf_buf_adds(b, "</table>\n");
 }
 
+/* The groups from `principal` up to `holder`, from the memberships of the
+ * effective access (each chain listed once); NULL when it holds it itself. */
+static const json_t *membership(const json_t *e, const char *principal, const char *holder)
+{
+	size_t i;
+	json_t *m;
+
+	if (!principal || !holder || !strcmp(principal, holder))
+		return NULL;
+	json_array_foreach (json_object_get(e, "memberships"), i, m)
+		if (!strcmp(str(m, "principal") ? str(m, "principal") : "", principal) &&
+		    !strcmp(str(m, "holder") ? str(m, "holder") : "", holder))
+			return json_object_get(m, "groups");
+	return NULL;
+}
+
 /* The effective access lines: who (or on what), which privilege, how. */
 static void effective_table(struct lf_buf *b, const json_t *d, int on_securable, const char *base)
 {
@@ -402,9 +418,10 @@ static void effective_table(struct lf_buf *b, const json_t *d, int on_securable,
 				lf_buf_adds(b, " inherited from ");
 				resource_link(b, str(v, "on"));
 			}
-			if (json_array_size(json_object_get(v, "groups"))) {
+			const json_t *chain = membership(e, str(l, "principal"), str(v, "holder"));
+			if (json_array_size(chain)) {
 				lf_buf_adds(b, "; member of ");
-				json_array_foreach (json_object_get(v, "groups"), g, grp) {
+				json_array_foreach (chain, g, grp) {
 					if (g)
 						lf_buf_adds(b, " &rarr; ");
 					principal_link(b, json_string_value(grp));

@@ -179,7 +179,8 @@ check "access: on sales, its owner's privileges included" \
 	jq -e '[.effective.access[] | select(.principal == "group:engineers" and .privilege == "CREATE_SCHEMA") | .via[].kind] | sort == ["grant", "owner"]' <<<"$e"
 e=$(api 'access?on=schema/main-use1/sales/curated')
 check "access: on sales.curated, SELECT reaches alice through group:analysts" \
-	jq -e '[.effective.access[] | select(.principal == "user:alice@acme.com" and .privilege == "SELECT") | .via[0].groups] == [["group:analysts"]]' <<<"$e"
+	jq -e '([.effective.access[] | select(.principal == "user:alice@acme.com" and .privilege == "SELECT") | .via[0].holder] == ["group:analysts"])
+	       and ([.effective.memberships[] | select(.principal == "user:alice@acme.com") | .groups] == [["group:analysts"]])' <<<"$e"
 e=$(api 'access?on=schema/main-use1/sales/curated&limit=2')
 check "access: paged" jq -e '.effective.limit == 2 and (.effective.access | length) == 2 and .effective.total > 2' <<<"$e"
 check "access: an unknown securable is 404" \
