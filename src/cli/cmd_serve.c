@@ -610,8 +610,22 @@ static void *schedule(void *arg)
 				/* the page shows the state after the heal */
 				check_drift(sv, &report);
 			}
+			/* a remote state (s3) has no local files to watch: the
+			 * report says which serial the check read */
+			int moved = 0;
+			struct model *cur = model_get(sv);
+			json_t *seen = json_object_get(report, "state");
+			if (cur && seen &&
+			    ((uint64_t)json_integer_value(json_object_get(seen, "serial")) !=
+			         cur->s.st.serial ||
+			     strcmp(json_string_value(json_object_get(seen, "lineage"))
+			                ? json_string_value(json_object_get(seen, "lineage"))
+			                : "",
+			            cur->s.st.lineage)))
+				moved = 1;
+			model_put(sv, cur);
 			json_decref(report);
-			if (files_changed(sv))
+			if (files_changed(sv) || moved)
 				reload(sv, "apply", NULL);
 			pthread_mutex_lock(&sv->mu);
 			next = lf_now_ms() + sv->drift_every_ms;

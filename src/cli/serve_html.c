@@ -600,7 +600,7 @@ static void page_principal(struct lf_buf *b, const json_t *d)
 	size_t i, k;
 	json_t *g, *v;
 	const json_t *groups = json_object_get(d, "member_of");
-	lf_buf_addf(b, "<h2>Member of (%zu)</h2>", json_array_size(groups));
+	lf_buf_addf(b, "<h2>Member of (%lld)</h2>", num(d, "member_of_total"));
 	if (json_array_size(groups)) {
 		lf_buf_adds(b, "<ul>");
 		json_array_foreach (groups, i, g) {

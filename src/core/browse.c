@@ -573,6 +573,12 @@ json_t *lf_browse_principal(const struct lf_browse *b, const char *principal, si
 			free(g);
 		}
 	}
+	/* the first `limit` of them: the grants below need them all, the page
+	 * does not (a group nested a thousand deep) */
+	json_object_set_new(page, "member_of_total",
+	                    json_integer((json_int_t)json_array_size(groups)));
+	while (json_array_size(groups) > limit)
+		json_array_remove(groups, json_array_size(groups) - 1);
 	json_object_set_new(page, "member_of", groups);
 
 	/* the members of a group */

@@ -82,8 +82,9 @@ json_t *lf_browse_namespace(const struct lf_browse *b, const char *path, size_t 
 /* The principals (users, groups, service principals). */
 json_t *lf_browse_principals(const struct lf_browse *b, size_t offset, size_t limit);
 /* One principal ("user:alice@acme.com"): its record, its groups (nested,
- * each with the path it comes through), its members when a group, the
- * grants made to it and to its groups. */
+ * each with the group it comes through; the first `limit`, and
+ * "member_of_total"), its members when a group, the grants made to it and
+ * to its groups (sliced). */
 json_t *lf_browse_principal(const struct lf_browse *b, const char *principal, size_t offset,
                             size_t limit);
 /* The records, of one type when `type` is not NULL or "", whose address

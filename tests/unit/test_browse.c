@@ -210,6 +210,8 @@ static void test_principal(void **state)
 
 	j = lf_browse_principal(&f->b, "user:alice@acme.com", 1, 1);
 	assert_int_equal(json_array_size(json_object_get(j, "grants")), 1);
+	assert_int_equal(json_array_size(json_object_get(j, "member_of")), 1);
+	assert_int_equal(n(j, "member_of_total"), 2);
 	assert_string_equal(s(j, "grants.0.to"), "group:everyone");
 	json_decref(j);
 
