@@ -796,30 +796,30 @@ static int cmp_via(const void *x, const void *y)
 	return strcmp(a->holder, b->holder);
 }
 
-static const struct lf_access *sort_model;
-
-static size_t sec_rank(const char *address)
+/* Comparisons of lines by the model's order of securables, through
+ * qsort_r's argument: answers may be asked for from several threads. */
+static size_t sec_rank(const struct lf_access *a, const char *address)
 {
-	return (size_t)lf_map_get(&sort_model->sec_index, address);
+	return (size_t)lf_map_get(&a->sec_index, address);
 }
 
-static int cmp_by_securable(const void *x, const void *y)
+static int cmp_by_securable(const void *x, const void *y, void *arg)
 {
 	const struct lf_access_line *a = x, *b = y;
-	size_t ra = sec_rank(a->securable), rb = sec_rank(b->securable);
+	size_t ra = sec_rank(arg, a->securable), rb = sec_rank(arg, b->securable);
 	if (ra != rb)
 		return ra < rb ? -1 : 1;
 	int c = strcmp(a->privilege, b->privilege);
 	return c ? c : strcmp(a->principal, b->principal);
 }
 
-static int cmp_by_principal(const void *x, const void *y)
+static int cmp_by_principal(const void *x, const void *y, void *arg)
 {
 	const struct lf_access_line *a = x, *b = y;
 	int c = strcmp(a->principal, b->principal);
 	if (c)
 		return c;
-	size_t ra = sec_rank(a->securable), rb = sec_rank(b->securable);
+	size_t ra = sec_rank(arg, a->securable), rb = sec_rank(arg, b->securable);
 	if (ra != rb)
 		return ra < rb ? -1 : 1;
 	return strcmp(a->privilege, b->privilege);
@@ -830,10 +830,9 @@ static void answer_finish(struct answer *ans, const struct lf_access *a, int by_
 	struct lf_access_list *l = ans->l;
 	for (size_t i = 0; i < l->n; i++)
 		sort(l->v[i].via, l->v[i].nvia, sizeof(*l->v[i].via), cmp_via);
-	/* qsort has no argument for the model: this one is only read */
-	sort_model = a;
-	sort(l->v, l->n, sizeof(*l->v), by_principal ? cmp_by_principal : cmp_by_securable);
-	sort_model = NULL;
+	if (l->n > 1)
+		qsort_r(l->v, l->n, sizeof(*l->v),
+		        by_principal ? cmp_by_principal : cmp_by_securable, (void *)a);
 	lf_map_release(&ans->lines);
 }
 

@@ -31,6 +31,9 @@
  *   ownership");
  * - a workspace's users hold USER on it, its admins ADMIN and USER.
  *
+ * A model is only read once built: several threads may ask it questions
+ * at once, each into a list of its own.
+ *
  * Like the rest of core this never prints: a question that cannot be
  * answered (an unknown principal, an ambiguous name) returns -1 and one
  * sentence in *error.

@@ -4,6 +4,7 @@
  * manifests, checks, expansion), with every expected line worked out by
  * hand from the rules of access.h.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -675,6 +676,57 @@ static void test_both_ways_agree(void **state)
 	}
 }
 
+/* Every answer on every securable of a model, as one text. */
+static char *all_answers(const struct lf_access *a)
+{
+	struct lf_buf b = LF_BUF_INIT;
+	size_t ns;
+	const struct lf_access_securable *ss = lf_access_securables(a, &ns);
+	char *err = NULL;
+
+	for (size_t i = 0; i < ns; i++) {
+		struct lf_access_list l = LF_ACCESS_LIST_INIT;
+		if (lf_access_securable(&l, a, ss[i].address, &err) != 0) {
+			free(err);
+			lf_buf_adds(&b, "error\n");
+			continue;
+		}
+		for (size_t k = 0; k < l.n; k++) {
+			char *t = line_text(&l.v[k]);
+			lf_buf_addf(&b, "%s\n", t);
+			free(t);
+		}
+		lf_access_list_release(&l);
+	}
+	return lf_buf_detach(&b);
+}
+
+static void *asker(void *arg)
+{
+	return all_answers(arg);
+}
+
+/* Four threads asking one model at once get what one thread gets. */
+static void test_threads(void **state)
+{
+	struct world w;
+	pthread_t t[4];
+
+	world_example(&w, "multi-region");
+	char *want = all_answers(w.a);
+	assert_true(strlen(want) > 1000);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, asker, w.a), 0);
+	for (int i = 0; i < 4; i++) {
+		void *got;
+		assert_int_equal(pthread_join(t[i], &got), 0);
+		assert_string_equal(got, want);
+		free(got);
+	}
+	free(want);
+	world_release(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +740,7 @@ int main(void)
 	    cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_deep_nesting),
 	    cmocka_unit_test(test_both_ways_agree),
+	    cmocka_unit_test(test_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
