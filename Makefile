@@ -3,7 +3,7 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
-PKGS     = yaml-0.1 jansson libcurl libgit2 libcrypto
+PKGS     = yaml-0.1 jansson libcurl libgit2 libcrypto libmicrohttpd
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -34,7 +34,7 @@ FZ = build/fuzz
 lib_objs = $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS))
 cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-oidc test-scim test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker bench-scim lint install uninstall clean help
+.PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-oidc test-scim test-serve test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker bench-scim bench-serve lint install uninstall clean help
 .DEFAULT_GOAL := all
 
 # the man page and the completion scripts are made by lakeform itself,
@@ -68,6 +68,7 @@ help:
 	@echo "make bench    deps, build, and print the performance figures"
 	@echo "make bench-docker  time apply and refresh of 10 nodes on podman"
 	@echo "make bench-scim    time apply of 10,000 users and 1,000 groups to a SCIM server, bulk and plain"
+	@echo "make bench-serve   time each page of lakeform serve on 100,000 resources"
 	@echo "make fuzz     each fuzz target for FUZZ_SECONDS (default $(FUZZ_SECONDS)) s; FUZZ_TARGETS=..."
 	@echo "make lint     clang-format check and banned calls"
 	@echo "make install  PREFIX=$(PREFIX) DESTDIR=$(DESTDIR): lakeform, its providers, schemas,"
@@ -162,7 +163,7 @@ $(BS)/bin/lakeform-provider-%: $$(subst .c,.o,$$(addprefix $(BS)/obj/,$$(wildcar
 
 R = $(B)/results
 # every layer of make test, in order: one list, which sum-results.sh reads too
-LAYERS = unit cli providers integration git docker dockerd s3 s3-backend ceph s3rver oidc scim yaml schema ajv fuzz
+LAYERS = unit cli providers integration git docker dockerd s3 s3-backend ceph s3rver oidc scim serve yaml schema ajv fuzz
 
 test: deps
 	@$(MAKE) --no-print-directory test-build
@@ -260,6 +261,14 @@ test-oidc: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
 	@./tests/integration/oidc/run.sh $(BS)/bin/lakeform > $(R)/oidc.log 2>&1; rc=$$?; \
 	 grep -v '^ok ' $(R)/oidc.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/oidc.log | tail -n 1 > $(R)/oidc; exit $$rc
 
+# lakeform serve on the quickstart: its JSON API with curl, its pages in
+# headless Chromium (puppeteer-core from npm, into build/puppeteer), tokens,
+# drift on a schedule, the webhook, --heal, signals
+test-serve: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
+	@mkdir -p $(R)
+	@./tests/integration/serve/run.sh $(BS)/bin/lakeform > $(R)/serve.log 2>&1; rc=$$?; \
+	 grep -v '^ok ' $(R)/serve.log | tail -n 25; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/serve.log | tail -n 1 > $(R)/serve; exit $$rc
+
 test-yaml: $(B)/tests/yaml_suite $(B)/bin/lakeform
 	@mkdir -p $(R)
 	@$(B)/tests/yaml_suite $(B)/bin/lakeform tests/yaml-suite/data tests/yaml-suite/known-failures.txt | tee $(R)/yaml.log; \
@@ -340,6 +349,10 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(B)/bin/lakeform-provider-sleepy $(B)/tests/proto_bench
 	@./tests/bench/bench.sh $(B)/bin/lakeform $(B)/tests/proto_bench
+
+# lakeform serve on a 100,000-resource account: each page's time (under 200 ms)
+bench-serve: $(B)/bin/lakeform $(B)/tests/mkstate
+	@./tests/bench/serve-bench.sh $(B)/bin/lakeform $(B)/tests/mkstate
 
 bench-docker: $(B)/bin/lakeform $(PROVIDER_BINS)
 	@./tests/bench/docker-bench.sh $(B)/bin/lakeform

@@ -7,6 +7,8 @@ pkgs=(
 	gcc make libc6-dev pkg-config git ca-certificates
 	libyaml-dev libjansson-dev libcurl4-openssl-dev libgit2-dev libcmocka-dev
 	libssl-dev               # libcrypto: AES-256-GCM and SHA-256 of the state's secrets
+	libmicrohttpd-dev        # lakeform serve: the HTTP server
+	graphviz                 # lakeform serve draws the dependency graph with dot -Tsvg
 	json-schema-test-suite   # the JSON Schema test suite (tests/schema-suite)
 	clang-format             # make lint
 	clang libclang-rt-14-dev # make fuzz, the fuzz layer: clang with libFuzzer and its

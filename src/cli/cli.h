@@ -140,5 +140,6 @@ extern const struct lf_command lf_cmd_validate, lf_cmd_export, lf_cmd_version, l
     lf_cmd_show, lf_cmd_force_unlock, lf_cmd_graph;
 extern const struct lf_command lf_cmd_access;
 extern const struct lf_command lf_cmd_cost, lf_cmd_usage;
+extern const struct lf_command lf_cmd_serve;
 
 #endif

@@ -5,24 +5,9 @@
 #include "cli.h"
 #include "core/family.h"
 #include "config.h"
+#include "core/browse.h"
+#include "util/buf.h"
 #include "util/mem.h"
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* A DOT string: quotes and backslashes escaped. */
-static void quoted(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fputc('\\', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-}
 
 static int run(struct lf_cli *cli)
 {
@@ -41,9 +26,8 @@ static int run(struct lf_cli *cli)
 		rc = LF_EXIT_ERROR;
 		goto out;
 	}
-	/* lines sorted, so the output is the same on every run */
-	char **lines = lf_xcalloc(1, sizeof(*lines));
-	size_t n = 0;
+	/* the graph as the web application's (core/browse.h) draws it */
+	json_t *nodes = json_array(), *edges = json_array();
 	for (size_t i = 0; i < s.ds.n; i++) {
 		const struct lf_dres *r = s.ds.v[i];
 		if (!expanded && strcmp(r->provider, "lakeform"))
@@ -52,34 +36,17 @@ static int run(struct lf_cli *cli)
 			const struct lf_dres *t = lf_desired_get(&s.ds, r->deps[j]);
 			if (!t || (!expanded && strcmp(t->provider, "lakeform")))
 				continue;
-			lines = lf_xrealloc(lines, (n + 1) * sizeof(*lines));
-			lines[n++] = lf_xasprintf("%s\x1f%s", r->address, t->address);
+			json_array_append_new(edges, json_pack("[s, s]", r->address, t->address));
 		}
-		lines = lf_xrealloc(lines, (n + 1) * sizeof(*lines));
-		lines[n++] = lf_xasprintf("%s", r->address);
+		json_array_append_new(
+		    nodes, json_pack("{s:s, s:s}", "address", r->address, "provider", r->provider));
 	}
-	qsort(lines, n, sizeof(*lines), cmp_str);
-	fprintf(cli->out, "digraph lakeform {\n  rankdir = \"RL\";\n"
-	                  "  node [shape = box, fontname = \"sans-serif\"];\n");
-	for (size_t i = 0; i < n; i++) {
-		char *sep = strchr(lines[i], '\x1f');
-		fputs("  ", cli->out);
-		if (sep) {
-			*sep = '\0';
-			quoted(cli->out, lines[i]);
-			fputs(" -> ", cli->out);
-			quoted(cli->out, sep + 1);
-		} else {
-			const struct lf_dres *r = lf_desired_get(&s.ds, lines[i]);
-			quoted(cli->out, lines[i]);
-			if (r && strcmp(r->provider, "lakeform"))
-				fputs(" [style = dashed]", cli->out);
-		}
-		fputs(";\n", cli->out);
-		free(lines[i]);
-	}
-	fputs("}\n", cli->out);
-	free(lines);
+	json_t *graph = json_pack("{s:o, s:o}", "nodes", nodes, "edges", edges);
+	struct lf_buf dot = LF_BUF_INIT;
+	lf_browse_graph_dot(graph, NULL, &dot);
+	fputs(lf_buf_cstr(&dot), cli->out);
+	lf_buf_release(&dot);
+	json_decref(graph);
 out:
 	lf_session_close(&s);
 	return rc;

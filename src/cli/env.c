@@ -26,6 +26,7 @@ const struct lf_envvar lf_environment[] = {
     {"LAKEFORM_IN_AUTOMATION", "shorter output for pipelines: no 'next, run ...' hints"},
     {"LAKEFORM_VAR_<name>", "the value of variable <name>, below -var and -var-file"},
     {"LAKEFORM_STATE_KEY", "the key of the state's sensitive values (base64)"},
+    {"LAKEFORM_SERVE_TOKEN", "the token serve requires (16 characters at least)"},
     {"NO_COLOR", "never colour the output"},
     {0},
 };

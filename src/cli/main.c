@@ -26,11 +26,11 @@
 #define LF_VERSION_TEXT LF_VERSION
 
 const struct lf_command *const lf_commands[] = {
-    &lf_cmd_init,      &lf_cmd_validate, &lf_cmd_plan,   &lf_cmd_apply,      &lf_cmd_destroy,
-    &lf_cmd_drift,     &lf_cmd_refresh,  &lf_cmd_import, &lf_cmd_state,      &lf_cmd_show,
-    &lf_cmd_providers, &lf_cmd_graph,    &lf_cmd_access, &lf_cmd_export,     &lf_cmd_force_unlock,
-    &lf_cmd_version,   &lf_cmd_cost,     &lf_cmd_usage,  &lf_cmd_completion, &lf_cmd_complete,
-    &lf_cmd_man,
+    &lf_cmd_init,         &lf_cmd_validate, &lf_cmd_plan,   &lf_cmd_apply, &lf_cmd_destroy,
+    &lf_cmd_drift,        &lf_cmd_refresh,  &lf_cmd_import, &lf_cmd_state, &lf_cmd_show,
+    &lf_cmd_providers,    &lf_cmd_graph,    &lf_cmd_access, &lf_cmd_serve, &lf_cmd_export,
+    &lf_cmd_force_unlock, &lf_cmd_version,  &lf_cmd_cost,   &lf_cmd_usage, &lf_cmd_completion,
+    &lf_cmd_complete,     &lf_cmd_man,
 };
 const size_t lf_ncommands = sizeof(lf_commands) / sizeof(lf_commands[0]);
 #define commands lf_commands
