@@ -158,15 +158,82 @@ const char *lf_session_commit(struct lf_session *s)
 	return s->git_commit[0] ? s->git_commit : NULL;
 }
 
-int lf_session_fingerprint(struct lf_session *s, char out[65])
+/* Whether the manifests are the files of '.' alone (no --git, no bases,
+ * patches or variables), so that their fingerprint describes them. */
+static int fingerprintable(struct lf_session *s)
 {
-	/* bases, patches and variables: the files of '.' are not all */
 	struct lf_diags ignored = LF_DIAGS_INIT;
 	int settings = s->settings || lf_session_settings(s, &ignored) == 0;
 	lf_diags_release(&ignored);
-	if (s->opts.git || s->opts.nvars || !settings || lf_overlay_active(s->settings))
+	return !s->opts.git && !s->opts.nvars && settings && !lf_overlay_active(s->settings);
+}
+
+int lf_session_fingerprint(struct lf_session *s, char out[65])
+{
+	if (!fingerprintable(s))
 		return -1;
 	return lf_source_fingerprint(out, ".", s->opts.schema_dir, LF_VERSION);
+}
+
+/* ---- the inputs cache: content fingerprints by byte fingerprint ---- */
+
+#define INPUTS_CACHE_DIR ".lakeform/cache"
+#define INPUTS_CACHE INPUTS_CACHE_DIR "/inputs"
+#define INPUTS_CACHE_HEAD "lakeform inputs cache 1\n"
+
+static int is_hex64(const char *p)
+{
+	for (int i = 0; i < 64; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/*
+ * The content fingerprint the cache gives for inputs whose bytes'
+ * fingerprint is `bytes`: 1 and `content` set, or 0 (no cache, another
+ * fingerprint, or anything but the exact format: a cache that cannot be
+ * trusted only costs the time of a full load).
+ */
+static int cached_content(const char *bytes, char content[65])
+{
+	static const char head[] = INPUTS_CACHE_HEAD;
+	char *data = NULL;
+	size_t len = 0, hl = sizeof(head) - 1;
+	int ok;
+
+	if (lf_read_file(&data, &len, INPUTS_CACHE, 4096) != 0)
+		return 0;
+	/* HEAD "bytes " HEX "\n" "content " HEX "\n" */
+	const char *b = data + hl + 6, *c = data + hl + 6 + 65 + 8;
+	ok = len == hl + 6 + 65 + 8 + 65 && !memcmp(data, head, hl) &&
+	     !memcmp(data + hl, "bytes ", 6) && is_hex64(b) && b[64] == '\n' &&
+	     !memcmp(b + 65, "content ", 8) && is_hex64(c) && c[64] == '\n' &&
+	     !strncmp(b, bytes, 64) && strlen(bytes) == 64;
+	if (ok) {
+		memcpy(content, c, 64);
+		content[64] = '\0';
+	}
+	free(data);
+	return ok;
+}
+
+int lf_session_record_fingerprint(struct lf_session *s)
+{
+	char bytes[65], content[65];
+
+	if (!fingerprintable(s) ||
+	    lf_source_fingerprints(bytes, content, ".", s->opts.schema_dir, LF_VERSION) != 0)
+		return -1;
+	free(s->st.fingerprint);
+	s->st.fingerprint = lf_xstrdup(bytes);
+	/* the pair is a fact about these files, whatever the state says:
+	 * a cache that cannot be written costs later runs time, no more */
+	char *text = lf_xasprintf(INPUTS_CACHE_HEAD "bytes %s\ncontent %s\n", bytes, content);
+	if (lf_mkdirs_nofollow(AT_FDCWD, INPUTS_CACHE_DIR, 0700) == 0)
+		lf_write_file_atomic_nofollow(AT_FDCWD, INPUTS_CACHE, text, strlen(text), 0600, 0);
+	free(text);
+	return 0;
 }
 
 int lf_session_load(struct lf_session *s)
@@ -656,10 +723,20 @@ int lf_session_load_state(struct lf_session *s)
 
 int lf_session_inputs_recorded(struct lf_session *s)
 {
-	char fp[65];
+	char fp[65], cached[65];
 
-	return s->st.fingerprint && !s->st.npending && !s->st.torn_tail &&
-	       lf_session_fingerprint(s, fp) == 0 && !strcmp(fp, s->st.fingerprint);
+	if (!s->st.fingerprint || s->st.npending || s->st.torn_tail ||
+	    lf_session_fingerprint(s, fp) != 0)
+		return 0;
+	if (!strcmp(fp, s->st.fingerprint))
+		return 1;
+	/* other bytes: the same content, written differently (a comment
+	 * added, lines moved)?  Only the cache knows what the recorded
+	 * files said; without it this is a full load. */
+	if (!cached_content(s->st.fingerprint, cached) ||
+	    lf_source_content_fingerprint(fp, ".", s->opts.schema_dir, LF_VERSION) != 0)
+		return 0;
+	return !strcmp(fp, cached) ? 2 : 0;
 }
 
 static int open_for_write(struct lf_session *s, const char *operation, long lock_timeout_ms,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <yaml.h>
 
 #include "../util/fs.h"
 #include "../util/mem.h"
@@ -388,6 +389,217 @@ static int hash_files(struct lf_sha256 *h, const char *dir, const char *const *s
 	}
 	lf_strv_free(paths, n);
 	return err;
+}
+
+/* ---- the content fingerprint: what the files say, not how -------------- */
+
+/* What content_digest() hashes, gathered into blocks first: most events
+ * are a few bytes, too few for a call each. */
+struct feed {
+	struct lf_sha256 h;
+	size_t n;
+	unsigned char buf[16384];
+};
+
+static void put(struct feed *f, const void *p, size_t n)
+{
+	if (f->n + n > sizeof(f->buf)) {
+		lf_sha256_update(&f->h, f->buf, f->n);
+		f->n = 0;
+	}
+	if (n > sizeof(f->buf)) {
+		lf_sha256_update(&f->h, p, n);
+		return;
+	}
+	memcpy(f->buf + f->n, p, n);
+	f->n += n;
+}
+
+static void put_str(struct feed *f, const void *s, size_t n)
+{
+	put(f, &n, sizeof(n));
+	put(f, s, n);
+}
+
+static void put_opt(struct feed *f, const yaml_char_t *s)
+{
+	if (s) {
+		put_str(f, s, strlen((const char *)s));
+	} else {
+		size_t none = (size_t)-1;
+		put(f, &none, sizeof(none));
+	}
+}
+
+/*
+ * The digest of the libyaml event stream of `data`: every event's type,
+ * and its tag, anchor, value, style and implicit flags (all lf_yaml_parse()
+ * turns into values or errors), but no position, so comments, blank lines
+ * and spacing do not count.  The one check lf_yaml_parse() makes on
+ * positions, a document's size, is made here too.  0, or -EINVAL when the
+ * text does not parse or a document is too large: a load reports those,
+ * so no digest stands for them.
+ */
+static int content_digest(unsigned char md[LF_SHA256_LEN], const char *data, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	struct feed *h;
+	size_t doc_start = 0;
+	int done = 0, err = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	h = lf_xmalloc(sizeof(*h));
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+	lf_sha256_init(&h->h);
+	h->n = 0;
+	while (!done && !err) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			err = -EINVAL;
+			break;
+		}
+		unsigned char type = (unsigned char)ev.type;
+		put(h, &type, 1);
+		switch (ev.type) {
+		case YAML_STREAM_START_EVENT: {
+			int enc = (int)ev.data.stream_start.encoding;
+			put(h, &enc, sizeof(enc));
+			break;
+		}
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT: {
+			const yaml_version_directive_t *v =
+			    ev.data.document_start.version_directive;
+			int ver[2] = {v ? v->major : -1, v ? v->minor : -1};
+			put(h, ver, sizeof(ver));
+			doc_start = ev.start_mark.index;
+			break;
+		}
+		case YAML_DOCUMENT_END_EVENT:
+			if (ev.end_mark.index - doc_start > LF_YAML_MAX_DOC_BYTES)
+				err = -EINVAL;
+			break;
+		case YAML_ALIAS_EVENT:
+			put_opt(h, ev.data.alias.anchor);
+			break;
+		case YAML_SCALAR_EVENT: {
+			int flags[3] = {ev.data.scalar.plain_implicit,
+			                ev.data.scalar.quoted_implicit, (int)ev.data.scalar.style};
+			put_opt(h, ev.data.scalar.anchor);
+			put_opt(h, ev.data.scalar.tag);
+			put_str(h, ev.data.scalar.value, ev.data.scalar.length);
+			put(h, flags, sizeof(flags));
+			break;
+		}
+		case YAML_SEQUENCE_START_EVENT:
+			put_opt(h, ev.data.sequence_start.anchor);
+			put_opt(h, ev.data.sequence_start.tag);
+			put(h, &ev.data.sequence_start.implicit, sizeof(int));
+			break;
+		case YAML_MAPPING_START_EVENT:
+			put_opt(h, ev.data.mapping_start.anchor);
+			put_opt(h, ev.data.mapping_start.tag);
+			put(h, &ev.data.mapping_start.implicit, sizeof(int));
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	lf_sha256_update(&h->h, h->buf, h->n);
+	lf_sha256_final(&h->h, md);
+	free(h);
+	return err;
+}
+
+/* A manifest file read and digested, possibly on another thread. */
+struct digested {
+	const char *path; /* borrowed */
+	const char *rel;  /* borrowed: the name hashed */
+	char *data;
+	size_t len;
+	int err;
+	unsigned char md[LF_SHA256_LEN];
+};
+
+static void digest_item(void *arg, size_t i)
+{
+	struct digested *f = &((struct digested *)arg)[i];
+
+	f->err = lf_read_file(&f->data, &f->len, f->path, LF_SOURCE_MAX_FILE_BYTES);
+	if (!f->err)
+		f->err = content_digest(f->md, f->data, f->len);
+}
+
+/*
+ * The content fingerprint of the inputs and, unless `bytes` is NULL, from
+ * the same reading of each file, their bytes' (lf_source_fingerprint()).
+ */
+static int fingerprints(char bytes[65], char content[65], const char *path, const char *schema_dir,
+                        const char *version)
+{
+	static const char *const yaml[] = {".yaml", ".yml", NULL};
+	static const char *const json[] = {".schema.json", NULL};
+	struct lf_sha256 hb, hc;
+	char **paths = NULL;
+	size_t n = 0, nv = 0, plen = strlen(path);
+	int err;
+
+	lf_sha256_init(&hb);
+	lf_sha256_update(&hb, version, strlen(version) + 1);
+	err = hash_files(&hb, schema_dir, json, 0);
+	/* the content's digest begins as the bytes' (version and schemas) */
+	hc = hb;
+	lf_sha256_update(&hb, "\0manifests\0", 11);
+	lf_sha256_update(&hc, "\0content\0", 9);
+	if (!err)
+		err = lf_is_dir(path) > 0 ? lf_walk_files(&paths, &n, path, yaml) : -ENOTDIR;
+	struct digested *v = lf_xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; !err && i < n; i++) {
+		const char *rel = paths[i] + plen + 1;
+		if (!strcmp(rel, "lakeform.yaml") || !strcmp(rel, "lakeform.yml"))
+			continue;
+		v[nv].path = paths[i];
+		v[nv++].rel = rel;
+	}
+	if (!err)
+		lf_par_for(nv, digest_item, v);
+	for (size_t i = 0; !err && i < nv; i++) {
+		struct digested *f = &v[i];
+		if ((err = f->err) != 0)
+			break;
+		lf_sha256_update(&hb, f->rel, strlen(f->rel) + 1);
+		lf_sha256_update(&hb, &f->len, sizeof(f->len));
+		lf_sha256_update(&hb, f->data, f->len);
+		lf_sha256_update(&hc, f->rel, strlen(f->rel) + 1);
+		lf_sha256_update(&hc, f->md, sizeof(f->md));
+		free(f->data);
+		f->data = NULL;
+	}
+	for (size_t i = 0; i < nv; i++)
+		free(v[i].data);
+	free(v);
+	lf_strv_free(paths, n);
+	if (bytes)
+		lf_sha256_final_hex(&hb, bytes);
+	lf_sha256_final_hex(&hc, content);
+	return err;
+}
+
+int lf_source_content_fingerprint(char out[65], const char *path, const char *schema_dir,
+                                  const char *version)
+{
+	return fingerprints(NULL, out, path, schema_dir, version);
+}
+
+int lf_source_fingerprints(char bytes[65], char content[65], const char *path,
+                           const char *schema_dir, const char *version)
+{
+	return fingerprints(bytes, content, path, schema_dir, version);
 }
 
 int lf_source_fingerprint(char out[65], const char *path, const char *schema_dir,

@@ -127,4 +127,23 @@ const struct lf_source_origin *lf_source_origin_get(const struct lf_source_doc *
 int lf_source_fingerprint(char out[65], const char *path, const char *schema_dir,
                           const char *version);
 
+/*
+ * The digest of what the same inputs say rather than how they are written:
+ * `version`, the schema files' bytes, and each manifest file's name and the
+ * digest of its YAML event stream (every scalar's value, tag, anchor and
+ * style, the structure, aliases; no comment, position, spacing or line
+ * break outside a scalar).  Two sets of files with the same content
+ * fingerprint load into the same documents with the same errors, only at
+ * other lines: a comment added or a blank line moved keeps it.  A file that
+ * does not parse, or holds a document larger than LF_YAML_MAX_DOC_BYTES,
+ * has no such digest: -EINVAL.  Files are read and digested on every core.
+ * Returns 0 or -errno.
+ */
+int lf_source_content_fingerprint(char out[65], const char *path, const char *schema_dir,
+                                  const char *version);
+
+/* Both, from one reading of each file: what apply records. */
+int lf_source_fingerprints(char bytes[65], char content[65], const char *path,
+                           const char *schema_dir, const char *version);
+
 #endif
