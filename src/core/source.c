@@ -523,83 +523,184 @@ struct digested {
 	char *data;
 	size_t len;
 	int err;
+	unsigned char bytes[LF_SHA256_LEN];
 	unsigned char md[LF_SHA256_LEN];
+	/* what is known of this file (the same name), or NULL */
+	const struct lf_source_file_digest *known;
+};
+
+/* lf_par_for's job over the manifest files */
+struct digest_job {
+	struct digested *v;
+	/* set when a file's content is not the one known: the rest need
+	 * not be parsed (lf_source_same_content()) */
+	volatile int differs;
+	int stop_on_difference;
 };
 
 static void digest_item(void *arg, size_t i)
 {
-	struct digested *f = &((struct digested *)arg)[i];
+	struct digest_job *job = arg;
+	struct digested *f = &job->v[i];
 
+	if (job->stop_on_difference && job->differs) {
+		f->err = -ESTALE;
+		return;
+	}
 	f->err = lf_read_file(&f->data, &f->len, f->path, LF_SOURCE_MAX_FILE_BYTES);
-	if (!f->err)
+	if (f->err)
+		return;
+	lf_sha256(f->bytes, f->data, f->len);
+	/* the bytes known: the content known, without parsing */
+	if (f->known && !memcmp(f->bytes, f->known->bytes, LF_SHA256_LEN))
+		memcpy(f->md, f->known->content, LF_SHA256_LEN);
+	else
 		f->err = content_digest(f->md, f->data, f->len);
+	if (!f->err && f->known && memcmp(f->md, f->known->content, LF_SHA256_LEN))
+		job->differs = 1;
+	if (job->stop_on_difference) {
+		free(f->data);
+		f->data = NULL;
+	}
 }
 
-/*
- * The content fingerprint of the inputs and, unless `bytes` is NULL, from
- * the same reading of each file, their bytes' (lf_source_fingerprint()).
- */
-static int fingerprints(char bytes[65], char content[65], const char *path, const char *schema_dir,
-                        const char *version)
+/* The manifest files of `path` (not lakeform.yaml), relative names. */
+static int manifest_files(char ***paths, size_t *n, struct digested **v, size_t *nv,
+                          const char *path)
 {
 	static const char *const yaml[] = {".yaml", ".yml", NULL};
-	static const char *const json[] = {".schema.json", NULL};
-	struct lf_sha256 hb, hc;
-	char **paths = NULL;
-	size_t n = 0, nv = 0, plen = strlen(path);
+	size_t plen = strlen(path);
 	int err;
 
-	lf_sha256_init(&hb);
-	lf_sha256_update(&hb, version, strlen(version) + 1);
-	err = hash_files(&hb, schema_dir, json, 0);
+	*paths = NULL;
+	*n = *nv = 0;
+	err = lf_is_dir(path) > 0 ? lf_walk_files(paths, n, path, yaml) : -ENOTDIR;
+	*v = lf_xcalloc(*n + 1, sizeof(**v));
+	for (size_t i = 0; !err && i < *n; i++) {
+		const char *rel = (*paths)[i] + plen + 1;
+		if (!strcmp(rel, "lakeform.yaml") || !strcmp(rel, "lakeform.yml"))
+			continue;
+		(*v)[*nv].path = (*paths)[i];
+		(*v)[(*nv)++].rel = rel;
+	}
+	return err;
+}
+
+/* The start of both fingerprints: lakeform's version and the schemas. */
+static int hash_base(struct lf_sha256 *h, const char *schema_dir, const char *version)
+{
+	static const char *const json[] = {".schema.json", NULL};
+
+	lf_sha256_init(h);
+	lf_sha256_update(h, version, strlen(version) + 1);
+	return hash_files(h, schema_dir, json, 0);
+}
+
+static void hash_content(struct lf_sha256 *hc, const struct digested *f)
+{
+	lf_sha256_update(hc, f->rel, strlen(f->rel) + 1);
+	lf_sha256_update(hc, f->md, sizeof(f->md));
+}
+
+int lf_source_digests(struct lf_source_digests *out, const char *path, const char *schema_dir,
+                      const char *version)
+{
+	struct lf_sha256 hb, hc;
+	struct digest_job job = {NULL, 0, 0};
+	char **paths;
+	size_t n, nv;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = hash_base(&hb, schema_dir, version);
 	/* the content's digest begins as the bytes' (version and schemas) */
 	hc = hb;
 	lf_sha256_update(&hb, "\0manifests\0", 11);
 	lf_sha256_update(&hc, "\0content\0", 9);
 	if (!err)
-		err = lf_is_dir(path) > 0 ? lf_walk_files(&paths, &n, path, yaml) : -ENOTDIR;
-	struct digested *v = lf_xcalloc(n + 1, sizeof(*v));
-	for (size_t i = 0; !err && i < n; i++) {
-		const char *rel = paths[i] + plen + 1;
-		if (!strcmp(rel, "lakeform.yaml") || !strcmp(rel, "lakeform.yml"))
-			continue;
-		v[nv].path = paths[i];
-		v[nv++].rel = rel;
-	}
+		err = manifest_files(&paths, &n, &job.v, &nv, path);
+	else
+		paths = NULL, n = nv = 0, job.v = lf_xcalloc(1, sizeof(*job.v));
 	if (!err)
-		lf_par_for(nv, digest_item, v);
+		lf_par_for(nv, digest_item, &job);
+	if (!err)
+		out->files = lf_xcalloc(nv + 1, sizeof(*out->files));
 	for (size_t i = 0; !err && i < nv; i++) {
-		struct digested *f = &v[i];
+		struct digested *f = &job.v[i];
 		if ((err = f->err) != 0)
 			break;
 		lf_sha256_update(&hb, f->rel, strlen(f->rel) + 1);
 		lf_sha256_update(&hb, &f->len, sizeof(f->len));
 		lf_sha256_update(&hb, f->data, f->len);
-		lf_sha256_update(&hc, f->rel, strlen(f->rel) + 1);
-		lf_sha256_update(&hc, f->md, sizeof(f->md));
-		free(f->data);
-		f->data = NULL;
+		hash_content(&hc, f);
+		struct lf_source_file_digest *fd = &out->files[out->nfiles++];
+		fd->name = lf_xstrdup(f->rel);
+		memcpy(fd->bytes, f->bytes, LF_SHA256_LEN);
+		memcpy(fd->content, f->md, LF_SHA256_LEN);
 	}
 	for (size_t i = 0; i < nv; i++)
-		free(v[i].data);
-	free(v);
+		free(job.v[i].data);
+	free(job.v);
 	lf_strv_free(paths, n);
-	if (bytes)
-		lf_sha256_final_hex(&hb, bytes);
-	lf_sha256_final_hex(&hc, content);
+	lf_sha256_final_hex(&hb, out->bytes);
+	lf_sha256_final_hex(&hc, out->content);
+	if (err)
+		lf_source_digests_release(out);
 	return err;
+}
+
+void lf_source_digests_release(struct lf_source_digests *d)
+{
+	for (size_t i = 0; i < d->nfiles; i++)
+		free(d->files[i].name);
+	free(d->files);
+	memset(d, 0, sizeof(*d));
 }
 
 int lf_source_content_fingerprint(char out[65], const char *path, const char *schema_dir,
                                   const char *version)
 {
-	return fingerprints(NULL, out, path, schema_dir, version);
+	struct lf_source_digests d;
+	int err = lf_source_digests(&d, path, schema_dir, version);
+
+	if (!err)
+		memcpy(out, d.content, 65);
+	lf_source_digests_release(&d);
+	return err;
 }
 
-int lf_source_fingerprints(char bytes[65], char content[65], const char *path,
+int lf_source_same_content(const struct lf_source_digests *known, const char *path,
                            const char *schema_dir, const char *version)
 {
-	return fingerprints(bytes, content, path, schema_dir, version);
+	struct lf_sha256 hc;
+	struct digest_job job = {NULL, 0, 1};
+	char **paths = NULL, now[65];
+	size_t n = 0, nv = 0;
+	int err = hash_base(&hc, schema_dir, version), same = 0;
+
+	lf_sha256_update(&hc, "\0content\0", 9);
+	if (!err)
+		err = manifest_files(&paths, &n, &job.v, &nv, path);
+	/* the names are part of the content: another set of files differs */
+	same = !err && nv == known->nfiles;
+	for (size_t i = 0; same && i < nv; i++) {
+		same = !strcmp(job.v[i].rel, known->files[i].name);
+		job.v[i].known = &known->files[i];
+	}
+	if (same) {
+		lf_par_for(nv, digest_item, &job);
+		for (size_t i = 0; same && i < nv; i++) {
+			same = !job.v[i].err;
+			hash_content(&hc, &job.v[i]);
+		}
+		same = same && !job.differs;
+	}
+	lf_sha256_final_hex(&hc, now);
+	for (size_t i = 0; i < nv; i++)
+		free(job.v[i].data);
+	free(job.v);
+	lf_strv_free(paths, n);
+	return same && !strcmp(now, known->content);
 }
 
 int lf_source_fingerprint(char out[65], const char *path, const char *schema_dir,

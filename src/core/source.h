@@ -13,6 +13,7 @@
 
 #include "diag.h"
 #include "yaml.h"
+#include "../util/sha256.h"
 
 #define LF_SOURCE_MAX_FILE_BYTES (256u * 1024 * 1024)
 
@@ -142,8 +143,36 @@ int lf_source_fingerprint(char out[65], const char *path, const char *schema_dir
 int lf_source_content_fingerprint(char out[65], const char *path, const char *schema_dir,
                                   const char *version);
 
-/* Both, from one reading of each file: what apply records. */
-int lf_source_fingerprints(char bytes[65], char content[65], const char *path,
+/* One manifest file as apply saw it. */
+struct lf_source_file_digest {
+	char *name;                           /* owned: relative to the directory */
+	unsigned char bytes[LF_SHA256_LEN];   /* SHA-256 of its bytes */
+	unsigned char content[LF_SHA256_LEN]; /* of its event stream */
+};
+
+/* What apply remembers of the inputs (session.h's inputs cache). */
+struct lf_source_digests {
+	char bytes[65];   /* lf_source_fingerprint() */
+	char content[65]; /* lf_source_content_fingerprint() */
+	struct lf_source_file_digest *files;
+	size_t nfiles;
+};
+
+/*
+ * Both fingerprints of the inputs and each manifest file's digests, from
+ * one reading of each file.  0, or -errno (`out` then empty).
+ */
+int lf_source_digests(struct lf_source_digests *out, const char *path, const char *schema_dir,
+                      const char *version);
+void lf_source_digests_release(struct lf_source_digests *d);
+
+/*
+ * 1 when the inputs now have `known`'s content fingerprint, else 0.  A file
+ * whose bytes are those `known` lists under its name is not parsed again;
+ * the first file found to say something else stops the others (a plan
+ * after a real change pays for little more than that file).
+ */
+int lf_source_same_content(const struct lf_source_digests *known, const char *path,
                            const char *schema_dir, const char *version);
 
 #endif

@@ -146,16 +146,20 @@ static void test_written_differently_same_content(void **state)
 	}
 	/* the bytes' fingerprint sees every change, and both come from one
 	 * reading as lf_source_fingerprint() and the content's alone do */
-	char bytes[65], bytes2[65], content[65];
+	struct lf_source_digests dg;
+	char bytes2[65];
 	put_file(s.manifests, "a.yaml", BASE "# reviewed\n");
-	assert_int_equal(lf_source_fingerprints(bytes, content, s.manifests, s.schemas, "1.0.0"),
-	                 0);
+	assert_int_equal(lf_source_digests(&dg, s.manifests, s.schemas, "1.0.0"), 0);
 	assert_int_equal(lf_source_fingerprint(bytes2, s.manifests, s.schemas, "1.0.0"), 0);
-	assert_string_equal(bytes, bytes2);
-	assert_string_equal(content, base);
+	assert_string_equal(dg.bytes, bytes2);
+	assert_string_equal(dg.content, base);
+	assert_int_equal(dg.nfiles, 1);
+	assert_string_equal(dg.files[0].name, "a.yaml");
+	const char *bytes = dg.bytes;
 	put_file(s.manifests, "a.yaml", BASE);
 	assert_int_equal(lf_source_fingerprint(bytes2, s.manifests, s.schemas, "1.0.0"), 0);
 	assert_string_not_equal(bytes, bytes2);
+	lf_source_digests_release(&dg);
 	scratch_remove(&s);
 }
 
@@ -260,12 +264,68 @@ static void test_no_content_fingerprint_for_what_a_load_refuses(void **state)
 	scratch_remove(&s);
 }
 
+/* lf_source_same_content(): what the files say now against what apply
+ * remembered, reading again only the files whose bytes changed */
+static void test_same_content_as_known(void **state)
+{
+	struct scratch s;
+	struct lf_source_digests known;
+	const char *m, *sc;
+	(void)state;
+
+	scratch_make(&s);
+	m = s.manifests;
+	sc = s.schemas;
+	put_file(m, "a.yaml", BASE);
+	put_file(m, "b.yaml", "apiVersion: lakeform/v1\nkind: Group\nmetadata: {name: b}\n");
+	assert_int_equal(lf_source_digests(&known, m, sc, "1.0.0"), 0);
+	assert_int_equal(known.nfiles, 2);
+	assert_int_equal(lf_source_same_content(&known, m, sc, "1.0.0"), 1);
+	/* comments and lines moved in one file */
+	put_file(m, "a.yaml", "# moved\n\n" BASE "# reviewed\n");
+	assert_int_equal(lf_source_same_content(&known, m, sc, "1.0.0"), 1);
+	/* a value in the other */
+	put_file(m, "b.yaml", "apiVersion: lakeform/v1\nkind: Group\nmetadata: {name: c}\n");
+	assert_int_equal(lf_source_same_content(&known, m, sc, "1.0.0"), 0);
+	/* a file that does not parse */
+	put_file(m, "b.yaml", "kind: [\n");
+	assert_int_equal(lf_source_same_content(&known, m, sc, "1.0.0"), 0);
+	put_file(m, "b.yaml", "apiVersion: lakeform/v1\nkind: Group\nmetadata: {name: b}\n");
+	assert_int_equal(lf_source_same_content(&known, m, sc, "1.0.0"), 1);
+	/* another version, another schema */
+	assert_int_equal(lf_source_same_content(&known, m, sc, "1.0.1"), 0);
+	put_file(sc, "Catalog.schema.json", "{\"type\": \"object\"}\n\n");
+	assert_int_equal(lf_source_same_content(&known, m, sc, "1.0.0"), 0);
+	put_file(sc, "Catalog.schema.json", "{\"type\": \"object\"}\n");
+	/* a file more, a file less */
+	put_file(m, "c.yaml", "# nothing but a comment\n");
+	assert_int_equal(lf_source_same_content(&known, m, sc, "1.0.0"), 0);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/c.yaml", m);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/b.yaml", m);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(lf_source_same_content(&known, m, sc, "1.0.0"), 0);
+	put_file(m, "b.yaml", "apiVersion: lakeform/v1\nkind: Group\nmetadata: {name: b}\n");
+	assert_int_equal(lf_source_same_content(&known, m, sc, "1.0.0"), 1);
+	/* a damaged record of one file's content does not pass for the
+	 * content fingerprint, even when its bytes are those recorded */
+	known.files[1].content[0] ^= 1;
+	assert_int_equal(lf_source_same_content(&known, m, sc, "1.0.0"), 0);
+	known.files[1].content[0] ^= 1;
+	known.files[0].bytes[0] ^= 1; /* a.yaml parsed again: still the same */
+	assert_int_equal(lf_source_same_content(&known, m, sc, "1.0.0"), 1);
+	lf_source_digests_release(&known);
+	scratch_remove(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_written_differently_same_content),
 	    cmocka_unit_test(test_what_a_load_reads_moves_it),
 	    cmocka_unit_test(test_no_content_fingerprint_for_what_a_load_refuses),
+	    cmocka_unit_test(test_same_content_as_known),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
