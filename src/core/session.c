@@ -227,8 +227,8 @@ static int hex_line(const char **p, const char *end, const char *word, char out[
 }
 
 /*
- * What the cache remembers of the files whose fingerprint is `bytes`: 1 and
- * `out` filled, or 0 (no cache, another fingerprint, or anything but the
+ * What the cache remembers of the files whose fingerprint is `bytes` (NULL:
+ * whatever it is): 1 and `out` filled, or 0 (no cache, another fingerprint, or anything but the
  * exact format: a cache that cannot be trusted costs a full load, no more).
  */
 static int cached_inputs(const char *bytes, struct lf_source_digests *out)
@@ -244,7 +244,8 @@ static int cached_inputs(const char *bytes, struct lf_source_digests *out)
 	const char *p = data, *end = data + len;
 	ok = len >= sizeof(head) - 1 && !memcmp(p, head, sizeof(head) - 1);
 	p += ok ? sizeof(head) - 1 : 0;
-	ok = ok && hex_line(&p, end, "bytes", out->bytes) == 0 && !strcmp(out->bytes, bytes) &&
+	ok = ok && hex_line(&p, end, "bytes", out->bytes) == 0 &&
+	     (!bytes || !strcmp(out->bytes, bytes)) &&
 	     hex_line(&p, end, "content", out->content) == 0;
 	while (ok && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -269,11 +270,20 @@ static int cached_inputs(const char *bytes, struct lf_source_digests *out)
 
 int lf_session_record_fingerprint(struct lf_session *s)
 {
-	struct lf_source_digests d;
+	struct lf_source_digests d, known;
 	struct lf_buf b = LF_BUF_INIT;
-	int named = 1;
+	int named = 1, err;
 
-	if (!fingerprintable(s) || lf_source_digests(&d, ".", s->opts.schema_dir, LF_VERSION) != 0)
+	if (!fingerprintable(s))
+		return -1;
+	/* the files an earlier apply read and that did not change since are
+	 * not parsed again (a damaged line costs a wrong digest of its file,
+	 * never a wrong answer: a later plan parses what it compares) */
+	if (!cached_inputs(NULL, &known))
+		memset(&known, 0, sizeof(known));
+	err = lf_source_digests(&d, ".", s->opts.schema_dir, LF_VERSION, &known);
+	lf_source_digests_release(&known);
+	if (err)
 		return -1;
 	free(s->st.fingerprint);
 	s->st.fingerprint = lf_xstrdup(d.bytes);

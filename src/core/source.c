@@ -603,7 +603,7 @@ static void hash_content(struct lf_sha256 *hc, const struct digested *f)
 }
 
 int lf_source_digests(struct lf_source_digests *out, const char *path, const char *schema_dir,
-                      const char *version)
+                      const char *version, const struct lf_source_digests *known)
 {
 	struct lf_sha256 hb, hc;
 	struct digest_job job = {NULL, 0, 0};
@@ -621,6 +621,15 @@ int lf_source_digests(struct lf_source_digests *out, const char *path, const cha
 		err = manifest_files(&paths, &n, &job.v, &nv, path);
 	else
 		paths = NULL, n = nv = 0, job.v = lf_xcalloc(1, sizeof(*job.v));
+	/* a file whose bytes are those known says what was known */
+	if (!err && known && known->nfiles) {
+		struct lf_map byname = LF_MAP_INIT;
+		for (size_t i = 0; i < known->nfiles; i++)
+			lf_map_put(&byname, known->files[i].name, &known->files[i]);
+		for (size_t i = 0; i < nv; i++)
+			job.v[i].known = lf_map_get(&byname, job.v[i].rel);
+		lf_map_release(&byname);
+	}
 	if (!err)
 		lf_par_for(nv, digest_item, &job);
 	if (!err)
@@ -661,7 +670,7 @@ int lf_source_content_fingerprint(char out[65], const char *path, const char *sc
                                   const char *version)
 {
 	struct lf_source_digests d;
-	int err = lf_source_digests(&d, path, schema_dir, version);
+	int err = lf_source_digests(&d, path, schema_dir, version, NULL);
 
 	if (!err)
 		memcpy(out, d.content, 65);

@@ -160,10 +160,12 @@ struct lf_source_digests {
 
 /*
  * Both fingerprints of the inputs and each manifest file's digests, from
- * one reading of each file.  0, or -errno (`out` then empty).
+ * one reading of each file.  A file whose name and bytes `known` lists (it
+ * may be NULL) is not parsed: its content digest is the one listed.  0, or
+ * -errno (`out` then empty).
  */
 int lf_source_digests(struct lf_source_digests *out, const char *path, const char *schema_dir,
-                      const char *version);
+                      const char *version, const struct lf_source_digests *known);
 void lf_source_digests_release(struct lf_source_digests *d);
 
 /*
