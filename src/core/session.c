@@ -276,13 +276,20 @@ int lf_session_record_fingerprint(struct lf_session *s)
 
 	if (!fingerprintable(s))
 		return -1;
-	/* the files an earlier apply read and that did not change since are
-	 * not parsed again (a damaged line costs a wrong digest of its file,
-	 * never a wrong answer: a later plan parses what it compares) */
-	if (!cached_inputs(NULL, &known))
-		memset(&known, 0, sizeof(known));
-	err = lf_source_digests(&d, ".", s->opts.schema_dir, LF_VERSION, &known);
-	lf_source_digests_release(&known);
+	/* the files as loaded, planned and applied (their content digests
+	 * came with the parse); else as the disk holds them now, where those
+	 * an earlier apply read and that did not change since are not parsed
+	 * again (a damaged line costs a wrong digest of its file, never a
+	 * wrong answer: a later plan parses what it compares) */
+	err = s->src.nfiles && !s->src.aux
+	          ? lf_source_digests_loaded(&d, &s->src, s->opts.schema_dir, LF_VERSION)
+	          : -EINVAL;
+	if (err) {
+		if (!cached_inputs(NULL, &known))
+			memset(&known, 0, sizeof(known));
+		err = lf_source_digests(&d, ".", s->opts.schema_dir, LF_VERSION, &known);
+		lf_source_digests_release(&known);
+	}
 	if (err)
 		return -1;
 	free(s->st.fingerprint);

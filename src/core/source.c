@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "../util/fs.h"
 #include "../util/mem.h"
@@ -26,6 +25,7 @@ static struct lf_source_file *add_file(struct lf_source *src, const char *path)
 	f->first_doc = src->ndocs;
 	f->ndocs = 0;
 	f->failed = 0;
+	f->has_content = 0;
 	return f;
 }
 
@@ -79,15 +79,16 @@ struct loaded {
 	struct lf_yaml_doc *docs;
 	size_t ndocs;
 	int parse_err;
-	struct lf_diags d; /* the parse's, moved to the caller's in file order */
+	struct lf_diags d;                    /* the parse's, moved to the caller's in file order */
+	unsigned char content[LF_SHA256_LEN]; /* lf_yaml_content_digest() */
 };
 
 static void read_and_parse(struct loaded *l)
 {
 	l->read_err = lf_read_file(&l->data, &l->len, l->path, LF_SOURCE_MAX_FILE_BYTES);
 	if (!l->read_err)
-		l->parse_err =
-		    lf_yaml_parse(&l->docs, &l->ndocs, l->path, l->data, l->len, NULL, &l->d);
+		l->parse_err = lf_yaml_parse_digest(&l->docs, &l->ndocs, l->path, l->data, l->len,
+		                                    &l->d, l->content);
 }
 
 /* Add the file `l` describes to `src` (its path `path`), its diagnostics
@@ -109,12 +110,14 @@ static int add_loaded(struct lf_source *src, const char *path, struct loaded *l,
 		return -1;
 	}
 	lf_diags_append(d, &l->d);
+	memcpy(f->content, l->content, sizeof(f->content));
+	f->has_content = !l->parse_err;
 	return take_docs(src, f, l->data, l->len, l->docs, l->ndocs, l->parse_err);
 }
 
 static int load_one(struct lf_source *src, const char *path, struct lf_diags *d)
 {
-	struct loaded l = {path, NULL, 0, 0, NULL, 0, 0, LF_DIAGS_INIT};
+	struct loaded l = {path, NULL, 0, 0, NULL, 0, 0, LF_DIAGS_INIT, {0}};
 
 	read_and_parse(&l);
 	return add_loaded(src, path, &l, d);
@@ -393,127 +396,9 @@ static int hash_files(struct lf_sha256 *h, const char *dir, const char *const *s
 
 /* ---- the content fingerprint: what the files say, not how -------------- */
 
-/* What content_digest() hashes, gathered into blocks first: most events
- * are a few bytes, too few for a call each. */
-struct feed {
-	struct lf_sha256 h;
-	size_t n;
-	unsigned char buf[16384];
-};
-
-static void put(struct feed *f, const void *p, size_t n)
-{
-	if (f->n + n > sizeof(f->buf)) {
-		lf_sha256_update(&f->h, f->buf, f->n);
-		f->n = 0;
-	}
-	if (n > sizeof(f->buf)) {
-		lf_sha256_update(&f->h, p, n);
-		return;
-	}
-	memcpy(f->buf + f->n, p, n);
-	f->n += n;
-}
-
-static void put_str(struct feed *f, const void *s, size_t n)
-{
-	put(f, &n, sizeof(n));
-	put(f, s, n);
-}
-
-static void put_opt(struct feed *f, const yaml_char_t *s)
-{
-	if (s) {
-		put_str(f, s, strlen((const char *)s));
-	} else {
-		size_t none = (size_t)-1;
-		put(f, &none, sizeof(none));
-	}
-}
-
-/*
- * The digest of the libyaml event stream of `data`: every event's type,
- * and its tag, anchor, value, style and implicit flags (all lf_yaml_parse()
- * turns into values or errors), but no position, so comments, blank lines
- * and spacing do not count.  The one check lf_yaml_parse() makes on
- * positions, a document's size, is made here too.  0, or -EINVAL when the
- * text does not parse or a document is too large: a load reports those,
- * so no digest stands for them.
- */
 static int content_digest(unsigned char md[LF_SHA256_LEN], const char *data, size_t len)
 {
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	struct feed *h;
-	size_t doc_start = 0;
-	int done = 0, err = 0;
-
-	if (!yaml_parser_initialize(&parser))
-		return -ENOMEM;
-	h = lf_xmalloc(sizeof(*h));
-	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-	lf_sha256_init(&h->h);
-	h->n = 0;
-	while (!done && !err) {
-		if (!yaml_parser_parse(&parser, &ev)) {
-			err = -EINVAL;
-			break;
-		}
-		unsigned char type = (unsigned char)ev.type;
-		put(h, &type, 1);
-		switch (ev.type) {
-		case YAML_STREAM_START_EVENT: {
-			int enc = (int)ev.data.stream_start.encoding;
-			put(h, &enc, sizeof(enc));
-			break;
-		}
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_DOCUMENT_START_EVENT: {
-			const yaml_version_directive_t *v =
-			    ev.data.document_start.version_directive;
-			int ver[2] = {v ? v->major : -1, v ? v->minor : -1};
-			put(h, ver, sizeof(ver));
-			doc_start = ev.start_mark.index;
-			break;
-		}
-		case YAML_DOCUMENT_END_EVENT:
-			if (ev.end_mark.index - doc_start > LF_YAML_MAX_DOC_BYTES)
-				err = -EINVAL;
-			break;
-		case YAML_ALIAS_EVENT:
-			put_opt(h, ev.data.alias.anchor);
-			break;
-		case YAML_SCALAR_EVENT: {
-			int flags[3] = {ev.data.scalar.plain_implicit,
-			                ev.data.scalar.quoted_implicit, (int)ev.data.scalar.style};
-			put_opt(h, ev.data.scalar.anchor);
-			put_opt(h, ev.data.scalar.tag);
-			put_str(h, ev.data.scalar.value, ev.data.scalar.length);
-			put(h, flags, sizeof(flags));
-			break;
-		}
-		case YAML_SEQUENCE_START_EVENT:
-			put_opt(h, ev.data.sequence_start.anchor);
-			put_opt(h, ev.data.sequence_start.tag);
-			put(h, &ev.data.sequence_start.implicit, sizeof(int));
-			break;
-		case YAML_MAPPING_START_EVENT:
-			put_opt(h, ev.data.mapping_start.anchor);
-			put_opt(h, ev.data.mapping_start.tag);
-			put(h, &ev.data.mapping_start.implicit, sizeof(int));
-			break;
-		default:
-			break;
-		}
-		yaml_event_delete(&ev);
-	}
-	yaml_parser_delete(&parser);
-	lf_sha256_update(&h->h, h->buf, h->n);
-	lf_sha256_final(&h->h, md);
-	free(h);
-	return err;
+	return lf_yaml_content_digest(md, data, len);
 }
 
 /* A manifest file read and digested, possibly on another thread. */
@@ -651,6 +536,44 @@ int lf_source_digests(struct lf_source_digests *out, const char *path, const cha
 		free(job.v[i].data);
 	free(job.v);
 	lf_strv_free(paths, n);
+	lf_sha256_final_hex(&hb, out->bytes);
+	lf_sha256_final_hex(&hc, out->content);
+	if (err)
+		lf_source_digests_release(out);
+	return err;
+}
+
+int lf_source_digests_loaded(struct lf_source_digests *out, const struct lf_source *src,
+                             const char *schema_dir, const char *version)
+{
+	struct lf_sha256 hb, hc;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = hash_base(&hb, schema_dir, version);
+	hc = hb;
+	lf_sha256_update(&hb, "\0manifests\0", 11);
+	lf_sha256_update(&hc, "\0content\0", 9);
+	out->files = lf_xcalloc(src->nfiles + 1, sizeof(*out->files));
+	for (size_t i = 0; !err && i < src->nfiles; i++) {
+		const struct lf_source_file *f = &src->files[i];
+		struct digested one;
+		if (f->failed || !f->has_content) {
+			err = -EINVAL;
+			break;
+		}
+		memset(&one, 0, sizeof(one));
+		one.rel = f->path;
+		memcpy(one.md, f->content, LF_SHA256_LEN);
+		lf_sha256_update(&hb, f->path, strlen(f->path) + 1);
+		lf_sha256_update(&hb, &f->len, sizeof(f->len));
+		lf_sha256_update(&hb, f->data, f->len);
+		hash_content(&hc, &one);
+		struct lf_source_file_digest *fd = &out->files[out->nfiles++];
+		fd->name = lf_xstrdup(f->path);
+		lf_sha256(fd->bytes, f->data, f->len);
+		memcpy(fd->content, f->content, LF_SHA256_LEN);
+	}
 	lf_sha256_final_hex(&hb, out->bytes);
 	lf_sha256_final_hex(&hc, out->content);
 	if (err)

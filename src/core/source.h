@@ -25,6 +25,10 @@ struct lf_source_file {
 	size_t first_doc;             /* index of its first document in lf_source.docs */
 	size_t ndocs;                 /* documents read from it */
 	int failed;                   /* it had a read or parse error */
+	/* lf_yaml_content_digest() of data, computed as lf_source_load()
+	 * parsed it (has_content 0: not computed, as for a buffer) */
+	unsigned char content[32];
+	int has_content;
 };
 
 /*
@@ -166,6 +170,14 @@ struct lf_source_digests {
  */
 int lf_source_digests(struct lf_source_digests *out, const char *path, const char *schema_dir,
                       const char *version, const struct lf_source_digests *known);
+/*
+ * The same from the files `src` holds (loaded by lf_source_load() of
+ * `path`, which names them as lf_source_fingerprint() does): what was
+ * planned and applied, not what the disk holds now.  -EINVAL when a file
+ * has no content digest or failed.
+ */
+int lf_source_digests_loaded(struct lf_source_digests *out, const struct lf_source *src,
+                             const char *schema_dir, const char *version);
 void lf_source_digests_release(struct lf_source_digests *d);
 
 /*

@@ -156,6 +156,30 @@ static void test_written_differently_same_content(void **state)
 	assert_int_equal(dg.nfiles, 1);
 	assert_string_equal(dg.files[0].name, "a.yaml");
 	const char *bytes = dg.bytes;
+	/* the same digests from the files as lf_source_load() read them (the
+	 * content's digest computed by the parse that loaded them) */
+	struct lf_source src = LF_SOURCE_INIT;
+	struct lf_source_digests ld;
+	struct lf_diags d = LF_DIAGS_INIT;
+	/* named as lf_source_fingerprint() names them: from the directory */
+	char cwd[4096];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(s.manifests), 0);
+	assert_int_equal(lf_source_load(&src, ".", &d), 0);
+	assert_int_equal(lf_source_digests_loaded(&ld, &src, s.schemas, "1.0.0"), 0);
+	assert_int_equal(chdir(cwd), 0);
+	assert_string_equal(ld.bytes, dg.bytes);
+	assert_string_equal(ld.content, dg.content);
+	assert_int_equal(ld.nfiles, 1);
+	assert_memory_equal(ld.files[0].bytes, dg.files[0].bytes, LF_SHA256_LEN);
+	assert_memory_equal(ld.files[0].content, dg.files[0].content, LF_SHA256_LEN);
+	lf_source_digests_release(&ld);
+	lf_source_release(&src);
+	/* a buffer has no content digest: none is made up for it */
+	assert_int_equal(lf_source_load_buffer(&src, "a.yaml", BASE, strlen(BASE), &d), 0);
+	assert_int_equal(lf_source_digests_loaded(&ld, &src, s.schemas, "1.0.0"), -EINVAL);
+	lf_source_release(&src);
+	lf_diags_release(&d);
 	put_file(s.manifests, "a.yaml", BASE);
 	assert_int_equal(lf_source_fingerprint(bytes2, s.manifests, s.schemas, "1.0.0"), 0);
 	assert_string_not_equal(bytes, bytes2);
