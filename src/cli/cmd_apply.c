@@ -478,13 +478,8 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		fprintf(cli->out, "\r\033[K");
 	progress_release(&pr);
 	/* a complete apply of every change is what the fingerprint says */
-	if (arc == 0 && !p.partial && !destroy) {
-		char fp[65];
-		if (lf_session_fingerprint(&s, fp) == 0) {
-			free(s.st.fingerprint);
-			s.st.fingerprint = lf_xstrdup(fp);
-		}
-	}
+	if (arc == 0 && !p.partial && !destroy)
+		lf_session_record_fingerprint(&s);
 	/* the commit whose manifests the state now carries out: the saved
 	 * plan's, else the one read (--git's, or HEAD of the directory) */
 	const char *commit =

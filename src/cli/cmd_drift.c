@@ -280,6 +280,10 @@ static int run(struct lf_cli *cli)
 	rc = lf_cli_open_for_write_lazy(cli, &s, "drift", &loaded);
 	if (rc != LF_EXIT_OK)
 		goto out;
+	if (!loaded)
+		lf_cli_log(cli, LF_LOG_DEBUG,
+		           "drift: the state records these manifests (loaded only if an "
+		           "object changed)");
 	if (loaded && lf_cli_expand(cli, &s) != LF_EXIT_OK) {
 		rc = LF_EXIT_ERROR;
 		goto out;

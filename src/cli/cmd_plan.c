@@ -54,9 +54,11 @@ static void now_utc(char *buf, size_t n)
 
 /*
  * When the state records exactly the expansion of these very inputs (its
- * fingerprint: lakeform's version, the schemas, the manifest files) and
- * nothing happened since, the plan is all no-ops: answer it from digests
- * without parsing a manifest or a record.  Returns 1 when the state is so.
+ * fingerprint: lakeform's version, the schemas, the manifest files, or the
+ * same content written differently) and nothing happened since, the plan is
+ * all no-ops: answer it from digests without loading a manifest or parsing
+ * a record.  Returns lf_session_inputs_recorded(): 1 or 2 when the state is
+ * so, else 0.
  */
 static int unchanged_since_recorded(struct lf_cli *cli, struct lf_session *s)
 {
@@ -219,11 +221,15 @@ static int run(struct lf_cli *cli)
 		rc = refresh_only(cli, &s, parallelism);
 		goto out;
 	}
+	int recorded = 0;
 	if (!o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy && !since &&
-	    unchanged_since_recorded(cli, &s)) {
+	    (recorded = unchanged_since_recorded(cli, &s)) != 0) {
 		/* The manifests are what the state records.  Unless a real
 		 * object changed since (a refresh finds that out, reading only
 		 * the provider records), the plan is all no-ops. */
+		lf_cli_log(cli, LF_LOG_DEBUG, "plan: the state records these manifests (%s)",
+		           recorded == 2 ? "the same content, written differently"
+		                         : "the same files");
 		if (refresh &&
 		    (rc = lf_cli_refresh_for_plan(cli, &s, parallelism, &obs)) != LF_EXIT_OK)
 			goto out;

@@ -159,15 +159,158 @@ const char *lf_session_commit(struct lf_session *s)
 	return s->git_commit[0] ? s->git_commit : NULL;
 }
 
-int lf_session_fingerprint(struct lf_session *s, char out[65])
+/* Whether the manifests are the files of '.' alone (no --git, no bases,
+ * patches or variables), so that their fingerprint describes them. */
+static int fingerprintable(struct lf_session *s)
 {
-	/* bases, patches and variables: the files of '.' are not all */
 	struct lf_diags ignored = LF_DIAGS_INIT;
 	int settings = s->settings || lf_session_settings(s, &ignored) == 0;
 	lf_diags_release(&ignored);
-	if (s->opts.git || s->opts.nvars || !settings || lf_overlay_active(s->settings))
+	return !s->opts.git && !s->opts.nvars && settings && !lf_overlay_active(s->settings);
+}
+
+int lf_session_fingerprint(struct lf_session *s, char out[65])
+{
+	if (!fingerprintable(s))
 		return -1;
 	return lf_source_fingerprint(out, ".", s->opts.schema_dir, LF_VERSION);
+}
+
+/* ---- the inputs cache: what the recorded files said ---------------------- */
+
+/*
+ * .lakeform/cache/inputs, written by apply:
+ *
+ *   lakeform inputs cache 2
+ *   bytes HEX                 the inputs' fingerprint (lf_source_fingerprint)
+ *   content HEX               their content's (lf_source_content_fingerprint)
+ *   file HEX HEX NAME         per manifest file, in order: the digests of its
+ *   ...                       bytes and of its content, its name
+ *
+ * Every line is a fact about the files apply read, not about the state:
+ * which state it serves is the `bytes` line, equal to the state's
+ * fingerprint.
+ */
+#define INPUTS_CACHE_DIR ".lakeform/cache"
+#define INPUTS_CACHE INPUTS_CACHE_DIR "/inputs"
+#define INPUTS_CACHE_HEAD "lakeform inputs cache 2\n"
+#define INPUTS_CACHE_MAX (64u << 20)
+
+static int unhex(unsigned char *out, const char *p, size_t n)
+{
+	for (size_t i = 0; i < 2 * n; i++) {
+		int v = p[i] >= '0' && p[i] <= '9'   ? p[i] - '0'
+		        : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10
+		                                     : -1;
+		if (v < 0)
+			return -1;
+		if (i % 2 == 0)
+			out[i / 2] = (unsigned char)(v << 4);
+		else
+			out[i / 2] |= (unsigned char)v;
+	}
+	return 0;
+}
+
+/* "WORD HEX\n" at *p: the hex (64 digits) into out[65]; 0 or -1. */
+static int hex_line(const char **p, const char *end, const char *word, char out[65])
+{
+	size_t wl = strlen(word);
+	unsigned char md[LF_SHA256_LEN];
+
+	if ((size_t)(end - *p) < wl + 1 + 64 + 1 || memcmp(*p, word, wl) || (*p)[wl] != ' ' ||
+	    unhex(md, *p + wl + 1, LF_SHA256_LEN) || (*p)[wl + 65] != '\n')
+		return -1;
+	memcpy(out, *p + wl + 1, 64);
+	out[64] = '\0';
+	*p += wl + 66;
+	return 0;
+}
+
+/*
+ * What the cache remembers of the files whose fingerprint is `bytes` (NULL:
+ * whatever it is): 1 and `out` filled, or 0 (no cache, another fingerprint, or anything but the
+ * exact format: a cache that cannot be trusted costs a full load, no more).
+ */
+static int cached_inputs(const char *bytes, struct lf_source_digests *out)
+{
+	static const char head[] = INPUTS_CACHE_HEAD;
+	char *data = NULL;
+	size_t len = 0, alloc = 0;
+	int ok;
+
+	memset(out, 0, sizeof(*out));
+	if (lf_read_file(&data, &len, INPUTS_CACHE, INPUTS_CACHE_MAX) != 0)
+		return 0;
+	const char *p = data, *end = data + len;
+	ok = len >= sizeof(head) - 1 && !memcmp(p, head, sizeof(head) - 1);
+	p += ok ? sizeof(head) - 1 : 0;
+	ok = ok && hex_line(&p, end, "bytes", out->bytes) == 0 &&
+	     (!bytes || !strcmp(out->bytes, bytes)) &&
+	     hex_line(&p, end, "content", out->content) == 0;
+	while (ok && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		struct lf_source_file_digest f;
+		/* file HEX HEX NAME */
+		ok = nl && nl - p > 5 + 64 + 1 + 64 + 1 && !memcmp(p, "file ", 5) &&
+		     unhex(f.bytes, p + 5, LF_SHA256_LEN) == 0 && p[5 + 64] == ' ' &&
+		     unhex(f.content, p + 5 + 65, LF_SHA256_LEN) == 0 && p[5 + 65 + 64] == ' ';
+		if (!ok)
+			break;
+		const char *name = p + 5 + 65 + 65;
+		f.name = lf_xstrndup(name, (size_t)(nl - name));
+		LF_GROW(out->files, out->nfiles + 1, alloc);
+		out->files[out->nfiles++] = f;
+		p = nl + 1;
+	}
+	free(data);
+	if (!ok)
+		lf_source_digests_release(out);
+	return ok;
+}
+
+int lf_session_record_fingerprint(struct lf_session *s)
+{
+	struct lf_source_digests d, known;
+	struct lf_buf b = LF_BUF_INIT;
+	int named = 1, err;
+
+	if (!fingerprintable(s))
+		return -1;
+	/* the files as loaded, planned and applied (their content digests
+	 * came with the parse); else as the disk holds them now, where those
+	 * an earlier apply read and that did not change since are not parsed
+	 * again (a damaged line costs a wrong digest of its file, never a
+	 * wrong answer: a later plan parses what it compares) */
+	err = s->src.nfiles && !s->src.aux
+	          ? lf_source_digests_loaded(&d, &s->src, s->opts.schema_dir, LF_VERSION)
+	          : -EINVAL;
+	if (err) {
+		if (!cached_inputs(NULL, &known))
+			memset(&known, 0, sizeof(known));
+		err = lf_source_digests(&d, ".", s->opts.schema_dir, LF_VERSION, &known);
+		lf_source_digests_release(&known);
+	}
+	if (err)
+		return -1;
+	free(s->st.fingerprint);
+	s->st.fingerprint = lf_xstrdup(d.bytes);
+	/* the lines are facts about these files, whatever the state says: a
+	 * cache that cannot be written costs later runs time, no more */
+	lf_buf_addf(&b, INPUTS_CACHE_HEAD "bytes %s\ncontent %s\n", d.bytes, d.content);
+	for (size_t i = 0; i < d.nfiles; i++) {
+		char hb[65], hc[65];
+		lf_sha256_hex(hb, d.files[i].bytes);
+		lf_sha256_hex(hc, d.files[i].content);
+		named = named && !strchr(d.files[i].name, '\n');
+		lf_buf_addf(&b, "file %s %s %s\n", hb, hc, d.files[i].name);
+	}
+	if (named && lf_mkdirs_nofollow(AT_FDCWD, INPUTS_CACHE_DIR, 0700) == 0)
+		lf_write_file_atomic_nofollow(AT_FDCWD, INPUTS_CACHE, lf_buf_cstr(&b), b.len, 0600,
+		                              0);
+	lf_buf_release(&b);
+	lf_source_digests_release(&d);
+	return 0;
 }
 
 int lf_session_load(struct lf_session *s)
@@ -681,10 +824,23 @@ int lf_session_load_state(struct lf_session *s)
 
 int lf_session_inputs_recorded(struct lf_session *s)
 {
+	struct lf_source_digests known;
 	char fp[65];
+	int same;
 
-	return s->st.fingerprint && !s->st.npending && !s->st.torn_tail &&
-	       lf_session_fingerprint(s, fp) == 0 && !strcmp(fp, s->st.fingerprint);
+	if (!s->st.fingerprint || s->st.npending || s->st.torn_tail ||
+	    lf_session_fingerprint(s, fp) != 0)
+		return 0;
+	if (!strcmp(fp, s->st.fingerprint))
+		return 1;
+	/* other bytes: the same content, written differently (a comment
+	 * added, lines moved)?  Only the cache knows what the recorded
+	 * files said; without it this is a full load. */
+	if (!cached_inputs(s->st.fingerprint, &known))
+		return 0;
+	same = lf_source_same_content(&known, ".", s->opts.schema_dir, LF_VERSION);
+	lf_source_digests_release(&known);
+	return same ? 2 : 0;
 }
 
 static int open_for_write(struct lf_session *s, const char *operation, long lock_timeout_ms,

@@ -147,6 +147,18 @@ void lf_session_digest(const struct lf_session *s, char out[65]);
 int lf_session_fingerprint(struct lf_session *s, char out[65]);
 
 /*
+ * After an apply that recorded the complete expansion of the inputs: set
+ * the state's fingerprint (s->st.fingerprint, written by the caller) and
+ * remember in .lakeform/cache/inputs the content fingerprint of the same
+ * files (lf_source_content_fingerprint()), so that a later run finds the
+ * inputs recorded when only comments or layout changed.  The cache is
+ * rebuildable: missing, stale or damaged, it only costs a full load.
+ * 0, or -1 when the inputs have no fingerprint (--git, an overlay,
+ * variables) or a file could not be read or parsed.
+ */
+int lf_session_record_fingerprint(struct lf_session *s);
+
+/*
  * The commit of the configuration read: --git's (resolved), or HEAD of the
  * repository holding the configuration directory; NULL when there is none.
  * Borrowed from the session, which caches it.
@@ -196,7 +208,11 @@ int lf_session_open_for_write(struct lf_session *s, const char *operation, long 
  * now, applied: its fingerprint (lakeform's version, the schemas, the
  * manifest files) is theirs, no intent is pending, no journal tail was torn,
  * and the configuration is a directory (not --git).  The state must be
- * loaded.  Nothing is parsed: the files are hashed.
+ * loaded.  Nothing is parsed: the files are hashed.  2 when the bytes
+ * differ but what they say does not: the content fingerprint of the files
+ * (lf_source_content_fingerprint(), which runs libyaml's parser and no
+ * more) is the one .lakeform/cache/inputs pairs with the state's.  0
+ * otherwise.
  */
 int lf_session_inputs_recorded(struct lf_session *s);
 

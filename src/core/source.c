@@ -25,6 +25,7 @@ static struct lf_source_file *add_file(struct lf_source *src, const char *path)
 	f->first_doc = src->ndocs;
 	f->ndocs = 0;
 	f->failed = 0;
+	f->has_content = 0;
 	return f;
 }
 
@@ -78,15 +79,16 @@ struct loaded {
 	struct lf_yaml_doc *docs;
 	size_t ndocs;
 	int parse_err;
-	struct lf_diags d; /* the parse's, moved to the caller's in file order */
+	struct lf_diags d;                    /* the parse's, moved to the caller's in file order */
+	unsigned char content[LF_SHA256_LEN]; /* lf_yaml_content_digest() */
 };
 
 static void read_and_parse(struct loaded *l)
 {
 	l->read_err = lf_read_file(&l->data, &l->len, l->path, LF_SOURCE_MAX_FILE_BYTES);
 	if (!l->read_err)
-		l->parse_err =
-		    lf_yaml_parse(&l->docs, &l->ndocs, l->path, l->data, l->len, NULL, &l->d);
+		l->parse_err = lf_yaml_parse_digest(&l->docs, &l->ndocs, l->path, l->data, l->len,
+		                                    &l->d, l->content);
 }
 
 /* Add the file `l` describes to `src` (its path `path`), its diagnostics
@@ -108,12 +110,14 @@ static int add_loaded(struct lf_source *src, const char *path, struct loaded *l,
 		return -1;
 	}
 	lf_diags_append(d, &l->d);
+	memcpy(f->content, l->content, sizeof(f->content));
+	f->has_content = !l->parse_err;
 	return take_docs(src, f, l->data, l->len, l->docs, l->ndocs, l->parse_err);
 }
 
 static int load_one(struct lf_source *src, const char *path, struct lf_diags *d)
 {
-	struct loaded l = {path, NULL, 0, 0, NULL, 0, 0, LF_DIAGS_INIT};
+	struct loaded l = {path, NULL, 0, 0, NULL, 0, 0, LF_DIAGS_INIT, {0}};
 
 	read_and_parse(&l);
 	return add_loaded(src, path, &l, d);
@@ -388,6 +392,247 @@ static int hash_files(struct lf_sha256 *h, const char *dir, const char *const *s
 	}
 	lf_strv_free(paths, n);
 	return err;
+}
+
+/* ---- the content fingerprint: what the files say, not how -------------- */
+
+static int content_digest(unsigned char md[LF_SHA256_LEN], const char *data, size_t len)
+{
+	return lf_yaml_content_digest(md, data, len);
+}
+
+/* A manifest file read and digested, possibly on another thread. */
+struct digested {
+	const char *path; /* borrowed */
+	const char *rel;  /* borrowed: the name hashed */
+	char *data;
+	size_t len;
+	int err;
+	unsigned char bytes[LF_SHA256_LEN];
+	unsigned char md[LF_SHA256_LEN];
+	/* what is known of this file (the same name), or NULL */
+	const struct lf_source_file_digest *known;
+};
+
+/* lf_par_for's job over the manifest files */
+struct digest_job {
+	struct digested *v;
+	/* set when a file's content is not the one known: the rest need
+	 * not be parsed (lf_source_same_content()) */
+	volatile int differs;
+	int stop_on_difference;
+};
+
+static void digest_item(void *arg, size_t i)
+{
+	struct digest_job *job = arg;
+	struct digested *f = &job->v[i];
+
+	if (job->stop_on_difference && job->differs) {
+		f->err = -ESTALE;
+		return;
+	}
+	f->err = lf_read_file(&f->data, &f->len, f->path, LF_SOURCE_MAX_FILE_BYTES);
+	if (f->err)
+		return;
+	lf_sha256(f->bytes, f->data, f->len);
+	/* the bytes known: the content known, without parsing */
+	if (f->known && !memcmp(f->bytes, f->known->bytes, LF_SHA256_LEN))
+		memcpy(f->md, f->known->content, LF_SHA256_LEN);
+	else
+		f->err = content_digest(f->md, f->data, f->len);
+	if (!f->err && f->known && memcmp(f->md, f->known->content, LF_SHA256_LEN))
+		job->differs = 1;
+	if (job->stop_on_difference) {
+		free(f->data);
+		f->data = NULL;
+	}
+}
+
+/* The manifest files of `path` (not lakeform.yaml), relative names. */
+static int manifest_files(char ***paths, size_t *n, struct digested **v, size_t *nv,
+                          const char *path)
+{
+	static const char *const yaml[] = {".yaml", ".yml", NULL};
+	size_t plen = strlen(path);
+	int err;
+
+	*paths = NULL;
+	*n = *nv = 0;
+	err = lf_is_dir(path) > 0 ? lf_walk_files(paths, n, path, yaml) : -ENOTDIR;
+	*v = lf_xcalloc(*n + 1, sizeof(**v));
+	for (size_t i = 0; !err && i < *n; i++) {
+		const char *rel = (*paths)[i] + plen + 1;
+		if (!strcmp(rel, "lakeform.yaml") || !strcmp(rel, "lakeform.yml"))
+			continue;
+		(*v)[*nv].path = (*paths)[i];
+		(*v)[(*nv)++].rel = rel;
+	}
+	return err;
+}
+
+/* The start of both fingerprints: lakeform's version and the schemas. */
+static int hash_base(struct lf_sha256 *h, const char *schema_dir, const char *version)
+{
+	static const char *const json[] = {".schema.json", NULL};
+
+	lf_sha256_init(h);
+	lf_sha256_update(h, version, strlen(version) + 1);
+	return hash_files(h, schema_dir, json, 0);
+}
+
+static void hash_content(struct lf_sha256 *hc, const struct digested *f)
+{
+	lf_sha256_update(hc, f->rel, strlen(f->rel) + 1);
+	lf_sha256_update(hc, f->md, sizeof(f->md));
+}
+
+int lf_source_digests(struct lf_source_digests *out, const char *path, const char *schema_dir,
+                      const char *version, const struct lf_source_digests *known)
+{
+	struct lf_sha256 hb, hc;
+	struct digest_job job = {NULL, 0, 0};
+	char **paths;
+	size_t n, nv;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = hash_base(&hb, schema_dir, version);
+	/* the content's digest begins as the bytes' (version and schemas) */
+	hc = hb;
+	lf_sha256_update(&hb, "\0manifests\0", 11);
+	lf_sha256_update(&hc, "\0content\0", 9);
+	if (!err)
+		err = manifest_files(&paths, &n, &job.v, &nv, path);
+	else
+		paths = NULL, n = nv = 0, job.v = lf_xcalloc(1, sizeof(*job.v));
+	/* a file whose bytes are those known says what was known */
+	if (!err && known && known->nfiles) {
+		struct lf_map byname = LF_MAP_INIT;
+		for (size_t i = 0; i < known->nfiles; i++)
+			lf_map_put(&byname, known->files[i].name, &known->files[i]);
+		for (size_t i = 0; i < nv; i++)
+			job.v[i].known = lf_map_get(&byname, job.v[i].rel);
+		lf_map_release(&byname);
+	}
+	if (!err)
+		lf_par_for(nv, digest_item, &job);
+	if (!err)
+		out->files = lf_xcalloc(nv + 1, sizeof(*out->files));
+	for (size_t i = 0; !err && i < nv; i++) {
+		struct digested *f = &job.v[i];
+		if ((err = f->err) != 0)
+			break;
+		lf_sha256_update(&hb, f->rel, strlen(f->rel) + 1);
+		lf_sha256_update(&hb, &f->len, sizeof(f->len));
+		lf_sha256_update(&hb, f->data, f->len);
+		hash_content(&hc, f);
+		struct lf_source_file_digest *fd = &out->files[out->nfiles++];
+		fd->name = lf_xstrdup(f->rel);
+		memcpy(fd->bytes, f->bytes, LF_SHA256_LEN);
+		memcpy(fd->content, f->md, LF_SHA256_LEN);
+	}
+	for (size_t i = 0; i < nv; i++)
+		free(job.v[i].data);
+	free(job.v);
+	lf_strv_free(paths, n);
+	lf_sha256_final_hex(&hb, out->bytes);
+	lf_sha256_final_hex(&hc, out->content);
+	if (err)
+		lf_source_digests_release(out);
+	return err;
+}
+
+int lf_source_digests_loaded(struct lf_source_digests *out, const struct lf_source *src,
+                             const char *schema_dir, const char *version)
+{
+	struct lf_sha256 hb, hc;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = hash_base(&hb, schema_dir, version);
+	hc = hb;
+	lf_sha256_update(&hb, "\0manifests\0", 11);
+	lf_sha256_update(&hc, "\0content\0", 9);
+	out->files = lf_xcalloc(src->nfiles + 1, sizeof(*out->files));
+	for (size_t i = 0; !err && i < src->nfiles; i++) {
+		const struct lf_source_file *f = &src->files[i];
+		struct digested one;
+		if (f->failed || !f->has_content) {
+			err = -EINVAL;
+			break;
+		}
+		memset(&one, 0, sizeof(one));
+		one.rel = f->path;
+		memcpy(one.md, f->content, LF_SHA256_LEN);
+		lf_sha256_update(&hb, f->path, strlen(f->path) + 1);
+		lf_sha256_update(&hb, &f->len, sizeof(f->len));
+		lf_sha256_update(&hb, f->data, f->len);
+		hash_content(&hc, &one);
+		struct lf_source_file_digest *fd = &out->files[out->nfiles++];
+		fd->name = lf_xstrdup(f->path);
+		lf_sha256(fd->bytes, f->data, f->len);
+		memcpy(fd->content, f->content, LF_SHA256_LEN);
+	}
+	lf_sha256_final_hex(&hb, out->bytes);
+	lf_sha256_final_hex(&hc, out->content);
+	if (err)
+		lf_source_digests_release(out);
+	return err;
+}
+
+void lf_source_digests_release(struct lf_source_digests *d)
+{
+	for (size_t i = 0; i < d->nfiles; i++)
+		free(d->files[i].name);
+	free(d->files);
+	memset(d, 0, sizeof(*d));
+}
+
+int lf_source_content_fingerprint(char out[65], const char *path, const char *schema_dir,
+                                  const char *version)
+{
+	struct lf_source_digests d;
+	int err = lf_source_digests(&d, path, schema_dir, version, NULL);
+
+	if (!err)
+		memcpy(out, d.content, 65);
+	lf_source_digests_release(&d);
+	return err;
+}
+
+int lf_source_same_content(const struct lf_source_digests *known, const char *path,
+                           const char *schema_dir, const char *version)
+{
+	struct lf_sha256 hc;
+	struct digest_job job = {NULL, 0, 1};
+	char **paths = NULL, now[65];
+	size_t n = 0, nv = 0;
+	int err = hash_base(&hc, schema_dir, version), same = 0;
+
+	lf_sha256_update(&hc, "\0content\0", 9);
+	if (!err)
+		err = manifest_files(&paths, &n, &job.v, &nv, path);
+	/* the names are part of the content: another set of files differs */
+	same = !err && nv == known->nfiles;
+	for (size_t i = 0; same && i < nv; i++) {
+		same = !strcmp(job.v[i].rel, known->files[i].name);
+		job.v[i].known = &known->files[i];
+	}
+	if (same) {
+		lf_par_for(nv, digest_item, &job);
+		for (size_t i = 0; same && i < nv; i++) {
+			same = !job.v[i].err;
+			hash_content(&hc, &job.v[i]);
+		}
+		same = same && !job.differs;
+	}
+	lf_sha256_final_hex(&hc, now);
+	for (size_t i = 0; i < nv; i++)
+		free(job.v[i].data);
+	free(job.v);
+	lf_strv_free(paths, n);
+	return same && !strcmp(now, known->content);
 }
 
 int lf_source_fingerprint(char out[65], const char *path, const char *schema_dir,

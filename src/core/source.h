@@ -13,6 +13,7 @@
 
 #include "diag.h"
 #include "yaml.h"
+#include "../util/sha256.h"
 
 #define LF_SOURCE_MAX_FILE_BYTES (256u * 1024 * 1024)
 
@@ -24,6 +25,10 @@ struct lf_source_file {
 	size_t first_doc;             /* index of its first document in lf_source.docs */
 	size_t ndocs;                 /* documents read from it */
 	int failed;                   /* it had a read or parse error */
+	/* lf_yaml_content_digest() of data, computed as lf_source_load()
+	 * parsed it (has_content 0: not computed, as for a buffer) */
+	unsigned char content[32];
+	int has_content;
 };
 
 /*
@@ -126,5 +131,62 @@ const struct lf_source_origin *lf_source_origin_get(const struct lf_source_doc *
  */
 int lf_source_fingerprint(char out[65], const char *path, const char *schema_dir,
                           const char *version);
+
+/*
+ * The digest of what the same inputs say rather than how they are written:
+ * `version`, the schema files' bytes, and each manifest file's name and the
+ * digest of its YAML event stream (every scalar's value, tag, anchor and
+ * style, the structure, aliases; no comment, position, spacing or line
+ * break outside a scalar).  Two sets of files with the same content
+ * fingerprint load into the same documents with the same errors, only at
+ * other lines: a comment added or a blank line moved keeps it.  A file that
+ * does not parse, or holds a document larger than LF_YAML_MAX_DOC_BYTES,
+ * has no such digest: -EINVAL.  Files are read and digested on every core.
+ * Returns 0 or -errno.
+ */
+int lf_source_content_fingerprint(char out[65], const char *path, const char *schema_dir,
+                                  const char *version);
+
+/* One manifest file as apply saw it. */
+struct lf_source_file_digest {
+	char *name;                           /* owned: relative to the directory */
+	unsigned char bytes[LF_SHA256_LEN];   /* SHA-256 of its bytes */
+	unsigned char content[LF_SHA256_LEN]; /* of its event stream */
+};
+
+/* What apply remembers of the inputs (session.h's inputs cache). */
+struct lf_source_digests {
+	char bytes[65];   /* lf_source_fingerprint() */
+	char content[65]; /* lf_source_content_fingerprint() */
+	struct lf_source_file_digest *files;
+	size_t nfiles;
+};
+
+/*
+ * Both fingerprints of the inputs and each manifest file's digests, from
+ * one reading of each file.  A file whose name and bytes `known` lists (it
+ * may be NULL) is not parsed: its content digest is the one listed.  0, or
+ * -errno (`out` then empty).
+ */
+int lf_source_digests(struct lf_source_digests *out, const char *path, const char *schema_dir,
+                      const char *version, const struct lf_source_digests *known);
+/*
+ * The same from the files `src` holds (loaded by lf_source_load() of
+ * `path`, which names them as lf_source_fingerprint() does): what was
+ * planned and applied, not what the disk holds now.  -EINVAL when a file
+ * has no content digest or failed.
+ */
+int lf_source_digests_loaded(struct lf_source_digests *out, const struct lf_source *src,
+                             const char *schema_dir, const char *version);
+void lf_source_digests_release(struct lf_source_digests *d);
+
+/*
+ * 1 when the inputs now have `known`'s content fingerprint, else 0.  A file
+ * whose bytes are those `known` lists under its name is not parsed again;
+ * the first file found to say something else stops the others (a plan
+ * after a real change pays for little more than that file).
+ */
+int lf_source_same_content(const struct lf_source_digests *known, const char *path,
+                           const char *schema_dir, const char *version);
 
 #endif

@@ -10,6 +10,7 @@
 #include "../util/buf.h"
 #include "../util/map.h"
 #include "../util/mem.h"
+#include "../util/sha256.h"
 
 /* ---- positions by path ------------------------------------------------ */
 
@@ -595,8 +596,129 @@ static void yaml_problem(struct builder *b, const yaml_parser_t *p)
 	b->failed = 1;
 }
 
-int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file, const char *data,
-                  size_t len, struct lf_yaml_posindex *idx, struct lf_diags *d)
+/* What content_digest() hashes, gathered into blocks first: most events
+ * are a few bytes, too few for a call each. */
+struct lf_yaml_feed {
+	struct lf_sha256 h;
+	size_t n;
+	unsigned char buf[16384];
+};
+
+static void put(struct lf_yaml_feed *f, const void *p, size_t n)
+{
+	if (f->n + n > sizeof(f->buf)) {
+		lf_sha256_update(&f->h, f->buf, f->n);
+		f->n = 0;
+	}
+	if (n > sizeof(f->buf)) {
+		lf_sha256_update(&f->h, p, n);
+		return;
+	}
+	memcpy(f->buf + f->n, p, n);
+	f->n += n;
+}
+
+static void put_str(struct lf_yaml_feed *f, const void *s, size_t n)
+{
+	put(f, &n, sizeof(n));
+	put(f, s, n);
+}
+
+static void put_opt(struct lf_yaml_feed *f, const yaml_char_t *s)
+{
+	if (s) {
+		put_str(f, s, strlen((const char *)s));
+	} else {
+		size_t none = (size_t)-1;
+		put(f, &none, sizeof(none));
+	}
+}
+
+/* Add event `ev` to the content digest (lf_yaml_content_digest()). */
+static void feed_event(struct lf_yaml_feed *h, const yaml_event_t *ev)
+{
+	unsigned char type = (unsigned char)ev->type;
+
+	put(h, &type, 1);
+	switch (ev->type) {
+	case YAML_STREAM_START_EVENT: {
+		int enc = (int)ev->data.stream_start.encoding;
+		put(h, &enc, sizeof(enc));
+		break;
+	}
+	case YAML_DOCUMENT_START_EVENT: {
+		const yaml_version_directive_t *v = ev->data.document_start.version_directive;
+		int ver[2] = {v ? v->major : -1, v ? v->minor : -1};
+		put(h, ver, sizeof(ver));
+		break;
+	}
+	case YAML_ALIAS_EVENT:
+		put_opt(h, ev->data.alias.anchor);
+		break;
+	case YAML_SCALAR_EVENT: {
+		int flags[3] = {ev->data.scalar.plain_implicit, ev->data.scalar.quoted_implicit,
+		                (int)ev->data.scalar.style};
+		put_opt(h, ev->data.scalar.anchor);
+		put_opt(h, ev->data.scalar.tag);
+		put_str(h, ev->data.scalar.value, ev->data.scalar.length);
+		put(h, flags, sizeof(flags));
+		break;
+	}
+	case YAML_SEQUENCE_START_EVENT:
+		put_opt(h, ev->data.sequence_start.anchor);
+		put_opt(h, ev->data.sequence_start.tag);
+		put(h, &ev->data.sequence_start.implicit, sizeof(int));
+		break;
+	case YAML_MAPPING_START_EVENT:
+		put_opt(h, ev->data.mapping_start.anchor);
+		put_opt(h, ev->data.mapping_start.tag);
+		put(h, &ev->data.mapping_start.implicit, sizeof(int));
+		break;
+	default:
+		break;
+	}
+}
+
+int lf_yaml_content_digest(unsigned char md[LF_SHA256_LEN], const char *data, size_t len)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	struct lf_yaml_feed *h;
+	size_t doc_start = 0;
+	int done = 0, err = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	h = lf_xmalloc(sizeof(*h));
+	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
+	lf_sha256_init(&h->h);
+	h->n = 0;
+	while (!done && !err) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			err = -EINVAL;
+			break;
+		}
+		feed_event(h, &ev);
+		if (ev.type == YAML_STREAM_END_EVENT)
+			done = 1;
+		else if (ev.type == YAML_DOCUMENT_START_EVENT)
+			doc_start = ev.start_mark.index;
+		/* the one check lf_yaml_parse() makes on positions */
+		else if (ev.type == YAML_DOCUMENT_END_EVENT &&
+		         ev.end_mark.index - doc_start > LF_YAML_MAX_DOC_BYTES)
+			err = -EINVAL;
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	lf_sha256_update(&h->h, h->buf, h->n);
+	lf_sha256_final(&h->h, md);
+	free(h);
+	return err;
+}
+
+static int parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file, const char *data,
+                 size_t len, struct lf_yaml_posindex *idx, struct lf_diags *d,
+                 struct lf_yaml_feed *digest)
 {
 	struct builder b;
 	yaml_parser_t parser;
@@ -622,6 +744,8 @@ int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file, co
 			err = -1;
 			break;
 		}
+		if (digest)
+			feed_event(digest, &ev);
 		struct lf_pos pos = mark_pos(&b, ev.start_mark);
 		const char *anchor = NULL;
 		const char *why = NULL;
@@ -742,6 +866,28 @@ int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file, co
 	lf_buf_release(&b.path);
 	yaml_parser_delete(&parser);
 	return err || doc_failed ? -1 : 0;
+}
+
+int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file, const char *data,
+                  size_t len, struct lf_yaml_posindex *idx, struct lf_diags *d)
+{
+	return parse(docs, ndocs, file, data, len, idx, d, NULL);
+}
+
+int lf_yaml_parse_digest(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
+                         const char *data, size_t len, struct lf_diags *d,
+                         unsigned char md[LF_SHA256_LEN])
+{
+	struct lf_yaml_feed *h = lf_xmalloc(sizeof(*h));
+	int err;
+
+	lf_sha256_init(&h->h);
+	h->n = 0;
+	err = parse(docs, ndocs, file, data, len, NULL, d, h);
+	lf_sha256_update(&h->h, h->buf, h->n);
+	lf_sha256_final(&h->h, md);
+	free(h);
+	return err;
 }
 
 void lf_yaml_docs_free(struct lf_yaml_doc *docs, size_t n)

@@ -92,6 +92,27 @@ struct lf_yaml_doc {
 int lf_yaml_parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file, const char *data,
                   size_t len, struct lf_yaml_posindex *idx, struct lf_diags *d);
 
+/*
+ * The content digest of a YAML stream: SHA-256 of libyaml's events, each
+ * event's type and its tag, anchor, value, style and implicit flags (all
+ * lf_yaml_parse() turns into values or errors), with no position, so that
+ * comments, blank lines and spacing do not count.  0, or -EINVAL when the
+ * text does not parse or holds a document larger than
+ * LF_YAML_MAX_DOC_BYTES (a parse reports those: no digest stands for
+ * them).  Its encoding is that of .lakeform/cache/inputs' version: change
+ * one, change both (session.c).
+ */
+int lf_yaml_content_digest(unsigned char md[32], const char *data, size_t len);
+
+/*
+ * lf_yaml_parse() (without positions) that also computes, from the same
+ * events, the content digest `md` of the text: the one
+ * lf_yaml_content_digest() gives when the parse succeeds (when it fails,
+ * `md` means nothing).
+ */
+int lf_yaml_parse_digest(struct lf_yaml_doc **docs, size_t *ndocs, const char *file,
+                         const char *data, size_t len, struct lf_diags *d, unsigned char md[32]);
+
 void lf_yaml_docs_free(struct lf_yaml_doc *docs, size_t n);
 
 #endif

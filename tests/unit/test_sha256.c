@@ -128,72 +128,12 @@ static void test_block_edges(void **state)
 	}
 }
 
-/*
- * The SHA-extension code (where the CPU has it) and the portable code give
- * the same digest for every length from 0 to 700 bytes and for 1 MiB, of
- * pseudo-random bytes, whole and fed in uneven pieces.
- */
-static void test_both_codes_agree(void **state)
-{
-	size_t big = 1 << 20;
-	unsigned char *buf = malloc(big), md[2][LF_SHA256_LEN];
-	uint32_t x = 2463534242u;
-	(void)state;
-
-	assert_non_null(buf);
-	for (size_t i = 0; i < big; i++) {
-		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-		buf[i] = (unsigned char)x;
-	}
-	for (size_t n = 0; n <= 701; n++) {
-		size_t len = n == 701 ? big : n;
-		for (int portable = 0; portable < 2; portable++) {
-			struct lf_sha256 c;
-			size_t at = 0, step = 1;
-
-			lf_sha256__portable(portable);
-			lf_sha256_init(&c);
-			while (at < len) {
-				size_t k = len - at < step ? len - at : step;
-				lf_sha256_update(&c, buf + at, k);
-				at += k;
-				step = step * 3 % 257 + 1;
-			}
-			lf_sha256_final(&c, md[portable]);
-		}
-		assert_memory_equal(md[0], md[1], LF_SHA256_LEN);
-	}
-	lf_sha256__portable(0);
-	free(buf);
-}
-
-static int native(void **state)
-{
-	(void)state;
-	lf_sha256__portable(0);
-	return 0;
-}
-
-static int portable(void **state)
-{
-	(void)state;
-	lf_sha256__portable(1);
-	return 0;
-}
-
-/* each vector test with the SHA extensions where the CPU has them, then
- * with the portable code (one group: scripts/run-unit.sh counts one) */
-/* clang-format off */
-#define BOTH(f) \
-	{#f, f, native, NULL, NULL}, {#f " (portable code)", f, portable, native, NULL}
-/* clang-format on */
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    BOTH(test_fips_abc),       BOTH(test_fips_two_blocks),
-	    BOTH(test_fips_million_a), BOTH(test_empty_and_896_bits),
-	    BOTH(test_block_edges),    cmocka_unit_test(test_both_codes_agree),
+	    cmocka_unit_test(test_fips_abc),       cmocka_unit_test(test_fips_two_blocks),
+	    cmocka_unit_test(test_fips_million_a), cmocka_unit_test(test_empty_and_896_bits),
+	    cmocka_unit_test(test_block_edges),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
