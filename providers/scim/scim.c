@@ -1018,7 +1018,8 @@ static int op_list(struct lfp_call *call, const json_t *params, json_t **result)
 static const struct lfp_type types[] = {
     {"identity.user", NULL, op_read, op_create, op_update, op_delete, NULL, op_list, NULL},
     {"identity.group", NULL, op_read, op_create, op_update, op_delete, NULL, op_list, NULL},
-    {"identity.service_principal", NULL, op_read, op_create, op_update, op_delete, NULL, op_list, NULL},
+    {"identity.service_principal", NULL, op_read, op_create, op_update, op_delete, NULL, op_list,
+     NULL},
 };
 
 static const struct lfp_provider provider = {
