@@ -182,7 +182,7 @@ function lint(file) {
 	// a provider resource type (storage.bucket, ...) is named by x-lakeform-type
 	if (root['x-lakeform-type'] !== undefined) {
 		if (root['x-lakeform-type'] !== kind) say('', `x-lakeform-type is not '${kind}'`);
-		if (!['storage', 'compute'].includes(root['x-lakeform-family'])) say('', 'x-lakeform-family must be storage or compute');
+		if (!['storage', 'compute', 'identity'].includes(root['x-lakeform-family'])) say('', 'x-lakeform-family must be storage, compute or identity');
 		for (const k of ['x-lakeform-kind', 'x-lakeform-identity', 'x-lakeform-refs'])
 			if (k in root) say('', `${k} on a provider resource type`);
 		return problems;
