@@ -522,13 +522,13 @@ static json_t *bucket_attrs(const char *name, const char *region, const json_t *
 	const char *purpose = lfp_get_str(tags, TAG_PURPOSE);
 	const char *force = lfp_get_str(tags, TAG_FORCE);
 	char *url = lf_xasprintf("s3://%s/", name);
-	json_t *a = json_pack("{s:s, s:o, s:o, s:b, s:b, s:o, s:o, s:s}", "name", name, "region",
-	                      region ? json_string(region) : json_null(), "purpose",
-	                      purpose ? json_string(purpose) : json_null(), "force_destroy",
-	                      force && !strcmp(force, "true"), "versioning", versioning,
-	                      "encryption",
-	                      encryption ? encryption : json_pack("{s:s}", "algorithm", "none"),
-	                      "labels", labels_of_tags(tags), "url", url);
+	json_t *a =
+	    json_pack("{s:s, s:o, s:o, s:b, s:b, s:o, s:o, s:s}", "name", name, "region",
+	              region ? json_string(region) : json_null(), "purpose",
+	              purpose ? json_string(purpose) : json_null(), "force_destroy",
+	              force && !strcmp(force, "true"), "versioning", versioning, "encryption",
+	              encryption ? encryption : json_pack("{s:s}", "algorithm", "none"), "labels",
+	              labels_of_tags(tags), "url", url);
 
 	json_object_set_new(a, "tags", user_tags_of(tags));
 	free(url);
@@ -765,12 +765,13 @@ static int encryption_inputs(struct lfp_call *call, const json_t *inputs, struct
 		return -1;
 	}
 	if (!off && !strcmp(in->algorithm, "none")) {
-		lfp_error(call, LFP_E_INVALID, 0,
-		          "bucket '%s' asks for encryption none, which only a store without default "
-		          "encryption can honour (S3 encrypts every new bucket): ask for AES256 or "
-		          "aws:kms, or set 'features: {encryption: false}' in the s3 provider's "
-		          "settings for such a store",
-		          in->name);
+		lfp_error(
+		    call, LFP_E_INVALID, 0,
+		    "bucket '%s' asks for encryption none, which only a store without default "
+		    "encryption can honour (S3 encrypts every new bucket): ask for AES256 or "
+		    "aws:kms, or set 'features: {encryption: false}' in the s3 provider's "
+		    "settings for such a store",
+		    in->name);
 		return -1;
 	}
 	return 0;

@@ -240,7 +240,8 @@ static struct lf_dres *add_bucket(struct ex *x, struct lf_dres *parent, const ch
 	if (json_is_object(encryption))
 		json_object_set_new(inputs, "encryption", json_deep_copy(encryption));
 	else
-		json_object_set_new(inputs, "encryption", json_pack("{s:s}", "algorithm", "AES256"));
+		json_object_set_new(inputs, "encryption",
+		                    json_pack("{s:s}", "algorithm", "AES256"));
 	struct lf_dres *b = add_part(x, parent, "storage.bucket", bucket, inputs, 1);
 	lf_map_put(&x->policy_owner, bucket, parent->address);
 	return b;

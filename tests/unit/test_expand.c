@@ -997,20 +997,20 @@ static void test_bucket_encryption(void **state)
 {
 	struct world w;
 	(void)state;
-	char *yaml = lf_xasprintf(
-	    "%s"
-	    "---\n"
-	    "apiVersion: lakeform/v1\n"
-	    "kind: Workspace\n"
-	    "metadata: {name: eu}\n"
-	    "spec:\n"
-	    "  region: us-east-1\n"
-	    "  compute: classic\n"
-	    "  metastore: main-use1\n"
-	    "  workspace_catalog: false\n"
-	    "  storage: {bucket: acme-ws-eu, encryption: {algorithm: AES256}}\n"
-	    "  network: {cidr: 10.1.0.0/16}\n",
-	    INHERIT_BASE);
+	char *yaml =
+	    lf_xasprintf("%s"
+	                 "---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Workspace\n"
+	                 "metadata: {name: eu}\n"
+	                 "spec:\n"
+	                 "  region: us-east-1\n"
+	                 "  compute: classic\n"
+	                 "  metastore: main-use1\n"
+	                 "  workspace_catalog: false\n"
+	                 "  storage: {bucket: acme-ws-eu, encryption: {algorithm: AES256}}\n"
+	                 "  network: {cidr: 10.1.0.0/16}\n",
+	                 INHERIT_BASE);
 	char *p = strstr(yaml, "{bucket: acme-default, region: us-east-1}");
 	assert_non_null(p);
 	/* the account's default storage asks for SSE-KMS with a key */
