@@ -398,6 +398,18 @@ static int bucket_list(struct lfp_call *call, const json_t *params, json_t **res
 	return list_bucket_records(call, &bucket_meta, result);
 }
 
+/*
+ * The inputs' encryption, recorded as asked (nothing here is encrypted: the
+ * record is what read reports, so a hand edit of it shows as drift).
+ */
+static void record_encryption(json_t *meta, const json_t *inputs)
+{
+	json_t *enc = json_object_get(inputs, "encryption");
+
+	if (json_is_object(enc))
+		json_object_set_new(meta, "encryption", json_deep_copy(enc));
+}
+
 /* *versioning: 1 or 0 as the inputs say, -1 when they do not say. */
 static int bucket_inputs(struct lfp_call *call, const json_t *inputs, const char **name,
                          const char **region, const char **purpose, int *force_destroy,
@@ -416,6 +428,13 @@ static int bucket_inputs(struct lfp_call *call, const json_t *inputs, const char
 	}
 	if (ver && !json_is_boolean(ver) && !json_is_null(ver)) {
 		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "'versioning' must be a boolean");
+		return -1;
+	}
+	json_t *enc = json_object_get(inputs, "encryption");
+	if (enc && !json_is_null(enc) &&
+	    (!json_is_object(enc) || !json_is_string(json_object_get(enc, "algorithm")))) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0,
+		          "'encryption' must be an object with a string 'algorithm'");
 		return -1;
 	}
 	*force_destroy = json_is_true(fd);
@@ -475,6 +494,7 @@ static int bucket_create(struct lfp_call *call, const json_t *params, json_t **r
 	/* recorded only when asked for: there is nothing to version here */
 	if (versioning >= 0)
 		json_object_set_new(meta, "versioning", json_boolean(versioning));
+	record_encryption(meta, inputs);
 	lfp_tags_record(meta, tags);
 	parent = lf_xasprintf("%s/buckets", root_of(call));
 	stage = lf_xasprintf("%s/.staging/%s.%llu.%lu", root_of(call), name, lf_random_suffix(),
@@ -581,6 +601,7 @@ static int bucket_update(struct lfp_call *call, const json_t *params, json_t **r
 	json_object_set_new(meta, "force_destroy", json_boolean(force_destroy));
 	if (versioning >= 0)
 		json_object_set_new(meta, "versioning", json_boolean(versioning));
+	record_encryption(meta, inputs);
 	json_object_set(meta, "labels", labels);
 	lfp_tags_record(meta, tags);
 	dir = bucket_dir(call, id);

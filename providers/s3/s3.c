@@ -14,7 +14,8 @@
  *   statement compiles to statements whose Sid starts with "Lakeform".
  *
  * read reports attributes keyed like the inputs (labels from the tags,
- * versioning from the bucket's versioning status, statements decompiled
+ * versioning from the bucket's versioning status, encryption from its
+ * default encryption configuration, statements decompiled
  * from the policy document), so a change made behind lakeform's back shows
  * up as a difference in the next plan.
  *
@@ -514,18 +515,20 @@ static const char *region_of_location(const char *loc)
 	return *p ? NULL : loc;
 }
 
+/* `encryption` (taken) as read: {algorithm, kms_key_id when set}; NULL: none. */
 static json_t *bucket_attrs(const char *name, const char *region, const json_t *tags,
-                            int versioning, const char *encryption)
+                            int versioning, json_t *encryption)
 {
 	const char *purpose = lfp_get_str(tags, TAG_PURPOSE);
 	const char *force = lfp_get_str(tags, TAG_FORCE);
 	char *url = lf_xasprintf("s3://%s/", name);
-	json_t *a = json_pack("{s:s, s:o, s:o, s:b, s:b, s:o, s:o, s:s}", "name", name, "region",
-	                      region ? json_string(region) : json_null(), "purpose",
-	                      purpose ? json_string(purpose) : json_null(), "force_destroy",
-	                      force && !strcmp(force, "true"), "versioning", versioning,
-	                      "encryption", encryption ? json_string(encryption) : json_null(),
-	                      "labels", labels_of_tags(tags), "url", url);
+	json_t *a =
+	    json_pack("{s:s, s:o, s:o, s:b, s:b, s:o, s:o, s:s}", "name", name, "region",
+	              region ? json_string(region) : json_null(), "purpose",
+	              purpose ? json_string(purpose) : json_null(), "force_destroy",
+	              force && !strcmp(force, "true"), "versioning", versioning, "encryption",
+	              encryption ? encryption : json_pack("{s:s}", "algorithm", "none"), "labels",
+	              labels_of_tags(tags), "url", url);
 
 	json_object_set_new(a, "tags", user_tags_of(tags));
 	free(url);
@@ -541,8 +544,8 @@ static int bucket_load(struct lfp_call *call, const char *name, int only_ours, j
 {
 	char *what = what_bucket(name), *body = NULL, *location = NULL, *status = NULL;
 	const char *region;
-	char *alg = NULL;
-	json_t *tags = NULL;
+	char *alg = NULL, *key = NULL;
+	json_t *tags = NULL, *enc = NULL;
 	int rc;
 
 	*attrs = NULL;
@@ -577,8 +580,15 @@ static int bucket_load(struct lfp_call *call, const char *name, int only_ours, j
 		goto out;
 	if (rc && (rc = get_sub(call, name, "encryption=", what, &body)) < 0)
 		goto out;
+	/* no configuration (404), or features: {encryption: false}: none */
 	alg = body ? s3_xml_text(body, "SSEAlgorithm", NULL) : NULL;
-	*attrs = bucket_attrs(name, region, tags, status && !strcmp(status, "Enabled"), alg);
+	key = body ? s3_xml_text(body, "KMSMasterKeyID", NULL) : NULL;
+	if (alg) {
+		enc = json_pack("{s:s}", "algorithm", alg);
+		if (key && *key)
+			json_object_set_new(enc, "kms_key_id", json_string(key));
+	}
+	*attrs = bucket_attrs(name, region, tags, status && !strcmp(status, "Enabled"), enc);
 	if (!region) {
 		/* read, but not understood: the plan keeps the recorded region
 		 * (docs/providers.md, "unknown"), and lakeform warns */
@@ -597,6 +607,7 @@ out:
 	free(location);
 	free(status);
 	free(alg);
+	free(key);
 	return rc;
 }
 
@@ -715,7 +726,56 @@ struct bucket_in {
 	const char *name, *region, *purpose;
 	int force_destroy;
 	int versioning; /* -1: not said, leave it as it is */
+	/* default encryption: "AES256", "aws:kms" (kms_key_id or NULL) or "none" */
+	const char *algorithm, *kms_key_id;
 };
+
+/*
+ * The inputs' encryption, checked against what the settings say the store
+ * has: absent is AES256 (none with features: {encryption: false}).  0, -1
+ * after lfp_error().
+ */
+static int encryption_inputs(struct lfp_call *call, const json_t *inputs, struct bucket_in *in)
+{
+	json_t *enc = json_object_get(inputs, "encryption");
+	int off = st(call)->off[F_ENCRYPTION];
+
+	in->kms_key_id = NULL;
+	if (!enc || json_is_null(enc)) {
+		in->algorithm = off ? "none" : "AES256";
+		return 0;
+	}
+	in->algorithm = lfp_get_str(enc, "algorithm");
+	in->kms_key_id = lfp_get_str(enc, "kms_key_id");
+	if (!json_is_object(enc) || !in->algorithm ||
+	    (strcmp(in->algorithm, "AES256") && strcmp(in->algorithm, "aws:kms") &&
+	     strcmp(in->algorithm, "none")) ||
+	    (in->kms_key_id && strcmp(in->algorithm, "aws:kms"))) {
+		lfp_error(call, LFP_E_INVALID_PARAMS, 0,
+		          "'encryption' must be {algorithm: AES256, aws:kms or none}, with "
+		          "'kms_key_id' only for aws:kms");
+		return -1;
+	}
+	if (off && strcmp(in->algorithm, "none")) {
+		lfp_error(call, LFP_E_INVALID, 0,
+		          "bucket '%s' asks for encryption %s, but the s3 provider's settings say "
+		          "'features: {encryption: false}' (the store has no default encryption): "
+		          "declare 'encryption: {algorithm: none}' for it on this store",
+		          in->name, in->algorithm);
+		return -1;
+	}
+	if (!off && !strcmp(in->algorithm, "none")) {
+		lfp_error(
+		    call, LFP_E_INVALID, 0,
+		    "bucket '%s' asks for encryption none, which only a store without default "
+		    "encryption can honour (S3 encrypts every new bucket): ask for AES256 or "
+		    "aws:kms, or set 'features: {encryption: false}' in the s3 provider's "
+		    "settings for such a store",
+		    in->name);
+		return -1;
+	}
+	return 0;
+}
 
 static int bucket_inputs(struct lfp_call *call, const json_t *inputs, struct bucket_in *in)
 {
@@ -734,7 +794,9 @@ static int bucket_inputs(struct lfp_call *call, const json_t *inputs, struct buc
 	}
 	in->force_destroy = json_is_true(fd);
 	in->versioning = json_is_boolean(ver) ? json_is_true(ver) : -1;
-	return need_bucket(call, in->name);
+	if (need_bucket(call, in->name) < 0)
+		return -1;
+	return encryption_inputs(call, inputs, in);
 }
 
 static json_t *bucket_tags(const json_t *labels, const struct bucket_in *in)
@@ -769,19 +831,40 @@ static int put_versioning(struct lfp_call *call, const char *name, const char *r
 	return rc;
 }
 
-/* Default encryption, SSE-S3: 0 when set, -1 after lfp_error(). */
-static int put_encryption(struct lfp_call *call, const char *name, const char *region,
-                          const char *what)
+/* The encryption of the inputs, as read would report it. */
+static json_t *encryption_json(const struct bucket_in *in)
 {
-	char *xml = lf_xasprintf(
-	    "<ServerSideEncryptionConfiguration xmlns=\"%s\"><Rule>"
-	    "<ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm>"
-	    "</ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>",
-	    XMLNS);
+	json_t *enc = json_pack("{s:s}", "algorithm", in->algorithm);
+
+	if (in->kms_key_id)
+		json_object_set_new(enc, "kms_key_id", json_string(in->kms_key_id));
+	return enc;
+}
+
+/* Default encryption as the inputs say (PutBucketEncryption): 0 when set,
+ * -1 after lfp_error(). */
+static int put_encryption(struct lfp_call *call, const struct bucket_in *in, const char *what)
+{
+	struct lf_buf b = LF_BUF_INIT;
+
+	lf_buf_addf(&b,
+	            "<ServerSideEncryptionConfiguration xmlns=\"%s\"><Rule>"
+	            "<ApplyServerSideEncryptionByDefault><SSEAlgorithm>",
+	            XMLNS);
+	s3_xml_escape(&b, in->algorithm);
+	lf_buf_adds(&b, "</SSEAlgorithm>");
+	if (in->kms_key_id) {
+		lf_buf_adds(&b, "<KMSMasterKeyID>");
+		s3_xml_escape(&b, in->kms_key_id);
+		lf_buf_adds(&b, "</KMSMasterKeyID>");
+	}
+	lf_buf_adds(&b, "</ApplyServerSideEncryptionByDefault></Rule>"
+	                "</ServerSideEncryptionConfiguration>");
+	char *xml = lf_buf_detach(&b);
 	struct s3_req q = {.method = "PUT",
-	                   .bucket = name,
+	                   .bucket = in->name,
 	                   .query = "encryption=",
-	                   .region = region,
+	                   .region = in->region,
 	                   .body = xml,
 	                   .body_len = strlen(xml),
 	                   .checksum = 1};
@@ -800,8 +883,8 @@ static int put_encryption(struct lfp_call *call, const char *name, const char *r
 /*
  * Bring a bucket of ours to its inputs, whatever an earlier run left of it
  * (created and tagged, then refused encryption): the tags, default
- * encryption unless the settings go without it, versioning when the inputs
- * say.  `attrs` is what was read (or, for a new bucket, what it is now)
+ * encryption as the inputs say (unless the settings go without it, when the
+ * inputs say none), versioning when the inputs say.  `attrs` is what was read (or, for a new bucket, what it is now)
  * and is updated with each change made.  0, -1 after lfp_error(), -2 when
  * the tags could not be put.
  */
@@ -822,11 +905,13 @@ static int bucket_converge(struct lfp_call *call, const struct bucket_in *in, co
 		return -2;
 	if ((rc = use_feature(call, F_ENCRYPTION, what)) < 0)
 		return -1;
-	if (rc && !json_is_string(json_object_get(attrs, "encryption"))) {
-		if (put_encryption(call, in->name, in->region, what) < 0)
-			return -1;
-		json_object_set_new(attrs, "encryption", json_string("AES256"));
+	json_t *enc = encryption_json(in);
+	if (rc && !json_equal(json_object_get(attrs, "encryption"), enc) &&
+	    put_encryption(call, in, what) < 0) {
+		json_decref(enc);
+		return -1;
 	}
+	json_object_set_new(attrs, "encryption", enc);
 	if (in->versioning >= 0 &&
 	    in->versioning != json_is_true(json_object_get(attrs, "versioning"))) {
 		if (put_versioning(call, in->name, in->region, in->versioning, what) < 0)

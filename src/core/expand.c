@@ -221,19 +221,27 @@ static struct lf_dres *add_prefix(struct ex *x, struct lf_dres *parent, const st
 /*
  * A declared bucket.  `decl` is the manifest object that declares it
  * (spec.default_storage, spec.storage, spec.storage_root): its
- * force_destroy and versioning go to the inputs, versioning only when the
- * manifest says it, so that plans of manifests without it do not change.
+ * force_destroy, versioning and encryption go to the inputs: versioning
+ * only when the manifest says it, so that plans of manifests without it do
+ * not change; encryption always, {algorithm: AES256} (SSE-S3, what S3 gives
+ * every new bucket) when the manifest does not say, so the plan shows it.
  */
 static struct lf_dres *add_bucket(struct ex *x, struct lf_dres *parent, const char *bucket,
                                   const char *region, const char *purpose, json_t *decl)
 {
 	json_t *versioning = json_object_get(decl, "versioning");
+	json_t *encryption = json_object_get(decl, "encryption");
 	json_t *inputs =
 	    json_pack("{s:s, s:s, s:s, s:b}", "name", bucket, "region", region, "purpose", purpose,
 	              "force_destroy", json_is_true(json_object_get(decl, "force_destroy")));
 
 	if (json_is_boolean(versioning))
 		json_object_set(inputs, "versioning", versioning);
+	if (json_is_object(encryption))
+		json_object_set_new(inputs, "encryption", json_deep_copy(encryption));
+	else
+		json_object_set_new(inputs, "encryption",
+		                    json_pack("{s:s}", "algorithm", "AES256"));
 	struct lf_dres *b = add_part(x, parent, "storage.bucket", bucket, inputs, 1);
 	lf_map_put(&x->policy_owner, bucket, parent->address);
 	return b;
@@ -543,7 +551,7 @@ static const char *region_of_account(const struct ex *x)
  * The root of the default storage in `region`: the account's bucket in its
  * own region; in another, "<bucket>-<region>" (lf_regional_bucket), a part
  * of the account made the first time a region needs it, with the account's
- * force_destroy, versioning and tags.
+ * force_destroy, versioning, encryption and tags.
  */
 static struct loc default_storage_in(struct ex *x, const char *region)
 {

@@ -635,7 +635,7 @@ static void test_classic_workspace(void **state)
 	                       "\"purpose\": \"workspace\", \"force_destroy\": false, \"labels\": "
 	                       "{\"lakeform/account\": \"initech\", \"lakeform/address\": "
 	                       "\"storage.bucket/initech-ws-staging\"}, \"tags\": {\"stage\": "
-	                       "\"staging\"}}");
+	                       "\"staging\"}, \"encryption\": {\"algorithm\": \"AES256\"}}");
 	struct lf_dres *n = get(&w, "compute.network/staging");
 	assert_string_equal(n->provider, "compute");
 	assert_json(n->inputs, "{\"name\": \"staging\", \"region\": \"us-west-2\", \"plane\": "
@@ -989,6 +989,47 @@ static void test_policy_write_and_scope(void **state)
 	world_release(&w);
 }
 
+/*
+ * A bucket's encryption: as its declaring object says it, else AES256 (the
+ * default, shown in the plan).
+ */
+static void test_bucket_encryption(void **state)
+{
+	struct world w;
+	(void)state;
+	char *yaml =
+	    lf_xasprintf("%s"
+	                 "---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Workspace\n"
+	                 "metadata: {name: eu}\n"
+	                 "spec:\n"
+	                 "  region: us-east-1\n"
+	                 "  compute: classic\n"
+	                 "  metastore: main-use1\n"
+	                 "  workspace_catalog: false\n"
+	                 "  storage: {bucket: acme-ws-eu, encryption: {algorithm: AES256}}\n"
+	                 "  network: {cidr: 10.1.0.0/16}\n",
+	                 INHERIT_BASE);
+	char *p = strstr(yaml, "{bucket: acme-default, region: us-east-1}");
+	assert_non_null(p);
+	/* the account's default storage asks for SSE-KMS with a key */
+	char *with = lf_xasprintf("%.*s{bucket: acme-default, region: us-east-1, encryption: "
+	                          "{algorithm: 'aws:kms', kms_key_id: alias/acme}}%s",
+	                          (int)(p - yaml), yaml,
+	                          p + strlen("{bucket: acme-default, region: us-east-1}"));
+	world_yaml(&w, with);
+	free(yaml);
+	free(with);
+	assert_json(json_object_get(get(&w, "storage.bucket/acme-default")->inputs, "encryption"),
+	            "{\"algorithm\": \"aws:kms\", \"kms_key_id\": \"alias/acme\"}");
+	assert_json(json_object_get(get(&w, "storage.bucket/acme-ws-eu")->inputs, "encryption"),
+	            "{\"algorithm\": \"AES256\"}");
+	assert_json(json_object_get(get(&w, "storage.bucket/acme-ws-etl")->inputs, "encryption"),
+	            "{\"algorithm\": \"AES256\"}");
+	world_release(&w);
+}
+
 /* No grant touching a bucket: no policy for it. */
 static void test_no_grants_no_policy(void **state)
 {
@@ -1142,6 +1183,7 @@ int main(void)
 	    cmocka_unit_test(test_workspace_catalog),
 	    cmocka_unit_test(test_workspace_catalog_off_and_own_bucket),
 	    cmocka_unit_test(test_classic_workspace),
+	    cmocka_unit_test(test_bucket_encryption),
 	    cmocka_unit_test(test_tags),
 	    cmocka_unit_test(test_policy_quickstart),
 	    cmocka_unit_test(test_policy_classic),

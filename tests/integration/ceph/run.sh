@@ -81,6 +81,12 @@ tag() {
 marker() { aws s3api head-object --bucket "$1" --key "$2" >/dev/null 2>&1; }
 policy_sids() { aws s3api get-bucket-policy --bucket "$1" --query Policy --output text 2>/dev/null | jq -r '.Statement[].Sid' | sort | tr '\n' ' '; }
 
+# every bucket of examples/s3 declared without default encryption
+none_encryption() {
+	sed -i 's/^    bucket: \(acme-lf-[a-z0-9-]*\)$/    bucket: \1\n    encryption: {algorithm: none}/' \
+		"$1/00-account.yaml" "$1/20-metastore.yaml" "$1/30-workspace.yaml"
+}
+
 # ---- examples/s3 on the store as it is --------------------------------------
 s=$work/s3
 cp -r "$root/examples/s3" "$s"
@@ -101,6 +107,12 @@ check "first apply: the buckets were made and tagged" \
 	test "$(tag acme-lf-default lakeform/address)" = storage.bucket/acme-lf-default
 
 sed -i 's/^      addressing: path/      addressing: path\n      features: {encryption: false}/' "$s/lakeform.yaml"
+# the buckets still ask for the default, AES256, which the store cannot give
+run refused "$s" apply --auto-approve
+check "features: {encryption: false} with AES256 asked: apply exit 1" test "$rc" -eq 1
+check "features: {encryption: false} with AES256 asked: says to declare none" \
+	has refused "bucket 'acme-lf-default' asks for encryption AES256, but the s3 provider's settings say 'features: {encryption: false}' (the store has no default encryption): declare 'encryption: {algorithm: none}' for it on this store"
+none_encryption "$s"
 run second "$s" apply --auto-approve
 check "with features: {encryption: false}: apply exit 0" test "$rc" -eq 0
 check "the half-made bucket got the versioning it asks for" test "$(versioning acme-lf-default)" = Enabled
@@ -217,6 +229,7 @@ rm -rf "$r/.lakeform"
 sed -i "s#^      endpoint: .*#      endpoint: $endpoint#" "$r/lakeform.yaml"
 # and policies gone without: recorded, never sent
 sed -i 's/^      addressing: path/      addressing: path\n      features: {encryption: false, policy: false}/' "$r/lakeform.yaml"
+none_encryption "$r"
 run rapply "$r" apply --auto-approve
 check "api_name us-east-1: apply exit 0" test "$rc" -eq 0
 check "features: {policy: false}: the policies are recorded" has rapply "storage.policy/acme-lf-uc-use1"

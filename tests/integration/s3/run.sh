@@ -94,6 +94,11 @@ tag() { # tag BUCKET KEY: a bucket tag's value
 		jq -r --arg k "$2" '.TagSet[] | select(.Key == $k) | .Value'
 }
 versioning() { aws s3api get-bucket-versioning --bucket "$1" --query Status --output text 2>/dev/null; }
+encryption() { # "ALGORITHM" or "ALGORITHM KEY", as GetBucketEncryption answers
+	aws s3api get-bucket-encryption --bucket "$1" --output json 2>/dev/null |
+		jq -r '.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault |
+			[.SSEAlgorithm, .KMSMasterKeyID // empty] | join(" ")'
+}
 policy() { aws s3api get-bucket-policy --bucket "$1" --query Policy --output text 2>/dev/null; }
 
 newcfg() { # newcfg NAME: a fresh copy of examples/s3
@@ -232,9 +237,7 @@ check "aws: the three buckets exist" test "$(buckets)" == "$want"
 for b in acme-lf-default acme-lf-uc-use1 acme-lf-ws-etl; do
 	check "aws: $b tagged lakeform/address" test "$(tag $b lakeform/address)" == "storage.bucket/$b"
 	check "aws: $b tagged lakeform/account" test "$(tag $b lakeform/account)" == "acme"
-	check "aws: $b encrypted AES256" test "$(aws s3api get-bucket-encryption --bucket $b \
-		--query 'ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm' \
-		--output text 2>/dev/null)" == AES256
+	check "aws: $b encrypted AES256" test "$(encryption $b)" == AES256
 done
 check "aws: purpose tag recorded" test "$(tag acme-lf-ws-etl lakeform:purpose)" == workspace
 check "aws: force_destroy tag recorded" test "$(tag acme-lf-ws-etl lakeform:force_destroy)" == true
@@ -282,6 +285,9 @@ aws s3api put-bucket-tagging --bucket acme-lf-ws-etl \
 	--tagging 'TagSet=[{Key=owner,Value=someone}]'
 aws s3api put-bucket-versioning --bucket acme-lf-uc-use1 \
 	--versioning-configuration Status=Suspended
+aws s3api put-bucket-encryption --bucket acme-lf-default --server-side-encryption-configuration \
+	'{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"alias/by-hand"}}]}'
+check "aws: encryption changed by hand" test "$(encryption acme-lf-default)" == "aws:kms alias/by-hand"
 aws s3api put-bucket-policy --bucket acme-lf-ws-etl --policy \
 	'{"Version":"2012-10-17","Statement":[{"Sid":"Everyone","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::acme-lf-ws-etl/*"}]}'
 # drift reads the same, says it field by field, and writes nothing
@@ -290,6 +296,8 @@ run drift0 "$cfg" drift
 check "drift after changes behind lakeform's back: exit 2" test $rc -eq 2
 check "drift names the retagged bucket" has drift0 "storage.bucket/acme-lf-ws-etl"
 check "drift names the unversioned bucket" has drift0 "storage.bucket/acme-lf-uc-use1"
+check "drift names the re-encrypted bucket" has drift0 "storage.bucket/acme-lf-default"
+check "drift says its encryption" has drift0 "alias/by-hand"
 check "drift names the changed policy" has drift0 "storage.policy/acme-lf-ws-etl"
 check "drift wrote no state" test "$("$lf" -C "$cfg" state pull | jq .serial)" = "$serial0"
 run refresh1 "$cfg" refresh
@@ -298,16 +306,38 @@ run drift "$cfg" plan --detailed-exitcode
 check "plan after drift: changes (exit 2)" test $rc -eq 2
 check "plan shows the retagged bucket" has drift "~ storage.bucket/acme-lf-ws-etl"
 check "plan shows the unversioned bucket" has drift "~ storage.bucket/acme-lf-uc-use1"
+check "plan shows the re-encrypted bucket" has drift "~ storage.bucket/acme-lf-default"
 check "plan shows the changed policy" has drift "~ storage.policy/acme-lf-ws-etl"
 run heal "$cfg" apply --auto-approve
 check "apply heals the drift" test $rc -eq 0
 check "aws: tags back" test "$(tag acme-lf-ws-etl lakeform/address)" == storage.bucket/acme-lf-ws-etl
 check "aws: versioning back" test "$(versioning acme-lf-uc-use1)" == Enabled
+check "aws: encryption back to AES256" test "$(encryption acme-lf-default)" == AES256
 check "aws: policy back" test "$(policy acme-lf-ws-etl | jq -r .Id)" == \
 	"lakeform/account=acme;lakeform/address=storage.policy/acme-lf-ws-etl"
 run refresh2 "$cfg" refresh
 run healed "$cfg" plan --detailed-exitcode
 check "plan after healing: no changes (exit 0)" test $rc -eq 0
+
+# ---- encryption asked for in the manifest: SSE-KMS with a key, in place ----
+sed -i 's/^    versioning: true$/    versioning: true\n    encryption: {algorithm: "aws:kms", kms_key_id: alias\/acme-uc}/' \
+	"$cfg/20-metastore.yaml"
+run kms "$cfg" apply --auto-approve
+check "kms: apply" test $rc -eq 0
+check "kms: only updates in place" has kms "Resources: 0 added, [0-9]* changed, 0 destroyed"
+check "aws: metastore bucket encrypted aws:kms with its key" \
+	test "$(encryption acme-lf-uc-use1)" == "aws:kms alias/acme-uc"
+check "aws: the other buckets stay AES256" test "$(encryption acme-lf-ws-etl)" == AES256
+run refresh3 "$cfg" refresh
+run kms2 "$cfg" plan --detailed-exitcode
+check "kms: plan after it has no changes (exit 0)" test $rc -eq 0
+# none only on a store without encryption: refused here, before any request
+sed -i 's/^    region: us-east-1$/    region: us-east-1\n    encryption: {algorithm: none}/' "$cfg/00-account.yaml"
+run none "$cfg" apply --auto-approve
+check "encryption none on a store that encrypts: apply exit 1" test $rc -eq 1
+check "encryption none: says why" has none "bucket 'acme-lf-default' asks for encryption none, which only a store without default encryption can honour"
+check "aws: default storage still AES256" test "$(encryption acme-lf-default)" == AES256
+sed -i '/^    encryption: {algorithm: none}$/d' "$cfg/00-account.yaml"
 
 # ---- spec.tags: S3 tags on buckets, object tags on prefix markers -------
 otag() { # otag BUCKET KEY TAG: an object tag's value
