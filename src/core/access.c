@@ -16,6 +16,16 @@
 #include "../util/map.h"
 #include "../util/mem.h"
 
+/* What one privilege given by a holding (how, given, on a securable of
+ * some type) yields on that securable and on those below it, by their
+ * type: worked out once, when the model is built. */
+struct yield {
+	const char **same; /* on the securable itself */
+	size_t nsame;
+	const char ***below; /* by type (the model's types) */
+	size_t *nbelow;
+};
+
 /* Something that gives privileges: a grant, an owner, an assignment. */
 struct holding {
 	enum lf_access_how how;
@@ -27,11 +37,13 @@ struct holding {
 	char *file;
 	unsigned line, col;
 	size_t at; /* index of `on` in secs + 1, or 0 (finish() sets it) */
+	const struct yield **yield; /* for each of `given`, when at */
 };
 
 struct sec {
 	struct lf_access_securable pub;
 	char *key;        /* sort key */
+	size_t type;      /* index in the model's types */
 	size_t *children; /* indexes into secs */
 	size_t nchildren;
 };
@@ -62,7 +74,14 @@ struct lf_access {
 	struct lf_map hs_by_holder; /* principal -> json array of holding indexes */
 	struct lf_map hs_by_on;     /* securable -> json array of holding indexes */
 	json_t *index_arrays;       /* owns the arrays of the two maps */
+	const char **types;         /* the securables' types, borrowed */
+	size_t ntypes;
+	struct lf_map yields; /* "how\x1fgiven\x1ftype" -> struct yield */
 };
+
+static const struct yield **yield_table(struct lf_access *a, const struct holding *h);
+static void yields(const struct lf_access *a, enum lf_access_how how, const char *given,
+                   const struct sec *at, const struct sec *d, const char ***out, size_t *n);
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -474,12 +493,55 @@ static void finish(struct lf_access *a)
 				p->down[p->ndown++] = j - 1;
 		}
 	}
+	for (size_t i = 0; i < a->nsecs; i++) {
+		struct sec *s = &a->secs[i];
+		for (s->type = 0; s->type < a->ntypes; s->type++)
+			if (!strcmp(a->types[s->type], s->pub.type))
+				break;
+		if (s->type == a->ntypes) {
+			a->types = lf_xrealloc(a->types, (a->ntypes + 1) * sizeof(*a->types));
+			a->types[a->ntypes++] = s->pub.type;
+		}
+	}
 	a->index_arrays = json_array();
 	for (size_t i = 0; i < a->nhs; i++) {
-		index_add(a, &a->hs_by_holder, a->hs[i].holder, i);
-		index_add(a, &a->hs_by_on, a->hs[i].on, i);
-		a->hs[i].at = (size_t)lf_map_get(&a->sec_index, a->hs[i].on);
+		struct holding *h = &a->hs[i];
+		index_add(a, &a->hs_by_holder, h->holder, i);
+		index_add(a, &a->hs_by_on, h->on, i);
+		h->at = (size_t)lf_map_get(&a->sec_index, h->on);
+		h->yield = NULL;
+		if (h->at)
+			h->yield = yield_table(a, h);
 	}
+}
+
+/* What each of h's privileges yields (yields()), from the model's table of
+ * those worked out, adding to it. */
+static const struct yield **yield_table(struct lf_access *a, const struct holding *h)
+{
+	const struct yield **t = lf_xcalloc(h->ngiven + 1, sizeof(*t));
+	const struct sec *at = &a->secs[h->at - 1];
+	for (size_t g = 0; g < h->ngiven; g++) {
+		char *key = lf_xasprintf("%d\x1f%s\x1f%s", (int)h->how, h->given[g], at->pub.type);
+		struct yield *y = lf_map_get(&a->yields, key);
+		if (!y) {
+			y = lf_xcalloc(1, sizeof(*y));
+			yields(a, h->how, h->given[g], at, at, &y->same, &y->nsame);
+			y->below = lf_xcalloc(a->ntypes + 1, sizeof(*y->below));
+			y->nbelow = lf_xcalloc(a->ntypes + 1, sizeof(*y->nbelow));
+			/* yields() reads only the type of what is below */
+			for (size_t k = 0; k < a->ntypes; k++) {
+				struct sec below = {0};
+				below.pub.type = (char *)a->types[k];
+				yields(a, h->how, h->given[g], at, &below, &y->below[k],
+				       &y->nbelow[k]);
+			}
+			lf_map_put(&a->yields, key, y);
+		}
+		free(key);
+		t[g] = y;
+	}
+	return t;
 }
 
 static struct lf_access *model_new(const struct lf_kinds *kinds)
@@ -564,7 +626,21 @@ void lf_access_free(struct lf_access *a)
 		free(h->on);
 		strs_free(h->given, h->ngiven);
 		free(h->file);
+		free(h->yield);
 	}
+	for (size_t i = 0; i < a->yields.cap; i++) {
+		struct yield *y = a->yields.v[i].key ? a->yields.v[i].value : NULL;
+		if (!y)
+			continue;
+		free(y->same);
+		for (size_t k = 0; k < a->ntypes; k++)
+			free(y->below[k]);
+		free(y->below);
+		free(y->nbelow);
+		free(y);
+	}
+	lf_map_release(&a->yields);
+	free(a->types);
 	free(a->hs);
 	lf_map_release(&a->hs_by_holder);
 	lf_map_release(&a->hs_by_on);
@@ -728,15 +804,13 @@ static void apply_holding(struct answer *ans, const struct lf_access *a, const c
                           const struct holding *h, const struct sec *at, const struct sec *d,
                           int down, char **groups, size_t ngroups)
 {
-	const char **privs = NULL;
-	size_t n;
 	for (size_t g = 0; g < h->ngiven; g++) {
-		yields(a, h->how, h->given[g], at, d, &privs, &n);
-		for (size_t k = 0; k < n; k++) {
+		const struct yield *y = h->yield[g];
+		const char **privs = at == d ? y->same : y->below[d->type];
+		size_t n = at == d ? y->nsame : y->nbelow[d->type];
+		for (size_t k = 0; k < n; k++)
 			emit(ans, principal, d, privs[k], h, h->given[g], groups, ngroups);
-		}
 	}
-	free(privs);
 	if (!down)
 		return;
 	for (size_t c = 0; c < d->nchildren; c++)
