@@ -36,7 +36,7 @@ struct holding {
 	size_t ngiven;
 	char *file;
 	unsigned line, col;
-	size_t at; /* index of `on` in secs + 1, or 0 (finish() sets it) */
+	size_t at;                  /* index of `on` in secs + 1, or 0 (finish() sets it) */
 	const struct yield **yield; /* for each of `given`, when at */
 };
 
@@ -756,9 +756,9 @@ static void emit(struct answer *ans, const char *principal, const struct sec *d,
 			hs->alloc = hs->alloc ? 2 * hs->alloc : 256;
 			hs->v = lf_xrealloc(hs->v, hs->alloc * sizeof(*hs->v));
 		}
-		hs->v[hs->n++] = (struct hit){(size_t)(d - ans->a->secs), ans->principal,
-		                              ans->holder, privilege, given,
-		                              (size_t)(h - ans->a->hs)};
+		hs->v[hs->n++] = (struct hit){
+		    (size_t)(d - ans->a->secs), ans->principal, ans->holder, privilege, given,
+		    (size_t)(h - ans->a->hs)};
 		(void)principal;
 		(void)groups;
 		(void)ngroups;
