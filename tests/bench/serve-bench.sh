@@ -50,7 +50,7 @@ ws=$(curl -s "$base/api/resources?type=workspace&limit=1" | jq -r '.resources[0]
 printf 'lakeform %s serve on %s, %s cores; %s state records (%s resources of gen.sh); best of %s requests\n' \
 	"$("$bin" version | cut -d' ' -f2)" "$(uname -m)" "$(nproc)" "$records" "$n" "$runs"
 sed -n 's/^lakeform: serve: \(.*indexed in .*\)/load and index: \1/p' "$work/err"
-printf '%-52s %8s %10s %6s %s\n' "page" "ms" "bytes" "load" "under ${limit_ms} ms"
+printf '%-62s %8s %10s %6s %s\n' "page" "ms" "bytes" "load" "under ${limit_ms} ms"
 slow=0
 page() { # PATH
 	local best="" t s l
@@ -69,7 +69,7 @@ page() { # PATH
 		verdict=NO
 		slow=$((slow + 1))
 	fi
-	printf '%-52s %8s %10s %6s %s\n' "$1" "$best" "$bs" "$bl" "$verdict"
+	printf '%-62s %8s %10s %6s %s\n' "$1" "$best" "$bs" "$bl" "$verdict"
 }
 for p in / /account "/account?offset=1900" /namespace "/namespace?path=ms-us-east-1" \
 	"/namespace?path=ms-us-east-1/$cat" "/namespace?path=ms-us-east-1/$cat/$sch" \
