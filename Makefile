@@ -65,7 +65,7 @@ help:
 	@echo "make test     deps, build, and every test layer; ends with 'N passed, N failed'"
 	@echo "make test-L   one layer, L one of: $(LAYERS)"
 	@echo "make demo     deps, build, and run lakeform on examples/quickstart"
-	@echo "make bench    deps, build, and print the performance figures"
+	@echo "make bench    deps, build, and print the performance figures (serve's pages too)"
 	@echo "make bench-docker  time apply and refresh of 10 nodes on podman"
 	@echo "make bench-scim    time apply of 10,000 users and 1,000 groups to a SCIM server, bulk and plain"
 	@echo "make bench-serve   time each page of lakeform serve on 100,000 resources"
@@ -347,8 +347,9 @@ demo: deps
 	@./scripts/demo.sh $(B)/bin/lakeform
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(B)/bin/lakeform-provider-sleepy $(B)/tests/proto_bench
+	@$(MAKE) --no-print-directory all $(B)/bin/lakeform-provider-sleepy $(B)/tests/proto_bench $(B)/tests/mkstate
 	@./tests/bench/bench.sh $(B)/bin/lakeform $(B)/tests/proto_bench
+	@./tests/bench/serve-bench.sh $(B)/bin/lakeform $(B)/tests/mkstate
 
 # lakeform serve on a 100,000-resource account: each page's time (under 200 ms)
 bench-serve: $(B)/bin/lakeform $(B)/tests/mkstate

@@ -782,8 +782,10 @@ static void effective(struct model *m, struct MHD_Connection *c, json_t *doc, in
 
 	if (!m->acc || !subject)
 		return;
-	int rc = on_securable ? lf_access_securable(&l, m->acc, subject, &err)
-	                      : lf_access_principal(&l, m->acc, subject, &err);
+	size_t total = 0;
+	int rc = on_securable
+	             ? lf_access_securable_page(&l, m->acc, subject, offset, limit, &total, &err)
+	             : lf_access_principal_page(&l, m->acc, subject, offset, limit, &total, &err);
 	if (rc != 0) {
 		json_object_set_new(doc, "effective",
 		                    json_pack("{s:s}", "error", err ? err : "unknown"));
@@ -791,36 +793,13 @@ static void effective(struct model *m, struct MHD_Connection *c, json_t *doc, in
 		lf_access_list_release(&l);
 		return;
 	}
+	/* the page's lines and the memberships they go through, each once */
 	json_t *all = lf_access_json(&l, m->acc);
-	json_t *lines = json_object_get(all, "access"), *page = json_array();
-	json_t *used = json_object(), *chains = json_array();
-	size_t n = json_array_size(lines), k, i;
-	json_t *v;
-	for (k = offset; k < n && k - offset < limit; k++) {
-		json_t *line = json_array_get(lines, k);
-		json_array_append(page, line);
-		json_array_foreach (json_object_get(line, "via"), i, v) {
-			char *key = lf_xasprintf(
-			    "%s\x1f%s", json_string_value(json_object_get(line, "principal")),
-			    json_string_value(json_object_get(v, "holder")));
-			json_object_set_new(used, key, json_true());
-			free(key);
-		}
-	}
-	/* the memberships the page's lines go through, each once */
-	json_array_foreach (json_object_get(all, "memberships"), k, v) {
-		char *key =
-		    lf_xasprintf("%s\x1f%s", json_string_value(json_object_get(v, "principal")),
-		                 json_string_value(json_object_get(v, "holder")));
-		if (json_object_get(used, key))
-			json_array_append(chains, v);
-		free(key);
-	}
-	json_decref(used);
 	json_object_set_new(doc, "effective",
-	                    json_pack("{s:I, s:I, s:I, s:o, s:o}", "total", (json_int_t)n, "offset",
-	                              (json_int_t)offset, "limit", (json_int_t)limit, "access",
-	                              page, "memberships", chains));
+	                    json_pack("{s:I, s:I, s:I, s:O, s:O}", "total", (json_int_t)total,
+	                              "offset", (json_int_t)offset, "limit", (json_int_t)limit,
+	                              "access", json_object_get(all, "access"), "memberships",
+	                              json_object_get(all, "memberships")));
 	json_decref(all);
 	lf_access_list_release(&l);
 }

@@ -420,8 +420,17 @@ static void effective_table(struct lf_buf *b, const json_t *d, int on_securable,
 			}
 			const json_t *chain = membership(e, str(l, "principal"), str(v, "holder"));
 			if (json_array_size(chain)) {
+				/* as the command line does, a deep nesting shows the
+				 * first three groups and the holder; the JSON has all */
+				size_t ng = json_array_size(chain);
 				lf_buf_adds(b, "; member of ");
 				json_array_foreach (chain, g, grp) {
+					if (ng > 5 && g >= 3 && g < ng - 1) {
+						if (g == 3)
+							lf_buf_addf(b, " &rarr; %zu more groups",
+							            ng - 4);
+						continue;
+					}
 					if (g)
 						lf_buf_adds(b, " &rarr; ");
 					principal_link(b, json_string_value(grp));

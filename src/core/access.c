@@ -16,6 +16,16 @@
 #include "../util/map.h"
 #include "../util/mem.h"
 
+/* What one privilege given by a holding (how, given, on a securable of
+ * some type) yields on that securable and on those below it, by their
+ * type: worked out once, when the model is built. */
+struct yield {
+	const char **same; /* on the securable itself */
+	size_t nsame;
+	const char ***below; /* by type (the model's types) */
+	size_t *nbelow;
+};
+
 /* Something that gives privileges: a grant, an owner, an assignment. */
 struct holding {
 	enum lf_access_how how;
@@ -26,11 +36,14 @@ struct holding {
 	size_t ngiven;
 	char *file;
 	unsigned line, col;
+	size_t at;                  /* index of `on` in secs + 1, or 0 (finish() sets it) */
+	const struct yield **yield; /* for each of `given`, when at */
 };
 
 struct sec {
 	struct lf_access_securable pub;
 	char *key;        /* sort key */
+	size_t type;      /* index in the model's types */
 	size_t *children; /* indexes into secs */
 	size_t nchildren;
 };
@@ -55,12 +68,20 @@ struct lf_access {
 	size_t nprs, prs_alloc;
 	struct lf_map pr_index; /* id -> index + 1 */
 	const char **pr_ids;    /* sorted */
+	size_t *pr_rank;        /* each principal's place in pr_ids */
 	struct holding *hs;
 	size_t nhs, hs_alloc;
 	struct lf_map hs_by_holder; /* principal -> json array of holding indexes */
 	struct lf_map hs_by_on;     /* securable -> json array of holding indexes */
 	json_t *index_arrays;       /* owns the arrays of the two maps */
+	const char **types;         /* the securables' types, borrowed */
+	size_t ntypes;
+	struct lf_map yields; /* "how\x1fgiven\x1ftype" -> struct yield */
 };
+
+static const struct yield **yield_table(struct lf_access *a, const struct holding *h);
+static void yields(const struct lf_access *a, enum lf_access_how how, const char *given,
+                   const struct sec *at, const struct sec *d, const char ***out, size_t *n);
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -452,6 +473,9 @@ static void finish(struct lf_access *a)
 	for (size_t i = 0; i < a->nprs; i++)
 		a->pr_ids[i] = a->prs[i].id;
 	sort(a->pr_ids, a->nprs, sizeof(*a->pr_ids), cmp_str);
+	a->pr_rank = lf_xcalloc(a->nprs + 1, sizeof(*a->pr_rank));
+	for (size_t i = 0; i < a->nprs; i++)
+		a->pr_rank[(size_t)lf_map_get(&a->pr_index, a->pr_ids[i]) - 1] = i;
 	for (size_t i = 0; i < a->nprs; i++) {
 		struct principal *p = &a->prs[i];
 		sort(p->groups, p->ngroups, sizeof(char *), cmp_str);
@@ -469,11 +493,55 @@ static void finish(struct lf_access *a)
 				p->down[p->ndown++] = j - 1;
 		}
 	}
+	for (size_t i = 0; i < a->nsecs; i++) {
+		struct sec *s = &a->secs[i];
+		for (s->type = 0; s->type < a->ntypes; s->type++)
+			if (!strcmp(a->types[s->type], s->pub.type))
+				break;
+		if (s->type == a->ntypes) {
+			a->types = lf_xrealloc(a->types, (a->ntypes + 1) * sizeof(*a->types));
+			a->types[a->ntypes++] = s->pub.type;
+		}
+	}
 	a->index_arrays = json_array();
 	for (size_t i = 0; i < a->nhs; i++) {
-		index_add(a, &a->hs_by_holder, a->hs[i].holder, i);
-		index_add(a, &a->hs_by_on, a->hs[i].on, i);
+		struct holding *h = &a->hs[i];
+		index_add(a, &a->hs_by_holder, h->holder, i);
+		index_add(a, &a->hs_by_on, h->on, i);
+		h->at = (size_t)lf_map_get(&a->sec_index, h->on);
+		h->yield = NULL;
+		if (h->at)
+			h->yield = yield_table(a, h);
 	}
+}
+
+/* What each of h's privileges yields (yields()), from the model's table of
+ * those worked out, adding to it. */
+static const struct yield **yield_table(struct lf_access *a, const struct holding *h)
+{
+	const struct yield **t = lf_xcalloc(h->ngiven + 1, sizeof(*t));
+	const struct sec *at = &a->secs[h->at - 1];
+	for (size_t g = 0; g < h->ngiven; g++) {
+		char *key = lf_xasprintf("%d\x1f%s\x1f%s", (int)h->how, h->given[g], at->pub.type);
+		struct yield *y = lf_map_get(&a->yields, key);
+		if (!y) {
+			y = lf_xcalloc(1, sizeof(*y));
+			yields(a, h->how, h->given[g], at, at, &y->same, &y->nsame);
+			y->below = lf_xcalloc(a->ntypes + 1, sizeof(*y->below));
+			y->nbelow = lf_xcalloc(a->ntypes + 1, sizeof(*y->nbelow));
+			/* yields() reads only the type of what is below */
+			for (size_t k = 0; k < a->ntypes; k++) {
+				struct sec below = {0};
+				below.pub.type = (char *)a->types[k];
+				yields(a, h->how, h->given[g], at, &below, &y->below[k],
+				       &y->nbelow[k]);
+			}
+			lf_map_put(&a->yields, key, y);
+		}
+		free(key);
+		t[g] = y;
+	}
+	return t;
 }
 
 static struct lf_access *model_new(const struct lf_kinds *kinds)
@@ -549,6 +617,7 @@ void lf_access_free(struct lf_access *a)
 	}
 	free(a->prs);
 	free(a->pr_ids);
+	free(a->pr_rank);
 	lf_map_release(&a->pr_index);
 	for (size_t i = 0; i < a->nhs; i++) {
 		struct holding *h = &a->hs[i];
@@ -557,7 +626,21 @@ void lf_access_free(struct lf_access *a)
 		free(h->on);
 		strs_free(h->given, h->ngiven);
 		free(h->file);
+		free(h->yield);
 	}
+	for (size_t i = 0; i < a->yields.cap; i++) {
+		struct yield *y = a->yields.v[i].key ? a->yields.v[i].value : NULL;
+		if (!y)
+			continue;
+		free(y->same);
+		for (size_t k = 0; k < a->ntypes; k++)
+			free(y->below[k]);
+		free(y->below);
+		free(y->nbelow);
+		free(y);
+	}
+	lf_map_release(&a->yields);
+	free(a->types);
 	free(a->hs);
 	lf_map_release(&a->hs_by_holder);
 	lf_map_release(&a->hs_by_on);
@@ -637,15 +720,50 @@ static void yields(const struct lf_access *a, enum lf_access_how how, const char
 
 /* ---- answers -------------------------------------------------------------- */
 
+/* What the lines of an answer are made of, gathered first without their
+ * strings when only a page of the answer is wanted: one for each via. */
+struct hit {
+	size_t sec;            /* index of the line's securable */
+	size_t principal;      /* index of the line's principal */
+	size_t holder;         /* index of the holding's principal, or SIZE_MAX */
+	const char *privilege; /* borrowed from the model's table, or static */
+	const char *given;     /* borrowed from the holding */
+	size_t holding;
+};
+
+struct hits {
+	struct hit *v;
+	size_t n, alloc;
+};
+
 struct answer {
 	struct lf_access_list *l;
 	struct lf_map lines; /* "principal\x1fsecurable\x1fprivilege" -> index + 1 */
+	/* when set, emit() only adds a hit (the model's, and the principal
+	 * and holder it is for): no line, no string */
+	struct hits *hits;
+	const struct lf_access *a;
+	size_t principal, holder;
 };
 
 static void emit(struct answer *ans, const char *principal, const struct sec *d,
                  const char *privilege, const struct holding *h, const char *given, char **groups,
                  size_t ngroups)
 {
+	if (ans->hits) {
+		struct hits *hs = ans->hits;
+		if (hs->n == hs->alloc) {
+			hs->alloc = hs->alloc ? 2 * hs->alloc : 256;
+			hs->v = lf_xrealloc(hs->v, hs->alloc * sizeof(*hs->v));
+		}
+		hs->v[hs->n++] = (struct hit){
+		    (size_t)(d - ans->a->secs), ans->principal, ans->holder, privilege, given,
+		    (size_t)(h - ans->a->hs)};
+		(void)principal;
+		(void)groups;
+		(void)ngroups;
+		return;
+	}
 	struct lf_access_list *l = ans->l;
 	char *key = lf_xasprintf("%s\x1f%s\x1f%s", principal, d->pub.address, privilege);
 	size_t i = (size_t)lf_map_get(&ans->lines, key);
@@ -686,15 +804,13 @@ static void apply_holding(struct answer *ans, const struct lf_access *a, const c
                           const struct holding *h, const struct sec *at, const struct sec *d,
                           int down, char **groups, size_t ngroups)
 {
-	const char **privs = NULL;
-	size_t n;
 	for (size_t g = 0; g < h->ngiven; g++) {
-		yields(a, h->how, h->given[g], at, d, &privs, &n);
-		for (size_t k = 0; k < n; k++) {
+		const struct yield *y = h->yield[g];
+		const char **privs = at == d ? y->same : y->below[d->type];
+		size_t n = at == d ? y->nsame : y->nbelow[d->type];
+		for (size_t k = 0; k < n; k++)
 			emit(ans, principal, d, privs[k], h, h->given[g], groups, ngroups);
-		}
 	}
-	free(privs);
 	if (!down)
 		return;
 	for (size_t c = 0; c < d->nchildren; c++)
@@ -777,9 +893,9 @@ static void principal_holdings(struct answer *ans, const struct lf_access *a, co
 	json_t *v;
 	json_array_foreach (idx, i, v) {
 		const struct holding *h = &a->hs[json_integer_value(v)];
-		const struct sec *at = sec_get(a, h->on);
-		if (at)
-			apply_holding(ans, a, principal, h, at, at, 1, groups, ng);
+		if (h->at)
+			apply_holding(ans, a, principal, h, &a->secs[h->at - 1],
+			              &a->secs[h->at - 1], 1, groups, ng);
 	}
 }
 
@@ -851,11 +967,9 @@ static const char *nearest(const char *s, const char *const *names, size_t n)
 	return best;
 }
 
-int lf_access_principal(struct lf_access_list *out, const struct lf_access *a,
-                        const char *principal, char **error)
+/* The index of `principal` in the model, or -1 with *error. */
+static long principal_check(const struct lf_access *a, const char *principal, char **error)
 {
-	struct answer ans = {out, LF_MAP_INIT};
-
 	*error = NULL;
 	if (strncmp(principal, "user:", 5) && strncmp(principal, "group:", 6) &&
 	    strncmp(principal, "service_principal:", 18)) {
@@ -871,20 +985,41 @@ int lf_access_principal(struct lf_access_list *out, const struct lf_access *a,
 		              : lf_xasprintf("unknown principal '%s'", principal);
 		return -1;
 	}
-	out->subject = lf_xstrdup(principal);
-	out->on_securable = 0;
-	principal_holdings(&ans, a, principal, principal, NULL, 0);
-	struct walk w;
-	walk_init(&w, a);
-	size_t start = (size_t)lf_map_get(&a->pr_index, principal) - 1;
-	size_t n = walk_up(&w, a, start);
+	return (long)(size_t)lf_map_get(&a->pr_index, principal) - 1;
+}
+
+/* The holdings of principal `start` and of its groups (w walked up from
+ * it): lines into ans->l with their chains, or hits into ans->hits. */
+static void principal_gather(struct answer *ans, const struct lf_access *a, struct walk *w,
+                             size_t start)
+{
+	const char *principal = a->prs[start].id;
+	ans->principal = ans->holder = start;
+	principal_holdings(ans, a, principal, principal, NULL, 0);
+	size_t n = walk_up(w, a, start);
 	for (size_t k = 0; k < n; k++) {
-		size_t g = w.queue[k], ng;
+		size_t g = w->queue[k], ng = 0;
 		if (!lf_map_get(&a->hs_by_holder, a->prs[g].id))
 			continue;
-		char **chain = chain_of(out, a, &w, start, g, &ng);
-		principal_holdings(&ans, a, principal, a->prs[g].id, chain, ng);
+		char **chain = ans->hits ? NULL : chain_of(ans->l, a, w, start, g, &ng);
+		ans->holder = g;
+		principal_holdings(ans, a, principal, a->prs[g].id, chain, ng);
 	}
+}
+
+int lf_access_principal(struct lf_access_list *out, const struct lf_access *a,
+                        const char *principal, char **error)
+{
+	struct answer ans = {out, LF_MAP_INIT, NULL, a, 0, 0};
+	long start = principal_check(a, principal, error);
+
+	if (start < 0)
+		return -1;
+	out->subject = lf_xstrdup(principal);
+	out->on_securable = 0;
+	struct walk w;
+	walk_init(&w, a);
+	principal_gather(&ans, a, &w, (size_t)start);
 	walk_release(&w);
 	answer_finish(&ans, a, 0);
 	return 0;
@@ -925,10 +1060,9 @@ static size_t find_securables(const struct lf_access *a, const char *name, size_
 	return n;
 }
 
-int lf_access_securable(struct lf_access_list *out, const struct lf_access *a,
-                        const char *securable, char **error)
+/* The index of the one securable `securable` names, or -1 with *error. */
+static long securable_check(const struct lf_access *a, const char *securable, char **error)
 {
-	struct answer ans = {out, LF_MAP_INIT};
 	size_t found[8];
 	size_t n = find_securables(a, securable, found, 8);
 
@@ -956,74 +1090,244 @@ int lf_access_securable(struct lf_access_list *out, const struct lf_access *a,
 		*error = lf_buf_detach(&b);
 		return -1;
 	}
-	const struct sec *d = &a->secs[found[0]];
-	out->subject = lf_xstrdup(d->pub.address);
-	out->on_securable = 1;
+	return (long)found[0];
+}
 
-	/* the holdings on d and on what holds it, and every principal they
-	 * reach: the holder and its members, nested */
-	/* the holdings on d and on what holds it, by holder */
-	struct lf_map relevant = LF_MAP_INIT; /* holder -> json array of indexes */
-	json_t *arrays = json_array();
-	unsigned char *candidate = lf_xcalloc(a->nprs + 1, 1);
-	size_t *todo = lf_xcalloc(a->nprs + 1, sizeof(*todo)), ntodo = 0;
+/* The holdings on a securable and on what holds it, by holder, and the
+ * principals they reach: each holder and its members, nested. */
+struct reach {
+	json_t **relevant; /* by holder's index: json array of holding indexes */
+	json_t *arrays;
+	unsigned char *candidate;
+	size_t *todo, ntodo;
+};
+
+static void reach_find(struct reach *r, const struct lf_access *a, const struct sec *d)
+{
+	r->relevant = lf_xcalloc(a->nprs + 1, sizeof(*r->relevant));
+	r->arrays = json_array();
+	r->candidate = lf_xcalloc(a->nprs + 1, 1);
+	r->todo = lf_xcalloc(a->nprs + 1, sizeof(*r->todo));
+	r->ntodo = 0;
 	for (const struct sec *at = d; at;
 	     at = at->pub.parent ? sec_get(a, at->pub.parent) : NULL) {
 		size_t i;
 		json_t *v;
 		json_array_foreach (lf_map_get(&a->hs_by_on, at->pub.address), i, v) {
 			const struct holding *h = &a->hs[json_integer_value(v)];
-			json_t *list = lf_map_get(&relevant, h->holder);
+			/* a holder the model does not know reaches no one */
+			size_t hi = (size_t)lf_map_get(&a->pr_index, h->holder);
+			if (!hi)
+				continue;
+			json_t *list = r->relevant[hi - 1];
 			if (!list) {
 				list = json_array();
-				json_array_append_new(arrays, list);
-				lf_map_put(&relevant, h->holder, list);
+				json_array_append_new(r->arrays, list);
+				r->relevant[hi - 1] = list;
 			}
 			json_array_append(list, v);
 			/* the holder and everyone in it, nested, are candidates */
-			size_t hi = (size_t)lf_map_get(&a->pr_index, h->holder);
-			if (!hi || candidate[hi - 1])
+			if (r->candidate[hi - 1])
 				continue;
-			candidate[hi - 1] = 1;
-			todo[ntodo++] = hi - 1;
-			for (size_t q = ntodo - 1; q < ntodo; q++) {
-				const struct principal *pr = &a->prs[todo[q]];
+			r->candidate[hi - 1] = 1;
+			r->todo[r->ntodo++] = hi - 1;
+			for (size_t q = r->ntodo - 1; q < r->ntodo; q++) {
+				const struct principal *pr = &a->prs[r->todo[q]];
 				for (size_t k = 0; k < pr->ndown; k++)
-					if (!candidate[pr->down[k]]) {
-						candidate[pr->down[k]] = 1;
-						todo[ntodo++] = pr->down[k];
+					if (!r->candidate[pr->down[k]]) {
+						r->candidate[pr->down[k]] = 1;
+						r->todo[r->ntodo++] = pr->down[k];
 					}
 			}
 		}
 	}
-	/* each candidate's own holdings among those, then its groups' along
-	 * the chains a principal query takes */
-	struct walk w;
-	walk_init(&w, a);
-	for (size_t c = 0; c < ntodo; c++) {
-		size_t start = todo[c];
-		const char *p = a->prs[start].id;
-		size_t ngroups = walk_up(&w, a, start);
-		for (size_t k = 0; k <= ngroups; k++) {
-			size_t g = k == ngroups ? start : w.queue[k], ng = 0, i;
-			json_t *list = lf_map_get(&relevant, a->prs[g].id), *v;
-			if (!list)
-				continue;
-			char **chain = g == start ? NULL : chain_of(out, a, &w, start, g, &ng);
-			json_array_foreach (list, i, v) {
-				const struct holding *h = &a->hs[json_integer_value(v)];
-				const struct sec *at = sec_get(a, h->on);
-				if (at)
-					apply_holding(&ans, a, p, h, at, d, 0, chain, ng);
-			}
+}
+
+static void reach_release(struct reach *r)
+{
+	free(r->candidate);
+	free(r->todo);
+	free(r->relevant);
+	json_decref(r->arrays);
+}
+
+/* Principal `start`'s own holdings among the relevant ones, then its
+ * groups' along the chains a principal query takes: lines on d into
+ * ans->l, or hits into ans->hits. */
+static void securable_gather(struct answer *ans, const struct lf_access *a, struct walk *w,
+                             const struct reach *r, const struct sec *d, size_t start)
+{
+	const char *p = a->prs[start].id;
+	size_t ngroups = walk_up(w, a, start);
+	ans->principal = start;
+	for (size_t k = 0; k <= ngroups; k++) {
+		size_t g = k == ngroups ? start : w->queue[k], ng = 0, i;
+		json_t *list = r->relevant[g], *v;
+		if (!list)
+			continue;
+		char **chain =
+		    g == start || ans->hits ? NULL : chain_of(ans->l, a, w, start, g, &ng);
+		ans->holder = g;
+		json_array_foreach (list, i, v) {
+			const struct holding *h = &a->hs[json_integer_value(v)];
+			if (h->at)
+				apply_holding(ans, a, p, h, &a->secs[h->at - 1], d, 0, chain, ng);
 		}
 	}
+}
+
+int lf_access_securable(struct lf_access_list *out, const struct lf_access *a,
+                        const char *securable, char **error)
+{
+	struct answer ans = {out, LF_MAP_INIT, NULL, a, 0, 0};
+	long found = securable_check(a, securable, error);
+
+	if (found < 0)
+		return -1;
+	const struct sec *d = &a->secs[found];
+	out->subject = lf_xstrdup(d->pub.address);
+	out->on_securable = 1;
+	struct reach r;
+	reach_find(&r, a, d);
+	struct walk w;
+	walk_init(&w, a);
+	for (size_t c = 0; c < r.ntodo; c++)
+		securable_gather(&ans, a, &w, &r, d, r.todo[c]);
 	walk_release(&w);
-	free(candidate);
-	free(todo);
-	lf_map_release(&relevant);
-	json_decref(arrays);
+	reach_release(&r);
 	answer_finish(&ans, a, 1);
+	return 0;
+}
+
+/* ---- a page of an answer ---------------------------------------------------- */
+
+/* Hits in the order of the lines they make: a principal's answer by
+ * securable, then privilege; a securable's by principal, then privilege. */
+static int cmp_hit_by_securable(const void *x, const void *y, void *arg)
+{
+	const struct hit *a = x, *b = y;
+	(void)arg;
+	if (a->sec != b->sec)
+		return a->sec < b->sec ? -1 : 1;
+	return a->privilege == b->privilege ? 0 : strcmp(a->privilege, b->privilege);
+}
+
+static int cmp_hit_by_principal(const void *x, const void *y, void *arg)
+{
+	const struct hit *h = x, *k = y;
+	const struct lf_access *a = arg;
+	if (h->principal != k->principal)
+		return a->pr_rank[h->principal] < a->pr_rank[k->principal] ? -1 : 1;
+	if (h->sec != k->sec)
+		return h->sec < k->sec ? -1 : 1;
+	return h->privilege == k->privilege ? 0 : strcmp(h->privilege, k->privilege);
+}
+
+static int same_line(const struct hit *h, const struct hit *k)
+{
+	return h->sec == k->sec && h->principal == k->principal &&
+	       !strcmp(h->privilege, k->privilege);
+}
+
+/*
+ * The lines [offset, offset + limit) of the answer `hits` make (sorted),
+ * into l, with the chains of their vias, walked up from the page's
+ * principals only; returns how many lines the whole answer has.
+ */
+static size_t page_of(struct lf_access_list *l, const struct lf_access *a, struct hits *hs,
+                      int by_principal, size_t offset, size_t limit)
+{
+	struct answer ans = {l, LF_MAP_INIT, NULL, a, 0, 0};
+	struct walk w;
+	size_t total = 0, walked = SIZE_MAX;
+	char ***chains = lf_xcalloc(a->nprs + 1, sizeof(*chains)); /* by holder */
+	size_t *lens = lf_xcalloc(a->nprs + 1, sizeof(*lens));
+	unsigned *stamp = lf_xcalloc(a->nprs + 1, sizeof(*stamp));
+	unsigned gen = 0;
+
+	if (hs->n > 1)
+		qsort_r(hs->v, hs->n, sizeof(*hs->v),
+		        by_principal ? cmp_hit_by_principal : cmp_hit_by_securable, (void *)a);
+	walk_init(&w, a);
+	for (size_t i = 0; i < hs->n; i++) {
+		const struct hit *h = &hs->v[i];
+		if (i == 0 || !same_line(h, &hs->v[i - 1]))
+			total++;
+		if (total <= offset || total - offset > limit)
+			continue;
+		char **chain = NULL;
+		size_t ng = 0;
+		if (h->holder != h->principal) {
+			if (walked != h->principal) {
+				walk_up(&w, a, h->principal);
+				walked = h->principal;
+				gen++;
+			}
+			if (stamp[h->holder] != gen) {
+				stamp[h->holder] = gen;
+				chains[h->holder] =
+				    chain_of(l, a, &w, h->principal, h->holder, &lens[h->holder]);
+			}
+			chain = chains[h->holder];
+			ng = lens[h->holder];
+		}
+		emit(&ans, a->prs[h->principal].id, &a->secs[h->sec], h->privilege,
+		     &a->hs[h->holding], h->given, chain, ng);
+	}
+	walk_release(&w);
+	free(chains);
+	free(lens);
+	free(stamp);
+	answer_finish(&ans, a, by_principal);
+	return total;
+}
+
+int lf_access_principal_page(struct lf_access_list *out, const struct lf_access *a,
+                             const char *principal, size_t offset, size_t limit, size_t *total,
+                             char **error)
+{
+	struct hits hs = {NULL, 0, 0};
+	struct answer ans = {out, LF_MAP_INIT, &hs, a, 0, 0};
+	long start = principal_check(a, principal, error);
+
+	*total = 0;
+	if (start < 0)
+		return -1;
+	out->subject = lf_xstrdup(principal);
+	out->on_securable = 0;
+	struct walk w;
+	walk_init(&w, a);
+	principal_gather(&ans, a, &w, (size_t)start);
+	walk_release(&w);
+	*total = page_of(out, a, &hs, 0, offset, limit);
+	free(hs.v);
+	return 0;
+}
+
+int lf_access_securable_page(struct lf_access_list *out, const struct lf_access *a,
+                             const char *securable, size_t offset, size_t limit, size_t *total,
+                             char **error)
+{
+	struct hits hs = {NULL, 0, 0};
+	struct answer ans = {out, LF_MAP_INIT, &hs, a, 0, 0};
+	long found = securable_check(a, securable, error);
+
+	*total = 0;
+	if (found < 0)
+		return -1;
+	const struct sec *d = &a->secs[found];
+	out->subject = lf_xstrdup(d->pub.address);
+	out->on_securable = 1;
+	struct reach r;
+	reach_find(&r, a, d);
+	struct walk w;
+	walk_init(&w, a);
+	for (size_t c = 0; c < r.ntodo; c++)
+		securable_gather(&ans, a, &w, &r, d, r.todo[c]);
+	walk_release(&w);
+	reach_release(&r);
+	*total = page_of(out, a, &hs, 1, offset, limit);
+	free(hs.v);
 	return 0;
 }
 

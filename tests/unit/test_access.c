@@ -676,6 +676,121 @@ static void test_both_ways_agree(void **state)
 	}
 }
 
+/* A line with its ways and every group of their chains, as text. */
+static char *line_full_text(const struct lf_access_line *ln)
+{
+	struct lf_buf b = LF_BUF_INIT;
+	char *t = line_text(ln);
+	lf_buf_adds(&b, t);
+	free(t);
+	for (size_t k = 0; k < ln->nvia; k++) {
+		lf_buf_addf(&b, " [%zu:", k);
+		for (size_t g = 0; g < ln->via[k].ngroups; g++)
+			lf_buf_addf(&b, " %s", ln->via[k].groups[g]);
+		lf_buf_adds(&b, "]");
+	}
+	return lf_buf_detach(&b);
+}
+
+/* The page (offset, limit) of one answer is the same slice of the whole
+ * answer, line for line and way for way, and counts all its lines. */
+static void page_is_slice(const struct lf_access *a, const char *subject, int on_securable,
+                          const struct lf_access_list *whole, size_t offset, size_t limit)
+{
+	struct lf_access_list l = LF_ACCESS_LIST_INIT;
+	size_t total = 12345;
+	char *err = NULL;
+	int rc = on_securable
+	             ? lf_access_securable_page(&l, a, subject, offset, limit, &total, &err)
+	             : lf_access_principal_page(&l, a, subject, offset, limit, &total, &err);
+	assert_int_equal(rc, 0);
+	assert_int_equal(total, whole->n);
+	assert_string_equal(l.subject, whole->subject);
+	size_t want = offset >= whole->n          ? 0
+	              : whole->n - offset < limit ? whole->n - offset
+	                                          : limit;
+	assert_int_equal(l.n, want);
+	for (size_t k = 0; k < l.n; k++) {
+		char *got = line_full_text(&l.v[k]), *exp = line_full_text(&whole->v[offset + k]);
+		assert_string_equal(got, exp);
+		free(got);
+		free(exp);
+	}
+	/* the JSON of a page lists the memberships its lines go through */
+	json_t *j = lf_access_json(&l, a);
+	size_t i;
+	json_t *m;
+	json_array_foreach (json_object_get(j, "memberships"), i, m)
+		assert_true(json_array_size(json_object_get(m, "groups")) > 0);
+	json_decref(j);
+	lf_access_list_release(&l);
+}
+
+static void pages_agree(const struct lf_access *a, const char *subject, int on_securable)
+{
+	struct lf_access_list whole = LF_ACCESS_LIST_INIT;
+	char *err = NULL;
+	int rc = on_securable ? lf_access_securable(&whole, a, subject, &err)
+	                      : lf_access_principal(&whole, a, subject, &err);
+	assert_int_equal(rc, 0);
+	size_t n = whole.n;
+	page_is_slice(a, subject, on_securable, &whole, 0, SIZE_MAX);
+	page_is_slice(a, subject, on_securable, &whole, 0, 1);
+	page_is_slice(a, subject, on_securable, &whole, n + 3, 2);
+	page_is_slice(a, subject, on_securable, &whole, n ? n - 1 : 0, 5);
+	for (size_t off = 0; off < n; off += 3)
+		page_is_slice(a, subject, on_securable, &whole, off, 3);
+	lf_access_list_release(&whole);
+}
+
+static void pages_of(struct world *w)
+{
+	size_t np, ns;
+	const char *const *ps = lf_access_principals(w->a, &np);
+	const struct lf_access_securable *ss = lf_access_securables(w->a, &ns);
+
+	for (size_t i = 0; i < np; i++)
+		pages_agree(w->a, ps[i], 0);
+	for (size_t i = 0; i < ns; i++)
+		pages_agree(w->a, ss[i].address, 1);
+}
+
+/* lakeform serve's pages of an answer are slices of the whole answer,
+ * and a question the whole answer refuses is refused the same way. */
+static void test_pages(void **state)
+{
+	static const char *const examples[] = {"quickstart", "classic", "multi-region"};
+	struct world w;
+	struct lf_access_list l = LF_ACCESS_LIST_INIT;
+	char *err = NULL, *whole_err = NULL;
+	size_t total = 7;
+
+	world_yaml(&w, account);
+	pages_of(&w);
+	assert_int_equal(lf_access_principal(&l, w.a, "user:alice@acme.co", &whole_err), -1);
+	assert_int_equal(
+	    lf_access_principal_page(&l, w.a, "user:alice@acme.co", 0, 10, &total, &err), -1);
+	assert_string_equal(err, whole_err);
+	assert_int_equal(total, 0);
+	free(err);
+	free(whole_err);
+	assert_int_equal(lf_access_securable(&l, w.a, "nowhere", &whole_err), -1);
+	assert_int_equal(lf_access_securable_page(&l, w.a, "nowhere", 0, 10, &total, &err), -1);
+	assert_string_equal(err, whole_err);
+	free(err);
+	free(whole_err);
+	lf_access_list_release(&l);
+	world_release(&w);
+	world_nested(&w, 0);
+	pages_of(&w);
+	world_release(&w);
+	for (size_t i = 0; i < 3; i++) {
+		world_example(&w, examples[i]);
+		pages_of(&w);
+		world_release(&w);
+	}
+}
+
 /* Every answer on every securable of a model, as one text. */
 static char *all_answers(const struct lf_access *a)
 {
@@ -741,6 +856,7 @@ int main(void)
 	    cmocka_unit_test(test_deep_nesting),
 	    cmocka_unit_test(test_both_ways_agree),
 	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

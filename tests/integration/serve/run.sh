@@ -344,6 +344,44 @@ else
 	fail "serve --heal starts" "$(tail -n 3 "$work/heal.err")"
 fi
 
+# ---- effective access through deep nesting: pages, and chains cut in HTML --------------
+# the quickstart again, with dana in d1, d1 in d2, ... d7, and d7 granted
+# SELECT on sales.raw: her chain to d7 is seven groups long
+q=$work/deep
+cp -r "$root/examples/quickstart" "$q"
+{
+	printf -- '---\napiVersion: lakeform/v1\nkind: User\nmetadata:\n  name: dana@acme.com\n'
+	printf 'spec:\n  display_name: Dana\n'
+	for i in 1 2 3 4 5 6 7; do
+		if [[ $i -eq 1 ]]; then m=user:dana@acme.com; else m=group:d$((i - 1)); fi
+		printf -- '---\napiVersion: lakeform/v1\nkind: Group\nmetadata:\n  name: d%s\n' "$i"
+		printf 'spec:\n  members:\n    - %s\n' "$m"
+	done
+	printf -- '---\napiVersion: lakeform/v1\nkind: Grant\nmetadata:\n  name: d7-read-raw\n'
+	printf 'spec:\n  principal: group:d7\n  securable:\n    type: schema\n'
+	printf '    metastore: main-use1\n    name: sales.raw\n  privileges: [SELECT, USE_SCHEMA]\n'
+} >>"$q/10-identities.yaml"
+if (cd "$q" && "$lf" apply -auto-approve >"$work/deep-apply.out" 2>&1) &&
+	start_serve deep --listen 127.0.0.1:0; then
+	e=$(api 'access?principal=user:dana@acme.com')
+	check "access: dana's SELECT on sales.raw through d1 .. d7, all seven in the JSON" \
+		jq -e '([.effective.access[] | select(.securable.address == "schema/main-use1/sales/raw" and .privilege == "SELECT") | .via[0].holder] == ["group:d7"])
+		       and (.effective.memberships | map(select(.holder == "group:d7")) | .[0].groups | length) == 7' <<<"$e"
+	e1=$(api 'access?principal=user:dana@acme.com&offset=1&limit=1')
+	check "access: a page of one line is the whole answer's second line, total the same" \
+		jq -e --argjson all "$e" '.effective.total == $all.effective.total and .effective.total >= 2
+		       and .effective.access == [$all.effective.access[1]]' <<<"$e1"
+	curl -s "$base/access?principal=user:dana@acme.com" >"$work/deep.html"
+	check "access page: a chain of seven groups shows d1, d2, d3, 3 more groups, d7" \
+		grep -q 'group%3Ad3">group:d3</a> &rarr; 3 more groups &rarr; <a href="/principal?name=group%3Ad7">' "$work/deep.html"
+	check "access page: the groups between are not listed" \
+		test "$(grep -c 'name=group%3Ad5' "$work/deep.html")" -eq 0
+	check "SIGTERM stops the second serve, exit 0" stop "$pid" TERM
+else
+	fail "the quickstart with nested groups applies and serves" "$(tail -n 5 "$work/deep-apply.out" "$work/deep.err" 2>/dev/null)"
+fi
+q=$work/q
+
 # ---- usage -----------------------------------------------------------------------------
 (cd "$q" && "$lf" serve --listen nowhere >/dev/null 2>"$work/u1.err")
 check "a bad --listen is a usage error" test $? -eq 64
