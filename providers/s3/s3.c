@@ -1279,15 +1279,17 @@ static int prefix_load(struct lfp_call *call, const char *bucket, const char *pa
 	return rc;
 }
 
-/* The keys in a bucket ending in '/': candidate markers. */
-static int list_marker_keys(struct lfp_call *call, const char *bucket, char ***keys, size_t *n)
+/*
+ * ListObjectsV2 of a whole bucket, page after page: `each` is given every
+ * <Contents> element (its text, freed after the call).  -1 after an error
+ * said on `call`.
+ */
+static int each_object(struct lfp_call *call, const char *bucket,
+                       void (*each)(const char *contents, void *arg), void *arg)
 {
 	char *token = NULL, *what = what_bucket(bucket);
-	size_t alloc = 0;
 	int err = -1;
 
-	*keys = NULL;
-	*n = 0;
 	for (;;) {
 		struct lf_buf qs = LF_BUF_INIT;
 		struct s3_resp r = S3_RESP_INIT;
@@ -1310,14 +1312,7 @@ static int list_marker_keys(struct lfp_call *call, const char *bucket, char ***k
 		}
 		p = lf_buf_cstr(&r.body);
 		while ((c = s3_xml_text(p, "Contents", &p))) {
-			char *k = s3_xml_text(c, "Key", NULL);
-			size_t kl = k ? strlen(k) : 0;
-			if (kl && k[kl - 1] == '/') {
-				LF_GROW(*keys, *n + 1, alloc);
-				(*keys)[(*n)++] = k;
-			} else {
-				free(k);
-			}
+			each(c, arg);
 			free(c);
 		}
 		trunc = s3_xml_text(lf_buf_cstr(&r.body), "IsTruncated", NULL);
@@ -1336,6 +1331,56 @@ out:
 	return err;
 }
 
+struct marker_keys {
+	char **v;
+	size_t n, alloc;
+};
+
+static void add_marker_key(const char *contents, void *arg)
+{
+	struct marker_keys *mk = arg;
+	char *k = s3_xml_text(contents, "Key", NULL);
+	size_t kl = k ? strlen(k) : 0;
+
+	if (kl && k[kl - 1] == '/') {
+		LF_GROW(mk->v, mk->n + 1, mk->alloc);
+		mk->v[mk->n++] = k;
+	} else {
+		free(k);
+	}
+}
+
+/* The keys in a bucket ending in '/': candidate markers. */
+static int list_marker_keys(struct lfp_call *call, const char *bucket, char ***keys, size_t *n)
+{
+	struct marker_keys mk = {0};
+	int err = each_object(call, bucket, add_marker_key, &mk);
+
+	/* on an error, what was gathered is still the caller's to free */
+	*keys = mk.v;
+	*n = mk.n;
+	return err;
+}
+
+struct usage_sum {
+	const char *path;
+	long long bytes, objects;
+};
+
+static void add_usage(const char *contents, void *arg)
+{
+	struct usage_sum *u = arg;
+	char *k = s3_xml_text(contents, "Key", NULL), *size = s3_xml_text(contents, "Size", NULL);
+	size_t kl = k ? strlen(k) : 0;
+
+	if (kl && k[kl - 1] != '/' && !strncmp(k, u->path, strlen(u->path))) {
+		u->objects++;
+		u->bytes += size ? strtoll(size, NULL, 10) : 0;
+	}
+	free(k);
+	free(size);
+}
+
 /*
  * usage of a bucket or a prefix: ListObjectsV2 of the bucket, page after
  * page, the sizes of the objects under it added up; keys ending in '/'
@@ -1348,67 +1393,20 @@ static int storage_usage(struct lfp_call *call, const json_t *params, json_t **r
 	const json_t *inputs = json_object_get(params, "inputs");
 	int is_bucket = !strcmp(lfp_get_str(params, "type"), "storage.bucket");
 	const char *bucket = lfp_get_str(inputs, is_bucket ? "name" : "bucket");
-	const char *path = is_bucket ? "" : lfp_get_str(inputs, "path");
-	long long bytes = 0, objects = 0;
-	char *token = NULL, *what;
-	int err = -1;
+	struct usage_sum u = {.path = is_bucket ? "" : lfp_get_str(inputs, "path")};
 
-	if (!bucket || !path) {
+	if (!bucket || !u.path) {
 		lfp_error(call, LFP_E_INVALID_PARAMS, 0, "the inputs name no %s",
 		          bucket ? "path" : "bucket");
 		return -1;
 	}
 	if (need_bucket(call, bucket) < 0)
 		return -1;
-	what = what_bucket(bucket);
-	for (;;) {
-		struct lf_buf qs = LF_BUF_INIT;
-		struct s3_resp r = S3_RESP_INIT;
-		const char *p;
-		char *c, *trunc;
-
-		if (token) {
-			lf_buf_adds(&qs, "continuation-token=");
-			s3_uri_encode(&qs, token, 0);
-			lf_buf_adds(&qs, "&");
-		}
-		lf_buf_adds(&qs, "list-type=2");
-		struct s3_req q = {.method = "GET", .bucket = bucket, .query = lf_buf_cstr(&qs)};
-		int ok = send_req(call, &q, &r) == 0;
-		lf_buf_release(&qs);
-		if (!ok || !ok_status(&r)) {
-			s3_fail(call, ok, &r, what);
-			s3_resp_release(&r);
-			goto out;
-		}
-		p = lf_buf_cstr(&r.body);
-		while ((c = s3_xml_text(p, "Contents", &p))) {
-			char *k = s3_xml_text(c, "Key", NULL), *size = s3_xml_text(c, "Size", NULL);
-			size_t kl = k ? strlen(k) : 0;
-			if (kl && k[kl - 1] != '/' && !strncmp(k, path, strlen(path))) {
-				objects++;
-				bytes += size ? strtoll(size, NULL, 10) : 0;
-			}
-			free(k);
-			free(size);
-			free(c);
-		}
-		trunc = s3_xml_text(lf_buf_cstr(&r.body), "IsTruncated", NULL);
-		free(token);
-		token = s3_xml_text(lf_buf_cstr(&r.body), "NextContinuationToken", NULL);
-		int more = trunc && !strcmp(trunc, "true") && token;
-		free(trunc);
-		s3_resp_release(&r);
-		if (!more)
-			break;
-	}
+	if (each_object(call, bucket, add_usage, &u) < 0)
+		return -1;
 	*result =
-	    json_pack("{s:I,s:I}", "bytes", (json_int_t)bytes, "objects", (json_int_t)objects);
-	err = 0;
-out:
-	free(token);
-	free(what);
-	return err;
+	    json_pack("{s:I,s:I}", "bytes", (json_int_t)u.bytes, "objects", (json_int_t)u.objects);
+	return 0;
 }
 
 /*
