@@ -1007,20 +1007,31 @@ static void principal_gather(struct answer *ans, const struct lf_access *a, stru
 	}
 }
 
-int lf_access_principal(struct lf_access_list *out, const struct lf_access *a,
-                        const char *principal, char **error)
+/* What `principal` holds, into ans (lines, or hits for a page); -1 with
+ * *error for a principal the model does not know. */
+static int principal_answer(struct answer *ans, const struct lf_access *a, const char *principal,
+                            char **error)
 {
-	struct answer ans = {out, LF_MAP_INIT, NULL, a, 0, 0};
 	long start = principal_check(a, principal, error);
 
 	if (start < 0)
 		return -1;
-	out->subject = lf_xstrdup(principal);
-	out->on_securable = 0;
+	ans->l->subject = lf_xstrdup(principal);
+	ans->l->on_securable = 0;
 	struct walk w;
 	walk_init(&w, a);
-	principal_gather(&ans, a, &w, (size_t)start);
+	principal_gather(ans, a, &w, (size_t)start);
 	walk_release(&w);
+	return 0;
+}
+
+int lf_access_principal(struct lf_access_list *out, const struct lf_access *a,
+                        const char *principal, char **error)
+{
+	struct answer ans = {out, LF_MAP_INIT, NULL, a, 0, 0};
+
+	if (principal_answer(&ans, a, principal, error) < 0)
+		return -1;
 	answer_finish(&ans, a, 0);
 	return 0;
 }
@@ -1099,7 +1110,7 @@ struct reach {
 	json_t **relevant; /* by holder's index: json array of holding indexes */
 	json_t *arrays;
 	unsigned char *candidate;
-	size_t *todo, ntodo;
+	size_t *queue, nqueue; /* the candidates, in the order found */
 };
 
 static void reach_find(struct reach *r, const struct lf_access *a, const struct sec *d)
@@ -1107,8 +1118,8 @@ static void reach_find(struct reach *r, const struct lf_access *a, const struct 
 	r->relevant = lf_xcalloc(a->nprs + 1, sizeof(*r->relevant));
 	r->arrays = json_array();
 	r->candidate = lf_xcalloc(a->nprs + 1, 1);
-	r->todo = lf_xcalloc(a->nprs + 1, sizeof(*r->todo));
-	r->ntodo = 0;
+	r->queue = lf_xcalloc(a->nprs + 1, sizeof(*r->queue));
+	r->nqueue = 0;
 	for (const struct sec *at = d; at;
 	     at = at->pub.parent ? sec_get(a, at->pub.parent) : NULL) {
 		size_t i;
@@ -1130,13 +1141,13 @@ static void reach_find(struct reach *r, const struct lf_access *a, const struct 
 			if (r->candidate[hi - 1])
 				continue;
 			r->candidate[hi - 1] = 1;
-			r->todo[r->ntodo++] = hi - 1;
-			for (size_t q = r->ntodo - 1; q < r->ntodo; q++) {
-				const struct principal *pr = &a->prs[r->todo[q]];
+			r->queue[r->nqueue++] = hi - 1;
+			for (size_t q = r->nqueue - 1; q < r->nqueue; q++) {
+				const struct principal *pr = &a->prs[r->queue[q]];
 				for (size_t k = 0; k < pr->ndown; k++)
 					if (!r->candidate[pr->down[k]]) {
 						r->candidate[pr->down[k]] = 1;
-						r->todo[r->ntodo++] = pr->down[k];
+						r->queue[r->nqueue++] = pr->down[k];
 					}
 			}
 		}
@@ -1146,7 +1157,7 @@ static void reach_find(struct reach *r, const struct lf_access *a, const struct 
 static void reach_release(struct reach *r)
 {
 	free(r->candidate);
-	free(r->todo);
+	free(r->queue);
 	free(r->relevant);
 	json_decref(r->arrays);
 }
@@ -1176,25 +1187,36 @@ static void securable_gather(struct answer *ans, const struct lf_access *a, stru
 	}
 }
 
-int lf_access_securable(struct lf_access_list *out, const struct lf_access *a,
-                        const char *securable, char **error)
+/* Who holds what on `securable`, into ans (lines, or hits for a page); -1
+ * with *error for a securable the model does not know, or an ambiguous name. */
+static int securable_answer(struct answer *ans, const struct lf_access *a, const char *securable,
+                            char **error)
 {
-	struct answer ans = {out, LF_MAP_INIT, NULL, a, 0, 0};
 	long found = securable_check(a, securable, error);
 
 	if (found < 0)
 		return -1;
 	const struct sec *d = &a->secs[found];
-	out->subject = lf_xstrdup(d->pub.address);
-	out->on_securable = 1;
+	ans->l->subject = lf_xstrdup(d->pub.address);
+	ans->l->on_securable = 1;
 	struct reach r;
 	reach_find(&r, a, d);
 	struct walk w;
 	walk_init(&w, a);
-	for (size_t c = 0; c < r.ntodo; c++)
-		securable_gather(&ans, a, &w, &r, d, r.todo[c]);
+	for (size_t c = 0; c < r.nqueue; c++)
+		securable_gather(ans, a, &w, &r, d, r.queue[c]);
 	walk_release(&w);
 	reach_release(&r);
+	return 0;
+}
+
+int lf_access_securable(struct lf_access_list *out, const struct lf_access *a,
+                        const char *securable, char **error)
+{
+	struct answer ans = {out, LF_MAP_INIT, NULL, a, 0, 0};
+
+	if (securable_answer(&ans, a, securable, error) < 0)
+		return -1;
 	answer_finish(&ans, a, 1);
 	return 0;
 }
@@ -1288,17 +1310,10 @@ int lf_access_principal_page(struct lf_access_list *out, const struct lf_access 
 {
 	struct hits hs = {NULL, 0, 0};
 	struct answer ans = {out, LF_MAP_INIT, &hs, a, 0, 0};
-	long start = principal_check(a, principal, error);
 
 	*total = 0;
-	if (start < 0)
+	if (principal_answer(&ans, a, principal, error) < 0)
 		return -1;
-	out->subject = lf_xstrdup(principal);
-	out->on_securable = 0;
-	struct walk w;
-	walk_init(&w, a);
-	principal_gather(&ans, a, &w, (size_t)start);
-	walk_release(&w);
 	*total = page_of(out, a, &hs, 0, offset, limit);
 	free(hs.v);
 	return 0;
@@ -1310,22 +1325,10 @@ int lf_access_securable_page(struct lf_access_list *out, const struct lf_access 
 {
 	struct hits hs = {NULL, 0, 0};
 	struct answer ans = {out, LF_MAP_INIT, &hs, a, 0, 0};
-	long found = securable_check(a, securable, error);
 
 	*total = 0;
-	if (found < 0)
+	if (securable_answer(&ans, a, securable, error) < 0)
 		return -1;
-	const struct sec *d = &a->secs[found];
-	out->subject = lf_xstrdup(d->pub.address);
-	out->on_securable = 1;
-	struct reach r;
-	reach_find(&r, a, d);
-	struct walk w;
-	walk_init(&w, a);
-	for (size_t c = 0; c < r.ntodo; c++)
-		securable_gather(&ans, a, &w, &r, d, r.todo[c]);
-	walk_release(&w);
-	reach_release(&r);
 	*total = page_of(out, a, &hs, 1, offset, limit);
 	free(hs.v);
 	return 0;
