@@ -23,29 +23,7 @@
 #include "util/buf.h"
 #include "util/map.h"
 #include "util/mem.h"
-
-static int is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static char *schema_dir(void)
-{
-	static const char *const up[] = {"", "../", "../../", "../../../"};
-	const char *env = getenv("LAKEFORM_SCHEMA_DIR");
-
-	if (env && *env)
-		return lf_xstrdup(env);
-	for (size_t i = 0; i < sizeof(up) / sizeof(*up); i++) {
-		char *p = lf_xasprintf("%sschemas", up[i]);
-		if (is_dir(p))
-			return p;
-		free(p);
-	}
-	fail_msg("cannot find 'schemas' (run from the repository root)");
-	return NULL;
-}
+#include "fixture.h"
 
 struct world {
 	struct lf_kinds kinds;
@@ -56,20 +34,9 @@ struct world {
 	struct lf_access *a;
 };
 
-static void fail_with_diags(const struct lf_diags *d, const char *what)
-{
-	struct lf_buf b = LF_BUF_INIT;
-
-	for (size_t i = 0; i < d->n; i++)
-		lf_buf_addf(&b, "  %s:%u:%u: %s\n", d->v[i].file ? d->v[i].file : "-", d->v[i].line,
-		            d->v[i].col, d->v[i].msg);
-	fail_msg("%s failed:\n%s", what, lf_buf_cstr(&b));
-	lf_buf_release(&b);
-}
-
 static void world_yaml(struct world *w, const char *yaml)
 {
-	char *schemas = schema_dir();
+	char *schemas = repo_path("schemas");
 
 	memset(w, 0, sizeof(*w));
 	if (lf_kinds_load(&w->kinds, schemas, &w->d) != 0)
@@ -89,7 +56,7 @@ static void world_yaml(struct world *w, const char *yaml)
 /* examples/NAME, found beside the schemas */
 static void world_example(struct world *w, const char *name)
 {
-	char *schemas = schema_dir();
+	char *schemas = repo_path("schemas");
 	char *dir = lf_xasprintf("%s/../examples/%s", schemas, name);
 
 	memset(w, 0, sizeof(*w));

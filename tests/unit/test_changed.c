@@ -22,29 +22,7 @@
 #include "core/source.h"
 #include "state/state.h"
 #include "util/mem.h"
-
-static char *repo_path(const char *rel)
-{
-	static const char *const up[] = {"", "../", "../../", "../../../"};
-	const char *env = getenv("LAKEFORM_SCHEMA_DIR");
-	struct stat st;
-
-	if (env && *env) {
-		char *p =
-		    !strcmp(rel, "schemas") ? lf_xstrdup(env) : lf_xasprintf("%s/../%s", env, rel);
-		if (stat(p, &st) == 0)
-			return p;
-		free(p);
-	}
-	for (size_t i = 0; i < sizeof(up) / sizeof(*up); i++) {
-		char *p = lf_xasprintf("%s%s", up[i], rel);
-		if (stat(p, &st) == 0)
-			return p;
-		free(p);
-	}
-	fail_msg("cannot find '%s'", rel);
-	return NULL;
-}
+#include "fixture.h"
 
 struct set {
 	struct lf_source src;

@@ -20,21 +20,7 @@
 #include "core/source.h"
 #include "util/buf.h"
 #include "util/mem.h"
-
-static char *schema_dir(void)
-{
-	static const char *const up[] = {"schemas", "../schemas", "../../schemas"};
-	const char *env = getenv("LAKEFORM_SCHEMA_DIR");
-	struct stat st;
-
-	if (env && *env)
-		return lf_xstrdup(env);
-	for (size_t i = 0; i < sizeof(up) / sizeof(*up); i++)
-		if (stat(up[i], &st) == 0 && S_ISDIR(st.st_mode))
-			return lf_xstrdup(up[i]);
-	fail_msg("cannot find schemas/ (run from the repository root)");
-	return NULL;
-}
+#include "fixture.h"
 
 struct world {
 	struct lf_kinds kinds;
@@ -44,21 +30,10 @@ struct world {
 	struct lf_diags d;
 };
 
-static void fail_with_diags(const struct lf_diags *d, const char *what)
-{
-	struct lf_buf b = LF_BUF_INIT;
-
-	for (size_t i = 0; i < d->n; i++)
-		lf_buf_addf(&b, "  %s:%u:%u: %s\n", d->v[i].file ? d->v[i].file : "-", d->v[i].line,
-		            d->v[i].col, d->v[i].msg);
-	fail_msg("%s failed:\n%s", what, lf_buf_cstr(&b));
-	lf_buf_release(&b);
-}
-
 /* Load, check and expand `yaml`; `check_ok` 0 when rule errors are expected. */
 static void world_yaml(struct world *w, const char *yaml, int check_ok)
 {
-	char *dir = schema_dir();
+	char *dir = repo_path("schemas");
 
 	memset(w, 0, sizeof(*w));
 	if (lf_kinds_load(&w->kinds, dir, &w->d) != 0)

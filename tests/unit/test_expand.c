@@ -25,41 +25,9 @@
 #include "util/buf.h"
 #include "util/map.h"
 #include "util/mem.h"
+#include "fixture.h"
 
 /* ---- finding the repository ------------------------------------------------ */
-
-static int is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* `rel` (e.g. "schemas") under the repository root, new string. */
-static char *repo_path(const char *rel)
-{
-	static const char *const up[] = {"", "../", "../../", "../../../"};
-	const char *env = getenv("LAKEFORM_SCHEMA_DIR");
-
-	if (env && *env) {
-		if (!strcmp(rel, "schemas"))
-			return lf_xstrdup(env);
-		/* examples/ sits beside the schema directory */
-		char *p = lf_xasprintf("%s/../%s", env, rel);
-		if (is_dir(p))
-			return p;
-		free(p);
-	}
-	for (size_t i = 0; i < sizeof(up) / sizeof(*up); i++) {
-		char *p = lf_xasprintf("%s%s", up[i], rel);
-		if (is_dir(p))
-			return p;
-		free(p);
-	}
-	fail_msg("cannot find '%s' (run from the repository root or set "
-	         "LAKEFORM_SCHEMA_DIR)",
-	         rel);
-	return NULL;
-}
 
 /* ---- a loaded, checked and expanded manifest set ---------------------------- */
 
@@ -70,17 +38,6 @@ struct world {
 	struct lf_desired ds;
 	struct lf_diags d;
 };
-
-static void fail_with_diags(const struct lf_diags *d, const char *what)
-{
-	struct lf_buf b = LF_BUF_INIT;
-
-	for (size_t i = 0; i < d->n; i++)
-		lf_buf_addf(&b, "  %s:%u:%u: %s\n", d->v[i].file ? d->v[i].file : "-", d->v[i].line,
-		            d->v[i].col, d->v[i].msg);
-	fail_msg("%s failed:\n%s", what, lf_buf_cstr(&b));
-	lf_buf_release(&b);
-}
 
 /* Kinds and an empty source; then add documents with load_*. */
 static void world_init(struct world *w)

@@ -22,36 +22,7 @@
 #include "core/source.h"
 #include "util/buf.h"
 #include "util/mem.h"
-
-static int is_dir(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* `rel` under the repository root, new string. */
-static char *repo_path(const char *rel)
-{
-	static const char *const up[] = {"", "../", "../../", "../../../"};
-	const char *env = getenv("LAKEFORM_SCHEMA_DIR");
-
-	if (env && *env) {
-		if (!strcmp(rel, "schemas"))
-			return lf_xstrdup(env);
-		char *p = lf_xasprintf("%s/../%s", env, rel);
-		if (is_dir(p))
-			return p;
-		free(p);
-	}
-	for (size_t i = 0; i < sizeof(up) / sizeof(*up); i++) {
-		char *p = lf_xasprintf("%s%s", up[i], rel);
-		if (is_dir(p))
-			return p;
-		free(p);
-	}
-	fail_msg("cannot find '%s'", rel);
-	return NULL;
-}
+#include "fixture.h"
 
 struct world {
 	struct lf_kinds kinds;
@@ -63,17 +34,6 @@ struct world {
 	json_t *violations;
 	int loaded; /* lf_policies_load's result */
 };
-
-static void fail_with_diags(const struct lf_diags *d, const char *what)
-{
-	struct lf_buf b = LF_BUF_INIT;
-
-	for (size_t i = 0; i < d->n; i++)
-		lf_buf_addf(&b, "  %s:%u:%u: %s\n", d->v[i].file ? d->v[i].file : "-", d->v[i].line,
-		            d->v[i].col, d->v[i].msg);
-	fail_msg("%s failed:\n%s", what, lf_buf_cstr(&b));
-	lf_buf_release(&b);
-}
 
 /* Load, check, expand, then load the policies and check everything. */
 static void world_run(struct world *w)

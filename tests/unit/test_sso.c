@@ -24,21 +24,7 @@
 #include "core/sso.h"
 #include "util/buf.h"
 #include "util/mem.h"
-
-static char *schema_dir(void)
-{
-	static const char *const up[] = {"schemas", "../schemas", "../../schemas"};
-	const char *env = getenv("LAKEFORM_SCHEMA_DIR");
-	struct stat st;
-
-	if (env && *env)
-		return lf_xstrdup(env);
-	for (size_t i = 0; i < sizeof(up) / sizeof(*up); i++)
-		if (stat(up[i], &st) == 0 && S_ISDIR(st.st_mode))
-			return lf_xstrdup(up[i]);
-	fail_msg("cannot find schemas/ (run from the repository root)");
-	return NULL;
-}
+#include "fixture.h"
 
 struct world {
 	struct lf_kinds kinds;
@@ -54,7 +40,7 @@ struct world {
 /* Load ACCOUNT then `yaml` as test.yaml; build and check. */
 static void world_load(struct world *w, const char *yaml)
 {
-	char *dir = schema_dir();
+	char *dir = repo_path("schemas");
 	char *text = lf_xasprintf("%s%s", ACCOUNT, yaml);
 
 	memset(w, 0, sizeof(*w));
