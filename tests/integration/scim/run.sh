@@ -230,6 +230,22 @@ env -u SCIM_TOKEN "$lf" plan >"$work/out" 2>&1
 check "no token: the error names the variable to set" has "environment variable 'SCIM_TOKEN' (token_env) is not set"
 check "the token is in no state, plan or log file" \
 	bash -c "! grep -rqF -- '$token' .lakeform"
+# a server that takes the connection and never answers (stopped with
+# SIGSTOP): each request gives up after the setting's timeout
+cp lakeform.yaml lakeform.yaml.keep
+sed -i 's/^      bulk: auto.*/&\n      timeout: 2s/' lakeform.yaml
+kill -STOP "$SCIM_PID"
+t0=$(date +%s)
+"$lf" apply -auto-approve >"$work/out" 2>&1
+rc=$?
+t1=$(date +%s)
+kill -CONT "$SCIM_PID"
+cp lakeform.yaml.keep lakeform.yaml
+check "server not answering: apply fails" test $rc = 1
+check "server not answering: the error says the request timed out after 2000 ms (timeout: 2s)" \
+	grep -q "cannot reach the SCIM server at $base: .*[Tt]imed out after 2[0-9][0-9][0-9] milliseconds" "$work/out"
+check "server not answering: given up within 60 s ($((t1 - t0)) s)" test $((t1 - t0)) -lt 60
+check "server not answering: the state is as it was" test "$(sha256sum .lakeform/state.json | cut -d' ' -f1)" = "$sum"
 stop_server
 "$lf" apply -auto-approve >"$work/out" 2>&1
 rc=$?
