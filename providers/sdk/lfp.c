@@ -170,7 +170,10 @@ static void send_msg(json_t *msg)
 	struct lf_buf line = LF_BUF_INIT;
 	struct lf_buf *b = holding ? &held : &line;
 
-	if (lf_buf_add_json(b, msg, JSON_COMPACT) < 0) {
+	/* canonical, as lakeform's state records are: a read of an object
+	 * that is as recorded answers the record's attrs byte for byte,
+	 * which lakeform then need not parse */
+	if (lf_buf_add_json(b, msg, JSON_SORT_KEYS | JSON_COMPACT) < 0) {
 		lfp_log("cannot encode a response");
 	} else {
 		lf_buf_addc(b, '\n');

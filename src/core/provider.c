@@ -42,6 +42,10 @@ struct lf_call {
 	const char *method; /* static: one of the protocol's names */
 	int local;          /* 0, or LF_PROVIDER_EDEADLINE / EGONE */
 	struct lf_call *inext;
+	/* the result's text expected (lf_provider_send_text), the caller's */
+	const struct lf_text_piece *expect;
+	size_t nexpect;
+	int as_expected; /* the answer was exactly that: w.answer is NULL */
 };
 
 struct lf_inbox {
@@ -288,6 +292,80 @@ static int printable(const char *s)
 	return 1;
 }
 
+/* Request `w` has its answer (in w->answer, or as expected): to its
+ * caller, or to its inbox; with p->mu held. */
+static void answered(struct lf_provider *p, struct pending *w, struct touched *t)
+{
+	if (w->is_call) {
+		struct lf_call *c = (struct lf_call *)w;
+		size_t i = 0;
+		while (i < t->n && t->v[i] != c->inbox)
+			i++;
+		int quiet = i < t->n || t->n < sizeof(t->v) / sizeof(t->v[0]);
+		if (i == t->n && quiet) {
+			/* held until its wake: the owner may free it first */
+			pthread_mutex_lock(&c->inbox->mu);
+			c->inbox->refs++;
+			pthread_mutex_unlock(&c->inbox->mu);
+			t->v[t->n++] = c->inbox;
+		}
+		deliver_quietly(p, c, 0, quiet);
+	} else {
+		w->done = 1;
+		/* only its caller: waking every waiter costs a switch each */
+		pthread_cond_signal(&w->cv);
+	}
+}
+
+/*
+ * A line that is exactly the answer a call expected (lf_provider_send_text):
+ * {"id":N,"jsonrpc":"2.0","result":  then the expected pieces, then "}".
+ * Delivered without parsing it: 1; 0 for any other line.
+ */
+static int take_expected(struct lf_provider *p, const char *line, size_t len, struct touched *t)
+{
+	static const char head[] = "{\"id\":", mid[] = ",\"jsonrpc\":\"2.0\",\"result\":";
+	const char *s = line + sizeof(head) - 1, *end = line + len;
+	int64_t id = 0;
+	int found = 0;
+
+	if (len < sizeof(head) + sizeof(mid) || memcmp(line, head, sizeof(head) - 1) || *s < '1' ||
+	    *s > '9')
+		return 0;
+	for (int n = 0; s < end && *s >= '0' && *s <= '9'; s++)
+		if (++n > 18)
+			return 0;
+		else
+			id = id * 10 + (*s - '0');
+	if ((size_t)(end - s) < sizeof(mid) || memcmp(s, mid, sizeof(mid) - 1))
+		return 0;
+	s += sizeof(mid) - 1;
+
+	pthread_mutex_lock(&p->mu);
+	struct pending *w = p->waiting;
+	while (w && w->id != id)
+		w = w->next;
+	if (w && !w->done && w->is_call && ((struct lf_call *)w)->nexpect) {
+		struct lf_call *c = (struct lf_call *)w;
+		const char *q = s;
+		size_t i;
+
+		for (i = 0; i < c->nexpect; i++) {
+			const struct lf_text_piece *e = &c->expect[i];
+			if ((size_t)(end - q) < e->n || memcmp(q, e->p, e->n))
+				break;
+			q += e->n;
+		}
+		if (i == c->nexpect && end - q == 1 && *q == '}') {
+			c->as_expected = 1;
+			answered(p, w, t);
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	return found;
+}
+
 /*
  * One answer line: to its caller, or to its inbox.  Returns 0, or -1 when
  * the line broke the session (break_session() was called).
@@ -304,6 +382,8 @@ static int take_line(struct lf_provider *p, const char *line, size_t len, struct
 		              (unsigned char)line[ok], ok);
 		return -1;
 	}
+	if (take_expected(p, line, len, t))
+		return 0;
 	json_t *msg = json_loadb(line, len, 0, &jerr);
 	if (!msg) {
 		if (printable(jerr.text))
@@ -334,26 +414,7 @@ static int take_line(struct lf_provider *p, const char *line, size_t len, struct
 	if (w && !w->done) {
 		w->answer = msg;
 		msg = NULL;
-		if (w->is_call) {
-			struct lf_call *c = (struct lf_call *)w;
-			size_t i = 0;
-			while (i < t->n && t->v[i] != c->inbox)
-				i++;
-			int quiet = i < t->n || t->n < sizeof(t->v) / sizeof(t->v[0]);
-			if (i == t->n && quiet) {
-				/* held until its wake: the owner may free it first */
-				pthread_mutex_lock(&c->inbox->mu);
-				c->inbox->refs++;
-				pthread_mutex_unlock(&c->inbox->mu);
-				t->v[t->n++] = c->inbox;
-			}
-			deliver_quietly(p, c, 0, quiet);
-		} else {
-			w->done = 1;
-			/* only its caller: waking every waiter costs a switch
-			 * each */
-			pthread_cond_signal(&w->cv);
-		}
+		answered(p, w, t);
 	} else if (take_expired(p, idv)) {
 		/* an answer nobody waits for any more: it came too late */
 	} else {
@@ -481,6 +542,20 @@ static void format_request(struct lf_buf *b, int64_t id, const char *method, jso
 	lf_buf_add_json(b, copy, JSON_COMPACT);
 	json_decref(copy);
 	lf_buf_adds(b, "}\n");
+}
+
+/* format_request() with the params as text: an object with a member and
+ * no "deadline_ms", written as it is up to its closing '}'. */
+static void format_request_text(struct lf_buf *b, int64_t id, const char *method,
+                                const char *params, size_t len, long deadline_ms)
+{
+	while (len && params[len - 1] != '}')
+		len--;
+	lf_buf_addf(b,
+	            "{\"jsonrpc\":\"2.0\",\"id\":%lld,\"method\":\"%s\",\"params\":", (long long)id,
+	            method);
+	lf_buf_add(b, params, len ? len - 1 : 0);
+	lf_buf_addf(b, ",\"deadline_ms\":%ld}}\n", deadline_ms);
 }
 
 /* Why a call fails once the provider is gone: it broke the session, or it
@@ -628,8 +703,10 @@ void lf_inbox_free(struct lf_inbox *in)
 		inbox_destroy(in);
 }
 
-int lf_provider_send(struct lf_provider *p, const char *method, json_t *params, long deadline_ms,
-                     struct lf_inbox *inbox, void *tag, struct lf_call **out,
+/* lf_provider_send() and _send_text(): `params`, or the text `ptext`. */
+static int send_call(struct lf_provider *p, const char *method, json_t *params, const char *ptext,
+                     size_t plen, long deadline_ms, const struct lf_text_piece *expect,
+                     size_t nexpect, struct lf_inbox *inbox, void *tag, struct lf_call **out,
                      struct lf_provider_error *err)
 {
 	struct lf_call *c;
@@ -653,6 +730,8 @@ int lf_provider_send(struct lf_provider *p, const char *method, json_t *params, 
 	c->tag = tag;
 	c->method = method;
 	c->w.is_call = 1;
+	c->expect = expect;
+	c->nexpect = nexpect;
 	c->w.id = ++p->next_id;
 	c->w.next = p->waiting;
 	p->waiting = &c->w;
@@ -661,11 +740,30 @@ int lf_provider_send(struct lf_provider *p, const char *method, json_t *params, 
 	 * with one write (q_mu is never held across a write, so the reader,
 	 * which needs mu, always runs) */
 	pthread_mutex_lock(&p->q_mu);
-	format_request(&p->outq, c->w.id, method, params, deadline_ms);
+	if (ptext)
+		format_request_text(&p->outq, c->w.id, method, ptext, plen, deadline_ms);
+	else
+		format_request(&p->outq, c->w.id, method, params, deadline_ms);
 	pthread_mutex_unlock(&p->q_mu);
 	pthread_mutex_unlock(&p->mu);
 	*out = c;
 	return 0;
+}
+
+int lf_provider_send(struct lf_provider *p, const char *method, json_t *params, long deadline_ms,
+                     struct lf_inbox *inbox, void *tag, struct lf_call **out,
+                     struct lf_provider_error *err)
+{
+	return send_call(p, method, params, NULL, 0, deadline_ms, NULL, 0, inbox, tag, out, err);
+}
+
+int lf_provider_send_text(struct lf_provider *p, const char *method, const char *params,
+                          size_t params_len, long deadline_ms, const struct lf_text_piece *expect,
+                          size_t nexpect, struct lf_inbox *inbox, void *tag, struct lf_call **out,
+                          struct lf_provider_error *err)
+{
+	return send_call(p, method, NULL, params, params_len, deadline_ms, expect, nexpect, inbox,
+	                 tag, out, err);
 }
 
 int lf_provider_flush(struct lf_provider *p)
@@ -756,6 +854,8 @@ int lf_call_take(struct lf_call *c, long deadline_ms, json_t **result,
 		        deadline_ms);
 	else if (c->local == LF_PROVIDER_EGONE || c->local == LF_PROVIDER_EBROKEN)
 		set_gone(p, err, c->method);
+	else if (c->as_expected)
+		rc = 0; /* *result stays NULL */
 	else
 		rc = interpret(p, c->method, c->w.answer, result, err);
 	json_decref(c->w.answer);

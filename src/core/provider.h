@@ -130,9 +130,31 @@ int lf_provider_flush(struct lf_provider *p);
 struct lf_call *lf_inbox_next(struct lf_inbox *in, const struct timespec *until);
 void lf_call_expire(struct lf_call *c);
 void *lf_call_tag(const struct lf_call *c);
-/* `deadline_ms` is only for the message of a call that missed it. */
+/* `deadline_ms` is only for the message of a call that missed it.  A
+ * call sent with an expected result (lf_provider_send_text) that got
+ * exactly it returns 0 with *result NULL. */
 int lf_call_take(struct lf_call *c, long deadline_ms, json_t **result,
                  struct lf_provider_error *err);
+
+/*
+ * lf_provider_send() for a caller that has its request's params as text
+ * and may know the answer beforehand (refresh reading a record that is as
+ * recorded): `params` is the text of a JSON object with at least one
+ * member and no "deadline_ms" (written as it is, the member added);
+ * `expect`, when `nexpect` > 0, is a result's text in pieces.  An answer
+ * line that is exactly {"id":N,"jsonrpc":"2.0","result":RESULT} with
+ * RESULT those pieces' bytes, valid UTF-8, is not parsed: lf_call_take()
+ * gives *result NULL.  Any other answer is taken as lf_provider_send()'s
+ * are.  The pieces must stay until the call is taken.
+ */
+struct lf_text_piece {
+	const char *p;
+	size_t n;
+};
+int lf_provider_send_text(struct lf_provider *p, const char *method, const char *params,
+                          size_t params_len, long deadline_ms, const struct lf_text_piece *expect,
+                          size_t nexpect, struct lf_inbox *inbox, void *tag, struct lf_call **out,
+                          struct lf_provider_error *err);
 
 /* Ask it to shut down, wait up to `wait_ms`, then kill it; frees `p`. */
 void lf_provider_stop(struct lf_provider *p, long wait_ms);

@@ -5,8 +5,11 @@
 #include <time.h>
 
 #include "family.h"
+#include "util/buf.h"
 #include "util/clock.h"
+#include "util/jspan.h"
 #include "util/mem.h"
+#include "util/sha256.h"
 
 /*
  * Reads go out as apply's calls do: from this one thread, without waiting
@@ -28,7 +31,133 @@ struct job {
 	const char *digest; /* borrowed from the record */
 	struct lf_call *call;
 	struct timespec until; /* its deadline */
+	/* read raw (raw_prepare): the request's params as text, and the
+	 * answer's result expected when the object is as recorded */
+	int raw;
+	struct lf_buf text;
+	struct lf_text_piece expect[6];
 };
+
+/* Whether a key's text sorts before another's, as jansson sorts keys
+ * (strcmp: bytes, unsigned). */
+static int key_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	return c ? c : an < bn ? -1 : an > bn;
+}
+
+int lf_observe_settled(const char *inputs, size_t inputs_len, const char *attrs, size_t attrs_len,
+                       const char *digest)
+{
+	struct lf_jspan_iter in, at;
+	const char *ik, *iv, *ak = NULL, *av = NULL, *pk = NULL;
+	size_t ikl, ivl, akl = 0, avl = 0, pkl = 0;
+	int esc, irc, arc = 1;
+	char hex[LF_SHA256_HEX_LEN + 1];
+	unsigned char md[LF_SHA256_LEN];
+
+	if (!inputs || !attrs || lf_jspan_object(&in, inputs, inputs_len) ||
+	    lf_jspan_object(&at, attrs, attrs_len) ||
+	    (arc = lf_jspan_next(&at, &ak, &akl, &esc, &av, &avl)) < 0 || (arc && esc))
+		return 0;
+	/* both sorted: one walk of each, inputs' keys looked up in attrs' */
+	while ((irc = lf_jspan_next(&in, &ik, &ikl, &esc, &iv, &ivl)) == 1) {
+		if (esc || (pk && key_cmp(pk, pkl, ik, ikl) >= 0))
+			return 0; /* an escape, or not sorted: cannot tell */
+		pk = ik;
+		pkl = ikl;
+		while (arc == 1 && key_cmp(ak, akl, ik, ikl) < 0) {
+			const char *k = ak;
+			size_t kl = akl;
+			if (akl == 7 && !memcmp(ak, "unknown", 7))
+				return 0;
+			arc = lf_jspan_next(&at, &ak, &akl, &esc, &av, &avl);
+			if (arc < 0 || (arc && (esc || key_cmp(k, kl, ak, akl) >= 0)))
+				return 0;
+		}
+		/* a field the provider reports must read as recorded */
+		if (arc == 1 && !key_cmp(ak, akl, ik, ikl) && (avl != ivl || memcmp(av, iv, ivl)))
+			return 0;
+	}
+	if (irc < 0)
+		return 0;
+	/* the rest of attrs: no "unknown" (which keeps recorded values) */
+	while (arc == 1) {
+		const char *k = ak;
+		size_t kl = akl;
+		if (akl == 7 && !memcmp(ak, "unknown", 7))
+			return 0;
+		arc = lf_jspan_next(&at, &ak, &akl, &esc, &av, &avl);
+		if (arc < 0 || (arc && (esc || key_cmp(k, kl, ak, akl) >= 0)))
+			return 0;
+	}
+	/* the observed inputs are the recorded ones: their digest is of
+	 * their text, which is canonical */
+	lf_sha256(md, inputs, inputs_len);
+	lf_sha256_hex(hex, md);
+	return !strcmp(hex, digest);
+}
+
+/* A string's text that needs no escaping in JSON. */
+static int plain(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+			return 0;
+	return 1;
+}
+
+/*
+ * Job `j`'s read of lazy record `res` without parsing it, when the record
+ * is settled (lf_observe_settled) and its attrs carry a string "id": the
+ * params spliced from the record's text, and the answer that says "as
+ * recorded" known beforehand, which lakeform's providers write byte for
+ * byte when nothing changed (the SDK's answers are canonical JSON, as the
+ * state's records are).  0, or -1: parse it then.
+ */
+static int raw_prepare(struct job *j, struct lf_state_res *res)
+{
+	struct lf_state_raw raw;
+	const char *id, *cut, *cut_end;
+	size_t idl;
+
+	if (lf_state_res_raw(res, &raw) || !raw.inputs || !raw.attrs || !plain(res->type) ||
+	    !plain(res->address) ||
+	    lf_jspan_member(raw.attrs, raw.attrs_len, "id", &id, &idl) != 1 || *id != '"' ||
+	    id - raw.attrs < 6 || memcmp(id - 5, "\"id\":", 5) ||
+	    !lf_observe_settled(raw.inputs, raw.inputs_len, raw.attrs, raw.attrs_len, res->digest))
+		return -1;
+	/* the attrs without their "id" member (and a comma beside it): what
+	 * a provider answers, the id coming beside them */
+	cut = id - 5;
+	cut_end = id + idl;
+	if (cut[-1] == ',')
+		cut--;
+	else if (*cut_end == ',')
+		cut_end++;
+	/* as prepare() packs them: type, address, id, inputs */
+	lf_buf_adds(&j->text, "{\"type\":\"");
+	lf_buf_adds(&j->text, res->type);
+	lf_buf_adds(&j->text, "\",\"address\":\"");
+	lf_buf_adds(&j->text, res->address);
+	lf_buf_adds(&j->text, "\",\"id\":");
+	lf_buf_add(&j->text, id, idl);
+	lf_buf_adds(&j->text, ",\"inputs\":");
+	lf_buf_add(&j->text, raw.inputs, raw.inputs_len);
+	lf_buf_addc(&j->text, '}');
+	/* the read's result as the SDK writes it: keys sorted */
+	j->expect[0] = (struct lf_text_piece){"{\"attributes\":", 14};
+	j->expect[1] = (struct lf_text_piece){raw.attrs, (size_t)(cut - raw.attrs)};
+	j->expect[2] =
+	    (struct lf_text_piece){cut_end, (size_t)(raw.attrs + raw.attrs_len - cut_end)};
+	j->expect[3] = (struct lf_text_piece){",\"exists\":true,\"id\":", 20};
+	j->expect[4] = (struct lf_text_piece){id, idl};
+	j->expect[5] = (struct lf_text_piece){"}", 1};
+	j->digest = res->digest;
+	j->raw = 1;
+	return 0;
+}
 
 /* What a read answered, as an observation. */
 static void observe_answer(const struct job *j, struct lf_observation *o, json_t *res)
@@ -58,6 +187,16 @@ static void observe_answer(const struct job *j, struct lf_observation *o, json_t
 		o->attrs = json_incref(j->attrs);
 		o->seen = json_incref(j->inputs);
 	}
+}
+
+/* A raw read answered exactly as recorded: the same, nothing fresh, and
+ * nothing parsed (attrs and seen stay NULL: the record's stand for them,
+ * and no consumer of a SAME observation that is not fresh looks at them). */
+static void observe_as_recorded(const struct job *j, struct lf_observation *o)
+{
+	o->status = LF_OBS_SAME;
+	o->fresh = 0;
+	memcpy(o->digest, j->digest, sizeof(o->digest));
 }
 
 static void observe_failed(struct lf_observation *o, const struct lf_provider_error *err)
@@ -98,6 +237,8 @@ static struct lf_provider *reader_of(struct lf_state_res *res, const struct lf_p
  */
 static int prepare(struct job *j, struct lf_state_res *res)
 {
+	if (res->line && raw_prepare(j, res) == 0)
+		return 0;
 	if (res->line && lf_state_res_parse(res) != 0)
 		return -1;
 	const char *id = json_string_value(json_object_get(res->attrs, "id"));
@@ -107,6 +248,23 @@ static int prepare(struct job *j, struct lf_state_res *res)
 	j->inputs = res->inputs;
 	j->attrs = res->attrs;
 	j->digest = res->digest;
+	return 0;
+}
+
+/*
+ * A raw read whose answer was not the one expected: its record parsed now
+ * for the comparison, 0; or -1 for a record that does not parse, which
+ * leaves no observation (as a record that does not parse is not read).
+ */
+static int take_record(struct job *j)
+{
+	if (lf_state_res_parse(j->res) != 0) {
+		j->skipped = 1;
+		return -1;
+	}
+	j->inputs = j->res->inputs;
+	j->attrs = j->res->attrs;
+	j->digest = j->res->digest;
 	return 0;
 }
 
@@ -172,15 +330,21 @@ int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf
 					continue;
 				k = queue[next[f]];
 				j = &jobs[k];
-				if (!j->params && prepare(j, j->res) != 0) {
+				if (!j->params && !j->raw && prepare(j, j->res) != 0) {
 					next[f]++;
 					j->skipped = 1;
 					done++;
 					more = 1;
 					continue;
 				}
-				if (lf_provider_send(j->p, "read", j->params, deadline_ms, in,
-				                     (void *)&jobs[k], &j->call, &err)) {
+				int rc =
+				    j->raw ? lf_provider_send_text(j->p, "read", j->text.ptr,
+				                                   j->text.len, deadline_ms,
+				                                   j->expect, 6, in,
+				                                   (void *)&jobs[k], &j->call, &err)
+				           : lf_provider_send(j->p, "read", j->params, deadline_ms,
+				                              in, (void *)&jobs[k], &j->call, &err);
+				if (rc) {
 					if (err.code == LF_PROVIDER_EBUSY)
 						continue; /* its places are taken: later */
 					next[f]++;
@@ -221,7 +385,9 @@ int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf
 
 			if (lf_call_take(c, deadline_ms, &res, &err))
 				observe_failed(&obs[k], &err);
-			else
+			else if (!res)
+				observe_as_recorded(j, &obs[k]);
+			else if (!j->raw || take_record(j) == 0)
 				observe_answer(j, &obs[k], res);
 			json_decref(res);
 			j->call = NULL;
@@ -249,6 +415,7 @@ int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf
 	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
 		json_decref(jobs[i].params);
+		lf_buf_release(&jobs[i].text);
 		if (jobs[i].skipped) {
 			free(obs[i].address);
 			free(obs[i].type);

@@ -23,7 +23,9 @@ struct lf_observation {
 	char *address; /* owned */
 	char *type;    /* owned */
 	enum lf_obs_status status;
-	json_t *attrs;   /* as read, with its "id"; NULL unless SAME/CHANGED */
+	json_t *attrs;   /* as read, with its "id"; NULL unless SAME/CHANGED,
+			  * and NULL for a SAME that is not fresh when the
+			  * answer was exactly the record (nothing parsed) */
 	json_t *seen;    /* observed inputs (lf_observed_inputs); same */
 	char digest[65]; /* of `seen` */
 	int fresh;       /* SAME, but other attributes than the inputs differ */
@@ -46,6 +48,20 @@ struct lf_observations {
 int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf_providers *pv,
                int parallelism, long deadline_ms,
                void (*progress)(size_t done, size_t total, void *arg), void *arg);
+
+/*
+ * Whether a record whose inputs and attrs are the canonical texts given
+ * (as the state writes them: keys sorted, compact) is *settled*: read back
+ * with exactly these attrs, it is observed the same, that is
+ * lf_json_digest(lf_observed_inputs(inputs, attrs)) equals `digest`.  1
+ * when it certainly is: every input the attrs also report reads the same
+ * there, the attrs report nothing "unknown", and the inputs' text has
+ * `digest`; 0 when it is not or the texts cannot tell (a record whose
+ * provider normalises a value it was applied with).  Refresh reads a
+ * settled record without parsing it or its answer.
+ */
+int lf_observe_settled(const char *inputs, size_t inputs_len, const char *attrs, size_t attrs_len,
+                       const char *digest);
 
 /*
  * Fold the observations into `st` in memory (nothing is journaled): a

@@ -15,6 +15,7 @@
 #include "state_internal.h"
 #include "../util/crc32c.h"
 #include "../util/fs.h"
+#include "../util/jspan.h"
 #include "../util/jsonout.h"
 #include "../util/mem.h"
 #include "../util/sha256.h"
@@ -587,6 +588,46 @@ int lf_state_res_provider(const struct lf_state_res *r, char *buf, size_t size)
 		}
 	}
 	return -1;
+}
+
+int lf_state_res_raw(const struct lf_state_res *r, struct lf_state_raw *out)
+{
+	static const char *const known[] = {"address", "type",   "digest", "provider",  "parent",
+	                                    "deps",    "inputs", "attrs",  "sensitive", "sum"};
+	const size_t nknown = sizeof(known) / sizeof(known[0]);
+	unsigned seen = 0;
+	struct lf_jspan_iter it;
+	const char *k, *v;
+	size_t kl, vl;
+	int esc, rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!r->line || line_sum_check(r->line, r->line_len) <= 0 ||
+	    lf_jspan_object(&it, r->line, r->line_len))
+		return -1;
+	while ((rc = lf_jspan_next(&it, &k, &kl, &esc, &v, &vl)) == 1) {
+		size_t i = 0;
+
+		while (i < nknown && (strlen(known[i]) != kl || memcmp(known[i], k, kl)))
+			i++;
+		if (esc || i == nknown || seen & 1u << i)
+			return -1;
+		seen |= 1u << i;
+		if (vl == 4 && !memcmp(v, "null", 4))
+			continue;
+		if (!strcmp(known[i], "inputs")) {
+			out->inputs = v;
+			out->inputs_len = vl;
+		} else if (!strcmp(known[i], "attrs")) {
+			out->attrs = v;
+			out->attrs_len = vl;
+		}
+	}
+	if (rc < 0) {
+		memset(out, 0, sizeof(*out));
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- the index ---------------------------------------------------------- */

@@ -280,6 +280,25 @@ int lf_state_res_parse(struct lf_state_res *r);
 int lf_state_res_provider(const struct lf_state_res *r, char *buf, size_t size);
 
 /*
+ * The text of a lazy record's inputs and attrs, without parsing it: spans of
+ * its line (valid while the state is), each NULL when the record has none
+ * (or null).  Only for a line whose checksum matches, so that its text is
+ * the writer's canonical JSON (keys sorted, compact: the bytes of
+ * json_dumps() with JSON_SORT_KEYS | JSON_COMPACT of the parsed value); its
+ * top-level members are walked and must be the record's known keys, each
+ * once.  0, or -1 when the record is not lazy, its line has no checksum or
+ * a wrong one, or the walk cannot tell: parse it then.  Refresh reads the
+ * records that are as recorded with it.
+ */
+struct lf_state_raw {
+	const char *inputs;
+	size_t inputs_len;
+	const char *attrs;
+	size_t attrs_len;
+};
+int lf_state_res_raw(const struct lf_state_res *r, struct lf_state_raw *out);
+
+/*
  * The recorded inputs of `r` (parsed if lazy) with its sealed values opened
  * as far as they can be, for comparing with the desired inputs `want` (may
  * be NULL): an encrypted value is decrypted with the state's key; a salted

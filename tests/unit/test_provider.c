@@ -8,8 +8,8 @@
  * inbox), the concurrency a provider announced, a missed deadline given up
  * with lf_call_expire (its late answer ignored), a provider that dies with
  * calls out, one that breaks the session with a line that is no answer or
- * is longer than max_answer, and the two halves of starting a provider
- * (launch, await).
+ * is longer than max_answer, the two halves of starting a provider
+ * (launch, await), and an answer that is exactly the one expected.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -433,6 +433,84 @@ static void test_launch_await(void **state)
 	lf_diags_release(&d);
 }
 
+/* One read sent with its params as text and an expected result in
+ * `pieces`: the result taken (NULL when it came exactly as expected). */
+static json_t *read_expecting(struct lf_provider *p, const struct lf_text_piece *pieces, size_t n)
+{
+	static const char params[] =
+	    "{\"type\":\"test.item\",\"address\":\"item-1\",\"id\":\"item-1\",\"inputs\":null}";
+	struct lf_inbox *in = lf_inbox_new();
+	struct lf_provider_error err;
+	struct lf_call *c;
+	json_t *res = NULL;
+
+	assert_int_equal(lf_provider_send_text(p, "read", params, sizeof(params) - 1, 10000, pieces,
+	                                       n, in, NULL, &c, &err),
+	                 0);
+	assert_int_equal(lf_provider_flush(p), 0);
+	struct timespec until = lf_ts_in_ms(CLOCK_MONOTONIC, 10000);
+	c = lf_inbox_next(in, &until);
+	assert_non_null(c);
+	if (lf_call_take(c, 10000, &res, &err) != 0)
+		fail_msg("read: %s", err.message);
+	lf_inbox_free(in);
+	return res;
+}
+
+/* A read whose answer is exactly the result expected is not parsed
+ * (lf_call_take gives NULL), in however many pieces it was expected; an
+ * answer a byte off, or longer or shorter, is parsed as any other.  The
+ * SDK writes its answers with their keys sorted. */
+static void test_expected_answer(void **state)
+{
+	struct fixture *fx = *state;
+	struct lf_provider *p = start_sdk(fx);
+	struct lf_provider_error err;
+	json_t *params = item_create(1), *res = NULL;
+	const char *attrs = "{\"id\":\"item-1\",\"labels\":{\"lakeform/account\":\"acct\","
+	                    "\"lakeform/address\":\"item-1\"},\"name\":\"item-1\"}";
+	const char *tail = ",\"exists\":true,\"id\":\"item-1\"}";
+
+	assert_int_equal(lf_provider_call(p, "create", params, 10000, &res, &err), 0);
+	json_decref(params);
+	json_decref(res);
+
+	struct lf_text_piece exact[] = {
+	    {"{\"attributes\":", 14}, {attrs, 10}, {attrs + 10, strlen(attrs) - 10},
+	    {tail, strlen(tail)},     {"", 0},
+	};
+	assert_null(read_expecting(p, exact, 5));
+
+	struct lf_text_piece whole[] = {
+	    {"{\"attributes\":", 14}, {attrs, strlen(attrs)}, {tail, strlen(tail)}};
+	assert_null(read_expecting(p, whole, 3));
+
+	/* one byte off, one byte short, one byte more: parsed */
+	const char *off = ",\"exists\":true,\"id\":\"item-2\"}";
+	const char *more = ",\"exists\":true,\"id\":\"item-1\"}}";
+	struct lf_text_piece wrong[][3] = {
+	    {{"{\"attributes\":", 14}, {attrs, strlen(attrs)}, {off, strlen(off)}},
+	    {{"{\"attributes\":", 14}, {attrs, strlen(attrs)}, {tail, strlen(tail) - 1}},
+	    {{"{\"attributes\":", 14}, {attrs, strlen(attrs)}, {more, strlen(more)}},
+	};
+	for (size_t i = 0; i < 3; i++) {
+		res = read_expecting(p, wrong[i], 3);
+		assert_non_null(res);
+		assert_true(json_is_true(json_object_get(res, "exists")));
+		assert_string_equal(json_string_value(json_object_get(res, "id")), "item-1");
+		char *text =
+		    json_dumps(json_object_get(res, "attributes"), JSON_SORT_KEYS | JSON_COMPACT);
+		assert_string_equal(text, attrs);
+		free(text);
+		json_decref(res);
+	}
+	/* nothing expected: parsed */
+	res = read_expecting(p, NULL, 0);
+	assert_non_null(res);
+	json_decref(res);
+	lf_provider_stop(p, 5000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +522,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_broken_session, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_answer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_blank_lines, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_expected_answer, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
