@@ -354,10 +354,11 @@ static int read_bucket_record(struct lfp_call *call, const json_t *params,
 	return 0;
 }
 
-static int list_bucket_records(struct lfp_call *call, const struct bucket_record *k,
-                               json_t **result)
+static int list_bucket_records(struct lfp_call *call, const json_t *params,
+                               const struct bucket_record *k, json_t **result)
 {
 	json_t *objects = json_array(), *rec = NULL;
+	int with_attributes = lfp_list_attributes(params);
 	char **names = NULL;
 	size_t n = 0;
 
@@ -366,8 +367,12 @@ static int list_bucket_records(struct lfp_call *call, const struct bucket_record
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (k->load(call, names[i], &rec) == 0)
+		int loaded = k->load(call, names[i], &rec) == 0;
+
+		if (loaded && with_attributes)
 			lfp_list_add(call, objects, names[i], k->attributes(call, names[i], rec));
+		else if (loaded)
+			lfp_list_add_id(call, objects, names[i], rec);
 		json_decref(rec);
 		rec = NULL;
 	}
@@ -394,8 +399,7 @@ static int bucket_read(struct lfp_call *call, const json_t *params, json_t **res
 
 static int bucket_list(struct lfp_call *call, const json_t *params, json_t **result)
 {
-	(void)params;
-	return list_bucket_records(call, &bucket_meta, result);
+	return list_bucket_records(call, params, &bucket_meta, result);
 }
 
 /*
@@ -831,9 +835,11 @@ struct marker_scan {
 	const char *address;
 	char *found_path; /* path of the prefix, relative to its bucket */
 	json_t *found;
-	/* list: every labelled prefix of `bucket` goes to `objects` instead */
+	/* list: every labelled prefix of `bucket` goes to `objects` instead,
+	 * with its attributes unless `ids_only` */
 	const char *bucket;
 	json_t *objects;
+	int ids_only;
 };
 
 static void scan_markers(struct lfp_call *call, struct marker_scan *s, const char *dir,
@@ -856,8 +862,11 @@ static void scan_markers(struct lfp_call *call, struct marker_scan *s, const cha
 			if (s->objects) {
 				if (lfp_load_json(call, m, &marker) == 0) {
 					char *pid = prefix_id(s->bucket, r);
-					lfp_list_add(call, s->objects, pid,
-					             with_url(call, marker, p));
+					if (s->ids_only)
+						lfp_list_add_id(call, s->objects, pid, marker);
+					else
+						lfp_list_add(call, s->objects, pid,
+						             with_url(call, marker, p));
 					free(pid);
 				}
 				json_decref(marker);
@@ -913,7 +922,7 @@ static int prefix_read(struct lfp_call *call, const json_t *params, json_t **res
 		return -1;
 	*result = NULL;
 	for (size_t i = 0; i < n && !*result; i++) {
-		struct marker_scan s = {address, NULL, NULL, NULL, NULL};
+		struct marker_scan s = {.address = address};
 		char *dir = bucket_dir(call, names[i]);
 
 		scan_markers(call, &s, dir, "", 0);
@@ -940,13 +949,13 @@ static int prefix_list(struct lfp_call *call, const json_t *params, json_t **res
 	char **names = NULL;
 	size_t n = 0;
 
-	(void)params;
 	if (list_buckets(call, &names, &n) < 0) {
 		json_decref(objects);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct marker_scan s = {NULL, NULL, NULL, names[i], objects};
+		struct marker_scan s = {.bucket = names[i], .objects = objects,
+		                        .ids_only = !lfp_list_attributes(params)};
 		char *dir = bucket_dir(call, names[i]);
 
 		scan_markers(call, &s, dir, "", 0);
@@ -1220,8 +1229,7 @@ static int policy_read(struct lfp_call *call, const json_t *params, json_t **res
 
 static int policy_list(struct lfp_call *call, const json_t *params, json_t **result)
 {
-	(void)params;
-	return list_bucket_records(call, &bucket_policy, result);
+	return list_bucket_records(call, params, &bucket_policy, result);
 }
 
 static int policy_write(struct lfp_call *call, const json_t *params, json_t **result, int create)

@@ -61,6 +61,16 @@ const char *lfp_owner_of(const json_t *record);
  */
 int lfp_list_add(struct lfp_call *call, json_t *objects, const char *id, json_t *attributes);
 
+/*
+ * list's params: 0 when they say "attributes": false (the caller needs
+ * only each object's id and address: lakeform's drift and refresh), else 1.
+ * Then lfp_list_add_id() appends {id, address} when `record`'s labels
+ * (borrowed; the stored record, whose labels the attributes carry) name an
+ * address and the configured account; returns 1 when added, else 0.
+ */
+int lfp_list_attributes(const json_t *params);
+int lfp_list_add_id(struct lfp_call *call, json_t *objects, const char *id, const json_t *record);
+
 /* read's answers: {exists: true, id, attributes} (attributes stolen) and
  * {exists: false}. */
 json_t *lfp_read_found(const char *id, json_t *attributes);

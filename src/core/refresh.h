@@ -68,12 +68,12 @@ struct lf_unmanaged {
 	char *type;    /* owned: "storage.bucket" */
 	char *id;      /* owned: the provider's id */
 	char *address; /* owned: the address its label names */
-	json_t *attrs; /* owned */
 };
 
 /*
  * Ask each provider to list every type it announced (the provider's
- * `list`) and keep what no record of `st` holds (by address and id).  A
+ * `list`, asked for ids and addresses only: "attributes": false) and keep
+ * what no record of `st` holds (by address and id).  A
  * provider or type that cannot list is skipped and counted in *unlisted.
  * `*managed` counts the listed objects that the state records.  Returns
  * 0, or -1 with errors in `d`.
