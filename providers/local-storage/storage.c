@@ -954,7 +954,8 @@ static int prefix_list(struct lfp_call *call, const json_t *params, json_t **res
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct marker_scan s = {.bucket = names[i], .objects = objects,
+		struct marker_scan s = {.bucket = names[i],
+		                        .objects = objects,
 		                        .ids_only = !lfp_list_attributes(params)};
 		char *dir = bucket_dir(call, names[i]);
 
