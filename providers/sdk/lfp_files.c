@@ -70,10 +70,16 @@ int lfp_need_str(struct lfp_call *call, const json_t *o, const char *key, const 
 /* 0 and *out (new reference), 1 when missing, or -1 after lfp_error(). */
 int lfp_load_json(struct lfp_call *call, const char *path, json_t **out)
 {
+	return lfp_load_json_at(call, AT_FDCWD, path, path, out);
+}
+
+int lfp_load_json_at(struct lfp_call *call, int dirfd, const char *name, const char *path,
+                     json_t **out)
+{
 	json_error_t jerr;
 	char *data = NULL;
 	size_t len;
-	int err = lf_read_file(&data, &len, path, MAX_RECORD);
+	int err = lf_read_file_at(dirfd, &data, &len, name, MAX_RECORD);
 
 	*out = NULL;
 	if (err == -ENOENT || err == -ENOTDIR)

@@ -27,6 +27,11 @@ int lfp_need_str(struct lfp_call *call, const json_t *o, const char *key, const 
  * not exist (*out NULL), -1 after lfp_error().
  */
 int lfp_load_json(struct lfp_call *call, const char *path, json_t **out);
+/* The same, `name` relative to the directory open at `dirfd`; `path` is
+ * what the errors call it (the walks of list, which open each directory
+ * once instead of looking up each path from the root). */
+int lfp_load_json_at(struct lfp_call *call, int dirfd, const char *name, const char *path,
+                     json_t **out);
 /* Write a JSON record atomically (temporary file, fsync, rename). 0 or -1. */
 int lfp_save_json(struct lfp_call *call, const char *path, const json_t *v);
 /* mkdir -p, mode 0700; 0 or -errno. */

@@ -240,8 +240,10 @@ echo '{"name":"theirs","labels":{"lakeform/account":"other","lakeform/address":"
 rpc "$STORAGE" list '{"type":"storage.bucket","attributes":false}'
 check "bucket list without attributes: the id and the address" has '"result":{"objects":[{"id":"acme-main","address":"account/acme"}]}'
 rm -r "$B/theirs"
+ln -s ws "$B/acme-main/linked"
 rpc "$STORAGE" list '{"type":"storage.prefix","attributes":false}'
-check "prefix list without attributes: the id and the address" has '"result":{"objects":[{"id":"acme-main/ws/analytics/","address":"workspace/analytics"}]}'
+check "prefix list without attributes: the id and the address, no link followed" has '"result":{"objects":[{"id":"acme-main/ws/analytics/","address":"workspace/analytics"}]}'
+rm "$B/acme-main/linked"
 rpc "$STORAGE" list '{"type":"storage.policy","attributes":false}'
 check "policy list without attributes: the id and the address" has '"result":{"objects":[{"id":"acme-main","address":"policy/acme-main"}]}'
 rpc "$STORAGE" list '{"type":"storage.policy","attributes":true}'
