@@ -376,6 +376,17 @@ struct list_call {
 struct list_group {
 	struct list_call *calls;
 	size_t n, next; /* next: the first call not taken (atomic) */
+	size_t nthreads;
+};
+
+/* lf_list_start()'s calls, under way. */
+struct lf_listing {
+	struct list_call *calls;
+	size_t ncalls;
+	struct list_group groups[LF_NFAMILIES];
+	size_t ngroups;
+	pthread_t threads[LF_NFAMILIES * 8];
+	size_t nthreads;
 };
 
 static void list_call_run(struct list_call *c)
@@ -434,17 +445,11 @@ static int list_one(struct lf_state *st, struct list_call *c, struct lf_unmanage
 	return 0;
 }
 
-int lf_list_unmanaged(struct lf_state *st, const struct lf_providers *pv, long deadline_ms,
-                      struct lf_unmanaged **out, size_t *n, size_t *managed, size_t *unlisted,
-                      struct lf_diags *d)
+struct lf_listing *lf_list_start(const struct lf_providers *pv, long deadline_ms)
 {
-	struct list_call *calls = NULL;
-	struct list_group groups[LF_NFAMILIES];
-	pthread_t threads[LF_NFAMILIES * 8];
-	size_t ncalls = 0, alloc = 0, ngroups = 0, nthreads = 0, errors = d->errors;
+	struct lf_listing *l = lf_xcalloc(1, sizeof(*l));
+	size_t alloc = 0, max_threads = sizeof(l->threads) / sizeof(l->threads[0]);
 
-	*out = NULL;
-	*n = *managed = *unlisted = 0;
 	for (int f = 0; f < LF_NFAMILIES; f++) {
 		struct lf_provider *p = pv->v[f];
 		size_t i;
@@ -453,39 +458,59 @@ int lf_list_unmanaged(struct lf_state *st, const struct lf_providers *pv, long d
 		if (!p)
 			continue;
 		json_array_foreach (lf_provider_types(p), i, t) {
-			LF_GROW(calls, ncalls + 1, alloc);
-			calls[ncalls++] = (struct list_call){
+			LF_GROW(l->calls, l->ncalls + 1, alloc);
+			l->calls[l->ncalls++] = (struct list_call){
 			    .p = p, .type = json_string_value(t), .deadline_ms = deadline_ms};
 		}
 	}
 	/* the types of a provider at once, on its workers, and the providers
 	 * alongside each other, instead of one list after the other (the local
 	 * storage walks its tree for each of its three types) */
-	for (size_t i = 0; i < ncalls;) {
-		struct list_group *g = &groups[ngroups++];
-		int conc = lf_provider_concurrency(calls[i].p);
+	for (size_t i = 0; i < l->ncalls;) {
+		struct list_group *g = &l->groups[l->ngroups++];
+		int conc = lf_provider_concurrency(l->calls[i].p);
 
-		*g = (struct list_group){.calls = &calls[i]};
-		while (i + g->n < ncalls && calls[i + g->n].p == g->calls[0].p)
+		*g = (struct list_group){.calls = &l->calls[i]};
+		while (i + g->n < l->ncalls && l->calls[i + g->n].p == g->calls[0].p)
 			g->n++;
 		i += g->n;
-		for (size_t k = 1;
-		     k < g->n && (int)k < conc && nthreads < sizeof(threads) / sizeof(threads[0]);
-		     k++)
-			if (pthread_create(&threads[nthreads], NULL, list_group_run, g) == 0)
-				nthreads++;
+		for (size_t k = 0;
+		     k < g->n && (conc <= 0 || (int)k < conc) && l->nthreads < max_threads; k++)
+			if (pthread_create(&l->threads[l->nthreads], NULL, list_group_run, g) ==
+			    0) {
+				l->nthreads++;
+				g->nthreads++;
+			}
 	}
-	for (size_t i = 0; i < ngroups; i++) /* and this thread */
-		list_group_run(&groups[i]);
-	for (size_t i = 0; i < nthreads; i++)
-		pthread_join(threads[i], NULL);
-	alloc = 0;
-	for (size_t i = 0; i < ncalls; i++) {
-		list_one(st, &calls[i], out, n, &alloc, managed, unlisted, d);
-		json_decref(calls[i].res);
+	return l;
+}
+
+int lf_list_finish(struct lf_listing *l, struct lf_state *st, struct lf_unmanaged **out, size_t *n,
+                   size_t *managed, size_t *unlisted, struct lf_diags *d)
+{
+	size_t alloc = 0, errors = d->errors;
+
+	*out = NULL;
+	*n = *managed = *unlisted = 0;
+	for (size_t i = 0; i < l->ngroups; i++) /* no thread could start: here */
+		if (!l->groups[i].nthreads)
+			list_group_run(&l->groups[i]);
+	for (size_t i = 0; i < l->nthreads; i++)
+		pthread_join(l->threads[i], NULL);
+	for (size_t i = 0; i < l->ncalls; i++) {
+		list_one(st, &l->calls[i], out, n, &alloc, managed, unlisted, d);
+		json_decref(l->calls[i].res);
 	}
-	free(calls);
+	free(l->calls);
+	free(l);
 	return d->errors > errors ? -1 : 0;
+}
+
+int lf_list_unmanaged(struct lf_state *st, const struct lf_providers *pv, long deadline_ms,
+                      struct lf_unmanaged **out, size_t *n, size_t *managed, size_t *unlisted,
+                      struct lf_diags *d)
+{
+	return lf_list_finish(lf_list_start(pv, deadline_ms), st, out, n, managed, unlisted, d);
 }
 
 void lf_unmanaged_release(struct lf_unmanaged *u, size_t n)

@@ -81,6 +81,17 @@ struct lf_unmanaged {
 int lf_list_unmanaged(struct lf_state *st, const struct lf_providers *pv, long deadline_ms,
                       struct lf_unmanaged **out, size_t *n, size_t *managed, size_t *unlisted,
                       struct lf_diags *d);
+/*
+ * The same in two steps, so that the lists are made while the caller does
+ * something else (drift: while it reads the recorded resources).
+ * lf_list_start() sends the calls from threads of its own, up to each
+ * provider's concurrency; lf_list_finish() waits for them, keeps what no
+ * record of `st` holds as lf_list_unmanaged() does, and frees `l`.
+ */
+struct lf_listing;
+struct lf_listing *lf_list_start(const struct lf_providers *pv, long deadline_ms);
+int lf_list_finish(struct lf_listing *l, struct lf_state *st, struct lf_unmanaged **out, size_t *n,
+                   size_t *managed, size_t *unlisted, struct lf_diags *d);
 void lf_unmanaged_release(struct lf_unmanaged *u, size_t n);
 
 #endif
