@@ -177,10 +177,12 @@ static int read_record(struct lfp_call *call, const json_t *params, const char *
 	return 0;
 }
 
-/* Every record of one kind that carries the account's labels. */
-static int list_kind(struct lfp_call *call, const char *kind,
+/* Every record of one kind that carries the account's labels, with its
+ * attributes unless the params say "attributes": false. */
+static int list_kind(struct lfp_call *call, const json_t *params, const char *kind,
                      json_t *(*attributes)(const json_t *record), json_t **result)
 {
+	int with_attributes = lfp_list_attributes(params);
 	json_t *objects = json_array(), *rec = NULL;
 	char **names = NULL;
 	size_t n = 0;
@@ -191,8 +193,12 @@ static int list_kind(struct lfp_call *call, const char *kind,
 	}
 	for (size_t i = 0; i < n; i++) {
 		char *path = record_path(call, kind, names[i]);
-		if (lfp_load_json(call, path, &rec) == 0)
-			lfp_list_add(call, objects, names[i], attributes(rec));
+		if (lfp_load_json(call, path, &rec) == 0) {
+			if (with_attributes)
+				lfp_list_add(call, objects, names[i], attributes(rec));
+			else
+				lfp_list_add_id(call, objects, names[i], rec);
+		}
 		json_decref(rec);
 		rec = NULL;
 		free(path);
@@ -334,8 +340,7 @@ struct network_inputs {
 
 static int network_list(struct lfp_call *call, const json_t *params, json_t **result)
 {
-	(void)params;
-	return list_kind(call, "networks", network_attributes, result);
+	return list_kind(call, params, "networks", network_attributes, result);
 }
 
 static int network_inputs(struct lfp_call *call, const json_t *inputs, struct network_inputs *in)
@@ -728,8 +733,7 @@ struct pool_inputs {
 
 static int pool_list(struct lfp_call *call, const json_t *params, json_t **result)
 {
-	(void)params;
-	return list_kind(call, "node_pools", pool_attributes, result);
+	return list_kind(call, params, "node_pools", pool_attributes, result);
 }
 
 static int pool_inputs(struct lfp_call *call, const json_t *inputs, struct pool_inputs *in)

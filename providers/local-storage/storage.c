@@ -354,10 +354,11 @@ static int read_bucket_record(struct lfp_call *call, const json_t *params,
 	return 0;
 }
 
-static int list_bucket_records(struct lfp_call *call, const struct bucket_record *k,
-                               json_t **result)
+static int list_bucket_records(struct lfp_call *call, const json_t *params,
+                               const struct bucket_record *k, json_t **result)
 {
 	json_t *objects = json_array(), *rec = NULL;
+	int with_attributes = lfp_list_attributes(params);
 	char **names = NULL;
 	size_t n = 0;
 
@@ -366,8 +367,12 @@ static int list_bucket_records(struct lfp_call *call, const struct bucket_record
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (k->load(call, names[i], &rec) == 0)
+		int loaded = k->load(call, names[i], &rec) == 0;
+
+		if (loaded && with_attributes)
 			lfp_list_add(call, objects, names[i], k->attributes(call, names[i], rec));
+		else if (loaded)
+			lfp_list_add_id(call, objects, names[i], rec);
 		json_decref(rec);
 		rec = NULL;
 	}
@@ -394,8 +399,7 @@ static int bucket_read(struct lfp_call *call, const json_t *params, json_t **res
 
 static int bucket_list(struct lfp_call *call, const json_t *params, json_t **result)
 {
-	(void)params;
-	return list_bucket_records(call, &bucket_meta, result);
+	return list_bucket_records(call, params, &bucket_meta, result);
 }
 
 /*
@@ -831,9 +835,6 @@ struct marker_scan {
 	const char *address;
 	char *found_path; /* path of the prefix, relative to its bucket */
 	json_t *found;
-	/* list: every labelled prefix of `bucket` goes to `objects` instead */
-	const char *bucket;
-	json_t *objects;
 };
 
 static void scan_markers(struct lfp_call *call, struct marker_scan *s, const char *dir,
@@ -853,17 +854,8 @@ static void scan_markers(struct lfp_call *call, struct marker_scan *s, const cha
 			char *m = lf_xasprintf("%s/%s", p, PREFIX_MARKER);
 			json_t *marker = NULL;
 
-			if (s->objects) {
-				if (lfp_load_json(call, m, &marker) == 0) {
-					char *pid = prefix_id(s->bucket, r);
-					lfp_list_add(call, s->objects, pid,
-					             with_url(call, marker, p));
-					free(pid);
-				}
-				json_decref(marker);
-				scan_markers(call, s, p, r, depth + 1);
-			} else if (lfp_load_json(call, m, &marker) == 0 &&
-			           lfp_owned_by(call, marker, s->address)) {
+			if (lfp_load_json(call, m, &marker) == 0 &&
+			    lfp_owned_by(call, marker, s->address)) {
 				s->found = marker;
 				s->found_path = r;
 				r = NULL;
@@ -878,6 +870,83 @@ static void scan_markers(struct lfp_call *call, struct marker_scan *s, const cha
 		free(ents[i]);
 	}
 	free(ents);
+}
+
+/* list: what is made of each labelled prefix of `bucket` */
+struct prefix_list {
+	const char *bucket;
+	json_t *objects;
+	int with_attributes;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * list: the labelled prefixes below the directory open at `fd` (closed
+ * here), `dir` its path and `rel` its path in the bucket ("" for the
+ * bucket), depth first in the order of their names, as scan_markers()
+ * walks.  Each directory is opened relative to its parent and known by
+ * its entry's type, its marker read relative to it: no lookup of every
+ * path from the root and no lstat of each entry, which were most of the
+ * list of 13,500 prefixes.
+ */
+static void list_prefixes(struct lfp_call *call, const struct prefix_list *l, int fd,
+                          const char *dir, const char *rel, int depth)
+{
+	char buf[8192];
+	char **names = NULL;
+	size_t n = 0, alloc = 0;
+	ssize_t got;
+
+	while (depth <= 64 && (got = getdents64(fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t at = 0; at < got;) {
+			struct dirent64 *e = (struct dirent64 *)(void *)(buf + at);
+			struct stat st;
+			int is_dir = e->d_type == DT_DIR;
+
+			at += e->d_reclen;
+			if (e->d_name[0] == '.') /* lakeform's files, and every dot name */
+				continue;
+			if (e->d_type == DT_UNKNOWN)
+				is_dir = fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				         S_ISDIR(st.st_mode);
+			if (is_dir) {
+				LF_GROW(names, n + 1, alloc);
+				names[n++] = lf_xstrdup(e->d_name);
+			}
+		}
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), by_name);
+	for (size_t i = 0; i < n; i++) {
+		int sub = openat(fd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		char *p, *r, *m;
+		json_t *marker = NULL;
+
+		if (sub < 0)
+			continue;
+		p = lf_xasprintf("%s/%s", dir, names[i]);
+		r = lf_xasprintf("%s%s/", rel, names[i]);
+		m = lf_xasprintf("%s/%s", p, PREFIX_MARKER);
+		if (lfp_load_json_at(call, sub, PREFIX_MARKER, m, &marker) == 0) {
+			char *pid = prefix_id(l->bucket, r);
+			if (l->with_attributes)
+				lfp_list_add(call, l->objects, pid, with_url(call, marker, p));
+			else
+				lfp_list_add_id(call, l->objects, pid, marker);
+			free(pid);
+		}
+		json_decref(marker);
+		list_prefixes(call, l, sub, p, r, depth + 1);
+		free(m);
+		free(r);
+		free(p);
+	}
+	lf_strv_free(names, n);
+	close(fd);
 }
 
 static int prefix_read(struct lfp_call *call, const json_t *params, json_t **result)
@@ -913,7 +982,7 @@ static int prefix_read(struct lfp_call *call, const json_t *params, json_t **res
 		return -1;
 	*result = NULL;
 	for (size_t i = 0; i < n && !*result; i++) {
-		struct marker_scan s = {address, NULL, NULL, NULL, NULL};
+		struct marker_scan s = {address, NULL, NULL};
 		char *dir = bucket_dir(call, names[i]);
 
 		scan_markers(call, &s, dir, "", 0);
@@ -940,16 +1009,17 @@ static int prefix_list(struct lfp_call *call, const json_t *params, json_t **res
 	char **names = NULL;
 	size_t n = 0;
 
-	(void)params;
 	if (list_buckets(call, &names, &n) < 0) {
 		json_decref(objects);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct marker_scan s = {NULL, NULL, NULL, names[i], objects};
+		struct prefix_list l = {names[i], objects, lfp_list_attributes(params)};
 		char *dir = bucket_dir(call, names[i]);
+		int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-		scan_markers(call, &s, dir, "", 0);
+		if (fd >= 0)
+			list_prefixes(call, &l, fd, dir, "", 0);
 		free(dir);
 	}
 	lf_strv_free(names, n);
@@ -1220,8 +1290,7 @@ static int policy_read(struct lfp_call *call, const json_t *params, json_t **res
 
 static int policy_list(struct lfp_call *call, const json_t *params, json_t **result)
 {
-	(void)params;
-	return list_bucket_records(call, &bucket_policy, result);
+	return list_bucket_records(call, params, &bucket_policy, result);
 }
 
 static int policy_write(struct lfp_call *call, const json_t *params, json_t **result, int create)

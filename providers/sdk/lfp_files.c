@@ -70,10 +70,16 @@ int lfp_need_str(struct lfp_call *call, const json_t *o, const char *key, const 
 /* 0 and *out (new reference), 1 when missing, or -1 after lfp_error(). */
 int lfp_load_json(struct lfp_call *call, const char *path, json_t **out)
 {
+	return lfp_load_json_at(call, AT_FDCWD, path, path, out);
+}
+
+int lfp_load_json_at(struct lfp_call *call, int dirfd, const char *name, const char *path,
+                     json_t **out)
+{
 	json_error_t jerr;
 	char *data = NULL;
 	size_t len;
-	int err = lf_read_file(&data, &len, path, MAX_RECORD);
+	int err = lf_read_file_at(dirfd, &data, &len, name, MAX_RECORD);
 
 	*out = NULL;
 	if (err == -ENOENT || err == -ENOTDIR)
@@ -366,19 +372,44 @@ const char *lfp_owner_of(const json_t *record)
 	return a ? a : "(none)";
 }
 
-int lfp_list_add(struct lfp_call *call, json_t *objects, const char *id, json_t *attributes)
+/* The address a listed record's labels name, or NULL when it is not listed. */
+static const char *listed_address(struct lfp_call *call, const json_t *record)
 {
-	const json_t *labels = json_object_get(attributes, "labels");
+	const json_t *labels = json_object_get(record, "labels");
 	const char *addr = lfp_get_str(labels, LABEL_ADDRESS);
 	const char *acct = lfp_get_str(labels, LABEL_ACCOUNT);
 	const char *want_acct = lfp_call_account(call);
 
-	if (!addr || (want_acct && *want_acct && (!acct || strcmp(acct, want_acct)))) {
+	if (!addr || (want_acct && *want_acct && (!acct || strcmp(acct, want_acct))))
+		return NULL;
+	return addr;
+}
+
+int lfp_list_add(struct lfp_call *call, json_t *objects, const char *id, json_t *attributes)
+{
+	const char *addr = listed_address(call, attributes);
+
+	if (!addr) {
 		json_decref(attributes);
 		return 0;
 	}
 	json_array_append_new(objects, json_pack("{s:s, s:s, s:o}", "id", id, "address", addr,
 	                                         "attributes", attributes));
+	return 1;
+}
+
+int lfp_list_attributes(const json_t *params)
+{
+	return !json_is_false(json_object_get(params, "attributes"));
+}
+
+int lfp_list_add_id(struct lfp_call *call, json_t *objects, const char *id, const json_t *record)
+{
+	const char *addr = listed_address(call, record);
+
+	if (!addr)
+		return 0;
+	json_array_append_new(objects, json_pack("{s:s, s:s}", "id", id, "address", addr));
 	return 1;
 }
 

@@ -27,6 +27,11 @@ int lfp_need_str(struct lfp_call *call, const json_t *o, const char *key, const 
  * not exist (*out NULL), -1 after lfp_error().
  */
 int lfp_load_json(struct lfp_call *call, const char *path, json_t **out);
+/* The same, `name` relative to the directory open at `dirfd`; `path` is
+ * what the errors call it (the walks of list, which open each directory
+ * once instead of looking up each path from the root). */
+int lfp_load_json_at(struct lfp_call *call, int dirfd, const char *name, const char *path,
+                     json_t **out);
 /* Write a JSON record atomically (temporary file, fsync, rename). 0 or -1. */
 int lfp_save_json(struct lfp_call *call, const char *path, const json_t *v);
 /* mkdir -p, mode 0700; 0 or -errno. */
@@ -60,6 +65,16 @@ const char *lfp_owner_of(const json_t *record);
  * `attributes`; returns 1 when added, else 0.
  */
 int lfp_list_add(struct lfp_call *call, json_t *objects, const char *id, json_t *attributes);
+
+/*
+ * list's params: 0 when they say "attributes": false (the caller needs
+ * only each object's id and address: lakeform's drift and refresh), else 1.
+ * Then lfp_list_add_id() appends {id, address} when `record`'s labels
+ * (borrowed; the stored record, whose labels the attributes carry) name an
+ * address and the configured account; returns 1 when added, else 0.
+ */
+int lfp_list_attributes(const json_t *params);
+int lfp_list_add_id(struct lfp_call *call, json_t *objects, const char *id, const json_t *record);
 
 /* read's answers: {exists: true, id, attributes} (attributes stolen) and
  * {exists: false}. */

@@ -250,6 +250,7 @@ static int run(struct lf_cli *cli)
 	struct lf_ignore ig = LF_IGNORE_INIT;
 	struct lf_drift dr = LF_DRIFT_INIT;
 	struct lf_unmanaged *um = NULL;
+	struct lf_listing *listing = NULL;
 	struct lf_sso_cache sso = LF_SSO_CACHE_INIT;
 	size_t num = 0, managed = 0, unlisted = 0, ignore_len = 0;
 	char *ignore_text = NULL, *body = NULL;
@@ -284,13 +285,16 @@ static int run(struct lf_cli *cli)
 		lf_cli_log(cli, LF_LOG_DEBUG,
 		           "drift: the state records these manifests (loaded only if an "
 		           "object changed)");
+	/* the labelled objects are listed while the recorded ones are read */
+	listing = lf_list_start(&s.pv, lf_session_provider_timeout(&s, LF_FAMILY_DEFAULT));
 	if (loaded && lf_cli_expand(cli, &s) != LF_EXIT_OK) {
 		rc = LF_EXIT_ERROR;
 		goto out;
 	}
 	read_rc = lf_cli_observe(cli, &s, parallelism, &obs);
-	if (lf_list_unmanaged(&s.st, &s.pv, lf_session_provider_timeout(&s, LF_FAMILY_DEFAULT), &um,
-	                      &num, &managed, &unlisted, &s.d)) {
+	int listed = lf_list_finish(listing, &s.st, &um, &num, &managed, &unlisted, &s.d);
+	listing = NULL;
+	if (listed) {
 		lf_cli_print_diags(cli, &s.d);
 		read_rc = LF_EXIT_ERROR;
 	}
@@ -367,6 +371,11 @@ static int run(struct lf_cli *cli)
 	if (webhook && post_webhook(cli, webhook, body) != LF_EXIT_OK)
 		rc = LF_EXIT_ERROR;
 out:
+	if (listing) { /* given up: the lists end before their providers stop */
+		struct lf_diags d = LF_DIAGS_INIT;
+		lf_list_finish(listing, &s.st, &um, &num, &managed, &unlisted, &d);
+		lf_diags_release(&d);
+	}
 	lf_sso_cache_release(&sso);
 	free(body);
 	json_decref(report);

@@ -1,5 +1,6 @@
 #include "refresh.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -527,55 +528,95 @@ static int recorded(struct lf_state *st, const char *address, const char *type, 
 	return !have || !id || !strcmp(have, id);
 }
 
-static int list_one(struct lf_state *st, struct lf_provider *p, const char *type, long deadline_ms,
-                    struct lf_unmanaged **out, size_t *n, size_t *alloc, size_t *managed,
-                    size_t *unlisted, struct lf_diags *d)
-{
+/* One provider's `list` of one type. */
+struct list_call {
+	struct lf_provider *p;
+	const char *type;
+	long deadline_ms;
+	json_t *res; /* the answer, or NULL with err */
 	struct lf_provider_error err;
-	json_t *res = NULL, *obj;
-	json_t *params = json_pack("{s:s}", "type", type);
+};
+
+/* The calls of one provider, taken in turn by up to its concurrency of
+ * threads: none waits for a free slot, so each call's deadline counts from
+ * its sending, as when they were made one after the other. */
+struct list_group {
+	struct list_call *calls;
+	size_t n, next; /* next: the first call not taken (atomic) */
+	size_t nthreads;
+};
+
+/* lf_list_start()'s calls, under way. */
+struct lf_listing {
+	struct list_call *calls;
+	size_t ncalls;
+	struct list_group groups[LF_NFAMILIES];
+	size_t ngroups;
+	pthread_t threads[LF_NFAMILIES * 8];
+	size_t nthreads;
+};
+
+static void list_call_run(struct list_call *c)
+{
+	/* only the id and the address of each are used: a provider that can
+	 * leaves the attributes out, the bulk of the answer at 15,000 objects */
+	json_t *params = json_pack("{s:s, s:b}", "type", c->type, "attributes", 0);
+
+	if (lf_provider_call(c->p, "list", params, c->deadline_ms, &c->res, &c->err))
+		c->res = NULL;
+	json_decref(params);
+}
+
+static void *list_group_run(void *arg)
+{
+	struct list_group *g = arg;
 	size_t i;
 
-	int rc = lf_provider_call(p, "list", params, deadline_ms, &res, &err);
-	json_decref(params);
-	if (rc) {
-		if (err.code == -32601) { /* the type cannot be listed */
+	while ((i = __atomic_fetch_add(&g->next, 1, __ATOMIC_RELAXED)) < g->n)
+		list_call_run(&g->calls[i]);
+	return NULL;
+}
+
+/* What one list answered: the objects no record holds go to *out. */
+static int list_one(struct lf_state *st, struct list_call *c, struct lf_unmanaged **out, size_t *n,
+                    size_t *alloc, size_t *managed, size_t *unlisted, struct lf_diags *d)
+{
+	json_t *obj;
+	size_t i;
+
+	if (!c->res) {
+		if (c->err.code == -32601) { /* the type cannot be listed */
 			(*unlisted)++;
 			return 0;
 		}
-		lf_diag_error(d, NULL, "cannot list %s objects through '%s': %s", type,
-		              lf_provider_name(p), err.message);
+		lf_diag_error(d, NULL, "cannot list %s objects through '%s': %s", c->type,
+		              lf_provider_name(c->p), c->err.message);
 		return -1;
 	}
-	json_array_foreach (json_object_get(res, "objects"), i, obj) {
+	json_array_foreach (json_object_get(c->res, "objects"), i, obj) {
 		const char *id = json_string_value(json_object_get(obj, "id"));
 		const char *addr = json_string_value(json_object_get(obj, "address"));
 
 		if (!id || !addr)
 			continue;
-		if (recorded(st, addr, type, id)) {
+		if (recorded(st, addr, c->type, id)) {
 			(*managed)++;
 			continue;
 		}
 		LF_GROW(*out, *n + 1, *alloc);
 		struct lf_unmanaged *u = &(*out)[(*n)++];
-		u->type = lf_xstrdup(type);
+		u->type = lf_xstrdup(c->type);
 		u->id = lf_xstrdup(id);
 		u->address = lf_xstrdup(addr);
-		u->attrs = json_incref(json_object_get(obj, "attributes"));
 	}
-	json_decref(res);
 	return 0;
 }
 
-int lf_list_unmanaged(struct lf_state *st, const struct lf_providers *pv, long deadline_ms,
-                      struct lf_unmanaged **out, size_t *n, size_t *managed, size_t *unlisted,
-                      struct lf_diags *d)
+struct lf_listing *lf_list_start(const struct lf_providers *pv, long deadline_ms)
 {
-	size_t alloc = 0, errors = d->errors;
+	struct lf_listing *l = lf_xcalloc(1, sizeof(*l));
+	size_t alloc = 0, max_threads = sizeof(l->threads) / sizeof(l->threads[0]);
 
-	*out = NULL;
-	*n = *managed = *unlisted = 0;
 	for (int f = 0; f < LF_NFAMILIES; f++) {
 		struct lf_provider *p = pv->v[f];
 		size_t i;
@@ -583,11 +624,60 @@ int lf_list_unmanaged(struct lf_state *st, const struct lf_providers *pv, long d
 
 		if (!p)
 			continue;
-		json_array_foreach (lf_provider_types(p), i, t)
-			list_one(st, p, json_string_value(t), deadline_ms, out, n, &alloc, managed,
-			         unlisted, d);
+		json_array_foreach (lf_provider_types(p), i, t) {
+			LF_GROW(l->calls, l->ncalls + 1, alloc);
+			l->calls[l->ncalls++] = (struct list_call){
+			    .p = p, .type = json_string_value(t), .deadline_ms = deadline_ms};
+		}
 	}
+	/* the types of a provider at once, on its workers, and the providers
+	 * alongside each other, instead of one list after the other (the local
+	 * storage walks its tree for each of its three types) */
+	for (size_t i = 0; i < l->ncalls;) {
+		struct list_group *g = &l->groups[l->ngroups++];
+		int conc = lf_provider_concurrency(l->calls[i].p);
+
+		*g = (struct list_group){.calls = &l->calls[i]};
+		while (i + g->n < l->ncalls && l->calls[i + g->n].p == g->calls[0].p)
+			g->n++;
+		i += g->n;
+		for (size_t k = 0;
+		     k < g->n && (conc <= 0 || (int)k < conc) && l->nthreads < max_threads; k++)
+			if (pthread_create(&l->threads[l->nthreads], NULL, list_group_run, g) ==
+			    0) {
+				l->nthreads++;
+				g->nthreads++;
+			}
+	}
+	return l;
+}
+
+int lf_list_finish(struct lf_listing *l, struct lf_state *st, struct lf_unmanaged **out, size_t *n,
+                   size_t *managed, size_t *unlisted, struct lf_diags *d)
+{
+	size_t alloc = 0, errors = d->errors;
+
+	*out = NULL;
+	*n = *managed = *unlisted = 0;
+	for (size_t i = 0; i < l->ngroups; i++) /* no thread could start: here */
+		if (!l->groups[i].nthreads)
+			list_group_run(&l->groups[i]);
+	for (size_t i = 0; i < l->nthreads; i++)
+		pthread_join(l->threads[i], NULL);
+	for (size_t i = 0; i < l->ncalls; i++) {
+		list_one(st, &l->calls[i], out, n, &alloc, managed, unlisted, d);
+		json_decref(l->calls[i].res);
+	}
+	free(l->calls);
+	free(l);
 	return d->errors > errors ? -1 : 0;
+}
+
+int lf_list_unmanaged(struct lf_state *st, const struct lf_providers *pv, long deadline_ms,
+                      struct lf_unmanaged **out, size_t *n, size_t *managed, size_t *unlisted,
+                      struct lf_diags *d)
+{
+	return lf_list_finish(lf_list_start(pv, deadline_ms), st, out, n, managed, unlisted, d);
 }
 
 void lf_unmanaged_release(struct lf_unmanaged *u, size_t n)
@@ -596,7 +686,6 @@ void lf_unmanaged_release(struct lf_unmanaged *u, size_t n)
 		free(u[i].type);
 		free(u[i].id);
 		free(u[i].address);
-		json_decref(u[i].attrs);
 	}
 	free(u);
 }

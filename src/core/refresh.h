@@ -84,12 +84,12 @@ struct lf_unmanaged {
 	char *type;    /* owned: "storage.bucket" */
 	char *id;      /* owned: the provider's id */
 	char *address; /* owned: the address its label names */
-	json_t *attrs; /* owned */
 };
 
 /*
  * Ask each provider to list every type it announced (the provider's
- * `list`) and keep what no record of `st` holds (by address and id).  A
+ * `list`, asked for ids and addresses only: "attributes": false) and keep
+ * what no record of `st` holds (by address and id).  A
  * provider or type that cannot list is skipped and counted in *unlisted.
  * `*managed` counts the listed objects that the state records.  Returns
  * 0, or -1 with errors in `d`.
@@ -97,6 +97,17 @@ struct lf_unmanaged {
 int lf_list_unmanaged(struct lf_state *st, const struct lf_providers *pv, long deadline_ms,
                       struct lf_unmanaged **out, size_t *n, size_t *managed, size_t *unlisted,
                       struct lf_diags *d);
+/*
+ * The same in two steps, so that the lists are made while the caller does
+ * something else (drift: while it reads the recorded resources).
+ * lf_list_start() sends the calls from threads of its own, up to each
+ * provider's concurrency; lf_list_finish() waits for them, keeps what no
+ * record of `st` holds as lf_list_unmanaged() does, and frees `l`.
+ */
+struct lf_listing;
+struct lf_listing *lf_list_start(const struct lf_providers *pv, long deadline_ms);
+int lf_list_finish(struct lf_listing *l, struct lf_state *st, struct lf_unmanaged **out, size_t *n,
+                   size_t *managed, size_t *unlisted, struct lf_diags *d);
 void lf_unmanaged_release(struct lf_unmanaged *u, size_t n);
 
 #endif

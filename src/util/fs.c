@@ -16,12 +16,17 @@
 
 int lf_read_file(char **out, size_t *len, const char *path, size_t max)
 {
+	return lf_read_file_at(AT_FDCWD, out, len, path, max);
+}
+
+int lf_read_file_at(int dirfd, char **out, size_t *len, const char *path, size_t max)
+{
 	struct stat st;
 	char *data = NULL;
 	size_t alloc = 0, n = 0;
 	int fd, err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {

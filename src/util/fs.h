@@ -13,6 +13,8 @@
  * without being read.  Returns 0 or -errno.
  */
 int lf_read_file(char **out, size_t *len, const char *path, size_t max);
+/* The same, `path` relative to the directory open at `dirfd` (or AT_FDCWD). */
+int lf_read_file_at(int dirfd, char **out, size_t *len, const char *path, size_t max);
 
 /*
  * Collect the regular files under `dir` (recursively, following no symbolic

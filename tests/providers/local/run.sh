@@ -236,6 +236,23 @@ mkdir -p "$B/handmade"
 rpc "$STORAGE" list '{"type":"storage.bucket"}'
 check "bucket list leaves out a directory made by hand" not has '"handmade"'
 rmdir "$B/handmade"
+# "attributes": false (what lakeform's drift and refresh send): ids and
+# addresses only, the same objects, another account's still left out
+rpc "$STORAGE" list '{"type":"storage.bucket"}'
+check "bucket list carries the attributes by default" has '"attributes":{'
+mkdir -p "$B/theirs"
+echo '{"name":"theirs","labels":{"lakeform/account":"other","lakeform/address":"account/other"}}' >"$B/theirs/.lakeform-bucket.json"
+rpc "$STORAGE" list '{"type":"storage.bucket","attributes":false}'
+check "bucket list without attributes: the id and the address" has '"result":{"objects":[{"id":"acme-main","address":"account/acme"}]}'
+rm -r "$B/theirs"
+ln -s ws "$B/acme-main/linked"
+rpc "$STORAGE" list '{"type":"storage.prefix","attributes":false}'
+check "prefix list without attributes: the id and the address, no link followed" has '"result":{"objects":[{"id":"acme-main/ws/analytics/","address":"workspace/analytics"}]}'
+rm "$B/acme-main/linked"
+rpc "$STORAGE" list '{"type":"storage.policy","attributes":false}'
+check "policy list without attributes: the id and the address" has '"result":{"objects":[{"id":"acme-main","address":"policy/acme-main"}]}'
+rpc "$STORAGE" list '{"type":"storage.policy","attributes":true}'
+check "policy list with attributes: true carries them" has '"attributes":{'
 rpc "$STORAGE" list '{"type":"storage.nothing"}'
 check "list of an unknown type is invalid params" code -32602
 
@@ -439,6 +456,10 @@ rpc "$COMPUTE" list '{"type":"compute.node_pool"}'
 check "node pool list names it with its address" listed wp pool/wp
 rpc "$COMPUTE" list '{"type":"compute.network"}'
 check "network list names the networks" has '"id":"cl-one"'
+rpc "$COMPUTE" list '{"type":"compute.node_pool","attributes":false}'
+check "node pool list without attributes: the id and the address" has '"result":{"objects":[{"id":"wp","address":"pool/wp"}]}'
+rpc "$COMPUTE" list '{"type":"compute.network","attributes":false}'
+check "network list without attributes names them, no attributes" eval 'has "\"id\":\"cl-one\"" && not has "\"attributes\""'
 
 rpc "$COMPUTE" update "$(poolupd wp cl-one 5 img:1)"
 check "resize up answers five nodes" has '"nodes":5'
