@@ -555,7 +555,9 @@ static void count_only(void *ctx, const struct lf_jpath_seg *path, size_t depth,
 struct prevalid {
 	const struct lf_source *src;
 	const struct lf_kinds *kinds;
-	unsigned char *valid; /* per document: checked and defaulted */
+	unsigned char *valid;        /* per document: checked and defaulted */
+	const struct lf_kind **kind; /* per valid document: its kind */
+	char **address;              /* per valid document: make_address()'s, owned */
 };
 
 /*
@@ -574,13 +576,17 @@ static void prevalidate(void *arg, size_t i)
 		return;
 	apply_defaults(k->schema, k->schema, doc->root, 0);
 	p->valid[i] = 1;
+	p->kind[i] = k;
+	p->address[i] = make_address(k, doc->root);
 }
 
 int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
                       const struct lf_kinds *kinds, struct lf_diags *d)
 {
 	size_t errors_before = d->errors;
-	struct prevalid pv = {src, kinds, lf_xcalloc(src->ndocs + 1, 1)};
+	struct prevalid pv = {src, kinds, lf_xcalloc(src->ndocs + 1, 1),
+	                      lf_xcalloc(src->ndocs + 1, sizeof(*pv.kind)),
+	                      lf_xcalloc(src->ndocs + 1, sizeof(*pv.address))};
 
 	m->src = src;
 	m->kinds = kinds;
@@ -597,28 +603,30 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 	lf_par_for(src->ndocs, prevalidate, &pv);
 	for (size_t i = 0; i < src->ndocs; i++) {
 		const struct lf_source_doc *doc = &src->docs[i];
-		const struct lf_kind *k;
+		const struct lf_kind *k = pv.kind[i];
 		struct schema_ctx ctx = {src, doc, d, 0};
+		char *addr = pv.address[i];
 
-		if (json_is_null(doc->root))
-			continue; /* an empty document between '---' lines */
-		if (!json_is_object(doc->root)) {
-			lf_diag_error(d, &doc->pos,
-			              "a manifest must be a mapping with 'apiVersion', 'kind', "
-			              "'metadata' and 'spec'");
-			continue;
-		}
-		if (!kind_of_doc(src, doc, kinds, d, &k))
-			continue;
-		ctx.skip_name = check_name(src, doc, d) != 0;
+		/* a document prevalidate() passed has its kind and a name
+		 * kind_of_doc() and check_name() accept: nothing to say */
 		if (!pv.valid[i]) {
+			if (json_is_null(doc->root))
+				continue; /* an empty document between '---' lines */
+			if (!json_is_object(doc->root)) {
+				lf_diag_error(d, &doc->pos,
+				              "a manifest must be a mapping with 'apiVersion', "
+				              "'kind', 'metadata' and 'spec'");
+				continue;
+			}
+			if (!kind_of_doc(src, doc, kinds, d, &k))
+				continue;
+			ctx.skip_name = check_name(src, doc, d) != 0;
 			if (lf_schema_validate(k->compiled, doc->root, on_schema_error, &ctx) ||
 			    ctx.skip_name)
 				continue;
 			apply_defaults(k->schema, k->schema, doc->root, 0);
+			addr = make_address(k, doc->root);
 		}
-
-		char *addr = make_address(k, doc->root);
 		if (!addr) {
 			lf_diag_error(d, &doc->pos, "cannot form an address for this %s", k->name);
 			continue;
@@ -646,6 +654,8 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 		lf_map_put(&m->by_address, addr, (void *)(uintptr_t)m->nres);
 	}
 	free(pv.valid);
+	free(pv.kind);
+	free(pv.address);
 	return d->errors > errors_before ? -1 : 0;
 }
 

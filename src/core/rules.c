@@ -25,12 +25,22 @@
 #include "../util/mem.h"
 #include "../util/par.h"
 
+/*
+ * The fields of a Grant that several checks read, looked up once: at
+ * 100,000 resources most are Grants, and each walk of a jansson tree is a
+ * chain of cache misses.
+ */
+struct grant_facts {
+	const char *type, *name, *ms, *principal; /* spec.securable.*, spec.principal */
+};
+
 struct ctx {
 	const struct lf_manifest *m;
 	struct lf_diags *d;
 	/* what the manifests declare without a document of its own */
-	struct lf_map implicit; /* address -> the workspace that implies it */
-	struct lf_map buckets;  /* bucket name -> the resource declaring it */
+	struct lf_map implicit;     /* address -> the workspace that implies it */
+	struct lf_map buckets;      /* bucket name -> the resource declaring it */
+	struct grant_facts *grants; /* per resource; zero but for Grants */
 };
 
 static struct lf_pos pos_of(const struct ctx *c, const struct lf_resource *r, const char *path)
@@ -48,6 +58,17 @@ static struct lf_pos item_pos(const struct ctx *c, const struct lf_resource *r, 
 static const char *str_at(const struct lf_resource *r, const char *path)
 {
 	return json_string_value(lf_json_path(r->value, path));
+}
+
+static int is_grant(const struct lf_resource *r)
+{
+	return !strcmp(r->kind->name, "Grant");
+}
+
+/* The facts of Grant `g` (a resource of c->m). */
+static const struct grant_facts *facts(const struct ctx *c, const struct lf_resource *g)
+{
+	return &c->grants[g - c->m->res];
 }
 
 /* `s` in lower case; owned result. */
@@ -214,7 +235,9 @@ static void check_principals(struct ctx *c)
 						                    base, k);
 				free(base);
 			} else {
-				const char *v = str_at(r, path);
+				const char *v = is_grant(r) && !strcmp(path, "spec.principal")
+				                    ? facts(c, r)->principal
+				                    : str_at(r, path);
 				if (v)
 					check_one_principal(c, r, v, path, (size_t)-1);
 			}
@@ -556,9 +579,9 @@ static size_t split_dots(const char *s, char parts[3][256])
 
 static void check_securable(struct ctx *c, const struct lf_resource *g)
 {
-	const char *type = str_at(g, "spec.securable.type");
-	const char *name = str_at(g, "spec.securable.name");
-	const char *ms = str_at(g, "spec.securable.metastore");
+	const char *type = facts(c, g)->type;
+	const char *name = facts(c, g)->name;
+	const char *ms = facts(c, g)->ms;
 	/* positions cost a second parse: look one up only for an error */
 #define P (p = pos_of(c, g, "spec.securable.name"), &p)
 	struct lf_pos p;
@@ -629,19 +652,19 @@ static void check_grants(struct ctx *c)
 
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *g = &c->m->res[i];
-		if (strcmp(g->kind->name, "Grant"))
+		if (!is_grant(g))
 			continue;
 		check_securable(c, g);
 
-		const char *type = str_at(g, "spec.securable.type");
+		const char *type = facts(c, g)->type;
 		json_t *privs = lf_json_path(g->value, "spec.privileges");
 		json_t *v;
 		size_t k;
 
 		/* one Grant per principal and securable */
-		const char *principal = str_at(g, "spec.principal");
-		const char *name = str_at(g, "spec.securable.name");
-		const char *ms = str_at(g, "spec.securable.metastore");
+		const char *principal = facts(c, g)->principal;
+		const char *name = facts(c, g)->name;
+		const char *ms = facts(c, g)->ms;
 		if (principal && type && name) {
 			char *key = lf_xasprintf("%s\x1f%s\x1f%s\x1f%s", principal, type,
 			                         ms ? ms : "", name);
@@ -1238,10 +1261,10 @@ static void check_external_locations(struct ctx *c)
 	for (size_t i = 0; i < c->m->nres; i++) {
 		const struct lf_resource *g = &c->m->res[i];
 
-		if (strcmp(g->kind->name, "Grant"))
+		if (!is_grant(g))
 			continue;
-		const char *type = str_at(g, "spec.securable.type");
-		const char *b = str_at(g, "spec.securable.name");
+		const char *type = facts(c, g)->type;
+		const char *b = facts(c, g)->name;
 		if (!type || strcmp(type, "bucket") || !b)
 			continue;
 		for (size_t j = 0; j < l.n; j++) {
@@ -1527,6 +1550,27 @@ struct check_run {
 	struct lf_diags d[NCHECKS];
 };
 
+/* lf_par_for's item: the facts of the Grants among resources
+ * [i * FACTS_CHUNK, (i + 1) * FACTS_CHUNK) */
+#define FACTS_CHUNK 4096
+static void collect_facts(void *arg, size_t i)
+{
+	const struct ctx *c = arg;
+
+	for (size_t j = i * FACTS_CHUNK; j < c->m->nres && j < (i + 1) * FACTS_CHUNK; j++) {
+		const struct lf_resource *g = &c->m->res[j];
+		if (!is_grant(g))
+			continue;
+		json_t *spec = json_object_get(g->value, "spec");
+		json_t *sec = json_object_get(spec, "securable");
+		struct grant_facts *f = &c->grants[j];
+		f->type = json_string_value(json_object_get(sec, "type"));
+		f->name = json_string_value(json_object_get(sec, "name"));
+		f->ms = json_string_value(json_object_get(sec, "metastore"));
+		f->principal = json_string_value(json_object_get(spec, "principal"));
+	}
+}
+
 /* lf_par_for's item: check i, reporting into a slot of its own */
 static void run_check(void *arg, size_t i)
 {
@@ -1540,10 +1584,12 @@ static void run_check(void *arg, size_t i)
 
 int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d)
 {
-	struct ctx c = {m, d, LF_MAP_INIT, LF_MAP_INIT};
+	struct ctx c = {m, d, LF_MAP_INIT, LF_MAP_INIT, NULL};
 	size_t before = d->errors;
 	struct check_run *r = lf_xcalloc(1, sizeof(*r));
 
+	c.grants = lf_xcalloc(m->nres + 1, sizeof(*c.grants));
+	lf_par_for((m->nres + FACTS_CHUNK - 1) / FACTS_CHUNK, collect_facts, &c);
 	collect_implicit(&c);
 	/* the checks only read what the two collecting ones made: they run
 	 * on every core, and their diagnostics are added in the checks'
@@ -1556,6 +1602,7 @@ int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d)
 	for (size_t i = 0; i < NCHECKS; i++)
 		lf_diags_append(d, &r->d[i]);
 	free(r);
+	free(c.grants);
 	lf_map_release(&c.implicit);
 	lf_map_release(&c.buckets);
 	return d->errors > before ? -1 : 0;
