@@ -350,18 +350,6 @@ struct lf_pos lf_source_path_pos(const struct lf_source *src, const struct lf_so
 	return pos;
 }
 
-/* lf_par_for's item: the documents [i * RELEASE_CHUNK, (i + 1) * RELEASE_CHUNK) */
-#define RELEASE_CHUNK 2048
-static void release_docs(void *arg, size_t i)
-{
-	struct lf_source *src = arg;
-
-	for (size_t j = i * RELEASE_CHUNK; j < src->ndocs && j < (i + 1) * RELEASE_CHUNK; j++) {
-		json_decref(src->docs[j].root);
-		origins_free(src->docs[j].origins);
-	}
-}
-
 void lf_source_release(struct lf_source *src)
 {
 	for (size_t i = 0; i < src->nfiles; i++) {
@@ -372,9 +360,10 @@ void lf_source_release(struct lf_source *src)
 			free(src->files[i].pos);
 		}
 	}
-	/* 100,000 trees take a while to free: on every core (jansson's
-	 * reference counts are atomic) */
-	lf_par_for((src->ndocs + RELEASE_CHUNK - 1) / RELEASE_CHUNK, release_docs, src);
+	for (size_t i = 0; i < src->ndocs; i++) {
+		json_decref(src->docs[i].root);
+		origins_free(src->docs[i].origins);
+	}
 	if (src->aux) {
 		lf_source_release(src->aux);
 		free(src->aux);
