@@ -261,6 +261,25 @@ static const struct lf_resource *find_res(const struct ctx *c, const char *fmt, 
 	return r;
 }
 
+/* find_res() of the address "PARTS[0]/PARTS[1]/...", made without printf
+ * (a Grant's securable is looked up this way 74,000 times at 100,000
+ * resources) */
+static const struct lf_resource *find_parts(const struct ctx *c, const char *const *parts, size_t n)
+{
+	struct lf_buf b = LF_BUF_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			lf_buf_addc(&b, '/');
+		lf_buf_adds(&b, parts[i]);
+	}
+	const struct lf_resource *r = lf_manifest_get(c->m, lf_buf_cstr(&b));
+	if (!r)
+		r = lf_map_get(&c->implicit, lf_buf_cstr(&b));
+	lf_buf_release(&b);
+	return r;
+}
+
 static void check_workspaces(struct ctx *c)
 {
 	for (size_t i = 0; i < c->m->nres; i++) {
@@ -620,13 +639,12 @@ static void check_securable(struct ctx *c, const struct lf_resource *g)
 	}
 	if (!ms)
 		return; /* the schema reports the missing metastore */
-	const struct lf_resource *r;
-	if (want == 1)
-		r = find_res(c, "catalog/%s/%s", ms, parts[0]);
-	else if (want == 2)
-		r = find_res(c, "schema/%s/%s/%s", ms, parts[0], parts[1]);
-	else
-		r = find_res(c, "%s/%s/%s/%s/%s", type, ms, parts[0], parts[1], parts[2]);
+	/* "catalog/MS/C", "schema/MS/C/S", "table/MS/C/S/T" */
+	const char *addr[5] = {want == 1   ? "catalog"
+	                       : want == 2 ? "schema"
+	                                   : type,
+	                       ms, parts[0], parts[1], parts[2]};
+	const struct lf_resource *r = find_parts(c, addr, want + 2);
 	if (!r)
 		lf_diag_error(c->d, P, "spec.securable.name: unknown %s '%s' in metastore '%s'",
 		              type, name, ms);
@@ -642,6 +660,7 @@ static int granted_on(const json_t *entry, const char *type)
 static void check_grants(struct ctx *c)
 {
 	struct lf_map seen = LF_MAP_INIT; /* principal+securable -> grant */
+	struct lf_buf keyb = LF_BUF_INIT;
 	const struct lf_kind *gk = lf_kinds_find(c->m->kinds, "Grant");
 	/* privilege -> {on: [securable types], access: [...]} */
 	json_t *table = gk ? json_object_get(gk->schema, "x-lakeform-privileges") : NULL;
@@ -666,8 +685,16 @@ static void check_grants(struct ctx *c)
 		const char *name = facts(c, g)->name;
 		const char *ms = facts(c, g)->ms;
 		if (principal && type && name) {
-			char *key = lf_xasprintf("%s\x1f%s\x1f%s\x1f%s", principal, type,
-			                         ms ? ms : "", name);
+			const char *key;
+			lf_buf_truncate(&keyb, 0);
+			lf_buf_adds(&keyb, principal);
+			lf_buf_addc(&keyb, '\x1f');
+			lf_buf_adds(&keyb, type);
+			lf_buf_addc(&keyb, '\x1f');
+			lf_buf_adds(&keyb, ms ? ms : "");
+			lf_buf_addc(&keyb, '\x1f');
+			lf_buf_adds(&keyb, name);
+			key = lf_buf_cstr(&keyb);
 			const struct lf_resource *first = lf_map_get(&seen, key);
 			if (first) {
 				struct lf_pos p = pos_of(c, g, "spec.securable");
@@ -680,7 +707,6 @@ static void check_grants(struct ctx *c)
 			} else {
 				lf_map_put(&seen, key, (void *)g);
 			}
-			free(key);
 		}
 		if (!type || !table)
 			continue;
@@ -741,6 +767,7 @@ static void check_grants(struct ctx *c)
 		}
 	}
 	lf_map_release(&seen);
+	lf_buf_release(&keyb);
 }
 
 /* ---- group membership cycles ------------------------------------------ */
