@@ -685,6 +685,7 @@ struct prevalid {
 	unsigned char *valid;        /* per document: checked and defaulted */
 	const struct lf_kind **kind; /* per valid document: its kind */
 	char **address;              /* per valid document: make_address()'s, owned */
+	const char **name;           /* per valid document: metadata.name */
 	struct dplans plans;
 };
 
@@ -706,6 +707,7 @@ static void prevalidate(void *arg, size_t i)
 	p->valid[i] = 1;
 	p->kind[i] = k;
 	p->address[i] = make_address(k, doc->root);
+	p->name[i] = json_string_value(lf_json_path(doc->root, "metadata.name"));
 }
 
 int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
@@ -717,6 +719,7 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 	                      lf_xcalloc(src->ndocs + 1, 1),
 	                      lf_xcalloc(src->ndocs + 1, sizeof(*pv.kind)),
 	                      lf_xcalloc(src->ndocs + 1, sizeof(*pv.address)),
+	                      lf_xcalloc(src->ndocs + 1, sizeof(*pv.name)),
 	                      {NULL, NULL}};
 
 	m->src = src;
@@ -780,7 +783,9 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 		r->kind = k;
 		r->doc = doc;
 		r->value = doc->root;
-		r->name = json_string_value(lf_json_path(doc->root, "metadata.name"));
+		/* looked up in prevalidate(), on both cores, when it passed */
+		r->name = pv.valid[i] ? pv.name[i]
+		                      : json_string_value(lf_json_path(doc->root, "metadata.name"));
 		r->address = addr;
 		/* indexes, not pointers: the array still moves */
 		lf_map_put(&m->by_address, addr, (void *)(uintptr_t)m->nres);
@@ -788,6 +793,7 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 	free(pv.valid);
 	free(pv.kind);
 	free(pv.address);
+	free(pv.name);
 	dplans_release(&pv.plans, kinds);
 	return d->errors > errors_before ? -1 : 0;
 }
