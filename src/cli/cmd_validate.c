@@ -112,6 +112,7 @@ static int run(struct lf_cli *cli)
 		goto out;
 	}
 	lf_cli_session_init(cli, &s);
+	src.no_content = 1; /* no inputs cache to compare with */
 	lf_session_load_source(&s, &src, cli->nargs ? path : NULL, &d);
 	if (src.nfiles == 0 && !d.errors)
 		lf_diag_error(&d, NULL, "no manifests (*.yaml, *.yml) in '%s'", path);

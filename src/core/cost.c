@@ -144,12 +144,13 @@ void lf_cost_check(const struct lf_manifest *m, struct lf_diags *d)
 	}
 	for (size_t i = 0; i < m->nres; i++) {
 		const struct lf_resource *b = &m->res[i];
+
+		/* the kind first: most of 100,000 resources are not Budgets */
+		if (strcmp(b->kind->name, "Budget"))
+			continue;
 		json_t *sel = lf_json_path(b->value, "spec.selection");
 		const char *name = json_string_value(json_object_get(sel, "workspace"));
 		json_t *tag = json_object_get(sel, "tag");
-
-		if (strcmp(b->kind->name, "Budget"))
-			continue;
 		if (!pl) {
 			struct lf_pos at = pos_of(m, b, "spec.monthly_limit");
 			lf_diag_error(d, &at,

@@ -444,6 +444,133 @@ static void apply_defaults(json_t *doc, json_t *s, json_t *inst, int depth)
 	}
 }
 
+/*
+ * What apply_defaults() would do with a kind's schema, worked out once: the
+ * properties that hold a default or lead to one, in the schema's order.  A
+ * Grant's only default is metadata.lifecycle.prevent_destroy; walking its
+ * whole schema for each of 70,000 Grants was 6% of validate.
+ */
+struct dprop {
+	const char *key;     /* the schema's */
+	json_t *def;         /* borrowed from the schema, or NULL */
+	struct dplan *obj;   /* for an object there, or NULL */
+	struct dplan *items; /* for the items of an array there, or NULL */
+};
+
+struct dplan {
+	struct dprop *v;
+	size_t n;
+};
+
+#define DPLAN_BUDGET 100000 /* nodes; more (a recursive schema): walk as before */
+
+static void dplan_free(struct dplan *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		dplan_free(p->v[i].obj);
+		dplan_free(p->v[i].items);
+	}
+	free(p->v);
+	free(p);
+}
+
+/* apply_defaults(doc, s, ., depth) as a plan; NULL when it would change
+ * nothing; *budget counts down the nodes visited. */
+static struct dplan *dplan_make(json_t *doc, json_t *s, int depth, size_t *budget)
+{
+	const char *key;
+	json_t *sub;
+	struct dplan *p = NULL;
+	size_t alloc = 0;
+
+	s = deref(doc, s);
+	if (!json_is_object(s) || depth > 32 || !*budget)
+		return NULL;
+	(*budget)--;
+	json_object_foreach (json_object_get(s, "properties"), key, sub) {
+		json_t *ds = deref(doc, sub);
+		struct dprop e = {key, json_object_get(ds, "default"), NULL, NULL};
+
+		e.obj = dplan_make(doc, ds, depth + 1, budget);
+		e.items =
+		    dplan_make(doc, deref(doc, json_object_get(ds, "items")), depth + 1, budget);
+		if (!e.def && !e.obj && !e.items)
+			continue;
+		if (!p)
+			p = lf_xcalloc(1, sizeof(*p));
+		LF_GROW(p->v, p->n + 1, alloc);
+		p->v[p->n++] = e;
+	}
+	return p;
+}
+
+/* apply_defaults() by its plan */
+static void dplan_apply(const struct dplan *p, json_t *inst)
+{
+	if (!p || !json_is_object(inst))
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct dprop *e = &p->v[i];
+		json_t *cur = json_object_get(inst, e->key);
+
+		if (!cur && e->def)
+			json_object_set_new(inst, e->key, json_deep_copy(e->def));
+		else if (json_is_object(cur))
+			dplan_apply(e->obj, cur);
+		else if (json_is_array(cur)) {
+			size_t j;
+			json_t *it;
+			json_array_foreach (cur, j, it)
+				dplan_apply(e->items, it);
+		}
+	}
+}
+
+/* The defaults of each kind of `kinds` (by index), and whether a kind's
+ * schema was too large to plan (then apply_defaults() walks it). */
+struct dplans {
+	struct dplan **v;
+	unsigned char *walk;
+};
+
+static void dplans_make(struct dplans *ps, const struct lf_kinds *kinds)
+{
+	ps->v = lf_xcalloc(kinds->n + 1, sizeof(*ps->v));
+	ps->walk = lf_xcalloc(kinds->n + 1, 1);
+	for (size_t i = 0; i < kinds->n; i++) {
+		const struct lf_kind *k = &kinds->v[i];
+		size_t budget = DPLAN_BUDGET;
+		ps->v[i] = dplan_make(k->schema, k->schema, 0, &budget);
+		if (!budget) {
+			dplan_free(ps->v[i]);
+			ps->v[i] = NULL;
+			ps->walk[i] = 1;
+		}
+	}
+}
+
+static void dplans_release(struct dplans *ps, const struct lf_kinds *kinds)
+{
+	for (size_t i = 0; i < kinds->n; i++)
+		dplan_free(ps->v[i]);
+	free(ps->v);
+	free(ps->walk);
+}
+
+/* Write the defaults of kind `k` (of `kinds`) into `root`. */
+static void defaults(const struct dplans *ps, const struct lf_kinds *kinds, const struct lf_kind *k,
+                     json_t *root)
+{
+	size_t i = (size_t)(k - kinds->v);
+
+	if (ps->walk[i])
+		apply_defaults(k->schema, k->schema, root, 0);
+	else
+		dplan_apply(ps->v[i], root);
+}
+
 static const char *kind_of_doc(const struct lf_source *src, const struct lf_source_doc *doc,
                                const struct lf_kinds *kinds, struct lf_diags *d,
                                const struct lf_kind **out)
@@ -555,7 +682,11 @@ static void count_only(void *ctx, const struct lf_jpath_seg *path, size_t depth,
 struct prevalid {
 	const struct lf_source *src;
 	const struct lf_kinds *kinds;
-	unsigned char *valid; /* per document: checked and defaulted */
+	unsigned char *valid;        /* per document: checked and defaulted */
+	const struct lf_kind **kind; /* per valid document: its kind */
+	char **address;              /* per valid document: make_address()'s, owned */
+	const char **name;           /* per valid document: metadata.name */
+	struct dplans plans;
 };
 
 /*
@@ -572,15 +703,24 @@ static void prevalidate(void *arg, size_t i)
 
 	if (!k || !plain_name(doc) || lf_schema_validate(k->compiled, doc->root, count_only, NULL))
 		return;
-	apply_defaults(k->schema, k->schema, doc->root, 0);
+	defaults(&p->plans, p->kinds, k, doc->root);
 	p->valid[i] = 1;
+	p->kind[i] = k;
+	p->address[i] = make_address(k, doc->root);
+	p->name[i] = json_string_value(lf_json_path(doc->root, "metadata.name"));
 }
 
 int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
                       const struct lf_kinds *kinds, struct lf_diags *d)
 {
 	size_t errors_before = d->errors;
-	struct prevalid pv = {src, kinds, lf_xcalloc(src->ndocs + 1, 1)};
+	struct prevalid pv = {src,
+	                      kinds,
+	                      lf_xcalloc(src->ndocs + 1, 1),
+	                      lf_xcalloc(src->ndocs + 1, sizeof(*pv.kind)),
+	                      lf_xcalloc(src->ndocs + 1, sizeof(*pv.address)),
+	                      lf_xcalloc(src->ndocs + 1, sizeof(*pv.name)),
+	                      {NULL, NULL}};
 
 	m->src = src;
 	m->kinds = kinds;
@@ -594,31 +734,34 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 		if (!f->failed && real == 0)
 			lf_diag_file_error(d, f->path, "no documents in file");
 	}
+	dplans_make(&pv.plans, kinds);
 	lf_par_for(src->ndocs, prevalidate, &pv);
 	for (size_t i = 0; i < src->ndocs; i++) {
 		const struct lf_source_doc *doc = &src->docs[i];
-		const struct lf_kind *k;
+		const struct lf_kind *k = pv.kind[i];
 		struct schema_ctx ctx = {src, doc, d, 0};
+		char *addr = pv.address[i];
 
-		if (json_is_null(doc->root))
-			continue; /* an empty document between '---' lines */
-		if (!json_is_object(doc->root)) {
-			lf_diag_error(d, &doc->pos,
-			              "a manifest must be a mapping with 'apiVersion', 'kind', "
-			              "'metadata' and 'spec'");
-			continue;
-		}
-		if (!kind_of_doc(src, doc, kinds, d, &k))
-			continue;
-		ctx.skip_name = check_name(src, doc, d) != 0;
+		/* a document prevalidate() passed has its kind and a name
+		 * kind_of_doc() and check_name() accept: nothing to say */
 		if (!pv.valid[i]) {
+			if (json_is_null(doc->root))
+				continue; /* an empty document between '---' lines */
+			if (!json_is_object(doc->root)) {
+				lf_diag_error(d, &doc->pos,
+				              "a manifest must be a mapping with 'apiVersion', "
+				              "'kind', 'metadata' and 'spec'");
+				continue;
+			}
+			if (!kind_of_doc(src, doc, kinds, d, &k))
+				continue;
+			ctx.skip_name = check_name(src, doc, d) != 0;
 			if (lf_schema_validate(k->compiled, doc->root, on_schema_error, &ctx) ||
 			    ctx.skip_name)
 				continue;
-			apply_defaults(k->schema, k->schema, doc->root, 0);
+			defaults(&pv.plans, kinds, k, doc->root);
+			addr = make_address(k, doc->root);
 		}
-
-		char *addr = make_address(k, doc->root);
 		if (!addr) {
 			lf_diag_error(d, &doc->pos, "cannot form an address for this %s", k->name);
 			continue;
@@ -640,12 +783,18 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 		r->kind = k;
 		r->doc = doc;
 		r->value = doc->root;
-		r->name = json_string_value(lf_json_path(doc->root, "metadata.name"));
+		/* looked up in prevalidate(), on both cores, when it passed */
+		r->name = pv.valid[i] ? pv.name[i]
+		                      : json_string_value(lf_json_path(doc->root, "metadata.name"));
 		r->address = addr;
 		/* indexes, not pointers: the array still moves */
 		lf_map_put(&m->by_address, addr, (void *)(uintptr_t)m->nres);
 	}
 	free(pv.valid);
+	free(pv.kind);
+	free(pv.address);
+	free(pv.name);
+	dplans_release(&pv.plans, kinds);
 	return d->errors > errors_before ? -1 : 0;
 }
 

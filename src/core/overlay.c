@@ -1247,13 +1247,28 @@ int lf_vars_substitute(struct lf_source *src, const json_t *values, struct lf_di
 	struct subst c = {src, NULL, values ? values : none, d, {0}};
 	size_t errors = d->errors;
 
+	/* per file: 1 when no string of its documents can hold a '$' */
+	unsigned char *plain = lf_xcalloc(src->nfiles + 1, 1);
+
+	/* the documents of manifests read as they are (no overlay): a '$'
+	 * in a value is a '$' in the file's text or a backslash escape, so a
+	 * file with neither has nothing to substitute, and 100,000 resources
+	 * are not walked for it */
+	for (size_t i = 0; !values && i < src->nfiles; i++) {
+		const struct lf_source_file *f = &src->files[i];
+		plain[i] =
+		    f->data && !memchr(f->data, '$', f->len) && !memchr(f->data, '\\', f->len);
+	}
 	for (size_t i = 0; i < src->ndocs; i++) {
 		c.doc = &src->docs[i];
 		c.p.n = 0;
 		if (json_is_string(c.doc->root))
 			continue; /* not a manifest: its own errors say so */
+		if (!c.doc->origins && c.doc->file < src->nfiles && plain[c.doc->file])
+			continue;
 		subst_walk(&c, c.doc->root);
 	}
+	free(plain);
 	free(c.p.v);
 	json_decref(none);
 	return d->errors != errors ? -1 : 0;

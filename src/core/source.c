@@ -75,7 +75,8 @@ struct loaded {
 	const char *path; /* borrowed */
 	char *data;
 	size_t len;
-	int read_err; /* lf_read_file's */
+	int read_err;   /* lf_read_file's */
+	int no_content; /* the source's: parse without the content digest */
 	struct lf_yaml_doc *docs;
 	size_t ndocs;
 	int parse_err;
@@ -86,7 +87,12 @@ struct loaded {
 static void read_and_parse(struct loaded *l)
 {
 	l->read_err = lf_read_file(&l->data, &l->len, l->path, LF_SOURCE_MAX_FILE_BYTES);
-	if (!l->read_err)
+	if (l->read_err)
+		return;
+	if (l->no_content)
+		l->parse_err =
+		    lf_yaml_parse(&l->docs, &l->ndocs, l->path, l->data, l->len, NULL, &l->d);
+	else
 		l->parse_err = lf_yaml_parse_digest(&l->docs, &l->ndocs, l->path, l->data, l->len,
 		                                    &l->d, l->content);
 }
@@ -111,13 +117,13 @@ static int add_loaded(struct lf_source *src, const char *path, struct loaded *l,
 	}
 	lf_diags_append(d, &l->d);
 	memcpy(f->content, l->content, sizeof(f->content));
-	f->has_content = !l->parse_err;
+	f->has_content = !l->parse_err && !l->no_content;
 	return take_docs(src, f, l->data, l->len, l->docs, l->ndocs, l->parse_err);
 }
 
 static int load_one(struct lf_source *src, const char *path, struct lf_diags *d)
 {
-	struct loaded l = {path, NULL, 0, 0, NULL, 0, 0, LF_DIAGS_INIT, {0}};
+	struct loaded l = {path, NULL, 0, 0, src->no_content, NULL, 0, 0, LF_DIAGS_INIT, {0}};
 
 	read_and_parse(&l);
 	return add_loaded(src, path, &l, d);
@@ -161,6 +167,7 @@ int lf_source_load(struct lf_source *src, const char *path, struct lf_diags *d)
 		if (!strcmp(rel, "lakeform.yaml") || !strcmp(rel, "lakeform.yml"))
 			continue;
 		/* files of "." are named as the user sees them: "a.yaml" */
+		v[nv].no_content = src->no_content;
 		v[nv++].path = strcmp(dir, ".") ? paths[i] : rel;
 	}
 	/* jansson seeds its hash function on first use: do that here, once */

@@ -75,11 +75,15 @@ struct lf_source {
 	 * documents are not manifests (an overlay's lakeform.yaml, a
 	 * -var-file) */
 	struct lf_source *aux;
+	/* set before loading by a caller that never asks for the content
+	 * digests (validate): lf_source_load() then skips them, and no file
+	 * has_content */
+	int no_content;
 };
 
-#define LF_SOURCE_INIT                       \
-	{                                    \
-		NULL, 0, 0, NULL, 0, 0, NULL \
+#define LF_SOURCE_INIT                          \
+	{                                       \
+		NULL, 0, 0, NULL, 0, 0, NULL, 0 \
 	}
 
 /*

@@ -264,8 +264,10 @@ static json_t *resolve_scalar(const yaml_event_t *ev, const char **why)
 	json_t *v;
 	int b;
 
+	/* libyaml gives UTF-8 only (it refuses other input, surrogates and
+	 * escapes past U+10FFFF): jansson need not check it again */
 	if (tk == TAG_STR || (tk == TAG_NONE && !plain))
-		return json_stringn(s, n);
+		return json_stringn_nocheck(s, n);
 	if (tk == TAG_NULL || (tk == TAG_NONE && is_null(s, n))) {
 		if (tk == TAG_NULL && !is_null(s, n)) {
 			*why = "null";
@@ -295,7 +297,7 @@ static json_t *resolve_scalar(const yaml_event_t *ev, const char **why)
 		*why = "float";
 		return NULL;
 	}
-	return json_stringn(s, n);
+	return json_stringn_nocheck(s, n);
 }
 
 /* ---- the event loop -------------------------------------------------- */
