@@ -1452,7 +1452,9 @@ static const struct lfp_provider provider = {
     .name = "local-storage",
     .types = types,
     .ntypes = sizeof(types) / sizeof(types[0]),
-    .concurrency = 4, /* changes serialise on the root's flock; reads run alongside */
+    /* changes serialise on the root's flock, but the more are queued, the
+     * more one syncfs makes durable at once (the group commit) */
+    .concurrency = 16,
     .configure = configure,
     .state = &storage_state,
     /* a read opens one file (or walks the tree without an id), takes no lock */
