@@ -1126,7 +1126,9 @@ static const struct lfp_provider provider = {
     .name = "local-compute",
     .types = types,
     .ntypes = sizeof(types) / sizeof(types[0]),
-    .concurrency = 4, /* changes serialise on the root's flock; reads run alongside */
+    /* changes serialise on the root's flock, but the more are queued, the
+     * more one syncfs makes durable at once (the group commit) */
+    .concurrency = 16,
     .configure = configure,
     .state = &compute_state,
     .inline_reads = 1, /* a read opens one record file and takes no lock */

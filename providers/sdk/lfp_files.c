@@ -430,40 +430,121 @@ json_t *lfp_write_answer(const char *id, json_t *attributes)
 	return json_pack("{s:O}", "attributes", attributes);
 }
 
+/*
+ * The lock files this process has open, one entry per path, kept for the
+ * process's life.  The workers of this process take the entry's mutex
+ * first, so that only one of them at a time asks for the flock: before,
+ * all of them polled flock(LOCK_NB) every 10 ms, and a lock let go waited
+ * up to 10 ms for its next holder (32,692 refused flocks in an apply of
+ * 14,766 objects, most of its wall time); and the file is opened once,
+ * not walked to and opened again for every change.  The flock still keeps
+ * other processes out.
+ */
+struct root_lock {
+	char *path;
+	int fd; /* -1 until opened, or after the file was found replaced */
+	pthread_mutex_t mu;
+	struct root_lock *next;
+};
+
+static pthread_mutex_t root_locks_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct root_lock *root_locks;
+
+static struct root_lock *root_lock_of(const char *path)
+{
+	struct root_lock *l;
+
+	pthread_mutex_lock(&root_locks_mu);
+	for (l = root_locks; l && strcmp(l->path, path); l = l->next)
+		;
+	if (!l) {
+		l = lf_xcalloc(1, sizeof(*l));
+		l->path = lf_xstrdup(path);
+		l->fd = -1;
+		pthread_mutex_init(&l->mu, NULL);
+		l->next = root_locks;
+		root_locks = l;
+	}
+	pthread_mutex_unlock(&root_locks_mu);
+	return l;
+}
+
+/* Whether `fd` is still the file at `path` (not removed or replaced since
+ * it was opened: a flock on a file nobody else can open excludes nobody). */
+static int still_there(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && a.st_nlink > 0 && lstat(path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int lfp_lock_root(struct lfp_call *call, const char *root, const char *name, int *fd)
 {
 	char *path = lf_xasprintf("%s/%s", root, name);
-	int err = lfp_mkdir_p(root);
+	struct root_lock *l = root_lock_of(path);
+	long left = lfp_call_remaining_ms(call) - 100;
+	struct timespec until;
+	int err;
 
 	*fd = -1;
-	if (err < 0) {
-		lfp_fs_error(call, err, root);
-		goto fail;
-	}
-	*fd = lf_open_nofollow(AT_FDCWD, path, O_RDWR | O_CREAT, 0644);
-	if (*fd < 0) {
-		lfp_fs_error(call, *fd, path);
-		*fd = -1;
-		goto fail;
-	}
-	while (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno != EWOULDBLOCK && errno != EINTR) {
-			lfp_fs_error(call, -errno, path);
-			goto fail;
+	clock_gettime(CLOCK_REALTIME, &until);
+	if (left > 0) {
+		until.tv_sec += left / 1000;
+		until.tv_nsec += (left % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
 		}
-		if (lfp_call_remaining_ms(call) < 100) {
-			lfp_error(call, LFP_E_UNAVAILABLE, 1, "'%s' is locked by another process",
+	}
+	if ((err = pthread_mutex_timedlock(&l->mu, &until)) != 0) {
+		if (err == ETIMEDOUT)
+			lfp_error(call, LFP_E_UNAVAILABLE, 1, "'%s' is locked by another call",
 			          path);
-			goto fail;
-		}
-		usleep(10 * 1000);
+		else
+			lfp_fs_error(call, -err, path);
+		free(path);
+		return -1;
 	}
+	for (;;) {
+		if (l->fd < 0) {
+			err = lfp_mkdir_p(root);
+			if (err < 0) {
+				lfp_fs_error(call, err, root);
+				goto fail;
+			}
+			int nfd = lf_open_nofollow(AT_FDCWD, path, O_RDWR | O_CREAT, 0644);
+			if (nfd < 0) {
+				lfp_fs_error(call, nfd, path);
+				goto fail;
+			}
+			__atomic_store_n(&l->fd, nfd, __ATOMIC_RELAXED);
+		}
+		while (flock(l->fd, LOCK_EX | LOCK_NB) < 0) {
+			if (errno != EWOULDBLOCK && errno != EINTR) {
+				lfp_fs_error(call, -errno, path);
+				goto fail;
+			}
+			if (lfp_call_remaining_ms(call) < 100) {
+				lfp_error(call, LFP_E_UNAVAILABLE, 1,
+				          "'%s' is locked by another process", path);
+				goto fail;
+			}
+			usleep(10 * 1000);
+		}
+		if (still_there(l->fd, path))
+			break;
+		/* removed or replaced while it was closed to us: open it again */
+		close(l->fd);
+		__atomic_store_n(&l->fd, -1, __ATOMIC_RELAXED);
+	}
+	*fd = l->fd;
 	free(path);
 	return 0;
 fail:
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
+	if (l->fd >= 0)
+		flock(l->fd, LOCK_UN);
+	pthread_mutex_unlock(&l->mu);
 	free(path);
 	return -1;
 }
@@ -499,8 +580,17 @@ int lfp_check_statements(struct lfp_call *call, const json_t *statements,
 
 void lfp_unlock_root(int fd)
 {
-	if (fd >= 0)
-		close(fd); /* releases the flock */
+	struct root_lock *l;
+
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&root_locks_mu);
+	for (l = root_locks; l && __atomic_load_n(&l->fd, __ATOMIC_RELAXED) != fd; l = l->next)
+		;
+	pthread_mutex_unlock(&root_locks_mu);
+	flock(fd, LOCK_UN);
+	if (l)
+		pthread_mutex_unlock(&l->mu);
 }
 
 int lfp_durable = 1;

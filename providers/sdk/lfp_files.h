@@ -126,7 +126,9 @@ int lfp_configure_root(struct lfp_call *call, const json_t *settings, char **roo
 /*
  * Take the exclusive flock on ROOT/NAME (made with ROOT when missing),
  * trying every 10 ms until 100 ms before the call's deadline (then 1004,
- * retryable).  0 with *fd, or -1 after lfp_error() (*fd -1).
+ * retryable).  The calls of one process take it one at a time, waiting in
+ * line for each other (not polling), on a descriptor the process keeps
+ * open.  0 with *fd, or -1 after lfp_error() (*fd -1).
  */
 int lfp_lock_root(struct lfp_call *call, const char *root, const char *name, int *fd);
 
@@ -138,7 +140,7 @@ int lfp_lock_root(struct lfp_call *call, const char *root, const char *name, int
 int lfp_check_statements(struct lfp_call *call, const json_t *statements,
                          int (*path_ok)(struct lfp_call *call, const char *path));
 
-/* Release a lock taken with flock on `fd`. */
+/* Release a lock lfp_lock_root() gave as `fd` (-1: nothing). */
 void lfp_unlock_root(int fd);
 
 #endif
