@@ -22,8 +22,25 @@ struct loc {
 struct secnode {
 	char *address;
 	struct loc loc;
-	char **children;
+	struct secnode **children;
 	size_t nchildren, alloc;
+};
+
+/* A statement of a bucket's policy: (principal, access, path), its
+ * strings borrowed from the manifests and the securables, which outlive
+ * expansion's working maps. */
+struct stmt {
+	const char *principal;
+	const char *path;
+	int write; /* 0: read, 1: write ("read" < "write", as the order wants) */
+};
+
+/* A bucket's statements, and the manifest addresses they come from. */
+struct bucket_stmts {
+	struct stmt *v;
+	size_t n, alloc;
+	json_t *sources;         /* source address -> true, in the order first seen */
+	const char *last_source; /* the source added last: a grant adds many at once */
 };
 
 struct ex {
@@ -33,11 +50,10 @@ struct ex {
 	const struct lf_resource *account;
 	struct loc default_storage;
 	struct lf_map secs;         /* securable address -> struct secnode * */
-	struct lf_map policies;     /* bucket -> json array of statements */
+	struct lf_map policies;     /* bucket -> struct bucket_stmts * */
 	struct lf_map policy_owner; /* bucket -> manifest address declaring it */
 	json_t *later;              /* [principal, type, metastore, name, privileges, source] */
 	const char *source;         /* the manifest address whose grant is compiled */
-	struct lf_map sources;      /* bucket -> json object: source address -> true */
 	struct lf_state *st;        /* what is recorded, or NULL */
 	struct lf_map nets_of;      /* parent -> json array of recorded networks [name, cidr] */
 	int nets_indexed;
@@ -252,15 +268,23 @@ static struct lf_dres *add_bucket(struct ex *x, struct lf_dres *parent, const ch
 static struct secnode *sec_add(struct ex *x, const char *address, struct loc loc,
                                const char *parent_address)
 {
-	struct secnode *n = lf_xcalloc(1, sizeof(*n));
+	struct secnode *n = lf_map_get(&x->secs, address);
 
-	n->address = lf_xstrdup(address);
+	if (n) {
+		/* declared again: the address now means the new place, with
+		 * nothing below it yet */
+		loc_release(&n->loc);
+		n->nchildren = 0;
+	} else {
+		n = lf_xcalloc(1, sizeof(*n));
+		n->address = lf_xstrdup(address);
+		lf_map_put(&x->secs, address, n);
+	}
 	n->loc = loc;
-	lf_map_put(&x->secs, address, n);
 	struct secnode *p = parent_address ? lf_map_get(&x->secs, parent_address) : NULL;
 	if (p) {
 		LF_GROW(p->children, p->nchildren + 1, p->alloc);
-		p->children[p->nchildren++] = lf_xstrdup(address);
+		p->children[p->nchildren++] = n;
 	}
 	return n;
 }
@@ -271,44 +295,39 @@ static int loc_covers(const struct loc *outer, const struct loc *inner)
 	       !strncmp(inner->path, outer->path, strlen(outer->path));
 }
 
-/* Add `statement` for (principal, access) on `l` to its bucket's policy. */
-static void policy_add(struct ex *x, const char *principal, const char *access, const struct loc *l)
+/* Add a statement for (principal, access) on `l` to its bucket's policy;
+ * `principal` and `l` outlive the policies. */
+static void policy_add(struct ex *x, const char *principal, int write, const struct loc *l)
 {
-	json_t *arr = lf_map_get(&x->policies, l->bucket);
+	struct bucket_stmts *b = lf_map_get(&x->policies, l->bucket);
 
-	if (!arr) {
-		arr = json_array();
-		lf_map_put(&x->policies, l->bucket, arr);
+	if (!b) {
+		b = lf_xcalloc(1, sizeof(*b));
+		b->sources = json_object();
+		lf_map_put(&x->policies, l->bucket, b);
 	}
-	json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "principal", principal, "access",
-	                                     access, "path", l->path));
-	if (x->source) {
-		json_t *from = lf_map_get(&x->sources, l->bucket);
-		if (!from) {
-			from = json_object();
-			lf_map_put(&x->sources, l->bucket, from);
-		}
-		json_object_set_new(from, x->source, json_true());
+	LF_GROW(b->v, b->n + 1, b->alloc);
+	b->v[b->n++] = (struct stmt){principal, l->path, write};
+	if (x->source && x->source != b->last_source) {
+		json_object_set_new(b->sources, x->source, json_true());
+		b->last_source = x->source;
 	}
 }
 
 /* Grant `access` on securable `sec` and, as Unity Catalog inherits, on what
  * lies below it but is stored elsewhere. */
-static void grant_access(struct ex *x, const char *principal, const char *access,
-                         const struct secnode *sec, struct loc **done, size_t *ndone, size_t *alloc)
+static void grant_access(struct ex *x, const char *principal, int write, const struct secnode *sec,
+                         struct loc **done, size_t *ndone, size_t *alloc)
 {
 	for (size_t i = 0; i < *ndone; i++)
 		if (loc_covers(&(*done)[i], &sec->loc))
 			goto children;
-	policy_add(x, principal, access, &sec->loc);
+	policy_add(x, principal, write, &sec->loc);
 	LF_GROW(*done, *ndone + 1, *alloc);
 	(*done)[(*ndone)++] = sec->loc;
 children:
-	for (size_t i = 0; i < sec->nchildren; i++) {
-		const struct secnode *c = lf_map_get(&x->secs, sec->children[i]);
-		if (c)
-			grant_access(x, principal, access, c, done, ndone, alloc);
-	}
+	for (size_t i = 0; i < sec->nchildren; i++)
+		grant_access(x, principal, write, sec->children[i], done, ndone, alloc);
 }
 
 /* The securable address a grant names, or NULL (metastore: no data). */
@@ -354,13 +373,13 @@ static void compile_grant(struct ex *x, const char *principal, const char *type,
 		}
 		free(norm);
 	}
-	const char *modes[2] = {want_read ? "read" : NULL, want_write ? "write" : NULL};
+	const int modes[2] = {want_read, want_write};
 	for (int m = 0; m < 2; m++) {
 		struct loc *done = NULL;
 		size_t ndone = 0, alloc = 0;
 		if (!modes[m])
 			continue;
-		grant_access(x, principal, modes[m], sec, &done, &ndone, &alloc);
+		grant_access(x, principal, m, sec, &done, &ndone, &alloc);
 		free(done); /* the locs belong to the securables */
 	}
 }
@@ -882,17 +901,15 @@ static json_t *merged_tags(json_t *account, json_t *workspace)
 	return t;
 }
 
+/* By path, principal, access ("read" before "write"). */
 static int cmp_statement(const void *a, const void *b)
 {
-	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	static const char *const keys[] = {"path", "principal", "access"};
-	for (int i = 0; i < 3; i++) {
-		int c = strcmp(json_string_value(json_object_get(x, keys[i])),
-		               json_string_value(json_object_get(y, keys[i])));
-		if (c)
-			return c;
-	}
-	return 0;
+	const struct stmt *x = a, *y = b;
+	int c = x->path == y->path ? 0 : strcmp(x->path, y->path);
+
+	if (!c)
+		c = x->principal == y->principal ? 0 : strcmp(x->principal, y->principal);
+	return c ? c : x->write - y->write;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -911,6 +928,16 @@ static int cmp_name(const void *a, const void *b)
 #define ACCESS_READ ((void *)1)
 #define ACCESS_WRITE ((void *)2)
 
+/* key = "principal\npath" */
+static const char *stmt_key(struct lf_buf *key, const char *principal, const char *path, size_t n)
+{
+	lf_buf_truncate(key, 0);
+	lf_buf_adds(key, principal);
+	lf_buf_addc(key, '\n');
+	lf_buf_add(key, path, n);
+	return lf_buf_cstr(key);
+}
+
 /* Whether (principal, path) is granted `access` or more by `seen`. */
 static int covered(const struct lf_map *seen, struct lf_buf *key, const char *principal,
                    const char *path, int write, int strict)
@@ -923,9 +950,7 @@ static int covered(const struct lf_map *seen, struct lf_buf *key, const char *pr
 			continue;
 		if (strict && i == n)
 			break;
-		lf_buf_truncate(key, 0);
-		lf_buf_addf(key, "%s\n%.*s", principal, (int)i, path);
-		void *v = lf_map_get(seen, lf_buf_cstr(key));
+		void *v = lf_map_get(seen, stmt_key(key, principal, path, i));
 		if ((uintptr_t)v & (uintptr_t)ACCESS_WRITE)
 			return 1;
 		if (!write && v)
@@ -935,40 +960,36 @@ static int covered(const struct lf_map *seen, struct lf_buf *key, const char *pr
 }
 
 /* The sorted statements `st` without duplicates and without what another
- * already grants: a new array of `*k` statements (borrowed from `st`). */
-static json_t *compact_statements(json_t **st, size_t m, size_t *k)
+ * already grants: a new array of `*k` statement objects. */
+static json_t *compact_statements(const struct stmt *st, size_t m, size_t *k)
 {
 	struct lf_map seen = LF_MAP_INIT;
 	struct lf_buf key = LF_BUF_INIT;
 	json_t *uniq = json_array();
 
 	for (size_t j = 0; j < m; j++) {
-		const char *who = json_string_value(json_object_get(st[j], "principal"));
-		const char *path = json_string_value(json_object_get(st[j], "path"));
-		int write = !strcmp(json_string_value(json_object_get(st[j], "access")), "write");
-		lf_buf_truncate(&key, 0);
-		lf_buf_addf(&key, "%s\n%s", who, path);
-		uintptr_t bits = (uintptr_t)lf_map_get(&seen, lf_buf_cstr(&key));
-		bits |= write ? (uintptr_t)ACCESS_WRITE : (uintptr_t)ACCESS_READ;
-		lf_map_put(&seen, lf_buf_cstr(&key), (void *)bits);
+		const char *kk = stmt_key(&key, st[j].principal, st[j].path, strlen(st[j].path));
+		uintptr_t bits = (uintptr_t)lf_map_get(&seen, kk);
+		uintptr_t mine = st[j].write ? (uintptr_t)ACCESS_WRITE : (uintptr_t)ACCESS_READ;
+		if (!(bits & mine))
+			lf_map_put(&seen, kk, (void *)(bits | mine));
 	}
 	for (size_t j = 0; j < m; j++) {
-		const char *who = json_string_value(json_object_get(st[j], "principal"));
-		const char *path = json_string_value(json_object_get(st[j], "path"));
-		int write = !strcmp(json_string_value(json_object_get(st[j], "access")), "write");
+		const char *who = st[j].principal, *path = st[j].path;
+		int write = st[j].write;
 		if (j && !cmp_statement(&st[j - 1], &st[j]))
 			continue; /* the same grant twice */
 		/* above it (strictly), or a write on the same path for a read */
 		if (covered(&seen, &key, who, path, write, 1))
 			continue;
-		if (!write) {
-			lf_buf_truncate(&key, 0);
-			lf_buf_addf(&key, "%s\n%s", who, path);
-			if ((uintptr_t)lf_map_get(&seen, lf_buf_cstr(&key)) &
-			    (uintptr_t)ACCESS_WRITE)
-				continue;
-		}
-		json_array_append(uniq, st[j]);
+		if (!write && (uintptr_t)lf_map_get(&seen, stmt_key(&key, who, path, strlen(path))) &
+		                  (uintptr_t)ACCESS_WRITE)
+			continue;
+		json_t *o = json_object();
+		json_object_set_new(o, "principal", json_string(who));
+		json_object_set_new(o, "access", json_string(write ? "write" : "read"));
+		json_object_set_new(o, "path", json_string(path));
+		json_array_append_new(uniq, o);
 		(*k)++;
 	}
 	lf_buf_release(&key);
@@ -1099,14 +1120,10 @@ static void emit_policies(struct ex *x)
 			names[n++] = x->policies.v[i].key;
 	qsort(names, n, sizeof(*names), cmp_name);
 	for (size_t i = 0; i < n; i++) {
-		json_t *arr = lf_map_get(&x->policies, names[i]);
-		size_t m = json_array_size(arr), k = 0;
-		json_t **st = lf_xcalloc(m + 1, sizeof(*st));
-		for (size_t j = 0; j < m; j++)
-			st[j] = json_array_get(arr, j);
-		qsort(st, m, sizeof(*st), cmp_statement);
-		json_t *uniq = compact_statements(st, m, &k);
-		free(st);
+		struct bucket_stmts *b = lf_map_get(&x->policies, names[i]);
+		size_t k = 0;
+		qsort(b->v, b->n, sizeof(*b->v), cmp_statement);
+		json_t *uniq = compact_statements(b->v, b->n, &k);
 		const char *owner = lf_map_get(&x->policy_owner, names[i]);
 		struct lf_dres *parent = owner ? lf_desired_get(x->out, owner) : NULL;
 		if (!parent) {
@@ -1120,13 +1137,13 @@ static void emit_policies(struct ex *x)
 		 * under the grant that caused it */
 		const char *from;
 		json_t *t;
-		json_object_foreach (lf_map_get(&x->sources, names[i]), from, t) {
+		json_object_foreach (b->sources, from, t) {
 			LF_GROW(p->sources, p->nsources + 1, p->sources_alloc);
 			p->sources[p->nsources++] = lf_xstrdup(from);
 		}
-		char *b = lf_xasprintf("storage.bucket/%s", names[i]);
-		add_dep(p, b);
-		free(b);
+		char *ba = lf_xasprintf("storage.bucket/%s", names[i]);
+		add_dep(p, ba);
+		free(ba);
 		/* a policy may hold a statement per grant: add each principal
 		 * once, checked against `seen` rather than by add_dep's linear
 		 * search, which made a policy of P principals cost P^2; the only
@@ -1283,8 +1300,8 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 		}
 	}
 	compile_deferred(&x);
+	emit_policies(&x); /* its statements borrow the principals of x.later */
 	json_decref(x.later);
-	emit_policies(&x);
 
 	/* each resource's digest on whichever core: they read only */
 	lf_par_for(out->n, digest_item, out);
@@ -1296,21 +1313,20 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 			continue;
 		free(n->address);
 		loc_release(&n->loc);
-		for (size_t j = 0; j < n->nchildren; j++)
-			free(n->children[j]);
 		free(n->children);
 		free(n);
 	}
 	lf_map_release(&x.secs);
-	for (size_t i = 0; i < x.policies.cap; i++)
-		if (x.policies.v[i].key)
-			json_decref(x.policies.v[i].value);
+	for (size_t i = 0; i < x.policies.cap; i++) {
+		struct bucket_stmts *b = x.policies.v[i].key ? x.policies.v[i].value : NULL;
+		if (!b)
+			continue;
+		free(b->v);
+		json_decref(b->sources);
+		free(b);
+	}
 	lf_map_release(&x.policies);
 	lf_map_release(&x.policy_owner);
-	for (size_t i = 0; i < x.sources.cap; i++)
-		if (x.sources.v[i].key)
-			json_decref(x.sources.v[i].value);
-	lf_map_release(&x.sources);
 	for (size_t i = 0; i < x.nets_of.cap; i++)
 		if (x.nets_of.v[i].key)
 			json_decref(x.nets_of.v[i].value);
