@@ -982,8 +982,9 @@ static json_t *compact_statements(const struct stmt *st, size_t m, size_t *k)
 		/* above it (strictly), or a write on the same path for a read */
 		if (covered(&seen, &key, who, path, write, 1))
 			continue;
-		if (!write && (uintptr_t)lf_map_get(&seen, stmt_key(&key, who, path, strlen(path))) &
-		                  (uintptr_t)ACCESS_WRITE)
+		if (!write &&
+		    (uintptr_t)lf_map_get(&seen, stmt_key(&key, who, path, strlen(path))) &
+		        (uintptr_t)ACCESS_WRITE)
 			continue;
 		json_t *o = json_object();
 		json_object_set_new(o, "principal", json_string(who));
