@@ -8,6 +8,7 @@
 #include "family.h"
 #include "../state/state.h"
 #include "../util/buf.h"
+#include "../util/jsondigest.h"
 #include "../util/mem.h"
 #include "../util/par.h"
 #include "../util/s3policy.h"
@@ -1170,7 +1171,7 @@ static void digest_item(void *arg, size_t i)
 {
 	struct lf_desired *out = arg;
 
-	lf_json_digest(out->v[i]->inputs, out->v[i]->digest);
+	lf_json_sha256_hex(out->v[i]->inputs, out->v[i]->digest);
 }
 
 int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_diags *d)
