@@ -18,7 +18,6 @@
 #include "../util/jsondigest.h"
 #include "../util/jsonout.h"
 #include "../util/mem.h"
-#include "../util/sha256.h"
 
 #ifndef LF_VERSION
 #define LF_VERSION "0.0.0"
