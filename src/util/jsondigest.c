@@ -51,45 +51,8 @@ static void putc1(struct out *o, char c)
 	o->block[o->n++] = c;
 }
 
-/* Whether this writer spells `v` exactly as jansson does: ASCII strings
- * and keys without NULs in keys, integers, literals; no reals. */
-static int plain(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT: {
-		for (void *it = json_object_iter((json_t *)v); it;
-		     it = json_object_iter_next((json_t *)v, it)) {
-			const char *k = json_object_iter_key(it);
-			size_t n = json_object_iter_key_len(it);
-			for (size_t i = 0; i < n; i++)
-				if ((unsigned char)k[i] >= 0x80 || !k[i])
-					return 0;
-			if (!plain(json_object_iter_value(it)))
-				return 0;
-		}
-		return 1;
-	}
-	case JSON_ARRAY:
-		for (size_t i = 0; i < json_array_size(v); i++)
-			if (!plain(json_array_get(v, i)))
-				return 0;
-		return 1;
-	case JSON_STRING: {
-		const char *s = json_string_value(v);
-		size_t n = json_string_length(v);
-		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)s[i] >= 0x80)
-				return 0;
-		return 1;
-	}
-	case JSON_REAL:
-		return 0;
-	default:
-		return 1;
-	}
-}
-
-static void put_string(struct out *o, const char *s, size_t n)
+/* 0, or -1 on a byte that is not ASCII (jansson checks UTF-8 there). */
+static int put_string(struct out *o, const char *s, size_t n)
 {
 	size_t run = 0; /* bytes of s[run..i) not yet written */
 
@@ -98,6 +61,8 @@ static void put_string(struct out *o, const char *s, size_t n)
 		unsigned char c = (unsigned char)s[i];
 		const char *esc;
 		char seq[8];
+		if (c >= 0x80)
+			return -1;
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		put(o, s + run, i - run);
@@ -132,6 +97,7 @@ static void put_string(struct out *o, const char *s, size_t n)
 	}
 	put(o, s + run, n - run);
 	putc1(o, '"');
+	return 0;
 }
 
 struct kv {
@@ -144,7 +110,9 @@ static int cmp_kv(const void *a, const void *b)
 	return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
 }
 
-static void put_value(struct out *o, const json_t *v)
+/* Writes `v`: 0, or -1 on a value this writer does not spell exactly as
+ * jansson does (a real, text that is not ASCII, a key holding a NUL). */
+static int put_value(struct out *o, const json_t *v)
 {
 	switch (json_typeof(v)) {
 	case JSON_OBJECT: {
@@ -155,6 +123,8 @@ static void put_value(struct out *o, const json_t *v)
 		     it = json_object_iter_next((json_t *)v, it)) {
 			kv[i].key = json_object_iter_key(it);
 			kv[i++].value = json_object_iter_value(it);
+			if (strlen(kv[i - 1].key) != json_object_iter_key_len(it))
+				goto other;
 		}
 		if (n > 8) {
 			qsort(kv, n, sizeof(*kv), cmp_kv);
@@ -172,42 +142,50 @@ static void put_value(struct out *o, const json_t *v)
 		for (i = 0; i < n; i++) {
 			if (i)
 				putc1(o, ',');
-			put_string(o, kv[i].key, strlen(kv[i].key));
+			if (put_string(o, kv[i].key, strlen(kv[i].key)))
+				goto other;
 			putc1(o, ':');
-			put_value(o, kv[i].value);
+			if (put_value(o, kv[i].value))
+				goto other;
 		}
 		putc1(o, '}');
 		if (kv != small)
 			free(kv);
-		return;
+		return 0;
+	other:
+		if (kv != small)
+			free(kv);
+		return -1;
 	}
 	case JSON_ARRAY:
 		putc1(o, '[');
 		for (size_t i = 0; i < json_array_size(v); i++) {
 			if (i)
 				putc1(o, ',');
-			put_value(o, json_array_get(v, i));
+			if (put_value(o, json_array_get(v, i)))
+				return -1;
 		}
 		putc1(o, ']');
-		return;
+		return 0;
 	case JSON_STRING:
-		put_string(o, json_string_value(v), json_string_length(v));
-		return;
+		return put_string(o, json_string_value(v), json_string_length(v));
 	case JSON_INTEGER: {
 		char num[32];
 		int k = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		put(o, num, (size_t)k);
-		return;
+		return 0;
 	}
 	case JSON_TRUE:
 		put(o, "true", 4);
-		return;
+		return 0;
 	case JSON_FALSE:
 		put(o, "false", 5);
-		return;
-	default:
+		return 0;
+	case JSON_NULL:
 		put(o, "null", 4);
-		return;
+		return 0;
+	default:
+		return -1; /* a real: jansson's own spelling */
 	}
 }
 
@@ -217,14 +195,20 @@ static int jansson_cb(const char *buffer, size_t size, void *data)
 	return 0;
 }
 
+/* The text of `v` into `o`; on a value put_value() leaves to jansson,
+ * what was written is dropped and jansson writes the whole text. */
 static void write_text(struct out *o, const json_t *v)
 {
-	if (!v)
+	if (!v) {
 		put(o, "null", 4);
-	else if (plain(v))
-		put_value(o, v);
-	else
+	} else if (put_value(o, v)) {
+		o->n = 0;
+		if (o->sha)
+			lf_sha256_init(o->sha);
+		else
+			lf_buf_truncate(o->buf, 0);
 		json_dump_callback(v, jansson_cb, o, FLAGS);
+	}
 	flush(o);
 }
 
