@@ -386,18 +386,22 @@ void lf_render_text(struct lf_buf *out, const struct lf_plan *p, const struct lf
 		if (!c->parent) {
 			group = c->address;
 			change(&t, 0);
-			continue;
+		} else {
+			/* a policy changed by a grant is shown under that grant */
+			const char *under = c->cause ? c->cause : c->parent;
+			if (!group || strcmp(group, under) != 0) {
+				/* its parent is not the block just above: say whose it is */
+				lf_buf_adds(out, c->cause ? "  # from " : "  # part of ");
+				add_label(out, under);
+				lf_buf_addc(out, '\n');
+				group = under;
+			}
+			change(&t, 4);
 		}
-		/* a policy changed by a grant is shown under that grant */
-		const char *under = c->cause ? c->cause : c->parent;
-		if (!group || strcmp(group, under) != 0) {
-			/* its parent is not the block just above: say whose it is */
-			lf_buf_adds(out, c->cause ? "  # from " : "  # part of ");
-			add_label(out, under);
-			lf_buf_addc(out, '\n');
-			group = under;
+		if (o && o->flush && out->len >= 65536) {
+			o->flush(o->flush_arg, out->ptr, out->len);
+			lf_buf_truncate(out, 0);
 		}
-		change(&t, 4);
 	}
 	if (blocks)
 		lf_buf_addc(out, '\n');

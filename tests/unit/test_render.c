@@ -889,6 +889,49 @@ static void test_md_huge_plan(void **state)
 	lf_plan_release(&p);
 }
 
+/* opts.flush: the text handed out as it is made, in pieces of 64 KiB or
+ * more (the last one smaller), is the whole text */
+struct pieces {
+	struct lf_buf all;
+	size_t n, smallest;
+};
+
+static void collect(void *arg, const char *text, size_t n)
+{
+	struct pieces *p = arg;
+
+	lf_buf_add(&p->all, text, n);
+	p->n++;
+	if (!p->smallest || n < p->smallest)
+		p->smallest = n;
+}
+
+static void test_text_flushed(void **state)
+{
+	struct lf_plan p;
+	struct lf_buf whole = LF_BUF_INIT, rest = LF_BUF_INIT;
+	struct lf_render_opts o = LF_RENDER_OPTS_INIT;
+	struct pieces got = {LF_BUF_INIT, 0, 0};
+	(void)state;
+
+	big_plan(&p, 5000, 16);
+	lf_render_text(&whole, &p, &o);
+	o.flush = collect;
+	o.flush_arg = &got;
+	lf_render_text(&rest, &p, &o);
+	assert_true(whole.len > 4 * 65536);
+	assert_true(got.n >= 3);
+	assert_true(got.smallest >= 65536);
+	assert_true(rest.len < 65536 + 4096);
+	lf_buf_add(&got.all, rest.ptr, rest.len);
+	assert_int_equal(got.all.len, whole.len);
+	assert_string_equal(lf_buf_cstr(&got.all), lf_buf_cstr(&whole));
+	lf_buf_release(&whole);
+	lf_buf_release(&rest);
+	lf_buf_release(&got.all);
+	lf_plan_release(&p);
+}
+
 static void test_md_sections_fit_or_not(void **state)
 {
 	struct lf_plan p;
@@ -990,6 +1033,7 @@ int main(void)
 	    cmocka_unit_test(test_md_no_changes_and_sensitive),
 	    cmocka_unit_test(test_md_fence_and_escaping),
 	    cmocka_unit_test(test_md_huge_plan),
+	    cmocka_unit_test(test_text_flushed),
 	    cmocka_unit_test(test_md_sections_fit_or_not),
 	    cmocka_unit_test(test_md_never_over_limit),
 	    cmocka_unit_test(test_md_policy_violations),
