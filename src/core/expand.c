@@ -40,7 +40,9 @@ struct stmt {
 struct bucket_stmts {
 	struct stmt *v;
 	size_t n, alloc;
-	json_t *sources;         /* source address -> true, in the order first seen */
+	const char **sources; /* the manifest addresses, in the order first seen (borrowed) */
+	size_t nsources, sources_alloc;
+	struct lf_map seen;      /* of sources */
 	const char *last_source; /* the source added last: a grant adds many at once */
 };
 
@@ -304,13 +306,16 @@ static void policy_add(struct ex *x, const char *principal, int write, const str
 
 	if (!b) {
 		b = lf_xcalloc(1, sizeof(*b));
-		b->sources = json_object();
 		lf_map_put(&x->policies, l->bucket, b);
 	}
 	LF_GROW(b->v, b->n + 1, b->alloc);
 	b->v[b->n++] = (struct stmt){principal, l->path, write};
 	if (x->source && x->source != b->last_source) {
-		json_object_set_new(b->sources, x->source, json_true());
+		if (!lf_map_get(&b->seen, x->source)) {
+			lf_map_put(&b->seen, x->source, (void *)1);
+			LF_GROW(b->sources, b->nsources + 1, b->sources_alloc);
+			b->sources[b->nsources++] = x->source;
+		}
 		b->last_source = x->source;
 	}
 }
@@ -502,7 +507,8 @@ static struct lf_dres *add_manifest(struct ex *x, const struct lf_resource *res)
 
 static int kind_is(const struct lf_resource *r, const char *k)
 {
-	return !strcmp(r->kind->name, k);
+	/* the first letter tells most kinds apart without a call */
+	return r->kind->name[0] == k[0] && !strcmp(r->kind->name, k);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -1137,12 +1143,10 @@ static void emit_policies(struct ex *x)
 		              json_pack("{s:s, s:o}", "bucket", names[i], "statements", uniq));
 		/* what its statements come from: the plan shows a change of it
 		 * under the grant that caused it */
-		const char *from;
-		json_t *t;
-		json_object_foreach (b->sources, from, t) {
-			LF_GROW(p->sources, p->nsources + 1, p->sources_alloc);
-			p->sources[p->nsources++] = lf_xstrdup(from);
-		}
+		p->sources = lf_xcalloc(b->nsources + 1, sizeof(*p->sources));
+		for (size_t j = 0; j < b->nsources; j++)
+			p->sources[j] = lf_xstrdup(b->sources[j]);
+		p->nsources = p->sources_alloc = b->nsources;
 		char *ba = lf_xasprintf("storage.bucket/%s", names[i]);
 		add_dep(p, ba);
 		free(ba);
@@ -1207,11 +1211,31 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 	    "Schema", "Volume", "Table", "Grant", "SSO",
 	    /* recorded, so a plan with nothing else changed still prices */
 	    "PriceList", "Budget"};
-	for (size_t p = 0; p < sizeof(passes) / sizeof(*passes); p++) {
-		for (size_t i = 0; i < m->nres; i++) {
-			const struct lf_resource *res = &m->res[i];
-			if (!kind_is(res, passes[p]))
-				continue;
+	enum { NPASSES = sizeof(passes) / sizeof(*passes) };
+	/* the resources of each pass, in the manifests' order: a counting
+	 * sort by pass, rather than a walk of them all for each pass */
+	size_t start[NPASSES + 1] = {0};
+	unsigned char *pass_of = lf_xmalloc(m->nres + 1);
+	size_t *order = lf_xcalloc(m->nres + 1, sizeof(*order));
+	for (size_t i = 0; i < m->nres; i++) {
+		size_t p = 0;
+		while (p < NPASSES && !kind_is(&m->res[i], passes[p]))
+			p++;
+		pass_of[i] = (unsigned char)p;
+		if (p < NPASSES)
+			start[p + 1]++;
+	}
+	for (size_t p = 0; p < NPASSES; p++)
+		start[p + 1] += start[p];
+	size_t fill[NPASSES];
+	memcpy(fill, start, sizeof(fill));
+	for (size_t i = 0; i < m->nres; i++)
+		if (pass_of[i] < NPASSES)
+			order[fill[pass_of[i]]++] = i;
+	free(pass_of);
+	for (size_t p = 0; p < NPASSES; p++) {
+		for (size_t o = start[p]; o < start[p + 1]; o++) {
+			const struct lf_resource *res = &m->res[order[o]];
 			struct lf_dres *r = add_manifest(&x, res);
 			const char *ms = str_at(res->value, "spec.metastore");
 			json_t *ws_tags = NULL;
@@ -1301,6 +1325,7 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 			x.tags = NULL;
 		}
 	}
+	free(order);
 	compile_deferred(&x);
 	emit_policies(&x); /* its statements borrow the principals of x.later */
 	json_decref(x.later);
@@ -1324,7 +1349,8 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 		if (!b)
 			continue;
 		free(b->v);
-		json_decref(b->sources);
+		free(b->sources);
+		lf_map_release(&b->seen);
 		free(b);
 	}
 	lf_map_release(&x.policies);
