@@ -932,76 +932,91 @@ static int cmp_name(const void *a, const void *b)
  * (src/util/s3policy.c); lf_expand_check_policies() measures that document
  * against the store's limit, so a policy AWS would refuse fails the plan. */
 
-#define ACCESS_READ ((void *)1)
-#define ACCESS_WRITE ((void *)2)
+#define ACCESS_READ 1
+#define ACCESS_WRITE 2
 
-/* key = "principal\npath" */
-static const char *stmt_key(struct lf_buf *key, const char *principal, const char *path, size_t n)
+/* By principal, path, access: compact_statements()'s walk. */
+static int cmp_by_principal(const void *a, const void *b)
 {
-	lf_buf_truncate(key, 0);
-	lf_buf_adds(key, principal);
-	lf_buf_addc(key, '\n');
-	lf_buf_add(key, path, n);
-	return lf_buf_cstr(key);
+	const struct stmt *x = *(const struct stmt *const *)a, *y = *(const struct stmt *const *)b;
+	int c = x->principal == y->principal ? 0 : strcmp(x->principal, y->principal);
+
+	if (!c)
+		c = x->path == y->path ? 0 : strcmp(x->path, y->path);
+	return c ? c : x->write - y->write;
 }
 
-/* Whether (principal, path) is granted `access` or more by `seen`. */
-static int covered(const struct lf_map *seen, struct lf_buf *key, const char *principal,
-                   const char *path, int write, int strict)
+/* Whether `outer` is a path above `inner` (paths are "" or end in '/'). */
+static int path_above(const char *outer, const char *inner)
 {
-	size_t n = strlen(path);
+	size_t n = strlen(outer);
 
-	/* every prefix that ends a segment: "", "a/", "a/b/", and the path */
-	for (size_t i = 0; i <= n; i++) {
-		if (i && path[i - 1] != '/')
-			continue;
-		if (strict && i == n)
-			break;
-		void *v = lf_map_get(seen, stmt_key(key, principal, path, i));
-		if ((uintptr_t)v & (uintptr_t)ACCESS_WRITE)
-			return 1;
-		if (!write && v)
-			return 1;
-	}
-	return 0;
+	return (!n || outer[n - 1] == '/') && !strncmp(outer, inner, n) && inner[n];
 }
 
-/* The sorted statements `st` without duplicates and without what another
- * already grants: a new array of `*k` statement objects. */
+/*
+ * The sorted statements `st` without duplicates and without what another
+ * already grants: a new array of `*k` statement objects.
+ *
+ * Each principal's statements are walked by path, so a path's ancestors
+ * come before it: a stack holds the paths above the current one, each with
+ * the access granted on it or on a path above it.
+ */
 static json_t *compact_statements(const struct stmt *st, size_t m, size_t *k)
 {
-	struct lf_map seen = LF_MAP_INIT;
-	struct lf_buf key = LF_BUF_INIT;
+	const struct stmt **by = lf_xcalloc(m + 1, sizeof(*by));
+	char *drop = lf_xcalloc(m + 1, 1);
+	struct above {
+		const char *path;
+		int access; /* granted on it or above it */
+	} *stack = lf_xcalloc(m + 1, sizeof(*stack));
+	size_t depth = 0;
 	json_t *uniq = json_array();
 
-	for (size_t j = 0; j < m; j++) {
-		const char *kk = stmt_key(&key, st[j].principal, st[j].path, strlen(st[j].path));
-		uintptr_t bits = (uintptr_t)lf_map_get(&seen, kk);
-		uintptr_t mine = st[j].write ? (uintptr_t)ACCESS_WRITE : (uintptr_t)ACCESS_READ;
-		if (!(bits & mine))
-			lf_map_put(&seen, kk, (void *)(bits | mine));
+	for (size_t j = 0; j < m; j++)
+		by[j] = &st[j];
+	qsort(by, m, sizeof(*by), cmp_by_principal);
+	for (size_t j = 0; j < m;) {
+		/* the run of one principal and path */
+		size_t e = j + 1;
+		int here = 0;
+		while (e < m &&
+		       (by[e]->principal == by[j]->principal ||
+		        !strcmp(by[e]->principal, by[j]->principal)) &&
+		       (by[e]->path == by[j]->path || !strcmp(by[e]->path, by[j]->path)))
+			e++;
+		if (j == 0 || (by[j]->principal != by[j - 1]->principal &&
+		               strcmp(by[j]->principal, by[j - 1]->principal)))
+			depth = 0; /* another principal */
+		while (depth && !path_above(stack[depth - 1].path, by[j]->path))
+			depth--;
+		int above = depth ? stack[depth - 1].access : 0;
+		for (size_t i = j; i < e; i++)
+			here |= by[i]->write ? ACCESS_WRITE : ACCESS_READ;
+		for (size_t i = j; i < e; i++) {
+			int write = by[i]->write;
+			/* above it, or a write on the same path for a read */
+			if ((above & ACCESS_WRITE) || (!write && above) ||
+			    (!write && (here & ACCESS_WRITE)))
+				drop[by[i] - st] = 1;
+		}
+		stack[depth].path = by[j]->path;
+		stack[depth++].access = here | above;
+		j = e;
 	}
 	for (size_t j = 0; j < m; j++) {
-		const char *who = st[j].principal, *path = st[j].path;
-		int write = st[j].write;
-		if (j && !cmp_statement(&st[j - 1], &st[j]))
-			continue; /* the same grant twice */
-		/* above it (strictly), or a write on the same path for a read */
-		if (covered(&seen, &key, who, path, write, 1))
-			continue;
-		if (!write &&
-		    (uintptr_t)lf_map_get(&seen, stmt_key(&key, who, path, strlen(path))) &
-		        (uintptr_t)ACCESS_WRITE)
-			continue;
+		if (drop[j] || (j && !cmp_statement(&st[j - 1], &st[j])))
+			continue; /* covered, or the same grant twice */
 		json_t *o = json_object();
-		json_object_set_new(o, "principal", json_string(who));
-		json_object_set_new(o, "access", json_string(write ? "write" : "read"));
-		json_object_set_new(o, "path", json_string(path));
+		json_object_set_new(o, "principal", json_string(st[j].principal));
+		json_object_set_new(o, "access", json_string(st[j].write ? "write" : "read"));
+		json_object_set_new(o, "path", json_string(st[j].path));
 		json_array_append_new(uniq, o);
 		(*k)++;
 	}
-	lf_buf_release(&key);
-	lf_map_release(&seen);
+	free(stack);
+	free(drop);
+	free(by);
 	return uniq;
 }
 
