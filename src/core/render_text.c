@@ -42,8 +42,10 @@ struct text {
 
 static void spaces(struct lf_buf *out, int n)
 {
-	while (n-- > 0)
-		lf_buf_addc(out, ' ');
+	static const char blank[] = "                                ";
+
+	for (; n > 0; n -= (int)sizeof(blank) - 1)
+		lf_buf_add(out, blank, n < (int)sizeof(blank) - 1 ? (size_t)n : sizeof(blank) - 1);
 }
 
 static void colored(struct text *t, const char *color, const char *s)
@@ -58,8 +60,17 @@ static void colored(struct text *t, const char *color, const char *s)
 /* Free text from outside (file names, warnings): no control characters. */
 static void add_clean(struct lf_buf *out, const char *s)
 {
-	for (; *s; s++)
-		lf_buf_addc(out, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+	while (*s) {
+		size_t n = 0;
+		while (s[n] && (unsigned char)s[n] >= 0x20 && s[n] != 0x7f)
+			n++;
+		lf_buf_add(out, s, n);
+		s += n;
+		if (*s) {
+			lf_buf_addc(out, '?');
+			s++;
+		}
+	}
 }
 
 static void add_json(struct lf_buf *out, const json_t *v)
@@ -68,7 +79,9 @@ static void add_json(struct lf_buf *out, const json_t *v)
 	 * writes them (a string of printable ASCII with no '"' or '\\' is
 	 * quoted as it is), without an encoder and a copy per value */
 	if (json_is_integer(v)) {
-		lf_buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		char num[32];
+		int n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		lf_buf_add(out, num, (size_t)n);
 		return;
 	}
 	if (json_is_string(v)) {
@@ -118,7 +131,10 @@ static void lead(struct text *t, int indent, char sym)
 	char s[2] = {sym, '\0'};
 
 	spaces(t->out, indent);
-	colored(t, sym == '+' ? GREEN : sym == '-' ? RED : YELLOW, s);
+	if (t->color)
+		colored(t, sym == '+' ? GREEN : sym == '-' ? RED : YELLOW, s);
+	else
+		lf_buf_addc(t->out, sym);
 }
 
 static void end_line(struct text *t, const char *suffix)
@@ -130,9 +146,14 @@ static void end_line(struct text *t, const char *suffix)
 	lf_buf_addc(t->out, '\n');
 }
 
-static int cmp_str(const void *a, const void *b)
+struct member {
+	const char *key;
+	json_t *value;
+};
+
+static int cmp_member(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
 }
 
 static void value(struct text *t, int indent, char sym, const char *label, json_t *v,
@@ -141,21 +162,36 @@ static void value(struct text *t, int indent, char sym, const char *label, json_
 static void members(struct text *t, int indent, char sym, json_t *obj)
 {
 	size_t n = json_object_size(obj), i = 0, len = t->path.len;
-	const char **keys = lf_xmalloc(n * sizeof(*keys));
+	struct member few[16];
+	struct member *mv = n <= 16 ? few : lf_xmalloc(n * sizeof(*mv));
 	const char *key;
 	json_t *item;
 
-	json_object_foreach (obj, key, item)
-		keys[i++] = key;
-	qsort(keys, n, sizeof(*keys), cmp_str);
+	json_object_foreach (obj, key, item) {
+		mv[i].key = key;
+		mv[i++].value = item;
+	}
+	if (n > 16) {
+		qsort(mv, n, sizeof(*mv), cmp_member);
+	} else {
+		/* a few keys, as most objects have: insertion sort */
+		for (size_t a = 1; a < n; a++) {
+			struct member m = mv[a];
+			size_t b = a;
+			for (; b && strcmp(mv[b - 1].key, m.key) > 0; b--)
+				mv[b] = mv[b - 1];
+			mv[b] = m;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		if (len)
 			lf_buf_addc(&t->path, '.');
-		lf_buf_adds(&t->path, keys[i]);
-		value(t, indent, sym, keys[i], json_object_get(obj, keys[i]), NULL);
+		lf_buf_adds(&t->path, mv[i].key);
+		value(t, indent, sym, mv[i].key, mv[i].value, NULL);
 		lf_buf_truncate(&t->path, len);
 	}
-	free(keys);
+	if (mv != few)
+		free(mv);
 }
 
 static void items(struct text *t, int indent, char sym, json_t *arr)
@@ -164,7 +200,9 @@ static void items(struct text *t, int indent, char sym, json_t *arr)
 	json_t *item;
 
 	json_array_foreach (arr, i, item) {
-		lf_buf_addf(&t->path, len ? ".%zu" : "%zu", i);
+		char at[32];
+		int k = snprintf(at, sizeof(at), len ? ".%zu" : "%zu", i);
+		lf_buf_add(&t->path, at, (size_t)k);
 		value(t, indent, sym, NULL, item, NULL);
 		lf_buf_truncate(&t->path, len);
 	}
