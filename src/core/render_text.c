@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "../util/mem.h"
+#include "../util/par.h"
 
 #define GREEN "\033[32m"
 #define YELLOW "\033[33m"
@@ -407,40 +408,110 @@ static void summary(struct lf_buf *out, const struct lf_plan *p)
 	            n[LF_ACT_CREATE], n[LF_ACT_UPDATE], n[LF_ACT_REPLACE], n[LF_ACT_DELETE]);
 }
 
+/* Whether change `c` has a block of its own. */
+static int shown(const struct lf_change *c)
+{
+	return c->action != LF_ACT_NOOP || c->reason == LF_REASON_KEPT;
+}
+
+/* The manifest address the blocks after `c` belong to, given `group`. */
+static const char *group_after(const struct lf_change *c, const char *group, int *header)
+{
+	if (!c->parent) {
+		*header = 0;
+		return c->address;
+	}
+	/* a policy changed by a grant is shown under that grant */
+	const char *under = c->cause ? c->cause : c->parent;
+	*header = !group || strcmp(group, under) != 0;
+	return *header ? under : group;
+}
+
+/* The changes of a plan rendered on every core, a piece of PIECE changes
+ * each: what a piece starts with (the group above it, whether a block came
+ * before) is worked out first, without rendering. */
+#define PIECE 512
+
+struct piece {
+	size_t from, to;
+	const char *group;
+	int after_block;
+	struct lf_buf out;
+};
+
+struct pieces {
+	const struct lf_plan *p;
+	int color;
+	struct piece *v;
+};
+
+static void render_piece(void *arg, size_t k)
+{
+	struct pieces *ps = arg;
+	struct piece *pc = &ps->v[k];
+	struct text t = {&pc->out, NULL, ps->color, LF_BUF_INIT};
+	const char *group = pc->group;
+	int blocks = pc->after_block;
+
+	for (size_t i = pc->from; i < pc->to; i++) {
+		const struct lf_change *c = &ps->p->v[i];
+		int header;
+
+		if (!shown(c))
+			continue;
+		if (blocks++)
+			lf_buf_addc(t.out, '\n');
+		t.c = c;
+		group = group_after(c, group, &header);
+		if (header) {
+			/* its parent is not the block just above: say whose it is */
+			lf_buf_adds(t.out, c->cause ? "  # from " : "  # part of ");
+			add_label(t.out, group);
+			lf_buf_addc(t.out, '\n');
+		}
+		change(&t, c->parent ? 4 : 0);
+	}
+	lf_buf_release(&t.path);
+}
+
 void lf_render_text(struct lf_buf *out, const struct lf_plan *p, const struct lf_render_opts *o)
 {
 	struct text t = {out, NULL, o && o->color, LF_BUF_INIT};
+	size_t npieces = (p->n + PIECE - 1) / PIECE;
+	struct pieces ps = {p, t.color, lf_xcalloc(npieces + 1, sizeof(*ps.v))};
 	const char *group = NULL; /* manifest address the last block belongs to */
 	int blocks = 0;
 
-	for (size_t i = 0; i < p->n; i++) {
-		const struct lf_change *c = &p->v[i];
-
-		if (c->action == LF_ACT_NOOP && c->reason != LF_REASON_KEPT)
-			continue;
-		if (blocks++)
-			lf_buf_addc(out, '\n');
-		t.c = c;
-		if (!c->parent) {
-			group = c->address;
-			change(&t, 0);
-		} else {
-			/* a policy changed by a grant is shown under that grant */
-			const char *under = c->cause ? c->cause : c->parent;
-			if (!group || strcmp(group, under) != 0) {
-				/* its parent is not the block just above: say whose it is */
-				lf_buf_adds(out, c->cause ? "  # from " : "  # part of ");
-				add_label(out, under);
-				lf_buf_addc(out, '\n');
-				group = under;
-			}
-			change(&t, 4);
+	for (size_t k = 0; k < npieces; k++) {
+		struct piece *pc = &ps.v[k];
+		pc->from = k * PIECE;
+		pc->to = pc->from + PIECE < p->n ? pc->from + PIECE : p->n;
+		pc->group = group;
+		pc->after_block = blocks > 0;
+		for (size_t i = pc->from; i < pc->to; i++) {
+			int header;
+			if (!shown(&p->v[i]))
+				continue;
+			blocks++;
+			group = group_after(&p->v[i], group, &header);
+		}
+	}
+	/* a few pieces at a time, written out in order, so that the text is
+	 * never held whole */
+	for (size_t k = 0; k < npieces; k += 16) {
+		size_t n = npieces - k < 16 ? npieces - k : 16;
+		struct pieces wave = {p, t.color, ps.v + k};
+		lf_par_for(n, render_piece, &wave);
+		for (size_t j = k; j < k + n; j++) {
+			lf_buf_add(out, ps.v[j].out.ptr ? ps.v[j].out.ptr : "", ps.v[j].out.len);
+			lf_buf_release(&ps.v[j].out);
 		}
 		if (o && o->flush && out->len >= 65536) {
 			o->flush(o->flush_arg, out->ptr, out->len);
 			lf_buf_truncate(out, 0);
 		}
 	}
+	free(ps.v);
 	if (blocks)
 		lf_buf_addc(out, '\n');
 	for (size_t i = 0; i < p->nwarnings; i++) {
