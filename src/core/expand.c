@@ -111,10 +111,22 @@ static void loc_release(struct loc *l)
 
 /* ---- desired resources -------------------------------------------------- */
 
+/* "type/name", without a printf per resource */
+static char *address_of(const char *type, const char *name)
+{
+	size_t t = strlen(type), n = strlen(name);
+	char *a = lf_xmalloc(t + n + 2);
+
+	memcpy(a, type, t);
+	a[t] = '/';
+	memcpy(a + t + 1, name, n + 1);
+	return a;
+}
+
 static struct lf_dres *add(struct ex *x, const char *type, const char *name, const char *provider,
                            const char *parent, json_t *inputs, const struct lf_source_doc *doc)
 {
-	char *address = lf_xasprintf("%s/%s", type, name);
+	char *address = address_of(type, name);
 	uintptr_t seen = (uintptr_t)lf_map_get(&x->out->index, address);
 	struct lf_dres *r;
 
@@ -185,7 +197,7 @@ static struct lf_dres *add_part(struct ex *x, struct lf_dres *parent, const char
                                 const char *name, json_t *inputs, int foundation)
 {
 	const struct lf_kind *k = lf_kinds_find(x->m->kinds, type);
-	char *address = lf_xasprintf("%s/%s", type, name);
+	char *address = address_of(type, name);
 
 	if (!k || !k->is_type) {
 		lf_diag_error(x->d, NULL, "no schema for provider resource type '%s'", type);
