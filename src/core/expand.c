@@ -8,6 +8,7 @@
 #include "family.h"
 #include "../state/state.h"
 #include "../util/buf.h"
+#include "../util/jsondigest.h"
 #include "../util/mem.h"
 #include "../util/par.h"
 #include "../util/s3policy.h"
@@ -22,8 +23,27 @@ struct loc {
 struct secnode {
 	char *address;
 	struct loc loc;
-	char **children;
+	struct secnode **children;
 	size_t nchildren, alloc;
+};
+
+/* A statement of a bucket's policy: (principal, access, path), its
+ * strings borrowed from the manifests and the securables, which outlive
+ * expansion's working maps. */
+struct stmt {
+	const char *principal;
+	const char *path;
+	int write; /* 0: read, 1: write ("read" < "write", as the order wants) */
+};
+
+/* A bucket's statements, and the manifest addresses they come from. */
+struct bucket_stmts {
+	struct stmt *v;
+	size_t n, alloc;
+	const char **sources; /* the manifest addresses, in the order first seen (borrowed) */
+	size_t nsources, sources_alloc;
+	struct lf_map seen;      /* of sources */
+	const char *last_source; /* the source added last: a grant adds many at once */
 };
 
 struct ex {
@@ -33,11 +53,10 @@ struct ex {
 	const struct lf_resource *account;
 	struct loc default_storage;
 	struct lf_map secs;         /* securable address -> struct secnode * */
-	struct lf_map policies;     /* bucket -> json array of statements */
+	struct lf_map policies;     /* bucket -> struct bucket_stmts * */
 	struct lf_map policy_owner; /* bucket -> manifest address declaring it */
 	json_t *later;              /* [principal, type, metastore, name, privileges, source] */
 	const char *source;         /* the manifest address whose grant is compiled */
-	struct lf_map sources;      /* bucket -> json object: source address -> true */
 	struct lf_state *st;        /* what is recorded, or NULL */
 	struct lf_map nets_of;      /* parent -> json array of recorded networks [name, cidr] */
 	int nets_indexed;
@@ -92,10 +111,22 @@ static void loc_release(struct loc *l)
 
 /* ---- desired resources -------------------------------------------------- */
 
+/* "type/name", without a printf per resource */
+static char *address_of(const char *type, const char *name)
+{
+	size_t t = strlen(type), n = strlen(name);
+	char *a = lf_xmalloc(t + n + 2);
+
+	memcpy(a, type, t);
+	a[t] = '/';
+	memcpy(a + t + 1, name, n + 1);
+	return a;
+}
+
 static struct lf_dres *add(struct ex *x, const char *type, const char *name, const char *provider,
                            const char *parent, json_t *inputs, const struct lf_source_doc *doc)
 {
-	char *address = lf_xasprintf("%s/%s", type, name);
+	char *address = address_of(type, name);
 	uintptr_t seen = (uintptr_t)lf_map_get(&x->out->index, address);
 	struct lf_dres *r;
 
@@ -166,7 +197,7 @@ static struct lf_dres *add_part(struct ex *x, struct lf_dres *parent, const char
                                 const char *name, json_t *inputs, int foundation)
 {
 	const struct lf_kind *k = lf_kinds_find(x->m->kinds, type);
-	char *address = lf_xasprintf("%s/%s", type, name);
+	char *address = address_of(type, name);
 
 	if (!k || !k->is_type) {
 		lf_diag_error(x->d, NULL, "no schema for provider resource type '%s'", type);
@@ -252,15 +283,23 @@ static struct lf_dres *add_bucket(struct ex *x, struct lf_dres *parent, const ch
 static struct secnode *sec_add(struct ex *x, const char *address, struct loc loc,
                                const char *parent_address)
 {
-	struct secnode *n = lf_xcalloc(1, sizeof(*n));
+	struct secnode *n = lf_map_get(&x->secs, address);
 
-	n->address = lf_xstrdup(address);
+	if (n) {
+		/* declared again: the address now means the new place, with
+		 * nothing below it yet */
+		loc_release(&n->loc);
+		n->nchildren = 0;
+	} else {
+		n = lf_xcalloc(1, sizeof(*n));
+		n->address = lf_xstrdup(address);
+		lf_map_put(&x->secs, address, n);
+	}
 	n->loc = loc;
-	lf_map_put(&x->secs, address, n);
 	struct secnode *p = parent_address ? lf_map_get(&x->secs, parent_address) : NULL;
 	if (p) {
 		LF_GROW(p->children, p->nchildren + 1, p->alloc);
-		p->children[p->nchildren++] = lf_xstrdup(address);
+		p->children[p->nchildren++] = n;
 	}
 	return n;
 }
@@ -271,44 +310,42 @@ static int loc_covers(const struct loc *outer, const struct loc *inner)
 	       !strncmp(inner->path, outer->path, strlen(outer->path));
 }
 
-/* Add `statement` for (principal, access) on `l` to its bucket's policy. */
-static void policy_add(struct ex *x, const char *principal, const char *access, const struct loc *l)
+/* Add a statement for (principal, access) on `l` to its bucket's policy;
+ * `principal` and `l` outlive the policies. */
+static void policy_add(struct ex *x, const char *principal, int write, const struct loc *l)
 {
-	json_t *arr = lf_map_get(&x->policies, l->bucket);
+	struct bucket_stmts *b = lf_map_get(&x->policies, l->bucket);
 
-	if (!arr) {
-		arr = json_array();
-		lf_map_put(&x->policies, l->bucket, arr);
+	if (!b) {
+		b = lf_xcalloc(1, sizeof(*b));
+		lf_map_put(&x->policies, l->bucket, b);
 	}
-	json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "principal", principal, "access",
-	                                     access, "path", l->path));
-	if (x->source) {
-		json_t *from = lf_map_get(&x->sources, l->bucket);
-		if (!from) {
-			from = json_object();
-			lf_map_put(&x->sources, l->bucket, from);
+	LF_GROW(b->v, b->n + 1, b->alloc);
+	b->v[b->n++] = (struct stmt){principal, l->path, write};
+	if (x->source && x->source != b->last_source) {
+		if (!lf_map_get(&b->seen, x->source)) {
+			lf_map_put(&b->seen, x->source, (void *)1);
+			LF_GROW(b->sources, b->nsources + 1, b->sources_alloc);
+			b->sources[b->nsources++] = x->source;
 		}
-		json_object_set_new(from, x->source, json_true());
+		b->last_source = x->source;
 	}
 }
 
 /* Grant `access` on securable `sec` and, as Unity Catalog inherits, on what
  * lies below it but is stored elsewhere. */
-static void grant_access(struct ex *x, const char *principal, const char *access,
-                         const struct secnode *sec, struct loc **done, size_t *ndone, size_t *alloc)
+static void grant_access(struct ex *x, const char *principal, int write, const struct secnode *sec,
+                         struct loc **done, size_t *ndone, size_t *alloc)
 {
 	for (size_t i = 0; i < *ndone; i++)
 		if (loc_covers(&(*done)[i], &sec->loc))
 			goto children;
-	policy_add(x, principal, access, &sec->loc);
+	policy_add(x, principal, write, &sec->loc);
 	LF_GROW(*done, *ndone + 1, *alloc);
 	(*done)[(*ndone)++] = sec->loc;
 children:
-	for (size_t i = 0; i < sec->nchildren; i++) {
-		const struct secnode *c = lf_map_get(&x->secs, sec->children[i]);
-		if (c)
-			grant_access(x, principal, access, c, done, ndone, alloc);
-	}
+	for (size_t i = 0; i < sec->nchildren; i++)
+		grant_access(x, principal, write, sec->children[i], done, ndone, alloc);
 }
 
 /* The securable address a grant names, or NULL (metastore: no data). */
@@ -354,13 +391,13 @@ static void compile_grant(struct ex *x, const char *principal, const char *type,
 		}
 		free(norm);
 	}
-	const char *modes[2] = {want_read ? "read" : NULL, want_write ? "write" : NULL};
+	const int modes[2] = {want_read, want_write};
 	for (int m = 0; m < 2; m++) {
 		struct loc *done = NULL;
 		size_t ndone = 0, alloc = 0;
 		if (!modes[m])
 			continue;
-		grant_access(x, principal, modes[m], sec, &done, &ndone, &alloc);
+		grant_access(x, principal, m, sec, &done, &ndone, &alloc);
 		free(done); /* the locs belong to the securables */
 	}
 }
@@ -482,7 +519,8 @@ static struct lf_dres *add_manifest(struct ex *x, const struct lf_resource *res)
 
 static int kind_is(const struct lf_resource *r, const char *k)
 {
-	return !strcmp(r->kind->name, k);
+	/* the first letter tells most kinds apart without a call */
+	return r->kind->name[0] == k[0] && !strcmp(r->kind->name, k);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -882,17 +920,15 @@ static json_t *merged_tags(json_t *account, json_t *workspace)
 	return t;
 }
 
+/* By path, principal, access ("read" before "write"). */
 static int cmp_statement(const void *a, const void *b)
 {
-	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	static const char *const keys[] = {"path", "principal", "access"};
-	for (int i = 0; i < 3; i++) {
-		int c = strcmp(json_string_value(json_object_get(x, keys[i])),
-		               json_string_value(json_object_get(y, keys[i])));
-		if (c)
-			return c;
-	}
-	return 0;
+	const struct stmt *x = a, *y = b;
+	int c = x->path == y->path ? 0 : strcmp(x->path, y->path);
+
+	if (!c)
+		c = x->principal == y->principal ? 0 : strcmp(x->principal, y->principal);
+	return c ? c : x->write - y->write;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -908,71 +944,91 @@ static int cmp_name(const void *a, const void *b)
  * (src/util/s3policy.c); lf_expand_check_policies() measures that document
  * against the store's limit, so a policy AWS would refuse fails the plan. */
 
-#define ACCESS_READ ((void *)1)
-#define ACCESS_WRITE ((void *)2)
+#define ACCESS_READ 1
+#define ACCESS_WRITE 2
 
-/* Whether (principal, path) is granted `access` or more by `seen`. */
-static int covered(const struct lf_map *seen, struct lf_buf *key, const char *principal,
-                   const char *path, int write, int strict)
+/* By principal, path, access: compact_statements()'s walk. */
+static int cmp_by_principal(const void *a, const void *b)
 {
-	size_t n = strlen(path);
+	const struct stmt *x = *(const struct stmt *const *)a, *y = *(const struct stmt *const *)b;
+	int c = x->principal == y->principal ? 0 : strcmp(x->principal, y->principal);
 
-	/* every prefix that ends a segment: "", "a/", "a/b/", and the path */
-	for (size_t i = 0; i <= n; i++) {
-		if (i && path[i - 1] != '/')
-			continue;
-		if (strict && i == n)
-			break;
-		lf_buf_truncate(key, 0);
-		lf_buf_addf(key, "%s\n%.*s", principal, (int)i, path);
-		void *v = lf_map_get(seen, lf_buf_cstr(key));
-		if ((uintptr_t)v & (uintptr_t)ACCESS_WRITE)
-			return 1;
-		if (!write && v)
-			return 1;
-	}
-	return 0;
+	if (!c)
+		c = x->path == y->path ? 0 : strcmp(x->path, y->path);
+	return c ? c : x->write - y->write;
 }
 
-/* The sorted statements `st` without duplicates and without what another
- * already grants: a new array of `*k` statements (borrowed from `st`). */
-static json_t *compact_statements(json_t **st, size_t m, size_t *k)
+/* Whether `outer` is a path above `inner` (paths are "" or end in '/'). */
+static int path_above(const char *outer, const char *inner)
 {
-	struct lf_map seen = LF_MAP_INIT;
-	struct lf_buf key = LF_BUF_INIT;
+	size_t n = strlen(outer);
+
+	return (!n || outer[n - 1] == '/') && !strncmp(outer, inner, n) && inner[n];
+}
+
+/*
+ * The sorted statements `st` without duplicates and without what another
+ * already grants: a new array of `*k` statement objects.
+ *
+ * Each principal's statements are walked by path, so a path's ancestors
+ * come before it: a stack holds the paths above the current one, each with
+ * the access granted on it or on a path above it.
+ */
+static json_t *compact_statements(const struct stmt *st, size_t m, size_t *k)
+{
+	const struct stmt **by = lf_xcalloc(m + 1, sizeof(*by));
+	char *drop = lf_xcalloc(m + 1, 1);
+	struct above {
+		const char *path;
+		int access; /* granted on it or above it */
+	} *stack = lf_xcalloc(m + 1, sizeof(*stack));
+	size_t depth = 0;
 	json_t *uniq = json_array();
 
-	for (size_t j = 0; j < m; j++) {
-		const char *who = json_string_value(json_object_get(st[j], "principal"));
-		const char *path = json_string_value(json_object_get(st[j], "path"));
-		int write = !strcmp(json_string_value(json_object_get(st[j], "access")), "write");
-		lf_buf_truncate(&key, 0);
-		lf_buf_addf(&key, "%s\n%s", who, path);
-		uintptr_t bits = (uintptr_t)lf_map_get(&seen, lf_buf_cstr(&key));
-		bits |= write ? (uintptr_t)ACCESS_WRITE : (uintptr_t)ACCESS_READ;
-		lf_map_put(&seen, lf_buf_cstr(&key), (void *)bits);
+	for (size_t j = 0; j < m; j++)
+		by[j] = &st[j];
+	qsort(by, m, sizeof(*by), cmp_by_principal);
+	for (size_t j = 0; j < m;) {
+		/* the run of one principal and path */
+		size_t e = j + 1;
+		int here = 0;
+		while (e < m &&
+		       (by[e]->principal == by[j]->principal ||
+		        !strcmp(by[e]->principal, by[j]->principal)) &&
+		       (by[e]->path == by[j]->path || !strcmp(by[e]->path, by[j]->path)))
+			e++;
+		if (j == 0 || (by[j]->principal != by[j - 1]->principal &&
+		               strcmp(by[j]->principal, by[j - 1]->principal)))
+			depth = 0; /* another principal */
+		while (depth && !path_above(stack[depth - 1].path, by[j]->path))
+			depth--;
+		int above = depth ? stack[depth - 1].access : 0;
+		for (size_t i = j; i < e; i++)
+			here |= by[i]->write ? ACCESS_WRITE : ACCESS_READ;
+		for (size_t i = j; i < e; i++) {
+			int write = by[i]->write;
+			/* above it, or a write on the same path for a read */
+			if ((above & ACCESS_WRITE) || (!write && above) ||
+			    (!write && (here & ACCESS_WRITE)))
+				drop[by[i] - st] = 1;
+		}
+		stack[depth].path = by[j]->path;
+		stack[depth++].access = here | above;
+		j = e;
 	}
 	for (size_t j = 0; j < m; j++) {
-		const char *who = json_string_value(json_object_get(st[j], "principal"));
-		const char *path = json_string_value(json_object_get(st[j], "path"));
-		int write = !strcmp(json_string_value(json_object_get(st[j], "access")), "write");
-		if (j && !cmp_statement(&st[j - 1], &st[j]))
-			continue; /* the same grant twice */
-		/* above it (strictly), or a write on the same path for a read */
-		if (covered(&seen, &key, who, path, write, 1))
-			continue;
-		if (!write) {
-			lf_buf_truncate(&key, 0);
-			lf_buf_addf(&key, "%s\n%s", who, path);
-			if ((uintptr_t)lf_map_get(&seen, lf_buf_cstr(&key)) &
-			    (uintptr_t)ACCESS_WRITE)
-				continue;
-		}
-		json_array_append(uniq, st[j]);
+		if (drop[j] || (j && !cmp_statement(&st[j - 1], &st[j])))
+			continue; /* covered, or the same grant twice */
+		json_t *o = json_object();
+		json_object_set_new(o, "principal", json_string(st[j].principal));
+		json_object_set_new(o, "access", json_string(st[j].write ? "write" : "read"));
+		json_object_set_new(o, "path", json_string(st[j].path));
+		json_array_append_new(uniq, o);
 		(*k)++;
 	}
-	lf_buf_release(&key);
-	lf_map_release(&seen);
+	free(stack);
+	free(drop);
+	free(by);
 	return uniq;
 }
 
@@ -1099,14 +1155,10 @@ static void emit_policies(struct ex *x)
 			names[n++] = x->policies.v[i].key;
 	qsort(names, n, sizeof(*names), cmp_name);
 	for (size_t i = 0; i < n; i++) {
-		json_t *arr = lf_map_get(&x->policies, names[i]);
-		size_t m = json_array_size(arr), k = 0;
-		json_t **st = lf_xcalloc(m + 1, sizeof(*st));
-		for (size_t j = 0; j < m; j++)
-			st[j] = json_array_get(arr, j);
-		qsort(st, m, sizeof(*st), cmp_statement);
-		json_t *uniq = compact_statements(st, m, &k);
-		free(st);
+		struct bucket_stmts *b = lf_map_get(&x->policies, names[i]);
+		size_t k = 0;
+		qsort(b->v, b->n, sizeof(*b->v), cmp_statement);
+		json_t *uniq = compact_statements(b->v, b->n, &k);
 		const char *owner = lf_map_get(&x->policy_owner, names[i]);
 		struct lf_dres *parent = owner ? lf_desired_get(x->out, owner) : NULL;
 		if (!parent) {
@@ -1118,15 +1170,13 @@ static void emit_policies(struct ex *x)
 		              json_pack("{s:s, s:o}", "bucket", names[i], "statements", uniq));
 		/* what its statements come from: the plan shows a change of it
 		 * under the grant that caused it */
-		const char *from;
-		json_t *t;
-		json_object_foreach (lf_map_get(&x->sources, names[i]), from, t) {
-			LF_GROW(p->sources, p->nsources + 1, p->sources_alloc);
-			p->sources[p->nsources++] = lf_xstrdup(from);
-		}
-		char *b = lf_xasprintf("storage.bucket/%s", names[i]);
-		add_dep(p, b);
-		free(b);
+		p->sources = lf_xcalloc(b->nsources + 1, sizeof(*p->sources));
+		for (size_t j = 0; j < b->nsources; j++)
+			p->sources[j] = lf_xstrdup(b->sources[j]);
+		p->nsources = p->sources_alloc = b->nsources;
+		char *ba = lf_xasprintf("storage.bucket/%s", names[i]);
+		add_dep(p, ba);
+		free(ba);
 		/* a policy may hold a statement per grant: add each principal
 		 * once, checked against `seen` rather than by add_dep's linear
 		 * search, which made a policy of P principals cost P^2; the only
@@ -1152,7 +1202,7 @@ static void digest_item(void *arg, size_t i)
 {
 	struct lf_desired *out = arg;
 
-	lf_json_digest(out->v[i]->inputs, out->v[i]->digest);
+	lf_json_sha256_hex(out->v[i]->inputs, out->v[i]->digest);
 }
 
 int lf_expand(struct lf_desired *out, const struct lf_manifest *m, struct lf_diags *d)
@@ -1188,11 +1238,31 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 	    "Schema", "Volume", "Table", "Grant", "SSO",
 	    /* recorded, so a plan with nothing else changed still prices */
 	    "PriceList", "Budget"};
-	for (size_t p = 0; p < sizeof(passes) / sizeof(*passes); p++) {
-		for (size_t i = 0; i < m->nres; i++) {
-			const struct lf_resource *res = &m->res[i];
-			if (!kind_is(res, passes[p]))
-				continue;
+	enum { NPASSES = sizeof(passes) / sizeof(*passes) };
+	/* the resources of each pass, in the manifests' order: a counting
+	 * sort by pass, rather than a walk of them all for each pass */
+	size_t start[NPASSES + 1] = {0};
+	unsigned char *pass_of = lf_xmalloc(m->nres + 1);
+	size_t *order = lf_xcalloc(m->nres + 1, sizeof(*order));
+	for (size_t i = 0; i < m->nres; i++) {
+		size_t p = 0;
+		while (p < NPASSES && !kind_is(&m->res[i], passes[p]))
+			p++;
+		pass_of[i] = (unsigned char)p;
+		if (p < NPASSES)
+			start[p + 1]++;
+	}
+	for (size_t p = 0; p < NPASSES; p++)
+		start[p + 1] += start[p];
+	size_t fill[NPASSES];
+	memcpy(fill, start, sizeof(fill));
+	for (size_t i = 0; i < m->nres; i++)
+		if (pass_of[i] < NPASSES)
+			order[fill[pass_of[i]]++] = i;
+	free(pass_of);
+	for (size_t p = 0; p < NPASSES; p++) {
+		for (size_t o = start[p]; o < start[p + 1]; o++) {
+			const struct lf_resource *res = &m->res[order[o]];
 			struct lf_dres *r = add_manifest(&x, res);
 			const char *ms = str_at(res->value, "spec.metastore");
 			json_t *ws_tags = NULL;
@@ -1282,9 +1352,10 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 			x.tags = NULL;
 		}
 	}
+	free(order);
 	compile_deferred(&x);
+	emit_policies(&x); /* its statements borrow the principals of x.later */
 	json_decref(x.later);
-	emit_policies(&x);
 
 	/* each resource's digest on whichever core: they read only */
 	lf_par_for(out->n, digest_item, out);
@@ -1296,21 +1367,21 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 			continue;
 		free(n->address);
 		loc_release(&n->loc);
-		for (size_t j = 0; j < n->nchildren; j++)
-			free(n->children[j]);
 		free(n->children);
 		free(n);
 	}
 	lf_map_release(&x.secs);
-	for (size_t i = 0; i < x.policies.cap; i++)
-		if (x.policies.v[i].key)
-			json_decref(x.policies.v[i].value);
+	for (size_t i = 0; i < x.policies.cap; i++) {
+		struct bucket_stmts *b = x.policies.v[i].key ? x.policies.v[i].value : NULL;
+		if (!b)
+			continue;
+		free(b->v);
+		free(b->sources);
+		lf_map_release(&b->seen);
+		free(b);
+	}
 	lf_map_release(&x.policies);
 	lf_map_release(&x.policy_owner);
-	for (size_t i = 0; i < x.sources.cap; i++)
-		if (x.sources.v[i].key)
-			json_decref(x.sources.v[i].value);
-	lf_map_release(&x.sources);
 	for (size_t i = 0; i < x.nets_of.cap; i++)
 		if (x.nets_of.v[i].key)
 			json_decref(x.nets_of.v[i].value);

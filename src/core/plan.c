@@ -220,7 +220,11 @@ struct lf_change *lf_plan_add(struct lf_plan *p, enum lf_action action, const ch
 	c->action = action;
 	c->type = lf_xstrdup(type);
 	c->name = lf_xstrdup(name);
-	c->address = lf_xasprintf("%s/%s", type, name);
+	size_t tl = strlen(type), nl = strlen(name);
+	c->address = lf_xmalloc(tl + nl + 2);
+	memcpy(c->address, type, tl);
+	c->address[tl] = '/';
+	memcpy(c->address + tl + 1, name, nl + 1);
 	c->provider = lf_xstrdup(provider);
 	c->parent = parent ? lf_xstrdup(parent) : NULL;
 	count(p, action);

@@ -249,7 +249,7 @@ static void diff_inputs(struct lf_change *c, json_t *before, json_t *after, cons
 /* ---- building the plan -------------------------------------------------------- */
 
 struct node {
-	char *address;             /* owned: records may be re-parsed */
+	char *address; /* a desired resource's (borrowed), else owned: records may be re-parsed */
 	struct lf_dres *want;      /* NULL when only recorded */
 	struct lf_state_res *have; /* NULL when only declared */
 	enum lf_action action;
@@ -270,30 +270,39 @@ struct node {
 	int deps_known; /* deps filled */
 };
 
+/* Nodes 0 .. ndesired-1 are the desired resources, in their order, found
+ * by the desired set's own index; the records with nothing declared for
+ * them come after, in `index`. */
 struct pb {
 	struct node *v;
 	size_t n, alloc;
-	struct lf_map index; /* address -> index + 1 */
+	const struct lf_map *desired; /* address -> index + 1 (the desired set's) */
+	size_t ndesired;
+	struct lf_map index; /* the other addresses -> index + 1 */
 	struct lf_diags *d;
 };
 
+static size_t find_node(const struct pb *b, const char *address)
+{
+	uintptr_t i = (uintptr_t)lf_map_get(b->desired, address);
+
+	if (i && i <= b->ndesired)
+		return i - 1;
+	i = (uintptr_t)lf_map_get(&b->index, address);
+	return i ? i - 1 : (size_t)-1;
+}
+
 static size_t node_of(struct pb *b, const char *address)
 {
-	uintptr_t i = (uintptr_t)lf_map_get(&b->index, address);
+	size_t i = find_node(b, address);
 
-	if (i)
-		return i - 1;
+	if (i != (size_t)-1)
+		return i;
 	LF_GROW(b->v, b->n + 1, b->alloc);
 	memset(&b->v[b->n], 0, sizeof(b->v[b->n]));
 	b->v[b->n].address = lf_xstrdup(address);
 	lf_map_put(&b->index, address, (void *)(uintptr_t)(b->n + 1));
 	return b->n++;
-}
-
-static size_t find_node(const struct pb *b, const char *address)
-{
-	uintptr_t i = (uintptr_t)lf_map_get(&b->index, address);
-	return i ? i - 1 : (size_t)-1;
 }
 
 /* Dependencies of a node: desired ones, else recorded ones. */
@@ -1192,14 +1201,17 @@ static const struct lf_pos *doc_pos(struct pb *b, struct node *n)
 int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_state *st,
                   const struct lf_plan_opts *o, struct lf_diags *d)
 {
-	struct pb b = {NULL, 0, 0, LF_MAP_INIT, d};
+	struct pb b = {NULL, 0, 0, &ds->index, 0, LF_MAP_INIT, d};
 	size_t errors = d->errors;
 	const struct lf_kinds *kinds = o->kinds;
 
+	b.v = lf_xcalloc(ds->n + 1, sizeof(*b.v));
+	b.alloc = ds->n + 1;
 	for (size_t i = 0; i < ds->n; i++) {
-		size_t j = node_of(&b, ds->v[i]->address);
-		b.v[j].want = ds->v[i];
+		b.v[i].address = ds->v[i]->address;
+		b.v[i].want = ds->v[i];
 	}
+	b.n = b.ndesired = ds->n;
 	for (size_t i = 0; i < st->nres; i++) {
 		size_t j = node_of(&b, st->res[i].address);
 		b.v[j].have = &st->res[i];
@@ -1469,7 +1481,8 @@ out:
 	for (size_t i = 0; i < b.n; i++) {
 		free(b.v[i].parts);
 		free(b.v[i].deps);
-		free(b.v[i].address);
+		if (i >= b.ndesired)
+			free(b.v[i].address);
 		free(b.v[i].note);
 		json_decref(b.v[i].movers);
 	}

@@ -18,11 +18,16 @@ struct lf_render_opts {
 	size_t max_bytes; /* Markdown: the limit of a comment, 65535 */
 	const char *dir;  /* Markdown: the directory planned, as given, or NULL */
 	int applying;     /* Markdown: printed by apply, so no "to apply, merge" */
+	/* text: when set, the text made so far is handed to it after every
+	 * few thousand changes, 64 KiB or more at a time (`out` keeps only the
+	 * rest), so a plan of 100,000 resources is not held whole in memory */
+	void (*flush)(void *arg, const char *text, size_t n);
+	void *flush_arg;
 };
 
-#define LF_RENDER_OPTS_INIT       \
-	{                         \
-		0, 65535, NULL, 0 \
+#define LF_RENDER_OPTS_INIT                   \
+	{                                     \
+		0, 65535, NULL, 0, NULL, NULL \
 	}
 
 /*

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "../util/mem.h"
+#include "../util/par.h"
 
 #define GREEN "\033[32m"
 #define YELLOW "\033[33m"
@@ -42,8 +43,10 @@ struct text {
 
 static void spaces(struct lf_buf *out, int n)
 {
-	while (n-- > 0)
-		lf_buf_addc(out, ' ');
+	static const char blank[] = "                                ";
+
+	for (; n > 0; n -= (int)sizeof(blank) - 1)
+		lf_buf_add(out, blank, n < (int)sizeof(blank) - 1 ? (size_t)n : sizeof(blank) - 1);
 }
 
 static void colored(struct text *t, const char *color, const char *s)
@@ -58,8 +61,17 @@ static void colored(struct text *t, const char *color, const char *s)
 /* Free text from outside (file names, warnings): no control characters. */
 static void add_clean(struct lf_buf *out, const char *s)
 {
-	for (; *s; s++)
-		lf_buf_addc(out, (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+	while (*s) {
+		size_t n = 0;
+		while (s[n] && (unsigned char)s[n] >= 0x20 && s[n] != 0x7f)
+			n++;
+		lf_buf_add(out, s, n);
+		s += n;
+		if (*s) {
+			lf_buf_addc(out, '?');
+			s++;
+		}
+	}
 }
 
 static void add_json(struct lf_buf *out, const json_t *v)
@@ -68,7 +80,9 @@ static void add_json(struct lf_buf *out, const json_t *v)
 	 * writes them (a string of printable ASCII with no '"' or '\\' is
 	 * quoted as it is), without an encoder and a copy per value */
 	if (json_is_integer(v)) {
-		lf_buf_addf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		char num[32];
+		int n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		lf_buf_add(out, num, (size_t)n);
 		return;
 	}
 	if (json_is_string(v)) {
@@ -118,7 +132,10 @@ static void lead(struct text *t, int indent, char sym)
 	char s[2] = {sym, '\0'};
 
 	spaces(t->out, indent);
-	colored(t, sym == '+' ? GREEN : sym == '-' ? RED : YELLOW, s);
+	if (t->color)
+		colored(t, sym == '+' ? GREEN : sym == '-' ? RED : YELLOW, s);
+	else
+		lf_buf_addc(t->out, sym);
 }
 
 static void end_line(struct text *t, const char *suffix)
@@ -130,9 +147,14 @@ static void end_line(struct text *t, const char *suffix)
 	lf_buf_addc(t->out, '\n');
 }
 
-static int cmp_str(const void *a, const void *b)
+struct member {
+	const char *key;
+	json_t *value;
+};
+
+static int cmp_member(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(((const struct member *)a)->key, ((const struct member *)b)->key);
 }
 
 static void value(struct text *t, int indent, char sym, const char *label, json_t *v,
@@ -141,21 +163,36 @@ static void value(struct text *t, int indent, char sym, const char *label, json_
 static void members(struct text *t, int indent, char sym, json_t *obj)
 {
 	size_t n = json_object_size(obj), i = 0, len = t->path.len;
-	const char **keys = lf_xmalloc(n * sizeof(*keys));
+	struct member few[16];
+	struct member *mv = n <= 16 ? few : lf_xmalloc(n * sizeof(*mv));
 	const char *key;
 	json_t *item;
 
-	json_object_foreach (obj, key, item)
-		keys[i++] = key;
-	qsort(keys, n, sizeof(*keys), cmp_str);
+	json_object_foreach (obj, key, item) {
+		mv[i].key = key;
+		mv[i++].value = item;
+	}
+	if (n > 16) {
+		qsort(mv, n, sizeof(*mv), cmp_member);
+	} else {
+		/* a few keys, as most objects have: insertion sort */
+		for (size_t a = 1; a < n; a++) {
+			struct member m = mv[a];
+			size_t b = a;
+			for (; b && strcmp(mv[b - 1].key, m.key) > 0; b--)
+				mv[b] = mv[b - 1];
+			mv[b] = m;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		if (len)
 			lf_buf_addc(&t->path, '.');
-		lf_buf_adds(&t->path, keys[i]);
-		value(t, indent, sym, keys[i], json_object_get(obj, keys[i]), NULL);
+		lf_buf_adds(&t->path, mv[i].key);
+		value(t, indent, sym, mv[i].key, mv[i].value, NULL);
 		lf_buf_truncate(&t->path, len);
 	}
-	free(keys);
+	if (mv != few)
+		free(mv);
 }
 
 static void items(struct text *t, int indent, char sym, json_t *arr)
@@ -164,7 +201,9 @@ static void items(struct text *t, int indent, char sym, json_t *arr)
 	json_t *item;
 
 	json_array_foreach (arr, i, item) {
-		lf_buf_addf(&t->path, len ? ".%zu" : "%zu", i);
+		char at[32];
+		int k = snprintf(at, sizeof(at), len ? ".%zu" : "%zu", i);
+		lf_buf_add(&t->path, at, (size_t)k);
 		value(t, indent, sym, NULL, item, NULL);
 		lf_buf_truncate(&t->path, len);
 	}
@@ -369,36 +408,110 @@ static void summary(struct lf_buf *out, const struct lf_plan *p)
 	            n[LF_ACT_CREATE], n[LF_ACT_UPDATE], n[LF_ACT_REPLACE], n[LF_ACT_DELETE]);
 }
 
+/* Whether change `c` has a block of its own. */
+static int shown(const struct lf_change *c)
+{
+	return c->action != LF_ACT_NOOP || c->reason == LF_REASON_KEPT;
+}
+
+/* The manifest address the blocks after `c` belong to, given `group`. */
+static const char *group_after(const struct lf_change *c, const char *group, int *header)
+{
+	if (!c->parent) {
+		*header = 0;
+		return c->address;
+	}
+	/* a policy changed by a grant is shown under that grant */
+	const char *under = c->cause ? c->cause : c->parent;
+	*header = !group || strcmp(group, under) != 0;
+	return *header ? under : group;
+}
+
+/* The changes of a plan rendered on every core, a piece of PIECE changes
+ * each: what a piece starts with (the group above it, whether a block came
+ * before) is worked out first, without rendering. */
+#define PIECE 512
+
+struct piece {
+	size_t from, to;
+	const char *group;
+	int after_block;
+	struct lf_buf out;
+};
+
+struct pieces {
+	const struct lf_plan *p;
+	int color;
+	struct piece *v;
+};
+
+static void render_piece(void *arg, size_t k)
+{
+	struct pieces *ps = arg;
+	struct piece *pc = &ps->v[k];
+	struct text t = {&pc->out, NULL, ps->color, LF_BUF_INIT};
+	const char *group = pc->group;
+	int blocks = pc->after_block;
+
+	for (size_t i = pc->from; i < pc->to; i++) {
+		const struct lf_change *c = &ps->p->v[i];
+		int header;
+
+		if (!shown(c))
+			continue;
+		if (blocks++)
+			lf_buf_addc(t.out, '\n');
+		t.c = c;
+		group = group_after(c, group, &header);
+		if (header) {
+			/* its parent is not the block just above: say whose it is */
+			lf_buf_adds(t.out, c->cause ? "  # from " : "  # part of ");
+			add_label(t.out, group);
+			lf_buf_addc(t.out, '\n');
+		}
+		change(&t, c->parent ? 4 : 0);
+	}
+	lf_buf_release(&t.path);
+}
+
 void lf_render_text(struct lf_buf *out, const struct lf_plan *p, const struct lf_render_opts *o)
 {
 	struct text t = {out, NULL, o && o->color, LF_BUF_INIT};
+	size_t npieces = (p->n + PIECE - 1) / PIECE;
+	struct pieces ps = {p, t.color, lf_xcalloc(npieces + 1, sizeof(*ps.v))};
 	const char *group = NULL; /* manifest address the last block belongs to */
 	int blocks = 0;
 
-	for (size_t i = 0; i < p->n; i++) {
-		const struct lf_change *c = &p->v[i];
-
-		if (c->action == LF_ACT_NOOP && c->reason != LF_REASON_KEPT)
-			continue;
-		if (blocks++)
-			lf_buf_addc(out, '\n');
-		t.c = c;
-		if (!c->parent) {
-			group = c->address;
-			change(&t, 0);
-			continue;
+	for (size_t k = 0; k < npieces; k++) {
+		struct piece *pc = &ps.v[k];
+		pc->from = k * PIECE;
+		pc->to = pc->from + PIECE < p->n ? pc->from + PIECE : p->n;
+		pc->group = group;
+		pc->after_block = blocks > 0;
+		for (size_t i = pc->from; i < pc->to; i++) {
+			int header;
+			if (!shown(&p->v[i]))
+				continue;
+			blocks++;
+			group = group_after(&p->v[i], group, &header);
 		}
-		/* a policy changed by a grant is shown under that grant */
-		const char *under = c->cause ? c->cause : c->parent;
-		if (!group || strcmp(group, under) != 0) {
-			/* its parent is not the block just above: say whose it is */
-			lf_buf_adds(out, c->cause ? "  # from " : "  # part of ");
-			add_label(out, under);
-			lf_buf_addc(out, '\n');
-			group = under;
-		}
-		change(&t, 4);
 	}
+	/* a few pieces at a time, written out in order, so that the text is
+	 * never held whole */
+	for (size_t k = 0; k < npieces; k += 16) {
+		size_t n = npieces - k < 16 ? npieces - k : 16;
+		struct pieces wave = {p, t.color, ps.v + k};
+		lf_par_for(n, render_piece, &wave);
+		for (size_t j = k; j < k + n; j++) {
+			lf_buf_add(out, ps.v[j].out.ptr ? ps.v[j].out.ptr : "", ps.v[j].out.len);
+			lf_buf_release(&ps.v[j].out);
+		}
+		if (o && o->flush && out->len >= 65536) {
+			o->flush(o->flush_arg, out->ptr, out->len);
+			lf_buf_truncate(out, 0);
+		}
+	}
+	free(ps.v);
 	if (blocks)
 		lf_buf_addc(out, '\n');
 	for (size_t i = 0; i < p->nwarnings; i++) {

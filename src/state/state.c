@@ -15,10 +15,10 @@
 #include "state_internal.h"
 #include "../util/crc32c.h"
 #include "../util/fs.h"
+#include "../util/jsondigest.h"
 #include "../util/jspan.h"
 #include "../util/jsonout.h"
 #include "../util/mem.h"
-#include "../util/sha256.h"
 
 #ifndef LF_VERSION
 #define LF_VERSION "0.0.0"
@@ -1407,23 +1407,9 @@ int lf_state_push(struct lf_backend *b, struct lf_state *st, json_t *doc, int fo
 
 /* ---- digests and messages ------------------------------------------------ */
 
-static int digest_cb(const char *buffer, size_t size, void *data)
-{
-	lf_sha256_update(data, buffer, size);
-	return 0;
-}
-
 void lf_json_digest(const json_t *v, char out[65])
 {
-	struct lf_sha256 c;
-
-	lf_sha256_init(&c);
-	if (v)
-		json_dump_callback(v, digest_cb, &c,
-		                   JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
-	else
-		lf_sha256_update(&c, "null", 4);
-	lf_sha256_final_hex(&c, out);
+	lf_json_sha256_hex(v, out); /* src/util/jsondigest.c */
 }
 
 const char *lf_state_strerror(int err)

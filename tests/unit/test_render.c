@@ -889,6 +889,85 @@ static void test_md_huge_plan(void **state)
 	lf_plan_release(&p);
 }
 
+/* opts.flush: the text handed out as it is made (after each few thousand
+ * changes, 64 KiB or more at a time), then what is left in `out`, is the
+ * whole text */
+struct pieces {
+	struct lf_buf all;
+	size_t n, smallest;
+};
+
+static void collect(void *arg, const char *text, size_t n)
+{
+	struct pieces *p = arg;
+
+	lf_buf_add(&p->all, text, n);
+	p->n++;
+	if (!p->smallest || n < p->smallest)
+		p->smallest = n;
+}
+
+static void test_text_flushed(void **state)
+{
+	struct lf_plan p;
+	struct lf_buf whole = LF_BUF_INIT, rest = LF_BUF_INIT;
+	struct lf_render_opts o = LF_RENDER_OPTS_INIT;
+	struct pieces got = {LF_BUF_INIT, 0, 0};
+	(void)state;
+
+	big_plan(&p, 20000, 16);
+	lf_render_text(&whole, &p, &o);
+	o.flush = collect;
+	o.flush_arg = &got;
+	lf_render_text(&rest, &p, &o);
+	assert_true(whole.len > 4 * 65536);
+	assert_true(got.n >= 3);
+	assert_true(got.smallest >= 65536);
+	assert_true(rest.len < 65536 + 4096);
+	lf_buf_add(&got.all, rest.ptr, rest.len);
+	assert_int_equal(got.all.len, whole.len);
+	assert_string_equal(lf_buf_cstr(&got.all), lf_buf_cstr(&whole));
+	lf_buf_release(&whole);
+	lf_buf_release(&rest);
+	lf_buf_release(&got.all);
+	lf_plan_release(&p);
+}
+
+/* The text is made in pieces on every core: a run of changes under one
+ * parent that crosses from piece to piece still has one "# part of" line,
+ * and blocks one blank line between them. */
+static void test_text_pieces_join(void **state)
+{
+	struct lf_plan p;
+	struct lf_buf out = LF_BUF_INIT;
+	struct lf_render_opts o = LF_RENDER_OPTS_INIT;
+	(void)state;
+
+	memset(&p, 0, sizeof(p));
+	for (size_t i = 0; i < 3000; i++) {
+		char name[32], parent[32];
+		snprintf(name, sizeof(name), "b-%04zu", i);
+		snprintf(parent, sizeof(parent), "account/a%zu", i / 700);
+		struct lf_change *c =
+		    lf_plan_add(&p, LF_ACT_CREATE, "storage.bucket", name, "storage", parent);
+		c->after = json_pack("{s:s}", "name", name);
+		if (i == 1000 || i == 1023) /* a manifest resource of its own in between */
+			lf_plan_add(&p, LF_ACT_CREATE, "catalog", i == 1000 ? "m/c" : "m/d",
+			            "lakeform", NULL);
+	}
+	lf_render_text(&out, &p, &o);
+	const char *text = lf_buf_cstr(&out);
+	/* a0..a4, and a1 again after each of the two catalogs */
+	assert_int_equal(count_lines_starting(text, "  # part of "), 7);
+	assert_int_equal(count_lines_starting(text, "  # part of account/a1\n"), 3);
+	assert_int_equal(count_lines_starting(text, "  + catalog/m/"), 2);
+	assert_int_equal(count_lines_starting(text, "      + storage.bucket/b-"), 3000);
+	/* one blank line between blocks, one before the summary */
+	assert_int_equal(count_lines_starting(text, "\n"), 3002);
+	lf_buf_release(&out);
+	lf_plan_release(&p);
+}
+
 static void test_md_sections_fit_or_not(void **state)
 {
 	struct lf_plan p;
@@ -990,6 +1069,8 @@ int main(void)
 	    cmocka_unit_test(test_md_no_changes_and_sensitive),
 	    cmocka_unit_test(test_md_fence_and_escaping),
 	    cmocka_unit_test(test_md_huge_plan),
+	    cmocka_unit_test(test_text_flushed),
+	    cmocka_unit_test(test_text_pieces_join),
 	    cmocka_unit_test(test_md_sections_fit_or_not),
 	    cmocka_unit_test(test_md_never_over_limit),
 	    cmocka_unit_test(test_md_policy_violations),
