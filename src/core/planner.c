@@ -450,9 +450,15 @@ static void visit(struct pb *b, size_t i, void *ctx)
 	}
 }
 
-static int cmp_address(const void *a, const void *b)
+struct by_address {
+	const char *address;
+	size_t node;
+};
+
+static int cmp_by_address(const void *a, const void *b)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	return strcmp(((const struct by_address *)a)->address,
+	              ((const struct by_address *)b)->address);
 }
 
 /* ---- the changes ------------------------------------------------------------------- */
@@ -1430,13 +1436,16 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 	struct topo t = {0};
 	t.out = lf_xcalloc(b.n + 1, sizeof(*t.out));
 	t.stack = lf_xcalloc(b.n + 1, sizeof(*t.stack));
-	const char **addrs = lf_xcalloc(b.n + 1, sizeof(*addrs));
-	for (size_t i = 0; i < b.n; i++)
-		addrs[i] = b.v[i].address;
-	qsort(addrs, b.n, sizeof(*addrs), cmp_address);
+	/* the nodes by address, each with its index: no lookup to visit it */
+	struct by_address *addrs = lf_xcalloc(b.n + 1, sizeof(*addrs));
+	for (size_t i = 0; i < b.n; i++) {
+		addrs[i].address = b.v[i].address;
+		addrs[i].node = i;
+	}
+	qsort(addrs, b.n, sizeof(*addrs), cmp_by_address);
 	/* first a plain depth-first pass: it finds cycles */
 	for (size_t i = 0; i < b.n && !t.cycle; i++)
-		visit(&b, find_node(&b, addrs[i]), &t);
+		visit(&b, addrs[i].node, &t);
 	if (!t.cycle) {
 		/* then the order to show and carry out */
 		for (size_t i = 0; i < b.n; i++)
@@ -1444,7 +1453,7 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 		t.nout = 0;
 		t.with_parts = 1;
 		for (size_t i = 0; i < b.n; i++)
-			visit(&b, find_node(&b, addrs[i]), &t);
+			visit(&b, addrs[i].node, &t);
 	}
 	free(addrs);
 	if (!t.cycle) {
