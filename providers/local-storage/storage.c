@@ -1528,6 +1528,9 @@ static const struct lfp_provider provider = {
     .state = &storage_state,
     /* a read opens one file (or walks the tree without an id), takes no lock */
     .inline_reads = 1,
+    /* a read finds its object by id or by labels: the recorded inputs
+     * (a policy's statements, megabytes of them) are not decoded */
+    .reads_ignore_inputs = 1,
 };
 
 int main(int argc, char **argv)

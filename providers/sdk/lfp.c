@@ -27,6 +27,7 @@
 
 #include "util/buf.h"
 #include "util/jsonout.h"
+#include "util/jspan.h"
 #include "util/mem.h"
 
 #include <errno.h>
@@ -735,17 +736,64 @@ static const struct {
     {"validate", OP_VALIDATE}, {"list", OP_LIST},     {"usage", OP_USAGE},
 };
 
+/*
+ * A read's request line decoded without its params' "inputs", for a
+ * provider whose reads ignore them (reads_ignore_inputs): their text is
+ * skipped, not decoded, and "inputs" is null.  NULL for any other line, or
+ * one whose members the scan cannot tell apart (a key twice or escaped),
+ * which is then decoded as it is.
+ */
+static json_t *read_without_inputs(const char *line, size_t len)
+{
+	struct lf_jspan_iter it;
+	const char *k, *v, *method = NULL, *params = NULL, *in;
+	size_t kl, vl, ml = 0, pl = 0, il;
+	int esc, rc;
+	json_t *msg;
+
+	if (lf_jspan_object(&it, line, len))
+		return NULL;
+	while ((rc = lf_jspan_next(&it, &k, &kl, &esc, &v, &vl)) == 1) {
+		if (esc)
+			return NULL;
+		if (kl == 6 && !memcmp(k, "method", 6)) {
+			if (method)
+				return NULL;
+			method = v;
+			ml = vl;
+		} else if (kl == 6 && !memcmp(k, "params", 6)) {
+			if (params)
+				return NULL;
+			params = v;
+			pl = vl;
+		}
+	}
+	if (rc < 0 || !method || ml != 6 || memcmp(method, "\"read\"", 6) || !params ||
+	    lf_jspan_member(params, pl, "inputs", &in, &il) != 1)
+		return NULL;
+	struct lf_buf b = LF_BUF_INIT;
+	lf_buf_add(&b, line, (size_t)(in - line));
+	lf_buf_adds(&b, "null");
+	lf_buf_add(&b, in + il, len - (size_t)(in + il - line));
+	msg = json_loadb(b.ptr, b.len, 0, NULL);
+	lf_buf_release(&b);
+	return msg;
+}
+
 /* Handles one line; returns 1 after shutdown, else 0. */
 static int handle_line(struct lfp_server *s, const char *line, size_t len,
                        const struct timespec *received)
 {
 	json_error_t jerr;
-	json_t *msg, *id, *v, *params;
+	json_t *msg = NULL, *id, *v, *params;
 	const char *method;
 	struct lfp_call *c;
 	int ret = 0;
 
-	msg = json_loadb(line, len, 0, &jerr);
+	if (s->p->reads_ignore_inputs)
+		msg = read_without_inputs(line, len);
+	if (!msg)
+		msg = json_loadb(line, len, 0, &jerr);
 	if (!msg) {
 		reply_errorf(NULL, LFP_E_PARSE, "invalid json at column %d: %s", jerr.column,
 		             jerr.text);

@@ -101,6 +101,11 @@ struct lfp_provider {
 	 * providers.NAME.version is checked against it); NULL: the version of
 	 * the lakeform release it was built with */
 	const char *release;
+	/* 1: no read callback looks at params' "inputs" (it reads by id, or by
+	 * the ownership labels), so the SDK need not decode them: a read's
+	 * params then hold "inputs": null.  Recorded inputs can be large (a
+	 * bucket policy's statements); 0 (the default): decoded as sent. */
+	int reads_ignore_inputs;
 };
 
 /* Run the provider until `shutdown` or end of input; returns the exit code. */

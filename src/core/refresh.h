@@ -57,8 +57,9 @@ int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf
  * when it certainly is: every input the attrs also report reads the same
  * there, the attrs report nothing "unknown", and the inputs' text has
  * `digest`; 0 when it is not or the texts cannot tell (a record whose
- * provider normalises a value it was applied with).  Refresh reads a
- * settled record without parsing it or its answer.
+ * provider normalises a value it was applied with).  The texts are taken
+ * to be valid UTF-8, as a state line's are.  Refresh reads a settled
+ * record without parsing it or its answer.
  */
 int lf_observe_settled(const char *inputs, size_t inputs_len, const char *attrs, size_t attrs_len,
                        const char *digest);

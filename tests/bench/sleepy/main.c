@@ -74,6 +74,7 @@ static const struct lfp_provider provider = {
     LFP_VERSION, "sleepy", types, sizeof(types) / sizeof(types[0]),
     256,         NULL,     NULL,  1, /* inline_reads: a read answers from its params at once */
     NULL,                            /* release: the lakeform it was built with */
+    0,                               /* reads_ignore_inputs */
 };
 
 int main(int argc, char **argv)

@@ -55,11 +55,13 @@ EOF
 	rc=$?
 	if [[ $rc -ne 0 ]]; then echo "$bin $method exited $rc" >>"$crashes"; fi
 	last=$(grep -E '"id":3[,}]' <<<"$out")
+	all=$out
 }
 
 has() { [[ -n $1 ]] && grep -qF -- "$1" <<<"$last"; }          # the last response holds TEXT
 code() { grep -qE "\"code\":$1[,}]" <<<"$last"; } # the last response is error CODE
 ok() { grep -q '"result":' <<<"$last"; }
+parse_error() { grep -qE '"code":-32700[,}]' <<<"$all"; } # the call was answered -32700 (id null)
 listed() { jq -e --arg id "$1" --arg a "$2" '.result.objects | any(.id == $id and .address == $a)' <<<"$last"; } # ID at ADDRESS
 # the answer is canonical JSON: keys sorted, compact (the SDK's; lakeform
 # then matches a read of an unchanged object with its record byte for byte)
@@ -226,6 +228,15 @@ rpc "$STORAGE" update '{"type":"storage.policy","address":"policy/acme-main","id
 check "policy update rewrites the file" grep -q '"principal": "user:ann"' "$B/acme-main/.lakeform-policy.json"
 rpc "$STORAGE" read '{"type":"storage.policy","address":"policy/acme-main","id":null,"inputs":null}'
 check "policy read by label finds it" has '"exists":true,"id":"acme-main"'
+# reads_ignore_inputs: a read's inputs are skipped, not decoded (a number
+# jansson cannot hold would be a parse error if they were); other
+# requests' are decoded
+rpc "$STORAGE" read '{"type":"storage.policy","address":"policy/acme-main","id":"acme-main","inputs":{"n":123456789012345678901234567890,"s":[{"a":"\"}"}]}}'
+check "a read's inputs are not decoded" has '"exists":true,"id":"acme-main"'
+rpc "$STORAGE" read '{"type":"storage.policy","address":"policy/acme-main","id":"acme-main","inputs":{"n":1,"n":[}}'
+check "a read with inputs that are not JSON is a parse error" parse_error
+rpc "$STORAGE" update '{"type":"storage.policy","address":"policy/acme-main","id":"acme-main","inputs":{"n":123456789012345678901234567890},"prior":null}'
+check "an update's inputs are decoded" parse_error
 rpc "$STORAGE" list '{"type":"storage.bucket"}'
 check "bucket list names the labelled bucket" listed acme-main account/acme
 rpc "$STORAGE" list '{"type":"storage.prefix"}'
