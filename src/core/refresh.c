@@ -538,8 +538,10 @@ struct list_call {
 };
 
 /* The calls of one provider, taken in turn by up to its concurrency of
- * threads: none waits for a free slot, so each call's deadline counts from
- * its sending, as when they were made one after the other. */
+ * threads: none waits for a free slot of a provider that does nothing else
+ * (drift starts them before its reads, refresh after), so each call's
+ * deadline counts from its sending, as when they were made one after the
+ * other. */
 struct list_group {
 	struct list_call *calls;
 	size_t n, next; /* next: the first call not taken (atomic) */
