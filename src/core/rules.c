@@ -556,13 +556,31 @@ static void check_columns(struct ctx *c)
 	}
 }
 
+/* A privilege's character as normalise_privilege() writes it. */
+static char privilege_char(char c)
+{
+	return c == ' ' || c == '-' ? '_' : (char)toupper((unsigned char)c);
+}
+
+/* Whether normalise_privilege() makes the same of `a` and `b` (without
+ * making either) */
+static int same_privilege(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		if (privilege_char(*a) != privilege_char(*b))
+			return 0;
+		if (!*a)
+			return 1;
+	}
+}
+
 /* "use catalog" -> "USE_CATALOG"; owned result. */
 static char *normalise_privilege(const char *p)
 {
 	char *s = lf_xstrdup(p);
 
 	for (char *q = s; *q; q++)
-		*q = *q == ' ' || *q == '-' ? '_' : (char)toupper((unsigned char)*q);
+		*q = privilege_char(*q);
 	return s;
 }
 
@@ -695,7 +713,7 @@ static void check_grants(struct ctx *c)
 			lf_buf_addc(&keyb, '\x1f');
 			lf_buf_adds(&keyb, name);
 			key = lf_buf_cstr(&keyb);
-			const struct lf_resource *first = lf_map_get(&seen, key);
+			const struct lf_resource *first = lf_map_add(&seen, key, (void *)g);
 			if (first) {
 				struct lf_pos p = pos_of(c, g, "spec.securable");
 				struct lf_pos f = pos_of(c, first, "metadata.name");
@@ -704,8 +722,6 @@ static void check_grants(struct ctx *c)
 				              "'%s' (%s:%u:%u); put them in one Grant",
 				              principal, type, name, first->name, f.file, f.line,
 				              f.col);
-			} else {
-				lf_map_put(&seen, key, (void *)g);
 			}
 		}
 		if (!type || !table)
@@ -716,10 +732,7 @@ static void check_grants(struct ctx *c)
 			char *norm = normalise_privilege(json_string_value(v));
 			for (size_t j = 0; j < k; j++) {
 				const char *pv = json_string_value(json_array_get(privs, j));
-				char *pn = pv ? normalise_privilege(pv) : NULL;
-				int dup = pn && !strcmp(pn, norm);
-				free(pn);
-				if (dup) {
+				if (pv && same_privilege(pv, json_string_value(v))) {
 					struct lf_pos p = item_pos(c, g, "spec.privileges", k);
 					lf_diag_error(c->d, &p,
 					              "spec.privileges: '%s' is listed twice (as "
