@@ -10,6 +10,7 @@
 #include "core/source.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/mem.h"
 
 static void print_summary(struct lf_cli *cli, const struct lf_manifest *m,
                           const struct lf_source *src)
@@ -26,10 +27,14 @@ static void print_summary(struct lf_cli *cli, const struct lf_manifest *m,
 	    "PriceList", "Budget",
 	};
 	/* clang-format on */
+	/* resources by kind (index in m->kinds), counted in one pass */
+	size_t *by_kind = lf_xcalloc(m->kinds ? m->kinds->n + 1 : 1, sizeof(*by_kind));
+
+	for (size_t j = 0; j < m->nres; j++)
+		by_kind[m->res[j].kind - m->kinds->v]++;
 	for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++) {
-		size_t n = 0;
-		for (size_t j = 0; j < m->nres; j++)
-			n += !strcmp(m->res[j].kind->name, order[i]);
+		const struct lf_kind *k = m->kinds ? lf_kinds_find(m->kinds, order[i]) : NULL;
+		size_t n = k ? by_kind[k - m->kinds->v] : 0;
 		if (n)
 			lf_buf_addf(&b, "%s%zu %s", b.len ? ", " : "", n, order[i]);
 	}
@@ -37,6 +42,7 @@ static void print_summary(struct lf_cli *cli, const struct lf_manifest *m,
 	        m->nres == 1 ? "" : "s", src->nfiles, src->nfiles == 1 ? "" : "s",
 	        b.len ? lf_buf_cstr(&b) : "none");
 	lf_buf_release(&b);
+	free(by_kind);
 }
 
 /*

@@ -766,7 +766,9 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 			lf_diag_error(d, &doc->pos, "cannot form an address for this %s", k->name);
 			continue;
 		}
-		uintptr_t seen = (uintptr_t)lf_map_get(&m->by_address, addr);
+		/* indexes, not pointers: the array still moves */
+		uintptr_t seen =
+		    (uintptr_t)lf_map_add(&m->by_address, addr, (void *)(uintptr_t)(m->nres + 1));
 		if (seen) {
 			const struct lf_resource *prev = &m->res[seen - 1];
 			struct lf_pos p = lf_source_path_pos(src, doc, "metadata.name", (size_t)-1);
@@ -787,8 +789,6 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 		r->name = pv.valid[i] ? pv.name[i]
 		                      : json_string_value(lf_json_path(doc->root, "metadata.name"));
 		r->address = addr;
-		/* indexes, not pointers: the array still moves */
-		lf_map_put(&m->by_address, addr, (void *)(uintptr_t)m->nres);
 	}
 	free(pv.valid);
 	free(pv.kind);

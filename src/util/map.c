@@ -34,7 +34,9 @@ void *lf_map_get(const struct lf_map *m, const char *key)
 	return m->v[j].key ? m->v[j].value : NULL;
 }
 
-void *lf_map_put(struct lf_map *m, const char *key, void *value)
+/* Put key (hash h): replacing its value when `replace`; returns the
+ * previous value or NULL. */
+static void *put(struct lf_map *m, const char *key, void *value, int replace)
 {
 	uint64_t h = lf_hash_bytes(key, strlen(key));
 
@@ -53,7 +55,8 @@ void *lf_map_put(struct lf_map *m, const char *key, void *value)
 	size_t j = find(m, key, h);
 	if (m->v[j].key) {
 		void *prev = m->v[j].value;
-		m->v[j].value = value;
+		if (replace)
+			m->v[j].value = value;
 		return prev;
 	}
 	m->v[j].key = lf_xstrdup(key);
@@ -61,6 +64,16 @@ void *lf_map_put(struct lf_map *m, const char *key, void *value)
 	m->v[j].value = value;
 	m->n++;
 	return NULL;
+}
+
+void *lf_map_put(struct lf_map *m, const char *key, void *value)
+{
+	return put(m, key, value, 1);
+}
+
+void *lf_map_add(struct lf_map *m, const char *key, void *value)
+{
+	return put(m, key, value, 0);
 }
 
 void lf_map_release(struct lf_map *m)

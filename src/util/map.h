@@ -31,6 +31,9 @@ uint64_t lf_hash_bytes(const void *data, size_t n);
 void *lf_map_get(const struct lf_map *m, const char *key);
 /* Sets key to value; returns the previous value or NULL. */
 void *lf_map_put(struct lf_map *m, const char *key, void *value);
+/* Sets key to value unless it is there: returns its value then (and
+ * changes nothing), else NULL.  One lookup where get then put take two. */
+void *lf_map_add(struct lf_map *m, const char *key, void *value);
 void lf_map_release(struct lf_map *m);
 
 #endif

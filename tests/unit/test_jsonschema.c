@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <locale.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +327,92 @@ static void test_const(void **state)
 	valid("{\"const\": 5}", "5.0");
 	valid("{\"const\": {\"x\": [1, {\"y\": 2}]}}", "{\"x\": [1.0, {\"y\": 2}]}");
 	check1("{\"const\": 2.5}", "2", "must be 2.5", "");
+}
+
+/*
+ * Anchored patterns of plain items ("^[a-z][a-z0-9_-]{1,62}$") are matched
+ * without regexec(): each such pattern, which POSIX reads the same way,
+ * must say what regexec() says of thousands of strings (a few letters and
+ * punctuation, a two-byte character, lengths 0-12, and longer than the
+ * direct matcher takes).
+ */
+static void test_plain_patterns_as_posix(void **state)
+{
+	static const char *const patterns[] = {
+	    "^[a-z][a-z0-9_-]{1,62}$",
+	    "^[A-Za-z_][A-Za-z0-9_]{0,254}\\.[A-Za-z_][A-Za-z0-9_]{0,254}$",
+	    "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+	    "^[A-Za-z][A-Za-z_ ]*$",
+	    "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+	    "^[a-z]{2}-[a-z]+-[0-9]+$",
+	    "^a?b*c+$",
+	    "^[ab]{2,3}[b]{0,2}b$",
+	    "^x{3}$",
+	    "^[A-Z]{3}$",
+	    "^$",
+	    "^[a-]+$",
+	    "^[.]{2,}$",
+	    "^ab{1,}c?$",
+	    "^[a.]*a[.a]{2}$",
+	};
+	static const char alphabet[][3] = {"a", "b", "c", "x", "z", "A", "Z",
+	                                   "0", "9", ".", "-", "_", " ", "\xc3\xa9"};
+	const size_t nalpha = sizeof(alphabet) / sizeof(alphabet[0]);
+	uint32_t seed = 12345;
+	locale_t c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++) {
+		json_t *schema = json_pack("{s:s}", "pattern", patterns[i]);
+		struct lf_schema *s = NULL;
+		char *err = NULL;
+		regex_t re;
+
+		assert_int_equal(lf_schema_compile(&s, schema, &err), 0);
+		json_decref(schema);
+		assert_int_equal(regcomp(&re, patterns[i], REG_EXTENDED | REG_NOSUB), 0);
+		for (int k = 0; k < 3000; k++) {
+			char str[64];
+			size_t len = 0, want;
+
+			seed = seed * 1103515245u + 12345u;
+			want = (seed >> 16) % 13;
+			while (want--) {
+				seed = seed * 1103515245u + 12345u;
+				const char *a = alphabet[(seed >> 16) % nalpha];
+				memcpy(str + len, a, strlen(a));
+				len += strlen(a);
+			}
+			str[len] = '\0';
+			locale_t old = uselocale(c_locale);
+			int posix = regexec(&re, str, 0, NULL, 0) == 0;
+			uselocale(old);
+			json_t *inst = json_stringn(str, len);
+			int ours = lf_schema_validate(s, inst, NULL, NULL) == 0;
+			if (ours != posix)
+				fail_msg("pattern %s, string '%s': %s here, %s by regexec()",
+				         patterns[i], str, ours ? "matches" : "does not match",
+				         posix ? "matches" : "does not match");
+			json_decref(inst);
+		}
+		regfree(&re);
+		lf_schema_free(s);
+	}
+	freelocale(c_locale);
+
+	/* longer strings than the direct matcher takes go to regexec() */
+	char *long_a = lf_xmalloc(5001);
+	memset(long_a, 'a', 5000);
+	long_a[5000] = '\0';
+	json_t *inst = json_string(long_a);
+	struct lf_schema *many = compile_ok("{\"pattern\": \"^[a-z]+$\"}");
+	struct lf_schema *few = compile_ok("{\"pattern\": \"^[a-z]{1,62}$\"}");
+	assert_int_equal(lf_schema_validate(many, inst, NULL, NULL), 0);
+	assert_int_equal(lf_schema_validate(few, inst, NULL, NULL), 1);
+	lf_schema_free(many);
+	lf_schema_free(few);
+	json_decref(inst);
+	free(long_a);
 }
 
 static void test_pattern(void **state)
@@ -888,6 +975,7 @@ int main(void)
 	    cmocka_unit_test(test_compile_errors),
 	    cmocka_unit_test(test_circular_refs),
 	    cmocka_unit_test(test_schema_outlives_caller_reference),
+	    cmocka_unit_test(test_plain_patterns_as_posix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
