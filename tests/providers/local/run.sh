@@ -375,6 +375,20 @@ check "durable: false makes no fsync for a bucket" same "$n_fast" 0
 check "durable: false makes no fsync for a prefix" same "$n_fast_prefix" 0
 check "durable: false still makes the bucket" test -f "$B/fast-one/.lakeform-bucket.json"
 check "durable: false still makes the prefix" test -f "$B/fast-one/a/b/.lakeform-prefix.json"
+# many changes of one process at once: its workers wait in line for the
+# root's lock, none polls a flock that another worker holds (strace)
+{
+	echo '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":1}}'
+	echo '{"jsonrpc":"2.0","id":2,"method":"configure","params":{"settings":{},"account":"acme"}}'
+	for i in $(seq 1 24); do
+		echo "{\"jsonrpc\":\"2.0\",\"id\":$((i + 2)),\"method\":\"create\",\"params\":$(prefix durable-one line/p$i/ workspace/line-$i)}"
+	done
+} >"$scratch/in-line"
+(cd "$work" && ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=flock -o "$scratch/strace.line" "$STORAGE" <"$scratch/in-line" >"$scratch/out-line" 2>>"$log")
+check "24 prefixes made at once by one process" same "$(grep -c '"result":{"id"' "$scratch/out-line")" 24
+check "its workers took the root's flock once a change ($(grep -c 'LOCK_EX' "$scratch/strace.line"))" \
+	same "$(grep -c 'LOCK_EX' "$scratch/strace.line")" 24
+check "and were never refused it" not grep -q 'EWOULDBLOCK\|EAGAIN' "$scratch/strace.line"
 (cd "$work" && session '{"durable":"no"}' "$(bucket bad-one account/bad-one)" | "$STORAGE" >"$scratch/out-bad" 2>>"$log")
 last=$(grep -E '"id":2[,}]' "$scratch/out-bad")
 check "durable must be true or false" code 1003
