@@ -451,34 +451,144 @@ static int net_seen_get(struct lfp_call *call, const char *path, ino_t ino, stru
 	return 0;
 }
 
-/* The CIDRs of the other networks of `region`; 0 or -1 after lfp_error(). */
-static int region_cidrs(struct lfp_call *call, const char *region, const char *except,
+/*
+ * The networks this process last listed, kept while nobody changes
+ * networks/ but this process: listing the directory for every create made
+ * 2,001 creates read 2 million directory entries (6.6% of an apply's
+ * samples, under the root's lock).  Whoever changes a network record bumps
+ * a counter in the root's lock file (8 bytes at its start, under the
+ * lock); the list is used again only when that counter and the directory's
+ * own times, size and inode are still what this process saw after its own
+ * last change.  Under the root's flock and nets_seen_mu.
+ */
+static struct {
+	char *dir;    /* ROOT/networks: the list is of this directory */
+	int valid;    /* the list is the directory's entries, dir_st its stat */
+	uint64_t gen; /* the lock file's counter then */
+	struct stat dir_st;
+	char **paths; /* each listed record's path, a key of nets_seen */
+	size_t n, alloc;
+} nets_list;
+
+static uint64_t nets_gen(int lock)
+{
+	uint64_t g = 0;
+
+	if (pread(lock, &g, sizeof(g), 0) != (ssize_t)sizeof(g))
+		g = 0;
+	return g;
+}
+
+static int same_dir(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_nlink == b->st_nlink && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* A network record was written or removed by this process, under `lock`:
+ * the counter goes up; with `path` (a record just made, of `region` and
+ * `cidr`) the list takes it in and stays valid, else it is read again next
+ * time.  Under the root's flock. */
+static void nets_changed(struct lfp_call *call, int lock, const char *path, const char *region,
+                         const char *cidr)
+{
+	uint64_t g = nets_gen(lock) + 1;
+	int bumped = pwrite(lock, &g, sizeof(g), 0) == (ssize_t)sizeof(g);
+	struct stat st;
+
+	pthread_mutex_lock(&nets_seen_mu);
+	if (!bumped || !path || !nets_list.valid || !nets_list.dir ||
+	    stat(nets_list.dir, &st) < 0) {
+		nets_list.valid = 0;
+	} else {
+		struct net_seen *s = lf_map_get(&nets_seen, path);
+		if (!s) {
+			s = lf_xcalloc(1, sizeof(*s));
+			lf_map_put(&nets_seen, path, s);
+		}
+		free(s->region);
+		s->region = NULL;
+		s->ino = 0; /* not known: a listing reads it again */
+		if (parse_cidr(&s->cidr, cidr) == 0)
+			s->region = lf_xstrdup(region);
+		LF_GROW(nets_list.paths, nets_list.n + 1, nets_list.alloc);
+		nets_list.paths[nets_list.n++] = lf_xstrdup(path);
+		nets_list.gen = g;
+		nets_list.dir_st = st;
+	}
+	pthread_mutex_unlock(&nets_seen_mu);
+	(void)call;
+}
+
+/* The CIDRs of the other networks of `region`; 0 or -1 after lfp_error().
+ * `lock` is the root's lock, held. */
+static int region_cidrs(struct lfp_call *call, int lock, const char *region, const char *except,
                         struct taken *t)
 {
 	char *dir = lf_xasprintf("%s/networks", root_of(call));
 	size_t names_alloc = 0;
 	struct dirent *e;
-	DIR *d = opendir(dir);
+	struct stat st;
+	DIR *d;
 	int err = 0;
 
+	pthread_mutex_lock(&nets_seen_mu);
+	if (nets_list.valid && nets_list.dir && !strcmp(nets_list.dir, dir) &&
+	    nets_gen(lock) == nets_list.gen && stat(dir, &st) == 0 &&
+	    same_dir(&st, &nets_list.dir_st)) {
+		size_t n = strlen(dir) + 1;
+		for (size_t i = 0; i < nets_list.n; i++) {
+			const char *name = nets_list.paths[i] + n;
+			size_t len = strlen(name);
+			struct net_seen *s = lf_map_get(&nets_seen, nets_list.paths[i]);
+
+			if ((!strncmp(name, except, len - 5) && !except[len - 5]) || !s ||
+			    !s->region || strcmp(s->region, region))
+				continue;
+			LF_GROW(t->v, t->n + 1, t->alloc);
+			LF_GROW(t->names, t->n + 1, names_alloc);
+			t->v[t->n] = s->cidr;
+			t->names[t->n++] = lf_xstrndup(name, len - 5);
+		}
+		pthread_mutex_unlock(&nets_seen_mu);
+		free(dir);
+		return 0;
+	}
+	/* listed again: from here on, the list is this listing */
+	nets_list.valid = 0;
+	lf_strv_free(nets_list.paths, nets_list.n);
+	nets_list.paths = NULL;
+	nets_list.n = nets_list.alloc = 0;
+	free(nets_list.dir);
+	nets_list.dir = lf_xstrdup(dir);
+	nets_list.gen = nets_gen(lock);
+	/* its stat before the listing: a change while it is read shows */
+	int have_st = stat(dir, &nets_list.dir_st) == 0;
+	d = opendir(dir);
 	if (!d) {
 		err = errno == ENOENT ? 0 : lfp_fs_error(call, -errno, root_of(call));
+		pthread_mutex_unlock(&nets_seen_mu);
 		free(dir);
 		return err;
 	}
-	pthread_mutex_lock(&nets_seen_mu);
 	while (!err && (e = readdir(d))) {
 		const char *name = e->d_name;
 		size_t len = strlen(name);
 		struct net_seen *s;
 		char *path;
 
-		if (name[0] == '.' || len <= 5 || strcmp(name + len - 5, ".json") ||
-		    (!strncmp(name, except, len - 5) && !except[len - 5]))
+		if (name[0] == '.' || len <= 5 || strcmp(name + len - 5, ".json"))
 			continue;
 		path = lf_xasprintf("%s/%s", dir, name);
 		err = net_seen_get(call, path, e->d_ino, &s) < 0 ? -1 : 0;
-		if (!err && s && s->region && !strcmp(s->region, region)) {
+		if (!err && s) {
+			LF_GROW(nets_list.paths, nets_list.n + 1, nets_list.alloc);
+			nets_list.paths[nets_list.n++] = lf_xstrdup(path);
+		}
+		if (!err && s && s->region && !strcmp(s->region, region) &&
+		    !(!strncmp(name, except, len - 5) && !except[len - 5])) {
 			LF_GROW(t->v, t->n + 1, t->alloc);
 			LF_GROW(t->names, t->n + 1, names_alloc);
 			t->v[t->n] = s->cidr;
@@ -486,6 +596,7 @@ static int region_cidrs(struct lfp_call *call, const char *region, const char *e
 		}
 		free(path);
 	}
+	nets_list.valid = !err && have_st;
 	pthread_mutex_unlock(&nets_seen_mu);
 	closedir(d);
 	free(dir);
@@ -522,7 +633,7 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 		lfp_log("network '%s' exists already for '%s'", in.name, address);
 		goto done;
 	}
-	if (region_cidrs(call, in.region, in.name, &taken) < 0)
+	if (region_cidrs(call, lock, in.region, in.name, &taken) < 0)
 		goto out;
 	if (in.cidr) {
 		struct cidr c;
@@ -567,8 +678,11 @@ static int network_create(struct lfp_call *call, const json_t *params, json_t **
 	                "plane", in.plane, "internal", in.internal, "cidr",
 	                in.cidr ? in.cidr : allocated, "labels", labels);
 	lfp_tags_record(rec, tags);
-	if (save_new_record(call, "networks", in.name, rec, &sy) < 0)
+	if (save_new_record(call, "networks", in.name, rec, &sy) < 0) {
+		nets_changed(call, lock, NULL, NULL, NULL);
 		goto out;
+	}
+	nets_changed(call, lock, path, in.region, in.cidr ? in.cidr : allocated);
 	lfp_log("created network '%s' (%s)", in.name, in.cidr ? in.cidr : allocated);
 done:
 	*result = json_pack("{s:s, s:o}", "id", in.name, "attributes", network_attributes(rec));
@@ -638,7 +752,9 @@ static int network_update(struct lfp_call *call, const json_t *params, json_t **
 	}
 	json_object_set(rec, "labels", labels);
 	lfp_tags_record(rec, tags);
-	if (save_record(call, "networks", id, rec) < 0)
+	int saved = save_record(call, "networks", id, rec);
+	nets_changed(call, lock, NULL, NULL, NULL);
+	if (saved < 0)
 		goto out;
 	*result = json_pack("{s:o}", "attributes", network_attributes(rec));
 	err = 0;
@@ -697,7 +813,9 @@ static int network_delete(struct lfp_call *call, const json_t *params, json_t **
 		json_decref(pool);
 		free(path);
 	}
-	if (delete_record(call, "networks", "network", id, address) < 0)
+	int deleted = delete_record(call, "networks", "network", id, address);
+	nets_changed(call, lock, NULL, NULL, NULL);
+	if (deleted < 0)
 		goto out;
 	*result = json_object();
 	err = 0;

@@ -245,8 +245,10 @@ static int conclude(struct run *r, struct step *s, int rc, json_t *result,
 	if (s->kind == STEP_DELETE) {
 		rc = lf_state_journal_outcome(r->b, r->st, c->address, s->action, NULL);
 	} else {
+		/* the answer is ours alone (its reader made it for this call):
+		 * its attributes become the record's as they are, not copied */
 		json_t *attrs = json_object_get(result, "attributes");
-		json_t *a = json_is_object(attrs) ? json_deep_copy(attrs) : json_object();
+		json_t *a = json_is_object(attrs) ? json_incref(attrs) : json_object();
 		const char *nid = json_string_value(json_object_get(result, "id"));
 		if (nid && !json_object_get(a, "id"))
 			json_object_set_new(a, "id", json_string(nid));

@@ -1240,7 +1240,10 @@ static json_t *header_json(const struct lf_state *st)
 	return h;
 }
 
-int lf_state_format(const struct lf_state *st, struct lf_buf *out)
+/* The snapshot's text into `out`; with `flush`, handed to it whenever
+ * `out` holds a megabyte or more, and at the end (then `out` is emptied). */
+static int format_state(const struct lf_state *st, struct lf_buf *out,
+                        int (*flush)(void *ctx, struct lf_buf *out), void *ctx)
 {
 	json_t *h = header_json(st);
 	char *text = json_dumps(h, DUMP_FLAGS);
@@ -1260,11 +1263,45 @@ int lf_state_format(const struct lf_state *st, struct lf_buf *out)
 		if ((err = lf_state__res_format(out, &st->res[i], k, st)) != 0)
 			return err;
 		first = 0;
+		if (flush && out->len >= (1u << 20) && (err = flush(ctx, out)) != 0)
+			return err;
 	}
 	if (!first)
 		lf_buf_addc(out, '\n');
 	lf_buf_adds(out, "]}\n");
-	return 0;
+	return flush ? flush(ctx, out) : 0;
+}
+
+int lf_state_format(const struct lf_state *st, struct lf_buf *out)
+{
+	return format_state(st, out, NULL, NULL);
+}
+
+static int flush_to(void *ctx, struct lf_buf *out)
+{
+	int err = lf_atomic_write(ctx, out->ptr, out->len);
+
+	lf_buf_truncate(out, 0);
+	return err;
+}
+
+/* The snapshot written a megabyte at a time: the whole text of 100,000
+ * records (76 MB) held at once was the peak of an apply's memory. */
+static int write_snapshot(struct lf_backend *b, const struct lf_state *st)
+{
+	struct lf_buf text = LF_BUF_INIT;
+	struct lf_atomic a;
+	int err = lf_atomic_begin_nofollow(&a, AT_FDCWD, b->state_path, 0600, 1);
+
+	if (err)
+		return lf_state__refuse_link(b->state_path, err);
+	err = format_state(st, &text, flush_to, &a);
+	lf_buf_release(&text);
+	if (err) {
+		lf_atomic_abort(&a);
+		return err;
+	}
+	return lf_state__refuse_link(b->state_path, lf_atomic_commit(&a));
 }
 
 int lf_state__key_for_write(struct lf_state *st, const struct lf_backend *b)
@@ -1292,7 +1329,6 @@ int lf_state__key_for_write(struct lf_state *st, const struct lf_backend *b)
 
 int lf_state_write(struct lf_backend *b, struct lf_state *st)
 {
-	struct lf_buf text = LF_BUF_INIT;
 	uint64_t old_serial = st->serial;
 	char *old_generator = st->generator;
 	char old_lineage[37];
@@ -1309,14 +1345,9 @@ int lf_state_write(struct lf_backend *b, struct lf_state *st)
 	if (!st->journal_serial || st->dirty)
 		st->serial++;
 	st->generator = lf_xstrdup("lakeform " LF_VERSION);
-	err = lf_state_format(st, &text);
+	err = lf_state__mkdir(b);
 	if (!err)
-		err = lf_state__mkdir(b);
-	if (!err)
-		err = lf_state__refuse_link(
-		    b->state_path, lf_write_file_atomic_nofollow(AT_FDCWD, b->state_path, text.ptr,
-		                                                 text.len, 0600, 1));
-	lf_buf_release(&text);
+		err = write_snapshot(b, st);
 	if (err) {
 		free(st->generator);
 		st->generator = old_generator;

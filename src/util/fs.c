@@ -530,53 +530,94 @@ unsigned long long lf_random_suffix(void)
 
 /* In the directory `dfd`: `name`.tmp.PID.RANDOM (the writer's pid, for the
  * cleanup of a dead writer's leftovers; a random part, so that the name
- * cannot be guessed) made with O_EXCL and no link
- * followed, filled, synced, renamed over `name`, the directory synced. */
-static int write_atomic_at(int dfd, const char *name, const void *data, size_t len, int mode,
-                           int durable)
+ * cannot be guessed) made with O_EXCL and no link followed; written to
+ * (lf_atomic_write), then synced, renamed over `name`, the directory
+ * synced (lf_atomic_commit). */
+static int atomic_begin_at(struct lf_atomic *a, int dfd, const char *name, int mode, int durable)
 {
-	char *tmp = NULL;
-	const char *p = data;
-	int fd = -1, err = 0;
-
-	for (int tries = 0; fd < 0 && tries < 10; tries++) {
-		free(tmp);
-		tmp = lf_xasprintf("%s.tmp.%ld.%llu", name, (long)getpid(), lf_random_suffix());
-		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		            (mode_t)mode);
-		if (fd < 0 && errno != EEXIST) {
-			err = -errno;
-			free(tmp);
+	memset(a, 0, sizeof(*a));
+	a->dfd = dfd;
+	a->fd = -1;
+	a->durable = durable;
+	for (int tries = 0; a->fd < 0 && tries < 10; tries++) {
+		free(a->tmp);
+		a->tmp = lf_xasprintf("%s.tmp.%ld.%llu", name, (long)getpid(), lf_random_suffix());
+		a->fd = openat(dfd, a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		               (mode_t)mode);
+		if (a->fd < 0 && errno != EEXIST) {
+			int err = -errno;
+			free(a->tmp);
+			a->tmp = NULL;
 			return err;
 		}
 	}
-	if (fd < 0) {
-		free(tmp);
+	if (a->fd < 0) {
+		free(a->tmp);
+		a->tmp = NULL;
 		return -EEXIST;
 	}
-	while (len > 0) {
-		ssize_t w = write(fd, p, len);
+	a->name = lf_xstrdup(name);
+	return 0;
+}
+
+int lf_atomic_write(struct lf_atomic *a, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (!a->err && len > 0) {
+		ssize_t w = write(a->fd, p, len);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			err = -errno;
+			a->err = -errno;
 			break;
 		}
 		p += w;
 		len -= (size_t)w;
 	}
-	if (!err && durable && fsync(fd) < 0)
+	return a->err;
+}
+
+int lf_atomic_commit(struct lf_atomic *a)
+{
+	int err = a->err;
+
+	if (!err && a->durable && fsync(a->fd) < 0)
 		err = -errno;
-	if (close(fd) < 0 && !err)
+	if (close(a->fd) < 0 && !err)
 		err = -errno;
-	if (!err && renameat(dfd, tmp, dfd, name) < 0)
+	if (!err && renameat(a->dfd, a->tmp, a->dfd, a->name) < 0)
 		err = -errno;
 	if (err)
-		unlinkat(dfd, tmp, 0);
-	else if (durable && fsync(dfd) < 0)
+		unlinkat(a->dfd, a->tmp, 0);
+	else if (a->durable && fsync(a->dfd) < 0)
 		err = -errno;
-	free(tmp);
+	if (a->own_dfd)
+		close(a->dfd);
+	free(a->tmp);
+	free(a->name);
+	memset(a, 0, sizeof(*a));
+	a->fd = a->dfd = -1;
 	return err;
+}
+
+void lf_atomic_abort(struct lf_atomic *a)
+{
+	if (a->err == 0)
+		a->err = -ECANCELED;
+	lf_atomic_commit(a);
+}
+
+static int write_atomic_at(int dfd, const char *name, const void *data, size_t len, int mode,
+                           int durable)
+{
+	struct lf_atomic a;
+	int err = atomic_begin_at(&a, dfd, name, mode, durable);
+
+	if (err)
+		return err;
+	lf_atomic_write(&a, data, len);
+	return lf_atomic_commit(&a);
 }
 
 int lf_write_file_atomic(const char *path, const void *data, size_t len, int mode)
@@ -598,6 +639,23 @@ int lf_write_file_atomic_sync(const char *path, const void *data, size_t len, in
 	err = write_atomic_at(dfd, slash ? slash + 1 : path, data, len, mode, durable);
 	close(dfd);
 	return err;
+}
+
+int lf_atomic_begin_nofollow(struct lf_atomic *a, int dirfd, const char *path, int mode,
+                             int durable)
+{
+	const char *last;
+	int dfd = open_parent(dirfd, path, &last, 0), err;
+
+	if (dfd < 0)
+		return dfd;
+	err = *last ? atomic_begin_at(a, dfd, last, mode, durable) : -EISDIR;
+	if (err) {
+		close(dfd);
+		return err;
+	}
+	a->own_dfd = 1;
+	return 0;
 }
 
 int lf_write_file_atomic_nofollow(int dirfd, const char *path, const void *data, size_t len,

@@ -76,6 +76,22 @@ int lf_remove_tree_nofollow(int dirfd, const char *path);
 /* lf_write_file_atomic_sync() into a directory reached without links. */
 int lf_write_file_atomic_nofollow(int dirfd, const char *path, const void *data, size_t len,
                                   int mode, int durable);
+/*
+ * The same written in pieces, for a file too large to hold whole in memory:
+ * lf_atomic_begin_nofollow() makes the temporary, lf_atomic_write() appends
+ * (an error is kept and returned by every later call), lf_atomic_commit()
+ * syncs and renames it into place (0 or -errno; on failure `path` is
+ * untouched and the temporary removed), lf_atomic_abort() removes it.
+ */
+struct lf_atomic {
+	int dfd, fd, own_dfd, durable, err;
+	char *tmp, *name;
+};
+int lf_atomic_begin_nofollow(struct lf_atomic *a, int dirfd, const char *path, int mode,
+                             int durable);
+int lf_atomic_write(struct lf_atomic *a, const void *data, size_t len);
+int lf_atomic_commit(struct lf_atomic *a);
+void lf_atomic_abort(struct lf_atomic *a);
 /* A random number for a temporary's name, which nobody can then guess and
  * plant beforehand. */
 unsigned long long lf_random_suffix(void);

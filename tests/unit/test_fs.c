@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -120,6 +121,48 @@ static void test_temporary_not_planted(void **state)
 	rm_scratch(d);
 }
 
+/* a file written in pieces appears whole at commit; an abort leaves the
+ * old one and no temporary; a link on the way is refused */
+static void test_atomic_pieces(void **state)
+{
+	char *d = scratch(), *p;
+	struct lf_atomic a;
+	(void)state;
+
+	assert_int_equal(chdir(d), 0);
+	put("f", "old\n");
+	assert_int_equal(lf_atomic_begin_nofollow(&a, AT_FDCWD, "f", 0600, 1), 0);
+	assert_int_equal(lf_atomic_write(&a, "one ", 4), 0);
+	p = get("f");
+	assert_string_equal(p, "old\n"); /* not yet */
+	free(p);
+	assert_int_equal(lf_atomic_write(&a, "two\n", 4), 0);
+	assert_int_equal(lf_atomic_commit(&a), 0);
+	p = get("f");
+	assert_string_equal(p, "one two\n");
+	free(p);
+
+	assert_int_equal(lf_atomic_begin_nofollow(&a, AT_FDCWD, "f", 0600, 1), 0);
+	assert_int_equal(lf_atomic_write(&a, "half", 4), 0);
+	lf_atomic_abort(&a);
+	p = get("f");
+	assert_string_equal(p, "one two\n");
+	free(p);
+	int n = 0;
+	DIR *dir = opendir(".");
+	struct dirent *e;
+	while ((e = readdir(dir)))
+		n += e->d_name[0] != '.';
+	closedir(dir);
+	assert_int_equal(n, 1); /* f alone: the temporary is gone */
+
+	assert_int_equal(mkdir("real", 0700), 0);
+	assert_int_equal(symlink("real", "link"), 0);
+	assert_int_equal(lf_atomic_begin_nofollow(&a, AT_FDCWD, "link/f", 0600, 1), -ELOOP);
+	assert_int_equal(chdir("/"), 0);
+	rm_scratch(d);
+}
+
 /* links of one's own (or root's) on the way to a root are followed; one of
  * another user is named, behind other links too */
 static void test_foreign_symlink(void **state)
@@ -154,6 +197,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_open_refuses_links),
 	    cmocka_unit_test(test_temporary_not_planted),
+	    cmocka_unit_test(test_atomic_pieces),
 	    cmocka_unit_test(test_foreign_symlink),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

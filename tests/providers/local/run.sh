@@ -408,6 +408,20 @@ check "durable: false makes no fsync for a bucket" same "$n_fast" 0
 check "durable: false makes no fsync for a prefix" same "$n_fast_prefix" 0
 check "durable: false still makes the bucket" test -f "$B/fast-one/.lakeform-bucket.json"
 check "durable: false still makes the prefix" test -f "$B/fast-one/a/b/.lakeform-prefix.json"
+# many changes of one process at once: its workers wait in line for the
+# root's lock, none polls a flock that another worker holds (strace)
+{
+	echo '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":1}}'
+	echo '{"jsonrpc":"2.0","id":2,"method":"configure","params":{"settings":{},"account":"acme"}}'
+	for i in $(seq 1 24); do
+		echo "{\"jsonrpc\":\"2.0\",\"id\":$((i + 2)),\"method\":\"create\",\"params\":$(prefix durable-one line/p$i/ workspace/line-$i)}"
+	done
+} >"$scratch/in-line"
+(cd "$work" && ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=flock -o "$scratch/strace.line" "$STORAGE" <"$scratch/in-line" >"$scratch/out-line" 2>>"$log")
+check "24 prefixes made at once by one process" same "$(grep -c '"result":{"id"' "$scratch/out-line")" 24
+check "its workers took the root's flock once a change ($(grep -c 'LOCK_EX' "$scratch/strace.line"))" \
+	same "$(grep -c 'LOCK_EX' "$scratch/strace.line")" 24
+check "and were never refused it" not grep -q 'EWOULDBLOCK\|EAGAIN' "$scratch/strace.line"
 (cd "$work" && session '{"durable":"no"}' "$(bucket bad-one account/bad-one)" | "$STORAGE" >"$scratch/out-bad" 2>>"$log")
 last=$(grep -E '"id":2[,}]' "$scratch/out-bad")
 check "durable must be true or false" code 1003
@@ -429,6 +443,43 @@ wait
 check "parallel processes created all twelve networks" same "$(ls "$C/networks" | grep -c '^par-')" 12
 check "parallel processes handed out twelve different blocks" same \
 	"$(for f in "$C"/networks/par-*.json; do flat "$f" | grep -o '"cidr":"[^"]*"'; done | sort -u | wc -l)" 12
+
+# one process keeps its listing of networks/ between creates: a network
+# made meanwhile by another process, or written by hand, is still seen
+mkfifo "$scratch/hold"
+(cd "$work" && exec "$COMPUTE" <"$scratch/hold" >"$scratch/out-hold" 2>>"$log") &
+holder=$!
+exec 7>"$scratch/hold"
+# hold_create N NAME: create NAME (request id N) and wait for its answer
+hold_create() {
+	echo "{\"jsonrpc\":\"2.0\",\"id\":$1,\"method\":\"create\",\"params\":$(net "$2" serverless ap-east-9)}" >&7
+	for _ in $(seq 200); do
+		grep -qE "\"id\":$1[,}]" "$scratch/out-hold" && break
+		sleep 0.05
+	done
+	last=$(grep -E "\"id\":$1[,}]" "$scratch/out-hold")
+}
+echo '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":1}}' >&7
+echo '{"jsonrpc":"2.0","id":2,"method":"configure","params":{"settings":{},"account":"acme"}}' >&7
+hold_create 3 hold-1
+check "a kept process makes a network" ok
+rpc "$COMPUTE" create "$(net hold-2 serverless ap-east-9)"
+check "another process makes one in the same region meanwhile" ok
+hold_create 4 hold-3
+check "the kept process's next network avoids the other process's block" \
+	not grep -qF "$(cidr_of hold-2)" <<<"$(cidr_of hold-1) $(cidr_of hold-3)"
+# by hand, the block the kept process would take next (the lowest free)
+taken=$(for n in 1 2 3; do cidr_of hold-$n; done)
+for b in $(seq 0 255); do grep -qF "\"cidr\":\"100.64.$b.0/24\"" <<<"$taken" || break; done
+sed -e 's/hold-3/hold-4/g' -e "s|\"cidr\": \"[^\"]*\"|\"cidr\": \"100.64.$b.0/24\"|" \
+	"$C/networks/hold-3.json" >"$C/networks/hold-4.json"
+hold_create 5 hold-5
+check "the kept process's next network avoids a record written by hand" \
+	differ "$(cidr_of hold-5)" "\"cidr\":\"100.64.$b.0/24\""
+check "and every block of the region is handed out once" same \
+	"$(for n in 1 2 3 4 5; do cidr_of hold-$n; done | sort -u | wc -l)" 5
+exec 7>&-
+wait "$holder"
 
 rpc "$COMPUTE" update "{\"type\":\"compute.network\",\"address\":\"network/cl-one\",\"id\":\"cl-one\",\"inputs\":{\"name\":\"cl-one\",\"region\":\"eu-west-1\",\"plane\":\"classic\",\"internal\":true,\"cidr\":\"10.0.0.0/16\",\"labels\":{\"lakeform/account\":\"acme\",\"lakeform/address\":\"network/cl-one\",\"lakeform/env\":\"prod\"}},\"prior\":null}"
 check "network label update in place" grep -q '"lakeform/env": "prod"' "$C/networks/cl-one.json"
