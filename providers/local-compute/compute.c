@@ -466,9 +466,18 @@ static struct {
 	int valid;    /* the list is the directory's entries, dir_st its stat */
 	uint64_t gen; /* the lock file's counter then */
 	struct stat dir_st;
-	char **paths; /* each listed record's path, a key of nets_seen */
-	size_t n, alloc;
+	char **paths;           /* each listed record's path, a key of nets_seen */
+	struct net_seen **seen; /* its entry there (entries are never freed) */
+	size_t n, alloc, seen_alloc;
 } nets_list;
+
+static void nets_list_add(const char *path, struct net_seen *s)
+{
+	LF_GROW(nets_list.paths, nets_list.n + 1, nets_list.alloc);
+	LF_GROW(nets_list.seen, nets_list.n + 1, nets_list.seen_alloc);
+	nets_list.paths[nets_list.n] = lf_xstrdup(path);
+	nets_list.seen[nets_list.n++] = s;
+}
 
 static uint64_t nets_gen(int lock)
 {
@@ -513,8 +522,7 @@ static void nets_changed(struct lfp_call *call, int lock, const char *path, cons
 		s->ino = 0; /* not known: a listing reads it again */
 		if (parse_cidr(&s->cidr, cidr) == 0)
 			s->region = lf_xstrdup(region);
-		LF_GROW(nets_list.paths, nets_list.n + 1, nets_list.alloc);
-		nets_list.paths[nets_list.n++] = lf_xstrdup(path);
+		nets_list_add(path, s);
 		nets_list.gen = g;
 		nets_list.dir_st = st;
 	}
@@ -540,12 +548,12 @@ static int region_cidrs(struct lfp_call *call, int lock, const char *region, con
 	    same_dir(&st, &nets_list.dir_st)) {
 		size_t n = strlen(dir) + 1;
 		for (size_t i = 0; i < nets_list.n; i++) {
+			const struct net_seen *s = nets_list.seen[i];
+			if (!s->region || strcmp(s->region, region))
+				continue;
 			const char *name = nets_list.paths[i] + n;
 			size_t len = strlen(name);
-			struct net_seen *s = lf_map_get(&nets_seen, nets_list.paths[i]);
-
-			if ((!strncmp(name, except, len - 5) && !except[len - 5]) || !s ||
-			    !s->region || strcmp(s->region, region))
+			if (!strncmp(name, except, len - 5) && !except[len - 5])
 				continue;
 			LF_GROW(t->v, t->n + 1, t->alloc);
 			LF_GROW(t->names, t->n + 1, names_alloc);
@@ -559,8 +567,10 @@ static int region_cidrs(struct lfp_call *call, int lock, const char *region, con
 	/* listed again: from here on, the list is this listing */
 	nets_list.valid = 0;
 	lf_strv_free(nets_list.paths, nets_list.n);
+	free(nets_list.seen);
 	nets_list.paths = NULL;
-	nets_list.n = nets_list.alloc = 0;
+	nets_list.seen = NULL;
+	nets_list.n = nets_list.alloc = nets_list.seen_alloc = 0;
 	free(nets_list.dir);
 	nets_list.dir = lf_xstrdup(dir);
 	nets_list.gen = nets_gen(lock);
@@ -583,10 +593,8 @@ static int region_cidrs(struct lfp_call *call, int lock, const char *region, con
 			continue;
 		path = lf_xasprintf("%s/%s", dir, name);
 		err = net_seen_get(call, path, e->d_ino, &s) < 0 ? -1 : 0;
-		if (!err && s) {
-			LF_GROW(nets_list.paths, nets_list.n + 1, nets_list.alloc);
-			nets_list.paths[nets_list.n++] = lf_xstrdup(path);
-		}
+		if (!err && s)
+			nets_list_add(path, s);
 		if (!err && s && s->region && !strcmp(s->region, region) &&
 		    !(!strncmp(name, except, len - 5) && !except[len - 5])) {
 			LF_GROW(t->v, t->n + 1, t->alloc);
