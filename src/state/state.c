@@ -219,7 +219,6 @@ static void add_json_string(struct lf_buf *out, const char *s)
 	lf_buf_addc(out, '"');
 	for (const char *run = s;; s++) {
 		unsigned char c = (unsigned char)*s;
-		const char *esc = NULL;
 		char seq[8];
 
 		if (c && c != '"' && c != '\\' && c >= 0x20)
@@ -227,33 +226,7 @@ static void add_json_string(struct lf_buf *out, const char *s)
 		lf_buf_add(out, run, (size_t)(s - run));
 		if (!c)
 			break;
-		switch (c) {
-		case '"':
-			esc = "\\\"";
-			break;
-		case '\\':
-			esc = "\\\\";
-			break;
-		case '\b':
-			esc = "\\b";
-			break;
-		case '\f':
-			esc = "\\f";
-			break;
-		case '\n':
-			esc = "\\n";
-			break;
-		case '\r':
-			esc = "\\r";
-			break;
-		case '\t':
-			esc = "\\t";
-			break;
-		default:
-			snprintf(seq, sizeof(seq), "\\u%04X", c);
-			esc = seq;
-		}
-		lf_buf_adds(out, esc);
+		lf_buf_adds(out, lf_json_escape(c, seq));
 		run = s + 1;
 	}
 	lf_buf_addc(out, '"');

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "jsonout.h"
 #include "mem.h"
 #include "sha256.h"
 
@@ -59,7 +60,6 @@ static int put_string(struct out *o, const char *s, size_t n)
 	putc1(o, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		const char *esc;
 		char seq[8];
 		if (c >= 0x80)
 			return -1;
@@ -67,32 +67,7 @@ static int put_string(struct out *o, const char *s, size_t n)
 			continue;
 		put(o, s + run, i - run);
 		run = i + 1;
-		switch (c) {
-		case '"':
-			esc = "\\\"";
-			break;
-		case '\\':
-			esc = "\\\\";
-			break;
-		case '\b':
-			esc = "\\b";
-			break;
-		case '\f':
-			esc = "\\f";
-			break;
-		case '\n':
-			esc = "\\n";
-			break;
-		case '\r':
-			esc = "\\r";
-			break;
-		case '\t':
-			esc = "\\t";
-			break;
-		default:
-			snprintf(seq, sizeof(seq), "\\u%04X", (unsigned)c);
-			esc = seq;
-		}
+		const char *esc = lf_json_escape(c, seq);
 		put(o, esc, strlen(esc));
 	}
 	put(o, s + run, n - run);

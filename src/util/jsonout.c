@@ -5,6 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *lf_json_escape(unsigned char c, char seq[8])
+{
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	default:
+		snprintf(seq, 8, "\\u%04X", c);
+		return seq;
+	}
+}
+
 static int add_cb(const char *data, size_t size, void *ctx)
 {
 	lf_buf_add(ctx, data, size);
@@ -59,7 +82,6 @@ static int add_string(struct lf_buf *b, const char *str, size_t n)
 	lf_buf_addc(b, '"');
 	while (s < end) {
 		unsigned c = *s;
-		const char *esc;
 
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
 			s++;
@@ -73,33 +95,7 @@ static int add_string(struct lf_buf *b, const char *str, size_t n)
 			continue;
 		}
 		lf_buf_add(b, (const char *)run, (size_t)(s - run));
-		switch (c) {
-		case '"':
-			esc = "\\\"";
-			break;
-		case '\\':
-			esc = "\\\\";
-			break;
-		case '\b':
-			esc = "\\b";
-			break;
-		case '\f':
-			esc = "\\f";
-			break;
-		case '\n':
-			esc = "\\n";
-			break;
-		case '\r':
-			esc = "\\r";
-			break;
-		case '\t':
-			esc = "\\t";
-			break;
-		default:
-			snprintf(seq, sizeof(seq), "\\u%04X", c);
-			esc = seq;
-		}
-		lf_buf_adds(b, esc);
+		lf_buf_adds(b, lf_json_escape(c, seq));
 		run = ++s;
 	}
 	lf_buf_add(b, (const char *)run, (size_t)(s - run));
