@@ -931,11 +931,6 @@ static int cmp_statement(const void *a, const void *b)
 	return c ? c : x->write - y->write;
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* ---- policy compaction (issue 14, item 9) ---------------------------------
  * A bucket policy keeps each (principal, access, path) once, and drops a
  * statement that another of the same principal already grants: one on a
@@ -1144,57 +1139,98 @@ int lf_expand_check_policies(const struct lf_desired *ds, const json_t *settings
 }
 /* ---- end of policy compaction ------------------------------------------- */
 
+/* A bucket's policy as emit_policies() adds it: its compacted statements
+ * and its principals' addresses, each once, in statement order. */
+struct policy_slot {
+	const char *bucket; /* the key in ex.policies (borrowed) */
+	struct bucket_stmts *b;
+	json_t *uniq;
+	size_t k;
+	char **deps;
+	size_t ndeps;
+};
+
+static int cmp_slot(const void *a, const void *b)
+{
+	return strcmp(((const struct policy_slot *)a)->bucket,
+	              ((const struct policy_slot *)b)->bucket);
+}
+
+/* lf_par_for's item: bucket i's statements sorted and compacted, and the
+ * addresses of their principals.  It reads only its bucket's statements
+ * and the strings they borrow, and writes only its slot. */
+static void policy_item(void *arg, size_t i)
+{
+	struct policy_slot *s = (struct policy_slot *)arg + i;
+	struct bucket_stmts *b = s->b;
+	/* a policy may hold a statement per grant: each principal once,
+	 * checked against `seen` rather than by a linear search, which made
+	 * a policy of P principals cost P^2 */
+	struct lf_map seen = LF_MAP_INIT;
+
+	qsort(b->v, b->n, sizeof(*b->v), cmp_statement);
+	s->uniq = compact_statements(b->v, b->n, &s->k);
+	s->deps = lf_xcalloc(s->k + 1, sizeof(*s->deps));
+	for (size_t j = 0; j < s->k; j++) {
+		const char *who =
+		    json_string_value(json_object_get(json_array_get(s->uniq, j), "principal"));
+		char *a = who && !lf_map_get(&seen, who) ? principal_address(who) : NULL;
+		if (a) {
+			lf_map_put(&seen, who, (void *)1);
+			s->deps[s->ndeps++] = a;
+		}
+	}
+	lf_map_release(&seen);
+}
+
 static void emit_policies(struct ex *x)
 {
 	/* buckets in name order, so the plan does not depend on hash order */
-	char **names = lf_xcalloc(x->policies.n + 1, sizeof(*names));
+	struct policy_slot *slots = lf_xcalloc(x->policies.n + 1, sizeof(*slots));
 	size_t n = 0;
 
 	for (size_t i = 0; i < x->policies.cap; i++)
-		if (x->policies.v[i].key)
-			names[n++] = x->policies.v[i].key;
-	qsort(names, n, sizeof(*names), cmp_name);
+		if (x->policies.v[i].key) {
+			slots[n].bucket = x->policies.v[i].key;
+			slots[n++].b = x->policies.v[i].value;
+		}
+	qsort(slots, n, sizeof(*slots), cmp_slot);
+	/* the buckets' compaction on both cores; then added here, in order */
+	lf_par_for(n, policy_item, slots);
 	for (size_t i = 0; i < n; i++) {
-		struct bucket_stmts *b = lf_map_get(&x->policies, names[i]);
-		size_t k = 0;
-		qsort(b->v, b->n, sizeof(*b->v), cmp_statement);
-		json_t *uniq = compact_statements(b->v, b->n, &k);
-		const char *owner = lf_map_get(&x->policy_owner, names[i]);
+		struct policy_slot *s = &slots[i];
+		struct bucket_stmts *b = s->b;
+		const char *owner = lf_map_get(&x->policy_owner, s->bucket);
 		struct lf_dres *parent = owner ? lf_desired_get(x->out, owner) : NULL;
 		if (!parent) {
-			json_decref(uniq);
-			continue; /* a bucket lakeform does not declare: rules.c reported it */
+			/* a bucket lakeform does not declare: rules.c reported it */
+			json_decref(s->uniq);
+			for (size_t j = 0; j < s->ndeps; j++)
+				free(s->deps[j]);
+			free(s->deps);
+			continue;
 		}
 		struct lf_dres *p =
-		    add_child(x, parent, "storage.policy", names[i],
-		              json_pack("{s:s, s:o}", "bucket", names[i], "statements", uniq));
+		    add_child(x, parent, "storage.policy", s->bucket,
+		              json_pack("{s:s, s:o}", "bucket", s->bucket, "statements", s->uniq));
 		/* what its statements come from: the plan shows a change of it
 		 * under the grant that caused it */
 		p->sources = lf_xcalloc(b->nsources + 1, sizeof(*p->sources));
 		for (size_t j = 0; j < b->nsources; j++)
 			p->sources[j] = lf_xstrdup(b->sources[j]);
 		p->nsources = p->sources_alloc = b->nsources;
-		char *ba = lf_xasprintf("storage.bucket/%s", names[i]);
+		char *ba = lf_xasprintf("storage.bucket/%s", s->bucket);
 		add_dep(p, ba);
 		free(ba);
-		/* a policy may hold a statement per grant: add each principal
-		 * once, checked against `seen` rather than by add_dep's linear
-		 * search, which made a policy of P principals cost P^2; the only
-		 * other dependency is the bucket, never a principal's address */
-		struct lf_map seen = LF_MAP_INIT;
-		for (size_t j = 0; j < k; j++) {
-			const char *who = json_string_value(
-			    json_object_get(json_array_get(uniq, j), "principal"));
-			char *a = who && !lf_map_get(&seen, who) ? principal_address(who) : NULL;
-			if (a) {
-				lf_map_put(&seen, who, (void *)1);
-				add_new_dep(p, a);
-			}
-			free(a);
+		/* the only other dependency is the bucket, never a principal's
+		 * address: the principals go in without a search, handed over */
+		for (size_t j = 0; j < s->ndeps; j++) {
+			LF_GROW(p->deps, p->ndeps + 1, p->deps_alloc);
+			p->deps[p->ndeps++] = s->deps[j];
 		}
-		lf_map_release(&seen);
+		free(s->deps);
 	}
-	free(names);
+	free(slots);
 }
 
 /* lf_par_for's item: the digest of resource i's inputs */
