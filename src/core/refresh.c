@@ -48,6 +48,27 @@ static int key_cmp(const char *a, size_t an, const char *b, size_t bn)
 	return c ? c : an < bn ? -1 : an > bn;
 }
 
+/*
+ * lf_observe_settled()'s walk of attrs: past the current member to the
+ * next (*arc 1, or 0 after the last).  -1 when the text cannot tell: the
+ * current member is "unknown" (whose fields keep their recorded values),
+ * or the next has an escape, is out of order or does not parse.
+ */
+static int next_attr(struct lf_jspan_iter *at, int *arc, const char **ak, size_t *akl,
+                     const char **av, size_t *avl)
+{
+	const char *k = *ak;
+	size_t kl = *akl;
+	int esc;
+
+	if (kl == 7 && !memcmp(k, "unknown", 7))
+		return -1;
+	*arc = lf_jspan_next(at, ak, akl, &esc, av, avl);
+	if (*arc < 0 || (*arc && (esc || key_cmp(k, kl, *ak, *akl) >= 0)))
+		return -1;
+	return 0;
+}
+
 int lf_observe_settled(const char *inputs, size_t inputs_len, const char *attrs, size_t attrs_len,
                        const char *digest)
 {
@@ -68,15 +89,9 @@ int lf_observe_settled(const char *inputs, size_t inputs_len, const char *attrs,
 			return 0; /* an escape, or not sorted: cannot tell */
 		pk = ik;
 		pkl = ikl;
-		while (arc == 1 && key_cmp(ak, akl, ik, ikl) < 0) {
-			const char *k = ak;
-			size_t kl = akl;
-			if (akl == 7 && !memcmp(ak, "unknown", 7))
+		while (arc == 1 && key_cmp(ak, akl, ik, ikl) < 0)
+			if (next_attr(&at, &arc, &ak, &akl, &av, &avl))
 				return 0;
-			arc = lf_jspan_next(&at, &ak, &akl, &esc, &av, &avl);
-			if (arc < 0 || (arc && (esc || key_cmp(k, kl, ak, akl) >= 0)))
-				return 0;
-		}
 		/* a field the provider reports must read as recorded */
 		if (arc == 1 && !key_cmp(ak, akl, ik, ikl) && (avl != ivl || memcmp(av, iv, ivl)))
 			return 0;
@@ -84,15 +99,9 @@ int lf_observe_settled(const char *inputs, size_t inputs_len, const char *attrs,
 	if (irc < 0)
 		return 0;
 	/* the rest of attrs: no "unknown" (which keeps recorded values) */
-	while (arc == 1) {
-		const char *k = ak;
-		size_t kl = akl;
-		if (akl == 7 && !memcmp(ak, "unknown", 7))
+	while (arc == 1)
+		if (next_attr(&at, &arc, &ak, &akl, &av, &avl))
 			return 0;
-		arc = lf_jspan_next(&at, &ak, &akl, &esc, &av, &avl);
-		if (arc < 0 || (arc && (esc || key_cmp(k, kl, ak, akl) >= 0)))
-			return 0;
-	}
 	/* the observed inputs are the recorded ones: their digest is of
 	 * their text, which is canonical */
 	lf_sha256(md, inputs, inputs_len);
