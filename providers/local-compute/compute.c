@@ -193,7 +193,12 @@ static int list_kind(struct lfp_call *call, const json_t *params, const char *ki
 	}
 	for (size_t i = 0; i < n; i++) {
 		char *path = record_path(call, kind, names[i]);
-		if (lfp_load_json(call, path, &rec) == 0) {
+		struct stat sb;
+		/* only a regular file is a record: a listing never waits on a
+		 * FIFO or a device put in its place (a record is only ever
+		 * written by a rename, so this is its type when opened) */
+		if (lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    lfp_load_json(call, path, &rec) == 0) {
 			if (with_attributes)
 				lfp_list_add(call, objects, names[i], attributes(rec));
 			else
