@@ -425,8 +425,9 @@ struct digested {
 struct digest_job {
 	struct digested *v;
 	/* set when a file's content is not the one known: the rest need
-	 * not be parsed (lf_source_same_content()) */
-	volatile int differs;
+	 * not be parsed (lf_source_same_content()); every worker reads and
+	 * may set it, so atomically (lf_par_for's join orders the last read) */
+	int differs;
 	int stop_on_difference;
 };
 
@@ -435,7 +436,7 @@ static void digest_item(void *arg, size_t i)
 	struct digest_job *job = arg;
 	struct digested *f = &job->v[i];
 
-	if (job->stop_on_difference && job->differs) {
+	if (job->stop_on_difference && __atomic_load_n(&job->differs, __ATOMIC_RELAXED)) {
 		f->err = -ESTALE;
 		return;
 	}
@@ -449,7 +450,7 @@ static void digest_item(void *arg, size_t i)
 	else
 		f->err = content_digest(f->md, f->data, f->len);
 	if (!f->err && f->known && memcmp(f->md, f->known->content, LF_SHA256_LEN))
-		job->differs = 1;
+		__atomic_store_n(&job->differs, 1, __ATOMIC_RELAXED);
 	if (job->stop_on_difference) {
 		free(f->data);
 		f->data = NULL;
