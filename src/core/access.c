@@ -1438,17 +1438,7 @@ json_t *lf_access_json(const struct lf_access_list *l, const struct lf_access *a
 		                                "privilege", ln->privilege, "via", vias));
 	}
 	/* sorted by principal, then holder */
-	const char **keys = lf_xcalloc(json_object_size(chains) + 1, sizeof(*keys));
-	size_t nkeys = 0;
-	const char *key;
-	json_t *unused;
-	json_object_foreach (chains, key, unused)
-		keys[nkeys++] = key;
-	sort(keys, nkeys, sizeof(*keys), cmp_str);
-	json_t *memberships = json_array();
-	for (size_t i = 0; i < nkeys; i++)
-		json_array_append(memberships, json_object_get(chains, keys[i]));
-	free(keys);
+	json_t *memberships = lf_json_values_by_key(chains);
 	json_decref(chains);
 	json_object_set_new(root, "access", arr);
 	json_object_set_new(root, "memberships", memberships);

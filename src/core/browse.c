@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "browse.h"
+#include "manifest.h"
 #include "util/mem.h"
 
 #define NS_DEPTH 4 /* metastore / catalog / schema / table or volume */
@@ -401,17 +402,7 @@ json_t *lf_browse_account(const struct lf_browse *b, size_t offset, size_t limit
 	}
 	json_decref(by_ms);
 	/* regions by name */
-	const char **names = lf_xcalloc(json_object_size(regions) + 1, sizeof(*names));
-	size_t n = 0;
-	const char *key;
-	json_t *v;
-	json_object_foreach (regions, key, v)
-		names[n++] = key;
-	qsort(names, n, sizeof(*names), cmp_str);
-	json_t *list = json_array();
-	for (size_t k = 0; k < n; k++)
-		json_array_append(list, json_object_get(regions, names[k]));
-	free(names);
+	json_t *list = lf_json_values_by_key(regions);
 	json_decref(regions);
 	json_t *summary = lf_browse_summary(b);
 	json_t *page =

@@ -22,6 +22,28 @@ char *lf_regional_bucket(const char *bucket, const char *home_region, const char
 	return lf_xasprintf("%s-%s", bucket, region);
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *lf_json_values_by_key(json_t *obj)
+{
+	const char **keys = lf_xcalloc(json_object_size(obj) + 1, sizeof(*keys));
+	json_t *out = json_array(), *v;
+	const char *key;
+	size_t n = 0;
+
+	json_object_foreach (obj, key, v)
+		keys[n++] = key;
+	if (n)
+		qsort(keys, n, sizeof(*keys), cmp_key);
+	for (size_t i = 0; i < n; i++)
+		json_array_append(out, json_object_get(obj, keys[i]));
+	free(keys);
+	return out;
+}
+
 json_t *lf_json_path(json_t *root, const char *path)
 {
 	json_t *cur = root;

@@ -123,6 +123,9 @@ size_t lf_edit_distance(const char *a, const char *b);
 /* The value at a dotted path of a document, borrowed, or NULL. */
 json_t *lf_json_path(json_t *root, const char *path);
 
+/* A new array of `obj`'s values in the order of their keys (strcmp). */
+json_t *lf_json_values_by_key(json_t *obj);
+
 /*
  * The account's default storage bucket in `region`: serverless default
  * storage is regional, so the account's `bucket` (in its own region) has a
