@@ -877,8 +877,14 @@ static int handle_line(struct lfp_server *s, const char *line, size_t len,
 		goto out;
 	}
 	c->params = json_incref(params);
+	/* the message goes before the call may run on a worker, so that the
+	 * call alone holds its id and params: jansson's last json_decref frees
+	 * without an acquire, so a value released on two threads would be
+	 * freed unordered with the other thread's reads of it */
+	json_decref(msg);
 	if (!run_inline(s, c))
 		enqueue(s, c);
+	return ret;
 out:
 	json_decref(msg);
 	return ret;

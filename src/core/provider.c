@@ -719,9 +719,10 @@ static int send_call(struct lf_provider *p, const char *method, json_t *params, 
 		return -1;
 	}
 	if (p->concurrency > 0 && p->in_flight >= p->concurrency) {
+		int n = p->in_flight; /* the reader changes it once mu is let go */
 		pthread_mutex_unlock(&p->mu);
 		set_err(err, LF_PROVIDER_EBUSY, 1, "provider '%s' has %d calls in flight already",
-		        p->name, p->in_flight);
+		        p->name, n);
 		return -1;
 	}
 	c = lf_xcalloc(1, sizeof(*c));
