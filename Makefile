@@ -34,7 +34,7 @@ FZ = build/fuzz
 lib_objs = $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS))
 cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-providers test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-oidc test-scim test-serve test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker bench-scim bench-serve lint install uninstall clean help
+.PHONY: all deps test test-unit test-cli test-providers test-tsan test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-oidc test-scim test-serve test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker bench-scim bench-serve lint install uninstall clean help
 .DEFAULT_GOAL := all
 
 # the man page and the completion scripts are made by lakeform itself,
@@ -163,7 +163,7 @@ $(BS)/bin/lakeform-provider-%: $$(subst .c,.o,$$(addprefix $(BS)/obj/,$$(wildcar
 
 R = $(B)/results
 # every layer of make test, in order: one list, which sum-results.sh reads too
-LAYERS = unit cli providers integration git docker dockerd s3 s3-backend ceph s3rver oidc scim serve yaml schema ajv fuzz
+LAYERS = unit cli providers tsan integration git docker dockerd s3 s3-backend ceph s3rver oidc scim serve yaml schema ajv fuzz
 
 test: deps
 	@$(MAKE) --no-print-directory test-build
@@ -190,6 +190,17 @@ test-providers: $(PROVIDER_SAN_BINS)
 	@mkdir -p $(R)
 	@LF_PROVIDER_DIR=$(BS)/bin ./tests/providers/local/run.sh > $(R)/providers.log 2>&1; rc=$$?; \
 	 grep -v '^ok ' $(R)/providers.log | tail -n 20; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/providers.log | tail -n 1 > $(R)/providers; exit $$rc
+
+# lakeform and the local providers built with ThreadSanitizer into
+# build/tsan/: the providers layer and the default commands on a generated
+# account, each failing on any race reported
+TS = build/tsan
+TSAN_BINS = $(TS)/bin/lakeform $(TS)/bin/lakeform-provider-local-storage $(TS)/bin/lakeform-provider-local-compute
+test-tsan:
+	@mkdir -p $(R)
+	@$(MAKE) --no-print-directory B=$(TS) CFLAGS="-O1 -g -fsanitize=thread" $(TSAN_BINS) > $(R)/tsan-build.log 2>&1 || { tail -n 20 $(R)/tsan-build.log; echo "tsan: 0 passed, 1 failed" > $(R)/tsan; exit 1; }
+	@./tests/tsan/run.sh $(TS)/bin > $(R)/tsan.log 2>&1; rc=$$?; \
+	 grep -v '^ok ' $(R)/tsan.log | tail -n 20; grep -E '^[a-z0-9-]+: [0-9]+ passed' $(R)/tsan.log | tail -n 1 > $(R)/tsan; exit $$rc
 
 # kill -9 of apply (lakeform or a provider) at CRASH_POINTS points of an
 # apply that creates, updates and deletes; state, convergence and disk
