@@ -27,6 +27,12 @@ bindir=$(cd "${1:?usage: run.sh TSAN_BIN_DIR}" 2>/dev/null && pwd) || {
 	finish
 }
 lf=$bindir/lakeform
+# ThreadSanitizer cannot map its shadow memory under some kernels' address
+# randomisation ("unexpected memory mapping"): there, run without it
+if ! "$lf" version >"$work/probe" 2>&1 && grep -q 'unexpected memory mapping' "$work/probe" &&
+	[[ -z ${LF_TSAN_NORANDOM:-} ]]; then
+	LF_TSAN_NORANDOM=1 exec setarch "$(uname -m)" -R "$0" "$@"
+fi
 export LAKEFORM_SCHEMA_DIR=$top/schemas
 reports=$work/reports
 mkdir -p "$reports"
