@@ -31,6 +31,7 @@ lf=$bindir/lakeform
 # randomisation ("unexpected memory mapping"): there, run without it
 if ! "$lf" version >"$work/probe" 2>&1 && grep -q 'unexpected memory mapping' "$work/probe" &&
 	[[ -z ${LF_TSAN_NORANDOM:-} ]]; then
+	rm -rf "$work"
 	LF_TSAN_NORANDOM=1 exec setarch "$(uname -m)" -R "$0" "$@"
 fi
 export LAKEFORM_SCHEMA_DIR=$top/schemas
