@@ -7,8 +7,11 @@
 #   validate; plan with no state, without and with the 20 compliance
 #   policies of policies.yaml; apply of all of it (from nothing);
 #   plan right after apply (refreshing: the default); plan after a comment
-#   line was added to every file; plan after 1% of the resources changed;
-#   apply of that 1%; drift.
+#   line was added to every file; plan after 1% of the resources changed
+#   (a label each); apply of that 1%; drift; then plan and apply of 1%
+#   changed in their spec (tests/bench/gen.sh CHANGED=2).  Under a plan's
+#   row, which way it took: a plan of the changed documents alone is a
+#   shortcut (label changes only) and says so.
 # Then, labelled as such, the shortcut: plan --refresh=false on unchanged
 # files (the state's fingerprint answers it).  Every row is the best of
 # LF_BENCH_RUNS runs (default 3): wall seconds and peak RSS from
@@ -66,6 +69,19 @@ row() { # what n seconds mib load cpu
 	printf '%-44s %9s %8s %8s %9s %6s %8s\n' "$1" "$2" "$3" "$4" "$ratio" "$5" "$6"
 	prev[$1]=$3
 }
+# path_taken DIR: which way lakeform plan took on DIR, printed under the row
+# (a plan of the changed documents alone is a shortcut: it serves documents
+# that differ from the last apply in their labels at most)
+path_taken() {
+	local how
+	how=$(LAKEFORM_LOG=debug "$bin" -C "$1" plan 2>&1 >/dev/null |
+		sed -n 's/.*\] plan: \(.*changed documents alone\|all documents\)\(.*\)/\1\2/p' | head -n 1) || true
+	case $how in
+	*"changed documents alone"*) echo "  ^ shortcut taken: ${how%%, read in*} (documents that differ in their labels at most)" ;;
+	"") ;;
+	*) echo "  ^ the full path: $how" ;;
+	esac
+}
 timed() { # what n command...
 	local what=$1 n=$2 t m l c
 	shift 2
@@ -97,17 +113,28 @@ for n in $sizes; do
 	timed "plan, a comment added to every file" "$n" "$bin" -C "$dir" plan --detailed-exitcode
 	"$here/gen.sh" "$n" "$dir" 1 # the same files, 1% of resources changed
 	timed "plan, 1% of resources changed" "$n" "$bin" -C "$dir" plan --detailed-exitcode
+	path_taken "$dir"
 	# each run applies the same change to the same state and objects
 	cp -a "$dir/.lakeform" "$work/before"
 	LF_BENCH_BEFORE="rm -rf '$dir/.lakeform' && cp -a '$work/before' '$dir/.lakeform'" \
 		timed "apply of that 1%" "$n" "$bin" -C "$dir" apply --auto-approve
 	changed=$(grep -cE ': (updated|replaced|created|destroyed)$' "$work/out" || true)
-	rm -rf "$work/before"
 	timed "drift" "$n" "$bin" -C "$dir" drift
 	timed "shortcut: plan --refresh=false, no change" "$n" \
 		"$bin" -C "$dir" plan --refresh=false --detailed-exitcode
-	printf '  account: %s bytes of YAML in %s files; %s state records, %s provider objects; the 1%% apply changed %s\n' \
-		"$(cat "$dir"/*.yaml | wc -c)" "$(ls "$dir"/*.yaml | wc -l)" "$records" "$objects" "$changed"
+	# from the state before that apply, 1% changed in their spec instead:
+	# grants gain a privilege (their buckets' policies change), tables a
+	# column, comments and display names change
+	rm -rf "$dir/.lakeform" && cp -a "$work/before" "$dir/.lakeform"
+	"$here/gen.sh" "$n" "$dir" 2
+	timed "plan, 1% changed in their spec" "$n" "$bin" -C "$dir" plan --detailed-exitcode
+	path_taken "$dir"
+	LF_BENCH_BEFORE="rm -rf '$dir/.lakeform' && cp -a '$work/before' '$dir/.lakeform'" \
+		timed "apply of that 1% (spec)" "$n" "$bin" -C "$dir" apply --auto-approve
+	spec_changed=$(grep -cE ': (updated|replaced|created|destroyed)$' "$work/out" || true)
+	rm -rf "$work/before"
+	printf '  account: %s bytes of YAML in %s files; %s state records, %s provider objects; the 1%% apply changed %s, the 1%% (spec) apply %s\n' \
+		"$(cat "$dir"/*.yaml | wc -c)" "$(ls "$dir"/*.yaml | wc -l)" "$records" "$objects" "$changed" "$spec_changed"
 	rm -rf "$dir"
 done
 echo

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gen.sh N DIR [CHANGED] - write a synthetic, valid account of about N
 # resources to DIR.  With CHANGED=1 the same account, but with a label added
-# to every hundredth resource: 1% of the resources changed.
+# to every hundredth resource: 1% of the resources changed; with CHANGED=2
+# every hundredth resource changed in its spec instead (changed_spec).
 #
 # The mix follows a real lakehouse account: a few regions, each with a
 # metastore; users, groups and service principals; workspaces, 2,000 of them
@@ -19,11 +20,37 @@ dir=${2:?usage: gen.sh N DIR}
 changed=${3:-0}
 mkdir -p "$dir"
 awk -v N="$n" -v DIR="$dir" -v CHANGED="$changed" '
+# CHANGED=2: what a pull request changes in the spec of a resource: a grant gains
+# a privilege (MODIFY, or SELECT where it has MODIFY), a table a column, a
+# catalog, schema or volume its comment, a user or service principal its
+# display name, a workspace its users; the other kinds (one in a hundred
+# of the resources of the account) a label
+function changed_spec(kind, text) {
+	if (kind == "Grant" && text ~ /MODIFY/)
+		sub(/privileges: \[/, "privileges: [SELECT, ", text)
+	else if (kind == "Grant")
+		sub(/privileges: \[/, "privileges: [MODIFY, ", text)
+	else if (kind == "Table")
+		sub(/type: STRING\}\n/, "type: STRING}\n    - {name: changed_at, type: TIMESTAMP}\n", text)
+	else if (kind == "Catalog")
+		sub(/comment: catalog/, "comment: changed catalog", text)
+	else if (kind == "Schema" || kind == "Volume")
+		sub(/^metadata:\n  name: [^\n]*\nspec:\n/, "&  comment: changed\n", text)
+	else if (kind == "User" || kind == "ServicePrincipal")
+		sub(/display_name: /, "display_name: Changed ", text)
+	else if (kind == "Workspace")
+		sub(/users: \[/, "users: [user:user0@bench.example, ", text)
+	else
+		sub(/^metadata:\n/, "metadata:\n  labels: {bench: changed}\n", text)
+	return text
+}
 function out(kind, text) {
 	file = sprintf("%s/%s-%04d.yaml", DIR, kind, int(count[kind] / 1000))
 	if (file != last[kind]) { if (last[kind] != "") close(last[kind]); last[kind] = file }
-	if (CHANGED && total % 100 == 50)
+	if (CHANGED == 1 && total % 100 == 50)
 		sub(/^metadata:\n/, "metadata:\n  labels: {bench: changed}\n", text)
+	else if (CHANGED == 2 && total % 100 == 50)
+		text = changed_spec(kind, text)
 	printf "---\napiVersion: lakeform/v1\nkind: %s\n%s", kind, text > file
 	count[kind]++
 	total++
