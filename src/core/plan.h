@@ -135,6 +135,9 @@ json_t *lf_change_mask(const struct lf_change *c, const char *path, json_t *v);
  * the next lf_plan_add().  Set c->action afterwards only with
  * lf_plan_recount() to follow.
  */
+/* Move change `c` (of another plan, left empty) to the end of `p`. */
+void lf_plan_take(struct lf_plan *p, struct lf_change *c);
+
 struct lf_change *lf_plan_add(struct lf_plan *p, enum lf_action action, const char *type,
                               const char *name, const char *provider, const char *parent);
 /* Recompute ncreate ... nnoop from the changes. */
