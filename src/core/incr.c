@@ -623,7 +623,12 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 			struct lf_incr_seg *s = &inc->segs[f->was->first + k];
 			size_t from = f->starts[k];
 			size_t to = k + 1 < f->nstarts ? f->starts[k + 1] : f->len;
-			if (!memcmp(s->digest, f->digest[k], 16)) {
+			/* the text before the first document may change while
+			 * it holds none (a comment at the top) */
+			int none = !s->address && k == 0 && !holds_document(f->data + from, to - from);
+			if (none)
+				memcpy(s->digest, f->digest[k], 16);
+			if (none || !memcmp(s->digest, f->digest[k], 16)) {
 				for (size_t c = from; c < to; c++)
 					if (f->data[c] == '\n')
 						lf_buf_addc(&b, '\n');
