@@ -296,8 +296,8 @@ static int run(struct lf_cli *cli)
 	}
 	if (!recorded && !o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy && !since &&
 	    noops_shown_alike(cli, &s)) {
-		if (plan_incremental(cli, &s, &p, refresh, parallelism, &obs, &sso,
-		                            &refreshed, &rc))
+		if (plan_incremental(cli, &s, &p, refresh, parallelism, &obs, &sso, &refreshed,
+		                     &rc))
 			goto render;
 		if (rc != LF_EXIT_OK)
 			goto out;

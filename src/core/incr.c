@@ -34,8 +34,8 @@
  * SSO document is checked on its own: with any of them, the full path.
  */
 static const char *const inert_kinds[] = {
-    "account", "metastore", "user",   "group",  "serviceprincipal", "workspace",
-    "catalog", "schema",    "table",  "volume", "grant",            NULL,
+    "account", "metastore", "user",  "group", "serviceprincipal", "workspace", "catalog", "schema",
+    "table",   "volume",    "grant", NULL,
 };
 
 static int kind_allowed(const char *lower)
@@ -625,7 +625,8 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 			size_t to = k + 1 < f->nstarts ? f->starts[k + 1] : f->len;
 			/* the text before the first document may change while
 			 * it holds none (a comment at the top) */
-			int none = !s->address && k == 0 && !holds_document(f->data + from, to - from);
+			int none =
+			    !s->address && k == 0 && !holds_document(f->data + from, to - from);
 			if (none)
 				memcpy(s->digest, f->digest[k], 16);
 			if (none || !memcmp(s->digest, f->digest[k], 16)) {
@@ -719,8 +720,7 @@ static int cmp_ranked(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int lf_incr_plan(struct lf_plan *p, struct lf_incr *inc, struct lf_state *st,
-                 struct lf_diags *d)
+int lf_incr_plan(struct lf_plan *p, struct lf_incr *inc, struct lf_state *st, struct lf_diags *d)
 {
 	struct lf_state part = *st;
 	struct lf_plan mp = LF_PLAN_INIT;

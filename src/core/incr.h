@@ -39,10 +39,10 @@ struct lf_incr_seg {
 };
 
 struct lf_incr_file {
-	char *name;                        /* relative to the configuration directory */
+	char *name;                         /* relative to the configuration directory */
 	unsigned char bytes[LF_SHA256_LEN]; /* SHA-256 of the file */
-	size_t first, nsegs;               /* its documents in segs[] */
-	int known;                         /* 0: its documents were not recorded */
+	size_t first, nsegs;                /* its documents in segs[] */
+	int known;                          /* 0: its documents were not recorded */
 };
 
 struct lf_incr {
@@ -95,8 +95,7 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
  * every other record a no-op (its inputs not loaded, as lf_plan_build()'s
  * no-ops of text and Markdown plans need not be).  0, or -1 (`d`).
  */
-int lf_incr_plan(struct lf_plan *p, struct lf_incr *inc, struct lf_state *st,
-                 struct lf_diags *d);
+int lf_incr_plan(struct lf_plan *p, struct lf_incr *inc, struct lf_state *st, struct lf_diags *d);
 
 /*
  * Write LF_INCR_CACHE for files whose fingerprint is `bytes`: after a
