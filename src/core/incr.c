@@ -51,16 +51,17 @@ static int is_settings(const char *rel)
 	return !strcmp(rel, "lakeform.yaml") || !strcmp(rel, "lakeform.yml");
 }
 
-int lf_incr_env(char out[65], const char *schema_dir, const char *version)
+/* lakeform's version and the schema files into `h`, as
+ * lf_source_fingerprint() begins. */
+static int hash_base(struct lf_sha256 *h, const char *schema_dir, const char *version)
 {
 	static const char *const json[] = {".schema.json", NULL};
-	struct lf_sha256 h;
 	char **paths = NULL;
 	size_t n = 0;
 	int err = lf_walk_files(&paths, &n, schema_dir, json);
 
-	lf_sha256_init(&h);
-	lf_sha256_update(&h, version, strlen(version) + 1);
+	lf_sha256_init(h);
+	lf_sha256_update(h, version, strlen(version) + 1);
 	for (size_t i = 0; !err && i < n; i++) {
 		char *data = NULL;
 		size_t len = 0;
@@ -68,12 +69,20 @@ int lf_incr_env(char out[65], const char *schema_dir, const char *version)
 		err = lf_read_file(&data, &len, paths[i], LF_SOURCE_MAX_FILE_BYTES);
 		if (err)
 			break;
-		lf_sha256_update(&h, rel, strlen(rel) + 1);
-		lf_sha256_update(&h, &len, sizeof(len));
-		lf_sha256_update(&h, data, len);
+		lf_sha256_update(h, rel, strlen(rel) + 1);
+		lf_sha256_update(h, &len, sizeof(len));
+		lf_sha256_update(h, data, len);
 		free(data);
 	}
 	lf_strv_free(paths, n);
+	return err;
+}
+
+int lf_incr_env(char out[65], const char *schema_dir, const char *version)
+{
+	struct lf_sha256 h;
+	int err = hash_base(&h, schema_dir, version);
+
 	for (int i = 0; !err && i < 2; i++) {
 		const char *name = i ? "lakeform.yml" : "lakeform.yaml";
 		char *data = NULL;
@@ -606,6 +615,18 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 		goto out;
 	}
 	lf_par_for(nfiles, read_item, now);
+	/* the fingerprint of the files as read now (lf_source_fingerprint()):
+	 * what an apply of this plan records, whatever the disk holds then */
+	struct lf_sha256 h;
+	int herr = hash_base(&h, schema_dir, version);
+	lf_sha256_update(&h, "\0manifests\0", 11);
+	for (size_t i = 0; i < nfiles && !herr; i++) {
+		herr = now[i].err;
+		lf_sha256_update(&h, now[i].rel, strlen(now[i].rel) + 1);
+		lf_sha256_update(&h, &now[i].len, sizeof(now[i].len));
+		lf_sha256_update(&h, now[i].data, now[i].len);
+	}
+	lf_sha256_final_hex(&h, inc->now_bytes);
 
 	/* the changed documents, each at its lines: the others' lines left
 	 * empty, so that positions are those of the whole file */

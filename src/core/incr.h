@@ -48,6 +48,7 @@ struct lf_incr_file {
 struct lf_incr {
 	/* the cache as read, and as it becomes with the files of now */
 	char bytes[65], env[65];
+	char now_bytes[65]; /* lf_source_fingerprint() of the files read */
 	struct lf_incr_file *files;
 	size_t nfiles;
 	struct lf_incr_seg *segs;

@@ -278,6 +278,20 @@ int lf_session_record_fingerprint(struct lf_session *s)
 
 	if (!fingerprintable(s))
 		return -1;
+	if (s->incr) {
+		/* the files as the plan of the changed documents read them;
+		 * their content digests would cost a parse of every changed
+		 * file: the inputs cache goes (the documents cache serves a
+		 * comment added as well) */
+		free(s->st.fingerprint);
+		s->st.fingerprint = lf_xstrdup(s->incr->now_bytes);
+		unlink(INPUTS_CACHE);
+		lf_state_normalize(&s->st);
+		return lf_incr_record(s->incr->now_bytes, s->opts.schema_dir, LF_VERSION, &s->src,
+		                      &s->m, &s->ds, &s->st, s->incr) == 0
+		           ? 0
+		           : -1;
+	}
 	/* the files as loaded, planned and applied (their content digests
 	 * came with the parse); else as the disk holds them now, where those
 	 * an earlier apply read and that did not change since are not parsed
