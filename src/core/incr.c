@@ -615,18 +615,6 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 		goto out;
 	}
 	lf_par_for(nfiles, read_item, now);
-	/* the fingerprint of the files as read now (lf_source_fingerprint()):
-	 * what an apply of this plan records, whatever the disk holds then */
-	struct lf_sha256 h;
-	int herr = hash_base(&h, schema_dir, version);
-	lf_sha256_update(&h, "\0manifests\0", 11);
-	for (size_t i = 0; i < nfiles && !herr; i++) {
-		herr = now[i].err;
-		lf_sha256_update(&h, now[i].rel, strlen(now[i].rel) + 1);
-		lf_sha256_update(&h, &now[i].len, sizeof(now[i].len));
-		lf_sha256_update(&h, now[i].data, now[i].len);
-	}
-	lf_sha256_final_hex(&h, inc->now_bytes);
 
 	/* the changed documents, each at its lines: the others' lines left
 	 * empty, so that positions are those of the whole file */
@@ -707,6 +695,14 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 	}
 	ok = 1;
 out:
+	/* the files' text, for the fingerprint an apply records */
+	inc->data = lf_xcalloc(inc->nfiles + 1, sizeof(*inc->data)); /* nfiles <= it */
+	inc->len = lf_xcalloc(inc->nfiles + 1, sizeof(*inc->len));
+	for (size_t i = 0; i < nfiles; i++) {
+		inc->data[i] = now[i].data;
+		inc->len[i] = now[i].len;
+		now[i].data = NULL;
+	}
 	for (size_t i = 0; i < nfiles; i++) {
 		free(now[i].data);
 		free(now[i].starts);
@@ -719,8 +715,32 @@ out:
 	return ok;
 }
 
+int lf_incr_fingerprint(char out[65], const struct lf_incr *inc, const char *schema_dir,
+                        const char *version)
+{
+	struct lf_sha256 h;
+	int err = hash_base(&h, schema_dir, version);
+
+	lf_sha256_update(&h, "\0manifests\0", 11);
+	for (size_t i = 0; i < inc->nfiles && !err; i++) {
+		const char *rel = inc->files[i].name;
+		if (!inc->data || !inc->data[i])
+			return -EINVAL;
+		lf_sha256_update(&h, rel, strlen(rel) + 1);
+		lf_sha256_update(&h, &inc->len[i], sizeof(inc->len[i]));
+		lf_sha256_update(&h, inc->data[i], inc->len[i]);
+	}
+	if (!err)
+		lf_sha256_final_hex(&h, out);
+	return err;
+}
+
 void lf_incr_release(struct lf_incr *inc)
 {
+	for (size_t i = 0; inc->data && i < inc->nfiles; i++)
+		free(inc->data[i]);
+	free(inc->data);
+	free(inc->len);
 	free_cache(inc);
 	lf_desired_release(&inc->ds);
 	lf_manifest_release(&inc->m);

@@ -48,7 +48,8 @@ struct lf_incr_file {
 struct lf_incr {
 	/* the cache as read, and as it becomes with the files of now */
 	char bytes[65], env[65];
-	char now_bytes[65]; /* lf_source_fingerprint() of the files read */
+	char **data; /* the text of each file as read, per files[] */
+	size_t *len;
 	struct lf_incr_file *files;
 	size_t nfiles;
 	struct lf_incr_seg *segs;
@@ -111,6 +112,14 @@ int lf_incr_record(const char *bytes, const char *schema_dir, const char *versio
                    const struct lf_source *src, const struct lf_manifest *m,
                    const struct lf_desired *ds, const struct lf_state *st,
                    const struct lf_incr *inc);
+
+/*
+ * lf_source_fingerprint() of the files as lf_incr_prepare() read them (not
+ * as the disk holds them now): what an apply of its plan records.  0 or
+ * -errno.
+ */
+int lf_incr_fingerprint(char out[65], const struct lf_incr *inc, const char *schema_dir,
+                        const char *version);
 
 void lf_incr_release(struct lf_incr *inc);
 

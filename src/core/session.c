@@ -283,12 +283,17 @@ int lf_session_record_fingerprint(struct lf_session *s)
 		 * their content digests would cost a parse of every changed
 		 * file: the inputs cache goes (the documents cache serves a
 		 * comment added as well) */
-		free(s->st.fingerprint);
-		s->st.fingerprint = lf_xstrdup(s->incr->now_bytes);
+		char fp[65];
 		unlink(INPUTS_CACHE);
+		if (lf_incr_fingerprint(fp, s->incr, s->opts.schema_dir, LF_VERSION) != 0) {
+			unlink(LF_INCR_CACHE);
+			return -1;
+		}
+		free(s->st.fingerprint);
+		s->st.fingerprint = lf_xstrdup(fp);
 		lf_state_normalize(&s->st);
-		return lf_incr_record(s->incr->now_bytes, s->opts.schema_dir, LF_VERSION, &s->src,
-		                      &s->m, &s->ds, &s->st, s->incr) == 0
+		return lf_incr_record(fp, s->opts.schema_dir, LF_VERSION, &s->src, &s->m, &s->ds,
+		                      &s->st, s->incr) == 0
 		           ? 0
 		           : -1;
 	}
