@@ -18,6 +18,7 @@
 #include "core/render.h"
 #include "core/source.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/map.h"
 #include "util/mem.h"
@@ -513,8 +514,13 @@ planned:
 		fprintf(cli->out, "\r\033[K");
 	progress_release(&pr);
 	/* a complete apply of every change is what the fingerprint says */
-	if (arc == 0 && !p.partial && !destroy)
+	if (arc == 0 && !p.partial && !destroy) {
+		long at = lf_now_ms();
+		s.ds_rank = p.desired_rank;
 		lf_session_record_fingerprint(&s);
+		lf_cli_log(cli, LF_LOG_DEBUG, "apply: the inputs recorded in %ld ms",
+		           lf_now_ms() - at);
+	}
 	/* the commit whose manifests the state now carries out: the saved
 	 * plan's, else the one read (--git's, or HEAD of the directory) */
 	const char *commit =

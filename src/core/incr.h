@@ -103,14 +103,15 @@ int lf_incr_plan(struct lf_plan *p, struct lf_incr *inc, struct lf_state *st, st
  * Write LF_INCR_CACHE for files whose fingerprint is `bytes`: after a
  * complete apply of the full path, from the files loaded (`src`), their
  * resources (`m`) and the desired set applied (`ds`, which the state `st`
- * now records exactly); or, when `inc` is given (an apply of
+ * now records exactly; `rank`, its plan's desired_rank, or NULL: made
+ * here by lf_plan_order()); or, when `inc` is given (an apply of
  * lf_incr_plan()'s plan), from what it read, the files of now.  Anything
  * that cannot be recorded removes the cache (a later plan takes the full
  * path).  0, or -1 when nothing was written.
  */
 int lf_incr_record(const char *bytes, const char *schema_dir, const char *version,
                    const struct lf_source *src, const struct lf_manifest *m,
-                   const struct lf_desired *ds, const struct lf_state *st,
+                   const struct lf_desired *ds, const size_t *rank, const struct lf_state *st,
                    const struct lf_incr *inc);
 
 /*

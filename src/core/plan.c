@@ -317,6 +317,7 @@ void lf_plan_release(struct lf_plan *p)
 	free(p->created);
 	free(p->version);
 	json_decref(p->cost);
+	free(p->desired_rank);
 	memset(p, 0, sizeof(*p));
 }
 

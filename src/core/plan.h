@@ -91,6 +91,11 @@ struct lf_plan {
 	char *created;    /* UTC, RFC 3339 */
 	char *version;    /* lakeform version that made it */
 	json_t *cost;     /* owned: lf_cost_estimate()'s, or NULL (no PriceList) */
+	/* owned, or NULL: when every node of the planner's graph was desired
+	 * (nothing recorded beyond the desired set), each desired resource's
+	 * place in its order: lf_plan_order() of it, for the documents cache
+	 * (incr.h) */
+	size_t *desired_rank;
 };
 
 #define LF_PLAN_INIT \

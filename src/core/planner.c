@@ -1456,6 +1456,13 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 			visit(&b, addrs[i].node, &t);
 	}
 	free(addrs);
+	/* the graph of the desired set alone: its order is lf_plan_order()'s */
+	if (!t.cycle && b.n == b.ndesired && t.nout == b.n) {
+		free(out->desired_rank);
+		out->desired_rank = lf_xcalloc(b.n + 1, sizeof(*out->desired_rank));
+		for (size_t i = 0; i < t.nout; i++)
+			out->desired_rank[t.out[i]] = i;
+	}
 	if (!t.cycle) {
 		note_policy_causes(&b);
 		place_policies(&b, t.out, t.nout);

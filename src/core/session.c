@@ -293,7 +293,7 @@ int lf_session_record_fingerprint(struct lf_session *s)
 		s->st.fingerprint = lf_xstrdup(fp);
 		lf_state_normalize(&s->st);
 		return lf_incr_record(fp, s->opts.schema_dir, LF_VERSION, &s->src, &s->m, &s->ds,
-		                      &s->st, s->incr) == 0
+		                      NULL, &s->st, s->incr) == 0
 		           ? 0
 		           : -1;
 	}
@@ -332,8 +332,8 @@ int lf_session_record_fingerprint(struct lf_session *s)
 	/* and document by document, for the plans that change a few
 	 * (incr.h): its records all in res[] first, as the write will */
 	lf_state_normalize(&s->st);
-	lf_incr_record(d.bytes, s->opts.schema_dir, LF_VERSION, &s->src, &s->m, &s->ds, &s->st,
-	               s->incr);
+	lf_incr_record(d.bytes, s->opts.schema_dir, LF_VERSION, &s->src, &s->m, &s->ds, s->ds_rank,
+	               &s->st, s->incr);
 	lf_source_digests_release(&d);
 	return 0;
 }

@@ -86,6 +86,9 @@ struct lf_session {
 	/* the changed documents, when a plan is made of them alone
 	 * (lf_session_incremental()), else NULL */
 	struct lf_incr *incr;
+	/* the order of s->ds its plan found (lf_plan.desired_rank), borrowed,
+	 * for lf_session_record_fingerprint(); NULL: made there */
+	const size_t *ds_rank;
 };
 
 /* The state lock is held by another run: s->holder describes it. */
