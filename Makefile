@@ -34,7 +34,7 @@ FZ = build/fuzz
 lib_objs = $(patsubst %.c,$(1)/obj/%.o,$(LIB_SRCS))
 cli_objs = $(patsubst %.c,$(1)/obj/%.o,$(CLI_SRCS))
 
-.PHONY: all deps test test-unit test-cli test-providers test-tsan test-integration test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-oidc test-scim test-serve test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker bench-scim bench-serve lint install uninstall clean help
+.PHONY: all deps test test-unit test-cli test-providers test-tsan test-integration test-incr test-git test-docker test-dockerd test-s3 test-s3-backend test-ceph test-s3rver test-oidc test-scim test-serve test-yaml test-schema test-ajv test-fuzz fuzz fuzz-build demo bench bench-docker bench-scim bench-serve lint install uninstall clean help
 .DEFAULT_GOAL := all
 
 # the man page and the completion scripts are made by lakeform itself,
@@ -163,7 +163,7 @@ $(BS)/bin/lakeform-provider-%: $$(subst .c,.o,$$(addprefix $(BS)/obj/,$$(wildcar
 
 R = $(B)/results
 # every layer of make test, in order: one list, which sum-results.sh reads too
-LAYERS = unit cli providers tsan integration git docker dockerd s3 s3-backend ceph s3rver oidc scim serve yaml schema ajv fuzz
+LAYERS = unit cli providers tsan integration incr git docker dockerd s3 s3-backend ceph s3rver oidc scim serve yaml schema ajv fuzz
 
 test: deps
 	@$(MAKE) --no-print-directory test-build
@@ -209,6 +209,13 @@ test-integration: $(B)/bin/lakeform $(PROVIDER_BINS)
 	@mkdir -p $(R)
 	@./tests/integration/crash.sh $(B)/bin/lakeform > $(R)/integration.log 2>&1; rc=$$?; \
 	 grep -v '^ok ' $(R)/integration.log | tail -n 25; grep -E '^crash: [0-9]+ passed' $(R)/integration.log | tail -n 1 > $(R)/integration; exit $$rc
+
+# the plan of the changed documents alone against the full path, edit by
+# edit, byte for byte (tests/integration/incr.sh, src/core/incr.h)
+test-incr: $(BS)/bin/lakeform $(PROVIDER_SAN_BINS)
+	@mkdir -p $(R)
+	@./tests/integration/incr.sh $(BS)/bin/lakeform > $(R)/incr.log 2>&1; rc=$$?; \
+	 grep -v '^ok ' $(R)/incr.log | tail -n 25; grep -E '^incr: [0-9]+ passed' $(R)/incr.log | tail -n 1 > $(R)/incr; exit $$rc
 
 # real repositories made with the git CLI, read with --git (tests/integration/git)
 test-git: $(B)/bin/lakeform $(PROVIDER_BINS)

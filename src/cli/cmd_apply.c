@@ -13,10 +13,12 @@
 #include "config.h"
 #include "state/backend.h"
 #include "core/apply.h"
+#include "core/incr.h"
 #include "core/planner.h"
 #include "core/render.h"
 #include "core/source.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/map.h"
 #include "util/mem.h"
@@ -281,6 +283,15 @@ static int confirm(struct lf_cli *cli, int destroy)
 	return !strcmp(answer, "yes");
 }
 
+/* A price list makes the plan show an estimate, from the manifests. */
+static int has_pricelist(const struct lf_session *s)
+{
+	for (size_t i = 0; i < s->st.nres; i++)
+		if (!strcmp(s->st.res[i].type, "pricelist"))
+			return 1;
+	return 0;
+}
+
 static int run_apply(struct lf_cli *cli, int destroy)
 {
 	struct lf_session s;
@@ -354,7 +365,21 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		lf_cli_session_error(cli, &s, &d);
 		goto out;
 	}
-	if (lf_cli_load(cli, &s) != LF_EXIT_OK)
+	/* only the documents changed since the last complete apply, when
+	 * that plan is exact (incr.h); else, or after a refresh that finds
+	 * an object changed, all of them */
+	const char *not_incr = NULL;
+	int incr = !planfile && !destroy && !o.ntargets && !o.nexcludes && !o.nreplaces &&
+	           !lf_cli_flag(cli, "json") && lf_cli_bool(cli, "incremental", 1) &&
+	           !has_pricelist(&s);
+	if (incr && !lf_session_incremental(&s, &not_incr)) {
+		lf_cli_log(cli, LF_LOG_DEBUG, "apply: all documents (%s)", not_incr);
+		incr = 0;
+	}
+	if (incr)
+		lf_cli_log(cli, LF_LOG_DEBUG, "apply: %zu changed documents alone",
+		           lf_session_incremental_changed(&s));
+	if (!incr && lf_cli_load(cli, &s) != LF_EXIT_OK)
 		goto out;
 	if (lf_session_ready_providers(&s, &d)) {
 		lf_cli_session_error(cli, &s, &d);
@@ -377,6 +402,16 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	/* plan against the objects as they are now */
 	if (refresh && lf_cli_refresh_with(cli, &s, parallelism, &obs) != LF_EXIT_OK)
 		goto out;
+	if (incr && (obs.changed || obs.gone || lf_session_incremental_plan(&s, &p) != 0)) {
+		lf_plan_release(&p);
+		lf_session_incremental_drop(&s);
+		lf_cli_log(cli, LF_LOG_DEBUG, "apply: all documents after all");
+		incr = 0;
+		if (lf_cli_load(cli, &s) != LF_EXIT_OK)
+			goto out;
+	}
+	if (incr)
+		goto planned;
 	if (lf_cli_expand(cli, &s) != LF_EXIT_OK)
 		goto out;
 	o.kinds = &s.kinds;
@@ -425,6 +460,7 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	/* a budget that denies stops apply as it stops plan */
 	if (!destroy && !o.destroy && lf_cli_plan_cost(cli, &s, &p) != LF_EXIT_OK)
 		goto out;
+planned:
 	if (planfile && !same_changes(&saved, &p)) {
 		lf_cli_error(cli,
 		             "%s: the real objects changed since this plan was made (it would do "
@@ -473,13 +509,18 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigaction(SIGINT, &sa, NULL);
-	int arc = lf_apply(&res, &p, &s.ds, &s.st, s.backend, &s.pv, &ao);
+	int arc = lf_apply(&res, &p, s.incr ? &s.incr->ds : &s.ds, &s.st, s.backend, &s.pv, &ao);
 	if (pr.tty)
 		fprintf(cli->out, "\r\033[K");
 	progress_release(&pr);
 	/* a complete apply of every change is what the fingerprint says */
-	if (arc == 0 && !p.partial && !destroy)
+	if (arc == 0 && !p.partial && !destroy) {
+		long at = lf_now_ms();
+		s.ds_rank = p.desired_rank;
 		lf_session_record_fingerprint(&s);
+		lf_cli_log(cli, LF_LOG_DEBUG, "apply: the inputs recorded in %ld ms",
+		           lf_now_ms() - at);
+	}
 	/* the commit whose manifests the state now carries out: the saved
 	 * plan's, else the one read (--git's, or HEAD of the directory) */
 	const char *commit =
@@ -620,6 +661,9 @@ static const struct lf_option options[] = {
     {"replace", 0, "ADDR", "replace ADDR even if it did not change (repeatable)"},
     {"lock-timeout", 0, "DURATION", "wait this long for the state lock (30s, 2m)"},
     {"refresh", 0, NULL, "read the real objects before planning (default; =false skips)"},
+    {"incremental", 0, NULL,
+     "plan only the documents changed since the last apply when that is exact (default; "
+     "--incremental=false: all)"},
     {"json", 0, NULL, "print the plan as JSON before applying"},
     {"markdown", 0, NULL, "print the plan as Markdown before applying"},
     {"refresh-only", 0, NULL, "only record what changed outside lakeform"},

@@ -9,6 +9,7 @@
 #include "core/render.h"
 #include "core/source.h"
 #include "core/sso.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/mem.h"
 
@@ -68,7 +69,7 @@ static void now_utc(char *buf, size_t n)
  * a record.  Returns lf_session_inputs_recorded(): 1 or 2 when the state is
  * so, else 0.
  */
-static int unchanged_since_recorded(struct lf_cli *cli, struct lf_session *s)
+static int noops_shown_alike(struct lf_cli *cli, struct lf_session *s)
 {
 	/* The JSON plan and a saved plan show every resource's values (and
 	 * mask its secrets): those take the full path.  Text and Markdown
@@ -79,7 +80,50 @@ static int unchanged_since_recorded(struct lf_cli *cli, struct lf_session *s)
 	for (size_t i = 0; i < s->st.nres; i++)
 		if (!strcmp(s->st.res[i].type, "pricelist"))
 			return 0;
-	return lf_session_inputs_recorded(s);
+	return 1;
+}
+
+static int unchanged_since_recorded(struct lf_cli *cli, struct lf_session *s)
+{
+	return noops_shown_alike(cli, s) ? lf_session_inputs_recorded(s) : 0;
+}
+
+/*
+ * When only some documents changed since the state's last complete apply,
+ * each still declaring its resource and differing in its labels at most,
+ * the plan is the update of their records: made of those documents alone
+ * (src/core/incr.h), unless a refresh finds that a real object changed.
+ * 1 and `p` made (`obs` what the refresh read), else 0: the full path
+ * (*refreshed says whether the refresh ran already).  --incremental=false
+ * never takes it.
+ */
+static int plan_incremental(struct lf_cli *cli, struct lf_session *s, struct lf_plan *p,
+                            int refresh, int parallelism, struct lf_observations *obs,
+                            struct lf_sso_cache *sso, int *refreshed, int *rc)
+{
+	const char *why = NULL;
+	long start = lf_now_ms();
+
+	*rc = LF_EXIT_OK;
+	if (!lf_cli_bool(cli, "incremental", 1))
+		return 0;
+	if (!lf_session_incremental(s, &why)) {
+		lf_cli_log(cli, LF_LOG_DEBUG, "plan: all documents (%s)", why);
+		return 0;
+	}
+	lf_cli_log(cli, LF_LOG_DEBUG, "plan: %zu changed documents alone, read in %ld ms",
+	           lf_session_incremental_changed(s), lf_now_ms() - start);
+	if (refresh && !*refreshed &&
+	    (*rc = lf_cli_refresh_for_plan(cli, s, parallelism, obs)) != LF_EXIT_OK)
+		return 0;
+	*refreshed = refresh;
+	if (!obs->changed && !obs->gone && (!refresh || lf_cli_sso_recorded_ok(cli, s, sso)) &&
+	    lf_session_incremental_plan(s, p) == 0)
+		return 1;
+	lf_plan_release(p);
+	lf_session_incremental_drop(s);
+	lf_cli_log(cli, LF_LOG_DEBUG, "plan: all documents after all");
+	return 0;
 }
 
 /* The plan of a state unchanged_since_recorded(): every record a no-op. */
@@ -250,6 +294,14 @@ static int run(struct lf_cli *cli)
 			goto render;
 		}
 	}
+	if (!recorded && !o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy && !since &&
+	    noops_shown_alike(cli, &s)) {
+		if (plan_incremental(cli, &s, &p, refresh, parallelism, &obs, &sso, &refreshed,
+		                     &rc))
+			goto render;
+		if (rc != LF_EXIT_OK)
+			goto out;
+	}
 	if ((rc = lf_cli_load(cli, &s)) != LF_EXIT_OK)
 		goto out;
 	if (refresh && !refreshed &&
@@ -347,6 +399,9 @@ static const struct lf_option options[] = {
     {"replace", 0, "ADDR", "replace ADDR even if it did not change (repeatable)"},
     {"destroy", 0, NULL, "plan to delete everything recorded"},
     {"refresh", 0, NULL, "read the real objects first (default; --refresh=false skips it)"},
+    {"incremental", 0, NULL,
+     "plan only the documents changed since the last apply when that is exact (default; "
+     "--incremental=false: all)"},
     {"parallelism", 0, "N", "read up to N resources at once (default 10)"},
     {"changed-since", 0, "REV", "plan only what changed since git REV and what needs it"},
     {"refresh-only", 0, NULL, "only show what changed outside lakeform; plan no change"},

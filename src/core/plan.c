@@ -231,6 +231,14 @@ struct lf_change *lf_plan_add(struct lf_plan *p, enum lf_action action, const ch
 	return c;
 }
 
+void lf_plan_take(struct lf_plan *p, struct lf_change *c)
+{
+	LF_GROW(p->v, p->n + 1, p->alloc);
+	p->v[p->n++] = *c;
+	count(p, c->action);
+	memset(c, 0, sizeof(*c));
+}
+
 void lf_change_add_diff(struct lf_change *c, const char *path, json_t *before, json_t *after,
                         int force_new, int sensitive)
 {
@@ -309,6 +317,7 @@ void lf_plan_release(struct lf_plan *p)
 	free(p->created);
 	free(p->version);
 	json_decref(p->cost);
+	free(p->desired_rank);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -91,6 +91,11 @@ struct lf_plan {
 	char *created;    /* UTC, RFC 3339 */
 	char *version;    /* lakeform version that made it */
 	json_t *cost;     /* owned: lf_cost_estimate()'s, or NULL (no PriceList) */
+	/* owned, or NULL: when every node of the planner's graph was desired
+	 * (nothing recorded beyond the desired set), each desired resource's
+	 * place in its order: lf_plan_order() of it, for the documents cache
+	 * (incr.h) */
+	size_t *desired_rank;
 };
 
 #define LF_PLAN_INIT \
@@ -135,6 +140,9 @@ json_t *lf_change_mask(const struct lf_change *c, const char *path, json_t *v);
  * the next lf_plan_add().  Set c->action afterwards only with
  * lf_plan_recount() to follow.
  */
+/* Move change `c` (of another plan, left empty) to the end of `p`. */
+void lf_plan_take(struct lf_plan *p, struct lf_change *c);
+
 struct lf_change *lf_plan_add(struct lf_plan *p, enum lf_action action, const char *type,
                               const char *name, const char *provider, const char *parent);
 /* Recompute ncreate ... nnoop from the changes. */

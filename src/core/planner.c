@@ -1456,6 +1456,13 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 			visit(&b, addrs[i].node, &t);
 	}
 	free(addrs);
+	/* the graph of the desired set alone: its order is lf_plan_order()'s */
+	if (!t.cycle && b.n == b.ndesired && t.nout == b.n) {
+		free(out->desired_rank);
+		out->desired_rank = lf_xcalloc(b.n + 1, sizeof(*out->desired_rank));
+		for (size_t i = 0; i < t.nout; i++)
+			out->desired_rank[t.out[i]] = i;
+	}
 	if (!t.cycle) {
 		note_policy_causes(&b);
 		place_policies(&b, t.out, t.nout);
@@ -1498,4 +1505,65 @@ out:
 	free(b.v);
 	lf_map_release(&b.index);
 	return d->errors > errors ? -1 : 0;
+}
+
+int lf_plan_order(const struct lf_desired *ds, size_t *rank)
+{
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct pb b = {NULL, 0, 0, &ds->index, 0, LF_MAP_INIT, &d};
+	struct topo t = {0};
+	int rc = 0;
+
+	/* the graph lf_plan_build() makes when every record is desired */
+	b.v = lf_xcalloc(ds->n + 1, sizeof(*b.v));
+	b.alloc = ds->n + 1;
+	for (size_t i = 0; i < ds->n; i++) {
+		b.v[i].address = ds->v[i]->address;
+		b.v[i].want = ds->v[i];
+	}
+	b.n = b.ndesired = ds->n;
+	lf_par_for(b.n, know_deps_item, &b);
+	for (size_t i = 0; i < b.n; i++) {
+		const char *parent = b.v[i].want->parent;
+		size_t j = parent ? find_node(&b, parent) : (size_t)-1;
+		b.v[i].parent = j;
+		if (j != (size_t)-1) {
+			LF_GROW(b.v[j].parts, b.v[j].nparts + 1, b.v[j].parts_alloc);
+			b.v[j].parts[b.v[j].nparts++] = i;
+		}
+	}
+	t.out = lf_xcalloc(b.n + 1, sizeof(*t.out));
+	t.stack = lf_xcalloc(b.n + 1, sizeof(*t.stack));
+	struct by_address *addrs = lf_xcalloc(b.n + 1, sizeof(*addrs));
+	for (size_t i = 0; i < b.n; i++) {
+		addrs[i].address = b.v[i].address;
+		addrs[i].node = i;
+	}
+	qsort(addrs, b.n, sizeof(*addrs), cmp_by_address);
+	/* the same two passes as lf_plan_build(): the first finds cycles */
+	for (size_t i = 0; i < b.n && !t.cycle; i++)
+		visit(&b, addrs[i].node, &t);
+	if (!t.cycle) {
+		for (size_t i = 0; i < b.n; i++)
+			b.v[i].state = 0;
+		t.nout = 0;
+		t.with_parts = 1;
+		for (size_t i = 0; i < b.n; i++)
+			visit(&b, addrs[i].node, &t);
+	}
+	free(addrs);
+	if (t.cycle || t.nout != b.n)
+		rc = -1;
+	for (size_t i = 0; !rc && i < t.nout; i++)
+		rank[t.out[i]] = i;
+	free(t.out);
+	free(t.stack);
+	for (size_t i = 0; i < b.n; i++) {
+		free(b.v[i].parts);
+		free(b.v[i].deps);
+	}
+	free(b.v);
+	lf_map_release(&b.index);
+	lf_diags_release(&d);
+	return rc;
 }

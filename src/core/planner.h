@@ -49,4 +49,13 @@ void lf_planner_ignore_changes(const struct lf_manifest *m, struct lf_state *st)
 int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_state *st,
                   const struct lf_plan_opts *o, struct lf_diags *d);
 
+/*
+ * The order lf_plan_build() would carry out and show `ds` in, against a
+ * state that records exactly `ds` (every record desired): rank[i] is the
+ * place of ds->v[i] in it.  Changes made to such a state that keep its
+ * graph (the same resources, dependencies and parts) are shown in this
+ * order, policies aside (lf_incr, incr.h).  0, or -1 on a cycle.
+ */
+int lf_plan_order(const struct lf_desired *ds, size_t *rank);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "apply.h"
 #include "git.h"
+#include "incr.h"
 #include "overlay.h"
 #include "planner.h"
 #include "policy.h"
@@ -277,6 +278,25 @@ int lf_session_record_fingerprint(struct lf_session *s)
 
 	if (!fingerprintable(s))
 		return -1;
+	if (s->incr) {
+		/* the files as the plan of the changed documents read them;
+		 * their content digests would cost a parse of every changed
+		 * file: the inputs cache goes (the documents cache serves a
+		 * comment added as well) */
+		char fp[65];
+		unlink(INPUTS_CACHE);
+		if (lf_incr_fingerprint(fp, s->incr, s->opts.schema_dir, LF_VERSION) != 0) {
+			unlink(LF_INCR_CACHE);
+			return -1;
+		}
+		free(s->st.fingerprint);
+		s->st.fingerprint = lf_xstrdup(fp);
+		lf_state_normalize(&s->st);
+		return lf_incr_record(fp, s->opts.schema_dir, LF_VERSION, &s->src, &s->m, &s->ds,
+		                      NULL, &s->st, s->incr) == 0
+		           ? 0
+		           : -1;
+	}
 	/* the files as loaded, planned and applied (their content digests
 	 * came with the parse); else as the disk holds them now, where those
 	 * an earlier apply read and that did not change since are not parsed
@@ -309,8 +329,57 @@ int lf_session_record_fingerprint(struct lf_session *s)
 		lf_write_file_atomic_nofollow(AT_FDCWD, INPUTS_CACHE, lf_buf_cstr(&b), b.len, 0600,
 		                              0);
 	lf_buf_release(&b);
+	/* and document by document, for the plans that change a few
+	 * (incr.h): its records all in res[] first, as the write will */
+	lf_state_normalize(&s->st);
+	lf_incr_record(d.bytes, s->opts.schema_dir, LF_VERSION, &s->src, &s->m, &s->ds, s->ds_rank,
+	               &s->st, s->incr);
 	lf_source_digests_release(&d);
 	return 0;
+}
+
+int lf_session_incremental(struct lf_session *s, const char **why)
+{
+	struct lf_incr *inc;
+
+	*why = "the manifests are not the files of this directory alone";
+	if (s->incr)
+		return 1;
+	if (!fingerprintable(s))
+		return 0;
+	inc = lf_xcalloc(1, sizeof(*inc));
+	if (!lf_incr_prepare(inc, &s->st, s->settings, s->opts.schema_dir, LF_VERSION)) {
+		*why = inc->why;
+		lf_incr_release(inc);
+		free(inc);
+		return 0;
+	}
+	*why = NULL;
+	s->incr = inc;
+	return 1;
+}
+
+int lf_session_incremental_plan(struct lf_session *s, struct lf_plan *p)
+{
+	struct lf_diags d = LF_DIAGS_INIT;
+	int rc = lf_incr_plan(p, s->incr, &s->st, &d);
+
+	lf_diags_release(&d);
+	return rc;
+}
+
+size_t lf_session_incremental_changed(const struct lf_session *s)
+{
+	return s->incr ? s->incr->nchanged : 0;
+}
+
+void lf_session_incremental_drop(struct lf_session *s)
+{
+	if (!s->incr)
+		return;
+	lf_incr_release(s->incr);
+	free(s->incr);
+	s->incr = NULL;
 }
 
 int lf_session_load(struct lf_session *s)
@@ -1196,6 +1265,11 @@ void lf_session_close(struct lf_session *s)
 	}
 #endif
 #endif
+	if (s->incr) {
+		lf_incr_release(s->incr);
+		free(s->incr);
+		s->incr = NULL;
+	}
 	lf_desired_release(&s->ds);
 	lf_manifest_release(&s->m);
 	lf_state_release(&s->st);

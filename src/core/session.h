@@ -32,6 +32,8 @@
 
 struct lf_git_spec;
 struct lf_var_arg;
+struct lf_incr;
+struct lf_plan;
 
 struct lf_session_opts {
 	const char *schema_dir;        /* the schemas of the kinds and types */
@@ -81,6 +83,12 @@ struct lf_session {
 		char *file;
 		unsigned line, col;
 	} version_at[LF_NFAMILIES];
+	/* the changed documents, when a plan is made of them alone
+	 * (lf_session_incremental()), else NULL */
+	struct lf_incr *incr;
+	/* the order of s->ds its plan found (lf_plan.desired_rank), borrowed,
+	 * for lf_session_record_fingerprint(); NULL: made there */
+	const size_t *ds_rank;
 };
 
 /* The state lock is held by another run: s->holder describes it. */
@@ -124,6 +132,27 @@ int lf_session_settings_in(struct lf_session *s, const char *dir, struct lf_diag
  * directory.  0, or -1 with errors in s->d.
  */
 int lf_session_load(struct lf_session *s);
+
+/*
+ * Instead of lf_session_load() and lf_session_expand(), with the state
+ * loaded: 1 when the plan can be made of the documents changed since the
+ * state's last complete apply alone (incr.h: each still declares the same
+ * resource, and differs in its labels at most), with those documents
+ * parsed and checked into s->incr; else 0 and *why says why not (a
+ * constant string), nothing loaded.  Only for the files of this directory
+ * (no --git, overlay or variables).
+ */
+int lf_session_incremental(struct lf_session *s, const char **why);
+
+/* The plan of s->incr (lf_incr_plan()): 0, or -1 when the planner found
+ * an error (the full path then says it, at its place among the others). */
+int lf_session_incremental_plan(struct lf_session *s, struct lf_plan *p);
+
+/* How many documents s->incr holds (0 when none). */
+size_t lf_session_incremental_changed(const struct lf_session *s);
+
+/* Forget s->incr (the full path is taken after all). */
+void lf_session_incremental_drop(struct lf_session *s);
 
 /* Apply ignore_changes (from the state) and expand.  0, or -1 (s->d). */
 int lf_session_expand(struct lf_session *s);

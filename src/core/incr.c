@@ -1,0 +1,836 @@
+/* incr.c - plan only the documents that changed (incr.h). */
+#include "incr.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "planner.h"
+#include "../util/buf.h"
+#include "../util/fs.h"
+#include "../util/jsondigest.h"
+#include "../util/mem.h"
+#include "../util/par.h"
+#include "../util/sha256.h"
+
+#ifndef O_NOFOLLOW
+#define O_NOFOLLOW 0
+#endif
+
+#define CACHE_DIR ".lakeform/cache"
+#define CACHE_HEAD "lakeform documents cache 1\n"
+#define CACHE_MAX (256u << 20)
+
+/*
+ * The kinds whose documents may be anywhere in the manifests for the
+ * shortcut to hold: their expansion and the rules across documents never
+ * read metadata.labels (src/core/expand.c copies it into the resource's own
+ * record, src/core/rules.c does not look at it).  A Policy or ComputePolicy
+ * selects workspaces by their labels, a PriceList or Budget prices them, an
+ * SSO document is checked on its own: with any of them, the full path.
+ */
+static const char *const inert_kinds[] = {
+    "account", "metastore", "user",  "group", "serviceprincipal", "workspace", "catalog", "schema",
+    "table",   "volume",    "grant", NULL,
+};
+
+static int kind_allowed(const char *lower)
+{
+	for (size_t i = 0; inert_kinds[i]; i++)
+		if (!strcmp(inert_kinds[i], lower))
+			return 1;
+	return 0;
+}
+
+static int is_settings(const char *rel)
+{
+	return !strcmp(rel, "lakeform.yaml") || !strcmp(rel, "lakeform.yml");
+}
+
+/* lakeform's version and the schema files into `h`, as
+ * lf_source_fingerprint() begins. */
+static int hash_base(struct lf_sha256 *h, const char *schema_dir, const char *version)
+{
+	static const char *const json[] = {".schema.json", NULL};
+	char **paths = NULL;
+	size_t n = 0;
+	int err = lf_walk_files(&paths, &n, schema_dir, json);
+
+	lf_sha256_init(h);
+	lf_sha256_update(h, version, strlen(version) + 1);
+	for (size_t i = 0; !err && i < n; i++) {
+		char *data = NULL;
+		size_t len = 0;
+		const char *rel = paths[i] + strlen(schema_dir) + 1;
+		err = lf_read_file(&data, &len, paths[i], LF_SOURCE_MAX_FILE_BYTES);
+		if (err)
+			break;
+		lf_sha256_update(h, rel, strlen(rel) + 1);
+		lf_sha256_update(h, &len, sizeof(len));
+		lf_sha256_update(h, data, len);
+		free(data);
+	}
+	lf_strv_free(paths, n);
+	return err;
+}
+
+int lf_incr_env(char out[65], const char *schema_dir, const char *version)
+{
+	struct lf_sha256 h;
+	int err = hash_base(&h, schema_dir, version);
+
+	for (int i = 0; !err && i < 2; i++) {
+		const char *name = i ? "lakeform.yml" : "lakeform.yaml";
+		char *data = NULL;
+		size_t len = 0;
+		int r = lf_read_file(&data, &len, name, LF_SOURCE_MAX_FILE_BYTES);
+		if (r == -ENOENT) {
+			lf_sha256_update(&h, "-", 2);
+			continue;
+		}
+		if ((err = r) != 0)
+			break;
+		lf_sha256_update(&h, name, strlen(name) + 1);
+		lf_sha256_update(&h, &len, sizeof(len));
+		lf_sha256_update(&h, data, len);
+		free(data);
+	}
+	if (!err)
+		lf_sha256_final_hex(&h, out);
+	return err;
+}
+
+/* ---- documents by their text ---------------------------------------------- */
+
+/* Whether the line at p (n bytes left) is `mark` ("---" or "...") followed
+ * by a space, a tab, a line break or the end. */
+static int marker(const char *p, size_t n, const char *mark)
+{
+	return n >= 3 && !memcmp(p, mark, 3) &&
+	       (n == 3 || p[3] == ' ' || p[3] == '\t' || p[3] == '\n');
+}
+
+int lf_incr_split(const char *data, size_t len, size_t **starts, size_t *n)
+{
+	size_t alloc = 0;
+
+	*starts = NULL;
+	*n = 0;
+	if ((len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) || memchr(data, '\r', len) ||
+	    memchr(data, '\0', len))
+		return -1;
+	LF_GROW(*starts, 1, alloc);
+	(*starts)[(*n)++] = 0;
+	for (size_t at = 0; at < len;) {
+		const char *p = data + at, *nl = memchr(p, '\n', len - at);
+		size_t left = len - at;
+		if (*p == '%' || marker(p, left, "...")) {
+			free(*starts);
+			*starts = NULL;
+			*n = 0;
+			return -1;
+		}
+		if (at > 0 && marker(p, left, "---")) {
+			LF_GROW(*starts, *n + 1, alloc);
+			(*starts)[(*n)++] = at;
+		}
+		at = nl ? (size_t)(nl - data) + 1 : len;
+	}
+	/* a file that starts with "---": the text before it is empty */
+	if (len >= 3 && marker(data, len, "---")) {
+		LF_GROW(*starts, *n + 1, alloc);
+		memmove(*starts + 1, *starts, *n * sizeof(**starts));
+		(*starts)[1] = 0;
+		(*n)++;
+	}
+	return 0;
+}
+
+/* Whether the text before the first marker holds a document: a line that
+ * is not blank and not a comment. */
+static int holds_document(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		while (i < n && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		if (i < n && p[i] != '\n' && p[i] != '#')
+			return 1;
+		const char *nl = memchr(p + i, '\n', n - i);
+		i = nl ? (size_t)(nl - p) + 1 : n;
+	}
+	return 0;
+}
+
+static void seg_digest(unsigned char out[16], const char *p, size_t n)
+{
+	unsigned char md[LF_SHA256_LEN];
+
+	lf_sha256(md, p, n);
+	memcpy(out, md, 16);
+}
+
+static void hex16(char out[33], const unsigned char in[16])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+static int unhex(unsigned char *out, const char *p, size_t n)
+{
+	for (size_t i = 0; i < 2 * n; i++) {
+		int v = p[i] >= '0' && p[i] <= '9'   ? p[i] - '0'
+		        : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10
+		                                     : -1;
+		if (v < 0)
+			return -1;
+		if (i % 2 == 0)
+			out[i / 2] = (unsigned char)(v << 4);
+		else
+			out[i / 2] |= (unsigned char)v;
+	}
+	return 0;
+}
+
+/* ---- the cache ------------------------------------------------------------ */
+
+/*
+ *   lakeform documents cache 1
+ *   bytes HEX                the fingerprint of the files (the state's)
+ *   env HEX                  lf_incr_env()
+ *   file N HEX NAME          per manifest file, in order: its documents
+ *   HEX32 RANK ADDRESS       (N, or "-" when not recorded), its SHA-256,
+ *   HEX32 -                  its name; then per document its digest, its
+ *   ...                      resource's place and address ("-": the text
+ *                            before the first "---" holds no document)
+ */
+static void add_seg(struct lf_incr *inc, size_t *alloc, const unsigned char digest[16], long rank,
+                    const char *address)
+{
+	LF_GROW(inc->segs, inc->nsegs + 1, *alloc);
+	struct lf_incr_seg *s = &inc->segs[inc->nsegs++];
+	memcpy(s->digest, digest, 16);
+	s->rank = rank;
+	s->address = address ? lf_xstrdup(address) : NULL;
+}
+
+static struct lf_incr_file *add_file(struct lf_incr *inc, size_t *alloc, const char *name,
+                                     size_t namelen)
+{
+	LF_GROW(inc->files, inc->nfiles + 1, *alloc);
+	struct lf_incr_file *f = &inc->files[inc->nfiles++];
+	memset(f, 0, sizeof(*f));
+	f->name = lf_xstrndup(name, namelen);
+	f->first = inc->nsegs;
+	return f;
+}
+
+/* "WORD HEX64\n" at *p into out[65]. */
+static int hex_line(const char **p, const char *end, const char *word, char out[65])
+{
+	size_t wl = strlen(word);
+	unsigned char md[LF_SHA256_LEN];
+
+	if ((size_t)(end - *p) < wl + 66 || memcmp(*p, word, wl) || (*p)[wl] != ' ' ||
+	    unhex(md, *p + wl + 1, LF_SHA256_LEN) || (*p)[wl + 65] != '\n')
+		return -1;
+	memcpy(out, *p + wl + 1, 64);
+	out[64] = '\0';
+	*p += wl + 66;
+	return 0;
+}
+
+static int read_cache(struct lf_incr *inc)
+{
+	static const char head[] = CACHE_HEAD;
+	char *data = NULL;
+	size_t len = 0, falloc = 0, salloc = 0;
+	int ok;
+
+	if (lf_read_file(&data, &len, LF_INCR_CACHE, CACHE_MAX) != 0)
+		return -1;
+	const char *p = data, *end = data + len;
+	ok = len >= sizeof(head) - 1 && !memcmp(p, head, sizeof(head) - 1);
+	p += ok ? sizeof(head) - 1 : 0;
+	ok = ok && hex_line(&p, end, "bytes", inc->bytes) == 0 &&
+	     hex_line(&p, end, "env", inc->env) == 0;
+	while (ok && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		/* file N HEX NAME */
+		ok = nl && nl - p > 5 && !memcmp(p, "file ", 5);
+		if (!ok)
+			break;
+		const char *q = p + 5;
+		size_t nsegs = 0;
+		int known = *q != '-';
+		if (!known) {
+			q++;
+		} else {
+			char *e;
+			unsigned long v = strtoul(q, &e, 10);
+			ok = e != q && *q >= '0' && *q <= '9' && v < (1ul << 30);
+			nsegs = v;
+			q = e;
+		}
+		ok = ok && nl - q > 66 && *q == ' ' && q[65] == ' ';
+		if (!ok)
+			break;
+		struct lf_incr_file *f = add_file(inc, &falloc, q + 66, (size_t)(nl - q - 66));
+		ok = unhex(f->bytes, q + 1, LF_SHA256_LEN) == 0;
+		f->known = known;
+		p = nl + 1;
+		for (size_t i = 0; ok && i < nsegs; i++) {
+			/* HEX32 RANK ADDRESS, or HEX32 - */
+			unsigned char dg[16];
+			nl = memchr(p, '\n', (size_t)(end - p));
+			ok = nl && nl - p >= 34 && unhex(dg, p, 16) == 0 && p[32] == ' ';
+			if (!ok)
+				break;
+			if (nl - p == 34 && p[33] == '-') {
+				add_seg(inc, &salloc, dg, -1, NULL);
+			} else {
+				char *e;
+				long rank = strtol(p + 33, &e, 10);
+				ok = e != p + 33 && p[33] >= '0' && p[33] <= '9' && *e == ' ' &&
+				     e + 1 < nl;
+				if (!ok)
+					break;
+				char *a = lf_xstrndup(e + 1, (size_t)(nl - e - 1));
+				add_seg(inc, &salloc, dg, rank, a);
+				free(a);
+			}
+			p = nl + 1;
+		}
+		f->nsegs = inc->nsegs - f->first;
+	}
+	free(data);
+	return ok ? 0 : -1;
+}
+
+static int write_cache(const struct lf_incr *inc)
+{
+	struct lf_buf b = LF_BUF_INIT;
+	int err = 0;
+
+	lf_buf_addf(&b, CACHE_HEAD "bytes %s\nenv %s\n", inc->bytes, inc->env);
+	for (size_t i = 0; i < inc->nfiles && !err; i++) {
+		const struct lf_incr_file *f = &inc->files[i];
+		char hb[65];
+		if (strchr(f->name, '\n'))
+			err = -EINVAL;
+		lf_sha256_hex(hb, f->bytes);
+		if (f->known)
+			lf_buf_addf(&b, "file %zu %s %s\n", f->nsegs, hb, f->name);
+		else
+			lf_buf_addf(&b, "file - %s %s\n", hb, f->name);
+		for (size_t k = f->first; f->known && k < f->first + f->nsegs; k++) {
+			/* by hand: printf's formatting of 100,000 lines was a
+			 * third of the time of this record */
+			const struct lf_incr_seg *s = &inc->segs[k];
+			char line[33 + 24], *q = line + 32;
+			hex16(line, s->digest);
+			*q++ = ' ';
+			if (!s->address) {
+				*q++ = '-';
+				*q++ = '\n';
+				lf_buf_add(&b, line, (size_t)(q - line));
+				continue;
+			}
+			if (strchr(s->address, '\n'))
+				err = -EINVAL;
+			char digits[24];
+			int nd = 0;
+			unsigned long r = (unsigned long)s->rank;
+			do
+				digits[nd++] = (char)('0' + r % 10);
+			while ((r /= 10) != 0);
+			while (nd)
+				*q++ = digits[--nd];
+			*q++ = ' ';
+			lf_buf_add(&b, line, (size_t)(q - line));
+			lf_buf_adds(&b, s->address);
+			lf_buf_addc(&b, '\n');
+		}
+	}
+	if (!err)
+		err = lf_mkdirs_nofollow(AT_FDCWD, CACHE_DIR, 0700);
+	if (!err)
+		err = lf_write_file_atomic_nofollow(AT_FDCWD, LF_INCR_CACHE, lf_buf_cstr(&b), b.len,
+		                                    0600, 0);
+	lf_buf_release(&b);
+	return err;
+}
+
+static void free_cache(struct lf_incr *inc)
+{
+	for (size_t i = 0; i < inc->nfiles; i++)
+		free(inc->files[i].name);
+	free(inc->files);
+	for (size_t i = 0; i < inc->nsegs; i++)
+		free(inc->segs[i].address);
+	free(inc->segs);
+	inc->files = NULL;
+	inc->segs = NULL;
+	inc->nfiles = inc->nsegs = 0;
+}
+
+int lf_incr_record(const char *bytes, const char *schema_dir, const char *version,
+                   const struct lf_source *src, const struct lf_manifest *m,
+                   const struct lf_desired *ds, const size_t *given, const struct lf_state *st,
+                   const struct lf_incr *inc)
+{
+	struct lf_incr out;
+	size_t falloc = 0, salloc = 0, live = 0;
+	int err = 0;
+
+	memset(&out, 0, sizeof(out));
+	snprintf(out.bytes, sizeof(out.bytes), "%s", bytes);
+	if (inc) {
+		/* the files of now, as lf_incr_prepare() read them: the same
+		 * documents, at the same places, declaring the same resources */
+		snprintf(out.env, sizeof(out.env), "%s", inc->env);
+		out.files = inc->files;
+		out.nfiles = inc->nfiles;
+		out.segs = inc->segs;
+		out.nsegs = inc->nsegs;
+		err = write_cache(&out);
+		if (err)
+			unlink(LF_INCR_CACHE);
+		return err ? -1 : 0;
+	}
+	if (lf_incr_env(out.env, schema_dir, version) != 0 || src->aux)
+		goto fail;
+	/* the state records exactly the desired set: no record is kept
+	 * beyond it (the order of the next plan is that of `ds` alone) */
+	for (size_t i = 0; i < st->nres; i++)
+		live += !st->res[i].removed;
+	if (live != ds->n)
+		goto fail;
+	const char **addr = lf_xcalloc(src->ndocs + 1, sizeof(*addr));
+	long *rank = lf_xcalloc(ds->n + 1, sizeof(*rank));
+	size_t *order = lf_xcalloc(ds->n + 1, sizeof(*order));
+	int ok = 1;
+	if (given)
+		memcpy(order, given, ds->n * sizeof(*order));
+	else
+		ok = lf_plan_order(ds, order) == 0;
+	for (size_t i = 0; ok && i < ds->n; i++)
+		rank[i] = (long)order[i];
+	free(order);
+	for (size_t i = 0; ok && i < m->nres; i++) {
+		const struct lf_resource *r = &m->res[i];
+		size_t d = (size_t)(r->doc - src->docs);
+		ok = d < src->ndocs && kind_allowed(r->kind->lower) && !r->doc->origins &&
+		     lf_map_get(&ds->index, r->address);
+		if (ok)
+			addr[d] = r->address;
+	}
+	for (size_t i = 0; ok && i < src->nfiles; i++) {
+		const struct lf_source_file *f = &src->files[i];
+		struct lf_incr_file *of = add_file(&out, &falloc, f->path, strlen(f->path));
+		size_t *starts = NULL, n = 0;
+		lf_sha256(of->bytes, f->data, f->len);
+		if (f->failed || lf_incr_split(f->data, f->len, &starts, &n) != 0)
+			continue;
+		size_t first = f->first_doc, nd = 0;
+		size_t save = out.nsegs;
+		int known = 1;
+		for (size_t k = 0; k < n && known; k++) {
+			size_t from = starts[k], to = k + 1 < n ? starts[k + 1] : f->len;
+			unsigned char dg[16];
+			seg_digest(dg, f->data + from, to - from);
+			if (k == 0 && !holds_document(f->data, to)) {
+				add_seg(&out, &salloc, dg, -1, NULL);
+				continue;
+			}
+			const char *a = nd < f->ndocs ? addr[first + nd] : NULL;
+			nd++;
+			if (!a) {
+				known = 0;
+				break;
+			}
+			uintptr_t j = (uintptr_t)lf_map_get(&ds->index, a);
+			add_seg(&out, &salloc, dg, rank[j - 1], a);
+		}
+		free(starts);
+		if (!known || nd != f->ndocs) {
+			/* not sure which document is which: not recorded */
+			while (out.nsegs > save)
+				free(out.segs[--out.nsegs].address);
+			continue;
+		}
+		of->known = 1;
+		of->first = save;
+		of->nsegs = out.nsegs - save;
+	}
+	free(addr);
+	free(rank);
+	if (!ok)
+		goto fail;
+	err = write_cache(&out);
+	free_cache(&out);
+	if (err)
+		unlink(LF_INCR_CACHE);
+	return err ? -1 : 0;
+fail:
+	free_cache(&out);
+	unlink(LF_INCR_CACHE);
+	return -1;
+}
+
+/* ---- the plan of the changed documents ------------------------------------ */
+
+/* A manifest file of now, read and compared on any core. */
+struct now_file {
+	char *rel; /* borrowed */
+	char *data;
+	size_t len;
+	int err;
+	int changed;    /* its bytes are not those recorded */
+	size_t *starts; /* its documents, when changed */
+	size_t nstarts;
+	unsigned char (*digest)[16];
+	const struct lf_incr_file *was;
+};
+
+static void read_item(void *arg, size_t i)
+{
+	struct now_file *f = &((struct now_file *)arg)[i];
+	unsigned char md[LF_SHA256_LEN];
+
+	f->err = lf_read_file(&f->data, &f->len, f->rel, LF_SOURCE_MAX_FILE_BYTES);
+	if (f->err)
+		return;
+	lf_sha256(md, f->data, f->len);
+	f->changed = memcmp(md, f->was->bytes, LF_SHA256_LEN) != 0;
+	if (!f->changed)
+		return;
+	if (!f->was->known || lf_incr_split(f->data, f->len, &f->starts, &f->nstarts) != 0 ||
+	    f->nstarts != f->was->nsegs) {
+		f->err = -ESTALE;
+		return;
+	}
+	f->digest = lf_xcalloc(f->nstarts + 1, sizeof(*f->digest));
+	for (size_t k = 0; k < f->nstarts; k++) {
+		size_t to = k + 1 < f->nstarts ? f->starts[k + 1] : f->len;
+		seg_digest(f->digest[k], f->data + f->starts[k], to - f->starts[k]);
+	}
+}
+
+/* `inputs` without metadata.labels, a copy. */
+static json_t *without_labels(const json_t *inputs)
+{
+	json_t *c = json_deep_copy(inputs);
+	json_object_del(json_object_get(c, "metadata"), "labels");
+	return c;
+}
+
+static int labels_force_new(const struct lf_kind *k)
+{
+	for (size_t i = 0; i < k->nforce_new; i++)
+		if (!strcmp(k->force_new[i], "metadata") ||
+		    !strncmp(k->force_new[i], "metadata.labels", 15))
+			return 1;
+	return 0;
+}
+
+/* The record of changed resource `res`, as lf_expand() would make it, when
+ * it differs from the one recorded at most in its labels; else NULL. */
+static struct lf_dres *record_of(struct lf_incr *inc, const struct lf_resource *res,
+                                 struct lf_state *st)
+{
+	const struct lf_kind *k = res->kind;
+	struct lf_state_res *rec = lf_state_get(st, res->address);
+	json_t *meta = json_object_get(res->value, "metadata");
+	json_t *spec = json_object_get(res->value, "spec");
+
+	if (!rec || (rec->line && lf_state_res_parse(rec) != 0))
+		return NULL;
+	if (rec->parent || !rec->provider || strcmp(rec->provider, "lakeform") || !rec->type ||
+	    strcmp(rec->type, k->lower) || labels_force_new(k))
+		return NULL;
+	struct lf_dres *r = lf_xcalloc(1, sizeof(*r));
+	r->address = lf_xstrdup(res->address);
+	r->type = lf_xstrdup(k->lower);
+	r->name = lf_xstrdup(res->address + strlen(k->lower) + 1);
+	r->provider = lf_xstrdup("lakeform");
+	r->inputs = json_object();
+	json_object_set_new(r->inputs, "metadata", meta ? json_incref(meta) : json_object());
+	json_object_set_new(r->inputs, "spec", spec ? json_incref(spec) : json_object());
+	r->kind = k;
+	r->doc = res->doc;
+	r->prevent_destroy =
+	    json_is_true(lf_json_path(res->value, "metadata.lifecycle.prevent_destroy"));
+	/* what it needs follows from what it names, which did not change */
+	size_t i;
+	json_t *v;
+	json_array_foreach (rec->deps, i, v) {
+		LF_GROW(r->deps, r->ndeps + 1, r->deps_alloc);
+		r->deps[r->ndeps++] = lf_xstrdup(json_string_value(v) ? json_string_value(v) : "");
+	}
+	lf_json_sha256_hex(r->inputs, r->digest);
+	json_t *had = lf_state_res_open_inputs(st, rec, r->inputs);
+	json_t *a = had ? without_labels(had) : NULL, *b = without_labels(r->inputs);
+	int same = a && json_equal(a, b);
+	json_decref(had);
+	json_decref(a);
+	json_decref(b);
+	LF_GROW(inc->ds.v, inc->ds.n + 1, inc->ds.alloc);
+	inc->ds.v[inc->ds.n++] = r;
+	lf_map_put(&inc->ds.index, r->address, (void *)(uintptr_t)inc->ds.n);
+	return same ? r : NULL;
+}
+
+static int why(struct lf_incr *inc, const char *reason)
+{
+	inc->why = reason;
+	return 0;
+}
+
+int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *settings,
+                    const char *schema_dir, const char *version)
+{
+	static const char *const yaml[] = {".yaml", ".yml", NULL};
+	char env[65];
+	char **paths = NULL;
+	size_t npaths = 0, nfiles = 0;
+	struct now_file *now = NULL;
+	struct lf_diags d = LF_DIAGS_INIT;
+	size_t *chseg = NULL, nch = 0, challoc = 0; /* the changed documents' places */
+	int ok = 0;
+
+	memset(inc, 0, sizeof(*inc));
+	if (!st->fingerprint || st->npending || st->torn_tail)
+		return why(inc, "the state does not record a complete apply");
+	if (read_cache(inc) != 0 || strcmp(inc->bytes, st->fingerprint))
+		return why(inc, "no documents cache of this state");
+	if (lf_incr_env(env, schema_dir, version) != 0 || strcmp(env, inc->env))
+		return why(inc, "lakeform, its schemas or lakeform.yaml changed");
+	if (lf_walk_files(&paths, &npaths, ".", yaml) != 0) {
+		lf_strv_free(paths, npaths);
+		return why(inc, "the directory cannot be read");
+	}
+	now = lf_xcalloc(npaths + 1, sizeof(*now));
+	for (size_t i = 0; i < npaths; i++) {
+		char *rel = paths[i] + 2; /* "./" */
+		if (is_settings(rel))
+			continue;
+		if (nfiles >= inc->nfiles || strcmp(rel, inc->files[nfiles].name)) {
+			inc->why = "manifest files were added, removed or renamed";
+			goto out;
+		}
+		now[nfiles].rel = rel;
+		now[nfiles].was = &inc->files[nfiles];
+		nfiles++;
+	}
+	if (nfiles != inc->nfiles) {
+		inc->why = "manifest files were removed";
+		goto out;
+	}
+	lf_par_for(nfiles, read_item, now);
+
+	/* the changed documents, each at its lines: the others' lines left
+	 * empty, so that positions are those of the whole file */
+	for (size_t i = 0; i < nfiles; i++) {
+		struct now_file *f = &now[i];
+		if (f->err) {
+			inc->why = "a file cannot be read, or its documents are not those recorded";
+			goto out;
+		}
+		if (!f->changed)
+			continue;
+		struct lf_buf b = LF_BUF_INIT;
+		size_t nchanged = 0;
+		for (size_t k = 0; k < f->nstarts; k++) {
+			struct lf_incr_seg *s = &inc->segs[f->was->first + k];
+			size_t from = f->starts[k];
+			size_t to = k + 1 < f->nstarts ? f->starts[k + 1] : f->len;
+			/* the text before the first document may change while
+			 * it holds none (a comment at the top) */
+			int none =
+			    !s->address && k == 0 && !holds_document(f->data + from, to - from);
+			if (none)
+				memcpy(s->digest, f->digest[k], 16);
+			if (none || !memcmp(s->digest, f->digest[k], 16)) {
+				for (size_t c = from; c < to; c++)
+					if (f->data[c] == '\n')
+						lf_buf_addc(&b, '\n');
+				continue;
+			}
+			if (!s->address) {
+				lf_buf_release(&b);
+				inc->why = "text was added before a file's first document";
+				goto out;
+			}
+			lf_buf_add(&b, f->data + from, to - from);
+			memcpy(s->digest, f->digest[k], 16);
+			LF_GROW(chseg, nch + 1, challoc);
+			chseg[nch++] = f->was->first + k;
+			nchanged++;
+		}
+		size_t before = inc->src.ndocs;
+		lf_source_load_buffer(&inc->src, f->rel, b.ptr ? b.ptr : "", b.len, &d);
+		lf_buf_release(&b);
+		if (d.n || inc->src.ndocs - before != nchanged) {
+			inc->why = "a changed document does not parse as one document";
+			goto out;
+		}
+		lf_sha256(inc->files[i].bytes, f->data, f->len);
+		inc->nchanged += nchanged;
+	}
+	if (lf_kinds_load(&inc->kinds, schema_dir, &d) != 0) {
+		inc->why = "the schemas do not load";
+		goto out;
+	}
+	lf_kinds_add_regions(&inc->kinds, json_object_get(settings, "regions"));
+	lf_manifest_build(&inc->m, &inc->src, &inc->kinds, &d);
+	if (d.n || inc->m.nres != inc->src.ndocs) {
+		inc->why = "a changed document is not valid on its own";
+		goto out;
+	}
+	/* each changed document declares the resource it declared, and
+	 * differs from its record in its labels at most */
+	lf_planner_ignore_changes(&inc->m, st);
+	inc->rank = lf_xcalloc(inc->m.nres + 1, sizeof(*inc->rank));
+	for (size_t i = 0; i < inc->m.nres; i++) {
+		const struct lf_resource *res = &inc->m.res[i];
+		const struct lf_incr_seg *s = &inc->segs[chseg[i]];
+		if ((size_t)(res->doc - inc->src.docs) != i || !kind_allowed(res->kind->lower) ||
+		    strcmp(res->address, s->address)) {
+			inc->why = "a changed document declares another resource";
+			goto out;
+		}
+		if (!record_of(inc, res, st)) {
+			inc->why = "a changed document differs in more than its labels";
+			goto out;
+		}
+		inc->rank[inc->ds.n - 1] = s->rank;
+	}
+	ok = 1;
+out:
+	/* the files' text, for the fingerprint an apply records */
+	inc->data = lf_xcalloc(inc->nfiles + 1, sizeof(*inc->data)); /* nfiles <= it */
+	inc->len = lf_xcalloc(inc->nfiles + 1, sizeof(*inc->len));
+	for (size_t i = 0; i < nfiles; i++) {
+		inc->data[i] = now[i].data;
+		inc->len[i] = now[i].len;
+		now[i].data = NULL;
+	}
+	for (size_t i = 0; i < nfiles; i++) {
+		free(now[i].data);
+		free(now[i].starts);
+		free(now[i].digest);
+	}
+	free(now);
+	free(chseg);
+	lf_strv_free(paths, npaths);
+	lf_diags_release(&d);
+	return ok;
+}
+
+int lf_incr_fingerprint(char out[65], const struct lf_incr *inc, const char *schema_dir,
+                        const char *version)
+{
+	struct lf_sha256 h;
+	int err = hash_base(&h, schema_dir, version);
+
+	lf_sha256_update(&h, "\0manifests\0", 11);
+	for (size_t i = 0; i < inc->nfiles && !err; i++) {
+		const char *rel = inc->files[i].name;
+		if (!inc->data || !inc->data[i])
+			return -EINVAL;
+		lf_sha256_update(&h, rel, strlen(rel) + 1);
+		lf_sha256_update(&h, &inc->len[i], sizeof(inc->len[i]));
+		lf_sha256_update(&h, inc->data[i], inc->len[i]);
+	}
+	if (!err)
+		lf_sha256_final_hex(&h, out);
+	return err;
+}
+
+void lf_incr_release(struct lf_incr *inc)
+{
+	for (size_t i = 0; inc->data && i < inc->nfiles; i++)
+		free(inc->data[i]);
+	free(inc->data);
+	free(inc->len);
+	free_cache(inc);
+	lf_desired_release(&inc->ds);
+	lf_manifest_release(&inc->m);
+	lf_source_release(&inc->src);
+	lf_kinds_release(&inc->kinds);
+	free(inc->rank);
+	memset(inc, 0, sizeof(*inc));
+}
+
+struct ranked {
+	long rank;
+	size_t change;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	long x = ((const struct ranked *)a)->rank, y = ((const struct ranked *)b)->rank;
+	return x < y ? -1 : x > y;
+}
+
+int lf_incr_plan(struct lf_plan *p, struct lf_incr *inc, struct lf_state *st, struct lf_diags *d)
+{
+	struct lf_state part = *st;
+	struct lf_plan mp = LF_PLAN_INIT;
+	struct lf_plan_opts o;
+	int rc;
+
+	/* the planner on the changed records alone: it says what each
+	 * becomes, as it would among all of them (their graph is the one
+	 * recorded, and only manifest records change: no policy, no part) */
+	memset(&o, 0, sizeof(o));
+	o.kinds = &inc->kinds;
+	part.res = lf_xcalloc(inc->ds.n + 1, sizeof(*part.res));
+	for (size_t i = 0; i < inc->ds.n; i++)
+		part.res[i] = *lf_state_get(st, inc->ds.v[i]->address);
+	part.nres = inc->ds.n;
+	rc = lf_plan_build(&mp, &inc->ds, &part, &o, d);
+	free(part.res);
+	if (rc) {
+		lf_plan_release(&mp);
+		return -1;
+	}
+	/* every other record a no-op, as plan_noops() of the CLI says */
+	for (size_t i = 0; i < st->nres; i++) {
+		const struct lf_state_res *r = &st->res[i];
+		const char *slash = strchr(r->address, '/');
+		char provider[64];
+
+		if (lf_map_get(&inc->ds.index, r->address))
+			continue;
+		if (lf_state_res_provider(r, provider, sizeof(provider)) <= 0)
+			snprintf(provider, sizeof(provider), "%s",
+			         r->provider ? r->provider : "lakeform");
+		lf_plan_add(p, LF_ACT_NOOP, r->type, slash ? slash + 1 : r->address, provider,
+		            r->parent);
+	}
+	/* the changed ones in the order of the whole plan */
+	struct ranked *v = lf_xcalloc(mp.n + 1, sizeof(*v));
+	for (size_t i = 0; i < mp.n; i++) {
+		uintptr_t j = (uintptr_t)lf_map_get(&inc->ds.index, mp.v[i].address);
+		v[i].rank = j ? inc->rank[j - 1] : -1;
+		v[i].change = i;
+	}
+	qsort(v, mp.n, sizeof(*v), cmp_ranked);
+	for (size_t i = 0; i < mp.n; i++)
+		lf_plan_take(p, &mp.v[v[i].change]);
+	free(v);
+	lf_plan_release(&mp);
+	snprintf(p->lineage, sizeof(p->lineage), "%s", st->lineage);
+	p->serial = st->serial;
+	return 0;
+}

@@ -1,0 +1,127 @@
+/*
+ * incr.h - plan only the documents that changed (issue 17).
+ *
+ * After a complete apply, .lakeform/cache/documents remembers the manifest
+ * files document by document: each file's digest, and per document (a
+ * piece of the text from one "---" line to the next) a digest of its
+ * bytes, the address of the resource it declares and that resource's place
+ * in the order a plan shows changes in (lf_plan_order()).  A later plan
+ * compares the files with it.  When only some documents changed, each of
+ * them still declares the resource it declared, and what differs in it is
+ * only its labels (metadata.labels, which nothing but the resource's own
+ * record reads: no expansion, no rule across documents), then the plan is
+ * the update of those records and a no-op for every other one.  Only the
+ * changed documents are parsed (at their own lines: positions stay right)
+ * and checked against their schemas.  Anything else (a document added,
+ * removed, moved or renamed, a field other than the labels, another
+ * lakeform version, schema or lakeform.yaml, a kind whose documents read
+ * others' labels, a cache damaged in any way) makes lf_incr_prepare()
+ * answer 0 and the caller takes the full path, which says exactly what it
+ * always did.
+ */
+#ifndef LF_CORE_INCR_H
+#define LF_CORE_INCR_H
+
+#include "diag.h"
+#include "expand.h"
+#include "manifest.h"
+#include "plan.h"
+#include "source.h"
+#include "../state/state.h"
+
+#define LF_INCR_CACHE ".lakeform/cache/documents"
+
+/* One document of a recorded file. */
+struct lf_incr_seg {
+	unsigned char digest[16]; /* of its bytes (SHA-256, first 16 bytes) */
+	long rank;                /* its resource's place (lf_plan_order()); -1: no document */
+	char *address;            /* its resource's; NULL: no document */
+};
+
+struct lf_incr_file {
+	char *name;                         /* relative to the configuration directory */
+	unsigned char bytes[LF_SHA256_LEN]; /* SHA-256 of the file */
+	size_t first, nsegs;                /* its documents in segs[] */
+	int known;                          /* 0: its documents were not recorded */
+};
+
+struct lf_incr {
+	/* the cache as read, and as it becomes with the files of now */
+	char bytes[65], env[65];
+	char **data; /* the text of each file as read, per files[] */
+	size_t *len;
+	struct lf_incr_file *files;
+	size_t nfiles;
+	struct lf_incr_seg *segs;
+	size_t nsegs;
+	/* the changed documents, parsed at their lines, and their records */
+	struct lf_kinds kinds;
+	struct lf_source src;
+	struct lf_manifest m;
+	struct lf_desired ds;
+	long *rank; /* per ds.v[] */
+	size_t nchanged;
+	const char *why; /* why not, when lf_incr_prepare() answered 0 */
+};
+
+/*
+ * The digest of what a plan reads besides the manifests: lakeform's
+ * `version`, every schema file of `schema_dir`, and lakeform.yaml (or
+ * lakeform.yml) of the current directory.  0 or -errno.
+ */
+int lf_incr_env(char out[65], const char *schema_dir, const char *version);
+
+/*
+ * Split YAML text into its documents by their markers, without parsing:
+ * starts[0] is 0 (the text before the first "---" line, which may hold no
+ * document), then one start per line that is "---" followed by a space, a
+ * tab, a line break or the end.  -1 for text the split cannot be sure of:
+ * a byte order mark, a NUL or carriage return, a line starting with '%'
+ * (a directive) or a "..." line (a document end).  starts is owned.
+ */
+int lf_incr_split(const char *data, size_t len, size_t **starts, size_t *n);
+
+/*
+ * Whether the state `st` (loaded; its fingerprint set, nothing pending)
+ * and the manifest files of the current directory allow the plan of the
+ * changed documents alone (see above): 1 with `inc` filled, else 0 (the
+ * reason in inc->why).  `settings` is lakeform.yaml's root (its regions).
+ * lf_incr_release() in both cases.
+ */
+int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *settings,
+                    const char *schema_dir, const char *version);
+
+/*
+ * The plan lf_plan_build() would make, from what lf_incr_prepare() found:
+ * each changed record as the planner says, in the order of the full plan,
+ * every other record a no-op (its inputs not loaded, as lf_plan_build()'s
+ * no-ops of text and Markdown plans need not be).  0, or -1 (`d`).
+ */
+int lf_incr_plan(struct lf_plan *p, struct lf_incr *inc, struct lf_state *st, struct lf_diags *d);
+
+/*
+ * Write LF_INCR_CACHE for files whose fingerprint is `bytes`: after a
+ * complete apply of the full path, from the files loaded (`src`), their
+ * resources (`m`) and the desired set applied (`ds`, which the state `st`
+ * now records exactly; `rank`, its plan's desired_rank, or NULL: made
+ * here by lf_plan_order()); or, when `inc` is given (an apply of
+ * lf_incr_plan()'s plan), from what it read, the files of now.  Anything
+ * that cannot be recorded removes the cache (a later plan takes the full
+ * path).  0, or -1 when nothing was written.
+ */
+int lf_incr_record(const char *bytes, const char *schema_dir, const char *version,
+                   const struct lf_source *src, const struct lf_manifest *m,
+                   const struct lf_desired *ds, const size_t *rank, const struct lf_state *st,
+                   const struct lf_incr *inc);
+
+/*
+ * lf_source_fingerprint() of the files as lf_incr_prepare() read them (not
+ * as the disk holds them now): what an apply of its plan records.  0 or
+ * -errno.
+ */
+int lf_incr_fingerprint(char out[65], const struct lf_incr *inc, const char *schema_dir,
+                        const char *version);
+
+void lf_incr_release(struct lf_incr *inc);
+
+#endif
