@@ -505,6 +505,10 @@ planned:
 	ao.progress = on_progress;
 	ao.ctx = &pr;
 	ao.turn = on_turn;
+	/* the manifests were planned: what they and the plan's values held
+	 * makes room for the state the apply builds */
+	lf_session_release_manifests(&s);
+	ao.release_values = 1;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;

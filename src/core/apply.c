@@ -16,11 +16,11 @@ enum step_kind { STEP_DELETE, STEP_PUT };
 
 struct step {
 	enum step_kind kind;
-	const struct lf_change *c;
-	const struct lf_dres *want; /* for a put */
-	json_t *prior;              /* recorded attributes, owned (update, delete) */
-	char *type;                 /* owned */
-	size_t *waits;              /* steps that must succeed first */
+	struct lf_change *c;
+	struct lf_dres *want; /* for a put */
+	json_t *prior;        /* recorded attributes, owned (update, delete) */
+	char *type;           /* owned */
+	size_t *waits;        /* steps that must succeed first */
 	size_t nwaits, waits_alloc;
 	size_t *then; /* steps waiting for this one */
 	size_t nthen, then_alloc;
@@ -44,7 +44,7 @@ struct run {
 	struct step *v;
 	size_t n, alloc;
 	struct lf_map put_of, del_of; /* address -> step index + 1 */
-	const struct lf_desired *ds;
+	struct lf_desired *ds;
 	struct lf_state *st;
 	struct lf_backend *b;
 	const struct lf_providers *pv;
@@ -73,7 +73,7 @@ struct run {
 /* Lane 0 needs no call; lane 1 + f holds the calls of family f. */
 enum { LANE_NOW, NLANES = 1 + LF_NFAMILIES };
 
-static size_t add_step(struct run *r, enum step_kind kind, const struct lf_change *c)
+static size_t add_step(struct run *r, enum step_kind kind, struct lf_change *c)
 {
 	struct step *s;
 
@@ -146,6 +146,17 @@ static void fill_record(struct lf_state_res *rec, const struct lf_dres *w, json_
 	rec->sensitive = w->kind ? string_array(w->kind->sensitive, w->kind->nsensitive) : NULL;
 }
 
+/* A put recorded: with release_values, its values go (lf_apply_opts). */
+static void recorded(struct run *r, struct step *s)
+{
+	if (!r->o->release_values)
+		return;
+	json_decref(s->want->inputs);
+	s->want->inputs = NULL;
+	json_decref(s->c->after);
+	s->c->after = NULL;
+}
+
 /* A manifest resource's step: recorded, no provider call. */
 static int run_record(struct run *r, struct step *s, char **why)
 {
@@ -160,6 +171,8 @@ static int run_record(struct run *r, struct step *s, char **why)
 		rc = lf_state_journal_outcome(r->b, r->st, c->address, "record", &rec);
 		json_decref(rec.deps);
 		json_decref(rec.sensitive);
+		if (!rc)
+			recorded(r, s);
 	}
 	if (rc)
 		*why = lf_xasprintf("cannot write the journal: %s", lf_state_strerror(rc));
@@ -260,6 +273,8 @@ static int conclude(struct run *r, struct step *s, int rc, json_t *result,
 		json_decref(rec.deps);
 		json_decref(rec.sensitive);
 		json_decref(a);
+		if (!rc)
+			recorded(r, s);
 	}
 	json_decref(result);
 	if (rc)
@@ -703,7 +718,7 @@ static int wants(const struct lf_dres *w, const char *address)
 	return 0;
 }
 
-int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const struct lf_desired *ds,
+int lf_apply(struct lf_apply_result *res, struct lf_plan *plan, struct lf_desired *ds,
              struct lf_state *st, struct lf_backend *b, const struct lf_providers *pv,
              const struct lf_apply_opts *o)
 {
@@ -720,7 +735,7 @@ int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const stru
 
 	/* the steps, and everything they need from the state */
 	for (size_t i = 0; i < plan->n; i++) {
-		const struct lf_change *c = &plan->v[i];
+		struct lf_change *c = &plan->v[i];
 		struct lf_state_res *rec = lf_state_get(st, c->address);
 
 		if (c->action == LF_ACT_NOOP)

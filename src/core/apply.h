@@ -43,6 +43,11 @@ struct lf_apply_opts {
 	 * answers (at least every 100 ms while work runs): the place to flush
 	 * output or redraw a live line.  NULL: nothing. */
 	void (*turn)(void *ctx);
+	/* set: once a resource is recorded, its desired inputs (in `ds`) and
+	 * its change's `after` are released, so that the state of a large
+	 * apply is built in the memory they held; the caller reads neither
+	 * after lf_apply().  0: both are left as they were. */
+	int release_values;
 };
 
 struct lf_apply_result {
@@ -55,9 +60,9 @@ struct lf_apply_result {
  * Carry out `plan` (its changes; desired resources from `ds`, records from
  * `st`).  Records go to the journal as they happen; the caller writes the
  * snapshot afterwards.  Returns 0 when every step succeeded, -1 otherwise
- * (details in *res).
+ * (details in *res).  `plan` and `ds` change only with o->release_values.
  */
-int lf_apply(struct lf_apply_result *res, const struct lf_plan *plan, const struct lf_desired *ds,
+int lf_apply(struct lf_apply_result *res, struct lf_plan *plan, struct lf_desired *ds,
              struct lf_state *st, struct lf_backend *b, const struct lf_providers *pv,
              const struct lf_apply_opts *o);
 

@@ -309,10 +309,16 @@ static void mark(struct lf_source_doc *doc, json_t *copy, const struct lf_source
 {
 	struct lf_source_origin o = {from, file, docidx, doc_pos, p->v, p->n, NULL};
 	lf_source_origin_set(doc, copy, &o);
+	/* an origin is kept by node: a string the parse shared between
+	 * places (yaml.c) gets a node of its own here */
 	if (json_is_object(copy)) {
 		const char *k;
 		json_t *v;
 		json_object_foreach (copy, k, v) {
+			if (json_is_string(v) && v->refcount > 1) {
+				v = json_copy(v);
+				json_object_set_new(copy, k, v);
+			}
 			path_key(p, k);
 			mark(doc, v, from, file, docidx, doc_pos, p);
 			p->n--;
@@ -321,6 +327,10 @@ static void mark(struct lf_source_doc *doc, json_t *copy, const struct lf_source
 		size_t i;
 		json_t *v;
 		json_array_foreach (copy, i, v) {
+			if (json_is_string(v) && v->refcount > 1) {
+				v = json_copy(v);
+				json_array_set_new(copy, i, v);
+			}
 			path_index(p, i);
 			mark(doc, v, from, file, docidx, doc_pos, p);
 			p->n--;

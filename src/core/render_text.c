@@ -502,13 +502,21 @@ void lf_render_text(struct lf_buf *out, const struct lf_plan *p, const struct lf
 		size_t n = npieces - k < 16 ? npieces - k : 16;
 		struct pieces wave = {p, t.color, ps.v + k};
 		lf_par_for(n, render_piece, &wave);
+		/* with a flush, each piece is handed over as it is, never copied
+		 * into `out`: a wave's text (bucket policies of megabytes each)
+		 * grew `out` to 32 MB */
 		for (size_t j = k; j < k + n; j++) {
-			lf_buf_add(out, ps.v[j].out.ptr ? ps.v[j].out.ptr : "", ps.v[j].out.len);
-			lf_buf_release(&ps.v[j].out);
-		}
-		if (o && o->flush && out->len >= 65536) {
-			o->flush(o->flush_arg, out->ptr, out->len);
-			lf_buf_truncate(out, 0);
+			struct lf_buf *piece = &ps.v[j].out;
+			if (o && o->flush && out->len + piece->len >= 65536) {
+				if (out->len)
+					o->flush(o->flush_arg, out->ptr, out->len);
+				lf_buf_truncate(out, 0);
+				if (piece->len)
+					o->flush(o->flush_arg, piece->ptr, piece->len);
+			} else {
+				lf_buf_add(out, piece->ptr ? piece->ptr : "", piece->len);
+			}
+			lf_buf_release(piece);
 		}
 	}
 	free(ps.v);

@@ -459,6 +459,12 @@ void lf_session_digest(const struct lf_session *s, char out[65])
 	lf_sha256_hex(out, md);
 }
 
+void lf_session_release_manifests(struct lf_session *s)
+{
+	lf_manifest_release(&s->m);
+	lf_source_release_trees(&s->src);
+}
+
 const char *lf_session_account(const struct lf_session *s)
 {
 	for (size_t i = 0; i < s->m.nres; i++)

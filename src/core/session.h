@@ -166,6 +166,15 @@ int lf_session_expand(struct lf_session *s);
  */
 int lf_session_check_policies(struct lf_session *s, struct lf_diags *d);
 
+/*
+ * For a run that has planned and only applies now: release the manifests
+ * (lf_manifest) and their documents' trees, which the expansion no longer
+ * shares once lf_apply() releases its values (lf_apply_opts); the files,
+ * their digests (lf_session_record_fingerprint()), each document's position
+ * and the expansion stay.  lf_session_account() then answers from the state.
+ */
+void lf_session_release_manifests(struct lf_session *s);
+
 /* Hex SHA-256 of every manifest file's name and bytes, in order. */
 void lf_session_digest(const struct lf_session *s, char out[65]);
 

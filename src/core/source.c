@@ -373,6 +373,18 @@ void lf_source_release(struct lf_source *src)
 	memset(src, 0, sizeof(*src));
 }
 
+void lf_source_release_trees(struct lf_source *src)
+{
+	for (size_t i = 0; i < src->ndocs; i++) {
+		json_decref(src->docs[i].root);
+		src->docs[i].root = NULL;
+		origins_free(src->docs[i].origins);
+		src->docs[i].origins = NULL;
+	}
+	if (src->aux)
+		lf_source_release_trees(src->aux);
+}
+
 static int hash_files(struct lf_sha256 *h, const char *dir, const char *const *suffixes,
                       int skip_settings)
 {

@@ -120,6 +120,12 @@ struct lf_pos lf_source_path_pos(const struct lf_source *src, const struct lf_so
 
 void lf_source_release(struct lf_source *src);
 
+/* Release the documents' trees and their origins, keeping the files (texts,
+ * digests) and each document's position: what positions a diagnostic by a
+ * document's first line (lf_source_doc.pos) still works, lf_source_pos()
+ * and lf_source_path_pos() do not. */
+void lf_source_release_trees(struct lf_source *src);
+
 /* Record that `node` of `doc` was written at `o` (copied; its keys too). */
 void lf_source_origin_set(struct lf_source_doc *doc, const json_t *node,
                           const struct lf_source_origin *o);

@@ -252,10 +252,62 @@ static enum tag_kind tag_kind_of(const char *tag)
 }
 
 /*
- * Resolve a scalar.  Returns a new reference, or NULL with *why set when an
- * explicit tag does not fit the text.
+ * The short string values of one parse, each made once and shared by every
+ * place that holds the same text (a grant's privileges, principals, regions
+ * and names repeat thousands of times in a file): a jansson string is two
+ * allocations, about 80 bytes, per place.  Nothing changes a string node in
+ * place; what needs one node per place (overlay.c's origins) copies it.
  */
-static json_t *resolve_scalar(const yaml_event_t *ev, const char **why)
+#define SHARED_STRING_MAX 64
+
+struct strings {
+	json_t **v; /* open addressing, NULL: free; each holds a reference */
+	size_t cap, n;
+};
+
+static json_t *string_node(struct strings *ss, const char *s, size_t n)
+{
+	if (!ss || n > SHARED_STRING_MAX)
+		return json_stringn_nocheck(s, n);
+	if (2 * (ss->n + 1) > ss->cap) {
+		size_t cap = ss->cap ? 2 * ss->cap : 1024;
+		json_t **v = lf_xcalloc(cap, sizeof(*v));
+		for (size_t i = 0; i < ss->cap; i++) {
+			if (!ss->v[i])
+				continue;
+			const char *t = json_string_value(ss->v[i]);
+			size_t j = lf_hash_bytes(t, json_string_length(ss->v[i])) & (cap - 1);
+			while (v[j])
+				j = (j + 1) & (cap - 1);
+			v[j] = ss->v[i];
+		}
+		free(ss->v);
+		ss->v = v;
+		ss->cap = cap;
+	}
+	size_t j = lf_hash_bytes(s, n) & (ss->cap - 1);
+	for (; ss->v[j]; j = (j + 1) & (ss->cap - 1))
+		if (json_string_length(ss->v[j]) == n && !memcmp(json_string_value(ss->v[j]), s, n))
+			return json_incref(ss->v[j]);
+	ss->v[j] = json_stringn_nocheck(s, n);
+	ss->n++;
+	return json_incref(ss->v[j]);
+}
+
+static void strings_release(struct strings *ss)
+{
+	for (size_t i = 0; i < ss->cap; i++)
+		json_decref(ss->v[i]);
+	free(ss->v);
+	memset(ss, 0, sizeof(*ss));
+}
+
+/*
+ * Resolve a scalar.  Returns a new reference, or NULL with *why set when an
+ * explicit tag does not fit the text.  A string is shared through `ss`
+ * (NULL: made anew).
+ */
+static json_t *resolve_scalar(const yaml_event_t *ev, struct strings *ss, const char **why)
 {
 	const char *s = (const char *)ev->data.scalar.value;
 	size_t n = ev->data.scalar.length;
@@ -267,7 +319,7 @@ static json_t *resolve_scalar(const yaml_event_t *ev, const char **why)
 	/* libyaml gives UTF-8 only (it refuses other input, surrogates and
 	 * escapes past U+10FFFF): jansson need not check it again */
 	if (tk == TAG_STR || (tk == TAG_NONE && !plain))
-		return json_stringn_nocheck(s, n);
+		return string_node(ss, s, n);
 	if (tk == TAG_NULL || (tk == TAG_NONE && is_null(s, n))) {
 		if (tk == TAG_NULL && !is_null(s, n)) {
 			*why = "null";
@@ -297,7 +349,7 @@ static json_t *resolve_scalar(const yaml_event_t *ev, const char **why)
 		*why = "float";
 		return NULL;
 	}
-	return json_stringn_nocheck(s, n);
+	return string_node(ss, s, n);
 }
 
 /* ---- the event loop -------------------------------------------------- */
@@ -344,6 +396,7 @@ struct builder {
 	json_t *root;
 	struct lf_pos root_pos;
 	int failed;
+	struct strings strings;
 };
 
 static struct lf_pos mark_pos(const struct builder *b, yaml_mark_t m)
@@ -807,8 +860,11 @@ static int parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file, con
 		case YAML_SEQUENCE_END_EVENT:
 			pop(&b);
 			break;
-		case YAML_SCALAR_EVENT:
-			v = resolve_scalar(&ev, &why);
+		case YAML_SCALAR_EVENT: {
+			/* a mapping's key is text kept in its entry, not a node */
+			const struct frame *f = b.depth ? &b.st[b.depth - 1] : NULL;
+			int key = f && !f->is_key && json_is_object(f->node) && !f->have_key;
+			v = resolve_scalar(&ev, key ? NULL : &b.strings, &why);
 			if (!v) {
 				lf_diag_error(d, &pos, "'%s' is not a valid !!%s",
 				              (const char *)ev.data.scalar.value, why);
@@ -821,6 +877,7 @@ static int parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file, con
 			attach(&b, v, pos, (const char *)ev.data.scalar.value,
 			       ev.data.scalar.length);
 			break;
+		}
 		case YAML_ALIAS_EVENT: {
 			const char *name = (const char *)ev.data.alias.anchor;
 			struct anchor *a = NULL;
@@ -861,6 +918,7 @@ static int parse(struct lf_yaml_doc **docs, size_t *ndocs, const char *file, con
 
 	unwind(&b);
 	json_decref(b.root);
+	strings_release(&b.strings);
 	clear_anchors(&b);
 	free(b.anchors);
 	free(b.st);
