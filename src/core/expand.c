@@ -25,6 +25,10 @@ struct secnode {
 	struct loc loc;
 	struct secnode **children;
 	size_t nchildren, alloc;
+	/* whether everything below it lies inside its location, as found
+	 * when ex.sec_gen was `gen` (subtree_within()) */
+	unsigned long gen;
+	int within;
 };
 
 /* A statement of a bucket's policy: (principal, access, path), its
@@ -53,6 +57,7 @@ struct ex {
 	const struct lf_resource *account;
 	struct loc default_storage;
 	struct lf_map secs;         /* securable address -> struct secnode * */
+	unsigned long sec_gen;      /* changes when a securable's place or children do */
 	struct lf_map policies;     /* bucket -> struct bucket_stmts * */
 	struct lf_map policy_owner; /* bucket -> manifest address declaring it */
 	json_t *later;              /* [principal, type, metastore, name, privileges, source] */
@@ -290,6 +295,7 @@ static struct secnode *sec_add(struct ex *x, const char *address, struct loc loc
 		 * nothing below it yet */
 		loc_release(&n->loc);
 		n->nchildren = 0;
+		x->sec_gen++;
 	} else {
 		n = lf_xcalloc(1, sizeof(*n));
 		n->address = lf_xstrdup(address);
@@ -300,6 +306,7 @@ static struct secnode *sec_add(struct ex *x, const char *address, struct loc loc
 	if (p) {
 		LF_GROW(p->children, p->nchildren + 1, p->alloc);
 		p->children[p->nchildren++] = n;
+		x->sec_gen++;
 	}
 	return n;
 }
@@ -332,9 +339,31 @@ static void policy_add(struct ex *x, const char *principal, int write, const str
 	}
 }
 
+/*
+ * Whether every securable below `n` lies inside n's location.  Found once
+ * and kept until a securable's place or children change (ex.sec_gen): a
+ * grant on a catalog then need not walk its schemas, tables and volumes,
+ * which was a cache miss on each of them for every such grant (the
+ * Grant pass grew 14x per 10x resources).  0 may also mean "not known":
+ * the walk below is then made, as it always was.
+ */
+static int subtree_within(struct ex *x, struct secnode *n)
+{
+	int within = 1;
+
+	if (n->gen == x->sec_gen)
+		return n->within;
+	for (size_t i = 0; i < n->nchildren && within; i++)
+		within =
+		    loc_covers(&n->loc, &n->children[i]->loc) && subtree_within(x, n->children[i]);
+	n->gen = x->sec_gen;
+	n->within = within;
+	return within;
+}
+
 /* Grant `access` on securable `sec` and, as Unity Catalog inherits, on what
  * lies below it but is stored elsewhere. */
-static void grant_access(struct ex *x, const char *principal, int write, const struct secnode *sec,
+static void grant_access(struct ex *x, const char *principal, int write, struct secnode *sec,
                          struct loc **done, size_t *ndone, size_t *alloc)
 {
 	for (size_t i = 0; i < *ndone; i++)
@@ -344,6 +373,10 @@ static void grant_access(struct ex *x, const char *principal, int write, const s
 	LF_GROW(*done, *ndone + 1, *alloc);
 	(*done)[(*ndone)++] = sec->loc;
 children:
+	/* sec's location is granted now: so is all that lies inside it (a
+	 * path inside one inside another is inside that one) */
+	if (subtree_within(x, sec))
+		return;
 	for (size_t i = 0; i < sec->nchildren; i++)
 		grant_access(x, principal, write, sec->children[i], done, ndone, alloc);
 }
@@ -368,7 +401,7 @@ static void compile_grant(struct ex *x, const char *principal, const char *type,
 	json_t *access = NULL;
 	const struct lf_kind *gk = lf_kinds_find(x->m->kinds, "Grant");
 	char *addr = securable_address(type, ms, name);
-	const struct secnode *sec = addr ? lf_map_get(&x->secs, addr) : NULL;
+	struct secnode *sec = addr ? lf_map_get(&x->secs, addr) : NULL;
 	int want_read = 0, want_write = 0;
 	size_t i;
 	json_t *v;
@@ -1253,6 +1286,7 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 	size_t errors = d->errors;
 
 	memset(&x, 0, sizeof(x));
+	x.sec_gen = 1; /* no securable's subtree_within() known yet (gen 0) */
 	x.st = st;
 	x.m = m;
 	x.out = out;
