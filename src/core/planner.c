@@ -1303,8 +1303,12 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 	if (!o->destroy)
 		cascade_replacements(&b);
 
-	/* what --target and --exclude leave in the plan */
-	struct edges rev = reverse_edges(&b);
+	/* what --target and --exclude leave in the plan: only they follow
+	 * the edges backwards (a plan of everything made and freed an edge
+	 * list for each of 120,000 nodes at 100,000 resources, unused) */
+	struct edges rev = {NULL, NULL, NULL};
+	if (o->ntargets || o->nexcludes)
+		rev = reverse_edges(&b);
 	if (o->ntargets) {
 		for (size_t t = 0; t < o->ntargets; t++)
 			for (size_t i = 0; i < b.n; i++) {
@@ -1371,7 +1375,8 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 			more = 1;
 		}
 	}
-	edges_release(&rev, b.n);
+	if (rev.v)
+		edges_release(&rev, b.n);
 	if (o->destroy)
 		for (size_t i = 0; i < b.n; i++)
 			if (!b.v[i].have)

@@ -912,6 +912,123 @@ static void test_policy_inheritance(void **state)
 	world_release(&w);
 }
 
+/* Inheritance two levels down: a table or volume stored elsewhere under a
+ * schema that lies inside its catalog still gets its statement from a grant
+ * on the catalog, for each of several grants on it (what a walk of the
+ * catalog found is kept from one grant to the next), and from a grant on
+ * the schema. */
+static void test_policy_inheritance_deep(void **state)
+{
+	struct world w;
+	(void)state;
+
+	char *yaml =
+	    lf_xasprintf("%s---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Table\n"
+	                 "metadata: {name: outside}\n"
+	                 "spec:\n"
+	                 "  metastore: main-use1\n"
+	                 "  catalog: sales\n"
+	                 "  schema: raw\n"
+	                 "  table_type: EXTERNAL\n"
+	                 "  storage_location: s3://acme-ws-etl/landing/outside\n"
+	                 "  columns: [{name: id, type: BIGINT}]\n"
+	                 "---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Table\n"
+	                 "metadata: {name: inside}\n"
+	                 "spec:\n"
+	                 "  metastore: main-use1\n"
+	                 "  catalog: sales\n"
+	                 "  schema: raw\n"
+	                 "  columns: [{name: id, type: BIGINT}]\n"
+	                 "---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Catalog\n"
+	                 "metadata: {name: plain}\n"
+	                 "spec: {metastore: main-use1}\n"
+	                 "---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Schema\n"
+	                 "metadata: {name: inner}\n"
+	                 "spec: {metastore: main-use1, catalog: plain}\n"
+	                 "---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Volume\n"
+	                 "metadata: {name: away}\n"
+	                 "spec:\n"
+	                 "  metastore: main-use1\n"
+	                 "  catalog: plain\n"
+	                 "  schema: inner\n"
+	                 "  volume_type: EXTERNAL\n"
+	                 "  storage_location: s3://acme-ws-etl/landing/away\n"
+	                 "---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Grant\n"
+	                 "metadata: {name: analysts-plain}\n"
+	                 "spec:\n"
+	                 "  principal: group:analysts\n"
+	                 "  securable: {type: catalog, metastore: main-use1, name: plain}\n"
+	                 "  privileges: [SELECT]\n"
+	                 "---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Grant\n"
+	                 "metadata: {name: alice-plain}\n"
+	                 "spec:\n"
+	                 "  principal: user:alice@acme.com\n"
+	                 "  securable: {type: catalog, metastore: main-use1, name: plain}\n"
+	                 "  privileges: [SELECT]\n"
+	                 "---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Grant\n"
+	                 "metadata: {name: analysts-sales}\n"
+	                 "spec:\n"
+	                 "  principal: group:analysts\n"
+	                 "  securable: {type: catalog, metastore: main-use1, name: sales}\n"
+	                 "  privileges: [SELECT]\n"
+	                 "---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Grant\n"
+	                 "metadata: {name: alice-sales}\n"
+	                 "spec:\n"
+	                 "  principal: user:alice@acme.com\n"
+	                 "  securable: {type: catalog, metastore: main-use1, name: sales}\n"
+	                 "  privileges: [MODIFY]\n"
+	                 "---\n"
+	                 "apiVersion: lakeform/v1\n"
+	                 "kind: Grant\n"
+	                 "metadata: {name: sp-raw}\n"
+	                 "spec:\n"
+	                 "  principal: group:analysts\n"
+	                 "  securable: {type: schema, metastore: main-use1, name: sales.raw}\n"
+	                 "  privileges: [MODIFY]\n",
+	                 INHERIT_BASE);
+	world_yaml(&w, yaml);
+	free(yaml);
+	/* raw and its managed table lie inside the catalog: no statement
+	 * of their own but the write on raw, which the read does not cover;
+	 * inner lies inside plain */
+	assert_statements(&w, "acme-default",
+	                  "read metastores/main-use1/catalogs/plain/ group:analysts\n"
+	                  "read metastores/main-use1/catalogs/plain/ user:alice@acme.com\n"
+	                  "read metastores/main-use1/catalogs/sales/ group:analysts\n"
+	                  "write metastores/main-use1/catalogs/sales/ user:alice@acme.com\n"
+	                  "write metastores/main-use1/catalogs/sales/schemas/raw/ "
+	                  "group:analysts\n");
+	/* the external table below raw, and ext (a schema in the workspace's
+	 * bucket): statements of their own from both grants on the catalog
+	 * and the one on raw (whose write covers the analysts' read) */
+	assert_statements(&w, "acme-ws-etl",
+	                  "read landing/away/ group:analysts\n"
+	                  "read landing/away/ user:alice@acme.com\n"
+	                  "write landing/outside/ group:analysts\n"
+	                  "write landing/outside/ user:alice@acme.com\n"
+	                  "read schemas/ext/ group:analysts\n"
+	                  "write schemas/ext/ user:alice@acme.com\n");
+	world_release(&w);
+}
+
 /* Write privileges (MODIFY, CREATE_TABLE) give write; a grant lower down
  * does not reach up; lower-case privileges read the same. */
 static void test_policy_write_and_scope(void **state)
@@ -1146,6 +1263,7 @@ int main(void)
 	    cmocka_unit_test(test_policy_classic),
 	    cmocka_unit_test(test_policy_multi_region),
 	    cmocka_unit_test(test_policy_inheritance),
+	    cmocka_unit_test(test_policy_inheritance_deep),
 	    cmocka_unit_test(test_policy_write_and_scope),
 	    cmocka_unit_test(test_no_grants_no_policy),
 	    cmocka_unit_test(test_shared_location_is_not_silent),
