@@ -382,8 +382,28 @@ static void free_cache(struct lf_incr *inc)
 	inc->nfiles = inc->nsegs = 0;
 }
 
+const char **lf_incr_doc_addresses(const struct lf_source *src, const struct lf_manifest *m,
+                                   const struct lf_desired *ds)
+{
+	const char **addr = lf_xcalloc(src->ndocs + 1, sizeof(*addr));
+
+	for (size_t i = 0; i < m->nres; i++) {
+		const struct lf_resource *r = &m->res[i];
+		size_t d = (size_t)(r->doc - src->docs);
+		uintptr_t j;
+		if (d >= src->ndocs || !kind_allowed(r->kind->lower) || r->doc->origins ||
+		    !(j = (uintptr_t)lf_map_get(&ds->index, r->address))) {
+			free(addr);
+			return NULL;
+		}
+		/* the desired set's copy: it outlives the manifest */
+		addr[d] = ds->v[j - 1]->address;
+	}
+	return addr;
+}
+
 int lf_incr_record(const char *bytes, const char *schema_dir, const char *version,
-                   const struct lf_source *src, const struct lf_manifest *m,
+                   const struct lf_source *src, const char *const *addr,
                    const struct lf_desired *ds, const size_t *given, const struct lf_state *st,
                    const struct lf_incr *inc)
 {
@@ -406,7 +426,7 @@ int lf_incr_record(const char *bytes, const char *schema_dir, const char *versio
 			unlink(LF_INCR_CACHE);
 		return err ? -1 : 0;
 	}
-	if (lf_incr_env(out.env, schema_dir, version) != 0 || src->aux)
+	if (lf_incr_env(out.env, schema_dir, version) != 0 || src->aux || !addr)
 		goto fail;
 	/* the state records exactly the desired set: no record is kept
 	 * beyond it (the order of the next plan is that of `ds` alone) */
@@ -414,7 +434,6 @@ int lf_incr_record(const char *bytes, const char *schema_dir, const char *versio
 		live += !st->res[i].removed;
 	if (live != ds->n)
 		goto fail;
-	const char **addr = lf_xcalloc(src->ndocs + 1, sizeof(*addr));
 	long *rank = lf_xcalloc(ds->n + 1, sizeof(*rank));
 	size_t *order = lf_xcalloc(ds->n + 1, sizeof(*order));
 	int ok = 1;
@@ -425,14 +444,6 @@ int lf_incr_record(const char *bytes, const char *schema_dir, const char *versio
 	for (size_t i = 0; ok && i < ds->n; i++)
 		rank[i] = (long)order[i];
 	free(order);
-	for (size_t i = 0; ok && i < m->nres; i++) {
-		const struct lf_resource *r = &m->res[i];
-		size_t d = (size_t)(r->doc - src->docs);
-		ok = d < src->ndocs && kind_allowed(r->kind->lower) && !r->doc->origins &&
-		     lf_map_get(&ds->index, r->address);
-		if (ok)
-			addr[d] = r->address;
-	}
 	for (size_t i = 0; ok && i < src->nfiles; i++) {
 		const struct lf_source_file *f = &src->files[i];
 		struct lf_incr_file *of = add_file(&out, &falloc, f->path, strlen(f->path));
@@ -471,7 +482,6 @@ int lf_incr_record(const char *bytes, const char *schema_dir, const char *versio
 		of->first = save;
 		of->nsegs = out.nsegs - save;
 	}
-	free(addr);
 	free(rank);
 	if (!ok)
 		goto fail;

@@ -100,9 +100,21 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 int lf_incr_plan(struct lf_plan *p, struct lf_incr *inc, struct lf_state *st, struct lf_diags *d);
 
 /*
+ * Which resource of the desired set `ds` each document of `src` declares,
+ * from the manifests `m` (an array of src->ndocs + 1 addresses owned by
+ * `ds`, NULL where a document declares none; free() it), or NULL when a
+ * resource cannot be recorded for the shortcut (its kind, an overlay).
+ * Taken while the manifests are loaded: an apply releases them before it
+ * records.
+ */
+const char **lf_incr_doc_addresses(const struct lf_source *src, const struct lf_manifest *m,
+                                   const struct lf_desired *ds);
+
+/*
  * Write LF_INCR_CACHE for files whose fingerprint is `bytes`: after a
- * complete apply of the full path, from the files loaded (`src`), their
- * resources (`m`) and the desired set applied (`ds`, which the state `st`
+ * complete apply of the full path, from the files loaded (`src`), the
+ * resource each document declares (`addr`, lf_incr_doc_addresses(); NULL:
+ * the cache is removed) and the desired set applied (`ds`, which the state `st`
  * now records exactly; `rank`, its plan's desired_rank, or NULL: made
  * here by lf_plan_order()); or, when `inc` is given (an apply of
  * lf_incr_plan()'s plan), from what it read, the files of now.  Anything
@@ -110,7 +122,7 @@ int lf_incr_plan(struct lf_plan *p, struct lf_incr *inc, struct lf_state *st, st
  * path).  0, or -1 when nothing was written.
  */
 int lf_incr_record(const char *bytes, const char *schema_dir, const char *version,
-                   const struct lf_source *src, const struct lf_manifest *m,
+                   const struct lf_source *src, const char *const *addr,
                    const struct lf_desired *ds, const size_t *rank, const struct lf_state *st,
                    const struct lf_incr *inc);
 

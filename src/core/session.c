@@ -292,7 +292,7 @@ int lf_session_record_fingerprint(struct lf_session *s)
 		free(s->st.fingerprint);
 		s->st.fingerprint = lf_xstrdup(fp);
 		lf_state_normalize(&s->st);
-		return lf_incr_record(fp, s->opts.schema_dir, LF_VERSION, &s->src, &s->m, &s->ds,
+		return lf_incr_record(fp, s->opts.schema_dir, LF_VERSION, &s->src, NULL, &s->ds,
 		                      NULL, &s->st, s->incr) == 0
 		           ? 0
 		           : -1;
@@ -332,8 +332,12 @@ int lf_session_record_fingerprint(struct lf_session *s)
 	/* and document by document, for the plans that change a few
 	 * (incr.h): its records all in res[] first, as the write will */
 	lf_state_normalize(&s->st);
-	lf_incr_record(d.bytes, s->opts.schema_dir, LF_VERSION, &s->src, &s->m, &s->ds, s->ds_rank,
-	               &s->st, s->incr);
+	if (!s->doc_addr_taken) {
+		s->doc_addr = lf_incr_doc_addresses(&s->src, &s->m, &s->ds);
+		s->doc_addr_taken = 1;
+	}
+	lf_incr_record(d.bytes, s->opts.schema_dir, LF_VERSION, &s->src, s->doc_addr, &s->ds,
+	               s->ds_rank, &s->st, s->incr);
 	lf_source_digests_release(&d);
 	return 0;
 }
@@ -461,6 +465,13 @@ void lf_session_digest(const struct lf_session *s, char out[65])
 
 void lf_session_release_manifests(struct lf_session *s)
 {
+	/* the documents cache needs what each document declares, which the
+	 * manifests say: taken first (a plan of the changed documents records
+	 * from what it read instead) */
+	if (!s->incr && !s->doc_addr_taken) {
+		s->doc_addr = lf_incr_doc_addresses(&s->src, &s->m, &s->ds);
+		s->doc_addr_taken = 1;
+	}
 	lf_manifest_release(&s->m);
 	lf_source_release_trees(&s->src);
 }
@@ -1248,6 +1259,8 @@ void lf_session_close(struct lf_session *s)
 	s->error = NULL;
 	free(s->log_note);
 	s->log_note = NULL;
+	free(s->doc_addr);
+	s->doc_addr = NULL;
 	for (int f = 0; f < LF_NFAMILIES; f++) {
 		free(s->version_at[f].file);
 		s->version_at[f].file = NULL;

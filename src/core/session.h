@@ -89,6 +89,11 @@ struct lf_session {
 	/* the order of s->ds its plan found (lf_plan.desired_rank), borrowed,
 	 * for lf_session_record_fingerprint(); NULL: made there */
 	const size_t *ds_rank;
+	/* the resource each document declares (lf_incr_doc_addresses()),
+	 * taken as lf_session_release_manifests() releases the manifests; NULL
+	 * when not taken, or when they cannot be recorded */
+	const char **doc_addr;
+	int doc_addr_taken;
 };
 
 /* The state lock is held by another run: s->holder describes it. */
@@ -170,8 +175,9 @@ int lf_session_check_policies(struct lf_session *s, struct lf_diags *d);
  * For a run that has planned and only applies now: release the manifests
  * (lf_manifest) and their documents' trees, which the expansion no longer
  * shares once lf_apply() releases its values (lf_apply_opts); the files,
- * their digests (lf_session_record_fingerprint()), each document's position
- * and the expansion stay.  lf_session_account() then answers from the state.
+ * their digests (lf_session_record_fingerprint()), each document's position,
+ * the resource each declares (for the documents cache) and the expansion
+ * stay.  lf_session_account() then answers from the state.
  */
 void lf_session_release_manifests(struct lf_session *s);
 
