@@ -142,6 +142,14 @@ static int run(struct lf_cli *cli)
 	else
 		print_summary(cli, &m, &src);
 out:
+#if !defined(__SANITIZE_ADDRESS__) && !defined(LF_SESSION_FREE_ALL)
+	/* The process ends right after (lf_session_close() says why the model
+	 * is not freed value by value: here a tenth of validate's time) */
+	if (1) {
+		fflush(cli->out);
+		return rc;
+	}
+#endif
 	lf_manifest_release(&m);
 	lf_kinds_release(&kinds);
 	lf_source_release(&src);
