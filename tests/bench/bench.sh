@@ -9,9 +9,11 @@
 #   plan right after apply (refreshing: the default); plan after a comment
 #   line was added to every file; plan after 1% of the resources changed
 #   (a label each); apply of that 1%; drift; then plan and apply of 1%
-#   changed in their spec (tests/bench/gen.sh CHANGED=2).  Under a plan's
-#   row, which way it took: a plan of the changed documents alone is a
-#   shortcut (label changes only) and says so.
+#   changed in their spec (tests/bench/gen.sh CHANGED=2).  Under the rows
+#   of plans after an edit, which way the plan took: the comparison of the
+#   files' content with what the last apply read (edits that change no
+#   content) and the plan of the changed documents alone (label changes
+#   only) are shortcuts and say so.
 # Then, labelled as such, the shortcut: plan --refresh=false on unchanged
 # files (the state's fingerprint answers it).  Every row is the best of
 # LF_BENCH_RUNS runs (default 3): wall seconds and peak RSS from
@@ -75,9 +77,13 @@ row() { # what n seconds mib load cpu
 path_taken() {
 	local how
 	how=$(LAKEFORM_LOG=debug "$bin" -C "$1" plan 2>&1 >/dev/null |
-		sed -n 's/.*\] plan: \(.*changed documents alone\|all documents\)\(.*\)/\1\2/p' | head -n 1) || true
+		sed -n 's/.*\] plan: \(.*changed documents alone\|all documents\|the state records these manifests\)\(.*\)/\1\2/p' | head -n 1) || true
 	case $how in
 	*"changed documents alone"*) echo "  ^ shortcut taken: ${how%%, read in*} (documents that differ in their labels at most)" ;;
+	"the state records these manifests"*)
+		how=${how#the state records these manifests (}
+		echo "  ^ shortcut taken: ${how%)} (every file parsed, its content the last apply's: the plan is the refresh's)"
+		;;
 	"") ;;
 	*) echo "  ^ the full path: $how" ;;
 	esac
@@ -111,6 +117,7 @@ for n in $sizes; do
 	timed "plan right after apply (refreshing)" "$n" "$bin" -C "$dir" plan --detailed-exitcode
 	for f in "$dir"/*.yaml; do echo "# reviewed" >>"$f"; done
 	timed "plan, a comment added to every file" "$n" "$bin" -C "$dir" plan --detailed-exitcode
+	path_taken "$dir"
 	"$here/gen.sh" "$n" "$dir" 1 # the same files, 1% of resources changed
 	timed "plan, 1% of resources changed" "$n" "$bin" -C "$dir" plan --detailed-exitcode
 	path_taken "$dir"
