@@ -131,8 +131,11 @@ static int in_paths(char **paths, size_t n, const char *path)
 	return 0;
 }
 
+/* `after` is held (json_incref) unless the diff borrows it (compare_item():
+ * the desired values are shared between threads, and jansson's incref
+ * reads the count before its atomic add) */
 static void add_diff(struct lf_change *c, size_t *alloc, const char *path, json_t *before,
-                     json_t *after, int force_new, int sensitive)
+                     json_t *after, int force_new, int sensitive, int borrow)
 {
 	struct lf_field_diff *fd;
 
@@ -141,7 +144,7 @@ static void add_diff(struct lf_change *c, size_t *alloc, const char *path, json_
 	memset(fd, 0, sizeof(*fd));
 	fd->path = lf_xstrdup(path);
 	fd->before = before ? json_incref(before) : NULL;
-	fd->after = after ? json_incref(after) : NULL;
+	fd->after = after && !borrow ? json_incref(after) : after;
 	fd->force_new = force_new;
 	fd->sensitive = sensitive;
 }
@@ -152,7 +155,7 @@ static void add_diff(struct lf_change *c, size_t *alloc, const char *path, json_
  * thousands of statements and a change touches a few.
  */
 static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path, json_t *before,
-                        json_t *after, int force_new)
+                        json_t *after, int force_new, int borrow)
 {
 	size_t ndiffs = c->ndiffs;
 
@@ -176,7 +179,8 @@ static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path, js
 			kb[i] = NULL; /* kept */
 		} else {
 			char *ip = lf_xasprintf("%s.%zu", path, i);
-			add_diff(c, alloc, ip, json_array_get(before, i), NULL, force_new, 0);
+			add_diff(c, alloc, ip, json_array_get(before, i), NULL, force_new, 0,
+			         borrow);
 			free(ip);
 		}
 	}
@@ -187,7 +191,8 @@ static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path, js
 			/* a value added (or added more times than it was kept) */
 			lf_map_put(&seen, ka[i], (void *)(n - 1));
 			char *ip = lf_xasprintf("%s.%zu", path, i);
-			add_diff(c, alloc, ip, NULL, json_array_get(after, i), force_new, 0);
+			add_diff(c, alloc, ip, NULL, json_array_get(after, i), force_new, 0,
+			         borrow);
 			free(ip);
 		}
 	}
@@ -201,13 +206,13 @@ static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path, js
 	/* the same items in another order: order matters (columns), so the
 	 * list as a whole differs */
 	if (c->ndiffs == ndiffs)
-		add_diff(c, alloc, path, before, after, force_new, 0);
+		add_diff(c, alloc, path, before, after, force_new, 0, borrow);
 }
 
 /* Schema paths are relative to the inputs for types ("name") and to the
  * document for kinds ("spec.region"), which is what the inputs hold too. */
 static void diff_inputs(struct lf_change *c, json_t *before, json_t *after, const struct lf_kind *k,
-                        int *force_new)
+                        int *force_new, int borrow)
 {
 	struct leaves a = {0}, b = {0};
 	struct lf_buf path = LF_BUF_INIT;
@@ -231,9 +236,9 @@ static void diff_inputs(struct lf_change *c, json_t *before, json_t *after, cons
 			 * after, not which item moved */
 			int whole = k && !strcmp(k->name, "Grant") && !strcmp(p, "spec.privileges");
 			if (json_is_array(x) && json_is_array(y) && !sens && !whole)
-				diff_arrays(c, &alloc, p, x, y, fnew);
+				diff_arrays(c, &alloc, p, x, y, fnew, borrow);
 			else
-				add_diff(c, &alloc, p, x, y, fnew, sens);
+				add_diff(c, &alloc, p, x, y, fnew, sens, borrow);
 			*force_new |= fnew;
 		}
 		if (cmp <= 0)
@@ -268,6 +273,11 @@ struct node {
 	size_t *deps;         /* for_each_dep's: the nodes it needs, once looked up */
 	size_t ndeps;
 	int deps_known; /* deps filled */
+	/* compared (digests differ): the recorded inputs opened, and their
+	 * differences with the desired ones, which emit() takes over */
+	int compared;
+	json_t *before;
+	struct lf_change cmp;
 };
 
 /* Nodes 0 .. ndesired-1 are the desired resources, in their order, found
@@ -510,15 +520,64 @@ static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds
 		c->before = json_incref(n->want->inputs);
 	} else if (n->have && n->action != LF_ACT_CREATE) {
 		/* sealed values opened: a secret the manifests did not change
-		 * is no difference */
-		c->before = lf_state_res_open_inputs(st, n->have, n->want ? n->want->inputs : NULL);
+		 * is no difference (opened once, when the actions were found) */
+		const json_t *want = n->want ? n->want->inputs : NULL;
+		c->before = n->compared ? json_incref(n->before)
+		                        : lf_state_res_open_inputs(st, n->have, want);
 	}
 	if (n->want && n->action != LF_ACT_DELETE)
 		c->after = json_incref(n->want->inputs);
 	if ((n->action == LF_ACT_UPDATE || n->action == LF_ACT_REPLACE) && c->before && c->after) {
 		int fnew;
-		diff_inputs(c, c->before, c->after, k, &fnew);
+		if (n->compared && c->before == n->before) {
+			/* the same inputs, kind and desired values: the same
+			 * differences, found once */
+			c->diffs = n->cmp.diffs;
+			c->ndiffs = n->cmp.ndiffs;
+			n->cmp.diffs = NULL;
+			n->cmp.ndiffs = 0;
+		} else {
+			diff_inputs(c, c->before, c->after, k, &fnew, 0);
+		}
 	}
+}
+
+/* Release what compare_item() left in `n`. */
+static void compared_release(struct node *n)
+{
+	for (size_t k = 0; k < n->cmp.ndiffs; k++) {
+		free(n->cmp.diffs[k].path);
+		json_decref(n->cmp.diffs[k].before);
+		json_decref(n->cmp.diffs[k].after);
+	}
+	free(n->cmp.diffs);
+	n->cmp.diffs = NULL;
+	n->cmp.ndiffs = 0;
+	json_decref(n->before);
+	n->before = NULL;
+}
+
+/* lf_par_for's item: node i of `arg` (a struct pb), declared and recorded
+ * with digests that differ, compared.  Each writes only its own node and
+ * record (the record parsed in place); the desired values are only read. */
+struct compare_ctx {
+	struct pb *b;
+	const size_t *which;
+	struct lf_state *st;
+};
+
+static void compare_item(void *arg, size_t i)
+{
+	struct compare_ctx *x = arg;
+	struct node *n = &x->b->v[x->which[i]];
+	int fnew = 0;
+
+	n->before = lf_state_res_open_inputs(x->st, n->have, n->want->inputs);
+	memset(&n->cmp, 0, sizeof(n->cmp));
+	diff_inputs(&n->cmp, n->before, n->want->inputs, n->want->kind, &fnew, 1);
+	n->action = n->cmp.ndiffs == 0 ? LF_ACT_NOOP : fnew ? LF_ACT_REPLACE : LF_ACT_UPDATE;
+	n->reason = fnew ? LF_REASON_CANNOT_UPDATE : LF_REASON_NONE;
+	n->compared = 1;
 }
 
 static int holds_data(const struct node *n);
@@ -1264,6 +1323,7 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 		goto out;
 
 	/* actions first: whether a target is deleted decides what it takes */
+	size_t *differ = NULL, ndiffer = 0, differ_alloc = 0;
 	for (size_t i = 0; i < b.n; i++) {
 		struct node *n = &b.v[i];
 
@@ -1281,25 +1341,23 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 		} else if (!strcmp(n->have->digest, n->want->digest)) {
 			n->action = LF_ACT_NOOP;
 		} else {
-			/* parse the record only now that the digests differ */
-			json_t *have_in = lf_state_res_open_inputs(st, n->have, n->want->inputs);
-			struct lf_change tmp;
-			int fnew = 0;
-			memset(&tmp, 0, sizeof(tmp));
-			diff_inputs(&tmp, have_in, n->want->inputs, n->want->kind, &fnew);
-			json_decref(have_in);
-			for (size_t k = 0; k < tmp.ndiffs; k++) {
-				free(tmp.diffs[k].path);
-				json_decref(tmp.diffs[k].before);
-				json_decref(tmp.diffs[k].after);
-			}
-			free(tmp.diffs);
-			n->action = tmp.ndiffs == 0 ? LF_ACT_NOOP
-			            : fnew          ? LF_ACT_REPLACE
-			                            : LF_ACT_UPDATE;
-			n->reason = fnew ? LF_REASON_CANNOT_UPDATE : LF_REASON_NONE;
+			/* the record parsed only now that the digests differ:
+			 * below, on every core (a regional bucket's policy is
+			 * megabytes) */
+			LF_GROW(differ, ndiffer + 1, differ_alloc);
+			differ[ndiffer++] = i;
 		}
 	}
+	struct compare_ctx cx = {&b, differ, st};
+	lf_par_for(ndiffer, compare_item, &cx);
+	/* the desired values the differences borrowed, held now, on one
+	 * thread */
+	for (size_t i = 0; i < ndiffer; i++) {
+		struct lf_change *c = &b.v[differ[i]].cmp;
+		for (size_t k = 0; k < c->ndiffs; k++)
+			json_incref(c->diffs[k].after);
+	}
+	free(differ);
 	if (!o->destroy)
 		cascade_replacements(&b);
 
@@ -1506,6 +1564,7 @@ out:
 			free(b.v[i].address);
 		free(b.v[i].note);
 		json_decref(b.v[i].movers);
+		compared_release(&b.v[i]);
 	}
 	free(b.v);
 	lf_map_release(&b.index);

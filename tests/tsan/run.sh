@@ -6,9 +6,10 @@
 #
 #   - the providers layer (tests/providers/local/run.sh) run against the
 #     ThreadSanitizer providers: it passes and no race is reported;
-#   - apply, the refreshing plan, drift, an apply of 1% changed and a JSON
-#     plan of a generated account of 2,000 resources (tests/bench/gen.sh):
-#     each succeeds and no race is reported by lakeform or a provider.
+#   - apply, the refreshing plan, drift, plans (text and JSON) and applies
+#     of 1% changed in their labels and in their spec, of a generated
+#     account of 2,000 resources (tests/bench/gen.sh): each succeeds and no
+#     race is reported by lakeform or a provider.
 #
 # A report names the race's two stacks; the check that saw it fails and
 # shows the report's first lines.  One line per check; the last line is
@@ -84,4 +85,11 @@ run "plan of 1% changed" 2 plan --detailed-exitcode
 run "JSON plan of 1% changed" 2 plan --json --detailed-exitcode
 run "apply of 1% changed" 0 apply --auto-approve
 run "plan after that apply" 0 plan --detailed-exitcode
+# that was the plan of the changed documents alone (labels); a change of
+# the spec takes the full path, whose records are compared on every core
+"$top/tests/bench/gen.sh" 2000 "$acct" 2
+run "plan of 1% changed in their spec" 2 plan --detailed-exitcode
+run "JSON plan of 1% changed in their spec" 2 plan --json --detailed-exitcode
+run "apply of 1% changed in their spec" 0 apply --auto-approve
+run "plan after that apply (spec)" 0 plan --detailed-exitcode
 finish
