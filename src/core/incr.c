@@ -51,37 +51,10 @@ static int is_settings(const char *rel)
 	return !strcmp(rel, "lakeform.yaml") || !strcmp(rel, "lakeform.yml");
 }
 
-/* lakeform's version and the schema files into `h`, as
- * lf_source_fingerprint() begins. */
-static int hash_base(struct lf_sha256 *h, const char *schema_dir, const char *version)
-{
-	static const char *const json[] = {".schema.json", NULL};
-	char **paths = NULL;
-	size_t n = 0;
-	int err = lf_walk_files(&paths, &n, schema_dir, json);
-
-	lf_sha256_init(h);
-	lf_sha256_update(h, version, strlen(version) + 1);
-	for (size_t i = 0; !err && i < n; i++) {
-		char *data = NULL;
-		size_t len = 0;
-		const char *rel = paths[i] + strlen(schema_dir) + 1;
-		err = lf_read_file(&data, &len, paths[i], LF_SOURCE_MAX_FILE_BYTES);
-		if (err)
-			break;
-		lf_sha256_update(h, rel, strlen(rel) + 1);
-		lf_sha256_update(h, &len, sizeof(len));
-		lf_sha256_update(h, data, len);
-		free(data);
-	}
-	lf_strv_free(paths, n);
-	return err;
-}
-
 int lf_incr_env(char out[65], const char *schema_dir, const char *version)
 {
 	struct lf_sha256 h;
-	int err = hash_base(&h, schema_dir, version);
+	int err = lf_source_hash_base(&h, schema_dir, version);
 
 	for (int i = 0; !err && i < 2; i++) {
 		const char *name = i ? "lakeform.yml" : "lakeform.yaml";
@@ -184,22 +157,6 @@ static void hex16(char out[33], const unsigned char in[16])
 	out[32] = '\0';
 }
 
-static int unhex(unsigned char *out, const char *p, size_t n)
-{
-	for (size_t i = 0; i < 2 * n; i++) {
-		int v = p[i] >= '0' && p[i] <= '9'   ? p[i] - '0'
-		        : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10
-		                                     : -1;
-		if (v < 0)
-			return -1;
-		if (i % 2 == 0)
-			out[i / 2] = (unsigned char)(v << 4);
-		else
-			out[i / 2] |= (unsigned char)v;
-	}
-	return 0;
-}
-
 /* ---- the cache ------------------------------------------------------------ */
 
 /*
@@ -233,21 +190,6 @@ static struct lf_incr_file *add_file(struct lf_incr *inc, size_t *alloc, const c
 	return f;
 }
 
-/* "WORD HEX64\n" at *p into out[65]. */
-static int hex_line(const char **p, const char *end, const char *word, char out[65])
-{
-	size_t wl = strlen(word);
-	unsigned char md[LF_SHA256_LEN];
-
-	if ((size_t)(end - *p) < wl + 66 || memcmp(*p, word, wl) || (*p)[wl] != ' ' ||
-	    unhex(md, *p + wl + 1, LF_SHA256_LEN) || (*p)[wl + 65] != '\n')
-		return -1;
-	memcpy(out, *p + wl + 1, 64);
-	out[64] = '\0';
-	*p += wl + 66;
-	return 0;
-}
-
 static int read_cache(struct lf_incr *inc)
 {
 	static const char head[] = CACHE_HEAD;
@@ -260,8 +202,8 @@ static int read_cache(struct lf_incr *inc)
 	const char *p = data, *end = data + len;
 	ok = len >= sizeof(head) - 1 && !memcmp(p, head, sizeof(head) - 1);
 	p += ok ? sizeof(head) - 1 : 0;
-	ok = ok && hex_line(&p, end, "bytes", inc->bytes) == 0 &&
-	     hex_line(&p, end, "env", inc->env) == 0;
+	ok = ok && lf_sha256_hex_line(&p, end, "bytes", inc->bytes) == 0 &&
+	     lf_sha256_hex_line(&p, end, "env", inc->env) == 0;
 	while (ok && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		/* file N HEX NAME */
@@ -284,14 +226,14 @@ static int read_cache(struct lf_incr *inc)
 		if (!ok)
 			break;
 		struct lf_incr_file *f = add_file(inc, &falloc, q + 66, (size_t)(nl - q - 66));
-		ok = unhex(f->bytes, q + 1, LF_SHA256_LEN) == 0;
+		ok = lf_unhex(f->bytes, q + 1, LF_SHA256_LEN) == 0;
 		f->known = known;
 		p = nl + 1;
 		for (size_t i = 0; ok && i < nsegs; i++) {
 			/* HEX32 RANK ADDRESS, or HEX32 - */
 			unsigned char dg[16];
 			nl = memchr(p, '\n', (size_t)(end - p));
-			ok = nl && nl - p >= 34 && unhex(dg, p, 16) == 0 && p[32] == ' ';
+			ok = nl && nl - p >= 34 && lf_unhex(dg, p, 16) == 0 && p[32] == ' ';
 			if (!ok)
 				break;
 			if (nl - p == 34 && p[33] == '-') {
@@ -750,7 +692,7 @@ int lf_incr_fingerprint(char out[65], const struct lf_incr *inc, const char *sch
                         const char *version)
 {
 	struct lf_sha256 h;
-	int err = hash_base(&h, schema_dir, version);
+	int err = lf_source_hash_base(&h, schema_dir, version);
 
 	lf_sha256_update(&h, "\0manifests\0", 11);
 	for (size_t i = 0; i < inc->nfiles && !err; i++) {

@@ -471,6 +471,34 @@ static int cmp_by_address(const void *a, const void *b)
 	              ((const struct by_address *)b)->address);
 }
 
+/* The order of b's nodes into t (t->out, t->stack allocated here): a
+ * plain depth-first pass in address order first, which finds cycles
+ * (t->cycle), then, without one, the order to show and carry out, each
+ * node's parts right after it. */
+static void topo_order(struct pb *b, struct topo *t)
+{
+	t->out = lf_xcalloc(b->n + 1, sizeof(*t->out));
+	t->stack = lf_xcalloc(b->n + 1, sizeof(*t->stack));
+	/* the nodes by address, each with its index: no lookup to visit it */
+	struct by_address *addrs = lf_xcalloc(b->n + 1, sizeof(*addrs));
+	for (size_t i = 0; i < b->n; i++) {
+		addrs[i].address = b->v[i].address;
+		addrs[i].node = i;
+	}
+	qsort(addrs, b->n, sizeof(*addrs), cmp_by_address);
+	for (size_t i = 0; i < b->n && !t->cycle; i++)
+		visit(b, addrs[i].node, t);
+	if (!t->cycle) {
+		for (size_t i = 0; i < b->n; i++)
+			b->v[i].state = 0;
+		t->nout = 0;
+		t->with_parts = 1;
+		for (size_t i = 0; i < b->n; i++)
+			visit(b, addrs[i].node, t);
+	}
+	free(addrs);
+}
+
 /* ---- the changes ------------------------------------------------------------------- */
 
 static void add_sensitive(struct lf_change *c, const struct lf_kind *k)
@@ -1497,28 +1525,7 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 	/* order: deletes first, dependants before what they need; then the
 	 * rest, what is needed before what needs it */
 	struct topo t = {0};
-	t.out = lf_xcalloc(b.n + 1, sizeof(*t.out));
-	t.stack = lf_xcalloc(b.n + 1, sizeof(*t.stack));
-	/* the nodes by address, each with its index: no lookup to visit it */
-	struct by_address *addrs = lf_xcalloc(b.n + 1, sizeof(*addrs));
-	for (size_t i = 0; i < b.n; i++) {
-		addrs[i].address = b.v[i].address;
-		addrs[i].node = i;
-	}
-	qsort(addrs, b.n, sizeof(*addrs), cmp_by_address);
-	/* first a plain depth-first pass: it finds cycles */
-	for (size_t i = 0; i < b.n && !t.cycle; i++)
-		visit(&b, addrs[i].node, &t);
-	if (!t.cycle) {
-		/* then the order to show and carry out */
-		for (size_t i = 0; i < b.n; i++)
-			b.v[i].state = 0;
-		t.nout = 0;
-		t.with_parts = 1;
-		for (size_t i = 0; i < b.n; i++)
-			visit(&b, addrs[i].node, &t);
-	}
-	free(addrs);
+	topo_order(&b, &t);
 	/* the graph of the desired set alone: its order is lf_plan_order()'s */
 	if (!t.cycle && b.n == b.ndesired && t.nout == b.n) {
 		free(out->desired_rank);
@@ -1596,26 +1603,8 @@ int lf_plan_order(const struct lf_desired *ds, size_t *rank)
 			b.v[j].parts[b.v[j].nparts++] = i;
 		}
 	}
-	t.out = lf_xcalloc(b.n + 1, sizeof(*t.out));
-	t.stack = lf_xcalloc(b.n + 1, sizeof(*t.stack));
-	struct by_address *addrs = lf_xcalloc(b.n + 1, sizeof(*addrs));
-	for (size_t i = 0; i < b.n; i++) {
-		addrs[i].address = b.v[i].address;
-		addrs[i].node = i;
-	}
-	qsort(addrs, b.n, sizeof(*addrs), cmp_by_address);
-	/* the same two passes as lf_plan_build(): the first finds cycles */
-	for (size_t i = 0; i < b.n && !t.cycle; i++)
-		visit(&b, addrs[i].node, &t);
-	if (!t.cycle) {
-		for (size_t i = 0; i < b.n; i++)
-			b.v[i].state = 0;
-		t.nout = 0;
-		t.with_parts = 1;
-		for (size_t i = 0; i < b.n; i++)
-			visit(&b, addrs[i].node, &t);
-	}
-	free(addrs);
+	/* the same order as lf_plan_build()'s */
+	topo_order(&b, &t);
 	if (t.cycle || t.nout != b.n)
 		rc = -1;
 	for (size_t i = 0; !rc && i < t.nout; i++)

@@ -197,37 +197,6 @@ int lf_session_fingerprint(struct lf_session *s, char out[65])
 #define INPUTS_CACHE_HEAD "lakeform inputs cache 2\n"
 #define INPUTS_CACHE_MAX (64u << 20)
 
-static int unhex(unsigned char *out, const char *p, size_t n)
-{
-	for (size_t i = 0; i < 2 * n; i++) {
-		int v = p[i] >= '0' && p[i] <= '9'   ? p[i] - '0'
-		        : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10
-		                                     : -1;
-		if (v < 0)
-			return -1;
-		if (i % 2 == 0)
-			out[i / 2] = (unsigned char)(v << 4);
-		else
-			out[i / 2] |= (unsigned char)v;
-	}
-	return 0;
-}
-
-/* "WORD HEX\n" at *p: the hex (64 digits) into out[65]; 0 or -1. */
-static int hex_line(const char **p, const char *end, const char *word, char out[65])
-{
-	size_t wl = strlen(word);
-	unsigned char md[LF_SHA256_LEN];
-
-	if ((size_t)(end - *p) < wl + 1 + 64 + 1 || memcmp(*p, word, wl) || (*p)[wl] != ' ' ||
-	    unhex(md, *p + wl + 1, LF_SHA256_LEN) || (*p)[wl + 65] != '\n')
-		return -1;
-	memcpy(out, *p + wl + 1, 64);
-	out[64] = '\0';
-	*p += wl + 66;
-	return 0;
-}
-
 /*
  * What the cache remembers of the files whose fingerprint is `bytes` (NULL:
  * whatever it is): 1 and `out` filled, or 0 (no cache, another fingerprint, or anything but the
@@ -246,16 +215,16 @@ static int cached_inputs(const char *bytes, struct lf_source_digests *out)
 	const char *p = data, *end = data + len;
 	ok = len >= sizeof(head) - 1 && !memcmp(p, head, sizeof(head) - 1);
 	p += ok ? sizeof(head) - 1 : 0;
-	ok = ok && hex_line(&p, end, "bytes", out->bytes) == 0 &&
+	ok = ok && lf_sha256_hex_line(&p, end, "bytes", out->bytes) == 0 &&
 	     (!bytes || !strcmp(out->bytes, bytes)) &&
-	     hex_line(&p, end, "content", out->content) == 0;
+	     lf_sha256_hex_line(&p, end, "content", out->content) == 0;
 	while (ok && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		struct lf_source_file_digest f;
 		/* file HEX HEX NAME */
 		ok = nl && nl - p > 5 + 64 + 1 + 64 + 1 && !memcmp(p, "file ", 5) &&
-		     unhex(f.bytes, p + 5, LF_SHA256_LEN) == 0 && p[5 + 64] == ' ' &&
-		     unhex(f.content, p + 5 + 65, LF_SHA256_LEN) == 0 && p[5 + 65 + 64] == ' ';
+		     lf_unhex(f.bytes, p + 5, LF_SHA256_LEN) == 0 && p[5 + 64] == ' ' &&
+		     lf_unhex(f.content, p + 5 + 65, LF_SHA256_LEN) == 0 && p[5 + 65 + 64] == ' ';
 		if (!ok)
 			break;
 		const char *name = p + 5 + 65 + 65;

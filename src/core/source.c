@@ -491,8 +491,7 @@ static int manifest_files(char ***paths, size_t *n, struct digested **v, size_t 
 	return err;
 }
 
-/* The start of both fingerprints: lakeform's version and the schemas. */
-static int hash_base(struct lf_sha256 *h, const char *schema_dir, const char *version)
+int lf_source_hash_base(struct lf_sha256 *h, const char *schema_dir, const char *version)
 {
 	static const char *const json[] = {".schema.json", NULL};
 
@@ -517,7 +516,7 @@ int lf_source_digests(struct lf_source_digests *out, const char *path, const cha
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = hash_base(&hb, schema_dir, version);
+	err = lf_source_hash_base(&hb, schema_dir, version);
 	/* the content's digest begins as the bytes' (version and schemas) */
 	hc = hb;
 	lf_sha256_update(&hb, "\0manifests\0", 11);
@@ -570,7 +569,7 @@ int lf_source_digests_loaded(struct lf_source_digests *out, const struct lf_sour
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = hash_base(&hb, schema_dir, version);
+	err = lf_source_hash_base(&hb, schema_dir, version);
 	hc = hb;
 	lf_sha256_update(&hb, "\0manifests\0", 11);
 	lf_sha256_update(&hc, "\0content\0", 9);
@@ -628,7 +627,7 @@ int lf_source_same_content(const struct lf_source_digests *known, const char *pa
 	struct digest_job job = {NULL, 0, 1};
 	char **paths = NULL, now[65];
 	size_t n = 0, nv = 0;
-	int err = hash_base(&hc, schema_dir, version), same = 0;
+	int err = lf_source_hash_base(&hc, schema_dir, version), same = 0;
 
 	lf_sha256_update(&hc, "\0content\0", 9);
 	if (!err)
@@ -659,13 +658,10 @@ int lf_source_fingerprint(char out[65], const char *path, const char *schema_dir
                           const char *version)
 {
 	static const char *const yaml[] = {".yaml", ".yml", NULL};
-	static const char *const json[] = {".schema.json", NULL};
 	struct lf_sha256 h;
 	int err;
 
-	lf_sha256_init(&h);
-	lf_sha256_update(&h, version, strlen(version) + 1);
-	err = hash_files(&h, schema_dir, json, 0);
+	err = lf_source_hash_base(&h, schema_dir, version);
 	lf_sha256_update(&h, "\0manifests\0", 11);
 	if (!err)
 		err = lf_is_dir(path) > 0 ? hash_files(&h, path, yaml, 1) : -ENOTDIR;

@@ -133,6 +133,11 @@ void lf_source_origin_set(struct lf_source_doc *doc, const json_t *node,
 const struct lf_source_origin *lf_source_origin_get(const struct lf_source_doc *doc,
                                                     const json_t *node);
 
+/* The start of every fingerprint of the inputs: `h` begun with lakeform's
+ * `version` and every schema file of `schema_dir` (names and bytes, in
+ * order).  0 or -errno. */
+int lf_source_hash_base(struct lf_sha256 *h, const char *schema_dir, const char *version);
+
 /*
  * The digest of everything a plan is computed from: `version` (lakeform's),
  * every schema file of `schema_dir`, and every manifest file that

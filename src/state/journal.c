@@ -258,8 +258,19 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Write and sync everything queued, with `b->mu` released meanwhile. */
-static void flush_batch(struct lf_backend *b)
+/*
+ * Records that need not be durable yet (a manifest resource's, or all of
+ * them while deferred) are written ahead, unsynced, once this much is
+ * queued: an apply of 100,000 resources queued its manifest records' 70 MB
+ * between two syncs, and the buffer stayed that large to the end.  Written
+ * in order, they change nothing for a crash: the next sync covers them.
+ */
+#define WRITE_AHEAD_BYTES (1u << 20)
+
+/* Write everything queued, with `b->mu` released meanwhile, and sync it
+ * (flush_batch()), or not (write_ahead(): a later flush_batch() makes it
+ * durable with what follows it). */
+static void write_queued(struct lf_backend *b, int sync)
 {
 	struct lf_buf batch = b->queue;
 	uint64_t target = b->nqueued, n = b->nqueued - b->ndurable;
@@ -272,13 +283,13 @@ static void flush_batch(struct lf_backend *b)
 	b->flushing = 1;
 	pthread_mutex_unlock(&b->mu);
 	err = write_all(b->jfd, batch.ptr, batch.len);
-	if (!err && fdatasync(b->jfd) < 0)
+	if (!err && sync && fdatasync(b->jfd) < 0)
 		err = -errno;
 	pthread_mutex_lock(&b->mu);
 	b->flushing = 0;
 	if (err) {
 		b->jerr = err;
-	} else {
+	} else if (sync) {
 		b->ndurable = target;
 		b->stats.syncs++;
 		b->stats.records += n;
@@ -293,37 +304,14 @@ static void flush_batch(struct lf_backend *b)
 		lf_buf_release(&batch);
 }
 
-/*
- * Records that need not be durable yet (a manifest resource's, or all of
- * them while deferred) are written ahead, unsynced, once this much is
- * queued: an apply of 100,000 resources queued its manifest records' 70 MB
- * between two syncs, and the buffer stayed that large to the end.  Written
- * in order, they change nothing for a crash: the next sync covers them.
- */
-#define WRITE_AHEAD_BYTES (1u << 20)
+static void flush_batch(struct lf_backend *b)
+{
+	write_queued(b, 1);
+}
 
-/* Write everything queued, unsynced, with `b->mu` released meanwhile; a
- * later flush_batch() makes it durable with what follows it. */
 static void write_ahead(struct lf_backend *b)
 {
-	struct lf_buf batch = b->queue;
-	int err;
-
-	b->queue = b->spare;
-	b->spare = (struct lf_buf)LF_BUF_INIT;
-	b->flushing = 1;
-	pthread_mutex_unlock(&b->mu);
-	err = write_all(b->jfd, batch.ptr, batch.len);
-	pthread_mutex_lock(&b->mu);
-	b->flushing = 0;
-	if (err)
-		b->jerr = err;
-	pthread_cond_broadcast(&b->cv);
-	lf_buf_truncate(&batch, 0);
-	if (!b->spare.ptr)
-		b->spare = batch;
-	else
-		lf_buf_release(&batch);
+	write_queued(b, 0);
 }
 
 enum op { OP_INTENT, OP_OUTCOME, OP_FAILED };

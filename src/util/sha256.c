@@ -46,6 +46,38 @@ void lf_sha256_hex(char out[LF_SHA256_HEX_LEN + 1], const unsigned char md[LF_SH
 	out[LF_SHA256_HEX_LEN] = '\0';
 }
 
+int lf_unhex(unsigned char *out, const char *hex, size_t n)
+{
+	for (size_t i = 0; i < 2 * n; i++) {
+		int v = hex[i] >= '0' && hex[i] <= '9'   ? hex[i] - '0'
+		        : hex[i] >= 'a' && hex[i] <= 'f' ? hex[i] - 'a' + 10
+		                                         : -1;
+		if (v < 0)
+			return -1;
+		if (i % 2 == 0)
+			out[i / 2] = (unsigned char)(v << 4);
+		else
+			out[i / 2] |= (unsigned char)v;
+	}
+	return 0;
+}
+
+int lf_sha256_hex_line(const char **p, const char *end, const char *word,
+                       char out[LF_SHA256_HEX_LEN + 1])
+{
+	size_t wl = strlen(word);
+	unsigned char md[LF_SHA256_LEN];
+
+	if ((size_t)(end - *p) < wl + 1 + LF_SHA256_HEX_LEN + 1 || memcmp(*p, word, wl) ||
+	    (*p)[wl] != ' ' || lf_unhex(md, *p + wl + 1, LF_SHA256_LEN) ||
+	    (*p)[wl + 1 + LF_SHA256_HEX_LEN] != '\n')
+		return -1;
+	memcpy(out, *p + wl + 1, LF_SHA256_HEX_LEN);
+	out[LF_SHA256_HEX_LEN] = '\0';
+	*p += wl + 1 + LF_SHA256_HEX_LEN + 1;
+	return 0;
+}
+
 void lf_sha256_final_hex(struct lf_sha256 *c, char out[LF_SHA256_HEX_LEN + 1])
 {
 	unsigned char md[LF_SHA256_LEN];

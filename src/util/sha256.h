@@ -37,4 +37,14 @@ void lf_sha256(unsigned char out[LF_SHA256_LEN], const void *data, size_t n);
 /* Lowercase hex of `md` into `out` (65 bytes, NUL-terminated). */
 void lf_sha256_hex(char out[LF_SHA256_HEX_LEN + 1], const unsigned char md[LF_SHA256_LEN]);
 
+/* The `n` bytes written as 2n lowercase hex digits at `hex` into `out`:
+ * 0, or -1 at a character that is not one. */
+int lf_unhex(unsigned char *out, const char *hex, size_t n);
+
+/* A line "WORD HEX\n" at *p (before `end`), HEX a digest's 64 lowercase
+ * digits, as the caches write them: the hex into out[65] and *p past the
+ * line; 0, or -1 (nothing moved) when the line is not that. */
+int lf_sha256_hex_line(const char **p, const char *end, const char *word,
+                       char out[LF_SHA256_HEX_LEN + 1]);
+
 #endif

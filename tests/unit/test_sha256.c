@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/sha256.h"
@@ -128,12 +129,53 @@ static void test_block_edges(void **state)
 	}
 }
 
+/* lf_unhex() reads what lf_sha256_hex() writes, and refuses anything else */
+static void test_unhex_round_trip(void **state)
+{
+	unsigned char md[LF_SHA256_LEN], back[LF_SHA256_LEN];
+	char hex[65];
+
+	(void)state;
+	lf_sha256(md, "abc", 3);
+	lf_sha256_hex(hex, md);
+	assert_int_equal(lf_unhex(back, hex, LF_SHA256_LEN), 0);
+	assert_memory_equal(back, md, LF_SHA256_LEN);
+	hex[10] = 'A'; /* the caches write lowercase only */
+	assert_int_equal(lf_unhex(back, hex, LF_SHA256_LEN), -1);
+	hex[10] = 'g';
+	assert_int_equal(lf_unhex(back, hex, LF_SHA256_LEN), -1);
+}
+
+/* a cache's "WORD HEX\n" line: read and passed, or refused with *p kept */
+static void test_hex_line(void **state)
+{
+	const char *hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	char text[200], out[65];
+	const char *p = text;
+
+	(void)state;
+	snprintf(text, sizeof(text), "bytes %s\nenv %s\n", hex, hex);
+	assert_int_equal(lf_sha256_hex_line(&p, text + strlen(text), "bytes", out), 0);
+	assert_string_equal(out, hex);
+	assert_ptr_equal(p, text + 6 + 64 + 1);
+	/* another word, a short text, no line end: refused, nothing moved */
+	assert_int_equal(lf_sha256_hex_line(&p, text + strlen(text), "bytes", out), -1);
+	assert_int_equal(lf_sha256_hex_line(&p, text + strlen(text) - 2, "env", out), -1);
+	assert_ptr_equal(p, text + 6 + 64 + 1);
+	assert_int_equal(lf_sha256_hex_line(&p, text + strlen(text), "env", out), 0);
+	snprintf(text, sizeof(text), "env %s ", hex);
+	p = text;
+	assert_int_equal(lf_sha256_hex_line(&p, text + strlen(text), "env", out), -1);
+	assert_ptr_equal(p, text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_fips_abc),       cmocka_unit_test(test_fips_two_blocks),
 	    cmocka_unit_test(test_fips_million_a), cmocka_unit_test(test_empty_and_896_bits),
-	    cmocka_unit_test(test_block_edges),
+	    cmocka_unit_test(test_block_edges),    cmocka_unit_test(test_unhex_round_trip),
+	    cmocka_unit_test(test_hex_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
