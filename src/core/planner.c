@@ -471,6 +471,18 @@ static int cmp_by_address(const void *a, const void *b)
 	              ((const struct by_address *)b)->address);
 }
 
+/* Nodes 0 .. ds->n - 1 of `b`: the desired resources, in their order. */
+static void desired_nodes(struct pb *b, const struct lf_desired *ds)
+{
+	b->v = lf_xcalloc(ds->n + 1, sizeof(*b->v));
+	b->alloc = ds->n + 1;
+	for (size_t i = 0; i < ds->n; i++) {
+		b->v[i].address = ds->v[i]->address;
+		b->v[i].want = ds->v[i];
+	}
+	b->n = b->ndesired = ds->n;
+}
+
 /* The order of b's nodes into t (t->out, t->stack allocated here): a
  * plain depth-first pass in address order first, which finds cycles
  * (t->cycle), then, without one, the order to show and carry out, each
@@ -1298,13 +1310,7 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 	size_t errors = d->errors;
 	const struct lf_kinds *kinds = o->kinds;
 
-	b.v = lf_xcalloc(ds->n + 1, sizeof(*b.v));
-	b.alloc = ds->n + 1;
-	for (size_t i = 0; i < ds->n; i++) {
-		b.v[i].address = ds->v[i]->address;
-		b.v[i].want = ds->v[i];
-	}
-	b.n = b.ndesired = ds->n;
+	desired_nodes(&b, ds);
 	for (size_t i = 0; i < st->nres; i++) {
 		size_t j = node_of(&b, st->res[i].address);
 		b.v[j].have = &st->res[i];
@@ -1586,13 +1592,7 @@ int lf_plan_order(const struct lf_desired *ds, size_t *rank)
 	int rc = 0;
 
 	/* the graph lf_plan_build() makes when every record is desired */
-	b.v = lf_xcalloc(ds->n + 1, sizeof(*b.v));
-	b.alloc = ds->n + 1;
-	for (size_t i = 0; i < ds->n; i++) {
-		b.v[i].address = ds->v[i]->address;
-		b.v[i].want = ds->v[i];
-	}
-	b.n = b.ndesired = ds->n;
+	desired_nodes(&b, ds);
 	lf_par_for(b.n, know_deps_item, &b);
 	for (size_t i = 0; i < b.n; i++) {
 		const char *parent = b.v[i].want->parent;
