@@ -1217,10 +1217,12 @@ static void mark_late_deletes(struct pb *b)
 		json_array_foreach (deps, k, v) {
 			const char *had = json_string_value(v);
 			size_t j = had ? find_node(b, had) : (size_t)-1;
-			if (j == (size_t)-1 || wants_dep(s, had))
+			if (j == (size_t)-1)
 				continue;
 			struct node *x = &b->v[j];
-			if (!x->selected || x->action != LF_ACT_DELETE)
+			/* whether it still needs it is a walk of its needs (a
+			 * regional policy has thousands): asked of deletes alone */
+			if (!x->selected || x->action != LF_ACT_DELETE || wants_dep(s, had))
 				continue;
 			x->late = 1;
 			if (!x->movers)
