@@ -277,7 +277,8 @@ struct node {
 	 * differences with the desired ones, which emit() takes over */
 	int compared;
 	json_t *before;
-	struct lf_change cmp;
+	struct lf_field_diff *diffs; /* (not a whole lf_change: 120,000 nodes) */
+	size_t ndiffs;
 };
 
 /* Nodes 0 .. ndesired-1 are the desired resources, in their order, found
@@ -572,10 +573,10 @@ static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds
 		if (n->compared && c->before == n->before) {
 			/* the same inputs, kind and desired values: the same
 			 * differences, found once */
-			c->diffs = n->cmp.diffs;
-			c->ndiffs = n->cmp.ndiffs;
-			n->cmp.diffs = NULL;
-			n->cmp.ndiffs = 0;
+			c->diffs = n->diffs;
+			c->ndiffs = n->ndiffs;
+			n->diffs = NULL;
+			n->ndiffs = 0;
 		} else {
 			diff_inputs(c, c->before, c->after, k, &fnew, 0);
 		}
@@ -585,14 +586,14 @@ static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds
 /* Release what compare_item() left in `n`. */
 static void compared_release(struct node *n)
 {
-	for (size_t k = 0; k < n->cmp.ndiffs; k++) {
-		free(n->cmp.diffs[k].path);
-		json_decref(n->cmp.diffs[k].before);
-		json_decref(n->cmp.diffs[k].after);
+	for (size_t k = 0; k < n->ndiffs; k++) {
+		free(n->diffs[k].path);
+		json_decref(n->diffs[k].before);
+		json_decref(n->diffs[k].after);
 	}
-	free(n->cmp.diffs);
-	n->cmp.diffs = NULL;
-	n->cmp.ndiffs = 0;
+	free(n->diffs);
+	n->diffs = NULL;
+	n->ndiffs = 0;
 	json_decref(n->before);
 	n->before = NULL;
 }
@@ -610,12 +611,15 @@ static void compare_item(void *arg, size_t i)
 {
 	struct compare_ctx *x = arg;
 	struct node *n = &x->b->v[x->which[i]];
+	struct lf_change c;
 	int fnew = 0;
 
+	memset(&c, 0, sizeof(c));
 	n->before = lf_state_res_open_inputs(x->st, n->have, n->want->inputs);
-	memset(&n->cmp, 0, sizeof(n->cmp));
-	diff_inputs(&n->cmp, n->before, n->want->inputs, n->want->kind, &fnew, 1);
-	n->action = n->cmp.ndiffs == 0 ? LF_ACT_NOOP : fnew ? LF_ACT_REPLACE : LF_ACT_UPDATE;
+	diff_inputs(&c, n->before, n->want->inputs, n->want->kind, &fnew, 1);
+	n->diffs = c.diffs;
+	n->ndiffs = c.ndiffs;
+	n->action = n->ndiffs == 0 ? LF_ACT_NOOP : fnew ? LF_ACT_REPLACE : LF_ACT_UPDATE;
 	n->reason = fnew ? LF_REASON_CANNOT_UPDATE : LF_REASON_NONE;
 	n->compared = 1;
 }
@@ -1389,9 +1393,9 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
 	/* the desired values the differences borrowed, held now, on one
 	 * thread */
 	for (size_t i = 0; i < ndiffer; i++) {
-		struct lf_change *c = &b.v[differ[i]].cmp;
-		for (size_t k = 0; k < c->ndiffs; k++)
-			json_incref(c->diffs[k].after);
+		struct node *n = &b.v[differ[i]];
+		for (size_t k = 0; k < n->ndiffs; k++)
+			json_incref(n->diffs[k].after);
 	}
 	free(differ);
 	if (!o->destroy)
