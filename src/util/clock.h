@@ -10,6 +10,14 @@
 /* CLOCK_MONOTONIC in milliseconds. */
 long lf_now_ms(void);
 
+/*
+ * Whole milliseconds since `since` (CLOCK_MONOTONIC), counted from the
+ * nanoseconds so that a wait of N ms is over only when N ms have passed:
+ * differences of lf_now_ms() readings, each cut to the millisecond, can
+ * come out a millisecond long.
+ */
+long lf_ms_since(const struct timespec *since);
+
 /* Sleep `ms` milliseconds, resuming after a signal. */
 void lf_sleep_ms(long ms);
 

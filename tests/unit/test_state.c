@@ -17,6 +17,7 @@
 
 #include "state/state.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/crc32c.h"
 #include "util/fs.h"
 #include "util/sha256.h"
@@ -1239,13 +1240,32 @@ static void test_lock_contention(void **state)
 	lf_diags_release(&d);
 }
 
+/* The lock waits count whole milliseconds from the nanoseconds: when
+ * lf_ms_since() says N ms have passed, N ms have passed (differences of two
+ * readings each cut to the millisecond come out up to 1 ms early). */
+static void test_ms_since_never_early(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		struct timespec t0, t1;
+		long long ns;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while (lf_ms_since(&t0) < 2)
+			;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ns = (long long)(t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+		assert_true(ns >= 2000000LL);
+	}
+}
+
 /* A holder that exits normally; the waiter gets the lock within the backoff. */
 static void test_lock_wait(void **state)
 {
 	struct fixture *fx = *state;
 	struct lf_backend *b;
 	struct lf_lock_info mine, holder;
-	struct timespec t0, t1;
+	struct timespec t0;
 	int fds[2], status;
 	pid_t pid;
 	char c;
@@ -1275,16 +1295,14 @@ static void test_lock_wait(void **state)
 	 * slack between the two, for a loaded machine) */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(lf_state_lock(b, "state mv", 1500, &mine, &holder), LF_STATE_ELOCKED);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ms = lf_ms_since(&t0);
 	print_message("gave up after %ld ms\n", ms);
 	assert_true(ms >= 1500 && ms < 2900);
 	assert_int_equal(holder.pid, pid);
 	/* attempts 0, 1 s and 3 s later: the holder (4 s) is gone by the
 	 * third, and the lock is taken well before the timeout */
 	assert_int_equal(lf_state_lock(b, "state mv", 10000, &mine, &holder), 0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	ms = lf_ms_since(&t0);
 	print_message("taken after %ld ms\n", ms);
 	assert_true(ms >= 4000 && ms < 11500);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
@@ -1348,6 +1366,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rekey, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_journal_sealed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lock_contention, setup, teardown),
+	    cmocka_unit_test(test_ms_since_never_early),
 	    cmocka_unit_test_setup_teardown(test_lock_wait, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_force_unlock_stale, setup, teardown),
 	};

@@ -87,13 +87,15 @@ static void read_holder(int fd, struct lf_lock_info *i)
 int lf_local__lock(struct lf_backend *b, const char *operation, long timeout_ms,
                    struct lf_lock_info *holder)
 {
-	long start = lf_now_ms(), delay = BACKOFF_FIRST_MS;
+	struct timespec start;
+	long delay = BACKOFF_FIRST_MS;
 	struct lf_lock_info me;
 	char *text;
 	int fd, err;
 
 	if ((err = lf_state__mkdir(b)) < 0)
 		return err;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	fd = lf_open_nofollow(AT_FDCWD, b->lock_path, O_RDWR | O_CREAT, 0600);
 	if (fd < 0)
 		return lf_state__refuse_link(b->lock_path, fd);
@@ -109,7 +111,7 @@ int lf_local__lock(struct lf_backend *b, const char *operation, long timeout_ms,
 			close(fd);
 			return err;
 		}
-		waited = lf_now_ms() - start;
+		waited = lf_ms_since(&start);
 		if (waited >= timeout_ms) {
 			if (holder)
 				read_holder(fd, holder);

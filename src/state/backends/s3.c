@@ -744,10 +744,12 @@ static int read_lock(struct lf_remote *r, struct lf_lock_info *info, char *etag,
 static int remote_lock(struct lf_backend *b, long timeout_ms, struct lf_lock_info *holder)
 {
 	struct lf_remote *r = b->impl;
-	long start = lf_now_ms(), delay = 1000;
+	struct timespec start;
+	long delay = 1000;
 	long asked;
 	int err;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (!r)
 		return 0;
 	/* a lock on a store that ignores If-None-Match would not lock */
@@ -791,7 +793,7 @@ static int remote_lock(struct lf_backend *b, long timeout_ms, struct lf_lock_inf
 			s3_resp_release(&del);
 			continue;
 		}
-		long waited = lf_now_ms() - start;
+		long waited = lf_ms_since(&start);
 		if (waited >= timeout_ms) {
 			if (holder)
 				*holder = other;
@@ -946,12 +948,15 @@ static int s3_push(struct lf_backend *b)
 static int s3_lock(struct lf_backend *b, const char *operation, long timeout_ms,
                    struct lf_lock_info *holder)
 {
-	long start = lf_now_ms();
-	int err = lf_local__lock(b, operation, timeout_ms, holder);
+	struct timespec start;
+	int err;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	err = lf_local__lock(b, operation, timeout_ms, holder);
 
 	if (err)
 		return err;
-	long left = timeout_ms - (lf_now_ms() - start);
+	long left = timeout_ms - lf_ms_since(&start);
 	err = remote_lock(b, left > 0 ? left : 0, holder);
 	if (err) {
 		remote_unlock(b);
