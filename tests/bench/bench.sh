@@ -36,6 +36,26 @@ here=$(cd "$(dirname "$0")" && pwd)
 export LAKEFORM_SCHEMA_DIR=${LAKEFORM_SCHEMA_DIR:-$(cd "$here/../../schemas" && pwd)}
 work=$(mktemp -d "${TMPDIR:-/tmp}/lakeform-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+# What a run leaves is moved aside, never deleted while the bench measures:
+# on an ext4 file system without a journal (this machine's), the kernel
+# will not reuse an inode freed in the last 60 s (300 s more while its
+# inode table block is unwritten), and finding a free one means looking at
+# each such inode (fs/ext4/ialloc.c, recently_deleted()).  Deleting the
+# 40,000 files of one apply of all right before the next made that apply's
+# file creation quadratic in the kernel: 3.7 s of CPU at 100,000 resources
+# (perf), none at 10,000.  A user does not delete a state's worth of files
+# before each apply; the bench deleted them before each run.  They are
+# deleted when the bench ends.
+aside_n=0
+aside() {
+	local p
+	for p in "$@"; do
+		[[ -e $p ]] || continue
+		aside_n=$((aside_n + 1))
+		mkdir -p "$work/aside"
+		mv "$p" "$work/aside/$aside_n"
+	done
+}
 runs=${LF_BENCH_RUNS:-3}
 sizes=${LF_BENCH_SIZES:-"1000 10000 100000"}
 
@@ -99,18 +119,18 @@ printf 'lakeform %s on %s, %s cores; best of %s runs; load: 1-minute load averag
 	"$("$bin" version | cut -d' ' -f2)" "$(uname -m)" "$(nproc)" "$runs"
 for n in $sizes; do
 	dir=$work/acct-$n
-	rm -rf "$dir"
+	aside "$dir"
 	"$here/gen.sh" "$n" "$dir"
 	echo
 	printf '%-44s %9s %8s %8s %9s %6s %8s\n' "what" "resources" "seconds" "peak MiB" "x per 10x" "load" "cpu s"
 	timed "validate" "$n" "$bin" -C "$dir" validate
-	LF_BENCH_BEFORE="rm -rf '$dir/.lakeform'" timed "plan, no state" "$n" \
+	LF_BENCH_BEFORE="aside '$dir/.lakeform'" timed "plan, no state" "$n" \
 		"$bin" -C "$dir" plan --detailed-exitcode
 	cp "$here/policies.yaml" "$dir/zz-policies.yaml"
-	LF_BENCH_BEFORE="rm -rf '$dir/.lakeform'" timed "plan, no state, 20 policies" "$n" \
+	LF_BENCH_BEFORE="aside '$dir/.lakeform'" timed "plan, no state, 20 policies" "$n" \
 		"$bin" -C "$dir" plan --detailed-exitcode
 	rm "$dir/zz-policies.yaml"
-	LF_BENCH_BEFORE="rm -rf '$dir/.lakeform'" timed "apply of all (local providers)" "$n" \
+	LF_BENCH_BEFORE="aside '$dir/.lakeform'" timed "apply of all (local providers)" "$n" \
 		"$bin" -C "$dir" apply --auto-approve
 	objects=$(grep -cE '^\{"address":"[a-z_]+\.[a-z_]+/' "$dir/.lakeform/state.json" || true)
 	records=$(grep -c '^{"address"' "$dir/.lakeform/state.json" || true)
@@ -123,7 +143,7 @@ for n in $sizes; do
 	path_taken "$dir"
 	# each run applies the same change to the same state and objects
 	cp -a "$dir/.lakeform" "$work/before"
-	LF_BENCH_BEFORE="rm -rf '$dir/.lakeform' && cp -a '$work/before' '$dir/.lakeform'" \
+	LF_BENCH_BEFORE="aside '$dir/.lakeform' && cp -a '$work/before' '$dir/.lakeform'" \
 		timed "apply of that 1%" "$n" "$bin" -C "$dir" apply --auto-approve
 	changed=$(grep -cE ': (updated|replaced|created|destroyed)$' "$work/out" || true)
 	timed "drift" "$n" "$bin" -C "$dir" drift
@@ -132,17 +152,17 @@ for n in $sizes; do
 	# from the state before that apply, 1% changed in their spec instead:
 	# grants gain a privilege (their buckets' policies change), tables a
 	# column, comments and display names change
-	rm -rf "$dir/.lakeform" && cp -a "$work/before" "$dir/.lakeform"
+	aside "$dir/.lakeform" && cp -a "$work/before" "$dir/.lakeform"
 	"$here/gen.sh" "$n" "$dir" 2
 	timed "plan, 1% changed in their spec" "$n" "$bin" -C "$dir" plan --detailed-exitcode
 	path_taken "$dir"
-	LF_BENCH_BEFORE="rm -rf '$dir/.lakeform' && cp -a '$work/before' '$dir/.lakeform'" \
+	LF_BENCH_BEFORE="aside '$dir/.lakeform' && cp -a '$work/before' '$dir/.lakeform'" \
 		timed "apply of that 1% (spec)" "$n" "$bin" -C "$dir" apply --auto-approve
 	spec_changed=$(grep -cE ': (updated|replaced|created|destroyed)$' "$work/out" || true)
-	rm -rf "$work/before"
+	aside "$work/before"
 	printf '  account: %s bytes of YAML in %s files; %s state records, %s provider objects; the 1%% apply changed %s, the 1%% (spec) apply %s\n' \
 		"$(cat "$dir"/*.yaml | wc -c)" "$(ls "$dir"/*.yaml | wc -l)" "$records" "$objects" "$changed" "$spec_changed"
-	rm -rf "$dir"
+	aside "$dir"
 done
 echo
 
@@ -153,7 +173,7 @@ dir=$work/sleepy
 best_sleepy() {
 	local best="" t
 	for _ in $(seq "$runs"); do
-		rm -rf "$dir/.lakeform"
+		aside "$dir/.lakeform"
 		t=$( { /usr/bin/time -f '%e' "$bin" -C "$dir" apply --auto-approve --parallelism 50 "$@" > /dev/null; } 2>&1 | tail -n 1)
 		if [[ -z $best ]] || awk -v a="$t" -v b="$best" 'BEGIN{exit !(a<b)}'; then best=$t; fi
 	done
@@ -171,7 +191,7 @@ ideal=$(awk -v s="$start" 'BEGIN{ printf "%.2f", 0.2 + 0.02 + s }')
 verdict=$(awk -v b="$best" -v i="$ideal" 'BEGIN{ printf "%.2fx the ideal: %s", b / i, (b <= 1.25 * i ? "within 25%" : "NOT within 25%") }')
 printf '%-40s %10s   (ideal %s = 0.2 s + 0.02 s before and after + start-up %s s; %s)\n' \
 	"apply, 1000 x 10 ms, parallelism 50" "$best" "$ideal" "$start" "$verdict"
-rm -rf "$dir"
+aside "$dir"
 
 # the protocol: best of $runs; pipelined is how apply's executor calls
 best_proto() {
