@@ -453,10 +453,12 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	if (!o.destroy && lf_cli_check_policies(cli, &s, 1) != LF_EXIT_OK)
 		goto out;
 	p.violations = json_incref(s.violations);
+	long planned_at = lf_now_ms();
 	if (lf_plan_build(&p, &s.ds, &s.st, &o, &s.d) != 0) {
 		lf_cli_print_diags(cli, &s.d);
 		goto out;
 	}
+	lf_cli_log(cli, LF_LOG_DEBUG, "apply: planned in %ld ms", lf_now_ms() - planned_at);
 	/* a budget that denies stops apply as it stops plan */
 	if (!destroy && !o.destroy && lf_cli_plan_cost(cli, &s, &p) != LF_EXIT_OK)
 		goto out;
@@ -513,7 +515,10 @@ planned:
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigaction(SIGINT, &sa, NULL);
+	long applied_at = lf_now_ms();
 	int arc = lf_apply(&res, &p, s.incr ? &s.incr->ds : &s.ds, &s.st, s.backend, &s.pv, &ao);
+	lf_cli_log(cli, LF_LOG_DEBUG, "apply: the changes made and journaled in %ld ms",
+	           lf_now_ms() - applied_at);
 	if (pr.tty)
 		fprintf(cli->out, "\r\033[K");
 	progress_release(&pr);
@@ -533,7 +538,9 @@ planned:
 		free(s.st.git_commit);
 		s.st.git_commit = commit ? lf_xstrdup(commit) : NULL;
 	}
+	long written_at = lf_now_ms();
 	int werr = lf_state_write(s.backend, &s.st);
+	lf_cli_log(cli, LF_LOG_DEBUG, "apply: the state compacted in %ld ms", lf_now_ms() - written_at);
 	if (werr)
 		lf_cli_error(cli, "cannot compact the state: %s (the journal holds every change)",
 		             lf_state_strerror(werr));
@@ -629,7 +636,9 @@ static int run_refresh_only(struct lf_cli *cli)
 		lf_cli_print_diags(cli, &s.d);
 		goto out;
 	}
+	long written_at = lf_now_ms();
 	int werr = lf_state_write(s.backend, &s.st);
+	lf_cli_log(cli, LF_LOG_DEBUG, "apply: the state compacted in %ld ms", lf_now_ms() - written_at);
 	if (!werr)
 		werr = lf_session_unlock(&s);
 	if (werr) {

@@ -46,14 +46,14 @@ trap 'rm -rf "$work"' EXIT
 # (perf), none at 10,000.  A user does not delete a state's worth of files
 # before each apply; the bench deleted them before each run.  They are
 # deleted when the bench ends.
-aside_n=0
+# (a directory of its own each time: the runs of a row move theirs from
+# a subshell, so no counter would survive them)
 aside() {
 	local p
+	mkdir -p "$work/aside"
 	for p in "$@"; do
 		[[ -e $p ]] || continue
-		aside_n=$((aside_n + 1))
-		mkdir -p "$work/aside"
-		mv "$p" "$work/aside/$aside_n"
+		mv "$p" "$(mktemp -d "$work/aside/XXXXXX")/"
 	done
 }
 runs=${LF_BENCH_RUNS:-3}
