@@ -38,6 +38,21 @@ static const char *const inert_kinds[] = {
     "table",   "volume",    "grant", NULL,
 };
 
+/*
+ * The fields of a spec that, like the labels, nothing but the resource's
+ * own record reads: src/core/expand.c copies them into that record and
+ * derives nothing from them, and of src/core/rules.c only check_columns()
+ * reads a table's columns, each table's against each other (run here on
+ * the changed tables: lf_manifest_check_columns()).  A change to them is
+ * the update of that one record, as a change of labels is.
+ */
+static const struct {
+	const char *kind, *field;
+} inert_spec[] = {
+    {"catalog", "comment"}, {"schema", "comment"}, {"volume", "comment"},
+    {"table", "comment"},   {"table", "columns"},  {NULL, NULL},
+};
+
 static int kind_allowed(const char *lower)
 {
 	for (size_t i = 0; inert_kinds[i]; i++)
@@ -477,25 +492,57 @@ static void read_item(void *arg, size_t i)
 	}
 }
 
-/* `inputs` without metadata.labels, a copy. */
-static json_t *without_labels(const json_t *inputs)
+/* `inputs` without metadata.labels and the inert fields of kind `k`'s
+ * spec, a copy. */
+static json_t *comparable(const json_t *inputs, const struct lf_kind *k)
 {
 	json_t *c = json_deep_copy(inputs);
+	json_t *spec = json_object_get(c, "spec");
+
 	json_object_del(json_object_get(c, "metadata"), "labels");
+	for (size_t i = 0; inert_spec[i].kind; i++)
+		if (!strcmp(inert_spec[i].kind, k->lower))
+			json_object_del(spec, inert_spec[i].field);
 	return c;
 }
 
-static int labels_force_new(const struct lf_kind *k)
+/* Whether annotated path `path` (a.b.c) is `field` (a.b) or lies inside
+ * it, or holds it. */
+static int path_meets(const char *path, const char *field)
+{
+	size_t p = strlen(path), f = strlen(field);
+
+	if (p <= f)
+		return !strncmp(field, path, p) && (field[p] == '.' || !field[p]);
+	return !strncmp(path, field, f) && (path[f] == '.' || path[f] == '[');
+}
+
+/* Whether a field that may change here is one the schema makes a replace
+ * of (x-lakeform-force-new) or names a principal with (checked across
+ * documents): then the full path. */
+static int inert_annotated(const struct lf_kind *k)
 {
 	for (size_t i = 0; i < k->nforce_new; i++)
-		if (!strcmp(k->force_new[i], "metadata") ||
-		    !strncmp(k->force_new[i], "metadata.labels", 15))
+		if (path_meets(k->force_new[i], "metadata.labels"))
 			return 1;
+	for (size_t j = 0; inert_spec[j].kind; j++) {
+		char field[64];
+		if (strcmp(inert_spec[j].kind, k->lower))
+			continue;
+		snprintf(field, sizeof(field), "spec.%s", inert_spec[j].field);
+		for (size_t i = 0; i < k->nforce_new; i++)
+			if (path_meets(k->force_new[i], field))
+				return 1;
+		for (size_t i = 0; i < k->nprincipals; i++)
+			if (path_meets(k->principals[i], field))
+				return 1;
+	}
 	return 0;
 }
 
 /* The record of changed resource `res`, as lf_expand() would make it, when
- * it differs from the one recorded at most in its labels; else NULL. */
+ * it differs from the one recorded at most in its labels and the inert
+ * fields of its spec; else NULL. */
 static struct lf_dres *record_of(struct lf_incr *inc, const struct lf_resource *res,
                                  struct lf_state *st)
 {
@@ -507,7 +554,7 @@ static struct lf_dres *record_of(struct lf_incr *inc, const struct lf_resource *
 	if (!rec || (rec->line && lf_state_res_parse(rec) != 0))
 		return NULL;
 	if (rec->parent || !rec->provider || strcmp(rec->provider, "lakeform") || !rec->type ||
-	    strcmp(rec->type, k->lower) || labels_force_new(k))
+	    strcmp(rec->type, k->lower) || inert_annotated(k))
 		return NULL;
 	struct lf_dres *r = lf_xcalloc(1, sizeof(*r));
 	r->address = lf_xstrdup(res->address);
@@ -530,7 +577,7 @@ static struct lf_dres *record_of(struct lf_incr *inc, const struct lf_resource *
 	}
 	lf_json_sha256_hex(r->inputs, r->digest);
 	json_t *had = lf_state_res_open_inputs(st, rec, r->inputs);
-	json_t *a = had ? without_labels(had) : NULL, *b = without_labels(r->inputs);
+	json_t *a = had ? comparable(had, k) : NULL, *b = comparable(r->inputs, k);
 	int same = a && json_equal(a, b);
 	json_decref(had);
 	json_decref(a);
@@ -648,8 +695,13 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 		inc->why = "a changed document is not valid on its own";
 		goto out;
 	}
+	/* a column defined twice: the full path says where */
+	if (lf_manifest_check_columns(&inc->m, &d) != 0) {
+		inc->why = "a changed table defines a column twice";
+		goto out;
+	}
 	/* each changed document declares the resource it declared, and
-	 * differs from its record in its labels at most */
+	 * differs from its record in its labels and inert fields at most */
 	lf_planner_ignore_changes(&inc->m, st);
 	inc->rank = lf_xcalloc(inc->m.nres + 1, sizeof(*inc->rank));
 	for (size_t i = 0; i < inc->m.nres; i++) {
@@ -661,7 +713,8 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 			goto out;
 		}
 		if (!record_of(inc, res, st)) {
-			inc->why = "a changed document differs in more than its labels";
+			inc->why = "a changed document differs in more than its labels, comments "
+			           "and columns";
 			goto out;
 		}
 		inc->rank[inc->ds.n - 1] = s->rank;

@@ -111,6 +111,14 @@ int lf_manifest_build(struct lf_manifest *m, const struct lf_source *src,
 /* The rules across documents (DESIGN.md section 1).  Returns 0 or -1. */
 int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d);
 
+/*
+ * Of those rules, the one that reads a table's columns alone: no column
+ * defined twice (names compared without case).  For a plan of changed
+ * documents only (incr.h), which leaves any table it finds fault with to
+ * the full path.  Returns 0 or -1.
+ */
+int lf_manifest_check_columns(const struct lf_manifest *m, struct lf_diags *d);
+
 /* Borrowed resource at `address`, or NULL. */
 const struct lf_resource *lf_manifest_get(const struct lf_manifest *m, const char *address);
 

@@ -556,6 +556,18 @@ static void check_columns(struct ctx *c)
 	}
 }
 
+int lf_manifest_check_columns(const struct lf_manifest *m, struct lf_diags *d)
+{
+	struct ctx c;
+	size_t errors = d->errors;
+
+	memset(&c, 0, sizeof(c));
+	c.m = m;
+	c.d = d;
+	check_columns(&c);
+	return d->errors > errors ? -1 : 0;
+}
+
 /* A privilege's character as normalise_privilege() writes it. */
 static char privilege_char(char c)
 {

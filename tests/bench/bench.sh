@@ -12,8 +12,8 @@
 #   changed in their spec (tests/bench/gen.sh CHANGED=2).  Under the rows
 #   of plans after an edit, which way the plan took: the comparison of the
 #   files' content with what the last apply read (edits that change no
-#   content) and the plan of the changed documents alone (label changes
-#   only) are shortcuts and say so.
+#   content) and the plan of the changed documents alone (changes of
+#   labels, comments and a table's columns only) are shortcuts and say so.
 # Then, labelled as such, the shortcut: plan --refresh=false on unchanged
 # files (the state's fingerprint answers it).  Every row is the best of
 # LF_BENCH_RUNS runs (default 3): wall seconds and peak RSS from
@@ -93,13 +93,14 @@ row() { # what n seconds mib load cpu
 }
 # path_taken DIR: which way lakeform plan took on DIR, printed under the row
 # (a plan of the changed documents alone is a shortcut: it serves documents
-# that differ from the last apply in their labels at most)
+# that differ from the last apply at most in labels, comments and a table's
+# columns)
 path_taken() {
 	local how
 	how=$(LAKEFORM_LOG=debug "$bin" -C "$1" plan 2>&1 >/dev/null |
 		sed -n 's/.*\] plan: \(.*changed documents alone\|all documents\|the state records these manifests\)\(.*\)/\1\2/p' | head -n 1) || true
 	case $how in
-	*"changed documents alone"*) echo "  ^ shortcut taken: ${how%%, read in*} (documents that differ in their labels at most)" ;;
+	*"changed documents alone"*) echo "  ^ shortcut taken: ${how%%, read in*} (documents that differ at most in labels, comments and a table's columns)" ;;
 	"the state records these manifests"*)
 		how=${how#the state records these manifests (}
 		echo "  ^ shortcut taken: ${how%)} (every file parsed, its content the last apply's: the plan is the refresh's)"

@@ -4,17 +4,19 @@
 #
 # A generated account (tests/bench/gen.sh 2000, every hundredth resource
 # with a label) is applied once.  Then, for each edit of a long list (labels
-# added, changed and removed, and every kind of change the shortcut must
-# leave to the full path: a table's columns, grants, documents deleted,
-# added, moved, renamed, duplicated, workspaces' users and CIDRs, the
-# metastore, comments, reformatting, files deleted, markers, schema errors,
-# an object changed outside), on a fresh copy of the applied account at the
-# same path:
+# added, changed and removed, comments of catalogs, schemas, volumes and
+# tables, a table's columns, and every kind of change the shortcut must
+# leave to the full path: a column defined twice, an owner, grants,
+# documents deleted, added, moved, renamed, duplicated, workspaces' users
+# and CIDRs, the metastore, YAML comments, reformatting, files deleted,
+# markers, schema errors, an object changed outside), on a fresh copy of
+# the applied account at the same path:
 #   - `plan` and `plan --incremental=false` print the same stdout and
 #     stderr, byte for byte, and exit alike; so do their --markdown,
 #     --detailed-exitcode and --refresh=false forms for some edits;
 #   - whether the shortcut was taken (LAKEFORM_LOG=debug) is what the edit
-#     expects: a labels-only edit must take it, the others must not;
+#     expects: an edit of labels, comments or columns only must take it,
+#     the others must not;
 #   - for some edits, `apply --auto-approve` both ways too: the same output
 #     and exit, the same state.json (its fingerprint included: the same
 #     path, the same objects), the same .lakeform/cache/documents (the
@@ -242,8 +244,8 @@ check "a document reformatted, nothing else (the content shortcut)" no "ed Table
 # ---- edits the shortcut leaves to the full path --------------------------------
 check "a comment only (the content shortcut)" no "ed $G0 g-4 sub 'spec:=>spec: # why'"
 check "nothing changed" no true
-VARIANTS=1 check_apply "a table's columns changed" no "ed Table-0000.yaml t_1 sub 'payload, type: STRING=>payload, type: BINARY'"
-check "a table's columns changed, and a label" no "ed Table-0000.yaml t_1 sub 'payload, type: STRING=>payload, type: BINARY' && ed $G0 g-3 label 'a: b'"
+VARIANTS=1 check_apply "a table's columns changed" yes "ed Table-0000.yaml t_1 sub 'payload, type: STRING=>payload, type: BINARY'"
+check "a table's columns changed, and a label" yes "ed Table-0000.yaml t_1 sub 'payload, type: STRING=>payload, type: BINARY' && ed $G0 g-3 label 'a: b'"
 check_apply "a grant's privilege changed" no "ed $G0 g-2 sub '[SELECT]=>[SELECT, MODIFY]'"
 check "a grant's principal changed" no "ed $G0 g-2 sub 'principal: user:user2@=>principal: user:user3@'"
 check "a grant added" no "printf -- '---\napiVersion: lakeform/v1\nkind: Grant\nmetadata:\n  name: g-new\nspec:\n  principal: group:group-1\n  securable:\n    type: catalog\n    metastore: ms-us-east-1\n    name: cat_0\n  privileges: [USE_CATALOG]\n' >> $G0"
@@ -260,7 +262,12 @@ check "a workspace's users changed" no "ed Workspace-0000.yaml ws-3 sub 'users: 
 check "a classic workspace's CIDR changed" no "ed Workspace-0000.yaml ws-7 sub 'cidr: 10.0.7.0/24=>cidr: 10.0.9.0/24'"
 check "a classic workspace's CIDR overlapping another" no "ed Workspace-0000.yaml ws-7 sub 'cidr: 10.0.7.0/24=>cidr: 10.0.15.0/24'"
 check "a metastore changed" no "ed Metastore-0000.yaml ms-us-east-1 sub 'prefix: metastores/us-east-1=>prefix: metastores/use1'"
-check "a catalog's comment changed" no "ed Catalog-0000.yaml cat_3 sub 'comment: catalog 3=>comment: the third'"
+check_apply "a catalog's comment changed" yes "ed Catalog-0000.yaml cat_3 sub 'comment: catalog 3=>comment: the third'"
+check "comments added to a schema, a volume and a table" yes "ed Schema-0000.yaml sch_1 sub 'spec:\n=>spec:\n  comment: raw data\n' && ed Volume-0000.yaml v_2 sub 'spec:\n=>spec:\n  comment: files\n' && ed Table-0000.yaml t_2 sub 'spec:\n=>spec:\n  comment: events\n'"
+check "a column's comment" yes "ed Table-0000.yaml t_3 sub '{name: id, type: BIGINT}=>{name: id, type: BIGINT, comment: the key}'"
+check "a column defined twice (the full path says where)" no "ed Table-0000.yaml t_1 sub '    - {name: id, type: BIGINT}\n=>    - {name: id, type: BIGINT}\n    - {name: ID, type: INT}\n'"
+check "a table's comment and its owner (the owner reaches the storage)" no "ed Table-0000.yaml t_4 sub '  columns:=>  comment: c\n  owner: user:user2@bench.example\n  columns:'"
+check "a catalog's comment and its owner" no "ed Catalog-0000.yaml cat_3 sub 'comment: catalog 3=>comment: the third\n  owner: user:user2@bench.example'"
 check "a file deleted" no "rm Volume-0000.yaml"
 check "a document end marker" no "printf '...\n' >> $G0 && ed $G0 g-3 label 'a: b'"
 check "a directive" no "sed -i '1i %YAML 1.1' $G0 && ed $G0 g-3 label 'a: b'"
