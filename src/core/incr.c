@@ -41,16 +41,26 @@ static const char *const inert_kinds[] = {
 /*
  * The fields of a spec that, like the labels, nothing but the resource's
  * own record reads: src/core/expand.c copies them into that record and
- * derives nothing from them, and of src/core/rules.c only check_columns()
- * reads a table's columns, each table's against each other (run here on
- * the changed tables: lf_manifest_check_columns()).  A change to them is
- * the update of that one record, as a change of labels is.
+ * derives nothing from them (a service principal's or group's identity
+ * object does not carry its display name), and of src/core/rules.c only
+ * check_columns() reads a table's columns, each table's against each
+ * other (run here on the changed tables: lf_manifest_check_columns()).  A
+ * change to them is the update of that one record, as a change of labels
+ * is.
  */
 static const struct {
 	const char *kind, *field;
 } inert_spec[] = {
-    {"catalog", "comment"}, {"schema", "comment"}, {"volume", "comment"},
-    {"table", "comment"},   {"table", "columns"},  {NULL, NULL},
+    {"catalog", "comment"},
+    {"schema", "comment"},
+    {"volume", "comment"},
+    {"table", "comment"},
+    {"table", "columns"},
+    /* a user's goes into its identity object too (expand_identity()):
+     * not this one's nor a group's */
+    {"serviceprincipal", "display_name"},
+    {"group", "display_name"},
+    {NULL, NULL},
 };
 
 static int kind_allowed(const char *lower)

@@ -9,15 +9,16 @@
  * compares the files with it.  When only some documents changed, each of
  * them still declares the resource it declared, and what differs in it is
  * only fields that nothing but the resource's own record reads (its labels,
- * the comment of a catalog, schema, volume or table, a table's columns: no
- * expansion reads them, no rule across documents; a table's columns are
- * checked against each other here), then the plan is the update of those
- * records and a no-op for every other one.  Only the changed documents are
- * parsed (at their own lines: positions stay right) and checked against
- * their schemas.  Anything else (a document added, removed, moved or
- * renamed, another field, another
- * lakeform version, schema or lakeform.yaml, a kind whose documents read
- * others' labels, a cache damaged in any way) makes lf_incr_prepare()
+ * the comment of a catalog, schema, volume or table, a table's columns,
+ * the display name of a service principal or group: no expansion reads
+ * them, no rule across documents; a table's columns are checked against
+ * each other here), then the plan is the update of those records and a
+ * no-op for every other one.  Only the changed documents are parsed (at
+ * their own lines: positions stay right) and checked against their
+ * schemas.  Anything else (a document added, removed, moved or renamed,
+ * another field, another lakeform version, schema or lakeform.yaml, a kind
+ * whose documents read others' labels, a cache damaged in any way) makes
+ * lf_incr_prepare()
  * answer 0 and the caller takes the full path, which says exactly what it
  * always did.
  */

@@ -100,7 +100,7 @@ path_taken() {
 	how=$(LAKEFORM_LOG=debug "$bin" -C "$1" plan 2>&1 >/dev/null |
 		sed -n 's/.*\] plan: \(.*changed documents alone\|all documents\|the state records these manifests\)\(.*\)/\1\2/p' | head -n 1) || true
 	case $how in
-	*"changed documents alone"*) echo "  ^ shortcut taken: ${how%%, read in*} (documents that differ at most in labels, comments and a table's columns)" ;;
+	*"changed documents alone"*) echo "  ^ shortcut taken: ${how%%, read in*} (documents that differ at most in labels, comments, a table's columns and some display names)" ;;
 	"the state records these manifests"*)
 		how=${how#the state records these manifests (}
 		echo "  ^ shortcut taken: ${how%)} (every file parsed, its content the last apply's: the plan is the refresh's)"
