@@ -18,9 +18,8 @@
  * schemas.  Anything else (a document added, removed, moved or renamed,
  * another field, another lakeform version, schema or lakeform.yaml, a kind
  * whose documents read others' labels, a cache damaged in any way) makes
- * lf_incr_prepare()
- * answer 0 and the caller takes the full path, which says exactly what it
- * always did.
+ * lf_incr_prepare() answer 0 and the caller takes the full path, which
+ * says exactly what it always did.
  */
 #ifndef LF_CORE_INCR_H
 #define LF_CORE_INCR_H
