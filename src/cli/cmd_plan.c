@@ -330,11 +330,13 @@ static int run(struct lf_cli *cli)
 			goto render;
 		}
 	}
+	long planned_at = lf_now_ms();
 	if (lf_plan_build(&p, &s.ds, &s.st, &o, &s.d) != 0) {
 		lf_cli_print_diags(cli, &s.d);
 		rc = LF_EXIT_ERROR;
 		goto out;
 	}
+	lf_cli_log(cli, LF_LOG_DEBUG, "plan: planned in %ld ms", lf_now_ms() - planned_at);
 	if (!o.destroy && (rc = lf_cli_plan_cost(cli, &s, &p)) != LF_EXIT_OK)
 		goto out;
 render:
