@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "family.h"
 #include "planner.h"
 #include "../util/buf.h"
 #include "../util/fs.h"
@@ -50,18 +51,27 @@ static const char *const inert_kinds[] = {
  */
 static const struct {
 	const char *kind, *field;
+	int without_identities; /* only when no provider serves identities */
 } inert_spec[] = {
-    {"catalog", "comment"},
-    {"schema", "comment"},
-    {"volume", "comment"},
-    {"table", "comment"},
-    {"table", "columns"},
-    /* a user's goes into its identity object too (expand_identity()):
-     * not this one's nor a group's */
-    {"serviceprincipal", "display_name"},
-    {"group", "display_name"},
-    {NULL, NULL},
+    {"catalog", "comment", 0},
+    {"schema", "comment", 0},
+    {"volume", "comment", 0},
+    {"table", "comment", 0},
+    {"table", "columns", 0},
+    /* a user's goes into its identity object too, when there is one
+     * (expand_identity()); a service principal's and a group's do not */
+    {"user", "display_name", 1},
+    {"serviceprincipal", "display_name", 0},
+    {"group", "display_name", 0},
+    {NULL, NULL, 0},
 };
+
+/* Whether field `j` of inert_spec[] may change here, for kind `k`. */
+static int inert_here(size_t j, const struct lf_kind *k, int identities)
+{
+	return !strcmp(inert_spec[j].kind, k->lower) &&
+	       !(inert_spec[j].without_identities && identities);
+}
 
 static int kind_allowed(const char *lower)
 {
@@ -504,14 +514,14 @@ static void read_item(void *arg, size_t i)
 
 /* `inputs` without metadata.labels and the inert fields of kind `k`'s
  * spec, a copy. */
-static json_t *comparable(const json_t *inputs, const struct lf_kind *k)
+static json_t *comparable(const json_t *inputs, const struct lf_kind *k, int identities)
 {
 	json_t *c = json_deep_copy(inputs);
 	json_t *spec = json_object_get(c, "spec");
 
 	json_object_del(json_object_get(c, "metadata"), "labels");
 	for (size_t i = 0; inert_spec[i].kind; i++)
-		if (!strcmp(inert_spec[i].kind, k->lower))
+		if (inert_here(i, k, identities))
 			json_object_del(spec, inert_spec[i].field);
 	return c;
 }
@@ -530,14 +540,14 @@ static int path_meets(const char *path, const char *field)
 /* Whether a field that may change here is one the schema makes a replace
  * of (x-lakeform-force-new) or names a principal with (checked across
  * documents): then the full path. */
-static int inert_annotated(const struct lf_kind *k)
+static int inert_annotated(const struct lf_kind *k, int identities)
 {
 	for (size_t i = 0; i < k->nforce_new; i++)
 		if (path_meets(k->force_new[i], "metadata.labels"))
 			return 1;
 	for (size_t j = 0; inert_spec[j].kind; j++) {
 		char field[64];
-		if (strcmp(inert_spec[j].kind, k->lower))
+		if (!inert_here(j, k, identities))
 			continue;
 		snprintf(field, sizeof(field), "spec.%s", inert_spec[j].field);
 		for (size_t i = 0; i < k->nforce_new; i++)
@@ -564,7 +574,7 @@ static struct lf_dres *record_of(struct lf_incr *inc, const struct lf_resource *
 	if (!rec || (rec->line && lf_state_res_parse(rec) != 0))
 		return NULL;
 	if (rec->parent || !rec->provider || strcmp(rec->provider, "lakeform") || !rec->type ||
-	    strcmp(rec->type, k->lower) || inert_annotated(k))
+	    strcmp(rec->type, k->lower) || inert_annotated(k, inc->identities))
 		return NULL;
 	struct lf_dres *r = lf_xcalloc(1, sizeof(*r));
 	r->address = lf_xstrdup(res->address);
@@ -587,7 +597,8 @@ static struct lf_dres *record_of(struct lf_incr *inc, const struct lf_resource *
 	}
 	lf_json_sha256_hex(r->inputs, r->digest);
 	json_t *had = lf_state_res_open_inputs(st, rec, r->inputs);
-	json_t *a = had ? comparable(had, k) : NULL, *b = comparable(r->inputs, k);
+	json_t *a = had ? comparable(had, k, inc->identities) : NULL,
+	       *b = comparable(r->inputs, k, inc->identities);
 	int same = a && json_equal(a, b);
 	json_decref(had);
 	json_decref(a);
@@ -617,6 +628,8 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 	int ok = 0;
 
 	memset(inc, 0, sizeof(*inc));
+	/* as lf_session_expand() decides whether identities are expanded */
+	inc->identities = lf_family_provider(settings, LF_FAMILY_IDENTITY) != NULL;
 	if (!st->fingerprint || st->npending || st->torn_tail)
 		return why(inc, "the state does not record a complete apply");
 	if (read_cache(inc) != 0 || strcmp(inc->bytes, st->fingerprint))

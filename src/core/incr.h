@@ -10,7 +10,8 @@
  * them still declares the resource it declared, and what differs in it is
  * only fields that nothing but the resource's own record reads (its labels,
  * the comment of a catalog, schema, volume or table, a table's columns,
- * the display name of a service principal or group: no expansion reads
+ * the display name of a service principal or group, and of a user when
+ * no provider serves identities: no expansion reads
  * them, no rule across documents; a table's columns are checked against
  * each other here), then the plan is the update of those records and a
  * no-op for every other one.  Only the changed documents are parsed (at
@@ -63,6 +64,7 @@ struct lf_incr {
 	struct lf_desired ds;
 	long *rank; /* per ds.v[] */
 	size_t nchanged;
+	int identities;  /* a provider serves identities: users' objects carry their names */
 	const char *why; /* why not, when lf_incr_prepare() answered 0 */
 };
 

@@ -5,8 +5,9 @@
 # A generated account (tests/bench/gen.sh 2000, every hundredth resource
 # with a label) is applied once.  Then, for each edit of a long list (labels
 # added, changed and removed, comments of catalogs, schemas, volumes and
-# tables, a table's columns, display names of service principals and
-# groups, and every kind of change the shortcut must
+# tables, a table's columns, display names (a user's only without an
+# identity provider: tests/integration/scim checks the other case), and
+# every kind of change the shortcut must
 # leave to the full path: a column defined twice, an owner, grants,
 # documents deleted, added, moved, renamed, duplicated, workspaces' users
 # and CIDRs, the metastore, YAML comments, reformatting, files deleted,
@@ -270,7 +271,7 @@ check "a column's comment" yes "ed Table-0000.yaml t_3 sub '{name: id, type: BIG
 check "a column defined twice (the full path says where)" no "ed Table-0000.yaml t_1 sub '    - {name: id, type: BIGINT}\n=>    - {name: id, type: BIGINT}\n    - {name: ID, type: INT}\n'"
 check "a table's comment and its owner (the owner reaches the storage)" no "ed Table-0000.yaml t_4 sub '  columns:=>  comment: c\n  owner: user:user2@bench.example\n  columns:'"
 check_apply "a service principal's and a group's display name" yes "ed ServicePrincipal-0000.yaml sp-1 sub 'display_name: Robot 1=>display_name: Robot One' && ed Group-0000.yaml group-2 sub 'spec:\n=>spec:\n  display_name: Second\n'"
-check "a user's display name (with an identity provider, its identity object carries it)" no "ed User-0000.yaml user3@bench.example sub 'display_name: User 3=>display_name: Third'"
+check_apply "a user's display name (no provider serves identities: no object carries it)" yes "ed User-0000.yaml user3@bench.example sub 'display_name: User 3=>display_name: Third'"
 check "a catalog's comment and its owner" no "ed Catalog-0000.yaml cat_3 sub 'comment: catalog 3=>comment: the third\n  owner: user:user2@bench.example'"
 check "a file deleted" no "rm Volume-0000.yaml"
 check "a document end marker" no "printf '...\n' >> $G0 && ed $G0 g-3 label 'a: b'"

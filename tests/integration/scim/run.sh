@@ -158,6 +158,19 @@ check "healed: the group kept its id (patched, not rewritten)" test -n "$(gid an
 run plan --detailed-exitcode
 check "a plan after healing shows no change" has "No changes."
 check "the updates carried If-Match (the server offers ETags)" test "$(requests ifMatch)" -ge 3
+# a user's display name edited: with a provider serving identities it
+# reaches the user's identity object, so the plan of the changed documents
+# alone (src/core/incr.c) must leave it to the full path, which shows both
+rm -rf "$work/dn"
+cp -a "$cfg" "$work/dn"
+sed -i 's/display_name: Bob Okafor/display_name: Robert Okafor/' "$work/dn/10-identities.yaml"
+(cd "$work/dn" && LAKEFORM_LOG=debug "$lf" plan 2>"$work/dn.log" >"$work/dn.out"
+	"$lf" plan --incremental=false >"$work/dn.full" 2>/dev/null)
+check "a user's display name: the documents cache was read and the full path taken" \
+	grep -q 'plan: all documents (a changed document differs in more than' "$work/dn.log"
+check "a user's display name: the plan changes the identity object too" \
+	grep -q '~ identity.user/bob@acme.com' "$work/dn.out"
+check "a user's display name: the same plan as with --incremental=false" cmp -s "$work/dn.out" "$work/dn.full"
 scim DELETE "/Users/$(uid ghost@acme.com)" >/dev/null
 "$lf" graph --expanded >"$work/out" 2>&1
 check "graph --expanded shows the identity resources" has "identity.group/data"
