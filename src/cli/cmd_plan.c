@@ -91,8 +91,8 @@ static int unchanged_since_recorded(struct lf_cli *cli, struct lf_session *s)
 /*
  * When only some documents changed since the state's last complete apply,
  * each still declaring its resource and differing at most in fields only
- * its own record reads (labels, comments, a table's columns),
- * the plan is the update of their records: made of those documents alone
+ * its own record reads (labels and the others src/core/incr.h names), the
+ * plan is the update of their records: made of those documents alone
  * (src/core/incr.h), unless a refresh finds that a real object changed.
  * 1 and `p` made (`obs` what the refresh read), else 0: the full path
  * (*refreshed says whether the refresh ran already).  --incremental=false

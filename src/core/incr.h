@@ -11,10 +11,9 @@
  * only fields that nothing but the resource's own record reads (its labels,
  * the comment of a catalog, schema, volume or table, a table's columns,
  * the display name of a service principal or group, and of a user when
- * no provider serves identities: no expansion reads
- * them, no rule across documents; a table's columns are checked against
- * each other here), then the plan is the update of those records and a
- * no-op for every other one.  Only the changed documents are parsed (at
+ * no provider serves identities: no expansion reads them, no rule across
+ * documents; a table's columns are checked against each other here), then
+ * the plan is the update of those records and a no-op for every other one.  Only the changed documents are parsed (at
  * their own lines: positions stay right) and checked against their
  * schemas.  Anything else (a document added, removed, moved or renamed,
  * another field, another lakeform version, schema or lakeform.yaml, a kind

@@ -280,6 +280,16 @@ void lf_plan_add_warning(struct lf_plan *p, const char *fmt, ...)
 
 /* ---- release ---------------------------------------------------------- */
 
+void lf_field_diffs_free(struct lf_field_diff *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].path);
+		json_decref(v[i].before);
+		json_decref(v[i].after);
+	}
+	free(v);
+}
+
 static void change_release(struct lf_change *c)
 {
 	free(c->address);
@@ -289,12 +299,7 @@ static void change_release(struct lf_change *c)
 	free(c->parent);
 	json_decref(c->before);
 	json_decref(c->after);
-	for (size_t i = 0; i < c->ndiffs; i++) {
-		free(c->diffs[i].path);
-		json_decref(c->diffs[i].before);
-		json_decref(c->diffs[i].after);
-	}
-	free(c->diffs);
+	lf_field_diffs_free(c->diffs, c->ndiffs);
 	for (size_t i = 0; i < c->nsensitive; i++)
 		free(c->sensitive[i]);
 	free(c->sensitive);

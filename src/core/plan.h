@@ -204,4 +204,7 @@ int lf_plan_check_current(const struct lf_plan *p, int state_exists, const char 
 
 void lf_plan_release(struct lf_plan *p);
 
+/* Free `n` field differences: their paths and values, then `v`. */
+void lf_field_diffs_free(struct lf_field_diff *v, size_t n);
+
 #endif

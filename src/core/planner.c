@@ -586,12 +586,7 @@ static void emit(struct lf_plan *p, struct node *n, const struct lf_kinds *kinds
 /* Release what compare_item() left in `n`. */
 static void compared_release(struct node *n)
 {
-	for (size_t k = 0; k < n->ndiffs; k++) {
-		free(n->diffs[k].path);
-		json_decref(n->diffs[k].before);
-		json_decref(n->diffs[k].after);
-	}
-	free(n->diffs);
+	lf_field_diffs_free(n->diffs, n->ndiffs);
 	n->diffs = NULL;
 	n->ndiffs = 0;
 	json_decref(n->before);

@@ -142,8 +142,8 @@ int lf_session_load(struct lf_session *s);
  * Instead of lf_session_load() and lf_session_expand(), with the state
  * loaded: 1 when the plan can be made of the documents changed since the
  * state's last complete apply alone (incr.h: each still declares the same
- * resource, and differs at most in its labels, comments or columns), with those documents
- * parsed and checked into s->incr; else 0 and *why says why not (a
+ * resource, and differs at most in fields only its own record reads),
+ * with those documents parsed and checked into s->incr; else 0 and *why says why not (a
  * constant string), nothing loaded.  Only for the files of this directory
  * (no --git, overlay or variables).
  */

@@ -13,7 +13,8 @@
 #   of plans after an edit, which way the plan took: the comparison of the
 #   files' content with what the last apply read (edits that change no
 #   content) and the plan of the changed documents alone (changes of
-#   labels, comments and a table's columns only) are shortcuts and say so.
+#   fields only the resource's own record reads: src/core/incr.h) are
+#   shortcuts and say so.
 # Then, labelled as such, the shortcut: plan --refresh=false on unchanged
 # files (the state's fingerprint answers it).  Every row is the best of
 # LF_BENCH_RUNS runs (default 3): wall seconds and peak RSS from
@@ -42,18 +43,18 @@ trap 'rm -rf "$work"' EXIT
 # inode table block is unwritten), and finding a free one means looking at
 # each such inode (fs/ext4/ialloc.c, recently_deleted()).  Deleting the
 # 40,000 files of one apply of all right before the next made that apply's
-# file creation quadratic in the kernel: 3.7 s of CPU at 100,000 resources
-# (perf), none at 10,000.  A user does not delete a state's worth of files
+# file creation quadratic in the kernel: 4.5 s of the providers' CPU at
+# 100,000 resources (perf), none at 10,000.  A user does not delete a state's worth of files
 # before each apply; the bench deleted them before each run.  They are
 # deleted when the bench ends.
-# (a directory of its own each time: the runs of a row move theirs from
-# a subshell, so no counter would survive them)
+# Each goes into a new directory of mktemp's naming: the runs of a row
+# move theirs from a subshell, so no counter would survive them.
 aside() {
 	local p
 	mkdir -p "$work/aside"
 	for p in "$@"; do
 		[[ -e $p ]] || continue
-		mv "$p" "$(mktemp -d "$work/aside/XXXXXX")/"
+		mv "$p" "$(mktemp -d -p "$work/aside")/"
 	done
 }
 runs=${LF_BENCH_RUNS:-3}
@@ -93,8 +94,8 @@ row() { # what n seconds mib load cpu
 }
 # path_taken DIR: which way lakeform plan took on DIR, printed under the row
 # (a plan of the changed documents alone is a shortcut: it serves documents
-# that differ from the last apply at most in labels, comments and a table's
-# columns)
+# that differ from the last apply at most in labels, comments, a table's
+# columns and some display names)
 path_taken() {
 	local how
 	how=$(LAKEFORM_LOG=debug "$bin" -C "$1" plan 2>&1 >/dev/null |
