@@ -29,6 +29,11 @@ struct secnode {
 	 * when ex.sec_gen was `gen` (subtree_within()) */
 	unsigned long gen;
 	int within;
+	/* the places a grant on it reaches (reach_of()), borrowed from the
+	 * securables; reach_id: its index + 1 in the desired set's reach */
+	struct loc *reach;
+	size_t nreach, reach_id;
+	int reached;
 };
 
 /* A statement of a bucket's policy: (principal, access, path), its
@@ -69,6 +74,7 @@ struct ex {
 	struct lf_map policy_owner; /* bucket -> manifest address declaring it */
 	json_t *later;              /* [principal, type, metastore, name, privileges, source] */
 	const char *source;         /* the manifest address whose grant is compiled */
+	const char *source_ds;      /* the desired set's copy of it, when known */
 	struct lf_state *st;        /* what is recorded, or NULL */
 	struct lf_map nets_of;      /* parent -> json array of recorded networks [name, cidr] */
 	int nets_indexed;
@@ -381,24 +387,47 @@ static int subtree_within(struct ex *x, struct secnode *n)
 	return within;
 }
 
-/* Grant `access` on securable `sec` and, as Unity Catalog inherits, on what
- * lies below it but is stored elsewhere. */
-static void grant_access(struct ex *x, const char *principal, uint32_t who, int write,
-                         struct secnode *sec, struct loc **done, size_t *ndone, size_t *alloc)
+/* The places a grant on securable `sec` reaches: its location and, as
+ * Unity Catalog inherits, what lies below it but is stored elsewhere, each
+ * place once (not one inside another already reached). */
+static void reach_walk(struct ex *x, struct secnode *sec, struct loc **done, size_t *ndone,
+                       size_t *alloc)
 {
 	for (size_t i = 0; i < *ndone; i++)
 		if (loc_covers(&(*done)[i], &sec->loc))
 			goto children;
-	policy_add(x, principal, who, write, &sec->loc);
 	LF_GROW(*done, *ndone + 1, *alloc);
 	(*done)[(*ndone)++] = sec->loc;
 children:
-	/* sec's location is granted now: so is all that lies inside it (a
+	/* sec's location is reached now: so is all that lies inside it (a
 	 * path inside one inside another is inside that one) */
 	if (subtree_within(x, sec))
 		return;
 	for (size_t i = 0; i < sec->nchildren; i++)
-		grant_access(x, principal, who, write, sec->children[i], done, ndone, alloc);
+		reach_walk(x, sec->children[i], done, ndone, alloc);
+}
+
+/* `sec`'s places, found once and recorded in the desired set's reach (the
+ * grants are compiled after every securable is known: its places stay). */
+static void reach_of(struct ex *x, struct secnode *sec)
+{
+	size_t alloc = 0;
+	struct lf_reach *r = &x->out->reach;
+
+	if (sec->reached)
+		return;
+	reach_walk(x, sec, &sec->reach, &sec->nreach, &alloc);
+	sec->reached = 1;
+	LF_GROW(r->secs, r->nsecs + 1, r->secs_alloc);
+	struct lf_reach_sec *rs = &r->secs[r->nsecs++];
+	rs->address = lf_xstrdup(sec->address);
+	rs->n = sec->nreach;
+	rs->locs = lf_xcalloc(sec->nreach + 1, sizeof(*rs->locs));
+	for (size_t i = 0; i < sec->nreach; i++) {
+		rs->locs[i].bucket = lf_xstrdup(sec->reach[i].bucket);
+		rs->locs[i].path = lf_xstrdup(sec->reach[i].path);
+	}
+	sec->reach_id = r->nsecs;
 }
 
 /* The securable address a grant names, or NULL (metastore: no data). */
@@ -415,44 +444,60 @@ static char *securable_address(const char *type, const char *ms, const char *nam
 	return lf_buf_detach(&b);
 }
 
-static void compile_grant(struct ex *x, const char *principal, const char *type, const char *ms,
-                          const char *name, json_t *privileges)
+int lf_privileges_access(const struct lf_kinds *kinds, const json_t *privileges)
 {
-	json_t *access = NULL;
-	const struct lf_kind *gk = lf_kinds_find(x->m->kinds, "Grant");
-	char *addr = securable_address(type, ms, name);
-	struct secnode *sec = addr ? lf_map_get(&x->secs, addr) : NULL;
-	int want_read = 0, want_write = 0;
+	const struct lf_kind *gk = lf_kinds_find(kinds, "Grant");
+	/* each privilege's storage access: its entry in the one table */
+	json_t *table = gk ? json_object_get(gk->schema, "x-lakeform-privileges") : NULL;
+	int access = 0;
 	size_t i;
 	json_t *v;
 
-	free(addr);
-	if (!sec || !gk)
-		return;
-	/* each privilege's storage access: its entry in the one table */
-	access = json_object_get(gk->schema, "x-lakeform-privileges");
 	json_array_foreach (privileges, i, v) {
 		char *norm = lf_xstrdup(json_string_value(v) ? json_string_value(v) : "");
 		for (char *p = norm; *p; p++)
 			*p = *p == ' ' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-		json_t *a = json_object_get(json_object_get(access, norm), "access");
+		json_t *a = json_object_get(json_object_get(table, norm), "access");
 		size_t j;
 		json_t *w;
 		json_array_foreach (a, j, w) {
-			want_read |= !strcmp(json_string_value(w), "read");
-			want_write |= !strcmp(json_string_value(w), "write");
+			access |= !strcmp(json_string_value(w), "read") ? LF_ACCESS_READ : 0;
+			access |= !strcmp(json_string_value(w), "write") ? LF_ACCESS_WRITE : 0;
 		}
 		free(norm);
 	}
-	const int modes[2] = {want_read, want_write};
-	uint32_t who = want_read || want_write ? principal_number(x, principal) : 0;
+	return access;
+}
+
+static void compile_grant(struct ex *x, const char *principal, const char *type, const char *ms,
+                          const char *name, json_t *privileges)
+{
+	char *addr = securable_address(type, ms, name);
+	struct secnode *sec = addr ? lf_map_get(&x->secs, addr) : NULL;
+	struct lf_reach *r = &x->out->reach;
+
+	free(addr);
+	if (!sec || !lf_kinds_find(x->m->kinds, "Grant"))
+		return;
+	int access = lf_privileges_access(x->m->kinds, privileges);
+	/* recorded with or without access: a later edit may give it some */
+	reach_of(x, sec);
+	LF_GROW(r->v, r->n + 1, r->alloc);
+	/* the source's text as the desired set holds it: the manifests go
+	 * before an apply records the reach */
+	const char *src = x->source_ds;
+	if (!src) {
+		const struct lf_dres *d = x->source ? lf_desired_get(x->out, x->source) : NULL;
+		src = d ? d->address : lf_reach_intern(r, x->source ? x->source : "");
+	}
+	r->v[r->n++] =
+	    (struct lf_reach_grant){src, lf_reach_intern(r, principal), sec->reach_id - 1, access};
+	uint32_t who = access ? principal_number(x, principal) : 0;
 	for (int m = 0; m < 2; m++) {
-		struct loc *done = NULL;
-		size_t ndone = 0, alloc = 0;
-		if (!modes[m])
+		if (!(access & (m ? LF_ACCESS_WRITE : LF_ACCESS_READ)))
 			continue;
-		grant_access(x, principal, who, m, sec, &done, &ndone, &alloc);
-		free(done); /* the locs belong to the securables */
+		for (size_t i = 0; i < sec->nreach; i++)
+			policy_add(x, principal, who, m, &sec->reach[i]);
 	}
 }
 
@@ -1275,6 +1320,35 @@ static void rank_paths(struct stmt *v, size_t m)
 	free(u);
 }
 
+/* Bucket `b`'s statements, their `who` the ranks of their principals'
+ * texts, sorted and compacted into *uniq (*k of them), and the addresses
+ * of their principals, each once, in statement order (*deps). */
+static void compile_bucket(struct bucket_stmts *b, json_t **uniq, size_t *k, char ***deps,
+                           size_t *ndeps)
+{
+	/* a policy may hold a statement per grant: each principal once,
+	 * checked against `seen` rather than by a linear search, which made
+	 * a policy of P principals cost P^2 */
+	struct lf_map seen = LF_MAP_INIT;
+
+	rank_paths(b->v, b->n);
+	qsort(b->v, b->n, sizeof(*b->v), cmp_statement);
+	*k = 0;
+	*uniq = compact_statements(b->v, b->n, k);
+	*deps = lf_xcalloc(*k + 1, sizeof(**deps));
+	*ndeps = 0;
+	for (size_t j = 0; j < *k; j++) {
+		const char *who =
+		    json_string_value(json_object_get(json_array_get(*uniq, j), "principal"));
+		char *a = who && !lf_map_get(&seen, who) ? principal_address(who) : NULL;
+		if (a) {
+			lf_map_put(&seen, who, (void *)1);
+			(*deps)[(*ndeps)++] = a;
+		}
+	}
+	lf_map_release(&seen);
+}
+
 /* lf_par_for's item: bucket i's statements sorted and compacted, and the
  * addresses of their principals.  It reads only its bucket's statements
  * and the strings they borrow, and the principals' ranks, and writes only
@@ -1283,27 +1357,10 @@ static void policy_item(void *arg, size_t i)
 {
 	struct policy_slot *s = (struct policy_slot *)arg + i;
 	struct bucket_stmts *b = s->b;
-	/* a policy may hold a statement per grant: each principal once,
-	 * checked against `seen` rather than by a linear search, which made
-	 * a policy of P principals cost P^2 */
-	struct lf_map seen = LF_MAP_INIT;
 
 	for (size_t j = 0; j < b->n; j++)
 		b->v[j].who = s->rank[b->v[j].who];
-	rank_paths(b->v, b->n);
-	qsort(b->v, b->n, sizeof(*b->v), cmp_statement);
-	s->uniq = compact_statements(b->v, b->n, &s->k);
-	s->deps = lf_xcalloc(s->k + 1, sizeof(*s->deps));
-	for (size_t j = 0; j < s->k; j++) {
-		const char *who =
-		    json_string_value(json_object_get(json_array_get(s->uniq, j), "principal"));
-		char *a = who && !lf_map_get(&seen, who) ? principal_address(who) : NULL;
-		if (a) {
-			lf_map_put(&seen, who, (void *)1);
-			s->deps[s->ndeps++] = a;
-		}
-	}
-	lf_map_release(&seen);
+	compile_bucket(b, &s->uniq, &s->k, &s->deps, &s->ndeps);
 }
 
 static int cmp_principal_text(const void *a, const void *b)
@@ -1520,6 +1577,7 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 					sec_add(&x, sa, loc_make(name, ""), NULL);
 				free(sa);
 				x.source = res->address;
+				x.source_ds = r->address;
 				if (type && name && principal)
 					compile_grant(&x, principal, type, sms, name,
 					              lf_json_path(res->value, "spec.privileges"));
@@ -1529,6 +1587,7 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 		}
 	}
 	free(order);
+	x.source_ds = NULL;
 	compile_deferred(&x);
 	emit_policies(&x); /* its statements borrow the principals of x.later */
 	json_decref(x.later);
@@ -1544,6 +1603,7 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 		free(n->address);
 		loc_release(&n->loc);
 		free(n->children);
+		free(n->reach);
 		free(n);
 	}
 	lf_map_release(&x.secs);
@@ -1568,32 +1628,130 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 	return x.failed || d->errors > errors ? -1 : 0;
 }
 
+static int cmp_text_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *lf_reach_policy(const struct lf_reach *r, const char *bucket, char ***deps, size_t *ndeps,
+                        char ***sources, size_t *nsources)
+{
+	struct bucket_stmts b;
+	struct lf_map seen = LF_MAP_INIT; /* sources, then principals: text -> rank + 1 */
+	size_t salloc = 0, np = 0;
+	const char **texts;
+	json_t *uniq;
+	size_t k;
+
+	memset(&b, 0, sizeof(b));
+	b.v = lf_xcalloc(1, sizeof(*b.v)); /* none may come */
+	b.alloc = 1;
+	*sources = NULL;
+	*nsources = 0;
+	/* the statements as compile_grant() adds them, grant by grant */
+	for (size_t g = 0; g < r->n; g++) {
+		const struct lf_reach_grant *e = &r->v[g];
+		const struct lf_reach_sec *sec = &r->secs[e->sec];
+		int added = 0;
+		for (int m = 0; m < 2; m++) {
+			if (!(e->access & (m ? LF_ACCESS_WRITE : LF_ACCESS_READ)))
+				continue;
+			for (size_t i = 0; i < sec->n; i++) {
+				if (strcmp(sec->locs[i].bucket, bucket))
+					continue;
+				LF_GROW(b.v, b.n + 1, b.alloc);
+				b.v[b.n++] =
+				    (struct stmt){e->principal, sec->locs[i].path, m, 0, 0};
+				added = 1;
+			}
+		}
+		if (added && !lf_map_get(&seen, e->source)) {
+			lf_map_put(&seen, e->source, (void *)1);
+			LF_GROW(*sources, *nsources + 1, salloc);
+			(*sources)[(*nsources)++] = lf_xstrdup(e->source);
+		}
+	}
+	lf_map_release(&seen);
+	/* the principals' ranks among this bucket's: the order of their texts,
+	 * as emit_policies() ranks them among all */
+	texts = lf_xcalloc(b.n + 1, sizeof(*texts));
+	for (size_t j = 0; j < b.n; j++)
+		if (!lf_map_add(&seen, b.v[j].principal, (void *)1))
+			texts[np++] = b.v[j].principal;
+	qsort(texts, np, sizeof(*texts), cmp_text_ptr);
+	for (size_t j = 0; j < np; j++)
+		lf_map_put(&seen, texts[j], (void *)(uintptr_t)(j + 1));
+	for (size_t j = 0; j < b.n; j++)
+		b.v[j].who = (uint32_t)((uintptr_t)lf_map_get(&seen, b.v[j].principal) - 1);
+	lf_map_release(&seen);
+	free(texts);
+	compile_bucket(&b, &uniq, &k, deps, ndeps);
+	free(b.v);
+	return uniq;
+}
+
+const char *lf_reach_intern(struct lf_reach *r, const char *text)
+{
+	char *have = lf_map_get(&r->strings, text);
+
+	if (!have) {
+		have = lf_xstrdup(text);
+		lf_map_put(&r->strings, text, have);
+	}
+	return have;
+}
+
+void lf_reach_release(struct lf_reach *r)
+{
+	for (size_t i = 0; i < r->nsecs; i++) {
+		for (size_t j = 0; j < r->secs[i].n; j++) {
+			free(r->secs[i].locs[j].bucket);
+			free(r->secs[i].locs[j].path);
+		}
+		free(r->secs[i].locs);
+		free(r->secs[i].address);
+	}
+	free(r->secs);
+	free(r->v);
+	for (size_t i = 0; i < r->strings.cap; i++)
+		if (r->strings.v[i].key)
+			free(r->strings.v[i].value);
+	lf_map_release(&r->strings);
+	memset(r, 0, sizeof(*r));
+}
+
 struct lf_dres *lf_desired_get(const struct lf_desired *ds, const char *address)
 {
 	uintptr_t i = (uintptr_t)lf_map_get(&ds->index, address);
 	return i ? ds->v[i - 1] : NULL;
 }
 
+void lf_dres_free(struct lf_dres *r)
+{
+	if (!r)
+		return;
+	free(r->address);
+	free(r->type);
+	free(r->name);
+	free(r->provider);
+	free(r->parent);
+	json_decref(r->inputs);
+	for (size_t j = 0; j < r->nsources; j++)
+		free(r->sources[j]);
+	free(r->sources);
+	for (size_t j = 0; j < r->ndeps; j++)
+		free(r->deps[j]);
+	free(r->deps);
+	free(r);
+}
+
 void lf_desired_release(struct lf_desired *ds)
 {
-	for (size_t i = 0; i < ds->n; i++) {
-		struct lf_dres *r = ds->v[i];
-		free(r->address);
-		free(r->type);
-		free(r->name);
-		free(r->provider);
-		free(r->parent);
-		json_decref(r->inputs);
-		for (size_t j = 0; j < r->nsources; j++)
-			free(r->sources[j]);
-		free(r->sources);
-		for (size_t j = 0; j < r->ndeps; j++)
-			free(r->deps[j]);
-		free(r->deps);
-		free(r);
-	}
+	for (size_t i = 0; i < ds->n; i++)
+		lf_dres_free(ds->v[i]);
 	free(ds->v);
 	lf_map_release(&ds->index);
 	free(ds->account);
+	lf_reach_release(&ds->reach);
 	memset(ds, 0, sizeof(*ds));
 }

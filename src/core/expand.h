@@ -56,6 +56,48 @@ struct lf_dres {
 	char digest[65];                 /* of inputs */
 };
 
+/*
+ * What the bucket policies are compiled from, kept for the plan of the
+ * changed documents (incr.h): each grant of a principal on a securable
+ * with data, in the order expansion compiled them (a Grant's own, then
+ * owners' and workspace catalogs'), with the storage access its
+ * privileges give (none too); and each securable so named with the
+ * places in storage a grant on it reaches: its own location and, as Unity
+ * Catalog inherits, those below it stored elsewhere.
+ */
+#define LF_ACCESS_READ 1
+#define LF_ACCESS_WRITE 2
+
+struct lf_reach_loc {
+	char *bucket, *path; /* path: "" or ending in '/' */
+};
+
+struct lf_reach_sec {
+	char *address; /* "table/ms/cat/sch/t" */
+	struct lf_reach_loc *locs;
+	size_t n;
+};
+
+struct lf_reach_grant {
+	/* borrowed: from the desired set the reach is part of, or from the
+	 * reach's `strings` */
+	const char *source;    /* the manifest address whose grant it is */
+	const char *principal; /* "group:analysts" */
+	size_t sec;            /* in lf_reach.secs */
+	int access;            /* LF_ACCESS_READ | LF_ACCESS_WRITE, or 0 */
+};
+
+struct lf_reach {
+	struct lf_reach_sec *secs;
+	size_t nsecs, secs_alloc;
+	struct lf_reach_grant *v;
+	size_t n, alloc;
+	struct lf_map strings; /* text -> its owned copy: principals, sources */
+};
+
+/* `text`'s copy among r->strings (made on the first need). */
+const char *lf_reach_intern(struct lf_reach *r, const char *text);
+
 struct lf_desired {
 	struct lf_dres **v; /* each on the heap: pointers stay valid */
 	size_t n, alloc;
@@ -65,12 +107,33 @@ struct lf_desired {
 	 * ServicePrincipals also become identity.* resources (a provider
 	 * serves family identity); 0: they are records only */
 	int identities;
+	struct lf_reach reach; /* what its policies were compiled from */
 };
 
-#define LF_DESIRED_INIT                          \
-	{                                        \
-		NULL, 0, 0, LF_MAP_INIT, NULL, 0 \
+#define LF_DESIRED_INIT                                     \
+	{                                                   \
+		NULL, 0, 0, LF_MAP_INIT, NULL, 0,           \
+		{                                           \
+			NULL, 0, 0, NULL, 0, 0, LF_MAP_INIT \
+		}                                           \
 	}
+
+/* The storage access (LF_ACCESS_*) that `privileges` (an array of
+ * strings, as a Grant writes them) give, by the Grant schema's
+ * x-lakeform-privileges table in `kinds`. */
+int lf_privileges_access(const struct lf_kinds *kinds, const json_t *privileges);
+
+/*
+ * The statements of bucket `bucket`'s policy as lf_expand() compiles
+ * them from `r` (a new array, empty when no grant reaches the bucket),
+ * with the addresses of their principals, each once, in statement order
+ * (*deps, owned), and the manifest addresses they come from, in the order
+ * expansion met them (*sources, owned).
+ */
+json_t *lf_reach_policy(const struct lf_reach *r, const char *bucket, char ***deps, size_t *ndeps,
+                        char ***sources, size_t *nsources);
+
+void lf_reach_release(struct lf_reach *r);
 
 /*
  * Expand a validated manifest set (lf_manifest_check() passed).  Returns 0,
@@ -107,6 +170,9 @@ int lf_expand_check_policies(const struct lf_desired *ds, const json_t *settings
 
 /* Borrowed, or NULL. */
 struct lf_dres *lf_desired_get(const struct lf_desired *ds, const char *address);
+
+/* A desired resource and all it owns. */
+void lf_dres_free(struct lf_dres *r);
 
 void lf_desired_release(struct lf_desired *ds);
 

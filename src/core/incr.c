@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@
 #endif
 
 #define CACHE_DIR ".lakeform/cache"
-#define CACHE_HEAD "lakeform documents cache 1\n"
+#define CACHE_HEAD "lakeform documents cache 2\n"
 #define CACHE_MAX (256u << 20)
 
 /*
@@ -63,6 +64,11 @@ static const struct {
     {"user", "display_name", 1},
     {"serviceprincipal", "display_name", 0},
     {"group", "display_name", 0},
+    /* not inert: the bucket policies are compiled from a grant's
+     * privileges, and compiled again here (policies_of()) from what the
+     * cache records they were compiled from; src/core/rules.c reads them
+     * on the grant alone (lf_manifest_check_privileges(), run here) */
+    {"grant", "privileges", 0},
     {NULL, NULL, 0},
 };
 
@@ -241,6 +247,12 @@ static int read_cache(struct lf_incr *inc)
 	     lf_sha256_hex_line(&p, end, "env", inc->env) == 0;
 	while (ok && p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if ((size_t)(end - p) > 6 && !memcmp(p, "reach ", 6)) {
+			/* what the policies were compiled from: read on need */
+			inc->ntail = (size_t)(end - p);
+			inc->tail = lf_xstrndup(p, inc->ntail);
+			break;
+		}
 		/* file N HEX NAME */
 		ok = nl && nl - p > 5 && !memcmp(p, "file ", 5);
 		if (!ok)
@@ -292,6 +304,176 @@ static int read_cache(struct lf_incr *inc)
 	return ok ? 0 : -1;
 }
 
+/*
+ * After the files, what the bucket policies were compiled from
+ * (lf_desired.reach) and where each policy stands in the plan's order:
+ *
+ *   reach NSECS NGRANTS NPOLICIES
+ *   s ADDRESS                a securable a grant names, then each place
+ *   l BUCKET<tab>PATH        a grant on it reaches
+ *   g ACCESS SEC SOURCE<tab>PRINCIPAL   a grant, in compile order
+ *   p RANK NEEDS ADDRESS     a storage.policy: its place, and the last
+ *                            place of what it needs
+ */
+static int clean(const char *v)
+{
+	return !strpbrk(v, "\t\n");
+}
+
+static int reach_text(struct lf_buf *b, const struct lf_reach *r, const struct lf_incr_policy *pol,
+                      size_t npol)
+{
+	lf_buf_addf(b, "reach %zu %zu %zu\n", r->nsecs, r->n, npol);
+	for (size_t i = 0; i < r->nsecs; i++) {
+		const struct lf_reach_sec *sec = &r->secs[i];
+		if (!clean(sec->address))
+			return -EINVAL;
+		lf_buf_adds(b, "s ");
+		lf_buf_adds(b, sec->address);
+		lf_buf_addc(b, '\n');
+		for (size_t j = 0; j < sec->n; j++) {
+			if (!clean(sec->locs[j].bucket) || !clean(sec->locs[j].path))
+				return -EINVAL;
+			lf_buf_adds(b, "l ");
+			lf_buf_adds(b, sec->locs[j].bucket);
+			lf_buf_addc(b, '\t');
+			lf_buf_adds(b, sec->locs[j].path);
+			lf_buf_addc(b, '\n');
+		}
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		const struct lf_reach_grant *g = &r->v[i];
+		if (!clean(g->source) || !clean(g->principal))
+			return -EINVAL;
+		lf_buf_addf(b, "g %d %zu ", g->access, g->sec);
+		lf_buf_adds(b, g->source);
+		lf_buf_addc(b, '\t');
+		lf_buf_adds(b, g->principal);
+		lf_buf_addc(b, '\n');
+	}
+	for (size_t i = 0; i < npol; i++) {
+		if (!clean(pol[i].address))
+			return -EINVAL;
+		lf_buf_addf(b, "p %ld %ld %s\n", pol[i].rank, pol[i].needs, pol[i].address);
+	}
+	return 0;
+}
+
+/* The next line of [*p, end) without its line break, or NULL. */
+static char *next_line(const char **p, const char *end, size_t *len)
+{
+	const char *nl = *p < end ? memchr(*p, '\n', (size_t)(end - *p)) : NULL;
+	char *line;
+
+	if (!nl)
+		return NULL;
+	*len = (size_t)(nl - *p);
+	line = lf_xstrndup(*p, *len);
+	*p = nl + 1;
+	return line;
+}
+
+/* Split "A<tab>B" into two owned strings; -1 without exactly one tab. */
+static int split_tab(const char *v, char **a, char **b)
+{
+	const char *t = strchr(v, '\t');
+
+	if (!t || strchr(t + 1, '\t'))
+		return -1;
+	*a = lf_xstrndup(v, (size_t)(t - v));
+	*b = lf_xstrdup(t + 1);
+	return 0;
+}
+
+/* "SOURCE<tab>PRINCIPAL" into grant g, its texts the reach's own. */
+static int grant_texts(struct lf_reach *r, struct lf_reach_grant *g, const char *v)
+{
+	char *a, *b;
+
+	if (split_tab(v, &a, &b) != 0)
+		return -1;
+	g->source = lf_reach_intern(r, a);
+	g->principal = lf_reach_intern(r, b);
+	free(a);
+	free(b);
+	return 0;
+}
+
+/* inc->tail into inc->reach and inc->policies: 0, or -1 (damaged). */
+static int read_reach(struct lf_incr *inc)
+{
+	const char *p = inc->tail, *end = inc->tail ? inc->tail + inc->ntail : NULL;
+	struct lf_reach *r = &inc->reach;
+	size_t nsecs, ngrants, npol, len, locs_alloc = 0;
+	char *line;
+	int ok;
+
+	if (inc->reach_read)
+		return 0;
+	if (!p || !(line = next_line(&p, end, &len)))
+		return -1;
+	ok = sscanf(line, "reach %zu %zu %zu", &nsecs, &ngrants, &npol) == 3 &&
+	     nsecs < (1u << 30) && ngrants < (1u << 30) && npol < (1u << 30);
+	free(line);
+	if (ok) {
+		r->secs = lf_xcalloc(nsecs + 1, sizeof(*r->secs));
+		r->secs_alloc = nsecs + 1;
+		r->v = lf_xcalloc(ngrants + 1, sizeof(*r->v));
+		r->alloc = ngrants + 1;
+		inc->policies = lf_xcalloc(npol + 1, sizeof(*inc->policies));
+	}
+	while (ok && (line = next_line(&p, end, &len)) != NULL) {
+		if (len > 2 && !memcmp(line, "s ", 2) && r->nsecs < nsecs && !r->n) {
+			r->secs[r->nsecs++].address = lf_xstrdup(line + 2);
+			locs_alloc = 0;
+		} else if (len > 2 && !memcmp(line, "l ", 2) && r->nsecs && !r->n) {
+			struct lf_reach_sec *sec = &r->secs[r->nsecs - 1];
+			char *bucket, *path;
+			ok = split_tab(line + 2, &bucket, &path) == 0;
+			if (ok) {
+				LF_GROW(sec->locs, sec->n + 1, locs_alloc);
+				sec->locs[sec->n++] = (struct lf_reach_loc){bucket, path};
+			}
+		} else if (len > 2 && !memcmp(line, "g ", 2) && r->n < ngrants && !inc->npolicies) {
+			int access, used = 0;
+			size_t sec;
+			ok = sscanf(line, "g %d %zu %n", &access, &sec, &used) == 2 && used &&
+			     access >= 0 && access <= (LF_ACCESS_READ | LF_ACCESS_WRITE) &&
+			     sec < r->nsecs;
+			struct lf_reach_grant *g = &r->v[r->n];
+			if (ok)
+				ok = grant_texts(r, g, line + used) == 0;
+			if (ok) {
+				g->sec = sec;
+				g->access = access;
+				r->n++;
+			}
+		} else if (len > 2 && !memcmp(line, "p ", 2) && inc->npolicies < npol) {
+			struct lf_incr_policy *pol = &inc->policies[inc->npolicies];
+			int used = 0;
+			ok = sscanf(line, "p %ld %ld %n", &pol->rank, &pol->needs, &used) == 2 &&
+			     used && line[used];
+			if (ok) {
+				pol->address = lf_xstrdup(line + used);
+				inc->npolicies++;
+			}
+		} else {
+			ok = 0;
+		}
+		free(line);
+	}
+	ok = ok && p == end && r->nsecs == nsecs && r->n == ngrants && inc->npolicies == npol;
+	inc->reach_read = 1; /* released as read, in any case */
+	return ok ? 0 : -1;
+}
+
+static void free_policies(struct lf_incr_policy *pol, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(pol[i].address);
+	free(pol);
+}
+
 static int write_cache(const struct lf_incr *inc)
 {
 	struct lf_buf b = LF_BUF_INIT;
@@ -337,6 +519,10 @@ static int write_cache(const struct lf_incr *inc)
 			lf_buf_addc(&b, '\n');
 		}
 	}
+	if (!err && inc->reach_read)
+		err = reach_text(&b, &inc->reach, inc->policies, inc->npolicies);
+	else if (!err && inc->tail)
+		lf_buf_add(&b, inc->tail, inc->ntail);
 	if (!err)
 		err = lf_mkdirs_nofollow(AT_FDCWD, CACHE_DIR, 0700);
 	if (!err)
@@ -398,6 +584,12 @@ int lf_incr_record(const char *bytes, const char *schema_dir, const char *versio
 		out.nfiles = inc->nfiles;
 		out.segs = inc->segs;
 		out.nsegs = inc->nsegs;
+		out.tail = inc->tail;
+		out.ntail = inc->ntail;
+		out.reach_read = inc->reach_read;
+		out.reach = inc->reach;
+		out.policies = inc->policies;
+		out.npolicies = inc->npolicies;
 		err = write_cache(&out);
 		if (err)
 			unlink(LF_INCR_CACHE);
@@ -459,10 +651,37 @@ int lf_incr_record(const char *bytes, const char *schema_dir, const char *versio
 		of->first = save;
 		of->nsegs = out.nsegs - save;
 	}
+	/* each policy's place and the last of what it needs: the plan of a
+	 * grant's change places it as lf_plan_build() does (lf_incr_plan()) */
+	struct lf_buf tail = LF_BUF_INIT;
+	struct lf_incr_policy *pol = lf_xcalloc(ds->n + 1, sizeof(*pol));
+	size_t npol = 0;
+	for (size_t i = 0; ok && i < ds->n; i++) {
+		const struct lf_dres *r = ds->v[i];
+		if (strcmp(r->type, "storage.policy"))
+			continue;
+		pol[npol].address = r->address;
+		pol[npol].rank = rank[i];
+		pol[npol].needs = -1;
+		for (size_t k = 0; k < r->ndeps; k++) {
+			uintptr_t j = (uintptr_t)lf_map_get(&ds->index, r->deps[k]);
+			if (j && rank[j - 1] > pol[npol].needs)
+				pol[npol].needs = rank[j - 1];
+		}
+		npol++;
+	}
 	free(rank);
-	if (!ok)
+	if (ok && reach_text(&tail, &ds->reach, pol, npol) != 0)
+		ok = 0;
+	free(pol); /* its addresses are the desired set's */
+	if (!ok) {
+		lf_buf_release(&tail);
 		goto fail;
+	}
+	out.ntail = tail.len;
+	out.tail = lf_buf_detach(&tail);
 	err = write_cache(&out);
+	free(out.tail);
 	free_cache(&out);
 	if (err)
 		unlink(LF_INCR_CACHE);
@@ -564,7 +783,7 @@ static int inert_annotated(const struct lf_kind *k, int identities)
  * it differs from the one recorded at most in its labels and the inert
  * fields of its spec; else NULL. */
 static struct lf_dres *record_of(struct lf_incr *inc, const struct lf_resource *res,
-                                 struct lf_state *st)
+                                 struct lf_state *st, int *privileges)
 {
 	const struct lf_kind *k = res->kind;
 	struct lf_state_res *rec = lf_state_get(st, res->address);
@@ -600,6 +819,9 @@ static struct lf_dres *record_of(struct lf_incr *inc, const struct lf_resource *
 	json_t *a = had ? comparable(had, k, inc->identities) : NULL,
 	       *b = comparable(r->inputs, k, inc->identities);
 	int same = a && json_equal(a, b);
+	*privileges = same && !strcmp(k->lower, "grant") &&
+	              !json_equal(lf_json_path(had, "spec.privileges"),
+	                          lf_json_path(r->inputs, "spec.privileges"));
 	json_decref(had);
 	json_decref(a);
 	json_decref(b);
@@ -615,6 +837,266 @@ static int why(struct lf_incr *inc, const char *reason)
 	return 0;
 }
 
+/* The document of recorded resource `address`, parsed at its lines into
+ * inc->ctx (its index there), or -1. */
+static long context_doc(struct lf_incr *inc, const char *address, struct now_file *now,
+                        size_t nfiles)
+{
+	struct lf_diags d = LF_DIAGS_INIT;
+	size_t *starts = NULL, n = 0, seg = (size_t)-1;
+	long at = -1;
+
+	for (size_t i = 0; i < inc->nsegs && seg == (size_t)-1; i++)
+		if (inc->segs[i].address && !strcmp(inc->segs[i].address, address))
+			seg = i;
+	for (size_t i = 0; i < nfiles && seg != (size_t)-1 && at < 0; i++) {
+		const struct lf_incr_file *f = &inc->files[i];
+		struct lf_buf b = LF_BUF_INIT;
+		size_t k = seg - f->first;
+		if (seg < f->first || k >= f->nsegs)
+			continue;
+		if (lf_incr_split(now[i].data, now[i].len, &starts, &n) != 0 || n != f->nsegs)
+			break;
+		/* the other documents' lines left empty: positions are the file's */
+		for (size_t j = 0; j < n; j++) {
+			size_t from = starts[j], to = j + 1 < n ? starts[j + 1] : now[i].len;
+			if (j == k) {
+				lf_buf_add(&b, now[i].data + from, to - from);
+				continue;
+			}
+			for (size_t c = from; c < to; c++)
+				if (now[i].data[c] == '\n')
+					lf_buf_addc(&b, '\n');
+		}
+		size_t before = inc->ctx.ndocs;
+		lf_source_load_buffer(&inc->ctx, now[i].rel, b.ptr ? b.ptr : "", b.len, &d);
+		lf_buf_release(&b);
+		if (!d.n && inc->ctx.ndocs == before + 1)
+			at = (long)before;
+	}
+	free(starts);
+	lf_diags_release(&d);
+	return at;
+}
+
+static int cmp_text(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether recorded dependencies `had` are `deps`, in order. */
+static int same_deps(const json_t *had, char **deps, size_t n)
+{
+	if (json_array_size(had) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *h = json_string_value(json_array_get(had, i));
+		if (!h || strcmp(h, deps[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* A bucket policy compiled again (policies_of()), on any core. */
+struct policy_job {
+	struct lf_incr *inc; /* read only */
+	const char *bucket;
+	const struct lf_state_res *rec; /* its record, looked up before */
+	struct lf_state_res *copy;      /* parsed, when the record is not */
+	struct lf_dres *r;              /* the record of now, or NULL */
+	const char *why;                /* or why the full path */
+};
+
+static void policy_item(void *arg, size_t i)
+{
+	struct policy_job *j = (struct policy_job *)arg + i;
+	const struct lf_state_res *rec = j->rec;
+	char **deps = NULL, **sources = NULL;
+	size_t ndeps = 0, nsources = 0;
+
+	/* a lazy record is parsed in a copy: the refresh reads its text as
+	 * it is, without parsing it (src/core/refresh.c), and the plan reads
+	 * the copy (lf_incr_plan()) */
+	if (rec->line) {
+		j->copy = lf_xcalloc(1, sizeof(*j->copy));
+		j->copy->address = lf_xstrdup(rec->address);
+		j->copy->type = lf_xstrdup(rec->type);
+		memcpy(j->copy->digest, rec->digest, sizeof(rec->digest));
+		j->copy->line = rec->line;
+		j->copy->line_len = rec->line_len;
+		if (lf_state_res_parse(j->copy) != 0) {
+			j->why = "a bucket policy's record cannot be read";
+			return;
+		}
+		rec = j->copy;
+	}
+	if (!rec->parent || !rec->provider || !json_is_object(rec->inputs)) {
+		j->why = "a bucket policy's record cannot be read";
+		return;
+	}
+	json_t *statements =
+	    lf_reach_policy(&j->inc->reach, j->bucket, &deps, &ndeps, &sources, &nsources);
+	/* what it needs: its parent, its bucket, then its principals */
+	char **all = lf_xcalloc(ndeps + 3, sizeof(*all));
+	all[0] = lf_xstrdup(rec->parent);
+	all[1] = lf_xasprintf("storage.bucket/%s", j->bucket);
+	memcpy(all + 2, deps, ndeps * sizeof(*deps));
+	free(deps);
+	ndeps += 2;
+	if (!json_array_size(statements) || !same_deps(rec->deps, all, ndeps)) {
+		j->why = json_array_size(statements)
+		             ? "a grant's change adds or removes a principal of a bucket policy"
+		             : "a grant's change removes a bucket policy";
+		json_decref(statements);
+		for (size_t k = 0; k < ndeps; k++)
+			free(all[k]);
+		free(all);
+		for (size_t k = 0; k < nsources; k++)
+			free(sources[k]);
+		free(sources);
+		return;
+	}
+	/* the recorded inputs (its bucket, labels) with the statements of
+	 * now: a new object beside the record's, its other members copied */
+	json_t *inputs = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach (rec->inputs, key, v)
+		if (strcmp(key, "statements"))
+			json_object_set_new(inputs, key, json_deep_copy(v));
+	json_object_set_new(inputs, "statements", statements);
+	struct lf_dres *r = lf_xcalloc(1, sizeof(*r));
+	r->address = lf_xstrdup(rec->address);
+	r->type = lf_xstrdup("storage.policy");
+	r->name = lf_xstrdup(j->bucket);
+	r->provider = lf_xstrdup(rec->provider);
+	r->parent = lf_xstrdup(rec->parent);
+	r->inputs = inputs;
+	r->deps = all;
+	r->ndeps = r->deps_alloc = ndeps;
+	r->sources = sources;
+	r->nsources = r->sources_alloc = nsources;
+	r->kind = lf_kinds_find(&j->inc->kinds, "storage.policy");
+	r->implicit = 1;
+	lf_json_sha256_hex(r->inputs, r->digest);
+	j->r = r;
+}
+
+/*
+ * The bucket policies that the changed privileges of `grants` change,
+ * compiled again from what the cache records they were compiled from, as
+ * records of inc->ds: 1, or 0 (the reason in inc->why) where the full
+ * path must say it: a privilege that is not valid, a policy that would be
+ * made or removed, gain or lose a principal (its place in the order would
+ * move), or outgrow its store's limit.
+ */
+static int policies_of(struct lf_incr *inc, struct lf_state *st, const json_t *settings,
+                       struct now_file *now, size_t nfiles, struct lf_dres **grants, size_t ngrants)
+{
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_map changed = LF_MAP_INIT; /* grant address -> its record */
+	struct lf_map buckets = LF_MAP_INIT; /* the buckets whose policies change */
+	const char **names = NULL;
+	size_t nnames = 0, names_alloc = 0, first = inc->ds.n;
+	int ok = 1;
+
+	if (lf_manifest_check_privileges(&inc->m, &d) != 0) {
+		lf_diags_release(&d);
+		return why(inc, "a changed grant's privileges are not valid");
+	}
+	if (read_reach(inc) != 0)
+		return why(inc, "the cache does not record what the bucket policies are "
+		                "compiled from");
+	for (size_t i = 0; i < ngrants; i++)
+		lf_map_put(&changed, grants[i]->address, grants[i]);
+	/* the grants' new storage access: the buckets it reaches change */
+	for (size_t i = 0; i < inc->reach.n; i++) {
+		struct lf_reach_grant *g = &inc->reach.v[i];
+		struct lf_dres *r = lf_map_get(&changed, g->source);
+		if (!r)
+			continue;
+		int access =
+		    lf_privileges_access(&inc->kinds, lf_json_path(r->inputs, "spec.privileges"));
+		if (access == g->access)
+			continue;
+		g->access = access;
+		const struct lf_reach_sec *sec = &inc->reach.secs[g->sec];
+		for (size_t j = 0; j < sec->n; j++)
+			if (!lf_map_add(&buckets, sec->locs[j].bucket, (void *)1)) {
+				LF_GROW(names, nnames + 1, names_alloc);
+				names[nnames++] = sec->locs[j].bucket;
+			}
+	}
+	lf_map_release(&changed);
+	lf_map_release(&buckets);
+	/* in the order of their addresses, as expansion adds them; their
+	 * records looked up here, compiled on both cores */
+	if (nnames)
+		qsort(names, nnames, sizeof(*names), cmp_text);
+	struct policy_job *jobs = lf_xcalloc(nnames + 1, sizeof(*jobs));
+	long *rank = lf_xcalloc(nnames + 1, sizeof(*rank));
+	for (size_t i = 0; ok && i < nnames; i++) {
+		char *address = lf_xasprintf("storage.policy/%s", names[i]);
+		const struct lf_incr_policy *pol = NULL;
+		for (size_t k = 0; k < inc->npolicies && !pol; k++)
+			if (!strcmp(inc->policies[k].address, address))
+				pol = &inc->policies[k];
+		jobs[i] =
+		    (struct policy_job){inc, names[i], lf_state_get(st, address), NULL, NULL, NULL};
+		free(address);
+		if (!jobs[i].rec || !pol || strcmp(jobs[i].rec->type, "storage.policy"))
+			ok = why(inc, "a grant's change makes a bucket policy");
+		else
+			rank[i] = pol->rank;
+	}
+	if (ok)
+		lf_par_for(nnames, policy_item, jobs);
+	for (size_t i = 0; i < nnames; i++) {
+		struct lf_dres *r = jobs[i].r;
+		if (ok && jobs[i].why)
+			ok = why(inc, jobs[i].why);
+		/* as it is recorded: a no-op, as the planner would say */
+		if (!r || !ok || !strcmp(r->digest, jobs[i].rec->digest)) {
+			lf_dres_free(r);
+			if (jobs[i].copy)
+				lf_state_res_release(jobs[i].copy);
+			free(jobs[i].copy);
+			continue;
+		}
+		LF_GROW(inc->recs, inc->nrecs + 1, inc->recs_alloc);
+		inc->recs[inc->nrecs].res =
+		    jobs[i].copy ? jobs[i].copy : (struct lf_state_res *)jobs[i].rec;
+		inc->recs[inc->nrecs++].owned = jobs[i].copy != NULL;
+		LF_GROW(inc->ds.v, inc->ds.n + 1, inc->ds.alloc);
+		inc->ds.v[inc->ds.n++] = r;
+		lf_map_put(&inc->ds.index, r->address, (void *)(uintptr_t)inc->ds.n);
+		inc->rank = lf_xrealloc(inc->rank, (inc->ds.n + 1) * sizeof(*inc->rank));
+		inc->rank[inc->ds.n - 1] = rank[i];
+	}
+	free(jobs);
+	free(rank);
+	free(names);
+	/* each where its parent is written (after every load: inc->ctx's
+	 * documents move as it grows) */
+	long *at = lf_xcalloc(inc->ds.n - first + 1, sizeof(*at));
+	for (size_t i = first; ok && i < inc->ds.n; i++) {
+		at[i - first] = context_doc(inc, inc->ds.v[i]->parent, now, nfiles);
+		if (at[i - first] < 0)
+			ok = why(inc, "the document of a bucket policy's owner cannot be read");
+	}
+	for (size_t i = first; ok && i < inc->ds.n; i++) {
+		struct lf_dres *r = inc->ds.v[i];
+		r->doc = &inc->ctx.docs[at[i - first]];
+		r->prevent_destroy =
+		    json_is_true(lf_json_path(r->doc->root, "metadata.lifecycle.prevent_destroy"));
+	}
+	free(at);
+	if (ok && lf_expand_check_policies(&inc->ds, settings, &d) != 0)
+		ok = why(inc, "a changed bucket policy outgrows its store's limit");
+	lf_diags_release(&d);
+	return ok;
+}
+
 int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *settings,
                     const char *schema_dir, const char *version)
 {
@@ -625,6 +1107,8 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 	struct now_file *now = NULL;
 	struct lf_diags d = LF_DIAGS_INIT;
 	size_t *chseg = NULL, nch = 0, challoc = 0; /* the changed documents' places */
+	struct lf_dres **grants = NULL; /* the changed grants whose privileges changed */
+	size_t ngrants = 0, grants_alloc = 0;
 	int ok = 0;
 
 	memset(inc, 0, sizeof(*inc));
@@ -735,13 +1219,20 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 			inc->why = "a changed document declares another resource";
 			goto out;
 		}
-		if (!record_of(inc, res, st)) {
-			inc->why = "a changed document differs in more than its labels, comments "
-			           "and columns";
+		int privileges = 0;
+		if (!record_of(inc, res, st, &privileges)) {
+			inc->why = "a changed document differs in more than its labels, comments, "
+			           "columns, display names and a grant's privileges";
 			goto out;
 		}
 		inc->rank[inc->ds.n - 1] = s->rank;
+		if (privileges) {
+			LF_GROW(grants, ngrants + 1, grants_alloc);
+			grants[ngrants++] = inc->ds.v[inc->ds.n - 1];
+		}
 	}
+	if (ngrants && !policies_of(inc, st, settings, now, nfiles, grants, ngrants))
+		goto out;
 	ok = 1;
 out:
 	/* the files' text, for the fingerprint an apply records */
@@ -759,6 +1250,7 @@ out:
 	}
 	free(now);
 	free(chseg);
+	free(grants);
 	lf_strv_free(paths, npaths);
 	lf_diags_release(&d);
 	return ok;
@@ -786,6 +1278,16 @@ int lf_incr_fingerprint(char out[65], const struct lf_incr *inc, const char *sch
 
 void lf_incr_release(struct lf_incr *inc)
 {
+	for (size_t i = 0; i < inc->nrecs; i++)
+		if (inc->recs[i].owned) {
+			lf_state_res_release(inc->recs[i].res);
+			free(inc->recs[i].res);
+		}
+	free(inc->recs);
+	free(inc->tail);
+	lf_reach_release(&inc->reach);
+	free_policies(inc->policies, inc->npolicies);
+	lf_source_release(&inc->ctx);
 	for (size_t i = 0; inc->data && i < inc->nfiles; i++)
 		free(inc->data[i]);
 	free(inc->data);
@@ -800,14 +1302,51 @@ void lf_incr_release(struct lf_incr *inc)
 }
 
 struct ranked {
-	long rank;
+	long rank, sub; /* sub: after the record of that rank, in this order */
 	size_t change;
 };
 
 static int cmp_ranked(const void *a, const void *b)
 {
-	long x = ((const struct ranked *)a)->rank, y = ((const struct ranked *)b)->rank;
-	return x < y ? -1 : x > y;
+	const struct ranked *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	return x->sub < y->sub ? -1 : x->sub > y->sub;
+}
+
+/*
+ * Where lf_plan_build() shows a changed policy: right under the last of
+ * its changed sources, when all it needs comes before that one (its
+ * place_policies(); moving it leaves the others' order be), else at its
+ * own place.  Each moved policy goes right under its source, ahead of
+ * those moved there before it (they are moved in the order of their
+ * addresses).  Sets v's rank and sub, and the change's cause.
+ */
+static void place_policy(struct ranked *v, struct lf_change *c, const struct lf_incr *inc,
+                         const struct lf_dres *r, const struct lf_map *acted, size_t nth)
+{
+	const struct lf_incr_policy *pol = NULL;
+	long at = -1;
+	const char *cause = NULL;
+
+	for (size_t k = 0; k < inc->npolicies && !pol; k++)
+		if (!strcmp(inc->policies[k].address, r->address))
+			pol = &inc->policies[k];
+	for (size_t k = 0; k < r->nsources; k++) {
+		uintptr_t j = (uintptr_t)lf_map_get(&inc->ds.index, r->sources[k]);
+		if (j && lf_map_get(acted, r->sources[k]) && inc->rank[j - 1] > at) {
+			at = inc->rank[j - 1];
+			cause = r->sources[k];
+		}
+	}
+	free(c->cause);
+	c->cause = NULL;
+	if (pol && at >= 0 && pol->needs <= at) {
+		v->rank = at;
+		v->sub = LONG_MAX - (long)nth;
+		c->cause = lf_xstrdup(cause);
+	}
 }
 
 int lf_incr_plan(struct lf_plan *p, struct lf_incr *inc, struct lf_state *st, struct lf_diags *d)
@@ -819,12 +1358,19 @@ int lf_incr_plan(struct lf_plan *p, struct lf_incr *inc, struct lf_state *st, st
 
 	/* the planner on the changed records alone: it says what each
 	 * becomes, as it would among all of them (their graph is the one
-	 * recorded, and only manifest records change: no policy, no part) */
+	 * recorded: only manifest records and policies change, no part is
+	 * made or removed, no dependency changes) */
 	memset(&o, 0, sizeof(o));
 	o.kinds = &inc->kinds;
 	part.res = lf_xcalloc(inc->ds.n + 1, sizeof(*part.res));
-	for (size_t i = 0; i < inc->ds.n; i++)
-		part.res[i] = *lf_state_get(st, inc->ds.v[i]->address);
+	for (size_t i = 0; i < inc->ds.n; i++) {
+		const struct lf_state_res *rec = lf_state_get(st, inc->ds.v[i]->address);
+		/* a policy's as policies_of() parsed it */
+		for (size_t k = 0; k < inc->nrecs; k++)
+			if (!strcmp(inc->recs[k].res->address, inc->ds.v[i]->address))
+				rec = inc->recs[k].res;
+		part.res[i] = *rec;
+	}
 	part.nres = inc->ds.n;
 	rc = lf_plan_build(&mp, &inc->ds, &part, &o, d);
 	free(part.res);
@@ -847,12 +1393,21 @@ int lf_incr_plan(struct lf_plan *p, struct lf_incr *inc, struct lf_state *st, st
 		            r->parent);
 	}
 	/* the changed ones in the order of the whole plan */
+	/* the changed records that act: a policy is shown under one */
+	struct lf_map acted = LF_MAP_INIT;
+	for (size_t i = 0; i < mp.n; i++)
+		if (mp.v[i].action != LF_ACT_NOOP && mp.v[i].action != LF_ACT_DELETE)
+			lf_map_put(&acted, mp.v[i].address, (void *)1);
 	struct ranked *v = lf_xcalloc(mp.n + 1, sizeof(*v));
 	for (size_t i = 0; i < mp.n; i++) {
 		uintptr_t j = (uintptr_t)lf_map_get(&inc->ds.index, mp.v[i].address);
 		v[i].rank = j ? inc->rank[j - 1] : -1;
 		v[i].change = i;
+		if (j && !strcmp(inc->ds.v[j - 1]->type, "storage.policy") &&
+		    mp.v[i].action == LF_ACT_UPDATE)
+			place_policy(&v[i], &mp.v[i], inc, inc->ds.v[j - 1], &acted, j - 1);
 	}
+	lf_map_release(&acted);
 	qsort(v, mp.n, sizeof(*v), cmp_ranked);
 	for (size_t i = 0; i < mp.n; i++)
 		lf_plan_take(p, &mp.v[v[i].change]);

@@ -13,7 +13,12 @@
  * the display name of a service principal or group, and of a user when
  * no provider serves identities: no expansion reads them, no rule across
  * documents; a table's columns are checked against each other here), then
- * the plan is the update of those records and a no-op for every other one.  Only the changed documents are parsed (at
+ * the plan is the update of those records and a no-op for every other one.
+ * A grant's privileges may change too: they are checked here as the full
+ * path checks them, and the bucket policies its storage access reaches
+ * are compiled again from what the cache records they were compiled from
+ * (lf_desired.reach), each a record of the plan where the full plan shows
+ * it.  Only the changed documents are parsed (at
  * their own lines: positions stay right) and checked against their
  * schemas.  Anything else (a document added, removed, moved or renamed,
  * another field, another lakeform version, schema or lakeform.yaml, a kind
@@ -38,6 +43,13 @@ struct lf_incr_seg {
 	unsigned char digest[16]; /* of its bytes (SHA-256, first 16 bytes) */
 	long rank;                /* its resource's place (lf_plan_order()); -1: no document */
 	char *address;            /* its resource's; NULL: no document */
+};
+
+/* A bucket policy's places in the plan's order: its own, and the last of
+ * what it needs (its parent, its bucket, its principals). */
+struct lf_incr_policy {
+	char *address;
+	long rank, needs;
 };
 
 struct lf_incr_file {
@@ -65,6 +77,23 @@ struct lf_incr {
 	size_t nchanged;
 	int identities;  /* a provider serves identities: users' objects carry their names */
 	const char *why; /* why not, when lf_incr_prepare() answered 0 */
+	/* what the bucket policies were compiled from (lf_desired.reach) and
+	 * each policy's place: the cache's text after its files, parsed only
+	 * when a grant's privileges changed (then `reach` is what an apply
+	 * of this plan records) */
+	char *tail;
+	size_t ntail;
+	int reach_read;
+	struct lf_reach reach;
+	struct lf_incr_policy *policies;
+	size_t npolicies;
+	struct lf_source ctx; /* the documents of changed policies' parents */
+	/* the records of the changed policies, parsed */
+	struct lf_incr_rec {
+		struct lf_state_res *res;
+		int owned; /* a copy of a lazy record (the state's stays lazy) */
+	} * recs;
+	size_t nrecs, recs_alloc;
 };
 
 /*

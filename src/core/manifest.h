@@ -119,6 +119,14 @@ int lf_manifest_check(const struct lf_manifest *m, struct lf_diags *d);
  */
 int lf_manifest_check_columns(const struct lf_manifest *m, struct lf_diags *d);
 
+/*
+ * Of those rules, the one that reads a Grant's privileges alone: each
+ * known, listed once, and one Unity Catalog grants on the type of the
+ * Grant's securable.  For the plan of changed documents (incr.h), as
+ * lf_manifest_check_columns().  Returns 0 or -1.
+ */
+int lf_manifest_check_privileges(const struct lf_manifest *m, struct lf_diags *d);
+
 /* Borrowed resource at `address`, or NULL. */
 const struct lf_resource *lf_manifest_get(const struct lf_manifest *m, const char *address);
 

@@ -687,6 +687,68 @@ static int granted_on(const json_t *entry, const char *type)
 	return in_list(json_object_get(entry, "on"), type);
 }
 
+/* Grant g's privileges: each known, listed once and granted on its
+ * securable's type `type`, by the Grant schema's table (`table`, and the
+ * securable types lakeform manages, `types`). */
+static void check_privileges(struct ctx *c, const struct lf_resource *g, const char *type,
+                             json_t *table, json_t *types)
+{
+	json_t *privs = lf_json_path(g->value, "spec.privileges");
+	json_t *v;
+	size_t k;
+
+	if (!type || !table)
+		return;
+	json_array_foreach (privs, k, v) {
+		if (!json_is_string(v))
+			continue;
+		char *norm = normalise_privilege(json_string_value(v));
+		for (size_t j = 0; j < k; j++) {
+			const char *pv = json_string_value(json_array_get(privs, j));
+			if (pv && same_privilege(pv, json_string_value(v))) {
+				struct lf_pos p = item_pos(c, g, "spec.privileges", k);
+				lf_diag_error(c->d, &p,
+				              "spec.privileges: '%s' is listed twice (as "
+				              "privilege %zu and %zu)",
+				              norm, j + 1, k + 1);
+				break;
+			}
+		}
+		json_t *entry = json_object_get(table, norm);
+		if (!granted_on(entry, type)) {
+			struct lf_pos p = item_pos(c, g, "spec.privileges", k);
+			struct lf_buf where = LF_BUF_INIT;
+			json_t *on = json_object_get(entry, "on"), *t;
+			size_t ti, managed = 0;
+
+			/* Unity Catalog grants some only on securables that
+			 * lakeform does not manage: say which */
+			json_array_foreach (on, ti, t) {
+				const char *ts = json_string_value(t);
+				if (in_list(types, ts))
+					managed++;
+				else
+					lf_buf_addf(&where, "%s%s", where.len ? " or a " : "", ts);
+			}
+			if (!entry)
+				lf_diag_error(c->d, &p, "spec.privileges: unknown privilege '%s'",
+				              json_string_value(v));
+			else if (managed)
+				lf_diag_error(c->d, &p,
+				              "spec.privileges: '%s' cannot be granted on a %s",
+				              norm, type);
+			else
+				lf_diag_error(c->d, &p,
+				              "spec.privileges: '%s' cannot be granted on a "
+				              "%s: Unity Catalog grants it on a %s, which "
+				              "lakeform does not manage",
+				              norm, type, lf_buf_cstr(&where));
+			lf_buf_release(&where);
+		}
+		free(norm);
+	}
+}
+
 static void check_grants(struct ctx *c)
 {
 	struct lf_map seen = LF_MAP_INIT; /* principal+securable -> grant */
@@ -706,9 +768,6 @@ static void check_grants(struct ctx *c)
 		check_securable(c, g);
 
 		const char *type = facts(c, g)->type;
-		json_t *privs = lf_json_path(g->value, "spec.privileges");
-		json_t *v;
-		size_t k;
 
 		/* one Grant per principal and securable */
 		const char *principal = facts(c, g)->principal;
@@ -736,63 +795,32 @@ static void check_grants(struct ctx *c)
 				              f.col);
 			}
 		}
-		if (!type || !table)
-			continue;
-		json_array_foreach (privs, k, v) {
-			if (!json_is_string(v))
-				continue;
-			char *norm = normalise_privilege(json_string_value(v));
-			for (size_t j = 0; j < k; j++) {
-				const char *pv = json_string_value(json_array_get(privs, j));
-				if (pv && same_privilege(pv, json_string_value(v))) {
-					struct lf_pos p = item_pos(c, g, "spec.privileges", k);
-					lf_diag_error(c->d, &p,
-					              "spec.privileges: '%s' is listed twice (as "
-					              "privilege %zu and %zu)",
-					              norm, j + 1, k + 1);
-					break;
-				}
-			}
-			json_t *entry = json_object_get(table, norm);
-			if (!granted_on(entry, type)) {
-				struct lf_pos p = item_pos(c, g, "spec.privileges", k);
-				struct lf_buf where = LF_BUF_INIT;
-				json_t *on = json_object_get(entry, "on"), *t;
-				size_t ti, managed = 0;
-
-				/* Unity Catalog grants some only on securables that
-				 * lakeform does not manage: say which */
-				json_array_foreach (on, ti, t) {
-					const char *ts = json_string_value(t);
-					if (in_list(types, ts))
-						managed++;
-					else
-						lf_buf_addf(&where, "%s%s",
-						            where.len ? " or a " : "", ts);
-				}
-				if (!entry)
-					lf_diag_error(c->d, &p,
-					              "spec.privileges: unknown privilege '%s'",
-					              json_string_value(v));
-				else if (managed)
-					lf_diag_error(
-					    c->d, &p,
-					    "spec.privileges: '%s' cannot be granted on a %s", norm,
-					    type);
-				else
-					lf_diag_error(
-					    c->d, &p,
-					    "spec.privileges: '%s' cannot be granted on a "
-					    "%s: Unity Catalog grants it on a %s, which "
-					    "lakeform does not manage",
-					    norm, type, lf_buf_cstr(&where));
-				lf_buf_release(&where);
-			}
-			free(norm);
-		}
+		check_privileges(c, g, type, table, types);
 	}
 	lf_map_release(&seen);
 	lf_buf_release(&keyb);
+}
+
+int lf_manifest_check_privileges(const struct lf_manifest *m, struct lf_diags *d)
+{
+	struct ctx c;
+	size_t errors = d->errors;
+	const struct lf_kind *gk = lf_kinds_find(m->kinds, "Grant");
+	json_t *table = gk ? json_object_get(gk->schema, "x-lakeform-privileges") : NULL;
+	json_t *types =
+	    gk ? lf_json_path(gk->schema,
+	                      "properties.spec.properties.securable.properties.type.enum")
+	       : NULL;
+
+	memset(&c, 0, sizeof(c));
+	c.m = m;
+	c.d = d;
+	for (size_t i = 0; i < m->nres; i++) {
+		const struct lf_resource *g = &m->res[i];
+		if (is_grant(g))
+			check_privileges(&c, g, str_at(g, "spec.securable.type"), table, types);
+	}
+	return d->errors > errors ? -1 : 0;
 }
 
 /* ---- group membership cycles ------------------------------------------ */
