@@ -318,6 +318,10 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		return lf_cli_usage_error(
 		    cli, "a saved plan is applied as it is: no --target, --exclude or --replace");
 	int parallelism, refresh = lf_cli_bool(cli, "refresh", 1);
+	struct lf_cli_refresh rr; /* the refresh begun before the documents are read */
+	int pending = 0;
+
+	memset(&rr, 0, sizeof(rr));
 	if ((rc = lf_cli_parallelism(cli, &parallelism)) != 0)
 		return rc;
 	rc = LF_EXIT_ERROR;
@@ -365,6 +369,14 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		lf_cli_session_error(cli, &s, &d);
 		goto out;
 	}
+	/* the providers made ready and the objects read on a thread of their
+	 * own while the documents are read (when there are objects to read,
+	 * and no change pending: those are resolved first); what it found is
+	 * said where it always was */
+	if (refresh && !s.st.npending && lf_session_has_provider_records(&s)) {
+		lf_cli_refresh_begin_apply(cli, &s, parallelism, &rr);
+		pending = 1;
+	}
 	/* only the documents changed since the last complete apply, when
 	 * that plan is exact (incr.h); else, or after a refresh that finds
 	 * an object changed, all of them */
@@ -381,6 +393,22 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		           lf_session_incremental_changed(&s));
 	if (!incr && lf_cli_load(cli, &s) != LF_EXIT_OK)
 		goto out;
+	/* the providers were made ready for the state's account: for
+	 * manifests that name another, again */
+	if (pending && strcmp(rr.account ? rr.account : "", lf_session_account(&s))) {
+		lf_cli_refresh_cancel(&s, &rr);
+		pending = 0;
+		if (lf_session_launch_providers(&s, &d)) {
+			lf_cli_session_error(cli, &s, &d);
+			goto out;
+		}
+	}
+	if (pending) {
+		pending = 0;
+		if (lf_cli_refresh_end(cli, &s, &rr, &obs) != LF_EXIT_OK)
+			goto out;
+		goto refreshed;
+	}
 	if (lf_session_ready_providers(&s, &d)) {
 		lf_cli_session_error(cli, &s, &d);
 		goto out;
@@ -402,6 +430,7 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	/* plan against the objects as they are now */
 	if (refresh && lf_cli_refresh_with(cli, &s, parallelism, &obs) != LF_EXIT_OK)
 		goto out;
+refreshed:
 	if (incr && (obs.changed || obs.gone || lf_session_incremental_plan(&s, &p) != 0)) {
 		lf_plan_release(&p);
 		lf_session_incremental_drop(&s);
@@ -540,7 +569,8 @@ planned:
 	}
 	long written_at = lf_now_ms();
 	int werr = lf_state_write(s.backend, &s.st);
-	lf_cli_log(cli, LF_LOG_DEBUG, "apply: the state compacted in %ld ms", lf_now_ms() - written_at);
+	lf_cli_log(cli, LF_LOG_DEBUG, "apply: the state compacted in %ld ms",
+	           lf_now_ms() - written_at);
 	if (werr)
 		lf_cli_error(cli, "cannot compact the state: %s (the journal holds every change)",
 		             lf_state_strerror(werr));
@@ -576,6 +606,8 @@ planned:
 		rc = LF_EXIT_ERROR;
 	}
 out:
+	if (pending)
+		lf_cli_refresh_cancel(&s, &rr);
 	lf_session_stop_providers(&s);
 	/* stopped first: what they log while stopping is shown too */
 	if (cli->verbose && s.settings)
@@ -638,7 +670,8 @@ static int run_refresh_only(struct lf_cli *cli)
 	}
 	long written_at = lf_now_ms();
 	int werr = lf_state_write(s.backend, &s.st);
-	lf_cli_log(cli, LF_LOG_DEBUG, "apply: the state compacted in %ld ms", lf_now_ms() - written_at);
+	lf_cli_log(cli, LF_LOG_DEBUG, "apply: the state compacted in %ld ms",
+	           lf_now_ms() - written_at);
 	if (!werr)
 		werr = lf_session_unlock(&s);
 	if (werr) {

@@ -100,7 +100,8 @@ static int unchanged_since_recorded(struct lf_cli *cli, struct lf_session *s)
  */
 static int plan_incremental(struct lf_cli *cli, struct lf_session *s, struct lf_plan *p,
                             int refresh, int parallelism, struct lf_observations *obs,
-                            struct lf_sso_cache *sso, int *refreshed, int *rc)
+                            struct lf_sso_cache *sso, int *refreshed, int *rc,
+                            struct lf_cli_refresh *rr, int *pending)
 {
 	const char *why = NULL;
 	long start = lf_now_ms();
@@ -108,15 +109,25 @@ static int plan_incremental(struct lf_cli *cli, struct lf_session *s, struct lf_
 	*rc = LF_EXIT_OK;
 	if (!lf_cli_bool(cli, "incremental", 1))
 		return 0;
+	/* the refresh reads the provider records on a thread of its own while
+	 * this one reads the changed documents, which touch the manifest
+	 * records alone; it says what it found where it always did: here
+	 * after them, or after the manifests load on the full path (run()) */
+	if (refresh && !*refreshed) {
+		lf_cli_refresh_begin(cli, s, parallelism, rr);
+		*pending = 1;
+	}
 	if (!lf_session_incremental(s, &why)) {
 		lf_cli_log(cli, LF_LOG_DEBUG, "plan: all documents (%s)", why);
 		return 0;
 	}
 	lf_cli_log(cli, LF_LOG_DEBUG, "plan: %zu changed documents alone, read in %ld ms",
 	           lf_session_incremental_changed(s), lf_now_ms() - start);
-	if (refresh && !*refreshed &&
-	    (*rc = lf_cli_refresh_for_plan(cli, s, parallelism, obs)) != LF_EXIT_OK)
-		return 0;
+	if (*pending) {
+		*pending = 0;
+		if ((*rc = lf_cli_refresh_end(cli, s, rr, obs)) != LF_EXIT_OK)
+			return 0;
+	}
 	*refreshed = refresh;
 	if (!obs->changed && !obs->gone && (!refresh || lf_cli_sso_recorded_ok(cli, s, sso)) &&
 	    lf_session_incremental_plan(s, p) == 0)
@@ -230,10 +241,12 @@ static int run(struct lf_cli *cli)
 	struct lf_changed changed = LF_CHANGED_INIT;
 	struct lf_sso_cache sso = LF_SSO_CACHE_INIT;
 	const char *since = lf_cli_opt(cli, "changed-since");
-	int rc;
+	struct lf_cli_refresh rr; /* begun by plan_incremental() */
+	int rc, pending = 0;
 
 	if ((rc = lf_cli_parallelism(cli, &parallelism)) != 0)
 		return rc;
+	memset(&rr, 0, sizeof(rr));
 
 	memset(&o, 0, sizeof(o));
 	o.targets = lf_cli_opt_all(cli, "target", &o.ntargets);
@@ -297,14 +310,27 @@ static int run(struct lf_cli *cli)
 	}
 	if (!recorded && !o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy && !since &&
 	    noops_shown_alike(cli, &s)) {
-		if (plan_incremental(cli, &s, &p, refresh, parallelism, &obs, &sso, &refreshed,
-		                     &rc))
+		if (plan_incremental(cli, &s, &p, refresh, parallelism, &obs, &sso, &refreshed, &rc,
+		                     &rr, &pending))
 			goto render;
 		if (rc != LF_EXIT_OK)
 			goto out;
 	}
 	if ((rc = lf_cli_load(cli, &s)) != LF_EXIT_OK)
 		goto out;
+	/* the refresh begun while the changed documents were read, ended
+	 * now; unless the manifests name another account than the state,
+	 * the one the providers were configured for: then again */
+	if (pending && strcmp(rr.account ? rr.account : "", lf_session_account(&s))) {
+		lf_cli_refresh_cancel(&s, &rr);
+		pending = 0;
+	}
+	if (pending) {
+		pending = 0;
+		refreshed = refresh;
+		if ((rc = lf_cli_refresh_end(cli, &s, &rr, &obs)) != LF_EXIT_OK)
+			goto out;
+	}
 	if (refresh && !refreshed &&
 	    (rc = lf_cli_refresh_for_plan(cli, &s, parallelism, &obs)) != LF_EXIT_OK)
 		goto out;
@@ -384,6 +410,8 @@ render:
 	rc = lf_cli_flag(cli, "detailed-exitcode") && lf_plan_has_changes(&p) ? LF_EXIT_CHANGES
 	                                                                      : LF_EXIT_OK;
 out:
+	if (pending)
+		lf_cli_refresh_cancel(&s, &rr);
 	lf_sso_cache_release(&sso);
 	lf_observations_release(&obs);
 	lf_changed_release(&changed);

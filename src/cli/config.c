@@ -9,6 +9,7 @@
 #include "core/sso.h"
 #include "state/backend.h"
 #include "util/clock.h"
+#include "util/mem.h"
 
 static const char *process_env(const char *name, void *arg)
 {
@@ -271,13 +272,11 @@ static void observe_progress(size_t done, size_t total, void *arg)
 	}
 }
 
-int lf_cli_observe(struct lf_cli *cli, struct lf_session *s, int parallelism,
-                   struct lf_observations *obs)
+/* After the reads: the progress line cleared, each error and each value
+ * a provider could not interpret said.  LF_EXIT_OK or LF_EXIT_ERROR. */
+static int report_observed(struct lf_cli *cli, const struct lf_observations *obs)
 {
-	struct observe_progress op = {cli->err, isatty(fileno(cli->err))};
-
-	lf_session_observe(s, parallelism, observe_progress, &op, obs);
-	if (op.tty && obs->n)
+	if (isatty(fileno(cli->err)) && obs->n)
 		fprintf(cli->err, "\r\033[K");
 	for (size_t i = 0; i < obs->n; i++) {
 		const char *k;
@@ -289,6 +288,15 @@ int lf_cli_observe(struct lf_cli *cli, struct lf_session *s, int parallelism,
 			        json_is_string(v) ? json_string_value(v) : k);
 	}
 	return obs->errors ? LF_EXIT_ERROR : LF_EXIT_OK;
+}
+
+int lf_cli_observe(struct lf_cli *cli, struct lf_session *s, int parallelism,
+                   struct lf_observations *obs)
+{
+	struct observe_progress op = {cli->err, isatty(fileno(cli->err))};
+
+	lf_session_observe(s, parallelism, observe_progress, &op, obs);
+	return report_observed(cli, obs);
 }
 
 int lf_cli_refresh_with(struct lf_cli *cli, struct lf_session *s, int parallelism,
@@ -363,6 +371,120 @@ int lf_cli_refresh_for_plan(struct lf_cli *cli, struct lf_session *s, int parall
 	lf_session_stop_providers(s);
 	lf_diags_release(&d);
 	return rc;
+}
+
+static void *refresh_main(void *arg)
+{
+	struct lf_cli_refresh *r = arg;
+	struct observe_progress op = {r->err, r->tty};
+
+	if (r->apply && lf_session_ready_providers_as(r->s, r->account, &r->d) != 0) {
+		r->failed = 1;
+		return NULL;
+	}
+	if (r->pick.n)
+		lf_session_observe_picked(r->s, &r->pick, r->parallelism, observe_progress, &op,
+		                          &r->obs);
+	return NULL;
+}
+
+static void refresh_init(struct lf_cli *cli, struct lf_session *s, int parallelism,
+                         struct lf_cli_refresh *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->d = (struct lf_diags)LF_DIAGS_INIT;
+	r->s = s;
+	r->parallelism = parallelism;
+	r->err = cli->err;
+	r->tty = isatty(fileno(cli->err));
+}
+
+static void refresh_spawn(struct lf_cli_refresh *r)
+{
+	r->running = pthread_create(&r->thread, NULL, refresh_main, r) == 0;
+	if (!r->running)
+		refresh_main(r); /* no thread: here, at once */
+}
+
+void lf_cli_refresh_begin_apply(struct lf_cli *cli, struct lf_session *s, int parallelism,
+                                struct lf_cli_refresh *r)
+{
+	refresh_init(cli, s, parallelism, r);
+	r->apply = 1;
+	lf_observe_pick(&r->pick, &s->st);
+	r->pick.copies = 1;
+	r->account = lf_xstrdup(lf_session_account(s));
+	refresh_spawn(r);
+}
+
+void lf_cli_refresh_begin(struct lf_cli *cli, struct lf_session *s, int parallelism,
+                          struct lf_cli_refresh *r)
+{
+	refresh_init(cli, s, parallelism, r);
+	if (!lf_session_has_provider_records(s)) {
+		r->none = 1;
+		return;
+	}
+	/* picked and started here: the thread reads those records alone,
+	 * and changes none (a record it must parse, it parses in a copy) */
+	lf_observe_pick(&r->pick, &s->st);
+	r->pick.copies = 1;
+	r->account = lf_xstrdup(lf_session_account(s));
+	if (lf_session_start_providers(s, &r->d) != 0) {
+		r->failed = 1;
+		return;
+	}
+	refresh_spawn(r);
+}
+
+int lf_cli_refresh_end(struct lf_cli *cli, struct lf_session *s, struct lf_cli_refresh *r,
+                       struct lf_observations *obs)
+{
+	int rc = LF_EXIT_OK;
+
+	memset(obs, 0, sizeof(*obs));
+	if (r->running)
+		pthread_join(r->thread, NULL);
+	r->running = 0;
+	if (r->none)
+		return LF_EXIT_OK;
+	if (r->failed) {
+		lf_cli_session_error(cli, s, &r->d);
+		rc = LF_EXIT_ERROR;
+	} else {
+		/* what lf_cli_refresh_for_plan() says, in its order */
+		lf_cli_log_providers(cli, s);
+		*obs = r->obs;
+		memset(&r->obs, 0, sizeof(r->obs));
+		rc = report_observed(cli, obs);
+		if (rc == LF_EXIT_OK)
+			lf_session_fold(s, obs);
+		else
+			lf_cli_error(cli, "cannot plan without reading every resource; run with "
+			                  "--refresh=false to plan from the recorded state alone");
+	}
+	if (!r->apply)
+		lf_session_stop_providers(s);
+	lf_observe_pick_release(&r->pick);
+	lf_diags_release(&r->d);
+	free(r->account);
+	r->account = NULL;
+	return rc;
+}
+
+void lf_cli_refresh_cancel(struct lf_session *s, struct lf_cli_refresh *r)
+{
+	if (r->running)
+		pthread_join(r->thread, NULL);
+	r->running = 0;
+	if (!r->none)
+		lf_session_stop_providers(s);
+	r->none = 1;
+	lf_observations_release(&r->obs);
+	lf_observe_pick_release(&r->pick);
+	lf_diags_release(&r->d);
+	free(r->account);
+	r->account = NULL;
 }
 
 void lf_cli_print_observed(struct lf_cli *cli, const struct lf_observations *obs)

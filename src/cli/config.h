@@ -6,6 +6,7 @@
 #ifndef LF_CLI_CONFIG_H
 #define LF_CLI_CONFIG_H
 
+#include <pthread.h>
 #include "cli.h"
 #include "core/changed.h"
 #include "core/refresh.h"
@@ -108,6 +109,47 @@ int lf_cli_sso_recorded_ok(struct lf_cli *cli, struct lf_session *s, struct lf_s
  */
 int lf_cli_refresh_for_plan(struct lf_cli *cli, struct lf_session *s, int parallelism,
                             struct lf_observations *obs);
+
+/*
+ * lf_cli_refresh_for_plan() in two halves, the reads on a thread of their
+ * own between them: begin starts the providers and the reads of the
+ * provider records (picked here), end waits for them, then says and
+ * folds what they found exactly as lf_cli_refresh_for_plan() would, and
+ * stops the providers.  Meanwhile the caller may work on the manifest
+ * records of s->st (the reads change no record) and read the provider
+ * records, but change none.  end must follow begin, whatever happened.
+ */
+struct lf_cli_refresh {
+	char *account; /* the providers were configured for (lf_session_account()) */
+	int apply;     /* apply's: launched by the caller, readied and kept here */
+	int none;      /* no provider record: nothing read */
+	int failed;    /* the providers did not start: `d` says why */
+	int running;   /* the thread was started */
+	pthread_t thread;
+	struct lf_session *s;
+	int parallelism;
+	struct lf_observe_pick pick;
+	struct lf_observations obs;
+	struct lf_diags d;
+	FILE *err;
+	int tty;
+};
+void lf_cli_refresh_begin(struct lf_cli *cli, struct lf_session *s, int parallelism,
+                          struct lf_cli_refresh *r);
+int lf_cli_refresh_end(struct lf_cli *cli, struct lf_session *s, struct lf_cli_refresh *r,
+                       struct lf_observations *obs);
+/*
+ * apply's begin: the providers launched already (lf_session_launch_providers)
+ * are readied (configured for the account the state records) on the
+ * thread, then read; end then keeps them running.  Not with changes
+ * pending in the state (they are resolved before anything is read).
+ */
+void lf_cli_refresh_begin_apply(struct lf_cli *cli, struct lf_session *s, int parallelism,
+                                struct lf_cli_refresh *r);
+
+/* end without a word and without folding: what was read is dropped (and
+ * apply's providers stopped: they are to be launched again). */
+void lf_cli_refresh_cancel(struct lf_session *s, struct lf_cli_refresh *r);
 
 /* The same with providers already started (apply). */
 int lf_cli_refresh_with(struct lf_cli *cli, struct lf_session *s, int parallelism,

@@ -37,7 +37,35 @@ struct job {
 	int raw;
 	struct lf_buf text;
 	struct lf_text_piece expect[6];
+	/* the record parsed in a copy (lf_observe_pick.copies), or NULL */
+	struct lf_state_res *own;
+	int copies;
 };
+
+/* Job j's record parsed: in place, or in a copy of its own when the
+ * records are not to change (lf_observe_pick.copies); NULL when it does
+ * not parse. */
+static struct lf_state_res *parsed(struct job *j)
+{
+	struct lf_state_res *res = j->res;
+
+	if (!j->copies || !res->line)
+		return lf_state_res_parse(res) == 0 ? res : NULL;
+	if (j->own)
+		return j->own;
+	j->own = lf_xcalloc(1, sizeof(*j->own));
+	j->own->address = lf_xstrdup(res->address);
+	j->own->type = lf_xstrdup(res->type);
+	memcpy(j->own->digest, res->digest, sizeof(res->digest));
+	j->own->line = res->line; /* read, not owned */
+	j->own->line_len = res->line_len;
+	if (lf_state_res_parse(j->own) != 0) {
+		lf_state_res_release(j->own);
+		free(j->own);
+		j->own = NULL;
+	}
+	return j->own;
+}
 
 /* Whether a key's text sorts before another's, as jansson sorts keys
  * (strcmp: bytes, unsigned). */
@@ -216,28 +244,25 @@ static void observe_failed(struct lf_observation *o, const struct lf_provider_er
 }
 
 /*
- * The provider that serves record `res`, or NULL for a manifest record
- * (or a provider not started).  The provider's name is scanned from the
- * record's line; only a record to be read is parsed (it must be, for its
- * inputs).  A record that does not parse is not read, as before.
+ * Whether record `res` is served by a provider (its family in *family),
+ * not a manifest record.  The provider's name is scanned from the record's
+ * line; only a record whose line does not say it is parsed, as before.  A
+ * record that does not parse is not read.
  */
-static struct lf_provider *reader_of(struct lf_state_res *res, const struct lf_providers *pv,
-                                     int *family)
+static int family_of(struct lf_state_res *res, int *family)
 {
 	char name[64];
 	int has = lf_state_res_provider(res, name, sizeof(name));
 
 	if (has < 0) {
 		if (lf_state_res_parse(res) != 0 || !res->provider)
-			return NULL;
+			return 0;
 		snprintf(name, sizeof(name), "%s", res->provider);
 	} else if (has == 0) {
-		return NULL;
+		return 0;
 	}
 	*family = lf_family_find(name);
-	if (*family < 0 || !pv->v[*family])
-		return NULL;
-	return pv->v[*family];
+	return *family >= 0;
 }
 
 /*
@@ -249,7 +274,7 @@ static int prepare(struct job *j, struct lf_state_res *res)
 {
 	if (res->line && raw_prepare(j, res) == 0)
 		return 0;
-	if (res->line && lf_state_res_parse(res) != 0)
+	if (!(res = parsed(j)))
 		return -1;
 	const char *id = json_string_value(json_object_get(res->attrs, "id"));
 	j->params = json_pack("{s:s, s:s, s:o, s:O}", "type", res->type, "address", res->address,
@@ -268,39 +293,74 @@ static int prepare(struct job *j, struct lf_state_res *res)
  */
 static int take_record(struct job *j)
 {
-	if (lf_state_res_parse(j->res) != 0) {
+	struct lf_state_res *res = parsed(j);
+
+	if (!res) {
 		j->skipped = 1;
 		return -1;
 	}
-	j->inputs = j->res->inputs;
-	j->attrs = j->res->attrs;
-	j->digest = j->res->digest;
+	j->inputs = res->inputs;
+	j->attrs = res->attrs;
+	j->digest = res->digest;
 	return 0;
+}
+
+void lf_observe_pick(struct lf_observe_pick *out, struct lf_state *st)
+{
+	memset(out, 0, sizeof(*out));
+	out->res = lf_xcalloc(st->nres + 1, sizeof(*out->res));
+	out->family = lf_xcalloc(st->nres + 1, sizeof(*out->family));
+	for (size_t i = 0; i < st->nres; i++) {
+		struct lf_state_res *res = &st->res[i];
+		int family = -1;
+
+		if (res->removed || !family_of(res, &family))
+			continue; /* a manifest resource: nothing to read */
+		out->res[out->n] = res;
+		out->family[out->n++] = family;
+	}
+}
+
+void lf_observe_pick_release(struct lf_observe_pick *p)
+{
+	free(p->res);
+	free(p->family);
+	memset(p, 0, sizeof(*p));
 }
 
 int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf_providers *pv,
                int parallelism, long deadline_ms,
                void (*progress)(size_t done, size_t total, void *arg), void *arg)
 {
+	struct lf_observe_pick pick;
+
+	lf_observe_pick(&pick, st);
+	int rc = lf_observe_picked(out, &pick, pv, parallelism, deadline_ms, progress, arg);
+	lf_observe_pick_release(&pick);
+	return rc;
+}
+
+int lf_observe_picked(struct lf_observations *out, const struct lf_observe_pick *pick,
+                      const struct lf_providers *pv, int parallelism, long deadline_ms,
+                      void (*progress)(size_t done, size_t total, void *arg), void *arg)
+{
 	struct job *jobs;
 	struct lf_observation *obs;
 	size_t n = 0;
 
 	memset(out, 0, sizeof(*out));
-	jobs = lf_xcalloc(st->nres + 1, sizeof(*jobs));
-	obs = lf_xcalloc(st->nres + 1, sizeof(*obs));
-	for (size_t i = 0; i < st->nres; i++) {
-		struct lf_state_res *res = &st->res[i];
-		int family = -1;
+	jobs = lf_xcalloc(pick->n + 1, sizeof(*jobs));
+	obs = lf_xcalloc(pick->n + 1, sizeof(*obs));
+	for (size_t i = 0; i < pick->n; i++) {
+		struct lf_state_res *res = pick->res[i];
+		struct lf_provider *p = pv->v[pick->family[i]];
 
-		if (res->removed)
-			continue;
-		struct lf_provider *p = reader_of(res, pv, &family);
 		if (!p)
-			continue; /* a manifest resource: nothing to read */
+			continue; /* its provider not started */
 		jobs[n].p = p;
 		jobs[n].res = res;
-		jobs[n].family = family;
+		jobs[n].family = pick->family[i];
+		jobs[n].copies = pick->copies;
 		obs[n].address = lf_xstrdup(res->address);
 		obs[n].type = lf_xstrdup(res->type);
 		n++;
@@ -426,6 +486,11 @@ int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf
 	for (size_t i = 0; i < n; i++) {
 		json_decref(jobs[i].params);
 		lf_buf_release(&jobs[i].text);
+		if (jobs[i].own) {
+			/* what the observation took of it, it holds */
+			lf_state_res_release(jobs[i].own);
+			free(jobs[i].own);
+		}
 		if (jobs[i].skipped) {
 			free(obs[i].address);
 			free(obs[i].type);
@@ -457,8 +522,13 @@ int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf
 }
 
 /* Record `r` as `ob` found it (its values borrowed from both). */
-static struct lf_state_res observed(const struct lf_state_res *r, const struct lf_observation *ob)
+static struct lf_state_res observed(struct lf_state_res *r, const struct lf_observation *ob)
 {
+	/* read from a copy (lf_observe_pick.copies): the record is parsed
+	 * here, for what the observation leaves as recorded (its parent,
+	 * provider, dependencies) */
+	if (r->line)
+		lf_state_res_parse(r);
 	struct lf_state_res rec = *r;
 
 	rec.inputs = ob->seen;

@@ -50,6 +50,27 @@ int lf_observe(struct lf_observations *out, struct lf_state *st, const struct lf
                void (*progress)(size_t done, size_t total, void *arg), void *arg);
 
 /*
+ * The records lf_observe() reads, picked out of `st` (every record a
+ * provider serves): lf_observe_picked() then reads these and looks at no
+ * other record.  Picking may parse a record whose line does not name its
+ * provider; with `copies` set (by the caller, after picking), reading
+ * parses a record it must parse in a copy, and changes no record at all:
+ * another thread may then work on the state's other records meanwhile
+ * (cmd_plan.c refreshes while it plans the changed documents).
+ */
+struct lf_observe_pick {
+	struct lf_state_res **res;
+	int *family;
+	size_t n;
+	int copies;
+};
+void lf_observe_pick(struct lf_observe_pick *out, struct lf_state *st);
+int lf_observe_picked(struct lf_observations *out, const struct lf_observe_pick *pick,
+                      const struct lf_providers *pv, int parallelism, long deadline_ms,
+                      void (*progress)(size_t done, size_t total, void *arg), void *arg);
+void lf_observe_pick_release(struct lf_observe_pick *p);
+
+/*
  * Whether a record whose inputs and attrs are the canonical texts given
  * (as the state writes them: keys sorted, compact) is *settled*: read back
  * with exactly these attrs, it is observed the same, that is

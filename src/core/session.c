@@ -1138,8 +1138,11 @@ int lf_session_launch_providers(struct lf_session *s, struct lf_diags *d)
 
 int lf_session_ready_providers(struct lf_session *s, struct lf_diags *d)
 {
-	const char *account = lf_session_account(s);
+	return lf_session_ready_providers_as(s, lf_session_account(s), d);
+}
 
+int lf_session_ready_providers_as(struct lf_session *s, const char *account, struct lf_diags *d)
+{
 	for (int f = 0; f < LF_NFAMILIES; f++)
 		if (ready_provider(s, f, account, d))
 			return -1;
@@ -1197,18 +1200,32 @@ int lf_session_has_provider_records(struct lf_session *s)
 	return 0;
 }
 
-int lf_session_observe(struct lf_session *s, int parallelism,
-                       void (*progress)(size_t done, size_t total, void *arg), void *arg,
-                       struct lf_observations *obs)
+/* One deadline for every read: the longest of the families'. */
+static long read_deadline(struct lf_session *s)
 {
 	long deadline = 0;
 
-	/* one deadline for every read: the longest of the families' */
 	for (int f = 0; f < LF_NFAMILIES; f++) {
 		long t = lf_session_provider_timeout(s, f);
 		deadline = t > deadline ? t : deadline;
 	}
-	lf_observe(obs, &s->st, &s->pv, parallelism, deadline, progress, arg);
+	return deadline;
+}
+
+int lf_session_observe(struct lf_session *s, int parallelism,
+                       void (*progress)(size_t done, size_t total, void *arg), void *arg,
+                       struct lf_observations *obs)
+{
+	lf_observe(obs, &s->st, &s->pv, parallelism, read_deadline(s), progress, arg);
+	return obs->errors ? -1 : 0;
+}
+
+int lf_session_observe_picked(struct lf_session *s, const struct lf_observe_pick *pick,
+                              int parallelism,
+                              void (*progress)(size_t done, size_t total, void *arg), void *arg,
+                              struct lf_observations *obs)
+{
+	lf_observe_picked(obs, pick, &s->pv, parallelism, read_deadline(s), progress, arg);
 	return obs->errors ? -1 : 0;
 }
 

@@ -282,6 +282,10 @@ int lf_session_open_for_write_lazy(struct lf_session *s, const char *operation,
  */
 int lf_session_launch_providers(struct lf_session *s, struct lf_diags *d);
 int lf_session_ready_providers(struct lf_session *s, struct lf_diags *d);
+/* lf_session_ready_providers() for account `account`, named by the
+ * caller (the session is not read for it: another thread may be working
+ * on the state meanwhile). */
+int lf_session_ready_providers_as(struct lf_session *s, const char *account, struct lf_diags *d);
 /* Both halves at once. */
 int lf_session_start_providers(struct lf_session *s, struct lf_diags *d);
 
@@ -317,6 +321,12 @@ int lf_session_has_provider_records(struct lf_session *s);
 int lf_session_observe(struct lf_session *s, int parallelism,
                        void (*progress)(size_t done, size_t total, void *arg), void *arg,
                        struct lf_observations *obs);
+
+/* lf_session_observe() of the records `pick` names (lf_observe_picked()). */
+int lf_session_observe_picked(struct lf_session *s, const struct lf_observe_pick *pick,
+                              int parallelism,
+                              void (*progress)(size_t done, size_t total, void *arg), void *arg,
+                              struct lf_observations *obs);
 
 /* Fold what was read into s->st, in memory: what plan compares with. */
 void lf_session_fold(struct lf_session *s, const struct lf_observations *obs);

@@ -7,9 +7,11 @@
 #   - the providers layer (tests/providers/local/run.sh) run against the
 #     ThreadSanitizer providers: it passes and no race is reported;
 #   - apply, the refreshing plan, drift, plans (text and JSON) and applies
-#     of 1% changed in their labels and in their spec, of a generated
-#     account of 2,000 resources (tests/bench/gen.sh): each succeeds and no
-#     race is reported by lakeform or a provider.
+#     of 1% changed in their labels, in their grants' privileges and in
+#     their spec, of a generated account of 2,000 resources
+#     (tests/bench/gen.sh): each succeeds and no race is reported by
+#     lakeform or a provider (the refresh runs on a thread of its own while
+#     the documents are read, bucket policies are compiled on both cores).
 #
 # A report names the race's two stacks; the check that saw it fails and
 # shows the report's first lines.  One line per check; the last line is
@@ -85,8 +87,18 @@ run "plan of 1% changed" 2 plan --detailed-exitcode
 run "JSON plan of 1% changed" 2 plan --json --detailed-exitcode
 run "apply of 1% changed" 0 apply --auto-approve
 run "plan after that apply" 0 plan --detailed-exitcode
-# that was the plan of the changed documents alone (labels); a change of
-# the spec takes the full path, whose records are compared on every core
+# that was the plan of the changed documents alone (labels), its refresh
+# on a thread of its own meanwhile; so is a change of grants' privileges,
+# whose policies are compiled on both cores
+"$top/tests/bench/gen.sh" 2000 "$work/spec" 2
+cp "$work"/spec/Grant-*.yaml "$acct"/
+run "plan of grants' privileges changed" 2 plan --detailed-exitcode
+grep -q 'storage.policy/' "$work/out" && ok "that plan changes bucket policies" ||
+	fail "that plan changes no bucket policy"
+run "apply of grants' privileges changed" 0 apply --auto-approve
+run "plan after that apply (grants)" 0 plan --detailed-exitcode
+# the rest of a change of the spec takes the full path, whose records are
+# compared on every core (its refresh meanwhile too)
 "$top/tests/bench/gen.sh" 2000 "$acct" 2
 run "plan of 1% changed in their spec" 2 plan --detailed-exitcode
 run "JSON plan of 1% changed in their spec" 2 plan --json --detailed-exitcode
