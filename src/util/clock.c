@@ -17,7 +17,8 @@ long lf_ms_since(const struct timespec *since)
 	long long ns;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (long long)(now.tv_sec - since->tv_sec) * 1000000000LL + (now.tv_nsec - since->tv_nsec);
+	ns =
+	    (long long)(now.tv_sec - since->tv_sec) * 1000000000LL + (now.tv_nsec - since->tv_nsec);
 	return (long)(ns / 1000000);
 }
 

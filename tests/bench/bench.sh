@@ -9,7 +9,9 @@
 #   plan right after apply (refreshing: the default); plan after a comment
 #   line was added to every file; plan after 1% of the resources changed
 #   (a label each); apply of that 1%; drift; then plan and apply of 1%
-#   changed in their spec (tests/bench/gen.sh CHANGED=2).  Under the rows
+#   changed in their spec (tests/bench/gen.sh CHANGED=2), and of the same
+#   edit of the Grant files alone (privileges: their buckets' policies
+#   change).  Under the rows
 #   of plans after an edit, which way the plan took: the comparison of the
 #   files' content with what the last apply read (edits that change no
 #   content) and the plan of the changed documents alone (changes of
@@ -95,13 +97,13 @@ row() { # what n seconds mib load cpu
 # path_taken DIR: which way lakeform plan took on DIR, printed under the row
 # (a plan of the changed documents alone is a shortcut: it serves documents
 # that differ from the last apply at most in labels, comments, a table's
-# columns and some display names)
+# columns, some display names and grants' privileges)
 path_taken() {
 	local how
 	how=$(LAKEFORM_LOG=debug "$bin" -C "$1" plan 2>&1 >/dev/null |
 		sed -n 's/.*\] plan: \(.*changed documents alone\|all documents\|the state records these manifests\)\(.*\)/\1\2/p' | head -n 1) || true
 	case $how in
-	*"changed documents alone"*) echo "  ^ shortcut taken: ${how%%, read in*} (documents that differ at most in labels, comments, a table's columns and some display names)" ;;
+	*"changed documents alone"*) echo "  ^ shortcut taken: ${how%%, read in*} (documents that differ at most in labels, comments, a table's columns, some display names and grants' privileges)" ;;
 	"the state records these manifests"*)
 		how=${how#the state records these manifests (}
 		echo "  ^ shortcut taken: ${how%)} (every file parsed, its content the last apply's: the plan is the refresh's)"
@@ -161,6 +163,18 @@ for n in $sizes; do
 	LF_BENCH_BEFORE="aside '$dir/.lakeform' && cp -a '$work/before' '$dir/.lakeform'" \
 		timed "apply of that 1% (spec)" "$n" "$bin" -C "$dir" apply --auto-approve
 	spec_changed=$(grep -cE ': (updated|replaced|created|destroyed)$' "$work/out" || true)
+	# the same edit of the grants alone (their privileges; the rest as
+	# before): the changed-documents shortcut compiles their buckets'
+	# policies again
+	aside "$dir/.lakeform" && cp -a "$work/before" "$dir/.lakeform"
+	"$here/gen.sh" "$n" "$work/spec-$n" 2
+	"$here/gen.sh" "$n" "$dir"
+	cp "$work/spec-$n"/Grant-*.yaml "$dir"/
+	aside "$work/spec-$n"
+	timed "plan, 1% of grants' privileges changed" "$n" "$bin" -C "$dir" plan --detailed-exitcode
+	path_taken "$dir"
+	LF_BENCH_BEFORE="aside '$dir/.lakeform' && cp -a '$work/before' '$dir/.lakeform'" \
+		timed "apply of that (grants)" "$n" "$bin" -C "$dir" apply --auto-approve
 	aside "$work/before"
 	printf '  account: %s bytes of YAML in %s files; %s state records, %s provider objects; the 1%% apply changed %s, the 1%% (spec) apply %s\n' \
 		"$(cat "$dir"/*.yaml | wc -c)" "$(ls "$dir"/*.yaml | wc -l)" "$records" "$objects" "$changed" "$spec_changed"
