@@ -320,9 +320,40 @@ static int clean(const char *v)
 	return !strpbrk(v, "\t\n");
 }
 
-static int reach_text(struct lf_buf *b, const struct lf_reach *r, const struct lf_incr_policy *pol,
+/* Where the cache is written: a buffer handed to the file a megabyte at a
+ * time (the whole text is ten megabytes at 100,000 resources: apply's peak
+ * memory is what issue 17 bounds). */
+struct sink {
+	struct lf_buf b;
+	struct lf_atomic a;
+};
+
+static void spill(struct sink *s, int all)
+{
+	if (s->b.len && (all || s->b.len >= (1u << 20))) {
+		lf_atomic_write(&s->a, s->b.ptr, s->b.len); /* an error is kept */
+		lf_buf_truncate(&s->b, 0);
+	}
+}
+
+/* `v` in decimal (by hand: printf for each of 100,000 lines shows) */
+static void put_num(struct lf_buf *b, unsigned long v)
+{
+	char digits[24];
+	int nd = 0;
+
+	do
+		digits[nd++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (nd)
+		lf_buf_addc(b, digits[--nd]);
+}
+
+static int reach_text(struct sink *s, const struct lf_reach *r, const struct lf_incr_policy *pol,
                       size_t npol)
 {
+	struct lf_buf *b = &s->b;
+
 	lf_buf_addf(b, "reach %zu %zu %zu\n", r->nsecs, r->n, npol);
 	for (size_t i = 0; i < r->nsecs; i++) {
 		const struct lf_reach_sec *sec = &r->secs[i];
@@ -340,21 +371,28 @@ static int reach_text(struct lf_buf *b, const struct lf_reach *r, const struct l
 			lf_buf_adds(b, sec->locs[j].path);
 			lf_buf_addc(b, '\n');
 		}
+		spill(s, 0);
 	}
 	for (size_t i = 0; i < r->n; i++) {
 		const struct lf_reach_grant *g = &r->v[i];
 		if (!clean(g->source) || !clean(g->principal))
 			return -EINVAL;
-		lf_buf_addf(b, "g %d %zu ", g->access, g->sec);
+		lf_buf_adds(b, "g ");
+		lf_buf_addc(b, (char)('0' + (g->access & 3)));
+		lf_buf_addc(b, ' ');
+		put_num(b, g->sec);
+		lf_buf_addc(b, ' ');
 		lf_buf_adds(b, g->source);
 		lf_buf_addc(b, '\t');
 		lf_buf_adds(b, g->principal);
 		lf_buf_addc(b, '\n');
+		spill(s, 0);
 	}
 	for (size_t i = 0; i < npol; i++) {
 		if (!clean(pol[i].address))
 			return -EINVAL;
 		lf_buf_addf(b, "p %ld %ld %s\n", pol[i].rank, pol[i].needs, pol[i].address);
+		spill(s, 0);
 	}
 	return 0;
 }
@@ -476,10 +514,14 @@ static void free_policies(struct lf_incr_policy *pol, size_t n)
 
 static int write_cache(const struct lf_incr *inc)
 {
-	struct lf_buf b = LF_BUF_INIT;
-	int err = 0;
+	struct sink sk;
+	struct lf_buf *b = &sk.b;
+	int err = lf_mkdirs_nofollow(AT_FDCWD, CACHE_DIR, 0700);
 
-	lf_buf_addf(&b, CACHE_HEAD "bytes %s\nenv %s\n", inc->bytes, inc->env);
+	memset(&sk, 0, sizeof(sk));
+	if (err || (err = lf_atomic_begin_nofollow(&sk.a, AT_FDCWD, LF_INCR_CACHE, 0600, 0)) != 0)
+		return err;
+	lf_buf_addf(b, CACHE_HEAD "bytes %s\nenv %s\n", inc->bytes, inc->env);
 	for (size_t i = 0; i < inc->nfiles && !err; i++) {
 		const struct lf_incr_file *f = &inc->files[i];
 		char hb[65];
@@ -487,49 +529,41 @@ static int write_cache(const struct lf_incr *inc)
 			err = -EINVAL;
 		lf_sha256_hex(hb, f->bytes);
 		if (f->known)
-			lf_buf_addf(&b, "file %zu %s %s\n", f->nsegs, hb, f->name);
+			lf_buf_addf(b, "file %zu %s %s\n", f->nsegs, hb, f->name);
 		else
-			lf_buf_addf(&b, "file - %s %s\n", hb, f->name);
+			lf_buf_addf(b, "file - %s %s\n", hb, f->name);
 		for (size_t k = f->first; f->known && k < f->first + f->nsegs; k++) {
 			/* by hand: printf's formatting of 100,000 lines was a
 			 * third of the time of this record */
 			const struct lf_incr_seg *s = &inc->segs[k];
-			char line[33 + 24], *q = line + 32;
+			char line[33];
 			hex16(line, s->digest);
-			*q++ = ' ';
+			line[32] = ' ';
+			lf_buf_add(b, line, 33);
 			if (!s->address) {
-				*q++ = '-';
-				*q++ = '\n';
-				lf_buf_add(&b, line, (size_t)(q - line));
+				lf_buf_adds(b, "-\n");
 				continue;
 			}
 			if (strchr(s->address, '\n'))
 				err = -EINVAL;
-			char digits[24];
-			int nd = 0;
-			unsigned long r = (unsigned long)s->rank;
-			do
-				digits[nd++] = (char)('0' + r % 10);
-			while ((r /= 10) != 0);
-			while (nd)
-				*q++ = digits[--nd];
-			*q++ = ' ';
-			lf_buf_add(&b, line, (size_t)(q - line));
-			lf_buf_adds(&b, s->address);
-			lf_buf_addc(&b, '\n');
+			put_num(b, (unsigned long)s->rank);
+			lf_buf_addc(b, ' ');
+			lf_buf_adds(b, s->address);
+			lf_buf_addc(b, '\n');
 		}
+		spill(&sk, 0);
 	}
 	if (!err && inc->reach_read)
-		err = reach_text(&b, &inc->reach, inc->policies, inc->npolicies);
+		err = reach_text(&sk, &inc->reach, inc->policies, inc->npolicies);
 	else if (!err && inc->tail)
-		lf_buf_add(&b, inc->tail, inc->ntail);
-	if (!err)
-		err = lf_mkdirs_nofollow(AT_FDCWD, CACHE_DIR, 0700);
-	if (!err)
-		err = lf_write_file_atomic_nofollow(AT_FDCWD, LF_INCR_CACHE, lf_buf_cstr(&b), b.len,
-		                                    0600, 0);
-	lf_buf_release(&b);
-	return err;
+		lf_buf_add(b, inc->tail, inc->ntail);
+	spill(&sk, 1);
+	lf_buf_release(b);
+	if (err) {
+		lf_atomic_abort(&sk.a);
+		return err;
+	}
+	return lf_atomic_commit(&sk.a);
 }
 
 static void free_cache(struct lf_incr *inc)
@@ -653,13 +687,13 @@ int lf_incr_record(const char *bytes, const char *schema_dir, const char *versio
 	}
 	/* each policy's place and the last of what it needs: the plan of a
 	 * grant's change places it as lf_plan_build() does (lf_incr_plan()) */
-	struct lf_buf tail = LF_BUF_INIT;
-	struct lf_incr_policy *pol = lf_xcalloc(ds->n + 1, sizeof(*pol));
-	size_t npol = 0;
+	struct lf_incr_policy *pol = NULL;
+	size_t npol = 0, pol_alloc = 0;
 	for (size_t i = 0; ok && i < ds->n; i++) {
 		const struct lf_dres *r = ds->v[i];
 		if (strcmp(r->type, "storage.policy"))
 			continue;
+		LF_GROW(pol, npol + 1, pol_alloc);
 		pol[npol].address = r->address;
 		pol[npol].rank = rank[i];
 		pol[npol].needs = -1;
@@ -671,17 +705,17 @@ int lf_incr_record(const char *bytes, const char *schema_dir, const char *versio
 		npol++;
 	}
 	free(rank);
-	if (ok && reach_text(&tail, &ds->reach, pol, npol) != 0)
-		ok = 0;
-	free(pol); /* its addresses are the desired set's */
 	if (!ok) {
-		lf_buf_release(&tail);
+		free(pol);
 		goto fail;
 	}
-	out.ntail = tail.len;
-	out.tail = lf_buf_detach(&tail);
+	/* the desired set's reach and addresses, borrowed for the write */
+	out.reach_read = 1;
+	out.reach = ds->reach;
+	out.policies = pol;
+	out.npolicies = npol;
 	err = write_cache(&out);
-	free(out.tail);
+	free(pol);
 	free_cache(&out);
 	if (err)
 		unlink(LF_INCR_CACHE);
