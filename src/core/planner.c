@@ -7,6 +7,7 @@
 
 #include "../util/buf.h"
 #include "../util/map.h"
+#include "../util/jsondigest.h"
 #include "../util/mem.h"
 #include "../util/par.h"
 
@@ -161,22 +162,27 @@ static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path, js
 
 	struct lf_map seen = LF_MAP_INIT;
 	size_t nb = json_array_size(before), na = json_array_size(after);
-	char **kb = lf_xcalloc(nb + 1, sizeof(*kb)), **ka = lf_xcalloc(na + 1, sizeof(*ka));
+	/* each item's canonical text, all in one buffer (a policy's 20,000
+	 * statements were 40,000 json_dumps(), each on the heap) */
+	struct lf_buf texts = LF_BUF_INIT;
+	size_t *at = lf_xcalloc(na + nb + 1, sizeof(*at));
 
+	for (size_t i = 0; i < na + nb; i++) {
+		at[i] = texts.len;
+		lf_json_canonical_add(&texts, i < na ? json_array_get(after, i)
+		                                     : json_array_get(before, i - na));
+		lf_buf_addc(&texts, '\0');
+	}
+	const char *ka = texts.ptr, *kb = texts.ptr; /* + at[i], at[na + i] */
 	for (size_t i = 0; i < na; i++) {
-		ka[i] = json_dumps(json_array_get(after, i),
-		                   JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-		uintptr_t n = (uintptr_t)lf_map_get(&seen, ka[i]);
-		lf_map_put(&seen, ka[i], (void *)(n + 1));
+		uintptr_t n = (uintptr_t)lf_map_get(&seen, ka + at[i]);
+		lf_map_put(&seen, ka + at[i], (void *)(n + 1));
 	}
 	for (size_t i = 0; i < nb; i++) {
-		kb[i] = json_dumps(json_array_get(before, i),
-		                   JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-		uintptr_t n = (uintptr_t)lf_map_get(&seen, kb[i]);
+		const char *k = kb + at[na + i];
+		uintptr_t n = (uintptr_t)lf_map_get(&seen, k);
 		if (n) {
-			lf_map_put(&seen, kb[i], (void *)(n - 1));
-			free(kb[i]);
-			kb[i] = NULL; /* kept */
+			lf_map_put(&seen, k, (void *)(n - 1)); /* kept */
 		} else {
 			char *ip = lf_xasprintf("%s.%zu", path, i);
 			add_diff(c, alloc, ip, json_array_get(before, i), NULL, force_new, 0,
@@ -186,22 +192,18 @@ static void diff_arrays(struct lf_change *c, size_t *alloc, const char *path, js
 	}
 	/* what is left in `seen` was added; walk `after` to keep its order */
 	for (size_t i = 0; i < na; i++) {
-		uintptr_t n = (uintptr_t)lf_map_get(&seen, ka[i]);
+		uintptr_t n = (uintptr_t)lf_map_get(&seen, ka + at[i]);
 		if (n) {
 			/* a value added (or added more times than it was kept) */
-			lf_map_put(&seen, ka[i], (void *)(n - 1));
+			lf_map_put(&seen, ka + at[i], (void *)(n - 1));
 			char *ip = lf_xasprintf("%s.%zu", path, i);
 			add_diff(c, alloc, ip, NULL, json_array_get(after, i), force_new, 0,
 			         borrow);
 			free(ip);
 		}
 	}
-	for (size_t i = 0; i < nb; i++)
-		free(kb[i]);
-	for (size_t i = 0; i < na; i++)
-		free(ka[i]);
-	free(kb);
-	free(ka);
+	free(at);
+	lf_buf_release(&texts);
 	lf_map_release(&seen);
 	/* the same items in another order: order matters (columns), so the
 	 * list as a whole differs */

@@ -18,6 +18,7 @@ struct out {
 	struct lf_buf *buf;
 	char block[4096];
 	size_t n;
+	size_t start; /* where the text starts in `buf` */
 };
 
 static void flush(struct out *o)
@@ -181,7 +182,7 @@ static void write_text(struct out *o, const json_t *v)
 		if (o->sha)
 			lf_sha256_init(o->sha);
 		else
-			lf_buf_truncate(o->buf, 0);
+			lf_buf_truncate(o->buf, o->start);
 		json_dump_callback(v, jansson_cb, o, FLAGS);
 	}
 	flush(o);
@@ -195,19 +196,27 @@ void lf_json_sha256_hex(const json_t *v, char out[65])
 	o.sha = &c;
 	o.buf = NULL;
 	o.n = 0;
+	o.start = 0;
 	lf_sha256_init(&c);
 	write_text(&o, v);
 	lf_sha256_final_hex(&c, out);
 }
 
-char *lf_json_canonical(const json_t *v)
+void lf_json_canonical_add(struct lf_buf *b, const json_t *v)
 {
-	struct lf_buf b = LF_BUF_INIT;
 	struct out o;
 
 	o.sha = NULL;
-	o.buf = &b;
+	o.buf = b;
 	o.n = 0;
+	o.start = b->len;
 	write_text(&o, v);
+}
+
+char *lf_json_canonical(const json_t *v)
+{
+	struct lf_buf b = LF_BUF_INIT;
+
+	lf_json_canonical_add(&b, v);
 	return lf_buf_detach(&b);
 }

@@ -23,4 +23,9 @@ void lf_json_sha256_hex(const json_t *v, char out[65]);
 /* The canonical text itself, for tests: a string to free(). */
 char *lf_json_canonical(const json_t *v);
 
+struct lf_buf;
+/* The canonical text appended to `b` (no malloc of its own: the planner
+ * compares the items of large lists by it). */
+void lf_json_canonical_add(struct lf_buf *b, const json_t *v);
+
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
 #include "util/jsondigest.h"
 #include "util/mem.h"
 #include "util/sha256.h"
@@ -152,6 +153,30 @@ static void test_handed_over(void **state)
 	json_decref(o);
 }
 
+/* appended to a buffer that holds text already: what was there stays,
+ * also when the value is handed to jansson whole (a real) */
+static void test_appended(void **state)
+{
+	(void)state;
+	struct lf_buf b = LF_BUF_INIT;
+	json_t *plain = json_pack("{s:s, s:i}", "b", "x", "a", 1);
+	json_t *real = json_pack("{s:f}", "rate", 0.25);
+	char *p = json_dumps(plain, FLAGS), *r = json_dumps(real, FLAGS);
+	char *want = lf_xasprintf("head|%s|%s", p, r);
+
+	lf_buf_adds(&b, "head|");
+	lf_json_canonical_add(&b, plain);
+	lf_buf_addc(&b, '|');
+	lf_json_canonical_add(&b, real);
+	assert_string_equal(lf_buf_cstr(&b), want);
+	free(want);
+	free(p);
+	free(r);
+	json_decref(plain);
+	json_decref(real);
+	lf_buf_release(&b);
+}
+
 /* texts longer than the writer's block: one long string, many short
  * tokens across block edges */
 static void test_long(void **state)
@@ -244,7 +269,7 @@ int main(void)
 	    cmocka_unit_test(test_literals),    cmocka_unit_test(test_null_pointer),
 	    cmocka_unit_test(test_escapes),     cmocka_unit_test(test_key_order),
 	    cmocka_unit_test(test_handed_over), cmocka_unit_test(test_long),
-	    cmocka_unit_test(test_random),
+	    cmocka_unit_test(test_random),      cmocka_unit_test(test_appended),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
