@@ -319,7 +319,6 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		    cli, "a saved plan is applied as it is: no --target, --exclude or --replace");
 	int parallelism, refresh = lf_cli_bool(cli, "refresh", 1);
 	struct lf_cli_refresh rr; /* the refresh begun before the documents are read */
-	int pending = 0;
 
 	memset(&rr, 0, sizeof(rr));
 	if ((rc = lf_cli_parallelism(cli, &parallelism)) != 0)
@@ -373,10 +372,8 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	 * own while the documents are read (when there are objects to read,
 	 * and no change pending: those are resolved first); what it found is
 	 * said where it always was */
-	if (refresh && !s.st.npending && lf_session_has_provider_records(&s)) {
+	if (refresh && !s.st.npending && lf_session_has_provider_records(&s))
 		lf_cli_refresh_begin_apply(cli, &s, parallelism, &rr);
-		pending = 1;
-	}
 	/* only the documents changed since the last complete apply, when
 	 * that plan is exact (incr.h); else, or after a refresh that finds
 	 * an object changed, all of them */
@@ -395,16 +392,11 @@ static int run_apply(struct lf_cli *cli, int destroy)
 		goto out;
 	/* the providers were made ready for the state's account: for
 	 * manifests that name another, again */
-	if (pending && strcmp(rr.account ? rr.account : "", lf_session_account(&s))) {
-		lf_cli_refresh_cancel(&s, &rr);
-		pending = 0;
-		if (lf_session_launch_providers(&s, &d)) {
-			lf_cli_session_error(cli, &s, &d);
-			goto out;
-		}
+	if (rr.begun && !lf_cli_refresh_holds(&s, &rr) && lf_session_launch_providers(&s, &d)) {
+		lf_cli_session_error(cli, &s, &d);
+		goto out;
 	}
-	if (pending) {
-		pending = 0;
+	if (rr.begun) {
 		if (lf_cli_refresh_end(cli, &s, &rr, &obs) != LF_EXIT_OK)
 			goto out;
 		goto refreshed;
@@ -441,6 +433,8 @@ refreshed:
 	}
 	if (incr)
 		goto planned;
+	/* what the policies are compiled from, for the documents cache */
+	s.ds.keep_reach = 1;
 	if (lf_cli_expand(cli, &s) != LF_EXIT_OK)
 		goto out;
 	o.kinds = &s.kinds;
@@ -606,8 +600,7 @@ planned:
 		rc = LF_EXIT_ERROR;
 	}
 out:
-	if (pending)
-		lf_cli_refresh_cancel(&s, &rr);
+	lf_cli_refresh_cancel(&s, &rr);
 	lf_session_stop_providers(&s);
 	/* stopped first: what they log while stopping is shown too */
 	if (cli->verbose && s.settings)

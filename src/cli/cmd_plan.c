@@ -101,7 +101,7 @@ static int unchanged_since_recorded(struct lf_cli *cli, struct lf_session *s)
 static int plan_incremental(struct lf_cli *cli, struct lf_session *s, struct lf_plan *p,
                             int refresh, int parallelism, struct lf_observations *obs,
                             struct lf_sso_cache *sso, int *refreshed, int *rc,
-                            struct lf_cli_refresh *rr, int *pending)
+                            struct lf_cli_refresh *rr)
 {
 	const char *why = NULL;
 	long start = lf_now_ms();
@@ -113,21 +113,16 @@ static int plan_incremental(struct lf_cli *cli, struct lf_session *s, struct lf_
 	 * this one reads the changed documents, which touch the manifest
 	 * records alone; it says what it found where it always did: here
 	 * after them, or after the manifests load on the full path (run()) */
-	if (refresh && !*refreshed) {
+	if (refresh && !*refreshed)
 		lf_cli_refresh_begin(cli, s, parallelism, rr);
-		*pending = 1;
-	}
 	if (!lf_session_incremental(s, &why)) {
 		lf_cli_log(cli, LF_LOG_DEBUG, "plan: all documents (%s)", why);
 		return 0;
 	}
 	lf_cli_log(cli, LF_LOG_DEBUG, "plan: %zu changed documents alone, read in %ld ms",
 	           lf_session_incremental_changed(s), lf_now_ms() - start);
-	if (*pending) {
-		*pending = 0;
-		if ((*rc = lf_cli_refresh_end(cli, s, rr, obs)) != LF_EXIT_OK)
-			return 0;
-	}
+	if (rr->begun && (*rc = lf_cli_refresh_end(cli, s, rr, obs)) != LF_EXIT_OK)
+		return 0;
 	*refreshed = refresh;
 	if (!obs->changed && !obs->gone && (!refresh || lf_cli_sso_recorded_ok(cli, s, sso)) &&
 	    lf_session_incremental_plan(s, p) == 0)
@@ -242,7 +237,7 @@ static int run(struct lf_cli *cli)
 	struct lf_sso_cache sso = LF_SSO_CACHE_INIT;
 	const char *since = lf_cli_opt(cli, "changed-since");
 	struct lf_cli_refresh rr; /* begun by plan_incremental() */
-	int rc, pending = 0;
+	int rc;
 
 	if ((rc = lf_cli_parallelism(cli, &parallelism)) != 0)
 		return rc;
@@ -311,7 +306,7 @@ static int run(struct lf_cli *cli)
 	if (!recorded && !o.ntargets && !o.nexcludes && !o.nreplaces && !o.destroy && !since &&
 	    noops_shown_alike(cli, &s)) {
 		if (plan_incremental(cli, &s, &p, refresh, parallelism, &obs, &sso, &refreshed, &rc,
-		                     &rr, &pending))
+		                     &rr))
 			goto render;
 		if (rc != LF_EXIT_OK)
 			goto out;
@@ -321,12 +316,7 @@ static int run(struct lf_cli *cli)
 	/* the refresh begun while the changed documents were read, ended
 	 * now; unless the manifests name another account than the state,
 	 * the one the providers were configured for: then again */
-	if (pending && strcmp(rr.account ? rr.account : "", lf_session_account(&s))) {
-		lf_cli_refresh_cancel(&s, &rr);
-		pending = 0;
-	}
-	if (pending) {
-		pending = 0;
+	if (lf_cli_refresh_holds(&s, &rr)) {
 		refreshed = refresh;
 		if ((rc = lf_cli_refresh_end(cli, &s, &rr, &obs)) != LF_EXIT_OK)
 			goto out;
@@ -410,8 +400,7 @@ render:
 	rc = lf_cli_flag(cli, "detailed-exitcode") && lf_plan_has_changes(&p) ? LF_EXIT_CHANGES
 	                                                                      : LF_EXIT_OK;
 out:
-	if (pending)
-		lf_cli_refresh_cancel(&s, &rr);
+	lf_cli_refresh_cancel(&s, &rr);
 	lf_sso_cache_release(&sso);
 	lf_observations_release(&obs);
 	lf_changed_release(&changed);

@@ -299,17 +299,23 @@ int lf_cli_observe(struct lf_cli *cli, struct lf_session *s, int parallelism,
 	return report_observed(cli, obs);
 }
 
-int lf_cli_refresh_with(struct lf_cli *cli, struct lf_session *s, int parallelism,
-                        struct lf_observations *obs)
+/* What was read folded into s->st when `rc` (of reading it) is
+ * LF_EXIT_OK; else why the plan stops said.  `rc`. */
+static int fold_or_say(struct lf_cli *cli, struct lf_session *s, const struct lf_observations *obs,
+                       int rc)
 {
-	int rc = lf_cli_observe(cli, s, parallelism, obs);
-
 	if (rc == LF_EXIT_OK)
 		lf_session_fold(s, obs);
 	else
 		lf_cli_error(cli, "cannot plan without reading every resource; run with "
 		                  "--refresh=false to plan from the recorded state alone");
 	return rc;
+}
+
+int lf_cli_refresh_with(struct lf_cli *cli, struct lf_session *s, int parallelism,
+                        struct lf_observations *obs)
+{
+	return fold_or_say(cli, s, obs, lf_cli_observe(cli, s, parallelism, obs));
 }
 
 int lf_cli_check_sso(struct lf_cli *cli, struct lf_session *s, struct lf_sso_cache *cache)
@@ -388,15 +394,21 @@ static void *refresh_main(void *arg)
 	return NULL;
 }
 
+/* What begin and begin_apply share: the records to read picked, read in
+ * copies, for the account the session names now. */
 static void refresh_init(struct lf_cli *cli, struct lf_session *s, int parallelism,
                          struct lf_cli_refresh *r)
 {
 	memset(r, 0, sizeof(*r));
+	r->begun = 1;
 	r->d = (struct lf_diags)LF_DIAGS_INIT;
 	r->s = s;
 	r->parallelism = parallelism;
 	r->err = cli->err;
 	r->tty = isatty(fileno(cli->err));
+	r->account = lf_xstrdup(lf_session_account(s));
+	lf_observe_pick(&r->pick, &s->st);
+	r->pick.copies = 1;
 }
 
 static void refresh_spawn(struct lf_cli_refresh *r)
@@ -406,35 +418,41 @@ static void refresh_spawn(struct lf_cli_refresh *r)
 		refresh_main(r); /* no thread: here, at once */
 }
 
+/* The thread waited for and what begin made released; the providers
+ * stopped when `stop`. */
+static void refresh_done(struct lf_session *s, struct lf_cli_refresh *r, int stop)
+{
+	if (r->running)
+		pthread_join(r->thread, NULL);
+	if (stop)
+		lf_session_stop_providers(s);
+	lf_observations_release(&r->obs);
+	lf_observe_pick_release(&r->pick);
+	lf_diags_release(&r->d);
+	free(r->account);
+	memset(r, 0, sizeof(*r));
+}
+
 void lf_cli_refresh_begin_apply(struct lf_cli *cli, struct lf_session *s, int parallelism,
                                 struct lf_cli_refresh *r)
 {
 	refresh_init(cli, s, parallelism, r);
 	r->apply = 1;
-	lf_observe_pick(&r->pick, &s->st);
-	r->pick.copies = 1;
-	r->account = lf_xstrdup(lf_session_account(s));
 	refresh_spawn(r);
 }
 
 void lf_cli_refresh_begin(struct lf_cli *cli, struct lf_session *s, int parallelism,
                           struct lf_cli_refresh *r)
 {
-	refresh_init(cli, s, parallelism, r);
-	if (!lf_session_has_provider_records(s)) {
-		r->none = 1;
-		return;
-	}
 	/* picked and started here: the thread reads those records alone,
 	 * and changes none (a record it must parse, it parses in a copy) */
-	lf_observe_pick(&r->pick, &s->st);
-	r->pick.copies = 1;
-	r->account = lf_xstrdup(lf_session_account(s));
-	if (lf_session_start_providers(s, &r->d) != 0) {
+	refresh_init(cli, s, parallelism, r);
+	if (!lf_session_has_provider_records(s))
+		r->none = 1;
+	else if (lf_session_start_providers(s, &r->d) != 0)
 		r->failed = 1;
-		return;
-	}
-	refresh_spawn(r);
+	else
+		refresh_spawn(r);
 }
 
 int lf_cli_refresh_end(struct lf_cli *cli, struct lf_session *s, struct lf_cli_refresh *r,
@@ -446,45 +464,31 @@ int lf_cli_refresh_end(struct lf_cli *cli, struct lf_session *s, struct lf_cli_r
 	if (r->running)
 		pthread_join(r->thread, NULL);
 	r->running = 0;
-	if (r->none)
-		return LF_EXIT_OK;
 	if (r->failed) {
 		lf_cli_session_error(cli, s, &r->d);
 		rc = LF_EXIT_ERROR;
-	} else {
+	} else if (!r->none) {
 		/* what lf_cli_refresh_for_plan() says, in its order */
 		lf_cli_log_providers(cli, s);
 		*obs = r->obs;
 		memset(&r->obs, 0, sizeof(r->obs));
-		rc = report_observed(cli, obs);
-		if (rc == LF_EXIT_OK)
-			lf_session_fold(s, obs);
-		else
-			lf_cli_error(cli, "cannot plan without reading every resource; run with "
-			                  "--refresh=false to plan from the recorded state alone");
+		rc = fold_or_say(cli, s, obs, report_observed(cli, obs));
 	}
-	if (!r->apply)
-		lf_session_stop_providers(s);
-	lf_observe_pick_release(&r->pick);
-	lf_diags_release(&r->d);
-	free(r->account);
-	r->account = NULL;
+	refresh_done(s, r, !r->apply && !r->none);
 	return rc;
 }
 
 void lf_cli_refresh_cancel(struct lf_session *s, struct lf_cli_refresh *r)
 {
-	if (r->running)
-		pthread_join(r->thread, NULL);
-	r->running = 0;
-	if (!r->none)
-		lf_session_stop_providers(s);
-	r->none = 1;
-	lf_observations_release(&r->obs);
-	lf_observe_pick_release(&r->pick);
-	lf_diags_release(&r->d);
-	free(r->account);
-	r->account = NULL;
+	if (r->begun)
+		refresh_done(s, r, !r->none);
+}
+
+int lf_cli_refresh_holds(struct lf_session *s, struct lf_cli_refresh *r)
+{
+	if (r->begun && strcmp(r->account, lf_session_account(s)))
+		lf_cli_refresh_cancel(s, r);
+	return r->begun;
 }
 
 void lf_cli_print_observed(struct lf_cli *cli, const struct lf_observations *obs)

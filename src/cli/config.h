@@ -117,10 +117,12 @@ int lf_cli_refresh_for_plan(struct lf_cli *cli, struct lf_session *s, int parall
  * folds what they found exactly as lf_cli_refresh_for_plan() would, and
  * stops the providers.  Meanwhile the caller may work on the manifest
  * records of s->st (the reads change no record) and read the provider
- * records, but change none.  end must follow begin, whatever happened.
+ * records, but change none.  After begin, `begun` is set until end or
+ * cancel, one of which must follow.
  */
 struct lf_cli_refresh {
-	char *account; /* the providers were configured for (lf_session_account()) */
+	int begun;
+	char *account; /* the providers are configured for (lf_session_account()) */
 	int apply;     /* apply's: launched by the caller, readied and kept here */
 	int none;      /* no provider record: nothing read */
 	int failed;    /* the providers did not start: `d` says why */
@@ -148,8 +150,14 @@ void lf_cli_refresh_begin_apply(struct lf_cli *cli, struct lf_session *s, int pa
                                 struct lf_cli_refresh *r);
 
 /* end without a word and without folding: what was read is dropped (and
- * apply's providers stopped: they are to be launched again). */
+ * apply's providers stopped: they are to be launched again).  Nothing
+ * when none is begun. */
 void lf_cli_refresh_cancel(struct lf_session *s, struct lf_cli_refresh *r);
+
+/* After the manifests load: whether the refresh begun still stands, its
+ * providers configured for the account they name; else it is cancelled
+ * (renamed: the providers are configured again) and 0. */
+int lf_cli_refresh_holds(struct lf_session *s, struct lf_cli_refresh *r);
 
 /* The same with providers already started (apply). */
 int lf_cli_refresh_with(struct lf_cli *cli, struct lf_session *s, int parallelism,

@@ -29,11 +29,11 @@ struct secnode {
 	 * when ex.sec_gen was `gen` (subtree_within()) */
 	unsigned long gen;
 	int within;
-	/* the places a grant on it reaches (reach_of()), borrowed from the
-	 * securables; reach_id: its index + 1 in the desired set's reach */
+	/* the places a grant on it reaches (reach_of(); none: not walked
+	 * yet), borrowed from the securables; reach_id: its index + 1 in the
+	 * desired set's reach, once recorded there */
 	struct loc *reach;
 	size_t nreach, reach_id;
-	int reached;
 };
 
 /* A statement of a bucket's policy: (principal, access, path), its
@@ -407,27 +407,45 @@ children:
 		reach_walk(x, sec->children[i], done, ndone, alloc);
 }
 
-/* `sec`'s places, found once and recorded in the desired set's reach (the
- * grants are compiled after every securable is known: its places stay). */
+/* `sec`'s places, found once (the grants are compiled after every
+ * securable is known: its places stay; a walk finds one at least). */
 static void reach_of(struct ex *x, struct secnode *sec)
 {
 	size_t alloc = 0;
+
+	if (!sec->nreach)
+		reach_walk(x, sec, &sec->reach, &sec->nreach, &alloc);
+}
+
+/* The grant of `principal` on `sec` with `access`, recorded in the
+ * desired set's reach (lf_desired.keep_reach), `sec` with it the first
+ * time. */
+static void keep_grant(struct ex *x, const char *principal, struct secnode *sec, int access)
+{
 	struct lf_reach *r = &x->out->reach;
 
-	if (sec->reached)
-		return;
-	reach_walk(x, sec, &sec->reach, &sec->nreach, &alloc);
-	sec->reached = 1;
-	LF_GROW(r->secs, r->nsecs + 1, r->secs_alloc);
-	struct lf_reach_sec *rs = &r->secs[r->nsecs++];
-	rs->address = lf_xstrdup(sec->address);
-	rs->n = sec->nreach;
-	rs->locs = lf_xcalloc(sec->nreach + 1, sizeof(*rs->locs));
-	for (size_t i = 0; i < sec->nreach; i++) {
-		rs->locs[i].bucket = lf_xstrdup(sec->reach[i].bucket);
-		rs->locs[i].path = lf_xstrdup(sec->reach[i].path);
+	if (!sec->reach_id) {
+		LF_GROW(r->secs, r->nsecs + 1, r->secs_alloc);
+		struct lf_reach_sec *rs = &r->secs[r->nsecs++];
+		rs->address = lf_xstrdup(sec->address);
+		rs->n = sec->nreach;
+		rs->locs = lf_xcalloc(sec->nreach + 1, sizeof(*rs->locs));
+		for (size_t i = 0; i < sec->nreach; i++) {
+			rs->locs[i].bucket = lf_xstrdup(sec->reach[i].bucket);
+			rs->locs[i].path = lf_xstrdup(sec->reach[i].path);
+		}
+		sec->reach_id = r->nsecs;
 	}
-	sec->reach_id = r->nsecs;
+	/* the source's text as the desired set holds it: the manifests go
+	 * before an apply records the reach */
+	const char *src = x->source_ds;
+	if (!src) {
+		const struct lf_dres *d = x->source ? lf_desired_get(x->out, x->source) : NULL;
+		src = d ? d->address : lf_reach_intern(r, x->source ? x->source : "");
+	}
+	LF_GROW(r->v, r->n + 1, r->alloc);
+	r->v[r->n++] =
+	    (struct lf_reach_grant){src, lf_reach_intern(r, principal), sec->reach_id - 1, access};
 }
 
 /* The securable address a grant names, or NULL (metastore: no data). */
@@ -474,24 +492,15 @@ static void compile_grant(struct ex *x, const char *principal, const char *type,
 {
 	char *addr = securable_address(type, ms, name);
 	struct secnode *sec = addr ? lf_map_get(&x->secs, addr) : NULL;
-	struct lf_reach *r = &x->out->reach;
 
 	free(addr);
 	if (!sec || !lf_kinds_find(x->m->kinds, "Grant"))
 		return;
 	int access = lf_privileges_access(x->m->kinds, privileges);
-	/* recorded with or without access: a later edit may give it some */
 	reach_of(x, sec);
-	LF_GROW(r->v, r->n + 1, r->alloc);
-	/* the source's text as the desired set holds it: the manifests go
-	 * before an apply records the reach */
-	const char *src = x->source_ds;
-	if (!src) {
-		const struct lf_dres *d = x->source ? lf_desired_get(x->out, x->source) : NULL;
-		src = d ? d->address : lf_reach_intern(r, x->source ? x->source : "");
-	}
-	r->v[r->n++] =
-	    (struct lf_reach_grant){src, lf_reach_intern(r, principal), sec->reach_id - 1, access};
+	/* kept with or without access: a later edit may give it some */
+	if (x->out->keep_reach)
+		keep_grant(x, principal, sec, access);
 	uint32_t who = access ? principal_number(x, principal) : 0;
 	for (int m = 0; m < 2; m++) {
 		if (!(access & (m ? LF_ACCESS_WRITE : LF_ACCESS_READ)))
@@ -1628,11 +1637,6 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 	return x.failed || d->errors > errors ? -1 : 0;
 }
 
-static int cmp_text_ptr(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 json_t *lf_reach_policy(const struct lf_reach *r, const char *bucket, char ***deps, size_t *ndeps,
                         char ***sources, size_t *nsources)
 {
@@ -1678,7 +1682,7 @@ json_t *lf_reach_policy(const struct lf_reach *r, const char *bucket, char ***de
 	for (size_t j = 0; j < b.n; j++)
 		if (!lf_map_add(&seen, b.v[j].principal, (void *)1))
 			texts[np++] = b.v[j].principal;
-	qsort(texts, np, sizeof(*texts), cmp_text_ptr);
+	qsort(texts, np, sizeof(*texts), cmp_str);
 	for (size_t j = 0; j < np; j++)
 		lf_map_put(&seen, texts[j], (void *)(uintptr_t)(j + 1));
 	for (size_t j = 0; j < b.n; j++)

@@ -107,12 +107,16 @@ struct lf_desired {
 	 * ServicePrincipals also become identity.* resources (a provider
 	 * serves family identity); 0: they are records only */
 	int identities;
-	struct lf_reach reach; /* what its policies were compiled from */
+	/* set by the caller before expanding: keep in `reach` what the bucket
+	 * policies are compiled from (apply records it for the plans of
+	 * changed documents, incr.h); 0: `reach` stays empty */
+	int keep_reach;
+	struct lf_reach reach;
 };
 
 #define LF_DESIRED_INIT                                     \
 	{                                                   \
-		NULL, 0, 0, LF_MAP_INIT, NULL, 0,           \
+		NULL, 0, 0, LF_MAP_INIT, NULL, 0, 0,        \
 		{                                           \
 			NULL, 0, 0, NULL, 0, 0, LF_MAP_INIT \
 		}                                           \

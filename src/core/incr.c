@@ -164,6 +164,15 @@ int lf_incr_split(const char *data, size_t len, size_t **starts, size_t *n)
 	return 0;
 }
 
+/* As many line breaks as the `n` bytes at `p` hold: a document left out
+ * of a parse, its lines kept, so that positions are the file's. */
+static void blank_lines(struct lf_buf *b, const char *p, size_t n)
+{
+	for (size_t c = 0; c < n; c++)
+		if (p[c] == '\n')
+			lf_buf_addc(b, '\n');
+}
+
 /* Whether the text before the first marker holds a document: a line that
  * is not blank and not a comment. */
 static int holds_document(const char *p, size_t n)
@@ -505,6 +514,15 @@ static int read_reach(struct lf_incr *inc)
 	return ok ? 0 : -1;
 }
 
+/* The cache's record of policy `address`, or NULL. */
+static const struct lf_incr_policy *policy_named(const struct lf_incr *inc, const char *address)
+{
+	for (size_t k = 0; k < inc->npolicies; k++)
+		if (!strcmp(inc->policies[k].address, address))
+			return &inc->policies[k];
+	return NULL;
+}
+
 static void free_policies(struct lf_incr_policy *pol, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -612,24 +630,16 @@ int lf_incr_record(const char *bytes, const char *schema_dir, const char *versio
 	snprintf(out.bytes, sizeof(out.bytes), "%s", bytes);
 	if (inc) {
 		/* the files of now, as lf_incr_prepare() read them: the same
-		 * documents, at the same places, declaring the same resources */
-		snprintf(out.env, sizeof(out.env), "%s", inc->env);
-		out.files = inc->files;
-		out.nfiles = inc->nfiles;
-		out.segs = inc->segs;
-		out.nsegs = inc->nsegs;
-		out.tail = inc->tail;
-		out.ntail = inc->ntail;
-		out.reach_read = inc->reach_read;
-		out.reach = inc->reach;
-		out.policies = inc->policies;
-		out.npolicies = inc->npolicies;
+		 * documents, at the same places, declaring the same resources,
+		 * and the policies' record as it updated it */
+		out = *inc;
+		snprintf(out.bytes, sizeof(out.bytes), "%s", bytes);
 		err = write_cache(&out);
 		if (err)
 			unlink(LF_INCR_CACHE);
 		return err ? -1 : 0;
 	}
-	if (lf_incr_env(out.env, schema_dir, version) != 0 || src->aux || !addr)
+	if (lf_incr_env(out.env, schema_dir, version) != 0 || src->aux || !addr || !ds->keep_reach)
 		goto fail;
 	/* the state records exactly the desired set: no record is kept
 	 * beyond it (the order of the next plan is that of `ds` alone) */
@@ -898,9 +908,7 @@ static long context_doc(struct lf_incr *inc, const char *address, struct now_fil
 				lf_buf_add(&b, now[i].data + from, to - from);
 				continue;
 			}
-			for (size_t c = from; c < to; c++)
-				if (now[i].data[c] == '\n')
-					lf_buf_addc(&b, '\n');
+			blank_lines(&b, now[i].data + from, to - from);
 		}
 		size_t before = inc->ctx.ndocs;
 		lf_source_load_buffer(&inc->ctx, now[i].rel, b.ptr ? b.ptr : "", b.len, &d);
@@ -951,18 +959,9 @@ static void policy_item(void *arg, size_t i)
 	/* a lazy record is parsed in a copy: the refresh reads its text as
 	 * it is, without parsing it (src/core/refresh.c), and the plan reads
 	 * the copy (lf_incr_plan()) */
-	if (rec->line) {
-		j->copy = lf_xcalloc(1, sizeof(*j->copy));
-		j->copy->address = lf_xstrdup(rec->address);
-		j->copy->type = lf_xstrdup(rec->type);
-		memcpy(j->copy->digest, rec->digest, sizeof(rec->digest));
-		j->copy->line = rec->line;
-		j->copy->line_len = rec->line_len;
-		if (lf_state_res_parse(j->copy) != 0) {
-			j->why = "a bucket policy's record cannot be read";
-			return;
-		}
-		rec = j->copy;
+	if (rec->line && !(rec = j->copy = lf_state_res_parse_copy(rec))) {
+		j->why = "a bucket policy's record cannot be read";
+		return;
 	}
 	if (!rec->parent || !rec->provider || !json_is_object(rec->inputs)) {
 		j->why = "a bucket policy's record cannot be read";
@@ -1071,10 +1070,7 @@ static int policies_of(struct lf_incr *inc, struct lf_state *st, const json_t *s
 	long *rank = lf_xcalloc(nnames + 1, sizeof(*rank));
 	for (size_t i = 0; ok && i < nnames; i++) {
 		char *address = lf_xasprintf("storage.policy/%s", names[i]);
-		const struct lf_incr_policy *pol = NULL;
-		for (size_t k = 0; k < inc->npolicies && !pol; k++)
-			if (!strcmp(inc->policies[k].address, address))
-				pol = &inc->policies[k];
+		const struct lf_incr_policy *pol = policy_named(inc, address);
 		jobs[i] =
 		    (struct policy_job){inc, names[i], lf_state_get(st, address), NULL, NULL, NULL};
 		free(address);
@@ -1200,9 +1196,7 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 			if (none)
 				memcpy(s->digest, f->digest[k], 16);
 			if (none || !memcmp(s->digest, f->digest[k], 16)) {
-				for (size_t c = from; c < to; c++)
-					if (f->data[c] == '\n')
-						lf_buf_addc(&b, '\n');
+				blank_lines(&b, f->data + from, to - from);
 				continue;
 			}
 			if (!s->address) {
@@ -1360,13 +1354,10 @@ static int cmp_ranked(const void *a, const void *b)
 static void place_policy(struct ranked *v, struct lf_change *c, const struct lf_incr *inc,
                          const struct lf_dres *r, const struct lf_map *acted, size_t nth)
 {
-	const struct lf_incr_policy *pol = NULL;
+	const struct lf_incr_policy *pol = policy_named(inc, r->address);
 	long at = -1;
 	const char *cause = NULL;
 
-	for (size_t k = 0; k < inc->npolicies && !pol; k++)
-		if (!strcmp(inc->policies[k].address, r->address))
-			pol = &inc->policies[k];
 	for (size_t k = 0; k < r->nsources; k++) {
 		uintptr_t j = (uintptr_t)lf_map_get(&inc->ds.index, r->sources[k]);
 		if (j && lf_map_get(acted, r->sources[k]) && inc->rank[j - 1] > at) {

@@ -51,19 +51,8 @@ static struct lf_state_res *parsed(struct job *j)
 
 	if (!j->copies || !res->line)
 		return lf_state_res_parse(res) == 0 ? res : NULL;
-	if (j->own)
-		return j->own;
-	j->own = lf_xcalloc(1, sizeof(*j->own));
-	j->own->address = lf_xstrdup(res->address);
-	j->own->type = lf_xstrdup(res->type);
-	memcpy(j->own->digest, res->digest, sizeof(res->digest));
-	j->own->line = res->line; /* read, not owned */
-	j->own->line_len = res->line_len;
-	if (lf_state_res_parse(j->own) != 0) {
-		lf_state_res_release(j->own);
-		free(j->own);
-		j->own = NULL;
-	}
+	if (!j->own)
+		j->own = lf_state_res_parse_copy(res);
 	return j->own;
 }
 

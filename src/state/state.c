@@ -474,6 +474,26 @@ int lf_state_res_parse(struct lf_state_res *r)
 	return err;
 }
 
+struct lf_state_res *lf_state_res_parse_copy(const struct lf_state_res *r)
+{
+	struct lf_state_res *c;
+
+	if (!r->line)
+		return NULL;
+	c = lf_xcalloc(1, sizeof(*c));
+	c->address = lf_xstrdup(r->address);
+	c->type = lf_xstrdup(r->type);
+	memcpy(c->digest, r->digest, sizeof(c->digest));
+	c->line = r->line; /* read, not owned */
+	c->line_len = r->line_len;
+	if (lf_state_res_parse(c) != 0) {
+		lf_state_res_release(c);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
 /* The end of the JSON string whose text starts at `p` (after its opening
  * quote): its closing quote, or NULL past `end`. */
 static const char *string_end(const char *p, const char *end)

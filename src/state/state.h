@@ -267,6 +267,11 @@ int lf_state_load(struct lf_state *st, struct lf_backend *b, int lazy, struct lf
  * LF_STATE_ECORRUPT (its checksum does not match, or it is not a record).
  * Gives the same record a full load gives. */
 int lf_state_res_parse(struct lf_state_res *r);
+/* Lazily loaded record `r` parsed into a new record of its own, `r` left
+ * as it is (another thread may be reading its text meanwhile); NULL when
+ * `r` is not lazy or does not parse.  lf_state_res_release() and free()
+ * it. */
+struct lf_state_res *lf_state_res_parse_copy(const struct lf_state_res *r);
 /*
  * The record's provider without parsing it: 1 with the name in `buf` (of
  * `size` bytes, NUL-terminated), 0 when the record names none.  A lazy
