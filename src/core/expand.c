@@ -555,7 +555,7 @@ static void compile_owner(struct ex *x, const struct lf_resource *res, const cha
 
 /* ---- manifest resources -------------------------------------------------- */
 
-static char *principal_address(const char *p)
+char *lf_principal_address(const char *p)
 {
 	if (!strncmp(p, "user:", 5))
 		return lf_xasprintf("user/%s", p + 5);
@@ -568,7 +568,7 @@ static char *principal_address(const char *p)
 
 static void add_principal_dep(struct lf_dres *r, const char *p)
 {
-	char *a = p ? principal_address(p) : NULL;
+	char *a = p ? lf_principal_address(p) : NULL;
 	if (a && strcmp(a, r->address))
 		add_dep(r, a);
 	free(a);
@@ -589,9 +589,18 @@ static struct lf_dres *add_manifest(struct ex *x, const struct lf_resource *res)
 	r->kind = k;
 	r->prevent_destroy =
 	    json_is_true(lf_json_path(res->value, "metadata.lifecycle.prevent_destroy"));
+	lf_manifest_deps(x->m->kinds, res, r);
+	return r;
+}
+
+void lf_manifest_deps(const struct lf_kinds *kinds, const struct lf_resource *res,
+                      struct lf_dres *r)
+{
+	const struct lf_kind *k = res->kind;
+
 	for (size_t i = 0; i < k->nrefs; i++) {
 		const struct lf_kind_ref *ref = &k->refs[i];
-		const struct lf_kind *t = lf_kinds_find(x->m->kinds, ref->kind);
+		const struct lf_kind *t = lf_kinds_find(kinds, ref->kind);
 		struct lf_buf a = LF_BUF_INIT;
 		int complete = t != NULL;
 
@@ -622,7 +631,6 @@ static struct lf_dres *add_manifest(struct ex *x, const struct lf_resource *res)
 			add_principal_dep(r, str_at(res->value, path));
 		}
 	}
-	return r;
 }
 
 static int kind_is(const struct lf_resource *r, const char *k)
@@ -923,6 +931,23 @@ static void expand_workspace(struct ex *x, const struct lf_resource *res, struct
 	sec_add(x, res->address, wl, NULL);
 }
 
+json_t *lf_workspace_grant(const char *ws, const char *ms, const char *cat, const char *p,
+                           char **name, json_t **on_catalog, json_t **on_schema)
+{
+	char *dotted = lf_xasprintf("%s.default", cat);
+
+	*on_catalog = json_pack("[s]", "USE_CATALOG");
+	*on_schema =
+	    json_pack("[s,s,s,s]", "USE_SCHEMA", "CREATE_TABLE", "CREATE_VOLUME", "CREATE_FUNCTION");
+	*name = lf_xasprintf("workspace:%s:%s", ws, p);
+	json_t *in = json_pack("{s:{s:s, s:[{s:s, s:s, s:s, s:O}, {s:s, s:s, s:s, s:O}]}}", "spec",
+	                       "principal", p, "securables", "type", "catalog", "metastore", ms,
+	                       "name", cat, "privileges", *on_catalog, "type", "schema",
+	                       "metastore", ms, "name", dotted, "privileges", *on_schema);
+	free(dotted);
+	return in;
+}
+
 /* The workspace catalog, its 'default' schema and the grants to its users. */
 static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res,
                                      struct lf_dres *wr)
@@ -983,15 +1008,9 @@ static void expand_workspace_catalog(struct ex *x, const struct lf_resource *res
 			dup |= !strcmp(json_string_value(json_array_get(who, j)), p);
 		if (dup)
 			continue;
-		json_t *privs_c = json_pack("[s]", "USE_CATALOG");
-		json_t *privs_s = json_pack("[s,s,s,s]", "USE_SCHEMA", "CREATE_TABLE",
-		                            "CREATE_VOLUME", "CREATE_FUNCTION");
-		char *gname = lf_xasprintf("workspace:%s:%s", res->name, p);
-		json_t *gin =
-		    json_pack("{s:{s:s, s:[{s:s, s:s, s:s, s:O}, {s:s, s:s, s:s, s:O}]}}", "spec",
-		              "principal", p, "securables", "type", "catalog", "metastore", ms,
-		              "name", cat, "privileges", privs_c, "type", "schema", "metastore", ms,
-		              "name", dotted, "privileges", privs_s);
+		json_t *privs_c, *privs_s;
+		char *gname;
+		json_t *gin = lf_workspace_grant(res->name, ms, cat, p, &gname, &privs_c, &privs_s);
 		struct lf_dres *g = add(x, "grant", gname, "lakeform", wr->address, gin, res->doc);
 		g->kind = lf_kinds_find(x->m->kinds, "Grant");
 		g->implicit = 1;
@@ -1349,7 +1368,7 @@ static void compile_bucket(struct bucket_stmts *b, json_t **uniq, size_t *k, cha
 	for (size_t j = 0; j < *k; j++) {
 		const char *who =
 		    json_string_value(json_object_get(json_array_get(*uniq, j), "principal"));
-		char *a = who && !lf_map_get(&seen, who) ? principal_address(who) : NULL;
+		char *a = who && !lf_map_get(&seen, who) ? lf_principal_address(who) : NULL;
 		if (a) {
 			lf_map_put(&seen, who, (void *)1);
 			(*deps)[(*ndeps)++] = a;

@@ -172,6 +172,26 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 int lf_expand_check_policies(const struct lf_desired *ds, const json_t *settings,
                              struct lf_diags *d);
 
+/* "group:analysts" -> "group/analysts" (owned); NULL when not a principal. */
+char *lf_principal_address(const char *p);
+
+/*
+ * The dependencies of manifest resource `res`'s record: what its fields
+ * name (its references, then its principals, each once), added to r's.
+ */
+void lf_manifest_deps(const struct lf_kinds *kinds, const struct lf_resource *res,
+                      struct lf_dres *r);
+
+/*
+ * The grant a workspace catalog gives each of the workspace's users and
+ * admins `p`, as in Databricks: on catalog `cat` of metastore `ms`
+ * USE_CATALOG (*on_catalog), on its 'default' schema the use of it and
+ * the right to create in it (*on_schema).  Its inputs, its name
+ * ("workspace:WS:P") in *name; all owned.
+ */
+json_t *lf_workspace_grant(const char *ws, const char *ms, const char *cat, const char *p,
+                           char **name, json_t **on_catalog, json_t **on_schema);
+
 /* Borrowed, or NULL. */
 struct lf_dres *lf_desired_get(const struct lf_desired *ds, const char *address);
 

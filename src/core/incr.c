@@ -24,7 +24,7 @@
 #endif
 
 #define CACHE_DIR ".lakeform/cache"
-#define CACHE_HEAD "lakeform documents cache 2\n"
+#define CACHE_HEAD "lakeform documents cache 3\n"
 #define CACHE_MAX (256u << 20)
 
 /*
@@ -323,6 +323,11 @@ static int read_cache(struct lf_incr *inc)
  *   g ACCESS SEC SOURCE<tab>PRINCIPAL   a grant, in compile order
  *   p RANK NEEDS ADDRESS     a storage.policy: its place, and the last
  *                            place of what it needs
+ *   graph N                  the desired set's graph (lf_plan_order_graph()):
+ *   PARENT DEPS<tab>ADDRESS  per record, in the desired set's order, its
+ *                            parent's index ("-": none) and those of the
+ *                            records it needs ("-": none; else joined by
+ *                            ","), then its address
  */
 static int clean(const char *v)
 {
@@ -469,7 +474,8 @@ static int read_reach(struct lf_incr *inc)
 		r->alloc = ngrants + 1;
 		inc->policies = lf_xcalloc(npol + 1, sizeof(*inc->policies));
 	}
-	while (ok && (line = next_line(&p, end, &len)) != NULL) {
+	while (ok && p < end && !(end - p > 6 && !memcmp(p, "graph ", 6)) &&
+	       (line = next_line(&p, end, &len)) != NULL) {
 		if (len > 2 && !memcmp(line, "s ", 2) && r->nsecs < nsecs && !r->n) {
 			r->secs[r->nsecs++].address = lf_xstrdup(line + 2);
 			locs_alloc = 0;
@@ -509,7 +515,8 @@ static int read_reach(struct lf_incr *inc)
 		}
 		free(line);
 	}
-	ok = ok && p == end && r->nsecs == nsecs && r->n == ngrants && inc->npolicies == npol;
+	ok = ok && p < end && r->nsecs == nsecs && r->n == ngrants && inc->npolicies == npol;
+	inc->graph_at = ok ? (size_t)(p - inc->tail) : 0;
 	inc->reach_read = 1; /* released as read, in any case */
 	return ok ? 0 : -1;
 }
@@ -528,6 +535,241 @@ static void free_policies(struct lf_incr_policy *pol, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(pol[i].address);
 	free(pol);
+}
+
+/* ---- the graph (version 3) ------------------------------------------------- */
+
+static int graph_text(struct sink *s, const struct lf_graph_node *v, size_t n)
+{
+	struct lf_buf *b = &s->b;
+
+	lf_buf_adds(b, "graph ");
+	put_num(b, n);
+	lf_buf_addc(b, '\n');
+	for (size_t i = 0; i < n; i++) {
+		if (!clean(v[i].address))
+			return -EINVAL;
+		if (v[i].parent == (size_t)-1)
+			lf_buf_addc(b, '-');
+		else
+			put_num(b, v[i].parent);
+		lf_buf_addc(b, ' ');
+		if (!v[i].ndeps)
+			lf_buf_addc(b, '-');
+		for (size_t k = 0; k < v[i].ndeps; k++) {
+			if (k)
+				lf_buf_addc(b, ',');
+			put_num(b, v[i].deps[k]);
+		}
+		lf_buf_addc(b, '\t');
+		lf_buf_adds(b, v[i].address);
+		lf_buf_addc(b, '\n');
+		spill(s, 0);
+	}
+	return 0;
+}
+
+/* A decimal number at *p (moved past it): 0, or -1 when none. */
+static int get_num(const char **p, const char *end, size_t *out)
+{
+	const char *q = *p;
+	size_t v = 0;
+
+	if (q >= end || *q < '0' || *q > '9')
+		return -1;
+	while (q < end && *q >= '0' && *q <= '9') {
+		if (v > ((size_t)1 << 40))
+			return -1;
+		v = v * 10 + (size_t)(*q++ - '0');
+	}
+	*p = q;
+	*out = v;
+	return 0;
+}
+
+/* The graph of inc->tail into inc->nodes (its addresses in the tail's
+ * text, which becomes theirs): 0, or -1 (none, or damaged). */
+static int read_graph(struct lf_incr *inc)
+{
+	size_t n, nedges = 0, used = 0;
+	int ok;
+
+	if (inc->graph_read)
+		return inc->nodes || !inc->graph_at ? (inc->nodes ? 0 : -1) : -1;
+	inc->graph_read = 1;
+	if (read_reach(inc) != 0 || !inc->graph_at)
+		return -1;
+	char *p = inc->tail + inc->graph_at, *end = inc->tail + inc->ntail;
+	const char *q = p + 6;
+	ok = get_num(&q, end, &n) == 0 && q < end && *q == '\n' && n < (1u << 30);
+	if (!ok)
+		return -1;
+	p = (char *)q + 1;
+	for (const char *c = p; c < end; c++)
+		nedges += *c == ',' || *c == ' ';
+	inc->nodes = lf_xcalloc(n + 1, sizeof(*inc->nodes));
+	inc->nodes_alloc = n + 1;
+	inc->edges = lf_xcalloc(nedges + 1, sizeof(*inc->edges));
+	for (size_t i = 0; ok && i < n; i++) {
+		struct lf_graph_node *g = &inc->nodes[i];
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *c = p;
+		ok = nl != NULL;
+		if (!ok)
+			break;
+		if (*c == '-') {
+			g->parent = (size_t)-1;
+			c++;
+		} else {
+			ok = get_num(&c, nl, &g->parent) == 0 && g->parent < n;
+		}
+		ok = ok && c < nl && *c++ == ' ';
+		g->deps = inc->edges + used;
+		if (ok && *c == '-') {
+			c++;
+		} else {
+			while (ok) {
+				size_t d;
+				ok = get_num(&c, nl, &d) == 0 && d < n && used < nedges;
+				if (!ok)
+					break;
+				inc->edges[used++] = d;
+				g->ndeps++;
+				if (*c != ',')
+					break;
+				c++;
+			}
+		}
+		ok = ok && c < nl && *c == '\t' && c + 1 < nl;
+		if (!ok)
+			break;
+		*nl = '\0';
+		g->address = c + 1;
+		p = nl + 1;
+	}
+	ok = ok && p == end;
+	if (ok) {
+		inc->nnodes = inc->nread = n;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = !lf_map_add(&inc->node_index, inc->nodes[i].address,
+			                 (void *)(uintptr_t)(i + 1));
+	}
+	if (!ok) {
+		free(inc->nodes);
+		inc->nodes = NULL;
+		inc->nnodes = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* The node of `address` (its index while edited), or (size_t)-1. */
+static size_t node_of(const struct lf_incr *inc, const char *address)
+{
+	uintptr_t j = (uintptr_t)lf_map_get(&inc->node_index, address);
+
+	return j ? j - 1 : (size_t)-1;
+}
+
+/* Record r's needs (those that are nodes) as node i's. */
+static void node_needs(struct lf_incr *inc, size_t i, const struct lf_dres *r)
+{
+	size_t *deps = lf_xcalloc(r->ndeps + 1, sizeof(*deps)), n = 0;
+
+	for (size_t k = 0; k < r->ndeps; k++) {
+		size_t j = node_of(inc, r->deps[k]);
+		if (j != (size_t)-1)
+			deps[n++] = j;
+	}
+	struct lf_graph_node *g = &inc->nodes[i];
+	if (n != g->ndeps || memcmp(deps, g->deps, n * sizeof(*deps)))
+		inc->graph_moved = 1;
+	LF_GROW(inc->owned, inc->nowned + 1, inc->owned_alloc);
+	inc->owned[inc->nowned++] = deps;
+	g->deps = deps;
+	g->ndeps = n;
+}
+
+/* A node for record r, to go right after node `after` of the graph as
+ * read (after those added there before it). */
+static void node_add(struct lf_incr *inc, const struct lf_dres *r, size_t after)
+{
+	size_t i = inc->nnodes;
+
+	LF_GROW(inc->nodes, inc->nnodes + 1, inc->nodes_alloc);
+	inc->after = lf_xrealloc(inc->after, (i - inc->nread + 1) * sizeof(*inc->after));
+	inc->after[i - inc->nread] = after;
+	inc->nodes[i] = (struct lf_graph_node){r->address, node_of(inc, r->parent), NULL, 0};
+	inc->nnodes++;
+	lf_map_put(&inc->node_index, r->address, (void *)(uintptr_t)(i + 1));
+	node_needs(inc, i, r);
+	inc->graph_moved = 1;
+}
+
+/*
+ * The nodes added put in place, and every place in the plan's order found
+ * again from the graph: the documents', the policies' and the changed
+ * records'.  0, or -1 (a cycle, a document no node holds).
+ */
+static int reorder(struct lf_incr *inc)
+{
+	size_t n = inc->nnodes, at = 0;
+	size_t *remap = lf_xcalloc(n + 1, sizeof(*remap));
+
+	for (size_t i = 0; i < inc->nread; i++) {
+		remap[i] = at++;
+		for (size_t k = inc->nread; k < n; k++)
+			if (inc->after[k - inc->nread] == i)
+				remap[k] = at++;
+	}
+	struct lf_graph_node *v = lf_xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		struct lf_graph_node g = inc->nodes[i];
+		size_t *deps = lf_xcalloc(g.ndeps + 1, sizeof(*deps));
+		for (size_t k = 0; k < g.ndeps; k++)
+			deps[k] = remap[g.deps[k]];
+		LF_GROW(inc->owned, inc->nowned + 1, inc->owned_alloc);
+		inc->owned[inc->nowned++] = deps;
+		g.deps = deps;
+		if (g.parent != (size_t)-1)
+			g.parent = remap[g.parent];
+		v[remap[i]] = g;
+	}
+	free(inc->nodes);
+	inc->nodes = v;
+	inc->nodes_alloc = n + 1;
+	inc->remap = remap;
+
+	size_t *rank = lf_xcalloc(n + 1, sizeof(*rank));
+	int ok = lf_plan_order_graph(v, n, rank) == 0;
+	for (size_t i = 0; ok && i < inc->nsegs; i++) {
+		size_t j = inc->segs[i].address ? node_of(inc, inc->segs[i].address) : (size_t)-1;
+		if (inc->segs[i].address)
+			ok = j != (size_t)-1;
+		if (ok && j != (size_t)-1)
+			inc->segs[i].rank = (long)rank[remap[j]];
+	}
+	for (size_t i = 0; ok && i < inc->npolicies; i++) {
+		struct lf_incr_policy *pol = &inc->policies[i];
+		size_t j = node_of(inc, pol->address);
+		ok = j != (size_t)-1;
+		if (!ok)
+			break;
+		const struct lf_graph_node *g = &v[remap[j]];
+		pol->rank = (long)rank[remap[j]];
+		pol->needs = -1;
+		for (size_t k = 0; k < g->ndeps; k++)
+			if ((long)rank[g->deps[k]] > pol->needs)
+				pol->needs = (long)rank[g->deps[k]];
+	}
+	for (size_t i = 0; ok && i < inc->ds.n; i++) {
+		size_t j = node_of(inc, inc->ds.v[i]->address);
+		ok = j != (size_t)-1;
+		if (ok)
+			inc->rank[i] = (long)rank[remap[j]];
+	}
+	free(rank);
+	return ok ? 0 : -1;
 }
 
 static int write_cache(const struct lf_incr *inc)
@@ -571,10 +813,17 @@ static int write_cache(const struct lf_incr *inc)
 		}
 		spill(&sk, 0);
 	}
-	if (!err && inc->reach_read)
+	if (!err && inc->reach_read) {
 		err = reach_text(&sk, &inc->reach, inc->policies, inc->npolicies);
-	else if (!err && inc->tail)
+		if (!err && inc->nodes)
+			err = graph_text(&sk, inc->nodes, inc->nnodes);
+		else if (!err && inc->graph_at && !inc->graph_read)
+			lf_buf_add(b, inc->tail + inc->graph_at, inc->ntail - inc->graph_at);
+		else if (!err)
+			err = -EINVAL; /* no graph to write */
+	} else if (!err && inc->tail) {
 		lf_buf_add(b, inc->tail, inc->ntail);
+	}
 	spill(&sk, 1);
 	lf_buf_release(b);
 	if (err) {
@@ -719,12 +968,36 @@ int lf_incr_record(const char *bytes, const char *schema_dir, const char *versio
 		free(pol);
 		goto fail;
 	}
+	/* the desired set's graph, as lf_plan_order() makes it */
+	size_t nedges = 0, used = 0;
+	for (size_t i = 0; i < ds->n; i++)
+		nedges += ds->v[i]->ndeps;
+	struct lf_graph_node *nodes = lf_xcalloc(ds->n + 1, sizeof(*nodes));
+	size_t *edges = lf_xcalloc(nedges + 1, sizeof(*edges));
+	for (size_t i = 0; i < ds->n; i++) {
+		const struct lf_dres *r = ds->v[i];
+		uintptr_t j = r->parent ? (uintptr_t)lf_map_get(&ds->index, r->parent) : 0;
+		nodes[i] = (struct lf_graph_node){r->address, j && j <= ds->n ? j - 1 : (size_t)-1,
+		                                  edges + used, 0};
+		for (size_t k = 0; k < r->ndeps; k++) {
+			j = (uintptr_t)lf_map_get(&ds->index, r->deps[k]);
+			if (j && j <= ds->n) {
+				edges[used++] = j - 1;
+				nodes[i].ndeps++;
+			}
+		}
+	}
 	/* the desired set's reach and addresses, borrowed for the write */
 	out.reach_read = 1;
 	out.reach = ds->reach;
 	out.policies = pol;
 	out.npolicies = npol;
+	out.nodes = nodes;
+	out.nnodes = ds->n;
 	err = write_cache(&out);
+	out.nodes = NULL;
+	free(nodes);
+	free(edges);
 	free(pol);
 	free_cache(&out);
 	if (err)
@@ -826,8 +1099,39 @@ static int inert_annotated(const struct lf_kind *k, int identities)
 /* The record of changed resource `res`, as lf_expand() would make it, when
  * it differs from the one recorded at most in its labels and the inert
  * fields of its spec; else NULL. */
+/* Whether `now` is `had` with principals added (anywhere, in its order),
+ * none of them listed twice or among `admins` (then each keeps its
+ * grant's place among the others'). */
+static int only_added(const json_t *had, const json_t *now, const json_t *admins)
+{
+	size_t i, k = 0;
+	json_t *v;
+
+	if (json_array_size(now) <= json_array_size(had))
+		return 0;
+	json_array_foreach (now, i, v) {
+		const char *p = json_string_value(v);
+		if (!p)
+			return 0;
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(p, json_string_value(json_array_get(now, j))))
+				return 0;
+		if (k < json_array_size(had) && json_equal(v, json_array_get(had, k))) {
+			k++;
+			continue;
+		}
+		for (size_t j = 0; j < json_array_size(had); j++)
+			if (json_equal(v, json_array_get(had, j)))
+				return 0;
+		for (size_t j = 0; j < json_array_size(admins); j++)
+			if (json_equal(v, json_array_get(admins, j)))
+				return 0;
+	}
+	return k == json_array_size(had);
+}
+
 static struct lf_dres *record_of(struct lf_incr *inc, const struct lf_resource *res,
-                                 struct lf_state *st, int *privileges)
+                                 struct lf_state *st, int *privileges, json_t **users)
 {
 	const struct lf_kind *k = res->kind;
 	struct lf_state_res *rec = lf_state_get(st, res->address);
@@ -863,6 +1167,45 @@ static struct lf_dres *record_of(struct lf_incr *inc, const struct lf_resource *
 	json_t *a = had ? comparable(had, k, inc->identities) : NULL,
 	       *b = comparable(r->inputs, k, inc->identities);
 	int same = a && json_equal(a, b);
+	/* a workspace's users added: its grants made (workspace_users()) */
+	if (a && !same && !strcmp(k->lower, "workspace")) {
+		json_t *had_users = json_object_get(json_object_get(a, "spec"), "users");
+		json_t *now_users = json_object_get(json_object_get(b, "spec"), "users");
+		if (json_is_array(had_users) && json_is_array(now_users) &&
+		    only_added(had_users, now_users, lf_json_path(b, "spec.admins"))) {
+			*users = json_incref(had_users);
+			json_object_del(json_object_get(a, "spec"), "users");
+			json_object_del(json_object_get(b, "spec"), "users");
+			same = json_equal(a, b);
+			if (!same) {
+				json_decref(*users);
+				*users = NULL;
+			}
+		}
+		if (same) {
+			/* it needs what it names now (its principals more), then
+			 * what expansion made it need besides, as recorded (its
+			 * bucket, its network) */
+			char **had_deps = r->deps;
+			size_t nhad = r->ndeps;
+			r->deps = NULL;
+			r->ndeps = r->deps_alloc = 0;
+			lf_manifest_deps(&inc->kinds, res, r);
+			size_t named = r->ndeps;
+			for (size_t n = 0; n < nhad; n++) {
+				int dup = 0;
+				for (size_t m = 0; m < named && !dup; m++)
+					dup = !strcmp(r->deps[m], had_deps[n]);
+				if (!dup) {
+					LF_GROW(r->deps, r->ndeps + 1, r->deps_alloc);
+					r->deps[r->ndeps++] = had_deps[n];
+				} else {
+					free(had_deps[n]);
+				}
+			}
+			free(had_deps);
+		}
+	}
 	*privileges = same && !strcmp(k->lower, "grant") &&
 	              !json_equal(lf_json_path(had, "spec.privileges"),
 	                          lf_json_path(r->inputs, "spec.privileges"));
@@ -946,6 +1289,7 @@ struct policy_job {
 	const struct lf_state_res *rec; /* its record, looked up before */
 	struct lf_state_res *copy;      /* parsed, when the record is not */
 	struct lf_dres *r;              /* the record of now, or NULL */
+	int moved;                      /* it needs others than recorded */
 	const char *why;                /* or why the full path */
 };
 
@@ -976,10 +1320,9 @@ static void policy_item(void *arg, size_t i)
 	memcpy(all + 2, deps, ndeps * sizeof(*deps));
 	free(deps);
 	ndeps += 2;
-	if (!json_array_size(statements) || !same_deps(rec->deps, all, ndeps)) {
-		j->why = json_array_size(statements)
-		             ? "a grant's change adds or removes a principal of a bucket policy"
-		             : "a grant's change removes a bucket policy";
+	j->moved = !same_deps(rec->deps, all, ndeps);
+	if (!json_array_size(statements)) {
+		j->why = "a grant's change removes a bucket policy";
 		json_decref(statements);
 		for (size_t k = 0; k < ndeps; k++)
 			free(all[k]);
@@ -1015,22 +1358,212 @@ static void policy_item(void *arg, size_t i)
 	j->r = r;
 }
 
+/* Grants of the reach made here: each goes before entry `pos` of the
+ * reach as read, those of one place in the order they were made. */
+struct reach_ins {
+	size_t pos, seq;
+	struct lf_reach_grant g;
+};
+
+static int cmp_reach_ins(const void *a, const void *b)
+{
+	const struct reach_ins *x = a, *y = b;
+
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Users, then admins, each once: whom a workspace catalog grants to, in
+ * expand_workspace_catalog()'s order.  Borrowed texts. */
+static const char **who_of(const json_t *users, const json_t *admins, size_t *n)
+{
+	const char **v = lf_xcalloc(json_array_size(users) + json_array_size(admins) + 1, sizeof(*v));
+	const json_t *lists[2] = {users, admins};
+
+	*n = 0;
+	for (int l = 0; l < 2; l++) {
+		size_t i;
+		json_t *e;
+		json_array_foreach (lists[l], i, e) {
+			const char *p = json_string_value(e);
+			int dup = !p;
+			for (size_t k = 0; k < *n && !dup; k++)
+				dup = !strcmp(v[k], p);
+			if (!dup)
+				v[(*n)++] = p;
+		}
+	}
+	return v;
+}
+
+/* The buckets a grant of `access` on securable `sec` reaches, added to
+ * names[] once (`seen`). */
+static void reached(const struct lf_incr *inc, size_t sec, int access, struct lf_map *seen,
+                    const char ***names, size_t *nnames, size_t *alloc)
+{
+	const struct lf_reach_sec *sc = &inc->reach.secs[sec];
+
+	for (size_t j = 0; access && j < sc->n; j++)
+		if (!lf_map_add(seen, sc->locs[j].bucket, (void *)1)) {
+			LF_GROW(*names, *nnames + 1, *alloc);
+			(*names)[(*nnames)++] = sc->locs[j].bucket;
+		}
+}
+
+/* What the reach's changes are made of, across the changed documents. */
+struct reach_edit {
+	struct lf_map buckets; /* the buckets whose policies are compiled again */
+	const char **names;
+	size_t nnames, names_alloc;
+	struct reach_ins *ins;
+	size_t nins, ins_alloc;
+};
+
 /*
- * The bucket policies that the changed privileges of `grants` change,
- * compiled again from what the cache records they were compiled from, as
- * records of inc->ds: 1, or 0 (the reason in inc->why) where the full
- * path must say it: a privilege that is not valid, a policy that would be
- * made or removed, gain or lose a principal (its place in the order would
- * move), or outgrow its store's limit.
+ * Changed workspace `w` (of document `res`), whose users gained the
+ * principals not in `had_users`: what it needs in the graph, and the
+ * grant its catalog gives each new one (expand_workspace_catalog()): a
+ * record, a node right after the grant of whom it follows (or the
+ * catalog's 'default' schema), its two grants in the reach right after
+ * that one's (or before the first one's), their buckets to compile again.
+ * 1, or 0 (the reason in inc->why).
+ */
+static int workspace_users(struct lf_incr *inc, const struct lf_resource *res, struct lf_dres *w,
+                           const json_t *had_users, struct reach_edit *e)
+{
+	const json_t *spec = json_object_get(res->value, "spec");
+	const char *ms = json_string_value(json_object_get(spec, "metastore"));
+	const json_t *admins = json_object_get(spec, "admins");
+	size_t wn = node_of(inc, w->address);
+	int ok = 1;
+
+	if (wn == (size_t)-1)
+		return why(inc, "a changed workspace is not in the cache's graph");
+	node_needs(inc, wn, w);
+	if (!ms || json_is_false(json_object_get(spec, "workspace_catalog")))
+		return 1; /* no catalog: no grants */
+	char *cat = lf_xstrdup(res->name);
+	for (char *c = cat; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	char *caddr = lf_xasprintf("catalog/%s/%s", ms, cat);
+	char *saddr = lf_xasprintf("schema/%s/%s/default", ms, cat);
+	size_t cn = node_of(inc, caddr), sn = node_of(inc, saddr);
+	size_t nhad, nnow;
+	const char **had = who_of(had_users, admins, &nhad);
+	const char **now = who_of(json_object_get(spec, "users"), admins, &nnow);
+	size_t *first = lf_xcalloc(nhad + 1, sizeof(*first)), *node = lf_xcalloc(nhad + 1, sizeof(*node));
+
+	if (cn == (size_t)-1 || sn == (size_t)-1 || inc->nodes[cn].parent != wn ||
+	    inc->nodes[sn].parent != wn || !nhad)
+		ok = why(inc, "a changed workspace's catalog is not as the cache records it");
+	/* each grant of before: its node, and its two in the reach (on the
+	 * catalog, on its 'default' schema) */
+	for (size_t i = 0; ok && i < nhad; i++) {
+		char *g = lf_xasprintf("grant/workspace:%s:%s", res->name, had[i]);
+		const char *src = lf_map_get(&inc->reach.strings, g);
+		node[i] = node_of(inc, g);
+		free(g);
+		first[i] = (size_t)-1;
+		for (size_t k = 0; src && k < inc->reach.n && first[i] == (size_t)-1; k++)
+			if (inc->reach.v[k].source == src)
+				first[i] = k;
+		ok = node[i] != (size_t)-1 && inc->nodes[node[i]].parent == wn &&
+		     first[i] != (size_t)-1 && first[i] + 2 <= inc->reach.n &&
+		     inc->reach.v[first[i] + 1].source == src &&
+		     (first[i] + 2 == inc->reach.n || inc->reach.v[first[i] + 2].source != src);
+		if (!ok)
+			why(inc, "a changed workspace's grants are not as the cache records them");
+	}
+	size_t sec_c = ok ? inc->reach.v[first[0]].sec : 0,
+	       sec_s = ok ? inc->reach.v[first[0] + 1].sec : 0;
+	/* the first new ones right before the first grant of before (after
+	 * the schema's parts) */
+	size_t after = ok && node[0] ? node[0] - 1 : sn, pos = ok ? first[0] : 0, k = 0;
+	const struct lf_kind *gk = lf_kinds_find(&inc->kinds, "Grant");
+	for (size_t i = 0; ok && i < nnow; i++) {
+		if (k < nhad && !strcmp(now[i], had[k])) {
+			after = node[k];
+			pos = first[k] + 2;
+			k++;
+			continue;
+		}
+		char *pa = lf_principal_address(now[i]);
+		if (!pa || node_of(inc, pa) == (size_t)-1) {
+			free(pa);
+			ok = why(inc, "a workspace names a principal the cache does not know");
+			break;
+		}
+		/* the record expansion makes */
+		char *gname;
+		json_t *on_c, *on_s;
+		struct lf_dres *g = lf_xcalloc(1, sizeof(*g));
+		g->inputs = lf_workspace_grant(res->name, ms, cat, now[i], &gname, &on_c, &on_s);
+		g->address = lf_xasprintf("grant/%s", gname);
+		g->type = lf_xstrdup("grant");
+		g->name = gname;
+		g->provider = lf_xstrdup("lakeform");
+		g->parent = lf_xstrdup(w->address);
+		g->kind = gk;
+		g->doc = res->doc;
+		g->implicit = 1;
+		const char *deps[3] = {caddr, saddr, pa};
+		for (int d = 0; d < 3; d++)
+			if (d < 2 || strcmp(pa, g->address)) {
+				LF_GROW(g->deps, g->ndeps + 1, g->deps_alloc);
+				g->deps[g->ndeps++] = lf_xstrdup(deps[d]);
+			}
+		free(pa);
+		lf_json_sha256_hex(g->inputs, g->digest);
+		LF_GROW(inc->ds.v, inc->ds.n + 1, inc->ds.alloc);
+		inc->ds.v[inc->ds.n++] = g;
+		lf_map_put(&inc->ds.index, g->address, (void *)(uintptr_t)inc->ds.n);
+		inc->rank = lf_xrealloc(inc->rank, (inc->ds.n + 1) * sizeof(*inc->rank));
+		inc->rank[inc->ds.n - 1] = -1;
+		node_add(inc, g, after);
+		/* its two grants in the reach, as compile_deferred() compiles them */
+		int a_c = lf_privileges_access(&inc->kinds, on_c),
+		    a_s = lf_privileges_access(&inc->kinds, on_s);
+		const char *source = lf_reach_intern(&inc->reach, g->address),
+		           *principal = lf_reach_intern(&inc->reach, now[i]);
+		for (int d = 0; d < 2; d++) {
+			LF_GROW(e->ins, e->nins + 1, e->ins_alloc);
+			e->ins[e->nins] = (struct reach_ins){
+			    pos, e->nins, {source, principal, d ? sec_s : sec_c, d ? a_s : a_c}};
+			e->nins++;
+		}
+		reached(inc, sec_c, a_c, &e->buckets, &e->names, &e->nnames, &e->names_alloc);
+		reached(inc, sec_s, a_s, &e->buckets, &e->names, &e->nnames, &e->names_alloc);
+		json_decref(on_c);
+		json_decref(on_s);
+	}
+	free(first);
+	free(node);
+	free(had);
+	free(now);
+	free(cat);
+	free(caddr);
+	free(saddr);
+	return ok;
+}
+
+/*
+ * The bucket policies that the changed privileges of `grants` and the
+ * grants made (`e`, workspace_users()) change, compiled again from what
+ * the cache records they were compiled from, as records of inc->ds: 1, or
+ * 0 (the reason in inc->why) where the full path must say it: a privilege
+ * that is not valid, a policy that would be made or removed, or outgrow
+ * its store's limit.  A policy that gains or loses a principal needs
+ * others: its node in the graph says so (the order is found again).
  */
 static int policies_of(struct lf_incr *inc, struct lf_state *st, const json_t *settings,
-                       struct now_file *now, size_t nfiles, struct lf_dres **grants, size_t ngrants)
+                       struct now_file *now, size_t nfiles, struct lf_dres **grants, size_t ngrants,
+                       struct reach_edit *e)
 {
 	struct lf_diags d = LF_DIAGS_INIT;
 	struct lf_map changed = LF_MAP_INIT; /* grant address -> its record */
-	struct lf_map buckets = LF_MAP_INIT; /* the buckets whose policies change */
-	const char **names = NULL;
-	size_t nnames = 0, names_alloc = 0, first = inc->ds.n;
+	size_t first = inc->ds.n;
 	int ok = 1;
 
 	if (lf_manifest_check_privileges(&inc->m, &d) != 0) {
@@ -1040,6 +1573,23 @@ static int policies_of(struct lf_incr *inc, struct lf_state *st, const json_t *s
 	if (read_reach(inc) != 0)
 		return why(inc, "the cache does not record what the bucket policies are "
 		                "compiled from");
+	/* the grants made, in their places */
+	if (e->nins) {
+		struct lf_reach *r = &inc->reach;
+		struct lf_reach_grant *v = lf_xcalloc(r->n + e->nins + 1, sizeof(*v));
+		size_t n = 0, k = 0;
+		qsort(e->ins, e->nins, sizeof(*e->ins), cmp_reach_ins);
+		for (size_t i = 0; i <= r->n; i++) {
+			while (k < e->nins && e->ins[k].pos == i)
+				v[n++] = e->ins[k++].g;
+			if (i < r->n)
+				v[n++] = r->v[i];
+		}
+		free(r->v);
+		r->v = v;
+		r->n = n;
+		r->alloc = n + 1;
+	}
 	for (size_t i = 0; i < ngrants; i++)
 		lf_map_put(&changed, grants[i]->address, grants[i]);
 	/* the grants' new storage access: the buckets it reaches change */
@@ -1053,15 +1603,11 @@ static int policies_of(struct lf_incr *inc, struct lf_state *st, const json_t *s
 		if (access == g->access)
 			continue;
 		g->access = access;
-		const struct lf_reach_sec *sec = &inc->reach.secs[g->sec];
-		for (size_t j = 0; j < sec->n; j++)
-			if (!lf_map_add(&buckets, sec->locs[j].bucket, (void *)1)) {
-				LF_GROW(names, nnames + 1, names_alloc);
-				names[nnames++] = sec->locs[j].bucket;
-			}
+		reached(inc, g->sec, 1, &e->buckets, &e->names, &e->nnames, &e->names_alloc);
 	}
 	lf_map_release(&changed);
-	lf_map_release(&buckets);
+	const char **names = e->names;
+	size_t nnames = e->nnames;
 	/* in the order of their addresses, as expansion adds them; their
 	 * records looked up here, compiled on both cores */
 	if (nnames)
@@ -1072,7 +1618,7 @@ static int policies_of(struct lf_incr *inc, struct lf_state *st, const json_t *s
 		char *address = lf_xasprintf("storage.policy/%s", names[i]);
 		const struct lf_incr_policy *pol = policy_named(inc, address);
 		jobs[i] =
-		    (struct policy_job){inc, names[i], lf_state_get(st, address), NULL, NULL, NULL};
+		    (struct policy_job){inc, names[i], lf_state_get(st, address), NULL, NULL, 0, NULL};
 		free(address);
 		if (!jobs[i].rec || !pol || strcmp(jobs[i].rec->type, "storage.policy"))
 			ok = why(inc, "a grant's change makes a bucket policy");
@@ -1085,6 +1631,15 @@ static int policies_of(struct lf_incr *inc, struct lf_state *st, const json_t *s
 		struct lf_dres *r = jobs[i].r;
 		if (ok && jobs[i].why)
 			ok = why(inc, jobs[i].why);
+		/* a principal gained or lost: the policy needs others */
+		if (ok && r && jobs[i].moved) {
+			size_t j = read_graph(inc) == 0 ? node_of(inc, r->address) : (size_t)-1;
+			if (j == (size_t)-1)
+				ok = why(inc, "a bucket policy gains or loses a principal, and the cache "
+				              "does not record the graph");
+			else
+				node_needs(inc, j, r);
+		}
 		/* as it is recorded: a no-op, as the planner would say */
 		if (!r || !ok || !strcmp(r->digest, jobs[i].rec->digest)) {
 			lf_dres_free(r);
@@ -1105,7 +1660,6 @@ static int policies_of(struct lf_incr *inc, struct lf_state *st, const json_t *s
 	}
 	free(jobs);
 	free(rank);
-	free(names);
 	/* each where its parent is written (after every load: inc->ctx's
 	 * documents move as it grows) */
 	long *at = lf_xcalloc(inc->ds.n - first + 1, sizeof(*at));
@@ -1139,9 +1693,17 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 	size_t *chseg = NULL, nch = 0, challoc = 0; /* the changed documents' places */
 	struct lf_dres **grants = NULL; /* the changed grants whose privileges changed */
 	size_t ngrants = 0, grants_alloc = 0;
+	struct ws_change {
+		const struct lf_resource *res;
+		struct lf_dres *w;
+		json_t *had; /* its users before */
+	} *ws = NULL;    /* the workspaces whose users gained principals */
+	size_t nws = 0, ws_alloc = 0;
+	struct reach_edit edit;
 	int ok = 0;
 
 	memset(inc, 0, sizeof(*inc));
+	memset(&edit, 0, sizeof(edit));
 	/* as lf_session_expand() decides whether identities are expanded */
 	inc->identities = lf_family_provider(settings, LF_FAMILY_IDENTITY) != NULL;
 	if (!st->fingerprint || st->npending || st->torn_tail)
@@ -1248,9 +1810,11 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 			goto out;
 		}
 		int privileges = 0;
-		if (!record_of(inc, res, st, &privileges)) {
+		json_t *users = NULL;
+		if (!record_of(inc, res, st, &privileges, &users)) {
 			inc->why = "a changed document differs in more than its labels, comments, "
-			           "columns, display names and a grant's privileges";
+			           "columns, display names, a grant's privileges and users added "
+			           "to a workspace";
 			goto out;
 		}
 		inc->rank[inc->ds.n - 1] = s->rank;
@@ -1258,11 +1822,34 @@ int lf_incr_prepare(struct lf_incr *inc, struct lf_state *st, const json_t *sett
 			LF_GROW(grants, ngrants + 1, grants_alloc);
 			grants[ngrants++] = inc->ds.v[inc->ds.n - 1];
 		}
+		if (users) {
+			LF_GROW(ws, nws + 1, ws_alloc);
+			ws[nws++] = (struct ws_change){res, inc->ds.v[inc->ds.n - 1], users};
+		}
 	}
-	if (ngrants && !policies_of(inc, st, settings, now, nfiles, grants, ngrants))
+	/* users added to workspaces: their grants made, placed by the graph */
+	if (nws && read_graph(inc) != 0) {
+		inc->why = "the cache does not record the graph of what the records need";
 		goto out;
+	}
+	for (size_t i = 0; i < nws; i++)
+		if (!workspace_users(inc, ws[i].res, ws[i].w, ws[i].had, &edit))
+			goto out;
+	if ((ngrants || nws) &&
+	    !policies_of(inc, st, settings, now, nfiles, grants, ngrants, &edit))
+		goto out;
+	if (inc->graph_moved && reorder(inc) != 0) {
+		inc->why = "the graph of what the records need has a cycle";
+		goto out;
+	}
 	ok = 1;
 out:
+	for (size_t i = 0; i < nws; i++)
+		json_decref(ws[i].had);
+	free(ws);
+	lf_map_release(&edit.buckets);
+	free(edit.names);
+	free(edit.ins);
 	/* the files' text, for the fingerprint an apply records */
 	inc->data = lf_xcalloc(inc->nfiles + 1, sizeof(*inc->data)); /* nfiles <= it */
 	inc->len = lf_xcalloc(inc->nfiles + 1, sizeof(*inc->len));
@@ -1313,6 +1900,14 @@ void lf_incr_release(struct lf_incr *inc)
 		}
 	free(inc->recs);
 	free(inc->tail);
+	free(inc->nodes);
+	free(inc->after);
+	free(inc->remap);
+	free(inc->edges);
+	for (size_t i = 0; i < inc->nowned; i++)
+		free(inc->owned[i]);
+	free(inc->owned);
+	lf_map_release(&inc->node_index);
 	lf_reach_release(&inc->reach);
 	free_policies(inc->policies, inc->npolicies);
 	lf_source_release(&inc->ctx);
@@ -1382,21 +1977,23 @@ int lf_incr_plan(struct lf_plan *p, struct lf_incr *inc, struct lf_state *st, st
 	int rc;
 
 	/* the planner on the changed records alone: it says what each
-	 * becomes, as it would among all of them (their graph is the one
-	 * recorded: only manifest records and policies change, no part is
-	 * made or removed, no dependency changes) */
+	 * becomes, as it would among all of them (their order is the full
+	 * plan's: inc->rank, from the graph when records were made or need
+	 * others) */
 	memset(&o, 0, sizeof(o));
 	o.kinds = &inc->kinds;
 	part.res = lf_xcalloc(inc->ds.n + 1, sizeof(*part.res));
+	part.nres = 0;
 	for (size_t i = 0; i < inc->ds.n; i++) {
 		const struct lf_state_res *rec = lf_state_get(st, inc->ds.v[i]->address);
 		/* a policy's as policies_of() parsed it */
 		for (size_t k = 0; k < inc->nrecs; k++)
 			if (!strcmp(inc->recs[k].res->address, inc->ds.v[i]->address))
 				rec = inc->recs[k].res;
-		part.res[i] = *rec;
+		/* a workspace's new grant has none */
+		if (rec)
+			part.res[part.nres++] = *rec;
 	}
-	part.nres = inc->ds.n;
 	rc = lf_plan_build(&mp, &inc->ds, &part, &o, d);
 	free(part.res);
 	if (rc) {

@@ -33,6 +33,7 @@
 #include "expand.h"
 #include "manifest.h"
 #include "plan.h"
+#include "planner.h"
 #include "source.h"
 #include "../state/state.h"
 
@@ -88,6 +89,25 @@ struct lf_incr {
 	struct lf_incr_policy *policies;
 	size_t npolicies;
 	struct lf_source ctx; /* the documents of changed policies' parents */
+	/* the graph of the desired set applied (lf_plan_order_graph(), in the
+	 * desired set's order): the cache's text after the policies, parsed
+	 * only when a change makes a record or changes what one needs; then
+	 * every place in the order is found again (ranks, segs, policies).
+	 * While it is edited, a node made here is added at the end and goes
+	 * right after node `after[]` of the graph as read (in the order they
+	 * were added), and node_index maps an address to that index + 1;
+	 * lf_incr_prepare() puts them in place (`remap`: index while edited ->
+	 * place) */
+	size_t graph_at; /* the graph's offset in tail; 0: none */
+	int graph_read, graph_moved;
+	struct lf_graph_node *nodes;
+	size_t nnodes, nodes_alloc, nread;
+	size_t *after;
+	struct lf_map node_index;
+	size_t *remap;
+	size_t *edges;                 /* the parsed nodes' deps, one block */
+	void **owned;                  /* what nodes made or changed here hold */
+	size_t nowned, owned_alloc;
 	/* the records of the changed policies, parsed */
 	struct lf_incr_rec {
 		struct lf_state_res *res;

@@ -1587,6 +1587,54 @@ out:
 	return d->errors > errors ? -1 : 0;
 }
 
+int lf_plan_order_graph(const struct lf_graph_node *g, size_t n, size_t *rank)
+{
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_map none = LF_MAP_INIT;
+	struct pb b = {NULL, 0, 0, &none, 0, LF_MAP_INIT, &d};
+	struct topo t = {0};
+	int rc = 0;
+
+	/* the same nodes as lf_plan_order()'s, their needs given */
+	b.v = lf_xcalloc(n + 1, sizeof(*b.v));
+	b.n = b.ndesired = n;
+	for (size_t i = 0; i < n; i++) {
+		b.v[i].address = (char *)g[i].address;
+		b.v[i].deps = g[i].deps; /* borrowed: not freed here */
+		b.v[i].ndeps = g[i].ndeps;
+		b.v[i].deps_known = 1;
+		b.v[i].parent = g[i].parent;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		size_t j = g[i].parent;
+		if (j == (size_t)-1)
+			continue;
+		if (j >= n) {
+			rc = -1;
+			break;
+		}
+		LF_GROW(b.v[j].parts, b.v[j].nparts + 1, b.v[j].parts_alloc);
+		b.v[j].parts[b.v[j].nparts++] = i;
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		for (size_t k = 0; k < g[i].ndeps; k++)
+			rc |= g[i].deps[k] >= n ? -1 : 0;
+	if (!rc) {
+		topo_order(&b, &t);
+		if (t.cycle || t.nout != b.n)
+			rc = -1;
+	}
+	for (size_t i = 0; !rc && i < t.nout; i++)
+		rank[t.out[i]] = i;
+	free(t.out);
+	free(t.stack);
+	for (size_t i = 0; i < n; i++)
+		free(b.v[i].parts);
+	free(b.v);
+	lf_diags_release(&d);
+	return rc;
+}
+
 int lf_plan_order(const struct lf_desired *ds, size_t *rank)
 {
 	struct lf_diags d = LF_DIAGS_INIT;

@@ -58,4 +58,19 @@ int lf_plan_build(struct lf_plan *out, const struct lf_desired *ds, struct lf_st
  */
 int lf_plan_order(const struct lf_desired *ds, size_t *rank);
 
+/*
+ * The same order for a graph given by its nodes alone, in the desired
+ * set's order: each node's address, its parent's index (or (size_t)-1) and
+ * the indices of the nodes it needs (those of its dependencies that are
+ * nodes, in their order): what lf_plan_order() would say of a desired set
+ * with that graph.  0, or -1 on a cycle or an index out of range.
+ */
+struct lf_graph_node {
+	const char *address;
+	size_t parent;
+	size_t *deps;
+	size_t ndeps;
+};
+int lf_plan_order_graph(const struct lf_graph_node *g, size_t n, size_t *rank);
+
 #endif

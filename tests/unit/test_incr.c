@@ -138,12 +138,71 @@ static void test_order_is_the_plans(void **state)
 	lf_diags_release(&d);
 }
 
+/* lf_plan_order_graph() of the graph lf_plan_order() walks says what it
+ * says: a part waits for what it needs, and an index out of range or a
+ * cycle has no order */
+static void test_order_of_a_graph(void **state)
+{
+	struct lf_desired ds = LF_DESIRED_INIT;
+	(void)state;
+
+	/* a workspace with two parts: a schema, and a grant that needs it and
+	 * a user; the user sorts after the grant */
+	struct lf_dres *w = dres(&ds, "workspace/w", NULL);
+	struct lf_dres *s = dres(&ds, "schema/s", "workspace/w");
+	struct lf_dres *g = dres(&ds, "grant/g", "workspace/w");
+	dres(&ds, "user/u", NULL);
+	dres(&ds, "catalog/c", NULL);
+	dep(s, "workspace/w");
+	dep(g, "schema/s");
+	dep(g, "user/u");
+	dep(w, "catalog/c");
+	size_t want[5], got[5];
+	assert_int_equal(lf_plan_order(&ds, want), 0);
+	size_t d_s[] = {0}, d_g[] = {1, 3}, d_w[] = {4};
+	struct lf_graph_node v[5] = {
+	    {"workspace/w", (size_t)-1, d_w, 1}, {"schema/s", 0, d_s, 1},
+	    {"grant/g", 0, d_g, 2},              {"user/u", (size_t)-1, NULL, 0},
+	    {"catalog/c", (size_t)-1, NULL, 0},
+	};
+	assert_int_equal(lf_plan_order_graph(v, 5, got), 0);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(got[i], want[i]);
+	/* catalog, workspace, its schema; the grant waits for the user */
+	assert_int_equal(got[4], 0);
+	assert_int_equal(got[0], 1);
+	assert_int_equal(got[1], 2);
+	assert_int_equal(got[3], 3);
+	assert_int_equal(got[2], 4);
+	/* the workspace needs the user too: its grant comes right after
+	 * its schema, and the user before the workspace */
+	size_t d_w2[] = {4, 3};
+	v[0].deps = d_w2;
+	v[0].ndeps = 2;
+	dep(w, "user/u");
+	assert_int_equal(lf_plan_order(&ds, want), 0);
+	assert_int_equal(lf_plan_order_graph(v, 5, got), 0);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(got[i], want[i]);
+	assert_int_equal(got[2], got[1] + 1);
+	assert_true(got[3] < got[0]);
+	/* an index out of range, a cycle */
+	size_t bad[] = {7};
+	v[1].deps = bad;
+	assert_int_equal(lf_plan_order_graph(v, 5, got), -1);
+	size_t back[] = {2};
+	v[1].deps = back;
+	assert_int_equal(lf_plan_order_graph(v, 5, got), -1);
+	lf_desired_release(&ds);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_split_by_markers),
 	    cmocka_unit_test(test_split_refuses_what_it_cannot_be_sure_of),
 	    cmocka_unit_test(test_order_is_the_plans),
+	    cmocka_unit_test(test_order_of_a_graph),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
