@@ -1303,7 +1303,7 @@ static void policy_item(void *arg, size_t i)
 	/* a lazy record is parsed in a copy: the refresh reads its text as
 	 * it is, without parsing it (src/core/refresh.c), and the plan reads
 	 * the copy (lf_incr_plan()) */
-	if (rec->line && !(rec = j->copy = lf_state_res_parse_copy(rec))) {
+	if (rec->line && !(rec = j->copy = lf_state_res_parse_copy_inputs(rec))) {
 		j->why = "a bucket policy's record cannot be read";
 		return;
 	}

@@ -494,6 +494,44 @@ struct lf_state_res *lf_state_res_parse_copy(const struct lf_state_res *r)
 	return c;
 }
 
+struct lf_state_res *lf_state_res_parse_copy_inputs(const struct lf_state_res *r)
+{
+	struct lf_diags d = LF_DIAGS_INIT;
+	struct lf_state_raw raw;
+	struct lf_state_res full;
+	json_t *obj;
+
+	/* the line checked and its members found, attrs' value as null */
+	if (!r->line)
+		return NULL;
+	/* a line without a checksum, or without attributes: parsed whole */
+	if (lf_state_res_raw(r, &raw) != 0 || !raw.attrs)
+		return lf_state_res_parse_copy(r);
+	size_t pre = (size_t)(raw.attrs - r->line);
+	size_t post = r->line_len - pre - raw.attrs_len;
+	char *text = lf_xmalloc(pre + 4 + post + 1);
+	memcpy(text, r->line, pre);
+	memcpy(text + pre, "null", 4);
+	memcpy(text + pre + 4, raw.attrs + raw.attrs_len, post);
+	obj = json_loadb(text, pre + 4 + post, JSON_REJECT_DUPLICATES, NULL);
+	free(text);
+	if (!obj || lf_state__res_from_json(&full, obj, &d, NULL, "resource") < 0) {
+		json_decref(obj);
+		lf_diags_release(&d);
+		return NULL;
+	}
+	json_decref(obj);
+	lf_diags_release(&d);
+	if (strcmp(full.address, r->address) || strcmp(full.type, r->type) ||
+	    strcmp(full.digest, r->digest)) {
+		lf_state_res_release(&full);
+		return NULL;
+	}
+	struct lf_state_res *c = lf_xcalloc(1, sizeof(*c));
+	*c = full;
+	return c;
+}
+
 /* The end of the JSON string whose text starts at `p` (after its opening
  * quote): its closing quote, or NULL past `end`. */
 static const char *string_end(const char *p, const char *end)

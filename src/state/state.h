@@ -272,6 +272,11 @@ int lf_state_res_parse(struct lf_state_res *r);
  * `r` is not lazy or does not parse.  lf_state_res_release() and free()
  * it. */
 struct lf_state_res *lf_state_res_parse_copy(const struct lf_state_res *r);
+/* The same copy without its `attrs` (NULL), which are not parsed: what a
+ * plan reads of a record (its inputs, what it needs), at half the cost
+ * for a record whose attributes repeat its inputs (a bucket policy of
+ * megabytes).  The whole line's checksum is checked all the same. */
+struct lf_state_res *lf_state_res_parse_copy_inputs(const struct lf_state_res *r);
 /*
  * The record's provider without parsing it: 1 with the name in `buf` (of
  * `size` bytes, NUL-terminated), 0 when the record names none.  A lazy
