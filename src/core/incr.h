@@ -18,10 +18,15 @@
  * path checks them, and the bucket policies its storage access reaches
  * are compiled again from what the cache records they were compiled from
  * (lf_desired.reach), each a record of the plan where the full plan shows
- * it.  Only the changed documents are parsed (at
+ * it.  A workspace may gain users: each gets its catalog's grant, made as
+ * expansion makes it (lf_workspace_grant()), and the policies those
+ * grants reach are compiled again; the cache's graph of what each record
+ * needs is edited and every place in the order found again from it
+ * (lf_plan_order_graph()).  Only the changed documents are parsed (at
  * their own lines: positions stay right) and checked against their
  * schemas.  Anything else (a document added, removed, moved or renamed,
- * another field, another lakeform version, schema or lakeform.yaml, a kind
+ * another field (a workspace's users removed or reordered, its admins),
+ * another lakeform version, schema or lakeform.yaml, a kind
  * whose documents read others' labels, a cache damaged in any way) makes
  * lf_incr_prepare() answer 0 and the caller takes the full path, which
  * says exactly what it always did.

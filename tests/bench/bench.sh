@@ -9,7 +9,8 @@
 #   plan right after apply (refreshing: the default); plan after a comment
 #   line was added to every file; plan after 1% of the resources changed
 #   (a label each); apply of that 1%; drift; then plan and apply of 1%
-#   changed in their spec (tests/bench/gen.sh CHANGED=2), and of the same
+#   changed in their spec (tests/bench/gen.sh CHANGED=2; its plan also
+#   with --incremental=false, the cost of the full path), and of the same
 #   edit of the Grant files alone (privileges: their buckets' policies
 #   change).  Under the rows
 #   of plans after an edit, which way the plan took: the comparison of the
@@ -97,13 +98,14 @@ row() { # what n seconds mib load cpu
 # path_taken DIR: which way lakeform plan took on DIR, printed under the row
 # (a plan of the changed documents alone is a shortcut: it serves documents
 # that differ from the last apply at most in labels, comments, a table's
-# columns, some display names and grants' privileges)
+# columns, some display names, grants' privileges and workspaces' users
+# added)
 path_taken() {
 	local how
 	how=$(LAKEFORM_LOG=debug "$bin" -C "$1" plan 2>&1 >/dev/null |
 		sed -n 's/.*\] plan: \(.*changed documents alone\|all documents\|the state records these manifests\)\(.*\)/\1\2/p' | head -n 1) || true
 	case $how in
-	*"changed documents alone"*) echo "  ^ shortcut taken: ${how%%, read in*} (documents that differ at most in labels, comments, a table's columns, some display names and grants' privileges)" ;;
+	*"changed documents alone"*) echo "  ^ shortcut taken: ${how%%, read in*} (documents that differ at most in labels, comments, a table's columns, some display names, grants' privileges and workspaces' users added)" ;;
 	"the state records these manifests"*)
 		how=${how#the state records these manifests (}
 		echo "  ^ shortcut taken: ${how%)} (every file parsed, its content the last apply's: the plan is the refresh's)"
@@ -160,6 +162,9 @@ for n in $sizes; do
 	"$here/gen.sh" "$n" "$dir" 2
 	timed "plan, 1% changed in their spec" "$n" "$bin" -C "$dir" plan --detailed-exitcode
 	path_taken "$dir"
+	# what the same edit costs where no shortcut serves it: the full path
+	timed "the same, the full path (--incremental=false)" "$n" \
+		"$bin" -C "$dir" plan --detailed-exitcode --incremental=false
 	LF_BENCH_BEFORE="aside '$dir/.lakeform' && cp -a '$work/before' '$dir/.lakeform'" \
 		timed "apply of that 1% (spec)" "$n" "$bin" -C "$dir" apply --auto-approve
 	spec_changed=$(grep -cE ': (updated|replaced|created|destroyed)$' "$work/out" || true)

@@ -7,11 +7,13 @@
 # added, changed and removed, comments of catalogs, schemas, volumes and
 # tables, a table's columns, display names (a user's only without an
 # identity provider: tests/integration/scim checks the other case), a
-# grant's privileges (its buckets' policies compiled again from the cache),
-# and every kind of change the shortcut must leave to the full path: a
-# column defined twice, an owner, a privilege that is not valid, a policy
-# that gains or loses a principal, grants added or removed,
-# documents deleted, added, moved, renamed, duplicated, workspaces' users
+# grant's privileges (its buckets' policies compiled again from the cache,
+# a policy that loses a principal placed by the cache's graph), users added
+# to workspaces (their grants made and placed by the graph), and every kind
+# of change the shortcut must leave to the full path: a
+# column defined twice, an owner, a privilege that is not valid, an unknown
+# principal, grants added or removed, documents deleted, added, moved,
+# renamed, duplicated, workspaces' users removed or reordered, their admins
 # and CIDRs, the metastore, YAML comments, reformatting, files deleted,
 # markers, schema errors, an object changed outside), on a fresh copy of
 # the applied account at the same path:
@@ -19,9 +21,9 @@
 #     stderr, byte for byte, and exit alike; so do their --markdown,
 #     --detailed-exitcode and --refresh=false forms for some edits;
 #   - whether the shortcut was taken (LAKEFORM_LOG=debug) is what the edit
-#     expects: an edit of labels, comments, columns, those display names
-#     or privileges only must take it (but for the cases above), the
-#     others must not;
+#     expects: an edit of labels, comments, columns, those display names,
+#     privileges or users added only must take it (but for the cases
+#     above), the others must not;
 #   - for some edits, `apply --auto-approve` both ways too: the same output
 #     and exit, the same state.json (its fingerprint included: the same
 #     path, the same objects), the same .lakeform/cache/documents (the
