@@ -539,34 +539,63 @@ static void free_policies(struct lf_incr_policy *pol, size_t n)
 
 /* ---- the graph (version 3) ------------------------------------------------- */
 
-static int graph_text(struct sink *s, const struct lf_graph_node *v, size_t n)
+/* One node's line. */
+static int node_text(struct sink *s, const struct lf_graph_node *g)
 {
 	struct lf_buf *b = &s->b;
 
-	lf_buf_adds(b, "graph ");
-	put_num(b, n);
-	lf_buf_addc(b, '\n');
-	for (size_t i = 0; i < n; i++) {
-		if (!clean(v[i].address))
-			return -EINVAL;
-		if (v[i].parent == (size_t)-1)
-			lf_buf_addc(b, '-');
-		else
-			put_num(b, v[i].parent);
-		lf_buf_addc(b, ' ');
-		if (!v[i].ndeps)
-			lf_buf_addc(b, '-');
-		for (size_t k = 0; k < v[i].ndeps; k++) {
-			if (k)
-				lf_buf_addc(b, ',');
-			put_num(b, v[i].deps[k]);
-		}
-		lf_buf_addc(b, '\t');
-		lf_buf_adds(b, v[i].address);
-		lf_buf_addc(b, '\n');
-		spill(s, 0);
+	if (!clean(g->address))
+		return -EINVAL;
+	if (g->parent == (size_t)-1)
+		lf_buf_addc(b, '-');
+	else
+		put_num(b, g->parent);
+	lf_buf_addc(b, ' ');
+	if (!g->ndeps)
+		lf_buf_addc(b, '-');
+	for (size_t k = 0; k < g->ndeps; k++) {
+		if (k)
+			lf_buf_addc(b, ',');
+		put_num(b, g->deps[k]);
 	}
+	lf_buf_addc(b, '\t');
+	lf_buf_adds(b, g->address);
+	lf_buf_addc(b, '\n');
+	spill(s, 0);
 	return 0;
+}
+
+/* The graph of nodes v[], or of desired set `ds` (as lf_plan_order()
+ * makes it: each dependency that is a record of it) when v is NULL. */
+static int graph_text(struct sink *s, const struct lf_graph_node *v, size_t n,
+                      const struct lf_desired *ds)
+{
+	size_t *deps = NULL, alloc = 0;
+	int err = 0;
+
+	lf_buf_adds(&s->b, "graph ");
+	put_num(&s->b, n);
+	lf_buf_addc(&s->b, '\n');
+	for (size_t i = 0; i < n && !err; i++) {
+		if (v) {
+			err = node_text(s, &v[i]);
+			continue;
+		}
+		const struct lf_dres *r = ds->v[i];
+		uintptr_t j = r->parent ? (uintptr_t)lf_map_get(&ds->index, r->parent) : 0;
+		struct lf_graph_node g = {r->address, j && j <= n ? j - 1 : (size_t)-1, NULL, 0};
+		for (size_t k = 0; k < r->ndeps; k++) {
+			j = (uintptr_t)lf_map_get(&ds->index, r->deps[k]);
+			if (j && j <= n) {
+				LF_GROW(deps, g.ndeps + 1, alloc);
+				deps[g.ndeps++] = j - 1;
+			}
+		}
+		g.deps = deps;
+		err = node_text(s, &g);
+	}
+	free(deps);
+	return err;
 }
 
 /* A decimal number at *p (moved past it): 0, or -1 when none. */
@@ -816,7 +845,9 @@ static int write_cache(const struct lf_incr *inc)
 	if (!err && inc->reach_read) {
 		err = reach_text(&sk, &inc->reach, inc->policies, inc->npolicies);
 		if (!err && inc->nodes)
-			err = graph_text(&sk, inc->nodes, inc->nnodes);
+			err = graph_text(&sk, inc->nodes, inc->nnodes, NULL);
+		else if (!err && inc->graph_ds)
+			err = graph_text(&sk, NULL, inc->graph_ds->n, inc->graph_ds);
 		else if (!err && inc->graph_at && !inc->graph_read)
 			lf_buf_add(b, inc->tail + inc->graph_at, inc->ntail - inc->graph_at);
 		else if (!err)
@@ -968,36 +999,14 @@ int lf_incr_record(const char *bytes, const char *schema_dir, const char *versio
 		free(pol);
 		goto fail;
 	}
-	/* the desired set's graph, as lf_plan_order() makes it */
-	size_t nedges = 0, used = 0;
-	for (size_t i = 0; i < ds->n; i++)
-		nedges += ds->v[i]->ndeps;
-	struct lf_graph_node *nodes = lf_xcalloc(ds->n + 1, sizeof(*nodes));
-	size_t *edges = lf_xcalloc(nedges + 1, sizeof(*edges));
-	for (size_t i = 0; i < ds->n; i++) {
-		const struct lf_dres *r = ds->v[i];
-		uintptr_t j = r->parent ? (uintptr_t)lf_map_get(&ds->index, r->parent) : 0;
-		nodes[i] = (struct lf_graph_node){r->address, j && j <= ds->n ? j - 1 : (size_t)-1,
-		                                  edges + used, 0};
-		for (size_t k = 0; k < r->ndeps; k++) {
-			j = (uintptr_t)lf_map_get(&ds->index, r->deps[k]);
-			if (j && j <= ds->n) {
-				edges[used++] = j - 1;
-				nodes[i].ndeps++;
-			}
-		}
-	}
-	/* the desired set's reach and addresses, borrowed for the write */
+	/* the desired set's reach, graph and addresses, borrowed for the
+	 * write */
 	out.reach_read = 1;
 	out.reach = ds->reach;
 	out.policies = pol;
 	out.npolicies = npol;
-	out.nodes = nodes;
-	out.nnodes = ds->n;
+	out.graph_ds = ds;
 	err = write_cache(&out);
-	out.nodes = NULL;
-	free(nodes);
-	free(edges);
 	free(pol);
 	free_cache(&out);
 	if (err)

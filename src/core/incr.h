@@ -111,6 +111,7 @@ struct lf_incr {
 	struct lf_map node_index;
 	size_t *remap;
 	size_t *edges;                 /* the parsed nodes' deps, one block */
+	const struct lf_desired *graph_ds; /* lf_incr_record(): the graph written from it */
 	void **owned;                  /* what nodes made or changed here hold */
 	size_t nowned, owned_alloc;
 	/* the records of the changed policies, parsed */

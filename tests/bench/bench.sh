@@ -163,7 +163,7 @@ for n in $sizes; do
 	timed "plan, 1% changed in their spec" "$n" "$bin" -C "$dir" plan --detailed-exitcode
 	path_taken "$dir"
 	# what the same edit costs where no shortcut serves it: the full path
-	timed "the same, the full path (--incremental=false)" "$n" \
+	timed "the same, full path (--incremental=false)" "$n" \
 		"$bin" -C "$dir" plan --detailed-exitcode --incremental=false
 	LF_BENCH_BEFORE="aside '$dir/.lakeform' && cp -a '$work/before' '$dir/.lakeform'" \
 		timed "apply of that 1% (spec)" "$n" "$bin" -C "$dir" apply --auto-approve
