@@ -1587,12 +1587,35 @@ out:
 	return d->errors > errors ? -1 : 0;
 }
 
+/* Node i is a part of node j. */
+static void add_part_of(struct pb *b, size_t j, size_t i)
+{
+	LF_GROW(b->v[j].parts, b->v[j].nparts + 1, b->v[j].parts_alloc);
+	b->v[j].parts[b->v[j].nparts++] = i;
+}
+
+/* rank[i]: node i's place in the order of b (its parts known), as
+ * lf_plan_build() carries it out.  0, or -1 on a cycle. */
+static int order_ranks(struct pb *b, size_t *rank)
+{
+	struct topo t = {0};
+	int rc = 0;
+
+	topo_order(b, &t);
+	if (t.cycle || t.nout != b->n)
+		rc = -1;
+	for (size_t i = 0; !rc && i < t.nout; i++)
+		rank[t.out[i]] = i;
+	free(t.out);
+	free(t.stack);
+	return rc;
+}
+
 int lf_plan_order_graph(const struct lf_graph_node *g, size_t n, size_t *rank)
 {
 	struct lf_diags d = LF_DIAGS_INIT;
 	struct lf_map none = LF_MAP_INIT;
 	struct pb b = {NULL, 0, 0, &none, 0, LF_MAP_INIT, &d};
-	struct topo t = {0};
 	int rc = 0;
 
 	/* the same nodes as lf_plan_order()'s, their needs given */
@@ -1613,21 +1636,13 @@ int lf_plan_order_graph(const struct lf_graph_node *g, size_t n, size_t *rank)
 			rc = -1;
 			break;
 		}
-		LF_GROW(b.v[j].parts, b.v[j].nparts + 1, b.v[j].parts_alloc);
-		b.v[j].parts[b.v[j].nparts++] = i;
+		add_part_of(&b, j, i);
 	}
 	for (size_t i = 0; i < n && !rc; i++)
 		for (size_t k = 0; k < g[i].ndeps; k++)
 			rc |= g[i].deps[k] >= n ? -1 : 0;
-	if (!rc) {
-		topo_order(&b, &t);
-		if (t.cycle || t.nout != b.n)
-			rc = -1;
-	}
-	for (size_t i = 0; !rc && i < t.nout; i++)
-		rank[t.out[i]] = i;
-	free(t.out);
-	free(t.stack);
+	if (!rc)
+		rc = order_ranks(&b, rank);
 	for (size_t i = 0; i < n; i++)
 		free(b.v[i].parts);
 	free(b.v);
@@ -1639,8 +1654,6 @@ int lf_plan_order(const struct lf_desired *ds, size_t *rank)
 {
 	struct lf_diags d = LF_DIAGS_INIT;
 	struct pb b = {NULL, 0, 0, &ds->index, 0, LF_MAP_INIT, &d};
-	struct topo t = {0};
-	int rc = 0;
 
 	/* the graph lf_plan_build() makes when every record is desired */
 	desired_nodes(&b, ds);
@@ -1649,19 +1662,11 @@ int lf_plan_order(const struct lf_desired *ds, size_t *rank)
 		const char *parent = b.v[i].want->parent;
 		size_t j = parent ? find_node(&b, parent) : (size_t)-1;
 		b.v[i].parent = j;
-		if (j != (size_t)-1) {
-			LF_GROW(b.v[j].parts, b.v[j].nparts + 1, b.v[j].parts_alloc);
-			b.v[j].parts[b.v[j].nparts++] = i;
-		}
+		if (j != (size_t)-1)
+			add_part_of(&b, j, i);
 	}
 	/* the same order as lf_plan_build()'s */
-	topo_order(&b, &t);
-	if (t.cycle || t.nout != b.n)
-		rc = -1;
-	for (size_t i = 0; !rc && i < t.nout; i++)
-		rank[t.out[i]] = i;
-	free(t.out);
-	free(t.stack);
+	int rc = order_ranks(&b, rank);
 	for (size_t i = 0; i < b.n; i++) {
 		free(b.v[i].parts);
 		free(b.v[i].deps);
