@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "browse.h"
+#include "expand.h"
 #include "manifest.h"
 #include "util/mem.h"
 
@@ -59,23 +60,6 @@ static const char *record_name(const struct lf_state_res *r)
 {
 	const char *slash = strrchr(r->address, '/');
 	return slash ? slash + 1 : r->address;
-}
-
-char *lf_browse_principal_address(const char *principal)
-{
-	static const struct {
-		const char *prefix, *type;
-	} kinds[] = {
-	    {"user:", "user"}, {"group:", "group"}, {"service_principal:", "serviceprincipal"}};
-
-	if (!principal)
-		return NULL;
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		size_t n = strlen(kinds[i].prefix);
-		if (!strncmp(principal, kinds[i].prefix, n) && principal[n])
-			return lf_xasprintf("%s/%s", kinds[i].type, principal + n);
-	}
-	return NULL;
 }
 
 /* "user/a@b" -> "user:a@b"; owned, NULL for another type. */
@@ -529,7 +513,7 @@ json_t *lf_browse_principals(const struct lf_browse *b, size_t offset, size_t li
 json_t *lf_browse_principal(const struct lf_browse *b, const char *principal, size_t offset,
                             size_t limit)
 {
-	char *addr = lf_browse_principal_address(principal);
+	char *addr = lf_principal_address(principal);
 	size_t index;
 
 	if (!addr || !find(b, addr, &index)) {

@@ -108,9 +108,5 @@ json_t *lf_browse_graph(const struct lf_browse *b, const char *focus, int depth,
  * its address, percent-encoded. */
 void lf_browse_graph_dot(const json_t *graph, const char *url_prefix, struct lf_buf *out);
 
-/* The address of a principal's record ("user:a@b" -> "user/a@b",
- * "service_principal:x" -> "serviceprincipal/x"), owned; NULL when it is
- * not a principal. */
-char *lf_browse_principal_address(const char *principal);
 
 #endif

@@ -557,12 +557,18 @@ static void compile_owner(struct ex *x, const struct lf_resource *res, const cha
 
 char *lf_principal_address(const char *p)
 {
-	if (!strncmp(p, "user:", 5))
-		return lf_xasprintf("user/%s", p + 5);
-	if (!strncmp(p, "group:", 6))
-		return lf_xasprintf("group/%s", p + 6);
-	if (!strncmp(p, "service_principal:", 18))
-		return lf_xasprintf("serviceprincipal/%s", p + 18);
+	static const struct {
+		const char *prefix, *type;
+	} kinds[] = {
+	    {"user:", "user"}, {"group:", "group"}, {"service_principal:", "serviceprincipal"}};
+
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t n = strlen(kinds[i].prefix);
+		if (!strncmp(p, kinds[i].prefix, n) && p[n])
+			return lf_xasprintf("%s/%s", kinds[i].type, p + n);
+	}
 	return NULL;
 }
 

@@ -172,7 +172,9 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 int lf_expand_check_policies(const struct lf_desired *ds, const json_t *settings,
                              struct lf_diags *d);
 
-/* "group:analysts" -> "group/analysts" (owned); NULL when not a principal. */
+/* The address of a principal's record ("user:a@b" -> "user/a@b",
+ * "service_principal:x" -> "serviceprincipal/x"), owned; NULL when it is
+ * not a principal (or names no one: "user:"). */
 char *lf_principal_address(const char *p);
 
 /*

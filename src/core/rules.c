@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "cost.h"
+#include "expand.h"
 #include "manifest.h"
 #include "sso.h"
 #include "../util/buf.h"
@@ -179,28 +180,11 @@ static void check_refs(struct ctx *c)
 	}
 }
 
-/* "group:analysts" -> "group/analysts"; NULL when not a principal. */
-static char *principal_address(const char *p)
-{
-	static const char *const types[][2] = {
-	    {"user:", "user"},
-	    {"group:", "group"},
-	    {"service_principal:", "serviceprincipal"},
-	};
-
-	for (size_t i = 0; i < 3; i++) {
-		size_t n = strlen(types[i][0]);
-		if (!strncmp(p, types[i][0], n) && p[n])
-			return lf_xasprintf("%s/%s", types[i][1], p + n);
-	}
-	return NULL;
-}
-
 /* `value` is at `field` (item `index` of it, or (size_t)-1) of `r`. */
 static void check_one_principal(struct ctx *c, const struct lf_resource *r, const char *value,
                                 const char *field, size_t index)
 {
-	char *addr = principal_address(value);
+	char *addr = lf_principal_address(value);
 	struct lf_pos p;
 
 	if (!addr || !lf_manifest_get(c->m, addr))

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/browse.h"
+#include "core/expand.h"
 #include "state/state.h"
 #include "util/buf.h"
 
@@ -302,11 +303,11 @@ static void test_resource_and_graph(void **state)
 
 static void test_principal_address(void **state)
 {
-	char *a = lf_browse_principal_address("service_principal:etl");
+	char *a = lf_principal_address("service_principal:etl");
 	assert_string_equal(a, "serviceprincipal/etl");
 	free(a);
-	assert_null(lf_browse_principal_address("user:"));
-	assert_null(lf_browse_principal_address("robot:x"));
+	assert_null(lf_principal_address("user:"));
+	assert_null(lf_principal_address("robot:x"));
 }
 
 int main(void)
