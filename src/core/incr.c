@@ -623,8 +623,8 @@ static int read_graph(struct lf_incr *inc)
 	size_t n, nedges = 0, used = 0;
 	int ok;
 
-	if (inc->graph_read)
-		return inc->nodes || !inc->graph_at ? (inc->nodes ? 0 : -1) : -1;
+	if (inc->graph_read) /* read before, or tried */
+		return inc->nodes ? 0 : -1;
 	inc->graph_read = 1;
 	if (read_reach(inc) != 0 || !inc->graph_at)
 		return -1;
