@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "browse.h"
-#include "expand.h"
 #include "manifest.h"
 #include "util/mem.h"
 

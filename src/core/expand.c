@@ -555,23 +555,6 @@ static void compile_owner(struct ex *x, const struct lf_resource *res, const cha
 
 /* ---- manifest resources -------------------------------------------------- */
 
-char *lf_principal_address(const char *p)
-{
-	static const struct {
-		const char *prefix, *type;
-	} kinds[] = {
-	    {"user:", "user"}, {"group:", "group"}, {"service_principal:", "serviceprincipal"}};
-
-	if (!p)
-		return NULL;
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		size_t n = strlen(kinds[i].prefix);
-		if (!strncmp(p, kinds[i].prefix, n) && p[n])
-			return lf_xasprintf("%s/%s", kinds[i].type, p + n);
-	}
-	return NULL;
-}
-
 static void add_principal_dep(struct lf_dres *r, const char *p)
 {
 	char *a = p ? lf_principal_address(p) : NULL;

@@ -172,11 +172,6 @@ int lf_expand_recorded(struct lf_desired *out, const struct lf_manifest *m, stru
 int lf_expand_check_policies(const struct lf_desired *ds, const json_t *settings,
                              struct lf_diags *d);
 
-/* The address of a principal's record ("user:a@b" -> "user/a@b",
- * "service_principal:x" -> "serviceprincipal/x"), owned; NULL when it is
- * not a principal (or names no one: "user:"). */
-char *lf_principal_address(const char *p);
-
 /*
  * The dependencies of manifest resource `res`'s record: what its fields
  * name (its references, then its principals, each once), added to r's.

@@ -751,15 +751,20 @@ static int reorder(struct lf_incr *inc)
 			if (inc->after[k - inc->nread] == i)
 				remap[k] = at++;
 	}
+	/* the nodes in their places, their needs renumbered into one block */
 	struct lf_graph_node *v = lf_xcalloc(n + 1, sizeof(*v));
+	size_t nedges = 0, used = 0;
+	for (size_t i = 0; i < n; i++)
+		nedges += inc->nodes[i].ndeps;
+	size_t *edges = lf_xcalloc(nedges + 1, sizeof(*edges));
+	LF_GROW(inc->owned, inc->nowned + 1, inc->owned_alloc);
+	inc->owned[inc->nowned++] = edges;
 	for (size_t i = 0; i < n; i++) {
 		struct lf_graph_node g = inc->nodes[i];
-		size_t *deps = lf_xcalloc(g.ndeps + 1, sizeof(*deps));
 		for (size_t k = 0; k < g.ndeps; k++)
-			deps[k] = remap[g.deps[k]];
-		LF_GROW(inc->owned, inc->nowned + 1, inc->owned_alloc);
-		inc->owned[inc->nowned++] = deps;
-		g.deps = deps;
+			edges[used + k] = remap[g.deps[k]];
+		g.deps = edges + used;
+		used += g.ndeps;
 		if (g.parent != (size_t)-1)
 			g.parent = remap[g.parent];
 		v[remap[i]] = g;
@@ -767,7 +772,6 @@ static int reorder(struct lf_incr *inc)
 	free(inc->nodes);
 	inc->nodes = v;
 	inc->nodes_alloc = n + 1;
-	inc->remap = remap;
 
 	size_t *rank = lf_xcalloc(n + 1, sizeof(*rank));
 	int ok = lf_plan_order_graph(v, n, rank) == 0;
@@ -798,6 +802,7 @@ static int reorder(struct lf_incr *inc)
 			inc->rank[i] = (long)rank[remap[j]];
 	}
 	free(rank);
+	free(remap);
 	return ok ? 0 : -1;
 }
 
@@ -1139,6 +1144,55 @@ static int only_added(const json_t *had, const json_t *now, const json_t *admins
 	return k == json_array_size(had);
 }
 
+/* The users of comparable workspace `a` (a new reference), when `b` is
+ * `a` but for principals added to them (only_added()); else NULL.  Their
+ * users are taken out of both. */
+static json_t *users_added(json_t *a, json_t *b)
+{
+	json_t *sa = json_object_get(a, "spec"), *sb = json_object_get(b, "spec");
+	json_t *had = json_incref(json_object_get(sa, "users"));
+	json_t *now = json_object_get(sb, "users");
+
+	if (!json_is_array(had) || !json_is_array(now) ||
+	    !only_added(had, now, json_object_get(sb, "admins"))) {
+		json_decref(had);
+		return NULL;
+	}
+	json_object_del(sa, "users");
+	json_object_del(sb, "users");
+	if (!json_equal(a, b)) {
+		json_decref(had);
+		return NULL;
+	}
+	return had;
+}
+
+/* What workspace record `r` (of document `res`) needs: what it names now
+ * (its principals more), then what expansion made it need besides, as
+ * recorded (its bucket, its network). */
+static void workspace_needs(struct lf_incr *inc, const struct lf_resource *res, struct lf_dres *r)
+{
+	char **had = r->deps;
+	size_t nhad = r->ndeps;
+
+	r->deps = NULL;
+	r->ndeps = r->deps_alloc = 0;
+	lf_manifest_deps(&inc->kinds, res, r);
+	size_t named = r->ndeps;
+	for (size_t n = 0; n < nhad; n++) {
+		int dup = 0;
+		for (size_t m = 0; m < named && !dup; m++)
+			dup = !strcmp(r->deps[m], had[n]);
+		if (dup) {
+			free(had[n]);
+			continue;
+		}
+		LF_GROW(r->deps, r->ndeps + 1, r->deps_alloc);
+		r->deps[r->ndeps++] = had[n];
+	}
+	free(had);
+}
+
 static struct lf_dres *record_of(struct lf_incr *inc, const struct lf_resource *res,
                                  struct lf_state *st, int *privileges, json_t **users)
 {
@@ -1177,43 +1231,9 @@ static struct lf_dres *record_of(struct lf_incr *inc, const struct lf_resource *
 	       *b = comparable(r->inputs, k, inc->identities);
 	int same = a && json_equal(a, b);
 	/* a workspace's users added: its grants made (workspace_users()) */
-	if (a && !same && !strcmp(k->lower, "workspace")) {
-		json_t *had_users = json_object_get(json_object_get(a, "spec"), "users");
-		json_t *now_users = json_object_get(json_object_get(b, "spec"), "users");
-		if (json_is_array(had_users) && json_is_array(now_users) &&
-		    only_added(had_users, now_users, lf_json_path(b, "spec.admins"))) {
-			*users = json_incref(had_users);
-			json_object_del(json_object_get(a, "spec"), "users");
-			json_object_del(json_object_get(b, "spec"), "users");
-			same = json_equal(a, b);
-			if (!same) {
-				json_decref(*users);
-				*users = NULL;
-			}
-		}
-		if (same) {
-			/* it needs what it names now (its principals more), then
-			 * what expansion made it need besides, as recorded (its
-			 * bucket, its network) */
-			char **had_deps = r->deps;
-			size_t nhad = r->ndeps;
-			r->deps = NULL;
-			r->ndeps = r->deps_alloc = 0;
-			lf_manifest_deps(&inc->kinds, res, r);
-			size_t named = r->ndeps;
-			for (size_t n = 0; n < nhad; n++) {
-				int dup = 0;
-				for (size_t m = 0; m < named && !dup; m++)
-					dup = !strcmp(r->deps[m], had_deps[n]);
-				if (!dup) {
-					LF_GROW(r->deps, r->ndeps + 1, r->deps_alloc);
-					r->deps[r->ndeps++] = had_deps[n];
-				} else {
-					free(had_deps[n]);
-				}
-			}
-			free(had_deps);
-		}
+	if (a && !same && !strcmp(k->lower, "workspace") && (*users = users_added(a, b)) != NULL) {
+		same = 1;
+		workspace_needs(inc, res, r);
 	}
 	*privileges = same && !strcmp(k->lower, "grant") &&
 	              !json_equal(lf_json_path(had, "spec.privileges"),
@@ -1911,7 +1931,6 @@ void lf_incr_release(struct lf_incr *inc)
 	free(inc->tail);
 	free(inc->nodes);
 	free(inc->after);
-	free(inc->remap);
 	free(inc->edges);
 	for (size_t i = 0; i < inc->nowned; i++)
 		free(inc->owned[i]);

@@ -101,15 +101,13 @@ struct lf_incr {
 	 * While it is edited, a node made here is added at the end and goes
 	 * right after node `after[]` of the graph as read (in the order they
 	 * were added), and node_index maps an address to that index + 1;
-	 * lf_incr_prepare() puts them in place (`remap`: index while edited ->
-	 * place) */
+	 * lf_incr_prepare() puts them in place */
 	size_t graph_at; /* the graph's offset in tail; 0: none */
 	int graph_read, graph_moved;
 	struct lf_graph_node *nodes;
 	size_t nnodes, nodes_alloc, nread;
 	size_t *after;
 	struct lf_map node_index;
-	size_t *remap;
 	size_t *edges;                 /* the parsed nodes' deps, one block */
 	const struct lf_desired *graph_ds; /* lf_incr_record(): the graph written from it */
 	void **owned;                  /* what nodes made or changed here hold */

@@ -827,6 +827,23 @@ const struct lf_resource *lf_manifest_get(const struct lf_manifest *m, const cha
 	return i ? &m->res[i - 1] : NULL;
 }
 
+char *lf_principal_address(const char *p)
+{
+	static const struct {
+		const char *prefix, *type;
+	} kinds[] = {
+	    {"user:", "user"}, {"group:", "group"}, {"service_principal:", "serviceprincipal"}};
+
+	if (!p)
+		return NULL;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		size_t n = strlen(kinds[i].prefix);
+		if (!strncmp(p, kinds[i].prefix, n) && p[n])
+			return lf_xasprintf("%s/%s", kinds[i].type, p + n);
+	}
+	return NULL;
+}
+
 void lf_manifest_release(struct lf_manifest *m)
 {
 	for (size_t i = 0; i < m->nres; i++)

@@ -130,6 +130,11 @@ int lf_manifest_check_privileges(const struct lf_manifest *m, struct lf_diags *d
 /* Borrowed resource at `address`, or NULL. */
 const struct lf_resource *lf_manifest_get(const struct lf_manifest *m, const char *address);
 
+/* The address of a principal's record ("user:a@b" -> "user/a@b",
+ * "service_principal:x" -> "serviceprincipal/x"), owned; NULL when it is
+ * not a principal (or names no one: "user:"). */
+char *lf_principal_address(const char *p);
+
 /*
  * Levenshtein distance of `a` and `b`, ignoring case, for "did you mean"
  * suggestions; 99 for strings of 63 characters or more.

@@ -19,7 +19,6 @@
 #include <time.h>
 
 #include "cost.h"
-#include "expand.h"
 #include "manifest.h"
 #include "sso.h"
 #include "../util/buf.h"

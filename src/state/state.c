@@ -444,34 +444,39 @@ static int scan_line(struct lf_state_res *r, const char *line, size_t len)
 	return 0;
 }
 
-int lf_state_res_parse(struct lf_state_res *r)
+/* Record `text` (a line of `r`, checked) into *out, when it is the
+ * record `r` indexes: 0, or LF_STATE_ECORRUPT. */
+static int res_of_text(const struct lf_state_res *r, const char *text, size_t len,
+                       struct lf_state_res *out)
 {
 	struct lf_diags d = LF_DIAGS_INIT;
-	struct lf_state_res full;
-	json_t *obj;
+	json_t *obj = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	int err = 0;
 
-	if (!r->line)
-		return 0;
-	if (line_sum_check(r->line, r->line_len) < 0)
-		return LF_STATE_ECORRUPT;
-	obj = json_loadb(r->line, r->line_len, JSON_REJECT_DUPLICATES, NULL);
-	if (!obj || lf_state__res_from_json(&full, obj, &d, NULL, "resource") < 0) {
-		json_decref(obj);
-		lf_diags_release(&d);
-		return LF_STATE_ECORRUPT;
-	}
-	if (strcmp(full.address, r->address) || strcmp(full.type, r->type) ||
-	    strcmp(full.digest, r->digest)) {
+	if (!obj || lf_state__res_from_json(out, obj, &d, NULL, "resource") < 0) {
 		err = LF_STATE_ECORRUPT;
-		lf_state_res_release(&full);
-	} else {
-		lf_state_res_release(r);
-		*r = full;
+	} else if (strcmp(out->address, r->address) || strcmp(out->type, r->type) ||
+	           strcmp(out->digest, r->digest)) {
+		err = LF_STATE_ECORRUPT;
+		lf_state_res_release(out);
 	}
 	json_decref(obj);
 	lf_diags_release(&d);
 	return err;
+}
+
+int lf_state_res_parse(struct lf_state_res *r)
+{
+	struct lf_state_res full;
+
+	if (!r->line)
+		return 0;
+	if (line_sum_check(r->line, r->line_len) < 0 ||
+	    res_of_text(r, r->line, r->line_len, &full) != 0)
+		return LF_STATE_ECORRUPT;
+	lf_state_res_release(r);
+	*r = full;
+	return 0;
 }
 
 struct lf_state_res *lf_state_res_parse_copy(const struct lf_state_res *r)
@@ -496,10 +501,8 @@ struct lf_state_res *lf_state_res_parse_copy(const struct lf_state_res *r)
 
 struct lf_state_res *lf_state_res_parse_copy_inputs(const struct lf_state_res *r)
 {
-	struct lf_diags d = LF_DIAGS_INIT;
 	struct lf_state_raw raw;
 	struct lf_state_res full;
-	json_t *obj;
 
 	/* the line checked and its members found, attrs' value as null */
 	if (!r->line)
@@ -513,20 +516,10 @@ struct lf_state_res *lf_state_res_parse_copy_inputs(const struct lf_state_res *r
 	memcpy(text, r->line, pre);
 	memcpy(text + pre, "null", 4);
 	memcpy(text + pre + 4, raw.attrs + raw.attrs_len, post);
-	obj = json_loadb(text, pre + 4 + post, JSON_REJECT_DUPLICATES, NULL);
+	int err = res_of_text(r, text, pre + 4 + post, &full);
 	free(text);
-	if (!obj || lf_state__res_from_json(&full, obj, &d, NULL, "resource") < 0) {
-		json_decref(obj);
-		lf_diags_release(&d);
+	if (err)
 		return NULL;
-	}
-	json_decref(obj);
-	lf_diags_release(&d);
-	if (strcmp(full.address, r->address) || strcmp(full.type, r->type) ||
-	    strcmp(full.digest, r->digest)) {
-		lf_state_res_release(&full);
-		return NULL;
-	}
 	struct lf_state_res *c = lf_xcalloc(1, sizeof(*c));
 	*c = full;
 	return c;

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "core/browse.h"
-#include "core/expand.h"
+#include "core/manifest.h"
 #include "state/state.h"
 #include "util/buf.h"
 
