@@ -13,6 +13,7 @@
 #include "config.h"
 #include "state/backend.h"
 #include "core/apply.h"
+#include "core/cost.h"
 #include "core/incr.h"
 #include "core/planner.h"
 #include "core/render.h"
@@ -302,6 +303,8 @@ static int run_apply(struct lf_cli *cli, int destroy)
 	struct lf_diags d = LF_DIAGS_INIT;
 	struct log_mark marks[LF_NFAMILIES];
 	struct lf_observations obs = {0};
+	struct lf_diags cost_d = LF_DIAGS_INIT; /* the estimate's, said after the plan */
+	json_t *cost = NULL;
 	const char *planfile = cli->nargs ? cli->args[0] : NULL;
 	int rc = LF_EXIT_ERROR;
 
@@ -476,6 +479,13 @@ refreshed:
 	if (!o.destroy && lf_cli_check_policies(cli, &s, 1) != LF_EXIT_OK)
 		goto out;
 	p.violations = json_incref(s.violations);
+	/* the estimate reads the manifests; what is left of them once
+	 * expanded (the documents' trees, beside the records expansion made)
+	 * is released now, before the plan's peak rather than after it */
+	int costed = !destroy && !o.destroy;
+	if (costed)
+		cost = lf_cost_estimate(&s.m, &s.ds, &s.st, &cost_d);
+	lf_session_release_manifests(&s);
 	long planned_at = lf_now_ms();
 	if (lf_plan_build(&p, &s.ds, &s.st, &o, &s.d) != 0) {
 		lf_cli_print_diags(cli, &s.d);
@@ -483,8 +493,12 @@ refreshed:
 	}
 	lf_cli_log(cli, LF_LOG_DEBUG, "apply: planned in %ld ms", lf_now_ms() - planned_at);
 	/* a budget that denies stops apply as it stops plan */
-	if (!destroy && !o.destroy && lf_cli_plan_cost(cli, &s, &p) != LF_EXIT_OK)
-		goto out;
+	if (costed) {
+		int crc = lf_cli_plan_cost_made(cli, &p, cost, &cost_d);
+		cost = NULL;
+		if (crc != LF_EXIT_OK)
+			goto out;
+	}
 planned:
 	if (planfile && !same_changes(&saved, &p)) {
 		lf_cli_error(cli,
@@ -530,9 +544,8 @@ planned:
 	ao.progress = on_progress;
 	ao.ctx = &pr;
 	ao.turn = on_turn;
-	/* the manifests were planned: what they and the plan's values held
-	 * makes room for the state the apply builds */
-	lf_session_release_manifests(&s);
+	/* the plan's values make room for the state the apply builds (the
+	 * manifests were released before the plan was built) */
 	ao.release_values = 1;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -611,6 +624,8 @@ out:
 	lf_plan_release(&p);
 	lf_plan_release(&saved);
 	lf_diags_release(&d);
+	json_decref(cost);
+	lf_diags_release(&cost_d);
 	lf_cli_session_close(cli, &s);
 	return rc;
 }

@@ -8,17 +8,23 @@
 #include "core/family.h"
 #include "core/plan.h"
 
+int lf_cli_plan_cost_made(struct lf_cli *cli, struct lf_plan *p, json_t *cost, struct lf_diags *d)
+{
+	int rc = d->errors ? LF_EXIT_ERROR : LF_EXIT_OK;
+
+	p->cost = cost;
+	if (d->n)
+		lf_cli_print_diags(cli, d);
+	lf_diags_release(d);
+	return rc;
+}
+
 int lf_cli_plan_cost(struct lf_cli *cli, struct lf_session *s, struct lf_plan *p)
 {
 	struct lf_diags d = LF_DIAGS_INIT;
-	int rc;
+	json_t *cost = lf_cost_estimate(&s->m, &s->ds, &s->st, &d);
 
-	p->cost = lf_cost_estimate(&s->m, &s->ds, &s->st, &d);
-	rc = d.errors ? LF_EXIT_ERROR : LF_EXIT_OK;
-	if (d.n)
-		lf_cli_print_diags(cli, &d);
-	lf_diags_release(&d);
-	return rc;
+	return lf_cli_plan_cost_made(cli, p, cost, &d);
 }
 
 static int no_pricelist(struct lf_cli *cli)

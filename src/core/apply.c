@@ -1,6 +1,9 @@
 #include "apply.h"
 
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,10 @@ struct step {
 	int attempt;
 	long backoff_ms;
 	json_t *result; /* answered, until recorded (record_answers) */
+	/* a manifest resource's record, formatted before the executor
+	 * started (format_records), owned; NULL: formatted at its turn */
+	char *line;
+	size_t line_len;
 };
 
 struct run {
@@ -163,9 +170,21 @@ static int run_record(struct run *r, struct step *s, char **why)
 	const struct lf_change *c = s->c;
 	int rc;
 
-	if (s->kind == STEP_DELETE)
+	if (s->kind == STEP_DELETE) {
 		rc = lf_state_journal_outcome(r->b, r->st, c->address, "delete", NULL);
-	else {
+	} else if (s->line) {
+		/* formatted already: its values were released then */
+		struct lf_state_res rec;
+		memset(&rec, 0, sizeof(rec));
+		rec.address = s->want->address;
+		rec.type = s->want->type;
+		memcpy(rec.digest, s->want->digest, sizeof(rec.digest));
+		rec.line = s->line;
+		rec.line_len = s->line_len;
+		rc = lf_state_journal_outcome(r->b, r->st, c->address, "record", &rec);
+		free(s->line);
+		s->line = NULL;
+	} else {
 		struct lf_state_res rec;
 		fill_record(&rec, s->want, NULL);
 		rc = lf_state_journal_outcome(r->b, r->st, c->address, "record", &rec);
@@ -177,6 +196,46 @@ static int run_record(struct run *r, struct step *s, char **why)
 	if (rc)
 		*why = lf_xasprintf("cannot write the journal: %s", lf_state_strerror(rc));
 	return rc ? -1 : 0;
+}
+
+/*
+ * With release_values: the record of every manifest resource to put,
+ * formatted before the executor starts, and its values released.  A
+ * manifest resource's inputs are its document's metadata and spec, the
+ * parse's own trees: several times the size of their text, they were held
+ * until each record's turn came, and were most of what apply held when it
+ * took the most memory (at the end, with the largest bucket policies'
+ * calls out).  Half of them were parsed on another thread, in an arena of
+ * its own that this thread does not allocate from: those pages are given
+ * back once free.  A record that does not format here is formatted at its
+ * turn, which says why it fails.
+ */
+static void format_records(struct run *r)
+{
+	struct lf_buf text = LF_BUF_INIT;
+
+	for (size_t k = 0; k < r->n; k++) {
+		struct step *s = &r->v[k];
+		struct lf_state_res rec;
+
+		if (s->kind != STEP_PUT || s->state || !s->want || !s->want->inputs ||
+		    strcmp(s->c->provider, "lakeform"))
+			continue;
+		fill_record(&rec, s->want, NULL);
+		lf_buf_truncate(&text, 0);
+		int err = lf_state_journal_format(r->b, &rec, &text);
+		json_decref(rec.deps);
+		json_decref(rec.sensitive);
+		if (err)
+			continue;
+		s->line = lf_xstrndup(text.ptr, text.len);
+		s->line_len = text.len;
+		recorded(r, s);
+	}
+	lf_buf_release(&text);
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
 }
 
 /*
@@ -821,6 +880,8 @@ int lf_apply(struct lf_apply_result *res, struct lf_plan *plan, struct lf_desire
 		}
 	}
 
+	if (o->release_values)
+		format_records(&r);
 	size_t n = o->parallelism > 0 ? (size_t)o->parallelism : 10;
 	lf_state_journal_defer(b, 1);
 	run_loop(&r, n);
@@ -830,6 +891,7 @@ int lf_apply(struct lf_apply_result *res, struct lf_plan *plan, struct lf_desire
 		if (r.v[k].state == 0)
 			res->not_started++;
 		json_decref(r.v[k].prior);
+		free(r.v[k].line);
 		free(r.v[k].type);
 		free(r.v[k].waits);
 		free(r.v[k].then);

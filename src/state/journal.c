@@ -509,6 +509,12 @@ int lf_state_journal_outcome(struct lf_backend *b, struct lf_state *st, const ch
 	return err;
 }
 
+int lf_state_journal_format(struct lf_backend *b, const struct lf_state_res *r,
+                            struct lf_buf *out)
+{
+	return lf_state__res_format(out, r, b->has_key ? &b->key : NULL, NULL);
+}
+
 int lf_state_journal_failed(struct lf_backend *b, struct lf_state *st, const char *address,
                             const char *action, const char *error)
 {

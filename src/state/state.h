@@ -362,6 +362,15 @@ int lf_state_journal_failed(struct lf_backend *b, struct lf_state *st, const cha
                             const char *action, const char *error);
 
 /*
+ * Record `r` as an outcome would write it (its sensitive values sealed
+ * with the backend's key), appended to `out`: a record formatted ahead of
+ * its outcome, given back in `line` then, is written as it is.  0 or an
+ * LF_STATE_E* code.
+ */
+int lf_state_journal_format(struct lf_backend *b, const struct lf_state_res *r,
+                            struct lf_buf *out);
+
+/*
  * Deferred records, for a caller that batches (apply's executor): after
  * lf_state_journal_defer(b, 1) the three calls above queue their record and
  * return at once, and lf_state_journal_sync() writes everything queued with

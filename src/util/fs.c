@@ -46,7 +46,10 @@ int lf_read_file_at(int dirfd, char **out, size_t *len, const char *path, size_t
 		err = -EFBIG;
 		goto out;
 	}
-	alloc = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+	/* a regular file's size, its NUL and one byte more: the read that
+	 * finds the end then has room, where a buffer full to its NUL would
+	 * be doubled first (which kept every manifest's text twice over) */
+	alloc = S_ISREG(st.st_mode) ? (size_t)st.st_size + 2 : 4096;
 	data = lf_xmalloc(alloc);
 	for (;;) {
 		if (n + 1 >= alloc) {
