@@ -1278,6 +1278,21 @@ static int load_policy(struct lfp_call *call, const char *bucket, json_t **polic
 	return r;
 }
 
+/* The same, only its labels decoded (its statements can be megabytes):
+ * what an update needs to know whom the policy belongs to. */
+static int load_policy_labels(struct lfp_call *call, const char *bucket, json_t **policy)
+{
+	char *dir = bucket_dir(call, bucket);
+	char *file = policy_file(call, bucket);
+	int r = real_dir(dir) == 1 ? lfp_load_json_member(call, file, "labels", policy) : 1;
+
+	if (r)
+		*policy = NULL;
+	free(dir);
+	free(file);
+	return r;
+}
+
 static json_t *policy_attributes(struct lfp_call *call, const char *bucket, const json_t *policy)
 {
 	(void)call;
@@ -1333,7 +1348,8 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 		lfp_error(call, LFP_E_NOT_FOUND, 0, "bucket '%s' does not exist", bucket);
 		goto out;
 	}
-	r = load_policy(call, bucket, &policy);
+	/* a create that finds it answers with it; an update replaces it */
+	r = create ? load_policy(call, bucket, &policy) : load_policy_labels(call, bucket, &policy);
 	if (r < 0)
 		goto out;
 	if (r == 0 && !lfp_owned_by(call, policy, address)) {
@@ -1531,6 +1547,8 @@ static const struct lfp_provider provider = {
     /* a read finds its object by id or by labels: the recorded inputs
      * (a policy's statements, megabytes of them) are not decoded */
     .reads_ignore_inputs = 1,
+    /* no update looks at the recorded attributes */
+    .updates_ignore_prior = 1,
 };
 
 int main(int argc, char **argv)

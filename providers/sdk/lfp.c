@@ -737,17 +737,20 @@ static const struct {
 };
 
 /*
- * A read's request line decoded without its params' "inputs", for a
- * provider whose reads ignore them (reads_ignore_inputs): their text is
- * skipped, not decoded, and "inputs" is null.  NULL for any other line, or
+ * A request line decoded without one member of its params, for a provider
+ * whose callbacks of that method ignore it (reads_ignore_inputs: a read's
+ * "inputs"; updates_ignore_prior: an update's "prior"): its text is
+ * skipped, not decoded, and the member is null.  `method` is the method's
+ * name as JSON text ("\"read\"").  NULL for a line of another method, or
  * one whose members the scan cannot tell apart (a key twice or escaped),
  * which is then decoded as it is.
  */
-static json_t *read_without_inputs(const char *line, size_t len)
+static json_t *without_member(const char *line, size_t len, const char *method_text,
+                              const char *member)
 {
 	struct lf_jspan_iter it;
 	const char *k, *v, *method = NULL, *params = NULL, *in;
-	size_t kl, vl, ml = 0, pl = 0, il;
+	size_t kl, vl, ml = 0, pl = 0, il, want = strlen(method_text);
 	int esc, rc;
 	json_t *msg;
 
@@ -768,8 +771,8 @@ static json_t *read_without_inputs(const char *line, size_t len)
 			pl = vl;
 		}
 	}
-	if (rc < 0 || !method || ml != 6 || memcmp(method, "\"read\"", 6) || !params ||
-	    lf_jspan_member(params, pl, "inputs", &in, &il) != 1)
+	if (rc < 0 || !method || ml != want || memcmp(method, method_text, want) || !params ||
+	    lf_jspan_member(params, pl, member, &in, &il) != 1)
 		return NULL;
 	struct lf_buf b = LF_BUF_INIT;
 	lf_buf_add(&b, line, (size_t)(in - line));
@@ -791,7 +794,9 @@ static int handle_line(struct lfp_server *s, const char *line, size_t len,
 	int ret = 0;
 
 	if (s->p->reads_ignore_inputs)
-		msg = read_without_inputs(line, len);
+		msg = without_member(line, len, "\"read\"", "inputs");
+	if (!msg && s->p->updates_ignore_prior)
+		msg = without_member(line, len, "\"update\"", "prior");
 	if (!msg)
 		msg = json_loadb(line, len, 0, &jerr);
 	if (!msg) {

@@ -106,6 +106,11 @@ struct lfp_provider {
 	 * params then hold "inputs": null.  Recorded inputs can be large (a
 	 * bucket policy's statements); 0 (the default): decoded as sent. */
 	int reads_ignore_inputs;
+	/* 1: no update callback looks at params' "prior" (the recorded
+	 * attributes), so the SDK need not decode them: an update's params
+	 * then hold "prior": null.  A bucket policy's recorded attributes are
+	 * its statements, megabytes of them; 0 (the default): decoded. */
+	int updates_ignore_prior;
 };
 
 /* Run the provider until `shutdown` or end of input; returns the exit code. */

@@ -22,6 +22,7 @@
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/map.h"
+#include "util/jspan.h"
 #include "util/mem.h"
 
 #define LABEL_ADDRESS "lakeform/address"
@@ -95,6 +96,42 @@ int lfp_load_json_at(struct lfp_call *call, int dirfd, const char *name, const c
 		return -1;
 	}
 	return 0;
+}
+
+int lfp_load_json_member(struct lfp_call *call, const char *path, const char *key,
+                         json_t **out)
+{
+	char *data = NULL;
+	const char *v;
+	size_t len, vl;
+	int err = lf_read_file(&data, &len, path, MAX_RECORD);
+
+	*out = NULL;
+	if (err == -ENOENT || err == -ENOTDIR)
+		return 1;
+	if (err < 0)
+		return lfp_fs_error(call, err, path);
+	int found = lf_jspan_member(data, len, key, &v, &vl);
+	json_t *value = found == 1 ? json_loadb(v, vl, 0, NULL) : NULL;
+	if (found == 0 || value) {
+		*out = json_object();
+		if (value)
+			json_object_set_new(*out, key, value);
+		free(data);
+		return 0;
+	}
+	/* cannot tell by the scan: decoded whole, as lfp_load_json() does */
+	free(data);
+	json_t *whole = NULL;
+	int r = lfp_load_json(call, path, &whole);
+	if (r == 0) {
+		*out = json_object();
+		value = json_object_get(whole, key);
+		if (value)
+			json_object_set(*out, key, value);
+		json_decref(whole);
+	}
+	return r;
 }
 
 int lfp_save_json(struct lfp_call *call, const char *path, const json_t *v)

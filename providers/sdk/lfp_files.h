@@ -32,6 +32,13 @@ int lfp_load_json(struct lfp_call *call, const char *path, json_t **out);
  * once instead of looking up each path from the root). */
 int lfp_load_json_at(struct lfp_call *call, int dirfd, const char *name, const char *path,
                      json_t **out);
+/* The same, only the record's member `key` decoded (the others skipped
+ * unread): *out is an object holding that member alone, or none when the
+ * record has no such member.  For a check that needs a small part of a
+ * large record (a bucket policy's ownership labels, beside megabytes of
+ * statements); a record the scan cannot read that way is decoded whole. */
+int lfp_load_json_member(struct lfp_call *call, const char *path, const char *key,
+                         json_t **out);
 /* Write a JSON record atomically (temporary file, fsync, rename). 0 or -1. */
 int lfp_save_json(struct lfp_call *call, const char *path, const json_t *v);
 /* mkdir -p, mode 0700; 0 or -errno. */

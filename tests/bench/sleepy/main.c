@@ -75,6 +75,7 @@ static const struct lfp_provider provider = {
     256,         NULL,     NULL,  1, /* inline_reads: a read answers from its params at once */
     NULL,                            /* release: the lakeform it was built with */
     0,                               /* reads_ignore_inputs */
+    0,                               /* updates_ignore_prior */
 };
 
 int main(int argc, char **argv)

@@ -237,6 +237,27 @@ rpc "$STORAGE" read '{"type":"storage.policy","address":"policy/acme-main","id":
 check "a read with inputs that are not JSON is a parse error" parse_error
 rpc "$STORAGE" update '{"type":"storage.policy","address":"policy/acme-main","id":"acme-main","inputs":{"n":123456789012345678901234567890},"prior":null}'
 check "an update's inputs are decoded" parse_error
+# updates_ignore_prior: an update's prior (the recorded attributes: a
+# policy's statements) is skipped the same way; its inputs are not
+pol='{"bucket":"acme-main","statements":[{"principal":"user:ann","access":"write","path":""}],"labels":{"lakeform/account":"acme","lakeform/address":"policy/acme-main"}}'
+rpc "$STORAGE" update "{\"type\":\"storage.policy\",\"address\":\"policy/acme-main\",\"id\":\"acme-main\",\"inputs\":$pol,\"prior\":{\"n\":123456789012345678901234567890}}"
+check "an update's prior is not decoded" has '"result":{"attributes":{"bucket":"acme-main"'
+rpc "$STORAGE" update "{\"type\":\"storage.policy\",\"address\":\"policy/acme-main\",\"id\":\"acme-main\",\"inputs\":$pol,\"prior\":{\"n\":1,\"n\":[}}"
+check "an update with a prior that is not JSON is a parse error" parse_error
+# an update decodes only the labels of the policy it replaces, to know
+# whose it is: another resource's policy is refused with its statements
+# undecoded (here a number jansson cannot hold), and a policy file that is
+# not JSON is an error
+cp "$B/acme-main/.lakeform-policy.json" "$scratch/policy.keep"
+sed -i 's|"lakeform/address": "policy/acme-main"|"lakeform/address": "policy/other"|; s|"principal": "user:ann"|"principal": 123456789012345678901234567890|' "$B/acme-main/.lakeform-policy.json"
+rpc "$STORAGE" update "{\"type\":\"storage.policy\",\"address\":\"policy/acme-main\",\"id\":\"acme-main\",\"inputs\":$pol,\"prior\":null}"
+check "an update of another resource's policy is refused by its labels alone" has "belongs to 'policy/other'"
+echo 'not json' > "$B/acme-main/.lakeform-policy.json"
+rpc "$STORAGE" update "{\"type\":\"storage.policy\",\"address\":\"policy/acme-main\",\"id\":\"acme-main\",\"inputs\":$pol,\"prior\":null}"
+check "an update over a policy file that is not JSON fails" has 'not a json object'
+cp "$scratch/policy.keep" "$B/acme-main/.lakeform-policy.json"
+rpc "$STORAGE" update "{\"type\":\"storage.policy\",\"address\":\"policy/acme-main\",\"id\":\"acme-main\",\"inputs\":$pol,\"prior\":null}"
+check "the policy restored is updated again" has '"result":{"attributes":{"bucket":"acme-main"'
 rpc "$STORAGE" list '{"type":"storage.bucket"}'
 check "bucket list names the labelled bucket" listed acme-main account/acme
 rpc "$STORAGE" list '{"type":"storage.prefix"}'

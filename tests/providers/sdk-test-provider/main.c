@@ -268,13 +268,14 @@ static const struct lfp_provider provider = {
     LFP_VERSION, "sdktest", types,   sizeof(types) / sizeof(types[0]), 4, configure,
     NULL,        0,         "1.4.2", /* release: what initialize reports as its version */
     0,                               /* reads_ignore_inputs: its reads get them */
+    0,                               /* updates_ignore_prior: its updates get it */
 };
 
 /* the same with inline_reads, when LFP_TEST_INLINE_READS=1: test.item and
  * test.slow reads answer at once from memory */
 static const struct lfp_provider provider_inline = {
     LFP_VERSION, "sdktest", types, sizeof(types) / sizeof(types[0]), 4, configure, NULL,
-    1,           "1.4.2",   0,
+    1,           "1.4.2",   0, 0,
 };
 
 int main(int argc, char **argv)
