@@ -42,7 +42,7 @@ struct step {
 	long backoff_ms;
 	json_t *result; /* answered, until recorded (record_answers) */
 	/* a manifest resource's record, formatted before the executor
-	 * started (format_records), owned; NULL: formatted at its turn */
+	 * came (format_ahead), owned; NULL: formatted at its turn */
 	char *line;
 	size_t line_len;
 };
@@ -60,6 +60,7 @@ struct run {
 	size_t running, finished;
 	size_t *records; /* manifest steps started, to record */
 	size_t nrecords, records_done;
+	size_t ahead; /* the steps format_ahead() went through */
 	size_t *answered; /* calls answered, their records not yet written */
 	size_t nanswered;
 	size_t *fly; /* running steps with a provider call out or to retry */
@@ -173,16 +174,15 @@ static int run_record(struct run *r, struct step *s, char **why)
 	if (s->kind == STEP_DELETE) {
 		rc = lf_state_journal_outcome(r->b, r->st, c->address, "delete", NULL);
 	} else if (s->line) {
-		/* formatted already: its values were released then */
+		/* formatted already (its values were released then): the text
+		 * becomes the state's */
 		struct lf_state_res rec;
 		memset(&rec, 0, sizeof(rec));
 		rec.address = s->want->address;
 		rec.type = s->want->type;
 		memcpy(rec.digest, s->want->digest, sizeof(rec.digest));
-		rec.line = s->line;
-		rec.line_len = s->line_len;
-		rc = lf_state_journal_outcome(r->b, r->st, c->address, "record", &rec);
-		free(s->line);
+		rc = lf_state_journal_outcome_line(r->b, r->st, c->address, "record", &rec,
+		                                   s->line, s->line_len);
 		s->line = NULL;
 	} else {
 		struct lf_state_res rec;
@@ -199,28 +199,31 @@ static int run_record(struct run *r, struct step *s, char **why)
 }
 
 /*
- * With release_values: the record of every manifest resource to put,
- * formatted before the executor starts, and its values released.  A
- * manifest resource's inputs are its document's metadata and spec, the
- * parse's own trees: several times the size of their text, they were held
- * until each record's turn came, and were most of what apply held when it
- * took the most memory (at the end, with the largest bucket policies'
- * calls out).  Half of them were parsed on another thread, in an arena of
- * its own that this thread does not allocate from: those pages are given
- * back once free.  A record that does not format here is formatted at its
+ * With release_values: the records of the manifest resources to put,
+ * formatted ahead of their turn, `budget` at a time (a turn of the
+ * executor formats some after its calls are out, so the providers work
+ * meanwhile), and their values released.  A manifest resource's inputs
+ * are its document's metadata and spec, the parse's own trees: several
+ * times the size of their text, they were held until each record's turn
+ * came, and were most of what apply held when it took the most memory (at
+ * the end, with the largest bucket policies' calls out).  Half of them
+ * were parsed on another thread, in an arena of its own that this thread
+ * does not allocate from: once all are formatted, the free pages are
+ * given back.  A record that does not format here is formatted at its
  * turn, which says why it fails.
  */
-static void format_records(struct run *r)
+static void format_ahead(struct run *r, size_t budget)
 {
 	struct lf_buf text = LF_BUF_INIT;
 
-	for (size_t k = 0; k < r->n; k++) {
-		struct step *s = &r->v[k];
+	for (; r->ahead < r->n && budget; r->ahead++) {
+		struct step *s = &r->v[r->ahead];
 		struct lf_state_res rec;
 
-		if (s->kind != STEP_PUT || s->state || !s->want || !s->want->inputs ||
-		    strcmp(s->c->provider, "lakeform"))
+		if (s->kind != STEP_PUT || s->state > 1 || s->line || !s->want ||
+		    !s->want->inputs || strcmp(s->c->provider, "lakeform"))
 			continue;
+		budget--;
 		fill_record(&rec, s->want, NULL);
 		lf_buf_truncate(&text, 0);
 		int err = lf_state_journal_format(r->b, &rec, &text);
@@ -234,7 +237,8 @@ static void format_records(struct run *r)
 	}
 	lf_buf_release(&text);
 #ifdef __GLIBC__
-	malloc_trim(0);
+	if (r->ahead == r->n)
+		malloc_trim(0);
 #endif
 }
 
@@ -726,6 +730,8 @@ static void run_loop(struct run *r, size_t n)
 		int recorded = r->nrecords > 0;
 		if (recorded)
 			run_records(r);
+		if (r->o->release_values && r->ahead < r->n)
+			format_ahead(r, 256);
 		if (r->running == 0 && (stopping || r->nready == 0)) {
 			if (r->o->turn)
 				r->o->turn(r->o->ctx);
@@ -880,8 +886,6 @@ int lf_apply(struct lf_apply_result *res, struct lf_plan *plan, struct lf_desire
 		}
 	}
 
-	if (o->release_values)
-		format_records(&r);
 	size_t n = o->parallelism > 0 ? (size_t)o->parallelism : 10;
 	lf_state_journal_defer(b, 1);
 	run_loop(&r, n);

@@ -327,7 +327,7 @@ enum op { OP_INTENT, OP_OUTCOME, OP_FAILED };
  */
 static int append(struct lf_backend *b, struct lf_state *st, json_t *rec, enum op op,
                   const char *address, const char *action, const struct lf_state_res *result,
-                  const struct lf_buf *res_text)
+                  const struct lf_buf *res_text, int text_given)
 {
 	uint64_t mine;
 	int err = 0;
@@ -391,7 +391,9 @@ static int append(struct lf_backend *b, struct lf_state *st, json_t *rec, enum o
 			kept.type = lf_xstrdup(result->type);
 			memcpy(kept.digest, result->digest, sizeof(kept.digest));
 			kept.digest[64] = '\0';
-			kept.line = lf_xstrndup(res_text->ptr, res_text->len);
+			/* a text given is the state's now (exactly its size) */
+			kept.line = text_given ? res_text->ptr : lf_xstrndup(res_text->ptr, res_text->len);
+			text_given = 0;
 			kept.line_len = res_text->len;
 			kept.line_owned = 1;
 			lf_state__put_owned(st, &kept);
@@ -406,6 +408,8 @@ static int append(struct lf_backend *b, struct lf_state *st, json_t *rec, enum o
 out:
 	pthread_mutex_unlock(&b->mu);
 	json_decref(rec);
+	if (text_given)
+		free(res_text->ptr);
 	return err;
 }
 
@@ -481,7 +485,7 @@ int lf_state_journal_intent(struct lf_backend *b, struct lf_state *st, const cha
 		}
 		json_object_set_new(rec, "record", sealed);
 	}
-	return append(b, st, rec, OP_INTENT, address, action, NULL, NULL);
+	return append(b, st, rec, OP_INTENT, address, action, NULL, NULL, 0);
 }
 
 int lf_state_journal_outcome(struct lf_backend *b, struct lf_state *st, const char *address,
@@ -504,7 +508,7 @@ int lf_state_journal_outcome(struct lf_backend *b, struct lf_state *st, const ch
 		lf_buf_release(&text);
 		return -EINVAL;
 	}
-	int err = append(b, st, rec, OP_OUTCOME, address, action, result, result ? &text : NULL);
+	int err = append(b, st, rec, OP_OUTCOME, address, action, result, result ? &text : NULL, 0);
 	lf_buf_release(&text);
 	return err;
 }
@@ -515,6 +519,24 @@ int lf_state_journal_format(struct lf_backend *b, const struct lf_state_res *r,
 	return lf_state__res_format(out, r, b->has_key ? &b->key : NULL, NULL);
 }
 
+int lf_state_journal_outcome_line(struct lf_backend *b, struct lf_state *st, const char *address,
+                                  const char *action, const struct lf_state_res *result,
+                                  char *line, size_t len)
+{
+	struct lf_buf text = {line, len, len + 1};
+
+	if (!result->address || strcmp(result->address, address) || !result->type) {
+		free(line);
+		return -EINVAL;
+	}
+	json_t *rec = new_record("outcome", address, action);
+	if (!rec) {
+		free(line);
+		return -EINVAL;
+	}
+	return append(b, st, rec, OP_OUTCOME, address, action, result, &text, 1);
+}
+
 int lf_state_journal_failed(struct lf_backend *b, struct lf_state *st, const char *address,
                             const char *action, const char *error)
 {
@@ -523,5 +545,5 @@ int lf_state_journal_failed(struct lf_backend *b, struct lf_state *st, const cha
 	if (!rec)
 		return -EINVAL;
 	json_object_set_new(rec, "error", json_string(error ? error : ""));
-	return append(b, st, rec, OP_FAILED, address, action, NULL, NULL);
+	return append(b, st, rec, OP_FAILED, address, action, NULL, NULL, 0);
 }
