@@ -41,8 +41,8 @@ struct step {
 	int attempt;
 	long backoff_ms;
 	json_t *result; /* answered, until recorded (record_answers) */
-	/* a manifest resource's record, formatted before the executor
-	 * came (format_ahead), owned; NULL: formatted at its turn */
+	/* a manifest resource's record, formatted ahead of its turn
+	 * (format_ahead), owned; NULL: formatted at its turn */
 	char *line;
 	size_t line_len;
 };
