@@ -1265,11 +1265,17 @@ static char *policy_file(struct lfp_call *call, const char *bucket)
 }
 
 /* The policy of a bucket: 0 and *policy, 1 when none, -1 after lfp_error(). */
-static int load_policy(struct lfp_call *call, const char *bucket, json_t **policy)
+/* A bucket's policy, whole or (`member` not NULL) that member of it alone:
+ * as lfp_load_json() answers, 1 when the bucket or its policy is not
+ * there. */
+static int load_policy_part(struct lfp_call *call, const char *bucket, const char *member,
+                            json_t **policy)
 {
 	char *dir = bucket_dir(call, bucket);
 	char *file = policy_file(call, bucket);
-	int r = real_dir(dir) == 1 ? lfp_load_json(call, file, policy) : 1;
+	int r = real_dir(dir) != 1 ? 1
+	        : member           ? lfp_load_json_member(call, file, member, policy)
+	                           : lfp_load_json(call, file, policy);
 
 	if (r)
 		*policy = NULL;
@@ -1278,19 +1284,9 @@ static int load_policy(struct lfp_call *call, const char *bucket, json_t **polic
 	return r;
 }
 
-/* The same, only its labels decoded (its statements can be megabytes):
- * what an update needs to know whom the policy belongs to. */
-static int load_policy_labels(struct lfp_call *call, const char *bucket, json_t **policy)
+static int load_policy(struct lfp_call *call, const char *bucket, json_t **policy)
 {
-	char *dir = bucket_dir(call, bucket);
-	char *file = policy_file(call, bucket);
-	int r = real_dir(dir) == 1 ? lfp_load_json_member(call, file, "labels", policy) : 1;
-
-	if (r)
-		*policy = NULL;
-	free(dir);
-	free(file);
-	return r;
+	return load_policy_part(call, bucket, NULL, policy);
 }
 
 static json_t *policy_attributes(struct lfp_call *call, const char *bucket, const json_t *policy)
@@ -1348,8 +1344,9 @@ static int policy_write(struct lfp_call *call, const json_t *params, json_t **re
 		lfp_error(call, LFP_E_NOT_FOUND, 0, "bucket '%s' does not exist", bucket);
 		goto out;
 	}
-	/* a create that finds it answers with it; an update replaces it */
-	r = create ? load_policy(call, bucket, &policy) : load_policy_labels(call, bucket, &policy);
+	/* a create that finds it answers with it; an update replaces it, and
+	 * needs its labels alone (its statements can be megabytes) */
+	r = load_policy_part(call, bucket, create ? NULL : "labels", &policy);
 	if (r < 0)
 		goto out;
 	if (r == 0 && !lfp_owned_by(call, policy, address)) {

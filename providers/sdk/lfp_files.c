@@ -74,63 +74,77 @@ int lfp_load_json(struct lfp_call *call, const char *path, json_t **out)
 	return lfp_load_json_at(call, AT_FDCWD, path, path, out);
 }
 
+/* A record's text: 0 with *data (owned), 1 when the file does not exist,
+ * or -1 after lfp_error(). */
+static int read_record(struct lfp_call *call, int dirfd, const char *name, const char *path,
+                       char **data, size_t *len)
+{
+	int err = lf_read_file_at(dirfd, data, len, name, MAX_RECORD);
+
+	if (err == -ENOENT || err == -ENOTDIR)
+		return 1;
+	return err < 0 ? lfp_fs_error(call, err, path) : 0;
+}
+
+/* A record's text decoded: 0 with *out (new reference), or -1 after
+ * lfp_error() when it is not a JSON object. */
+static int decode_record(struct lfp_call *call, const char *path, const char *data, size_t len,
+                         json_t **out)
+{
+	json_error_t jerr;
+
+	*out = json_loadb(data, len, 0, &jerr);
+	if (json_is_object(*out))
+		return 0;
+	json_decref(*out);
+	*out = NULL;
+	lfp_error(call, LFP_E_INTERNAL, 0, "'%s': not a json object: %s", path, jerr.text);
+	return -1;
+}
+
 int lfp_load_json_at(struct lfp_call *call, int dirfd, const char *name, const char *path,
                      json_t **out)
 {
-	json_error_t jerr;
 	char *data = NULL;
 	size_t len;
-	int err = lf_read_file_at(dirfd, &data, &len, name, MAX_RECORD);
+	int r = read_record(call, dirfd, name, path, &data, &len);
 
 	*out = NULL;
-	if (err == -ENOENT || err == -ENOTDIR)
-		return 1;
-	if (err < 0)
-		return lfp_fs_error(call, err, path);
-	*out = json_loadb(data, len, 0, &jerr);
+	if (r == 0)
+		r = decode_record(call, path, data, len, out);
 	free(data);
-	if (!json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		lfp_error(call, LFP_E_INTERNAL, 0, "'%s': not a json object: %s", path, jerr.text);
-		return -1;
-	}
-	return 0;
+	return r;
 }
 
-int lfp_load_json_member(struct lfp_call *call, const char *path, const char *key,
-                         json_t **out)
+int lfp_load_json_member(struct lfp_call *call, const char *path, const char *key, json_t **out)
 {
 	char *data = NULL;
 	const char *v;
 	size_t len, vl;
-	int err = lf_read_file(&data, &len, path, MAX_RECORD);
+	int r = read_record(call, AT_FDCWD, path, path, &data, &len);
 
 	*out = NULL;
-	if (err == -ENOENT || err == -ENOTDIR)
-		return 1;
-	if (err < 0)
-		return lfp_fs_error(call, err, path);
+	if (r != 0)
+		return r;
 	int found = lf_jspan_member(data, len, key, &v, &vl);
 	json_t *value = found == 1 ? json_loadb(v, vl, 0, NULL) : NULL;
 	if (found == 0 || value) {
 		*out = json_object();
 		if (value)
 			json_object_set_new(*out, key, value);
-		free(data);
-		return 0;
+	} else {
+		/* cannot tell by the scan: decoded whole, which says what is
+		 * wrong with it */
+		json_t *whole;
+		r = decode_record(call, path, data, len, &whole);
+		if (r == 0) {
+			*out = json_object();
+			if ((value = json_object_get(whole, key)) != NULL)
+				json_object_set(*out, key, value);
+			json_decref(whole);
+		}
 	}
-	/* cannot tell by the scan: decoded whole, as lfp_load_json() does */
 	free(data);
-	json_t *whole = NULL;
-	int r = lfp_load_json(call, path, &whole);
-	if (r == 0) {
-		*out = json_object();
-		value = json_object_get(whole, key);
-		if (value)
-			json_object_set(*out, key, value);
-		json_decref(whole);
-	}
 	return r;
 }
 

@@ -37,8 +37,7 @@ int lfp_load_json_at(struct lfp_call *call, int dirfd, const char *name, const c
  * record has no such member.  For a check that needs a small part of a
  * large record (a bucket policy's ownership labels, beside megabytes of
  * statements); a record the scan cannot read that way is decoded whole. */
-int lfp_load_json_member(struct lfp_call *call, const char *path, const char *key,
-                         json_t **out);
+int lfp_load_json_member(struct lfp_call *call, const char *path, const char *key, json_t **out);
 /* Write a JSON record atomically (temporary file, fsync, rename). 0 or -1. */
 int lfp_save_json(struct lfp_call *call, const char *path, const json_t *v);
 /* mkdir -p, mode 0700; 0 or -errno. */

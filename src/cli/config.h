@@ -39,8 +39,7 @@ int lf_cli_plan_cost(struct lf_cli *cli, struct lf_session *s, struct lf_plan *p
  * diagnostics in `d`, released here): for apply, which releases the
  * manifests the estimate reads before it builds the plan. */
 struct lf_diags;
-int lf_cli_plan_cost_made(struct lf_cli *cli, struct lf_plan *p, json_t *cost,
-                          struct lf_diags *d);
+int lf_cli_plan_cost_made(struct lf_cli *cli, struct lf_plan *p, json_t *cost, struct lf_diags *d);
 
 /* Load and check the manifests.  LF_EXIT_OK or LF_EXIT_ERROR (said). */
 int lf_cli_load(struct lf_cli *cli, struct lf_session *s);

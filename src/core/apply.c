@@ -1,9 +1,6 @@
 #include "apply.h"
 
 #include <limits.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +57,7 @@ struct run {
 	size_t running, finished;
 	size_t *records; /* manifest steps started, to record */
 	size_t nrecords, records_done;
-	size_t ahead; /* the steps format_ahead() went through */
+	size_t ahead;     /* the steps format_ahead() went through */
 	size_t *answered; /* calls answered, their records not yet written */
 	size_t nanswered;
 	size_t *fly; /* running steps with a provider call out or to retry */
@@ -165,6 +162,12 @@ static void recorded(struct run *r, struct step *s)
 	s->c->after = NULL;
 }
 
+/* Whether step `s` is a manifest resource's: recorded, no provider call. */
+static int is_record(const struct step *s)
+{
+	return !strcmp(s->c->provider, "lakeform");
+}
+
 /* A manifest resource's step: recorded, no provider call. */
 static int run_record(struct run *r, struct step *s, char **why)
 {
@@ -181,8 +184,8 @@ static int run_record(struct run *r, struct step *s, char **why)
 		rec.address = s->want->address;
 		rec.type = s->want->type;
 		memcpy(rec.digest, s->want->digest, sizeof(rec.digest));
-		rc = lf_state_journal_outcome_line(r->b, r->st, c->address, "record", &rec,
-		                                   s->line, s->line_len);
+		rc = lf_state_journal_outcome_line(r->b, r->st, c->address, "record", &rec, s->line,
+		                                   s->line_len);
 		s->line = NULL;
 	} else {
 		struct lf_state_res rec;
@@ -221,7 +224,7 @@ static void format_ahead(struct run *r, size_t budget)
 		struct lf_state_res rec;
 
 		if (s->kind != STEP_PUT || s->state > 1 || s->line || !s->want ||
-		    !s->want->inputs || strcmp(s->c->provider, "lakeform"))
+		    !s->want->inputs || !is_record(s))
 			continue;
 		budget--;
 		fill_record(&rec, s->want, NULL);
@@ -236,10 +239,8 @@ static void format_ahead(struct run *r, size_t budget)
 		recorded(r, s);
 	}
 	lf_buf_release(&text);
-#ifdef __GLIBC__
 	if (r->ahead == r->n)
-		malloc_trim(0);
-#endif
+		lf_mem_give_back();
 }
 
 /*
@@ -559,7 +560,7 @@ static size_t start_ready(struct run *r, size_t n, size_t *send, size_t nsend)
 		char *why = NULL;
 
 		r->nready--;
-		if (!strcmp(s->c->provider, "lakeform")) {
+		if (is_record(s)) {
 			/* it takes a place too, until recorded: at --parallelism
 			 * 1 the steps run one by one in plan order */
 			s->state = 1;

@@ -108,5 +108,4 @@ json_t *lf_browse_graph(const struct lf_browse *b, const char *focus, int depth,
  * its address, percent-encoded. */
 void lf_browse_graph_dot(const json_t *graph, const char *url_prefix, struct lf_buf *out);
 
-
 #endif

@@ -2,9 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,12 +443,10 @@ void lf_session_release_manifests(struct lf_session *s)
 	}
 	lf_manifest_release(&s->m);
 	lf_source_release_trees(&s->src);
-#ifdef __GLIBC__
 	/* half of the trees were parsed on another thread, in an arena of
 	 * its own that this one does not allocate from again: its pages go
 	 * back now rather than stay in the peak */
-	malloc_trim(0);
-#endif
+	lf_mem_give_back();
 }
 
 const char *lf_session_account(const struct lf_session *s)

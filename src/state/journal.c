@@ -392,7 +392,8 @@ static int append(struct lf_backend *b, struct lf_state *st, json_t *rec, enum o
 			memcpy(kept.digest, result->digest, sizeof(kept.digest));
 			kept.digest[64] = '\0';
 			/* a text given is the state's now (exactly its size) */
-			kept.line = text_given ? res_text->ptr : lf_xstrndup(res_text->ptr, res_text->len);
+			kept.line =
+			    text_given ? res_text->ptr : lf_xstrndup(res_text->ptr, res_text->len);
 			text_given = 0;
 			kept.line_len = res_text->len;
 			kept.line_owned = 1;
@@ -488,53 +489,57 @@ int lf_state_journal_intent(struct lf_backend *b, struct lf_state *st, const cha
 	return append(b, st, rec, OP_INTENT, address, action, NULL, NULL, 0);
 }
 
+/* Whether `result` can be the record at `address` (NULL: none, which can). */
+static int result_ok(const struct lf_state_res *result, const char *address)
+{
+	return !result || (result->address && !strcmp(result->address, address) && result->type);
+}
+
+/* An outcome's journal record, `text` its formatted resource (NULL: gone),
+ * whose buffer passes to the state when `given` (freed on an error). */
+static int put_outcome(struct lf_backend *b, struct lf_state *st, const char *address,
+                       const char *action, const struct lf_state_res *result,
+                       const struct lf_buf *text, int given)
+{
+	json_t *rec = result_ok(result, address) ? new_record("outcome", address, action) : NULL;
+
+	if (!rec) {
+		if (given)
+			free(text->ptr);
+		return -EINVAL;
+	}
+	return append(b, st, rec, OP_OUTCOME, address, action, result, text, given);
+}
+
 int lf_state_journal_outcome(struct lf_backend *b, struct lf_state *st, const char *address,
                              const char *action, const struct lf_state_res *result)
 {
-	json_t *rec;
 	struct lf_buf text = LF_BUF_INIT;
+	int err = 0;
 
-	if (result) {
-		if (!result->address || strcmp(result->address, address) || !result->type)
-			return -EINVAL;
-		int err = lf_state__res_format(&text, result, b->has_key ? &b->key : NULL, NULL);
-		if (err) {
-			lf_buf_release(&text);
-			return err;
-		}
-	}
-	rec = new_record("outcome", address, action);
-	if (!rec) {
-		lf_buf_release(&text);
+	/* checked before it is formatted */
+	if (!result_ok(result, address))
 		return -EINVAL;
-	}
-	int err = append(b, st, rec, OP_OUTCOME, address, action, result, result ? &text : NULL, 0);
+	if (result)
+		err = lf_state_journal_format(b, result, &text);
+	if (!err)
+		err = put_outcome(b, st, address, action, result, result ? &text : NULL, 0);
 	lf_buf_release(&text);
 	return err;
 }
 
-int lf_state_journal_format(struct lf_backend *b, const struct lf_state_res *r,
-                            struct lf_buf *out)
+int lf_state_journal_format(struct lf_backend *b, const struct lf_state_res *r, struct lf_buf *out)
 {
 	return lf_state__res_format(out, r, b->has_key ? &b->key : NULL, NULL);
 }
 
 int lf_state_journal_outcome_line(struct lf_backend *b, struct lf_state *st, const char *address,
-                                  const char *action, const struct lf_state_res *result,
-                                  char *line, size_t len)
+                                  const char *action, const struct lf_state_res *result, char *line,
+                                  size_t len)
 {
-	struct lf_buf text = {line, len, len + 1};
+	const struct lf_buf text = {line, len, len + 1};
 
-	if (!result->address || strcmp(result->address, address) || !result->type) {
-		free(line);
-		return -EINVAL;
-	}
-	json_t *rec = new_record("outcome", address, action);
-	if (!rec) {
-		free(line);
-		return -EINVAL;
-	}
-	return append(b, st, rec, OP_OUTCOME, address, action, result, &text, 1);
+	return put_outcome(b, st, address, action, result, &text, 1);
 }
 
 int lf_state_journal_failed(struct lf_backend *b, struct lf_state *st, const char *address,

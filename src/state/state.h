@@ -367,15 +367,14 @@ int lf_state_journal_failed(struct lf_backend *b, struct lf_state *st, const cha
  * ahead of its outcome (lf_state_journal_outcome_line()).  0 or an
  * LF_STATE_E* code.
  */
-int lf_state_journal_format(struct lf_backend *b, const struct lf_state_res *r,
-                            struct lf_buf *out);
+int lf_state_journal_format(struct lf_backend *b, const struct lf_state_res *r, struct lf_buf *out);
 /* lf_state_journal_outcome() of a record lf_state_journal_format() wrote:
  * `line` (`len` bytes, from malloc) is written as it is and becomes the
  * state's record (freed on an error); `result` gives its address, type
  * and digest. */
 int lf_state_journal_outcome_line(struct lf_backend *b, struct lf_state *st, const char *address,
-                                  const char *action, const struct lf_state_res *result,
-                                  char *line, size_t len);
+                                  const char *action, const struct lf_state_res *result, char *line,
+                                  size_t len);
 
 /*
  * Deferred records, for a caller that batches (apply's executor): after

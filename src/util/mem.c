@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__ /* known once a libc header is in */
+#include <malloc.h>
+#endif
 
 static void die_oom(size_t n)
 {
@@ -60,4 +63,11 @@ char *lf_xasprintf(const char *fmt, ...)
 	if (n < 0)
 		die_oom(0);
 	return out;
+}
+
+void lf_mem_give_back(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
 }

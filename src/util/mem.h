@@ -18,6 +18,12 @@ void *lf_xrealloc(void *ptr, size_t n);
 char *lf_xstrdup(const char *s);
 char *lf_xstrndup(const char *s, size_t n);
 
+/* Give the pages of freed memory back to the system, in every thread's
+ * arena (glibc's malloc_trim; nothing elsewhere): for the point where a
+ * large model was released and memory another thread allocated would
+ * otherwise stay resident, unused, until exit. */
+void lf_mem_give_back(void);
+
 /* printf into a new string owned by the caller. */
 char *lf_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -677,8 +677,8 @@ static void test_outcome_line(void **state)
 	char *line = strndup(text.ptr, text.len);
 	/* refused: another address (the text freed) */
 	char *other = strndup(text.ptr, text.len);
-	assert_int_equal(lf_state_journal_outcome_line(s.b, &s.st, "storage.bucket/x", "record",
-	                                               &r, other, text.len),
+	assert_int_equal(lf_state_journal_outcome_line(s.b, &s.st, "storage.bucket/x", "record", &r,
+	                                               other, text.len),
 	                 -EINVAL);
 	assert_int_equal(
 	    lf_state_journal_outcome_line(s.b, &s.st, r.address, "record", &r, line, text.len), 0);
